@@ -1,0 +1,89 @@
+/* Model allocation and the read-only view handed to applications. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "model.h"
+
+strata_model *strata_model_alloc(int k, int d) {
+  strata_model *m = calloc(1, sizeof *m);
+  if (!m) return NULL;
+  size_t kd = (size_t)k * (size_t)d;
+  m->info.k = k;
+  m->info.d = d;
+  m->features = calloc((size_t)d ? (size_t)d : 1, sizeof *m->features);
+  m->centroids = calloc(kd ? kd : 1, sizeof(double));
+  m->centroids_original = calloc(kd ? kd : 1, sizeof(double));
+  m->scale_shift = calloc((size_t)d ? (size_t)d : 1, sizeof(double));
+  m->scale_factor = calloc((size_t)d ? (size_t)d : 1, sizeof(double));
+  m->impute = calloc((size_t)d ? (size_t)d : 1, sizeof(double));
+  m->sizes = calloc((size_t)k ? (size_t)k : 1, sizeof(int64_t));
+  if (!m->features || !m->centroids || !m->centroids_original || !m->scale_shift ||
+      !m->scale_factor || !m->impute || !m->sizes) {
+    strata_model_free(m);
+    return NULL;
+  }
+  strata_model_sync_info(m);
+  return m;
+}
+
+int strata_model_set_string(char **field, const char *s) {
+  char *copy = NULL;
+  if (s && !(copy = strdup(s))) return 0;
+  free(*field);
+  *field = copy;
+  return 1;
+}
+
+int strata_model_set_iter_stats(strata_model *m, const strata_iter_stats *s, int n) {
+  strata_iter_stats *copy = NULL;
+  if (n > 0) {
+    copy = malloc((size_t)n * sizeof *copy);
+    if (!copy) return 0;
+    memcpy(copy, s, (size_t)n * sizeof *copy);
+  }
+  free(m->iter_stats);
+  m->iter_stats = copy;
+  m->info.n_iter_stats = n;
+  strata_model_sync_info(m);
+  return 1;
+}
+
+void strata_model_sync_info(strata_model *m) {
+  strata_model_info *i = &m->info;
+  i->features = (const char *const *)m->features;
+  i->centroids = m->centroids;
+  i->centroids_original = m->centroids_original;
+  i->scale_shift = m->scale_shift;
+  i->scale_factor = m->scale_factor;
+  i->impute = m->impute;
+  i->sizes = m->sizes;
+  i->iter_stats = m->iter_stats;
+  i->init = m->init ? m->init : "";
+  i->scale = m->scale ? m->scale : "";
+  i->missing = m->missing ? m->missing : "";
+  i->backend = m->backend ? m->backend : "";
+  i->input_file = m->input_file ? m->input_file : "";
+  i->input_location = m->input_location ? m->input_location : "";
+  i->version = m->version ? m->version : "";
+  i->created = m->created ? m->created : "";
+}
+
+const strata_model_info *strata_model_get_info(const strata_model *m) { return &m->info; }
+
+void strata_model_free(strata_model *m) {
+  if (!m) return;
+  if (m->features)
+    for (int j = 0; j < m->info.d; j++) free(m->features[j]);
+  free(m->features);
+  free(m->centroids);
+  free(m->centroids_original);
+  free(m->scale_shift);
+  free(m->scale_factor);
+  free(m->impute);
+  free(m->sizes);
+  free(m->iter_stats);
+  free(m->init); free(m->scale); free(m->missing); free(m->backend);
+  free(m->input_file); free(m->input_location); free(m->version); free(m->created);
+  free(m);
+}

@@ -1,0 +1,29 @@
+/* Internal layout of strata_model, shared by the core (which fills it) and
+ * io/model_file.c (which saves and loads it). */
+#ifndef STRATA_MODEL_H
+#define STRATA_MODEL_H
+
+#include "strata.h"
+
+struct strata_model {
+  strata_model_info info;   /* what the public API sees; points into the fields below */
+  char **features;          /* d strings */
+  double *centroids;        /* k×d scaled */
+  double *centroids_original;
+  double *scale_shift, *scale_factor, *impute; /* d each */
+  int64_t *sizes;           /* k */
+  strata_iter_stats *iter_stats;
+  char *init, *scale, *missing, *backend, *input_file, *input_location, *version, *created;
+};
+
+/* Allocates a model with zeroed arrays for k segments of d features.
+ * Returns NULL when out of memory. */
+strata_model *strata_model_alloc(int k, int d);
+/* Replaces a string field (copies s; NULL stays NULL). Returns 0 on OOM. */
+int strata_model_set_string(char **field, const char *s);
+/* Replaces the per-iteration statistics (copies n entries). Returns 0 on OOM. */
+int strata_model_set_iter_stats(strata_model *m, const strata_iter_stats *s, int n);
+/* Re-points m->info at the fields after they changed. */
+void strata_model_sync_info(strata_model *m);
+
+#endif

@@ -1,0 +1,1 @@
+/* placeholder */ typedef int strata_placeholder_scaler;

@@ -1,0 +1,202 @@
+/*
+ * strata.h — the public API of Strata, a batch engine for customer segmentation.
+ *
+ * Conventions
+ *  - Every function that can fail returns a strata_status; STRATA_OK is 0.
+ *    On failure strata_last_error() returns a one-line detail for the calling
+ *    thread ("column 'income' not found in /customers"), valid until the next
+ *    failing call on that thread.
+ *  - Handles are opaque.  Each `_open`/`_create`/`_load` has a `_free` that
+ *    accepts NULL.  Objects returned through OUT pointers are owned by the
+ *    caller.  `const char *` results returned by accessors are owned by the
+ *    object they came from and live as long as it does.
+ *  - Pointer arguments are marked IN (read only), OUT (written) or INOUT.
+ *  - Parameters structs are filled with their `_init` function first, then
+ *    changed field by field, so that new fields get sensible defaults.
+ */
+#ifndef STRATA_H
+#define STRATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STRATA_VERSION_MAJOR 0
+#define STRATA_VERSION_MINOR 1
+#define STRATA_VERSION_PATCH 0
+#define STRATA_VERSION_STRING "0.1.0"
+
+/* ---------------------------------------------------------------- status */
+
+/* X(name, exit code for a command-line tool, message) */
+#define STRATA_STATUS_TABLE(X)                                                  \
+  X(OK,             0, "success")                                               \
+  X(ERR_USAGE,      2, "invalid argument")                                      \
+  X(ERR_NOT_FOUND,  2, "file not found or not readable")                        \
+  X(ERR_FORMAT,     2, "not a valid HDF5 file or unexpected layout")            \
+  X(ERR_COLUMN,     2, "column not found or not numeric")                       \
+  X(ERR_DATA,       2, "invalid data")                                          \
+  X(ERR_WRITE,      1, "cannot write output")                                   \
+  X(ERR_IO,         1, "read error")                                            \
+  X(ERR_NOMEM,      1, "out of memory")                                         \
+  X(ERR_BACKEND,    1, "compute backend failure")                               \
+  X(ERR_INTERNAL,   1, "internal error")
+
+typedef enum {
+#define STRATA_X_ENUM(name, exit_code, msg) STRATA_##name,
+  STRATA_STATUS_TABLE(STRATA_X_ENUM)
+#undef STRATA_X_ENUM
+  STRATA_STATUS_COUNT
+} strata_status;
+
+/* "STRATA_ERR_COLUMN" etc.; never NULL. */
+const char *strata_status_name(strata_status st);
+/* A short generic message for the code; never NULL. */
+const char *strata_status_message(strata_status st);
+/* Exit code a command-line tool should use: 0 ok, 2 bad input, 1 runtime. */
+int strata_status_exit_code(strata_status st);
+/* Detail of the last failure on this thread ("" when none); never NULL. */
+const char *strata_last_error(void);
+
+const char *strata_version(void);
+
+/* ---------------------------------------------------------------- logging */
+
+typedef enum { STRATA_LOG_ERROR, STRATA_LOG_WARN, STRATA_LOG_INFO, STRATA_LOG_DEBUG } strata_log_level;
+/* Receives warnings ("column 'x' is constant; kept unscaled") and progress.
+ * The default prints warnings to stderr.  `user` is passed back untouched. */
+typedef void (*strata_log_fn)(strata_log_level level, const char *msg, void *user);
+void strata_set_log(strata_log_fn fn, void *user, strata_log_level max_level);
+
+/* ---------------------------------------------------------------- dataset */
+
+/* An opened columnar HDF5 dataset: either a group holding one 1-D dataset
+ * per feature, or one 2-D n×d dataset (column names then come from its
+ * "columns" attribute, else "c0".."c{d-1}").  Reading streams in chunks. */
+typedef struct strata_dataset strata_dataset;
+
+/* path      IN  HDF5 file.
+ * location  IN  group or dataset inside the file; NULL picks the root group
+ *               if it holds 1-D numeric columns, else the only 2-D dataset.
+ * features  IN  column names to use, NULL (or nfeatures == 0) for every
+ *               numeric column, in file order.
+ * out       OUT the opened dataset, free with strata_dataset_free. */
+strata_status strata_dataset_open(const char *path, const char *location,
+                                  const char *const *features, size_t nfeatures,
+                                  strata_dataset **out);
+void strata_dataset_free(strata_dataset *ds);
+size_t strata_dataset_rows(const strata_dataset *ds);
+size_t strata_dataset_cols(const strata_dataset *ds);
+const char *strata_dataset_col_name(const strata_dataset *ds, size_t j);
+const char *strata_dataset_path(const strata_dataset *ds);
+const char *strata_dataset_location(const strata_dataset *ds);
+
+/* Per-column summary computed by one streaming pass (float64, Welford/Chan). */
+typedef struct {
+  const char *name;     /* owned by the dataset */
+  const char *type;     /* HDF5 storage type, e.g. "int32", "float64" */
+  uint64_t count;       /* finite values */
+  uint64_t missing;     /* NaN values */
+  uint64_t infinite;    /* +-Inf values */
+  double mean, var, min, max; /* over finite values; var is the population variance */
+} strata_column_stats;
+
+/* Fills stats[0..cols-1].  chunk_rows 0 = automatic.  stats OUT. */
+strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
+                                   strata_column_stats *stats);
+
+/* ---------------------------------------------------------------- fit */
+
+typedef enum { STRATA_SCALE_ZSCORE, STRATA_SCALE_MINMAX, STRATA_SCALE_NONE } strata_scale;
+typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN } strata_missing;
+typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } strata_init;
+
+typedef struct {
+  int k;                      /* number of segments, >= 1 */
+  strata_scale scale;         /* default zscore */
+  strata_missing missing;     /* default error */
+  strata_init init;           /* default k-means++ */
+  const double *init_centroids; /* IN, k×d row-major in ORIGINAL units when init == GIVEN;
+                                   borrowed for the duration of strata_fit */
+  int n_init;                 /* restarts, best inertia kept; default 1 */
+  int max_iter;               /* default 300 */
+  double tol;                 /* relative to mean feature variance; default 1e-4 */
+  uint64_t seed;              /* default 0 */
+  int threads;                /* 0 = all available */
+  size_t chunk_rows;          /* 0 = automatic (follows the file's chunking) */
+  size_t init_sample;         /* rows sampled for k-means++/random init; 0 = automatic */
+  const char *backend;        /* "auto", "ref", ...; NULL = auto */
+  const char *labels_path;    /* if not NULL, write labels (segment, distance) here */
+} strata_fit_params;
+
+void strata_fit_params_init(strata_fit_params *p);
+
+/* A fitted segmentation model. */
+typedef struct strata_model strata_model;
+
+/* ds IN (read, not consumed), p IN, out OUT.  Streams the data; memory is
+ * O(chunk_rows·d + k·d) plus 4 bytes per row for the label of each row. */
+strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_model **out);
+
+/* Scores the rows of ds with the model's scaler and centroids and writes the
+ * labels file.  The dataset must hold the model's features (open it with
+ * strata_model_features).  Rows with missing values follow the model's missing
+ * rule (drop: segment -1).  labels_path IN; inertia OUT may be NULL. */
+strata_status strata_assign(const strata_model *m, strata_dataset *ds,
+                            const char *labels_path, size_t chunk_rows, int threads,
+                            double *inertia);
+
+strata_status strata_model_save(const strata_model *m, const char *path);
+strata_status strata_model_load(const char *path, strata_model **out);
+void strata_model_free(strata_model *m);
+
+/* Per-iteration statistics of the kept run. */
+typedef struct {
+  double inertia;      /* float64 inertia against the centroids used in that pass */
+  double shift;        /* squared centroid shift (sum over k and d), scaled units */
+  int64_t relocations; /* rows whose label changed from the previous pass */
+  double seconds;
+  double rows_per_second;
+} strata_iter_stats;
+
+/* Everything a model records.  All pointers are owned by the model and are
+ * valid until strata_model_free.  Read only. */
+typedef struct {
+  int k, d;
+  const char *const *features;        /* d names */
+  const double *centroids;            /* k×d row-major, scaled units */
+  const double *centroids_original;   /* k×d row-major, original units */
+  const double *scale_shift;          /* d: scaled = (x - shift) / scale */
+  const double *scale_factor;         /* d */
+  const double *impute;               /* d: value used for missing (mean), NaN if none */
+  const int64_t *sizes;               /* k rows per segment */
+  double inertia;                     /* float64, scaled units, final centroids */
+  int iterations;                     /* Lloyd iterations of the kept run */
+  int converged;                      /* 1 if it stopped by tol or stable labels */
+  int n_init, best_init;              /* restarts run, index of the one kept */
+  uint64_t seed;
+  double tol;
+  int max_iter;
+  const char *init;                   /* "k-means++", "random", "file" */
+  const char *scale;                  /* "zscore", "minmax", "none" */
+  const char *missing;                /* "error", "drop", "mean" */
+  const char *backend;                /* backend that ran, e.g. "ref" */
+  const char *input_file, *input_location;
+  uint64_t rows;                      /* rows used by the fit */
+  uint64_t rows_dropped;              /* rows skipped for missing values */
+  const char *version, *created;      /* library version, ISO-8601 UTC time */
+  double seconds;                     /* wall time of the whole fit */
+  int n_iter_stats;
+  const strata_iter_stats *iter_stats;
+} strata_model_info;
+
+/* m IN; never NULL for a valid model. */
+const strata_model_info *strata_model_get_info(const strata_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,33 @@
+/* Internal side of strata_dataset (io/h5_dataset.c): raw chunk reads.
+ * The public open/free/rows/cols/col_name functions are in strata.h. */
+#ifndef STRATA_IO_DATASET_H
+#define STRATA_IO_DATASET_H
+
+#include "strata.h"
+
+/* Reads raw rows [row0, row0+rows) of the selected columns, converted to
+ * float32, row-major into out (rows×cols floats).  Missing values stay NaN.
+ * Thread-safe with respect to other HDF5 calls in Strata (takes the io lock).
+ *  ds IN, out OUT. */
+strata_status strata_dataset_read(strata_dataset *ds, size_t row0, size_t rows, float *out);
+
+/* The file's chunk length in rows along the row axis (the largest over the
+ * selected columns), or 0 when the storage is contiguous. */
+size_t strata_dataset_file_chunk_rows(const strata_dataset *ds);
+
+/* HDF5 storage type of column j as a short name: "int8".."uint64",
+ * "float32", "float64". */
+const char *strata_dataset_col_type(const strata_dataset *ds, size_t j);
+
+/* A recommended chunk length: a multiple of `multiple` (> 0) and, where the
+ * file is chunked, of the file's chunk rows when that stays near `target_bytes`
+ * of float32 data. Never more than needed to cover the dataset (rounded up to
+ * `multiple`). */
+size_t strata_dataset_recommend_chunk(const strata_dataset *ds, size_t multiple, size_t target_bytes);
+
+/* The process-wide lock around HDF5 calls (recursive).  Every io/ file that
+ * calls HDF5 while another thread might be taking it holds it. */
+void strata_h5_lock(void);
+void strata_h5_unlock(void);
+
+#endif

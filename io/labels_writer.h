@@ -1,0 +1,22 @@
+/* The labels file: an HDF5 file with `segment` (int32) and `distance`
+ * (float32) columns in input row order, written chunk by chunk. */
+#ifndef STRATA_IO_LABELS_WRITER_H
+#define STRATA_IO_LABELS_WRITER_H
+
+#include "strata.h"
+
+typedef struct strata_labels_writer strata_labels_writer;
+
+/* path IN, rows: total rows that will be written, out OUT.
+ * The file is created under a temporary name (io/output_file.h). */
+strata_status strata_labels_writer_open(const char *path, size_t rows, strata_labels_writer **out);
+/* Writes rows [row0, row0+rows). segment IN, distance IN (Euclidean distance
+ * to the segment centroid, not squared; NaN for dropped rows). */
+strata_status strata_labels_writer_write(strata_labels_writer *w, size_t row0, size_t rows,
+                                         const int32_t *segment, const float *distance);
+/* Closes and renames into place.  Frees w in every case. */
+strata_status strata_labels_writer_commit(strata_labels_writer *w);
+/* Closes, removes the temporary file, frees w; accepts NULL. */
+void strata_labels_writer_abort(strata_labels_writer *w);
+
+#endif

@@ -1,0 +1,18 @@
+/* The model file (HDF5).  Implements strata_model_save / strata_model_load
+ * declared in strata.h.  Layout (format version 1):
+ *   /                 attributes: format="strata-model", format_version=1,
+ *                     k, d, inertia, iterations, converged, n_init, best_init,
+ *                     seed, tol, max_iter, init, scale, missing, backend,
+ *                     input_file, input_location, rows, rows_dropped,
+ *                     library_version, created, seconds
+ *   /features         d variable-length UTF-8 strings
+ *   /centroids        k×d float64, scaled units
+ *   /centroids_original k×d float64, original units
+ *   /scaler/shift, /scaler/factor, /scaler/impute   d float64
+ *   /sizes            k int64
+ *   /iterations/{inertia,shift,relocations,seconds,rows_per_second}  one entry per iteration
+ * Written through io/output_file.h (temporary name, then rename). */
+#ifndef STRATA_IO_MODEL_FILE_H
+#define STRATA_IO_MODEL_FILE_H
+#include "model.h"
+#endif

@@ -1,0 +1,21 @@
+/* Outputs are written to a temporary name in the same directory and renamed
+ * into place only when complete, so a reader never sees half a file. */
+#ifndef STRATA_IO_OUTPUT_FILE_H
+#define STRATA_IO_OUTPUT_FILE_H
+
+#include "strata.h"
+
+typedef struct {
+  char *final_path; /* where it will be */
+  char *tmp_path;   /* "<dir>/.<name>.tmp-<pid>-<n>" */
+} strata_output_file;
+
+/* Checks that the directory of `path` is writable and picks a temporary name.
+ * Returns STRATA_ERR_WRITE with a detail naming the path when it is not. */
+strata_status strata_output_begin(const char *path, strata_output_file *out);
+/* fsyncs and renames tmp_path onto final_path; frees the names. */
+strata_status strata_output_commit(strata_output_file *f);
+/* Removes tmp_path if present; frees the names; safe to call twice. */
+void strata_output_abort(strata_output_file *f);
+
+#endif

@@ -1,0 +1,63 @@
+/* Reference kernels: plain C, float64 arithmetic throughout.  Slow on
+ * purpose-free grounds only: this file is the oracle every other backend is
+ * tested against, so it favours the obviously correct over the fast. */
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+
+static size_t ref_scratch_bytes(size_t rows, size_t d, size_t k) {
+  (void)rows; (void)d; (void)k;
+  return 0;
+}
+
+static double dist2_f64(const float *x, const float *c, size_t d) {
+  double s = 0.0;
+  for (size_t j = 0; j < d; j++) {
+    double t = (double)x[j] - (double)c[j];
+    s += t * t;
+  }
+  return s;
+}
+
+static void ref_assign_reduce(const float *x, size_t rows, size_t ld, size_t d,
+                              const float *c, const float *c_norm2, size_t k,
+                              int32_t *labels, float *dist2, strata_block_acc *acc,
+                              strata_scratch scratch) {
+  (void)c_norm2; (void)scratch;
+  for (size_t i = 0; i < rows; i++) {
+    const float *xi = x + i * ld;
+    size_t best = 0;
+    double best_d = dist2_f64(xi, c, d);
+    for (size_t l = 1; l < k; l++) {
+      double dl = dist2_f64(xi, c + l * d, d);
+      if (dl < best_d) { best_d = dl; best = l; }
+    }
+    labels[i] = (int32_t)best;
+    if (dist2) dist2[i] = (float)best_d;
+    if (acc) {
+      double *s = acc->sums + best * d;
+      for (size_t j = 0; j < d; j++) s[j] += (double)xi[j];
+      acc->counts[best] += 1;
+      acc->inertia += best_d;
+    }
+  }
+}
+
+static void ref_dist2_to_points(const float *x, size_t rows, size_t ld, size_t d,
+                                const float *cand, size_t m, float *out,
+                                strata_scratch scratch) {
+  (void)scratch;
+  for (size_t j = 0; j < m; j++)
+    for (size_t i = 0; i < rows; i++)
+      out[j * rows + i] = (float)dist2_f64(x + i * ld, cand + j * d, d);
+}
+
+static const strata_kernels ref_table = {
+  .name = "ref",
+  .scratch_bytes = ref_scratch_bytes,
+  .assign_reduce = ref_assign_reduce,
+  .dist2_to_points = ref_dist2_to_points,
+};
+
+const strata_kernels *strata_kernels_ref(void) { return &ref_table; }
