@@ -1,1 +1,441 @@
-/* placeholder */ typedef int strata_placeholder_kmeans;
+/* strata_fit: statistics pass, scaler, initialisation, Lloyd iterations,
+ * restarts, the final assignment and the model. */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dataset.h"
+#include "error.h"
+#include "kmeans_init.h"
+#include "labels_writer.h"
+#include "lloyd.h"
+#include "model.h"
+#include "pass.h"
+#include "sample.h"
+#include "scaler.h"
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static strata_status check_params(const strata_fit_params *p) {
+  RETURN_IF(p->k < 1, STRATA_ERR_USAGE, "k must be at least 1 (got %d)", p->k);
+  RETURN_IF(p->n_init < 1, STRATA_ERR_USAGE, "n-init must be at least 1 (got %d)", p->n_init);
+  RETURN_IF(p->max_iter < 1, STRATA_ERR_USAGE, "max-iter must be at least 1 (got %d)", p->max_iter);
+  RETURN_IF(!(p->tol >= 0.0) || !isfinite(p->tol), STRATA_ERR_USAGE,
+            "tol must be a finite number >= 0 (got %g)", p->tol);
+  RETURN_IF(p->threads < 0, STRATA_ERR_USAGE, "threads must be >= 0 (got %d)", p->threads);
+  RETURN_IF(p->init == STRATA_INIT_GIVEN && !p->init_centroids, STRATA_ERR_USAGE,
+            "init from given centroids needs init_centroids");
+  RETURN_IF((unsigned)p->scale > STRATA_SCALE_NONE, STRATA_ERR_USAGE, "unknown scale method");
+  RETURN_IF((unsigned)p->missing > STRATA_MISSING_MEAN, STRATA_ERR_USAGE, "unknown missing rule");
+  return STRATA_OK;
+}
+
+/* ---------------------------------------------------------------- stats pass */
+
+typedef struct {
+  size_t d;
+  strata_missing missing;
+  const char *const *names;
+  strata_colacc *total, *per_thread;
+  double *tmp;
+  uint64_t *skipped_t, skipped;
+  strata_sample *sample;
+} fit_stats_ctx;
+
+/* Names the first non-finite value a block may not hold. */
+static strata_status check_block_values(const fit_stats_ctx *c, const strata_block *b,
+                                        const strata_colacc *a) {
+  int bad = 0;
+  for (size_t j = 0; j < c->d; j++)
+    bad |= a[j].inf > 0 || (c->missing == STRATA_MISSING_ERROR && a[j].missing > 0);
+  if (!bad) return STRATA_OK;
+  for (size_t i = 0; i < b->m; i++)
+    for (size_t j = 0; j < c->d; j++) {
+      float v = b->x[i * c->d + j];
+      if (isinf(v))
+        return strata_fail(STRATA_ERR_DATA, "column '%s' has an infinite value at row %zu",
+                           c->names[j], b->row0 + i);
+      if (isnan(v) && c->missing == STRATA_MISSING_ERROR)
+        return strata_fail(STRATA_ERR_DATA,
+                           "column '%s' has a missing value (NaN) at row %zu; "
+                           "use --missing drop or --missing mean",
+                           c->names[j], b->row0 + i);
+    }
+  return STRATA_OK;
+}
+
+static strata_status fit_stats_block(void *vctx, const strata_block *b, int t) {
+  fit_stats_ctx *c = vctx;
+  strata_colacc *a = c->per_thread + (size_t)t * c->d;
+  strata_colacc_reset(a, c->d);
+  c->skipped_t[t] = 0;
+  strata_colacc_block(a, b->x, b->m, c->d, c->missing == STRATA_MISSING_DROP, &c->skipped_t[t],
+                      c->tmp + (size_t)t * 2 * c->d);
+  FORWARD_IF_ERROR(check_block_values(c, b, a));
+  if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
+  return STRATA_OK;
+}
+
+static void fit_stats_merge(void *vctx, const strata_block *b, int t) {
+  fit_stats_ctx *c = vctx;
+  strata_colacc_merge(c->total, c->per_thread + (size_t)t * c->d, c->d);
+  c->skipped += c->skipped_t[t];
+}
+
+/* ---------------------------------------------------------------- fit */
+
+typedef struct {
+  const strata_fit_params *p;
+  size_t n, d, k, kept;
+  double tol_abs;
+  strata_pass *pass;
+  strata_lloyd *lloyd;
+  double *centers, *next;      /* k×d float64, scaled */
+  strata_iter_stats *iters;    /* max_iter */
+  int n_iters, converged;
+  double inertia;
+  int64_t *sizes;
+} fit_run;
+
+static void report(const strata_fit_params *p, strata_progress pr) {
+  if (p->progress) p->progress(&pr, p->progress_user);
+}
+
+/* Re-seeds each empty cluster with the points farthest from their centroids
+ * (scikit-learn's rule): empty clusters in index order take the farthest
+ * points in order; each point leaves the sums of the cluster it was in. */
+static strata_status relocate_empty(fit_run *r, strata_lloyd_result *res, int *relocated) {
+  size_t k = r->k, d = r->d, empty = 0;
+  *relocated = 0;
+  for (size_t c = 0; c < k; c++) empty += res->counts[c] == 0;
+  if (!empty) return STRATA_OK;
+  size_t *which = malloc(empty * sizeof *which);
+  RETURN_IF(!which, STRATA_ERR_NOMEM, "out of memory");
+  for (size_t c = 0, e = 0; c < k; c++)
+    if (res->counts[c] == 0) which[e++] = c;
+  const strata_far_point *far = NULL;
+  strata_status st = strata_lloyd_farthest(r->lloyd, empty, &far);
+  for (size_t e = 0; st == STRATA_OK && e < empty; e++) {
+    /* The farthest pass assigned every row again with the same centroids,
+     * so each point's label is the one the reduction used. */
+    const strata_far_point *pt = &far[e];
+    size_t c = which[e], from = (size_t)pt->label;
+    for (size_t j = 0; j < d; j++) {
+      res->sums[from * d + j] -= pt->x[j];
+      res->sums[c * d + j] = pt->x[j];
+    }
+    res->counts[from] -= 1;
+    res->counts[c] = 1;
+    strata_log(STRATA_LOG_INFO, "cluster %zu was empty; re-seeded with row %llu", c,
+               (unsigned long long)pt->row);
+  }
+  free(which);
+  *relocated = 1;
+  return st;
+}
+
+/* Lloyd iterations from r->centers until convergence or max_iter, then the
+ * final assignment against the final centroids. */
+static strata_status lloyd_run(fit_run *r, int run, strata_labels_writer *writer) {
+  const strata_fit_params *p = r->p;
+  size_t k = r->k, d = r->d;
+  r->n_iters = 0;
+  r->converged = 0;
+  int strict = 0, relocated = 0;
+  const strata_lloyd_result *res = NULL;
+  for (int it = 1; it <= p->max_iter; it++) {
+    double t0 = now_seconds();
+    strata_lloyd_set_centroids(r->lloyd, r->centers);
+    FORWARD_IF_ERROR(strata_lloyd_pass(r->lloyd, NULL, &res));
+    strata_lloyd_result *mres = (strata_lloyd_result *)res;
+    FORWARD_IF_ERROR(relocate_empty(r, mres, &relocated));
+    double shift = 0.0;
+    for (size_t c = 0; c < k; c++) {
+      for (size_t j = 0; j < d; j++) {
+        double v = res->counts[c] > 0 ? res->sums[c * d + j] / (double)res->counts[c]
+                                      : r->centers[c * d + j];
+        double q = v - r->centers[c * d + j];
+        shift += q * q;
+        r->next[c * d + j] = v;
+      }
+    }
+    double *tmp = r->centers; r->centers = r->next; r->next = tmp;
+    double secs = now_seconds() - t0;
+    strata_iter_stats *s = &r->iters[r->n_iters++];
+    *s = (strata_iter_stats){res->inertia, shift, res->relocations, secs,
+                             secs > 0 ? (double)res->rows / secs : 0.0};
+    report(p, (strata_progress){STRATA_STAGE_ITER, run, p->n_init, it, p->max_iter, res->inertia,
+                                shift, res->relocations, secs, s->rows_per_second});
+    if (res->relocations == 0) { strict = 1; r->converged = 1; break; }
+    if (shift <= r->tol_abs) { r->converged = 1; break; }
+  }
+  if (strict && !relocated && !writer) {
+    /* Labels did not move, so the new centroids equal the ones just used:
+     * the last pass already is the final assignment. */
+    r->inertia = res->inertia;
+    memcpy(r->sizes, res->counts, k * sizeof *r->sizes);
+    return STRATA_OK;
+  }
+  strata_lloyd_set_centroids(r->lloyd, r->centers);
+  FORWARD_IF_ERROR(strata_lloyd_pass(r->lloyd, writer, &res));
+  r->inertia = res->inertia;
+  memcpy(r->sizes, res->counts, k * sizeof *r->sizes);
+  return STRATA_OK;
+}
+
+static void iso_time_now(char *buf, size_t n) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static size_t auto_init_sample(size_t n, size_t k) {
+  size_t m = 40 * k;
+  if (m < 20000) m = 20000;
+  return m < n ? m : n;
+}
+
+typedef struct {
+  strata_sample sample;
+  strata_scaler scaler;
+  fit_run run;
+  double *best_centers;
+  int64_t *best_sizes;
+  strata_iter_stats *best_iters;
+  strata_labels_writer *writer;
+  strata_model *model;
+  fit_stats_ctx sc;
+} fit_state;
+
+static void fit_state_free(fit_state *f) {
+  strata_sample_free(&f->sample);
+  strata_scaler_free(&f->scaler);
+  strata_lloyd_free(f->run.lloyd);
+  strata_pass_free(f->run.pass);
+  free(f->run.centers); free(f->run.next); free(f->run.iters); free(f->run.sizes);
+  free(f->best_centers); free(f->best_sizes); free(f->best_iters);
+  free(f->sc.total); free(f->sc.per_thread); free(f->sc.tmp); free(f->sc.skipped_t);
+  strata_labels_writer_abort(f->writer);
+  strata_model_free(f->model);
+}
+
+static strata_status stats_pass(fit_state *f, strata_dataset *ds, const strata_fit_params *p,
+                                const char *const *names) {
+  size_t d = f->run.d;
+  int T = strata_threads_resolve(p->threads);
+  fit_stats_ctx *c = &f->sc;
+  c->d = d;
+  c->missing = p->missing;
+  c->names = names;
+  c->total = calloc(d, sizeof *c->total);
+  c->per_thread = calloc((size_t)T * d, sizeof *c->per_thread);
+  c->tmp = calloc((size_t)T * 2 * d, sizeof *c->tmp);
+  c->skipped_t = calloc((size_t)T, sizeof *c->skipped_t);
+  RETURN_IF(!c->total || !c->per_thread || !c->tmp || !c->skipped_t, STRATA_ERR_NOMEM,
+            "out of memory for column statistics");
+  strata_colacc_reset(c->total, d);
+  c->sample = p->init == STRATA_INIT_GIVEN ? NULL : &f->sample;
+  strata_pass *raw = NULL;
+  FORWARD_IF_ERROR(strata_pass_open(ds, NULL, p->chunk_rows, p->threads, 0, &raw));
+  strata_pass_fns fns = {.block = fit_stats_block, .merge = fit_stats_merge, .ctx = c};
+  strata_status st = strata_pass_run(raw, &fns);
+  strata_pass_free(raw);
+  return st;
+}
+
+static strata_status build_model(fit_state *f, strata_dataset *ds, const strata_fit_params *p,
+                                 const char *backend) {
+  fit_run *r = &f->run;
+  size_t k = r->k, d = r->d;
+  strata_model *m = f->model = strata_model_alloc((int)k, (int)d);
+  RETURN_IF(!m, STRATA_ERR_NOMEM, "out of memory");
+  int ok = 1;
+  for (size_t j = 0; j < d; j++) {
+    ok &= strata_model_set_string(&m->features[j], strata_dataset_col_name(ds, j));
+    m->scale_shift[j] = f->scaler.shift[j];
+    m->scale_factor[j] = f->scaler.factor[j];
+    m->impute[j] = f->scaler.impute[j];
+  }
+  memcpy(m->centroids, f->best_centers, k * d * sizeof(double));
+  for (size_t c = 0; c < k; c++)
+    strata_scaler_invert(&f->scaler, m->centroids + c * d, m->centroids_original + c * d);
+  memcpy(m->sizes, f->best_sizes, k * sizeof(int64_t));
+  static const char *const init_names[] = {"k-means++", "random", "file"};
+  char created[32];
+  iso_time_now(created, sizeof created);
+  ok &= strata_model_set_string(&m->init, init_names[p->init]);
+  ok &= strata_model_set_string(&m->scale, strata_scale_name(p->scale));
+  ok &= strata_model_set_string(&m->missing, strata_missing_name(p->missing));
+  ok &= strata_model_set_string(&m->backend, backend);
+  ok &= strata_model_set_string(&m->mode, strata_pass_caching(r->pass) ? "in-core" : "streaming");
+  ok &= strata_model_set_string(&m->input_file, strata_dataset_path(ds));
+  ok &= strata_model_set_string(&m->input_location, strata_dataset_location(ds));
+  ok &= strata_model_set_string(&m->version, strata_version());
+  ok &= strata_model_set_string(&m->created, created);
+  RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory");
+  return STRATA_OK;
+}
+
+strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_model **out) {
+  RETURN_IF(!ds || !p || !out, STRATA_ERR_USAGE, "strata_fit: NULL argument");
+  *out = NULL;
+  FORWARD_IF_ERROR(check_params(p));
+  double t_start = now_seconds();
+  const strata_kernels *kern = strata_kernels_find(p->backend);
+  RETURN_IF(!kern, STRATA_ERR_USAGE, "unknown or unavailable backend '%s'", p->backend);
+
+  fit_state f;
+  memset(&f, 0, sizeof f);
+  fit_run *r = &f.run;
+  r->p = p;
+  r->n = strata_dataset_rows(ds);
+  r->d = strata_dataset_cols(ds);
+  r->k = (size_t)p->k;
+  size_t n = r->n, d = r->d, k = r->k;
+  const char **names = malloc((d ? d : 1) * sizeof *names);
+  RETURN_IF(!names, STRATA_ERR_NOMEM, "out of memory");
+  for (size_t j = 0; j < d; j++) names[j] = strata_dataset_col_name(ds, j);
+  strata_status st = STRATA_OK;
+
+  if (n == 0) {
+    st = strata_fail(STRATA_ERR_DATA, "dataset '%s' is empty (0 rows)", strata_dataset_path(ds));
+    goto done;
+  }
+  if (d == 0) {
+    st = strata_fail(STRATA_ERR_DATA, "dataset '%s' has no numeric columns", strata_dataset_path(ds));
+    goto done;
+  }
+  if (k > n) {
+    st = strata_fail(STRATA_ERR_DATA, "k = %zu exceeds the number of rows (%zu)", k, n);
+    goto done;
+  }
+
+  /* 1. statistics pass (also fills the init sample) and the scaler */
+  double t0 = now_seconds();
+  if (p->init != STRATA_INIT_GIVEN) {
+    size_t m = p->init_sample ? p->init_sample : auto_init_sample(n, k);
+    GOTO_IF_ERROR(st, strata_sample_choose(&f.sample, n, m, d, p->seed), done);
+  }
+  GOTO_IF_ERROR(st, stats_pass(&f, ds, p, names), done);
+  r->kept = n - f.sc.skipped;
+  if (r->kept == 0) {
+    st = strata_fail(STRATA_ERR_DATA, "no rows left: every row of '%s' has a missing value",
+                     strata_dataset_path(ds));
+    goto done;
+  }
+  if (k > r->kept) {
+    st = strata_fail(STRATA_ERR_DATA, "k = %zu exceeds the number of rows (%zu after dropping "
+                     "%llu with missing values)", k, r->kept, (unsigned long long)f.sc.skipped);
+    goto done;
+  }
+  GOTO_IF_ERROR(st, strata_scaler_fit(&f.scaler, d, names, p->scale, p->missing, f.sc.total), done);
+  {
+    double var_sum = 0.0;
+    for (size_t j = 0; j < d; j++)
+      var_sum += strata_colacc_var(&f.sc.total[j]) * f.scaler.inv[j] * f.scaler.inv[j];
+    r->tol_abs = p->tol * var_sum / (double)d;
+  }
+  report(p, (strata_progress){.stage = STRATA_STAGE_STATS, .n_init = p->n_init,
+                              .seconds = now_seconds() - t0,
+                              .rows_per_second = (double)n / (now_seconds() - t0 + 1e-12)});
+  if (p->init != STRATA_INIT_GIVEN) GOTO_IF_ERROR(st, strata_sample_finish(&f.sample, &f.scaler), done);
+
+  /* 2. the pass over scaled data, kept in memory when it fits */
+  uint64_t limit = p->streaming ? 0 : (p->mem_limit ? p->mem_limit : strata_default_mem_limit());
+  GOTO_IF_ERROR(st, strata_pass_open(ds, &f.scaler, p->chunk_rows, p->threads, limit, &r->pass), done);
+  GOTO_IF_ERROR(st, strata_lloyd_create(kern, r->pass, k, d, n, 1, &r->lloyd), done);
+  r->centers = malloc(k * d * sizeof(double));
+  r->next = malloc(k * d * sizeof(double));
+  r->iters = calloc((size_t)p->max_iter, sizeof *r->iters);
+  r->sizes = calloc(k, sizeof *r->sizes);
+  f.best_centers = malloc(k * d * sizeof(double));
+  f.best_sizes = calloc(k, sizeof *f.best_sizes);
+  f.best_iters = calloc((size_t)p->max_iter, sizeof *f.best_iters);
+  if (!r->centers || !r->next || !r->iters || !r->sizes || !f.best_centers || !f.best_sizes ||
+      !f.best_iters) {
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", k, d);
+    goto done;
+  }
+  if (p->labels_path)
+    GOTO_IF_ERROR(st, strata_labels_writer_open(p->labels_path, n, &f.writer), done);
+
+  /* 3. restarts */
+  double best_inertia = INFINITY;
+  int best_run = 0, best_iters = 0, best_converged = 0;
+  for (int run = 0; run < p->n_init; run++) {
+    t0 = now_seconds();
+    strata_init_job job = {kern, strata_pass_threads(r->pass), f.sample.x, f.sample.m, d, k,
+                           f.sample.m == r->kept, p->seed, run};
+    if (p->init == STRATA_INIT_GIVEN) {
+      for (size_t c = 0; c < k; c++)
+        strata_scaler_forward(&f.scaler, p->init_centroids + c * d, r->centers + c * d);
+    } else if (f.sample.m < k) {
+      st = strata_fail(STRATA_ERR_DATA, "the init sample holds %zu complete rows, fewer than k = %zu",
+                       f.sample.m, k);
+      goto done;
+    } else if (p->init == STRATA_INIT_RANDOM) {
+      GOTO_IF_ERROR(st, strata_init_random(&job, r->centers), done);
+    } else {
+      GOTO_IF_ERROR(st, strata_init_kmeanspp(&job, r->centers), done);
+    }
+    report(p, (strata_progress){.stage = STRATA_STAGE_INIT, .run = run, .n_init = p->n_init,
+                                .seconds = now_seconds() - t0});
+    /* With one restart the final assignment also writes the labels. */
+    GOTO_IF_ERROR(st, lloyd_run(r, run, p->n_init == 1 ? f.writer : NULL), done);
+    if (r->inertia < best_inertia) {
+      best_inertia = r->inertia;
+      best_run = run;
+      best_iters = r->n_iters;
+      best_converged = r->converged;
+      memcpy(f.best_centers, r->centers, k * d * sizeof(double));
+      memcpy(f.best_sizes, r->sizes, k * sizeof(int64_t));
+      memcpy(f.best_iters, r->iters, (size_t)r->n_iters * sizeof *r->iters);
+    }
+  }
+  if (f.writer && p->n_init > 1) {
+    t0 = now_seconds();
+    const strata_lloyd_result *res = NULL;
+    strata_lloyd_set_centroids(r->lloyd, f.best_centers);
+    GOTO_IF_ERROR(st, strata_lloyd_pass(r->lloyd, f.writer, &res), done);
+    report(p, (strata_progress){.stage = STRATA_STAGE_LABELS, .n_init = p->n_init,
+                                .seconds = now_seconds() - t0});
+  }
+
+  /* 4. the model; the labels file appears only once everything worked */
+  GOTO_IF_ERROR(st, build_model(&f, ds, p, kern->name), done);
+  strata_model *m = f.model;
+  m->info.inertia = best_inertia;
+  m->info.iterations = best_iters;
+  m->info.converged = best_converged;
+  m->info.n_init = p->n_init;
+  m->info.best_init = best_run;
+  m->info.seed = p->seed;
+  m->info.tol = p->tol;
+  m->info.max_iter = p->max_iter;
+  m->info.rows = r->kept;
+  m->info.rows_dropped = f.sc.skipped;
+  if (!strata_model_set_iter_stats(m, f.best_iters, best_iters)) {
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  if (f.writer) {
+    strata_labels_writer *w = f.writer;
+    f.writer = NULL;
+    GOTO_IF_ERROR(st, strata_labels_writer_commit(w), done);
+  }
+  m->info.seconds = now_seconds() - t_start;
+  strata_model_sync_info(m);
+  *out = m;
+  f.model = NULL;
+done:
+  free(names);
+  fit_state_free(&f);
+  return st;
+}

@@ -63,6 +63,7 @@ void strata_model_sync_info(strata_model *m) {
   i->scale = m->scale ? m->scale : "";
   i->missing = m->missing ? m->missing : "";
   i->backend = m->backend ? m->backend : "";
+  i->mode = m->mode ? m->mode : "";
   i->input_file = m->input_file ? m->input_file : "";
   i->input_location = m->input_location ? m->input_location : "";
   i->version = m->version ? m->version : "";
@@ -83,7 +84,7 @@ void strata_model_free(strata_model *m) {
   free(m->impute);
   free(m->sizes);
   free(m->iter_stats);
-  free(m->init); free(m->scale); free(m->missing); free(m->backend);
+  free(m->init); free(m->scale); free(m->missing); free(m->backend); free(m->mode);
   free(m->input_file); free(m->input_location); free(m->version); free(m->created);
   free(m);
 }

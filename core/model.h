@@ -13,7 +13,7 @@ struct strata_model {
   double *scale_shift, *scale_factor, *impute; /* d each */
   int64_t *sizes;           /* k */
   strata_iter_stats *iter_stats;
-  char *init, *scale, *missing, *backend, *input_file, *input_location, *version, *created;
+  char *init, *scale, *missing, *backend, *mode, *input_file, *input_location, *version, *created;
 };
 
 /* Allocates a model with zeroed arrays for k segments of d features.

@@ -1,1 +1,17 @@
-/* placeholder */ typedef int strata_placeholder_params;
+/* Defaults for the fit parameters. */
+#include <string.h>
+
+#include "strata.h"
+
+void strata_fit_params_init(strata_fit_params *p) {
+  memset(p, 0, sizeof *p);
+  p->k = 8;
+  p->scale = STRATA_SCALE_ZSCORE;
+  p->missing = STRATA_MISSING_ERROR;
+  p->init = STRATA_INIT_KMEANSPP;
+  p->n_init = 1;
+  p->max_iter = 300;
+  p->tol = 1e-4;
+  p->seed = 0;
+  p->backend = "auto";
+}

@@ -1,1 +1,207 @@
-/* placeholder */ typedef int strata_placeholder_pass;
+/* The pass driver (see pass.h). */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "dataset.h"
+#include "error.h"
+#include "pass.h"
+
+/* Raw chunks near this size balance HDF5 call overhead against cache use. */
+#define PASS_TARGET_CHUNK_BYTES (8u << 20)
+
+struct strata_pass {
+  strata_dataset *ds;
+  const strata_scaler *sc;
+  size_t n, d, chunk_rows, nblocks;
+  int threads;
+  strata_cursor *cur;
+  int started;
+  /* streaming buffers for one chunk, one slot of STRATA_BLOCK_ROWS rows per block */
+  float *scaled;
+  uint16_t *kept;
+  /* in-core cache: the same slots for the whole dataset */
+  int caching, cached;
+  float *cache;
+  uint16_t *cache_kept;
+  uint32_t *cache_m;
+  /* the first failure of a run, in block order */
+  strata_status failed;
+  char failed_msg[1024];
+  char (*thread_msg)[1024];
+};
+
+int strata_threads_resolve(int threads) {
+  return threads > 0 ? threads : omp_get_max_threads();
+}
+
+uint64_t strata_default_mem_limit(void) {
+  FILE *f = fopen("/proc/meminfo", "r");
+  unsigned long long kb = 0;
+  char line[256];
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+  if (f) fclose(f);
+  if (kb == 0) kb = 1ull << 20; /* 1 GiB when /proc is not there */
+  return (uint64_t)kb * 1024 / 2;
+}
+
+static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+strata_status strata_pass_open(strata_dataset *ds, const strata_scaler *sc, size_t chunk_rows,
+                               int threads, uint64_t cache_limit, strata_pass **out) {
+  *out = NULL;
+  strata_pass *p = calloc(1, sizeof *p);
+  RETURN_IF(!p, STRATA_ERR_NOMEM, "out of memory");
+  p->ds = ds;
+  p->sc = sc;
+  p->n = strata_dataset_rows(ds);
+  p->d = strata_dataset_cols(ds);
+  p->threads = strata_threads_resolve(threads);
+  p->chunk_rows = chunk_rows
+                      ? round_up(chunk_rows, STRATA_BLOCK_ROWS)
+                      : strata_dataset_recommend_chunk(ds, STRATA_BLOCK_ROWS, PASS_TARGET_CHUNK_BYTES);
+  if (p->chunk_rows == 0) p->chunk_rows = STRATA_BLOCK_ROWS;
+  p->nblocks = (p->n + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS;
+  size_t d = p->d ? p->d : 1;
+  uint64_t bytes = (uint64_t)p->nblocks * STRATA_BLOCK_ROWS * d * sizeof(float);
+  p->caching = sc != NULL && cache_limit > 0 && bytes <= cache_limit && p->n > 0;
+  int drop = sc && sc->missing == STRATA_MISSING_DROP;
+  if (p->caching) {
+    p->cache = malloc(bytes);
+    p->cache_m = calloc(p->nblocks, sizeof *p->cache_m);
+    if (drop) p->cache_kept = malloc(p->nblocks * STRATA_BLOCK_ROWS * sizeof *p->cache_kept);
+    if (!p->cache || !p->cache_m || (drop && !p->cache_kept)) {
+      /* Not an error: stream instead. */
+      free(p->cache); free(p->cache_m); free(p->cache_kept);
+      p->cache = NULL; p->cache_m = NULL; p->cache_kept = NULL;
+      p->caching = 0;
+    }
+  }
+  if (!p->caching && sc) {
+    p->scaled = malloc(p->chunk_rows * d * sizeof *p->scaled);
+    if (drop) p->kept = malloc(p->chunk_rows * sizeof *p->kept);
+  }
+  p->thread_msg = calloc((size_t)p->threads, sizeof *p->thread_msg);
+  if ((sc && !p->caching && (!p->scaled || (drop && !p->kept))) || !p->thread_msg) {
+    strata_pass_free(p);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for chunk buffers");
+  }
+  *out = p;
+  return STRATA_OK;
+}
+
+void strata_pass_free(strata_pass *p) {
+  if (!p) return;
+  strata_cursor_close(p->cur);
+  free(p->scaled); free(p->kept);
+  free(p->cache); free(p->cache_kept); free(p->cache_m);
+  free(p->thread_msg);
+  free(p);
+}
+
+int strata_pass_threads(const strata_pass *p) { return p->threads; }
+size_t strata_pass_chunk_rows(const strata_pass *p) { return p->chunk_rows; }
+int strata_pass_in_core(const strata_pass *p) { return p->cached; }
+int strata_pass_caching(const strata_pass *p) { return p->caching; }
+
+/* Makes block `b` (local index within a chunk that starts at row0) ready:
+ * from the cache, from the raw chunk, or by scaling the raw chunk. */
+static strata_status prepare_block(strata_pass *p, const float *raw, size_t row0, size_t rows,
+                                   size_t b, strata_block *blk) {
+  size_t off = b * STRATA_BLOCK_ROWS;
+  blk->row0 = row0 + off;
+  blk->nraw = rows - off < STRATA_BLOCK_ROWS ? rows - off : STRATA_BLOCK_ROWS;
+  blk->index = blk->row0 / STRATA_BLOCK_ROWS;
+  blk->kept = NULL;
+  if (p->cached) {
+    blk->x = p->cache + blk->row0 * p->d;
+    blk->m = p->cache_m[blk->index];
+    if (blk->m < blk->nraw) blk->kept = p->cache_kept + blk->row0;
+    return STRATA_OK;
+  }
+  if (!p->sc) {
+    blk->x = raw + off * p->d;
+    blk->m = blk->nraw;
+    return STRATA_OK;
+  }
+  float *dst = p->caching ? p->cache + blk->row0 * p->d : p->scaled + off * p->d;
+  uint16_t *kept = NULL;
+  if (p->sc->missing == STRATA_MISSING_DROP)
+    kept = p->caching ? p->cache_kept + blk->row0 : p->kept + off;
+  size_t m = 0;
+  FORWARD_IF_ERROR(strata_scaler_apply(p->sc, raw + off * p->d, blk->nraw, blk->row0, dst, kept, &m));
+  blk->x = dst;
+  blk->m = m;
+  if (m < blk->nraw) blk->kept = kept;
+  if (p->caching) p->cache_m[blk->index] = (uint32_t)m;
+  return STRATA_OK;
+}
+
+/* All blocks of one chunk: workers in parallel, merges in block order. */
+static void run_chunk(strata_pass *p, const strata_pass_fns *fns, const float *raw, size_t row0,
+                      size_t rows) {
+  long nb = (long)((rows + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS);
+  int T = p->threads;
+  if (nb < T) T = (int)nb;
+#pragma omp parallel num_threads(T)
+  {
+    int t = omp_get_thread_num();
+#pragma omp for ordered schedule(static, 1)
+    for (long b = 0; b < nb; b++) {
+      strata_block blk;
+      strata_status st = STRATA_OK;
+      if (__atomic_load_n(&p->failed, __ATOMIC_RELAXED) == STRATA_OK) {
+        st = prepare_block(p, raw, row0, rows, (size_t)b, &blk);
+        if (st == STRATA_OK) st = fns->block(fns->ctx, &blk, t);
+        if (st != STRATA_OK) snprintf(p->thread_msg[t], sizeof p->thread_msg[t], "%s", strata_last_error());
+      }
+#pragma omp ordered
+      {
+        if (p->failed == STRATA_OK) {
+          if (st != STRATA_OK) {
+            memcpy(p->failed_msg, p->thread_msg[t], sizeof p->failed_msg);
+            __atomic_store_n(&p->failed, st, __ATOMIC_RELAXED);
+          } else if (fns->merge) {
+            fns->merge(fns->ctx, &blk, t);
+          }
+        }
+      }
+    }
+  }
+}
+
+strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
+  p->failed = STRATA_OK;
+  if (p->cached) {
+    for (size_t row0 = 0; row0 < p->n; row0 += p->chunk_rows) {
+      size_t rows = p->n - row0 < p->chunk_rows ? p->n - row0 : p->chunk_rows;
+      run_chunk(p, fns, NULL, row0, rows);
+      if (p->failed) return strata_fail(p->failed, "%s", p->failed_msg);
+      if (fns->chunk_done) FORWARD_IF_ERROR(fns->chunk_done(fns->ctx, row0, rows));
+    }
+    return STRATA_OK;
+  }
+  if (!p->cur) {
+    FORWARD_IF_ERROR(strata_cursor_open(p->ds, p->chunk_rows, 1, &p->cur));
+  } else {
+    FORWARD_IF_ERROR(strata_cursor_rewind(p->cur));
+  }
+  for (;;) {
+    strata_chunk ch;
+    FORWARD_IF_ERROR(strata_cursor_next(p->cur, &ch));
+    if (ch.rows == 0) break;
+    run_chunk(p, fns, ch.data, ch.row0, ch.rows);
+    if (p->failed) return strata_fail(p->failed, "%s", p->failed_msg);
+    if (fns->chunk_done) FORWARD_IF_ERROR(fns->chunk_done(fns->ctx, ch.row0, ch.rows));
+  }
+  if (p->caching) {
+    p->cached = 1;
+    /* The file is no longer needed for later passes. */
+    strata_cursor_close(p->cur);
+    p->cur = NULL;
+  }
+  return STRATA_OK;
+}

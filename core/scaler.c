@@ -1,1 +1,160 @@
-/* placeholder */ typedef int strata_placeholder_scaler;
+/* Scaling and the missing-value rule, applied block by block. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "scaler.h"
+
+const char *strata_scale_name(strata_scale s) {
+  switch (s) {
+    case STRATA_SCALE_ZSCORE: return "zscore";
+    case STRATA_SCALE_MINMAX: return "minmax";
+    case STRATA_SCALE_NONE: return "none";
+  }
+  return "?";
+}
+
+const char *strata_missing_name(strata_missing m) {
+  switch (m) {
+    case STRATA_MISSING_ERROR: return "error";
+    case STRATA_MISSING_DROP: return "drop";
+    case STRATA_MISSING_MEAN: return "mean";
+  }
+  return "?";
+}
+
+int strata_missing_parse(const char *name, strata_missing *out) {
+  static const strata_missing all[] = {STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (name && strcmp(name, strata_missing_name(all[i])) == 0) { *out = all[i]; return 1; }
+  return 0;
+}
+
+static strata_status scaler_alloc(strata_scaler *s, size_t d, const char *const *names,
+                                  strata_missing missing) {
+  memset(s, 0, sizeof *s);
+  s->d = d;
+  s->names = names;
+  s->missing = missing;
+  size_t n = d ? d : 1;
+  s->shift = calloc(n, sizeof(double));
+  s->factor = calloc(n, sizeof(double));
+  s->inv = calloc(n, sizeof(double));
+  s->impute = calloc(n, sizeof(double));
+  if (!s->shift || !s->factor || !s->inv || !s->impute) {
+    strata_scaler_free(s);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for the scaler");
+  }
+  return STRATA_OK;
+}
+
+strata_status strata_scaler_fit(strata_scaler *s, size_t d, const char *const *names,
+                                strata_scale how, strata_missing missing,
+                                const strata_colacc *acc) {
+  FORWARD_IF_ERROR(scaler_alloc(s, d, names, missing));
+  for (size_t j = 0; j < d; j++) {
+    const strata_colacc *a = &acc[j];
+    double shift = 0.0, factor = 1.0;
+    if (how == STRATA_SCALE_ZSCORE) {
+      shift = a->mean;
+      factor = sqrt(strata_colacc_var(a));
+    } else if (how == STRATA_SCALE_MINMAX) {
+      shift = a->min;
+      factor = a->max - a->min;
+    }
+    if (how != STRATA_SCALE_NONE && !(factor > 0.0 && isfinite(factor))) {
+      strata_log(STRATA_LOG_WARN, "column '%s' is constant (%.17g); kept unscaled",
+                 names[j], a->n ? a->mean : 0.0);
+      factor = 1.0;
+    }
+    s->shift[j] = shift;
+    s->factor[j] = factor;
+    s->inv[j] = 1.0 / factor;
+    s->impute[j] = missing == STRATA_MISSING_MEAN ? a->mean : NAN;
+  }
+  return STRATA_OK;
+}
+
+strata_status strata_scaler_from(strata_scaler *s, size_t d, const char *const *names,
+                                 strata_missing missing, const double *shift,
+                                 const double *factor, const double *impute) {
+  FORWARD_IF_ERROR(scaler_alloc(s, d, names, missing));
+  for (size_t j = 0; j < d; j++) {
+    s->shift[j] = shift[j];
+    s->factor[j] = factor[j];
+    s->inv[j] = 1.0 / factor[j];
+    s->impute[j] = impute ? impute[j] : NAN;
+  }
+  return STRATA_OK;
+}
+
+void strata_scaler_free(strata_scaler *s) {
+  if (!s) return;
+  free(s->shift);
+  free(s->factor);
+  free(s->inv);
+  free(s->impute);
+  memset(s, 0, sizeof *s);
+}
+
+/* The slow path for a row holding a non-finite value. Returns 0 if the row
+ * is dropped, 1 if it was written, or sets *st on an error. */
+static int scale_bad_row(const strata_scaler *s, const float *xi, size_t row, float *out,
+                         strata_status *st) {
+  for (size_t j = 0; j < s->d; j++) {
+    if (isinf(xi[j])) {
+      *st = strata_fail(STRATA_ERR_DATA, "column '%s' has an infinite value at row %zu",
+                        s->names[j], row);
+      return 0;
+    }
+  }
+  if (s->missing == STRATA_MISSING_ERROR) {
+    for (size_t j = 0; j < s->d; j++)
+      if (isnan(xi[j])) {
+        *st = strata_fail(STRATA_ERR_DATA,
+                          "column '%s' has a missing value (NaN) at row %zu; "
+                          "use --missing drop or --missing mean",
+                          s->names[j], row);
+        return 0;
+      }
+  }
+  if (s->missing == STRATA_MISSING_DROP) return 0;
+  for (size_t j = 0; j < s->d; j++) {
+    double v = isnan(xi[j]) ? s->impute[j] : (double)xi[j];
+    out[j] = (float)((v - s->shift[j]) * s->inv[j]);
+  }
+  return 1;
+}
+
+strata_status strata_scaler_apply(const strata_scaler *s, const float *raw, size_t rows,
+                                  size_t row0, float *out, uint16_t *kept, size_t *m) {
+  size_t d = s->d, w = 0;
+  strata_status st = STRATA_OK;
+  for (size_t i = 0; i < rows; i++) {
+    const float *xi = raw + i * d;
+    float *o = out + w * d;
+    int finite = 1;
+    for (size_t j = 0; j < d; j++) {
+      float v = xi[j];
+      finite &= isfinite(v) != 0;
+      o[j] = (float)(((double)v - s->shift[j]) * s->inv[j]);
+    }
+    if (!finite && !scale_bad_row(s, xi, row0 + i, o, &st)) {
+      if (st != STRATA_OK) return st;
+      continue; /* dropped */
+    }
+    if (kept) kept[w] = (uint16_t)i;
+    w++;
+  }
+  *m = w;
+  return STRATA_OK;
+}
+
+void strata_scaler_invert(const strata_scaler *s, const double *scaled, double *orig) {
+  for (size_t j = 0; j < s->d; j++) orig[j] = scaled[j] * s->factor[j] + s->shift[j];
+}
+
+void strata_scaler_forward(const strata_scaler *s, const double *orig, double *scaled) {
+  for (size_t j = 0; j < s->d; j++) scaled[j] = (orig[j] - s->shift[j]) * s->inv[j];
+}

@@ -110,6 +110,8 @@ strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
 
 /* ---------------------------------------------------------------- fit */
 
+struct strata_progress;
+
 typedef enum { STRATA_SCALE_ZSCORE, STRATA_SCALE_MINMAX, STRATA_SCALE_NONE } strata_scale;
 typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN } strata_missing;
 typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } strata_init;
@@ -130,7 +132,30 @@ typedef struct {
   size_t init_sample;         /* rows sampled for k-means++/random init; 0 = automatic */
   const char *backend;        /* "auto", "ref", ...; NULL = auto */
   const char *labels_path;    /* if not NULL, write labels (segment, distance) here */
+  uint64_t mem_limit;         /* bytes the scaled matrix may use to stay in memory
+                                 between passes; 0 = half the available memory */
+  int streaming;              /* 1 = never keep the data in memory between passes */
+  /* Called after the statistics pass, after init, and after each Lloyd
+   * iteration (on the calling thread). May be NULL. */
+  void (*progress)(const struct strata_progress *p, void *user);
+  void *progress_user;
 } strata_fit_params;
+
+typedef enum { STRATA_STAGE_STATS, STRATA_STAGE_INIT, STRATA_STAGE_ITER, STRATA_STAGE_LABELS } strata_stage;
+
+/* What a progress callback sees. */
+typedef struct strata_progress {
+  strata_stage stage;
+  int run;                /* restart index, 0-based */
+  int n_init;
+  int iteration;          /* 1-based, STRATA_STAGE_ITER only */
+  int max_iter;
+  double inertia;         /* ITER: inertia of the pass */
+  double shift;           /* ITER: squared centroid shift */
+  int64_t relocations;    /* ITER */
+  double seconds;         /* of this stage/iteration */
+  double rows_per_second;
+} strata_progress;
 
 void strata_fit_params_init(strata_fit_params *p);
 
@@ -142,12 +167,14 @@ typedef struct strata_model strata_model;
 strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_model **out);
 
 /* Scores the rows of ds with the model's scaler and centroids and writes the
- * labels file.  The dataset must hold the model's features (open it with
- * strata_model_features).  Rows with missing values follow the model's missing
- * rule (drop: segment -1).  labels_path IN; inertia OUT may be NULL. */
+ * labels file.  The dataset must present the model's features in the model's
+ * order (open it with strata_model_get_info(m)->features).  Rows with missing
+ * values follow the model's missing rule (drop: segment -1, distance NaN).
+ * labels_path IN; inertia OUT (may be NULL): float64 inertia in scaled units;
+ * sizes OUT (may be NULL): k rows per segment. */
 strata_status strata_assign(const strata_model *m, strata_dataset *ds,
                             const char *labels_path, size_t chunk_rows, int threads,
-                            double *inertia);
+                            double *inertia, int64_t *sizes);
 
 strata_status strata_model_save(const strata_model *m, const char *path);
 strata_status strata_model_load(const char *path, strata_model **out);
@@ -184,6 +211,7 @@ typedef struct {
   const char *scale;                  /* "zscore", "minmax", "none" */
   const char *missing;                /* "error", "drop", "mean" */
   const char *backend;                /* backend that ran, e.g. "ref" */
+  const char *mode;                   /* "in-core" or "streaming" */
   const char *input_file, *input_location;
   uint64_t rows;                      /* rows used by the fit */
   uint64_t rows_dropped;              /* rows skipped for missing values */

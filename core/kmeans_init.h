@@ -1,0 +1,27 @@
+/* Initial centroids from the init sample: greedy k-means++ (as
+ * scikit-learn: 2 + floor(ln k) candidates per step, the one lowering the
+ * potential most is kept) or k distinct random rows. */
+#ifndef STRATA_KMEANS_INIT_H
+#define STRATA_KMEANS_INIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels.h"
+#include "strata.h"
+
+typedef struct {
+  const strata_kernels *kern;
+  int threads;
+  const float *x;      /* m×d scaled sample */
+  size_t m, d, k;
+  int sample_is_all;   /* the sample holds every row used by the fit */
+  uint64_t seed;
+  int run;             /* restart index: each restart draws its own stream */
+} strata_init_job;
+
+/* centers OUT: k×d float64, scaled units. */
+strata_status strata_init_kmeanspp(const strata_init_job *job, double *centers);
+strata_status strata_init_random(const strata_init_job *job, double *centers);
+
+#endif

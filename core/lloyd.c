@@ -1,0 +1,276 @@
+/* The assignment pass (see lloyd.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "lloyd.h"
+
+typedef struct {
+  double *sums;       /* k×d, kept zero between blocks */
+  int64_t *counts;    /* k */
+  double inertia;
+  int64_t relocations;
+  int32_t *labels;    /* STRATA_BLOCK_ROWS */
+  float *dist2;       /* STRATA_BLOCK_ROWS */
+  strata_scratch scratch;
+  strata_far_point *far; /* farthest-point candidates of the current block */
+  size_t nfar;
+  float *far_x;
+} lloyd_thread;
+
+struct strata_lloyd {
+  const strata_kernels *kern;
+  strata_pass *pass;
+  size_t k, d, n;
+  int threads;
+  float *cf, *cnorm;         /* centroids as the kernels see them */
+  int32_t *labels;           /* n, or NULL */
+  lloyd_thread *t;
+  strata_lloyd_result res;
+  /* per pass */
+  strata_labels_writer *writer;
+  int32_t *chunk_seg;
+  float *chunk_dist;
+  size_t chunk_rows;
+  /* farthest points */
+  size_t want;
+  strata_far_point *far;     /* merged best `want`, plus room for one block's */
+  size_t nfar;
+  float *far_x;
+};
+
+static void *xcalloc(size_t n, size_t size, int *ok) {
+  void *p = calloc(n ? n : 1, size);
+  if (!p) *ok = 0;
+  return p;
+}
+
+strata_status strata_lloyd_create(const strata_kernels *kern, strata_pass *pass, size_t k,
+                                  size_t d, size_t n, int track_labels, strata_lloyd **out) {
+  *out = NULL;
+  strata_lloyd *l = calloc(1, sizeof *l);
+  RETURN_IF(!l, STRATA_ERR_NOMEM, "out of memory");
+  int ok = 1;
+  l->kern = kern;
+  l->pass = pass;
+  l->k = k; l->d = d; l->n = n;
+  l->threads = strata_pass_threads(pass);
+  l->chunk_rows = strata_pass_chunk_rows(pass);
+  l->cf = xcalloc(k * d, sizeof *l->cf, &ok);
+  l->cnorm = xcalloc(k, sizeof *l->cnorm, &ok);
+  l->res.sums = xcalloc(k * d, sizeof *l->res.sums, &ok);
+  l->res.counts = xcalloc(k, sizeof *l->res.counts, &ok);
+  if (track_labels) {
+    l->labels = malloc((n ? n : 1) * sizeof *l->labels);
+    if (l->labels) for (size_t i = 0; i < n; i++) l->labels[i] = -1;
+    else ok = 0;
+  }
+  l->t = xcalloc((size_t)l->threads, sizeof *l->t, &ok);
+  size_t sbytes = kern->scratch_bytes(STRATA_BLOCK_ROWS, d, k);
+  for (int i = 0; ok && i < l->threads; i++) {
+    lloyd_thread *t = &l->t[i];
+    t->sums = xcalloc(k * d, sizeof *t->sums, &ok);
+    t->counts = xcalloc(k, sizeof *t->counts, &ok);
+    t->labels = xcalloc(STRATA_BLOCK_ROWS, sizeof *t->labels, &ok);
+    t->dist2 = xcalloc(STRATA_BLOCK_ROWS, sizeof *t->dist2, &ok);
+    t->scratch.bytes = sbytes;
+    if (sbytes) {
+      t->scratch.ptr = aligned_alloc(64, (sbytes + 63) / 64 * 64);
+      if (!t->scratch.ptr) ok = 0;
+    }
+  }
+  if (!ok) {
+    strata_lloyd_free(l);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", k, d);
+  }
+  *out = l;
+  return STRATA_OK;
+}
+
+void strata_lloyd_free(strata_lloyd *l) {
+  if (!l) return;
+  for (int i = 0; l->t && i < l->threads; i++) {
+    lloyd_thread *t = &l->t[i];
+    free(t->sums); free(t->counts); free(t->labels); free(t->dist2);
+    free(t->scratch.ptr); free(t->far); free(t->far_x);
+  }
+  free(l->t);
+  free(l->cf); free(l->cnorm); free(l->labels);
+  free(l->res.sums); free(l->res.counts);
+  free(l->chunk_seg); free(l->chunk_dist);
+  free(l->far); free(l->far_x);
+  free(l);
+}
+
+void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
+  for (size_t c = 0; c < l->k; c++) {
+    double s = 0.0;
+    for (size_t j = 0; j < l->d; j++) {
+      float v = (float)centers[c * l->d + j];
+      l->cf[c * l->d + j] = v;
+      s += (double)v * v;
+    }
+    l->cnorm[c] = (float)s;
+  }
+}
+
+/* ---- the assignment pass ---- */
+
+static strata_status assign_block(void *ctx, const strata_block *b, int thread) {
+  strata_lloyd *l = ctx;
+  lloyd_thread *t = &l->t[thread];
+  strata_block_acc acc = {t->sums, t->counts, 0.0};
+  /* Sums are always accumulated: d adds per row are noise next to the
+   * distances, and one code path keeps every pass the same. */
+  l->kern->assign_reduce(b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels, t->dist2,
+                         &acc, t->scratch);
+  t->inertia = acc.inertia;
+  if (l->labels) {
+    int64_t relo = 0;
+    for (size_t i = 0; i < b->m; i++) {
+      size_t r = b->row0 + (b->kept ? b->kept[i] : i);
+      relo += l->labels[r] != t->labels[i];
+      l->labels[r] = t->labels[i];
+    }
+    t->relocations = relo;
+  }
+  if (l->writer) {
+    size_t base = b->row0 % l->chunk_rows;
+    int32_t *seg = l->chunk_seg + base;
+    float *dist = l->chunk_dist + base;
+    if (b->kept) {
+      for (size_t i = 0; i < b->nraw; i++) { seg[i] = -1; dist[i] = NAN; }
+    }
+    for (size_t i = 0; i < b->m; i++) {
+      size_t r = b->kept ? b->kept[i] : i;
+      seg[r] = t->labels[i];
+      dist[r] = sqrtf(t->dist2[i]);
+    }
+  }
+  return STRATA_OK;
+}
+
+static void assign_merge(void *ctx, const strata_block *b, int thread) {
+  strata_lloyd *l = ctx;
+  lloyd_thread *t = &l->t[thread];
+  size_t d = l->d;
+  /* Only clusters the block touched: for large k most rows of sums are 0. */
+  for (size_t c = 0; c < l->k; c++) {
+    if (!t->counts[c]) continue;
+    l->res.counts[c] += t->counts[c];
+    t->counts[c] = 0;
+    double *dst = l->res.sums + c * d, *src = t->sums + c * d;
+    for (size_t j = 0; j < d; j++) { dst[j] += src[j]; src[j] = 0.0; }
+  }
+  l->res.inertia += t->inertia;
+  l->res.relocations += t->relocations;
+  l->res.rows += b->m;
+}
+
+static strata_status assign_chunk_done(void *ctx, size_t row0, size_t rows) {
+  strata_lloyd *l = ctx;
+  if (!l->writer) return STRATA_OK;
+  return strata_labels_writer_write(l->writer, row0, rows, l->chunk_seg, l->chunk_dist);
+}
+
+strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
+                                const strata_lloyd_result **res) {
+  l->writer = writer;
+  if (writer && !l->chunk_seg) {
+    l->chunk_seg = malloc(l->chunk_rows * sizeof *l->chunk_seg);
+    l->chunk_dist = malloc(l->chunk_rows * sizeof *l->chunk_dist);
+    RETURN_IF(!l->chunk_seg || !l->chunk_dist, STRATA_ERR_NOMEM, "out of memory for labels");
+  }
+  memset(l->res.sums, 0, l->k * l->d * sizeof *l->res.sums);
+  memset(l->res.counts, 0, l->k * sizeof *l->res.counts);
+  l->res.inertia = 0.0;
+  l->res.relocations = 0;
+  l->res.rows = 0;
+  for (int i = 0; i < l->threads; i++) l->t[i].relocations = 0;
+  strata_pass_fns fns = {.block = assign_block, .merge = assign_merge,
+                         .chunk_done = assign_chunk_done, .ctx = l};
+  strata_status st = strata_pass_run(l->pass, &fns);
+  l->writer = NULL;
+  *res = &l->res;
+  return st;
+}
+
+/* ---- farthest points, for re-seeding empty clusters ---- */
+
+/* Orders farther first, then lower row first. */
+static int far_before(const strata_far_point *a, const strata_far_point *b) {
+  if (a->dist2 != b->dist2) return a->dist2 > b->dist2;
+  return a->row < b->row;
+}
+
+static int far_cmp(const void *pa, const void *pb) {
+  const strata_far_point *a = pa, *b = pb;
+  return far_before(a, b) ? -1 : far_before(b, a) ? 1 : 0;
+}
+
+static strata_status far_block(void *ctx, const strata_block *b, int thread) {
+  strata_lloyd *l = ctx;
+  lloyd_thread *t = &l->t[thread];
+  l->kern->assign_reduce(b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels, t->dist2,
+                         NULL, t->scratch);
+  /* Keep the block's `want` best in t->far (sorted), by insertion: want is
+   * the number of empty clusters, small in practice. */
+  t->nfar = 0;
+  for (size_t i = 0; i < b->m; i++) {
+    strata_far_point p = {t->dist2[i], b->row0 + (b->kept ? b->kept[i] : i), t->labels[i], NULL};
+    if (t->nfar == l->want && !far_before(&p, &t->far[t->nfar - 1])) continue;
+    size_t pos = t->nfar < l->want ? t->nfar++ : l->want - 1;
+    float *slot_x = t->far[pos].x;
+    while (pos > 0 && far_before(&p, &t->far[pos - 1])) {
+      t->far[pos] = t->far[pos - 1];
+      pos--;
+    }
+    p.x = slot_x;
+    t->far[pos] = p;
+    memcpy(p.x, b->x + i * l->d, l->d * sizeof(float));
+  }
+  return STRATA_OK;
+}
+
+static void far_merge(void *ctx, const strata_block *b, int thread) {
+  strata_lloyd *l = ctx;
+  lloyd_thread *t = &l->t[thread];
+  /* Append the block's candidates after the current best, sort, keep `want`. */
+  for (size_t i = 0; i < t->nfar; i++) {
+    strata_far_point *dst = &l->far[l->nfar + i];
+    dst->dist2 = t->far[i].dist2;
+    dst->row = t->far[i].row;
+    dst->label = t->far[i].label;
+    memcpy(dst->x, t->far[i].x, l->d * sizeof(float));
+  }
+  size_t total = l->nfar + t->nfar;
+  qsort(l->far, total, sizeof *l->far, far_cmp);
+  l->nfar = total < l->want ? total : l->want;
+}
+
+static strata_status far_alloc(strata_far_point **far, float **xs, size_t n, size_t d) {
+  *far = calloc(n, sizeof **far);
+  *xs = calloc(n * (d ? d : 1), sizeof **xs);
+  RETURN_IF(!*far || !*xs, STRATA_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) (*far)[i].x = *xs + i * d;
+  return STRATA_OK;
+}
+
+strata_status strata_lloyd_farthest(strata_lloyd *l, size_t want, const strata_far_point **far) {
+  if (want > l->want) {
+    free(l->far); free(l->far_x);
+    FORWARD_IF_ERROR(far_alloc(&l->far, &l->far_x, 2 * want, l->d));
+    for (int i = 0; i < l->threads; i++) {
+      free(l->t[i].far); free(l->t[i].far_x);
+      FORWARD_IF_ERROR(far_alloc(&l->t[i].far, &l->t[i].far_x, want, l->d));
+    }
+  }
+  l->want = want;
+  l->nfar = 0;
+  strata_pass_fns fns = {.block = far_block, .merge = far_merge, .ctx = l};
+  FORWARD_IF_ERROR(strata_pass_run(l->pass, &fns));
+  /* far[i].x pointers were shuffled by qsort with their entries: still valid. */
+  *far = l->far;
+  return STRATA_OK;
+}

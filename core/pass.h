@@ -1,0 +1,61 @@
+/* The pass driver: streams a dataset chunk by chunk (or replays the in-core
+ * cache), scales each block of STRATA_BLOCK_ROWS rows, hands blocks to a
+ * worker callback in parallel and to a merge callback in block order.
+ *
+ * Blocks are fixed runs of STRATA_BLOCK_ROWS input rows, independent of the
+ * I/O chunk size and of the thread count (chunks are whole numbers of
+ * blocks); merging their partial results in block order is what makes every
+ * result bit-identical for any thread count and chunk size. */
+#ifndef STRATA_PASS_H
+#define STRATA_PASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scaler.h"
+#include "strata.h"
+
+#define STRATA_BLOCK_ROWS 4096
+
+typedef struct {
+  const float *x;        /* m rows × d, scaled (raw when the pass has no scaler) */
+  size_t m;              /* rows present after dropping incomplete ones */
+  size_t row0;           /* input index of the block's first row */
+  size_t nraw;           /* input rows the block spans (m <= nraw) */
+  const uint16_t *kept;  /* NULL when m == nraw; else offsets of the present rows */
+  size_t index;          /* global block number = row0 / STRATA_BLOCK_ROWS */
+} strata_block;
+
+typedef struct {
+  /* Any thread, any order.  `thread` is 0..threads-1, for per-thread state. */
+  strata_status (*block)(void *ctx, const strata_block *b, int thread);
+  /* One at a time, in block order, after that block's `block` call. */
+  void (*merge)(void *ctx, const strata_block *b, int thread);
+  /* After each chunk's blocks are merged, on the calling thread. May be NULL. */
+  strata_status (*chunk_done)(void *ctx, size_t row0, size_t rows);
+  void *ctx;
+} strata_pass_fns;
+
+typedef struct strata_pass strata_pass;
+
+/* ds IN (borrowed), sc IN (borrowed, NULL = raw values, no missing rule),
+ * chunk_rows 0 = recommended (rounded up to whole blocks), threads 0 = all,
+ * cache_limit: bytes the scaled data may take to be kept in memory after the
+ * first pass (0 = always stream). */
+strata_status strata_pass_open(strata_dataset *ds, const strata_scaler *sc, size_t chunk_rows,
+                               int threads, uint64_t cache_limit, strata_pass **out);
+strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns);
+int strata_pass_threads(const strata_pass *p);
+size_t strata_pass_chunk_rows(const strata_pass *p);
+/* 1 once the data is held in memory (after a complete first pass). */
+int strata_pass_in_core(const strata_pass *p);
+/* 1 if the data will be held in memory after the first pass. */
+int strata_pass_caching(const strata_pass *p);
+void strata_pass_free(strata_pass *p);
+
+/* Threads to use for a request of `threads` (0 = OpenMP's default). */
+int strata_threads_resolve(int threads);
+/* Half the memory available now (MemAvailable), a default for mem_limit. */
+uint64_t strata_default_mem_limit(void);
+
+#endif
