@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Strata builds and tests with, when missing.
+# Idempotent and quiet when everything is there already.
+set -euo pipefail
+
+PKGS=(build-essential cmake pkg-config
+      libhdf5-dev hdf5-tools libopenblas-dev libcjson-dev libbenchmark-dev
+      python3 python3-venv)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "strata: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

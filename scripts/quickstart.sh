@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Quick start: install what is missing, build, generate a 1,000,000-row
+# synthetic customer table and segment it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+ROWS=${ROWS:-1000000}
+mkdir -p demo
+build/datasets/strata-gen --rows "$ROWS" --seed 1 -o demo/customers.h5
+build/cli/strata inspect demo/customers.h5
+build/cli/strata fit demo/customers.h5 -k 5 --missing mean --seed 1 \
+  --features age,income,purchase_frequency,recency_days,avg_basket_value,tenure_months \
+  -o demo/model.h5 --labels demo/labels.h5
