@@ -21,8 +21,9 @@ const char *strata_dataset_col_type(const strata_dataset *ds, size_t j);
 
 /* A recommended chunk length: a multiple of `multiple` (> 0) and, where the
  * file is chunked, of the file's chunk rows when that stays near `target_bytes`
- * of float32 data. Never more than needed to cover the dataset (rounded up to
- * `multiple`). */
+ * of float32 data (their least common multiple within twice the target).
+ * Never more than needed to cover the dataset (rounded up to `multiple`),
+ * never less than `multiple`.  target_bytes 0 means 8 MiB. */
 size_t strata_dataset_recommend_chunk(const strata_dataset *ds, size_t multiple, size_t target_bytes);
 
 /* The process-wide lock around HDF5 calls (recursive).  Every io/ file that

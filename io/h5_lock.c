@@ -1,1 +1,243 @@
-/* placeholder */ typedef int strata_placeholder_h5_lock;
+/* The HDF5 glue: one process-wide lock, HDF5's error printing turned off,
+ * and the few helpers every io/ file needs (see h5_util.h).
+ *
+ * HDF5 is built thread-safe here, but its global lock only makes single
+ * calls atomic; a select-then-read sequence on shared ids still needs ours.
+ * The lock is recursive so that helpers can take it inside callers that
+ * already hold it. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "h5_util.h"
+
+static pthread_mutex_t h5_mutex;
+static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
+
+/* In a thread-safe HDF5 build every thread has its own error stack, and the
+ * automatic printing is a property of that stack: silencing it once per
+ * process is not enough, so each thread does it on its first lock. */
+static _Thread_local int h5_thread_silenced;
+
+static void h5_init_once(void) {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&h5_mutex, &attr);
+  pthread_mutexattr_destroy(&attr);
+}
+
+void strata_h5_lock(void) {
+  pthread_once(&h5_once, h5_init_once);
+  pthread_mutex_lock(&h5_mutex);
+  if (!h5_thread_silenced) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5_thread_silenced = 1;
+  }
+}
+
+void strata_h5_unlock(void) { pthread_mutex_unlock(&h5_mutex); }
+
+int strata_h5_close(hid_t id) {
+  if (id < 0) return 0;
+  switch (H5Iget_type(id)) {
+    case H5I_FILE: return H5Fclose(id) < 0 ? -1 : 0;
+    case H5I_GROUP: return H5Gclose(id) < 0 ? -1 : 0;
+    case H5I_DATASET: return H5Dclose(id) < 0 ? -1 : 0;
+    case H5I_DATASPACE: return H5Sclose(id) < 0 ? -1 : 0;
+    case H5I_DATATYPE: return H5Tclose(id) < 0 ? -1 : 0;
+    case H5I_ATTR: return H5Aclose(id) < 0 ? -1 : 0;
+    case H5I_GENPROP_LST: return H5Pclose(id) < 0 ? -1 : 0;
+    default: return -1;
+  }
+}
+
+typedef struct {
+  char *buf;
+  size_t size;
+  int found;
+} error_walk;
+
+/* The POSIX driver reports "file write failed: time = ..., filename = ...,
+ * errno = 28, error message = 'No space left on device', ..."; what it
+ * failed to do and the quoted system message are the parts worth a one-line
+ * detail: "file write failed: No space left on device". */
+static int system_message(const char *desc, char *buf, size_t size) {
+  static const char key[] = "error message = '";
+  const char *at = strstr(desc, key);
+  if (!at) return 0;
+  at += sizeof key - 1;
+  const char *end = strchr(at, '\'');
+  if (!end) return 0;
+  size_t what = strcspn(desc, ",:");
+  snprintf(buf, size, "%.*s: %.*s", (int)what, desc, (int)(end - at), at);
+  return 1;
+}
+
+static herr_t take_innermost(unsigned n, const H5E_error2_t *err, void *data) {
+  error_walk *w = data;
+  (void)n;
+  if (w->found || !err->desc || !err->desc[0]) return 0;
+  if (!system_message(err->desc, w->buf, w->size)) snprintf(w->buf, w->size, "%s", err->desc);
+  w->found = 1;
+  return 0;
+}
+
+const char *strata_h5_error_text(char *buf, size_t size) {
+  error_walk w = {buf, size, 0};
+  /* Upward starts at the function that detected the problem, which says
+   * the most ("truncated file: eof = 1024, ..."); the outer frames only say
+   * "unable to open file". */
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, &w);
+  H5Eclear2(H5E_DEFAULT);
+  if (!w.found) snprintf(buf, size, "no error detail");
+  size_t len = strlen(buf);
+  while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\n')) buf[--len] = '\0';
+  return buf;
+}
+
+/* Shared HPC file systems often refuse flock(); reading must still work. */
+static hid_t read_access_plist(void) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+#if H5_VERSION_GE(1, 12, 1) || (H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE >= 7)
+  if (fapl >= 0) H5Pset_file_locking(fapl, 1, 1);
+#endif
+  return fapl;
+}
+
+strata_status strata_h5_open_read(const char *path, hid_t *file) {
+  *file = -1;
+  /* errno from the system, before HDF5, so the message names the real cause. */
+  struct stat sb;
+  RETURN_IF(stat(path, &sb) != 0, STRATA_ERR_NOT_FOUND, "cannot open '%s': %s", path, strerror(errno));
+  RETURN_IF(S_ISDIR(sb.st_mode), STRATA_ERR_NOT_FOUND, "cannot open '%s': %s", path, strerror(EISDIR));
+  RETURN_IF(access(path, R_OK) != 0, STRATA_ERR_NOT_FOUND, "cannot open '%s': %s", path, strerror(errno));
+
+  strata_status st = STRATA_OK;
+  char why[512];
+  strata_h5_lock();
+#if H5_VERSION_GE(1, 12, 0)
+  htri_t is_h5 = H5Fis_accessible(path, H5P_DEFAULT);
+#else
+  htri_t is_h5 = H5Fis_hdf5(path);
+#endif
+  if (is_h5 <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s' is not an HDF5 file", path);
+  } else {
+    hid_t fapl = read_access_plist();
+    *file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+    if (*file < 0) {
+      strata_h5_error_text(why, sizeof why);
+      /* A writer (h5py, another tool) holds the file: not a damaged file. */
+      if (strstr(why, "unable to lock file"))
+        st = strata_fail(STRATA_ERR_IO,
+                         "cannot open '%s': another process has it open for writing (%s); "
+                         "HDF5_USE_FILE_LOCKING=FALSE reads it anyway",
+                         path, why);
+      else
+        st = strata_fail(STRATA_ERR_FORMAT, "'%s' is truncated or corrupt: %s", path, why);
+    }
+    if (fapl >= 0) H5Pclose(fapl);
+  }
+  strata_h5_unlock();
+  return st;
+}
+
+static void free_strings(char **out, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(out[i]);
+    out[i] = NULL;
+  }
+}
+
+/* Variable-length strings: HDF5 allocates each one; copy them out with our
+ * allocator and hand HDF5's memory back. */
+static int read_vlen_strings(hid_t obj, int is_attribute, hid_t mtype, hid_t space, size_t n, char **out) {
+  if (H5Tset_size(mtype, H5T_VARIABLE) < 0) return -1;
+  char **vl = calloc(n ? n : 1, sizeof *vl);
+  if (!vl) return -2;
+  herr_t rd = is_attribute ? H5Aread(obj, mtype, vl) : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, vl);
+  int rc = rd < 0 ? -1 : 0;
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    if (!(out[i] = strdup(vl[i] ? vl[i] : ""))) rc = -2;
+  if (rd >= 0) H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, vl);
+  free(vl);
+  return rc;
+}
+
+/* Fixed-length strings: n slots of `size` bytes, not always terminated. */
+static int read_fixed_strings(hid_t obj, int is_attribute, hid_t ftype, hid_t mtype, size_t n, char **out) {
+  size_t size = H5Tget_size(ftype);
+  if (size == 0 || H5Tset_size(mtype, size) < 0) return -1;
+  int space_padded = H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
+  char *raw = malloc(n * size + 1);
+  if (!raw) return -2;
+  herr_t rd =
+      is_attribute ? H5Aread(obj, mtype, raw) : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw);
+  int rc = rd < 0 ? -1 : 0;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const char *s = raw + i * size;
+    size_t len = strnlen(s, size);
+    while (space_padded && len > 0 && s[len - 1] == ' ') len--;
+    if (!(out[i] = strndup(s, len))) rc = -2;
+  }
+  free(raw);
+  return rc;
+}
+
+int strata_h5_read_strings(hid_t obj, int is_attribute, size_t n, char **out) {
+  for (size_t i = 0; i < n; i++) out[i] = NULL;
+  hid_t ftype = is_attribute ? H5Aget_type(obj) : H5Dget_type(obj);
+  hid_t space = is_attribute ? H5Aget_space(obj) : H5Dget_space(obj);
+  hid_t mtype = -1;
+  int rc = -1;
+  if (ftype < 0 || space < 0 || H5Tget_class(ftype) != H5T_STRING) goto done;
+  hssize_t npoints = H5Sget_simple_extent_npoints(space);
+  if (npoints < 0 || (size_t)npoints != n) goto done;
+  htri_t variable = H5Tis_variable_str(ftype);
+  /* A fresh memory type: a copy of the file's type would keep its on-disk
+   * location, which HDF5 refuses for variable-length reads into memory. */
+  if (variable < 0 || (mtype = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0 ||
+      H5Tset_strpad(mtype, H5Tget_strpad(ftype)) < 0)
+    goto done;
+  rc = variable ? read_vlen_strings(obj, is_attribute, mtype, space, n, out)
+                : read_fixed_strings(obj, is_attribute, ftype, mtype, n, out);
+done:
+  if (rc != 0) free_strings(out, n);
+  strata_h5_close(mtype);
+  strata_h5_close(space);
+  strata_h5_close(ftype);
+  return rc;
+}
+
+hid_t strata_h5_utf8_type(void) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
+    H5Tclose(t);
+    return -1;
+  }
+  return t;
+}
+
+int strata_h5_write_scalar(hid_t obj, const char *name, hid_t file_type, hid_t mem_type, const void *value) {
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t attr = space >= 0 ? H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT) : -1;
+  int rc = attr >= 0 && H5Awrite(attr, mem_type, value) >= 0 ? 0 : -1;
+  if (strata_h5_close(attr) < 0) rc = -1;
+  strata_h5_close(space);
+  return rc;
+}
+
+int strata_h5_write_string(hid_t obj, const char *name, const char *value) {
+  hid_t type = strata_h5_utf8_type();
+  const char *v = value ? value : "";
+  int rc = type >= 0 ? strata_h5_write_scalar(obj, name, type, type, &v) : -1;
+  strata_h5_close(type);
+  return rc;
+}

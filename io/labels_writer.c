@@ -1,1 +1,211 @@
-/* placeholder */ typedef int strata_placeholder_labels_writer;
+/* The labels file (io/labels_writer.h): /segment int32 and /distance
+ * float32, one entry per input row, written by hyperslab as chunks arrive,
+ * under a temporary name renamed into place on commit. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* fallocate */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "h5_util.h"
+#include "labels_writer.h"
+#include "output_file.h"
+
+/* Layout: contiguous storage allocated when the datasets are created, never
+ * filled, and no sieve buffer, so every write goes straight to the file.
+ * Uncompressed because speed wins here: writing 20M rows into the page
+ * cache ran at 80-150M rows/s plain (contiguous and 64Ki-row chunks alike)
+ * against 35-55M rows/s with deflate level 1 on very regular labels and
+ * 8-10M rows/s on random ones.  Contiguous because it leaves HDF5 nothing
+ * to flush later: with all metadata written at open, a full disk shows up
+ * as a failed write, never as a failed H5Fclose.  That matters: HDF5 1.10
+ * keeps a file whose close failed in its tables and crashes on it at exit. */
+
+/* Room for the metadata beyond the two columns, for the free-space check. */
+#define METADATA_BYTES ((uint64_t)64 << 10)
+
+struct strata_labels_writer {
+  strata_output_file out;
+  hid_t file, segment, distance, space;
+  size_t rows;
+  size_t written; /* rows written so far; commit requires every row once */
+};
+
+static hid_t create_column(hid_t file, const char *name, hid_t file_type, size_t rows) {
+  hsize_t dims = rows;
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  hid_t space = H5Screate_simple(1, &dims, NULL);
+  hid_t dset = -1;
+  if (dcpl >= 0 && space >= 0 && H5Pset_layout(dcpl, H5D_CONTIGUOUS) >= 0 &&
+      H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) >= 0 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0)
+    dset = H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  strata_h5_close(space);
+  strata_h5_close(dcpl);
+  return dset;
+}
+
+/* Creates the file, its datasets and attributes, and writes the metadata
+ * out at once.  Caller holds the lock. */
+static int create_file(strata_labels_writer *w) {
+  const uint64_t rows = w->rows;
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0 || H5Pset_sieve_buf_size(fapl, 0) < 0) {
+    strata_h5_close(fapl);
+    return -1;
+  }
+  w->file = H5Fcreate(w->out.tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  if (w->file < 0) return -1;
+  if (strata_h5_write_string(w->file, "format", "strata-labels") < 0 ||
+      strata_h5_write_scalar(w->file, "rows", H5T_STD_U64LE, H5T_NATIVE_UINT64, &rows) < 0)
+    return -1;
+  w->segment = create_column(w->file, "segment", H5T_STD_I32LE, w->rows);
+  w->distance = create_column(w->file, "distance", H5T_IEEE_F32LE, w->rows);
+  if (w->segment < 0 || w->distance < 0 || (w->space = H5Dget_space(w->segment)) < 0) return -1;
+  return H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0 ? -1 : 0;
+}
+
+/* Checked before HDF5 writes anything, since a file HDF5 fails to flush
+ * cannot be closed safely: the process file-size limit, and free space. */
+static strata_status check_room(const strata_labels_writer *w, const char *path) {
+  uint64_t need = (uint64_t)w->rows * (sizeof(int32_t) + sizeof(float)) + METADATA_BYTES;
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && need > limit.rlim_cur)
+    return strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s (%llu bytes needed, the limit is %llu)", path,
+                       strerror(EFBIG), (unsigned long long)need, (unsigned long long)limit.rlim_cur);
+  struct statvfs fs;
+  if (statvfs(w->out.tmp_path, &fs) == 0) {
+    /* Root may use the blocks reserved for it. */
+    uint64_t blocks = geteuid() == 0 ? (uint64_t)fs.f_bfree : (uint64_t)fs.f_bavail;
+    uint64_t free_bytes = blocks * (uint64_t)fs.f_frsize;
+    RETURN_IF(free_bytes < need, STRATA_ERR_WRITE, "cannot write '%s': %s (%.1f MiB needed, %.1f MiB free)",
+              path, strerror(ENOSPC), (double)need / (1 << 20), (double)free_bytes / (1 << 20));
+  }
+  return STRATA_OK;
+}
+
+/* Allocates the file's blocks now, so that a disk filled by someone else
+ * during a long fit cannot fail the writes.  File systems without
+ * fallocate keep the free-space check only. */
+static strata_status reserve_blocks(const strata_labels_writer *w, const char *path) {
+  int fd = open(w->out.tmp_path, O_WRONLY | O_CLOEXEC);
+  int err = fd < 0 ? errno : 0;
+  struct stat sb;
+  if (!err && fstat(fd, &sb) != 0) err = errno;
+  if (!err && sb.st_size > 0 && fallocate(fd, 0, 0, sb.st_size) != 0 && errno != EOPNOTSUPP &&
+      errno != ENOSYS)
+    err = errno;
+  if (fd >= 0) close(fd);
+  RETURN_IF(err, STRATA_ERR_WRITE, "cannot write '%s': %s", path, strerror(err));
+  return STRATA_OK;
+}
+
+/* Closes every id; returns -1 if any close failed. */
+static int close_all(strata_labels_writer *w) {
+  int rc = 0;
+  rc |= strata_h5_close(w->space);
+  rc |= strata_h5_close(w->segment);
+  rc |= strata_h5_close(w->distance);
+  rc |= strata_h5_close(w->file);
+  w->space = w->segment = w->distance = w->file = -1;
+  return rc;
+}
+
+strata_status strata_labels_writer_open(const char *path, size_t rows, strata_labels_writer **out) {
+  RETURN_IF(!out, STRATA_ERR_USAGE, "strata_labels_writer_open: out is NULL");
+  *out = NULL;
+  strata_labels_writer *w = calloc(1, sizeof *w);
+  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory opening '%s'", path ? path : "");
+  w->file = w->segment = w->distance = w->space = -1;
+  w->rows = rows;
+  strata_status st = strata_output_begin(path, &w->out);
+  if (st != STRATA_OK) {
+    free(w);
+    return st;
+  }
+  char why[512];
+  st = check_room(w, path);
+  if (st == STRATA_OK) {
+    strata_h5_lock();
+    if (create_file(w) < 0)
+      st =
+          strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s", path, strata_h5_error_text(why, sizeof why));
+    strata_h5_unlock();
+  }
+  if (st == STRATA_OK) st = reserve_blocks(w, path);
+  if (st != STRATA_OK) {
+    strata_labels_writer_abort(w);
+    return st;
+  }
+  *out = w;
+  return STRATA_OK;
+}
+
+strata_status strata_labels_writer_write(strata_labels_writer *w, size_t row0, size_t rows,
+                                         const int32_t *segment, const float *distance) {
+  RETURN_IF(!w || (rows && (!segment || !distance)), STRATA_ERR_USAGE,
+            "strata_labels_writer_write: NULL argument");
+  RETURN_IF(row0 > w->rows || rows > w->rows - row0, STRATA_ERR_USAGE,
+            "rows %zu-%zu are outside the labels file '%s' (%zu rows)", row0, row0 + rows - 1,
+            w->out.final_path, w->rows);
+  if (rows == 0) return STRATA_OK;
+
+  hsize_t start = row0, count = rows;
+  strata_status st = STRATA_OK;
+  char why[512];
+  strata_h5_lock();
+  hid_t mem = H5Screate_simple(1, &count, NULL);
+  if (mem < 0 || H5Sselect_hyperslab(w->space, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
+      H5Dwrite(w->segment, H5T_NATIVE_INT32, mem, w->space, H5P_DEFAULT, segment) < 0 ||
+      H5Dwrite(w->distance, H5T_NATIVE_FLOAT, mem, w->space, H5P_DEFAULT, distance) < 0)
+    st = strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s", w->out.final_path,
+                     strata_h5_error_text(why, sizeof why));
+  strata_h5_close(mem);
+  strata_h5_unlock();
+  if (st == STRATA_OK) w->written += rows;
+  return st;
+}
+
+strata_status strata_labels_writer_finish(strata_labels_writer *w, strata_output_file *out) {
+  RETURN_IF(!w || !out, STRATA_ERR_USAGE, "strata_labels_writer_finish: NULL argument");
+  out->final_path = out->tmp_path = NULL;
+  strata_status st = STRATA_OK;
+  char why[512];
+  strata_h5_lock();
+  if (close_all(w) < 0)
+    st = strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s", w->out.final_path,
+                     strata_h5_error_text(why, sizeof why));
+  strata_h5_unlock();
+  if (st == STRATA_OK && w->written != w->rows)
+    st = strata_fail(STRATA_ERR_INTERNAL, "labels file '%s' is incomplete: %zu of %zu rows written",
+                     w->out.final_path, w->written, w->rows);
+  if (st == STRATA_OK)
+    *out = w->out;
+  else
+    strata_output_abort(&w->out);
+  free(w);
+  return st;
+}
+
+strata_status strata_labels_writer_commit(strata_labels_writer *w) {
+  strata_output_file out;
+  FORWARD_IF_ERROR(strata_labels_writer_finish(w, &out));
+  return strata_output_commit(&out);
+}
+
+void strata_labels_writer_abort(strata_labels_writer *w) {
+  if (!w) return;
+  strata_h5_lock();
+  close_all(w);
+  H5Eclear2(H5E_DEFAULT);
+  strata_h5_unlock();
+  strata_output_abort(&w->out);
+  free(w);
+}

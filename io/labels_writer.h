@@ -3,6 +3,7 @@
 #ifndef STRATA_IO_LABELS_WRITER_H
 #define STRATA_IO_LABELS_WRITER_H
 
+#include "output_file.h"
 #include "strata.h"
 
 typedef struct strata_labels_writer strata_labels_writer;
@@ -11,11 +12,20 @@ typedef struct strata_labels_writer strata_labels_writer;
  * The file is created under a temporary name (io/output_file.h). */
 strata_status strata_labels_writer_open(const char *path, size_t rows, strata_labels_writer **out);
 /* Writes rows [row0, row0+rows). segment IN, distance IN (Euclidean distance
- * to the segment centroid, not squared; NaN for dropped rows). */
+ * to the segment centroid, not squared; NaN for dropped rows).  Chunks may
+ * come in any order, but each row must be written exactly once before commit.
+ * Takes the HDF5 lock, so it may run while a cursor prefetches. */
 strata_status strata_labels_writer_write(strata_labels_writer *w, size_t row0, size_t rows,
                                          const int32_t *segment, const float *distance);
-/* Closes and renames into place.  Frees w in every case. */
+/* Closes and renames into place.  Frees w in every case.  A file with rows
+ * never written is not committed (STRATA_ERR_INTERNAL, file removed). */
 strata_status strata_labels_writer_commit(strata_labels_writer *w);
+/* Two-phase variant of commit for outputs put in place together (labels and
+ * model): closes the file and checks every row was written, then hands its
+ * temporary file over in *out for the caller to strata_output_commit or
+ * strata_output_abort.  Frees w in every case; on failure the temporary
+ * file is already removed and *out is empty.  out OUT. */
+strata_status strata_labels_writer_finish(strata_labels_writer *w, strata_output_file *out);
 /* Closes, removes the temporary file, frees w; accepts NULL. */
 void strata_labels_writer_abort(strata_labels_writer *w);
 

@@ -1,1 +1,453 @@
-/* placeholder */ typedef int strata_placeholder_model_file;
+/* The model file (layout in io/model_file.h): strata_model_save and
+ * strata_model_load.  Scalars are root attributes described once in the
+ * tables below, so save and load cannot drift apart.  Saving builds the
+ * file in memory and writes it through io/output_file.h. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "h5_util.h"
+#include "model_file.h"
+#include "output_file.h"
+
+#define MODEL_FORMAT "strata-model"
+#define MODEL_FORMAT_VERSION 1
+
+typedef enum { FIELD_INT, FIELD_U64, FIELD_DOUBLE } field_kind;
+
+/* Numeric root attributes: offsets into strata_model_info. */
+static const struct {
+  const char *name;
+  field_kind kind;
+  size_t offset;
+} numeric_attrs[] = {
+    {"inertia", FIELD_DOUBLE, offsetof(strata_model_info, inertia)},
+    {"iterations", FIELD_INT, offsetof(strata_model_info, iterations)},
+    {"converged", FIELD_INT, offsetof(strata_model_info, converged)},
+    {"n_init", FIELD_INT, offsetof(strata_model_info, n_init)},
+    {"best_init", FIELD_INT, offsetof(strata_model_info, best_init)},
+    {"seed", FIELD_U64, offsetof(strata_model_info, seed)},
+    {"tol", FIELD_DOUBLE, offsetof(strata_model_info, tol)},
+    {"max_iter", FIELD_INT, offsetof(strata_model_info, max_iter)},
+    {"rows", FIELD_U64, offsetof(strata_model_info, rows)},
+    {"rows_dropped", FIELD_U64, offsetof(strata_model_info, rows_dropped)},
+    {"seconds", FIELD_DOUBLE, offsetof(strata_model_info, seconds)},
+};
+
+/* String root attributes: read from the info view, loaded into the model. */
+static const struct {
+  const char *name;
+  size_t info_offset;  /* const char * in strata_model_info */
+  size_t model_offset; /* char * in struct strata_model */
+} string_attrs[] = {
+    {"init", offsetof(strata_model_info, init), offsetof(strata_model, init)},
+    {"scale", offsetof(strata_model_info, scale), offsetof(strata_model, scale)},
+    {"missing", offsetof(strata_model_info, missing), offsetof(strata_model, missing)},
+    {"backend", offsetof(strata_model_info, backend), offsetof(strata_model, backend)},
+    {"mode", offsetof(strata_model_info, mode), offsetof(strata_model, mode)},
+    {"input_file", offsetof(strata_model_info, input_file), offsetof(strata_model, input_file)},
+    {"input_location", offsetof(strata_model_info, input_location), offsetof(strata_model, input_location)},
+    {"library_version", offsetof(strata_model_info, version), offsetof(strata_model, version)},
+    {"created", offsetof(strata_model_info, created), offsetof(strata_model, created)},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void field_types(field_kind kind, hid_t *file_type, hid_t *mem_type) {
+  switch (kind) {
+    case FIELD_INT:
+      *file_type = H5T_STD_I32LE;
+      *mem_type = H5T_NATIVE_INT;
+      break;
+    case FIELD_U64:
+      *file_type = H5T_STD_U64LE;
+      *mem_type = H5T_NATIVE_UINT64;
+      break;
+    default:
+      *file_type = H5T_IEEE_F64LE;
+      *mem_type = H5T_NATIVE_DOUBLE;
+      break;
+  }
+}
+
+/* The per-iteration series, one dataset each under /iterations. */
+enum { SERIES_INERTIA, SERIES_SHIFT, SERIES_RELOCATIONS, SERIES_SECONDS, SERIES_RPS, SERIES_COUNT };
+static const char *const series_names[SERIES_COUNT] = {"inertia", "shift", "relocations", "seconds",
+                                                       "rows_per_second"};
+
+/* ------------------------------------------------------------ save */
+
+static int write_array(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, int rank,
+                       const hsize_t *dims, const void *data) {
+  hid_t space = H5Screate_simple(rank, dims, NULL);
+  hid_t dset =
+      space >= 0 ? H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+  hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+  int rc =
+      dset >= 0 && (n == 0 || H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0) ? 0 : -1;
+  if (strata_h5_close(dset) < 0) rc = -1;
+  strata_h5_close(space);
+  return rc;
+}
+
+static int write_attributes(hid_t file, const strata_model_info *info) {
+  const int version = MODEL_FORMAT_VERSION;
+  if (strata_h5_write_string(file, "format", MODEL_FORMAT) < 0 ||
+      strata_h5_write_scalar(file, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT, &version) < 0 ||
+      strata_h5_write_scalar(file, "k", H5T_STD_I32LE, H5T_NATIVE_INT, &info->k) < 0 ||
+      strata_h5_write_scalar(file, "d", H5T_STD_I32LE, H5T_NATIVE_INT, &info->d) < 0)
+    return -1;
+  for (size_t i = 0; i < COUNT(numeric_attrs); i++) {
+    hid_t ft, mt;
+    field_types(numeric_attrs[i].kind, &ft, &mt);
+    if (strata_h5_write_scalar(file, numeric_attrs[i].name, ft, mt,
+                               (const char *)info + numeric_attrs[i].offset) < 0)
+      return -1;
+  }
+  for (size_t i = 0; i < COUNT(string_attrs); i++) {
+    const char *s = *(const char *const *)((const char *)info + string_attrs[i].info_offset);
+    if (string_attrs[i].model_offset == offsetof(strata_model, version) && (!s || !*s)) s = strata_version();
+    if (strata_h5_write_string(file, string_attrs[i].name, s) < 0) return -1;
+  }
+  return 0;
+}
+
+static int write_features(hid_t file, const strata_model_info *info) {
+  hsize_t d = (hsize_t)info->d;
+  const char **names = malloc((d ? d : 1) * sizeof *names);
+  hid_t type = strata_h5_utf8_type();
+  int rc = -1;
+  if (names && type >= 0) {
+    for (hsize_t j = 0; j < d; j++) names[j] = info->features[j] ? info->features[j] : "";
+    rc = write_array(file, "features", type, type, 1, &d, names);
+  }
+  strata_h5_close(type);
+  free(names);
+  return rc;
+}
+
+static int write_iterations(hid_t file, const strata_model_info *info) {
+  hsize_t n = (hsize_t)(info->n_iter_stats > 0 ? info->n_iter_stats : 0);
+  hid_t group = H5Gcreate2(file, "iterations", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  double *values = malloc((n ? n : 1) * sizeof *values);
+  int64_t *counts = malloc((n ? n : 1) * sizeof *counts);
+  int rc = group >= 0 && values && counts ? 0 : -1;
+  for (int s = 0; s < SERIES_COUNT && rc == 0; s++) {
+    for (hsize_t i = 0; i < n; i++) {
+      const strata_iter_stats *it = &info->iter_stats[i];
+      switch (s) {
+        case SERIES_INERTIA: values[i] = it->inertia; break;
+        case SERIES_SHIFT: values[i] = it->shift; break;
+        case SERIES_RELOCATIONS: counts[i] = it->relocations; break;
+        case SERIES_SECONDS: values[i] = it->seconds; break;
+        default: values[i] = it->rows_per_second; break;
+      }
+    }
+    rc = s == SERIES_RELOCATIONS
+             ? write_array(group, series_names[s], H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &n, counts)
+             : write_array(group, series_names[s], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, values);
+  }
+  free(values);
+  free(counts);
+  if (strata_h5_close(group) < 0) rc = -1;
+  return rc;
+}
+
+static int write_scaler(hid_t file, const strata_model_info *info) {
+  hsize_t d = (hsize_t)info->d;
+  hid_t scaler = H5Gcreate2(file, "scaler", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (scaler < 0) return -1;
+  const struct {
+    const char *name;
+    const double *values;
+  } parts[] = {{"shift", info->scale_shift}, {"factor", info->scale_factor}, {"impute", info->impute}};
+  int rc = 0;
+  for (size_t i = 0; i < COUNT(parts) && rc == 0; i++)
+    rc = write_array(scaler, parts[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &d, parts[i].values);
+  if (strata_h5_close(scaler) < 0) rc = -1;
+  return rc;
+}
+
+static int write_model(hid_t file, const strata_model_info *info) {
+  hsize_t kd[2] = {(hsize_t)info->k, (hsize_t)info->d};
+  if (write_attributes(file, info) < 0 || write_features(file, info) < 0) return -1;
+  if (write_array(file, "centroids", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, kd, info->centroids) < 0 ||
+      write_array(file, "centroids_original", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, kd,
+                  info->centroids_original) < 0 ||
+      write_array(file, "sizes", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, kd, info->sizes) < 0)
+    return -1;
+  return write_scaler(file, info) < 0 || write_iterations(file, info) < 0 ? -1 : 0;
+}
+
+/* Builds the file in memory (HDF5's core driver, no backing store) and
+ * writes the image out ourselves: every disk error is then a plain errno
+ * with a clear message, and HDF5 never holds a half-flushed file, which in
+ * HDF5 1.10 crashes the process at exit after a failed close. */
+static strata_status build_image(const strata_model_info *info, const char *path, void **image,
+                                 size_t *size) {
+  *image = NULL;
+  *size = 0;
+  char why[512];
+  strata_status st = STRATA_OK;
+  strata_h5_lock();
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  hid_t file = fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 16, 0) >= 0
+                   ? H5Fcreate("strata-model-image", H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
+                   : -1;
+  ssize_t n = -1;
+  if (file >= 0 && write_model(file, info) == 0 && H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0)
+    n = H5Fget_file_image(file, NULL, 0);
+  if (n > 0 && (*image = malloc((size_t)n)) != NULL && H5Fget_file_image(file, *image, (size_t)n) == n)
+    *size = (size_t)n;
+  if (*size == 0) {
+    st = n > 0 && !*image ? strata_fail(STRATA_ERR_NOMEM, "out of memory writing '%s'", path)
+                          : strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s", path,
+                                        strata_h5_error_text(why, sizeof why));
+    free(*image);
+    *image = NULL;
+  }
+  strata_h5_close(file);
+  strata_h5_close(fapl);
+  strata_h5_unlock();
+  return st;
+}
+
+strata_status strata_model_write(const strata_model *m, strata_output_file *out) {
+  RETURN_IF(!m || !out || !out->tmp_path, STRATA_ERR_USAGE, "strata_model_write: NULL argument");
+  const strata_model_info *info = &m->info;
+  RETURN_IF(info->k < 1 || info->d < 1, STRATA_ERR_USAGE, "cannot save a model with k=%d, d=%d", info->k,
+            info->d);
+  void *image = NULL;
+  size_t size = 0;
+  strata_status st = build_image(info, out->final_path, &image, &size);
+  if (st == STRATA_OK) st = strata_output_write_all(out, image, size);
+  free(image);
+  return st;
+}
+
+strata_status strata_model_save(const strata_model *m, const char *path) {
+  RETURN_IF(!m || !path, STRATA_ERR_USAGE, "strata_model_save: NULL argument");
+  strata_output_file out;
+  FORWARD_IF_ERROR(strata_output_begin(path, &out));
+  strata_status st = strata_model_write(m, &out);
+  if (st != STRATA_OK) {
+    strata_output_abort(&out);
+    return st;
+  }
+  return strata_output_commit(&out);
+}
+
+/* ------------------------------------------------------------ load */
+
+/* Everything below runs under the lock and reports through strata_fail. */
+
+static strata_status read_attr(hid_t file, const char *path, const char *name, hid_t mem_type, void *value) {
+  htri_t exists = H5Aexists(file, name);
+  RETURN_IF(exists <= 0, STRATA_ERR_FORMAT, "'%s': model attribute '%s' is missing", path, name);
+  hid_t attr = H5Aopen(file, name, H5P_DEFAULT);
+  hid_t space = attr >= 0 ? H5Aget_space(attr) : -1;
+  int ok = space >= 0 && H5Sget_simple_extent_npoints(space) == 1 && H5Aread(attr, mem_type, value) >= 0;
+  strata_h5_close(space);
+  strata_h5_close(attr);
+  char why[512];
+  RETURN_IF(!ok, STRATA_ERR_FORMAT, "'%s': model attribute '%s' is unreadable: %s", path, name,
+            strata_h5_error_text(why, sizeof why));
+  return STRATA_OK;
+}
+
+/* *out is malloc'ed; the caller frees it. */
+static strata_status read_string_attr(hid_t file, const char *path, const char *name, char **out) {
+  *out = NULL;
+  htri_t exists = H5Aexists(file, name);
+  RETURN_IF(exists <= 0, STRATA_ERR_FORMAT, "'%s': model attribute '%s' is missing", path, name);
+  hid_t attr = H5Aopen(file, name, H5P_DEFAULT);
+  int rc = attr >= 0 ? strata_h5_read_strings(attr, 1, 1, out) : -1;
+  strata_h5_close(attr);
+  RETURN_IF(rc == -2, STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  RETURN_IF(rc != 0, STRATA_ERR_FORMAT, "'%s': model attribute '%s' is not a string", path, name);
+  return STRATA_OK;
+}
+
+static strata_status check_format(hid_t file, const char *path, int *k, int *d) {
+  char *format = NULL;
+  int is_model = H5Aexists(file, "format") > 0 &&
+                 read_string_attr(file, path, "format", &format) == STRATA_OK &&
+                 strcmp(format, MODEL_FORMAT) == 0;
+  free(format);
+  H5Eclear2(H5E_DEFAULT);
+  RETURN_IF(!is_model, STRATA_ERR_FORMAT, "'%s' is not a Strata model", path);
+  int version = 0;
+  FORWARD_IF_ERROR(read_attr(file, path, "format_version", H5T_NATIVE_INT, &version));
+  RETURN_IF(version < 1 || version > MODEL_FORMAT_VERSION, STRATA_ERR_FORMAT,
+            "'%s' is a Strata model of format version %d; this build reads version %d", path, version,
+            MODEL_FORMAT_VERSION);
+  FORWARD_IF_ERROR(read_attr(file, path, "k", H5T_NATIVE_INT, k));
+  FORWARD_IF_ERROR(read_attr(file, path, "d", H5T_NATIVE_INT, d));
+  RETURN_IF(*k < 1 || *d < 1, STRATA_ERR_FORMAT, "'%s': invalid model shape k=%d, d=%d", path, *k, *d);
+  return STRATA_OK;
+}
+
+/* Opens loc/name and checks it is 1-D or 2-D with the expected dims;
+ * expect[0] == 0 accepts any length along the first axis (reported back). */
+static strata_status open_array(hid_t loc, const char *path, const char *name, int rank, hsize_t *expect,
+                                hid_t *out) {
+  *out = -1;
+  htri_t exists = H5Lexists(loc, name, H5P_DEFAULT);
+  RETURN_IF(exists <= 0, STRATA_ERR_FORMAT, "'%s': model dataset '%s' is missing", path, name);
+  hid_t dset = H5Dopen2(loc, name, H5P_DEFAULT);
+  hid_t space = dset >= 0 ? H5Dget_space(dset) : -1;
+  hsize_t dims[2] = {0, 0};
+  int ok = space >= 0 && H5Sget_simple_extent_ndims(space) == rank &&
+           H5Sget_simple_extent_dims(space, dims, NULL) == rank && (expect[0] == 0 || dims[0] == expect[0]) &&
+           (rank < 2 || dims[1] == expect[1]);
+  strata_h5_close(space);
+  if (!ok) {
+    strata_h5_close(dset);
+    H5Eclear2(H5E_DEFAULT);
+    if (rank == 2)
+      return strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset '%s' is %llux%llu, expected %llux%llu", path,
+                         name, (unsigned long long)dims[0], (unsigned long long)dims[1],
+                         (unsigned long long)expect[0], (unsigned long long)expect[1]);
+    return strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset '%s' does not have %llu entries", path, name,
+                       (unsigned long long)expect[0]);
+  }
+  expect[0] = dims[0];
+  *out = dset;
+  return STRATA_OK;
+}
+
+static strata_status read_array(hid_t loc, const char *path, const char *name, hid_t mem_type, int rank,
+                                hsize_t d0, hsize_t d1, void *data) {
+  hsize_t expect[2] = {d0, d1};
+  hid_t dset;
+  FORWARD_IF_ERROR(open_array(loc, path, name, rank, expect, &dset));
+  int ok = expect[0] == 0 || H5Dread(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
+  strata_h5_close(dset);
+  char why[512];
+  RETURN_IF(!ok, STRATA_ERR_FORMAT, "'%s' is truncated or corrupt: cannot read '%s': %s", path, name,
+            strata_h5_error_text(why, sizeof why));
+  return STRATA_OK;
+}
+
+static strata_status read_features(hid_t file, const char *path, strata_model *m) {
+  hsize_t expect[2] = {(hsize_t)m->info.d, 0};
+  hid_t dset;
+  FORWARD_IF_ERROR(open_array(file, path, "features", 1, expect, &dset));
+  /* The model owns features[]; strings read straight into it. */
+  int rc = strata_h5_read_strings(dset, 0, (size_t)m->info.d, m->features);
+  strata_h5_close(dset);
+  RETURN_IF(rc == -2, STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  RETURN_IF(rc != 0, STRATA_ERR_FORMAT, "'%s': model dataset 'features' is not %d strings", path, m->info.d);
+  return STRATA_OK;
+}
+
+static strata_status read_scalars(hid_t file, const char *path, strata_model *m) {
+  for (size_t i = 0; i < COUNT(numeric_attrs); i++) {
+    hid_t ft, mt;
+    field_types(numeric_attrs[i].kind, &ft, &mt);
+    FORWARD_IF_ERROR(
+        read_attr(file, path, numeric_attrs[i].name, mt, (char *)&m->info + numeric_attrs[i].offset));
+  }
+  for (size_t i = 0; i < COUNT(string_attrs); i++) {
+    char **field = (char **)((char *)m + string_attrs[i].model_offset);
+    char *value = NULL;
+    FORWARD_IF_ERROR(read_string_attr(file, path, string_attrs[i].name, &value));
+    free(*field);
+    *field = value;
+  }
+  return STRATA_OK;
+}
+
+static strata_status read_iterations(hid_t file, const char *path, strata_model *m) {
+  hid_t group = H5Gopen2(file, "iterations", H5P_DEFAULT);
+  if (group < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'iterations' is missing", path);
+  }
+  hsize_t n[2] = {0, 0};
+  hid_t probe;
+  strata_status st = open_array(group, path, series_names[0], 1, n, &probe);
+  strata_h5_close(probe);
+  strata_iter_stats *stats = NULL;
+  double *values = NULL;
+  int64_t *counts = NULL;
+  if (st == STRATA_OK && n[0] > (hsize_t)INT32_MAX)
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': %llu iterations recorded", path, (unsigned long long)n[0]);
+  size_t len = (size_t)n[0];
+  if (st == STRATA_OK && (!(stats = calloc(len ? len : 1, sizeof *stats)) ||
+                          !(values = malloc((len ? len : 1) * sizeof *values)) ||
+                          !(counts = malloc((len ? len : 1) * sizeof *counts))))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  for (int s = 0; s < SERIES_COUNT && st == STRATA_OK && len > 0; s++) {
+    int is_count = s == SERIES_RELOCATIONS;
+    st = read_array(group, path, series_names[s], is_count ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, 1, n[0], 0,
+                    is_count ? (void *)counts : (void *)values);
+    for (size_t i = 0; i < len && st == STRATA_OK; i++) {
+      strata_iter_stats *it = &stats[i];
+      switch (s) {
+        case SERIES_INERTIA: it->inertia = values[i]; break;
+        case SERIES_SHIFT: it->shift = values[i]; break;
+        case SERIES_RELOCATIONS: it->relocations = counts[i]; break;
+        case SERIES_SECONDS: it->seconds = values[i]; break;
+        default: it->rows_per_second = values[i]; break;
+      }
+    }
+  }
+  if (st == STRATA_OK && !strata_model_set_iter_stats(m, stats, (int)len))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  free(stats);
+  free(values);
+  free(counts);
+  H5Gclose(group);
+  return st;
+}
+
+static strata_status read_model(hid_t file, const char *path, strata_model **out) {
+  int k = 0, d = 0;
+  FORWARD_IF_ERROR(check_format(file, path, &k, &d));
+  strata_model *m = strata_model_alloc(k, d);
+  RETURN_IF(!m, STRATA_ERR_NOMEM, "out of memory loading '%s' (k=%d, d=%d)", path, k, d);
+  hsize_t hk = (hsize_t)k, hd = (hsize_t)d;
+  strata_status st = STRATA_OK;
+  hid_t scaler = -1;
+  GOTO_IF_ERROR(st, read_scalars(file, path, m), done);
+  GOTO_IF_ERROR(st, read_features(file, path, m), done);
+  GOTO_IF_ERROR(st, read_array(file, path, "centroids", H5T_NATIVE_DOUBLE, 2, hk, hd, m->centroids), done);
+  GOTO_IF_ERROR(
+      st, read_array(file, path, "centroids_original", H5T_NATIVE_DOUBLE, 2, hk, hd, m->centroids_original),
+      done);
+  GOTO_IF_ERROR(st, read_array(file, path, "sizes", H5T_NATIVE_INT64, 1, hk, 0, m->sizes), done);
+  if ((scaler = H5Gopen2(file, "scaler", H5P_DEFAULT)) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'scaler' is missing", path);
+    goto done;
+  }
+  GOTO_IF_ERROR(st, read_array(scaler, path, "shift", H5T_NATIVE_DOUBLE, 1, hd, 0, m->scale_shift), done);
+  GOTO_IF_ERROR(st, read_array(scaler, path, "factor", H5T_NATIVE_DOUBLE, 1, hd, 0, m->scale_factor), done);
+  GOTO_IF_ERROR(st, read_array(scaler, path, "impute", H5T_NATIVE_DOUBLE, 1, hd, 0, m->impute), done);
+  GOTO_IF_ERROR(st, read_iterations(file, path, m), done);
+done:
+  strata_h5_close(scaler);
+  if (st != STRATA_OK) {
+    strata_model_free(m);
+    return st;
+  }
+  strata_model_sync_info(m);
+  *out = m;
+  return STRATA_OK;
+}
+
+strata_status strata_model_load(const char *path, strata_model **out) {
+  RETURN_IF(!out, STRATA_ERR_USAGE, "strata_model_load: out is NULL");
+  *out = NULL;
+  RETURN_IF(!path || !*path, STRATA_ERR_USAGE, "strata_model_load: no file name");
+  hid_t file;
+  FORWARD_IF_ERROR(strata_h5_open_read(path, &file));
+  strata_h5_lock();
+  strata_status st = read_model(file, path, out);
+  H5Fclose(file);
+  H5Eclear2(H5E_DEFAULT);
+  strata_h5_unlock();
+  return st;
+}

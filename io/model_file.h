@@ -1,6 +1,6 @@
 /* The model file (HDF5).  Implements strata_model_save / strata_model_load
  * declared in strata.h.  Layout (format version 1):
- *   /                 attributes: format="strata-model", format_version=1,
+ *   /                 attributes: format="strata-model", format_version=1, mode,
  *                     k, d, inertia, iterations, converged, n_init, best_init,
  *                     seed, tol, max_iter, init, scale, missing, backend,
  *                     input_file, input_location, rows, rows_dropped,
@@ -15,4 +15,11 @@
 #ifndef STRATA_IO_MODEL_FILE_H
 #define STRATA_IO_MODEL_FILE_H
 #include "model.h"
+#include "output_file.h"
+
+/* Writes m as the content of out->tmp_path (out begun with
+ * strata_output_begin) without renaming it, so that a caller can put
+ * several outputs in place together: write them all, then commit each.
+ * On failure the caller aborts out.  m IN, out INOUT. */
+strata_status strata_model_write(const strata_model *m, strata_output_file *out);
 #endif

@@ -1,1 +1,137 @@
-/* placeholder */ typedef int strata_placeholder_output_file;
+/* Temporary-name-then-rename outputs (io/output_file.h).
+ *
+ * The temporary file is created (O_EXCL) already in begin: that is the only
+ * writability check that tells the truth (permissions, read-only mounts,
+ * ACLs, quotas on inodes), and it reserves the name against a concurrent
+ * job writing the same output. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "output_file.h"
+
+/* Distinguishes the temporary files of several outputs of one process. */
+static atomic_uint tmp_counter;
+
+#define TMP_ATTEMPTS 64
+
+static strata_status cannot_write(const char *path, int err) {
+  return strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s", path, strerror(err));
+}
+
+/* "<dir>/.<name>.tmp-<pid>-<n>", created empty; *err gets errno on failure. */
+static char *create_tmp(const char *path, int *err) {
+  const char *slash = strrchr(path, '/');
+  int dir_len = slash ? (int)(slash - path + 1) : 0;
+  const char *base = slash ? slash + 1 : path;
+  size_t size = strlen(path) + 64;
+  char *tmp = malloc(size);
+  if (!tmp) {
+    *err = ENOMEM;
+    return NULL;
+  }
+  for (int attempt = 0; attempt < TMP_ATTEMPTS; attempt++) {
+    unsigned n = atomic_fetch_add(&tmp_counter, 1u);
+    snprintf(tmp, size, "%.*s.%s.tmp-%ld-%u", dir_len, path, base, (long)getpid(), n);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+      close(fd);
+      return tmp;
+    }
+    if (errno != EEXIST) break;
+  }
+  *err = errno;
+  free(tmp);
+  return NULL;
+}
+
+strata_status strata_output_begin(const char *path, strata_output_file *out) {
+  RETURN_IF(!out, STRATA_ERR_USAGE, "strata_output_begin: out is NULL");
+  out->final_path = out->tmp_path = NULL;
+  RETURN_IF(!path || !*path, STRATA_ERR_USAGE, "no output file name");
+
+  struct stat sb;
+  size_t len = strlen(path);
+  if (path[len - 1] == '/' || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))
+    return cannot_write(path, EISDIR);
+
+  int err = 0;
+  out->tmp_path = create_tmp(path, &err);
+  if (!out->tmp_path) return cannot_write(path, err);
+  if (!(out->final_path = strdup(path))) {
+    strata_output_abort(out);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory writing '%s'", path);
+  }
+  return STRATA_OK;
+}
+
+strata_status strata_output_write_all(strata_output_file *f, const void *data, size_t size) {
+  RETURN_IF(!f || !f->tmp_path || (size && !data), STRATA_ERR_USAGE, "strata_output_write_all: bad argument");
+  int fd = open(f->tmp_path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) return cannot_write(f->final_path, errno);
+  const char *p = data;
+  int err = 0;
+  while (size > 0 && !err) {
+    ssize_t n = write(fd, p, size);
+    if (n < 0 && errno != EINTR) err = errno;
+    if (n > 0) {
+      p += n;
+      size -= (size_t)n;
+    }
+  }
+  if (close(fd) != 0 && !err && errno != EINTR) err = errno;
+  return err ? cannot_write(f->final_path, err) : STRATA_OK;
+}
+
+/* Makes the rename itself survive a crash; best effort, as some file
+ * systems cannot fsync a directory. */
+static void sync_directory(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+  if (!dir) return;
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+  free(dir);
+}
+
+strata_status strata_output_commit(strata_output_file *f) {
+  RETURN_IF(!f || !f->tmp_path || !f->final_path, STRATA_ERR_USAGE,
+            "strata_output_commit: no output in progress");
+  int err = 0;
+  int fd = open(f->tmp_path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    err = errno;
+  } else {
+    /* EINVAL/EROFS: the file system has nothing to sync, not a failure. */
+    if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) err = errno;
+    if (close(fd) != 0 && !err && errno != EINTR) err = errno;
+  }
+  if (!err && rename(f->tmp_path, f->final_path) != 0) err = errno;
+  if (err) {
+    strata_status st = cannot_write(f->final_path, err);
+    strata_output_abort(f);
+    return st;
+  }
+  sync_directory(f->final_path);
+  free(f->tmp_path);
+  free(f->final_path);
+  f->tmp_path = f->final_path = NULL;
+  return STRATA_OK;
+}
+
+void strata_output_abort(strata_output_file *f) {
+  if (!f) return;
+  if (f->tmp_path) unlink(f->tmp_path);
+  free(f->tmp_path);
+  free(f->final_path);
+  f->tmp_path = f->final_path = NULL;
+}

@@ -13,7 +13,12 @@ typedef struct {
 /* Checks that the directory of `path` is writable and picks a temporary name.
  * Returns STRATA_ERR_WRITE with a detail naming the path when it is not. */
 strata_status strata_output_begin(const char *path, strata_output_file *out);
-/* fsyncs and renames tmp_path onto final_path; frees the names. */
+/* Writes all `size` bytes of data as the whole content of tmp_path (for
+ * outputs built in memory).  STRATA_ERR_WRITE naming final_path with the
+ * system's reason ("No space left on device") when it cannot. */
+strata_status strata_output_write_all(strata_output_file *f, const void *data, size_t size);
+/* fsyncs and renames tmp_path onto final_path; frees the names.  On failure
+ * (STRATA_ERR_WRITE) the temporary file is removed as by strata_output_abort. */
 strata_status strata_output_commit(strata_output_file *f);
 /* Removes tmp_path if present; frees the names; safe to call twice. */
 void strata_output_abort(strata_output_file *f);

@@ -1,0 +1,44 @@
+/* Internal HDF5 glue shared by the io/ files (implemented in io/h5_lock.c):
+ * opening a file for reading with Strata's error messages, the text of
+ * HDF5's own error for a detail string, and string reads that accept both
+ * variable- and fixed-length strings.  Include after <hdf5.h>. */
+#ifndef STRATA_IO_H5_UTIL_H
+#define STRATA_IO_H5_UTIL_H
+
+#include <hdf5.h>
+
+#include "dataset.h"
+
+/* Opens `path` read-only.  Fails with
+ *   STRATA_ERR_NOT_FOUND "cannot open 'x.h5': No such file or directory"
+ *   STRATA_ERR_FORMAT    "'x.h5' is not an HDF5 file"
+ *   STRATA_ERR_FORMAT    "'x.h5' is truncated or corrupt: <HDF5's reason>"
+ * path IN, file OUT (close with H5Fclose under the lock).  Takes the lock. */
+strata_status strata_h5_open_read(const char *path, hid_t *file);
+
+/* Copies the most specific message of this thread's HDF5 error stack into
+ * buf ("no error detail" when empty) and clears the stack.  Returns buf. */
+const char *strata_h5_error_text(char *buf, size_t size);
+
+/* Reads n strings from a dataset or attribute of any HDF5 string type
+ * (variable or fixed length; a scalar holds one).  out OUT receives n
+ * malloc'ed strings, freed by the caller.  Returns 0 on success, -1 when it
+ * is not a string object of n elements or HDF5 fails, -2 when out of memory.
+ * Caller holds the lock. */
+int strata_h5_read_strings(hid_t obj, int is_attribute, size_t n, char **out);
+
+/* Writes a scalar attribute `name` on obj: *value in memory type mem_type,
+ * stored as file_type.  Returns 0 or -1.  Caller holds the lock. */
+int strata_h5_write_scalar(hid_t obj, const char *name, hid_t file_type, hid_t mem_type, const void *value);
+
+/* Writes a scalar variable-length UTF-8 string attribute (NULL writes "").
+ * Returns 0 or -1.  Caller holds the lock. */
+int strata_h5_write_string(hid_t obj, const char *name, const char *value);
+
+/* A new variable-length UTF-8 string type (close with H5Tclose), or -1. */
+hid_t strata_h5_utf8_type(void);
+
+/* Closes an HDF5 id of any kind if it is valid; returns 0 or -1. */
+int strata_h5_close(hid_t id);
+
+#endif

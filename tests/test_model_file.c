@@ -1,0 +1,224 @@
+/* The model file: every field survives save and load; files that are not
+ * models, or are damaged, are refused with a clear one-line reason. */
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "check.h"
+#include "io_fixture.h"
+#include "model.h"
+#include "model_file.h"
+#include "strata.h"
+
+enum { K = 3, DIM = 4, ITERS = 4 };
+
+static strata_model *full_model(void) {
+  strata_model *m = strata_model_alloc(K, DIM);
+  static const char *const features[DIM] = {"age", "income", "tenure", "spend (\xe2\x82\xac)"};
+  for (int j = 0; j < DIM; j++) {
+    m->features[j] = strdup(features[j]);
+    m->scale_shift[j] = 10.0 * j + 0.125;
+    m->scale_factor[j] = 1.0 / (j + 3);
+    m->impute[j] = j == 2 ? NAN : -1.5 * j;
+  }
+  for (int c = 0; c < K * DIM; c++) {
+    m->centroids[c] = c * 1.5 + 0.25;
+    m->centroids_original[c] = c * 1000.0 - 1.0 / 3.0;
+  }
+  for (int c = 0; c < K; c++) m->sizes[c] = (int64_t)1 << (33 + c);
+  m->info.inertia = 123.456789012345;
+  m->info.iterations = 17;
+  m->info.converged = 1;
+  m->info.n_init = 5;
+  m->info.best_init = 3;
+  m->info.seed = 0xDEADBEEFCAFEF00Dull;
+  m->info.tol = 1e-4;
+  m->info.max_iter = 300;
+  m->info.rows = 10000000000ull;
+  m->info.rows_dropped = 7;
+  m->info.seconds = 12.5;
+  strata_model_set_string(&m->init, "k-means++");
+  strata_model_set_string(&m->scale, "zscore");
+  strata_model_set_string(&m->missing, "drop");
+  strata_model_set_string(&m->backend, "ref");
+  strata_model_set_string(&m->mode, "streaming");
+  strata_model_set_string(&m->input_file, "/data/customers.h5");
+  strata_model_set_string(&m->input_location, "/customers");
+  strata_model_set_string(&m->version, "0.1.0");
+  strata_model_set_string(&m->created, "2024-05-01T02:03:04Z");
+  strata_iter_stats it[ITERS];
+  for (int i = 0; i < ITERS; i++)
+    it[i] = (strata_iter_stats){1000.0 / (i + 1), 0.5 / (i + 1), 100 - 10 * i, 0.25 * i, 1e7 + i};
+  strata_model_set_iter_stats(m, it, ITERS);
+  strata_model_sync_info(m);
+  return m;
+}
+
+static int same_double(double a, double b) { return isnan(a) ? isnan(b) : a == b; }
+
+static void check_same(const strata_model_info *a, const strata_model_info *b) {
+  CHECK(a->k == b->k && a->d == b->d);
+  if (a->k != b->k || a->d != b->d) return;
+  for (int j = 0; j < a->d; j++) {
+    CHECK_MSG(strcmp(a->features[j], b->features[j]) == 0, "feature %d: %s vs %s", j, a->features[j],
+              b->features[j]);
+    CHECK(same_double(a->scale_shift[j], b->scale_shift[j]));
+    CHECK(same_double(a->scale_factor[j], b->scale_factor[j]));
+    CHECK(same_double(a->impute[j], b->impute[j]));
+  }
+  CHECK(memcmp(a->centroids, b->centroids, sizeof(double) * a->k * a->d) == 0);
+  CHECK(memcmp(a->centroids_original, b->centroids_original, sizeof(double) * a->k * a->d) == 0);
+  CHECK(memcmp(a->sizes, b->sizes, sizeof(int64_t) * a->k) == 0);
+  CHECK(a->inertia == b->inertia && a->iterations == b->iterations && a->converged == b->converged);
+  CHECK(a->n_init == b->n_init && a->best_init == b->best_init && a->seed == b->seed);
+  CHECK(a->tol == b->tol && a->max_iter == b->max_iter && a->seconds == b->seconds);
+  CHECK(a->rows == b->rows && a->rows_dropped == b->rows_dropped);
+  const char *sa[] = {a->init,       a->scale,          a->missing, a->backend,
+                      a->input_file, a->input_location, a->created};
+  const char *sb[] = {b->init,       b->scale,          b->missing, b->backend,
+                      b->input_file, b->input_location, b->created};
+  for (size_t i = 0; i < sizeof sa / sizeof sa[0]; i++)
+    CHECK_MSG(strcmp(sa[i], sb[i]) == 0, "'%s' vs '%s'", sa[i], sb[i]);
+  CHECK(a->n_iter_stats == b->n_iter_stats);
+  for (int i = 0; i < a->n_iter_stats && i < b->n_iter_stats; i++) {
+    const strata_iter_stats *x = &a->iter_stats[i], *y = &b->iter_stats[i];
+    CHECK(x->inertia == y->inertia && x->shift == y->shift && x->relocations == y->relocations &&
+          x->seconds == y->seconds && x->rows_per_second == y->rows_per_second);
+  }
+}
+
+static void test_round_trip(void) {
+  const char *path = fx_path("model_round_trip.h5");
+  fx_clean_temp_files("model_round_trip.h5");
+  strata_model *m = full_model();
+  CHECK_OK(strata_model_save(m, path));
+  CHECK(fx_temp_files("model_round_trip.h5") == 0);
+  strata_model *back = NULL;
+  CHECK_OK(strata_model_load(path, &back));
+  if (back) {
+    const strata_model_info *info = strata_model_get_info(back);
+    check_same(strata_model_get_info(m), info);
+    CHECK(strcmp(info->version, "0.1.0") == 0);
+    CHECK(back->mode && strcmp(back->mode, "streaming") == 0);
+  }
+  strata_model_free(back);
+  strata_model_free(m);
+
+  /* A bare model: empty strings, no iterations; the library version is filled in. */
+  m = strata_model_alloc(1, 1);
+  m->features[0] = strdup("x");
+  strata_model_sync_info(m);
+  CHECK_OK(strata_model_save(m, path));
+  back = NULL;
+  CHECK_OK(strata_model_load(path, &back));
+  if (back) {
+    check_same(strata_model_get_info(m), strata_model_get_info(back));
+    CHECK(strcmp(strata_model_get_info(back)->version, strata_version()) == 0);
+  }
+  strata_model_free(back);
+  strata_model_free(m);
+}
+
+/* Two-phase: written under the temporary name, in place only on commit. */
+static void test_write_then_commit(void) {
+  const char *path = fx_path("model_two_phase.h5");
+  unlink(path);
+  fx_clean_temp_files("model_two_phase.h5");
+  strata_model *m = full_model();
+  strata_output_file out;
+  CHECK_OK(strata_output_begin(path, &out));
+  CHECK_OK(strata_model_write(m, &out));
+  CHECK(!fx_exists(path) && fx_temp_files("model_two_phase.h5") == 1);
+  CHECK_OK(strata_output_commit(&out));
+  CHECK(fx_exists(path) && fx_temp_files("model_two_phase.h5") == 0);
+  strata_model *back = NULL;
+  CHECK_OK(strata_model_load(path, &back));
+  if (back) check_same(strata_model_get_info(m), strata_model_get_info(back));
+  strata_model_free(back);
+  strata_model_free(m);
+}
+
+static void expect_load_error(strata_status want, const char *path, const char *part) {
+  strata_model *m = (strata_model *)1;
+  strata_status st = strata_model_load(path, &m);
+  CHECK_MSG(st == want && m == NULL, "%s: %s (%s)", path, strata_status_name(st), strata_last_error());
+  CHECK_MSG(strstr(strata_last_error(), part) != NULL, "detail '%s' lacks '%s'", strata_last_error(), part);
+  CHECK(strchr(strata_last_error(), '\n') == NULL);
+}
+
+/* Copies the round-trip model to `name` and applies one damage. */
+static const char *damaged(const char *name, int kind) {
+  const char *path = fx_path(name);
+  strata_model *m = full_model();
+  CHECK_OK(strata_model_save(m, path));
+  strata_model_free(m);
+  hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+  if (kind == 0) { /* centroids of the wrong shape */
+    H5Ldelete(f, "centroids", H5P_DEFAULT);
+    hsize_t dims[2] = {2, 2};
+    double v[4] = {0};
+    fx_write(f, "centroids", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, NULL, 0, v);
+  } else if (kind == 1) { /* from a newer Strata */
+    int version = 2;
+    hid_t a = H5Aopen(f, "format_version", H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT, &version);
+    H5Aclose(a);
+  } else { /* a dataset missing */
+    H5Ldelete(f, "scaler/factor", H5P_DEFAULT);
+  }
+  H5Fclose(f);
+  return path;
+}
+
+static void test_load_errors(void) {
+  expect_load_error(STRATA_ERR_NOT_FOUND, fx_path("model_missing.h5"), "No such file or directory");
+  const char *text = fx_path("model_text.h5");
+  fx_text_file(text, "k=3\n");
+  expect_load_error(STRATA_ERR_FORMAT, text, "model_text.h5' is not an HDF5 file");
+
+  /* An HDF5 file that is data, not a model. */
+  const char *data = fx_path("model_data.h5");
+  hid_t f = fx_create(data);
+  float v[3] = {1, 2, 3};
+  fx_column_f32(f, "age", v, 3, 0);
+  H5Fclose(f);
+  expect_load_error(STRATA_ERR_FORMAT, data, "model_data.h5' is not a Strata model");
+
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_bad_shape.h5", 0), "'centroids' is 2x2, expected 3x4");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_newer.h5", 1), "format version 2");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_no_factor.h5", 2), "'factor' is missing");
+}
+
+static void test_save_errors(void) {
+  strata_model *m = full_model();
+  strata_status st = strata_model_save(m, fx_path("no_such_dir/model.h5"));
+  CHECK(st == STRATA_ERR_WRITE && strstr(strata_last_error(), "No such file or directory"));
+
+  /* A full disk, as a 4 KiB file-size limit. */
+  const char *path = fx_path("model_full.h5");
+  unlink(path);
+  fx_clean_temp_files("model_full.h5");
+  struct rlimit old, small;
+  getrlimit(RLIMIT_FSIZE, &old);
+  small = (struct rlimit){4096, old.rlim_max};
+  void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+  setrlimit(RLIMIT_FSIZE, &small);
+  st = strata_model_save(m, path);
+  setrlimit(RLIMIT_FSIZE, &old);
+  signal(SIGXFSZ, old_handler);
+  CHECK_MSG(st == STRATA_ERR_WRITE && strstr(strata_last_error(), "model_full.h5': File too large"), "%s: %s",
+            strata_status_name(st), strata_last_error());
+  CHECK(!fx_exists(path));
+  CHECK(fx_temp_files("model_full.h5") == 0);
+  strata_model_free(m);
+}
+
+int main(void) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  test_round_trip();
+  test_write_then_commit();
+  test_load_errors();
+  test_save_errors();
+  return check_report();
+}
