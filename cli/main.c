@@ -1,1 +1,99 @@
-int main(void) { return 0; }
+/* `strata`: dispatches to the subcommands. */
+#include <errno.h>
+#include <stdio.h>
+#include <signal.h>
+#include <string.h>
+
+#include "cli.h"
+#include "diag.h"
+#include "strata.h"
+
+typedef struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} command;
+
+static const command commands[] = {
+    {"fit", cli_cmd_fit, "cluster a dataset into k segments and save the model"},
+    {"assign", cli_cmd_assign, "score a dataset into the segments of a saved model"},
+    {"inspect", cli_cmd_inspect, "show a dataset's columns, types, rows, missing values and statistics"},
+};
+enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
+
+static void usage(FILE *f) {
+  fputs("usage: strata COMMAND [options]\n"
+        "       strata COMMAND --help\n"
+        "\n"
+        "Strata: customer segmentation (k-means) over columnar HDF5, streamed in chunks.\n"
+        "\n"
+        "commands:\n",
+        f);
+  for (size_t i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+  fputs("\n"
+        "options:\n"
+        "  -h, --help      show this help\n"
+        "  -V, --version   show the version\n"
+        "\n"
+        "Errors are one line on stderr, \"strata: error: ...\".  Exit status: 0 ok,\n"
+        "1 runtime failure, 2 bad usage or bad input.\n",
+        f);
+}
+
+static const command *find(const char *name) {
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  return NULL;
+}
+
+/* Output that could not be written is a failure too (a full disk, a closed
+ * pipe): a job script must not take a truncated result for success. */
+static int finish(int rc) {
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    int e = errno;
+    if (rc == CLI_EXIT_OK) return cli_error(CLI_EXIT_RUNTIME, "cannot write to standard output: %s", strerror(e));
+  }
+  return rc;
+}
+
+static int dispatch(int argc, char **argv) {
+  if (argc < 2) return cli_usage_error(NULL, "missing command");
+  const char *arg = argv[1];
+  if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "help") == 0) {
+    if (argc > 2) {
+      /* "strata help fit" is "strata fit --help". */
+      const command *c = find(argv[2]);
+      if (!c) return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
+      char *sub[] = {argv[2], (char *)"--help", NULL};
+      return c->run(2, sub);
+    }
+    usage(stdout);
+    return CLI_EXIT_OK;
+  }
+  if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+    if (argc > 2) return cli_usage_error(NULL, "unexpected argument '%s'", argv[2]);
+    printf("strata %s\n", strata_version());
+    return CLI_EXIT_OK;
+  }
+  if (arg[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", arg);
+  const command *c = find(arg);
+  if (!c) return cli_usage_error(NULL, "unknown command '%s'", arg);
+  return c->run(argc - 1, argv + 1);
+}
+
+/* SIGINT/SIGTERM ask the library to stop at the next chunk; it then removes
+ * its temporary outputs and the command exits 1 with one error line. */
+static void on_signal(int sig) {
+  (void)sig;
+  strata_request_cancel();
+}
+
+int main(int argc, char **argv) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  return finish(dispatch(argc, argv));
+}

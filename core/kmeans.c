@@ -12,6 +12,8 @@
 #include "labels_writer.h"
 #include "lloyd.h"
 #include "model.h"
+#include "model_file.h"
+#include "output_file.h"
 #include "pass.h"
 #include "sample.h"
 #include "scaler.h"
@@ -210,6 +212,7 @@ typedef struct {
   int64_t *best_sizes;
   strata_iter_stats *best_iters;
   strata_labels_writer *writer;
+  strata_output_file model_out; /* begun early: an unwritable path fails before the work */
   strata_model *model;
   fit_stats_ctx sc;
 } fit_state;
@@ -223,6 +226,7 @@ static void fit_state_free(fit_state *f) {
   free(f->best_centers); free(f->best_sizes); free(f->best_iters);
   free(f->sc.total); free(f->sc.per_thread); free(f->sc.tmp); free(f->sc.skipped_t);
   strata_labels_writer_abort(f->writer);
+  strata_output_abort(&f->model_out);
   strata_model_free(f->model);
 }
 
@@ -281,6 +285,27 @@ static strata_status build_model(fit_state *f, strata_dataset *ds, const strata_
   ok &= strata_model_set_string(&m->created, created);
   RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory");
   return STRATA_OK;
+}
+
+/* Writes the model (if asked) and finishes the labels under temporary
+ * names, then renames both: a failure anywhere leaves neither behind. */
+static strata_status commit_outputs(fit_state *f, const strata_fit_params *p) {
+  strata_output_file labels = {0};
+  strata_output_file *model = &f->model_out;
+  strata_status st = STRATA_OK;
+  if (p->model_path) GOTO_IF_ERROR(st, strata_model_write(f->model, model), fail);
+  if (f->writer) {
+    strata_labels_writer *w = f->writer;
+    f->writer = NULL;
+    GOTO_IF_ERROR(st, strata_labels_writer_finish(w, &labels), fail);
+  }
+  if (p->model_path) GOTO_IF_ERROR(st, strata_output_commit(model), fail);
+  if (labels.tmp_path) GOTO_IF_ERROR(st, strata_output_commit(&labels), fail);
+  return STRATA_OK;
+fail:
+  strata_output_abort(model);
+  strata_output_abort(&labels);
+  return st;
 }
 
 strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_model **out) {
@@ -363,6 +388,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", k, d);
     goto done;
   }
+  if (p->model_path) GOTO_IF_ERROR(st, strata_output_begin(p->model_path, &f.model_out), done);
   if (p->labels_path)
     GOTO_IF_ERROR(st, strata_labels_writer_open(p->labels_path, n, &f.writer), done);
 
@@ -425,13 +451,9 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory");
     goto done;
   }
-  if (f.writer) {
-    strata_labels_writer *w = f.writer;
-    f.writer = NULL;
-    GOTO_IF_ERROR(st, strata_labels_writer_commit(w), done);
-  }
   m->info.seconds = now_seconds() - t_start;
   strata_model_sync_info(m);
+  GOTO_IF_ERROR(st, commit_outputs(&f, p), done);
   *out = m;
   f.model = NULL;
 done:

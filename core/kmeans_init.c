@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "kmeans_init.h"
+#include "pass.h"
 #include "rng.h"
 #include "sample.h"
 
@@ -113,6 +114,7 @@ strata_status strata_init_kmeanspp(const strata_init_job *job, double *centers) 
   double current = pot[0];
 
   for (size_t c = 1; c < k; c++) {
+    if ((c & 63) == 0 && (st = strata_check_cancel()) != STRATA_OK) goto done;
     if (!(current > 0.0)) {
       st = too_few_distinct(job);
       goto done;

@@ -1,5 +1,6 @@
 /* The pass driver (see pass.h). */
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,16 @@ struct strata_pass {
   char failed_msg[1024];
   char (*thread_msg)[1024];
 };
+
+/* Set from a signal handler; read between chunks. Never cleared: a process
+ * asked to stop stays stopping. */
+static volatile sig_atomic_t cancel_requested = 0;
+
+void strata_request_cancel(void) { cancel_requested = 1; }
+
+strata_status strata_check_cancel(void) {
+  return cancel_requested ? strata_fail(STRATA_ERR_CANCELLED, "cancelled by request") : STRATA_OK;
+}
 
 int strata_threads_resolve(int threads) {
   return threads > 0 ? threads : omp_get_max_threads();
@@ -177,6 +188,7 @@ strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
   p->failed = STRATA_OK;
   if (p->cached) {
     for (size_t row0 = 0; row0 < p->n; row0 += p->chunk_rows) {
+      FORWARD_IF_ERROR(strata_check_cancel());
       size_t rows = p->n - row0 < p->chunk_rows ? p->n - row0 : p->chunk_rows;
       run_chunk(p, fns, NULL, row0, rows);
       if (p->failed) return strata_fail(p->failed, "%s", p->failed_msg);
@@ -191,6 +203,7 @@ strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
   }
   for (;;) {
     strata_chunk ch;
+    FORWARD_IF_ERROR(strata_check_cancel());
     FORWARD_IF_ERROR(strata_cursor_next(p->cur, &ch));
     if (ch.rows == 0) break;
     run_chunk(p, fns, ch.data, ch.row0, ch.rows);

@@ -53,6 +53,9 @@ int strata_pass_in_core(const strata_pass *p);
 int strata_pass_caching(const strata_pass *p);
 void strata_pass_free(strata_pass *p);
 
+/* STRATA_ERR_CANCELLED once strata_request_cancel was called, else OK. */
+strata_status strata_check_cancel(void);
+
 /* Threads to use for a request of `threads` (0 = OpenMP's default). */
 int strata_threads_resolve(int threads);
 /* Half the memory available now (MemAvailable), a default for mem_limit. */

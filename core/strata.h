@@ -43,7 +43,8 @@ extern "C" {
   X(ERR_IO,         1, "read error")                                            \
   X(ERR_NOMEM,      1, "out of memory")                                         \
   X(ERR_BACKEND,    1, "compute backend failure")                               \
-  X(ERR_INTERNAL,   1, "internal error")
+  X(ERR_INTERNAL,   1, "internal error")                                      \
+  X(ERR_CANCELLED,  1, "cancelled")
 
 typedef enum {
 #define STRATA_X_ENUM(name, exit_code, msg) STRATA_##name,
@@ -62,6 +63,11 @@ int strata_status_exit_code(strata_status st);
 const char *strata_last_error(void);
 
 const char *strata_version(void);
+
+/* Asks every running fit/assign/stats pass to stop at the next chunk with
+ * STRATA_ERR_CANCELLED (outputs are removed as on any failure).
+ * Async-signal-safe: meant to be called from a SIGINT/SIGTERM handler. */
+void strata_request_cancel(void);
 
 /* ---------------------------------------------------------------- logging */
 
@@ -132,6 +138,9 @@ typedef struct {
   size_t init_sample;         /* rows sampled for k-means++/random init; 0 = automatic */
   const char *backend;        /* "auto", "ref", ...; NULL = auto */
   const char *labels_path;    /* if not NULL, write labels (segment, distance) here */
+  const char *model_path;     /* if not NULL, strata_fit also saves the model here; the
+                                 model and the labels are renamed into place together
+                                 at the end, so a failure leaves neither */
   uint64_t mem_limit;         /* bytes the scaled matrix may use to stay in memory
                                  between passes; 0 = half the available memory */
   int streaming;              /* 1 = never keep the data in memory between passes */

@@ -1,0 +1,28 @@
+/* The `strata` command: entry points of the subcommands and small shared
+ * helpers.  The command is thin: it parses, calls the library (strata.h),
+ * and prints. */
+#ifndef STRATA_CLI_H
+#define STRATA_CLI_H
+
+#include <stddef.h>
+
+/* Exit codes; they match strata_status_exit_code(). */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
+
+/* Each subcommand takes its own argv (argv[0] is the subcommand name) and
+ * returns the process exit code.  Errors are already reported on stderr. */
+int cli_cmd_fit(int argc, char **argv);
+int cli_cmd_assign(int argc, char **argv);
+int cli_cmd_inspect(int argc, char **argv);
+
+/* Allocation that cannot fail: on exhaustion prints the one error line and
+ * exits with status 1.  Only for the command's own small bookkeeping. */
+void *cli_xmalloc(size_t n);
+void *cli_xcalloc(size_t count, size_t size);
+void *cli_xrealloc(void *p, size_t n);
+char *cli_xstrdup(const char *s);
+
+/* Seconds on a monotonic clock. */
+double cli_now(void);
+
+#endif

@@ -1,0 +1,216 @@
+/* Machine-readable results through cJSON. */
+#include "json_out.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+
+/* cJSON reports allocation failure by returning NULL from its creators and
+ * by cJSON_Add* returning NULL; the whole object is checked once, when it is
+ * printed (cJSON_PrintUnformatted returns NULL) and by `ok` below. */
+typedef struct {
+  cJSON *root;
+  int ok;
+} jbuild;
+
+static void check(jbuild *b, const void *p) {
+  if (!p) b->ok = 0;
+}
+
+static void add_num(jbuild *b, cJSON *o, const char *key, double v) {
+  /* cJSON writes non-finite numbers as null; say so explicitly. */
+  check(b, isfinite(v) ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key));
+}
+
+static void add_u64(jbuild *b, cJSON *o, const char *key, uint64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%" PRIu64, v);
+  check(b, cJSON_AddRawToObject(o, key, buf));
+}
+
+static void add_i64(jbuild *b, cJSON *o, const char *key, int64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%" PRId64, v);
+  check(b, cJSON_AddRawToObject(o, key, buf));
+}
+
+static void add_str(jbuild *b, cJSON *o, const char *key, const char *s) {
+  check(b, s ? cJSON_AddStringToObject(o, key, s) : cJSON_AddNullToObject(o, key));
+}
+
+static void add_bool(jbuild *b, cJSON *o, const char *key, int v) { check(b, cJSON_AddBoolToObject(o, key, v)); }
+
+static cJSON *add_array(jbuild *b, cJSON *o, const char *key) {
+  cJSON *a = cJSON_AddArrayToObject(o, key);
+  check(b, a);
+  return a;
+}
+
+static void push(jbuild *b, cJSON *array, cJSON *item) {
+  if (!item || !array || !cJSON_AddItemToArray(array, item)) {
+    cJSON_Delete(item);
+    b->ok = 0;
+  }
+}
+
+static cJSON *number(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+
+static cJSON *raw_i64(int64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%" PRId64, v);
+  return cJSON_CreateRaw(buf);
+}
+
+static void add_doubles(jbuild *b, cJSON *o, const char *key, const double *v, size_t n) {
+  cJSON *a = add_array(b, o, key);
+  for (size_t i = 0; a && i < n; i++) push(b, a, number(v[i]));
+}
+
+static void add_strings(jbuild *b, cJSON *o, const char *key, const char *const *v, size_t n) {
+  cJSON *a = add_array(b, o, key);
+  for (size_t i = 0; a && i < n; i++) push(b, a, cJSON_CreateString(v[i] ? v[i] : ""));
+}
+
+/* k×d row-major as an array of k arrays. */
+static void add_matrix(jbuild *b, cJSON *o, const char *key, const double *v, size_t k, size_t d) {
+  cJSON *a = add_array(b, o, key);
+  for (size_t c = 0; a && c < k; c++) {
+    cJSON *row = cJSON_CreateArray();
+    for (size_t j = 0; row && j < d; j++) push(b, row, number(v[c * d + j]));
+    push(b, a, row);
+  }
+}
+
+static int finish(jbuild *b, FILE *f) {
+  char *text = b->ok ? cJSON_PrintUnformatted(b->root) : NULL;
+  cJSON_Delete(b->root);
+  if (!text) return -1;
+  int rc = fputs(text, f) < 0 || fputc('\n', f) == EOF ? -1 : 0;
+  cJSON_free(text);
+  return rc;
+}
+
+static jbuild begin(void) {
+  jbuild b = {cJSON_CreateObject(), 1};
+  check(&b, b.root);
+  return b;
+}
+
+int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
+                 uint64_t peak_rss_bytes) {
+  jbuild b = begin();
+  if (!b.ok) return -1;
+  cJSON *o = b.root;
+  size_t k = (size_t)in->k, d = (size_t)in->d;
+  add_i64(&b, o, "k", in->k);
+  add_u64(&b, o, "n", in->rows);
+  add_i64(&b, o, "d", in->d);
+  add_strings(&b, o, "features", in->features, d);
+  add_i64(&b, o, "iterations", in->iterations);
+  add_bool(&b, o, "converged", in->converged);
+  add_num(&b, o, "inertia", in->inertia);
+  add_str(&b, o, "backend", in->backend);
+  add_str(&b, o, "mode", in->mode);
+  add_num(&b, o, "seconds", in->seconds);
+  add_num(&b, o, "seconds_per_iteration", in->iterations > 0 ? in->seconds / in->iterations : 0.0);
+  add_matrix(&b, o, "centroids", in->centroids_original, k, d);
+  add_matrix(&b, o, "centroids_scaled", in->centroids, k, d);
+  cJSON *sizes = add_array(&b, o, "sizes");
+  cJSON *shares = add_array(&b, o, "shares");
+  for (size_t c = 0; c < k; c++) {
+    if (sizes) push(&b, sizes, raw_i64(in->sizes[c]));
+    if (shares) push(&b, shares, number(in->rows ? (double)in->sizes[c] / (double)in->rows : 0.0));
+  }
+  add_str(&b, o, "scale", in->scale);
+  add_doubles(&b, o, "scale_shift", in->scale_shift, d);
+  add_doubles(&b, o, "scale_factor", in->scale_factor, d);
+  add_str(&b, o, "missing", in->missing);
+  add_u64(&b, o, "rows_dropped", in->rows_dropped);
+  add_doubles(&b, o, "impute", in->impute, d);
+  add_str(&b, o, "init", in->init);
+  add_u64(&b, o, "seed", in->seed);
+  add_i64(&b, o, "n_init", in->n_init);
+  add_i64(&b, o, "best_init", in->best_init);
+  add_num(&b, o, "tol", in->tol);
+  add_i64(&b, o, "max_iter", in->max_iter);
+  cJSON *its = add_array(&b, o, "iterations_stats");
+  for (int i = 0; its && i < in->n_iter_stats; i++) {
+    const strata_iter_stats *s = &in->iter_stats[i];
+    cJSON *it = cJSON_CreateObject();
+    if (it) {
+      add_i64(&b, it, "iteration", i + 1);
+      add_num(&b, it, "inertia", s->inertia);
+      add_num(&b, it, "shift", s->shift);
+      add_i64(&b, it, "relocations", s->relocations);
+      add_num(&b, it, "seconds", s->seconds);
+      add_num(&b, it, "rows_per_second", s->rows_per_second);
+    }
+    push(&b, its, it);
+  }
+  add_u64(&b, o, "peak_rss_bytes", peak_rss_bytes);
+  add_str(&b, o, "version", in->version && *in->version ? in->version : strata_version());
+  add_str(&b, o, "created", in->created);
+  add_str(&b, o, "input", in->input_file);
+  add_str(&b, o, "dataset", in->input_location);
+  add_str(&b, o, "model", model_path);
+  add_str(&b, o, "labels", labels_path);
+  return finish(&b, f);
+}
+
+int cli_json_assign(FILE *f, const strata_model_info *in, const char *model_path, uint64_t rows,
+                    double inertia, const int64_t *sizes, double seconds, const char *labels_path) {
+  jbuild b = begin();
+  if (!b.ok) return -1;
+  cJSON *o = b.root;
+  add_u64(&b, o, "n", rows);
+  add_i64(&b, o, "k", in->k);
+  add_i64(&b, o, "d", in->d);
+  add_strings(&b, o, "features", in->features, (size_t)in->d);
+  add_num(&b, o, "inertia", inertia);
+  uint64_t assigned = 0;
+  cJSON *sz = add_array(&b, o, "sizes");
+  cJSON *shares = add_array(&b, o, "shares");
+  for (int c = 0; c < in->k; c++) assigned += (uint64_t)sizes[c];
+  for (int c = 0; c < in->k; c++) {
+    if (sz) push(&b, sz, raw_i64(sizes[c]));
+    if (shares) push(&b, shares, number(assigned ? (double)sizes[c] / (double)assigned : 0.0));
+  }
+  add_u64(&b, o, "rows_dropped", rows > assigned ? rows - assigned : 0);
+  add_num(&b, o, "seconds", seconds);
+  add_str(&b, o, "model", model_path);
+  add_str(&b, o, "labels", labels_path);
+  add_str(&b, o, "version", strata_version());
+  return finish(&b, f);
+}
+
+int cli_json_inspect(FILE *f, const strata_dataset *ds, const strata_column_stats *stats) {
+  jbuild b = begin();
+  if (!b.ok) return -1;
+  cJSON *o = b.root;
+  size_t d = strata_dataset_cols(ds);
+  add_str(&b, o, "file", strata_dataset_path(ds));
+  add_str(&b, o, "location", strata_dataset_location(ds));
+  add_u64(&b, o, "rows", strata_dataset_rows(ds));
+  add_u64(&b, o, "cols", d);
+  cJSON *cols = add_array(&b, o, "columns");
+  for (size_t j = 0; cols && j < d; j++) {
+    const strata_column_stats *s = &stats[j];
+    cJSON *c = cJSON_CreateObject();
+    if (c) {
+      add_str(&b, c, "name", s->name ? s->name : strata_dataset_col_name(ds, j));
+      add_str(&b, c, "type", s->type);
+      add_u64(&b, c, "count", s->count);
+      add_u64(&b, c, "missing", s->missing);
+      add_u64(&b, c, "infinite", s->infinite);
+      int any = s->count > 0;
+      add_num(&b, c, "min", any ? s->min : NAN);
+      add_num(&b, c, "max", any ? s->max : NAN);
+      add_num(&b, c, "mean", any ? s->mean : NAN);
+      add_num(&b, c, "std", any && s->var >= 0.0 ? sqrt(s->var) : NAN);
+    }
+    push(&b, cols, c);
+  }
+  add_str(&b, o, "version", strata_version());
+  return finish(&b, f);
+}

@@ -1,0 +1,32 @@
+/* Machine-readable results: one JSON object per command on stdout (cJSON
+ * does all quoting and escaping).  Integers are written exactly, as JSON
+ * integer literals, even beyond 2^53; non-finite numbers become null. */
+#ifndef STRATA_CLI_JSON_OUT_H
+#define STRATA_CLI_JSON_OUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "strata.h"
+
+/* The fit result: k, n, d, features, iterations, converged, inertia,
+ * backend, mode, seconds, seconds_per_iteration, centroids (original
+ * units), centroids_scaled, sizes, shares, scale (+ scale_shift,
+ * scale_factor), missing (+ rows_dropped, impute), init, seed, n_init,
+ * best_init, tol, max_iter, iterations_stats, peak_rss_bytes, version,
+ * model, labels (null when none).  Returns 0, or -1 when it could not be
+ * built or written. */
+int cli_json_fit(FILE *f, const strata_model_info *info, const char *model_path, const char *labels_path,
+                 uint64_t peak_rss_bytes);
+
+/* The assign result: n, k, d, features, inertia, sizes, shares,
+ * rows_dropped (rows without a segment), seconds, model, labels, version.
+ * sizes: k counts. */
+int cli_json_assign(FILE *f, const strata_model_info *info, const char *model_path, uint64_t rows,
+                    double inertia, const int64_t *sizes, double seconds, const char *labels_path);
+
+/* The inspect result: file, location, rows, columns (one object each:
+ * name, type, count, missing, infinite, min, max, mean, std). */
+int cli_json_inspect(FILE *f, const strata_dataset *ds, const strata_column_stats *stats);
+
+#endif

@@ -1,0 +1,193 @@
+/* Human-readable results: fit summary, iterations, assign, inspect. */
+#include "print_summary.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "table.h"
+
+/* Beyond this many features the segment table is transposed. */
+enum { WIDE_FEATURES = 8 };
+
+/* How to print the values of one feature: a fixed number of decimals that
+ * shows about four significant digits of its largest magnitude, or
+ * scientific notation for very large or very small magnitudes. */
+typedef struct {
+  int decimals;
+  int scientific;
+} num_format;
+
+static num_format format_for(const double *v, size_t n, size_t stride) {
+  double m = 0.0;
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(v[i * stride]) && fabs(v[i * stride]) > m) m = fabs(v[i * stride]);
+  num_format nf = {0, 0};
+  if (m == 0.0) return nf;
+  if (m >= 1e9 || m < 1e-4) {
+    nf.scientific = 1;
+    return nf;
+  }
+  int d = 3 - (int)floor(log10(m));
+  nf.decimals = d < 0 ? 0 : d > 6 ? 6 : d;
+  return nf;
+}
+
+static void format_value(char *buf, size_t n, double v, num_format nf) {
+  if (!isfinite(v)) snprintf(buf, n, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+  else if (nf.scientific) snprintf(buf, n, "%.4e", v);
+  else snprintf(buf, n, "%.*f", nf.decimals, v);
+}
+
+static double share_of(int64_t size, uint64_t rows) { return rows ? 100.0 * (double)size / (double)rows : 0.0; }
+
+static void segments_by_row(FILE *f, const strata_model_info *in, size_t width) {
+  size_t d = (size_t)in->d;
+  cli_table *t = cli_table_new(3 + d, 1);
+  cli_table_column(t, 0, "segment", 0);
+  cli_table_column(t, 1, "size", 0);
+  cli_table_column(t, 2, "share", 0);
+  num_format *nf = cli_xcalloc(d ? d : 1, sizeof *nf);
+  for (size_t j = 0; j < d; j++) {
+    cli_table_column(t, 3 + j, in->features[j], 0);
+    nf[j] = format_for(in->centroids_original + j, (size_t)in->k, d);
+  }
+  for (int c = 0; c < in->k; c++) {
+    cli_table_add_row(t);
+    cli_table_cell(t, 0, "%d", c);
+    cli_table_cell(t, 1, "%lld", (long long)in->sizes[c]);
+    cli_table_cell(t, 2, "%.1f%%", share_of(in->sizes[c], in->rows));
+    for (size_t j = 0; j < d; j++) {
+      char buf[64];
+      format_value(buf, sizeof buf, in->centroids_original[(size_t)c * d + j], nf[j]);
+      cli_table_cell(t, 3 + j, "%s", buf);
+    }
+  }
+  cli_table_print(t, f, width, "");
+  cli_table_free(t);
+  free(nf);
+}
+
+static void segments_by_column(FILE *f, const strata_model_info *in, size_t width) {
+  size_t d = (size_t)in->d, k = (size_t)in->k;
+  cli_table *t = cli_table_new(1 + k, 1);
+  cli_table_column(t, 0, "segment", 1);
+  for (size_t c = 0; c < k; c++) {
+    char h[32];
+    snprintf(h, sizeof h, "%zu", c);
+    cli_table_column(t, 1 + c, h, 0);
+  }
+  cli_table_add_row(t);
+  cli_table_cell(t, 0, "size");
+  for (size_t c = 0; c < k; c++) cli_table_cell(t, 1 + c, "%lld", (long long)in->sizes[c]);
+  cli_table_add_row(t);
+  cli_table_cell(t, 0, "share");
+  for (size_t c = 0; c < k; c++) cli_table_cell(t, 1 + c, "%.1f%%", share_of(in->sizes[c], in->rows));
+  for (size_t j = 0; j < d; j++) {
+    num_format nf = format_for(in->centroids_original + j, k, d);
+    cli_table_add_row(t);
+    cli_table_cell(t, 0, "%s", in->features[j]);
+    for (size_t c = 0; c < k; c++) {
+      char buf[64];
+      format_value(buf, sizeof buf, in->centroids_original[c * d + j], nf);
+      cli_table_cell(t, 1 + c, "%s", buf);
+    }
+  }
+  cli_table_print(t, f, width, "");
+  cli_table_free(t);
+}
+
+void cli_print_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
+                   size_t width) {
+  double per_iter = in->iterations > 0 ? in->seconds / in->iterations : 0.0;
+  fprintf(f,
+          "fit: rows=%llu features=%d k=%d backend=%s mode=%s iterations=%d converged=%s "
+          "inertia=%.10g seconds=%.3f s/iteration=%.4g\n",
+          (unsigned long long)in->rows, in->d, in->k, in->backend, in->mode, in->iterations,
+          in->converged ? "yes" : "no", in->inertia, in->seconds, per_iter);
+  if (in->rows_dropped)
+    fprintf(f, "rows dropped for missing values: %llu\n", (unsigned long long)in->rows_dropped);
+  if (in->n_init > 1) fprintf(f, "kept run %d of %d (lowest inertia)\n", in->best_init + 1, in->n_init);
+  fprintf(f, "model: %s\n", model_path);
+  if (labels_path) fprintf(f, "labels: %s\n", labels_path);
+  fputc('\n', f);
+  if (in->d <= WIDE_FEATURES) segments_by_row(f, in, width);
+  else segments_by_column(f, in, width);
+}
+
+void cli_print_iterations(FILE *f, const strata_model_info *in, size_t width) {
+  fprintf(f, "\niterations of run %d:\n", in->best_init + 1);
+  cli_table *t = cli_table_new(6, 1);
+  cli_table_column(t, 0, "iteration", 0);
+  cli_table_column(t, 1, "inertia", 0);
+  cli_table_column(t, 2, "shift", 0);
+  cli_table_column(t, 3, "relocations", 0);
+  cli_table_column(t, 4, "seconds", 0);
+  cli_table_column(t, 5, "rows/s", 0);
+  for (int i = 0; i < in->n_iter_stats; i++) {
+    const strata_iter_stats *s = &in->iter_stats[i];
+    cli_table_add_row(t);
+    cli_table_cell(t, 0, "%d", i + 1);
+    cli_table_cell(t, 1, "%.10g", s->inertia);
+    cli_table_cell(t, 2, "%.4g", s->shift);
+    cli_table_cell(t, 3, "%lld", (long long)s->relocations);
+    cli_table_cell(t, 4, "%.4f", s->seconds);
+    cli_table_cell(t, 5, "%.4g", s->rows_per_second);
+  }
+  cli_table_print(t, f, width, "");
+  cli_table_free(t);
+}
+
+void cli_print_assign(FILE *f, const strata_model_info *in, uint64_t rows, double inertia,
+                      const int64_t *sizes, double seconds, const char *labels_path, size_t width) {
+  uint64_t assigned = 0;
+  for (int c = 0; c < in->k; c++) assigned += (uint64_t)sizes[c];
+  fprintf(f, "assign: rows=%llu features=%d k=%d inertia=%.10g seconds=%.3f\n", (unsigned long long)rows, in->d,
+          in->k, inertia, seconds);
+  if (rows > assigned)
+    fprintf(f, "rows without a segment (missing values): %llu\n", (unsigned long long)(rows - assigned));
+  fprintf(f, "labels: %s\n\n", labels_path);
+  cli_table *t = cli_table_new(3, 1);
+  cli_table_column(t, 0, "segment", 0);
+  cli_table_column(t, 1, "size", 0);
+  cli_table_column(t, 2, "share", 0);
+  for (int c = 0; c < in->k; c++) {
+    cli_table_add_row(t);
+    cli_table_cell(t, 0, "%d", c);
+    cli_table_cell(t, 1, "%lld", (long long)sizes[c]);
+    cli_table_cell(t, 2, "%.1f%%", share_of(sizes[c], assigned));
+  }
+  cli_table_print(t, f, width, "");
+  cli_table_free(t);
+}
+
+static void stat_cell(cli_table *t, size_t col, double v, uint64_t count) {
+  if (count == 0 || !isfinite(v)) cli_table_cell(t, col, "-");
+  else cli_table_cell(t, col, "%.6g", v);
+}
+
+void cli_print_inspect(FILE *f, const strata_dataset *ds, const strata_column_stats *stats, size_t width) {
+  size_t d = strata_dataset_cols(ds);
+  const char *loc = strata_dataset_location(ds);
+  fprintf(f, "%s%s%s: rows=%zu columns=%zu\n\n", strata_dataset_path(ds), loc && *loc ? " " : "",
+          loc ? loc : "", strata_dataset_rows(ds), d);
+  cli_table *t = cli_table_new(9, 1);
+  const char *heads[9] = {"column", "type", "count", "missing", "inf", "min", "max", "mean", "std"};
+  for (size_t j = 0; j < 9; j++) cli_table_column(t, j, heads[j], j < 2);
+  for (size_t j = 0; j < d; j++) {
+    const strata_column_stats *s = &stats[j];
+    cli_table_add_row(t);
+    cli_table_cell(t, 0, "%s", s->name ? s->name : strata_dataset_col_name(ds, j));
+    cli_table_cell(t, 1, "%s", s->type ? s->type : "?");
+    cli_table_cell(t, 2, "%llu", (unsigned long long)s->count);
+    cli_table_cell(t, 3, "%llu", (unsigned long long)s->missing);
+    cli_table_cell(t, 4, "%llu", (unsigned long long)s->infinite);
+    stat_cell(t, 5, s->min, s->count);
+    stat_cell(t, 6, s->max, s->count);
+    stat_cell(t, 7, s->mean, s->count);
+    stat_cell(t, 8, s->var >= 0.0 ? sqrt(s->var) : NAN, s->count);
+  }
+  cli_table_print(t, f, width, "");
+  cli_table_free(t);
+}

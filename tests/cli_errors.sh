@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The `strata` command on bad input and unwritable outputs: each failure is
+# one "strata: error: ..." line naming the problem, exit status 2 for bad
+# input and 1 for runtime failures, and no output or temporary file is left.
+NAME=cli_errors
+. "$(dirname "$0")/cli_lib.sh"
+: "${STRATA_GEN:?STRATA_GEN must name strata-gen}"
+
+O="$T/outputs" # where every output of a failing command would go
+mkdir "$O"
+IN="$T/in"
+mkdir "$IN"
+
+# ---- inputs
+"$STRATA_GEN" --rows 2000 --seed 3 --missing 0 -o "$IN/good.h5"
+"$STRATA_GEN" --rows 500 --seed 4 --missing 0.05 -o "$IN/nan.h5"
+"$STRATA_GEN" --rows 100 --seed 5 --missing 0 --inf -o "$IN/inf.h5"
+"$STRATA_GEN" --rows 0 -o "$IN/empty.h5"
+"$STRATA_GEN" --rows 3 --seed 6 --missing 0 -o "$IN/three.h5"
+"$STRATA_GEN" --kind blobs --layout columns --dims 3 --rows 300 -o "$IN/blobs.h5"
+head -c $(($(stat -c %s "$IN/good.h5") / 2)) "$IN/good.h5" >"$IN/truncated.h5"
+printf 'customer_id,age,income\n1,34,52000\n' >"$IN/text.h5"
+: >"$IN/zero_bytes.h5"
+echo "not a directory" >"$T/file.txt"
+F=age,income,recency_days
+G="$IN/good.h5"
+
+# ---- unreadable or invalid input: exit 2
+expect_error_clean "missing data file" 2 "no_such\.h5" "$O" \
+  "$STRATA" fit "$IN/no_such.h5" -k 3 -o "$O/m.h5" --labels "$O/l.h5"
+expect_error_clean "text file named .h5" 2 "text\.h5.*not an HDF5 file" "$O" \
+  "$STRATA" fit "$IN/text.h5" -k 3 -o "$O/m.h5"
+expect_error_clean "empty file named .h5" 2 "zero_bytes\.h5" "$O" \
+  "$STRATA" fit "$IN/zero_bytes.h5" -k 3 -o "$O/m.h5"
+expect_error_clean "truncated HDF5 file" 2 "truncated\.h5.*(truncated|corrupt)" "$O" \
+  "$STRATA" fit "$IN/truncated.h5" -k 3 -o "$O/m.h5" --labels "$O/l.h5"
+expect_error_clean "directory as data file" 2 "$IN" "$O" \
+  "$STRATA" fit "$IN" -k 3 -o "$O/m.h5"
+expect_error_clean "unknown column in --features" 2 "column 'spend'.*not found" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/m.h5" --features age,spend
+expect_error_clean "unknown --dataset" 2 "/segments.*not found" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/m.h5" --dataset /segments
+expect_error_clean "NaN with --missing error" 2 "missing value|NaN" "$O" \
+  "$STRATA" fit "$IN/nan.h5" -k 3 -o "$O/m.h5" --labels "$O/l.h5" --features $F --missing error
+expect_error_clean "NaN with the default --missing" 2 "missing value|NaN" "$O" \
+  "$STRATA" fit "$IN/nan.h5" -k 3 -o "$O/m.h5" --features $F
+expect_error_clean "infinite value" 2 "income.*infinite|infinite.*income" "$O" \
+  "$STRATA" fit "$IN/inf.h5" -k 2 -o "$O/m.h5" --features age,income
+expect_error_clean "k > rows" 2 "k.*(exceeds|more than|greater).*rows|rows.*k" "$O" \
+  "$STRATA" fit "$IN/three.h5" -k 4 -o "$O/m.h5" --labels "$O/l.h5" --features $F
+expect_error_clean "empty dataset" 2 "empty|0 rows|no rows" "$O" \
+  "$STRATA" fit "$IN/empty.h5" -k 1 -o "$O/m.h5" --labels "$O/l.h5"
+expect_error_clean "unknown backend" 2 "backend 'quantum'" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/m.h5" --features $F --backend quantum
+expect_error "inspect: text file" 2 "text\.h5.*not an HDF5 file" "$STRATA" inspect "$IN/text.h5"
+expect_error "inspect: truncated file" 2 "truncated\.h5" "$STRATA" inspect "$IN/truncated.h5"
+expect_error "inspect: missing file" 2 "no_such\.h5" "$STRATA" inspect "$IN/no_such.h5"
+
+# ---- --init FILE: bad content names the file, line and column
+printf 'age,income,recency_days\n30,40000,10\n50,abc,20\n40,60000,30\n' >"$IN/c_bad_number.csv"
+printf 'age,salary,recency_days\n30,40000,10\n50,90000,20\n40,60000,30\n' >"$IN/c_bad_header.csv"
+printf '30,40000,10\n50,90000,20\n' >"$IN/c_two_rows.csv"
+printf '30,40000,10\n50,90000\n40,60000,30\n' >"$IN/c_short_row.csv"
+printf '30,40000,10\n50,90000,inf\n40,60000,30\n' >"$IN/c_inf.csv"
+expect_error_clean "--init: not a number" 2 "c_bad_number\.csv', line 3, column 2: 'abc' is not a number" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/m.h5" --features $F --init "$IN/c_bad_number.csv"
+expect_error_clean "--init: header does not match the features" 2 "line 1, column 2: header names 'salary' but feature 2 is 'income'" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/m.h5" --features $F --init "$IN/c_bad_header.csv"
+expect_error_clean "--init: fewer rows than k" 2 "found 2 centroid rows, expected k = 3" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/m.h5" --features $F --init "$IN/c_two_rows.csv"
+expect_error_clean "--init: short row" 2 "line 2: expected 3 values .*found 2" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/m.h5" --features $F --init "$IN/c_short_row.csv"
+expect_error_clean "--init: non-finite value" 2 "line 2, column 3: 'inf' is not a finite number" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/m.h5" --features $F --init "$IN/c_inf.csv"
+expect_error_clean "--init: missing file" 2 "cannot open init file .*nope\.csv" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/m.h5" --features $F --init "$IN/nope.csv"
+
+# ---- outputs that cannot be written: exit 1, found before any work
+expect_error_clean "model in a missing directory" 1 "/nonexistent/dir/m\.h5" "$O" \
+  "$STRATA" fit "$G" -k 3 -o /nonexistent/dir/m.h5 --features $F --labels "$O/l.h5"
+expect_error_clean "model under a regular file" 1 "file\.txt/m\.h5.*not a directory" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$T/file.txt/m.h5" --features $F --labels "$O/l.h5"
+expect_error_clean "labels under a regular file (no model written either)" 1 "file\.txt/l\.h5.*not a directory" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/m.h5" --features $F --labels "$T/file.txt/l.h5"
+expect_error_clean "bad input is reported before an unwritable output" 2 "no_such\.h5" "$O" \
+  "$STRATA" fit "$IN/no_such.h5" -k 3 -o /nonexistent/dir/m.h5
+mkdir "$O/adir"
+expect_error_clean "model path is a directory" 1 "adir.*directory" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/adir" --features $F
+expect_error_clean "model path ends with a slash" 1 "directory" "$O" \
+  "$STRATA" fit "$G" -k 3 -o "$O/" --features $F
+
+# ---- outputs that would overwrite an input: exit 2, input untouched
+cp "$G" "$O/data.h5"
+sum_before=$(cksum <"$O/data.h5")
+expect_error_clean "model would overwrite the data" 2 "model file .* is the input data file" "$O" \
+  "$STRATA" fit "$O/data.h5" -k 3 -o "$O/data.h5" --features $F
+expect_error_clean "labels would overwrite the data" 2 "labels file .* is the input data file" "$O" \
+  "$STRATA" fit "$O/data.h5" -k 3 -o "$O/m.h5" --labels "$O/./data.h5" --features $F
+expect_error_clean "labels and model are one file" 2 "same file" "$O" \
+  "$STRATA" fit "$O/data.h5" -k 3 -o "$O/m.h5" --labels "$O/m.h5" --features $F
+if [ "$(cksum <"$O/data.h5")" = "$sum_before" ]; then ok "input left untouched"; else bad "input was modified"; fi
+
+# ---- assign
+run "$STRATA" fit "$G" -k 3 -o "$IN/model.h5" --features $F --quiet
+if [ "$RC" -eq 0 ]; then ok "fit a model for the assign checks"; else bad "fit for assign checks" "$(cat "$T/err")"; fi
+expect_error_clean "assign: missing model" 2 "no_model\.h5" "$O" \
+  "$STRATA" assign "$IN/no_model.h5" "$G" --labels "$O/l.h5"
+expect_error_clean "assign: data file as model" 2 "good\.h5" "$O" \
+  "$STRATA" assign "$G" "$G" --labels "$O/l.h5"
+expect_error_clean "assign: text file as model" 2 "text\.h5" "$O" \
+  "$STRATA" assign "$IN/text.h5" "$G" --labels "$O/l.h5"
+expect_error_clean "assign: data without the model's features" 2 "age|income|recency_days" "$O" \
+  "$STRATA" assign "$IN/model.h5" "$IN/blobs.h5" --labels "$O/l.h5"
+expect_error_clean "assign: truncated data" 2 "truncated\.h5" "$O" \
+  "$STRATA" assign "$IN/model.h5" "$IN/truncated.h5" --labels "$O/l.h5"
+expect_error_clean "assign: labels under a regular file" 1 "file\.txt/l\.h5" "$O" \
+  "$STRATA" assign "$IN/model.h5" "$G" --labels "$T/file.txt/l.h5"
+expect_error_clean "assign: labels would overwrite the data" 2 "is the input data file" "$O" \
+  "$STRATA" assign "$IN/model.h5" "$O/data.h5" --labels "$O/data.h5"
+expect_error_clean "assign: labels would overwrite the model" 2 "is the model file" "$IN" \
+  "$STRATA" assign "$IN/model.h5" "$G" --labels "$IN/model.h5"
+expect_error_clean "assign: NaN under the model's error rule" 2 "missing value|NaN" "$O" \
+  "$STRATA" assign "$IN/model.h5" "$IN/nan.h5" --labels "$O/l.h5"
+
+finish
