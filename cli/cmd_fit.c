@@ -74,7 +74,7 @@ static void usage(FILE *f) {
           "                          group's columns, else its only 2-D dataset)\n"
           "      --features a,b,c    columns to use, in this order (default: every numeric column)\n"
           "      --scale zscore|minmax|none       feature scaling (default %s)\n"
-          "      --missing error|drop|mean        rows with missing values (default %s)\n"
+          "      --missing error|drop|mean|median rows with missing values (default %s)\n"
           "\n"
           "algorithm:\n"
           "      --init k-means++|random|FILE     initial centroids (default %s); FILE is a CSV of\n"

@@ -12,13 +12,13 @@
 #include "cli.h"
 
 const char *const cli_scale_choices[] = {"zscore", "minmax", "none", NULL};
-const char *const cli_missing_choices[] = {"error", "drop", "mean", NULL};
+const char *const cli_missing_choices[] = {"error", "drop", "mean", "median", NULL};
 
 const char *cli_scale_name(strata_scale s) {
   return (unsigned)s < 3 ? cli_scale_choices[s] : "?";
 }
 const char *cli_missing_name(strata_missing m) {
-  return (unsigned)m < 3 ? cli_missing_choices[m] : "?";
+  return (unsigned)m < 4 ? cli_missing_choices[m] : "?";
 }
 const char *cli_init_name(strata_init i) {
   switch (i) {

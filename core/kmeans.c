@@ -15,6 +15,7 @@
 #include "model_file.h"
 #include "output_file.h"
 #include "pass.h"
+#include "quantile.h"
 #include "sample.h"
 #include "scaler.h"
 
@@ -34,7 +35,7 @@ static strata_status check_params(const strata_fit_params *p) {
   RETURN_IF(p->init == STRATA_INIT_GIVEN && !p->init_centroids, STRATA_ERR_USAGE,
             "init from given centroids needs init_centroids");
   RETURN_IF((unsigned)p->scale > STRATA_SCALE_NONE, STRATA_ERR_USAGE, "unknown scale method");
-  RETURN_IF((unsigned)p->missing > STRATA_MISSING_MEAN, STRATA_ERR_USAGE, "unknown missing rule");
+  RETURN_IF((unsigned)p->missing > STRATA_MISSING_MEDIAN, STRATA_ERR_USAGE, "unknown missing rule");
   return STRATA_OK;
 }
 
@@ -48,6 +49,12 @@ typedef struct {
   double *tmp;
   uint64_t *skipped_t, skipped;
   strata_sample *sample;
+  /* --missing median: per thread, the block's sorted finite values of each
+   * column (d × STRATA_BLOCK_ROWS) and their counts; one sketch per column */
+  float *sorted;
+  size_t *sorted_n;
+  strata_qsketch *sketch;
+  strata_status sketch_st;
 } fit_stats_ctx;
 
 /* Names the first non-finite value a block may not hold. */
@@ -81,6 +88,13 @@ static strata_status fit_stats_block(void *vctx, const strata_block *b, int t) {
                       c->tmp + (size_t)t * 2 * c->d);
   FORWARD_IF_ERROR(check_block_values(c, b, a));
   if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
+  if (c->sketch) {
+    /* Sorting here, in parallel, leaves the ordered merge a linear one. */
+    float *sorted = c->sorted + (size_t)t * c->d * STRATA_BLOCK_ROWS;
+    for (size_t j = 0; j < c->d; j++)
+      c->sorted_n[(size_t)t * c->d + j] =
+          strata_sort_finite_column(b->x, b->m, c->d, j, sorted + j * STRATA_BLOCK_ROWS);
+  }
   return STRATA_OK;
 }
 
@@ -88,6 +102,12 @@ static void fit_stats_merge(void *vctx, const strata_block *b, int t) {
   fit_stats_ctx *c = vctx;
   strata_colacc_merge(c->total, c->per_thread + (size_t)t * c->d, c->d);
   c->skipped += c->skipped_t[t];
+  if (c->sketch && c->sketch_st == STRATA_OK) {
+    const float *sorted = c->sorted + (size_t)t * c->d * STRATA_BLOCK_ROWS;
+    for (size_t j = 0; j < c->d && c->sketch_st == STRATA_OK; j++)
+      c->sketch_st = strata_qsketch_add_sorted(&c->sketch[j], sorted + j * STRATA_BLOCK_ROWS,
+                                               c->sorted_n[(size_t)t * c->d + j]);
+  }
 }
 
 /* ---------------------------------------------------------------- fit */
@@ -215,6 +235,7 @@ typedef struct {
   strata_output_file model_out; /* begun early: an unwritable path fails before the work */
   strata_model *model;
   fit_stats_ctx sc;
+  double *medians;
 } fit_state;
 
 static void fit_state_free(fit_state *f) {
@@ -225,6 +246,11 @@ static void fit_state_free(fit_state *f) {
   free(f->run.centers); free(f->run.next); free(f->run.iters); free(f->run.sizes);
   free(f->best_centers); free(f->best_sizes); free(f->best_iters);
   free(f->sc.total); free(f->sc.per_thread); free(f->sc.tmp); free(f->sc.skipped_t);
+  free(f->sc.sorted); free(f->sc.sorted_n);
+  if (f->sc.sketch)
+    for (size_t j = 0; j < f->sc.d; j++) strata_qsketch_free(&f->sc.sketch[j]);
+  free(f->sc.sketch);
+  free(f->medians);
   strata_labels_writer_abort(f->writer);
   strata_output_abort(&f->model_out);
   strata_model_free(f->model);
@@ -246,11 +272,23 @@ static strata_status stats_pass(fit_state *f, strata_dataset *ds, const strata_f
             "out of memory for column statistics");
   strata_colacc_reset(c->total, d);
   c->sample = p->init == STRATA_INIT_GIVEN ? NULL : &f->sample;
+  if (p->missing == STRATA_MISSING_MEDIAN) {
+    c->sorted = malloc((size_t)T * d * STRATA_BLOCK_ROWS * sizeof *c->sorted);
+    c->sorted_n = calloc((size_t)T * d, sizeof *c->sorted_n);
+    c->sketch = calloc(d, sizeof *c->sketch);
+    f->medians = calloc(d, sizeof *f->medians);
+    RETURN_IF(!c->sorted || !c->sorted_n || !c->sketch || !f->medians, STRATA_ERR_NOMEM,
+              "out of memory for the median sketches");
+    for (size_t j = 0; j < d; j++) strata_qsketch_init(&c->sketch[j]);
+  }
   strata_pass *raw = NULL;
   FORWARD_IF_ERROR(strata_pass_open(ds, NULL, p->chunk_rows, p->threads, 0, &raw));
   strata_pass_fns fns = {.block = fit_stats_block, .merge = fit_stats_merge, .ctx = c};
   strata_status st = strata_pass_run(raw, &fns);
   strata_pass_free(raw);
+  if (st == STRATA_OK) st = c->sketch_st;
+  if (st == STRATA_OK && c->sketch)
+    for (size_t j = 0; j < d; j++) f->medians[j] = strata_qsketch_quantile(&c->sketch[j], 0.5);
   return st;
 }
 
@@ -360,7 +398,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
                      "%llu with missing values)", k, r->kept, (unsigned long long)f.sc.skipped);
     goto done;
   }
-  GOTO_IF_ERROR(st, strata_scaler_fit(&f.scaler, d, names, p->scale, p->missing, f.sc.total), done);
+  GOTO_IF_ERROR(st, strata_scaler_fit(&f.scaler, d, names, p->scale, p->missing, f.sc.total, f.medians), done);
   {
     double var_sum = 0.0;
     for (size_t j = 0; j < d; j++)

@@ -20,12 +20,14 @@ const char *strata_missing_name(strata_missing m) {
     case STRATA_MISSING_ERROR: return "error";
     case STRATA_MISSING_DROP: return "drop";
     case STRATA_MISSING_MEAN: return "mean";
+    case STRATA_MISSING_MEDIAN: return "median";
   }
   return "?";
 }
 
 int strata_missing_parse(const char *name, strata_missing *out) {
-  static const strata_missing all[] = {STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN};
+  static const strata_missing all[] = {STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN,
+                                       STRATA_MISSING_MEDIAN};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     if (name && strcmp(name, strata_missing_name(all[i])) == 0) { *out = all[i]; return 1; }
   return 0;
@@ -51,7 +53,7 @@ static strata_status scaler_alloc(strata_scaler *s, size_t d, const char *const 
 
 strata_status strata_scaler_fit(strata_scaler *s, size_t d, const char *const *names,
                                 strata_scale how, strata_missing missing,
-                                const strata_colacc *acc) {
+                                const strata_colacc *acc, const double *medians) {
   FORWARD_IF_ERROR(scaler_alloc(s, d, names, missing));
   for (size_t j = 0; j < d; j++) {
     const strata_colacc *a = &acc[j];
@@ -71,7 +73,11 @@ strata_status strata_scaler_fit(strata_scaler *s, size_t d, const char *const *n
     s->shift[j] = shift;
     s->factor[j] = factor;
     s->inv[j] = 1.0 / factor;
-    s->impute[j] = missing == STRATA_MISSING_MEAN ? a->mean : NAN;
+    s->impute[j] = missing == STRATA_MISSING_MEAN     ? a->mean
+                   : missing == STRATA_MISSING_MEDIAN ? medians[j]
+                                                      : NAN;
+    /* A column with no value at all imputes 0 rather than NaN. */
+    if (missing >= STRATA_MISSING_MEAN && !isfinite(s->impute[j])) s->impute[j] = 0.0;
   }
   return STRATA_OK;
 }

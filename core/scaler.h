@@ -20,10 +20,12 @@ typedef struct {
 } strata_scaler;
 
 /* Fits shift/factor from column statistics.  A constant column keeps
- * factor 1 (never divided by zero) and is reported with a warning. */
+ * factor 1 (never divided by zero) and is reported with a warning.
+ * medians (d values, may be NULL unless missing == MEDIAN) are the imputation
+ * values for the median rule. */
 strata_status strata_scaler_fit(strata_scaler *s, size_t d, const char *const *names,
                                 strata_scale how, strata_missing missing,
-                                const strata_colacc *acc);
+                                const strata_colacc *acc, const double *medians);
 /* A scaler from saved parameters (a model's). */
 strata_status strata_scaler_from(strata_scaler *s, size_t d, const char *const *names,
                                  strata_missing missing, const double *shift,

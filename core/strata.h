@@ -119,7 +119,11 @@ strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
 struct strata_progress;
 
 typedef enum { STRATA_SCALE_ZSCORE, STRATA_SCALE_MINMAX, STRATA_SCALE_NONE } strata_scale;
-typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN } strata_missing;
+/* What to do with a row holding NaN: fail naming it, leave the row out, or
+ * replace NaN by the column's mean or median (from the statistics pass; the
+ * median from a quantile sketch, rank error below 0.1%). */
+typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN,
+               STRATA_MISSING_MEDIAN } strata_missing;
 typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } strata_init;
 
 typedef struct {
@@ -207,7 +211,7 @@ typedef struct {
   const double *centroids_original;   /* k×d row-major, original units */
   const double *scale_shift;          /* d: scaled = (x - shift) / scale */
   const double *scale_factor;         /* d */
-  const double *impute;               /* d: value used for missing (mean), NaN if none */
+  const double *impute;               /* d: value used for missing (mean or median), NaN if none */
   const int64_t *sizes;               /* k rows per segment */
   double inertia;                     /* float64, scaled units, final centroids */
   int iterations;                     /* Lloyd iterations of the kept run */
@@ -218,7 +222,7 @@ typedef struct {
   int max_iter;
   const char *init;                   /* "k-means++", "random", "file" */
   const char *scale;                  /* "zscore", "minmax", "none" */
-  const char *missing;                /* "error", "drop", "mean" */
+  const char *missing;                /* "error", "drop", "mean", "median" */
   const char *backend;                /* backend that ran, e.g. "ref" */
   const char *mode;                   /* "in-core" or "streaming" */
   const char *input_file, *input_location;
