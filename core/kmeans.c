@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cpu_features.h"
 #include "dataset.h"
 #include "error.h"
 #include "kmeans_init.h"
@@ -18,6 +19,16 @@
 #include "quantile.h"
 #include "sample.h"
 #include "scaler.h"
+
+/* STRATA_ISA is validated once per process; say what became of it once. */
+static void strata_log_isa_note(void) {
+  static int said = 0;
+  const char *note = strata_cpu_isa_note();
+  if (said || !note) return;
+  said = 1;
+  strata_isa_override o = strata_cpu_info_get()->override_status;
+  strata_log(o == STRATA_ISA_OVERRIDE_APPLIED ? STRATA_LOG_INFO : STRATA_LOG_WARN, "%s", note);
+}
 
 static double now_seconds(void) {
   struct timespec ts;
@@ -351,8 +362,11 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   *out = NULL;
   FORWARD_IF_ERROR(check_params(p));
   double t_start = now_seconds();
-  const strata_kernels *kern = strata_kernels_find(p->backend);
-  RETURN_IF(!kern, STRATA_ERR_USAGE, "unknown or unavailable backend '%s'", p->backend);
+  const strata_kernels *kern = strata_kernels_for_shape(p->backend, strata_dataset_cols(ds),
+                                                        (size_t)p->k);
+  RETURN_IF(!kern, STRATA_ERR_USAGE,
+            "unknown or unavailable backend '%s' (have: auto, ref, cpu, blas)", p->backend);
+  strata_log_isa_note();
 
   fit_state f;
   memset(&f, 0, sizeof f);
@@ -414,6 +428,22 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   uint64_t limit = p->streaming ? 0 : (p->mem_limit ? p->mem_limit : strata_default_mem_limit());
   GOTO_IF_ERROR(st, strata_pass_open(ds, &f.scaler, p->chunk_rows, p->threads, limit, &r->pass), done);
   GOTO_IF_ERROR(st, strata_lloyd_create(kern, r->pass, k, d, n, 1, &r->lloyd), done);
+  {
+    /* The largest |scaled value| per column bounds every cluster sum. */
+    double *bound = malloc(d * sizeof *bound);
+    if (!bound) { st = strata_fail(STRATA_ERR_NOMEM, "out of memory"); goto done; }
+    for (size_t j = 0; j < d; j++) {
+      const strata_colacc *a = &f.sc.total[j];
+      double lo = a->n ? fabs((a->min - f.scaler.shift[j]) * f.scaler.inv[j]) : 0.0;
+      double hi = a->n ? fabs((a->max - f.scaler.shift[j]) * f.scaler.inv[j]) : 0.0;
+      double imp = isfinite(f.scaler.impute[j])
+                       ? fabs((f.scaler.impute[j] - f.scaler.shift[j]) * f.scaler.inv[j]) : 0.0;
+      bound[j] = fmax(fmax(lo, hi), imp);
+    }
+    st = strata_lloyd_want_sums(r->lloyd, bound, r->kept);
+    free(bound);
+    if (st != STRATA_OK) goto done;
+  }
   r->centers = malloc(k * d * sizeof(double));
   r->next = malloc(k * d * sizeof(double));
   r->iters = calloc((size_t)p->max_iter, sizeof *r->iters);

@@ -4,13 +4,16 @@
 #include <string.h>
 
 #include "error.h"
+#include "exact.h"
 #include "lloyd.h"
 
 typedef struct {
-  double *sums;       /* k×d, kept zero between blocks */
-  int64_t *counts;    /* k */
-  double inertia;
+  double *sums;       /* k×d: one block's sums, kept zero between blocks */
+  int64_t *counts;    /* k: one block's counts, kept zero between blocks */
+  strata_fixed *fx;   /* k×d: this thread's exact sums over its blocks */
+  int64_t *total;     /* k: this thread's counts */
   int64_t relocations;
+  uint64_t rows;
   int32_t *labels;    /* STRATA_BLOCK_ROWS */
   float *dist2;       /* STRATA_BLOCK_ROWS */
   strata_scratch scratch;
@@ -27,6 +30,9 @@ struct strata_lloyd {
   float *cf, *cnorm;         /* centroids as the kernels see them */
   int32_t *labels;           /* n, or NULL */
   lloyd_thread *t;
+  double *block_inertia;     /* one per block of the dataset, summed in order */
+  size_t nblocks;
+  double *fx_scale, *fx_inv; /* d: 2^S_j and 2^-S_j; NULL = sums not wanted */
   strata_lloyd_result res;
   /* per pass */
   strata_labels_writer *writer;
@@ -67,11 +73,14 @@ strata_status strata_lloyd_create(const strata_kernels *kern, strata_pass *pass,
     else ok = 0;
   }
   l->t = xcalloc((size_t)l->threads, sizeof *l->t, &ok);
+  l->nblocks = (n + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS;
+  l->block_inertia = xcalloc(l->nblocks, sizeof *l->block_inertia, &ok);
   size_t sbytes = kern->scratch_bytes(STRATA_BLOCK_ROWS, d, k);
   for (int i = 0; ok && i < l->threads; i++) {
     lloyd_thread *t = &l->t[i];
     t->sums = xcalloc(k * d, sizeof *t->sums, &ok);
     t->counts = xcalloc(k, sizeof *t->counts, &ok);
+    t->total = xcalloc(k, sizeof *t->total, &ok);
     t->labels = xcalloc(STRATA_BLOCK_ROWS, sizeof *t->labels, &ok);
     t->dist2 = xcalloc(STRATA_BLOCK_ROWS, sizeof *t->dist2, &ok);
     t->scratch.bytes = sbytes;
@@ -93,14 +102,31 @@ void strata_lloyd_free(strata_lloyd *l) {
   for (int i = 0; l->t && i < l->threads; i++) {
     lloyd_thread *t = &l->t[i];
     free(t->sums); free(t->counts); free(t->labels); free(t->dist2);
+    free(t->fx); free(t->total);
     free(t->scratch.ptr); free(t->far); free(t->far_x);
   }
   free(l->t);
+  free(l->block_inertia); free(l->fx_scale); free(l->fx_inv);
   free(l->cf); free(l->cnorm); free(l->labels);
   free(l->res.sums); free(l->res.counts);
   free(l->chunk_seg); free(l->chunk_dist);
   free(l->far); free(l->far_x);
   free(l);
+}
+
+strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint64_t rows) {
+  int ok = 1;
+  l->fx_scale = xcalloc(l->d, sizeof *l->fx_scale, &ok);
+  l->fx_inv = xcalloc(l->d, sizeof *l->fx_inv, &ok);
+  for (int i = 0; ok && i < l->threads; i++)
+    l->t[i].fx = xcalloc(l->k * l->d, sizeof *l->t[i].fx, &ok);
+  RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", l->k, l->d);
+  for (size_t j = 0; j < l->d; j++) {
+    int e = strata_fixed_exponent(bound[j], (double)rows);
+    l->fx_scale[j] = ldexp(1.0, e);
+    l->fx_inv[j] = ldexp(1.0, -e);
+  }
+  return STRATA_OK;
 }
 
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
@@ -125,7 +151,17 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
    * distances, and one code path keeps every pass the same. */
   l->kern->assign_reduce(b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels, t->dist2,
                          &acc, t->scratch);
-  t->inertia = acc.inertia;
+  l->block_inertia[b->index] = acc.inertia;
+  /* Fold the block into this thread's exact totals; only touched clusters. */
+  for (size_t c = 0; c < l->k; c++) {
+    if (!t->counts[c]) continue;
+    t->total[c] += t->counts[c];
+    t->counts[c] = 0;
+    double *bs = t->sums + c * l->d;
+    if (l->fx_scale) strata_fixed_add(t->fx + c * l->d, bs, l->fx_scale, l->d);
+    memset(bs, 0, l->d * sizeof *bs);
+  }
+  t->rows += b->m;
   if (l->labels) {
     int64_t relo = 0;
     for (size_t i = 0; i < b->m; i++) {
@@ -133,7 +169,7 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
       relo += l->labels[r] != t->labels[i];
       l->labels[r] = t->labels[i];
     }
-    t->relocations = relo;
+    t->relocations += relo;
   }
   if (l->writer) {
     size_t base = b->row0 % l->chunk_rows;
@@ -151,23 +187,6 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
   return STRATA_OK;
 }
 
-static void assign_merge(void *ctx, const strata_block *b, int thread) {
-  strata_lloyd *l = ctx;
-  lloyd_thread *t = &l->t[thread];
-  size_t d = l->d;
-  /* Only clusters the block touched: for large k most rows of sums are 0. */
-  for (size_t c = 0; c < l->k; c++) {
-    if (!t->counts[c]) continue;
-    l->res.counts[c] += t->counts[c];
-    t->counts[c] = 0;
-    double *dst = l->res.sums + c * d, *src = t->sums + c * d;
-    for (size_t j = 0; j < d; j++) { dst[j] += src[j]; src[j] = 0.0; }
-  }
-  l->res.inertia += t->inertia;
-  l->res.relocations += t->relocations;
-  l->res.rows += b->m;
-}
-
 static strata_status assign_chunk_done(void *ctx, size_t row0, size_t rows) {
   strata_lloyd *l = ctx;
   if (!l->writer) return STRATA_OK;
@@ -182,17 +201,38 @@ strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
     l->chunk_dist = malloc(l->chunk_rows * sizeof *l->chunk_dist);
     RETURN_IF(!l->chunk_seg || !l->chunk_dist, STRATA_ERR_NOMEM, "out of memory for labels");
   }
-  memset(l->res.sums, 0, l->k * l->d * sizeof *l->res.sums);
-  memset(l->res.counts, 0, l->k * sizeof *l->res.counts);
-  l->res.inertia = 0.0;
-  l->res.relocations = 0;
-  l->res.rows = 0;
-  for (int i = 0; i < l->threads; i++) l->t[i].relocations = 0;
-  strata_pass_fns fns = {.block = assign_block, .merge = assign_merge,
-                         .chunk_done = assign_chunk_done, .ctx = l};
+  for (int i = 0; i < l->threads; i++) {
+    lloyd_thread *t = &l->t[i];
+    memset(t->total, 0, l->k * sizeof *t->total);
+    if (t->fx) memset(t->fx, 0, l->k * l->d * sizeof *t->fx);
+    t->relocations = 0;
+    t->rows = 0;
+  }
+  memset(l->block_inertia, 0, l->nblocks * sizeof *l->block_inertia);
+  strata_pass_fns fns = {.block = assign_block, .chunk_done = writer ? assign_chunk_done : NULL,
+                         .ctx = l};
   strata_status st = strata_pass_run(l->pass, &fns);
   l->writer = NULL;
-  *res = &l->res;
+  /* Exact totals add in any order; the block inertias add in block order. */
+  strata_lloyd_result *r = &l->res;
+  memset(r->counts, 0, l->k * sizeof *r->counts);
+  r->inertia = 0.0;
+  r->relocations = 0;
+  r->rows = 0;
+  for (size_t b = 0; b < l->nblocks; b++) r->inertia += l->block_inertia[b];
+  for (int i = 0; i < l->threads; i++) {
+    r->relocations += l->t[i].relocations;
+    r->rows += l->t[i].rows;
+    for (size_t c = 0; c < l->k; c++) r->counts[c] += l->t[i].total[c];
+  }
+  for (size_t c = 0; c < l->k; c++) {
+    for (size_t j = 0; j < l->d; j++) {
+      strata_fixed s = 0;
+      for (int i = 0; l->fx_scale && i < l->threads; i++) s += l->t[i].fx[c * l->d + j];
+      r->sums[c * l->d + j] = l->fx_scale ? strata_from_fixed(s, l->fx_inv[j]) : 0.0;
+    }
+  }
+  *res = r;
   return st;
 }
 

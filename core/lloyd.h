@@ -26,11 +26,16 @@ strata_status strata_lloyd_create(const strata_kernels *kern, strata_pass *pass,
                                   size_t d, size_t n, int track_labels, strata_lloyd **out);
 void strata_lloyd_free(strata_lloyd *l);
 
+/* Asks for per-cluster sums (fit; assign needs only counts).  bound[j] is the
+ * largest |value| of column j in scaled units and rows the most rows a pass
+ * sees: together they fix the exact accumulator's scale (core/exact.h). */
+strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint64_t rows);
+
 /* Sets the centroids (k×d float64, scaled units) used by the next pass. */
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers);
 
 typedef struct {
-  double *sums;          /* k×d */
+  double *sums;          /* k×d (zero unless strata_lloyd_want_sums was called) */
   int64_t *counts;       /* k rows per cluster */
   double inertia;        /* exact float64 */
   int64_t relocations;   /* rows whose label changed (track_labels only) */

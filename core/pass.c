@@ -30,6 +30,7 @@ struct strata_pass {
   uint32_t *cache_m;
   /* the first failure of a run, in block order */
   strata_status failed;
+  size_t failed_block;
   char failed_msg[1024];
   char (*thread_msg)[1024];
 };
@@ -151,34 +152,57 @@ static strata_status prepare_block(strata_pass *p, const float *raw, size_t row0
   return STRATA_OK;
 }
 
-/* All blocks of one chunk: workers in parallel, merges in block order. */
+/* Keeps the failure of the lowest block, so the error a user sees does not
+ * depend on thread timing. */
+static void record_failure(strata_pass *p, strata_status st, size_t block, int t) {
+  if (st == STRATA_OK) return;
+#pragma omp critical(strata_pass_failure)
+  {
+    if (p->failed == STRATA_OK || block < p->failed_block) {
+      memcpy(p->failed_msg, p->thread_msg[t], sizeof p->failed_msg);
+      p->failed_block = block;
+      __atomic_store_n(&p->failed, st, __ATOMIC_RELAXED);
+    }
+  }
+}
+
+static strata_status work_block(strata_pass *p, const strata_pass_fns *fns, const float *raw,
+                                size_t row0, size_t rows, size_t b, int t, strata_block *blk) {
+  if (__atomic_load_n(&p->failed, __ATOMIC_RELAXED) != STRATA_OK) return STRATA_OK;
+  strata_status st = prepare_block(p, raw, row0, rows, b, blk);
+  if (st == STRATA_OK) st = fns->block(fns->ctx, blk, t);
+  if (st != STRATA_OK) snprintf(p->thread_msg[t], sizeof p->thread_msg[t], "%s", strata_last_error());
+  return st;
+}
+
+/* All blocks of one chunk.  With a merge callback, merges run in block
+ * order (omp ordered); without one, blocks are independent work items and
+ * threads never wait on each other inside the chunk. */
 static void run_chunk(strata_pass *p, const strata_pass_fns *fns, const float *raw, size_t row0,
                       size_t rows) {
   long nb = (long)((rows + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS);
   int T = p->threads;
   if (nb < T) T = (int)nb;
+  if (!fns->merge) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(T)
+    for (long b = 0; b < nb; b++) {
+      int t = omp_get_thread_num();
+      strata_block blk;
+      record_failure(p, work_block(p, fns, raw, row0, rows, (size_t)b, t, &blk), (size_t)b, t);
+    }
+    return;
+  }
 #pragma omp parallel num_threads(T)
   {
     int t = omp_get_thread_num();
 #pragma omp for ordered schedule(static, 1)
     for (long b = 0; b < nb; b++) {
       strata_block blk;
-      strata_status st = STRATA_OK;
-      if (__atomic_load_n(&p->failed, __ATOMIC_RELAXED) == STRATA_OK) {
-        st = prepare_block(p, raw, row0, rows, (size_t)b, &blk);
-        if (st == STRATA_OK) st = fns->block(fns->ctx, &blk, t);
-        if (st != STRATA_OK) snprintf(p->thread_msg[t], sizeof p->thread_msg[t], "%s", strata_last_error());
-      }
+      strata_status st = work_block(p, fns, raw, row0, rows, (size_t)b, t, &blk);
 #pragma omp ordered
       {
-        if (p->failed == STRATA_OK) {
-          if (st != STRATA_OK) {
-            memcpy(p->failed_msg, p->thread_msg[t], sizeof p->failed_msg);
-            __atomic_store_n(&p->failed, st, __ATOMIC_RELAXED);
-          } else if (fns->merge) {
-            fns->merge(fns->ctx, &blk, t);
-          }
-        }
+        if (st != STRATA_OK) record_failure(p, st, (size_t)b, t);
+        else if (p->failed == STRATA_OK) fns->merge(fns->ctx, &blk, t);
       }
     }
   }
@@ -187,9 +211,12 @@ static void run_chunk(strata_pass *p, const strata_pass_fns *fns, const float *r
 strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
   p->failed = STRATA_OK;
   if (p->cached) {
-    for (size_t row0 = 0; row0 < p->n; row0 += p->chunk_rows) {
+    /* In memory, chunks only matter to a chunk_done callback: without one
+     * the whole dataset is one work list and threads meet once per pass. */
+    size_t step = fns->chunk_done ? p->chunk_rows : p->n;
+    for (size_t row0 = 0; row0 < p->n; row0 += step) {
       FORWARD_IF_ERROR(strata_check_cancel());
-      size_t rows = p->n - row0 < p->chunk_rows ? p->n - row0 : p->chunk_rows;
+      size_t rows = p->n - row0 < step ? p->n - row0 : step;
       run_chunk(p, fns, NULL, row0, rows);
       if (p->failed) return strata_fail(p->failed, "%s", p->failed_msg);
       if (fns->chunk_done) FORWARD_IF_ERROR(fns->chunk_done(fns->ctx, row0, rows));

@@ -29,7 +29,9 @@ typedef struct {
 typedef struct {
   /* Any thread, any order.  `thread` is 0..threads-1, for per-thread state. */
   strata_status (*block)(void *ctx, const strata_block *b, int thread);
-  /* One at a time, in block order, after that block's `block` call. */
+  /* One at a time, in block order, after that block's `block` call.  May be
+   * NULL: then blocks run with no ordering at all (the caller's reduction
+   * must then be order-independent, e.g. core/exact.h). */
   void (*merge)(void *ctx, const strata_block *b, int thread);
   /* After each chunk's blocks are merged, on the calling thread. May be NULL. */
   strata_status (*chunk_done)(void *ctx, size_t row0, size_t rows);
