@@ -17,6 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strata.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Scratch memory a kernel may use, owned by the calling thread, at least
  * `strata_kernels.scratch_bytes(rows, d, k)` bytes, 64-byte aligned. */
 typedef struct {
@@ -34,6 +40,36 @@ typedef struct {
   int64_t *counts;  /* INOUT k */
   double inertia;   /* INOUT sum over rows of ||x - c_label||^2 computed in float64 */
 } strata_block_acc;
+
+/* ---- Device runs (optional; see the run_* slots below) -------------------
+ *
+ * A device backend (OpenCL) cannot do useful work one 4096-row block at a
+ * time from many threads: it wants whole chunks, centroids uploaded once per
+ * pass, and the data left on the device between passes.  A "run" is that
+ * conversation for one fit (or one assign): fixed n, d, k, many passes. */
+typedef struct strata_kernel_run strata_kernel_run;
+
+struct strata_kernels;
+
+typedef struct {
+  size_t n;          /* input rows of the job: what may be kept resident */
+  size_t d, k;
+  int threads;       /* host threads the run may use (OpenMP) when it has to
+                        compute on the CPU; it is called outside any parallel
+                        region */
+  /* CPU table to continue with if the device fails during the run (the
+   * scheduler's "auto"): the run warns once and the results stay exact.
+   * NULL: a device failure is returned as STRATA_ERR_BACKEND. */
+  const struct strata_kernels *fallback;
+} strata_run_config;
+
+typedef struct {
+  const float *x;    /* m rows x d, packed (row stride d) */
+  size_t m;          /* rows; m <= 4096 (one reduction block) */
+  size_t row0;       /* identity of the rows: within one run, a block with the
+                        same row0 and m holds the same values in every pass
+                        (the run may keep it on the device) */
+} strata_run_block;
 
 typedef struct strata_kernels {
   const char *name;  /* "ref", "avx2", "avx512", "blas" ... */
@@ -62,13 +98,89 @@ typedef struct strata_kernels {
   void (*dist2_to_points)(const float *x, size_t rows, size_t ld, size_t d,
                           const float *cand, size_t m, float *out,
                           strata_scratch scratch);
+
+  /* ---- Optional device slots: NULL in CPU tables ---------------------------
+   *
+   * When run_open is not NULL the core should drive Lloyd passes through a
+   * run instead of calling assign_reduce per block (assign_reduce and
+   * dist2_to_points still work, serialised and slower, for the other
+   * passes).  All run_* calls for one run come from one thread at a time,
+   * outside any parallel region.  A pass is:
+   *   run_set_centroids (when the centroids changed), run_begin_pass,
+   *   run_chunk for every chunk in input order, run_end_pass.
+   * Every call returns STRATA_OK or STRATA_ERR_BACKEND / STRATA_ERR_NOMEM
+   * with a detail naming the failed call; with cfg->fallback set a device
+   * failure is not returned: the run logs one warning and finishes on the
+   * CPU.
+   *
+   * Results: labels equal the reference's except at near-ties (distances are
+   * float32).  Given equal labels, the pass totals are bit-identical to the
+   * CPU path's (rows summed per 4096-row block in row order in float64, block
+   * sums added in block order; inertia likewise), for any chunk size.  The
+   * same inputs give the same outputs on every run (no atomics, fixed-order
+   * reductions). */
+
+  /* self IN: this table (one table per device); cfg IN; out OUT. */
+  strata_status (*run_open)(const struct strata_kernels *self, const strata_run_config *cfg,
+                            strata_kernel_run **out);
+  /* c IN k x d, c_norm2 IN k (may be NULL): the centroids of the following
+   * passes, copied; uploaded once, not per chunk. */
+  strata_status (*run_set_centroids)(strata_kernel_run *r, const float *c, const float *c_norm2);
+  /* Starts a pass: the totals go back to zero. */
+  strata_status (*run_begin_pass)(strata_kernel_run *r);
+  /* The blocks of one chunk, in input order.
+   *  blocks  IN  nblocks blocks; row0 increases along the pass
+   *  labels  OUT sum of m: the labels of block 0's rows, then block 1's, ...
+   *  dist2   OUT same layout, squared distance to the chosen centroid
+   *              (float of the exact float64 value); may be NULL
+   * The blocks' rows are not referenced after the call returns. */
+  strata_status (*run_chunk)(strata_kernel_run *r, const strata_run_block *blocks, size_t nblocks,
+                             int32_t *labels, float *dist2);
+  /* Ends a pass.  sums OUT k x d, counts OUT k, inertia OUT: the pass totals
+   * (written, not added to). */
+  strata_status (*run_end_pass)(strata_kernel_run *r, double *sums, int64_t *counts,
+                                double *inertia);
+  /* Frees the run; accepts NULL. */
+  void (*run_close)(strata_kernel_run *r);
 } strata_kernels;
 
 /* The reference table (kernels/ref.c). */
 const strata_kernels *strata_kernels_ref(void);
 
-/* Backend registry (kernels/dispatch.c): looks a backend up by name
- * ("ref", "cpu", "blas", "auto"); NULL if unknown or not usable here. */
+/* Backend registry (kernels/dispatch.c): looks a backend up by name; NULL
+ * if unknown or not usable here.  Tables are static: never freed.
+ *   "ref"   the reference kernels (float64 oracle)
+ *   "cpu"   the direct SIMD kernels of the selected ISA: avx512 > avx2 >
+ *           scalar (the reference kernels); STRATA_ISA caps the selection
+ *           (kernels/cpu_features.h, which also says how to log the outcome)
+ *   "blas"  cblas_sgemm distance tiles with the argmin fused on each tile,
+ *           using the selected ISA for the argmin and epilogue; the first
+ *           lookup sets OpenBLAS to one thread (we call it from inside our
+ *           own OpenMP region)
+ *   "auto"  (or NULL) the same as "cpu"; use strata_kernels_for_shape when
+ *           d and k are known
+ *   "avx2", "avx512", "blas-scalar", "blas-avx2", "blas-avx512"
+ *           one specific table, for tests and benchmarks: NULL unless the
+ *           CPU, the OS and this build support it; STRATA_ISA is ignored.
+ * Tables differ in speed, not in contract: labels equal the reference's
+ * except at near-ties (distances are float32), sums/counts are bit-identical
+ * given equal labels, inertia is float64 from (x - c)^2. */
 const strata_kernels *strata_kernels_find(const char *name);
+
+/* Like strata_kernels_find, but "auto" (or NULL) picks by shape between the
+ * "cpu" table and the "blas" table from measured crossovers (dispatch.c):
+ * with AVX-512 always "cpu" (it beats sgemm at every shape measured); with
+ * AVX2, "blas" when d >= 64 and k*d >= 8192; without SIMD, "blas" when
+ * k*d >= 16.  Any other name gives strata_kernels_find(name).  Call it once
+ * per fit (d, k fixed), not per block. */
+const strata_kernels *strata_kernels_for_shape(const char *name, size_t d, size_t k);
+
+/* The BLAS library's kernel set as reported by OpenBLAS
+ * (openblas_get_corename(), e.g. "Haswell"), for logs and benchmark records. */
+const char *strata_kernels_blas_info(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,0 +1,545 @@
+/* AVX2 + FMA kernels.  This file alone is compiled with -mavx2 -mfma
+ * (kernels/CMakeLists.txt); dispatch.c hands its tables out only after
+ * cpu_features.c has seen AVX2 and FMA in CPUID and the YMM state in XCR0.
+ *
+ * Same design as avx512.c at half the width, with the register tile sized
+ * for 16 ymm registers: a tile of 16 rows is transposed into scratch so one
+ * ymm holds feature j of 8 rows, and (x - c)^2 is accumulated in float32 for
+ * 2×8 rows × 4 centroids (8 accumulators).  Ties keep the lower index (strict
+ * '<' in increasing centroid order).  The epilogue adds rows to the float64
+ * sums in increasing row order and the exact float64 (x - c_label)^2 to the
+ * inertia, per row after each tile (there is no vpcompressd for the
+ * per-label variant avx512.c uses).  On CPUs with only AVX2, sgemm beats
+ * this kernel for d >= 64 and k*d >= 8192; strata_kernels_for_shape("auto")
+ * switches there. */
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "avx2.c must be compiled with -mavx2 -mfma (see kernels/CMakeLists.txt)"
+#endif
+
+#include <immintrin.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+#define A2_LANES 8
+#define A2_ROW_TILE 16 /* rows per tile: two ymm of rows */
+#define A2_KC 4        /* centroids per register tile: 2×4 accumulators */
+
+#define A2_INLINE static inline __attribute__((always_inline))
+
+/* maskload/maskstore masks: the first n of 8 int32 lanes set. */
+static const int32_t a2_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+static inline __m256i mask8_first_avx2(size_t n) {
+  return _mm256_loadu_si256((const __m256i *)(a2_mask_table + 8 - (n < 8 ? n : 8)));
+}
+/* The first n of 4 lanes set: for 4×int32 (__m128i) ... */
+static inline __m128i mask4x32_first_avx2(size_t n) {
+  return _mm_loadu_si128((const __m128i *)(a2_mask_table + 8 - (n < 4 ? n : 4)));
+}
+/* ... and for 4×int64 (__m256i), widened from the same table. */
+static inline __m256i mask4x64_first_avx2(size_t n) {
+  return _mm256_cvtepi32_epi64(mask4x32_first_avx2(n));
+}
+
+/* ---- transpose -------------------------------------------------------- */
+
+A2_INLINE void transpose8x8_avx2(__m256 r[8]) {
+  __m256 t[8], s[8];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 2
+  for (int g = 0; g < 2; g++) {
+    s[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    s[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    s[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    s[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+#pragma GCC unroll 4
+  for (int q = 0; q < 4; q++) {
+    r[q] = _mm256_permute2f128_ps(s[q], s[4 + q], 0x20);
+    r[4 + q] = _mm256_permute2f128_ps(s[q], s[4 + q], 0x31);
+  }
+}
+
+/* Writes rows [0, nr) of x (nr <= 16) as xt[j*16 + r] for j < d rounded up
+ * to 8; the kernels read only j < d.  As in avx512.c, a half-tile whose last
+ * 8-float window ends below x_end (one past the caller's block) uses plain
+ * loads that may read past d; the rest use maskload (slow on AMD when it
+ * misses the cache).  Rows >= nr of the first half are zero; the second half
+ * is written only when nr > 8.  Constant trip counts keep the 8 vectors in
+ * registers. */
+static void transpose_tile_avx2(const float *x, size_t nr, size_t ld, size_t d, float *xt,
+                                const float *x_end) {
+  const size_t j_last = (d - 1) / A2_LANES * A2_LANES;
+  for (size_t r0 = 0; r0 < nr; r0 += A2_LANES) {
+    const size_t nrh = nr - r0 < A2_LANES ? nr - r0 : A2_LANES;
+    const float *xr = x + r0 * ld;
+    const int plain = nrh == A2_LANES && (size_t)(x_end - xr) >= 7 * ld + j_last + A2_LANES;
+    for (size_t j0 = 0; j0 < d; j0 += A2_LANES) {
+      __m256 v[8];
+      if (plain) {
+#pragma GCC unroll 8
+        for (size_t r = 0; r < 8; r++) v[r] = _mm256_loadu_ps(xr + r * ld + j0);
+      } else {
+        const __m256i m = mask8_first_avx2(d - j0);
+#pragma GCC unroll 8
+        for (size_t r = 0; r < 8; r++)
+          v[r] = r < nrh ? _mm256_maskload_ps(xr + r * ld + j0, m) : _mm256_setzero_ps();
+      }
+      transpose8x8_avx2(v);
+      float *o = xt + j0 * A2_ROW_TILE + r0;
+#pragma GCC unroll 8
+      for (size_t q = 0; q < 8; q++) _mm256_storeu_ps(o + q * A2_ROW_TILE, v[q]);
+    }
+  }
+}
+
+/* ---- distance tile ------------------------------------------------------ */
+
+A2_INLINE void dist_tile_avx2(const float *xt, size_t d, const float *c, const int kc,
+                              const int rv, __m256 acc[2][A2_KC]) {
+  const float *cl[A2_KC];
+#pragma GCC unroll 4
+  for (int l = 0; l < kc; l++) {
+    cl[l] = c + (size_t)l * d;
+    acc[0][l] = _mm256_setzero_ps();
+    acc[1][l] = _mm256_setzero_ps();
+  }
+  for (size_t j = 0; j < d; j++) {
+    const __m256 x0 = _mm256_loadu_ps(xt + j * A2_ROW_TILE);
+    const __m256 x1 = rv == 2 ? _mm256_loadu_ps(xt + j * A2_ROW_TILE + A2_LANES) : x0;
+#pragma GCC unroll 4
+    for (int l = 0; l < kc; l++) {
+      const __m256 cb = _mm256_broadcast_ss(cl[l] + j);
+      const __m256 t0 = _mm256_sub_ps(x0, cb);
+      acc[0][l] = _mm256_fmadd_ps(t0, t0, acc[0][l]);
+      if (rv == 2) {
+        const __m256 t1 = _mm256_sub_ps(x1, cb);
+        acc[1][l] = _mm256_fmadd_ps(t1, t1, acc[1][l]);
+      }
+    }
+  }
+}
+
+enum { A2_ARGMIN = 0, A2_STORE = 1 };
+
+typedef struct {
+  __m256 best[2];
+  __m256i bidx[2];
+  float *out; /* A2_STORE: candidate-major output, row stride out_ld */
+  size_t out_ld;
+  __m256i m[2]; /* valid row lanes of each row vector */
+} a2_tile_state;
+
+A2_INLINE void tile_step_avx2(const float *xt, size_t d, const float *c, size_t l0,
+                              const int kc, const int rv, const int mode, a2_tile_state *st) {
+  __m256 acc[2][A2_KC];
+  dist_tile_avx2(xt, d, c + l0 * d, kc, rv, acc);
+  if (mode == A2_ARGMIN) {
+#pragma GCC unroll 4
+    for (int l = 0; l < kc; l++) {
+      const __m256 idx = _mm256_castsi256_ps(_mm256_set1_epi32((int32_t)(l0 + (size_t)l)));
+      for (int r = 0; r < rv; r++) {
+        const __m256 lt = _mm256_cmp_ps(acc[r][l], st->best[r], _CMP_LT_OQ);
+        st->best[r] = _mm256_blendv_ps(st->best[r], acc[r][l], lt);
+        st->bidx[r] = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(st->bidx[r]), idx, lt));
+      }
+    }
+  } else {
+#pragma GCC unroll 4
+    for (int l = 0; l < kc; l++) {
+      float *o = st->out + (l0 + (size_t)l) * st->out_ld;
+      _mm256_maskstore_ps(o, st->m[0], acc[0][l]);
+      if (rv == 2) _mm256_maskstore_ps(o + A2_LANES, st->m[1], acc[1][l]);
+    }
+  }
+}
+
+A2_INLINE void tile_pass_avx2(const float *xt, size_t d, const float *c, size_t k,
+                              const int rv, const int mode, a2_tile_state *st_io) {
+  a2_tile_state st = *st_io;
+  size_t l0 = 0;
+  for (; l0 + A2_KC <= k; l0 += A2_KC) tile_step_avx2(xt, d, c, l0, A2_KC, rv, mode, &st);
+  switch (k - l0) {
+    case 3: tile_step_avx2(xt, d, c, l0, 3, rv, mode, &st); break;
+    case 2: tile_step_avx2(xt, d, c, l0, 2, rv, mode, &st); break;
+    case 1: tile_step_avx2(xt, d, c, l0, 1, rv, mode, &st); break;
+    default: break;
+  }
+  *st_io = st;
+}
+
+static __attribute__((noinline)) void argmin_pass_rv1_avx2(const float *xt, size_t d, const float *c,
+                                                           size_t k, a2_tile_state *st) {
+  tile_pass_avx2(xt, d, c, k, 1, A2_ARGMIN, st);
+}
+static __attribute__((noinline)) void argmin_pass_rv2_avx2(const float *xt, size_t d, const float *c,
+                                                           size_t k, a2_tile_state *st) {
+  tile_pass_avx2(xt, d, c, k, 2, A2_ARGMIN, st);
+}
+static __attribute__((noinline)) void store_pass_rv1_avx2(const float *xt, size_t d, const float *c,
+                                                          size_t k, a2_tile_state *st) {
+  tile_pass_avx2(xt, d, c, k, 1, A2_STORE, st);
+}
+static __attribute__((noinline)) void store_pass_rv2_avx2(const float *xt, size_t d, const float *c,
+                                                          size_t k, a2_tile_state *st) {
+  tile_pass_avx2(xt, d, c, k, 2, A2_STORE, st);
+}
+
+/* ---- epilogue: sums, counts, exact inertia ----------------------------- */
+
+/* Same design as avx512.c (see accumulate_tile_avx512 there): rows in
+ * increasing order, float64 sums updated with plain full-vector loads and
+ * stores (bit-identical to the reference for equal labels, and forwarded
+ * from store to load when a label repeats a few rows later), a padded copy
+ * of sums and centroids when d is not a multiple of 4 and k*d is small, four
+ * partial sums per row and two rotating inertia accumulators in registers. */
+
+/* The first n (1..3) of 4 floats at p, widened to float64, the rest zero;
+ * a plain load when it stays below end (maskload is slow on AMD). */
+A2_INLINE __m256d load4_tail_pd_avx2(const float *p, size_t n, const float *end) {
+  const __m128i m = mask4x32_first_avx2(n);
+  if (end - p >= 4) return _mm256_cvtps_pd(_mm_and_ps(_mm_loadu_ps(p), _mm_castsi128_ps(m)));
+  return _mm256_cvtps_pd(_mm_maskload_ps(p, m));
+}
+
+typedef struct {
+  const float *x_end, *c_end; /* one past the caller's x block and c */
+  const double *cd;           /* float64 centroids, stride sld, or NULL */
+  double *sums;
+  size_t sld;                 /* row stride of sums and cd */
+  int64_t *counts;
+} a2_epilogue;
+
+/* One 4-wide column chunk of a row: adds x to the label's sums and returns
+ * x - c in float64 (zero past d). */
+A2_INLINE __m256d chunk_avx2(const float *xi, const float *cl, const double *cdl, double *sl,
+                             size_t j, size_t d, const float *x_end, const float *c_end,
+                             const int full) {
+  if (j >= d) return _mm256_setzero_pd(); /* a fixed chunk count may pass the end */
+  __m256d xj, cj;
+  if (j + 4 <= d) {
+    xj = _mm256_cvtps_pd(_mm_loadu_ps(xi + j));
+    cj = cdl ? _mm256_loadu_pd(cdl + j) : _mm256_cvtps_pd(_mm_loadu_ps(cl + j));
+  } else {
+    xj = load4_tail_pd_avx2(xi + j, d - j, x_end);
+    cj = cdl ? _mm256_loadu_pd(cdl + j) : load4_tail_pd_avx2(cl + j, d - j, c_end);
+  }
+  if (full || j + 4 <= d) {
+    _mm256_storeu_pd(sl + j, _mm256_add_pd(_mm256_loadu_pd(sl + j), xj));
+  } else {
+    const __m256i m = mask4x64_first_avx2(d - j);
+    _mm256_maskstore_pd(sl + j, m, _mm256_add_pd(_mm256_maskload_pd(sl + j, m), xj));
+  }
+  return _mm256_sub_pd(xj, cj);
+}
+
+static inline double hsum_pd_avx2(__m256d v) {
+  const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+A2_INLINE void accumulate_tile_avx2(const float *x, size_t nr, size_t ld, size_t d,
+                                    const float *c, const int32_t *lab, const a2_epilogue *ep,
+                                    __m256d a[2], float *dist2, const int nv, const int full) {
+  const size_t sld = ep->sld;
+  const float *x_end = ep->x_end, *c_end = ep->c_end;
+  const double *cd = ep->cd;
+  double *sums = ep->sums;
+  int64_t *counts = ep->counts;
+  __m256d a0 = a[0], a1 = a[1];
+  for (size_t i = 0; i < nr; i++) {
+    const size_t l = (size_t)lab[i];
+    const float *xi = x + i * ld, *cl = c + l * d;
+    const double *cdl = cd ? cd + l * sld : NULL;
+    double *sl = sums + l * sld;
+    counts[l] += 1;
+    __m256d q0 = _mm256_setzero_pd(), q1 = q0, q2 = q0, q3 = q0;
+    const size_t nchunks = nv > 0 ? (size_t)nv : (d + 3) / 4;
+    size_t u = 0;
+    for (; u + 4 <= nchunks; u += 4) {
+      const __m256d e0 = chunk_avx2(xi, cl, cdl, sl, 4 * u, d, x_end, c_end, full);
+      const __m256d e1 = chunk_avx2(xi, cl, cdl, sl, 4 * u + 4, d, x_end, c_end, full);
+      const __m256d e2 = chunk_avx2(xi, cl, cdl, sl, 4 * u + 8, d, x_end, c_end, full);
+      const __m256d e3 = chunk_avx2(xi, cl, cdl, sl, 4 * u + 12, d, x_end, c_end, full);
+      q0 = _mm256_fmadd_pd(e0, e0, q0);
+      q1 = _mm256_fmadd_pd(e1, e1, q1);
+      q2 = _mm256_fmadd_pd(e2, e2, q2);
+      q3 = _mm256_fmadd_pd(e3, e3, q3);
+    }
+    if (u < nchunks) {
+      const __m256d e0 = chunk_avx2(xi, cl, cdl, sl, 4 * u, d, x_end, c_end, full);
+      q0 = _mm256_fmadd_pd(e0, e0, q0);
+    }
+    if (u + 1 < nchunks) {
+      const __m256d e1 = chunk_avx2(xi, cl, cdl, sl, 4 * u + 4, d, x_end, c_end, full);
+      q1 = _mm256_fmadd_pd(e1, e1, q1);
+    }
+    if (u + 2 < nchunks) {
+      const __m256d e2 = chunk_avx2(xi, cl, cdl, sl, 4 * u + 8, d, x_end, c_end, full);
+      q2 = _mm256_fmadd_pd(e2, e2, q2);
+    }
+    const __m256d dist = _mm256_add_pd(_mm256_add_pd(q0, q1), _mm256_add_pd(q2, q3));
+    if (dist2) dist2[i] = (float)hsum_pd_avx2(dist);
+    const __m256d t = _mm256_add_pd(a0, dist); /* add into a0, then swap */
+    a0 = a1;
+    a1 = t;
+  }
+  a[0] = a0;
+  a[1] = a1;
+}
+
+#define A2_ACCUMULATE_VARIANT(NAME, NV, FULL)                                                   \
+  static __attribute__((noinline)) void NAME(const float *x, size_t nr, size_t ld, size_t d,   \
+                                             const float *c, const int32_t *lab,               \
+                                             const a2_epilogue *ep, __m256d a[2],              \
+                                             float *dist2) {                                   \
+    accumulate_tile_avx2(x, nr, ld, d, c, lab, ep, a, dist2, NV, FULL);                       \
+  }
+A2_ACCUMULATE_VARIANT(accumulate_tile_d8_avx2, 2, 1)
+A2_ACCUMULATE_VARIANT(accumulate_tile_d16_avx2, 4, 1)
+A2_ACCUMULATE_VARIANT(accumulate_tile_full_avx2, 0, 1)
+A2_ACCUMULATE_VARIANT(accumulate_tile_masked_avx2, 0, 0)
+
+/* Padded float64 sums and centroids (rows of d rounded up to 4) when they
+ * fit in this many bytes each. */
+#define A2_PAD_MAX ((size_t)64 * 1024)
+
+static size_t pad_bytes_avx2(size_t d, size_t k) {
+  const size_t dp = (d + 3) & ~(size_t)3;
+  if (k * dp * sizeof(double) > A2_PAD_MAX) return 0;
+  return 2 * strata_round_up64(k * dp * sizeof(double));
+}
+
+/* strata_finish_fn for the BLAS path: the same epilogue in place, with the
+ * exact per-row dist2. */
+static void finish_rows_avx2(const float *x, size_t rows, size_t ld, size_t d,
+                             const float *c, const int32_t *labels, float *dist2,
+                             strata_block_acc *acc) {
+  if (!dist2 && !acc) return;
+  const float *x_end = x + (rows - 1) * ld + d;
+  if (!acc) {
+    for (size_t i = 0; i < rows; i++) {
+      const float *xi = x + i * ld, *cl = c + (size_t)labels[i] * d;
+      __m256d q = _mm256_setzero_pd();
+      for (size_t j = 0; j < d; j += 4) {
+        const __m256d xj = j + 4 <= d ? _mm256_cvtps_pd(_mm_loadu_ps(xi + j)) : load4_tail_pd_avx2(xi + j, d - j, x_end);
+        const __m256d cj = j + 4 <= d ? _mm256_cvtps_pd(_mm_loadu_ps(cl + j)) : load4_tail_pd_avx2(cl + j, d - j, c);
+        const __m256d e = _mm256_sub_pd(xj, cj);
+        q = _mm256_fmadd_pd(e, e, q);
+      }
+      dist2[i] = (float)hsum_pd_avx2(q);
+    }
+    return;
+  }
+  a2_epilogue ep = {x_end, c, NULL, acc->sums, d, acc->counts}; /* c_end = c: k unknown */
+  __m256d inert[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+  if (d % 4 == 0) accumulate_tile_full_avx2(x, rows, ld, d, c, labels, &ep, inert, dist2);
+  else accumulate_tile_masked_avx2(x, rows, ld, d, c, labels, &ep, inert, dist2);
+  acc->inertia += hsum_pd_avx2(_mm256_add_pd(inert[0], inert[1]));
+}
+
+/* ---- table entries ------------------------------------------------------ */
+
+/* Scratch: one transposed row tile (d rounded up to 8), then the padded
+ * sums and centroids when pad_bytes_avx2 says so. */
+static size_t tile_bytes_avx2(size_t d) {
+  const size_t dr = (d + A2_LANES - 1) / A2_LANES * A2_LANES;
+  return strata_round_up64((dr ? dr : A2_LANES) * A2_ROW_TILE * sizeof(float));
+}
+
+static size_t scratch_bytes_avx2(size_t rows, size_t d, size_t k) {
+  (void)rows;
+  return tile_bytes_avx2(d) + pad_bytes_avx2(d, k);
+}
+
+static int scratch_ok_avx2(strata_scratch s, size_t d, size_t k) {
+  return s.ptr != NULL && s.bytes >= scratch_bytes_avx2(0, d, k);
+}
+
+static void assign_f32_avx2(const float *x, size_t rows, size_t ld, size_t d,
+                            const float *c, const float *c_norm2, size_t k,
+                            int32_t *labels, float *dist2, strata_block_acc *acc,
+                            strata_scratch scratch) {
+  if (rows == 0 || k == 0) return;
+  if (!scratch_ok_avx2(scratch, d, k)) {
+    strata_kernels_ref()->assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
+    return;
+  }
+  float *xt = scratch.ptr;
+  const float *x_end = x + (rows - 1) * ld + d;
+  __m256d inert[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+  int32_t lab[A2_ROW_TILE] __attribute__((aligned(32)));
+
+  a2_epilogue ep = {x_end, c + k * d, NULL, acc ? acc->sums : NULL, d, acc ? acc->counts : NULL};
+  const size_t dp = (d + 3) & ~(size_t)3;
+  const int padded = acc && pad_bytes_avx2(d, k) != 0;
+  if (padded) {
+    double *ps = (double *)((char *)scratch.ptr + tile_bytes_avx2(d));
+    double *pc = ps + strata_round_up64(k * dp * sizeof(double)) / sizeof(double);
+    for (size_t l = 0; l < k; l++) {
+      for (size_t j = 0; j < dp; j++) {
+        ps[l * dp + j] = j < d ? acc->sums[l * d + j] : 0.0;
+        pc[l * dp + j] = j < d ? (double)c[l * d + j] : 0.0;
+      }
+    }
+    ep.sums = ps;
+    ep.cd = pc;
+    ep.sld = dp;
+  }
+  const int full = padded || d % 4 == 0;
+
+  for (size_t i0 = 0; i0 < rows; i0 += A2_ROW_TILE) {
+    const size_t nr = rows - i0 < A2_ROW_TILE ? rows - i0 : A2_ROW_TILE;
+    const float *xi = x + i0 * ld;
+    transpose_tile_avx2(xi, nr, ld, d, xt, x_end);
+
+    a2_tile_state st;
+    st.best[0] = st.best[1] = _mm256_set1_ps(INFINITY);
+    st.bidx[0] = st.bidx[1] = _mm256_setzero_si256();
+    st.out = NULL;
+    st.out_ld = 0;
+    st.m[0] = mask8_first_avx2(nr);
+    st.m[1] = mask8_first_avx2(nr > A2_LANES ? nr - A2_LANES : 0);
+    if (nr > A2_LANES) argmin_pass_rv2_avx2(xt, d, c, k, &st);
+    else argmin_pass_rv1_avx2(xt, d, c, k, &st);
+
+    _mm256_maskstore_epi32(labels + i0, st.m[0], st.bidx[0]);
+    if (nr > A2_LANES) _mm256_maskstore_epi32(labels + i0 + A2_LANES, st.m[1], st.bidx[1]);
+    if (dist2) {
+      _mm256_maskstore_ps(dist2 + i0, st.m[0], st.best[0]);
+      if (nr > A2_LANES) _mm256_maskstore_ps(dist2 + i0 + A2_LANES, st.m[1], st.best[1]);
+    }
+    if (acc) {
+      _mm256_store_si256((__m256i *)lab, st.bidx[0]);
+      _mm256_store_si256((__m256i *)(lab + A2_LANES), st.bidx[1]);
+      if (full && d <= 8) accumulate_tile_d8_avx2(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+      else if (full && d <= 16) accumulate_tile_d16_avx2(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+      else if (full) accumulate_tile_full_avx2(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+      else accumulate_tile_masked_avx2(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+    }
+  }
+  if (acc) {
+    acc->inertia += hsum_pd_avx2(_mm256_add_pd(inert[0], inert[1]));
+    if (padded)
+      for (size_t l = 0; l < k; l++) memcpy(acc->sums + l * d, ep.sums + l * dp, d * sizeof(double));
+  }
+}
+
+static void dist2_to_points_avx2(const float *x, size_t rows, size_t ld, size_t d,
+                                 const float *cand, size_t m, float *out,
+                                 strata_scratch scratch) {
+  if (rows == 0 || m == 0) return;
+  if (!scratch_ok_avx2(scratch, d, 0)) {
+    strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
+    return;
+  }
+  float *xt = scratch.ptr;
+  const float *x_end = x + (rows - 1) * ld + d;
+  for (size_t i0 = 0; i0 < rows; i0 += A2_ROW_TILE) {
+    const size_t nr = rows - i0 < A2_ROW_TILE ? rows - i0 : A2_ROW_TILE;
+    transpose_tile_avx2(x + i0 * ld, nr, ld, d, xt, x_end);
+    a2_tile_state st;
+    st.best[0] = st.best[1] = _mm256_setzero_ps();
+    st.bidx[0] = st.bidx[1] = _mm256_setzero_si256();
+    st.out = out + i0;
+    st.out_ld = rows;
+    st.m[0] = mask8_first_avx2(nr);
+    st.m[1] = mask8_first_avx2(nr > A2_LANES ? nr - A2_LANES : 0);
+    if (nr > A2_LANES) store_pass_rv2_avx2(xt, d, cand, m, &st);
+    else store_pass_rv1_avx2(xt, d, cand, m, &st);
+  }
+}
+
+/* ---- BLAS path: fused argmin over a score tile -------------------------- */
+
+static inline float hmin_ps_avx2(__m256 v) {
+  __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_min_ps(m, _mm_shuffle_ps(m, m, 0x4E));
+  m = _mm_min_ps(m, _mm_shuffle_ps(m, m, 0xB1));
+  return _mm_cvtss_f32(m);
+}
+
+static inline int32_t hmin_epi32_avx2(__m256i v) {
+  __m128i m = _mm_min_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  m = _mm_min_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+  m = _mm_min_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+  return _mm_cvtsi128_si32(m);
+}
+
+static void argmin_scan_avx2(const float *s, size_t nr, size_t lds, const float *cn,
+                             size_t kt, int32_t l0, float *best, int32_t *best_idx) {
+  const __m256i step = _mm256_set1_epi32(A2_LANES);
+  const __m256 inf = _mm256_set1_ps(INFINITY);
+  for (size_t r = 0; r < nr; r++) {
+    const float *sr = s + r * lds;
+    __m256 bv = inf;
+    __m256i bi = _mm256_setzero_si256();
+    __m256i idx = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(l0));
+    size_t l = 0;
+    for (; l + A2_LANES <= kt; l += A2_LANES) {
+      const __m256 v = _mm256_add_ps(_mm256_loadu_ps(sr + l), _mm256_loadu_ps(cn + l));
+      const __m256 lt = _mm256_cmp_ps(v, bv, _CMP_LT_OQ);
+      bv = _mm256_blendv_ps(bv, v, lt);
+      bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bi), _mm256_castsi256_ps(idx), lt));
+      idx = _mm256_add_epi32(idx, step);
+    }
+    if (l < kt) {
+      const __m256i m = mask8_first_avx2(kt - l);
+      /* Lanes past kt become +inf and so never win. */
+      const __m256 v = _mm256_blendv_ps(inf, _mm256_add_ps(_mm256_maskload_ps(sr + l, m),
+                                                           _mm256_maskload_ps(cn + l, m)),
+                                        _mm256_castsi256_ps(m));
+      const __m256 lt = _mm256_cmp_ps(v, bv, _CMP_LT_OQ);
+      bv = _mm256_blendv_ps(bv, v, lt);
+      bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bi), _mm256_castsi256_ps(idx), lt));
+    }
+    const float vmin = hmin_ps_avx2(bv);
+    if (vmin < best[r]) {
+      const __m256 eq = _mm256_cmp_ps(bv, _mm256_set1_ps(vmin), _CMP_EQ_OQ);
+      const __m256i cand = _mm256_castps_si256(
+          _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_set1_epi32(INT32_MAX)), _mm256_castsi256_ps(bi), eq));
+      best[r] = vmin;
+      best_idx[r] = hmin_epi32_avx2(cand);
+    }
+  }
+}
+
+static const strata_blas_isa blas_isa_avx2 = {
+  .scan = argmin_scan_avx2,
+  .finish = finish_rows_avx2,
+};
+
+static void assign_f32_blas_avx2(const float *x, size_t rows, size_t ld, size_t d,
+                                 const float *c, const float *c_norm2, size_t k,
+                                 int32_t *labels, float *dist2, strata_block_acc *acc,
+                                 strata_scratch scratch) {
+  strata_blas_assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch,
+                            &blas_isa_avx2);
+}
+
+const strata_kernels strata_kernels_avx2_table = {
+  .name = "avx2",
+  .scratch_bytes = scratch_bytes_avx2,
+  .assign_reduce = assign_f32_avx2,
+  .dist2_to_points = dist2_to_points_avx2,
+};
+
+static size_t scratch_bytes_blas_avx2(size_t rows, size_t d, size_t k) {
+  const size_t a = strata_blas_scratch_bytes(rows, d, k), b = scratch_bytes_avx2(rows, d, k);
+  return a > b ? a : b;
+}
+
+const strata_kernels strata_kernels_blas_avx2_table = {
+  .name = "blas",
+  .scratch_bytes = scratch_bytes_blas_avx2,
+  .assign_reduce = assign_f32_blas_avx2,
+  .dist2_to_points = dist2_to_points_avx2,
+};

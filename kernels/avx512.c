@@ -1,0 +1,704 @@
+/* AVX-512F kernels.  This file alone is compiled with -mavx512f -mavx2 -mfma
+ * (kernels/CMakeLists.txt); dispatch.c hands its tables out only after
+ * cpu_features.c has seen AVX-512F in CPUID and the ZMM state in XCR0.
+ *
+ * Distances ("row-lane" direct kernel): a tile of 32 rows is transposed into
+ * scratch so that one zmm holds feature j of 16 rows; each centroid value is
+ * broadcast and (x - c)^2 is accumulated in float32 for 2×16 rows × 8
+ * centroids in 16 zmm accumulators.  The subtraction runs on the FP-add
+ * pipes next to the FMAs, so the direct form costs about what the
+ * ||x||^2 - 2x.c + ||c||^2 expansion would, and it has no cancellation:
+ * exact geometric ties are exact float ties, resolved to the lower index by
+ * a strict '<' taken in increasing centroid order.  The argmin is lane-wise
+ * over rows (3 instructions per 16 rows per centroid, nothing horizontal).
+ * It reaches 150-220 GFLOP/s single-threaded on Zen 5 from k*d ~ 4096 up,
+ * twice OpenBLAS's sgemm there, so this table needs no BLAS.
+ *
+ * Epilogue (acc != NULL): rows are added to sums[label] in float64 in
+ * increasing row order (bit-identical to the reference for equal labels),
+ * counted, and the exact float64 (x - c_label)^2 is added to the inertia.
+ * For k <= 64 and d <= 64 it runs per label over the whole block with the
+ * label's sums in registers (accumulate_grouped_avx512); otherwise per row
+ * after each tile (accumulate_tile_avx512).  Both avoid what is slow on AMD:
+ * masked loads that miss the cache, and loads of data just written by a
+ * masked store (which cannot be forwarded).
+ *
+ * AMD Zen notes that shaped this file (measured on Zen 5): masked 512-bit
+ * loads streaming from DRAM run ~4x slower than plain ones, so full-width
+ * plain loads are used wherever the 64 bytes stay inside the caller's
+ * buffer; a 512-bit store-to-load round trip costs ~14 cycles. */
+#if !defined(__AVX512F__) || !defined(__AVX2__) || !defined(__FMA__)
+#error "avx512.c must be compiled with -mavx512f -mavx2 -mfma (see kernels/CMakeLists.txt)"
+#endif
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+#define A512_LANES 16
+#define A512_ROW_TILE 32 /* rows per tile: two zmm of rows */
+#define A512_KC 8        /* centroids per register tile: 2×8 accumulators */
+
+#define A512_INLINE static inline __attribute__((always_inline))
+
+static inline __mmask16 mask16_first(size_t n) {
+  return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+}
+
+static inline __mmask8 mask8_first(size_t n) {
+  return n >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << n) - 1u);
+}
+
+/* ---- transpose -------------------------------------------------------- */
+
+/* In-register 16×16 transpose: r[i] lane j -> r[j] lane i.  Two in-lane
+ * unpack stages give, for row group g and s in 0..3, vectors whose 128-bit
+ * lane q holds rows 4g..4g+3 of column 4q+s; two shuffle_f32x4 stages then
+ * transpose the 4×4 grid of 128-bit blocks. */
+A512_INLINE void transpose16x16_avx512(__m512 r[16]) {
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  __m512 u[16]; /* u[4g + s] */
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; g++) {
+    const __m512d lo0 = _mm512_castps_pd(t[4 * g]), hi0 = _mm512_castps_pd(t[4 * g + 1]);
+    const __m512d lo1 = _mm512_castps_pd(t[4 * g + 2]), hi1 = _mm512_castps_pd(t[4 * g + 3]);
+    u[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo0, lo1));
+    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo0, lo1));
+    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(hi0, hi1));
+    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(hi0, hi1));
+  }
+#pragma GCC unroll 4
+  for (int s = 0; s < 4; s++) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[s], u[4 + s], 0x88);
+    const __m512 v1 = _mm512_shuffle_f32x4(u[s], u[4 + s], 0xDD);
+    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + s], u[12 + s], 0x88);
+    const __m512 v3 = _mm512_shuffle_f32x4(u[8 + s], u[12 + s], 0xDD);
+    r[0 + s] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+    r[4 + s] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+    r[8 + s] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+    r[12 + s] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+  }
+}
+
+/* Writes rows [0, nr) of x (nr <= 32) as xt[j*32 + r] for j < d rounded up
+ * to 16; the kernels read only j < d.  x_end is one past the last float of
+ * the caller's block (x_block + (rows-1)*ld + d): reading anywhere below it
+ * is safe, so a half-tile whose last 16-float window ends below it uses plain
+ * loads, which may read past d into the next row (those lanes land in rows
+ * j >= d of xt and are never used).  Only the last half-tiles of a block use
+ * masked loads: on AMD Zen masked loads that miss the cache stream from DRAM
+ * about 4x slower than plain ones.  Lanes of rows >= nr in the first 16-row
+ * half are zero so the kernels see finite values there; the second half is
+ * written only when nr > 16 (the kernels read it only then).
+ * Every loop over the 16 vectors has a constant trip count so that they stay
+ * in registers: indexing them with a run-time bound puts them on the stack
+ * and makes the transpose several times slower. */
+static void transpose_tile_avx512(const float *x, size_t nr, size_t ld, size_t d, float *xt,
+                                  const float *x_end) {
+  const size_t j_last = (d - 1) / A512_LANES * A512_LANES;
+  for (size_t r0 = 0; r0 < nr; r0 += A512_LANES) {
+    const size_t nrh = nr - r0 < A512_LANES ? nr - r0 : A512_LANES;
+    const float *xr = x + r0 * ld;
+    /* Compared as distances from x_end (no pointer past the block formed). */
+    const int plain = nrh == A512_LANES &&
+                      (size_t)(x_end - xr) >= 15 * ld + j_last + A512_LANES;
+    for (size_t j0 = 0; j0 < d; j0 += A512_LANES) {
+      __m512 v[16];
+      if (plain) {
+#pragma GCC unroll 16
+        for (size_t r = 0; r < 16; r++) v[r] = _mm512_loadu_ps(xr + r * ld + j0);
+      } else {
+        const __mmask16 m = mask16_first(d - j0);
+#pragma GCC unroll 16
+        for (size_t r = 0; r < 16; r++)
+          v[r] = r < nrh ? _mm512_maskz_loadu_ps(m, xr + r * ld + j0) : _mm512_setzero_ps();
+      }
+      transpose16x16_avx512(v);
+      float *o = xt + j0 * A512_ROW_TILE + r0;
+#pragma GCC unroll 16
+      for (size_t q = 0; q < 16; q++) _mm512_storeu_ps(o + q * A512_ROW_TILE, v[q]);
+    }
+  }
+}
+
+/* ---- distance tile ------------------------------------------------------ */
+
+/* acc[r][l] = sum_j (xt[j][16r + lane] - c[l][j])^2 for rv row vectors and kc
+ * centroids starting at c.  Always inlined with constant kc and rv so the
+ * accumulators live in registers. */
+A512_INLINE void dist_tile_avx512(const float *xt, size_t d, const float *c, const int kc,
+                                  const int rv, __m512 acc[2][A512_KC]) {
+  const float *cl[A512_KC];
+#pragma GCC unroll 8
+  for (int l = 0; l < kc; l++) {
+    cl[l] = c + (size_t)l * d;
+    acc[0][l] = _mm512_setzero_ps();
+    acc[1][l] = _mm512_setzero_ps();
+  }
+  for (size_t j = 0; j < d; j++) {
+    const __m512 x0 = _mm512_loadu_ps(xt + j * A512_ROW_TILE);
+    const __m512 x1 = rv == 2 ? _mm512_loadu_ps(xt + j * A512_ROW_TILE + A512_LANES) : x0;
+#pragma GCC unroll 8
+    for (int l = 0; l < kc; l++) {
+      const __m512 cb = _mm512_set1_ps(cl[l][j]);
+      const __m512 t0 = _mm512_sub_ps(x0, cb);
+      acc[0][l] = _mm512_fmadd_ps(t0, t0, acc[0][l]);
+      if (rv == 2) {
+        const __m512 t1 = _mm512_sub_ps(x1, cb);
+        acc[1][l] = _mm512_fmadd_ps(t1, t1, acc[1][l]);
+      }
+    }
+  }
+}
+
+/* What a pass over the centroids does with each distance tile. */
+enum { A512_ARGMIN = 0, A512_STORE = 1 };
+
+typedef struct {
+  __m512 best[2];   /* running minimum per row lane */
+  __m512i bidx[2];  /* its centroid index */
+  float *out;       /* A512_STORE: candidate-major output, row stride out_ld */
+  size_t out_ld;
+  __mmask16 m[2];   /* valid row lanes of each row vector */
+} a512_tile_state;
+
+A512_INLINE void tile_step_avx512(const float *xt, size_t d, const float *c, size_t l0,
+                                  const int kc, const int rv, const int mode,
+                                  a512_tile_state *st) {
+  __m512 acc[2][A512_KC];
+  dist_tile_avx512(xt, d, c + l0 * d, kc, rv, acc);
+  if (mode == A512_ARGMIN) {
+#pragma GCC unroll 8
+    for (int l = 0; l < kc; l++) {
+      const __m512i idx = _mm512_set1_epi32((int32_t)(l0 + (size_t)l));
+      for (int r = 0; r < rv; r++) {
+        /* Strict '<' in increasing l: ties keep the lower index. */
+        const __mmask16 lt = _mm512_cmp_ps_mask(acc[r][l], st->best[r], _CMP_LT_OQ);
+        st->best[r] = _mm512_mask_mov_ps(st->best[r], lt, acc[r][l]);
+        st->bidx[r] = _mm512_mask_mov_epi32(st->bidx[r], lt, idx);
+      }
+    }
+  } else {
+#pragma GCC unroll 8
+    for (int l = 0; l < kc; l++) {
+      float *o = st->out + (l0 + (size_t)l) * st->out_ld;
+      _mm512_mask_storeu_ps(o, st->m[0], acc[0][l]);
+      if (rv == 2) _mm512_mask_storeu_ps(o + A512_LANES, st->m[1], acc[1][l]);
+    }
+  }
+}
+
+/* All k centroids against one transposed row tile: full tiles of 8, then
+ * one tail tile whose size is made a constant by the switch. */
+A512_INLINE void tile_pass_avx512(const float *xt, size_t d, const float *c, size_t k,
+                                  const int rv, const int mode, a512_tile_state *st_io) {
+  a512_tile_state st = *st_io; /* a local copy keeps the state in registers */
+  size_t l0 = 0;
+  for (; l0 + A512_KC <= k; l0 += A512_KC) tile_step_avx512(xt, d, c, l0, A512_KC, rv, mode, &st);
+  switch (k - l0) {
+    case 7: tile_step_avx512(xt, d, c, l0, 7, rv, mode, &st); break;
+    case 6: tile_step_avx512(xt, d, c, l0, 6, rv, mode, &st); break;
+    case 5: tile_step_avx512(xt, d, c, l0, 5, rv, mode, &st); break;
+    case 4: tile_step_avx512(xt, d, c, l0, 4, rv, mode, &st); break;
+    case 3: tile_step_avx512(xt, d, c, l0, 3, rv, mode, &st); break;
+    case 2: tile_step_avx512(xt, d, c, l0, 2, rv, mode, &st); break;
+    case 1: tile_step_avx512(xt, d, c, l0, 1, rv, mode, &st); break;
+    default: break;
+  }
+  *st_io = st;
+}
+
+static __attribute__((noinline)) void argmin_pass_rv1_avx512(const float *xt, size_t d, const float *c,
+                                                             size_t k, a512_tile_state *st) {
+  tile_pass_avx512(xt, d, c, k, 1, A512_ARGMIN, st);
+}
+static __attribute__((noinline)) void argmin_pass_rv2_avx512(const float *xt, size_t d, const float *c,
+                                                             size_t k, a512_tile_state *st) {
+  tile_pass_avx512(xt, d, c, k, 2, A512_ARGMIN, st);
+}
+static __attribute__((noinline)) void store_pass_rv1_avx512(const float *xt, size_t d, const float *c,
+                                                            size_t k, a512_tile_state *st) {
+  tile_pass_avx512(xt, d, c, k, 1, A512_STORE, st);
+}
+static __attribute__((noinline)) void store_pass_rv2_avx512(const float *xt, size_t d, const float *c,
+                                                            size_t k, a512_tile_state *st) {
+  tile_pass_avx512(xt, d, c, k, 2, A512_STORE, st);
+}
+
+/* ---- epilogue: sums, counts, exact inertia ----------------------------- */
+
+/* 8 floats (the first n of them; the rest read as 0) widened to float64. */
+A512_INLINE __m512d load8_pd_avx512(const float *p, __mmask8 m) {
+  return _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_maskz_loadu_ps((__mmask16)m, p)));
+}
+
+/* 8 floats at p widened to float64, lanes >= the mask zero.  A plain 32-byte
+ * load is used when it stays below end (the caller's buffer), which is every
+ * row but the last few: masked loads are slow on AMD, 512-bit ones most. */
+A512_INLINE __m512d load8_tail_pd_avx512(const float *p, __mmask8 m, const float *end) {
+  if (end - p >= 8) return _mm512_maskz_cvtps_pd(m, _mm256_loadu_ps(p)); /* signed: p may be >= end */
+  return load8_pd_avx512(p, m);
+}
+
+typedef struct {
+  const float *x_end, *c_end; /* one past the caller's x block and c */
+  const double *cd;           /* float64 centroids, stride sld, or NULL */
+  double *sums;
+  size_t sld;                 /* row stride of sums and cd */
+  int64_t *counts;
+} a512_epilogue;
+
+/* One 8-wide column chunk of a row: adds x to the label's sums and returns
+ * x - c in float64 (zero past d). */
+A512_INLINE __m512d chunk_avx512(const float *xi, const float *cl, const double *cdl, double *sl,
+                                 size_t j, size_t d, size_t dfull, __mmask8 mt, const float *x_end,
+                                 const float *c_end, const int full) {
+  if (j >= d) return _mm512_setzero_pd(); /* a fixed chunk count may pass the end */
+  __m512d xj, cj;
+  if (j < dfull) {
+    xj = _mm512_cvtps_pd(_mm256_loadu_ps(xi + j));
+    cj = cdl ? _mm512_loadu_pd(cdl + j) : _mm512_cvtps_pd(_mm256_loadu_ps(cl + j));
+  } else {
+    xj = load8_tail_pd_avx512(xi + j, mt, x_end);
+    cj = cdl ? _mm512_loadu_pd(cdl + j) : load8_tail_pd_avx512(cl + j, mt, c_end);
+  }
+  if (full || j < dfull) _mm512_storeu_pd(sl + j, _mm512_add_pd(_mm512_loadu_pd(sl + j), xj));
+  else _mm512_mask_storeu_pd(sl + j, mt, _mm512_add_pd(_mm512_maskz_loadu_pd(mt, sl + j), xj));
+  return _mm512_sub_pd(xj, cj);
+}
+
+/* The epilogue for a run of rows (one row tile in the direct path, a row
+ * block in the BLAS path), rows in increasing order.
+ *
+ * Per element this is the reference's float64 chain, sums[l][j] += x[i][j]
+ * in row order, so sums are bit-identical for equal labels.  It is written
+ * for the store-to-load forwarding the next rows of the same label depend
+ * on: sums is updated with plain full-vector loads and stores (AMD cannot
+ * forward from a masked store, so a masked tail would stall every repeat of
+ * a label by the time the store takes to reach L1).  When d is not a
+ * multiple of 8 that needs rows of 8k doubles: the caller then passes a
+ * padded copy (sld = d rounded up to 8) whose padding only ever gets +0.
+ * With full == 0 (large k*d without a padded copy) tails are masked.
+ *  cd   IN  float64 copy of the centroids, row stride sld (padding zero), or
+ *           NULL: convert c on the fly
+ *  lab  IN  the rows' labels, in a plain array
+ *  a    INOUT two inertia accumulators; rows alternate between them (a
+ *           fixed function of the rows, so the result is deterministic)
+ *  dist2 OUT if not NULL, each row's exact distance (the BLAS path) */
+A512_INLINE void accumulate_tile_avx512(const float *x, size_t nr, size_t ld, size_t d,
+                                        const float *c, const int32_t *lab,
+                                        const a512_epilogue *ep, __m512d a[2], float *dist2,
+                                        const int nv, const int full) {
+  const size_t sld = ep->sld;
+  const float *x_end = ep->x_end, *c_end = ep->c_end;
+  const double *cd = ep->cd;
+  double *sums = ep->sums;
+  int64_t *counts = ep->counts;
+  const size_t dfull = d & ~(size_t)7;
+  const __mmask8 mt = mask8_first(d - dfull); /* tail lanes, 0 if none */
+  __m512d a0 = a[0], a1 = a[1]; /* registers: an array indexed at run time would not be */
+  for (size_t i = 0; i < nr; i++) {
+    const size_t l = (size_t)lab[i];
+    const float *xi = x + i * ld, *cl = c + l * d;
+    const double *cdl = cd ? cd + l * sld : NULL;
+    double *sl = sums + l * sld;
+    counts[l] += 1;
+    /* Four partial sums per row so that a row's FMAs are not one chain
+     * (rows then overlap in the out-of-order window); named variables, as
+     * an array indexed at run time would live in memory.  nv > 0 fixes the
+     * number of 8-wide chunks (d <= 8 nv) so everything unrolls. */
+    __m512d q0 = _mm512_setzero_pd(), q1 = q0, q2 = q0, q3 = q0;
+    const size_t nchunks = nv > 0 ? (size_t)nv : (d + 7) / 8;
+    size_t u = 0;
+    for (; u + 4 <= nchunks; u += 4) {
+      const __m512d e0 = chunk_avx512(xi, cl, cdl, sl, 8 * u, d, dfull, mt, x_end, c_end, full);
+      const __m512d e1 = chunk_avx512(xi, cl, cdl, sl, 8 * u + 8, d, dfull, mt, x_end, c_end, full);
+      const __m512d e2 = chunk_avx512(xi, cl, cdl, sl, 8 * u + 16, d, dfull, mt, x_end, c_end, full);
+      const __m512d e3 = chunk_avx512(xi, cl, cdl, sl, 8 * u + 24, d, dfull, mt, x_end, c_end, full);
+      q0 = _mm512_fmadd_pd(e0, e0, q0);
+      q1 = _mm512_fmadd_pd(e1, e1, q1);
+      q2 = _mm512_fmadd_pd(e2, e2, q2);
+      q3 = _mm512_fmadd_pd(e3, e3, q3);
+    }
+    if (u < nchunks) {
+      const __m512d e0 = chunk_avx512(xi, cl, cdl, sl, 8 * u, d, dfull, mt, x_end, c_end, full);
+      q0 = _mm512_fmadd_pd(e0, e0, q0);
+    }
+    if (u + 1 < nchunks) {
+      const __m512d e1 = chunk_avx512(xi, cl, cdl, sl, 8 * u + 8, d, dfull, mt, x_end, c_end, full);
+      q1 = _mm512_fmadd_pd(e1, e1, q1);
+    }
+    if (u + 2 < nchunks) {
+      const __m512d e2 = chunk_avx512(xi, cl, cdl, sl, 8 * u + 16, d, dfull, mt, x_end, c_end, full);
+      q2 = _mm512_fmadd_pd(e2, e2, q2);
+    }
+    const __m512d dist = _mm512_add_pd(_mm512_add_pd(q0, q1), _mm512_add_pd(q2, q3));
+    if (dist2) dist2[i] = (float)_mm512_reduce_add_pd(dist);
+    const __m512d t = _mm512_add_pd(a0, dist); /* add into a0, then swap */
+    a0 = a1;
+    a1 = t;
+  }
+  a[0] = a0;
+  a[1] = a1;
+}
+
+#define A512_ACCUMULATE_VARIANT(NAME, NV, FULL)                                                \
+  static __attribute__((noinline)) void NAME(const float *x, size_t nr, size_t ld, size_t d,   \
+                                             const float *c, const int32_t *lab,               \
+                                             const a512_epilogue *ep, __m512d a[2],            \
+                                             float *dist2) {                                   \
+    accumulate_tile_avx512(x, nr, ld, d, c, lab, ep, a, dist2, NV, FULL);                     \
+  }
+A512_ACCUMULATE_VARIANT(accumulate_tile_d8_avx512, 1, 1)
+A512_ACCUMULATE_VARIANT(accumulate_tile_d16_avx512, 2, 1)
+A512_ACCUMULATE_VARIANT(accumulate_tile_full_avx512, 0, 1)
+A512_ACCUMULATE_VARIANT(accumulate_tile_masked_avx512, 0, 0)
+
+/* Padded float64 sums and centroids (rows of d rounded up to 8, each k*dp
+ * doubles) are used when they fit in this many bytes; larger k*d spend so
+ * long in the distances that the epilogue's cost does not matter. */
+#define A512_PAD_MAX ((size_t)64 * 1024)
+
+static size_t pad_bytes_avx512(size_t d, size_t k) {
+  const size_t dp = (d + 7) & ~(size_t)7;
+  if (k * dp * sizeof(double) > A512_PAD_MAX) return 0;
+  return 2 * strata_round_up64(k * dp * sizeof(double));
+}
+
+/* strata_finish_fn for the BLAS path: the same epilogue, in place, with the
+ * exact per-row dist2 (sgemm's expansion cancels near a centroid).  Cheap
+ * next to the sgemm, so no padded copies. */
+static void finish_rows_avx512(const float *x, size_t rows, size_t ld, size_t d,
+                               const float *c, const int32_t *labels, float *dist2,
+                               strata_block_acc *acc) {
+  if (!dist2 && !acc) return;
+  const float *x_end = x + (rows - 1) * ld + d;
+  if (!acc) {
+    for (size_t i = 0; i < rows; i++) {
+      const float *xi = x + i * ld, *cl = c + (size_t)labels[i] * d;
+      __m512d q = _mm512_setzero_pd();
+      for (size_t j = 0; j < d; j += 8) {
+        const __mmask8 m = mask8_first(d - j);
+        const __m512d e = _mm512_sub_pd(load8_tail_pd_avx512(xi + j, m, x_end), load8_pd_avx512(cl + j, m));
+        q = _mm512_fmadd_pd(e, e, q);
+      }
+      dist2[i] = (float)_mm512_reduce_add_pd(q);
+    }
+    return;
+  }
+  /* c_end = c: k is not known here, so tails of c use masked loads. */
+  a512_epilogue ep = {x_end, c, NULL, acc->sums, d, acc->counts};
+  __m512d inert[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
+  if (d % 8 == 0) accumulate_tile_full_avx512(x, rows, ld, d, c, labels, &ep, inert, dist2);
+  else accumulate_tile_masked_avx512(x, rows, ld, d, c, labels, &ep, inert, dist2);
+  acc->inertia += _mm512_reduce_add_pd(_mm512_add_pd(inert[0], inert[1]));
+}
+
+/* ---- label-grouped epilogue (small k and d) ------------------------------
+ *
+ * After the argmin of the whole block, the rows of each label are gathered
+ * in increasing order (vpcompressd over the labels, no branches) and
+ * accumulated with that label's sums and centroid held in registers: one
+ * load and one store of sums[l] per label per block instead of one per row,
+ * no store-to-load chains between rows of the same label, counts for free.
+ * Per element it is still the reference's chain in row order (bit-identical
+ * sums).  Costs one pass over the labels per label, so it is used for
+ * k <= A512_GROUP_MAX_K; d <= 64 keeps a label's row in 8 zmm. */
+#define A512_GROUP_MAX_K 64
+#define A512_GROUP_MAX_D 64
+
+/* Indices of the rows labelled l, increasing; idx has room for rows + 16. */
+static size_t rows_of_label_avx512(const int32_t *labels, size_t rows, int32_t l, int32_t *idx) {
+  const __m512i lv = _mm512_set1_epi32(l), step = _mm512_set1_epi32(A512_LANES);
+  __m512i iv = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  size_t n = 0, i = 0;
+  for (; i + A512_LANES <= rows; i += A512_LANES) {
+    const __mmask16 m = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(labels + i), lv);
+    /* Register compress + plain store: the memory form is microcoded on AMD. */
+    _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(m, iv));
+    n += (size_t)__builtin_popcount(m);
+    iv = _mm512_add_epi32(iv, step);
+  }
+  if (i < rows) {
+    const __mmask16 mt = mask16_first(rows - i);
+    const __mmask16 m = _mm512_mask_cmpeq_epi32_mask(mt, _mm512_maskz_loadu_epi32(mt, labels + i), lv);
+    _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(m, iv));
+    n += (size_t)__builtin_popcount(m);
+  }
+  return n;
+}
+
+/* The rows idx[0..n) of label l, d <= 8 nv.  Returns their summed (x - c)^2
+ * terms (a vector whose lanes sum to the label's share of the inertia). */
+A512_INLINE __m512d accumulate_label_avx512(const float *x, size_t ld, size_t d, const float *cl,
+                                            const float *c_end, const float *x_end,
+                                            double *sl, const int32_t *idx, size_t n,
+                                            const int nv) {
+  __m512d s[8], cd[8];
+  __mmask8 m[8];
+#pragma GCC unroll 8
+  for (int u = 0; u < nv; u++) {
+    const size_t j = 8 * (size_t)u;
+    m[u] = j < d ? mask8_first(d - j) : 0;
+    s[u] = _mm512_maskz_loadu_pd(m[u], sl + j);
+    cd[u] = load8_tail_pd_avx512(cl + j, m[u], c_end);
+  }
+  /* Two rows in flight: alternate accumulators keep the FMA latency off
+   * the critical path. */
+  __m512d q0 = _mm512_setzero_pd(), q1 = q0;
+  for (size_t r = 0; r < n; r++) {
+    const float *xi = x + (size_t)idx[r] * ld;
+    __m512d e = _mm512_setzero_pd();
+#pragma GCC unroll 8
+    for (int u = 0; u < nv; u++) {
+      const __m512d xj = load8_tail_pd_avx512(xi + 8 * u, m[u], x_end);
+      s[u] = _mm512_add_pd(s[u], xj);
+      const __m512d dj = _mm512_sub_pd(xj, cd[u]);
+      e = _mm512_fmadd_pd(dj, dj, e);
+    }
+    const __m512d t = _mm512_add_pd(q0, e);
+    q0 = q1;
+    q1 = t;
+  }
+#pragma GCC unroll 8
+  for (int u = 0; u < nv; u++) _mm512_mask_storeu_pd(sl + 8 * u, m[u], s[u]);
+  return _mm512_add_pd(q0, q1);
+}
+
+A512_INLINE void accumulate_grouped_avx512(const float *x, size_t rows, size_t ld, size_t d,
+                                           const float *c, size_t k, const int32_t *labels,
+                                           strata_block_acc *acc, int32_t *idx, const int nv) {
+  const float *x_end = x + (rows - 1) * ld + d, *c_end = c + k * d;
+  __m512d inert = _mm512_setzero_pd();
+  for (size_t l = 0; l < k; l++) {
+    const size_t n = rows_of_label_avx512(labels, rows, (int32_t)l, idx);
+    if (n == 0) continue;
+    acc->counts[l] += (int64_t)n;
+    inert = _mm512_add_pd(inert, accumulate_label_avx512(x, ld, d, c + l * d, c_end, x_end,
+                                                         acc->sums + l * d, idx, n, nv));
+  }
+  acc->inertia += _mm512_reduce_add_pd(inert);
+}
+
+#define A512_GROUPED_VARIANT(NAME, NV)                                                         \
+  static __attribute__((noinline)) void NAME(const float *x, size_t rows, size_t ld, size_t d, \
+                                             const float *c, size_t k, const int32_t *labels,  \
+                                             strata_block_acc *acc, int32_t *idx) {            \
+    accumulate_grouped_avx512(x, rows, ld, d, c, k, labels, acc, idx, NV);                     \
+  }
+A512_GROUPED_VARIANT(accumulate_grouped_d8_avx512, 1)
+A512_GROUPED_VARIANT(accumulate_grouped_d16_avx512, 2)
+A512_GROUPED_VARIANT(accumulate_grouped_d32_avx512, 4)
+A512_GROUPED_VARIANT(accumulate_grouped_d64_avx512, 8)
+
+static int grouped_avx512(size_t d, size_t k) {
+  return d <= A512_GROUP_MAX_D && k <= A512_GROUP_MAX_K;
+}
+
+/* ---- table entries ------------------------------------------------------ */
+
+static size_t tile_bytes_avx512(size_t d) {
+  const size_t dr = (d + A512_LANES - 1) / A512_LANES * A512_LANES;
+  return strata_round_up64((dr ? dr : A512_LANES) * A512_ROW_TILE * sizeof(float));
+}
+
+/* Scratch: one transposed row tile (d rounded up to a whole transpose
+ * block), then either the row indices of the grouped epilogue (small k, d)
+ * or the padded sums and centroids of the per-row one (pad_bytes_avx512). */
+static size_t extra_bytes_avx512(size_t rows, size_t d, size_t k) {
+  if (grouped_avx512(d, k)) return strata_round_up64((rows + A512_LANES) * sizeof(int32_t));
+  return pad_bytes_avx512(d, k);
+}
+
+static size_t scratch_bytes_avx512(size_t rows, size_t d, size_t k) {
+  return tile_bytes_avx512(d) + extra_bytes_avx512(rows, d, k);
+}
+
+static int scratch_ok_avx512(strata_scratch s, size_t rows, size_t d, size_t k) {
+  return s.ptr != NULL && s.bytes >= scratch_bytes_avx512(rows, d, k);
+}
+
+static void assign_f32_avx512(const float *x, size_t rows, size_t ld, size_t d,
+                              const float *c, const float *c_norm2, size_t k,
+                              int32_t *labels, float *dist2, strata_block_acc *acc,
+                              strata_scratch scratch) {
+  if (rows == 0 || k == 0) return;
+  if (!scratch_ok_avx512(scratch, rows, d, k)) {
+    /* A caller bug, but a wrong answer would be worse than a slow one. */
+    strata_kernels_ref()->assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
+    return;
+  }
+  float *xt = scratch.ptr;
+  const float *x_end = x + (rows - 1) * ld + d;
+  __m512d inert[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
+  int32_t lab[A512_ROW_TILE] __attribute__((aligned(64)));
+
+  /* The epilogue's operands: padded float64 copies of sums and centroids
+   * when k*d is small (see accumulate_tile), else in place. */
+  a512_epilogue ep = {x_end, c + k * d, NULL, acc ? acc->sums : NULL, d, acc ? acc->counts : NULL};
+  const size_t dp = (d + 7) & ~(size_t)7;
+  const int grouped = acc && grouped_avx512(d, k);
+  const int padded = acc && !grouped && pad_bytes_avx512(d, k) != 0;
+  if (padded) {
+    double *ps = (double *)((char *)scratch.ptr + tile_bytes_avx512(d));
+    double *pc = ps + strata_round_up64(k * dp * sizeof(double)) / sizeof(double);
+    for (size_t l = 0; l < k; l++) {
+      for (size_t j = 0; j < dp; j++) {
+        ps[l * dp + j] = j < d ? acc->sums[l * d + j] : 0.0;
+        pc[l * dp + j] = j < d ? (double)c[l * d + j] : 0.0;
+      }
+    }
+    ep.sums = ps;
+    ep.cd = pc;
+    ep.sld = dp;
+  }
+  const int full = padded || d % 8 == 0;
+
+  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE) {
+    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
+    const float *xi = x + i0 * ld;
+    transpose_tile_avx512(xi, nr, ld, d, xt, x_end);
+
+    a512_tile_state st;
+    st.best[0] = st.best[1] = _mm512_set1_ps(INFINITY);
+    st.bidx[0] = st.bidx[1] = _mm512_setzero_si512();
+    st.out = NULL;
+    st.out_ld = 0;
+    st.m[0] = mask16_first(nr);
+    st.m[1] = mask16_first(nr > A512_LANES ? nr - A512_LANES : 0);
+    if (nr > A512_LANES) argmin_pass_rv2_avx512(xt, d, c, k, &st);
+    else argmin_pass_rv1_avx512(xt, d, c, k, &st);
+
+    _mm512_mask_storeu_epi32(labels + i0, st.m[0], st.bidx[0]);
+    if (st.m[1]) _mm512_mask_storeu_epi32(labels + i0 + A512_LANES, st.m[1], st.bidx[1]);
+    if (dist2) {
+      /* float32 direct sums of squares: already >= 0, no cancellation. */
+      _mm512_mask_storeu_ps(dist2 + i0, st.m[0], st.best[0]);
+      if (st.m[1]) _mm512_mask_storeu_ps(dist2 + i0 + A512_LANES, st.m[1], st.best[1]);
+    }
+    if (acc && !grouped) {
+      /* Plain stores: later loads of single labels are forwarded from them. */
+      _mm512_store_si512(lab, st.bidx[0]);
+      _mm512_store_si512(lab + A512_LANES, st.bidx[1]);
+      if (full && d <= 8) accumulate_tile_d8_avx512(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+      else if (full && d <= 16) accumulate_tile_d16_avx512(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+      else if (full) accumulate_tile_full_avx512(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+      else accumulate_tile_masked_avx512(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+    }
+  }
+  if (grouped) {
+    int32_t *idx = (int32_t *)((char *)scratch.ptr + tile_bytes_avx512(d));
+    if (d <= 8) accumulate_grouped_d8_avx512(x, rows, ld, d, c, k, labels, acc, idx);
+    else if (d <= 16) accumulate_grouped_d16_avx512(x, rows, ld, d, c, k, labels, acc, idx);
+    else if (d <= 32) accumulate_grouped_d32_avx512(x, rows, ld, d, c, k, labels, acc, idx);
+    else accumulate_grouped_d64_avx512(x, rows, ld, d, c, k, labels, acc, idx);
+  } else if (acc) {
+    acc->inertia += _mm512_reduce_add_pd(_mm512_add_pd(inert[0], inert[1]));
+    if (padded)
+      for (size_t l = 0; l < k; l++) memcpy(acc->sums + l * d, ep.sums + l * dp, d * sizeof(double));
+  }
+}
+
+static void dist2_to_points_avx512(const float *x, size_t rows, size_t ld, size_t d,
+                                   const float *cand, size_t m, float *out,
+                                   strata_scratch scratch) {
+  if (rows == 0 || m == 0) return;
+  if (!scratch_ok_avx512(scratch, rows, d, 0)) {
+    strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
+    return;
+  }
+  float *xt = scratch.ptr;
+  const float *x_end = x + (rows - 1) * ld + d;
+  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE) {
+    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
+    transpose_tile_avx512(x + i0 * ld, nr, ld, d, xt, x_end);
+    a512_tile_state st;
+    st.best[0] = st.best[1] = _mm512_setzero_ps();
+    st.bidx[0] = st.bidx[1] = _mm512_setzero_si512();
+    st.out = out + i0;
+    st.out_ld = rows;
+    st.m[0] = mask16_first(nr);
+    st.m[1] = mask16_first(nr > A512_LANES ? nr - A512_LANES : 0);
+    if (nr > A512_LANES) store_pass_rv2_avx512(xt, d, cand, m, &st);
+    else store_pass_rv1_avx512(xt, d, cand, m, &st);
+  }
+}
+
+/* ---- BLAS path: fused argmin over a score tile -------------------------- */
+
+static void argmin_scan_avx512(const float *s, size_t nr, size_t lds, const float *cn,
+                               size_t kt, int32_t l0, float *best, int32_t *best_idx) {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i step = _mm512_set1_epi32(A512_LANES);
+  for (size_t r = 0; r < nr; r++) {
+    const float *sr = s + r * lds;
+    __m512 bv = _mm512_set1_ps(INFINITY);
+    __m512i bi = _mm512_setzero_si512();
+    __m512i idx = _mm512_add_epi32(lane, _mm512_set1_epi32(l0));
+    size_t l = 0;
+    for (; l + A512_LANES <= kt; l += A512_LANES) {
+      const __m512 v = _mm512_add_ps(_mm512_loadu_ps(sr + l), _mm512_loadu_ps(cn + l));
+      const __mmask16 lt = _mm512_cmp_ps_mask(v, bv, _CMP_LT_OQ);
+      bv = _mm512_mask_mov_ps(bv, lt, v);
+      bi = _mm512_mask_mov_epi32(bi, lt, idx);
+      idx = _mm512_add_epi32(idx, step);
+    }
+    if (l < kt) {
+      const __mmask16 m = mask16_first(kt - l);
+      const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, sr + l), _mm512_maskz_loadu_ps(m, cn + l));
+      const __mmask16 lt = _mm512_mask_cmp_ps_mask(m, v, bv, _CMP_LT_OQ);
+      bv = _mm512_mask_mov_ps(bv, lt, v);
+      bi = _mm512_mask_mov_epi32(bi, lt, idx);
+    }
+    /* Each lane kept its lowest index; across lanes take the lowest index
+     * among those holding the minimum.  A later tile must be strictly
+     * better to win, as its indices are all higher. */
+    const float vmin = _mm512_reduce_min_ps(bv);
+    if (vmin < best[r]) {
+      const __mmask16 eq = _mm512_cmp_ps_mask(bv, _mm512_set1_ps(vmin), _CMP_EQ_OQ);
+      best[r] = vmin;
+      best_idx[r] = _mm512_mask_reduce_min_epi32(eq, bi);
+    }
+  }
+}
+
+static const strata_blas_isa blas_isa_avx512 = {
+  .scan = argmin_scan_avx512,
+  .finish = finish_rows_avx512,
+};
+
+static void assign_f32_blas_avx512(const float *x, size_t rows, size_t ld, size_t d,
+                                   const float *c, const float *c_norm2, size_t k,
+                                   int32_t *labels, float *dist2, strata_block_acc *acc,
+                                   strata_scratch scratch) {
+  strata_blas_assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch,
+                            &blas_isa_avx512);
+}
+
+const strata_kernels strata_kernels_avx512_table = {
+  .name = "avx512",
+  .scratch_bytes = scratch_bytes_avx512,
+  .assign_reduce = assign_f32_avx512,
+  .dist2_to_points = dist2_to_points_avx512,
+};
+
+static size_t scratch_bytes_blas_avx512(size_t rows, size_t d, size_t k) {
+  /* dist2_to_points runs the direct kernel; scratch serves either. */
+  const size_t a = strata_blas_scratch_bytes(rows, d, k), b = scratch_bytes_avx512(rows, d, k);
+  return a > b ? a : b;
+}
+
+const strata_kernels strata_kernels_blas_avx512_table = {
+  .name = "blas",
+  .scratch_bytes = scratch_bytes_blas_avx512,
+  .assign_reduce = assign_f32_blas_avx512,
+  .dist2_to_points = dist2_to_points_avx512,
+};

@@ -1,0 +1,94 @@
+/* Declarations shared by the kernel files only (not part of the backend
+ * contract in kernels.h): the per-ISA tables, and the pieces of the BLAS
+ * path that each ISA file plugs its own fused argmin and epilogue into.
+ *
+ * The ISA tables are exported as data, not through getter functions: a
+ * getter compiled with -mavx512f could in principle contain AVX-512
+ * instructions, and dispatch.c must be able to take the address of every
+ * table on any x86-64 before it knows what the CPU supports. */
+#ifndef STRATA_KERNELS_INTERNAL_H
+#define STRATA_KERNELS_INTERNAL_H
+
+#include "kernels.h"
+
+#if defined(STRATA_BUILD_AVX2)
+extern const strata_kernels strata_kernels_avx2_table;       /* direct, AVX2+FMA */
+extern const strata_kernels strata_kernels_blas_avx2_table;  /* sgemm + AVX2 argmin */
+#endif
+#if defined(STRATA_BUILD_AVX512)
+extern const strata_kernels strata_kernels_avx512_table;      /* direct, AVX-512F */
+extern const strata_kernels strata_kernels_blas_avx512_table; /* sgemm + AVX-512 argmin */
+#endif
+extern const strata_kernels strata_kernels_blas_scalar_table; /* sgemm + plain-C argmin */
+
+/* ---- BLAS path (kernels/blas.c) ------------------------------------------
+ *
+ * Rows are taken STRATA_BLAS_ROW_BLOCK at a time; against each tile of
+ * STRATA_BLAS_COL_BLOCK centroids one cblas_sgemm writes -2 x.c into a
+ * scratch tile that stays in L2, and the ISA's scan folds ||c||^2 in and
+ * updates the running argmin while the tile is still in cache.  ||x||^2 is
+ * never formed: it does not change the argmin. */
+#ifndef STRATA_BLAS_ROW_BLOCK
+#define STRATA_BLAS_ROW_BLOCK 256
+#endif
+#ifndef STRATA_BLAS_COL_BLOCK
+#define STRATA_BLAS_COL_BLOCK 512
+#endif
+
+/* Crossover of strata_kernels_for_shape("auto"), from bench_kernels' sweep
+ * (single thread, 32768 rows, d in {8..300} x k in {8..2000}; see
+ * dispatch.c): never on AVX-512; on AVX2 when d >= STRATA_BLAS_MIN_D_AVX2 and
+ * k*d >= STRATA_BLAS_MIN_KD_AVX2; without SIMD when k*d >=
+ * STRATA_BLAS_MIN_KD_SCALAR. */
+#ifndef STRATA_BLAS_MIN_D_AVX2
+#define STRATA_BLAS_MIN_D_AVX2 64
+#endif
+#ifndef STRATA_BLAS_MIN_KD_AVX2
+#define STRATA_BLAS_MIN_KD_AVX2 8192
+#endif
+#ifndef STRATA_BLAS_MIN_KD_SCALAR
+#define STRATA_BLAS_MIN_KD_SCALAR 16
+#endif
+
+/* Folds one score tile into the running argmin of nr rows.
+ *  s        IN  nr×kt tile of -2 x.c, row stride lds
+ *  cn       IN  kt squared norms of the tile's centroids
+ *  l0       IN  index of the tile's first centroid
+ *  best     INOUT nr running minima of ||c||^2 - 2 x.c
+ *  best_idx INOUT nr running argmins; a later tile only wins if strictly
+ *               smaller, and within a tile ties go to the lower index. */
+typedef void (*strata_scan_fn)(const float *s, size_t nr, size_t lds,
+                               const float *cn, size_t kt, int32_t l0,
+                               float *best, int32_t *best_idx);
+
+/* Per-row epilogue once labels are known, rows in increasing order:
+ * the exact float64 ||x - c_label||^2, written to dist2 (as float) if dist2
+ * is not NULL, and, if acc is not NULL, added to acc->inertia together with
+ * the row into acc->sums and acc->counts. */
+typedef void (*strata_finish_fn)(const float *x, size_t rows, size_t ld, size_t d,
+                                 const float *c, const int32_t *labels,
+                                 float *dist2, strata_block_acc *acc);
+
+typedef struct {
+  strata_scan_fn scan;
+  strata_finish_fn finish;
+} strata_blas_isa;
+
+size_t strata_blas_scratch_bytes(size_t rows, size_t d, size_t k);
+void strata_blas_assign_reduce(const float *x, size_t rows, size_t ld, size_t d,
+                               const float *c, const float *c_norm2, size_t k,
+                               int32_t *labels, float *dist2, strata_block_acc *acc,
+                               strata_scratch scratch, const strata_blas_isa *isa);
+
+/* Plain-C epilogue (used by the scalar BLAS table and as the fallback). */
+void strata_finish_rows_scalar(const float *x, size_t rows, size_t ld, size_t d,
+                               const float *c, const int32_t *labels,
+                               float *dist2, strata_block_acc *acc);
+
+/* Limits the BLAS library to one thread (once per process): kernels run
+ * inside the core's OpenMP region, which already owns the cores. */
+void strata_blas_init_once(void);
+
+static inline size_t strata_round_up64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+
+#endif

@@ -1,0 +1,575 @@
+/* Kernel tables against the reference oracle (kernels/ref.c), plus the
+ * STRATA_ISA override and the registry.
+ *
+ * Every table usable on this machine is run on sampled shapes with awkward
+ * sizes (rows, d, k not multiples of any vector width), a misaligned x with
+ * ld > d, non-zero incoming sums (they are added to), and checked for:
+ * labels equal to the reference on well-separated data, dist2 within 1e-5
+ * relative, sums bit-identical and counts equal (given equal labels), and
+ * inertia within 1e-10 relative.  Then the degenerate cases: duplicate points,
+ * duplicate centroids, all points equal (ties go to the lower index), k = 1;
+ * and dist2_to_points. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "check.h"
+#include "cpu_features.h"
+#include "kernels.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rng_next(void) { /* splitmix64 */
+  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static double rng_uniform(void) { return (double)(rng_next() >> 11) * 0x1.0p-53; } /* [0,1) */
+static double rng_sym(void) { return 2.0 * rng_uniform() - 1.0; }                  /* [-1,1) */
+
+static void *xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) { fprintf(stderr, "out of memory\n"); exit(2); }
+  return p;
+}
+
+/* 64-byte aligned scratch, poisoned with NaN so that a kernel reading scratch
+ * it did not write shows up as wrong results. */
+static strata_scratch scratch_new(const strata_kernels *t, size_t rows, size_t d, size_t k) {
+  strata_scratch s;
+  s.bytes = t->scratch_bytes(rows, d, k);
+  s.ptr = NULL;
+  if (s.bytes) {
+    size_t n = (s.bytes + 63) & ~(size_t)63;
+    s.ptr = aligned_alloc(64, n);
+    if (!s.ptr) { fprintf(stderr, "out of memory\n"); exit(2); }
+    memset(s.ptr, 0xFF, n);
+  }
+  return s;
+}
+
+/* Centroids that are far apart at every (d, k): centroid l sits on a grid
+ * of spacing 4 in the first one or two coordinates (so even d = 1 with
+ * k = 2000 is separated) with the other coordinates in [-1, 1]; points are
+ * their centroid plus noise of at most 0.05 per coordinate.  The nearest
+ * centroid's squared distance is <= 0.0025 d, any other's >= 3.9^2, with
+ * enough margin for float32 distances and the sgemm expansion. */
+static void make_centroids(float *c, size_t k, size_t d) {
+  const size_t side = d >= 2 ? 45 : k;  /* 45^2 > 2000 */
+  for (size_t l = 0; l < k; l++) {
+    for (size_t j = 0; j < d; j++) c[l * d + j] = (float)rng_sym();
+    c[l * d + 0] = (float)(4.0 * ((double)(l % side) - 0.5 * (double)(side - 1)));
+    if (d >= 2) c[l * d + 1] = (float)(4.0 * ((double)(l / side) - 0.5 * (double)(k / side)));
+  }
+}
+
+/* rows points (row stride ld) near random centroids; every 5th row repeats
+ * an earlier one, so duplicate points are always in the data. */
+static void make_points(float *x, size_t rows, size_t ld, size_t d, const float *c, size_t k) {
+  for (size_t i = 0; i < rows; i++) {
+    float *xi = x + i * ld;
+    if (i >= 5 && i % 5 == 0) {
+      memcpy(xi, x + (rng_next() % i) * ld, d * sizeof(float));
+    } else {
+      const size_t l = rng_next() % k;
+      for (size_t j = 0; j < d; j++) xi[j] = c[l * d + j] + (float)(0.05 * rng_sym());
+    }
+    for (size_t j = d; j < ld; j++) xi[j] = (float)NAN; /* padding must never be read */
+  }
+}
+
+static void norms(const float *c, size_t k, size_t d, float *cn) {
+  for (size_t l = 0; l < k; l++) {
+    float s = 0.0f;
+    for (size_t j = 0; j < d; j++) s += c[l * d + j] * c[l * d + j];
+    cn[l] = s;
+  }
+}
+
+static int close_rel(double a, double b, double rel, double abs_tol) {
+  return fabs(a - b) <= rel * fmax(fabs(a), fabs(b)) + abs_tol;
+}
+
+/* ---- one comparison against the reference -------------------------------- */
+
+typedef struct {
+  int32_t *labels;
+  float *dist2;
+  double *sums;
+  int64_t *counts;
+  double inertia;
+} result;
+
+static void result_alloc(result *r, size_t rows, size_t d, size_t k) {
+  r->labels = xmalloc(rows * sizeof *r->labels);
+  r->dist2 = xmalloc(rows * sizeof *r->dist2);
+  r->sums = xmalloc(k * d * sizeof *r->sums);
+  r->counts = xmalloc(k * sizeof *r->counts);
+}
+
+static void result_free(result *r) {
+  free(r->labels); free(r->dist2); free(r->sums); free(r->counts);
+}
+
+/* Runs assign_reduce with sums/counts/inertia starting from fixed non-zero
+ * values (the kernels add to them). */
+static void run_assign(const strata_kernels *t, const float *x, size_t rows, size_t ld, size_t d,
+                       const float *c, const float *cn, size_t k, result *r) {
+  for (size_t i = 0; i < k * d; i++) r->sums[i] = 0.25 * (double)(i % 7);
+  for (size_t l = 0; l < k; l++) r->counts[l] = (int64_t)(l % 3);
+  for (size_t i = 0; i < rows; i++) { r->labels[i] = -1; r->dist2[i] = -1.0f; }
+  strata_block_acc acc = {r->sums, r->counts, 1.5};
+  strata_scratch s = scratch_new(t, rows, d, k);
+  t->assign_reduce(x, rows, ld, d, c, cn, k, r->labels, r->dist2, &acc, s);
+  r->inertia = acc.inertia;
+  free(s.ptr);
+}
+
+/* Compares table t with the reference on one data set; returns the number
+ * of failed checks so that the caller can print the shape once. */
+static int compare_assign(const strata_kernels *t, const float *x, size_t rows, size_t ld,
+                          size_t d, const float *c, const float *cn, size_t k,
+                          const result *ref) {
+  const int before = check_failures_;
+  result got;
+  result_alloc(&got, rows, d, k);
+  run_assign(t, x, rows, ld, d, c, cn, k, &got);
+
+  size_t bad_labels = 0, first_bad = 0, bad_dist = 0;
+  for (size_t i = 0; i < rows; i++) {
+    if (got.labels[i] != ref->labels[i] && bad_labels++ == 0) first_bad = i;
+    if (!close_rel(got.dist2[i], ref->dist2[i], 1e-5, 1e-6) || !(got.dist2[i] >= 0.0f)) bad_dist++;
+  }
+  CHECK_MSG(bad_labels == 0, "%zu labels differ; first row %zu: %d vs ref %d", bad_labels,
+            first_bad, (int)got.labels[first_bad], (int)ref->labels[first_bad]);
+  CHECK_MSG(bad_dist == 0, "%zu dist2 values off by more than 1e-5 relative", bad_dist);
+  if (bad_labels == 0) {
+    /* Same labels: each sum is the same float64 chain in the same row
+     * order, so bit-identical, not just close. */
+    CHECK_MSG(memcmp(got.sums, ref->sums, k * d * sizeof(double)) == 0, "sums not bit-identical");
+    CHECK_MSG(memcmp(got.counts, ref->counts, k * sizeof(int64_t)) == 0, "counts differ");
+    CHECK_MSG(close_rel(got.inertia, ref->inertia, 1e-10, 0.0), "inertia %.17g vs ref %.17g",
+              got.inertia, ref->inertia);
+  }
+
+  /* Outputs are optional: labels alone must not change. */
+  int32_t *lab2 = xmalloc(rows * sizeof *lab2);
+  strata_scratch s = scratch_new(t, rows, d, k);
+  t->assign_reduce(x, rows, ld, d, c, cn, k, lab2, NULL, NULL, s);
+  free(s.ptr);
+  CHECK_MSG(memcmp(lab2, got.labels, rows * sizeof *lab2) == 0,
+            "labels change when dist2 and acc are NULL");
+  free(lab2);
+  result_free(&got);
+  return check_failures_ - before;
+}
+
+/* ---- the tables under test --------------------------------------------- */
+
+static const char *const table_names[] = {"avx2", "avx512", "blas-scalar", "blas-avx2",
+                                          "blas-avx512", "cpu", "blas"};
+#define N_TABLES (sizeof table_names / sizeof table_names[0])
+
+static const strata_kernels *tables[N_TABLES];
+
+static void find_tables(void) {
+  for (size_t i = 0; i < N_TABLES; i++) {
+    tables[i] = strata_kernels_find(table_names[i]);
+    if (!tables[i]) printf("skipping table '%s': not supported by this CPU/OS/build\n", table_names[i]);
+    else printf("testing table '%s' (%s)\n", table_names[i], tables[i]->name);
+  }
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void test_one_shape(size_t rows, size_t d, size_t k, size_t ld) {
+  float *c = xmalloc(k * d * sizeof *c), *cn = xmalloc(k * sizeof *cn);
+  /* One float of offset: x is not 16-, 32- or 64-byte aligned. */
+  float *xbuf = xmalloc((rows * ld + 1) * sizeof *xbuf), *x = xbuf + 1;
+  make_centroids(c, k, d);
+  norms(c, k, d, cn);
+  make_points(x, rows, ld, d, c, k);
+
+  result ref;
+  result_alloc(&ref, rows, d, k);
+  run_assign(strata_kernels_ref(), x, rows, ld, d, c, cn, k, &ref);
+  for (size_t t = 0; t < N_TABLES; t++) {
+    if (!tables[t]) continue;
+    if (compare_assign(tables[t], x, rows, ld, d, c, cn, k, &ref))
+      fprintf(stderr, "  ^ table %s, rows=%zu d=%zu k=%zu ld=%zu\n", table_names[t], rows, d, k, ld);
+  }
+  result_free(&ref);
+  free(c); free(cn); free(xbuf);
+}
+
+static void test_random_shapes(void) {
+  static const size_t rows_list[] = {1, 7, 17, 1000, 4096};
+  static const size_t d_list[] = {1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, 128, 300};
+  static const size_t k_list[] = {1, 2, 7, 8, 17, 64, 100, 1000, 2000};
+  const size_t nr = sizeof rows_list / sizeof rows_list[0];
+  /* Bounded work per shape keeps the whole test well under 20 s (the
+   * reference is float64 scalar); sampling still covers every (d, k) pair
+   * and every row count. */
+  const double max_work = 1.5e8;
+  int shapes = 0;
+  for (size_t id = 0; id < sizeof d_list / sizeof d_list[0]; id++) {
+    for (size_t ik = 0; ik < sizeof k_list / sizeof k_list[0]; ik++) {
+      /* Two row counts per (d, k): a rotating one, and the largest that
+       * fits the work bound (a full 4096-row block where it does). */
+      size_t picks[2] = {(id * 3 + ik) % nr, nr - 1};
+      for (int p = 0; p < 2; p++) {
+        size_t ir = picks[p];
+        while (ir > 0 && (double)rows_list[ir] * (double)d_list[id] * (double)k_list[ik] > max_work) ir--;
+        if (p == 1 && ir == picks[0]) break;
+        test_one_shape(rows_list[ir], d_list[id], k_list[ik], d_list[id] + 1 + (id + ik + p) % 3);
+        shapes++;
+      }
+    }
+  }
+  printf("random shapes: %d\n", shapes);
+}
+
+/* The BLAS path works from c_norm2; it must also accept NULL (computing
+ * its own) and give the same labels. */
+static void test_null_norms(void) {
+  const size_t rows = 300, d = 33, k = 100, ld = 40;
+  float *c = xmalloc(k * d * sizeof *c), *x = xmalloc(rows * ld * sizeof *x);
+  make_centroids(c, k, d);
+  make_points(x, rows, ld, d, c, k);
+  result ref;
+  result_alloc(&ref, rows, d, k);
+  run_assign(strata_kernels_ref(), x, rows, ld, d, c, NULL, k, &ref);
+  for (size_t t = 0; t < N_TABLES; t++)
+    if (tables[t] && compare_assign(tables[t], x, rows, ld, d, c, NULL, k, &ref))
+      fprintf(stderr, "  ^ table %s with c_norm2 = NULL\n", table_names[t]);
+  result_free(&ref);
+  free(c); free(x);
+}
+
+/* Exact ties must go to the lower index, in every table. */
+static void test_ties(void) {
+  const size_t rows = 37, d = 19, ld = 19;
+  float *x = xmalloc(rows * ld * sizeof *x);
+  int32_t lab[37];
+  float dist[37];
+
+  for (size_t t = 0; t < N_TABLES + 1; t++) {
+    const strata_kernels *tab = t < N_TABLES ? tables[t] : strata_kernels_ref();
+    const char *name = t < N_TABLES ? table_names[t] : "ref";
+    if (!tab) continue;
+
+    /* All points equal and all centroids equal: label 0 everywhere. */
+    {
+      const size_t k = 21;
+      float c[21 * 19], cn[21];
+      for (size_t i = 0; i < rows * ld; i++) x[i] = 0.75f;
+      for (size_t i = 0; i < k * d; i++) c[i] = -1.25f;
+      norms(c, k, d, cn);
+      strata_scratch s = scratch_new(tab, rows, d, k);
+      tab->assign_reduce(x, rows, ld, d, c, cn, k, lab, dist, NULL, s);
+      free(s.ptr);
+      int ok = 1;
+      for (size_t i = 0; i < rows; i++) ok &= lab[i] == 0 && close_rel(dist[i], 19 * 4.0, 1e-6, 0);
+      CHECK_MSG(ok, "%s: all-equal ties must give label 0 and dist2 76", name);
+    }
+    /* All points at the origin, centroids symmetric around it (+v, -v): the
+     * pair ties exactly; the lower index of the nearest pair wins. */
+    {
+      const size_t k = 6;
+      float c[6 * 19], cn[6];
+      memset(x, 0, rows * ld * sizeof *x);
+      for (size_t j = 0; j < d; j++) {
+        const float v = 0.5f + 0.125f * (float)j;
+        c[0 * d + j] = 3 * v; c[1 * d + j] = 2 * v; c[2 * d + j] = -3 * v;
+        c[3 * d + j] = -v;    c[4 * d + j] = v;     c[5 * d + j] = -2 * v;
+      }
+      norms(c, k, d, cn);
+      strata_scratch s = scratch_new(tab, rows, d, k);
+      tab->assign_reduce(x, rows, ld, d, c, cn, k, lab, dist, NULL, s);
+      free(s.ptr);
+      int ok = 1;
+      for (size_t i = 0; i < rows; i++) ok &= lab[i] == 3;
+      CHECK_MSG(ok, "%s: symmetric tie must go to the lower index (3), got %d", name, (int)lab[0]);
+    }
+    /* Duplicate centroids among others: points sit on the duplicated one. */
+    {
+      const size_t k = 40;
+      float *c = xmalloc(k * d * sizeof *c), cn[40];
+      make_centroids(c, k, d);
+      memcpy(c + 29 * d, c + 11 * d, d * sizeof *c);
+      memcpy(c + 35 * d, c + 11 * d, d * sizeof *c);
+      norms(c, k, d, cn);
+      for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < d; j++) x[i * ld + j] = c[11 * d + j] + (i % 2 ? 0.01f : 0.0f);
+      strata_scratch s = scratch_new(tab, rows, d, k);
+      tab->assign_reduce(x, rows, ld, d, c, cn, k, lab, dist, NULL, s);
+      free(s.ptr);
+      int ok = 1;
+      for (size_t i = 0; i < rows; i++) ok &= lab[i] == 11;
+      CHECK_MSG(ok, "%s: duplicate centroids must give the lowest index (11)", name);
+      free(c);
+    }
+  }
+  free(x);
+}
+
+/* k = 1: everything goes to centroid 0, and the sums are the column sums.
+ * The values span 12 decades, so float64 sums in any other row order would
+ * round differently: this is what catches an epilogue that reorders rows. */
+static void test_k1(void) {
+  const size_t rows = 1001, d = 13, ld = 16, k = 1;
+  float *x = xmalloc(rows * ld * sizeof *x), c[13], cn[1];
+  make_centroids(c, k, d);
+  norms(c, k, d, cn);
+  for (size_t i = 0; i < rows * ld; i++)
+    x[i] = (float)(rng_sym() * pow(10.0, (double)(rng_next() % 13) - 6.0));
+  result ref;
+  result_alloc(&ref, rows, d, k);
+  run_assign(strata_kernels_ref(), x, rows, ld, d, c, cn, k, &ref);
+  CHECK(ref.counts[0] == (int64_t)rows);
+  for (size_t t = 0; t < N_TABLES; t++)
+    if (tables[t] && compare_assign(tables[t], x, rows, ld, d, c, cn, k, &ref))
+      fprintf(stderr, "  ^ table %s, k = 1\n", table_names[t]);
+  result_free(&ref);
+  free(x);
+}
+
+/* Several labels, rows interleaved, values over 12 decades: every label's
+ * float64 sums depend on the row order, so any reordering of a label's rows
+ * (per-row, per-label or per-tile epilogues alike) changes bits.  Centroids
+ * are 1e7 apart along feature 0, so the labels are unambiguous. */
+static void test_row_order(void) {
+  const size_t rows = 3001, d = 11, ld = 12, k = 5;
+  float *x = xmalloc(rows * ld * sizeof *x), c[55], cn[5];
+  for (size_t l = 0; l < k; l++)
+    for (size_t j = 0; j < d; j++) c[l * d + j] = j == 0 ? (float)(1e7 * (double)l) : 0.0f;
+  norms(c, k, d, cn);
+  for (size_t i = 0; i < rows; i++) {
+    const size_t l = rng_next() % k;
+    x[i * ld] = c[l * d] + (float)rng_sym();
+    for (size_t j = 1; j < ld; j++)
+      x[i * ld + j] = (float)(rng_sym() * pow(10.0, (double)(rng_next() % 10) - 6.0));
+  }
+  result ref;
+  result_alloc(&ref, rows, d, k);
+  run_assign(strata_kernels_ref(), x, rows, ld, d, c, cn, k, &ref);
+  for (size_t t = 0; t < N_TABLES; t++)
+    if (tables[t] && compare_assign(tables[t], x, rows, ld, d, c, cn, k, &ref))
+      fprintf(stderr, "  ^ table %s, order-sensitive sums\n", table_names[t]);
+  result_free(&ref);
+  free(x);
+}
+
+/* Blocks split across calls add up to the same bits as one call: the core
+ * relies on this to make results independent of the chunk size. */
+static void test_split_blocks(void) {
+  const size_t rows = 1000, d = 9, ld = 9, k = 5;
+  float *x = xmalloc(rows * ld * sizeof *x), c[45], cn[5];
+  make_centroids(c, k, d);
+  norms(c, k, d, cn);
+  make_points(x, rows, ld, d, c, k);
+  for (size_t t = 0; t < N_TABLES; t++) {
+    const strata_kernels *tab = tables[t];
+    if (!tab) continue;
+    double s1[45] = {0}, s2[45] = {0};
+    int64_t n1[5] = {0}, n2[5] = {0};
+    int32_t *lab = xmalloc(rows * sizeof *lab);
+    strata_block_acc a1 = {s1, n1, 0.0}, a2 = {s2, n2, 0.0};
+    strata_scratch s = scratch_new(tab, rows, d, k);
+    tab->assign_reduce(x, rows, ld, d, c, cn, k, lab, NULL, &a1, s);
+    tab->assign_reduce(x, 333, ld, d, c, cn, k, lab, NULL, &a2, s);
+    tab->assign_reduce(x + 333 * ld, rows - 333, ld, d, c, cn, k, lab + 333, NULL, &a2, s);
+    free(s.ptr);
+    free(lab);
+    CHECK_MSG(memcmp(s1, s2, sizeof s1) == 0 && memcmp(n1, n2, sizeof n1) == 0,
+              "%s: sums differ when the block is split", table_names[t]);
+    CHECK_NEAR(a1.inertia, a2.inertia, 1e-12);
+  }
+  free(x);
+}
+
+static void test_dist2_to_points(void) {
+  static const size_t rows_list[] = {1, 7, 17, 100, 1000};
+  static const size_t d_list[] = {1, 3, 8, 16, 17, 33, 100, 300};
+  static const size_t m_list[] = {1, 3, 8, 9, 17, 64};
+  int n = 0;
+  for (size_t id = 0; id < sizeof d_list / sizeof d_list[0]; id++)
+    for (size_t im = 0; im < sizeof m_list / sizeof m_list[0]; im++) {
+      const size_t d = d_list[id], m = m_list[im], rows = rows_list[(id + 2 * im) % 5];
+      const size_t ld = d + (im % 2);
+      float *cand = xmalloc(m * d * sizeof *cand);
+      float *xbuf = xmalloc((rows * ld + 1) * sizeof *xbuf), *x = xbuf + 1;
+      float *ref = xmalloc(m * rows * sizeof *ref), *got = xmalloc(m * rows * sizeof *got);
+      for (size_t i = 0; i < m * d; i++) cand[i] = (float)(3.0 * rng_sym());
+      for (size_t i = 0; i < rows * ld; i++) x[i] = (float)(3.0 * rng_sym());
+      strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, ref, (strata_scratch){NULL, 0});
+      for (size_t t = 0; t < N_TABLES; t++) {
+        if (!tables[t]) continue;
+        for (size_t i = 0; i < m * rows; i++) got[i] = -1.0f;
+        strata_scratch s = scratch_new(tables[t], rows, d, m);
+        tables[t]->dist2_to_points(x, rows, ld, d, cand, m, got, s);
+        free(s.ptr);
+        size_t bad = 0;
+        for (size_t i = 0; i < m * rows; i++)
+          bad += !close_rel(got[i], ref[i], 1e-5, 1e-6) || !(got[i] >= 0.0f);
+        CHECK_MSG(bad == 0, "%s dist2_to_points rows=%zu d=%zu m=%zu: %zu values off",
+                  table_names[t], rows, d, m, bad);
+      }
+      free(cand); free(xbuf); free(ref); free(got);
+      n++;
+    }
+  printf("dist2_to_points shapes: %d\n", n);
+}
+
+/* ---- STRATA_ISA and the registry ----------------------------------------- */
+
+static void test_isa_resolve(void) {
+  strata_isa sel;
+  char note[200];
+  CHECK(strata_isa_resolve(NULL, STRATA_ISA_AVX2, &sel, note, sizeof note) == STRATA_ISA_OVERRIDE_NONE);
+  CHECK(sel == STRATA_ISA_AVX2 && note[0] == '\0');
+  CHECK(strata_isa_resolve("", STRATA_ISA_AVX512, &sel, note, sizeof note) == STRATA_ISA_OVERRIDE_NONE);
+  CHECK(sel == STRATA_ISA_AVX512);
+  CHECK(strata_isa_resolve("auto", STRATA_ISA_SCALAR, &sel, note, sizeof note) == STRATA_ISA_OVERRIDE_NONE);
+  CHECK(sel == STRATA_ISA_SCALAR);
+
+  /* Garbage is rejected, named in the note, and the best ISA is kept. */
+  static const char *const garbage[] = {"avx3", "sse2", "avx512f", "avx 2", " avx2", "-1",
+                                        "scalar;rm -rf", "AVX-512"};
+  for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+    CHECK_MSG(strata_isa_resolve(garbage[i], STRATA_ISA_AVX512, &sel, note, sizeof note) ==
+                  STRATA_ISA_OVERRIDE_INVALID, "'%s' accepted", garbage[i]);
+    CHECK(sel == STRATA_ISA_AVX512);
+    CHECK_MSG(strstr(note, "not one of") != NULL, "note: %s", note);
+  }
+  /* A long value is quoted truncated, and the note never overflows. */
+  char longv[300];
+  memset(longv, 'x', sizeof longv - 1);
+  longv[sizeof longv - 1] = '\0';
+  char small[16];
+  CHECK(strata_isa_resolve(longv, STRATA_ISA_AVX2, &sel, small, sizeof small) == STRATA_ISA_OVERRIDE_INVALID);
+  CHECK(strlen(small) < sizeof small);
+  CHECK(strata_isa_resolve("junk", STRATA_ISA_AVX2, &sel, NULL, 0) == STRATA_ISA_OVERRIDE_INVALID);
+
+  /* A valid name above what is available is refused, not obeyed. */
+  CHECK(strata_isa_resolve("avx512", STRATA_ISA_AVX2, &sel, note, sizeof note) == STRATA_ISA_OVERRIDE_UNAVAILABLE);
+  CHECK(sel == STRATA_ISA_AVX2);
+  CHECK(strstr(note, "not available") != NULL);
+  CHECK(strata_isa_resolve("avx2", STRATA_ISA_SCALAR, &sel, note, sizeof note) == STRATA_ISA_OVERRIDE_UNAVAILABLE);
+  CHECK(sel == STRATA_ISA_SCALAR);
+
+  /* Valid and available: applied, case-insensitively. */
+  CHECK(strata_isa_resolve("AVX2", STRATA_ISA_AVX512, &sel, note, sizeof note) == STRATA_ISA_OVERRIDE_APPLIED);
+  CHECK(sel == STRATA_ISA_AVX2);
+  CHECK(strata_isa_resolve("scalar", STRATA_ISA_AVX512, &sel, note, sizeof note) == STRATA_ISA_OVERRIDE_APPLIED);
+  CHECK(sel == STRATA_ISA_SCALAR);
+  CHECK(strata_isa_resolve("avx512", STRATA_ISA_AVX512, &sel, note, sizeof note) == STRATA_ISA_OVERRIDE_APPLIED);
+  CHECK(sel == STRATA_ISA_AVX512);
+}
+
+static void test_registry(void) {
+  const strata_cpu_info *info = strata_cpu_info_get();
+  printf("cpu: %s / %s; avx2+fma %d, avx512f %d; best %s, selected %s%s%s\n", info->vendor,
+         info->brand, info->cpu_avx2_fma, info->cpu_avx512f, strata_isa_name(info->best),
+         strata_isa_name(info->selected), info->note[0] ? "; " : "", info->note);
+  CHECK(info == strata_cpu_info_get()); /* detected once */
+  CHECK(info->selected <= info->best);
+  CHECK(!info->cpu_avx512f || info->cpu_avx2_fma);
+  CHECK((info->best >= STRATA_ISA_AVX2) == (info->cpu_avx2_fma && strata_isa_built(STRATA_ISA_AVX2)));
+  CHECK((info->best >= STRATA_ISA_AVX512) == (info->cpu_avx512f && strata_isa_built(STRATA_ISA_AVX512)));
+  CHECK((strata_kernels_find("avx2") != NULL) == (info->best >= STRATA_ISA_AVX2));
+  CHECK((strata_kernels_find("avx512") != NULL) == (info->best >= STRATA_ISA_AVX512));
+  CHECK(strata_kernels_find("blas-scalar") != NULL);
+  CHECK(strata_kernels_find("nonsense") == NULL);
+  CHECK(strata_kernels_find("ref") == strata_kernels_ref());
+
+  const strata_kernels *cpu = strata_kernels_find("cpu");
+  static const char *const expect_name[] = {"ref", "avx2", "avx512"};
+  CHECK_MSG(cpu && strcmp(cpu->name, expect_name[info->selected]) == 0, "cpu table is %s",
+            cpu ? cpu->name : "(null)");
+  CHECK(strata_kernels_find("auto") == cpu && strata_kernels_find(NULL) == cpu);
+  CHECK(strcmp(strata_kernels_find("blas")->name, "blas") == 0);
+  CHECK(strata_kernels_for_shape("ref", 128, 1024) == strata_kernels_ref());
+  CHECK(strata_kernels_for_shape("cpu", 128, 1024) == cpu);
+  /* Small shapes never go to BLAS where there is SIMD. */
+  if (info->selected >= STRATA_ISA_AVX2) CHECK(strata_kernels_for_shape("auto", 16, 8) == cpu);
+  if (info->selected == STRATA_ISA_AVX512) CHECK(strata_kernels_for_shape("auto", 300, 2000) == cpu);
+  if (info->selected == STRATA_ISA_AVX2)
+    CHECK(strata_kernels_for_shape("auto", 128, 1024) == strata_kernels_find("blas"));
+  const char *core = strata_kernels_blas_info();
+  CHECK(core != NULL && core[0] != '\0');
+  printf("OpenBLAS core: %s\n", core ? core : "(null)");
+}
+
+/* Child mode: report what this process selected under its STRATA_ISA. */
+static int isa_child(const char *expect_isa, const char *expect_status) {
+  const strata_cpu_info *info = strata_cpu_info_get();
+  const int ok = strcmp(strata_isa_name(info->selected), expect_isa) == 0 &&
+                 (int)info->override_status == atoi(expect_status) &&
+                 strcmp(strata_kernels_find("cpu")->name,
+                        info->selected == STRATA_ISA_SCALAR ? "ref" : strata_isa_name(info->selected)) == 0 &&
+                 (info->override_status == STRATA_ISA_OVERRIDE_NONE) == (strata_cpu_isa_note() == NULL);
+  if (!ok)
+    fprintf(stderr, "child: STRATA_ISA=%s selected %s status %d note '%s'; expected %s status %s\n",
+            getenv("STRATA_ISA") ? getenv("STRATA_ISA") : "(unset)", strata_isa_name(info->selected),
+            (int)info->override_status, info->note, expect_isa, expect_status);
+  return ok ? 0 : 1;
+}
+
+/* The environment variable end to end: re-run this binary with STRATA_ISA
+ * set, since detection happens once per process. */
+static void test_isa_env(const char *self) {
+  const strata_cpu_info *info = strata_cpu_info_get();
+  const char *best = strata_isa_name(info->best);
+  char st[8];
+  struct { const char *env, *isa; int status; } cases[] = {
+    {"garbage", best, STRATA_ISA_OVERRIDE_INVALID},
+    {"scalar", "scalar", STRATA_ISA_OVERRIDE_APPLIED},
+    {"avx2", info->best >= STRATA_ISA_AVX2 ? "avx2" : best,
+     info->best >= STRATA_ISA_AVX2 ? STRATA_ISA_OVERRIDE_APPLIED : STRATA_ISA_OVERRIDE_UNAVAILABLE},
+    {"avx512", info->best >= STRATA_ISA_AVX512 ? "avx512" : best,
+     info->best >= STRATA_ISA_AVX512 ? STRATA_ISA_OVERRIDE_APPLIED : STRATA_ISA_OVERRIDE_UNAVAILABLE},
+    {"", best, STRATA_ISA_OVERRIDE_NONE},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    snprintf(st, sizeof st, "%d", cases[i].status);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+      setenv("STRATA_ISA", cases[i].env, 1);
+      execl(self, self, "--isa-child", cases[i].isa, st, (char *)NULL);
+      _exit(127);
+    }
+    int ws = 0;
+    CHECK(pid > 0 && waitpid(pid, &ws, 0) == pid);
+    CHECK_MSG(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "STRATA_ISA=%s: child failed (status %d)",
+              cases[i].env, ws);
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "--isa-child") == 0) return isa_child(argv[2], argv[3]);
+
+  const clock_t t0 = clock();
+  find_tables();
+  test_isa_resolve();
+  test_registry();
+  test_isa_env("/proc/self/exe");
+  test_random_shapes();
+  test_null_norms();
+  test_ties();
+  test_k1();
+  test_row_order();
+  test_split_blocks();
+  test_dist2_to_points();
+  printf("cpu time %.2f s\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
+  return check_report();
+}
