@@ -14,6 +14,9 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
 int cli_cmd_fit(int argc, char **argv);
 int cli_cmd_assign(int argc, char **argv);
 int cli_cmd_inspect(int argc, char **argv);
+int cli_cmd_import(int argc, char **argv);
+int cli_cmd_export(int argc, char **argv);
+int cli_cmd_devices(int argc, char **argv);
 
 /* Allocation that cannot fail: on exhaustion prints the one error line and
  * exits with status 1.  Only for the command's own small bookkeeping. */

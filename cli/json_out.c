@@ -184,33 +184,107 @@ int cli_json_assign(FILE *f, const strata_model_info *in, const char *model_path
   return finish(&b, f);
 }
 
-int cli_json_inspect(FILE *f, const strata_dataset *ds, const strata_column_stats *stats) {
+int cli_json_inspect(FILE *f, const char *path, const char *location, size_t rows, const cli_inspect_column *cols,
+                     size_t n) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
-  size_t d = strata_dataset_cols(ds);
-  add_str(&b, o, "file", strata_dataset_path(ds));
-  add_str(&b, o, "location", strata_dataset_location(ds));
-  add_u64(&b, o, "rows", strata_dataset_rows(ds));
-  add_u64(&b, o, "cols", d);
-  cJSON *cols = add_array(&b, o, "columns");
-  for (size_t j = 0; cols && j < d; j++) {
-    const strata_column_stats *s = &stats[j];
+  add_str(&b, o, "file", path);
+  add_str(&b, o, "location", location);
+  add_u64(&b, o, "rows", rows);
+  add_u64(&b, o, "cols", n);
+  cJSON *arr = add_array(&b, o, "columns");
+  for (size_t j = 0; arr && j < n; j++) {
+    const cli_inspect_column *col = &cols[j];
+    const strata_column_stats *s = &col->stats;
     cJSON *c = cJSON_CreateObject();
     if (c) {
-      add_str(&b, c, "name", s->name ? s->name : strata_dataset_col_name(ds, j));
-      add_str(&b, c, "type", s->type);
+      int any = !col->categorical && s->count > 0;
+      add_str(&b, c, "name", col->name);
+      add_str(&b, c, "type", col->storage);
+      add_str(&b, c, "strata_type", col->stype);
+      add_str(&b, c, "kind", col->categorical ? "categorical" : "numeric");
+      add_str(&b, c, "role", col->is_id ? "id" : NULL);
       add_u64(&b, c, "count", s->count);
       add_u64(&b, c, "missing", s->missing);
-      add_u64(&b, c, "infinite", s->infinite);
-      int any = s->count > 0;
+      add_u64(&b, c, "infinite", col->categorical ? 0 : s->infinite);
       add_num(&b, c, "min", any ? s->min : NAN);
       add_num(&b, c, "max", any ? s->max : NAN);
       add_num(&b, c, "mean", any ? s->mean : NAN);
       add_num(&b, c, "std", any && s->var >= 0.0 ? sqrt(s->var) : NAN);
+      if (col->categorical) add_u64(&b, c, "categories", col->categories);
+      else check(&b, cJSON_AddNullToObject(c, "categories"));
     }
-    push(&b, cols, c);
+    push(&b, arr, c);
   }
+  add_str(&b, o, "version", strata_version());
+  return finish(&b, f);
+}
+
+int cli_json_import(FILE *f, const strata_csv_import_params *p, const strata_csv_import_result *r,
+                    uint64_t peak_rss_bytes) {
+  jbuild b = begin();
+  if (!b.ok) return -1;
+  cJSON *o = b.root;
+  const csv_table *t = &r->table;
+  double s = r->seconds > 0 ? r->seconds : 1e-9;
+  char delim[2] = {t->delimiter, '\0'};
+  add_str(&b, o, "input", p->input);
+  add_str(&b, o, "output", p->output);
+  add_str(&b, o, "group", p->group ? p->group : "/");
+  add_u64(&b, o, "rows", t->rows);
+  add_u64(&b, o, "cols", t->ncols);
+  cJSON *cols = add_array(&b, o, "columns");
+  for (size_t j = 0; cols && j < t->ncols; j++) {
+    const csv_column *c = &t->col[j];
+    cJSON *col = cJSON_CreateObject();
+    if (col) {
+      add_str(&b, col, "name", c->name);
+      add_str(&b, col, "type", csv_type_name(c->type));
+      add_str(&b, col, "storage", csv_storage_name(c->storage));
+      add_u64(&b, col, "count", c->count);
+      add_u64(&b, col, "missing", c->missing);
+      if (c->type == CSV_TYPE_CATEGORICAL) add_u64(&b, col, "categories", c->categories);
+      else check(&b, cJSON_AddNullToObject(col, "categories"));
+      add_str(&b, col, "role", c->is_id ? "id" : NULL);
+    }
+    push(&b, cols, col);
+  }
+  add_u64(&b, o, "skipped_rows", t->skipped);
+  cJSON *sk = add_array(&b, o, "skipped");
+  for (size_t k = 0; sk && k < t->nlisted; k++) {
+    cJSON *e = cJSON_CreateObject();
+    if (e) {
+      add_u64(&b, e, "line", t->listed[k].line);
+      add_u64(&b, e, "column", t->listed[k].column);
+      add_str(&b, e, "reason", t->listed[k].reason);
+    }
+    push(&b, sk, e);
+  }
+  add_str(&b, o, "delimiter", delim);
+  add_str(&b, o, "encoding", p->latin1 ? "latin-1" : "utf-8");
+  add_u64(&b, o, "bytes", t->bytes);
+  add_u64(&b, o, "lines", t->lines);
+  add_num(&b, o, "seconds", r->seconds);
+  add_num(&b, o, "rows_per_second", (double)t->rows / s);
+  add_num(&b, o, "mb_per_second", (double)t->bytes / 1e6 / s);
+  add_u64(&b, o, "peak_rss_bytes", peak_rss_bytes);
+  add_str(&b, o, "version", strata_version());
+  return finish(&b, f);
+}
+
+int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv_export_result *r) {
+  jbuild b = begin();
+  if (!b.ok) return -1;
+  cJSON *o = b.root;
+  add_str(&b, o, "labels", p->labels);
+  add_str(&b, o, "data", p->data);
+  add_str(&b, o, "output", p->output);
+  add_u64(&b, o, "rows", r->rows);
+  add_u64(&b, o, "cols", r->cols + 2);
+  add_u64(&b, o, "bytes", r->bytes);
+  add_num(&b, o, "seconds", r->seconds);
+  add_num(&b, o, "rows_per_second", r->seconds > 0 ? (double)r->rows / r->seconds : 0.0);
   add_str(&b, o, "version", strata_version());
   return finish(&b, f);
 }

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "csv_export.h"
+#include "csv_import.h"
+#include "print_summary.h"
 #include "strata.h"
 
 /* The fit result: k, n, d, features, iterations, converged, inertia,
@@ -25,8 +28,23 @@ int cli_json_fit(FILE *f, const strata_model_info *info, const char *model_path,
 int cli_json_assign(FILE *f, const strata_model_info *info, const char *model_path, uint64_t rows,
                     double inertia, const int64_t *sizes, double seconds, const char *labels_path);
 
-/* The inspect result: file, location, rows, columns (one object each:
- * name, type, count, missing, infinite, min, max, mean, std). */
-int cli_json_inspect(FILE *f, const strata_dataset *ds, const strata_column_stats *stats);
+/* The inspect result: file, location, rows, cols, columns (one object
+ * each: name, type (the storage type), strata_type (null for a plain
+ * column), kind ("numeric" or "categorical"), role ("id" or null), count,
+ * missing, infinite, min, max, mean, std (null for categorical columns),
+ * categories (null for numeric columns)). */
+int cli_json_inspect(FILE *f, const char *path, const char *location, size_t rows, const cli_inspect_column *cols,
+                     size_t n);
+
+/* The import result: input, output, group, rows, cols, columns (name,
+ * type, storage, count, missing, categories, role), skipped_rows, skipped
+ * (the first bad rows: line, column, reason), delimiter, encoding, bytes,
+ * lines, seconds, rows_per_second, mb_per_second, peak_rss_bytes, version. */
+int cli_json_import(FILE *f, const strata_csv_import_params *p, const strata_csv_import_result *r,
+                    uint64_t peak_rss_bytes);
+
+/* The export result: labels, data, output, rows, cols (data columns plus
+ * segment and distance), bytes, seconds, rows_per_second, version. */
+int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv_export_result *r);
 
 #endif

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "table.h"
@@ -167,26 +168,66 @@ static void stat_cell(cli_table *t, size_t col, double v, uint64_t count) {
   else cli_table_cell(t, col, "%.6g", v);
 }
 
-void cli_print_inspect(FILE *f, const strata_dataset *ds, const strata_column_stats *stats, size_t width) {
-  size_t d = strata_dataset_cols(ds);
-  const char *loc = strata_dataset_location(ds);
-  fprintf(f, "%s%s%s: rows=%zu columns=%zu\n\n", strata_dataset_path(ds), loc && *loc ? " " : "",
-          loc ? loc : "", strata_dataset_rows(ds), d);
-  cli_table *t = cli_table_new(9, 1);
-  const char *heads[9] = {"column", "type", "count", "missing", "inf", "min", "max", "mean", "std"};
-  for (size_t j = 0; j < 9; j++) cli_table_column(t, j, heads[j], j < 2);
-  for (size_t j = 0; j < d; j++) {
-    const strata_column_stats *s = &stats[j];
+/* A date column's value (days since 1970-01-01) as an ISO date. */
+static void date_cell(cli_table *t, size_t col, double days, uint64_t count) {
+  if (count == 0 || !isfinite(days) || fabs(days) > 3e6) {
+    stat_cell(t, col, days, count);
+    return;
+  }
+  time_t secs = (time_t)floor(days * 86400.0 + 0.5);
+  struct tm tm;
+  char buf[32];
+  if (!gmtime_r(&secs, &tm)) {
+    stat_cell(t, col, days, count);
+    return;
+  }
+  if (secs % 86400 == 0) strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  else strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  cli_table_cell(t, col, "%s", buf);
+}
+
+void cli_print_inspect(FILE *f, const char *path, const char *location, size_t rows, const cli_inspect_column *cols,
+                       size_t n, size_t width) {
+  int table = 0; /* an imported table: show its types, storage, categories, roles */
+  for (size_t j = 0; j < n; j++) table |= cols[j].stype != NULL || cols[j].categorical;
+  fprintf(f, "%s%s%s: rows=%zu columns=%zu\n\n", path, location && *location ? " " : "", location ? location : "",
+          rows, n);
+  const char *plain[9] = {"column", "type", "count", "missing", "inf", "min", "max", "mean", "std"};
+  const char *wide[11] = {"column", "type", "storage", "count", "missing", "inf",
+                          "min",    "max",  "mean",    "std",   "categories"};
+  size_t ncol = table ? 11 : 9, shift = table ? 1 : 0;
+  cli_table *t = cli_table_new(ncol, 1);
+  for (size_t k = 0; k < ncol; k++) cli_table_column(t, k, table ? wide[k] : plain[k], k < 2 + shift);
+  for (size_t j = 0; j < n; j++) {
+    const cli_inspect_column *c = &cols[j];
+    const strata_column_stats *s = &c->stats;
+    int is_date = c->stype && strcmp(c->stype, "date") == 0;
     cli_table_add_row(t);
-    cli_table_cell(t, 0, "%s", s->name ? s->name : strata_dataset_col_name(ds, j));
-    cli_table_cell(t, 1, "%s", s->type ? s->type : "?");
-    cli_table_cell(t, 2, "%llu", (unsigned long long)s->count);
-    cli_table_cell(t, 3, "%llu", (unsigned long long)s->missing);
-    cli_table_cell(t, 4, "%llu", (unsigned long long)s->infinite);
-    stat_cell(t, 5, s->min, s->count);
-    stat_cell(t, 6, s->max, s->count);
-    stat_cell(t, 7, s->mean, s->count);
-    stat_cell(t, 8, s->var >= 0.0 ? sqrt(s->var) : NAN, s->count);
+    cli_table_cell(t, 0, "%s", c->name);
+    const char *type = table && c->stype ? c->stype : c->storage ? c->storage : "?";
+    cli_table_cell(t, 1, "%s%s", type, c->is_id ? " (id)" : "");
+    if (table) cli_table_cell(t, 2, "%s", c->storage ? c->storage : "?");
+    cli_table_cell(t, 2 + shift, "%llu", (unsigned long long)s->count);
+    cli_table_cell(t, 3 + shift, "%llu", (unsigned long long)s->missing);
+    if (c->categorical) {
+      for (size_t k = 4; k <= 8; k++) cli_table_cell(t, k + shift, "-");
+    } else {
+      cli_table_cell(t, 4 + shift, "%llu", (unsigned long long)s->infinite);
+      if (is_date) {
+        date_cell(t, 5 + shift, s->min, s->count);
+        date_cell(t, 6 + shift, s->max, s->count);
+        date_cell(t, 7 + shift, s->mean, s->count);
+      } else {
+        stat_cell(t, 5 + shift, s->min, s->count);
+        stat_cell(t, 6 + shift, s->max, s->count);
+        stat_cell(t, 7 + shift, s->mean, s->count);
+      }
+      stat_cell(t, 8 + shift, s->var >= 0.0 ? sqrt(s->var) : NAN, s->count);
+    }
+    if (table) {
+      if (c->categorical) cli_table_cell(t, 10, "%llu", (unsigned long long)c->categories);
+      else cli_table_cell(t, 10, "-");
+    }
   }
   cli_table_print(t, f, width, "");
   cli_table_free(t);

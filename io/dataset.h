@@ -19,6 +19,29 @@ size_t strata_dataset_file_chunk_rows(const strata_dataset *ds);
  * "float32", "float64". */
 const char *strata_dataset_col_type(const strata_dataset *ds, size_t j);
 
+/* What a column holds.  Imported tables (io/table_format.h) mark text
+ * columns categorical: int32 codes, -1 missing, with a dictionary
+ * (io/categorical.h reads both).  Every other column is numeric. */
+typedef enum { STRATA_COL_NUMERIC = 0, STRATA_COL_CATEGORICAL = 1 } strata_col_kind;
+
+strata_col_kind strata_dataset_col_kind(const strata_dataset *ds, size_t j);
+
+/* The column's @strata_type ("int", "float", "bool", "date",
+ * "categorical"), or NULL when the file does not say (a plain numeric
+ * column). */
+const char *strata_dataset_col_stype(const strata_dataset *ds, size_t j);
+
+/* 1 when the column is marked as an identifier (@strata_role = "id"):
+ * strata_dataset_open leaves it out unless it is named. */
+int strata_dataset_col_is_id(const strata_dataset *ds, size_t j);
+
+/* Opens every 1-D column of the group layout, categorical and identifier
+ * columns included, in file order (for listing; reading a categorical
+ * column with strata_dataset_read gives its codes as floats).  The 2-D
+ * layout opens as with strata_dataset_open.  path, location IN (as for
+ * strata_dataset_open), out OUT. */
+strata_status strata_dataset_open_all(const char *path, const char *location, strata_dataset **out);
+
 /* A recommended chunk length: a multiple of `multiple` (> 0) and, where the
  * file is chunked, of the file's chunk rows when that stays near `target_bytes`
  * of float32 data (their least common multiple within twice the target).

@@ -1,7 +1,11 @@
 /* Columnar HDF5 input (strata.h strata_dataset_*, io/dataset.h).
  *
  * Two layouts are read: a group holding one 1-D dataset per feature, or one
- * 2-D n×d dataset.  Every HDF5 id a read needs is opened once at open time
+ * 2-D n×d dataset.  In the group layout a column may carry the attributes of
+ * an imported table (io/table_format.h): categorical columns (int32 codes)
+ * and identifier columns are never picked when no features are named, and a
+ * categorical column is refused as a feature; strata_dataset_open_all opens
+ * every column for listing them (strata inspect).  Every HDF5 id a read needs is opened once at open time
  * and kept for the life of the handle; reads convert to float32 inside
  * HDF5 (which handles every integer and float type) and interleave the
  * columns into the row-major chunk the kernels want. */
@@ -13,6 +17,7 @@
 
 #include "error.h"
 #include "h5_util.h"
+#include "table_format.h"
 
 #define TYPE_NAME_MAX 16
 
@@ -32,6 +37,9 @@
 typedef struct {
   char *name;
   char type[TYPE_NAME_MAX];
+  char stype[TYPE_NAME_MAX]; /* @strata_type, "" when absent */
+  strata_col_kind kind;
+  int is_id;                 /* @strata_role = "id" */
   hid_t dset;  /* group layout: this column's dataset; -1 in the 2-D layout */
   hid_t space; /* its file dataspace, reselected on every read */
 } column;
@@ -66,6 +74,13 @@ const char *strata_dataset_col_name(const strata_dataset *ds, size_t j) {
 const char *strata_dataset_col_type(const strata_dataset *ds, size_t j) {
   return j < ds->cols ? ds->col[j].type : NULL;
 }
+strata_col_kind strata_dataset_col_kind(const strata_dataset *ds, size_t j) {
+  return j < ds->cols ? ds->col[j].kind : STRATA_COL_NUMERIC;
+}
+const char *strata_dataset_col_stype(const strata_dataset *ds, size_t j) {
+  return j < ds->cols && ds->col[j].stype[0] ? ds->col[j].stype : NULL;
+}
+int strata_dataset_col_is_id(const strata_dataset *ds, size_t j) { return j < ds->cols && ds->col[j].is_id; }
 const char *strata_dataset_path(const strata_dataset *ds) { return ds->path; }
 const char *strata_dataset_location(const strata_dataset *ds) { return ds->location; }
 size_t strata_dataset_file_chunk_rows(const strata_dataset *ds) { return ds->file_chunk_rows; }
@@ -74,6 +89,7 @@ size_t strata_dataset_file_chunk_rows(const strata_dataset *ds) { return ds->fil
 
 typedef enum {
   ENTRY_COLUMN,      /* 1-D numeric dataset */
+  ENTRY_CATEGORICAL, /* 1-D integer codes with @strata_type = categorical */
   ENTRY_MATRIX,      /* 2-D numeric dataset */
   ENTRY_NOT_NUMERIC, /* a dataset of strings, compounds, ... */
   ENTRY_OTHER_RANK   /* a numeric dataset that is neither 1-D nor 2-D */
@@ -84,6 +100,8 @@ typedef struct {
   entry_kind kind;
   hsize_t dims[2];
   char type[TYPE_NAME_MAX];
+  char stype[TYPE_NAME_MAX]; /* @strata_type, "" when absent */
+  int is_id;                 /* @strata_role = "id" */
 } entry;
 
 typedef struct {
@@ -133,6 +151,22 @@ oom:
   return -1; /* stops the iteration */
 }
 
+/* A short string attribute of obj into buf ("" when absent or not a
+ * string). */
+static void string_attribute(hid_t obj, const char *name, char *buf, size_t size) {
+  buf[0] = '\0';
+  if (H5Aexists(obj, name) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return;
+  }
+  hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
+  char *v = NULL;
+  if (attr >= 0 && strata_h5_read_strings(attr, 1, 1, &v) == 0) snprintf(buf, size, "%s", v);
+  free(v);
+  strata_h5_close(attr);
+  H5Eclear2(H5E_DEFAULT);
+}
+
 /* Classifies one link; returns 0 when it is not a dataset (or cannot be
  * opened, e.g. a dangling soft link), which the scan then drops. */
 static int classify(hid_t group, entry *e) {
@@ -150,6 +184,14 @@ static int classify(hid_t group, entry *e) {
       e->kind = ENTRY_NOT_NUMERIC;
     else
       e->kind = rank == 1 ? ENTRY_COLUMN : rank == 2 ? ENTRY_MATRIX : ENTRY_OTHER_RANK;
+    if (e->kind == ENTRY_COLUMN) {
+      char role[TYPE_NAME_MAX];
+      string_attribute(obj, STRATA_ATTR_TYPE, e->stype, sizeof e->stype);
+      string_attribute(obj, STRATA_ATTR_ROLE, role, sizeof role);
+      e->is_id = strcmp(role, STRATA_ROLE_ID) == 0;
+      if (strcmp(e->stype, "categorical") == 0)
+        e->kind = H5Tget_class(type) == H5T_INTEGER ? ENTRY_CATEGORICAL : ENTRY_NOT_NUMERIC;
+    }
     strata_h5_close(type);
     strata_h5_close(space);
   }
@@ -210,17 +252,28 @@ static void usable_names(char *buf, size_t size, const char *const *names, const
 
 /* Maps the requested features to candidate indices.  names[i] is candidate
  * i; why_unusable[i] is NULL when it can be a column, else the reason
- * ("is not numeric").  features NULL/0: every usable candidate in order.
- * pick OUT (malloc'ed, *npick entries). */
+ * ("is not numeric"); categorical[i] (may be NULL) marks a categorical
+ * column, whose refusal names --categorical.  features NULL/0: every usable
+ * candidate in order, but those with not_default[i] set (identifiers; may
+ * be NULL).  pick OUT (malloc'ed, *npick entries). */
 static strata_status select_columns(const strata_dataset *ds, const char *const *names,
-                                    const char *const *why_unusable, size_t n, const char *const *features,
+                                    const char *const *why_unusable, const unsigned char *categorical,
+                                    const unsigned char *not_default, size_t n, const char *const *features,
                                     size_t nfeatures, size_t **pick, size_t *npick) {
   *pick = NULL;
   *npick = 0;
   size_t want = nfeatures;
   if (!features || nfeatures == 0) {
     want = 0;
-    for (size_t i = 0; i < n; i++) want += !why_unusable[i];
+    size_t left_out = 0;
+    for (size_t i = 0; i < n; i++) {
+      int usable = !why_unusable[i] && !(not_default && not_default[i]);
+      want += usable;
+      left_out += !usable && (!why_unusable[i] || (categorical && categorical[i]));
+    }
+    RETURN_IF(want == 0 && left_out, STRATA_ERR_FORMAT,
+              "no numeric feature columns in %s:%s (identifier and categorical columns are used only when named)",
+              ds->path, ds->location);
     RETURN_IF(want == 0, STRATA_ERR_FORMAT, "no numeric columns in %s:%s", ds->path, ds->location);
   }
   size_t *p = malloc(want * sizeof *p);
@@ -229,7 +282,7 @@ static strata_status select_columns(const strata_dataset *ds, const char *const 
   if (!features || nfeatures == 0) {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-      if (!why_unusable[i]) p[m++] = i;
+      if (!why_unusable[i] && !(not_default && not_default[i])) p[m++] = i;
   } else {
     for (size_t f = 0; f < nfeatures; f++) {
       const char *name = features[f];
@@ -248,6 +301,8 @@ static strata_status select_columns(const strata_dataset *ds, const char *const 
         usable_names(have, sizeof have, names, why_unusable, n);
         st = strata_fail(STRATA_ERR_COLUMN, "column '%s' not found in %s:%s (have: %s)", name, ds->path,
                          ds->location, have);
+      } else if (st == STRATA_OK && categorical && categorical[i] && why_unusable[i]) {
+        st = strata_fail(STRATA_ERR_COLUMN, "column '%s' is categorical; use --categorical %s", name, name);
       } else if (st == STRATA_OK && why_unusable[i]) {
         st = strata_fail(STRATA_ERR_COLUMN, "column '%s' in %s:%s %s", name, ds->path, ds->location,
                          why_unusable[i]);
@@ -309,23 +364,32 @@ static hid_t open_dataset(hid_t loc, const char *name, size_t cache_max, size_t 
   return dset;
 }
 
+/* all: every column, categorical ones included (strata_dataset_open_all). */
 static strata_status open_group_layout(strata_dataset *ds, hid_t group, const entry_list *l,
-                                       const char *const *features, size_t nfeatures) {
-  const char **names = malloc((l->n ? l->n : 1) * sizeof *names);
-  const char **why = malloc((l->n ? l->n : 1) * sizeof *why);
+                                       const char *const *features, size_t nfeatures, int all) {
+  size_t nl = l->n ? l->n : 1;
+  const char **names = malloc(nl * sizeof *names);
+  const char **why = malloc(nl * sizeof *why);
+  unsigned char *categorical = calloc(nl, 1), *not_default = calloc(nl, 1);
   strata_status st = STRATA_OK;
   size_t *pick = NULL, cols = 0;
-  if (!names || !why) {
+  if (!names || !why || !categorical || !not_default) {
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory opening '%s'", ds->path);
     goto done;
   }
   for (size_t i = 0; i < l->n; i++) {
-    names[i] = l->v[i].name;
-    why[i] = l->v[i].kind == ENTRY_COLUMN        ? NULL
-             : l->v[i].kind == ENTRY_NOT_NUMERIC ? "is not numeric"
-                                                 : "is not a 1-D column";
+    const entry *e = &l->v[i];
+    names[i] = e->name;
+    categorical[i] = e->kind == ENTRY_CATEGORICAL;
+    not_default[i] = e->is_id && !all;
+    why[i] = e->kind == ENTRY_COLUMN || (all && e->kind == ENTRY_CATEGORICAL) ? NULL
+             : e->kind == ENTRY_CATEGORICAL                                  ? "is categorical"
+             : e->kind == ENTRY_NOT_NUMERIC                                  ? "is not numeric"
+                                                                             : "is not a 1-D column";
   }
-  GOTO_IF_ERROR(st, select_columns(ds, names, why, l->n, features, nfeatures, &pick, &cols), done);
+  GOTO_IF_ERROR(st,
+                select_columns(ds, names, why, categorical, not_default, l->n, features, nfeatures, &pick, &cols),
+                done);
 
   const entry *first = &l->v[pick[0]];
   for (size_t j = 1; j < cols; j++) {
@@ -347,6 +411,9 @@ static strata_status open_group_layout(strata_dataset *ds, hid_t group, const en
     column *c = &ds->col[j];
     size_t chunk_rows = 0;
     memcpy(c->type, e->type, sizeof c->type);
+    memcpy(c->stype, e->stype, sizeof c->stype);
+    c->kind = e->kind == ENTRY_CATEGORICAL ? STRATA_COL_CATEGORICAL : STRATA_COL_NUMERIC;
+    c->is_id = e->is_id;
     c->name = strdup(e->name);
     c->dset = open_dataset(group, e->name, cache_max, &chunk_rows);
     c->space = c->dset >= 0 ? H5Dget_space(c->dset) : -1;
@@ -366,6 +433,8 @@ done:
   free(pick);
   free(names);
   free(why);
+  free(categorical);
+  free(not_default);
   return st;
 }
 
@@ -423,7 +492,8 @@ static strata_status open_matrix_layout(strata_dataset *ds, const char *const *f
   }
   GOTO_IF_ERROR(st, matrix_names(ds, ds->matrix, d, names), done);
   GOTO_IF_ERROR(st,
-                select_columns(ds, (const char *const *)names, why, d, features, nfeatures, &ds->pick, &cols),
+                select_columns(ds, (const char *const *)names, why, NULL, NULL, d, features, nfeatures, &ds->pick,
+                               &cols),
                 done);
   GOTO_IF_ERROR(st, alloc_columns(ds, cols), done);
   ds->identity = cols == d;
@@ -451,7 +521,7 @@ static strata_status set_location(strata_dataset *ds, const char *a, const char 
 }
 
 /* No location: the root's 1-D numeric columns, else its only 2-D dataset. */
-static strata_status open_default(strata_dataset *ds, const char *const *features, size_t nfeatures) {
+static strata_status open_default(strata_dataset *ds, const char *const *features, size_t nfeatures, int all) {
   hid_t root = H5Gopen2(ds->file, "/", H5P_DEFAULT);
   char h5why[512];
   RETURN_IF(root < 0, STRATA_ERR_FORMAT, "'%s' is truncated or corrupt: %s", ds->path,
@@ -464,12 +534,12 @@ static strata_status open_default(strata_dataset *ds, const char *const *feature
   }
   size_t columns = 0, matrices = 0, matrix = 0;
   for (size_t i = 0; i < l.n; i++) {
-    columns += l.v[i].kind == ENTRY_COLUMN;
+    columns += l.v[i].kind == ENTRY_COLUMN || l.v[i].kind == ENTRY_CATEGORICAL;
     if (l.v[i].kind == ENTRY_MATRIX && matrices++ == 0) matrix = i;
   }
   if (columns > 0) {
     GOTO_IF_ERROR(st, set_location(ds, "/", ""), done);
-    st = open_group_layout(ds, root, &l, features, nfeatures);
+    st = open_group_layout(ds, root, &l, features, nfeatures, all);
   } else if (matrices == 1) {
     GOTO_IF_ERROR(st, set_location(ds, "/", l.v[matrix].name), done);
     st = open_matrix_layout(ds, features, nfeatures);
@@ -486,8 +556,8 @@ done:
 }
 
 static strata_status open_location(strata_dataset *ds, const char *location, const char *const *features,
-                                   size_t nfeatures) {
-  if (!location || !*location) return open_default(ds, features, nfeatures);
+                                   size_t nfeatures, int all) {
+  if (!location || !*location) return open_default(ds, features, nfeatures, all);
   FORWARD_IF_ERROR(set_location(ds, location, ""));
   hid_t obj = H5Oopen(ds->file, ds->location, H5P_DEFAULT);
   if (obj < 0) {
@@ -499,7 +569,7 @@ static strata_status open_location(strata_dataset *ds, const char *location, con
   if (kind == H5I_GROUP) {
     entry_list l;
     st = scan_group(ds, obj, ds->location, &l);
-    if (st == STRATA_OK) st = open_group_layout(ds, obj, &l, features, nfeatures);
+    if (st == STRATA_OK) st = open_group_layout(ds, obj, &l, features, nfeatures, all);
     entry_list_free(&l);
   } else if (kind == H5I_DATASET) {
     st = open_matrix_layout(ds, features, nfeatures);
@@ -510,8 +580,8 @@ static strata_status open_location(strata_dataset *ds, const char *location, con
   return st;
 }
 
-strata_status strata_dataset_open(const char *path, const char *location, const char *const *features,
-                                  size_t nfeatures, strata_dataset **out) {
+static strata_status open_dataset_with(const char *path, const char *location, const char *const *features,
+                                       size_t nfeatures, int all, strata_dataset **out) {
   RETURN_IF(!out, STRATA_ERR_USAGE, "strata_dataset_open: out is NULL");
   *out = NULL;
   RETURN_IF(!path || !*path, STRATA_ERR_USAGE, "strata_dataset_open: no file name");
@@ -527,7 +597,7 @@ strata_status strata_dataset_open(const char *path, const char *location, const 
   strata_status st = strata_h5_open_read(path, &ds->file);
   if (st == STRATA_OK) {
     strata_h5_lock();
-    st = open_location(ds, location, features, nfeatures);
+    st = open_location(ds, location, features, nfeatures, all);
     strata_h5_unlock();
   }
   if (st != STRATA_OK) {
@@ -536,6 +606,15 @@ strata_status strata_dataset_open(const char *path, const char *location, const 
   }
   *out = ds;
   return STRATA_OK;
+}
+
+strata_status strata_dataset_open(const char *path, const char *location, const char *const *features,
+                                  size_t nfeatures, strata_dataset **out) {
+  return open_dataset_with(path, location, features, nfeatures, 0, out);
+}
+
+strata_status strata_dataset_open_all(const char *path, const char *location, strata_dataset **out) {
+  return open_dataset_with(path, location, NULL, 0, 1, out);
 }
 
 void strata_dataset_free(strata_dataset *ds) {

@@ -5,7 +5,8 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
       libhdf5-dev hdf5-tools libopenblas-dev libcjson-dev libbenchmark-dev
-      python3 python3-venv)
+      python3 python3-venv
+      clang libclang-rt-14-dev)  # the CSV parser's fuzz run (tests/fuzz/run.sh)
 
 missing=()
 for p in "${PKGS[@]}"; do

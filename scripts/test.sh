@@ -28,3 +28,12 @@ BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo scripts/build.sh -DSTRATA_WERROR=
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j "$jobs" -E 'sklearn_crosscheck|install')
+
+# ---- CSV parser fuzzing (owner: CSV import; tests/fuzz/run.sh): a bounded
+# libFuzzer run with ASan+UBSan.  Skipped with a message when clang is missing.
+echo "== fuzzing the CSV parser (${FUZZ_SECONDS:-60} s)"
+if command -v clang >/dev/null 2>&1; then
+  FUZZ_DIR=build-fuzz tests/fuzz/run.sh
+else
+  echo "strata: clang not found; the CSV parser fuzz run is SKIPPED" >&2
+fi
