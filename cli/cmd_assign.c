@@ -114,7 +114,7 @@ static int run(const assign_opts *o) {
   strata_status st = strata_model_load(o->model, &model);
   if (st != STRATA_OK) return cli_status_error(st);
   const strata_model_info *info = strata_model_get_info(model);
-  st = strata_dataset_open(o->data, o->location, info->features, (size_t)info->d, &ds);
+  st = strata_model_open_data(model, o->data, o->location, &ds);
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
     goto done;

@@ -23,7 +23,7 @@ static const char *const CMD = "fit";
 enum {
   OPT_LABELS = 256, OPT_DATASET, OPT_FEATURES, OPT_SCALE, OPT_MISSING, OPT_INIT, OPT_N_INIT,
   OPT_MAX_ITER, OPT_TOL, OPT_SEED, OPT_BACKEND, OPT_THREADS, OPT_CHUNK_ROWS, OPT_MEM_LIMIT,
-  OPT_STREAMING, OPT_INIT_SAMPLE, OPT_JSON, OPT_PROGRESS
+  OPT_STREAMING, OPT_INIT_SAMPLE, OPT_JSON, OPT_PROGRESS, OPT_CATEGORICAL, OPT_CAT_WEIGHT
 };
 
 static const struct option long_options[] = {
@@ -32,6 +32,8 @@ static const struct option long_options[] = {
     {"labels", required_argument, NULL, OPT_LABELS},
     {"dataset", required_argument, NULL, OPT_DATASET},
     {"features", required_argument, NULL, OPT_FEATURES},
+    {"categorical", required_argument, NULL, OPT_CATEGORICAL},
+    {"categorical-weight", required_argument, NULL, OPT_CAT_WEIGHT},
     {"scale", required_argument, NULL, OPT_SCALE},
     {"missing", required_argument, NULL, OPT_MISSING},
     {"init", required_argument, NULL, OPT_INIT},
@@ -73,6 +75,10 @@ static void usage(FILE *f) {
           "      --dataset PATH      group or 2-D dataset inside DATA.h5 (default: the root\n"
           "                          group's columns, else its only 2-D dataset)\n"
           "      --features a,b,c    columns to use, in this order (default: every numeric column)\n"
+          "      --categorical r,c   text columns of an imported table to use, one-hot encoded;\n"
+          "                          segment centroids then give each category's share\n"
+          "      --categorical-weight W  each categorical column weighs like W standardised\n"
+          "                          numeric columns (default 1)\n"
           "      --scale zscore|minmax|none       feature scaling (default %s)\n"
           "      --missing error|drop|mean|median rows with missing values (default %s)\n"
           "\n"
@@ -118,6 +124,8 @@ typedef struct {
   const char *data, *model, *labels, *location, *init_file;
   char **features;
   size_t nfeatures;
+  char **categorical;
+  size_t ncategorical;
   strata_fit_params p;
   int have_k, json, quiet, verbose;
   cli_progress_mode progress;
@@ -148,6 +156,17 @@ static int parse(int argc, char **argv, fit_opts *o) {
         o->features = NULL;
         if (!cli_opt_list(optarg, "--features", &o->features, &o->nfeatures, err, sizeof err))
           return cli_error(CLI_EXIT_USAGE, "%s", err);
+        break;
+      case OPT_CATEGORICAL:
+        cli_opt_list_free(o->categorical);
+        o->categorical = NULL;
+        if (!cli_opt_list(optarg, "--categorical", &o->categorical, &o->ncategorical, err, sizeof err))
+          return cli_error(CLI_EXIT_USAGE, "%s", err);
+        break;
+      case OPT_CAT_WEIGHT:
+        if (!cli_opt_double(optarg, "--categorical-weight", 0.0, &o->p.categorical_weight, err, sizeof err) ||
+            !(o->p.categorical_weight > 0.0))
+          return cli_error(CLI_EXIT_USAGE, "--categorical-weight must be a number above 0 (got '%s')", optarg);
         break;
       case OPT_SCALE:
         if (!cli_opt_choice(optarg, "--scale", cli_scale_choices, &idx, err, sizeof err))
@@ -267,6 +286,13 @@ static int run(fit_opts *o) {
   if ((rc = check_aliases(o)) >= 0) return rc;
   st = strata_dataset_open(o->data, o->location, (const char *const *)o->features, o->nfeatures, &ds);
   if (st != STRATA_OK) return cli_status_error(st);
+  if (o->ncategorical > 0) {
+    st = strata_dataset_add_categorical(ds, (const char *const *)o->categorical, o->ncategorical, NULL, NULL);
+    if (st != STRATA_OK) {
+      strata_dataset_free(ds);
+      return cli_status_error(st);
+    }
+  }
 
   if (o->init_file) {
     size_t d = strata_dataset_cols(ds);
@@ -325,5 +351,6 @@ int cli_cmd_fit(int argc, char **argv) {
     rc = run(&o);
   }
   cli_opt_list_free(o.features);
+  cli_opt_list_free(o.categorical);
   return rc;
 }

@@ -107,6 +107,9 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_u64(&b, o, "n", in->rows);
   add_i64(&b, o, "d", in->d);
   add_strings(&b, o, "features", in->features, d);
+  /* One-hot features are "name=category"; their centroid values are shares. */
+  add_strings(&b, o, "categorical", in->categorical, (size_t)in->n_categorical);
+  add_num(&b, o, "categorical_weight", in->categorical_weight);
   add_i64(&b, o, "iterations", in->iterations);
   add_bool(&b, o, "converged", in->converged);
   add_num(&b, o, "inertia", in->inertia);

@@ -18,13 +18,14 @@ enum { WIDE_FEATURES = 8 };
 typedef struct {
   int decimals;
   int scientific;
+  int percent; /* a one-hot feature: its centroid value is a category share */
 } num_format;
 
 static num_format format_for(const double *v, size_t n, size_t stride) {
   double m = 0.0;
   for (size_t i = 0; i < n; i++)
     if (isfinite(v[i * stride]) && fabs(v[i * stride]) > m) m = fabs(v[i * stride]);
-  num_format nf = {0, 0};
+  num_format nf = {0, 0, 0};
   if (m == 0.0) return nf;
   if (m >= 1e9 || m < 1e-4) {
     nf.scientific = 1;
@@ -35,8 +36,15 @@ static num_format format_for(const double *v, size_t n, size_t stride) {
   return nf;
 }
 
+/* The format of feature j's column in a segment table. */
+static num_format feature_format(const strata_model_info *in, size_t j) {
+  if (in->feature_group && in->feature_group[j] >= 0) return (num_format){1, 0, 1};
+  return format_for(in->centroids_original + j, (size_t)in->k, (size_t)in->d);
+}
+
 static void format_value(char *buf, size_t n, double v, num_format nf) {
-  if (!isfinite(v)) snprintf(buf, n, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+  if (nf.percent && isfinite(v)) snprintf(buf, n, "%.*f%%", nf.decimals, 100.0 * v);
+  else if (!isfinite(v)) snprintf(buf, n, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
   else if (nf.scientific) snprintf(buf, n, "%.4e", v);
   else snprintf(buf, n, "%.*f", nf.decimals, v);
 }
@@ -52,7 +60,7 @@ static void segments_by_row(FILE *f, const strata_model_info *in, size_t width) 
   num_format *nf = cli_xcalloc(d ? d : 1, sizeof *nf);
   for (size_t j = 0; j < d; j++) {
     cli_table_column(t, 3 + j, in->features[j], 0);
-    nf[j] = format_for(in->centroids_original + j, (size_t)in->k, d);
+    nf[j] = feature_format(in, j);
   }
   for (int c = 0; c < in->k; c++) {
     cli_table_add_row(t);
@@ -86,7 +94,7 @@ static void segments_by_column(FILE *f, const strata_model_info *in, size_t widt
   cli_table_cell(t, 0, "share");
   for (size_t c = 0; c < k; c++) cli_table_cell(t, 1 + c, "%.1f%%", share_of(in->sizes[c], in->rows));
   for (size_t j = 0; j < d; j++) {
-    num_format nf = format_for(in->centroids_original + j, k, d);
+    num_format nf = feature_format(in, j);
     cli_table_add_row(t);
     cli_table_cell(t, 0, "%s", in->features[j]);
     for (size_t c = 0; c < k; c++) {

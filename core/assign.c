@@ -1,4 +1,5 @@
 /* strata_assign: score rows with a saved model's scaler and centroids. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "dataset.h"
@@ -20,6 +21,38 @@ static strata_status check_features(const strata_model_info *mi, const strata_da
               "column %zu of '%s' is '%s' but the model expects '%s'", j,
               strata_dataset_path(ds), strata_dataset_col_name(ds, j), mi->features[j]);
   return STRATA_OK;
+}
+
+strata_status strata_model_open_data(const strata_model *m, const char *path, const char *location,
+                                     strata_dataset **out) {
+  RETURN_IF(!m || !path || !out, STRATA_ERR_USAGE, "strata_model_open_data: NULL argument");
+  *out = NULL;
+  const strata_model_info *mi = strata_model_get_info(m);
+  size_t d = (size_t)mi->d, ng = (size_t)mi->n_categorical, nnum = 0;
+  const char **num = malloc((d ? d : 1) * sizeof *num);
+  const char ***cats = calloc(ng ? ng : 1, sizeof *cats);
+  size_t *ncats = calloc(ng ? ng : 1, sizeof *ncats);
+  strata_status st = STRATA_OK;
+  if (!num || !cats || !ncats) { st = strata_fail(STRATA_ERR_NOMEM, "out of memory"); goto done; }
+  for (size_t g = 0; g < ng; g++) {
+    cats[g] = malloc((d ? d : 1) * sizeof **cats);
+    if (!cats[g]) { st = strata_fail(STRATA_ERR_NOMEM, "out of memory"); goto done; }
+  }
+  for (size_t j = 0; j < d; j++) {
+    int g = mi->feature_group[j];
+    if (g < 0) { num[nnum++] = mi->features[j]; continue; }
+    /* The category is what follows "name=" in the feature's name. */
+    cats[g][ncats[g]++] = mi->features[j] + strlen(mi->categorical[g]) + 1;
+  }
+  GOTO_IF_ERROR(st, strata_dataset_open(path, location, num, nnum, out), done);
+  if (ng > 0) {
+    st = strata_dataset_add_categorical(*out, mi->categorical, ng, (const char *const *const *)cats, ncats);
+    if (st != STRATA_OK) { strata_dataset_free(*out); *out = NULL; }
+  }
+done:
+  for (size_t g = 0; cats && g < ng; g++) free(cats[g]);
+  free(cats); free(ncats); free(num);
+  return st;
 }
 
 strata_status strata_assign(const strata_model *m, strata_dataset *ds, const char *labels_path,
@@ -52,6 +85,10 @@ strata_status strata_assign(const strata_model *m, strata_dataset *ds, const cha
   strata_lloyd_set_centroids(l, mi->centroids);
   GOTO_IF_ERROR(st, strata_labels_writer_open(labels_path, n, &w), done);
   GOTO_IF_ERROR(st, strata_lloyd_pass(l, w, &res), done);
+  if (strata_dataset_unknown_categories(ds) > 0)
+    strata_log(STRATA_LOG_WARN, "%llu rows have a category the model has not seen; they were "
+               "assigned with that categorical column all zero",
+               (unsigned long long)strata_dataset_unknown_categories(ds));
   if (inertia) *inertia = res->inertia;
   if (sizes) memcpy(sizes, res->counts, k * sizeof *sizes);
   st = strata_labels_writer_commit(w);

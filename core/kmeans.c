@@ -45,6 +45,8 @@ static strata_status check_params(const strata_fit_params *p) {
   RETURN_IF(p->threads < 0, STRATA_ERR_USAGE, "threads must be >= 0 (got %d)", p->threads);
   RETURN_IF(p->init == STRATA_INIT_GIVEN && !p->init_centroids, STRATA_ERR_USAGE,
             "init from given centroids needs init_centroids");
+  RETURN_IF(!(p->categorical_weight > 0.0) || !isfinite(p->categorical_weight), STRATA_ERR_USAGE,
+            "categorical weight must be a positive number (got %g)", p->categorical_weight);
   RETURN_IF((unsigned)p->scale > STRATA_SCALE_NONE, STRATA_ERR_USAGE, "unknown scale method");
   RETURN_IF((unsigned)p->missing > STRATA_MISSING_MEDIAN, STRATA_ERR_USAGE, "unknown missing rule");
   return STRATA_OK;
@@ -316,6 +318,16 @@ static strata_status build_model(fit_state *f, strata_dataset *ds, const strata_
     m->scale_factor[j] = f->scaler.factor[j];
     m->impute[j] = f->scaler.impute[j];
   }
+  for (size_t j = 0; j < d; j++) m->feature_group[j] = strata_dataset_col_group(ds, j);
+  m->info.categorical_weight = p->categorical_weight;
+  size_t ng = strata_dataset_groups(ds);
+  if (ng > 0) {
+    const char **gn = malloc(ng * sizeof *gn);
+    RETURN_IF(!gn, STRATA_ERR_NOMEM, "out of memory");
+    for (size_t g = 0; g < ng; g++) gn[g] = strata_dataset_group_name(ds, g);
+    ok &= strata_model_set_categorical(m, gn, (int)ng);
+    free(gn);
+  }
   memcpy(m->centroids, f->best_centers, k * d * sizeof(double));
   for (size_t c = 0; c < k; c++)
     strata_scaler_invert(&f->scaler, m->centroids + c * d, m->centroids_original + c * d);
@@ -377,8 +389,16 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   r->k = (size_t)p->k;
   size_t n = r->n, d = r->d, k = r->k;
   const char **names = malloc((d ? d : 1) * sizeof *names);
-  RETURN_IF(!names, STRATA_ERR_NOMEM, "out of memory");
-  for (size_t j = 0; j < d; j++) names[j] = strata_dataset_col_name(ds, j);
+  int *groups = malloc((d ? d : 1) * sizeof *groups);
+  if (!names || !groups) {
+    free(names);
+    free(groups);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  }
+  for (size_t j = 0; j < d; j++) {
+    names[j] = strata_dataset_col_name(ds, j);
+    groups[j] = strata_dataset_col_group(ds, j);
+  }
   strata_status st = STRATA_OK;
 
   if (n == 0) {
@@ -412,7 +432,8 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
                      "%llu with missing values)", k, r->kept, (unsigned long long)f.sc.skipped);
     goto done;
   }
-  GOTO_IF_ERROR(st, strata_scaler_fit(&f.scaler, d, names, p->scale, p->missing, f.sc.total, f.medians), done);
+  GOTO_IF_ERROR(st, strata_scaler_fit(&f.scaler, d, names, p->scale, p->missing, f.sc.total, f.medians,
+                                      groups, p->categorical_weight), done);
   {
     double var_sum = 0.0;
     for (size_t j = 0; j < d; j++)
@@ -526,6 +547,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   f.model = NULL;
 done:
   free(names);
+  free(groups);
   fit_state_free(&f);
   return st;
 }

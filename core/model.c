@@ -18,8 +18,11 @@ strata_model *strata_model_alloc(int k, int d) {
   m->scale_factor = calloc((size_t)d ? (size_t)d : 1, sizeof(double));
   m->impute = calloc((size_t)d ? (size_t)d : 1, sizeof(double));
   m->sizes = calloc((size_t)k ? (size_t)k : 1, sizeof(int64_t));
+  m->feature_group = malloc(((size_t)d ? (size_t)d : 1) * sizeof(int));
+  if (m->feature_group)
+    for (int j = 0; j < d; j++) m->feature_group[j] = -1;
   if (!m->features || !m->centroids || !m->centroids_original || !m->scale_shift ||
-      !m->scale_factor || !m->impute || !m->sizes) {
+      !m->scale_factor || !m->impute || !m->sizes || !m->feature_group) {
     strata_model_free(m);
     return NULL;
   }
@@ -49,6 +52,23 @@ int strata_model_set_iter_stats(strata_model *m, const strata_iter_stats *s, int
   return 1;
 }
 
+int strata_model_set_categorical(strata_model *m, const char *const *names, int n) {
+  char **copy = calloc(n > 0 ? (size_t)n : 1, sizeof *copy);
+  if (!copy) return 0;
+  for (int g = 0; g < n; g++)
+    if (!(copy[g] = strdup(names[g]))) {
+      for (int h = 0; h < g; h++) free(copy[h]);
+      free(copy);
+      return 0;
+    }
+  for (int g = 0; m->categorical && g < m->info.n_categorical; g++) free(m->categorical[g]);
+  free(m->categorical);
+  m->categorical = copy;
+  m->info.n_categorical = n;
+  strata_model_sync_info(m);
+  return 1;
+}
+
 void strata_model_sync_info(strata_model *m) {
   strata_model_info *i = &m->info;
   i->features = (const char *const *)m->features;
@@ -59,6 +79,8 @@ void strata_model_sync_info(strata_model *m) {
   i->impute = m->impute;
   i->sizes = m->sizes;
   i->iter_stats = m->iter_stats;
+  i->categorical = (const char *const *)m->categorical;
+  i->feature_group = m->feature_group;
   i->init = m->init ? m->init : "";
   i->scale = m->scale ? m->scale : "";
   i->missing = m->missing ? m->missing : "";
@@ -84,6 +106,9 @@ void strata_model_free(strata_model *m) {
   free(m->impute);
   free(m->sizes);
   free(m->iter_stats);
+  for (int g = 0; m->categorical && g < m->info.n_categorical; g++) free(m->categorical[g]);
+  free(m->categorical);
+  free(m->feature_group);
   free(m->init); free(m->scale); free(m->missing); free(m->backend); free(m->mode);
   free(m->input_file); free(m->input_location); free(m->version); free(m->created);
   free(m);

@@ -13,6 +13,8 @@ struct strata_model {
   double *scale_shift, *scale_factor, *impute; /* d each */
   int64_t *sizes;           /* k */
   strata_iter_stats *iter_stats;
+  char **categorical;       /* info.n_categorical names */
+  int *feature_group;       /* d */
   char *init, *scale, *missing, *backend, *mode, *input_file, *input_location, *version, *created;
 };
 
@@ -23,6 +25,8 @@ strata_model *strata_model_alloc(int k, int d);
 int strata_model_set_string(char **field, const char *s);
 /* Replaces the per-iteration statistics (copies n entries). Returns 0 on OOM. */
 int strata_model_set_iter_stats(strata_model *m, const strata_iter_stats *s, int n);
+/* Replaces the categorical column names (copies n strings). Returns 0 on OOM. */
+int strata_model_set_categorical(strata_model *m, const char *const *names, int n);
 /* Re-points m->info at the fields after they changed. */
 void strata_model_sync_info(strata_model *m);
 

@@ -51,12 +51,46 @@ static strata_status scaler_alloc(strata_scaler *s, size_t d, const char *const 
   return STRATA_OK;
 }
 
+/* Scale of the one-hot columns of group g: weight w = sqrt(W / (1 - sum p^2)),
+ * p the category shares, so that the group's total variance, w^2 (1 - sum p^2),
+ * equals W standardised numeric columns' (W = 1 by default). */
+static double onehot_weight(size_t d, const char *const *names, const strata_colacc *acc,
+                            const int *group, int g, double weight) {
+  double p2 = 0.0;
+  const char *name = NULL;
+  for (size_t j = 0; j < d; j++)
+    if (group[j] == g) {
+      p2 += acc[j].mean * acc[j].mean;
+      if (!name) name = names[j];
+    }
+  if (!(1.0 - p2 > 1e-12)) {
+    strata_log(STRATA_LOG_WARN, "categorical column of '%s' has a single category; it cannot separate "
+               "segments", name ? name : "?");
+    return 1.0;
+  }
+  return sqrt(weight / (1.0 - p2));
+}
+
 strata_status strata_scaler_fit(strata_scaler *s, size_t d, const char *const *names,
                                 strata_scale how, strata_missing missing,
-                                const strata_colacc *acc, const double *medians) {
+                                const strata_colacc *acc, const double *medians,
+                                const int *group, double cat_weight) {
   FORWARD_IF_ERROR(scaler_alloc(s, d, names, missing));
   for (size_t j = 0; j < d; j++) {
     const strata_colacc *a = &acc[j];
+    if (group && group[j] >= 0) {
+      /* One-hot: never centred or standardised, only weighted. */
+      int first = 1;
+      for (size_t i = 0; i < j; i++) first &= group[i] != group[j];
+      double w = first ? onehot_weight(d, names, acc, group, group[j], cat_weight) : 1.0 / s->factor[j - 1];
+      s->shift[j] = 0.0;
+      s->factor[j] = 1.0 / w;
+      s->inv[j] = w;
+      s->impute[j] = missing == STRATA_MISSING_MEAN     ? a->mean
+                     : missing == STRATA_MISSING_MEDIAN ? medians[j]
+                                                        : NAN;
+      continue;
+    }
     double shift = 0.0, factor = 1.0;
     if (how == STRATA_SCALE_ZSCORE) {
       shift = a->mean;

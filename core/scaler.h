@@ -22,10 +22,13 @@ typedef struct {
 /* Fits shift/factor from column statistics.  A constant column keeps
  * factor 1 (never divided by zero) and is reported with a warning.
  * medians (d values, may be NULL unless missing == MEDIAN) are the imputation
- * values for the median rule. */
+ * values for the median rule.  group (d values, may be NULL): -1 for a
+ * numeric column, g >= 0 for the one-hot columns of categorical column g,
+ * which are weighted (cat_weight, see strata_fit_params), not standardised. */
 strata_status strata_scaler_fit(strata_scaler *s, size_t d, const char *const *names,
                                 strata_scale how, strata_missing missing,
-                                const strata_colacc *acc, const double *medians);
+                                const strata_colacc *acc, const double *medians,
+                                const int *group, double cat_weight);
 /* A scaler from saved parameters (a model's). */
 strata_status strata_scaler_from(strata_scaler *s, size_t d, const char *const *names,
                                  strata_missing missing, const double *shift,

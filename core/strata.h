@@ -100,6 +100,19 @@ const char *strata_dataset_col_name(const strata_dataset *ds, size_t j);
 const char *strata_dataset_path(const strata_dataset *ds);
 const char *strata_dataset_location(const strata_dataset *ds);
 
+/* Adds categorical columns of the table (dictionary-encoded by `strata
+ * import`), expanded one-hot after the numeric features: a column
+ * "region=North" per category, 1 or 0, NaN in the whole group where the
+ * category is missing (the missing-value rule then applies).
+ * names IN: n categorical column names.  categories IN: NULL to expand each
+ * column's own categories, or per column the list to expand into (a model's:
+ * strata_assign needs the fit's columns) with ncategories[g] entries; a
+ * category outside the list then expands to all zeros.  Call once, before
+ * any read. */
+strata_status strata_dataset_add_categorical(strata_dataset *ds, const char *const *names, size_t n,
+                                             const char *const *const *categories,
+                                             const size_t *ncategories);
+
 /* Per-column summary computed by one streaming pass (float64, Welford/Chan). */
 typedef struct {
   const char *name;     /* owned by the dataset */
@@ -141,6 +154,8 @@ typedef struct {
   size_t chunk_rows;          /* 0 = automatic (follows the file's chunking) */
   size_t init_sample;         /* rows sampled for k-means++/random init; 0 = automatic */
   const char *backend;        /* "auto", "ref", ...; NULL = auto */
+  double categorical_weight;  /* one-hot columns of a categorical column count like this many
+                                 standardised numeric columns (in variance); default 1 */
   const char *labels_path;    /* if not NULL, write labels (segment, distance) here */
   const char *model_path;     /* if not NULL, strata_fit also saves the model here; the
                                  model and the labels are renamed into place together
@@ -189,6 +204,12 @@ strata_status strata_assign(const strata_model *m, strata_dataset *ds,
                             const char *labels_path, size_t chunk_rows, int threads,
                             double *inertia, int64_t *sizes);
 
+/* Opens the data at path/location the way model m reads it: its numeric
+ * features by name and its categorical columns expanded into its categories.
+ * out OUT. */
+strata_status strata_model_open_data(const strata_model *m, const char *path, const char *location,
+                                     strata_dataset **out);
+
 strata_status strata_model_save(const strata_model *m, const char *path);
 strata_status strata_model_load(const char *path, strata_model **out);
 void strata_model_free(strata_model *m);
@@ -226,6 +247,11 @@ typedef struct {
   const char *backend;                /* backend that ran, e.g. "ref" */
   const char *mode;                   /* "in-core" or "streaming" */
   const char *input_file, *input_location;
+  int n_categorical;                  /* categorical columns expanded one-hot */
+  const char *const *categorical;     /* their names */
+  const int *feature_group;           /* d: -1 numeric, else the categorical column it expands;
+                                         the category is the text after '=' in the feature name */
+  double categorical_weight;
   uint64_t rows;                      /* rows used by the fit */
   uint64_t rows_dropped;              /* rows skipped for missing values */
   const char *version, *created;      /* library version, ISO-8601 UTC time */

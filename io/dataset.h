@@ -42,6 +42,17 @@ int strata_dataset_col_is_id(const strata_dataset *ds, size_t j);
  * strata_dataset_open), out OUT. */
 strata_status strata_dataset_open_all(const char *path, const char *location, strata_dataset **out);
 
+/* One-hot columns added by strata_dataset_add_categorical follow the numeric
+ * ones.  col_group: -1 for a numeric column, else the index of the
+ * categorical column it expands; col_category: its category (NULL for
+ * numeric); unknown_categories: rows read so far whose category was not in
+ * the expansion (assign with a model's categories). */
+int strata_dataset_col_group(const strata_dataset *ds, size_t j);
+size_t strata_dataset_groups(const strata_dataset *ds);
+const char *strata_dataset_group_name(const strata_dataset *ds, size_t g);
+const char *strata_dataset_col_category(const strata_dataset *ds, size_t j);
+uint64_t strata_dataset_unknown_categories(const strata_dataset *ds);
+
 /* A recommended chunk length: a multiple of `multiple` (> 0) and, where the
  * file is chunked, of the file's chunk rows when that stays near `target_bytes`
  * of float32 data (their least common multiple within twice the target).

@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "h5_util.h"
+#include "onehot.h"
 #include "table_format.h"
 
 #define TYPE_NAME_MAX 16
@@ -62,16 +63,44 @@ struct strata_dataset {
   pthread_mutex_t read_mutex;
   float *buf; /* one column (group layout) or one row block (2-D layout) */
   size_t buf_floats;
+
+  /* Categorical columns expanded one-hot after the numeric ones
+   * (strata_dataset_add_categorical); `cols` counts the numeric ones only. */
+  strata_onehot *onehot;
+  pthread_mutex_t onehot_mutex;
+  float *numbuf; /* the numeric part of a read, before interleaving */
+  size_t numbuf_floats;
 };
 
 /* ------------------------------------------------------------ accessors */
 
 size_t strata_dataset_rows(const strata_dataset *ds) { return ds->rows; }
-size_t strata_dataset_cols(const strata_dataset *ds) { return ds->cols; }
+static size_t onehot_cols(const strata_dataset *ds) {
+  return ds->onehot ? strata_onehot_cols(ds->onehot) : 0;
+}
+size_t strata_dataset_cols(const strata_dataset *ds) { return ds->cols + onehot_cols(ds); }
 const char *strata_dataset_col_name(const strata_dataset *ds, size_t j) {
+  if (j >= ds->cols && j - ds->cols < onehot_cols(ds)) return strata_onehot_col_name(ds->onehot, j - ds->cols);
   return j < ds->cols ? ds->col[j].name : NULL;
 }
+int strata_dataset_col_group(const strata_dataset *ds, size_t j) {
+  if (j < ds->cols || j - ds->cols >= onehot_cols(ds)) return -1;
+  return (int)strata_onehot_col_group(ds->onehot, j - ds->cols);
+}
+size_t strata_dataset_groups(const strata_dataset *ds) {
+  return ds->onehot ? strata_onehot_groups(ds->onehot) : 0;
+}
+const char *strata_dataset_group_name(const strata_dataset *ds, size_t g) {
+  return strata_onehot_group_name(ds->onehot, g);
+}
+const char *strata_dataset_col_category(const strata_dataset *ds, size_t j) {
+  return strata_dataset_col_group(ds, j) < 0 ? NULL : strata_onehot_col_category(ds->onehot, j - ds->cols);
+}
+uint64_t strata_dataset_unknown_categories(const strata_dataset *ds) {
+  return ds->onehot ? strata_onehot_unknown(ds->onehot) : 0;
+}
 const char *strata_dataset_col_type(const strata_dataset *ds, size_t j) {
+  if (strata_dataset_col_group(ds, j) >= 0) return "one-hot";
   return j < ds->cols ? ds->col[j].type : NULL;
 }
 strata_col_kind strata_dataset_col_kind(const strata_dataset *ds, size_t j) {
@@ -590,6 +619,7 @@ static strata_status open_dataset_with(const char *path, const char *location, c
   RETURN_IF(!ds, STRATA_ERR_NOMEM, "out of memory opening '%s'", path);
   ds->file = ds->matrix = ds->matrix_space = -1;
   pthread_mutex_init(&ds->read_mutex, NULL);
+  pthread_mutex_init(&ds->onehot_mutex, NULL);
   if (!(ds->path = strdup(path))) {
     strata_dataset_free(ds);
     return strata_fail(STRATA_ERR_NOMEM, "out of memory opening '%s'", path);
@@ -631,11 +661,14 @@ void strata_dataset_free(strata_dataset *ds) {
   strata_h5_unlock();
   for (size_t j = 0; j < ds->cols; j++) free(ds->col[j].name);
   free(ds->col);
+  strata_onehot_free(ds->onehot);
+  free(ds->numbuf);
   free(ds->pick);
   free(ds->buf);
   free(ds->path);
   free(ds->location);
   pthread_mutex_destroy(&ds->read_mutex);
+  pthread_mutex_destroy(&ds->onehot_mutex);
   free(ds);
 }
 
@@ -718,11 +751,54 @@ static strata_status read_matrix_layout(strata_dataset *ds, size_t row0, size_t 
   return STRATA_OK;
 }
 
+static strata_status read_numeric(strata_dataset *ds, size_t row0, size_t rows, float *out);
+
+/* Numeric columns into a side buffer, then numeric and one-hot parts
+ * interleaved into out. */
+static strata_status read_with_onehot(strata_dataset *ds, size_t row0, size_t rows, float *out) {
+  size_t nc = ds->cols, total = strata_dataset_cols(ds);
+  if (nc > 0) {
+    if (rows * nc > ds->numbuf_floats) {
+      float *b = realloc(ds->numbuf, rows * nc * sizeof *b);
+      RETURN_IF(!b, STRATA_ERR_NOMEM, "out of memory reading %zu rows of '%s'", rows, ds->path);
+      ds->numbuf = b;
+      ds->numbuf_floats = rows * nc;
+    }
+    FORWARD_IF_ERROR(read_numeric(ds, row0, rows, ds->numbuf));
+    for (size_t i = 0; i < rows; i++) memcpy(out + i * total, ds->numbuf + i * nc, nc * sizeof *out);
+  }
+  return strata_onehot_read(ds->onehot, row0, rows, out + nc, total);
+}
+
+strata_status strata_dataset_add_categorical(strata_dataset *ds, const char *const *names, size_t n,
+                                             const char *const *const *categories,
+                                             const size_t *ncategories) {
+  RETURN_IF(!ds || (n && !names), STRATA_ERR_USAGE, "strata_dataset_add_categorical: NULL argument");
+  RETURN_IF(ds->onehot, STRATA_ERR_USAGE, "categorical columns were already added to '%s'", ds->path);
+  RETURN_IF(ds->matrix >= 0 && n > 0, STRATA_ERR_USAGE,
+            "'%s' is a 2-D dataset: categorical columns need a columnar table", ds->path);
+  if (n == 0) return STRATA_OK;
+  for (size_t g = 0; g < n; g++)
+    for (size_t j = 0; j < ds->cols; j++)
+      RETURN_IF(strcmp(names[g], ds->col[j].name) == 0, STRATA_ERR_USAGE,
+                "column '%s' is both a feature and categorical", names[g]);
+  const char *loc = ds->location;
+  return strata_onehot_open(ds->path, loc, names, n, categories, ncategories, ds->rows, &ds->onehot);
+}
+
 strata_status strata_dataset_read(strata_dataset *ds, size_t row0, size_t rows, float *out) {
   RETURN_IF(row0 > ds->rows || rows > ds->rows - row0, STRATA_ERR_USAGE,
             "rows %zu-%zu are outside '%s' (%zu rows)", row0, row0 + rows - 1, ds->path, ds->rows);
   if (rows == 0) return STRATA_OK;
+  if (!ds->onehot) return read_numeric(ds, row0, rows, out);
+  /* Its own lock: read_numeric takes read_mutex inside. */
+  pthread_mutex_lock(&ds->onehot_mutex);
+  strata_status st = read_with_onehot(ds, row0, rows, out);
+  pthread_mutex_unlock(&ds->onehot_mutex);
+  return st;
+}
 
+static strata_status read_numeric(strata_dataset *ds, size_t row0, size_t rows, float *out) {
   size_t width = ds->matrix >= 0 ? ds->matrix_cols : 1;
   int need_buffer = ds->matrix >= 0 ? !ds->identity : ds->cols > 1;
   RETURN_IF(rows > SIZE_MAX / sizeof(float) / width, STRATA_ERR_USAGE, "cannot read %zu rows of '%s' at once",

@@ -33,6 +33,7 @@ static const struct {
     {"rows", FIELD_U64, offsetof(strata_model_info, rows)},
     {"rows_dropped", FIELD_U64, offsetof(strata_model_info, rows_dropped)},
     {"seconds", FIELD_DOUBLE, offsetof(strata_model_info, seconds)},
+    {"categorical_weight", FIELD_DOUBLE, offsetof(strata_model_info, categorical_weight)},
 };
 
 /* String root attributes: read from the info view, loaded into the model. */
@@ -169,6 +170,19 @@ static int write_scaler(hid_t file, const strata_model_info *info) {
   return rc;
 }
 
+/* /feature_group (d int32: -1 numeric, else the categorical column a one-hot
+ * feature expands) and /categorical (the names of those columns). */
+static int write_categorical(hid_t file, const strata_model_info *info) {
+  hsize_t d = (hsize_t)info->d, n = (hsize_t)info->n_categorical;
+  if (write_array(file, "feature_group", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &d, info->feature_group) < 0)
+    return -1;
+  if (n == 0) return 0;
+  hid_t type = strata_h5_utf8_type();
+  int rc = type >= 0 ? write_array(file, "categorical", type, type, 1, &n, info->categorical) : -1;
+  strata_h5_close(type);
+  return rc;
+}
+
 static int write_model(hid_t file, const strata_model_info *info) {
   hsize_t kd[2] = {(hsize_t)info->k, (hsize_t)info->d};
   if (write_attributes(file, info) < 0 || write_features(file, info) < 0) return -1;
@@ -177,7 +191,10 @@ static int write_model(hid_t file, const strata_model_info *info) {
                   info->centroids_original) < 0 ||
       write_array(file, "sizes", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, kd, info->sizes) < 0)
     return -1;
-  return write_scaler(file, info) < 0 || write_iterations(file, info) < 0 ? -1 : 0;
+  return write_scaler(file, info) < 0 || write_iterations(file, info) < 0 ||
+                 write_categorical(file, info) < 0
+             ? -1
+             : 0;
 }
 
 /* Builds the file in memory (HDF5's core driver, no backing store) and
@@ -403,6 +420,30 @@ static strata_status read_iterations(hid_t file, const char *path, strata_model 
   return st;
 }
 
+static strata_status read_categorical(hid_t file, const char *path, strata_model *m) {
+  hsize_t hd = (hsize_t)m->info.d;
+  FORWARD_IF_ERROR(read_array(file, path, "feature_group", H5T_NATIVE_INT, 1, hd, 0, m->feature_group));
+  int groups = 0;
+  for (int j = 0; j < m->info.d; j++) {
+    RETURN_IF(m->feature_group[j] < -1 || m->feature_group[j] >= m->info.d, STRATA_ERR_FORMAT,
+              "'%s': model dataset 'feature_group' is damaged", path);
+    if (m->feature_group[j] + 1 > groups) groups = m->feature_group[j] + 1;
+  }
+  if (groups == 0) return STRATA_OK;
+  hsize_t expect[2] = {(hsize_t)groups, 0};
+  hid_t dset;
+  FORWARD_IF_ERROR(open_array(file, path, "categorical", 1, expect, &dset));
+  char **names = calloc((size_t)groups, sizeof *names);
+  int rc = names ? strata_h5_read_strings(dset, 0, (size_t)groups, names) : -2;
+  strata_h5_close(dset);
+  if (rc == 0 && !strata_model_set_categorical(m, (const char *const *)names, groups)) rc = -2;
+  for (int g = 0; names && g < groups; g++) free(names[g]);
+  free(names);
+  RETURN_IF(rc == -2, STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  RETURN_IF(rc != 0, STRATA_ERR_FORMAT, "'%s': model dataset 'categorical' is not %d strings", path, groups);
+  return STRATA_OK;
+}
+
 static strata_status read_model(hid_t file, const char *path, strata_model **out) {
   int k = 0, d = 0;
   FORWARD_IF_ERROR(check_format(file, path, &k, &d));
@@ -427,6 +468,7 @@ static strata_status read_model(hid_t file, const char *path, strata_model **out
   GOTO_IF_ERROR(st, read_array(scaler, path, "factor", H5T_NATIVE_DOUBLE, 1, hd, 0, m->scale_factor), done);
   GOTO_IF_ERROR(st, read_array(scaler, path, "impute", H5T_NATIVE_DOUBLE, 1, hd, 0, m->impute), done);
   GOTO_IF_ERROR(st, read_iterations(file, path, m), done);
+  GOTO_IF_ERROR(st, read_categorical(file, path, m), done);
 done:
   strata_h5_close(scaler);
   if (st != STRATA_OK) {

@@ -10,6 +10,8 @@
  *   /centroids_original k×d float64, original units
  *   /scaler/shift, /scaler/factor, /scaler/impute   d float64
  *   /sizes            k int64
+ *   /feature_group    d int32: -1 numeric, else the categorical column a one-hot feature expands
+ *   /categorical      names of those columns (absent when none); root attribute categorical_weight
  *   /iterations/{inertia,shift,relocations,seconds,rows_per_second}  one entry per iteration
  * Written through io/output_file.h (temporary name, then rename). */
 #ifndef STRATA_IO_MODEL_FILE_H

@@ -1,0 +1,228 @@
+/* The scheduler (see scheduler.h): backend names, the auto decision (cost
+ * model, then calibration on a slice of the data), and the reasons. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "kernels.h"
+#include "opencl.h"
+#include "pass.h"
+#include "scheduler.h"
+
+/* The calibration slice: about this many distance terms (rows x k x d), so
+ * that it costs tens of milliseconds on a CPU, within these row bounds. */
+#define CAL_TERMS (1u << 25)
+#define CAL_MIN_ROWS 4096
+#define CAL_MAX_ROWS 65536
+
+static const char *const NAMES_HELP = "auto, ref, cpu, blas, avx2, avx512, opencl, opencl:N";
+
+/* "opencl:N" -> N; -1 if name is not of that form, -2 if N is malformed. */
+static long opencl_index(const char *name) {
+  if (strncmp(name, "opencl:", 7) != 0) return -1;
+  const char *s = name + 7;
+  if (!*s || strlen(s) > 6) return -2;
+  for (const char *p = s; *p; p++)
+    if (*p < '0' || *p > '9') return -2;
+  return strtol(s, NULL, 10);
+}
+
+static int is_auto(const char *name) { return !name || strcmp(name, "auto") == 0; }
+
+strata_status strata_scheduler_check_name(const char *request) {
+  if (is_auto(request) || strcmp(request, "opencl") == 0 || opencl_index(request) >= 0)
+    return STRATA_OK;
+  RETURN_IF(opencl_index(request) == -2, STRATA_ERR_USAGE,
+            "backend '%s': expected opencl:N with N a device number from 'strata devices'", request);
+  RETURN_IF(!strata_kernels_find(request), STRATA_ERR_USAGE,
+            "unknown or unavailable backend '%s' (have: %s)", request, NAMES_HELP);
+  return STRATA_OK;
+}
+
+static void set_table(strata_backend_choice *out, const strata_kernels *t) {
+  out->kern = t;
+  snprintf(out->name, sizeof out->name, "%s", t->name);
+}
+
+/* One warning per device per process, however many fits run. */
+static int first_warning(size_t device) {
+  static int warned[STRATA_OCL_MAX_DEVICES + 1];
+  if (device > STRATA_OCL_MAX_DEVICES) device = STRATA_OCL_MAX_DEVICES;
+  return __atomic_exchange_n(&warned[device], 1, __ATOMIC_RELAXED) == 0;
+}
+
+/* ---- explicit OpenCL ------------------------------------------------------- */
+
+static strata_status choose_opencl(const char *request, size_t k, strata_backend_choice *out) {
+  const size_t ndev = strata_ocl_device_count();
+  long idx = opencl_index(request);
+  if (idx < 0) {
+    /* Plain "opencl": the first usable GPU, else the first usable device. */
+    for (int pass = 0; pass < 2 && idx < 0; pass++)
+      for (size_t i = 0; i < ndev && idx < 0; i++) {
+        const strata_ocl_device_info *in = strata_ocl_device(i);
+        if (in->usable && (pass == 1 || strcmp(in->type, "gpu") == 0)) idx = (long)i;
+      }
+    if (idx < 0)
+      return strata_fail(STRATA_ERR_BACKEND, "--backend opencl: no usable OpenCL device (%s)",
+                         ndev ? "every device listed by 'strata devices' is unusable"
+                              : strata_ocl_discovery_note());
+  }
+  if ((size_t)idx >= ndev)
+    return strata_fail(STRATA_ERR_BACKEND, "--backend %s: no OpenCL device %ld (%zu found%s%s)", request,
+                       idx, ndev, ndev ? "" : ": ", ndev ? "" : strata_ocl_discovery_note());
+  const strata_ocl_device_info *in = strata_ocl_device((size_t)idx);
+  if (!in->usable)
+    return strata_fail(STRATA_ERR_BACKEND, "--backend %s: OpenCL device %ld (%s) is not usable: %s",
+                       request, idx, in->name, in->unusable_reason);
+  strata_status st = strata_ocl_prepare((size_t)idx, k);
+  if (st != STRATA_OK) {
+    char why[900]; /* the detail buffer is about to be rewritten */
+    snprintf(why, sizeof why, "%s", strata_last_error());
+    return strata_fail(st, "--backend %s: %s", request, why);
+  }
+  set_table(out, strata_ocl_table((size_t)idx));
+  snprintf(out->reason, sizeof out->reason, "requested: OpenCL device %ld, %s (%s, %s)", idx, in->name,
+           in->platform, in->driver);
+  return STRATA_OK;
+}
+
+/* ---- auto ------------------------------------------------------------------ */
+
+/* Devices auto may use: GPUs and accelerators (and OpenCL CPU devices when
+ * STRATA_AUTO_OPENCL_CPU=1).  Returns how many were put in idx. */
+static size_t candidates(size_t *idx, char *skipped, size_t skipped_size) {
+  const char *env = getenv("STRATA_AUTO_OPENCL_CPU");
+  const int with_cpu = env && strcmp(env, "1") == 0;
+  size_t n = 0, ndev = strata_ocl_device_count();
+  skipped[0] = '\0';
+  for (size_t i = 0; i < ndev && n < STRATA_OCL_MAX_DEVICES; i++) {
+    const strata_ocl_device_info *in = strata_ocl_device(i);
+    int cpu_type = strcmp(in->type, "cpu") == 0;
+    if (in->usable && (!cpu_type || with_cpu)) {
+      idx[n++] = i;
+      continue;
+    }
+    size_t len = strlen(skipped);
+    snprintf(skipped + len, skipped_size - len, "%sopencl:%zu is %s", len ? ", " : "", i,
+             !in->usable ? in->unusable_reason : "a CPU device (STRATA_AUTO_OPENCL_CPU=1 includes it)");
+  }
+  return n;
+}
+
+/* STRATA_SCHED_DEVICE_MARGIN, or STRATA_AUTO_MARGIN when it is a number >= 0. */
+static double device_margin(void) {
+  const char *s = getenv("STRATA_AUTO_MARGIN");
+  if (s && *s) {
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end && *end == '\0' && v >= 0.0 && v < 1e6) return v;
+    strata_log(STRATA_LOG_WARN, "STRATA_AUTO_MARGIN='%s' is not a number >= 0; ignored", s);
+  }
+  return STRATA_SCHED_DEVICE_MARGIN;
+}
+
+static strata_status choose_auto(const float *sample, size_t sample_rows, uint64_t n, size_t d,
+                                 size_t k, int threads, strata_backend_choice *out) {
+  const strata_kernels *cpu = strata_kernels_for_shape("auto", d, k);
+  set_table(out, cpu);
+  const double flops = 2.0 * (double)n * (double)k * (double)d;
+  if (flops < STRATA_SCHED_MIN_FLOPS) {
+    snprintf(out->reason, sizeof out->reason,
+             "auto: CPU by cost model (2nkd = %.3g flops per pass, below %.3g: too small for a "
+             "device to pay back its start-up)",
+             flops, STRATA_SCHED_MIN_FLOPS);
+    return STRATA_OK;
+  }
+  size_t idx[STRATA_OCL_MAX_DEVICES];
+  char skipped[400];
+  const size_t nc = candidates(idx, skipped, sizeof skipped);
+  if (nc == 0) {
+    const char *why = strata_ocl_device_count() ? skipped : strata_ocl_discovery_note();
+    snprintf(out->reason, sizeof out->reason, "auto: CPU (no OpenCL device to try: %s)", why);
+    /* No OpenCL build, no platform installed, or only CPU devices: that is
+     * the machine's configuration, not a fault (a warning on every nightly
+     * run of a CPU server would teach people to ignore warnings).  A driver
+     * that is installed but fails to list its devices is a fault. */
+    const int fault = strata_ocl_built() && strata_ocl_device_count() == 0 &&
+                      !strstr(why, "CL_PLATFORM_NOT_FOUND_KHR");
+    if (first_warning(STRATA_OCL_MAX_DEVICES))
+      strata_log(fault ? STRATA_LOG_WARN : STRATA_LOG_INFO,
+                 "auto: no OpenCL device to try (%s); using the CPU", why);
+    return STRATA_OK;
+  }
+
+  /* The calibration slice: the front of the sample (already a random draw
+   * of rows), or generated data when there is none. */
+  size_t rows = CAL_TERMS / (k * d);
+  rows = rows < CAL_MIN_ROWS ? CAL_MIN_ROWS : rows > CAL_MAX_ROWS ? CAL_MAX_ROWS : rows;
+  const float *x = NULL;
+  if (sample && sample_rows > 0) {
+    x = sample;
+    if (rows > sample_rows) rows = sample_rows;
+  }
+  double cpu_rate = 0.0, best_rate = 0.0;
+  const strata_kernels *best = NULL;
+  char tried[256] = "";
+  for (size_t c = 0; c < nc; c++) {
+    const size_t i = idx[c];
+    const strata_ocl_device_info *in = strata_ocl_device(i);
+    double rate = 0.0;
+    strata_status st = strata_ocl_prepare(i, k);
+    if (st == STRATA_OK) st = strata_scheduler_measure(strata_ocl_table(i), x, rows, d, k, n, threads, &rate);
+    if (st != STRATA_OK) {
+      if (first_warning(i))
+        strata_log(STRATA_LOG_WARN, "auto: OpenCL device %zu (%s) cannot be used: %s; using the CPU", i,
+                   in->name, strata_last_error());
+      continue;
+    }
+    size_t len = strlen(tried);
+    snprintf(tried + len, sizeof tried - len, "%sopencl:%zu %.3g", len ? ", " : "", i, rate);
+    if (rate > best_rate) {
+      best_rate = rate;
+      best = strata_ocl_table(i);
+    }
+  }
+  if (!best) {
+    snprintf(out->reason, sizeof out->reason, "auto: CPU (no OpenCL device could run this job)");
+    return STRATA_OK;
+  }
+  FORWARD_IF_ERROR(strata_scheduler_measure(cpu, x, rows, d, k, n, threads, &cpu_rate));
+  out->calibrated = 1;
+  out->cpu_rows_per_second = cpu_rate;
+  out->device_rows_per_second = best_rate;
+  const double margin = device_margin();
+  if (best_rate > margin * cpu_rate) {
+    set_table(out, best);
+    out->fallback = cpu;
+    snprintf(out->reason, sizeof out->reason,
+             "auto: %s measured %.3g rows/s against %.3g for the CPU (%s) on %zu %s rows "
+             "(d = %zu, k = %zu)",
+             best->name, best_rate, cpu_rate, cpu->name, rows, x ? "sampled" : "generated", d, k);
+  } else {
+    snprintf(out->reason, sizeof out->reason,
+             "auto: CPU (%s) measured %.3g rows/s, OpenCL %s rows/s, on %zu %s rows (d = %zu, "
+             "k = %zu); a device must be %.2fx faster",
+             cpu->name, cpu_rate, tried, rows, x ? "sampled" : "generated", d, k, margin);
+  }
+  return STRATA_OK;
+}
+
+strata_status strata_scheduler_choose(const char *request, const float *sample, size_t sample_rows,
+                                      uint64_t n, size_t d, size_t k, int threads,
+                                      strata_backend_choice *out) {
+  memset(out, 0, sizeof *out);
+  FORWARD_IF_ERROR(strata_scheduler_check_name(request));
+  RETURN_IF(d == 0 || k == 0, STRATA_ERR_USAGE, "the scheduler needs d and k >= 1");
+  if (is_auto(request)) {
+    FORWARD_IF_ERROR(choose_auto(sample, sample_rows, n, d, k, strata_threads_resolve(threads), out));
+  } else if (strncmp(request, "opencl", 6) == 0) {
+    FORWARD_IF_ERROR(choose_opencl(request, k, out));
+  } else {
+    set_table(out, strata_kernels_for_shape(request, d, k));
+    snprintf(out->reason, sizeof out->reason, "requested: %s", request);
+  }
+  strata_log(STRATA_LOG_INFO, "backend %s: %s", out->name, out->reason);
+  return STRATA_OK;
+}
