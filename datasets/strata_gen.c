@@ -777,6 +777,8 @@ int main(int argc, char **argv)
     column *col = all[c];
     hid_t where = (matrix && col == truth_col) ? truth_grp : grp;
     col->dset = make_dataset(where, col->name, file_type(col->type, o.f64), o.rows, 1, 1, chunk);
+    /* Marked as `strata import` marks identifiers: fit leaves it out unless named. */
+    if (col == id_col) attr_string(col->dset, "strata_role", "id");
     size_t es = col->type == C_I64 ? 8 : col->type == C_I32 ? 4 : fsize;
     col->buf = xmalloc((size_t)block * es);
   }

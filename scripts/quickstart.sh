@@ -9,6 +9,6 @@ ROWS=${ROWS:-1000000}
 mkdir -p demo
 build/datasets/strata-gen --rows "$ROWS" --seed 1 -o demo/customers.h5
 build/cli/strata inspect demo/customers.h5
-build/cli/strata fit demo/customers.h5 -k 5 --missing mean --seed 1 \
-  --features age,income,purchase_frequency,recency_days,avg_basket_value,tenure_months \
+# customer_id is marked as an identifier, so every other column is a feature.
+build/cli/strata fit demo/customers.h5 -k 5 --missing median --seed 1 \
   -o demo/model.h5 --labels demo/labels.h5
