@@ -15,9 +15,12 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"import", cli_cmd_import, "convert a CSV file into a columnar HDF5 table"},
     {"fit", cli_cmd_fit, "cluster a dataset into k segments and save the model"},
     {"assign", cli_cmd_assign, "score a dataset into the segments of a saved model"},
     {"inspect", cli_cmd_inspect, "show a dataset's columns, types, rows, missing values and statistics"},
+    {"export", cli_cmd_export, "join labels back to chosen input columns as a CSV file"},
+    {"devices", cli_cmd_devices, "list the CPU and OpenCL devices with a measured throughput"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -404,104 +404,565 @@ static void finish_rows_avx512(const float *x, size_t rows, size_t ld, size_t d,
 
 /* ---- label-grouped epilogue (small k and d) ------------------------------
  *
- * After the argmin of the whole block, the rows of each label are gathered
- * in increasing order (vpcompressd over the labels, no branches) and
- * accumulated with that label's sums and centroid held in registers: one
- * load and one store of sums[l] per label per block instead of one per row,
- * no store-to-load chains between rows of the same label, counts for free.
- * Per element it is still the reference's chain in row order (bit-identical
- * sums).  Costs one pass over the labels per label, so it is used for
+ * After the argmin of the whole block, the rows of each label are listed in
+ * increasing order (vpcompressd over the labels, no branches), one list
+ * after another, and each label is accumulated with its sums and centroid
+ * held in registers: one load and one store of sums[l] per label per block
+ * instead of one per row, no store-to-load chains between rows of the same
+ * label (on AMD a forwarded 512-bit round trip costs ~14 cycles, paid on
+ * every row when a label repeats), counts for free.  Per element it is still
+ * the reference's chain in row order (bit-identical sums).
+ *
+ * That chain is serial within a label (one float64 add per row), so one
+ * label at a time would be bound by the add latency.  G "slots" therefore
+ * run G labels' chains interleaved: each step adds one row to every slot,
+ * and a slot whose label runs out is stored and takes the next label.  When
+ * no labels are left the partial labels are stored and finished with fewer
+ * slots (G = 4 -> 2 -> 1); a stored partial sum is the exact running value,
+ * so the order per label is unchanged.  A single label (sorted data, or all
+ * rows alike) is still one chain: about one add latency per row, which is
+ * the contract's floor.
+ *
+ * The lists hold the rows below i_safe, whose 8 nv floats can be read with
+ * plain loads (no mask, no bounds test per row); the few rows after it (only
+ * when d is not a multiple of 8 or ld > d) are each their label's last rows
+ * and are added afterwards, in order, with masked loads.
+ *
+ * Lists cost a quarter pass over the labels per label, so this is used for
  * k <= A512_GROUP_MAX_K; d <= 64 keeps a label's row in 8 zmm. */
 #define A512_GROUP_MAX_K 64
 #define A512_GROUP_MAX_D 64
+#define A512_SLOTS_MAX 4
 
-/* Indices of the rows labelled l, increasing; idx has room for rows + 16. */
-static size_t rows_of_label_avx512(const int32_t *labels, size_t rows, int32_t l, int32_t *idx) {
-  const __m512i lv = _mm512_set1_epi32(l), step = _mm512_set1_epi32(A512_LANES);
-  __m512i iv = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  size_t n = 0, i = 0;
-  for (; i + A512_LANES <= rows; i += A512_LANES) {
-    const __mmask16 m = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(labels + i), lv);
-    /* Register compress + plain store: the memory form is microcoded on AMD. */
-    _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(m, iv));
-    n += (size_t)__builtin_popcount(m);
-    iv = _mm512_add_epi32(iv, step);
-  }
-  if (i < rows) {
-    const __mmask16 mt = mask16_first(rows - i);
-    const __mmask16 m = _mm512_mask_cmpeq_epi32_mask(mt, _mm512_maskz_loadu_epi32(mt, labels + i), lv);
-    _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(m, iv));
-    n += (size_t)__builtin_popcount(m);
-  }
-  return n;
+/* vpcompressd into a register.  On Zen 5 the instruction waits for the old
+ * value of its destination even when zero-masking, so compresses that the
+ * compiler puts in the same register form a ~5-cycle chain (a list loop ran
+ * at ~5 cycles per 16 rows); zeroing the register first, an idiom that
+ * breaks the dependency, lets them overlap (~2 cycles). */
+A512_INLINE __m512i compress_epi32_avx512(__mmask16 m, __m512i v) {
+  __m512i r;
+  __asm__("vpxord %0, %0, %0\n\tvpcompressd %1, %0%{%2%}%{z%}" : "=&v"(r) : "v"(v), "Yk"(m));
+  return r;
 }
 
-/* The rows idx[0..n) of label l, d <= 8 nv.  Returns their summed (x - c)^2
- * terms (a vector whose lanes sum to the label's share of the inertia). */
-A512_INLINE __m512d accumulate_label_avx512(const float *x, size_t ld, size_t d, const float *cl,
-                                            const float *c_end, const float *x_end,
-                                            double *sl, const int32_t *idx, size_t n,
-                                            const int nv) {
-  __m512d s[8], cd[8];
-  __mmask8 m[8];
+/* The rows of one label still to be added: element offsets p[0..n) from x. */
+typedef struct {
+  const int32_t *p;
+  size_t n;
+  size_t l;
+} a512_run;
+
+/* Lists of the rows i < i_safe of every label, as element offsets i*ld
+ * (the caller checks that they fit in int32), increasing, label after label
+ * at idx; q[] gets the non-empty ones and counts[] their sizes.  Labels go
+ * A512_LIST_PASS per pass: one load of 16 labels feeds each compare, and the
+ * lists are written in parallel (the first in place, the others to tmp and
+ * then copied after it).  The cost is the compress and its store, ~2 cycles
+ * per label and 16 rows on Zen 5; two labels per pass measured best (1.1
+ * cycles per row for k = 10 against 1.35 for one and four).
+ *  idx  OUT room for i_safe + 16 offsets (whole vectors are stored)
+ *  tmp  scratch, A512_LIST_PASS - 1 lists of i_safe + 16 */
+#define A512_LIST_PASS 2
+static size_t build_lists_avx512(const int32_t *labels, size_t i_safe, size_t ld, size_t k,
+                                 int32_t *idx, int32_t *tmp, a512_run *q, int64_t *counts) {
+  const size_t cap = i_safe + A512_LANES;
+  const __m512i iv0 = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_epi32((int32_t)ld));
+  const __m512i step = _mm512_set1_epi32((int32_t)(A512_LANES * ld));
+  size_t nq = 0, off = 0;
+  for (size_t l0 = 0; l0 < k; l0 += A512_LIST_PASS) {
+    int32_t *dst[A512_LIST_PASS];
+    __m512i lv[A512_LIST_PASS];
+    size_t n[A512_LIST_PASS];
 #pragma GCC unroll 8
-  for (int u = 0; u < nv; u++) {
-    const size_t j = 8 * (size_t)u;
-    m[u] = j < d ? mask8_first(d - j) : 0;
-    s[u] = _mm512_maskz_loadu_pd(m[u], sl + j);
-    cd[u] = load8_tail_pd_avx512(cl + j, m[u], c_end);
-  }
-  /* Two rows in flight: alternate accumulators keep the FMA latency off
-   * the critical path. */
-  __m512d q0 = _mm512_setzero_pd(), q1 = q0;
-  for (size_t r = 0; r < n; r++) {
-    const float *xi = x + (size_t)idx[r] * ld;
-    __m512d e = _mm512_setzero_pd();
-#pragma GCC unroll 8
-    for (int u = 0; u < nv; u++) {
-      const __m512d xj = load8_tail_pd_avx512(xi + 8 * u, m[u], x_end);
-      s[u] = _mm512_add_pd(s[u], xj);
-      const __m512d dj = _mm512_sub_pd(xj, cd[u]);
-      e = _mm512_fmadd_pd(dj, dj, e);
+    for (int u = 0; u < A512_LIST_PASS; u++) {
+      dst[u] = u == 0 ? idx + off : tmp + (size_t)(u - 1) * cap;
+      /* -1 never matches: a pass past k lists nothing. */
+      lv[u] = _mm512_set1_epi32(l0 + (size_t)u < k ? (int32_t)(l0 + (size_t)u) : -1);
+      n[u] = 0;
     }
-    const __m512d t = _mm512_add_pd(q0, e);
-    q0 = q1;
-    q1 = t;
-  }
+    __m512i iv = iv0;
+    size_t i = 0;
+    for (; i + A512_LANES <= i_safe; i += A512_LANES) {
+      const __m512i v = _mm512_loadu_si512(labels + i);
 #pragma GCC unroll 8
-  for (int u = 0; u < nv; u++) _mm512_mask_storeu_pd(sl + 8 * u, m[u], s[u]);
-  return _mm512_add_pd(q0, q1);
+      for (int u = 0; u < A512_LIST_PASS; u++) {
+        /* Register compress + plain store: the memory form is microcoded on AMD. */
+        const __mmask16 m = _mm512_cmpeq_epi32_mask(v, lv[u]);
+        _mm512_storeu_si512(dst[u] + n[u], compress_epi32_avx512(m, iv));
+        n[u] += (size_t)__builtin_popcount((unsigned)m);
+      }
+      iv = _mm512_add_epi32(iv, step);
+    }
+    if (i < i_safe) {
+      const __mmask16 mt = mask16_first(i_safe - i);
+      const __m512i v = _mm512_maskz_loadu_epi32(mt, labels + i);
+#pragma GCC unroll 8
+      for (int u = 0; u < A512_LIST_PASS; u++) {
+        const __mmask16 m = _mm512_mask_cmpeq_epi32_mask(mt, v, lv[u]);
+        _mm512_storeu_si512(dst[u] + n[u], compress_epi32_avx512(m, iv));
+        n[u] += (size_t)__builtin_popcount((unsigned)m);
+      }
+    }
+    for (int u = 0; u < A512_LIST_PASS; u++) {
+      if (n[u] == 0) continue;
+      int32_t *p = idx + off;
+      if (u > 0) /* whole vectors: may write up to 15 past, as the lists do */
+        for (size_t j = 0; j < n[u]; j += A512_LANES)
+          _mm512_storeu_si512(p + j, _mm512_loadu_si512(dst[u] + j));
+      const size_t l = l0 + (size_t)u;
+      counts[l] += (int64_t)n[u];
+      q[nq++] = (a512_run){p, n[u], l};
+      off += n[u];
+    }
+  }
+  return nq;
 }
 
-A512_INLINE void accumulate_grouped_avx512(const float *x, size_t rows, size_t ld, size_t d,
-                                           const float *c, size_t k, const int32_t *labels,
-                                           strata_block_acc *acc, int32_t *idx, const int nv) {
-  const float *x_end = x + (rows - 1) * ld + d, *c_end = c + k * d;
-  __m512d inert = _mm512_setzero_pd();
-  for (size_t l = 0; l < k; l++) {
-    const size_t n = rows_of_label_avx512(labels, rows, (int32_t)l, idx);
-    if (n == 0) continue;
-    acc->counts[l] += (int64_t)n;
-    inert = _mm512_add_pd(inert, accumulate_label_avx512(x, ld, d, c + l * d, c_end, x_end,
-                                                         acc->sums + l * d, idx, n, nv));
+typedef struct {
+  const float *x, *c, *c_end;
+  size_t d;
+  double *sums;    /* acc->sums, row stride d */
+  __mmask8 m[8];   /* valid lanes of each 8-wide chunk of a row */
+} a512_group;
+
+/* One row at element offset o into slot (s, cd): s += x, and the row's
+ * (x - c)^2 into the slot's inertia accumulators.  full: d == 8 nv.  Every
+ * arithmetic op counts here (Zen 5 retires about two 512-bit FP ops per
+ * cycle, adds and FMAs together), so x - c is an FMA (exact, like the
+ * subtraction) and the squares go straight into accumulators:
+ *  nv == 1: *qa; nv == 2: chunk 0 into *qa, chunk 1 into *qb (two chains
+ *  per slot); nv >= 4: the chunks' sum into *qa. */
+A512_INLINE void slot_row_avx512(const a512_group *g, size_t o, __m512d s[8], const __m512d cd[8],
+                                 __m512d *qa, __m512d *qb, const int nv, const int full) {
+  const float *xi = g->x + o;
+  __m512d e = _mm512_setzero_pd();
+#pragma GCC unroll 8
+  for (int v = 0; v < nv; v++) {
+    const __m256 raw = _mm256_loadu_ps(xi + 8 * v);
+    const __m512d xj = full ? _mm512_cvtps_pd(raw) : _mm512_maskz_cvtps_pd(g->m[v], raw);
+    s[v] = _mm512_add_pd(s[v], xj);
+    const __m512d dj = _mm512_fnmadd_pd(cd[v], _mm512_set1_pd(1.0), xj); /* exactly x - c */
+    if (nv <= 2) {
+      if (v == 0) *qa = _mm512_fmadd_pd(dj, dj, *qa);
+      else *qb = _mm512_fmadd_pd(dj, dj, *qb);
+    } else {
+      e = v == 0 ? _mm512_mul_pd(dj, dj) : _mm512_fmadd_pd(dj, dj, e);
+    }
   }
+  if (nv > 2) *qa = _mm512_add_pd(*qa, e);
+}
+
+/* Runs the queue q[0..nq) with G slots, adding the inertia terms to
+ * *inert_io; the labels left unfinished when the queue ran dry go to left[]
+ * (at most G - 1; their sums are stored up to where they stopped). */
+A512_INLINE size_t run_slots_avx512(const a512_group *g, const a512_run *q, size_t nq,
+                                    a512_run *left, __m512d *inert_io, const int nv,
+                                    const int full, const int G) {
+  if (nq < (size_t)G) {
+    for (size_t u = 0; u < nq; u++) left[u] = q[u];
+    return nq;
+  }
+  const size_t d = g->d;
+  __m512d s[A512_SLOTS_MAX][8], cd[A512_SLOTS_MAX][8], qa[A512_SLOTS_MAX], qb[A512_SLOTS_MAX];
+  const int32_t *p[A512_SLOTS_MAX];
+  size_t rem[A512_SLOTS_MAX], lab[A512_SLOTS_MAX];
+  size_t next = 0;
+
+#define A512_SLOT_LOAD(U)                                                           \
+  do {                                                                              \
+    p[U] = q[next].p;                                                               \
+    rem[U] = q[next].n;                                                             \
+    lab[U] = q[next].l;                                                             \
+    next++;                                                                         \
+    const float *cl_ = g->c + lab[U] * d;                                           \
+    const double *sl_ = g->sums + lab[U] * d;                                       \
+    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {                          \
+      s[U][v] = full ? _mm512_loadu_pd(sl_ + 8 * v) : _mm512_maskz_loadu_pd(g->m[v], sl_ + 8 * v); \
+      cd[U][v] = load8_tail_pd_avx512(cl_ + 8 * v, g->m[v], g->c_end);              \
+    }                                                                               \
+  } while (0)
+#define A512_SLOT_STORE(U)                                                          \
+  do {                                                                              \
+    double *sl_ = g->sums + lab[U] * d;                                             \
+    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {                          \
+      if (full) _mm512_storeu_pd(sl_ + 8 * v, s[U][v]);                             \
+      else _mm512_mask_storeu_pd(sl_ + 8 * v, g->m[v], s[U][v]);                    \
+    }                                                                               \
+  } while (0)
+
+#pragma GCC unroll 4
+  for (int u = 0; u < G; u++) {
+    A512_SLOT_LOAD(u);
+    qa[u] = qb[u] = _mm512_setzero_pd();
+  }
+  for (;;) {
+    size_t steps = rem[0];
+#pragma GCC unroll 4
+    for (int u = 1; u < G; u++) steps = rem[u] < steps ? rem[u] : steps;
+    /* Two steps per iteration into alternate inertia accumulators: the
+     * FMA latency stays off the critical path. */
+    size_t t = 0;
+    for (; t + 2 <= steps; t += 2) {
+#pragma GCC unroll 4
+      for (int u = 0; u < G; u++) {
+        /* nv == 2 has its two chains per row; the others alternate rows. */
+        slot_row_avx512(g, (size_t)p[u][t], s[u], cd[u], &qa[u], &qb[u], nv, full);
+        if (nv == 2) slot_row_avx512(g, (size_t)p[u][t + 1], s[u], cd[u], &qa[u], &qb[u], nv, full);
+        else slot_row_avx512(g, (size_t)p[u][t + 1], s[u], cd[u], &qb[u], &qa[u], nv, full);
+      }
+    }
+    if (t < steps) {
+#pragma GCC unroll 4
+      for (int u = 0; u < G; u++)
+        slot_row_avx512(g, (size_t)p[u][t], s[u], cd[u], &qa[u], &qb[u], nv, full);
+    }
+    int dry = 0;
+#pragma GCC unroll 4
+    for (int u = 0; u < G; u++) {
+      p[u] += steps;
+      rem[u] -= steps;
+      if (!dry && rem[u] == 0) {
+        A512_SLOT_STORE(u);
+        if (next < nq) A512_SLOT_LOAD(u);
+        else dry = 1;
+      }
+    }
+    if (dry) break;
+  }
+  /* Store every slot (a finished one again: same value) and hand back the
+   * unfinished ones. */
+  size_t nl = 0;
+  __m512d in = *inert_io;
+#pragma GCC unroll 4
+  for (int u = 0; u < G; u++) {
+    A512_SLOT_STORE(u);
+    if (rem[u] > 0) left[nl++] = (a512_run){p[u], rem[u], lab[u]};
+    in = _mm512_add_pd(in, _mm512_add_pd(qa[u], qb[u]));
+  }
+  *inert_io = in;
+#undef A512_SLOT_LOAD
+#undef A512_SLOT_STORE
+  return nl;
+}
+
+/* Rows [i0, rows), each the last of its label: added one at a time, in
+ * order, with masked loads. */
+static __m512d tail_rows_avx512(const float *x, size_t i0, size_t rows, size_t ld, size_t d,
+                                const float *c, const int32_t *labels, strata_block_acc *acc) {
+  __m512d q = _mm512_setzero_pd();
+  for (size_t i = i0; i < rows; i++) {
+    const size_t l = (size_t)labels[i];
+    const float *xi = x + i * ld, *cl = c + l * d;
+    double *sl = acc->sums + l * d;
+    acc->counts[l] += 1;
+    for (size_t j = 0; j < d; j += 8) {
+      const __mmask8 m = mask8_first(d - j);
+      const __m512d xj = load8_pd_avx512(xi + j, m);
+      _mm512_mask_storeu_pd(sl + j, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, sl + j), xj));
+      const __m512d e = _mm512_sub_pd(xj, load8_pd_avx512(cl + j, m));
+      q = _mm512_fmadd_pd(e, e, q);
+    }
+  }
+  return q;
+}
+
+/* 8-wide chunks per row in the grouped epilogue (2 G nv zmm for G slots). */
+static int group_nv_avx512(size_t d) { return d <= 8 ? 1 : d <= 16 ? 2 : d <= 32 ? 4 : 8; }
+
+/* Rows below it read their 8 nv floats with plain loads: row i reads
+ * [x + i ld, x + i ld + 8 nv), which must end by the block's last float. */
+static size_t group_i_safe_avx512(size_t rows, size_t ld, size_t d) {
+  const size_t span = (rows - 1) * ld + d, w = 8 * (size_t)group_nv_avx512(d);
+  const size_t i_safe = span >= w ? (span - w) / ld + 1 : 0;
+  return i_safe < rows ? i_safe : rows;
+}
+
+/* Adds the listed rows q[0..nq) (all rows below i_safe, by label) and then
+ * the rows from i_safe on to the block's sums, counts (of the tail rows:
+ * the lists' were counted when built) and inertia. */
+A512_INLINE void run_groups_avx512(const float *x, size_t rows, size_t ld, size_t d,
+                                   const float *c, size_t k, const int32_t *labels,
+                                   strata_block_acc *acc, const a512_run *q, size_t nq,
+                                   size_t i_safe, const int nv, const int full) {
+  a512_group g;
+  g.x = x;
+  g.c = c;
+  g.c_end = c + k * d;
+  g.d = d;
+  g.sums = acc->sums;
+  for (int v = 0; v < 8; v++) g.m[v] = 8 * (size_t)v < d ? mask8_first(d - 8 * (size_t)v) : 0;
+  a512_run left[A512_SLOTS_MAX], left2[A512_SLOTS_MAX];
+  __m512d inert = _mm512_setzero_pd();
+  /* Slots per pass: s and cd of G labels (2 G nv zmm) must stay in registers. */
+  size_t nl = nq;
+  const a512_run *rest = q;
+  if (nv <= 2) {
+    nl = run_slots_avx512(&g, rest, nl, left, &inert, nv, full, 4);
+    rest = left;
+  }
+  if (nv <= 4) {
+    nl = run_slots_avx512(&g, rest, nl, left2, &inert, nv, full, 2);
+    rest = left2;
+  }
+  run_slots_avx512(&g, rest, nl, left, &inert, nv, full, 1);
+  if (i_safe < rows) inert = _mm512_add_pd(inert, tail_rows_avx512(x, i_safe, rows, ld, d, c, labels, acc));
   acc->inertia += _mm512_reduce_add_pd(inert);
 }
 
-#define A512_GROUPED_VARIANT(NAME, NV)                                                         \
-  static __attribute__((noinline)) void NAME(const float *x, size_t rows, size_t ld, size_t d, \
-                                             const float *c, size_t k, const int32_t *labels,  \
-                                             strata_block_acc *acc, int32_t *idx) {            \
-    accumulate_grouped_avx512(x, rows, ld, d, c, k, labels, acc, idx, NV);                     \
+#define A512_GROUPED_VARIANT(NAME, NV, FULL)                                                     \
+  static __attribute__((noinline)) void NAME(const float *x, size_t rows, size_t ld, size_t d,   \
+                                             const float *c, size_t k, const int32_t *labels,    \
+                                             strata_block_acc *acc, const a512_run *q,           \
+                                             size_t nq, size_t i_safe) {                         \
+    run_groups_avx512(x, rows, ld, FULL ? 8 * NV : d, c, k, labels, acc, q, nq, i_safe, NV,      \
+                      FULL);                                                                     \
   }
-A512_GROUPED_VARIANT(accumulate_grouped_d8_avx512, 1)
-A512_GROUPED_VARIANT(accumulate_grouped_d16_avx512, 2)
-A512_GROUPED_VARIANT(accumulate_grouped_d32_avx512, 4)
-A512_GROUPED_VARIANT(accumulate_grouped_d64_avx512, 8)
+A512_GROUPED_VARIANT(run_groups_d8_avx512, 1, 0)
+A512_GROUPED_VARIANT(run_groups_d8x_avx512, 1, 1)   /* d == 8 */
+A512_GROUPED_VARIANT(run_groups_d16_avx512, 2, 0)
+A512_GROUPED_VARIANT(run_groups_d16x_avx512, 2, 1)  /* d == 16 */
+A512_GROUPED_VARIANT(run_groups_d32_avx512, 4, 0)
+A512_GROUPED_VARIANT(run_groups_d64_avx512, 8, 0)
+
+static void run_groups_any_avx512(const float *x, size_t rows, size_t ld, size_t d,
+                                  const float *c, size_t k, const int32_t *labels,
+                                  strata_block_acc *acc, const a512_run *q, size_t nq,
+                                  size_t i_safe) {
+  if (d == 8) run_groups_d8x_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
+  else if (d < 8) run_groups_d8_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
+  else if (d == 16) run_groups_d16x_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
+  else if (d < 16) run_groups_d16_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
+  else if (d <= 32) run_groups_d32_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
+  else run_groups_d64_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
+}
+
+/* The grouped epilogue from the labels, for any d <= A512_GROUP_MAX_D.
+ *  idx  scratch: A512_LIST_INTS(rows) int32 */
+static void accumulate_grouped_avx512(const float *x, size_t rows, size_t ld, size_t d,
+                                      const float *c, size_t k, const int32_t *labels,
+                                      strata_block_acc *acc, int32_t *idx) {
+  const size_t i_safe = group_i_safe_avx512(rows, ld, d);
+  a512_run q[A512_GROUP_MAX_K];
+  const size_t nq = build_lists_avx512(labels, i_safe, ld, k, idx, idx + rows + A512_LANES, q,
+                                       acc->counts);
+  run_groups_any_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
+}
+
+/* Lists and temporaries of build_lists_avx512, in int32. */
+#define A512_LIST_INTS(rows) (A512_LIST_PASS * ((rows) + A512_LANES))
 
 static int grouped_avx512(size_t d, size_t k) {
   return d <= A512_GROUP_MAX_D && k <= A512_GROUP_MAX_K;
 }
+
+/* Row offsets must fit the int32 lists. */
+static int grouped_ld_avx512(size_t rows, size_t ld) {
+  return (rows - 1) * ld <= (size_t)INT32_MAX - A512_LANES * ld;
+}
+
+/* ---- small d: 16-row tiles transposed in registers ------------------------
+ *
+ * For d <= 16 the scratch round trip of the general path (transpose, store,
+ * reload per centroid tile) and its 16x16 transpose for 8 columns cost more
+ * than the distances themselves.  Here a tile of 16 rows is loaded and
+ * transposed in registers and stays there for all k centroids:
+ *  - d <= 8: 8 loads of two rows each (one zmm when ld == 8), and a
+ *    3-stage network of 24 shuffles (transpose16x8_avx512) whose lanes hold
+ *    the rows in a fixed permuted order; the labels and distances are put
+ *    back in row order with one vpermd/vpermps each;
+ *  - 8 < d <= 16: 16 row loads and the 16x16 transpose.
+ * Rows past the caller's buffer (the last tile, or a partial one) go through
+ * a zero-padded copy on the stack, so no masked load touches DRAM.  The
+ * distances and the argmin are those of the general path (direct float32
+ * (x - c)^2, strict '<' in increasing centroid order); the sums, counts and
+ * inertia are the label-grouped epilogue after the block. */
+#define A512_SMALL_MAX_D 16
+
+static const int32_t a512_iota[A512_GROUP_MAX_K] = {
+  0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+  22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
+  44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+
+/* z[p]: rows 2p (low 256 bits) and 2p+1 (high).  t[j]: column j of the 16
+ * rows with lane 4q+e holding row perm(4q+e): rows 0,2,4,6, 1,3,5,7,
+ * 8,10,12,14, 9,11,13,15 (SMALL8_LANE_OF_ROW inverts it). */
+A512_INLINE void transpose16x8_avx512(const __m512 z[8], __m512 t[8]) {
+  __m512 a[8], s[8];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {
+    a[2 * i] = _mm512_unpacklo_ps(z[2 * i], z[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_ps(z[2 * i], z[2 * i + 1]);
+  }
+  /* s[4g + q], 128-bit lane L: column q + 4 (L & 1) of rows 2p + (L >> 1),
+   * p = 4g..4g+3. */
+#pragma GCC unroll 2
+  for (int g = 0; g < 2; g++) {
+    s[4 * g + 0] = _mm512_shuffle_ps(a[4 * g], a[4 * g + 2], 0x44);
+    s[4 * g + 1] = _mm512_shuffle_ps(a[4 * g], a[4 * g + 2], 0xEE);
+    s[4 * g + 2] = _mm512_shuffle_ps(a[4 * g + 1], a[4 * g + 3], 0x44);
+    s[4 * g + 3] = _mm512_shuffle_ps(a[4 * g + 1], a[4 * g + 3], 0xEE);
+  }
+#pragma GCC unroll 4
+  for (int q = 0; q < 4; q++) {
+    t[q] = _mm512_shuffle_f32x4(s[q], s[4 + q], 0x88);     /* 128-bit lanes 0, 2 */
+    t[q + 4] = _mm512_shuffle_f32x4(s[q], s[4 + q], 0xDD); /* 128-bit lanes 1, 3 */
+  }
+}
+
+#define SMALL8_LANE_OF_ROW _mm512_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15)
+
+/* Loads a tile of nr <= 16 rows and transposes it into t[0..W) (W = 8 or
+ * 16; columns >= d hold whatever follows the row, or zero). */
+A512_INLINE void small_load_avx512(const float *x, size_t nr, size_t ld, size_t d,
+                                   const float *x_end, __m512 t[16], const int W) {
+  /* Plain loads of W floats from every row start stay inside the buffer. */
+  if (nr == A512_LANES && x_end - (x + 15 * ld) >= W) {
+    if (W == 8) {
+      __m512 z[8];
+      if (ld == 8) {
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; p++) z[p] = _mm512_loadu_ps(x + 16 * p);
+      } else {
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; p++) {
+          const __m512d lo = _mm512_castpd256_pd512(_mm256_castps_pd(_mm256_loadu_ps(x + 2 * p * ld)));
+          const __m256d hi = _mm256_castps_pd(_mm256_loadu_ps(x + (2 * p + 1) * ld));
+          z[p] = _mm512_castpd_ps(_mm512_insertf64x4(lo, hi, 1));
+        }
+      }
+      transpose16x8_avx512(z, t);
+    } else {
+#pragma GCC unroll 16
+      for (int r = 0; r < 16; r++) t[r] = _mm512_loadu_ps(x + r * ld);
+      transpose16x16_avx512(t);
+    }
+    return;
+  }
+  /* Zero-padded copy with row stride W; each row store is 16 wide, so with
+   * W = 8 the next row overwrites the upper half (d <= 8: zeros anyway). */
+  float buf[17 * A512_LANES] __attribute__((aligned(64)));
+  const __mmask16 md = mask16_first(d);
+#pragma GCC unroll 16
+  for (int r = 0; r < 16; r++)
+    _mm512_store_ps(buf + r * W, (size_t)r < nr ? _mm512_maskz_loadu_ps(md, x + r * ld)
+                                               : _mm512_setzero_ps());
+  if (W == 8) {
+    __m512 z[8];
+#pragma GCC unroll 8
+    for (int p = 0; p < 8; p++) z[p] = _mm512_load_ps(buf + 16 * p);
+    transpose16x8_avx512(z, t);
+  } else {
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; r++) t[r] = _mm512_load_ps(buf + 16 * r);
+    transpose16x16_avx512(t);
+  }
+}
+
+/* Distances of the tile to centroids l0 .. l0+kc-1 and the running argmin
+ * (strict '<' in increasing l: ties keep the lower index). */
+A512_INLINE void small_step_avx512(const __m512 t[16], size_t d, const float *c, size_t l0,
+                                   const int kc, const int W, __m512 *best, __m512i *bidx) {
+  __m512 acc[A512_KC];
+  const float *cl = c + l0 * d;
+#pragma GCC unroll 8
+  for (int l = 0; l < kc; l++) acc[l] = _mm512_setzero_ps();
+#pragma GCC unroll 16
+  for (int j = 0; j < W; j++) {
+    if ((size_t)j >= d) break;
+#pragma GCC unroll 8
+    for (int l = 0; l < kc; l++) {
+      const __m512 e = _mm512_sub_ps(t[j], _mm512_set1_ps(cl[(size_t)l * d + (size_t)j]));
+      acc[l] = _mm512_fmadd_ps(e, e, acc[l]);
+    }
+  }
+  __m512 b = *best;
+  __m512i bi = *bidx;
+#pragma GCC unroll 8
+  for (int l = 0; l < kc; l++) {
+    const __mmask16 lt = _mm512_cmp_ps_mask(acc[l], b, _CMP_LT_OQ);
+    b = _mm512_mask_mov_ps(b, lt, acc[l]);
+    /* The index broadcast from memory: a load, not a GPR-to-vector move. */
+    bi = _mm512_mask_mov_epi32(bi, lt, _mm512_set1_epi32(a512_iota[l0 + (size_t)l]));
+  }
+  *best = b;
+  *bidx = bi;
+}
+
+/* Labels (and dist2 if not NULL) of all rows, 16 at a time. */
+A512_INLINE void small_assign_avx512(const float *x, size_t rows, size_t ld, size_t d,
+                                     const float *c, size_t k, int32_t *labels, float *dist2,
+                                     const int W) {
+  const float *x_end = x + (rows - 1) * ld + d;
+  for (size_t i0 = 0; i0 < rows; i0 += A512_LANES) {
+    const size_t nr = rows - i0 < A512_LANES ? rows - i0 : A512_LANES;
+    __m512 t[16];
+    const float *xi = x + i0 * ld;
+    /* Opaque to the optimiser: otherwise it keeps a pointer per row of the
+     * tile and steps each one (on the stack) every tile. */
+    __asm__("" : "+r"(xi));
+    small_load_avx512(xi, nr, ld, d, x_end, t, W);
+    __m512 best = _mm512_set1_ps(INFINITY);
+    __m512i bidx = _mm512_setzero_si512();
+    size_t l0 = 0;
+    for (; l0 + A512_KC <= k; l0 += A512_KC) small_step_avx512(t, d, c, l0, A512_KC, W, &best, &bidx);
+    switch (k - l0) {
+      case 7: small_step_avx512(t, d, c, l0, 7, W, &best, &bidx); break;
+      case 6: small_step_avx512(t, d, c, l0, 6, W, &best, &bidx); break;
+      case 5: small_step_avx512(t, d, c, l0, 5, W, &best, &bidx); break;
+      case 4: small_step_avx512(t, d, c, l0, 4, W, &best, &bidx); break;
+      case 3: small_step_avx512(t, d, c, l0, 3, W, &best, &bidx); break;
+      case 2: small_step_avx512(t, d, c, l0, 2, W, &best, &bidx); break;
+      case 1: small_step_avx512(t, d, c, l0, 1, W, &best, &bidx); break;
+      default: break;
+    }
+    if (W == 8) { /* lanes back to row order */
+      bidx = _mm512_permutexvar_epi32(SMALL8_LANE_OF_ROW, bidx);
+      best = _mm512_permutexvar_ps(SMALL8_LANE_OF_ROW, best);
+    }
+    if (nr == A512_LANES) {
+      _mm512_storeu_si512(labels + i0, bidx);
+      /* float32 direct sums of squares: already >= 0, no cancellation. */
+      if (dist2) _mm512_storeu_ps(dist2 + i0, best);
+    } else {
+      const __mmask16 m = mask16_first(nr);
+      _mm512_mask_storeu_epi32(labels + i0, m, bidx);
+      if (dist2) _mm512_mask_storeu_ps(dist2 + i0, m, best);
+    }
+  }
+}
+
+/* W = 8 or 16; DC: d as a constant (8 or 16), or 0 for d < W. */
+#define A512_SMALL_VARIANT(NAME, W, DC)                                                          \
+  static __attribute__((noinline)) void NAME(const float *x, size_t rows, size_t ld, size_t d,   \
+                                             const float *c, size_t k, int32_t *labels,          \
+                                             float *dist2) {                                     \
+    small_assign_avx512(x, rows, ld, DC ? DC : d, c, k, labels, dist2, W);                      \
+  }
+A512_SMALL_VARIANT(small_assign_w8_avx512, 8, 0)
+A512_SMALL_VARIANT(small_assign_d8_avx512, 8, 8)
+A512_SMALL_VARIANT(small_assign_w16_avx512, 16, 0)
+A512_SMALL_VARIANT(small_assign_d16_avx512, 16, 16)
+
+/* The small-d path: labels (and dist2), then the grouped epilogue. */
+static void small_path_avx512(const float *x, size_t rows, size_t ld, size_t d, const float *c,
+                              size_t k, int32_t *labels, float *dist2, strata_block_acc *acc,
+                              int32_t *idx) {
+  if (d == 8) small_assign_d8_avx512(x, rows, ld, d, c, k, labels, dist2);
+  else if (d < 8) small_assign_w8_avx512(x, rows, ld, d, c, k, labels, dist2);
+  else if (d == 16) small_assign_d16_avx512(x, rows, ld, d, c, k, labels, dist2);
+  else small_assign_w16_avx512(x, rows, ld, d, c, k, labels, dist2);
+  if (!acc) return;
+  if (grouped_ld_avx512(rows, ld)) {
+    accumulate_grouped_avx512(x, rows, ld, d, c, k, labels, acc, idx);
+  } else {
+    /* Offsets too large for the int32 lists (a huge ld): the per-row
+     * epilogue in place, as the BLAS path does. */
+    finish_rows_avx512(x, rows, ld, d, c, labels, NULL, acc);
+  }
+}
+
+static int small_avx512(size_t d, size_t k) { return d <= A512_SMALL_MAX_D && k <= A512_GROUP_MAX_K; }
 
 /* ---- table entries ------------------------------------------------------ */
 
@@ -514,7 +975,7 @@ static size_t tile_bytes_avx512(size_t d) {
  * block), then either the row indices of the grouped epilogue (small k, d)
  * or the padded sums and centroids of the per-row one (pad_bytes_avx512). */
 static size_t extra_bytes_avx512(size_t rows, size_t d, size_t k) {
-  if (grouped_avx512(d, k)) return strata_round_up64((rows + A512_LANES) * sizeof(int32_t));
+  if (grouped_avx512(d, k)) return strata_round_up64(A512_LIST_INTS(rows) * sizeof(int32_t));
   return pad_bytes_avx512(d, k);
 }
 
@@ -536,6 +997,11 @@ static void assign_f32_avx512(const float *x, size_t rows, size_t ld, size_t d,
     strata_kernels_ref()->assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
     return;
   }
+  if (small_avx512(d, k)) {
+    small_path_avx512(x, rows, ld, d, c, k, labels, dist2, acc,
+                      (int32_t *)((char *)scratch.ptr + tile_bytes_avx512(d)));
+    return;
+  }
   float *xt = scratch.ptr;
   const float *x_end = x + (rows - 1) * ld + d;
   __m512d inert[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
@@ -545,8 +1011,11 @@ static void assign_f32_avx512(const float *x, size_t rows, size_t ld, size_t d,
    * when k*d is small (see accumulate_tile), else in place. */
   a512_epilogue ep = {x_end, c + k * d, NULL, acc ? acc->sums : NULL, d, acc ? acc->counts : NULL};
   const size_t dp = (d + 7) & ~(size_t)7;
-  const int grouped = acc && grouped_avx512(d, k);
-  const int padded = acc && !grouped && pad_bytes_avx512(d, k) != 0;
+  const int grouped = acc && grouped_avx512(d, k) && grouped_ld_avx512(rows, ld);
+  /* Padded copies only where scratch_bytes made room for them (not for the
+   * grouped shapes, which fall back to the in-place epilogue if ld is too
+   * large for their lists). */
+  const int padded = acc && !grouped_avx512(d, k) && pad_bytes_avx512(d, k) != 0;
   if (padded) {
     double *ps = (double *)((char *)scratch.ptr + tile_bytes_avx512(d));
     double *pc = ps + strata_round_up64(k * dp * sizeof(double)) / sizeof(double);
@@ -596,10 +1065,7 @@ static void assign_f32_avx512(const float *x, size_t rows, size_t ld, size_t d,
   }
   if (grouped) {
     int32_t *idx = (int32_t *)((char *)scratch.ptr + tile_bytes_avx512(d));
-    if (d <= 8) accumulate_grouped_d8_avx512(x, rows, ld, d, c, k, labels, acc, idx);
-    else if (d <= 16) accumulate_grouped_d16_avx512(x, rows, ld, d, c, k, labels, acc, idx);
-    else if (d <= 32) accumulate_grouped_d32_avx512(x, rows, ld, d, c, k, labels, acc, idx);
-    else accumulate_grouped_d64_avx512(x, rows, ld, d, c, k, labels, acc, idx);
+    accumulate_grouped_avx512(x, rows, ld, d, c, k, labels, acc, idx);
   } else if (acc) {
     acc->inertia += _mm512_reduce_add_pd(_mm512_add_pd(inert[0], inert[1]));
     if (padded)

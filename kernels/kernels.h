@@ -61,7 +61,19 @@ typedef struct {
    * scheduler's "auto"): the run warns once and the results stay exact.
    * NULL: a device failure is returned as STRATA_ERR_BACKEND. */
   const struct strata_kernels *fallback;
+  /* d scales 2^S_j of the exact accumulator (core/exact.h) when per-cluster
+   * sums are wanted (fit); NULL when only labels, counts and inertia are
+   * (assign). */
+  const double *sum_scale;
 } strata_run_config;
+
+/* One exact sum: a 128-bit two's-complement fixed-point number as two
+ * halves (the layout of core/exact.h's strata_fixed on a little-endian
+ * machine), so that this header needs no compiler extension. */
+typedef struct {
+  uint64_t lo;
+  int64_t hi;
+} strata_fixed128;
 
 typedef struct {
   const float *x;    /* m rows x d, packed (row stride d) */
@@ -115,10 +127,11 @@ typedef struct strata_kernels {
    *
    * Results: labels equal the reference's except at near-ties (distances are
    * float32).  Given equal labels, the pass totals are bit-identical to the
-   * CPU path's (rows summed per 4096-row block in row order in float64, block
-   * sums added in block order; inertia likewise), for any chunk size.  The
-   * same inputs give the same outputs on every run (no atomics, fixed-order
-   * reductions). */
+   * CPU path's in core/lloyd.c, for any chunk size: a block's sums are its
+   * rows added in row order in float64, rounded once to fixed point
+   * (core/exact.h) and added exactly; counts are integers; inertia is each
+   * block's rows in row order, the blocks added in block order.  The same
+   * inputs give the same outputs on every run (no float atomics). */
 
   /* self IN: this table (one table per device); cfg IN; out OUT. */
   strata_status (*run_open)(const struct strata_kernels *self, const strata_run_config *cfg,
@@ -136,9 +149,10 @@ typedef struct strata_kernels {
    * The blocks' rows are not referenced after the call returns. */
   strata_status (*run_chunk)(strata_kernel_run *r, const strata_run_block *blocks, size_t nblocks,
                              int32_t *labels, float *dist2);
-  /* Ends a pass.  sums OUT k x d, counts OUT k, inertia OUT: the pass totals
+  /* Ends a pass.  sums OUT k x d exact sums (cfg->sum_scale set; else may be
+   * NULL and is not written), counts OUT k, inertia OUT: the pass totals
    * (written, not added to). */
-  strata_status (*run_end_pass)(strata_kernel_run *r, double *sums, int64_t *counts,
+  strata_status (*run_end_pass)(strata_kernel_run *r, strata_fixed128 *sums, int64_t *counts,
                                 double *inertia);
   /* Frees the run; accepts NULL. */
   void (*run_close)(strata_kernel_run *r);
@@ -164,7 +178,10 @@ const strata_kernels *strata_kernels_ref(void);
  *           CPU, the OS and this build support it; STRATA_ISA is ignored.
  * Tables differ in speed, not in contract: labels equal the reference's
  * except at near-ties (distances are float32), sums/counts are bit-identical
- * given equal labels, inertia is float64 from (x - c)^2. */
+ * given equal labels, inertia is float64 from (x - c)^2.
+ * OpenCL tables ("opencl:N") are not in this registry: they exist only once
+ * devices are discovered (kernels/opencl.h), and core/scheduler.h resolves
+ * every name, these included. */
 const strata_kernels *strata_kernels_find(const char *name);
 
 /* Like strata_kernels_find, but "auto" (or NULL) picks by shape between the

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# `strata fit --backend opencl` against `--backend ref` end to end, and the
+# ways the OpenCL backend fails.
+#
+# With a device: on well-separated data of several shapes (k = 1, k = n,
+# empty-cluster-prone k, missing values dropped), fits started from the same
+# centroids give equal labels, centroids and inertia within 1e-5 relative
+# and the same iteration count; chunk size and streaming do not change a
+# bit; `assign` with an OpenCL model reproduces the fit's labels; a build
+# failure, a missing device and a device lost mid-run exit 1 with one error
+# line and leave no file; under auto a device lost mid-run costs one warning
+# and the answer of the CPU.
+# Always (no device needed): no OpenCL platform (OCL_ICD_VENDORS pointing at
+# an empty folder) makes --backend opencl exit 1 cleanly and auto run quietly
+# on the CPU.
+NAME=cli_opencl
+. "$(dirname "$0")/cli_lib.sh"
+: "${STRATA_GEN:?STRATA_GEN must name strata-gen}"
+
+W="$T/work"
+mkdir -p "$W" "$T/no-icd"
+# Programs are cached in the test's own folder, never in ~/.cache.
+export STRATA_OPENCL_CACHE="$T/cache"
+unset STRATA_OPENCL_FAULT STRATA_OPENCL_EXTRA_OPTIONS STRATA_AUTO_OPENCL_CPU STRATA_AUTO_MARGIN
+
+# check NAME PYTHON-EXPR FILE...: the expression over the JSON objects a, b,
+# ... (one per file) is true.
+check_py() {
+  local name=$1 expr=$2
+  shift 2
+  if python3 -c 'import json,sys
+objs = [json.load(open(f)) for f in sys.argv[2:]]
+a = objs[0]; b = objs[1] if len(objs) > 1 else None
+def rel(x, y): return abs(x - y) <= 1e-5 * max(abs(x), abs(y), 1e-300)
+def crel(p, q): return all(rel(x, y) for r, s in zip(p, q) for x, y in zip(r, s))
+sys.exit(0 if eval(sys.argv[1]) else 1)' "$expr" "$@" 2>"$T/pyerr"; then
+    ok "$name"
+  else
+    bad "$name" "not true: $expr" "$(head -c 300 "$T/pyerr")"
+  fi
+}
+
+# ---- no OpenCL platform (always) ------------------------------------------
+"$STRATA_GEN" --kind blobs --dims 40 --centers 30 --rows 200000 --seed 5 --separation 3 -o "$W/big.h5"
+"$STRATA_GEN" --kind blobs --dims 16 --centers 8 --rows 30000 --seed 7 --separation 4 -o "$W/b16.h5"
+expect_error_clean "no platform: --backend opencl exits 1" 1 "no usable OpenCL device.*no OpenCL (platform|support)" "$W" \
+  env OCL_ICD_VENDORS="$T/no-icd" "$STRATA" fit "$W/b16.h5" -k 8 -o "$W/m.h5" --labels "$W/l.h5" --backend opencl
+# A job big enough for auto to look for devices (2nkd > 4e9 flops per pass).
+run env OCL_ICD_VENDORS="$T/no-icd" "$STRATA" fit "$W/big.h5" -k 300 -o "$W/m_noicd.h5" --max-iter 3 --json
+if [ "$RC" -eq 0 ] && [ ! -s "$T/err" ]; then ok "no platform: auto runs on the CPU, nothing on stderr"
+else bad "no platform: auto" "rc=$RC" "$(head -c 400 "$T/err")"; fi
+run env OCL_ICD_VENDORS="$T/no-icd" "$STRATA" fit "$W/big.h5" -k 300 -o "$W/m_noicd.h5" --max-iter 3 -v
+if grep -Eq "no OpenCL (platform|support)" "$T/err" && ! grep -q "warning" "$T/err"; then ok "no platform: auto says why at -v (info, not a warning)"
+else bad "no platform: auto -v" "$(head -c 400 "$T/err")"; fi
+
+# ---- is there a device? ---------------------------------------------------
+if ! "$STRATA" devices --no-measure --json | python3 -c 'import json,sys
+sys.exit(0 if any(d["kind"] == "opencl" and d["usable"] for d in json.load(sys.stdin)["devices"]) else 1)'; then
+  echo "*************************************************************"
+  echo "SKIPPED: no OpenCL device ($("$STRATA" devices --no-measure --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["opencl_note"])'))"
+  echo "*************************************************************"
+  finish
+  exit $?
+fi
+
+# ---- opencl against ref -----------------------------------------------------
+"$STRATA_GEN" --kind blobs --dims 3 --centers 50 --rows 20000 --seed 8 --separation 6 -o "$W/b3.h5"
+"$STRATA_GEN" --kind blobs --dims 40 --centers 120 --rows 12000 --seed 9 --separation 5 -o "$W/b40.h5"
+"$STRATA_GEN" --kind blobs --dims 5 --centers 64 --rows 64 --seed 10 -o "$W/tiny.h5"
+"$STRATA_GEN" --rows 20000 --seed 11 --missing 0.05 --segments 6 --separation 4 -o "$W/cust.h5"
+
+# compare TAG DATA K [fit options]: fits with ref and opencl from the same
+# initial centroids (ref's k-means++ result after one iteration).
+compare() {
+  local tag=$1 data=$2 k=$3
+  shift 3
+  "$STRATA" fit "$data" -k "$k" -o "$W/init_$tag.h5" --backend ref --max-iter 1 --json "$@" >"$T/init.json"
+  python3 -c 'import json,sys
+j = json.load(open(sys.argv[1]))
+print(",".join(j["features"]))
+for r in j["centroids"]: print(",".join(repr(v) for v in r))' "$T/init.json" >"$W/init_$tag.csv"
+  local be
+  for be in ref opencl; do
+    run "$STRATA" fit "$data" -k "$k" -o "$W/m_${tag}_$be.h5" --labels "$W/l_${tag}_$be.h5" \
+      --init "$W/init_$tag.csv" --backend "$be" --json "$@"
+    cp "$T/out" "$T/${tag}_$be.json"
+    if [ "$RC" -ne 0 ]; then bad "$tag: fit --backend $be" "rc=$RC" "$(head -c 400 "$T/err")"; return; fi
+  done
+  if labels_equal "$W/l_${tag}_ref.h5" "$W/l_${tag}_opencl.h5" >/dev/null; then ok "$tag: labels equal ref's"
+  else bad "$tag: labels differ from ref's"; fi
+  check_py "$tag: centroids and inertia within 1e-5 of ref's, same iterations, backend named" \
+    'crel(a["centroids"], b["centroids"]) and rel(a["inertia"], b["inertia"]) and a["iterations"] == b["iterations"] and a["sizes"] == b["sizes"] and b["backend"].startswith("opencl:")' \
+    "$T/${tag}_ref.json" "$T/${tag}_opencl.json"
+}
+compare d16k8 "$W/b16.h5" 8
+compare d3k50 "$W/b3.h5" 50
+compare d40k150 "$W/b40.h5" 150          # more clusters than blobs: empty clusters re-seeded
+compare k1 "$W/b16.h5" 1
+compare k_eq_n "$W/tiny.h5" 64
+compare missing_drop "$W/cust.h5" 6 --missing drop
+compare missing_mean_minmax "$W/cust.h5" 6 --missing mean --scale minmax
+
+# ---- determinism: chunking and streaming change nothing -------------------
+run "$STRATA" fit "$W/b3.h5" -k 50 -o "$W/m_a.h5" --backend opencl --json --seed 3
+cp "$T/out" "$T/a.json"
+run "$STRATA" fit "$W/b3.h5" -k 50 -o "$W/m_b.h5" --backend opencl --json --seed 3 --chunk-rows 4096 --streaming
+cp "$T/out" "$T/b.json"
+check_py "chunk size and streaming: identical centroids and inertia" \
+  'a["centroids"] == b["centroids"] and a["inertia"] == b["inertia"] and a["iterations"] == b["iterations"] and b["mode"] == "streaming"' \
+  "$T/a.json" "$T/b.json"
+run "$STRATA" fit "$W/b16.h5" -k 8 -o "$W/m_kpp_cpu.h5" --backend cpu --json --seed 4
+cp "$T/out" "$T/kpp_cpu.json"
+run "$STRATA" fit "$W/b16.h5" -k 8 -o "$W/m_kpp_ocl.h5" --labels "$W/l_kpp_ocl.h5" --backend opencl --json --seed 4 --n-init 2
+cp "$T/out" "$T/kpp_ocl.json"
+run "$STRATA" fit "$W/b16.h5" -k 8 -o "$W/m_kpp_cpu2.h5" --backend cpu --json --seed 4 --n-init 2
+cp "$T/out" "$T/kpp_cpu2.json"
+# Up to the order of the segments: restarts that reach the same solution may
+# differ in the last bit of their inertia (the CPU table's distances are
+# float32), which decides which restart is kept.
+check_py "k-means++ with 2 restarts: opencl finds cpu's segments" \
+  'crel(sorted(a["centroids"]), sorted(b["centroids"])) and rel(a["inertia"], b["inertia"]) and sorted(a["sizes"]) == sorted(b["sizes"])' \
+  "$T/kpp_cpu2.json" "$T/kpp_ocl.json"
+
+# ---- assign with an OpenCL model reproduces the fit's labels ---------------
+run "$STRATA" assign "$W/m_kpp_ocl.h5" "$W/b16.h5" --labels "$W/l_assign.h5" --json
+if [ "$RC" -eq 0 ] && labels_equal "$W/l_kpp_ocl.h5" "$W/l_assign.h5" >/dev/null; then ok "assign with an opencl model: same labels"
+else bad "assign with an opencl model" "rc=$RC" "$(head -c 300 "$T/err")"; fi
+
+# ---- explicit opencl that cannot run: exit 1, one line, no file -----------
+expect_error_clean "forced build failure" 1 "OpenCL program build failed.*STRATA_FORCE_BUILD_ERROR" "$W" \
+  env STRATA_OPENCL_EXTRA_OPTIONS=-DSTRATA_FORCE_BUILD_ERROR "$STRATA" fit "$W/b16.h5" -k 8 -o "$W/x.h5" \
+  --labels "$W/xl.h5" --backend opencl
+expect_error_clean "no such device" 1 "no OpenCL device 99" "$W" \
+  "$STRATA" fit "$W/b16.h5" -k 8 -o "$W/x.h5" --backend opencl:99
+expect_error_clean "malformed device name" 2 "opencl:N" "$W" \
+  "$STRATA" fit "$W/b16.h5" -k 8 -o "$W/x.h5" --backend opencl:first
+expect_error_clean "device lost mid-run" 1 "clEnqueueNDRangeKernel\\(.*\\) failed: CL_DEVICE_NOT_AVAILABLE" "$W" \
+  env STRATA_OPENCL_FAULT=launch:5 "$STRATA" fit "$W/b16.h5" -k 8 -o "$W/x.h5" --labels "$W/xl.h5" --backend opencl
+
+# ---- auto: a device lost mid-run falls back to the CPU --------------------
+# STRATA_AUTO_OPENCL_CPU=1 lets auto consider this CPU device and
+# STRATA_AUTO_MARGIN=0 makes it choose the device; launch 9 is past the
+# calibration (3 passes of 2 launches) and inside the first Lloyd pass.
+run env STRATA_AUTO_OPENCL_CPU=1 STRATA_AUTO_MARGIN=0 STRATA_OPENCL_FAULT=launch:9 \
+  "$STRATA" fit "$W/big.h5" -k 300 -o "$W/m_lost.h5" --labels "$W/l_lost.h5" --max-iter 3 --json
+cp "$T/out" "$T/lost.json"
+if [ "$RC" -eq 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] &&
+   grep -q "^strata: warning: OpenCL device 0 .* failed: .*CL_DEVICE_NOT_AVAILABLE.*; continuing on the CPU" "$T/err"; then
+  ok "auto: a lost device costs exactly one warning"
+else bad "auto: lost device" "rc=$RC" "$(head -c 600 "$T/err")"; fi
+run env OCL_ICD_VENDORS="$T/no-icd" "$STRATA" fit "$W/big.h5" -k 300 -o "$W/m_cpu_big.h5" --labels "$W/l_cpu_big.h5" --max-iter 3 --json
+cp "$T/out" "$T/cpu_big.json"
+if labels_equal "$W/l_cpu_big.h5" "$W/l_lost.h5" >/dev/null; then ok "auto after a lost device: the CPU's labels"
+else bad "auto after a lost device: labels differ from the CPU's"; fi
+check_py "auto after a lost device: the CPU's centroids, bit for bit" \
+  'a["centroids"] == b["centroids"] and rel(a["inertia"], b["inertia"]) and a["backend"] == "opencl:0"' \
+  "$T/lost.json" "$T/cpu_big.json"
+
+finish
