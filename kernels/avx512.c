@@ -524,6 +524,10 @@ typedef struct {
   size_t d;
   double *sums;    /* acc->sums, row stride d */
   __mmask8 m[8];   /* valid lanes of each 8-wide chunk of a row */
+  /* Software prefetch of the next sub-block while this one is accumulated:
+   * pf_lines cache lines per two slot steps from pf up to pf_end. */
+  const char *pf, *pf_end;
+  size_t pf_lines;
 } a512_group;
 
 /* One row at element offset o into slot (s, cd): s += x, and the row's
@@ -556,14 +560,15 @@ A512_INLINE void slot_row_avx512(const a512_group *g, size_t o, __m512d s[8], co
 /* Runs the queue q[0..nq) with G slots, adding the inertia terms to
  * *inert_io; the labels left unfinished when the queue ran dry go to left[]
  * (at most G - 1; their sums are stored up to where they stopped). */
-A512_INLINE size_t run_slots_avx512(const a512_group *g, const a512_run *q, size_t nq,
+A512_INLINE size_t run_slots_avx512(a512_group *g, const a512_run *q, size_t nq,
                                     a512_run *left, __m512d *inert_io, const int nv,
                                     const int full, const int G) {
   if (nq < (size_t)G) {
     for (size_t u = 0; u < nq; u++) left[u] = q[u];
     return nq;
   }
-  const size_t d = g->d;
+  const size_t d = g->d, pf_lines = g->pf_lines;
+  const char *pf = g->pf, *const pf_end = g->pf_end;
   __m512d s[A512_SLOTS_MAX][8], cd[A512_SLOTS_MAX][8], qa[A512_SLOTS_MAX], qb[A512_SLOTS_MAX];
   const int32_t *p[A512_SLOTS_MAX];
   size_t rem[A512_SLOTS_MAX], lab[A512_SLOTS_MAX];
@@ -611,6 +616,10 @@ A512_INLINE size_t run_slots_avx512(const a512_group *g, const a512_run *q, size
         if (nv == 2) slot_row_avx512(g, (size_t)p[u][t + 1], s[u], cd[u], &qa[u], &qb[u], nv, full);
         else slot_row_avx512(g, (size_t)p[u][t + 1], s[u], cd[u], &qb[u], &qa[u], nv, full);
       }
+      if (pf < pf_end) {
+        const char *e = (size_t)(pf_end - pf) > 64 * pf_lines ? pf + 64 * pf_lines : pf_end;
+        for (; pf < e; pf += 64) _mm_prefetch(pf, _MM_HINT_T0);
+      }
     }
     if (t < steps) {
 #pragma GCC unroll 4
@@ -641,6 +650,7 @@ A512_INLINE size_t run_slots_avx512(const a512_group *g, const a512_run *q, size
     in = _mm512_add_pd(in, _mm512_add_pd(qa[u], qb[u]));
   }
   *inert_io = in;
+  g->pf = pf;
 #undef A512_SLOT_LOAD
 #undef A512_SLOT_STORE
   return nl;
@@ -678,20 +688,22 @@ static size_t group_i_safe_avx512(size_t rows, size_t ld, size_t d) {
   return i_safe < rows ? i_safe : rows;
 }
 
-/* Adds the listed rows q[0..nq) (all rows below i_safe, by label) and then
- * the rows from i_safe on to the block's sums, counts (of the tail rows:
- * the lists' were counted when built) and inertia. */
-A512_INLINE void run_groups_avx512(const float *x, size_t rows, size_t ld, size_t d,
-                                   const float *c, size_t k, const int32_t *labels,
-                                   strata_block_acc *acc, const a512_run *q, size_t nq,
-                                   size_t i_safe, const int nv, const int full) {
+/* Adds the listed rows q[0..nq) (offsets from x) to sums and returns their
+ * inertia terms; prefetches [pf, pf_end) on the way. */
+A512_INLINE __m512d run_groups_avx512(const float *x, size_t d, const float *c, size_t k,
+                                      double *sums, const a512_run *q, size_t nq,
+                                      const char *pf, const char *pf_end, size_t pf_lines,
+                                      const int nv, const int full) {
   a512_group g;
   g.x = x;
   g.c = c;
   g.c_end = c + k * d;
   g.d = d;
-  g.sums = acc->sums;
+  g.sums = sums;
   for (int v = 0; v < 8; v++) g.m[v] = 8 * (size_t)v < d ? mask8_first(d - 8 * (size_t)v) : 0;
+  g.pf = pf;
+  g.pf_end = pf_end;
+  g.pf_lines = pf_lines;
   a512_run left[A512_SLOTS_MAX], left2[A512_SLOTS_MAX];
   __m512d inert = _mm512_setzero_pd();
   /* Slots per pass: s and cd of G labels (2 G nv zmm) must stay in registers. */
@@ -706,17 +718,16 @@ A512_INLINE void run_groups_avx512(const float *x, size_t rows, size_t ld, size_
     rest = left2;
   }
   run_slots_avx512(&g, rest, nl, left, &inert, nv, full, 1);
-  if (i_safe < rows) inert = _mm512_add_pd(inert, tail_rows_avx512(x, i_safe, rows, ld, d, c, labels, acc));
-  acc->inertia += _mm512_reduce_add_pd(inert);
+  return inert;
 }
 
 #define A512_GROUPED_VARIANT(NAME, NV, FULL)                                                     \
-  static __attribute__((noinline)) void NAME(const float *x, size_t rows, size_t ld, size_t d,   \
-                                             const float *c, size_t k, const int32_t *labels,    \
-                                             strata_block_acc *acc, const a512_run *q,           \
-                                             size_t nq, size_t i_safe) {                         \
-    run_groups_avx512(x, rows, ld, FULL ? 8 * NV : d, c, k, labels, acc, q, nq, i_safe, NV,      \
-                      FULL);                                                                     \
+  static __attribute__((noinline)) __m512d NAME(const float *x, size_t d, const float *c,        \
+                                                size_t k, double *sums, const a512_run *q,       \
+                                                size_t nq, const char *pf, const char *pf_end,   \
+                                                size_t pf_lines) {                               \
+    return run_groups_avx512(x, FULL ? 8 * NV : d, c, k, sums, q, nq, pf, pf_end, pf_lines, NV,  \
+                             FULL);                                                              \
   }
 A512_GROUPED_VARIANT(run_groups_d8_avx512, 1, 0)
 A512_GROUPED_VARIANT(run_groups_d8x_avx512, 1, 1)   /* d == 8 */
@@ -725,28 +736,45 @@ A512_GROUPED_VARIANT(run_groups_d16x_avx512, 2, 1)  /* d == 16 */
 A512_GROUPED_VARIANT(run_groups_d32_avx512, 4, 0)
 A512_GROUPED_VARIANT(run_groups_d64_avx512, 8, 0)
 
-static void run_groups_any_avx512(const float *x, size_t rows, size_t ld, size_t d,
-                                  const float *c, size_t k, const int32_t *labels,
-                                  strata_block_acc *acc, const a512_run *q, size_t nq,
-                                  size_t i_safe) {
-  if (d == 8) run_groups_d8x_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
-  else if (d < 8) run_groups_d8_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
-  else if (d == 16) run_groups_d16x_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
-  else if (d < 16) run_groups_d16_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
-  else if (d <= 32) run_groups_d32_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
-  else run_groups_d64_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
+static __m512d run_groups_any_avx512(const float *x, size_t d, const float *c, size_t k,
+                                     double *sums, const a512_run *q, size_t nq, const char *pf,
+                                     const char *pf_end, size_t pf_lines) {
+  if (d == 8) return run_groups_d8x_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
+  if (d < 8) return run_groups_d8_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
+  if (d == 16) return run_groups_d16x_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
+  if (d < 16) return run_groups_d16_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
+  if (d <= 32) return run_groups_d32_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
+  return run_groups_d64_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
 }
 
-/* The grouped epilogue from the labels, for any d <= A512_GROUP_MAX_D.
+/* The grouped epilogue of rows [0, i_end) (i_end <= i_safe of the block,
+ * see group_i_safe_avx512) from their labels, for any d <= A512_GROUP_MAX_D,
+ * returning the inertia terms.  Prefetches [pf, pf_end) (or nothing: NULL)
+ * while it runs.
  *  idx  scratch: A512_LIST_INTS(rows) int32 */
+static __m512d group_rows_avx512(const float *x, size_t rows, size_t i_end, size_t ld, size_t d,
+                                 const float *c, size_t k, const int32_t *labels,
+                                 strata_block_acc *acc, int32_t *idx, const char *pf,
+                                 const char *pf_end) {
+  a512_run q[A512_GROUP_MAX_K];
+  const size_t nq = build_lists_avx512(labels, i_end, ld, k, idx, idx + rows + A512_LANES, q,
+                                       acc->counts);
+  /* Two slot steps take about 8 rows (4 slots): lines per two steps at
+   * twice the pace that would spread them over the whole run, so that they
+   * are asked for early. */
+  const size_t lines = pf < pf_end ? (size_t)(pf_end - pf) / 64 + 1 : 0, iters = i_end / 8 + 1;
+  const size_t pf_lines = (2 * lines + iters - 1) / iters;
+  return run_groups_any_avx512(x, d, c, k, acc->sums, q, nq, pf, pf_end, pf_lines);
+}
+
+/* The grouped epilogue of a whole block. */
 static void accumulate_grouped_avx512(const float *x, size_t rows, size_t ld, size_t d,
                                       const float *c, size_t k, const int32_t *labels,
                                       strata_block_acc *acc, int32_t *idx) {
   const size_t i_safe = group_i_safe_avx512(rows, ld, d);
-  a512_run q[A512_GROUP_MAX_K];
-  const size_t nq = build_lists_avx512(labels, i_safe, ld, k, idx, idx + rows + A512_LANES, q,
-                                       acc->counts);
-  run_groups_any_avx512(x, rows, ld, d, c, k, labels, acc, q, nq, i_safe);
+  __m512d inert = group_rows_avx512(x, rows, i_safe, ld, d, c, k, labels, acc, idx, NULL, NULL);
+  if (i_safe < rows) inert = _mm512_add_pd(inert, tail_rows_avx512(x, i_safe, rows, ld, d, c, labels, acc));
+  acc->inertia += _mm512_reduce_add_pd(inert);
 }
 
 /* Lists and temporaries of build_lists_avx512, in int32. */
@@ -845,7 +873,7 @@ A512_INLINE void small_load_avx512(const float *x, size_t nr, size_t ld, size_t 
   const __mmask16 md = mask16_first(d);
 #pragma GCC unroll 16
   for (int r = 0; r < 16; r++)
-    _mm512_store_ps(buf + r * W, (size_t)r < nr ? _mm512_maskz_loadu_ps(md, x + r * ld)
+    _mm512_storeu_ps(buf + r * W, (size_t)r < nr ? _mm512_maskz_loadu_ps(md, x + r * ld)
                                                : _mm512_setzero_ps());
   if (W == 8) {
     __m512 z[8];
@@ -889,11 +917,12 @@ A512_INLINE void small_step_avx512(const __m512 t[16], size_t d, const float *c,
   *bidx = bi;
 }
 
-/* Labels (and dist2 if not NULL) of all rows, 16 at a time. */
+/* Labels (and dist2 if not NULL) of all rows, 16 at a time.  x_end: one
+ * past the last float that may be read (the caller's block may go on after
+ * these rows). */
 A512_INLINE void small_assign_avx512(const float *x, size_t rows, size_t ld, size_t d,
                                      const float *c, size_t k, int32_t *labels, float *dist2,
-                                     const int W) {
-  const float *x_end = x + (rows - 1) * ld + d;
+                                     const float *x_end, const int W) {
   for (size_t i0 = 0; i0 < rows; i0 += A512_LANES) {
     const size_t nr = rows - i0 < A512_LANES ? rows - i0 : A512_LANES;
     __m512 t[16];
@@ -936,30 +965,70 @@ A512_INLINE void small_assign_avx512(const float *x, size_t rows, size_t ld, siz
 #define A512_SMALL_VARIANT(NAME, W, DC)                                                          \
   static __attribute__((noinline)) void NAME(const float *x, size_t rows, size_t ld, size_t d,   \
                                              const float *c, size_t k, int32_t *labels,          \
-                                             float *dist2) {                                     \
-    small_assign_avx512(x, rows, ld, DC ? DC : d, c, k, labels, dist2, W);                      \
+                                             float *dist2, const float *x_end) {                 \
+    small_assign_avx512(x, rows, ld, DC ? DC : d, c, k, labels, dist2, x_end, W);               \
   }
 A512_SMALL_VARIANT(small_assign_w8_avx512, 8, 0)
 A512_SMALL_VARIANT(small_assign_d8_avx512, 8, 8)
 A512_SMALL_VARIANT(small_assign_w16_avx512, 16, 0)
 A512_SMALL_VARIANT(small_assign_d16_avx512, 16, 16)
 
-/* The small-d path: labels (and dist2), then the grouped epilogue. */
+static void small_assign_any_avx512(const float *x, size_t rows, size_t ld, size_t d,
+                                    const float *c, size_t k, int32_t *labels, float *dist2,
+                                    const float *x_end) {
+  if (d == 8) small_assign_d8_avx512(x, rows, ld, d, c, k, labels, dist2, x_end);
+  else if (d < 8) small_assign_w8_avx512(x, rows, ld, d, c, k, labels, dist2, x_end);
+  else if (d == 16) small_assign_d16_avx512(x, rows, ld, d, c, k, labels, dist2, x_end);
+  else small_assign_w16_avx512(x, rows, ld, d, c, k, labels, dist2, x_end);
+}
+
+/* Sub-blocks of the small-d path: about this many bytes of rows.  The
+ * assignment of a sub-block streams its rows from memory at ~1 ns per row
+ * (it only does the float32 distances), faster than one core's share of the
+ * memory bandwidth; the grouped epilogue that follows reads them again from
+ * cache and loads nothing new.  Alone, the two phases would take turns:
+ * memory-bound, then idle memory.  So the epilogue of each sub-block
+ * prefetches the next one, and the block is done in sub-blocks small enough
+ * that the prefetched rows are still in L1/L2 when their assignment comes.
+ * Per label the rows are still added in increasing order: sub-blocks go in
+ * order, and their sums carry over in acc->sums. */
+#ifndef A512_SUB_BYTES
+#define A512_SUB_BYTES (32 * 1024)
+#endif
+
 static void small_path_avx512(const float *x, size_t rows, size_t ld, size_t d, const float *c,
                               size_t k, int32_t *labels, float *dist2, strata_block_acc *acc,
                               int32_t *idx) {
-  if (d == 8) small_assign_d8_avx512(x, rows, ld, d, c, k, labels, dist2);
-  else if (d < 8) small_assign_w8_avx512(x, rows, ld, d, c, k, labels, dist2);
-  else if (d == 16) small_assign_d16_avx512(x, rows, ld, d, c, k, labels, dist2);
-  else small_assign_w16_avx512(x, rows, ld, d, c, k, labels, dist2);
-  if (!acc) return;
-  if (grouped_ld_avx512(rows, ld)) {
-    accumulate_grouped_avx512(x, rows, ld, d, c, k, labels, acc, idx);
-  } else {
+  const float *x_end = x + (rows - 1) * ld + d;
+  if (!acc) {
+    small_assign_any_avx512(x, rows, ld, d, c, k, labels, dist2, x_end);
+    return;
+  }
+  if (!grouped_ld_avx512(rows, ld)) {
     /* Offsets too large for the int32 lists (a huge ld): the per-row
      * epilogue in place, as the BLAS path does. */
+    small_assign_any_avx512(x, rows, ld, d, c, k, labels, dist2, x_end);
     finish_rows_avx512(x, rows, ld, d, c, labels, NULL, acc);
+    return;
   }
+  const size_t i_safe = group_i_safe_avx512(rows, ld, d);
+  size_t sub = A512_SUB_BYTES / (ld * sizeof(float)) / A512_LANES * A512_LANES;
+  if (sub < 4 * A512_LANES) sub = 4 * A512_LANES;
+  __m512d inert = _mm512_setzero_pd();
+  for (size_t s0 = 0; s0 < rows; s0 += sub) {
+    const size_t m = rows - s0 < sub ? rows - s0 : sub;
+    const float *xs = x + s0 * ld;
+    small_assign_any_avx512(xs, m, ld, d, c, k, labels + s0, dist2 ? dist2 + s0 : NULL, x_end);
+    /* Listed: the rows below i_safe; the next sub-block is prefetched. */
+    const size_t i_end = i_safe > s0 ? (i_safe - s0 < m ? i_safe - s0 : m) : 0;
+    const size_t n_next = rows - s0 - m < sub ? rows - s0 - m : sub;
+    const char *pf = n_next ? (const char *)(xs + m * ld) : NULL;
+    const char *pf_end = n_next ? (const char *)(xs + (m + n_next - 1) * ld + d) : NULL;
+    inert = _mm512_add_pd(inert, group_rows_avx512(xs, m, i_end, ld, d, c, k, labels + s0, acc,
+                                                   idx, pf, pf_end));
+  }
+  if (i_safe < rows) inert = _mm512_add_pd(inert, tail_rows_avx512(x, i_safe, rows, ld, d, c, labels, acc));
+  acc->inertia += _mm512_reduce_add_pd(inert);
 }
 
 static int small_avx512(size_t d, size_t k) { return d <= A512_SMALL_MAX_D && k <= A512_GROUP_MAX_K; }
