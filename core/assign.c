@@ -9,6 +9,7 @@
 #include "model.h"
 #include "pass.h"
 #include "scaler.h"
+#include "scheduler.h"
 
 /* The dataset must present the model's features, in the model's order. */
 static strata_status check_features(const strata_model_info *mi, const strata_dataset *ds) {
@@ -63,15 +64,16 @@ strata_status strata_assign(const strata_model *m, strata_dataset *ds, const cha
   strata_missing missing;
   RETURN_IF(!strata_missing_parse(mi->missing, &missing), STRATA_ERR_FORMAT,
             "model has an unknown missing-value rule '%s'", mi->missing);
-  /* The fit's own kernels reproduce its labels exactly; another machine may
-   * lack them, and then the best available ones are used. */
-  const strata_kernels *kern = strata_kernels_find(mi->backend);
-  if (!kern) {
-    strata_log(STRATA_LOG_WARN, "backend '%s' of the model is not available here; using auto",
-               mi->backend);
-    kern = strata_kernels_find("auto");
-  }
   size_t n = strata_dataset_rows(ds), d = (size_t)mi->d, k = (size_t)mi->k;
+  /* The fit's own kernels reproduce its labels exactly; another machine may
+   * lack them, and then the scheduler picks (auto). */
+  strata_backend_choice choice;
+  if (strata_scheduler_choose(mi->backend, NULL, 0, n, d, k, threads, &choice) != STRATA_OK) {
+    strata_log(STRATA_LOG_WARN, "backend '%s' of the model is not available here (%s); using auto",
+               mi->backend, strata_last_error());
+    FORWARD_IF_ERROR(strata_scheduler_choose(NULL, NULL, 0, n, d, k, threads, &choice));
+  }
+  const strata_kernels *kern = choice.kern;
   strata_scaler sc;
   FORWARD_IF_ERROR(strata_scaler_from(&sc, d, mi->features, missing, mi->scale_shift,
                                       mi->scale_factor, mi->impute));
@@ -82,6 +84,7 @@ strata_status strata_assign(const strata_model *m, strata_dataset *ds, const cha
   strata_status st;
   GOTO_IF_ERROR(st, strata_pass_open(ds, &sc, chunk_rows, threads, 0, &pass), done);
   GOTO_IF_ERROR(st, strata_lloyd_create(kern, pass, k, d, n, 0, &l), done);
+  strata_lloyd_set_fallback(l, choice.fallback);
   strata_lloyd_set_centroids(l, mi->centroids);
   GOTO_IF_ERROR(st, strata_labels_writer_open(labels_path, n, &w), done);
   GOTO_IF_ERROR(st, strata_lloyd_pass(l, w, &res), done);

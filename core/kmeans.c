@@ -19,6 +19,7 @@
 #include "quantile.h"
 #include "sample.h"
 #include "scaler.h"
+#include "scheduler.h"
 
 /* STRATA_ISA is validated once per process; say what became of it once. */
 static void strata_log_isa_note(void) {
@@ -374,11 +375,18 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   *out = NULL;
   FORWARD_IF_ERROR(check_params(p));
   double t_start = now_seconds();
-  const strata_kernels *kern = strata_kernels_for_shape(p->backend, strata_dataset_cols(ds),
-                                                        (size_t)p->k);
-  RETURN_IF(!kern, STRATA_ERR_USAGE,
-            "unknown or unavailable backend '%s' (have: auto, ref, cpu, blas)", p->backend);
+  FORWARD_IF_ERROR(strata_scheduler_check_name(p->backend));
   strata_log_isa_note();
+  /* An explicit backend is resolved now, so that one that cannot run here
+   * (no OpenCL device, a build failure) fails before the data is read; auto
+   * waits for the init sample to calibrate on. */
+  strata_backend_choice choice;
+  memset(&choice, 0, sizeof choice);
+  if (p->backend && strcmp(p->backend, "auto") != 0 && strata_dataset_cols(ds) > 0)
+    FORWARD_IF_ERROR(strata_scheduler_choose(p->backend, NULL, 0, strata_dataset_rows(ds),
+                                             strata_dataset_cols(ds), (size_t)p->k, p->threads,
+                                             &choice));
+  const strata_kernels *kern = choice.kern;
 
   fit_state f;
   memset(&f, 0, sizeof f);
@@ -444,11 +452,22 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
                               .seconds = now_seconds() - t0,
                               .rows_per_second = (double)n / (now_seconds() - t0 + 1e-12)});
   if (p->init != STRATA_INIT_GIVEN) GOTO_IF_ERROR(st, strata_sample_finish(&f.sample, &f.scaler), done);
+  if (!kern) {
+    GOTO_IF_ERROR(st, strata_scheduler_choose(p->backend, f.sample.x, f.sample.m, r->kept, d, k,
+                                              p->threads, &choice), done);
+    kern = choice.kern;
+  }
+  /* k-means++ works on the in-memory sample in 2048-row blocks from every
+   * thread at once; a device would take them one synchronous round trip at
+   * a time, slower than the CPU, so init stays on the CPU. */
+  const strata_kernels *init_kern =
+      !kern->run_open ? kern : choice.fallback ? choice.fallback : strata_kernels_for_shape("auto", d, k);
 
   /* 2. the pass over scaled data, kept in memory when it fits */
   uint64_t limit = p->streaming ? 0 : (p->mem_limit ? p->mem_limit : strata_default_mem_limit());
   GOTO_IF_ERROR(st, strata_pass_open(ds, &f.scaler, p->chunk_rows, p->threads, limit, &r->pass), done);
   GOTO_IF_ERROR(st, strata_lloyd_create(kern, r->pass, k, d, n, 1, &r->lloyd), done);
+  strata_lloyd_set_fallback(r->lloyd, choice.fallback);
   {
     /* The largest |scaled value| per column bounds every cluster sum. */
     double *bound = malloc(d * sizeof *bound);
@@ -486,7 +505,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   int best_run = 0, best_iters = 0, best_converged = 0;
   for (int run = 0; run < p->n_init; run++) {
     t0 = now_seconds();
-    strata_init_job job = {kern, strata_pass_threads(r->pass), f.sample.x, f.sample.m, d, k,
+    strata_init_job job = {init_kern, strata_pass_threads(r->pass), f.sample.x, f.sample.m, d, k,
                            f.sample.m == r->kept, p->seed, run};
     if (p->init == STRATA_INIT_GIVEN) {
       for (size_t c = 0; c < k; c++)

@@ -39,6 +39,13 @@ struct strata_lloyd {
   int32_t *chunk_seg;
   float *chunk_dist;
   size_t chunk_rows;
+  /* device runs (kernels.h run_* slots), opened at the first pass */
+  const strata_kernels *fallback;
+  strata_kernel_run *run;
+  strata_run_block *rblocks;   /* one chunk's blocks */
+  int32_t *run_labels;         /* chunk_rows, block after block */
+  float *run_dist2;            /* chunk_rows */
+  strata_fixed128 *run_sums;   /* k×d */
   /* farthest points */
   size_t want;
   strata_far_point *far;     /* merged best `want`, plus room for one block's */
@@ -111,7 +118,13 @@ void strata_lloyd_free(strata_lloyd *l) {
   free(l->res.sums); free(l->res.counts);
   free(l->chunk_seg); free(l->chunk_dist);
   free(l->far); free(l->far_x);
+  if (l->run) l->kern->run_close(l->run);
+  free(l->rblocks); free(l->run_labels); free(l->run_dist2); free(l->run_sums);
   free(l);
+}
+
+void strata_lloyd_set_fallback(strata_lloyd *l, const strata_kernels *fallback) {
+  l->fallback = fallback;
 }
 
 strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint64_t rows) {
@@ -143,6 +156,34 @@ void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
 
 /* ---- the assignment pass ---- */
 
+/* A block's labels into the label array (returns the relocations) and the
+ * labels file's chunk buffers. */
+static int64_t record_labels(strata_lloyd *l, const strata_block *b, const int32_t *lab,
+                             const float *dist2) {
+  int64_t relo = 0;
+  if (l->labels) {
+    for (size_t i = 0; i < b->m; i++) {
+      size_t r = b->row0 + (b->kept ? b->kept[i] : i);
+      relo += l->labels[r] != lab[i];
+      l->labels[r] = lab[i];
+    }
+  }
+  if (l->writer) {
+    size_t base = b->row0 % l->chunk_rows;
+    int32_t *seg = l->chunk_seg + base;
+    float *dist = l->chunk_dist + base;
+    if (b->kept) {
+      for (size_t i = 0; i < b->nraw; i++) { seg[i] = -1; dist[i] = NAN; }
+    }
+    for (size_t i = 0; i < b->m; i++) {
+      size_t r = b->kept ? b->kept[i] : i;
+      seg[r] = lab[i];
+      dist[r] = sqrtf(dist2[i]);
+    }
+  }
+  return relo;
+}
+
 static strata_status assign_block(void *ctx, const strata_block *b, int thread) {
   strata_lloyd *l = ctx;
   lloyd_thread *t = &l->t[thread];
@@ -162,28 +203,60 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
     memset(bs, 0, l->d * sizeof *bs);
   }
   t->rows += b->m;
-  if (l->labels) {
-    int64_t relo = 0;
-    for (size_t i = 0; i < b->m; i++) {
-      size_t r = b->row0 + (b->kept ? b->kept[i] : i);
-      relo += l->labels[r] != t->labels[i];
-      l->labels[r] = t->labels[i];
-    }
-    t->relocations += relo;
+  t->relocations += record_labels(l, b, t->labels, t->dist2);
+  return STRATA_OK;
+}
+
+/* ---- the assignment pass on a device (kernels.h run_* slots) ---- */
+
+static strata_status assign_chunk_done(void *ctx, size_t row0, size_t rows);
+
+/* One chunk: the run assigns and reduces every block; the labels come back
+ * block after block for the relocation count and the labels file. */
+static strata_status assign_chunk_device(void *ctx, const strata_block *blocks, size_t nblocks) {
+  strata_lloyd *l = ctx;
+  for (size_t b = 0; b < nblocks; b++)
+    l->rblocks[b] = (strata_run_block){blocks[b].x, blocks[b].m, blocks[b].row0};
+  FORWARD_IF_ERROR(l->kern->run_chunk(l->run, l->rblocks, nblocks, l->run_labels,
+                                      l->writer ? l->run_dist2 : NULL));
+  size_t off = 0;
+  for (size_t b = 0; b < nblocks; b++) {
+    l->t[0].relocations += record_labels(l, &blocks[b], l->run_labels + off, l->run_dist2 + off);
+    l->t[0].rows += blocks[b].m;
+    off += blocks[b].m;
   }
-  if (l->writer) {
-    size_t base = b->row0 % l->chunk_rows;
-    int32_t *seg = l->chunk_seg + base;
-    float *dist = l->chunk_dist + base;
-    if (b->kept) {
-      for (size_t i = 0; i < b->nraw; i++) { seg[i] = -1; dist[i] = NAN; }
-    }
-    for (size_t i = 0; i < b->m; i++) {
-      size_t r = b->kept ? b->kept[i] : i;
-      seg[r] = t->labels[i];
-      dist[r] = sqrtf(t->dist2[i]);
+  return STRATA_OK;
+}
+
+static strata_status device_pass(strata_lloyd *l) {
+  const strata_kernels *kr = l->kern;
+  if (!l->run) {
+    size_t nb = l->chunk_rows / STRATA_BLOCK_ROWS + 1;
+    l->rblocks = malloc(nb * sizeof *l->rblocks);
+    l->run_labels = malloc(l->chunk_rows * sizeof *l->run_labels);
+    l->run_dist2 = malloc(l->chunk_rows * sizeof *l->run_dist2);
+    l->run_sums = malloc(l->k * l->d * sizeof *l->run_sums);
+    RETURN_IF(!l->rblocks || !l->run_labels || !l->run_dist2 || !l->run_sums, STRATA_ERR_NOMEM,
+              "out of memory for k = %zu, d = %zu", l->k, l->d);
+    strata_run_config cfg = {l->n, l->d, l->k, l->threads, l->fallback, l->fx_scale};
+    FORWARD_IF_ERROR(kr->run_open(kr, &cfg, &l->run));
+  }
+  FORWARD_IF_ERROR(kr->run_set_centroids(l->run, l->cf, l->cnorm));
+  FORWARD_IF_ERROR(kr->run_begin_pass(l->run));
+  strata_pass_fns fns = {.chunk = assign_chunk_device,
+                         .chunk_done = l->writer ? assign_chunk_done : NULL, .ctx = l};
+  FORWARD_IF_ERROR(strata_pass_run(l->pass, &fns));
+  strata_lloyd_result *r = &l->res;
+  FORWARD_IF_ERROR(kr->run_end_pass(l->run, l->fx_scale ? l->run_sums : NULL, r->counts, &r->inertia));
+  for (size_t c = 0; c < l->k; c++) {
+    for (size_t j = 0; j < l->d; j++) {
+      const strata_fixed128 *h = &l->run_sums[c * l->d + j];
+      strata_fixed s = (strata_fixed)(((unsigned __int128)(uint64_t)h->hi << 64) | h->lo);
+      r->sums[c * l->d + j] = l->fx_scale ? strata_from_fixed(s, l->fx_inv[j]) : 0.0;
     }
   }
+  r->relocations = l->t[0].relocations;
+  r->rows = l->t[0].rows;
   return STRATA_OK;
 }
 
@@ -209,6 +282,12 @@ strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
     t->rows = 0;
   }
   memset(l->block_inertia, 0, l->nblocks * sizeof *l->block_inertia);
+  if (l->kern->run_open) {
+    strata_status st = device_pass(l);
+    l->writer = NULL;
+    *res = &l->res;
+    return st;
+  }
   strata_pass_fns fns = {.block = assign_block, .chunk_done = writer ? assign_chunk_done : NULL,
                          .ctx = l};
   strata_status st = strata_pass_run(l->pass, &fns);

@@ -31,6 +31,11 @@ void strata_lloyd_free(strata_lloyd *l);
  * sees: together they fix the exact accumulator's scale (core/exact.h). */
 strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint64_t rows);
 
+/* The CPU table a device run continues on if the device fails mid-run (the
+ * scheduler's choice.fallback under auto); NULL (the default) makes a device
+ * failure an error.  Call before the first pass. */
+void strata_lloyd_set_fallback(strata_lloyd *l, const strata_kernels *fallback);
+
 /* Sets the centroids (k×d float64, scaled units) used by the next pass. */
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers);
 

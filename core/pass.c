@@ -33,6 +33,7 @@ struct strata_pass {
   size_t failed_block;
   char failed_msg[1024];
   char (*thread_msg)[1024];
+  strata_block *blocks;  /* one chunk's blocks, for a `chunk` callback */
 };
 
 /* Set from a signal handler; read between chunks. Never cleared: a process
@@ -97,7 +98,8 @@ strata_status strata_pass_open(strata_dataset *ds, const strata_scaler *sc, size
     if (drop) p->kept = malloc(p->chunk_rows * sizeof *p->kept);
   }
   p->thread_msg = calloc((size_t)p->threads, sizeof *p->thread_msg);
-  if ((sc && !p->caching && (!p->scaled || (drop && !p->kept))) || !p->thread_msg) {
+  p->blocks = calloc(p->chunk_rows / STRATA_BLOCK_ROWS + 1, sizeof *p->blocks);
+  if ((sc && !p->caching && (!p->scaled || (drop && !p->kept))) || !p->thread_msg || !p->blocks) {
     strata_pass_free(p);
     return strata_fail(STRATA_ERR_NOMEM, "out of memory for chunk buffers");
   }
@@ -111,6 +113,7 @@ void strata_pass_free(strata_pass *p) {
   free(p->scaled); free(p->kept);
   free(p->cache); free(p->cache_kept); free(p->cache_m);
   free(p->thread_msg);
+  free(p->blocks);
   free(p);
 }
 
@@ -183,6 +186,24 @@ static void run_chunk(strata_pass *p, const strata_pass_fns *fns, const float *r
   long nb = (long)((rows + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS);
   int T = p->threads;
   if (nb < T) T = (int)nb;
+  if (fns->chunk) {
+    /* A device takes the whole chunk: scale its blocks in parallel, then one
+     * call on this thread. */
+#pragma omp parallel for schedule(static) num_threads(T)
+    for (long b = 0; b < nb; b++) {
+      int t = omp_get_thread_num();
+      strata_status st = prepare_block(p, raw, row0, rows, (size_t)b, &p->blocks[b]);
+      if (st != STRATA_OK) snprintf(p->thread_msg[t], sizeof p->thread_msg[t], "%s", strata_last_error());
+      record_failure(p, st, (size_t)b, t);
+    }
+    if (p->failed != STRATA_OK) return;
+    strata_status st = fns->chunk(fns->ctx, p->blocks, (size_t)nb);
+    if (st != STRATA_OK) {
+      snprintf(p->failed_msg, sizeof p->failed_msg, "%s", strata_last_error());
+      p->failed = st;
+    }
+    return;
+  }
   if (!fns->merge) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(T)
     for (long b = 0; b < nb; b++) {
@@ -213,7 +234,7 @@ strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
   if (p->cached) {
     /* In memory, chunks only matter to a chunk_done callback: without one
      * the whole dataset is one work list and threads meet once per pass. */
-    size_t step = fns->chunk_done ? p->chunk_rows : p->n;
+    size_t step = fns->chunk_done || fns->chunk ? p->chunk_rows : p->n;
     for (size_t row0 = 0; row0 < p->n; row0 += step) {
       FORWARD_IF_ERROR(strata_check_cancel());
       size_t rows = p->n - row0 < step ? p->n - row0 : step;

@@ -35,6 +35,11 @@ typedef struct {
   void (*merge)(void *ctx, const strata_block *b, int thread);
   /* After each chunk's blocks are merged, on the calling thread. May be NULL. */
   strata_status (*chunk_done)(void *ctx, size_t row0, size_t rows);
+  /* For device backends (kernels.h run_* slots); may be NULL.  When set,
+   * `block` and `merge` are not called: each chunk's blocks are prepared
+   * (scaled) in parallel and then handed over together, in block order, on
+   * the calling thread, outside the parallel region. */
+  strata_status (*chunk)(void *ctx, const strata_block *blocks, size_t nblocks);
   void *ctx;
 } strata_pass_fns;
 
