@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "strata.h"
+
 /* Exit codes; they match strata_status_exit_code(). */
 enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
 
@@ -26,6 +28,8 @@ void *cli_xrealloc(void *p, size_t n);
 char *cli_xstrdup(const char *s);
 
 /* Seconds on a monotonic clock. */
+/* Mean time of the kept run's Lloyd iterations (setup excluded). */
+double cli_seconds_per_iteration(const strata_model_info *in);
 double cli_now(void);
 
 #endif

@@ -1,4 +1,5 @@
 /* Machine-readable results through cJSON. */
+#include "cli.h"
 #include "json_out.h"
 
 #include <cjson/cJSON.h>
@@ -116,7 +117,7 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_str(&b, o, "backend", in->backend);
   add_str(&b, o, "mode", in->mode);
   add_num(&b, o, "seconds", in->seconds);
-  add_num(&b, o, "seconds_per_iteration", in->iterations > 0 ? in->seconds / in->iterations : 0.0);
+  add_num(&b, o, "seconds_per_iteration", cli_seconds_per_iteration(in));
   add_matrix(&b, o, "centroids", in->centroids_original, k, d);
   add_matrix(&b, o, "centroids_scaled", in->centroids, k, d);
   cJSON *sizes = add_array(&b, o, "sizes");

@@ -109,7 +109,7 @@ static void segments_by_column(FILE *f, const strata_model_info *in, size_t widt
 
 void cli_print_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
                    size_t width) {
-  double per_iter = in->iterations > 0 ? in->seconds / in->iterations : 0.0;
+  double per_iter = cli_seconds_per_iteration(in);
   fprintf(f,
           "fit: rows=%llu features=%d k=%d backend=%s mode=%s iterations=%d converged=%s "
           "inertia=%.10g seconds=%.3f s/iteration=%.4g\n",

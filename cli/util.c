@@ -19,6 +19,14 @@ char *cli_xstrdup(const char *s) {
   return memcpy(cli_xmalloc(n), s, n);
 }
 
+double cli_seconds_per_iteration(const strata_model_info *in) {
+  /* The iterations' own times: the statistics pass and the initialisation
+   * are one-time costs, not part of an iteration. */
+  double s = 0.0;
+  for (int i = 0; i < in->n_iter_stats; i++) s += in->iter_stats[i].seconds;
+  return in->n_iter_stats > 0 ? s / in->n_iter_stats : 0.0;
+}
+
 double cli_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
