@@ -8,8 +8,10 @@
  * 2×8 rows × 4 centroids (8 accumulators).  Ties keep the lower index (strict
  * '<' in increasing centroid order).  The epilogue adds rows to the float64
  * sums in increasing row order and the exact float64 (x - c_label)^2 to the
- * inertia, per row after each tile (there is no vpcompressd for the
- * per-label variant avx512.c uses).  On CPUs with only AVX2, sgemm beats
+ * inertia: for d <= 16 and k <= 64 label by label after the block, as in
+ * avx512.c, with a table-driven vpermd standing in for vpcompressd
+ * (accumulate_grouped_avx2); otherwise per row after each tile.  On CPUs
+ * with only AVX2, sgemm beats
  * this kernel for d >= 64 and k*d >= 8192; strata_kernels_for_shape("auto")
  * switches there. */
 #if !defined(__AVX2__) || !defined(__FMA__)
@@ -346,6 +348,358 @@ static void finish_rows_avx2(const float *x, size_t rows, size_t ld, size_t d,
   acc->inertia += hsum_pd_avx2(_mm256_add_pd(inert[0], inert[1]));
 }
 
+/* ---- label-grouped epilogue (small k and d) ------------------------------
+ *
+ * As in avx512.c: after the argmin of the whole block the rows of each label
+ * are listed in increasing order, and G labels at a time are accumulated
+ * with their float64 sums in registers, each label's rows in row order
+ * (bit-identical sums), G chains interleaved so that the add latency is not
+ * paid per row, and no store-to-load chain between rows of the same label
+ * (the per-row epilogue pays one on every row of sorted data).  AVX2 has no
+ * vpcompressd: a row's 8 labels are compared with a label, the mask picks a
+ * permutation from a 256-entry table, and vpermd packs the matching rows'
+ * offsets.  The centroids are read from a float64 copy in scratch (16 ymm
+ * registers hold only the sums of G labels). */
+#define A2_GROUP_MAX_K 64
+#define A2_GROUP_MAX_D 16
+#define A2_SLOTS_MAX 4
+#define A2_LIST_PASS 2 /* labels per pass over the block's labels */
+
+/* Byte j of entry m: the lane of the j-th set bit of m. */
+static const uint64_t a2_compress_lut[256] = {
+  0x0000000000000000ull, 0x0000000000000000ull, 0x0000000000000001ull, 0x0000000000000100ull,
+  0x0000000000000002ull, 0x0000000000000200ull, 0x0000000000000201ull, 0x0000000000020100ull,
+  0x0000000000000003ull, 0x0000000000000300ull, 0x0000000000000301ull, 0x0000000000030100ull,
+  0x0000000000000302ull, 0x0000000000030200ull, 0x0000000000030201ull, 0x0000000003020100ull,
+  0x0000000000000004ull, 0x0000000000000400ull, 0x0000000000000401ull, 0x0000000000040100ull,
+  0x0000000000000402ull, 0x0000000000040200ull, 0x0000000000040201ull, 0x0000000004020100ull,
+  0x0000000000000403ull, 0x0000000000040300ull, 0x0000000000040301ull, 0x0000000004030100ull,
+  0x0000000000040302ull, 0x0000000004030200ull, 0x0000000004030201ull, 0x0000000403020100ull,
+  0x0000000000000005ull, 0x0000000000000500ull, 0x0000000000000501ull, 0x0000000000050100ull,
+  0x0000000000000502ull, 0x0000000000050200ull, 0x0000000000050201ull, 0x0000000005020100ull,
+  0x0000000000000503ull, 0x0000000000050300ull, 0x0000000000050301ull, 0x0000000005030100ull,
+  0x0000000000050302ull, 0x0000000005030200ull, 0x0000000005030201ull, 0x0000000503020100ull,
+  0x0000000000000504ull, 0x0000000000050400ull, 0x0000000000050401ull, 0x0000000005040100ull,
+  0x0000000000050402ull, 0x0000000005040200ull, 0x0000000005040201ull, 0x0000000504020100ull,
+  0x0000000000050403ull, 0x0000000005040300ull, 0x0000000005040301ull, 0x0000000504030100ull,
+  0x0000000005040302ull, 0x0000000504030200ull, 0x0000000504030201ull, 0x0000050403020100ull,
+  0x0000000000000006ull, 0x0000000000000600ull, 0x0000000000000601ull, 0x0000000000060100ull,
+  0x0000000000000602ull, 0x0000000000060200ull, 0x0000000000060201ull, 0x0000000006020100ull,
+  0x0000000000000603ull, 0x0000000000060300ull, 0x0000000000060301ull, 0x0000000006030100ull,
+  0x0000000000060302ull, 0x0000000006030200ull, 0x0000000006030201ull, 0x0000000603020100ull,
+  0x0000000000000604ull, 0x0000000000060400ull, 0x0000000000060401ull, 0x0000000006040100ull,
+  0x0000000000060402ull, 0x0000000006040200ull, 0x0000000006040201ull, 0x0000000604020100ull,
+  0x0000000000060403ull, 0x0000000006040300ull, 0x0000000006040301ull, 0x0000000604030100ull,
+  0x0000000006040302ull, 0x0000000604030200ull, 0x0000000604030201ull, 0x0000060403020100ull,
+  0x0000000000000605ull, 0x0000000000060500ull, 0x0000000000060501ull, 0x0000000006050100ull,
+  0x0000000000060502ull, 0x0000000006050200ull, 0x0000000006050201ull, 0x0000000605020100ull,
+  0x0000000000060503ull, 0x0000000006050300ull, 0x0000000006050301ull, 0x0000000605030100ull,
+  0x0000000006050302ull, 0x0000000605030200ull, 0x0000000605030201ull, 0x0000060503020100ull,
+  0x0000000000060504ull, 0x0000000006050400ull, 0x0000000006050401ull, 0x0000000605040100ull,
+  0x0000000006050402ull, 0x0000000605040200ull, 0x0000000605040201ull, 0x0000060504020100ull,
+  0x0000000006050403ull, 0x0000000605040300ull, 0x0000000605040301ull, 0x0000060504030100ull,
+  0x0000000605040302ull, 0x0000060504030200ull, 0x0000060504030201ull, 0x0006050403020100ull,
+  0x0000000000000007ull, 0x0000000000000700ull, 0x0000000000000701ull, 0x0000000000070100ull,
+  0x0000000000000702ull, 0x0000000000070200ull, 0x0000000000070201ull, 0x0000000007020100ull,
+  0x0000000000000703ull, 0x0000000000070300ull, 0x0000000000070301ull, 0x0000000007030100ull,
+  0x0000000000070302ull, 0x0000000007030200ull, 0x0000000007030201ull, 0x0000000703020100ull,
+  0x0000000000000704ull, 0x0000000000070400ull, 0x0000000000070401ull, 0x0000000007040100ull,
+  0x0000000000070402ull, 0x0000000007040200ull, 0x0000000007040201ull, 0x0000000704020100ull,
+  0x0000000000070403ull, 0x0000000007040300ull, 0x0000000007040301ull, 0x0000000704030100ull,
+  0x0000000007040302ull, 0x0000000704030200ull, 0x0000000704030201ull, 0x0000070403020100ull,
+  0x0000000000000705ull, 0x0000000000070500ull, 0x0000000000070501ull, 0x0000000007050100ull,
+  0x0000000000070502ull, 0x0000000007050200ull, 0x0000000007050201ull, 0x0000000705020100ull,
+  0x0000000000070503ull, 0x0000000007050300ull, 0x0000000007050301ull, 0x0000000705030100ull,
+  0x0000000007050302ull, 0x0000000705030200ull, 0x0000000705030201ull, 0x0000070503020100ull,
+  0x0000000000070504ull, 0x0000000007050400ull, 0x0000000007050401ull, 0x0000000705040100ull,
+  0x0000000007050402ull, 0x0000000705040200ull, 0x0000000705040201ull, 0x0000070504020100ull,
+  0x0000000007050403ull, 0x0000000705040300ull, 0x0000000705040301ull, 0x0000070504030100ull,
+  0x0000000705040302ull, 0x0000070504030200ull, 0x0000070504030201ull, 0x0007050403020100ull,
+  0x0000000000000706ull, 0x0000000000070600ull, 0x0000000000070601ull, 0x0000000007060100ull,
+  0x0000000000070602ull, 0x0000000007060200ull, 0x0000000007060201ull, 0x0000000706020100ull,
+  0x0000000000070603ull, 0x0000000007060300ull, 0x0000000007060301ull, 0x0000000706030100ull,
+  0x0000000007060302ull, 0x0000000706030200ull, 0x0000000706030201ull, 0x0000070603020100ull,
+  0x0000000000070604ull, 0x0000000007060400ull, 0x0000000007060401ull, 0x0000000706040100ull,
+  0x0000000007060402ull, 0x0000000706040200ull, 0x0000000706040201ull, 0x0000070604020100ull,
+  0x0000000007060403ull, 0x0000000706040300ull, 0x0000000706040301ull, 0x0000070604030100ull,
+  0x0000000706040302ull, 0x0000070604030200ull, 0x0000070604030201ull, 0x0007060403020100ull,
+  0x0000000000070605ull, 0x0000000007060500ull, 0x0000000007060501ull, 0x0000000706050100ull,
+  0x0000000007060502ull, 0x0000000706050200ull, 0x0000000706050201ull, 0x0000070605020100ull,
+  0x0000000007060503ull, 0x0000000706050300ull, 0x0000000706050301ull, 0x0000070605030100ull,
+  0x0000000706050302ull, 0x0000070605030200ull, 0x0000070605030201ull, 0x0007060503020100ull,
+  0x0000000007060504ull, 0x0000000706050400ull, 0x0000000706050401ull, 0x0000070605040100ull,
+  0x0000000706050402ull, 0x0000070605040200ull, 0x0000070605040201ull, 0x0007060504020100ull,
+  0x0000000706050403ull, 0x0000070605040300ull, 0x0000070605040301ull, 0x0007060504030100ull,
+  0x0000070605040302ull, 0x0007060504030200ull, 0x0007060504030201ull, 0x0706050403020100ull,
+};
+
+/* The lanes of v selected by m (8 bits), packed to the front. */
+A2_INLINE __m256i compress_epi32_avx2(unsigned m, __m256i v) {
+  const __m256i perm = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(a2_compress_lut + m)));
+  return _mm256_permutevar8x32_epi32(v, perm);
+}
+
+typedef struct {
+  const int32_t *p; /* element offsets from x of the label's rows, increasing */
+  size_t n;
+  size_t l;
+} a2_run;
+
+/* Lists of the rows i < i_end of every label as element offsets i*ld
+ * (int32: the caller checks the range), label after label at idx; q[] gets
+ * the non-empty ones, counts[] their sizes.
+ *  idx OUT room for i_end + 8; tmp scratch, A2_LIST_PASS - 1 lists of i_end + 8 */
+static size_t build_lists_avx2(const int32_t *labels, size_t i_end, size_t ld, size_t k,
+                               int32_t *idx, int32_t *tmp, a2_run *q, int64_t *counts) {
+  const size_t cap = i_end + A2_LANES;
+  const __m256i iv0 = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int32_t)ld));
+  const __m256i step = _mm256_set1_epi32((int32_t)(A2_LANES * ld));
+  size_t nq = 0, off = 0;
+  for (size_t l0 = 0; l0 < k; l0 += A2_LIST_PASS) {
+    int32_t *dst[A2_LIST_PASS];
+    __m256i lv[A2_LIST_PASS];
+    size_t n[A2_LIST_PASS];
+    for (int u = 0; u < A2_LIST_PASS; u++) {
+      dst[u] = u == 0 ? idx + off : tmp + (size_t)(u - 1) * cap;
+      lv[u] = _mm256_set1_epi32(l0 + (size_t)u < k ? (int32_t)(l0 + (size_t)u) : -1);
+      n[u] = 0;
+    }
+    __m256i iv = iv0;
+    size_t i = 0;
+    for (; i + A2_LANES <= i_end; i += A2_LANES) {
+      const __m256i v = _mm256_loadu_si256((const __m256i *)(labels + i));
+#pragma GCC unroll 4
+      for (int u = 0; u < A2_LIST_PASS; u++) {
+        const unsigned m = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, lv[u])));
+        _mm256_storeu_si256((__m256i *)(dst[u] + n[u]), compress_epi32_avx2(m, iv));
+        n[u] += (size_t)__builtin_popcount(m);
+      }
+      iv = _mm256_add_epi32(iv, step);
+    }
+    for (; i < i_end; i++)
+      for (int u = 0; u < A2_LIST_PASS; u++)
+        if ((size_t)labels[i] == l0 + (size_t)u) dst[u][n[u]++] = (int32_t)(i * ld);
+    for (int u = 0; u < A2_LIST_PASS; u++) {
+      if (n[u] == 0) continue;
+      int32_t *p = idx + off;
+      if (u > 0) /* whole vectors: may write up to 7 past, as the lists do */
+        for (size_t j = 0; j < n[u]; j += A2_LANES)
+          _mm256_storeu_si256((__m256i *)(p + j), _mm256_loadu_si256((const __m256i *)(dst[u] + j)));
+      const size_t l = l0 + (size_t)u;
+      counts[l] += (int64_t)n[u];
+      q[nq++] = (a2_run){p, n[u], l};
+      off += n[u];
+    }
+  }
+  return nq;
+}
+
+typedef struct {
+  const float *x;
+  const double *cd; /* float64 centroids, row stride 4 nv (padding zero) */
+  double *sums;     /* acc->sums, row stride d */
+  size_t d;
+  __m256i mf[4];    /* float32 lanes of each 4-wide chunk that are < d (and) */
+  __m256i md[4];    /* the same as 64-bit masks (maskload/maskstore) */
+} a2_group;
+
+/* One row at element offset o into slot s: s += x; returns its (x - c)^2
+ * summed over the chunks.  full: d == 4 nv (no lane masks). */
+A2_INLINE __m256d slot_row_avx2(const a2_group *g, size_t o, __m256d s[4], const double *cdl,
+                                const int nv, const int full) {
+  const float *xi = g->x + o;
+  __m256d e = _mm256_setzero_pd();
+#pragma GCC unroll 4
+  for (int v = 0; v < nv; v++) {
+    __m128 raw = _mm_loadu_ps(xi + 4 * v);
+    if (!full) raw = _mm_and_ps(raw, _mm256_castps256_ps128(_mm256_castsi256_ps(g->mf[v])));
+    const __m256d xj = _mm256_cvtps_pd(raw);
+    s[v] = _mm256_add_pd(s[v], xj);
+    const __m256d dj = _mm256_sub_pd(xj, _mm256_loadu_pd(cdl + 4 * v));
+    e = v == 0 ? _mm256_mul_pd(dj, dj) : _mm256_fmadd_pd(dj, dj, e);
+  }
+  return e;
+}
+
+/* Runs q[0..nq) with G slots; labels left unfinished when the queue runs
+ * dry go to left[] (at most G - 1, their sums stored so far). */
+A2_INLINE size_t run_slots_avx2(const a2_group *g, const a2_run *q, size_t nq, a2_run *left,
+                                __m256d *inert_io, const int nv, const int full, const int G) {
+  if (nq < (size_t)G) {
+    for (size_t u = 0; u < nq; u++) left[u] = q[u];
+    return nq;
+  }
+  const size_t d = g->d, sc = 4 * (size_t)nv;
+  __m256d s[A2_SLOTS_MAX][4], qa[A2_SLOTS_MAX];
+  const double *cdl[A2_SLOTS_MAX];
+  const int32_t *p[A2_SLOTS_MAX];
+  size_t rem[A2_SLOTS_MAX], lab[A2_SLOTS_MAX];
+  size_t next = 0;
+#define A2_SLOT_LOAD(U)                                                                \
+  do {                                                                                 \
+    p[U] = q[next].p;                                                                  \
+    rem[U] = q[next].n;                                                                \
+    lab[U] = q[next].l;                                                                \
+    next++;                                                                            \
+    cdl[U] = g->cd + lab[U] * sc;                                                      \
+    const double *sl_ = g->sums + lab[U] * d;                                          \
+    _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)                               \
+      s[U][v] = full ? _mm256_loadu_pd(sl_ + 4 * v) : _mm256_maskload_pd(sl_ + 4 * v, g->md[v]); \
+  } while (0)
+#define A2_SLOT_STORE(U)                                                               \
+  do {                                                                                 \
+    double *sl_ = g->sums + lab[U] * d;                                                \
+    _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) {                             \
+      if (full) _mm256_storeu_pd(sl_ + 4 * v, s[U][v]);                                \
+      else _mm256_maskstore_pd(sl_ + 4 * v, g->md[v], s[U][v]);                        \
+    }                                                                                  \
+  } while (0)
+#pragma GCC unroll 4
+  for (int u = 0; u < G; u++) {
+    A2_SLOT_LOAD(u);
+    qa[u] = _mm256_setzero_pd();
+  }
+  for (;;) {
+    size_t steps = rem[0];
+#pragma GCC unroll 4
+    for (int u = 1; u < G; u++) steps = rem[u] < steps ? rem[u] : steps;
+    for (size_t t = 0; t < steps; t++) {
+#pragma GCC unroll 4
+      for (int u = 0; u < G; u++)
+        qa[u] = _mm256_add_pd(qa[u], slot_row_avx2(g, (size_t)p[u][t], s[u], cdl[u], nv, full));
+    }
+    int dry = 0;
+#pragma GCC unroll 4
+    for (int u = 0; u < G; u++) {
+      p[u] += steps;
+      rem[u] -= steps;
+      if (!dry && rem[u] == 0) {
+        A2_SLOT_STORE(u);
+        if (next < nq) A2_SLOT_LOAD(u);
+        else dry = 1;
+      }
+    }
+    if (dry) break;
+  }
+  size_t nl = 0;
+  __m256d in = *inert_io;
+#pragma GCC unroll 4
+  for (int u = 0; u < G; u++) {
+    A2_SLOT_STORE(u);
+    if (rem[u] > 0) left[nl++] = (a2_run){p[u], rem[u], lab[u]};
+    in = _mm256_add_pd(in, qa[u]);
+  }
+  *inert_io = in;
+#undef A2_SLOT_LOAD
+#undef A2_SLOT_STORE
+  return nl;
+}
+
+A2_INLINE __m256d run_groups_avx2(const a2_group *g, const a2_run *q, size_t nq, const int nv,
+                                  const int full) {
+  a2_run left[A2_SLOTS_MAX], left2[A2_SLOTS_MAX];
+  __m256d inert = _mm256_setzero_pd();
+  /* G slots hold G nv ymm of sums: 4 labels for d <= 8, 2 for d <= 16. */
+  size_t nl = nq;
+  const a2_run *rest = q;
+  if (nv <= 2) {
+    nl = run_slots_avx2(g, rest, nl, left, &inert, nv, full, 4);
+    rest = left;
+  }
+  nl = run_slots_avx2(g, rest, nl, left2, &inert, nv, full, 2);
+  run_slots_avx2(g, left2, nl, left, &inert, nv, full, 1);
+  return inert;
+}
+
+#define A2_GROUPED_VARIANT(NAME, NV, FULL)                                                 \
+  static __attribute__((noinline)) __m256d NAME(const a2_group *g, const a2_run *q,       \
+                                                size_t nq) {                             \
+    return run_groups_avx2(g, q, nq, NV, FULL);                                            \
+  }
+A2_GROUPED_VARIANT(run_groups_d4_avx2, 1, 0)
+A2_GROUPED_VARIANT(run_groups_d8_avx2, 2, 0)
+A2_GROUPED_VARIANT(run_groups_d8x_avx2, 2, 1)   /* d == 8 */
+A2_GROUPED_VARIANT(run_groups_d16_avx2, 4, 0)
+A2_GROUPED_VARIANT(run_groups_d16x_avx2, 4, 1)  /* d == 16 */
+
+static int grouped_avx2(size_t d, size_t k) { return d <= A2_GROUP_MAX_D && k <= A2_GROUP_MAX_K; }
+
+/* 4-wide chunks per row of the grouped epilogue. */
+static size_t group_nv_avx2(size_t d) { return d <= 4 ? 1 : d <= 8 ? 2 : 4; }
+
+/* Scratch of the grouped epilogue: lists (and temporaries) as int32, then
+ * the float64 centroids (k rows of 4 nv). */
+static size_t group_bytes_avx2(size_t rows, size_t d, size_t k) {
+  return strata_round_up64(A2_LIST_PASS * (rows + A2_LANES) * sizeof(int32_t)) +
+         strata_round_up64(k * 4 * group_nv_avx2(d) * sizeof(double));
+}
+
+/* Rows [i0, rows), each the last of its label: one at a time, in order. */
+static __m256d tail_rows_avx2(const float *x, size_t i0, size_t rows, size_t ld, size_t d,
+                              const float *c, const int32_t *labels, strata_block_acc *acc) {
+  __m256d q = _mm256_setzero_pd();
+  for (size_t i = i0; i < rows; i++) {
+    const size_t l = (size_t)labels[i];
+    const float *xi = x + i * ld, *cl = c + l * d;
+    double *sl = acc->sums + l * d;
+    acc->counts[l] += 1;
+    for (size_t j = 0; j < d; j += 4) {
+      const size_t nj = d - j < 4 ? d - j : 4;
+      const __m128i m = mask4x32_first_avx2(nj);
+      const __m256i m64 = mask4x64_first_avx2(nj);
+      const __m256d xj = _mm256_cvtps_pd(_mm_maskload_ps(xi + j, m));
+      _mm256_maskstore_pd(sl + j, m64, _mm256_add_pd(_mm256_maskload_pd(sl + j, m64), xj));
+      const __m256d e = _mm256_sub_pd(xj, _mm256_cvtps_pd(_mm_maskload_ps(cl + j, m)));
+      q = _mm256_fmadd_pd(e, e, q);
+    }
+  }
+  return q;
+}
+
+/* The grouped epilogue of a block whose labels are known.
+ *  scratch  group_bytes_avx2(rows, d, k) bytes */
+static void accumulate_grouped_avx2(const float *x, size_t rows, size_t ld, size_t d,
+                                    const float *c, size_t k, const int32_t *labels,
+                                    strata_block_acc *acc, void *scratch) {
+  const size_t nv = group_nv_avx2(d), sc = 4 * nv;
+  int32_t *idx = scratch;
+  double *cd = (double *)((char *)scratch +
+                          strata_round_up64(A2_LIST_PASS * (rows + A2_LANES) * sizeof(int32_t)));
+  for (size_t l = 0; l < k; l++)
+    for (size_t j = 0; j < sc; j++) cd[l * sc + j] = j < d ? (double)c[l * d + j] : 0.0;
+  /* Listed rows read 4 nv floats with plain loads: they must end by the
+   * block's last float.  The rest (the last rows, when d < 4 nv or ld > d)
+   * are added afterwards. */
+  const size_t span = (rows - 1) * ld + d;
+  size_t i_safe = span >= sc ? (span - sc) / ld + 1 : 0;
+  if (i_safe > rows) i_safe = rows;
+  a2_run q[A2_GROUP_MAX_K];
+  const size_t nq = build_lists_avx2(labels, i_safe, ld, k, idx, idx + rows + A2_LANES, q, acc->counts);
+  a2_group g;
+  g.x = x;
+  g.cd = cd;
+  g.sums = acc->sums;
+  g.d = d;
+  for (size_t v = 0; v < 4; v++) {
+    const size_t nj = 4 * v < d ? (d - 4 * v < 4 ? d - 4 * v : 4) : 0;
+    g.mf[v] = _mm256_castsi128_si256(mask4x32_first_avx2(nj));
+    g.md[v] = mask4x64_first_avx2(nj);
+  }
+  __m256d inert;
+  if (d == 8) inert = run_groups_d8x_avx2(&g, q, nq);
+  else if (d == 16) inert = run_groups_d16x_avx2(&g, q, nq);
+  else if (d <= 4) inert = run_groups_d4_avx2(&g, q, nq);
+  else if (d <= 8) inert = run_groups_d8_avx2(&g, q, nq);
+  else inert = run_groups_d16_avx2(&g, q, nq);
+  if (i_safe < rows) inert = _mm256_add_pd(inert, tail_rows_avx2(x, i_safe, rows, ld, d, c, labels, acc));
+  acc->inertia += hsum_pd_avx2(inert);
+}
+
+/* Row offsets must fit the int32 lists. */
+static int grouped_ld_avx2(size_t rows, size_t ld) {
+  return (rows - 1) * ld <= (size_t)INT32_MAX - A2_LANES * ld;
+}
+
 /* ---- table entries ------------------------------------------------------ */
 
 /* Scratch: one transposed row tile (d rounded up to 8), then the padded
@@ -356,12 +710,12 @@ static size_t tile_bytes_avx2(size_t d) {
 }
 
 static size_t scratch_bytes_avx2(size_t rows, size_t d, size_t k) {
-  (void)rows;
+  if (grouped_avx2(d, k)) return tile_bytes_avx2(d) + group_bytes_avx2(rows, d, k);
   return tile_bytes_avx2(d) + pad_bytes_avx2(d, k);
 }
 
-static int scratch_ok_avx2(strata_scratch s, size_t d, size_t k) {
-  return s.ptr != NULL && s.bytes >= scratch_bytes_avx2(0, d, k);
+static int scratch_ok_avx2(strata_scratch s, size_t rows, size_t d, size_t k) {
+  return s.ptr != NULL && s.bytes >= scratch_bytes_avx2(rows, d, k);
 }
 
 static void assign_f32_avx2(const float *x, size_t rows, size_t ld, size_t d,
@@ -369,7 +723,7 @@ static void assign_f32_avx2(const float *x, size_t rows, size_t ld, size_t d,
                             int32_t *labels, float *dist2, strata_block_acc *acc,
                             strata_scratch scratch) {
   if (rows == 0 || k == 0) return;
-  if (!scratch_ok_avx2(scratch, d, k)) {
+  if (!scratch_ok_avx2(scratch, rows, d, k)) {
     strata_kernels_ref()->assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
     return;
   }
@@ -380,7 +734,11 @@ static void assign_f32_avx2(const float *x, size_t rows, size_t ld, size_t d,
 
   a2_epilogue ep = {x_end, c + k * d, NULL, acc ? acc->sums : NULL, d, acc ? acc->counts : NULL};
   const size_t dp = (d + 3) & ~(size_t)3;
-  const int padded = acc && pad_bytes_avx2(d, k) != 0;
+  /* Small k and d: the label-grouped epilogue after the block; else the
+   * per-row one after each tile, with padded copies where scratch_bytes
+   * made room for them. */
+  const int grouped = acc && grouped_avx2(d, k) && grouped_ld_avx2(rows, ld);
+  const int padded = acc && !grouped_avx2(d, k) && pad_bytes_avx2(d, k) != 0;
   if (padded) {
     double *ps = (double *)((char *)scratch.ptr + tile_bytes_avx2(d));
     double *pc = ps + strata_round_up64(k * dp * sizeof(double)) / sizeof(double);
@@ -417,7 +775,7 @@ static void assign_f32_avx2(const float *x, size_t rows, size_t ld, size_t d,
       _mm256_maskstore_ps(dist2 + i0, st.m[0], st.best[0]);
       if (nr > A2_LANES) _mm256_maskstore_ps(dist2 + i0 + A2_LANES, st.m[1], st.best[1]);
     }
-    if (acc) {
+    if (acc && !grouped) {
       _mm256_store_si256((__m256i *)lab, st.bidx[0]);
       _mm256_store_si256((__m256i *)(lab + A2_LANES), st.bidx[1]);
       if (full && d <= 8) accumulate_tile_d8_avx2(xi, nr, ld, d, c, lab, &ep, inert, NULL);
@@ -426,7 +784,9 @@ static void assign_f32_avx2(const float *x, size_t rows, size_t ld, size_t d,
       else accumulate_tile_masked_avx2(xi, nr, ld, d, c, lab, &ep, inert, NULL);
     }
   }
-  if (acc) {
+  if (grouped) {
+    accumulate_grouped_avx2(x, rows, ld, d, c, k, labels, acc, (char *)scratch.ptr + tile_bytes_avx2(d));
+  } else if (acc) {
     acc->inertia += hsum_pd_avx2(_mm256_add_pd(inert[0], inert[1]));
     if (padded)
       for (size_t l = 0; l < k; l++) memcpy(acc->sums + l * d, ep.sums + l * dp, d * sizeof(double));
@@ -437,7 +797,8 @@ static void dist2_to_points_avx2(const float *x, size_t rows, size_t ld, size_t 
                                  const float *cand, size_t m, float *out,
                                  strata_scratch scratch) {
   if (rows == 0 || m == 0) return;
-  if (!scratch_ok_avx2(scratch, d, 0)) {
+  /* Only the transposed tile is used here. */
+  if (scratch.ptr == NULL || scratch.bytes < tile_bytes_avx2(d)) {
     strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
     return;
   }

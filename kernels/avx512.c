@@ -14,25 +14,39 @@
  * It reaches 150-220 GFLOP/s single-threaded on Zen 5 from k*d ~ 4096 up,
  * twice OpenBLAS's sgemm there, so this table needs no BLAS.
  *
+ * Small d (d <= 16, k <= 64: small_path_avx512): tiles of 16 rows are
+ * loaded and transposed in registers (24 shuffles for d <= 8, where a zmm
+ * holds two rows) and stay there for all k centroids: no scratch round trip.
+ * Same distances and argmin; the rows are prefetched 4 KiB ahead.
+ *
  * Epilogue (acc != NULL): rows are added to sums[label] in float64 in
  * increasing row order (bit-identical to the reference for equal labels),
  * counted, and the exact float64 (x - c_label)^2 is added to the inertia.
- * For k <= 64 and d <= 64 it runs per label over the whole block with the
- * label's sums in registers (accumulate_grouped_avx512); otherwise per row
- * after each tile (accumulate_tile_avx512).  Both avoid what is slow on AMD:
- * masked loads that miss the cache, and loads of data just written by a
- * masked store (which cannot be forwarded).
+ * For k <= 64 and d <= 64 it runs after the block's argmin, label by label,
+ * with four labels' sums in registers at a time (accumulate_grouped_avx512);
+ * otherwise per row after each tile (accumulate_tile_avx512).  Both avoid
+ * what is slow on AMD: masked loads that miss the cache, and loads of data
+ * just written by a masked store (which cannot be forwarded).
  *
- * AMD Zen notes that shaped this file (measured on Zen 5): masked 512-bit
- * loads streaming from DRAM run ~4x slower than plain ones, so full-width
- * plain loads are used wherever the 64 bytes stay inside the caller's
- * buffer; a 512-bit store-to-load round trip costs ~14 cycles. */
+ * AMD Zen notes that shaped this file (measured on Zen 5 in these VMs):
+ *  - masked 512-bit loads streaming from DRAM run ~4x slower than plain
+ *    ones, so full-width plain loads are used wherever the 64 bytes stay
+ *    inside the caller's buffer;
+ *  - a 512-bit store-to-load round trip costs ~14 cycles;
+ *  - about two 512-bit FP operations retire per cycle, adds, subtractions,
+ *    FMAs and conversions together (a mix of adds and FMAs is no faster
+ *    than either alone), so at small d the count of FP operations per row
+ *    is the cost: 2 k d / 16 for the distances, 4 d / 8 for the epilogue;
+ *  - shuffles and blends mostly run beside them;
+ *  - vpcompressd waits for its destination register's old value even when
+ *    zero-masking (compress_epi32_avx512 breaks that dependency). */
 #if !defined(__AVX512F__) || !defined(__AVX2__) || !defined(__FMA__)
 #error "avx512.c must be compiled with -mavx512f -mavx2 -mfma (see kernels/CMakeLists.txt)"
 #endif
 
 #include <immintrin.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -50,6 +64,28 @@ static inline __mmask16 mask16_first(size_t n) {
 
 static inline __mmask8 mask8_first(size_t n) {
   return n >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << n) - 1u);
+}
+
+/* ---- prefetch ---------------------------------------------------------- */
+
+/* The assignment reads a block's rows once, in order, from DRAM at about
+ * 1 ns per row (d = 8) when d is small, and the hardware prefetcher alone
+ * does not keep up on Zen 5: single thread, 1e7 x 8 rows, k = 10 took 3.1
+ * ms per 1e6 rows without software prefetch against 2.3 with it at 4 KiB
+ * ahead (8 KiB: the same; 16-32 KiB: slower; 1e6 x 16, k = 8: 4.4 -> 3.4).
+ * Prefetches stop at the end of the caller's block: the next block may
+ * belong to another thread.  (The general path, d > 16 or k > 64, spends
+ * long enough per row that the hardware prefetcher suffices: prefetching
+ * there measured neutral to 2% slower.) */
+#ifndef A512_PF_AHEAD
+#define A512_PF_AHEAD 4096
+#endif
+
+/* Prefetches the n bytes A512_PF_AHEAD past p that lie below end (integer
+ * arithmetic: no pointer is formed outside the block). */
+static inline void prefetch_ahead_avx512(const void *p, size_t n, const void *end) {
+  const uintptr_t a = (uintptr_t)p + A512_PF_AHEAD, e = (uintptr_t)end;
+  for (size_t f = 0; f < n && a + f < e; f += 64) _mm_prefetch((const char *)(a + f), _MM_HINT_T0);
 }
 
 /* ---- transpose -------------------------------------------------------- */
@@ -428,7 +464,7 @@ static void finish_rows_avx512(const float *x, size_t rows, size_t ld, size_t d,
  * when d is not a multiple of 8 or ld > d) are each their label's last rows
  * and are added afterwards, in order, with masked loads.
  *
- * Lists cost a quarter pass over the labels per label, so this is used for
+ * Lists cost half a pass over the labels per label, so this is used for
  * k <= A512_GROUP_MAX_K; d <= 64 keeps a label's row in 8 zmm. */
 #define A512_GROUP_MAX_K 64
 #define A512_GROUP_MAX_D 64
@@ -524,10 +560,6 @@ typedef struct {
   size_t d;
   double *sums;    /* acc->sums, row stride d */
   __mmask8 m[8];   /* valid lanes of each 8-wide chunk of a row */
-  /* Software prefetch of the next sub-block while this one is accumulated:
-   * pf_lines cache lines per two slot steps from pf up to pf_end. */
-  const char *pf, *pf_end;
-  size_t pf_lines;
 } a512_group;
 
 /* One row at element offset o into slot (s, cd): s += x, and the row's
@@ -560,15 +592,14 @@ A512_INLINE void slot_row_avx512(const a512_group *g, size_t o, __m512d s[8], co
 /* Runs the queue q[0..nq) with G slots, adding the inertia terms to
  * *inert_io; the labels left unfinished when the queue ran dry go to left[]
  * (at most G - 1; their sums are stored up to where they stopped). */
-A512_INLINE size_t run_slots_avx512(a512_group *g, const a512_run *q, size_t nq,
+A512_INLINE size_t run_slots_avx512(const a512_group *g, const a512_run *q, size_t nq,
                                     a512_run *left, __m512d *inert_io, const int nv,
                                     const int full, const int G) {
   if (nq < (size_t)G) {
     for (size_t u = 0; u < nq; u++) left[u] = q[u];
     return nq;
   }
-  const size_t d = g->d, pf_lines = g->pf_lines;
-  const char *pf = g->pf, *const pf_end = g->pf_end;
+  const size_t d = g->d;
   __m512d s[A512_SLOTS_MAX][8], cd[A512_SLOTS_MAX][8], qa[A512_SLOTS_MAX], qb[A512_SLOTS_MAX];
   const int32_t *p[A512_SLOTS_MAX];
   size_t rem[A512_SLOTS_MAX], lab[A512_SLOTS_MAX];
@@ -616,10 +647,6 @@ A512_INLINE size_t run_slots_avx512(a512_group *g, const a512_run *q, size_t nq,
         if (nv == 2) slot_row_avx512(g, (size_t)p[u][t + 1], s[u], cd[u], &qa[u], &qb[u], nv, full);
         else slot_row_avx512(g, (size_t)p[u][t + 1], s[u], cd[u], &qb[u], &qa[u], nv, full);
       }
-      if (pf < pf_end) {
-        const char *e = (size_t)(pf_end - pf) > 64 * pf_lines ? pf + 64 * pf_lines : pf_end;
-        for (; pf < e; pf += 64) _mm_prefetch(pf, _MM_HINT_T0);
-      }
     }
     if (t < steps) {
 #pragma GCC unroll 4
@@ -650,7 +677,6 @@ A512_INLINE size_t run_slots_avx512(a512_group *g, const a512_run *q, size_t nq,
     in = _mm512_add_pd(in, _mm512_add_pd(qa[u], qb[u]));
   }
   *inert_io = in;
-  g->pf = pf;
 #undef A512_SLOT_LOAD
 #undef A512_SLOT_STORE
   return nl;
@@ -689,11 +715,10 @@ static size_t group_i_safe_avx512(size_t rows, size_t ld, size_t d) {
 }
 
 /* Adds the listed rows q[0..nq) (offsets from x) to sums and returns their
- * inertia terms; prefetches [pf, pf_end) on the way. */
+ * inertia terms. */
 A512_INLINE __m512d run_groups_avx512(const float *x, size_t d, const float *c, size_t k,
-                                      double *sums, const a512_run *q, size_t nq,
-                                      const char *pf, const char *pf_end, size_t pf_lines,
-                                      const int nv, const int full) {
+                                      double *sums, const a512_run *q, size_t nq, const int nv,
+                                      const int full) {
   a512_group g;
   g.x = x;
   g.c = c;
@@ -701,9 +726,6 @@ A512_INLINE __m512d run_groups_avx512(const float *x, size_t d, const float *c, 
   g.d = d;
   g.sums = sums;
   for (int v = 0; v < 8; v++) g.m[v] = 8 * (size_t)v < d ? mask8_first(d - 8 * (size_t)v) : 0;
-  g.pf = pf;
-  g.pf_end = pf_end;
-  g.pf_lines = pf_lines;
   a512_run left[A512_SLOTS_MAX], left2[A512_SLOTS_MAX];
   __m512d inert = _mm512_setzero_pd();
   /* Slots per pass: s and cd of G labels (2 G nv zmm) must stay in registers. */
@@ -724,10 +746,8 @@ A512_INLINE __m512d run_groups_avx512(const float *x, size_t d, const float *c, 
 #define A512_GROUPED_VARIANT(NAME, NV, FULL)                                                     \
   static __attribute__((noinline)) __m512d NAME(const float *x, size_t d, const float *c,        \
                                                 size_t k, double *sums, const a512_run *q,       \
-                                                size_t nq, const char *pf, const char *pf_end,   \
-                                                size_t pf_lines) {                               \
-    return run_groups_avx512(x, FULL ? 8 * NV : d, c, k, sums, q, nq, pf, pf_end, pf_lines, NV,  \
-                             FULL);                                                              \
+                                                size_t nq) {                                     \
+    return run_groups_avx512(x, FULL ? 8 * NV : d, c, k, sums, q, nq, NV, FULL);                 \
   }
 A512_GROUPED_VARIANT(run_groups_d8_avx512, 1, 0)
 A512_GROUPED_VARIANT(run_groups_d8x_avx512, 1, 1)   /* d == 8 */
@@ -736,43 +756,25 @@ A512_GROUPED_VARIANT(run_groups_d16x_avx512, 2, 1)  /* d == 16 */
 A512_GROUPED_VARIANT(run_groups_d32_avx512, 4, 0)
 A512_GROUPED_VARIANT(run_groups_d64_avx512, 8, 0)
 
-static __m512d run_groups_any_avx512(const float *x, size_t d, const float *c, size_t k,
-                                     double *sums, const a512_run *q, size_t nq, const char *pf,
-                                     const char *pf_end, size_t pf_lines) {
-  if (d == 8) return run_groups_d8x_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
-  if (d < 8) return run_groups_d8_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
-  if (d == 16) return run_groups_d16x_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
-  if (d < 16) return run_groups_d16_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
-  if (d <= 32) return run_groups_d32_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
-  return run_groups_d64_avx512(x, d, c, k, sums, q, nq, pf, pf_end, pf_lines);
-}
-
-/* The grouped epilogue of rows [0, i_end) (i_end <= i_safe of the block,
- * see group_i_safe_avx512) from their labels, for any d <= A512_GROUP_MAX_D,
- * returning the inertia terms.  Prefetches [pf, pf_end) (or nothing: NULL)
- * while it runs.
+/* The grouped epilogue of a block whose labels are known, for any d <=
+ * A512_GROUP_MAX_D (the caller checks grouped_ld_avx512).
  *  idx  scratch: A512_LIST_INTS(rows) int32 */
-static __m512d group_rows_avx512(const float *x, size_t rows, size_t i_end, size_t ld, size_t d,
-                                 const float *c, size_t k, const int32_t *labels,
-                                 strata_block_acc *acc, int32_t *idx, const char *pf,
-                                 const char *pf_end) {
-  a512_run q[A512_GROUP_MAX_K];
-  const size_t nq = build_lists_avx512(labels, i_end, ld, k, idx, idx + rows + A512_LANES, q,
-                                       acc->counts);
-  /* Two slot steps take about 8 rows (4 slots): lines per two steps at
-   * twice the pace that would spread them over the whole run, so that they
-   * are asked for early. */
-  const size_t lines = pf < pf_end ? (size_t)(pf_end - pf) / 64 + 1 : 0, iters = i_end / 8 + 1;
-  const size_t pf_lines = (2 * lines + iters - 1) / iters;
-  return run_groups_any_avx512(x, d, c, k, acc->sums, q, nq, pf, pf_end, pf_lines);
-}
-
-/* The grouped epilogue of a whole block. */
 static void accumulate_grouped_avx512(const float *x, size_t rows, size_t ld, size_t d,
                                       const float *c, size_t k, const int32_t *labels,
                                       strata_block_acc *acc, int32_t *idx) {
   const size_t i_safe = group_i_safe_avx512(rows, ld, d);
-  __m512d inert = group_rows_avx512(x, rows, i_safe, ld, d, c, k, labels, acc, idx, NULL, NULL);
+  a512_run q[A512_GROUP_MAX_K];
+  const size_t nq = build_lists_avx512(labels, i_safe, ld, k, idx, idx + rows + A512_LANES, q,
+                                       acc->counts);
+  double *sums = acc->sums;
+  __m512d inert;
+  if (d == 8) inert = run_groups_d8x_avx512(x, d, c, k, sums, q, nq);
+  else if (d < 8) inert = run_groups_d8_avx512(x, d, c, k, sums, q, nq);
+  else if (d == 16) inert = run_groups_d16x_avx512(x, d, c, k, sums, q, nq);
+  else if (d < 16) inert = run_groups_d16_avx512(x, d, c, k, sums, q, nq);
+  else if (d <= 32) inert = run_groups_d32_avx512(x, d, c, k, sums, q, nq);
+  else inert = run_groups_d64_avx512(x, d, c, k, sums, q, nq);
+  /* The rows from i_safe on, each the last of its label, after the lists. */
   if (i_safe < rows) inert = _mm512_add_pd(inert, tail_rows_avx512(x, i_safe, rows, ld, d, c, labels, acc));
   acc->inertia += _mm512_reduce_add_pd(inert);
 }
@@ -800,11 +802,13 @@ static int grouped_ld_avx512(size_t rows, size_t ld) {
  *    the rows in a fixed permuted order; the labels and distances are put
  *    back in row order with one vpermd/vpermps each;
  *  - 8 < d <= 16: 16 row loads and the 16x16 transpose.
- * Rows past the caller's buffer (the last tile, or a partial one) go through
- * a zero-padded copy on the stack, so no masked load touches DRAM.  The
- * distances and the argmin are those of the general path (direct float32
- * (x - c)^2, strict '<' in increasing centroid order); the sums, counts and
- * inertia are the label-grouped epilogue after the block. */
+ * A tile whose plain loads would pass the end of the caller's block (a
+ * partial tile, or the last one when d < W) is copied, zero-padded, to the
+ * stack with masked loads first.  The rows are prefetched 4 KiB ahead
+ * (prefetch_ahead_avx512).  The distances and the argmin are those of the
+ * general path (direct float32 (x - c)^2, strict '<' in increasing centroid
+ * order); the sums, counts and inertia are the label-grouped epilogue after
+ * the block. */
 #define A512_SMALL_MAX_D 16
 
 static const int32_t a512_iota[A512_GROUP_MAX_K] = {
@@ -878,11 +882,11 @@ A512_INLINE void small_load_avx512(const float *x, size_t nr, size_t ld, size_t 
   if (W == 8) {
     __m512 z[8];
 #pragma GCC unroll 8
-    for (int p = 0; p < 8; p++) z[p] = _mm512_load_ps(buf + 16 * p);
+    for (int p = 0; p < 8; p++) z[p] = _mm512_loadu_ps(buf + 16 * p);
     transpose16x8_avx512(z, t);
   } else {
 #pragma GCC unroll 16
-    for (int r = 0; r < 16; r++) t[r] = _mm512_load_ps(buf + 16 * r);
+    for (int r = 0; r < 16; r++) t[r] = _mm512_loadu_ps(buf + 16 * r);
     transpose16x16_avx512(t);
   }
 }
@@ -930,6 +934,7 @@ A512_INLINE void small_assign_avx512(const float *x, size_t rows, size_t ld, siz
     /* Opaque to the optimiser: otherwise it keeps a pointer per row of the
      * tile and steps each one (on the stack) every tile. */
     __asm__("" : "+r"(xi));
+    prefetch_ahead_avx512(xi, A512_LANES * ld * sizeof(float), x_end);
     small_load_avx512(xi, nr, ld, d, x_end, t, W);
     __m512 best = _mm512_set1_ps(INFINITY);
     __m512i bidx = _mm512_setzero_si512();
@@ -982,53 +987,19 @@ static void small_assign_any_avx512(const float *x, size_t rows, size_t ld, size
   else small_assign_w16_avx512(x, rows, ld, d, c, k, labels, dist2, x_end);
 }
 
-/* Sub-blocks of the small-d path: about this many bytes of rows.  The
- * assignment of a sub-block streams its rows from memory at ~1 ns per row
- * (it only does the float32 distances), faster than one core's share of the
- * memory bandwidth; the grouped epilogue that follows reads them again from
- * cache and loads nothing new.  Alone, the two phases would take turns:
- * memory-bound, then idle memory.  So the epilogue of each sub-block
- * prefetches the next one, and the block is done in sub-blocks small enough
- * that the prefetched rows are still in L1/L2 when their assignment comes.
- * Per label the rows are still added in increasing order: sub-blocks go in
- * order, and their sums carry over in acc->sums. */
-#ifndef A512_SUB_BYTES
-#define A512_SUB_BYTES (32 * 1024)
-#endif
-
+/* The small-d path: labels (and dist2), then the grouped epilogue. */
 static void small_path_avx512(const float *x, size_t rows, size_t ld, size_t d, const float *c,
                               size_t k, int32_t *labels, float *dist2, strata_block_acc *acc,
                               int32_t *idx) {
-  const float *x_end = x + (rows - 1) * ld + d;
-  if (!acc) {
-    small_assign_any_avx512(x, rows, ld, d, c, k, labels, dist2, x_end);
-    return;
-  }
-  if (!grouped_ld_avx512(rows, ld)) {
+  small_assign_any_avx512(x, rows, ld, d, c, k, labels, dist2, x + (rows - 1) * ld + d);
+  if (!acc) return;
+  if (grouped_ld_avx512(rows, ld)) {
+    accumulate_grouped_avx512(x, rows, ld, d, c, k, labels, acc, idx);
+  } else {
     /* Offsets too large for the int32 lists (a huge ld): the per-row
      * epilogue in place, as the BLAS path does. */
-    small_assign_any_avx512(x, rows, ld, d, c, k, labels, dist2, x_end);
     finish_rows_avx512(x, rows, ld, d, c, labels, NULL, acc);
-    return;
   }
-  const size_t i_safe = group_i_safe_avx512(rows, ld, d);
-  size_t sub = A512_SUB_BYTES / (ld * sizeof(float)) / A512_LANES * A512_LANES;
-  if (sub < 4 * A512_LANES) sub = 4 * A512_LANES;
-  __m512d inert = _mm512_setzero_pd();
-  for (size_t s0 = 0; s0 < rows; s0 += sub) {
-    const size_t m = rows - s0 < sub ? rows - s0 : sub;
-    const float *xs = x + s0 * ld;
-    small_assign_any_avx512(xs, m, ld, d, c, k, labels + s0, dist2 ? dist2 + s0 : NULL, x_end);
-    /* Listed: the rows below i_safe; the next sub-block is prefetched. */
-    const size_t i_end = i_safe > s0 ? (i_safe - s0 < m ? i_safe - s0 : m) : 0;
-    const size_t n_next = rows - s0 - m < sub ? rows - s0 - m : sub;
-    const char *pf = n_next ? (const char *)(xs + m * ld) : NULL;
-    const char *pf_end = n_next ? (const char *)(xs + (m + n_next - 1) * ld + d) : NULL;
-    inert = _mm512_add_pd(inert, group_rows_avx512(xs, m, i_end, ld, d, c, k, labels + s0, acc,
-                                                   idx, pf, pf_end));
-  }
-  if (i_safe < rows) inert = _mm512_add_pd(inert, tail_rows_avx512(x, i_safe, rows, ld, d, c, labels, acc));
-  acc->inertia += _mm512_reduce_add_pd(inert);
 }
 
 static int small_avx512(size_t d, size_t k) { return d <= A512_SMALL_MAX_D && k <= A512_GROUP_MAX_K; }
@@ -1146,7 +1117,8 @@ static void dist2_to_points_avx512(const float *x, size_t rows, size_t ld, size_
                                    const float *cand, size_t m, float *out,
                                    strata_scratch scratch) {
   if (rows == 0 || m == 0) return;
-  if (!scratch_ok_avx512(scratch, rows, d, 0)) {
+  /* Only the transposed tile is used here. */
+  if (scratch.ptr == NULL || scratch.bytes < tile_bytes_avx512(d)) {
     strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
     return;
   }

@@ -396,6 +396,82 @@ static void test_split_blocks(void) {
   free(x);
 }
 
+/* The small-shape paths of the SIMD tables (avx512.c: d <= 16 with
+ * 16-row tiles transposed in registers, sub-blocks, label-grouped sums; and
+ * the grouped epilogue up to d = 64, k = 64) at the edges of their
+ * eligibility and of their tiles, with labels in the orders that stress a
+ * per-label accumulation: random, sorted (one long run per label), all one
+ * label, alternating, and short runs.  Features other than the first span 10
+ * decades, so any reordering of a label's rows changes the sums' bits. */
+typedef enum { ORDER_RANDOM, ORDER_SORTED, ORDER_SAME, ORDER_ALTERNATE, ORDER_RUNS } label_order;
+
+static void make_ordered(float *x, size_t rows, size_t ld, size_t d, float *c, size_t k,
+                         label_order order) {
+  for (size_t l = 0; l < k; l++)
+    for (size_t j = 0; j < d; j++)
+      c[l * d + j] = j == 0 ? (float)(1e6 * (double)l) : (float)(0.5 * rng_sym());
+  size_t run_label = 0, run_left = 0;
+  for (size_t i = 0; i < rows; i++) {
+    size_t l = 0;
+    switch (order) {
+      case ORDER_RANDOM: l = rng_next() % k; break;
+      case ORDER_SORTED: l = i * k / rows; break;
+      case ORDER_SAME: l = k - 1; break;
+      case ORDER_ALTERNATE: l = i % 2 % k; break;
+      case ORDER_RUNS:
+        if (run_left == 0) { run_label = rng_next() % k; run_left = 1 + rng_next() % 40; }
+        l = run_label;
+        run_left--;
+        break;
+    }
+    float *xi = x + i * ld;
+    xi[0] = c[l * d] + (float)rng_sym();
+    for (size_t j = 1; j < d; j++)
+      xi[j] = (float)(rng_sym() * pow(10.0, (double)(rng_next() % 10) - 6.0));
+    for (size_t j = d; j < ld; j++) xi[j] = (float)NAN; /* padding must never be read */
+  }
+}
+
+static void test_small_shapes(void) {
+  static const size_t d_list[] = {1, 3, 7, 8, 9, 12, 15, 16, 17, 24, 33, 64};
+  static const size_t k_list[] = {1, 2, 3, 4, 5, 9, 16, 17, 63, 64, 65};
+  /* Tiles of 16 rows; sub-blocks of 16 KiB of rows (512 rows of d = 8,
+   * 256 of d = 16); the core's 4096-row block. */
+  static const size_t rows_list[] = {1, 15, 16, 17, 255, 256, 257, 511, 512, 513, 1000, 4096};
+  static const label_order orders[] = {ORDER_RANDOM, ORDER_SORTED, ORDER_SAME, ORDER_ALTERNATE,
+                                       ORDER_RUNS};
+  int shapes = 0;
+  for (size_t id = 0; id < sizeof d_list / sizeof d_list[0]; id++)
+    for (size_t ik = 0; ik < sizeof k_list / sizeof k_list[0]; ik++) {
+      const size_t d = d_list[id], k = k_list[ik];
+      /* Every row count for d in {8, 16} and k = 10's neighbours; a rotating
+       * pair elsewhere, so the whole test stays short. */
+      for (size_t ir = 0; ir < sizeof rows_list / sizeof rows_list[0]; ir++) {
+        const int all = (d == 8 || d == 16) && (k == 9 || k == 16 || k == 17);
+        if (!all && ir % 6 != (id + ik) % 6 && ir != 11) continue;
+        const size_t rows = rows_list[ir];
+        const label_order order = orders[(id + ik + ir) % 5];
+        /* ld = d (the core's layout), or d + 1..3 (misaligned rows). */
+        const size_t ld = d + (ir + ik) % 4;
+        float *c = xmalloc(k * d * sizeof *c), *cn = xmalloc(k * sizeof *cn);
+        float *xbuf = xmalloc((rows * ld + 1) * sizeof *xbuf), *x = xbuf + 1;
+        make_ordered(x, rows, ld, d, c, k, order);
+        norms(c, k, d, cn);
+        result ref;
+        result_alloc(&ref, rows, d, k);
+        run_assign(strata_kernels_ref(), x, rows, ld, d, c, cn, k, &ref);
+        for (size_t t = 0; t < N_TABLES; t++)
+          if (tables[t] && compare_assign(tables[t], x, rows, ld, d, c, cn, k, &ref))
+            fprintf(stderr, "  ^ table %s, rows=%zu d=%zu k=%zu ld=%zu order %d\n", table_names[t],
+                    rows, d, k, ld, (int)order);
+        result_free(&ref);
+        free(c); free(cn); free(xbuf);
+        shapes++;
+      }
+    }
+  printf("small shapes: %d\n", shapes);
+}
+
 static void test_dist2_to_points(void) {
   static const size_t rows_list[] = {1, 7, 17, 100, 1000};
   static const size_t d_list[] = {1, 3, 8, 16, 17, 33, 100, 300};
@@ -569,6 +645,7 @@ int main(int argc, char **argv) {
   test_k1();
   test_row_order();
   test_split_blocks();
+  test_small_shapes();
   test_dist2_to_points();
   printf("cpu time %.2f s\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
   return check_report();
