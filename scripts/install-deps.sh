@@ -7,7 +7,9 @@ PKGS=(build-essential cmake pkg-config
       libhdf5-dev hdf5-tools libopenblas-dev libcjson-dev libbenchmark-dev
       python3 python3-venv
       clang libclang-rt-14-dev   # the CSV parser's fuzz run (tests/fuzz/run.sh)
-      ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo)  # the OpenCL backend; PoCL runs its tests on the CPU
+      ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo  # the OpenCL backend; PoCL runs its tests on the CPU
+      liblapacke-dev             # PCA's eigen-decomposition (LAPACK dsyevr)
+      chromium)                  # renders the HTML report in its browser test
 
 missing=()
 for p in "${PKGS[@]}"; do
