@@ -1113,9 +1113,24 @@ static void assign_f32_avx512(const float *x, size_t rows, size_t ld, size_t d,
   }
 }
 
+/* Distances of one transposed tile of nr rows to m points, into out (stride
+ * out_ld, candidate-major). */
+static void dist2_tile_avx512(const float *xt, size_t nr, size_t d, const float *cand, size_t m,
+                            float *out, size_t out_ld) {
+  a512_tile_state st;
+  st.best[0] = st.best[1] = _mm512_setzero_ps();
+  st.bidx[0] = st.bidx[1] = _mm512_setzero_si512();
+  st.out = out;
+  st.out_ld = out_ld;
+  st.m[0] = mask16_first(nr);
+  st.m[1] = mask16_first(nr > A512_LANES ? nr - A512_LANES : 0);
+  if (nr > A512_LANES) store_pass_rv2_avx512(xt, d, cand, m, &st);
+  else store_pass_rv1_avx512(xt, d, cand, m, &st);
+}
+
 static void dist2_to_points_avx512(const float *x, size_t rows, size_t ld, size_t d,
-                                   const float *cand, size_t m, float *out,
-                                   strata_scratch scratch) {
+                                  const float *cand, size_t m, float *out,
+                                  strata_scratch scratch) {
   if (rows == 0 || m == 0) return;
   /* Only the transposed tile is used here. */
   if (scratch.ptr == NULL || scratch.bytes < tile_bytes_avx512(d)) {
@@ -1127,15 +1142,32 @@ static void dist2_to_points_avx512(const float *x, size_t rows, size_t ld, size_
   for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE) {
     const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
     transpose_tile_avx512(x + i0 * ld, nr, ld, d, xt, x_end);
-    a512_tile_state st;
-    st.best[0] = st.best[1] = _mm512_setzero_ps();
-    st.bidx[0] = st.bidx[1] = _mm512_setzero_si512();
-    st.out = out + i0;
-    st.out_ld = rows;
-    st.m[0] = mask16_first(nr);
-    st.m[1] = mask16_first(nr > A512_LANES ? nr - A512_LANES : 0);
-    if (nr > A512_LANES) store_pass_rv2_avx512(xt, d, cand, m, &st);
-    else store_pass_rv1_avx512(xt, d, cand, m, &st);
+    dist2_tile_avx512(xt, nr, d, cand, m, out + i0, rows);
+  }
+}
+
+/* Packed rows: the transposed tiles back to back, tile_bytes apart. */
+static size_t packed_bytes_avx512(size_t rows, size_t d) {
+  return (rows + A512_ROW_TILE - 1) / A512_ROW_TILE * tile_bytes_avx512(d);
+}
+
+static void pack_rows_avx512(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
+  if (rows == 0) return;
+  const float *x_end = x + (rows - 1) * ld + d;
+  char *p = packed;
+  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE, p += tile_bytes_avx512(d)) {
+    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
+    transpose_tile_avx512(x + i0 * ld, nr, ld, d, (float *)p, x_end);
+  }
+}
+
+static void dist2_packed_avx512(const void *packed, size_t rows, size_t d, const float *cand,
+                              size_t m, float *out) {
+  if (rows == 0 || m == 0) return;
+  const char *p = packed;
+  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE, p += tile_bytes_avx512(d)) {
+    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
+    dist2_tile_avx512((const float *)p, nr, d, cand, m, out + i0, rows);
   }
 }
 
@@ -1195,6 +1227,9 @@ const strata_kernels strata_kernels_avx512_table = {
   .scratch_bytes = scratch_bytes_avx512,
   .assign_reduce = assign_f32_avx512,
   .dist2_to_points = dist2_to_points_avx512,
+  .packed_bytes = packed_bytes_avx512,
+  .pack_rows = pack_rows_avx512,
+  .dist2_packed = dist2_packed_avx512,
 };
 
 static size_t scratch_bytes_blas_avx512(size_t rows, size_t d, size_t k) {
@@ -1208,4 +1243,7 @@ const strata_kernels strata_kernels_blas_avx512_table = {
   .scratch_bytes = scratch_bytes_blas_avx512,
   .assign_reduce = assign_f32_blas_avx512,
   .dist2_to_points = dist2_to_points_avx512,
+  .packed_bytes = packed_bytes_avx512,
+  .pack_rows = pack_rows_avx512,
+  .dist2_packed = dist2_packed_avx512,
 };
