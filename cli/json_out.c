@@ -115,6 +115,7 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_bool(&b, o, "converged", in->converged);
   add_num(&b, o, "inertia", in->inertia);
   add_str(&b, o, "backend", in->backend);
+  if (in->backend_reason) add_str(&b, o, "backend_reason", in->backend_reason);
   add_str(&b, o, "mode", in->mode);
   add_num(&b, o, "seconds", in->seconds);
   add_num(&b, o, "seconds_per_iteration", cli_seconds_per_iteration(in));

@@ -307,7 +307,7 @@ static strata_status stats_pass(fit_state *f, strata_dataset *ds, const strata_f
 }
 
 static strata_status build_model(fit_state *f, strata_dataset *ds, const strata_fit_params *p,
-                                 const char *backend) {
+                                 const char *backend, const char *backend_reason) {
   fit_run *r = &f->run;
   size_t k = r->k, d = r->d;
   strata_model *m = f->model = strata_model_alloc((int)k, (int)d);
@@ -340,6 +340,7 @@ static strata_status build_model(fit_state *f, strata_dataset *ds, const strata_
   ok &= strata_model_set_string(&m->scale, strata_scale_name(p->scale));
   ok &= strata_model_set_string(&m->missing, strata_missing_name(p->missing));
   ok &= strata_model_set_string(&m->backend, backend);
+  ok &= strata_model_set_string(&m->backend_reason, backend_reason);
   ok &= strata_model_set_string(&m->mode, strata_pass_caching(r->pass) ? "in-core" : "streaming");
   ok &= strata_model_set_string(&m->input_file, strata_dataset_path(ds));
   ok &= strata_model_set_string(&m->input_location, strata_dataset_location(ds));
@@ -543,7 +544,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   }
 
   /* 4. the model; the labels file appears only once everything worked */
-  GOTO_IF_ERROR(st, build_model(&f, ds, p, kern->name), done);
+  GOTO_IF_ERROR(st, build_model(&f, ds, p, kern->name, choice.reason), done);
   strata_model *m = f.model;
   m->info.inertia = best_inertia;
   m->info.iterations = best_iters;

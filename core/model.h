@@ -15,7 +15,7 @@ struct strata_model {
   strata_iter_stats *iter_stats;
   char **categorical;       /* info.n_categorical names */
   int *feature_group;       /* d */
-  char *init, *scale, *missing, *backend, *mode, *input_file, *input_location, *version, *created;
+  char *init, *scale, *missing, *backend, *backend_reason, *mode, *input_file, *input_location, *version, *created;
 };
 
 /* Allocates a model with zeroed arrays for k segments of d features.

@@ -245,6 +245,8 @@ typedef struct {
   const char *scale;                  /* "zscore", "minmax", "none" */
   const char *missing;                /* "error", "drop", "mean", "median" */
   const char *backend;                /* backend that ran, e.g. "ref" */
+  const char *backend_reason;         /* one line: why the scheduler chose it (NULL in
+                                         models written before it was recorded) */
   const char *mode;                   /* "in-core" or "streaming" */
   const char *input_file, *input_location;
   int n_categorical;                  /* categorical columns expanded one-hot */
