@@ -808,6 +808,13 @@ static void dist2_tile_avx2(const float *xt, size_t nr, size_t d, const float *c
   else store_pass_rv1_avx2(xt, d, cand, m, &st);
 }
 
+static const strata_tile_ops tile_ops_avx2 = {
+  .tile_rows = A2_ROW_TILE,
+  .tile_bytes = tile_bytes_avx2,
+  .transpose = transpose_tile_avx2,
+  .dist2_tile = dist2_tile_avx2,
+};
+
 static void dist2_to_points_avx2(const float *x, size_t rows, size_t ld, size_t d,
                                 const float *cand, size_t m, float *out,
                                 strata_scratch scratch) {
@@ -817,38 +824,18 @@ static void dist2_to_points_avx2(const float *x, size_t rows, size_t ld, size_t 
     strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
     return;
   }
-  float *xt = scratch.ptr;
-  const float *x_end = x + (rows - 1) * ld + d;
-  for (size_t i0 = 0; i0 < rows; i0 += A2_ROW_TILE) {
-    const size_t nr = rows - i0 < A2_ROW_TILE ? rows - i0 : A2_ROW_TILE;
-    transpose_tile_avx2(x + i0 * ld, nr, ld, d, xt, x_end);
-    dist2_tile_avx2(xt, nr, d, cand, m, out + i0, rows);
-  }
+  strata_tiles_dist2(&tile_ops_avx2, x, rows, ld, d, cand, m, out, scratch.ptr);
 }
 
-/* Packed rows: the transposed tiles back to back, tile_bytes apart. */
 static size_t packed_bytes_avx2(size_t rows, size_t d) {
-  return (rows + A2_ROW_TILE - 1) / A2_ROW_TILE * tile_bytes_avx2(d);
+  return strata_tiles_packed_bytes(&tile_ops_avx2, rows, d);
 }
-
 static void pack_rows_avx2(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
-  if (rows == 0) return;
-  const float *x_end = x + (rows - 1) * ld + d;
-  char *p = packed;
-  for (size_t i0 = 0; i0 < rows; i0 += A2_ROW_TILE, p += tile_bytes_avx2(d)) {
-    const size_t nr = rows - i0 < A2_ROW_TILE ? rows - i0 : A2_ROW_TILE;
-    transpose_tile_avx2(x + i0 * ld, nr, ld, d, (float *)p, x_end);
-  }
+  strata_tiles_pack(&tile_ops_avx2, x, rows, ld, d, packed);
 }
-
 static void dist2_packed_avx2(const void *packed, size_t rows, size_t d, const float *cand,
                               size_t m, float *out) {
-  if (rows == 0 || m == 0) return;
-  const char *p = packed;
-  for (size_t i0 = 0; i0 < rows; i0 += A2_ROW_TILE, p += tile_bytes_avx2(d)) {
-    const size_t nr = rows - i0 < A2_ROW_TILE ? rows - i0 : A2_ROW_TILE;
-    dist2_tile_avx2((const float *)p, nr, d, cand, m, out + i0, rows);
-  }
+  strata_tiles_dist2_packed(&tile_ops_avx2, packed, rows, d, cand, m, out);
 }
 
 /* ---- BLAS path: fused argmin over a score tile -------------------------- */

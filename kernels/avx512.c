@@ -1128,6 +1128,13 @@ static void dist2_tile_avx512(const float *xt, size_t nr, size_t d, const float 
   else store_pass_rv1_avx512(xt, d, cand, m, &st);
 }
 
+static const strata_tile_ops tile_ops_avx512 = {
+  .tile_rows = A512_ROW_TILE,
+  .tile_bytes = tile_bytes_avx512,
+  .transpose = transpose_tile_avx512,
+  .dist2_tile = dist2_tile_avx512,
+};
+
 static void dist2_to_points_avx512(const float *x, size_t rows, size_t ld, size_t d,
                                   const float *cand, size_t m, float *out,
                                   strata_scratch scratch) {
@@ -1137,38 +1144,18 @@ static void dist2_to_points_avx512(const float *x, size_t rows, size_t ld, size_
     strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
     return;
   }
-  float *xt = scratch.ptr;
-  const float *x_end = x + (rows - 1) * ld + d;
-  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE) {
-    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
-    transpose_tile_avx512(x + i0 * ld, nr, ld, d, xt, x_end);
-    dist2_tile_avx512(xt, nr, d, cand, m, out + i0, rows);
-  }
+  strata_tiles_dist2(&tile_ops_avx512, x, rows, ld, d, cand, m, out, scratch.ptr);
 }
 
-/* Packed rows: the transposed tiles back to back, tile_bytes apart. */
 static size_t packed_bytes_avx512(size_t rows, size_t d) {
-  return (rows + A512_ROW_TILE - 1) / A512_ROW_TILE * tile_bytes_avx512(d);
+  return strata_tiles_packed_bytes(&tile_ops_avx512, rows, d);
 }
-
 static void pack_rows_avx512(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
-  if (rows == 0) return;
-  const float *x_end = x + (rows - 1) * ld + d;
-  char *p = packed;
-  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE, p += tile_bytes_avx512(d)) {
-    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
-    transpose_tile_avx512(x + i0 * ld, nr, ld, d, (float *)p, x_end);
-  }
+  strata_tiles_pack(&tile_ops_avx512, x, rows, ld, d, packed);
 }
-
 static void dist2_packed_avx512(const void *packed, size_t rows, size_t d, const float *cand,
                               size_t m, float *out) {
-  if (rows == 0 || m == 0) return;
-  const char *p = packed;
-  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE, p += tile_bytes_avx512(d)) {
-    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
-    dist2_tile_avx512((const float *)p, nr, d, cand, m, out + i0, rows);
-  }
+  strata_tiles_dist2_packed(&tile_ops_avx512, packed, rows, d, cand, m, out);
 }
 
 /* ---- BLAS path: fused argmin over a score tile -------------------------- */
