@@ -87,6 +87,12 @@ static strata_status check_params(const strata_dataset *ds, const strata_stabili
             "stability needs a random initialisation (k-means++ or random), not given centroids");
   RETURN_IF(n == 0, STRATA_ERR_DATA, "dataset '%s' is empty (0 rows)", strata_dataset_path(ds));
   RETURN_IF((size_t)f->k > n, STRATA_ERR_DATA, "k = %d exceeds the number of rows (%zu)", f->k, n);
+  RETURN_IF(p->sample_rows && (size_t)f->k > p->sample_rows, STRATA_ERR_USAGE,
+            "k = %d exceeds the sample of %zu rows", f->k, p->sample_rows);
+  /* The resamples are plain numeric tables: one-hot groups would lose their
+   * weighting there. */
+  RETURN_IF(strata_dataset_groups(ds) > 0, STRATA_ERR_USAGE,
+            "stability does not take categorical columns yet; use numeric features");
   return STRATA_OK;
 }
 

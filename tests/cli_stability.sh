@@ -87,6 +87,7 @@ expect_error "bad fraction" 2 "--fraction must be above 0 and below 1" "$STRATA"
 expect_error "threshold out of range" 2 "--stable must be a number from 0 to 1" "$STRATA" stability "$T/blobs.h5" -k 3 --stable 2
 expect_error "thresholds out of order" 2 "--dissolved <= --unstable <= --stable" \
   "$STRATA" stability "$T/blobs.h5" -k 3 --stable 0.5 --unstable 0.6
+expect_error "k > sample" 2 "k = 3 exceeds the sample of 2 rows" "$STRATA" stability "$T/blobs.h5" -k 3 --sample 2
 expect_error "missing -k" 2 "missing required option -k" "$STRATA" stability "$T/blobs.h5"
 expect_error_clean "missing file" 2 "cannot open|not found" "$T/o" "$STRATA" stability "$T/none.h5" -k 3 -o "$T/o/r"
 expect_error "unknown feature" 2 "column 'zz' not found" "$STRATA" stability "$T/blobs.h5" -k 3 --features zz

@@ -192,6 +192,7 @@ static void refusals(void) {
   REFUSED(STRATA_ERR_USAGE, p.fit.init = STRATA_INIT_GIVEN);
   REFUSED(STRATA_ERR_DATA, (p.method = STRATA_RESAMPLE_SUBSAMPLE, p.fraction = 0.001, p.sample_rows = 1000,
                             p.fit.k = 3));
+  REFUSED(STRATA_ERR_USAGE, p.sample_rows = 2);
 #undef REFUSED
   CHECK(strata_stability(NULL, &p, &r) == STRATA_ERR_USAGE);
   strata_dataset_free(ds);
