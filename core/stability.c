@@ -96,9 +96,10 @@ static strata_status check_params(const strata_dataset *ds, const strata_stabili
   return STRATA_OK;
 }
 
-/* The seeded sample, raw values, in file order: one streaming pass.  With
- * the missing rule "error" a missing value fails here, naming its row in
- * the file rather than in the sample.  *x OUT (m×d, malloc'ed). */
+/* The seeded sample, raw values, in file order: one streaming pass.  An
+ * infinite value, or a missing one under the rule "error", fails here, so
+ * that the message names its row in the file rather than in the sample.
+ * *x OUT (m×d, malloc'ed). */
 static strata_status read_sample(strata_dataset *ds, size_t want, const strata_fit_params *f, float **x,
                                  size_t *m) {
   size_t n = strata_dataset_rows(ds), d = strata_dataset_cols(ds);
@@ -113,13 +114,17 @@ static strata_status read_sample(strata_dataset *ds, size_t want, const strata_f
     st = strata_check_cancel();
   }
   strata_cursor_close(cur);
-  for (size_t i = 0; st == STRATA_OK && f->missing == STRATA_MISSING_ERROR && i < s.m; i++)
-    for (size_t j = 0; j < d; j++)
-      if (isnan(s.x[i * d + j])) {
-        st = strata_fail(STRATA_ERR_DATA, "missing value in column '%s' at row %llu of '%s' (use --missing)",
-                         strata_dataset_col_name(ds, j), (unsigned long long)s.rows[i], strata_dataset_path(ds));
-        break;
-      }
+  for (size_t i = 0; st == STRATA_OK && i < s.m; i++)
+    for (size_t j = 0; j < d && st == STRATA_OK; j++) {
+      float v = s.x[i * d + j];
+      if (isinf(v))
+        st = strata_fail(STRATA_ERR_DATA, "column '%s' has an infinite value at row %llu",
+                         strata_dataset_col_name(ds, j), (unsigned long long)s.rows[i]);
+      else if (isnan(v) && f->missing == STRATA_MISSING_ERROR)
+        st = strata_fail(STRATA_ERR_DATA,
+                         "column '%s' has a missing value (NaN) at row %llu; use --missing drop or --missing mean",
+                         strata_dataset_col_name(ds, j), (unsigned long long)s.rows[i]);
+    }
   if (st == STRATA_OK) {
     *x = s.x;
     *m = s.m;

@@ -88,6 +88,18 @@ expect_error "threshold out of range" 2 "--stable must be a number from 0 to 1" 
 expect_error "thresholds out of order" 2 "--dissolved <= --unstable <= --stable" \
   "$STRATA" stability "$T/blobs.h5" -k 3 --stable 0.5 --unstable 0.6
 expect_error "k > sample" 2 "k = 3 exceeds the sample of 2 rows" "$STRATA" stability "$T/blobs.h5" -k 3 --sample 2
+# Missing and infinite values are named by their row in the file, not in the sample.
+"$STRATA_GEN" --kind blobs --rows 3000 --dims 3 --centers 3 --missing 0.01 --seed 2 -o "$T/gaps.h5"
+"$STRATA_GEN" --kind blobs --rows 3000 --dims 3 --centers 3 --inf --seed 2 -o "$T/inf.h5"
+expect_error "NaN with --missing error" 2 "column 'x[0-2]' has a missing value \(NaN\) at row [0-9]+; use --missing" \
+  "$STRATA" stability "$T/gaps.h5" -k 3 --runs 2
+expect_error "Inf" 2 "column 'x0' has an infinite value at row 3$" "$STRATA" stability "$T/inf.h5" -k 3 --runs 2
+run "$STRATA" stability "$T/gaps.h5" -k 3 --runs 3 --missing drop --json
+if [ "$RC" -eq 0 ] && [ "$(jq_py "$T/out" 'sum(s["size"] for s in j["segments"]) < 3000')" = True ]; then
+  ok "--missing drop: rows with gaps get no segment"
+else
+  bad "--missing drop" "$(cat "$T/err" "$T/out")"
+fi
 expect_error "missing -k" 2 "missing required option -k" "$STRATA" stability "$T/blobs.h5"
 expect_error_clean "missing file" 2 "cannot open|not found" "$T/o" "$STRATA" stability "$T/none.h5" -k 3 -o "$T/o/r"
 expect_error "unknown feature" 2 "column 'zz' not found" "$STRATA" stability "$T/blobs.h5" -k 3 --features zz
