@@ -293,3 +293,54 @@ int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv
   add_str(&b, o, "version", strata_version());
   return finish(&b, f);
 }
+
+int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path) {
+  jbuild b = begin();
+  if (!b.ok) return -1;
+  cJSON *o = b.root;
+  add_str(&b, o, "command", "stability");
+  add_str(&b, o, "data", data_path);
+  add_i64(&b, o, "k", r->k);
+  add_i64(&b, o, "runs", r->runs);
+  add_str(&b, o, "method", r->method);
+  add_num(&b, o, "fraction", r->fraction);
+  add_u64(&b, o, "rows", r->rows);
+  add_u64(&b, o, "sample_rows", r->sample_rows);
+  add_u64(&b, o, "seed", r->seed);
+  cJSON *ari = cJSON_AddObjectToObject(o, "ari");
+  check(&b, ari);
+  if (ari) {
+    add_num(&b, ari, "mean", r->ari_mean);
+    add_num(&b, ari, "std", r->ari_std);
+    add_num(&b, ari, "min", r->ari_min);
+    add_num(&b, ari, "max", r->ari_max);
+    add_u64(&b, ari, "pairs", r->ari_pairs);
+  }
+  cJSON *segs = add_array(&b, o, "segments");
+  for (int s = 0; segs && s < r->k; s++) {
+    const strata_stability_segment *g = &r->segments[s];
+    cJSON *so = cJSON_CreateObject();
+    if (so) {
+      add_i64(&b, so, "segment", g->segment);
+      add_i64(&b, so, "size", g->size);
+      add_num(&b, so, "jaccard_mean", g->jaccard_mean);
+      add_num(&b, so, "jaccard_std", g->jaccard_std);
+      add_num(&b, so, "jaccard_min", g->jaccard_min);
+      add_num(&b, so, "jaccard_max", g->jaccard_max);
+      add_i64(&b, so, "dissolved", g->dissolved);
+      add_str(&b, so, "verdict", g->verdict);
+    }
+    push(&b, segs, so);
+  }
+  cJSON *th = cJSON_AddObjectToObject(o, "thresholds");
+  check(&b, th);
+  if (th) {
+    add_num(&b, th, "stable", r->stable);
+    add_num(&b, th, "unstable", r->unstable);
+    add_num(&b, th, "dissolved", r->dissolved);
+  }
+  add_str(&b, o, "verdict", r->verdict);
+  add_num(&b, o, "seconds", r->seconds);
+  add_str(&b, o, "version", strata_version());
+  return finish(&b, f);
+}

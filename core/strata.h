@@ -265,6 +265,88 @@ typedef struct {
 /* m IN; never NULL for a valid model. */
 const strata_model_info *strata_model_get_info(const strata_model *m);
 
+/* ---------------------------------------------------------------- in-memory data */
+
+/* A dataset over rows already in memory, for strata_fit, strata_assign and
+ * strata_dataset_stats like an opened file.  x IN: rows×cols float32,
+ * row-major, NaN = missing; COPIED, so the caller may free it at once.
+ * names IN: cols distinct non-empty column names, or NULL for "c0".."c{cols-1}".
+ * Its path is "(memory)", its location "".  It has no categorical columns.
+ * out OUT, free with strata_dataset_free. */
+strata_status strata_dataset_from_memory(const float *x, size_t rows, size_t cols, const char *const *names,
+                                         strata_dataset **out);
+
+/* ---------------------------------------------------------------- stability */
+
+/* How each stability run resamples the rows: bootstrap draws as many rows
+ * as the sample with replacement, subsample draws fraction·sample rows
+ * without replacement. */
+typedef enum { STRATA_RESAMPLE_BOOTSTRAP, STRATA_RESAMPLE_SUBSAMPLE } strata_resample;
+
+typedef struct {
+  strata_fit_params fit;   /* k, scale, missing, n_init, max_iter, tol, seed, threads,
+                              backend of every fit; labels_path, model_path, init,
+                              progress are ignored (k-means++ or random init only) */
+  int runs;                /* resampled refits, >= 2; default 20 */
+  strata_resample method;  /* default bootstrap */
+  double fraction;         /* subsample: share of the sample per run, in (0, 1); default 0.8 */
+  size_t sample_rows;      /* rows of the seeded sample everything works on (all rows when
+                              fewer); default 100000 */
+  /* Hennig's thresholds on a segment's mean Jaccard: >= stable "stable",
+   * >= unstable "patterns", > dissolved "unstable", else "dissolved"; and
+   * a run "dissolves" a segment when its Jaccard is <= dissolved.
+   * Defaults 0.75, 0.6, 0.5. */
+  double stable, unstable, dissolved;
+  /* Called after each run (1-based) on the calling thread; may be NULL. */
+  void (*progress)(int run, int runs, void *user);
+  void *progress_user;
+} strata_stability_params;
+
+void strata_stability_params_init(strata_stability_params *p);
+
+typedef struct {
+  int segment;          /* of the reference clustering */
+  int64_t size;         /* sample rows in it */
+  double jaccard_mean;  /* over runs (Hennig's cluster-wise stability) */
+  double jaccard_std;   /* sample standard deviation over runs */
+  double jaccard_min, jaccard_max;
+  int dissolved;        /* runs whose Jaccard is <= the dissolved threshold */
+  const char *verdict;  /* "stable", "patterns", "unstable", "dissolved" */
+} strata_stability_segment;
+
+/* Everything owned by the result; free with strata_stability_free. */
+typedef struct {
+  int k, runs;
+  const char *method;      /* "bootstrap" or "subsample" */
+  double fraction;         /* subsample only (else 1) */
+  uint64_t rows;           /* rows of the dataset */
+  uint64_t sample_rows;    /* rows of the sample */
+  uint64_t seed;
+  /* Adjusted Rand index between every pair of runs, each run's centroids
+   * labelling the whole sample (rows without a label left out). */
+  double ari_mean, ari_std, ari_min, ari_max;
+  uint64_t ari_pairs;
+  strata_stability_segment *segments; /* k */
+  const double *jaccard;   /* runs×k: Jaccard of reference segment s in run r at [r*k+s] */
+  double stable, unstable, dissolved; /* thresholds used */
+  const char *verdict;     /* the worst segment verdict */
+  double seconds;
+} strata_stability_result;
+
+/* Clustering stability by resampling (Hennig 2007, as fpc::clusterboot):
+ * reads a seeded sample of ds in one pass, fits the reference clustering on
+ * it (seed), then `runs` fits on resamples of it (seed+1+r).  Each reference
+ * segment's Jaccard in run r is its best match among run r's clusters,
+ * both restricted to the distinct rows the resample holds.  Memory:
+ * O(sample_rows·(d + runs)).  Bit-identical for any thread count.
+ * ds IN, p IN, out OUT. */
+strata_status strata_stability(strata_dataset *ds, const strata_stability_params *p,
+                                strata_stability_result **out);
+void strata_stability_free(strata_stability_result *r);
+
+/* Hennig's verdict for a mean Jaccard under the given thresholds. */
+const char *strata_stability_verdict(double jaccard_mean, double stable, double unstable, double dissolved);
+
 #ifdef __cplusplus
 }
 #endif
