@@ -47,4 +47,13 @@ int cli_json_import(FILE *f, const strata_csv_import_params *p, const strata_csv
  * segment and distance), bytes, seconds, rows_per_second, version. */
 int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv_export_result *r);
 
+/* The profile result (strata profile --json): model, data, labels (null
+ * when assigned on the fly), k, d, rows, rows_dropped, medians_exact,
+ * median_rank_error, features, population (per feature: feature, count,
+ * mean, std, min, max, median), categories (per categorical column its
+ * population shares), and segments: segment, size, share, description, top
+ * ({feature, z}, largest |z| first), features (as population, plus z) and
+ * categories ({column: {category: share}}). */
+int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path);
+
 #endif

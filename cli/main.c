@@ -21,6 +21,7 @@ static const command commands[] = {
     {"inspect", cli_cmd_inspect, "show a dataset's columns, types, rows, missing values and statistics"},
     {"export", cli_cmd_export, "join labels back to chosen input columns as a CSV file"},
     {"devices", cli_cmd_devices, "list the CPU and OpenCL devices with a measured throughput"},
+    {"profile", cli_cmd_profile, "describe each segment of a model in a dataset"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
