@@ -10,6 +10,7 @@
  * column for the quantile sketches; the merge folds blocks in block order,
  * so results do not depend on threads or chunk size. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,8 +201,13 @@ static void set_centroids(profiler *P, const double *centers) {
 static strata_status open_labels(profiler *P, const char *path, size_t rows) {
   static const char *const seg[] = {"segment"};
   strata_status st = strata_dataset_open(path, "/", seg, 1, &P->labels);
-  RETURN_IF(st != STRATA_OK, st, "'%s' is not a labels file of the data: %s", path,
-            strata_last_error());
+  if (st == STRATA_ERR_COLUMN || st == STRATA_ERR_FORMAT) {
+    /* The detail is overwritten by the new one: copy it first. */
+    char why[512];
+    snprintf(why, sizeof why, "%s", strata_last_error());
+    return strata_fail(STRATA_ERR_FORMAT, "'%s' is not a labels file (no /segment column): %s", path, why);
+  }
+  FORWARD_IF_ERROR(st);
   size_t n = strata_dataset_rows(P->labels);
   RETURN_IF(n != rows, STRATA_ERR_FORMAT,
             "the labels file '%s' has %zu rows but the data has %zu: they are not for the same data",
