@@ -26,8 +26,11 @@ char *strata_profile_describe(const strata_feature_profile *f, const char *const
                               const int *group, const int *top, int ntop);
 
 /* The phrase for one feature at standardised difference z (> 0 above the
- * population), e.g. "older", "high income", "mostly North", into buf. */
-void strata_profile_phrase(const char *name, int onehot, double z, double share, char *buf,
-                           size_t size);
+ * population), e.g. "older", "high income", "mostly North", into buf.
+ * share: the feature's mean (a one-hot column's share).  used (may be
+ * NULL): bit set of the customer concepts already phrased in this
+ * description; a concept is phrased once, a repeat gets "high <name>". */
+void strata_profile_phrase(const char *name, int onehot, double z, double share, unsigned *used,
+                           char *buf, size_t size);
 
 #endif

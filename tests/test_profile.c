@@ -238,6 +238,18 @@ static void test_wording(void) {
   check_words(f, n1, g1, 8, "very low average_rating, mostly North");
   f[7] = fz(0.6, 0.4);
   check_words(f, n1, g1, 8, "very low average_rating, more often North");
+  /* Credit-card columns: only names made of a concept's words are
+   * recognised, and a concept is phrased once. */
+  static const char *const n2[] = {"PURCHASES_FREQUENCY", "PURCHASES_INSTALLMENTS_FREQUENCY",
+                                   "CASH_ADVANCE_FREQUENCY", "PURCHASES_TRX", "PURCHASES"};
+  strata_feature_profile h[5];
+  h[0] = fz(0.98, 0); h[1] = fz(0.87, 0); h[2] = fz(-0.46 - 0.1, 0); h[3] = fz(0.2, 0); h[4] = fz(0, 0);
+  check_words(h, n2, NULL, 5, "buys often, high PURCHASES_INSTALLMENTS_FREQUENCY, low CASH_ADVANCE_FREQUENCY");
+  h[0] = fz(1.2, 0); h[3] = fz(3.0, 0); h[4] = fz(3.1, 0); h[1] = fz(0, 0); h[2] = fz(0, 0);
+  check_words(h, n2, NULL, 5, "very high PURCHASES, buys very often, very high PURCHASES_FREQUENCY");
+  static const char *const n3[] = {"days_since_last_purchase", "customer_age", "household_income"};
+  strata_feature_profile e[3] = {fz(0.7, 0), fz(-0.9, 0), fz(0.6, 0)};
+  check_words(e, n3, NULL, 3, "younger, lapsed, high income");
   /* Top features: at most three, largest |z| first, the lower index on ties;
    * one below 0.5 is listed but not described. */
   for (int j = 0; j < 8; j++) f[j] = fz(0.0, 0.3);
