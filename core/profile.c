@@ -224,13 +224,19 @@ typedef struct {
   strata_segment_profile *seg;    /* k */
   char **desc;                    /* k */
   char *labels;
+  /* Copies of the model's names, so that the profile outlives the model. */
+  char **features, **categorical; /* d, n_categorical */
+  int *group;                     /* d */
 } profile_impl;
 
 void strata_profile_free(strata_profile *p) {
   if (!p) return;
   profile_impl *r = (profile_impl *)p;
   for (int c = 0; r->desc && c < p->k; c++) free(r->desc[c]);
+  for (int j = 0; r->features && j < p->d; j++) free(r->features[j]);
+  for (int g = 0; r->categorical && g < p->n_categorical; g++) free(r->categorical[g]);
   free(r->desc); free(r->seg); free(r->feat); free(r->labels);
+  free(r->features); free(r->categorical); free(r->group);
   free(r);
 }
 
@@ -263,17 +269,26 @@ static strata_status build_result(const profiler *P, const strata_model_info *mi
   r->feat = calloc((k + 1) * (d ? d : 1), sizeof *r->feat);
   r->seg = calloc(k ? k : 1, sizeof *r->seg);
   r->desc = calloc(k ? k : 1, sizeof *r->desc);
-  if (labels_path) r->labels = strdup(labels_path);
-  if (!r->feat || !r->seg || !r->desc || (labels_path && !r->labels)) {
-    strata_profile_free(&r->pub);
-    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
-  }
+  r->features = calloc(d ? d : 1, sizeof *r->features);
+  r->group = calloc(d ? d : 1, sizeof *r->group);
+  r->categorical = calloc(mi->n_categorical ? (size_t)mi->n_categorical : 1, sizeof *r->categorical);
   strata_profile *p = &r->pub;
   p->k = (int)k; p->d = (int)d;
-  p->features = mi->features;
-  p->feature_group = mi->feature_group;
   p->n_categorical = mi->n_categorical;
-  p->categorical = mi->categorical;
+  int ok = r->feat && r->seg && r->desc && r->features && r->group && r->categorical;
+  if (ok && labels_path) ok = (r->labels = strdup(labels_path)) != NULL;
+  for (size_t j = 0; ok && j < d; j++) {
+    ok = (r->features[j] = strdup(mi->features[j])) != NULL;
+    r->group[j] = mi->feature_group[j];
+  }
+  for (int g = 0; ok && g < mi->n_categorical; g++) ok = (r->categorical[g] = strdup(mi->categorical[g])) != NULL;
+  if (!ok) {
+    strata_profile_free(p);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  }
+  p->features = (const char *const *)r->features;
+  p->feature_group = r->group;
+  p->categorical = (const char *const *)r->categorical;
   p->labels = r->labels;
   p->rows_dropped = (uint64_t)P->sizes[k];
   double err = 0.0;
@@ -296,7 +311,7 @@ static strata_status build_result(const profiler *P, const strata_model_info *mi
     for (size_t j = 0; j < d; j++)
       f[j].z = f[j].count && pop[j].std > 0 ? (f[j].mean - pop[j].mean) / pop[j].std : 0.0;
     s->ntop = strata_profile_top(f, d, s->top);
-    r->desc[c] = strata_profile_describe(f, mi->features, mi->feature_group, s->top, s->ntop);
+    r->desc[c] = strata_profile_describe(f, p->features, p->feature_group, s->top, s->ntop);
     if (!r->desc[c]) {
       strata_profile_free(p);
       return strata_fail(STRATA_ERR_NOMEM, "out of memory");

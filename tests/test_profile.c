@@ -187,6 +187,10 @@ static void test_planted(size_t n, int want_exact) {
       CHECK_MSG(q && same_profile(p, q), "chunk %zu threads %d differ", runs[r].chunk, runs[r].threads);
       strata_profile_free(q);
     }
+    /* The profile owns what it points to: it outlives the model. */
+    strata_model_free(m);
+    m = NULL;
+    CHECK(strcmp(p->features[0], "age") == 0 && p->feature_group[2] == -1 && p->n_categorical == 0);
     /* Wording on the planted groups. */
     int older = argmax_mean(p, 0), rich = argmax_mean(p, 1), scored = argmax_mean(p, 2);
     CHECK_MSG(strstr(p->segments[older].description, "older") != NULL, "'%s'", p->segments[older].description);
