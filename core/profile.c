@@ -20,6 +20,7 @@
 #include "pass.h"
 #include "profile_describe.h"
 #include "quantile.h"
+#include "radix_sort.h"
 #include "scaler.h"
 #include "stats.h"
 
@@ -34,6 +35,7 @@ typedef struct {
   float *sorted;       /* 2·B·d: finite values sorted per (segment, feature), then population */
   size_t *soff;        /* (k+1)·d + 1: offsets into sorted */
   double *tmp;         /* 2·d */
+  float *tmp_sort;     /* B: the radix sort's buffer */
   strata_scratch scratch;
 } prof_thread;
 
@@ -90,6 +92,19 @@ static strata_status block_segments(profiler *P, prof_thread *t, const strata_bl
   return STRATA_OK;
 }
 
+/* The finite values of column j of rows×d x, sorted, into out; returns
+ * their count.  -0 is stored as +0 so that equal values have one pattern. */
+static size_t sort_finite_column(const float *x, size_t rows, size_t d, size_t j, float *out,
+                                 float *tmp) {
+  size_t n = 0;
+  for (size_t i = 0; i < rows; i++) {
+    float v = x[i * d + j];
+    if (isfinite(v)) out[n++] = v == 0.0f ? 0.0f : v;
+  }
+  strata_radix_sort_floats(out, n, tmp);
+  return n;
+}
+
 static strata_status profile_block(void *ctx, const strata_block *b, int thread) {
   profiler *P = ctx;
   prof_thread *t = &P->t[thread];
@@ -115,7 +130,7 @@ static strata_status profile_block(void *ctx, const strata_block *b, int thread)
     if (rows) strata_colacc_block(t->acc + c * d, x, rows, d, 0, NULL, t->tmp);
     for (size_t j = 0; j < d; j++) {
       t->soff[c * d + j] = pos;
-      if (rows) pos += strata_sort_finite_column(x, rows, d, j, t->sorted + pos);
+      pos += sort_finite_column(x, rows, d, j, t->sorted + pos, t->tmp_sort);
     }
   }
   t->soff[(k + 1) * d] = pos;
@@ -141,7 +156,8 @@ static void profiler_free(profiler *P) {
   for (int i = 0; P->t && i < P->threads; i++) {
     prof_thread *t = &P->t[i];
     free(t->acc); free(t->sizes); free(t->seg); free(t->lab); free(t->buf); free(t->kept);
-    free(t->start); free(t->sorted); free(t->soff); free(t->tmp); free(t->scratch.ptr);
+    free(t->start); free(t->sorted); free(t->soff); free(t->tmp); free(t->tmp_sort);
+    free(t->scratch.ptr);
   }
   free(P->t);
   for (size_t q = 0; P->qs && q < (P->k + 1) * P->d; q++) strata_qsketch_free(&P->qs[q]);
@@ -172,6 +188,7 @@ static strata_status profiler_alloc(profiler *P) {
     ALLOC(t->sorted, 2 * B * d);
     ALLOC(t->soff, kd + 1 > k ? kd + 1 : k);
     ALLOC(t->tmp, 2 * d);
+    ALLOC(t->tmp_sort, B);
     t->scratch.bytes = sbytes;
     if (sbytes && ok) {
       t->scratch.ptr = aligned_alloc(64, (sbytes + 63) / 64 * 64);

@@ -9,6 +9,7 @@
 #include "check.h"
 #include "fixture.h"
 #include "profile_describe.h"
+#include "radix_sort.h"
 #include "strata.h"
 
 static const char *const NAMES[] = {"age", "income", "score"};
@@ -302,7 +303,36 @@ static void test_errors(void) {
   free(x);
 }
 
+static int cmp_float(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+/* The radix sort against qsort: negatives, duplicates, subnormals, large
+ * magnitudes, every length around the insertion-sort cutoff. */
+static void test_radix_sort(void) {
+  uint64_t s = 99;
+  float v[5000], w[5000], tmp[5000];
+  static const size_t lens[] = {0, 1, 2, 47, 48, 49, 300, 4096, 5000};
+  for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+    size_t n = lens[l];
+    for (size_t i = 0; i < n; i++) {
+      double u = fixture_uniform(&s);
+      v[i] = u < 0.2 ? (float)(int)(fixture_normal(&s) * 3)      /* duplicates */
+           : u < 0.3 ? (float)(fixture_normal(&s) * 1e-40)       /* subnormals */
+           : u < 0.4 ? (float)(fixture_normal(&s) * 1e30)
+           : (float)fixture_normal(&s) * 100.0f;
+      if (v[i] == 0.0f) v[i] = 0.0f;
+      w[i] = v[i];
+    }
+    strata_radix_sort_floats(v, n, tmp);
+    qsort(w, n, sizeof *w, cmp_float);
+    CHECK_MSG(memcmp(v, w, n * sizeof *v) == 0, "n = %zu", n);
+  }
+}
+
 int main(void) {
+  test_radix_sort();
   test_wording();
   test_planted(3000, 1);   /* every (segment, feature) under 4096 values: exact medians */
   test_planted(30000, 0);  /* several blocks and chunks; sketched medians */
