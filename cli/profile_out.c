@@ -229,7 +229,8 @@ static void detail_grid(FILE *f, const strata_profile *p, int c, int md, size_t 
     num_cell(g, 4, x[j].min);
     num_cell(g, 5, x[j].max);
     grid_cell(g, 6, "%llu", (unsigned long long)x[j].count);
-    if (c >= 0) grid_cell(g, 7, "%+.2f", x[j].z);
+    if (c >= 0 && isfinite(x[j].z)) grid_cell(g, 7, "%+.2f", x[j].z);
+    else if (c >= 0) grid_cell(g, 7, "-");
   }
   grid_emit(g, f, md, width);
 }

@@ -326,9 +326,10 @@ static strata_status build_result(const profiler *P, const strata_model_info *mi
     s->share = p->rows ? (double)s->size / (double)p->rows : 0.0;
     s->features = f;
     for (size_t j = 0; j < d; j++)
-      f[j].z = f[j].count && pop[j].std > 0 ? (f[j].mean - pop[j].mean) / pop[j].std : 0.0;
+      f[j].z = !f[j].count ? NAN : pop[j].std > 0 ? (f[j].mean - pop[j].mean) / pop[j].std : 0.0;
     s->ntop = strata_profile_top(f, d, s->top);
-    r->desc[c] = strata_profile_describe(f, p->features, p->feature_group, s->top, s->ntop);
+    r->desc[c] = s->size ? strata_profile_describe(f, p->features, p->feature_group, s->top, s->ntop)
+                         : strdup("no rows in this data");
     if (!r->desc[c]) {
       strata_profile_free(p);
       return strata_fail(STRATA_ERR_NOMEM, "out of memory");

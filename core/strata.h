@@ -276,7 +276,8 @@ typedef struct {
   double min, max;
   double median;           /* lower median (rank floor((count-1)/2)); see median_rank_error */
   double z;                /* standardised difference: (mean - population mean) / population
-                              std; 0 for the population and where the population std is 0 */
+                              std; 0 for the population and where the population std is 0;
+                              NaN when the segment has no value (count 0) */
 } strata_feature_profile;
 
 typedef struct {
@@ -288,7 +289,8 @@ typedef struct {
                               (ties: lower index), only |z| >= 0.1 */
   const char *description; /* one plain-language line built from them, e.g. "older, high
                               income, buys rarely"; "close to the average customer" when no
-                              feature reaches |z| >= 0.5 */
+                              feature reaches |z| >= 0.5; "no rows in this data" for an
+                              empty segment */
 } strata_segment_profile;
 
 /* A profile of every segment of a model over one dataset.  All pointers are

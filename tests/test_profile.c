@@ -296,6 +296,16 @@ static void test_errors(void) {
     CHECK_OK(strata_dataset_open(data, NULL, NAMES, 2, &ds2));
     CHECK(strata_profile_compute(m, ds2, NULL, 0, 1, &p) == STRATA_ERR_COLUMN && !p);
     CHECK(strata_profile_compute(NULL, ds2, NULL, 0, 1, &p) == STRATA_ERR_USAGE);
+    /* No rows: an empty segment says so, its z is NaN. */
+    const char *empty = fixture_path("profile_empty.h5");
+    CHECK(fixture_write_columns(empty, NAMES, 0, D, x, 100) == 0);
+    strata_profile *e = profile(m, empty, NULL, 0, 2);
+    if (e) {
+      CHECK(e->rows == 0 && e->segments[0].size == 0 && e->segments[0].share == 0.0);
+      CHECK(strcmp(e->segments[1].description, "no rows in this data") == 0);
+      CHECK(isnan(e->segments[2].features[0].z) && isnan(e->population[0].mean) && e->segments[2].ntop == 0);
+    }
+    strata_profile_free(e);
   }
   strata_dataset_free(ds);
   strata_dataset_free(ds2);
