@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* cJSON reports allocation failure by returning NULL from its creators and
  * by cJSON_Add* returning NULL; the whole object is checked once, when it is
@@ -342,5 +343,90 @@ int cli_json_stability(FILE *f, const strata_stability_result *r, const char *da
   add_str(&b, o, "verdict", r->verdict);
   add_num(&b, o, "seconds", r->seconds);
   add_str(&b, o, "version", strata_version());
+  return finish(&b, f);
+}
+
+/* ---- strata profile ---- */
+
+static void attach(jbuild *b, cJSON *o, const char *key, cJSON *item) {
+  if (!item || !cJSON_AddItemToObject(o, key, item)) {
+    cJSON_Delete(item);
+    b->ok = 0;
+  }
+}
+
+static cJSON *profile_features(jbuild *b, const strata_profile *p, const strata_feature_profile *x,
+                               int with_z) {
+  cJSON *a = cJSON_CreateArray();
+  check(b, a);
+  for (int j = 0; a && j < p->d; j++) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) { b->ok = 0; break; }
+    add_str(b, o, "feature", p->features[j]);
+    add_u64(b, o, "count", x[j].count);
+    add_num(b, o, "mean", x[j].mean);
+    add_num(b, o, "std", x[j].std);
+    add_num(b, o, "min", x[j].min);
+    add_num(b, o, "max", x[j].max);
+    add_num(b, o, "median", x[j].median);
+    if (with_z) add_num(b, o, "z", x[j].z);
+    push(b, a, o);
+  }
+  return a;
+}
+
+/* {column: {category: share}}: the means of the one-hot columns. */
+static cJSON *profile_categories(jbuild *b, const strata_profile *p, const strata_feature_profile *x) {
+  cJSON *o = cJSON_CreateObject();
+  check(b, o);
+  for (int g = 0; o && g < p->n_categorical; g++) {
+    cJSON *col = cJSON_AddObjectToObject(o, p->categorical[g]);
+    check(b, col);
+    for (int j = 0; col && j < p->d; j++) {
+      if (p->feature_group[j] != g) continue;
+      const char *eq = strchr(p->features[j], '=');
+      add_num(b, col, eq ? eq + 1 : p->features[j], x[j].count ? x[j].mean : NAN);
+    }
+  }
+  return o;
+}
+
+int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path) {
+  jbuild b = begin();
+  cJSON *r = b.root;
+  if (!r) return -1;
+  add_str(&b, r, "model", model_path);
+  add_str(&b, r, "data", data_path);
+  add_str(&b, r, "labels", p->labels);
+  check(&b, cJSON_AddNumberToObject(r, "k", p->k));
+  check(&b, cJSON_AddNumberToObject(r, "d", p->d));
+  add_u64(&b, r, "rows", p->rows);
+  add_u64(&b, r, "rows_dropped", p->rows_dropped);
+  add_bool(&b, r, "medians_exact", p->medians_exact);
+  add_num(&b, r, "median_rank_error", p->median_rank_error);
+  add_strings(&b, r, "features", p->features, (size_t)p->d);
+  attach(&b, r, "population", profile_features(&b, p, p->population, 0));
+  attach(&b, r, "categories", profile_categories(&b, p, p->population));
+  cJSON *segs = add_array(&b, r, "segments");
+  for (int c = 0; segs && c < p->k; c++) {
+    const strata_segment_profile *s = &p->segments[c];
+    cJSON *o = cJSON_CreateObject();
+    if (!o) { b.ok = 0; break; }
+    check(&b, cJSON_AddNumberToObject(o, "segment", c));
+    add_i64(&b, o, "size", s->size);
+    add_num(&b, o, "share", s->share);
+    add_str(&b, o, "description", s->description);
+    cJSON *top = add_array(&b, o, "top");
+    for (int i = 0; top && i < s->ntop; i++) {
+      cJSON *t = cJSON_CreateObject();
+      if (!t) { b.ok = 0; break; }
+      add_str(&b, t, "feature", p->features[s->top[i]]);
+      add_num(&b, t, "z", s->features[s->top[i]].z);
+      push(&b, top, t);
+    }
+    attach(&b, o, "features", profile_features(&b, p, s->features, 1));
+    attach(&b, o, "categories", profile_categories(&b, p, s->features));
+    push(&b, segs, o);
+  }
   return finish(&b, f);
 }

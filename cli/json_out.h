@@ -53,5 +53,13 @@ int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv
  * jaccard_max, dissolved, verdict), thresholds {stable, unstable,
  * dissolved}, verdict, seconds, version. */
 int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path);
+/* The profile result (strata profile --json): model, data, labels (null
+ * when assigned on the fly), k, d, rows, rows_dropped, medians_exact,
+ * median_rank_error, features, population (per feature: feature, count,
+ * mean, std, min, max, median), categories (per categorical column its
+ * population shares), and segments: segment, size, share, description, top
+ * ({feature, z}, largest |z| first), features (as population, plus z) and
+ * categories ({column: {category: share}}). */
+int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path);
 
 #endif

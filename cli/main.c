@@ -22,6 +22,7 @@ static const command commands[] = {
     {"export", cli_cmd_export, "join labels back to chosen input columns as a CSV file"},
     {"devices", cli_cmd_devices, "list the CPU and OpenCL devices with a measured throughput"},
     {"stability", cli_cmd_stability, "how stable the segments are under resampling (bootstrap refits)"},
+    {"profile", cli_cmd_profile, "describe each segment of a model in a dataset"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 

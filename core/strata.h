@@ -347,6 +347,71 @@ void strata_stability_free(strata_stability_result *r);
 /* Hennig's verdict for a mean Jaccard under the given thresholds. */
 const char *strata_stability_verdict(double jaccard_mean, double stable, double unstable, double dissolved);
 
+/* ---------------------------------------------------------------- profile */
+
+/* One feature of a segment (or of the whole population), in original units,
+ * over the rows' finite values (a value missing in the data is left out here
+ * even when the model imputes it for the assignment).  For a one-hot column
+ * ("column=category") the mean is the category's share. */
+typedef struct {
+  uint64_t count;          /* finite values */
+  double mean, std;        /* std: population standard deviation (divides by count) */
+  double min, max;
+  double median;           /* lower median (rank floor((count-1)/2)); see median_rank_error */
+  double z;                /* standardised difference: (mean - population mean) / population
+                              std; 0 for the population and where the population std is 0;
+                              NaN when the segment has no value (count 0) */
+} strata_feature_profile;
+
+typedef struct {
+  int64_t size;            /* rows in the segment */
+  double share;            /* size / rows profiled */
+  const strata_feature_profile *features;  /* d, the model's feature order */
+  int ntop;                /* entries of top (0..3) */
+  int top[3];              /* the features that set the segment apart: largest |z| first
+                              (ties: lower index), only |z| >= 0.1 */
+  const char *description; /* one plain-language line built from them, e.g. "older, high
+                              income, buys rarely"; "close to the average customer" when no
+                              feature reaches |z| >= 0.5; "no rows in this data" for an
+                              empty segment */
+} strata_segment_profile;
+
+/* A profile of every segment of a model over one dataset.  All pointers are
+ * owned by the profile, valid until strata_profile_free.  Read only. */
+typedef struct {
+  int k, d;
+  const char *const *features;             /* d names (the model's) */
+  const int *feature_group;                /* d: -1 numeric, else the categorical column
+                                              (index into categorical) the one-hot expands */
+  int n_categorical;
+  const char *const *categorical;          /* n_categorical column names */
+  const strata_feature_profile *population;/* d: every profiled row */
+  const strata_segment_profile *segments;  /* k */
+  uint64_t rows;                           /* rows profiled (rows with a segment) */
+  uint64_t rows_dropped;                   /* rows without a segment (missing rule drop) */
+  int medians_exact;                       /* 1 when every median is exact */
+  double median_rank_error;                /* 0 when exact; else the sketch's rank error as
+                                              a fraction of the rows (core/quantile.h) */
+  const char *labels;                      /* the labels file used, or NULL (assigned with
+                                              the model in the pass) */
+} strata_profile;
+
+/* Profiles the segments of model m over ds in one streaming pass: per
+ * segment its size and share, per feature mean, std, min, max, median and
+ * standardised difference, the top features and a description.  Memory is
+ * O(threads·block·d + k·d) plus one quantile sketch per (segment, feature).
+ * Results are bit-identical for any thread count and chunk size.
+ *  m IN.  ds IN: opened with strata_model_open_data (the model's features in
+ *  its order).  labels_path IN: a labels file of ds (strata assign/fit
+ *  --labels) to take the segments from, or NULL to assign every row with the
+ *  model's scaler and centroids during the pass (same labels as strata
+ *  assign).  chunk_rows 0 = automatic; threads 0 = all.  out OUT: free with
+ *  strata_profile_free. */
+strata_status strata_profile_compute(const strata_model *m, strata_dataset *ds,
+                                     const char *labels_path, size_t chunk_rows, int threads,
+                                     strata_profile **out);
+void strata_profile_free(strata_profile *p);
+
 #ifdef __cplusplus
 }
 #endif
