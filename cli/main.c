@@ -21,6 +21,7 @@ static const command commands[] = {
     {"inspect", cli_cmd_inspect, "show a dataset's columns, types, rows, missing values and statistics"},
     {"export", cli_cmd_export, "join labels back to chosen input columns as a CSV file"},
     {"devices", cli_cmd_devices, "list the CPU and OpenCL devices with a measured throughput"},
+    {"sweep", cli_cmd_sweep, "fit every k of a range in one job and recommend a k"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
