@@ -252,13 +252,14 @@ static strata_status start_k(sweep_state *s, const strata_fit_params *p, k_fit *
 
 /* Takes the result of the pass k's model just had and moves it on. */
 static strata_status advance(k_fit *f, strata_lloyd_result *res, const strata_fit_params *p, double tol_abs,
-                             size_t d) {
+                             size_t d, int *passes) {
   size_t k = f->k;
   int final_now = 0;
   switch (f->state) {
     case K_ITER: {
       strata_lloyd_step step;
       FORWARD_IF_ERROR(strata_lloyd_update(f->lloyd, res, f->centers, f->next, tol_abs, &step));
+      *passes += step.relocated; /* the farthest-point pass of this k alone */
       double *t = f->centers; f->centers = f->next; f->next = t;
       f->iterations++;
       f->converged = step.converged;
@@ -291,9 +292,8 @@ static strata_status advance(k_fit *f, strata_lloyd_result *res, const strata_fi
   return STRATA_OK;
 }
 
-static strata_status build_result(sweep_state *s, strata_dataset *ds, const strata_sweep_params *p,
-                                  uint64_t kept, strata_sweep_result **out) {
-  (void)ds;
+static strata_status build_result(sweep_state *s, const strata_sweep_params *p, uint64_t kept,
+                                  strata_sweep_result **out) {
   size_t nk = s->nk, d = s->d;
   sweep_out *o = calloc(1, sizeof *o);
   RETURN_IF(!o, STRATA_ERR_NOMEM, "out of memory");
@@ -451,10 +451,10 @@ static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_
     FORWARD_IF_ERROR(strata_lloyd_pass_multi(s->active, na, s->res));
     passes++;
     for (size_t a = 0; a < na; a++)
-      FORWARD_IF_ERROR(advance(&s->fits[s->active_fit[a]], (strata_lloyd_result *)s->res[a], fp, tol_abs, d));
+      FORWARD_IF_ERROR(advance(&s->fits[s->active_fit[a]], (strata_lloyd_result *)s->res[a], fp, tol_abs, d, &passes));
     strata_log(STRATA_LOG_DEBUG, "sweep: pass %d served %zu models", passes, na);
   }
-  FORWARD_IF_ERROR(build_result(s, ds, p, kept, out));
+  FORWARD_IF_ERROR(build_result(s, p, kept, out));
   (*out)->data_passes = passes;
   (*out)->seconds = now_seconds() - t_start;
   return STRATA_OK;
