@@ -99,7 +99,7 @@ static void usage(FILE *f) {
           "      --csv               the result as CSV, one row per k\n"
           "  -o, --output FILE       write the result (table, --csv or --json) to FILE instead\n"
           "                          of standard output (temporary name, then renamed)\n"
-          "  -v, --verbose           library info on stderr\n"
+          "  -v, --verbose           library info on stderr, one line per shared pass\n"
           "  -q, --quiet             print nothing but errors (and -o / --json / --csv output)\n"
           "  -h, --help              show this help\n"
           "\n"

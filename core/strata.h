@@ -291,8 +291,10 @@ typedef struct {
   strata_fit_params fit;   /* scale, missing, init (k-means++ or random), max_iter, tol,
                               seed, threads, chunk_rows, init_sample, backend (CPU tables:
                               a device is not used), categorical_weight, mem_limit,
-                              streaming.  k is ignored; n_init must be 1; init_centroids,
-                              labels_path, model_path, progress must be unset. */
+                              streaming.  k and progress are ignored (strata_log INFO has one
+                              line per shared pass); n_init must be 1; init_centroids,
+                              labels_path and model_path must be unset.  With auto, a k
+                              whose fit would run on a device runs on its CPU table. */
   int k_min, k_max;        /* the range, 1 <= k_min <= k_max; default 2..10 */
   const int *ks;           /* IN, optional: nk increasing k values instead of the range */
   size_t nk;

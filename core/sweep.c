@@ -452,7 +452,7 @@ static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_
     passes++;
     for (size_t a = 0; a < na; a++)
       FORWARD_IF_ERROR(advance(&s->fits[s->active_fit[a]], (strata_lloyd_result *)s->res[a], fp, tol_abs, d, &passes));
-    strata_log(STRATA_LOG_DEBUG, "sweep: pass %d served %zu models", passes, na);
+    strata_log(STRATA_LOG_INFO, "sweep: pass %d served %zu of %zu k", passes, na, nk);
   }
   FORWARD_IF_ERROR(build_result(s, p, kept, out));
   (*out)->data_passes = passes;
