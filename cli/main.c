@@ -23,6 +23,7 @@ static const command commands[] = {
     {"devices", cli_cmd_devices, "list the CPU and OpenCL devices with a measured throughput"},
     {"stability", cli_cmd_stability, "how stable the segments are under resampling (bootstrap refits)"},
     {"profile", cli_cmd_profile, "describe each segment of a model in a dataset"},
+    {"sweep", cli_cmd_sweep, "fit every k of a range in one job and recommend a k"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 

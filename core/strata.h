@@ -411,6 +411,75 @@ strata_status strata_profile_compute(const strata_model *m, strata_dataset *ds,
                                      const char *labels_path, size_t chunk_rows, int threads,
                                      strata_profile **out);
 void strata_profile_free(strata_profile *p);
+/* ---------------------------------------------------------------- sweep */
+
+/* Fits every k of a range in one job and scores each (`strata sweep`).
+ * The statistics pass, the scaler and the init sample are shared by every
+ * k; then each pass over the data serves every k still iterating (each
+ * block is read and scaled once per pass for all of them).  Per k the fit
+ * follows strata_fit exactly: k-means++ (or random) from the shared sample
+ * with the same seed, the same Lloyd update and convergence rules, so k = K
+ * gives the model `strata_fit` with k = K gives (same scale, missing, seed,
+ * tol, max_iter, init_sample; with an automatic init sample this holds for
+ * k_max <= 500, where the sample does not depend on k).
+ * Metrics are in scaled units, over the rows used (after --missing drop):
+ *  - Calinski-Harabasz and Davies-Bouldin over all rows, from per-cluster
+ *    counts, sums, and sums of ||x - mean|| and ||x - mean||² streamed in
+ *    one extra pass per k (labels against the final centroids, dispersion
+ *    about the means of those labels, as scikit-learn defines them);
+ *  - silhouette exactly (float64 distances) on a seeded sample of
+ *    silhouette_sample rows, labelled with the final centroids;
+ *  - the knee of inertia over k (largest ratio of successive gains, see
+ *    core/metrics.h), and a recommended k:
+ *    the knee when its silhouette is within 0.05 of the best one, else the
+ *    k with the best silhouette (README, `strata sweep`).
+ * Memory: O(chunk·d + sum(k)·d) plus the silhouette sample
+ * (m·(d + number of k) values); no per-row state. */
+typedef struct {
+  strata_fit_params fit;   /* scale, missing, init (k-means++ or random), max_iter, tol,
+                              seed, threads, chunk_rows, init_sample, backend (CPU tables:
+                              a device is not used), categorical_weight, mem_limit,
+                              streaming.  k and progress are ignored (strata_log INFO has one
+                              line per shared pass); n_init must be 1; init_centroids,
+                              labels_path and model_path must be unset.  With auto, a k
+                              whose fit would run on a device runs on its CPU table. */
+  int k_min, k_max;        /* the range, 1 <= k_min <= k_max; default 2..10 */
+  const int *ks;           /* IN, optional: nk increasing k values instead of the range */
+  size_t nk;
+  size_t silhouette_sample; /* rows of the silhouette sample; 0 = no silhouette;
+                               default 10000 (all rows when fewer) */
+} strata_sweep_params;
+
+void strata_sweep_params_init(strata_sweep_params *p);
+
+typedef struct {
+  int k;
+  double inertia;              /* float64, scaled units, final centroids */
+  int iterations, converged;
+  double silhouette;           /* NaN when undefined (k = 1, or < 2 clusters in the sample) */
+  double calinski_harabasz;    /* NaN when undefined (k = 1) */
+  double davies_bouldin;       /* NaN when undefined (k = 1) */
+  const int64_t *sizes;        /* k rows per segment */
+  const double *centroids;     /* k×d, original units */
+} strata_sweep_k;
+
+typedef struct {
+  size_t n_results;
+  const strata_sweep_k *results;   /* one per k, increasing k */
+  size_t d;
+  uint64_t rows, rows_dropped;     /* rows used; rows skipped for missing values */
+  size_t silhouette_rows;          /* rows in the silhouette sample (after missing drop) */
+  int knee_k;                      /* 0 when the inertia curve has no knee */
+  int recommended_k;               /* 0 when nothing can be recommended */
+  const char *reason;              /* one sentence */
+  int data_passes;                 /* passes over the data, the statistics pass included */
+  double seconds;
+  const char *backend;             /* CPU table name */
+} strata_sweep_result;
+
+/* ds IN (read), p IN, out OUT (free with strata_sweep_free). */
+strata_status strata_sweep(strata_dataset *ds, const strata_sweep_params *p, strata_sweep_result **out);
+void strata_sweep_free(strata_sweep_result *r);
 
 #ifdef __cplusplus
 }
