@@ -86,8 +86,8 @@ static void axes(strata_html *h, const frame *f, const char *xlabel, const char 
   strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">",
                      f->x0 + f->w / 2, f->y0 + f->h + 32);
   strata_html_text(h, xlabel);
-  strata_html_printf(h, "</text>\n<text x=\"14\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" "
-                        "transform=\"rotate(-90 14 %.1f)\">", f->y0 + f->h / 2, f->y0 + f->h / 2);
+  strata_html_printf(h, "</text>\n<text x=\"12\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" "
+                        "transform=\"rotate(-90 12 %.1f)\">", f->y0 + f->h / 2, f->y0 + f->h / 2);
   strata_html_text(h, ylabel);
   strata_html_raw(h, "</text>\n");
 }
@@ -123,7 +123,7 @@ void strata_svg_bars(strata_html *h, const char *id, const char *title, const ch
 void strata_svg_line(strata_html *h, const char *id, const char *title, const char *desc,
                      const char *xlabel, const char *ylabel, const double *x, const double *y,
                      size_t n, double mark_x) {
-  frame f = {.x0 = 64, .y0 = 12, .w = 420, .h = 220};
+  frame f = {.x0 = 78, .y0 = 12, .w = 420, .h = 220};
   range_of(x, n, &f.xlo, &f.xhi);
   range_of(y, n, &f.ylo, &f.yhi);
   open_svg(h, id, f.x0 + f.w + 20, f.y0 + f.h + 44, title, desc);
@@ -199,7 +199,7 @@ void strata_svg_scatter(strata_html *h, const char *id, const char *title, const
                         const char *xlabel, const char *ylabel, const double *x, const double *y,
                         const int *group, size_t n, const char *const *group_labels, size_t ngroups,
                         const double *cx, const double *cy) {
-  frame f = {.x0 = 64, .y0 = 12, .w = 640, .h = 480};
+  frame f = {.x0 = 78, .y0 = 12, .w = 640, .h = 480};
   range_of(x, n, &f.xlo, &f.xhi);
   range_of(y, n, &f.ylo, &f.yhi);
   double legend_x = f.x0 + f.w + 24;
