@@ -481,6 +481,63 @@ typedef struct {
 strata_status strata_sweep(strata_dataset *ds, const strata_sweep_params *p, strata_sweep_result **out);
 void strata_sweep_free(strata_sweep_result *r);
 
+/* ---------------------------------------------------------------- pca */
+
+/* Principal components of the data in a scaled space: the z-scores of a
+ * statistics pass (rows holding NaN are left out), or a model's scaler and
+ * missing-value rule.  The covariance is accumulated in float64 per 4096-row
+ * block and the blocks merged in order (Chan), so results are bit-identical
+ * for any thread count and chunk size; the eigen-decomposition is LAPACK's. */
+typedef struct {
+  int ncomp;                 /* components kept, 0 = all d (default 0) */
+  const strata_model *model; /* IN, borrowed: scale with this model's scaler and assign
+                                the sampled rows to its segments; NULL = z-score */
+  size_t sample;             /* rows of a seeded uniform sample to project, 0 = none
+                                (default 10000) */
+  uint64_t seed;             /* of the sample (default 0) */
+  size_t chunk_rows;         /* 0 = automatic */
+  int threads;               /* 0 = all available */
+} strata_pca_params;
+
+void strata_pca_params_init(strata_pca_params *p);
+
+/* A fitted PCA.  All pointers are owned by it, valid until strata_pca_free.
+ * Components have unit length; the sign of each is fixed so that its entry
+ * of largest magnitude is positive.  Read only. */
+typedef struct {
+  int d, ncomp;
+  const char *const *features;       /* d names */
+  const double *mean;                /* d, scaled units */
+  const double *components;          /* ncomp×d row-major, largest variance first */
+  const double *explained_variance;  /* ncomp, covariance eigenvalues (divided by rows - 1,
+                                        as scikit-learn) */
+  const double *explained_ratio;     /* ncomp, of the total variance */
+  double total_variance;             /* trace of the covariance */
+  const double *scale_shift;         /* d: scaled = (x - shift) / factor */
+  const double *scale_factor;        /* d */
+  uint64_t rows;                     /* rows used */
+  uint64_t rows_dropped;             /* rows left out for missing values */
+  size_t sample_count;               /* sampled rows kept (rows with missing values that
+                                        the scaling drops leave the sample) */
+  const uint64_t *sample_index;      /* sample_count input row indices, increasing */
+  const double *sample_scores;       /* sample_count×ncomp projections */
+  const int32_t *sample_segment;     /* sample_count nearest-centroid segments with a
+                                        model, else NULL */
+} strata_pca;
+
+/* ds IN (read, not consumed; with a model open it with strata_model_open_data),
+ * p IN (NULL = defaults), out OUT: free with strata_pca_free.  Memory is
+ * O(threads·block·d + d²) plus the sample.  Two passes without a model (the
+ * statistics, then the covariance), one with. */
+strata_status strata_pca_fit(strata_dataset *ds, const strata_pca_params *p, strata_pca **out);
+
+/* Projects n rows of x (n×pca->d row-major, SCALED units: a model's
+ * centroids, or rows scaled with scale_shift/scale_factor) onto the first
+ * ncomp components (1..pca->ncomp): out[i*ncomp + c] = (x_i - mean)·v_c. */
+strata_status strata_pca_project(const strata_pca *pca, const double *x, size_t n, int ncomp,
+                                 double *out);
+void strata_pca_free(strata_pca *pca);
+
 #ifdef __cplusplus
 }
 #endif
