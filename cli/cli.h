@@ -19,6 +19,11 @@ int cli_cmd_inspect(int argc, char **argv);
 int cli_cmd_import(int argc, char **argv);
 int cli_cmd_export(int argc, char **argv);
 int cli_cmd_devices(int argc, char **argv);
+int cli_cmd_stability(int argc, char **argv);
+int cli_cmd_pca(int argc, char **argv);
+int cli_cmd_report(int argc, char **argv);
+int cli_cmd_profile(int argc, char **argv);
+int cli_cmd_sweep(int argc, char **argv);
 
 /* Allocation that cannot fail: on exhaustion prints the one error line and
  * exits with status 1.  Only for the command's own small bookkeeping. */

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* cJSON reports allocation failure by returning NULL from its creators and
  * by cJSON_Add* returning NULL; the whole object is checked once, when it is
@@ -115,6 +116,7 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_bool(&b, o, "converged", in->converged);
   add_num(&b, o, "inertia", in->inertia);
   add_str(&b, o, "backend", in->backend);
+  if (in->backend_reason) add_str(&b, o, "backend_reason", in->backend_reason);
   add_str(&b, o, "mode", in->mode);
   add_num(&b, o, "seconds", in->seconds);
   add_num(&b, o, "seconds_per_iteration", cli_seconds_per_iteration(in));
@@ -290,5 +292,141 @@ int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv
   add_num(&b, o, "seconds", r->seconds);
   add_num(&b, o, "rows_per_second", r->seconds > 0 ? (double)r->rows / r->seconds : 0.0);
   add_str(&b, o, "version", strata_version());
+  return finish(&b, f);
+}
+
+int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path) {
+  jbuild b = begin();
+  if (!b.ok) return -1;
+  cJSON *o = b.root;
+  add_str(&b, o, "command", "stability");
+  add_str(&b, o, "data", data_path);
+  add_i64(&b, o, "k", r->k);
+  add_i64(&b, o, "runs", r->runs);
+  add_str(&b, o, "method", r->method);
+  add_num(&b, o, "fraction", r->fraction);
+  add_u64(&b, o, "rows", r->rows);
+  add_u64(&b, o, "sample_rows", r->sample_rows);
+  add_u64(&b, o, "seed", r->seed);
+  cJSON *ari = cJSON_AddObjectToObject(o, "ari");
+  check(&b, ari);
+  if (ari) {
+    add_num(&b, ari, "mean", r->ari_mean);
+    add_num(&b, ari, "std", r->ari_std);
+    add_num(&b, ari, "min", r->ari_min);
+    add_num(&b, ari, "max", r->ari_max);
+    add_u64(&b, ari, "pairs", r->ari_pairs);
+  }
+  cJSON *segs = add_array(&b, o, "segments");
+  for (int s = 0; segs && s < r->k; s++) {
+    const strata_stability_segment *g = &r->segments[s];
+    cJSON *so = cJSON_CreateObject();
+    if (so) {
+      add_i64(&b, so, "segment", g->segment);
+      add_i64(&b, so, "size", g->size);
+      add_num(&b, so, "jaccard_mean", g->jaccard_mean);
+      add_num(&b, so, "jaccard_std", g->jaccard_std);
+      add_num(&b, so, "jaccard_min", g->jaccard_min);
+      add_num(&b, so, "jaccard_max", g->jaccard_max);
+      add_i64(&b, so, "dissolved", g->dissolved);
+      add_str(&b, so, "verdict", g->verdict);
+    }
+    push(&b, segs, so);
+  }
+  cJSON *th = cJSON_AddObjectToObject(o, "thresholds");
+  check(&b, th);
+  if (th) {
+    add_num(&b, th, "stable", r->stable);
+    add_num(&b, th, "unstable", r->unstable);
+    add_num(&b, th, "dissolved", r->dissolved);
+  }
+  add_str(&b, o, "verdict", r->verdict);
+  add_num(&b, o, "seconds", r->seconds);
+  add_str(&b, o, "version", strata_version());
+  return finish(&b, f);
+}
+
+/* ---- strata profile ---- */
+
+static void attach(jbuild *b, cJSON *o, const char *key, cJSON *item) {
+  if (!item || !cJSON_AddItemToObject(o, key, item)) {
+    cJSON_Delete(item);
+    b->ok = 0;
+  }
+}
+
+static cJSON *profile_features(jbuild *b, const strata_profile *p, const strata_feature_profile *x,
+                               int with_z) {
+  cJSON *a = cJSON_CreateArray();
+  check(b, a);
+  for (int j = 0; a && j < p->d; j++) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) { b->ok = 0; break; }
+    add_str(b, o, "feature", p->features[j]);
+    add_u64(b, o, "count", x[j].count);
+    add_num(b, o, "mean", x[j].mean);
+    add_num(b, o, "std", x[j].std);
+    add_num(b, o, "min", x[j].min);
+    add_num(b, o, "max", x[j].max);
+    add_num(b, o, "median", x[j].median);
+    if (with_z) add_num(b, o, "z", x[j].z);
+    push(b, a, o);
+  }
+  return a;
+}
+
+/* {column: {category: share}}: the means of the one-hot columns. */
+static cJSON *profile_categories(jbuild *b, const strata_profile *p, const strata_feature_profile *x) {
+  cJSON *o = cJSON_CreateObject();
+  check(b, o);
+  for (int g = 0; o && g < p->n_categorical; g++) {
+    cJSON *col = cJSON_AddObjectToObject(o, p->categorical[g]);
+    check(b, col);
+    for (int j = 0; col && j < p->d; j++) {
+      if (p->feature_group[j] != g) continue;
+      const char *eq = strchr(p->features[j], '=');
+      add_num(b, col, eq ? eq + 1 : p->features[j], x[j].count ? x[j].mean : NAN);
+    }
+  }
+  return o;
+}
+
+int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path) {
+  jbuild b = begin();
+  cJSON *r = b.root;
+  if (!r) return -1;
+  add_str(&b, r, "model", model_path);
+  add_str(&b, r, "data", data_path);
+  add_str(&b, r, "labels", p->labels);
+  check(&b, cJSON_AddNumberToObject(r, "k", p->k));
+  check(&b, cJSON_AddNumberToObject(r, "d", p->d));
+  add_u64(&b, r, "rows", p->rows);
+  add_u64(&b, r, "rows_dropped", p->rows_dropped);
+  add_bool(&b, r, "medians_exact", p->medians_exact);
+  add_num(&b, r, "median_rank_error", p->median_rank_error);
+  add_strings(&b, r, "features", p->features, (size_t)p->d);
+  attach(&b, r, "population", profile_features(&b, p, p->population, 0));
+  attach(&b, r, "categories", profile_categories(&b, p, p->population));
+  cJSON *segs = add_array(&b, r, "segments");
+  for (int c = 0; segs && c < p->k; c++) {
+    const strata_segment_profile *s = &p->segments[c];
+    cJSON *o = cJSON_CreateObject();
+    if (!o) { b.ok = 0; break; }
+    check(&b, cJSON_AddNumberToObject(o, "segment", c));
+    add_i64(&b, o, "size", s->size);
+    add_num(&b, o, "share", s->share);
+    add_str(&b, o, "description", s->description);
+    cJSON *top = add_array(&b, o, "top");
+    for (int i = 0; top && i < s->ntop; i++) {
+      cJSON *t = cJSON_CreateObject();
+      if (!t) { b.ok = 0; break; }
+      add_str(&b, t, "feature", p->features[s->top[i]]);
+      add_num(&b, t, "z", s->features[s->top[i]].z);
+      push(&b, top, t);
+    }
+    attach(&b, o, "features", profile_features(&b, p, s->features, 1));
+    attach(&b, o, "categories", profile_categories(&b, p, s->features));
+    push(&b, segs, o);
+  }
   return finish(&b, f);
 }

@@ -47,4 +47,19 @@ int cli_json_import(FILE *f, const strata_csv_import_params *p, const strata_csv
  * segment and distance), bytes, seconds, rows_per_second, version. */
 int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv_export_result *r);
 
+/* The stability result (strata stability): command, data, k, runs,
+ * method, fraction, rows, sample_rows, seed, ari {mean, std, min, max,
+ * pairs}, segments (segment, size, jaccard_mean, jaccard_std, jaccard_min,
+ * jaccard_max, dissolved, verdict), thresholds {stable, unstable,
+ * dissolved}, verdict, seconds, version. */
+int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path);
+/* The profile result (strata profile --json): model, data, labels (null
+ * when assigned on the fly), k, d, rows, rows_dropped, medians_exact,
+ * median_rank_error, features, population (per feature: feature, count,
+ * mean, std, min, max, median), categories (per categorical column its
+ * population shares), and segments: segment, size, share, description, top
+ * ({feature, z}, largest |z| first), features (as population, plus z) and
+ * categories ({column: {category: share}}). */
+int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path);
+
 #endif

@@ -20,7 +20,12 @@ static const command commands[] = {
     {"assign", cli_cmd_assign, "score a dataset into the segments of a saved model"},
     {"inspect", cli_cmd_inspect, "show a dataset's columns, types, rows, missing values and statistics"},
     {"export", cli_cmd_export, "join labels back to chosen input columns as a CSV file"},
+    {"pca", cli_cmd_pca, "principal components: explained variance and a 2-D/3-D projection"},
+    {"report", cli_cmd_report, "write a self-contained HTML report of a model over a dataset"},
     {"devices", cli_cmd_devices, "list the CPU and OpenCL devices with a measured throughput"},
+    {"stability", cli_cmd_stability, "how stable the segments are under resampling (bootstrap refits)"},
+    {"profile", cli_cmd_profile, "describe each segment of a model in a dataset"},
+    {"sweep", cli_cmd_sweep, "fit every k of a range in one job and recommend a k"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -115,6 +115,7 @@ void cli_print_fit(FILE *f, const strata_model_info *in, const char *model_path,
           "inertia=%.10g seconds=%.3f s/iteration=%.4g\n",
           (unsigned long long)in->rows, in->d, in->k, in->backend, in->mode, in->iterations,
           in->converged ? "yes" : "no", in->inertia, in->seconds, per_iter);
+  if (in->backend_reason && *in->backend_reason) fprintf(f, "backend: %s\n", in->backend_reason);
   if (in->rows_dropped)
     fprintf(f, "rows dropped for missing values: %llu\n", (unsigned long long)in->rows_dropped);
   if (in->n_init > 1) fprintf(f, "kept run %d of %d (lowest inertia)\n", in->best_init + 1, in->n_init);

@@ -9,6 +9,7 @@
 #include "cpu_features.h"
 #include "dataset.h"
 #include "error.h"
+#include "fit_prepare.h"
 #include "kmeans_init.h"
 #include "labels_writer.h"
 #include "lineage.h"
@@ -54,77 +55,6 @@ static strata_status check_params(const strata_fit_params *p) {
   return STRATA_OK;
 }
 
-/* ---------------------------------------------------------------- stats pass */
-
-typedef struct {
-  size_t d;
-  strata_missing missing;
-  const char *const *names;
-  strata_colacc *total, *per_thread;
-  double *tmp;
-  uint64_t *skipped_t, skipped;
-  strata_sample *sample;
-  /* --missing median: per thread, the block's sorted finite values of each
-   * column (d × STRATA_BLOCK_ROWS) and their counts; one sketch per column */
-  float *sorted;
-  size_t *sorted_n;
-  strata_qsketch *sketch;
-  strata_status sketch_st;
-} fit_stats_ctx;
-
-/* Names the first non-finite value a block may not hold. */
-static strata_status check_block_values(const fit_stats_ctx *c, const strata_block *b,
-                                        const strata_colacc *a) {
-  int bad = 0;
-  for (size_t j = 0; j < c->d; j++)
-    bad |= a[j].inf > 0 || (c->missing == STRATA_MISSING_ERROR && a[j].missing > 0);
-  if (!bad) return STRATA_OK;
-  for (size_t i = 0; i < b->m; i++)
-    for (size_t j = 0; j < c->d; j++) {
-      float v = b->x[i * c->d + j];
-      if (isinf(v))
-        return strata_fail(STRATA_ERR_DATA, "column '%s' has an infinite value at row %zu",
-                           c->names[j], b->row0 + i);
-      if (isnan(v) && c->missing == STRATA_MISSING_ERROR)
-        return strata_fail(STRATA_ERR_DATA,
-                           "column '%s' has a missing value (NaN) at row %zu; "
-                           "use --missing drop or --missing mean",
-                           c->names[j], b->row0 + i);
-    }
-  return STRATA_OK;
-}
-
-static strata_status fit_stats_block(void *vctx, const strata_block *b, int t) {
-  fit_stats_ctx *c = vctx;
-  strata_colacc *a = c->per_thread + (size_t)t * c->d;
-  strata_colacc_reset(a, c->d);
-  c->skipped_t[t] = 0;
-  strata_colacc_block(a, b->x, b->m, c->d, c->missing == STRATA_MISSING_DROP, &c->skipped_t[t],
-                      c->tmp + (size_t)t * 2 * c->d);
-  FORWARD_IF_ERROR(check_block_values(c, b, a));
-  if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
-  if (c->sketch) {
-    /* Sorting here, in parallel, leaves the ordered merge a linear one. */
-    float *sorted = c->sorted + (size_t)t * c->d * STRATA_BLOCK_ROWS;
-    for (size_t j = 0; j < c->d; j++)
-      c->sorted_n[(size_t)t * c->d + j] =
-          strata_sort_finite_column(b->x, b->m, c->d, j, sorted + j * STRATA_BLOCK_ROWS);
-  }
-  return STRATA_OK;
-}
-
-static void fit_stats_merge(void *vctx, const strata_block *b, int t) {
-  fit_stats_ctx *c = vctx;
-  strata_colacc_merge(c->total, c->per_thread + (size_t)t * c->d, c->d);
-  c->skipped += c->skipped_t[t];
-  if (c->sketch && c->sketch_st == STRATA_OK) {
-    const float *sorted = c->sorted + (size_t)t * c->d * STRATA_BLOCK_ROWS;
-    for (size_t j = 0; j < c->d && c->sketch_st == STRATA_OK; j++)
-      c->sketch_st = strata_qsketch_add_sorted(&c->sketch[j], sorted + j * STRATA_BLOCK_ROWS,
-                                               c->sorted_n[(size_t)t * c->d + j]);
-  }
-}
-
 /* ---------------------------------------------------------------- fit */
 
 typedef struct {
@@ -144,44 +74,11 @@ static void report(const strata_fit_params *p, strata_progress pr) {
   if (p->progress) p->progress(&pr, p->progress_user);
 }
 
-/* Re-seeds each empty cluster with the points farthest from their centroids
- * (scikit-learn's rule): empty clusters in index order take the farthest
- * points in order; each point leaves the sums of the cluster it was in. */
-static strata_status relocate_empty(fit_run *r, strata_lloyd_result *res, int *relocated) {
-  size_t k = r->k, d = r->d, empty = 0;
-  *relocated = 0;
-  for (size_t c = 0; c < k; c++) empty += res->counts[c] == 0;
-  if (!empty) return STRATA_OK;
-  size_t *which = malloc(empty * sizeof *which);
-  RETURN_IF(!which, STRATA_ERR_NOMEM, "out of memory");
-  for (size_t c = 0, e = 0; c < k; c++)
-    if (res->counts[c] == 0) which[e++] = c;
-  const strata_far_point *far = NULL;
-  strata_status st = strata_lloyd_farthest(r->lloyd, empty, &far);
-  for (size_t e = 0; st == STRATA_OK && e < empty; e++) {
-    /* The farthest pass assigned every row again with the same centroids,
-     * so each point's label is the one the reduction used. */
-    const strata_far_point *pt = &far[e];
-    size_t c = which[e], from = (size_t)pt->label;
-    for (size_t j = 0; j < d; j++) {
-      res->sums[from * d + j] -= pt->x[j];
-      res->sums[c * d + j] = pt->x[j];
-    }
-    res->counts[from] -= 1;
-    res->counts[c] = 1;
-    strata_log(STRATA_LOG_INFO, "cluster %zu was empty; re-seeded with row %llu", c,
-               (unsigned long long)pt->row);
-  }
-  free(which);
-  *relocated = 1;
-  return st;
-}
-
 /* Lloyd iterations from r->centers until convergence or max_iter, then the
  * final assignment against the final centroids. */
 static strata_status lloyd_run(fit_run *r, int run, strata_labels_writer *writer) {
   const strata_fit_params *p = r->p;
-  size_t k = r->k, d = r->d;
+  size_t k = r->k;
   r->n_iters = 0;
   r->converged = 0;
   int strict = 0, relocated = 0;
@@ -190,18 +87,11 @@ static strata_status lloyd_run(fit_run *r, int run, strata_labels_writer *writer
     double t0 = now_seconds();
     strata_lloyd_set_centroids(r->lloyd, r->centers);
     FORWARD_IF_ERROR(strata_lloyd_pass(r->lloyd, NULL, &res));
-    strata_lloyd_result *mres = (strata_lloyd_result *)res;
-    FORWARD_IF_ERROR(relocate_empty(r, mres, &relocated));
-    double shift = 0.0;
-    for (size_t c = 0; c < k; c++) {
-      for (size_t j = 0; j < d; j++) {
-        double v = res->counts[c] > 0 ? res->sums[c * d + j] / (double)res->counts[c]
-                                      : r->centers[c * d + j];
-        double q = v - r->centers[c * d + j];
-        shift += q * q;
-        r->next[c * d + j] = v;
-      }
-    }
+    strata_lloyd_step step;
+    FORWARD_IF_ERROR(strata_lloyd_update(r->lloyd, (strata_lloyd_result *)res, r->centers, r->next,
+                                         r->tol_abs, &step));
+    relocated = step.relocated;
+    double shift = step.shift;
     double *tmp = r->centers; r->centers = r->next; r->next = tmp;
     double secs = now_seconds() - t0;
     strata_iter_stats *s = &r->iters[r->n_iters++];
@@ -209,8 +99,7 @@ static strata_status lloyd_run(fit_run *r, int run, strata_labels_writer *writer
                              secs > 0 ? (double)res->rows / secs : 0.0};
     report(p, (strata_progress){STRATA_STAGE_ITER, run, p->n_init, it, p->max_iter, res->inertia,
                                 shift, res->relocations, secs, s->rows_per_second});
-    if (res->relocations == 0) { strict = 1; r->converged = 1; break; }
-    if (shift <= r->tol_abs) { r->converged = 1; break; }
+    if (step.converged) { strict = step.strict; r->converged = 1; break; }
   }
   if (strict && !relocated && !writer) {
     /* Labels did not move, so the new centroids equal the ones just used:
@@ -233,12 +122,6 @@ static void iso_time_now(char *buf, size_t n) {
   strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static size_t auto_init_sample(size_t n, size_t k) {
-  size_t m = 40 * k;
-  if (m < 20000) m = 20000;
-  return m < n ? m : n;
-}
-
 typedef struct {
   strata_sample sample;
   strata_scaler scaler;
@@ -249,8 +132,7 @@ typedef struct {
   strata_labels_writer *writer;
   strata_output_file model_out; /* begun early: an unwritable path fails before the work */
   strata_model *model;
-  fit_stats_ctx sc;
-  double *medians;
+  strata_fit_stats sc;
   int *parent_seg;        /* k, with a parent model */
   double *parent_dist;    /* k */
 } fit_state;
@@ -262,56 +144,15 @@ static void fit_state_free(fit_state *f) {
   strata_pass_free(f->run.pass);
   free(f->run.centers); free(f->run.next); free(f->run.iters); free(f->run.sizes);
   free(f->best_centers); free(f->best_sizes); free(f->best_iters);
-  free(f->sc.total); free(f->sc.per_thread); free(f->sc.tmp); free(f->sc.skipped_t);
-  free(f->sc.sorted); free(f->sc.sorted_n);
-  if (f->sc.sketch)
-    for (size_t j = 0; j < f->sc.d; j++) strata_qsketch_free(&f->sc.sketch[j]);
-  free(f->sc.sketch);
-  free(f->medians);
+  strata_fit_stats_free(&f->sc);
   free(f->parent_seg); free(f->parent_dist);
   strata_labels_writer_abort(f->writer);
   strata_output_abort(&f->model_out);
   strata_model_free(f->model);
 }
 
-static strata_status stats_pass(fit_state *f, strata_dataset *ds, const strata_fit_params *p,
-                                const char *const *names) {
-  size_t d = f->run.d;
-  int T = strata_threads_resolve(p->threads);
-  fit_stats_ctx *c = &f->sc;
-  c->d = d;
-  c->missing = p->missing;
-  c->names = names;
-  c->total = calloc(d, sizeof *c->total);
-  c->per_thread = calloc((size_t)T * d, sizeof *c->per_thread);
-  c->tmp = calloc((size_t)T * 2 * d, sizeof *c->tmp);
-  c->skipped_t = calloc((size_t)T, sizeof *c->skipped_t);
-  RETURN_IF(!c->total || !c->per_thread || !c->tmp || !c->skipped_t, STRATA_ERR_NOMEM,
-            "out of memory for column statistics");
-  strata_colacc_reset(c->total, d);
-  c->sample = p->init == STRATA_INIT_GIVEN ? NULL : &f->sample;
-  if (p->missing == STRATA_MISSING_MEDIAN) {
-    c->sorted = malloc((size_t)T * d * STRATA_BLOCK_ROWS * sizeof *c->sorted);
-    c->sorted_n = calloc((size_t)T * d, sizeof *c->sorted_n);
-    c->sketch = calloc(d, sizeof *c->sketch);
-    f->medians = calloc(d, sizeof *f->medians);
-    RETURN_IF(!c->sorted || !c->sorted_n || !c->sketch || !f->medians, STRATA_ERR_NOMEM,
-              "out of memory for the median sketches");
-    for (size_t j = 0; j < d; j++) strata_qsketch_init(&c->sketch[j]);
-  }
-  strata_pass *raw = NULL;
-  FORWARD_IF_ERROR(strata_pass_open(ds, NULL, p->chunk_rows, p->threads, 0, &raw));
-  strata_pass_fns fns = {.block = fit_stats_block, .merge = fit_stats_merge, .ctx = c};
-  strata_status st = strata_pass_run(raw, &fns);
-  strata_pass_free(raw);
-  if (st == STRATA_OK) st = c->sketch_st;
-  if (st == STRATA_OK && c->sketch)
-    for (size_t j = 0; j < d; j++) f->medians[j] = strata_qsketch_quantile(&c->sketch[j], 0.5);
-  return st;
-}
-
 static strata_status build_model(fit_state *f, strata_dataset *ds, const strata_fit_params *p,
-                                 const char *backend) {
+                                 const char *backend, const char *backend_reason) {
   fit_run *r = &f->run;
   size_t k = r->k, d = r->d;
   strata_model *m = f->model = strata_model_alloc((int)k, (int)d);
@@ -344,6 +185,7 @@ static strata_status build_model(fit_state *f, strata_dataset *ds, const strata_
   ok &= strata_model_set_string(&m->scale, strata_scale_name(p->scale));
   ok &= strata_model_set_string(&m->missing, strata_missing_name(p->missing));
   ok &= strata_model_set_string(&m->backend, backend);
+  ok &= strata_model_set_string(&m->backend_reason, backend_reason);
   ok &= strata_model_set_string(&m->mode, strata_pass_caching(r->pass) ? "in-core" : "streaming");
   ok &= strata_model_set_string(&m->input_file, strata_dataset_path(ds));
   ok &= strata_model_set_string(&m->input_location, strata_dataset_location(ds));
@@ -486,10 +328,11 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   /* 1. statistics pass (also fills the init sample) and the scaler */
   double t0 = now_seconds();
   if (p->init != STRATA_INIT_GIVEN) {
-    size_t m = p->init_sample ? p->init_sample : auto_init_sample(n, k);
+    size_t m = p->init_sample ? p->init_sample : strata_fit_auto_init_sample(n, k);
     GOTO_IF_ERROR(st, strata_sample_choose(&f.sample, n, m, d, p->seed), done);
   }
-  GOTO_IF_ERROR(st, stats_pass(&f, ds, p, names), done);
+  GOTO_IF_ERROR(st, strata_fit_stats_pass(&f.sc, ds, p, names,
+                                          p->init == STRATA_INIT_GIVEN ? NULL : &f.sample, NULL), done);
   r->kept = n - f.sc.skipped;
   if (r->kept == 0) {
     st = strata_fail(STRATA_ERR_DATA, "no rows left: every row of '%s' has a missing value",
@@ -501,14 +344,9 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
                      "%llu with missing values)", k, r->kept, (unsigned long long)f.sc.skipped);
     goto done;
   }
-  GOTO_IF_ERROR(st, strata_scaler_fit(&f.scaler, d, names, p->scale, p->missing, f.sc.total, f.medians,
+  GOTO_IF_ERROR(st, strata_scaler_fit(&f.scaler, d, names, p->scale, p->missing, f.sc.total, f.sc.medians,
                                       groups, p->categorical_weight), done);
-  {
-    double var_sum = 0.0;
-    for (size_t j = 0; j < d; j++)
-      var_sum += strata_colacc_var(&f.sc.total[j]) * f.scaler.inv[j] * f.scaler.inv[j];
-    r->tol_abs = p->tol * var_sum / (double)d;
-  }
+  r->tol_abs = strata_fit_tol_abs(&f.sc, &f.scaler, p->tol);
   report(p, (strata_progress){.stage = STRATA_STAGE_STATS, .n_init = p->n_init,
                               .seconds = now_seconds() - t0,
                               .rows_per_second = (double)n / (now_seconds() - t0 + 1e-12)});
@@ -533,14 +371,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
     /* The largest |scaled value| per column bounds every cluster sum. */
     double *bound = malloc(d * sizeof *bound);
     if (!bound) { st = strata_fail(STRATA_ERR_NOMEM, "out of memory"); goto done; }
-    for (size_t j = 0; j < d; j++) {
-      const strata_colacc *a = &f.sc.total[j];
-      double lo = a->n ? fabs((a->min - f.scaler.shift[j]) * f.scaler.inv[j]) : 0.0;
-      double hi = a->n ? fabs((a->max - f.scaler.shift[j]) * f.scaler.inv[j]) : 0.0;
-      double imp = isfinite(f.scaler.impute[j])
-                       ? fabs((f.scaler.impute[j] - f.scaler.shift[j]) * f.scaler.inv[j]) : 0.0;
-      bound[j] = fmax(fmax(lo, hi), imp);
-    }
+    strata_fit_sum_bounds(&f.sc, &f.scaler, bound);
     st = strata_lloyd_want_sums(r->lloyd, bound, r->kept);
     free(bound);
     if (st != STRATA_OK) goto done;
@@ -606,7 +437,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   st = final_pass(&f, p, late, stats_in_run, mean_distance);
 
   /* 4. the model; the labels file appears only once everything worked */
-  if (st == STRATA_OK) st = build_model(&f, ds, p, kern->name);
+  if (st == STRATA_OK) st = build_model(&f, ds, p, kern->name, choice.reason);
   if (st == STRATA_OK) st = record_lineage(&f, p, mean_distance);
   free(mean_distance);
   if (st != STRATA_OK) goto done;

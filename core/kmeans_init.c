@@ -32,7 +32,44 @@ typedef struct {
   double *block_pot;  /* nblocks × trials */
   void **scratch;     /* per thread */
   size_t scratch_bytes;
+  char *packed;       /* the sample in the kernel's tile order, block after block, or NULL */
+  size_t packed_stride; /* bytes per INIT_BLOCK rows */
 } pp_work;
+
+/* Lays the sample out once in the kernel's tile order when it offers one:
+ * every step measures the same rows again. */
+static strata_status pack_sample(const strata_init_job *job, pp_work *w) {
+  const strata_kernels *kern = job->kern;
+  if (!kern->pack_rows || !kern->dist2_packed || !kern->packed_bytes) return STRATA_OK;
+  w->packed_stride = (kern->packed_bytes(INIT_BLOCK, job->d) + 63) / 64 * 64;
+  w->packed = aligned_alloc(64, w->nblocks * w->packed_stride);
+  RETURN_IF(!w->packed, STRATA_ERR_NOMEM, "out of memory for k-means++ on %zu rows", job->m);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(job->threads)
+  for (size_t b = 0; b < w->nblocks; b++) {
+    size_t r0 = b * INIT_BLOCK, rows = job->m - r0 < INIT_BLOCK ? job->m - r0 : INIT_BLOCK;
+    kern->pack_rows(job->x + r0 * job->d, rows, job->d, job->d, w->packed + b * w->packed_stride);
+  }
+  return STRATA_OK;
+}
+
+/* Sum of min(a[i], b[i]) over n values, written to out[i]; eight partial
+ * sums in a fixed order (one serial chain would bound the whole init). */
+static double min_into_sum(const float *a, const float *b, float *out, size_t n) {
+  double s[8] = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (size_t l = 0; l < 8; l++) {
+      float v = a[i + l] < b[i + l] ? a[i + l] : b[i + l];
+      out[i + l] = v;
+      s[l] += v;
+    }
+  for (; i < n; i++) {
+    float v = a[i] < b[i] ? a[i] : b[i];
+    out[i] = v;
+    s[0] += v;
+  }
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
 
 /* dist[j][i] = min(closest[i], ||x_i - cand_j||^2) for all rows, and each
  * candidate's potential (sum over rows), summed block by block in order. */
@@ -46,18 +83,13 @@ static void candidate_potentials(const strata_init_job *job, pp_work *w, const f
     float *tmp = (float *)w->scratch[t];
     strata_scratch sc = {(char *)w->scratch[t] + (size_t)MAX_TRIALS * INIT_BLOCK * sizeof(float),
                          w->scratch_bytes};
-    job->kern->dist2_to_points(job->x + r0 * d, rows, d, d, cand, trials, tmp, sc);
-    for (size_t j = 0; j < trials; j++) {
-      double s = 0.0;
-      float *out = w->dist + j * m + r0;
-      const float *dj = tmp + j * rows;
-      for (size_t i = 0; i < rows; i++) {
-        float v = dj[i] < closest[r0 + i] ? dj[i] : closest[r0 + i];
-        out[i] = v;
-        s += v;
-      }
-      w->block_pot[b * trials + j] = s;
-    }
+    if (w->packed)
+      job->kern->dist2_packed(w->packed + b * w->packed_stride, rows, d, cand, trials, tmp);
+    else
+      job->kern->dist2_to_points(job->x + r0 * d, rows, d, d, cand, trials, tmp, sc);
+    for (size_t j = 0; j < trials; j++)
+      w->block_pot[b * trials + j] =
+          min_into_sum(tmp + j * rows, closest + r0, w->dist + j * m + r0, rows);
   }
   for (size_t j = 0; j < trials; j++) {
     double s = 0.0;
@@ -72,6 +104,27 @@ static void pp_work_free(pp_work *w, int threads) {
   free(w->scratch);
   free(w->dist);
   free(w->block_pot);
+  free(w->packed);
+}
+
+/* A row drawn with probability closest[i] / total: the block first, from
+ * the per-block sums of the last potential pass, then the row inside it; a
+ * full prefix array over the sample per step would cost as much as a pass. */
+static size_t draw_row(strata_rng *rng, const float *closest, size_t m, const double *block_sum,
+                       size_t nblocks, double total) {
+  double r = strata_rng_uniform(rng) * total;
+  size_t b = 0;
+  for (; b + 1 < nblocks && r >= block_sum[b]; b++) r -= block_sum[b];
+  while (b > 0 && !(block_sum[b] > 0.0)) b--; /* rounding carried r into an empty tail */
+  size_t r0 = b * INIT_BLOCK, end = m - r0 < INIT_BLOCK ? m : r0 + INIT_BLOCK;
+  double acc = 0.0;
+  size_t last = r0; /* the last row with weight, should rounding leave r past the end */
+  for (size_t i = r0; i < end; i++) {
+    if (closest[i] > 0.0f) last = i;
+    acc += closest[i];
+    if (acc > r) return i;
+  }
+  return last;
 }
 
 strata_status strata_init_kmeanspp(const strata_init_job *job, double *centers) {
@@ -92,12 +145,12 @@ strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *cent
   w.scratch = calloc((size_t)job->threads, sizeof *w.scratch);
   w.scratch_bytes = job->kern->scratch_bytes(INIT_BLOCK, d, trials);
   float *closest = malloc(m * sizeof *closest);
-  double *cum = malloc(m * sizeof *cum);
+  double *block_sum = malloc(w.nblocks * sizeof *block_sum);
   float *cand = malloc(trials * d * sizeof *cand);
   size_t *cand_id = malloc(trials * sizeof *cand_id);
   double *pot = malloc(trials * sizeof *pot);
   strata_status st = STRATA_OK;
-  int ok = w.dist && w.block_pot && w.scratch && closest && cum && cand && cand_id && pot;
+  int ok = w.dist && w.block_pot && w.scratch && closest && block_sum && cand && cand_id && pot;
   for (int t = 0; ok && t < job->threads; t++) {
     w.scratch[t] = aligned_alloc(64, ((size_t)MAX_TRIALS * INIT_BLOCK * sizeof(float) +
                                       w.scratch_bytes + 63) / 64 * 64);
@@ -107,6 +160,7 @@ strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *cent
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory for k-means++ on %zu rows", m);
     goto done;
   }
+  if ((st = pack_sample(job, &w)) != STRATA_OK) goto done;
 
   /* First centre: uniform, unless given ones come first. */
   for (size_t i = 0; i < m; i++) closest[i] = INFINITY;
@@ -121,6 +175,7 @@ strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *cent
     memcpy(closest, w.dist, m * sizeof *closest);
     current = pot[0];
   }
+  for (size_t b = 0; b < w.nblocks; b++) block_sum[b] = w.block_pot[b];
 
   for (size_t c = ngiven ? ngiven : 1; c < k; c++) {
     if ((c & 63) == 0 && (st = strata_check_cancel()) != STRATA_OK) goto done;
@@ -128,29 +183,22 @@ strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *cent
       st = too_few_distinct(job);
       goto done;
     }
-    double acc = 0.0;
-    for (size_t i = 0; i < m; i++) { acc += closest[i]; cum[i] = acc; }
     for (size_t t = 0; t < trials; t++) {
-      double r = strata_rng_uniform(&rng) * acc;
-      size_t lo = 0, hi = m - 1; /* first index with cum > r, clipped */
-      while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cum[mid] <= r) lo = mid + 1; else hi = mid;
-      }
-      cand_id[t] = lo;
-      memcpy(cand + t * d, job->x + lo * d, d * sizeof *cand);
+      cand_id[t] = draw_row(&rng, closest, m, block_sum, w.nblocks, current);
+      memcpy(cand + t * d, job->x + cand_id[t] * d, d * sizeof *cand);
     }
     candidate_potentials(job, &w, cand, trials, closest, pot);
     size_t best = 0;
     for (size_t t = 1; t < trials; t++)
       if (pot[t] < pot[best]) best = t;
     current = pot[best];
+    for (size_t b = 0; b < w.nblocks; b++) block_sum[b] = w.block_pot[b * trials + best];
     memcpy(closest, w.dist + best * m, m * sizeof *closest);
     for (size_t j = 0; j < d; j++) centers[c * d + j] = job->x[cand_id[best] * d + j];
   }
 done:
   pp_work_free(&w, job->threads);
-  free(closest); free(cum); free(cand); free(cand_id); free(pot);
+  free(closest); free(block_sum); free(cand); free(cand_id); free(pot);
   return st;
 }
 

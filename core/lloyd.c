@@ -20,6 +20,7 @@ typedef struct {
   strata_far_point *far; /* farthest-point candidates of the current block */
   size_t nfar;
   float *far_x;
+  strata_fixed *disp;    /* 2k: exact sums of ||x - mean||^2 and ||x - mean||, or NULL */
 } lloyd_thread;
 
 struct strata_lloyd {
@@ -54,6 +55,10 @@ struct strata_lloyd {
   strata_far_point *far;     /* merged best `want`, plus room for one block's */
   size_t nfar;
   float *far_x;
+  /* dispersion about given means, for the next pass only */
+  const double *disp_means;
+  double disp_scale[2], disp_inv[2];
+  double *disp_sq, *disp_dist;  /* k each */
 };
 
 static void *xcalloc(size_t n, size_t size, int *ok) {
@@ -113,7 +118,7 @@ void strata_lloyd_free(strata_lloyd *l) {
     lloyd_thread *t = &l->t[i];
     free(t->sums); free(t->counts); free(t->labels); free(t->dist2);
     free(t->fx); free(t->total);
-    free(t->scratch.ptr); free(t->far); free(t->far_x);
+    free(t->scratch.ptr); free(t->far); free(t->far_x); free(t->disp);
   }
   free(l->t);
   free(l->block_inertia); free(l->fx_scale); free(l->fx_inv);
@@ -123,6 +128,7 @@ void strata_lloyd_free(strata_lloyd *l) {
   free(l->res.sums); free(l->res.counts);
   free(l->chunk_seg); free(l->chunk_dist);
   free(l->far); free(l->far_x);
+  free(l->disp_sq); free(l->disp_dist);
   if (l->run) l->kern->run_close(l->run);
   free(l->rblocks); free(l->run_labels); free(l->run_dist2); free(l->run_sums);
   free(l);
@@ -230,6 +236,23 @@ static int64_t record_labels(strata_lloyd *l, const strata_block *b, const int32
   return relo;
 }
 
+/* Per row, float64 distance to the mean of its cluster, added exactly. */
+static void add_dispersion(const strata_lloyd *l, lloyd_thread *t, const strata_block *b) {
+  size_t d = l->d;
+  for (size_t i = 0; i < b->m; i++) {
+    size_t c = (size_t)t->labels[i];
+    const float *x = b->x + i * d;
+    const double *mu = l->disp_means + c * d;
+    double s = 0.0;
+    for (size_t j = 0; j < d; j++) {
+      double q = (double)x[j] - mu[j];
+      s += q * q;
+    }
+    t->disp[2 * c] += strata_to_fixed(s * l->disp_scale[0]);
+    t->disp[2 * c + 1] += strata_to_fixed(sqrt(s) * l->disp_scale[1]);
+  }
+}
+
 static strata_status assign_block(void *ctx, const strata_block *b, int thread) {
   strata_lloyd *l = ctx;
   lloyd_thread *t = &l->t[thread];
@@ -248,6 +271,7 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
     if (l->fx_scale) strata_fixed_add(t->fx + c * l->d, bs, l->fx_scale, l->d);
     memset(bs, 0, l->d * sizeof *bs);
   }
+  if (l->disp_means) add_dispersion(l, t, b);
   t->rows += b->m;
   t->relocations += record_labels(l, b, t->labels, t->dist2);
   block_stats(l, b, t->labels, t->dist2, thread);
@@ -314,8 +338,8 @@ static strata_status assign_chunk_done(void *ctx, size_t row0, size_t rows) {
   return strata_labels_writer_write(l->writer, row0, rows, l->chunk_seg, l->chunk_dist);
 }
 
-strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
-                                const strata_lloyd_result **res) {
+/* Resets the per-pass totals; the writer's buffers on first use. */
+static strata_status pass_begin(strata_lloyd *l, strata_labels_writer *writer) {
   l->writer = writer;
   if (writer && !l->chunk_seg) {
     l->chunk_seg = malloc(l->chunk_rows * sizeof *l->chunk_seg);
@@ -326,6 +350,7 @@ strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
     lloyd_thread *t = &l->t[i];
     memset(t->total, 0, l->k * sizeof *t->total);
     if (t->fx) memset(t->fx, 0, l->k * l->d * sizeof *t->fx);
+    if (t->disp) memset(t->disp, 0, 2 * l->k * sizeof *t->disp);
     t->relocations = 0;
     t->rows = 0;
   }
@@ -334,17 +359,11 @@ strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
   if (l->block_cols) {
     for (size_t b = 0; b < l->nblocks; b++) strata_colacc_reset(l->block_cols + b * l->d, l->d);
   }
-  if (l->kern->run_open) {
-    strata_status st = device_pass(l);
-    finish_stats(l);
-    l->writer = NULL;
-    *res = &l->res;
-    return st;
-  }
-  strata_pass_fns fns = {.block = assign_block, .chunk_done = writer ? assign_chunk_done : NULL,
-                         .ctx = l};
-  strata_status st = strata_pass_run(l->pass, &fns);
-  l->writer = NULL;
+  return STRATA_OK;
+}
+
+/* The pass's totals from the per-thread and per-block partials. */
+static void pass_collect(strata_lloyd *l) {
   /* Exact totals add in any order; the block inertias add in block order. */
   strata_lloyd_result *r = &l->res;
   memset(r->counts, 0, l->k * sizeof *r->counts);
@@ -364,12 +383,94 @@ strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
       r->sums[c * l->d + j] = l->fx_scale ? strata_from_fixed(s, l->fx_inv[j]) : 0.0;
     }
   }
+  r->disp_sq = r->disp_dist = NULL;
+  if (l->disp_means) {
+    for (size_t c = 0; c < l->k; c++) {
+      strata_fixed sq = 0, dist = 0;
+      for (int i = 0; i < l->threads; i++) {
+        sq += l->t[i].disp[2 * c];
+        dist += l->t[i].disp[2 * c + 1];
+      }
+      l->disp_sq[c] = strata_from_fixed(sq, l->disp_inv[0]);
+      l->disp_dist[c] = strata_from_fixed(dist, l->disp_inv[1]);
+    }
+    r->disp_sq = l->disp_sq;
+    r->disp_dist = l->disp_dist;
+    l->disp_means = NULL;
+  }
   finish_stats(l);
-  *res = r;
+}
+
+strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
+                                const strata_lloyd_result **res) {
+  FORWARD_IF_ERROR(pass_begin(l, writer));
+  if (l->kern->run_open) {
+    RETURN_IF(l->disp_means, STRATA_ERR_INTERNAL, "dispersion needs a CPU table");
+    strata_status st = device_pass(l);
+    finish_stats(l);
+    l->writer = NULL;
+    *res = &l->res;
+    return st;
+  }
+  strata_pass_fns fns = {.block = assign_block, .chunk_done = writer ? assign_chunk_done : NULL,
+                         .ctx = l};
+  strata_status st = strata_pass_run(l->pass, &fns);
+  l->writer = NULL;
+  pass_collect(l);
+  *res = &l->res;
   return st;
 }
 
+typedef struct {
+  strata_lloyd *const *ls;
+  size_t n;
+} multi_ctx;
+
+static strata_status assign_block_multi(void *ctx, const strata_block *b, int thread) {
+  const multi_ctx *m = ctx;
+  for (size_t i = 0; i < m->n; i++) FORWARD_IF_ERROR(assign_block(m->ls[i], b, thread));
+  return STRATA_OK;
+}
+
+strata_status strata_lloyd_pass_multi(strata_lloyd *const *ls, size_t n, const strata_lloyd_result **res) {
+  for (size_t i = 0; i < n; i++) {
+    RETURN_IF(ls[i]->pass != ls[0]->pass || ls[i]->kern->run_open, STRATA_ERR_INTERNAL,
+              "strata_lloyd_pass_multi: objects must share one pass and run on CPU tables");
+    FORWARD_IF_ERROR(pass_begin(ls[i], NULL));
+  }
+  if (n == 0) return STRATA_OK;
+  multi_ctx m = {ls, n};
+  strata_pass_fns fns = {.block = assign_block_multi, .ctx = &m};
+  strata_status st = strata_pass_run(ls[0]->pass, &fns);
+  for (size_t i = 0; i < n; i++) {
+    pass_collect(ls[i]);
+    res[i] = &ls[i]->res;
+  }
+  return st;
+}
+
+strata_status strata_lloyd_want_dispersion(strata_lloyd *l, const double *means, double bound_sq) {
+  int ok = 1;
+  if (!l->disp_sq) {
+    l->disp_sq = xcalloc(l->k, sizeof *l->disp_sq, &ok);
+    l->disp_dist = xcalloc(l->k, sizeof *l->disp_dist, &ok);
+    for (int i = 0; ok && i < l->threads; i++) l->t[i].disp = xcalloc(2 * l->k, sizeof *l->t[i].disp, &ok);
+  }
+  RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for k = %zu", l->k);
+  int e0 = strata_fixed_exponent(bound_sq, (double)l->n);
+  int e1 = strata_fixed_exponent(sqrt(bound_sq), (double)l->n);
+  l->disp_scale[0] = ldexp(1.0, e0);
+  l->disp_inv[0] = ldexp(1.0, -e0);
+  l->disp_scale[1] = ldexp(1.0, e1);
+  l->disp_inv[1] = ldexp(1.0, -e1);
+  l->disp_means = means;
+  return STRATA_OK;
+}
+
 const strata_lloyd_result *strata_lloyd_last_result(const strata_lloyd *l) { return &l->res; }
+size_t strata_lloyd_k(const strata_lloyd *l) { return l->k; }
+size_t strata_lloyd_d(const strata_lloyd *l) { return l->d; }
+int strata_lloyd_tracks_labels(const strata_lloyd *l) { return l->labels != NULL; }
 
 /* ---- farthest points, for re-seeding empty clusters ---- */
 

@@ -55,6 +55,8 @@ typedef struct {
   uint64_t rows;         /* rows assigned */
   double *dist_sum;      /* k, NULL unless strata_lloyd_want_stats was called */
   strata_colacc *cols;   /* d, NULL unless strata_lloyd_want_stats asked for them */
+  double *disp_sq;       /* k, after a pass asked for by strata_lloyd_want_dispersion, else NULL */
+  double *disp_dist;     /* k, likewise */
 } strata_lloyd_result;
 
 /* One pass: labels, per-cluster sums and counts, exact inertia.
@@ -70,5 +72,42 @@ const strata_lloyd_result *strata_lloyd_last_result(const strata_lloyd *l);
  * descending, lower row first on ties), against the current centroids.
  * far OUT: want entries whose x point into l; valid until the next call. */
 strata_status strata_lloyd_farthest(strata_lloyd *l, size_t want, const strata_far_point **far);
+
+size_t strata_lloyd_k(const strata_lloyd *l);
+size_t strata_lloyd_d(const strata_lloyd *l);
+/* 1 when created with track_labels (relocations are counted). */
+int strata_lloyd_tracks_labels(const strata_lloyd *l);
+
+/* ---- several models over the same data (strata_sweep) ----
+ * One pass of the data serves n lloyd objects (different k, each with its
+ * own centroids): every block is read and scaled once, then assigned by
+ * each object in turn.  The objects must share one strata_pass and run on
+ * CPU tables (no run_open).  res OUT: n results, as strata_lloyd_pass's.
+ * Each result is bit-identical to what strata_lloyd_pass would give. */
+strata_status strata_lloyd_pass_multi(strata_lloyd *const *ls, size_t n, const strata_lloyd_result **res);
+
+/* For the next pass only: per-cluster dispersion of the rows (labelled
+ * against the current centroids) about `means` (k×d float64, scaled units,
+ * borrowed until that pass returns): disp_sq[c] = sum of ||x - means_c||^2,
+ * disp_dist[c] = sum of ||x - means_c||, both in float64 per row and added
+ * exactly (order-independent).  bound_sq bounds ||x - means_c||^2 for any
+ * row and cluster (sizes the fixed-point scale). */
+strata_status strata_lloyd_want_dispersion(strata_lloyd *l, const double *means, double bound_sq);
+
+/* ---- the update between passes (core/lloyd_update.c) ---- */
+
+typedef struct {
+  double shift;   /* squared centroid shift (sum over k and d) */
+  int relocated;  /* an empty cluster was re-seeded from the farthest points */
+  int converged;  /* no label changed (tracked labels only) or shift <= tol_abs */
+  int strict;     /* converged because no label changed */
+} strata_lloyd_step;
+
+/* After a pass against `centers` (k×d): re-seeds empty clusters in res
+ * (scikit-learn's rule, one farthest-point pass of l), writes the new
+ * centroids (cluster means; an empty cluster keeps its centroid) to next,
+ * and applies the convergence rules.  res INOUT, next OUT, out OUT. */
+strata_status strata_lloyd_update(strata_lloyd *l, strata_lloyd_result *res, const double *centers,
+                                  double *next, double tol_abs, strata_lloyd_step *out);
 
 #endif

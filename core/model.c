@@ -115,6 +115,7 @@ void strata_model_sync_info(strata_model *m) {
   i->scale = m->scale ? m->scale : "";
   i->missing = m->missing ? m->missing : "";
   i->backend = m->backend ? m->backend : "";
+  i->backend_reason = m->backend_reason;
   i->mode = m->mode ? m->mode : "";
   i->input_file = m->input_file ? m->input_file : "";
   i->input_location = m->input_location ? m->input_location : "";
@@ -148,7 +149,7 @@ void strata_model_free(strata_model *m) {
   for (int g = 0; m->categorical && g < m->info.n_categorical; g++) free(m->categorical[g]);
   free(m->categorical);
   free(m->feature_group);
-  free(m->init); free(m->scale); free(m->missing); free(m->backend); free(m->mode);
+  free(m->init); free(m->scale); free(m->missing); free(m->backend); free(m->backend_reason); free(m->mode);
   free(m->input_file); free(m->input_location); free(m->version); free(m->created);
   free(m->parent_path); free(m->parent_created); free(m->parent_segment); free(m->parent_distance);
   free(m->train_mean); free(m->train_std); free(m->train_mean_distance);

@@ -19,7 +19,7 @@ struct strata_model {
   int *parent_segment;      /* k, or NULL */
   double *parent_distance;  /* k, or NULL */
   double *train_mean, *train_std, *train_mean_distance; /* d, d, k, or all NULL */
-  char *init, *scale, *missing, *backend, *mode, *input_file, *input_location, *version, *created;
+  char *init, *scale, *missing, *backend, *backend_reason, *mode, *input_file, *input_location, *version, *created;
 };
 
 /* Allocates a model with zeroed arrays for k segments of d features.

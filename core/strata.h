@@ -259,6 +259,8 @@ typedef struct {
   const char *scale;                  /* "zscore", "minmax", "none" */
   const char *missing;                /* "error", "drop", "mean", "median" */
   const char *backend;                /* backend that ran, e.g. "ref" */
+  const char *backend_reason;         /* one line: why the scheduler chose it (NULL in
+                                         models written before it was recorded) */
   const char *mode;                   /* "in-core" or "streaming" */
   const char *input_file, *input_location;
   int n_categorical;                  /* categorical columns expanded one-hot */
@@ -351,6 +353,278 @@ strata_status strata_assign_drift(const strata_model *m, strata_dataset *ds, con
 strata_status strata_model_drift(const strata_model *parent, const strata_model *child,
                                  const strata_drift_thresholds *th, const char *reference,
                                  strata_drift **out);
+/* ---------------------------------------------------------------- in-memory data */
+
+/* A dataset over rows already in memory, for strata_fit, strata_assign and
+ * strata_dataset_stats like an opened file.  x IN: rows×cols float32,
+ * row-major, NaN = missing; COPIED, so the caller may free it at once.
+ * names IN: cols distinct non-empty column names, or NULL for "c0".."c{cols-1}".
+ * Its path is "(memory)", its location "".  It has no categorical columns.
+ * out OUT, free with strata_dataset_free. */
+strata_status strata_dataset_from_memory(const float *x, size_t rows, size_t cols, const char *const *names,
+                                         strata_dataset **out);
+
+/* ---------------------------------------------------------------- stability */
+
+/* How each stability run resamples the rows: bootstrap draws as many rows
+ * as the sample with replacement, subsample draws fraction·sample rows
+ * without replacement. */
+typedef enum { STRATA_RESAMPLE_BOOTSTRAP, STRATA_RESAMPLE_SUBSAMPLE } strata_resample;
+
+typedef struct {
+  strata_fit_params fit;   /* k, scale, missing, n_init, max_iter, tol, seed, threads,
+                              backend of every fit; labels_path, model_path, init,
+                              progress are ignored (k-means++ or random init only) */
+  int runs;                /* resampled refits, >= 2; default 20 */
+  strata_resample method;  /* default bootstrap */
+  double fraction;         /* subsample: share of the sample per run, in (0, 1); default 0.8 */
+  size_t sample_rows;      /* rows of the seeded sample everything works on (all rows when
+                              fewer); default 100000 */
+  /* Hennig's thresholds on a segment's mean Jaccard: >= stable "stable",
+   * >= unstable "patterns", > dissolved "unstable", else "dissolved"; and
+   * a run "dissolves" a segment when its Jaccard is <= dissolved.
+   * Defaults 0.75, 0.6, 0.5. */
+  double stable, unstable, dissolved;
+  /* Called after each run (1-based) on the calling thread; may be NULL. */
+  void (*progress)(int run, int runs, void *user);
+  void *progress_user;
+} strata_stability_params;
+
+void strata_stability_params_init(strata_stability_params *p);
+
+typedef struct {
+  int segment;          /* of the reference clustering */
+  int64_t size;         /* sample rows in it */
+  double jaccard_mean;  /* over runs (Hennig's cluster-wise stability) */
+  double jaccard_std;   /* sample standard deviation over runs */
+  double jaccard_min, jaccard_max;
+  int dissolved;        /* runs whose Jaccard is <= the dissolved threshold */
+  const char *verdict;  /* "stable", "patterns", "unstable", "dissolved" */
+} strata_stability_segment;
+
+/* Everything owned by the result; free with strata_stability_free. */
+typedef struct {
+  int k, runs;
+  const char *method;      /* "bootstrap" or "subsample" */
+  double fraction;         /* subsample only (else 1) */
+  uint64_t rows;           /* rows of the dataset */
+  uint64_t sample_rows;    /* rows of the sample */
+  uint64_t seed;
+  /* Adjusted Rand index between every pair of runs, each run's centroids
+   * labelling the whole sample (rows without a label left out). */
+  double ari_mean, ari_std, ari_min, ari_max;
+  uint64_t ari_pairs;
+  strata_stability_segment *segments; /* k */
+  const double *jaccard;   /* runs×k: Jaccard of reference segment s in run r at [r*k+s] */
+  double stable, unstable, dissolved; /* thresholds used */
+  const char *verdict;     /* the worst segment verdict */
+  double seconds;
+} strata_stability_result;
+
+/* Clustering stability by resampling (Hennig 2007, as fpc::clusterboot):
+ * reads a seeded sample of ds in one pass, fits the reference clustering on
+ * it (seed), then `runs` fits on resamples of it (seed+1+r).  Each reference
+ * segment's Jaccard in run r is its best match among run r's clusters,
+ * both restricted to the distinct rows the resample holds.  Memory:
+ * O(sample_rows·(d + runs)).  Bit-identical for any thread count.
+ * ds IN, p IN, out OUT. */
+strata_status strata_stability(strata_dataset *ds, const strata_stability_params *p,
+                                strata_stability_result **out);
+void strata_stability_free(strata_stability_result *r);
+
+/* Hennig's verdict for a mean Jaccard under the given thresholds. */
+const char *strata_stability_verdict(double jaccard_mean, double stable, double unstable, double dissolved);
+
+/* ---------------------------------------------------------------- profile */
+
+/* One feature of a segment (or of the whole population), in original units,
+ * over the rows' finite values (a value missing in the data is left out here
+ * even when the model imputes it for the assignment).  For a one-hot column
+ * ("column=category") the mean is the category's share. */
+typedef struct {
+  uint64_t count;          /* finite values */
+  double mean, std;        /* std: population standard deviation (divides by count) */
+  double min, max;
+  double median;           /* lower median (rank floor((count-1)/2)); see median_rank_error */
+  double z;                /* standardised difference: (mean - population mean) / population
+                              std; 0 for the population and where the population std is 0;
+                              NaN when the segment has no value (count 0) */
+} strata_feature_profile;
+
+typedef struct {
+  int64_t size;            /* rows in the segment */
+  double share;            /* size / rows profiled */
+  const strata_feature_profile *features;  /* d, the model's feature order */
+  int ntop;                /* entries of top (0..3) */
+  int top[3];              /* the features that set the segment apart: largest |z| first
+                              (ties: lower index), only |z| >= 0.1 */
+  const char *description; /* one plain-language line built from them, e.g. "older, high
+                              income, buys rarely"; "close to the average customer" when no
+                              feature reaches |z| >= 0.5; "no rows in this data" for an
+                              empty segment */
+} strata_segment_profile;
+
+/* A profile of every segment of a model over one dataset.  All pointers are
+ * owned by the profile, valid until strata_profile_free.  Read only. */
+typedef struct {
+  int k, d;
+  const char *const *features;             /* d names (the model's) */
+  const int *feature_group;                /* d: -1 numeric, else the categorical column
+                                              (index into categorical) the one-hot expands */
+  int n_categorical;
+  const char *const *categorical;          /* n_categorical column names */
+  const strata_feature_profile *population;/* d: every profiled row */
+  const strata_segment_profile *segments;  /* k */
+  uint64_t rows;                           /* rows profiled (rows with a segment) */
+  uint64_t rows_dropped;                   /* rows without a segment (missing rule drop) */
+  int medians_exact;                       /* 1 when every median is exact */
+  double median_rank_error;                /* 0 when exact; else the sketch's rank error as
+                                              a fraction of the rows (core/quantile.h) */
+  const char *labels;                      /* the labels file used, or NULL (assigned with
+                                              the model in the pass) */
+} strata_profile;
+
+/* Profiles the segments of model m over ds in one streaming pass: per
+ * segment its size and share, per feature mean, std, min, max, median and
+ * standardised difference, the top features and a description.  Memory is
+ * O(threads·block·d + k·d) plus one quantile sketch per (segment, feature).
+ * Results are bit-identical for any thread count and chunk size.
+ *  m IN.  ds IN: opened with strata_model_open_data (the model's features in
+ *  its order).  labels_path IN: a labels file of ds (strata assign/fit
+ *  --labels) to take the segments from, or NULL to assign every row with the
+ *  model's scaler and centroids during the pass (same labels as strata
+ *  assign).  chunk_rows 0 = automatic; threads 0 = all.  out OUT: free with
+ *  strata_profile_free. */
+strata_status strata_profile_compute(const strata_model *m, strata_dataset *ds,
+                                     const char *labels_path, size_t chunk_rows, int threads,
+                                     strata_profile **out);
+void strata_profile_free(strata_profile *p);
+/* ---------------------------------------------------------------- sweep */
+
+/* Fits every k of a range in one job and scores each (`strata sweep`).
+ * The statistics pass, the scaler and the init sample are shared by every
+ * k; then each pass over the data serves every k still iterating (each
+ * block is read and scaled once per pass for all of them).  Per k the fit
+ * follows strata_fit exactly: k-means++ (or random) from the shared sample
+ * with the same seed, the same Lloyd update and convergence rules, so k = K
+ * gives the model `strata_fit` with k = K gives (same scale, missing, seed,
+ * tol, max_iter, init_sample; with an automatic init sample this holds for
+ * k_max <= 500, where the sample does not depend on k).
+ * Metrics are in scaled units, over the rows used (after --missing drop):
+ *  - Calinski-Harabasz and Davies-Bouldin over all rows, from per-cluster
+ *    counts, sums, and sums of ||x - mean|| and ||x - mean||² streamed in
+ *    one extra pass per k (labels against the final centroids, dispersion
+ *    about the means of those labels, as scikit-learn defines them);
+ *  - silhouette exactly (float64 distances) on a seeded sample of
+ *    silhouette_sample rows, labelled with the final centroids;
+ *  - the knee of inertia over k (largest ratio of successive gains, see
+ *    core/metrics.h), and a recommended k:
+ *    the knee when its silhouette is within 0.05 of the best one, else the
+ *    k with the best silhouette (README, `strata sweep`).
+ * Memory: O(chunk·d + sum(k)·d) plus the silhouette sample
+ * (m·(d + number of k) values); no per-row state. */
+typedef struct {
+  strata_fit_params fit;   /* scale, missing, init (k-means++ or random), max_iter, tol,
+                              seed, threads, chunk_rows, init_sample, backend (CPU tables:
+                              a device is not used), categorical_weight, mem_limit,
+                              streaming.  k and progress are ignored (strata_log INFO has one
+                              line per shared pass); n_init must be 1; init_centroids,
+                              labels_path and model_path must be unset.  With auto, a k
+                              whose fit would run on a device runs on its CPU table. */
+  int k_min, k_max;        /* the range, 1 <= k_min <= k_max; default 2..10 */
+  const int *ks;           /* IN, optional: nk increasing k values instead of the range */
+  size_t nk;
+  size_t silhouette_sample; /* rows of the silhouette sample; 0 = no silhouette;
+                               default 10000 (all rows when fewer) */
+} strata_sweep_params;
+
+void strata_sweep_params_init(strata_sweep_params *p);
+
+typedef struct {
+  int k;
+  double inertia;              /* float64, scaled units, final centroids */
+  int iterations, converged;
+  double silhouette;           /* NaN when undefined (k = 1, or < 2 clusters in the sample) */
+  double calinski_harabasz;    /* NaN when undefined (k = 1) */
+  double davies_bouldin;       /* NaN when undefined (k = 1) */
+  const int64_t *sizes;        /* k rows per segment */
+  const double *centroids;     /* k×d, original units */
+} strata_sweep_k;
+
+typedef struct {
+  size_t n_results;
+  const strata_sweep_k *results;   /* one per k, increasing k */
+  size_t d;
+  uint64_t rows, rows_dropped;     /* rows used; rows skipped for missing values */
+  size_t silhouette_rows;          /* rows in the silhouette sample (after missing drop) */
+  int knee_k;                      /* 0 when the inertia curve has no knee */
+  int recommended_k;               /* 0 when nothing can be recommended */
+  const char *reason;              /* one sentence */
+  int data_passes;                 /* passes over the data, the statistics pass included */
+  double seconds;
+  const char *backend;             /* CPU table name */
+} strata_sweep_result;
+
+/* ds IN (read), p IN, out OUT (free with strata_sweep_free). */
+strata_status strata_sweep(strata_dataset *ds, const strata_sweep_params *p, strata_sweep_result **out);
+void strata_sweep_free(strata_sweep_result *r);
+
+/* ---------------------------------------------------------------- pca */
+
+/* Principal components of the data in a scaled space: the z-scores of a
+ * statistics pass (rows holding NaN are left out), or a model's scaler and
+ * missing-value rule.  The covariance is accumulated in float64 per 4096-row
+ * block and the blocks merged in order (Chan), so results are bit-identical
+ * for any thread count and chunk size; the eigen-decomposition is LAPACK's. */
+typedef struct {
+  int ncomp;                 /* components kept, 0 = all d (default 0) */
+  const strata_model *model; /* IN, borrowed: scale with this model's scaler and assign
+                                the sampled rows to its segments; NULL = z-score */
+  size_t sample;             /* rows of a seeded uniform sample to project, 0 = none
+                                (default 10000) */
+  uint64_t seed;             /* of the sample (default 0) */
+  size_t chunk_rows;         /* 0 = automatic */
+  int threads;               /* 0 = all available */
+} strata_pca_params;
+
+void strata_pca_params_init(strata_pca_params *p);
+
+/* A fitted PCA.  All pointers are owned by it, valid until strata_pca_free.
+ * Components have unit length; the sign of each is fixed so that its entry
+ * of largest magnitude is positive.  Read only. */
+typedef struct {
+  int d, ncomp;
+  const char *const *features;       /* d names */
+  const double *mean;                /* d, scaled units */
+  const double *components;          /* ncomp×d row-major, largest variance first */
+  const double *explained_variance;  /* ncomp, covariance eigenvalues (divided by rows - 1,
+                                        as scikit-learn) */
+  const double *explained_ratio;     /* ncomp, of the total variance */
+  double total_variance;             /* trace of the covariance */
+  const double *scale_shift;         /* d: scaled = (x - shift) / factor */
+  const double *scale_factor;        /* d */
+  uint64_t rows;                     /* rows used */
+  uint64_t rows_dropped;             /* rows left out for missing values */
+  size_t sample_count;               /* sampled rows kept (rows with missing values that
+                                        the scaling drops leave the sample) */
+  const uint64_t *sample_index;      /* sample_count input row indices, increasing */
+  const double *sample_scores;       /* sample_count×ncomp projections */
+  const int32_t *sample_segment;     /* sample_count nearest-centroid segments with a
+                                        model, else NULL */
+} strata_pca;
+
+/* ds IN (read, not consumed; with a model open it with strata_model_open_data),
+ * p IN (NULL = defaults), out OUT: free with strata_pca_free.  Memory is
+ * O(threads·block·d + d²) plus the sample.  Two passes without a model (the
+ * statistics, then the covariance), one with. */
+strata_status strata_pca_fit(strata_dataset *ds, const strata_pca_params *p, strata_pca **out);
+
+/* Projects n rows of x (n×pca->d row-major, SCALED units: a model's
+ * centroids, or rows scaled with scale_shift/scale_factor) onto the first
+ * ncomp components (1..pca->ncomp): out[i*ncomp + c] = (x_i - mean)·v_c. */
+strata_status strata_pca_project(const strata_pca *pca, const double *x, size_t n, int ncomp,
+                                 double *out);
+void strata_pca_free(strata_pca *pca);
 
 #ifdef __cplusplus
 }

@@ -65,4 +65,14 @@ size_t strata_dataset_recommend_chunk(const strata_dataset *ds, size_t multiple,
 void strata_h5_lock(void);
 void strata_h5_unlock(void);
 
+/* The path of a dataset held in memory (strata_dataset_from_memory). */
+#define STRATA_MEMORY_PATH "(memory)"
+
+/* A dataset over rows in memory: takes ownership of x (rows×cols floats,
+ * row-major, malloc'ed) and of names (cols malloc'ed strings and the array),
+ * even when it fails.  Its path is STRATA_MEMORY_PATH, its location "", its
+ * columns "float32"; reads copy rows out of x.  out OUT. */
+strata_status strata_dataset_adopt_memory(float *x, size_t rows, size_t cols, char **names,
+                                          strata_dataset **out);
+
 #endif

@@ -70,6 +70,10 @@ struct strata_dataset {
   pthread_mutex_t onehot_mutex;
   float *numbuf; /* the numeric part of a read, before interleaving */
   size_t numbuf_floats;
+
+  /* Rows held in memory (io/mem_dataset.c): rows×cols floats, owned; no
+   * HDF5 ids are open then. */
+  float *mem;
 };
 
 /* ------------------------------------------------------------ accessors */
@@ -647,6 +651,40 @@ strata_status strata_dataset_open_all(const char *path, const char *location, st
   return open_dataset_with(path, location, NULL, 0, 1, out);
 }
 
+strata_status strata_dataset_adopt_memory(float *x, size_t rows, size_t cols, char **names,
+                                          strata_dataset **out) {
+  strata_dataset *ds = calloc(1, sizeof *ds);
+  if (!ds) {
+    free(x);
+    for (size_t j = 0; j < cols; j++) free(names[j]);
+    free(names);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  }
+  ds->file = ds->matrix = ds->matrix_space = -1;
+  pthread_mutex_init(&ds->read_mutex, NULL);
+  pthread_mutex_init(&ds->onehot_mutex, NULL);
+  ds->mem = x;
+  ds->rows = rows;
+  ds->path = strdup(STRATA_MEMORY_PATH);
+  ds->location = strdup("");
+  strata_status st = ds->path && ds->location ? alloc_columns(ds, cols) : strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  for (size_t j = 0; j < cols; j++) {
+    if (st == STRATA_OK) {
+      ds->col[j].name = names[j];
+      memcpy(ds->col[j].type, "float32", sizeof "float32");
+    } else {
+      free(names[j]);
+    }
+  }
+  free(names);
+  if (st != STRATA_OK) {
+    strata_dataset_free(ds);
+    return st;
+  }
+  *out = ds;
+  return STRATA_OK;
+}
+
 void strata_dataset_free(strata_dataset *ds) {
   if (!ds) return;
   strata_h5_lock();
@@ -663,6 +701,7 @@ void strata_dataset_free(strata_dataset *ds) {
   free(ds->col);
   strata_onehot_free(ds->onehot);
   free(ds->numbuf);
+  free(ds->mem);
   free(ds->pick);
   free(ds->buf);
   free(ds->path);
@@ -775,6 +814,7 @@ strata_status strata_dataset_add_categorical(strata_dataset *ds, const char *con
                                              const size_t *ncategories) {
   RETURN_IF(!ds || (n && !names), STRATA_ERR_USAGE, "strata_dataset_add_categorical: NULL argument");
   RETURN_IF(ds->onehot, STRATA_ERR_USAGE, "categorical columns were already added to '%s'", ds->path);
+  RETURN_IF(ds->mem && n > 0, STRATA_ERR_USAGE, "an in-memory dataset has no categorical columns");
   RETURN_IF(ds->matrix >= 0 && n > 0, STRATA_ERR_USAGE,
             "'%s' is a 2-D dataset: categorical columns need a columnar table", ds->path);
   if (n == 0) return STRATA_OK;
@@ -790,6 +830,10 @@ strata_status strata_dataset_read(strata_dataset *ds, size_t row0, size_t rows, 
   RETURN_IF(row0 > ds->rows || rows > ds->rows - row0, STRATA_ERR_USAGE,
             "rows %zu-%zu are outside '%s' (%zu rows)", row0, row0 + rows - 1, ds->path, ds->rows);
   if (rows == 0) return STRATA_OK;
+  if (ds->mem) {
+    memcpy(out, ds->mem + row0 * ds->cols, rows * ds->cols * sizeof *out);
+    return STRATA_OK;
+  }
   if (!ds->onehot) return read_numeric(ds, row0, rows, out);
   /* Its own lock: read_numeric takes read_mutex inside. */
   pthread_mutex_lock(&ds->onehot_mutex);

@@ -41,16 +41,18 @@ static const struct {
   const char *name;
   size_t info_offset;  /* const char * in strata_model_info */
   size_t model_offset; /* char * in struct strata_model */
+  int optional;        /* absent from older models: loads as NULL */
 } string_attrs[] = {
-    {"init", offsetof(strata_model_info, init), offsetof(strata_model, init)},
-    {"scale", offsetof(strata_model_info, scale), offsetof(strata_model, scale)},
-    {"missing", offsetof(strata_model_info, missing), offsetof(strata_model, missing)},
-    {"backend", offsetof(strata_model_info, backend), offsetof(strata_model, backend)},
-    {"mode", offsetof(strata_model_info, mode), offsetof(strata_model, mode)},
-    {"input_file", offsetof(strata_model_info, input_file), offsetof(strata_model, input_file)},
-    {"input_location", offsetof(strata_model_info, input_location), offsetof(strata_model, input_location)},
-    {"library_version", offsetof(strata_model_info, version), offsetof(strata_model, version)},
-    {"created", offsetof(strata_model_info, created), offsetof(strata_model, created)},
+    {"init", offsetof(strata_model_info, init), offsetof(strata_model, init), 0},
+    {"scale", offsetof(strata_model_info, scale), offsetof(strata_model, scale), 0},
+    {"missing", offsetof(strata_model_info, missing), offsetof(strata_model, missing), 0},
+    {"backend", offsetof(strata_model_info, backend), offsetof(strata_model, backend), 0},
+    {"backend_reason", offsetof(strata_model_info, backend_reason), offsetof(strata_model, backend_reason), 1},
+    {"mode", offsetof(strata_model_info, mode), offsetof(strata_model, mode), 0},
+    {"input_file", offsetof(strata_model_info, input_file), offsetof(strata_model, input_file), 0},
+    {"input_location", offsetof(strata_model_info, input_location), offsetof(strata_model, input_location), 0},
+    {"library_version", offsetof(strata_model_info, version), offsetof(strata_model, version), 0},
+    {"created", offsetof(strata_model_info, created), offsetof(strata_model, created), 0},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -109,6 +111,7 @@ static int write_attributes(hid_t file, const strata_model_info *info) {
   for (size_t i = 0; i < COUNT(string_attrs); i++) {
     const char *s = *(const char *const *)((const char *)info + string_attrs[i].info_offset);
     if (string_attrs[i].model_offset == offsetof(strata_model, version) && (!s || !*s)) s = strata_version();
+    if (string_attrs[i].optional && !s) continue;
     if (strata_h5_write_string(file, string_attrs[i].name, s) < 0) return -1;
   }
   return 0;
@@ -396,6 +399,10 @@ static strata_status read_scalars(hid_t file, const char *path, strata_model *m)
   for (size_t i = 0; i < COUNT(string_attrs); i++) {
     char **field = (char **)((char *)m + string_attrs[i].model_offset);
     char *value = NULL;
+    if (string_attrs[i].optional && H5Aexists(file, string_attrs[i].name) <= 0) {
+      H5Eclear2(H5E_DEFAULT);
+      continue;
+    }
     FORWARD_IF_ERROR(read_string_attr(file, path, string_attrs[i].name, &value));
     free(*field);
     *field = value;

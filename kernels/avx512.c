@@ -1113,30 +1113,49 @@ static void assign_f32_avx512(const float *x, size_t rows, size_t ld, size_t d,
   }
 }
 
+/* Distances of one transposed tile of nr rows to m points, into out (stride
+ * out_ld, candidate-major). */
+static void dist2_tile_avx512(const float *xt, size_t nr, size_t d, const float *cand, size_t m,
+                            float *out, size_t out_ld) {
+  a512_tile_state st;
+  st.best[0] = st.best[1] = _mm512_setzero_ps();
+  st.bidx[0] = st.bidx[1] = _mm512_setzero_si512();
+  st.out = out;
+  st.out_ld = out_ld;
+  st.m[0] = mask16_first(nr);
+  st.m[1] = mask16_first(nr > A512_LANES ? nr - A512_LANES : 0);
+  if (nr > A512_LANES) store_pass_rv2_avx512(xt, d, cand, m, &st);
+  else store_pass_rv1_avx512(xt, d, cand, m, &st);
+}
+
+static const strata_tile_ops tile_ops_avx512 = {
+  .tile_rows = A512_ROW_TILE,
+  .tile_bytes = tile_bytes_avx512,
+  .transpose = transpose_tile_avx512,
+  .dist2_tile = dist2_tile_avx512,
+};
+
 static void dist2_to_points_avx512(const float *x, size_t rows, size_t ld, size_t d,
-                                   const float *cand, size_t m, float *out,
-                                   strata_scratch scratch) {
+                                  const float *cand, size_t m, float *out,
+                                  strata_scratch scratch) {
   if (rows == 0 || m == 0) return;
   /* Only the transposed tile is used here. */
   if (scratch.ptr == NULL || scratch.bytes < tile_bytes_avx512(d)) {
     strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
     return;
   }
-  float *xt = scratch.ptr;
-  const float *x_end = x + (rows - 1) * ld + d;
-  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE) {
-    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
-    transpose_tile_avx512(x + i0 * ld, nr, ld, d, xt, x_end);
-    a512_tile_state st;
-    st.best[0] = st.best[1] = _mm512_setzero_ps();
-    st.bidx[0] = st.bidx[1] = _mm512_setzero_si512();
-    st.out = out + i0;
-    st.out_ld = rows;
-    st.m[0] = mask16_first(nr);
-    st.m[1] = mask16_first(nr > A512_LANES ? nr - A512_LANES : 0);
-    if (nr > A512_LANES) store_pass_rv2_avx512(xt, d, cand, m, &st);
-    else store_pass_rv1_avx512(xt, d, cand, m, &st);
-  }
+  strata_tiles_dist2(&tile_ops_avx512, x, rows, ld, d, cand, m, out, scratch.ptr);
+}
+
+static size_t packed_bytes_avx512(size_t rows, size_t d) {
+  return strata_tiles_packed_bytes(&tile_ops_avx512, rows, d);
+}
+static void pack_rows_avx512(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
+  strata_tiles_pack(&tile_ops_avx512, x, rows, ld, d, packed);
+}
+static void dist2_packed_avx512(const void *packed, size_t rows, size_t d, const float *cand,
+                              size_t m, float *out) {
+  strata_tiles_dist2_packed(&tile_ops_avx512, packed, rows, d, cand, m, out);
 }
 
 /* ---- BLAS path: fused argmin over a score tile -------------------------- */
@@ -1195,6 +1214,9 @@ const strata_kernels strata_kernels_avx512_table = {
   .scratch_bytes = scratch_bytes_avx512,
   .assign_reduce = assign_f32_avx512,
   .dist2_to_points = dist2_to_points_avx512,
+  .packed_bytes = packed_bytes_avx512,
+  .pack_rows = pack_rows_avx512,
+  .dist2_packed = dist2_packed_avx512,
 };
 
 static size_t scratch_bytes_blas_avx512(size_t rows, size_t d, size_t k) {
@@ -1208,4 +1230,7 @@ const strata_kernels strata_kernels_blas_avx512_table = {
   .scratch_bytes = scratch_bytes_blas_avx512,
   .assign_reduce = assign_f32_blas_avx512,
   .dist2_to_points = dist2_to_points_avx512,
+  .packed_bytes = packed_bytes_avx512,
+  .pack_rows = pack_rows_avx512,
+  .dist2_packed = dist2_packed_avx512,
 };

@@ -111,6 +111,18 @@ typedef struct strata_kernels {
                           const float *cand, size_t m, float *out,
                           strata_scratch scratch);
 
+  /* Optional (NULL when not offered): the same distances from rows laid out
+   * once in the kernel's own tile order, for callers that measure the same
+   * rows against many point sets (k-means++ takes one set per centre, and
+   * re-laying the rows out per call costs as much as the distances).
+   * packed_bytes(rows, d): bytes pack_rows writes for rows×d;
+   * pack_rows: x IN rows×d (stride ld), packed OUT (64-byte aligned);
+   * dist2_packed: as dist2_to_points on the packed rows, bit for bit. */
+  size_t (*packed_bytes)(size_t rows, size_t d);
+  void (*pack_rows)(const float *x, size_t rows, size_t ld, size_t d, void *packed);
+  void (*dist2_packed)(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
+                       float *out);
+
   /* ---- Optional device slots: NULL in CPU tables ---------------------------
    *
    * When run_open is not NULL the core should drive Lloyd passes through a

@@ -21,6 +21,32 @@ extern const strata_kernels strata_kernels_blas_avx512_table; /* sgemm + AVX-512
 #endif
 extern const strata_kernels strata_kernels_blas_scalar_table; /* sgemm + plain-C argmin */
 
+/* ---- Row tiles (kernels/tiles.c) -------------------------------------------
+ *
+ * The direct kernels work on tiles of tile_rows rows transposed so that a
+ * vector holds one column of the tile.  dist2_to_points transposes each tile
+ * into scratch as it goes; the packed slots (kernels.h) keep the transposed
+ * tiles, tile_bytes(d) apart, so that k-means++ transposes its sample once. */
+typedef struct {
+  size_t tile_rows;
+  size_t (*tile_bytes)(size_t d);
+  /* x IN nr rows (nr <= tile_rows) of stride ld; x_end: one past the
+   * caller's whole block (no load may pass it); xt OUT the tile. */
+  void (*transpose)(const float *x, size_t nr, size_t ld, size_t d, float *xt, const float *x_end);
+  /* Squared distances of the tile's nr rows to m points: out[j*out_ld + i]. */
+  void (*dist2_tile)(const float *xt, size_t nr, size_t d, const float *cand, size_t m, float *out,
+                     size_t out_ld);
+} strata_tile_ops;
+
+/* dist2_to_points over rows >= 1 with xt (tile_bytes(d)) as the tile buffer. */
+void strata_tiles_dist2(const strata_tile_ops *o, const float *x, size_t rows, size_t ld,
+                        size_t d, const float *cand, size_t m, float *out, float *xt);
+size_t strata_tiles_packed_bytes(const strata_tile_ops *o, size_t rows, size_t d);
+void strata_tiles_pack(const strata_tile_ops *o, const float *x, size_t rows, size_t ld, size_t d,
+                       void *packed);
+void strata_tiles_dist2_packed(const strata_tile_ops *o, const void *packed, size_t rows, size_t d,
+                               const float *cand, size_t m, float *out);
+
 /* ---- BLAS path (kernels/blas.c) ------------------------------------------
  *
  * Rows are taken STRATA_BLAS_ROW_BLOCK at a time; against each tile of

@@ -45,6 +45,8 @@ else bad "fit --json: stdout is not one JSON object" "$(head -c 300 "$T/fit.json
 check_json "fit --json: every documented field" \
   'all(x in j for x in "k n d features iterations converged inertia backend mode seconds seconds_per_iteration centroids centroids_scaled sizes shares scale missing init seed n_init iterations_stats peak_rss_bytes version model labels".split())' \
   "$T/fit.json"
+check_json "fit --json: the scheduler's reason for the backend" \
+  'j["backend_reason"].startswith("auto: ") and len(j["backend_reason"]) > 10' "$T/fit.json"
 check_json "fit --json: k, n, d, features in order" \
   'j["k"] == 4 and j["n"] == 3000 and j["d"] == 4 and j["features"] == ["age", "income", "purchase_frequency", "recency_days"]' \
   "$T/fit.json"
@@ -190,7 +192,7 @@ else bad "--verbose: iteration table has $rows rows, expected $iters" "$(cat "$T
 
 # Many features: the table is transposed and wrapped to the width.
 COLUMNS=72 run "$STRATA" fit "$W/wide.h5" -k 9 -o "$W/m_wide.h5"
-long=$(awk 'length > 72' "$T/out" | grep -Ev '^(fit|model|labels): ' || true)
+long=$(awk 'length > 72' "$T/out" | grep -Ev '^(fit|model|labels|backend): ' || true)
 if [ "$RC" -eq 0 ] && [ -z "$long" ] && grep -Eq '^x11 ' "$T/out" && grep -Eq '^size ' "$T/out" &&
   [ "$(grep -c '^segment ' "$T/out")" -ge 2 ]; then
   ok "d = 12: features as rows, wrapped to 72 columns"

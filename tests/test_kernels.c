@@ -498,6 +498,18 @@ static void test_dist2_to_points(void) {
           bad += !close_rel(got[i], ref[i], 1e-5, 1e-6) || !(got[i] >= 0.0f);
         CHECK_MSG(bad == 0, "%s dist2_to_points rows=%zu d=%zu m=%zu: %zu values off",
                   table_names[t], rows, d, m, bad);
+        if (tables[t]->pack_rows) {
+          /* The packed layout must give the very same bits (k-means++ relies on it). */
+          void *packed = aligned_alloc(64, (tables[t]->packed_bytes(rows, d) + 63) / 64 * 64);
+          float *pk = xmalloc(m * rows * sizeof *pk);
+          CHECK(packed != NULL);
+          tables[t]->pack_rows(x, rows, ld, d, packed);
+          tables[t]->dist2_packed(packed, rows, d, cand, m, pk);
+          CHECK_MSG(memcmp(pk, got, m * rows * sizeof *pk) == 0,
+                    "%s dist2_packed rows=%zu d=%zu m=%zu differs from dist2_to_points",
+                    table_names[t], rows, d, m);
+          free(packed); free(pk);
+        }
       }
       free(cand); free(xbuf); free(ref); free(got);
       n++;

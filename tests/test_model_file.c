@@ -42,6 +42,7 @@ static strata_model *full_model(void) {
   strata_model_set_string(&m->scale, "zscore");
   strata_model_set_string(&m->missing, "drop");
   strata_model_set_string(&m->backend, "ref");
+  strata_model_set_string(&m->backend_reason, "requested: ref");
   strata_model_set_string(&m->mode, "streaming");
   strata_model_set_string(&m->input_file, "/data/customers.h5");
   strata_model_set_string(&m->input_location, "/customers");
@@ -80,6 +81,9 @@ static void check_same(const strata_model_info *a, const strata_model_info *b) {
                       b->input_file, b->input_location, b->created};
   for (size_t i = 0; i < sizeof sa / sizeof sa[0]; i++)
     CHECK_MSG(strcmp(sa[i], sb[i]) == 0, "'%s' vs '%s'", sa[i], sb[i]);
+  /* Optional: absent in models written before it was recorded. */
+  CHECK((a->backend_reason == NULL) == (b->backend_reason == NULL));
+  CHECK(!a->backend_reason || !b->backend_reason || strcmp(a->backend_reason, b->backend_reason) == 0);
   CHECK(a->n_iter_stats == b->n_iter_stats);
   for (int i = 0; i < a->n_iter_stats && i < b->n_iter_stats; i++) {
     const strata_iter_stats *x = &a->iter_stats[i], *y = &b->iter_stats[i];

@@ -1,0 +1,236 @@
+/* `strata report`: one self-contained HTML page about a model over a
+ * dataset (sizes, profiles, PCA view, and optionally the sweep, stability
+ * and drift results).  This file parses the options and gathers the
+ * inputs; cli/report_sections.c lays the page out. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "diag.h"
+#include "options.h"
+#include "paths.h"
+#include "report_json.h"
+#include "report_sections.h"
+
+static const char *const CMD = "report";
+
+enum { OPT_SWEEP = 256, OPT_STABILITY, OPT_DRIFT, OPT_LABELS, OPT_SAMPLE, OPT_SEED, OPT_TITLE,
+       OPT_DATASET, OPT_CHUNK_ROWS, OPT_THREADS };
+
+static const struct option long_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"sweep", required_argument, NULL, OPT_SWEEP},
+    {"stability", required_argument, NULL, OPT_STABILITY},
+    {"drift", required_argument, NULL, OPT_DRIFT},
+    {"labels", required_argument, NULL, OPT_LABELS},
+    {"sample", required_argument, NULL, OPT_SAMPLE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"title", required_argument, NULL, OPT_TITLE},
+    {"dataset", required_argument, NULL, OPT_DATASET},
+    {"chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *f) {
+  fputs("usage: strata report MODEL.h5 DATA.h5 -o REPORT.html [options]\n"
+        "\n"
+        "Writes one self-contained HTML page (inline SVG and CSS, no script, nothing fetched)\n"
+        "about MODEL.h5 over DATA.h5: segment sizes, a heat map of each segment's standardised\n"
+        "differences, the segments' descriptions and top features, a PCA scatter of a seeded\n"
+        "sample coloured by segment with the centroids, and the run's metadata.\n"
+        "\n"
+        "required:\n"
+        "  -o, --output FILE.html  the page to write\n"
+        "\n"
+        "options:\n"
+        "      --sweep FILE.json      add the k sweep (strata sweep --json): elbow, silhouette,\n"
+        "                             Calinski-Harabasz and Davies-Bouldin curves\n"
+        "      --stability FILE.json  add the stability result (strata stability --json)\n"
+        "      --drift FILE.json      add the drift of an assign run (strata assign --json)\n"
+        "      --labels LABELS.h5     take the segments from this labels file of DATA.h5 instead\n"
+        "                             of assigning the rows with the model\n"
+        "      --sample N             rows in the PCA scatter (default 2000)\n"
+        "      --seed S               seed of that sample (default 0)\n"
+        "      --title TEXT           the page's title (default \"Segmentation report\")\n"
+        "      --dataset PATH         group or 2-D dataset inside DATA.h5\n"
+        "      --chunk-rows R         rows per I/O chunk, 0 = follow the file's chunking (default 0)\n"
+        "      --threads T            threads, 0 = all available (default 0)\n"
+        "  -v, --verbose              also print library info\n"
+        "  -q, --quiet                print nothing but errors\n"
+        "  -h, --help                 show this help\n"
+        "\n"
+        "The page is written under a temporary name and renamed into place when complete.\n"
+        "Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad input (a malformed JSON\n"
+        "input included).\n",
+        f);
+}
+
+typedef struct {
+  cli_report r;
+  const char *output, *labels, *location;
+  size_t sample, chunk_rows;
+  int threads, quiet, verbose;
+} report_opts;
+
+static int parse(int argc, char **argv, report_opts *o) {
+  char err[512];
+  long long v;
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, ":o:qvh", long_options, NULL)) != -1) {
+    switch (c) {
+      case 'o': o->output = optarg; break;
+      case OPT_SWEEP: o->r.sweep_path = optarg; break;
+      case OPT_STABILITY: o->r.stability_path = optarg; break;
+      case OPT_DRIFT: o->r.drift_path = optarg; break;
+      case OPT_LABELS: o->labels = optarg; break;
+      case OPT_SAMPLE:
+        if (!cli_opt_int(optarg, "--sample", 1, 1000000, &v, err, sizeof err)) return cli_usage_error(CMD, "%s", err);
+        o->sample = (size_t)v;
+        break;
+      case OPT_SEED:
+        if (!cli_opt_u64(optarg, "--seed", &o->r.seed, err, sizeof err)) return cli_usage_error(CMD, "%s", err);
+        break;
+      case OPT_TITLE: o->r.title = optarg; break;
+      case OPT_DATASET: o->location = optarg; break;
+      case OPT_CHUNK_ROWS:
+        if (!cli_opt_int(optarg, "--chunk-rows", 0, (long long)(SIZE_MAX > LLONG_MAX ? LLONG_MAX : SIZE_MAX), &v,
+                         err, sizeof err))
+          return cli_usage_error(CMD, "%s", err);
+        o->chunk_rows = (size_t)v;
+        break;
+      case OPT_THREADS:
+        if (!cli_opt_int(optarg, "--threads", 0, 65536, &v, err, sizeof err)) return cli_usage_error(CMD, "%s", err);
+        o->threads = (int)v;
+        break;
+      case 'q': o->quiet = 1; break;
+      case 'v': o->verbose++; break;
+      case 'h': usage(stdout); return CLI_EXIT_OK;
+      default: return cli_getopt_error(CMD, c, argv, long_options);
+    }
+  }
+  int npos = argc - optind;
+  if (npos < 1) return cli_usage_error(CMD, "missing the model file and the data file");
+  if (npos < 2) return cli_usage_error(CMD, "missing the data file");
+  if (npos > 2) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind + 2]);
+  o->r.model_path = argv[optind];
+  o->r.data_path = argv[optind + 1];
+  if (!o->output) return cli_usage_error(CMD, "missing required option -o REPORT.html");
+  if (o->quiet && o->verbose) return cli_usage_error(CMD, "--quiet and --verbose exclude each other");
+  return -1;
+}
+
+typedef struct {
+  cJSON *sweep, *stability, *drift; /* the roots */
+  strata_model *model;
+  strata_dataset *ds;
+  strata_profile *profile;
+  strata_pca *pca;
+} report_inputs;
+
+static void inputs_free(report_inputs *in) {
+  cJSON_Delete(in->sweep);
+  cJSON_Delete(in->stability);
+  cJSON_Delete(in->drift);
+  strata_pca_free(in->pca);
+  strata_profile_free(in->profile);
+  strata_dataset_free(in->ds);
+  strata_model_free(in->model);
+}
+
+/* The JSON inputs first: they are cheap to check, and a typo in one should
+ * not cost a pass over the data. */
+static int read_json_inputs(report_opts *o, report_inputs *in) {
+  char err[1024];
+  struct {
+    const char *path;
+    cli_report_input kind;
+    cJSON **root;
+    const cJSON **tree;
+  } want[] = {{o->r.sweep_path, CLI_REPORT_SWEEP, &in->sweep, &o->r.sweep},
+              {o->r.stability_path, CLI_REPORT_STABILITY, &in->stability, &o->r.stability},
+              {o->r.drift_path, CLI_REPORT_DRIFT, &in->drift, &o->r.drift}};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    if (!want[i].path) continue;
+    *want[i].tree = cli_report_read(want[i].path, want[i].kind, want[i].root, err, sizeof err);
+    if (!*want[i].tree) return cli_error(CLI_EXIT_USAGE, "%s", err);
+  }
+  return -1;
+}
+
+static int run(report_opts *o) {
+  char err[1024];
+  if (cli_same_file(o->output, o->r.data_path) || cli_same_file(o->output, o->r.model_path))
+    return cli_error(CLI_EXIT_USAGE, "report file '%s' is an input file", o->output);
+  report_inputs in;
+  memset(&in, 0, sizeof in);
+  int rc = read_json_inputs(o, &in);
+  if (rc >= 0) goto done;
+  strata_status st = strata_model_load(o->r.model_path, &in.model);
+  if (st == STRATA_OK) st = strata_model_open_data(in.model, o->r.data_path, o->location, &in.ds);
+  if (st != STRATA_OK) {
+    rc = cli_status_error(st);
+    goto done;
+  }
+  o->r.info = strata_model_get_info(in.model);
+  if (o->r.info->d < 2) {
+    rc = cli_error(CLI_EXIT_USAGE, "the model has %d feature; the report's PCA view needs at least 2", o->r.info->d);
+    goto done;
+  }
+  if (!cli_output_path_ok(o->output, "report", err, sizeof err)) {
+    rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
+    goto done;
+  }
+  st = strata_profile_compute(in.model, in.ds, o->labels, o->chunk_rows, o->threads, &in.profile);
+  if (st == STRATA_OK) {
+    strata_pca_params p;
+    strata_pca_params_init(&p);
+    p.model = in.model;
+    p.sample = o->sample;
+    p.seed = o->r.seed;
+    p.chunk_rows = o->chunk_rows;
+    p.threads = o->threads;
+    st = strata_pca_fit(in.ds, &p, &in.pca);
+  }
+  if (st != STRATA_OK) {
+    rc = cli_status_error(st);
+    goto done;
+  }
+  o->r.profile = in.profile;
+  o->r.pca = in.pca;
+  strata_html h;
+  strata_html_init(&h);
+  cli_report_render(&h, &o->r);
+  st = strata_html_save(&h, o->output);
+  size_t bytes = h.len;
+  strata_html_free(&h);
+  if (st != STRATA_OK) {
+    rc = cli_status_error(st);
+    goto done;
+  }
+  if (!o->quiet) printf("report written to %s (%zu bytes)\n", o->output, bytes);
+  rc = CLI_EXIT_OK;
+done:
+  inputs_free(&in);
+  return rc;
+}
+
+int cli_cmd_report(int argc, char **argv) {
+  report_opts o;
+  memset(&o, 0, sizeof o);
+  o.sample = 2000;
+  o.r.title = "Segmentation report";
+  int rc = parse(argc, argv, &o);
+  if (rc >= 0) return rc;
+  cli_diag_init(o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
+  return run(&o);
+}

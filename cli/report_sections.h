@@ -1,0 +1,33 @@
+/* The sections of `strata report`'s HTML page, each from one source: the
+ * model's metadata, the profile (sizes, heat map, descriptions), the PCA
+ * scatter, and the optional sweep, stability and drift results. */
+#ifndef STRATA_CLI_REPORT_SECTIONS_H
+#define STRATA_CLI_REPORT_SECTIONS_H
+
+#include <cjson/cJSON.h>
+
+#include "html_writer.h"
+#include "strata.h"
+
+typedef struct {
+  const char *title, *model_path, *data_path;
+  const strata_model_info *info;
+  const strata_profile *profile;
+  const strata_pca *pca;                  /* 2 components at least; sample with segments */
+  uint64_t seed;                          /* of the PCA sample */
+  const cJSON *sweep, *stability, *drift; /* checked trees, or NULL */
+  const char *sweep_path, *stability_path, *drift_path;
+} cli_report;
+
+/* The whole document. */
+void cli_report_render(strata_html *h, const cli_report *r);
+
+/* Sections from the optional JSON inputs (cli/report_extra.c). */
+void cli_report_sweep(strata_html *h, const cli_report *r);
+void cli_report_stability(strata_html *h, const cli_report *r);
+void cli_report_drift(strata_html *h, const cli_report *r);
+
+/* "Segment 3" into buf. */
+const char *cli_report_segment_name(int s, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,120 @@
+/* Renders a sweep result (see sweep_out.h). */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "sweep_out.h"
+#include "table.h"
+
+static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+
+static int add(cJSON *o, const char *key, cJSON *v) {
+  if (!v) return 0;
+  return cJSON_AddItemToObject(o, key, v) ? 1 : (cJSON_Delete(v), 0);
+}
+
+static cJSON *raw_u64(uint64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%" PRIu64, v);
+  return cJSON_CreateRaw(buf);
+}
+
+static cJSON *k_or_null(int k) { return k > 0 ? cJSON_CreateNumber(k) : cJSON_CreateNull(); }
+
+int cli_sweep_json(FILE *f, const strata_sweep_result *r, const cli_sweep_info *in) {
+  cJSON *root = cJSON_CreateObject();
+  if (!root) return -1;
+  int ok = add(root, "command", cJSON_CreateString("sweep"));
+  ok &= add(root, "data", cJSON_CreateString(in->data));
+  ok &= add(root, "rows", raw_u64(r->rows));
+  cJSON *feat = cJSON_CreateArray();
+  for (size_t j = 0; feat && j < r->d; j++) ok &= cJSON_AddItemToArray(feat, cJSON_CreateString(in->features[j]));
+  ok &= add(root, "features", feat);
+  ok &= add(root, "k_min", cJSON_CreateNumber(r->results[0].k));
+  ok &= add(root, "k_max", cJSON_CreateNumber(r->results[r->n_results - 1].k));
+  ok &= add(root, "seed", raw_u64(in->seed));
+  ok &= add(root, "silhouette_sample", raw_u64(in->silhouette_sample));
+  cJSON *res = cJSON_CreateArray();
+  for (size_t i = 0; res && i < r->n_results; i++) {
+    const strata_sweep_k *it = &r->results[i];
+    cJSON *o = cJSON_CreateObject();
+    if (!o) { ok = 0; break; }
+    ok &= add(o, "k", cJSON_CreateNumber(it->k));
+    ok &= add(o, "inertia", num_or_null(it->inertia));
+    ok &= add(o, "iterations", cJSON_CreateNumber(it->iterations));
+    ok &= add(o, "converged", cJSON_CreateBool(it->converged));
+    ok &= add(o, "silhouette", num_or_null(it->silhouette));
+    ok &= add(o, "calinski_harabasz", num_or_null(it->calinski_harabasz));
+    ok &= add(o, "davies_bouldin", num_or_null(it->davies_bouldin));
+    if (!cJSON_AddItemToArray(res, o)) { cJSON_Delete(o); ok = 0; }
+  }
+  ok &= add(root, "results", res);
+  ok &= add(root, "knee_k", k_or_null(r->knee_k));
+  ok &= add(root, "recommended_k", k_or_null(r->recommended_k));
+  ok &= add(root, "reason", cJSON_CreateString(r->reason));
+  char *text = ok ? cJSON_Print(root) : NULL;
+  cJSON_Delete(root);
+  if (!text) return -1;
+  int rc = fprintf(f, "%s\n", text) < 0 ? -1 : 0;
+  cJSON_free(text);
+  return rc;
+}
+
+static void csv_num(FILE *f, double v) {
+  if (isfinite(v)) fprintf(f, ",%.17g", v);
+  else fputc(',', f);
+}
+
+int cli_sweep_csv(FILE *f, const strata_sweep_result *r) {
+  fputs("k,inertia,iterations,converged,silhouette,calinski_harabasz,davies_bouldin,knee,recommended\n", f);
+  for (size_t i = 0; i < r->n_results; i++) {
+    const strata_sweep_k *it = &r->results[i];
+    fprintf(f, "%d", it->k);
+    csv_num(f, it->inertia);
+    fprintf(f, ",%d,%s", it->iterations, it->converged ? "true" : "false");
+    csv_num(f, it->silhouette);
+    csv_num(f, it->calinski_harabasz);
+    csv_num(f, it->davies_bouldin);
+    fprintf(f, ",%s,%s\n", it->k == r->knee_k ? "true" : "false", it->k == r->recommended_k ? "true" : "false");
+  }
+  return ferror(f) ? -1 : 0;
+}
+
+static void cell_num(cli_table *t, size_t col, double v, const char *fmt) {
+  if (isfinite(v)) cli_table_cell(t, col, fmt, v);
+  else cli_table_cell(t, col, "-");
+}
+
+int cli_sweep_table(FILE *f, const strata_sweep_result *r, const cli_sweep_info *in, size_t width) {
+  fprintf(f, "sweep of %s: %" PRIu64 " rows", in->data, r->rows);
+  if (r->rows_dropped) fprintf(f, " (%" PRIu64 " dropped for missing values)", r->rows_dropped);
+  fprintf(f, ", %zu features, k = %d..%d, seed %" PRIu64 "\n\n", r->d, r->results[0].k,
+          r->results[r->n_results - 1].k, in->seed);
+  static const char *const heads[] = {"k", "inertia", "iterations", "converged", "silhouette",
+                                      "calinski-harabasz", "davies-bouldin", ""};
+  cli_table *t = cli_table_new(8, 1);
+  if (!t) return -1;
+  for (size_t c = 0; c < 8; c++) cli_table_column(t, c, heads[c], c == 3 || c == 7);
+  for (size_t i = 0; i < r->n_results; i++) {
+    const strata_sweep_k *it = &r->results[i];
+    cli_table_add_row(t);
+    cli_table_cell(t, 0, "%d", it->k);
+    cell_num(t, 1, it->inertia, "%.6g");
+    cli_table_cell(t, 2, "%d", it->iterations);
+    cli_table_cell(t, 3, "%s", it->converged ? "yes" : "no");
+    cell_num(t, 4, it->silhouette, "%.4f");
+    cell_num(t, 5, it->calinski_harabasz, "%.6g");
+    cell_num(t, 6, it->davies_bouldin, "%.4f");
+    int knee = it->k == r->knee_k, rec = it->k == r->recommended_k;
+    cli_table_cell(t, 7, "%s%s%s", knee ? "knee" : "", knee && rec ? ", " : "", rec ? "recommended" : "");
+  }
+  cli_table_print(t, f, width, "  ");
+  cli_table_free(t);
+  fprintf(f, "\nrecommended %s\n", r->reason);
+  fprintf(f, "\nmetrics in scaled units; Calinski-Harabasz and Davies-Bouldin over all rows, silhouette on "
+             "%zu sampled rows; %d passes over the data in %.2f s (%s)\n",
+          r->silhouette_rows, r->data_passes, r->seconds, r->backend);
+  return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,25 @@
+/* `strata sweep` results as a table, CSV or JSON, rendered into memory so
+ * that -o FILE can write them under a temporary name and rename. */
+#ifndef STRATA_CLI_SWEEP_OUT_H
+#define STRATA_CLI_SWEEP_OUT_H
+
+#include <stdio.h>
+
+#include "strata.h"
+
+typedef struct {
+  const char *data;               /* input path, as given */
+  const char *const *features;    /* d names */
+  uint64_t seed;
+  size_t silhouette_sample;       /* as asked */
+} cli_sweep_info;
+
+/* The JSON object (schema in README's `strata sweep`); 0, or -1 on failure. */
+int cli_sweep_json(FILE *f, const strata_sweep_result *r, const cli_sweep_info *in);
+/* One row per k: k,inertia,iterations,converged,silhouette,calinski_harabasz,
+ * davies_bouldin,knee,recommended; undefined metrics are empty. */
+int cli_sweep_csv(FILE *f, const strata_sweep_result *r);
+/* The human table and the recommendation, `width` columns. */
+int cli_sweep_table(FILE *f, const strata_sweep_result *r, const cli_sweep_info *in, size_t width);
+
+#endif

@@ -1,0 +1,132 @@
+/* The statistics pass and what follows from it (see fit_prepare.h); moved
+ * here from core/kmeans.c so that strata_sweep shares it. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "error.h"
+#include "fit_prepare.h"
+#include "pass.h"
+
+/* Names the first non-finite value a block may not hold. */
+static strata_status check_block_values(const strata_fit_stats *c, const strata_block *b,
+                                        const strata_colacc *a) {
+  int bad = 0;
+  for (size_t j = 0; j < c->d; j++)
+    bad |= a[j].inf > 0 || (c->missing == STRATA_MISSING_ERROR && a[j].missing > 0);
+  if (!bad) return STRATA_OK;
+  for (size_t i = 0; i < b->m; i++)
+    for (size_t j = 0; j < c->d; j++) {
+      float v = b->x[i * c->d + j];
+      if (isinf(v))
+        return strata_fail(STRATA_ERR_DATA, "column '%s' has an infinite value at row %zu",
+                           c->names[j], b->row0 + i);
+      if (isnan(v) && c->missing == STRATA_MISSING_ERROR)
+        return strata_fail(STRATA_ERR_DATA,
+                           "column '%s' has a missing value (NaN) at row %zu; "
+                           "use --missing drop or --missing mean",
+                           c->names[j], b->row0 + i);
+    }
+  return STRATA_OK;
+}
+
+static strata_status fit_stats_block(void *vctx, const strata_block *b, int t) {
+  strata_fit_stats *c = vctx;
+  strata_colacc *a = c->per_thread + (size_t)t * c->d;
+  strata_colacc_reset(a, c->d);
+  c->skipped_t[t] = 0;
+  strata_colacc_block(a, b->x, b->m, c->d, c->missing == STRATA_MISSING_DROP, &c->skipped_t[t],
+                      c->tmp + (size_t)t * 2 * c->d);
+  FORWARD_IF_ERROR(check_block_values(c, b, a));
+  if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
+  if (c->sample2) strata_sample_take(c->sample2, b->x, b->row0, b->m);
+  if (c->sketch) {
+    /* Sorting here, in parallel, leaves the ordered merge a linear one. */
+    float *sorted = c->sorted + (size_t)t * c->d * STRATA_BLOCK_ROWS;
+    for (size_t j = 0; j < c->d; j++)
+      c->sorted_n[(size_t)t * c->d + j] =
+          strata_sort_finite_column(b->x, b->m, c->d, j, sorted + j * STRATA_BLOCK_ROWS);
+  }
+  return STRATA_OK;
+}
+
+static void fit_stats_merge(void *vctx, const strata_block *b, int t) {
+  (void)b;
+  strata_fit_stats *c = vctx;
+  strata_colacc_merge(c->total, c->per_thread + (size_t)t * c->d, c->d);
+  c->skipped += c->skipped_t[t];
+  if (c->sketch && c->sketch_st == STRATA_OK) {
+    const float *sorted = c->sorted + (size_t)t * c->d * STRATA_BLOCK_ROWS;
+    for (size_t j = 0; j < c->d && c->sketch_st == STRATA_OK; j++)
+      c->sketch_st = strata_qsketch_add_sorted(&c->sketch[j], sorted + j * STRATA_BLOCK_ROWS,
+                                               c->sorted_n[(size_t)t * c->d + j]);
+  }
+}
+
+strata_status strata_fit_stats_pass(strata_fit_stats *c, strata_dataset *ds, const strata_fit_params *p,
+                                    const char *const *names, strata_sample *sample,
+                                    strata_sample *sample2) {
+  size_t d = strata_dataset_cols(ds);
+  int T = strata_threads_resolve(p->threads);
+  c->d = d;
+  c->missing = p->missing;
+  c->names = names;
+  c->total = calloc(d, sizeof *c->total);
+  c->per_thread = calloc((size_t)T * d, sizeof *c->per_thread);
+  c->tmp = calloc((size_t)T * 2 * d, sizeof *c->tmp);
+  c->skipped_t = calloc((size_t)T, sizeof *c->skipped_t);
+  RETURN_IF(!c->total || !c->per_thread || !c->tmp || !c->skipped_t, STRATA_ERR_NOMEM,
+            "out of memory for column statistics");
+  strata_colacc_reset(c->total, d);
+  c->sample = sample;
+  c->sample2 = sample2;
+  if (p->missing == STRATA_MISSING_MEDIAN) {
+    c->sorted = malloc((size_t)T * d * STRATA_BLOCK_ROWS * sizeof *c->sorted);
+    c->sorted_n = calloc((size_t)T * d, sizeof *c->sorted_n);
+    c->sketch = calloc(d, sizeof *c->sketch);
+    c->medians = calloc(d, sizeof *c->medians);
+    RETURN_IF(!c->sorted || !c->sorted_n || !c->sketch || !c->medians, STRATA_ERR_NOMEM,
+              "out of memory for the median sketches");
+    for (size_t j = 0; j < d; j++) strata_qsketch_init(&c->sketch[j]);
+  }
+  strata_pass *raw = NULL;
+  FORWARD_IF_ERROR(strata_pass_open(ds, NULL, p->chunk_rows, p->threads, 0, &raw));
+  strata_pass_fns fns = {.block = fit_stats_block, .merge = fit_stats_merge, .ctx = c};
+  strata_status st = strata_pass_run(raw, &fns);
+  strata_pass_free(raw);
+  if (st == STRATA_OK) st = c->sketch_st;
+  if (st == STRATA_OK && c->sketch)
+    for (size_t j = 0; j < d; j++) c->medians[j] = strata_qsketch_quantile(&c->sketch[j], 0.5);
+  return st;
+}
+
+void strata_fit_stats_free(strata_fit_stats *c) {
+  free(c->total); free(c->per_thread); free(c->tmp); free(c->skipped_t);
+  free(c->sorted); free(c->sorted_n);
+  if (c->sketch)
+    for (size_t j = 0; j < c->d; j++) strata_qsketch_free(&c->sketch[j]);
+  free(c->sketch);
+  free(c->medians);
+}
+
+size_t strata_fit_auto_init_sample(size_t n, size_t k) {
+  size_t m = 40 * k;
+  if (m < 20000) m = 20000;
+  return m < n ? m : n;
+}
+
+double strata_fit_tol_abs(const strata_fit_stats *c, const strata_scaler *sc, double tol) {
+  double var_sum = 0.0;
+  for (size_t j = 0; j < c->d; j++)
+    var_sum += strata_colacc_var(&c->total[j]) * sc->inv[j] * sc->inv[j];
+  return tol * var_sum / (double)c->d;
+}
+
+void strata_fit_sum_bounds(const strata_fit_stats *c, const strata_scaler *sc, double *bound) {
+  for (size_t j = 0; j < c->d; j++) {
+    const strata_colacc *a = &c->total[j];
+    double lo = a->n ? fabs((a->min - sc->shift[j]) * sc->inv[j]) : 0.0;
+    double hi = a->n ? fabs((a->max - sc->shift[j]) * sc->inv[j]) : 0.0;
+    double imp = isfinite(sc->impute[j]) ? fabs((sc->impute[j] - sc->shift[j]) * sc->inv[j]) : 0.0;
+    bound[j] = fmax(fmax(lo, hi), imp);
+  }
+}

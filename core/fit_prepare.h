@@ -1,0 +1,55 @@
+/* What every fit does before its first Lloyd pass, shared by strata_fit
+ * (core/kmeans.c) and strata_sweep (core/sweep.c): the statistics pass
+ * (column accumulators, missing-value checks, median sketches, the seeded
+ * samples), and the numbers derived from it once the scaler is fitted. */
+#ifndef STRATA_FIT_PREPARE_H
+#define STRATA_FIT_PREPARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "quantile.h"
+#include "sample.h"
+#include "scaler.h"
+#include "stats.h"
+#include "strata.h"
+
+typedef struct {
+  size_t d;
+  strata_missing missing;
+  const char *const *names;
+  strata_colacc *total, *per_thread;
+  double *tmp;
+  uint64_t *skipped_t, skipped;
+  /* filled with raw rows during the pass; either may be NULL */
+  strata_sample *sample, *sample2;
+  /* --missing median: per thread, the block's sorted finite values of each
+   * column (d × STRATA_BLOCK_ROWS) and their counts; one sketch per column */
+  float *sorted;
+  size_t *sorted_n;
+  strata_qsketch *sketch;
+  strata_status sketch_st;
+  double *medians;   /* d, missing == MEDIAN only, else NULL */
+} strata_fit_stats;
+
+/* One raw pass over ds: fills c (zeroed by the caller) and the samples
+ * (chosen, may be NULL).  names IN: d column names for messages, borrowed.
+ * Uses p->missing, p->threads, p->chunk_rows. */
+strata_status strata_fit_stats_pass(strata_fit_stats *c, strata_dataset *ds, const strata_fit_params *p,
+                                    const char *const *names, strata_sample *sample,
+                                    strata_sample *sample2);
+void strata_fit_stats_free(strata_fit_stats *c);
+
+/* Rows sampled for init when the caller did not say: 40 per cluster, at
+ * least 20000, at most n. */
+size_t strata_fit_auto_init_sample(size_t n, size_t k);
+
+/* tol relative to the mean scaled feature variance, as an absolute bound on
+ * the squared centroid shift. */
+double strata_fit_tol_abs(const strata_fit_stats *c, const strata_scaler *sc, double tol);
+
+/* bound OUT d: the largest |scaled value| per column (imputed values
+ * included), which bounds every cluster sum (strata_lloyd_want_sums). */
+void strata_fit_sum_bounds(const strata_fit_stats *c, const strata_scaler *sc, double *bound);
+
+#endif

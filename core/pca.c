@@ -1,0 +1,342 @@
+/* strata_pca_fit: the passes (statistics for the z-score when there is no
+ * model, then the covariance with the sample taken on the way), the
+ * eigen-decomposition, and the projection of the sample. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "model.h"
+#include "pass.h"
+#include "pca.h"
+#include "sample.h"
+#include "scaler.h"
+#include "stats.h"
+
+void strata_pca_params_init(strata_pca_params *p) {
+  memset(p, 0, sizeof *p);
+  p->sample = 10000;
+}
+
+/* The public struct first, so that strata_pca_free can find the owner. */
+typedef struct {
+  strata_pca pub;
+  double *mean, *components, *variance, *ratio, *shift, *factor, *scores;
+  int32_t *segment;
+  char **names;
+  strata_sample sample;
+} pca_owned;
+
+void strata_pca_free(strata_pca *pca) {
+  if (!pca) return;
+  pca_owned *o = (pca_owned *)pca;
+  free(o->mean);
+  free(o->components);
+  free(o->variance);
+  free(o->ratio);
+  free(o->shift);
+  free(o->factor);
+  free(o->scores);
+  free(o->segment);
+  strata_sample_free(&o->sample);
+  if (o->names)
+    for (int j = 0; j < pca->d; j++) free(o->names[j]);
+  free(o->names);
+  free(o);
+}
+
+/* ---- pass callbacks: per-thread scratch, ordered merge ---- */
+
+typedef struct {
+  size_t d;
+  int T;
+  const strata_scaler *sc;    /* NULL in the statistics pass */
+  strata_sample *sample;      /* filled from raw blocks, in whichever pass runs first */
+  strata_colacc *col, *col_t; /* statistics pass: total, T×d */
+  double *col_tmp;            /* T×2d */
+  strata_cov cov, *cov_t;     /* covariance pass: total, T */
+  float *scaled;              /* T × block×d */
+  uint16_t *kept;             /* T × block */
+  double *work;               /* T × block×d */
+  uint64_t dropped;
+  uint64_t *dropped_t;        /* T */
+} pca_ctx;
+
+static strata_status stats_block(void *vctx, const strata_block *b, int t) {
+  pca_ctx *c = vctx;
+  if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
+  strata_colacc *a = c->col_t + (size_t)t * c->d;
+  strata_colacc_reset(a, c->d);
+  strata_colacc_block(a, b->x, b->m, c->d, 1, &c->dropped_t[t], c->col_tmp + (size_t)t * 2 * c->d);
+  return STRATA_OK;
+}
+
+static void stats_merge(void *vctx, const strata_block *b, int t) {
+  pca_ctx *c = vctx;
+  strata_colacc_merge(c->col, c->col_t + (size_t)t * c->d, c->d);
+}
+
+static strata_status cov_block(void *vctx, const strata_block *b, int t) {
+  pca_ctx *c = vctx;
+  if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
+  size_t off = (size_t)t * STRATA_BLOCK_ROWS;
+  float *x = c->scaled + off * c->d;
+  size_t m = 0;
+  FORWARD_IF_ERROR(strata_scaler_apply(c->sc, b->x, b->m, b->row0, x, c->kept + off, &m));
+  c->dropped_t[t] += b->m - m;
+  strata_cov_block(&c->cov_t[t], x, m, c->work + off * c->d);
+  return STRATA_OK;
+}
+
+static void cov_merge(void *vctx, const strata_block *b, int t) {
+  pca_ctx *c = vctx;
+  strata_cov_merge(&c->cov, &c->cov_t[t]);
+}
+
+static void ctx_free(pca_ctx *c) {
+  free(c->col);
+  free(c->col_t);
+  free(c->col_tmp);
+  strata_cov_free(&c->cov);
+  if (c->cov_t)
+    for (int t = 0; t < c->T; t++) strata_cov_free(&c->cov_t[t]);
+  free(c->cov_t);
+  free(c->scaled);
+  free(c->kept);
+  free(c->work);
+  free(c->dropped_t);
+}
+
+static strata_status ctx_init(pca_ctx *c, size_t d, int T) {
+  memset(c, 0, sizeof *c);
+  c->d = d;
+  c->T = T;
+  size_t dd = d ? d : 1, blk = (size_t)T * STRATA_BLOCK_ROWS;
+  c->col = calloc(dd, sizeof *c->col);
+  c->col_t = calloc((size_t)T * dd, sizeof *c->col_t);
+  c->col_tmp = calloc((size_t)T * 2 * dd, sizeof *c->col_tmp);
+  c->cov_t = calloc((size_t)T, sizeof *c->cov_t);
+  c->scaled = malloc(blk * dd * sizeof *c->scaled);
+  c->kept = malloc(blk * sizeof *c->kept);
+  c->work = malloc(blk * dd * sizeof *c->work);
+  c->dropped_t = calloc((size_t)T, sizeof *c->dropped_t);
+  if (!c->col || !c->col_t || !c->col_tmp || !c->cov_t || !c->scaled || !c->kept || !c->work ||
+      !c->dropped_t)
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for the PCA passes");
+  FORWARD_IF_ERROR(strata_cov_init(&c->cov, d));
+  for (int t = 0; t < T; t++) FORWARD_IF_ERROR(strata_cov_init(&c->cov_t[t], d));
+  return STRATA_OK;
+}
+
+static uint64_t take_dropped(pca_ctx *c) {
+  uint64_t s = 0;
+  for (int t = 0; t < c->T; t++) {
+    s += c->dropped_t[t];
+    c->dropped_t[t] = 0;
+  }
+  return s;
+}
+
+/* ---- the scaler: the model's, or z-scores from a statistics pass ---- */
+
+static strata_status make_scaler(strata_dataset *ds, const strata_pca_params *p, strata_pass *pass,
+                                 pca_ctx *c, const char *const *sc_names, strata_scaler *sc) {
+  size_t d = c->d;
+  const char *const *names = sc_names;
+  if (p->model) {
+    const strata_model_info *in = strata_model_get_info(p->model);
+    RETURN_IF((size_t)in->d != d, STRATA_ERR_USAGE,
+              "strata_pca_fit: the dataset has %zu columns, the model %d features", d, in->d);
+    strata_missing miss = STRATA_MISSING_ERROR;
+    RETURN_IF(!strata_missing_parse(in->missing, &miss), STRATA_ERR_FORMAT,
+              "model has an unknown missing-value rule '%s'", in->missing);
+    return strata_scaler_from(sc, d, in->features, miss, in->scale_shift, in->scale_factor,
+                              in->impute);
+  }
+  (void)ds;
+  strata_colacc_reset(c->col, d);
+  strata_pass_fns fns = {.block = stats_block, .merge = stats_merge, .ctx = c};
+  FORWARD_IF_ERROR(strata_pass_run(pass, &fns));
+  (void)take_dropped(c);
+  for (size_t j = 0; j < d; j++)
+    RETURN_IF(c->col[j].n < 2, STRATA_ERR_DATA, "column '%s' has fewer than 2 complete values",
+              strata_dataset_col_name(ds, j));
+  return strata_scaler_fit(sc, d, names, STRATA_SCALE_ZSCORE, STRATA_MISSING_DROP, c->col, NULL,
+                           NULL, 1.0);
+}
+
+/* ---- results ---- */
+
+static int nearest(const double *x, const double *centroids, int k, size_t d) {
+  int best = 0;
+  double bd = INFINITY;
+  for (int c = 0; c < k; c++) {
+    double s = 0.0;
+    for (size_t j = 0; j < d; j++) {
+      double t = x[j] - centroids[(size_t)c * d + j];
+      s += t * t;
+    }
+    if (s < bd) {
+      bd = s;
+      best = c;
+    }
+  }
+  return best;
+}
+
+static strata_status project_sample(pca_owned *o, const strata_model *model) {
+  strata_pca *pub = &o->pub;
+  size_t m = o->sample.m, d = (size_t)pub->d;
+  o->scores = malloc((m ? m : 1) * (size_t)(pub->ncomp ? pub->ncomp : 1) * sizeof *o->scores);
+  double *row = malloc((d ? d : 1) * sizeof *row);
+  if (model) o->segment = malloc((m ? m : 1) * sizeof *o->segment);
+  strata_status st = STRATA_OK;
+  if (!o->scores || !row || (model && !o->segment)) {
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the PCA sample");
+    goto done;
+  }
+  const strata_model_info *in = model ? strata_model_get_info(model) : NULL;
+  for (size_t i = 0; i < m && st == STRATA_OK; i++) {
+    for (size_t j = 0; j < d; j++) row[j] = (double)o->sample.x[i * d + j];
+    st = strata_pca_project(pub, row, 1, pub->ncomp, o->scores + i * (size_t)pub->ncomp);
+    if (in) o->segment[i] = nearest(row, in->centroids, in->k, d);
+  }
+  pub->sample_count = m;
+  pub->sample_index = o->sample.rows;
+  pub->sample_scores = o->scores;
+  pub->sample_segment = o->segment;
+done:
+  free(row);
+  return st;
+}
+
+static strata_status finish_fit(pca_owned *o, const strata_pca_params *p, const strata_cov *cov,
+                                const strata_scaler *sc) {
+  strata_pca *pub = &o->pub;
+  size_t d = (size_t)pub->d, nc = (size_t)pub->ncomp;
+  RETURN_IF(cov->n < 2, STRATA_ERR_DATA, "PCA needs at least 2 complete rows, got %llu",
+            (unsigned long long)cov->n);
+  double *a = malloc((d ? d * d : 1) * sizeof *a);
+  double *values = malloc((d ? d : 1) * sizeof *values);
+  double *vectors = malloc((d ? d * d : 1) * sizeof *vectors);
+  o->mean = malloc((d ? d : 1) * sizeof *o->mean);
+  o->shift = malloc((d ? d : 1) * sizeof *o->shift);
+  o->factor = malloc((d ? d : 1) * sizeof *o->factor);
+  o->components = malloc((nc ? nc * d : 1) * sizeof *o->components);
+  o->variance = malloc((nc ? nc : 1) * sizeof *o->variance);
+  o->ratio = malloc((nc ? nc : 1) * sizeof *o->ratio);
+  strata_status st = STRATA_OK;
+  if (!a || !values || !vectors || !o->mean || !o->shift || !o->factor || !o->components ||
+      !o->variance || !o->ratio) {
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the PCA result");
+    goto done;
+  }
+  double denom = (double)(cov->n - 1), total = 0.0;
+  for (size_t i = 0; i < d; i++) {
+    for (size_t j = i; j < d; j++) a[i * d + j] = a[j * d + i] = cov->m2[i * d + j] / denom;
+    total += a[i * d + i];
+  }
+  GOTO_IF_ERROR(st, strata_sym_eigen(a, d, values, vectors), done);
+  memcpy(o->mean, cov->mean, d * sizeof *o->mean);
+  memcpy(o->shift, sc->shift, d * sizeof *o->shift);
+  memcpy(o->factor, sc->factor, d * sizeof *o->factor);
+  memcpy(o->components, vectors, nc * d * sizeof *o->components);
+  for (size_t c = 0; c < nc; c++) {
+    /* Round-off can leave a zero eigenvalue slightly negative. */
+    o->variance[c] = values[c] > 0 ? values[c] : 0.0;
+    o->ratio[c] = total > 0 ? o->variance[c] / total : 0.0;
+  }
+  pub->mean = o->mean;
+  pub->components = o->components;
+  pub->explained_variance = o->variance;
+  pub->explained_ratio = o->ratio;
+  pub->total_variance = total;
+  pub->scale_shift = o->shift;
+  pub->scale_factor = o->factor;
+  pub->rows = cov->n;
+  if (p->sample > 0) {
+    GOTO_IF_ERROR(st, strata_sample_finish(&o->sample, sc), done);
+    GOTO_IF_ERROR(st, project_sample(o, p->model), done);
+  }
+done:
+  free(a);
+  free(values);
+  free(vectors);
+  return st;
+}
+
+strata_status strata_pca_fit(strata_dataset *ds, const strata_pca_params *params, strata_pca **out) {
+  RETURN_IF(!ds || !out, STRATA_ERR_USAGE, "strata_pca_fit: NULL argument");
+  *out = NULL;
+  strata_pca_params defaults;
+  strata_pca_params_init(&defaults);
+  const strata_pca_params *p = params ? params : &defaults;
+  size_t d = strata_dataset_cols(ds), n = strata_dataset_rows(ds);
+  RETURN_IF(d == 0, STRATA_ERR_USAGE, "strata_pca_fit: the dataset has no columns");
+  RETURN_IF(p->ncomp < 0 || (size_t)p->ncomp > d, STRATA_ERR_USAGE,
+            "strata_pca_fit: ncomp %d is outside 0..%zu (the number of columns)", p->ncomp, d);
+
+  pca_owned *o = calloc(1, sizeof *o);
+  RETURN_IF(!o, STRATA_ERR_NOMEM, "out of memory");
+  o->pub.d = (int)d;
+  o->pub.ncomp = p->ncomp ? p->ncomp : (int)d;
+  o->names = calloc(d, sizeof *o->names);
+  if (!o->names) {
+    free(o);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  }
+  o->pub.features = (const char *const *)o->names;
+  for (size_t j = 0; j < d; j++)
+    if (!(o->names[j] = strdup(strata_dataset_col_name(ds, j)))) {
+      strata_pca_free(&o->pub);
+      return strata_fail(STRATA_ERR_NOMEM, "out of memory");
+    }
+  strata_pass *pass = NULL;
+  strata_scaler sc;
+  memset(&sc, 0, sizeof sc);
+  pca_ctx c;
+  memset(&c, 0, sizeof c);
+  strata_status st;
+  GOTO_IF_ERROR(st, strata_pass_open(ds, NULL, p->chunk_rows, p->threads, 0, &pass), fail);
+  GOTO_IF_ERROR(st, ctx_init(&c, d, strata_pass_threads(pass)), fail);
+  if (p->sample > 0) {
+    GOTO_IF_ERROR(st, strata_sample_choose(&o->sample, n, p->sample, d, p->seed), fail);
+    c.sample = &o->sample;
+  }
+  GOTO_IF_ERROR(st, make_scaler(ds, p, pass, &c, o->pub.features, &sc), fail);
+  /* The statistics pass, when there was one, already took the sample. */
+  if (!p->model) c.sample = NULL;
+  c.sc = &sc;
+  strata_cov_reset(&c.cov);
+  strata_pass_fns fns = {.block = cov_block, .merge = cov_merge, .ctx = &c};
+  GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), fail);
+  o->pub.rows_dropped = take_dropped(&c);
+  GOTO_IF_ERROR(st, finish_fit(o, p, &c.cov, &sc), fail);
+  ctx_free(&c);
+  strata_scaler_free(&sc);
+  strata_pass_free(pass);
+  *out = &o->pub;
+  return STRATA_OK;
+fail:
+  ctx_free(&c);
+  strata_scaler_free(&sc);
+  strata_pass_free(pass);
+  strata_pca_free(&o->pub);
+  return st;
+}
+
+strata_status strata_pca_project(const strata_pca *pca, const double *x, size_t n, int ncomp,
+                                 double *out) {
+  RETURN_IF(!pca || (!x && n) || (!out && n), STRATA_ERR_USAGE, "strata_pca_project: NULL argument");
+  RETURN_IF(ncomp < 1 || ncomp > pca->ncomp, STRATA_ERR_USAGE,
+            "strata_pca_project: ncomp %d is outside 1..%d", ncomp, pca->ncomp);
+  size_t d = (size_t)pca->d;
+  for (size_t i = 0; i < n; i++)
+    for (int c = 0; c < ncomp; c++) {
+      const double *v = pca->components + (size_t)c * d;
+      double s = 0.0;
+      for (size_t j = 0; j < d; j++) s += (x[i * d + j] - pca->mean[j]) * v[j];
+      out[i * (size_t)ncomp + (size_t)c] = s;
+    }
+  return STRATA_OK;
+}

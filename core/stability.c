@@ -1,0 +1,394 @@
+/* strata_stability: clustering stability by resampling (Hennig 2007, the
+ * method of R's fpc::clusterboot).
+ *
+ * Everything works on one seeded sample of the rows held in memory
+ * (sample_rows, read in one streaming pass).  The reference clustering is a
+ * fit on the whole sample; each run refits on a resample of it through the
+ * ordinary strata_fit path (an in-memory dataset) and then labels every
+ * sample row with its own centroids, so that runs are compared on the same
+ * points (adjusted Rand index between every pair of runs).  A reference
+ * segment's Jaccard in a run is its best match among the run's clusters,
+ * both restricted to the distinct rows the resample holds, as clusterboot
+ * does.  Runs are sequential and each fit uses the threads; the labelling
+ * and the pairwise indices are per-row / per-pair work merged in a fixed
+ * order, so results do not depend on the thread count. */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agreement.h"
+#include "cursor.h"
+#include "dataset.h"
+#include "error.h"
+#include "pass.h"
+#include "rng.h"
+#include "sample.h"
+
+#define DEFAULT_SAMPLE_ROWS 100000
+/* Keeps the resampling draws apart from every other use of the seed. */
+#define RESAMPLE_STREAM 0x57ab1e00ULL
+
+enum { VERDICT_STABLE, VERDICT_PATTERNS, VERDICT_UNSTABLE, VERDICT_DISSOLVED };
+static const char *const verdict_names[] = {"stable", "patterns", "unstable", "dissolved"};
+
+typedef struct {
+  strata_stability_result pub; /* first: the handle the caller sees */
+  strata_stability_segment *segments;
+  double *jaccard;
+} result;
+
+void strata_stability_params_init(strata_stability_params *p) {
+  memset(p, 0, sizeof *p);
+  strata_fit_params_init(&p->fit);
+  p->runs = 20;
+  p->method = STRATA_RESAMPLE_BOOTSTRAP;
+  p->fraction = 0.8;
+  p->sample_rows = DEFAULT_SAMPLE_ROWS;
+  p->stable = 0.75;
+  p->unstable = 0.6;
+  p->dissolved = 0.5;
+}
+
+static int verdict_of(double m, double stable, double unstable, double dissolved) {
+  if (m >= stable) return VERDICT_STABLE;
+  if (m >= unstable) return VERDICT_PATTERNS;
+  if (m > dissolved) return VERDICT_UNSTABLE;
+  return VERDICT_DISSOLVED; /* NaN included */
+}
+
+const char *strata_stability_verdict(double jaccard_mean, double stable, double unstable, double dissolved) {
+  return verdict_names[verdict_of(jaccard_mean, stable, unstable, dissolved)];
+}
+
+void strata_stability_free(strata_stability_result *r) {
+  if (!r) return;
+  result *res = (result *)r;
+  free(res->segments);
+  free(res->jaccard);
+  free(res);
+}
+
+static strata_status check_params(const strata_dataset *ds, const strata_stability_params *p) {
+  const strata_fit_params *f = &p->fit;
+  size_t n = strata_dataset_rows(ds);
+  RETURN_IF(f->k < 1, STRATA_ERR_USAGE, "k must be at least 1 (got %d)", f->k);
+  RETURN_IF(p->runs < 2, STRATA_ERR_USAGE, "runs must be at least 2 (got %d)", p->runs);
+  RETURN_IF(p->method != STRATA_RESAMPLE_BOOTSTRAP && p->method != STRATA_RESAMPLE_SUBSAMPLE, STRATA_ERR_USAGE,
+            "unknown resampling method %d", (int)p->method);
+  RETURN_IF(p->method == STRATA_RESAMPLE_SUBSAMPLE && !(p->fraction > 0.0 && p->fraction < 1.0), STRATA_ERR_USAGE,
+            "subsample fraction must be above 0 and below 1 (got %g)", p->fraction);
+  RETURN_IF(!(p->dissolved >= 0.0 && p->dissolved <= p->unstable && p->unstable <= p->stable && p->stable <= 1.0),
+            STRATA_ERR_USAGE,
+            "thresholds must satisfy 0 <= dissolved <= unstable <= stable <= 1 (got %g, %g, %g)", p->dissolved,
+            p->unstable, p->stable);
+  RETURN_IF(f->init == STRATA_INIT_GIVEN, STRATA_ERR_USAGE,
+            "stability needs a random initialisation (k-means++ or random), not given centroids");
+  RETURN_IF(n == 0, STRATA_ERR_DATA, "dataset '%s' is empty (0 rows)", strata_dataset_path(ds));
+  RETURN_IF((size_t)f->k > n, STRATA_ERR_DATA, "k = %d exceeds the number of rows (%zu)", f->k, n);
+  RETURN_IF(p->sample_rows && (size_t)f->k > p->sample_rows, STRATA_ERR_USAGE,
+            "k = %d exceeds the sample of %zu rows", f->k, p->sample_rows);
+  /* The resamples are plain numeric tables: one-hot groups would lose their
+   * weighting there. */
+  RETURN_IF(strata_dataset_groups(ds) > 0, STRATA_ERR_USAGE,
+            "stability does not take categorical columns yet; use numeric features");
+  return STRATA_OK;
+}
+
+/* The seeded sample, raw values, in file order: one streaming pass.  An
+ * infinite value, or a missing one under the rule "error", fails here, so
+ * that the message names its row in the file rather than in the sample.
+ * *x OUT (m×d, malloc'ed). */
+static strata_status read_sample(strata_dataset *ds, size_t want, const strata_fit_params *f, float **x,
+                                 size_t *m) {
+  size_t n = strata_dataset_rows(ds), d = strata_dataset_cols(ds);
+  strata_sample s;
+  FORWARD_IF_ERROR(strata_sample_choose(&s, n, want, d, f->seed));
+  size_t chunk = f->chunk_rows ? f->chunk_rows : strata_dataset_recommend_chunk(ds, STRATA_BLOCK_ROWS, 0);
+  strata_cursor *cur = NULL;
+  strata_status st = strata_cursor_open(ds, chunk, 1, &cur);
+  strata_chunk c;
+  while (st == STRATA_OK && (st = strata_cursor_next(cur, &c)) == STRATA_OK && c.rows > 0) {
+    strata_sample_take(&s, c.data, c.row0, c.rows);
+    st = strata_check_cancel();
+  }
+  strata_cursor_close(cur);
+  for (size_t i = 0; st == STRATA_OK && i < s.m; i++)
+    for (size_t j = 0; j < d && st == STRATA_OK; j++) {
+      float v = s.x[i * d + j];
+      if (isinf(v))
+        st = strata_fail(STRATA_ERR_DATA, "column '%s' has an infinite value at row %llu",
+                         strata_dataset_col_name(ds, j), (unsigned long long)s.rows[i]);
+      else if (isnan(v) && f->missing == STRATA_MISSING_ERROR)
+        st = strata_fail(STRATA_ERR_DATA,
+                         "column '%s' has a missing value (NaN) at row %llu; use --missing drop or --missing mean",
+                         strata_dataset_col_name(ds, j), (unsigned long long)s.rows[i]);
+    }
+  if (st == STRATA_OK) {
+    *x = s.x;
+    *m = s.m;
+    s.x = NULL;
+  }
+  strata_sample_free(&s);
+  return st;
+}
+
+/* An in-memory dataset of rows idx[0..q) of x (m×d), named like ds. */
+static strata_status resample_dataset(const strata_dataset *ds, const float *x, size_t d, const size_t *idx,
+                                      size_t q, strata_dataset **out) {
+  float *y = malloc((q ? q : 1) * d * sizeof *y);
+  char **names = calloc(d, sizeof *names);
+  int ok = y && names;
+  for (size_t j = 0; ok && j < d; j++) ok = (names[j] = strdup(strata_dataset_col_name(ds, j))) != NULL;
+  if (!ok) {
+    free(y);
+    for (size_t j = 0; names && j < d; j++) free(names[j]);
+    free(names);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for a resample of %zu rows", q);
+  }
+  for (size_t i = 0; i < q; i++) memcpy(y + i * d, x + idx[i] * d, d * sizeof *y);
+  return strata_dataset_adopt_memory(y, q, d, names, out);
+}
+
+/* labels OUT (m): each row's nearest centroid of the model in its scaled
+ * units (float64), after its missing-value rule; -1 when a value stays
+ * missing (rule "drop"). */
+static void label_rows(const strata_model *model, const float *x, size_t m, size_t d, int threads,
+                       int32_t *labels) {
+  const strata_model_info *mi = strata_model_get_info(model);
+  size_t k = (size_t)mi->k;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (size_t i = 0; i < m; i++) {
+    double best = INFINITY;
+    int32_t label = -1;
+    for (size_t c = 0; c < k; c++) {
+      double dist = 0.0;
+      for (size_t j = 0; j < d; j++) {
+        double v = x[i * d + j];
+        if (isnan(v)) v = mi->impute ? mi->impute[j] : NAN;
+        double diff = (v - mi->scale_shift[j]) / mi->scale_factor[j] - mi->centroids[c * d + j];
+        dist += diff * diff;
+      }
+      if (dist < best) {
+        best = dist;
+        label = (int32_t)c;
+      }
+    }
+    labels[i] = label; /* a NaN distance is never < best: stays -1 */
+  }
+}
+
+static strata_status fit_labels(strata_dataset *mem, const strata_fit_params *base, uint64_t seed,
+                                const float *x, size_t m, size_t d, int threads, int32_t *labels) {
+  strata_fit_params f = *base;
+  f.seed = seed;
+  f.labels_path = f.model_path = NULL;
+  f.progress = NULL;
+  strata_model *model = NULL;
+  FORWARD_IF_ERROR(strata_fit(mem, &f, &model));
+  label_rows(model, x, m, d, threads, labels);
+  strata_model_free(model);
+  return STRATA_OK;
+}
+
+/* Run r's rows of the sample: idx OUT (*q entries), in_run OUT (m): 1 for
+ * each distinct row drawn. perm: m scratch entries. */
+static void draw(const strata_stability_params *p, size_t m, int r, size_t *idx, size_t *q, uint8_t *in_run,
+                 size_t *perm) {
+  strata_rng rng;
+  strata_rng_seed(&rng, p->fit.seed, RESAMPLE_STREAM + (uint64_t)r);
+  memset(in_run, 0, m);
+  if (p->method == STRATA_RESAMPLE_BOOTSTRAP) {
+    for (size_t i = 0; i < m; i++) {
+      idx[i] = (size_t)strata_rng_below(&rng, m);
+      in_run[idx[i]] = 1;
+    }
+    *q = m;
+    return;
+  }
+  size_t want = (size_t)floor(p->fraction * (double)m);
+  for (size_t i = 0; i < m; i++) perm[i] = i;
+  for (size_t i = 0; i < want; i++) { /* partial Fisher-Yates */
+    size_t j = i + (size_t)strata_rng_below(&rng, m - i);
+    size_t t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+    in_run[perm[i]] = 1;
+  }
+  /* File order, as a fit on a subset of the file would see the rows. */
+  size_t w = 0;
+  for (size_t i = 0; i < m; i++)
+    if (in_run[i]) idx[w++] = i;
+  *q = w;
+}
+
+typedef struct {
+  double m2, mean, min, max;
+  uint64_t n;
+} summary;
+
+static void summary_add(summary *s, double v) {
+  if (s->n == 0) s->min = s->max = v;
+  s->n++;
+  double delta = v - s->mean;
+  s->mean += delta / (double)s->n;
+  s->m2 += delta * (v - s->mean);
+  if (v < s->min) s->min = v;
+  if (v > s->max) s->max = v;
+}
+
+static double summary_std(const summary *s) { return s->n > 1 ? sqrt(s->m2 / (double)(s->n - 1)) : 0.0; }
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ARI of every pair of runs, computed in parallel, summarised in pair order. */
+static strata_status pairwise_ari(const int32_t *labels, int runs, size_t m, int k, int threads, summary *out) {
+  size_t npairs = (size_t)runs * (size_t)(runs - 1) / 2;
+  double *ari = malloc(npairs * sizeof *ari);
+  size_t *first = malloc(npairs * 2 * sizeof *first);
+  if (!ari || !first) {
+    free(ari);
+    free(first);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  }
+  size_t w = 0;
+  for (int a = 0; a < runs; a++)
+    for (int b = a + 1; b < runs; b++, w++) {
+      first[2 * w] = (size_t)a;
+      first[2 * w + 1] = (size_t)b;
+    }
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+  for (size_t i = 0; i < npairs; i++)
+    ari[i] = strata_ari(labels + first[2 * i] * m, k, labels + first[2 * i + 1] * m, k, m, NULL);
+  strata_status st = STRATA_OK;
+  memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < npairs; i++) {
+    if (isnan(ari[i])) st = strata_fail(STRATA_ERR_NOMEM, "out of memory");
+    summary_add(out, ari[i]);
+  }
+  free(ari);
+  free(first);
+  return st;
+}
+
+static void summarise_segments(result *res, const strata_stability_params *p, const int32_t *ref, size_t m) {
+  strata_stability_result *r = &res->pub;
+  int k = r->k, worst = VERDICT_STABLE;
+  for (int s = 0; s < k; s++) {
+    strata_stability_segment *seg = &res->segments[s];
+    summary js = {0};
+    seg->segment = s;
+    seg->size = 0;
+    for (size_t i = 0; i < m; i++) seg->size += ref[i] == s;
+    for (int run = 0; run < r->runs; run++) {
+      double jac = res->jaccard[(size_t)run * (size_t)k + (size_t)s];
+      summary_add(&js, jac);
+      seg->dissolved += jac <= p->dissolved;
+    }
+    seg->jaccard_mean = js.mean;
+    seg->jaccard_std = summary_std(&js);
+    seg->jaccard_min = js.min;
+    seg->jaccard_max = js.max;
+    int v = verdict_of(js.mean, p->stable, p->unstable, p->dissolved);
+    seg->verdict = verdict_names[v];
+    if (v > worst) worst = v;
+  }
+  r->verdict = verdict_names[worst];
+}
+
+strata_status strata_stability(strata_dataset *ds, const strata_stability_params *p,
+                                strata_stability_result **out) {
+  RETURN_IF(!ds || !p || !out, STRATA_ERR_USAGE, "strata_stability: NULL argument");
+  *out = NULL;
+  FORWARD_IF_ERROR(check_params(ds, p));
+  double t0 = now_seconds();
+  size_t d = strata_dataset_cols(ds), m = 0, q = 0;
+  int k = p->fit.k, runs = p->runs, threads = strata_threads_resolve(p->fit.threads);
+  float *x = NULL;
+  FORWARD_IF_ERROR(read_sample(ds, p->sample_rows ? p->sample_rows : DEFAULT_SAMPLE_ROWS, &p->fit, &x, &m));
+
+  result *res = calloc(1, sizeof *res);
+  int32_t *ref = malloc(m * sizeof *ref), *labels = malloc((size_t)runs * m * sizeof *labels);
+  size_t *idx = malloc(m * sizeof *idx), *perm = malloc(m * sizeof *perm);
+  uint8_t *in_run = malloc(m);
+  uint64_t *counts = malloc((size_t)k * (size_t)k * sizeof *counts);
+  strata_dataset *mem = NULL;
+  strata_status st = STRATA_OK;
+  if (res) {
+    res->segments = calloc((size_t)k, sizeof *res->segments);
+    res->jaccard = calloc((size_t)runs * (size_t)k, sizeof *res->jaccard);
+  }
+  if (!res || !res->segments || !res->jaccard || !ref || !labels || !idx || !perm || !in_run || !counts) {
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for a stability sample of %zu rows and %d runs", m, runs);
+    goto done;
+  }
+
+  /* The reference clustering: the whole sample, the seed itself. */
+  for (size_t i = 0; i < m; i++) idx[i] = i;
+  GOTO_IF_ERROR(st, resample_dataset(ds, x, d, idx, m, &mem), done);
+  st = fit_labels(mem, &p->fit, p->fit.seed, x, m, d, threads, ref);
+  strata_dataset_free(mem);
+  mem = NULL;
+  if (st != STRATA_OK) goto done;
+
+  for (int r = 0; r < runs; r++) {
+    draw(p, m, r, idx, &q, in_run, perm);
+    if (q < (size_t)k) {
+      st = strata_fail(STRATA_ERR_DATA, "a subsample of %zu rows is smaller than k = %d (raise --fraction or "
+                       "--sample)", q, k);
+      goto done;
+    }
+    GOTO_IF_ERROR(st, resample_dataset(ds, x, d, idx, q, &mem), done);
+    int32_t *lr = labels + (size_t)r * m;
+    st = fit_labels(mem, &p->fit, p->fit.seed + 1 + (uint64_t)r, x, m, d, threads, lr);
+    strata_dataset_free(mem);
+    mem = NULL;
+    if (st != STRATA_OK) goto done;
+    strata_contingency(ref, k, lr, k, m, in_run, counts);
+    strata_jaccard_best(counts, k, k, res->jaccard + (size_t)r * (size_t)k);
+    if (p->progress) p->progress(r + 1, runs, p->progress_user);
+  }
+
+  strata_stability_result *r = &res->pub;
+  summary ari;
+  GOTO_IF_ERROR(st, pairwise_ari(labels, runs, m, k, threads, &ari), done);
+  r->k = k;
+  r->runs = runs;
+  r->method = p->method == STRATA_RESAMPLE_BOOTSTRAP ? "bootstrap" : "subsample";
+  r->fraction = p->method == STRATA_RESAMPLE_BOOTSTRAP ? 1.0 : p->fraction;
+  r->rows = strata_dataset_rows(ds);
+  r->sample_rows = m;
+  r->seed = p->fit.seed;
+  r->ari_mean = ari.mean;
+  r->ari_std = summary_std(&ari);
+  r->ari_min = ari.min;
+  r->ari_max = ari.max;
+  r->ari_pairs = ari.n;
+  r->segments = res->segments;
+  r->jaccard = res->jaccard;
+  r->stable = p->stable;
+  r->unstable = p->unstable;
+  r->dissolved = p->dissolved;
+  summarise_segments(res, p, ref, m);
+  r->seconds = now_seconds() - t0;
+done:
+  strata_dataset_free(mem);
+  free(x);
+  free(ref);
+  free(labels);
+  free(idx);
+  free(perm);
+  free(in_run);
+  free(counts);
+  if (st != STRATA_OK) {
+    if (res) strata_stability_free(&res->pub);
+    return st;
+  }
+  *out = &res->pub;
+  return STRATA_OK;
+}

@@ -1,0 +1,232 @@
+/* Inline SVG charts (io/svg_chart.h). */
+#include <math.h>
+#include <stdio.h>
+
+#include "svg_chart.h"
+
+static const char *const PALETTE[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+                                      "#56B4E9", "#D55E00", "#F0E442", "#000000"};
+
+const char *strata_svg_palette(size_t i) { return PALETTE[i % 8]; }
+
+void strata_svg_diverging(double v, double limit, char buf[8]) {
+  /* Blue (#2166AC) – white – red (#B2182B): the ColorBrewer RdBu ends, which
+   * stay distinct under the common colour-vision deficiencies. */
+  double t = (limit > 0 && isfinite(v)) ? v / limit : 0.0;
+  if (t > 1) t = 1;
+  if (t < -1) t = -1;
+  double r, g, b;
+  if (t >= 0) {
+    r = 255 + t * (0xB2 - 255);
+    g = 255 + t * (0x18 - 255);
+    b = 255 + t * (0x2B - 255);
+  } else {
+    r = 255 - t * (0x21 - 255);
+    g = 255 - t * (0x66 - 255);
+    b = 255 - t * (0xAC - 255);
+  }
+  snprintf(buf, 8, "#%02X%02X%02X", (unsigned)lround(r), (unsigned)lround(g), (unsigned)lround(b));
+}
+
+static void open_svg(strata_html *h, const char *id, double w, double hgt, const char *title,
+                     const char *desc) {
+  strata_html_printf(h, "<figure>\n<svg viewBox=\"0 0 %.0f %.0f\" "
+                        "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-labelledby=\"%s-t %s-d\">\n"
+                        "<title id=\"%s-t\">", w, hgt, w, hgt, id, id, id);
+  strata_html_text(h, title);
+  strata_html_printf(h, "</title>\n<desc id=\"%s-d\">", id);
+  strata_html_text(h, desc);
+  strata_html_raw(h, "</desc>\n");
+}
+
+static void close_svg(strata_html *h, const char *caption) {
+  strata_html_raw(h, "</svg>\n<figcaption>");
+  strata_html_text(h, caption);
+  strata_html_raw(h, "</figcaption>\n</figure>\n");
+}
+
+/* A range with a little room; a flat one is widened so nothing divides by 0. */
+static void range_of(const double *v, size_t n, double *lo, double *hi) {
+  *lo = INFINITY;
+  *hi = -INFINITY;
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(v[i])) {
+      if (v[i] < *lo) *lo = v[i];
+      if (v[i] > *hi) *hi = v[i];
+    }
+  if (!isfinite(*lo)) *lo = 0, *hi = 1;
+  double pad = (*hi - *lo) * 0.05;
+  if (pad == 0) pad = fabs(*lo) > 0 ? fabs(*lo) * 0.1 : 1.0;
+  *lo -= pad;
+  *hi += pad;
+}
+
+typedef struct {
+  double x0, y0, w, h;      /* plot area in SVG units */
+  double xlo, xhi, ylo, yhi; /* data ranges */
+} frame;
+
+static double fx(const frame *f, double x) { return f->x0 + (x - f->xlo) / (f->xhi - f->xlo) * f->w; }
+static double fy(const frame *f, double y) { return f->y0 + f->h - (y - f->ylo) / (f->yhi - f->ylo) * f->h; }
+
+static void axes(strata_html *h, const frame *f, const char *xlabel, const char *ylabel, int integer_x) {
+  strata_html_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+                        "stroke=\"#999\"/>\n", f->x0, f->y0, f->w, f->h);
+  for (int i = 0; i <= 4; i++) {
+    double xv = f->xlo + (f->xhi - f->xlo) * i / 4.0, yv = f->ylo + (f->yhi - f->ylo) * i / 4.0;
+    double px = fx(f, xv), py = fy(f, yv);
+    strata_html_printf(h, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n",
+                       f->x0, py, f->x0 + f->w, py);
+    strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.3g</text>\n",
+                       f->x0 - 4, py + 4, yv);
+    if (!integer_x)
+      strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%.3g</text>\n",
+                         px, f->y0 + f->h + 14, xv);
+  }
+  strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">",
+                     f->x0 + f->w / 2, f->y0 + f->h + 32);
+  strata_html_text(h, xlabel);
+  strata_html_printf(h, "</text>\n<text x=\"12\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" "
+                        "transform=\"rotate(-90 12 %.1f)\">", f->y0 + f->h / 2, f->y0 + f->h / 2);
+  strata_html_text(h, ylabel);
+  strata_html_raw(h, "</text>\n");
+}
+
+void strata_svg_bars(strata_html *h, const char *id, const char *title, const char *desc,
+                     const char *const *labels, const double *values, const char *const *value_text,
+                     size_t n) {
+  double label_w = 150, bar_w = 520, row = 26, top = 10;
+  double width = label_w + bar_w + 170, height = top * 2 + row * (double)n;
+  double vmax = 0;
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(values[i]) && values[i] > vmax) vmax = values[i];
+  if (vmax <= 0) vmax = 1;
+  open_svg(h, id, width, height, title, desc);
+  for (size_t i = 0; i < n; i++) {
+    double y = top + row * (double)i, w = isfinite(values[i]) && values[i] > 0 ? values[i] / vmax * bar_w : 0;
+    strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"end\">",
+                       label_w - 8, y + row * 0.65);
+    strata_html_text(h, labels[i]);
+    strata_html_printf(h, "</text>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                          "<title>", label_w, y + 3, w, row - 6, strata_svg_palette(i));
+    strata_html_text(h, labels[i]);
+    strata_html_raw(h, ": ");
+    if (value_text) strata_html_text(h, value_text[i]); else strata_html_textf(h, "%.6g", values[i]);
+    strata_html_printf(h, "</title></rect>\n<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">",
+                       label_w + w + 6, y + row * 0.65);
+    if (value_text) strata_html_text(h, value_text[i]); else strata_html_textf(h, "%.6g", values[i]);
+    strata_html_raw(h, "</text>\n");
+  }
+  close_svg(h, title);
+}
+
+void strata_svg_line(strata_html *h, const char *id, const char *title, const char *desc,
+                     const char *xlabel, const char *ylabel, const double *x, const double *y,
+                     size_t n, double mark_x) {
+  frame f = {.x0 = 78, .y0 = 12, .w = 420, .h = 220};
+  range_of(x, n, &f.xlo, &f.xhi);
+  range_of(y, n, &f.ylo, &f.yhi);
+  open_svg(h, id, f.x0 + f.w + 20, f.y0 + f.h + 44, title, desc);
+  axes(h, &f, xlabel, ylabel, 1);
+  for (size_t i = 0; i < n; i++)
+    strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%.6g</text>\n",
+                       fx(&f, x[i]), f.y0 + f.h + 14, x[i]);
+  strata_html_raw(h, "<polyline fill=\"none\" stroke=\"#0072B2\" stroke-width=\"2\" points=\"");
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(y[i])) strata_html_printf(h, "%.1f,%.1f ", fx(&f, x[i]), fy(&f, y[i]));
+  strata_html_raw(h, "\"/>\n");
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(y[i])) continue;
+    int mark = x[i] == mark_x;
+    strata_html_printf(h, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"#fff\"><title>",
+                       fx(&f, x[i]), fy(&f, y[i]), mark ? 7 : 4, mark ? "#D55E00" : "#0072B2");
+    strata_html_textf(h, "%s %.6g: %s %.6g", xlabel, x[i], ylabel, y[i]);
+    strata_html_raw(h, "</title></circle>\n");
+  }
+  close_svg(h, title);
+}
+
+void strata_svg_heatmap(strata_html *h, const char *id, const char *title, const char *desc,
+                        const char *const *row_labels, size_t nrows, const char *const *col_labels,
+                        size_t ncols, const double *values, double limit) {
+  double left = 110, top = 120, cw = ncols > 12 ? 48 : 64, ch = 30;
+  double width = left + cw * (double)ncols + 110, height = top + ch * (double)nrows + 50;
+  open_svg(h, id, width, height, title, desc);
+  for (size_t j = 0; j < ncols; j++) {
+    double x = left + cw * ((double)j + 0.5);
+    strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" transform=\"rotate(-45 %.1f %.1f)\">",
+                       x, top - 6, x, top - 6);
+    strata_html_text(h, col_labels[j]);
+    strata_html_raw(h, "</text>\n");
+  }
+  for (size_t i = 0; i < nrows; i++) {
+    double y = top + ch * (double)i;
+    strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"end\">", left - 6, y + ch * 0.65);
+    strata_html_text(h, row_labels[i]);
+    strata_html_raw(h, "</text>\n");
+    for (size_t j = 0; j < ncols; j++) {
+      double v = values[i * ncols + j];
+      char fill[8];
+      strata_svg_diverging(v, limit, fill);
+      double t = limit > 0 ? fabs(v) / limit : 0;
+      strata_html_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
+                            "stroke=\"#fff\"><title>", left + cw * (double)j, y, cw, ch, fill);
+      strata_html_text(h, row_labels[i]);
+      strata_html_raw(h, ", ");
+      strata_html_text(h, col_labels[j]);
+      strata_html_textf(h, ": %+.2f", v);
+      strata_html_printf(h, "</title></rect>\n<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
+                            "text-anchor=\"middle\" style=\"fill:%s\">%+.2f</text>\n",
+                         left + cw * ((double)j + 0.5), y + ch * 0.62, t > 0.6 ? "#fff" : "#1a1a1a", v);
+    }
+  }
+  /* The legend: the scale's ends and middle. */
+  double ly = top + ch * (double)nrows + 16;
+  for (int s = 0; s <= 20; s++) {
+    char fill[8];
+    strata_svg_diverging(-limit + 2 * limit * s / 20.0, limit, fill);
+    strata_html_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"12\" fill=\"%s\"/>\n",
+                       left + 10.0 * s, ly, fill);
+  }
+  strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%+.1f</text>\n"
+                        "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">0</text>\n"
+                        "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%+.1f</text>\n",
+                     left + 5, ly + 26, -limit, left + 105, ly + 26, left + 205, ly + 26, limit);
+  close_svg(h, title);
+}
+
+void strata_svg_scatter(strata_html *h, const char *id, const char *title, const char *desc,
+                        const char *xlabel, const char *ylabel, const double *x, const double *y,
+                        const int *group, size_t n, const char *const *group_labels, size_t ngroups,
+                        const double *cx, const double *cy) {
+  frame f = {.x0 = 78, .y0 = 12, .w = 640, .h = 480};
+  range_of(x, n, &f.xlo, &f.xhi);
+  range_of(y, n, &f.ylo, &f.yhi);
+  double legend_x = f.x0 + f.w + 24;
+  open_svg(h, id, legend_x + 170, f.y0 + f.h + 44, title, desc);
+  axes(h, &f, xlabel, ylabel, 0);
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(x[i]) || !isfinite(y[i])) continue;
+    size_t g = group && group[i] >= 0 ? (size_t)group[i] : 0;
+    strata_html_printf(h, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.2\" fill=\"%s\" fill-opacity=\"0.6\"/>\n",
+                       fx(&f, x[i]), fy(&f, y[i]), strata_svg_palette(g));
+  }
+  for (size_t g = 0; cx && cy && g < ngroups; g++) {
+    double px = fx(&f, cx[g]), py = fy(&f, cy[g]);
+    strata_html_raw(h, "<g><title>");
+    strata_html_text(h, group_labels[g]);
+    strata_html_textf(h, " centroid (%.3g, %.3g)", cx[g], cy[g]);
+    strata_html_printf(h, "</title><path d=\"M%.1f %.1fh16M%.1f %.1fv16\" stroke=\"#fff\" stroke-width=\"6\"/>"
+                          "<path d=\"M%.1f %.1fh16M%.1f %.1fv16\" stroke=\"%s\" stroke-width=\"3\"/></g>\n",
+                       px - 8, py, px, py - 8, px - 8, py, px, py - 8, strata_svg_palette(g));
+  }
+  for (size_t g = 0; g < ngroups; g++) {
+    double ly = f.y0 + 10 + 20.0 * (double)g;
+    strata_html_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                          "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">", legend_x, ly, strata_svg_palette(g),
+                       legend_x + 18, ly + 10);
+    strata_html_text(h, group_labels[g]);
+    strata_html_raw(h, "</text>\n");
+  }
+  close_svg(h, title);
+}

@@ -1,0 +1,115 @@
+/* strata_dataset_from_memory: the rows are copied, read back as given, and
+ * statistics, fit and assign on it give what they give on the same rows in
+ * an HDF5 file. */
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+#include "dataset.h"
+#include "fixture.h"
+#include "rng.h"
+
+enum { N = 5000, D = 3 };
+static const char *const names[D] = {"x0", "x1", "x2"};
+
+static void make_data(float *x) {
+  strata_rng rng;
+  strata_rng_seed(&rng, 11, 0);
+  for (size_t i = 0; i < N; i++)
+    for (size_t j = 0; j < D; j++)
+      x[i * D + j] = (float)(10.0 * (double)(i % 3) * (j == i % D) + strata_rng_uniform(&rng));
+}
+
+static void basics(const float *x) {
+  float *copy = malloc(N * D * sizeof *copy);
+  memcpy(copy, x, N * D * sizeof *copy);
+  strata_dataset *ds = NULL;
+  CHECK_OK(strata_dataset_from_memory(copy, N, D, names, &ds));
+  if (!ds) return;
+  copy[0] = -1234.0f; /* copied: the caller's buffer does not matter any more */
+  free(copy);
+  CHECK(strata_dataset_rows(ds) == N);
+  CHECK(strata_dataset_cols(ds) == D);
+  CHECK(strcmp(strata_dataset_col_name(ds, 2), "x2") == 0);
+  CHECK(strcmp(strata_dataset_path(ds), "(memory)") == 0);
+  float block[10 * D];
+  CHECK_OK(strata_dataset_read(ds, 100, 10, block));
+  CHECK(memcmp(block, x + 100 * D, sizeof block) == 0);
+  CHECK_OK(strata_dataset_read(ds, 0, 1, block));
+  CHECK(block[0] == x[0]);
+  CHECK(strata_dataset_read(ds, N - 1, 2, block) == STRATA_ERR_USAGE);
+
+  strata_column_stats st[D];
+  CHECK_OK(strata_dataset_stats(ds, 0, st));
+  for (size_t j = 0; j < D; j++) {
+    double sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < N; i++) {
+      double v = x[i * D + j];
+      sum += v;
+      lo = fmin(lo, v);
+      hi = fmax(hi, v);
+    }
+    for (size_t i = 0; i < N; i++) sq += (x[i * D + j] - sum / N) * (x[i * D + j] - sum / N);
+    CHECK(st[j].count == N && st[j].missing == 0);
+    CHECK_NEAR(st[j].mean, sum / N, 1e-12);
+    CHECK_NEAR(st[j].var, sq / N, 1e-10);
+    CHECK(st[j].min == lo && st[j].max == hi);
+  }
+  CHECK(strata_dataset_add_categorical(ds, names, 1, NULL, NULL) == STRATA_ERR_USAGE);
+  strata_dataset_free(ds);
+
+  /* Generated names; refusals. */
+  CHECK_OK(strata_dataset_from_memory(x, 4, D, NULL, &ds));
+  if (ds) CHECK(strcmp(strata_dataset_col_name(ds, 1), "c1") == 0);
+  strata_dataset_free(ds);
+  const char *dup[D] = {"a", "b", "a"};
+  CHECK(strata_dataset_from_memory(x, 4, D, dup, &ds) == STRATA_ERR_USAGE && ds == NULL);
+  CHECK(strata_dataset_from_memory(x, 4, 0, NULL, &ds) == STRATA_ERR_USAGE);
+  CHECK(strata_dataset_from_memory(NULL, 4, D, NULL, &ds) == STRATA_ERR_USAGE);
+}
+
+/* The same rows from a file and from memory: bit-identical fits, and
+ * assign on the memory dataset reproduces the fit's sizes and inertia. */
+static void fit_and_assign(const float *x) {
+  const char *path = fixture_path("mem_dataset.h5"), *labels = fixture_path("mem_dataset_labels.h5");
+  CHECK(fixture_write_columns(path, names, N, D, x, 1000) == 0);
+  strata_dataset *file = NULL, *mem = NULL;
+  CHECK_OK(strata_dataset_open(path, NULL, NULL, 0, &file));
+  CHECK_OK(strata_dataset_from_memory(x, N, D, names, &mem));
+  if (!file || !mem) return;
+  strata_fit_params p;
+  strata_fit_params_init(&p);
+  p.k = 3;
+  p.seed = 5;
+  p.threads = 2;
+  strata_model *mf = NULL, *mm = NULL;
+  CHECK_OK(strata_fit(file, &p, &mf));
+  CHECK_OK(strata_fit(mem, &p, &mm));
+  if (mf && mm) {
+    const strata_model_info *a = strata_model_get_info(mf), *b = strata_model_get_info(mm);
+    CHECK(memcmp(a->centroids, b->centroids, 3 * D * sizeof(double)) == 0);
+    CHECK(memcmp(a->sizes, b->sizes, 3 * sizeof(int64_t)) == 0);
+    CHECK(a->inertia == b->inertia);
+    CHECK(strcmp(b->input_file, "(memory)") == 0);
+    double inertia = 0;
+    int64_t sizes[3];
+    CHECK_OK(strata_assign(mm, mem, labels, 0, 2, &inertia, sizes));
+    CHECK(memcmp(sizes, b->sizes, sizeof sizes) == 0);
+    CHECK_NEAR(inertia, b->inertia, 1e-9);
+  }
+  strata_model_free(mf);
+  strata_model_free(mm);
+  strata_dataset_free(file);
+  strata_dataset_free(mem);
+  remove(path);
+  remove(labels);
+}
+
+int main(void) {
+  float *x = malloc(N * D * sizeof *x);
+  make_data(x);
+  basics(x);
+  fit_and_assign(x);
+  free(x);
+  return check_report();
+}
