@@ -33,6 +33,9 @@ struct strata_lloyd {
   lloyd_thread *t;
   double *block_inertia;     /* one per block of the dataset, summed in order */
   size_t nblocks;
+  double *block_dist;        /* nblocks×k, or NULL (strata_lloyd_want_stats) */
+  strata_colacc *block_cols; /* nblocks×d, or NULL */
+  double *cols_tmp;          /* threads × 2d, for strata_colacc_block */
   double *fx_scale, *fx_inv; /* d: 2^S_j and 2^-S_j; NULL = sums not wanted */
   strata_lloyd_result res;
   /* per pass */
@@ -119,6 +122,8 @@ void strata_lloyd_free(strata_lloyd *l) {
   }
   free(l->t);
   free(l->block_inertia); free(l->fx_scale); free(l->fx_inv);
+  free(l->block_dist); free(l->block_cols); free(l->cols_tmp);
+  free(l->res.dist_sum); free(l->res.cols);
   free(l->cf); free(l->cnorm); free(l->labels);
   free(l->res.sums); free(l->res.counts);
   free(l->chunk_seg); free(l->chunk_dist);
@@ -146,6 +151,47 @@ strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint6
     l->fx_inv[j] = ldexp(1.0, -e);
   }
   return STRATA_OK;
+}
+
+strata_status strata_lloyd_want_stats(strata_lloyd *l, int col_stats) {
+  int ok = 1;
+  if (!l->block_dist) {
+    l->block_dist = xcalloc(l->nblocks * l->k, sizeof *l->block_dist, &ok);
+    l->res.dist_sum = xcalloc(l->k, sizeof *l->res.dist_sum, &ok);
+  }
+  if (col_stats && !l->block_cols) {
+    l->block_cols = xcalloc(l->nblocks * l->d, sizeof *l->block_cols, &ok);
+    l->cols_tmp = xcalloc((size_t)l->threads * 2 * l->d, sizeof *l->cols_tmp, &ok);
+    l->res.cols = xcalloc(l->d, sizeof *l->res.cols, &ok);
+  }
+  RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for per-block statistics");
+  return STRATA_OK;
+}
+
+/* One block's contribution to the strata_lloyd_want_stats results. */
+static void block_stats(strata_lloyd *l, const strata_block *b, const int32_t *lab,
+                        const float *dist2, int thread) {
+  if (!l->block_dist) return;
+  double *bd = l->block_dist + b->index * l->k;
+  memset(bd, 0, l->k * sizeof *bd);
+  for (size_t i = 0; i < b->m; i++) bd[lab[i]] += sqrt((double)dist2[i]);
+  if (!l->block_cols) return;
+  strata_colacc *bc = l->block_cols + b->index * l->d;
+  uint64_t skipped = 0;
+  strata_colacc_reset(bc, l->d);
+  strata_colacc_block(bc, b->x, b->m, l->d, 0, &skipped, l->cols_tmp + (size_t)thread * 2 * l->d);
+}
+
+/* Combines the per-block statistics in block order. */
+static void finish_stats(strata_lloyd *l) {
+  strata_lloyd_result *r = &l->res;
+  if (!l->block_dist) return;
+  memset(r->dist_sum, 0, l->k * sizeof *r->dist_sum);
+  for (size_t b = 0; b < l->nblocks; b++)
+    for (size_t c = 0; c < l->k; c++) r->dist_sum[c] += l->block_dist[b * l->k + c];
+  if (!l->block_cols) return;
+  strata_colacc_reset(r->cols, l->d);
+  for (size_t b = 0; b < l->nblocks; b++) strata_colacc_merge(r->cols, l->block_cols + b * l->d, l->d);
 }
 
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
@@ -228,6 +274,7 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
   if (l->disp_means) add_dispersion(l, t, b);
   t->rows += b->m;
   t->relocations += record_labels(l, b, t->labels, t->dist2);
+  block_stats(l, b, t->labels, t->dist2, thread);
   return STRATA_OK;
 }
 
@@ -242,10 +289,11 @@ static strata_status assign_chunk_device(void *ctx, const strata_block *blocks, 
   for (size_t b = 0; b < nblocks; b++)
     l->rblocks[b] = (strata_run_block){blocks[b].x, blocks[b].m, blocks[b].row0};
   FORWARD_IF_ERROR(l->kern->run_chunk(l->run, l->rblocks, nblocks, l->run_labels,
-                                      l->writer ? l->run_dist2 : NULL));
+                                      l->writer || l->block_dist ? l->run_dist2 : NULL));
   size_t off = 0;
   for (size_t b = 0; b < nblocks; b++) {
     l->t[0].relocations += record_labels(l, &blocks[b], l->run_labels + off, l->run_dist2 + off);
+    block_stats(l, &blocks[b], l->run_labels + off, l->run_dist2 + off, 0);
     l->t[0].rows += blocks[b].m;
     off += blocks[b].m;
   }
@@ -307,6 +355,10 @@ static strata_status pass_begin(strata_lloyd *l, strata_labels_writer *writer) {
     t->rows = 0;
   }
   memset(l->block_inertia, 0, l->nblocks * sizeof *l->block_inertia);
+  if (l->block_dist) memset(l->block_dist, 0, l->nblocks * l->k * sizeof *l->block_dist);
+  if (l->block_cols) {
+    for (size_t b = 0; b < l->nblocks; b++) strata_colacc_reset(l->block_cols + b * l->d, l->d);
+  }
   return STRATA_OK;
 }
 
@@ -346,6 +398,7 @@ static void pass_collect(strata_lloyd *l) {
     r->disp_dist = l->disp_dist;
     l->disp_means = NULL;
   }
+  finish_stats(l);
 }
 
 strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
@@ -354,6 +407,7 @@ strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
   if (l->kern->run_open) {
     RETURN_IF(l->disp_means, STRATA_ERR_INTERNAL, "dispersion needs a CPU table");
     strata_status st = device_pass(l);
+    finish_stats(l);
     l->writer = NULL;
     *res = &l->res;
     return st;
@@ -413,6 +467,7 @@ strata_status strata_lloyd_want_dispersion(strata_lloyd *l, const double *means,
   return STRATA_OK;
 }
 
+const strata_lloyd_result *strata_lloyd_last_result(const strata_lloyd *l) { return &l->res; }
 size_t strata_lloyd_k(const strata_lloyd *l) { return l->k; }
 size_t strata_lloyd_d(const strata_lloyd *l) { return l->d; }
 int strata_lloyd_tracks_labels(const strata_lloyd *l) { return l->labels != NULL; }
