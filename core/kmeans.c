@@ -66,6 +66,7 @@ typedef struct {
   double *centers, *next;      /* k×d float64, scaled */
   strata_iter_stats *iters;    /* max_iter */
   int n_iters, converged;
+  int final_stats;        /* the final assignment gathers strata_lloyd_want_stats */
   double inertia;
   int64_t *sizes;
 } fit_run;
@@ -83,6 +84,7 @@ static strata_status lloyd_run(fit_run *r, int run, strata_labels_writer *writer
   r->converged = 0;
   int strict = 0, relocated = 0;
   const strata_lloyd_result *res = NULL;
+  strata_lloyd_pause_stats(r->lloyd, r->final_stats);
   for (int it = 1; it <= p->max_iter; it++) {
     double t0 = now_seconds();
     strata_lloyd_set_centroids(r->lloyd, r->centers);
@@ -101,7 +103,7 @@ static strata_status lloyd_run(fit_run *r, int run, strata_labels_writer *writer
                                 shift, res->relocations, secs, s->rows_per_second});
     if (step.converged) { strict = step.strict; r->converged = 1; break; }
   }
-  if (strict && !relocated && !writer) {
+  if (strict && !relocated && !writer && !r->final_stats) {
     /* Labels did not move, so the new centroids equal the ones just used:
      * the last pass already is the final assignment. */
     r->inertia = res->inertia;
@@ -109,6 +111,7 @@ static strata_status lloyd_run(fit_run *r, int run, strata_labels_writer *writer
     return STRATA_OK;
   }
   strata_lloyd_set_centroids(r->lloyd, r->centers);
+  strata_lloyd_pause_stats(r->lloyd, 0);
   FORWARD_IF_ERROR(strata_lloyd_pass(r->lloyd, writer, &res));
   r->inertia = res->inertia;
   memcpy(r->sizes, res->counts, k * sizeof *r->sizes);
@@ -397,6 +400,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   int late = p->n_init > 1 || p->parent;
   int stats_in_run = !late && !kern->run_open;
   if (stats_in_run) GOTO_IF_ERROR(st, strata_lloyd_want_stats(r->lloyd, 0), done);
+  r->final_stats = stats_in_run;
   double best_inertia = INFINITY;
   int best_run = 0, best_iters = 0, best_converged = 0;
   for (int run = 0; run < p->n_init; run++) {

@@ -29,11 +29,14 @@ struct strata_lloyd {
   size_t k, d, n;
   int threads;
   float *cf, *cnorm;         /* centroids as the kernels see them */
-  int32_t *labels;           /* n, or NULL */
+  void *labels;              /* n labels of label_bytes each, or NULL */
+  int label_bytes;           /* 1 (k < 255), 2 (k < 65535) or 4: the array is read and
+                                written every pass, so it is kept narrow */
   lloyd_thread *t;
   double *block_inertia;     /* one per block of the dataset, summed in order */
   size_t nblocks;
   double *block_dist;        /* nblocks×k, or NULL (strata_lloyd_want_stats) */
+  int stats_paused;          /* strata_lloyd_pause_stats */
   strata_colacc *block_cols; /* nblocks×d, or NULL */
   double *cols_tmp;          /* threads × 2d, for strata_colacc_block */
   double *fx_scale, *fx_inv; /* d: 2^S_j and 2^-S_j; NULL = sums not wanted */
@@ -83,8 +86,10 @@ strata_status strata_lloyd_create(const strata_kernels *kern, strata_pass *pass,
   l->res.sums = xcalloc(k * d, sizeof *l->res.sums, &ok);
   l->res.counts = xcalloc(k, sizeof *l->res.counts, &ok);
   if (track_labels) {
-    l->labels = malloc((n ? n : 1) * sizeof *l->labels);
-    if (l->labels) for (size_t i = 0; i < n; i++) l->labels[i] = -1;
+    l->label_bytes = k < 255 ? 1 : k < 65535 ? 2 : 4;
+    l->labels = malloc((n ? n : 1) * (size_t)l->label_bytes);
+    /* All ones: no label yet, never a valid one at this width. */
+    if (l->labels) memset(l->labels, 0xff, n * (size_t)l->label_bytes);
     else ok = 0;
   }
   l->t = xcalloc((size_t)l->threads, sizeof *l->t, &ok);
@@ -168,10 +173,14 @@ strata_status strata_lloyd_want_stats(strata_lloyd *l, int col_stats) {
   return STRATA_OK;
 }
 
+static int stats_on(const strata_lloyd *l) { return l->block_dist && !l->stats_paused; }
+
+void strata_lloyd_pause_stats(strata_lloyd *l, int paused) { l->stats_paused = paused; }
+
 /* One block's contribution to the strata_lloyd_want_stats results. */
 static void block_stats(strata_lloyd *l, const strata_block *b, const int32_t *lab,
                         const float *dist2, int thread) {
-  if (!l->block_dist) return;
+  if (!stats_on(l)) return;
   double *bd = l->block_dist + b->index * l->k;
   memset(bd, 0, l->k * sizeof *bd);
   for (size_t i = 0; i < b->m; i++) bd[lab[i]] += sqrt((double)dist2[i]);
@@ -185,7 +194,7 @@ static void block_stats(strata_lloyd *l, const strata_block *b, const int32_t *l
 /* Combines the per-block statistics in block order. */
 static void finish_stats(strata_lloyd *l) {
   strata_lloyd_result *r = &l->res;
-  if (!l->block_dist) return;
+  if (!stats_on(l)) return;
   memset(r->dist_sum, 0, l->k * sizeof *r->dist_sum);
   for (size_t b = 0; b < l->nblocks; b++)
     for (size_t c = 0; c < l->k; c++) r->dist_sum[c] += l->block_dist[b * l->k + c];
@@ -213,13 +222,29 @@ void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
 static int64_t record_labels(strata_lloyd *l, const strata_block *b, const int32_t *lab,
                              const float *dist2) {
   int64_t relo = 0;
+#define RECORD(T)                                                \
+  do {                                                           \
+    T *prev = (T *)l->labels + b->row0;                          \
+    if (b->kept) {                                               \
+      for (size_t i = 0; i < b->m; i++) {                        \
+        T v = (T)lab[i], *p = prev + b->kept[i];                 \
+        relo += *p != v;                                         \
+        *p = v;                                                  \
+      }                                                          \
+    } else {                                                     \
+      for (size_t i = 0; i < b->m; i++) {                        \
+        T v = (T)lab[i];                                         \
+        relo += prev[i] != v;                                    \
+        prev[i] = v;                                             \
+      }                                                          \
+    }                                                            \
+  } while (0)
   if (l->labels) {
-    for (size_t i = 0; i < b->m; i++) {
-      size_t r = b->row0 + (b->kept ? b->kept[i] : i);
-      relo += l->labels[r] != lab[i];
-      l->labels[r] = lab[i];
-    }
+    if (l->label_bytes == 1) RECORD(uint8_t);
+    else if (l->label_bytes == 2) RECORD(uint16_t);
+    else RECORD(int32_t);
   }
+#undef RECORD
   if (l->writer) {
     size_t base = b->row0 % l->chunk_rows;
     int32_t *seg = l->chunk_seg + base;
@@ -289,7 +314,7 @@ static strata_status assign_chunk_device(void *ctx, const strata_block *blocks, 
   for (size_t b = 0; b < nblocks; b++)
     l->rblocks[b] = (strata_run_block){blocks[b].x, blocks[b].m, blocks[b].row0};
   FORWARD_IF_ERROR(l->kern->run_chunk(l->run, l->rblocks, nblocks, l->run_labels,
-                                      l->writer || l->block_dist ? l->run_dist2 : NULL));
+                                      l->writer || stats_on(l) ? l->run_dist2 : NULL));
   size_t off = 0;
   for (size_t b = 0; b < nblocks; b++) {
     l->t[0].relocations += record_labels(l, &blocks[b], l->run_labels + off, l->run_dist2 + off);
@@ -355,7 +380,7 @@ static strata_status pass_begin(strata_lloyd *l, strata_labels_writer *writer) {
     t->rows = 0;
   }
   memset(l->block_inertia, 0, l->nblocks * sizeof *l->block_inertia);
-  if (l->block_dist) memset(l->block_dist, 0, l->nblocks * l->k * sizeof *l->block_dist);
+  if (stats_on(l)) memset(l->block_dist, 0, l->nblocks * l->k * sizeof *l->block_dist);
   if (l->block_cols) {
     for (size_t b = 0; b < l->nblocks; b++) strata_colacc_reset(l->block_cols + b * l->d, l->d);
   }

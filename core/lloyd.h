@@ -43,6 +43,11 @@ void strata_lloyd_set_fallback(strata_lloyd *l, const strata_kernels *fallback);
  * block (O(blocks·(k+d))) and combined in block order, so they are the same
  * for any thread count and chunk size.  For drift reference statistics. */
 strata_status strata_lloyd_want_stats(strata_lloyd *l, int col_stats);
+/* Skips those statistics in the passes that follow (paused = 1) until
+ * resumed (0): they cost a square root and a scatter per row, and a fit
+ * needs them only in its final assignment.  dist_sum and cols keep the
+ * values of the last pass that computed them. */
+void strata_lloyd_pause_stats(strata_lloyd *l, int paused);
 
 /* Sets the centroids (k×d float64, scaled units) used by the next pass. */
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers);
