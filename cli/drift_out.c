@@ -22,6 +22,10 @@ static void cell_num(cli_table *t, size_t col, const char *fmt, double v) {
   else cli_table_cell(t, col, fmt, v);
 }
 
+/* A signed change as printed: a value that rounds to zero at the precision
+ * shown (half a unit of the last digit) prints as +0, never as -0. */
+static double shown(double v, double unit) { return fabs(v) < 0.5 * unit ? 0.0 : v; }
+
 static void print_segments(FILE *f, const strata_drift *d, size_t width) {
   cli_table *t = cli_table_new(9, 1);
   static const char *const head[] = {"segment", "reference", "share train", "share now", "change",
@@ -36,10 +40,10 @@ static void print_segments(FILE *f, const strata_drift *d, size_t width) {
     else cli_table_cell(t, 1, "new");
     cli_table_cell(t, 2, "%.1f%%", 100.0 * s->share_train);
     cli_table_cell(t, 3, "%.1f%%", 100.0 * s->share_now);
-    cli_table_cell(t, 4, "%+.1f pt", 100.0 * s->share_change);
+    cli_table_cell(t, 4, "%+.1f pt", shown(100.0 * s->share_change, 0.1));
     cell_num(t, 5, "%.4g", s->mean_distance_train);
     cell_num(t, 6, "%.4g", s->mean_distance_now);
-    cell_num(t, 7, "%+.1f%%", 100.0 * s->distance_change);
+    cell_num(t, 7, "%+.1f%%", shown(100.0 * s->distance_change, 0.1));
     cli_table_cell(t, 8, "%s", s->flag ? "drift" : "ok");
   }
   cli_table_print(t, f, width, "  ");
@@ -57,7 +61,7 @@ static void print_features(FILE *f, const strata_drift *d, size_t width) {
     cell_num(t, 1, "%.6g", x->mean_train);
     cell_num(t, 2, "%.6g", x->mean_now);
     cell_num(t, 3, "%.6g", x->std_train);
-    cell_num(t, 4, "%+.3f", x->shift);
+    cell_num(t, 4, "%+.3f", shown(x->shift, 0.001));
     cli_table_cell(t, 5, "%s", x->flag ? "drift" : "ok");
   }
   cli_table_print(t, f, width, "  ");
