@@ -217,34 +217,45 @@ void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
 
 /* ---- the assignment pass ---- */
 
+/* The label store of one block: counts the rows whose label changed and
+ * stores the new ones.  Restrict-qualified locals let the compiler
+ * vectorise the dense case (no dropped rows), which runs every pass. */
+#define DEFINE_RECORD(NAME, T)                                                          \
+  static int64_t NAME(void *store, const strata_block *b, const int32_t *restrict lab) { \
+    T *restrict prev = (T *)store + b->row0;                                           \
+    const size_t m = b->m;                                                             \
+    uint32_t moved = 0;                                                                \
+    if (b->kept) {                                                                     \
+      const uint16_t *kept = b->kept;                                                  \
+      for (size_t i = 0; i < m; i++) {                                                 \
+        const T v = (T)lab[i];                                                         \
+        moved += prev[kept[i]] != v;                                                   \
+        prev[kept[i]] = v;                                                             \
+      }                                                                                \
+    } else {                                                                           \
+      for (size_t i = 0; i < m; i++) {                                                 \
+        const T v = (T)lab[i];                                                         \
+        moved += prev[i] != v;                                                         \
+        prev[i] = v;                                                                   \
+      }                                                                                \
+    }                                                                                  \
+    return moved;                                                                      \
+  }
+DEFINE_RECORD(record_u8, uint8_t)
+DEFINE_RECORD(record_u16, uint16_t)
+DEFINE_RECORD(record_i32, int32_t)
+#undef DEFINE_RECORD
+
 /* A block's labels into the label array (returns the relocations) and the
  * labels file's chunk buffers. */
 static int64_t record_labels(strata_lloyd *l, const strata_block *b, const int32_t *lab,
                              const float *dist2) {
   int64_t relo = 0;
-#define RECORD(T)                                                \
-  do {                                                           \
-    T *prev = (T *)l->labels + b->row0;                          \
-    if (b->kept) {                                               \
-      for (size_t i = 0; i < b->m; i++) {                        \
-        T v = (T)lab[i], *p = prev + b->kept[i];                 \
-        relo += *p != v;                                         \
-        *p = v;                                                  \
-      }                                                          \
-    } else {                                                     \
-      for (size_t i = 0; i < b->m; i++) {                        \
-        T v = (T)lab[i];                                         \
-        relo += prev[i] != v;                                    \
-        prev[i] = v;                                             \
-      }                                                          \
-    }                                                            \
-  } while (0)
   if (l->labels) {
-    if (l->label_bytes == 1) RECORD(uint8_t);
-    else if (l->label_bytes == 2) RECORD(uint16_t);
-    else RECORD(int32_t);
+    if (l->label_bytes == 1) relo = record_u8(l->labels, b, lab);
+    else if (l->label_bytes == 2) relo = record_u16(l->labels, b, lab);
+    else relo = record_i32(l->labels, b, lab);
   }
-#undef RECORD
   if (l->writer) {
     size_t base = b->row0 % l->chunk_rows;
     int32_t *seg = l->chunk_seg + base;
