@@ -14,6 +14,10 @@
  * in block order, do not depend on the thread count. */
 #define INIT_BLOCK 2048
 #define MAX_TRIALS 64
+/* Rows per potential segment: a draw walks block sums, then the segment
+ * sums of its block, then at most this many rows. */
+#define INIT_SEG 256
+#define SEGS_PER_BLOCK (INIT_BLOCK / INIT_SEG)
 
 static strata_status too_few_distinct(const strata_init_job *job) {
   size_t distinct = strata_count_distinct_rows(job->x, job->m, job->d);
@@ -28,8 +32,12 @@ static strata_status too_few_distinct(const strata_init_job *job) {
 
 typedef struct {
   size_t nblocks;
-  float *dist;        /* trials × m, candidate-major */
+  float *dist[2];     /* trials × m, candidate-major; steps alternate between the
+                         two, so the kept candidate's row becomes `closest` in place */
+  int cur;            /* the buffer the next potential pass writes */
   double *block_pot;  /* nblocks × trials */
+  double *seg_pot;    /* trials × nseg, candidate-major */
+  size_t nseg;
   void **scratch;     /* per thread */
   size_t scratch_bytes;
   char *packed;       /* the sample in the kernel's tile order, block after block, or NULL */
@@ -52,30 +60,39 @@ static strata_status pack_sample(const strata_init_job *job, pp_work *w) {
   return STRATA_OK;
 }
 
-/* Sum of min(a[i], b[i]) over n values, written to out[i]; eight partial
- * sums in a fixed order (one serial chain would bound the whole init). */
-static double min_into_sum(const float *a, const float *b, float *out, size_t n) {
-  double s[8] = {0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (size_t l = 0; l < 8; l++) {
-      float v = a[i + l] < b[i + l] ? a[i + l] : b[i + l];
-      out[i + l] = v;
-      s[l] += v;
+/* min(a[i], b[i]) over one block's n rows into out, with the sum of each
+ * INIT_SEG-row segment into seg and their sum (in order) returned; eight
+ * partial sums per segment in a fixed order (one serial chain would bound
+ * the whole init). */
+static double min_into_sum(const float *a, const float *b, float *out, size_t n, double *seg) {
+  double total = 0.0;
+  for (size_t s0 = 0, si = 0; s0 < n; s0 += INIT_SEG, si++) {
+    size_t e = n - s0 < INIT_SEG ? n : s0 + INIT_SEG, i = s0;
+    double p[8] = {0};
+    for (; i + 8 <= e; i += 8)
+      for (size_t l = 0; l < 8; l++) {
+        float v = a[i + l] < b[i + l] ? a[i + l] : b[i + l];
+        out[i + l] = v;
+        p[l] += v;
+      }
+    for (; i < e; i++) {
+      float v = a[i] < b[i] ? a[i] : b[i];
+      out[i] = v;
+      p[0] += v;
     }
-  for (; i < n; i++) {
-    float v = a[i] < b[i] ? a[i] : b[i];
-    out[i] = v;
-    s[0] += v;
+    seg[si] = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+    total += seg[si];
   }
-  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  return total;
 }
 
-/* dist[j][i] = min(closest[i], ||x_i - cand_j||^2) for all rows, and each
- * candidate's potential (sum over rows), summed block by block in order. */
+/* dist[j][i] = min(closest[i], ||x_i - cand_j||^2) for all rows into the
+ * current buffer, and each candidate's potential (sum over rows), summed
+ * segment by segment and block by block in order. */
 static void candidate_potentials(const strata_init_job *job, pp_work *w, const float *cand,
                                  size_t trials, const float *closest, double *pot) {
   size_t m = job->m, d = job->d;
+  float *dist = w->dist[w->cur];
 #pragma omp parallel for schedule(dynamic, 1) num_threads(job->threads)
   for (size_t b = 0; b < w->nblocks; b++) {
     size_t r0 = b * INIT_BLOCK, rows = m - r0 < INIT_BLOCK ? m - r0 : INIT_BLOCK;
@@ -88,8 +105,8 @@ static void candidate_potentials(const strata_init_job *job, pp_work *w, const f
     else
       job->kern->dist2_to_points(job->x + r0 * d, rows, d, d, cand, trials, tmp, sc);
     for (size_t j = 0; j < trials; j++)
-      w->block_pot[b * trials + j] =
-          min_into_sum(tmp + j * rows, closest + r0, w->dist + j * m + r0, rows);
+      w->block_pot[b * trials + j] = min_into_sum(tmp + j * rows, closest + r0, dist + j * m + r0, rows,
+                                                  w->seg_pot + j * w->nseg + b * SEGS_PER_BLOCK);
   }
   for (size_t j = 0; j < trials; j++) {
     double s = 0.0;
@@ -102,24 +119,32 @@ static void pp_work_free(pp_work *w, int threads) {
   if (w->scratch)
     for (int t = 0; t < threads; t++) free(w->scratch[t]);
   free(w->scratch);
-  free(w->dist);
+  free(w->dist[0]);
+  free(w->dist[1]);
   free(w->block_pot);
+  free(w->seg_pot);
   free(w->packed);
 }
 
-/* A row drawn with probability closest[i] / total: the block first, from
- * the per-block sums of the last potential pass, then the row inside it; a
- * full prefix array over the sample per step would cost as much as a pass. */
+/* A row drawn with probability closest[i] / total: the block from the
+ * per-block sums of the last potential pass, the segment from its segment
+ * sums, then the row inside it; a full prefix array over the sample per
+ * step would cost as much as a pass. */
 static size_t draw_row(strata_rng *rng, const float *closest, size_t m, const double *block_sum,
-                       size_t nblocks, double total) {
+                       const double *seg_sum, size_t nblocks, double total) {
   double r = strata_rng_uniform(rng) * total;
   size_t b = 0;
   for (; b + 1 < nblocks && r >= block_sum[b]; b++) r -= block_sum[b];
   while (b > 0 && !(block_sum[b] > 0.0)) b--; /* rounding carried r into an empty tail */
   size_t r0 = b * INIT_BLOCK, end = m - r0 < INIT_BLOCK ? m : r0 + INIT_BLOCK;
+  size_t nseg = (end - r0 + INIT_SEG - 1) / INIT_SEG, s = 0;
+  const double *ss = seg_sum + b * SEGS_PER_BLOCK;
+  for (; s + 1 < nseg && r >= ss[s]; s++) r -= ss[s];
+  while (s > 0 && !(ss[s] > 0.0)) s--;
+  size_t s0 = r0 + s * INIT_SEG, s1 = end - s0 < INIT_SEG ? end : s0 + INIT_SEG;
   double acc = 0.0;
-  size_t last = r0; /* the last row with weight, should rounding leave r past the end */
-  for (size_t i = r0; i < end; i++) {
+  size_t last = s0; /* the last row with weight, should rounding leave r past the end */
+  for (size_t i = s0; i < s1; i++) {
     if (closest[i] > 0.0f) last = i;
     acc += closest[i];
     if (acc > r) return i;
@@ -140,17 +165,23 @@ strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *cent
 
   pp_work w = {0};
   w.nblocks = (m + INIT_BLOCK - 1) / INIT_BLOCK;
-  w.dist = malloc(trials * m * sizeof *w.dist);
+  w.nseg = w.nblocks * SEGS_PER_BLOCK;
+  w.dist[0] = malloc(trials * m * sizeof *w.dist[0]);
+  w.dist[1] = malloc(trials * m * sizeof *w.dist[1]);
   w.block_pot = malloc(w.nblocks * trials * sizeof *w.block_pot);
+  w.seg_pot = malloc(trials * w.nseg * sizeof *w.seg_pot);
   w.scratch = calloc((size_t)job->threads, sizeof *w.scratch);
   w.scratch_bytes = job->kern->scratch_bytes(INIT_BLOCK, d, trials);
-  float *closest = malloc(m * sizeof *closest);
+  float *start = malloc(m * sizeof *start); /* before the first centre: INFINITY */
+  const float *closest = start;
   double *block_sum = malloc(w.nblocks * sizeof *block_sum);
+  double *seg_sum = malloc(w.nseg * sizeof *seg_sum);
   float *cand = malloc(trials * d * sizeof *cand);
   size_t *cand_id = malloc(trials * sizeof *cand_id);
   double *pot = malloc(trials * sizeof *pot);
   strata_status st = STRATA_OK;
-  int ok = w.dist && w.block_pot && w.scratch && closest && block_sum && cand && cand_id && pot;
+  int ok = w.dist[0] && w.dist[1] && w.block_pot && w.seg_pot && w.scratch && start && block_sum && seg_sum &&
+           cand && cand_id && pot;
   for (int t = 0; ok && t < job->threads; t++) {
     w.scratch[t] = aligned_alloc(64, ((size_t)MAX_TRIALS * INIT_BLOCK * sizeof(float) +
                                       w.scratch_bytes + 63) / 64 * 64);
@@ -163,7 +194,7 @@ strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *cent
   if ((st = pack_sample(job, &w)) != STRATA_OK) goto done;
 
   /* First centre: uniform, unless given ones come first. */
-  for (size_t i = 0; i < m; i++) closest[i] = INFINITY;
+  for (size_t i = 0; i < m; i++) start[i] = INFINITY;
   double current = INFINITY;
   if (ngiven == 0) {
     size_t first = (size_t)strata_rng_below(&rng, m);
@@ -172,10 +203,12 @@ strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *cent
   for (size_t g = 0; g < (ngiven ? ngiven : 1); g++) {
     for (size_t j = 0; j < d; j++) cand[j] = (float)centers[g * d + j];
     candidate_potentials(job, &w, cand, 1, closest, pot);
-    memcpy(closest, w.dist, m * sizeof *closest);
+    closest = w.dist[w.cur];
+    w.cur ^= 1;
     current = pot[0];
   }
   for (size_t b = 0; b < w.nblocks; b++) block_sum[b] = w.block_pot[b];
+  memcpy(seg_sum, w.seg_pot, w.nseg * sizeof *seg_sum);
 
   for (size_t c = ngiven ? ngiven : 1; c < k; c++) {
     if ((c & 63) == 0 && (st = strata_check_cancel()) != STRATA_OK) goto done;
@@ -184,7 +217,7 @@ strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *cent
       goto done;
     }
     for (size_t t = 0; t < trials; t++) {
-      cand_id[t] = draw_row(&rng, closest, m, block_sum, w.nblocks, current);
+      cand_id[t] = draw_row(&rng, closest, m, block_sum, seg_sum, w.nblocks, current);
       memcpy(cand + t * d, job->x + cand_id[t] * d, d * sizeof *cand);
     }
     candidate_potentials(job, &w, cand, trials, closest, pot);
@@ -193,12 +226,14 @@ strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *cent
       if (pot[t] < pot[best]) best = t;
     current = pot[best];
     for (size_t b = 0; b < w.nblocks; b++) block_sum[b] = w.block_pot[b * trials + best];
-    memcpy(closest, w.dist + best * m, m * sizeof *closest);
+    memcpy(seg_sum, w.seg_pot + best * w.nseg, w.nseg * sizeof *seg_sum);
+    closest = w.dist[w.cur] + best * m;
+    w.cur ^= 1;
     for (size_t j = 0; j < d; j++) centers[c * d + j] = job->x[cand_id[best] * d + j];
   }
 done:
   pp_work_free(&w, job->threads);
-  free(closest); free(block_sum); free(cand); free(cand_id); free(pot);
+  free(start); free(block_sum); free(seg_sum); free(cand); free(cand_id); free(pot);
   return st;
 }
 
