@@ -18,8 +18,7 @@
 static const char *const CMD = "assign";
 
 enum {
-  OPT_LABELS = 256, OPT_DATASET, OPT_CHUNK_ROWS, OPT_THREADS, OPT_JSON, OPT_NO_DRIFT, OPT_DRIFT_SHARE,
-  OPT_DRIFT_DISTANCE, OPT_DRIFT_SHIFT
+  OPT_LABELS = 256, OPT_DATASET, OPT_CHUNK_ROWS, OPT_THREADS, OPT_JSON, OPT_NO_DRIFT
 };
 
 static const struct option long_options[] = {
@@ -29,9 +28,7 @@ static const struct option long_options[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"json", no_argument, NULL, OPT_JSON},
     {"no-drift", no_argument, NULL, OPT_NO_DRIFT},
-    {"drift-share", required_argument, NULL, OPT_DRIFT_SHARE},
-    {"drift-distance", required_argument, NULL, OPT_DRIFT_DISTANCE},
-    {"drift-shift", required_argument, NULL, OPT_DRIFT_SHIFT},
+    CLI_DRIFT_LONG_OPTIONS,
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -102,13 +99,10 @@ static int parse(int argc, char **argv, assign_opts *o) {
         break;
       case OPT_JSON: o->json = 1; break;
       case OPT_NO_DRIFT: o->no_drift = 1; break;
-      case OPT_DRIFT_SHARE:
-      case OPT_DRIFT_DISTANCE:
-      case OPT_DRIFT_SHIFT:
-        if (!cli_drift_option(c == OPT_DRIFT_SHARE ? "--drift-share" : c == OPT_DRIFT_DISTANCE ? "--drift-distance"
-                                                                                            : "--drift-shift",
-                              optarg, &o->th, err, sizeof err))
-          return cli_error(CLI_EXIT_USAGE, "%s", err);
+      case CLI_OPT_DRIFT_SHARE:
+      case CLI_OPT_DRIFT_DISTANCE:
+      case CLI_OPT_DRIFT_SHIFT:
+        if (!cli_drift_option(c, optarg, &o->th, err, sizeof err)) return cli_error(CLI_EXIT_USAGE, "%s", err);
         break;
       case 'q': o->quiet = 1; break;
       case 'v': o->verbose++; break;

@@ -25,7 +25,7 @@ enum {
   OPT_LABELS = 256, OPT_DATASET, OPT_FEATURES, OPT_SCALE, OPT_MISSING, OPT_INIT, OPT_N_INIT,
   OPT_MAX_ITER, OPT_TOL, OPT_SEED, OPT_BACKEND, OPT_THREADS, OPT_CHUNK_ROWS, OPT_MEM_LIMIT,
   OPT_STREAMING, OPT_INIT_SAMPLE, OPT_JSON, OPT_PROGRESS, OPT_CATEGORICAL, OPT_CAT_WEIGHT, OPT_WARM_START,
-  OPT_MATCH_IDS, OPT_DRIFT_SHARE, OPT_DRIFT_DISTANCE, OPT_DRIFT_SHIFT
+  OPT_MATCH_IDS
 };
 
 static const struct option long_options[] = {
@@ -51,9 +51,7 @@ static const struct option long_options[] = {
     {"init-sample", required_argument, NULL, OPT_INIT_SAMPLE},
     {"warm-start", required_argument, NULL, OPT_WARM_START},
     {"match-ids", required_argument, NULL, OPT_MATCH_IDS},
-    {"drift-share", required_argument, NULL, OPT_DRIFT_SHARE},
-    {"drift-distance", required_argument, NULL, OPT_DRIFT_DISTANCE},
-    {"drift-shift", required_argument, NULL, OPT_DRIFT_SHIFT},
+    CLI_DRIFT_LONG_OPTIONS,
     {"json", no_argument, NULL, OPT_JSON},
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
@@ -256,13 +254,10 @@ static int parse(int argc, char **argv, fit_opts *o) {
         o->parent = optarg;
         o->warm_start = c == OPT_WARM_START;
         break;
-      case OPT_DRIFT_SHARE:
-      case OPT_DRIFT_DISTANCE:
-      case OPT_DRIFT_SHIFT:
-        if (!cli_drift_option(c == OPT_DRIFT_SHARE ? "--drift-share" : c == OPT_DRIFT_DISTANCE ? "--drift-distance"
-                                                                                            : "--drift-shift",
-                              optarg, &o->th, err, sizeof err))
-          return cli_error(CLI_EXIT_USAGE, "%s", err);
+      case CLI_OPT_DRIFT_SHARE:
+      case CLI_OPT_DRIFT_DISTANCE:
+      case CLI_OPT_DRIFT_SHIFT:
+        if (!cli_drift_option(c, optarg, &o->th, err, sizeof err)) return cli_error(CLI_EXIT_USAGE, "%s", err);
         break;
       case OPT_JSON: o->json = 1; break;
       case OPT_PROGRESS:

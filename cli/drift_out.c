@@ -7,13 +7,11 @@
 #include "options.h"
 #include "table.h"
 
-int cli_drift_option(const char *option, const char *arg, strata_drift_thresholds *t, char *err, size_t errlen) {
-  double v;
-  if (!cli_opt_double(arg, option, 0.0, &v, err, errlen)) return 0;
-  if (strcmp(option, "--drift-share") == 0) t->share = v;
-  else if (strcmp(option, "--drift-distance") == 0) t->distance = v;
-  else t->shift = v;
-  return 1;
+int cli_drift_option(int c, const char *arg, strata_drift_thresholds *t, char *err, size_t errlen) {
+  const char *name = c == CLI_OPT_DRIFT_SHARE ? "--drift-share" : c == CLI_OPT_DRIFT_DISTANCE ? "--drift-distance"
+                                                                                          : "--drift-shift";
+  double *into = c == CLI_OPT_DRIFT_SHARE ? &t->share : c == CLI_OPT_DRIFT_DISTANCE ? &t->distance : &t->shift;
+  return cli_opt_double(arg, name, 0.0, into, err, errlen);
 }
 
 /* A number, or "-" where there is none (NaN). */

@@ -17,9 +17,18 @@
   "      --drift-shift X     flag a feature whose mean moved by more than X training\n"       \
   "                          standard deviations (default 0.25)\n"
 
-/* Parses the value of --drift-share, --drift-distance or --drift-shift
- * (the option as typed) into t.  Returns 1, or 0 with err set. */
-int cli_drift_option(const char *option, const char *arg, strata_drift_thresholds *t, char *err, size_t errlen);
+/* getopt_long codes of the threshold options, above every command's own. */
+enum { CLI_OPT_DRIFT_SHARE = 0x400, CLI_OPT_DRIFT_DISTANCE, CLI_OPT_DRIFT_SHIFT };
+
+/* Their struct option entries, for a command's long_options table. */
+#define CLI_DRIFT_LONG_OPTIONS                                         \
+  {"drift-share", required_argument, NULL, CLI_OPT_DRIFT_SHARE},       \
+      {"drift-distance", required_argument, NULL, CLI_OPT_DRIFT_DISTANCE}, \
+      {"drift-shift", required_argument, NULL, CLI_OPT_DRIFT_SHIFT}
+
+/* Parses the value of threshold option c (a CLI_OPT_DRIFT_* code) into t.
+ * Returns 1, or 0 with err set. */
+int cli_drift_option(int c, const char *arg, strata_drift_thresholds *t, char *err, size_t errlen);
 
 /* The segment and feature tables under a heading naming the reference and
  * the thresholds.  Flagged rows are marked "drift". */
