@@ -264,6 +264,9 @@ static strata_status device_pass(strata_lloyd *l) {
               "out of memory for k = %zu, d = %zu", l->k, l->d);
     strata_run_config cfg = {l->n, l->d, l->k, l->threads, l->fallback, l->fx_scale};
     FORWARD_IF_ERROR(kr->run_open(kr, &cfg, &l->run));
+    strata_run_scaler rs;
+    if (kr->run_set_scaler && strata_pass_run_scaler(l->pass, &rs) && kr->run_set_scaler(l->run, &rs))
+      strata_pass_raw_chunks(l->pass);
   }
   FORWARD_IF_ERROR(kr->run_set_centroids(l->run, l->cf, l->cnorm));
   FORWARD_IF_ERROR(kr->run_begin_pass(l->run));
