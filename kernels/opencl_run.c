@@ -24,6 +24,12 @@
  * fits the memory budget; else every pass streams it.  A buffer the device
  * cannot allocate halves the piece size (down to one block) and retries.
  *
+ * With the pass's scaler (run_set_scaler; device modes with float64 only)
+ * the rows arrive raw: scale_rows scales each piece in place right after its
+ * upload, so a resident piece is scaled once, in its first pass.  A value the
+ * scaler rejects sets a flag that is read once per chunk; the host's scaler
+ * then words the error.  The CPU paths scale raw rows on the host.
+ *
  * Under auto (cfg->fallback set) the totals are copied back after each
  * chunk, so that a device lost mid-pass can hand over to the CPU without
  * losing the chunks already reduced: the pass finishes exactly as the CPU

@@ -13,6 +13,14 @@
  * duplicate rows, blocks with dropped rows; and the same pass twice gives
  * the same bits.
  *
+ * The scaler on the device (run_set_scaler): raw rows in, every output bit
+ * for bit equal to the same run fed the host's scaled rows (core/scaler.c),
+ * resident and streamed, over two passes (the second reads the resident,
+ * already scaled rows), d = 1, odd d, k = 1, a constant column, NaN imputed
+ * (mean, median); Inf and NaN under "error" fail with the host's message for
+ * the first bad row, also with a fallback and without a warning; a device
+ * lost mid-run scales on the host; STRATA_OPENCL_HOST_SCALE=1 refuses.
+ *
  * Failures, each in a fresh process (the test runs itself with an argument:
  * OpenCL state must not cross a fork): no platform (OCL_ICD_VENDORS pointing
  * at an empty folder), a forced build failure, a device lost mid-run (with
