@@ -138,7 +138,7 @@ int strata_pass_run_scaler(const strata_pass *p, strata_run_scaler *out) {
   return 1;
 }
 
-void strata_pass_raw_chunks(strata_pass *p) { p->raw_chunks = 1; }
+void strata_pass_raw_chunks(strata_pass *p, int on) { p->raw_chunks = on; }
 
 /* Makes block `b` (local index within a chunk that starts at row0) ready:
  * from the cache, from the raw chunk (no scaler, or `raw` asked for by a

@@ -67,10 +67,12 @@ void strata_pass_free(strata_pass *p);
  * 0.  *out borrows the scaler: valid while the pass is. */
 struct strata_run_scaler;
 int strata_pass_run_scaler(const strata_pass *p, struct strata_run_scaler *out);
-/* From now on `chunk` callbacks receive the RAW rows of each chunk (unscaled,
- * every row kept) for a device that took the scaler; only after
- * strata_pass_run_scaler() offered it. */
-void strata_pass_raw_chunks(strata_pass *p);
+/* on = 1: the following runs hand `chunk` callbacks the RAW rows of each
+ * chunk (unscaled, every row kept), for a device run that took the scaler;
+ * only where strata_pass_run_scaler() offered it.  on = 0: scaled (default).
+ * Set it before every run that has a `chunk` callback: it is the run's
+ * choice, not the pass's. */
+void strata_pass_raw_chunks(strata_pass *p, int on);
 
 /* STRATA_ERR_CANCELLED once strata_request_cancel was called, else OK. */
 strata_status strata_check_cancel(void);
