@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "drift_out.h"
 #include "json_out.h"
 #include "options.h"
 #include "paths.h"
@@ -16,7 +17,10 @@
 
 static const char *const CMD = "assign";
 
-enum { OPT_LABELS = 256, OPT_DATASET, OPT_CHUNK_ROWS, OPT_THREADS, OPT_JSON };
+enum {
+  OPT_LABELS = 256, OPT_DATASET, OPT_CHUNK_ROWS, OPT_THREADS, OPT_JSON, OPT_NO_DRIFT, OPT_DRIFT_SHARE,
+  OPT_DRIFT_DISTANCE, OPT_DRIFT_SHIFT
+};
 
 static const struct option long_options[] = {
     {"labels", required_argument, NULL, OPT_LABELS},
@@ -24,6 +28,10 @@ static const struct option long_options[] = {
     {"chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"json", no_argument, NULL, OPT_JSON},
+    {"no-drift", no_argument, NULL, OPT_NO_DRIFT},
+    {"drift-share", required_argument, NULL, OPT_DRIFT_SHARE},
+    {"drift-distance", required_argument, NULL, OPT_DRIFT_DISTANCE},
+    {"drift-shift", required_argument, NULL, OPT_DRIFT_SHIFT},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -46,6 +54,14 @@ static void usage(FILE *f) {
         "      --chunk-rows R      rows per I/O chunk, 0 = follow the file's chunking (default 0)\n"
         "      --threads T         threads, 0 = all available (default 0)\n"
         "      --json              print one JSON object on stdout instead of the summary\n"
+        "\n"
+        "drift (against the model's training data, measured in the same pass):\n"
+        "      --no-drift          do not measure drift\n"
+        CLI_DRIFT_HELP
+        "  A crossed threshold prints a warning line per segment or feature; the exit\n"
+        "  status stays 0.  Models saved by older Strata versions have no training reference:\n"
+        "  drift is then skipped with a note.\n"
+        "\n"
         "  -v, --verbose           also print library info\n"
         "  -q, --quiet             print nothing but errors (and --json output)\n"
         "  -h, --help              show this help\n"
@@ -58,12 +74,14 @@ static void usage(FILE *f) {
 typedef struct {
   const char *model, *data, *labels, *location;
   size_t chunk_rows;
-  int threads, json, quiet, verbose;
+  int threads, json, quiet, verbose, no_drift;
+  strata_drift_thresholds th;
 } assign_opts;
 
 static int parse(int argc, char **argv, assign_opts *o) {
   char err[512];
   long long v;
+  strata_drift_thresholds_init(&o->th);
   optind = 1;
   opterr = 0;
   int c;
@@ -83,6 +101,15 @@ static int parse(int argc, char **argv, assign_opts *o) {
         o->threads = (int)v;
         break;
       case OPT_JSON: o->json = 1; break;
+      case OPT_NO_DRIFT: o->no_drift = 1; break;
+      case OPT_DRIFT_SHARE:
+      case OPT_DRIFT_DISTANCE:
+      case OPT_DRIFT_SHIFT:
+        if (!cli_drift_option(c == OPT_DRIFT_SHARE ? "--drift-share" : c == OPT_DRIFT_DISTANCE ? "--drift-distance"
+                                                                                            : "--drift-shift",
+                              optarg, &o->th, err, sizeof err))
+          return cli_error(CLI_EXIT_USAGE, "%s", err);
+        break;
       case 'q': o->quiet = 1; break;
       case 'v': o->verbose++; break;
       case 'h': usage(stdout); return CLI_EXIT_OK;
@@ -100,7 +127,7 @@ static int parse(int argc, char **argv, assign_opts *o) {
   return -1;
 }
 
-static int run(const assign_opts *o) {
+static int run(assign_opts *o) {
   char err[1024];
   if (cli_same_file(o->labels, o->data))
     return cli_error(CLI_EXIT_USAGE, "labels file '%s' is the input data file", o->labels);
@@ -111,6 +138,7 @@ static int run(const assign_opts *o) {
   strata_model *model = NULL;
   strata_dataset *ds = NULL;
   int64_t *sizes = NULL;
+  strata_drift *drift = NULL;
   strata_status st = strata_model_load(o->model, &model);
   if (st != STRATA_OK) return cli_status_error(st);
   const strata_model_info *info = strata_model_get_info(model);
@@ -126,7 +154,11 @@ static int run(const assign_opts *o) {
   }
   sizes = cli_xcalloc((size_t)info->k, sizeof *sizes);
   double inertia = 0.0, t0 = cli_now();
-  st = strata_assign(model, ds, o->labels, o->chunk_rows, o->threads, &inertia, sizes);
+  int want_drift = !o->no_drift && info->train_mean;
+  if (!o->no_drift && !want_drift)
+    cli_warn("the model has no training reference (saved by an older Strata): drift not measured");
+  st = strata_assign_drift(model, ds, o->labels, o->chunk_rows, o->threads, &o->th, o->model, &inertia, sizes,
+                           want_drift ? &drift : NULL);
   double seconds = cli_now() - t0;
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
@@ -134,15 +166,18 @@ static int run(const assign_opts *o) {
   }
   uint64_t rows = strata_dataset_rows(ds);
   if (o->json) {
-    if (cli_json_assign(stdout, info, o->model, rows, inertia, sizes, seconds, o->labels) != 0) {
+    if (cli_json_assign(stdout, info, o->model, rows, inertia, sizes, seconds, o->labels, drift) != 0) {
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
       goto done;
     }
   } else if (!o->quiet) {
     cli_print_assign(stdout, info, rows, inertia, sizes, seconds, o->labels, cli_output_width(stdout));
+    if (drift) cli_print_drift(stdout, drift, cli_output_width(stdout));
   }
+  if (drift) cli_warn_drift(drift);
   rc = CLI_EXIT_OK;
 done:
+  strata_drift_free(drift);
   free(sizes);
   strata_dataset_free(ds);
   strata_model_free(model);

@@ -11,6 +11,7 @@
 #include "centroids_csv.h"
 #include "cli.h"
 #include "diag.h"
+#include "drift_out.h"
 #include "json_out.h"
 #include "options.h"
 #include "paths.h"
@@ -23,7 +24,8 @@ static const char *const CMD = "fit";
 enum {
   OPT_LABELS = 256, OPT_DATASET, OPT_FEATURES, OPT_SCALE, OPT_MISSING, OPT_INIT, OPT_N_INIT,
   OPT_MAX_ITER, OPT_TOL, OPT_SEED, OPT_BACKEND, OPT_THREADS, OPT_CHUNK_ROWS, OPT_MEM_LIMIT,
-  OPT_STREAMING, OPT_INIT_SAMPLE, OPT_JSON, OPT_PROGRESS, OPT_CATEGORICAL, OPT_CAT_WEIGHT
+  OPT_STREAMING, OPT_INIT_SAMPLE, OPT_JSON, OPT_PROGRESS, OPT_CATEGORICAL, OPT_CAT_WEIGHT, OPT_WARM_START,
+  OPT_MATCH_IDS, OPT_DRIFT_SHARE, OPT_DRIFT_DISTANCE, OPT_DRIFT_SHIFT
 };
 
 static const struct option long_options[] = {
@@ -47,6 +49,11 @@ static const struct option long_options[] = {
     {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT},
     {"streaming", no_argument, NULL, OPT_STREAMING},
     {"init-sample", required_argument, NULL, OPT_INIT_SAMPLE},
+    {"warm-start", required_argument, NULL, OPT_WARM_START},
+    {"match-ids", required_argument, NULL, OPT_MATCH_IDS},
+    {"drift-share", required_argument, NULL, OPT_DRIFT_SHARE},
+    {"drift-distance", required_argument, NULL, OPT_DRIFT_DISTANCE},
+    {"drift-shift", required_argument, NULL, OPT_DRIFT_SHIFT},
     {"json", no_argument, NULL, OPT_JSON},
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
@@ -93,6 +100,20 @@ static void usage(FILE *f) {
           "      --seed S            random seed (default %llu)\n"
           "      --init-sample N     rows sampled for initialisation (default %s)\n"
           "\n"
+          "refits (stable segment ids):\n"
+          "      --warm-start PREV.h5  start from PREV's centroids (original units, scaled with\n"
+          "                          this data's scaler; k above PREV's continues k-means++,\n"
+          "                          below keeps PREV's largest segments) and number the new\n"
+          "                          segments after PREV's\n"
+          "      --match-ids PREV.h5 initialise as usual (--init) but number the new segments\n"
+          "                          after PREV's\n"
+          "  Either way segment i continues PREV's segment i by optimal assignment on\n"
+          "  centroid distance (Hungarian); unmatched segments are reported new, PREV's\n"
+          "  unmatched ones vanished, and the model records PREV as its parent.  The data\n"
+          "  is read with PREV's features unless --features is given; they must match.\n"
+          "  The summary compares this fit's training data with PREV's (drift):\n"
+          CLI_DRIFT_HELP
+          "\n"
           "execution:\n"
           "      --backend NAME      compute backend (default %s): auto measures the OpenCL\n"
           "                          devices against the CPU on the init sample and says why\n"
@@ -124,7 +145,9 @@ static void usage(FILE *f) {
 }
 
 typedef struct {
-  const char *data, *model, *labels, *location, *init_file;
+  const char *data, *model, *labels, *location, *init_file, *parent;
+  int warm_start;
+  strata_drift_thresholds th;
   char **features;
   size_t nfeatures;
   char **categorical;
@@ -140,6 +163,7 @@ static int parse(int argc, char **argv, fit_opts *o) {
   long long v;
   int idx;
   strata_fit_params_init(&o->p);
+  strata_drift_thresholds_init(&o->th);
   o->progress = CLI_PROGRESS_AUTO;
   optind = 1;
   opterr = 0;
@@ -226,6 +250,20 @@ static int parse(int argc, char **argv, fit_opts *o) {
           return cli_error(CLI_EXIT_USAGE, "%s", err);
         break;
       case OPT_STREAMING: o->p.streaming = 1; break;
+      case OPT_WARM_START:
+      case OPT_MATCH_IDS:
+        if (o->parent) return cli_usage_error(CMD, "give one of --warm-start and --match-ids, once");
+        o->parent = optarg;
+        o->warm_start = c == OPT_WARM_START;
+        break;
+      case OPT_DRIFT_SHARE:
+      case OPT_DRIFT_DISTANCE:
+      case OPT_DRIFT_SHIFT:
+        if (!cli_drift_option(c == OPT_DRIFT_SHARE ? "--drift-share" : c == OPT_DRIFT_DISTANCE ? "--drift-distance"
+                                                                                            : "--drift-shift",
+                              optarg, &o->th, err, sizeof err))
+          return cli_error(CLI_EXIT_USAGE, "%s", err);
+        break;
       case OPT_JSON: o->json = 1; break;
       case OPT_PROGRESS:
         if (!cli_opt_choice(optarg, "--progress", progress_choices, &idx, err, sizeof err))
@@ -244,6 +282,8 @@ static int parse(int argc, char **argv, fit_opts *o) {
   if (!o->have_k) return cli_usage_error(CMD, "missing required option -k K");
   if (!o->model) return cli_usage_error(CMD, "missing required option -o MODEL.h5");
   if (o->quiet && o->verbose) return cli_usage_error(CMD, "--quiet and --verbose exclude each other");
+  if (o->warm_start && o->init_file)
+    return cli_usage_error(CMD, "--warm-start and --init FILE both set the initial centroids");
   return -1;
 }
 
@@ -260,6 +300,11 @@ static int check_aliases(const fit_opts *o) {
     return cli_error(CLI_EXIT_USAGE, "model file '%s' is the --init file", o->model);
   if (o->init_file && o->labels && cli_same_file(o->init_file, o->labels))
     return cli_error(CLI_EXIT_USAGE, "labels file '%s' is the --init file", o->labels);
+  /* The model may replace its parent (a nightly refit): the parent is read first. */
+  if (o->parent && cli_same_file(o->parent, o->data))
+    return cli_error(CLI_EXIT_USAGE, "parent model '%s' is the input data file", o->parent);
+  if (o->parent && o->labels && cli_same_file(o->parent, o->labels))
+    return cli_error(CLI_EXIT_USAGE, "labels file '%s' is the parent model", o->labels);
   return -1;
 }
 
@@ -282,19 +327,24 @@ static uint64_t peak_rss_bytes(void) {
 static int run(fit_opts *o) {
   int rc = -1;
   strata_dataset *ds = NULL;
-  strata_model *model = NULL;
+  strata_model *model = NULL, *parent = NULL;
+  strata_drift *drift = NULL;
   double *init_centroids = NULL;
   strata_status st;
 
   if ((rc = check_aliases(o)) >= 0) return rc;
-  st = strata_dataset_open(o->data, o->location, (const char *const *)o->features, o->nfeatures, &ds);
-  if (st != STRATA_OK) return cli_status_error(st);
-  if (o->ncategorical > 0) {
-    st = strata_dataset_add_categorical(ds, (const char *const *)o->categorical, o->ncategorical, NULL, NULL);
-    if (st != STRATA_OK) {
-      strata_dataset_free(ds);
-      return cli_status_error(st);
-    }
+  if (o->parent && (st = strata_model_load(o->parent, &parent)) != STRATA_OK) return cli_status_error(st);
+  if (parent && !o->features && !o->categorical) {
+    /* The parent's features, categories expanded as it saw them. */
+    st = strata_model_open_data(parent, o->data, o->location, &ds);
+  } else {
+    st = strata_dataset_open(o->data, o->location, (const char *const *)o->features, o->nfeatures, &ds);
+    if (st == STRATA_OK && o->ncategorical > 0)
+      st = strata_dataset_add_categorical(ds, (const char *const *)o->categorical, o->ncategorical, NULL, NULL);
+  }
+  if (st != STRATA_OK) {
+    rc = cli_status_error(st);
+    goto done;
   }
 
   if (o->init_file) {
@@ -319,6 +369,9 @@ static int run(fit_opts *o) {
   o->p.labels_path = o->labels;
   /* The library puts model and labels in place together, or neither. */
   o->p.model_path = o->model;
+  o->p.parent = parent;
+  o->p.parent_path = o->parent;
+  o->p.warm_start = o->warm_start;
   st = strata_fit(ds, &o->p, &model);
   cli_progress_end();
   if (st != STRATA_OK) {
@@ -327,8 +380,15 @@ static int run(fit_opts *o) {
   }
 
   const strata_model_info *info = strata_model_get_info(model);
+  int parent_k = parent ? strata_model_get_info(parent)->k : 0;
+  if (parent && !strata_model_get_info(parent)->train_mean)
+    cli_warn("parent model '%s' has no training reference (saved by an older Strata): drift not measured",
+             o->parent);
+  else if (parent && strata_model_drift(parent, model, &o->th, o->parent, &drift) != STRATA_OK)
+    /* The model and labels are in place: the comparison is extra. */
+    cli_warn("drift not measured: %s", strata_last_error());
   if (o->json) {
-    if (cli_json_fit(stdout, info, o->model, o->labels, peak_rss_bytes()) != 0) {
+    if (cli_json_fit(stdout, info, o->model, o->labels, peak_rss_bytes(), parent_k, drift) != 0) {
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
       goto done;
     }
@@ -336,10 +396,15 @@ static int run(fit_opts *o) {
     size_t width = cli_output_width(stdout);
     cli_print_fit(stdout, info, o->model, o->labels, width);
     if (o->verbose) cli_print_iterations(stdout, info, width);
+    if (parent) cli_print_lineage(stdout, info, parent_k, width);
+    if (drift) cli_print_drift(stdout, drift, width);
   }
+  if (drift) cli_warn_drift(drift);
   rc = CLI_EXIT_OK;
 done:
+  strata_drift_free(drift);
   strata_model_free(model);
+  strata_model_free(parent);
   strata_dataset_free(ds);
   free(init_centroids);
   return rc;

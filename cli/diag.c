@@ -32,11 +32,29 @@ static void emit_plain(const char *kind, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* A command that fits many times (stability, sweep) would repeat the same
+ * warning about the same data once per fit: each distinct warning is shown
+ * once.  The last few are remembered, which covers those repeats. */
+static int seen_before(const char *msg) {
+  enum { REMEMBER = 16, LEN = 256 };
+  static char seen[REMEMBER][LEN];
+  static int next;
+  for (int i = 0; i < REMEMBER; i++)
+    if (seen[i][0] && strncmp(seen[i], msg, LEN - 1) == 0) return 1;
+  snprintf(seen[next], LEN, "%s", msg);
+  next = (next + 1) % REMEMBER;
+  return 0;
+}
+
 static void log_sink(strata_log_level level, const char *msg, void *user) {
   (void)user;
   switch (level) {
     case STRATA_LOG_WARN:
-      if (verbosity >= CLI_NORMAL) emit_plain("warning", "%s", msg);
+      if (verbosity >= CLI_NORMAL) {
+        flockfile(stderr); /* the library may log from several threads; the lock is recursive */
+        if (!seen_before(msg)) emit_plain("warning", "%s", msg);
+        funlockfile(stderr);
+      }
       break;
     case STRATA_LOG_INFO:
       if (verbosity >= CLI_VERBOSE) emit_plain("info", "%s", msg);

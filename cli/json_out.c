@@ -99,8 +99,104 @@ static jbuild begin(void) {
   return b;
 }
 
+/* A segment or feature number, or null where there is none (-1). */
+static cJSON *index_or_null(int v) { return v >= 0 ? raw_i64(v) : cJSON_CreateNull(); }
+
+static void add_index(jbuild *b, cJSON *o, const char *key, int v) {
+  cJSON *x = index_or_null(v);
+  if (!x || !cJSON_AddItemToObject(o, key, x)) {
+    cJSON_Delete(x);
+    b->ok = 0;
+  }
+}
+
+/* The drift report (strata_drift) as the "drift" member; null when none. */
+static void add_drift(jbuild *b, cJSON *o, const strata_drift *d) {
+  if (!d) {
+    check(b, cJSON_AddNullToObject(o, "drift"));
+    return;
+  }
+  cJSON *x = cJSON_AddObjectToObject(o, "drift");
+  check(b, x);
+  if (!x) return;
+  add_str(b, x, "reference", d->reference);
+  cJSON *segs = add_array(b, x, "segments");
+  for (int i = 0; segs && i < d->n_segments; i++) {
+    const strata_drift_segment *s = &d->segments[i];
+    cJSON *e = cJSON_CreateObject();
+    if (e) {
+      add_index(b, e, "segment", s->segment);
+      add_index(b, e, "reference_segment", s->parent);
+      add_str(b, e, "status", s->segment < 0 ? "vanished" : s->parent < 0 ? "new" : "continues");
+      add_num(b, e, "share_train", s->share_train);
+      add_num(b, e, "share_now", s->share_now);
+      add_num(b, e, "share_change", s->share_change);
+      add_num(b, e, "mean_distance_train", s->mean_distance_train);
+      add_num(b, e, "mean_distance_now", s->mean_distance_now);
+      add_num(b, e, "distance_change", s->distance_change);
+      add_bool(b, e, "flag", s->flag);
+    }
+    push(b, segs, e);
+  }
+  cJSON *feats = add_array(b, x, "features");
+  for (int j = 0; feats && j < d->n_features; j++) {
+    const strata_drift_feature *f = &d->features[j];
+    cJSON *e = cJSON_CreateObject();
+    if (e) {
+      add_str(b, e, "feature", f->feature);
+      add_num(b, e, "mean_train", f->mean_train);
+      add_num(b, e, "mean_now", f->mean_now);
+      add_num(b, e, "std_train", f->std_train);
+      add_num(b, e, "shift", f->shift);
+      add_bool(b, e, "flag", f->flag);
+    }
+    push(b, feats, e);
+  }
+  cJSON *th = cJSON_AddObjectToObject(x, "thresholds");
+  check(b, th);
+  if (th) {
+    add_num(b, th, "share", d->thresholds.share);
+    add_num(b, th, "distance", d->thresholds.distance);
+    add_num(b, th, "shift", d->thresholds.shift);
+  }
+  add_strings(b, x, "warnings", d->warnings, (size_t)d->n_warnings);
+  add_bool(b, x, "flagged", d->n_warnings > 0);
+}
+
+/* The refit's lineage as the "lineage" member; null without a parent.
+ * parent_k: the parent's number of segments, for the vanished ones. */
+static void add_lineage(jbuild *b, cJSON *o, const strata_model_info *in, int parent_k) {
+  if (!in->parent_path || !in->parent_segment) {
+    check(b, cJSON_AddNullToObject(o, "lineage"));
+    return;
+  }
+  cJSON *x = cJSON_AddObjectToObject(o, "lineage");
+  check(b, x);
+  if (!x) return;
+  add_str(b, x, "parent", in->parent_path);
+  add_str(b, x, "parent_created", in->parent_created);
+  add_bool(b, x, "warm_start", in->init && strcmp(in->init, "warm-start") == 0);
+  cJSON *segs = add_array(b, x, "segments");
+  for (int c = 0; segs && c < in->k; c++) {
+    cJSON *e = cJSON_CreateObject();
+    if (e) {
+      add_i64(b, e, "segment", c);
+      add_index(b, e, "parent_segment", in->parent_segment[c]);
+      add_num(b, e, "distance", in->parent_distance ? in->parent_distance[c] : NAN);
+      add_str(b, e, "status", in->parent_segment[c] >= 0 ? "continues" : "new");
+    }
+    push(b, segs, e);
+  }
+  cJSON *gone = add_array(b, x, "vanished");
+  for (int p = 0; gone && p < parent_k; p++) {
+    int found = 0;
+    for (int c = 0; c < in->k && !found; c++) found = in->parent_segment[c] == p;
+    if (!found) push(b, gone, raw_i64(p));
+  }
+}
+
 int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
-                 uint64_t peak_rss_bytes) {
+                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
@@ -161,11 +257,14 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_str(&b, o, "dataset", in->input_location);
   add_str(&b, o, "model", model_path);
   add_str(&b, o, "labels", labels_path);
+  add_lineage(&b, o, in, parent_k);
+  add_drift(&b, o, drift);
   return finish(&b, f);
 }
 
 int cli_json_assign(FILE *f, const strata_model_info *in, const char *model_path, uint64_t rows,
-                    double inertia, const int64_t *sizes, double seconds, const char *labels_path) {
+                    double inertia, const int64_t *sizes, double seconds, const char *labels_path,
+                    const strata_drift *drift) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
@@ -186,6 +285,7 @@ int cli_json_assign(FILE *f, const strata_model_info *in, const char *model_path
   add_num(&b, o, "seconds", seconds);
   add_str(&b, o, "model", model_path);
   add_str(&b, o, "labels", labels_path);
+  add_drift(&b, o, drift);
   add_str(&b, o, "version", strata_version());
   return finish(&b, f);
 }

@@ -17,16 +17,26 @@
  * units), centroids_scaled, sizes, shares, scale (+ scale_shift,
  * scale_factor), missing (+ rows_dropped, impute), init, seed, n_init,
  * best_init, tol, max_iter, iterations_stats, peak_rss_bytes, version,
- * model, labels (null when none).  Returns 0, or -1 when it could not be
+ * model, labels (null when none), lineage (null without a parent: parent,
+ * parent_created, warm_start, segments {segment, parent_segment (null for a
+ * new one), distance, status "continues"|"new"}, vanished: the parent's
+ * segments nothing continues; parent_k is the parent's k) and drift (null
+ * when none; see cli_json_assign).  Returns 0, or -1 when it could not be
  * built or written. */
 int cli_json_fit(FILE *f, const strata_model_info *info, const char *model_path, const char *labels_path,
-                 uint64_t peak_rss_bytes);
+                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift);
 
 /* The assign result: n, k, d, features, inertia, sizes, shares,
- * rows_dropped (rows without a segment), seconds, model, labels, version.
- * sizes: k counts. */
+ * rows_dropped (rows without a segment), seconds, model, labels, version,
+ * and drift (null when not measured): reference, segments {segment (null
+ * for a vanished reference segment), reference_segment (null for a new
+ * one), status, share_train, share_now, share_change, mean_distance_train,
+ * mean_distance_now, distance_change, flag}, features {feature, mean_train,
+ * mean_now, std_train, shift, flag}, thresholds {share, distance, shift},
+ * warnings (lines), flagged.  sizes: k counts. */
 int cli_json_assign(FILE *f, const strata_model_info *info, const char *model_path, uint64_t rows,
-                    double inertia, const int64_t *sizes, double seconds, const char *labels_path);
+                    double inertia, const int64_t *sizes, double seconds, const char *labels_path,
+                    const strata_drift *drift);
 
 /* The inspect result: file, location, rows, cols, columns (one object
  * each: name, type (the storage type), strata_type (null for a plain

@@ -162,7 +162,10 @@ void cli_report_drift(strata_html *h, const cli_report *r) {
                      "<th>Mean distance (training)</th><th>Mean distance (now)</th><th>Change</th>"
                      "<th class=\"l\">Flag</th></tr>\n");
   cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(d, "segments")) {
-    strata_html_printf(h, "<tr><td class=\"l\">Segment %.0f</td>", cli_json_num(e, "segment"));
+    const cJSON *seg = cJSON_GetObjectItemCaseSensitive(e, "segment");
+    if (cJSON_IsNumber(seg)) strata_html_printf(h, "<tr><td class=\"l\">Segment %.0f</td>", seg->valuedouble);
+    else strata_html_printf(h, "<tr><td class=\"l\">Reference segment %.0f (vanished)</td>",
+                            cli_json_num(e, "reference_segment"));
     cell_num(h, 100 * cli_json_num(e, "share_train"), "%.1f%%");
     cell_num(h, 100 * cli_json_num(e, "share_now"), "%.1f%%");
     cell_num(h, 100 * cli_json_num(e, "share_change"), "%+.1f pt");

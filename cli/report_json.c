@@ -98,7 +98,7 @@ static void check_stability(checker *c, const cJSON *o) {
 }
 
 static void check_drift(checker *c, const cJSON *o) {
-  static const field s[] = {{"segment", NUM}, {"share_train", NUM}, {"share_now", NUM},
+  static const field s[] = {{"segment", NUM_OR_NULL}, {"share_train", NUM}, {"share_now", NUM},
                             {"share_change", NUM}, {"mean_distance_train", NUM_OR_NULL},
                             {"mean_distance_now", NUM_OR_NULL}, {"distance_change", NUM_OR_NULL},
                             {"flag", BOOL}};

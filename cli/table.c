@@ -84,6 +84,9 @@ static void print_line(const cli_table *t, FILE *f, const char *indent, const si
   for (size_t i = 0; i < ncols; i++) {
     size_t j = cols[i];
     const char *s = row == (size_t)-1 ? text_of(t->heading[j]) : text_of(t->cells[row * t->ncols + j]);
+    /* An empty left-aligned last cell (a note column without a note) ends
+     * the line before its separator. */
+    if (i + 1 == ncols && t->left[j] && !*s) break;
     if (i) fputs("  ", f);
     if (i + 1 == ncols && t->left[j]) fputs(s, f);
     else put_cell(f, s, w[j], t->left[j]);

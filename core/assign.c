@@ -1,8 +1,10 @@
 /* strata_assign: score rows with a saved model's scaler and centroids. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dataset.h"
+#include "drift.h"
 #include "error.h"
 #include "labels_writer.h"
 #include "lloyd.h"
@@ -56,11 +58,47 @@ done:
   return st;
 }
 
+/* The drift of the pass just run against the model's reference. */
+static strata_status pass_drift(const strata_model_info *mi, const strata_scaler *sc,
+                                const strata_lloyd_result *res, const strata_drift_thresholds *th,
+                                const char *reference, strata_drift **out) {
+  size_t k = (size_t)mi->k, d = (size_t)mi->d;
+  double *md = malloc(k * sizeof *md), *scaled = malloc(d * sizeof *scaled);
+  double *mean = malloc(d * sizeof *mean);
+  strata_status st = STRATA_OK;
+  if (!md || !scaled || !mean) {
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the drift report");
+    goto done;
+  }
+  for (size_t c = 0; c < k; c++)
+    md[c] = res->counts[c] > 0 ? res->dist_sum[c] / (double)res->counts[c] : NAN;
+  /* Means are linear: scaled means back to original units. */
+  for (size_t j = 0; j < d; j++) scaled[j] = res->cols[j].n ? res->cols[j].mean : NAN;
+  strata_scaler_invert(sc, scaled, mean);
+  strata_drift_now now = {(int)k, res->counts, res->rows, md, mean, NULL};
+  st = strata_drift_build(mi, reference ? reference : mi->input_file, &now, th, out);
+done:
+  free(md); free(scaled); free(mean);
+  return st;
+}
+
 strata_status strata_assign(const strata_model *m, strata_dataset *ds, const char *labels_path,
                             size_t chunk_rows, int threads, double *inertia, int64_t *sizes) {
+  return strata_assign_drift(m, ds, labels_path, chunk_rows, threads, NULL, NULL, inertia, sizes,
+                             NULL);
+}
+
+strata_status strata_assign_drift(const strata_model *m, strata_dataset *ds, const char *labels_path,
+                                  size_t chunk_rows, int threads, const strata_drift_thresholds *th,
+                                  const char *reference, double *inertia, int64_t *sizes,
+                                  strata_drift **drift) {
   RETURN_IF(!m || !ds || !labels_path, STRATA_ERR_USAGE, "strata_assign: NULL argument");
+  if (drift) *drift = NULL;
   const strata_model_info *mi = strata_model_get_info(m);
   FORWARD_IF_ERROR(check_features(mi, ds));
+  RETURN_IF(drift && !mi->train_mean, STRATA_ERR_USAGE,
+            "the model has no training reference statistics (saved by an older Strata); refit "
+            "it to measure drift");
   strata_missing missing;
   RETURN_IF(!strata_missing_parse(mi->missing, &missing), STRATA_ERR_FORMAT,
             "model has an unknown missing-value rule '%s'", mi->missing);
@@ -86,6 +124,7 @@ strata_status strata_assign(const strata_model *m, strata_dataset *ds, const cha
   GOTO_IF_ERROR(st, strata_lloyd_create(kern, pass, k, d, n, 0, &l), done);
   strata_lloyd_set_fallback(l, choice.fallback);
   strata_lloyd_set_centroids(l, mi->centroids);
+  if (drift) GOTO_IF_ERROR(st, strata_lloyd_want_stats(l, 1), done);
   GOTO_IF_ERROR(st, strata_labels_writer_open(labels_path, n, &w), done);
   GOTO_IF_ERROR(st, strata_lloyd_pass(l, w, &res), done);
   if (strata_dataset_unknown_categories(ds) > 0)
@@ -94,8 +133,13 @@ strata_status strata_assign(const strata_model *m, strata_dataset *ds, const cha
                (unsigned long long)strata_dataset_unknown_categories(ds));
   if (inertia) *inertia = res->inertia;
   if (sizes) memcpy(sizes, res->counts, k * sizeof *sizes);
+  if (drift) GOTO_IF_ERROR(st, pass_drift(mi, &sc, res, th, reference, drift), done);
   st = strata_labels_writer_commit(w);
   w = NULL;
+  if (st != STRATA_OK && drift) {
+    strata_drift_free(*drift);
+    *drift = NULL;
+  }
 done:
   strata_labels_writer_abort(w);
   strata_lloyd_free(l);

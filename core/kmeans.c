@@ -12,6 +12,7 @@
 #include "fit_prepare.h"
 #include "kmeans_init.h"
 #include "labels_writer.h"
+#include "lineage.h"
 #include "lloyd.h"
 #include "model.h"
 #include "model_file.h"
@@ -65,6 +66,7 @@ typedef struct {
   double *centers, *next;      /* k×d float64, scaled */
   strata_iter_stats *iters;    /* max_iter */
   int n_iters, converged;
+  int final_stats;        /* the final assignment gathers strata_lloyd_want_stats */
   double inertia;
   int64_t *sizes;
 } fit_run;
@@ -82,6 +84,7 @@ static strata_status lloyd_run(fit_run *r, int run, strata_labels_writer *writer
   r->converged = 0;
   int strict = 0, relocated = 0;
   const strata_lloyd_result *res = NULL;
+  strata_lloyd_pause_stats(r->lloyd, r->final_stats);
   for (int it = 1; it <= p->max_iter; it++) {
     double t0 = now_seconds();
     strata_lloyd_set_centroids(r->lloyd, r->centers);
@@ -100,7 +103,7 @@ static strata_status lloyd_run(fit_run *r, int run, strata_labels_writer *writer
                                 shift, res->relocations, secs, s->rows_per_second});
     if (step.converged) { strict = step.strict; r->converged = 1; break; }
   }
-  if (strict && !relocated && !writer) {
+  if (strict && !relocated && !writer && !r->final_stats) {
     /* Labels did not move, so the new centroids equal the ones just used:
      * the last pass already is the final assignment. */
     r->inertia = res->inertia;
@@ -108,6 +111,7 @@ static strata_status lloyd_run(fit_run *r, int run, strata_labels_writer *writer
     return STRATA_OK;
   }
   strata_lloyd_set_centroids(r->lloyd, r->centers);
+  strata_lloyd_pause_stats(r->lloyd, 0);
   FORWARD_IF_ERROR(strata_lloyd_pass(r->lloyd, writer, &res));
   r->inertia = res->inertia;
   memcpy(r->sizes, res->counts, k * sizeof *r->sizes);
@@ -132,6 +136,8 @@ typedef struct {
   strata_output_file model_out; /* begun early: an unwritable path fails before the work */
   strata_model *model;
   strata_fit_stats sc;
+  int *parent_seg;        /* k, with a parent model */
+  double *parent_dist;    /* k */
 } fit_state;
 
 static void fit_state_free(fit_state *f) {
@@ -142,6 +148,7 @@ static void fit_state_free(fit_state *f) {
   free(f->run.centers); free(f->run.next); free(f->run.iters); free(f->run.sizes);
   free(f->best_centers); free(f->best_sizes); free(f->best_iters);
   strata_fit_stats_free(&f->sc);
+  free(f->parent_seg); free(f->parent_dist);
   strata_labels_writer_abort(f->writer);
   strata_output_abort(&f->model_out);
   strata_model_free(f->model);
@@ -191,6 +198,62 @@ static strata_status build_model(fit_state *f, strata_dataset *ds, const strata_
   return STRATA_OK;
 }
 
+/* After the restarts: numbers the kept centres after the parent's (if any),
+ * then the pass that writes the labels when they were held back and
+ * measures each segment's mean distance, unless the kept run's last pass
+ * already did (stats_in_run). */
+static strata_status final_pass(fit_state *f, const strata_fit_params *p, int late, int stats_in_run,
+                                double *mean_distance) {
+  fit_run *r = &f->run;
+  size_t k = r->k;
+  if (p->parent) {
+    f->parent_seg = malloc(k * sizeof *f->parent_seg);
+    f->parent_dist = malloc(k * sizeof *f->parent_dist);
+    RETURN_IF(!f->parent_seg || !f->parent_dist, STRATA_ERR_NOMEM, "out of memory");
+    FORWARD_IF_ERROR(strata_lineage_renumber(strata_model_get_info(p->parent), &f->scaler, k,
+                                             f->best_centers, f->best_sizes, f->parent_seg,
+                                             f->parent_dist));
+  }
+  const strata_lloyd_result *res = strata_lloyd_last_result(r->lloyd);
+  if (!stats_in_run) {
+    double t0 = now_seconds();
+    FORWARD_IF_ERROR(strata_lloyd_want_stats(r->lloyd, 0));
+    strata_lloyd_set_centroids(r->lloyd, f->best_centers);
+    FORWARD_IF_ERROR(strata_lloyd_pass(r->lloyd, late ? f->writer : NULL, &res));
+    if (late && f->writer)
+      report(p, (strata_progress){.stage = STRATA_STAGE_LABELS, .n_init = p->n_init,
+                                  .seconds = now_seconds() - t0});
+  }
+  for (size_t c = 0; c < k; c++)
+    mean_distance[c] = res->counts[c] > 0 ? res->dist_sum[c] / (double)res->counts[c] : NAN;
+  if (p->parent)
+    strata_lineage_mark_replaced(strata_model_get_info(p->parent), k, mean_distance, f->parent_seg,
+                                 f->parent_dist);
+  return STRATA_OK;
+}
+
+/* The lineage and the training reference into the model. */
+static strata_status record_lineage(fit_state *f, const strata_fit_params *p, const double *mean_distance) {
+  strata_model *m = f->model;
+  size_t d = f->run.d;
+  double *mean = malloc(d * sizeof *mean), *sd = malloc(d * sizeof *sd);
+  int ok = mean && sd;
+  for (size_t j = 0; ok && j < d; j++) {
+    mean[j] = f->sc.total[j].n ? f->sc.total[j].mean : NAN;
+    sd[j] = sqrt(strata_colacc_var(&f->sc.total[j]));
+  }
+  ok = ok && strata_model_set_reference(m, mean, sd, mean_distance);
+  if (ok && p->warm_start) ok = strata_model_set_string(&m->init, "warm-start");
+  if (ok && p->parent)
+    ok = strata_model_set_lineage(m, p->parent_path ? p->parent_path : "",
+                                  strata_model_get_info(p->parent)->created, f->parent_seg,
+                                  f->parent_dist);
+  free(mean);
+  free(sd);
+  RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory");
+  return STRATA_OK;
+}
+
 /* Writes the model (if asked) and finishes the labels under temporary
  * names, then renames both: a failure anywhere leaves neither behind. */
 static strata_status commit_outputs(fit_state *f, const strata_fit_params *p) {
@@ -216,6 +279,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   RETURN_IF(!ds || !p || !out, STRATA_ERR_USAGE, "strata_fit: NULL argument");
   *out = NULL;
   FORWARD_IF_ERROR(check_params(p));
+  FORWARD_IF_ERROR(strata_lineage_check(p, ds));
   double t_start = now_seconds();
   FORWARD_IF_ERROR(strata_scheduler_check_name(p->backend));
   strata_log_isa_note();
@@ -331,14 +395,22 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   if (p->labels_path)
     GOTO_IF_ERROR(st, strata_labels_writer_open(p->labels_path, n, &f.writer), done);
 
-  /* 3. restarts */
+  /* 3. restarts; labels are written in the kept run's final pass, or, with
+   * restarts or a parent (renumbering), in one more pass after them */
+  int late = p->n_init > 1 || p->parent;
+  int stats_in_run = !late && !kern->run_open;
+  if (stats_in_run) GOTO_IF_ERROR(st, strata_lloyd_want_stats(r->lloyd, 0), done);
+  r->final_stats = stats_in_run;
   double best_inertia = INFINITY;
   int best_run = 0, best_iters = 0, best_converged = 0;
   for (int run = 0; run < p->n_init; run++) {
     t0 = now_seconds();
     strata_init_job job = {init_kern, strata_pass_threads(r->pass), f.sample.x, f.sample.m, d, k,
                            f.sample.m == r->kept, p->seed, run};
-    if (p->init == STRATA_INIT_GIVEN) {
+    if (p->warm_start) {
+      GOTO_IF_ERROR(st, strata_lineage_warm_start(&job, strata_model_get_info(p->parent), &f.scaler,
+                                                  r->centers), done);
+    } else if (p->init == STRATA_INIT_GIVEN) {
       for (size_t c = 0; c < k; c++)
         strata_scaler_forward(&f.scaler, p->init_centroids + c * d, r->centers + c * d);
     } else if (f.sample.m < k) {
@@ -353,7 +425,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
     report(p, (strata_progress){.stage = STRATA_STAGE_INIT, .run = run, .n_init = p->n_init,
                                 .seconds = now_seconds() - t0});
     /* With one restart the final assignment also writes the labels. */
-    GOTO_IF_ERROR(st, lloyd_run(r, run, p->n_init == 1 ? f.writer : NULL), done);
+    GOTO_IF_ERROR(st, lloyd_run(r, run, late ? NULL : f.writer), done);
     if (r->inertia < best_inertia) {
       best_inertia = r->inertia;
       best_run = run;
@@ -364,17 +436,15 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
       memcpy(f.best_iters, r->iters, (size_t)r->n_iters * sizeof *r->iters);
     }
   }
-  if (f.writer && p->n_init > 1) {
-    t0 = now_seconds();
-    const strata_lloyd_result *res = NULL;
-    strata_lloyd_set_centroids(r->lloyd, f.best_centers);
-    GOTO_IF_ERROR(st, strata_lloyd_pass(r->lloyd, f.writer, &res), done);
-    report(p, (strata_progress){.stage = STRATA_STAGE_LABELS, .n_init = p->n_init,
-                                .seconds = now_seconds() - t0});
-  }
+  double *mean_distance = calloc(k, sizeof *mean_distance);
+  if (!mean_distance) { st = strata_fail(STRATA_ERR_NOMEM, "out of memory"); goto done; }
+  st = final_pass(&f, p, late, stats_in_run, mean_distance);
 
   /* 4. the model; the labels file appears only once everything worked */
-  GOTO_IF_ERROR(st, build_model(&f, ds, p, kern->name, choice.reason), done);
+  if (st == STRATA_OK) st = build_model(&f, ds, p, kern->name, choice.reason);
+  if (st == STRATA_OK) st = record_lineage(&f, p, mean_distance);
+  free(mean_distance);
+  if (st != STRATA_OK) goto done;
   strata_model *m = f.model;
   m->info.inertia = best_inertia;
   m->info.iterations = best_iters;

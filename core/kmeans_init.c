@@ -128,6 +128,10 @@ static size_t draw_row(strata_rng *rng, const float *closest, size_t m, const do
 }
 
 strata_status strata_init_kmeanspp(const strata_init_job *job, double *centers) {
+  return strata_init_kmeanspp_from(job, centers, 0);
+}
+
+strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *centers, size_t ngiven) {
   size_t m = job->m, d = job->d, k = job->k;
   size_t trials = 2 + (size_t)floor(log((double)k));
   if (trials > MAX_TRIALS) trials = MAX_TRIALS;
@@ -158,17 +162,22 @@ strata_status strata_init_kmeanspp(const strata_init_job *job, double *centers) 
   }
   if ((st = pack_sample(job, &w)) != STRATA_OK) goto done;
 
-  /* First centre: uniform. */
-  size_t first = (size_t)strata_rng_below(&rng, m);
-  for (size_t j = 0; j < d; j++) centers[j] = job->x[first * d + j];
+  /* First centre: uniform, unless given ones come first. */
   for (size_t i = 0; i < m; i++) closest[i] = INFINITY;
-  memcpy(cand, job->x + first * d, d * sizeof *cand);
-  candidate_potentials(job, &w, cand, 1, closest, pot);
-  memcpy(closest, w.dist, m * sizeof *closest);
-  double current = pot[0];
+  double current = INFINITY;
+  if (ngiven == 0) {
+    size_t first = (size_t)strata_rng_below(&rng, m);
+    for (size_t j = 0; j < d; j++) centers[j] = job->x[first * d + j];
+  }
+  for (size_t g = 0; g < (ngiven ? ngiven : 1); g++) {
+    for (size_t j = 0; j < d; j++) cand[j] = (float)centers[g * d + j];
+    candidate_potentials(job, &w, cand, 1, closest, pot);
+    memcpy(closest, w.dist, m * sizeof *closest);
+    current = pot[0];
+  }
   for (size_t b = 0; b < w.nblocks; b++) block_sum[b] = w.block_pot[b];
 
-  for (size_t c = 1; c < k; c++) {
+  for (size_t c = ngiven ? ngiven : 1; c < k; c++) {
     if ((c & 63) == 0 && (st = strata_check_cancel()) != STRATA_OK) goto done;
     if (!(current > 0.0)) {
       st = too_few_distinct(job);

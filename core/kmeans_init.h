@@ -22,6 +22,10 @@ typedef struct {
 
 /* centers OUT: k×d float64, scaled units. */
 strata_status strata_init_kmeanspp(const strata_init_job *job, double *centers);
+/* k-means++ continuing from given[0..ngiven-1] (k×d buffer `centers`
+ * whose first ngiven rows are set): the remaining k - ngiven centres are
+ * drawn as k-means++ would after those (a warm start with a larger k). */
+strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *centers, size_t ngiven);
 strata_status strata_init_random(const strata_init_job *job, double *centers);
 
 #endif

@@ -29,10 +29,16 @@ struct strata_lloyd {
   size_t k, d, n;
   int threads;
   float *cf, *cnorm;         /* centroids as the kernels see them */
-  int32_t *labels;           /* n, or NULL */
+  void *labels;              /* n labels of label_bytes each, or NULL */
+  int label_bytes;           /* 1 (k < 255), 2 (k < 65535) or 4: the array is read and
+                                written every pass, so it is kept narrow */
   lloyd_thread *t;
   double *block_inertia;     /* one per block of the dataset, summed in order */
   size_t nblocks;
+  double *block_dist;        /* nblocks×k, or NULL (strata_lloyd_want_stats) */
+  int stats_paused;          /* strata_lloyd_pause_stats */
+  strata_colacc *block_cols; /* nblocks×d, or NULL */
+  double *cols_tmp;          /* threads × 2d, for strata_colacc_block */
   double *fx_scale, *fx_inv; /* d: 2^S_j and 2^-S_j; NULL = sums not wanted */
   strata_lloyd_result res;
   /* per pass */
@@ -81,8 +87,10 @@ strata_status strata_lloyd_create(const strata_kernels *kern, strata_pass *pass,
   l->res.sums = xcalloc(k * d, sizeof *l->res.sums, &ok);
   l->res.counts = xcalloc(k, sizeof *l->res.counts, &ok);
   if (track_labels) {
-    l->labels = malloc((n ? n : 1) * sizeof *l->labels);
-    if (l->labels) for (size_t i = 0; i < n; i++) l->labels[i] = -1;
+    l->label_bytes = k < 255 ? 1 : k < 65535 ? 2 : 4;
+    l->labels = malloc((n ? n : 1) * (size_t)l->label_bytes);
+    /* All ones: no label yet, never a valid one at this width. */
+    if (l->labels) memset(l->labels, 0xff, n * (size_t)l->label_bytes);
     else ok = 0;
   }
   l->t = xcalloc((size_t)l->threads, sizeof *l->t, &ok);
@@ -120,6 +128,8 @@ void strata_lloyd_free(strata_lloyd *l) {
   }
   free(l->t);
   free(l->block_inertia); free(l->fx_scale); free(l->fx_inv);
+  free(l->block_dist); free(l->block_cols); free(l->cols_tmp);
+  free(l->res.dist_sum); free(l->res.cols);
   free(l->cf); free(l->cnorm); free(l->labels);
   free(l->res.sums); free(l->res.counts);
   free(l->chunk_seg); free(l->chunk_dist);
@@ -149,6 +159,51 @@ strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint6
   return STRATA_OK;
 }
 
+strata_status strata_lloyd_want_stats(strata_lloyd *l, int col_stats) {
+  int ok = 1;
+  if (!l->block_dist) {
+    l->block_dist = xcalloc(l->nblocks * l->k, sizeof *l->block_dist, &ok);
+    l->res.dist_sum = xcalloc(l->k, sizeof *l->res.dist_sum, &ok);
+  }
+  if (col_stats && !l->block_cols) {
+    l->block_cols = xcalloc(l->nblocks * l->d, sizeof *l->block_cols, &ok);
+    l->cols_tmp = xcalloc((size_t)l->threads * 2 * l->d, sizeof *l->cols_tmp, &ok);
+    l->res.cols = xcalloc(l->d, sizeof *l->res.cols, &ok);
+  }
+  RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for per-block statistics");
+  return STRATA_OK;
+}
+
+static int stats_on(const strata_lloyd *l) { return l->block_dist && !l->stats_paused; }
+
+void strata_lloyd_pause_stats(strata_lloyd *l, int paused) { l->stats_paused = paused; }
+
+/* One block's contribution to the strata_lloyd_want_stats results. */
+static void block_stats(strata_lloyd *l, const strata_block *b, const int32_t *lab,
+                        const float *dist2, int thread) {
+  if (!stats_on(l)) return;
+  double *bd = l->block_dist + b->index * l->k;
+  memset(bd, 0, l->k * sizeof *bd);
+  for (size_t i = 0; i < b->m; i++) bd[lab[i]] += sqrt((double)dist2[i]);
+  if (!l->block_cols) return;
+  strata_colacc *bc = l->block_cols + b->index * l->d;
+  uint64_t skipped = 0;
+  strata_colacc_reset(bc, l->d);
+  strata_colacc_block(bc, b->x, b->m, l->d, 0, &skipped, l->cols_tmp + (size_t)thread * 2 * l->d);
+}
+
+/* Combines the per-block statistics in block order. */
+static void finish_stats(strata_lloyd *l) {
+  strata_lloyd_result *r = &l->res;
+  if (!stats_on(l)) return;
+  memset(r->dist_sum, 0, l->k * sizeof *r->dist_sum);
+  for (size_t b = 0; b < l->nblocks; b++)
+    for (size_t c = 0; c < l->k; c++) r->dist_sum[c] += l->block_dist[b * l->k + c];
+  if (!l->block_cols) return;
+  strata_colacc_reset(r->cols, l->d);
+  for (size_t b = 0; b < l->nblocks; b++) strata_colacc_merge(r->cols, l->block_cols + b * l->d, l->d);
+}
+
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
   for (size_t c = 0; c < l->k; c++) {
     double s = 0.0;
@@ -163,17 +218,44 @@ void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
 
 /* ---- the assignment pass ---- */
 
+/* The label store of one block: counts the rows whose label changed and
+ * stores the new ones.  Restrict-qualified locals let the compiler
+ * vectorise the dense case (no dropped rows), which runs every pass. */
+#define DEFINE_RECORD(NAME, T)                                                          \
+  static int64_t NAME(void *store, const strata_block *b, const int32_t *restrict lab) { \
+    T *restrict prev = (T *)store + b->row0;                                           \
+    const size_t m = b->m;                                                             \
+    uint32_t moved = 0;                                                                \
+    if (b->kept) {                                                                     \
+      const uint16_t *kept = b->kept;                                                  \
+      for (size_t i = 0; i < m; i++) {                                                 \
+        const T v = (T)lab[i];                                                         \
+        moved += prev[kept[i]] != v;                                                   \
+        prev[kept[i]] = v;                                                             \
+      }                                                                                \
+    } else {                                                                           \
+      for (size_t i = 0; i < m; i++) {                                                 \
+        const T v = (T)lab[i];                                                         \
+        moved += prev[i] != v;                                                         \
+        prev[i] = v;                                                                   \
+      }                                                                                \
+    }                                                                                  \
+    return moved;                                                                      \
+  }
+DEFINE_RECORD(record_u8, uint8_t)
+DEFINE_RECORD(record_u16, uint16_t)
+DEFINE_RECORD(record_i32, int32_t)
+#undef DEFINE_RECORD
+
 /* A block's labels into the label array (returns the relocations) and the
  * labels file's chunk buffers. */
 static int64_t record_labels(strata_lloyd *l, const strata_block *b, const int32_t *lab,
                              const float *dist2) {
   int64_t relo = 0;
   if (l->labels) {
-    for (size_t i = 0; i < b->m; i++) {
-      size_t r = b->row0 + (b->kept ? b->kept[i] : i);
-      relo += l->labels[r] != lab[i];
-      l->labels[r] = lab[i];
-    }
+    if (l->label_bytes == 1) relo = record_u8(l->labels, b, lab);
+    else if (l->label_bytes == 2) relo = record_u16(l->labels, b, lab);
+    else relo = record_i32(l->labels, b, lab);
   }
   if (l->writer) {
     size_t base = b->row0 % l->chunk_rows;
@@ -229,6 +311,7 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
   if (l->disp_means) add_dispersion(l, t, b);
   t->rows += b->m;
   t->relocations += record_labels(l, b, t->labels, t->dist2);
+  block_stats(l, b, t->labels, t->dist2, thread);
   return STRATA_OK;
 }
 
@@ -243,10 +326,11 @@ static strata_status assign_chunk_device(void *ctx, const strata_block *blocks, 
   for (size_t b = 0; b < nblocks; b++)
     l->rblocks[b] = (strata_run_block){blocks[b].x, blocks[b].m, blocks[b].row0};
   FORWARD_IF_ERROR(l->kern->run_chunk(l->run, l->rblocks, nblocks, l->run_labels,
-                                      l->writer ? l->run_dist2 : NULL));
+                                      l->writer || stats_on(l) ? l->run_dist2 : NULL));
   size_t off = 0;
   for (size_t b = 0; b < nblocks; b++) {
     l->t[0].relocations += record_labels(l, &blocks[b], l->run_labels + off, l->run_dist2 + off);
+    block_stats(l, &blocks[b], l->run_labels + off, l->run_dist2 + off, 0);
     l->t[0].rows += blocks[b].m;
     off += blocks[b].m;
   }
@@ -311,6 +395,10 @@ static strata_status pass_begin(strata_lloyd *l, strata_labels_writer *writer) {
     t->rows = 0;
   }
   memset(l->block_inertia, 0, l->nblocks * sizeof *l->block_inertia);
+  if (stats_on(l)) memset(l->block_dist, 0, l->nblocks * l->k * sizeof *l->block_dist);
+  if (l->block_cols) {
+    for (size_t b = 0; b < l->nblocks; b++) strata_colacc_reset(l->block_cols + b * l->d, l->d);
+  }
   return STRATA_OK;
 }
 
@@ -350,6 +438,7 @@ static void pass_collect(strata_lloyd *l) {
     r->disp_dist = l->disp_dist;
     l->disp_means = NULL;
   }
+  finish_stats(l);
 }
 
 strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
@@ -358,6 +447,7 @@ strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
   if (l->kern->run_open) {
     RETURN_IF(l->disp_means, STRATA_ERR_INTERNAL, "dispersion needs a CPU table");
     strata_status st = device_pass(l);
+    finish_stats(l);
     l->writer = NULL;
     *res = &l->res;
     return st;
@@ -417,6 +507,7 @@ strata_status strata_lloyd_want_dispersion(strata_lloyd *l, const double *means,
   return STRATA_OK;
 }
 
+const strata_lloyd_result *strata_lloyd_last_result(const strata_lloyd *l) { return &l->res; }
 size_t strata_lloyd_k(const strata_lloyd *l) { return l->k; }
 size_t strata_lloyd_d(const strata_lloyd *l) { return l->d; }
 int strata_lloyd_tracks_labels(const strata_lloyd *l) { return l->labels != NULL; }

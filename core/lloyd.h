@@ -10,6 +10,7 @@
 #include "kernels.h"
 #include "labels_writer.h"
 #include "pass.h"
+#include "stats.h"
 
 typedef struct {
   float dist2;
@@ -36,6 +37,18 @@ strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint6
  * failure an error.  Call before the first pass. */
 void strata_lloyd_set_fallback(strata_lloyd *l, const strata_kernels *fallback);
 
+/* Asks every later pass for the per-cluster sums of the rows' Euclidean
+ * distances to their centroid (dist_sum) and, with col_stats, the column
+ * statistics of the rows assigned (cols, scaled units).  Both are kept per
+ * block (O(blocks·(k+d))) and combined in block order, so they are the same
+ * for any thread count and chunk size.  For drift reference statistics. */
+strata_status strata_lloyd_want_stats(strata_lloyd *l, int col_stats);
+/* Skips those statistics in the passes that follow (paused = 1) until
+ * resumed (0): they cost a square root and a scatter per row, and a fit
+ * needs them only in its final assignment.  dist_sum and cols keep the
+ * values of the last pass that computed them. */
+void strata_lloyd_pause_stats(strata_lloyd *l, int paused);
+
 /* Sets the centroids (k×d float64, scaled units) used by the next pass. */
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers);
 
@@ -45,6 +58,8 @@ typedef struct {
   double inertia;        /* exact float64 */
   int64_t relocations;   /* rows whose label changed (track_labels only) */
   uint64_t rows;         /* rows assigned */
+  double *dist_sum;      /* k, NULL unless strata_lloyd_want_stats was called */
+  strata_colacc *cols;   /* d, NULL unless strata_lloyd_want_stats asked for them */
   double *disp_sq;       /* k, after a pass asked for by strata_lloyd_want_dispersion, else NULL */
   double *disp_dist;     /* k, likewise */
 } strata_lloyd_result;
@@ -54,6 +69,9 @@ typedef struct {
  * chunk.  The result points into l and stays valid until the next pass. */
 strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
                                 const strata_lloyd_result **res);
+
+/* The result of the latest pass (the one strata_lloyd_pass returned). */
+const strata_lloyd_result *strata_lloyd_last_result(const strata_lloyd *l);
 
 /* The `want` rows farthest from their centroid (squared distance
  * descending, lower row first on ties), against the current centroids.

@@ -69,6 +69,36 @@ int strata_model_set_categorical(strata_model *m, const char *const *names, int 
   return 1;
 }
 
+static int copy_array(void **dst, const void *src, size_t n, size_t size) {
+  void *copy = malloc(n ? n * size : 1);
+  if (!copy) return 0;
+  memcpy(copy, src, n * size);
+  free(*dst);
+  *dst = copy;
+  return 1;
+}
+
+int strata_model_set_lineage(strata_model *m, const char *path, const char *created,
+                             const int *seg, const double *dist) {
+  size_t k = (size_t)m->info.k;
+  int ok = strata_model_set_string(&m->parent_path, path) &&
+           strata_model_set_string(&m->parent_created, created) &&
+           copy_array((void **)&m->parent_segment, seg, k, sizeof *seg) &&
+           copy_array((void **)&m->parent_distance, dist, k, sizeof *dist);
+  strata_model_sync_info(m);
+  return ok;
+}
+
+int strata_model_set_reference(strata_model *m, const double *mean, const double *std,
+                               const double *mean_distance) {
+  size_t k = (size_t)m->info.k, d = (size_t)m->info.d;
+  int ok = copy_array((void **)&m->train_mean, mean, d, sizeof *mean) &&
+           copy_array((void **)&m->train_std, std, d, sizeof *std) &&
+           copy_array((void **)&m->train_mean_distance, mean_distance, k, sizeof *mean_distance);
+  strata_model_sync_info(m);
+  return ok;
+}
+
 void strata_model_sync_info(strata_model *m) {
   strata_model_info *i = &m->info;
   i->features = (const char *const *)m->features;
@@ -91,6 +121,15 @@ void strata_model_sync_info(strata_model *m) {
   i->input_location = m->input_location ? m->input_location : "";
   i->version = m->version ? m->version : "";
   i->created = m->created ? m->created : "";
+  i->parent_path = m->parent_path ? m->parent_path : "";
+  i->parent_created = m->parent_created ? m->parent_created : "";
+  i->parent_segment = m->parent_segment;
+  i->parent_distance = m->parent_distance;
+  /* All three or none, so that a reader can test one. */
+  int ref = m->train_mean && m->train_std && m->train_mean_distance;
+  i->train_mean = ref ? m->train_mean : NULL;
+  i->train_std = ref ? m->train_std : NULL;
+  i->train_mean_distance = ref ? m->train_mean_distance : NULL;
 }
 
 const strata_model_info *strata_model_get_info(const strata_model *m) { return &m->info; }
@@ -112,5 +151,7 @@ void strata_model_free(strata_model *m) {
   free(m->feature_group);
   free(m->init); free(m->scale); free(m->missing); free(m->backend); free(m->backend_reason); free(m->mode);
   free(m->input_file); free(m->input_location); free(m->version); free(m->created);
+  free(m->parent_path); free(m->parent_created); free(m->parent_segment); free(m->parent_distance);
+  free(m->train_mean); free(m->train_std); free(m->train_mean_distance);
   free(m);
 }

@@ -15,6 +15,10 @@ struct strata_model {
   strata_iter_stats *iter_stats;
   char **categorical;       /* info.n_categorical names */
   int *feature_group;       /* d */
+  char *parent_path, *parent_created;
+  int *parent_segment;      /* k, or NULL */
+  double *parent_distance;  /* k, or NULL */
+  double *train_mean, *train_std, *train_mean_distance; /* d, d, k, or all NULL */
   char *init, *scale, *missing, *backend, *backend_reason, *mode, *input_file, *input_location, *version, *created;
 };
 
@@ -27,6 +31,13 @@ int strata_model_set_string(char **field, const char *s);
 int strata_model_set_iter_stats(strata_model *m, const strata_iter_stats *s, int n);
 /* Replaces the categorical column names (copies n strings). Returns 0 on OOM. */
 int strata_model_set_categorical(strata_model *m, const char *const *names, int n);
+/* Records the parent model (copies everything; seg and dist have k entries).
+ * Returns 0 on OOM. */
+int strata_model_set_lineage(strata_model *m, const char *path, const char *created,
+                             const int *seg, const double *dist);
+/* Records the training reference (copies d, d and k values). Returns 0 on OOM. */
+int strata_model_set_reference(strata_model *m, const double *mean, const double *std,
+                               const double *mean_distance);
 /* Re-points m->info at the fields after they changed. */
 void strata_model_sync_info(strata_model *m);
 

@@ -167,6 +167,20 @@ typedef struct {
    * iteration (on the calling thread). May be NULL. */
   void (*progress)(const struct strata_progress *p, void *user);
   void *progress_user;
+  /* Refit lineage.  With a parent (a previous model over the same features,
+   * borrowed for the duration of strata_fit) the new segments are numbered
+   * to match the parent's by optimal assignment on centroid distance (the
+   * Hungarian method), the model records its lineage (strata_model_info
+   * parent_*), and segment i continues the parent's segment i where one
+   * matches.  Extra segments (k above the parent's) take the numbers after
+   * the matched ones; with fewer, the parent's largest segments are kept
+   * and the numbers are compacted in the parent's order. */
+  const struct strata_model *parent;
+  const char *parent_path;    /* recorded as the parent's file; NULL = "" */
+  int warm_start;             /* 1: start from the parent's centroids (its original units,
+                                 scaled with this fit's scaler; with k above the parent's
+                                 the extra ones continue k-means++ on the init sample;
+                                 with fewer, the parent's largest segments).  0: `init`. */
 } strata_fit_params;
 
 typedef enum { STRATA_STAGE_STATS, STRATA_STAGE_INIT, STRATA_STAGE_ITER, STRATA_STAGE_LABELS } strata_stage;
@@ -260,11 +274,85 @@ typedef struct {
   double seconds;                     /* wall time of the whole fit */
   int n_iter_stats;
   const strata_iter_stats *iter_stats;
+  /* Lineage, when the fit had a parent model (strata_fit_params.parent);
+   * "" and NULL for a model fitted afresh or saved before lineage existed. */
+  const char *parent_path, *parent_created; /* the parent's file and its created time */
+  const int *parent_segment;          /* k: the parent segment each segment continues, -1 when
+                                         it is new or replaced one too far away to continue it */
+  const double *parent_distance;      /* k: distance from the parent's matched centroid (this
+                                         model's scaled units), NaN when unmatched */
+  /* Training reference statistics for drift; NULL in older models. */
+  const double *train_mean, *train_std; /* d: per feature over the training rows, original units
+                                           (population std; missing values left out) */
+  const double *train_mean_distance;  /* k: mean Euclidean distance of a segment's rows to its
+                                         centroid, scaled units (NaN for an empty segment) */
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
 const strata_model_info *strata_model_get_info(const strata_model *m);
 
+/* ---------------------------------------------------------------- drift */
+
+/* How far new data may move from a model's training data before a drift
+ * flag is raised.  strata_drift_thresholds_init sets the defaults. */
+typedef struct {
+  double share;     /* absolute change of a segment's share of the rows; default 0.05 */
+  double distance;  /* relative change of a segment's mean distance to its centroid; 0.25 */
+  double shift;     /* standardised mean shift (mean_now - mean_train) / std_train; 0.25 */
+} strata_drift_thresholds;
+
+void strata_drift_thresholds_init(strata_drift_thresholds *t);
+
+typedef struct {
+  int segment;         /* segment now; -1 for a reference segment no segment continues */
+  int parent;          /* the reference segment compared with; -1 for a new segment */
+  double share_train, share_now, share_change;  /* shares of the rows; change = now - train */
+  double mean_distance_train, mean_distance_now; /* scaled units; NaN where there is none */
+  double distance_change; /* (now - train) / train; NaN where either is missing */
+  int flag;            /* a threshold was crossed */
+} strata_drift_segment;
+
+typedef struct {
+  const char *feature;
+  double mean_train, mean_now, std_train; /* original units */
+  double shift;        /* (mean_now - mean_train) / std_train; NaN when std_train is 0 */
+  int flag;
+} strata_drift_feature;
+
+/* A drift report.  Everything is owned by the report; free it with
+ * strata_drift_free. */
+typedef struct {
+  const char *reference;              /* what the data was compared with (a model's path) */
+  int n_segments;
+  const strata_drift_segment *segments;
+  int n_features;
+  const strata_drift_feature *features;
+  strata_drift_thresholds thresholds;
+  int n_warnings;
+  const char *const *warnings;        /* one line per crossed threshold, no prefix */
+} strata_drift;
+
+void strata_drift_free(strata_drift *d);
+
+/* strata_assign that also measures drift against the model's training
+ * reference (strata_model_info train_*; a model saved before they existed
+ * fails with STRATA_ERR_USAGE when drift is asked for).  The new data's
+ * feature means come from the same pass (the values as scored: imputed
+ * values included, dropped rows left out), merged in block order.
+ * th IN (NULL = defaults); reference IN: the name the report gives the
+ * model (NULL = its input file); drift OUT (may be NULL: plain assign). */
+strata_status strata_assign_drift(const strata_model *m, strata_dataset *ds, const char *labels_path,
+                                  size_t chunk_rows, int threads, const strata_drift_thresholds *th,
+                                  const char *reference, double *inertia, int64_t *sizes,
+                                  strata_drift **drift);
+
+/* Drift of a refit (child, fitted with strata_fit_params.parent) against its
+ * parent: the child's training statistics compared with the parent's, each
+ * child segment with the parent segment it continues.  Both models need
+ * their training reference.  reference IN (NULL = the child's parent_path). */
+strata_status strata_model_drift(const strata_model *parent, const strata_model *child,
+                                 const strata_drift_thresholds *th, const char *reference,
+                                 strata_drift **out);
 /* ---------------------------------------------------------------- in-memory data */
 
 /* A dataset over rows already in memory, for strata_fit, strata_assign and

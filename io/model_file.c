@@ -186,6 +186,33 @@ static int write_categorical(hid_t file, const strata_model_info *info) {
   return rc;
 }
 
+/* Optional groups a reader of an older file simply does not find:
+ * /parent (attributes path, created; datasets segment, distance: k each) and
+ * /reference (datasets mean, std: d each; mean_distance: k). */
+static int write_lineage(hid_t file, const strata_model_info *info) {
+  hsize_t k = (hsize_t)info->k, d = (hsize_t)info->d;
+  int rc = 0;
+  if (info->parent_segment && info->parent_distance) {
+    hid_t g = H5Gcreate2(file, "parent", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    rc = g >= 0 && strata_h5_write_string(g, "path", info->parent_path) >= 0 &&
+                 strata_h5_write_string(g, "created", info->parent_created) >= 0 &&
+                 write_array(g, "segment", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &k, info->parent_segment) >= 0 &&
+                 write_array(g, "distance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &k, info->parent_distance) >= 0
+             ? 0 : -1;
+    if (strata_h5_close(g) < 0) rc = -1;
+  }
+  if (rc == 0 && info->train_mean) {
+    hid_t g = H5Gcreate2(file, "reference", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    rc = g >= 0 && write_array(g, "mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &d, info->train_mean) >= 0 &&
+                 write_array(g, "std", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &d, info->train_std) >= 0 &&
+                 write_array(g, "mean_distance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &k,
+                             info->train_mean_distance) >= 0
+             ? 0 : -1;
+    if (strata_h5_close(g) < 0) rc = -1;
+  }
+  return rc;
+}
+
 static int write_model(hid_t file, const strata_model_info *info) {
   hsize_t kd[2] = {(hsize_t)info->k, (hsize_t)info->d};
   if (write_attributes(file, info) < 0 || write_features(file, info) < 0) return -1;
@@ -195,7 +222,7 @@ static int write_model(hid_t file, const strata_model_info *info) {
       write_array(file, "sizes", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, kd, info->sizes) < 0)
     return -1;
   return write_scaler(file, info) < 0 || write_iterations(file, info) < 0 ||
-                 write_categorical(file, info) < 0
+                 write_categorical(file, info) < 0 || write_lineage(file, info) < 0
              ? -1
              : 0;
 }
@@ -451,6 +478,49 @@ static strata_status read_categorical(hid_t file, const char *path, strata_model
   return STRATA_OK;
 }
 
+/* The optional groups of write_lineage; absent in older models. */
+static strata_status read_lineage(hid_t file, const char *path, strata_model *m) {
+  hsize_t hk = (hsize_t)m->info.k, hd = (hsize_t)m->info.d;
+  size_t k = (size_t)m->info.k, d = (size_t)m->info.d;
+  strata_status st = STRATA_OK;
+  hid_t g = -1;
+  if (H5Lexists(file, "parent", H5P_DEFAULT) > 0) {
+    char *ppath = NULL, *created = NULL;
+    int *seg = malloc(k * sizeof *seg);
+    double *dist = malloc(k * sizeof *dist);
+    if (!seg || !dist) st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+    if (st == STRATA_OK && (g = H5Gopen2(file, "parent", H5P_DEFAULT)) < 0)
+      st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'parent' is unreadable", path);
+    if (st == STRATA_OK) st = read_string_attr(g, path, "path", &ppath);
+    if (st == STRATA_OK) st = read_string_attr(g, path, "created", &created);
+    if (st == STRATA_OK) st = read_array(g, path, "segment", H5T_NATIVE_INT, 1, hk, 0, seg);
+    if (st == STRATA_OK) st = read_array(g, path, "distance", H5T_NATIVE_DOUBLE, 1, hk, 0, dist);
+    for (size_t c = 0; st == STRATA_OK && c < k; c++)
+      if (seg[c] < -1) st = strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset 'parent/segment' is damaged", path);
+    if (st == STRATA_OK && !strata_model_set_lineage(m, ppath, created, seg, dist))
+      st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+    strata_h5_close(g);
+    g = -1;
+    free(ppath); free(created); free(seg); free(dist);
+  }
+  if (st == STRATA_OK && H5Lexists(file, "reference", H5P_DEFAULT) > 0) {
+    double *mean = malloc(d * sizeof *mean), *std = malloc(d * sizeof *std);
+    double *md = malloc(k * sizeof *md);
+    if (!mean || !std || !md) st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+    if (st == STRATA_OK && (g = H5Gopen2(file, "reference", H5P_DEFAULT)) < 0)
+      st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'reference' is unreadable", path);
+    if (st == STRATA_OK) st = read_array(g, path, "mean", H5T_NATIVE_DOUBLE, 1, hd, 0, mean);
+    if (st == STRATA_OK) st = read_array(g, path, "std", H5T_NATIVE_DOUBLE, 1, hd, 0, std);
+    if (st == STRATA_OK) st = read_array(g, path, "mean_distance", H5T_NATIVE_DOUBLE, 1, hk, 0, md);
+    if (st == STRATA_OK && !strata_model_set_reference(m, mean, std, md))
+      st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+    strata_h5_close(g);
+    free(mean); free(std); free(md);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return st;
+}
+
 static strata_status read_model(hid_t file, const char *path, strata_model **out) {
   int k = 0, d = 0;
   FORWARD_IF_ERROR(check_format(file, path, &k, &d));
@@ -476,6 +546,7 @@ static strata_status read_model(hid_t file, const char *path, strata_model **out
   GOTO_IF_ERROR(st, read_array(scaler, path, "impute", H5T_NATIVE_DOUBLE, 1, hd, 0, m->impute), done);
   GOTO_IF_ERROR(st, read_iterations(file, path, m), done);
   GOTO_IF_ERROR(st, read_categorical(file, path, m), done);
+  GOTO_IF_ERROR(st, read_lineage(file, path, m), done);
 done:
   strata_h5_close(scaler);
   if (st != STRATA_OK) {

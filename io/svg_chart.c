@@ -69,19 +69,29 @@ typedef struct {
 static double fx(const frame *f, double x) { return f->x0 + (x - f->xlo) / (f->xhi - f->xlo) * f->w; }
 static double fy(const frame *f, double y) { return f->y0 + f->h - (y - f->ylo) / (f->yhi - f->ylo) * f->h; }
 
+/* A round tick step (1, 2 or 5 times a power of ten) giving four to ten
+ * ticks over a span, so labels read 0, 0.5, 1 rather than 0.0341. */
+static double nice_step(double span) {
+  if (!(span > 0) || !isfinite(span)) return 1.0;
+  double raw = span / 5.0, p = pow(10.0, floor(log10(raw))), m = raw / p;
+  return (m < 1.5 ? 1.0 : m < 3.5 ? 2.0 : m < 7.5 ? 5.0 : 10.0) * p;
+}
+
 static void axes(strata_html *h, const frame *f, const char *xlabel, const char *ylabel, int integer_x) {
   strata_html_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                         "stroke=\"#999\"/>\n", f->x0, f->y0, f->w, f->h);
-  for (int i = 0; i <= 4; i++) {
-    double xv = f->xlo + (f->xhi - f->xlo) * i / 4.0, yv = f->ylo + (f->yhi - f->ylo) * i / 4.0;
-    double px = fx(f, xv), py = fy(f, yv);
+  double ys = nice_step(f->yhi - f->ylo), xs = nice_step(f->xhi - f->xlo);
+  for (double yv = ceil(f->ylo / ys) * ys; yv <= f->yhi; yv += ys) {
+    double py = fy(f, yv), v = fabs(yv) < ys * 1e-9 ? 0.0 : yv;
     strata_html_printf(h, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n",
                        f->x0, py, f->x0 + f->w, py);
-    strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.3g</text>\n",
-                       f->x0 - 4, py + 4, yv);
-    if (!integer_x)
-      strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%.3g</text>\n",
-                         px, f->y0 + f->h + 14, xv);
+    strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.4g</text>\n",
+                       f->x0 - 4, py + 4, v);
+  }
+  for (double xv = ceil(f->xlo / xs) * xs; !integer_x && xv <= f->xhi; xv += xs) {
+    double v = fabs(xv) < xs * 1e-9 ? 0.0 : xv;
+    strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%.4g</text>\n",
+                       fx(f, xv), f->y0 + f->h + 14, v);
   }
   strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">",
                      f->x0 + f->w / 2, f->y0 + f->h + 32);
@@ -195,6 +205,29 @@ void strata_svg_heatmap(strata_html *h, const char *id, const char *title, const
   close_svg(h, title);
 }
 
+/* Eight colours tell eight segments apart; beyond them the marker's shape
+ * changes too (circle, square, triangle, diamond), so segment 0 and 8 never
+ * look the same. */
+static void marker(strata_html *h, double x, double y, double r, size_t g, const char *extra) {
+  const char *fill = strata_svg_palette(g);
+  switch ((g / 8) % 4) {
+    case 0:
+      strata_html_printf(h, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"%s/>\n", x, y, r, fill, extra);
+      break;
+    case 1:
+      strata_html_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"%s/>\n", x - r,
+                         y - r, 2 * r, 2 * r, fill, extra);
+      break;
+    case 2:
+      strata_html_printf(h, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\"%s/>\n", x, y - 1.3 * r,
+                         x + 1.2 * r, y + r, x - 1.2 * r, y + r, fill, extra);
+      break;
+    default:
+      strata_html_printf(h, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\"%s/>\n", x,
+                         y - 1.4 * r, x + 1.4 * r, y, x, y + 1.4 * r, x - 1.4 * r, y, fill, extra);
+  }
+}
+
 void strata_svg_scatter(strata_html *h, const char *id, const char *title, const char *desc,
                         const char *xlabel, const char *ylabel, const double *x, const double *y,
                         const int *group, size_t n, const char *const *group_labels, size_t ngroups,
@@ -208,8 +241,7 @@ void strata_svg_scatter(strata_html *h, const char *id, const char *title, const
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(x[i]) || !isfinite(y[i])) continue;
     size_t g = group && group[i] >= 0 ? (size_t)group[i] : 0;
-    strata_html_printf(h, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.2\" fill=\"%s\" fill-opacity=\"0.6\"/>\n",
-                       fx(&f, x[i]), fy(&f, y[i]), strata_svg_palette(g));
+    marker(h, fx(&f, x[i]), fy(&f, y[i]), 2.2, g, " fill-opacity=\"0.6\"");
   }
   for (size_t g = 0; cx && cy && g < ngroups; g++) {
     double px = fx(&f, cx[g]), py = fy(&f, cy[g]);
@@ -222,9 +254,8 @@ void strata_svg_scatter(strata_html *h, const char *id, const char *title, const
   }
   for (size_t g = 0; g < ngroups; g++) {
     double ly = f.y0 + 10 + 20.0 * (double)g;
-    strata_html_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-                          "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">", legend_x, ly, strata_svg_palette(g),
-                       legend_x + 18, ly + 10);
+    marker(h, legend_x + 6, ly + 6, 5, g, "");
+    strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">", legend_x + 18, ly + 10);
     strata_html_text(h, group_labels[g]);
     strata_html_raw(h, "</text>\n");
   }

@@ -86,6 +86,37 @@ static void test_hand_checked(void) {
   strata_model_free(m);
 }
 
+/* The per-row label store is 1, 2 or 4 bytes wide by k: relocations count
+ * every row in the first iteration and reach 0 exactly when the labels stop
+ * moving (strict convergence), at each width. */
+static void test_relocation_widths(void) {
+  size_t n = 3000, d = 2;
+  float *x = malloc(n * d * sizeof *x);
+  fixture_blobs(x, NULL, n, d, 40, 30.0, 11);
+  const char *path = fixture_path("km_widths.h5");
+  CHECK(fixture_write_columns(path, NULL, n, d, x, 1000) == 0);
+  static const int ks[] = {7, 254, 255, 300};
+  for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+    strata_fit_params p;
+    strata_fit_params_init(&p);
+    p.k = ks[t];
+    p.tol = 0;
+    p.max_iter = 1000;
+    strata_model *m = fit_file(path, &p);
+    if (!m) continue;
+    const strata_model_info *mi = strata_model_get_info(m);
+    CHECK(mi->converged && mi->n_iter_stats == mi->iterations);
+    CHECK_MSG(mi->iter_stats[0].relocations == (int64_t)n, "k=%d: first iteration moved %lld rows", ks[t],
+              (long long)mi->iter_stats[0].relocations);
+    CHECK_MSG(mi->iter_stats[mi->iterations - 1].relocations == 0, "k=%d: last iteration moved %lld rows",
+              ks[t], (long long)mi->iter_stats[mi->iterations - 1].relocations);
+    for (int i = 1; i + 1 < mi->iterations; i++) CHECK(mi->iter_stats[i].relocations > 0);
+    strata_model_free(m);
+  }
+  remove(path);
+  free(x);
+}
+
 static void test_planted_and_determinism(void) {
   size_t n = 30011, d = 5, k = 6;
   float *x = malloc(n * d * sizeof *x);
@@ -258,6 +289,7 @@ static void test_seed_and_restarts(void) {
 
 int main(void) {
   test_hand_checked();
+  test_relocation_widths();
   test_empty_cluster_rule();
   test_edges();
   test_seed_and_restarts();
