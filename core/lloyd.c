@@ -349,9 +349,14 @@ static strata_status device_pass(strata_lloyd *l) {
               "out of memory for k = %zu, d = %zu", l->k, l->d);
     strata_run_config cfg = {l->n, l->d, l->k, l->threads, l->fallback, l->fx_scale};
     FORWARD_IF_ERROR(kr->run_open(kr, &cfg, &l->run));
+    /* Raw rows to a run that scales them, unless column statistics read
+     * the scaled rows here on the host. */
     strata_run_scaler rs;
-    l->run_raw = kr->run_set_scaler && strata_pass_run_scaler(l->pass, &rs) && kr->run_set_scaler(l->run, &rs);
+    l->run_raw = !l->block_cols && kr->run_set_scaler && strata_pass_run_scaler(l->pass, &rs) &&
+                 kr->run_set_scaler(l->run, &rs);
   }
+  RETURN_IF(l->run_raw && l->block_cols, STRATA_ERR_INTERNAL,
+            "column statistics asked for after the device took the scaler");
   FORWARD_IF_ERROR(kr->run_set_centroids(l->run, l->cf, l->cnorm));
   FORWARD_IF_ERROR(kr->run_begin_pass(l->run));
   strata_pass_fns fns = {.chunk = assign_chunk_device,

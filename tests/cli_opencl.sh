@@ -166,8 +166,9 @@ scale_compare d1_k1 device "$W/b1.h5" 1 --streaming
 scale_compare drop_on_host host "$W/cust.h5" 6 --streaming --missing drop
 scale_compare in_memory_on_host host "$W/cust.h5" 6 --missing mean
 
-# Values the scaler rejects: `assign` (no statistics pass to catch them
-# first) gives the CPU backend's very error and exit status, no file.
+# Values the scaler rejects: `assign --no-drift` (no statistics pass to catch
+# them first; the device scales) gives the CPU backend's very error and exit
+# status, no file.
 "$STRATA_GEN" --rows 9000 --seed 21 --missing 0 -o "$W/c_clean.h5"
 "$STRATA_GEN" --rows 9000 --seed 21 --missing 0 --inf -o "$W/c_inf.h5"
 "$STRATA_GEN" --rows 9000 --seed 21 --missing 0.01 -o "$W/c_nan.h5"
@@ -175,17 +176,25 @@ for be in cpu opencl; do
   "$STRATA" fit "$W/c_clean.h5" -k 4 -o "$W/m_err_$be.h5" --backend "$be" --missing mean --seed 1 >/dev/null
   "$STRATA" fit "$W/c_clean.h5" -k 4 -o "$W/m_errnan_$be.h5" --backend "$be" --seed 1 >/dev/null
 done
-run "$STRATA" assign "$W/m_err_opencl.h5" "$W/c_clean.h5" --labels "$W/l_err_ok.h5" -v
-if [ "$RC" -eq 0 ] && grep -q "raw rows scaled on the device" "$T/err"; then ok "assign with an opencl model scales on the device"
+# Drift statistics read the scaled rows on the host: only --no-drift leaves
+# the scaling to the device.
+run "$STRATA" assign "$W/m_err_opencl.h5" "$W/c_clean.h5" --labels "$W/l_err_ok.h5" --no-drift -v
+if [ "$RC" -eq 0 ] && grep -q "raw rows scaled on the device" "$T/err"; then ok "assign --no-drift with an opencl model scales on the device"
 else bad "assign: device scaling" "rc=$RC" "$(head -c 400 "$T/err")"; fi
+run "$STRATA" assign "$W/m_err_opencl.h5" "$W/c_clean.h5" --labels "$W/l_err_drift.h5" --json -v
+cp "$T/out" "$T/drift_host.json"
+if [ "$RC" -eq 0 ] && ! grep -q "raw rows scaled on the device" "$T/err"; then ok "assign with drift scales on the host"
+else bad "assign with drift: host scaling expected" "rc=$RC" "$(head -c 400 "$T/err")"; fi
+if labels_equal "$W/l_err_ok.h5" "$W/l_err_drift.h5" >/dev/null; then ok "assign: same labels with device and host scaling"
+else bad "assign: labels differ between device and host scaling"; fi
 reject_compare() {
   local tag=$1 model=$2 data=$3 re=$4
-  run "$STRATA" assign "$W/${model}_cpu.h5" "$data" --labels "$W/l_rej.h5"
+  run "$STRATA" assign "$W/${model}_cpu.h5" "$data" --labels "$W/l_rej.h5" --no-drift
   local want_rc=$RC want_err
   want_err=$(cat "$T/err")
   if [ "$want_rc" -ne 1 ] && [ "$want_rc" -ne 2 ]; then bad "$tag: the CPU backend does not reject it" "rc=$want_rc"; return; fi
   expect_error_clean "$tag: opencl rejects it" "$want_rc" "$re" "$W" \
-    "$STRATA" assign "$W/${model}_opencl.h5" "$data" --labels "$W/l_rej.h5"
+    "$STRATA" assign "$W/${model}_opencl.h5" "$data" --labels "$W/l_rej.h5" --no-drift
   if [ "$(cat "$T/err")" = "$want_err" ]; then ok "$tag: the CPU backend's exact message"
   else bad "$tag: messages differ" "cpu:    $want_err" "opencl: $(cat "$T/err")"; fi
 }
