@@ -53,6 +53,7 @@ struct strata_lloyd {
   int32_t *run_labels;         /* chunk_rows, block after block */
   float *run_dist2;            /* chunk_rows */
   strata_fixed128 *run_sums;   /* k×d */
+  int run_raw;                 /* the run scales raw rows itself (run_set_scaler) */
   /* farthest points */
   size_t want;
   strata_far_point *far;     /* merged best `want`, plus room for one block's */
@@ -348,11 +349,19 @@ static strata_status device_pass(strata_lloyd *l) {
               "out of memory for k = %zu, d = %zu", l->k, l->d);
     strata_run_config cfg = {l->n, l->d, l->k, l->threads, l->fallback, l->fx_scale};
     FORWARD_IF_ERROR(kr->run_open(kr, &cfg, &l->run));
+    /* Raw rows to a run that scales them, unless column statistics read
+     * the scaled rows here on the host. */
+    strata_run_scaler rs;
+    l->run_raw = !l->block_cols && kr->run_set_scaler && strata_pass_run_scaler(l->pass, &rs) &&
+                 kr->run_set_scaler(l->run, &rs);
   }
+  RETURN_IF(l->run_raw && l->block_cols, STRATA_ERR_INTERNAL,
+            "column statistics asked for after the device took the scaler");
   FORWARD_IF_ERROR(kr->run_set_centroids(l->run, l->cf, l->cnorm));
   FORWARD_IF_ERROR(kr->run_begin_pass(l->run));
   strata_pass_fns fns = {.chunk = assign_chunk_device,
                          .chunk_done = l->writer ? assign_chunk_done : NULL, .ctx = l};
+  strata_pass_raw_chunks(l->pass, l->run_raw);
   FORWARD_IF_ERROR(strata_pass_run(l->pass, &fns));
   strata_lloyd_result *r = &l->res;
   FORWARD_IF_ERROR(kr->run_end_pass(l->run, l->fx_scale ? l->run_sums : NULL, r->counts, &r->inertia));

@@ -8,6 +8,7 @@
 #include "cursor.h"
 #include "dataset.h"
 #include "error.h"
+#include "kernels.h"
 #include "pass.h"
 
 /* Raw chunks near this size balance HDF5 call overhead against cache use. */
@@ -20,6 +21,7 @@ struct strata_pass {
   int threads;
   strata_cursor *cur;
   int started;
+  int raw_chunks;  /* `chunk` callbacks take raw rows (strata_pass_raw_chunks) */
   /* streaming buffers for one chunk, one slot of STRATA_BLOCK_ROWS rows per block */
   float *scaled;
   uint16_t *kept;
@@ -122,10 +124,27 @@ size_t strata_pass_chunk_rows(const strata_pass *p) { return p->chunk_rows; }
 int strata_pass_in_core(const strata_pass *p) { return p->cached; }
 int strata_pass_caching(const strata_pass *p) { return p->caching; }
 
+static strata_status host_apply(const void *ctx, const float *raw, size_t rows, size_t row0,
+                                float *out) {
+  size_t m = 0;
+  return strata_scaler_apply(ctx, raw, rows, row0, out, NULL, &m);
+}
+
+int strata_pass_run_scaler(const strata_pass *p, strata_run_scaler *out) {
+  const strata_scaler *sc = p->sc;
+  if (!sc || p->caching || sc->missing == STRATA_MISSING_DROP) return 0;
+  *out = (strata_run_scaler){sc->shift, sc->inv, sc->missing == STRATA_MISSING_ERROR ? NULL : sc->impute,
+                             host_apply, sc};
+  return 1;
+}
+
+void strata_pass_raw_chunks(strata_pass *p, int on) { p->raw_chunks = on; }
+
 /* Makes block `b` (local index within a chunk that starts at row0) ready:
- * from the cache, from the raw chunk, or by scaling the raw chunk. */
+ * from the cache, from the raw chunk (no scaler, or `raw` asked for by a
+ * device that scales), or by scaling the raw chunk. */
 static strata_status prepare_block(strata_pass *p, const float *raw, size_t row0, size_t rows,
-                                   size_t b, strata_block *blk) {
+                                   size_t b, int want_raw, strata_block *blk) {
   size_t off = b * STRATA_BLOCK_ROWS;
   blk->row0 = row0 + off;
   blk->nraw = rows - off < STRATA_BLOCK_ROWS ? rows - off : STRATA_BLOCK_ROWS;
@@ -137,7 +156,7 @@ static strata_status prepare_block(strata_pass *p, const float *raw, size_t row0
     if (blk->m < blk->nraw) blk->kept = p->cache_kept + blk->row0;
     return STRATA_OK;
   }
-  if (!p->sc) {
+  if (!p->sc || want_raw) {
     blk->x = raw + off * p->d;
     blk->m = blk->nraw;
     return STRATA_OK;
@@ -172,7 +191,7 @@ static void record_failure(strata_pass *p, strata_status st, size_t block, int t
 static strata_status work_block(strata_pass *p, const strata_pass_fns *fns, const float *raw,
                                 size_t row0, size_t rows, size_t b, int t, strata_block *blk) {
   if (__atomic_load_n(&p->failed, __ATOMIC_RELAXED) != STRATA_OK) return STRATA_OK;
-  strata_status st = prepare_block(p, raw, row0, rows, b, blk);
+  strata_status st = prepare_block(p, raw, row0, rows, b, 0, blk);
   if (st == STRATA_OK) st = fns->block(fns->ctx, blk, t);
   if (st != STRATA_OK) snprintf(p->thread_msg[t], sizeof p->thread_msg[t], "%s", strata_last_error());
   return st;
@@ -192,7 +211,7 @@ static void run_chunk(strata_pass *p, const strata_pass_fns *fns, const float *r
 #pragma omp parallel for schedule(static) num_threads(T)
     for (long b = 0; b < nb; b++) {
       int t = omp_get_thread_num();
-      strata_status st = prepare_block(p, raw, row0, rows, (size_t)b, &p->blocks[b]);
+      strata_status st = prepare_block(p, raw, row0, rows, (size_t)b, p->raw_chunks, &p->blocks[b]);
       if (st != STRATA_OK) snprintf(p->thread_msg[t], sizeof p->thread_msg[t], "%s", strata_last_error());
       record_failure(p, st, (size_t)b, t);
     }
@@ -231,6 +250,8 @@ static void run_chunk(strata_pass *p, const strata_pass_fns *fns, const float *r
 
 strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
   p->failed = STRATA_OK;
+  RETURN_IF(p->raw_chunks && (!p->sc || p->caching || p->sc->missing == STRATA_MISSING_DROP),
+            STRATA_ERR_INTERNAL, "raw chunks asked for where the pass must scale");
   if (p->cached) {
     /* In memory, chunks only matter to a chunk_done callback: without one
      * the whole dataset is one work list and threads meet once per pass. */

@@ -60,6 +60,20 @@ int strata_pass_in_core(const strata_pass *p);
 int strata_pass_caching(const strata_pass *p);
 void strata_pass_free(strata_pass *p);
 
+/* The pass's scaler for a device run that scales the raw rows itself
+ * (kernels.h run_set_scaler): 1 and *out filled when the rows are streamed
+ * (not kept in memory: a cache must hold scaled rows for the CPU passes) and
+ * the missing rule keeps every row (dropping compacts rows on the host); else
+ * 0.  *out borrows the scaler: valid while the pass is. */
+struct strata_run_scaler;
+int strata_pass_run_scaler(const strata_pass *p, struct strata_run_scaler *out);
+/* on = 1: the following runs hand `chunk` callbacks the RAW rows of each
+ * chunk (unscaled, every row kept), for a device run that took the scaler;
+ * only where strata_pass_run_scaler() offered it.  on = 0: scaled (default).
+ * Set it before every run that has a `chunk` callback: it is the run's
+ * choice, not the pass's. */
+void strata_pass_raw_chunks(strata_pass *p, int on);
+
 /* STRATA_ERR_CANCELLED once strata_request_cancel was called, else OK. */
 strata_status strata_check_cancel(void);
 

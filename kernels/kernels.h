@@ -75,6 +75,23 @@ typedef struct {
   int64_t hi;
 } strata_fixed128;
 
+/* The per-column scaler of the pass (core/scaler.h), offered to a run that
+ * can apply it itself (run_set_scaler): a scaled value is
+ *   (float)((v - shift[j]) * inv[j]),  v = (double)x, or impute[j] for NaN,
+ * in float64 with no contraction, exactly as strata_scaler_apply computes it.
+ * Inf, and NaN when impute is NULL, are errors. */
+typedef struct strata_run_scaler {
+  const double *shift, *inv;  /* d each */
+  const double *impute;       /* d: the replacement of NaN; NULL: NaN is an error */
+  /* The host's scaler, for rows the run has to scale on the CPU (fallback)
+   * and to report a rejected value with the host's exact message: scales
+   * rows x d raw values (input rows row0...) into out; STRATA_ERR_DATA (with
+   * the detail naming column and row) on Inf or a forbidden NaN. */
+  strata_status (*host_apply)(const void *ctx, const float *raw, size_t rows, size_t row0,
+                              float *out);
+  const void *ctx;
+} strata_run_scaler;
+
 typedef struct {
   const float *x;    /* m rows x d, packed (row stride d) */
   size_t m;          /* rows; m <= 4096 (one reduction block) */
@@ -168,6 +185,15 @@ typedef struct strata_kernels {
                                 double *inertia);
   /* Frees the run; accepts NULL. */
   void (*run_close)(strata_kernel_run *r);
+  /* Optional (NULL: rows always arrive scaled).  Offers the run the pass's
+   * scaler, once, after run_open and before the first pass.  Returns 1 when
+   * the run applies it itself from then on: every run_chunk then receives
+   * the RAW rows (no row dropped: the core offers a scaler only when its
+   * missing rule keeps every row), and a rejected value makes run_chunk
+   * return STRATA_ERR_DATA with host_apply's message for the first bad row.
+   * Returns 0 when the rows must keep arriving scaled.  s IN: copied; its
+   * arrays and ctx must outlive the run. */
+  int (*run_set_scaler)(strata_kernel_run *r, const strata_run_scaler *s);
 } strata_kernels;
 
 /* The reference table (kernels/ref.c). */

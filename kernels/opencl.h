@@ -18,14 +18,17 @@
  *                                 skipped silently.
  *   STRATA_OPENCL_EXTRA_OPTIONS   appended to the build options (tests use
  *                                 -DSTRATA_FORCE_BUILD_ERROR)
- *   STRATA_OPENCL_WG, STRATA_OPENCL_TILE_K, STRATA_OPENCL_TILE_D
- *                                 override the per-device tuning defaults
+ *   STRATA_OPENCL_WG, STRATA_OPENCL_TILE_K, STRATA_OPENCL_TILE_D,
+ *   STRATA_OPENCL_SCALE_ROWS      override the per-device tuning defaults
  *   STRATA_OPENCL_MEM_LIMIT=BYTES caps the device memory a run uses (default
  *                                 3/4 of the device's global memory): data is
  *                                 kept resident only when it fits, and pieces
  *                                 shrink to fit
  *   STRATA_OPENCL_RESIDENT=0      never keep the data on the device (stream
  *                                 every pass; for benchmarks)
+ *   STRATA_OPENCL_HOST_SCALE=1    never take the pass's scaler (run_set_scaler):
+ *                                 rows arrive scaled by the host (for tests and
+ *                                 benchmarks)
  *   STRATA_OPENCL_FAULT=launch:N|alloc:BYTES
  *                                 fault injection for tests: from the N-th
  *                                 kernel launch on every launch fails as if

@@ -62,6 +62,7 @@ typedef struct {
   unsigned tile_k;  /* STRATA_TILE_K */
   unsigned tile_d;  /* STRATA_TILE_D */
   int fp64;         /* STRATA_HAVE_FP64 */
+  unsigned scale_rows; /* STRATA_SCALE_ROWS: rows per work-item of scale_rows */
 } ocl_tuning;
 
 /* The tuning for device info and k centroids: per-device-type defaults,
@@ -115,6 +116,7 @@ typedef struct ocl_device {
   int broken;
   char broken_error[512];
   int warned;
+  int scale_noted;          /* why rows are scaled on the host: logged once */
   /* Buffers of the per-block slots, grown on demand. */
   cl_mem bx, bc, blabels, bdist, bout;
   size_t bx_bytes, bc_bytes, blabels_bytes, bdist_bytes, bout_bytes;
@@ -148,6 +150,7 @@ strata_status ocl_run_chunk(strata_kernel_run *r, const strata_run_block *blocks
 strata_status ocl_run_end_pass(strata_kernel_run *r, strata_fixed128 *sums, int64_t *counts,
                                double *inertia);
 void ocl_run_close(strata_kernel_run *r);
+int ocl_run_set_scaler(strata_kernel_run *r, const strata_run_scaler *s);
 
 /* ---- the host side of a run (opencl_run_host.c) --------------------------- */
 

@@ -24,6 +24,12 @@
  * fits the memory budget; else every pass streams it.  A buffer the device
  * cannot allocate halves the piece size (down to one block) and retries.
  *
+ * With the pass's scaler (run_set_scaler; device modes with float64 only)
+ * the rows arrive raw: scale_rows scales each piece in place right after its
+ * upload, so a resident piece is scaled once, in its first pass.  A value the
+ * scaler rejects sets a flag that is read once per chunk; the host's scaler
+ * then words the error.  The CPU paths scale raw rows on the host.
+ *
  * Under auto (cfg->fallback set) the totals are copied back after each
  * chunk, so that a device lost mid-pass can hand over to the CPU without
  * losing the chunks already reduced: the pass finishes exactly as the CPU
@@ -98,6 +104,19 @@ struct strata_kernel_run {
   int64_t *counts_mark;     /* totals at the start of the chunk */
   double inertia_mark;
   ocl_host_ws ws;
+  /* The scaler on the device (run_set_scaler): rows arrive raw, are scaled
+   * in place after each upload, and a resident piece keeps the scaled rows. */
+  cl_program program;
+  unsigned scale_rows;                 /* STRATA_SCALE_ROWS of the program */
+  int scales;
+  strata_run_scaler scaler;
+  cl_kernel kscale;
+  cl_mem sshift, sinv, simpute, sbad;  /* d, d, d doubles; one flag */
+  int scaled;                          /* scale_rows ran in this chunk */
+  float *host_x;                       /* raw rows scaled on the host */
+  size_t host_x_cap;
+  strata_run_block *host_blocks;
+  size_t host_blocks_cap;
 };
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
@@ -192,6 +211,11 @@ static strata_status run_buffer(strata_kernel_run *r, cl_mem_flags flags, size_t
   return st;
 }
 
+/* Row buffers are written by scale_rows when the run scales. */
+static cl_mem_flags rows_flags(const strata_kernel_run *r) {
+  return r->scales ? CL_MEM_READ_WRITE : CL_MEM_READ_ONLY;
+}
+
 /* The slot's buffers for pieces of r->piece_cap rows. */
 static strata_status slot_ready(strata_kernel_run *r, run_slot *s, int *oom) {
   const size_t cap = r->piece_cap, d = r->cfg.d, k = r->cfg.k;
@@ -221,7 +245,7 @@ static strata_status slot_ready(strata_kernel_run *r, run_slot *s, int *oom) {
     s->cap = cap;
   }
   if (!r->resident && !s->has_x) {
-    FORWARD_IF_ERROR(run_buffer(r, CL_MEM_READ_ONLY, cap * d * sizeof(float), "clCreateBuffer(rows)",
+    FORWARD_IF_ERROR(run_buffer(r, rows_flags(r), cap * d * sizeof(float), "clCreateBuffer(rows)",
                                 &s->x, oom));
     s->has_x = 1;
   }
@@ -269,7 +293,7 @@ static strata_status piece_buffer(strata_kernel_run *r, piece *p, const strata_r
         r->res = g;
         r->res_cap = cap;
       }
-      st = run_buffer(r, CL_MEM_READ_ONLY, p->rows * r->cfg.d * sizeof(float),
+      st = run_buffer(r, rows_flags(r), p->rows * r->cfg.d * sizeof(float),
                       "clCreateBuffer(resident rows)", &x, &oom);
     }
     if (x) {
@@ -291,6 +315,28 @@ static strata_status piece_buffer(strata_kernel_run *r, piece *p, const strata_r
   }
   p->x = s->x;
   return STRATA_OK;
+}
+
+/* Queues scale_rows on the piece's raw rows once their upload (*up) is
+ * done; in-order, the compute queue's next command sees scaled rows. */
+static strata_status enqueue_scale(strata_kernel_run *r, const piece *p, cl_event *up) {
+  const cl_uint r32 = (cl_uint)p->rows, d32 = (cl_uint)r->cfg.d;
+  const cl_int nan_ok = r->scaler.impute != NULL;
+  cl_mem impute = nan_ok ? r->simpute : r->sshift; /* not read without nan_ok */
+  cl_int err = clSetKernelArg(r->kscale, 0, sizeof(cl_mem), &p->x);
+  err |= clSetKernelArg(r->kscale, 1, sizeof r32, &r32);
+  err |= clSetKernelArg(r->kscale, 2, sizeof d32, &d32);
+  err |= clSetKernelArg(r->kscale, 3, sizeof(cl_mem), &r->sshift);
+  err |= clSetKernelArg(r->kscale, 4, sizeof(cl_mem), &r->sinv);
+  err |= clSetKernelArg(r->kscale, 5, sizeof(cl_mem), &impute);
+  err |= clSetKernelArg(r->kscale, 6, sizeof nan_ok, &nan_ok);
+  err |= clSetKernelArg(r->kscale, 7, sizeof(cl_mem), &r->sbad);
+  OCL_TRY(err, "clSetKernelArg(scale_rows)");
+  const size_t per = r->scale_rows;
+  size_t global[2] = {r->cfg.d, (p->rows + per - 1) / per};
+  r->scaled = 1;
+  return ocl_launch(r->qc, r->kscale, 2, global, NULL, *up ? 1 : 0, *up ? up : NULL, NULL,
+                    "clEnqueueNDRangeKernel(scale_rows)");
 }
 
 /* Queues the upload, assign_f32 and the read-back of one piece. */
@@ -325,6 +371,11 @@ static strata_status enqueue_piece(strata_kernel_run *r, piece *p, const strata_
       up = ev;
       OCL_TRY(err, "clEnqueueWriteBuffer(rows)");
     }
+  }
+  if (upload && r->scales) {
+    strata_status sst = enqueue_scale(r, p, &up);
+    ocl_release_event(&up);
+    FORWARD_IF_ERROR(sst);
   }
   cl_uint r32 = (cl_uint)p->rows, d32 = (cl_uint)d, k32 = (cl_uint)r->cfg.k;
   cl_int err = clSetKernelArg(r->kassign, 0, sizeof(cl_mem), &p->x);
@@ -431,10 +482,52 @@ static void drain(strata_kernel_run *r) {
   if (r->qc) clFinish(r->qc);
 }
 
+/* The chunk's raw rows scaled on the host into r->host_x; *out: the same
+ * blocks pointing there.  A rejected value returns the host scaler's error. */
+static strata_status host_scale(strata_kernel_run *r, const strata_run_block *blocks, size_t nb,
+                                const strata_run_block **out) {
+  const size_t d = r->cfg.d;
+  size_t rows = 0;
+  for (size_t b = 0; b < nb; b++) rows += blocks[b].m;
+  if (rows * d > r->host_x_cap) {
+    free(r->host_x);
+    r->host_x = malloc(rows * d * sizeof *r->host_x);
+    r->host_x_cap = r->host_x ? rows * d : 0;
+  }
+  if (nb > r->host_blocks_cap) {
+    free(r->host_blocks);
+    r->host_blocks = malloc(nb * sizeof *r->host_blocks);
+    r->host_blocks_cap = r->host_blocks ? nb : 0;
+  }
+  RETURN_IF(!r->host_x || !r->host_blocks, STRATA_ERR_NOMEM, "out of memory for an OpenCL run");
+  float *x = r->host_x;
+  for (size_t b = 0; b < nb; b++) {
+    FORWARD_IF_ERROR(r->scaler.host_apply(r->scaler.ctx, blocks[b].x, blocks[b].m, blocks[b].row0, x));
+    r->host_blocks[b] = (strata_run_block){x, blocks[b].m, blocks[b].row0};
+    x += blocks[b].m * d;
+  }
+  *out = r->host_blocks;
+  return STRATA_OK;
+}
+
+/* scale_rows flagged a value of this chunk: the host's scaler finds the
+ * first one and words the error exactly as a host-scaled pass would. */
+static strata_status rejected_value(strata_kernel_run *r, const strata_run_block *blocks, size_t nb) {
+  const cl_int zero = 0;
+  OCL_TRY(clEnqueueWriteBuffer(r->qc, r->sbad, CL_TRUE, 0, sizeof zero, &zero, 0, NULL, NULL),
+          "clEnqueueWriteBuffer(scale flag)");
+  const strata_run_block *scaled = NULL;
+  strata_status st = host_scale(r, blocks, nb, &scaled);
+  if (st != STRATA_OK) return st;
+  return strata_fail(STRATA_ERR_INTERNAL, "OpenCL device %d: scale_rows rejected a value that the host "
+                     "scaler accepts", r->dev->info.index);
+}
+
 static strata_status device_chunk(strata_kernel_run *r, const strata_run_block *blocks, size_t nb,
                                   int32_t *labels, float *dist2) {
   piece cur, next;
   size_t done_blocks = 0, off = 0;
+  r->scaled = 0;
   FORWARD_IF_ERROR(enqueue_from(r, blocks, nb, 0, 0, &cur, labels));
   done_blocks = cur.b1;
   off = cur.off + cur.rows;
@@ -460,6 +553,13 @@ static strata_status device_chunk(strata_kernel_run *r, const strata_run_block *
     done_blocks = cur.b1;
     off = cur.off + cur.rows;
   }
+  if (r->scaled) {
+    /* Before any result of this chunk is used: did scale_rows reject a value? */
+    cl_int bad = 0;
+    OCL_TRY(clEnqueueReadBuffer(r->qc, r->sbad, CL_TRUE, 0, sizeof bad, &bad, 0, NULL, NULL),
+            "clEnqueueReadBuffer(scale flag)");
+    if (bad) return rejected_value(r, blocks, nb);
+  }
   if (r->mode == MODE_DEVICE_LABELS) {
     OCL_TRY(clFinish(r->qc), "clFinish");
     return ocl_host_chunk(&r->tot, &r->ws, NULL, r->cfg.threads, r->c, r->cn, blocks, nb, 1, labels,
@@ -479,7 +579,8 @@ static strata_status device_chunk(strata_kernel_run *r, const strata_run_block *
  * the CPU. */
 static strata_status device_failed(strata_kernel_run *r, strata_status st) {
   drain(r);
-  if (!r->cfg.fallback || st == STRATA_ERR_NOMEM) return st;
+  /* A rejected input value is the data's fault, not the device's. */
+  if (!r->cfg.fallback || st == STRATA_ERR_NOMEM || st == STRATA_ERR_DATA) return st;
   char consequence[128];
   snprintf(consequence, sizeof consequence, "continuing on the CPU (%s)", r->cfg.fallback->name);
   ocl_device_mark_broken(r->dev, consequence);
@@ -498,6 +599,8 @@ static strata_status open_device(strata_kernel_run *r) {
   pthread_mutex_unlock(&dev->lock);
   FORWARD_IF_ERROR(st);
   r->wg = prog->tune.wg;
+  r->program = prog->program;
+  r->scale_rows = prog->tune.scale_rows;
   if (!prog->tune.fp64) r->mode = MODE_DEVICE_LABELS;
   else if (!r->sum_scale) r->mode = MODE_DEVICE_DIST;
   else r->mode = r->cfg.k <= DEVICE_REDUCE_MAX_K ? MODE_DEVICE_REDUCE : MODE_DEVICE_LABELS;
@@ -620,6 +723,7 @@ strata_status ocl_run_chunk(strata_kernel_run *r, const strata_run_block *blocks
     memcpy(r->tot.counts, r->counts_mark, r->cfg.k * sizeof *r->counts_mark);
     r->tot.inertia = r->inertia_mark;
   }
+  if (r->scales) FORWARD_IF_ERROR(host_scale(r, blocks, nblocks, &blocks));
   return ocl_host_chunk(&r->tot, &r->ws, r->cfg.fallback, r->cfg.threads, r->c, r->cn, blocks, nblocks,
                         0, labels, dist2);
 }
@@ -640,6 +744,89 @@ strata_status ocl_run_end_pass(strata_kernel_run *r, strata_fixed128 *sums, int6
   return STRATA_OK;
 }
 
+/* ---- the scaler on the device ------------------------------------------- */
+
+static void scale_release(strata_kernel_run *r) {
+  ocl_release_mem(&r->sshift);
+  ocl_release_mem(&r->sinv);
+  ocl_release_mem(&r->simpute);
+  ocl_release_mem(&r->sbad);
+  if (r->kscale) clReleaseKernel(r->kscale);
+  r->kscale = NULL;
+  r->scales = 0;
+}
+
+/* Why this run cannot scale on the device bit for bit like the host, or
+ * NULL when it can. */
+static const char *scale_refusal(const strata_kernel_run *r) {
+  const char *env = getenv("STRATA_OPENCL_HOST_SCALE");
+  if (env && strcmp(env, "1") == 0) return "STRATA_OPENCL_HOST_SCALE=1";
+  if (r->mode == MODE_CPU) return "the run is on the CPU";
+  if (!WANTS_DIST(r->mode))
+    return r->dev->info.fp64 ? "the host does the float64 work at this k" : "no float64 (cl_khr_fp64)";
+  /* The host rounds float64 to float32 to nearest, denormals included. */
+  cl_device_fp_config f32 = 0, f64 = 0;
+  if (clGetDeviceInfo(r->dev->id, CL_DEVICE_SINGLE_FP_CONFIG, sizeof f32, &f32, NULL) != CL_SUCCESS ||
+      clGetDeviceInfo(r->dev->id, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof f64, &f64, NULL) != CL_SUCCESS)
+    return "clGetDeviceInfo(CL_DEVICE_*_FP_CONFIG) failed";
+  const cl_device_fp_config need = CL_FP_DENORM | CL_FP_INF_NAN | CL_FP_ROUND_TO_NEAREST;
+  if ((f32 & need) != need || (f64 & need) != need)
+    return "no IEEE float32/float64 rounding with denormals";
+  return NULL;
+}
+
+static strata_status scale_setup(strata_kernel_run *r) {
+  const size_t bytes = r->cfg.d * sizeof(double);
+  cl_context ctx = r->dev->ctx;
+  cl_int err;
+  r->kscale = clCreateKernel(r->program, "scale_rows", &err);
+  OCL_TRY(err, "clCreateKernel(scale_rows)");
+  FORWARD_IF_ERROR(ocl_buffer(ctx, CL_MEM_READ_ONLY, bytes, "clCreateBuffer(shift)", &r->sshift, NULL));
+  FORWARD_IF_ERROR(ocl_buffer(ctx, CL_MEM_READ_ONLY, bytes, "clCreateBuffer(inv)", &r->sinv, NULL));
+  FORWARD_IF_ERROR(ocl_buffer(ctx, CL_MEM_READ_WRITE, sizeof(cl_int), "clCreateBuffer(scale flag)",
+                              &r->sbad, NULL));
+  OCL_TRY(clEnqueueWriteBuffer(r->qc, r->sshift, CL_FALSE, 0, bytes, r->scaler.shift, 0, NULL, NULL),
+          "clEnqueueWriteBuffer(shift)");
+  OCL_TRY(clEnqueueWriteBuffer(r->qc, r->sinv, CL_FALSE, 0, bytes, r->scaler.inv, 0, NULL, NULL),
+          "clEnqueueWriteBuffer(inv)");
+  if (r->scaler.impute) {
+    FORWARD_IF_ERROR(ocl_buffer(ctx, CL_MEM_READ_ONLY, bytes, "clCreateBuffer(impute)", &r->simpute, NULL));
+    OCL_TRY(clEnqueueWriteBuffer(r->qc, r->simpute, CL_FALSE, 0, bytes, r->scaler.impute, 0, NULL, NULL),
+            "clEnqueueWriteBuffer(impute)");
+  }
+  const cl_int zero = 0;
+  OCL_TRY(clEnqueueWriteBuffer(r->qc, r->sbad, CL_FALSE, 0, sizeof zero, &zero, 0, NULL, NULL),
+          "clEnqueueWriteBuffer(scale flag)");
+  OCL_TRY(clFinish(r->qc), "clFinish(scaler)");
+  return STRATA_OK;
+}
+
+int ocl_run_set_scaler(strata_kernel_run *r, const strata_run_scaler *s) {
+  if (r->scales || r->seq) return r->scales; /* offered once, before any piece */
+  const char *why = scale_refusal(r);
+  char reason[512];
+  if (!why) {
+    r->scaler = *s;
+    if (scale_setup(r) == STRATA_OK) {
+      r->scales = 1;
+      strata_log(STRATA_LOG_INFO, "OpenCL run on device %d: raw rows scaled on the device",
+                 r->dev->info.index);
+      return 1;
+    }
+    snprintf(reason, sizeof reason, "%s", strata_last_error());
+    why = reason;
+    scale_release(r);
+  }
+  ocl_device *dev = r->dev;
+  pthread_mutex_lock(&dev->lock);
+  int note = !dev->scale_noted;
+  dev->scale_noted = 1;
+  pthread_mutex_unlock(&dev->lock);
+  if (note)
+    strata_log(STRATA_LOG_INFO, "OpenCL device %d: rows are scaled on the host (%s)", dev->info.index, why);
+  return 0;
+}
+
 void ocl_run_close(strata_kernel_run *r) {
   if (!r) return;
   drain(r);
@@ -654,6 +841,9 @@ void ocl_run_close(strata_kernel_run *r) {
   if (r->qc) clReleaseCommandQueue(r->qc);
   if (r->qt) clReleaseCommandQueue(r->qt);
   ocl_host_ws_free(&r->ws);
+  scale_release(r);
+  free(r->host_x);
+  free(r->host_blocks);
   free(r->c);
   free(r->cn);
   free(r->tot.sums);

@@ -242,6 +242,7 @@ static void make_tables(void) {
     t->run_chunk = ocl_run_chunk;
     t->run_end_pass = ocl_run_end_pass;
     t->run_close = ocl_run_close;
+    t->run_set_scaler = ocl_run_set_scaler;
   }
 }
 

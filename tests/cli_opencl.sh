@@ -9,7 +9,10 @@
 # bit; `assign` with an OpenCL model reproduces the fit's labels; a build
 # failure, a missing device and a device lost mid-run exit 1 with one error
 # line and leave no file; under auto a device lost mid-run costs one warning
-# and the answer of the CPU.
+# and the answer of the CPU.  Streamed fits scale the raw rows on the device:
+# the same bits as host scaling (STRATA_OPENCL_HOST_SCALE=1), resident or
+# streamed on the device; missing=drop and in-memory data keep host scaling;
+# Inf and a NaN under --missing error give the CPU backend's exact error.
 # Always (no device needed): no OpenCL platform (OCL_ICD_VENDORS pointing at
 # an empty folder) makes --backend opencl exit 1 cleanly and auto run quietly
 # on the CPU.
@@ -120,6 +123,83 @@ cp "$T/out" "$T/kpp_cpu2.json"
 check_py "k-means++ with 2 restarts: opencl finds cpu's segments" \
   'crel(sorted(a["centroids"]), sorted(b["centroids"])) and rel(a["inertia"], b["inertia"]) and sorted(a["sizes"]) == sorted(b["sizes"])' \
   "$T/kpp_cpu2.json" "$T/kpp_ocl.json"
+
+# ---- the scaler on the device ----------------------------------------------
+# Streamed fits (the pass keeps no scaled copy in memory) hand the RAW rows to
+# the device, which scales them; STRATA_OPENCL_HOST_SCALE=1 keeps the host's
+# scaling.  Both must give the same bits (centroids, inertia, sizes, labels
+# and distances), with the data resident on the device or streamed to it.
+"$STRATA_GEN" --kind blobs --dims 1 --centers 4 --rows 9000 --seed 13 --separation 6 -o "$W/b1.h5"
+scale_compare() {
+  local tag=$1 expect=$2 data=$3 k=$4 v
+  shift 4
+  for v in host dev; do
+    local hs=0
+    [ "$v" = host ] && hs=1
+    run env STRATA_OPENCL_HOST_SCALE=$hs "$STRATA" fit "$data" -k "$k" -o "$W/m_s_${tag}_$v.h5" \
+      --labels "$W/l_s_${tag}_$v.h5" --backend opencl --seed 5 --json -v "$@"
+    cp "$T/out" "$T/s_${tag}_$v.json"
+    cp "$T/err" "$T/s_${tag}_$v.err"
+    if [ "$RC" -ne 0 ]; then bad "$tag: fit ($v scaling)" "rc=$RC" "$(head -c 400 "$T/err")"; return; fi
+  done
+  local said=host
+  grep -q "raw rows scaled on the device" "$T/s_${tag}_dev.err" && said=device
+  if [ "$said" = "$expect" ] && ! grep -q "raw rows scaled on the device" "$T/s_${tag}_host.err"; then
+    ok "$tag: rows scaled on the $expect"
+  else bad "$tag: rows scaled on the $said, expected the $expect" "$(grep -i scale "$T/s_${tag}_dev.err" | head -3)"; fi
+  check_py "$tag: device and host scaling give identical centroids, inertia, sizes, iterations" \
+    'a["centroids"] == b["centroids"] and a["inertia"] == b["inertia"] and a["sizes"] == b["sizes"] and a["iterations"] == b["iterations"]' \
+    "$T/s_${tag}_host.json" "$T/s_${tag}_dev.json"
+  local ds
+  for ds in segment distance; do
+    if cmp -s <(h5dump -m '%.9g' -d /$ds -y -w 0 "$W/l_s_${tag}_host.h5" | sed 1,2d) \
+              <(h5dump -m '%.9g' -d /$ds -y -w 0 "$W/l_s_${tag}_dev.h5" | sed 1,2d); then
+      ok "$tag: identical /$ds"
+    else bad "$tag: /$ds differs between device and host scaling"; fi
+  done
+}
+scale_compare mean_resident device "$W/cust.h5" 6 --streaming --missing mean
+STRATA_OPENCL_RESIDENT=0 scale_compare median_streamed device "$W/cust.h5" 6 --streaming --missing median --scale minmax
+scale_compare d3_chunks device "$W/b3.h5" 50 --streaming --chunk-rows 4096
+scale_compare d1_k1 device "$W/b1.h5" 1 --streaming
+# Where the host must scale anyway: dropping rows, and data kept in memory.
+scale_compare drop_on_host host "$W/cust.h5" 6 --streaming --missing drop
+scale_compare in_memory_on_host host "$W/cust.h5" 6 --missing mean
+
+# Values the scaler rejects: `assign --no-drift` (no statistics pass to catch
+# them first; the device scales) gives the CPU backend's very error and exit
+# status, no file.
+"$STRATA_GEN" --rows 9000 --seed 21 --missing 0 -o "$W/c_clean.h5"
+"$STRATA_GEN" --rows 9000 --seed 21 --missing 0 --inf -o "$W/c_inf.h5"
+"$STRATA_GEN" --rows 9000 --seed 21 --missing 0.01 -o "$W/c_nan.h5"
+for be in cpu opencl; do
+  "$STRATA" fit "$W/c_clean.h5" -k 4 -o "$W/m_err_$be.h5" --backend "$be" --missing mean --seed 1 >/dev/null
+  "$STRATA" fit "$W/c_clean.h5" -k 4 -o "$W/m_errnan_$be.h5" --backend "$be" --seed 1 >/dev/null
+done
+# Drift statistics read the scaled rows on the host: only --no-drift leaves
+# the scaling to the device.
+run "$STRATA" assign "$W/m_err_opencl.h5" "$W/c_clean.h5" --labels "$W/l_err_ok.h5" --no-drift -v
+if [ "$RC" -eq 0 ] && grep -q "raw rows scaled on the device" "$T/err"; then ok "assign --no-drift with an opencl model scales on the device"
+else bad "assign: device scaling" "rc=$RC" "$(head -c 400 "$T/err")"; fi
+run "$STRATA" assign "$W/m_err_opencl.h5" "$W/c_clean.h5" --labels "$W/l_err_drift.h5" --json -v
+cp "$T/out" "$T/drift_host.json"
+if [ "$RC" -eq 0 ] && ! grep -q "raw rows scaled on the device" "$T/err"; then ok "assign with drift scales on the host"
+else bad "assign with drift: host scaling expected" "rc=$RC" "$(head -c 400 "$T/err")"; fi
+if labels_equal "$W/l_err_ok.h5" "$W/l_err_drift.h5" >/dev/null; then ok "assign: same labels with device and host scaling"
+else bad "assign: labels differ between device and host scaling"; fi
+reject_compare() {
+  local tag=$1 model=$2 data=$3 re=$4
+  run "$STRATA" assign "$W/${model}_cpu.h5" "$data" --labels "$W/l_rej.h5" --no-drift
+  local want_rc=$RC want_err
+  want_err=$(cat "$T/err")
+  if [ "$want_rc" -ne 1 ] && [ "$want_rc" -ne 2 ]; then bad "$tag: the CPU backend does not reject it" "rc=$want_rc"; return; fi
+  expect_error_clean "$tag: opencl rejects it" "$want_rc" "$re" "$W" \
+    "$STRATA" assign "$W/${model}_opencl.h5" "$data" --labels "$W/l_rej.h5" --no-drift
+  if [ "$(cat "$T/err")" = "$want_err" ]; then ok "$tag: the CPU backend's exact message"
+  else bad "$tag: messages differ" "cpu:    $want_err" "opencl: $(cat "$T/err")"; fi
+}
+reject_compare "Inf" m_err "$W/c_inf.h5" "infinite value at row 3"
+reject_compare "NaN under --missing error" m_errnan "$W/c_nan.h5" "missing value \\(NaN\\) at row"
 
 # ---- assign with an OpenCL model reproduces the fit's labels ---------------
 run "$STRATA" assign "$W/m_kpp_ocl.h5" "$W/b16.h5" --labels "$W/l_assign.h5" --json

@@ -13,6 +13,14 @@
  * duplicate rows, blocks with dropped rows; and the same pass twice gives
  * the same bits.
  *
+ * The scaler on the device (run_set_scaler): raw rows in, every output bit
+ * for bit equal to the same run fed the host's scaled rows (core/scaler.c),
+ * resident and streamed, over two passes (the second reads the resident,
+ * already scaled rows), d = 1, odd d, k = 1, a constant column, NaN imputed
+ * (mean, median); Inf and NaN under "error" fail with the host's message for
+ * the first bad row, also with a fallback and without a warning; a device
+ * lost mid-run scales on the host; STRATA_OPENCL_HOST_SCALE=1 refuses.
+ *
  * Failures, each in a fresh process (the test runs itself with an argument:
  * OpenCL state must not cross a fork): no platform (OCL_ICD_VENDORS pointing
  * at an empty folder), a forced build failure, a device lost mid-run (with
@@ -35,6 +43,7 @@
 #include "exact.h"
 #include "kernels.h"
 #include "opencl.h"
+#include "scaler.h"
 
 /* ---- data ---------------------------------------------------------------- */
 
@@ -218,6 +227,16 @@ static void pass_alloc(pass_out *o, const run_data *r) {
 }
 static void pass_free(pass_out *o) { free(o->labels); free(o->dist2); free(o->sums); free(o->counts); }
 
+/* The scale of the exact sums, from the largest |value| per column. */
+static void run_data_sum_scale(run_data *r) {
+  for (size_t j = 0; j < r->d; j++) {
+    double bound = 0.0;
+    for (size_t b = 0; b < r->nblocks; b++)
+      for (size_t i = 0; i < r->m[b]; i++) bound = fmax(bound, fabs(r->x[(b * 4096 + i) * r->d + j]));
+    r->scale[j] = ldexp(1.0, strata_fixed_exponent(bound, (double)(r->n ? r->n : 1)));
+  }
+}
+
 /* n rows in blocks of 4096; with `drop`, some blocks lose rows (one loses
  * all of them), as the core's missing-value rule would. */
 static void run_data_make(run_data *r, size_t n, size_t d, size_t k, size_t used, int drop) {
@@ -239,14 +258,8 @@ static void run_data_make(run_data *r, size_t n, size_t d, size_t k, size_t used
     total += m;
   }
   r->n = total; /* rows actually present */
-  /* The scale of the exact sums, from the largest |value| per column. */
   r->scale = xmalloc(d * sizeof *r->scale);
-  for (size_t j = 0; j < d; j++) {
-    double bound = 0.0;
-    for (size_t b = 0; b < r->nblocks; b++)
-      for (size_t i = 0; i < r->m[b]; i++) bound = fmax(bound, fabs(r->x[(b * 4096 + i) * d + j]));
-    r->scale[j] = ldexp(1.0, strata_fixed_exponent(bound, (double)(r->n ? r->n : 1)));
-  }
+  run_data_sum_scale(r);
 }
 
 static void run_data_free(run_data *r) { free(r->x); free(r->m); free(r->c); free(r->cn); free(r->scale); }
@@ -564,6 +577,249 @@ static int child_cache(int expect_hit) {
   return check_report();
 }
 
+/* ---- the scaler on the device (run_set_scaler) ----------------------------
+ *
+ * The run gets RAW rows and the scaler; the same run fed the rows scaled by
+ * the host (core/scaler.c) must give the same bits everywhere: labels, dist2,
+ * exact sums (fixed point at a resolution far below one float32 ulp of the
+ * data), counts, inertia, in both passes (the second reads the resident rows,
+ * which must be the scaled ones, scaled once). */
+
+typedef struct {
+  float *raw;            /* like run_data.x, in original units */
+  strata_scaler sc;
+  char (*names)[16];
+  const char **name_ptrs;
+} raw_data;
+
+static strata_status scaler_host_apply(const void *ctx, const float *raw, size_t rows, size_t row0,
+                                       float *out) {
+  size_t m = 0;
+  return strata_scaler_apply(ctx, raw, rows, row0, out, NULL, &m);
+}
+
+static strata_run_scaler run_scaler_of(const strata_scaler *sc) {
+  return (strata_run_scaler){sc->shift, sc->inv, sc->missing == STRATA_MISSING_ERROR ? NULL : sc->impute,
+                             scaler_host_apply, sc};
+}
+
+/* Original units for r (scaled units): per column a shift and a factor, the
+ * last column (d >= 2) constant (factor 1, as the scaler keeps it); about one
+ * cell in 50 NaN when nan_cells.  r->x is then replaced by the host's
+ * scaling of the raw rows, the oracle. */
+static void raw_make(raw_data *w, run_data *r, strata_missing missing, int nan_cells) {
+  const size_t d = r->d, cells = r->nblocks * 4096 * d;
+  double *shift = xmalloc(d * 8), *factor = xmalloc(d * 8), *impute = xmalloc(d * 8);
+  w->names = xmalloc(d * sizeof *w->names);
+  w->name_ptrs = xmalloc(d * sizeof *w->name_ptrs);
+  for (size_t j = 0; j < d; j++) {
+    snprintf(w->names[j], sizeof w->names[j], "col%zu", j);
+    w->name_ptrs[j] = w->names[j];
+    shift[j] = 1000.0 * rng_sym();
+    factor[j] = 0.01 + 50.0 * rng_uniform();
+    impute[j] = shift[j] + factor[j] * rng_sym();
+  }
+  const size_t constant = d >= 2 ? d - 1 : d;
+  if (constant < d) { shift[constant] = 42.5; factor[constant] = 1.0; }
+  CHECK_OK(strata_scaler_from(&w->sc, d, w->name_ptrs, missing, shift, factor, impute));
+  w->raw = xmalloc(cells * sizeof(float));
+  for (size_t b = 0; b < r->nblocks; b++)
+    for (size_t i = 0; i < r->m[b]; i++)
+      for (size_t j = 0; j < d; j++) {
+        const size_t e = (b * 4096 + i) * d + j;
+        float v = j == constant ? 42.5f : (float)(r->x[e] * factor[j] + shift[j]);
+        if (nan_cells && rng_next() % 50 == 0) v = NAN;
+        w->raw[e] = v;
+      }
+  for (size_t b = 0; b < r->nblocks; b++) {
+    size_t m = 0;
+    CHECK_OK(strata_scaler_apply(&w->sc, w->raw + b * 4096 * d, r->m[b], b * 4096, r->x + b * 4096 * d,
+                                 NULL, &m));
+  }
+  run_data_sum_scale(r);
+  free(shift); free(factor); free(impute);
+}
+
+static void raw_free(raw_data *w) {
+  strata_scaler_free(&w->sc);
+  free(w->raw); free(w->names); free(w->name_ptrs);
+}
+
+static void compare_exact(const char *what, const run_data *r, const pass_out *a, const pass_out *b) {
+  size_t bad_l = 0, bad_d = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    bad_l += a->labels[i] != b->labels[i];
+    bad_d += memcmp(&a->dist2[i], &b->dist2[i], sizeof(float)) != 0;
+  }
+  CHECK_MSG(bad_l == 0 && bad_d == 0, "%s: %zu labels and %zu distances differ of %zu", what, bad_l, bad_d, r->n);
+  CHECK_MSG(memcmp(a->counts, b->counts, r->k * 8) == 0, "%s: counts differ", what);
+  CHECK_MSG(memcmp(a->sums, b->sums, r->k * r->d * sizeof *a->sums) == 0, "%s: exact sums differ", what);
+  CHECK_MSG(memcmp(&a->inertia, &b->inertia, sizeof(double)) == 0, "%s: inertia %.17g vs %.17g", what,
+            b->inertia, a->inertia);
+}
+
+/* Two passes (the centroids move in between) of one run. */
+static void two_passes(strata_kernel_run *run, run_data *r, const float *x, size_t chunk_blocks,
+                       const float *c2, const float *cn2, pass_out out[2]) {
+  float *scaled = r->x;
+  r->x = (float *)x;
+  CHECK_OK(T->run_set_centroids(run, r->c, r->cn));
+  CHECK_OK(device_pass(run, r, chunk_blocks, &out[0]));
+  CHECK_OK(T->run_set_centroids(run, c2, cn2));
+  CHECK_OK(device_pass(run, r, chunk_blocks, &out[1]));
+  r->x = scaled;
+}
+
+static void test_scale_case(size_t n, size_t d, size_t k, strata_missing missing, int nan_cells,
+                            size_t chunk_blocks) {
+  run_data r;
+  run_data_make(&r, n, d, k, k, 0);
+  raw_data w;
+  raw_make(&w, &r, missing, nan_cells);
+  float *c2 = xmalloc(k * d * 4), *cn2 = xmalloc(k * 4);
+  for (size_t i = 0; i < k * d; i++) c2[i] = r.c[i] + 0.01f;
+  norms(c2, k, d, cn2);
+  pass_out ref, host[2], dev[2];
+  pass_alloc(&ref, &r);
+  for (int i = 0; i < 2; i++) { pass_alloc(&host[i], &r); pass_alloc(&dev[i], &r); }
+  reference_pass(&r, r.c, r.cn, &ref);
+  const strata_run_scaler rs = run_scaler_of(&w.sc);
+  for (int resident = 1; resident >= 0; resident--) {
+    if (!resident) setenv("STRATA_OPENCL_RESIDENT", "0", 1);
+    strata_kernel_run *hr = open_run(&r, NULL), *dr = open_run(&r, NULL);
+    unsetenv("STRATA_OPENCL_RESIDENT");
+    if (!hr || !dr) { T->run_close(hr); T->run_close(dr); break; }
+    const int took = T->run_set_scaler(dr, &rs);
+    CHECK_MSG(took == INFO->fp64, "run_set_scaler returned %d on a device %s float64", took,
+              INFO->fp64 ? "with" : "without");
+    two_passes(hr, &r, r.x, chunk_blocks, c2, cn2, host);
+    two_passes(dr, &r, took ? w.raw : r.x, chunk_blocks, c2, cn2, dev);
+    char what[160];
+    for (int p = 0; p < 2; p++) {
+      snprintf(what, sizeof what, "device scaling, %s, pass %d, n=%zu d=%zu k=%zu missing=%s%s", 
+               resident ? "resident" : "streamed", p + 1, n, d, k, strata_missing_name(missing),
+               nan_cells ? " with NaN" : "");
+      compare_exact(what, &r, &host[p], &dev[p]);
+    }
+    compare_pass(what, &r, &ref, &dev[0]); /* against the float64 reference too */
+    T->run_close(hr);
+    T->run_close(dr);
+  }
+  pass_free(&ref);
+  for (int i = 0; i < 2; i++) { pass_free(&host[i]); pass_free(&dev[i]); }
+  free(c2); free(cn2);
+  raw_free(&w);
+  run_data_free(&r);
+}
+
+static void test_device_scaling(void) {
+  if (!INFO->fp64) printf("device scaling: no float64 on this device, only the refusal is tested\n");
+  test_scale_case(20000, 16, 8, STRATA_MISSING_ERROR, 0, 2);
+  test_scale_case(9001, 1, 1, STRATA_MISSING_MEAN, 1, 1);      /* d = 1, k = 1 */
+  test_scale_case(12289, 7, 5, STRATA_MISSING_MEAN, 1, 3);     /* d not a multiple of 4 */
+  test_scale_case(8200, 33, 1, STRATA_MISSING_MEDIAN, 1, 200); /* k = 1, d = 33 */
+  test_scale_case(5000, 17, 40, STRATA_MISSING_MEDIAN, 1, 1);
+  test_scale_case(300, 9, 12, STRATA_MISSING_ERROR, 0, 1);     /* one short block */
+  /* STRATA_OPENCL_HOST_SCALE=1 refuses, so that the two can be compared. */
+  run_data r;
+  run_data_make(&r, 100, 3, 2, 2, 0);
+  raw_data w;
+  raw_make(&w, &r, STRATA_MISSING_MEAN, 0);
+  const strata_run_scaler rs = run_scaler_of(&w.sc);
+  setenv("STRATA_OPENCL_HOST_SCALE", "1", 1);
+  strata_kernel_run *run = open_run(&r, NULL);
+  if (run) CHECK_MSG(T->run_set_scaler(run, &rs) == 0, "STRATA_OPENCL_HOST_SCALE=1 ignored");
+  unsetenv("STRATA_OPENCL_HOST_SCALE");
+  T->run_close(run);
+  raw_free(&w);
+  run_data_free(&r);
+}
+
+/* The run_chunk of the chunk holding the first rejected value (Inf, or NaN
+ * under the rule "error") fails with the host scaler's very message, even
+ * with a CPU fallback (no warning: bad data is not a device failure). */
+static int child_scale_errors(void) {
+  strata_set_log(capture_log, NULL, STRATA_LOG_DEBUG);
+  if (!INFO->fp64) return check_report();
+  static const struct { strata_missing missing; size_t nan_row, inf_row; } cases[] = {
+      {STRATA_MISSING_MEAN, 0, 2 * 4096 + 17},        /* NaN imputed, Inf rejected */
+      {STRATA_MISSING_ERROR, 4096 + 5000 % 4096, 4096 + 4000}, /* NaN first */
+      {STRATA_MISSING_MEDIAN, 3, 5 * 4096 - 1},       /* the last row of the data */
+  };
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    for (int resident = 0; resident < 2; resident++) {
+      run_data r;
+      run_data_make(&r, 5 * 4096, 6, 4, 4, 0);
+      raw_data w;
+      raw_make(&w, &r, cases[ci].missing, 0);
+      w.raw[cases[ci].nan_row * r.d + 2] = NAN;
+      w.raw[cases[ci].inf_row * r.d + 4] = -INFINITY;
+      /* The host's message over the same rows, in order. */
+      char want[512] = "";
+      float *tmp = xmalloc(4096 * r.d * sizeof(float));
+      for (size_t b = 0; b < r.nblocks && !*want; b++) {
+        size_t m;
+        if (strata_scaler_apply(&w.sc, w.raw + b * 4096 * r.d, r.m[b], b * 4096, tmp, NULL, &m) != STRATA_OK)
+          snprintf(want, sizeof want, "%s", strata_last_error());
+      }
+      free(tmp);
+      CHECK_MSG(*want, "case %zu: the host accepts the data", ci);
+      if (!resident) setenv("STRATA_OPENCL_RESIDENT", "0", 1);
+      strata_kernel_run *run = open_run(&r, strata_kernels_ref());
+      unsetenv("STRATA_OPENCL_RESIDENT");
+      const strata_run_scaler rs = run_scaler_of(&w.sc);
+      CHECK(run && T->run_set_scaler(run, &rs) == 1);
+      pass_out got;
+      pass_alloc(&got, &r);
+      float *scaled = r.x;
+      r.x = w.raw;
+      strata_status st = T->run_set_centroids(run, r.c, r.cn);
+      if (st == STRATA_OK) st = device_pass(run, &r, 2, &got);
+      r.x = scaled;
+      CHECK_MSG(st == STRATA_ERR_DATA && strcmp(strata_last_error(), want) == 0,
+                "case %zu (%s): status %s, error '%s', want '%s'", ci, resident ? "resident" : "streamed",
+                strata_status_name(st), strata_last_error(), want);
+      T->run_close(run);
+      pass_free(&got);
+      raw_free(&w);
+      run_data_free(&r);
+    }
+  }
+  CHECK_MSG(warnings == 0, "warnings:\n%s", log_buf);
+  return check_report();
+}
+
+/* A device lost mid-run under a fallback: the run scales the raw rows on the
+ * host from then on, and every pass still equals the reference. */
+static int child_lost_scaled(void) {
+  strata_set_log(capture_log, NULL, STRATA_LOG_DEBUG);
+  run_data r;
+  run_data_make(&r, 60000, 9, 21, 21, 0);
+  raw_data w;
+  raw_make(&w, &r, STRATA_MISSING_MEAN, 1);
+  pass_out ref, got;
+  pass_alloc(&ref, &r); pass_alloc(&got, &r);
+  reference_pass(&r, r.c, r.cn, &ref);
+  strata_kernel_run *run = open_run(&r, strata_kernels_ref());
+  const strata_run_scaler rs = run_scaler_of(&w.sc);
+  CHECK(run && T->run_set_scaler(run, &rs) == INFO->fp64);
+  float *scaled = r.x;
+  strata_status st = run ? T->run_set_centroids(run, r.c, r.cn) : STRATA_ERR_BACKEND;
+  for (int pass = 0; st == STRATA_OK && pass < 3; pass++) {
+    r.x = INFO->fp64 ? w.raw : scaled;
+    st = device_pass(run, &r, 4, &got);
+    r.x = scaled;
+    if (st == STRATA_OK) compare_pass("scaled on the host after a lost device", &r, &ref, &got);
+  }
+  CHECK_MSG(st == STRATA_OK, "with a fallback: %s", strata_last_error());
+  CHECK_MSG(warnings == 1 && strstr(log_buf, "continuing on the CPU (ref)"), "log:\n%s", log_buf);
+  T->run_close(run);
+  pass_free(&ref); pass_free(&got);
+  raw_free(&w);
+  run_data_free(&r);
+  return check_report();
+}
+
 static void test_failures(void) {
   char empty[600], cache[600];
   snprintf(empty, sizeof empty, "%s/no-icd", tmp_dir);
@@ -584,6 +840,8 @@ static void test_failures(void) {
   CHECK_MSG(run_child("cache-hit", fresh) == 0, "cache-hit child failed");
   const char *bad[] = {"STRATA_OPENCL_CACHE", "/proc/strata-cannot-write-here", NULL};
   CHECK_MSG(run_child("cache-miss", bad) == 0, "unwritable-cache child failed");
+  CHECK_MSG(run_child("scale-errors", NULL) == 0, "scale-errors child failed");
+  CHECK_MSG(run_child("lost-scaled", lost) == 0, "lost-scaled child failed");
 }
 
 /* ---- main ----------------------------------------------------------------- */
@@ -627,6 +885,8 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "alloc") == 0) return child_alloc();
     if (strcmp(mode, "cache-miss") == 0) return child_cache(0);
     if (strcmp(mode, "cache-hit") == 0) return child_cache(1);
+    if (strcmp(mode, "scale-errors") == 0) return child_scale_errors();
+    if (strcmp(mode, "lost-scaled") == 0) return child_lost_scaled();
     fprintf(stderr, "unknown mode %s\n", mode);
     return 2;
   }
@@ -634,7 +894,8 @@ int main(int argc, char **argv) {
          INFO->platform, INFO->driver, INFO->fp64 ? "yes" : "no");
   static const struct { const char *name; void (*fn)(void); } parts[] = {
       {"per-block slots", test_block_slots}, {"runs", test_runs},
-      {"run modes", test_run_modes}, {"failure paths", test_failures}};
+      {"run modes", test_run_modes}, {"device scaling", test_device_scaling},
+      {"failure paths", test_failures}};
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
     double t0 = now_s();
     parts[i].fn();

@@ -1,7 +1,7 @@
 /* Prelude of the Strata OpenCL program: tuning constants and precision.
  *
- * The host concatenates prelude.cl, assign.cl, reduce.cl and dist2_points.cl
- * into one program and builds it once per device and option set (see
+ * The host concatenates prelude.cl, assign.cl, reduce.cl, dist2_points.cl and
+ * scale.cl into one program and builds it once per device and option set (see
  * kernels/opencl_program.c).  Every constant below is a -D build option whose
  * per-device default is chosen by the host (kernels/opencl_tuning.c); the
  * values here only make the file compile on its own. */
@@ -25,6 +25,11 @@
  * centroids of a tile. */
 #ifndef STRATA_TILE_D
 #define STRATA_TILE_D 32
+#endif
+/* Rows per work-item of scale_rows (one feature of STRATA_SCALE_ROWS
+ * consecutive rows). */
+#ifndef STRATA_SCALE_ROWS
+#define STRATA_SCALE_ROWS 1
 #endif
 /* 1 when the device has cl_khr_fp64: exact float64 distances and sums are
  * then computed on the device.  Without it the host does the float64 work. */
