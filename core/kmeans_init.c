@@ -60,27 +60,32 @@ static strata_status pack_sample(const strata_init_job *job, pp_work *w) {
   return STRATA_OK;
 }
 
-/* min(a[i], b[i]) over one block's n rows into out, with the sum of each
- * INIT_SEG-row segment into seg and their sum (in order) returned; eight
- * partial sums per segment in a fixed order (one serial chain would bound
- * the whole init). */
-static double min_into_sum(const float *a, const float *b, float *out, size_t n, double *seg) {
+/* Sum of min(a[i], b[i]) over n values, written to out[i]; eight partial
+ * sums in a fixed order (one serial chain would bound the whole init). */
+static double min_into_sum(const float *restrict a, const float *restrict b, float *restrict out, size_t n) {
+  double s[8] = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (size_t l = 0; l < 8; l++) {
+      float v = a[i + l] < b[i + l] ? a[i + l] : b[i + l];
+      out[i + l] = v;
+      s[l] += v;
+    }
+  for (; i < n; i++) {
+    float v = a[i] < b[i] ? a[i] : b[i];
+    out[i] = v;
+    s[0] += v;
+  }
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/* min_into_sum over one block's n rows, each INIT_SEG-row segment's sum
+ * into seg; returns their sum, in order. */
+static double block_min_into_sum(const float *a, const float *b, float *out, size_t n, double *seg) {
   double total = 0.0;
   for (size_t s0 = 0, si = 0; s0 < n; s0 += INIT_SEG, si++) {
-    size_t e = n - s0 < INIT_SEG ? n : s0 + INIT_SEG, i = s0;
-    double p[8] = {0};
-    for (; i + 8 <= e; i += 8)
-      for (size_t l = 0; l < 8; l++) {
-        float v = a[i + l] < b[i + l] ? a[i + l] : b[i + l];
-        out[i + l] = v;
-        p[l] += v;
-      }
-    for (; i < e; i++) {
-      float v = a[i] < b[i] ? a[i] : b[i];
-      out[i] = v;
-      p[0] += v;
-    }
-    seg[si] = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+    size_t len = n - s0 < INIT_SEG ? n - s0 : INIT_SEG;
+    seg[si] = min_into_sum(a + s0, b + s0, out + s0, len);
     total += seg[si];
   }
   return total;
@@ -105,7 +110,7 @@ static void candidate_potentials(const strata_init_job *job, pp_work *w, const f
     else
       job->kern->dist2_to_points(job->x + r0 * d, rows, d, d, cand, trials, tmp, sc);
     for (size_t j = 0; j < trials; j++)
-      w->block_pot[b * trials + j] = min_into_sum(tmp + j * rows, closest + r0, dist + j * m + r0, rows,
+      w->block_pot[b * trials + j] = block_min_into_sum(tmp + j * rows, closest + r0, dist + j * m + r0, rows,
                                                   w->seg_pot + j * w->nseg + b * SEGS_PER_BLOCK);
   }
   for (size_t j = 0; j < trials; j++) {
