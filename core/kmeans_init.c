@@ -42,20 +42,45 @@ typedef struct {
   size_t scratch_bytes;
   char *packed;       /* the sample in the kernel's tile order, block after block, or NULL */
   size_t packed_stride; /* bytes per INIT_BLOCK rows */
+  int half;           /* packed in half precision (use_half) */
+  float *cand_half;   /* the candidates rounded to halves, trials × d */
 } pp_work;
+
+/* A sample at least this large is packed in half precision when the kernel
+ * offers it: it no longer fits the caches, each of the k steps streams it,
+ * and half the bytes is what bounds the step (see docs/PERFORMANCE.md). */
+#define HALF_MIN_BYTES ((size_t)8 << 20)
+/* ...and when every value is small enough that a half keeps it to 2^-11
+ * relative (2^-1 absolute at the bound): scaled data is. */
+#define HALF_MAX_ABS 1024.0f
+
+static int use_half(const strata_init_job *job) {
+  const strata_kernels *kern = job->kern;
+  if (!kern->pack_rows_half || !kern->dist2_packed_half || !kern->packed_half_bytes || !kern->round_half)
+    return 0;
+  if (job->m * job->d * sizeof(float) < HALF_MIN_BYTES) return 0;
+  uint32_t big = 0;
+  for (size_t i = 0; i < job->m * job->d; i++) big |= !(fabsf(job->x[i]) <= HALF_MAX_ABS);
+  return !big;
+}
 
 /* Lays the sample out once in the kernel's tile order when it offers one:
  * every step measures the same rows again. */
-static strata_status pack_sample(const strata_init_job *job, pp_work *w) {
+static strata_status pack_sample(const strata_init_job *job, pp_work *w, int half) {
   const strata_kernels *kern = job->kern;
-  if (!kern->pack_rows || !kern->dist2_packed || !kern->packed_bytes) return STRATA_OK;
-  w->packed_stride = (kern->packed_bytes(INIT_BLOCK, job->d) + 63) / 64 * 64;
+  if (!half && (!kern->pack_rows || !kern->dist2_packed || !kern->packed_bytes)) return STRATA_OK;
+  size_t bytes = half ? kern->packed_half_bytes(INIT_BLOCK, job->d) : kern->packed_bytes(INIT_BLOCK, job->d);
+  void (*pack)(const float *, size_t, size_t, size_t, void *) = half ? kern->pack_rows_half : kern->pack_rows;
+  w->half = half;
+  w->packed_stride = (bytes + 63) / 64 * 64;
   w->packed = aligned_alloc(64, w->nblocks * w->packed_stride);
-  RETURN_IF(!w->packed, STRATA_ERR_NOMEM, "out of memory for k-means++ on %zu rows", job->m);
+  if (half) w->cand_half = malloc(MAX_TRIALS * job->d * sizeof *w->cand_half);
+  RETURN_IF(!w->packed || (half && !w->cand_half), STRATA_ERR_NOMEM, "out of memory for k-means++ on %zu rows",
+            job->m);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(job->threads)
   for (size_t b = 0; b < w->nblocks; b++) {
     size_t r0 = b * INIT_BLOCK, rows = job->m - r0 < INIT_BLOCK ? job->m - r0 : INIT_BLOCK;
-    kern->pack_rows(job->x + r0 * job->d, rows, job->d, job->d, w->packed + b * w->packed_stride);
+    pack(job->x + r0 * job->d, rows, job->d, job->d, w->packed + b * w->packed_stride);
   }
   return STRATA_OK;
 }
@@ -98,6 +123,12 @@ static void candidate_potentials(const strata_init_job *job, pp_work *w, const f
                                  size_t trials, const float *closest, double *pot) {
   size_t m = job->m, d = job->d;
   float *dist = w->dist[w->cur];
+  if (w->half) {
+    /* Rounded like the rows, so that a row's distance to itself is 0. */
+    memcpy(w->cand_half, cand, trials * d * sizeof *cand);
+    job->kern->round_half(w->cand_half, trials * d);
+    cand = w->cand_half;
+  }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(job->threads)
   for (size_t b = 0; b < w->nblocks; b++) {
     size_t r0 = b * INIT_BLOCK, rows = m - r0 < INIT_BLOCK ? m - r0 : INIT_BLOCK;
@@ -105,7 +136,9 @@ static void candidate_potentials(const strata_init_job *job, pp_work *w, const f
     float *tmp = (float *)w->scratch[t];
     strata_scratch sc = {(char *)w->scratch[t] + (size_t)MAX_TRIALS * INIT_BLOCK * sizeof(float),
                          w->scratch_bytes};
-    if (w->packed)
+    if (w->half)
+      job->kern->dist2_packed_half(w->packed + b * w->packed_stride, rows, d, cand, trials, tmp);
+    else if (w->packed)
       job->kern->dist2_packed(w->packed + b * w->packed_stride, rows, d, cand, trials, tmp);
     else
       job->kern->dist2_to_points(job->x + r0 * d, rows, d, d, cand, trials, tmp, sc);
@@ -129,6 +162,7 @@ static void pp_work_free(pp_work *w, int threads) {
   free(w->block_pot);
   free(w->seg_pot);
   free(w->packed);
+  free(w->cand_half);
 }
 
 /* A row drawn with probability closest[i] / total: the block from the
@@ -161,7 +195,7 @@ strata_status strata_init_kmeanspp(const strata_init_job *job, double *centers) 
   return strata_init_kmeanspp_from(job, centers, 0);
 }
 
-strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *centers, size_t ngiven) {
+static strata_status kmeanspp(const strata_init_job *job, double *centers, size_t ngiven, int half) {
   size_t m = job->m, d = job->d, k = job->k;
   size_t trials = 2 + (size_t)floor(log((double)k));
   if (trials > MAX_TRIALS) trials = MAX_TRIALS;
@@ -196,7 +230,7 @@ strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *cent
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory for k-means++ on %zu rows", m);
     goto done;
   }
-  if ((st = pack_sample(job, &w)) != STRATA_OK) goto done;
+  if ((st = pack_sample(job, &w, half)) != STRATA_OK) goto done;
 
   /* First centre: uniform, unless given ones come first. */
   for (size_t i = 0; i < m; i++) start[i] = INFINITY;
@@ -239,6 +273,15 @@ strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *cent
 done:
   pp_work_free(&w, job->threads);
   free(start); free(block_sum); free(seg_sum); free(cand); free(cand_id); free(pot);
+  return st;
+}
+
+strata_status strata_init_kmeanspp_from(const strata_init_job *job, double *centers, size_t ngiven) {
+  if (!use_half(job)) return kmeanspp(job, centers, ngiven, 0);
+  strata_status st = kmeanspp(job, centers, ngiven, 1);
+  /* Rows that differ only below half precision look like one: what ran out
+   * of distinct rows in halves may not in floats. */
+  if (st == STRATA_ERR_DATA) st = kmeanspp(job, centers, ngiven, 0);
   return st;
 }
 

@@ -170,8 +170,15 @@ static void transpose_tile_avx512(const float *x, size_t nr, size_t ld, size_t d
 /* acc[r][l] = sum_j (xt[j][16r + lane] - c[l][j])^2 for rv row vectors and kc
  * centroids starting at c.  Always inlined with constant kc and rv so the
  * accumulators live in registers. */
-A512_INLINE void dist_tile_avx512(const float *xt, size_t d, const float *c, const int kc,
-                                  const int rv, __m512 acc[2][A512_KC]) {
+/* Row vector `off` floats into a transposed tile of floats, or of halves
+ * (half = 1: widened to float32 on load). */
+A512_INLINE __m512 tile_load_avx512(const void *xt, size_t off, const int half) {
+  if (half) return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)xt + off)));
+  return _mm512_loadu_ps((const float *)xt + off);
+}
+
+A512_INLINE void dist_tile_avx512(const void *xt, size_t d, const float *c, const int kc,
+                                  const int rv, const int half, __m512 acc[2][A512_KC]) {
   const float *cl[A512_KC];
 #pragma GCC unroll 8
   for (int l = 0; l < kc; l++) {
@@ -180,8 +187,8 @@ A512_INLINE void dist_tile_avx512(const float *xt, size_t d, const float *c, con
     acc[1][l] = _mm512_setzero_ps();
   }
   for (size_t j = 0; j < d; j++) {
-    const __m512 x0 = _mm512_loadu_ps(xt + j * A512_ROW_TILE);
-    const __m512 x1 = rv == 2 ? _mm512_loadu_ps(xt + j * A512_ROW_TILE + A512_LANES) : x0;
+    const __m512 x0 = tile_load_avx512(xt, j * A512_ROW_TILE, half);
+    const __m512 x1 = rv == 2 ? tile_load_avx512(xt, j * A512_ROW_TILE + A512_LANES, half) : x0;
 #pragma GCC unroll 8
     for (int l = 0; l < kc; l++) {
       const __m512 cb = _mm512_set1_ps(cl[l][j]);
@@ -206,11 +213,11 @@ typedef struct {
   __mmask16 m[2];   /* valid row lanes of each row vector */
 } a512_tile_state;
 
-A512_INLINE void tile_step_avx512(const float *xt, size_t d, const float *c, size_t l0,
-                                  const int kc, const int rv, const int mode,
+A512_INLINE void tile_step_avx512(const void *xt, size_t d, const float *c, size_t l0,
+                                  const int kc, const int rv, const int mode, const int half,
                                   a512_tile_state *st) {
   __m512 acc[2][A512_KC];
-  dist_tile_avx512(xt, d, c + l0 * d, kc, rv, acc);
+  dist_tile_avx512(xt, d, c + l0 * d, kc, rv, half, acc);
   if (mode == A512_ARGMIN) {
 #pragma GCC unroll 8
     for (int l = 0; l < kc; l++) {
@@ -234,19 +241,19 @@ A512_INLINE void tile_step_avx512(const float *xt, size_t d, const float *c, siz
 
 /* All k centroids against one transposed row tile: full tiles of 8, then
  * one tail tile whose size is made a constant by the switch. */
-A512_INLINE void tile_pass_avx512(const float *xt, size_t d, const float *c, size_t k,
-                                  const int rv, const int mode, a512_tile_state *st_io) {
+A512_INLINE void tile_pass_avx512(const void *xt, size_t d, const float *c, size_t k,
+                                  const int rv, const int mode, const int half, a512_tile_state *st_io) {
   a512_tile_state st = *st_io; /* a local copy keeps the state in registers */
   size_t l0 = 0;
-  for (; l0 + A512_KC <= k; l0 += A512_KC) tile_step_avx512(xt, d, c, l0, A512_KC, rv, mode, &st);
+  for (; l0 + A512_KC <= k; l0 += A512_KC) tile_step_avx512(xt, d, c, l0, A512_KC, rv, mode, half, &st);
   switch (k - l0) {
-    case 7: tile_step_avx512(xt, d, c, l0, 7, rv, mode, &st); break;
-    case 6: tile_step_avx512(xt, d, c, l0, 6, rv, mode, &st); break;
-    case 5: tile_step_avx512(xt, d, c, l0, 5, rv, mode, &st); break;
-    case 4: tile_step_avx512(xt, d, c, l0, 4, rv, mode, &st); break;
-    case 3: tile_step_avx512(xt, d, c, l0, 3, rv, mode, &st); break;
-    case 2: tile_step_avx512(xt, d, c, l0, 2, rv, mode, &st); break;
-    case 1: tile_step_avx512(xt, d, c, l0, 1, rv, mode, &st); break;
+    case 7: tile_step_avx512(xt, d, c, l0, 7, rv, mode, half, &st); break;
+    case 6: tile_step_avx512(xt, d, c, l0, 6, rv, mode, half, &st); break;
+    case 5: tile_step_avx512(xt, d, c, l0, 5, rv, mode, half, &st); break;
+    case 4: tile_step_avx512(xt, d, c, l0, 4, rv, mode, half, &st); break;
+    case 3: tile_step_avx512(xt, d, c, l0, 3, rv, mode, half, &st); break;
+    case 2: tile_step_avx512(xt, d, c, l0, 2, rv, mode, half, &st); break;
+    case 1: tile_step_avx512(xt, d, c, l0, 1, rv, mode, half, &st); break;
     default: break;
   }
   *st_io = st;
@@ -254,19 +261,22 @@ A512_INLINE void tile_pass_avx512(const float *xt, size_t d, const float *c, siz
 
 static __attribute__((noinline)) void argmin_pass_rv1_avx512(const float *xt, size_t d, const float *c,
                                                              size_t k, a512_tile_state *st) {
-  tile_pass_avx512(xt, d, c, k, 1, A512_ARGMIN, st);
+  tile_pass_avx512(xt, d, c, k, 1, A512_ARGMIN, 0, st);
 }
 static __attribute__((noinline)) void argmin_pass_rv2_avx512(const float *xt, size_t d, const float *c,
                                                              size_t k, a512_tile_state *st) {
-  tile_pass_avx512(xt, d, c, k, 2, A512_ARGMIN, st);
+  tile_pass_avx512(xt, d, c, k, 2, A512_ARGMIN, 0, st);
 }
-static __attribute__((noinline)) void store_pass_rv1_avx512(const float *xt, size_t d, const float *c,
-                                                            size_t k, a512_tile_state *st) {
-  tile_pass_avx512(xt, d, c, k, 1, A512_STORE, st);
+/* half: the tile holds halves (pack_rows_half). */
+static __attribute__((noinline)) void store_pass_rv1_avx512(const void *xt, size_t d, const float *c,
+                                                            size_t k, const int half, a512_tile_state *st) {
+  if (half) tile_pass_avx512(xt, d, c, k, 1, A512_STORE, 1, st);
+  else tile_pass_avx512(xt, d, c, k, 1, A512_STORE, 0, st);
 }
-static __attribute__((noinline)) void store_pass_rv2_avx512(const float *xt, size_t d, const float *c,
-                                                            size_t k, a512_tile_state *st) {
-  tile_pass_avx512(xt, d, c, k, 2, A512_STORE, st);
+static __attribute__((noinline)) void store_pass_rv2_avx512(const void *xt, size_t d, const float *c,
+                                                            size_t k, const int half, a512_tile_state *st) {
+  if (half) tile_pass_avx512(xt, d, c, k, 2, A512_STORE, 1, st);
+  else tile_pass_avx512(xt, d, c, k, 2, A512_STORE, 0, st);
 }
 
 /* ---- epilogue: sums, counts, exact inertia ----------------------------- */
@@ -1115,8 +1125,10 @@ static void assign_f32_avx512(const float *x, size_t rows, size_t ld, size_t d,
 
 /* Distances of one transposed tile of nr rows to m points, into out (stride
  * out_ld, candidate-major). */
-static void dist2_tile_avx512(const float *xt, size_t nr, size_t d, const float *cand, size_t m,
-                            float *out, size_t out_ld) {
+/* Distances of one transposed row tile (floats, or halves when half) to m
+ * candidates, candidate-major into out (row stride out_ld). */
+static void dist2_tile_any_avx512(const void *xt, size_t nr, size_t d, const float *cand, size_t m,
+                                  float *out, size_t out_ld, int half) {
   a512_tile_state st;
   st.best[0] = st.best[1] = _mm512_setzero_ps();
   st.bidx[0] = st.bidx[1] = _mm512_setzero_si512();
@@ -1124,8 +1136,13 @@ static void dist2_tile_avx512(const float *xt, size_t nr, size_t d, const float 
   st.out_ld = out_ld;
   st.m[0] = mask16_first(nr);
   st.m[1] = mask16_first(nr > A512_LANES ? nr - A512_LANES : 0);
-  if (nr > A512_LANES) store_pass_rv2_avx512(xt, d, cand, m, &st);
-  else store_pass_rv1_avx512(xt, d, cand, m, &st);
+  if (nr > A512_LANES) store_pass_rv2_avx512(xt, d, cand, m, half, &st);
+  else store_pass_rv1_avx512(xt, d, cand, m, half, &st);
+}
+
+static void dist2_tile_avx512(const float *xt, size_t nr, size_t d, const float *cand, size_t m,
+                            float *out, size_t out_ld) {
+  dist2_tile_any_avx512(xt, nr, d, cand, m, out, out_ld, 0);
 }
 
 static const strata_tile_ops tile_ops_avx512 = {
@@ -1156,6 +1173,60 @@ static void pack_rows_avx512(const float *x, size_t rows, size_t ld, size_t d, v
 static void dist2_packed_avx512(const void *packed, size_t rows, size_t d, const float *cand,
                               size_t m, float *out) {
   strata_tiles_dist2_packed(&tile_ops_avx512, packed, rows, d, cand, m, out);
+}
+
+/* ---- half-precision packed rows (k-means++ on large samples) ------------ */
+
+static size_t tile_half_bytes_avx512(size_t d) {
+  const size_t dr = (d + A512_LANES - 1) / A512_LANES * A512_LANES;
+  return strata_round_up64((dr ? dr : A512_LANES) * A512_ROW_TILE * sizeof(uint16_t));
+}
+
+static size_t packed_half_bytes_avx512(size_t rows, size_t d) {
+  return (rows + A512_ROW_TILE - 1) / A512_ROW_TILE * tile_half_bytes_avx512(d);
+}
+
+/* The float tile's layout (transpose_tile_avx512), each value rounded to a
+ * half (ties to even) as it is stored; the padding lanes hold +0. */
+static void pack_rows_half_avx512(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
+  uint16_t *p = packed;
+  const size_t tb = tile_half_bytes_avx512(d) / sizeof(uint16_t);
+  const size_t dr = (d + A512_LANES - 1) / A512_LANES * A512_LANES;
+  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE, p += tb) {
+    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
+    for (size_t r0 = 0; r0 < A512_ROW_TILE; r0 += A512_LANES)
+      for (size_t j0 = 0; j0 < dr; j0 += A512_LANES) {
+        __m512 v[16];
+        const __mmask16 m = mask16_first(d > j0 ? d - j0 : 0);
+#pragma GCC unroll 16
+        for (size_t r = 0; r < 16; r++)
+          v[r] = r0 + r < nr ? _mm512_maskz_loadu_ps(m, x + (i0 + r0 + r) * ld + j0) : _mm512_setzero_ps();
+        transpose16x16_avx512(v);
+#pragma GCC unroll 16
+        for (size_t q = 0; q < 16; q++)
+          _mm256_storeu_si256((__m256i *)(p + (j0 + q) * A512_ROW_TILE + r0),
+                              _mm512_cvtps_ph(v[q], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      }
+  }
+}
+
+static void dist2_packed_half_avx512(const void *packed, size_t rows, size_t d, const float *cand,
+                                     size_t m, float *out) {
+  const char *p = packed;
+  const size_t tb = tile_half_bytes_avx512(d);
+  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE, p += tb) {
+    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
+    dist2_tile_any_avx512(p, nr, d, cand, m, out + i0, rows, 1);
+  }
+}
+
+static void round_half_avx512(float *v, size_t n) {
+  for (size_t i = 0; i < n; i += A512_LANES) {
+    const __mmask16 m = mask16_first(n - i);
+    const __m512 x = _mm512_maskz_loadu_ps(m, v + i);
+    _mm512_mask_storeu_ps(v + i, m,
+                          _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+  }
 }
 
 /* ---- BLAS path: fused argmin over a score tile -------------------------- */
@@ -1212,6 +1283,10 @@ static void assign_f32_blas_avx512(const float *x, size_t rows, size_t ld, size_
 const strata_kernels strata_kernels_avx512_table = {
   .name = "avx512",
   .scratch_bytes = scratch_bytes_avx512,
+  .packed_half_bytes = packed_half_bytes_avx512,
+  .pack_rows_half = pack_rows_half_avx512,
+  .dist2_packed_half = dist2_packed_half_avx512,
+  .round_half = round_half_avx512,
   .assign_reduce = assign_f32_avx512,
   .dist2_to_points = dist2_to_points_avx512,
   .packed_bytes = packed_bytes_avx512,
@@ -1228,6 +1303,10 @@ static size_t scratch_bytes_blas_avx512(size_t rows, size_t d, size_t k) {
 const strata_kernels strata_kernels_blas_avx512_table = {
   .name = "blas",
   .scratch_bytes = scratch_bytes_blas_avx512,
+  .packed_half_bytes = packed_half_bytes_avx512,
+  .pack_rows_half = pack_rows_half_avx512,
+  .dist2_packed_half = dist2_packed_half_avx512,
+  .round_half = round_half_avx512,
   .assign_reduce = assign_f32_blas_avx512,
   .dist2_to_points = dist2_to_points_avx512,
   .packed_bytes = packed_bytes_avx512,

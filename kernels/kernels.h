@@ -139,6 +139,18 @@ typedef struct strata_kernels {
   void (*pack_rows)(const float *x, size_t rows, size_t ld, size_t d, void *packed);
   void (*dist2_packed)(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
                        float *out);
+  /* Optional, likewise: the rows packed in IEEE half precision (half the
+   * bytes: k-means++ on a sample larger than the caches streams it once per
+   * centre).  Values must be finite with |v| < 65504; each is rounded to the
+   * nearest half (ties to even).  round_half rounds n floats in place the same
+   * way, for the candidates, so that a row's distance to itself is 0.
+   * dist2_packed_half: float32 distances between the rounded rows and cand
+   * (m <= 64 points, given already rounded), candidate-major as above. */
+  size_t (*packed_half_bytes)(size_t rows, size_t d);
+  void (*pack_rows_half)(const float *x, size_t rows, size_t ld, size_t d, void *packed);
+  void (*dist2_packed_half)(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
+                            float *out);
+  void (*round_half)(float *v, size_t n);
 
   /* ---- Optional device slots: NULL in CPU tables ---------------------------
    *

@@ -472,6 +472,45 @@ static void test_small_shapes(void) {
   printf("small shapes: %d\n", shapes);
 }
 
+/* The half-precision packed rows: round_half is round-to-nearest-even
+ * (idempotent, within 2^-11 relative, exact for halves), and
+ * dist2_packed_half equals the float64 distances between the rounded rows
+ * and the rounded candidates to float32 accuracy; a row against itself is 0. */
+static void check_half(const strata_kernels *k, const char *name, const float *x, size_t rows, size_t ld,
+                       size_t d, const float *cand, size_t m) {
+  float *xr = xmalloc(rows * d * sizeof *xr), *cr = xmalloc((m + 1) * d * sizeof *cr);
+  for (size_t i = 0; i < rows; i++) memcpy(xr + i * d, x + i * ld, d * sizeof *xr);
+  memcpy(cr, cand, m * d * sizeof *cr);
+  memcpy(cr + m * d, x, d * sizeof *cr); /* row 0 as an extra candidate */
+  k->round_half(xr, rows * d);
+  k->round_half(cr, (m + 1) * d);
+  size_t bad = 0;
+  for (size_t i = 0; i < rows * d; i++) {
+    const float v = x[(i / d) * ld + i % d], r = xr[i];
+    float again = r;
+    k->round_half(&again, 1);
+    bad += again != r || !(fabsf(v - r) <= fabsf(v) * 0x1p-11f + 0x1p-25f);
+  }
+  CHECK_MSG(bad == 0, "%s round_half: %zu values off", name, bad);
+  void *packed = aligned_alloc(64, (k->packed_half_bytes(rows, d) + 63) / 64 * 64);
+  float *got = xmalloc((m + 1) * rows * sizeof *got);
+  k->pack_rows_half(x, rows, ld, d, packed);
+  k->dist2_packed_half(packed, rows, d, cr, m + 1, got);
+  bad = 0;
+  for (size_t c = 0; c <= m; c++)
+    for (size_t i = 0; i < rows; i++) {
+      double s = 0.0;
+      for (size_t j = 0; j < d; j++) {
+        double q = (double)xr[i * d + j] - (double)cr[c * d + j];
+        s += q * q;
+      }
+      bad += !close_rel(got[c * rows + i], s, 1e-5, 1e-6) || !(got[c * rows + i] >= 0.0f);
+    }
+  CHECK_MSG(bad == 0, "%s dist2_packed_half rows=%zu d=%zu m=%zu: %zu values off", name, rows, d, m, bad);
+  CHECK_MSG(got[m * rows] == 0.0f, "%s dist2_packed_half: row 0 against itself is %g", name, got[m * rows]);
+  free(packed); free(got); free(xr); free(cr);
+}
+
 static void test_dist2_to_points(void) {
   static const size_t rows_list[] = {1, 7, 17, 100, 1000};
   static const size_t d_list[] = {1, 3, 8, 16, 17, 33, 100, 300};
@@ -510,6 +549,7 @@ static void test_dist2_to_points(void) {
                     table_names[t], rows, d, m);
           free(packed); free(pk);
         }
+        if (tables[t]->pack_rows_half) check_half(tables[t], table_names[t], x, rows, ld, d, cand, m);
       }
       free(cand); free(xbuf); free(ref); free(got);
       n++;
