@@ -63,8 +63,21 @@ static void section_meta(strata_html *h, const cli_report *r) {
   meta_row(h, "Iterations", buf);
   snprintf(buf, sizeof buf, "%.6g", in->inertia);
   meta_row(h, "Inertia (scaled units)", buf);
+  meta_row(h, "Initialisation", in->init);
   meta_row(h, "Strata version", in->version);
   meta_row(h, "Model created", in->created);
+  if (in->parent_path && in->parent_segment) {
+    /* A refit: which earlier segment each one continues (README, refits). */
+    meta_row(h, "Parent model", in->parent_path);
+    meta_row(h, "Parent created", in->parent_created);
+    strata_html_raw(h, "<dt>Segment lineage</dt><dd>");
+    for (int c = 0; c < in->k; c++) {
+      if (c) strata_html_raw(h, "; ");
+      if (in->parent_segment[c] >= 0) strata_html_printf(h, "%d continues %d", c, in->parent_segment[c]);
+      else strata_html_printf(h, "%d is new", c);
+    }
+    strata_html_raw(h, "</dd>\n");
+  }
   strata_html_raw(h, "</dl>\n</section>\n");
 }
 

@@ -104,6 +104,10 @@ run "$STRATA" report "$T/m1.h5" "$T/wed.h5" -o "$T/r.html" --drift "$T/drift.jso
 [ "$RC" -eq 0 ] && grep -q "feature &#39;b&#39;\|feature 'b'" "$T/r.html" && ok "report reads the assign drift" ||
   bad "report --drift" "$(cat "$T/err")"
 
+run "$STRATA" report "$T/m2.h5" "$T/tue.h5" -o "$T/r2.html"
+[ "$RC" -eq 0 ] && grep -q "Segment lineage</dt><dd>0 continues 0; 1 continues 1; 2 continues 2; 3 continues 3<" "$T/r2.html" &&
+  ok "report shows the refit's parent and lineage" || bad "report lineage" "$(cat "$T/err")"
+
 # A nightly refit may replace its parent.
 cp "$T/m1.h5" "$T/night.h5"
 run "$STRATA" fit "$T/tue.h5" -k 4 -o "$T/night.h5" --warm-start "$T/night.h5" --json
