@@ -11,6 +11,7 @@
 #include "options.h"
 #include "output_file.h"
 #include "paths.h"
+#include "progress.h"
 #include "sweep_out.h"
 #include "table.h"
 
@@ -19,7 +20,7 @@ static const char *const CMD = "sweep";
 enum {
   OPT_DATASET = 256, OPT_FEATURES, OPT_CATEGORICAL, OPT_CAT_WEIGHT, OPT_SCALE, OPT_MISSING, OPT_INIT,
   OPT_MAX_ITER, OPT_TOL, OPT_SEED, OPT_BACKEND, OPT_THREADS, OPT_CHUNK_ROWS, OPT_MEM_LIMIT,
-  OPT_STREAMING, OPT_INIT_SAMPLE, OPT_SIL_SAMPLE, OPT_JSON, OPT_CSV
+  OPT_STREAMING, OPT_INIT_SAMPLE, OPT_SIL_SAMPLE, OPT_JSON, OPT_CSV, OPT_PROGRESS
 };
 
 static const struct option long_options[] = {
@@ -44,6 +45,7 @@ static const struct option long_options[] = {
     {"silhouette-sample", required_argument, NULL, OPT_SIL_SAMPLE},
     {"json", no_argument, NULL, OPT_JSON},
     {"csv", no_argument, NULL, OPT_CSV},
+    {"progress", required_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -99,6 +101,8 @@ static void usage(FILE *f) {
           "      --csv               the result as CSV, one row per k\n"
           "  -o, --output FILE       write the result (table, --csv or --json) to FILE instead\n"
           "                          of standard output (temporary name, then renamed)\n"
+          "      --progress auto|bar|log|none     progress on stderr; auto = bar on a terminal,\n"
+          "                          none otherwise; log = one line per shared pass (default auto)\n"
           "  -v, --verbose           library info on stderr, one line per shared pass\n"
           "  -q, --quiet             print nothing but errors (and -o / --json / --csv output)\n"
           "  -h, --help              show this help\n"
@@ -119,6 +123,7 @@ typedef struct {
   int *ks;
   size_t nk;
   int have_k, json, csv, quiet, verbose;
+  cli_progress_mode progress;
 } sweep_opts;
 
 /* "A:B" or "A,B,C" (or one value). */
@@ -255,6 +260,13 @@ static int parse(int argc, char **argv, sweep_opts *o) {
       case OPT_STREAMING: o->p.fit.streaming = 1; break;
       case OPT_JSON: o->json = 1; break;
       case OPT_CSV: o->csv = 1; break;
+      case OPT_PROGRESS: {
+        static const char *const choices[] = {"auto", "bar", "log", "none", NULL};
+        if (!cli_opt_choice(optarg, "--progress", choices, &idx, err, sizeof err))
+          return cli_error(CLI_EXIT_USAGE, "%s", err);
+        o->progress = (cli_progress_mode)idx;
+        break;
+      }
       case 'q': o->quiet = 1; break;
       case 'v': o->verbose++; break;
       case 'h': usage(stdout); return CLI_EXIT_OK;
@@ -307,7 +319,11 @@ static int run(sweep_opts *o) {
     rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
     goto done;
   }
+  cli_progress_begin(o->quiet ? CLI_PROGRESS_NONE : o->progress);
+  o->p.fit.progress = cli_progress_cb;
+  o->p.fit.progress_user = NULL;
   st = strata_sweep(ds, &o->p, &r);
+  cli_progress_end();
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
     goto done;

@@ -39,6 +39,7 @@ static const char *stage_name(strata_stage s) {
     case STRATA_STAGE_INIT: return "initialisation";
     case STRATA_STAGE_ITER: return "iteration";
     case STRATA_STAGE_LABELS: return "labels";
+    case STRATA_STAGE_SWEEP: return "sweep pass";
   }
   return "stage";
 }
@@ -54,6 +55,8 @@ static void draw_bar(const strata_progress *p) {
     done = (double)p->run / n_init;
   else if (p->stage == STRATA_STAGE_LABELS)
     done = 1.0;
+  else if (p->stage == STRATA_STAGE_SWEEP)
+    done = (double)p->run / n_init;
   if (done < 0.0) done = 0.0;
   if (done > 1.0) done = 1.0;
   int filled = (int)(done * BAR_CELLS + 0.5);
@@ -65,6 +68,9 @@ static void draw_bar(const strata_progress *p) {
   if (p->stage == STRATA_STAGE_ITER)
     len = snprintf(line, sizeof line, "[%s] run %d/%d  iter %d/%d  inertia %.6g  shift %.3g", cells,
                    p->run + 1, n_init, p->iteration, max_iter, p->inertia, p->shift);
+  else if (p->stage == STRATA_STAGE_SWEEP)
+    len = snprintf(line, sizeof line, "[%s] sweep pass %d  %d of %d k done", cells, p->iteration, p->run,
+                   n_init);
   else
     len = snprintf(line, sizeof line, "[%s] %s (run %d/%d)", cells, stage_name(p->stage),
                    p->run + 1, n_init);
@@ -88,6 +94,10 @@ static void write_log(const strata_progress *p) {
       break;
     case STRATA_STAGE_LABELS:
       fprintf(stderr, "strata: labels written: %.3f s, %.4g rows/s\n", p->seconds, p->rows_per_second);
+      break;
+    case STRATA_STAGE_SWEEP:
+      fprintf(stderr, "strata: sweep pass %d: served %lld k, %d of %d k done, %.3f s, %.4g rows/s\n", p->iteration,
+              (long long)p->relocations, p->run, p->n_init, p->seconds, p->rows_per_second);
       break;
     case STRATA_STAGE_ITER:
       if (!header_printed) {

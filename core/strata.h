@@ -183,7 +183,10 @@ typedef struct {
                                  with fewer, the parent's largest segments).  0: `init`. */
 } strata_fit_params;
 
-typedef enum { STRATA_STAGE_STATS, STRATA_STAGE_INIT, STRATA_STAGE_ITER, STRATA_STAGE_LABELS } strata_stage;
+typedef enum {
+  STRATA_STAGE_STATS, STRATA_STAGE_INIT, STRATA_STAGE_ITER, STRATA_STAGE_LABELS,
+  STRATA_STAGE_SWEEP  /* strata_sweep: one shared pass over the data done */
+} strata_stage;
 
 /* What a progress callback sees. */
 typedef struct strata_progress {
@@ -197,6 +200,10 @@ typedef struct strata_progress {
   int64_t relocations;    /* ITER */
   double seconds;         /* of this stage/iteration */
   double rows_per_second;
+  /* STRATA_STAGE_SWEEP: iteration is the shared pass (1-based, after the
+   * statistics pass), run the number of k finished, n_init the number of k,
+   * relocations the number of k the pass served; seconds and rows_per_second
+   * of the pass. */
 } strata_progress;
 
 void strata_fit_params_init(strata_fit_params *p);
@@ -527,8 +534,9 @@ typedef struct {
   strata_fit_params fit;   /* scale, missing, init (k-means++ or random), max_iter, tol,
                               seed, threads, chunk_rows, init_sample, backend (CPU tables:
                               a device is not used), categorical_weight, mem_limit,
-                              streaming.  k and progress are ignored (strata_log INFO has one
-                              line per shared pass); n_init must be 1; init_centroids,
+                              streaming, progress (STRATA_STAGE_STATS, then one
+                              STRATA_STAGE_SWEEP per shared pass).  k is ignored;
+                              n_init must be 1; init_centroids,
                               labels_path and model_path must be unset.  With auto, a k
                               whose fit would run on a device runs on its CPU table. */
   int k_min, k_max;        /* the range, 1 <= k_min <= k_max; default 2..10 */

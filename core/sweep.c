@@ -404,8 +404,15 @@ static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_
   FORWARD_IF_ERROR(strata_sample_choose(&s->init, n, m_init, d, fp->seed));
   if (p->silhouette_sample)
     FORWARD_IF_ERROR(strata_sample_choose(&s->sil, n, p->silhouette_sample, d, fp->seed ^ SIL_SEED_SALT));
+  double t0 = now_seconds();
   FORWARD_IF_ERROR(strata_fit_stats_pass(&s->sc, ds, fp, s->names, &s->init,
                                          p->silhouette_sample ? &s->sil : NULL));
+  if (fp->progress) {
+    double secs = now_seconds() - t0;
+    fp->progress(&(strata_progress){.stage = STRATA_STAGE_STATS, .n_init = 1, .seconds = secs,
+                                    .rows_per_second = secs > 0 ? (double)n / secs : 0.0},
+                 fp->progress_user);
+  }
   int passes = 1;
   uint64_t kept = n - s->sc.skipped;
   RETURN_IF(kept == 0, STRATA_ERR_DATA, "no rows left: every row of '%s' has a missing value",
@@ -448,11 +455,22 @@ static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_
       s->active[na++] = f->lloyd;
     }
     if (na == 0) break;
+    t0 = now_seconds();
     FORWARD_IF_ERROR(strata_lloyd_pass_multi(s->active, na, s->res));
     passes++;
     for (size_t a = 0; a < na; a++)
       FORWARD_IF_ERROR(advance(&s->fits[s->active_fit[a]], (strata_lloyd_result *)s->res[a], fp, tol_abs, d, &passes));
     strata_log(STRATA_LOG_INFO, "sweep: pass %d served %zu of %zu k", passes, na, nk);
+    if (fp->progress) {
+      int done = 0;
+      for (size_t i = 0; i < nk; i++) done += s->fits[i].state == K_DONE;
+      double secs = now_seconds() - t0;
+      fp->progress(&(strata_progress){.stage = STRATA_STAGE_SWEEP, .run = done, .n_init = (int)nk,
+                                      .iteration = passes - 1, .max_iter = fp->max_iter,
+                                      .relocations = (int64_t)na, .seconds = secs,
+                                      .rows_per_second = secs > 0 ? (double)n / secs : 0.0},
+                   fp->progress_user);
+    }
   }
   FORWARD_IF_ERROR(build_result(s, p, kept, out));
   (*out)->data_passes = passes;

@@ -83,4 +83,14 @@ expect_error_clean "missing data file" 2 "not found|no such" "$T/outdir" \
 expect_error "unwritable output" 1 "output|directory|writ" "$STRATA" sweep "$T/blobs4.h5" -k 2:3 -o "$T/no/such/dir/r.json"
 expect_error "bad silhouette sample" 2 "silhouette-sample" "$STRATA" sweep "$T/blobs4.h5" -k 2:3 --silhouette-sample -4
 expect_error "device backend name" 2 "backend" "$STRATA" sweep "$T/blobs4.h5" -k 2:3 --backend nosuch
+# Progress: one log line per shared pass, the last with every k done; none
+# stays silent; a bad mode is refused.
+run "$STRATA" sweep "$T/blobs4.h5" -k 2:5 --progress log
+if [ "$RC" -eq 0 ] && grep -q "^strata: statistics pass:" "$T/err" &&
+  [ "$(grep -c '^strata: sweep pass ' "$T/err")" -ge 2 ] &&
+  tail -n 1 "$T/err" | grep -q "4 of 4 k done"; then ok "--progress log: one line per shared pass"
+else bad "--progress log" "$(cat "$T/err")"; fi
+run "$STRATA" sweep "$T/blobs4.h5" -k 2:5 --progress none
+[ "$RC" -eq 0 ] && [ ! -s "$T/err" ] && ok "--progress none is silent" || bad "--progress none" "$(cat "$T/err")"
+expect_error "--progress bad" 2 "progress" "$STRATA" sweep "$T/blobs4.h5" -k 2:5 --progress fast
 finish
