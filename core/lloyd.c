@@ -21,6 +21,8 @@ typedef struct {
   size_t nfar;
   float *far_x;
   strata_fixed *disp;    /* 2k: exact sums of ||x - mean||^2 and ||x - mean||, or NULL */
+  double *bdist;         /* k: the current block's distance sums (strata_lloyd_want_stats) */
+  strata_colacc *bcols;  /* d: the current block's column statistics, or NULL */
 } lloyd_thread;
 
 struct strata_lloyd {
@@ -35,9 +37,8 @@ struct strata_lloyd {
   lloyd_thread *t;
   double *block_inertia;     /* one per block of the dataset, summed in order */
   size_t nblocks;
-  double *block_dist;        /* nblocks×k, or NULL (strata_lloyd_want_stats) */
+  int stats, col_stats;      /* strata_lloyd_want_stats was called (with column statistics) */
   int stats_paused;          /* strata_lloyd_pause_stats */
-  strata_colacc *block_cols; /* nblocks×d, or NULL */
   double *cols_tmp;          /* threads × 2d, for strata_colacc_block */
   double *fx_scale, *fx_inv; /* d: 2^S_j and 2^-S_j; NULL = sums not wanted */
   strata_lloyd_result res;
@@ -123,12 +124,13 @@ void strata_lloyd_free(strata_lloyd *l) {
   for (int i = 0; l->t && i < l->threads; i++) {
     lloyd_thread *t = &l->t[i];
     free(t->sums); free(t->counts); free(t->labels); free(t->dist2);
+    free(t->bdist); free(t->bcols);
     free(t->fx); free(t->total);
     free(t->scratch.ptr); free(t->far); free(t->far_x); free(t->disp);
   }
   free(l->t);
   free(l->block_inertia); free(l->fx_scale); free(l->fx_inv);
-  free(l->block_dist); free(l->block_cols); free(l->cols_tmp);
+  free(l->cols_tmp);
   free(l->res.dist_sum); free(l->res.cols);
   free(l->cf); free(l->cnorm); free(l->labels);
   free(l->res.sums); free(l->res.counts);
@@ -161,47 +163,47 @@ strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint6
 
 strata_status strata_lloyd_want_stats(strata_lloyd *l, int col_stats) {
   int ok = 1;
-  if (!l->block_dist) {
-    l->block_dist = xcalloc(l->nblocks * l->k, sizeof *l->block_dist, &ok);
+  if (!l->stats) {
+    for (int i = 0; ok && i < l->threads; i++) l->t[i].bdist = xcalloc(l->k, sizeof *l->t[i].bdist, &ok);
     l->res.dist_sum = xcalloc(l->k, sizeof *l->res.dist_sum, &ok);
   }
-  if (col_stats && !l->block_cols) {
-    l->block_cols = xcalloc(l->nblocks * l->d, sizeof *l->block_cols, &ok);
+  if (col_stats && !l->col_stats) {
+    for (int i = 0; ok && i < l->threads; i++) l->t[i].bcols = xcalloc(l->d, sizeof *l->t[i].bcols, &ok);
     l->cols_tmp = xcalloc((size_t)l->threads * 2 * l->d, sizeof *l->cols_tmp, &ok);
     l->res.cols = xcalloc(l->d, sizeof *l->res.cols, &ok);
   }
   RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for per-block statistics");
+  l->stats = 1;
+  l->col_stats |= col_stats;
   return STRATA_OK;
 }
 
-static int stats_on(const strata_lloyd *l) { return l->block_dist && !l->stats_paused; }
+static int stats_on(const strata_lloyd *l) { return l->stats && !l->stats_paused; }
 
 void strata_lloyd_pause_stats(strata_lloyd *l, int paused) { l->stats_paused = paused; }
 
-/* One block's contribution to the strata_lloyd_want_stats results. */
+/* One block's distance sums and column statistics, into its thread's
+ * scratch until merge_stats adds them, in block order. */
 static void block_stats(strata_lloyd *l, const strata_block *b, const int32_t *lab,
                         const float *dist2, int thread) {
   if (!stats_on(l)) return;
-  double *bd = l->block_dist + b->index * l->k;
-  memset(bd, 0, l->k * sizeof *bd);
-  for (size_t i = 0; i < b->m; i++) bd[lab[i]] += sqrt((double)dist2[i]);
-  if (!l->block_cols) return;
-  strata_colacc *bc = l->block_cols + b->index * l->d;
+  lloyd_thread *t = &l->t[thread];
+  memset(t->bdist, 0, l->k * sizeof *t->bdist);
+  for (size_t i = 0; i < b->m; i++) t->bdist[lab[i]] += sqrt((double)dist2[i]);
+  if (!l->col_stats) return;
   uint64_t skipped = 0;
-  strata_colacc_reset(bc, l->d);
-  strata_colacc_block(bc, b->x, b->m, l->d, 0, &skipped, l->cols_tmp + (size_t)thread * 2 * l->d);
+  strata_colacc_reset(t->bcols, l->d);
+  strata_colacc_block(t->bcols, b->x, b->m, l->d, 0, &skipped, l->cols_tmp + (size_t)thread * 2 * l->d);
 }
 
-/* Combines the per-block statistics in block order. */
-static void finish_stats(strata_lloyd *l) {
-  strata_lloyd_result *r = &l->res;
-  if (!stats_on(l)) return;
-  memset(r->dist_sum, 0, l->k * sizeof *r->dist_sum);
-  for (size_t b = 0; b < l->nblocks; b++)
-    for (size_t c = 0; c < l->k; c++) r->dist_sum[c] += l->block_dist[b * l->k + c];
-  if (!l->block_cols) return;
-  strata_colacc_reset(r->cols, l->d);
-  for (size_t b = 0; b < l->nblocks; b++) strata_colacc_merge(r->cols, l->block_cols + b * l->d, l->d);
+/* The pass driver's merge callback: totals in block order, so they do not
+ * depend on threads or chunks, without a per-block array (O(n/4096 · k)). */
+static void merge_stats(void *ctx, const strata_block *b, int thread) {
+  (void)b;
+  strata_lloyd *l = ctx;
+  const lloyd_thread *t = &l->t[thread];
+  for (size_t c = 0; c < l->k; c++) l->res.dist_sum[c] += t->bdist[c];
+  if (l->col_stats) strata_colacc_merge(l->res.cols, t->bcols, l->d);
 }
 
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
@@ -331,6 +333,7 @@ static strata_status assign_chunk_device(void *ctx, const strata_block *blocks, 
   for (size_t b = 0; b < nblocks; b++) {
     l->t[0].relocations += record_labels(l, &blocks[b], l->run_labels + off, l->run_dist2 + off);
     block_stats(l, &blocks[b], l->run_labels + off, l->run_dist2 + off, 0);
+    if (stats_on(l)) merge_stats(l, &blocks[b], 0); /* one thread, blocks in order */
     l->t[0].rows += blocks[b].m;
     off += blocks[b].m;
   }
@@ -352,10 +355,10 @@ static strata_status device_pass(strata_lloyd *l) {
     /* Raw rows to a run that scales them, unless column statistics read
      * the scaled rows here on the host. */
     strata_run_scaler rs;
-    l->run_raw = !l->block_cols && kr->run_set_scaler && strata_pass_run_scaler(l->pass, &rs) &&
+    l->run_raw = !l->col_stats && kr->run_set_scaler && strata_pass_run_scaler(l->pass, &rs) &&
                  kr->run_set_scaler(l->run, &rs);
   }
-  RETURN_IF(l->run_raw && l->block_cols, STRATA_ERR_INTERNAL,
+  RETURN_IF(l->run_raw && l->col_stats, STRATA_ERR_INTERNAL,
             "column statistics asked for after the device took the scaler");
   FORWARD_IF_ERROR(kr->run_set_centroids(l->run, l->cf, l->cnorm));
   FORWARD_IF_ERROR(kr->run_begin_pass(l->run));
@@ -400,9 +403,9 @@ static strata_status pass_begin(strata_lloyd *l, strata_labels_writer *writer) {
     t->rows = 0;
   }
   memset(l->block_inertia, 0, l->nblocks * sizeof *l->block_inertia);
-  if (stats_on(l)) memset(l->block_dist, 0, l->nblocks * l->k * sizeof *l->block_dist);
-  if (l->block_cols) {
-    for (size_t b = 0; b < l->nblocks; b++) strata_colacc_reset(l->block_cols + b * l->d, l->d);
+  if (stats_on(l)) {
+    memset(l->res.dist_sum, 0, l->k * sizeof *l->res.dist_sum);
+    if (l->col_stats) strata_colacc_reset(l->res.cols, l->d);
   }
   return STRATA_OK;
 }
@@ -443,7 +446,6 @@ static void pass_collect(strata_lloyd *l) {
     r->disp_dist = l->disp_dist;
     l->disp_means = NULL;
   }
-  finish_stats(l);
 }
 
 strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
@@ -452,13 +454,12 @@ strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
   if (l->kern->run_open) {
     RETURN_IF(l->disp_means, STRATA_ERR_INTERNAL, "dispersion needs a CPU table");
     strata_status st = device_pass(l);
-    finish_stats(l);
     l->writer = NULL;
     *res = &l->res;
     return st;
   }
-  strata_pass_fns fns = {.block = assign_block, .chunk_done = writer ? assign_chunk_done : NULL,
-                         .ctx = l};
+  strata_pass_fns fns = {.block = assign_block, .merge = stats_on(l) ? merge_stats : NULL,
+                         .chunk_done = writer ? assign_chunk_done : NULL, .ctx = l};
   strata_status st = strata_pass_run(l->pass, &fns);
   l->writer = NULL;
   pass_collect(l);
@@ -479,8 +480,9 @@ static strata_status assign_block_multi(void *ctx, const strata_block *b, int th
 
 strata_status strata_lloyd_pass_multi(strata_lloyd *const *ls, size_t n, const strata_lloyd_result **res) {
   for (size_t i = 0; i < n; i++) {
-    RETURN_IF(ls[i]->pass != ls[0]->pass || ls[i]->kern->run_open, STRATA_ERR_INTERNAL,
-              "strata_lloyd_pass_multi: objects must share one pass and run on CPU tables");
+    RETURN_IF(ls[i]->pass != ls[0]->pass || ls[i]->kern->run_open || stats_on(ls[i]), STRATA_ERR_INTERNAL,
+              "strata_lloyd_pass_multi: objects must share one pass, run on CPU tables and not gather "
+              "statistics");
     FORWARD_IF_ERROR(pass_begin(ls[i], NULL));
   }
   if (n == 0) return STRATA_OK;

@@ -39,9 +39,10 @@ void strata_lloyd_set_fallback(strata_lloyd *l, const strata_kernels *fallback);
 
 /* Asks every later pass for the per-cluster sums of the rows' Euclidean
  * distances to their centroid (dist_sum) and, with col_stats, the column
- * statistics of the rows assigned (cols, scaled units).  Both are kept per
- * block (O(blocks·(k+d))) and combined in block order, so they are the same
- * for any thread count and chunk size.  For drift reference statistics. */
+ * statistics of the rows assigned (cols, scaled units).  Each block's are
+ * added to the totals in block order (the pass driver's ordered merge; O(k+d)
+ * per thread), so they are the same for any thread count and chunk size.
+ * For drift reference statistics.  Not with strata_lloyd_pass_multi. */
 strata_status strata_lloyd_want_stats(strata_lloyd *l, int col_stats);
 /* Skips those statistics in the passes that follow (paused = 1) until
  * resumed (0): they cost a square root and a scatter per row, and a fit
