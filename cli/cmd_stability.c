@@ -21,7 +21,7 @@ static const char *const CMD = "stability";
 enum {
   OPT_DATASET = 256, OPT_FEATURES, OPT_SCALE, OPT_MISSING, OPT_RUNS, OPT_METHOD, OPT_FRACTION, OPT_SAMPLE,
   OPT_SEED, OPT_N_INIT, OPT_MAX_ITER, OPT_TOL, OPT_THREADS, OPT_BACKEND, OPT_STABLE, OPT_UNSTABLE,
-  OPT_DISSOLVED, OPT_JSON
+  OPT_DISSOLVED, OPT_JSON, OPT_CATEGORICAL, OPT_CAT_WEIGHT
 };
 
 static const struct option long_options[] = {
@@ -29,6 +29,8 @@ static const struct option long_options[] = {
     {"output", required_argument, NULL, 'o'},
     {"dataset", required_argument, NULL, OPT_DATASET},
     {"features", required_argument, NULL, OPT_FEATURES},
+    {"categorical", required_argument, NULL, OPT_CATEGORICAL},
+    {"categorical-weight", required_argument, NULL, OPT_CAT_WEIGHT},
     {"scale", required_argument, NULL, OPT_SCALE},
     {"missing", required_argument, NULL, OPT_MISSING},
     {"runs", required_argument, NULL, OPT_RUNS},
@@ -71,6 +73,9 @@ static void usage(FILE *f) {
           "data:\n"
           "      --dataset PATH      group or 2-D dataset inside DATA.h5\n"
           "      --features a,b,c    columns to use, in this order (default: every numeric column)\n"
+          "      --categorical r,c   text columns of an imported table, one-hot encoded and\n"
+          "                          weighted as in fit\n"
+          "      --categorical-weight W  weight of each categorical column (default 1)\n"
           "      --scale zscore|minmax|none       feature scaling (default %s)\n"
           "      --missing error|drop|mean|median rows with missing values (default %s)\n"
           "      --sample N          rows of the seeded sample held in memory, all rows when\n"
@@ -111,8 +116,8 @@ static void usage(FILE *f) {
 
 typedef struct {
   const char *data, *location, *output;
-  char **features;
-  size_t nfeatures;
+  char **features, **categorical;
+  size_t nfeatures, ncategorical;
   strata_stability_params p;
   int have_k, json, quiet, verbose;
 } stability_opts;
@@ -143,10 +148,19 @@ static int parse(int argc, char **argv, stability_opts *o) {
       case 'o': o->output = optarg; break;
       case OPT_DATASET: o->location = optarg; break;
       case OPT_FEATURES:
-        cli_opt_list_free(o->features);
-        o->features = NULL;
-        if (!cli_opt_list(optarg, "--features", &o->features, &o->nfeatures, err, sizeof err))
+      case OPT_CATEGORICAL: {
+        char ***items = c == OPT_FEATURES ? &o->features : &o->categorical;
+        size_t *n = c == OPT_FEATURES ? &o->nfeatures : &o->ncategorical;
+        cli_opt_list_free(*items);
+        *items = NULL;
+        if (!cli_opt_list(optarg, c == OPT_FEATURES ? "--features" : "--categorical", items, n, err, sizeof err))
           return cli_error(CLI_EXIT_USAGE, "%s", err);
+        break;
+      }
+      case OPT_CAT_WEIGHT:
+        if (!cli_opt_double(optarg, "--categorical-weight", 0.0, &o->p.fit.categorical_weight, err, sizeof err) ||
+            !(o->p.fit.categorical_weight > 0.0))
+          return cli_error(CLI_EXIT_USAGE, "--categorical-weight must be a number above 0 (got '%s')", optarg);
         break;
       case OPT_SCALE:
         if (!cli_opt_choice(optarg, "--scale", cli_scale_choices, &idx, err, sizeof err))
@@ -301,7 +315,12 @@ static int run(stability_opts *o) {
   strata_dataset *ds = NULL;
   strata_status st =
       strata_dataset_open(o->data, o->location, (const char *const *)o->features, o->nfeatures, &ds);
-  if (st != STRATA_OK) return cli_status_error(st);
+  if (st == STRATA_OK && o->ncategorical > 0)
+    st = strata_dataset_add_categorical(ds, (const char *const *)o->categorical, o->ncategorical, NULL, NULL);
+  if (st != STRATA_OK) {
+    strata_dataset_free(ds);
+    return cli_status_error(st);
+  }
   char err[1024];
   if (o->output && !cli_output_path_ok(o->output, "output", err, sizeof err)) {
     strata_dataset_free(ds);
@@ -330,5 +349,6 @@ int cli_cmd_stability(int argc, char **argv) {
     rc = run(&o);
   }
   cli_opt_list_free(o.features);
+  cli_opt_list_free(o.categorical);
   return rc;
 }

@@ -89,10 +89,6 @@ static strata_status check_params(const strata_dataset *ds, const strata_stabili
   RETURN_IF((size_t)f->k > n, STRATA_ERR_DATA, "k = %d exceeds the number of rows (%zu)", f->k, n);
   RETURN_IF(p->sample_rows && (size_t)f->k > p->sample_rows, STRATA_ERR_USAGE,
             "k = %d exceeds the sample of %zu rows", f->k, p->sample_rows);
-  /* The resamples are plain numeric tables: one-hot groups would lose their
-   * weighting there. */
-  RETURN_IF(strata_dataset_groups(ds) > 0, STRATA_ERR_USAGE,
-            "stability does not take categorical columns yet; use numeric features");
   return STRATA_OK;
 }
 
@@ -148,7 +144,14 @@ static strata_status resample_dataset(const strata_dataset *ds, const float *x, 
     return strata_fail(STRATA_ERR_NOMEM, "out of memory for a resample of %zu rows", q);
   }
   for (size_t i = 0; i < q; i++) memcpy(y + i * d, x + idx[i] * d, d * sizeof *y);
-  return strata_dataset_adopt_memory(y, q, d, names, out);
+  FORWARD_IF_ERROR(strata_dataset_adopt_memory(y, q, d, names, out));
+  /* One-hot columns keep their categorical weighting in the refits. */
+  strata_status st = strata_dataset_copy_groups(*out, ds);
+  if (st != STRATA_OK) {
+    strata_dataset_free(*out);
+    *out = NULL;
+  }
+  return st;
 }
 
 /* labels OUT (m): each row's nearest centroid of the model in its scaled

@@ -74,5 +74,10 @@ void strata_h5_unlock(void);
  * columns "float32"; reads copy rows out of x.  out OUT. */
 strata_status strata_dataset_adopt_memory(float *x, size_t rows, size_t cols, char **names,
                                           strata_dataset **out);
+/* Gives an in-memory dataset (strata_dataset_adopt_memory) the one-hot
+ * groups of src, whose columns it holds in the same order: the categorical
+ * weighting of a fit then applies to it as to src (core/stability.c
+ * refits on such copies). */
+strata_status strata_dataset_copy_groups(strata_dataset *dst, const strata_dataset *src);
 
 #endif

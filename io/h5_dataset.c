@@ -74,6 +74,11 @@ struct strata_dataset {
   /* Rows held in memory (io/mem_dataset.c): rows×cols floats, owned; no
    * HDF5 ids are open then. */
   float *mem;
+  /* One-hot groups of an in-memory dataset (strata_dataset_copy_groups):
+   * cols entries, -1 numeric; NULL when it has none. */
+  int *mem_group;
+  char **mem_group_names;
+  size_t mem_ngroups;
 };
 
 /* ------------------------------------------------------------ accessors */
@@ -88,17 +93,26 @@ const char *strata_dataset_col_name(const strata_dataset *ds, size_t j) {
   return j < ds->cols ? ds->col[j].name : NULL;
 }
 int strata_dataset_col_group(const strata_dataset *ds, size_t j) {
+  if (ds->mem_group) return j < ds->cols ? ds->mem_group[j] : -1;
   if (j < ds->cols || j - ds->cols >= onehot_cols(ds)) return -1;
   return (int)strata_onehot_col_group(ds->onehot, j - ds->cols);
 }
 size_t strata_dataset_groups(const strata_dataset *ds) {
+  if (ds->mem_group) return ds->mem_ngroups;
   return ds->onehot ? strata_onehot_groups(ds->onehot) : 0;
 }
 const char *strata_dataset_group_name(const strata_dataset *ds, size_t g) {
+  if (ds->mem_group) return g < ds->mem_ngroups ? ds->mem_group_names[g] : NULL;
   return strata_onehot_group_name(ds->onehot, g);
 }
 const char *strata_dataset_col_category(const strata_dataset *ds, size_t j) {
-  return strata_dataset_col_group(ds, j) < 0 ? NULL : strata_onehot_col_category(ds->onehot, j - ds->cols);
+  if (strata_dataset_col_group(ds, j) < 0) return NULL;
+  if (ds->mem_group) {
+    /* One-hot columns are named "column=category". */
+    const char *eq = strchr(ds->col[j].name, '=');
+    return eq ? eq + 1 : ds->col[j].name;
+  }
+  return strata_onehot_col_category(ds->onehot, j - ds->cols);
 }
 uint64_t strata_dataset_unknown_categories(const strata_dataset *ds) {
   return ds->onehot ? strata_onehot_unknown(ds->onehot) : 0;
@@ -685,6 +699,28 @@ strata_status strata_dataset_adopt_memory(float *x, size_t rows, size_t cols, ch
   return STRATA_OK;
 }
 
+strata_status strata_dataset_copy_groups(strata_dataset *dst, const strata_dataset *src) {
+  size_t d = strata_dataset_cols(dst), ng = strata_dataset_groups(src);
+  RETURN_IF(!dst->mem || dst->mem_group || strata_dataset_cols(src) != d, STRATA_ERR_INTERNAL,
+            "strata_dataset_copy_groups: needs an in-memory dataset without groups and as many columns");
+  if (ng == 0) return STRATA_OK;
+  int *group = malloc(d * sizeof *group);
+  char **names = calloc(ng, sizeof *names);
+  int ok = group && names;
+  for (size_t j = 0; ok && j < d; j++) group[j] = strata_dataset_col_group(src, j);
+  for (size_t g = 0; ok && g < ng; g++) ok = (names[g] = strdup(strata_dataset_group_name(src, g))) != NULL;
+  if (!ok) {
+    free(group);
+    for (size_t g = 0; names && g < ng; g++) free(names[g]);
+    free(names);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  }
+  dst->mem_group = group;
+  dst->mem_group_names = names;
+  dst->mem_ngroups = ng;
+  return STRATA_OK;
+}
+
 void strata_dataset_free(strata_dataset *ds) {
   if (!ds) return;
   strata_h5_lock();
@@ -702,6 +738,9 @@ void strata_dataset_free(strata_dataset *ds) {
   strata_onehot_free(ds->onehot);
   free(ds->numbuf);
   free(ds->mem);
+  free(ds->mem_group);
+  for (size_t g = 0; ds->mem_group_names && g < ds->mem_ngroups; g++) free(ds->mem_group_names[g]);
+  free(ds->mem_group_names);
   free(ds->pick);
   free(ds->buf);
   free(ds->path);

@@ -104,4 +104,15 @@ expect_error "missing -k" 2 "missing required option -k" "$STRATA" stability "$T
 expect_error_clean "missing file" 2 "cannot open|not found" "$T/o" "$STRATA" stability "$T/none.h5" -k 3 -o "$T/o/r"
 expect_error "unknown feature" 2 "column 'zz' not found" "$STRATA" stability "$T/blobs.h5" -k 3 --features zz
 expect_error "output is the input" 2 "is the input data file" "$STRATA" stability "$T/blobs.h5" -k 3 -o "$T/blobs.h5"
+# Categorical columns: one-hot, weighted as in fit.  Three well-separated
+# groups whose region matches: every segment stable.
+awk 'BEGIN { srand(3); print "a,b,region"; split("north south east", r, " ")
+  for (i = 0; i < 3000; i++) { c = i % 3; printf "%.4f,%.4f,%s\n", c * 6 + rand(), c * 6 + rand(), r[c + 1] } }' \
+  >"$T/cat.csv"
+"$STRATA" import "$T/cat.csv" -o "$T/cat.h5" --quiet >/dev/null
+run "$STRATA" stability "$T/cat.h5" -k 3 --categorical region --runs 5 --json
+if [ "$RC" -eq 0 ] && [ "$(jq_py "$T/out" 'j["ari"]["mean"] > 0.95 and j["verdict"] == "stable"')" = True ]; then
+  ok "--categorical: one-hot columns in the refits, planted groups stable"
+else bad "--categorical" "$(cat "$T/err" "$T/out" | head -c 600)"; fi
+expect_error "--categorical on a numeric column" 2 "categorical|text" "$STRATA" stability "$T/cat.h5" -k 3 --categorical a
 finish

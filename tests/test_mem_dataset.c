@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "csv_import.h"
 #include "dataset.h"
 #include "fixture.h"
 #include "rng.h"
@@ -105,9 +106,87 @@ static void fit_and_assign(const float *x) {
   remove(labels);
 }
 
+/* One-hot columns read from an imported table, held in memory with the
+ * table's groups (strata_dataset_copy_groups): a fit weights them as the
+ * fit on the file does, bit for bit (stability refits this way). */
+static void categorical_groups(void) {
+  const char *csv = fixture_path("mem_dataset_cat.csv"), *h5 = fixture_path("mem_dataset_cat.h5");
+  FILE *f = fopen(csv, "w");
+  CHECK(f != NULL);
+  if (!f) return;
+  fprintf(f, "age,spend,region\n");
+  strata_rng rng;
+  strata_rng_seed(&rng, 5, 0);
+  static const char *const regions[] = {"north", "south", "east"};
+  for (int i = 0; i < 2000; i++) {
+    int r = i % 3;
+    fprintf(f, "%.3f,%.2f,%s\n", 20.0 + 15.0 * r + 5.0 * strata_rng_uniform(&rng),
+            100.0 * strata_rng_uniform(&rng) + 50.0 * (r == 1), regions[(i * 7 + r) % 3 == 0 ? (r + 1) % 3 : r]);
+  }
+  fclose(f);
+  strata_csv_import_params ip;
+  strata_csv_import_params_init(&ip);
+  ip.input = csv;
+  ip.output = h5;
+  strata_csv_import_result ir;
+  CHECK_OK(strata_csv_import(&ip, &ir));
+  strata_csv_import_result_free(&ir);
+  strata_dataset *file = NULL, *mem = NULL, *plain = NULL;
+  const char *cat[] = {"region"};
+  CHECK_OK(strata_dataset_open(h5, NULL, NULL, 0, &file));
+  if (file) CHECK_OK(strata_dataset_add_categorical(file, cat, 1, NULL, NULL));
+  size_t n = file ? strata_dataset_rows(file) : 0, d = file ? strata_dataset_cols(file) : 0;
+  CHECK_MSG(n == 2000 && d >= 4 && d <= 5 && file && strata_dataset_groups(file) == 1, "n=%zu d=%zu groups=%zu", n, d,
+            file ? strata_dataset_groups(file) : 0);
+  float *x = malloc((n ? n : 1) * (d ? d : 1) * sizeof *x);
+  const int ok = file && d >= 4 && d <= 5;
+  if (ok) CHECK_OK(strata_dataset_read(file, 0, n, x));
+  const char *cn[5];
+  for (size_t j = 0; ok && j < d; j++) cn[j] = strata_dataset_col_name(file, j);
+  if (ok) {
+    CHECK_OK(strata_dataset_from_memory(x, n, d, cn, &mem));
+    CHECK_OK(strata_dataset_from_memory(x, n, d, cn, &plain));
+  }
+  if (mem) {
+    CHECK(strata_dataset_copy_groups(mem, file) == STRATA_OK);
+    CHECK(strata_dataset_groups(mem) == 1 && strcmp(strata_dataset_group_name(mem, 0), "region") == 0);
+    for (size_t j = 0; j < d; j++) {
+      CHECK(strata_dataset_col_group(mem, j) == strata_dataset_col_group(file, j));
+      const char *a = strata_dataset_col_category(mem, j), *b = strata_dataset_col_category(file, j);
+      CHECK((a == NULL) == (b == NULL) && (!a || strcmp(a, b) == 0));
+    }
+    CHECK(strata_dataset_copy_groups(mem, file) == STRATA_ERR_INTERNAL); /* once */
+  }
+  strata_fit_params p;
+  strata_fit_params_init(&p);
+  p.k = 3;
+  p.seed = 9;
+  strata_model *mf = NULL, *mm = NULL, *mp = NULL;
+  if (file && mem && plain) {
+    CHECK_OK(strata_fit(file, &p, &mf));
+    CHECK_OK(strata_fit(mem, &p, &mm));
+    CHECK_OK(strata_fit(plain, &p, &mp));
+  }
+  if (mf && mm && mp) {
+    const strata_model_info *a = strata_model_get_info(mf), *b = strata_model_get_info(mm),
+                            *c = strata_model_get_info(mp);
+    CHECK(memcmp(a->scale_factor, b->scale_factor, d * sizeof(double)) == 0);
+    CHECK(memcmp(a->centroids_original, b->centroids_original, 3 * d * sizeof(double)) == 0);
+    CHECK(a->inertia == b->inertia && b->n_categorical == 1);
+    /* Without the groups the one-hot columns would be z-scored instead. */
+    CHECK(memcmp(a->scale_factor, c->scale_factor, d * sizeof(double)) != 0);
+  }
+  strata_model_free(mf); strata_model_free(mm); strata_model_free(mp);
+  strata_dataset_free(file); strata_dataset_free(mem); strata_dataset_free(plain);
+  free(x);
+  remove(csv);
+  remove(h5);
+}
+
 int main(void) {
   float *x = malloc(N * D * sizeof *x);
   make_data(x);
+  categorical_groups();
   basics(x);
   fit_and_assign(x);
   free(x);
