@@ -20,7 +20,7 @@ static const char *const CMD = "sweep";
 enum {
   OPT_DATASET = 256, OPT_FEATURES, OPT_CATEGORICAL, OPT_CAT_WEIGHT, OPT_SCALE, OPT_MISSING, OPT_INIT,
   OPT_MAX_ITER, OPT_TOL, OPT_SEED, OPT_BACKEND, OPT_THREADS, OPT_CHUNK_ROWS, OPT_MEM_LIMIT,
-  OPT_STREAMING, OPT_INIT_SAMPLE, OPT_SIL_SAMPLE, OPT_JSON, OPT_CSV, OPT_PROGRESS
+  OPT_STREAMING, OPT_INIT_SAMPLE, OPT_SIL_SAMPLE, OPT_JSON, OPT_CSV, OPT_PROGRESS, OPT_N_INIT
 };
 
 static const struct option long_options[] = {
@@ -46,6 +46,7 @@ static const struct option long_options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"csv", no_argument, NULL, OPT_CSV},
     {"progress", required_argument, NULL, OPT_PROGRESS},
+    {"n-init", required_argument, NULL, OPT_N_INIT},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -80,6 +81,8 @@ static void usage(FILE *f) {
           "algorithm:\n"
           "      --init k-means++|random          initial centroids (default %s)\n"
           "      --max-iter N        maximum iterations per k (default %d)\n"
+          "      --n-init N          restarts per k, the lowest inertia kept, as fit --n-init\n"
+          "                          (default 1); every restart shares the data passes\n"
           "      --tol X             convergence threshold, relative to the mean feature\n"
           "                          variance (default %g)\n"
           "      --seed S            random seed (default %llu)\n"
@@ -224,6 +227,10 @@ static int parse(int argc, char **argv, sweep_opts *o) {
           return cli_error(CLI_EXIT_USAGE, "%s", err);
         o->p.fit.max_iter = (int)v;
         break;
+      case OPT_N_INIT:
+        if (!cli_opt_int(optarg, "--n-init", 1, 1000, &v, err, sizeof err)) return cli_error(CLI_EXIT_USAGE, "%s", err);
+        o->p.fit.n_init = (int)v;
+        break;
       case OPT_TOL:
         if (!cli_opt_double(optarg, "--tol", 0.0, &o->p.fit.tol, err, sizeof err))
           return cli_error(CLI_EXIT_USAGE, "%s", err);
@@ -331,7 +338,7 @@ static int run(sweep_opts *o) {
   size_t d = strata_dataset_cols(ds);
   const char **names = cli_xcalloc(d ? d : 1, sizeof *names);
   for (size_t j = 0; j < d; j++) names[j] = strata_dataset_col_name(ds, j);
-  cli_sweep_info in = {o->data, names, o->p.fit.seed, o->p.silhouette_sample};
+  cli_sweep_info in = {o->data, names, o->p.fit.seed, o->p.silhouette_sample, o->p.fit.n_init};
   int bad = render(o, r, &in, &buf, &len);
   free(names);
   if (bad) {

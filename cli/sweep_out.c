@@ -35,6 +35,7 @@ int cli_sweep_json(FILE *f, const strata_sweep_result *r, const cli_sweep_info *
   ok &= add(root, "k_min", cJSON_CreateNumber(r->results[0].k));
   ok &= add(root, "k_max", cJSON_CreateNumber(r->results[r->n_results - 1].k));
   ok &= add(root, "seed", raw_u64(in->seed));
+  ok &= add(root, "n_init", cJSON_CreateNumber(in->n_init));
   ok &= add(root, "silhouette_sample", raw_u64(in->silhouette_sample));
   cJSON *res = cJSON_CreateArray();
   for (size_t i = 0; res && i < r->n_results; i++) {
@@ -90,8 +91,10 @@ static void cell_num(cli_table *t, size_t col, double v, const char *fmt) {
 int cli_sweep_table(FILE *f, const strata_sweep_result *r, const cli_sweep_info *in, size_t width) {
   fprintf(f, "sweep of %s: %" PRIu64 " rows", in->data, r->rows);
   if (r->rows_dropped) fprintf(f, " (%" PRIu64 " dropped for missing values)", r->rows_dropped);
-  fprintf(f, ", %zu features, k = %d..%d, seed %" PRIu64 "\n\n", r->d, r->results[0].k,
-          r->results[r->n_results - 1].k, in->seed);
+  fprintf(f, ", %zu features, k = %d..%d, seed %" PRIu64, r->d, r->results[0].k, r->results[r->n_results - 1].k,
+          in->seed);
+  if (in->n_init > 1) fprintf(f, ", best of %d restarts per k", in->n_init);
+  fputs("\n\n", f);
   static const char *const heads[] = {"k", "inertia", "iterations", "converged", "silhouette",
                                       "calinski-harabasz", "davies-bouldin", ""};
   cli_table *t = cli_table_new(8, 1);

@@ -12,6 +12,7 @@ typedef struct {
   const char *const *features;    /* d names */
   uint64_t seed;
   size_t silhouette_sample;       /* as asked */
+  int n_init;                     /* restarts per k */
 } cli_sweep_info;
 
 /* The JSON object (schema in README's `strata sweep`); 0, or -1 on failure. */

@@ -536,7 +536,8 @@ typedef struct {
                               a device is not used), categorical_weight, mem_limit,
                               streaming, progress (STRATA_STAGE_STATS, then one
                               STRATA_STAGE_SWEEP per shared pass).  k is ignored;
-                              n_init must be 1; init_centroids,
+                              n_init (restarts per k, each sharing the passes; the
+                              lowest inertia is kept as strata_fit keeps it); init_centroids,
                               labels_path and model_path must be unset.  With auto, a k
                               whose fit would run on a device runs on its CPU table. */
   int k_min, k_max;        /* the range, 1 <= k_min <= k_max; default 2..10 */

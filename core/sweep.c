@@ -29,8 +29,11 @@ void strata_sweep_params_init(strata_sweep_params *p) {
   p->silhouette_sample = 10000;
 }
 
-/* What a model is doing in the next shared pass. */
-typedef enum { K_ITER, K_FINAL, K_DISP, K_DONE } k_state;
+/* What a model is doing in the next shared pass.  With several restarts
+ * per k, each run waits after its final assignment (K_WAIT) until every run
+ * of its k has one; the lowest inertia goes on to the dispersion pass, the
+ * others end there. */
+typedef enum { K_ITER, K_FINAL, K_WAIT, K_DISP, K_DONE } k_state;
 
 typedef struct {
   size_t k;
@@ -80,7 +83,7 @@ static strata_status check_params(const strata_sweep_params *p) {
     RETURN_IF(p->k_max < p->k_min, STRATA_ERR_USAGE, "empty k range %d:%d (the end is below the start)",
               p->k_min, p->k_max);
   }
-  RETURN_IF(f->n_init != 1, STRATA_ERR_USAGE, "sweep fits one run per k (n_init must be 1, got %d)", f->n_init);
+  RETURN_IF(f->n_init < 1 || f->n_init > 1000, STRATA_ERR_USAGE, "n_init must be 1 to 1000 (got %d)", f->n_init);
   RETURN_IF(f->init != STRATA_INIT_KMEANSPP && f->init != STRATA_INIT_RANDOM, STRATA_ERR_USAGE,
             "sweep initialises with k-means++ or random, not given centroids");
   RETURN_IF(f->labels_path || f->model_path, STRATA_ERR_USAGE, "sweep writes no labels or model file");
@@ -191,7 +194,9 @@ static void recommend(sweep_out *o) {
 
 typedef struct {
   size_t nk, d;
+  int runs;          /* restarts per k (n_init) */
   int *ks;
+  int *best;         /* nk: the run kept for each k */
   const char **names;
   int *groups;
   strata_fit_stats sc;
@@ -206,7 +211,7 @@ typedef struct {
 } sweep_state;
 
 static void sweep_state_free(sweep_state *s) {
-  for (size_t i = 0; s->fits && i < s->nk; i++) {
+  for (size_t i = 0; s->fits && i < s->nk * (size_t)s->runs; i++) {
     k_fit *f = &s->fits[i];
     strata_lloyd_free(f->lloyd);
     free(f->centers); free(f->next); free(f->means); free(f->sizes); free(f->dist_sum);
@@ -222,12 +227,13 @@ static void sweep_state_free(sweep_state *s) {
   strata_sample_free(&s->sil);
   strata_fit_stats_free(&s->sc);
   free(s->ks);
+  free(s->best);
   free(s->names);
   free(s->groups);
 }
 
 /* Sets up k's model: kernels, Lloyd object on the shared pass, init. */
-static strata_status start_k(sweep_state *s, const strata_fit_params *p, k_fit *f, const double *bound,
+static strata_status start_k(sweep_state *s, const strata_fit_params *p, k_fit *f, int run, const double *bound,
                              size_t n, uint64_t kept) {
   size_t k = f->k, d = s->d;
   FORWARD_IF_ERROR(choose_kernels(p, &s->init, kept, d, k, &f->kern));
@@ -245,7 +251,7 @@ static strata_status start_k(sweep_state *s, const strata_fit_params *p, k_fit *
   RETURN_IF(s->init.m < k, STRATA_ERR_DATA, "the init sample holds %zu complete rows, fewer than k = %zu",
             s->init.m, k);
   strata_init_job job = {f->kern, strata_pass_threads(s->pass), s->init.x, s->init.m, d, k,
-                         s->init.m == kept, p->seed, 0};
+                         s->init.m == kept, p->seed, run};
   if (p->init == STRATA_INIT_RANDOM) return strata_init_random(&job, f->centers);
   return strata_init_kmeanspp(&job, f->centers);
 }
@@ -253,6 +259,7 @@ static strata_status start_k(sweep_state *s, const strata_fit_params *p, k_fit *
 /* Takes the result of the pass k's model just had and moves it on. */
 static strata_status advance(k_fit *f, strata_lloyd_result *res, const strata_fit_params *p, double tol_abs,
                              size_t d, int *passes) {
+  const k_state after_final = p->n_init > 1 ? K_WAIT : K_DISP;
   size_t k = f->k;
   int final_now = 0;
   switch (f->state) {
@@ -277,7 +284,7 @@ static strata_status advance(k_fit *f, strata_lloyd_result *res, const strata_fi
         for (size_t j = 0; j < d; j++)
           f->means[c * d + j] = res->counts[c] ? res->sums[c * d + j] / (double)res->counts[c]
                                                : f->centers[c * d + j];
-      f->state = K_DISP;
+      f->state = after_final;
       return STRATA_OK;
     case K_DISP:
       f->within = 0.0;
@@ -287,10 +294,37 @@ static strata_status advance(k_fit *f, strata_lloyd_result *res, const strata_fi
       strata_lloyd_free(f->lloyd);
       f->lloyd = NULL;
       return STRATA_OK;
+    case K_WAIT:
     case K_DONE: break;
   }
   return STRATA_OK;
 }
+
+/* Once every run of a k waits, keeps the lowest inertia (the first run on
+ * a tie, as strata_fit) for the dispersion pass and ends the others. */
+static void pick_runs(sweep_state *s) {
+  size_t R = (size_t)s->runs;
+  for (size_t i = 0; i < s->nk; i++) {
+    k_fit *g = &s->fits[i * R];
+    int waiting = 1;
+    for (size_t r = 0; r < R && waiting; r++) waiting = g[r].state == K_WAIT;
+    if (!waiting) continue;
+    size_t best = 0;
+    for (size_t r = 1; r < R; r++)
+      if (g[r].inertia < g[best].inertia) best = r;
+    for (size_t r = 0; r < R; r++) {
+      if (r == best) continue;
+      g[r].state = K_DONE;
+      strata_lloyd_free(g[r].lloyd);
+      g[r].lloyd = NULL;
+    }
+    g[best].state = K_DISP;
+    s->best[i] = (int)best;
+  }
+}
+
+/* The run kept for k number i. */
+static const k_fit *kept_fit(const sweep_state *s, size_t i) { return &s->fits[i * (size_t)s->runs + (size_t)s->best[i]]; }
 
 static strata_status build_result(sweep_state *s, const strata_sweep_params *p, uint64_t kept,
                                   strata_sweep_result **out) {
@@ -322,10 +356,11 @@ static strata_status build_result(sweep_state *s, const strata_sweep_params *p, 
       goto done;
     }
     for (size_t i = 0; i < nk && st == STRATA_OK; i++) {
-      if (s->fits[i].k < 2) continue;
-      st = sample_labels(&s->fits[i], &s->sil, s->sil_labels + i * m);
+      const k_fit *f = kept_fit(s, i);
+      if (f->k < 2) continue;
+      st = sample_labels(f, &s->sil, s->sil_labels + i * m);
       labs[nl] = s->sil_labels + i * m;
-      kk[nl++] = s->fits[i].k;
+      kk[nl++] = f->k;
     }
     if (st == STRATA_OK)
       st = strata_silhouette_multi(s->sil.x, m, d, labs, kk, nl, p->fit.threads, sil);
@@ -333,7 +368,7 @@ static strata_status build_result(sweep_state *s, const strata_sweep_params *p, 
   }
   size_t l = 0;
   for (size_t i = 0; i < nk; i++) {
-    k_fit *f = &s->fits[i];
+    const k_fit *f = kept_fit(s, i);
     strata_sweep_k *it = &o->items[i];
     it->k = (int)f->k;
     it->inertia = f->inertia;
@@ -361,7 +396,7 @@ static strata_status build_result(sweep_state *s, const strata_sweep_params *p, 
   o->pub.rows = kept;
   o->pub.rows_dropped = s->sc.skipped;
   o->pub.silhouette_rows = m;
-  o->pub.backend = s->fits[nk - 1].kern->name;
+  o->pub.backend = kept_fit(s, nk - 1)->kern->name;
   recommend(o);
 done:
   free(sil); free(labs); free(kk); free(xs); free(ys);
@@ -382,12 +417,14 @@ static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_
   s->ks = malloc(nk * sizeof *s->ks);
   s->names = malloc((d ? d : 1) * sizeof *s->names);
   s->groups = malloc((d ? d : 1) * sizeof *s->groups);
-  s->fits = calloc(nk, sizeof *s->fits);
-  s->active = calloc(nk, sizeof *s->active);
-  s->active_fit = calloc(nk, sizeof *s->active_fit);
-  s->res = calloc(nk, sizeof *s->res);
-  RETURN_IF(!s->ks || !s->names || !s->groups || !s->fits || !s->active || !s->active_fit || !s->res, STRATA_ERR_NOMEM,
-            "out of memory");
+  size_t R = (size_t)(s->runs = fp->n_init), nf = nk * R;
+  s->fits = calloc(nf, sizeof *s->fits);
+  s->best = calloc(nk, sizeof *s->best);
+  s->active = calloc(nf, sizeof *s->active);
+  s->active_fit = calloc(nf, sizeof *s->active_fit);
+  s->res = calloc(nf, sizeof *s->res);
+  RETURN_IF(!s->ks || !s->names || !s->groups || !s->fits || !s->best || !s->active || !s->active_fit || !s->res,
+            STRATA_ERR_NOMEM, "out of memory");
   for (size_t i = 0; i < nk; i++) s->ks[i] = p->ks && p->nk ? p->ks[i] : p->k_min + (int)i;
   for (size_t j = 0; j < d; j++) {
     s->names[j] = strata_dataset_col_name(ds, j);
@@ -435,9 +472,9 @@ static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_
   double bound_sq = 0.0; /* ||x - mean||² <= sum (2 bound_j)² */
   for (size_t j = 0; j < d; j++) bound_sq += 4.0 * bound[j] * bound[j];
   strata_status st = STRATA_OK;
-  for (size_t i = 0; i < nk && st == STRATA_OK; i++) {
-    s->fits[i].k = (size_t)s->ks[i];
-    st = start_k(s, fp, &s->fits[i], bound, n, kept);
+  for (size_t i = 0; i < nf && st == STRATA_OK; i++) {
+    s->fits[i].k = (size_t)s->ks[i / R];
+    st = start_k(s, fp, &s->fits[i], (int)(i % R), bound, n, kept);
   }
   free(bound);
   FORWARD_IF_ERROR(st);
@@ -446,9 +483,9 @@ static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_
    * assignment, then the dispersion pass for the metrics */
   for (;;) {
     size_t na = 0;
-    for (size_t i = 0; i < nk; i++) {
+    for (size_t i = 0; i < nf; i++) {
       k_fit *f = &s->fits[i];
-      if (f->state == K_DONE) continue;
+      if (f->state == K_DONE || f->state == K_WAIT) continue;
       strata_lloyd_set_centroids(f->lloyd, f->centers);
       if (f->state == K_DISP) FORWARD_IF_ERROR(strata_lloyd_want_dispersion(f->lloyd, f->means, bound_sq));
       s->active_fit[na] = i;
@@ -460,10 +497,15 @@ static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_
     passes++;
     for (size_t a = 0; a < na; a++)
       FORWARD_IF_ERROR(advance(&s->fits[s->active_fit[a]], (strata_lloyd_result *)s->res[a], fp, tol_abs, d, &passes));
-    strata_log(STRATA_LOG_INFO, "sweep: pass %d served %zu of %zu k", passes, na, nk);
+    pick_runs(s);
+    strata_log(STRATA_LOG_INFO, "sweep: pass %d served %zu of %zu fits", passes, na, nf);
     if (fp->progress) {
       int done = 0;
-      for (size_t i = 0; i < nk; i++) done += s->fits[i].state == K_DONE;
+      for (size_t i = 0; i < nk; i++) {
+        int all = 1;
+        for (size_t r = 0; r < R && all; r++) all = s->fits[i * R + r].state == K_DONE;
+        done += all;
+      }
       double secs = now_seconds() - t0;
       fp->progress(&(strata_progress){.stage = STRATA_STAGE_SWEEP, .run = done, .n_init = (int)nk,
                                       .iteration = passes - 1, .max_iter = fp->max_iter,

@@ -22,7 +22,7 @@ for case in "blobs4 4" "blobs6 6"; do
   [ "$knee" = "$2" ] && ok "$1: knee at k = $2" || bad "$1: knee" "got $knee, want $2"
   best=$(jq_py "$T/$1.json" 'max(j["results"], key=lambda r: r["silhouette"])["k"]')
   [ "$best" = "$2" ] && ok "$1: best silhouette at k = $2" || bad "$1: best silhouette" "got $best"
-  keys=$(jq_py "$T/$1.json" 'sorted(j.keys()) == sorted(["command","data","rows","features","k_min","k_max","seed","silhouette_sample","results","knee_k","recommended_k","reason"]) and all(sorted(r.keys()) == sorted(["k","inertia","iterations","converged","silhouette","calinski_harabasz","davies_bouldin"]) for r in j["results"]) and [r["k"] for r in j["results"]] == list(range(2, 11))')
+  keys=$(jq_py "$T/$1.json" 'sorted(j.keys()) == sorted(["command","data","rows","features","k_min","k_max","seed","n_init","silhouette_sample","results","knee_k","recommended_k","reason"]) and all(sorted(r.keys()) == sorted(["k","inertia","iterations","converged","silhouette","calinski_harabasz","davies_bouldin"]) for r in j["results"]) and [r["k"] for r in j["results"]] == list(range(2, 11))')
   [ "$keys" = "True" ] && ok "$1: JSON schema" || bad "$1: JSON schema" "$(head -c 300 "$T/$1.json")"
 done
 
@@ -93,4 +93,16 @@ else bad "--progress log" "$(cat "$T/err")"; fi
 run "$STRATA" sweep "$T/blobs4.h5" -k 2:5 --progress none
 [ "$RC" -eq 0 ] && [ ! -s "$T/err" ] && ok "--progress none is silent" || bad "--progress none" "$(cat "$T/err")"
 expect_error "--progress bad" 2 "progress" "$STRATA" sweep "$T/blobs4.h5" -k 2:5 --progress fast
+# Restarts: the kept run per k is the one fit --n-init keeps.
+run "$STRATA" sweep "$T/blobs6.h5" -k 3:5 --n-init 3 --seed 2 --json
+cp "$T/out" "$T/sweep_ninit.json"
+run "$STRATA" fit "$T/blobs6.h5" -k 4 --n-init 3 --seed 2 -o "$T/m_ninit.h5" --json --progress none
+if [ "$RC" -eq 0 ] && python3 - "$T/sweep_ninit.json" "$T/out" <<'PY'; then ok "--n-init: the run fit --n-init keeps"; else bad "--n-init" "$(cat "$T/err")"; fi
+import json, sys
+s = json.load(open(sys.argv[1])); f = json.load(open(sys.argv[2]))
+assert s["n_init"] == 3
+k4 = [r for r in s["results"] if r["k"] == 4][0]
+assert k4["inertia"] == f["inertia"] and k4["iterations"] == f["iterations"], (k4, f["inertia"], f["iterations"])
+PY
+expect_error "--n-init 0" 2 "n-init" "$STRATA" sweep "$T/blobs4.h5" -k 2:5 --n-init 0
 finish

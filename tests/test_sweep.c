@@ -86,7 +86,7 @@ static strata_status sweep_with(strata_dataset *ds, void (*edit)(strata_sweep_pa
 static void e_k0(strata_sweep_params *p) { p->k_min = 0; }
 static void e_rev(strata_sweep_params *p) { p->k_min = 5; p->k_max = 4; }
 static void e_list(strata_sweep_params *p) { static const int ks[] = {3, 3}; p->ks = ks; p->nk = 2; }
-static void e_ninit(strata_sweep_params *p) { p->fit.n_init = 2; }
+static void e_ninit(strata_sweep_params *p) { p->fit.n_init = 0; }
 static void e_given(strata_sweep_params *p) { p->fit.init = STRATA_INIT_GIVEN; }
 static void e_labels(strata_sweep_params *p) { p->fit.labels_path = "x.h5"; }
 static void e_big(strata_sweep_params *p) { p->k_min = 2; p->k_max = N + 1; }
@@ -156,6 +156,41 @@ int main(void) {
   }
   strata_sweep_free(r);
   strata_sweep_free(r2);
+
+  /* restarts: each k keeps its lowest-inertia run, the model strata_fit
+   * keeps with the same n_init, and never worse than one run */
+  strata_sweep_params_init(&p);
+  p.k_min = 2;
+  p.k_max = 8;
+  p.fit.n_init = 3;
+  p.fit.seed = 4;
+  p.silhouette_sample = 0;
+  strata_sweep_result *r1 = NULL;
+  CHECK_OK(strata_sweep(ds, &p, &r));
+  p.fit.n_init = 1;
+  CHECK_OK(strata_sweep(ds, &p, &r1));
+  int better = 0;
+  for (size_t i = 0; r && r1 && i < r->n_results; i++) {
+    const strata_sweep_k *a = &r->results[i];
+    CHECK(a->inertia <= r1->results[i].inertia);
+    better += a->inertia < r1->results[i].inertia;
+    strata_fit_params fp = p.fit;
+    fp.k = a->k;
+    fp.n_init = 3;
+    strata_model *m = NULL;
+    CHECK_OK(strata_fit(ds, &fp, &m));
+    if (m) {
+      const strata_model_info *in = strata_model_get_info(m);
+      CHECK_MSG(in->inertia == a->inertia && in->iterations == a->iterations,
+                "n_init 3, k = %d: fit %.17g/%d (run %d), sweep %.17g/%d", a->k, in->inertia, in->iterations,
+                in->best_init, a->inertia, a->iterations);
+      CHECK(memcmp(in->centroids_original, a->centroids, (size_t)a->k * D * sizeof(double)) == 0);
+    }
+    strata_model_free(m);
+  }
+  CHECK_MSG(better > 0, "restarts never found a lower inertia: the test would not see a wrong pick");
+  strata_sweep_free(r);
+  strata_sweep_free(r1);
 
   /* a sampled silhouette is seeded: same seed, same value; close to the exact one */
   strata_sweep_params_init(&p);
