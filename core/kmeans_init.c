@@ -10,14 +10,18 @@
 #include "rng.h"
 #include "sample.h"
 
-/* Rows per work item; fixed so that potentials, summed per block and merged
- * in block order, do not depend on the thread count. */
-#define INIT_BLOCK 2048
-#define MAX_TRIALS 64
 /* Rows per potential segment: a draw walks block sums, then the segment
- * sums of its block, then at most this many rows. */
+ * sums of its block, then at most this many rows.  Potentials are summed
+ * segment by segment and block by block in order, so they do not depend on
+ * the thread count. */
 #define INIT_SEG 256
+#define INIT_BLOCK 2048
 #define SEGS_PER_BLOCK (INIT_BLOCK / INIT_SEG)
+/* Rows per work item: small, so that the threads finish each of the k
+ * steps together (a step is ~100 us); a multiple of INIT_SEG. */
+#define INIT_ITEM 512
+#define SEGS_PER_ITEM (INIT_ITEM / INIT_SEG)
+#define MAX_TRIALS 64
 
 static strata_status too_few_distinct(const strata_init_job *job) {
   size_t distinct = strata_count_distinct_rows(job->x, job->m, job->d);
@@ -31,7 +35,7 @@ static strata_status too_few_distinct(const strata_init_job *job) {
 }
 
 typedef struct {
-  size_t nblocks;
+  size_t nblocks, nitems;
   float *dist[2];     /* trials × m, candidate-major; steps alternate between the
                          two, so the kept candidate's row becomes `closest` in place */
   int cur;            /* the buffer the next potential pass writes */
@@ -41,9 +45,10 @@ typedef struct {
   void **scratch;     /* per thread */
   size_t scratch_bytes;
   char *packed;       /* the sample in the kernel's tile order, block after block, or NULL */
-  size_t packed_stride; /* bytes per INIT_BLOCK rows */
+  size_t packed_stride; /* bytes per INIT_ITEM rows */
   int half;           /* packed in half precision (use_half) */
   float *cand_half;   /* the candidates rounded to halves, trials × d */
+  double (*min_sum)(const float *, const float *, float *, size_t); /* the kernel's */
 } pp_work;
 
 /* A sample at least this large is packed in half precision when the kernel
@@ -69,51 +74,20 @@ static int use_half(const strata_init_job *job) {
 static strata_status pack_sample(const strata_init_job *job, pp_work *w, int half) {
   const strata_kernels *kern = job->kern;
   if (!half && (!kern->pack_rows || !kern->dist2_packed || !kern->packed_bytes)) return STRATA_OK;
-  size_t bytes = half ? kern->packed_half_bytes(INIT_BLOCK, job->d) : kern->packed_bytes(INIT_BLOCK, job->d);
+  size_t bytes = half ? kern->packed_half_bytes(INIT_ITEM, job->d) : kern->packed_bytes(INIT_ITEM, job->d);
   void (*pack)(const float *, size_t, size_t, size_t, void *) = half ? kern->pack_rows_half : kern->pack_rows;
   w->half = half;
   w->packed_stride = (bytes + 63) / 64 * 64;
-  w->packed = aligned_alloc(64, w->nblocks * w->packed_stride);
+  w->packed = aligned_alloc(64, w->nitems * w->packed_stride);
   if (half) w->cand_half = malloc(MAX_TRIALS * job->d * sizeof *w->cand_half);
   RETURN_IF(!w->packed || (half && !w->cand_half), STRATA_ERR_NOMEM, "out of memory for k-means++ on %zu rows",
             job->m);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(job->threads)
-  for (size_t b = 0; b < w->nblocks; b++) {
-    size_t r0 = b * INIT_BLOCK, rows = job->m - r0 < INIT_BLOCK ? job->m - r0 : INIT_BLOCK;
-    pack(job->x + r0 * job->d, rows, job->d, job->d, w->packed + b * w->packed_stride);
+  for (size_t it = 0; it < w->nitems; it++) {
+    size_t r0 = it * INIT_ITEM, rows = job->m - r0 < INIT_ITEM ? job->m - r0 : INIT_ITEM;
+    pack(job->x + r0 * job->d, rows, job->d, job->d, w->packed + it * w->packed_stride);
   }
   return STRATA_OK;
-}
-
-/* Sum of min(a[i], b[i]) over n values, written to out[i]; eight partial
- * sums in a fixed order (one serial chain would bound the whole init). */
-static double min_into_sum(const float *restrict a, const float *restrict b, float *restrict out, size_t n) {
-  double s[8] = {0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (size_t l = 0; l < 8; l++) {
-      float v = a[i + l] < b[i + l] ? a[i + l] : b[i + l];
-      out[i + l] = v;
-      s[l] += v;
-    }
-  for (; i < n; i++) {
-    float v = a[i] < b[i] ? a[i] : b[i];
-    out[i] = v;
-    s[0] += v;
-  }
-  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-}
-
-/* min_into_sum over one block's n rows, each INIT_SEG-row segment's sum
- * into seg; returns their sum, in order. */
-static double block_min_into_sum(const float *a, const float *b, float *out, size_t n, double *seg) {
-  double total = 0.0;
-  for (size_t s0 = 0, si = 0; s0 < n; s0 += INIT_SEG, si++) {
-    size_t len = n - s0 < INIT_SEG ? n - s0 : INIT_SEG;
-    seg[si] = min_into_sum(a + s0, b + s0, out + s0, len);
-    total += seg[si];
-  }
-  return total;
 }
 
 /* dist[j][i] = min(closest[i], ||x_i - cand_j||^2) for all rows into the
@@ -130,26 +104,36 @@ static void candidate_potentials(const strata_init_job *job, pp_work *w, const f
     cand = w->cand_half;
   }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(job->threads)
-  for (size_t b = 0; b < w->nblocks; b++) {
-    size_t r0 = b * INIT_BLOCK, rows = m - r0 < INIT_BLOCK ? m - r0 : INIT_BLOCK;
+  for (size_t it = 0; it < w->nitems; it++) {
+    size_t r0 = it * INIT_ITEM, rows = m - r0 < INIT_ITEM ? m - r0 : INIT_ITEM;
     int t = omp_get_thread_num();
     float *tmp = (float *)w->scratch[t];
-    strata_scratch sc = {(char *)w->scratch[t] + (size_t)MAX_TRIALS * INIT_BLOCK * sizeof(float),
+    strata_scratch sc = {(char *)w->scratch[t] + (size_t)MAX_TRIALS * INIT_ITEM * sizeof(float),
                          w->scratch_bytes};
     if (w->half)
-      job->kern->dist2_packed_half(w->packed + b * w->packed_stride, rows, d, cand, trials, tmp);
+      job->kern->dist2_packed_half(w->packed + it * w->packed_stride, rows, d, cand, trials, tmp);
     else if (w->packed)
-      job->kern->dist2_packed(w->packed + b * w->packed_stride, rows, d, cand, trials, tmp);
+      job->kern->dist2_packed(w->packed + it * w->packed_stride, rows, d, cand, trials, tmp);
     else
       job->kern->dist2_to_points(job->x + r0 * d, rows, d, d, cand, trials, tmp, sc);
     for (size_t j = 0; j < trials; j++)
-      w->block_pot[b * trials + j] = block_min_into_sum(tmp + j * rows, closest + r0, dist + j * m + r0, rows,
-                                                  w->seg_pot + j * w->nseg + b * SEGS_PER_BLOCK);
+      for (size_t s0 = 0; s0 < rows; s0 += INIT_SEG) {
+        size_t len = rows - s0 < INIT_SEG ? rows - s0 : INIT_SEG;
+        w->seg_pot[j * w->nseg + (r0 + s0) / INIT_SEG] =
+            w->min_sum(tmp + j * rows + s0, closest + r0 + s0, dist + j * m + r0 + s0, len);
+      }
   }
+  size_t nseg_used = (m + INIT_SEG - 1) / INIT_SEG;
   for (size_t j = 0; j < trials; j++) {
-    double s = 0.0;
-    for (size_t b = 0; b < w->nblocks; b++) s += w->block_pot[b * trials + j];
-    pot[j] = s;
+    const double *seg = w->seg_pot + j * w->nseg;
+    double total = 0.0;
+    for (size_t b = 0; b < w->nblocks; b++) {
+      double s = 0.0;
+      for (size_t si = b * SEGS_PER_BLOCK; si < (b + 1) * SEGS_PER_BLOCK && si < nseg_used; si++) s += seg[si];
+      w->block_pot[b * trials + j] = s;
+      total += s;
+    }
+    pot[j] = total;
   }
 }
 
@@ -203,14 +187,16 @@ static strata_status kmeanspp(const strata_init_job *job, double *centers, size_
   strata_rng_seed(&rng, job->seed, 0x1000 + (uint64_t)job->run);
 
   pp_work w = {0};
+  w.min_sum = job->kern->min_sum ? job->kern->min_sum : strata_kernels_ref()->min_sum;
   w.nblocks = (m + INIT_BLOCK - 1) / INIT_BLOCK;
   w.nseg = w.nblocks * SEGS_PER_BLOCK;
+  w.nitems = (m + INIT_ITEM - 1) / INIT_ITEM;
   w.dist[0] = malloc(trials * m * sizeof *w.dist[0]);
   w.dist[1] = malloc(trials * m * sizeof *w.dist[1]);
   w.block_pot = malloc(w.nblocks * trials * sizeof *w.block_pot);
-  w.seg_pot = malloc(trials * w.nseg * sizeof *w.seg_pot);
+  w.seg_pot = calloc(trials * w.nseg, sizeof *w.seg_pot); /* a short last block's tail stays 0 */
   w.scratch = calloc((size_t)job->threads, sizeof *w.scratch);
-  w.scratch_bytes = job->kern->scratch_bytes(INIT_BLOCK, d, trials);
+  w.scratch_bytes = job->kern->scratch_bytes(INIT_ITEM, d, trials);
   float *start = malloc(m * sizeof *start); /* before the first centre: INFINITY */
   const float *closest = start;
   double *block_sum = malloc(w.nblocks * sizeof *block_sum);
@@ -222,7 +208,7 @@ static strata_status kmeanspp(const strata_init_job *job, double *centers, size_
   int ok = w.dist[0] && w.dist[1] && w.block_pot && w.seg_pot && w.scratch && start && block_sum && seg_sum &&
            cand && cand_id && pot;
   for (int t = 0; ok && t < job->threads; t++) {
-    w.scratch[t] = aligned_alloc(64, ((size_t)MAX_TRIALS * INIT_BLOCK * sizeof(float) +
+    w.scratch[t] = aligned_alloc(64, ((size_t)MAX_TRIALS * INIT_ITEM * sizeof(float) +
                                       w.scratch_bytes + 63) / 64 * 64);
     ok = w.scratch[t] != NULL;
   }

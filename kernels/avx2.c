@@ -892,6 +892,29 @@ static void argmin_scan_avx2(const float *s, size_t nr, size_t lds, const float 
   }
 }
 
+/* ---- k-means++ potentials --------------------------------------------- */
+
+/* kernels.h's min_sum: eight accumulators hold lanes l = i mod 32 in order,
+ * and the reference finishes the tail and the combination. */
+static double min_sum_avx2(const float *a, const float *b, float *out, size_t n) {
+  __m256d s[8];
+  for (int q = 0; q < 8; q++) s[q] = _mm256_setzero_pd();
+  size_t i = 0;
+  for (; i + 4 * A2_LANES <= n; i += 4 * A2_LANES) {
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) {
+      const size_t o = i + (size_t)q * A2_LANES;
+      const __m256 v = _mm256_min_ps(_mm256_loadu_ps(a + o), _mm256_loadu_ps(b + o));
+      _mm256_storeu_ps(out + o, v);
+      s[2 * q] = _mm256_add_pd(s[2 * q], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+      s[2 * q + 1] = _mm256_add_pd(s[2 * q + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+  }
+  double lanes[32];
+  for (int q = 0; q < 8; q++) _mm256_storeu_pd(lanes + 4 * q, s[q]);
+  return strata_min_sum_tail(lanes, a, b, out, i, n);
+}
+
 static const strata_blas_isa blas_isa_avx2 = {
   .scan = argmin_scan_avx2,
   .finish = finish_rows_avx2,
@@ -910,6 +933,7 @@ const strata_kernels strata_kernels_avx2_table = {
   .scratch_bytes = scratch_bytes_avx2,
   .assign_reduce = assign_f32_avx2,
   .dist2_to_points = dist2_to_points_avx2,
+  .min_sum = min_sum_avx2,
   .packed_bytes = packed_bytes_avx2,
   .pack_rows = pack_rows_avx2,
   .dist2_packed = dist2_packed_avx2,
@@ -925,6 +949,7 @@ const strata_kernels strata_kernels_blas_avx2_table = {
   .scratch_bytes = scratch_bytes_blas_avx2,
   .assign_reduce = assign_f32_blas_avx2,
   .dist2_to_points = dist2_to_points_avx2,
+  .min_sum = min_sum_avx2,
   .packed_bytes = packed_bytes_avx2,
   .pack_rows = pack_rows_avx2,
   .dist2_packed = dist2_packed_avx2,

@@ -170,15 +170,8 @@ static void transpose_tile_avx512(const float *x, size_t nr, size_t ld, size_t d
 /* acc[r][l] = sum_j (xt[j][16r + lane] - c[l][j])^2 for rv row vectors and kc
  * centroids starting at c.  Always inlined with constant kc and rv so the
  * accumulators live in registers. */
-/* Row vector `off` floats into a transposed tile of floats, or of halves
- * (half = 1: widened to float32 on load). */
-A512_INLINE __m512 tile_load_avx512(const void *xt, size_t off, const int half) {
-  if (half) return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)xt + off)));
-  return _mm512_loadu_ps((const float *)xt + off);
-}
-
-A512_INLINE void dist_tile_avx512(const void *xt, size_t d, const float *c, const int kc,
-                                  const int rv, const int half, __m512 acc[2][A512_KC]) {
+A512_INLINE void dist_tile_avx512(const float *xt, size_t d, const float *c, const int kc,
+                                  const int rv, __m512 acc[2][A512_KC]) {
   const float *cl[A512_KC];
 #pragma GCC unroll 8
   for (int l = 0; l < kc; l++) {
@@ -187,8 +180,8 @@ A512_INLINE void dist_tile_avx512(const void *xt, size_t d, const float *c, cons
     acc[1][l] = _mm512_setzero_ps();
   }
   for (size_t j = 0; j < d; j++) {
-    const __m512 x0 = tile_load_avx512(xt, j * A512_ROW_TILE, half);
-    const __m512 x1 = rv == 2 ? tile_load_avx512(xt, j * A512_ROW_TILE + A512_LANES, half) : x0;
+    const __m512 x0 = _mm512_loadu_ps(xt + j * A512_ROW_TILE);
+    const __m512 x1 = rv == 2 ? _mm512_loadu_ps(xt + j * A512_ROW_TILE + A512_LANES) : x0;
 #pragma GCC unroll 8
     for (int l = 0; l < kc; l++) {
       const __m512 cb = _mm512_set1_ps(cl[l][j]);
@@ -213,11 +206,10 @@ typedef struct {
   __mmask16 m[2];   /* valid row lanes of each row vector */
 } a512_tile_state;
 
-A512_INLINE void tile_step_avx512(const void *xt, size_t d, const float *c, size_t l0,
-                                  const int kc, const int rv, const int mode, const int half,
-                                  a512_tile_state *st) {
+A512_INLINE void tile_step_avx512(const float *xt, size_t d, const float *c, size_t l0,
+                                  const int kc, const int rv, const int mode, a512_tile_state *st) {
   __m512 acc[2][A512_KC];
-  dist_tile_avx512(xt, d, c + l0 * d, kc, rv, half, acc);
+  dist_tile_avx512(xt, d, c + l0 * d, kc, rv, acc);
   if (mode == A512_ARGMIN) {
 #pragma GCC unroll 8
     for (int l = 0; l < kc; l++) {
@@ -241,19 +233,19 @@ A512_INLINE void tile_step_avx512(const void *xt, size_t d, const float *c, size
 
 /* All k centroids against one transposed row tile: full tiles of 8, then
  * one tail tile whose size is made a constant by the switch. */
-A512_INLINE void tile_pass_avx512(const void *xt, size_t d, const float *c, size_t k,
-                                  const int rv, const int mode, const int half, a512_tile_state *st_io) {
+A512_INLINE void tile_pass_avx512(const float *xt, size_t d, const float *c, size_t k,
+                                  const int rv, const int mode, a512_tile_state *st_io) {
   a512_tile_state st = *st_io; /* a local copy keeps the state in registers */
   size_t l0 = 0;
-  for (; l0 + A512_KC <= k; l0 += A512_KC) tile_step_avx512(xt, d, c, l0, A512_KC, rv, mode, half, &st);
+  for (; l0 + A512_KC <= k; l0 += A512_KC) tile_step_avx512(xt, d, c, l0, A512_KC, rv, mode, &st);
   switch (k - l0) {
-    case 7: tile_step_avx512(xt, d, c, l0, 7, rv, mode, half, &st); break;
-    case 6: tile_step_avx512(xt, d, c, l0, 6, rv, mode, half, &st); break;
-    case 5: tile_step_avx512(xt, d, c, l0, 5, rv, mode, half, &st); break;
-    case 4: tile_step_avx512(xt, d, c, l0, 4, rv, mode, half, &st); break;
-    case 3: tile_step_avx512(xt, d, c, l0, 3, rv, mode, half, &st); break;
-    case 2: tile_step_avx512(xt, d, c, l0, 2, rv, mode, half, &st); break;
-    case 1: tile_step_avx512(xt, d, c, l0, 1, rv, mode, half, &st); break;
+    case 7: tile_step_avx512(xt, d, c, l0, 7, rv, mode, &st); break;
+    case 6: tile_step_avx512(xt, d, c, l0, 6, rv, mode, &st); break;
+    case 5: tile_step_avx512(xt, d, c, l0, 5, rv, mode, &st); break;
+    case 4: tile_step_avx512(xt, d, c, l0, 4, rv, mode, &st); break;
+    case 3: tile_step_avx512(xt, d, c, l0, 3, rv, mode, &st); break;
+    case 2: tile_step_avx512(xt, d, c, l0, 2, rv, mode, &st); break;
+    case 1: tile_step_avx512(xt, d, c, l0, 1, rv, mode, &st); break;
     default: break;
   }
   *st_io = st;
@@ -261,22 +253,19 @@ A512_INLINE void tile_pass_avx512(const void *xt, size_t d, const float *c, size
 
 static __attribute__((noinline)) void argmin_pass_rv1_avx512(const float *xt, size_t d, const float *c,
                                                              size_t k, a512_tile_state *st) {
-  tile_pass_avx512(xt, d, c, k, 1, A512_ARGMIN, 0, st);
+  tile_pass_avx512(xt, d, c, k, 1, A512_ARGMIN, st);
 }
 static __attribute__((noinline)) void argmin_pass_rv2_avx512(const float *xt, size_t d, const float *c,
                                                              size_t k, a512_tile_state *st) {
-  tile_pass_avx512(xt, d, c, k, 2, A512_ARGMIN, 0, st);
+  tile_pass_avx512(xt, d, c, k, 2, A512_ARGMIN, st);
 }
-/* half: the tile holds halves (pack_rows_half). */
-static __attribute__((noinline)) void store_pass_rv1_avx512(const void *xt, size_t d, const float *c,
-                                                            size_t k, const int half, a512_tile_state *st) {
-  if (half) tile_pass_avx512(xt, d, c, k, 1, A512_STORE, 1, st);
-  else tile_pass_avx512(xt, d, c, k, 1, A512_STORE, 0, st);
+static __attribute__((noinline)) void store_pass_rv1_avx512(const float *xt, size_t d, const float *c,
+                                                            size_t k, a512_tile_state *st) {
+  tile_pass_avx512(xt, d, c, k, 1, A512_STORE, st);
 }
-static __attribute__((noinline)) void store_pass_rv2_avx512(const void *xt, size_t d, const float *c,
-                                                            size_t k, const int half, a512_tile_state *st) {
-  if (half) tile_pass_avx512(xt, d, c, k, 2, A512_STORE, 1, st);
-  else tile_pass_avx512(xt, d, c, k, 2, A512_STORE, 0, st);
+static __attribute__((noinline)) void store_pass_rv2_avx512(const float *xt, size_t d, const float *c,
+                                                            size_t k, a512_tile_state *st) {
+  tile_pass_avx512(xt, d, c, k, 2, A512_STORE, st);
 }
 
 /* ---- epilogue: sums, counts, exact inertia ----------------------------- */
@@ -1125,10 +1114,8 @@ static void assign_f32_avx512(const float *x, size_t rows, size_t ld, size_t d,
 
 /* Distances of one transposed tile of nr rows to m points, into out (stride
  * out_ld, candidate-major). */
-/* Distances of one transposed row tile (floats, or halves when half) to m
- * candidates, candidate-major into out (row stride out_ld). */
-static void dist2_tile_any_avx512(const void *xt, size_t nr, size_t d, const float *cand, size_t m,
-                                  float *out, size_t out_ld, int half) {
+static void dist2_tile_avx512(const float *xt, size_t nr, size_t d, const float *cand, size_t m,
+                              float *out, size_t out_ld) {
   a512_tile_state st;
   st.best[0] = st.best[1] = _mm512_setzero_ps();
   st.bidx[0] = st.bidx[1] = _mm512_setzero_si512();
@@ -1136,13 +1123,8 @@ static void dist2_tile_any_avx512(const void *xt, size_t nr, size_t d, const flo
   st.out_ld = out_ld;
   st.m[0] = mask16_first(nr);
   st.m[1] = mask16_first(nr > A512_LANES ? nr - A512_LANES : 0);
-  if (nr > A512_LANES) store_pass_rv2_avx512(xt, d, cand, m, half, &st);
-  else store_pass_rv1_avx512(xt, d, cand, m, half, &st);
-}
-
-static void dist2_tile_avx512(const float *xt, size_t nr, size_t d, const float *cand, size_t m,
-                            float *out, size_t out_ld) {
-  dist2_tile_any_avx512(xt, nr, d, cand, m, out, out_ld, 0);
+  if (nr > A512_LANES) store_pass_rv2_avx512(xt, d, cand, m, &st);
+  else store_pass_rv1_avx512(xt, d, cand, m, &st);
 }
 
 static const strata_tile_ops tile_ops_avx512 = {
@@ -1177,24 +1159,35 @@ static void dist2_packed_avx512(const void *packed, size_t rows, size_t d, const
 
 /* ---- half-precision packed rows (k-means++ on large samples) ------------ */
 
-static size_t tile_half_bytes_avx512(size_t d) {
+/* A tile: the float tile's layout (transpose_tile_avx512) in halves, then
+ * the 32 rows' squared norms in float32. */
+static size_t tile_half_norms_off_avx512(size_t d) {
   const size_t dr = (d + A512_LANES - 1) / A512_LANES * A512_LANES;
   return strata_round_up64((dr ? dr : A512_LANES) * A512_ROW_TILE * sizeof(uint16_t));
+}
+
+static size_t tile_half_bytes_avx512(size_t d) {
+  return tile_half_norms_off_avx512(d) + A512_ROW_TILE * sizeof(float);
 }
 
 static size_t packed_half_bytes_avx512(size_t rows, size_t d) {
   return (rows + A512_ROW_TILE - 1) / A512_ROW_TILE * tile_half_bytes_avx512(d);
 }
 
-/* The float tile's layout (transpose_tile_avx512), each value rounded to a
- * half (ties to even) as it is stored; the padding lanes hold +0. */
+A512_INLINE __m512 half_row_vec_avx512(const uint16_t *xt, size_t j, size_t r) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(xt + j * A512_ROW_TILE + r * A512_LANES)));
+}
+
+/* Each value rounded to a half (ties to even) as it is stored; the padding
+ * lanes hold +0.  Then each row's squared norm, from the stored halves. */
 static void pack_rows_half_avx512(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
-  uint16_t *p = packed;
-  const size_t tb = tile_half_bytes_avx512(d) / sizeof(uint16_t);
+  char *p = packed;
+  const size_t tb = tile_half_bytes_avx512(d), noff = tile_half_norms_off_avx512(d);
   const size_t dr = (d + A512_LANES - 1) / A512_LANES * A512_LANES;
   for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE, p += tb) {
+    uint16_t *xt = (uint16_t *)p;
     const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
-    for (size_t r0 = 0; r0 < A512_ROW_TILE; r0 += A512_LANES)
+    for (size_t r0 = 0; r0 < A512_ROW_TILE; r0 += A512_LANES) {
       for (size_t j0 = 0; j0 < dr; j0 += A512_LANES) {
         __m512 v[16];
         const __mmask16 m = mask16_first(d > j0 ? d - j0 : 0);
@@ -1204,19 +1197,126 @@ static void pack_rows_half_avx512(const float *x, size_t rows, size_t ld, size_t
         transpose16x16_avx512(v);
 #pragma GCC unroll 16
         for (size_t q = 0; q < 16; q++)
-          _mm256_storeu_si256((__m256i *)(p + (j0 + q) * A512_ROW_TILE + r0),
+          _mm256_storeu_si256((__m256i *)(xt + (j0 + q) * A512_ROW_TILE + r0),
                               _mm512_cvtps_ph(v[q], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
       }
+      __m512 nrm = _mm512_setzero_ps();
+      for (size_t j = 0; j < d; j++) {
+        const __m512 v = half_row_vec_avx512(xt, j, r0 / A512_LANES);
+        nrm = _mm512_fmadd_ps(v, v, nrm);
+      }
+      _mm512_storeu_ps((float *)(p + noff) + r0, nrm);
+    }
   }
+}
+
+/* The expansion ||x||^2 + ||c||^2 - 2 x.c needs one fma per coordinate
+ * where (x - c)^2 needs a subtraction too; with the products of halves
+ * exact in float32 it loses only the sums' rounding, except where it
+ * cancels: lanes whose result is below 2^-6 (||x||^2 + ||c||^2) are
+ * recomputed directly (with the float kernel's order, so near-duplicates
+ * get its bits).  A larger result is within (d + 2) 2^-24 / 2^-6 relative. */
+#define A512_HALF_EXACT_BELOW 0x1p-6f
+
+/* Direct squared distances of row vector r of a half tile to one point. */
+static __attribute__((noinline)) __m512 half_direct_avx512(const uint16_t *xt, size_t d, const float *c, size_t r) {
+  __m512 acc = _mm512_setzero_ps();
+  for (size_t j = 0; j < d; j++) {
+    const __m512 t = _mm512_sub_ps(half_row_vec_avx512(xt, j, r), _mm512_set1_ps(c[j]));
+    acc = _mm512_fmadd_ps(t, t, acc);
+  }
+  return acc;
+}
+
+A512_INLINE void half_tile_step_avx512(const uint16_t *xt, const float *xn, size_t d, const float *c,
+                                       const float *cn, const int kc, const int rv, float *out,
+                                       size_t out_ld, const __mmask16 lanes[2]) {
+  __m512 acc[2][A512_KC];
+#pragma GCC unroll 8
+  for (int l = 0; l < kc; l++) acc[0][l] = acc[1][l] = _mm512_setzero_ps();
+  for (size_t j = 0; j < d; j++) {
+    const __m512 x0 = half_row_vec_avx512(xt, j, 0);
+    const __m512 x1 = rv == 2 ? half_row_vec_avx512(xt, j, 1) : x0;
+#pragma GCC unroll 8
+    for (int l = 0; l < kc; l++) {
+      const __m512 cb = _mm512_set1_ps(c[(size_t)l * d + j]);
+      acc[0][l] = _mm512_fmadd_ps(x0, cb, acc[0][l]);
+      if (rv == 2) acc[1][l] = _mm512_fmadd_ps(x1, cb, acc[1][l]);
+    }
+  }
+  const __m512 m2 = _mm512_set1_ps(-2.0f), zero = _mm512_setzero_ps(), tau = _mm512_set1_ps(A512_HALF_EXACT_BELOW);
+  for (int r = 0; r < rv; r++) {
+    const __m512 xnr = _mm512_loadu_ps(xn + r * A512_LANES);
+#pragma GCC unroll 8
+    for (int l = 0; l < kc; l++) {
+      const __m512 s = _mm512_add_ps(xnr, _mm512_set1_ps(cn[l]));
+      __m512 e = _mm512_max_ps(_mm512_fmadd_ps(acc[r][l], m2, s), zero);
+      const __mmask16 near = _mm512_mask_cmp_ps_mask(lanes[r], e, _mm512_mul_ps(s, tau), _CMP_LT_OQ);
+      if (near) e = _mm512_mask_mov_ps(e, near, half_direct_avx512(xt, d, c + (size_t)l * d, (size_t)r));
+      _mm512_mask_storeu_ps(out + (size_t)l * out_ld + (size_t)r * A512_LANES, lanes[r], e);
+    }
+  }
+}
+
+/* All m points against one tile: groups of 8, then the tail made constant
+ * by the switch. */
+A512_INLINE void half_tile_avx512(const uint16_t *xt, const float *xn, size_t d, const float *c,
+                                  const float *cn, size_t m, const int rv, float *out, size_t out_ld,
+                                  const __mmask16 lanes[2]) {
+  size_t l0 = 0;
+  for (; l0 + A512_KC <= m; l0 += A512_KC)
+    half_tile_step_avx512(xt, xn, d, c + l0 * d, cn + l0, A512_KC, rv, out + l0 * out_ld, out_ld, lanes);
+  const float *cl = c + l0 * d, *cnl = cn + l0;
+  float *o = out + l0 * out_ld;
+  switch (m - l0) {
+    case 7: half_tile_step_avx512(xt, xn, d, cl, cnl, 7, rv, o, out_ld, lanes); break;
+    case 6: half_tile_step_avx512(xt, xn, d, cl, cnl, 6, rv, o, out_ld, lanes); break;
+    case 5: half_tile_step_avx512(xt, xn, d, cl, cnl, 5, rv, o, out_ld, lanes); break;
+    case 4: half_tile_step_avx512(xt, xn, d, cl, cnl, 4, rv, o, out_ld, lanes); break;
+    case 3: half_tile_step_avx512(xt, xn, d, cl, cnl, 3, rv, o, out_ld, lanes); break;
+    case 2: half_tile_step_avx512(xt, xn, d, cl, cnl, 2, rv, o, out_ld, lanes); break;
+    case 1: half_tile_step_avx512(xt, xn, d, cl, cnl, 1, rv, o, out_ld, lanes); break;
+    default: break;
+  }
+}
+
+static __attribute__((noinline)) void half_tile_rv1_avx512(const uint16_t *xt, const float *xn, size_t d,
+                                                           const float *c, const float *cn, size_t m,
+                                                           float *out, size_t out_ld, const __mmask16 lanes[2]) {
+  half_tile_avx512(xt, xn, d, c, cn, m, 1, out, out_ld, lanes);
+}
+static __attribute__((noinline)) void half_tile_rv2_avx512(const uint16_t *xt, const float *xn, size_t d,
+                                                           const float *c, const float *cn, size_t m,
+                                                           float *out, size_t out_ld, const __mmask16 lanes[2]) {
+  half_tile_avx512(xt, xn, d, c, cn, m, 2, out, out_ld, lanes);
 }
 
 static void dist2_packed_half_avx512(const void *packed, size_t rows, size_t d, const float *cand,
                                      size_t m, float *out) {
-  const char *p = packed;
-  const size_t tb = tile_half_bytes_avx512(d);
-  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE, p += tb) {
-    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
-    dist2_tile_any_avx512(p, nr, d, cand, m, out + i0, rows, 1);
+  enum { GROUP = 64 };
+  float cn[GROUP];
+  for (size_t g0 = 0; g0 < m; g0 += GROUP) {
+    const size_t mg = m - g0 < GROUP ? m - g0 : GROUP;
+    const float *cg = cand + g0 * d;
+    for (size_t l = 0; l < mg; l++) {
+      __m512 acc = _mm512_setzero_ps();
+      for (size_t j0 = 0; j0 < d; j0 += A512_LANES) {
+        const __m512 v = _mm512_maskz_loadu_ps(mask16_first(d - j0), cg + l * d + j0);
+        acc = _mm512_fmadd_ps(v, v, acc);
+      }
+      cn[l] = _mm512_reduce_add_ps(acc);
+    }
+    const char *p = packed;
+    const size_t tb = tile_half_bytes_avx512(d), noff = tile_half_norms_off_avx512(d);
+    for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE, p += tb) {
+      const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
+      const __mmask16 lanes[2] = {mask16_first(nr), mask16_first(nr > A512_LANES ? nr - A512_LANES : 0)};
+      const uint16_t *xt = (const uint16_t *)p;
+      const float *xn = (const float *)(p + noff);
+      float *o = out + g0 * rows + i0;
+      if (nr > A512_LANES) half_tile_rv2_avx512(xt, xn, d, cg, cn, mg, o, rows, lanes);
+      else half_tile_rv1_avx512(xt, xn, d, cg, cn, mg, o, rows, lanes);
+    }
   }
 }
 
@@ -1227,6 +1327,30 @@ static void round_half_avx512(float *v, size_t n) {
     _mm512_mask_storeu_ps(v + i, m,
                           _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
   }
+}
+
+/* ---- k-means++ potentials --------------------------------------------- */
+
+/* kernels.h's min_sum: the four accumulators hold lanes l = i mod 32 in
+ * order, and the reference finishes the tail and the combination, so the
+ * sum is the reference's bit for bit. */
+A512_INLINE void min_sum16_avx512(const float *a, const float *b, float *out, __m512d *lo, __m512d *hi) {
+  const __m512 v = _mm512_min_ps(_mm512_loadu_ps(a), _mm512_loadu_ps(b));
+  _mm512_storeu_ps(out, v);
+  *lo = _mm512_add_pd(*lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+  *hi = _mm512_add_pd(*hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+}
+
+static double min_sum_avx512(const float *a, const float *b, float *out, size_t n) {
+  __m512d s[4] = {_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd()};
+  size_t i = 0;
+  for (; i + 2 * A512_LANES <= n; i += 2 * A512_LANES) {
+    min_sum16_avx512(a + i, b + i, out + i, &s[0], &s[1]);
+    min_sum16_avx512(a + i + A512_LANES, b + i + A512_LANES, out + i + A512_LANES, &s[2], &s[3]);
+  }
+  double lanes[32];
+  for (int q = 0; q < 4; q++) _mm512_storeu_pd(lanes + 8 * q, s[q]);
+  return strata_min_sum_tail(lanes, a, b, out, i, n);
 }
 
 /* ---- BLAS path: fused argmin over a score tile -------------------------- */
@@ -1287,6 +1411,7 @@ const strata_kernels strata_kernels_avx512_table = {
   .pack_rows_half = pack_rows_half_avx512,
   .dist2_packed_half = dist2_packed_half_avx512,
   .round_half = round_half_avx512,
+  .min_sum = min_sum_avx512,
   .assign_reduce = assign_f32_avx512,
   .dist2_to_points = dist2_to_points_avx512,
   .packed_bytes = packed_bytes_avx512,
@@ -1307,6 +1432,7 @@ const strata_kernels strata_kernels_blas_avx512_table = {
   .pack_rows_half = pack_rows_half_avx512,
   .dist2_packed_half = dist2_packed_half_avx512,
   .round_half = round_half_avx512,
+  .min_sum = min_sum_avx512,
   .assign_reduce = assign_f32_blas_avx512,
   .dist2_to_points = dist2_to_points_avx512,
   .packed_bytes = packed_bytes_avx512,

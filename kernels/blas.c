@@ -210,4 +210,5 @@ const strata_kernels strata_kernels_blas_scalar_table = {
   .scratch_bytes = scratch_bytes_blas_scalar,
   .assign_reduce = assign_f32_blas_scalar,
   .dist2_to_points = dist2_to_points_scalar,
+  .min_sum = strata_min_sum_ref,
 };

@@ -145,12 +145,27 @@ typedef struct strata_kernels {
    * nearest half (ties to even).  round_half rounds n floats in place the same
    * way, for the candidates, so that a row's distance to itself is 0.
    * dist2_packed_half: float32 distances between the rounded rows and cand
-   * (m <= 64 points, given already rounded), candidate-major as above. */
+   * (m points, given already rounded), candidate-major as above; a kernel
+   * may use the expansion ||x||^2 + ||c||^2 - 2x.c (packed_half_bytes may
+   * hold the rows' norms), so a distance is within float32 accuracy where
+   * it is below 2^-7 (||x||^2 + ||c||^2) (a row against itself is 0) and
+   * within (d + 2) 2^-24 (||x||^2 + ||c||^2) above that. */
   size_t (*packed_half_bytes)(size_t rows, size_t d);
   void (*pack_rows_half)(const float *x, size_t rows, size_t ld, size_t d, void *packed);
   void (*dist2_packed_half)(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
                             float *out);
   void (*round_half)(float *v, size_t n);
+
+  /* k-means++'s potential update: out[i] = a[i] < b[i] ? a[i] : b[i] for n
+   * values, and returns the float64 sum of out in one
+   * fixed order, so that every table gives the same bits:
+   *   s[l] = sum of out[i] over i = l mod 32, in increasing i (l < 32);
+   *   t[l] = (s[l] + s[l+8]) + (s[l+16] + s[l+24])           (l < 8);
+   *   u[l] = t[l] + t[l+4] (l < 4);  w[l] = u[l] + u[l+2] (l < 2);
+   *   result = w[0] + w[1].
+   * 32 independent chains, so that a vector unit is not held up by the
+   * latency of one running sum. */
+  double (*min_sum)(const float *a, const float *b, float *out, size_t n);
 
   /* ---- Optional device slots: NULL in CPU tables ---------------------------
    *

@@ -21,6 +21,12 @@ extern const strata_kernels strata_kernels_blas_avx512_table; /* sgemm + AVX-512
 #endif
 extern const strata_kernels strata_kernels_blas_scalar_table; /* sgemm + plain-C argmin */
 
+/* The reference table's min_sum, for the tables that keep it, and its last
+ * step for the vector ones: s[l] holds the sums of lanes l = i mod 32 of
+ * values [0, i) (i a multiple of 32); adds values [i, n) and combines. */
+double strata_min_sum_ref(const float *a, const float *b, float *out, size_t n);
+double strata_min_sum_tail(double s[32], const float *a, const float *b, float *out, size_t i, size_t n);
+
 /* ---- Row tiles (kernels/tiles.c) -------------------------------------------
  *
  * The direct kernels work on tiles of tile_rows rows transposed so that a

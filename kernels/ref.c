@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "kernels_internal.h"
 
 static size_t ref_scratch_bytes(size_t rows, size_t d, size_t k) {
   (void)rows; (void)d; (void)k;
@@ -53,11 +53,29 @@ static void ref_dist2_to_points(const float *x, size_t rows, size_t ld, size_t d
       out[j * rows + i] = (float)dist2_f64(x + i * ld, cand + j * d, d);
 }
 
+double strata_min_sum_tail(double s[32], const float *a, const float *b, float *out, size_t i, size_t n) {
+  for (; i < n; i++) {
+    const float v = a[i] < b[i] ? a[i] : b[i];
+    out[i] = v;
+    s[i % 32] += (double)v;
+  }
+  double t[8], u[4];
+  for (size_t l = 0; l < 8; l++) t[l] = (s[l] + s[l + 8]) + (s[l + 16] + s[l + 24]);
+  for (size_t l = 0; l < 4; l++) u[l] = t[l] + t[l + 4];
+  return (u[0] + u[2]) + (u[1] + u[3]);
+}
+
+double strata_min_sum_ref(const float *a, const float *b, float *out, size_t n) {
+  double s[32] = {0};
+  return strata_min_sum_tail(s, a, b, out, 0, n);
+}
+
 static const strata_kernels ref_table = {
   .name = "ref",
   .scratch_bytes = ref_scratch_bytes,
   .assign_reduce = ref_assign_reduce,
   .dist2_to_points = ref_dist2_to_points,
+  .min_sum = strata_min_sum_ref,
 };
 
 const strata_kernels *strata_kernels_ref(void) { return &ref_table; }

@@ -474,16 +474,25 @@ static void test_small_shapes(void) {
 
 /* The half-precision packed rows: round_half is round-to-nearest-even
  * (idempotent, within 2^-11 relative, exact for halves), and
- * dist2_packed_half equals the float64 distances between the rounded rows
- * and the rounded candidates to float32 accuracy; a row against itself is 0. */
+ * dist2_packed_half gives the float64 distances between the rounded rows and
+ * the rounded candidates: to float32 accuracy (1e-5 relative) where the
+ * distance is below 2^-7 of the squared norms' sum (the kernel computes those
+ * directly), within (d + 2) 2^-24 of that sum above it (the expansion); a row
+ * against itself is 0.  Besides the given candidates: row 0 itself, and row 1
+ * with a coordinate moved by a few half steps (a near-duplicate, where the
+ * expansion cancels). */
 static void check_half(const strata_kernels *k, const char *name, const float *x, size_t rows, size_t ld,
                        size_t d, const float *cand, size_t m) {
-  float *xr = xmalloc(rows * d * sizeof *xr), *cr = xmalloc((m + 1) * d * sizeof *cr);
+  const size_t mc = m + 2;
+  float *xr = xmalloc(rows * d * sizeof *xr), *cr = xmalloc(mc * d * sizeof *cr);
   for (size_t i = 0; i < rows; i++) memcpy(xr + i * d, x + i * ld, d * sizeof *xr);
-  memcpy(cr, cand, m * d * sizeof *cr);
-  memcpy(cr + m * d, x, d * sizeof *cr); /* row 0 as an extra candidate */
   k->round_half(xr, rows * d);
-  k->round_half(cr, (m + 1) * d);
+  memcpy(cr, cand, m * d * sizeof *cr);
+  memcpy(cr + m * d, x, d * sizeof *cr);
+  memcpy(cr + (m + 1) * d, xr + (rows > 1 ? d : 0), d * sizeof *cr);
+  k->round_half(cr, mc * d);
+  cr[(m + 1) * d + d / 2] *= 1.0f + 0x1p-9f;
+  k->round_half(cr + (m + 1) * d + d / 2, 1);
   size_t bad = 0;
   for (size_t i = 0; i < rows * d; i++) {
     const float v = x[(i / d) * ld + i % d], r = xr[i];
@@ -493,21 +502,33 @@ static void check_half(const strata_kernels *k, const char *name, const float *x
   }
   CHECK_MSG(bad == 0, "%s round_half: %zu values off", name, bad);
   void *packed = aligned_alloc(64, (k->packed_half_bytes(rows, d) + 63) / 64 * 64);
-  float *got = xmalloc((m + 1) * rows * sizeof *got);
+  float *got = xmalloc(mc * rows * sizeof *got);
   k->pack_rows_half(x, rows, ld, d, packed);
-  k->dist2_packed_half(packed, rows, d, cr, m + 1, got);
+  k->dist2_packed_half(packed, rows, d, cr, mc, got);
   bad = 0;
-  for (size_t c = 0; c <= m; c++)
+  size_t near = 0;
+  for (size_t c = 0; c < mc; c++)
     for (size_t i = 0; i < rows; i++) {
-      double s = 0.0;
+      double s = 0.0, nx = 0.0, nc = 0.0;
       for (size_t j = 0; j < d; j++) {
-        double q = (double)xr[i * d + j] - (double)cr[c * d + j];
-        s += q * q;
+        const double xv = xr[i * d + j], cv = cr[c * d + j];
+        s += (xv - cv) * (xv - cv);
+        nx += xv * xv;
+        nc += cv * cv;
       }
-      bad += !close_rel(got[c * rows + i], s, 1e-5, 1e-6) || !(got[c * rows + i] >= 0.0f);
+      const float g = got[c * rows + i];
+      int ok = g >= 0.0f;
+      if (s < 0x1p-7 * (nx + nc)) {
+        ok = ok && close_rel(g, s, 1e-5, 1e-6);
+        near += s > 0.0;
+      } else {
+        ok = ok && fabs(g - s) <= (double)(d + 2) * 0x1p-24 * (nx + nc);
+      }
+      bad += !ok;
     }
-  CHECK_MSG(bad == 0, "%s dist2_packed_half rows=%zu d=%zu m=%zu: %zu values off", name, rows, d, m, bad);
+  CHECK_MSG(bad == 0, "%s dist2_packed_half rows=%zu d=%zu m=%zu: %zu values off", name, rows, d, mc, bad);
   CHECK_MSG(got[m * rows] == 0.0f, "%s dist2_packed_half: row 0 against itself is %g", name, got[m * rows]);
+  CHECK_MSG(rows < 2 || near > 0, "%s dist2_packed_half: no near-duplicate pair was tested", name);
   free(packed); free(got); free(xr); free(cr);
 }
 
@@ -555,6 +576,52 @@ static void test_dist2_to_points(void) {
       n++;
     }
   printf("dist2_to_points shapes: %d\n", n);
+}
+
+/* min_sum: out is the elementwise minimum and the sum is the reference's
+ * bit for bit in every table (k-means++ picks by it, so the same seed gives
+ * the same centres whichever table runs); the reference itself against a
+ * plain float64 sum.  Sizes around the 32-lane blocks, ties, zeros and
+ * +inf (the first centre's potentials start from it). */
+static void test_min_sum(void) {
+  static const size_t n_list[] = {0, 1, 7, 31, 32, 33, 63, 64, 65, 100, 255, 256, 257, 1000};
+  const size_t nmax = 1000;
+  float *a = xmalloc(nmax * sizeof *a), *b = xmalloc(nmax * sizeof *b);
+  float *ref = xmalloc(nmax * sizeof *ref), *got = xmalloc(nmax * sizeof *got);
+  int cases = 0;
+  for (size_t in = 0; in < sizeof n_list / sizeof n_list[0]; in++)
+    for (int kind = 0; kind < 3; kind++) {
+      const size_t n = n_list[in];
+      /* Magnitudes over 2^±40, so that float64 sums round and a different
+       * order shows (sums of floats of one magnitude would be exact). */
+      for (size_t i = 0; i < n; i++) {
+        a[i] = (float)ldexp(rng_sym() + 1.5, (int)(40.0 * rng_sym()));
+        b[i] = kind == 0 ? INFINITY
+             : kind == 1 ? (float)ldexp(rng_sym() + 1.5, (int)(40.0 * rng_sym()))
+                         : (i % 3 ? a[i] : 0.0f);
+      }
+      const double want = strata_kernels_ref()->min_sum(a, b, ref, n);
+      double plain = 0.0;
+      size_t bad = 0;
+      for (size_t i = 0; i < n; i++) {
+        const float v = a[i] < b[i] ? a[i] : b[i];
+        bad += ref[i] != v;
+        plain += v;
+      }
+      CHECK_MSG(bad == 0 && close_rel(want, plain, 1e-12, 0.0), "ref min_sum n=%zu kind=%d: %zu values off, "
+                "sum %.17g against %.17g", n, kind, bad, want, plain);
+      for (size_t t = 0; t < N_TABLES; t++) {
+        if (!tables[t]) continue;
+        for (size_t i = 0; i < n; i++) got[i] = -1.0f;
+        const double s = tables[t]->min_sum(a, b, got, n);
+        CHECK_MSG(memcmp(&s, &want, sizeof s) == 0 && memcmp(got, ref, n * sizeof *got) == 0,
+                  "%s min_sum n=%zu kind=%d: %.17g against the reference's %.17g", table_names[t], n, kind, s,
+                  want);
+      }
+      cases++;
+    }
+  printf("min_sum cases: %d\n", cases);
+  free(a); free(b); free(ref); free(got);
 }
 
 /* ---- STRATA_ISA and the registry ----------------------------------------- */
@@ -699,6 +766,7 @@ int main(int argc, char **argv) {
   test_split_blocks();
   test_small_shapes();
   test_dist2_to_points();
+  test_min_sum();
   printf("cpu time %.2f s\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
   return check_report();
 }
