@@ -110,7 +110,10 @@ static void candidate_potentials(const strata_init_job *job, pp_work *w, const f
     float *tmp = (float *)w->scratch[t];
     strata_scratch sc = {(char *)w->scratch[t] + (size_t)MAX_TRIALS * INIT_ITEM * sizeof(float),
                          w->scratch_bytes};
-    if (w->half)
+    if (w->half && job->kern->dist2_packed_half_below)
+      job->kern->dist2_packed_half_below(w->packed + it * w->packed_stride, rows, d, cand, trials, closest + r0,
+                                         tmp);
+    else if (w->half)
       job->kern->dist2_packed_half(w->packed + it * w->packed_stride, rows, d, cand, trials, tmp);
     else if (w->packed)
       job->kern->dist2_packed(w->packed + it * w->packed_stride, rows, d, cand, trials, tmp);

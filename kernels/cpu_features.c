@@ -127,6 +127,7 @@ static void detect_x86(strata_cpu_info *info) {
 
   info->cpu_avx2_fma = os_ymm && avx2 && fma;
   info->cpu_avx512f = info->cpu_avx2_fma && os_zmm && avx512f;
+  info->cpu_avx512vnni = info->cpu_avx512f && ((c >> 11) & 1);
 }
 #endif
 

@@ -39,6 +39,7 @@ typedef struct {
   char brand[49];      /* CPUID brand string, "" if not available */
   int cpu_avx2_fma;    /* CPU implements AVX2 and FMA and the OS enabled YMM state */
   int cpu_avx512f;     /* CPU implements AVX-512F and the OS enabled opmask/ZMM state */
+  int cpu_avx512vnni;  /* ... and AVX512-VNNI (8-bit dot products; k-means++'s screen) */
   strata_isa best;     /* best available ISA (CPU, OS and build all agree) */
   strata_isa selected; /* what the CPU tables use: best, or a valid STRATA_ISA */
   strata_isa_override override_status;

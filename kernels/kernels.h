@@ -155,6 +155,13 @@ typedef struct strata_kernels {
   void (*dist2_packed_half)(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
                             float *out);
   void (*round_half)(float *v, size_t n);
+  /* Optional: dist2_packed_half for a k-means++ step, where only distances
+   * below closest[i] (one per row) matter: out may hold closest[i] instead
+   * of a distance that is at least closest[i], so that min(out, closest)
+   * equals min(dist2_packed_half's, closest) bit for bit, while the kernel
+   * skips what it can prove.  NULL: call dist2_packed_half. */
+  void (*dist2_packed_half_below)(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
+                                  const float *closest, float *out);
 
   /* k-means++'s potential update: out[i] = a[i] < b[i] ? a[i] : b[i] for n
    * values, and returns the float64 sum of out in one

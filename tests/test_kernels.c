@@ -532,7 +532,88 @@ static void check_half(const strata_kernels *k, const char *name, const float *x
   free(packed); free(got); free(xr); free(cr);
 }
 
+/* dist2_packed_half_below: min(out, closest) equals min(dist2_packed_half,
+ * closest) bit for bit, whatever closest holds: +inf (the first centre), 0
+ * (rows that are centres), the distances themselves scaled by 1 ± 2^-20
+ * (just either side of what the screen must decide), half or twice them,
+ * and random values.  Integer-valued rows (exact in 8 bits) and
+ * near-duplicates are among the rows.  Returns how many entries held closest
+ * where the distance was larger, so the caller can see that the screen
+ * skipped work at all. */
+static size_t check_half_below(const strata_kernels *k, const char *name, const float *x, size_t rows, size_t ld,
+                               size_t d, const float *cand, size_t m) {
+  float *xi = xmalloc(rows * ld * sizeof *xi), *cr = xmalloc(m * d * sizeof *cr);
+  memcpy(xi, x, rows * ld * sizeof *xi);
+  for (size_t i = 0; i < rows; i += 3) /* every third row integer-valued */
+    for (size_t j = 0; j < d; j++) xi[i * ld + j] = roundf(40.0f * xi[i * ld + j]);
+  memcpy(cr, cand, m * d * sizeof *cr);
+  for (size_t j = 0; j < d && m > 1; j++) cr[d + j] = xi[j]; /* candidate 1 is row 0 */
+  for (size_t j = 0; j < d && m > 2 && rows > 1; j++) cr[2 * d + j] = xi[ld + j] * (1.0f + 0x1p-8f); /* near row 1 */
+  k->round_half(cr, m * d);
+  void *packed = aligned_alloc(64, (k->packed_half_bytes(rows, d) + 63) / 64 * 64);
+  float *dist = xmalloc(m * rows * sizeof *dist), *got = xmalloc(m * rows * sizeof *got);
+  float *closest = xmalloc(rows * sizeof *closest);
+  k->pack_rows_half(xi, rows, ld, d, packed);
+  k->dist2_packed_half(packed, rows, d, cr, m, dist);
+  size_t skipped = 0;
+  for (int kind = 0; kind < 7; kind++) {
+    for (size_t i = 0; i < rows; i++) {
+      const float di = dist[(i % m) * rows + i];
+      closest[i] = kind == 0 ? INFINITY
+                 : kind == 1 ? 0.0f
+                 : kind == 2 ? di * (1.0f + 0x1p-20f)
+                 : kind == 3 ? di * (1.0f - 0x1p-20f)
+                 : kind == 4 ? di * 0.5f
+                 : kind == 5 ? di * 2.0f
+                             : (float)(rng_sym() + 1.0) * di;
+    }
+    k->dist2_packed_half_below(packed, rows, d, cr, m, closest, got);
+    size_t bad = 0;
+    for (size_t c = 0; c < m; c++)
+      for (size_t i = 0; i < rows; i++) {
+        const float a = got[c * rows + i], b = dist[c * rows + i], cl = closest[i];
+        const float ma = a < cl ? a : cl, mb = b < cl ? b : cl;
+        bad += memcmp(&ma, &mb, sizeof ma) != 0 || !(a >= 0.0f);
+        skipped += a == cl && b > cl;
+      }
+    CHECK_MSG(bad == 0, "%s dist2_packed_half_below rows=%zu d=%zu m=%zu closest kind %d: %zu values off", name,
+              rows, d, m, kind, bad);
+  }
+  free(packed); free(dist); free(got); free(closest); free(xi); free(cr);
+  return skipped;
+}
+
+/* The screen's worst case: rows (127, 0.5 + e, ...) and candidates
+ * (127, -0.5 - e, ...), whose 8-bit forms (127, ±1, ...) put them nearly
+ * E_x + E_c farther apart than they are.  With closest just above each
+ * distance the screen must not clear any pair; without either error term
+ * it would clear them all. */
+static void test_half_below_worst_case(void) {
+  enum { R = 40, D = 4 };
+  const strata_kernels *k = strata_kernels_find("avx512");
+  if (!k || !k->dist2_packed_half_below) return;
+  float x[R * D], c[D], dist[R], got[R], closest[R];
+  for (size_t i = 0; i < R; i++) {
+    x[i * D] = 127.0f;
+    for (size_t j = 1; j < D; j++) x[i * D + j] = 0.5f + (float)(i + j) * 0x1p-8f;
+  }
+  c[0] = 127.0f;
+  for (size_t j = 1; j < D; j++) c[j] = -0.5f - (float)j * 0x1p-8f;
+  k->round_half(x, R * D);
+  k->round_half(c, D);
+  void *packed = aligned_alloc(64, (k->packed_half_bytes(R, D) + 63) / 64 * 64);
+  k->pack_rows_half(x, R, D, D, packed);
+  k->dist2_packed_half(packed, R, D, c, 1, dist);
+  for (size_t i = 0; i < R; i++) closest[i] = dist[i] * (1.0f + 0x1p-20f);
+  k->dist2_packed_half_below(packed, R, D, c, 1, closest, got);
+  size_t bad = 0;
+  for (size_t i = 0; i < R; i++) bad += memcmp(&got[i], &dist[i], sizeof got[i]) != 0 && !(got[i] < closest[i]);
+  CHECK_MSG(bad == 0, "dist2_packed_half_below cleared %zu of %d pairs nearer than closest", bad, R);
+  free(packed);
+}
+
 static void test_dist2_to_points(void) {
+  size_t below_skipped = 0;
   static const size_t rows_list[] = {1, 7, 17, 100, 1000};
   static const size_t d_list[] = {1, 3, 8, 16, 17, 33, 100, 300};
   static const size_t m_list[] = {1, 3, 8, 9, 17, 64};
@@ -571,11 +652,18 @@ static void test_dist2_to_points(void) {
           free(packed); free(pk);
         }
         if (tables[t]->pack_rows_half) check_half(tables[t], table_names[t], x, rows, ld, d, cand, m);
+        if (tables[t]->dist2_packed_half_below)
+          below_skipped += check_half_below(tables[t], table_names[t], x, rows, ld, d, cand, m);
       }
       free(cand); free(xbuf); free(ref); free(got);
       n++;
     }
   printf("dist2_to_points shapes: %d\n", n);
+  /* Where the CPU has AVX512-VNNI the screen must have cleared something
+   * (the "closest = half the distance" cases are all clear by far). */
+  if (strata_cpu_info_get()->cpu_avx512vnni && strata_kernels_find("avx512"))
+    CHECK_MSG(below_skipped > 0, "dist2_packed_half_below never skipped a distance");
+  printf("dist2_packed_half_below: %zu distances skipped\n", below_skipped);
 }
 
 /* min_sum: out is the elementwise minimum and the sum is the reference's
@@ -766,6 +854,7 @@ int main(int argc, char **argv) {
   test_split_blocks();
   test_small_shapes();
   test_dist2_to_points();
+  test_half_below_worst_case();
   test_min_sum();
   printf("cpu time %.2f s\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
   return check_report();
