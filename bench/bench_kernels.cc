@@ -14,6 +14,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,9 @@
 
 #include "cpu_features.h"
 #include "kernels.h"
+extern "C" {
+#include "kmeans_init.h"
+}
 
 namespace {
 
@@ -168,6 +172,45 @@ void BM_dist2_to_points(benchmark::State &state, std::string kernel, Case cs) {
   state.SetLabel(t->name);
 }
 
+// Whole greedy k-means++ (strata_init_kmeanspp, 2 threads, wall time) on
+// an in-memory sample: cs.n rows, cs.d, k = cs.k.  Variants of the avx512
+// table show what each of its k-means++ slots gives: "avx512" as shipped
+// (half-precision rows and the 8-bit screen where the CPU has VNNI),
+// "avx512-noscreen" without the screen, "avx512-float" without the half
+// precision path either.
+void BM_kmeanspp(benchmark::State &state, std::string variant, Case cs) {
+  const bool avx512 = variant.rfind("avx512", 0) == 0;
+  const strata_kernels *base = strata_kernels_find(avx512 ? "avx512" : variant.c_str());
+  if (base == nullptr) {
+    state.SkipWithError(("table '" + variant + "' not available on this machine").c_str());
+    return;
+  }
+  strata_kernels t = *base;
+  if (variant == "avx512-noscreen" || variant == "avx512-float") t.dist2_packed_half_below = nullptr;
+  if (variant == "avx512-float") {
+    t.packed_half_bytes = nullptr;
+    t.pack_rows_half = nullptr;
+    t.dist2_packed_half = nullptr;
+    t.round_half = nullptr;
+  }
+  const Dataset &ds = dataset(cs.n, cs.d, cs.k);
+  std::vector<double> centers(cs.k * cs.d);
+  strata_init_job job = {&t, 2, ds.x.data(), cs.n, cs.d, cs.k, 0, 42, 0};
+  for (auto _ : state) {
+    if (strata_init_kmeanspp(&job, centers.data()) != STRATA_OK) {
+      state.SkipWithError(strata_last_error());
+      return;
+    }
+    benchmark::DoNotOptimize(centers.data());
+  }
+  // Pair-dims: every step measures all rows against 2 + ln k candidates.
+  const double trials = 2.0 + std::floor(std::log((double)cs.k));
+  state.counters["Gpairdim/s"] = benchmark::Counter(
+      (double)state.iterations() * (double)(cs.k - 1) * trials * (double)cs.n * (double)cs.d * 1e-9,
+      benchmark::Counter::kIsRate);
+  state.SetLabel(variant);
+}
+
 }  // namespace
 
 // For --benchmark_repetitions: the least disturbed run.
@@ -217,6 +260,15 @@ int main(int argc, char **argv) {
       benchmark::RegisterBenchmark((std::string("kpp/") + cs.name + "/" + kn).c_str(),
                                    BM_dist2_to_points, std::string(kn), cs)
           ->Unit(benchmark::kMillisecond)->ComputeStatistics("min", min_of);
+
+  // k-means++ at k = 1024 on the init sample fit would draw for the
+  // 2e5 x 128 case (40 k rows).
+  static const Case init_cases[] = {{"m40960_d128_k1024", 40960, 128, 1024, false}};
+  for (const Case &cs : init_cases)
+    for (const char *v : {"avx512", "avx512-noscreen", "avx512-float", "avx2"})
+      benchmark::RegisterBenchmark((std::string("init/") + cs.name + "/" + v).c_str(), BM_kmeanspp,
+                                   std::string(v), cs)
+          ->Unit(benchmark::kMillisecond)->UseRealTime()->ComputeStatistics("min", min_of);
 
   // Crossover sweep between the direct kernels and sgemm.
   static const size_t sweep_d[] = {8, 16, 32, 64, 128, 300};

@@ -359,7 +359,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
                                               p->threads, &choice), done);
     kern = choice.kern;
   }
-  /* k-means++ works on the in-memory sample in 2048-row blocks from every
+  /* k-means++ works on the in-memory sample in 512-row items from every
    * thread at once; a device would take them one synchronous round trip at
    * a time, slower than the CPU, so init stays on the CPU. */
   const strata_kernels *init_kern =

@@ -18,9 +18,9 @@
 #define INIT_BLOCK 2048
 #define SEGS_PER_BLOCK (INIT_BLOCK / INIT_SEG)
 /* Rows per work item: small, so that the threads finish each of the k
- * steps together (a step is ~100 us); a multiple of INIT_SEG. */
+ * steps together (a step takes 0.1-0.3 ms at k = 1024); a multiple of
+ * INIT_SEG. */
 #define INIT_ITEM 512
-#define SEGS_PER_ITEM (INIT_ITEM / INIT_SEG)
 #define MAX_TRIALS 64
 
 static strata_status too_few_distinct(const strata_init_job *job) {

@@ -1193,7 +1193,7 @@ A512_INLINE __m512 half_row_vec_avx512(const uint16_t *xt, size_t j, size_t r) {
 /* ---- the 8-bit screen ----
  *
  * Late in k-means++ a candidate is nearer than the current closest centre to
- * few rows (0.4% of pairs at k = 1024 on 128 dimensions), yet every pair is
+ * few rows (0.35% of pairs at k = 1024 on 128 dimensions), yet every pair is
  * measured.  Each row r is also kept as s_r q_r with q_r 8-bit integers
  * (s_r = max|x|/127), with E_r = ||x - s_r q_r|| bounded above; candidates
  * likewise.  With integer dot products (VNNI: 64 products per instruction,
