@@ -1,6 +1,7 @@
-/* AVX2 + FMA kernels.  This file alone is compiled with -mavx2 -mfma
+/* AVX2 + FMA kernels.  This file alone is compiled with -mavx2 -mfma -mf16c
  * (kernels/CMakeLists.txt); dispatch.c hands its tables out only after
- * cpu_features.c has seen AVX2 and FMA in CPUID and the YMM state in XCR0.
+ * cpu_features.c has seen AVX2, FMA and F16C in CPUID and the YMM state in
+ * XCR0.
  *
  * Same design as avx512.c at half the width, with the register tile sized
  * for 16 ymm registers: a tile of 16 rows is transposed into scratch so one
@@ -14,8 +15,8 @@
  * with only AVX2, sgemm beats
  * this kernel for d >= 64 and k*d >= 8192; strata_kernels_for_shape("auto")
  * switches there. */
-#if !defined(__AVX2__) || !defined(__FMA__)
-#error "avx2.c must be compiled with -mavx2 -mfma (see kernels/CMakeLists.txt)"
+#if !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
+#error "avx2.c must be compiled with -mavx2 -mfma -mf16c (see kernels/CMakeLists.txt)"
 #endif
 
 #include <immintrin.h>
@@ -892,6 +893,168 @@ static void argmin_scan_avx2(const float *s, size_t nr, size_t lds, const float 
   }
 }
 
+/* ---- half-precision packed rows (k-means++ on large samples) ------------
+ *
+ * As in avx512.c: a tile of 16 rows is kept transposed in halves (F16C),
+ * 16 halves per coordinate, then the 16 rows' squared norms in float32; the
+ * distances use the expansion ||x||^2 + ||c||^2 - 2 x.c (one fma per
+ * coordinate; the products of halves are exact in float32), and lanes below
+ * 2^-6 of the norms are recomputed directly. */
+#define A2_HALF_EXACT_BELOW 0x1p-6f
+
+static size_t tile_half_norms_off_avx2(size_t d) {
+  return strata_round_up64((d ? d : 1) * A2_ROW_TILE * sizeof(uint16_t));
+}
+static size_t tile_half_bytes_avx2(size_t d) {
+  return tile_half_norms_off_avx2(d) + strata_round_up64(A2_ROW_TILE * sizeof(float));
+}
+static size_t packed_half_bytes_avx2(size_t rows, size_t d) {
+  return (rows + A2_ROW_TILE - 1) / A2_ROW_TILE * tile_half_bytes_avx2(d);
+}
+
+A2_INLINE __m256 half_vec_at_avx2(const uint16_t *x, size_t j) {
+  return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + j * A2_ROW_TILE)));
+}
+
+/* Each value rounded to a half (ties to even) as it is stored; rows past
+ * the end hold +0.  Then each row's squared norm from the stored halves. */
+static void pack_rows_half_avx2(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
+  char *p = packed;
+  const size_t tb = tile_half_bytes_avx2(d), noff = tile_half_norms_off_avx2(d);
+  for (size_t i0 = 0; i0 < rows; i0 += A2_ROW_TILE, p += tb) {
+    uint16_t *xt = (uint16_t *)p;
+    const size_t nr = rows - i0 < A2_ROW_TILE ? rows - i0 : A2_ROW_TILE;
+    memset(xt, 0, d * A2_ROW_TILE * sizeof *xt);
+    for (size_t r = 0; r < nr; r++) {
+      const float *xr = x + (i0 + r) * ld;
+      for (size_t j0 = 0; j0 < d; j0 += A2_LANES) {
+        uint16_t h[A2_LANES];
+        _mm_storeu_si128((__m128i *)h, _mm256_cvtps_ph(_mm256_maskload_ps(xr + j0, mask8_first_avx2(d - j0)),
+                                                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        for (size_t q = 0; q < A2_LANES && j0 + q < d; q++) xt[(j0 + q) * A2_ROW_TILE + r] = h[q];
+      }
+    }
+    for (size_t r0 = 0; r0 < A2_ROW_TILE; r0 += A2_LANES) {
+      __m256 nrm = _mm256_setzero_ps();
+      for (size_t j = 0; j < d; j++) {
+        const __m256 v = half_vec_at_avx2(xt + r0, j);
+        nrm = _mm256_fmadd_ps(v, v, nrm);
+      }
+      _mm256_storeu_ps((float *)(p + noff) + r0, nrm);
+    }
+  }
+}
+
+/* Direct squared distances of one 8-row vector to one point. */
+static __attribute__((noinline)) __m256 half_direct_avx2(const uint16_t *x, size_t d, const float *c) {
+  __m256 acc = _mm256_setzero_ps();
+  for (size_t j = 0; j < d; j++) {
+    const __m256 t = _mm256_sub_ps(half_vec_at_avx2(x, j), _mm256_set1_ps(c[j]));
+    acc = _mm256_fmadd_ps(t, t, acc);
+  }
+  return acc;
+}
+
+/* The tile's rv row vectors (8 rows each) against kc points; lanes: the
+ * valid rows of each (maskstore masks). */
+A2_INLINE void half_tile_step_avx2(const uint16_t *xt, const float *xn, size_t d, const float *c,
+                                   const float *cn, const int kc, const int rv, float *out, size_t out_ld,
+                                   const __m256i lanes[2]) {
+  __m256 acc[2][A2_KC];
+#pragma GCC unroll 4
+  for (int l = 0; l < kc; l++) acc[0][l] = acc[1][l] = _mm256_setzero_ps();
+  for (size_t j = 0; j < d; j++) {
+    const __m256 x0 = half_vec_at_avx2(xt, j);
+    const __m256 x1 = rv == 2 ? half_vec_at_avx2(xt + A2_LANES, j) : x0;
+#pragma GCC unroll 4
+    for (int l = 0; l < kc; l++) {
+      const __m256 cb = _mm256_broadcast_ss(c + (size_t)l * d + j);
+      acc[0][l] = _mm256_fmadd_ps(x0, cb, acc[0][l]);
+      if (rv == 2) acc[1][l] = _mm256_fmadd_ps(x1, cb, acc[1][l]);
+    }
+  }
+  const __m256 m2 = _mm256_set1_ps(-2.0f), zero = _mm256_setzero_ps(), tau = _mm256_set1_ps(A2_HALF_EXACT_BELOW);
+  for (int r = 0; r < rv; r++) {
+    const __m256 xnr = _mm256_loadu_ps(xn + r * A2_LANES);
+#pragma GCC unroll 4
+    for (int l = 0; l < kc; l++) {
+      const __m256 sn = _mm256_add_ps(xnr, _mm256_set1_ps(cn[l]));
+      __m256 e = _mm256_max_ps(_mm256_fmadd_ps(acc[r][l], m2, sn), zero);
+      const __m256 near = _mm256_and_ps(_mm256_cmp_ps(e, _mm256_mul_ps(sn, tau), _CMP_LT_OQ),
+                                        _mm256_castsi256_ps(lanes[r]));
+      if (_mm256_movemask_ps(near))
+        e = _mm256_blendv_ps(e, half_direct_avx2(xt + (size_t)r * A2_LANES, d, c + (size_t)l * d), near);
+      _mm256_maskstore_ps(out + (size_t)l * out_ld + (size_t)r * A2_LANES, lanes[r], e);
+    }
+  }
+}
+
+A2_INLINE void half_tile_avx2(const uint16_t *xt, const float *xn, size_t d, const float *c, const float *cn,
+                              size_t m, const int rv, float *out, size_t out_ld, const __m256i lanes[2]) {
+  size_t l0 = 0;
+  for (; l0 + A2_KC <= m; l0 += A2_KC)
+    half_tile_step_avx2(xt, xn, d, c + l0 * d, cn + l0, A2_KC, rv, out + l0 * out_ld, out_ld, lanes);
+  const float *cl = c + l0 * d, *cnl = cn + l0;
+  float *o = out + l0 * out_ld;
+  switch (m - l0) {
+    case 3: half_tile_step_avx2(xt, xn, d, cl, cnl, 3, rv, o, out_ld, lanes); break;
+    case 2: half_tile_step_avx2(xt, xn, d, cl, cnl, 2, rv, o, out_ld, lanes); break;
+    case 1: half_tile_step_avx2(xt, xn, d, cl, cnl, 1, rv, o, out_ld, lanes); break;
+    default: break;
+  }
+}
+
+static __attribute__((noinline)) void half_tile_rv1_avx2(const uint16_t *xt, const float *xn, size_t d,
+                                                         const float *c, const float *cn, size_t m, float *out,
+                                                         size_t out_ld, const __m256i lanes[2]) {
+  half_tile_avx2(xt, xn, d, c, cn, m, 1, out, out_ld, lanes);
+}
+static __attribute__((noinline)) void half_tile_rv2_avx2(const uint16_t *xt, const float *xn, size_t d,
+                                                         const float *c, const float *cn, size_t m, float *out,
+                                                         size_t out_ld, const __m256i lanes[2]) {
+  half_tile_avx2(xt, xn, d, c, cn, m, 2, out, out_ld, lanes);
+}
+
+static void dist2_packed_half_avx2(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
+                                   float *out) {
+  enum { GROUP = 64 };
+  float cn[GROUP];
+  for (size_t g0 = 0; g0 < m; g0 += GROUP) {
+    const size_t mg = m - g0 < GROUP ? m - g0 : GROUP;
+    const float *cg = cand + g0 * d;
+    for (size_t l = 0; l < mg; l++) {
+      __m256 acc = _mm256_setzero_ps();
+      for (size_t j0 = 0; j0 < d; j0 += A2_LANES) {
+        const __m256 v = _mm256_maskload_ps(cg + l * d + j0, mask8_first_avx2(d - j0));
+        acc = _mm256_fmadd_ps(v, v, acc);
+      }
+      const __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+      const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+      cn[l] = _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+    }
+    const char *p = packed;
+    const size_t tb = tile_half_bytes_avx2(d), noff = tile_half_norms_off_avx2(d);
+    for (size_t i0 = 0; i0 < rows; i0 += A2_ROW_TILE, p += tb) {
+      const size_t nr = rows - i0 < A2_ROW_TILE ? rows - i0 : A2_ROW_TILE;
+      const __m256i lanes[2] = {mask8_first_avx2(nr), mask8_first_avx2(nr > A2_LANES ? nr - A2_LANES : 0)};
+      const uint16_t *xt = (const uint16_t *)p;
+      const float *xn = (const float *)(p + noff);
+      float *o = out + g0 * rows + i0;
+      if (nr > A2_LANES) half_tile_rv2_avx2(xt, xn, d, cg, cn, mg, o, rows, lanes);
+      else half_tile_rv1_avx2(xt, xn, d, cg, cn, mg, o, rows, lanes);
+    }
+  }
+}
+
+static void round_half_avx2(float *v, size_t n) {
+  for (size_t i = 0; i < n; i += A2_LANES) {
+    const __m256i m = mask8_first_avx2(n - i);
+    const __m256 x = _mm256_maskload_ps(v + i, m);
+    _mm256_maskstore_ps(v + i, m,
+                        _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+  }
+}
+
 /* ---- k-means++ potentials --------------------------------------------- */
 
 /* kernels.h's min_sum: eight accumulators hold lanes l = i mod 32 in order,
@@ -934,6 +1097,10 @@ const strata_kernels strata_kernels_avx2_table = {
   .assign_reduce = assign_f32_avx2,
   .dist2_to_points = dist2_to_points_avx2,
   .min_sum = min_sum_avx2,
+  .packed_half_bytes = packed_half_bytes_avx2,
+  .pack_rows_half = pack_rows_half_avx2,
+  .dist2_packed_half = dist2_packed_half_avx2,
+  .round_half = round_half_avx2,
   .packed_bytes = packed_bytes_avx2,
   .pack_rows = pack_rows_avx2,
   .dist2_packed = dist2_packed_avx2,
@@ -950,6 +1117,10 @@ const strata_kernels strata_kernels_blas_avx2_table = {
   .assign_reduce = assign_f32_blas_avx2,
   .dist2_to_points = dist2_to_points_avx2,
   .min_sum = min_sum_avx2,
+  .packed_half_bytes = packed_half_bytes_avx2,
+  .pack_rows_half = pack_rows_half_avx2,
+  .dist2_packed_half = dist2_packed_half_avx2,
+  .round_half = round_half_avx2,
   .packed_bytes = packed_bytes_avx2,
   .pack_rows = pack_rows_avx2,
   .dist2_packed = dist2_packed_avx2,

@@ -116,7 +116,7 @@ static void detect_x86(strata_cpu_info *info) {
   }
 
   __cpuid(1, a, b, c, d);
-  const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+  const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, f16c = (c >> 29) & 1;
   if (!osxsave || !avx) return;  /* no OS support for any VEX state */
   const uint64_t xcr0 = read_xcr0();
   const int os_ymm = (xcr0 & 0x6) == 0x6;     /* XMM | YMM state */
@@ -125,7 +125,7 @@ static void detect_x86(strata_cpu_info *info) {
   __cpuid_count(7, 0, a, b, c, d);
   const int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1;
 
-  info->cpu_avx2_fma = os_ymm && avx2 && fma;
+  info->cpu_avx2_fma = os_ymm && avx2 && fma && f16c; /* every AVX2 CPU has F16C */
   info->cpu_avx512f = info->cpu_avx2_fma && os_zmm && avx512f;
   info->cpu_avx512vnni = info->cpu_avx512f && ((c >> 11) & 1);
 }

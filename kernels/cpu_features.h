@@ -37,7 +37,7 @@ typedef enum {
 typedef struct {
   char vendor[13];     /* CPUID vendor string, "" if not x86 */
   char brand[49];      /* CPUID brand string, "" if not available */
-  int cpu_avx2_fma;    /* CPU implements AVX2 and FMA and the OS enabled YMM state */
+  int cpu_avx2_fma;    /* CPU implements AVX2, FMA and F16C and the OS enabled YMM state */
   int cpu_avx512f;     /* CPU implements AVX-512F and the OS enabled opmask/ZMM state */
   int cpu_avx512vnni;  /* ... and AVX512-VNNI (8-bit dot products; k-means++'s screen) */
   strata_isa best;     /* best available ISA (CPU, OS and build all agree) */
