@@ -1553,17 +1553,12 @@ static A512_VNNI __attribute__((noinline)) void below_tiles_avx512(const void *p
   }
 }
 
-static int have_vnni(void) {
-  static int v = -1; /* benign race: every thread computes the same value */
-  if (v < 0) v = strata_cpu_info_get()->cpu_avx512vnni;
-  return v;
-}
 
 /* kernels.h's dist2_packed_half_below: groups of 8 candidates through the
  * screen where the CPU has VNNI, else the plain distances. */
 static void dist2_packed_half_below_avx512(const void *packed, size_t rows, size_t d, const float *cand,
                                            size_t m, const float *closest, float *out) {
-  if (!have_vnni() || d > A512_SCREEN_MAX_D) {
+  if (!strata_cpu_info_get()->cpu_avx512vnni || d > A512_SCREEN_MAX_D) {
     dist2_packed_half_avx512(packed, rows, d, cand, m, out);
     return;
   }

@@ -164,8 +164,8 @@ typedef struct strata_kernels {
                                   const float *closest, float *out);
 
   /* k-means++'s potential update: out[i] = a[i] < b[i] ? a[i] : b[i] for n
-   * values, and returns the float64 sum of out in one
-   * fixed order, so that every table gives the same bits:
+   * values; returns the float64 sum of out in one fixed order, so that every
+   * table gives the same bits:
    *   s[l] = sum of out[i] over i = l mod 32, in increasing i (l < 32);
    *   t[l] = (s[l] + s[l+8]) + (s[l+16] + s[l+24])           (l < 8);
    *   u[l] = t[l] + t[l+4] (l < 4);  w[l] = u[l] + u[l+2] (l < 2);
