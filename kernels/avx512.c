@@ -802,6 +802,9 @@ static int grouped_ld_avx512(size_t rows, size_t ld) {
  *    the rows in a fixed permuted order; the labels and distances are put
  *    back in row order with one vpermd/vpermps each;
  *  - 8 < d <= 16: 16 row loads and the 16x16 transpose.
+ * With d <= 8, tiles go in pairs (small_step2_avx512): each centroid
+ * coordinate is broadcast once for 32 rows, which took D (1e7 x 8, k = 10)
+ * from 15.7-16.4 to 14.4-14.7 ms per iteration (8 alternated runs each).
  * A tile whose plain loads would pass the end of the caller's block (a
  * partial tile, or the last one when d < W) is copied, zero-padded, to the
  * stack with masked loads first.  The rows are prefetched 4 KiB ahead
@@ -921,13 +924,80 @@ A512_INLINE void small_step_avx512(const __m512 t[16], size_t d, const float *c,
   *bidx = bi;
 }
 
+/* small_step_avx512 for two tiles at once (W = 8): each centroid
+ * coordinate is broadcast once for 32 rows, so the loads (a broadcast per
+ * coordinate and centroid) no longer limit the subtractions and FMAs. */
+#define A512_KC2 4
+A512_INLINE void small_step2_avx512(const __m512 ta[8], const __m512 tb[8], size_t d,
+                                    const float *c, size_t l0, const int kc, __m512 best[2],
+                                    __m512i bidx[2]) {
+  __m512 aa[A512_KC2], ab[A512_KC2];
+  const float *cl = c + l0 * d;
+#pragma GCC unroll 8
+  for (int l = 0; l < kc; l++) aa[l] = ab[l] = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; j++) {
+    if ((size_t)j >= d) break;
+#pragma GCC unroll 8
+    for (int l = 0; l < kc; l++) {
+      const __m512 cv = _mm512_set1_ps(cl[(size_t)l * d + (size_t)j]);
+      const __m512 ea = _mm512_sub_ps(ta[j], cv), eb = _mm512_sub_ps(tb[j], cv);
+      aa[l] = _mm512_fmadd_ps(ea, ea, aa[l]);
+      ab[l] = _mm512_fmadd_ps(eb, eb, ab[l]);
+    }
+  }
+  __m512 ba = best[0], bb = best[1];
+  __m512i ia = bidx[0], ib = bidx[1];
+#pragma GCC unroll 8
+  for (int l = 0; l < kc; l++) {
+    const __m512i lv = _mm512_set1_epi32(a512_iota[l0 + (size_t)l]);
+    const __mmask16 lta = _mm512_cmp_ps_mask(aa[l], ba, _CMP_LT_OQ);
+    const __mmask16 ltb = _mm512_cmp_ps_mask(ab[l], bb, _CMP_LT_OQ);
+    ba = _mm512_mask_mov_ps(ba, lta, aa[l]);
+    bb = _mm512_mask_mov_ps(bb, ltb, ab[l]);
+    ia = _mm512_mask_mov_epi32(ia, lta, lv);
+    ib = _mm512_mask_mov_epi32(ib, ltb, lv);
+  }
+  best[0] = ba;
+  best[1] = bb;
+  bidx[0] = ia;
+  bidx[1] = ib;
+}
+
 /* Labels (and dist2 if not NULL) of all rows, 16 at a time.  x_end: one
  * past the last float that may be read (the caller's block may go on after
  * these rows). */
 A512_INLINE void small_assign_avx512(const float *x, size_t rows, size_t ld, size_t d,
                                      const float *c, size_t k, int32_t *labels, float *dist2,
                                      const float *x_end, const int W) {
-  for (size_t i0 = 0; i0 < rows; i0 += A512_LANES) {
+  size_t i0 = 0;
+  if (W == 8) {
+    for (; i0 + 2 * A512_LANES <= rows && x_end - (x + (i0 + 31) * ld) >= W; i0 += 2 * A512_LANES) {
+      __m512 ta[16], tb[16];
+      const float *xi = x + i0 * ld;
+      __asm__("" : "+r"(xi));
+      prefetch_ahead_avx512(xi, 2 * A512_LANES * ld * sizeof(float), x_end);
+      small_load_avx512(xi, A512_LANES, ld, d, x_end, ta, W);
+      small_load_avx512(xi + A512_LANES * ld, A512_LANES, ld, d, x_end, tb, W);
+      __m512 best[2] = {_mm512_set1_ps(INFINITY), _mm512_set1_ps(INFINITY)};
+      __m512i bidx[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+      size_t l0 = 0;
+      for (; l0 + A512_KC2 <= k; l0 += A512_KC2) small_step2_avx512(ta, tb, d, c, l0, A512_KC2, best, bidx);
+      switch (k - l0) {
+        case 3: small_step2_avx512(ta, tb, d, c, l0, 3, best, bidx); break;
+        case 2: small_step2_avx512(ta, tb, d, c, l0, 2, best, bidx); break;
+        case 1: small_step2_avx512(ta, tb, d, c, l0, 1, best, bidx); break;
+        default: break;
+      }
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; h++) {
+        const __m512i bi = _mm512_permutexvar_epi32(SMALL8_LANE_OF_ROW, bidx[h]);
+        _mm512_storeu_si512(labels + i0 + 16 * (size_t)h, bi);
+        if (dist2) _mm512_storeu_ps(dist2 + i0 + 16 * (size_t)h, _mm512_permutexvar_ps(SMALL8_LANE_OF_ROW, best[h]));
+      }
+    }
+  }
+  for (; i0 < rows; i0 += A512_LANES) {
     const size_t nr = rows - i0 < A512_LANES ? rows - i0 : A512_LANES;
     __m512 t[16];
     const float *xi = x + i0 * ld;
