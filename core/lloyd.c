@@ -255,7 +255,9 @@ static int64_t record_labels(strata_lloyd *l, const strata_block *b, const int32
                              const float *dist2) {
   int64_t relo = 0;
   if (l->labels) {
-    if (l->label_bytes == 1) relo = record_u8(l->labels, b, lab);
+    if (l->label_bytes == 1 && !b->kept && l->kern->store_labels_u8)
+      relo = (int64_t)l->kern->store_labels_u8(lab, (uint8_t *)l->labels + b->row0, b->m);
+    else if (l->label_bytes == 1) relo = record_u8(l->labels, b, lab);
     else if (l->label_bytes == 2) relo = record_u16(l->labels, b, lab);
     else relo = record_i32(l->labels, b, lab);
   }

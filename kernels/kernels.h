@@ -121,6 +121,13 @@ typedef struct strata_kernels {
                         int32_t *labels, float *dist2, strata_block_acc *acc,
                         strata_scratch scratch);
 
+  /* Optional (NULL: the core's own loop): a Lloyd pass's label store for
+   * byte-wide labels (k < 255): prev[i] = (uint8_t)lab[i] for i < m, and the
+   * number of i where that changed prev[i] is returned.  It runs on every row
+   * of every pass, after the kernels, so its few instructions per row
+   * matter when d and k are small. */
+  size_t (*store_labels_u8)(const int32_t *lab, uint8_t *prev, size_t m);
+
   /* For k-means++: squared distance of every row to each of m candidate
    * points (m small, <= 64), written candidate-major: out[j*rows + i].
    *  x   IN rows×d (stride ld), cand IN m×d, out OUT m×rows (float32, >= 0). */

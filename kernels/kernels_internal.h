@@ -15,6 +15,10 @@
 extern const strata_kernels strata_kernels_avx2_table;       /* direct, AVX2+FMA */
 extern const strata_kernels strata_kernels_blas_avx2_table;  /* sgemm + AVX2 argmin */
 #endif
+#if defined(STRATA_BUILD_AVX2)
+/* The AVX2 label store, which the avx512 tables share (kernels/avx2.c). */
+size_t strata_store_labels_u8_avx2(const int32_t *lab, uint8_t *prev, size_t m);
+#endif
 #if defined(STRATA_BUILD_AVX512)
 extern const strata_kernels strata_kernels_avx512_table;      /* direct, AVX-512F */
 extern const strata_kernels strata_kernels_blas_avx512_table; /* sgemm + AVX-512 argmin */
@@ -26,6 +30,9 @@ extern const strata_kernels strata_kernels_blas_scalar_table; /* sgemm + plain-C
  * values [0, i) (i a multiple of 32); adds values [i, n) and combines. */
 double strata_min_sum_ref(const float *a, const float *b, float *out, size_t n);
 double strata_min_sum_tail(double s[32], const float *a, const float *b, float *out, size_t i, size_t n);
+
+/* store_labels_u8 from row i on (the vector tables' tail): the changes. */
+size_t strata_store_labels_u8_tail(const int32_t *lab, uint8_t *prev, size_t i, size_t m);
 
 /* ---- Row tiles (kernels/tiles.c) -------------------------------------------
  *

@@ -70,12 +70,27 @@ double strata_min_sum_ref(const float *a, const float *b, float *out, size_t n) 
   return strata_min_sum_tail(s, a, b, out, 0, n);
 }
 
+size_t strata_store_labels_u8_tail(const int32_t *lab, uint8_t *prev, size_t i, size_t m) {
+  size_t moved = 0;
+  for (; i < m; i++) {
+    const uint8_t v = (uint8_t)lab[i];
+    moved += prev[i] != v;
+    prev[i] = v;
+  }
+  return moved;
+}
+
+static size_t ref_store_labels_u8(const int32_t *lab, uint8_t *prev, size_t m) {
+  return strata_store_labels_u8_tail(lab, prev, 0, m);
+}
+
 static const strata_kernels ref_table = {
   .name = "ref",
   .scratch_bytes = ref_scratch_bytes,
   .assign_reduce = ref_assign_reduce,
   .dist2_to_points = ref_dist2_to_points,
   .min_sum = strata_min_sum_ref,
+  .store_labels_u8 = ref_store_labels_u8,
 };
 
 const strata_kernels *strata_kernels_ref(void) { return &ref_table; }

@@ -712,6 +712,48 @@ static void test_min_sum(void) {
   free(a); free(b); free(ref); free(got);
 }
 
+/* store_labels_u8: every table stores the bytes and counts the changes
+ * like a plain loop, at lengths around the vector widths (16, 32), with
+ * labels up to 254 and previous bytes that match, differ, or are 255 (no
+ * label yet). */
+static void test_store_labels_u8(void) {
+  static const size_t m_list[] = {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 4095, 4096};
+  const size_t mmax = 4096;
+  int32_t *lab = xmalloc(mmax * sizeof *lab);
+  uint8_t *start = xmalloc(mmax), *want = xmalloc(mmax), *got = xmalloc(mmax);
+  int cases = 0;
+  for (size_t im = 0; im < sizeof m_list / sizeof m_list[0]; im++)
+    for (int kind = 0; kind < 3; kind++) {
+      const size_t m = m_list[im];
+      for (size_t i = 0; i < m; i++) {
+        lab[i] = (int32_t)(rng_next() % (kind == 2 ? 255 : 7));
+        const uint64_t r = rng_next() % 4;
+        start[i] = r == 0 ? 255 : r == 1 ? (uint8_t)(rng_next() % 255) : (uint8_t)lab[i];
+      }
+      size_t moved = 0;
+      for (size_t i = 0; i < m; i++) {
+        moved += start[i] != (uint8_t)lab[i];
+        want[i] = (uint8_t)lab[i];
+      }
+      const strata_kernels *all[N_TABLES + 1];
+      const char *names[N_TABLES + 1];
+      for (size_t t = 0; t < N_TABLES; t++) { all[t] = tables[t]; names[t] = table_names[t]; }
+      all[N_TABLES] = strata_kernels_ref();
+      names[N_TABLES] = "ref";
+      for (size_t t = 0; t < N_TABLES + 1; t++) {
+        if (!all[t] || !all[t]->store_labels_u8) continue;
+        memcpy(got, start, m);
+        const size_t n = all[t]->store_labels_u8(lab, got, m);
+        CHECK_MSG(n == moved && memcmp(got, want, m) == 0,
+                  "%s store_labels_u8 m=%zu kind=%d: %zu changes against %zu, bytes %s", names[t], m,
+                  kind, n, moved, memcmp(got, want, m) == 0 ? "equal" : "differ");
+      }
+      cases++;
+    }
+  printf("store_labels_u8 cases: %d\n", cases);
+  free(lab); free(start); free(want); free(got);
+}
+
 /* ---- STRATA_ISA and the registry ----------------------------------------- */
 
 static void test_isa_resolve(void) {
@@ -856,6 +898,7 @@ int main(int argc, char **argv) {
   test_dist2_to_points();
   test_half_below_worst_case();
   test_min_sum();
+  test_store_labels_u8();
   printf("cpu time %.2f s\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
   return check_report();
 }
