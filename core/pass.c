@@ -197,6 +197,14 @@ static strata_status work_block(strata_pass *p, const strata_pass_fns *fns, cons
   return st;
 }
 
+/* One block of a chunk without a merge callback, on the calling thread. */
+static void run_block(strata_pass *p, const strata_pass_fns *fns, const float *raw, size_t row0,
+                      size_t rows, size_t b) {
+  const int t = omp_get_thread_num();
+  strata_block blk;
+  record_failure(p, work_block(p, fns, raw, row0, rows, b, t, &blk), b, t);
+}
+
 /* All blocks of one chunk.  With a merge callback, merges run in block
  * order (omp ordered); without one, blocks are independent work items and
  * threads never wait on each other inside the chunk. */
@@ -224,11 +232,19 @@ static void run_chunk(strata_pass *p, const strata_pass_fns *fns, const float *r
     return;
   }
   if (!fns->merge) {
+    /* Runs of 8 consecutive blocks per grab where there are plenty, so that
+     * a thread reads on where its last block ended and the hardware
+     * prefetcher's stream carries over: D (1e7 x 8 in core) went from
+     * 13.5-14.5 to 12.9-13.2 ms per iteration (8 alternated runs each; 4 to
+     * 32 measured alike).  The run length is a constant: written as a
+     * variable it measured no gain in two such A/B sets (why is not known).
+     * Short chunks keep single blocks so that every thread gets work. */
+    if (nb >= 32L * T) {
+#pragma omp parallel for schedule(dynamic, 8) num_threads(T)
+      for (long b = 0; b < nb; b++) run_block(p, fns, raw, row0, rows, (size_t)b);
+    } else {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(T)
-    for (long b = 0; b < nb; b++) {
-      int t = omp_get_thread_num();
-      strata_block blk;
-      record_failure(p, work_block(p, fns, raw, row0, rows, (size_t)b, t, &blk), (size_t)b, t);
+      for (long b = 0; b < nb; b++) run_block(p, fns, raw, row0, rows, (size_t)b);
     }
     return;
   }
