@@ -238,8 +238,10 @@ static void run_chunk(strata_pass *p, const strata_pass_fns *fns, const float *r
      * 13.5-14.5 to 12.9-13.2 ms per iteration (8 alternated runs each; 4 to
      * 32 measured alike).  The run length is a constant: written as a
      * variable it measured no gain in two such A/B sets (why is not known).
-     * Short chunks keep single blocks so that every thread gets work. */
-    if (nb >= 32L * T) {
+     * Below 256 blocks a thread, single blocks: a run left for last would
+     * hold the pass up (B, 245 blocks of k = 64, lost about 4% with runs).
+     */
+    if (nb >= 256L * T) {
 #pragma omp parallel for schedule(dynamic, 8) num_threads(T)
       for (long b = 0; b < nb; b++) run_block(p, fns, raw, row0, rows, (size_t)b);
     } else {
