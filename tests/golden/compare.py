@@ -53,6 +53,10 @@ def main():
     me, ma = manifest(exp), manifest(act)
     failed = 0
     for name, h in sorted(me.items()):
+        ep = os.path.join(exp, name)
+        if os.path.exists(ep) and hashlib.sha256(open(ep, "rb").read()).hexdigest() != h:
+            print(f"STALE   {name}: the expected copy does not match its MANIFEST hash"); failed += 1
+    for name, h in sorted(me.items()):
         if name not in ma:
             print(f"MISSING {name}"); failed += 1; continue
         if ma[name] == h:
