@@ -1,8 +1,12 @@
-# Shared helpers of the `strata` command's script tests (cli_*.sh); sourced,
-# not run.  The sourcing script sets NAME first.
+# Shared helpers of the script tests (cli_*.sh and the cross-checks' *.sh);
+# sourced, not run.  The sourcing script sets NAME first and ends with
+# `finish`, which exits 0 (passed), 1 (a check failed, or none ran: a test
+# that checked nothing proves nothing) or 77 (skipped: ctest's
+# SKIP_RETURN_CODE, set on every test by tests/CMakeLists.txt).
 # Environment: STRATA (the command), STRATA_GEN (the data generator),
 # STRATA_TEST_TMP (scratch directory), optional STRATA_LABELS_EQUAL (the
-# tests/labels_equal helper; h5dump is used when it is not set).
+# tests/labels_equal helper; h5dump is used when it is not set), optional
+# STRATA_PYTHON (the Python of the cross-checks), CI (see ci_run).
 set -euo pipefail
 
 : "${STRATA:?STRATA must name the strata command}"
@@ -13,6 +17,7 @@ trap 'rm -rf "$T"' EXIT
 
 PASS=0
 FAIL=0
+SKIP=0
 ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
 bad() {
   FAIL=$((FAIL + 1))
@@ -21,9 +26,76 @@ bad() {
   local line
   for line in "$@"; do echo "       $line"; done
 }
+
+# ci_run: true in a CI run (CI set to anything but "", "0" or "false"), where
+# every prerequisite of a cross-check is installed on purpose.  The same rule
+# as check_in_ci() in tests/check.h.
+ci_run() {
+  case "${CI:-}" in
+    "" | 0 | false) return 1 ;;
+    *) return 0 ;;
+  esac
+}
+
+# skip WHY: a part of the test cannot run on this machine (an ISA it lacks);
+# the test reports skipped, in CI too.
+skip() {
+  SKIP=$((SKIP + 1))
+  echo "SKIP - $1"
+}
+
+# unavailable WHY: a prerequisite of a part of the test is missing (a Python
+# with scikit-learn, Chromium, an OpenCL device).  The test reports skipped,
+# or with CI=true fails: a cross-check that silently did not run is no check.
+unavailable() {
+  if ci_run; then
+    bad "$1" "CI=true: CI must provide this, so a check that cannot run fails instead of skipping"
+  else
+    skip "$1"
+  fi
+}
+
 finish() {
-  echo "$NAME: $PASS passed, $FAIL failed"
-  [ "$FAIL" -eq 0 ]
+  echo "$NAME: $PASS passed, $FAIL failed, $SKIP skipped"
+  if [ "$FAIL" -gt 0 ]; then exit 1; fi
+  if [ "$SKIP" -gt 0 ]; then exit 77; fi
+  if [ "$PASS" -eq 0 ]; then
+    echo "FAIL - $NAME ran no check"
+    exit 1
+  fi
+  exit 0
+}
+
+# oracle_python MODULES: sets PY to a Python that imports MODULES (an import
+# list, "numpy, h5py, sklearn") for a cross-check and returns 0: STRATA_PYTHON
+# when set (one that cannot import them fails the test), else the first of
+# build-venv (made by scripts/test.sh) or .venv in the source tree, .venv in
+# the build tree or bench/, and python3.  With none, `unavailable` and
+# returns 1.
+oracle_python() {
+  local mods=$1 src c
+  PY=""
+  if [ -n "${STRATA_PYTHON:-}" ]; then
+    if "$STRATA_PYTHON" -c "import $mods" >"$T/oracle.err" 2>&1; then
+      PY=$STRATA_PYTHON
+      return 0
+    fi
+    bad "STRATA_PYTHON=$STRATA_PYTHON cannot import $mods" "$(tail -n 3 "$T/oracle.err")"
+    return 1
+  fi
+  src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  # STRATA is <build>/cli/strata
+  for c in "$src/build-venv/bin/python" "$src/.venv/bin/python" \
+    "$(dirname "$(dirname "$STRATA")")/.venv/bin/python" "$src/build/.venv/bin/python" \
+    "$src/bench/.venv/bin/python" "$(command -v python3 || true)"; do
+    if [ -x "$c" ] && "$c" -c "import $mods" >/dev/null 2>&1; then
+      PY=$c
+      echo "$NAME: using $PY"
+      return 0
+    fi
+  done
+  unavailable "no Python imports $mods (set STRATA_PYTHON, or run scripts/test.sh, which makes build-venv)"
+  return 1
 }
 
 # run CMD...: runs a command without stopping the script; sets RC and leaves

@@ -59,11 +59,8 @@ else bad "no platform: auto -v" "$(head -c 400 "$T/err")"; fi
 # ---- is there a device? ---------------------------------------------------
 if ! "$STRATA" devices --no-measure --json | python3 -c 'import json,sys
 sys.exit(0 if any(d["kind"] == "opencl" and d["usable"] for d in json.load(sys.stdin)["devices"]) else 1)'; then
-  echo "*************************************************************"
-  echo "SKIPPED: no OpenCL device ($("$STRATA" devices --no-measure --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["opencl_note"])'))"
-  echo "*************************************************************"
+  unavailable "no OpenCL device ($("$STRATA" devices --no-measure --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["opencl_note"])')): fit --backend opencl against ref did not run"
   finish
-  exit $?
 fi
 
 # ---- opencl against ref -----------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `strata profile`: output formats, -o, labels file vs assignment in the
 # pass, threads/chunk determinism, wording on generated customers, category
-# shares, the numbers against numpy (with $STRATA_PYTHON; SKIPPED without),
+# shares, the numbers against numpy (oracle_python: skipped without numpy),
 # and the errors.
 NAME=cli_profile
 . "$(dirname "$0")/cli_lib.sh"
@@ -75,8 +75,8 @@ for a in "--threads 1" "--threads 3 --chunk-rows 4096" "--threads 2 --chunk-rows
 done
 
 # --- the numbers against numpy (float64 over the same float32 data and labels)
-if [ -n "${STRATA_PYTHON:-}" ]; then
-  if "$STRATA_PYTHON" - "$T/cust.h5" "$T/l.h5" "$T/p.csv" "$T/p.json" <<'PY'; then ok "numbers match numpy (mean, std, min, max, median, z, shares)"
+if oracle_python "numpy, h5py"; then
+  if "$PY" - "$T/cust.h5" "$T/l.h5" "$T/p.csv" "$T/p.json" <<'PY'; then ok "numbers match numpy (mean, std, min, max, median, z, shares)"
 import csv, json, sys
 import h5py, numpy as np
 data, labels, pcsv, pjson = sys.argv[1:]
@@ -121,8 +121,6 @@ for row in rows:
 assert checked == 30, checked
 PY
   else bad "numbers against numpy"; fi
-else
-  echo "SKIPPED - numbers against numpy (set STRATA_PYTHON)"
 fi
 
 # --- categorical columns: shares per segment and "mostly <category>"

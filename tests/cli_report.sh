@@ -6,7 +6,7 @@
 # self-contained (no http:// or https://, no script) and escape every
 # string from the data, the model and the JSON inputs.  Error cases leave
 # nothing behind.  Without Chromium the rendering checks are skipped (the
-# rest still runs).
+# rest still runs; the test reports skipped, or fails with CI=true).
 NAME=cli_report
 . "$(dirname "$0")/cli_lib.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -103,7 +103,7 @@ for c in "${CHROMIUM:-}" chromium chromium-browser google-chrome; do
   if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then chrome=$(command -v "$c"); break; fi
 done
 if [ -z "$chrome" ]; then
-  echo "SKIPPED: Chromium not found (set CHROMIUM); the rendering checks did not run"
+  unavailable "Chromium not found (set CHROMIUM): the rendering checks did not run"
 else
   flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-extensions
          --user-data-dir="$T/profile" --enable-logging=stderr --v=0)

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Runs tests/pca_sklearn.py (strata pca vs scikit-learn's PCA on the same
-# scaled data) with $STRATA_PYTHON; without it prints SKIPPED and exits 0.
+# scaled data) with a Python that has numpy, h5py and scikit-learn
+# (oracle_python in cli_lib.sh).  Without one the test reports skipped, or
+# fails with CI=true.
 # Environment: STRATA, STRATA_GEN (the tools), STRATA_TEST_TMP (scratch).
-set -u
+NAME=pca_sklearn
+. "$(dirname "$0")/cli_lib.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-mods="import numpy, h5py, sklearn"
-if [ -z "${STRATA_PYTHON:-}" ]; then
-  echo "SKIPPED: STRATA_PYTHON is not set (a Python with numpy, h5py and scikit-learn)"
-  echo "pca_sklearn: 0 passed, 0 failed, 1 skipped"
-  exit 0
+
+if oracle_python "numpy, h5py, sklearn"; then
+  if "$PY" "$here/pca_sklearn.py" --strata "$STRATA" --gen "${STRATA_GEN:-strata-gen}" \
+    --tmp "${STRATA_TEST_TMP:-/tmp}"; then
+    ok "strata pca agrees with scikit-learn's PCA"
+  else
+    bad "strata pca agrees with scikit-learn's PCA" "(the failed checks are listed above)"
+  fi
 fi
-if ! "$STRATA_PYTHON" -c "$mods" >/dev/null 2>&1; then
-  echo "pca_sklearn: STRATA_PYTHON=$STRATA_PYTHON cannot import numpy, h5py, scikit-learn"
-  echo "pca_sklearn: 0 passed, 1 failed"
-  exit 1
-fi
-exec "$STRATA_PYTHON" "$here/pca_sklearn.py" --strata "${STRATA:-strata}" --gen "${STRATA_GEN:-strata-gen}" \
-  --tmp "${STRATA_TEST_TMP:-/tmp}"
+finish

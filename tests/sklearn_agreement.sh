@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs tests/sklearn_agreement.py (the stability command's ARI and Jaccard
-# against scikit-learn) with $STRATA_PYTHON; SKIPPED when it is unset.
+# against scikit-learn) with a Python that has numpy and scikit-learn
+# (oracle_python in cli_lib.sh).  Without one the test reports skipped, or
+# fails with CI=true.
 # Environment: STRATA_AGREEMENT_TOOL (the tests/agreement_tool helper).
-set -u
+NAME=sklearn_agreement
+. "$(dirname "$0")/cli_lib.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-if [ -z "${STRATA_PYTHON:-}" ]; then
-  echo "SKIPPED: STRATA_PYTHON is not set (a Python with numpy and scikit-learn)"
-  echo "sklearn_agreement: 0 passed, 0 failed, 1 skipped"
-  exit 0
+
+if oracle_python "numpy, sklearn"; then
+  if "$PY" "$here/sklearn_agreement.py" "${STRATA_AGREEMENT_TOOL:?}"; then
+    ok "ARI and Jaccard agree with scikit-learn"
+  else
+    bad "ARI and Jaccard agree with scikit-learn" "(the failed checks are listed above)"
+  fi
 fi
-if ! "$STRATA_PYTHON" -c "import numpy, sklearn" >/dev/null 2>&1; then
-  echo "sklearn_agreement: STRATA_PYTHON=$STRATA_PYTHON cannot import numpy and scikit-learn"
-  exit 1
-fi
-exec "$STRATA_PYTHON" "$here/sklearn_agreement.py" "${STRATA_AGREEMENT_TOOL:?}"
+finish
