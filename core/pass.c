@@ -1,6 +1,5 @@
 /* The pass driver (see pass.h). */
 #include <omp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,16 +36,6 @@ struct strata_pass {
   char (*thread_msg)[1024];
   strata_block *blocks;  /* one chunk's blocks, for a `chunk` callback */
 };
-
-/* Set from a signal handler; read between chunks. Never cleared: a process
- * asked to stop stays stopping. */
-static volatile sig_atomic_t cancel_requested = 0;
-
-void strata_request_cancel(void) { cancel_requested = 1; }
-
-strata_status strata_check_cancel(void) {
-  return cancel_requested ? strata_fail(STRATA_ERR_CANCELLED, "cancelled by request") : STRATA_OK;
-}
 
 int strata_threads_resolve(int threads) {
   return threads > 0 ? threads : omp_get_max_threads();

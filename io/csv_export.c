@@ -11,13 +11,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "cancel.h"
 #include "categorical.h"
 #include "csv_number.h"
 #include "dataset.h"
 #include "error.h"
 #include "h5_util.h"
 #include "output_file.h"
-#include "pass.h"
 
 #define EXPORT_CHUNK_ROWS ((size_t)65536)
 #define OUT_BUFFER ((size_t)1 << 20)
