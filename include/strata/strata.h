@@ -13,6 +13,20 @@
  *  - Pointer arguments are marked IN (read only), OUT (written) or INOUT.
  *  - Parameters structs are filled with their `_init` function first, then
  *    changed field by field, so that new fields get sensible defaults.
+ *  - A parameters struct that callers allocate (strata_fit_params,
+ *    strata_sweep_params, strata_stability_params, strata_pca_params,
+ *    strata_csv_export_params) starts
+ *    with `size`, which `_init` sets to the struct's size in the caller's
+ *    header.  Fields are only ever appended, so the size names the layout a
+ *    caller was compiled with, and the library checks it on entry: a size
+ *    it does not know (a struct never passed through `_init`, or a header
+ *    newer than the library) fails with STRATA_ERR_USAGE instead of reading
+ *    past the caller's struct; when a struct grows, the library keeps
+ *    accepting the older sizes and gives the missing fields their defaults.
+ *    A size field rather than opaque objects with setters: callers keep
+ *    plain structs on the stack, the `_init` style and designated fields
+ *    stay as they are, and embedded structs (strata_sweep_params.fit) keep
+ *    working, each checked by its own size.
  */
 #ifndef STRATA_H
 #define STRATA_H
@@ -150,6 +164,7 @@ typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN,
 typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } strata_init;
 
 typedef struct {
+  size_t size;                /* set by strata_fit_params_init (see the conventions above) */
   int k;                      /* number of segments, >= 1 */
   strata_scale scale;         /* default zscore */
   strata_missing missing;     /* default error */
@@ -389,6 +404,7 @@ STRATA_API strata_status strata_dataset_from_memory(const float *x, size_t rows,
 typedef enum { STRATA_RESAMPLE_BOOTSTRAP, STRATA_RESAMPLE_SUBSAMPLE } strata_resample;
 
 typedef struct {
+  size_t size;                /* set by strata_stability_params_init (see the conventions above) */
   strata_fit_params fit;   /* k, scale, missing, n_init, max_iter, tol, seed, threads,
                               backend of every fit; labels_path, model_path, init,
                               progress are ignored (k-means++ or random init only) */
@@ -541,6 +557,7 @@ STRATA_API void strata_profile_free(strata_profile *p);
  * Memory: O(chunk·d + sum(k)·d) plus the silhouette sample
  * (m·(d + number of k) values); no per-row state. */
 typedef struct {
+  size_t size;                /* set by strata_sweep_params_init (see the conventions above) */
   strata_fit_params fit;   /* scale, missing, init (k-means++ or random), max_iter, tol,
                               seed, threads, chunk_rows, init_sample, backend (CPU tables:
                               a device is not used), categorical_weight, mem_limit,
@@ -596,6 +613,7 @@ STRATA_API void strata_sweep_free(strata_sweep_result *r);
  * block and the blocks merged in order (Chan), so results are bit-identical
  * for any thread count and chunk size; the eigen-decomposition is LAPACK's. */
 typedef struct {
+  size_t size;                /* set by strata_pca_params_init (see the conventions above) */
   int ncomp;                 /* components kept, 0 = all d (default 0) */
   const strata_model *model; /* IN, borrowed: scale with this model's scaler and assign
                                 the sampled rows to its segments; NULL = z-score */
@@ -644,6 +662,41 @@ STRATA_API strata_status strata_pca_fit(strata_dataset *ds, const strata_pca_par
 STRATA_API strata_status strata_pca_project(const strata_pca *pca, const double *x, size_t n, int ncomp,
                                             double *out);
 STRATA_API void strata_pca_free(strata_pca *pca);
+
+/* ---------------------------------------------------------------- export */
+
+/* `strata export`: joins a labels file (segment, distance per row) back to
+ * chosen columns of the input table, by row order, as an RFC 4180 CSV for
+ * CRM tools.  Numbers are written exactly (integers as integers, floats in
+ * the shortest form that reads back to the same value), dates as ISO
+ * dates, booleans as true/false, categorical codes as their text, missing
+ * values and unassigned rows (segment -1) as empty fields.  Streams in
+ * chunks; the file appears under its name only when complete. */
+typedef struct {
+  size_t size;                 /* set by strata_csv_export_params_init (see the conventions) */
+  const char *labels;          /* labels file (strata fit/assign --labels) */
+  const char *data;            /* the table the labels are for; NULL = labels only */
+  const char *location;        /* its group; NULL = the root */
+  const char *const *columns;  /* columns of data, in this order; NULL = every column */
+  size_t ncolumns;
+  const char *output;          /* CSV file to write */
+} strata_csv_export_params;
+
+STRATA_API void strata_csv_export_params_init(strata_csv_export_params *p);
+
+/* Owned by the library (it may grow): free with strata_csv_export_result_free. */
+typedef struct {
+  uint64_t rows;
+  size_t cols;     /* data columns written (segment and distance come after) */
+  uint64_t bytes;  /* size of the CSV */
+  double seconds;
+} strata_csv_export_result;
+
+/* Fails with STRATA_ERR_DATA when the labels and the data differ in rows,
+ * STRATA_ERR_COLUMN for an unknown column, STRATA_ERR_FORMAT when labels is
+ * not a labels file.  p IN, out OUT (NULL on failure). */
+STRATA_API strata_status strata_csv_export(const strata_csv_export_params *p, strata_csv_export_result **out);
+STRATA_API void strata_csv_export_result_free(strata_csv_export_result *r);
 
 #ifdef __cplusplus
 }
