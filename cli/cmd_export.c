@@ -97,23 +97,26 @@ static int run(const export_opts *o) {
     return cli_error(CLI_EXIT_USAGE, "output file '%s' is the labels file", o->p.output);
   if (o->p.data && cli_same_file(o->p.output, o->p.data))
     return cli_error(CLI_EXIT_USAGE, "output file '%s' is the data file", o->p.output);
-  strata_csv_export_result r;
+  strata_csv_export_result *r = NULL;
   strata_status st = strata_csv_export(&o->p, &r);
   if (st != STRATA_OK) return cli_status_error(st);
-  double s = r.seconds > 0 ? r.seconds : 1e-9;
+  double s = r->seconds > 0 ? r->seconds : 1e-9;
+  int rc = CLI_EXIT_OK;
   if (o->json) {
-    if (cli_json_export(stdout, &o->p, &r) != 0)
-      return cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
+    if (cli_json_export(stdout, &o->p, r) != 0)
+      rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
   } else if (!o->quiet)
     printf("export: %s -> %s: rows=%llu columns=%zu bytes=%llu seconds=%.3f rows/s=%.4g\n", o->p.labels,
-           o->p.output, (unsigned long long)r.rows, r.cols + 2, (unsigned long long)r.bytes, r.seconds,
-           (double)r.rows / s);
-  return CLI_EXIT_OK;
+           o->p.output, (unsigned long long)r->rows, r->cols + 2, (unsigned long long)r->bytes, r->seconds,
+           (double)r->rows / s);
+  strata_csv_export_result_free(r);
+  return rc;
 }
 
 int cli_cmd_export(int argc, char **argv) {
   export_opts o;
   memset(&o, 0, sizeof o);
+  strata_csv_export_params_init(&o.p);
   int rc = parse(argc, argv, &o);
   if (rc < 0) {
     cli_diag_init(o.quiet ? CLI_QUIET : CLI_NORMAL);

@@ -278,6 +278,7 @@ fail:
 strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_model **out) {
   RETURN_IF(!ds || !p || !out, STRATA_ERR_USAGE, "strata_fit: NULL argument");
   *out = NULL;
+  FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_fit_params"));
   FORWARD_IF_ERROR(check_params(p));
   FORWARD_IF_ERROR(strata_lineage_check(p, ds));
   double t_start = now_seconds();

@@ -303,15 +303,7 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
   l->kern->assign_reduce(b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels, t->dist2,
                          &acc, t->scratch);
   l->block_inertia[b->index] = acc.inertia;
-  /* Fold the block into this thread's exact totals; only touched clusters. */
-  for (size_t c = 0; c < l->k; c++) {
-    if (!t->counts[c]) continue;
-    t->total[c] += t->counts[c];
-    t->counts[c] = 0;
-    double *bs = t->sums + c * l->d;
-    if (l->fx_scale) strata_fixed_add(t->fx + c * l->d, bs, l->fx_scale, l->d);
-    memset(bs, 0, l->d * sizeof *bs);
-  }
+  strata_block_fold(l->k, l->d, t->sums, t->counts, l->fx_scale, t->fx, t->total);
   if (l->disp_means) add_dispersion(l, t, b);
   t->rows += b->m;
   t->relocations += record_labels(l, b, t->labels, t->dist2);
@@ -372,8 +364,7 @@ static strata_status device_pass(strata_lloyd *l) {
   FORWARD_IF_ERROR(kr->run_end_pass(l->run, l->fx_scale ? l->run_sums : NULL, r->counts, &r->inertia));
   for (size_t c = 0; c < l->k; c++) {
     for (size_t j = 0; j < l->d; j++) {
-      const strata_fixed128 *h = &l->run_sums[c * l->d + j];
-      strata_fixed s = (strata_fixed)(((unsigned __int128)(uint64_t)h->hi << 64) | h->lo);
+      strata_fixed s = strata_fixed_from128(&l->run_sums[c * l->d + j]);
       r->sums[c * l->d + j] = l->fx_scale ? strata_from_fixed(s, l->fx_inv[j]) : 0.0;
     }
   }

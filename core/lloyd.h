@@ -29,7 +29,7 @@ void strata_lloyd_free(strata_lloyd *l);
 
 /* Asks for per-cluster sums (fit; assign needs only counts).  bound[j] is the
  * largest |value| of column j in scaled units and rows the most rows a pass
- * sees: together they fix the exact accumulator's scale (core/exact.h). */
+ * sees: together they fix the exact accumulator's scale (common/exact.h). */
 strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint64_t rows);
 
 /* The CPU table a device run continues on if the device fails mid-run (the

@@ -5,6 +5,7 @@
 
 void strata_fit_params_init(strata_fit_params *p) {
   memset(p, 0, sizeof *p);
+  p->size = sizeof *p;
   p->k = 8;
   p->scale = STRATA_SCALE_ZSCORE;
   p->missing = STRATA_MISSING_ERROR;

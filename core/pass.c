@@ -1,6 +1,5 @@
 /* The pass driver (see pass.h). */
 #include <omp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,16 +36,6 @@ struct strata_pass {
   char (*thread_msg)[1024];
   strata_block *blocks;  /* one chunk's blocks, for a `chunk` callback */
 };
-
-/* Set from a signal handler; read between chunks. Never cleared: a process
- * asked to stop stays stopping. */
-static volatile sig_atomic_t cancel_requested = 0;
-
-void strata_request_cancel(void) { cancel_requested = 1; }
-
-strata_status strata_check_cancel(void) {
-  return cancel_requested ? strata_fail(STRATA_ERR_CANCELLED, "cancelled by request") : STRATA_OK;
-}
 
 int strata_threads_resolve(int threads) {
   return threads > 0 ? threads : omp_get_max_threads();
@@ -178,7 +167,9 @@ static strata_status prepare_block(strata_pass *p, const float *raw, size_t row0
  * depend on thread timing. */
 static void record_failure(strata_pass *p, strata_status st, size_t block, int t) {
   if (st == STRATA_OK) return;
-#pragma omp critical(strata_pass_failure)
+  /* Unnamed: a named critical's lock is a global symbol that
+   * -fvisibility=hidden does not hide (tests/exports.sh); failures are rare. */
+#pragma omp critical
   {
     if (p->failed == STRATA_OK || block < p->failed_block) {
       memcpy(p->failed_msg, p->thread_msg[t], sizeof p->failed_msg);

@@ -12,10 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "block.h"
+#include "cancel.h"
 #include "scaler.h"
 #include "strata.h"
-
-#define STRATA_BLOCK_ROWS 4096
 
 typedef struct {
   const float *x;        /* m rows × d, scaled (raw when the pass has no scaler) */
@@ -31,7 +31,7 @@ typedef struct {
   strata_status (*block)(void *ctx, const strata_block *b, int thread);
   /* One at a time, in block order, after that block's `block` call.  May be
    * NULL: then blocks run with no ordering at all (the caller's reduction
-   * must then be order-independent, e.g. core/exact.h). */
+   * must then be order-independent, e.g. common/exact.h). */
   void (*merge)(void *ctx, const strata_block *b, int thread);
   /* After each chunk's blocks are merged, on the calling thread. May be NULL. */
   strata_status (*chunk_done)(void *ctx, size_t row0, size_t rows);
@@ -73,9 +73,6 @@ int strata_pass_run_scaler(const strata_pass *p, struct strata_run_scaler *out);
  * Set it before every run that has a `chunk` callback: it is the run's
  * choice, not the pass's. */
 void strata_pass_raw_chunks(strata_pass *p, int on);
-
-/* STRATA_ERR_CANCELLED once strata_request_cancel was called, else OK. */
-strata_status strata_check_cancel(void);
 
 /* Threads to use for a request of `threads` (0 = OpenMP's default). */
 int strata_threads_resolve(int threads);

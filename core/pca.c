@@ -15,6 +15,7 @@
 
 void strata_pca_params_init(strata_pca_params *p) {
   memset(p, 0, sizeof *p);
+  p->size = sizeof *p;
   p->sample = 10000;
 }
 
@@ -271,6 +272,7 @@ strata_status strata_pca_fit(strata_dataset *ds, const strata_pca_params *params
   strata_pca_params defaults;
   strata_pca_params_init(&defaults);
   const strata_pca_params *p = params ? params : &defaults;
+  FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_pca_params"));
   size_t d = strata_dataset_cols(ds), n = strata_dataset_rows(ds);
   RETURN_IF(d == 0, STRATA_ERR_USAGE, "strata_pca_fit: the dataset has no columns");
   RETURN_IF(p->ncomp < 0 || (size_t)p->ncomp > d, STRATA_ERR_USAGE,

@@ -41,6 +41,7 @@ typedef struct {
 
 void strata_stability_params_init(strata_stability_params *p) {
   memset(p, 0, sizeof *p);
+  p->size = sizeof *p;
   strata_fit_params_init(&p->fit);
   p->runs = 20;
   p->method = STRATA_RESAMPLE_BOOTSTRAP;
@@ -308,6 +309,8 @@ strata_status strata_stability(strata_dataset *ds, const strata_stability_params
                                 strata_stability_result **out) {
   RETURN_IF(!ds || !p || !out, STRATA_ERR_USAGE, "strata_stability: NULL argument");
   *out = NULL;
+  FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_stability_params"));
+  FORWARD_IF_ERROR(strata_check_size(p->fit.size, sizeof p->fit, "strata_fit_params"));
   FORWARD_IF_ERROR(check_params(ds, p));
   double t0 = now_seconds();
   size_t d = strata_dataset_cols(ds), m = 0, q = 0;

@@ -1,12 +1,10 @@
-/* Column statistics: block accumulation and the public stats pass. */
+/* Column statistics: block accumulation and merging (the pass that runs
+ * them over a dataset is core/dataset_stats.c). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
-#include "error.h"
-#include "pass.h"
 #include "stats.h"
 
 void strata_colacc_reset(strata_colacc *a, size_t d) {
@@ -146,62 +144,4 @@ void strata_colacc_block(strata_colacc *acc, const float *x, size_t rows, size_t
   }
   for (size_t j = 0; j < d; j++) acc[j].m2 = sum[j];
   if (skipped) *skipped += skip;
-}
-
-/* ---- strata_dataset_stats: one pass, each column on its own ---- */
-
-typedef struct {
-  size_t d;
-  strata_colacc *total;
-  strata_colacc *per_thread; /* T × d */
-  double *tmp;               /* T × 2d */
-} stats_ctx;
-
-static strata_status stats_block(void *vctx, const strata_block *b, int t) {
-  stats_ctx *c = vctx;
-  strata_colacc *a = c->per_thread + (size_t)t * c->d;
-  strata_colacc_reset(a, c->d);
-  strata_colacc_block(a, b->x, b->m, c->d, 0, NULL, c->tmp + (size_t)t * 2 * c->d);
-  return STRATA_OK;
-}
-
-static void stats_merge(void *vctx, const strata_block *b, int t) {
-  stats_ctx *c = vctx;
-  strata_colacc_merge(c->total, c->per_thread + (size_t)t * c->d, c->d);
-}
-
-strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
-                                   strata_column_stats *stats) {
-  RETURN_IF(!ds || !stats, STRATA_ERR_USAGE, "strata_dataset_stats: NULL argument");
-  size_t d = strata_dataset_cols(ds);
-  strata_pass *pass = NULL;
-  FORWARD_IF_ERROR(strata_pass_open(ds, NULL, chunk_rows, 0, 0, &pass));
-  int T = strata_pass_threads(pass);
-  stats_ctx c = {.d = d};
-  c.total = calloc(d ? d : 1, sizeof *c.total);
-  c.per_thread = calloc((size_t)T * (d ? d : 1), sizeof *c.per_thread);
-  c.tmp = calloc((size_t)T * 2 * (d ? d : 1), sizeof *c.tmp);
-  strata_status st = STRATA_OK;
-  if (!c.total || !c.per_thread || !c.tmp) {
-    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for column statistics");
-    goto done;
-  }
-  strata_colacc_reset(c.total, d);
-  strata_pass_fns fns = {.block = stats_block, .merge = stats_merge, .ctx = &c};
-  GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), done);
-  for (size_t j = 0; j < d; j++) {
-    const strata_colacc *a = &c.total[j];
-    stats[j] = (strata_column_stats){
-        .name = strata_dataset_col_name(ds, j),
-        .type = strata_dataset_col_type(ds, j),
-        .count = a->n, .missing = a->missing, .infinite = a->inf,
-        .mean = a->n ? a->mean : NAN, .var = a->n ? strata_colacc_var(a) : NAN,
-        .min = a->n ? a->min : NAN, .max = a->n ? a->max : NAN};
-  }
-done:
-  free(c.total);
-  free(c.per_thread);
-  free(c.tmp);
-  strata_pass_free(pass);
-  return st;
 }

@@ -23,6 +23,7 @@
 
 void strata_sweep_params_init(strata_sweep_params *p) {
   memset(p, 0, sizeof *p);
+  p->size = sizeof *p;
   strata_fit_params_init(&p->fit);
   p->k_min = 2;
   p->k_max = 10;
@@ -523,6 +524,8 @@ static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_
 strata_status strata_sweep(strata_dataset *ds, const strata_sweep_params *p, strata_sweep_result **out) {
   RETURN_IF(!ds || !p || !out, STRATA_ERR_USAGE, "strata_sweep: NULL argument");
   *out = NULL;
+  FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_sweep_params"));
+  FORWARD_IF_ERROR(strata_check_size(p->fit.size, sizeof p->fit, "strata_fit_params"));
   FORWARD_IF_ERROR(check_params(p));
   sweep_state s;
   memset(&s, 0, sizeof s);

@@ -11,13 +11,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "cancel.h"
 #include "categorical.h"
 #include "csv_number.h"
 #include "dataset.h"
 #include "error.h"
 #include "h5_util.h"
 #include "output_file.h"
-#include "pass.h"
 
 #define EXPORT_CHUNK_ROWS ((size_t)65536)
 #define OUT_BUFFER ((size_t)1 << 20)
@@ -353,9 +353,29 @@ static double now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-strata_status strata_csv_export(const strata_csv_export_params *p, strata_csv_export_result *r) {
-  RETURN_IF(!p || !r || !p->labels || !p->output, STRATA_ERR_USAGE, "strata_csv_export: no labels or output");
-  memset(r, 0, sizeof *r);
+void strata_csv_export_params_init(strata_csv_export_params *p) {
+  memset(p, 0, sizeof *p);
+  p->size = sizeof *p;
+}
+
+void strata_csv_export_result_free(strata_csv_export_result *r) { free(r); }
+
+static strata_status export_csv(const strata_csv_export_params *p, strata_csv_export_result *r);
+
+strata_status strata_csv_export(const strata_csv_export_params *p, strata_csv_export_result **out) {
+  RETURN_IF(!p || !out, STRATA_ERR_USAGE, "strata_csv_export: NULL argument");
+  *out = NULL;
+  FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_csv_export_params"));
+  strata_csv_export_result *r = calloc(1, sizeof *r);
+  RETURN_IF(!r, STRATA_ERR_NOMEM, "out of memory");
+  strata_status st = export_csv(p, r);
+  if (st != STRATA_OK) free(r);
+  else *out = r;
+  return st;
+}
+
+static strata_status export_csv(const strata_csv_export_params *p, strata_csv_export_result *r) {
+  RETURN_IF(!p->labels || !p->output, STRATA_ERR_USAGE, "strata_csv_export: no labels or output");
   double t0 = now();
   exporter x;
   memset(&x, 0, sizeof x);

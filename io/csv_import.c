@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cancel.h"
 #include "csv_writer.h"
 #include "error.h"
-#include "pass.h"
 
 void strata_csv_import_params_init(strata_csv_import_params *p) {
   memset(p, 0, sizeof *p);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exact.h"
 #include "strata.h"
 
 #ifdef __cplusplus
@@ -61,19 +62,11 @@ typedef struct {
    * scheduler's "auto"): the run warns once and the results stay exact.
    * NULL: a device failure is returned as STRATA_ERR_BACKEND. */
   const struct strata_kernels *fallback;
-  /* d scales 2^S_j of the exact accumulator (core/exact.h) when per-cluster
+  /* d scales 2^S_j of the exact accumulator (common/exact.h) when per-cluster
    * sums are wanted (fit); NULL when only labels, counts and inertia are
    * (assign). */
   const double *sum_scale;
 } strata_run_config;
-
-/* One exact sum: a 128-bit two's-complement fixed-point number as two
- * halves (the layout of core/exact.h's strata_fixed on a little-endian
- * machine), so that this header needs no compiler extension. */
-typedef struct {
-  uint64_t lo;
-  int64_t hi;
-} strata_fixed128;
 
 /* The per-column scaler of the pass (core/scaler.h), offered to a run that
  * can apply it itself (run_set_scaler): a scaled value is
@@ -199,7 +192,7 @@ typedef struct strata_kernels {
    * float32).  Given equal labels, the pass totals are bit-identical to the
    * CPU path's in core/lloyd.c, for any chunk size: a block's sums are its
    * rows added in row order in float64, rounded once to fixed point
-   * (core/exact.h) and added exactly; counts are integers; inertia is each
+   * (common/exact.h) and added exactly; counts are integers; inertia is each
    * block's rows in row order, the blocks added in block order.  The same
    * inputs give the same outputs on every run (no float atomics). */
 

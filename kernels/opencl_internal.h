@@ -18,6 +18,7 @@
 #include <CL/cl.h>
 #include <pthread.h>
 
+#include "block.h"
 #include "error.h"
 #include "opencl.h"
 
@@ -154,9 +155,9 @@ int ocl_run_set_scaler(strata_kernel_run *r, const strata_run_scaler *s);
 
 /* ---- the host side of a run (opencl_run_host.c) --------------------------- */
 
-/* Rows of one reduction block: the core's STRATA_BLOCK_ROWS (core/pass.h);
- * strata_run_block.m never exceeds it. */
-#define STRATA_OCL_BLOCK_ROWS 4096
+/* Rows of one reduction block (common/block.h); strata_run_block.m never
+ * exceeds it. */
+#define STRATA_OCL_BLOCK_ROWS STRATA_BLOCK_ROWS
 
 /* Per-pass totals kept on the host. */
 typedef struct {
@@ -187,6 +188,8 @@ typedef struct {
   const strata_kernels *cpu;
   double **sums;          /* threads x (k x d): one block's sums, zero between blocks */
   int64_t **counts;       /* threads x k: one block's counts, zero between blocks */
+  strata_fixed **fx;      /* threads x (k x d): a thread's exact sums over a chunk */
+  int64_t **total;        /* threads x k: a thread's counts over a chunk */
   strata_scratch *scratch;
   double *inertia;        /* one per block of the chunk */
   size_t inertia_cap;

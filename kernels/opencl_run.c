@@ -17,7 +17,7 @@
  *   device labels  no float64 (or a huge k): the device returns labels only;
  *                  the host does the float64 work
  *   cpu            the device failed and cfg->fallback took over
- * Sums are exact fixed-point totals (core/exact.h) in every mode, so they
+ * Sums are exact fixed-point totals (common/exact.h) in every mode, so they
  * are bit-identical whichever mode computed which chunk.
  *
  * Data stays on the device between passes ("resident") when the whole input

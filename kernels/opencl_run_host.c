@@ -9,14 +9,14 @@
  *
  * ocl_host_chunk: the CPU path of a run (a device without float64, a very
  * large k, or a device that failed under auto) with the core's own
- * accumulation: per-block float64 sums rounded once to fixed point and added
- * exactly (core/exact.h), so its totals are bit-identical to the CPU path's
- * and may be added to device totals in any order. */
+ * accumulation (strata_block_fold, common/block.h): per-block float64 sums
+ * rounded once to fixed point and added exactly, so its totals are
+ * bit-identical to the CPU path's and may be added to device totals in any
+ * order. */
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "exact.h"
 #include "kernels_internal.h"
 #include "opencl_internal.h"
 
@@ -53,10 +53,14 @@ void ocl_host_ws_free(ocl_host_ws *ws) {
   for (int i = 0; ws->sums && i < ws->threads; i++) {
     free(ws->sums[i]);
     free(ws->counts[i]);
+    free(ws->fx[i]);
+    free(ws->total[i]);
     free(ws->scratch[i].ptr);
   }
   free(ws->sums);
   free(ws->counts);
+  free(ws->fx);
+  free(ws->total);
   free(ws->scratch);
   free(ws->inertia);
   memset(ws, 0, sizeof *ws);
@@ -71,15 +75,19 @@ static strata_status ws_ready(ocl_host_ws *ws, const strata_kernels *cpu, int th
     ws->cpu = cpu;
     ws->sums = calloc((size_t)threads, sizeof *ws->sums);
     ws->counts = calloc((size_t)threads, sizeof *ws->counts);
+    ws->fx = calloc((size_t)threads, sizeof *ws->fx);
+    ws->total = calloc((size_t)threads, sizeof *ws->total);
     ws->scratch = calloc((size_t)threads, sizeof *ws->scratch);
-    int ok = ws->sums && ws->counts && ws->scratch;
+    int ok = ws->sums && ws->counts && ws->fx && ws->total && ws->scratch;
     size_t sb = cpu ? cpu->scratch_bytes(STRATA_OCL_BLOCK_ROWS, d, k) : 0;
     for (int i = 0; ok && i < threads; i++) {
       ws->sums[i] = calloc(k * d, sizeof **ws->sums);
       ws->counts[i] = calloc(k, sizeof **ws->counts);
+      ws->fx[i] = calloc(k * d, sizeof **ws->fx);
+      ws->total[i] = calloc(k, sizeof **ws->total);
       ws->scratch[i].bytes = sb;
       if (sb) ws->scratch[i].ptr = aligned_alloc(64, strata_round_up64(sb));
-      ok = ws->sums[i] && ws->counts[i] && (!sb || ws->scratch[i].ptr);
+      ok = ws->sums[i] && ws->counts[i] && ws->fx[i] && ws->total[i] && (!sb || ws->scratch[i].ptr);
     }
     if (!ok) {
       ocl_host_ws_free(ws);
@@ -95,12 +103,20 @@ static strata_status ws_ready(ocl_host_ws *ws, const strata_kernels *cpu, int th
   return STRATA_OK;
 }
 
-/* t->sums[i] += v, exactly. */
-static void fixed_add(strata_fixed128 *acc, strata_fixed v) {
-  strata_fixed a = (strata_fixed)(((unsigned __int128)(uint64_t)acc->hi << 64) | acc->lo);
-  a += v;
-  acc->lo = (uint64_t)a;
-  acc->hi = (int64_t)(a >> 64);
+/* Adds each thread's chunk totals into t and zeroes them for the next chunk
+ * (exact: the order of the threads does not matter). */
+static void add_thread_totals(ocl_totals *t, ocl_host_ws *ws) {
+  const size_t k = t->k, d = t->d;
+  for (int i = 0; i < ws->threads; i++) {
+    for (size_t cl = 0; cl < k; cl++) {
+      if (!ws->total[i][cl]) continue;
+      t->counts[cl] += ws->total[i][cl];
+      ws->total[i][cl] = 0;
+      strata_fixed *fx = ws->fx[i] + cl * d;
+      for (size_t j = 0; t->scale && j < d; j++) strata_fixed128_add(&t->sums[cl * d + j], fx[j]);
+      memset(fx, 0, d * sizeof *fx);
+    }
+  }
 }
 
 strata_status ocl_host_chunk(ocl_totals *t, ocl_host_ws *ws, const strata_kernels *cpu, int threads,
@@ -114,8 +130,8 @@ strata_status ocl_host_chunk(ocl_totals *t, ocl_host_ws *ws, const strata_kernel
   RETURN_IF(!off, STRATA_ERR_NOMEM, "out of memory");
   off[0] = 0;
   for (size_t b = 0; b < nblocks; b++) off[b + 1] = off[b] + blocks[b].m;
-  /* Exact sums need no order; only the additions into the shared totals
-   * must not race, and there are few of them per block (touched clusters). */
+  /* Exact sums need no order: each thread folds its blocks into its own
+   * totals, which are added into t after the loop. */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (long b = 0; b < (long)nblocks; b++) {
     const int tid = omp_get_thread_num();
@@ -128,16 +144,9 @@ strata_status ocl_host_chunk(ocl_totals *t, ocl_host_ws *ws, const strata_kernel
     else
       cpu->assign_reduce(blk->x, blk->m, d, d, c, c_norm2, k, lab, d2, &acc, ws->scratch[tid]);
     ws->inertia[b] = acc.inertia;
-#pragma omp critical(strata_ocl_host_totals)
-    for (size_t cl = 0; cl < k; cl++) {
-      if (!acc.counts[cl]) continue;
-      t->counts[cl] += acc.counts[cl];
-      acc.counts[cl] = 0;
-      double *src = acc.sums + cl * d;
-      for (size_t j = 0; t->scale && j < d; j++) fixed_add(&t->sums[cl * d + j], strata_to_fixed(src[j] * t->scale[j]));
-      memset(src, 0, d * sizeof *src);
-    }
+    strata_block_fold(k, d, acc.sums, acc.counts, t->scale, ws->fx[tid], ws->total[tid]);
   }
+  add_thread_totals(t, ws);
   for (size_t b = 0; b < nblocks; b++) t->inertia += ws->inertia[b];
   free(off);
   return STRATA_OK;

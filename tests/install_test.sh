@@ -9,7 +9,8 @@ pass=0 fail=0
 check() { if "$@"; then pass=$((pass+1)); else echo "FAILED: $*" >&2; fail=$((fail+1)); fi; }
 
 cmake --install "$STRATA_BUILD_DIR" --prefix "$tmp/prefix" >/dev/null
-check test -f "$tmp/prefix/include/strata.h"
+check test -f "$tmp/prefix/include/strata/strata.h"
+check test ! -e "$tmp/prefix/include/strata.h"
 check test -x "$tmp/prefix/bin/strata"
 libdir=$(dirname "$(find "$tmp/prefix" -name strata.pc | head -n1)")/..
 

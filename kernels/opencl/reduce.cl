@@ -1,5 +1,5 @@
 /* reduce_sums_fixed: adds a piece's rows into the exact per-cluster sums,
- * bit-identical to the CPU path (core/lloyd.c with core/exact.h).
+ * bit-identical to the CPU path (core/lloyd.c with common/exact.h).
  *
  * The CPU path sums each 4096-row block's rows of a cluster in increasing
  * row order in float64, starting from zero, then rounds that block sum once
@@ -36,7 +36,7 @@ __kernel void reduce_sums_fixed(__global const float *restrict x, const uint d, 
     if (first == end) continue; /* the CPU path skips clusters a block did not touch */
     double s = 0.0;
     for (int i = first; i < end; i++) s += (double)x[(ulong)order[i] * d + j];
-    /* strata_to_fixed (core/exact.h): both 64-bit halves of |s * 2^S|,
+    /* strata_to_fixed (common/exact.h): both 64-bit halves of |s * 2^S|,
      * each exact, then the sign. */
     const double v = s * sc, m = fabs(v);
     const double mh = floor(m * 0x1.0p-64);

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <strata.h>
+#include <strata/strata.h>
 
 int main(void) {
   strata_fit_params p;

@@ -13,6 +13,20 @@
  *  - Pointer arguments are marked IN (read only), OUT (written) or INOUT.
  *  - Parameters structs are filled with their `_init` function first, then
  *    changed field by field, so that new fields get sensible defaults.
+ *  - A parameters struct that callers allocate (strata_fit_params,
+ *    strata_sweep_params, strata_stability_params, strata_pca_params,
+ *    strata_csv_export_params) starts
+ *    with `size`, which `_init` sets to the struct's size in the caller's
+ *    header.  Fields are only ever appended, so the size names the layout a
+ *    caller was compiled with, and the library checks it on entry: a size
+ *    it does not know (a struct never passed through `_init`, or a header
+ *    newer than the library) fails with STRATA_ERR_USAGE instead of reading
+ *    past the caller's struct; when a struct grows, the library keeps
+ *    accepting the older sizes and gives the missing fields their defaults.
+ *    A size field rather than opaque objects with setters: callers keep
+ *    plain structs on the stack, the `_init` style and designated fields
+ *    stay as they are, and embedded structs (strata_sweep_params.fit) keep
+ *    working, each checked by its own size.
  */
 #ifndef STRATA_H
 #define STRATA_H
@@ -22,6 +36,16 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* Marks the functions libstrata.so exports.  The library is compiled with
+ * -fvisibility=hidden, so everything else (the internal strata_* helpers,
+ * the CSV engine, the OpenCL host code) stays inside it; a test
+ * (tests/exports.sh) fails if an exported symbol is not declared here. */
+#if defined(__GNUC__)
+#define STRATA_API __attribute__((visibility("default")))
+#else
+#define STRATA_API
 #endif
 
 #define STRATA_VERSION_MAJOR 0
@@ -54,20 +78,20 @@ typedef enum {
 } strata_status;
 
 /* "STRATA_ERR_COLUMN" etc.; never NULL. */
-const char *strata_status_name(strata_status st);
+STRATA_API const char *strata_status_name(strata_status st);
 /* A short generic message for the code; never NULL. */
-const char *strata_status_message(strata_status st);
+STRATA_API const char *strata_status_message(strata_status st);
 /* Exit code a command-line tool should use: 0 ok, 2 bad input, 1 runtime. */
-int strata_status_exit_code(strata_status st);
+STRATA_API int strata_status_exit_code(strata_status st);
 /* Detail of the last failure on this thread ("" when none); never NULL. */
-const char *strata_last_error(void);
+STRATA_API const char *strata_last_error(void);
 
-const char *strata_version(void);
+STRATA_API const char *strata_version(void);
 
 /* Asks every running fit/assign/stats pass to stop at the next chunk with
  * STRATA_ERR_CANCELLED (outputs are removed as on any failure).
  * Async-signal-safe: meant to be called from a SIGINT/SIGTERM handler. */
-void strata_request_cancel(void);
+STRATA_API void strata_request_cancel(void);
 
 /* ---------------------------------------------------------------- logging */
 
@@ -75,7 +99,7 @@ typedef enum { STRATA_LOG_ERROR, STRATA_LOG_WARN, STRATA_LOG_INFO, STRATA_LOG_DE
 /* Receives warnings ("column 'x' is constant; kept unscaled") and progress.
  * The default prints warnings to stderr.  `user` is passed back untouched. */
 typedef void (*strata_log_fn)(strata_log_level level, const char *msg, void *user);
-void strata_set_log(strata_log_fn fn, void *user, strata_log_level max_level);
+STRATA_API void strata_set_log(strata_log_fn fn, void *user, strata_log_level max_level);
 
 /* ---------------------------------------------------------------- dataset */
 
@@ -90,15 +114,15 @@ typedef struct strata_dataset strata_dataset;
  * features  IN  column names to use, NULL (or nfeatures == 0) for every
  *               numeric column, in file order.
  * out       OUT the opened dataset, free with strata_dataset_free. */
-strata_status strata_dataset_open(const char *path, const char *location,
-                                  const char *const *features, size_t nfeatures,
-                                  strata_dataset **out);
-void strata_dataset_free(strata_dataset *ds);
-size_t strata_dataset_rows(const strata_dataset *ds);
-size_t strata_dataset_cols(const strata_dataset *ds);
-const char *strata_dataset_col_name(const strata_dataset *ds, size_t j);
-const char *strata_dataset_path(const strata_dataset *ds);
-const char *strata_dataset_location(const strata_dataset *ds);
+STRATA_API strata_status strata_dataset_open(const char *path, const char *location,
+                                             const char *const *features, size_t nfeatures,
+                                             strata_dataset **out);
+STRATA_API void strata_dataset_free(strata_dataset *ds);
+STRATA_API size_t strata_dataset_rows(const strata_dataset *ds);
+STRATA_API size_t strata_dataset_cols(const strata_dataset *ds);
+STRATA_API const char *strata_dataset_col_name(const strata_dataset *ds, size_t j);
+STRATA_API const char *strata_dataset_path(const strata_dataset *ds);
+STRATA_API const char *strata_dataset_location(const strata_dataset *ds);
 
 /* Adds categorical columns of the table (dictionary-encoded by `strata
  * import`), expanded one-hot after the numeric features: a column
@@ -109,9 +133,9 @@ const char *strata_dataset_location(const strata_dataset *ds);
  * strata_assign needs the fit's columns) with ncategories[g] entries; a
  * category outside the list then expands to all zeros.  Call once, before
  * any read. */
-strata_status strata_dataset_add_categorical(strata_dataset *ds, const char *const *names, size_t n,
-                                             const char *const *const *categories,
-                                             const size_t *ncategories);
+STRATA_API strata_status strata_dataset_add_categorical(strata_dataset *ds, const char *const *names, size_t n,
+                                                        const char *const *const *categories,
+                                                        const size_t *ncategories);
 
 /* Per-column summary computed by one streaming pass (float64, Welford/Chan). */
 typedef struct {
@@ -124,8 +148,8 @@ typedef struct {
 } strata_column_stats;
 
 /* Fills stats[0..cols-1].  chunk_rows 0 = automatic.  stats OUT. */
-strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
-                                   strata_column_stats *stats);
+STRATA_API strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
+                                              strata_column_stats *stats);
 
 /* ---------------------------------------------------------------- fit */
 
@@ -140,6 +164,7 @@ typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN,
 typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } strata_init;
 
 typedef struct {
+  size_t size;                /* set by strata_fit_params_init (see the conventions above) */
   int k;                      /* number of segments, >= 1 */
   strata_scale scale;         /* default zscore */
   strata_missing missing;     /* default error */
@@ -206,14 +231,14 @@ typedef struct strata_progress {
    * of the pass. */
 } strata_progress;
 
-void strata_fit_params_init(strata_fit_params *p);
+STRATA_API void strata_fit_params_init(strata_fit_params *p);
 
 /* A fitted segmentation model. */
 typedef struct strata_model strata_model;
 
 /* ds IN (read, not consumed), p IN, out OUT.  Streams the data; memory is
  * O(chunk_rows·d + k·d) plus 4 bytes per row for the label of each row. */
-strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_model **out);
+STRATA_API strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_model **out);
 
 /* Scores the rows of ds with the model's scaler and centroids and writes the
  * labels file.  The dataset must present the model's features in the model's
@@ -221,19 +246,19 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
  * values follow the model's missing rule (drop: segment -1, distance NaN).
  * labels_path IN; inertia OUT (may be NULL): float64 inertia in scaled units;
  * sizes OUT (may be NULL): k rows per segment. */
-strata_status strata_assign(const strata_model *m, strata_dataset *ds,
-                            const char *labels_path, size_t chunk_rows, int threads,
-                            double *inertia, int64_t *sizes);
+STRATA_API strata_status strata_assign(const strata_model *m, strata_dataset *ds,
+                                       const char *labels_path, size_t chunk_rows, int threads,
+                                       double *inertia, int64_t *sizes);
 
 /* Opens the data at path/location the way model m reads it: its numeric
  * features by name and its categorical columns expanded into its categories.
  * out OUT. */
-strata_status strata_model_open_data(const strata_model *m, const char *path, const char *location,
-                                     strata_dataset **out);
+STRATA_API strata_status strata_model_open_data(const strata_model *m, const char *path, const char *location,
+                                                strata_dataset **out);
 
-strata_status strata_model_save(const strata_model *m, const char *path);
-strata_status strata_model_load(const char *path, strata_model **out);
-void strata_model_free(strata_model *m);
+STRATA_API strata_status strata_model_save(const strata_model *m, const char *path);
+STRATA_API strata_status strata_model_load(const char *path, strata_model **out);
+STRATA_API void strata_model_free(strata_model *m);
 
 /* Per-iteration statistics of the kept run. */
 typedef struct {
@@ -296,7 +321,7 @@ typedef struct {
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
-const strata_model_info *strata_model_get_info(const strata_model *m);
+STRATA_API const strata_model_info *strata_model_get_info(const strata_model *m);
 
 /* ---------------------------------------------------------------- drift */
 
@@ -308,7 +333,7 @@ typedef struct {
   double shift;     /* standardised mean shift (mean_now - mean_train) / std_train; 0.25 */
 } strata_drift_thresholds;
 
-void strata_drift_thresholds_init(strata_drift_thresholds *t);
+STRATA_API void strata_drift_thresholds_init(strata_drift_thresholds *t);
 
 typedef struct {
   int segment;         /* segment now; -1 for a reference segment no segment continues */
@@ -339,7 +364,7 @@ typedef struct {
   const char *const *warnings;        /* one line per crossed threshold, no prefix */
 } strata_drift;
 
-void strata_drift_free(strata_drift *d);
+STRATA_API void strata_drift_free(strata_drift *d);
 
 /* strata_assign that also measures drift against the model's training
  * reference (strata_model_info train_*; a model saved before they existed
@@ -348,18 +373,18 @@ void strata_drift_free(strata_drift *d);
  * values included, dropped rows left out), merged in block order.
  * th IN (NULL = defaults); reference IN: the name the report gives the
  * model (NULL = its input file); drift OUT (may be NULL: plain assign). */
-strata_status strata_assign_drift(const strata_model *m, strata_dataset *ds, const char *labels_path,
-                                  size_t chunk_rows, int threads, const strata_drift_thresholds *th,
-                                  const char *reference, double *inertia, int64_t *sizes,
-                                  strata_drift **drift);
+STRATA_API strata_status strata_assign_drift(const strata_model *m, strata_dataset *ds, const char *labels_path,
+                                             size_t chunk_rows, int threads, const strata_drift_thresholds *th,
+                                             const char *reference, double *inertia, int64_t *sizes,
+                                             strata_drift **drift);
 
 /* Drift of a refit (child, fitted with strata_fit_params.parent) against its
  * parent: the child's training statistics compared with the parent's, each
  * child segment with the parent segment it continues.  Both models need
  * their training reference.  reference IN (NULL = the child's parent_path). */
-strata_status strata_model_drift(const strata_model *parent, const strata_model *child,
-                                 const strata_drift_thresholds *th, const char *reference,
-                                 strata_drift **out);
+STRATA_API strata_status strata_model_drift(const strata_model *parent, const strata_model *child,
+                                            const strata_drift_thresholds *th, const char *reference,
+                                            strata_drift **out);
 /* ---------------------------------------------------------------- in-memory data */
 
 /* A dataset over rows already in memory, for strata_fit, strata_assign and
@@ -368,8 +393,8 @@ strata_status strata_model_drift(const strata_model *parent, const strata_model 
  * names IN: cols distinct non-empty column names, or NULL for "c0".."c{cols-1}".
  * Its path is "(memory)", its location "".  It has no categorical columns.
  * out OUT, free with strata_dataset_free. */
-strata_status strata_dataset_from_memory(const float *x, size_t rows, size_t cols, const char *const *names,
-                                         strata_dataset **out);
+STRATA_API strata_status strata_dataset_from_memory(const float *x, size_t rows, size_t cols, const char *const *names,
+                                                    strata_dataset **out);
 
 /* ---------------------------------------------------------------- stability */
 
@@ -379,6 +404,7 @@ strata_status strata_dataset_from_memory(const float *x, size_t rows, size_t col
 typedef enum { STRATA_RESAMPLE_BOOTSTRAP, STRATA_RESAMPLE_SUBSAMPLE } strata_resample;
 
 typedef struct {
+  size_t size;                /* set by strata_stability_params_init (see the conventions above) */
   strata_fit_params fit;   /* k, scale, missing, n_init, max_iter, tol, seed, threads,
                               backend of every fit; labels_path, model_path, init,
                               progress are ignored (k-means++ or random init only) */
@@ -397,7 +423,7 @@ typedef struct {
   void *progress_user;
 } strata_stability_params;
 
-void strata_stability_params_init(strata_stability_params *p);
+STRATA_API void strata_stability_params_init(strata_stability_params *p);
 
 typedef struct {
   int segment;          /* of the reference clustering */
@@ -435,12 +461,12 @@ typedef struct {
  * both restricted to the distinct rows the resample holds.  Memory:
  * O(sample_rows·(d + runs)).  Bit-identical for any thread count.
  * ds IN, p IN, out OUT. */
-strata_status strata_stability(strata_dataset *ds, const strata_stability_params *p,
-                                strata_stability_result **out);
-void strata_stability_free(strata_stability_result *r);
+STRATA_API strata_status strata_stability(strata_dataset *ds, const strata_stability_params *p,
+                                           strata_stability_result **out);
+STRATA_API void strata_stability_free(strata_stability_result *r);
 
 /* Hennig's verdict for a mean Jaccard under the given thresholds. */
-const char *strata_stability_verdict(double jaccard_mean, double stable, double unstable, double dissolved);
+STRATA_API const char *strata_stability_verdict(double jaccard_mean, double stable, double unstable, double dissolved);
 
 /* ---------------------------------------------------------------- profile */
 
@@ -502,10 +528,10 @@ typedef struct {
  *  model's scaler and centroids during the pass (same labels as strata
  *  assign).  chunk_rows 0 = automatic; threads 0 = all.  out OUT: free with
  *  strata_profile_free. */
-strata_status strata_profile_compute(const strata_model *m, strata_dataset *ds,
-                                     const char *labels_path, size_t chunk_rows, int threads,
-                                     strata_profile **out);
-void strata_profile_free(strata_profile *p);
+STRATA_API strata_status strata_profile_compute(const strata_model *m, strata_dataset *ds,
+                                                const char *labels_path, size_t chunk_rows, int threads,
+                                                strata_profile **out);
+STRATA_API void strata_profile_free(strata_profile *p);
 /* ---------------------------------------------------------------- sweep */
 
 /* Fits every k of a range in one job and scores each (`strata sweep`).
@@ -531,6 +557,7 @@ void strata_profile_free(strata_profile *p);
  * Memory: O(chunk·d + sum(k)·d) plus the silhouette sample
  * (m·(d + number of k) values); no per-row state. */
 typedef struct {
+  size_t size;                /* set by strata_sweep_params_init (see the conventions above) */
   strata_fit_params fit;   /* scale, missing, init (k-means++ or random), max_iter, tol,
                               seed, threads, chunk_rows, init_sample, backend (CPU tables:
                               a device is not used), categorical_weight, mem_limit,
@@ -547,7 +574,7 @@ typedef struct {
                                default 10000 (all rows when fewer) */
 } strata_sweep_params;
 
-void strata_sweep_params_init(strata_sweep_params *p);
+STRATA_API void strata_sweep_params_init(strata_sweep_params *p);
 
 typedef struct {
   int k;
@@ -575,8 +602,8 @@ typedef struct {
 } strata_sweep_result;
 
 /* ds IN (read), p IN, out OUT (free with strata_sweep_free). */
-strata_status strata_sweep(strata_dataset *ds, const strata_sweep_params *p, strata_sweep_result **out);
-void strata_sweep_free(strata_sweep_result *r);
+STRATA_API strata_status strata_sweep(strata_dataset *ds, const strata_sweep_params *p, strata_sweep_result **out);
+STRATA_API void strata_sweep_free(strata_sweep_result *r);
 
 /* ---------------------------------------------------------------- pca */
 
@@ -586,6 +613,7 @@ void strata_sweep_free(strata_sweep_result *r);
  * block and the blocks merged in order (Chan), so results are bit-identical
  * for any thread count and chunk size; the eigen-decomposition is LAPACK's. */
 typedef struct {
+  size_t size;                /* set by strata_pca_params_init (see the conventions above) */
   int ncomp;                 /* components kept, 0 = all d (default 0) */
   const strata_model *model; /* IN, borrowed: scale with this model's scaler and assign
                                 the sampled rows to its segments; NULL = z-score */
@@ -596,7 +624,7 @@ typedef struct {
   int threads;               /* 0 = all available */
 } strata_pca_params;
 
-void strata_pca_params_init(strata_pca_params *p);
+STRATA_API void strata_pca_params_init(strata_pca_params *p);
 
 /* A fitted PCA.  All pointers are owned by it, valid until strata_pca_free.
  * Components have unit length; the sign of each is fixed so that its entry
@@ -626,14 +654,49 @@ typedef struct {
  * p IN (NULL = defaults), out OUT: free with strata_pca_free.  Memory is
  * O(threads·block·d + d²) plus the sample.  Two passes without a model (the
  * statistics, then the covariance), one with. */
-strata_status strata_pca_fit(strata_dataset *ds, const strata_pca_params *p, strata_pca **out);
+STRATA_API strata_status strata_pca_fit(strata_dataset *ds, const strata_pca_params *p, strata_pca **out);
 
 /* Projects n rows of x (n×pca->d row-major, SCALED units: a model's
  * centroids, or rows scaled with scale_shift/scale_factor) onto the first
  * ncomp components (1..pca->ncomp): out[i*ncomp + c] = (x_i - mean)·v_c. */
-strata_status strata_pca_project(const strata_pca *pca, const double *x, size_t n, int ncomp,
-                                 double *out);
-void strata_pca_free(strata_pca *pca);
+STRATA_API strata_status strata_pca_project(const strata_pca *pca, const double *x, size_t n, int ncomp,
+                                            double *out);
+STRATA_API void strata_pca_free(strata_pca *pca);
+
+/* ---------------------------------------------------------------- export */
+
+/* `strata export`: joins a labels file (segment, distance per row) back to
+ * chosen columns of the input table, by row order, as an RFC 4180 CSV for
+ * CRM tools.  Numbers are written exactly (integers as integers, floats in
+ * the shortest form that reads back to the same value), dates as ISO
+ * dates, booleans as true/false, categorical codes as their text, missing
+ * values and unassigned rows (segment -1) as empty fields.  Streams in
+ * chunks; the file appears under its name only when complete. */
+typedef struct {
+  size_t size;                 /* set by strata_csv_export_params_init (see the conventions) */
+  const char *labels;          /* labels file (strata fit/assign --labels) */
+  const char *data;            /* the table the labels are for; NULL = labels only */
+  const char *location;        /* its group; NULL = the root */
+  const char *const *columns;  /* columns of data, in this order; NULL = every column */
+  size_t ncolumns;
+  const char *output;          /* CSV file to write */
+} strata_csv_export_params;
+
+STRATA_API void strata_csv_export_params_init(strata_csv_export_params *p);
+
+/* Owned by the library (it may grow): free with strata_csv_export_result_free. */
+typedef struct {
+  uint64_t rows;
+  size_t cols;     /* data columns written (segment and distance come after) */
+  uint64_t bytes;  /* size of the CSV */
+  double seconds;
+} strata_csv_export_result;
+
+/* Fails with STRATA_ERR_DATA when the labels and the data differ in rows,
+ * STRATA_ERR_COLUMN for an unknown column, STRATA_ERR_FORMAT when labels is
+ * not a labels file.  p IN, out OUT (NULL on failure). */
+STRATA_API strata_status strata_csv_export(const strata_csv_export_params *p, strata_csv_export_result **out);
+STRATA_API void strata_csv_export_result_free(strata_csv_export_result *r);
 
 #ifdef __cplusplus
 }

@@ -36,6 +36,26 @@ static inline strata_fixed strata_to_fixed(double scaled) {
   return scaled < 0 ? -r : r;
 }
 
+/* One exact sum as two halves: the layout of strata_fixed on a
+ * little-endian machine without __int128's 16-byte alignment, for buffers a
+ * device reads and writes (kernels.h run_end_pass, OpenCL's
+ * reduce_sums_fixed). */
+typedef struct {
+  uint64_t lo;
+  int64_t hi;
+} strata_fixed128;
+
+static inline strata_fixed strata_fixed_from128(const strata_fixed128 *h) {
+  return (strata_fixed)(((unsigned __int128)(uint64_t)h->hi << 64) | h->lo);
+}
+
+/* *acc += v, exactly. */
+static inline void strata_fixed128_add(strata_fixed128 *acc, strata_fixed v) {
+  strata_fixed a = strata_fixed_from128(acc) + v;
+  acc->lo = (uint64_t)a;
+  acc->hi = (int64_t)(a >> 64);
+}
+
 static inline double strata_from_fixed(strata_fixed a, double inv_scale) {
   return (double)a * inv_scale;
 }

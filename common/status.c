@@ -29,6 +29,14 @@ int strata_status_exit_code(strata_status st) { return valid(st) ? status_info[s
 const char *strata_last_error(void) { return last_error; }
 const char *strata_version(void) { return STRATA_VERSION_STRING; }
 
+strata_status strata_check_size(size_t size, size_t known, const char *what) {
+  if (size == known) return STRATA_OK;
+  return strata_fail(STRATA_ERR_USAGE,
+                     "%s: size %zu, this library knows %zu (fill it with %s_init first; "
+                     "a program built against another strata.h?)",
+                     what, size, known, what);
+}
+
 strata_status strata_fail(strata_status st, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

@@ -17,6 +17,11 @@ strata_status strata_fail(strata_status st, const char *fmt, ...) STRATA_PRINTF(
 /* Emits through the installed log callback. */
 void strata_log(strata_log_level level, const char *fmt, ...) STRATA_PRINTF(2, 3);
 
+/* STRATA_OK when a parameters struct's `size` field (strata.h conventions)
+ * is the size of the layout this library knows, else STRATA_ERR_USAGE
+ * naming the struct: `what` is its type name. */
+strata_status strata_check_size(size_t size, size_t known, const char *what);
+
 #define RETURN_IF(cond, st, ...) \
   do { if (cond) return strata_fail((st), __VA_ARGS__); } while (0)
 
