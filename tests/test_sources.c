@@ -327,7 +327,9 @@ static void test_fit_on_views(const char *path) {
   strata_model_free(mf);
   strata_model_free(ma);
   strata_model_free(mc);
-  CHECK(strata_dataset_view_rows(file, 10, 5, &copy) == STRATA_ERR_USAGE && !copy);
+  strata_dataset *bad = NULL;
+  CHECK(strata_dataset_view_rows(file, 10, 5, &bad) == STRATA_ERR_USAGE && !bad);
+  strata_dataset_free(copy);
   strata_dataset_free(fview);
   strata_dataset_free(aview);
   strata_dataset_free(file);
