@@ -209,7 +209,7 @@ static hid_t storage_type(csv_storage s) {
 }
 
 /* A group whose links keep their creation order, so columns list in CSV
- * order (io/h5_dataset.c reads them in that order). */
+ * order (io/source_h5.c reads them in that order). */
 static hid_t create_group(hid_t loc, const char *path) {
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE), gcpl = H5Pcreate(H5P_GROUP_CREATE), g = -1;
   if (lcpl >= 0 && gcpl >= 0 && H5Pset_create_intermediate_group(lcpl, 1) >= 0 &&

@@ -1,9 +1,18 @@
-/* Internal side of strata_dataset (io/h5_dataset.c): raw chunk reads.
- * The public open/free/rows/cols/col_name functions are in strata.h. */
+/* Internal side of strata_dataset (io/dataset.c): a thin handle over one
+ * data source (io/source.h) that keeps the public API of strata.h.  The
+ * public open/free/rows/cols/col_name functions are in strata.h. */
 #ifndef STRATA_IO_DATASET_H
 #define STRATA_IO_DATASET_H
 
+#include "source.h"
 #include "strata.h"
+
+/* A dataset over src, which it owns from the call on (closed here when
+ * this fails).  out OUT. */
+strata_status strata_dataset_wrap(strata_source *src, strata_dataset **out);
+
+/* The source a dataset reads; owned by ds. */
+strata_source *strata_dataset_source(const strata_dataset *ds);
 
 /* Reads raw rows [row0, row0+rows) of the selected columns, converted to
  * float32, row-major into out (rows×cols floats).  Missing values stay NaN.
@@ -19,11 +28,7 @@ size_t strata_dataset_file_chunk_rows(const strata_dataset *ds);
  * "float32", "float64". */
 const char *strata_dataset_col_type(const strata_dataset *ds, size_t j);
 
-/* What a column holds.  Imported tables (io/table_format.h) mark text
- * columns categorical: int32 codes, -1 missing, with a dictionary
- * (io/categorical.h reads both).  Every other column is numeric. */
-typedef enum { STRATA_COL_NUMERIC = 0, STRATA_COL_CATEGORICAL = 1 } strata_col_kind;
-
+/* What a column holds (strata_col_kind: io/source.h). */
 strata_col_kind strata_dataset_col_kind(const strata_dataset *ds, size_t j);
 
 /* The column's @strata_type ("int", "float", "bool", "date",
@@ -53,20 +58,13 @@ const char *strata_dataset_group_name(const strata_dataset *ds, size_t g);
 const char *strata_dataset_col_category(const strata_dataset *ds, size_t j);
 uint64_t strata_dataset_unknown_categories(const strata_dataset *ds);
 
-/* A recommended chunk length: a multiple of `multiple` (> 0) and, where the
- * file is chunked, of the file's chunk rows when that stays near `target_bytes`
- * of float32 data (their least common multiple within twice the target).
- * Never more than needed to cover the dataset (rounded up to `multiple`),
- * never less than `multiple`.  target_bytes 0 means 8 MiB. */
+/* The source's recommended chunk length (strata_source_recommend_chunk). */
 size_t strata_dataset_recommend_chunk(const strata_dataset *ds, size_t multiple, size_t target_bytes);
 
 /* The process-wide lock around HDF5 calls (recursive).  Every io/ file that
  * calls HDF5 while another thread might be taking it holds it. */
 void strata_h5_lock(void);
 void strata_h5_unlock(void);
-
-/* The path of a dataset held in memory (strata_dataset_from_memory). */
-#define STRATA_MEMORY_PATH "(memory)"
 
 /* A dataset over rows in memory: takes ownership of x (rows×cols floats,
  * row-major, malloc'ed) and of names (cols malloc'ed strings and the array),

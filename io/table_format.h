@@ -1,5 +1,5 @@
 /* The file convention of an imported table (docs/FORMAT.md), shared by the
- * importer that writes it and the readers (io/h5_dataset.c,
+ * importer that writes it and the readers (io/source_h5.c,
  * io/categorical.c, io/csv_export.c).
  *
  *   <group>                   the table; the root "/" unless --group says

@@ -396,6 +396,29 @@ STRATA_API strata_status strata_model_drift(const strata_model *parent, const st
 STRATA_API strata_status strata_dataset_from_memory(const float *x, size_t rows, size_t cols, const char *const *names,
                                                     strata_dataset **out);
 
+/* Element types of a borrowed array. */
+typedef enum { STRATA_ELEM_F32 = 0, STRATA_ELEM_F64 = 1 } strata_elem_type;
+
+/* A dataset over an array the caller keeps (a NumPy array handed in by a
+ * binding): element (i, j) is at x + i*row_stride + j*col_stride, strides
+ * in elements (not bytes), any sign, 0 repeats a row or column.  NOTHING
+ * IS COPIED: x IN, borrowed, must stay valid and unchanged until
+ * strata_dataset_free; memory held does not grow with rows.  float64
+ * values are rounded to float32 as they are read, as an HDF5 float64
+ * column is.  names IN: as for strata_dataset_from_memory (copied).
+ * out OUT, free with strata_dataset_free. */
+STRATA_API strata_status strata_dataset_from_strided(const void *x, strata_elem_type type, size_t rows, size_t cols,
+                                          ptrdiff_t row_stride, ptrdiff_t col_stride, const char *const *names,
+                                          strata_dataset **out);
+
+/* Rows [first, end) of ds as a dataset of end-first rows numbered from 0
+ * (what one MPI rank reads): same columns, path and categorical columns;
+ * a read touches only those rows.  ds IN, borrowed: must outlive the view
+ * (free the view first).  Categorical columns must be added to ds before
+ * the view is taken.  first <= end <= rows of ds, else STRATA_ERR_USAGE.
+ * out OUT, free with strata_dataset_free. */
+STRATA_API strata_status strata_dataset_view_rows(strata_dataset *ds, size_t first, size_t end, strata_dataset **out);
+
 /* ---------------------------------------------------------------- stability */
 
 /* How each stability run resamples the rows: bootstrap draws as many rows

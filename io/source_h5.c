@@ -1,14 +1,14 @@
-/* Columnar HDF5 input (strata.h strata_dataset_*, io/dataset.h).
+/* HDF5 sources (io/source.h): a group holding one 1-D dataset per column
+ * ("hdf5-columns"), or one 2-D n×d dataset ("hdf5-matrix").
  *
- * Two layouts are read: a group holding one 1-D dataset per feature, or one
- * 2-D n×d dataset.  In the group layout a column may carry the attributes of
- * an imported table (io/table_format.h): categorical columns (int32 codes)
- * and identifier columns are never picked when no features are named, and a
- * categorical column is refused as a feature; strata_dataset_open_all opens
- * every column for listing them (strata inspect).  Every HDF5 id a read needs is opened once at open time
- * and kept for the life of the handle; reads convert to float32 inside
- * HDF5 (which handles every integer and float type) and interleave the
- * columns into the row-major chunk the kernels want. */
+ * In the group layout a column may carry the attributes of an imported
+ * table (io/table_format.h): categorical columns (int32 codes) and
+ * identifier columns are never picked when no features are named, and a
+ * categorical column is refused as a feature; `all` opens every column for
+ * listing them (strata inspect).  Every HDF5 id a read needs is opened once
+ * at open time and kept for the life of the source; reads convert to
+ * float32 inside HDF5 (which handles every integer and float type) and
+ * interleave the columns into the row-major chunk the kernels want. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 
 #include "error.h"
 #include "h5_util.h"
-#include "onehot.h"
+#include "source.h"
 #include "table_format.h"
 
 #define TYPE_NAME_MAX 16
@@ -27,13 +27,10 @@
  * partial read, e.g. 16 times over for 64Ki-row reads of 1Mi-row chunks.
  * Such columns get a cache of one chunk, up to CHUNK_CACHE_MAX each and
  * CHUNK_CACHE_BUDGET for all selected columns together; reads aligned with
- * the file's chunks (strata_dataset_recommend_chunk) never need it. */
+ * the file's chunks (strata_source_recommend_chunk) never need it. */
 #define CHUNK_CACHE_DEFAULT ((size_t)1 << 20)
 #define CHUNK_CACHE_MAX ((size_t)16 << 20)
 #define CHUNK_CACHE_BUDGET ((size_t)64 << 20)
-
-/* Used when a caller passes target_bytes == 0 to recommend_chunk. */
-#define DEFAULT_CHUNK_BYTES ((size_t)8 << 20)
 
 typedef struct {
   char *name;
@@ -45,7 +42,9 @@ typedef struct {
   hid_t space; /* its file dataspace, reselected on every read */
 } column;
 
-struct strata_dataset {
+typedef struct {
+  strata_source base; /* first: a strata_source * points here */
+  strata_source_col *desc;
   char *path;
   char *location; /* resolved: "/" or "/customers" for a group, "/X" for a matrix */
   hid_t file;
@@ -59,78 +58,11 @@ struct strata_dataset {
   size_t *pick;       /* pick[j]: matrix column of selected column j */
   int identity;       /* every matrix column, in order: read straight into out */
 
-  /* Reads of one dataset are serialised: they share the ids and the buffer. */
+  /* Reads of one source are serialised: they share the ids and the buffer. */
   pthread_mutex_t read_mutex;
   float *buf; /* one column (group layout) or one row block (2-D layout) */
   size_t buf_floats;
-
-  /* Categorical columns expanded one-hot after the numeric ones
-   * (strata_dataset_add_categorical); `cols` counts the numeric ones only. */
-  strata_onehot *onehot;
-  pthread_mutex_t onehot_mutex;
-  float *numbuf; /* the numeric part of a read, before interleaving */
-  size_t numbuf_floats;
-
-  /* Rows held in memory (io/mem_dataset.c): rows×cols floats, owned; no
-   * HDF5 ids are open then. */
-  float *mem;
-  /* One-hot groups of an in-memory dataset (strata_dataset_copy_groups):
-   * cols entries, -1 numeric; NULL when it has none. */
-  int *mem_group;
-  char **mem_group_names;
-  size_t mem_ngroups;
-};
-
-/* ------------------------------------------------------------ accessors */
-
-size_t strata_dataset_rows(const strata_dataset *ds) { return ds->rows; }
-static size_t onehot_cols(const strata_dataset *ds) {
-  return ds->onehot ? strata_onehot_cols(ds->onehot) : 0;
-}
-size_t strata_dataset_cols(const strata_dataset *ds) { return ds->cols + onehot_cols(ds); }
-const char *strata_dataset_col_name(const strata_dataset *ds, size_t j) {
-  if (j >= ds->cols && j - ds->cols < onehot_cols(ds)) return strata_onehot_col_name(ds->onehot, j - ds->cols);
-  return j < ds->cols ? ds->col[j].name : NULL;
-}
-int strata_dataset_col_group(const strata_dataset *ds, size_t j) {
-  if (ds->mem_group) return j < ds->cols ? ds->mem_group[j] : -1;
-  if (j < ds->cols || j - ds->cols >= onehot_cols(ds)) return -1;
-  return (int)strata_onehot_col_group(ds->onehot, j - ds->cols);
-}
-size_t strata_dataset_groups(const strata_dataset *ds) {
-  if (ds->mem_group) return ds->mem_ngroups;
-  return ds->onehot ? strata_onehot_groups(ds->onehot) : 0;
-}
-const char *strata_dataset_group_name(const strata_dataset *ds, size_t g) {
-  if (ds->mem_group) return g < ds->mem_ngroups ? ds->mem_group_names[g] : NULL;
-  return strata_onehot_group_name(ds->onehot, g);
-}
-const char *strata_dataset_col_category(const strata_dataset *ds, size_t j) {
-  if (strata_dataset_col_group(ds, j) < 0) return NULL;
-  if (ds->mem_group) {
-    /* One-hot columns are named "column=category". */
-    const char *eq = strchr(ds->col[j].name, '=');
-    return eq ? eq + 1 : ds->col[j].name;
-  }
-  return strata_onehot_col_category(ds->onehot, j - ds->cols);
-}
-uint64_t strata_dataset_unknown_categories(const strata_dataset *ds) {
-  return ds->onehot ? strata_onehot_unknown(ds->onehot) : 0;
-}
-const char *strata_dataset_col_type(const strata_dataset *ds, size_t j) {
-  if (strata_dataset_col_group(ds, j) >= 0) return "one-hot";
-  return j < ds->cols ? ds->col[j].type : NULL;
-}
-strata_col_kind strata_dataset_col_kind(const strata_dataset *ds, size_t j) {
-  return j < ds->cols ? ds->col[j].kind : STRATA_COL_NUMERIC;
-}
-const char *strata_dataset_col_stype(const strata_dataset *ds, size_t j) {
-  return j < ds->cols && ds->col[j].stype[0] ? ds->col[j].stype : NULL;
-}
-int strata_dataset_col_is_id(const strata_dataset *ds, size_t j) { return j < ds->cols && ds->col[j].is_id; }
-const char *strata_dataset_path(const strata_dataset *ds) { return ds->path; }
-const char *strata_dataset_location(const strata_dataset *ds) { return ds->location; }
-size_t strata_dataset_file_chunk_rows(const strata_dataset *ds) { return ds->file_chunk_rows; }
+} h5_source;
 
 /* ------------------------------------------------------------ group scan */
 
@@ -249,7 +181,7 @@ static int classify(hid_t group, entry *e) {
 /* Lists the datasets of a group in file order: creation order when the
  * group tracks it (Strata's importer does, so columns keep their CSV
  * order), else name order, which is what h5py and most writers give. */
-static strata_status scan_group(const strata_dataset *ds, hid_t group, const char *where, entry_list *out) {
+static strata_status scan_group(const h5_source *ds, hid_t group, const char *where, entry_list *out) {
   memset(out, 0, sizeof *out);
   unsigned order_flags = 0;
   hid_t gcpl = H5Gget_create_plist(group);
@@ -303,7 +235,7 @@ static void usable_names(char *buf, size_t size, const char *const *names, const
  * column, whose refusal names --categorical.  features NULL/0: every usable
  * candidate in order, but those with not_default[i] set (identifiers; may
  * be NULL).  pick OUT (malloc'ed, *npick entries). */
-static strata_status select_columns(const strata_dataset *ds, const char *const *names,
+static strata_status select_columns(const h5_source *ds, const char *const *names,
                                     const char *const *why_unusable, const unsigned char *categorical,
                                     const unsigned char *not_default, size_t n, const char *const *features,
                                     size_t nfeatures, size_t **pick, size_t *npick) {
@@ -366,7 +298,7 @@ static strata_status select_columns(const strata_dataset *ds, const char *const 
   return STRATA_OK;
 }
 
-static strata_status alloc_columns(strata_dataset *ds, size_t cols) {
+static strata_status alloc_columns(h5_source *ds, size_t cols) {
   ds->col = calloc(cols, sizeof *ds->col);
   RETURN_IF(!ds->col, STRATA_ERR_NOMEM, "out of memory opening '%s'", ds->path);
   for (size_t j = 0; j < cols; j++) ds->col[j].dset = ds->col[j].space = -1;
@@ -412,7 +344,7 @@ static hid_t open_dataset(hid_t loc, const char *name, size_t cache_max, size_t 
 }
 
 /* all: every column, categorical ones included (strata_dataset_open_all). */
-static strata_status open_group_layout(strata_dataset *ds, hid_t group, const entry_list *l,
+static strata_status open_group_layout(h5_source *ds, hid_t group, const entry_list *l,
                                        const char *const *features, size_t nfeatures, int all) {
   size_t nl = l->n ? l->n : 1;
   const char **names = malloc(nl * sizeof *names);
@@ -486,7 +418,7 @@ done:
 }
 
 /* Column names of a matrix: its "columns" string attribute, else c0..c{d-1}. */
-static strata_status matrix_names(strata_dataset *ds, hid_t dset, size_t d, char **names) {
+static strata_status matrix_names(h5_source *ds, hid_t dset, size_t d, char **names) {
   htri_t has = H5Aexists(dset, "columns");
   if (has > 0) {
     hid_t attr = H5Aopen(dset, "columns", H5P_DEFAULT);
@@ -506,7 +438,7 @@ static strata_status matrix_names(strata_dataset *ds, hid_t dset, size_t d, char
   return STRATA_OK;
 }
 
-static strata_status open_matrix_layout(strata_dataset *ds, const char *const *features, size_t nfeatures) {
+static strata_status open_matrix_layout(h5_source *ds, const char *const *features, size_t nfeatures) {
   size_t chunk_rows = 0;
   char h5why[512];
   ds->matrix = open_dataset(ds->file, ds->location, CHUNK_CACHE_MAX, &chunk_rows);
@@ -559,7 +491,7 @@ done:
   return st;
 }
 
-static strata_status set_location(strata_dataset *ds, const char *a, const char *b) {
+static strata_status set_location(h5_source *ds, const char *a, const char *b) {
   size_t len = strlen(a) + strlen(b) + 2;
   ds->location = malloc(len);
   RETURN_IF(!ds->location, STRATA_ERR_NOMEM, "out of memory opening '%s'", ds->path);
@@ -568,7 +500,7 @@ static strata_status set_location(strata_dataset *ds, const char *a, const char 
 }
 
 /* No location: the root's 1-D numeric columns, else its only 2-D dataset. */
-static strata_status open_default(strata_dataset *ds, const char *const *features, size_t nfeatures, int all) {
+static strata_status open_default(h5_source *ds, const char *const *features, size_t nfeatures, int all) {
   hid_t root = H5Gopen2(ds->file, "/", H5P_DEFAULT);
   char h5why[512];
   RETURN_IF(root < 0, STRATA_ERR_FORMAT, "'%s' is truncated or corrupt: %s", ds->path,
@@ -602,7 +534,7 @@ done:
   return st;
 }
 
-static strata_status open_location(strata_dataset *ds, const char *location, const char *const *features,
+static strata_status open_location(h5_source *ds, const char *location, const char *const *features,
                                    size_t nfeatures, int all) {
   if (!location || !*location) return open_default(ds, features, nfeatures, all);
   FORWARD_IF_ERROR(set_location(ds, location, ""));
@@ -627,102 +559,112 @@ static strata_status open_location(strata_dataset *ds, const char *location, con
   return st;
 }
 
-static strata_status open_dataset_with(const char *path, const char *location, const char *const *features,
-                                       size_t nfeatures, int all, strata_dataset **out) {
-  RETURN_IF(!out, STRATA_ERR_USAGE, "strata_dataset_open: out is NULL");
-  *out = NULL;
-  RETURN_IF(!path || !*path, STRATA_ERR_USAGE, "strata_dataset_open: no file name");
+/* ------------------------------------------------------------ reads */
 
-  strata_dataset *ds = calloc(1, sizeof *ds);
-  RETURN_IF(!ds, STRATA_ERR_NOMEM, "out of memory opening '%s'", path);
-  ds->file = ds->matrix = ds->matrix_space = -1;
-  pthread_mutex_init(&ds->read_mutex, NULL);
-  pthread_mutex_init(&ds->onehot_mutex, NULL);
-  if (!(ds->path = strdup(path))) {
-    strata_dataset_free(ds);
-    return strata_fail(STRATA_ERR_NOMEM, "out of memory opening '%s'", path);
-  }
-  strata_status st = strata_h5_open_read(path, &ds->file);
-  if (st == STRATA_OK) {
+static int ensure_buffer(h5_source *ds, size_t floats) {
+  if (floats <= ds->buf_floats) return 1;
+  float *b = realloc(ds->buf, floats * sizeof *b);
+  if (!b) return 0;
+  ds->buf = b;
+  ds->buf_floats = floats;
+  return 1;
+}
+
+static strata_status read_failed(const h5_source *ds, const char *what, size_t row0, size_t rows) {
+  char why[512];
+  return strata_fail(STRATA_ERR_IO, "cannot read rows %zu-%zu of %s in '%s': %s", row0, row0 + rows - 1, what,
+                     ds->path, strata_h5_error_text(why, sizeof why));
+}
+
+/* out[i*stride] = src[i]: scatters one column into the row-major chunk. */
+static void scatter_column(float *restrict out, size_t stride, const float *restrict src, size_t rows) {
+  for (size_t i = 0; i < rows; i++) out[i * stride] = src[i];
+}
+
+/* One hyperslab read per chosen column. */
+static strata_status read_group_layout(h5_source *ds, size_t row0, size_t rows, const size_t *pick,
+                                       size_t npick, float *out) {
+  /* One column needs no interleaving: HDF5 writes the chunk directly. */
+  float *buf = npick == 1 ? out : ds->buf;
+  hsize_t start = row0, count = rows;
+  strata_status st = STRATA_OK;
+
+  strata_h5_lock();
+  hid_t mem = H5Screate_simple(1, &count, NULL);
+  strata_h5_unlock();
+  RETURN_IF(mem < 0, STRATA_ERR_NOMEM, "cannot read '%s': out of memory", ds->path);
+
+  for (size_t j = 0; j < npick && st == STRATA_OK; j++) {
+    column *c = &ds->col[pick ? pick[j] : j];
     strata_h5_lock();
-    st = open_location(ds, location, features, nfeatures, all);
-    strata_h5_unlock();
-  }
-  if (st != STRATA_OK) {
-    strata_dataset_free(ds);
-    return st;
-  }
-  *out = ds;
-  return STRATA_OK;
-}
-
-strata_status strata_dataset_open(const char *path, const char *location, const char *const *features,
-                                  size_t nfeatures, strata_dataset **out) {
-  return open_dataset_with(path, location, features, nfeatures, 0, out);
-}
-
-strata_status strata_dataset_open_all(const char *path, const char *location, strata_dataset **out) {
-  return open_dataset_with(path, location, NULL, 0, 1, out);
-}
-
-strata_status strata_dataset_adopt_memory(float *x, size_t rows, size_t cols, char **names,
-                                          strata_dataset **out) {
-  strata_dataset *ds = calloc(1, sizeof *ds);
-  if (!ds) {
-    free(x);
-    for (size_t j = 0; j < cols; j++) free(names[j]);
-    free(names);
-    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
-  }
-  ds->file = ds->matrix = ds->matrix_space = -1;
-  pthread_mutex_init(&ds->read_mutex, NULL);
-  pthread_mutex_init(&ds->onehot_mutex, NULL);
-  ds->mem = x;
-  ds->rows = rows;
-  ds->path = strdup(STRATA_MEMORY_PATH);
-  ds->location = strdup("");
-  strata_status st = ds->path && ds->location ? alloc_columns(ds, cols) : strata_fail(STRATA_ERR_NOMEM, "out of memory");
-  for (size_t j = 0; j < cols; j++) {
-    if (st == STRATA_OK) {
-      ds->col[j].name = names[j];
-      memcpy(ds->col[j].type, "float32", sizeof "float32");
-    } else {
-      free(names[j]);
+    if (H5Sselect_hyperslab(c->space, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
+        H5Dread(c->dset, H5T_NATIVE_FLOAT, mem, c->space, H5P_DEFAULT, buf) < 0) {
+      char what[300];
+      snprintf(what, sizeof what, "column '%s'", c->name);
+      st = read_failed(ds, what, row0, rows);
     }
+    strata_h5_unlock();
+    /* Outside the lock, so another thread's HDF5 call can run meanwhile. */
+    if (st == STRATA_OK && npick > 1) scatter_column(out + j, npick, buf, rows);
   }
-  free(names);
-  if (st != STRATA_OK) {
-    strata_dataset_free(ds);
-    return st;
+  strata_h5_lock();
+  H5Sclose(mem);
+  strata_h5_unlock();
+  return st;
+}
+
+/* Whole rows are read even for a few columns: row blocks are what both
+ * contiguous and chunked storage deliver cheaply. */
+static strata_status read_matrix_layout(h5_source *ds, size_t row0, size_t rows, const size_t *pick,
+                                        size_t npick, float *out) {
+  size_t d = ds->matrix_cols;
+  int direct = ds->identity && !pick;
+  float *block = direct ? out : ds->buf;
+  hsize_t start[2] = {row0, 0}, count[2] = {rows, d};
+  strata_status st = STRATA_OK;
+
+  strata_h5_lock();
+  hid_t mem = H5Screate_simple(2, count, NULL);
+  if (mem < 0 || H5Sselect_hyperslab(ds->matrix_space, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+      H5Dread(ds->matrix, H5T_NATIVE_FLOAT, mem, ds->matrix_space, H5P_DEFAULT, block) < 0)
+    st = read_failed(ds, ds->location, row0, rows);
+  strata_h5_close(mem);
+  strata_h5_unlock();
+  if (st != STRATA_OK || direct) return st;
+
+  for (size_t i = 0; i < rows; i++) {
+    const float *src = block + i * d;
+    float *dst = out + i * npick;
+    for (size_t j = 0; j < npick; j++) dst[j] = src[ds->pick[pick ? pick[j] : j]];
   }
-  *out = ds;
   return STRATA_OK;
 }
 
-strata_status strata_dataset_copy_groups(strata_dataset *dst, const strata_dataset *src) {
-  size_t d = strata_dataset_cols(dst), ng = strata_dataset_groups(src);
-  RETURN_IF(!dst->mem || dst->mem_group || strata_dataset_cols(src) != d, STRATA_ERR_INTERNAL,
-            "strata_dataset_copy_groups: needs an in-memory dataset without groups and as many columns");
-  if (ng == 0) return STRATA_OK;
-  int *group = malloc(d * sizeof *group);
-  char **names = calloc(ng, sizeof *names);
-  int ok = group && names;
-  for (size_t j = 0; ok && j < d; j++) group[j] = strata_dataset_col_group(src, j);
-  for (size_t g = 0; ok && g < ng; g++) ok = (names[g] = strdup(strata_dataset_group_name(src, g))) != NULL;
-  if (!ok) {
-    free(group);
-    for (size_t g = 0; names && g < ng; g++) free(names[g]);
-    free(names);
-    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
-  }
-  dst->mem_group = group;
-  dst->mem_group_names = names;
-  dst->mem_ngroups = ng;
-  return STRATA_OK;
+static strata_status h5_read(strata_source *s, size_t row0, size_t rows, const size_t *pick, size_t npick,
+                             float *out) {
+  h5_source *ds = (h5_source *)s;
+  int matrix = ds->matrix >= 0;
+  size_t width = matrix ? ds->matrix_cols : 1;
+  int need_buffer = matrix ? !(ds->identity && !pick) : npick > 1;
+  RETURN_IF(rows > SIZE_MAX / sizeof(float) / width, STRATA_ERR_USAGE, "cannot read %zu rows of '%s' at once",
+            rows, ds->path);
+
+  pthread_mutex_lock(&ds->read_mutex);
+  strata_status st = STRATA_OK;
+  if (need_buffer && !ensure_buffer(ds, rows * width))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory reading %zu rows of '%s'", rows, ds->path);
+  else if (matrix)
+    st = read_matrix_layout(ds, row0, rows, pick, npick, out);
+  else
+    st = read_group_layout(ds, row0, rows, pick, npick, out);
+  pthread_mutex_unlock(&ds->read_mutex);
+  return st;
 }
 
-void strata_dataset_free(strata_dataset *ds) {
-  if (!ds) return;
+/* ------------------------------------------------------------ open, close */
+
+static void h5_close(strata_source *s) {
+  h5_source *ds = (h5_source *)s;
   strata_h5_lock();
   for (size_t j = 0; j < ds->cols; j++) {
     strata_h5_close(ds->col[j].space);
@@ -735,202 +677,64 @@ void strata_dataset_free(strata_dataset *ds) {
   strata_h5_unlock();
   for (size_t j = 0; j < ds->cols; j++) free(ds->col[j].name);
   free(ds->col);
-  strata_onehot_free(ds->onehot);
-  free(ds->numbuf);
-  free(ds->mem);
-  free(ds->mem_group);
-  for (size_t g = 0; ds->mem_group_names && g < ds->mem_ngroups; g++) free(ds->mem_group_names[g]);
-  free(ds->mem_group_names);
+  free(ds->desc);
   free(ds->pick);
   free(ds->buf);
   free(ds->path);
   free(ds->location);
   pthread_mutex_destroy(&ds->read_mutex);
-  pthread_mutex_destroy(&ds->onehot_mutex);
   free(ds);
 }
 
-/* ------------------------------------------------------------ reads */
+static const strata_source_ops columns_ops = {"hdf5-columns", h5_read, strata_source_default_chunk, NULL, h5_close};
+static const strata_source_ops matrix_ops = {"hdf5-matrix", h5_read, strata_source_default_chunk, NULL, h5_close};
 
-static int ensure_buffer(strata_dataset *ds, size_t floats) {
-  if (floats <= ds->buf_floats) return 1;
-  float *b = realloc(ds->buf, floats * sizeof *b);
-  if (!b) return 0;
-  ds->buf = b;
-  ds->buf_floats = floats;
-  return 1;
-}
-
-static strata_status read_failed(const strata_dataset *ds, const char *what, size_t row0, size_t rows) {
-  char why[512];
-  return strata_fail(STRATA_ERR_IO, "cannot read rows %zu-%zu of %s in '%s': %s", row0, row0 + rows - 1, what,
-                     ds->path, strata_h5_error_text(why, sizeof why));
-}
-
-/* out[i*stride] = src[i]: scatters one column into the row-major chunk. */
-static void scatter_column(float *restrict out, size_t stride, const float *restrict src, size_t rows) {
-  for (size_t i = 0; i < rows; i++) out[i * stride] = src[i];
-}
-
-static strata_status read_group_layout(strata_dataset *ds, size_t row0, size_t rows, float *out) {
-  size_t cols = ds->cols;
-  /* One column needs no interleaving: HDF5 writes the chunk directly. */
-  float *buf = cols == 1 ? out : ds->buf;
-  hsize_t start = row0, count = rows;
-  strata_status st = STRATA_OK;
-
-  strata_h5_lock();
-  hid_t mem = H5Screate_simple(1, &count, NULL);
-  strata_h5_unlock();
-  RETURN_IF(mem < 0, STRATA_ERR_NOMEM, "cannot read '%s': out of memory", ds->path);
-
-  for (size_t j = 0; j < cols && st == STRATA_OK; j++) {
-    column *c = &ds->col[j];
-    strata_h5_lock();
-    if (H5Sselect_hyperslab(c->space, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
-        H5Dread(c->dset, H5T_NATIVE_FLOAT, mem, c->space, H5P_DEFAULT, buf) < 0) {
-      char what[300];
-      snprintf(what, sizeof what, "column '%s'", c->name);
-      st = read_failed(ds, what, row0, rows);
-    }
-    strata_h5_unlock();
-    /* Outside the lock, so another thread's HDF5 call can run meanwhile. */
-    if (st == STRATA_OK && cols > 1) scatter_column(out + j, cols, buf, rows);
+/* The description (io/source.h) of what open found. */
+static strata_status describe(h5_source *ds) {
+  ds->desc = calloc(ds->cols ? ds->cols : 1, sizeof *ds->desc);
+  RETURN_IF(!ds->desc, STRATA_ERR_NOMEM, "out of memory opening '%s'", ds->path);
+  for (size_t j = 0; j < ds->cols; j++) {
+    const column *c = &ds->col[j];
+    ds->desc[j] = (strata_source_col){c->name, c->type, c->stype[0] ? c->stype : NULL, c->kind, c->is_id, -1, NULL};
   }
-  strata_h5_lock();
-  H5Sclose(mem);
-  strata_h5_unlock();
-  return st;
-}
-
-static strata_status read_matrix_layout(strata_dataset *ds, size_t row0, size_t rows, float *out) {
-  size_t d = ds->matrix_cols, cols = ds->cols;
-  /* Whole rows are read even for a few columns: row blocks are what both
-   * contiguous and chunked storage deliver cheaply. */
-  float *block = ds->identity ? out : ds->buf;
-  hsize_t start[2] = {row0, 0}, count[2] = {rows, d};
-  strata_status st = STRATA_OK;
-
-  strata_h5_lock();
-  hid_t mem = H5Screate_simple(2, count, NULL);
-  if (mem < 0 || H5Sselect_hyperslab(ds->matrix_space, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-      H5Dread(ds->matrix, H5T_NATIVE_FLOAT, mem, ds->matrix_space, H5P_DEFAULT, block) < 0)
-    st = read_failed(ds, ds->location, row0, rows);
-  strata_h5_close(mem);
-  strata_h5_unlock();
-  if (st != STRATA_OK || ds->identity) return st;
-
-  const size_t *pick = ds->pick;
-  for (size_t i = 0; i < rows; i++) {
-    const float *src = block + i * d;
-    float *dst = out + i * cols;
-    for (size_t j = 0; j < cols; j++) dst[j] = src[pick[j]];
-  }
+  int matrix = ds->matrix >= 0;
+  ds->base = (strata_source){.ops = matrix ? &matrix_ops : &columns_ops,
+                             .rows = ds->rows,
+                             .cols = ds->cols,
+                             .col = ds->desc,
+                             .path = ds->path,
+                             .location = ds->location,
+                             .layout = matrix ? STRATA_LAYOUT_MATRIX : STRATA_LAYOUT_COLUMNS,
+                             .file_chunk_rows = ds->file_chunk_rows};
   return STRATA_OK;
 }
 
-static strata_status read_numeric(strata_dataset *ds, size_t row0, size_t rows, float *out);
+strata_status strata_source_h5_open(const char *path, const char *location, const char *const *features,
+                                    size_t nfeatures, int all, strata_source **out) {
+  RETURN_IF(!out, STRATA_ERR_USAGE, "strata_dataset_open: out is NULL");
+  *out = NULL;
+  RETURN_IF(!path || !*path, STRATA_ERR_USAGE, "strata_dataset_open: no file name");
 
-/* Numeric columns into a side buffer, then numeric and one-hot parts
- * interleaved into out. */
-static strata_status read_with_onehot(strata_dataset *ds, size_t row0, size_t rows, float *out) {
-  size_t nc = ds->cols, total = strata_dataset_cols(ds);
-  if (nc > 0) {
-    if (rows * nc > ds->numbuf_floats) {
-      float *b = realloc(ds->numbuf, rows * nc * sizeof *b);
-      RETURN_IF(!b, STRATA_ERR_NOMEM, "out of memory reading %zu rows of '%s'", rows, ds->path);
-      ds->numbuf = b;
-      ds->numbuf_floats = rows * nc;
-    }
-    FORWARD_IF_ERROR(read_numeric(ds, row0, rows, ds->numbuf));
-    for (size_t i = 0; i < rows; i++) memcpy(out + i * total, ds->numbuf + i * nc, nc * sizeof *out);
+  h5_source *ds = calloc(1, sizeof *ds);
+  RETURN_IF(!ds, STRATA_ERR_NOMEM, "out of memory opening '%s'", path);
+  ds->file = ds->matrix = ds->matrix_space = -1;
+  ds->base.ops = &columns_ops; /* close works from here on */
+  pthread_mutex_init(&ds->read_mutex, NULL);
+  if (!(ds->path = strdup(path))) {
+    h5_close(&ds->base);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory opening '%s'", path);
   }
-  return strata_onehot_read(ds->onehot, row0, rows, out + nc, total);
-}
-
-strata_status strata_dataset_add_categorical(strata_dataset *ds, const char *const *names, size_t n,
-                                             const char *const *const *categories,
-                                             const size_t *ncategories) {
-  RETURN_IF(!ds || (n && !names), STRATA_ERR_USAGE, "strata_dataset_add_categorical: NULL argument");
-  RETURN_IF(ds->onehot, STRATA_ERR_USAGE, "categorical columns were already added to '%s'", ds->path);
-  RETURN_IF(ds->mem && n > 0, STRATA_ERR_USAGE, "an in-memory dataset has no categorical columns");
-  RETURN_IF(ds->matrix >= 0 && n > 0, STRATA_ERR_USAGE,
-            "'%s' is a 2-D dataset: categorical columns need a columnar table", ds->path);
-  if (n == 0) return STRATA_OK;
-  for (size_t g = 0; g < n; g++)
-    for (size_t j = 0; j < ds->cols; j++)
-      RETURN_IF(strcmp(names[g], ds->col[j].name) == 0, STRATA_ERR_USAGE,
-                "column '%s' is both a feature and categorical", names[g]);
-  const char *loc = ds->location;
-  return strata_onehot_open(ds->path, loc, names, n, categories, ncategories, ds->rows, &ds->onehot);
-}
-
-strata_status strata_dataset_read(strata_dataset *ds, size_t row0, size_t rows, float *out) {
-  RETURN_IF(row0 > ds->rows || rows > ds->rows - row0, STRATA_ERR_USAGE,
-            "rows %zu-%zu are outside '%s' (%zu rows)", row0, row0 + rows - 1, ds->path, ds->rows);
-  if (rows == 0) return STRATA_OK;
-  if (ds->mem) {
-    memcpy(out, ds->mem + row0 * ds->cols, rows * ds->cols * sizeof *out);
-    return STRATA_OK;
+  strata_status st = strata_h5_open_read(path, &ds->file);
+  if (st == STRATA_OK) {
+    strata_h5_lock();
+    st = open_location(ds, location, features, nfeatures, all);
+    strata_h5_unlock();
   }
-  if (!ds->onehot) return read_numeric(ds, row0, rows, out);
-  /* Its own lock: read_numeric takes read_mutex inside. */
-  pthread_mutex_lock(&ds->onehot_mutex);
-  strata_status st = read_with_onehot(ds, row0, rows, out);
-  pthread_mutex_unlock(&ds->onehot_mutex);
-  return st;
-}
-
-static strata_status read_numeric(strata_dataset *ds, size_t row0, size_t rows, float *out) {
-  size_t width = ds->matrix >= 0 ? ds->matrix_cols : 1;
-  int need_buffer = ds->matrix >= 0 ? !ds->identity : ds->cols > 1;
-  RETURN_IF(rows > SIZE_MAX / sizeof(float) / width, STRATA_ERR_USAGE, "cannot read %zu rows of '%s' at once",
-            rows, ds->path);
-
-  pthread_mutex_lock(&ds->read_mutex);
-  strata_status st = STRATA_OK;
-  if (need_buffer && !ensure_buffer(ds, rows * width))
-    st = strata_fail(STRATA_ERR_NOMEM, "out of memory reading %zu rows of '%s'", rows, ds->path);
-  else if (ds->matrix >= 0)
-    st = read_matrix_layout(ds, row0, rows, out);
-  else
-    st = read_group_layout(ds, row0, rows, out);
-  pthread_mutex_unlock(&ds->read_mutex);
-  return st;
-}
-
-/* ------------------------------------------------------------ chunk size */
-
-static size_t gcd_size(size_t a, size_t b) {
-  while (b) {
-    size_t t = a % b;
-    a = b;
-    b = t;
+  if (st == STRATA_OK) st = describe(ds);
+  if (st != STRATA_OK) {
+    h5_close(&ds->base);
+    return st;
   }
-  return a;
-}
-
-/* Nearest multiple of m to x, at least m. */
-static size_t round_to_multiple(size_t x, size_t m) {
-  size_t r = (x + m / 2) / m * m;
-  return r < m ? m : r;
-}
-
-size_t strata_dataset_recommend_chunk(const strata_dataset *ds, size_t multiple, size_t target_bytes) {
-  size_t m = multiple ? multiple : 1;
-  size_t cols = ds->cols ? ds->cols : 1;
-  size_t target = (target_bytes ? target_bytes : DEFAULT_CHUNK_BYTES) / (sizeof(float) * cols);
-  size_t r = round_to_multiple(target, m);
-
-  /* Following the file's chunks means each is read (and decompressed) once
-   * per pass; worth it while the common multiple stays near the target. */
-  size_t fc = ds->file_chunk_rows;
-  if (fc > 0) {
-    size_t g = gcd_size(m, fc);
-    size_t lcm = m / g <= SIZE_MAX / fc ? m / g * fc : 0;
-    if (lcm > 0 && lcm <= 2 * target) r = round_to_multiple(target, lcm);
-  }
-
-  size_t cover = ds->rows == 0 ? m : (ds->rows + m - 1) / m * m;
-  return r < cover ? r : cover;
+  *out = &ds->base;
+  return STRATA_OK;
 }
