@@ -240,8 +240,39 @@ typedef struct strata_kernels {
 /* The reference table (kernels/ref.c). */
 const strata_kernels *strata_kernels_ref(void);
 
-/* Backend registry (kernels/dispatch.c): looks a backend up by name; NULL
- * if unknown or not usable here.  Tables are static: never freed.
+/* ---- The backend registry (kernels/dispatch.c) ---------------------------
+ *
+ * One list of every backend this build has; the scheduler, `strata devices`
+ * and the conformance tests iterate it, so a new table is registered here
+ * once and is then chosen, listed and tested without another list. */
+typedef enum {
+  STRATA_BACKEND_REF,    /* the reference kernels (float64 oracle) */
+  STRATA_BACKEND_DIRECT, /* one ISA's direct SIMD kernels */
+  STRATA_BACKEND_BLAS,   /* cblas_sgemm tiles with one ISA's fused argmin */
+  STRATA_BACKEND_DEVICE  /* an OpenCL device */
+} strata_backend_kind;
+
+typedef struct {
+  const char *name;            /* what strata_kernels_find or --backend takes:
+                                  "ref", "avx2", "blas-scalar", "opencl:0" */
+  strata_backend_kind kind;
+  const strata_kernels *table; /* NULL where it cannot run here (the CPU, the
+                                  OS or this build lacks it; device unusable) */
+  int device;                  /* DEVICE: N of "opencl:N"; else -1 */
+} strata_backend;
+
+#define STRATA_BACKENDS_CPU 1u     /* ref, each ISA's direct table, each BLAS table */
+#define STRATA_BACKENDS_DEVICES 2u /* every OpenCL device found (discovery on first use) */
+
+/* The registered backends of the kinds in `which`, CPU ones first (ref, then
+ * the direct tables from the lowest ISA up, then the BLAS tables), then the
+ * devices in the order of kernels/opencl.h.  *out OUT: static entries, valid
+ * for the process; returns how many.  Asking for the CPU entries limits
+ * OpenBLAS to one thread, as handing out a BLAS table does. */
+size_t strata_backends(unsigned which, const strata_backend **out);
+
+/* Looks a CPU backend up by name; NULL if unknown or not usable here.
+ * Tables are static: never freed.
  *   "ref"   the reference kernels (float64 oracle)
  *   "cpu"   the direct SIMD kernels of the selected ISA: avx512 > avx2 >
  *           scalar (the reference kernels); STRATA_ISA caps the selection
@@ -252,15 +283,15 @@ const strata_kernels *strata_kernels_ref(void);
  *           own OpenMP region)
  *   "auto"  (or NULL) the same as "cpu"; use strata_kernels_for_shape when
  *           d and k are known
- *   "avx2", "avx512", "blas-scalar", "blas-avx2", "blas-avx512"
- *           one specific table, for tests and benchmarks: NULL unless the
- *           CPU, the OS and this build support it; STRATA_ISA is ignored.
+ *   any other CPU name of strata_backends ("avx2", "avx512", "blas-scalar",
+ *           "blas-avx2", "blas-avx512"): that table, for tests and
+ *           benchmarks: NULL unless the CPU, the OS and this build support
+ *           it; STRATA_ISA is ignored.
  * Tables differ in speed, not in contract: labels equal the reference's
  * except at near-ties (distances are float32), sums/counts are bit-identical
  * given equal labels, inertia is float64 from (x - c)^2.
- * OpenCL tables ("opencl:N") are not in this registry: they exist only once
- * devices are discovered (kernels/opencl.h), and core/scheduler.h resolves
- * every name, these included. */
+ * OpenCL tables ("opencl:N") are not looked up here: a device is prepared
+ * before use, and core/scheduler.h resolves every name, these included. */
 const strata_kernels *strata_kernels_find(const char *name);
 
 /* Like strata_kernels_find, but "auto" (or NULL) picks by shape between the

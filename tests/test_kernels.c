@@ -20,6 +20,7 @@
 #include "check.h"
 #include "cpu_features.h"
 #include "kernels.h"
+#include "opencl.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -174,18 +175,26 @@ static int compare_assign(const strata_kernels *t, const float *x, size_t rows, 
 
 /* ---- the tables under test --------------------------------------------- */
 
-static const char *const table_names[] = {"avx2", "avx512", "blas-scalar", "blas-avx2",
-                                          "blas-avx512", "cpu", "blas"};
-#define N_TABLES (sizeof table_names / sizeof table_names[0])
-
-static const strata_kernels *tables[N_TABLES];
+/* Every CPU backend of the registry but the oracle itself (kernels/dispatch.c):
+ * a table registered there is tested here without another list. */
+#define MAX_TABLES 16
+static const char *table_names[MAX_TABLES];
+static const strata_kernels *tables[MAX_TABLES];
+static size_t N_TABLES;
 
 static void find_tables(void) {
-  for (size_t i = 0; i < N_TABLES; i++) {
-    tables[i] = strata_kernels_find(table_names[i]);
-    if (!tables[i]) printf("skipping table '%s': not supported by this CPU/OS/build\n", table_names[i]);
-    else printf("testing table '%s' (%s)\n", table_names[i], tables[i]->name);
+  const strata_backend *b;
+  const size_t n = strata_backends(STRATA_BACKENDS_CPU, &b);
+  for (size_t i = 0; i < n && N_TABLES < MAX_TABLES; i++) {
+    if (b[i].kind == STRATA_BACKEND_REF) continue;
+    table_names[N_TABLES] = b[i].name;
+    tables[N_TABLES] = b[i].table;
+    if (!tables[N_TABLES]) printf("skipping table '%s': not supported by this CPU/OS/build\n", b[i].name);
+    else printf("testing table '%s' (%s)\n", b[i].name, tables[N_TABLES]->name);
+    N_TABLES++;
   }
+  CHECK_MSG(N_TABLES == n - 1, "the registry lists %zu CPU backends besides ref; %zu fit here", n - 1,
+            N_TABLES);
 }
 
 /* ---- tests ------------------------------------------------------------- */
@@ -735,8 +744,8 @@ static void test_store_labels_u8(void) {
         moved += start[i] != (uint8_t)lab[i];
         want[i] = (uint8_t)lab[i];
       }
-      const strata_kernels *all[N_TABLES + 1];
-      const char *names[N_TABLES + 1];
+      const strata_kernels *all[MAX_TABLES + 1];
+      const char *names[MAX_TABLES + 1];
       for (size_t t = 0; t < N_TABLES; t++) { all[t] = tables[t]; names[t] = table_names[t]; }
       all[N_TABLES] = strata_kernels_ref();
       names[N_TABLES] = "ref";
@@ -752,6 +761,35 @@ static void test_store_labels_u8(void) {
     }
   printf("store_labels_u8 cases: %d\n", cases);
   free(lab); free(start); free(want); free(got);
+}
+
+/* Every registered backend is reachable by its name, CPU entries come
+ * first with ref leading, and the devices are those of kernels/opencl.h. */
+static void test_backend_list(void) {
+  const strata_backend *cpu, *dev, *all;
+  const size_t ncpu = strata_backends(STRATA_BACKENDS_CPU, &cpu);
+  const size_t ndev = strata_backends(STRATA_BACKENDS_DEVICES, &dev);
+  const size_t nall = strata_backends(STRATA_BACKENDS_CPU | STRATA_BACKENDS_DEVICES, &all);
+  CHECK(ncpu >= 1 && cpu[0].kind == STRATA_BACKEND_REF && cpu[0].table == strata_kernels_ref());
+  CHECK(nall == ncpu + ndev && dev == all + ncpu);
+  CHECK(memcmp(all, cpu, ncpu * sizeof *cpu) == 0);
+  CHECK(ndev == strata_ocl_device_count());
+  for (size_t i = 0; i < ncpu; i++) {
+    const strata_backend *b = &cpu[i];
+    CHECK_MSG(b->kind != STRATA_BACKEND_DEVICE && b->device == -1, "%s: a CPU entry", b->name);
+    CHECK_MSG(strata_kernels_find(b->name) == b->table, "%s: strata_kernels_find disagrees", b->name);
+    const char *want = b->kind == STRATA_BACKEND_BLAS ? "blas" : b->name;
+    CHECK_MSG(!b->table || strcmp(b->table->name, want) == 0, "%s: table named %s", b->name,
+              b->table ? b->table->name : "");
+    for (size_t j = 0; j < i; j++) CHECK_MSG(strcmp(cpu[j].name, b->name) != 0, "%s listed twice", b->name);
+  }
+  for (size_t i = 0; i < ndev; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "opencl:%zu", i);
+    CHECK(dev[i].kind == STRATA_BACKEND_DEVICE && dev[i].device == (int)i &&
+          strcmp(dev[i].name, name) == 0 && dev[i].table == strata_ocl_table(i));
+  }
+  printf("registry: %zu CPU backends, %zu devices\n", ncpu, ndev);
 }
 
 /* ---- STRATA_ISA and the registry ----------------------------------------- */
@@ -887,6 +925,7 @@ int main(int argc, char **argv) {
   find_tables();
   test_isa_resolve();
   test_registry();
+  test_backend_list();
   test_isa_env("/proc/self/exe");
   test_random_shapes();
   test_null_norms();
