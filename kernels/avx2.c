@@ -612,7 +612,7 @@ static size_t tile_half_norms_off_avx2(size_t d) {
 static size_t tile_half_bytes_avx2(size_t d) {
   return tile_half_norms_off_avx2(d) + strata_round_up64(A2_ROW_TILE * sizeof(float));
 }
-static size_t packed_half_bytes(size_t rows, size_t d) {
+static size_t packed_half_bytes(const strata_kernel_ctx *ctx, size_t rows, size_t d) {
   return (rows + A2_ROW_TILE - 1) / A2_ROW_TILE * tile_half_bytes_avx2(d);
 }
 
@@ -622,7 +622,7 @@ A2_INLINE __m256 half_vec_at_avx2(const uint16_t *x, size_t j) {
 
 /* Each value rounded to a half (ties to even) as it is stored; rows past
  * the end hold +0.  Then each row's squared norm from the stored halves. */
-static void pack_rows_half(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
+static void pack_rows_half(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d, void *packed) {
   char *p = packed;
   const size_t tb = tile_half_bytes_avx2(d), noff = tile_half_norms_off_avx2(d);
   for (size_t i0 = 0; i0 < rows; i0 += A2_ROW_TILE, p += tb) {
@@ -719,7 +719,7 @@ static __attribute__((noinline)) void half_tile_rv2_avx2(const uint16_t *xt, con
   half_tile_avx2(xt, xn, d, c, cn, m, 2, out, out_ld, lanes);
 }
 
-static void dist2_packed_half(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
+static void dist2_packed_half(const strata_kernel_ctx *ctx, const void *packed, size_t rows, size_t d, const float *cand, size_t m,
                                    float *out) {
   enum { GROUP = 64 };
   float cn[GROUP];
@@ -754,7 +754,7 @@ static void dist2_packed_half(const void *packed, size_t rows, size_t d, const f
 
 /* kernels.h's min_sum: eight accumulators hold lanes l = i mod 32 in order,
  * and the reference finishes the tail and the combination. */
-static double min_sum(const float *a, const float *b, float *out, size_t n) {
+static double min_sum(const strata_kernel_ctx *ctx, const float *a, const float *b, float *out, size_t n) {
   __m256d s[8];
   for (int q = 0; q < 8; q++) s[q] = _mm256_setzero_pd();
   size_t i = 0;
@@ -779,7 +779,8 @@ static double min_sum(const float *a, const float *b, float *out, size_t n) {
  * permute putting the lanes back in order.  The avx512 tables use it too:
  * on Zen 5 it stores a label in 0.033 ns against 0.053 with AVX-512's
  * vpmovdb, and 0.21 for the core's baseline loop (4096 labels, in cache). */
-size_t strata_store_labels_u8_avx2(const int32_t *lab, uint8_t *prev, size_t m) {
+size_t strata_store_labels_u8_avx2(const strata_kernel_ctx *ctx, const int32_t *lab, uint8_t *prev,
+                                   size_t m) {
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   size_t moved = 0, i = 0;
   for (; i + 32 <= m; i += 32) {

@@ -921,7 +921,7 @@ static size_t tile_half_bytes_avx512(size_t d) {
   return tile_screen_rows_off_avx512(d) + 3 * A512_ROW_TILE * sizeof(float);
 }
 
-static size_t packed_half_bytes(size_t rows, size_t d) {
+static size_t packed_half_bytes(const strata_kernel_ctx *ctx, size_t rows, size_t d) {
   return (rows + A512_ROW_TILE - 1) / A512_ROW_TILE * tile_half_bytes_avx512(d);
 }
 
@@ -982,7 +982,7 @@ static void screen_pack_avx512(const uint16_t *xt, size_t d, size_t r, char *scr
 
 /* Each value rounded to a half (ties to even) as it is stored; the padding
  * lanes hold +0.  Then each row's squared norm, from the stored halves. */
-static void pack_rows_half(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
+static void pack_rows_half(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d, void *packed) {
   char *p = packed;
   const size_t tb = tile_half_bytes_avx512(d), noff = tile_half_norms_off_avx512(d);
   const size_t dr = (d + A512_LANES - 1) / A512_LANES * A512_LANES;
@@ -1129,7 +1129,7 @@ static void half_cand_norms_avx512(const float *c, size_t d, size_t m, float *cn
   }
 }
 
-static void dist2_packed_half(const void *packed, size_t rows, size_t d, const float *cand,
+static void dist2_packed_half(const strata_kernel_ctx *ctx, const void *packed, size_t rows, size_t d, const float *cand,
                                      size_t m, float *out) {
   enum { GROUP = 64 };
   float cn[GROUP];
@@ -1295,10 +1295,11 @@ static A512_VNNI __attribute__((noinline)) void below_tiles_avx512(const void *p
 
 /* kernels.h's dist2_packed_half_below: groups of 8 candidates through the
  * screen where the CPU has VNNI, else the plain distances. */
-static void dist2_packed_half_below(const void *packed, size_t rows, size_t d, const float *cand,
-                                           size_t m, const float *closest, float *out) {
+static void dist2_packed_half_below(const strata_kernel_ctx *ctx, const void *packed, size_t rows,
+                                    size_t d, const float *cand, size_t m, const float *closest,
+                                    float *out) {
   if (!strata_cpu_info_get()->cpu_avx512vnni || d > A512_SCREEN_MAX_D) {
-    dist2_packed_half(packed, rows, d, cand, m, out);
+    dist2_packed_half(ctx, packed, rows, d, cand, m, out);
     return;
   }
   a512_screen_cands sc;
@@ -1329,7 +1330,7 @@ A512_INLINE void min_sum16_avx512(const float *a, const float *b, float *out, __
   *hi = _mm512_add_pd(*hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
 }
 
-static double min_sum(const float *a, const float *b, float *out, size_t n) {
+static double min_sum(const strata_kernel_ctx *ctx, const float *a, const float *b, float *out, size_t n) {
   __m512d s[4] = {_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd()};
   size_t i = 0;
   for (; i + 2 * A512_LANES <= n; i += 2 * A512_LANES) {

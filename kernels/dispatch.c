@@ -15,34 +15,54 @@
  * does not apply to explicit names (tests and benchmarks use them). */
 static int isa_available(strata_isa isa) { return isa <= strata_cpu_info_get()->best; }
 
+/* The tables handed out: the reference table with each backend's own
+ * slots (kernels_internal.h) laid over it, built once. */
+enum { T_BLAS_SCALAR, T_AVX2, T_BLAS_AVX2, T_AVX512, T_BLAS_AVX512, N_DERIVED };
+static strata_kernels derived[N_DERIVED];
+static pthread_once_t derived_once = PTHREAD_ONCE_INIT;
+
+static void derive_tables(void) {
+  strata_kernels_overlay(&derived[T_BLAS_SCALAR], &strata_kernels_blas_scalar_table);
+#if defined(STRATA_BUILD_AVX2)
+  strata_kernels_overlay(&derived[T_AVX2], &strata_kernels_avx2_table);
+  strata_kernels_overlay(&derived[T_BLAS_AVX2], &strata_kernels_blas_avx2_table);
+#endif
+#if defined(STRATA_BUILD_AVX512)
+  strata_kernels_overlay(&derived[T_AVX512], &strata_kernels_avx512_table);
+  strata_kernels_overlay(&derived[T_BLAS_AVX512], &strata_kernels_blas_avx512_table);
+#endif
+}
+
 /* The direct table for an ISA; the reference kernels stand in for scalar.
  * Callers pass an available ISA, so the table was built. */
 static const strata_kernels *direct_table(strata_isa isa) {
+  pthread_once(&derived_once, derive_tables);
   const strata_kernels *t = strata_kernels_ref();
 #if defined(STRATA_BUILD_AVX2)
-  if (isa >= STRATA_ISA_AVX2) t = &strata_kernels_avx2_table;
+  if (isa >= STRATA_ISA_AVX2) t = &derived[T_AVX2];
 #endif
 #if defined(STRATA_BUILD_AVX512)
-  if (isa >= STRATA_ISA_AVX512) t = &strata_kernels_avx512_table;
+  if (isa >= STRATA_ISA_AVX512) t = &derived[T_AVX512];
 #endif
   (void)isa;
   return t;
 }
 
-/* The BLAS table whose fused argmin and epilogue use isa.  Handing it out
- * is what first pins OpenBLAS to one thread. */
+/* The BLAS table whose fused argmin and epilogue use isa. */
 static const strata_kernels *blas_table_of(strata_isa isa) {
-  const strata_kernels *t = &strata_kernels_blas_scalar_table;
+  pthread_once(&derived_once, derive_tables);
+  const strata_kernels *t = &derived[T_BLAS_SCALAR];
 #if defined(STRATA_BUILD_AVX2)
-  if (isa >= STRATA_ISA_AVX2) t = &strata_kernels_blas_avx2_table;
+  if (isa >= STRATA_ISA_AVX2) t = &derived[T_BLAS_AVX2];
 #endif
 #if defined(STRATA_BUILD_AVX512)
-  if (isa >= STRATA_ISA_AVX512) t = &strata_kernels_blas_avx512_table;
+  if (isa >= STRATA_ISA_AVX512) t = &derived[T_BLAS_AVX512];
 #endif
   (void)isa;
   return t;
 }
 
+/* Handing a BLAS table out is what first pins OpenBLAS to one thread. */
 static const strata_kernels *blas_table(strata_isa isa) {
   strata_blas_init_once();
   return blas_table_of(isa);

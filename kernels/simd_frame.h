@@ -296,21 +296,22 @@ static size_t tile_bytes(size_t d) {
 
 /* Scratch: one transposed row tile, then either what the grouped epilogue
  * needs (small k, d) or the padded sums and centroids of the per-row one. */
-static size_t scratch_bytes(size_t rows, size_t d, size_t k) {
+static size_t scratch_bytes(const strata_kernel_ctx *ctx, size_t rows, size_t d, size_t k) {
   return tile_bytes(d) + (grouped(d, k) ? group_bytes(rows, d, k) : pad_bytes(d, k));
 }
 
 static int scratch_ok(strata_scratch s, size_t rows, size_t d, size_t k) {
-  return s.ptr != NULL && s.bytes >= scratch_bytes(rows, d, k);
+  return s.ptr != NULL && s.bytes >= scratch_bytes(NULL, rows, d, k);
 }
 
-static void assign_f32(const float *x, size_t rows, size_t ld, size_t d, const float *c,
-                       const float *c_norm2, size_t k, int32_t *labels, float *dist2,
-                       strata_block_acc *acc, strata_scratch scratch) {
+static void assign_f32(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
+                       size_t d, const float *c, const float *c_norm2, size_t k, int32_t *labels,
+                       float *dist2, strata_block_acc *acc, strata_scratch scratch) {
   if (rows == 0 || k == 0) return;
   if (!scratch_ok(scratch, rows, d, k)) {
     /* A caller bug, but a wrong answer would be worse than a slow one. */
-    strata_kernels_ref()->assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
+    const strata_kernels *ref = strata_kernels_ref();
+    ref->lloyd.assign_reduce(&ref->ctx, x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
     return;
   }
   void *extra = (char *)scratch.ptr + tile_bytes(d);
@@ -403,30 +404,33 @@ static const strata_tile_ops tile_ops = {
   .dist2_tile = dist2_tile,
 };
 
-static void dist2_to_points(const float *x, size_t rows, size_t ld, size_t d, const float *cand,
-                            size_t m, float *out, strata_scratch scratch) {
+static void dist2_to_points(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
+                            size_t d, const float *cand, size_t m, float *out,
+                            strata_scratch scratch) {
   if (rows == 0 || m == 0) return;
   /* Only the transposed tile is used here. */
   if (scratch.ptr == NULL || scratch.bytes < tile_bytes(d)) {
-    strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
+    const strata_kernels *ref = strata_kernels_ref();
+    ref->seed.dist2_to_points(&ref->ctx, x, rows, ld, d, cand, m, out, scratch);
     return;
   }
   strata_tiles_dist2(&tile_ops, x, rows, ld, d, cand, m, out, scratch.ptr);
 }
 
-static size_t packed_bytes(size_t rows, size_t d) {
+static size_t packed_bytes(const strata_kernel_ctx *ctx, size_t rows, size_t d) {
   return strata_tiles_packed_bytes(&tile_ops, rows, d);
 }
-static void pack_rows(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
+static void pack_rows(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d,
+                      void *packed) {
   strata_tiles_pack(&tile_ops, x, rows, ld, d, packed);
 }
-static void dist2_packed(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
-                         float *out) {
+static void dist2_packed(const strata_kernel_ctx *ctx, const void *packed, size_t rows, size_t d,
+                         const float *cand, size_t m, float *out) {
   strata_tiles_dist2_packed(&tile_ops, packed, rows, d, cand, m, out);
 }
 
 /* Rounds to the nearest half (ties to even), in place. */
-static void round_half(float *v, size_t n) {
+static void round_half(const strata_kernel_ctx *ctx, float *v, size_t n) {
   for (size_t i = 0; i < n; i += SF_LANES) {
     const sf_rmask m = sf_rmask_first(n - i);
     sf_store_rows_ps(v + i, m, sf_round_half_ps(sf_maskload_rows_ps(v + i, m)));
@@ -440,43 +444,40 @@ static const strata_blas_isa blas_isa = {
   .finish = finish_rows,
 };
 
-static void assign_f32_blas(const float *x, size_t rows, size_t ld, size_t d, const float *c,
-                            const float *c_norm2, size_t k, int32_t *labels, float *dist2,
-                            strata_block_acc *acc, strata_scratch scratch) {
+static void assign_f32_blas(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
+                            size_t d, const float *c, const float *c_norm2, size_t k,
+                            int32_t *labels, float *dist2, strata_block_acc *acc,
+                            strata_scratch scratch) {
   strata_blas_assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch, &blas_isa);
 }
 
-static size_t scratch_bytes_blas(size_t rows, size_t d, size_t k) {
+static size_t scratch_bytes_blas(const strata_kernel_ctx *ctx, size_t rows, size_t d, size_t k) {
   /* dist2_to_points runs the direct kernel; scratch serves either. */
-  const size_t a = strata_blas_scratch_bytes(rows, d, k), b = scratch_bytes(rows, d, k);
+  const size_t a = strata_blas_scratch_bytes(rows, d, k), b = scratch_bytes(ctx, rows, d, k);
   return a > b ? a : b;
 }
 
-/* Both tables share every slot but the assignment; NULL slots are filled
- * from the reference table when the registry first hands a table out. */
-#define SF_TABLE_SLOTS                                               \
-  .store_labels_u8 = strata_store_labels_u8_avx2,                    \
-  .dist2_to_points = dist2_to_points,                                \
-  .min_sum = min_sum,                                                \
-  .packed_bytes = packed_bytes,                                      \
-  .pack_rows = pack_rows,                                            \
-  .dist2_packed = dist2_packed,                                      \
-  .packed_half_bytes = packed_half_bytes,                            \
-  .pack_rows_half = pack_rows_half,                                  \
-  .dist2_packed_half = dist2_packed_half,                            \
-  .dist2_packed_half_below = SF_HALF_BELOW,                          \
-  .round_half = round_half
+/* Both tables share every slot but the assignment.  They hold only what
+ * this ISA overrides: kernels/dispatch.c lays them over the reference table
+ * (the label store is avx2.c's, which the avx512 tables use too). */
+#define SF_SEED_SLOTS                                                                        \
+  {                                                                                          \
+    .dist2_to_points = dist2_to_points, .packed_bytes = packed_bytes, .pack_rows = pack_rows,  \
+    .dist2_packed = dist2_packed, .packed_half_bytes = packed_half_bytes,                    \
+    .pack_rows_half = pack_rows_half, .dist2_packed_half = dist2_packed_half,                \
+    .round_half = round_half, .dist2_packed_half_below = SF_HALF_BELOW, .min_sum = min_sum,  \
+  }
 
 const strata_kernels SF_DIRECT_TABLE = {
   .name = SF_NAME,
-  .scratch_bytes = scratch_bytes,
-  .assign_reduce = assign_f32,
-  SF_TABLE_SLOTS,
+  .lloyd = {.scratch_bytes = scratch_bytes, .assign_reduce = assign_f32},
+  .labels = {.store_u8 = strata_store_labels_u8_avx2},
+  .seed = SF_SEED_SLOTS,
 };
 
 const strata_kernels SF_BLAS_TABLE = {
   .name = "blas",
-  .scratch_bytes = scratch_bytes_blas,
-  .assign_reduce = assign_f32_blas,
-  SF_TABLE_SLOTS,
+  .lloyd = {.scratch_bytes = scratch_bytes_blas, .assign_reduce = assign_f32_blas},
+  .labels = {.store_u8 = strata_store_labels_u8_avx2},
+  .seed = SF_SEED_SLOTS,
 };
