@@ -24,7 +24,7 @@
  * counted, and the exact float64 (x - c_label)^2 is added to the inertia.
  * For k <= 64 and d <= 64 it runs after the block's argmin, label by label,
  * with four labels' sums in registers at a time (accumulate_grouped);
- * otherwise per row after each tile (accumulate_tile_avx512).  Both avoid
+ * otherwise per row after each tile (accumulate_tile in simd_frame.h).  Both avoid
  * what is slow on AMD: masked loads that miss the cache, and loads of data
  * just written by a masked store (which cannot be forwarded).
  *

@@ -133,13 +133,10 @@ static void list_cpu(void) {
 static void list_devices(void) {
   pthread_once(&cpu_once, list_cpu);
   const size_t n = strata_ocl_device_count();
-  strata_backend *l = malloc((N_CPU_BACKENDS + n) * sizeof *l);
-  char *names = malloc(n * DEVICE_NAME_SIZE + 1);
-  if (!l || !names) { /* devices unlisted, as if none were found */
-    free(l);
-    free(names);
-    return;
-  }
+  /* One block: the entries, then their names. */
+  strata_backend *l = malloc((N_CPU_BACKENDS + n) * sizeof *l + n * DEVICE_NAME_SIZE);
+  if (!l) return; /* devices unlisted, as if none were found */
+  char *names = (char *)(l + N_CPU_BACKENDS + n);
   memcpy(l, cpu_list, sizeof cpu_list);
   for (size_t i = 0; i < n; i++) {
     char *name = names + i * DEVICE_NAME_SIZE;

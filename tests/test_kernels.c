@@ -782,12 +782,21 @@ static void test_backend_list(void) {
     CHECK_MSG(!b->table || strcmp(b->table->name, want) == 0, "%s: table named %s", b->name,
               b->table ? b->table->name : "");
     for (size_t j = 0; j < i; j++) CHECK_MSG(strcmp(cpu[j].name, b->name) != 0, "%s listed twice", b->name);
+    /* Started from the reference table: no required slot is empty, and the
+     * context is the table's own. */
+    const strata_kernels *t = b->table;
+    CHECK_MSG(!t || (t->lloyd.scratch_bytes && t->lloyd.assign_reduce && t->labels.store_u8 &&
+                     t->seed.dist2_to_points && t->seed.min_sum && !t->run.run_open &&
+                     t->ctx.table == t && t->ctx.device == -1),
+              "%s: an empty slot or a foreign context", b->name);
   }
   for (size_t i = 0; i < ndev; i++) {
     char name[32];
     snprintf(name, sizeof name, "opencl:%zu", i);
     CHECK(dev[i].kind == STRATA_BACKEND_DEVICE && dev[i].device == (int)i &&
           strcmp(dev[i].name, name) == 0 && dev[i].table == strata_ocl_table(i));
+    CHECK(!dev[i].table || (dev[i].table->ctx.table == dev[i].table && dev[i].table->ctx.device == (int)i &&
+                            dev[i].table->run.run_open && dev[i].table->seed.min_sum));
   }
   printf("registry: %zu CPU backends, %zu devices\n", ncpu, ndev);
 }
