@@ -116,7 +116,7 @@ void BM_pass(benchmark::State &state, std::string kernel, Case cs) {
   const size_t nthreads = (size_t)state.threads(), tid = (size_t)state.thread_index();
   const size_t begin = n * tid / nthreads, end = n * (tid + 1) / nthreads;
 
-  const size_t sbytes = (t->scratch_bytes(kBlockRows, d, k) + 63) & ~(size_t)63;
+  const size_t sbytes = (t->lloyd.scratch_bytes(&t->ctx, kBlockRows, d, k) + 63) & ~(size_t)63;
   std::unique_ptr<void, AlignedFree> scratch_mem(sbytes ? std::aligned_alloc(64, sbytes) : nullptr);
   strata_scratch scratch = {scratch_mem.get(), sbytes};
   std::vector<int32_t> labels(kBlockRows);
@@ -129,7 +129,7 @@ void BM_pass(benchmark::State &state, std::string kernel, Case cs) {
     strata_block_acc acc = {sums.data(), counts.data(), 0.0};
     for (size_t i0 = begin; i0 < end; i0 += kBlockRows) {
       const size_t nr = std::min(kBlockRows, end - i0);
-      t->assign_reduce(&ds.x[i0 * d], nr, d, d, ds.c.data(), ds.cn.data(), k, labels.data(),
+      t->lloyd.assign_reduce(&t->ctx, &ds.x[i0 * d], nr, d, d, ds.c.data(), ds.cn.data(), k, labels.data(),
                        nullptr, &acc, scratch);
     }
     benchmark::DoNotOptimize(acc.inertia);
@@ -153,14 +153,14 @@ void BM_dist2_to_points(benchmark::State &state, std::string kernel, Case cs) {
   }
   const Dataset &ds = dataset(cs.n, cs.d, cs.k);
   const size_t d = cs.d, m = cs.k, n = kernel == "ref" ? std::min<size_t>(cs.n, 65536) : cs.n;
-  const size_t sbytes = (t->scratch_bytes(kBlockRows, d, m) + 63) & ~(size_t)63;
+  const size_t sbytes = (t->lloyd.scratch_bytes(&t->ctx, kBlockRows, d, m) + 63) & ~(size_t)63;
   std::unique_ptr<void, AlignedFree> scratch_mem(sbytes ? std::aligned_alloc(64, sbytes) : nullptr);
   strata_scratch scratch = {scratch_mem.get(), sbytes};
   std::vector<float> out(m * kBlockRows);
   for (auto _ : state) {
     for (size_t i0 = 0; i0 < n; i0 += kBlockRows) {
       const size_t nr = std::min(kBlockRows, n - i0);
-      t->dist2_to_points(&ds.x[i0 * d], nr, d, d, ds.c.data(), m, out.data(), scratch);
+      t->seed.dist2_to_points(&t->ctx, &ds.x[i0 * d], nr, d, d, ds.c.data(), m, out.data(), scratch);
     }
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
@@ -186,12 +186,12 @@ void BM_kmeanspp(benchmark::State &state, std::string variant, Case cs) {
     return;
   }
   strata_kernels t = *base;
-  if (variant == "avx512-noscreen" || variant == "avx512-float") t.dist2_packed_half_below = nullptr;
+  if (variant == "avx512-noscreen" || variant == "avx512-float") t.seed.dist2_packed_half_below = nullptr;
   if (variant == "avx512-float") {
-    t.packed_half_bytes = nullptr;
-    t.pack_rows_half = nullptr;
-    t.dist2_packed_half = nullptr;
-    t.round_half = nullptr;
+    t.seed.packed_half_bytes = nullptr;
+    t.seed.pack_rows_half = nullptr;
+    t.seed.dist2_packed_half = nullptr;
+    t.seed.round_half = nullptr;
   }
   const Dataset &ds = dataset(cs.n, cs.d, cs.k);
   std::vector<double> centers(cs.k * cs.d);

@@ -89,26 +89,26 @@ void BM_run_pass(benchmark::State &state, size_t dev, Case cs, bool resident) {
   else setenv("STRATA_OPENCL_RESIDENT", "0", 1);
   strata_run_config cfg = {cs.n, cs.d, cs.k, 2, nullptr, data.scale.data()};
   strata_kernel_run *run = nullptr;
-  if (t->run_open(t, &cfg, &run) != STRATA_OK) {
+  if (t->run.run_open(&t->ctx, &cfg, &run) != STRATA_OK) {
     state.SkipWithError(strata_last_error());
     return;
   }
   unsetenv("STRATA_OPENCL_RESIDENT");
   auto pass = [&]() {
-    strata_status st = t->run_set_centroids(run, data.c.data(), data.cn.data());
-    if (st == STRATA_OK) st = t->run_begin_pass(run);
+    strata_status st = t->run.run_set_centroids(run, data.c.data(), data.cn.data());
+    if (st == STRATA_OK) st = t->run.run_begin_pass(run);
     size_t off = 0;
     for (size_t b0 = 0; st == STRATA_OK && b0 < nb; b0 += chunk) {
       const size_t n = std::min(chunk, nb - b0);
-      st = t->run_chunk(run, &blocks[b0], n, &labels[off], nullptr);
+      st = t->run.run_chunk(run, &blocks[b0], n, &labels[off], nullptr);
       for (size_t b = b0; b < b0 + n; b++) off += blocks[b].m;
     }
-    if (st == STRATA_OK) st = t->run_end_pass(run, sums.data(), counts.data(), &inertia);
+    if (st == STRATA_OK) st = t->run.run_end_pass(run, sums.data(), counts.data(), &inertia);
     return st;
   };
   if (pass() != STRATA_OK) {  // warm-up: buffers, and the first upload when resident
     state.SkipWithError(strata_last_error());
-    t->run_close(run);
+    t->run.run_close(run);
     return;
   }
   for (auto _ : state) {
@@ -119,7 +119,7 @@ void BM_run_pass(benchmark::State &state, size_t dev, Case cs, bool resident) {
     benchmark::DoNotOptimize(inertia);
     benchmark::ClobberMemory();
   }
-  t->run_close(run);
+  t->run.run_close(run);
   const double rows = (double)cs.n * (double)state.iterations();
   state.counters["rows/s"] = benchmark::Counter(rows, benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] =

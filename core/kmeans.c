@@ -364,7 +364,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
    * thread at once; a device would take them one synchronous round trip at
    * a time, slower than the CPU, so init stays on the CPU. */
   const strata_kernels *init_kern =
-      !kern->run_open ? kern : choice.fallback ? choice.fallback : strata_kernels_for_shape("auto", d, k);
+      !kern->run.run_open ? kern : choice.fallback ? choice.fallback : strata_kernels_for_shape("auto", d, k);
 
   /* 2. the pass over scaled data, kept in memory when it fits */
   uint64_t limit = p->streaming ? 0 : (p->mem_limit ? p->mem_limit : strata_default_mem_limit());
@@ -399,7 +399,7 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   /* 3. restarts; labels are written in the kept run's final pass, or, with
    * restarts or a parent (renumbering), in one more pass after them */
   int late = p->n_init > 1 || p->parent;
-  int stats_in_run = !late && !kern->run_open;
+  int stats_in_run = !late && !kern->run.run_open;
   if (stats_in_run) GOTO_IF_ERROR(st, strata_lloyd_want_stats(r->lloyd, 0), done);
   r->final_stats = stats_in_run;
   double best_inertia = INFINITY;

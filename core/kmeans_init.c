@@ -48,7 +48,8 @@ typedef struct {
   size_t packed_stride; /* bytes per INIT_ITEM rows */
   int half;           /* packed in half precision (use_half) */
   float *cand_half;   /* the candidates rounded to halves, trials × d */
-  double (*min_sum)(const float *, const float *, float *, size_t); /* the kernel's */
+  const strata_seed_kernels *ms; /* min_sum: the kernel's, or the reference's */
+  const strata_kernel_ctx *ms_ctx;
 } pp_work;
 
 /* A sample at least this large is packed in half precision when the kernel
@@ -61,7 +62,7 @@ typedef struct {
 
 static int use_half(const strata_init_job *job) {
   const strata_kernels *kern = job->kern;
-  if (!kern->pack_rows_half || !kern->dist2_packed_half || !kern->packed_half_bytes || !kern->round_half)
+  if (!kern->seed.pack_rows_half || !kern->seed.dist2_packed_half || !kern->seed.packed_half_bytes || !kern->seed.round_half)
     return 0;
   if (job->m * job->d * sizeof(float) < HALF_MIN_BYTES) return 0;
   uint32_t big = 0;
@@ -73,9 +74,10 @@ static int use_half(const strata_init_job *job) {
  * every step measures the same rows again. */
 static strata_status pack_sample(const strata_init_job *job, pp_work *w, int half) {
   const strata_kernels *kern = job->kern;
-  if (!half && (!kern->pack_rows || !kern->dist2_packed || !kern->packed_bytes)) return STRATA_OK;
-  size_t bytes = half ? kern->packed_half_bytes(INIT_ITEM, job->d) : kern->packed_bytes(INIT_ITEM, job->d);
-  void (*pack)(const float *, size_t, size_t, size_t, void *) = half ? kern->pack_rows_half : kern->pack_rows;
+  if (!half && (!kern->seed.pack_rows || !kern->seed.dist2_packed || !kern->seed.packed_bytes)) return STRATA_OK;
+  size_t bytes = half ? kern->seed.packed_half_bytes(&kern->ctx, INIT_ITEM, job->d) : kern->seed.packed_bytes(&kern->ctx, INIT_ITEM, job->d);
+  void (*pack)(const strata_kernel_ctx *, const float *, size_t, size_t, size_t, void *) =
+      half ? kern->seed.pack_rows_half : kern->seed.pack_rows;
   w->half = half;
   w->packed_stride = (bytes + 63) / 64 * 64;
   w->packed = aligned_alloc(64, w->nitems * w->packed_stride);
@@ -85,7 +87,7 @@ static strata_status pack_sample(const strata_init_job *job, pp_work *w, int hal
 #pragma omp parallel for schedule(dynamic, 1) num_threads(job->threads)
   for (size_t it = 0; it < w->nitems; it++) {
     size_t r0 = it * INIT_ITEM, rows = job->m - r0 < INIT_ITEM ? job->m - r0 : INIT_ITEM;
-    pack(job->x + r0 * job->d, rows, job->d, job->d, w->packed + it * w->packed_stride);
+    pack(&kern->ctx, job->x + r0 * job->d, rows, job->d, job->d, w->packed + it * w->packed_stride);
   }
   return STRATA_OK;
 }
@@ -100,7 +102,7 @@ static void candidate_potentials(const strata_init_job *job, pp_work *w, const f
   if (w->half) {
     /* Rounded like the rows, so that a row's distance to itself is 0. */
     memcpy(w->cand_half, cand, trials * d * sizeof *cand);
-    job->kern->round_half(w->cand_half, trials * d);
+    job->kern->seed.round_half(&job->kern->ctx, w->cand_half, trials * d);
     cand = w->cand_half;
   }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(job->threads)
@@ -110,20 +112,20 @@ static void candidate_potentials(const strata_init_job *job, pp_work *w, const f
     float *tmp = (float *)w->scratch[t];
     strata_scratch sc = {(char *)w->scratch[t] + (size_t)MAX_TRIALS * INIT_ITEM * sizeof(float),
                          w->scratch_bytes};
-    if (w->half && job->kern->dist2_packed_half_below)
-      job->kern->dist2_packed_half_below(w->packed + it * w->packed_stride, rows, d, cand, trials, closest + r0,
+    if (w->half && job->kern->seed.dist2_packed_half_below)
+      job->kern->seed.dist2_packed_half_below(&job->kern->ctx, w->packed + it * w->packed_stride, rows, d, cand, trials, closest + r0,
                                          tmp);
     else if (w->half)
-      job->kern->dist2_packed_half(w->packed + it * w->packed_stride, rows, d, cand, trials, tmp);
+      job->kern->seed.dist2_packed_half(&job->kern->ctx, w->packed + it * w->packed_stride, rows, d, cand, trials, tmp);
     else if (w->packed)
-      job->kern->dist2_packed(w->packed + it * w->packed_stride, rows, d, cand, trials, tmp);
+      job->kern->seed.dist2_packed(&job->kern->ctx, w->packed + it * w->packed_stride, rows, d, cand, trials, tmp);
     else
-      job->kern->dist2_to_points(job->x + r0 * d, rows, d, d, cand, trials, tmp, sc);
+      job->kern->seed.dist2_to_points(&job->kern->ctx, job->x + r0 * d, rows, d, d, cand, trials, tmp, sc);
     for (size_t j = 0; j < trials; j++)
       for (size_t s0 = 0; s0 < rows; s0 += INIT_SEG) {
         size_t len = rows - s0 < INIT_SEG ? rows - s0 : INIT_SEG;
         w->seg_pot[j * w->nseg + (r0 + s0) / INIT_SEG] =
-            w->min_sum(tmp + j * rows + s0, closest + r0 + s0, dist + j * m + r0 + s0, len);
+            w->ms->min_sum(w->ms_ctx, tmp + j * rows + s0, closest + r0 + s0, dist + j * m + r0 + s0, len);
       }
   }
   size_t nseg_used = (m + INIT_SEG - 1) / INIT_SEG;
@@ -190,7 +192,9 @@ static strata_status kmeanspp(const strata_init_job *job, double *centers, size_
   strata_rng_seed(&rng, job->seed, 0x1000 + (uint64_t)job->run);
 
   pp_work w = {0};
-  w.min_sum = job->kern->min_sum ? job->kern->min_sum : strata_kernels_ref()->min_sum;
+  const strata_kernels *ms = job->kern->seed.min_sum ? job->kern : strata_kernels_ref();
+  w.ms = &ms->seed;
+  w.ms_ctx = &ms->ctx;
   w.nblocks = (m + INIT_BLOCK - 1) / INIT_BLOCK;
   w.nseg = w.nblocks * SEGS_PER_BLOCK;
   w.nitems = (m + INIT_ITEM - 1) / INIT_ITEM;
@@ -199,7 +203,7 @@ static strata_status kmeanspp(const strata_init_job *job, double *centers, size_
   w.block_pot = malloc(w.nblocks * trials * sizeof *w.block_pot);
   w.seg_pot = calloc(trials * w.nseg, sizeof *w.seg_pot); /* a short last block's tail stays 0 */
   w.scratch = calloc((size_t)job->threads, sizeof *w.scratch);
-  w.scratch_bytes = job->kern->scratch_bytes(INIT_ITEM, d, trials);
+  w.scratch_bytes = job->kern->lloyd.scratch_bytes(&job->kern->ctx, INIT_ITEM, d, trials);
   float *start = malloc(m * sizeof *start); /* before the first centre: INFINITY */
   const float *closest = start;
   double *block_sum = malloc(w.nblocks * sizeof *block_sum);

@@ -97,7 +97,7 @@ strata_status strata_lloyd_create(const strata_kernels *kern, strata_pass *pass,
   l->t = xcalloc((size_t)l->threads, sizeof *l->t, &ok);
   l->nblocks = (n + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS;
   l->block_inertia = xcalloc(l->nblocks, sizeof *l->block_inertia, &ok);
-  size_t sbytes = kern->scratch_bytes(STRATA_BLOCK_ROWS, d, k);
+  size_t sbytes = kern->lloyd.scratch_bytes(&kern->ctx, STRATA_BLOCK_ROWS, d, k);
   for (int i = 0; ok && i < l->threads; i++) {
     lloyd_thread *t = &l->t[i];
     t->sums = xcalloc(k * d, sizeof *t->sums, &ok);
@@ -137,7 +137,7 @@ void strata_lloyd_free(strata_lloyd *l) {
   free(l->chunk_seg); free(l->chunk_dist);
   free(l->far); free(l->far_x);
   free(l->disp_sq); free(l->disp_dist);
-  if (l->run) l->kern->run_close(l->run);
+  if (l->run) l->kern->run.run_close(l->run);
   free(l->rblocks); free(l->run_labels); free(l->run_dist2); free(l->run_sums);
   free(l);
 }
@@ -255,8 +255,8 @@ static int64_t record_labels(strata_lloyd *l, const strata_block *b, const int32
                              const float *dist2) {
   int64_t relo = 0;
   if (l->labels) {
-    if (l->label_bytes == 1 && !b->kept && l->kern->store_labels_u8)
-      relo = (int64_t)l->kern->store_labels_u8(lab, (uint8_t *)l->labels + b->row0, b->m);
+    if (l->label_bytes == 1 && !b->kept && l->kern->labels.store_u8)
+      relo = (int64_t)l->kern->labels.store_u8(&l->kern->ctx, lab, (uint8_t *)l->labels + b->row0, b->m);
     else if (l->label_bytes == 1) relo = record_u8(l->labels, b, lab);
     else if (l->label_bytes == 2) relo = record_u16(l->labels, b, lab);
     else relo = record_i32(l->labels, b, lab);
@@ -300,7 +300,7 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
   strata_block_acc acc = {t->sums, t->counts, 0.0};
   /* Sums are always accumulated: d adds per row are noise next to the
    * distances, and one code path keeps every pass the same. */
-  l->kern->assign_reduce(b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels, t->dist2,
+  l->kern->lloyd.assign_reduce(&l->kern->ctx, b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels, t->dist2,
                          &acc, t->scratch);
   l->block_inertia[b->index] = acc.inertia;
   strata_block_fold(l->k, l->d, t->sums, t->counts, l->fx_scale, t->fx, t->total);
@@ -321,7 +321,7 @@ static strata_status assign_chunk_device(void *ctx, const strata_block *blocks, 
   strata_lloyd *l = ctx;
   for (size_t b = 0; b < nblocks; b++)
     l->rblocks[b] = (strata_run_block){blocks[b].x, blocks[b].m, blocks[b].row0};
-  FORWARD_IF_ERROR(l->kern->run_chunk(l->run, l->rblocks, nblocks, l->run_labels,
+  FORWARD_IF_ERROR(l->kern->run.run_chunk(l->run, l->rblocks, nblocks, l->run_labels,
                                       l->writer || stats_on(l) ? l->run_dist2 : NULL));
   size_t off = 0;
   for (size_t b = 0; b < nblocks; b++) {
@@ -345,23 +345,23 @@ static strata_status device_pass(strata_lloyd *l) {
     RETURN_IF(!l->rblocks || !l->run_labels || !l->run_dist2 || !l->run_sums, STRATA_ERR_NOMEM,
               "out of memory for k = %zu, d = %zu", l->k, l->d);
     strata_run_config cfg = {l->n, l->d, l->k, l->threads, l->fallback, l->fx_scale};
-    FORWARD_IF_ERROR(kr->run_open(kr, &cfg, &l->run));
+    FORWARD_IF_ERROR(kr->run.run_open(&kr->ctx, &cfg, &l->run));
     /* Raw rows to a run that scales them, unless column statistics read
      * the scaled rows here on the host. */
     strata_run_scaler rs;
-    l->run_raw = !l->col_stats && kr->run_set_scaler && strata_pass_run_scaler(l->pass, &rs) &&
-                 kr->run_set_scaler(l->run, &rs);
+    l->run_raw = !l->col_stats && kr->run.run_set_scaler && strata_pass_run_scaler(l->pass, &rs) &&
+                 kr->run.run_set_scaler(l->run, &rs);
   }
   RETURN_IF(l->run_raw && l->col_stats, STRATA_ERR_INTERNAL,
             "column statistics asked for after the device took the scaler");
-  FORWARD_IF_ERROR(kr->run_set_centroids(l->run, l->cf, l->cnorm));
-  FORWARD_IF_ERROR(kr->run_begin_pass(l->run));
+  FORWARD_IF_ERROR(kr->run.run_set_centroids(l->run, l->cf, l->cnorm));
+  FORWARD_IF_ERROR(kr->run.run_begin_pass(l->run));
   strata_pass_fns fns = {.chunk = assign_chunk_device,
                          .chunk_done = l->writer ? assign_chunk_done : NULL, .ctx = l};
   strata_pass_raw_chunks(l->pass, l->run_raw);
   FORWARD_IF_ERROR(strata_pass_run(l->pass, &fns));
   strata_lloyd_result *r = &l->res;
-  FORWARD_IF_ERROR(kr->run_end_pass(l->run, l->fx_scale ? l->run_sums : NULL, r->counts, &r->inertia));
+  FORWARD_IF_ERROR(kr->run.run_end_pass(l->run, l->fx_scale ? l->run_sums : NULL, r->counts, &r->inertia));
   for (size_t c = 0; c < l->k; c++) {
     for (size_t j = 0; j < l->d; j++) {
       strata_fixed s = strata_fixed_from128(&l->run_sums[c * l->d + j]);
@@ -444,7 +444,7 @@ static void pass_collect(strata_lloyd *l) {
 strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
                                 const strata_lloyd_result **res) {
   FORWARD_IF_ERROR(pass_begin(l, writer));
-  if (l->kern->run_open) {
+  if (l->kern->run.run_open) {
     RETURN_IF(l->disp_means, STRATA_ERR_INTERNAL, "dispersion needs a CPU table");
     strata_status st = device_pass(l);
     l->writer = NULL;
@@ -473,7 +473,7 @@ static strata_status assign_block_multi(void *ctx, const strata_block *b, int th
 
 strata_status strata_lloyd_pass_multi(strata_lloyd *const *ls, size_t n, const strata_lloyd_result **res) {
   for (size_t i = 0; i < n; i++) {
-    RETURN_IF(ls[i]->pass != ls[0]->pass || ls[i]->kern->run_open || stats_on(ls[i]), STRATA_ERR_INTERNAL,
+    RETURN_IF(ls[i]->pass != ls[0]->pass || ls[i]->kern->run.run_open || stats_on(ls[i]), STRATA_ERR_INTERNAL,
               "strata_lloyd_pass_multi: objects must share one pass, run on CPU tables and not gather "
               "statistics");
     FORWARD_IF_ERROR(pass_begin(ls[i], NULL));
@@ -528,7 +528,7 @@ static int far_cmp(const void *pa, const void *pb) {
 static strata_status far_block(void *ctx, const strata_block *b, int thread) {
   strata_lloyd *l = ctx;
   lloyd_thread *t = &l->t[thread];
-  l->kern->assign_reduce(b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels, t->dist2,
+  l->kern->lloyd.assign_reduce(&l->kern->ctx, b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels, t->dist2,
                          NULL, t->scratch);
   /* Keep the block's `want` best in t->far (sorted), by insertion: want is
    * the number of empty clusters, small in practice. */

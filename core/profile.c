@@ -85,7 +85,7 @@ static strata_status block_segments(profiler *P, prof_thread *t, const strata_bl
   }
   size_t m = 0;
   FORWARD_IF_ERROR(strata_scaler_apply(P->sc, b->x, b->nraw, b->row0, t->buf, t->kept, &m));
-  P->kern->assign_reduce(t->buf, m, d, d, P->cf, P->cnorm, k, t->lab, NULL, NULL, t->scratch);
+  P->kern->lloyd.assign_reduce(&P->kern->ctx, t->buf, m, d, d, P->cf, P->cnorm, k, t->lab, NULL, NULL, t->scratch);
   if (m < b->nraw)
     for (size_t i = 0; i < b->nraw; i++) t->seg[i] = -1;
   for (size_t i = 0; i < m; i++) t->seg[m < b->nraw ? t->kept[i] : i] = t->lab[i];
@@ -175,7 +175,7 @@ static strata_status profiler_alloc(profiler *P) {
   ALLOC(P->qs, kd);
   ALLOC(P->cf, k * d);
   ALLOC(P->cnorm, k);
-  size_t sbytes = P->kern ? P->kern->scratch_bytes(B, d, k) : 0;
+  size_t sbytes = P->kern ? P->kern->lloyd.scratch_bytes(&P->kern->ctx, B, d, k) : 0;
   for (int i = 0; ok && i < P->threads; i++) {
     prof_thread *t = &P->t[i];
     ALLOC(t->acc, kd);

@@ -55,14 +55,15 @@ static int first_warning(size_t device) {
 /* ---- explicit OpenCL ------------------------------------------------------- */
 
 static strata_status choose_opencl(const char *request, size_t k, strata_backend_choice *out) {
-  const size_t ndev = strata_ocl_device_count();
+  const strata_backend *dev;
+  const size_t ndev = strata_backends(STRATA_BACKENDS_DEVICES, &dev);
   long idx = opencl_index(request);
   if (idx < 0) {
     /* Plain "opencl": the first usable GPU, else the first usable device. */
     for (int pass = 0; pass < 2 && idx < 0; pass++)
       for (size_t i = 0; i < ndev && idx < 0; i++) {
-        const strata_ocl_device_info *in = strata_ocl_device(i);
-        if (in->usable && (pass == 1 || strcmp(in->type, "gpu") == 0)) idx = (long)i;
+        const strata_ocl_device_info *in = strata_ocl_device((size_t)dev[i].device);
+        if (in->usable && (pass == 1 || strcmp(in->type, "gpu") == 0)) idx = dev[i].device;
       }
     if (idx < 0)
       return strata_fail(STRATA_ERR_BACKEND, "--backend opencl: no usable OpenCL device (%s)",
@@ -95,9 +96,12 @@ static strata_status choose_opencl(const char *request, size_t k, strata_backend
 static size_t candidates(size_t *idx, char *skipped, size_t skipped_size) {
   const char *env = getenv("STRATA_AUTO_OPENCL_CPU");
   const int with_cpu = env && strcmp(env, "1") == 0;
-  size_t n = 0, ndev = strata_ocl_device_count();
+  const strata_backend *dev;
+  const size_t ndev = strata_backends(STRATA_BACKENDS_DEVICES, &dev);
+  size_t n = 0;
   skipped[0] = '\0';
-  for (size_t i = 0; i < ndev && n < STRATA_OCL_MAX_DEVICES; i++) {
+  for (size_t b = 0; b < ndev && n < STRATA_OCL_MAX_DEVICES; b++) {
+    const size_t i = (size_t)dev[b].device;
     const strata_ocl_device_info *in = strata_ocl_device(i);
     int cpu_type = strcmp(in->type, "cpu") == 0;
     if (in->usable && (!cpu_type || with_cpu)) {

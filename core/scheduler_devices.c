@@ -36,9 +36,9 @@ static void describe_cpu(strata_device_desc *e, size_t d, size_t k, int threads)
   e->usable = 1;
 }
 
-static void describe_opencl(strata_device_desc *e, size_t i) {
-  const strata_ocl_device_info *in = strata_ocl_device(i);
-  snprintf(e->backend, sizeof e->backend, "opencl:%zu", i);
+static void describe_opencl(strata_device_desc *e, const strata_backend *b) {
+  const strata_ocl_device_info *in = strata_ocl_device((size_t)b->device);
+  snprintf(e->backend, sizeof e->backend, "%s", b->name);
   snprintf(e->kind, sizeof e->kind, "opencl");
   snprintf(e->name, sizeof e->name, "%s", in->name);
   snprintf(e->vendor, sizeof e->vendor, "%s", in->vendor);
@@ -46,7 +46,7 @@ static void describe_opencl(strata_device_desc *e, size_t i) {
   snprintf(e->driver, sizeof e->driver, "%s", in->driver);
   snprintf(e->version, sizeof e->version, "%s", in->version);
   snprintf(e->type, sizeof e->type, "%s", in->type);
-  snprintf(e->table, sizeof e->table, "opencl:%zu", i);
+  snprintf(e->table, sizeof e->table, "%s", b->name);
   e->threads = (int)in->compute_units;
   e->global_mem = in->global_mem;
   e->fp64 = in->fp64;
@@ -60,17 +60,19 @@ strata_status strata_devices_list(size_t d, size_t k, int threads, int measure,
   *count = 0;
   RETURN_IF(d == 0 || k == 0, STRATA_ERR_USAGE, "d and k must be at least 1");
   threads = strata_threads_resolve(threads);
-  const size_t ndev = strata_ocl_device_count();
+  /* The CPU row, then every device of the registry. */
+  const strata_backend *dev;
+  const size_t ndev = strata_backends(STRATA_BACKENDS_DEVICES, &dev);
   strata_device_desc *list = calloc(1 + ndev, sizeof *list);
   RETURN_IF(!list, STRATA_ERR_NOMEM, "out of memory");
   describe_cpu(&list[0], d, k, threads);
-  for (size_t i = 0; i < ndev; i++) describe_opencl(&list[1 + i], i);
+  for (size_t i = 0; i < ndev; i++) describe_opencl(&list[1 + i], &dev[i]);
   const size_t rows = measure_rows(d, k);
   for (size_t i = 0; measure && i < 1 + ndev; i++) {
     strata_device_desc *e = &list[i];
     if (!e->usable) continue;
-    const strata_kernels *t = i == 0 ? strata_kernels_for_shape("auto", d, k) : strata_ocl_table(i - 1);
-    strata_status st = i == 0 ? STRATA_OK : strata_ocl_prepare(i - 1, k);
+    const strata_kernels *t = i == 0 ? strata_kernels_for_shape("auto", d, k) : dev[i - 1].table;
+    strata_status st = i == 0 ? STRATA_OK : strata_ocl_prepare((size_t)dev[i - 1].device, k);
     /* Sized for a job of the measured rows: the data stays on a device. */
     if (st == STRATA_OK) st = strata_scheduler_measure(t, NULL, rows, d, k, rows, threads, &e->rows_per_second);
     if (st != STRATA_OK) {

@@ -62,7 +62,7 @@ static strata_status time_cpu(const strata_kernels *t, const float *x, size_t ro
   if ((size_t)threads > nb) threads = (int)nb;
   cpu_thread *th = calloc((size_t)threads, sizeof *th);
   int ok = th != NULL;
-  size_t sb = t->scratch_bytes(B, d, k);
+  size_t sb = t->lloyd.scratch_bytes(&t->ctx, B, d, k);
   for (int i = 0; ok && i < threads; i++) {
     th[i].labels = malloc(B * sizeof *th[i].labels);
     th[i].dist2 = malloc(B * sizeof *th[i].dist2);
@@ -79,7 +79,7 @@ static strata_status time_cpu(const strata_kernels *t, const float *x, size_t ro
       cpu_thread *me = &th[omp_get_thread_num()];
       size_t r0 = (size_t)b * B, m = rows - r0 < B ? rows - r0 : B;
       strata_block_acc acc = {me->sums, me->counts, 0.0};
-      t->assign_reduce(x + r0 * d, m, d, d, c, cn, k, me->labels, me->dist2, &acc, me->scratch);
+      t->lloyd.assign_reduce(&t->ctx, x + r0 * d, m, d, d, c, cn, k, me->labels, me->dist2, &acc, me->scratch);
     }
     double dt = now_seconds() - t0;
     if (pass > 0 && (*best == 0.0 || dt < *best)) *best = dt;
@@ -118,24 +118,24 @@ static strata_status time_device(const strata_kernels *t, const float *x, size_t
   }
   /* A run sized for the job: resident only if the job's data would be. */
   strata_run_config cfg = {job_rows > rows ? (size_t)job_rows : rows, d, k, threads, NULL, scale};
-  GOTO_IF_ERROR(st, t->run_open(t, &cfg, &run), done);
-  GOTO_IF_ERROR(st, t->run_set_centroids(run, c, cn), done);
+  GOTO_IF_ERROR(st, t->run.run_open(&t->ctx, &cfg, &run), done);
+  GOTO_IF_ERROR(st, t->run.run_set_centroids(run, c, cn), done);
   const size_t chunk = 32; /* blocks per chunk, as an 8 MiB chunk of d = 16 */
   for (int pass = 0; pass < MEASURE_PASSES; pass++) {
     double t0 = now_seconds(), inertia = 0.0;
-    GOTO_IF_ERROR(st, t->run_begin_pass(run), done);
+    GOTO_IF_ERROR(st, t->run.run_begin_pass(run), done);
     size_t off = 0;
     for (size_t b0 = 0; b0 < nb; b0 += chunk) {
       size_t n = nb - b0 < chunk ? nb - b0 : chunk;
-      GOTO_IF_ERROR(st, t->run_chunk(run, blk + b0, n, labels + off, NULL), done);
+      GOTO_IF_ERROR(st, t->run.run_chunk(run, blk + b0, n, labels + off, NULL), done);
       for (size_t b = b0; b < b0 + n; b++) off += blk[b].m;
     }
-    GOTO_IF_ERROR(st, t->run_end_pass(run, sums, counts, &inertia), done);
+    GOTO_IF_ERROR(st, t->run.run_end_pass(run, sums, counts, &inertia), done);
     double dt = now_seconds() - t0;
     if (pass > 0 && (*best == 0.0 || dt < *best)) *best = dt;
   }
 done:
-  if (run) t->run_close(run);
+  if (run) t->run.run_close(run);
   free(blk); free(labels); free(sums); free(counts); free(scale);
   return st;
 }
@@ -158,7 +158,7 @@ strata_status strata_scheduler_measure(const strata_kernels *t, const float *x, 
   if (!c || !cn) st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the calibration");
   if (st == STRATA_OK) {
     pick_centroids(x, rows, d, k, c, cn);
-    st = t->run_open ? time_device(t, x, rows, d, c, cn, k, job_rows, threads, &best)
+    st = t->run.run_open ? time_device(t, x, rows, d, c, cn, k, job_rows, threads, &best)
                      : time_cpu(t, x, rows, d, c, cn, k, threads, &best);
   }
   if (st == STRATA_OK) *rows_per_second = (double)rows / (best > 1e-9 ? best : 1e-9);

@@ -107,7 +107,7 @@ static strata_status choose_kernels(const strata_fit_params *p, const strata_sam
   memset(&choice, 0, sizeof choice);
   FORWARD_IF_ERROR(strata_scheduler_choose(p->backend, s->x, s->m, rows, d, k, p->threads, &choice));
   const strata_kernels *kern = choice.kern;
-  if (kern->run_open) {
+  if (kern->run.run_open) {
     RETURN_IF(p->backend && strcmp(p->backend, "auto") != 0, STRATA_ERR_USAGE,
               "sweep runs on the CPU tables; --backend %s is a device", p->backend);
     kern = choice.fallback ? choice.fallback : strata_kernels_for_shape("auto", d, k);
@@ -121,7 +121,7 @@ static strata_status choose_kernels(const strata_fit_params *p, const strata_sam
 static strata_status sample_labels(const k_fit *kf, const strata_sample *s, int32_t *labels) {
   size_t k = kf->k, d = s->d;
   float *cf = malloc(k * d * sizeof *cf), *cnorm = malloc(k * sizeof *cnorm);
-  size_t sbytes = kf->kern->scratch_bytes(STRATA_BLOCK_ROWS, d, k);
+  size_t sbytes = kf->kern->lloyd.scratch_bytes(&kf->kern->ctx, STRATA_BLOCK_ROWS, d, k);
   strata_scratch sc = {sbytes ? aligned_alloc(64, (sbytes + 63) / 64 * 64) : NULL, sbytes};
   strata_status st = STRATA_OK;
   if (!cf || !cnorm || (sbytes && !sc.ptr)) {
@@ -139,7 +139,7 @@ static strata_status sample_labels(const k_fit *kf, const strata_sample *s, int3
   }
   for (size_t r0 = 0; r0 < s->m; r0 += STRATA_BLOCK_ROWS) {
     size_t rows = s->m - r0 < STRATA_BLOCK_ROWS ? s->m - r0 : STRATA_BLOCK_ROWS;
-    kf->kern->assign_reduce(s->x + r0 * d, rows, d, d, cf, cnorm, k, labels + r0, NULL, NULL, sc);
+    kf->kern->lloyd.assign_reduce(&kf->kern->ctx, s->x + r0 * d, rows, d, d, cf, cnorm, k, labels + r0, NULL, NULL, sc);
   }
 done:
   free(cf);

@@ -11,7 +11,7 @@
  * sums in increasing row order and the exact float64 (x - c_label)^2 to the
  * inertia: for d <= 16 and k <= 64 label by label after the block, as in
  * avx512.c, with a table-driven vpermd standing in for vpcompressd
- * (accumulate_grouped_avx2); otherwise per row after each tile.  On CPUs
+ * (accumulate_grouped); otherwise per row after each tile.  On CPUs
  * with only AVX2, sgemm beats
  * this kernel for d >= 64 and k*d >= 8192; strata_kernels_for_shape("auto")
  * switches there. */
@@ -78,7 +78,7 @@ A2_INLINE void transpose8x8_avx2(__m256 r[8]) {
  * misses the cache).  Rows >= nr of the first half are zero; the second half
  * is written only when nr > 8.  Constant trip counts keep the 8 vectors in
  * registers. */
-static void transpose_tile_avx2(const float *x, size_t nr, size_t ld, size_t d, float *xt,
+static void transpose_tile(const float *x, size_t nr, size_t ld, size_t d, float *xt,
                                 const float *x_end) {
   const size_t j_last = (d - 1) / A2_LANES * A2_LANES;
   for (size_t r0 = 0; r0 < nr; r0 += A2_LANES) {
@@ -104,106 +104,42 @@ static void transpose_tile_avx2(const float *x, size_t nr, size_t ld, size_t d, 
   }
 }
 
-/* ---- distance tile ------------------------------------------------------ */
+/* ---- the framework's vocabulary (kernels/simd_frame.h) ------------------ */
 
-A2_INLINE void dist_tile_avx2(const float *xt, size_t d, const float *c, const int kc,
-                              const int rv, __m256 acc[2][A2_KC]) {
-  const float *cl[A2_KC];
-#pragma GCC unroll 4
-  for (int l = 0; l < kc; l++) {
-    cl[l] = c + (size_t)l * d;
-    acc[0][l] = _mm256_setzero_ps();
-    acc[1][l] = _mm256_setzero_ps();
-  }
-  for (size_t j = 0; j < d; j++) {
-    const __m256 x0 = _mm256_loadu_ps(xt + j * A2_ROW_TILE);
-    const __m256 x1 = rv == 2 ? _mm256_loadu_ps(xt + j * A2_ROW_TILE + A2_LANES) : x0;
-#pragma GCC unroll 4
-    for (int l = 0; l < kc; l++) {
-      const __m256 cb = _mm256_broadcast_ss(cl[l] + j);
-      const __m256 t0 = _mm256_sub_ps(x0, cb);
-      acc[0][l] = _mm256_fmadd_ps(t0, t0, acc[0][l]);
-      if (rv == 2) {
-        const __m256 t1 = _mm256_sub_ps(x1, cb);
-        acc[1][l] = _mm256_fmadd_ps(t1, t1, acc[1][l]);
-      }
-    }
-  }
+#define SF_LANES A2_LANES
+#define SF_KC A2_KC
+#define SF_DLANES 4 /* the epilogue's float64 chunks */
+#define SF_INLINE A2_INLINE
+typedef __m256 sf_ps;
+typedef __m256i sf_pi;
+typedef __m256d sf_pd;
+typedef __m256i sf_rmask; /* maskload/maskstore lanes */
+#define sf_setzero_ps _mm256_setzero_ps
+#define sf_set1_ps _mm256_set1_ps
+#define sf_loadu_ps _mm256_loadu_ps
+#define sf_sub_ps _mm256_sub_ps
+#define sf_fmadd_ps _mm256_fmadd_ps
+#define sf_bcast_ps _mm256_broadcast_ss
+#define sf_setzero_pi _mm256_setzero_si256
+#define sf_set1_epi32 _mm256_set1_epi32
+#define sf_store_pi(p, v) _mm256_store_si256((__m256i *)(p), (v))
+#define sf_rmask_first mask8_first_avx2
+#define sf_store_rows_ps _mm256_maskstore_ps
+#define sf_store_rows_epi32 _mm256_maskstore_epi32
+#define sf_maskload_rows_ps _mm256_maskload_ps
+#define sf_round_half_ps(v) _mm256_cvtph_ps(_mm256_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+#define sf_setzero_pd _mm256_setzero_pd
+#define sf_add_pd _mm256_add_pd
+#define sf_fmadd_pd _mm256_fmadd_pd
+#define sf_hsum_pd hsum_pd_avx2
+
+A2_INLINE void sf_argmin_step(__m256 acc, __m256 *best, __m256i *bidx, __m256i idx) {
+  const __m256 lt = _mm256_cmp_ps(acc, *best, _CMP_LT_OQ);
+  *best = _mm256_blendv_ps(*best, acc, lt);
+  *bidx = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*bidx), _mm256_castsi256_ps(idx), lt));
 }
 
-enum { A2_ARGMIN = 0, A2_STORE = 1 };
-
-typedef struct {
-  __m256 best[2];
-  __m256i bidx[2];
-  float *out; /* A2_STORE: candidate-major output, row stride out_ld */
-  size_t out_ld;
-  __m256i m[2]; /* valid row lanes of each row vector */
-} a2_tile_state;
-
-A2_INLINE void tile_step_avx2(const float *xt, size_t d, const float *c, size_t l0,
-                              const int kc, const int rv, const int mode, a2_tile_state *st) {
-  __m256 acc[2][A2_KC];
-  dist_tile_avx2(xt, d, c + l0 * d, kc, rv, acc);
-  if (mode == A2_ARGMIN) {
-#pragma GCC unroll 4
-    for (int l = 0; l < kc; l++) {
-      const __m256 idx = _mm256_castsi256_ps(_mm256_set1_epi32((int32_t)(l0 + (size_t)l)));
-      for (int r = 0; r < rv; r++) {
-        const __m256 lt = _mm256_cmp_ps(acc[r][l], st->best[r], _CMP_LT_OQ);
-        st->best[r] = _mm256_blendv_ps(st->best[r], acc[r][l], lt);
-        st->bidx[r] = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(st->bidx[r]), idx, lt));
-      }
-    }
-  } else {
-#pragma GCC unroll 4
-    for (int l = 0; l < kc; l++) {
-      float *o = st->out + (l0 + (size_t)l) * st->out_ld;
-      _mm256_maskstore_ps(o, st->m[0], acc[0][l]);
-      if (rv == 2) _mm256_maskstore_ps(o + A2_LANES, st->m[1], acc[1][l]);
-    }
-  }
-}
-
-A2_INLINE void tile_pass_avx2(const float *xt, size_t d, const float *c, size_t k,
-                              const int rv, const int mode, a2_tile_state *st_io) {
-  a2_tile_state st = *st_io;
-  size_t l0 = 0;
-  for (; l0 + A2_KC <= k; l0 += A2_KC) tile_step_avx2(xt, d, c, l0, A2_KC, rv, mode, &st);
-  switch (k - l0) {
-    case 3: tile_step_avx2(xt, d, c, l0, 3, rv, mode, &st); break;
-    case 2: tile_step_avx2(xt, d, c, l0, 2, rv, mode, &st); break;
-    case 1: tile_step_avx2(xt, d, c, l0, 1, rv, mode, &st); break;
-    default: break;
-  }
-  *st_io = st;
-}
-
-static __attribute__((noinline)) void argmin_pass_rv1_avx2(const float *xt, size_t d, const float *c,
-                                                           size_t k, a2_tile_state *st) {
-  tile_pass_avx2(xt, d, c, k, 1, A2_ARGMIN, st);
-}
-static __attribute__((noinline)) void argmin_pass_rv2_avx2(const float *xt, size_t d, const float *c,
-                                                           size_t k, a2_tile_state *st) {
-  tile_pass_avx2(xt, d, c, k, 2, A2_ARGMIN, st);
-}
-static __attribute__((noinline)) void store_pass_rv1_avx2(const float *xt, size_t d, const float *c,
-                                                          size_t k, a2_tile_state *st) {
-  tile_pass_avx2(xt, d, c, k, 1, A2_STORE, st);
-}
-static __attribute__((noinline)) void store_pass_rv2_avx2(const float *xt, size_t d, const float *c,
-                                                          size_t k, a2_tile_state *st) {
-  tile_pass_avx2(xt, d, c, k, 2, A2_STORE, st);
-}
-
-/* ---- epilogue: sums, counts, exact inertia ----------------------------- */
-
-/* Same design as avx512.c (see accumulate_tile_avx512 there): rows in
- * increasing order, float64 sums updated with plain full-vector loads and
- * stores (bit-identical to the reference for equal labels, and forwarded
- * from store to load when a label repeats a few rows later), a padded copy
- * of sums and centroids when d is not a multiple of 4 and k*d is small, four
- * partial sums per row and two rotating inertia accumulators in registers. */
+/* ---- epilogue chunks (the loop is accumulate_tile in simd_frame.h) ------- */
 
 /* The first n (1..3) of 4 floats at p, widened to float64, the rest zero;
  * a plain load when it stays below end (maskload is slow on AMD). */
@@ -213,29 +149,26 @@ A2_INLINE __m256d load4_tail_pd_avx2(const float *p, size_t n, const float *end)
   return _mm256_cvtps_pd(_mm_maskload_ps(p, m));
 }
 
+/* Where a row's whole 4-wide chunks end. */
 typedef struct {
-  const float *x_end, *c_end; /* one past the caller's x block and c */
-  const double *cd;           /* float64 centroids, stride sld, or NULL */
-  double *sums;
-  size_t sld;                 /* row stride of sums and cd */
-  int64_t *counts;
-} a2_epilogue;
+  size_t dfull;
+} sf_tail;
+A2_INLINE sf_tail sf_tail_of(size_t d) { return (sf_tail){d & ~(size_t)3}; }
 
 /* One 4-wide column chunk of a row: adds x to the label's sums and returns
  * x - c in float64 (zero past d). */
-A2_INLINE __m256d chunk_avx2(const float *xi, const float *cl, const double *cdl, double *sl,
-                             size_t j, size_t d, const float *x_end, const float *c_end,
-                             const int full) {
+A2_INLINE __m256d chunk(const float *xi, const float *cl, const double *cdl, double *sl, size_t j,
+                        size_t d, sf_tail t, const float *x_end, const float *c_end, const int full) {
   if (j >= d) return _mm256_setzero_pd(); /* a fixed chunk count may pass the end */
   __m256d xj, cj;
-  if (j + 4 <= d) {
+  if (j < t.dfull) {
     xj = _mm256_cvtps_pd(_mm_loadu_ps(xi + j));
     cj = cdl ? _mm256_loadu_pd(cdl + j) : _mm256_cvtps_pd(_mm_loadu_ps(cl + j));
   } else {
     xj = load4_tail_pd_avx2(xi + j, d - j, x_end);
     cj = cdl ? _mm256_loadu_pd(cdl + j) : load4_tail_pd_avx2(cl + j, d - j, c_end);
   }
-  if (full || j + 4 <= d) {
+  if (full || j < t.dfull) {
     _mm256_storeu_pd(sl + j, _mm256_add_pd(_mm256_loadu_pd(sl + j), xj));
   } else {
     const __m256i m = mask4x64_first_avx2(d - j);
@@ -244,110 +177,19 @@ A2_INLINE __m256d chunk_avx2(const float *xi, const float *cl, const double *cdl
   return _mm256_sub_pd(xj, cj);
 }
 
+/* x - c of chunk j in float64 (the BLAS path's distances without sums). */
+A2_INLINE __m256d sf_row_diff_pd(const float *xi, const float *cl, size_t j, size_t d,
+                                 const float *x_end) {
+  const __m256d xj = j + 4 <= d ? _mm256_cvtps_pd(_mm_loadu_ps(xi + j)) : load4_tail_pd_avx2(xi + j, d - j, x_end);
+  const __m256d cj = j + 4 <= d ? _mm256_cvtps_pd(_mm_loadu_ps(cl + j)) : load4_tail_pd_avx2(cl + j, d - j, cl);
+  return _mm256_sub_pd(xj, cj);
+}
+
 static inline double hsum_pd_avx2(__m256d v) {
   const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
   return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
 }
 
-A2_INLINE void accumulate_tile_avx2(const float *x, size_t nr, size_t ld, size_t d,
-                                    const float *c, const int32_t *lab, const a2_epilogue *ep,
-                                    __m256d a[2], float *dist2, const int nv, const int full) {
-  const size_t sld = ep->sld;
-  const float *x_end = ep->x_end, *c_end = ep->c_end;
-  const double *cd = ep->cd;
-  double *sums = ep->sums;
-  int64_t *counts = ep->counts;
-  __m256d a0 = a[0], a1 = a[1];
-  for (size_t i = 0; i < nr; i++) {
-    const size_t l = (size_t)lab[i];
-    const float *xi = x + i * ld, *cl = c + l * d;
-    const double *cdl = cd ? cd + l * sld : NULL;
-    double *sl = sums + l * sld;
-    counts[l] += 1;
-    __m256d q0 = _mm256_setzero_pd(), q1 = q0, q2 = q0, q3 = q0;
-    const size_t nchunks = nv > 0 ? (size_t)nv : (d + 3) / 4;
-    size_t u = 0;
-    for (; u + 4 <= nchunks; u += 4) {
-      const __m256d e0 = chunk_avx2(xi, cl, cdl, sl, 4 * u, d, x_end, c_end, full);
-      const __m256d e1 = chunk_avx2(xi, cl, cdl, sl, 4 * u + 4, d, x_end, c_end, full);
-      const __m256d e2 = chunk_avx2(xi, cl, cdl, sl, 4 * u + 8, d, x_end, c_end, full);
-      const __m256d e3 = chunk_avx2(xi, cl, cdl, sl, 4 * u + 12, d, x_end, c_end, full);
-      q0 = _mm256_fmadd_pd(e0, e0, q0);
-      q1 = _mm256_fmadd_pd(e1, e1, q1);
-      q2 = _mm256_fmadd_pd(e2, e2, q2);
-      q3 = _mm256_fmadd_pd(e3, e3, q3);
-    }
-    if (u < nchunks) {
-      const __m256d e0 = chunk_avx2(xi, cl, cdl, sl, 4 * u, d, x_end, c_end, full);
-      q0 = _mm256_fmadd_pd(e0, e0, q0);
-    }
-    if (u + 1 < nchunks) {
-      const __m256d e1 = chunk_avx2(xi, cl, cdl, sl, 4 * u + 4, d, x_end, c_end, full);
-      q1 = _mm256_fmadd_pd(e1, e1, q1);
-    }
-    if (u + 2 < nchunks) {
-      const __m256d e2 = chunk_avx2(xi, cl, cdl, sl, 4 * u + 8, d, x_end, c_end, full);
-      q2 = _mm256_fmadd_pd(e2, e2, q2);
-    }
-    const __m256d dist = _mm256_add_pd(_mm256_add_pd(q0, q1), _mm256_add_pd(q2, q3));
-    if (dist2) dist2[i] = (float)hsum_pd_avx2(dist);
-    const __m256d t = _mm256_add_pd(a0, dist); /* add into a0, then swap */
-    a0 = a1;
-    a1 = t;
-  }
-  a[0] = a0;
-  a[1] = a1;
-}
-
-#define A2_ACCUMULATE_VARIANT(NAME, NV, FULL)                                                   \
-  static __attribute__((noinline)) void NAME(const float *x, size_t nr, size_t ld, size_t d,   \
-                                             const float *c, const int32_t *lab,               \
-                                             const a2_epilogue *ep, __m256d a[2],              \
-                                             float *dist2) {                                   \
-    accumulate_tile_avx2(x, nr, ld, d, c, lab, ep, a, dist2, NV, FULL);                       \
-  }
-A2_ACCUMULATE_VARIANT(accumulate_tile_d8_avx2, 2, 1)
-A2_ACCUMULATE_VARIANT(accumulate_tile_d16_avx2, 4, 1)
-A2_ACCUMULATE_VARIANT(accumulate_tile_full_avx2, 0, 1)
-A2_ACCUMULATE_VARIANT(accumulate_tile_masked_avx2, 0, 0)
-
-/* Padded float64 sums and centroids (rows of d rounded up to 4) when they
- * fit in this many bytes each. */
-#define A2_PAD_MAX ((size_t)64 * 1024)
-
-static size_t pad_bytes_avx2(size_t d, size_t k) {
-  const size_t dp = (d + 3) & ~(size_t)3;
-  if (k * dp * sizeof(double) > A2_PAD_MAX) return 0;
-  return 2 * strata_round_up64(k * dp * sizeof(double));
-}
-
-/* strata_finish_fn for the BLAS path: the same epilogue in place, with the
- * exact per-row dist2. */
-static void finish_rows_avx2(const float *x, size_t rows, size_t ld, size_t d,
-                             const float *c, const int32_t *labels, float *dist2,
-                             strata_block_acc *acc) {
-  if (!dist2 && !acc) return;
-  const float *x_end = x + (rows - 1) * ld + d;
-  if (!acc) {
-    for (size_t i = 0; i < rows; i++) {
-      const float *xi = x + i * ld, *cl = c + (size_t)labels[i] * d;
-      __m256d q = _mm256_setzero_pd();
-      for (size_t j = 0; j < d; j += 4) {
-        const __m256d xj = j + 4 <= d ? _mm256_cvtps_pd(_mm_loadu_ps(xi + j)) : load4_tail_pd_avx2(xi + j, d - j, x_end);
-        const __m256d cj = j + 4 <= d ? _mm256_cvtps_pd(_mm_loadu_ps(cl + j)) : load4_tail_pd_avx2(cl + j, d - j, c);
-        const __m256d e = _mm256_sub_pd(xj, cj);
-        q = _mm256_fmadd_pd(e, e, q);
-      }
-      dist2[i] = (float)hsum_pd_avx2(q);
-    }
-    return;
-  }
-  a2_epilogue ep = {x_end, c, NULL, acc->sums, d, acc->counts}; /* c_end = c: k unknown */
-  __m256d inert[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
-  if (d % 4 == 0) accumulate_tile_full_avx2(x, rows, ld, d, c, labels, &ep, inert, dist2);
-  else accumulate_tile_masked_avx2(x, rows, ld, d, c, labels, &ep, inert, dist2);
-  acc->inertia += hsum_pd_avx2(_mm256_add_pd(inert[0], inert[1]));
-}
 
 /* ---- label-grouped epilogue (small k and d) ------------------------------
  *
@@ -623,14 +465,14 @@ A2_GROUPED_VARIANT(run_groups_d8x_avx2, 2, 1)   /* d == 8 */
 A2_GROUPED_VARIANT(run_groups_d16_avx2, 4, 0)
 A2_GROUPED_VARIANT(run_groups_d16x_avx2, 4, 1)  /* d == 16 */
 
-static int grouped_avx2(size_t d, size_t k) { return d <= A2_GROUP_MAX_D && k <= A2_GROUP_MAX_K; }
+static int grouped(size_t d, size_t k) { return d <= A2_GROUP_MAX_D && k <= A2_GROUP_MAX_K; }
 
 /* 4-wide chunks per row of the grouped epilogue. */
 static size_t group_nv_avx2(size_t d) { return d <= 4 ? 1 : d <= 8 ? 2 : 4; }
 
 /* Scratch of the grouped epilogue: lists (and temporaries) as int32, then
  * the float64 centroids (k rows of 4 nv). */
-static size_t group_bytes_avx2(size_t rows, size_t d, size_t k) {
+static size_t group_bytes(size_t rows, size_t d, size_t k) {
   return strata_round_up64(A2_LIST_PASS * (rows + A2_LANES) * sizeof(int32_t)) +
          strata_round_up64(k * 4 * group_nv_avx2(d) * sizeof(double));
 }
@@ -658,8 +500,8 @@ static __m256d tail_rows_avx2(const float *x, size_t i0, size_t rows, size_t ld,
 }
 
 /* The grouped epilogue of a block whose labels are known.
- *  scratch  group_bytes_avx2(rows, d, k) bytes */
-static void accumulate_grouped_avx2(const float *x, size_t rows, size_t ld, size_t d,
+ *  scratch  group_bytes(rows, d, k) bytes */
+static void accumulate_grouped(const float *x, size_t rows, size_t ld, size_t d,
                                     const float *c, size_t k, const int32_t *labels,
                                     strata_block_acc *acc, void *scratch) {
   const size_t nv = group_nv_avx2(d), sc = 4 * nv;
@@ -697,146 +539,8 @@ static void accumulate_grouped_avx2(const float *x, size_t rows, size_t ld, size
 }
 
 /* Row offsets must fit the int32 lists. */
-static int grouped_ld_avx2(size_t rows, size_t ld) {
+static int grouped_ld(size_t rows, size_t ld) {
   return (rows - 1) * ld <= (size_t)INT32_MAX - A2_LANES * ld;
-}
-
-/* ---- table entries ------------------------------------------------------ */
-
-/* Scratch: one transposed row tile (d rounded up to 8), then the padded
- * sums and centroids when pad_bytes_avx2 says so. */
-static size_t tile_bytes_avx2(size_t d) {
-  const size_t dr = (d + A2_LANES - 1) / A2_LANES * A2_LANES;
-  return strata_round_up64((dr ? dr : A2_LANES) * A2_ROW_TILE * sizeof(float));
-}
-
-static size_t scratch_bytes_avx2(size_t rows, size_t d, size_t k) {
-  if (grouped_avx2(d, k)) return tile_bytes_avx2(d) + group_bytes_avx2(rows, d, k);
-  return tile_bytes_avx2(d) + pad_bytes_avx2(d, k);
-}
-
-static int scratch_ok_avx2(strata_scratch s, size_t rows, size_t d, size_t k) {
-  return s.ptr != NULL && s.bytes >= scratch_bytes_avx2(rows, d, k);
-}
-
-static void assign_f32_avx2(const float *x, size_t rows, size_t ld, size_t d,
-                            const float *c, const float *c_norm2, size_t k,
-                            int32_t *labels, float *dist2, strata_block_acc *acc,
-                            strata_scratch scratch) {
-  if (rows == 0 || k == 0) return;
-  if (!scratch_ok_avx2(scratch, rows, d, k)) {
-    strata_kernels_ref()->assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
-    return;
-  }
-  float *xt = scratch.ptr;
-  const float *x_end = x + (rows - 1) * ld + d;
-  __m256d inert[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
-  int32_t lab[A2_ROW_TILE] __attribute__((aligned(32)));
-
-  a2_epilogue ep = {x_end, c + k * d, NULL, acc ? acc->sums : NULL, d, acc ? acc->counts : NULL};
-  const size_t dp = (d + 3) & ~(size_t)3;
-  /* Small k and d: the label-grouped epilogue after the block; else the
-   * per-row one after each tile, with padded copies where scratch_bytes
-   * made room for them. */
-  const int grouped = acc && grouped_avx2(d, k) && grouped_ld_avx2(rows, ld);
-  const int padded = acc && !grouped_avx2(d, k) && pad_bytes_avx2(d, k) != 0;
-  if (padded) {
-    double *ps = (double *)((char *)scratch.ptr + tile_bytes_avx2(d));
-    double *pc = ps + strata_round_up64(k * dp * sizeof(double)) / sizeof(double);
-    for (size_t l = 0; l < k; l++) {
-      for (size_t j = 0; j < dp; j++) {
-        ps[l * dp + j] = j < d ? acc->sums[l * d + j] : 0.0;
-        pc[l * dp + j] = j < d ? (double)c[l * d + j] : 0.0;
-      }
-    }
-    ep.sums = ps;
-    ep.cd = pc;
-    ep.sld = dp;
-  }
-  const int full = padded || d % 4 == 0;
-
-  for (size_t i0 = 0; i0 < rows; i0 += A2_ROW_TILE) {
-    const size_t nr = rows - i0 < A2_ROW_TILE ? rows - i0 : A2_ROW_TILE;
-    const float *xi = x + i0 * ld;
-    transpose_tile_avx2(xi, nr, ld, d, xt, x_end);
-
-    a2_tile_state st;
-    st.best[0] = st.best[1] = _mm256_set1_ps(INFINITY);
-    st.bidx[0] = st.bidx[1] = _mm256_setzero_si256();
-    st.out = NULL;
-    st.out_ld = 0;
-    st.m[0] = mask8_first_avx2(nr);
-    st.m[1] = mask8_first_avx2(nr > A2_LANES ? nr - A2_LANES : 0);
-    if (nr > A2_LANES) argmin_pass_rv2_avx2(xt, d, c, k, &st);
-    else argmin_pass_rv1_avx2(xt, d, c, k, &st);
-
-    _mm256_maskstore_epi32(labels + i0, st.m[0], st.bidx[0]);
-    if (nr > A2_LANES) _mm256_maskstore_epi32(labels + i0 + A2_LANES, st.m[1], st.bidx[1]);
-    if (dist2) {
-      _mm256_maskstore_ps(dist2 + i0, st.m[0], st.best[0]);
-      if (nr > A2_LANES) _mm256_maskstore_ps(dist2 + i0 + A2_LANES, st.m[1], st.best[1]);
-    }
-    if (acc && !grouped) {
-      _mm256_store_si256((__m256i *)lab, st.bidx[0]);
-      _mm256_store_si256((__m256i *)(lab + A2_LANES), st.bidx[1]);
-      if (full && d <= 8) accumulate_tile_d8_avx2(xi, nr, ld, d, c, lab, &ep, inert, NULL);
-      else if (full && d <= 16) accumulate_tile_d16_avx2(xi, nr, ld, d, c, lab, &ep, inert, NULL);
-      else if (full) accumulate_tile_full_avx2(xi, nr, ld, d, c, lab, &ep, inert, NULL);
-      else accumulate_tile_masked_avx2(xi, nr, ld, d, c, lab, &ep, inert, NULL);
-    }
-  }
-  if (grouped) {
-    accumulate_grouped_avx2(x, rows, ld, d, c, k, labels, acc, (char *)scratch.ptr + tile_bytes_avx2(d));
-  } else if (acc) {
-    acc->inertia += hsum_pd_avx2(_mm256_add_pd(inert[0], inert[1]));
-    if (padded)
-      for (size_t l = 0; l < k; l++) memcpy(acc->sums + l * d, ep.sums + l * dp, d * sizeof(double));
-  }
-}
-
-/* Distances of one transposed tile of nr rows to m points, into out (stride
- * out_ld, candidate-major). */
-static void dist2_tile_avx2(const float *xt, size_t nr, size_t d, const float *cand, size_t m,
-                            float *out, size_t out_ld) {
-  a2_tile_state st;
-  st.best[0] = st.best[1] = _mm256_setzero_ps();
-  st.bidx[0] = st.bidx[1] = _mm256_setzero_si256();
-  st.out = out;
-  st.out_ld = out_ld;
-  st.m[0] = mask8_first_avx2(nr);
-  st.m[1] = mask8_first_avx2(nr > A2_LANES ? nr - A2_LANES : 0);
-  if (nr > A2_LANES) store_pass_rv2_avx2(xt, d, cand, m, &st);
-  else store_pass_rv1_avx2(xt, d, cand, m, &st);
-}
-
-static const strata_tile_ops tile_ops_avx2 = {
-  .tile_rows = A2_ROW_TILE,
-  .tile_bytes = tile_bytes_avx2,
-  .transpose = transpose_tile_avx2,
-  .dist2_tile = dist2_tile_avx2,
-};
-
-static void dist2_to_points_avx2(const float *x, size_t rows, size_t ld, size_t d,
-                                const float *cand, size_t m, float *out,
-                                strata_scratch scratch) {
-  if (rows == 0 || m == 0) return;
-  /* Only the transposed tile is used here. */
-  if (scratch.ptr == NULL || scratch.bytes < tile_bytes_avx2(d)) {
-    strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
-    return;
-  }
-  strata_tiles_dist2(&tile_ops_avx2, x, rows, ld, d, cand, m, out, scratch.ptr);
-}
-
-static size_t packed_bytes_avx2(size_t rows, size_t d) {
-  return strata_tiles_packed_bytes(&tile_ops_avx2, rows, d);
-}
-static void pack_rows_avx2(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
-  strata_tiles_pack(&tile_ops_avx2, x, rows, ld, d, packed);
-}
-static void dist2_packed_avx2(const void *packed, size_t rows, size_t d, const float *cand,
-                              size_t m, float *out) {
-  strata_tiles_dist2_packed(&tile_ops_avx2, packed, rows, d, cand, m, out);
 }
 
 /* ---- BLAS path: fused argmin over a score tile -------------------------- */
@@ -855,7 +559,7 @@ static inline int32_t hmin_epi32_avx2(__m256i v) {
   return _mm_cvtsi128_si32(m);
 }
 
-static void argmin_scan_avx2(const float *s, size_t nr, size_t lds, const float *cn,
+static void argmin_scan(const float *s, size_t nr, size_t lds, const float *cn,
                              size_t kt, int32_t l0, float *best, int32_t *best_idx) {
   const __m256i step = _mm256_set1_epi32(A2_LANES);
   const __m256 inf = _mm256_set1_ps(INFINITY);
@@ -908,7 +612,7 @@ static size_t tile_half_norms_off_avx2(size_t d) {
 static size_t tile_half_bytes_avx2(size_t d) {
   return tile_half_norms_off_avx2(d) + strata_round_up64(A2_ROW_TILE * sizeof(float));
 }
-static size_t packed_half_bytes_avx2(size_t rows, size_t d) {
+static size_t packed_half_bytes(const strata_kernel_ctx *ctx, size_t rows, size_t d) {
   return (rows + A2_ROW_TILE - 1) / A2_ROW_TILE * tile_half_bytes_avx2(d);
 }
 
@@ -918,7 +622,7 @@ A2_INLINE __m256 half_vec_at_avx2(const uint16_t *x, size_t j) {
 
 /* Each value rounded to a half (ties to even) as it is stored; rows past
  * the end hold +0.  Then each row's squared norm from the stored halves. */
-static void pack_rows_half_avx2(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
+static void pack_rows_half(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d, void *packed) {
   char *p = packed;
   const size_t tb = tile_half_bytes_avx2(d), noff = tile_half_norms_off_avx2(d);
   for (size_t i0 = 0; i0 < rows; i0 += A2_ROW_TILE, p += tb) {
@@ -1015,7 +719,7 @@ static __attribute__((noinline)) void half_tile_rv2_avx2(const uint16_t *xt, con
   half_tile_avx2(xt, xn, d, c, cn, m, 2, out, out_ld, lanes);
 }
 
-static void dist2_packed_half_avx2(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
+static void dist2_packed_half(const strata_kernel_ctx *ctx, const void *packed, size_t rows, size_t d, const float *cand, size_t m,
                                    float *out) {
   enum { GROUP = 64 };
   float cn[GROUP];
@@ -1046,20 +750,11 @@ static void dist2_packed_half_avx2(const void *packed, size_t rows, size_t d, co
   }
 }
 
-static void round_half_avx2(float *v, size_t n) {
-  for (size_t i = 0; i < n; i += A2_LANES) {
-    const __m256i m = mask8_first_avx2(n - i);
-    const __m256 x = _mm256_maskload_ps(v + i, m);
-    _mm256_maskstore_ps(v + i, m,
-                        _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
-  }
-}
-
 /* ---- k-means++ potentials --------------------------------------------- */
 
 /* kernels.h's min_sum: eight accumulators hold lanes l = i mod 32 in order,
  * and the reference finishes the tail and the combination. */
-static double min_sum_avx2(const float *a, const float *b, float *out, size_t n) {
+static double min_sum(const strata_kernel_ctx *ctx, const float *a, const float *b, float *out, size_t n) {
   __m256d s[8];
   for (int q = 0; q < 8; q++) s[q] = _mm256_setzero_pd();
   size_t i = 0;
@@ -1078,16 +773,14 @@ static double min_sum_avx2(const float *a, const float *b, float *out, size_t n)
   return strata_min_sum_tail(lanes, a, b, out, i, n);
 }
 
-static const strata_blas_isa blas_isa_avx2 = {
-  .scan = argmin_scan_avx2,
-  .finish = finish_rows_avx2,
-};
+/* ---- label store ------------------------------------------------------- */
 
 /* 32 labels to bytes with two saturating packs (in-lane) and a dword
  * permute putting the lanes back in order.  The avx512 tables use it too:
  * on Zen 5 it stores a label in 0.033 ns against 0.053 with AVX-512's
  * vpmovdb, and 0.21 for the core's baseline loop (4096 labels, in cache). */
-size_t strata_store_labels_u8_avx2(const int32_t *lab, uint8_t *prev, size_t m) {
+size_t strata_store_labels_u8_avx2(const strata_kernel_ctx *ctx, const int32_t *lab, uint8_t *prev,
+                                   size_t m) {
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   size_t moved = 0, i = 0;
   for (; i + 32 <= m; i += 32) {
@@ -1102,47 +795,10 @@ size_t strata_store_labels_u8_avx2(const int32_t *lab, uint8_t *prev, size_t m) 
   return moved + strata_store_labels_u8_tail(lab, prev, i, m);
 }
 
-static void assign_f32_blas_avx2(const float *x, size_t rows, size_t ld, size_t d,
-                                 const float *c, const float *c_norm2, size_t k,
-                                 int32_t *labels, float *dist2, strata_block_acc *acc,
-                                 strata_scratch scratch) {
-  strata_blas_assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch,
-                            &blas_isa_avx2);
-}
+/* ---- the framework, compiled for AVX2 ----------------------------------- */
 
-const strata_kernels strata_kernels_avx2_table = {
-  .name = "avx2",
-  .scratch_bytes = scratch_bytes_avx2,
-  .assign_reduce = assign_f32_avx2,
-  .store_labels_u8 = strata_store_labels_u8_avx2,
-  .dist2_to_points = dist2_to_points_avx2,
-  .min_sum = min_sum_avx2,
-  .packed_half_bytes = packed_half_bytes_avx2,
-  .pack_rows_half = pack_rows_half_avx2,
-  .dist2_packed_half = dist2_packed_half_avx2,
-  .round_half = round_half_avx2,
-  .packed_bytes = packed_bytes_avx2,
-  .pack_rows = pack_rows_avx2,
-  .dist2_packed = dist2_packed_avx2,
-};
-
-static size_t scratch_bytes_blas_avx2(size_t rows, size_t d, size_t k) {
-  const size_t a = strata_blas_scratch_bytes(rows, d, k), b = scratch_bytes_avx2(rows, d, k);
-  return a > b ? a : b;
-}
-
-const strata_kernels strata_kernels_blas_avx2_table = {
-  .name = "blas",
-  .scratch_bytes = scratch_bytes_blas_avx2,
-  .assign_reduce = assign_f32_blas_avx2,
-  .store_labels_u8 = strata_store_labels_u8_avx2,
-  .dist2_to_points = dist2_to_points_avx2,
-  .min_sum = min_sum_avx2,
-  .packed_half_bytes = packed_half_bytes_avx2,
-  .pack_rows_half = pack_rows_half_avx2,
-  .dist2_packed_half = dist2_packed_half_avx2,
-  .round_half = round_half_avx2,
-  .packed_bytes = packed_bytes_avx2,
-  .pack_rows = pack_rows_avx2,
-  .dist2_packed = dist2_packed_avx2,
-};
+#define SF_NAME "avx2"
+#define SF_DIRECT_TABLE strata_kernels_avx2_table
+#define SF_BLAS_TABLE strata_kernels_blas_avx2_table
+#define SF_HALF_BELOW NULL
+#include "simd_frame.h"

@@ -14,7 +14,7 @@
  * It reaches 150-220 GFLOP/s single-threaded on Zen 5 from k*d ~ 4096 up,
  * twice OpenBLAS's sgemm there, so this table needs no BLAS.
  *
- * Small d (d <= 16, k <= 64: small_path_avx512): tiles of 16 rows are
+ * Small d (d <= 16, k <= 64: small_path): tiles of 16 rows are
  * loaded and transposed in registers (24 shuffles for d <= 8, where a zmm
  * holds two rows) and stay there for all k centroids: no scratch round trip.
  * Same distances and argmin; the rows are prefetched 4 KiB ahead.
@@ -23,8 +23,8 @@
  * increasing row order (bit-identical to the reference for equal labels),
  * counted, and the exact float64 (x - c_label)^2 is added to the inertia.
  * For k <= 64 and d <= 64 it runs after the block's argmin, label by label,
- * with four labels' sums in registers at a time (accumulate_grouped_avx512);
- * otherwise per row after each tile (accumulate_tile_avx512).  Both avoid
+ * with four labels' sums in registers at a time (accumulate_grouped);
+ * otherwise per row after each tile (accumulate_tile in simd_frame.h).  Both avoid
  * what is slow on AMD: masked loads that miss the cache, and loads of data
  * just written by a masked store (which cannot be forwarded).
  *
@@ -138,7 +138,7 @@ A512_INLINE void transpose16x16_avx512(__m512 r[16]) {
  * Every loop over the 16 vectors has a constant trip count so that they stay
  * in registers: indexing them with a run-time bound puts them on the stack
  * and makes the transpose several times slower. */
-static void transpose_tile_avx512(const float *x, size_t nr, size_t ld, size_t d, float *xt,
+static void transpose_tile(const float *x, size_t nr, size_t ld, size_t d, float *xt,
                                   const float *x_end) {
   const size_t j_last = (d - 1) / A512_LANES * A512_LANES;
   for (size_t r0 = 0; r0 < nr; r0 += A512_LANES) {
@@ -166,110 +166,42 @@ static void transpose_tile_avx512(const float *x, size_t nr, size_t ld, size_t d
   }
 }
 
-/* ---- distance tile ------------------------------------------------------ */
+/* ---- the framework's vocabulary (kernels/simd_frame.h) ------------------ */
 
-/* acc[r][l] = sum_j (xt[j][16r + lane] - c[l][j])^2 for rv row vectors and kc
- * centroids starting at c.  Always inlined with constant kc and rv so the
- * accumulators live in registers. */
-A512_INLINE void dist_tile_avx512(const float *xt, size_t d, const float *c, const int kc,
-                                  const int rv, __m512 acc[2][A512_KC]) {
-  const float *cl[A512_KC];
-#pragma GCC unroll 8
-  for (int l = 0; l < kc; l++) {
-    cl[l] = c + (size_t)l * d;
-    acc[0][l] = _mm512_setzero_ps();
-    acc[1][l] = _mm512_setzero_ps();
-  }
-  for (size_t j = 0; j < d; j++) {
-    const __m512 x0 = _mm512_loadu_ps(xt + j * A512_ROW_TILE);
-    const __m512 x1 = rv == 2 ? _mm512_loadu_ps(xt + j * A512_ROW_TILE + A512_LANES) : x0;
-#pragma GCC unroll 8
-    for (int l = 0; l < kc; l++) {
-      const __m512 cb = _mm512_set1_ps(cl[l][j]);
-      const __m512 t0 = _mm512_sub_ps(x0, cb);
-      acc[0][l] = _mm512_fmadd_ps(t0, t0, acc[0][l]);
-      if (rv == 2) {
-        const __m512 t1 = _mm512_sub_ps(x1, cb);
-        acc[1][l] = _mm512_fmadd_ps(t1, t1, acc[1][l]);
-      }
-    }
-  }
+#define SF_LANES A512_LANES
+#define SF_KC A512_KC
+#define SF_DLANES 8 /* the epilogue's float64 chunks */
+#define SF_INLINE A512_INLINE
+typedef __m512 sf_ps;
+typedef __m512i sf_pi;
+typedef __m512d sf_pd;
+typedef __mmask16 sf_rmask;
+#define sf_setzero_ps _mm512_setzero_ps
+#define sf_set1_ps _mm512_set1_ps
+#define sf_loadu_ps _mm512_loadu_ps
+#define sf_sub_ps _mm512_sub_ps
+#define sf_fmadd_ps _mm512_fmadd_ps
+#define sf_bcast_ps(p) _mm512_set1_ps(*(p))
+#define sf_setzero_pi _mm512_setzero_si512
+#define sf_set1_epi32 _mm512_set1_epi32
+#define sf_store_pi _mm512_store_si512
+#define sf_rmask_first mask16_first
+#define sf_store_rows_ps _mm512_mask_storeu_ps
+#define sf_store_rows_epi32 _mm512_mask_storeu_epi32
+#define sf_maskload_rows_ps(p, m) _mm512_maskz_loadu_ps((m), (p))
+#define sf_round_half_ps(v) _mm512_cvtph_ps(_mm512_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+#define sf_setzero_pd _mm512_setzero_pd
+#define sf_add_pd _mm512_add_pd
+#define sf_fmadd_pd _mm512_fmadd_pd
+#define sf_hsum_pd _mm512_reduce_add_pd
+
+A512_INLINE void sf_argmin_step(__m512 acc, __m512 *best, __m512i *bidx, __m512i idx) {
+  const __mmask16 lt = _mm512_cmp_ps_mask(acc, *best, _CMP_LT_OQ);
+  *best = _mm512_mask_mov_ps(*best, lt, acc);
+  *bidx = _mm512_mask_mov_epi32(*bidx, lt, idx);
 }
 
-/* What a pass over the centroids does with each distance tile. */
-enum { A512_ARGMIN = 0, A512_STORE = 1 };
-
-typedef struct {
-  __m512 best[2];   /* running minimum per row lane */
-  __m512i bidx[2];  /* its centroid index */
-  float *out;       /* A512_STORE: candidate-major output, row stride out_ld */
-  size_t out_ld;
-  __mmask16 m[2];   /* valid row lanes of each row vector */
-} a512_tile_state;
-
-A512_INLINE void tile_step_avx512(const float *xt, size_t d, const float *c, size_t l0,
-                                  const int kc, const int rv, const int mode, a512_tile_state *st) {
-  __m512 acc[2][A512_KC];
-  dist_tile_avx512(xt, d, c + l0 * d, kc, rv, acc);
-  if (mode == A512_ARGMIN) {
-#pragma GCC unroll 8
-    for (int l = 0; l < kc; l++) {
-      const __m512i idx = _mm512_set1_epi32((int32_t)(l0 + (size_t)l));
-      for (int r = 0; r < rv; r++) {
-        /* Strict '<' in increasing l: ties keep the lower index. */
-        const __mmask16 lt = _mm512_cmp_ps_mask(acc[r][l], st->best[r], _CMP_LT_OQ);
-        st->best[r] = _mm512_mask_mov_ps(st->best[r], lt, acc[r][l]);
-        st->bidx[r] = _mm512_mask_mov_epi32(st->bidx[r], lt, idx);
-      }
-    }
-  } else {
-#pragma GCC unroll 8
-    for (int l = 0; l < kc; l++) {
-      float *o = st->out + (l0 + (size_t)l) * st->out_ld;
-      _mm512_mask_storeu_ps(o, st->m[0], acc[0][l]);
-      if (rv == 2) _mm512_mask_storeu_ps(o + A512_LANES, st->m[1], acc[1][l]);
-    }
-  }
-}
-
-/* All k centroids against one transposed row tile: full tiles of 8, then
- * one tail tile whose size is made a constant by the switch. */
-A512_INLINE void tile_pass_avx512(const float *xt, size_t d, const float *c, size_t k,
-                                  const int rv, const int mode, a512_tile_state *st_io) {
-  a512_tile_state st = *st_io; /* a local copy keeps the state in registers */
-  size_t l0 = 0;
-  for (; l0 + A512_KC <= k; l0 += A512_KC) tile_step_avx512(xt, d, c, l0, A512_KC, rv, mode, &st);
-  switch (k - l0) {
-    case 7: tile_step_avx512(xt, d, c, l0, 7, rv, mode, &st); break;
-    case 6: tile_step_avx512(xt, d, c, l0, 6, rv, mode, &st); break;
-    case 5: tile_step_avx512(xt, d, c, l0, 5, rv, mode, &st); break;
-    case 4: tile_step_avx512(xt, d, c, l0, 4, rv, mode, &st); break;
-    case 3: tile_step_avx512(xt, d, c, l0, 3, rv, mode, &st); break;
-    case 2: tile_step_avx512(xt, d, c, l0, 2, rv, mode, &st); break;
-    case 1: tile_step_avx512(xt, d, c, l0, 1, rv, mode, &st); break;
-    default: break;
-  }
-  *st_io = st;
-}
-
-static __attribute__((noinline)) void argmin_pass_rv1_avx512(const float *xt, size_t d, const float *c,
-                                                             size_t k, a512_tile_state *st) {
-  tile_pass_avx512(xt, d, c, k, 1, A512_ARGMIN, st);
-}
-static __attribute__((noinline)) void argmin_pass_rv2_avx512(const float *xt, size_t d, const float *c,
-                                                             size_t k, a512_tile_state *st) {
-  tile_pass_avx512(xt, d, c, k, 2, A512_ARGMIN, st);
-}
-static __attribute__((noinline)) void store_pass_rv1_avx512(const float *xt, size_t d, const float *c,
-                                                            size_t k, a512_tile_state *st) {
-  tile_pass_avx512(xt, d, c, k, 1, A512_STORE, st);
-}
-static __attribute__((noinline)) void store_pass_rv2_avx512(const float *xt, size_t d, const float *c,
-                                                            size_t k, a512_tile_state *st) {
-  tile_pass_avx512(xt, d, c, k, 2, A512_STORE, st);
-}
-
-/* ---- epilogue: sums, counts, exact inertia ----------------------------- */
+/* ---- epilogue chunks (the loop is accumulate_tile in simd_frame.h) ------- */
 
 /* 8 floats (the first n of them; the rest read as 0) widened to float64. */
 A512_INLINE __m512d load8_pd_avx512(const float *p, __mmask8 m) {
@@ -284,159 +216,45 @@ A512_INLINE __m512d load8_tail_pd_avx512(const float *p, __mmask8 m, const float
   return load8_pd_avx512(p, m);
 }
 
+/* Where a row's whole 8-wide chunks end, and the lanes of the last one. */
 typedef struct {
-  const float *x_end, *c_end; /* one past the caller's x block and c */
-  const double *cd;           /* float64 centroids, stride sld, or NULL */
-  double *sums;
-  size_t sld;                 /* row stride of sums and cd */
-  int64_t *counts;
-} a512_epilogue;
+  size_t dfull;
+  __mmask8 mt; /* tail lanes, 0 if none */
+} sf_tail;
+A512_INLINE sf_tail sf_tail_of(size_t d) {
+  const size_t dfull = d & ~(size_t)7;
+  return (sf_tail){dfull, mask8_first(d - dfull)};
+}
 
 /* One 8-wide column chunk of a row: adds x to the label's sums and returns
  * x - c in float64 (zero past d). */
-A512_INLINE __m512d chunk_avx512(const float *xi, const float *cl, const double *cdl, double *sl,
-                                 size_t j, size_t d, size_t dfull, __mmask8 mt, const float *x_end,
-                                 const float *c_end, const int full) {
+A512_INLINE __m512d chunk(const float *xi, const float *cl, const double *cdl, double *sl, size_t j,
+                          size_t d, sf_tail t, const float *x_end, const float *c_end, const int full) {
   if (j >= d) return _mm512_setzero_pd(); /* a fixed chunk count may pass the end */
   __m512d xj, cj;
-  if (j < dfull) {
+  if (j < t.dfull) {
     xj = _mm512_cvtps_pd(_mm256_loadu_ps(xi + j));
     cj = cdl ? _mm512_loadu_pd(cdl + j) : _mm512_cvtps_pd(_mm256_loadu_ps(cl + j));
   } else {
-    xj = load8_tail_pd_avx512(xi + j, mt, x_end);
-    cj = cdl ? _mm512_loadu_pd(cdl + j) : load8_tail_pd_avx512(cl + j, mt, c_end);
+    xj = load8_tail_pd_avx512(xi + j, t.mt, x_end);
+    cj = cdl ? _mm512_loadu_pd(cdl + j) : load8_tail_pd_avx512(cl + j, t.mt, c_end);
   }
-  if (full || j < dfull) _mm512_storeu_pd(sl + j, _mm512_add_pd(_mm512_loadu_pd(sl + j), xj));
-  else _mm512_mask_storeu_pd(sl + j, mt, _mm512_add_pd(_mm512_maskz_loadu_pd(mt, sl + j), xj));
+  if (full || j < t.dfull) _mm512_storeu_pd(sl + j, _mm512_add_pd(_mm512_loadu_pd(sl + j), xj));
+  else _mm512_mask_storeu_pd(sl + j, t.mt, _mm512_add_pd(_mm512_maskz_loadu_pd(t.mt, sl + j), xj));
   return _mm512_sub_pd(xj, cj);
 }
 
-/* The epilogue for a run of rows (one row tile in the direct path, a row
- * block in the BLAS path), rows in increasing order.
- *
- * Per element this is the reference's float64 chain, sums[l][j] += x[i][j]
- * in row order, so sums are bit-identical for equal labels.  It is written
- * for the store-to-load forwarding the next rows of the same label depend
- * on: sums is updated with plain full-vector loads and stores (AMD cannot
- * forward from a masked store, so a masked tail would stall every repeat of
- * a label by the time the store takes to reach L1).  When d is not a
- * multiple of 8 that needs rows of 8k doubles: the caller then passes a
- * padded copy (sld = d rounded up to 8) whose padding only ever gets +0.
- * With full == 0 (large k*d without a padded copy) tails are masked.
- *  cd   IN  float64 copy of the centroids, row stride sld (padding zero), or
- *           NULL: convert c on the fly
- *  lab  IN  the rows' labels, in a plain array
- *  a    INOUT two inertia accumulators; rows alternate between them (a
- *           fixed function of the rows, so the result is deterministic)
- *  dist2 OUT if not NULL, each row's exact distance (the BLAS path) */
-A512_INLINE void accumulate_tile_avx512(const float *x, size_t nr, size_t ld, size_t d,
-                                        const float *c, const int32_t *lab,
-                                        const a512_epilogue *ep, __m512d a[2], float *dist2,
-                                        const int nv, const int full) {
-  const size_t sld = ep->sld;
-  const float *x_end = ep->x_end, *c_end = ep->c_end;
-  const double *cd = ep->cd;
-  double *sums = ep->sums;
-  int64_t *counts = ep->counts;
-  const size_t dfull = d & ~(size_t)7;
-  const __mmask8 mt = mask8_first(d - dfull); /* tail lanes, 0 if none */
-  __m512d a0 = a[0], a1 = a[1]; /* registers: an array indexed at run time would not be */
-  for (size_t i = 0; i < nr; i++) {
-    const size_t l = (size_t)lab[i];
-    const float *xi = x + i * ld, *cl = c + l * d;
-    const double *cdl = cd ? cd + l * sld : NULL;
-    double *sl = sums + l * sld;
-    counts[l] += 1;
-    /* Four partial sums per row so that a row's FMAs are not one chain
-     * (rows then overlap in the out-of-order window); named variables, as
-     * an array indexed at run time would live in memory.  nv > 0 fixes the
-     * number of 8-wide chunks (d <= 8 nv) so everything unrolls. */
-    __m512d q0 = _mm512_setzero_pd(), q1 = q0, q2 = q0, q3 = q0;
-    const size_t nchunks = nv > 0 ? (size_t)nv : (d + 7) / 8;
-    size_t u = 0;
-    for (; u + 4 <= nchunks; u += 4) {
-      const __m512d e0 = chunk_avx512(xi, cl, cdl, sl, 8 * u, d, dfull, mt, x_end, c_end, full);
-      const __m512d e1 = chunk_avx512(xi, cl, cdl, sl, 8 * u + 8, d, dfull, mt, x_end, c_end, full);
-      const __m512d e2 = chunk_avx512(xi, cl, cdl, sl, 8 * u + 16, d, dfull, mt, x_end, c_end, full);
-      const __m512d e3 = chunk_avx512(xi, cl, cdl, sl, 8 * u + 24, d, dfull, mt, x_end, c_end, full);
-      q0 = _mm512_fmadd_pd(e0, e0, q0);
-      q1 = _mm512_fmadd_pd(e1, e1, q1);
-      q2 = _mm512_fmadd_pd(e2, e2, q2);
-      q3 = _mm512_fmadd_pd(e3, e3, q3);
-    }
-    if (u < nchunks) {
-      const __m512d e0 = chunk_avx512(xi, cl, cdl, sl, 8 * u, d, dfull, mt, x_end, c_end, full);
-      q0 = _mm512_fmadd_pd(e0, e0, q0);
-    }
-    if (u + 1 < nchunks) {
-      const __m512d e1 = chunk_avx512(xi, cl, cdl, sl, 8 * u + 8, d, dfull, mt, x_end, c_end, full);
-      q1 = _mm512_fmadd_pd(e1, e1, q1);
-    }
-    if (u + 2 < nchunks) {
-      const __m512d e2 = chunk_avx512(xi, cl, cdl, sl, 8 * u + 16, d, dfull, mt, x_end, c_end, full);
-      q2 = _mm512_fmadd_pd(e2, e2, q2);
-    }
-    const __m512d dist = _mm512_add_pd(_mm512_add_pd(q0, q1), _mm512_add_pd(q2, q3));
-    if (dist2) dist2[i] = (float)_mm512_reduce_add_pd(dist);
-    const __m512d t = _mm512_add_pd(a0, dist); /* add into a0, then swap */
-    a0 = a1;
-    a1 = t;
-  }
-  a[0] = a0;
-  a[1] = a1;
+/* x - c of chunk j in float64 (the BLAS path's distances without sums). */
+A512_INLINE __m512d sf_row_diff_pd(const float *xi, const float *cl, size_t j, size_t d,
+                                   const float *x_end) {
+  const __mmask8 m = mask8_first(d - j);
+  return _mm512_sub_pd(load8_tail_pd_avx512(xi + j, m, x_end), load8_pd_avx512(cl + j, m));
 }
 
-#define A512_ACCUMULATE_VARIANT(NAME, NV, FULL)                                                \
-  static __attribute__((noinline)) void NAME(const float *x, size_t nr, size_t ld, size_t d,   \
-                                             const float *c, const int32_t *lab,               \
-                                             const a512_epilogue *ep, __m512d a[2],            \
-                                             float *dist2) {                                   \
-    accumulate_tile_avx512(x, nr, ld, d, c, lab, ep, a, dist2, NV, FULL);                     \
-  }
-A512_ACCUMULATE_VARIANT(accumulate_tile_d8_avx512, 1, 1)
-A512_ACCUMULATE_VARIANT(accumulate_tile_d16_avx512, 2, 1)
-A512_ACCUMULATE_VARIANT(accumulate_tile_full_avx512, 0, 1)
-A512_ACCUMULATE_VARIANT(accumulate_tile_masked_avx512, 0, 0)
+/* The per-row epilogue in place (simd_frame.h), for the small-d path. */
+static void finish_rows(const float *x, size_t rows, size_t ld, size_t d, const float *c,
+                        const int32_t *labels, float *dist2, strata_block_acc *acc);
 
-/* Padded float64 sums and centroids (rows of d rounded up to 8, each k*dp
- * doubles) are used when they fit in this many bytes; larger k*d spend so
- * long in the distances that the epilogue's cost does not matter. */
-#define A512_PAD_MAX ((size_t)64 * 1024)
-
-static size_t pad_bytes_avx512(size_t d, size_t k) {
-  const size_t dp = (d + 7) & ~(size_t)7;
-  if (k * dp * sizeof(double) > A512_PAD_MAX) return 0;
-  return 2 * strata_round_up64(k * dp * sizeof(double));
-}
-
-/* strata_finish_fn for the BLAS path: the same epilogue, in place, with the
- * exact per-row dist2 (sgemm's expansion cancels near a centroid).  Cheap
- * next to the sgemm, so no padded copies. */
-static void finish_rows_avx512(const float *x, size_t rows, size_t ld, size_t d,
-                               const float *c, const int32_t *labels, float *dist2,
-                               strata_block_acc *acc) {
-  if (!dist2 && !acc) return;
-  const float *x_end = x + (rows - 1) * ld + d;
-  if (!acc) {
-    for (size_t i = 0; i < rows; i++) {
-      const float *xi = x + i * ld, *cl = c + (size_t)labels[i] * d;
-      __m512d q = _mm512_setzero_pd();
-      for (size_t j = 0; j < d; j += 8) {
-        const __mmask8 m = mask8_first(d - j);
-        const __m512d e = _mm512_sub_pd(load8_tail_pd_avx512(xi + j, m, x_end), load8_pd_avx512(cl + j, m));
-        q = _mm512_fmadd_pd(e, e, q);
-      }
-      dist2[i] = (float)_mm512_reduce_add_pd(q);
-    }
-    return;
-  }
-  /* c_end = c: k is not known here, so tails of c use masked loads. */
-  a512_epilogue ep = {x_end, c, NULL, acc->sums, d, acc->counts};
-  __m512d inert[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
-  if (d % 8 == 0) accumulate_tile_full_avx512(x, rows, ld, d, c, labels, &ep, inert, dist2);
-  else accumulate_tile_masked_avx512(x, rows, ld, d, c, labels, &ep, inert, dist2);
-  acc->inertia += _mm512_reduce_add_pd(_mm512_add_pd(inert[0], inert[1]));
-}
 
 /* ---- label-grouped epilogue (small k and d) ------------------------------
  *
@@ -757,9 +575,9 @@ A512_GROUPED_VARIANT(run_groups_d32_avx512, 4, 0)
 A512_GROUPED_VARIANT(run_groups_d64_avx512, 8, 0)
 
 /* The grouped epilogue of a block whose labels are known, for any d <=
- * A512_GROUP_MAX_D (the caller checks grouped_ld_avx512).
+ * A512_GROUP_MAX_D (the caller checks grouped_ld).
  *  idx  scratch: A512_LIST_INTS(rows) int32 */
-static void accumulate_grouped_avx512(const float *x, size_t rows, size_t ld, size_t d,
+static void accumulate_grouped(const float *x, size_t rows, size_t ld, size_t d,
                                       const float *c, size_t k, const int32_t *labels,
                                       strata_block_acc *acc, int32_t *idx) {
   const size_t i_safe = group_i_safe_avx512(rows, ld, d);
@@ -782,12 +600,17 @@ static void accumulate_grouped_avx512(const float *x, size_t rows, size_t ld, si
 /* Lists and temporaries of build_lists_avx512, in int32. */
 #define A512_LIST_INTS(rows) (A512_LIST_PASS * ((rows) + A512_LANES))
 
-static int grouped_avx512(size_t d, size_t k) {
+/* Scratch of the grouped epilogue (after the row tile): the lists. */
+static size_t group_bytes(size_t rows, size_t d, size_t k) {
+  return strata_round_up64(A512_LIST_INTS(rows) * sizeof(int32_t));
+}
+
+static int grouped(size_t d, size_t k) {
   return d <= A512_GROUP_MAX_D && k <= A512_GROUP_MAX_K;
 }
 
 /* Row offsets must fit the int32 lists. */
-static int grouped_ld_avx512(size_t rows, size_t ld) {
+static int grouped_ld(size_t rows, size_t ld) {
   return (rows - 1) * ld <= (size_t)INT32_MAX - A512_LANES * ld;
 }
 
@@ -1058,179 +881,25 @@ static void small_assign_any_avx512(const float *x, size_t rows, size_t ld, size
 }
 
 /* The small-d path: labels (and dist2), then the grouped epilogue. */
-static void small_path_avx512(const float *x, size_t rows, size_t ld, size_t d, const float *c,
+static void small_path(const float *x, size_t rows, size_t ld, size_t d, const float *c,
                               size_t k, int32_t *labels, float *dist2, strata_block_acc *acc,
                               int32_t *idx) {
   small_assign_any_avx512(x, rows, ld, d, c, k, labels, dist2, x + (rows - 1) * ld + d);
   if (!acc) return;
-  if (grouped_ld_avx512(rows, ld)) {
-    accumulate_grouped_avx512(x, rows, ld, d, c, k, labels, acc, idx);
+  if (grouped_ld(rows, ld)) {
+    accumulate_grouped(x, rows, ld, d, c, k, labels, acc, idx);
   } else {
     /* Offsets too large for the int32 lists (a huge ld): the per-row
      * epilogue in place, as the BLAS path does. */
-    finish_rows_avx512(x, rows, ld, d, c, labels, NULL, acc);
+    finish_rows(x, rows, ld, d, c, labels, NULL, acc);
   }
 }
 
-static int small_avx512(size_t d, size_t k) { return d <= A512_SMALL_MAX_D && k <= A512_GROUP_MAX_K; }
-
-/* ---- table entries ------------------------------------------------------ */
-
-static size_t tile_bytes_avx512(size_t d) {
-  const size_t dr = (d + A512_LANES - 1) / A512_LANES * A512_LANES;
-  return strata_round_up64((dr ? dr : A512_LANES) * A512_ROW_TILE * sizeof(float));
-}
-
-/* Scratch: one transposed row tile (d rounded up to a whole transpose
- * block), then either the row indices of the grouped epilogue (small k, d)
- * or the padded sums and centroids of the per-row one (pad_bytes_avx512). */
-static size_t extra_bytes_avx512(size_t rows, size_t d, size_t k) {
-  if (grouped_avx512(d, k)) return strata_round_up64(A512_LIST_INTS(rows) * sizeof(int32_t));
-  return pad_bytes_avx512(d, k);
-}
-
-static size_t scratch_bytes_avx512(size_t rows, size_t d, size_t k) {
-  return tile_bytes_avx512(d) + extra_bytes_avx512(rows, d, k);
-}
-
-static int scratch_ok_avx512(strata_scratch s, size_t rows, size_t d, size_t k) {
-  return s.ptr != NULL && s.bytes >= scratch_bytes_avx512(rows, d, k);
-}
-
-static void assign_f32_avx512(const float *x, size_t rows, size_t ld, size_t d,
-                              const float *c, const float *c_norm2, size_t k,
-                              int32_t *labels, float *dist2, strata_block_acc *acc,
-                              strata_scratch scratch) {
-  if (rows == 0 || k == 0) return;
-  if (!scratch_ok_avx512(scratch, rows, d, k)) {
-    /* A caller bug, but a wrong answer would be worse than a slow one. */
-    strata_kernels_ref()->assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
-    return;
-  }
-  if (small_avx512(d, k)) {
-    small_path_avx512(x, rows, ld, d, c, k, labels, dist2, acc,
-                      (int32_t *)((char *)scratch.ptr + tile_bytes_avx512(d)));
-    return;
-  }
-  float *xt = scratch.ptr;
-  const float *x_end = x + (rows - 1) * ld + d;
-  __m512d inert[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
-  int32_t lab[A512_ROW_TILE] __attribute__((aligned(64)));
-
-  /* The epilogue's operands: padded float64 copies of sums and centroids
-   * when k*d is small (see accumulate_tile), else in place. */
-  a512_epilogue ep = {x_end, c + k * d, NULL, acc ? acc->sums : NULL, d, acc ? acc->counts : NULL};
-  const size_t dp = (d + 7) & ~(size_t)7;
-  const int grouped = acc && grouped_avx512(d, k) && grouped_ld_avx512(rows, ld);
-  /* Padded copies only where scratch_bytes made room for them (not for the
-   * grouped shapes, which fall back to the in-place epilogue if ld is too
-   * large for their lists). */
-  const int padded = acc && !grouped_avx512(d, k) && pad_bytes_avx512(d, k) != 0;
-  if (padded) {
-    double *ps = (double *)((char *)scratch.ptr + tile_bytes_avx512(d));
-    double *pc = ps + strata_round_up64(k * dp * sizeof(double)) / sizeof(double);
-    for (size_t l = 0; l < k; l++) {
-      for (size_t j = 0; j < dp; j++) {
-        ps[l * dp + j] = j < d ? acc->sums[l * d + j] : 0.0;
-        pc[l * dp + j] = j < d ? (double)c[l * d + j] : 0.0;
-      }
-    }
-    ep.sums = ps;
-    ep.cd = pc;
-    ep.sld = dp;
-  }
-  const int full = padded || d % 8 == 0;
-
-  for (size_t i0 = 0; i0 < rows; i0 += A512_ROW_TILE) {
-    const size_t nr = rows - i0 < A512_ROW_TILE ? rows - i0 : A512_ROW_TILE;
-    const float *xi = x + i0 * ld;
-    transpose_tile_avx512(xi, nr, ld, d, xt, x_end);
-
-    a512_tile_state st;
-    st.best[0] = st.best[1] = _mm512_set1_ps(INFINITY);
-    st.bidx[0] = st.bidx[1] = _mm512_setzero_si512();
-    st.out = NULL;
-    st.out_ld = 0;
-    st.m[0] = mask16_first(nr);
-    st.m[1] = mask16_first(nr > A512_LANES ? nr - A512_LANES : 0);
-    if (nr > A512_LANES) argmin_pass_rv2_avx512(xt, d, c, k, &st);
-    else argmin_pass_rv1_avx512(xt, d, c, k, &st);
-
-    _mm512_mask_storeu_epi32(labels + i0, st.m[0], st.bidx[0]);
-    if (st.m[1]) _mm512_mask_storeu_epi32(labels + i0 + A512_LANES, st.m[1], st.bidx[1]);
-    if (dist2) {
-      /* float32 direct sums of squares: already >= 0, no cancellation. */
-      _mm512_mask_storeu_ps(dist2 + i0, st.m[0], st.best[0]);
-      if (st.m[1]) _mm512_mask_storeu_ps(dist2 + i0 + A512_LANES, st.m[1], st.best[1]);
-    }
-    if (acc && !grouped) {
-      /* Plain stores: later loads of single labels are forwarded from them. */
-      _mm512_store_si512(lab, st.bidx[0]);
-      _mm512_store_si512(lab + A512_LANES, st.bidx[1]);
-      if (full && d <= 8) accumulate_tile_d8_avx512(xi, nr, ld, d, c, lab, &ep, inert, NULL);
-      else if (full && d <= 16) accumulate_tile_d16_avx512(xi, nr, ld, d, c, lab, &ep, inert, NULL);
-      else if (full) accumulate_tile_full_avx512(xi, nr, ld, d, c, lab, &ep, inert, NULL);
-      else accumulate_tile_masked_avx512(xi, nr, ld, d, c, lab, &ep, inert, NULL);
-    }
-  }
-  if (grouped) {
-    int32_t *idx = (int32_t *)((char *)scratch.ptr + tile_bytes_avx512(d));
-    accumulate_grouped_avx512(x, rows, ld, d, c, k, labels, acc, idx);
-  } else if (acc) {
-    acc->inertia += _mm512_reduce_add_pd(_mm512_add_pd(inert[0], inert[1]));
-    if (padded)
-      for (size_t l = 0; l < k; l++) memcpy(acc->sums + l * d, ep.sums + l * dp, d * sizeof(double));
-  }
-}
-
-/* Distances of one transposed tile of nr rows to m points, into out (stride
- * out_ld, candidate-major). */
-static void dist2_tile_avx512(const float *xt, size_t nr, size_t d, const float *cand, size_t m,
-                              float *out, size_t out_ld) {
-  a512_tile_state st;
-  st.best[0] = st.best[1] = _mm512_setzero_ps();
-  st.bidx[0] = st.bidx[1] = _mm512_setzero_si512();
-  st.out = out;
-  st.out_ld = out_ld;
-  st.m[0] = mask16_first(nr);
-  st.m[1] = mask16_first(nr > A512_LANES ? nr - A512_LANES : 0);
-  if (nr > A512_LANES) store_pass_rv2_avx512(xt, d, cand, m, &st);
-  else store_pass_rv1_avx512(xt, d, cand, m, &st);
-}
-
-static const strata_tile_ops tile_ops_avx512 = {
-  .tile_rows = A512_ROW_TILE,
-  .tile_bytes = tile_bytes_avx512,
-  .transpose = transpose_tile_avx512,
-  .dist2_tile = dist2_tile_avx512,
-};
-
-static void dist2_to_points_avx512(const float *x, size_t rows, size_t ld, size_t d,
-                                  const float *cand, size_t m, float *out,
-                                  strata_scratch scratch) {
-  if (rows == 0 || m == 0) return;
-  /* Only the transposed tile is used here. */
-  if (scratch.ptr == NULL || scratch.bytes < tile_bytes_avx512(d)) {
-    strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
-    return;
-  }
-  strata_tiles_dist2(&tile_ops_avx512, x, rows, ld, d, cand, m, out, scratch.ptr);
-}
-
-static size_t packed_bytes_avx512(size_t rows, size_t d) {
-  return strata_tiles_packed_bytes(&tile_ops_avx512, rows, d);
-}
-static void pack_rows_avx512(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
-  strata_tiles_pack(&tile_ops_avx512, x, rows, ld, d, packed);
-}
-static void dist2_packed_avx512(const void *packed, size_t rows, size_t d, const float *cand,
-                              size_t m, float *out) {
-  strata_tiles_dist2_packed(&tile_ops_avx512, packed, rows, d, cand, m, out);
-}
+static int small_ok(size_t d, size_t k) { return d <= A512_SMALL_MAX_D && k <= A512_GROUP_MAX_K; }
 
 /* ---- half-precision packed rows (k-means++ on large samples) ------------ */
 
-/* A tile: the float tile's layout (transpose_tile_avx512) in halves, then
+/* A tile: the float tile's layout (transpose_tile) in halves, then
  * the 32 rows' squared norms in float32. */
 static size_t tile_half_norms_off_avx512(size_t d) {
   const size_t dr = (d + A512_LANES - 1) / A512_LANES * A512_LANES;
@@ -1252,7 +921,7 @@ static size_t tile_half_bytes_avx512(size_t d) {
   return tile_screen_rows_off_avx512(d) + 3 * A512_ROW_TILE * sizeof(float);
 }
 
-static size_t packed_half_bytes_avx512(size_t rows, size_t d) {
+static size_t packed_half_bytes(const strata_kernel_ctx *ctx, size_t rows, size_t d) {
   return (rows + A512_ROW_TILE - 1) / A512_ROW_TILE * tile_half_bytes_avx512(d);
 }
 
@@ -1313,7 +982,7 @@ static void screen_pack_avx512(const uint16_t *xt, size_t d, size_t r, char *scr
 
 /* Each value rounded to a half (ties to even) as it is stored; the padding
  * lanes hold +0.  Then each row's squared norm, from the stored halves. */
-static void pack_rows_half_avx512(const float *x, size_t rows, size_t ld, size_t d, void *packed) {
+static void pack_rows_half(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d, void *packed) {
   char *p = packed;
   const size_t tb = tile_half_bytes_avx512(d), noff = tile_half_norms_off_avx512(d);
   const size_t dr = (d + A512_LANES - 1) / A512_LANES * A512_LANES;
@@ -1460,7 +1129,7 @@ static void half_cand_norms_avx512(const float *c, size_t d, size_t m, float *cn
   }
 }
 
-static void dist2_packed_half_avx512(const void *packed, size_t rows, size_t d, const float *cand,
+static void dist2_packed_half(const strata_kernel_ctx *ctx, const void *packed, size_t rows, size_t d, const float *cand,
                                      size_t m, float *out) {
   enum { GROUP = 64 };
   float cn[GROUP];
@@ -1626,10 +1295,11 @@ static A512_VNNI __attribute__((noinline)) void below_tiles_avx512(const void *p
 
 /* kernels.h's dist2_packed_half_below: groups of 8 candidates through the
  * screen where the CPU has VNNI, else the plain distances. */
-static void dist2_packed_half_below_avx512(const void *packed, size_t rows, size_t d, const float *cand,
-                                           size_t m, const float *closest, float *out) {
+static void dist2_packed_half_below(const strata_kernel_ctx *ctx, const void *packed, size_t rows,
+                                    size_t d, const float *cand, size_t m, const float *closest,
+                                    float *out) {
   if (!strata_cpu_info_get()->cpu_avx512vnni || d > A512_SCREEN_MAX_D) {
-    dist2_packed_half_avx512(packed, rows, d, cand, m, out);
+    dist2_packed_half(ctx, packed, rows, d, cand, m, out);
     return;
   }
   a512_screen_cands sc;
@@ -1648,15 +1318,6 @@ static void dist2_packed_half_below_avx512(const void *packed, size_t rows, size
   }
 }
 
-static void round_half_avx512(float *v, size_t n) {
-  for (size_t i = 0; i < n; i += A512_LANES) {
-    const __mmask16 m = mask16_first(n - i);
-    const __m512 x = _mm512_maskz_loadu_ps(m, v + i);
-    _mm512_mask_storeu_ps(v + i, m,
-                          _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
-  }
-}
-
 /* ---- k-means++ potentials --------------------------------------------- */
 
 /* kernels.h's min_sum: the four accumulators hold lanes l = i mod 32 in
@@ -1669,7 +1330,7 @@ A512_INLINE void min_sum16_avx512(const float *a, const float *b, float *out, __
   *hi = _mm512_add_pd(*hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
 }
 
-static double min_sum_avx512(const float *a, const float *b, float *out, size_t n) {
+static double min_sum(const strata_kernel_ctx *ctx, const float *a, const float *b, float *out, size_t n) {
   __m512d s[4] = {_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd()};
   size_t i = 0;
   for (; i + 2 * A512_LANES <= n; i += 2 * A512_LANES) {
@@ -1683,7 +1344,7 @@ static double min_sum_avx512(const float *a, const float *b, float *out, size_t 
 
 /* ---- BLAS path: fused argmin over a score tile -------------------------- */
 
-static void argmin_scan_avx512(const float *s, size_t nr, size_t lds, const float *cn,
+static void argmin_scan(const float *s, size_t nr, size_t lds, const float *cn,
                                size_t kt, int32_t l0, float *best, int32_t *best_idx) {
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i step = _mm512_set1_epi32(A512_LANES);
@@ -1719,55 +1380,11 @@ static void argmin_scan_avx512(const float *s, size_t nr, size_t lds, const floa
   }
 }
 
-static const strata_blas_isa blas_isa_avx512 = {
-  .scan = argmin_scan_avx512,
-  .finish = finish_rows_avx512,
-};
+/* ---- the framework, compiled for AVX-512 -------------------------------- */
 
-static void assign_f32_blas_avx512(const float *x, size_t rows, size_t ld, size_t d,
-                                   const float *c, const float *c_norm2, size_t k,
-                                   int32_t *labels, float *dist2, strata_block_acc *acc,
-                                   strata_scratch scratch) {
-  strata_blas_assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch,
-                            &blas_isa_avx512);
-}
-
-const strata_kernels strata_kernels_avx512_table = {
-  .name = "avx512",
-  .scratch_bytes = scratch_bytes_avx512,
-  .packed_half_bytes = packed_half_bytes_avx512,
-  .pack_rows_half = pack_rows_half_avx512,
-  .dist2_packed_half = dist2_packed_half_avx512,
-  .dist2_packed_half_below = dist2_packed_half_below_avx512,
-  .round_half = round_half_avx512,
-  .min_sum = min_sum_avx512,
-  .assign_reduce = assign_f32_avx512,
-  .store_labels_u8 = strata_store_labels_u8_avx2, /* 0.033 ns/label, vpmovdb 0.053 */
-  .dist2_to_points = dist2_to_points_avx512,
-  .packed_bytes = packed_bytes_avx512,
-  .pack_rows = pack_rows_avx512,
-  .dist2_packed = dist2_packed_avx512,
-};
-
-static size_t scratch_bytes_blas_avx512(size_t rows, size_t d, size_t k) {
-  /* dist2_to_points runs the direct kernel; scratch serves either. */
-  const size_t a = strata_blas_scratch_bytes(rows, d, k), b = scratch_bytes_avx512(rows, d, k);
-  return a > b ? a : b;
-}
-
-const strata_kernels strata_kernels_blas_avx512_table = {
-  .name = "blas",
-  .scratch_bytes = scratch_bytes_blas_avx512,
-  .packed_half_bytes = packed_half_bytes_avx512,
-  .pack_rows_half = pack_rows_half_avx512,
-  .dist2_packed_half = dist2_packed_half_avx512,
-  .dist2_packed_half_below = dist2_packed_half_below_avx512,
-  .round_half = round_half_avx512,
-  .min_sum = min_sum_avx512,
-  .assign_reduce = assign_f32_blas_avx512,
-  .store_labels_u8 = strata_store_labels_u8_avx2, /* 0.033 ns/label, vpmovdb 0.053 */
-  .dist2_to_points = dist2_to_points_avx512,
-  .packed_bytes = packed_bytes_avx512,
-  .pack_rows = pack_rows_avx512,
-  .dist2_packed = dist2_packed_avx512,
-};
+#define SF_HAS_SMALL_PATH
+#define SF_NAME "avx512"
+#define SF_DIRECT_TABLE strata_kernels_avx512_table
+#define SF_BLAS_TABLE strata_kernels_blas_avx512_table
+#define SF_HALF_BELOW dist2_packed_half_below
+#include "simd_frame.h"

@@ -139,7 +139,8 @@ void strata_blas_assign_reduce(const float *x, size_t rows, size_t ld, size_t d,
       d == 0 || d > (size_t)INT32_MAX || k > (size_t)INT32_MAX || ld > (size_t)INT32_MAX) {
     /* Outside what this path can express (or a caller bug): the reference
      * answer is still the right answer. */
-    strata_kernels_ref()->assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
+    const strata_kernels *ref = strata_kernels_ref();
+    ref->lloyd.assign_reduce(&ref->ctx, x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
     return;
   }
   const size_t rb_max = rows < STRATA_BLAS_ROW_BLOCK ? rows : STRATA_BLAS_ROW_BLOCK;
@@ -187,7 +188,7 @@ static const strata_blas_isa blas_isa_scalar = {
   .finish = strata_finish_rows_scalar,
 };
 
-static void assign_f32_blas_scalar(const float *x, size_t rows, size_t ld, size_t d,
+static void assign_f32_blas_scalar(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d,
                                    const float *c, const float *c_norm2, size_t k,
                                    int32_t *labels, float *dist2, strata_block_acc *acc,
                                    strata_scratch scratch) {
@@ -195,20 +196,12 @@ static void assign_f32_blas_scalar(const float *x, size_t rows, size_t ld, size_
                             &blas_isa_scalar);
 }
 
-static size_t scratch_bytes_blas_scalar(size_t rows, size_t d, size_t k) {
+static size_t scratch_bytes_blas_scalar(const strata_kernel_ctx *ctx, size_t rows, size_t d, size_t k) {
   return strata_blas_scratch_bytes(rows, d, k);
 }
 
-static void dist2_to_points_scalar(const float *x, size_t rows, size_t ld, size_t d,
-                                   const float *cand, size_t m, float *out,
-                                   strata_scratch scratch) {
-  strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
-}
-
+/* The rest (distances to points, min_sum) is the reference table's. */
 const strata_kernels strata_kernels_blas_scalar_table = {
   .name = "blas",
-  .scratch_bytes = scratch_bytes_blas_scalar,
-  .assign_reduce = assign_f32_blas_scalar,
-  .dist2_to_points = dist2_to_points_scalar,
-  .min_sum = strata_min_sum_ref,
+  .lloyd = {.scratch_bytes = scratch_bytes_blas_scalar, .assign_reduce = assign_f32_blas_scalar},
 };

@@ -1,44 +1,73 @@
 /* Backend registry.  Each backend's table starts from the reference kernels
- * and overrides the slots it speeds up; this file is the only place that
- * chooses between them (by name, by the detected ISA, and for "auto" by the
- * shape). */
+ * and overrides the slots it speeds up; this file lists every backend once
+ * (strata_backends) and is the only place that chooses between them (by
+ * name, by the detected ISA, and for "auto" by the shape). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu_features.h"
 #include "kernels_internal.h"
-
-/* The direct table for an ISA; the reference kernels stand in for scalar.
- * Callers pass an available ISA, so the table was built. */
-static const strata_kernels *direct_table(strata_isa isa) {
-  const strata_kernels *t = strata_kernels_ref();
-#if defined(STRATA_BUILD_AVX2)
-  if (isa >= STRATA_ISA_AVX2) t = &strata_kernels_avx2_table;
-#endif
-#if defined(STRATA_BUILD_AVX512)
-  if (isa >= STRATA_ISA_AVX512) t = &strata_kernels_avx512_table;
-#endif
-  (void)isa;
-  return t;
-}
-
-/* The BLAS table whose fused argmin and epilogue use isa.  Handing it out
- * is what first pins OpenBLAS to one thread. */
-static const strata_kernels *blas_table(strata_isa isa) {
-  const strata_kernels *t = &strata_kernels_blas_scalar_table;
-#if defined(STRATA_BUILD_AVX2)
-  if (isa >= STRATA_ISA_AVX2) t = &strata_kernels_blas_avx2_table;
-#endif
-#if defined(STRATA_BUILD_AVX512)
-  if (isa >= STRATA_ISA_AVX512) t = &strata_kernels_blas_avx512_table;
-#endif
-  (void)isa;
-  strata_blas_init_once();
-  return t;
-}
+#include "opencl.h"
 
 /* An explicitly named ISA is handed out only where it can run; STRATA_ISA
  * does not apply to explicit names (tests and benchmarks use them). */
 static int isa_available(strata_isa isa) { return isa <= strata_cpu_info_get()->best; }
+
+/* The tables handed out: the reference table with each backend's own
+ * slots (kernels_internal.h) laid over it, built once. */
+enum { T_BLAS_SCALAR, T_AVX2, T_BLAS_AVX2, T_AVX512, T_BLAS_AVX512, N_DERIVED };
+static strata_kernels derived[N_DERIVED];
+static pthread_once_t derived_once = PTHREAD_ONCE_INIT;
+
+static void derive_tables(void) {
+  strata_kernels_overlay(&derived[T_BLAS_SCALAR], &strata_kernels_blas_scalar_table);
+#if defined(STRATA_BUILD_AVX2)
+  strata_kernels_overlay(&derived[T_AVX2], &strata_kernels_avx2_table);
+  strata_kernels_overlay(&derived[T_BLAS_AVX2], &strata_kernels_blas_avx2_table);
+#endif
+#if defined(STRATA_BUILD_AVX512)
+  strata_kernels_overlay(&derived[T_AVX512], &strata_kernels_avx512_table);
+  strata_kernels_overlay(&derived[T_BLAS_AVX512], &strata_kernels_blas_avx512_table);
+#endif
+}
+
+/* The direct table for an ISA; the reference kernels stand in for scalar.
+ * Callers pass an available ISA, so the table was built. */
+static const strata_kernels *direct_table(strata_isa isa) {
+  pthread_once(&derived_once, derive_tables);
+  const strata_kernels *t = strata_kernels_ref();
+#if defined(STRATA_BUILD_AVX2)
+  if (isa >= STRATA_ISA_AVX2) t = &derived[T_AVX2];
+#endif
+#if defined(STRATA_BUILD_AVX512)
+  if (isa >= STRATA_ISA_AVX512) t = &derived[T_AVX512];
+#endif
+  (void)isa;
+  return t;
+}
+
+/* The BLAS table whose fused argmin and epilogue use isa. */
+static const strata_kernels *blas_table_of(strata_isa isa) {
+  pthread_once(&derived_once, derive_tables);
+  const strata_kernels *t = &derived[T_BLAS_SCALAR];
+#if defined(STRATA_BUILD_AVX2)
+  if (isa >= STRATA_ISA_AVX2) t = &derived[T_BLAS_AVX2];
+#endif
+#if defined(STRATA_BUILD_AVX512)
+  if (isa >= STRATA_ISA_AVX512) t = &derived[T_BLAS_AVX512];
+#endif
+  (void)isa;
+  return t;
+}
+
+/* Handing a BLAS table out is what first pins OpenBLAS to one thread. */
+static const strata_kernels *blas_table(strata_isa isa) {
+  strata_blas_init_once();
+  return blas_table_of(isa);
+}
+
 
 static int prefer_blas(strata_isa isa, size_t d, size_t k) {
   /* Measured single-thread, CPU time, on AMD EPYC (Zen 5, 4.1 GHz) with
@@ -63,22 +92,84 @@ static int prefer_blas(strata_isa isa, size_t d, size_t k) {
   return 0;
 }
 
+/* ---- the list ---------------------------------------------------------------- */
+
+/* The CPU backends: a new table is one more row here. */
+static const struct {
+  const char *name;
+  strata_backend_kind kind;
+  strata_isa isa;
+} cpu_backends[] = {
+  {"ref", STRATA_BACKEND_REF, STRATA_ISA_SCALAR},
+  {"avx2", STRATA_BACKEND_DIRECT, STRATA_ISA_AVX2},
+  {"avx512", STRATA_BACKEND_DIRECT, STRATA_ISA_AVX512},
+  {"blas-scalar", STRATA_BACKEND_BLAS, STRATA_ISA_SCALAR},
+  {"blas-avx2", STRATA_BACKEND_BLAS, STRATA_ISA_AVX2},
+  {"blas-avx512", STRATA_BACKEND_BLAS, STRATA_ISA_AVX512},
+};
+#define N_CPU_BACKENDS (sizeof cpu_backends / sizeof cpu_backends[0])
+
+/* The CPU entries, then (once devices are asked for) a copy of them followed
+ * by every device found: one array, so that both kinds are one list.  The
+ * arrays live as long as the process, like the tables. */
+static strata_backend cpu_list[N_CPU_BACKENDS];
+static strata_backend *full_list;
+static size_t n_full;
+static pthread_once_t cpu_once = PTHREAD_ONCE_INIT, devices_once = PTHREAD_ONCE_INIT;
+
+static void list_cpu(void) {
+  for (size_t i = 0; i < N_CPU_BACKENDS; i++) {
+    const strata_isa isa = cpu_backends[i].isa;
+    const strata_kernels *t = NULL;
+    if (cpu_backends[i].kind == STRATA_BACKEND_REF) t = strata_kernels_ref();
+    else if (isa_available(isa))
+      t = cpu_backends[i].kind == STRATA_BACKEND_BLAS ? blas_table_of(isa) : direct_table(isa);
+    cpu_list[i] = (strata_backend){cpu_backends[i].name, cpu_backends[i].kind, t, -1};
+  }
+}
+
+#define DEVICE_NAME_SIZE 28 /* "opencl:" and a size_t */
+
+static void list_devices(void) {
+  pthread_once(&cpu_once, list_cpu);
+  const size_t n = strata_ocl_device_count();
+  /* One block: the entries, then their names. */
+  strata_backend *l = malloc((N_CPU_BACKENDS + n) * sizeof *l + n * DEVICE_NAME_SIZE);
+  if (!l) return; /* devices unlisted, as if none were found */
+  char *names = (char *)(l + N_CPU_BACKENDS + n);
+  memcpy(l, cpu_list, sizeof cpu_list);
+  for (size_t i = 0; i < n; i++) {
+    char *name = names + i * DEVICE_NAME_SIZE;
+    snprintf(name, DEVICE_NAME_SIZE, "opencl:%zu", i);
+    l[N_CPU_BACKENDS + i] = (strata_backend){name, STRATA_BACKEND_DEVICE, strata_ocl_table(i), (int)i};
+  }
+  full_list = l;
+  n_full = N_CPU_BACKENDS + n;
+}
+
+size_t strata_backends(unsigned which, const strata_backend **out) {
+  pthread_once(&cpu_once, list_cpu);
+  if (which & STRATA_BACKENDS_CPU) strata_blas_init_once();
+  if (which & STRATA_BACKENDS_DEVICES) pthread_once(&devices_once, list_devices);
+  if (!(which & STRATA_BACKENDS_DEVICES) || !full_list) {
+    *out = cpu_list + (which & STRATA_BACKENDS_CPU ? 0 : N_CPU_BACKENDS);
+    return which & STRATA_BACKENDS_CPU ? N_CPU_BACKENDS : 0;
+  }
+  const size_t first = which & STRATA_BACKENDS_CPU ? 0 : N_CPU_BACKENDS;
+  *out = full_list + first;
+  return n_full - first;
+}
+
 const strata_kernels *strata_kernels_find(const char *name) {
   const strata_isa sel = strata_cpu_isa();
   if (name == NULL || strcmp(name, "auto") == 0 || strcmp(name, "cpu") == 0)
     return direct_table(sel);
-  if (strcmp(name, "ref") == 0) return strata_kernels_ref();
   if (strcmp(name, "blas") == 0) return blas_table(sel);
-  static const struct { const char *name; strata_isa isa; int blas; } explicit_names[] = {
-    {"avx2", STRATA_ISA_AVX2, 0},          {"avx512", STRATA_ISA_AVX512, 0},
-    {"blas-scalar", STRATA_ISA_SCALAR, 1}, {"blas-avx2", STRATA_ISA_AVX2, 1},
-    {"blas-avx512", STRATA_ISA_AVX512, 1},
-  };
-  for (size_t i = 0; i < sizeof explicit_names / sizeof explicit_names[0]; i++) {
-    if (strcmp(name, explicit_names[i].name) != 0) continue;
-    const strata_isa isa = explicit_names[i].isa;
-    if (!isa_available(isa)) return NULL;
-    return explicit_names[i].blas ? blas_table(isa) : direct_table(isa);
+  pthread_once(&cpu_once, list_cpu);
+  for (size_t i = 0; i < N_CPU_BACKENDS; i++) {
+    if (strcmp(name, cpu_list[i].name) != 0) continue;
+    if (cpu_list[i].kind == STRATA_BACKEND_BLAS && cpu_list[i].table) strata_blas_init_once();
+    return cpu_list[i].table;
   }
   return NULL;
 }

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 /* Scratch memory a kernel may use, owned by the calling thread, at least
- * `strata_kernels.scratch_bytes(rows, d, k)` bytes, 64-byte aligned. */
+ * `strata_kernels.lloyd.scratch_bytes(ctx, rows, d, k)` bytes, 64-byte aligned. */
 typedef struct {
   void *ptr;
   size_t bytes;
@@ -93,11 +93,18 @@ typedef struct {
                         (the run may keep it on the device) */
 } strata_run_block;
 
-typedef struct strata_kernels {
-  const char *name;  /* "ref", "avx2", "avx512", "blas" ... */
+/* What a kernel knows of the backend it runs for: every kernel receives it
+ * first (the ctx of the table it was called through), so that one function
+ * serves any number of devices.  CPU kernels ignore it. */
+typedef struct strata_kernel_ctx {
+  const struct strata_kernels *table; /* the table this context belongs to */
+  int device;                         /* N of an "opencl:N" table; -1 on the CPU */
+} strata_kernel_ctx;
 
+/* ---- Family: assign/reduce (the Lloyd pass) -------------------------------- */
+typedef struct {
   /* Bytes of scratch needed for a block of `rows` rows; may return 0. */
-  size_t (*scratch_bytes)(size_t rows, size_t d, size_t k);
+  size_t (*scratch_bytes)(const strata_kernel_ctx *ctx, size_t rows, size_t d, size_t k);
 
   /* Nearest centroid of each row (ties go to the lower index).
    *  x       IN  rows×d, row stride ld
@@ -109,24 +116,28 @@ typedef struct strata_kernels {
    *              may be NULL
    *  acc     INOUT if not NULL: sums/counts of the rows by label and the exact
    *              float64 inertia ((x-c)^2, never the expansion) are added */
-  void (*assign_reduce)(const float *x, size_t rows, size_t ld, size_t d,
-                        const float *c, const float *c_norm2, size_t k,
-                        int32_t *labels, float *dist2, strata_block_acc *acc,
-                        strata_scratch scratch);
+  void (*assign_reduce)(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
+                        size_t d, const float *c, const float *c_norm2, size_t k, int32_t *labels,
+                        float *dist2, strata_block_acc *acc, strata_scratch scratch);
+} strata_lloyd_kernels;
 
+/* ---- Family: label store ------------------------------------------------- */
+typedef struct {
   /* Optional (NULL: the core's own loop): a Lloyd pass's label store for
    * byte-wide labels (k < 255): prev[i] = (uint8_t)lab[i] for i < m, and the
    * number of i where that changed prev[i] is returned.  It runs on every row
    * of every pass, after the kernels, so its few instructions per row
    * matter when d and k are small. */
-  size_t (*store_labels_u8)(const int32_t *lab, uint8_t *prev, size_t m);
+  size_t (*store_u8)(const strata_kernel_ctx *ctx, const int32_t *lab, uint8_t *prev, size_t m);
+} strata_label_kernels;
 
-  /* For k-means++: squared distance of every row to each of m candidate
-   * points (m small, <= 64), written candidate-major: out[j*rows + i].
+/* ---- Family: seeding (k-means++) ------------------------------------------ */
+typedef struct {
+  /* Squared distance of every row to each of m candidate points (m small,
+   * <= 64), written candidate-major: out[j*rows + i].
    *  x   IN rows×d (stride ld), cand IN m×d, out OUT m×rows (float32, >= 0). */
-  void (*dist2_to_points)(const float *x, size_t rows, size_t ld, size_t d,
-                          const float *cand, size_t m, float *out,
-                          strata_scratch scratch);
+  void (*dist2_to_points)(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
+                          size_t d, const float *cand, size_t m, float *out, strata_scratch scratch);
 
   /* Optional (NULL when not offered): the same distances from rows laid out
    * once in the kernel's own tile order, for callers that measure the same
@@ -135,10 +146,11 @@ typedef struct strata_kernels {
    * packed_bytes(rows, d): bytes pack_rows writes for rows×d;
    * pack_rows: x IN rows×d (stride ld), packed OUT (64-byte aligned);
    * dist2_packed: as dist2_to_points on the packed rows, bit for bit. */
-  size_t (*packed_bytes)(size_t rows, size_t d);
-  void (*pack_rows)(const float *x, size_t rows, size_t ld, size_t d, void *packed);
-  void (*dist2_packed)(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
-                       float *out);
+  size_t (*packed_bytes)(const strata_kernel_ctx *ctx, size_t rows, size_t d);
+  void (*pack_rows)(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d,
+                    void *packed);
+  void (*dist2_packed)(const strata_kernel_ctx *ctx, const void *packed, size_t rows, size_t d,
+                       const float *cand, size_t m, float *out);
   /* Optional, likewise: the rows packed in IEEE half precision (half the
    * bytes: k-means++ on a sample larger than the caches streams it once per
    * centre).  Values must be finite with |v| < 65504; each is rounded to the
@@ -150,18 +162,20 @@ typedef struct strata_kernels {
    * hold the rows' norms), so a distance is within float32 accuracy where
    * it is below 2^-7 (||x||^2 + ||c||^2) (a row against itself is 0) and
    * within (d + 2) 2^-24 (||x||^2 + ||c||^2) above that. */
-  size_t (*packed_half_bytes)(size_t rows, size_t d);
-  void (*pack_rows_half)(const float *x, size_t rows, size_t ld, size_t d, void *packed);
-  void (*dist2_packed_half)(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
-                            float *out);
-  void (*round_half)(float *v, size_t n);
+  size_t (*packed_half_bytes)(const strata_kernel_ctx *ctx, size_t rows, size_t d);
+  void (*pack_rows_half)(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
+                         size_t d, void *packed);
+  void (*dist2_packed_half)(const strata_kernel_ctx *ctx, const void *packed, size_t rows, size_t d,
+                            const float *cand, size_t m, float *out);
+  void (*round_half)(const strata_kernel_ctx *ctx, float *v, size_t n);
   /* Optional: dist2_packed_half for a k-means++ step, where only distances
    * below closest[i] (one per row) matter: out may hold closest[i] instead
    * of a distance that is at least closest[i], so that min(out, closest)
    * equals min(dist2_packed_half's, closest) bit for bit, while the kernel
    * skips what it can prove.  NULL: call dist2_packed_half. */
-  void (*dist2_packed_half_below)(const void *packed, size_t rows, size_t d, const float *cand, size_t m,
-                                  const float *closest, float *out);
+  void (*dist2_packed_half_below)(const strata_kernel_ctx *ctx, const void *packed, size_t rows,
+                                  size_t d, const float *cand, size_t m, const float *closest,
+                                  float *out);
 
   /* k-means++'s potential update: out[i] = a[i] < b[i] ? a[i] : b[i] for n
    * values; returns the float64 sum of out in one fixed order, so that every
@@ -172,32 +186,34 @@ typedef struct strata_kernels {
    *   result = w[0] + w[1].
    * 32 independent chains, so that a vector unit is not held up by the
    * latency of one running sum. */
-  double (*min_sum)(const float *a, const float *b, float *out, size_t n);
+  double (*min_sum)(const strata_kernel_ctx *ctx, const float *a, const float *b, float *out,
+                    size_t n);
+} strata_seed_kernels;
 
-  /* ---- Optional device slots: NULL in CPU tables ---------------------------
-   *
-   * When run_open is not NULL the core should drive Lloyd passes through a
-   * run instead of calling assign_reduce per block (assign_reduce and
-   * dist2_to_points still work, serialised and slower, for the other
-   * passes).  All run_* calls for one run come from one thread at a time,
-   * outside any parallel region.  A pass is:
-   *   run_set_centroids (when the centroids changed), run_begin_pass,
-   *   run_chunk for every chunk in input order, run_end_pass.
-   * Every call returns STRATA_OK or STRATA_ERR_BACKEND / STRATA_ERR_NOMEM
-   * with a detail naming the failed call; with cfg->fallback set a device
-   * failure is not returned: the run logs one warning and finishes on the
-   * CPU.
-   *
-   * Results: labels equal the reference's except at near-ties (distances are
-   * float32).  Given equal labels, the pass totals are bit-identical to the
-   * CPU path's in core/lloyd.c, for any chunk size: a block's sums are its
-   * rows added in row order in float64, rounded once to fixed point
-   * (common/exact.h) and added exactly; counts are integers; inertia is each
-   * block's rows in row order, the blocks added in block order.  The same
-   * inputs give the same outputs on every run (no float atomics). */
-
-  /* self IN: this table (one table per device); cfg IN; out OUT. */
-  strata_status (*run_open)(const struct strata_kernels *self, const strata_run_config *cfg,
+/* ---- Family: device runs (optional: NULL in CPU tables) --------------------
+ *
+ * When run_open is not NULL the core should drive Lloyd passes through a
+ * run instead of calling assign_reduce per block (assign_reduce and
+ * dist2_to_points still work, serialised and slower, for the other
+ * passes).  All run_* calls for one run come from one thread at a time,
+ * outside any parallel region; the run handle is their context.  A pass is:
+ *   run_set_centroids (when the centroids changed), run_begin_pass,
+ *   run_chunk for every chunk in input order, run_end_pass.
+ * Every call returns STRATA_OK or STRATA_ERR_BACKEND / STRATA_ERR_NOMEM
+ * with a detail naming the failed call; with cfg->fallback set a device
+ * failure is not returned: the run logs one warning and finishes on the
+ * CPU.
+ *
+ * Results: labels equal the reference's except at near-ties (distances are
+ * float32).  Given equal labels, the pass totals are bit-identical to the
+ * CPU path's in core/lloyd.c, for any chunk size: a block's sums are its
+ * rows added in row order in float64, rounded once to fixed point
+ * (common/exact.h) and added exactly; counts are integers; inertia is each
+ * block's rows in row order, the blocks added in block order.  The same
+ * inputs give the same outputs on every run (no float atomics). */
+typedef struct {
+  /* ctx IN: the device's; cfg IN; out OUT. */
+  strata_status (*run_open)(const strata_kernel_ctx *ctx, const strata_run_config *cfg,
                             strata_kernel_run **out);
   /* c IN k x d, c_norm2 IN k (may be NULL): the centroids of the following
    * passes, copied; uploaded once, not per chunk. */
@@ -228,13 +244,58 @@ typedef struct strata_kernels {
    * Returns 0 when the rows must keep arriving scaled.  s IN: copied; its
    * arrays and ctx must outlive the run. */
   int (*run_set_scaler)(strata_kernel_run *r, const strata_run_scaler *s);
+} strata_run_kernels;
+
+/* One backend's kernels, in families.  A table starts as a copy of the
+ * reference table and overrides the slots its backend speeds up, so no
+ * required slot is ever empty.  Call a kernel with its table's context:
+ *   t->lloyd.assign_reduce(&t->ctx, x, rows, ...)
+ * (A mixture E-step family goes beside these, the same way.) */
+typedef struct strata_kernels {
+  const char *name; /* "ref", "avx2", "avx512", "blas", "opencl:0" ... */
+  strata_kernel_ctx ctx;
+  strata_lloyd_kernels lloyd;
+  strata_label_kernels labels;
+  strata_seed_kernels seed;
+  strata_run_kernels run;
 } strata_kernels;
 
 /* The reference table (kernels/ref.c). */
 const strata_kernels *strata_kernels_ref(void);
 
-/* Backend registry (kernels/dispatch.c): looks a backend up by name; NULL
- * if unknown or not usable here.  Tables are static: never freed.
+/* ---- The backend registry (kernels/dispatch.c) ---------------------------
+ *
+ * One list of every backend this build has; the scheduler, `strata devices`
+ * and the conformance tests iterate it, so a new table is registered here
+ * once and is then chosen, listed and tested without another list. */
+typedef enum {
+  STRATA_BACKEND_REF,    /* the reference kernels (float64 oracle) */
+  STRATA_BACKEND_DIRECT, /* one ISA's direct SIMD kernels */
+  STRATA_BACKEND_BLAS,   /* cblas_sgemm tiles with one ISA's fused argmin */
+  STRATA_BACKEND_DEVICE  /* an OpenCL device */
+} strata_backend_kind;
+
+typedef struct {
+  const char *name;            /* what strata_kernels_find or --backend takes:
+                                  "ref", "avx2", "blas-scalar", "opencl:0" */
+  strata_backend_kind kind;
+  const strata_kernels *table; /* NULL where it cannot run here (the CPU, the
+                                  OS or this build lacks it; device unusable) */
+  int device;                  /* DEVICE: N of "opencl:N"; else -1 */
+} strata_backend;
+
+#define STRATA_BACKENDS_CPU 1u     /* ref, each ISA's direct table, each BLAS table */
+#define STRATA_BACKENDS_DEVICES 2u /* every OpenCL device found (discovery on first use) */
+
+/* The registered backends of the kinds in `which`, CPU ones first (ref, then
+ * the direct tables from the lowest ISA up, then the BLAS tables), then the
+ * devices in the order of kernels/opencl.h.  *out OUT: static entries, valid
+ * for the process; returns how many.  Asking for the CPU entries limits
+ * OpenBLAS to one thread, as handing out a BLAS table does. */
+size_t strata_backends(unsigned which, const strata_backend **out);
+
+/* Looks a CPU backend up by name; NULL if unknown or not usable here.
+ * Tables are static: never freed.
  *   "ref"   the reference kernels (float64 oracle)
  *   "cpu"   the direct SIMD kernels of the selected ISA: avx512 > avx2 >
  *           scalar (the reference kernels); STRATA_ISA caps the selection
@@ -245,15 +306,15 @@ const strata_kernels *strata_kernels_ref(void);
  *           own OpenMP region)
  *   "auto"  (or NULL) the same as "cpu"; use strata_kernels_for_shape when
  *           d and k are known
- *   "avx2", "avx512", "blas-scalar", "blas-avx2", "blas-avx512"
- *           one specific table, for tests and benchmarks: NULL unless the
- *           CPU, the OS and this build support it; STRATA_ISA is ignored.
+ *   any other CPU name of strata_backends ("avx2", "avx512", "blas-scalar",
+ *           "blas-avx2", "blas-avx512"): that table, for tests and
+ *           benchmarks: NULL unless the CPU, the OS and this build support
+ *           it; STRATA_ISA is ignored.
  * Tables differ in speed, not in contract: labels equal the reference's
  * except at near-ties (distances are float32), sums/counts are bit-identical
  * given equal labels, inertia is float64 from (x - c)^2.
- * OpenCL tables ("opencl:N") are not in this registry: they exist only once
- * devices are discovered (kernels/opencl.h), and core/scheduler.h resolves
- * every name, these included. */
+ * OpenCL tables ("opencl:N") are not looked up here: a device is prepared
+ * before use, and core/scheduler.h resolves every name, these included. */
 const strata_kernels *strata_kernels_find(const char *name);
 
 /* Like strata_kernels_find, but "auto" (or NULL) picks by shape between the

@@ -17,7 +17,8 @@ extern const strata_kernels strata_kernels_blas_avx2_table;  /* sgemm + AVX2 arg
 #endif
 #if defined(STRATA_BUILD_AVX2)
 /* The AVX2 label store, which the avx512 tables share (kernels/avx2.c). */
-size_t strata_store_labels_u8_avx2(const int32_t *lab, uint8_t *prev, size_t m);
+size_t strata_store_labels_u8_avx2(const strata_kernel_ctx *ctx, const int32_t *lab, uint8_t *prev,
+                                   size_t m);
 #endif
 #if defined(STRATA_BUILD_AVX512)
 extern const strata_kernels strata_kernels_avx512_table;      /* direct, AVX-512F */
@@ -28,7 +29,8 @@ extern const strata_kernels strata_kernels_blas_scalar_table; /* sgemm + plain-C
 /* The reference table's min_sum, for the tables that keep it, and its last
  * step for the vector ones: s[l] holds the sums of lanes l = i mod 32 of
  * values [0, i) (i a multiple of 32); adds values [i, n) and combines. */
-double strata_min_sum_ref(const float *a, const float *b, float *out, size_t n);
+double strata_min_sum_ref(const strata_kernel_ctx *ctx, const float *a, const float *b, float *out,
+                          size_t n);
 double strata_min_sum_tail(double s[32], const float *a, const float *b, float *out, size_t i, size_t n);
 
 /* store_labels_u8 from row i on (the vector tables' tail): the changes. */
@@ -127,6 +129,19 @@ void strata_finish_rows_scalar(const float *x, size_t rows, size_t ld, size_t d,
 /* Limits the BLAS library to one thread (once per process): kernels run
  * inside the core's OpenMP region, which already owns the cores. */
 void strata_blas_init_once(void);
+
+/* Every slot of kernels.h, family by family, for code that walks them all. */
+#define STRATA_KERNEL_SLOTS(X)                                                               \
+  X(lloyd, scratch_bytes) X(lloyd, assign_reduce) X(labels, store_u8)                        \
+  X(seed, dist2_to_points) X(seed, packed_bytes) X(seed, pack_rows) X(seed, dist2_packed)    \
+  X(seed, packed_half_bytes) X(seed, pack_rows_half) X(seed, dist2_packed_half)              \
+  X(seed, round_half) X(seed, dist2_packed_half_below) X(seed, min_sum)                      \
+  X(run, run_open) X(run, run_set_centroids) X(run, run_begin_pass) X(run, run_chunk)        \
+  X(run, run_end_pass) X(run, run_close) X(run, run_set_scaler)
+
+/* out = the reference table with every non-NULL slot of o laid over it,
+ * named o->name, its context pointing at out (device -1). */
+void strata_kernels_overlay(strata_kernels *out, const strata_kernels *o);
 
 static inline size_t strata_round_up64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 

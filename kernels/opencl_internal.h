@@ -142,7 +142,7 @@ void ocl_device_mark_broken(ocl_device *dev, const char *consequence);
 
 /* ---- runs (opencl_run.c) -------------------------------------------------- */
 
-strata_status ocl_run_open(const strata_kernels *self, const strata_run_config *cfg,
+strata_status ocl_run_open(const strata_kernel_ctx *ctx, const strata_run_config *cfg,
                            strata_kernel_run **out);
 strata_status ocl_run_set_centroids(strata_kernel_run *r, const float *c, const float *c_norm2);
 strata_status ocl_run_begin_pass(strata_kernel_run *r);

@@ -634,10 +634,10 @@ static strata_status open_device(strata_kernel_run *r) {
   return STRATA_OK;
 }
 
-strata_status ocl_run_open(const strata_kernels *self, const strata_run_config *cfg,
+strata_status ocl_run_open(const strata_kernel_ctx *ctx, const strata_run_config *cfg,
                            strata_kernel_run **out) {
   *out = NULL;
-  const int idx = strata_ocl_table_device(self);
+  const int idx = ctx->device;
   RETURN_IF(idx < 0, STRATA_ERR_INTERNAL, "ocl_run_open: not an OpenCL table");
   RETURN_IF(cfg->d == 0 || cfg->k == 0, STRATA_ERR_USAGE, "OpenCL run: d and k must be >= 1");
   strata_kernel_run *r = calloc(1, sizeof *r);

@@ -79,7 +79,7 @@ static strata_status ws_ready(ocl_host_ws *ws, const strata_kernels *cpu, int th
     ws->total = calloc((size_t)threads, sizeof *ws->total);
     ws->scratch = calloc((size_t)threads, sizeof *ws->scratch);
     int ok = ws->sums && ws->counts && ws->fx && ws->total && ws->scratch;
-    size_t sb = cpu ? cpu->scratch_bytes(STRATA_OCL_BLOCK_ROWS, d, k) : 0;
+    size_t sb = cpu ? cpu->lloyd.scratch_bytes(&cpu->ctx, STRATA_OCL_BLOCK_ROWS, d, k) : 0;
     for (int i = 0; ok && i < threads; i++) {
       ws->sums[i] = calloc(k * d, sizeof **ws->sums);
       ws->counts[i] = calloc(k, sizeof **ws->counts);
@@ -142,7 +142,7 @@ strata_status ocl_host_chunk(ocl_totals *t, ocl_host_ws *ws, const strata_kernel
     if (labels_given)
       strata_finish_rows_scalar(blk->x, blk->m, d, d, c, lab, d2, &acc);
     else
-      cpu->assign_reduce(blk->x, blk->m, d, d, c, c_norm2, k, lab, d2, &acc, ws->scratch[tid]);
+      cpu->lloyd.assign_reduce(&cpu->ctx, blk->x, blk->m, d, d, c, c_norm2, k, lab, d2, &acc, ws->scratch[tid]);
     ws->inertia[b] = acc.inertia;
     strata_block_fold(k, d, acc.sums, acc.counts, t->scale, ws->fx[tid], ws->total[tid]);
   }

@@ -14,8 +14,8 @@
  * one computed by the CPU table, and every later run of the device fails (or
  * falls back under auto).  The answer is never wrong, only slower.
  *
- * The slots receive no table pointer, so each device gets its own small
- * functions (generated below) that pass the device index on. */
+ * One set of functions serves every device: the context they receive
+ * (kernels.h) names the device. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,18 +133,20 @@ static strata_status assign_locked(ocl_device *dev, const float *x, size_t rows,
   return STRATA_OK;
 }
 
-static void block_assign(size_t i, const float *x, size_t rows, size_t ld, size_t d, const float *c,
+static void block_assign(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d,
+                         const float *c,
                          const float *c_norm2, size_t k, int32_t *labels, float *dist2,
                          strata_block_acc *acc, strata_scratch scratch) {
   if (rows == 0) return;
-  ocl_device *dev = ocl_device_get(i);
+  ocl_device *dev = ocl_device_get((size_t)ctx->device);
   pthread_mutex_lock(&dev->lock);
   strata_status st = assign_locked(dev, x, rows, ld, d, c, k, labels);
   if (st != STRATA_OK) drain_locked(dev);
   pthread_mutex_unlock(&dev->lock);
   if (st != STRATA_OK) {
     ocl_device_mark_broken(dev, "computing on the CPU from now on");
-    cpu_table()->assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
+    const strata_kernels *cpu = cpu_table();
+    cpu->lloyd.assign_reduce(&cpu->ctx, x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
     return;
   }
   strata_finish_rows_scalar(x, rows, ld, d, c, labels, dist2, acc);
@@ -183,47 +185,27 @@ static strata_status dist2_locked(ocl_device *dev, const float *x, size_t rows, 
   return STRATA_OK;
 }
 
-static void block_dist2(size_t i, const float *x, size_t rows, size_t ld, size_t d, const float *cand,
+static void block_dist2(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d,
+                        const float *cand,
                         size_t m, float *out, strata_scratch scratch) {
   if (rows == 0 || m == 0) return;
-  ocl_device *dev = ocl_device_get(i);
+  ocl_device *dev = ocl_device_get((size_t)ctx->device);
   pthread_mutex_lock(&dev->lock);
   strata_status st = dist2_locked(dev, x, rows, ld, d, cand, m, out);
   if (st != STRATA_OK) drain_locked(dev);
   pthread_mutex_unlock(&dev->lock);
   if (st != STRATA_OK) {
     ocl_device_mark_broken(dev, "computing on the CPU from now on");
-    cpu_table()->dist2_to_points(x, rows, ld, d, cand, m, out, scratch);
+    const strata_kernels *cpu = cpu_table();
+    cpu->seed.dist2_to_points(&cpu->ctx, x, rows, ld, d, cand, m, out, scratch);
   }
 }
 
 /* Scratch is only ever used by the CPU fallback. */
-static size_t block_scratch(size_t rows, size_t d, size_t k) {
-  return cpu_table()->scratch_bytes(rows, d, k);
+static size_t block_scratch(const strata_kernel_ctx *ctx, size_t rows, size_t d, size_t k) {
+  const strata_kernels *cpu = cpu_table();
+  return cpu->lloyd.scratch_bytes(&cpu->ctx, rows, d, k);
 }
-
-/* One pair of slot functions per device index. */
-#define OCL_DEVICE_SLOTS(i)                                                                       \
-  static void assign_##i(const float *x, size_t rows, size_t ld, size_t d, const float *c,       \
-                         const float *cn, size_t k, int32_t *labels, float *dist2,               \
-                         strata_block_acc *acc, strata_scratch s) {                              \
-    block_assign(i, x, rows, ld, d, c, cn, k, labels, dist2, acc, s);                           \
-  }                                                                                               \
-  static void dist2_##i(const float *x, size_t rows, size_t ld, size_t d, const float *cand,     \
-                        size_t m, float *out, strata_scratch s) {                                \
-    block_dist2(i, x, rows, ld, d, cand, m, out, s);                                            \
-  }
-#define OCL_FOR_EACH_DEVICE(X) \
-  X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
-OCL_FOR_EACH_DEVICE(OCL_DEVICE_SLOTS)
-
-typedef struct {
-  void (*assign)(const float *, size_t, size_t, size_t, const float *, const float *, size_t,
-                 int32_t *, float *, strata_block_acc *, strata_scratch);
-  void (*dist2)(const float *, size_t, size_t, size_t, const float *, size_t, float *, strata_scratch);
-} slot_pair;
-#define OCL_SLOT_ENTRY(i) {assign_##i, dist2_##i},
-static const slot_pair slots[STRATA_OCL_MAX_DEVICES] = {OCL_FOR_EACH_DEVICE(OCL_SLOT_ENTRY)};
 
 static void make_tables(void) {
   size_t n = strata_ocl_device_count();
@@ -233,16 +215,17 @@ static void make_tables(void) {
     *t = *strata_kernels_ref(); /* no slot is ever empty */
     snprintf(table_names[i], sizeof table_names[i], "opencl:%zu", i);
     t->name = table_names[i];
-    t->scratch_bytes = block_scratch;
-    t->assign_reduce = slots[i].assign;
-    t->dist2_to_points = slots[i].dist2;
-    t->run_open = ocl_run_open;
-    t->run_set_centroids = ocl_run_set_centroids;
-    t->run_begin_pass = ocl_run_begin_pass;
-    t->run_chunk = ocl_run_chunk;
-    t->run_end_pass = ocl_run_end_pass;
-    t->run_close = ocl_run_close;
-    t->run_set_scaler = ocl_run_set_scaler;
+    t->ctx = (strata_kernel_ctx){t, (int)i};
+    t->lloyd.scratch_bytes = block_scratch;
+    t->lloyd.assign_reduce = block_assign;
+    t->seed.dist2_to_points = block_dist2;
+    t->run.run_open = ocl_run_open;
+    t->run.run_set_centroids = ocl_run_set_centroids;
+    t->run.run_begin_pass = ocl_run_begin_pass;
+    t->run.run_chunk = ocl_run_chunk;
+    t->run.run_end_pass = ocl_run_end_pass;
+    t->run.run_close = ocl_run_close;
+    t->run.run_set_scaler = ocl_run_set_scaler;
   }
 }
 

@@ -6,7 +6,7 @@
 
 #include "kernels_internal.h"
 
-static size_t ref_scratch_bytes(size_t rows, size_t d, size_t k) {
+static size_t ref_scratch_bytes(const strata_kernel_ctx *ctx, size_t rows, size_t d, size_t k) {
   (void)rows; (void)d; (void)k;
   return 0;
 }
@@ -20,7 +20,7 @@ static double dist2_f64(const float *x, const float *c, size_t d) {
   return s;
 }
 
-static void ref_assign_reduce(const float *x, size_t rows, size_t ld, size_t d,
+static void ref_assign_reduce(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d,
                               const float *c, const float *c_norm2, size_t k,
                               int32_t *labels, float *dist2, strata_block_acc *acc,
                               strata_scratch scratch) {
@@ -44,7 +44,7 @@ static void ref_assign_reduce(const float *x, size_t rows, size_t ld, size_t d,
   }
 }
 
-static void ref_dist2_to_points(const float *x, size_t rows, size_t ld, size_t d,
+static void ref_dist2_to_points(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d,
                                 const float *cand, size_t m, float *out,
                                 strata_scratch scratch) {
   (void)scratch;
@@ -65,7 +65,8 @@ double strata_min_sum_tail(double s[32], const float *a, const float *b, float *
   return (u[0] + u[2]) + (u[1] + u[3]);
 }
 
-double strata_min_sum_ref(const float *a, const float *b, float *out, size_t n) {
+double strata_min_sum_ref(const strata_kernel_ctx *ctx, const float *a, const float *b, float *out,
+                          size_t n) {
   double s[32] = {0};
   return strata_min_sum_tail(s, a, b, out, 0, n);
 }
@@ -80,17 +81,27 @@ size_t strata_store_labels_u8_tail(const int32_t *lab, uint8_t *prev, size_t i, 
   return moved;
 }
 
-static size_t ref_store_labels_u8(const int32_t *lab, uint8_t *prev, size_t m) {
+static size_t ref_store_labels_u8(const strata_kernel_ctx *ctx, const int32_t *lab, uint8_t *prev, size_t m) {
   return strata_store_labels_u8_tail(lab, prev, 0, m);
 }
 
+/* The table every other starts from (kernels/dispatch.c, opencl_table.c). */
 static const strata_kernels ref_table = {
   .name = "ref",
-  .scratch_bytes = ref_scratch_bytes,
-  .assign_reduce = ref_assign_reduce,
-  .dist2_to_points = ref_dist2_to_points,
-  .min_sum = strata_min_sum_ref,
-  .store_labels_u8 = ref_store_labels_u8,
+  .ctx = {&ref_table, -1},
+  .lloyd = {.scratch_bytes = ref_scratch_bytes, .assign_reduce = ref_assign_reduce},
+  .labels = {.store_u8 = ref_store_labels_u8},
+  .seed = {.dist2_to_points = ref_dist2_to_points, .min_sum = strata_min_sum_ref},
 };
 
 const strata_kernels *strata_kernels_ref(void) { return &ref_table; }
+
+void strata_kernels_overlay(strata_kernels *out, const strata_kernels *o) {
+  *out = ref_table;
+  out->name = o->name;
+  out->ctx = (strata_kernel_ctx){out, -1};
+#define STRATA_OVERLAY_SLOT(family, slot) \
+  if (o->family.slot) out->family.slot = o->family.slot;
+  STRATA_KERNEL_SLOTS(STRATA_OVERLAY_SLOT)
+#undef STRATA_OVERLAY_SLOT
+}

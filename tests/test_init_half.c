@@ -33,11 +33,11 @@ static int rows_distinct(const float *x, const double *c, int k) {
 
 static void check_table(const strata_kernels *half) {
   strata_kernels plain = *half;
-  plain.pack_rows_half = NULL;
-  plain.dist2_packed_half = NULL;
-  plain.packed_half_bytes = NULL;
-  plain.round_half = NULL;
-  plain.dist2_packed_half_below = NULL;
+  plain.seed.pack_rows_half = NULL;
+  plain.seed.dist2_packed_half = NULL;
+  plain.seed.packed_half_bytes = NULL;
+  plain.seed.round_half = NULL;
+  plain.seed.dist2_packed_half_below = NULL;
 
   float *x = malloc((size_t)M * D * sizeof *x);
   int32_t *truth = malloc(M * sizeof *truth);
@@ -52,7 +52,7 @@ static void check_table(const strata_kernels *half) {
   /* The screen (where the kernel has one) skips only distances that cannot
    * matter: the same centres to the bit without it. */
   strata_kernels unscreened = *half;
-  unscreened.dist2_packed_half_below = NULL;
+  unscreened.seed.dist2_packed_half_below = NULL;
   job.kern = &unscreened;
   CHECK_OK(strata_init_kmeanspp(&job, c1));
   CHECK(memcmp(ch, c1, (size_t)K * D * sizeof *ch) == 0);
@@ -80,7 +80,7 @@ static void check_table(const strata_kernels *half) {
    * first row plus offsets below 2^-11 relative), but every row distinct in
    * float32: the half-precision pass runs out of distinct rows and the init
    * must fall back, not fail. */
-  half->round_half(x, (size_t)M * D); /* every value a half: offsets below round back to it */
+  half->seed.round_half(&half->ctx, x, (size_t)M * D); /* every value a half: offsets below round back to it */
   for (size_t i = 0; i < M; i++) {
     size_t first = 0;
     while (truth[first] != truth[i]) first++;
@@ -102,7 +102,7 @@ int main(void) {
   int ran = 0;
   for (const char *const *name = (const char *const[]){"avx512", "avx2", NULL}; *name; name++) {
     const strata_kernels *t = strata_kernels_find(*name);
-    if (!t || !t->pack_rows_half) continue;
+    if (!t || !t->seed.pack_rows_half) continue;
     printf("table %s\n", *name);
     check_table(t);
     ran++;

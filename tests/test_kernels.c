@@ -20,6 +20,7 @@
 #include "check.h"
 #include "cpu_features.h"
 #include "kernels.h"
+#include "opencl.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -45,7 +46,7 @@ static void *xmalloc(size_t n) {
  * it did not write shows up as wrong results. */
 static strata_scratch scratch_new(const strata_kernels *t, size_t rows, size_t d, size_t k) {
   strata_scratch s;
-  s.bytes = t->scratch_bytes(rows, d, k);
+  s.bytes = t->lloyd.scratch_bytes(&t->ctx, rows, d, k);
   s.ptr = NULL;
   if (s.bytes) {
     size_t n = (s.bytes + 63) & ~(size_t)63;
@@ -128,7 +129,7 @@ static void run_assign(const strata_kernels *t, const float *x, size_t rows, siz
   for (size_t i = 0; i < rows; i++) { r->labels[i] = -1; r->dist2[i] = -1.0f; }
   strata_block_acc acc = {r->sums, r->counts, 1.5};
   strata_scratch s = scratch_new(t, rows, d, k);
-  t->assign_reduce(x, rows, ld, d, c, cn, k, r->labels, r->dist2, &acc, s);
+  t->lloyd.assign_reduce(&t->ctx, x, rows, ld, d, c, cn, k, r->labels, r->dist2, &acc, s);
   r->inertia = acc.inertia;
   free(s.ptr);
 }
@@ -163,7 +164,7 @@ static int compare_assign(const strata_kernels *t, const float *x, size_t rows, 
   /* Outputs are optional: labels alone must not change. */
   int32_t *lab2 = xmalloc(rows * sizeof *lab2);
   strata_scratch s = scratch_new(t, rows, d, k);
-  t->assign_reduce(x, rows, ld, d, c, cn, k, lab2, NULL, NULL, s);
+  t->lloyd.assign_reduce(&t->ctx, x, rows, ld, d, c, cn, k, lab2, NULL, NULL, s);
   free(s.ptr);
   CHECK_MSG(memcmp(lab2, got.labels, rows * sizeof *lab2) == 0,
             "labels change when dist2 and acc are NULL");
@@ -174,18 +175,26 @@ static int compare_assign(const strata_kernels *t, const float *x, size_t rows, 
 
 /* ---- the tables under test --------------------------------------------- */
 
-static const char *const table_names[] = {"avx2", "avx512", "blas-scalar", "blas-avx2",
-                                          "blas-avx512", "cpu", "blas"};
-#define N_TABLES (sizeof table_names / sizeof table_names[0])
-
-static const strata_kernels *tables[N_TABLES];
+/* Every CPU backend of the registry but the oracle itself (kernels/dispatch.c):
+ * a table registered there is tested here without another list. */
+#define MAX_TABLES 16
+static const char *table_names[MAX_TABLES];
+static const strata_kernels *tables[MAX_TABLES];
+static size_t N_TABLES;
 
 static void find_tables(void) {
-  for (size_t i = 0; i < N_TABLES; i++) {
-    tables[i] = strata_kernels_find(table_names[i]);
-    if (!tables[i]) printf("skipping table '%s': not supported by this CPU/OS/build\n", table_names[i]);
-    else printf("testing table '%s' (%s)\n", table_names[i], tables[i]->name);
+  const strata_backend *b;
+  const size_t n = strata_backends(STRATA_BACKENDS_CPU, &b);
+  for (size_t i = 0; i < n && N_TABLES < MAX_TABLES; i++) {
+    if (b[i].kind == STRATA_BACKEND_REF) continue;
+    table_names[N_TABLES] = b[i].name;
+    tables[N_TABLES] = b[i].table;
+    if (!tables[N_TABLES]) printf("skipping table '%s': not supported by this CPU/OS/build\n", b[i].name);
+    else printf("testing table '%s' (%s)\n", b[i].name, tables[N_TABLES]->name);
+    N_TABLES++;
   }
+  CHECK_MSG(N_TABLES == n - 1, "the registry lists %zu CPU backends besides ref; %zu fit here", n - 1,
+            N_TABLES);
 }
 
 /* ---- tests ------------------------------------------------------------- */
@@ -274,7 +283,7 @@ static void test_ties(void) {
       for (size_t i = 0; i < k * d; i++) c[i] = -1.25f;
       norms(c, k, d, cn);
       strata_scratch s = scratch_new(tab, rows, d, k);
-      tab->assign_reduce(x, rows, ld, d, c, cn, k, lab, dist, NULL, s);
+      tab->lloyd.assign_reduce(&tab->ctx, x, rows, ld, d, c, cn, k, lab, dist, NULL, s);
       free(s.ptr);
       int ok = 1;
       for (size_t i = 0; i < rows; i++) ok &= lab[i] == 0 && close_rel(dist[i], 19 * 4.0, 1e-6, 0);
@@ -293,7 +302,7 @@ static void test_ties(void) {
       }
       norms(c, k, d, cn);
       strata_scratch s = scratch_new(tab, rows, d, k);
-      tab->assign_reduce(x, rows, ld, d, c, cn, k, lab, dist, NULL, s);
+      tab->lloyd.assign_reduce(&tab->ctx, x, rows, ld, d, c, cn, k, lab, dist, NULL, s);
       free(s.ptr);
       int ok = 1;
       for (size_t i = 0; i < rows; i++) ok &= lab[i] == 3;
@@ -310,7 +319,7 @@ static void test_ties(void) {
       for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < d; j++) x[i * ld + j] = c[11 * d + j] + (i % 2 ? 0.01f : 0.0f);
       strata_scratch s = scratch_new(tab, rows, d, k);
-      tab->assign_reduce(x, rows, ld, d, c, cn, k, lab, dist, NULL, s);
+      tab->lloyd.assign_reduce(&tab->ctx, x, rows, ld, d, c, cn, k, lab, dist, NULL, s);
       free(s.ptr);
       int ok = 1;
       for (size_t i = 0; i < rows; i++) ok &= lab[i] == 11;
@@ -384,9 +393,9 @@ static void test_split_blocks(void) {
     int32_t *lab = xmalloc(rows * sizeof *lab);
     strata_block_acc a1 = {s1, n1, 0.0}, a2 = {s2, n2, 0.0};
     strata_scratch s = scratch_new(tab, rows, d, k);
-    tab->assign_reduce(x, rows, ld, d, c, cn, k, lab, NULL, &a1, s);
-    tab->assign_reduce(x, 333, ld, d, c, cn, k, lab, NULL, &a2, s);
-    tab->assign_reduce(x + 333 * ld, rows - 333, ld, d, c, cn, k, lab + 333, NULL, &a2, s);
+    tab->lloyd.assign_reduce(&tab->ctx, x, rows, ld, d, c, cn, k, lab, NULL, &a1, s);
+    tab->lloyd.assign_reduce(&tab->ctx, x, 333, ld, d, c, cn, k, lab, NULL, &a2, s);
+    tab->lloyd.assign_reduce(&tab->ctx, x + 333 * ld, rows - 333, ld, d, c, cn, k, lab + 333, NULL, &a2, s);
     free(s.ptr);
     free(lab);
     CHECK_MSG(memcmp(s1, s2, sizeof s1) == 0 && memcmp(n1, n2, sizeof n1) == 0,
@@ -486,25 +495,25 @@ static void check_half(const strata_kernels *k, const char *name, const float *x
   const size_t mc = m + 2;
   float *xr = xmalloc(rows * d * sizeof *xr), *cr = xmalloc(mc * d * sizeof *cr);
   for (size_t i = 0; i < rows; i++) memcpy(xr + i * d, x + i * ld, d * sizeof *xr);
-  k->round_half(xr, rows * d);
+  k->seed.round_half(&k->ctx, xr, rows * d);
   memcpy(cr, cand, m * d * sizeof *cr);
   memcpy(cr + m * d, x, d * sizeof *cr);
   memcpy(cr + (m + 1) * d, xr + (rows > 1 ? d : 0), d * sizeof *cr);
-  k->round_half(cr, mc * d);
+  k->seed.round_half(&k->ctx, cr, mc * d);
   cr[(m + 1) * d + d / 2] *= 1.0f + 0x1p-9f;
-  k->round_half(cr + (m + 1) * d + d / 2, 1);
+  k->seed.round_half(&k->ctx, cr + (m + 1) * d + d / 2, 1);
   size_t bad = 0;
   for (size_t i = 0; i < rows * d; i++) {
     const float v = x[(i / d) * ld + i % d], r = xr[i];
     float again = r;
-    k->round_half(&again, 1);
+    k->seed.round_half(&k->ctx, &again, 1);
     bad += again != r || !(fabsf(v - r) <= fabsf(v) * 0x1p-11f + 0x1p-25f);
   }
   CHECK_MSG(bad == 0, "%s round_half: %zu values off", name, bad);
-  void *packed = aligned_alloc(64, (k->packed_half_bytes(rows, d) + 63) / 64 * 64);
+  void *packed = aligned_alloc(64, (k->seed.packed_half_bytes(&k->ctx, rows, d) + 63) / 64 * 64);
   float *got = xmalloc(mc * rows * sizeof *got);
-  k->pack_rows_half(x, rows, ld, d, packed);
-  k->dist2_packed_half(packed, rows, d, cr, mc, got);
+  k->seed.pack_rows_half(&k->ctx, x, rows, ld, d, packed);
+  k->seed.dist2_packed_half(&k->ctx, packed, rows, d, cr, mc, got);
   bad = 0;
   size_t near = 0;
   for (size_t c = 0; c < mc; c++)
@@ -549,12 +558,12 @@ static size_t check_half_below(const strata_kernels *k, const char *name, const 
   memcpy(cr, cand, m * d * sizeof *cr);
   for (size_t j = 0; j < d && m > 1; j++) cr[d + j] = xi[j]; /* candidate 1 is row 0 */
   for (size_t j = 0; j < d && m > 2 && rows > 1; j++) cr[2 * d + j] = xi[ld + j] * (1.0f + 0x1p-8f); /* near row 1 */
-  k->round_half(cr, m * d);
-  void *packed = aligned_alloc(64, (k->packed_half_bytes(rows, d) + 63) / 64 * 64);
+  k->seed.round_half(&k->ctx, cr, m * d);
+  void *packed = aligned_alloc(64, (k->seed.packed_half_bytes(&k->ctx, rows, d) + 63) / 64 * 64);
   float *dist = xmalloc(m * rows * sizeof *dist), *got = xmalloc(m * rows * sizeof *got);
   float *closest = xmalloc(rows * sizeof *closest);
-  k->pack_rows_half(xi, rows, ld, d, packed);
-  k->dist2_packed_half(packed, rows, d, cr, m, dist);
+  k->seed.pack_rows_half(&k->ctx, xi, rows, ld, d, packed);
+  k->seed.dist2_packed_half(&k->ctx, packed, rows, d, cr, m, dist);
   size_t skipped = 0;
   for (int kind = 0; kind < 7; kind++) {
     for (size_t i = 0; i < rows; i++) {
@@ -567,7 +576,7 @@ static size_t check_half_below(const strata_kernels *k, const char *name, const 
                  : kind == 5 ? di * 2.0f
                              : (float)(rng_sym() + 1.0) * di;
     }
-    k->dist2_packed_half_below(packed, rows, d, cr, m, closest, got);
+    k->seed.dist2_packed_half_below(&k->ctx, packed, rows, d, cr, m, closest, got);
     size_t bad = 0;
     for (size_t c = 0; c < m; c++)
       for (size_t i = 0; i < rows; i++) {
@@ -591,7 +600,7 @@ static size_t check_half_below(const strata_kernels *k, const char *name, const 
 static void test_half_below_worst_case(void) {
   enum { R = 40, D = 4 };
   const strata_kernels *k = strata_kernels_find("avx512");
-  if (!k || !k->dist2_packed_half_below) return;
+  if (!k || !k->seed.dist2_packed_half_below) return;
   float x[R * D], c[D], dist[R], got[R], closest[R];
   for (size_t i = 0; i < R; i++) {
     x[i * D] = 127.0f;
@@ -599,13 +608,13 @@ static void test_half_below_worst_case(void) {
   }
   c[0] = 127.0f;
   for (size_t j = 1; j < D; j++) c[j] = -0.5f - (float)j * 0x1p-8f;
-  k->round_half(x, R * D);
-  k->round_half(c, D);
-  void *packed = aligned_alloc(64, (k->packed_half_bytes(R, D) + 63) / 64 * 64);
-  k->pack_rows_half(x, R, D, D, packed);
-  k->dist2_packed_half(packed, R, D, c, 1, dist);
+  k->seed.round_half(&k->ctx, x, R * D);
+  k->seed.round_half(&k->ctx, c, D);
+  void *packed = aligned_alloc(64, (k->seed.packed_half_bytes(&k->ctx, R, D) + 63) / 64 * 64);
+  k->seed.pack_rows_half(&k->ctx, x, R, D, D, packed);
+  k->seed.dist2_packed_half(&k->ctx, packed, R, D, c, 1, dist);
   for (size_t i = 0; i < R; i++) closest[i] = dist[i] * (1.0f + 0x1p-20f);
-  k->dist2_packed_half_below(packed, R, D, c, 1, closest, got);
+  k->seed.dist2_packed_half_below(&k->ctx, packed, R, D, c, 1, closest, got);
   size_t bad = 0;
   for (size_t i = 0; i < R; i++) bad += memcmp(&got[i], &dist[i], sizeof got[i]) != 0 && !(got[i] < closest[i]);
   CHECK_MSG(bad == 0, "dist2_packed_half_below cleared %zu of %d pairs nearer than closest", bad, R);
@@ -627,32 +636,32 @@ static void test_dist2_to_points(void) {
       float *ref = xmalloc(m * rows * sizeof *ref), *got = xmalloc(m * rows * sizeof *got);
       for (size_t i = 0; i < m * d; i++) cand[i] = (float)(3.0 * rng_sym());
       for (size_t i = 0; i < rows * ld; i++) x[i] = (float)(3.0 * rng_sym());
-      strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, ref, (strata_scratch){NULL, 0});
+      strata_kernels_ref()->seed.dist2_to_points(&strata_kernels_ref()->ctx, x, rows, ld, d, cand, m, ref, (strata_scratch){NULL, 0});
       for (size_t t = 0; t < N_TABLES; t++) {
         if (!tables[t]) continue;
         for (size_t i = 0; i < m * rows; i++) got[i] = -1.0f;
         strata_scratch s = scratch_new(tables[t], rows, d, m);
-        tables[t]->dist2_to_points(x, rows, ld, d, cand, m, got, s);
+        tables[t]->seed.dist2_to_points(&tables[t]->ctx, x, rows, ld, d, cand, m, got, s);
         free(s.ptr);
         size_t bad = 0;
         for (size_t i = 0; i < m * rows; i++)
           bad += !close_rel(got[i], ref[i], 1e-5, 1e-6) || !(got[i] >= 0.0f);
         CHECK_MSG(bad == 0, "%s dist2_to_points rows=%zu d=%zu m=%zu: %zu values off",
                   table_names[t], rows, d, m, bad);
-        if (tables[t]->pack_rows) {
+        if (tables[t]->seed.pack_rows) {
           /* The packed layout must give the very same bits (k-means++ relies on it). */
-          void *packed = aligned_alloc(64, (tables[t]->packed_bytes(rows, d) + 63) / 64 * 64);
+          void *packed = aligned_alloc(64, (tables[t]->seed.packed_bytes(&tables[t]->ctx, rows, d) + 63) / 64 * 64);
           float *pk = xmalloc(m * rows * sizeof *pk);
           CHECK(packed != NULL);
-          tables[t]->pack_rows(x, rows, ld, d, packed);
-          tables[t]->dist2_packed(packed, rows, d, cand, m, pk);
+          tables[t]->seed.pack_rows(&tables[t]->ctx, x, rows, ld, d, packed);
+          tables[t]->seed.dist2_packed(&tables[t]->ctx, packed, rows, d, cand, m, pk);
           CHECK_MSG(memcmp(pk, got, m * rows * sizeof *pk) == 0,
                     "%s dist2_packed rows=%zu d=%zu m=%zu differs from dist2_to_points",
                     table_names[t], rows, d, m);
           free(packed); free(pk);
         }
-        if (tables[t]->pack_rows_half) check_half(tables[t], table_names[t], x, rows, ld, d, cand, m);
-        if (tables[t]->dist2_packed_half_below)
+        if (tables[t]->seed.pack_rows_half) check_half(tables[t], table_names[t], x, rows, ld, d, cand, m);
+        if (tables[t]->seed.dist2_packed_half_below)
           below_skipped += check_half_below(tables[t], table_names[t], x, rows, ld, d, cand, m);
       }
       free(cand); free(xbuf); free(ref); free(got);
@@ -688,7 +697,7 @@ static void test_min_sum(void) {
              : kind == 1 ? (float)ldexp(rng_sym() + 1.5, (int)(40.0 * rng_sym()))
                          : (i % 3 ? a[i] : 0.0f);
       }
-      const double want = strata_kernels_ref()->min_sum(a, b, ref, n);
+      const double want = strata_kernels_ref()->seed.min_sum(&strata_kernels_ref()->ctx, a, b, ref, n);
       double plain = 0.0;
       size_t bad = 0;
       for (size_t i = 0; i < n; i++) {
@@ -701,7 +710,7 @@ static void test_min_sum(void) {
       for (size_t t = 0; t < N_TABLES; t++) {
         if (!tables[t]) continue;
         for (size_t i = 0; i < n; i++) got[i] = -1.0f;
-        const double s = tables[t]->min_sum(a, b, got, n);
+        const double s = tables[t]->seed.min_sum(&tables[t]->ctx, a, b, got, n);
         CHECK_MSG(memcmp(&s, &want, sizeof s) == 0 && memcmp(got, ref, n * sizeof *got) == 0,
                   "%s min_sum n=%zu kind=%d: %.17g against the reference's %.17g", table_names[t], n, kind, s,
                   want);
@@ -735,15 +744,15 @@ static void test_store_labels_u8(void) {
         moved += start[i] != (uint8_t)lab[i];
         want[i] = (uint8_t)lab[i];
       }
-      const strata_kernels *all[N_TABLES + 1];
-      const char *names[N_TABLES + 1];
+      const strata_kernels *all[MAX_TABLES + 1];
+      const char *names[MAX_TABLES + 1];
       for (size_t t = 0; t < N_TABLES; t++) { all[t] = tables[t]; names[t] = table_names[t]; }
       all[N_TABLES] = strata_kernels_ref();
       names[N_TABLES] = "ref";
       for (size_t t = 0; t < N_TABLES + 1; t++) {
-        if (!all[t] || !all[t]->store_labels_u8) continue;
+        if (!all[t] || !all[t]->labels.store_u8) continue;
         memcpy(got, start, m);
-        const size_t n = all[t]->store_labels_u8(lab, got, m);
+        const size_t n = all[t]->labels.store_u8(&all[t]->ctx, lab, got, m);
         CHECK_MSG(n == moved && memcmp(got, want, m) == 0,
                   "%s store_labels_u8 m=%zu kind=%d: %zu changes against %zu, bytes %s", names[t], m,
                   kind, n, moved, memcmp(got, want, m) == 0 ? "equal" : "differ");
@@ -752,6 +761,44 @@ static void test_store_labels_u8(void) {
     }
   printf("store_labels_u8 cases: %d\n", cases);
   free(lab); free(start); free(want); free(got);
+}
+
+/* Every registered backend is reachable by its name, CPU entries come
+ * first with ref leading, and the devices are those of kernels/opencl.h. */
+static void test_backend_list(void) {
+  const strata_backend *cpu, *dev, *all;
+  const size_t ncpu = strata_backends(STRATA_BACKENDS_CPU, &cpu);
+  const size_t ndev = strata_backends(STRATA_BACKENDS_DEVICES, &dev);
+  const size_t nall = strata_backends(STRATA_BACKENDS_CPU | STRATA_BACKENDS_DEVICES, &all);
+  CHECK(ncpu >= 1 && cpu[0].kind == STRATA_BACKEND_REF && cpu[0].table == strata_kernels_ref());
+  CHECK(nall == ncpu + ndev && dev == all + ncpu);
+  CHECK(memcmp(all, cpu, ncpu * sizeof *cpu) == 0);
+  CHECK(ndev == strata_ocl_device_count());
+  for (size_t i = 0; i < ncpu; i++) {
+    const strata_backend *b = &cpu[i];
+    CHECK_MSG(b->kind != STRATA_BACKEND_DEVICE && b->device == -1, "%s: a CPU entry", b->name);
+    CHECK_MSG(strata_kernels_find(b->name) == b->table, "%s: strata_kernels_find disagrees", b->name);
+    const char *want = b->kind == STRATA_BACKEND_BLAS ? "blas" : b->name;
+    CHECK_MSG(!b->table || strcmp(b->table->name, want) == 0, "%s: table named %s", b->name,
+              b->table ? b->table->name : "");
+    for (size_t j = 0; j < i; j++) CHECK_MSG(strcmp(cpu[j].name, b->name) != 0, "%s listed twice", b->name);
+    /* Started from the reference table: no required slot is empty, and the
+     * context is the table's own. */
+    const strata_kernels *t = b->table;
+    CHECK_MSG(!t || (t->lloyd.scratch_bytes && t->lloyd.assign_reduce && t->labels.store_u8 &&
+                     t->seed.dist2_to_points && t->seed.min_sum && !t->run.run_open &&
+                     t->ctx.table == t && t->ctx.device == -1),
+              "%s: an empty slot or a foreign context", b->name);
+  }
+  for (size_t i = 0; i < ndev; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "opencl:%zu", i);
+    CHECK(dev[i].kind == STRATA_BACKEND_DEVICE && dev[i].device == (int)i &&
+          strcmp(dev[i].name, name) == 0 && dev[i].table == strata_ocl_table(i));
+    CHECK(!dev[i].table || (dev[i].table->ctx.table == dev[i].table && dev[i].table->ctx.device == (int)i &&
+                            dev[i].table->run.run_open && dev[i].table->seed.min_sum));
+  }
+  printf("registry: %zu CPU backends, %zu devices\n", ncpu, ndev);
 }
 
 /* ---- STRATA_ISA and the registry ----------------------------------------- */
@@ -887,6 +934,7 @@ int main(int argc, char **argv) {
   find_tables();
   test_isa_resolve();
   test_registry();
+  test_backend_list();
   test_isa_env("/proc/self/exe");
   test_random_shapes();
   test_null_norms();

@@ -110,7 +110,7 @@ static int close_rel(double a, double b, double rel, double abs_tol) {
 }
 
 static strata_scratch scratch_for(const strata_kernels *t, size_t rows, size_t d, size_t k) {
-  strata_scratch s = {NULL, t->scratch_bytes(rows, d, k)};
+  strata_scratch s = {NULL, t->lloyd.scratch_bytes(&t->ctx, rows, d, k)};
   if (s.bytes) {
     s.ptr = aligned_alloc(64, (s.bytes + 63) & ~(size_t)63);
     if (!s.ptr) exit(2);
@@ -134,7 +134,7 @@ static void assign_one(const strata_kernels *t, const float *x, size_t rows, siz
   for (size_t l = 0; l < k; l++) counts[l] = (int64_t)(l % 3);
   strata_block_acc acc = {sums, counts, 1.5};
   strata_scratch s = scratch_for(t, rows, d, k);
-  t->assign_reduce(x, rows, ld, d, c, cn, k, lab, dist2, &acc, s);
+  t->lloyd.assign_reduce(&t->ctx, x, rows, ld, d, c, cn, k, lab, dist2, &acc, s);
   free(s.ptr);
   *inertia = acc.inertia;
 }
@@ -189,8 +189,8 @@ static void test_block_slots(void) {
     make_centroids(cand, m, d);
     make_points(x, rows, ld, d, cand, m);
     strata_scratch s = scratch_for(T, rows, d, m);
-    strata_kernels_ref()->dist2_to_points(x, rows, ld, d, cand, m, oa, s);
-    T->dist2_to_points(x, rows, ld, d, cand, m, ob, s);
+    strata_kernels_ref()->seed.dist2_to_points(&strata_kernels_ref()->ctx, x, rows, ld, d, cand, m, oa, s);
+    T->seed.dist2_to_points(&T->ctx, x, rows, ld, d, cand, m, ob, s);
     free(s.ptr);
     size_t bad = 0;
     for (size_t i = 0; i < m * rows; i++)
@@ -285,7 +285,7 @@ static void reference_pass(const run_data *r, const float *c, const float *cn, p
   size_t off = 0;
   for (size_t b = 0; b < r->nblocks; b++) {
     strata_block_acc acc = {bs, bc, 0.0};
-    ref->assign_reduce(r->x + b * 4096 * r->d, r->m[b], r->d, r->d, c, cn, r->k, o->labels + off,
+    ref->lloyd.assign_reduce(&ref->ctx, r->x + b * 4096 * r->d, r->m[b], r->d, r->d, c, cn, r->k, o->labels + off,
                        o->dist2 + off, &acc, (strata_scratch){NULL, 0});
     for (size_t l = 0; l < r->k; l++) {
       if (!bc[l]) continue;
@@ -307,15 +307,15 @@ static strata_status device_pass(strata_kernel_run *run, const run_data *r, size
                                  pass_out *o) {
   strata_run_block *blk = xmalloc(r->nblocks * sizeof *blk);
   for (size_t b = 0; b < r->nblocks; b++) blk[b] = (strata_run_block){r->x + b * 4096 * r->d, r->m[b], b * 4096};
-  strata_status st = T->run_begin_pass(run);
+  strata_status st = T->run.run_begin_pass(run);
   size_t off = 0;
   for (size_t b0 = 0; st == STRATA_OK && b0 < r->nblocks; b0 += chunk_blocks) {
     size_t nb = r->nblocks - b0 < chunk_blocks ? r->nblocks - b0 : chunk_blocks, rows = 0;
     for (size_t b = b0; b < b0 + nb; b++) rows += r->m[b];
-    st = T->run_chunk(run, blk + b0, nb, o->labels + off, o->dist2 + off);
+    st = T->run.run_chunk(run, blk + b0, nb, o->labels + off, o->dist2 + off);
     off += rows;
   }
-  if (st == STRATA_OK) st = T->run_end_pass(run, o->sums, o->counts, &o->inertia);
+  if (st == STRATA_OK) st = T->run.run_end_pass(run, o->sums, o->counts, &o->inertia);
   free(blk);
   return st;
 }
@@ -343,7 +343,7 @@ static void compare_pass(const char *what, const run_data *r, const pass_out *re
 static strata_kernel_run *open_run(const run_data *r, const strata_kernels *fallback) {
   strata_run_config cfg = {r->n, r->d, r->k, 2, fallback, r->scale};
   strata_kernel_run *run = NULL;
-  strata_status st = T->run_open(T, &cfg, &run);
+  strata_status st = T->run.run_open(&T->ctx, &cfg, &run);
   CHECK_MSG(st == STRATA_OK, "run_open: %s", strata_last_error());
   return run;
 }
@@ -366,14 +366,14 @@ static void test_run_case(size_t n, size_t d, size_t k, size_t used, int drop) {
     if (!run) break;
     char what[64];
     snprintf(what, sizeof what, "run, %zu blocks per chunk, pass 1", chunks[ci]);
-    CHECK_OK(T->run_set_centroids(run, r.c, r.cn));
+    CHECK_OK(T->run.run_set_centroids(run, r.c, r.cn));
     CHECK_OK(device_pass(run, &r, chunks[ci], &got));
     compare_pass(what, &r, &ref, &got);
     snprintf(what, sizeof what, "run, %zu blocks per chunk, pass 2", chunks[ci]);
-    CHECK_OK(T->run_set_centroids(run, c2, NULL));
+    CHECK_OK(T->run.run_set_centroids(run, c2, NULL));
     CHECK_OK(device_pass(run, &r, chunks[ci], &got));
     compare_pass(what, &r, &ref2, &got);
-    T->run_close(run);
+    T->run.run_close(run);
   }
   free(c2); free(cn2);
   pass_free(&ref); pass_free(&ref2); pass_free(&got);
@@ -415,12 +415,12 @@ static void test_run_modes(void) {
     if (!run) continue;
     char what[96];
     snprintf(what, sizeof what, "run with %s=%s", modes[i][0], modes[i][1]);
-    CHECK_OK(T->run_set_centroids(run, r.c, r.cn));
+    CHECK_OK(T->run.run_set_centroids(run, r.c, r.cn));
     for (int pass = 0; pass < 2; pass++) {
       CHECK_OK(device_pass(run, &r, 7, &got));
       compare_pass(what, &r, &ref, &got);
     }
-    T->run_close(run);
+    T->run.run_close(run);
   }
   /* Non-separated data: labels may differ from the reference at near-ties,
    * but two runs agree bit for bit. */
@@ -429,15 +429,15 @@ static void test_run_modes(void) {
   pass_alloc(&again, &r);
   strata_kernel_run *run = open_run(&r, NULL);
   if (run) {
-    CHECK_OK(T->run_set_centroids(run, r.c, r.cn));
+    CHECK_OK(T->run.run_set_centroids(run, r.c, r.cn));
     CHECK_OK(device_pass(run, &r, 5, &got));
-    T->run_close(run);
+    T->run.run_close(run);
   }
   run = open_run(&r, NULL);
   if (run) {
-    CHECK_OK(T->run_set_centroids(run, r.c, r.cn));
+    CHECK_OK(T->run.run_set_centroids(run, r.c, r.cn));
     CHECK_OK(device_pass(run, &r, 11, &again));
-    T->run_close(run);
+    T->run.run_close(run);
   }
   CHECK_MSG(memcmp(got.labels, again.labels, r.n * 4) == 0, "labels not reproducible");
   CHECK_MSG(memcmp(got.sums, again.sums, r.k * r.d * sizeof *got.sums) == 0, "sums not reproducible");
@@ -486,7 +486,7 @@ static int child_lost(int with_fallback) {
   pass_alloc(&ref, &r); pass_alloc(&got, &r);
   reference_pass(&r, r.c, r.cn, &ref);
   strata_kernel_run *run = open_run(&r, with_fallback ? strata_kernels_ref() : NULL);
-  strata_status st = run ? T->run_set_centroids(run, r.c, r.cn) : STRATA_ERR_BACKEND;
+  strata_status st = run ? T->run.run_set_centroids(run, r.c, r.cn) : STRATA_ERR_BACKEND;
   for (int pass = 0; st == STRATA_OK && pass < 3; pass++) {
     st = device_pass(run, &r, 4, &got);
     if (with_fallback && st == STRATA_OK) compare_pass("run after a lost device", &r, &ref, &got);
@@ -500,11 +500,11 @@ static int child_lost(int with_fallback) {
     CHECK_MSG(strstr(strata_last_error(), "clEnqueueNDRangeKernel(assign_f32) failed: CL_DEVICE_NOT_AVAILABLE (-2)"),
               "error: %s", strata_last_error());
   }
-  T->run_close(run);
+  T->run.run_close(run);
   /* The per-block slots now compute on the CPU: still right. */
   int32_t lab[100];
   float d2[100];
-  T->assign_reduce(r.x, 100, r.d, r.d, r.c, r.cn, r.k, lab, d2, NULL, (strata_scratch){NULL, 0});
+  T->lloyd.assign_reduce(&T->ctx, r.x, 100, r.d, r.d, r.c, r.cn, r.k, lab, d2, NULL, (strata_scratch){NULL, 0});
   CHECK(memcmp(lab, ref.labels, sizeof lab) == 0);
   pass_free(&ref); pass_free(&got);
   run_data_free(&r);
@@ -520,12 +520,12 @@ static int child_alloc(void) {
   reference_pass(&r, r.c, r.cn, &ref);
   strata_kernel_run *run = open_run(&r, NULL);
   if (run) {
-    CHECK_OK(T->run_set_centroids(run, r.c, r.cn));
+    CHECK_OK(T->run.run_set_centroids(run, r.c, r.cn));
     for (int pass = 0; pass < 2; pass++) {
       CHECK_OK(device_pass(run, &r, 25, &got));
       compare_pass("run with allocations failing above 300000 bytes", &r, &ref, &got);
     }
-    T->run_close(run);
+    T->run.run_close(run);
   }
   CHECK_MSG(strstr(log_buf, "pieces of") != NULL, "no split logged:\n%s", log_buf);
   CHECK_MSG(warnings == 0, "warnings:\n%s", log_buf);
@@ -550,10 +550,10 @@ static int child_build_error(void) {
   reference_pass(&r, r.c, r.cn, &ref);
   strata_kernel_run *run = open_run(&r, strata_kernels_ref());
   if (run) {
-    CHECK_OK(T->run_set_centroids(run, r.c, r.cn));
+    CHECK_OK(T->run.run_set_centroids(run, r.c, r.cn));
     CHECK_OK(device_pass(run, &r, 1, &got));
     compare_pass("CPU fallback after a build failure", &r, &ref, &got);
-    T->run_close(run);
+    T->run.run_close(run);
   }
   CHECK_MSG(warnings == 1, "%d warnings:\n%s", warnings, log_buf);
   pass_free(&ref); pass_free(&got);
@@ -664,9 +664,9 @@ static void two_passes(strata_kernel_run *run, run_data *r, const float *x, size
                        const float *c2, const float *cn2, pass_out out[2]) {
   float *scaled = r->x;
   r->x = (float *)x;
-  CHECK_OK(T->run_set_centroids(run, r->c, r->cn));
+  CHECK_OK(T->run.run_set_centroids(run, r->c, r->cn));
   CHECK_OK(device_pass(run, r, chunk_blocks, &out[0]));
-  CHECK_OK(T->run_set_centroids(run, c2, cn2));
+  CHECK_OK(T->run.run_set_centroids(run, c2, cn2));
   CHECK_OK(device_pass(run, r, chunk_blocks, &out[1]));
   r->x = scaled;
 }
@@ -689,8 +689,8 @@ static void test_scale_case(size_t n, size_t d, size_t k, strata_missing missing
     if (!resident) setenv("STRATA_OPENCL_RESIDENT", "0", 1);
     strata_kernel_run *hr = open_run(&r, NULL), *dr = open_run(&r, NULL);
     unsetenv("STRATA_OPENCL_RESIDENT");
-    if (!hr || !dr) { T->run_close(hr); T->run_close(dr); break; }
-    const int took = T->run_set_scaler(dr, &rs);
+    if (!hr || !dr) { T->run.run_close(hr); T->run.run_close(dr); break; }
+    const int took = T->run.run_set_scaler(dr, &rs);
     CHECK_MSG(took == INFO->fp64, "run_set_scaler returned %d on a device %s float64", took,
               INFO->fp64 ? "with" : "without");
     two_passes(hr, &r, r.x, chunk_blocks, c2, cn2, host);
@@ -703,8 +703,8 @@ static void test_scale_case(size_t n, size_t d, size_t k, strata_missing missing
       compare_exact(what, &r, &host[p], &dev[p]);
     }
     compare_pass(what, &r, &ref, &dev[0]); /* against the float64 reference too */
-    T->run_close(hr);
-    T->run_close(dr);
+    T->run.run_close(hr);
+    T->run.run_close(dr);
   }
   pass_free(&ref);
   for (int i = 0; i < 2; i++) { pass_free(&host[i]); pass_free(&dev[i]); }
@@ -729,9 +729,9 @@ static void test_device_scaling(void) {
   const strata_run_scaler rs = run_scaler_of(&w.sc);
   setenv("STRATA_OPENCL_HOST_SCALE", "1", 1);
   strata_kernel_run *run = open_run(&r, NULL);
-  if (run) CHECK_MSG(T->run_set_scaler(run, &rs) == 0, "STRATA_OPENCL_HOST_SCALE=1 ignored");
+  if (run) CHECK_MSG(T->run.run_set_scaler(run, &rs) == 0, "STRATA_OPENCL_HOST_SCALE=1 ignored");
   unsetenv("STRATA_OPENCL_HOST_SCALE");
-  T->run_close(run);
+  T->run.run_close(run);
   raw_free(&w);
   run_data_free(&r);
 }
@@ -772,18 +772,18 @@ static int child_scale_errors(void) {
       strata_kernel_run *run = open_run(&r, strata_kernels_ref());
       unsetenv("STRATA_OPENCL_RESIDENT");
       const strata_run_scaler rs = run_scaler_of(&w.sc);
-      CHECK(run && T->run_set_scaler(run, &rs) == 1);
+      CHECK(run && T->run.run_set_scaler(run, &rs) == 1);
       pass_out got;
       pass_alloc(&got, &r);
       float *scaled = r.x;
       r.x = w.raw;
-      strata_status st = T->run_set_centroids(run, r.c, r.cn);
+      strata_status st = T->run.run_set_centroids(run, r.c, r.cn);
       if (st == STRATA_OK) st = device_pass(run, &r, 2, &got);
       r.x = scaled;
       CHECK_MSG(st == STRATA_ERR_DATA && strcmp(strata_last_error(), want) == 0,
                 "case %zu (%s): status %s, error '%s', want '%s'", ci, resident ? "resident" : "streamed",
                 strata_status_name(st), strata_last_error(), want);
-      T->run_close(run);
+      T->run.run_close(run);
       pass_free(&got);
       raw_free(&w);
       run_data_free(&r);
@@ -806,9 +806,9 @@ static int child_lost_scaled(void) {
   reference_pass(&r, r.c, r.cn, &ref);
   strata_kernel_run *run = open_run(&r, strata_kernels_ref());
   const strata_run_scaler rs = run_scaler_of(&w.sc);
-  CHECK(run && T->run_set_scaler(run, &rs) == INFO->fp64);
+  CHECK(run && T->run.run_set_scaler(run, &rs) == INFO->fp64);
   float *scaled = r.x;
-  strata_status st = run ? T->run_set_centroids(run, r.c, r.cn) : STRATA_ERR_BACKEND;
+  strata_status st = run ? T->run.run_set_centroids(run, r.c, r.cn) : STRATA_ERR_BACKEND;
   for (int pass = 0; st == STRATA_OK && pass < 3; pass++) {
     r.x = INFO->fp64 ? w.raw : scaled;
     st = device_pass(run, &r, 4, &got);
@@ -817,7 +817,7 @@ static int child_lost_scaled(void) {
   }
   CHECK_MSG(st == STRATA_OK, "with a fallback: %s", strata_last_error());
   CHECK_MSG(warnings == 1 && strstr(log_buf, "continuing on the CPU (ref)"), "log:\n%s", log_buf);
-  T->run_close(run);
+  T->run.run_close(run);
   pass_free(&ref); pass_free(&got);
   raw_free(&w);
   run_data_free(&r);

@@ -99,12 +99,12 @@ static void test_auto_devices(void) {
   setenv("STRATA_AUTO_MARGIN", "0", 1);
   CHECK_OK(strata_scheduler_choose("auto", x, 20000, n, d, k, 0, &c));
   CHECK_MSG(c.calibrated && c.cpu_rows_per_second > 0 && c.device_rows_per_second > 0, "reason: %s", c.reason);
-  CHECK_MSG(c.kern->run_open != NULL && c.fallback == strata_kernels_for_shape("auto", d, k),
+  CHECK_MSG(c.kern->run.run_open != NULL && c.fallback == strata_kernels_for_shape("auto", d, k),
             "margin 0 must choose the device: %s", c.reason);
   CHECK_MSG(strstr(c.reason, "sampled rows") != NULL, "reason: %s", c.reason);
   setenv("STRATA_AUTO_MARGIN", "1000", 1);
   CHECK_OK(strata_scheduler_choose("auto", NULL, 0, n, d, k, 0, &c));
-  CHECK_MSG(c.kern->run_open == NULL && c.fallback == NULL && c.calibrated, "reason: %s", c.reason);
+  CHECK_MSG(c.kern->run.run_open == NULL && c.fallback == NULL && c.calibrated, "reason: %s", c.reason);
   CHECK_MSG(strstr(c.reason, "generated rows") != NULL, "reason: %s", c.reason);
   unsetenv("STRATA_AUTO_MARGIN");
   unsetenv("STRATA_AUTO_OPENCL_CPU");
@@ -120,7 +120,7 @@ static void test_explicit_opencl(void) {
     return;
   }
   CHECK_OK(strata_scheduler_choose("opencl", NULL, 0, 1000, 4, 3, 1, &c));
-  CHECK(c.kern->run_open != NULL && c.fallback == NULL && strncmp(c.name, "opencl:", 7) == 0);
+  CHECK(c.kern->run.run_open != NULL && c.fallback == NULL && strncmp(c.name, "opencl:", 7) == 0);
   CHECK_OK(strata_scheduler_choose("opencl:0", NULL, 0, 1000, 4, 3, 1, &c));
   CHECK(c.kern == strata_ocl_table(0));
 }

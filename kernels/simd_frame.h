@@ -1,0 +1,483 @@
+/* The direct kernels' framework, written once and compiled once per ISA (as
+ * BLIS compiles its frame per configuration): each ISA unit (avx2.c,
+ * avx512.c) defines its vocabulary and micro-kernels, then includes this file
+ * last, so that every function here is compiled with that unit's flags and
+ * the micro-kernels inline into the loops.  Everything here is static: the
+ * two units' copies do not meet.
+ *
+ * What lives here: the loop over centroid tiles with its tail (tile_pass),
+ * the per-row epilogue (sums, counts, exact inertia: accumulate_tile), the
+ * BLAS path's epilogue, the block driver (assign_f32: row tiles, label and
+ * distance stores, padded copies, the choice of epilogue), the distance-to-
+ * points paths over row tiles, and the two tables.  What each ISA keeps:
+ * widths, masks, the transpose, the argmin step, one chunk of the epilogue,
+ * the label-grouped epilogue, the half-precision k-means++ kernels, min_sum
+ * and the BLAS score-tile scan.
+ *
+ * The unit defines before including (names are the unit's own):
+ *  SF_LANES, SF_KC, SF_DLANES  floats per vector, centroids per register
+ *      tile, doubles per vector; SF_ROW_TILE = 2 SF_LANES rows per tile
+ *  SF_INLINE                   static inline, always inlined
+ *  sf_ps, sf_pi, sf_pd         float, int32 and double vectors
+ *  sf_rmask                    a mask of row lanes (sf_rmask_first(n))
+ *  sf_tail                     a row's last chunk (sf_tail_of(d))
+ *  vector ops: sf_setzero_ps, sf_set1_ps, sf_loadu_ps, sf_sub_ps,
+ *      sf_fmadd_ps, sf_bcast_ps (one float of memory), sf_setzero_pi,
+ *      sf_set1_epi32, sf_store_pi (aligned), sf_store_rows_ps,
+ *      sf_store_rows_epi32, sf_maskload_rows_ps, sf_round_half_ps,
+ *      sf_setzero_pd, sf_add_pd, sf_fmadd_pd, sf_hsum_pd
+ *  sf_argmin_step(acc, &best, &bidx, idx)   strict '<' argmin update
+ *  chunk(...)                  one SF_DLANES-wide chunk of the epilogue
+ *  sf_row_diff_pd(xi, cl, j, d, x_end)      x - c for chunk j (no sums)
+ *  transpose_tile, grouped, grouped_ld, group_bytes, accumulate_grouped,
+ *  argmin_scan, min_sum, packed_half_bytes, pack_rows_half,
+ *  dist2_packed_half, SF_HALF_BELOW (or NULL)
+ *  SF_HAS_SMALL_PATH with small_ok and small_path, where the ISA has a path
+ *      of its own for small shapes
+ *  SF_NAME, SF_DIRECT_TABLE, SF_BLAS_TABLE   the tables' name and symbols */
+#ifndef SF_LANES
+#error "simd_frame.h is included by an ISA unit after its vocabulary (see avx2.c)"
+#endif
+
+#define SF_ROW_TILE (2 * SF_LANES)
+#define SF_PRAGMA_(x) _Pragma(#x)
+#define SF_UNROLL(n) SF_PRAGMA_(GCC unroll n)
+
+/* ---- distance tile ------------------------------------------------------ */
+
+/* acc[r][l] = sum_j (xt[j][SF_LANES r + lane] - c[l][j])^2 for rv row
+ * vectors and kc centroids starting at c.  Always inlined with constant kc
+ * and rv so the accumulators live in registers. */
+SF_INLINE void dist_tile(const float *xt, size_t d, const float *c, const int kc, const int rv,
+                         sf_ps acc[2][SF_KC]) {
+  const float *cl[SF_KC];
+  SF_UNROLL(SF_KC)
+  for (int l = 0; l < kc; l++) {
+    cl[l] = c + (size_t)l * d;
+    acc[0][l] = sf_setzero_ps();
+    acc[1][l] = sf_setzero_ps();
+  }
+  for (size_t j = 0; j < d; j++) {
+    const sf_ps x0 = sf_loadu_ps(xt + j * SF_ROW_TILE);
+    const sf_ps x1 = rv == 2 ? sf_loadu_ps(xt + j * SF_ROW_TILE + SF_LANES) : x0;
+    SF_UNROLL(SF_KC)
+    for (int l = 0; l < kc; l++) {
+      const sf_ps cb = sf_bcast_ps(cl[l] + j);
+      const sf_ps t0 = sf_sub_ps(x0, cb);
+      acc[0][l] = sf_fmadd_ps(t0, t0, acc[0][l]);
+      if (rv == 2) {
+        const sf_ps t1 = sf_sub_ps(x1, cb);
+        acc[1][l] = sf_fmadd_ps(t1, t1, acc[1][l]);
+      }
+    }
+  }
+}
+
+/* What a pass over the centroids does with each distance tile. */
+enum { SF_ARGMIN = 0, SF_STORE = 1 };
+
+typedef struct {
+  sf_ps best[2];  /* running minimum per row lane */
+  sf_pi bidx[2];  /* its centroid index */
+  float *out;     /* SF_STORE: candidate-major output, row stride out_ld */
+  size_t out_ld;
+  sf_rmask m[2];  /* valid row lanes of each row vector */
+} sf_tile_state;
+
+SF_INLINE void tile_step(const float *xt, size_t d, const float *c, size_t l0, const int kc,
+                         const int rv, const int mode, sf_tile_state *st) {
+  sf_ps acc[2][SF_KC];
+  dist_tile(xt, d, c + l0 * d, kc, rv, acc);
+  if (mode == SF_ARGMIN) {
+    SF_UNROLL(SF_KC)
+    for (int l = 0; l < kc; l++) {
+      const sf_pi idx = sf_set1_epi32((int32_t)(l0 + (size_t)l));
+      /* Strict '<' in increasing l: ties keep the lower index. */
+      for (int r = 0; r < rv; r++) sf_argmin_step(acc[r][l], &st->best[r], &st->bidx[r], idx);
+    }
+  } else {
+    SF_UNROLL(SF_KC)
+    for (int l = 0; l < kc; l++) {
+      float *o = st->out + (l0 + (size_t)l) * st->out_ld;
+      sf_store_rows_ps(o, st->m[0], acc[0][l]);
+      if (rv == 2) sf_store_rows_ps(o + SF_LANES, st->m[1], acc[1][l]);
+    }
+  }
+}
+
+/* All k centroids against one transposed row tile: full tiles of SF_KC,
+ * then one tail tile whose size is made a constant by the switch. */
+SF_INLINE void tile_pass(const float *xt, size_t d, const float *c, size_t k, const int rv,
+                         const int mode, sf_tile_state *st_io) {
+  sf_tile_state st = *st_io; /* a local copy keeps the state in registers */
+  size_t l0 = 0;
+  for (; l0 + SF_KC <= k; l0 += SF_KC) tile_step(xt, d, c, l0, SF_KC, rv, mode, &st);
+  switch (k - l0) {
+#if SF_KC > 4
+    case 7: tile_step(xt, d, c, l0, 7, rv, mode, &st); break;
+    case 6: tile_step(xt, d, c, l0, 6, rv, mode, &st); break;
+    case 5: tile_step(xt, d, c, l0, 5, rv, mode, &st); break;
+    case 4: tile_step(xt, d, c, l0, 4, rv, mode, &st); break;
+#endif
+    case 3: tile_step(xt, d, c, l0, 3, rv, mode, &st); break;
+    case 2: tile_step(xt, d, c, l0, 2, rv, mode, &st); break;
+    case 1: tile_step(xt, d, c, l0, 1, rv, mode, &st); break;
+    default: break;
+  }
+  *st_io = st;
+}
+
+/* One out-of-line copy per (rows, mode): the block loop stays small. */
+#define SF_PASS_VARIANT(NAME, RV, MODE)                                                     \
+  static __attribute__((noinline)) void NAME(const float *xt, size_t d, const float *c,    \
+                                             size_t k, sf_tile_state *st) {               \
+    tile_pass(xt, d, c, k, RV, MODE, st);                                                   \
+  }
+SF_PASS_VARIANT(argmin_pass_rv1, 1, SF_ARGMIN)
+SF_PASS_VARIANT(argmin_pass_rv2, 2, SF_ARGMIN)
+SF_PASS_VARIANT(store_pass_rv1, 1, SF_STORE)
+SF_PASS_VARIANT(store_pass_rv2, 2, SF_STORE)
+
+/* Fresh state for a tile of nr rows. */
+SF_INLINE sf_tile_state tile_state_init(size_t nr, sf_ps best0, float *out, size_t out_ld) {
+  sf_tile_state st;
+  st.best[0] = st.best[1] = best0;
+  st.bidx[0] = st.bidx[1] = sf_setzero_pi();
+  st.out = out;
+  st.out_ld = out_ld;
+  st.m[0] = sf_rmask_first(nr);
+  st.m[1] = sf_rmask_first(nr > SF_LANES ? nr - SF_LANES : 0);
+  return st;
+}
+
+/* ---- epilogue: sums, counts, exact inertia ----------------------------- */
+
+typedef struct {
+  const float *x_end, *c_end; /* one past the caller's x block and c */
+  const double *cd;           /* float64 centroids, stride sld, or NULL */
+  double *sums;
+  size_t sld;                 /* row stride of sums and cd */
+  int64_t *counts;
+} sf_epilogue;
+
+/* The epilogue for a run of rows (one row tile in the direct path, a row
+ * block in the BLAS path), rows in increasing order.
+ *
+ * Per element this is the reference's float64 chain, sums[l][j] += x[i][j]
+ * in row order, so sums are bit-identical for equal labels.  It is written
+ * for the store-to-load forwarding the next rows of the same label depend
+ * on: sums is updated with plain full-vector loads and stores (AMD cannot
+ * forward from a masked store, so a masked tail would stall every repeat of
+ * a label by the time the store takes to reach L1).  When d is not a
+ * multiple of SF_DLANES that needs rows of whole vectors: the caller then
+ * passes a padded copy (sld = d rounded up) whose padding only ever gets
+ * +0.  With full == 0 (large k*d without a padded copy) tails are masked.
+ *  cd   IN  float64 copy of the centroids, row stride sld (padding zero), or
+ *           NULL: convert c on the fly
+ *  lab  IN  the rows' labels, in a plain array
+ *  a    INOUT two inertia accumulators; rows alternate between them (a
+ *           fixed function of the rows, so the result is deterministic)
+ *  dist2 OUT if not NULL, each row's exact distance (the BLAS path) */
+SF_INLINE void accumulate_tile(const float *x, size_t nr, size_t ld, size_t d, const float *c,
+                               const int32_t *lab, const sf_epilogue *ep, sf_pd a[2],
+                               float *dist2, const int nv, const int full) {
+  const size_t sld = ep->sld;
+  const float *x_end = ep->x_end, *c_end = ep->c_end;
+  const double *cd = ep->cd;
+  double *sums = ep->sums;
+  int64_t *counts = ep->counts;
+  const sf_tail tail = sf_tail_of(d);
+  const size_t w = SF_DLANES;
+  sf_pd a0 = a[0], a1 = a[1]; /* registers: an array indexed at run time would not be */
+  for (size_t i = 0; i < nr; i++) {
+    const size_t l = (size_t)lab[i];
+    const float *xi = x + i * ld, *cl = c + l * d;
+    const double *cdl = cd ? cd + l * sld : NULL;
+    double *sl = sums + l * sld;
+    counts[l] += 1;
+    /* Four partial sums per row so that a row's FMAs are not one chain
+     * (rows then overlap in the out-of-order window); named variables, as
+     * an array indexed at run time would live in memory.  nv > 0 fixes the
+     * number of chunks (d <= SF_DLANES nv) so everything unrolls. */
+    sf_pd q0 = sf_setzero_pd(), q1 = q0, q2 = q0, q3 = q0;
+    const size_t nchunks = nv > 0 ? (size_t)nv : (d + w - 1) / w;
+    size_t u = 0;
+    for (; u + 4 <= nchunks; u += 4) {
+      const sf_pd e0 = chunk(xi, cl, cdl, sl, w * u, d, tail, x_end, c_end, full);
+      const sf_pd e1 = chunk(xi, cl, cdl, sl, w * u + w, d, tail, x_end, c_end, full);
+      const sf_pd e2 = chunk(xi, cl, cdl, sl, w * u + 2 * w, d, tail, x_end, c_end, full);
+      const sf_pd e3 = chunk(xi, cl, cdl, sl, w * u + 3 * w, d, tail, x_end, c_end, full);
+      q0 = sf_fmadd_pd(e0, e0, q0);
+      q1 = sf_fmadd_pd(e1, e1, q1);
+      q2 = sf_fmadd_pd(e2, e2, q2);
+      q3 = sf_fmadd_pd(e3, e3, q3);
+    }
+    if (u < nchunks) {
+      const sf_pd e0 = chunk(xi, cl, cdl, sl, w * u, d, tail, x_end, c_end, full);
+      q0 = sf_fmadd_pd(e0, e0, q0);
+    }
+    if (u + 1 < nchunks) {
+      const sf_pd e1 = chunk(xi, cl, cdl, sl, w * u + w, d, tail, x_end, c_end, full);
+      q1 = sf_fmadd_pd(e1, e1, q1);
+    }
+    if (u + 2 < nchunks) {
+      const sf_pd e2 = chunk(xi, cl, cdl, sl, w * u + 2 * w, d, tail, x_end, c_end, full);
+      q2 = sf_fmadd_pd(e2, e2, q2);
+    }
+    const sf_pd dist = sf_add_pd(sf_add_pd(q0, q1), sf_add_pd(q2, q3));
+    if (dist2) dist2[i] = (float)sf_hsum_pd(dist);
+    const sf_pd t = sf_add_pd(a0, dist); /* add into a0, then swap */
+    a0 = a1;
+    a1 = t;
+  }
+  a[0] = a0;
+  a[1] = a1;
+}
+
+#define SF_ACCUMULATE_VARIANT(NAME, NV, FULL)                                                \
+  static __attribute__((noinline)) void NAME(const float *x, size_t nr, size_t ld, size_t d,   \
+                                             const float *c, const int32_t *lab,               \
+                                             const sf_epilogue *ep, sf_pd a[2],                \
+                                             float *dist2) {                                   \
+    accumulate_tile(x, nr, ld, d, c, lab, ep, a, dist2, NV, FULL);                             \
+  }
+SF_ACCUMULATE_VARIANT(accumulate_tile_d8, 8 / SF_DLANES, 1)
+SF_ACCUMULATE_VARIANT(accumulate_tile_d16, 16 / SF_DLANES, 1)
+SF_ACCUMULATE_VARIANT(accumulate_tile_full, 0, 1)
+SF_ACCUMULATE_VARIANT(accumulate_tile_masked, 0, 0)
+
+/* Padded float64 sums and centroids (rows of d rounded up to SF_DLANES, each
+ * k*dp doubles) are used when they fit in this many bytes; larger k*d spend
+ * so long in the distances that the epilogue's cost does not matter. */
+#define SF_PAD_MAX ((size_t)64 * 1024)
+
+static size_t padded_d(size_t d) { return (d + SF_DLANES - 1) & ~(size_t)(SF_DLANES - 1); }
+
+static size_t pad_bytes(size_t d, size_t k) {
+  const size_t dp = padded_d(d);
+  if (k * dp * sizeof(double) > SF_PAD_MAX) return 0;
+  return 2 * strata_round_up64(k * dp * sizeof(double));
+}
+
+/* strata_finish_fn for the BLAS path: the same epilogue, in place, with the
+ * exact per-row dist2 (sgemm's expansion cancels near a centroid).  Cheap
+ * next to the sgemm, so no padded copies. */
+static void finish_rows(const float *x, size_t rows, size_t ld, size_t d, const float *c,
+                        const int32_t *labels, float *dist2, strata_block_acc *acc) {
+  if (!dist2 && !acc) return;
+  const float *x_end = x + (rows - 1) * ld + d;
+  if (!acc) {
+    for (size_t i = 0; i < rows; i++) {
+      const float *xi = x + i * ld, *cl = c + (size_t)labels[i] * d;
+      sf_pd q = sf_setzero_pd();
+      for (size_t j = 0; j < d; j += SF_DLANES) {
+        const sf_pd e = sf_row_diff_pd(xi, cl, j, d, x_end);
+        q = sf_fmadd_pd(e, e, q);
+      }
+      dist2[i] = (float)sf_hsum_pd(q);
+    }
+    return;
+  }
+  /* c_end = c: k is not known here, so tails of c use masked loads. */
+  sf_epilogue ep = {x_end, c, NULL, acc->sums, d, acc->counts};
+  sf_pd inert[2] = {sf_setzero_pd(), sf_setzero_pd()};
+  if (d % SF_DLANES == 0) accumulate_tile_full(x, rows, ld, d, c, labels, &ep, inert, dist2);
+  else accumulate_tile_masked(x, rows, ld, d, c, labels, &ep, inert, dist2);
+  acc->inertia += sf_hsum_pd(sf_add_pd(inert[0], inert[1]));
+}
+
+/* ---- the block driver ---------------------------------------------------- */
+
+/* One transposed row tile: d rounded up to a whole transpose block. */
+static size_t tile_bytes(size_t d) {
+  const size_t dr = (d + SF_LANES - 1) / SF_LANES * SF_LANES;
+  return strata_round_up64((dr ? dr : SF_LANES) * SF_ROW_TILE * sizeof(float));
+}
+
+/* Scratch: one transposed row tile, then either what the grouped epilogue
+ * needs (small k, d) or the padded sums and centroids of the per-row one. */
+static size_t scratch_bytes(const strata_kernel_ctx *ctx, size_t rows, size_t d, size_t k) {
+  return tile_bytes(d) + (grouped(d, k) ? group_bytes(rows, d, k) : pad_bytes(d, k));
+}
+
+static int scratch_ok(strata_scratch s, size_t rows, size_t d, size_t k) {
+  return s.ptr != NULL && s.bytes >= scratch_bytes(NULL, rows, d, k);
+}
+
+static void assign_f32(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
+                       size_t d, const float *c, const float *c_norm2, size_t k, int32_t *labels,
+                       float *dist2, strata_block_acc *acc, strata_scratch scratch) {
+  if (rows == 0 || k == 0) return;
+  if (!scratch_ok(scratch, rows, d, k)) {
+    /* A caller bug, but a wrong answer would be worse than a slow one. */
+    const strata_kernels *ref = strata_kernels_ref();
+    ref->lloyd.assign_reduce(&ref->ctx, x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
+    return;
+  }
+  void *extra = (char *)scratch.ptr + tile_bytes(d);
+#ifdef SF_HAS_SMALL_PATH
+  if (small_ok(d, k)) {
+    small_path(x, rows, ld, d, c, k, labels, dist2, acc, extra);
+    return;
+  }
+#endif
+  float *xt = scratch.ptr;
+  const float *x_end = x + (rows - 1) * ld + d;
+  sf_pd inert[2] = {sf_setzero_pd(), sf_setzero_pd()};
+  int32_t lab[SF_ROW_TILE] __attribute__((aligned(64)));
+
+  /* The epilogue's operands: padded float64 copies of sums and centroids
+   * when k*d is small (see accumulate_tile), else in place. */
+  sf_epilogue ep = {x_end, c + k * d, NULL, acc ? acc->sums : NULL, d, acc ? acc->counts : NULL};
+  const size_t dp = padded_d(d);
+  const int grouped_now = acc && grouped(d, k) && grouped_ld(rows, ld);
+  /* Padded copies only where scratch_bytes made room for them (not for the
+   * grouped shapes, which fall back to the in-place epilogue if ld is too
+   * large for their lists). */
+  const int padded = acc && !grouped(d, k) && pad_bytes(d, k) != 0;
+  if (padded) {
+    double *ps = extra;
+    double *pc = ps + strata_round_up64(k * dp * sizeof(double)) / sizeof(double);
+    for (size_t l = 0; l < k; l++) {
+      for (size_t j = 0; j < dp; j++) {
+        ps[l * dp + j] = j < d ? acc->sums[l * d + j] : 0.0;
+        pc[l * dp + j] = j < d ? (double)c[l * d + j] : 0.0;
+      }
+    }
+    ep.sums = ps;
+    ep.cd = pc;
+    ep.sld = dp;
+  }
+  const int full = padded || d % SF_DLANES == 0;
+
+  for (size_t i0 = 0; i0 < rows; i0 += SF_ROW_TILE) {
+    const size_t nr = rows - i0 < SF_ROW_TILE ? rows - i0 : SF_ROW_TILE;
+    const int two = nr > SF_LANES;
+    const float *xi = x + i0 * ld;
+    transpose_tile(xi, nr, ld, d, xt, x_end);
+
+    sf_tile_state st = tile_state_init(nr, sf_set1_ps(INFINITY), NULL, 0);
+    if (two) argmin_pass_rv2(xt, d, c, k, &st);
+    else argmin_pass_rv1(xt, d, c, k, &st);
+
+    sf_store_rows_epi32(labels + i0, st.m[0], st.bidx[0]);
+    if (two) sf_store_rows_epi32(labels + i0 + SF_LANES, st.m[1], st.bidx[1]);
+    if (dist2) {
+      /* float32 direct sums of squares: already >= 0, no cancellation. */
+      sf_store_rows_ps(dist2 + i0, st.m[0], st.best[0]);
+      if (two) sf_store_rows_ps(dist2 + i0 + SF_LANES, st.m[1], st.best[1]);
+    }
+    if (acc && !grouped_now) {
+      /* Plain stores: later loads of single labels are forwarded from them. */
+      sf_store_pi(lab, st.bidx[0]);
+      sf_store_pi(lab + SF_LANES, st.bidx[1]);
+      if (full && d <= 8) accumulate_tile_d8(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+      else if (full && d <= 16) accumulate_tile_d16(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+      else if (full) accumulate_tile_full(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+      else accumulate_tile_masked(xi, nr, ld, d, c, lab, &ep, inert, NULL);
+    }
+  }
+  if (grouped_now) {
+    accumulate_grouped(x, rows, ld, d, c, k, labels, acc, extra);
+  } else if (acc) {
+    acc->inertia += sf_hsum_pd(sf_add_pd(inert[0], inert[1]));
+    if (padded)
+      for (size_t l = 0; l < k; l++) memcpy(acc->sums + l * d, ep.sums + l * dp, d * sizeof(double));
+  }
+}
+
+/* ---- distances to points (k-means++) -------------------------------------- */
+
+/* Distances of one transposed tile of nr rows to m points, into out (stride
+ * out_ld, candidate-major). */
+static void dist2_tile(const float *xt, size_t nr, size_t d, const float *cand, size_t m,
+                       float *out, size_t out_ld) {
+  sf_tile_state st = tile_state_init(nr, sf_setzero_ps(), out, out_ld);
+  if (nr > SF_LANES) store_pass_rv2(xt, d, cand, m, &st);
+  else store_pass_rv1(xt, d, cand, m, &st);
+}
+
+static const strata_tile_ops tile_ops = {
+  .tile_rows = SF_ROW_TILE,
+  .tile_bytes = tile_bytes,
+  .transpose = transpose_tile,
+  .dist2_tile = dist2_tile,
+};
+
+static void dist2_to_points(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
+                            size_t d, const float *cand, size_t m, float *out,
+                            strata_scratch scratch) {
+  if (rows == 0 || m == 0) return;
+  /* Only the transposed tile is used here. */
+  if (scratch.ptr == NULL || scratch.bytes < tile_bytes(d)) {
+    const strata_kernels *ref = strata_kernels_ref();
+    ref->seed.dist2_to_points(&ref->ctx, x, rows, ld, d, cand, m, out, scratch);
+    return;
+  }
+  strata_tiles_dist2(&tile_ops, x, rows, ld, d, cand, m, out, scratch.ptr);
+}
+
+static size_t packed_bytes(const strata_kernel_ctx *ctx, size_t rows, size_t d) {
+  return strata_tiles_packed_bytes(&tile_ops, rows, d);
+}
+static void pack_rows(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d,
+                      void *packed) {
+  strata_tiles_pack(&tile_ops, x, rows, ld, d, packed);
+}
+static void dist2_packed(const strata_kernel_ctx *ctx, const void *packed, size_t rows, size_t d,
+                         const float *cand, size_t m, float *out) {
+  strata_tiles_dist2_packed(&tile_ops, packed, rows, d, cand, m, out);
+}
+
+/* Rounds to the nearest half (ties to even), in place. */
+static void round_half(const strata_kernel_ctx *ctx, float *v, size_t n) {
+  for (size_t i = 0; i < n; i += SF_LANES) {
+    const sf_rmask m = sf_rmask_first(n - i);
+    sf_store_rows_ps(v + i, m, sf_round_half_ps(sf_maskload_rows_ps(v + i, m)));
+  }
+}
+
+/* ---- BLAS path and the tables ------------------------------------------- */
+
+static const strata_blas_isa blas_isa = {
+  .scan = argmin_scan,
+  .finish = finish_rows,
+};
+
+static void assign_f32_blas(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
+                            size_t d, const float *c, const float *c_norm2, size_t k,
+                            int32_t *labels, float *dist2, strata_block_acc *acc,
+                            strata_scratch scratch) {
+  strata_blas_assign_reduce(x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch, &blas_isa);
+}
+
+static size_t scratch_bytes_blas(const strata_kernel_ctx *ctx, size_t rows, size_t d, size_t k) {
+  /* dist2_to_points runs the direct kernel; scratch serves either. */
+  const size_t a = strata_blas_scratch_bytes(rows, d, k), b = scratch_bytes(ctx, rows, d, k);
+  return a > b ? a : b;
+}
+
+/* Both tables share every slot but the assignment.  They hold only what
+ * this ISA overrides: kernels/dispatch.c lays them over the reference table
+ * (the label store is avx2.c's, which the avx512 tables use too). */
+#define SF_SEED_SLOTS                                                                        \
+  {                                                                                          \
+    .dist2_to_points = dist2_to_points, .packed_bytes = packed_bytes, .pack_rows = pack_rows,  \
+    .dist2_packed = dist2_packed, .packed_half_bytes = packed_half_bytes,                    \
+    .pack_rows_half = pack_rows_half, .dist2_packed_half = dist2_packed_half,                \
+    .round_half = round_half, .dist2_packed_half_below = SF_HALF_BELOW, .min_sum = min_sum,  \
+  }
+
+const strata_kernels SF_DIRECT_TABLE = {
+  .name = SF_NAME,
+  .lloyd = {.scratch_bytes = scratch_bytes, .assign_reduce = assign_f32},
+  .labels = {.store_u8 = strata_store_labels_u8_avx2},
+  .seed = SF_SEED_SLOTS,
+};
+
+const strata_kernels SF_BLAS_TABLE = {
+  .name = "blas",
+  .lloyd = {.scratch_bytes = scratch_bytes_blas, .assign_reduce = assign_f32_blas},
+  .labels = {.store_u8 = strata_store_labels_u8_avx2},
+  .seed = SF_SEED_SLOTS,
+};
