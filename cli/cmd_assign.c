@@ -18,7 +18,8 @@ typedef struct {
   strata_fit_params p; /* holds --threads and --chunk-rows */
 } assign_opts;
 
-static int run(assign_opts *o) {
+static int run(void *state) {
+  assign_opts *o = state;
   char err[1024];
   if (cli_same_file(o->a.labels, o->a.data))
     return cli_error(CLI_EXIT_USAGE, "labels file '%s' is the input data file", o->a.labels);
@@ -79,8 +80,5 @@ int cli_cmd_assign(int argc, char **argv) {
   assign_opts o;
   memset(&o, 0, sizeof o);
   o.a.fit = &o.p;
-  int rc = cli_args_parse(CLI_CMD_ASSIGN, argc, argv, &o.a);
-  if (rc >= 0) return rc;
-  cli_diag_init(cli_args_verbosity(&o.a));
-  return run(&o);
+  return cli_args_main(CLI_CMD_ASSIGN, argc, argv, &o.a, run, &o);
 }

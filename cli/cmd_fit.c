@@ -24,16 +24,6 @@ typedef struct {
   strata_fit_params p;
 } fit_opts;
 
-/* Returns -1 to go on, or an exit code (help, usage error). */
-static int parse(int argc, char **argv, fit_opts *o) {
-  o->a.fit = &o->p;
-  int rc = cli_args_parse(CLI_CMD_FIT, argc, argv, &o->a);
-  if (rc >= 0) return rc;
-  if (o->a.warm_start && o->a.init_file)
-    return cli_usage_error(CMD, "--warm-start and --init FILE both set the initial centroids");
-  return -1;
-}
-
 /* Refuses outputs that would overwrite an input or each other, before
  * anything is read. */
 static int check_aliases(const fit_opts *o) {
@@ -85,9 +75,7 @@ static int run(fit_opts *o) {
     /* The parent's features, categories expanded as it saw them. */
     st = strata_model_open_data(parent, o->a.data, o->a.location, &ds);
   } else {
-    st = strata_dataset_open(o->a.data, o->a.location, (const char *const *)o->a.features.items, o->a.features.n, &ds);
-    if (st == STRATA_OK && o->a.categorical.n > 0)
-      st = strata_dataset_add_categorical(ds, (const char *const *)o->a.categorical.items, o->a.categorical.n, NULL, NULL);
+    st = cli_args_open_data(&o->a, &ds);
   }
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
@@ -157,14 +145,17 @@ done:
   return rc;
 }
 
+/* After the options: the one rule between them that is fit's own, then the fit. */
+static int go(void *state) {
+  fit_opts *o = state;
+  if (o->a.warm_start && o->a.init_file)
+    return cli_usage_error(CMD, "--warm-start and --init FILE both set the initial centroids");
+  return run(o);
+}
+
 int cli_cmd_fit(int argc, char **argv) {
   fit_opts o;
   memset(&o, 0, sizeof o);
-  int rc = parse(argc, argv, &o);
-  if (rc < 0) {
-    cli_diag_init(cli_args_verbosity(&o.a));
-    rc = run(&o);
-  }
-  cli_args_free(&o.a);
-  return rc;
+  o.a.fit = &o.p;
+  return cli_args_main(CLI_CMD_FIT, argc, argv, &o.a, go, &o);
 }

@@ -21,19 +21,6 @@ typedef struct {
   strata_stability_params p;
 } stability_opts;
 
-/* Returns -1 to go on, or an exit code (help, usage error). */
-static int parse(int argc, char **argv, stability_opts *o) {
-  o->a.fit = &o->p.fit;
-  o->a.stability = &o->p;
-  int rc = cli_args_parse(CLI_CMD_STABILITY, argc, argv, &o->a);
-  if (rc >= 0) return rc;
-  const strata_stability_params *p = &o->p;
-  if (!(p->dissolved <= p->unstable && p->unstable <= p->stable))
-    return cli_usage_error(CMD, "thresholds must satisfy --dissolved <= --unstable <= --stable (got %g, %g, %g)",
-                           p->dissolved, p->unstable, p->stable);
-  return -1;
-}
-
 static void print_table(FILE *f, const strata_stability_result *r, const char *data) {
   fprintf(f, "stability of %s: k = %d, %d %s runs", data, r->k, r->runs, r->method);
   if (strcmp(r->method, "subsample") == 0) fprintf(f, " of %g of the sample", r->fraction);
@@ -99,18 +86,17 @@ static void report_run(int run, int runs, void *user) {
   fprintf(stderr, "strata: stability run %d/%d done\n", run, runs);
 }
 
-static int run(stability_opts *o) {
+static int run(void *state) {
+  stability_opts *o = state;
+  const strata_stability_params *p = &o->p;
+  if (!(p->dissolved <= p->unstable && p->unstable <= p->stable))
+    return cli_usage_error(CMD, "thresholds must satisfy --dissolved <= --unstable <= --stable (got %g, %g, %g)",
+                           p->dissolved, p->unstable, p->stable);
   if (o->a.output && cli_same_file(o->a.output, o->a.data))
     return cli_error(CLI_EXIT_USAGE, "output file '%s' is the input data file", o->a.output);
   strata_dataset *ds = NULL;
-  strata_status st =
-      strata_dataset_open(o->a.data, o->a.location, (const char *const *)o->a.features.items, o->a.features.n, &ds);
-  if (st == STRATA_OK && o->a.categorical.n > 0)
-    st = strata_dataset_add_categorical(ds, (const char *const *)o->a.categorical.items, o->a.categorical.n, NULL, NULL);
-  if (st != STRATA_OK) {
-    strata_dataset_free(ds);
-    return cli_status_error(st);
-  }
+  strata_status st = cli_args_open_data(&o->a, &ds);
+  if (st != STRATA_OK) return cli_status_error(st);
   char err[1024];
   if (o->a.output && !cli_output_path_ok(o->a.output, "output", err, sizeof err)) {
     strata_dataset_free(ds);
@@ -133,11 +119,7 @@ static int run(stability_opts *o) {
 int cli_cmd_stability(int argc, char **argv) {
   stability_opts o;
   memset(&o, 0, sizeof o);
-  int rc = parse(argc, argv, &o);
-  if (rc < 0) {
-    cli_diag_init(cli_args_verbosity(&o.a));
-    rc = run(&o);
-  }
-  cli_args_free(&o.a);
-  return rc;
+  o.a.fit = &o.p.fit;
+  o.a.stability = &o.p;
+  return cli_args_main(CLI_CMD_STABILITY, argc, argv, &o.a, run, &o);
 }

@@ -18,15 +18,6 @@ typedef struct {
   strata_sweep_params p;
 } sweep_opts;
 
-static int parse(int argc, char **argv, sweep_opts *o) {
-  o->a.fit = &o->p.fit;
-  o->a.sweep = &o->p;
-  int rc = cli_args_parse(CLI_CMD_SWEEP, argc, argv, &o->a);
-  o->p.ks = o->a.ks;
-  o->p.nk = o->a.nk;
-  return rc;
-}
-
 /* Renders the chosen format into memory. */
 static int render(const sweep_opts *o, const strata_sweep_result *r, const cli_sweep_info *in, char **buf,
                   size_t *len) {
@@ -39,7 +30,10 @@ static int render(const sweep_opts *o, const strata_sweep_result *r, const cli_s
   return rc;
 }
 
-static int run(sweep_opts *o) {
+static int run(void *state) {
+  sweep_opts *o = state;
+  o->p.ks = o->a.ks;
+  o->p.nk = o->a.nk;
   strata_dataset *ds = NULL;
   strata_sweep_result *r = NULL;
   strata_output_file out = {0};
@@ -49,15 +43,8 @@ static int run(sweep_opts *o) {
   char err[1024];
   if (o->a.output && cli_same_file(o->a.output, o->a.data))
     return cli_error(CLI_EXIT_USAGE, "output file '%s' is the input data file", o->a.output);
-  strata_status st = strata_dataset_open(o->a.data, o->a.location, (const char *const *)o->a.features.items, o->a.features.n, &ds);
+  strata_status st = cli_args_open_data(&o->a, &ds);
   if (st != STRATA_OK) return cli_status_error(st);
-  if (o->a.categorical.n > 0) {
-    st = strata_dataset_add_categorical(ds, (const char *const *)o->a.categorical.items, o->a.categorical.n, NULL, NULL);
-    if (st != STRATA_OK) {
-      rc = cli_status_error(st);
-      goto done;
-    }
-  }
   if (o->a.output && !cli_output_path_ok(o->a.output, "output", err, sizeof err)) {
     rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
     goto done;
@@ -104,11 +91,7 @@ done:
 int cli_cmd_sweep(int argc, char **argv) {
   sweep_opts o;
   memset(&o, 0, sizeof o);
-  int rc = parse(argc, argv, &o);
-  if (rc < 0) {
-    cli_diag_init(cli_args_verbosity(&o.a));
-    rc = run(&o);
-  }
-  cli_args_free(&o.a);
-  return rc;
+  o.a.fit = &o.p.fit;
+  o.a.sweep = &o.p;
+  return cli_args_main(CLI_CMD_SWEEP, argc, argv, &o.a, run, &o);
 }

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,11 @@ typedef enum {
   KIND_KLIST,  /* sweep's k values: A:B or A,B,C into cli_args.ks */
   KIND_PARENT  /* cli_args.parent; cli_args.warm_start := `value` */
 } opt_kind;
+
+/* KIND_CHOICE writes the index of the value through an int. */
+_Static_assert(sizeof(strata_scale) == sizeof(int) && sizeof(strata_missing) == sizeof(int) &&
+                   sizeof(strata_resample) == sizeof(int) && sizeof(cli_progress_mode) == sizeof(int),
+               "an enum field of the option table is not int-sized");
 
 /* Which structure an option's field lies in. */
 typedef enum { IN_ARGS, IN_FIT, IN_SWEEP, IN_STABILITY } opt_base;
@@ -436,7 +442,7 @@ static void print_option(FILE *f, const cli_option *o, const opt_use *u, cli_arg
   fputc('\n', f);
 }
 
-void cli_args_usage(cli_cmd cmd, FILE *f) {
+static void cli_args_usage(cli_cmd cmd, FILE *f) {
   strata_fit_params fit;
   strata_sweep_params sweep;
   strata_stability_params stability;
@@ -602,7 +608,8 @@ static const cli_option *find(cli_cmd cmd, const char *name) {
 /* getopt_long's code of option i: its short letter, else one above every letter. */
 static int code(size_t i) { return options[i].short_name ? options[i].short_name : 256 + (int)i; }
 
-int cli_args_parse(cli_cmd cmd, int argc, char **argv, cli_args *a) {
+/* Returns -1 to go on, or the exit code. */
+static int cli_args_parse(cli_cmd cmd, int argc, char **argv, cli_args *a) {
   const cli_page *p = &pages[cmd];
   struct option longopts[NOPTIONS + 1];
   char shortopts[2 * NOPTIONS + 2] = ":";
@@ -653,14 +660,38 @@ int cli_args_parse(cli_cmd cmd, int argc, char **argv, cli_args *a) {
   return -1;
 }
 
-cli_verbosity cli_args_verbosity(const cli_args *a) {
+static cli_verbosity verbosity(const cli_args *a) {
   return a->quiet ? CLI_QUIET : a->verbose >= 2 ? CLI_DEBUG : a->verbose ? CLI_VERBOSE : CLI_NORMAL;
 }
 
-void cli_args_free(cli_args *a) {
+static void free_args(cli_args *a) {
   cli_opt_list_free(a->features.items);
   cli_opt_list_free(a->categorical.items);
   free(a->ks);
   a->features.items = a->categorical.items = NULL;
   a->ks = NULL;
+}
+
+int cli_args_main(cli_cmd cmd, int argc, char **argv, cli_args *a, int (*go)(void *state), void *state) {
+  int rc = cli_args_parse(cmd, argc, argv, a);
+  if (rc < 0) {
+    cli_diag_init(verbosity(a));
+    rc = go(state);
+  }
+  free_args(a);
+  return rc;
+}
+
+strata_status cli_args_open_data(const cli_args *a, strata_dataset **ds) {
+  *ds = NULL;
+  strata_status st = strata_dataset_open(a->data, a->location, (const char *const *)a->features.items,
+                                         a->features.n, ds);
+  if (st == STRATA_OK && a->categorical.n > 0)
+    st = strata_dataset_add_categorical(*ds, (const char *const *)a->categorical.items, a->categorical.n, NULL,
+                                        NULL);
+  if (st != STRATA_OK) {
+    strata_dataset_free(*ds);
+    *ds = NULL;
+  }
+  return st;
 }

@@ -9,7 +9,6 @@
 #define STRATA_CLI_OPTION_TABLE_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #include "diag.h"
 #include "strata.h"
@@ -43,19 +42,16 @@ typedef struct {
   strata_stability_params *stability; /* IN: set by stability only */
 } cli_args;
 
-/* Parses argv (argv[0] is the command's name) for cmd into a, after
- * resetting the parameters a points to to their defaults.  Returns -1 to go
- * on, or the exit code to return (--help printed, or a usage error reported
- * on stderr). */
-int cli_args_parse(cli_cmd cmd, int argc, char **argv, cli_args *a);
+/* The whole of a command after it has pointed `a` at its parameters: resets
+ * them to the library's defaults and parses argv (argv[0] is the command's
+ * name) into a; --help prints the page generated from the table, a usage
+ * error is reported on stderr, and either returns its exit code.  Otherwise
+ * sets the verbosity of -q/-v and returns go(state): the command's own
+ * checks and its work.  Frees what the parser allocated in the end. */
+int cli_args_main(cli_cmd cmd, int argc, char **argv, cli_args *a, int (*go)(void *state), void *state);
 
-/* The --help text of cmd. */
-void cli_args_usage(cli_cmd cmd, FILE *f);
-
-/* The verbosity that -q and -v ask for, for cli_diag_init. */
-cli_verbosity cli_args_verbosity(const cli_args *a);
-
-/* Frees what the parser allocated (not the parameters). */
-void cli_args_free(cli_args *a);
+/* Opens DATA.h5 at --dataset with --features and adds the --categorical
+ * columns.  On failure *ds is NULL and the status says why. */
+strata_status cli_args_open_data(const cli_args *a, strata_dataset **ds);
 
 #endif
