@@ -4,15 +4,7 @@
 
 #include "diag.h"
 #include "drift_out.h"
-#include "options.h"
 #include "table.h"
-
-int cli_drift_option(int c, const char *arg, strata_drift_thresholds *t, char *err, size_t errlen) {
-  const char *name = c == CLI_OPT_DRIFT_SHARE ? "--drift-share" : c == CLI_OPT_DRIFT_DISTANCE ? "--drift-distance"
-                                                                                          : "--drift-shift";
-  double *into = c == CLI_OPT_DRIFT_SHARE ? &t->share : c == CLI_OPT_DRIFT_DISTANCE ? &t->distance : &t->shift;
-  return cli_opt_double(arg, name, 0.0, into, err, errlen);
-}
 
 /* A number, or "-" where there is none (NaN). */
 static void cell_num(cli_table *t, size_t col, const char *fmt, double v) {

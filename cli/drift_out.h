@@ -1,34 +1,12 @@
 /* Human-readable drift and lineage: the tables `strata assign` and a refit
- * with `strata fit --warm-start/--match-ids` print, the warning lines, and
- * the drift threshold options both commands take. */
+ * with `strata fit --warm-start/--match-ids` print and the warning lines
+ * (the threshold options are in the option table, option_table.c). */
 #ifndef STRATA_CLI_DRIFT_OUT_H
 #define STRATA_CLI_DRIFT_OUT_H
 
 #include <stdio.h>
 
 #include "strata.h"
-
-/* The --help lines for the threshold options. */
-#define CLI_DRIFT_HELP                                                                        \
-  "      --drift-share X     flag a segment whose share of the rows moved by more than X\n"   \
-  "                          (absolute, default 0.05 = 5 points)\n"                           \
-  "      --drift-distance X  flag a segment whose mean distance to its centroid changed by\n" \
-  "                          more than X relative (default 0.25)\n"                           \
-  "      --drift-shift X     flag a feature whose mean moved by more than X training\n"       \
-  "                          standard deviations (default 0.25)\n"
-
-/* getopt_long codes of the threshold options, above every command's own. */
-enum { CLI_OPT_DRIFT_SHARE = 0x400, CLI_OPT_DRIFT_DISTANCE, CLI_OPT_DRIFT_SHIFT };
-
-/* Their struct option entries, for a command's long_options table. */
-#define CLI_DRIFT_LONG_OPTIONS                                         \
-  {"drift-share", required_argument, NULL, CLI_OPT_DRIFT_SHARE},       \
-      {"drift-distance", required_argument, NULL, CLI_OPT_DRIFT_DISTANCE}, \
-      {"drift-shift", required_argument, NULL, CLI_OPT_DRIFT_SHIFT}
-
-/* Parses the value of threshold option c (a CLI_OPT_DRIFT_* code) into t.
- * Returns 1, or 0 with err set. */
-int cli_drift_option(int c, const char *arg, strata_drift_thresholds *t, char *err, size_t errlen);
 
 /* The segment and feature tables under a heading naming the reference and
  * the thresholds.  Flagged rows are marked "drift". */

@@ -1,0 +1,697 @@
+/* The option table of fit, sweep, stability and assign, its parser and the
+ * --help pages generated from it. */
+#include "option_table.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "options.h"
+#include "progress.h"
+
+/* ------------------------------------------------------------ the table */
+
+typedef enum {
+  KIND_FLAG,   /* int field := 1 */
+  KIND_COUNT,  /* int field += 1 (-v -v) */
+  KIND_HELP,   /* prints the page */
+  KIND_STRING, /* const char * field := the value */
+  KIND_NAME,   /* a non-empty string */
+  KIND_INT,    /* int field, in [min, max] */
+  KIND_ROWS,   /* size_t field, in [min, the largest size] */
+  KIND_U64,    /* uint64_t field */
+  KIND_DOUBLE, /* double field >= lo, or within `rule` when the option has one */
+  KIND_BYTES,  /* uint64_t field, a byte size such as 512M */
+  KIND_CHOICE, /* enum field: the index of the value in `choices` */
+  KIND_LIST,   /* cli_list field: comma-separated names */
+  KIND_INIT,   /* strata_init field, and cli_args.init_file for a file */
+  KIND_KLIST,  /* sweep's k values: A:B or A,B,C into cli_args.ks */
+  KIND_PARENT  /* cli_args.parent; cli_args.warm_start := `value` */
+} opt_kind;
+
+/* KIND_CHOICE writes the index of the value through an int. */
+_Static_assert(sizeof(strata_scale) == sizeof(int) && sizeof(strata_missing) == sizeof(int) &&
+                   sizeof(strata_resample) == sizeof(int) && sizeof(cli_progress_mode) == sizeof(int),
+               "an enum field of the option table is not int-sized");
+
+/* Which structure an option's field lies in. */
+typedef enum { IN_ARGS, IN_FIT, IN_SWEEP, IN_STABILITY } opt_base;
+
+/* Where one command shows an option; section 0: the command refuses it. */
+typedef enum {
+  SEC_NONE, SEC_REQUIRED, SEC_DATA, SEC_ALGORITHM, SEC_REFITS, SEC_EXECUTION, SEC_OUTPUT,
+  SEC_RESAMPLING, SEC_VERDICTS, SEC_EXECUTION_OUTPUT, SEC_OPTIONS, SEC_DRIFT, SEC_COUNT
+} section;
+
+static const char *const section_heading[SEC_COUNT] = {
+    [SEC_REQUIRED] = "required",
+    [SEC_DATA] = "data",
+    [SEC_ALGORITHM] = "algorithm",
+    [SEC_REFITS] = "refits (stable segment ids)",
+    [SEC_EXECUTION] = "execution",
+    [SEC_OUTPUT] = "output",
+    [SEC_RESAMPLING] = "resampling",
+    [SEC_VERDICTS] = "verdicts (a segment's mean Jaccard; Hennig's thresholds)",
+    [SEC_EXECUTION_OUTPUT] = "execution and output",
+    [SEC_OPTIONS] = "options",
+    [SEC_DRIFT] = "drift (against the model's training data, measured in the same pass)",
+};
+
+typedef struct {
+  section sec;          /* its section in this command's help; SEC_NONE: not accepted */
+  int rank;             /* its place within that section */
+  const char *arg;      /* this command's name of the value, else the option's */
+  const char *help;     /* this command's help text, else the option's */
+  long long max;        /* KIND_INT: this command's maximum, else the option's */
+  const char *required; /* the error when the option is missing, NULL: optional */
+  int no_file;          /* KIND_INIT: refuse a file of centroids */
+} opt_use;
+
+typedef struct {
+  const char *name; /* long name, without "--" */
+  char short_name;  /* 0: none */
+  opt_kind kind;
+  opt_base base;
+  size_t offset;    /* of the field within its base */
+  const char *what; /* the option in value errors, NULL: "--name" */
+  long long min, max;             /* KIND_INT, KIND_ROWS (max unused) */
+  double lo, hi;                  /* KIND_DOUBLE; hi matters only with a rule */
+  int open_lo, open_hi;           /* KIND_DOUBLE: lo, hi excluded */
+  const char *rule;               /* KIND_DOUBLE: with hi and the open ends, the one error */
+  const char *const *choices;     /* KIND_CHOICE */
+  const char *zero;               /* help: the default when it is 0 or NULL */
+  int value;                      /* KIND_PARENT */
+  const char *arg;                /* name of the value in help, NULL: a flag */
+  const char *help;               /* "{default}" stands for the default value */
+  opt_use use[CLI_NCMDS];
+} cli_option;
+
+#define FIELD(b, type, f) .base = b, .offset = offsetof(type, f)
+#define ARGS(f) FIELD(IN_ARGS, cli_args, f)
+#define FIT(f) FIELD(IN_FIT, strata_fit_params, f)
+#define STAB(f) FIELD(IN_STABILITY, strata_stability_params, f)
+#define AT(s, r) {.sec = s, .rank = r}
+
+enum { FIT = CLI_CMD_FIT, SWEEP = CLI_CMD_SWEEP, STABILITY = CLI_CMD_STABILITY, ASSIGN = CLI_CMD_ASSIGN };
+
+static const char *const progress_choices[] = {"auto", "bar", "log", "none", NULL}; /* cli_progress_mode */
+static const char *const method_choices[] = {"bootstrap", "subsample", NULL};       /* strata_resample */
+
+static const cli_option options[] = {
+    {"k", 'k', KIND_INT, FIT(k), .what = "k", .min = 1, .max = 1 << 30, .arg = "K",
+     .help = "number of segments, at least 1",
+     .use = {[FIT] = {SEC_REQUIRED, 1, .required = "missing required option -k K"},
+             [STABILITY] = {SEC_REQUIRED, 1, .required = "missing required option -k K"}}},
+    {"k", 'k', KIND_KLIST, ARGS(ks), .arg = "A:B|A,B,C",
+     .help = "the k values: a range A:B (A >= 1; k = 1 has no\n"
+             "silhouette, Calinski-Harabasz or Davies-Bouldin) or a\n"
+             "list of increasing values",
+     .use = {[SWEEP] = {SEC_REQUIRED, 1, .required = "missing required option -k A:B"}}},
+    {"output", 'o', KIND_STRING, ARGS(output), .arg = "FILE",
+     .use = {[FIT] = {SEC_REQUIRED, 2, "MODEL.h5", "model file to write",
+                      .required = "missing required option -o MODEL.h5"},
+             [SWEEP] = {SEC_OUTPUT, 3, .help = "write the result (table, --csv or --json) to FILE instead\n"
+                                               "of standard output (temporary name, then renamed)"},
+             [STABILITY] = {SEC_EXECUTION_OUTPUT, 4,
+                            .help = "write the table or JSON to FILE instead of standard output"}}},
+    {"labels", 0, KIND_STRING, ARGS(labels), .arg = "OUT.h5",
+     .help = "also write each row's segment and distance to OUT.h5",
+     .use = {[FIT] = AT(SEC_OUTPUT, 1),
+             [ASSIGN] = {SEC_REQUIRED, 1, .help = "labels file to write (segment and distance per row)",
+                         .required = "missing required option --labels OUT.h5"}}},
+    {"dataset", 0, KIND_STRING, ARGS(location), .arg = "PATH",
+     .help = "group or 2-D dataset inside DATA.h5 (default: the root\n"
+             "group's columns, else its only 2-D dataset)",
+     .use = {[FIT] = AT(SEC_DATA, 1), [ASSIGN] = AT(SEC_OPTIONS, 1),
+             [SWEEP] = {SEC_DATA, 1, .help = "group or 2-D dataset inside DATA.h5"},
+             [STABILITY] = {SEC_DATA, 1, .help = "group or 2-D dataset inside DATA.h5"}}},
+    {"features", 0, KIND_LIST, ARGS(features), .arg = "a,b,c",
+     .help = "columns to use, in this order (default: every numeric column)",
+     .use = {[FIT] = AT(SEC_DATA, 2), [STABILITY] = AT(SEC_DATA, 2),
+             [SWEEP] = {SEC_DATA, 2, .help = "columns to use (default: every numeric column)"}}},
+    {"categorical", 0, KIND_LIST, ARGS(categorical), .arg = "r,c",
+     .help = "text columns of an imported table to use, one-hot encoded;\n"
+             "segment centroids then give each category's share",
+     .use = {[FIT] = AT(SEC_DATA, 3),
+             [SWEEP] = {SEC_DATA, 3, .help = "text columns of an imported table, one-hot encoded"},
+             [STABILITY] = {SEC_DATA, 3, .help = "text columns of an imported table, one-hot encoded and\n"
+                                                 "weighted as in fit"}}},
+    {"categorical-weight", 0, KIND_DOUBLE, FIT(categorical_weight), .lo = 0.0, .hi = INFINITY, .open_lo = 1,
+     .rule = "must be a number above 0", .arg = "W",
+     .help = "each categorical column weighs like W standardised\nnumeric columns (default {default})",
+     .use = {[FIT] = AT(SEC_DATA, 4),
+             [SWEEP] = {SEC_DATA, 4, .help = "weight of each categorical column (default {default})"},
+             [STABILITY] = {SEC_DATA, 4, .help = "weight of each categorical column (default {default})"}}},
+    {"scale", 0, KIND_CHOICE, FIT(scale), .choices = cli_scale_choices, .arg = "zscore|minmax|none",
+     .help = "feature scaling (default {default})",
+     .use = {[FIT] = AT(SEC_DATA, 5), [SWEEP] = AT(SEC_DATA, 5), [STABILITY] = AT(SEC_DATA, 5)}},
+    {"missing", 0, KIND_CHOICE, FIT(missing), .choices = cli_missing_choices, .arg = "error|drop|mean|median",
+     .help = "rows with missing values (default {default})",
+     .use = {[FIT] = AT(SEC_DATA, 6), [SWEEP] = AT(SEC_DATA, 6), [STABILITY] = AT(SEC_DATA, 6)}},
+    {"sample", 0, KIND_ROWS, STAB(sample_rows), .min = 1, .arg = "N",
+     .help = "rows of the seeded sample held in memory, all rows when\nfewer (default {default})",
+     .use = {[STABILITY] = AT(SEC_DATA, 7)}},
+    {"init", 0, KIND_INIT, FIT(init), .arg = "k-means++|random|FILE",
+     .help = "initial centroids (default {default}); FILE is a CSV of\n"
+             "K rows of one value per feature in original units, with\n"
+             "an optional header row of the feature names",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1),
+             [SWEEP] = {SEC_ALGORITHM, 1, "k-means++|random", "initial centroids (default {default})",
+                        .no_file = 1}}},
+    {"n-init", 0, KIND_INT, FIT(n_init), .min = 1, .max = 1000000, .arg = "N",
+     .help = "restarts, the lowest inertia is kept (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 2),
+             [SWEEP] = {SEC_ALGORITHM, 3, .max = 1000,
+                        .help = "restarts per k, the lowest inertia kept, as fit --n-init\n"
+                                "(default {default}); every restart shares the data passes"},
+             [STABILITY] = {SEC_RESAMPLING, 5, .max = 100000000, .help = "restarts per fit (default {default})"}}},
+    {"max-iter", 0, KIND_INT, FIT(max_iter), .min = 1, .max = 100000000, .arg = "N",
+     .help = "maximum iterations per run (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 3),
+             [SWEEP] = {SEC_ALGORITHM, 2, .help = "maximum iterations per k (default {default})"},
+             [STABILITY] = {SEC_RESAMPLING, 6, .help = "maximum iterations per fit (default {default})"}}},
+    {"tol", 0, KIND_DOUBLE, FIT(tol), .lo = 0.0, .arg = "X",
+     .help = "convergence threshold, relative to the mean feature\nvariance (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 4), [SWEEP] = AT(SEC_ALGORITHM, 4),
+             [STABILITY] = {SEC_RESAMPLING, 7, .help = "convergence threshold (default {default})"}}},
+    {"seed", 0, KIND_U64, FIT(seed), .arg = "S", .help = "random seed (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 5), [SWEEP] = AT(SEC_ALGORITHM, 5),
+             [STABILITY] = {SEC_RESAMPLING, 4, .help = "seed of the sample, the reference fit (S) and run r's\n"
+                                                       "draw and fit (S+1+r) (default {default})"}}},
+    {"init-sample", 0, KIND_ROWS, FIT(init_sample), .zero = "automatic", .arg = "N",
+     .help = "rows sampled for initialisation (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 6), [SWEEP] = AT(SEC_ALGORITHM, 6)}},
+    {"silhouette-sample", 0, KIND_ROWS, FIELD(IN_SWEEP, strata_sweep_params, silhouette_sample), .arg = "N",
+     .help = "rows of the seeded silhouette sample, exact on it;\n0 = no silhouette (default {default})",
+     .use = {[SWEEP] = AT(SEC_ALGORITHM, 7)}},
+    {"runs", 0, KIND_INT, STAB(runs), .min = 2, .max = 1000000, .arg = "R",
+     .help = "refits, at least 2 (default {default})", .use = {[STABILITY] = AT(SEC_RESAMPLING, 1)}},
+    {"method", 0, KIND_CHOICE, STAB(method), .choices = method_choices, .arg = "bootstrap|subsample",
+     .help = "bootstrap: as many rows as the sample, with\n"
+             "replacement; subsample: a share of it without (default {default})",
+     .use = {[STABILITY] = AT(SEC_RESAMPLING, 2)}},
+    {"fraction", 0, KIND_DOUBLE, STAB(fraction), .lo = 0.0, .hi = 1.0, .open_lo = 1, .open_hi = 1,
+     .rule = "must be above 0 and below 1", .arg = "F",
+     .help = "subsample share, above 0 and below 1 (default {default})",
+     .use = {[STABILITY] = AT(SEC_RESAMPLING, 3)}},
+    {"stable", 0, KIND_DOUBLE, STAB(stable), .lo = 0.0, .hi = 1.0, .rule = "must be a number from 0 to 1",
+     .arg = "X", .help = "at least X: \"stable\" (default {default})",
+     .use = {[STABILITY] = AT(SEC_VERDICTS, 1)}},
+    {"unstable", 0, KIND_DOUBLE, STAB(unstable), .lo = 0.0, .hi = 1.0, .rule = "must be a number from 0 to 1",
+     .arg = "X", .help = "at least X: \"patterns\", below: \"unstable\" (default {default})",
+     .use = {[STABILITY] = AT(SEC_VERDICTS, 2)}},
+    {"dissolved", 0, KIND_DOUBLE, STAB(dissolved), .lo = 0.0, .hi = 1.0, .rule = "must be a number from 0 to 1",
+     .arg = "X",
+     .help = "at most X: \"dissolved\"; a run with a Jaccard at most X\ndissolves the segment (default {default})",
+     .use = {[STABILITY] = AT(SEC_VERDICTS, 3)}},
+    {"warm-start", 0, KIND_PARENT, ARGS(parent), .value = 1, .arg = "PREV.h5",
+     .help = "start from PREV's centroids (original units, scaled with\n"
+             "this data's scaler; k above PREV's continues k-means++,\n"
+             "below keeps PREV's largest segments) and number the new\n"
+             "segments after PREV's",
+     .use = {[FIT] = AT(SEC_REFITS, 1)}},
+    {"match-ids", 0, KIND_PARENT, ARGS(parent), .value = 0, .arg = "PREV.h5",
+     .help = "initialise as usual (--init) but number the new segments\nafter PREV's",
+     .use = {[FIT] = AT(SEC_REFITS, 2)}},
+    {"no-drift", 0, KIND_FLAG, ARGS(no_drift), .help = "do not measure drift", .use = {[ASSIGN] = AT(SEC_DRIFT, 1)}},
+    {"drift-share", 0, KIND_DOUBLE, ARGS(drift.share), .lo = 0.0, .arg = "X",
+     .help = "flag a segment whose share of the rows moved by more than X\n(absolute, default 0.05 = 5 points)",
+     .use = {[FIT] = AT(SEC_REFITS, 4), [ASSIGN] = AT(SEC_DRIFT, 2)}},
+    {"drift-distance", 0, KIND_DOUBLE, ARGS(drift.distance), .lo = 0.0, .arg = "X",
+     .help = "flag a segment whose mean distance to its centroid changed by\n"
+             "more than X relative (default {default})",
+     .use = {[FIT] = AT(SEC_REFITS, 5), [ASSIGN] = AT(SEC_DRIFT, 3)}},
+    {"drift-shift", 0, KIND_DOUBLE, ARGS(drift.shift), .lo = 0.0, .arg = "X",
+     .help = "flag a feature whose mean moved by more than X training\nstandard deviations (default {default})",
+     .use = {[FIT] = AT(SEC_REFITS, 6), [ASSIGN] = AT(SEC_DRIFT, 4)}},
+    {"backend", 0, KIND_NAME, FIT(backend), .zero = "auto", .arg = "NAME",
+     .help = "compute backend (default {default}): auto measures the OpenCL\n"
+             "devices against the CPU on the init sample and says why\n"
+             "it chose; ref, cpu (best SIMD here), blas, avx2, avx512;\n"
+             "opencl (first GPU) or opencl:N (device N of\n"
+             "'strata devices')",
+     .use = {[FIT] = AT(SEC_EXECUTION, 1),
+             [SWEEP] = {SEC_EXECUTION, 1, "auto|ref|cpu|blas|avx2|avx512",
+                        "CPU kernels (default {default}; a device\nbackend is not used by sweep)"},
+             [STABILITY] = {SEC_EXECUTION_OUTPUT, 2, .help = "compute backend of the fits (default {default})"}}},
+    {"threads", 0, KIND_INT, FIT(threads), .min = 0, .max = 65536, .arg = "T",
+     .help = "threads, 0 = all available (default {default})",
+     .use = {[FIT] = AT(SEC_EXECUTION, 2), [SWEEP] = AT(SEC_EXECUTION, 2), [ASSIGN] = AT(SEC_OPTIONS, 3),
+             [STABILITY] = {SEC_EXECUTION_OUTPUT, 1, .max = 100000000,
+                            .help = "threads per fit, 0 = all available (default {default})"}}},
+    {"chunk-rows", 0, KIND_ROWS, FIT(chunk_rows), .arg = "R",
+     .help = "rows per I/O chunk, 0 = follow the file's chunking (default {default})",
+     .use = {[FIT] = AT(SEC_EXECUTION, 3), [ASSIGN] = AT(SEC_OPTIONS, 2),
+             [SWEEP] = {SEC_EXECUTION, 3, .help = "rows per I/O chunk, 0 = follow the file's chunking"}}},
+    {"mem-limit", 0, KIND_BYTES, FIT(mem_limit), .arg = "SIZE",
+     .help = "memory the scaled data may use to stay in memory between\n"
+             "passes, e.g. 512M or 8G; 0 = half the available memory\n"
+             "(default 0)",
+     .use = {[FIT] = AT(SEC_EXECUTION, 4),
+             [SWEEP] = {SEC_EXECUTION, 4, .help = "memory the scaled data may use to stay in memory between\n"
+                                                  "passes; 0 = half the available memory (default 0)"}}},
+    {"streaming", 0, KIND_FLAG, FIT(streaming), .help = "never keep the data in memory: every pass reads the file",
+     .use = {[FIT] = AT(SEC_EXECUTION, 5), [SWEEP] = AT(SEC_EXECUTION, 5)}},
+    {"json", 0, KIND_FLAG, ARGS(json), .help = "print one JSON object on stdout instead of the summary",
+     .use = {[FIT] = AT(SEC_OUTPUT, 2), [ASSIGN] = AT(SEC_OPTIONS, 4),
+             [SWEEP] = {SEC_OUTPUT, 1, .help = "the result as one JSON object"},
+             [STABILITY] = {SEC_EXECUTION_OUTPUT, 3, .help = "one JSON object instead of the table"}}},
+    {"csv", 0, KIND_FLAG, ARGS(csv), .help = "the result as CSV, one row per k", .use = {[SWEEP] = AT(SEC_OUTPUT, 2)}},
+    {"progress", 0, KIND_CHOICE, ARGS(progress), .choices = progress_choices, .arg = "auto|bar|log|none",
+     .help = "progress on stderr; auto = bar on a terminal,\n"
+             "none otherwise; log = one line per iteration (default {default})",
+     .use = {[FIT] = AT(SEC_OUTPUT, 3),
+             [SWEEP] = {SEC_OUTPUT, 4, .help = "progress on stderr; auto = bar on a terminal,\n"
+                                               "none otherwise; log = one line per shared pass (default {default})"}}},
+    {"verbose", 'v', KIND_COUNT, ARGS(verbose), .help = "also print the per-iteration table and library info",
+     .use = {[FIT] = AT(SEC_OUTPUT, 4),
+             [SWEEP] = {SEC_OUTPUT, 5, .help = "library info on stderr, one line per shared pass"},
+             [STABILITY] = {SEC_EXECUTION_OUTPUT, 5, .help = "also report each run on stderr"},
+             [ASSIGN] = {SEC_OPTIONS, 5, .help = "also print library info"}}},
+    {"quiet", 'q', KIND_FLAG, ARGS(quiet), .help = "print nothing but errors (and --json output)",
+     .use = {[FIT] = AT(SEC_OUTPUT, 5), [ASSIGN] = AT(SEC_OPTIONS, 6),
+             [SWEEP] = {SEC_OUTPUT, 6, .help = "print nothing but errors (and -o / --json / --csv output)"},
+             [STABILITY] = {SEC_EXECUTION_OUTPUT, 6, .help = "print nothing but errors (and --json or -o output)"}}},
+    {"help", 'h', KIND_HELP, ARGS(data), .help = "show this help",
+     .use = {[FIT] = AT(SEC_OUTPUT, 6), [SWEEP] = AT(SEC_OUTPUT, 7), [STABILITY] = AT(SEC_EXECUTION_OUTPUT, 7),
+             [ASSIGN] = AT(SEC_OPTIONS, 7)}},
+};
+enum { NOPTIONS = sizeof options / sizeof options[0] };
+
+/* ------------------------------------------------------------ the pages */
+
+/* Text of a page that is not an option: a note placed among the options of
+ * a section (at `rank`, as an option would be). */
+typedef struct {
+  section sec;
+  int rank;
+  const char *text;
+} help_note;
+
+typedef struct {
+  const char *name; /* the command, for "try 'strata NAME --help'" */
+  const char *head; /* usage line and description */
+  section sections[6];
+  help_note note;
+  const char *foot;
+  int npos;                   /* positional arguments: [MODEL.h5] DATA.h5 */
+  const char *missing_pos[2]; /* the error when i of them are given */
+  const char *exclusive[2][2]; /* pairs of options that exclude each other, checked in this order */
+} cli_page;
+
+static const cli_page pages[CLI_NCMDS] = {
+    [FIT] = {"fit",
+             "usage: strata fit DATA.h5 -k K -o MODEL.h5 [options]\n"
+             "\n"
+             "Clusters the rows of DATA.h5 into K segments (k-means) and saves the model.\n",
+             {SEC_REQUIRED, SEC_DATA, SEC_ALGORITHM, SEC_REFITS, SEC_EXECUTION, SEC_OUTPUT},
+             {SEC_REFITS, 3,
+              "  Either way segment i continues PREV's segment i by optimal assignment on\n"
+              "  centroid distance (Hungarian); unmatched segments are reported new, PREV's\n"
+              "  unmatched ones vanished, and the model records PREV as its parent.  The data\n"
+              "  is read with PREV's features unless --features is given; they must match.\n"
+              "  The summary compares this fit's training data with PREV's (drift):\n"},
+             "Outputs are written under a temporary name and renamed into place when complete;\n"
+             "on failure no output file is left.  Exit status: 0 ok, 1 runtime failure,\n"
+             "2 bad usage or bad input.\n",
+             1, {"missing the data file"}, {{"quiet", "verbose"}}},
+    [SWEEP] = {"sweep",
+               "usage: strata sweep DATA.h5 -k A:B [options]\n"
+               "\n"
+               "Fits k-means for every k in a range in one job (the data is read once per\n"
+               "iteration for all k) and scores each k: inertia and its knee, silhouette on a\n"
+               "seeded sample, Calinski-Harabasz and Davies-Bouldin over all rows; then\n"
+               "recommends a k and says why.  Each k gives the model `strata fit -k K` gives\n"
+               "with the same options and seed.\n",
+               {SEC_REQUIRED, SEC_DATA, SEC_ALGORITHM, SEC_EXECUTION, SEC_OUTPUT},
+               {SEC_NONE, 0, NULL},
+               "Metrics are in scaled units, over the rows used.  The recommended k is the knee\n"
+               "of the inertia curve when its silhouette is within 0.05 of the best silhouette,\n"
+               "else the k with the best silhouette.  Exit status: 0 ok, 1 runtime failure,\n"
+               "2 bad usage or bad input.\n",
+               1, {"missing the data file"}, {{"json", "csv"}, {"quiet", "verbose"}}},
+    [STABILITY] = {"stability",
+                   "usage: strata stability DATA.h5 -k K [options]\n"
+                   "\n"
+                   "Measures how stable K segments are: refits k-means on resamples of a seeded\n"
+                   "sample of DATA.h5 and reports the adjusted Rand index between the runs and, per\n"
+                   "segment of the reference fit (the whole sample), its mean Jaccard similarity to\n"
+                   "the best-matching cluster of each run on the rows that run drew (Hennig's\n"
+                   "cluster-wise stability, as R's fpc::clusterboot).\n",
+                   {SEC_REQUIRED, SEC_DATA, SEC_RESAMPLING, SEC_VERDICTS, SEC_EXECUTION_OUTPUT},
+                   {SEC_NONE, 0, NULL},
+                   "The overall verdict is the worst segment's.  Same seed, same output, for any\n"
+                   "thread count.  Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad input.\n",
+                   1, {"missing the data file"}, {{"quiet", "verbose"}}},
+    [ASSIGN] = {"assign",
+                "usage: strata assign MODEL.h5 DATA.h5 --labels OUT.h5 [options]\n"
+                "\n"
+                "Scores the rows of DATA.h5 into the segments of MODEL.h5 (nearest centroid, with\n"
+                "the model's scaling and missing-value rule) and writes their labels.  DATA.h5 must\n"
+                "hold the model's features, by name.\n",
+                {SEC_REQUIRED, SEC_OPTIONS, SEC_DRIFT},
+                {SEC_DRIFT, 5,
+                 "  A crossed threshold prints a warning line per segment or feature; the exit\n"
+                 "  status stays 0.  Models saved by older Strata versions have no training reference:\n"
+                 "  drift is then skipped with a warning.\n"},
+                "The labels are written under a temporary name and renamed into place when\n"
+                "complete.  Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad input.\n",
+                2, {"missing the model file and the data file", "missing the data file"}, {{"quiet", "verbose"}}},
+};
+
+/* ------------------------------------------------------------ shared */
+
+static void *field(const cli_option *o, cli_args *a) {
+  char *base = o->base == IN_ARGS        ? (char *)a
+               : o->base == IN_FIT       ? (char *)a->fit
+               : o->base == IN_SWEEP     ? (char *)a->sweep
+                                         : (char *)a->stability;
+  return base + o->offset;
+}
+
+/* "--name", or the option's own name for errors ("k"). */
+static const char *what(const cli_option *o, char *buf, size_t len) {
+  if (o->what) return o->what;
+  snprintf(buf, len, "--%s", o->name);
+  return buf;
+}
+
+/* The library's defaults, as every parse starts from them. */
+static void set_defaults(cli_cmd cmd, cli_args *a) {
+  if (cmd == CLI_CMD_SWEEP) strata_sweep_params_init(a->sweep);
+  else if (cmd == CLI_CMD_STABILITY) strata_stability_params_init(a->stability);
+  else strata_fit_params_init(a->fit);
+  strata_drift_thresholds_init(&a->drift);
+  a->progress = CLI_PROGRESS_AUTO;
+}
+
+/* ------------------------------------------------------------ help */
+
+static void format_default(const cli_option *o, cli_args *a, char *buf, size_t len) {
+  const void *f = field(o, a);
+  switch (o->kind) {
+    case KIND_INT: snprintf(buf, len, "%d", *(const int *)f); break;
+    case KIND_ROWS:
+      if (o->zero && *(const size_t *)f == 0) snprintf(buf, len, "%s", o->zero);
+      else snprintf(buf, len, "%zu", *(const size_t *)f);
+      break;
+    case KIND_U64: snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)f); break;
+    case KIND_DOUBLE: snprintf(buf, len, "%g", *(const double *)f); break;
+    case KIND_CHOICE: snprintf(buf, len, "%s", o->choices[*(const int *)f]); break;
+    case KIND_INIT: snprintf(buf, len, "%s", cli_init_name(*(const strata_init *)f)); break;
+    case KIND_NAME: {
+      const char *s = *(const char *const *)f;
+      snprintf(buf, len, "%s", s ? s : o->zero);
+      break;
+    }
+    default: snprintf(buf, len, "?"); break;
+  }
+}
+
+/* One option's lines: "  -k, --k K" padded to the text column; a label too
+ * long for it goes to a second column when it lists choices ("zscore|minmax"),
+ * else two spaces follow it.  Continuation lines start at the text column. */
+static void print_option(FILE *f, const cli_option *o, const opt_use *u, cli_args *a) {
+  enum { TEXT_COLUMN = 26, CHOICES_COLUMN = 39 };
+  const char *arg = u->arg ? u->arg : o->arg;
+  char label[128];
+  int n = o->short_name ? snprintf(label, sizeof label, "  -%c, --%s", o->short_name, o->name)
+                        : snprintf(label, sizeof label, "      --%s", o->name);
+  if (arg) n += snprintf(label + n, sizeof label - (size_t)n, " %s", arg);
+  int column = n < TEXT_COLUMN                                   ? TEXT_COLUMN
+               : arg && strchr(arg, '|') && n < CHOICES_COLUMN ? CHOICES_COLUMN
+                                                               : n + 2;
+  fprintf(f, "%-*s", column, label);
+  char def[64];
+  format_default(o, a, def, sizeof def);
+  for (const char *s = u->help ? u->help : o->help; *s; s++) {
+    if (strncmp(s, "{default}", 9) == 0) {
+      fputs(def, f);
+      s += 8;
+    } else if (*s == '\n') {
+      fprintf(f, "\n%*s", TEXT_COLUMN, "");
+    } else {
+      fputc(*s, f);
+    }
+  }
+  fputc('\n', f);
+}
+
+static void cli_args_usage(cli_cmd cmd, FILE *f) {
+  strata_fit_params fit;
+  strata_sweep_params sweep;
+  strata_stability_params stability;
+  cli_args a;
+  memset(&a, 0, sizeof a);
+  a.fit = cmd == CLI_CMD_SWEEP ? &sweep.fit : cmd == CLI_CMD_STABILITY ? &stability.fit : &fit;
+  a.sweep = &sweep;
+  a.stability = &stability;
+  set_defaults(cmd, &a);
+  const cli_page *p = &pages[cmd];
+  fputs(p->head, f);
+  for (size_t s = 0; s < sizeof p->sections / sizeof p->sections[0] && p->sections[s]; s++) {
+    section sec = p->sections[s];
+    fprintf(f, "\n%s:\n", section_heading[sec]);
+    for (int rank = 1;; rank++) { /* ranks are 1, 2, ... without gaps */
+      int found = 0;
+      for (size_t i = 0; i < NOPTIONS; i++) {
+        const opt_use *u = &options[i].use[cmd];
+        if (u->sec == sec && u->rank == rank) {
+          print_option(f, &options[i], u, &a);
+          found = 1;
+        }
+      }
+      if (p->note.sec == sec && p->note.rank == rank) {
+        fputs(p->note.text, f);
+        found = 1;
+      }
+      if (!found) break;
+    }
+  }
+  fprintf(f, "\n%s", p->foot);
+}
+
+/* ------------------------------------------------------------ parse */
+
+/* "A:B" or "A,B,C" (or one value). */
+static int parse_k(const char *text, cli_args *a, char *err, size_t errlen) {
+  long long lo, hi;
+  free(a->ks);
+  a->ks = NULL;
+  const char *colon = strchr(text, ':');
+  if (colon) {
+    char left[32];
+    size_t len = (size_t)(colon - text);
+    if (len == 0 || len >= sizeof left) {
+      snprintf(err, errlen, "-k: expected A:B or A,B,C (got '%s')", text);
+      return 0;
+    }
+    memcpy(left, text, len);
+    left[len] = '\0';
+    if (!cli_opt_int(left, "-k range start", 1, 1 << 20, &lo, err, errlen) ||
+        !cli_opt_int(colon + 1, "-k range end", 1, 1 << 20, &hi, err, errlen))
+      return 0;
+    if (hi < lo) {
+      snprintf(err, errlen, "-k: empty range %lld:%lld (the end is below the start)", lo, hi);
+      return 0;
+    }
+    a->nk = (size_t)(hi - lo + 1);
+    a->ks = cli_xcalloc(a->nk, sizeof *a->ks);
+    for (size_t i = 0; i < a->nk; i++) a->ks[i] = (int)lo + (int)i;
+    return 1;
+  }
+  char **items = NULL;
+  size_t n = 0;
+  if (!cli_opt_list(text, "-k", &items, &n, err, errlen)) return 0;
+  a->ks = cli_xcalloc(n, sizeof *a->ks);
+  a->nk = n;
+  int ok = 1;
+  for (size_t i = 0; ok && i < n; i++) {
+    ok = cli_opt_int(items[i], "-k", 1, 1 << 20, &lo, err, errlen);
+    a->ks[i] = (int)lo;
+    if (ok && i > 0 && a->ks[i] <= a->ks[i - 1]) {
+      snprintf(err, errlen, "-k: values must be increasing (%d after %d)", a->ks[i], a->ks[i - 1]);
+      ok = 0;
+    }
+  }
+  cli_opt_list_free(items);
+  return ok;
+}
+
+/* A number within the option's rule: outside it, the rule is the error. */
+static int parse_double(const cli_option *o, const char *text, double *out, char *err, size_t errlen) {
+  char name[64];
+  const char *w = what(o, name, sizeof name);
+  int ok = cli_opt_double(text, w, o->lo, out, err, errlen);
+  if (!o->rule) return ok;
+  if (ok && (o->open_lo && !(*out > o->lo))) ok = 0;
+  if (ok && (o->open_hi ? !(*out < o->hi) : *out > o->hi)) ok = 0;
+  if (!ok) snprintf(err, errlen, "%s %s (got '%s')", w, o->rule, text);
+  return ok;
+}
+
+/* Applies one option with its value.  Returns 1, or 0 with err set. */
+static int apply(cli_cmd cmd, const cli_option *o, const char *text, cli_args *a, char *err, size_t errlen) {
+  const opt_use *u = &o->use[cmd];
+  void *f = field(o, a);
+  char name[64];
+  long long v;
+  int idx;
+  switch (o->kind) {
+    case KIND_FLAG: *(int *)f = 1; return 1;
+    case KIND_COUNT: (*(int *)f)++; return 1;
+    case KIND_HELP: return 1;
+    case KIND_STRING: *(const char **)f = text; return 1;
+    case KIND_NAME:
+      if (!*text) {
+        snprintf(err, errlen, "--%s: empty name", o->name);
+        return 0;
+      }
+      *(const char **)f = text;
+      return 1;
+    case KIND_INT:
+      if (!cli_opt_int(text, what(o, name, sizeof name), o->min, u->max ? u->max : o->max, &v, err, errlen))
+        return 0;
+      *(int *)f = (int)v;
+      return 1;
+    case KIND_ROWS:
+      if (!cli_opt_int(text, what(o, name, sizeof name), o->min,
+                       (long long)(SIZE_MAX > LLONG_MAX ? LLONG_MAX : SIZE_MAX), &v, err, errlen))
+        return 0;
+      *(size_t *)f = (size_t)v;
+      return 1;
+    case KIND_U64: return cli_opt_u64(text, what(o, name, sizeof name), (uint64_t *)f, err, errlen);
+    case KIND_DOUBLE: return parse_double(o, text, (double *)f, err, errlen);
+    case KIND_BYTES: return cli_opt_size(text, what(o, name, sizeof name), (uint64_t *)f, err, errlen);
+    case KIND_CHOICE:
+      if (!cli_opt_choice(text, what(o, name, sizeof name), o->choices, &idx, err, errlen)) return 0;
+      *(int *)f = idx;
+      return 1;
+    case KIND_LIST: {
+      cli_list *l = f;
+      cli_opt_list_free(l->items);
+      l->items = NULL;
+      return cli_opt_list(text, what(o, name, sizeof name), &l->items, &l->n, err, errlen);
+    }
+    case KIND_INIT:
+      if (!cli_opt_init(text, (strata_init *)f, &a->init_file, err, errlen)) return 0;
+      if (u->no_file && a->init_file) {
+        snprintf(err, errlen, "--init: %s takes k-means++ or random, not a file ('%s')", pages[cmd].name,
+                 a->init_file);
+        return 0;
+      }
+      return 1;
+    case KIND_KLIST: return parse_k(text, a, err, errlen);
+    case KIND_PARENT:
+      if (a->parent) {
+        snprintf(err, errlen, "give one of --warm-start and --match-ids, once");
+        return -1; /* a usage error: the message names the command's help */
+      }
+      a->parent = text;
+      a->warm_start = o->value;
+      return 1;
+  }
+  return 0;
+}
+
+static const cli_option *find(cli_cmd cmd, const char *name) {
+  for (size_t i = 0; i < NOPTIONS; i++)
+    if (options[i].use[cmd].sec && strcmp(options[i].name, name) == 0) return &options[i];
+  return NULL;
+}
+
+/* getopt_long's code of option i: its short letter, else one above every letter. */
+static int code(size_t i) { return options[i].short_name ? options[i].short_name : 256 + (int)i; }
+
+/* Returns -1 to go on, or the exit code. */
+static int cli_args_parse(cli_cmd cmd, int argc, char **argv, cli_args *a) {
+  const cli_page *p = &pages[cmd];
+  struct option longopts[NOPTIONS + 1];
+  char shortopts[2 * NOPTIONS + 2] = ":";
+  size_t nlong = 0, nshort = 1;
+  for (size_t i = 0; i < NOPTIONS; i++) {
+    if (!options[i].use[cmd].sec) continue;
+    int has_arg = options[i].arg ? required_argument : no_argument;
+    longopts[nlong++] = (struct option){options[i].name, has_arg, NULL, code(i)};
+    if (options[i].short_name) {
+      shortopts[nshort++] = options[i].short_name;
+      if (has_arg) shortopts[nshort++] = ':';
+    }
+  }
+  longopts[nlong] = (struct option){NULL, 0, NULL, 0};
+  shortopts[nshort] = '\0';
+
+  set_defaults(cmd, a);
+  int seen[NOPTIONS] = {0};
+  char err[512];
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+    size_t i = 0;
+    while (i < NOPTIONS && !(options[i].use[cmd].sec && code(i) == c)) i++;
+    if (i == NOPTIONS) return cli_getopt_error(p->name, c, argv, longopts);
+    if (options[i].kind == KIND_HELP) {
+      cli_args_usage(cmd, stdout);
+      return CLI_EXIT_OK;
+    }
+    int ok = apply(cmd, &options[i], optarg, a, err, sizeof err);
+    if (ok < 0) return cli_usage_error(p->name, "%s", err);
+    if (!ok) return cli_error(CLI_EXIT_USAGE, "%s", err);
+    seen[i] = 1;
+  }
+  int npos = argc - optind;
+  if (npos < p->npos) return cli_usage_error(p->name, "%s", p->missing_pos[npos]);
+  if (npos > p->npos) return cli_usage_error(p->name, "unexpected argument '%s'", argv[optind + p->npos]);
+  if (p->npos == 2) a->model = argv[optind++];
+  a->data = argv[optind];
+  for (size_t i = 0; i < NOPTIONS; i++)
+    if (options[i].use[cmd].required && !seen[i]) return cli_usage_error(p->name, "%s", options[i].use[cmd].required);
+  for (size_t e = 0; e < 2 && p->exclusive[e][0]; e++) {
+    const cli_option *x = find(cmd, p->exclusive[e][0]), *y = find(cmd, p->exclusive[e][1]);
+    if (*(int *)field(x, a) && *(int *)field(y, a))
+      return cli_usage_error(p->name, "--%s and --%s exclude each other", x->name, y->name);
+  }
+  return -1;
+}
+
+static cli_verbosity verbosity(const cli_args *a) {
+  return a->quiet ? CLI_QUIET : a->verbose >= 2 ? CLI_DEBUG : a->verbose ? CLI_VERBOSE : CLI_NORMAL;
+}
+
+static void free_args(cli_args *a) {
+  cli_opt_list_free(a->features.items);
+  cli_opt_list_free(a->categorical.items);
+  free(a->ks);
+  a->features.items = a->categorical.items = NULL;
+  a->ks = NULL;
+}
+
+int cli_args_main(cli_cmd cmd, int argc, char **argv, cli_args *a, int (*go)(void *state), void *state) {
+  int rc = cli_args_parse(cmd, argc, argv, a);
+  if (rc < 0) {
+    cli_diag_init(verbosity(a));
+    rc = go(state);
+  }
+  free_args(a);
+  return rc;
+}
+
+strata_status cli_args_open_data(const cli_args *a, strata_dataset **ds) {
+  *ds = NULL;
+  strata_status st = strata_dataset_open(a->data, a->location, (const char *const *)a->features.items,
+                                         a->features.n, ds);
+  if (st == STRATA_OK && a->categorical.n > 0)
+    st = strata_dataset_add_categorical(*ds, (const char *const *)a->categorical.items, a->categorical.n, NULL,
+                                        NULL);
+  if (st != STRATA_OK) {
+    strata_dataset_free(*ds);
+    *ds = NULL;
+  }
+  return st;
+}
