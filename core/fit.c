@@ -131,7 +131,9 @@ static strata_status iterate(strata_fit_loop *loop, strata_fit_job *job, double 
 
 strata_status strata_fit_loop_run(strata_fit_loop *loop, strata_fit_job *jobs, size_t n) {
   if (n == 0) return STRATA_OK;
-  if (!loop->active) {
+  if (loop->cap < n) {
+    strata_fit_loop_free(loop);
+    loop->cap = n;
     loop->active = calloc(n, sizeof *loop->active);
     loop->modes = calloc(n, sizeof *loop->modes);
     loop->active_job = calloc(n, sizeof *loop->active_job);
@@ -181,6 +183,7 @@ void strata_fit_loop_free(strata_fit_loop *loop) {
   loop->active = NULL;
   loop->modes = NULL;
   loop->active_job = NULL;
+  loop->cap = 0;
 }
 
 /* ------------------------------------------------------------ restarts */

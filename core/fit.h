@@ -118,6 +118,7 @@ struct strata_fit_loop {
   strata_estimator **active;
   strata_estep_mode *modes;
   size_t *active_job;
+  size_t cap;
 };
 
 /* Runs jobs (all of one estimator kind) until none is in ITER, FINAL or
