@@ -16,12 +16,12 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "agreement.h"
 #include "cursor.h"
 #include "dataset.h"
 #include "error.h"
+#include "fit.h"
 #include "pass.h"
 #include "rng.h"
 #include "sample.h"
@@ -244,12 +244,6 @@ static void summary_add(summary *s, double v) {
 
 static double summary_std(const summary *s) { return s->n > 1 ? sqrt(s->m2 / (double)(s->n - 1)) : 0.0; }
 
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ARI of every pair of runs, computed in parallel, summarised in pair order. */
 static strata_status pairwise_ari(const int32_t *labels, int runs, size_t m, int k, int threads, summary *out) {
   size_t npairs = (size_t)runs * (size_t)(runs - 1) / 2;
@@ -312,7 +306,7 @@ strata_status strata_stability(strata_dataset *ds, const strata_stability_params
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_stability_params"));
   FORWARD_IF_ERROR(strata_check_size(p->fit.size, sizeof p->fit, "strata_fit_params"));
   FORWARD_IF_ERROR(check_params(ds, p));
-  double t0 = now_seconds();
+  double t0 = strata_fit_now();
   size_t d = strata_dataset_cols(ds), m = 0, q = 0;
   int k = p->fit.k, runs = p->runs, threads = strata_threads_resolve(p->fit.threads);
   float *x = NULL;
@@ -381,7 +375,7 @@ strata_status strata_stability(strata_dataset *ds, const strata_stability_params
   r->unstable = p->unstable;
   r->dissolved = p->dissolved;
   summarise_segments(res, p, ref, m);
-  r->seconds = now_seconds() - t0;
+  r->seconds = strata_fit_now() - t0;
 done:
   strata_dataset_free(mem);
   free(x);

@@ -3,17 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "dataset.h"
 #include "error.h"
-#include "fit_prepare.h"
-#include "kmeans_init.h"
-#include "lloyd.h"
+#include "estimator.h"
+#include "fit.h"
 #include "metrics.h"
-#include "pass.h"
-#include "sample.h"
-#include "scaler.h"
 #include "scheduler.h"
 
 /* The silhouette sample draws its own rows, apart from the init sample. */
@@ -30,19 +25,15 @@ void strata_sweep_params_init(strata_sweep_params *p) {
   p->silhouette_sample = 10000;
 }
 
-/* What a model is doing in the next shared pass.  With several restarts
- * per k, each run waits after its final assignment (K_WAIT) until every run
- * of its k has one; the lowest inertia goes on to the dispersion pass, the
+/* One model of the sweep (a k and a restart), as a job of the shared
+ * passes (core/fit.c).  With several restarts per k, each run waits after
+ * its final assignment (STRATA_JOB_WAIT) until every run of its k has one;
+ * the lowest inertia goes on to the dispersion pass (STRATA_JOB_EXTRA), the
  * others end there. */
-typedef enum { K_ITER, K_FINAL, K_WAIT, K_DISP, K_DONE } k_state;
-
 typedef struct {
   size_t k;
   const strata_kernels *kern;
-  strata_lloyd *lloyd;
-  double *centers, *next, *means; /* k×d scaled */
-  k_state state;
-  int iterations, converged;
+  double *means;                  /* k×d scaled */
   double inertia, within;
   int64_t *sizes;
   double *dist_sum;               /* k */
@@ -65,12 +56,6 @@ void strata_sweep_free(strata_sweep_result *r) {
   free(o);
 }
 
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static strata_status check_params(const strata_sweep_params *p) {
   const strata_fit_params *f = &p->fit;
   if (p->ks && p->nk) {
@@ -88,14 +73,7 @@ static strata_status check_params(const strata_sweep_params *p) {
   RETURN_IF(f->init != STRATA_INIT_KMEANSPP && f->init != STRATA_INIT_RANDOM, STRATA_ERR_USAGE,
             "sweep initialises with k-means++ or random, not given centroids");
   RETURN_IF(f->labels_path || f->model_path, STRATA_ERR_USAGE, "sweep writes no labels or model file");
-  RETURN_IF(f->max_iter < 1, STRATA_ERR_USAGE, "max-iter must be at least 1 (got %d)", f->max_iter);
-  RETURN_IF(!(f->tol >= 0.0) || !isfinite(f->tol), STRATA_ERR_USAGE, "tol must be a finite number >= 0 (got %g)",
-            f->tol);
-  RETURN_IF(f->threads < 0, STRATA_ERR_USAGE, "threads must be >= 0 (got %d)", f->threads);
-  RETURN_IF(!(f->categorical_weight > 0.0) || !isfinite(f->categorical_weight), STRATA_ERR_USAGE,
-            "categorical weight must be a positive number (got %g)", f->categorical_weight);
-  RETURN_IF((unsigned)f->scale > STRATA_SCALE_NONE, STRATA_ERR_USAGE, "unknown scale method");
-  RETURN_IF((unsigned)f->missing > STRATA_MISSING_MEDIAN, STRATA_ERR_USAGE, "unknown missing rule");
+  FORWARD_IF_ERROR(strata_fit_check_params(f));
   return STRATA_OK;
 }
 
@@ -114,38 +92,6 @@ static strata_status choose_kernels(const strata_fit_params *p, const strata_sam
   }
   *out = kern;
   return STRATA_OK;
-}
-
-/* The sample's labels against k's final centroids, with k's kernel table
- * (the table the data passes used, so the labels are the same). */
-static strata_status sample_labels(const k_fit *kf, const strata_sample *s, int32_t *labels) {
-  size_t k = kf->k, d = s->d;
-  float *cf = malloc(k * d * sizeof *cf), *cnorm = malloc(k * sizeof *cnorm);
-  size_t sbytes = kf->kern->lloyd.scratch_bytes(&kf->kern->ctx, STRATA_BLOCK_ROWS, d, k);
-  strata_scratch sc = {sbytes ? aligned_alloc(64, (sbytes + 63) / 64 * 64) : NULL, sbytes};
-  strata_status st = STRATA_OK;
-  if (!cf || !cnorm || (sbytes && !sc.ptr)) {
-    st = strata_fail(STRATA_ERR_NOMEM, "out of memory");
-    goto done;
-  }
-  for (size_t c = 0; c < k; c++) {
-    double q = 0.0;
-    for (size_t j = 0; j < d; j++) {
-      float v = (float)kf->centers[c * d + j];
-      cf[c * d + j] = v;
-      q += (double)v * v;
-    }
-    cnorm[c] = (float)q;
-  }
-  for (size_t r0 = 0; r0 < s->m; r0 += STRATA_BLOCK_ROWS) {
-    size_t rows = s->m - r0 < STRATA_BLOCK_ROWS ? s->m - r0 : STRATA_BLOCK_ROWS;
-    kf->kern->lloyd.assign_reduce(&kf->kern->ctx, s->x + r0 * d, rows, d, d, cf, cnorm, k, labels + r0, NULL, NULL, sc);
-  }
-done:
-  free(cf);
-  free(cnorm);
-  free(sc.ptr);
-  return st;
 }
 
 /* The recommendation and its one-sentence reason (the rule in strata.h). */
@@ -198,106 +144,76 @@ typedef struct {
   int runs;          /* restarts per k (n_init) */
   int *ks;
   int *best;         /* nk: the run kept for each k */
-  const char **names;
-  int *groups;
-  strata_fit_stats sc;
-  strata_sample init, sil;
-  strata_scaler scaler;
-  strata_pass *pass;
-  k_fit *fits;
-  strata_lloyd **active;
-  size_t *active_fit;
-  const strata_lloyd_result **res;
+  strata_fit_data data; /* sample: the init sample; sample2: the silhouette sample */
+  k_fit *fits;       /* nk × runs, k after k */
+  strata_fit_job *jobs; /* likewise; jobs[i].user = &fits[i] */
+  double bound_sq;   /* ||x - mean||² <= sum (2 bound_j)² */
   int32_t *sil_labels;
 } sweep_state;
 
 static void sweep_state_free(sweep_state *s) {
   for (size_t i = 0; s->fits && i < s->nk * (size_t)s->runs; i++) {
     k_fit *f = &s->fits[i];
-    strata_lloyd_free(f->lloyd);
-    free(f->centers); free(f->next); free(f->means); free(f->sizes); free(f->dist_sum);
+    free(f->means); free(f->sizes); free(f->dist_sum);
+    if (s->jobs && s->jobs[i].est) s->jobs[i].est->ops->free(s->jobs[i].est);
   }
   free(s->fits);
-  free(s->active);
-  free(s->active_fit);
-  free(s->res);
+  free(s->jobs);
   free(s->sil_labels);
-  strata_pass_free(s->pass);
-  strata_scaler_free(&s->scaler);
-  strata_sample_free(&s->init);
-  strata_sample_free(&s->sil);
-  strata_fit_stats_free(&s->sc);
+  strata_fit_data_free(&s->data);
   free(s->ks);
   free(s->best);
-  free(s->names);
-  free(s->groups);
 }
 
-/* Sets up k's model: kernels, Lloyd object on the shared pass, init. */
-static strata_status start_k(sweep_state *s, const strata_fit_params *p, k_fit *f, int run, const double *bound,
-                             size_t n, uint64_t kept) {
+/* Sets up fit i (restart `run` of its k): kernels, estimator on the
+ * shared pass, init. */
+static strata_status start_k(sweep_state *s, const strata_fit_params *p, size_t i, int run) {
+  k_fit *f = &s->fits[i];
+  strata_fit_job *job = &s->jobs[i];
   size_t k = f->k, d = s->d;
-  FORWARD_IF_ERROR(choose_kernels(p, &s->init, kept, d, k, &f->kern));
+  FORWARD_IF_ERROR(choose_kernels(p, &s->data.sample, s->data.kept, d, k, &f->kern));
   /* No label array: the shift rule alone stops each k at the iteration
    * strata_fit stops at (unchanged labels give a zero shift). */
-  FORWARD_IF_ERROR(strata_lloyd_create(f->kern, s->pass, k, d, n, 0, &f->lloyd));
-  FORWARD_IF_ERROR(strata_lloyd_want_sums(f->lloyd, bound, kept));
-  f->centers = malloc(k * d * sizeof *f->centers);
-  f->next = malloc(k * d * sizeof *f->next);
+  strata_estimator_opts eo = {.k = k, .kern = f->kern, .init_kern = f->kern, .shared = 1};
+  FORWARD_IF_ERROR(strata_estimator_kmeans.create(&s->data, &eo, &job->est));
+  job->run = run;
+  job->user = f;
   f->means = malloc(k * d * sizeof *f->means);
   f->sizes = calloc(k, sizeof *f->sizes);
   f->dist_sum = calloc(k, sizeof *f->dist_sum);
-  RETURN_IF(!f->centers || !f->next || !f->means || !f->sizes || !f->dist_sum, STRATA_ERR_NOMEM,
-            "out of memory for k = %zu, d = %zu", k, d);
-  RETURN_IF(s->init.m < k, STRATA_ERR_DATA, "the init sample holds %zu complete rows, fewer than k = %zu",
-            s->init.m, k);
-  strata_init_job job = {f->kern, strata_pass_threads(s->pass), s->init.x, s->init.m, d, k,
-                         s->init.m == kept, p->seed, run};
-  if (p->init == STRATA_INIT_RANDOM) return strata_init_random(&job, f->centers);
-  return strata_init_kmeanspp(&job, f->centers);
+  RETURN_IF(!f->means || !f->sizes || !f->dist_sum, STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", k, d);
+  return job->est->ops->init(job->est, &s->data, run);
 }
 
-/* Takes the result of the pass k's model just had and moves it on. */
-static strata_status advance(k_fit *f, strata_lloyd_result *res, const strata_fit_params *p, double tol_abs,
-                             size_t d, int *passes) {
-  const k_state after_final = p->n_init > 1 ? K_WAIT : K_DISP;
-  size_t k = f->k;
-  int final_now = 0;
-  switch (f->state) {
-    case K_ITER: {
-      strata_lloyd_step step;
-      FORWARD_IF_ERROR(strata_lloyd_update(f->lloyd, res, f->centers, f->next, tol_abs, &step));
-      *passes += step.relocated; /* the farthest-point pass of this k alone */
-      double *t = f->centers; f->centers = f->next; f->next = t;
-      f->iterations++;
-      f->converged = step.converged;
-      if (!step.converged && f->iterations < p->max_iter) return STRATA_OK;
-      /* Unchanged centroids: the pass just made already is the final one. */
-      if (step.shift == 0.0 && !step.relocated) final_now = 1;
-      else f->state = K_FINAL;
-      if (!final_now) return STRATA_OK;
-    }
-    /* fall through */
-    case K_FINAL:
-      f->inertia = res->inertia;
-      memcpy(f->sizes, res->counts, k * sizeof *f->sizes);
-      for (size_t c = 0; c < k; c++)
-        for (size_t j = 0; j < d; j++)
-          f->means[c * d + j] = res->counts[c] ? res->sums[c * d + j] / (double)res->counts[c]
-                                               : f->centers[c * d + j];
-      f->state = after_final;
-      return STRATA_OK;
-    case K_DISP:
-      f->within = 0.0;
-      for (size_t c = 0; c < k; c++) f->within += res->disp_sq[c];
-      memcpy(f->dist_sum, res->disp_dist, k * sizeof *f->dist_sum);
-      f->state = K_DONE;
-      strata_lloyd_free(f->lloyd);
-      f->lloyd = NULL;
-      return STRATA_OK;
-    case K_WAIT:
-    case K_DONE: break;
-  }
+/* A run's final assignment is in: its inertia, sizes and cluster means. */
+static strata_status sweep_finished(strata_fit_loop *loop, strata_fit_job *job) {
+  k_fit *f = job->user;
+  size_t k = f->k, d = loop->data->d;
+  const strata_lloyd_result *res = strata_kmeans_last_result(job->est);
+  const double *centers = job->est->ops->params(job->est);
+  f->inertia = res->inertia;
+  memcpy(f->sizes, res->counts, k * sizeof *f->sizes);
+  for (size_t c = 0; c < k; c++)
+    for (size_t j = 0; j < d; j++)
+      f->means[c * d + j] = res->counts[c] ? res->sums[c * d + j] / (double)res->counts[c] : centers[c * d + j];
+  job->state = loop->data->p->n_init > 1 ? STRATA_JOB_WAIT : STRATA_JOB_EXTRA;
+  return STRATA_OK;
+}
+
+/* The dispersion pass of a kept run, for the metrics. */
+static strata_status sweep_extra_before(strata_fit_loop *loop, strata_fit_job *job) {
+  const sweep_state *s = loop->user;
+  return strata_kmeans_want_dispersion(job->est, ((k_fit *)job->user)->means, s->bound_sq);
+}
+
+static strata_status sweep_extra_after(strata_fit_loop *loop, strata_fit_job *job) {
+  (void)loop;
+  k_fit *f = job->user;
+  const strata_lloyd_result *res = strata_kmeans_last_result(job->est);
+  f->within = 0.0;
+  for (size_t c = 0; c < f->k; c++) f->within += res->disp_sq[c];
+  memcpy(f->dist_sum, res->disp_dist, f->k * sizeof *f->dist_sum);
+  job->est->ops->release_pass(job->est);
   return STRATA_OK;
 }
 
@@ -306,30 +222,50 @@ static strata_status advance(k_fit *f, strata_lloyd_result *res, const strata_fi
 static void pick_runs(sweep_state *s) {
   size_t R = (size_t)s->runs;
   for (size_t i = 0; i < s->nk; i++) {
-    k_fit *g = &s->fits[i * R];
+    strata_fit_job *g = &s->jobs[i * R];
     int waiting = 1;
-    for (size_t r = 0; r < R && waiting; r++) waiting = g[r].state == K_WAIT;
+    for (size_t r = 0; r < R && waiting; r++) waiting = g[r].state == STRATA_JOB_WAIT;
     if (!waiting) continue;
     size_t best = 0;
     for (size_t r = 1; r < R; r++)
-      if (g[r].inertia < g[best].inertia) best = r;
+      if (s->fits[i * R + r].inertia < s->fits[i * R + best].inertia) best = r;
     for (size_t r = 0; r < R; r++) {
       if (r == best) continue;
-      g[r].state = K_DONE;
-      strata_lloyd_free(g[r].lloyd);
-      g[r].lloyd = NULL;
+      g[r].state = STRATA_JOB_DONE;
+      g[r].est->ops->release_pass(g[r].est);
     }
-    g[best].state = K_DISP;
+    g[best].state = STRATA_JOB_EXTRA;
     s->best[i] = (int)best;
   }
 }
 
-/* The run kept for k number i. */
-static const k_fit *kept_fit(const sweep_state *s, size_t i) { return &s->fits[i * (size_t)s->runs + (size_t)s->best[i]]; }
+static strata_status sweep_after_pass(strata_fit_loop *loop, size_t served, double secs) {
+  sweep_state *s = loop->user;
+  const strata_fit_params *fp = loop->data->p;
+  size_t R = (size_t)s->runs, nf = s->nk * R;
+  pick_runs(s);
+  strata_log(STRATA_LOG_INFO, "sweep: pass %d served %zu of %zu fits", loop->passes, served, nf);
+  if (fp->progress) {
+    int done = 0;
+    for (size_t i = 0; i < s->nk; i++) {
+      int all = 1;
+      for (size_t r = 0; r < R && all; r++) all = s->jobs[i * R + r].state == STRATA_JOB_DONE;
+      done += all;
+    }
+    strata_fit_report(fp, (strata_progress){.stage = STRATA_STAGE_SWEEP, .run = done, .n_init = (int)s->nk,
+                                            .iteration = loop->passes - 1, .max_iter = fp->max_iter,
+                                            .relocations = (int64_t)served, .seconds = secs,
+                                            .rows_per_second = secs > 0 ? (double)s->data.n / secs : 0.0});
+  }
+  return STRATA_OK;
+}
 
-static strata_status build_result(sweep_state *s, const strata_sweep_params *p, uint64_t kept,
-                                  strata_sweep_result **out) {
+/* The run kept for k number i. */
+static size_t kept_fit(const sweep_state *s, size_t i) { return i * (size_t)s->runs + (size_t)s->best[i]; }
+
+static strata_status build_result(sweep_state *s, const strata_sweep_params *p, strata_sweep_result **out) {
   size_t nk = s->nk, d = s->d;
+  const strata_sample *sil_sample = &s->data.sample2;
   sweep_out *o = calloc(1, sizeof *o);
   RETURN_IF(!o, STRATA_ERR_NOMEM, "out of memory");
   o->items = calloc(nk, sizeof *o->items);
@@ -349,7 +285,7 @@ static strata_status build_result(sweep_state *s, const strata_sweep_params *p, 
     goto done;
   }
   /* silhouette of every k >= 2 in one sweep over the sample's pairs */
-  size_t nl = 0, m = s->sil.m;
+  size_t nl = 0, m = sil_sample->m;
   if (m > 0) {
     s->sil_labels = malloc(nk * m * sizeof *s->sil_labels);
     if (!s->sil_labels) {
@@ -357,24 +293,26 @@ static strata_status build_result(sweep_state *s, const strata_sweep_params *p, 
       goto done;
     }
     for (size_t i = 0; i < nk && st == STRATA_OK; i++) {
-      const k_fit *f = kept_fit(s, i);
-      if (f->k < 2) continue;
-      st = sample_labels(f, &s->sil, s->sil_labels + i * m);
+      const strata_estimator *e = s->jobs[kept_fit(s, i)].est;
+      if (e->k < 2) continue;
+      st = e->ops->predict(e, sil_sample->x, m, s->sil_labels + i * m);
       labs[nl] = s->sil_labels + i * m;
-      kk[nl++] = f->k;
+      kk[nl++] = e->k;
     }
     if (st == STRATA_OK)
-      st = strata_silhouette_multi(s->sil.x, m, d, labs, kk, nl, p->fit.threads, sil);
+      st = strata_silhouette_multi(sil_sample->x, m, d, labs, kk, nl, p->fit.threads, sil);
     if (st != STRATA_OK) goto done;
   }
   size_t l = 0;
   for (size_t i = 0; i < nk; i++) {
-    const k_fit *f = kept_fit(s, i);
+    const k_fit *f = &s->fits[kept_fit(s, i)];
+    const strata_fit_job *job = &s->jobs[kept_fit(s, i)];
+    const double *centers = job->est->ops->params(job->est);
     strata_sweep_k *it = &o->items[i];
     it->k = (int)f->k;
     it->inertia = f->inertia;
-    it->iterations = f->iterations;
-    it->converged = f->converged;
+    it->iterations = job->iterations;
+    it->converged = job->converged;
     it->silhouette = f->k >= 2 && m > 0 ? sil[l++] : NAN;
     it->calinski_harabasz = strata_calinski_harabasz(f->k, d, f->sizes, f->means, f->within);
     it->davies_bouldin = strata_davies_bouldin(f->k, d, f->sizes, f->means, f->dist_sum);
@@ -387,17 +325,17 @@ static strata_status build_result(sweep_state *s, const strata_sweep_params *p, 
       goto done;
     }
     memcpy(sizes, f->sizes, f->k * sizeof *sizes);
-    for (size_t c = 0; c < f->k; c++) strata_scaler_invert(&s->scaler, f->centers + c * d, cent + c * d);
+    for (size_t c = 0; c < f->k; c++) strata_scaler_invert(&s->data.scaler, centers + c * d, cent + c * d);
     xs[i] = (double)f->k;
     ys[i] = f->inertia;
   }
   int knee = strata_knee(xs, ys, nk);
   o->pub.knee_k = knee >= 0 ? o->items[knee].k : 0;
   o->pub.d = d;
-  o->pub.rows = kept;
-  o->pub.rows_dropped = s->sc.skipped;
+  o->pub.rows = s->data.kept;
+  o->pub.rows_dropped = s->data.sc.skipped;
   o->pub.silhouette_rows = m;
-  o->pub.backend = kept_fit(s, nk - 1)->kern->name;
+  o->pub.backend = s->fits[kept_fit(s, nk - 1)].kern->name;
   recommend(o);
 done:
   free(sil); free(labs); free(kk); free(xs); free(ys);
@@ -412,112 +350,43 @@ done:
 static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_sweep_params *p,
                                strata_sweep_result **out) {
   const strata_fit_params *fp = &p->fit;
-  double t_start = now_seconds();
-  size_t n = strata_dataset_rows(ds), d = s->d = strata_dataset_cols(ds);
   size_t nk = s->nk = p->ks && p->nk ? p->nk : (size_t)(p->k_max - p->k_min + 1);
   s->ks = malloc(nk * sizeof *s->ks);
-  s->names = malloc((d ? d : 1) * sizeof *s->names);
-  s->groups = malloc((d ? d : 1) * sizeof *s->groups);
   size_t R = (size_t)(s->runs = fp->n_init), nf = nk * R;
   s->fits = calloc(nf, sizeof *s->fits);
+  s->jobs = calloc(nf, sizeof *s->jobs);
   s->best = calloc(nk, sizeof *s->best);
-  s->active = calloc(nf, sizeof *s->active);
-  s->active_fit = calloc(nf, sizeof *s->active_fit);
-  s->res = calloc(nf, sizeof *s->res);
-  RETURN_IF(!s->ks || !s->names || !s->groups || !s->fits || !s->best || !s->active || !s->active_fit || !s->res,
-            STRATA_ERR_NOMEM, "out of memory");
+  RETURN_IF(!s->ks || !s->fits || !s->jobs || !s->best, STRATA_ERR_NOMEM, "out of memory");
   for (size_t i = 0; i < nk; i++) s->ks[i] = p->ks && p->nk ? p->ks[i] : p->k_min + (int)i;
-  for (size_t j = 0; j < d; j++) {
-    s->names[j] = strata_dataset_col_name(ds, j);
-    s->groups[j] = strata_dataset_col_group(ds, j);
-  }
   size_t kmax = (size_t)s->ks[nk - 1];
-  RETURN_IF(n == 0, STRATA_ERR_DATA, "dataset '%s' is empty (0 rows)", strata_dataset_path(ds));
-  RETURN_IF(d == 0, STRATA_ERR_DATA, "dataset '%s' has no numeric columns", strata_dataset_path(ds));
-  RETURN_IF(kmax > n, STRATA_ERR_DATA, "k = %zu exceeds the number of rows (%zu)", kmax, n);
+  FORWARD_IF_ERROR(strata_fit_data_check(&s->data, ds, fp, kmax));
+  size_t d = s->d = s->data.d;
   FORWARD_IF_ERROR(strata_scheduler_check_name(fp->backend));
 
   /* 1. one statistics pass for every k: columns, both samples, the scaler */
-  size_t m_init = fp->init_sample ? fp->init_sample : strata_fit_auto_init_sample(n, kmax);
-  FORWARD_IF_ERROR(strata_sample_choose(&s->init, n, m_init, d, fp->seed));
-  if (p->silhouette_sample)
-    FORWARD_IF_ERROR(strata_sample_choose(&s->sil, n, p->silhouette_sample, d, fp->seed ^ SIL_SEED_SALT));
-  double t0 = now_seconds();
-  FORWARD_IF_ERROR(strata_fit_stats_pass(&s->sc, ds, fp, s->names, &s->init,
-                                         p->silhouette_sample ? &s->sil : NULL));
-  if (fp->progress) {
-    double secs = now_seconds() - t0;
-    fp->progress(&(strata_progress){.stage = STRATA_STAGE_STATS, .n_init = 1, .seconds = secs,
-                                    .rows_per_second = secs > 0 ? (double)n / secs : 0.0},
-                 fp->progress_user);
-  }
-  int passes = 1;
-  uint64_t kept = n - s->sc.skipped;
-  RETURN_IF(kept == 0, STRATA_ERR_DATA, "no rows left: every row of '%s' has a missing value",
-            strata_dataset_path(ds));
-  RETURN_IF(kmax > kept, STRATA_ERR_DATA,
-            "k = %zu exceeds the number of rows (%zu after dropping %llu with missing values)", kmax,
-            (size_t)kept, (unsigned long long)s->sc.skipped);
-  FORWARD_IF_ERROR(strata_scaler_fit(&s->scaler, d, s->names, fp->scale, fp->missing, s->sc.total,
-                                     s->sc.medians, s->groups, fp->categorical_weight));
-  double tol_abs = strata_fit_tol_abs(&s->sc, &s->scaler, fp->tol);
-  FORWARD_IF_ERROR(strata_sample_finish(&s->init, &s->scaler));
-  if (p->silhouette_sample) FORWARD_IF_ERROR(strata_sample_finish(&s->sil, &s->scaler));
+  strata_fit_data_opts o = {.kmax = kmax, .with_init_sample = 1, .sample2_rows = p->silhouette_sample,
+                            .sample2_seed = fp->seed ^ SIL_SEED_SALT, .n_init = 1};
+  FORWARD_IF_ERROR(strata_fit_data_prepare(&s->data, &o));
 
   /* 2. one pass object (in memory when it fits) for every k */
-  uint64_t limit = fp->streaming ? 0 : (fp->mem_limit ? fp->mem_limit : strata_default_mem_limit());
-  FORWARD_IF_ERROR(strata_pass_open(ds, &s->scaler, fp->chunk_rows, fp->threads, limit, &s->pass));
-  double *bound = malloc(d * sizeof *bound);
-  RETURN_IF(!bound, STRATA_ERR_NOMEM, "out of memory");
-  strata_fit_sum_bounds(&s->sc, &s->scaler, bound);
-  double bound_sq = 0.0; /* ||x - mean||² <= sum (2 bound_j)² */
-  for (size_t j = 0; j < d; j++) bound_sq += 4.0 * bound[j] * bound[j];
-  strata_status st = STRATA_OK;
-  for (size_t i = 0; i < nf && st == STRATA_OK; i++) {
+  FORWARD_IF_ERROR(strata_fit_data_open_pass(&s->data));
+  for (size_t j = 0; j < d; j++) s->bound_sq += 4.0 * s->data.bound[j] * s->data.bound[j];
+  for (size_t i = 0; i < nf; i++) {
     s->fits[i].k = (size_t)s->ks[i / R];
-    st = start_k(s, fp, &s->fits[i], (int)(i % R), bound, n, kept);
+    FORWARD_IF_ERROR(start_k(s, fp, i, (int)(i % R)));
   }
-  free(bound);
-  FORWARD_IF_ERROR(st);
 
   /* 3. shared passes until every k is done: iterations, then the final
    * assignment, then the dispersion pass for the metrics */
-  for (;;) {
-    size_t na = 0;
-    for (size_t i = 0; i < nf; i++) {
-      k_fit *f = &s->fits[i];
-      if (f->state == K_DONE || f->state == K_WAIT) continue;
-      strata_lloyd_set_centroids(f->lloyd, f->centers);
-      if (f->state == K_DISP) FORWARD_IF_ERROR(strata_lloyd_want_dispersion(f->lloyd, f->means, bound_sq));
-      s->active_fit[na] = i;
-      s->active[na++] = f->lloyd;
-    }
-    if (na == 0) break;
-    t0 = now_seconds();
-    FORWARD_IF_ERROR(strata_lloyd_pass_multi(s->active, na, s->res));
-    passes++;
-    for (size_t a = 0; a < na; a++)
-      FORWARD_IF_ERROR(advance(&s->fits[s->active_fit[a]], (strata_lloyd_result *)s->res[a], fp, tol_abs, d, &passes));
-    pick_runs(s);
-    strata_log(STRATA_LOG_INFO, "sweep: pass %d served %zu of %zu fits", passes, na, nf);
-    if (fp->progress) {
-      int done = 0;
-      for (size_t i = 0; i < nk; i++) {
-        int all = 1;
-        for (size_t r = 0; r < R && all; r++) all = s->fits[i * R + r].state == K_DONE;
-        done += all;
-      }
-      double secs = now_seconds() - t0;
-      fp->progress(&(strata_progress){.stage = STRATA_STAGE_SWEEP, .run = done, .n_init = (int)nk,
-                                      .iteration = passes - 1, .max_iter = fp->max_iter,
-                                      .relocations = (int64_t)na, .seconds = secs,
-                                      .rows_per_second = secs > 0 ? (double)n / secs : 0.0},
-                   fp->progress_user);
-    }
-  }
-  FORWARD_IF_ERROR(build_result(s, p, kept, out));
-  (*out)->data_passes = passes;
-  (*out)->seconds = now_seconds() - t_start;
+  strata_fit_loop loop = {.data = &s->data, .finished = sweep_finished, .extra_before = sweep_extra_before,
+                          .extra_after = sweep_extra_after, .after_pass = sweep_after_pass, .user = s,
+                          .passes = 1};
+  strata_status st = strata_fit_loop_run(&loop, s->jobs, nf);
+  strata_fit_loop_free(&loop);
+  FORWARD_IF_ERROR(st);
+  FORWARD_IF_ERROR(build_result(s, p, out));
+  (*out)->data_passes = loop.passes;
+  (*out)->seconds = strata_fit_now() - s->data.t_start;
   return STRATA_OK;
 }
 

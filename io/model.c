@@ -111,6 +111,8 @@ void strata_model_sync_info(strata_model *m) {
   i->iter_stats = m->iter_stats;
   i->categorical = (const char *const *)m->categorical;
   i->feature_group = m->feature_group;
+  /* A model written before the kind was recorded is a k-means model. */
+  i->estimator = m->estimator ? m->estimator : STRATA_MODEL_KIND_DEFAULT;
   i->init = m->init ? m->init : "";
   i->scale = m->scale ? m->scale : "";
   i->missing = m->missing ? m->missing : "";
@@ -132,6 +134,18 @@ void strata_model_sync_info(strata_model *m) {
   i->train_mean_distance = ref ? m->train_mean_distance : NULL;
 }
 
+/* The kinds the model format holds.  The format, not the estimator
+ * registry, decides what a file may say: io/ does not see core/, and a test
+ * (tests/test_estimator.c) checks that every registered estimator is
+ * listed here. */
+static const char *const model_kinds[] = {STRATA_MODEL_KIND_DEFAULT};
+
+int strata_model_estimator_known(const char *name) {
+  for (size_t i = 0; name && i < sizeof model_kinds / sizeof *model_kinds; i++)
+    if (strcmp(name, model_kinds[i]) == 0) return 1;
+  return 0;
+}
+
 const strata_model_info *strata_model_get_info(const strata_model *m) { return &m->info; }
 
 void strata_model_free(strata_model *m) {
@@ -149,7 +163,7 @@ void strata_model_free(strata_model *m) {
   for (int g = 0; m->categorical && g < m->info.n_categorical; g++) free(m->categorical[g]);
   free(m->categorical);
   free(m->feature_group);
-  free(m->init); free(m->scale); free(m->missing); free(m->backend); free(m->backend_reason); free(m->mode);
+  free(m->estimator); free(m->init); free(m->scale); free(m->missing); free(m->backend); free(m->backend_reason); free(m->mode);
   free(m->input_file); free(m->input_location); free(m->version); free(m->created);
   free(m->parent_path); free(m->parent_created); free(m->parent_segment); free(m->parent_distance);
   free(m->train_mean); free(m->train_std); free(m->train_mean_distance);

@@ -43,6 +43,8 @@ static const struct {
   size_t model_offset; /* char * in struct strata_model */
   int optional;        /* absent from older models: loads as NULL */
 } string_attrs[] = {
+    /* absent before estimators were named: such a model is k-means */
+    {"estimator", offsetof(strata_model_info, estimator), offsetof(strata_model, estimator), 1},
     {"init", offsetof(strata_model_info, init), offsetof(strata_model, init), 0},
     {"scale", offsetof(strata_model_info, scale), offsetof(strata_model, scale), 0},
     {"missing", offsetof(strata_model_info, missing), offsetof(strata_model, missing), 0},
@@ -530,6 +532,11 @@ static strata_status read_model(hid_t file, const char *path, strata_model **out
   strata_status st = STRATA_OK;
   hid_t scaler = -1;
   GOTO_IF_ERROR(st, read_scalars(file, path, m), done);
+  if (m->estimator && !strata_model_estimator_known(m->estimator)) {
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': the model's estimator '%s' is not known to this build of strata "
+                     "(it fits: kmeans)", path, m->estimator);
+    goto done;
+  }
   GOTO_IF_ERROR(st, read_features(file, path, m), done);
   GOTO_IF_ERROR(st, read_array(file, path, "centroids", H5T_NATIVE_DOUBLE, 2, hk, hd, m->centroids), done);
   GOTO_IF_ERROR(

@@ -1,6 +1,7 @@
 /* The model file (HDF5).  Implements strata_model_save / strata_model_load
  * declared in strata.h.  Layout (format version 1):
- *   /                 attributes: format="strata-model", format_version=1, mode,
+ *   /                 attributes: format="strata-model", format_version=1, estimator
+ *                     (the estimator kind, "kmeans"; absent = kmeans, unknown = refused), mode,
  *                     k, d, inertia, iterations, converged, n_init, best_init,
  *                     seed, tol, max_iter, init, scale, missing, backend,
  *                     input_file, input_location, rows, rows_dropped,

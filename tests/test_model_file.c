@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "check.h"
+#include "h5_util.h"
 #include "io_fixture.h"
 #include "model.h"
 #include "model_file.h"
@@ -60,6 +61,7 @@ static int same_double(double a, double b) { return isnan(a) ? isnan(b) : a == b
 
 static void check_same(const strata_model_info *a, const strata_model_info *b) {
   CHECK(a->k == b->k && a->d == b->d);
+  CHECK(strcmp(a->estimator, b->estimator) == 0);
   if (a->k != b->k || a->d != b->d) return;
   for (int j = 0; j < a->d; j++) {
     CHECK_MSG(strcmp(a->features[j], b->features[j]) == 0, "feature %d: %s vs %s", j, a->features[j],
@@ -168,6 +170,11 @@ static const char *damaged(const char *name, int kind) {
     hid_t a = H5Aopen(f, "format_version", H5P_DEFAULT);
     H5Awrite(a, H5T_NATIVE_INT, &version);
     H5Aclose(a);
+  } else if (kind == 3) { /* written before the estimator kind was recorded */
+    H5Adelete(f, "estimator");
+  } else if (kind == 4) { /* an estimator this build does not have */
+    H5Adelete(f, "estimator");
+    strata_h5_write_string(f, "estimator", "gmm");
   } else { /* a dataset missing */
     H5Ldelete(f, "scaler/factor", H5P_DEFAULT);
   }
@@ -192,6 +199,28 @@ static void test_load_errors(void) {
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_bad_shape.h5", 0), "'centroids' is 2x2, expected 3x4");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_newer.h5", 1), "format version 2");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_no_factor.h5", 2), "'factor' is missing");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_gmm.h5", 4), "estimator 'gmm' is not known");
+  CHECK(strata_status_exit_code(STRATA_ERR_FORMAT) == 2);
+}
+
+/* The estimator kind: written as "kmeans"; a model without it is k-means. */
+static void test_estimator_kind(void) {
+  const char *path = fx_path("model_kind.h5");
+  strata_model *m = full_model();
+  CHECK(strcmp(strata_model_get_info(m)->estimator, "kmeans") == 0);
+  CHECK_OK(strata_model_save(m, path));
+  strata_model_free(m);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  CHECK(H5Aexists(f, "estimator") > 0);
+  H5Fclose(f);
+  const char *old = damaged("model_no_kind.h5", 3);
+  f = H5Fopen(old, H5F_ACC_RDONLY, H5P_DEFAULT);
+  CHECK(H5Aexists(f, "estimator") == 0);
+  H5Fclose(f);
+  strata_model *back = NULL;
+  CHECK_OK(strata_model_load(old, &back));
+  if (back) CHECK(strcmp(strata_model_get_info(back)->estimator, "kmeans") == 0);
+  strata_model_free(back);
 }
 
 static void test_save_errors(void) {
@@ -223,6 +252,7 @@ int main(void) {
   test_round_trip();
   test_write_then_commit();
   test_load_errors();
+  test_estimator_kind();
   test_save_errors();
   return check_report();
 }

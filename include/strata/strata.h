@@ -318,6 +318,8 @@ typedef struct {
                                            (population std; missing values left out) */
   const double *train_mean_distance;  /* k: mean Euclidean distance of a segment's rows to its
                                          centroid, scaled units (NaN for an empty segment) */
+  const char *estimator;              /* the estimator kind: "kmeans" (also for models written
+                                         before the kind was recorded) */
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */

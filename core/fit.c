@@ -1,0 +1,241 @@
+/* The fit orchestrator (see fit.h): the preparation, the iterate loop on
+ * shared passes and the restarts, once for every estimator and caller. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dataset.h"
+#include "error.h"
+#include "fit.h"
+
+double strata_fit_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+strata_status strata_fit_check_params(const strata_fit_params *p) {
+  RETURN_IF(p->max_iter < 1, STRATA_ERR_USAGE, "max-iter must be at least 1 (got %d)", p->max_iter);
+  RETURN_IF(!(p->tol >= 0.0) || !isfinite(p->tol), STRATA_ERR_USAGE,
+            "tol must be a finite number >= 0 (got %g)", p->tol);
+  RETURN_IF(p->threads < 0, STRATA_ERR_USAGE, "threads must be >= 0 (got %d)", p->threads);
+  RETURN_IF(!(p->categorical_weight > 0.0) || !isfinite(p->categorical_weight), STRATA_ERR_USAGE,
+            "categorical weight must be a positive number (got %g)", p->categorical_weight);
+  RETURN_IF((unsigned)p->scale > STRATA_SCALE_NONE, STRATA_ERR_USAGE, "unknown scale method");
+  RETURN_IF((unsigned)p->missing > STRATA_MISSING_MEDIAN, STRATA_ERR_USAGE, "unknown missing rule");
+  return STRATA_OK;
+}
+
+void strata_fit_report(const strata_fit_params *p, strata_progress pr) {
+  if (p->progress) p->progress(&pr, p->progress_user);
+}
+
+strata_status strata_fit_data_check(strata_fit_data *f, strata_dataset *ds, const strata_fit_params *p,
+                                    size_t kmax) {
+  memset(f, 0, sizeof *f);
+  f->t_start = strata_fit_now();
+  f->p = p;
+  f->ds = ds;
+  f->n = strata_dataset_rows(ds);
+  size_t n = f->n, d = f->d = strata_dataset_cols(ds);
+  f->names = malloc((d ? d : 1) * sizeof *f->names);
+  f->groups = malloc((d ? d : 1) * sizeof *f->groups);
+  RETURN_IF(!f->names || !f->groups, STRATA_ERR_NOMEM, "out of memory");
+  for (size_t j = 0; j < d; j++) {
+    f->names[j] = strata_dataset_col_name(ds, j);
+    f->groups[j] = strata_dataset_col_group(ds, j);
+  }
+  RETURN_IF(n == 0, STRATA_ERR_DATA, "dataset '%s' is empty (0 rows)", strata_dataset_path(ds));
+  RETURN_IF(d == 0, STRATA_ERR_DATA, "dataset '%s' has no numeric columns", strata_dataset_path(ds));
+  RETURN_IF(kmax > n, STRATA_ERR_DATA, "k = %zu exceeds the number of rows (%zu)", kmax, n);
+  return STRATA_OK;
+}
+
+strata_status strata_fit_data_prepare(strata_fit_data *f, const strata_fit_data_opts *o) {
+  const strata_fit_params *p = f->p;
+  size_t n = f->n, d = f->d, kmax = o->kmax;
+  double t0 = strata_fit_now();
+  if (o->with_init_sample) {
+    size_t m = p->init_sample ? p->init_sample : strata_fit_auto_init_sample(n, kmax);
+    FORWARD_IF_ERROR(strata_sample_choose(&f->sample, n, m, d, p->seed));
+  }
+  if (o->sample2_rows) FORWARD_IF_ERROR(strata_sample_choose(&f->sample2, n, o->sample2_rows, d, o->sample2_seed));
+  FORWARD_IF_ERROR(strata_fit_stats_pass(&f->sc, f->ds, p, f->names, o->with_init_sample ? &f->sample : NULL,
+                                         o->sample2_rows ? &f->sample2 : NULL));
+  uint64_t kept = f->kept = n - f->sc.skipped;
+  RETURN_IF(kept == 0, STRATA_ERR_DATA, "no rows left: every row of '%s' has a missing value",
+            strata_dataset_path(f->ds));
+  RETURN_IF(kmax > kept, STRATA_ERR_DATA,
+            "k = %zu exceeds the number of rows (%zu after dropping %llu with missing values)", kmax,
+            (size_t)kept, (unsigned long long)f->sc.skipped);
+  FORWARD_IF_ERROR(strata_scaler_fit(&f->scaler, d, f->names, p->scale, p->missing, f->sc.total, f->sc.medians,
+                                     f->groups, p->categorical_weight));
+  f->tol_abs = strata_fit_tol_abs(&f->sc, &f->scaler, p->tol);
+  double secs = strata_fit_now() - t0;
+  strata_fit_report(p, (strata_progress){.stage = STRATA_STAGE_STATS, .n_init = o->n_init, .seconds = secs,
+                              .rows_per_second = secs > 0 ? (double)n / secs : 0.0});
+  if (o->with_init_sample) FORWARD_IF_ERROR(strata_sample_finish(&f->sample, &f->scaler));
+  if (o->sample2_rows) FORWARD_IF_ERROR(strata_sample_finish(&f->sample2, &f->scaler));
+  return STRATA_OK;
+}
+
+strata_status strata_fit_data_open_pass(strata_fit_data *f) {
+  const strata_fit_params *p = f->p;
+  uint64_t limit = p->streaming ? 0 : (p->mem_limit ? p->mem_limit : strata_default_mem_limit());
+  FORWARD_IF_ERROR(strata_pass_open(f->ds, &f->scaler, p->chunk_rows, p->threads, limit, &f->pass));
+  f->bound = malloc(f->d * sizeof *f->bound);
+  RETURN_IF(!f->bound, STRATA_ERR_NOMEM, "out of memory");
+  strata_fit_sum_bounds(&f->sc, &f->scaler, f->bound);
+  return STRATA_OK;
+}
+
+void strata_fit_data_free(strata_fit_data *f) {
+  strata_pass_free(f->pass);
+  strata_scaler_free(&f->scaler);
+  strata_sample_free(&f->sample);
+  strata_sample_free(&f->sample2);
+  strata_fit_stats_free(&f->sc);
+  free(f->names);
+  free(f->groups);
+  free(f->bound);
+  memset(f, 0, sizeof *f);
+}
+
+/* ---------------------------------------------------------------- loop */
+
+/* A job's iteration pass is in: the update, its statistics, the stop rule. */
+static strata_status iterate(strata_fit_loop *loop, strata_fit_job *job, double t0) {
+  const strata_fit_params *p = loop->data->p;
+  strata_estimator *e = job->est;
+  strata_estimator_step step;
+  FORWARD_IF_ERROR(e->ops->m_step(e, &step));
+  loop->passes += step.extra_passes;
+  job->iterations++;
+  job->converged = step.converged;
+  double secs = strata_fit_now() - t0;
+  strata_iter_stats s = {step.objective, step.shift, step.relocations, secs,
+                         secs > 0 ? (double)step.rows / secs : 0.0};
+  if (job->iters) job->iters[job->iterations - 1] = s;
+  if (loop->report_iterations)
+    strata_fit_report(p, (strata_progress){STRATA_STAGE_ITER, job->run, p->n_init, job->iterations, p->max_iter,
+                                step.objective, step.shift, step.relocations, secs, s.rows_per_second});
+  if (!step.converged && job->iterations < p->max_iter) return STRATA_OK;
+  if (step.final_in_last_pass && !loop->writer && !loop->final_stats) {
+    job->state = STRATA_JOB_DONE;
+    return loop->finished ? loop->finished(loop, job) : STRATA_OK;
+  }
+  job->state = STRATA_JOB_FINAL;
+  return STRATA_OK;
+}
+
+strata_status strata_fit_loop_run(strata_fit_loop *loop, strata_fit_job *jobs, size_t n) {
+  if (n == 0) return STRATA_OK;
+  if (loop->cap < n) {
+    strata_fit_loop_free(loop);
+    loop->cap = n;
+    loop->active = calloc(n, sizeof *loop->active);
+    loop->modes = calloc(n, sizeof *loop->modes);
+    loop->active_job = calloc(n, sizeof *loop->active_job);
+    RETURN_IF(!loop->active || !loop->modes || !loop->active_job, STRATA_ERR_NOMEM, "out of memory");
+  }
+  const strata_estimator_ops *ops = jobs[0].est->ops;
+  for (;;) {
+    size_t na = 0;
+    int final_lone = 0;
+    for (size_t i = 0; i < n; i++) {
+      strata_fit_job *job = &jobs[i];
+      if (job->state == STRATA_JOB_DONE || job->state == STRATA_JOB_WAIT) continue;
+      if (job->state == STRATA_JOB_EXTRA && loop->extra_before) FORWARD_IF_ERROR(loop->extra_before(loop, job));
+      loop->modes[na] = job->state == STRATA_JOB_FINAL ? STRATA_ESTEP_FINAL : STRATA_ESTEP_ITERATE;
+      final_lone = n == 1 && job->state == STRATA_JOB_FINAL;
+      loop->active_job[na] = i;
+      loop->active[na++] = job->est;
+    }
+    if (na == 0) return STRATA_OK;
+    double t0 = strata_fit_now();
+    FORWARD_IF_ERROR(ops->e_step(loop->active, na, loop->modes, final_lone ? loop->writer : NULL));
+    loop->passes++;
+    for (size_t a = 0; a < na; a++) {
+      strata_fit_job *job = &jobs[loop->active_job[a]];
+      switch (job->state) {
+        case STRATA_JOB_ITER: FORWARD_IF_ERROR(iterate(loop, job, t0)); break;
+        case STRATA_JOB_FINAL:
+          job->state = STRATA_JOB_DONE;
+          if (loop->finished) FORWARD_IF_ERROR(loop->finished(loop, job));
+          break;
+        case STRATA_JOB_EXTRA:
+          job->state = STRATA_JOB_DONE;
+          if (loop->extra_after) FORWARD_IF_ERROR(loop->extra_after(loop, job));
+          break;
+        case STRATA_JOB_WAIT:
+        case STRATA_JOB_DONE: break;
+      }
+    }
+    if (loop->after_pass) FORWARD_IF_ERROR(loop->after_pass(loop, na, strata_fit_now() - t0));
+  }
+}
+
+void strata_fit_loop_free(strata_fit_loop *loop) {
+  free(loop->active);
+  free(loop->modes);
+  free(loop->active_job);
+  loop->active = NULL;
+  loop->modes = NULL;
+  loop->active_job = NULL;
+  loop->cap = 0;
+}
+
+/* ------------------------------------------------------------ restarts */
+
+strata_status strata_fit_restarts(const strata_fit_data *data, strata_estimator *est,
+                                  strata_labels_writer *labels_now, int final_stats, strata_fit_best *best) {
+  const strata_fit_params *p = data->p;
+  const strata_estimator_ops *ops = est->ops;
+  size_t np = ops->n_params(est), k = est->k;
+  memset(best, 0, sizeof *best);
+  best->objective = INFINITY;
+  best->params = malloc(np * sizeof *best->params);
+  best->sizes = calloc(k, sizeof *best->sizes);
+  best->iters = calloc((size_t)p->max_iter, sizeof *best->iters);
+  strata_iter_stats *iters = calloc((size_t)p->max_iter, sizeof *iters);
+  int64_t *sizes = calloc(k, sizeof *sizes);
+  strata_fit_loop loop = {.data = data, .writer = labels_now, .final_stats = final_stats,
+                          .report_iterations = 1};
+  strata_status st = STRATA_OK;
+  if (!best->params || !best->sizes || !best->iters || !iters || !sizes) {
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", k, data->d);
+    goto done;
+  }
+  for (int run = 0; run < p->n_init; run++) {
+    double t0 = strata_fit_now();
+    GOTO_IF_ERROR(st, ops->init(est, data, run), done);
+    strata_fit_report(p, (strata_progress){.stage = STRATA_STAGE_INIT, .run = run, .n_init = p->n_init,
+                                .seconds = strata_fit_now() - t0});
+    strata_fit_job job = {.est = est, .state = STRATA_JOB_ITER, .run = run, .iters = iters};
+    GOTO_IF_ERROR(st, strata_fit_loop_run(&loop, &job, 1), done);
+    double objective;
+    ops->result(est, &objective, sizes);
+    if (objective < best->objective) {
+      best->objective = objective;
+      best->run = run;
+      best->iterations = job.iterations;
+      best->converged = job.converged;
+      memcpy(best->params, ops->params(est), np * sizeof *best->params);
+      memcpy(best->sizes, sizes, k * sizeof *sizes);
+      memcpy(best->iters, iters, (size_t)job.iterations * sizeof *iters);
+    }
+  }
+done:
+  strata_fit_loop_free(&loop);
+  free(iters);
+  free(sizes);
+  return st;
+}
+
+void strata_fit_best_free(strata_fit_best *best) {
+  free(best->params);
+  free(best->sizes);
+  free(best->iters);
+  memset(best, 0, sizeof *best);
+}
