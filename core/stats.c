@@ -7,6 +7,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "pass.h"
+#include "reduce.h"
 #include "stats.h"
 
 void strata_colacc_reset(strata_colacc *a, size_t d) {
@@ -14,27 +15,6 @@ void strata_colacc_reset(strata_colacc *a, size_t d) {
     memset(&a[j], 0, sizeof a[j]);
     a[j].min = INFINITY;
     a[j].max = -INFINITY;
-  }
-}
-
-void strata_colacc_merge(strata_colacc *into, const strata_colacc *b, size_t d) {
-  for (size_t j = 0; j < d; j++) {
-    strata_colacc *a = &into[j];
-    const strata_colacc *c = &b[j];
-    a->missing += c->missing;
-    a->inf += c->inf;
-    if (c->n == 0) continue;
-    if (a->n == 0) {
-      a->n = c->n; a->mean = c->mean; a->m2 = c->m2; a->min = c->min; a->max = c->max;
-      continue;
-    }
-    double na = (double)a->n, nb = (double)c->n, n = na + nb;
-    double delta = c->mean - a->mean;
-    a->mean += delta * (nb / n);
-    a->m2 += c->m2 + delta * delta * (na * nb / n);
-    a->n += c->n;
-    if (c->min < a->min) a->min = c->min;
-    if (c->max > a->max) a->max = c->max;
   }
 }
 
@@ -63,7 +43,7 @@ static void colacc_block_finite(strata_colacc *acc, const float *x, size_t rows,
                                 double *restrict sum) {
   enum { GROUP = 64 };
   float lo[GROUP], hi[GROUP];
-  double mean[GROUP];
+  double mean[GROUP], resid[GROUP];
   for (size_t j0 = 0; j0 < d; j0 += GROUP) {
     const size_t w = d - j0 < GROUP ? d - j0 : GROUP;
     for (size_t j = 0; j < w; j++) {
@@ -88,20 +68,26 @@ static void colacc_block_finite(strata_colacc *acc, const float *x, size_t rows,
       if (lo[j] < a->min) a->min = lo[j];
       if (hi[j] > a->max) a->max = hi[j];
       sum[j] = 0.0;
+      resid[j] = 0.0;
     }
     for (size_t i = 0; i < rows; i++) {
       const float *restrict xi = x + i * d + j0;
       for (size_t j = 0; j < w; j++) {
         const double t = xi[j] - mean[j];
+        resid[j] += t;
         sum[j] += t * t;
       }
     }
-    for (size_t j = 0; j < w; j++) acc[j0 + j].m2 = sum[j];
+    for (size_t j = 0; j < w; j++) {
+      acc[j0 + j].m2 = sum[j];
+      acc[j0 + j].resid = resid[j];
+    }
   }
 }
 
 /* Two passes over the block while it is in cache: the block mean, then the
- * squared deviations from it — accurate even for large offsets. */
+ * squared deviations from it — accurate even for large offsets — and their
+ * plain sum (the residual the reducer needs to total blocks exactly). */
 void strata_colacc_block(strata_colacc *acc, const float *x, size_t rows, size_t d,
                          int skip_incomplete, uint64_t *skipped, double *tmp) {
   if (all_finite(x, rows * d)) {
@@ -132,6 +118,7 @@ void strata_colacc_block(strata_colacc *acc, const float *x, size_t rows, size_t
     acc[j].n = (uint64_t)cnt[j];
     acc[j].mean = cnt[j] > 0 ? sum[j] / cnt[j] : 0.0;
     sum[j] = 0.0; /* reused for m2 */
+    cnt[j] = 0.0; /* reused for the residual */
   }
   for (size_t i = 0; i < rows; i++) {
     const float *xi = x + i * d;
@@ -140,34 +127,23 @@ void strata_colacc_block(strata_colacc *acc, const float *x, size_t rows, size_t
       float v = xi[j];
       if (isfinite(v)) {
         double t = v - acc[j].mean;
+        cnt[j] += t;
         sum[j] += t * t;
       }
     }
   }
-  for (size_t j = 0; j < d; j++) acc[j].m2 = sum[j];
+  for (size_t j = 0; j < d; j++) {
+    acc[j].m2 = sum[j];
+    acc[j].resid = cnt[j];
+  }
   if (skipped) *skipped += skip;
 }
 
 /* ---- strata_dataset_stats: one pass, each column on its own ---- */
 
-typedef struct {
-  size_t d;
-  strata_colacc *total;
-  strata_colacc *per_thread; /* T × d */
-  double *tmp;               /* T × 2d */
-} stats_ctx;
-
 static strata_status stats_block(void *vctx, const strata_block *b, int t) {
-  stats_ctx *c = vctx;
-  strata_colacc *a = c->per_thread + (size_t)t * c->d;
-  strata_colacc_reset(a, c->d);
-  strata_colacc_block(a, b->x, b->m, c->d, 0, NULL, c->tmp + (size_t)t * 2 * c->d);
+  strata_moments_set_add(vctx, t, b->x, b->m, 0, NULL);
   return STRATA_OK;
-}
-
-static void stats_merge(void *vctx, const strata_block *b, int t) {
-  stats_ctx *c = vctx;
-  strata_colacc_merge(c->total, c->per_thread + (size_t)t * c->d, c->d);
 }
 
 strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
@@ -176,21 +152,16 @@ strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
   size_t d = strata_dataset_cols(ds);
   strata_pass *pass = NULL;
   FORWARD_IF_ERROR(strata_pass_open(ds, NULL, chunk_rows, 0, 0, &pass));
-  int T = strata_pass_threads(pass);
-  stats_ctx c = {.d = d};
-  c.total = calloc(d ? d : 1, sizeof *c.total);
-  c.per_thread = calloc((size_t)T * (d ? d : 1), sizeof *c.per_thread);
-  c.tmp = calloc((size_t)T * 2 * (d ? d : 1), sizeof *c.tmp);
-  strata_status st = STRATA_OK;
-  if (!c.total || !c.per_thread || !c.tmp) {
-    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for column statistics");
-    goto done;
-  }
-  strata_colacc_reset(c.total, d);
-  strata_pass_fns fns = {.block = stats_block, .merge = stats_merge, .ctx = &c};
+  strata_moments_set set;
+  strata_colacc *total = calloc(d ? d : 1, sizeof *total);
+  strata_status st = strata_moments_set_init(&set, d, strata_pass_threads(pass));
+  if (st == STRATA_OK && !total) st = strata_fail(STRATA_ERR_NOMEM, "out of memory for column statistics");
+  if (st != STRATA_OK) goto done;
+  strata_pass_fns fns = {.block = stats_block, .ctx = &set};
   GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), done);
+  GOTO_IF_ERROR(st, strata_moments_set_total(&set, total), done);
   for (size_t j = 0; j < d; j++) {
-    const strata_colacc *a = &c.total[j];
+    const strata_colacc *a = &total[j];
     stats[j] = (strata_column_stats){
         .name = strata_dataset_col_name(ds, j),
         .type = strata_dataset_col_type(ds, j),
@@ -199,9 +170,8 @@ strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
         .min = a->n ? a->min : NAN, .max = a->n ? a->max : NAN};
   }
 done:
-  free(c.total);
-  free(c.per_thread);
-  free(c.tmp);
+  free(total);
+  strata_moments_set_free(&set);
   strata_pass_free(pass);
   return st;
 }
