@@ -135,13 +135,8 @@ void strata_qtree_free(strata_qtree *t) {
   memset(t, 0, sizeof *t);
 }
 
-strata_status strata_qtree_add(strata_qtree *t, size_t index, strata_qsketch *leaf) {
-  strata_qnode *node = malloc(sizeof *node);
-  if (!node) {
-    strata_qsketch_array_free(leaf, t->ncols);
-    return strata_fail(STRATA_ERR_NOMEM, "out of memory for the quantile sketch");
-  }
-  *node = (strata_qnode){0, index, leaf, NULL};
+/* Inserts a node, merging it with its sibling while that is waiting. */
+static strata_status insert_node(strata_qtree *t, strata_qnode *node) {
   for (;;) {
     omp_set_lock(t->lock);
     strata_qnode **at = &t->pending, *sib = NULL;
@@ -171,6 +166,28 @@ strata_status strata_qtree_add(strata_qtree *t, size_t index, strata_qsketch *le
       return st;
     }
   }
+}
+
+strata_status strata_qtree_add(strata_qtree *t, size_t index, strata_qsketch *leaf) {
+  strata_qnode *node = malloc(sizeof *node);
+  if (!node) {
+    strata_qsketch_array_free(leaf, t->ncols);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for the quantile sketch");
+  }
+  *node = (strata_qnode){0, index, leaf, NULL};
+  return insert_node(t, node);
+}
+
+strata_status strata_qtree_combine(strata_qtree *into, strata_qtree *from) {
+  strata_status st = STRATA_OK;
+  while (from->pending) {
+    strata_qnode *n = from->pending;
+    from->pending = n->next;
+    n->next = NULL;
+    strata_status sn = insert_node(into, n);
+    if (st == STRATA_OK) st = sn;
+  }
+  return st;
 }
 
 static int node_before(const strata_qnode *a, const strata_qnode *b) {

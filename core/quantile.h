@@ -56,6 +56,11 @@ strata_status strata_qtree_init(strata_qtree *t, size_t ncols);
 /* Takes `leaf` (ncols sketches of block `index`, malloc'd; freed here or
  * later).  Any thread, any order; merges with complete siblings. */
 strata_status strata_qtree_add(strata_qtree *t, size_t index, strata_qsketch *leaf);
+/* into += from (the same ncols): from's waiting nodes move into `into`
+ * and merge with their siblings there, as if `into` had taken from's
+ * blocks itself; from is left empty.  Partials of disjoint sets of blocks
+ * (threads, later MPI ranks) meet this way in any order. */
+strata_status strata_qtree_combine(strata_qtree *into, strata_qtree *from);
 /* After every block: the canonical fold of what is left into out (ncols
  * sketches, initialised; empty when there was no block). */
 strata_status strata_qtree_finish(strata_qtree *t, strata_qsketch *out);
