@@ -9,26 +9,12 @@
 #include "dataset.h"
 #include "error.h"
 #include "pass.h"
+#include "reduce.h"
 #include "stats.h"
 
-typedef struct {
-  size_t d;
-  strata_colacc *total;
-  strata_colacc *per_thread; /* T × d */
-  double *tmp;               /* T × 2d */
-} stats_ctx;
-
 static strata_status stats_block(void *vctx, const strata_block *b, int t) {
-  stats_ctx *c = vctx;
-  strata_colacc *a = c->per_thread + (size_t)t * c->d;
-  strata_colacc_reset(a, c->d);
-  strata_colacc_block(a, b->x, b->m, c->d, 0, NULL, c->tmp + (size_t)t * 2 * c->d);
+  strata_moments_set_add(vctx, t, b->x, b->m, 0, NULL);
   return STRATA_OK;
-}
-
-static void stats_merge(void *vctx, const strata_block *b, int t) {
-  stats_ctx *c = vctx;
-  strata_colacc_merge(c->total, c->per_thread + (size_t)t * c->d, c->d);
 }
 
 strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
@@ -37,21 +23,16 @@ strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
   size_t d = strata_dataset_cols(ds);
   strata_pass *pass = NULL;
   FORWARD_IF_ERROR(strata_pass_open(ds, NULL, chunk_rows, 0, 0, &pass));
-  int T = strata_pass_threads(pass);
-  stats_ctx c = {.d = d};
-  c.total = calloc(d ? d : 1, sizeof *c.total);
-  c.per_thread = calloc((size_t)T * (d ? d : 1), sizeof *c.per_thread);
-  c.tmp = calloc((size_t)T * 2 * (d ? d : 1), sizeof *c.tmp);
-  strata_status st = STRATA_OK;
-  if (!c.total || !c.per_thread || !c.tmp) {
-    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for column statistics");
-    goto done;
-  }
-  strata_colacc_reset(c.total, d);
-  strata_pass_fns fns = {.block = stats_block, .merge = stats_merge, .ctx = &c};
+  strata_moments_set set;
+  strata_colacc *total = calloc(d ? d : 1, sizeof *total);
+  strata_status st = strata_moments_set_init(&set, d, strata_pass_threads(pass));
+  if (st == STRATA_OK && !total) st = strata_fail(STRATA_ERR_NOMEM, "out of memory for column statistics");
+  if (st != STRATA_OK) goto done;
+  strata_pass_fns fns = {.block = stats_block, .ctx = &set};
   GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), done);
+  GOTO_IF_ERROR(st, strata_moments_set_total(&set, total), done);
   for (size_t j = 0; j < d; j++) {
-    const strata_colacc *a = &c.total[j];
+    const strata_colacc *a = &total[j];
     stats[j] = (strata_column_stats){
         .name = strata_dataset_col_name(ds, j),
         .type = strata_dataset_col_type(ds, j),
@@ -60,9 +41,8 @@ strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
         .min = a->n ? a->min : NAN, .max = a->n ? a->max : NAN};
   }
 done:
-  free(c.total);
-  free(c.per_thread);
-  free(c.tmp);
+  free(total);
+  strata_moments_set_free(&set);
   strata_pass_free(pass);
   return st;
 }

@@ -29,37 +29,30 @@ static strata_status check_block_values(const strata_fit_stats *c, const strata_
   return STRATA_OK;
 }
 
+/* Sorts each column of the block into a leaf of the merge tree. */
+static strata_status sketch_block(strata_fit_stats *c, const strata_block *b, int t) {
+  strata_qsketch *leaf = strata_qsketch_array_new(c->d);
+  RETURN_IF(!leaf, STRATA_ERR_NOMEM, "out of memory for the median sketches");
+  float *sorted = c->sorted + (size_t)t * STRATA_BLOCK_ROWS;
+  strata_status st = STRATA_OK;
+  for (size_t j = 0; j < c->d && st == STRATA_OK; j++)
+    st = strata_qsketch_add_sorted(&leaf[j], sorted, strata_sort_finite_column(b->x, b->m, c->d, j, sorted));
+  if (st != STRATA_OK) {
+    strata_qsketch_array_free(leaf, c->d);
+    return st;
+  }
+  return strata_qtree_add(&c->tree, b->index, leaf);
+}
+
 static strata_status fit_stats_block(void *vctx, const strata_block *b, int t) {
   strata_fit_stats *c = vctx;
-  strata_colacc *a = c->per_thread + (size_t)t * c->d;
-  strata_colacc_reset(a, c->d);
-  c->skipped_t[t] = 0;
-  strata_colacc_block(a, b->x, b->m, c->d, c->missing == STRATA_MISSING_DROP, &c->skipped_t[t],
-                      c->tmp + (size_t)t * 2 * c->d);
+  const strata_colacc *a = strata_moments_set_add(&c->parts, t, b->x, b->m, c->missing == STRATA_MISSING_DROP,
+                                                  &c->skipped_t[t]);
   FORWARD_IF_ERROR(check_block_values(c, b, a));
   if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
   if (c->sample2) strata_sample_take(c->sample2, b->x, b->row0, b->m);
-  if (c->sketch) {
-    /* Sorting here, in parallel, leaves the ordered merge a linear one. */
-    float *sorted = c->sorted + (size_t)t * c->d * STRATA_BLOCK_ROWS;
-    for (size_t j = 0; j < c->d; j++)
-      c->sorted_n[(size_t)t * c->d + j] =
-          strata_sort_finite_column(b->x, b->m, c->d, j, sorted + j * STRATA_BLOCK_ROWS);
-  }
+  if (c->sketch) FORWARD_IF_ERROR(sketch_block(c, b, t));
   return STRATA_OK;
-}
-
-static void fit_stats_merge(void *vctx, const strata_block *b, int t) {
-  (void)b;
-  strata_fit_stats *c = vctx;
-  strata_colacc_merge(c->total, c->per_thread + (size_t)t * c->d, c->d);
-  c->skipped += c->skipped_t[t];
-  if (c->sketch && c->sketch_st == STRATA_OK) {
-    const float *sorted = c->sorted + (size_t)t * c->d * STRATA_BLOCK_ROWS;
-    for (size_t j = 0; j < c->d && c->sketch_st == STRATA_OK; j++)
-      c->sketch_st = strata_qsketch_add_sorted(&c->sketch[j], sorted + j * STRATA_BLOCK_ROWS,
-                                               c->sorted_n[(size_t)t * c->d + j]);
-  }
 }
 
 strata_status strata_fit_stats_pass(strata_fit_stats *c, strata_dataset *ds, const strata_fit_params *p,
@@ -70,41 +63,39 @@ strata_status strata_fit_stats_pass(strata_fit_stats *c, strata_dataset *ds, con
   c->d = d;
   c->missing = p->missing;
   c->names = names;
-  c->total = calloc(d, sizeof *c->total);
-  c->per_thread = calloc((size_t)T * d, sizeof *c->per_thread);
-  c->tmp = calloc((size_t)T * 2 * d, sizeof *c->tmp);
+  c->total = calloc(d ? d : 1, sizeof *c->total);
   c->skipped_t = calloc((size_t)T, sizeof *c->skipped_t);
-  RETURN_IF(!c->total || !c->per_thread || !c->tmp || !c->skipped_t, STRATA_ERR_NOMEM,
-            "out of memory for column statistics");
-  strata_colacc_reset(c->total, d);
+  RETURN_IF(!c->total || !c->skipped_t, STRATA_ERR_NOMEM, "out of memory for column statistics");
+  FORWARD_IF_ERROR(strata_moments_set_init(&c->parts, d, T));
   c->sample = sample;
   c->sample2 = sample2;
   if (p->missing == STRATA_MISSING_MEDIAN) {
-    c->sorted = malloc((size_t)T * d * STRATA_BLOCK_ROWS * sizeof *c->sorted);
-    c->sorted_n = calloc((size_t)T * d, sizeof *c->sorted_n);
-    c->sketch = calloc(d, sizeof *c->sketch);
-    c->medians = calloc(d, sizeof *c->medians);
-    RETURN_IF(!c->sorted || !c->sorted_n || !c->sketch || !c->medians, STRATA_ERR_NOMEM,
+    c->sorted = malloc((size_t)T * STRATA_BLOCK_ROWS * sizeof *c->sorted);
+    c->sketch = strata_qsketch_array_new(d);
+    c->medians = calloc(d ? d : 1, sizeof *c->medians);
+    RETURN_IF(!c->sorted || !c->sketch || !c->medians, STRATA_ERR_NOMEM,
               "out of memory for the median sketches");
-    for (size_t j = 0; j < d; j++) strata_qsketch_init(&c->sketch[j]);
+    FORWARD_IF_ERROR(strata_qtree_init(&c->tree, d));
   }
   strata_pass *raw = NULL;
   FORWARD_IF_ERROR(strata_pass_open(ds, NULL, p->chunk_rows, p->threads, 0, &raw));
-  strata_pass_fns fns = {.block = fit_stats_block, .merge = fit_stats_merge, .ctx = c};
+  strata_pass_fns fns = {.block = fit_stats_block, .ctx = c};
   strata_status st = strata_pass_run(raw, &fns);
   strata_pass_free(raw);
-  if (st == STRATA_OK) st = c->sketch_st;
+  if (st == STRATA_OK) st = strata_moments_set_total(&c->parts, c->total);
+  for (int t = 0; t < T; t++) c->skipped += c->skipped_t[t];
+  if (st == STRATA_OK && c->sketch) st = strata_qtree_finish(&c->tree, c->sketch);
   if (st == STRATA_OK && c->sketch)
     for (size_t j = 0; j < d; j++) c->medians[j] = strata_qsketch_quantile(&c->sketch[j], 0.5);
   return st;
 }
 
 void strata_fit_stats_free(strata_fit_stats *c) {
-  free(c->total); free(c->per_thread); free(c->tmp); free(c->skipped_t);
-  free(c->sorted); free(c->sorted_n);
-  if (c->sketch)
-    for (size_t j = 0; j < c->d; j++) strata_qsketch_free(&c->sketch[j]);
-  free(c->sketch);
+  free(c->total); free(c->skipped_t);
+  strata_moments_set_free(&c->parts);
+  free(c->sorted);
+  if (c->tree.lock) strata_qtree_free(&c->tree);
+  strata_qsketch_array_free(c->sketch, c->d);
   free(c->medians);
 }
 

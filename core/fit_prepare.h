@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "quantile.h"
+#include "reduce.h"
 #include "sample.h"
 #include "scaler.h"
 #include "stats.h"
@@ -18,17 +19,17 @@ typedef struct {
   size_t d;
   strata_missing missing;
   const char *const *names;
-  strata_colacc *total, *per_thread;
-  double *tmp;
+  strata_colacc *total;        /* d, the finished statistics */
+  strata_moments_set parts;    /* per-thread partials (reduce.h) */
   uint64_t *skipped_t, skipped;
   /* filled with raw rows during the pass; either may be NULL */
   strata_sample *sample, *sample2;
-  /* --missing median: per thread, the block's sorted finite values of each
-   * column (d × STRATA_BLOCK_ROWS) and their counts; one sketch per column */
+  /* --missing median: per thread, a buffer for one sorted column
+   * (STRATA_BLOCK_ROWS); the blocks' sketches merge along the fixed tree,
+   * then one sketch per column */
   float *sorted;
-  size_t *sorted_n;
+  strata_qtree tree;
   strata_qsketch *sketch;
-  strata_status sketch_st;
   double *medians;   /* d, missing == MEDIAN only, else NULL */
 } strata_fit_stats;
 

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "exact.h"
 #include "lloyd.h"
+#include "reduce.h"
 
 typedef struct {
   double *sums;       /* k×d: one block's sums, kept zero between blocks */
@@ -20,9 +21,13 @@ typedef struct {
   strata_far_point *far; /* farthest-point candidates of the current block */
   size_t nfar;
   float *far_x;
+  strata_far_point *best; /* this thread's best `want` so far, plus room for a block's */
+  size_t nbest;
+  float *best_x;
   strata_fixed *disp;    /* 2k: exact sums of ||x - mean||^2 and ||x - mean||, or NULL */
   double *bdist;         /* k: the current block's distance sums (strata_lloyd_want_stats) */
-  strata_colacc *bcols;  /* d: the current block's column statistics, or NULL */
+  strata_xacc *dist;     /* k: this thread's exact distance sums, with bdist */
+  strata_xacc inertia;   /* this thread's exact inertia over its blocks */
 } lloyd_thread;
 
 struct strata_lloyd {
@@ -35,11 +40,9 @@ struct strata_lloyd {
   int label_bytes;           /* 1 (k < 255), 2 (k < 65535) or 4: the array is read and
                                 written every pass, so it is kept narrow */
   lloyd_thread *t;
-  double *block_inertia;     /* one per block of the dataset, summed in order */
-  size_t nblocks;
   int stats, col_stats;      /* strata_lloyd_want_stats was called (with column statistics) */
   int stats_paused;          /* strata_lloyd_pause_stats */
-  double *cols_tmp;          /* threads × 2d, for strata_colacc_block */
+  strata_moments_set cols;   /* per-thread column statistics, with col_stats */
   double *fx_scale, *fx_inv; /* d: 2^S_j and 2^-S_j; NULL = sums not wanted */
   strata_lloyd_result res;
   /* per pass */
@@ -95,8 +98,6 @@ strata_status strata_lloyd_create(const strata_kernels *kern, strata_pass *pass,
     else ok = 0;
   }
   l->t = xcalloc((size_t)l->threads, sizeof *l->t, &ok);
-  l->nblocks = (n + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS;
-  l->block_inertia = xcalloc(l->nblocks, sizeof *l->block_inertia, &ok);
   size_t sbytes = kern->lloyd.scratch_bytes(&kern->ctx, STRATA_BLOCK_ROWS, d, k);
   for (int i = 0; ok && i < l->threads; i++) {
     lloyd_thread *t = &l->t[i];
@@ -124,13 +125,14 @@ void strata_lloyd_free(strata_lloyd *l) {
   for (int i = 0; l->t && i < l->threads; i++) {
     lloyd_thread *t = &l->t[i];
     free(t->sums); free(t->counts); free(t->labels); free(t->dist2);
-    free(t->bdist); free(t->bcols);
+    free(t->bdist); free(t->dist);
     free(t->fx); free(t->total);
     free(t->scratch.ptr); free(t->far); free(t->far_x); free(t->disp);
+    free(t->best); free(t->best_x);
   }
   free(l->t);
-  free(l->block_inertia); free(l->fx_scale); free(l->fx_inv);
-  free(l->cols_tmp);
+  free(l->fx_scale); free(l->fx_inv);
+  strata_moments_set_free(&l->cols);
   free(l->res.dist_sum); free(l->res.cols);
   free(l->cf); free(l->cnorm); free(l->labels);
   free(l->res.sums); free(l->res.counts);
@@ -164,13 +166,16 @@ strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint6
 strata_status strata_lloyd_want_stats(strata_lloyd *l, int col_stats) {
   int ok = 1;
   if (!l->stats) {
-    for (int i = 0; ok && i < l->threads; i++) l->t[i].bdist = xcalloc(l->k, sizeof *l->t[i].bdist, &ok);
+    for (int i = 0; ok && i < l->threads; i++) {
+      l->t[i].bdist = xcalloc(l->k, sizeof *l->t[i].bdist, &ok);
+      l->t[i].dist = xcalloc(l->k, sizeof *l->t[i].dist, &ok);
+    }
     l->res.dist_sum = xcalloc(l->k, sizeof *l->res.dist_sum, &ok);
   }
   if (col_stats && !l->col_stats) {
-    for (int i = 0; ok && i < l->threads; i++) l->t[i].bcols = xcalloc(l->d, sizeof *l->t[i].bcols, &ok);
-    l->cols_tmp = xcalloc((size_t)l->threads * 2 * l->d, sizeof *l->cols_tmp, &ok);
     l->res.cols = xcalloc(l->d, sizeof *l->res.cols, &ok);
+    RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for per-block statistics");
+    FORWARD_IF_ERROR(strata_moments_set_init(&l->cols, l->d, l->threads));
   }
   RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for per-block statistics");
   l->stats = 1;
@@ -182,28 +187,28 @@ static int stats_on(const strata_lloyd *l) { return l->stats && !l->stats_paused
 
 void strata_lloyd_pause_stats(strata_lloyd *l, int paused) { l->stats_paused = paused; }
 
-/* One block's distance sums and column statistics, into its thread's
- * scratch until merge_stats adds them, in block order. */
+/* One block's distance sums (in float64, row order) and column statistics,
+ * added to its thread's order-free partials (reduce.h). */
 static void block_stats(strata_lloyd *l, const strata_block *b, const int32_t *lab,
                         const float *dist2, int thread) {
   if (!stats_on(l)) return;
   lloyd_thread *t = &l->t[thread];
   memset(t->bdist, 0, l->k * sizeof *t->bdist);
   for (size_t i = 0; i < b->m; i++) t->bdist[lab[i]] += sqrt((double)dist2[i]);
-  if (!l->col_stats) return;
-  uint64_t skipped = 0;
-  strata_colacc_reset(t->bcols, l->d);
-  strata_colacc_block(t->bcols, b->x, b->m, l->d, 0, &skipped, l->cols_tmp + (size_t)thread * 2 * l->d);
+  for (size_t c = 0; c < l->k; c++)
+    if (t->bdist[c] != 0.0) strata_xacc_add(&t->dist[c], t->bdist[c]);
+  if (l->col_stats) strata_moments_set_add(&l->cols, thread, b->x, b->m, 0, NULL);
 }
 
-/* The pass driver's merge callback: totals in block order, so they do not
- * depend on threads or chunks, without a per-block array (O(n/4096 · k)). */
-static void merge_stats(void *ctx, const strata_block *b, int thread) {
-  (void)b;
-  strata_lloyd *l = ctx;
-  const lloyd_thread *t = &l->t[thread];
-  for (size_t c = 0; c < l->k; c++) l->res.dist_sum[c] += t->bdist[c];
-  if (l->col_stats) strata_colacc_merge(l->res.cols, t->bcols, l->d);
+/* The statistics' totals from the threads' partials. */
+static strata_status collect_stats(strata_lloyd *l) {
+  if (!stats_on(l)) return STRATA_OK;
+  for (size_t c = 0; c < l->k; c++) {
+    strata_xacc s = l->t[0].dist[c];
+    for (int i = 1; i < l->threads; i++) strata_xacc_combine(&s, &l->t[i].dist[c]);
+    l->res.dist_sum[c] = strata_xacc_round(&s);
+  }
+  return l->col_stats ? strata_moments_set_total(&l->cols, l->res.cols) : STRATA_OK;
 }
 
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
@@ -302,7 +307,7 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
    * distances, and one code path keeps every pass the same. */
   l->kern->lloyd.assign_reduce(&l->kern->ctx, b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels, t->dist2,
                          &acc, t->scratch);
-  l->block_inertia[b->index] = acc.inertia;
+  strata_xacc_add(&t->inertia, acc.inertia);
   strata_block_fold(l->k, l->d, t->sums, t->counts, l->fx_scale, t->fx, t->total);
   if (l->disp_means) add_dispersion(l, t, b);
   t->rows += b->m;
@@ -327,7 +332,6 @@ static strata_status assign_chunk_device(void *ctx, const strata_block *blocks, 
   for (size_t b = 0; b < nblocks; b++) {
     l->t[0].relocations += record_labels(l, &blocks[b], l->run_labels + off, l->run_dist2 + off);
     block_stats(l, &blocks[b], l->run_labels + off, l->run_dist2 + off, 0);
-    if (stats_on(l)) merge_stats(l, &blocks[b], 0); /* one thread, blocks in order */
     l->t[0].rows += blocks[b].m;
     off += blocks[b].m;
   }
@@ -370,7 +374,7 @@ static strata_status device_pass(strata_lloyd *l) {
   }
   r->relocations = l->t[0].relocations;
   r->rows = l->t[0].rows;
-  return STRATA_OK;
+  return collect_stats(l);
 }
 
 static strata_status assign_chunk_done(void *ctx, size_t row0, size_t rows) {
@@ -394,25 +398,23 @@ static strata_status pass_begin(strata_lloyd *l, strata_labels_writer *writer) {
     if (t->disp) memset(t->disp, 0, 2 * l->k * sizeof *t->disp);
     t->relocations = 0;
     t->rows = 0;
+    strata_xacc_zero(&t->inertia);
+    if (t->dist) memset(t->dist, 0, l->k * sizeof *t->dist);
   }
-  memset(l->block_inertia, 0, l->nblocks * sizeof *l->block_inertia);
-  if (stats_on(l)) {
-    memset(l->res.dist_sum, 0, l->k * sizeof *l->res.dist_sum);
-    if (l->col_stats) strata_colacc_reset(l->res.cols, l->d);
-  }
+  if (stats_on(l) && l->col_stats) strata_moments_set_zero(&l->cols);
   return STRATA_OK;
 }
 
-/* The pass's totals from the per-thread and per-block partials. */
-static void pass_collect(strata_lloyd *l) {
-  /* Exact totals add in any order; the block inertias add in block order. */
+/* The pass's totals from the per-thread partials: exact, in any order. */
+static strata_status pass_collect(strata_lloyd *l) {
   strata_lloyd_result *r = &l->res;
   memset(r->counts, 0, l->k * sizeof *r->counts);
-  r->inertia = 0.0;
   r->relocations = 0;
   r->rows = 0;
-  for (size_t b = 0; b < l->nblocks; b++) r->inertia += l->block_inertia[b];
+  strata_xacc inertia;
+  strata_xacc_zero(&inertia);
   for (int i = 0; i < l->threads; i++) {
+    strata_xacc_combine(&inertia, &l->t[i].inertia);
     r->relocations += l->t[i].relocations;
     r->rows += l->t[i].rows;
     for (size_t c = 0; c < l->k; c++) r->counts[c] += l->t[i].total[c];
@@ -439,6 +441,8 @@ static void pass_collect(strata_lloyd *l) {
     r->disp_dist = l->disp_dist;
     l->disp_means = NULL;
   }
+  r->inertia = strata_xacc_round(&inertia);
+  return collect_stats(l);
 }
 
 strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
@@ -451,11 +455,11 @@ strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
     *res = &l->res;
     return st;
   }
-  strata_pass_fns fns = {.block = assign_block, .merge = stats_on(l) ? merge_stats : NULL,
-                         .chunk_done = writer ? assign_chunk_done : NULL, .ctx = l};
+  strata_pass_fns fns = {.block = assign_block, .chunk_done = writer ? assign_chunk_done : NULL, .ctx = l};
   strata_status st = strata_pass_run(l->pass, &fns);
   l->writer = NULL;
-  pass_collect(l);
+  strata_status cst = pass_collect(l);
+  if (st == STRATA_OK) st = cst;
   *res = &l->res;
   return st;
 }
@@ -483,7 +487,8 @@ strata_status strata_lloyd_pass_multi(strata_lloyd *const *ls, size_t n, const s
   strata_pass_fns fns = {.block = assign_block_multi, .ctx = &m};
   strata_status st = strata_pass_run(ls[0]->pass, &fns);
   for (size_t i = 0; i < n; i++) {
-    pass_collect(ls[i]);
+    strata_status cst = pass_collect(ls[i]);
+    if (st == STRATA_OK) st = cst;
     res[i] = &ls[i]->res;
   }
   return st;
@@ -525,6 +530,22 @@ static int far_cmp(const void *pa, const void *pb) {
   return far_before(a, b) ? -1 : far_before(b, a) ? 1 : 0;
 }
 
+/* Adds src's points after dst's best and keeps the `want` best: the best
+ * of a union under a total order, so partials meet in any order. */
+static void far_keep(strata_far_point *dst, size_t *ndst, const strata_far_point *src, size_t nsrc,
+                     size_t want, size_t d) {
+  for (size_t i = 0; i < nsrc; i++) {
+    strata_far_point *to = &dst[*ndst + i];
+    to->dist2 = src[i].dist2;
+    to->row = src[i].row;
+    to->label = src[i].label;
+    memcpy(to->x, src[i].x, d * sizeof(float));
+  }
+  size_t total = *ndst + nsrc;
+  qsort(dst, total, sizeof *dst, far_cmp);
+  *ndst = total < want ? total : want;
+}
+
 static strata_status far_block(void *ctx, const strata_block *b, int thread) {
   strata_lloyd *l = ctx;
   lloyd_thread *t = &l->t[thread];
@@ -546,23 +567,8 @@ static strata_status far_block(void *ctx, const strata_block *b, int thread) {
     t->far[pos] = p;
     memcpy(p.x, b->x + i * l->d, l->d * sizeof(float));
   }
+  far_keep(t->best, &t->nbest, t->far, t->nfar, l->want, l->d);
   return STRATA_OK;
-}
-
-static void far_merge(void *ctx, const strata_block *b, int thread) {
-  strata_lloyd *l = ctx;
-  lloyd_thread *t = &l->t[thread];
-  /* Append the block's candidates after the current best, sort, keep `want`. */
-  for (size_t i = 0; i < t->nfar; i++) {
-    strata_far_point *dst = &l->far[l->nfar + i];
-    dst->dist2 = t->far[i].dist2;
-    dst->row = t->far[i].row;
-    dst->label = t->far[i].label;
-    memcpy(dst->x, t->far[i].x, l->d * sizeof(float));
-  }
-  size_t total = l->nfar + t->nfar;
-  qsort(l->far, total, sizeof *l->far, far_cmp);
-  l->nfar = total < l->want ? total : l->want;
 }
 
 static strata_status far_alloc(strata_far_point **far, float **xs, size_t n, size_t d) {
@@ -579,13 +585,17 @@ strata_status strata_lloyd_farthest(strata_lloyd *l, size_t want, const strata_f
     FORWARD_IF_ERROR(far_alloc(&l->far, &l->far_x, 2 * want, l->d));
     for (int i = 0; i < l->threads; i++) {
       free(l->t[i].far); free(l->t[i].far_x);
+      free(l->t[i].best); free(l->t[i].best_x);
       FORWARD_IF_ERROR(far_alloc(&l->t[i].far, &l->t[i].far_x, want, l->d));
+      FORWARD_IF_ERROR(far_alloc(&l->t[i].best, &l->t[i].best_x, 2 * want, l->d));
     }
   }
   l->want = want;
   l->nfar = 0;
-  strata_pass_fns fns = {.block = far_block, .merge = far_merge, .ctx = l};
+  for (int i = 0; i < l->threads; i++) l->t[i].nbest = 0;
+  strata_pass_fns fns = {.block = far_block, .ctx = l};
   FORWARD_IF_ERROR(strata_pass_run(l->pass, &fns));
+  for (int i = 0; i < l->threads; i++) far_keep(l->far, &l->nfar, l->t[i].best, l->t[i].nbest, want, l->d);
   /* far[i].x pointers were shuffled by qsort with their entries: still valid. */
   *far = l->far;
   return STRATA_OK;

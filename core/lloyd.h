@@ -1,6 +1,7 @@
 /* One assignment pass over the data against fixed centroids, shared by fit
  * (Lloyd iterations, the final pass) and assign: labels, distances, and —
- * when reducing — per-cluster sums and counts merged in block order. */
+ * when reducing — per-cluster sums and counts, reduced order-free (exact
+ * accumulators, core/exact.h and core/reduce.h). */
 #ifndef STRATA_LLOYD_H
 #define STRATA_LLOYD_H
 
@@ -40,8 +41,8 @@ void strata_lloyd_set_fallback(strata_lloyd *l, const strata_kernels *fallback);
 /* Asks every later pass for the per-cluster sums of the rows' Euclidean
  * distances to their centroid (dist_sum) and, with col_stats, the column
  * statistics of the rows assigned (cols, scaled units).  Each block's are
- * added to the totals in block order (the pass driver's ordered merge; O(k+d)
- * per thread), so they are the same for any thread count and chunk size.
+ * added to its thread's order-free partials (reduce.h; O(k+d) per thread),
+ * so they are the same for any thread count, chunk size or order.
  * For drift reference statistics.  Not with strata_lloyd_pass_multi. */
 strata_status strata_lloyd_want_stats(strata_lloyd *l, int col_stats);
 /* Skips those statistics in the passes that follow (paused = 1) until

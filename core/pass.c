@@ -188,7 +188,7 @@ static strata_status work_block(strata_pass *p, const strata_pass_fns *fns, cons
   return st;
 }
 
-/* One block of a chunk without a merge callback, on the calling thread. */
+/* One block of a chunk, on the calling thread. */
 static void run_block(strata_pass *p, const strata_pass_fns *fns, const float *raw, size_t row0,
                       size_t rows, size_t b) {
   const int t = omp_get_thread_num();
@@ -196,9 +196,8 @@ static void run_block(strata_pass *p, const strata_pass_fns *fns, const float *r
   record_failure(p, work_block(p, fns, raw, row0, rows, b, t, &blk), b, t);
 }
 
-/* All blocks of one chunk.  With a merge callback, merges run in block
- * order (omp ordered); without one, blocks are independent work items and
- * threads never wait on each other inside the chunk. */
+/* All blocks of one chunk: independent work items, so threads never wait
+ * on each other inside the chunk. */
 static void run_chunk(strata_pass *p, const strata_pass_fns *fns, const float *raw, size_t row0,
                       size_t rows) {
   long nb = (long)((rows + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS);
@@ -222,38 +221,21 @@ static void run_chunk(strata_pass *p, const strata_pass_fns *fns, const float *r
     }
     return;
   }
-  if (!fns->merge) {
-    /* Runs of 8 consecutive blocks per grab where there are plenty, so that
-     * a thread reads on where its last block ended and the hardware
-     * prefetcher's stream carries over: D (1e7 x 8 in core) went from
-     * 13.5-14.5 to 12.9-13.2 ms per iteration (8 alternated runs each; 4 to
-     * 32 measured alike).  The run length is a constant: written as a
-     * variable it measured no gain in two such A/B sets (why is not known).
-     * Below 256 blocks a thread, single blocks: a run left for last would
-     * hold the pass up (B, 245 blocks of k = 64, lost about 4% with runs).
-     */
-    if (nb >= 256L * T) {
+  /* Runs of 8 consecutive blocks per grab where there are plenty, so that
+   * a thread reads on where its last block ended and the hardware
+   * prefetcher's stream carries over: D (1e7 x 8 in core) went from
+   * 13.5-14.5 to 12.9-13.2 ms per iteration (8 alternated runs each; 4 to
+   * 32 measured alike).  The run length is a constant: written as a
+   * variable it measured no gain in two such A/B sets (why is not known).
+   * Below 256 blocks a thread, single blocks: a run left for last would
+   * hold the pass up (B, 245 blocks of k = 64, lost about 4% with runs).
+   */
+  if (nb >= 256L * T) {
 #pragma omp parallel for schedule(dynamic, 8) num_threads(T)
-      for (long b = 0; b < nb; b++) run_block(p, fns, raw, row0, rows, (size_t)b);
-    } else {
+    for (long b = 0; b < nb; b++) run_block(p, fns, raw, row0, rows, (size_t)b);
+  } else {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(T)
-      for (long b = 0; b < nb; b++) run_block(p, fns, raw, row0, rows, (size_t)b);
-    }
-    return;
-  }
-#pragma omp parallel num_threads(T)
-  {
-    int t = omp_get_thread_num();
-#pragma omp for ordered schedule(static, 1)
-    for (long b = 0; b < nb; b++) {
-      strata_block blk;
-      strata_status st = work_block(p, fns, raw, row0, rows, (size_t)b, t, &blk);
-#pragma omp ordered
-      {
-        if (st != STRATA_OK) record_failure(p, st, (size_t)b, t);
-        else if (p->failed == STRATA_OK) fns->merge(fns->ctx, &blk, t);
-      }
-    }
+    for (long b = 0; b < nb; b++) run_block(p, fns, raw, row0, rows, (size_t)b);
   }
 }
 

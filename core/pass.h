@@ -1,11 +1,14 @@
 /* The pass driver: streams a dataset chunk by chunk (or replays the in-core
- * cache), scales each block of STRATA_BLOCK_ROWS rows, hands blocks to a
- * worker callback in parallel and to a merge callback in block order.
+ * cache), scales each block of STRATA_BLOCK_ROWS rows and hands blocks to a
+ * worker callback in parallel, in no particular order.
  *
  * Blocks are fixed runs of STRATA_BLOCK_ROWS input rows, independent of the
  * I/O chunk size and of the thread count (chunks are whole numbers of
- * blocks); merging their partial results in block order is what makes every
- * result bit-identical for any thread count and chunk size. */
+ * blocks).  A block's own result is computed in row order; blocks are then
+ * totalled by the order-free reducer (reduce.h: exact accumulators; the
+ * quantile sketches' fixed tree over block indices), which is what makes
+ * every result bit-identical for any thread count and chunk size, and what
+ * lets MPI ranks later combine their partials with one allreduce. */
 #ifndef STRATA_PASS_H
 #define STRATA_PASS_H
 
@@ -27,18 +30,15 @@ typedef struct {
 } strata_block;
 
 typedef struct {
-  /* Any thread, any order.  `thread` is 0..threads-1, for per-thread state. */
+  /* Any thread, any order.  `thread` is 0..threads-1, for per-thread state;
+   * what a block adds to it must reduce order-free (reduce.h). */
   strata_status (*block)(void *ctx, const strata_block *b, int thread);
-  /* One at a time, in block order, after that block's `block` call.  May be
-   * NULL: then blocks run with no ordering at all (the caller's reduction
-   * must then be order-independent, e.g. common/exact.h). */
-  void (*merge)(void *ctx, const strata_block *b, int thread);
-  /* After each chunk's blocks are merged, on the calling thread. May be NULL. */
+  /* After each chunk's blocks are done, on the calling thread. May be NULL. */
   strata_status (*chunk_done)(void *ctx, size_t row0, size_t rows);
   /* For device backends (kernels.h run_* slots); may be NULL.  When set,
-   * `block` and `merge` are not called: each chunk's blocks are prepared
+   * each chunk's blocks are prepared
    * (scaled) in parallel and then handed over together, in block order, on
-   * the calling thread, outside the parallel region. */
+   * the calling thread, outside the parallel region; `block` is not called. */
   strata_status (*chunk)(void *ctx, const strata_block *blocks, size_t nblocks);
   void *ctx;
 } strata_pass_fns;

@@ -46,16 +46,17 @@ void strata_pca_free(strata_pca *pca) {
   free(o);
 }
 
-/* ---- pass callbacks: per-thread scratch, ordered merge ---- */
+/* ---- pass callbacks: per-thread scratch and partials (reduce.h) ---- */
 
 typedef struct {
   size_t d;
   int T;
   const strata_scaler *sc;    /* NULL in the statistics pass */
   strata_sample *sample;      /* filled from raw blocks, in whichever pass runs first */
-  strata_colacc *col, *col_t; /* statistics pass: total, T×d */
-  double *col_tmp;            /* T×2d */
-  strata_cov cov, *cov_t;     /* covariance pass: total, T */
+  strata_colacc *col;         /* statistics pass: the total, d */
+  strata_moments_set col_t;   /* its per-thread partials */
+  strata_cov cov, *cov_t;     /* covariance pass: the total; T blocks' scratch */
+  strata_cov_sum *sum_t;      /* T partials */
   float *scaled;              /* T × block×d */
   uint16_t *kept;             /* T × block */
   double *work;               /* T × block×d */
@@ -66,15 +67,8 @@ typedef struct {
 static strata_status stats_block(void *vctx, const strata_block *b, int t) {
   pca_ctx *c = vctx;
   if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
-  strata_colacc *a = c->col_t + (size_t)t * c->d;
-  strata_colacc_reset(a, c->d);
-  strata_colacc_block(a, b->x, b->m, c->d, 1, &c->dropped_t[t], c->col_tmp + (size_t)t * 2 * c->d);
+  strata_moments_set_add(&c->col_t, t, b->x, b->m, 1, &c->dropped_t[t]);
   return STRATA_OK;
-}
-
-static void stats_merge(void *vctx, const strata_block *b, int t) {
-  pca_ctx *c = vctx;
-  strata_colacc_merge(c->col, c->col_t + (size_t)t * c->d, c->d);
 }
 
 static strata_status cov_block(void *vctx, const strata_block *b, int t) {
@@ -86,22 +80,26 @@ static strata_status cov_block(void *vctx, const strata_block *b, int t) {
   FORWARD_IF_ERROR(strata_scaler_apply(c->sc, b->x, b->m, b->row0, x, c->kept + off, &m));
   c->dropped_t[t] += b->m - m;
   strata_cov_block(&c->cov_t[t], x, m, c->work + off * c->d);
+  strata_cov_sum_add(&c->sum_t[t], &c->cov_t[t]);
   return STRATA_OK;
 }
 
-static void cov_merge(void *vctx, const strata_block *b, int t) {
-  pca_ctx *c = vctx;
-  strata_cov_merge(&c->cov, &c->cov_t[t]);
+/* The covariance pass's total: the partials combined (in any order). */
+static void cov_total(pca_ctx *c) {
+  for (int t = 1; t < c->T; t++) strata_cov_sum_combine(&c->sum_t[0], &c->sum_t[t]);
+  strata_cov_sum_finish(&c->sum_t[0], &c->cov);
 }
 
 static void ctx_free(pca_ctx *c) {
   free(c->col);
-  free(c->col_t);
-  free(c->col_tmp);
+  strata_moments_set_free(&c->col_t);
   strata_cov_free(&c->cov);
   if (c->cov_t)
     for (int t = 0; t < c->T; t++) strata_cov_free(&c->cov_t[t]);
   free(c->cov_t);
+  if (c->sum_t)
+    for (int t = 0; t < c->T; t++) strata_cov_sum_free(&c->sum_t[t]);
+  free(c->sum_t);
   free(c->scaled);
   free(c->kept);
   free(c->work);
@@ -114,18 +112,20 @@ static strata_status ctx_init(pca_ctx *c, size_t d, int T) {
   c->T = T;
   size_t dd = d ? d : 1, blk = (size_t)T * STRATA_BLOCK_ROWS;
   c->col = calloc(dd, sizeof *c->col);
-  c->col_t = calloc((size_t)T * dd, sizeof *c->col_t);
-  c->col_tmp = calloc((size_t)T * 2 * dd, sizeof *c->col_tmp);
   c->cov_t = calloc((size_t)T, sizeof *c->cov_t);
+  c->sum_t = calloc((size_t)T, sizeof *c->sum_t);
   c->scaled = malloc(blk * dd * sizeof *c->scaled);
   c->kept = malloc(blk * sizeof *c->kept);
   c->work = malloc(blk * dd * sizeof *c->work);
   c->dropped_t = calloc((size_t)T, sizeof *c->dropped_t);
-  if (!c->col || !c->col_t || !c->col_tmp || !c->cov_t || !c->scaled || !c->kept || !c->work ||
-      !c->dropped_t)
+  if (!c->col || !c->cov_t || !c->sum_t || !c->scaled || !c->kept || !c->work || !c->dropped_t)
     return strata_fail(STRATA_ERR_NOMEM, "out of memory for the PCA passes");
+  FORWARD_IF_ERROR(strata_moments_set_init(&c->col_t, d, T));
   FORWARD_IF_ERROR(strata_cov_init(&c->cov, d));
-  for (int t = 0; t < T; t++) FORWARD_IF_ERROR(strata_cov_init(&c->cov_t[t], d));
+  for (int t = 0; t < T; t++) {
+    FORWARD_IF_ERROR(strata_cov_init(&c->cov_t[t], d));
+    FORWARD_IF_ERROR(strata_cov_sum_init(&c->sum_t[t], d));
+  }
   return STRATA_OK;
 }
 
@@ -155,9 +155,9 @@ static strata_status make_scaler(strata_dataset *ds, const strata_pca_params *p,
                               in->impute);
   }
   (void)ds;
-  strata_colacc_reset(c->col, d);
-  strata_pass_fns fns = {.block = stats_block, .merge = stats_merge, .ctx = c};
+  strata_pass_fns fns = {.block = stats_block, .ctx = c};
   FORWARD_IF_ERROR(strata_pass_run(pass, &fns));
+  FORWARD_IF_ERROR(strata_moments_set_total(&c->col_t, c->col));
   (void)take_dropped(c);
   for (size_t j = 0; j < d; j++)
     RETURN_IF(c->col[j].n < 2, STRATA_ERR_DATA, "column '%s' has fewer than 2 complete values",
@@ -309,9 +309,9 @@ strata_status strata_pca_fit(strata_dataset *ds, const strata_pca_params *params
   /* The statistics pass, when there was one, already took the sample. */
   if (!p->model) c.sample = NULL;
   c.sc = &sc;
-  strata_cov_reset(&c.cov);
-  strata_pass_fns fns = {.block = cov_block, .merge = cov_merge, .ctx = &c};
+  strata_pass_fns fns = {.block = cov_block, .ctx = &c};
   GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), fail);
+  cov_total(&c);
   o->pub.rows_dropped = take_dropped(&c);
   GOTO_IF_ERROR(st, finish_fit(o, p, &c.cov, &sc), fail);
   ctx_free(&c);

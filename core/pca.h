@@ -1,12 +1,13 @@
-/* PCA internals: a float64 covariance accumulator that works block by block
- * and merges blocks in order (Chan et al.'s pairwise update, the matrix form
- * of core/stats.h), and the symmetric eigen-decomposition through LAPACK. */
+/* PCA internals: a block's covariance in float64, the order-free reducer
+ * that totals blocks exactly (the matrix form of strata_moments, reduce.h),
+ * and the symmetric eigen-decomposition through LAPACK. */
 #ifndef STRATA_PCA_H
 #define STRATA_PCA_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reduce.h"
 #include "strata.h"
 
 typedef struct {
@@ -14,7 +15,17 @@ typedef struct {
   uint64_t n;
   double *mean; /* d */
   double *m2;   /* d×d, upper triangle used: sum of outer products of deviations */
+  double *resid; /* d: sum of (x - mean), what the rounded means missed */
 } strata_cov;
+
+/* The reducer's partial: exact sum x_a and sum x_a x_b (upper triangle,
+ * row by row) over the blocks added. */
+typedef struct {
+  size_t d;
+  uint64_t n, blocks;
+  strata_xacc *sum;  /* d */
+  strata_xacc *prod; /* d(d+1)/2 */
+} strata_cov_sum;
 
 /* d columns; STRATA_ERR_NOMEM when it cannot allocate. */
 strata_status strata_cov_init(strata_cov *c, size_t d);
@@ -27,8 +38,15 @@ void strata_cov_free(strata_cov *c);
  * depends on how blocks were scheduled. */
 void strata_cov_block(strata_cov *c, const float *x, size_t m, double *work);
 
-/* into += b (b unchanged). */
-void strata_cov_merge(strata_cov *into, const strata_cov *b);
+strata_status strata_cov_sum_init(strata_cov_sum *s, size_t d);
+void strata_cov_sum_zero(strata_cov_sum *s);
+void strata_cov_sum_free(strata_cov_sum *s);
+/* s += one block's statistics. */
+void strata_cov_sum_add(strata_cov_sum *s, const strata_cov *block);
+/* into += b, in any order. */
+void strata_cov_sum_combine(strata_cov_sum *into, const strata_cov_sum *b);
+/* The totals as a covariance accumulator (n, means, upper-triangle m2). */
+void strata_cov_sum_finish(const strata_cov_sum *s, strata_cov *out);
 
 /* Eigen-decomposition of the symmetric d×d matrix a (row-major, the upper
  * triangle is read; a is overwritten).  values OUT d, descending; vectors

@@ -17,7 +17,8 @@ strata_status strata_cov_init(strata_cov *c, size_t d) {
   c->d = d;
   c->mean = calloc(d ? d : 1, sizeof *c->mean);
   c->m2 = calloc(d ? d * d : 1, sizeof *c->m2);
-  if (!c->mean || !c->m2) {
+  c->resid = calloc(d ? d : 1, sizeof *c->resid);
+  if (!c->mean || !c->m2 || !c->resid) {
     strata_cov_free(c);
     return strata_fail(STRATA_ERR_NOMEM, "out of memory for a %zu×%zu covariance", d, d);
   }
@@ -28,12 +29,14 @@ void strata_cov_reset(strata_cov *c) {
   c->n = 0;
   memset(c->mean, 0, c->d * sizeof *c->mean);
   memset(c->m2, 0, c->d * c->d * sizeof *c->m2);
+  memset(c->resid, 0, c->d * sizeof *c->resid);
 }
 
 void strata_cov_free(strata_cov *c) {
   free(c->mean);
   free(c->m2);
-  c->mean = c->m2 = NULL;
+  free(c->resid);
+  c->mean = c->m2 = c->resid = NULL;
 }
 
 void strata_cov_block(strata_cov *c, const float *x, size_t m, double *work) {
@@ -45,9 +48,12 @@ void strata_cov_block(strata_cov *c, const float *x, size_t m, double *work) {
     for (size_t j = 0; j < d; j++) c->mean[j] += (double)x[i * d + j];
   for (size_t j = 0; j < d; j++) c->mean[j] /= (double)m;
   /* Centring on the block's own mean first keeps the products small: the
-   * merge then adds the between-block part exactly as Chan's update does. */
+   * reducer then adds the between-block part exactly. */
   for (size_t i = 0; i < m; i++)
-    for (size_t j = 0; j < d; j++) work[i * d + j] = (double)x[i * d + j] - c->mean[j];
+    for (size_t j = 0; j < d; j++) {
+      work[i * d + j] = (double)x[i * d + j] - c->mean[j];
+      c->resid[j] += work[i * d + j];
+    }
   if (d >= PCA_SYRK_MIN_D) {
     strata_blas_init_once();
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, work, (int)d, 0.0,
@@ -61,26 +67,73 @@ void strata_cov_block(strata_cov *c, const float *x, size_t m, double *work) {
   }
 }
 
-void strata_cov_merge(strata_cov *into, const strata_cov *b) {
-  size_t d = into->d;
-  if (b->n == 0) return;
-  if (into->n == 0) {
-    into->n = b->n;
-    memcpy(into->mean, b->mean, d * sizeof *b->mean);
-    memcpy(into->m2, b->m2, d * d * sizeof *b->m2);
-    return;
+strata_status strata_cov_sum_init(strata_cov_sum *s, size_t d) {
+  memset(s, 0, sizeof *s);
+  s->d = d;
+  s->sum = malloc((d ? d : 1) * sizeof *s->sum);
+  s->prod = malloc((d ? d * (d + 1) / 2 : 1) * sizeof *s->prod);
+  if (!s->sum || !s->prod) {
+    strata_cov_sum_free(s);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for a %zu×%zu covariance", d, d);
   }
-  double na = (double)into->n, nb = (double)b->n, n = na + nb;
-  double w = na * nb / n;
+  strata_cov_sum_zero(s);
+  return STRATA_OK;
+}
+
+void strata_cov_sum_zero(strata_cov_sum *s) {
+  s->n = s->blocks = 0;
+  memset(s->sum, 0, s->d * sizeof *s->sum);
+  memset(s->prod, 0, s->d * (s->d + 1) / 2 * sizeof *s->prod);
+}
+
+void strata_cov_sum_free(strata_cov_sum *s) {
+  free(s->sum);
+  free(s->prod);
+  s->sum = s->prod = NULL;
+}
+
+/* Blocks between carries (as strata_moments: 9 digits a block per word). */
+#define COV_CARRY_BLOCKS (1u << 20)
+
+static void cov_sum_carry(strata_cov_sum *s) {
+  for (size_t a = 0; a < s->d; a++) strata_xacc_carry(&s->sum[a]);
+  for (size_t q = 0; q < s->d * (s->d + 1) / 2; q++) strata_xacc_carry(&s->prod[q]);
+  s->blocks = 0;
+}
+
+void strata_cov_sum_add(strata_cov_sum *s, const strata_cov *block) {
+  size_t d = s->d;
+  if (block->n == 0) return;
+  double n = (double)block->n;
+  s->n += block->n;
+  strata_xacc *p = s->prod;
   for (size_t a = 0; a < d; a++) {
-    double da = b->mean[a] - into->mean[a];
-    for (size_t c = a; c < d; c++) {
-      double dc = b->mean[c] - into->mean[c];
-      into->m2[a * d + c] += b->m2[a * d + c] + w * da * dc;
-    }
+    strata_xacc_add_block_sum(&s->sum[a], n, block->mean[a], block->resid[a]);
+    for (size_t b = a; b < d; b++)
+      strata_xacc_add_block_products(p++, n, block->mean[a], block->mean[b], block->resid[a],
+                                     block->resid[b], block->m2[a * d + b]);
   }
-  for (size_t a = 0; a < d; a++) into->mean[a] += (b->mean[a] - into->mean[a]) * (nb / n);
+  if (++s->blocks == COV_CARRY_BLOCKS) cov_sum_carry(s);
+}
+
+void strata_cov_sum_combine(strata_cov_sum *into, const strata_cov_sum *b) {
   into->n += b->n;
+  for (size_t a = 0; a < into->d; a++) strata_xacc_combine(&into->sum[a], &b->sum[a]);
+  for (size_t q = 0; q < into->d * (into->d + 1) / 2; q++) strata_xacc_combine(&into->prod[q], &b->prod[q]);
+  into->blocks += b->blocks;
+  if (into->blocks >= COV_CARRY_BLOCKS) cov_sum_carry(into);
+}
+
+void strata_cov_sum_finish(const strata_cov_sum *s, strata_cov *out) {
+  size_t d = s->d;
+  strata_cov_reset(out);
+  out->n = s->n;
+  if (s->n == 0) return;
+  double n = (double)s->n;
+  const strata_xacc *p = s->prod;
+  for (size_t a = 0; a < d; a++)
+    for (size_t b = a; b < d; b++, p++)
+      out->m2[a * d + b] = strata_comoment(p, &s->sum[a], &s->sum[b], n, a == b ? &out->mean[a] : NULL, NULL);
 }
 
 strata_status strata_sym_eigen(double *a, size_t d, double *values, double *vectors) {

@@ -7,8 +7,9 @@
  * assigned with the same CPU kernels strata_assign uses; with one, the
  * block's segments are read from it.  Each block then groups its rows by
  * segment, accumulates column statistics and sorts each (segment, feature)
- * column for the quantile sketches; the merge folds blocks in block order,
- * so results do not depend on threads or chunk size. */
+ * column into a leaf of the sketches' merge tree; statistics and sketches
+ * reduce order-free (reduce.h, quantile.h), so results depend on neither
+ * threads, chunk size nor timing. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +22,15 @@
 #include "profile_describe.h"
 #include "quantile.h"
 #include "radix_sort.h"
+#include "reduce.h"
 #include "scaler.h"
 #include "stats.h"
 
 typedef struct {
   strata_colacc *acc;  /* (k+1)×d: segment c at c·d, the population at k·d */
-  int64_t *sizes;      /* k+1: rows per segment, then rows without one */
+  strata_moments *part; /* (k+1)×d: this thread's partial over its blocks */
+  int64_t *sizes;      /* k+1: the block's rows per segment, then rows without one */
+  int64_t *total;      /* k+1: this thread's, over its blocks */
   int32_t *seg;        /* B: segment of each raw row of the block, -1 none */
   int32_t *lab;        /* B: kernel labels of the kept rows */
   float *buf;          /* B×d: scaled rows, then the rows grouped by segment */
@@ -48,10 +52,10 @@ typedef struct {
   const char *labels_path;
   prof_thread *t;
   int threads;
-  strata_colacc *acc;          /* (k+1)×d, merged in block order */
+  strata_colacc *acc;          /* (k+1)×d, the threads' partials finished */
   int64_t *sizes;              /* k+1 */
-  strata_qsketch *qs;          /* (k+1)×d */
-  strata_status merge_st;      /* the first sketch failure (out of memory) */
+  strata_qtree tree;           /* the blocks' sketches, merged along the fixed tree */
+  strata_qsketch *qs;          /* (k+1)×d, what the tree gives */
 } profiler;
 
 static strata_status check_features(const strata_model_info *mi, const strata_dataset *ds) {
@@ -105,6 +109,21 @@ static size_t sort_finite_column(const float *x, size_t rows, size_t d, size_t j
   return n;
 }
 
+/* The block's sorted columns as a leaf of the merge tree. */
+static strata_status leaf_add(profiler *P, const prof_thread *t, size_t index) {
+  size_t kd = (P->k + 1) * P->d;
+  strata_qsketch *leaf = strata_qsketch_array_new(kd);
+  RETURN_IF(!leaf, STRATA_ERR_NOMEM, "out of memory for the quantile sketches");
+  strata_status st = STRATA_OK;
+  for (size_t q = 0; q < kd && st == STRATA_OK; q++)
+    st = strata_qsketch_add_sorted(&leaf[q], t->sorted + t->soff[q], t->soff[q + 1] - t->soff[q]);
+  if (st != STRATA_OK) {
+    strata_qsketch_array_free(leaf, kd);
+    return st;
+  }
+  return strata_qtree_add(&P->tree, index, leaf);
+}
+
 static strata_status profile_block(void *ctx, const strata_block *b, int thread) {
   profiler *P = ctx;
   prof_thread *t = &P->t[thread];
@@ -134,20 +153,19 @@ static strata_status profile_block(void *ctx, const strata_block *b, int thread)
     }
   }
   t->soff[(k + 1) * d] = pos;
-  return STRATA_OK;
+  strata_moments_add(t->part, t->acc, (k + 1) * d);
+  for (size_t c = 0; c <= k; c++) t->total[c] += t->sizes[c];
+  return leaf_add(P, t, b->index);
 }
 
-static void profile_merge(void *ctx, const strata_block *b, int thread) {
-  (void)b;
-  profiler *P = ctx;
-  prof_thread *t = &P->t[thread];
-  size_t k = P->k, d = P->d;
-  strata_colacc_merge(P->acc, t->acc, (k + 1) * d);
-  for (size_t c = 0; c <= k; c++) P->sizes[c] += t->sizes[c];
-  for (size_t q = 0; q < (k + 1) * d && P->merge_st == STRATA_OK; q++) {
-    size_t n = t->soff[q + 1] - t->soff[q];
-    if (n) P->merge_st = strata_qsketch_add_sorted(&P->qs[q], t->sorted + t->soff[q], n);
-  }
+/* The threads' partials combined (in any order) and finished. */
+static strata_status profile_total(profiler *P) {
+  size_t kd = (P->k + 1) * P->d;
+  for (int i = 1; i < P->threads; i++) strata_moments_combine(P->t[0].part, P->t[i].part, kd);
+  strata_moments_finish(P->t[0].part, P->acc, kd);
+  for (int i = 0; i < P->threads; i++)
+    for (size_t c = 0; c <= P->k; c++) P->sizes[c] += P->t[i].total[c];
+  return strata_qtree_finish(&P->tree, P->qs);
 }
 
 /* ---- setup and teardown ---- */
@@ -155,13 +173,14 @@ static void profile_merge(void *ctx, const strata_block *b, int thread) {
 static void profiler_free(profiler *P) {
   for (int i = 0; P->t && i < P->threads; i++) {
     prof_thread *t = &P->t[i];
-    free(t->acc); free(t->sizes); free(t->seg); free(t->lab); free(t->buf); free(t->kept);
+    free(t->acc); free(t->part); free(t->total); free(t->sizes); free(t->seg); free(t->lab); free(t->buf); free(t->kept);
     free(t->start); free(t->sorted); free(t->soff); free(t->tmp); free(t->tmp_sort);
     free(t->scratch.ptr);
   }
   free(P->t);
-  for (size_t q = 0; P->qs && q < (P->k + 1) * P->d; q++) strata_qsketch_free(&P->qs[q]);
-  free(P->qs); free(P->acc); free(P->sizes); free(P->cf); free(P->cnorm);
+  strata_qsketch_array_free(P->qs, (P->k + 1) * P->d);
+  if (P->tree.lock) strata_qtree_free(&P->tree);
+  free(P->acc); free(P->sizes); free(P->cf); free(P->cnorm);
   strata_dataset_free(P->labels);
 }
 
@@ -172,14 +191,15 @@ static strata_status profiler_alloc(profiler *P) {
   ALLOC(P->t, (size_t)P->threads);
   ALLOC(P->acc, kd);
   ALLOC(P->sizes, k + 1);
-  ALLOC(P->qs, kd);
   ALLOC(P->cf, k * d);
   ALLOC(P->cnorm, k);
   size_t sbytes = P->kern ? P->kern->lloyd.scratch_bytes(&P->kern->ctx, B, d, k) : 0;
   for (int i = 0; ok && i < P->threads; i++) {
     prof_thread *t = &P->t[i];
     ALLOC(t->acc, kd);
+    ALLOC(t->part, kd);
     ALLOC(t->sizes, k + 1);
+    ALLOC(t->total, k + 1);
     ALLOC(t->seg, B);
     ALLOC(t->lab, B);
     ALLOC(t->buf, B * d);
@@ -197,9 +217,10 @@ static strata_status profiler_alloc(profiler *P) {
   }
 #undef ALLOC
   RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for the profile (k = %zu, d = %zu)", k, P->d);
-  for (size_t q = 0; q < kd; q++) strata_qsketch_init(&P->qs[q]);
-  strata_colacc_reset(P->acc, kd);
-  return STRATA_OK;
+  for (int i = 0; i < P->threads; i++) strata_moments_zero(P->t[i].part, kd);
+  P->qs = strata_qsketch_array_new(kd);
+  RETURN_IF(!P->qs, STRATA_ERR_NOMEM, "out of memory for the profile (k = %zu, d = %zu)", k, P->d);
+  return strata_qtree_init(&P->tree, kd);
 }
 
 /* The model's centroids as the kernels see them (as core/lloyd.c sets them). */
@@ -375,9 +396,9 @@ strata_status strata_profile_compute(const strata_model *m, strata_dataset *ds,
   P.threads = strata_pass_threads(pass);
   GOTO_IF_ERROR(st, profiler_alloc(&P), done);
   set_centroids(&P, mi->centroids);
-  strata_pass_fns fns = {profile_block, profile_merge, NULL, NULL, &P};
+  strata_pass_fns fns = {.block = profile_block, .ctx = &P};
   GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), done);
-  GOTO_IF_ERROR(st, P.merge_st, done);
+  GOTO_IF_ERROR(st, profile_total(&P), done);
   if (strata_dataset_unknown_categories(ds) > 0)
     strata_log(STRATA_LOG_WARN, "%llu rows have a category the model has not seen; their "
                "one-hot columns are all zero", (unsigned long long)strata_dataset_unknown_categories(ds));

@@ -1,5 +1,6 @@
 /* The quantile sketch (see quantile.h). */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,9 +17,14 @@ void strata_qsketch_free(strata_qsketch *s) {
 /* Merges sorted `v` into sorted level h in place (from the back). */
 static strata_status level_merge(strata_qsketch *s, int h, const float *v, size_t count) {
   RETURN_IF(h >= STRATA_QSKETCH_LEVELS, STRATA_ERR_INTERNAL, "quantile sketch overflow");
-  if (!s->level[h]) {
-    s->level[h] = malloc(2 * STRATA_QSKETCH_K * sizeof(float));
-    RETURN_IF(!s->level[h], STRATA_ERR_NOMEM, "out of memory for the quantile sketch");
+  if (s->count[h] + count > s->cap[h]) {
+    /* Grown as needed (a block's sketch of a rare segment stays small). */
+    size_t cap = 2 * s->cap[h];
+    if (cap < s->count[h] + count) cap = s->count[h] + count;
+    float *grown = realloc(s->level[h], cap * sizeof *grown);
+    RETURN_IF(!grown, STRATA_ERR_NOMEM, "out of memory for the quantile sketch");
+    s->level[h] = grown;
+    s->cap[h] = cap;
   }
   float *a = s->level[h];
   size_t na = s->count[h], i = na, j = count, w = na + count;
@@ -64,6 +70,168 @@ strata_status strata_qsketch_add_sorted(strata_qsketch *s, const float *v, size_
     count -= take;
   }
   return STRATA_OK;
+}
+
+strata_status strata_qsketch_merge(strata_qsketch *into, strata_qsketch *from) {
+  strata_status st = STRATA_OK;
+  for (int h = 0; h < STRATA_QSKETCH_LEVELS && st == STRATA_OK; h++)
+    if (from->count[h]) st = level_merge(into, h, from->level[h], from->count[h]);
+  for (int h = 0; h < STRATA_QSKETCH_LEVELS && st == STRATA_OK; h++)
+    if (into->count[h] >= STRATA_QSKETCH_K) st = compact(into, h);
+  into->parity ^= from->parity;
+  into->n += from->n;
+  strata_qsketch_free(from);
+  return st;
+}
+
+strata_qsketch *strata_qsketch_array_new(size_t ncols) {
+  return calloc(ncols ? ncols : 1, sizeof(strata_qsketch));
+}
+
+void strata_qsketch_array_free(strata_qsketch *s, size_t ncols) {
+  if (!s) return;
+  for (size_t j = 0; j < ncols; j++) strata_qsketch_free(&s[j]);
+  free(s);
+}
+
+/* ---- the fixed merge tree ---- */
+
+struct strata_qnode {
+  size_t level, index; /* covers blocks index·2^level .. (index+1)·2^level - 1 */
+  strata_qsketch *s;
+  strata_qnode *next;
+};
+
+static strata_status merge_columns(size_t ncols, strata_qsketch *into, strata_qsketch *from) {
+  strata_status st = STRATA_OK;
+  for (size_t j = 0; j < ncols; j++) {
+    strata_status sj = strata_qsketch_merge(&into[j], &from[j]);
+    if (st == STRATA_OK) st = sj;
+  }
+  free(from);
+  return st;
+}
+
+strata_status strata_qtree_init(strata_qtree *t, size_t ncols) {
+  memset(t, 0, sizeof *t);
+  t->ncols = ncols;
+  t->lock = malloc(sizeof(omp_lock_t));
+  RETURN_IF(!t->lock, STRATA_ERR_NOMEM, "out of memory for the quantile sketch");
+  omp_init_lock(t->lock);
+  return STRATA_OK;
+}
+
+void strata_qtree_free(strata_qtree *t) {
+  while (t->pending) {
+    strata_qnode *n = t->pending;
+    t->pending = n->next;
+    strata_qsketch_array_free(n->s, t->ncols);
+    free(n);
+  }
+  if (t->lock) {
+    omp_destroy_lock(t->lock);
+    free(t->lock);
+  }
+  memset(t, 0, sizeof *t);
+}
+
+/* Inserts a node, merging it with its sibling while that is waiting. */
+static strata_status insert_node(strata_qtree *t, strata_qnode *node) {
+  for (;;) {
+    omp_set_lock(t->lock);
+    strata_qnode **at = &t->pending, *sib = NULL;
+    for (; *at; at = &(*at)->next)
+      if ((*at)->level == node->level && (*at)->index == (node->index ^ 1)) {
+        sib = *at;
+        *at = sib->next;
+        break;
+      }
+    if (!sib) {
+      node->next = t->pending;
+      t->pending = node;
+      omp_unset_lock(t->lock);
+      return STRATA_OK;
+    }
+    omp_unset_lock(t->lock);
+    /* The lower sibling is always the left operand. */
+    strata_qnode *left = sib->index < node->index ? sib : node, *right = left == sib ? node : sib;
+    strata_status st = merge_columns(t->ncols, left->s, right->s);
+    free(right);
+    left->level++;
+    left->index >>= 1;
+    node = left;
+    if (st != STRATA_OK) {
+      strata_qsketch_array_free(node->s, t->ncols);
+      free(node);
+      return st;
+    }
+  }
+}
+
+strata_status strata_qtree_add(strata_qtree *t, size_t index, strata_qsketch *leaf) {
+  strata_qnode *node = malloc(sizeof *node);
+  if (!node) {
+    strata_qsketch_array_free(leaf, t->ncols);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for the quantile sketch");
+  }
+  *node = (strata_qnode){0, index, leaf, NULL};
+  return insert_node(t, node);
+}
+
+strata_status strata_qtree_combine(strata_qtree *into, strata_qtree *from) {
+  strata_status st = STRATA_OK;
+  while (from->pending) {
+    strata_qnode *n = from->pending;
+    from->pending = n->next;
+    n->next = NULL;
+    strata_status sn = insert_node(into, n);
+    if (st == STRATA_OK) st = sn;
+  }
+  return st;
+}
+
+static int node_before(const strata_qnode *a, const strata_qnode *b) {
+  return (a->index << a->level) < (b->index << b->level);
+}
+
+strata_status strata_qtree_finish(strata_qtree *t, strata_qsketch *out) {
+  /* Sort what is left by first block (a handful of nodes: insertion). */
+  strata_qnode *sorted = NULL;
+  while (t->pending) {
+    strata_qnode *n = t->pending, **at = &sorted;
+    t->pending = n->next;
+    while (*at && node_before(*at, n)) at = &(*at)->next;
+    n->next = *at;
+    *at = n;
+  }
+  /* Fold from the last block back: merge(node_i, merge(node_i+1, ...)). */
+  strata_qsketch *acc = NULL;
+  strata_status st = STRATA_OK;
+  strata_qnode *rev = NULL;
+  while (sorted) {
+    strata_qnode *n = sorted;
+    sorted = n->next;
+    n->next = rev;
+    rev = n;
+  }
+  while (rev) {
+    strata_qnode *n = rev;
+    rev = n->next;
+    if (acc && st == STRATA_OK) st = merge_columns(t->ncols, n->s, acc);
+    else if (acc) strata_qsketch_array_free(acc, t->ncols);
+    acc = n->s;
+    free(n);
+  }
+  if (acc && st == STRATA_OK) {
+    for (size_t j = 0; j < t->ncols; j++) {
+      strata_qsketch_free(&out[j]);
+      out[j] = acc[j];
+    }
+    free(acc);
+  } else {
+    strata_qsketch_array_free(acc, t->ncols);
+  }
+  return st;
 }
 
 typedef struct { float v; uint64_t w; } weighted;

@@ -15,27 +15,6 @@ void strata_colacc_reset(strata_colacc *a, size_t d) {
   }
 }
 
-void strata_colacc_merge(strata_colacc *into, const strata_colacc *b, size_t d) {
-  for (size_t j = 0; j < d; j++) {
-    strata_colacc *a = &into[j];
-    const strata_colacc *c = &b[j];
-    a->missing += c->missing;
-    a->inf += c->inf;
-    if (c->n == 0) continue;
-    if (a->n == 0) {
-      a->n = c->n; a->mean = c->mean; a->m2 = c->m2; a->min = c->min; a->max = c->max;
-      continue;
-    }
-    double na = (double)a->n, nb = (double)c->n, n = na + nb;
-    double delta = c->mean - a->mean;
-    a->mean += delta * (nb / n);
-    a->m2 += c->m2 + delta * delta * (na * nb / n);
-    a->n += c->n;
-    if (c->min < a->min) a->min = c->min;
-    if (c->max > a->max) a->max = c->max;
-  }
-}
-
 static int row_has_nan(const float *xi, size_t d) {
   for (size_t j = 0; j < d; j++)
     if (isnan(xi[j])) return 1;
@@ -61,7 +40,7 @@ static void colacc_block_finite(strata_colacc *acc, const float *x, size_t rows,
                                 double *restrict sum) {
   enum { GROUP = 64 };
   float lo[GROUP], hi[GROUP];
-  double mean[GROUP];
+  double mean[GROUP], resid[GROUP];
   for (size_t j0 = 0; j0 < d; j0 += GROUP) {
     const size_t w = d - j0 < GROUP ? d - j0 : GROUP;
     for (size_t j = 0; j < w; j++) {
@@ -86,20 +65,26 @@ static void colacc_block_finite(strata_colacc *acc, const float *x, size_t rows,
       if (lo[j] < a->min) a->min = lo[j];
       if (hi[j] > a->max) a->max = hi[j];
       sum[j] = 0.0;
+      resid[j] = 0.0;
     }
     for (size_t i = 0; i < rows; i++) {
       const float *restrict xi = x + i * d + j0;
       for (size_t j = 0; j < w; j++) {
         const double t = xi[j] - mean[j];
+        resid[j] += t;
         sum[j] += t * t;
       }
     }
-    for (size_t j = 0; j < w; j++) acc[j0 + j].m2 = sum[j];
+    for (size_t j = 0; j < w; j++) {
+      acc[j0 + j].m2 = sum[j];
+      acc[j0 + j].resid = resid[j];
+    }
   }
 }
 
 /* Two passes over the block while it is in cache: the block mean, then the
- * squared deviations from it — accurate even for large offsets. */
+ * squared deviations from it — accurate even for large offsets — and their
+ * plain sum (the residual the reducer needs to total blocks exactly). */
 void strata_colacc_block(strata_colacc *acc, const float *x, size_t rows, size_t d,
                          int skip_incomplete, uint64_t *skipped, double *tmp) {
   if (all_finite(x, rows * d)) {
@@ -130,6 +115,7 @@ void strata_colacc_block(strata_colacc *acc, const float *x, size_t rows, size_t
     acc[j].n = (uint64_t)cnt[j];
     acc[j].mean = cnt[j] > 0 ? sum[j] / cnt[j] : 0.0;
     sum[j] = 0.0; /* reused for m2 */
+    cnt[j] = 0.0; /* reused for the residual */
   }
   for (size_t i = 0; i < rows; i++) {
     const float *xi = x + i * d;
@@ -138,10 +124,14 @@ void strata_colacc_block(strata_colacc *acc, const float *x, size_t rows, size_t
       float v = xi[j];
       if (isfinite(v)) {
         double t = v - acc[j].mean;
+        cnt[j] += t;
         sum[j] += t * t;
       }
     }
   }
-  for (size_t j = 0; j < d; j++) acc[j].m2 = sum[j];
+  for (size_t j = 0; j < d; j++) {
+    acc[j].m2 = sum[j];
+    acc[j].resid = cnt[j];
+  }
   if (skipped) *skipped += skip;
 }

@@ -1,5 +1,7 @@
-/* Column statistics accumulated block by block and merged in block order
- * (Chan et al.), so the result does not depend on threads or chunk size. */
+/* Column statistics of one block (4096 rows, summed in row order, so
+ * deterministic); blocks are totalled by the order-free reducer
+ * (strata_moments, reduce.h), so the result depends on neither threads,
+ * chunk size nor the order in which partials meet. */
 #ifndef STRATA_STATS_H
 #define STRATA_STATS_H
 
@@ -11,12 +13,11 @@ typedef struct {
   uint64_t missing;  /* NaN */
   uint64_t inf;      /* +-Inf */
   double mean, m2;   /* m2 = sum of squared deviations from mean */
+  double resid;      /* sum of (x - mean) in float64: what the rounded mean missed */
   double min, max;
 } strata_colacc;
 
 void strata_colacc_reset(strata_colacc *a, size_t d);
-/* into += b, column by column (Chan's parallel update). */
-void strata_colacc_merge(strata_colacc *into, const strata_colacc *b, size_t d);
 
 /* Accumulates rows×d row-major values into acc[0..d-1] (which must be
  * reset).  Non-finite values are counted, not accumulated.  When

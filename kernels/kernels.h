@@ -209,7 +209,8 @@ typedef struct {
  * CPU path's in core/lloyd.c, for any chunk size: a block's sums are its
  * rows added in row order in float64, rounded once to fixed point
  * (common/exact.h) and added exactly; counts are integers; inertia is each
- * block's rows in row order, the blocks added in block order.  The same
+ * block's rows in row order, the block totals added exactly
+ * (common/xacc.h) and rounded once.  The same
  * inputs give the same outputs on every run (no float atomics). */
 typedef struct {
   /* ctx IN: the device's; cfg IN; out OUT. */

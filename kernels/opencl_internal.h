@@ -20,6 +20,7 @@
 
 #include "block.h"
 #include "error.h"
+#include "xacc.h"
 #include "opencl.h"
 
 /* ---- errors (opencl_error.c) ---------------------------------------------- */
@@ -166,7 +167,7 @@ typedef struct {
   strata_fixed128 *sums;   /* k x d exact sums: host modes, and the device
                               totals copied back after each chunk */
   int64_t *counts;         /* k */
-  double inertia;          /* blocks added in block order */
+  strata_xacc inertia;     /* each block's inertia added exactly (xacc.h) */
 } ocl_totals;
 
 /* One block's rows of a piece: rows [off, off + m) of the piece. */
@@ -174,7 +175,7 @@ typedef struct {
   size_t off, m;
 } ocl_piece_block;
 
-/* Counts, inertia (each block's rows in row order, the blocks in order),
+/* Counts, inertia (each block's rows in row order, the blocks added exactly),
  * dist2 = (float)dist64, and, when order is not NULL, the stable order of
  * each block's rows by label for reduce_sums_fixed:
  *  order OUT rows, offsets OUT nb x (k + 1) (absolute positions in order). */

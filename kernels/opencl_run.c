@@ -102,7 +102,7 @@ struct strata_kernel_run {
   size_t nres, res_cap, res_next;
   ocl_totals tot;
   int64_t *counts_mark;     /* totals at the start of the chunk */
-  double inertia_mark;
+  strata_xacc inertia_mark;
   ocl_host_ws ws;
   /* The scaler on the device (run_set_scaler): rows arrive raw, are scaled
    * in place after each upload, and a resident piece keeps the scaled rows. */
@@ -653,8 +653,8 @@ strata_status ocl_run_open(const strata_kernel_ctx *ctx, const strata_run_config
     if (r->sum_scale) memcpy(r->sum_scale, cfg->sum_scale, cfg->d * sizeof *r->sum_scale);
   }
   r->cfg.sum_scale = r->sum_scale;
-  r->tot = (ocl_totals){cfg->k, cfg->d, r->sum_scale, calloc(kd, sizeof(strata_fixed128)),
-                        calloc(cfg->k, sizeof(int64_t)), 0.0};
+  r->tot = (ocl_totals){.k = cfg->k, .d = cfg->d, .scale = r->sum_scale,
+                        .sums = calloc(kd, sizeof(strata_fixed128)), .counts = calloc(cfg->k, sizeof(int64_t))};
   r->counts_mark = calloc(cfg->k, sizeof *r->counts_mark);
   if (!r->c || !r->cn || !r->tot.sums || !r->tot.counts || !r->counts_mark ||
       (cfg->sum_scale && !r->sum_scale)) {
@@ -698,7 +698,7 @@ strata_status ocl_run_begin_pass(strata_kernel_run *r) {
   RETURN_IF(!r->c_set, STRATA_ERR_INTERNAL, "OpenCL run: a pass began before the centroids were set");
   memset(r->tot.sums, 0, r->cfg.k * r->cfg.d * sizeof *r->tot.sums);
   memset(r->tot.counts, 0, r->cfg.k * sizeof(int64_t));
-  r->tot.inertia = 0.0;
+  strata_xacc_zero(&r->tot.inertia);
   r->res_next = 0;
   if (r->mode != MODE_DEVICE_REDUCE) return STRATA_OK;
   const cl_ulong zero = 0;
@@ -740,7 +740,7 @@ strata_status ocl_run_end_pass(strata_kernel_run *r, strata_fixed128 *sums, int6
   /* Host totals, or the device's, read now or after the last chunk. */
   if (sums && r->sum_scale) memcpy(sums, r->tot.sums, kd * sizeof *sums);
   memcpy(counts, r->tot.counts, r->cfg.k * sizeof *counts);
-  *inertia = r->tot.inertia;
+  *inertia = strata_xacc_round(&r->tot.inertia);
   return STRATA_OK;
 }
 

@@ -2,7 +2,7 @@
  *
  * ocl_host_account: once a piece's labels and exact distances are back, the
  * host counts rows per cluster, sums each block's inertia in row order and
- * adds the blocks in order (as core/lloyd.c does), and lists each block's
+ * adds the block totals exactly (common/xacc.h, as core/lloyd.c does), and lists each block's
  * rows grouped by cluster in increasing row order (a stable counting sort,
  * O(rows + k) per block): the order in which reduce_sums_fixed adds them on
  * the device.
@@ -34,7 +34,7 @@ void ocl_host_account(ocl_totals *t, const ocl_piece_block *blocks, size_t nb,
       inertia += dd[i];
       if (dist2) dist2[off + i] = (float)dd[i];
     }
-    t->inertia += inertia;
+    strata_xacc_add(&t->inertia, inertia);
     if (!order) continue;
     /* Run starts of each cluster (absolute positions in order), a stable
      * scatter that advances them to the run ends, then back to starts. */
@@ -147,7 +147,7 @@ strata_status ocl_host_chunk(ocl_totals *t, ocl_host_ws *ws, const strata_kernel
     strata_block_fold(k, d, acc.sums, acc.counts, t->scale, ws->fx[tid], ws->total[tid]);
   }
   add_thread_totals(t, ws);
-  for (size_t b = 0; b < nblocks; b++) t->inertia += ws->inertia[b];
+  for (size_t b = 0; b < nblocks; b++) strata_xacc_add(&t->inertia, ws->inertia[b]);
   free(off);
   return STRATA_OK;
 }

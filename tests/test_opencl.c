@@ -45,6 +45,7 @@
 #include "kernels.h"
 #include "opencl.h"
 #include "scaler.h"
+#include "xacc.h"
 
 /* ---- data ---------------------------------------------------------------- */
 
@@ -274,14 +275,16 @@ static void fixed_add(strata_fixed128 *acc, strata_fixed v) {
 
 /* The core's scheme with the reference kernels (core/lloyd.c): per block
  * into zeroed partials, each touched cluster's sums rounded once to fixed
- * point and added exactly; inertia per block, added in block order. */
+ * point and added exactly; inertia per block, the blocks added exactly
+ * (common/xacc.h) and rounded once. */
 static void reference_pass(const run_data *r, const float *c, const float *cn, pass_out *o) {
   const strata_kernels *ref = strata_kernels_ref();
   double *bs = xcalloc(r->k * r->d, 8);
   int64_t *bc = xcalloc(r->k, 8);
   memset(o->sums, 0, r->k * r->d * sizeof *o->sums);
   memset(o->counts, 0, r->k * 8);
-  o->inertia = 0.0;
+  strata_xacc inertia;
+  strata_xacc_zero(&inertia);
   size_t off = 0;
   for (size_t b = 0; b < r->nblocks; b++) {
     strata_block_acc acc = {bs, bc, 0.0};
@@ -296,9 +299,10 @@ static void reference_pass(const run_data *r, const float *c, const float *cn, p
         bs[l * r->d + j] = 0.0;
       }
     }
-    o->inertia += acc.inertia;
+    strata_xacc_add(&inertia, acc.inertia);
     off += r->m[b];
   }
+  o->inertia = strata_xacc_round(&inertia);
   free(bs); free(bc);
 }
 

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "reduce.h"
 #include "scaler.h"
 #include "stats.h"
 
@@ -41,14 +42,16 @@ static void test_block_merge(void) {
   size_t splits[] = {1, 7, 4096, 10007};
   for (size_t s = 0; s < sizeof splits / sizeof splits[0]; s++) {
     strata_colacc total[5], part[5];
+    strata_moments sum[5];
     double tmp[10];
-    strata_colacc_reset(total, d);
+    strata_moments_zero(sum, d);
     for (size_t r0 = 0; r0 < n; r0 += splits[s]) {
       size_t rows = n - r0 < splits[s] ? n - r0 : splits[s];
       strata_colacc_reset(part, d);
       strata_colacc_block(part, x + r0 * d, rows, d, 0, NULL, tmp);
-      strata_colacc_merge(total, part, d);
+      strata_moments_add(sum, part, d);
     }
+    strata_moments_finish(sum, total, d);
     for (size_t j = 0; j < d; j++) {
       double mean, var, mn, mx;
       direct_stats(x, n, d, j, &mean, &var, &mn, &mx);
