@@ -195,7 +195,7 @@ void BM_kmeanspp(benchmark::State &state, std::string variant, Case cs) {
   }
   const Dataset &ds = dataset(cs.n, cs.d, cs.k);
   std::vector<double> centers(cs.k * cs.d);
-  strata_init_job job = {&t, 2, ds.x.data(), cs.n, cs.d, cs.k, 0, 42, 0};
+  strata_init_job job = {nullptr, &t, 2, ds.x.data(), cs.n, cs.d, cs.k, 0, 42, 0};
   for (auto _ : state) {
     if (strata_init_kmeanspp(&job, centers.data()) != STRATA_OK) {
       state.SkipWithError(strata_last_error());

@@ -64,7 +64,7 @@ Data make_data(const Case &cs) {
 
 void BM_run_pass(benchmark::State &state, size_t dev, Case cs, bool resident) {
   const strata_kernels *t = strata_ocl_table(dev);
-  if (!t || strata_ocl_prepare(dev, cs.k) != STRATA_OK) {
+  if (!t || strata_ocl_prepare(nullptr, dev, cs.k) != STRATA_OK) {
     state.SkipWithError(("opencl device unusable: " + std::string(strata_last_error())).c_str());
     return;
   }
@@ -87,7 +87,7 @@ void BM_run_pass(benchmark::State &state, size_t dev, Case cs, bool resident) {
 
   if (resident) unsetenv("STRATA_OPENCL_RESIDENT");
   else setenv("STRATA_OPENCL_RESIDENT", "0", 1);
-  strata_run_config cfg = {cs.n, cs.d, cs.k, 2, nullptr, data.scale.data()};
+  strata_run_config cfg = {nullptr, cs.n, cs.d, cs.k, 2, nullptr, data.scale.data()};
   strata_kernel_run *run = nullptr;
   if (t->run.run_open(&t->ctx, &cfg, &run) != STRATA_OK) {
     state.SkipWithError(strata_last_error());

@@ -13,17 +13,17 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
 
 /* Each subcommand takes its own argv (argv[0] is the subcommand name) and
  * returns the process exit code.  Errors are already reported on stderr. */
-int cli_cmd_fit(int argc, char **argv);
-int cli_cmd_assign(int argc, char **argv);
-int cli_cmd_inspect(int argc, char **argv);
-int cli_cmd_import(int argc, char **argv);
-int cli_cmd_export(int argc, char **argv);
-int cli_cmd_devices(int argc, char **argv);
-int cli_cmd_stability(int argc, char **argv);
-int cli_cmd_pca(int argc, char **argv);
-int cli_cmd_report(int argc, char **argv);
-int cli_cmd_profile(int argc, char **argv);
-int cli_cmd_sweep(int argc, char **argv);
+int cli_cmd_fit(strata_ctx *ctx, int argc, char **argv);
+int cli_cmd_assign(strata_ctx *ctx, int argc, char **argv);
+int cli_cmd_inspect(strata_ctx *ctx, int argc, char **argv);
+int cli_cmd_import(strata_ctx *ctx, int argc, char **argv);
+int cli_cmd_export(strata_ctx *ctx, int argc, char **argv);
+int cli_cmd_devices(strata_ctx *ctx, int argc, char **argv);
+int cli_cmd_stability(strata_ctx *ctx, int argc, char **argv);
+int cli_cmd_pca(strata_ctx *ctx, int argc, char **argv);
+int cli_cmd_report(strata_ctx *ctx, int argc, char **argv);
+int cli_cmd_profile(strata_ctx *ctx, int argc, char **argv);
+int cli_cmd_sweep(strata_ctx *ctx, int argc, char **argv);
 
 /* Allocation that cannot fail: on exhaustion prints the one error line and
  * exits with status 1.  Only for the command's own small bookkeeping. */

@@ -49,7 +49,7 @@ static int run(void *state) {
   int want_drift = !o->a.no_drift && info->train_mean;
   if (!o->a.no_drift && !want_drift)
     cli_warn("the model has no training reference (saved by an older Strata): drift not measured");
-  st = strata_assign_drift(model, ds, o->a.labels, o->p.chunk_rows, o->p.threads, &o->a.drift, o->a.model, &inertia, sizes,
+  st = strata_assign_drift(o->a.ctx, model, ds, o->a.labels, o->p.chunk_rows, &o->a.drift, o->a.model, &inertia, sizes,
                            want_drift ? &drift : NULL);
   double seconds = cli_now() - t0;
   if (st != STRATA_OK) {
@@ -76,9 +76,9 @@ done:
   return rc;
 }
 
-int cli_cmd_assign(int argc, char **argv) {
+int cli_cmd_assign(strata_ctx *ctx, int argc, char **argv) {
   assign_opts o;
   memset(&o, 0, sizeof o);
   o.a.fit = &o.p;
-  return cli_args_main(CLI_CMD_ASSIGN, argc, argv, &o.a, run, &o);
+  return cli_args_main(ctx, CLI_CMD_ASSIGN, argc, argv, &o.a, run, &o);
 }

@@ -176,14 +176,15 @@ static int print_json(const devices_opts *o, const strata_device_desc *list, siz
   return rc;
 }
 
-int cli_cmd_devices(int argc, char **argv) {
+int cli_cmd_devices(strata_ctx *ctx, int argc, char **argv) {
   devices_opts o = {8, 16, 0, 0, 0, 0, 1};
   int rc = parse(argc, argv, &o);
   if (rc >= 0) return rc;
-  cli_diag_init(o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
+  cli_diag_init(ctx, o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
   strata_device_desc *list = NULL;
   size_t n = 0;
-  strata_status st = strata_devices_list((size_t)o.d, (size_t)o.k, (int)o.threads, o.measure, &list, &n);
+  strata_status st = strata_ctx_set_threads(ctx, (int)o.threads);
+  if (st == STRATA_OK) st = strata_devices_list(ctx, (size_t)o.d, (size_t)o.k, o.measure, &list, &n);
   if (st != STRATA_OK) return cli_status_error(st);
   if (o.json) rc = print_json(&o, list, n);
   else if (!o.quiet) print_table(&o, list, n), rc = CLI_EXIT_OK;

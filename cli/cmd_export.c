@@ -92,13 +92,13 @@ static int parse(int argc, char **argv, export_opts *o) {
   return -1;
 }
 
-static int run(const export_opts *o) {
+static int run(const strata_ctx *ctx, const export_opts *o) {
   if (cli_same_file(o->p.output, o->p.labels))
     return cli_error(CLI_EXIT_USAGE, "output file '%s' is the labels file", o->p.output);
   if (o->p.data && cli_same_file(o->p.output, o->p.data))
     return cli_error(CLI_EXIT_USAGE, "output file '%s' is the data file", o->p.output);
   strata_csv_export_result *r = NULL;
-  strata_status st = strata_csv_export(&o->p, &r);
+  strata_status st = strata_csv_export(ctx, &o->p, &r);
   if (st != STRATA_OK) return cli_status_error(st);
   double s = r->seconds > 0 ? r->seconds : 1e-9;
   int rc = CLI_EXIT_OK;
@@ -113,14 +113,14 @@ static int run(const export_opts *o) {
   return rc;
 }
 
-int cli_cmd_export(int argc, char **argv) {
+int cli_cmd_export(strata_ctx *ctx, int argc, char **argv) {
   export_opts o;
   memset(&o, 0, sizeof o);
   strata_csv_export_params_init(&o.p);
   int rc = parse(argc, argv, &o);
   if (rc < 0) {
-    cli_diag_init(o.quiet ? CLI_QUIET : CLI_NORMAL);
-    rc = run(&o);
+    cli_diag_init(ctx, o.quiet ? CLI_QUIET : CLI_NORMAL);
+    rc = run(ctx, &o);
   }
   cli_opt_list_free(o.columns);
   return rc;

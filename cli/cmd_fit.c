@@ -107,7 +107,7 @@ static int run(fit_opts *o) {
   o->p.parent = parent;
   o->p.parent_path = o->a.parent;
   o->p.warm_start = o->a.warm_start;
-  st = strata_fit(ds, &o->p, &model);
+  st = strata_fit(o->a.ctx, ds, &o->p, &model);
   cli_progress_end();
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
@@ -153,9 +153,9 @@ static int go(void *state) {
   return run(o);
 }
 
-int cli_cmd_fit(int argc, char **argv) {
+int cli_cmd_fit(strata_ctx *ctx, int argc, char **argv) {
   fit_opts o;
   memset(&o, 0, sizeof o);
   o.a.fit = &o.p;
-  return cli_args_main(CLI_CMD_FIT, argc, argv, &o.a, go, &o);
+  return cli_args_main(ctx, CLI_CMD_FIT, argc, argv, &o.a, go, &o);
 }

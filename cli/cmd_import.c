@@ -77,6 +77,7 @@ typedef struct {
   strata_csv_import_params p;
   char **columns, **skip;
   int json, quiet, verbose;
+  int threads; /* compression threads */
 } import_opts;
 
 static int parse_delimiter(const char *text, char *out) {
@@ -135,7 +136,7 @@ static int parse(int argc, char **argv, import_opts *o) {
         break;
       case OPT_THREADS:
         if (!cli_opt_int(optarg, "--threads", 0, 1024, &v, err, sizeof err)) return cli_error(CLI_EXIT_USAGE, "%s", err);
-        o->p.threads = (int)v;
+        o->threads = (int)v;
         break;
       case OPT_JSON: o->json = 1; break;
       case 'q': o->quiet = 1; break;
@@ -216,13 +217,13 @@ static void warn_about(const strata_csv_import_result *r) {
   }
 }
 
-static int run(import_opts *o) {
+static int run(const strata_ctx *ctx, import_opts *o) {
   /* The output's directory is checked by the import itself, right after
    * the input is opened and before any work. */
   if (cli_same_file(o->p.output, o->p.input))
     return cli_error(CLI_EXIT_USAGE, "output file '%s' is the input file", o->p.output);
   strata_csv_import_result r;
-  strata_status st = strata_csv_import(&o->p, &r);
+  strata_status st = strata_csv_import(ctx, &o->p, &r);
   int rc;
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
@@ -240,14 +241,15 @@ static int run(import_opts *o) {
   return rc;
 }
 
-int cli_cmd_import(int argc, char **argv) {
+int cli_cmd_import(strata_ctx *ctx, int argc, char **argv) {
   import_opts o;
   memset(&o, 0, sizeof o);
   strata_csv_import_params_init(&o.p);
   int rc = parse(argc, argv, &o);
   if (rc < 0) {
-    cli_diag_init(o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
-    rc = run(&o);
+    cli_diag_init(ctx, o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
+    strata_status st = strata_ctx_set_threads(ctx, o.threads);
+    rc = st == STRATA_OK ? run(ctx, &o) : cli_status_error(st);
   }
   cli_opt_list_free(o.columns);
   cli_opt_list_free(o.skip);

@@ -120,7 +120,7 @@ static size_t *chosen_columns(const inspect_opts *o, const strata_dataset *all, 
 
 /* Statistics of the numeric columns (one streaming pass) and counts of the
  * categorical ones, into cols[]. */
-static strata_status gather(const inspect_opts *o, const strata_dataset *all, const size_t *idx, size_t n,
+static strata_status gather(const strata_ctx *ctx, const inspect_opts *o, const strata_dataset *all, const size_t *idx, size_t n,
                             cli_inspect_column *cols) {
   const char **num = cli_xcalloc(n, sizeof *num), **cat = cli_xcalloc(n, sizeof *cat);
   size_t *num_at = cli_xcalloc(n, sizeof *num_at), *cat_at = cli_xcalloc(n, sizeof *cat_at);
@@ -142,7 +142,7 @@ static strata_status gather(const inspect_opts *o, const strata_dataset *all, co
   if (nn > 0) {
     strata_column_stats *stats = cli_xcalloc(nn, sizeof *stats);
     st = strata_dataset_open(o->data, strata_dataset_location(all), num, nn, &ds);
-    if (st == STRATA_OK) st = strata_dataset_stats(ds, o->chunk_rows, stats);
+    if (st == STRATA_OK) st = strata_dataset_stats(ctx, ds, o->chunk_rows, stats);
     for (size_t k = 0; st == STRATA_OK && k < nn; k++) cols[num_at[k]].stats = stats[k];
     free(stats);
   }
@@ -169,7 +169,7 @@ static strata_status gather(const inspect_opts *o, const strata_dataset *all, co
   return st;
 }
 
-static int run(const inspect_opts *o) {
+static int run(const strata_ctx *ctx, const inspect_opts *o) {
   strata_dataset *all = NULL, *probe = NULL;
   strata_status st = strata_dataset_open_all(o->data, o->location, &all);
   if (st != STRATA_OK) return cli_status_error(st);
@@ -184,7 +184,7 @@ static int run(const inspect_opts *o) {
     return st != STRATA_OK ? cli_status_error(st) : cli_error(CLI_EXIT_USAGE, "unknown column in --features");
   }
   cli_inspect_column *cols = cli_xcalloc(n ? n : 1, sizeof *cols);
-  st = gather(o, all, idx, n, cols);
+  st = gather(ctx, o, all, idx, n, cols);
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
   } else if (o->json) {
@@ -204,13 +204,13 @@ static int run(const inspect_opts *o) {
   return rc;
 }
 
-int cli_cmd_inspect(int argc, char **argv) {
+int cli_cmd_inspect(strata_ctx *ctx, int argc, char **argv) {
   inspect_opts o;
   memset(&o, 0, sizeof o);
   int rc = parse(argc, argv, &o);
   if (rc < 0) {
-    cli_diag_init(o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
-    rc = run(&o);
+    cli_diag_init(ctx, o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
+    rc = run(ctx, &o);
   }
   cli_opt_list_free(o.features);
   return rc;

@@ -131,7 +131,7 @@ static int parse(int argc, char **argv, pca_opts *o) {
   return -1;
 }
 
-static int run(pca_opts *o) {
+static int run(const strata_ctx *ctx, pca_opts *o) {
   char err[1024];
   if (o->r.output) {
     if (cli_same_file(o->r.output, o->r.data))
@@ -169,8 +169,7 @@ static int run(pca_opts *o) {
   p.sample = o->r.output ? o->sample : 0;
   p.seed = o->r.seed;
   p.chunk_rows = o->chunk_rows;
-  p.threads = o->threads;
-  st = strata_pca_fit(ds, &p, &pca);
+  st = strata_pca_fit(ctx, ds, &p, &pca);
   if (st == STRATA_OK && o->r.output) st = cli_write_pca_projection(pca, &o->r);
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
@@ -189,15 +188,16 @@ done:
   return rc;
 }
 
-int cli_cmd_pca(int argc, char **argv) {
+int cli_cmd_pca(strata_ctx *ctx, int argc, char **argv) {
   pca_opts o;
   memset(&o, 0, sizeof o);
   o.r.components = 2;
   o.sample = 10000;
   int rc = parse(argc, argv, &o);
   if (rc < 0) {
-    cli_diag_init(o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
-    rc = run(&o);
+    cli_diag_init(ctx, o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
+    strata_status st = strata_ctx_set_threads(ctx, o.threads);
+    rc = st == STRATA_OK ? run(ctx, &o) : cli_status_error(st);
   }
   cli_opt_list_free(o.features);
   return rc;

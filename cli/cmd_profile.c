@@ -166,7 +166,7 @@ static int write_output(const profile_opts *o, const strata_profile *p) {
   return st == STRATA_OK ? CLI_EXIT_OK : cli_status_error(st);
 }
 
-static int run(const profile_opts *o) {
+static int run(const strata_ctx *ctx, const profile_opts *o) {
   char err[1024];
   if (o->output) {
     if (cli_same_file(o->output, o->data) || cli_same_file(o->output, o->model) ||
@@ -188,7 +188,7 @@ static int run(const profile_opts *o) {
     rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
     goto done;
   }
-  st = strata_profile_compute(model, ds, o->labels, o->chunk_rows, o->threads, &p);
+  st = strata_profile_compute(ctx, model, ds, o->labels, o->chunk_rows, &p);
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
     goto done;
@@ -203,11 +203,12 @@ done:
   return rc;
 }
 
-int cli_cmd_profile(int argc, char **argv) {
+int cli_cmd_profile(strata_ctx *ctx, int argc, char **argv) {
   profile_opts o;
   memset(&o, 0, sizeof o);
   int rc = parse(argc, argv, &o);
   if (rc >= 0) return rc;
-  cli_diag_init(o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
-  return run(&o);
+  cli_diag_init(ctx, o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
+  strata_status st = strata_ctx_set_threads(ctx, o.threads);
+  return st == STRATA_OK ? run(ctx, &o) : cli_status_error(st);
 }

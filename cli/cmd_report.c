@@ -167,7 +167,7 @@ static int read_json_inputs(report_opts *o, report_inputs *in) {
   return -1;
 }
 
-static int run(report_opts *o) {
+static int run(const strata_ctx *ctx, report_opts *o) {
   char err[1024];
   if (cli_same_file(o->output, o->r.data_path) || cli_same_file(o->output, o->r.model_path))
     return cli_error(CLI_EXIT_USAGE, "report file '%s' is an input file", o->output);
@@ -190,7 +190,7 @@ static int run(report_opts *o) {
     rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
     goto done;
   }
-  st = strata_profile_compute(in.model, in.ds, o->labels, o->chunk_rows, o->threads, &in.profile);
+  st = strata_profile_compute(ctx, in.model, in.ds, o->labels, o->chunk_rows, &in.profile);
   if (st == STRATA_OK) {
     strata_pca_params p;
     strata_pca_params_init(&p);
@@ -198,8 +198,7 @@ static int run(report_opts *o) {
     p.sample = o->sample;
     p.seed = o->r.seed;
     p.chunk_rows = o->chunk_rows;
-    p.threads = o->threads;
-    st = strata_pca_fit(in.ds, &p, &in.pca);
+    st = strata_pca_fit(ctx, in.ds, &p, &in.pca);
   }
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
@@ -224,13 +223,14 @@ done:
   return rc;
 }
 
-int cli_cmd_report(int argc, char **argv) {
+int cli_cmd_report(strata_ctx *ctx, int argc, char **argv) {
   report_opts o;
   memset(&o, 0, sizeof o);
   o.sample = 2000;
   o.r.title = "Segmentation report";
   int rc = parse(argc, argv, &o);
   if (rc >= 0) return rc;
-  cli_diag_init(o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
-  return run(&o);
+  cli_diag_init(ctx, o.quiet ? CLI_QUIET : o.verbose >= 2 ? CLI_DEBUG : o.verbose ? CLI_VERBOSE : CLI_NORMAL);
+  strata_status st = strata_ctx_set_threads(ctx, o.threads);
+  return st == STRATA_OK ? run(ctx, &o) : cli_status_error(st);
 }

@@ -104,7 +104,7 @@ static int run(void *state) {
   }
   if (o->a.verbose) o->p.progress = report_run;
   strata_stability_result *r = NULL;
-  st = strata_stability(ds, &o->p, &r);
+  st = strata_stability(o->a.ctx, ds, &o->p, &r);
   int rc;
   if (st != STRATA_OK) rc = cli_status_error(st);
   else if (o->a.output) rc = write_output(o, r);
@@ -116,10 +116,10 @@ static int run(void *state) {
   return rc;
 }
 
-int cli_cmd_stability(int argc, char **argv) {
+int cli_cmd_stability(strata_ctx *ctx, int argc, char **argv) {
   stability_opts o;
   memset(&o, 0, sizeof o);
   o.a.fit = &o.p.fit;
   o.a.stability = &o.p;
-  return cli_args_main(CLI_CMD_STABILITY, argc, argv, &o.a, run, &o);
+  return cli_args_main(ctx, CLI_CMD_STABILITY, argc, argv, &o.a, run, &o);
 }

@@ -52,7 +52,7 @@ static int run(void *state) {
   cli_progress_begin(o->a.quiet ? CLI_PROGRESS_NONE : (cli_progress_mode)o->a.progress);
   o->p.fit.progress = cli_progress_cb;
   o->p.fit.progress_user = NULL;
-  st = strata_sweep(ds, &o->p, &r);
+  st = strata_sweep(o->a.ctx, ds, &o->p, &r);
   cli_progress_end();
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
@@ -88,10 +88,10 @@ done:
   return rc;
 }
 
-int cli_cmd_sweep(int argc, char **argv) {
+int cli_cmd_sweep(strata_ctx *ctx, int argc, char **argv) {
   sweep_opts o;
   memset(&o, 0, sizeof o);
   o.a.fit = &o.p.fit;
   o.a.sweep = &o.p;
-  return cli_args_main(CLI_CMD_SWEEP, argc, argv, &o.a, run, &o);
+  return cli_args_main(ctx, CLI_CMD_SWEEP, argc, argv, &o.a, run, &o);
 }

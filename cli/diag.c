@@ -72,12 +72,12 @@ static void log_sink(strata_log_level level, const char *msg, void *user) {
   }
 }
 
-void cli_diag_init(cli_verbosity v) {
+void cli_diag_init(strata_ctx *ctx, cli_verbosity v) {
   verbosity = v;
   strata_log_level max = v >= CLI_DEBUG     ? STRATA_LOG_DEBUG
                          : v >= CLI_VERBOSE ? STRATA_LOG_INFO
                                             : STRATA_LOG_WARN;
-  strata_set_log(log_sink, NULL, max);
+  strata_ctx_set_log(ctx, log_sink, NULL, max);
 }
 
 int cli_error(int exit_code, const char *fmt, ...) {

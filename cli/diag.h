@@ -19,9 +19,9 @@
 
 typedef enum { CLI_QUIET = -1, CLI_NORMAL = 0, CLI_VERBOSE = 1, CLI_DEBUG = 2 } cli_verbosity;
 
-/* Installs the library log sink for this verbosity: quiet drops warnings,
+/* Installs ctx's log sink for this verbosity: quiet drops warnings,
  * normal shows warnings, verbose adds info, debug adds debug messages. */
-void cli_diag_init(cli_verbosity v);
+void cli_diag_init(strata_ctx *ctx, cli_verbosity v);
 
 /* Prints "strata: error: <msg>" and returns exit_code. */
 int cli_error(int exit_code, const char *fmt, ...) CLI_PRINTF(2, 3);

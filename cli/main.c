@@ -10,7 +10,7 @@
 
 typedef struct {
   const char *name;
-  int (*run)(int argc, char **argv);
+  int (*run)(strata_ctx *ctx, int argc, char **argv);
   const char *summary;
 } command;
 
@@ -64,7 +64,7 @@ static int finish(int rc) {
   return rc;
 }
 
-static int dispatch(int argc, char **argv) {
+static int dispatch(strata_ctx *ctx, int argc, char **argv) {
   if (argc < 2) return cli_usage_error(NULL, "missing command");
   const char *arg = argv[1];
   if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "help") == 0) {
@@ -73,7 +73,7 @@ static int dispatch(int argc, char **argv) {
       const command *c = find(argv[2]);
       if (!c) return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
       char *sub[] = {argv[2], (char *)"--help", NULL};
-      return c->run(2, sub);
+      return c->run(ctx, 2, sub);
     }
     usage(stdout);
     return CLI_EXIT_OK;
@@ -86,22 +86,31 @@ static int dispatch(int argc, char **argv) {
   if (arg[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", arg);
   const command *c = find(arg);
   if (!c) return cli_usage_error(NULL, "unknown command '%s'", arg);
-  return c->run(argc - 1, argv + 1);
+  return c->run(ctx, argc - 1, argv + 1);
 }
 
-/* SIGINT/SIGTERM ask the library to stop at the next chunk; it then removes
- * its temporary outputs and the command exits 1 with one error line. */
+/* The command's context: the signal handler cancels it.  SIGINT/SIGTERM
+ * ask the library to stop at the next chunk; it then removes its temporary
+ * outputs and the command exits 1 with one error line. */
+static strata_ctx *volatile job_ctx;
+
 static void on_signal(int sig) {
   (void)sig;
-  strata_request_cancel();
+  strata_ctx_cancel(job_ctx);
 }
 
 int main(int argc, char **argv) {
+  strata_ctx *ctx = strata_ctx_new();
+  if (!ctx) return cli_status_error(STRATA_ERR_NOMEM);
+  job_ctx = ctx;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  return finish(dispatch(argc, argv));
+  int rc = finish(dispatch(ctx, argc, argv));
+  job_ctx = NULL;
+  strata_ctx_free(ctx);
+  return rc;
 }

@@ -229,7 +229,7 @@ static const cli_option options[] = {
     {"drift-shift", 0, KIND_DOUBLE, ARGS(drift.shift), .lo = 0.0, .arg = "X",
      .help = "flag a feature whose mean moved by more than X training\nstandard deviations (default {default})",
      .use = {[FIT] = AT(SEC_REFITS, 6), [ASSIGN] = AT(SEC_DRIFT, 4)}},
-    {"backend", 0, KIND_NAME, FIT(backend), .zero = "auto", .arg = "NAME",
+    {"backend", 0, KIND_NAME, ARGS(backend), .zero = "auto", .arg = "NAME",
      .help = "compute backend (default {default}): auto measures the OpenCL\n"
              "devices against the CPU on the init sample and says why\n"
              "it chose; ref, cpu (best SIMD here), blas, avx2, avx512;\n"
@@ -239,7 +239,7 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_EXECUTION, 1, "auto|ref|cpu|blas|avx2|avx512",
                         "CPU kernels (default {default}; a device\nbackend is not used by sweep)"},
              [STABILITY] = {SEC_EXECUTION_OUTPUT, 2, .help = "compute backend of the fits (default {default})"}}},
-    {"threads", 0, KIND_INT, FIT(threads), .min = 0, .max = 65536, .arg = "T",
+    {"threads", 0, KIND_INT, ARGS(threads), .min = 0, .max = 65536, .arg = "T",
      .help = "threads, 0 = all available (default {default})",
      .use = {[FIT] = AT(SEC_EXECUTION, 2), [SWEEP] = AT(SEC_EXECUTION, 2), [ASSIGN] = AT(SEC_OPTIONS, 3),
              [STABILITY] = {SEC_EXECUTION_OUTPUT, 1, .max = 100000000,
@@ -672,11 +672,15 @@ static void free_args(cli_args *a) {
   a->ks = NULL;
 }
 
-int cli_args_main(cli_cmd cmd, int argc, char **argv, cli_args *a, int (*go)(void *state), void *state) {
+int cli_args_main(strata_ctx *ctx, cli_cmd cmd, int argc, char **argv, cli_args *a, int (*go)(void *state),
+                  void *state) {
   int rc = cli_args_parse(cmd, argc, argv, a);
   if (rc < 0) {
-    cli_diag_init(verbosity(a));
-    rc = go(state);
+    a->ctx = ctx;
+    cli_diag_init(ctx, verbosity(a));
+    strata_status st = strata_ctx_set_threads(ctx, a->threads);
+    if (st == STRATA_OK) st = strata_ctx_set_backend(ctx, a->backend);
+    rc = st == STRATA_OK ? go(state) : cli_status_error(st);
   }
   free_args(a);
   return rc;

@@ -24,8 +24,8 @@ typedef struct {
 
 /* Everything the parser fills.  The command points `fit` (and `sweep` or
  * `stability`) at its own parameters before parsing; the parser initialises
- * them with the library's defaults.  assign keeps its --threads and
- * --chunk-rows in a fit parameter block too. */
+ * them with the library's defaults.  assign keeps its --chunk-rows in a
+ * fit parameter block too. */
 typedef struct {
   const char *model, *data;                        /* positional: [MODEL.h5] DATA.h5 */
   const char *output, *location, *labels, *parent; /* -o, --dataset, --labels, PREV.h5 */
@@ -37,6 +37,9 @@ typedef struct {
   int *ks;      /* sweep -k, owned */
   size_t nk;
   strata_drift_thresholds drift;
+  int threads;          /* --threads, set on the ctx */
+  const char *backend;  /* --backend, set on the ctx (NULL = auto) */
+  strata_ctx *ctx;      /* the command's context (cli_args_main sets it) */
   strata_fit_params *fit;             /* IN: always set */
   strata_sweep_params *sweep;         /* IN: set by sweep only */
   strata_stability_params *stability; /* IN: set by stability only */
@@ -46,9 +49,10 @@ typedef struct {
  * them to the library's defaults and parses argv (argv[0] is the command's
  * name) into a; --help prints the page generated from the table, a usage
  * error is reported on stderr, and either returns its exit code.  Otherwise
- * sets the verbosity of -q/-v and returns go(state): the command's own
- * checks and its work.  Frees what the parser allocated in the end. */
-int cli_args_main(cli_cmd cmd, int argc, char **argv, cli_args *a, int (*go)(void *state), void *state);
+ * sets the verbosity of -q/-v, --threads and --backend on ctx and returns
+ * go(state): the command's own checks and its work.  Frees what the parser
+ * allocated in the end. */
+int cli_args_main(strata_ctx *ctx, cli_cmd cmd, int argc, char **argv, cli_args *a, int (*go)(void *state), void *state);
 
 /* Opens DATA.h5 at --dataset with --features and adds the --categorical
  * columns.  On failure *ds is NULL and the status says why. */

@@ -14,9 +14,6 @@
  * callers can write `return strata_fail(STRATA_ERR_COLUMN, "column '%s' ...", n);` */
 strata_status strata_fail(strata_status st, const char *fmt, ...) STRATA_PRINTF(2, 3);
 
-/* Emits through the installed log callback. */
-void strata_log(strata_log_level level, const char *fmt, ...) STRATA_PRINTF(2, 3);
-
 /* STRATA_OK when a parameters struct's `size` field (strata.h conventions)
  * is the size of the layout this library knows, else STRATA_ERR_USAGE
  * naming the struct: `what` is its type name. */

@@ -5,6 +5,7 @@
 
 #include "dataset.h"
 #include "drift.h"
+#include "ctx.h"
 #include "error.h"
 #include "labels_writer.h"
 #include "lloyd.h"
@@ -82,14 +83,13 @@ done:
   return st;
 }
 
-strata_status strata_assign(const strata_model *m, strata_dataset *ds, const char *labels_path,
-                            size_t chunk_rows, int threads, double *inertia, int64_t *sizes) {
-  return strata_assign_drift(m, ds, labels_path, chunk_rows, threads, NULL, NULL, inertia, sizes,
-                             NULL);
+strata_status strata_assign(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                            const char *labels_path, size_t chunk_rows, double *inertia, int64_t *sizes) {
+  return strata_assign_drift(ctx, m, ds, labels_path, chunk_rows, NULL, NULL, inertia, sizes, NULL);
 }
 
-strata_status strata_assign_drift(const strata_model *m, strata_dataset *ds, const char *labels_path,
-                                  size_t chunk_rows, int threads, const strata_drift_thresholds *th,
+strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                  const char *labels_path, size_t chunk_rows, const strata_drift_thresholds *th,
                                   const char *reference, double *inertia, int64_t *sizes,
                                   strata_drift **drift) {
   RETURN_IF(!m || !ds || !labels_path, STRATA_ERR_USAGE, "strata_assign: NULL argument");
@@ -104,12 +104,15 @@ strata_status strata_assign_drift(const strata_model *m, strata_dataset *ds, con
             "model has an unknown missing-value rule '%s'", mi->missing);
   size_t n = strata_dataset_rows(ds), d = (size_t)mi->d, k = (size_t)mi->k;
   /* The fit's own kernels reproduce its labels exactly; another machine may
-   * lack them, and then the scheduler picks (auto). */
+   * lack them, and then the scheduler picks (auto).  A backend the caller
+   * named in ctx wins over the model's. */
+  const char *want = strata_ctx_backend(ctx);
+  if (strcmp(want, "auto") == 0) want = mi->backend;
   strata_backend_choice choice;
-  if (strata_scheduler_choose(mi->backend, NULL, 0, n, d, k, threads, &choice) != STRATA_OK) {
-    strata_log(STRATA_LOG_WARN, "backend '%s' of the model is not available here (%s); using auto",
-               mi->backend, strata_last_error());
-    FORWARD_IF_ERROR(strata_scheduler_choose(NULL, NULL, 0, n, d, k, threads, &choice));
+  if (strata_scheduler_choose(ctx, want, NULL, 0, n, d, k, &choice) != STRATA_OK) {
+    strata_log(ctx, STRATA_LOG_WARN, "backend '%s'%s is not available here (%s); using auto", want,
+               want == mi->backend ? " of the model" : "", strata_last_error());
+    FORWARD_IF_ERROR(strata_scheduler_choose(ctx, NULL, NULL, 0, n, d, k, &choice));
   }
   const strata_kernels *kern = choice.kern;
   strata_scaler sc;
@@ -120,7 +123,7 @@ strata_status strata_assign_drift(const strata_model *m, strata_dataset *ds, con
   strata_labels_writer *w = NULL;
   const strata_lloyd_result *res = NULL;
   strata_status st;
-  GOTO_IF_ERROR(st, strata_pass_open(ds, &sc, chunk_rows, threads, 0, &pass), done);
+  GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, &sc, chunk_rows, 0, &pass), done);
   GOTO_IF_ERROR(st, strata_lloyd_create(kern, pass, k, d, n, 0, &l), done);
   strata_lloyd_set_fallback(l, choice.fallback);
   strata_lloyd_set_centroids(l, mi->centroids);
@@ -128,7 +131,7 @@ strata_status strata_assign_drift(const strata_model *m, strata_dataset *ds, con
   GOTO_IF_ERROR(st, strata_labels_writer_open(labels_path, n, &w), done);
   GOTO_IF_ERROR(st, strata_lloyd_pass(l, w, &res), done);
   if (strata_dataset_unknown_categories(ds) > 0)
-    strata_log(STRATA_LOG_WARN, "%llu rows have a category the model has not seen; they were "
+    strata_log(ctx, STRATA_LOG_WARN, "%llu rows have a category the model has not seen; they were "
                "assigned with that categorical column all zero",
                (unsigned long long)strata_dataset_unknown_categories(ds));
   if (inertia) *inertia = res->inertia;

@@ -17,12 +17,12 @@ static strata_status stats_block(void *vctx, const strata_block *b, int t) {
   return STRATA_OK;
 }
 
-strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
+strata_status strata_dataset_stats(const strata_ctx *ctx, strata_dataset *ds, size_t chunk_rows,
                                    strata_column_stats *stats) {
   RETURN_IF(!ds || !stats, STRATA_ERR_USAGE, "strata_dataset_stats: NULL argument");
   size_t d = strata_dataset_cols(ds);
   strata_pass *pass = NULL;
-  FORWARD_IF_ERROR(strata_pass_open(ds, NULL, chunk_rows, 0, 0, &pass));
+  FORWARD_IF_ERROR(strata_pass_open(ctx, ds, NULL, chunk_rows, 0, &pass));
   strata_moments_set set;
   strata_colacc *total = calloc(d ? d : 1, sizeof *total);
   strata_status st = strata_moments_set_init(&set, d, strata_pass_threads(pass));

@@ -68,7 +68,7 @@ static strata_status km_init(strata_estimator *e, const strata_fit_data *data, i
   const strata_fit_params *p = data->p;
   size_t k = e->k, d = e->d;
   const strata_sample *s = &data->sample;
-  strata_init_job job = {km->init_kern, strata_pass_threads(data->pass), s->x, s->m, d, k,
+  strata_init_job job = {data->ctx, km->init_kern, strata_pass_threads(data->pass), s->x, s->m, d, k,
                          s->m == data->kept, p->seed, run};
   if (p->warm_start)
     return strata_lineage_warm_start(&job, strata_model_get_info(p->parent), &data->scaler, km->centers);

@@ -19,7 +19,6 @@ strata_status strata_fit_check_params(const strata_fit_params *p) {
   RETURN_IF(p->max_iter < 1, STRATA_ERR_USAGE, "max-iter must be at least 1 (got %d)", p->max_iter);
   RETURN_IF(!(p->tol >= 0.0) || !isfinite(p->tol), STRATA_ERR_USAGE,
             "tol must be a finite number >= 0 (got %g)", p->tol);
-  RETURN_IF(p->threads < 0, STRATA_ERR_USAGE, "threads must be >= 0 (got %d)", p->threads);
   RETURN_IF(!(p->categorical_weight > 0.0) || !isfinite(p->categorical_weight), STRATA_ERR_USAGE,
             "categorical weight must be a positive number (got %g)", p->categorical_weight);
   RETURN_IF((unsigned)p->scale > STRATA_SCALE_NONE, STRATA_ERR_USAGE, "unknown scale method");
@@ -31,10 +30,11 @@ void strata_fit_report(const strata_fit_params *p, strata_progress pr) {
   if (p->progress) p->progress(&pr, p->progress_user);
 }
 
-strata_status strata_fit_data_check(strata_fit_data *f, strata_dataset *ds, const strata_fit_params *p,
-                                    size_t kmax) {
+strata_status strata_fit_data_check(strata_fit_data *f, const strata_ctx *ctx, strata_dataset *ds,
+                                    const strata_fit_params *p, size_t kmax) {
   memset(f, 0, sizeof *f);
   f->t_start = strata_fit_now();
+  f->ctx = ctx;
   f->p = p;
   f->ds = ds;
   f->n = strata_dataset_rows(ds);
@@ -61,7 +61,7 @@ strata_status strata_fit_data_prepare(strata_fit_data *f, const strata_fit_data_
     FORWARD_IF_ERROR(strata_sample_choose(&f->sample, n, m, d, p->seed));
   }
   if (o->sample2_rows) FORWARD_IF_ERROR(strata_sample_choose(&f->sample2, n, o->sample2_rows, d, o->sample2_seed));
-  FORWARD_IF_ERROR(strata_fit_stats_pass(&f->sc, f->ds, p, f->names, o->with_init_sample ? &f->sample : NULL,
+  FORWARD_IF_ERROR(strata_fit_stats_pass(f->ctx, &f->sc, f->ds, p, f->names, o->with_init_sample ? &f->sample : NULL,
                                          o->sample2_rows ? &f->sample2 : NULL));
   uint64_t kept = f->kept = n - f->sc.skipped;
   RETURN_IF(kept == 0, STRATA_ERR_DATA, "no rows left: every row of '%s' has a missing value",
@@ -69,7 +69,7 @@ strata_status strata_fit_data_prepare(strata_fit_data *f, const strata_fit_data_
   RETURN_IF(kmax > kept, STRATA_ERR_DATA,
             "k = %zu exceeds the number of rows (%zu after dropping %llu with missing values)", kmax,
             (size_t)kept, (unsigned long long)f->sc.skipped);
-  FORWARD_IF_ERROR(strata_scaler_fit(&f->scaler, d, f->names, p->scale, p->missing, f->sc.total, f->sc.medians,
+  FORWARD_IF_ERROR(strata_scaler_fit(f->ctx, &f->scaler, d, f->names, p->scale, p->missing, f->sc.total, f->sc.medians,
                                      f->groups, p->categorical_weight));
   f->tol_abs = strata_fit_tol_abs(&f->sc, &f->scaler, p->tol);
   double secs = strata_fit_now() - t0;
@@ -83,7 +83,7 @@ strata_status strata_fit_data_prepare(strata_fit_data *f, const strata_fit_data_
 strata_status strata_fit_data_open_pass(strata_fit_data *f) {
   const strata_fit_params *p = f->p;
   uint64_t limit = p->streaming ? 0 : (p->mem_limit ? p->mem_limit : strata_default_mem_limit());
-  FORWARD_IF_ERROR(strata_pass_open(f->ds, &f->scaler, p->chunk_rows, p->threads, limit, &f->pass));
+  FORWARD_IF_ERROR(strata_pass_open(f->ctx, f->ds, &f->scaler, p->chunk_rows, limit, &f->pass));
   f->bound = malloc(f->d * sizeof *f->bound);
   RETURN_IF(!f->bound, STRATA_ERR_NOMEM, "out of memory");
   strata_fit_sum_bounds(&f->sc, &f->scaler, f->bound);

@@ -26,6 +26,7 @@
 /* What every estimator instance of one job shares (read only once
  * prepared). */
 struct strata_fit_data {
+  const strata_ctx *ctx;     /* threads, log, cancellation, backend */
   const strata_fit_params *p;
   strata_dataset *ds;
   size_t n, d;
@@ -42,7 +43,7 @@ struct strata_fit_data {
   double t_start;            /* when the job began (strata_fit_now) */
 };
 
-/* The checks every fit's parameters pass (max_iter, tol, threads,
+/* The checks every fit's parameters pass (max_iter, tol,
  * categorical_weight, scale, missing); the caller checks k, n_init, init. */
 strata_status strata_fit_check_params(const strata_fit_params *p);
 
@@ -53,10 +54,10 @@ double strata_fit_now(void);
 void strata_fit_report(const strata_fit_params *p, strata_progress pr);
 
 /* Fills f's shape (n, d, names, groups) from ds and checks that kmax
- * clusters can be fitted on it.  f OUT (zeroed here), ds and p IN,
+ * clusters can be fitted on it.  f OUT (zeroed here), ctx, ds and p IN,
  * borrowed by f. */
-strata_status strata_fit_data_check(strata_fit_data *f, strata_dataset *ds, const strata_fit_params *p,
-                                    size_t kmax);
+strata_status strata_fit_data_check(strata_fit_data *f, const strata_ctx *ctx, strata_dataset *ds,
+                                    const strata_fit_params *p, size_t kmax);
 
 /* The statistics pass and what follows: samples (init_sample rows for
  * kmax clusters unless with_init_sample is 0; sample2_rows rows drawn

@@ -55,11 +55,11 @@ static strata_status fit_stats_block(void *vctx, const strata_block *b, int t) {
   return STRATA_OK;
 }
 
-strata_status strata_fit_stats_pass(strata_fit_stats *c, strata_dataset *ds, const strata_fit_params *p,
+strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, strata_dataset *ds, const strata_fit_params *p,
                                     const char *const *names, strata_sample *sample,
                                     strata_sample *sample2) {
   size_t d = strata_dataset_cols(ds);
-  int T = strata_threads_resolve(p->threads);
+  int T = strata_threads_resolve(strata_ctx_threads(ctx));
   c->d = d;
   c->missing = p->missing;
   c->names = names;
@@ -78,7 +78,7 @@ strata_status strata_fit_stats_pass(strata_fit_stats *c, strata_dataset *ds, con
     FORWARD_IF_ERROR(strata_qtree_init(&c->tree, d));
   }
   strata_pass *raw = NULL;
-  FORWARD_IF_ERROR(strata_pass_open(ds, NULL, p->chunk_rows, p->threads, 0, &raw));
+  FORWARD_IF_ERROR(strata_pass_open(ctx, ds, NULL, p->chunk_rows, 0, &raw));
   strata_pass_fns fns = {.block = fit_stats_block, .ctx = c};
   strata_status st = strata_pass_run(raw, &fns);
   strata_pass_free(raw);

@@ -33,10 +33,10 @@ typedef struct {
   double *medians;   /* d, missing == MEDIAN only, else NULL */
 } strata_fit_stats;
 
-/* One raw pass over ds: fills c (zeroed by the caller) and the samples
- * (chosen, may be NULL).  names IN: d column names for messages, borrowed.
- * Uses p->missing, p->threads, p->chunk_rows. */
-strata_status strata_fit_stats_pass(strata_fit_stats *c, strata_dataset *ds, const strata_fit_params *p,
+/* One raw pass over ds with ctx's threads: fills c (zeroed by the caller)
+ * and the samples (chosen, may be NULL).  names IN: d column names for
+ * messages, borrowed.  Uses p->missing, p->chunk_rows. */
+strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, strata_dataset *ds, const strata_fit_params *p,
                                     const char *const *names, strata_sample *sample,
                                     strata_sample *sample2);
 void strata_fit_stats_free(strata_fit_stats *c);

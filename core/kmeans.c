@@ -8,6 +8,7 @@
 
 #include "cpu_features.h"
 #include "dataset.h"
+#include "ctx.h"
 #include "error.h"
 #include "estimator.h"
 #include "fit.h"
@@ -20,13 +21,13 @@
 #include "scheduler.h"
 
 /* STRATA_ISA is validated once per process; say what became of it once. */
-static void strata_log_isa_note(void) {
+static void strata_log_isa_note(const strata_ctx *ctx) {
   static int said = 0;
   const char *note = strata_cpu_isa_note();
   if (said || !note) return;
   said = 1;
   strata_isa_override o = strata_cpu_info_get()->override_status;
-  strata_log(o == STRATA_ISA_OVERRIDE_APPLIED ? STRATA_LOG_INFO : STRATA_LOG_WARN, "%s", note);
+  strata_log(ctx, o == STRATA_ISA_OVERRIDE_APPLIED ? STRATA_LOG_INFO : STRATA_LOG_WARN, "%s", note);
 }
 
 static strata_status check_params(const strata_fit_params *p) {
@@ -189,20 +190,20 @@ fail:
   return st;
 }
 
-static strata_status run_fit(fit_state *f, strata_dataset *ds, const strata_fit_params *p,
+static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
                              strata_backend_choice *choice, strata_model **out) {
   const strata_estimator_ops *ops = &strata_estimator_kmeans;
   strata_fit_data *data = &f->data;
   size_t k = (size_t)p->k;
-  FORWARD_IF_ERROR(strata_fit_data_check(data, ds, p, k));
+  FORWARD_IF_ERROR(strata_fit_data_check(data, ctx, ds, p, k));
   size_t d = data->d;
 
   /* 1. statistics pass (also fills the init sample) and the scaler */
   strata_fit_data_opts o = {.kmax = k, .with_init_sample = p->init != STRATA_INIT_GIVEN, .n_init = p->n_init};
   FORWARD_IF_ERROR(strata_fit_data_prepare(data, &o));
   if (!choice->kern)
-    FORWARD_IF_ERROR(strata_scheduler_choose(p->backend, data->sample.x, data->sample.m, data->kept, d, k,
-                                             p->threads, choice));
+    FORWARD_IF_ERROR(strata_scheduler_choose(ctx, strata_ctx_backend(ctx), data->sample.x, data->sample.m,
+                                             data->kept, d, k, choice));
   const strata_kernels *kern = choice->kern;
   /* k-means++ works on the in-memory sample in 512-row items from every
    * thread at once; a device would take them one synchronous round trip at
@@ -254,7 +255,8 @@ static strata_status run_fit(fit_state *f, strata_dataset *ds, const strata_fit_
   return STRATA_OK;
 }
 
-strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_model **out) {
+strata_status strata_fit(const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
+                         strata_model **out) {
   RETURN_IF(!ds || !p || !out, STRATA_ERR_USAGE, "strata_fit: NULL argument");
   *out = NULL;
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_fit_params"));
@@ -263,18 +265,18 @@ strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_
   fit_state f;
   memset(&f, 0, sizeof f);
   f.t_start = strata_fit_now();
-  FORWARD_IF_ERROR(strata_scheduler_check_name(p->backend));
-  strata_log_isa_note();
+  const char *backend = strata_ctx_backend(ctx);
+  FORWARD_IF_ERROR(strata_scheduler_check_name(backend));
+  strata_log_isa_note(ctx);
   /* An explicit backend is resolved now, so that one that cannot run here
    * (no OpenCL device, a build failure) fails before the data is read; auto
    * waits for the init sample to calibrate on. */
   strata_backend_choice choice;
   memset(&choice, 0, sizeof choice);
-  if (p->backend && strcmp(p->backend, "auto") != 0 && strata_dataset_cols(ds) > 0)
-    FORWARD_IF_ERROR(strata_scheduler_choose(p->backend, NULL, 0, strata_dataset_rows(ds),
-                                             strata_dataset_cols(ds), (size_t)p->k, p->threads,
-                                             &choice));
-  strata_status st = run_fit(&f, ds, p, &choice, out);
+  if (strcmp(backend, "auto") != 0 && strata_dataset_cols(ds) > 0)
+    FORWARD_IF_ERROR(strata_scheduler_choose(ctx, backend, NULL, 0, strata_dataset_rows(ds),
+                                             strata_dataset_cols(ds), (size_t)p->k, &choice));
+  strata_status st = run_fit(&f, ctx, ds, p, &choice, out);
   fit_state_free(&f);
   return st;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctx.h"
 #include "error.h"
 #include "kmeans_init.h"
 #include "pass.h"
@@ -243,7 +244,7 @@ static strata_status kmeanspp(const strata_init_job *job, double *centers, size_
   memcpy(seg_sum, w.seg_pot, w.nseg * sizeof *seg_sum);
 
   for (size_t c = ngiven ? ngiven : 1; c < k; c++) {
-    if ((c & 63) == 0 && (st = strata_check_cancel()) != STRATA_OK) goto done;
+    if ((c & 63) == 0 && (st = strata_check_cancel(job->ctx)) != STRATA_OK) goto done;
     if (!(current > 0.0)) {
       st = too_few_distinct(job);
       goto done;

@@ -11,6 +11,7 @@
 #include "strata.h"
 
 typedef struct {
+  const strata_ctx *ctx; /* cancellation */
   const strata_kernels *kern;
   int threads;
   const float *x;      /* m×d scaled sample */

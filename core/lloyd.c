@@ -348,7 +348,7 @@ static strata_status device_pass(strata_lloyd *l) {
     l->run_sums = malloc(l->k * l->d * sizeof *l->run_sums);
     RETURN_IF(!l->rblocks || !l->run_labels || !l->run_dist2 || !l->run_sums, STRATA_ERR_NOMEM,
               "out of memory for k = %zu, d = %zu", l->k, l->d);
-    strata_run_config cfg = {l->n, l->d, l->k, l->threads, l->fallback, l->fx_scale};
+    strata_run_config cfg = {strata_pass_ctx(l->pass), l->n, l->d, l->k, l->threads, l->fallback, l->fx_scale};
     FORWARD_IF_ERROR(kr->run.run_open(&kr->ctx, &cfg, &l->run));
     /* Raw rows to a run that scales them, unless column statistics read
      * the scaled rows here on the host. */
@@ -514,6 +514,7 @@ strata_status strata_lloyd_want_dispersion(strata_lloyd *l, const double *means,
 
 const strata_lloyd_result *strata_lloyd_last_result(const strata_lloyd *l) { return &l->res; }
 size_t strata_lloyd_k(const strata_lloyd *l) { return l->k; }
+const strata_ctx *strata_lloyd_ctx(const strata_lloyd *l) { return strata_pass_ctx(l->pass); }
 size_t strata_lloyd_d(const strata_lloyd *l) { return l->d; }
 int strata_lloyd_tracks_labels(const strata_lloyd *l) { return l->labels != NULL; }
 

@@ -81,6 +81,7 @@ const strata_lloyd_result *strata_lloyd_last_result(const strata_lloyd *l);
 strata_status strata_lloyd_farthest(strata_lloyd *l, size_t want, const strata_far_point **far);
 
 size_t strata_lloyd_k(const strata_lloyd *l);
+const strata_ctx *strata_lloyd_ctx(const strata_lloyd *l); /* its pass's */
 size_t strata_lloyd_d(const strata_lloyd *l);
 /* 1 when created with track_labels (relocations are counted). */
 int strata_lloyd_tracks_labels(const strata_lloyd *l);

@@ -2,6 +2,7 @@
  * strata_sweep so that both follow exactly the same rules. */
 #include <stdlib.h>
 
+#include "ctx.h"
 #include "error.h"
 #include "lloyd.h"
 
@@ -30,7 +31,7 @@ static strata_status relocate_empty(strata_lloyd *l, strata_lloyd_result *res, i
     }
     res->counts[from] -= 1;
     res->counts[c] = 1;
-    strata_log(STRATA_LOG_INFO, "cluster %zu was empty; re-seeded with row %llu", c,
+    strata_log(strata_lloyd_ctx(l), STRATA_LOG_INFO, "cluster %zu was empty; re-seeded with row %llu", c,
                (unsigned long long)pt->row);
   }
   free(which);

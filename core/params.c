@@ -14,6 +14,5 @@ void strata_fit_params_init(strata_fit_params *p) {
   p->max_iter = 300;
   p->tol = 1e-4;
   p->seed = 0;
-  p->backend = "auto";
   p->categorical_weight = 1.0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctx.h"
 #include "cursor.h"
 #include "dataset.h"
 #include "error.h"
@@ -14,6 +15,7 @@
 #define PASS_TARGET_CHUNK_BYTES (8u << 20)
 
 struct strata_pass {
+  const strata_ctx *ctx;
   strata_dataset *ds;
   const strata_scaler *sc;
   size_t n, d, chunk_rows, nblocks;
@@ -54,16 +56,17 @@ uint64_t strata_default_mem_limit(void) {
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
-strata_status strata_pass_open(strata_dataset *ds, const strata_scaler *sc, size_t chunk_rows,
-                               int threads, uint64_t cache_limit, strata_pass **out) {
+strata_status strata_pass_open(const strata_ctx *ctx, strata_dataset *ds, const strata_scaler *sc,
+                               size_t chunk_rows, uint64_t cache_limit, strata_pass **out) {
   *out = NULL;
   strata_pass *p = calloc(1, sizeof *p);
   RETURN_IF(!p, STRATA_ERR_NOMEM, "out of memory");
+  p->ctx = ctx;
   p->ds = ds;
   p->sc = sc;
   p->n = strata_dataset_rows(ds);
   p->d = strata_dataset_cols(ds);
-  p->threads = strata_threads_resolve(threads);
+  p->threads = strata_threads_resolve(strata_ctx_threads(ctx));
   p->chunk_rows = chunk_rows
                       ? round_up(chunk_rows, STRATA_BLOCK_ROWS)
                       : strata_dataset_recommend_chunk(ds, STRATA_BLOCK_ROWS, PASS_TARGET_CHUNK_BYTES);
@@ -109,6 +112,7 @@ void strata_pass_free(strata_pass *p) {
 }
 
 int strata_pass_threads(const strata_pass *p) { return p->threads; }
+const strata_ctx *strata_pass_ctx(const strata_pass *p) { return p->ctx; }
 size_t strata_pass_chunk_rows(const strata_pass *p) { return p->chunk_rows; }
 int strata_pass_in_core(const strata_pass *p) { return p->cached; }
 int strata_pass_caching(const strata_pass *p) { return p->caching; }
@@ -248,7 +252,7 @@ strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
      * the whole dataset is one work list and threads meet once per pass. */
     size_t step = fns->chunk_done || fns->chunk ? p->chunk_rows : p->n;
     for (size_t row0 = 0; row0 < p->n; row0 += step) {
-      FORWARD_IF_ERROR(strata_check_cancel());
+      FORWARD_IF_ERROR(strata_check_cancel(p->ctx));
       size_t rows = p->n - row0 < step ? p->n - row0 : step;
       run_chunk(p, fns, NULL, row0, rows);
       if (p->failed) return strata_fail(p->failed, "%s", p->failed_msg);
@@ -257,13 +261,13 @@ strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
     return STRATA_OK;
   }
   if (!p->cur) {
-    FORWARD_IF_ERROR(strata_cursor_open(p->ds, p->chunk_rows, 1, &p->cur));
+    FORWARD_IF_ERROR(strata_cursor_open(p->ctx, p->ds, p->chunk_rows, 1, &p->cur));
   } else {
     FORWARD_IF_ERROR(strata_cursor_rewind(p->cur));
   }
   for (;;) {
     strata_chunk ch;
-    FORWARD_IF_ERROR(strata_check_cancel());
+    FORWARD_IF_ERROR(strata_check_cancel(p->ctx));
     FORWARD_IF_ERROR(strata_cursor_next(p->cur, &ch));
     if (ch.rows == 0) break;
     run_chunk(p, fns, ch.data, ch.row0, ch.rows);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "block.h"
-#include "cancel.h"
+#include "ctx.h"
 #include "scaler.h"
 #include "strata.h"
 
@@ -45,12 +45,14 @@ typedef struct {
 
 typedef struct strata_pass strata_pass;
 
-/* ds IN (borrowed), sc IN (borrowed, NULL = raw values, no missing rule),
- * chunk_rows 0 = recommended (rounded up to whole blocks), threads 0 = all,
+/* ctx IN (borrowed: threads, cancellation, log), ds IN (borrowed), sc IN
+ * (borrowed, NULL = raw values, no missing rule), chunk_rows 0 = recommended
+ * (rounded up to whole blocks),
  * cache_limit: bytes the scaled data may take to be kept in memory after the
  * first pass (0 = always stream). */
-strata_status strata_pass_open(strata_dataset *ds, const strata_scaler *sc, size_t chunk_rows,
-                               int threads, uint64_t cache_limit, strata_pass **out);
+strata_status strata_pass_open(const strata_ctx *ctx, strata_dataset *ds, const strata_scaler *sc,
+                               size_t chunk_rows, uint64_t cache_limit, strata_pass **out);
+const strata_ctx *strata_pass_ctx(const strata_pass *p);
 strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns);
 int strata_pass_threads(const strata_pass *p);
 size_t strata_pass_chunk_rows(const strata_pass *p);

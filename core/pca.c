@@ -162,7 +162,7 @@ static strata_status make_scaler(strata_dataset *ds, const strata_pca_params *p,
   for (size_t j = 0; j < d; j++)
     RETURN_IF(c->col[j].n < 2, STRATA_ERR_DATA, "column '%s' has fewer than 2 complete values",
               strata_dataset_col_name(ds, j));
-  return strata_scaler_fit(sc, d, names, STRATA_SCALE_ZSCORE, STRATA_MISSING_DROP, c->col, NULL,
+  return strata_scaler_fit(strata_pass_ctx(pass), sc, d, names, STRATA_SCALE_ZSCORE, STRATA_MISSING_DROP, c->col, NULL,
                            NULL, 1.0);
 }
 
@@ -266,7 +266,8 @@ done:
   return st;
 }
 
-strata_status strata_pca_fit(strata_dataset *ds, const strata_pca_params *params, strata_pca **out) {
+strata_status strata_pca_fit(const strata_ctx *ctx, strata_dataset *ds, const strata_pca_params *params,
+                             strata_pca **out) {
   RETURN_IF(!ds || !out, STRATA_ERR_USAGE, "strata_pca_fit: NULL argument");
   *out = NULL;
   strata_pca_params defaults;
@@ -299,7 +300,7 @@ strata_status strata_pca_fit(strata_dataset *ds, const strata_pca_params *params
   pca_ctx c;
   memset(&c, 0, sizeof c);
   strata_status st;
-  GOTO_IF_ERROR(st, strata_pass_open(ds, NULL, p->chunk_rows, p->threads, 0, &pass), fail);
+  GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, NULL, p->chunk_rows, 0, &pass), fail);
   GOTO_IF_ERROR(st, ctx_init(&c, d, strata_pass_threads(pass)), fail);
   if (p->sample > 0) {
     GOTO_IF_ERROR(st, strata_sample_choose(&o->sample, n, p->sample, d, p->seed), fail);

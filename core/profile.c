@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "dataset.h"
+#include "ctx.h"
 #include "error.h"
 #include "kernels.h"
 #include "pass.h"
@@ -362,9 +363,8 @@ static strata_status build_result(const profiler *P, const strata_model_info *mi
   return STRATA_OK;
 }
 
-strata_status strata_profile_compute(const strata_model *m, strata_dataset *ds,
-                                     const char *labels_path, size_t chunk_rows, int threads,
-                                     strata_profile **out) {
+strata_status strata_profile_compute(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                     const char *labels_path, size_t chunk_rows, strata_profile **out) {
   RETURN_IF(!m || !ds || !out, STRATA_ERR_USAGE, "strata_profile_compute: NULL argument");
   *out = NULL;
   const strata_model_info *mi = strata_model_get_info(m);
@@ -392,7 +392,7 @@ strata_status strata_profile_compute(const strata_model *m, strata_dataset *ds,
                                          mi->scale_factor, mi->impute), done);
     P.sc = &sc;
   }
-  GOTO_IF_ERROR(st, strata_pass_open(ds, NULL, chunk_rows, threads, 0, &pass), done);
+  GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, NULL, chunk_rows, 0, &pass), done);
   P.threads = strata_pass_threads(pass);
   GOTO_IF_ERROR(st, profiler_alloc(&P), done);
   set_centroids(&P, mi->centroids);
@@ -400,7 +400,7 @@ strata_status strata_profile_compute(const strata_model *m, strata_dataset *ds,
   GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), done);
   GOTO_IF_ERROR(st, profile_total(&P), done);
   if (strata_dataset_unknown_categories(ds) > 0)
-    strata_log(STRATA_LOG_WARN, "%llu rows have a category the model has not seen; their "
+    strata_log(ctx, STRATA_LOG_WARN, "%llu rows have a category the model has not seen; their "
                "one-hot columns are all zero", (unsigned long long)strata_dataset_unknown_categories(ds));
   st = build_result(&P, mi, labels_path, out);
 done:

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctx.h"
 #include "error.h"
 #include "scaler.h"
 
@@ -54,7 +55,7 @@ static strata_status scaler_alloc(strata_scaler *s, size_t d, const char *const 
 /* Scale of the one-hot columns of group g: weight w = sqrt(W / (1 - sum p^2)),
  * p the category shares, so that the group's total variance, w^2 (1 - sum p^2),
  * equals W standardised numeric columns' (W = 1 by default). */
-static double onehot_weight(size_t d, const char *const *names, const strata_colacc *acc,
+static double onehot_weight(const strata_ctx *ctx, size_t d, const char *const *names, const strata_colacc *acc,
                             const int *group, int g, double weight) {
   double p2 = 0.0;
   const char *name = NULL;
@@ -64,14 +65,14 @@ static double onehot_weight(size_t d, const char *const *names, const strata_col
       if (!name) name = names[j];
     }
   if (!(1.0 - p2 > 1e-12)) {
-    strata_log(STRATA_LOG_WARN, "categorical column of '%s' has a single category; it cannot separate "
+    strata_log(ctx, STRATA_LOG_WARN, "categorical column of '%s' has a single category; it cannot separate "
                "segments", name ? name : "?");
     return 1.0;
   }
   return sqrt(weight / (1.0 - p2));
 }
 
-strata_status strata_scaler_fit(strata_scaler *s, size_t d, const char *const *names,
+strata_status strata_scaler_fit(const strata_ctx *ctx, strata_scaler *s, size_t d, const char *const *names,
                                 strata_scale how, strata_missing missing,
                                 const strata_colacc *acc, const double *medians,
                                 const int *group, double cat_weight) {
@@ -82,7 +83,7 @@ strata_status strata_scaler_fit(strata_scaler *s, size_t d, const char *const *n
       /* One-hot: never centred or standardised, only weighted. */
       int first = 1;
       for (size_t i = 0; i < j; i++) first &= group[i] != group[j];
-      double w = first ? onehot_weight(d, names, acc, group, group[j], cat_weight) : 1.0 / s->factor[j - 1];
+      double w = first ? onehot_weight(ctx, d, names, acc, group, group[j], cat_weight) : 1.0 / s->factor[j - 1];
       s->shift[j] = 0.0;
       s->factor[j] = 1.0 / w;
       s->inv[j] = w;
@@ -100,7 +101,7 @@ strata_status strata_scaler_fit(strata_scaler *s, size_t d, const char *const *n
       factor = a->max - a->min;
     }
     if (how != STRATA_SCALE_NONE && !(factor > 0.0 && isfinite(factor))) {
-      strata_log(STRATA_LOG_WARN, "column '%s' is constant (%.17g); kept unscaled",
+      strata_log(ctx, STRATA_LOG_WARN, "column '%s' is constant (%.17g); kept unscaled",
                  names[j], a->n ? a->mean : 0.0);
       factor = 1.0;
     }

@@ -25,7 +25,7 @@ typedef struct {
  * values for the median rule.  group (d values, may be NULL): -1 for a
  * numeric column, g >= 0 for the one-hot columns of categorical column g,
  * which are weighted (cat_weight, see strata_fit_params), not standardised. */
-strata_status strata_scaler_fit(strata_scaler *s, size_t d, const char *const *names,
+strata_status strata_scaler_fit(const strata_ctx *ctx, strata_scaler *s, size_t d, const char *const *names,
                                 strata_scale how, strata_missing missing,
                                 const strata_colacc *acc, const double *medians,
                                 const int *group, double cat_weight);

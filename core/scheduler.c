@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctx.h"
 #include "error.h"
 #include "kernels.h"
 #include "opencl.h"
@@ -54,7 +55,8 @@ static int first_warning(size_t device) {
 
 /* ---- explicit OpenCL ------------------------------------------------------- */
 
-static strata_status choose_opencl(const char *request, size_t k, strata_backend_choice *out) {
+static strata_status choose_opencl(const strata_ctx *ctx, const char *request, size_t k,
+                                   strata_backend_choice *out) {
   const strata_backend *dev;
   const size_t ndev = strata_backends(STRATA_BACKENDS_DEVICES, &dev);
   long idx = opencl_index(request);
@@ -77,7 +79,7 @@ static strata_status choose_opencl(const char *request, size_t k, strata_backend
   if (!in->usable)
     return strata_fail(STRATA_ERR_BACKEND, "--backend %s: OpenCL device %ld (%s) is not usable: %s",
                        request, idx, in->name, in->unusable_reason);
-  strata_status st = strata_ocl_prepare((size_t)idx, k);
+  strata_status st = strata_ocl_prepare(ctx, (size_t)idx, k);
   if (st != STRATA_OK) {
     char why[900]; /* the detail buffer is about to be rewritten */
     snprintf(why, sizeof why, "%s", strata_last_error());
@@ -116,19 +118,19 @@ static size_t candidates(size_t *idx, char *skipped, size_t skipped_size) {
 }
 
 /* STRATA_SCHED_DEVICE_MARGIN, or STRATA_AUTO_MARGIN when it is a number >= 0. */
-static double device_margin(void) {
+static double device_margin(const strata_ctx *ctx) {
   const char *s = getenv("STRATA_AUTO_MARGIN");
   if (s && *s) {
     char *end = NULL;
     double v = strtod(s, &end);
     if (end && *end == '\0' && v >= 0.0 && v < 1e6) return v;
-    strata_log(STRATA_LOG_WARN, "STRATA_AUTO_MARGIN='%s' is not a number >= 0; ignored", s);
+    strata_log(ctx, STRATA_LOG_WARN, "STRATA_AUTO_MARGIN='%s' is not a number >= 0; ignored", s);
   }
   return STRATA_SCHED_DEVICE_MARGIN;
 }
 
-static strata_status choose_auto(const float *sample, size_t sample_rows, uint64_t n, size_t d,
-                                 size_t k, int threads, strata_backend_choice *out) {
+static strata_status choose_auto(const strata_ctx *ctx, const float *sample, size_t sample_rows, uint64_t n,
+                                 size_t d, size_t k, int threads, strata_backend_choice *out) {
   const strata_kernels *cpu = strata_kernels_for_shape("auto", d, k);
   set_table(out, cpu);
   const double flops = 2.0 * (double)n * (double)k * (double)d;
@@ -152,7 +154,7 @@ static strata_status choose_auto(const float *sample, size_t sample_rows, uint64
     const int fault = strata_ocl_built() && strata_ocl_device_count() == 0 &&
                       !strstr(why, "CL_PLATFORM_NOT_FOUND_KHR");
     if (first_warning(STRATA_OCL_MAX_DEVICES))
-      strata_log(fault ? STRATA_LOG_WARN : STRATA_LOG_INFO,
+      strata_log(ctx, fault ? STRATA_LOG_WARN : STRATA_LOG_INFO,
                  "auto: no OpenCL device to try (%s); using the CPU", why);
     return STRATA_OK;
   }
@@ -173,11 +175,11 @@ static strata_status choose_auto(const float *sample, size_t sample_rows, uint64
     const size_t i = idx[c];
     const strata_ocl_device_info *in = strata_ocl_device(i);
     double rate = 0.0;
-    strata_status st = strata_ocl_prepare(i, k);
-    if (st == STRATA_OK) st = strata_scheduler_measure(strata_ocl_table(i), x, rows, d, k, n, threads, &rate);
+    strata_status st = strata_ocl_prepare(ctx, i, k);
+    if (st == STRATA_OK) st = strata_scheduler_measure(ctx, strata_ocl_table(i), x, rows, d, k, n, threads, &rate);
     if (st != STRATA_OK) {
       if (first_warning(i))
-        strata_log(STRATA_LOG_WARN, "auto: OpenCL device %zu (%s) cannot be used: %s; using the CPU", i,
+        strata_log(ctx, STRATA_LOG_WARN, "auto: OpenCL device %zu (%s) cannot be used: %s; using the CPU", i,
                    in->name, strata_last_error());
       continue;
     }
@@ -192,11 +194,11 @@ static strata_status choose_auto(const float *sample, size_t sample_rows, uint64
     snprintf(out->reason, sizeof out->reason, "auto: CPU (no OpenCL device could run this job)");
     return STRATA_OK;
   }
-  FORWARD_IF_ERROR(strata_scheduler_measure(cpu, x, rows, d, k, n, threads, &cpu_rate));
+  FORWARD_IF_ERROR(strata_scheduler_measure(ctx, cpu, x, rows, d, k, n, threads, &cpu_rate));
   out->calibrated = 1;
   out->cpu_rows_per_second = cpu_rate;
   out->device_rows_per_second = best_rate;
-  const double margin = device_margin();
+  const double margin = device_margin(ctx);
   if (best_rate > margin * cpu_rate) {
     set_table(out, best);
     out->fallback = cpu;
@@ -213,20 +215,20 @@ static strata_status choose_auto(const float *sample, size_t sample_rows, uint64
   return STRATA_OK;
 }
 
-strata_status strata_scheduler_choose(const char *request, const float *sample, size_t sample_rows,
-                                      uint64_t n, size_t d, size_t k, int threads,
+strata_status strata_scheduler_choose(const strata_ctx *ctx, const char *request, const float *sample,
+                                      size_t sample_rows, uint64_t n, size_t d, size_t k,
                                       strata_backend_choice *out) {
   memset(out, 0, sizeof *out);
   FORWARD_IF_ERROR(strata_scheduler_check_name(request));
   RETURN_IF(d == 0 || k == 0, STRATA_ERR_USAGE, "the scheduler needs d and k >= 1");
   if (is_auto(request)) {
-    FORWARD_IF_ERROR(choose_auto(sample, sample_rows, n, d, k, strata_threads_resolve(threads), out));
+    FORWARD_IF_ERROR(choose_auto(ctx, sample, sample_rows, n, d, k, strata_threads_resolve(strata_ctx_threads(ctx)), out));
   } else if (strncmp(request, "opencl", 6) == 0) {
-    FORWARD_IF_ERROR(choose_opencl(request, k, out));
+    FORWARD_IF_ERROR(choose_opencl(ctx, request, k, out));
   } else {
     set_table(out, strata_kernels_for_shape(request, d, k));
     snprintf(out->reason, sizeof out->reason, "requested: %s", request);
   }
-  strata_log(STRATA_LOG_INFO, "backend %s: %s", out->name, out->reason);
+  strata_log(ctx, STRATA_LOG_INFO, "backend %s: %s", out->name, out->reason);
   return STRATA_OK;
 }

@@ -59,13 +59,14 @@ typedef struct {
 strata_status strata_scheduler_check_name(const char *request);
 
 /* Chooses the table for a job.
- *  request      IN  backend name (see above); NULL = auto
+ *  ctx          IN  host threads, where the choice is logged
+ *  request      IN  backend name (see above; usually ctx's); NULL = auto
  *  sample       IN  sample_rows x d scaled rows of the real data (the init
  *                   sample), used to calibrate auto; may be NULL (generated
  *                   data is used then)
  *  n            IN  rows of the job (for the cost model and to know whether
  *                   the data can stay on a device)
- *  d, k         IN  shape; threads: host threads (0 = all)
+ *  d, k         IN  shape
  *  out          OUT the choice
  * Errors: STRATA_ERR_USAGE for a malformed name; STRATA_ERR_BACKEND when an
  * explicitly named backend cannot run here (no OpenCL device, device N
@@ -73,8 +74,8 @@ strata_status strata_scheduler_check_name(const char *request);
  * fails: problems with devices are logged once (a warning, or information
  * when no OpenCL platform is installed at all) and the CPU is used.
  * The choice and the reason are logged at STRATA_LOG_INFO. */
-strata_status strata_scheduler_choose(const char *request, const float *sample, size_t sample_rows,
-                                      uint64_t n, size_t d, size_t k, int threads,
+strata_status strata_scheduler_choose(const strata_ctx *ctx, const char *request, const float *sample,
+                                      size_t sample_rows, uint64_t n, size_t d, size_t k,
                                       strata_backend_choice *out);
 
 /* Measures one table: rows per second of a Lloyd pass (assignment and
@@ -82,7 +83,7 @@ strata_status strata_scheduler_choose(const char *request, const float *sample, 
  * centroids taken from it, best of two passes, with `threads` host threads.
  * A device table is measured through a run sized for a job of job_rows
  * rows (so it streams or keeps the data resident as that job would). */
-strata_status strata_scheduler_measure(const struct strata_kernels *t, const float *x, size_t rows,
+strata_status strata_scheduler_measure(const strata_ctx *ctx, const struct strata_kernels *t, const float *x, size_t rows,
                                        size_t d, size_t k, uint64_t job_rows, int threads,
                                        double *rows_per_second);
 
@@ -111,7 +112,7 @@ typedef struct {
  * one on generated data of shape (d, k) (rows chosen to take well under a
  * second).  out OUT (free with strata_devices_free), count OUT.  Never fails
  * for want of devices: the CPU is always there. */
-strata_status strata_devices_list(size_t d, size_t k, int threads, int measure,
+strata_status strata_devices_list(const strata_ctx *ctx, size_t d, size_t k, int measure,
                                   strata_device_desc **out, size_t *count);
 void strata_devices_free(strata_device_desc *list);
 

@@ -54,12 +54,12 @@ static void describe_opencl(strata_device_desc *e, const strata_backend *b) {
   if (!in->usable) snprintf(e->note, sizeof e->note, "%s", in->unusable_reason);
 }
 
-strata_status strata_devices_list(size_t d, size_t k, int threads, int measure,
+strata_status strata_devices_list(const strata_ctx *ctx, size_t d, size_t k, int measure,
                                   strata_device_desc **out, size_t *count) {
   *out = NULL;
   *count = 0;
   RETURN_IF(d == 0 || k == 0, STRATA_ERR_USAGE, "d and k must be at least 1");
-  threads = strata_threads_resolve(threads);
+  int threads = strata_threads_resolve(strata_ctx_threads(ctx));
   /* The CPU row, then every device of the registry. */
   const strata_backend *dev;
   const size_t ndev = strata_backends(STRATA_BACKENDS_DEVICES, &dev);
@@ -72,9 +72,9 @@ strata_status strata_devices_list(size_t d, size_t k, int threads, int measure,
     strata_device_desc *e = &list[i];
     if (!e->usable) continue;
     const strata_kernels *t = i == 0 ? strata_kernels_for_shape("auto", d, k) : dev[i - 1].table;
-    strata_status st = i == 0 ? STRATA_OK : strata_ocl_prepare((size_t)dev[i - 1].device, k);
+    strata_status st = i == 0 ? STRATA_OK : strata_ocl_prepare(ctx, (size_t)dev[i - 1].device, k);
     /* Sized for a job of the measured rows: the data stays on a device. */
-    if (st == STRATA_OK) st = strata_scheduler_measure(t, NULL, rows, d, k, rows, threads, &e->rows_per_second);
+    if (st == STRATA_OK) st = strata_scheduler_measure(ctx, t, NULL, rows, d, k, rows, threads, &e->rows_per_second);
     if (st != STRATA_OK) {
       snprintf(e->note, sizeof e->note, "%s", strata_last_error());
       e->usable = 0;

@@ -93,7 +93,7 @@ static strata_status time_cpu(const strata_kernels *t, const float *x, size_t ro
   return STRATA_OK;
 }
 
-static strata_status time_device(const strata_kernels *t, const float *x, size_t rows, size_t d,
+static strata_status time_device(const strata_ctx *ctx, const strata_kernels *t, const float *x, size_t rows, size_t d,
                                  const float *c, const float *cn, size_t k, uint64_t job_rows,
                                  int threads, double *best) {
   const size_t B = STRATA_BLOCK_ROWS, nb = (rows + B - 1) / B;
@@ -117,7 +117,7 @@ static strata_status time_device(const strata_kernels *t, const float *x, size_t
     scale[j] = ldexp(1.0, strata_fixed_exponent(bound, (double)rows));
   }
   /* A run sized for the job: resident only if the job's data would be. */
-  strata_run_config cfg = {job_rows > rows ? (size_t)job_rows : rows, d, k, threads, NULL, scale};
+  strata_run_config cfg = {ctx, job_rows > rows ? (size_t)job_rows : rows, d, k, threads, NULL, scale};
   GOTO_IF_ERROR(st, t->run.run_open(&t->ctx, &cfg, &run), done);
   GOTO_IF_ERROR(st, t->run.run_set_centroids(run, c, cn), done);
   const size_t chunk = 32; /* blocks per chunk, as an 8 MiB chunk of d = 16 */
@@ -140,7 +140,7 @@ done:
   return st;
 }
 
-strata_status strata_scheduler_measure(const strata_kernels *t, const float *x, size_t rows, size_t d,
+strata_status strata_scheduler_measure(const strata_ctx *ctx, const strata_kernels *t, const float *x, size_t rows, size_t d,
                                        size_t k, uint64_t job_rows, int threads,
                                        double *rows_per_second) {
   *rows_per_second = 0.0;
@@ -158,7 +158,7 @@ strata_status strata_scheduler_measure(const strata_kernels *t, const float *x, 
   if (!c || !cn) st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the calibration");
   if (st == STRATA_OK) {
     pick_centroids(x, rows, d, k, c, cn);
-    st = t->run.run_open ? time_device(t, x, rows, d, c, cn, k, job_rows, threads, &best)
+    st = t->run.run_open ? time_device(ctx, t, x, rows, d, c, cn, k, job_rows, threads, &best)
                      : time_cpu(t, x, rows, d, c, cn, k, threads, &best);
   }
   if (st == STRATA_OK) *rows_per_second = (double)rows / (best > 1e-9 ? best : 1e-9);

@@ -20,6 +20,7 @@
 #include "agreement.h"
 #include "cursor.h"
 #include "dataset.h"
+#include "ctx.h"
 #include "error.h"
 #include "fit.h"
 #include "pass.h"
@@ -97,18 +98,18 @@ static strata_status check_params(const strata_dataset *ds, const strata_stabili
  * infinite value, or a missing one under the rule "error", fails here, so
  * that the message names its row in the file rather than in the sample.
  * *x OUT (m×d, malloc'ed). */
-static strata_status read_sample(strata_dataset *ds, size_t want, const strata_fit_params *f, float **x,
+static strata_status read_sample(const strata_ctx *ctx, strata_dataset *ds, size_t want, const strata_fit_params *f, float **x,
                                  size_t *m) {
   size_t n = strata_dataset_rows(ds), d = strata_dataset_cols(ds);
   strata_sample s;
   FORWARD_IF_ERROR(strata_sample_choose(&s, n, want, d, f->seed));
   size_t chunk = f->chunk_rows ? f->chunk_rows : strata_dataset_recommend_chunk(ds, STRATA_BLOCK_ROWS, 0);
   strata_cursor *cur = NULL;
-  strata_status st = strata_cursor_open(ds, chunk, 1, &cur);
+  strata_status st = strata_cursor_open(ctx, ds, chunk, 1, &cur);
   strata_chunk c;
   while (st == STRATA_OK && (st = strata_cursor_next(cur, &c)) == STRATA_OK && c.rows > 0) {
     strata_sample_take(&s, c.data, c.row0, c.rows);
-    st = strata_check_cancel();
+    st = strata_check_cancel(ctx);
   }
   strata_cursor_close(cur);
   for (size_t i = 0; st == STRATA_OK && i < s.m; i++)
@@ -183,14 +184,14 @@ static void label_rows(const strata_model *model, const float *x, size_t m, size
   }
 }
 
-static strata_status fit_labels(strata_dataset *mem, const strata_fit_params *base, uint64_t seed,
+static strata_status fit_labels(const strata_ctx *ctx, strata_dataset *mem, const strata_fit_params *base, uint64_t seed,
                                 const float *x, size_t m, size_t d, int threads, int32_t *labels) {
   strata_fit_params f = *base;
   f.seed = seed;
   f.labels_path = f.model_path = NULL;
   f.progress = NULL;
   strata_model *model = NULL;
-  FORWARD_IF_ERROR(strata_fit(mem, &f, &model));
+  FORWARD_IF_ERROR(strata_fit(ctx, mem, &f, &model));
   label_rows(model, x, m, d, threads, labels);
   strata_model_free(model);
   return STRATA_OK;
@@ -299,7 +300,7 @@ static void summarise_segments(result *res, const strata_stability_params *p, co
   r->verdict = verdict_names[worst];
 }
 
-strata_status strata_stability(strata_dataset *ds, const strata_stability_params *p,
+strata_status strata_stability(const strata_ctx *ctx, strata_dataset *ds, const strata_stability_params *p,
                                 strata_stability_result **out) {
   RETURN_IF(!ds || !p || !out, STRATA_ERR_USAGE, "strata_stability: NULL argument");
   *out = NULL;
@@ -308,9 +309,9 @@ strata_status strata_stability(strata_dataset *ds, const strata_stability_params
   FORWARD_IF_ERROR(check_params(ds, p));
   double t0 = strata_fit_now();
   size_t d = strata_dataset_cols(ds), m = 0, q = 0;
-  int k = p->fit.k, runs = p->runs, threads = strata_threads_resolve(p->fit.threads);
+  int k = p->fit.k, runs = p->runs, threads = strata_threads_resolve(strata_ctx_threads(ctx));
   float *x = NULL;
-  FORWARD_IF_ERROR(read_sample(ds, p->sample_rows ? p->sample_rows : DEFAULT_SAMPLE_ROWS, &p->fit, &x, &m));
+  FORWARD_IF_ERROR(read_sample(ctx, ds, p->sample_rows ? p->sample_rows : DEFAULT_SAMPLE_ROWS, &p->fit, &x, &m));
 
   result *res = calloc(1, sizeof *res);
   int32_t *ref = malloc(m * sizeof *ref), *labels = malloc((size_t)runs * m * sizeof *labels);
@@ -331,7 +332,7 @@ strata_status strata_stability(strata_dataset *ds, const strata_stability_params
   /* The reference clustering: the whole sample, the seed itself. */
   for (size_t i = 0; i < m; i++) idx[i] = i;
   GOTO_IF_ERROR(st, resample_dataset(ds, x, d, idx, m, &mem), done);
-  st = fit_labels(mem, &p->fit, p->fit.seed, x, m, d, threads, ref);
+  st = fit_labels(ctx, mem, &p->fit, p->fit.seed, x, m, d, threads, ref);
   strata_dataset_free(mem);
   mem = NULL;
   if (st != STRATA_OK) goto done;
@@ -345,7 +346,7 @@ strata_status strata_stability(strata_dataset *ds, const strata_stability_params
     }
     GOTO_IF_ERROR(st, resample_dataset(ds, x, d, idx, q, &mem), done);
     int32_t *lr = labels + (size_t)r * m;
-    st = fit_labels(mem, &p->fit, p->fit.seed + 1 + (uint64_t)r, x, m, d, threads, lr);
+    st = fit_labels(ctx, mem, &p->fit, p->fit.seed + 1 + (uint64_t)r, x, m, d, threads, lr);
     strata_dataset_free(mem);
     mem = NULL;
     if (st != STRATA_OK) goto done;

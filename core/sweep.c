@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dataset.h"
+#include "ctx.h"
 #include "error.h"
 #include "estimator.h"
 #include "fit.h"
@@ -79,15 +80,16 @@ static strata_status check_params(const strata_sweep_params *p) {
 
 /* The CPU table for k: the scheduler's choice as strata_fit makes it, or
  * its CPU fallback when that is a device (a shared pass feeds CPU tables). */
-static strata_status choose_kernels(const strata_fit_params *p, const strata_sample *s, uint64_t rows, size_t d,
+static strata_status choose_kernels(const strata_ctx *ctx, const strata_sample *s, uint64_t rows, size_t d,
                                     size_t k, const strata_kernels **out) {
   strata_backend_choice choice;
   memset(&choice, 0, sizeof choice);
-  FORWARD_IF_ERROR(strata_scheduler_choose(p->backend, s->x, s->m, rows, d, k, p->threads, &choice));
+  const char *backend = strata_ctx_backend(ctx);
+  FORWARD_IF_ERROR(strata_scheduler_choose(ctx, backend, s->x, s->m, rows, d, k, &choice));
   const strata_kernels *kern = choice.kern;
   if (kern->run.run_open) {
-    RETURN_IF(p->backend && strcmp(p->backend, "auto") != 0, STRATA_ERR_USAGE,
-              "sweep runs on the CPU tables; --backend %s is a device", p->backend);
+    RETURN_IF(strcmp(backend, "auto") != 0, STRATA_ERR_USAGE,
+              "sweep runs on the CPU tables; --backend %s is a device", backend);
     kern = choice.fallback ? choice.fallback : strata_kernels_for_shape("auto", d, k);
   }
   *out = kern;
@@ -171,7 +173,7 @@ static strata_status start_k(sweep_state *s, const strata_fit_params *p, size_t 
   k_fit *f = &s->fits[i];
   strata_fit_job *job = &s->jobs[i];
   size_t k = f->k, d = s->d;
-  FORWARD_IF_ERROR(choose_kernels(p, &s->data.sample, s->data.kept, d, k, &f->kern));
+  FORWARD_IF_ERROR(choose_kernels(s->data.ctx, &s->data.sample, s->data.kept, d, k, &f->kern));
   /* No label array: the shift rule alone stops each k at the iteration
    * strata_fit stops at (unchanged labels give a zero shift). */
   strata_estimator_opts eo = {.k = k, .kern = f->kern, .init_kern = f->kern, .shared = 1};
@@ -244,7 +246,7 @@ static strata_status sweep_after_pass(strata_fit_loop *loop, size_t served, doub
   const strata_fit_params *fp = loop->data->p;
   size_t R = (size_t)s->runs, nf = s->nk * R;
   pick_runs(s);
-  strata_log(STRATA_LOG_INFO, "sweep: pass %d served %zu of %zu fits", loop->passes, served, nf);
+  strata_log(loop->data->ctx, STRATA_LOG_INFO, "sweep: pass %d served %zu of %zu fits", loop->passes, served, nf);
   if (fp->progress) {
     int done = 0;
     for (size_t i = 0; i < s->nk; i++) {
@@ -300,7 +302,7 @@ static strata_status build_result(sweep_state *s, const strata_sweep_params *p, 
       kk[nl++] = e->k;
     }
     if (st == STRATA_OK)
-      st = strata_silhouette_multi(sil_sample->x, m, d, labs, kk, nl, p->fit.threads, sil);
+      st = strata_silhouette_multi(sil_sample->x, m, d, labs, kk, nl, strata_ctx_threads(s->data.ctx), sil);
     if (st != STRATA_OK) goto done;
   }
   size_t l = 0;
@@ -347,7 +349,7 @@ done:
   return STRATA_OK;
 }
 
-static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_sweep_params *p,
+static strata_status run_sweep(sweep_state *s, const strata_ctx *ctx, strata_dataset *ds, const strata_sweep_params *p,
                                strata_sweep_result **out) {
   const strata_fit_params *fp = &p->fit;
   size_t nk = s->nk = p->ks && p->nk ? p->nk : (size_t)(p->k_max - p->k_min + 1);
@@ -359,9 +361,9 @@ static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_
   RETURN_IF(!s->ks || !s->fits || !s->jobs || !s->best, STRATA_ERR_NOMEM, "out of memory");
   for (size_t i = 0; i < nk; i++) s->ks[i] = p->ks && p->nk ? p->ks[i] : p->k_min + (int)i;
   size_t kmax = (size_t)s->ks[nk - 1];
-  FORWARD_IF_ERROR(strata_fit_data_check(&s->data, ds, fp, kmax));
+  FORWARD_IF_ERROR(strata_fit_data_check(&s->data, ctx, ds, fp, kmax));
   size_t d = s->d = s->data.d;
-  FORWARD_IF_ERROR(strata_scheduler_check_name(fp->backend));
+  FORWARD_IF_ERROR(strata_scheduler_check_name(strata_ctx_backend(ctx)));
 
   /* 1. one statistics pass for every k: columns, both samples, the scaler */
   strata_fit_data_opts o = {.kmax = kmax, .with_init_sample = 1, .sample2_rows = p->silhouette_sample,
@@ -390,7 +392,8 @@ static strata_status run_sweep(sweep_state *s, strata_dataset *ds, const strata_
   return STRATA_OK;
 }
 
-strata_status strata_sweep(strata_dataset *ds, const strata_sweep_params *p, strata_sweep_result **out) {
+strata_status strata_sweep(const strata_ctx *ctx, strata_dataset *ds, const strata_sweep_params *p,
+                           strata_sweep_result **out) {
   RETURN_IF(!ds || !p || !out, STRATA_ERR_USAGE, "strata_sweep: NULL argument");
   *out = NULL;
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_sweep_params"));
@@ -398,7 +401,7 @@ strata_status strata_sweep(strata_dataset *ds, const strata_sweep_params *p, str
   FORWARD_IF_ERROR(check_params(p));
   sweep_state s;
   memset(&s, 0, sizeof s);
-  strata_status st = run_sweep(&s, ds, p, out);
+  strata_status st = run_sweep(&s, ctx, ds, p, out);
   sweep_state_free(&s);
   return st;
 }

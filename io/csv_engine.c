@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "csv_text.h"
+#include "ctx.h"
 #include "error.h"
 
 #define DEFAULT_BUFFER ((size_t)4 << 20)
@@ -248,7 +249,7 @@ static strata_status read_header(engine *e, uint64_t *header_line) {
       char *orig = strdup(name);
       for (char *s = name; *s; s++)
         if (*s == '/') *s = '_';
-      strata_log(STRATA_LOG_WARN, "column '%s' is stored as '%s' (an HDF5 name cannot hold '/')",
+      strata_log(e->p->ctx, STRATA_LOG_WARN, "column '%s' is stored as '%s' (an HDF5 name cannot hold '/')",
                  orig ? orig : name, name);
       free(orig);
     }
@@ -388,7 +389,7 @@ static strata_status pass1(engine *e, uint64_t *rows) {
       FORWARD_IF_ERROR(bad_record(e, &pr, 1));
       continue;
     }
-    if ((*rows & 0xFFFF) == 0 && e->p->cancelled) FORWARD_IF_ERROR(e->p->cancelled());
+    if ((*rows & 0xFFFF) == 0) FORWARD_IF_ERROR(strata_check_cancel(e->p->ctx));
     /* Classify the whole record first: a bad one must not count. */
     int bad = 0;
     for (size_t j = 0; j < ncols && !bad; j++) {
@@ -430,7 +431,7 @@ static strata_status settle_types(engine *e) {
     c->demoted = inf->demoted && c->type == CSV_TYPE_CATEGORICAL;
     c->demoted_at = inf->demoted_at;
     if (c->demoted)
-      strata_log(STRATA_LOG_INFO, "column '%s' is text: line %llu has '%s' among values of another type", c->name,
+      strata_log(e->p->ctx, STRATA_LOG_INFO, "column '%s' is text: line %llu has '%s' among values of another type", c->name,
                  (unsigned long long)c->demoted_at.line, c->demoted_at.text);
     if (c->type == CSV_TYPE_FLOAT && inf->overflows && (!first || inf->overflow.line < first->line))
       first = &inf->overflow;
@@ -605,7 +606,7 @@ static void account_row(engine *e) {
 }
 
 static strata_status flush_chunk(engine *e, const csv_sink *sink) {
-  if (e->p->cancelled) FORWARD_IF_ERROR(e->p->cancelled());
+  FORWARD_IF_ERROR(strata_check_cancel(e->p->ctx));
   if (e->fill == 0) return STRATA_OK;
   for (size_t j = 0; j < e->t->ncols; j++)
     FORWARD_IF_ERROR(sink->chunk(sink->ctx, j, e->chunk_index, e->stage[j], e->fill));

@@ -38,7 +38,7 @@ typedef struct {
   size_t max_record_bytes;         /* longest record; 0 = 64 MiB */
   size_t chunk_rows;               /* rows per chunk handed to the sink; 0 = 65536 */
   const char *name;                /* the file as messages name it */
-  strata_status (*cancelled)(void); /* polled per chunk: non-OK stops the run; may be NULL */
+  const strata_ctx *ctx;  /* log sink; its cancellation is polled per chunk; NULL = defaults */
 } csv_engine_params;
 
 enum { CSV_LISTED_PROBLEMS = 10 };

@@ -11,10 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "cancel.h"
+#include "ctx.h"
 #include "categorical.h"
 #include "csv_number.h"
 #include "dataset.h"
+#include "ctx.h"
 #include "error.h"
 #include "h5_util.h"
 #include "output_file.h"
@@ -37,6 +38,7 @@ typedef struct {
 } out_col;
 
 typedef struct {
+  const strata_ctx *ctx;
   const strata_csv_export_params *p;
   strata_dataset *all;  /* every column of the data, for names and kinds */
   hid_t file, group;
@@ -316,7 +318,7 @@ static strata_status write_rows(exporter *x) {
       fputs("\r\n", x->f);
     }
     RETURN_IF(ferror(x->f), STRATA_ERR_WRITE, "cannot write '%s': %s", x->p->output, strerror(errno));
-    FORWARD_IF_ERROR(strata_check_cancel()); /* SIGINT/SIGTERM: stop, remove the temporary file */
+    FORWARD_IF_ERROR(strata_check_cancel(x->ctx)); /* SIGINT/SIGTERM: stop, remove the temporary file */
   }
   return STRATA_OK;
 }
@@ -360,25 +362,29 @@ void strata_csv_export_params_init(strata_csv_export_params *p) {
 
 void strata_csv_export_result_free(strata_csv_export_result *r) { free(r); }
 
-static strata_status export_csv(const strata_csv_export_params *p, strata_csv_export_result *r);
+static strata_status export_csv(const strata_ctx *ctx, const strata_csv_export_params *p,
+                                 strata_csv_export_result *r);
 
-strata_status strata_csv_export(const strata_csv_export_params *p, strata_csv_export_result **out) {
+strata_status strata_csv_export(const strata_ctx *ctx, const strata_csv_export_params *p,
+                                strata_csv_export_result **out) {
   RETURN_IF(!p || !out, STRATA_ERR_USAGE, "strata_csv_export: NULL argument");
   *out = NULL;
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_csv_export_params"));
   strata_csv_export_result *r = calloc(1, sizeof *r);
   RETURN_IF(!r, STRATA_ERR_NOMEM, "out of memory");
-  strata_status st = export_csv(p, r);
+  strata_status st = export_csv(ctx, p, r);
   if (st != STRATA_OK) free(r);
   else *out = r;
   return st;
 }
 
-static strata_status export_csv(const strata_csv_export_params *p, strata_csv_export_result *r) {
+static strata_status export_csv(const strata_ctx *ctx, const strata_csv_export_params *p,
+                                 strata_csv_export_result *r) {
   RETURN_IF(!p->labels || !p->output, STRATA_ERR_USAGE, "strata_csv_export: no labels or output");
   double t0 = now();
   exporter x;
   memset(&x, 0, sizeof x);
+  x.ctx = ctx;
   x.p = p;
   x.file = x.group = x.lfile = x.seg = x.dist = x.lspace = -1;
   strata_status st = open_labels(&x);

@@ -9,8 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cancel.h"
+#include "ctx.h"
 #include "csv_writer.h"
+#include "ctx.h"
 #include "error.h"
 
 void strata_csv_import_params_init(strata_csv_import_params *p) {
@@ -44,7 +45,8 @@ static strata_status open_input(const char *path, int *fd) {
   return STRATA_OK;
 }
 
-strata_status strata_csv_import(const strata_csv_import_params *p, strata_csv_import_result *r) {
+strata_status strata_csv_import(const strata_ctx *ctx, const strata_csv_import_params *p,
+                                strata_csv_import_result *r) {
   RETURN_IF(!r, STRATA_ERR_USAGE, "strata_csv_import: result is NULL");
   memset(r, 0, sizeof *r);
   RETURN_IF(!p || !p->input || !p->output, STRATA_ERR_USAGE, "strata_csv_import: no input or output");
@@ -52,7 +54,7 @@ strata_status strata_csv_import(const strata_csv_import_params *p, strata_csv_im
   int fd;
   FORWARD_IF_ERROR(open_input(p->input, &fd));
   csv_writer *w = NULL;
-  strata_status st = csv_writer_open(p->output, p->group, p->level ? p->level : 1, p->threads, &w);
+  strata_status st = csv_writer_open(p->output, p->group, p->level ? p->level : 1, strata_ctx_threads(ctx), &w);
   if (st == STRATA_OK) {
     csv_engine_params ep = {.delimiter = p->delimiter,
                             .latin1 = p->latin1,
@@ -62,7 +64,7 @@ strata_status strata_csv_import(const strata_csv_import_params *p, strata_csv_im
                             .nskip = p->nskip,
                             .skip_bad_rows = p->skip_bad_rows,
                             .name = p->input,
-                            .cancelled = strata_check_cancel};
+                            .ctx = ctx};
     csv_source src = {fd, NULL, 0};
     csv_sink sink = csv_writer_sink(w);
     st = csv_engine_run(&src, &ep, &sink, &r->table);

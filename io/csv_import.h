@@ -18,7 +18,6 @@ typedef struct {
   const char *const *skip_columns;
   size_t nskip;
   int skip_bad_rows;   /* --on-error skip */
-  int threads;         /* compression threads; 0 = one per core */
   int level;           /* deflate level 1-9; 0 = 1 */
 } strata_csv_import_params;
 
@@ -29,8 +28,10 @@ typedef struct {
   double seconds;      /* wall time of both passes and the write */
 } strata_csv_import_result;
 
-/* p IN, r OUT (free with strata_csv_import_result_free, also on failure). */
-strata_status strata_csv_import(const strata_csv_import_params *p, strata_csv_import_result *r);
+/* ctx IN (log, cancellation; its threads compress: 0 = one per core), p IN, r OUT (free with
+ * strata_csv_import_result_free, also on failure). */
+strata_status strata_csv_import(const strata_ctx *ctx, const strata_csv_import_params *p,
+                                strata_csv_import_result *r);
 void strata_csv_import_result_free(strata_csv_import_result *r);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "cursor.h"
 #include "dataset.h"
+#include "ctx.h"
 #include "error.h"
 
 /* strata_fail's detail is thread-local; the producer copies it here. */
@@ -141,7 +142,7 @@ static strata_status next_synchronous(strata_cursor *c, strata_chunk *chunk) {
   return STRATA_OK;
 }
 
-strata_status strata_cursor_open(strata_dataset *ds, size_t chunk_rows, int prefetch, strata_cursor **out) {
+strata_status strata_cursor_open(const strata_ctx *ctx, strata_dataset *ds, size_t chunk_rows, int prefetch, strata_cursor **out) {
   RETURN_IF(!out, STRATA_ERR_USAGE, "strata_cursor_open: out is NULL");
   *out = NULL;
   RETURN_IF(!ds, STRATA_ERR_USAGE, "strata_cursor_open: no dataset");
@@ -174,7 +175,7 @@ strata_status strata_cursor_open(strata_dataset *ds, size_t chunk_rows, int pref
     c->done = n == 0;
     if (!start_producer(c)) {
       /* Still correct, only slower: read on demand. */
-      strata_log(STRATA_LOG_DEBUG, "no prefetch thread for '%s'; reading synchronously",
+      strata_log(ctx, STRATA_LOG_DEBUG, "no prefetch thread for '%s'; reading synchronously",
                  strata_dataset_path(ds));
       pthread_cond_destroy(&c->changed);
       pthread_mutex_destroy(&c->mutex);

@@ -18,7 +18,7 @@ typedef struct {
 /* ds IN (borrowed; must outlive the cursor), chunk_rows > 0,
  * prefetch: 1 = read ahead in a background thread, 0 = read on demand.
  * out OUT. */
-strata_status strata_cursor_open(strata_dataset *ds, size_t chunk_rows, int prefetch,
+strata_status strata_cursor_open(const strata_ctx *ctx, strata_dataset *ds, size_t chunk_rows, int prefetch,
                                  strata_cursor **out);
 
 /* Returns the next chunk (chunk->rows == 0 after the last).  The chunk's

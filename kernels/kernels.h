@@ -53,6 +53,7 @@ typedef struct strata_kernel_run strata_kernel_run;
 struct strata_kernels;
 
 typedef struct {
+  const strata_ctx *ctx; /* the job's: where the run logs (borrowed) */
   size_t n;          /* input rows of the job: what may be kept resident */
   size_t d, k;
   int threads;       /* host threads the run may use (OpenMP) when it has to

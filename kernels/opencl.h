@@ -96,7 +96,7 @@ int strata_ocl_table_device(const strata_kernels *t);
 /* Creates device i's context and builds its program for a job of k
  * centroids now, so that a driver or build failure is reported here (with
  * the first lines of the build log) rather than inside a run. */
-strata_status strata_ocl_prepare(size_t i, size_t k);
+strata_status strata_ocl_prepare(const strata_ctx *ctx, size_t i, size_t k);
 
 #ifdef __cplusplus
 }

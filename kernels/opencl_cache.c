@@ -74,7 +74,7 @@ static int cache_dir(char *buf, size_t size) {
   return make_dirs(buf) == 0;
 }
 
-unsigned char *ocl_cache_load(const char *key, size_t *size) {
+unsigned char *ocl_cache_load(const strata_ctx *ctx, const char *key, size_t *size) {
   char dir[1024], path[1200];
   *size = 0;
   if (!cache_dir(dir, sizeof dir)) return NULL;
@@ -98,18 +98,18 @@ unsigned char *ocl_cache_load(const char *key, size_t *size) {
     }
   }
   fclose(f);
-  strata_log(STRATA_LOG_DEBUG, "OpenCL program cache %s: %s", data ? "hit" : "unreadable entry", path);
+  strata_log(ctx, STRATA_LOG_DEBUG, "OpenCL program cache %s: %s", data ? "hit" : "unreadable entry", path);
   return data;
 }
 
-void ocl_cache_store(const char *key, const unsigned char *data, size_t size) {
+void ocl_cache_store(const strata_ctx *ctx, const char *key, const unsigned char *data, size_t size) {
   char dir[1024], path[1200], tmp[1300];
   if (!cache_dir(dir, sizeof dir)) return;
   snprintf(path, sizeof path, "%s/%s.bin", dir, key);
   snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
   FILE *f = fopen(tmp, "wb");
   if (!f) {
-    strata_log(STRATA_LOG_DEBUG, "OpenCL program cache not writable (%s): %s", dir, strerror(errno));
+    strata_log(ctx, STRATA_LOG_DEBUG, "OpenCL program cache not writable (%s): %s", dir, strerror(errno));
     return;
   }
   int ok = fwrite(CACHE_MAGIC, 1, strlen(CACHE_MAGIC), f) == strlen(CACHE_MAGIC) &&
@@ -117,8 +117,8 @@ void ocl_cache_store(const char *key, const unsigned char *data, size_t size) {
   ok &= fclose(f) == 0;
   if (!ok || rename(tmp, path) != 0) {
     unlink(tmp);
-    strata_log(STRATA_LOG_DEBUG, "OpenCL program cache: could not write %s", path);
+    strata_log(ctx, STRATA_LOG_DEBUG, "OpenCL program cache: could not write %s", path);
     return;
   }
-  strata_log(STRATA_LOG_DEBUG, "OpenCL program cached: %s", path);
+  strata_log(ctx, STRATA_LOG_DEBUG, "OpenCL program cached: %s", path);
 }

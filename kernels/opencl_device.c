@@ -198,9 +198,9 @@ fail:
   return strata_fail(st, "%s", dev->context_error);
 }
 
-strata_status ocl_device_program_locked(ocl_device *dev, size_t k, ocl_program **out) {
+strata_status ocl_device_program_locked(const strata_ctx *ctx, ocl_device *dev, size_t k, ocl_program **out) {
   FORWARD_IF_ERROR(ocl_device_open_locked(dev));
-  ocl_tuning t = ocl_tuning_for(&dev->info, k);
+  ocl_tuning t = ocl_tuning_for(ctx, &dev->info, k);
   for (int i = 0; i < dev->nprograms; i++) {
     if (memcmp(&dev->programs[i].tune, &t, sizeof t) == 0) {
       *out = &dev->programs[i];
@@ -213,13 +213,13 @@ strata_status ocl_device_program_locked(ocl_device *dev, size_t k, ocl_program *
   RETURN_IF(dev->nprograms == OCL_MAX_PROGRAMS, STRATA_ERR_INTERNAL,
             "OpenCL device %d: too many program variants", dev->info.index);
   ocl_program *p = &dev->programs[dev->nprograms];
-  FORWARD_IF_ERROR(ocl_program_build(dev, &t, p));
+  FORWARD_IF_ERROR(ocl_program_build(ctx, dev, &t, p));
   dev->nprograms++;
   *out = p;
   return STRATA_OK;
 }
 
-void ocl_device_mark_broken(ocl_device *dev, const char *consequence) {
+void ocl_device_mark_broken(const strata_ctx *ctx, ocl_device *dev, const char *consequence) {
   pthread_mutex_lock(&dev->lock);
   if (!dev->broken) {
     dev->broken = 1;
@@ -229,11 +229,11 @@ void ocl_device_mark_broken(ocl_device *dev, const char *consequence) {
   dev->warned = 1;
   pthread_mutex_unlock(&dev->lock);
   if (warn)
-    strata_log(STRATA_LOG_WARN, "OpenCL device %d (%s) failed: %s; %s", dev->info.index,
+    strata_log(ctx, STRATA_LOG_WARN, "OpenCL device %d (%s) failed: %s; %s", dev->info.index,
                dev->info.name, dev->broken_error, consequence);
 }
 
-strata_status strata_ocl_prepare(size_t i, size_t k) {
+strata_status strata_ocl_prepare(const strata_ctx *ctx, size_t i, size_t k) {
   ocl_device *dev = ocl_device_get(i);
   RETURN_IF(!dev, STRATA_ERR_USAGE, "no OpenCL device %zu (found %zu)", i, strata_ocl_device_count());
   RETURN_IF(!dev->info.usable, STRATA_ERR_BACKEND, "OpenCL device %zu (%s) is not usable: %s", i,
@@ -241,7 +241,7 @@ strata_status strata_ocl_prepare(size_t i, size_t k) {
   pthread_mutex_lock(&dev->lock);
   ocl_program *p = NULL;
   strata_status st = dev->broken ? strata_fail(STRATA_ERR_BACKEND, "%s", dev->broken_error)
-                                 : ocl_device_program_locked(dev, k, &p);
+                                 : ocl_device_program_locked(ctx, dev, k, &p);
   pthread_mutex_unlock(&dev->lock);
   return st;
 }

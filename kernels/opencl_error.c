@@ -63,7 +63,7 @@ static void fault_init(void) {
     if (end && *end == '\0' && v > 0) fault_alloc_above = v;
   }
   if (!fault_launch_at && !fault_alloc_above)
-    strata_log(STRATA_LOG_WARN, "STRATA_OPENCL_FAULT='%s' not understood (launch:N or alloc:BYTES); ignored", s);
+    strata_log(NULL, STRATA_LOG_WARN, "STRATA_OPENCL_FAULT='%s' not understood (launch:N or alloc:BYTES); ignored", s);
 }
 
 cl_int ocl_fault_launch(void) {

@@ -19,6 +19,7 @@
 #include <pthread.h>
 
 #include "block.h"
+#include "ctx.h"
 #include "error.h"
 #include "xacc.h"
 #include "opencl.h"
@@ -69,7 +70,7 @@ typedef struct {
 
 /* The tuning for device info and k centroids: per-device-type defaults,
  * clamped to the device's limits, then the STRATA_OPENCL_* overrides. */
-ocl_tuning ocl_tuning_for(const strata_ocl_device_info *info, size_t k);
+ocl_tuning ocl_tuning_for(const strata_ctx *ctx, const strata_ocl_device_info *info, size_t k);
 /* "-cl-std=CL1.2 -DSTRATA_WG=.. ... <STRATA_OPENCL_EXTRA_OPTIONS>" */
 void ocl_tuning_options(const ocl_tuning *t, char *buf, size_t size);
 
@@ -85,12 +86,12 @@ struct ocl_device;
 
 /* Builds (or loads from the disk cache) the program for tune on dev; on a
  * build failure the detail holds the first lines of the build log. */
-strata_status ocl_program_build(struct ocl_device *dev, const ocl_tuning *tune, ocl_program *out);
+strata_status ocl_program_build(const strata_ctx *ctx, struct ocl_device *dev, const ocl_tuning *tune, ocl_program *out);
 
 /* The disk cache.  key is a hex string; NULL/0 when absent or disabled. */
 void ocl_cache_key(const struct ocl_device *dev, const char *options, char key[33]);
-unsigned char *ocl_cache_load(const char *key, size_t *size);
-void ocl_cache_store(const char *key, const unsigned char *data, size_t size);
+unsigned char *ocl_cache_load(const strata_ctx *ctx, const char *key, size_t *size);
+void ocl_cache_store(const strata_ctx *ctx, const char *key, const unsigned char *data, size_t size);
 
 /* The embedded sources (generated at build time from kernels/opencl/ *.cl
  * by kernels/opencl/embed.cmake). */
@@ -134,12 +135,13 @@ ocl_device *ocl_device_get(size_t i);
  * dev->lock. */
 strata_status ocl_device_open_locked(ocl_device *dev);
 
-/* The program for k centroids (built on first use).  Caller holds dev->lock. */
-strata_status ocl_device_program_locked(ocl_device *dev, size_t k, ocl_program **out);
+/* The program for k centroids (built on first use; ctx: where the build
+ * logs).  Caller holds dev->lock. */
+strata_status ocl_device_program_locked(const strata_ctx *ctx, ocl_device *dev, size_t k, ocl_program **out);
 
 /* Records that the device failed (with the current strata_last_error()) and
  * logs one warning per device: "<what>; <consequence>". */
-void ocl_device_mark_broken(ocl_device *dev, const char *consequence);
+void ocl_device_mark_broken(const strata_ctx *ctx, ocl_device *dev, const char *consequence);
 
 /* ---- runs (opencl_run.c) -------------------------------------------------- */
 

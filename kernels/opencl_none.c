@@ -20,7 +20,7 @@ int strata_ocl_table_device(const strata_kernels *t) {
   (void)t;
   return -1;
 }
-strata_status strata_ocl_prepare(size_t i, size_t k) {
+strata_status strata_ocl_prepare(const strata_ctx *ctx, size_t i, size_t k) {
   (void)k;
   return strata_fail(STRATA_ERR_BACKEND, "no OpenCL device %zu: %s", i, strata_ocl_discovery_note());
 }

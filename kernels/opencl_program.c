@@ -76,21 +76,21 @@ static strata_status build_failed(ocl_device *dev, cl_program p, cl_int err, con
 }
 
 /* The built binary into the cache; any failure just skips the cache. */
-static void store_binary(cl_program p, const char *key) {
+static void store_binary(const strata_ctx *ctx, cl_program p, const char *key) {
   size_t size = 0;
   if (clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) != CL_SUCCESS || !size)
     return;
   unsigned char *bin = malloc(size);
   unsigned char *bins[1] = {bin};
   if (bin && clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) == CL_SUCCESS)
-    ocl_cache_store(key, bin, size);
+    ocl_cache_store(ctx, key, bin, size);
   free(bin);
 }
 
 /* A program from a cached binary, or NULL (no entry, stale or unreadable). */
-static cl_program from_cache(ocl_device *dev, const char *key, const char *options) {
+static cl_program from_cache(const strata_ctx *ctx, ocl_device *dev, const char *key, const char *options) {
   size_t size = 0;
-  unsigned char *bin = ocl_cache_load(key, &size);
+  unsigned char *bin = ocl_cache_load(ctx, key, &size);
   if (!bin) return NULL;
   const unsigned char *bins[1] = {bin};
   cl_int status = CL_SUCCESS, err = CL_SUCCESS;
@@ -100,7 +100,7 @@ static cl_program from_cache(ocl_device *dev, const char *key, const char *optio
       build_quietly(p, dev->id, options) == CL_SUCCESS)
     return p;
   if (p && err == CL_SUCCESS) clReleaseProgram(p);
-  strata_log(STRATA_LOG_DEBUG, "OpenCL program cache entry %s rejected; rebuilding", key);
+  strata_log(ctx, STRATA_LOG_DEBUG, "OpenCL program cache entry %s rejected; rebuilding", key);
   return NULL;
 }
 
@@ -110,16 +110,16 @@ static double seconds_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-strata_status ocl_program_build(ocl_device *dev, const ocl_tuning *tune, ocl_program *out) {
+strata_status ocl_program_build(const strata_ctx *ctx, ocl_device *dev, const ocl_tuning *tune, ocl_program *out) {
   memset(out, 0, sizeof *out);
   out->tune = *tune;
   ocl_tuning_options(tune, out->options, sizeof out->options);
   char key[33];
   ocl_cache_key(dev, out->options, key);
   double t0 = seconds_now();
-  out->program = from_cache(dev, key, out->options);
+  out->program = from_cache(ctx, dev, key, out->options);
   if (out->program) {
-    strata_log(STRATA_LOG_DEBUG, "OpenCL program for device %d loaded from the cache in %.3f s",
+    strata_log(ctx, STRATA_LOG_DEBUG, "OpenCL program for device %d loaded from the cache in %.3f s",
                dev->info.index, seconds_now() - t0);
     return STRATA_OK;
   }
@@ -134,9 +134,9 @@ strata_status ocl_program_build(ocl_device *dev, const ocl_tuning *tune, ocl_pro
     clReleaseProgram(p);
     return st;
   }
-  strata_log(STRATA_LOG_INFO, "OpenCL program built for device %d (%s) in %.2f s: %s",
+  strata_log(ctx, STRATA_LOG_INFO, "OpenCL program built for device %d (%s) in %.2f s: %s",
              dev->info.index, dev->info.name, seconds_now() - t0, out->options);
-  store_binary(p, key);
+  store_binary(ctx, p, key);
   out->program = p;
   return STRATA_OK;
 }

@@ -123,13 +123,13 @@ static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
 /* ---- memory budget -------------------------------------------------------- */
 
-static uint64_t mem_limit(const strata_ocl_device_info *in) {
+static uint64_t mem_limit(const strata_ctx *ctx, const strata_ocl_device_info *in) {
   const char *s = getenv("STRATA_OPENCL_MEM_LIMIT");
   if (s && *s) {
     char *end = NULL;
     unsigned long long v = strtoull(s, &end, 10);
     if (end && *end == '\0' && v > 0) return v;
-    strata_log(STRATA_LOG_WARN, "STRATA_OPENCL_MEM_LIMIT='%s' is not a byte count; ignored", s);
+    strata_log(ctx, STRATA_LOG_WARN, "STRATA_OPENCL_MEM_LIMIT='%s' is not a byte count; ignored", s);
   }
   /* The driver, other processes and fragmentation need the rest. */
   return in->global_mem / 4 * 3;
@@ -303,7 +303,7 @@ static strata_status piece_buffer(strata_kernel_run *r, piece *p, const strata_r
     }
     if (st != STRATA_OK && !oom) return st;
     /* Out of room (or pieces no longer line up): stream from now on. */
-    strata_log(STRATA_LOG_INFO, "OpenCL device %d: data no longer kept on the device; streaming",
+    strata_log(r->cfg.ctx, STRATA_LOG_INFO, "OpenCL device %d: data no longer kept on the device; streaming",
                r->dev->info.index);
     resident_release(r);
     oom = 0;
@@ -457,7 +457,7 @@ static strata_status shrink(strata_kernel_run *r) {
   resident_release(r);
   slot_release(&r->slot[0]);
   slot_release(&r->slot[1]);
-  strata_log(STRATA_LOG_INFO, "OpenCL device %d: %s; pieces of %zu rows now (were %zu), streaming",
+  strata_log(r->cfg.ctx, STRATA_LOG_INFO, "OpenCL device %d: %s; pieces of %zu rows now (were %zu), streaming",
              r->dev->info.index, why, r->piece_cap, before);
   return STRATA_OK;
 }
@@ -583,7 +583,7 @@ static strata_status device_failed(strata_kernel_run *r, strata_status st) {
   if (!r->cfg.fallback || st == STRATA_ERR_NOMEM || st == STRATA_ERR_DATA) return st;
   char consequence[128];
   snprintf(consequence, sizeof consequence, "continuing on the CPU (%s)", r->cfg.fallback->name);
-  ocl_device_mark_broken(r->dev, consequence);
+  ocl_device_mark_broken(r->cfg.ctx, r->dev, consequence);
   r->mode = MODE_CPU;
   return STRATA_OK;
 }
@@ -595,7 +595,7 @@ static strata_status open_device(strata_kernel_run *r) {
   ocl_program *prog = NULL;
   pthread_mutex_lock(&dev->lock);
   strata_status st = dev->broken ? strata_fail(STRATA_ERR_BACKEND, "%s", dev->broken_error)
-                                 : ocl_device_program_locked(dev, r->cfg.k, &prog);
+                                 : ocl_device_program_locked(r->cfg.ctx, dev, r->cfg.k, &prog);
   pthread_mutex_unlock(&dev->lock);
   FORWARD_IF_ERROR(st);
   r->wg = prog->tune.wg;
@@ -605,7 +605,7 @@ static strata_status open_device(strata_kernel_run *r) {
   else if (!r->sum_scale) r->mode = MODE_DEVICE_DIST;
   else r->mode = r->cfg.k <= DEVICE_REDUCE_MAX_K ? MODE_DEVICE_REDUCE : MODE_DEVICE_LABELS;
   r->snapshot = r->cfg.fallback && r->mode == MODE_DEVICE_REDUCE;
-  r->limit = mem_limit(&dev->info);
+  r->limit = mem_limit(r->cfg.ctx, &dev->info);
   FORWARD_IF_ERROR(plan_memory(r));
   cl_int err;
   r->qc = clCreateCommandQueue(dev->ctx, dev->id, 0, &err);
@@ -628,7 +628,7 @@ static strata_status open_device(strata_kernel_run *r) {
                                  NULL, NULL),
             "clEnqueueWriteBuffer(scales)");
   }
-  strata_log(STRATA_LOG_INFO, "OpenCL run on device %d (%s): %s, pieces of %zu rows, %s reduction",
+  strata_log(r->cfg.ctx, STRATA_LOG_INFO, "OpenCL run on device %d (%s): %s, pieces of %zu rows, %s reduction",
              dev->info.index, dev->info.name, r->resident ? "data kept on the device" : "streaming",
              r->piece_cap, r->mode == MODE_DEVICE_REDUCE ? "device" : "host");
   return STRATA_OK;
@@ -809,7 +809,7 @@ int ocl_run_set_scaler(strata_kernel_run *r, const strata_run_scaler *s) {
     r->scaler = *s;
     if (scale_setup(r) == STRATA_OK) {
       r->scales = 1;
-      strata_log(STRATA_LOG_INFO, "OpenCL run on device %d: raw rows scaled on the device",
+      strata_log(r->cfg.ctx, STRATA_LOG_INFO, "OpenCL run on device %d: raw rows scaled on the device",
                  r->dev->info.index);
       return 1;
     }
@@ -823,7 +823,7 @@ int ocl_run_set_scaler(strata_kernel_run *r, const strata_run_scaler *s) {
   dev->scale_noted = 1;
   pthread_mutex_unlock(&dev->lock);
   if (note)
-    strata_log(STRATA_LOG_INFO, "OpenCL device %d: rows are scaled on the host (%s)", dev->info.index, why);
+    strata_log(r->cfg.ctx, STRATA_LOG_INFO, "OpenCL device %d: rows are scaled on the host (%s)", dev->info.index, why);
   return 0;
 }
 

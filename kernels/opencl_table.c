@@ -68,7 +68,7 @@ static strata_status upload_rows(ocl_device *dev, const float *x, size_t rows, s
  * for k when by_k, else the already built program 0. */
 static strata_status block_kernels(ocl_device *dev, size_t k, int *pi, int by_k) {
   ocl_program *p = &dev->programs[0];
-  if (by_k) FORWARD_IF_ERROR(ocl_device_program_locked(dev, k, &p));
+  if (by_k) FORWARD_IF_ERROR(ocl_device_program_locked(NULL, dev, k, &p));
   *pi = (int)(p - dev->programs);
   cl_int err;
   if (!dev->bassign[*pi]) {
@@ -144,7 +144,7 @@ static void block_assign(const strata_kernel_ctx *ctx, const float *x, size_t ro
   if (st != STRATA_OK) drain_locked(dev);
   pthread_mutex_unlock(&dev->lock);
   if (st != STRATA_OK) {
-    ocl_device_mark_broken(dev, "computing on the CPU from now on");
+    ocl_device_mark_broken(NULL, dev, "computing on the CPU from now on");
     const strata_kernels *cpu = cpu_table();
     cpu->lloyd.assign_reduce(&cpu->ctx, x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
     return;
@@ -195,7 +195,7 @@ static void block_dist2(const strata_kernel_ctx *ctx, const float *x, size_t row
   if (st != STRATA_OK) drain_locked(dev);
   pthread_mutex_unlock(&dev->lock);
   if (st != STRATA_OK) {
-    ocl_device_mark_broken(dev, "computing on the CPU from now on");
+    ocl_device_mark_broken(NULL, dev, "computing on the CPU from now on");
     const strata_kernels *cpu = cpu_table();
     cpu->seed.dist2_to_points(&cpu->ctx, x, rows, ld, d, cand, m, out, scratch);
   }

@@ -38,31 +38,38 @@ static size_t local_bytes(unsigned wg, unsigned tk, unsigned td) {
 }
 
 /* A positive integer from the environment, or 0. */
-static unsigned env_uint(const char *name) {
+static unsigned env_uint(const strata_ctx *ctx, const char *name) {
   const char *s = getenv(name);
   if (!s || !*s) return 0;
   char *end = NULL;
   unsigned long v = strtoul(s, &end, 10);
   if (!end || *end || v == 0 || v > 4096) {
-    strata_log(STRATA_LOG_WARN, "%s='%s' is not an integer in 1..4096; ignored", name, s);
+    strata_log(ctx, STRATA_LOG_WARN, "%s='%s' is not an integer in 1..4096; ignored", name, s);
     return 0;
   }
   return (unsigned)v;
 }
 
-/* Read once, so that a bad value is warned about once. */
-static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+/* Read once per process, so that a bad value is warned about once (to the
+ * ctx of the first program build). */
+static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
+static int env_read;
 static unsigned env_wg, env_tile_k, env_tile_d, env_scale_rows;
 
-static void read_env(void) {
-  env_wg = env_uint("STRATA_OPENCL_WG");
-  env_tile_k = env_uint("STRATA_OPENCL_TILE_K");
-  env_tile_d = env_uint("STRATA_OPENCL_TILE_D");
-  env_scale_rows = env_uint("STRATA_OPENCL_SCALE_ROWS");
+static void read_env(const strata_ctx *ctx) {
+  pthread_mutex_lock(&env_lock);
+  if (!env_read) {
+    env_wg = env_uint(ctx, "STRATA_OPENCL_WG");
+    env_tile_k = env_uint(ctx, "STRATA_OPENCL_TILE_K");
+    env_tile_d = env_uint(ctx, "STRATA_OPENCL_TILE_D");
+    env_scale_rows = env_uint(ctx, "STRATA_OPENCL_SCALE_ROWS");
+    env_read = 1;
+  }
+  pthread_mutex_unlock(&env_lock);
 }
 
-ocl_tuning ocl_tuning_for(const strata_ocl_device_info *info, size_t k) {
-  pthread_once(&env_once, read_env);
+ocl_tuning ocl_tuning_for(const strata_ctx *ctx, const strata_ocl_device_info *info, size_t k) {
+  read_env(ctx);
   int gpu = strcmp(info->type, "gpu") == 0;
   ocl_tuning t = {gpu ? GPU_WG : CPU_WG, gpu ? GPU_TILE_K : CPU_TILE_K,
                   gpu ? GPU_TILE_D : CPU_TILE_D, info->fp64, gpu ? GPU_SCALE_ROWS : CPU_SCALE_ROWS};

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "cursor.h"
 #include "io_fixture.h"
 #include "strata.h"
@@ -100,7 +101,7 @@ static int measure(const char *path, size_t want_rows) {
   strata_dataset *ds = NULL;
   strata_cursor *cur = NULL;
   CHECK_OK(strata_dataset_open(path, NULL, NULL, 0, &ds));
-  if (ds) CHECK_OK(strata_cursor_open(ds, CURSOR_CHUNK, 1, &cur));
+  if (ds) CHECK_OK(strata_cursor_open(NULL, ds, CURSOR_CHUNK, 1, &cur));
   size_t rows = 0, wrong = 0;
   double sum = 0, want_sum = 0;
   strata_chunk ch;

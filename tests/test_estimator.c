@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "dataset.h"
 #include "estimator.h"
 #include "fit.h"
@@ -45,8 +46,9 @@ static void test_ops_complete(void) {
         o->release_pass && o->describe);
 }
 
+/* Prepared as strata_fit(test_ctx(2, "ref"), ...) prepares. */
 static void prepare(strata_fit_data *data, strata_dataset *ds, const strata_fit_params *p, size_t kmax) {
-  CHECK_OK(strata_fit_data_check(data, ds, p, kmax));
+  CHECK_OK(strata_fit_data_check(data, test_ctx(2, "ref"), ds, p, kmax));
   strata_fit_data_opts o = {.kmax = kmax, .with_init_sample = 1, .n_init = 1};
   CHECK_OK(strata_fit_data_prepare(data, &o));
   CHECK_OK(strata_fit_data_open_pass(data));
@@ -60,10 +62,8 @@ static void test_by_hand_equals_fit(strata_dataset *ds) {
   strata_fit_params_init(&p);
   p.k = K;
   p.seed = 5;
-  p.backend = "ref";
-  p.threads = 2;
   strata_model *model = NULL;
-  CHECK_OK(strata_fit(ds, &p, &model));
+  CHECK_OK(strata_fit(test_ctx(2, "ref"), ds, &p, &model));
   if (!model) return;
   const strata_model_info *mi = strata_model_get_info(model);
   CHECK(strcmp(mi->estimator, "kmeans") == 0);
@@ -130,7 +130,6 @@ static void test_shared_equals_alone(strata_dataset *ds) {
   strata_fit_params p;
   strata_fit_params_init(&p);
   p.seed = 9;
-  p.threads = 2;
   strata_fit_data data;
   prepare(&data, ds, &p, 4);
   const strata_estimator_ops *o = &strata_estimator_kmeans;

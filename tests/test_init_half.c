@@ -44,7 +44,8 @@ static void check_table(const strata_kernels *half) {
   fixture_blobs(x, truth, M, D, K, 40.0, 7);
   double *ch = malloc((size_t)K * D * sizeof *ch), *cp = malloc((size_t)K * D * sizeof *cp),
          *c1 = malloc((size_t)K * D * sizeof *c1);
-  strata_init_job job = {half, 2, x, M, D, K, 1, 42, 0};
+  strata_init_job job = {.kern = half, .threads = 2, .x = x, .m = M, .d = D, .k = K, .sample_is_all = 1,
+                         .seed = 42, .run = 0};
   CHECK_OK(strata_init_kmeanspp(&job, ch));
   job.threads = 1;
   CHECK_OK(strata_init_kmeanspp(&job, c1));

@@ -4,24 +4,28 @@
 #include <string.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "fixture.h"
 
-static strata_model *fit_file(const char *path, strata_fit_params *p) {
+/* Fits with `threads` threads (0 = all). */
+static strata_model *fit_file_threads(const char *path, strata_fit_params *p, int threads) {
   strata_dataset *ds = NULL;
   strata_model *m = NULL;
   CHECK_OK(strata_dataset_open(path, NULL, NULL, 0, &ds));
   if (!ds) return NULL;
-  strata_status st = strata_fit(ds, p, &m);
+  strata_status st = strata_fit(test_ctx(threads, NULL), ds, p, &m);
   CHECK_MSG(st == STRATA_OK, "%s: %s", strata_status_name(st), strata_last_error());
   strata_dataset_free(ds);
   return m;
 }
 
+static strata_model *fit_file(const char *path, strata_fit_params *p) { return fit_file_threads(path, p, 0); }
+
 static strata_status fit_status(const char *path, strata_fit_params *p) {
   strata_dataset *ds = NULL;
   strata_model *m = NULL;
   strata_status st = strata_dataset_open(path, NULL, NULL, 0, &ds);
-  if (st == STRATA_OK) st = strata_fit(ds, p, &m);
+  if (st == STRATA_OK) st = strata_fit(NULL, ds, p, &m);
   strata_model_free(m);
   strata_dataset_free(ds);
   return st;
@@ -131,9 +135,8 @@ static void test_planted_and_determinism(void) {
   p.seed = 42;
   p.n_init = 3;
   p.labels_path = labels;
-  p.threads = 1;
   p.chunk_rows = 4096;
-  strata_model *ref = fit_file(path, &p);
+  strata_model *ref = fit_file_threads(path, &p, 1);
   if (!ref) goto out;
   CHECK(fixture_read(labels, "segment", H5T_NATIVE_INT32, lab) == 0);
   double ari = fixture_ari(truth, lab, n, (int)k, (int)k);
@@ -146,11 +149,10 @@ static void test_planted_and_determinism(void) {
   size_t chunks[] = {12288, 4096, 20000, 0};
   int streaming[] = {1, 0, 1, 0};
   for (int v = 0; v < 4; v++) {
-    p.threads = threads[v];
     p.chunk_rows = chunks[v];
     p.streaming = streaming[v];
     p.labels_path = NULL;
-    strata_model *m = fit_file(path, &p);
+    strata_model *m = fit_file_threads(path, &p, threads[v]);
     if (!m) continue;
     const strata_model_info *b = strata_model_get_info(m);
     CHECK_MSG(memcmp(a->centroids, b->centroids, k * d * sizeof(double)) == 0,
@@ -168,7 +170,7 @@ static void test_planted_and_determinism(void) {
   CHECK_OK(strata_dataset_open(path, NULL, NULL, 0, &ds));
   double inertia = 0;
   int64_t sizes[6];
-  CHECK_OK(strata_assign(ref, ds, labels2, 0, 2, &inertia, sizes));
+  CHECK_OK(strata_assign(test_ctx(2, NULL), ref, ds, labels2, 0, &inertia, sizes));
   strata_dataset_free(ds);
   int32_t *lab2 = malloc(n * sizeof *lab2);
   CHECK(fixture_read(labels2, "segment", H5T_NATIVE_INT32, lab2) == 0);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "fixture.h"
 #include "strata.h"
 
@@ -23,11 +24,10 @@ static strata_model *fit(const float *x, size_t n, int k, uint64_t seed, const s
   strata_fit_params_init(&p);
   p.k = k;
   p.seed = seed;
-  p.threads = 2;
   p.parent = parent;
   p.parent_path = parent ? "parent.h5" : NULL;
   p.warm_start = warm;
-  if (ds) CHECK_OK(strata_fit(ds, &p, &m));
+  if (ds) CHECK_OK(strata_fit(test_ctx(2, NULL), ds, &p, &m));
   strata_dataset_free(ds);
   return m;
 }
@@ -39,7 +39,7 @@ static void labels_of(const strata_model *m, const float *x, size_t n, int32_t *
   CHECK_OK(strata_dataset_from_memory(x, n, D, names, &ds));
   int64_t sizes[16];
   double inertia;
-  if (ds) CHECK_OK(strata_assign(m, ds, path, 0, 2, &inertia, sizes));
+  if (ds) CHECK_OK(strata_assign(test_ctx(2, NULL), m, ds, path, 0, &inertia, sizes));
   CHECK(fixture_read(path, "segment", H5T_NATIVE_INT32, lab) == 0);
   strata_dataset_free(ds);
   remove(path);
@@ -171,7 +171,7 @@ static strata_drift *drift_run(const strata_model *m, const float *x, size_t n, 
   CHECK_OK(strata_dataset_from_memory(x, n, D, names, &ds));
   int64_t sizes[16];
   double inertia;
-  if (ds) CHECK_OK(strata_assign_drift(m, ds, path, chunk, threads, NULL, "model.h5", &inertia, sizes, &dr));
+  if (ds) CHECK_OK(strata_assign_drift(test_ctx(threads, NULL), m, ds, path, chunk, NULL, "model.h5", &inertia, sizes, &dr));
   strata_dataset_free(ds);
   remove(path);
   return dr;
@@ -259,7 +259,7 @@ static void drift(const float *x) {
   int64_t sizes[K];
   double inertia;
   if (ds)
-    CHECK(strata_assign_drift(m, ds, fixture_path("lineage_bad.h5"), 0, 1, &th, NULL, &inertia, sizes, &d) ==
+    CHECK(strata_assign_drift(test_ctx(1, NULL), m, ds, fixture_path("lineage_bad.h5"), 0, &th, NULL, &inertia, sizes, &d) ==
           STRATA_ERR_USAGE);
   strata_dataset_free(ds);
   remove(fixture_path("lineage_bad.h5"));
@@ -282,7 +282,7 @@ static void refusals(const float *x) {
   p.warm_start = 1;
   strata_model *m = NULL;
   if (ds && parent) {
-    strata_status st = strata_fit(ds, &p, &m);
+    strata_status st = strata_fit(NULL, ds, &p, &m);
     CHECK(st == STRATA_ERR_USAGE && m == NULL);
     CHECK(strata_status_exit_code(st) == 2);
     CHECK_MSG(strstr(strata_last_error(), "spend") != NULL, "message: %s", strata_last_error());

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "csv_import.h"
 #include "dataset.h"
 #include "fixture.h"
@@ -41,7 +42,7 @@ static void basics(const float *x) {
   CHECK(strata_dataset_read(ds, N - 1, 2, block) == STRATA_ERR_USAGE);
 
   strata_column_stats st[D];
-  CHECK_OK(strata_dataset_stats(ds, 0, st));
+  CHECK_OK(strata_dataset_stats(NULL, ds, 0, st));
   for (size_t j = 0; j < D; j++) {
     double sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < N; i++) {
@@ -82,10 +83,9 @@ static void fit_and_assign(const float *x) {
   strata_fit_params_init(&p);
   p.k = 3;
   p.seed = 5;
-  p.threads = 2;
   strata_model *mf = NULL, *mm = NULL;
-  CHECK_OK(strata_fit(file, &p, &mf));
-  CHECK_OK(strata_fit(mem, &p, &mm));
+  CHECK_OK(strata_fit(test_ctx(2, NULL), file, &p, &mf));
+  CHECK_OK(strata_fit(test_ctx(2, NULL), mem, &p, &mm));
   if (mf && mm) {
     const strata_model_info *a = strata_model_get_info(mf), *b = strata_model_get_info(mm);
     CHECK(memcmp(a->centroids, b->centroids, 3 * D * sizeof(double)) == 0);
@@ -94,7 +94,7 @@ static void fit_and_assign(const float *x) {
     CHECK(strcmp(b->input_file, "(memory)") == 0);
     double inertia = 0;
     int64_t sizes[3];
-    CHECK_OK(strata_assign(mm, mem, labels, 0, 2, &inertia, sizes));
+    CHECK_OK(strata_assign(test_ctx(2, NULL), mm, mem, labels, 0, &inertia, sizes));
     CHECK(memcmp(sizes, b->sizes, sizeof sizes) == 0);
     CHECK_NEAR(inertia, b->inertia, 1e-9);
   }
@@ -129,7 +129,7 @@ static void categorical_groups(void) {
   ip.input = csv;
   ip.output = h5;
   strata_csv_import_result ir;
-  CHECK_OK(strata_csv_import(&ip, &ir));
+  CHECK_OK(strata_csv_import(NULL, &ip, &ir));
   strata_csv_import_result_free(&ir);
   strata_dataset *file = NULL, *mem = NULL, *plain = NULL;
   const char *cat[] = {"region"};
@@ -163,9 +163,9 @@ static void categorical_groups(void) {
   p.seed = 9;
   strata_model *mf = NULL, *mm = NULL, *mp = NULL;
   if (file && mem && plain) {
-    CHECK_OK(strata_fit(file, &p, &mf));
-    CHECK_OK(strata_fit(mem, &p, &mm));
-    CHECK_OK(strata_fit(plain, &p, &mp));
+    CHECK_OK(strata_fit(NULL, file, &p, &mf));
+    CHECK_OK(strata_fit(NULL, mem, &p, &mm));
+    CHECK_OK(strata_fit(NULL, plain, &p, &mp));
   }
   if (mf && mm && mp) {
     const strata_model_info *a = strata_model_get_info(mf), *b = strata_model_get_info(mm),

@@ -41,11 +41,16 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "exact.h"
 #include "kernels.h"
 #include "opencl.h"
 #include "scaler.h"
 #include "xacc.h"
+
+/* The context of the runs here: the defaults until a child captures what
+ * the library logs (capture_logs). */
+static strata_ctx *log_ctx;
 
 /* ---- data ---------------------------------------------------------------- */
 
@@ -345,7 +350,7 @@ static void compare_pass(const char *what, const run_data *r, const pass_out *re
 }
 
 static strata_kernel_run *open_run(const run_data *r, const strata_kernels *fallback) {
-  strata_run_config cfg = {r->n, r->d, r->k, 2, fallback, r->scale};
+  strata_run_config cfg = {log_ctx, r->n, r->d, r->k, 2, fallback, r->scale};
   strata_kernel_run *run = NULL;
   strata_status st = T->run.run_open(&T->ctx, &cfg, &run);
   CHECK_MSG(st == STRATA_OK, "run_open: %s", strata_last_error());
@@ -465,6 +470,11 @@ static void capture_log(strata_log_level level, const char *msg, void *user) {
   snprintf(log_buf + n, sizeof log_buf - n, "%s\n", msg);
 }
 
+static void capture_logs(void) {
+  if (!log_ctx) log_ctx = strata_ctx_new();
+  strata_ctx_set_log(log_ctx, capture_log, NULL, STRATA_LOG_DEBUG);
+}
+
 /* Runs this test binary with `mode` and extra environment; returns its exit
  * status (0 = the child's checks passed). */
 static int run_child(const char *mode, const char *const *env) {
@@ -483,7 +493,7 @@ static int run_child(const char *mode, const char *const *env) {
 
 /* A pass with a fallback must equal the reference even if the device dies. */
 static int child_lost(int with_fallback) {
-  strata_set_log(capture_log, NULL, STRATA_LOG_DEBUG);
+  capture_logs();
   run_data r;
   run_data_make(&r, 60000, 9, 21, 21, 0);
   pass_out ref, got;
@@ -516,7 +526,7 @@ static int child_lost(int with_fallback) {
 }
 
 static int child_alloc(void) {
-  strata_set_log(capture_log, NULL, STRATA_LOG_DEBUG);
+  capture_logs();
   run_data r;
   run_data_make(&r, 100000, 8, 10, 10, 0);
   pass_out ref, got;
@@ -539,14 +549,14 @@ static int child_alloc(void) {
 }
 
 static int child_build_error(void) {
-  strata_status st = strata_ocl_prepare((size_t)INFO->index, 8);
+  strata_status st = strata_ocl_prepare(log_ctx, (size_t)INFO->index, 8);
   CHECK(st == STRATA_ERR_BACKEND);
   const char *e = strata_last_error();
   CHECK_MSG(strstr(e, "OpenCL program build failed") && strstr(e, "STRATA_FORCE_BUILD_ERROR") &&
                 !strchr(e, '\n'),
             "error: %s", e);
   /* With a fallback a run still works (on the CPU), saying so once. */
-  strata_set_log(capture_log, NULL, STRATA_LOG_DEBUG);
+  capture_logs();
   run_data r;
   run_data_make(&r, 5000, 4, 3, 3, 0);
   pass_out ref, got;
@@ -574,8 +584,8 @@ static int child_no_platform(void) {
 }
 
 static int child_cache(int expect_hit) {
-  strata_set_log(capture_log, NULL, STRATA_LOG_DEBUG);
-  CHECK_OK(strata_ocl_prepare((size_t)INFO->index, 8));
+  capture_logs();
+  CHECK_OK(strata_ocl_prepare(log_ctx, (size_t)INFO->index, 8));
   int hit = strstr(log_buf, "loaded from the cache") != NULL;
   CHECK_MSG(hit == expect_hit, "cache %s expected:\n%s", expect_hit ? "hit" : "miss", log_buf);
   CHECK_MSG(warnings == 0, "warnings:\n%s", log_buf);
@@ -593,7 +603,7 @@ static int child_cache(int expect_hit) {
 typedef struct {
   float *raw;            /* like run_data.x, in original units */
   strata_scaler sc;
-  char (*names)[16];
+  char (*names)[24];
   const char **name_ptrs;
 } raw_data;
 
@@ -744,7 +754,7 @@ static void test_device_scaling(void) {
  * under the rule "error") fails with the host scaler's very message, even
  * with a CPU fallback (no warning: bad data is not a device failure). */
 static int child_scale_errors(void) {
-  strata_set_log(capture_log, NULL, STRATA_LOG_DEBUG);
+  capture_logs();
   if (!INFO->fp64) {
     check_skip("the device has no fp64: the scaled runs' error paths are not checked");
     return check_report();
@@ -800,7 +810,7 @@ static int child_scale_errors(void) {
 /* A device lost mid-run under a fallback: the run scales the raw rows on the
  * host from then on, and every pass still equals the reference. */
 static int child_lost_scaled(void) {
-  strata_set_log(capture_log, NULL, STRATA_LOG_DEBUG);
+  capture_logs();
   run_data r;
   run_data_make(&r, 60000, 9, 21, 21, 0);
   raw_data w;

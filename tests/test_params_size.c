@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "strata.h"
 
 enum { N = 64, D = 2 };
@@ -25,14 +26,14 @@ int main(void) {
   CHECK(fp.size == sizeof fp);
   fp.k = 2;
   strata_model *m = NULL;
-  CHECK_OK(strata_fit(ds, &fp, &m));
+  CHECK_OK(strata_fit(NULL, ds, &fp, &m));
   strata_model_free(m);
   m = NULL;
   strata_fit_params bad = fp;
   bad.size = 0; /* never passed through _init */
-  expect_usage(strata_fit(ds, &bad, &m), "fit, size 0");
+  expect_usage(strata_fit(NULL, ds, &bad, &m), "fit, size 0");
   bad.size = sizeof bad + 8; /* a newer header */
-  expect_usage(strata_fit(ds, &bad, &m), "fit, larger size");
+  expect_usage(strata_fit(NULL, ds, &bad, &m), "fit, larger size");
   CHECK(m == NULL);
 
   strata_sweep_params sp;
@@ -41,10 +42,10 @@ int main(void) {
   sp.k_min = 2, sp.k_max = 3, sp.silhouette_sample = 0;
   strata_sweep_result *sr = NULL;
   sp.fit.size = 0; /* the embedded struct is checked by its own size */
-  expect_usage(strata_sweep(ds, &sp, &sr), "sweep, fit size 0");
+  expect_usage(strata_sweep(NULL, ds, &sp, &sr), "sweep, fit size 0");
   sp.fit.size = sizeof sp.fit;
   sp.size--;
-  expect_usage(strata_sweep(ds, &sp, &sr), "sweep, smaller size");
+  expect_usage(strata_sweep(NULL, ds, &sp, &sr), "sweep, smaller size");
   CHECK(sr == NULL);
 
   strata_stability_params tp;
@@ -52,7 +53,7 @@ int main(void) {
   CHECK(tp.size == sizeof tp && tp.fit.size == sizeof tp.fit);
   strata_stability_result *tr = NULL;
   tp.size = 0;
-  expect_usage(strata_stability(ds, &tp, &tr), "stability, size 0");
+  expect_usage(strata_stability(NULL, ds, &tp, &tr), "stability, size 0");
   CHECK(tr == NULL);
 
   strata_pca_params pp;
@@ -60,9 +61,9 @@ int main(void) {
   CHECK(pp.size == sizeof pp);
   strata_pca *pca = NULL;
   pp.size = 1;
-  expect_usage(strata_pca_fit(ds, &pp, &pca), "pca, size 1");
+  expect_usage(strata_pca_fit(NULL, ds, &pp, &pca), "pca, size 1");
   CHECK(pca == NULL);
-  CHECK_OK(strata_pca_fit(ds, NULL, &pca)); /* NULL: the defaults */
+  CHECK_OK(strata_pca_fit(NULL, ds, NULL, &pca)); /* NULL: the defaults */
   strata_pca_free(pca);
 
   strata_dataset_free(ds);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "fixture.h"
 #include "rng.h"
 #include "strata.h"
@@ -184,7 +185,7 @@ static void test_zscore(size_t n, size_t d, size_t nan_every, const char *file) 
   strata_pca_params prm;
   strata_pca_params_init(&prm);
   prm.sample = 0;
-  CHECK_OK(strata_pca_fit(ds, &prm, &p));
+  CHECK_OK(strata_pca_fit(NULL, ds, &prm, &p));
   if (p) {
     double shift[64], factor[64];
     zscore(x, n, d, shift, factor);
@@ -217,12 +218,11 @@ static void test_determinism(void) {
     CHECK_OK(open_columns(path, d, &ds));
     strata_pca_params prm;
     strata_pca_params_init(&prm);
-    prm.threads = threads[t];
     prm.chunk_rows = chunks[t];
     prm.sample = 500;
     prm.seed = 5;
     strata_pca *p = NULL;
-    CHECK_OK(strata_pca_fit(ds, &prm, &p));
+    CHECK_OK(strata_pca_fit(test_ctx(threads[t], NULL), ds, &prm, &p));
     if (p && !first) {
       first = p;
       p = NULL;
@@ -254,7 +254,7 @@ static void test_model(void) {
   fp.k = (int)k;
   fp.seed = 1;
   strata_model *m = NULL;
-  CHECK_OK(strata_fit(ds, &fp, &m));
+  CHECK_OK(strata_fit(NULL, ds, &fp, &m));
   if (!m) return;
   const strata_model_info *in = strata_model_get_info(m);
   strata_pca_params prm;
@@ -264,7 +264,7 @@ static void test_model(void) {
   prm.seed = 11;
   prm.ncomp = 3;
   strata_pca *p = NULL;
-  CHECK_OK(strata_pca_fit(ds, &prm, &p));
+  CHECK_OK(strata_pca_fit(NULL, ds, &prm, &p));
   if (p) {
     reference ref;
     reference_pca(x, n, d, in->scale_shift, in->scale_factor, &ref);
@@ -305,7 +305,7 @@ int main(void) {
   strata_pca_params prm;
   strata_pca_params_init(&prm);
   CHECK(prm.sample == 10000 && prm.ncomp == 0);
-  CHECK(strata_pca_fit(NULL, &prm, NULL) == STRATA_ERR_USAGE);
+  CHECK(strata_pca_fit(NULL, NULL, &prm, NULL) == STRATA_ERR_USAGE);
   strata_pca_free(NULL);
   return check_report();
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "fixture.h"
 #include "profile_describe.h"
 #include "radix_sort.h"
@@ -37,11 +38,10 @@ static strata_model *fit(const char *path) {
   p.k = K;
   p.missing = STRATA_MISSING_MEAN;
   p.seed = 3;
-  p.threads = 1;
   strata_dataset *ds = NULL;
   strata_model *m = NULL;
   CHECK_OK(strata_dataset_open(path, NULL, NAMES, D, &ds));
-  if (ds) CHECK_OK(strata_fit(ds, &p, &m));
+  if (ds) CHECK_OK(strata_fit(test_ctx(1, NULL), ds, &p, &m));
   strata_dataset_free(ds);
   return m;
 }
@@ -51,7 +51,7 @@ static strata_profile *profile(const strata_model *m, const char *data, const ch
   strata_dataset *ds = NULL;
   strata_profile *p = NULL;
   CHECK_OK(strata_model_open_data(m, data, NULL, &ds));
-  if (ds) CHECK_OK(strata_profile_compute(m, ds, labels, chunk, threads, &p));
+  if (ds) CHECK_OK(strata_profile_compute(test_ctx(threads, NULL), m, ds, labels, chunk, &p));
   strata_dataset_free(ds);
   return p;
 }
@@ -168,7 +168,7 @@ static void test_planted(size_t n, int want_exact) {
   /* The labels strata_assign writes are the ones the profile must use. */
   strata_dataset *ds = NULL;
   CHECK_OK(strata_model_open_data(m, data, NULL, &ds));
-  CHECK_OK(strata_assign(m, ds, labels, 0, 2, NULL, NULL));
+  CHECK_OK(strata_assign(test_ctx(2, NULL), m, ds, labels, 0, NULL, NULL));
   strata_dataset_free(ds);
   int32_t *seg = malloc(n * sizeof *seg);
   CHECK(fixture_read(labels, "segment", H5T_NATIVE_INT32, seg) == 0);
@@ -277,25 +277,25 @@ static void test_errors(void) {
   strata_profile *p = NULL;
   if (m) {
     CHECK_OK(strata_model_open_data(m, other, NULL, &ds));
-    CHECK_OK(strata_assign(m, ds, labels, 0, 1, NULL, NULL));
+    CHECK_OK(strata_assign(NULL, m, ds, labels, 0, NULL, NULL));
     strata_dataset_free(ds);
     ds = NULL;
     CHECK_OK(strata_model_open_data(m, data, NULL, &ds));
     /* A labels file of other data (300 rows, not 600). */
-    CHECK(strata_profile_compute(m, ds, labels, 0, 1, &p) == STRATA_ERR_FORMAT && !p);
+    CHECK(strata_profile_compute(NULL, m, ds, labels, 0, &p) == STRATA_ERR_FORMAT && !p);
     CHECK(strstr(strata_last_error(), "300") && strstr(strata_last_error(), "600"));
     /* No such labels file; a file that is not a labels file. */
-    CHECK(strata_profile_compute(m, ds, fixture_path("profile_nothing.h5"), 0, 1, &p) != STRATA_OK && !p);
-    CHECK(strata_profile_compute(m, ds, other, 0, 1, &p) != STRATA_OK && !p);
+    CHECK(strata_profile_compute(NULL, m, ds, fixture_path("profile_nothing.h5"), 0, &p) != STRATA_OK && !p);
+    CHECK(strata_profile_compute(NULL, m, ds, other, 0, &p) != STRATA_OK && !p);
     CHECK(strstr(strata_last_error(), "not a labels file") != NULL);
     /* The data must present the model's features in its order. */
     static const char *const swapped[] = {"income", "age", "score"};
     CHECK_OK(strata_dataset_open(data, NULL, swapped, D, &ds2));
-    CHECK(strata_profile_compute(m, ds2, NULL, 0, 1, &p) == STRATA_ERR_COLUMN && !p);
+    CHECK(strata_profile_compute(NULL, m, ds2, NULL, 0, &p) == STRATA_ERR_COLUMN && !p);
     strata_dataset_free(ds2);
     CHECK_OK(strata_dataset_open(data, NULL, NAMES, 2, &ds2));
-    CHECK(strata_profile_compute(m, ds2, NULL, 0, 1, &p) == STRATA_ERR_COLUMN && !p);
-    CHECK(strata_profile_compute(NULL, ds2, NULL, 0, 1, &p) == STRATA_ERR_USAGE);
+    CHECK(strata_profile_compute(NULL, m, ds2, NULL, 0, &p) == STRATA_ERR_COLUMN && !p);
+    CHECK(strata_profile_compute(NULL, NULL, ds2, NULL, 0, &p) == STRATA_ERR_USAGE);
     /* No rows: an empty segment says so, its z is NaN. */
     const char *empty = fixture_path("profile_empty.h5");
     CHECK(fixture_write_columns(empty, NAMES, 0, D, x, 100) == 0);

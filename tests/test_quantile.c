@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "fixture.h"
 #include "quantile.h"
 
@@ -73,7 +74,7 @@ static void test_median_imputation(void) {
   p.k = 3;
   p.missing = STRATA_MISSING_MEDIAN;
   strata_model *model = NULL;
-  CHECK_OK(strata_fit(ds, &p, &model));
+  CHECK_OK(strata_fit(NULL, ds, &p, &model));
   if (model) {
     const strata_model_info *mi = strata_model_get_info(model);
     double r = rank_of(col, m, mi->impute[0]);

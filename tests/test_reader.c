@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "cursor.h"
 #include "dataset.h"
 #include "io_fixture.h"
@@ -71,7 +72,7 @@ static void write_matrix_file(const char *path, const char *name, hsize_t chunk_
 /* Streams ds into out (rows×cols), checking the chunk sequence. */
 static strata_status stream(strata_dataset *ds, size_t chunk_rows, int prefetch, float *out) {
   strata_cursor *cur = NULL;
-  strata_status st = strata_cursor_open(ds, chunk_rows, prefetch, &cur);
+  strata_status st = strata_cursor_open(NULL, ds, chunk_rows, prefetch, &cur);
   if (st != STRATA_OK) return st;
   size_t n = strata_dataset_rows(ds), cols = strata_dataset_cols(ds), next = 0;
   strata_chunk ch;
@@ -313,7 +314,7 @@ static void test_small_and_empty(void) {
     for (int prefetch = 0; prefetch <= 1; prefetch++) {
       strata_cursor *cur = NULL;
       strata_chunk ch;
-      CHECK_OK(strata_cursor_open(ds, 100, prefetch, &cur));
+      CHECK_OK(strata_cursor_open(NULL, ds, 100, prefetch, &cur));
       CHECK_OK(strata_cursor_next(cur, &ch));
       CHECK(ch.rows == 0);
       CHECK_OK(strata_cursor_rewind(cur));
@@ -362,7 +363,7 @@ static void test_rewind(void) {
   for (int prefetch = 0; prefetch <= 1; prefetch++) {
     strata_cursor *cur = NULL;
     strata_chunk ch;
-    CHECK_OK(strata_cursor_open(ds, 1500, prefetch, &cur));
+    CHECK_OK(strata_cursor_open(NULL, ds, 1500, prefetch, &cur));
     CHECK_OK(strata_cursor_rewind(cur)); /* before anything was read */
     for (int pass = 0; pass < 4; pass++) {
       /* Passes 0 and 2 stop early, as a caller that found what it needed. */
@@ -379,7 +380,7 @@ static void test_rewind(void) {
     }
     strata_cursor_close(cur);
     /* Closed while the reader is still ahead. */
-    CHECK_OK(strata_cursor_open(ds, 1000, prefetch, &cur));
+    CHECK_OK(strata_cursor_open(NULL, ds, 1000, prefetch, &cur));
     CHECK_OK(strata_cursor_next(cur, &ch));
     strata_cursor_close(cur);
   }
@@ -398,7 +399,7 @@ static void test_rewind_stress(void) {
   for (int round = 0; round < 20; round++) {
     strata_cursor *cur = NULL;
     size_t chunk_rows = 1 + (seed = seed * 1103515245u + 12345u) % 3000;
-    CHECK_OK(strata_cursor_open(ds, chunk_rows, 1, &cur));
+    CHECK_OK(strata_cursor_open(NULL, ds, chunk_rows, 1, &cur));
     for (int pass = 0; pass < 10 && cur; pass++) {
       size_t stop = (seed = seed * 1103515245u + 12345u) % 8, next = 0;
       strata_chunk ch;
@@ -606,7 +607,7 @@ static void test_read_error(void) {
   for (int prefetch = 0; prefetch <= 1; prefetch++) {
     strata_cursor *cur = NULL;
     strata_chunk ch;
-    CHECK_OK(strata_cursor_open(ds, 1000, prefetch, &cur));
+    CHECK_OK(strata_cursor_open(NULL, ds, 1000, prefetch, &cur));
     for (int pass = 0; pass < 2; pass++) {
       strata_status st;
       size_t good = 0;

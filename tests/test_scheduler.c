@@ -14,12 +14,23 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "kernels.h"
 #include "opencl.h"
 #include "scheduler.h"
 
 static char log_buf[8192];
 static int warnings;
+
+/* The context of every call here: `threads`, and the capture sink once a
+ * child asked for it. */
+static strata_ctx *sched;
+
+static strata_ctx *sched_ctx(int threads) {
+  if (!sched) sched = strata_ctx_new();
+  CHECK_OK(strata_ctx_set_threads(sched, threads));
+  return sched;
+}
 
 static void capture_log(strata_log_level level, const char *msg, void *user) {
   (void)user;
@@ -54,23 +65,23 @@ static void test_names(void) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     CHECK_MSG(strata_scheduler_check_name(bad[i]) == STRATA_ERR_USAGE, "'%s' accepted", bad[i]);
   strata_backend_choice c;
-  CHECK(strata_scheduler_choose("nonsense", NULL, 0, 1000, 4, 3, 1, &c) == STRATA_ERR_USAGE);
+  CHECK(strata_scheduler_choose(sched_ctx(1), "nonsense", NULL, 0, 1000, 4, 3, &c) == STRATA_ERR_USAGE);
   CHECK_MSG(strstr(strata_last_error(), "opencl:N") != NULL, "error: %s", strata_last_error());
 }
 
 static void test_explicit_cpu(void) {
   strata_backend_choice c;
-  CHECK_OK(strata_scheduler_choose("ref", NULL, 0, 100000000, 64, 512, 1, &c));
+  CHECK_OK(strata_scheduler_choose(sched_ctx(1), "ref", NULL, 0, 100000000, 64, 512, &c));
   CHECK(c.kern == strata_kernels_ref() && c.fallback == NULL && !c.calibrated);
   CHECK(strcmp(c.name, "ref") == 0 && strstr(c.reason, "requested") != NULL);
-  CHECK_OK(strata_scheduler_choose("cpu", NULL, 0, 10, 3, 2, 1, &c));
+  CHECK_OK(strata_scheduler_choose(sched_ctx(1), "cpu", NULL, 0, 10, 3, 2, &c));
   CHECK(c.kern == strata_kernels_for_shape("cpu", 3, 2));
 }
 
 static void test_auto_cost_model(void) {
   strata_backend_choice c;
   unsetenv("STRATA_AUTO_OPENCL_CPU");
-  CHECK_OK(strata_scheduler_choose(NULL, NULL, 0, 100000, 16, 8, 0, &c));
+  CHECK_OK(strata_scheduler_choose(sched_ctx(0), NULL, NULL, 0, 100000, 16, 8, &c));
   CHECK(c.kern == strata_kernels_for_shape("auto", 16, 8) && c.fallback == NULL && !c.calibrated);
   CHECK_MSG(strstr(c.reason, "cost model") != NULL, "reason: %s", c.reason);
 }
@@ -81,7 +92,7 @@ static void test_auto_devices(void) {
   strata_backend_choice c;
   /* Only CPU devices here (PoCL) or none: auto does not even try them. */
   unsetenv("STRATA_AUTO_OPENCL_CPU");
-  CHECK_OK(strata_scheduler_choose("auto", x, 20000, n, d, k, 0, &c));
+  CHECK_OK(strata_scheduler_choose(sched_ctx(0), "auto", x, 20000, n, d, k, &c));
   int gpu = 0;
   for (size_t i = 0; i < strata_ocl_device_count(); i++)
     gpu |= strcmp(strata_ocl_device(i)->type, "cpu") != 0 && strata_ocl_device(i)->usable;
@@ -97,13 +108,13 @@ static void test_auto_devices(void) {
   }
   setenv("STRATA_AUTO_OPENCL_CPU", "1", 1);
   setenv("STRATA_AUTO_MARGIN", "0", 1);
-  CHECK_OK(strata_scheduler_choose("auto", x, 20000, n, d, k, 0, &c));
+  CHECK_OK(strata_scheduler_choose(sched_ctx(0), "auto", x, 20000, n, d, k, &c));
   CHECK_MSG(c.calibrated && c.cpu_rows_per_second > 0 && c.device_rows_per_second > 0, "reason: %s", c.reason);
   CHECK_MSG(c.kern->run.run_open != NULL && c.fallback == strata_kernels_for_shape("auto", d, k),
             "margin 0 must choose the device: %s", c.reason);
   CHECK_MSG(strstr(c.reason, "sampled rows") != NULL, "reason: %s", c.reason);
   setenv("STRATA_AUTO_MARGIN", "1000", 1);
-  CHECK_OK(strata_scheduler_choose("auto", NULL, 0, n, d, k, 0, &c));
+  CHECK_OK(strata_scheduler_choose(sched_ctx(0), "auto", NULL, 0, n, d, k, &c));
   CHECK_MSG(c.kern->run.run_open == NULL && c.fallback == NULL && c.calibrated, "reason: %s", c.reason);
   CHECK_MSG(strstr(c.reason, "generated rows") != NULL, "reason: %s", c.reason);
   unsetenv("STRATA_AUTO_MARGIN");
@@ -113,30 +124,30 @@ static void test_auto_devices(void) {
 
 static void test_explicit_opencl(void) {
   strata_backend_choice c;
-  CHECK(strata_scheduler_choose("opencl:99", NULL, 0, 1000, 4, 3, 1, &c) == STRATA_ERR_BACKEND);
+  CHECK(strata_scheduler_choose(sched_ctx(1), "opencl:99", NULL, 0, 1000, 4, 3, &c) == STRATA_ERR_BACKEND);
   CHECK_MSG(strstr(strata_last_error(), "no OpenCL device 99") != NULL, "error: %s", strata_last_error());
   if (!has_device()) {
     check_unavailable("explicit --backend opencl (no OpenCL device)");
     return;
   }
-  CHECK_OK(strata_scheduler_choose("opencl", NULL, 0, 1000, 4, 3, 1, &c));
+  CHECK_OK(strata_scheduler_choose(sched_ctx(1), "opencl", NULL, 0, 1000, 4, 3, &c));
   CHECK(c.kern->run.run_open != NULL && c.fallback == NULL && strncmp(c.name, "opencl:", 7) == 0);
-  CHECK_OK(strata_scheduler_choose("opencl:0", NULL, 0, 1000, 4, 3, 1, &c));
+  CHECK_OK(strata_scheduler_choose(sched_ctx(1), "opencl:0", NULL, 0, 1000, 4, 3, &c));
   CHECK(c.kern == strata_ocl_table(0));
 }
 
 static void test_measure_and_list(void) {
   double rate = 0.0;
-  CHECK_OK(strata_scheduler_measure(strata_kernels_ref(), NULL, 5000, 7, 5, 5000, 1, &rate));
+  CHECK_OK(strata_scheduler_measure(NULL, strata_kernels_ref(), NULL, 5000, 7, 5, 5000, 1, &rate));
   CHECK(rate > 0.0);
   strata_device_desc *list = NULL;
   size_t n = 0;
-  CHECK_OK(strata_devices_list(16, 8, 1, 0, &list, &n));
+  CHECK_OK(strata_devices_list(sched_ctx(1), 16, 8, 0, &list, &n));
   CHECK(n == 1 + strata_ocl_device_count());
   CHECK(n >= 1 && strcmp(list[0].kind, "cpu") == 0 && list[0].usable && list[0].rows_per_second == 0.0);
   for (size_t i = 1; i < n; i++) CHECK(strcmp(list[i].kind, "opencl") == 0 && list[i].global_mem > 0);
   strata_devices_free(list);
-  CHECK(strata_devices_list(0, 8, 1, 0, &list, &n) == STRATA_ERR_USAGE);
+  CHECK(strata_devices_list(sched_ctx(1), 0, 8, 0, &list, &n) == STRATA_ERR_USAGE);
 }
 
 /* The reason given: no platform installed, or a build without OpenCL. */
@@ -147,11 +158,11 @@ static int says_no_platform(const char *s) {
 /* Without a platform: explicit opencl fails with the reason, auto uses the
  * CPU and says so at info level, not as a warning. */
 static int child_no_platform(void) {
-  strata_set_log(capture_log, NULL, STRATA_LOG_DEBUG);
+  strata_ctx_set_log(sched_ctx(1), capture_log, NULL, STRATA_LOG_DEBUG);
   strata_backend_choice c;
-  CHECK(strata_scheduler_choose("opencl", NULL, 0, 1000, 4, 3, 1, &c) == STRATA_ERR_BACKEND);
+  CHECK(strata_scheduler_choose(sched_ctx(1), "opencl", NULL, 0, 1000, 4, 3, &c) == STRATA_ERR_BACKEND);
   CHECK_MSG(says_no_platform(strata_last_error()), "error: %s", strata_last_error());
-  CHECK_OK(strata_scheduler_choose(NULL, NULL, 0, 10000000, 16, 64, 1, &c));
+  CHECK_OK(strata_scheduler_choose(sched_ctx(1), NULL, NULL, 0, 10000000, 16, 64, &c));
   CHECK(c.kern == strata_kernels_for_shape("auto", 16, 64) && c.fallback == NULL);
   CHECK_MSG(says_no_platform(c.reason), "reason: %s", c.reason);
   CHECK_MSG(warnings == 0, "warnings:\n%s", log_buf);

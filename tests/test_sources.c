@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "csv_import.h"
 #include "dataset.h"
 #include "io_fixture.h"
@@ -292,10 +293,9 @@ static void fit(strata_dataset *ds, strata_model **m) {
   strata_fit_params_init(&p);
   p.k = 3;
   p.seed = 4;
-  p.threads = 2;
   p.missing = STRATA_MISSING_DROP;
   *m = NULL;
-  if (ds) CHECK_OK(strata_fit(ds, &p, m));
+  if (ds) CHECK_OK(strata_fit(test_ctx(2, NULL), ds, &p, m));
 }
 
 /* Rows [a, b) as a view of the file, of a borrowed column-major float64
@@ -353,7 +353,7 @@ static void test_onehot_view(void) {
   ip.input = csv;
   ip.output = h5;
   strata_csv_import_result ir;
-  CHECK_OK(strata_csv_import(&ip, &ir));
+  CHECK_OK(strata_csv_import(NULL, &ip, &ir));
   strata_csv_import_result_free(&ir);
   const char *cat[] = {"region"};
   strata_dataset *ds = NULL, *v = NULL, *plain = NULL, *pv = NULL;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "rng.h"
 #include "strata.h"
 
@@ -33,9 +34,13 @@ static strata_dataset *make(int kind, uint64_t seed, int with_nan) {
   return ds;
 }
 
-static strata_stability_result *run(strata_dataset *ds, strata_stability_params *p) {
+/* Errors only: the refusals below would warn on stderr. */
+static strata_ctx *quiet;
+
+static strata_stability_result *run_threads(strata_dataset *ds, strata_stability_params *p, int threads) {
+  CHECK_OK(strata_ctx_set_threads(quiet, threads));
   strata_stability_result *r = NULL;
-  strata_status st = strata_stability(ds, p, &r);
+  strata_status st = strata_stability(quiet, ds, p, &r);
   CHECK_MSG(st == STRATA_OK, "%s: %s", strata_status_name(st), strata_last_error());
   return r;
 }
@@ -76,7 +81,7 @@ static void planted_vs_noise(void) {
   p.runs = 8;
   p.fit.seed = 1;
   strata_dataset *blobs = make(0, 1, 0);
-  strata_stability_result *r = run(blobs, &p);
+  strata_stability_result *r = run_threads(blobs, &p, 0);
   if (r) {
     consistent(r, &p);
     CHECK_MSG(r->ari_mean > 0.95, "blobs: mean ARI %g", r->ari_mean);
@@ -93,7 +98,7 @@ static void planted_vs_noise(void) {
   p.method = STRATA_RESAMPLE_SUBSAMPLE;
   p.fraction = 0.5;
   p.sample_rows = 1000;
-  r = run(blobs, &p);
+  r = run_threads(blobs, &p, 0);
   if (r) {
     consistent(r, &p);
     CHECK(r->sample_rows == 1000 && strcmp(r->method, "subsample") == 0 && r->fraction == 0.5);
@@ -107,7 +112,7 @@ static void planted_vs_noise(void) {
   p.runs = 8;
   p.fit.seed = 1;
   strata_dataset *noise = make(1, 2, 0);
-  r = run(noise, &p);
+  r = run_threads(noise, &p, 0);
   if (r) {
     consistent(r, &p);
     CHECK_MSG(r->ari_mean < 0.8, "noise: mean ARI %g", r->ari_mean);
@@ -137,14 +142,12 @@ static void determinism(void) {
   p.fit.k = 5;
   p.runs = 5;
   p.fit.seed = 9;
-  p.fit.threads = 1;
-  strata_stability_result *a = run(noise, &p);
-  p.fit.threads = 2;
+  strata_stability_result *a = run_threads(noise, &p, 1);
   p.fit.chunk_rows = 4096; /* a different chunking of the sample pass too */
-  strata_stability_result *b = run(noise, &p);
+  strata_stability_result *b = run_threads(noise, &p, 2);
   if (a && b) CHECK(same_result(a, b));
   p.fit.seed = 10;
-  strata_stability_result *c = run(noise, &p);
+  strata_stability_result *c = run_threads(noise, &p, 0);
   if (a && c) CHECK(!same_result(a, c)); /* the seed matters */
   strata_stability_free(a);
   strata_stability_free(b);
@@ -159,10 +162,10 @@ static void missing_values(void) {
   p.fit.k = 4;
   p.runs = 3;
   strata_stability_result *r = NULL;
-  CHECK(strata_stability(ds, &p, &r) == STRATA_ERR_DATA && r == NULL);
+  CHECK(strata_stability(quiet, ds, &p, &r) == STRATA_ERR_DATA && r == NULL);
   CHECK(strstr(strata_last_error(), "row 7") != NULL);
   p.fit.missing = STRATA_MISSING_DROP;
-  r = run(ds, &p);
+  r = run_threads(ds, &p, 0);
   if (r) {
     int64_t total = 0;
     for (int s = 0; s < r->k; s++) total += r->segments[s].size;
@@ -182,7 +185,7 @@ static void refusals(void) {
     strata_stability_params_init(&p);                          \
     p.fit.k = 3;                                               \
     change;                                                    \
-    CHECK(strata_stability(ds, &p, &r) == (code) && r == NULL); \
+    CHECK(strata_stability(quiet, ds, &p, &r) == (code) && r == NULL); \
   } while (0)
   REFUSED(STRATA_ERR_USAGE, p.runs = 1);
   REFUSED(STRATA_ERR_DATA, p.fit.k = N + 1);
@@ -194,7 +197,7 @@ static void refusals(void) {
                             p.fit.k = 3));
   REFUSED(STRATA_ERR_USAGE, p.sample_rows = 2);
 #undef REFUSED
-  CHECK(strata_stability(NULL, &p, &r) == STRATA_ERR_USAGE);
+  CHECK(strata_stability(NULL, NULL, &p, &r) == STRATA_ERR_USAGE);
   strata_dataset_free(ds);
 
   CHECK(strcmp(strata_stability_verdict(0.75, 0.75, 0.6, 0.5), "stable") == 0);
@@ -206,10 +209,12 @@ static void refusals(void) {
 }
 
 int main(void) {
-  strata_set_log(NULL, NULL, STRATA_LOG_ERROR);
+  quiet = strata_ctx_new();
+  strata_ctx_set_log(quiet, NULL, NULL, STRATA_LOG_ERROR);
   planted_vs_noise();
   determinism();
   missing_values();
   refusals();
+  strata_ctx_free(quiet);
   return check_report();
 }

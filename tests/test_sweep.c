@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ctx_pool.h"
 #include "fixture.h"
 #include "strata.h"
 
@@ -80,7 +81,7 @@ static strata_status sweep_with(strata_dataset *ds, void (*edit)(strata_sweep_pa
   strata_sweep_params p;
   strata_sweep_params_init(&p);
   edit(&p);
-  return strata_sweep(ds, &p, r);
+  return strata_sweep(NULL, ds, &p, r);
 }
 
 static void e_k0(strata_sweep_params *p) { p->k_min = 0; }
@@ -106,13 +107,11 @@ int main(void) {
   p.k_max = 7;
   p.fit.scale = STRATA_SCALE_NONE; /* scaled units are the raw values */
   p.fit.seed = 9;
-  p.fit.threads = 1;
   p.silhouette_sample = 100000;    /* every row: the exact silhouette */
   strata_sweep_result *r = NULL, *r2 = NULL;
-  CHECK_OK(strata_sweep(ds, &p, &r));
-  p.fit.threads = 3;
+  CHECK_OK(strata_sweep(test_ctx(1, NULL), ds, &p, &r));
   p.fit.chunk_rows = 4096;
-  CHECK_OK(strata_sweep(ds, &p, &r2));
+  CHECK_OK(strata_sweep(test_ctx(3, NULL), ds, &p, &r2));
   if (r && r2) {
     CHECK(r->n_results == 7 && r->rows == N && r->silhouette_rows == N);
     CHECK_MSG(r->knee_k == PLANTED, "knee %d", r->knee_k);
@@ -130,10 +129,9 @@ int main(void) {
       /* the model strata_fit makes */
       strata_fit_params fp = p.fit;
       fp.k = a->k;
-      fp.threads = 1;
       fp.chunk_rows = 0;
       strata_model *m = NULL;
-      CHECK_OK(strata_fit(ds, &fp, &m));
+      CHECK_OK(strata_fit(test_ctx(1, NULL), ds, &fp, &m));
       if (m) {
         const strata_model_info *in = strata_model_get_info(m);
         CHECK_MSG(in->inertia == a->inertia && in->iterations == a->iterations && in->converged == a->converged,
@@ -166,9 +164,9 @@ int main(void) {
   p.fit.seed = 4;
   p.silhouette_sample = 0;
   strata_sweep_result *r1 = NULL;
-  CHECK_OK(strata_sweep(ds, &p, &r));
+  CHECK_OK(strata_sweep(NULL, ds, &p, &r));
   p.fit.n_init = 1;
-  CHECK_OK(strata_sweep(ds, &p, &r1));
+  CHECK_OK(strata_sweep(NULL, ds, &p, &r1));
   int better = 0;
   for (size_t i = 0; r && r1 && i < r->n_results; i++) {
     const strata_sweep_k *a = &r->results[i];
@@ -178,7 +176,7 @@ int main(void) {
     fp.k = a->k;
     fp.n_init = 3;
     strata_model *m = NULL;
-    CHECK_OK(strata_fit(ds, &fp, &m));
+    CHECK_OK(strata_fit(NULL, ds, &fp, &m));
     if (m) {
       const strata_model_info *in = strata_model_get_info(m);
       CHECK_MSG(in->inertia == a->inertia && in->iterations == a->iterations,
@@ -198,8 +196,8 @@ int main(void) {
   p.silhouette_sample = 500;
   p.fit.scale = STRATA_SCALE_NONE;
   p.fit.seed = 9;
-  CHECK_OK(strata_sweep(ds, &p, &r));
-  CHECK_OK(strata_sweep(ds, &p, &r2));
+  CHECK_OK(strata_sweep(NULL, ds, &p, &r));
+  CHECK_OK(strata_sweep(NULL, ds, &p, &r2));
   if (r && r2) {
     CHECK(r->silhouette_rows == 500);
     CHECK(r->results[0].silhouette == r2->results[0].silhouette);
@@ -217,7 +215,7 @@ int main(void) {
     strata_status st = sweep_with(ds, bad[i].edit, &r);
     CHECK_MSG(st == bad[i].want && r == NULL, "case %zu: %s (%s)", i, strata_status_name(st), strata_last_error());
   }
-  CHECK(strata_sweep(NULL, &p, &r) == STRATA_ERR_USAGE);
+  CHECK(strata_sweep(NULL, NULL, &p, &r) == STRATA_ERR_USAGE);
   strata_dataset_free(ds);
   free(x);
   return check_report();

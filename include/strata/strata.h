@@ -88,18 +88,46 @@ STRATA_API const char *strata_last_error(void);
 
 STRATA_API const char *strata_version(void);
 
-/* Asks every running fit/assign/stats pass to stop at the next chunk with
- * STRATA_ERR_CANCELLED (outputs are removed as on any failure).
- * Async-signal-safe: meant to be called from a SIGINT/SIGTERM handler. */
-STRATA_API void strata_request_cancel(void);
-
-/* ---------------------------------------------------------------- logging */
+/* ---------------------------------------------------------------- context */
 
 typedef enum { STRATA_LOG_ERROR, STRATA_LOG_WARN, STRATA_LOG_INFO, STRATA_LOG_DEBUG } strata_log_level;
 /* Receives warnings ("column 'x' is constant; kept unscaled") and progress.
- * The default prints warnings to stderr.  `user` is passed back untouched. */
+ * `user` is passed back untouched. */
 typedef void (*strata_log_fn)(strata_log_level level, const char *msg, void *user);
-STRATA_API void strata_set_log(strata_log_fn fn, void *user, strata_log_level max_level);
+
+/* What a call needs from its caller besides data and parameters: how many
+ * threads, where messages go, a cancellation flag, which backend, and the
+ * communicator of a multi-process run.  Every entry point that reads data
+ * takes one as its first argument; NULL means the defaults (all threads,
+ * warnings to stderr, backend "auto", one process, never cancelled).  The
+ * library keeps no other mutable state between calls, so jobs with their
+ * own contexts run side by side in one process.  Several calls may share
+ * a ctx as long as no setter runs meanwhile (strata_ctx_cancel excepted). */
+typedef struct strata_ctx strata_ctx;
+/* A communicator for multi-process runs; the MPI layer defines it. */
+typedef struct strata_comm strata_comm;
+
+/* A fresh context with the defaults; NULL when out of memory. */
+STRATA_API strata_ctx *strata_ctx_new(void);
+STRATA_API void strata_ctx_free(strata_ctx *ctx);
+/* threads: 0 = all available; < 0 is STRATA_ERR_USAGE. */
+STRATA_API strata_status strata_ctx_set_threads(strata_ctx *ctx, int threads);
+STRATA_API int strata_ctx_threads(const strata_ctx *ctx);
+/* fn NULL = stderr; messages above max_level are dropped (default WARN). */
+STRATA_API void strata_ctx_set_log(strata_ctx *ctx, strata_log_fn fn, void *user, strata_log_level max_level);
+/* "auto" (the default), a CPU table ("ref", "avx2", ...) or an OpenCL
+ * device ("opencl:0"); checked by the call that uses it (`strata devices`
+ * lists them).  NULL = "auto". */
+STRATA_API strata_status strata_ctx_set_backend(strata_ctx *ctx, const char *name);
+STRATA_API const char *strata_ctx_backend(const strata_ctx *ctx);
+/* The slot for a communicator (borrowed); NULL = one process. */
+STRATA_API void strata_ctx_set_comm(strata_ctx *ctx, const strata_comm *comm);
+STRATA_API const strata_comm *strata_ctx_comm(const strata_ctx *ctx);
+/* Asks every call running with ctx to stop at its next chunk with
+ * STRATA_ERR_CANCELLED (outputs are removed as on any failure).  Never
+ * cleared.  Async-signal-safe: meant for a SIGINT/SIGTERM handler. */
+STRATA_API void strata_ctx_cancel(strata_ctx *ctx);
+STRATA_API int strata_ctx_cancelled(const strata_ctx *ctx);
 
 /* ---------------------------------------------------------------- dataset */
 
@@ -137,7 +165,8 @@ STRATA_API strata_status strata_dataset_add_categorical(strata_dataset *ds, cons
                                                         const char *const *const *categories,
                                                         const size_t *ncategories);
 
-/* Per-column summary computed by one streaming pass (float64, Welford/Chan). */
+/* Per-column summary computed by one streaming pass (float64, exact order-free
+ * sums: the same bits for any thread count and chunk size). */
 typedef struct {
   const char *name;     /* owned by the dataset */
   const char *type;     /* HDF5 storage type, e.g. "int32", "float64" */
@@ -148,7 +177,7 @@ typedef struct {
 } strata_column_stats;
 
 /* Fills stats[0..cols-1].  chunk_rows 0 = automatic.  stats OUT. */
-STRATA_API strata_status strata_dataset_stats(strata_dataset *ds, size_t chunk_rows,
+STRATA_API strata_status strata_dataset_stats(const strata_ctx *ctx, strata_dataset *ds, size_t chunk_rows,
                                               strata_column_stats *stats);
 
 /* ---------------------------------------------------------------- fit */
@@ -175,10 +204,8 @@ typedef struct {
   int max_iter;               /* default 300 */
   double tol;                 /* relative to mean feature variance; default 1e-4 */
   uint64_t seed;              /* default 0 */
-  int threads;                /* 0 = all available */
   size_t chunk_rows;          /* 0 = automatic (follows the file's chunking) */
   size_t init_sample;         /* rows sampled for k-means++/random init; 0 = automatic */
-  const char *backend;        /* "auto", "ref", ...; NULL = auto */
   double categorical_weight;  /* one-hot columns of a categorical column count like this many
                                  standardised numeric columns (in variance); default 1 */
   const char *labels_path;    /* if not NULL, write labels (segment, distance) here */
@@ -238,7 +265,7 @@ typedef struct strata_model strata_model;
 
 /* ds IN (read, not consumed), p IN, out OUT.  Streams the data; memory is
  * O(chunk_rows·d + k·d) plus 4 bytes per row for the label of each row. */
-STRATA_API strata_status strata_fit(strata_dataset *ds, const strata_fit_params *p, strata_model **out);
+STRATA_API strata_status strata_fit(const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p, strata_model **out);
 
 /* Scores the rows of ds with the model's scaler and centroids and writes the
  * labels file.  The dataset must present the model's features in the model's
@@ -246,8 +273,8 @@ STRATA_API strata_status strata_fit(strata_dataset *ds, const strata_fit_params 
  * values follow the model's missing rule (drop: segment -1, distance NaN).
  * labels_path IN; inertia OUT (may be NULL): float64 inertia in scaled units;
  * sizes OUT (may be NULL): k rows per segment. */
-STRATA_API strata_status strata_assign(const strata_model *m, strata_dataset *ds,
-                                       const char *labels_path, size_t chunk_rows, int threads,
+STRATA_API strata_status strata_assign(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                       const char *labels_path, size_t chunk_rows,
                                        double *inertia, int64_t *sizes);
 
 /* Opens the data at path/location the way model m reads it: its numeric
@@ -372,11 +399,12 @@ STRATA_API void strata_drift_free(strata_drift *d);
  * reference (strata_model_info train_*; a model saved before they existed
  * fails with STRATA_ERR_USAGE when drift is asked for).  The new data's
  * feature means come from the same pass (the values as scored: imputed
- * values included, dropped rows left out), merged in block order.
+ * values included, dropped rows left out), summed exactly (order-free).
  * th IN (NULL = defaults); reference IN: the name the report gives the
  * model (NULL = its input file); drift OUT (may be NULL: plain assign). */
-STRATA_API strata_status strata_assign_drift(const strata_model *m, strata_dataset *ds, const char *labels_path,
-                                             size_t chunk_rows, int threads, const strata_drift_thresholds *th,
+STRATA_API strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                             const char *labels_path, size_t chunk_rows,
+                                             const strata_drift_thresholds *th,
                                              const char *reference, double *inertia, int64_t *sizes,
                                              strata_drift **drift);
 
@@ -430,8 +458,8 @@ typedef enum { STRATA_RESAMPLE_BOOTSTRAP, STRATA_RESAMPLE_SUBSAMPLE } strata_res
 
 typedef struct {
   size_t size;                /* set by strata_stability_params_init (see the conventions above) */
-  strata_fit_params fit;   /* k, scale, missing, n_init, max_iter, tol, seed, threads,
-                              backend of every fit; labels_path, model_path, init,
+  strata_fit_params fit;   /* k, scale, missing, n_init, max_iter, tol, seed of every
+                              fit (threads and backend: the ctx); labels_path, model_path, init,
                               progress are ignored (k-means++ or random init only) */
   int runs;                /* resampled refits, >= 2; default 20 */
   strata_resample method;  /* default bootstrap */
@@ -486,7 +514,7 @@ typedef struct {
  * both restricted to the distinct rows the resample holds.  Memory:
  * O(sample_rows·(d + runs)).  Bit-identical for any thread count.
  * ds IN, p IN, out OUT. */
-STRATA_API strata_status strata_stability(strata_dataset *ds, const strata_stability_params *p,
+STRATA_API strata_status strata_stability(const strata_ctx *ctx, strata_dataset *ds, const strata_stability_params *p,
                                            strata_stability_result **out);
 STRATA_API void strata_stability_free(strata_stability_result *r);
 
@@ -551,10 +579,10 @@ typedef struct {
  *  its order).  labels_path IN: a labels file of ds (strata assign/fit
  *  --labels) to take the segments from, or NULL to assign every row with the
  *  model's scaler and centroids during the pass (same labels as strata
- *  assign).  chunk_rows 0 = automatic; threads 0 = all.  out OUT: free with
+ *  assign).  chunk_rows 0 = automatic.  out OUT: free with
  *  strata_profile_free. */
-STRATA_API strata_status strata_profile_compute(const strata_model *m, strata_dataset *ds,
-                                                const char *labels_path, size_t chunk_rows, int threads,
+STRATA_API strata_status strata_profile_compute(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                                const char *labels_path, size_t chunk_rows,
                                                 strata_profile **out);
 STRATA_API void strata_profile_free(strata_profile *p);
 /* ---------------------------------------------------------------- sweep */
@@ -584,8 +612,7 @@ STRATA_API void strata_profile_free(strata_profile *p);
 typedef struct {
   size_t size;                /* set by strata_sweep_params_init (see the conventions above) */
   strata_fit_params fit;   /* scale, missing, init (k-means++ or random), max_iter, tol,
-                              seed, threads, chunk_rows, init_sample, backend (CPU tables:
-                              a device is not used), categorical_weight, mem_limit,
+                              seed, chunk_rows, init_sample, categorical_weight, mem_limit,
                               streaming, progress (STRATA_STAGE_STATS, then one
                               STRATA_STAGE_SWEEP per shared pass).  k is ignored;
                               n_init (restarts per k, each sharing the passes; the
@@ -627,16 +654,17 @@ typedef struct {
 } strata_sweep_result;
 
 /* ds IN (read), p IN, out OUT (free with strata_sweep_free). */
-STRATA_API strata_status strata_sweep(strata_dataset *ds, const strata_sweep_params *p, strata_sweep_result **out);
+STRATA_API strata_status strata_sweep(const strata_ctx *ctx, strata_dataset *ds, const strata_sweep_params *p, strata_sweep_result **out);
 STRATA_API void strata_sweep_free(strata_sweep_result *r);
 
 /* ---------------------------------------------------------------- pca */
 
 /* Principal components of the data in a scaled space: the z-scores of a
  * statistics pass (rows holding NaN are left out), or a model's scaler and
- * missing-value rule.  The covariance is accumulated in float64 per 4096-row
- * block and the blocks merged in order (Chan), so results are bit-identical
- * for any thread count and chunk size; the eigen-decomposition is LAPACK's. */
+ * missing-value rule.  The covariance comes from exact order-free sums of
+ * the products (per 4096-row block, then combined exactly), so results are
+ * bit-identical for any thread count and chunk size; the eigen-decomposition
+ * is LAPACK's. */
 typedef struct {
   size_t size;                /* set by strata_pca_params_init (see the conventions above) */
   int ncomp;                 /* components kept, 0 = all d (default 0) */
@@ -646,7 +674,6 @@ typedef struct {
                                 (default 10000) */
   uint64_t seed;             /* of the sample (default 0) */
   size_t chunk_rows;         /* 0 = automatic */
-  int threads;               /* 0 = all available */
 } strata_pca_params;
 
 STRATA_API void strata_pca_params_init(strata_pca_params *p);
@@ -679,7 +706,7 @@ typedef struct {
  * p IN (NULL = defaults), out OUT: free with strata_pca_free.  Memory is
  * O(threads·block·d + d²) plus the sample.  Two passes without a model (the
  * statistics, then the covariance), one with. */
-STRATA_API strata_status strata_pca_fit(strata_dataset *ds, const strata_pca_params *p, strata_pca **out);
+STRATA_API strata_status strata_pca_fit(const strata_ctx *ctx, strata_dataset *ds, const strata_pca_params *p, strata_pca **out);
 
 /* Projects n rows of x (n×pca->d row-major, SCALED units: a model's
  * centroids, or rows scaled with scale_shift/scale_factor) onto the first
@@ -720,7 +747,7 @@ typedef struct {
 /* Fails with STRATA_ERR_DATA when the labels and the data differ in rows,
  * STRATA_ERR_COLUMN for an unknown column, STRATA_ERR_FORMAT when labels is
  * not a labels file.  p IN, out OUT (NULL on failure). */
-STRATA_API strata_status strata_csv_export(const strata_csv_export_params *p, strata_csv_export_result **out);
+STRATA_API strata_status strata_csv_export(const strata_ctx *ctx, const strata_csv_export_params *p, strata_csv_export_result **out);
 STRATA_API void strata_csv_export_result_free(strata_csv_export_result *r);
 
 #ifdef __cplusplus
