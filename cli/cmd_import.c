@@ -1,4 +1,4 @@
-/* `strata import`: a CSV file to columnar HDF5 (io/csv_import.h). */
+/* `strata import`: a CSV file to columnar HDF5 (strata_csv_import, strata.h). */
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,7 +7,6 @@
 #include <sys/resource.h>
 
 #include "cli.h"
-#include "csv_import.h"
 #include "diag.h"
 #include "json_out.h"
 #include "options.h"
@@ -169,12 +168,11 @@ static const char *delimiter_name(char d) {
   return one;
 }
 
-static void print_summary(const import_opts *o, const strata_csv_import_result *r) {
-  const csv_table *t = &r->table;
-  double s = r->seconds > 0 ? r->seconds : 1e-9;
+static void print_summary(const import_opts *o, const strata_csv_import_result *t) {
+  double s = t->seconds > 0 ? t->seconds : 1e-9;
   printf("import: %s -> %s%s%s: rows=%llu columns=%zu seconds=%.3f rows/s=%.4g MB/s=%.4g\n", o->p.input,
          o->p.output, o->p.group ? " " : "", o->p.group ? o->p.group : "", (unsigned long long)t->rows, t->ncols,
-         r->seconds, (double)t->rows / s, (double)t->bytes / 1e6 / s);
+         t->seconds, (double)t->rows / s, (double)t->bytes / 1e6 / s);
   printf("delimiter %s, encoding %s, %llu lines", delimiter_name(t->delimiter), o->p.latin1 ? "latin-1" : "utf-8",
          (unsigned long long)t->lines);
   if (t->skipped) printf(", %llu bad rows skipped", (unsigned long long)t->skipped);
@@ -183,14 +181,14 @@ static void print_summary(const import_opts *o, const strata_csv_import_result *
   const char *heads[7] = {"column", "type", "storage", "count", "missing", "categories", "role"};
   for (size_t k = 0; k < 7; k++) cli_table_column(tab, k, heads[k], k < 3 || k == 6);
   for (size_t j = 0; j < t->ncols; j++) {
-    const csv_column *c = &t->col[j];
+    const strata_csv_import_column *c = &t->columns[j];
     cli_table_add_row(tab);
     cli_table_cell(tab, 0, "%s", c->name);
-    cli_table_cell(tab, 1, "%s", csv_type_name(c->type));
-    cli_table_cell(tab, 2, "%s", csv_storage_name(c->storage));
+    cli_table_cell(tab, 1, "%s", c->type);
+    cli_table_cell(tab, 2, "%s", c->storage);
     cli_table_cell(tab, 3, "%llu", (unsigned long long)c->count);
     cli_table_cell(tab, 4, "%llu", (unsigned long long)c->missing);
-    if (c->type == CSV_TYPE_CATEGORICAL) cli_table_cell(tab, 5, "%llu", (unsigned long long)c->categories);
+    if (strcmp(c->type, "categorical") == 0) cli_table_cell(tab, 5, "%llu", (unsigned long long)c->categories);
     else cli_table_cell(tab, 5, "-");
     cli_table_cell(tab, 6, "%s", c->is_id ? "id" : "");
   }
@@ -199,10 +197,9 @@ static void print_summary(const import_opts *o, const strata_csv_import_result *
 }
 
 /* Warnings: the skipped rows (--json lists them too), rounded integers. */
-static void warn_about(const strata_csv_import_result *r) {
-  const csv_table *t = &r->table;
+static void warn_about(const strata_csv_import_result *t) {
   for (size_t k = 0; k < t->nlisted; k++) {
-    const csv_problem *pr = &t->listed[k];
+    const strata_csv_import_problem *pr = &t->listed[k];
     if (pr->column)
       cli_warn("skipped line %llu, column %zu: %s", (unsigned long long)pr->line, pr->column, pr->reason);
     else
@@ -211,7 +208,7 @@ static void warn_about(const strata_csv_import_result *r) {
   if (t->skipped > t->nlisted)
     cli_warn("%llu more bad rows skipped", (unsigned long long)(t->skipped - t->nlisted));
   for (size_t j = 0; j < t->ncols; j++) {
-    const csv_column *c = &t->col[j];
+    const strata_csv_import_column *c = &t->columns[j];
     if (c->inexact)
       cli_warn("column '%s': integers beyond 2^53 with missing values are stored as float64 and rounded", c->name);
   }
@@ -222,22 +219,22 @@ static int run(const strata_ctx *ctx, import_opts *o) {
    * the input is opened and before any work. */
   if (cli_same_file(o->p.output, o->p.input))
     return cli_error(CLI_EXIT_USAGE, "output file '%s' is the input file", o->p.output);
-  strata_csv_import_result r;
+  strata_csv_import_result *r = NULL;
   strata_status st = strata_csv_import(ctx, &o->p, &r);
   int rc;
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
   } else {
-    warn_about(&r);
+    warn_about(r);
     rc = CLI_EXIT_OK;
     if (o->json) {
-      if (cli_json_import(stdout, &o->p, &r, peak_rss_bytes()) != 0)
+      if (cli_json_import(stdout, &o->p, r, peak_rss_bytes()) != 0)
         rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
     } else if (!o->quiet) {
-      print_summary(o, &r);
+      print_summary(o, r);
     }
   }
-  strata_csv_import_result_free(&r);
+  strata_csv_import_result_free(r);
   return rc;
 }
 

@@ -6,9 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "categorical.h"
 #include "cli.h"
-#include "dataset.h"
 #include "diag.h"
 #include "json_out.h"
 #include "options.h"
@@ -95,112 +93,19 @@ static int parse(int argc, char **argv, inspect_opts *o) {
   return -1;
 }
 
-/* Indices into `all` of the columns to show: every one, or the named ones
- * in the order named (NULL when a name is unknown). */
-static size_t *chosen_columns(const inspect_opts *o, const strata_dataset *all, size_t *n) {
-  size_t d = strata_dataset_cols(all);
-  size_t *idx = cli_xcalloc(o->features ? o->nfeatures : d, sizeof *idx);
-  if (!o->features) {
-    for (size_t j = 0; j < d; j++) idx[j] = j;
-    *n = d;
-    return idx;
-  }
-  for (size_t f = 0; f < o->nfeatures; f++) {
-    size_t j = 0;
-    while (j < d && strcmp(strata_dataset_col_name(all, j), o->features[f]) != 0) j++;
-    if (j == d) {
-      free(idx);
-      return NULL;
-    }
-    idx[f] = j;
-  }
-  *n = o->nfeatures;
-  return idx;
-}
-
-/* Statistics of the numeric columns (one streaming pass) and counts of the
- * categorical ones, into cols[]. */
-static strata_status gather(const strata_ctx *ctx, const inspect_opts *o, const strata_dataset *all, const size_t *idx, size_t n,
-                            cli_inspect_column *cols) {
-  const char **num = cli_xcalloc(n, sizeof *num), **cat = cli_xcalloc(n, sizeof *cat);
-  size_t *num_at = cli_xcalloc(n, sizeof *num_at), *cat_at = cli_xcalloc(n, sizeof *cat_at);
-  size_t nn = 0, nc = 0;
-  for (size_t k = 0; k < n; k++) {
-    size_t j = idx[k];
-    cli_inspect_column *c = &cols[k];
-    c->name = strata_dataset_col_name(all, j);
-    c->storage = strata_dataset_col_type(all, j);
-    c->stype = strata_dataset_col_stype(all, j);
-    c->is_id = strata_dataset_col_is_id(all, j);
-    c->categorical = strata_dataset_col_kind(all, j) == STRATA_COL_CATEGORICAL;
-    if (c->categorical) cat_at[nc] = k, cat[nc++] = c->name;
-    else num_at[nn] = k, num[nn++] = c->name;
-  }
-  strata_status st = STRATA_OK;
-  strata_dataset *ds = NULL;
-  strata_catcols *cc = NULL;
-  if (nn > 0) {
-    strata_column_stats *stats = cli_xcalloc(nn, sizeof *stats);
-    st = strata_dataset_open(o->data, strata_dataset_location(all), num, nn, &ds);
-    if (st == STRATA_OK) st = strata_dataset_stats(ctx, ds, o->chunk_rows, stats);
-    for (size_t k = 0; st == STRATA_OK && k < nn; k++) cols[num_at[k]].stats = stats[k];
-    free(stats);
-  }
-  if (st == STRATA_OK && nc > 0) {
-    uint64_t *missing = cli_xcalloc(nc, sizeof *missing);
-    st = strata_dataset_open_categorical(o->data, strata_dataset_location(all), cat, nc, &cc);
-    if (st == STRATA_OK) st = strata_catcols_count_missing(cc, missing);
-    for (size_t k = 0; st == STRATA_OK && k < nc; k++) {
-      cli_inspect_column *c = &cols[cat_at[k]];
-      c->categories = strata_catcols_categories(cc, k);
-      c->stats.missing = missing[k];
-      c->stats.count = strata_catcols_rows(cc) - missing[k];
-    }
-    free(missing);
-  }
-  /* The statistics name their columns with strings the dataset owns. */
-  for (size_t k = 0; k < n; k++) cols[k].stats.name = cols[k].name, cols[k].stats.type = cols[k].storage;
-  strata_dataset_free(ds);
-  strata_catcols_free(cc);
-  free(num);
-  free(cat);
-  free(num_at);
-  free(cat_at);
-  return st;
-}
-
 static int run(const strata_ctx *ctx, const inspect_opts *o) {
-  strata_dataset *all = NULL, *probe = NULL;
-  strata_status st = strata_dataset_open_all(o->data, o->location, &all);
+  strata_inspection *r = NULL;
+  strata_status st = strata_inspect(ctx, o->data, o->location, (const char *const *)o->features,
+                                    o->features ? o->nfeatures : 0, o->chunk_rows, &r);
   if (st != STRATA_OK) return cli_status_error(st);
-  size_t n = 0;
-  size_t *idx = chosen_columns(o, all, &n);
-  int rc;
-  if (!idx) {
-    /* An unknown name: the reader says which, and what there is. */
-    st = strata_dataset_open(o->data, o->location, (const char *const *)o->features, o->nfeatures, &probe);
-    strata_dataset_free(probe);
-    strata_dataset_free(all);
-    return st != STRATA_OK ? cli_status_error(st) : cli_error(CLI_EXIT_USAGE, "unknown column in --features");
+  int rc = CLI_EXIT_OK;
+  if (o->json) {
+    if (cli_json_inspect(stdout, r->path, r->location, r->rows, r->columns, r->ncols) != 0)
+      rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
+  } else if (!o->quiet) {
+    cli_print_inspect(stdout, r->path, r->location, r->rows, r->columns, r->ncols, cli_output_width(stdout));
   }
-  cli_inspect_column *cols = cli_xcalloc(n ? n : 1, sizeof *cols);
-  st = gather(ctx, o, all, idx, n, cols);
-  if (st != STRATA_OK) {
-    rc = cli_status_error(st);
-  } else if (o->json) {
-    rc = cli_json_inspect(stdout, strata_dataset_path(all), strata_dataset_location(all), strata_dataset_rows(all),
-                          cols, n) == 0
-             ? CLI_EXIT_OK
-             : cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
-  } else {
-    if (!o->quiet)
-      cli_print_inspect(stdout, strata_dataset_path(all), strata_dataset_location(all), strata_dataset_rows(all),
-                        cols, n, cli_output_width(stdout));
-    rc = CLI_EXIT_OK;
-  }
-  free(cols);
-  free(idx);
-  strata_dataset_free(all);
+  strata_inspection_free(r);
   return rc;
 }
 

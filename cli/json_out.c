@@ -290,7 +290,7 @@ int cli_json_assign(FILE *f, const strata_model_info *in, const char *model_path
   return finish(&b, f);
 }
 
-int cli_json_inspect(FILE *f, const char *path, const char *location, size_t rows, const cli_inspect_column *cols,
+int cli_json_inspect(FILE *f, const char *path, const char *location, size_t rows, const strata_inspect_column *cols,
                      size_t n) {
   jbuild b = begin();
   if (!b.ok) return -1;
@@ -301,7 +301,7 @@ int cli_json_inspect(FILE *f, const char *path, const char *location, size_t row
   add_u64(&b, o, "cols", n);
   cJSON *arr = add_array(&b, o, "columns");
   for (size_t j = 0; arr && j < n; j++) {
-    const cli_inspect_column *col = &cols[j];
+    const strata_inspect_column *col = &cols[j];
     const strata_column_stats *s = &col->stats;
     cJSON *c = cJSON_CreateObject();
     if (c) {
@@ -332,7 +332,7 @@ int cli_json_import(FILE *f, const strata_csv_import_params *p, const strata_csv
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
-  const csv_table *t = &r->table;
+  const strata_csv_import_result *t = r;
   double s = r->seconds > 0 ? r->seconds : 1e-9;
   char delim[2] = {t->delimiter, '\0'};
   add_str(&b, o, "input", p->input);
@@ -342,15 +342,15 @@ int cli_json_import(FILE *f, const strata_csv_import_params *p, const strata_csv
   add_u64(&b, o, "cols", t->ncols);
   cJSON *cols = add_array(&b, o, "columns");
   for (size_t j = 0; cols && j < t->ncols; j++) {
-    const csv_column *c = &t->col[j];
+    const strata_csv_import_column *c = &t->columns[j];
     cJSON *col = cJSON_CreateObject();
     if (col) {
       add_str(&b, col, "name", c->name);
-      add_str(&b, col, "type", csv_type_name(c->type));
-      add_str(&b, col, "storage", csv_storage_name(c->storage));
+      add_str(&b, col, "type", c->type);
+      add_str(&b, col, "storage", c->storage);
       add_u64(&b, col, "count", c->count);
       add_u64(&b, col, "missing", c->missing);
-      if (c->type == CSV_TYPE_CATEGORICAL) add_u64(&b, col, "categories", c->categories);
+      if (strcmp(c->type, "categorical") == 0) add_u64(&b, col, "categories", c->categories);
       else check(&b, cJSON_AddNullToObject(col, "categories"));
       add_str(&b, col, "role", c->is_id ? "id" : NULL);
     }

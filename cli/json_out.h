@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "csv_export.h"
-#include "csv_import.h"
+#include "strata.h"
 #include "print_summary.h"
 #include "strata.h"
 
@@ -43,7 +43,7 @@ int cli_json_assign(FILE *f, const strata_model_info *info, const char *model_pa
  * column), kind ("numeric" or "categorical"), role ("id" or null), count,
  * missing, infinite, min, max, mean, std (null for categorical columns),
  * categories (null for numeric columns)). */
-int cli_json_inspect(FILE *f, const char *path, const char *location, size_t rows, const cli_inspect_column *cols,
+int cli_json_inspect(FILE *f, const char *path, const char *location, size_t rows, const strata_inspect_column *cols,
                      size_t n);
 
 /* The import result: input, output, group, rows, cols, columns (name,

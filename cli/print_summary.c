@@ -195,7 +195,7 @@ static void date_cell(cli_table *t, size_t col, double days, uint64_t count) {
   cli_table_cell(t, col, "%s", buf);
 }
 
-void cli_print_inspect(FILE *f, const char *path, const char *location, size_t rows, const cli_inspect_column *cols,
+void cli_print_inspect(FILE *f, const char *path, const char *location, size_t rows, const strata_inspect_column *cols,
                        size_t n, size_t width) {
   int table = 0; /* an imported table: show its types, storage, categories, roles */
   for (size_t j = 0; j < n; j++) table |= cols[j].stype != NULL || cols[j].categorical;
@@ -208,7 +208,7 @@ void cli_print_inspect(FILE *f, const char *path, const char *location, size_t r
   cli_table *t = cli_table_new(ncol, 1);
   for (size_t k = 0; k < ncol; k++) cli_table_column(t, k, table ? wide[k] : plain[k], k < 2 + shift);
   for (size_t j = 0; j < n; j++) {
-    const cli_inspect_column *c = &cols[j];
+    const strata_inspect_column *c = &cols[j];
     const strata_column_stats *s = &c->stats;
     int is_date = c->stype && strcmp(c->stype, "date") == 0;
     cli_table_add_row(t);

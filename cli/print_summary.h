@@ -24,16 +24,6 @@ void cli_print_iterations(FILE *f, const strata_model_info *info, size_t width);
 void cli_print_assign(FILE *f, const strata_model_info *info, uint64_t rows, double inertia,
                       const int64_t *sizes, double seconds, const char *labels_path, size_t width);
 
-/* One column as inspect shows it. */
-typedef struct {
-  const char *name;
-  const char *storage;      /* HDF5 storage type, "int8" ... "float64" */
-  const char *stype;        /* @strata_type of an imported table, NULL when absent */
-  int categorical;          /* counts only; categories says how many */
-  int is_id;                /* @strata_role = id */
-  uint64_t categories;
-  strata_column_stats stats; /* count, missing (and, numeric, the rest) */
-} cli_inspect_column;
 
 /* File, location, rows and one line per column: type, counts of finite,
  * missing and infinite values, min, max, mean, standard deviation.  When
@@ -41,7 +31,7 @@ typedef struct {
  * the table's (int, float, bool, date, categorical), the storage type gets
  * its own column, dates show as ISO dates, categorical columns show their
  * number of categories, and "(id)" marks identifier columns. */
-void cli_print_inspect(FILE *f, const char *path, const char *location, size_t rows, const cli_inspect_column *cols,
+void cli_print_inspect(FILE *f, const char *path, const char *location, size_t rows, const strata_inspect_column *cols,
                        size_t n, size_t width);
 
 #endif

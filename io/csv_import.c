@@ -1,21 +1,23 @@
-/* `strata import` (io/csv_import.h): opens the CSV, runs the engine into the
- * HDF5 column writer, commits or removes the output. */
-#include "csv_import.h"
-
+/* strata_csv_import (strata.h, `strata import`): opens the CSV, runs the
+ * engine (io/csv_engine.h) into the HDF5 column writer (io/csv_writer.h),
+ * commits or removes the output. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "ctx.h"
+#include "csv_engine.h"
+#include "csv_infer.h"
 #include "csv_writer.h"
 #include "ctx.h"
 #include "error.h"
 
 void strata_csv_import_params_init(strata_csv_import_params *p) {
   memset(p, 0, sizeof *p);
+  p->size = sizeof *p;
   p->level = 1;
 }
 
@@ -45,16 +47,64 @@ static strata_status open_input(const char *path, int *fd) {
   return STRATA_OK;
 }
 
+/* The public result over the engine's table (its strings stay owned by the
+ * table). */
+typedef struct {
+  strata_csv_import_result pub;
+  csv_table table;
+  strata_csv_import_column *cols;
+  strata_csv_import_problem *probs;
+} import_result;
+
+static strata_status publish(import_result *r) {
+  const csv_table *t = &r->table;
+  r->cols = calloc(t->ncols ? t->ncols : 1, sizeof *r->cols);
+  r->probs = calloc(t->nlisted ? t->nlisted : 1, sizeof *r->probs);
+  RETURN_IF(!r->cols || !r->probs, STRATA_ERR_NOMEM, "out of memory");
+  for (size_t j = 0; j < t->ncols; j++) {
+    const csv_column *c = &t->col[j];
+    r->cols[j] = (strata_csv_import_column){.name = c->name,
+                                            .type = csv_type_name(c->type),
+                                            .storage = csv_storage_name(c->storage),
+                                            .is_id = c->is_id,
+                                            .inexact = c->inexact,
+                                            .count = c->count,
+                                            .missing = c->missing,
+                                            .categories = c->type == CSV_TYPE_CATEGORICAL ? c->categories : 0};
+  }
+  for (size_t k = 0; k < t->nlisted; k++)
+    r->probs[k] = (strata_csv_import_problem){t->listed[k].line, t->listed[k].column, t->listed[k].reason};
+  r->pub.rows = t->rows;
+  r->pub.ncols = t->ncols;
+  r->pub.columns = r->cols;
+  r->pub.skipped = t->skipped;
+  r->pub.nlisted = t->nlisted;
+  r->pub.listed = r->probs;
+  r->pub.delimiter = t->delimiter;
+  r->pub.bytes = t->bytes;
+  r->pub.lines = t->lines;
+  return STRATA_OK;
+}
+
 strata_status strata_csv_import(const strata_ctx *ctx, const strata_csv_import_params *p,
-                                strata_csv_import_result *r) {
-  RETURN_IF(!r, STRATA_ERR_USAGE, "strata_csv_import: result is NULL");
-  memset(r, 0, sizeof *r);
-  RETURN_IF(!p || !p->input || !p->output, STRATA_ERR_USAGE, "strata_csv_import: no input or output");
+                                strata_csv_import_result **out) {
+  RETURN_IF(!out, STRATA_ERR_USAGE, "strata_csv_import: out is NULL");
+  *out = NULL;
+  RETURN_IF(!p, STRATA_ERR_USAGE, "strata_csv_import: params is NULL");
+  FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_csv_import_params"));
+  RETURN_IF(!p->input || !p->output, STRATA_ERR_USAGE, "strata_csv_import: no input or output");
+  RETURN_IF(p->level < 0 || p->level > 9, STRATA_ERR_USAGE, "compression level must be 1-9 (got %d)", p->level);
+  import_result *r = calloc(1, sizeof *r);
+  RETURN_IF(!r, STRATA_ERR_NOMEM, "out of memory");
   double t0 = now();
   int fd;
-  FORWARD_IF_ERROR(open_input(p->input, &fd));
+  strata_status st = open_input(p->input, &fd);
+  if (st != STRATA_OK) {
+    free(r);
+    return st;
+  }
   csv_writer *w = NULL;
-  strata_status st = csv_writer_open(p->output, p->group, p->level ? p->level : 1, strata_ctx_threads(ctx), &w);
+  st = csv_writer_open(p->output, p->group, p->level ? p->level : 1, strata_ctx_threads(ctx), &w);
   if (st == STRATA_OK) {
     csv_engine_params ep = {.delimiter = p->delimiter,
                             .latin1 = p->latin1,
@@ -68,14 +118,25 @@ strata_status strata_csv_import(const strata_ctx *ctx, const strata_csv_import_p
     csv_source src = {fd, NULL, 0};
     csv_sink sink = csv_writer_sink(w);
     st = csv_engine_run(&src, &ep, &sink, &r->table);
+    if (st == STRATA_OK) st = publish(r);
     if (st == STRATA_OK) st = csv_writer_commit(w, &r->table, p->input);
     else csv_writer_abort(w);
   }
   close(fd);
-  r->seconds = now() - t0;
-  return st;
+  r->pub.seconds = now() - t0;
+  if (st != STRATA_OK) {
+    strata_csv_import_result_free(&r->pub);
+    return st;
+  }
+  *out = &r->pub;
+  return STRATA_OK;
 }
 
-void strata_csv_import_result_free(strata_csv_import_result *r) {
-  if (r) csv_table_free(&r->table);
+void strata_csv_import_result_free(strata_csv_import_result *pub) {
+  if (!pub) return;
+  import_result *r = (import_result *)pub;
+  csv_table_free(&r->table);
+  free(r->cols);
+  free(r->probs);
+  free(r);
 }

@@ -6,7 +6,6 @@
 
 #include "check.h"
 #include "ctx_pool.h"
-#include "csv_import.h"
 #include "dataset.h"
 #include "fixture.h"
 #include "rng.h"
@@ -128,9 +127,9 @@ static void categorical_groups(void) {
   strata_csv_import_params_init(&ip);
   ip.input = csv;
   ip.output = h5;
-  strata_csv_import_result ir;
+  strata_csv_import_result *ir = NULL;
   CHECK_OK(strata_csv_import(NULL, &ip, &ir));
-  strata_csv_import_result_free(&ir);
+  strata_csv_import_result_free(ir);
   strata_dataset *file = NULL, *mem = NULL, *plain = NULL;
   const char *cat[] = {"region"};
   CHECK_OK(strata_dataset_open(h5, NULL, NULL, 0, &file));

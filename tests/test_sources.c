@@ -11,7 +11,6 @@
 
 #include "check.h"
 #include "ctx_pool.h"
-#include "csv_import.h"
 #include "dataset.h"
 #include "io_fixture.h"
 
@@ -352,9 +351,9 @@ static void test_onehot_view(void) {
   strata_csv_import_params_init(&ip);
   ip.input = csv;
   ip.output = h5;
-  strata_csv_import_result ir;
+  strata_csv_import_result *ir = NULL;
   CHECK_OK(strata_csv_import(NULL, &ip, &ir));
-  strata_csv_import_result_free(&ir);
+  strata_csv_import_result_free(ir);
   const char *cat[] = {"region"};
   strata_dataset *ds = NULL, *v = NULL, *plain = NULL, *pv = NULL;
   CHECK_OK(strata_dataset_open(h5, NULL, NULL, 0, &ds));

@@ -715,6 +715,100 @@ STRATA_API strata_status strata_pca_project(const strata_pca *pca, const double 
                                             double *out);
 STRATA_API void strata_pca_free(strata_pca *pca);
 
+/* ---------------------------------------------------------------- import */
+
+/* A CSV file to a columnar HDF5 table (docs/FORMAT.md; `strata import`):
+ * two streaming passes (types, then values), compressed columns written by
+ * ctx's threads; the output appears under its name only when complete, so
+ * a failure (a bad record without skip_bad_rows, a full disk, a cancelled
+ * ctx) leaves nothing behind. */
+typedef struct {
+  size_t size;                      /* set by strata_csv_import_params_init */
+  const char *input;                /* CSV file (a regular file: it is read twice) */
+  const char *output;               /* HDF5 file to write */
+  const char *group;                /* group of the columns; NULL = the root */
+  char delimiter;                   /* 0 = guess from the header */
+  int latin1;                       /* 1: the input is Latin-1 (default UTF-8) */
+  const char *const *columns;       /* IN, borrowed: the columns to keep; NULL = every one */
+  size_t ncolumns;
+  const char *const *skip_columns;  /* IN, borrowed: columns to leave out */
+  size_t nskip;
+  int skip_bad_rows;                /* 1: drop malformed records (counted, the first listed);
+                                       0 (default): fail naming the line */
+  int level;                        /* deflate level 1-9 (default 1) */
+} strata_csv_import_params;
+
+STRATA_API void strata_csv_import_params_init(strata_csv_import_params *p);
+
+typedef struct {
+  const char *name;      /* as stored (UTF-8) */
+  const char *type;      /* "int", "float", "bool", "date", "categorical" */
+  const char *storage;   /* HDF5 element type, "int8" ... "float64" */
+  int is_id;             /* an identifier column (strata_role = id) */
+  int inexact;           /* integers beyond 2^53 with missing values, stored as float64 */
+  uint64_t count;        /* values present */
+  uint64_t missing;
+  uint64_t categories;   /* categorical: dictionary size; else 0 */
+} strata_csv_import_column;
+
+typedef struct {
+  uint64_t line;         /* physical line, 1-based */
+  size_t column;         /* 1-based; 0 = the whole record */
+  const char *reason;
+} strata_csv_import_problem;
+
+/* Owned by the result; read only. */
+typedef struct {
+  uint64_t rows;                              /* rows written */
+  size_t ncols;
+  const strata_csv_import_column *columns;    /* ncols */
+  uint64_t skipped;                           /* records dropped (skip_bad_rows) */
+  size_t nlisted;
+  const strata_csv_import_problem *listed;    /* the first dropped records */
+  char delimiter;                             /* the one used */
+  uint64_t bytes, lines;                      /* of the input */
+  double seconds;
+} strata_csv_import_result;
+
+/* ctx IN, p IN, out OUT (NULL on failure; free with
+ * strata_csv_import_result_free). */
+STRATA_API strata_status strata_csv_import(const strata_ctx *ctx, const strata_csv_import_params *p,
+                                           strata_csv_import_result **out);
+STRATA_API void strata_csv_import_result_free(strata_csv_import_result *r);
+
+/* ---------------------------------------------------------------- inspect */
+
+/* One column of a table as `strata inspect` shows it. */
+typedef struct {
+  const char *name;
+  const char *storage;       /* HDF5 element type, "int8" ... "float64" */
+  const char *stype;         /* the imported table's type (int, float, bool, date,
+                                categorical); NULL when the file has none */
+  int categorical;           /* int32 codes with a dictionary */
+  int is_id;                 /* strata_role = id */
+  uint64_t categories;       /* categorical: dictionary size */
+  strata_column_stats stats; /* numeric: every field; categorical: count and missing */
+} strata_inspect_column;
+
+/* Owned by the inspection; read only. */
+typedef struct {
+  const char *path, *location;
+  uint64_t rows;
+  size_t ncols;
+  const strata_inspect_column *columns;
+} strata_inspection;
+
+/* Every column of the table at path/location (NULL = the root group), or
+ * the named ones in the order named (STRATA_ERR_COLUMN naming an unknown
+ * one): storage, type, role, and the statistics of one streaming pass over
+ * the numeric columns (bit-identical for any thread count and chunk size)
+ * and counts of the categorical ones.  chunk_rows 0 = automatic.  out OUT
+ * (NULL on failure; free with strata_inspection_free). */
+STRATA_API strata_status strata_inspect(const strata_ctx *ctx, const char *path, const char *location,
+                                        const char *const *columns, size_t ncolumns, size_t chunk_rows,
+                                        strata_inspection **out);
+STRATA_API void strata_inspection_free(strata_inspection *r);
+
 /* ---------------------------------------------------------------- export */
 
 /* `strata export`: joins a labels file (segment, distance per row) back to
