@@ -1,4 +1,4 @@
-/* k-means as an estimator (core/estimator.h): Lloyd passes (core/lloyd.c)
+/* k-means as an estimator (core/estimator.h): Lloyd passes (core/lloyd_pass.c)
  * as the E-step, the update of core/lloyd_update.c as the M-step, the
  * seeding of core/kmeans_init.c. */
 #include <math.h>

@@ -224,7 +224,7 @@ static strata_status profiler_alloc(profiler *P) {
   return strata_qtree_init(&P->tree, kd);
 }
 
-/* The model's centroids as the kernels see them (as core/lloyd.c sets them). */
+/* The model's centroids as the kernels see them (as core/lloyd_pass.c sets them). */
 static void set_centroids(profiler *P, const double *centers) {
   for (size_t c = 0; c < P->k; c++) {
     double s = 0.0;

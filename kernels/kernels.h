@@ -207,7 +207,7 @@ typedef struct {
  *
  * Results: labels equal the reference's except at near-ties (distances are
  * float32).  Given equal labels, the pass totals are bit-identical to the
- * CPU path's in core/lloyd.c, for any chunk size: a block's sums are its
+ * CPU path's in core/lloyd_pass.c, for any chunk size: a block's sums are its
  * rows added in row order in float64, rounded once to fixed point
  * (common/exact.h) and added exactly; counts are integers; inertia is each
  * block's rows in row order, the block totals added exactly

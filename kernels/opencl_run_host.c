@@ -2,7 +2,7 @@
  *
  * ocl_host_account: once a piece's labels and exact distances are back, the
  * host counts rows per cluster, sums each block's inertia in row order and
- * adds the block totals exactly (common/xacc.h, as core/lloyd.c does), and lists each block's
+ * adds the block totals exactly (common/xacc.h, as core/lloyd_pass.c does), and lists each block's
  * rows grouped by cluster in increasing row order (a stable counting sort,
  * O(rows + k) per block): the order in which reduce_sums_fixed adds them on
  * the device.

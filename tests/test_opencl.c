@@ -278,7 +278,7 @@ static void fixed_add(strata_fixed128 *acc, strata_fixed v) {
   acc->hi = (int64_t)(a >> 64);
 }
 
-/* The core's scheme with the reference kernels (core/lloyd.c): per block
+/* The core's scheme with the reference kernels (core/lloyd_pass.c): per block
  * into zeroed partials, each touched cluster's sums rounded once to fixed
  * point and added exactly; inertia per block, the blocks added exactly
  * (common/xacc.h) and rounded once. */

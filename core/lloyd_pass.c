@@ -1,73 +1,14 @@
-/* The assignment pass (see lloyd.h). */
+/* The assignment pass (see lloyd.h) on the CPU tables, and the object that
+ * holds it; the device pass is lloyd_device.c, the farthest-point search
+ * lloyd_far.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "exact.h"
-#include "lloyd.h"
-#include "reduce.h"
+#include "lloyd_internal.h"
 
-typedef struct {
-  double *sums;       /* k×d: one block's sums, kept zero between blocks */
-  int64_t *counts;    /* k: one block's counts, kept zero between blocks */
-  strata_fixed *fx;   /* k×d: this thread's exact sums over its blocks */
-  int64_t *total;     /* k: this thread's counts */
-  int64_t relocations;
-  uint64_t rows;
-  int32_t *labels;    /* STRATA_BLOCK_ROWS */
-  float *dist2;       /* STRATA_BLOCK_ROWS */
-  strata_scratch scratch;
-  strata_far_point *far; /* farthest-point candidates of the current block */
-  size_t nfar;
-  float *far_x;
-  strata_far_point *best; /* this thread's best `want` so far, plus room for a block's */
-  size_t nbest;
-  float *best_x;
-  strata_fixed *disp;    /* 2k: exact sums of ||x - mean||^2 and ||x - mean||, or NULL */
-  double *bdist;         /* k: the current block's distance sums (strata_lloyd_want_stats) */
-  strata_xacc *dist;     /* k: this thread's exact distance sums, with bdist */
-  strata_xacc inertia;   /* this thread's exact inertia over its blocks */
-} lloyd_thread;
-
-struct strata_lloyd {
-  const strata_kernels *kern;
-  strata_pass *pass;
-  size_t k, d, n;
-  int threads;
-  float *cf, *cnorm;         /* centroids as the kernels see them */
-  void *labels;              /* n labels of label_bytes each, or NULL */
-  int label_bytes;           /* 1 (k < 255), 2 (k < 65535) or 4: the array is read and
-                                written every pass, so it is kept narrow */
-  lloyd_thread *t;
-  int stats, col_stats;      /* strata_lloyd_want_stats was called (with column statistics) */
-  int stats_paused;          /* strata_lloyd_pause_stats */
-  strata_moments_set cols;   /* per-thread column statistics, with col_stats */
-  double *fx_scale, *fx_inv; /* d: 2^S_j and 2^-S_j; NULL = sums not wanted */
-  strata_lloyd_result res;
-  /* per pass */
-  strata_labels_writer *writer;
-  int32_t *chunk_seg;
-  float *chunk_dist;
-  size_t chunk_rows;
-  /* device runs (kernels.h run_* slots), opened at the first pass */
-  const strata_kernels *fallback;
-  strata_kernel_run *run;
-  strata_run_block *rblocks;   /* one chunk's blocks */
-  int32_t *run_labels;         /* chunk_rows, block after block */
-  float *run_dist2;            /* chunk_rows */
-  strata_fixed128 *run_sums;   /* k×d */
-  int run_raw;                 /* the run scales raw rows itself (run_set_scaler) */
-  /* farthest points */
-  size_t want;
-  strata_far_point *far;     /* merged best `want`, plus room for one block's */
-  size_t nfar;
-  float *far_x;
-  /* dispersion about given means, for the next pass only */
-  const double *disp_means;
-  double disp_scale[2], disp_inv[2];
-  double *disp_sq, *disp_dist;  /* k each */
-};
 
 static void *xcalloc(size_t n, size_t size, int *ok) {
   void *p = calloc(n ? n : 1, size);
@@ -122,13 +63,14 @@ strata_status strata_lloyd_create(const strata_kernels *kern, strata_pass *pass,
 
 void strata_lloyd_free(strata_lloyd *l) {
   if (!l) return;
+  strata_lloyd_far_free(l);
+  strata_lloyd_device_free(l);
   for (int i = 0; l->t && i < l->threads; i++) {
     lloyd_thread *t = &l->t[i];
     free(t->sums); free(t->counts); free(t->labels); free(t->dist2);
     free(t->bdist); free(t->dist);
     free(t->fx); free(t->total);
-    free(t->scratch.ptr); free(t->far); free(t->far_x); free(t->disp);
-    free(t->best); free(t->best_x);
+    free(t->scratch.ptr); free(t->disp);
   }
   free(l->t);
   free(l->fx_scale); free(l->fx_inv);
@@ -137,15 +79,12 @@ void strata_lloyd_free(strata_lloyd *l) {
   free(l->cf); free(l->cnorm); free(l->labels);
   free(l->res.sums); free(l->res.counts);
   free(l->chunk_seg); free(l->chunk_dist);
-  free(l->far); free(l->far_x);
-  free(l->disp_sq); free(l->disp_dist);
-  if (l->run) l->kern->run.run_close(l->run);
-  free(l->rblocks); free(l->run_labels); free(l->run_dist2); free(l->run_sums);
+  free(l->disp.sq); free(l->disp.dist);
   free(l);
 }
 
 void strata_lloyd_set_fallback(strata_lloyd *l, const strata_kernels *fallback) {
-  l->fallback = fallback;
+  l->dev.fallback = fallback;
 }
 
 strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint64_t rows) {
@@ -183,15 +122,15 @@ strata_status strata_lloyd_want_stats(strata_lloyd *l, int col_stats) {
   return STRATA_OK;
 }
 
-static int stats_on(const strata_lloyd *l) { return l->stats && !l->stats_paused; }
+int strata_lloyd_stats_on(const strata_lloyd *l) { return l->stats && !l->stats_paused; }
 
 void strata_lloyd_pause_stats(strata_lloyd *l, int paused) { l->stats_paused = paused; }
 
 /* One block's distance sums (in float64, row order) and column statistics,
  * added to its thread's order-free partials (reduce.h). */
-static void block_stats(strata_lloyd *l, const strata_block *b, const int32_t *lab,
+void strata_lloyd_block_stats(strata_lloyd *l, const strata_block *b, const int32_t *lab,
                         const float *dist2, int thread) {
-  if (!stats_on(l)) return;
+  if (!strata_lloyd_stats_on(l)) return;
   lloyd_thread *t = &l->t[thread];
   memset(t->bdist, 0, l->k * sizeof *t->bdist);
   for (size_t i = 0; i < b->m; i++) t->bdist[lab[i]] += sqrt((double)dist2[i]);
@@ -201,8 +140,8 @@ static void block_stats(strata_lloyd *l, const strata_block *b, const int32_t *l
 }
 
 /* The statistics' totals from the threads' partials. */
-static strata_status collect_stats(strata_lloyd *l) {
-  if (!stats_on(l)) return STRATA_OK;
+strata_status strata_lloyd_collect_stats(strata_lloyd *l) {
+  if (!strata_lloyd_stats_on(l)) return STRATA_OK;
   for (size_t c = 0; c < l->k; c++) {
     strata_xacc s = l->t[0].dist[c];
     for (int i = 1; i < l->threads; i++) strata_xacc_combine(&s, &l->t[i].dist[c]);
@@ -256,7 +195,7 @@ DEFINE_RECORD(record_i32, int32_t)
 
 /* A block's labels into the label array (returns the relocations) and the
  * labels file's chunk buffers. */
-static int64_t record_labels(strata_lloyd *l, const strata_block *b, const int32_t *lab,
+int64_t strata_lloyd_record_labels(strata_lloyd *l, const strata_block *b, const int32_t *lab,
                              const float *dist2) {
   int64_t relo = 0;
   if (l->labels) {
@@ -288,14 +227,14 @@ static void add_dispersion(const strata_lloyd *l, lloyd_thread *t, const strata_
   for (size_t i = 0; i < b->m; i++) {
     size_t c = (size_t)t->labels[i];
     const float *x = b->x + i * d;
-    const double *mu = l->disp_means + c * d;
+    const double *mu = l->disp.means + c * d;
     double s = 0.0;
     for (size_t j = 0; j < d; j++) {
       double q = (double)x[j] - mu[j];
       s += q * q;
     }
-    t->disp[2 * c] += strata_to_fixed(s * l->disp_scale[0]);
-    t->disp[2 * c + 1] += strata_to_fixed(sqrt(s) * l->disp_scale[1]);
+    t->disp[2 * c] += strata_to_fixed(s * l->disp.scale[0]);
+    t->disp[2 * c + 1] += strata_to_fixed(sqrt(s) * l->disp.scale[1]);
   }
 }
 
@@ -309,75 +248,14 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
                          &acc, t->scratch);
   strata_xacc_add(&t->inertia, acc.inertia);
   strata_block_fold(l->k, l->d, t->sums, t->counts, l->fx_scale, t->fx, t->total);
-  if (l->disp_means) add_dispersion(l, t, b);
+  if (l->disp.means) add_dispersion(l, t, b);
   t->rows += b->m;
-  t->relocations += record_labels(l, b, t->labels, t->dist2);
-  block_stats(l, b, t->labels, t->dist2, thread);
+  t->relocations += strata_lloyd_record_labels(l, b, t->labels, t->dist2);
+  strata_lloyd_block_stats(l, b, t->labels, t->dist2, thread);
   return STRATA_OK;
 }
 
-/* ---- the assignment pass on a device (kernels.h run_* slots) ---- */
-
-static strata_status assign_chunk_done(void *ctx, size_t row0, size_t rows);
-
-/* One chunk: the run assigns and reduces every block; the labels come back
- * block after block for the relocation count and the labels file. */
-static strata_status assign_chunk_device(void *ctx, const strata_block *blocks, size_t nblocks) {
-  strata_lloyd *l = ctx;
-  for (size_t b = 0; b < nblocks; b++)
-    l->rblocks[b] = (strata_run_block){blocks[b].x, blocks[b].m, blocks[b].row0};
-  FORWARD_IF_ERROR(l->kern->run.run_chunk(l->run, l->rblocks, nblocks, l->run_labels,
-                                      l->writer || stats_on(l) ? l->run_dist2 : NULL));
-  size_t off = 0;
-  for (size_t b = 0; b < nblocks; b++) {
-    l->t[0].relocations += record_labels(l, &blocks[b], l->run_labels + off, l->run_dist2 + off);
-    block_stats(l, &blocks[b], l->run_labels + off, l->run_dist2 + off, 0);
-    l->t[0].rows += blocks[b].m;
-    off += blocks[b].m;
-  }
-  return STRATA_OK;
-}
-
-static strata_status device_pass(strata_lloyd *l) {
-  const strata_kernels *kr = l->kern;
-  if (!l->run) {
-    size_t nb = l->chunk_rows / STRATA_BLOCK_ROWS + 1;
-    l->rblocks = malloc(nb * sizeof *l->rblocks);
-    l->run_labels = malloc(l->chunk_rows * sizeof *l->run_labels);
-    l->run_dist2 = malloc(l->chunk_rows * sizeof *l->run_dist2);
-    l->run_sums = malloc(l->k * l->d * sizeof *l->run_sums);
-    RETURN_IF(!l->rblocks || !l->run_labels || !l->run_dist2 || !l->run_sums, STRATA_ERR_NOMEM,
-              "out of memory for k = %zu, d = %zu", l->k, l->d);
-    strata_run_config cfg = {strata_pass_ctx(l->pass), l->n, l->d, l->k, l->threads, l->fallback, l->fx_scale};
-    FORWARD_IF_ERROR(kr->run.run_open(&kr->ctx, &cfg, &l->run));
-    /* Raw rows to a run that scales them, unless column statistics read
-     * the scaled rows here on the host. */
-    strata_run_scaler rs;
-    l->run_raw = !l->col_stats && kr->run.run_set_scaler && strata_pass_run_scaler(l->pass, &rs) &&
-                 kr->run.run_set_scaler(l->run, &rs);
-  }
-  RETURN_IF(l->run_raw && l->col_stats, STRATA_ERR_INTERNAL,
-            "column statistics asked for after the device took the scaler");
-  FORWARD_IF_ERROR(kr->run.run_set_centroids(l->run, l->cf, l->cnorm));
-  FORWARD_IF_ERROR(kr->run.run_begin_pass(l->run));
-  strata_pass_fns fns = {.chunk = assign_chunk_device,
-                         .chunk_done = l->writer ? assign_chunk_done : NULL, .ctx = l};
-  strata_pass_raw_chunks(l->pass, l->run_raw);
-  FORWARD_IF_ERROR(strata_pass_run(l->pass, &fns));
-  strata_lloyd_result *r = &l->res;
-  FORWARD_IF_ERROR(kr->run.run_end_pass(l->run, l->fx_scale ? l->run_sums : NULL, r->counts, &r->inertia));
-  for (size_t c = 0; c < l->k; c++) {
-    for (size_t j = 0; j < l->d; j++) {
-      strata_fixed s = strata_fixed_from128(&l->run_sums[c * l->d + j]);
-      r->sums[c * l->d + j] = l->fx_scale ? strata_from_fixed(s, l->fx_inv[j]) : 0.0;
-    }
-  }
-  r->relocations = l->t[0].relocations;
-  r->rows = l->t[0].rows;
-  return collect_stats(l);
-}
-
-static strata_status assign_chunk_done(void *ctx, size_t row0, size_t rows) {
+strata_status strata_lloyd_chunk_done(void *ctx, size_t row0, size_t rows) {
   strata_lloyd *l = ctx;
   if (!l->writer) return STRATA_OK;
   return strata_labels_writer_write(l->writer, row0, rows, l->chunk_seg, l->chunk_dist);
@@ -401,7 +279,7 @@ static strata_status pass_begin(strata_lloyd *l, strata_labels_writer *writer) {
     strata_xacc_zero(&t->inertia);
     if (t->dist) memset(t->dist, 0, l->k * sizeof *t->dist);
   }
-  if (stats_on(l) && l->col_stats) strata_moments_set_zero(&l->cols);
+  if (strata_lloyd_stats_on(l) && l->col_stats) strata_moments_set_zero(&l->cols);
   return STRATA_OK;
 }
 
@@ -427,35 +305,35 @@ static strata_status pass_collect(strata_lloyd *l) {
     }
   }
   r->disp_sq = r->disp_dist = NULL;
-  if (l->disp_means) {
+  if (l->disp.means) {
     for (size_t c = 0; c < l->k; c++) {
       strata_fixed sq = 0, dist = 0;
       for (int i = 0; i < l->threads; i++) {
         sq += l->t[i].disp[2 * c];
         dist += l->t[i].disp[2 * c + 1];
       }
-      l->disp_sq[c] = strata_from_fixed(sq, l->disp_inv[0]);
-      l->disp_dist[c] = strata_from_fixed(dist, l->disp_inv[1]);
+      l->disp.sq[c] = strata_from_fixed(sq, l->disp.inv[0]);
+      l->disp.dist[c] = strata_from_fixed(dist, l->disp.inv[1]);
     }
-    r->disp_sq = l->disp_sq;
-    r->disp_dist = l->disp_dist;
-    l->disp_means = NULL;
+    r->disp_sq = l->disp.sq;
+    r->disp_dist = l->disp.dist;
+    l->disp.means = NULL;
   }
   r->inertia = strata_xacc_round(&inertia);
-  return collect_stats(l);
+  return strata_lloyd_collect_stats(l);
 }
 
 strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
                                 const strata_lloyd_result **res) {
   FORWARD_IF_ERROR(pass_begin(l, writer));
   if (l->kern->run.run_open) {
-    RETURN_IF(l->disp_means, STRATA_ERR_INTERNAL, "dispersion needs a CPU table");
-    strata_status st = device_pass(l);
+    RETURN_IF(l->disp.means, STRATA_ERR_INTERNAL, "dispersion needs a CPU table");
+    strata_status st = strata_lloyd_device_pass(l);
     l->writer = NULL;
     *res = &l->res;
     return st;
   }
-  strata_pass_fns fns = {.block = assign_block, .chunk_done = writer ? assign_chunk_done : NULL, .ctx = l};
+  strata_pass_fns fns = {.block = assign_block, .chunk_done = writer ? strata_lloyd_chunk_done : NULL, .ctx = l};
   strata_status st = strata_pass_run(l->pass, &fns);
   l->writer = NULL;
   strata_status cst = pass_collect(l);
@@ -477,7 +355,7 @@ static strata_status assign_block_multi(void *ctx, const strata_block *b, int th
 
 strata_status strata_lloyd_pass_multi(strata_lloyd *const *ls, size_t n, const strata_lloyd_result **res) {
   for (size_t i = 0; i < n; i++) {
-    RETURN_IF(ls[i]->pass != ls[0]->pass || ls[i]->kern->run.run_open || stats_on(ls[i]), STRATA_ERR_INTERNAL,
+    RETURN_IF(ls[i]->pass != ls[0]->pass || ls[i]->kern->run.run_open || strata_lloyd_stats_on(ls[i]), STRATA_ERR_INTERNAL,
               "strata_lloyd_pass_multi: objects must share one pass, run on CPU tables and not gather "
               "statistics");
     FORWARD_IF_ERROR(pass_begin(ls[i], NULL));
@@ -496,19 +374,19 @@ strata_status strata_lloyd_pass_multi(strata_lloyd *const *ls, size_t n, const s
 
 strata_status strata_lloyd_want_dispersion(strata_lloyd *l, const double *means, double bound_sq) {
   int ok = 1;
-  if (!l->disp_sq) {
-    l->disp_sq = xcalloc(l->k, sizeof *l->disp_sq, &ok);
-    l->disp_dist = xcalloc(l->k, sizeof *l->disp_dist, &ok);
+  if (!l->disp.sq) {
+    l->disp.sq = xcalloc(l->k, sizeof *l->disp.sq, &ok);
+    l->disp.dist = xcalloc(l->k, sizeof *l->disp.dist, &ok);
     for (int i = 0; ok && i < l->threads; i++) l->t[i].disp = xcalloc(2 * l->k, sizeof *l->t[i].disp, &ok);
   }
   RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for k = %zu", l->k);
   int e0 = strata_fixed_exponent(bound_sq, (double)l->n);
   int e1 = strata_fixed_exponent(sqrt(bound_sq), (double)l->n);
-  l->disp_scale[0] = ldexp(1.0, e0);
-  l->disp_inv[0] = ldexp(1.0, -e0);
-  l->disp_scale[1] = ldexp(1.0, e1);
-  l->disp_inv[1] = ldexp(1.0, -e1);
-  l->disp_means = means;
+  l->disp.scale[0] = ldexp(1.0, e0);
+  l->disp.inv[0] = ldexp(1.0, -e0);
+  l->disp.scale[1] = ldexp(1.0, e1);
+  l->disp.inv[1] = ldexp(1.0, -e1);
+  l->disp.means = means;
   return STRATA_OK;
 }
 
@@ -518,86 +396,3 @@ const strata_ctx *strata_lloyd_ctx(const strata_lloyd *l) { return strata_pass_c
 size_t strata_lloyd_d(const strata_lloyd *l) { return l->d; }
 int strata_lloyd_tracks_labels(const strata_lloyd *l) { return l->labels != NULL; }
 
-/* ---- farthest points, for re-seeding empty clusters ---- */
-
-/* Orders farther first, then lower row first. */
-static int far_before(const strata_far_point *a, const strata_far_point *b) {
-  if (a->dist2 != b->dist2) return a->dist2 > b->dist2;
-  return a->row < b->row;
-}
-
-static int far_cmp(const void *pa, const void *pb) {
-  const strata_far_point *a = pa, *b = pb;
-  return far_before(a, b) ? -1 : far_before(b, a) ? 1 : 0;
-}
-
-/* Adds src's points after dst's best and keeps the `want` best: the best
- * of a union under a total order, so partials meet in any order. */
-static void far_keep(strata_far_point *dst, size_t *ndst, const strata_far_point *src, size_t nsrc,
-                     size_t want, size_t d) {
-  for (size_t i = 0; i < nsrc; i++) {
-    strata_far_point *to = &dst[*ndst + i];
-    to->dist2 = src[i].dist2;
-    to->row = src[i].row;
-    to->label = src[i].label;
-    memcpy(to->x, src[i].x, d * sizeof(float));
-  }
-  size_t total = *ndst + nsrc;
-  qsort(dst, total, sizeof *dst, far_cmp);
-  *ndst = total < want ? total : want;
-}
-
-static strata_status far_block(void *ctx, const strata_block *b, int thread) {
-  strata_lloyd *l = ctx;
-  lloyd_thread *t = &l->t[thread];
-  l->kern->lloyd.assign_reduce(&l->kern->ctx, b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels, t->dist2,
-                         NULL, t->scratch);
-  /* Keep the block's `want` best in t->far (sorted), by insertion: want is
-   * the number of empty clusters, small in practice. */
-  t->nfar = 0;
-  for (size_t i = 0; i < b->m; i++) {
-    strata_far_point p = {t->dist2[i], b->row0 + (b->kept ? b->kept[i] : i), t->labels[i], NULL};
-    if (t->nfar == l->want && !far_before(&p, &t->far[t->nfar - 1])) continue;
-    size_t pos = t->nfar < l->want ? t->nfar++ : l->want - 1;
-    float *slot_x = t->far[pos].x;
-    while (pos > 0 && far_before(&p, &t->far[pos - 1])) {
-      t->far[pos] = t->far[pos - 1];
-      pos--;
-    }
-    p.x = slot_x;
-    t->far[pos] = p;
-    memcpy(p.x, b->x + i * l->d, l->d * sizeof(float));
-  }
-  far_keep(t->best, &t->nbest, t->far, t->nfar, l->want, l->d);
-  return STRATA_OK;
-}
-
-static strata_status far_alloc(strata_far_point **far, float **xs, size_t n, size_t d) {
-  *far = calloc(n, sizeof **far);
-  *xs = calloc(n * (d ? d : 1), sizeof **xs);
-  RETURN_IF(!*far || !*xs, STRATA_ERR_NOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) (*far)[i].x = *xs + i * d;
-  return STRATA_OK;
-}
-
-strata_status strata_lloyd_farthest(strata_lloyd *l, size_t want, const strata_far_point **far) {
-  if (want > l->want) {
-    free(l->far); free(l->far_x);
-    FORWARD_IF_ERROR(far_alloc(&l->far, &l->far_x, 2 * want, l->d));
-    for (int i = 0; i < l->threads; i++) {
-      free(l->t[i].far); free(l->t[i].far_x);
-      free(l->t[i].best); free(l->t[i].best_x);
-      FORWARD_IF_ERROR(far_alloc(&l->t[i].far, &l->t[i].far_x, want, l->d));
-      FORWARD_IF_ERROR(far_alloc(&l->t[i].best, &l->t[i].best_x, 2 * want, l->d));
-    }
-  }
-  l->want = want;
-  l->nfar = 0;
-  for (int i = 0; i < l->threads; i++) l->t[i].nbest = 0;
-  strata_pass_fns fns = {.block = far_block, .ctx = l};
-  FORWARD_IF_ERROR(strata_pass_run(l->pass, &fns));
-  for (int i = 0; i < l->threads; i++) far_keep(l->far, &l->nfar, l->t[i].best, l->t[i].nbest, want, l->d);
-  /* far[i].x pointers were shuffled by qsort with their entries: still valid. */
-  *far = l->far;
-  return STRATA_OK;
-}
