@@ -151,15 +151,7 @@ strata_status strata_lloyd_collect_stats(strata_lloyd *l) {
 }
 
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
-  for (size_t c = 0; c < l->k; c++) {
-    double s = 0.0;
-    for (size_t j = 0; j < l->d; j++) {
-      float v = (float)centers[c * l->d + j];
-      l->cf[c * l->d + j] = v;
-      s += (double)v * v;
-    }
-    l->cnorm[c] = (float)s;
-  }
+  strata_kernel_centroids(centers, l->k, l->d, l->cf, l->cnorm);
 }
 
 /* ---- the assignment pass ---- */

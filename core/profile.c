@@ -224,19 +224,6 @@ static strata_status profiler_alloc(profiler *P) {
   return strata_qtree_init(&P->tree, kd);
 }
 
-/* The model's centroids as the kernels see them (as core/lloyd_pass.c sets them). */
-static void set_centroids(profiler *P, const double *centers) {
-  for (size_t c = 0; c < P->k; c++) {
-    double s = 0.0;
-    for (size_t j = 0; j < P->d; j++) {
-      float v = (float)centers[c * P->d + j];
-      P->cf[c * P->d + j] = v;
-      s += (double)v * v;
-    }
-    P->cnorm[c] = (float)s;
-  }
-}
-
 static strata_status open_labels(profiler *P, const char *path, size_t rows) {
   static const char *const seg[] = {"segment"};
   strata_status st = strata_dataset_open(path, "/", seg, 1, &P->labels);
@@ -395,7 +382,7 @@ strata_status strata_profile_compute(const strata_ctx *ctx, const strata_model *
   GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, NULL, chunk_rows, 0, &pass), done);
   P.threads = strata_pass_threads(pass);
   GOTO_IF_ERROR(st, profiler_alloc(&P), done);
-  set_centroids(&P, mi->centroids);
+  strata_kernel_centroids(mi->centroids, P.k, P.d, P.cf, P.cnorm);
   strata_pass_fns fns = {.block = profile_block, .ctx = &P};
   GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), done);
   GOTO_IF_ERROR(st, profile_total(&P), done);

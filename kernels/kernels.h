@@ -265,6 +265,22 @@ typedef struct strata_kernels {
 /* The reference table (kernels/ref.c). */
 const strata_kernels *strata_kernels_ref(void);
 
+/* Centroids as every kernel takes them: k×d float64 (scaled units) rounded
+ * to float32 into cf, and each rounded row's squared norm, summed in
+ * float64, into cnorm (k).  One definition, so that a pass and a profile
+ * that score the same model compute the same distances. */
+static inline void strata_kernel_centroids(const double *centers, size_t k, size_t d, float *cf, float *cnorm) {
+  for (size_t c = 0; c < k; c++) {
+    double s = 0.0;
+    for (size_t j = 0; j < d; j++) {
+      float v = (float)centers[c * d + j];
+      cf[c * d + j] = v;
+      s += (double)v * v;
+    }
+    cnorm[c] = (float)s;
+  }
+}
+
 /* ---- The backend registry (kernels/dispatch.c) ---------------------------
  *
  * One list of every backend this build has; the scheduler, `strata devices`

@@ -28,6 +28,18 @@ static inline const char *fixture_path(const char *name) {
 
 /* Writes n×d row-major float data as one chunked 1-D float32 dataset per
  * column in the root group; names NULL gives x0, x1, ... Returns 0 on success. */
+/* Imports csv into the table h5 with the defaults (strata_csv_import). */
+static inline strata_status fixture_import_csv(const char *csv, const char *h5) {
+  strata_csv_import_params p;
+  strata_csv_import_params_init(&p);
+  p.input = csv;
+  p.output = h5;
+  strata_csv_import_result *r = NULL;
+  strata_status st = strata_csv_import(NULL, &p, &r);
+  strata_csv_import_result_free(r);
+  return st;
+}
+
 static inline int fixture_write_columns(const char *path, const char *const *names, size_t n,
                                         size_t d, const float *x, size_t chunk) {
   hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);

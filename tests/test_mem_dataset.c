@@ -123,13 +123,7 @@ static void categorical_groups(void) {
             100.0 * strata_rng_uniform(&rng) + 50.0 * (r == 1), regions[(i * 7 + r) % 3 == 0 ? (r + 1) % 3 : r]);
   }
   fclose(f);
-  strata_csv_import_params ip;
-  strata_csv_import_params_init(&ip);
-  ip.input = csv;
-  ip.output = h5;
-  strata_csv_import_result *ir = NULL;
-  CHECK_OK(strata_csv_import(NULL, &ip, &ir));
-  strata_csv_import_result_free(ir);
+  CHECK_OK(fixture_import_csv(csv, h5));
   strata_dataset *file = NULL, *mem = NULL, *plain = NULL;
   const char *cat[] = {"region"};
   CHECK_OK(strata_dataset_open(h5, NULL, NULL, 0, &file));

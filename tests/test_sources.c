@@ -12,6 +12,7 @@
 #include "check.h"
 #include "ctx_pool.h"
 #include "dataset.h"
+#include "fixture.h"
 #include "io_fixture.h"
 
 enum { N = 10007, D = 5, FILE_CHUNK = 1000 };
@@ -347,13 +348,7 @@ static void test_onehot_view(void) {
   fprintf(f, "spend,region\n");
   for (int i = 0; i < 3000; i++) fprintf(f, "%d.5,%s\n", i % 97, regions[(i * 7) % 4]);
   fclose(f);
-  strata_csv_import_params ip;
-  strata_csv_import_params_init(&ip);
-  ip.input = csv;
-  ip.output = h5;
-  strata_csv_import_result *ir = NULL;
-  CHECK_OK(strata_csv_import(NULL, &ip, &ir));
-  strata_csv_import_result_free(ir);
+  CHECK_OK(fixture_import_csv(csv, h5));
   const char *cat[] = {"region"};
   strata_dataset *ds = NULL, *v = NULL, *plain = NULL, *pv = NULL;
   CHECK_OK(strata_dataset_open(h5, NULL, NULL, 0, &ds));
