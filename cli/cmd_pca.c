@@ -170,6 +170,10 @@ static int run(const strata_ctx *ctx, pca_opts *o) {
   p.seed = o->r.seed;
   p.chunk_rows = o->chunk_rows;
   st = strata_pca_fit(ctx, ds, &p, &pca);
+  if (st == STRATA_OK && strata_ctx_cancelled(ctx)) {
+    rc = cli_error(CLI_EXIT_RUNTIME, "cancelled by request");
+    goto done;
+  }
   if (st == STRATA_OK && o->r.output) st = cli_write_pca_projection(pca, &o->r);
   if (st != STRATA_OK) {
     rc = cli_status_error(st);

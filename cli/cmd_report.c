@@ -209,6 +209,12 @@ static int run(const strata_ctx *ctx, report_opts *o) {
   strata_html h;
   strata_html_init(&h);
   cli_report_render(&h, &o->r);
+  /* A signal during the rendering: no page. */
+  if (strata_ctx_cancelled(ctx)) {
+    strata_html_free(&h);
+    rc = cli_error(CLI_EXIT_RUNTIME, "cancelled by request");
+    goto done;
+  }
   st = strata_html_save(&h, o->output);
   size_t bytes = h.len;
   strata_html_free(&h);

@@ -141,8 +141,9 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_DATA, 3, .help = "text columns of an imported table, one-hot encoded"},
              [STABILITY] = {SEC_DATA, 3, .help = "text columns of an imported table, one-hot encoded and\n"
                                                  "weighted as in fit"}}},
-    {"categorical-weight", 0, KIND_DOUBLE, FIT(categorical_weight), .lo = 0.0, .hi = INFINITY, .open_lo = 1,
-     .rule = "must be a number above 0", .arg = "W",
+    {"categorical-weight", 0, KIND_DOUBLE, FIT(categorical_weight), .lo = 0.0,
+     .hi = STRATA_MAX_CATEGORICAL_WEIGHT, .open_lo = 1, .rule = "must be a number above 0 and at most 1e6",
+     .arg = "W",
      .help = "each categorical column weighs like W standardised\nnumeric columns (default {default})",
      .use = {[FIT] = AT(SEC_DATA, 4),
              [SWEEP] = {SEC_DATA, 4, .help = "weight of each categorical column (default {default})"},

@@ -19,8 +19,9 @@ strata_status strata_fit_check_params(const strata_fit_params *p) {
   RETURN_IF(p->max_iter < 1, STRATA_ERR_USAGE, "max-iter must be at least 1 (got %d)", p->max_iter);
   RETURN_IF(!(p->tol >= 0.0) || !isfinite(p->tol), STRATA_ERR_USAGE,
             "tol must be a finite number >= 0 (got %g)", p->tol);
-  RETURN_IF(!(p->categorical_weight > 0.0) || !isfinite(p->categorical_weight), STRATA_ERR_USAGE,
-            "categorical weight must be a positive number (got %g)", p->categorical_weight);
+  RETURN_IF(!(p->categorical_weight > 0.0) || !(p->categorical_weight <= STRATA_MAX_CATEGORICAL_WEIGHT),
+            STRATA_ERR_USAGE, "categorical weight must be above 0 and at most %g (got %g)",
+            STRATA_MAX_CATEGORICAL_WEIGHT, p->categorical_weight);
   RETURN_IF((unsigned)p->scale > STRATA_SCALE_NONE, STRATA_ERR_USAGE, "unknown scale method");
   RETURN_IF((unsigned)p->missing > STRATA_MISSING_MEDIAN, STRATA_ERR_USAGE, "unknown missing rule");
   return STRATA_OK;

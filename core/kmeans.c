@@ -249,6 +249,9 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
             "out of memory");
   m->info.seconds = strata_fit_now() - f->t_start;
   strata_model_sync_info(m);
+  /* Arithmetic that overflowed (extreme values or weights) must not become a
+   * model that puts every row in one segment. */
+  FORWARD_IF_ERROR(strata_model_check_values(m, STRATA_ERR_DATA, "the fit overflowed: model dataset"));
   FORWARD_IF_ERROR(commit_outputs(f, p));
   *out = m;
   f->model = NULL;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctx.h"
 #include "error.h"
 #include "model.h"
 #include "pass.h"
@@ -211,8 +212,8 @@ done:
   return st;
 }
 
-static strata_status finish_fit(pca_owned *o, const strata_pca_params *p, const strata_cov *cov,
-                                const strata_scaler *sc) {
+static strata_status finish_fit(const strata_ctx *ctx, pca_owned *o, const strata_pca_params *p,
+                                const strata_cov *cov, const strata_scaler *sc) {
   strata_pca *pub = &o->pub;
   size_t d = (size_t)pub->d, nc = (size_t)pub->ncomp;
   RETURN_IF(cov->n < 2, STRATA_ERR_DATA, "PCA needs at least 2 complete rows, got %llu",
@@ -238,6 +239,9 @@ static strata_status finish_fit(pca_owned *o, const strata_pca_params *p, const 
     total += a[i * d + i];
   }
   GOTO_IF_ERROR(st, strata_sym_eigen(a, d, values, vectors), done);
+  /* LAPACK cannot be interrupted: a signal during it is honoured here, so
+   * that the command still ends with an error and no output. */
+  GOTO_IF_ERROR(st, strata_check_cancel(ctx), done);
   memcpy(o->mean, cov->mean, d * sizeof *o->mean);
   memcpy(o->shift, sc->shift, d * sizeof *o->shift);
   memcpy(o->factor, sc->factor, d * sizeof *o->factor);
@@ -258,6 +262,7 @@ static strata_status finish_fit(pca_owned *o, const strata_pca_params *p, const 
   if (p->sample > 0) {
     GOTO_IF_ERROR(st, strata_sample_finish(&o->sample, sc), done);
     GOTO_IF_ERROR(st, project_sample(o, p->model), done);
+    GOTO_IF_ERROR(st, strata_check_cancel(ctx), done);
   }
 done:
   free(a);
@@ -314,7 +319,7 @@ strata_status strata_pca_fit(const strata_ctx *ctx, strata_dataset *ds, const st
   GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), fail);
   cov_total(&c);
   o->pub.rows_dropped = take_dropped(&c);
-  GOTO_IF_ERROR(st, finish_fit(o, p, &c.cov, &sc), fail);
+  GOTO_IF_ERROR(st, finish_fit(ctx, o, p, &c.cov, &sc), fail);
   ctx_free(&c);
   strata_scaler_free(&sc);
   strata_pass_free(pass);

@@ -1,4 +1,5 @@
 /* Model allocation and the read-only view handed to applications. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,4 +169,32 @@ void strata_model_free(strata_model *m) {
   free(m->parent_path); free(m->parent_created); free(m->parent_segment); free(m->parent_distance);
   free(m->train_mean); free(m->train_std); free(m->train_mean_distance);
   free(m);
+}
+
+strata_status strata_model_check_values(const strata_model *m, strata_status st, const char *where) {
+  const int k = m->info.k, d = m->info.d;
+  /* The mean and median rules fill missing values with impute; the others
+   * never read it. */
+  const int imputes = m->missing && (strcmp(m->missing, "mean") == 0 || strcmp(m->missing, "median") == 0);
+  for (int c = 0; c < k; c++) {
+    RETURN_IF(m->sizes[c] < 0, st, "%s 'sizes' holds %lld for segment %d", where, (long long)m->sizes[c], c);
+    for (int j = 0; j < d; j++) {
+      const double v = m->centroids[(size_t)c * d + j], o = m->centroids_original[(size_t)c * d + j];
+      RETURN_IF(!isfinite(v) || !isfinite(o), st, "%s '%s' holds %g for segment %d, feature '%s'", where,
+                isfinite(v) ? "centroids_original" : "centroids", isfinite(v) ? o : v, c, m->features[j]);
+    }
+  }
+  for (int j = 0; j < d; j++) {
+    const double f = m->scale_factor[j];
+    RETURN_IF(!(f > 0.0) || !isfinite(f), st,
+              "%s 'scaler/factor' holds %g for feature '%s' (a positive finite number is needed)", where, f,
+              m->features[j]);
+    RETURN_IF(!isfinite(m->scale_shift[j]), st, "%s 'scaler/shift' holds %g for feature '%s'", where,
+              m->scale_shift[j], m->features[j]);
+    RETURN_IF(imputes && !isfinite(m->impute[j]), st, "%s 'scaler/impute' holds %g for feature '%s' (rule %s)",
+              where, m->impute[j], m->features[j], m->missing);
+  }
+  RETURN_IF(!(m->info.inertia >= 0.0) || !isfinite(m->info.inertia), st, "%s 'inertia' is %g", where,
+            m->info.inertia);
+  return STRATA_OK;
 }

@@ -45,6 +45,12 @@ int strata_model_set_reference(strata_model *m, const double *mean, const double
 /* 1 when name is an estimator kind the model format holds
  * (strata_model_load refuses a model of any other kind). */
 int strata_model_estimator_known(const char *name);
+/* STRATA_OK when m holds values a scorer can use: finite centroids (both
+ * units), positive finite scale factors, finite shifts, finite imputation
+ * values where the missing rule imputes, sizes >= 0, a finite inertia >= 0;
+ * else st with a detail "<where> '<field>' holds <value> for ...".  The
+ * loader refuses such a file (STRATA_ERR_FORMAT), a fit such a result. */
+strata_status strata_model_check_values(const strata_model *m, strata_status st, const char *where);
 /* Re-points m->info at the fields after they changed. */
 void strata_model_sync_info(strata_model *m);
 

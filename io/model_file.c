@@ -2,6 +2,7 @@
  * strata_model_load.  Scalars are root attributes described once in the
  * tables below, so save and load cannot drift apart.  Saving builds the
  * file in memory and writes it through io/output_file.h. */
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -551,6 +552,11 @@ static strata_status read_model(hid_t file, const char *path, strata_model **out
   GOTO_IF_ERROR(st, read_array(scaler, path, "shift", H5T_NATIVE_DOUBLE, 1, hd, 0, m->scale_shift), done);
   GOTO_IF_ERROR(st, read_array(scaler, path, "factor", H5T_NATIVE_DOUBLE, 1, hd, 0, m->scale_factor), done);
   GOTO_IF_ERROR(st, read_array(scaler, path, "impute", H5T_NATIVE_DOUBLE, 1, hd, 0, m->impute), done);
+  if (st == STRATA_OK) {
+    char where[600];
+    snprintf(where, sizeof where, "'%s': model dataset", path);
+    GOTO_IF_ERROR(st, strata_model_check_values(m, STRATA_ERR_FORMAT, where), done);
+  }
   GOTO_IF_ERROR(st, read_iterations(file, path, m), done);
   GOTO_IF_ERROR(st, read_categorical(file, path, m), done);
   GOTO_IF_ERROR(st, read_lineage(file, path, m), done);

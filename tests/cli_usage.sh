@@ -150,8 +150,10 @@ shared "--max-iter too large" "^strata: error: --max-iter must be at most 100000
 shared "--n-init 0" "^strata: error: --n-init must be at least 1$" --n-init 0
 shared "--threads negative" "^strata: error: --threads must be at least 0$" --threads -1
 shared "--tol negative" "^strata: error: --tol must be at least 0$" --tol -1
-shared "--categorical-weight 0" "^strata: error: --categorical-weight must be a number above 0 \(got '0'\)$" \
+shared "--categorical-weight 0" "^strata: error: --categorical-weight must be a number above 0 and at most 1e6 \(got '0'\)$" \
   --categorical-weight 0
+shared "--categorical-weight 1e100" "^strata: error: --categorical-weight must be a number above 0 and at most 1e6 \(got '1e100'\)$" \
+  --categorical-weight 1e100
 shared "--scale unknown" "^strata: error: --scale: 'log' is not one of zscore\|minmax\|none$" --scale log
 shared "--missing unknown" "^strata: error: --missing: 'skip' is not one of error\|drop\|mean\|median$" --missing skip
 shared "--features empty name" "^strata: error: --features: empty name at position 2 in 'a,,b'$" --features a,,b

@@ -114,6 +114,7 @@ static void test_round_trip(void) {
   /* A bare model: empty strings, no iterations; the library version is filled in. */
   m = strata_model_alloc(1, 1);
   m->features[0] = strdup("x");
+  m->scale_factor[0] = 1.0; /* a fit never writes 0 (the loader refuses it) */
   strata_model_sync_info(m);
   CHECK_OK(strata_model_save(m, path));
   back = NULL;
@@ -153,6 +154,21 @@ static void expect_load_error(strata_status want, const char *path, const char *
   CHECK(strchr(strata_last_error(), '\n') == NULL);
 }
 
+/* Overwrites element `index` (row-major) of a 1-D or 2-D dataset. */
+static void poke(hid_t f, const char *name, hsize_t index, double v) {
+  hid_t ds = H5Dopen2(f, name, H5P_DEFAULT), sp = H5Dget_space(ds);
+  hsize_t dims[2] = {1, 1};
+  int rank = H5Sget_simple_extent_ndims(sp);
+  H5Sget_simple_extent_dims(sp, dims, NULL);
+  hsize_t start[2] = {rank == 2 ? index / dims[1] : index, rank == 2 ? index % dims[1] : 0}, count[2] = {1, 1};
+  H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL);
+  hid_t mem = H5Screate_simple(1, count, NULL);
+  CHECK(H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem, sp, H5P_DEFAULT, &v) >= 0);
+  H5Sclose(mem);
+  H5Sclose(sp);
+  H5Dclose(ds);
+}
+
 /* Copies the round-trip model to `name` and applies one damage. */
 static const char *damaged(const char *name, int kind) {
   const char *path = fx_path(name);
@@ -175,6 +191,17 @@ static const char *damaged(const char *name, int kind) {
   } else if (kind == 4) { /* an estimator this build does not have */
     H5Adelete(f, "estimator");
     strata_h5_write_string(f, "estimator", "gmm");
+  } else if (kind == 5) { /* a centroid that is not a number */
+    poke(f, "centroids", 1 * DIM + 2, NAN);
+  } else if (kind == 6) { /* a scale factor of 0 */
+    poke(f, "scaler/factor", 0, 0.0);
+  } else if (kind == 7) { /* a negative size */
+    poke(f, "sizes", 2, -4.0);
+  } else if (kind == 8) { /* the mean rule with a NaN imputation value (feature 2's) */
+    H5Adelete(f, "missing");
+    strata_h5_write_string(f, "missing", "mean");
+  } else if (kind == 9) { /* an infinite centroid in original units */
+    poke(f, "centroids_original", 0, INFINITY);
   } else { /* a dataset missing */
     H5Ldelete(f, "scaler/factor", H5P_DEFAULT);
   }
@@ -200,6 +227,16 @@ static void test_load_errors(void) {
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_newer.h5", 1), "format version 2");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_no_factor.h5", 2), "'factor' is missing");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_gmm.h5", 4), "estimator 'gmm' is not known");
+  /* Values a scorer cannot use (every row would go to one segment). */
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_nan_centroid.h5", 5),
+                    "'centroids' holds nan for segment 1, feature 'tenure'");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_zero_factor.h5", 6),
+                    "'scaler/factor' holds 0 for feature 'age'");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_negative_size.h5", 7), "'sizes' holds -4 for segment 2");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_nan_impute.h5", 8),
+                    "'scaler/impute' holds nan for feature 'tenure' (rule mean)");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_inf_original.h5", 9),
+                    "'centroids_original' holds inf for segment 0, feature 'age'");
   CHECK(strata_status_exit_code(STRATA_ERR_FORMAT) == 2);
 }
 

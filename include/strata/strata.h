@@ -207,7 +207,8 @@ typedef struct {
   size_t chunk_rows;          /* 0 = automatic (follows the file's chunking) */
   size_t init_sample;         /* rows sampled for k-means++/random init; 0 = automatic */
   double categorical_weight;  /* one-hot columns of a categorical column count like this many
-                                 standardised numeric columns (in variance); default 1 */
+                                 standardised numeric columns (in variance); default 1,
+                                 at most STRATA_MAX_CATEGORICAL_WEIGHT */
   const char *labels_path;    /* if not NULL, write labels (segment, distance) here */
   const char *model_path;     /* if not NULL, strata_fit also saves the model here; the
                                  model and the labels are renamed into place together
@@ -257,6 +258,9 @@ typedef struct strata_progress {
    * relocations the number of k the pass served; seconds and rows_per_second
    * of the pass. */
 } strata_progress;
+
+/* Above this, squared distances of one-hot columns leave float32's range. */
+#define STRATA_MAX_CATEGORICAL_WEIGHT 1e6
 
 STRATA_API void strata_fit_params_init(strata_fit_params *p);
 
