@@ -70,6 +70,12 @@ strata_status strata_fit_data_prepare(strata_fit_data *f, const strata_fit_data_
   RETURN_IF(kmax > kept, STRATA_ERR_DATA,
             "k = %zu exceeds the number of rows (%zu after dropping %llu with missing values)", kmax,
             (size_t)kept, (unsigned long long)f->sc.skipped);
+  /* Nothing to impute from: a mean or median of no values is no value, and
+   * the column would silently become a constant. */
+  for (size_t j = 0; j < d; j++)
+    RETURN_IF(f->sc.total[j].n == 0 && (p->missing == STRATA_MISSING_MEAN || p->missing == STRATA_MISSING_MEDIAN),
+              STRATA_ERR_DATA, "column '%s' has no value in any of the %llu rows (all missing); leave it out "
+              "(--features)", f->names[j], (unsigned long long)n);
   FORWARD_IF_ERROR(strata_scaler_fit(f->ctx, &f->scaler, d, f->names, p->scale, p->missing, f->sc.total, f->sc.medians,
                                      f->groups, p->categorical_weight));
   f->tol_abs = strata_fit_tol_abs(&f->sc, &f->scaler, p->tol);

@@ -417,6 +417,24 @@ done:
   return st;
 }
 
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A name that stands more than once in names[0..n-1], or NULL; (const char
+ * *)names itself when out of memory.  Sorted copy: n log n for wide tables. */
+static const char *repeated_name(const char *const *names, size_t n) {
+  const char **sorted = malloc((n ? n : 1) * sizeof *sorted);
+  if (!sorted) return (const char *)names;
+  memcpy(sorted, names, n * sizeof *sorted);
+  qsort(sorted, n, sizeof *sorted, cmp_names);
+  const char *twice = NULL;
+  for (size_t j = 1; j < n && !twice; j++)
+    if (strcmp(sorted[j - 1], sorted[j]) == 0) twice = sorted[j];
+  free(sorted);
+  return twice;
+}
+
 /* Column names of a matrix: its "columns" string attribute, else c0..c{d-1}. */
 static strata_status matrix_names(h5_source *ds, hid_t dset, size_t d, char **names) {
   htri_t has = H5Aexists(dset, "columns");
@@ -427,6 +445,12 @@ static strata_status matrix_names(h5_source *ds, hid_t dset, size_t d, char **na
     RETURN_IF(rc == -2, STRATA_ERR_NOMEM, "out of memory opening '%s'", ds->path);
     RETURN_IF(rc != 0, STRATA_ERR_FORMAT, "attribute 'columns' of %s:%s is not an array of %zu strings",
               ds->path, ds->location, d);
+    /* Features are chosen and models matched by name: a repeated one would
+     * fit, then leave a model no data could be opened for. */
+    const char *twice = repeated_name((const char *const *)names, d);
+    RETURN_IF(twice == (const char *)names, STRATA_ERR_NOMEM, "out of memory opening '%s'", ds->path);
+    RETURN_IF(twice, STRATA_ERR_FORMAT, "attribute 'columns' of %s:%s names '%s' more than once", ds->path,
+              ds->location, twice);
     return STRATA_OK;
   }
   H5Eclear2(H5E_DEFAULT);

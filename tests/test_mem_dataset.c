@@ -176,7 +176,35 @@ static void categorical_groups(void) {
   remove(h5);
 }
 
+/* A column with no value at all: mean or median imputation has nothing to
+ * impute from (it used to become a constant 0 with exit 0). */
+static void all_missing_column(void) {
+  enum { R = 200 };
+  float x[R * 3];
+  for (int i = 0; i < R; i++) {
+    x[i * 3] = (float)(i % 7);
+    x[i * 3 + 1] = NAN;
+    x[i * 3 + 2] = (float)(i % 5);
+  }
+  const char *cols[] = {"a", "empty", "c"};
+  strata_dataset *ds = NULL;
+  CHECK_OK(strata_dataset_from_memory(x, R, 3, cols, &ds));
+  if (!ds) return;
+  for (int rule = 0; rule < 2; rule++) {
+    strata_fit_params p;
+    strata_fit_params_init(&p);
+    p.k = 2;
+    p.missing = rule == 0 ? STRATA_MISSING_MEAN : STRATA_MISSING_MEDIAN;
+    strata_model *m = NULL;
+    CHECK(strata_fit(NULL, ds, &p, &m) == STRATA_ERR_DATA && m == NULL);
+    CHECK_MSG(strstr(strata_last_error(), "'empty'") && strstr(strata_last_error(), "all missing"), "%s",
+              strata_last_error());
+  }
+  strata_dataset_free(ds);
+}
+
 int main(void) {
+  all_missing_column();
   float *x = malloc(N * D * sizeof *x);
   make_data(x);
   categorical_groups();

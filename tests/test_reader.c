@@ -509,6 +509,21 @@ static void test_errors(void) {
   CHECK(truncate(cut, size / 2) == 0);
   expect_error(STRATA_ERR_FORMAT, cut, NULL, NULL, 0, "reader_truncated.h5' is truncated or corrupt", NULL);
 
+  /* A "columns" attribute that names one column twice (it used to fit,
+   * then leave a model no data could be matched to). */
+  const char *twice_path = fx_path("reader_matrix_twice.h5");
+  {
+    static const char *const twice[D] = {"a", "b", "a", "d"};
+    hid_t f = fx_create(twice_path);
+    hsize_t dims[2] = {N, D};
+    fx_write(f, "X", H5T_IEEE_F64LE, H5T_NATIVE_FLOAT, 2, dims, NULL, 0, expected);
+    hid_t dx = H5Dopen2(f, "X", H5P_DEFAULT);
+    fx_string_attr(dx, "columns", twice, D, 0);
+    H5Dclose(dx);
+    H5Fclose(f);
+  }
+  expect_error(STRATA_ERR_FORMAT, twice_path, "/X", NULL, 0, "attribute 'columns' of ", "names 'a' more than once");
+
   const char *typo[] = {"a", "incme"};
   expect_error(STRATA_ERR_COLUMN, group, NULL, typo, 2, "column 'incme' not found in ",
                ":/ (have: a, b, c, d)");
