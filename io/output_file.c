@@ -61,10 +61,39 @@ strata_status strata_output_begin(const char *path, strata_output_file *out) {
   if (path[len - 1] == '/' || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))
     return cannot_write(path, EISDIR);
 
+  /* Only a regular file is ever replaced: renaming onto a FIFO, a socket or
+   * a device node (as root, /dev/null) would replace it with a file.  A
+   * symbolic link is written through: its target gets the output, and the
+   * link keeps pointing at it. */
+  char *target = NULL;
+  if (lstat(path, &sb) == 0) {
+    if (S_ISLNK(sb.st_mode)) {
+      target = realpath(path, NULL);
+      RETURN_IF(!target && errno == ENOENT, STRATA_ERR_USAGE,
+                "output '%s' is a symbolic link to a file that does not exist", path);
+      if (!target) return cannot_write(path, errno);
+      if (stat(target, &sb) != 0) sb.st_mode = S_IFREG; /* gone since: a new file */
+    }
+    if (!S_ISREG(sb.st_mode)) {
+      const char *what = S_ISFIFO(sb.st_mode)  ? "a FIFO"
+                         : S_ISSOCK(sb.st_mode) ? "a socket"
+                         : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device"
+                         : S_ISDIR(sb.st_mode)  ? "a directory"
+                                                : "not a regular file";
+      free(target);
+      return strata_fail(STRATA_ERR_USAGE, "output '%s' is %s; strata writes regular files only", path, what);
+    }
+  }
+  const char *final_path = target ? target : path;
+
   int err = 0;
-  out->tmp_path = create_tmp(path, &err);
-  if (!out->tmp_path) return cannot_write(path, err);
-  if (!(out->final_path = strdup(path))) {
+  out->tmp_path = create_tmp(final_path, &err);
+  if (!out->tmp_path) {
+    free(target);
+    return cannot_write(path, err);
+  }
+  out->final_path = target ? target : strdup(path);
+  if (!out->final_path) {
     strata_output_abort(out);
     return strata_fail(STRATA_ERR_NOMEM, "out of memory writing '%s'", path);
   }

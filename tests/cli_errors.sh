@@ -123,4 +123,13 @@ expect_error_clean "assign: labels would overwrite the model" 2 "is the model fi
 expect_error_clean "assign: NaN under the model's error rule" 2 "missing value|NaN" "$O" \
   "$STRATA" assign "$IN/model.h5" "$IN/nan.h5" --labels "$O/l.h5"
 
+# An output that is not a regular file is refused and left as it is (as
+# root, -o /dev/null used to replace /dev/null with a file).
+mkfifo "$O/pipe"
+expect_error_clean "fit: -o names a FIFO" 2 "pipe' is a FIFO" "$O" "$STRATA" fit "$G" -k 3 -o "$O/pipe"
+expect_error_clean "assign: --labels names a FIFO" 2 "pipe' is a FIFO" "$O" \
+  "$STRATA" assign "$IN/model.h5" "$G" --labels "$O/pipe"
+if [ -p "$O/pipe" ]; then ok "the FIFO is still a FIFO"; else bad "the FIFO was replaced"; fi
+rm -f "$O/pipe"
+
 finish
