@@ -109,6 +109,10 @@ int main(int argc, char **argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  /* A file size limit (ulimit -f) must fail the write with EFBIG, reported
+   * and cleaned up like a full disk, not kill the process with its
+   * temporary files left behind. */
+  signal(SIGXFSZ, SIG_IGN);
   int rc = finish(dispatch(ctx, argc, argv));
   job_ctx = NULL;
   strata_ctx_free(ctx);

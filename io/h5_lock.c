@@ -25,6 +25,13 @@ static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
 static _Thread_local int h5_thread_silenced;
 
 static void h5_init_once(void) {
+  /* No H5close at exit: HDF5 1.10 keeps a file whose close failed (a full
+   * disk, a file size limit) in its tables and crashes on it in its exit
+   * handler, after the one-line error was printed.  Every file is closed
+   * explicitly, so the exit handler has nothing to do for us.  Effective
+   * only before HDF5's first call, which is why this is the first thing
+   * the lock does. */
+  H5dont_atexit();
   pthread_mutexattr_t attr;
   pthread_mutexattr_init(&attr);
   pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# A file size limit (ulimit -f: what a full disk looks like to a writer,
+# without needing root for a small tmpfs) makes every writing command fail
+# with exit 1, one error line and nothing left behind: no output, no
+# temporary file.  import used to crash in HDF5's exit handler (exit 139)
+# after a failed close; import and export used to die of SIGXFSZ with their
+# temporary files left.
+NAME=cli_limits
+. "$(dirname "$0")/cli_lib.sh"
+
+O="$T/outputs"
+mkdir "$O"
+awk 'BEGIN { print "id,spend,visits,region"; for (i = 0; i < 60000; i++) printf "%d,%.3f,%d,r%d\n", i, (i * 7919) % 1000 / 3.0, i % 13, i % 5 }' >"$T/big.csv"
+"$STRATA" import "$T/big.csv" -o "$T/big.h5" -q
+"$STRATA" fit "$T/big.h5" -k 3 --features spend,visits -o "$T/m.h5" --labels "$T/l.h5" -q
+
+# limited NAME KB CMD...: runs CMD with files limited to KB KiB (SIGXFSZ at
+# its default action, as a shell leaves it) and checks the failure.
+limited() {
+  local name=$1 kb=$2
+  shift 2
+  local before after lines
+  before=$(listing "$O")
+  set +e
+  (ulimit -f "$kb" && exec "$@") >"$T/out" 2>"$T/err" </dev/null
+  RC=$?
+  set -e
+  lines=$(wc -l <"$T/err")
+  after=$(listing "$O")
+  if [ "$RC" -eq 1 ] && [ "$lines" -eq 1 ] && grep -Eq '^strata: error: .*(too large|limit)' "$T/err" &&
+     [ "$before" = "$after" ]; then
+    ok "$name: exit 1, one line, nothing left behind"
+  else
+    bad "$name" "exit $RC, $lines stderr lines: $(head -c 300 "$T/err")" "outputs: $(echo $after)"
+  fi
+}
+
+limited "import over the limit" 24 "$STRATA" import "$T/big.csv" -o "$O/out.h5"
+limited "export over the limit" 256 "$STRATA" export "$T/l.h5" --data "$T/big.h5" -o "$O/e.csv"
+limited "fit's labels over the limit" 256 \
+  "$STRATA" fit "$T/big.h5" -k 3 --features spend,visits -o "$O/m.h5" --labels "$O/l.h5"
+limited "assign's labels over the limit" 256 "$STRATA" assign "$T/m.h5" "$T/big.h5" --labels "$O/l.h5"
+finish
