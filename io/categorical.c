@@ -169,9 +169,13 @@ strata_status strata_catcols_read(strata_catcols *c, size_t row0, size_t rows, i
     strata_h5_lock();
     hid_t mem = H5Screate_simple(1, &count, NULL);
     if (mem < 0 || H5Sselect_hyperslab(col->space, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
-        H5Dread(col->dset, H5T_NATIVE_INT32, mem, col->space, H5P_DEFAULT, dst) < 0)
-      st = strata_fail(STRATA_ERR_IO, "cannot read rows %zu-%zu of column '%s' in '%s': %s", row0, row0 + rows - 1,
-                       col->name, c->path, strata_h5_error_text(why, sizeof why));
+        H5Dread(col->dset, H5T_NATIVE_INT32, mem, col->space, H5P_DEFAULT, dst) < 0) {
+      /* As io/source_h5.c: a system fault exits 1, a corrupt file 2. */
+      strata_status code = strata_h5_error_is_system() ? STRATA_ERR_IO : STRATA_ERR_FORMAT;
+      st = strata_fail(code, "cannot read rows %zu-%zu of column '%s' in '%s'%s: %s", row0, row0 + rows - 1,
+                       col->name, c->path, code == STRATA_ERR_FORMAT ? " (corrupt)" : "",
+                       strata_h5_error_text(why, sizeof why));
+    }
     strata_h5_close(mem);
     strata_h5_unlock();
     FORWARD_IF_ERROR(st);

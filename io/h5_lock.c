@@ -95,6 +95,19 @@ static herr_t take_innermost(unsigned n, const H5E_error2_t *err, void *data) {
   return 0;
 }
 
+/* The innermost frame (the first of an upward walk) says what went wrong:
+ * outer frames label even a failed decompression "Low-level I/O". */
+static herr_t find_system_fault(unsigned n, const H5E_error2_t *err, void *data) {
+  if (n == 0 && err->maj_num == H5E_IO) *(int *)data = 1;
+  return 0;
+}
+
+int strata_h5_error_is_system(void) {
+  int system = 0;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_system_fault, &system);
+  return system;
+}
+
 const char *strata_h5_error_text(char *buf, size_t size) {
   error_walk w = {buf, size, 0};
   /* Upward starts at the function that detected the problem, which says

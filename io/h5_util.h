@@ -19,6 +19,11 @@ strata_status strata_h5_open_read(const char *path, hid_t *file);
 /* Copies the most specific message of this thread's HDF5 error stack into
  * buf ("no error detail" when empty) and clears the stack.  Returns buf. */
 const char *strata_h5_error_text(char *buf, size_t size);
+/* 1 when the current HDF5 error came from the system (a failed read or
+ * write: EIO, a lost mount), 0 when HDF5 found the file itself wrong (a
+ * corrupt chunk or metadata, a file cut short): a runtime fault against bad
+ * input.  Call before strata_h5_error_text, which clears the stack. */
+int strata_h5_error_is_system(void);
 
 /* Reads n strings from a dataset or attribute of any HDF5 string type
  * (variable or fixed length; a scalar holds one).  out OUT receives n

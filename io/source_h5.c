@@ -594,10 +594,17 @@ static int ensure_buffer(h5_source *ds, size_t floats) {
   return 1;
 }
 
+/* A system fault is a runtime error (exit 1); a chunk or metadata HDF5
+ * cannot decode is bad input (exit 2). */
 static strata_status read_failed(const h5_source *ds, const char *what, size_t row0, size_t rows) {
   char why[512];
-  return strata_fail(STRATA_ERR_IO, "cannot read rows %zu-%zu of %s in '%s': %s", row0, row0 + rows - 1, what,
-                     ds->path, strata_h5_error_text(why, sizeof why));
+  int system = strata_h5_error_is_system();
+  strata_h5_error_text(why, sizeof why);
+  if (system)
+    return strata_fail(STRATA_ERR_IO, "cannot read rows %zu-%zu of %s in '%s': %s", row0, row0 + rows - 1, what,
+                       ds->path, why);
+  return strata_fail(STRATA_ERR_FORMAT, "'%s' is corrupt: cannot read rows %zu-%zu of %s: %s", ds->path, row0,
+                     row0 + rows - 1, what, why);
 }
 
 /* out[i*stride] = src[i]: scatters one column into the row-major chunk. */
