@@ -338,6 +338,20 @@ static strata_status check_format(hid_t file, const char *path, int *k, int *d) 
   return STRATA_OK;
 }
 
+static strata_status open_array(hid_t loc, const char *path, const char *name, int rank, hsize_t *expect,
+                                hid_t *out);
+
+/* The declared k and d must be the centroids' shape before anything of
+ * that size is allocated: an absurd d in a damaged file would otherwise
+ * read as "out of memory". */
+static strata_status check_shape(hid_t file, const char *path, int k, int d) {
+  hsize_t expect[2] = {(hsize_t)k, (hsize_t)d};
+  hid_t dset;
+  FORWARD_IF_ERROR(open_array(file, path, "centroids", 2, expect, &dset));
+  strata_h5_close(dset);
+  return STRATA_OK;
+}
+
 /* Opens loc/name and checks it is 1-D or 2-D with the expected dims;
  * expect[0] == 0 accepts any length along the first axis (reported back). */
 static strata_status open_array(hid_t loc, const char *path, const char *name, int rank, hsize_t *expect,
@@ -527,6 +541,7 @@ static strata_status read_lineage(hid_t file, const char *path, strata_model *m)
 static strata_status read_model(hid_t file, const char *path, strata_model **out) {
   int k = 0, d = 0;
   FORWARD_IF_ERROR(check_format(file, path, &k, &d));
+  FORWARD_IF_ERROR(check_shape(file, path, k, d));
   strata_model *m = strata_model_alloc(k, d);
   RETURN_IF(!m, STRATA_ERR_NOMEM, "out of memory loading '%s' (k=%d, d=%d)", path, k, d);
   hsize_t hk = (hsize_t)k, hd = (hsize_t)d;

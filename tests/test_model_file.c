@@ -202,6 +202,11 @@ static const char *damaged(const char *name, int kind) {
     strata_h5_write_string(f, "missing", "mean");
   } else if (kind == 9) { /* an infinite centroid in original units */
     poke(f, "centroids_original", 0, INFINITY);
+  } else if (kind == 10) { /* an absurd declared d (it used to read as "out of memory") */
+    int d = 2000000000;
+    hid_t a = H5Aopen(f, "d", H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT, &d);
+    H5Aclose(a);
   } else { /* a dataset missing */
     H5Ldelete(f, "scaler/factor", H5P_DEFAULT);
   }
@@ -237,6 +242,7 @@ static void test_load_errors(void) {
                     "'scaler/impute' holds nan for feature 'tenure' (rule mean)");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_inf_original.h5", 9),
                     "'centroids_original' holds inf for segment 0, feature 'age'");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_absurd_d.h5", 10), "'centroids' is 3x4, expected 3x2000000000");
   CHECK(strata_status_exit_code(STRATA_ERR_FORMAT) == 2);
 }
 
