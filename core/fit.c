@@ -50,6 +50,17 @@ strata_status strata_fit_data_check(strata_fit_data *f, const strata_ctx *ctx, s
   RETURN_IF(n == 0, STRATA_ERR_DATA, "dataset '%s' is empty (0 rows)", strata_dataset_path(ds));
   RETURN_IF(d == 0, STRATA_ERR_DATA, "dataset '%s' has no numeric columns", strata_dataset_path(ds));
   RETURN_IF(kmax > n, STRATA_ERR_DATA, "k = %zu exceeds the number of rows (%zu)", kmax, n);
+  /* A chunk is held three times (two read buffers, one scaled): a chunk
+   * size the memory limit cannot hold is a usage error, not a late "out of
+   * memory". */
+  if (p->chunk_rows) {
+    uint64_t limit = p->mem_limit ? p->mem_limit : strata_default_mem_limit();
+    uint64_t rows = p->chunk_rows < n ? p->chunk_rows : n;
+    double bytes = 3.0 * (double)rows * (double)d * sizeof(float);
+    RETURN_IF(bytes > (double)limit, STRATA_ERR_USAGE,
+              "a chunk of %zu rows needs %.3g GB of buffers for %zu columns, more than the memory limit of "
+              "%.3g GB (chunk rows, memory limit)", (size_t)rows, bytes / 1e9, d, (double)limit / 1e9);
+  }
   return STRATA_OK;
 }
 

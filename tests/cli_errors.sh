@@ -123,6 +123,9 @@ expect_error_clean "assign: labels would overwrite the model" 2 "is the model fi
 expect_error_clean "assign: NaN under the model's error rule" 2 "missing value|NaN" "$O" \
   "$STRATA" assign "$IN/model.h5" "$IN/nan.h5" --labels "$O/l.h5"
 
+expect_error_clean "fit: --chunk-rows beyond --mem-limit" 2 "chunk of 2000 rows needs .* memory limit" "$O" \
+  "$STRATA" fit "$G" -k 3 --chunk-rows 100000 --mem-limit 100000 -o "$O/m.h5"
+
 # An output that is not a regular file is refused and left as it is (as
 # root, -o /dev/null used to replace /dev/null with a file).
 mkfifo "$O/pipe"
