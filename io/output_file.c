@@ -4,8 +4,10 @@
  * writability check that tells the truth (permissions, read-only mounts,
  * ACLs, quotas on inodes), and it reserves the name against a concurrent
  * job writing the same output. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +27,49 @@ static strata_status cannot_write(const char *path, int err) {
   return strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s", path, strerror(err));
 }
 
-/* "<dir>/.<name>.tmp-<pid>-<n>", created empty; *err gets errno on failure. */
+/* This machine's name as temporary names carry it ('/' cannot be in a
+ * file name). */
+static void host_name(char *buf, size_t size) {
+  if (gethostname(buf, size) != 0 || !buf[0]) snprintf(buf, size, "localhost");
+  buf[size - 1] = '\0';
+  for (char *c = buf; *c; c++)
+    if (*c == '/') *c = '_';
+}
+
+/* Removes "<dir>/.<base>.tmp-<host>-<pid>-<n>" left by a run of this
+ * machine that died (SIGKILL, a power cut) before it could clean up: the
+ * host in the name keeps a job on another node of a shared file system
+ * safe, and a live pid keeps a concurrent run's file. */
+static void remove_stale(const char *path, const char *host) {
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+  const char *base = slash ? slash + 1 : path;
+  char prefix[1024];
+  int plen = snprintf(prefix, sizeof prefix, ".%s.tmp-%s-", base, host);
+  DIR *d = dir && plen > 0 && (size_t)plen < sizeof prefix ? opendir(dir) : NULL;
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL) {
+    if (strncmp(e->d_name, prefix, (size_t)plen) != 0) continue;
+    char *end = NULL;
+    long pid = strtol(e->d_name + plen, &end, 10);
+    if (pid <= 0 || !end || *end != '-' || (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
+    char full[4096];
+    if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, e->d_name) < sizeof full) unlink(full);
+  }
+  if (d) closedir(d);
+  free(dir);
+}
+
+/* "<dir>/.<name>.tmp-<host>-<pid>-<n>", created empty; *err gets errno on
+ * failure. */
 static char *create_tmp(const char *path, int *err) {
   const char *slash = strrchr(path, '/');
   int dir_len = slash ? (int)(slash - path + 1) : 0;
   const char *base = slash ? slash + 1 : path;
-  size_t size = strlen(path) + 64;
+  char host[256];
+  host_name(host, sizeof host);
+  remove_stale(path, host);
+  size_t size = strlen(path) + strlen(host) + 64;
   char *tmp = malloc(size);
   if (!tmp) {
     *err = ENOMEM;
@@ -38,7 +77,7 @@ static char *create_tmp(const char *path, int *err) {
   }
   for (int attempt = 0; attempt < TMP_ATTEMPTS; attempt++) {
     unsigned n = atomic_fetch_add(&tmp_counter, 1u);
-    snprintf(tmp, size, "%.*s.%s.tmp-%ld-%u", dir_len, path, base, (long)getpid(), n);
+    snprintf(tmp, size, "%.*s.%s.tmp-%s-%ld-%u", dir_len, path, base, host, (long)getpid(), n);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0) {
       close(fd);

@@ -7,11 +7,13 @@
 
 typedef struct {
   char *final_path; /* where it will be */
-  char *tmp_path;   /* "<dir>/.<name>.tmp-<pid>-<n>" */
+  char *tmp_path;   /* "<dir>/.<name>.tmp-<host>-<pid>-<n>" */
 } strata_output_file;
 
-/* Checks that the directory of `path` is writable and picks a temporary name.
- * Returns STRATA_ERR_WRITE with a detail naming the path when it is not. */
+/* Checks that the directory of `path` is writable and picks a temporary name;
+ * removes the temporary files of `path` that a dead run of this machine
+ * left.  Returns STRATA_ERR_WRITE with a detail naming the path when the
+ * directory is not writable. */
 strata_status strata_output_begin(const char *path, strata_output_file *out);
 /* Writes all `size` bytes of data as the whole content of tmp_path (for
  * outputs built in memory).  STRATA_ERR_WRITE naming final_path with the

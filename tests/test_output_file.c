@@ -1,10 +1,12 @@
 /* Outputs replace regular files only: a FIFO is refused and left as it
  * is, a symbolic link is written through to its target (and still points
- * at it), a dangling link is refused, a regular file is replaced. */
+ * at it), a dangling link is refused, a regular file is replaced; stale
+ * temporary files of dead runs are removed. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -27,6 +29,16 @@ static int has_text(const char *path, const char *text) {
   size_t n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
   return n == strlen(text) && memcmp(buf, text, n) == 0;
+}
+
+/* The directory of path (a static buffer). */
+static const char *fixture_dir(const char *path) {
+  static char dir[1024];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash) *slash = '\0';
+  else snprintf(dir, sizeof dir, ".");
+  return dir;
 }
 
 static strata_status write_output(const char *path, const char *text) {
@@ -75,5 +87,28 @@ int main(void) {
   CHECK(access(gone, F_OK) != 0 && errno == ENOENT);
   unlink(dangling);
   unlink(link);
+
+  /* Temporary files a dead run of this machine left are removed when the
+   * same output is written again; a live run's and another host's stay. */
+  char host[256];
+  CHECK(gethostname(host, sizeof host) == 0);
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  int status;
+  waitpid(child, &status, 0); /* now a pid that no process has */
+  const char *out = fx_path("out_stale.h5");
+  char dead[1200], live[1200], other[1200];
+  snprintf(dead, sizeof dead, "%s/.out_stale.h5.tmp-%s-%ld-7", fixture_dir(out), host, (long)child);
+  snprintf(live, sizeof live, "%s/.out_stale.h5.tmp-%s-%ld-9", fixture_dir(out), host, (long)getppid());
+  snprintf(other, sizeof other, "%s/.out_stale.h5.tmp-elsewhere.example-%ld-7", fixture_dir(out), (long)child);
+  write_text(dead, "x");
+  write_text(live, "x");
+  write_text(other, "x");
+  CHECK_OK(write_output(out, "new"));
+  CHECK(has_text(out, "new"));
+  CHECK(access(dead, F_OK) != 0);
+  CHECK(access(live, F_OK) == 0 && access(other, F_OK) == 0);
+  unlink(live);
+  unlink(other);
   return check_report();
 }
