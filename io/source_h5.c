@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "h5_util.h"
@@ -62,6 +63,15 @@ typedef struct {
   pthread_mutex_t read_mutex;
   float *buf; /* one column (group layout) or one row block (2-D layout) */
   size_t buf_floats;
+
+  /* The file as opened, and what the passes read (see watch_read). */
+  struct stat st0;
+  int have_st0;
+  uint64_t lane[4];     /* hash lanes of the pass under way, while it reads in order */
+  size_t next_row;      /* where it continues; SIZE_MAX = not in order */
+  uint64_t pass_pick;   /* the columns it reads */
+  uint64_t first_hash, first_pick; /* of the first complete pass */
+  int have_first;
 } h5_source;
 
 /* ------------------------------------------------------------ group scan */
@@ -671,6 +681,82 @@ static strata_status read_matrix_layout(h5_source *ds, size_t row0, size_t rows,
   return STRATA_OK;
 }
 
+/* ---- the input must not change under a fit -------------------------------
+ *
+ * A streaming fit reads the file once per pass: a file rewritten in between
+ * would give a model of neither version.  Each pass that starts at row 0
+ * checks the file's identity, size and modification time against the open,
+ * and a pass that reads every row in order hashes what it read; a later
+ * complete pass over the same columns must hash the same (which also
+ * catches a rewrite that restored the modification time). */
+
+/* Four multiply-xor lanes; value g of the pass (row-major over the picked
+ * columns) goes to lane g mod 4, so the hash does not depend on how the
+ * pass was cut into reads, and the lanes run in parallel. */
+static void hash_values(uint64_t lane[4], uint64_t g, const float *v, size_t n) {
+  for (size_t i = 0; i < n; i++, g++) {
+    uint32_t w;
+    memcpy(&w, &v[i], sizeof w);
+    uint64_t *l = &lane[g & 3];
+    *l = (*l ^ w) * 0x100000001b3ull;
+  }
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+static uint64_t pick_signature(const size_t *pick, size_t npick) {
+  uint64_t h = hash_bytes(0x12345678u, &npick, sizeof npick);
+  return pick ? hash_bytes(h, pick, npick * sizeof *pick) : h;
+}
+
+static strata_status file_unchanged(const h5_source *ds) {
+  struct stat sb;
+  if (!ds->have_st0 || stat(ds->path, &sb) != 0) return STRATA_OK; /* a read error will say more */
+  RETURN_IF(sb.st_dev != ds->st0.st_dev || sb.st_ino != ds->st0.st_ino || sb.st_size != ds->st0.st_size ||
+                sb.st_mtim.tv_sec != ds->st0.st_mtim.tv_sec || sb.st_mtim.tv_nsec != ds->st0.st_mtim.tv_nsec,
+            STRATA_ERR_IO, "'%s' changed while it was being read (it is not the file that was opened); run again "
+            "when nothing writes to it", ds->path);
+  return STRATA_OK;
+}
+
+/* Called under read_mutex around every read: before (out == NULL) and
+ * after it. */
+static strata_status watch_read(h5_source *ds, size_t row0, size_t rows, const size_t *pick, size_t npick,
+                                const float *out) {
+  if (!out) {
+    if (row0 == 0) {
+      FORWARD_IF_ERROR(file_unchanged(ds));
+      ds->pass_pick = pick_signature(pick, npick);
+      for (int k = 0; k < 4; k++) ds->lane[k] = ds->pass_pick + (uint64_t)k;
+      ds->next_row = 0;
+    } else if (row0 != ds->next_row || pick_signature(pick, npick) != ds->pass_pick) {
+      ds->next_row = SIZE_MAX;
+    }
+    return STRATA_OK;
+  }
+  if (ds->next_row != row0) return STRATA_OK;
+  hash_values(ds->lane, (uint64_t)row0 * npick, out, rows * npick);
+  ds->next_row = row0 + rows;
+  if (ds->next_row < ds->rows) return STRATA_OK;
+  ds->next_row = SIZE_MAX;
+  FORWARD_IF_ERROR(file_unchanged(ds));
+  const uint64_t pass_hash = hash_bytes(ds->lane[0], ds->lane + 1, 3 * sizeof *ds->lane);
+  if (!ds->have_first || ds->first_pick != ds->pass_pick) {
+    ds->first_hash = pass_hash;
+    ds->first_pick = ds->pass_pick;
+    ds->have_first = 1;
+    return STRATA_OK;
+  }
+  RETURN_IF(pass_hash != ds->first_hash, STRATA_ERR_IO,
+            "'%s' changed while it was being read: a pass read other values than the first; run again when "
+            "nothing writes to it", ds->path);
+  return STRATA_OK;
+}
+
 static strata_status h5_read(strata_source *s, size_t row0, size_t rows, const size_t *pick, size_t npick,
                              float *out) {
   h5_source *ds = (h5_source *)s;
@@ -681,13 +767,13 @@ static strata_status h5_read(strata_source *s, size_t row0, size_t rows, const s
             rows, ds->path);
 
   pthread_mutex_lock(&ds->read_mutex);
-  strata_status st = STRATA_OK;
-  if (need_buffer && !ensure_buffer(ds, rows * width))
+  strata_status st = watch_read(ds, row0, rows, pick, npick, NULL);
+  if (st == STRATA_OK && need_buffer && !ensure_buffer(ds, rows * width))
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory reading %zu rows of '%s'", rows, ds->path);
-  else if (matrix)
-    st = read_matrix_layout(ds, row0, rows, pick, npick, out);
-  else
-    st = read_group_layout(ds, row0, rows, pick, npick, out);
+  else if (st == STRATA_OK)
+    st = matrix ? read_matrix_layout(ds, row0, rows, pick, npick, out)
+                : read_group_layout(ds, row0, rows, pick, npick, out);
+  if (st == STRATA_OK) st = watch_read(ds, row0, rows, pick, npick, out);
   pthread_mutex_unlock(&ds->read_mutex);
   return st;
 }
@@ -755,7 +841,9 @@ strata_status strata_source_h5_open(const char *path, const char *location, cons
     h5_close(&ds->base);
     return strata_fail(STRATA_ERR_NOMEM, "out of memory opening '%s'", path);
   }
+  ds->next_row = SIZE_MAX;
   strata_status st = strata_h5_open_read(path, &ds->file);
+  if (st == STRATA_OK) ds->have_st0 = stat(path, &ds->st0) == 0;
   if (st == STRATA_OK) {
     strata_h5_lock();
     st = open_location(ds, location, features, nfeatures, all);
