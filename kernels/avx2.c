@@ -149,16 +149,17 @@ static inline double hsum_pd_avx2(__m256d v) {
 
 /* ---- label-grouped epilogue (small k and d) ------------------------------
  *
- * The loop is simd_frame.h's (accumulate_grouped): after the argmin of the whole block the rows of each label
- * are listed in increasing order, and G labels at a time are accumulated
- * with their float64 sums in registers, each label's rows in row order
- * (bit-identical sums), G chains interleaved so that the add latency is not
- * paid per row, and no store-to-load chain between rows of the same label
- * (the per-row epilogue pays one on every row of sorted data).  AVX2 has no
- * vpcompressd: a row's 8 labels are compared with a label, the mask picks a
- * permutation from a 256-entry table, and vpermd packs the matching rows'
- * offsets.  The centroids are read from a float64 copy in scratch (16 ymm
- * registers hold only the sums of G labels). */
+ * The loop is simd_frame.h's (accumulate_grouped): after the argmin of the
+ * whole block the rows of each label are listed in increasing order, and G
+ * labels at a time are accumulated with their float64 sums in registers,
+ * each label's rows in row order (bit-identical sums), G chains interleaved
+ * so that the add latency is not paid per row, and no store-to-load chain
+ * between rows of the same label (the per-row epilogue pays one on every
+ * row of sorted data).  AVX2 has no vpcompressd: a row's 8 labels are
+ * compared with a label, the mask picks a permutation from a 256-entry
+ * table, and vpermd packs the matching rows' offsets.  The centroids are
+ * read from a float64 copy in scratch (16 ymm registers hold only the sums
+ * of G labels). */
 #define A2_GROUP_MAX_K 64
 #define A2_GROUP_MAX_D 16
 
