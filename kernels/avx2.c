@@ -71,39 +71,6 @@ A2_INLINE void transpose8x8_avx2(__m256 r[8]) {
   }
 }
 
-/* Writes rows [0, nr) of x (nr <= 16) as xt[j*16 + r] for j < d rounded up
- * to 8; the kernels read only j < d.  As in avx512.c, a half-tile whose last
- * 8-float window ends below x_end (one past the caller's block) uses plain
- * loads that may read past d; the rest use maskload (slow on AMD when it
- * misses the cache).  Rows >= nr of the first half are zero; the second half
- * is written only when nr > 8.  Constant trip counts keep the 8 vectors in
- * registers. */
-static void transpose_tile(const float *x, size_t nr, size_t ld, size_t d, float *xt,
-                                const float *x_end) {
-  const size_t j_last = (d - 1) / A2_LANES * A2_LANES;
-  for (size_t r0 = 0; r0 < nr; r0 += A2_LANES) {
-    const size_t nrh = nr - r0 < A2_LANES ? nr - r0 : A2_LANES;
-    const float *xr = x + r0 * ld;
-    const int plain = nrh == A2_LANES && (size_t)(x_end - xr) >= 7 * ld + j_last + A2_LANES;
-    for (size_t j0 = 0; j0 < d; j0 += A2_LANES) {
-      __m256 v[8];
-      if (plain) {
-#pragma GCC unroll 8
-        for (size_t r = 0; r < 8; r++) v[r] = _mm256_loadu_ps(xr + r * ld + j0);
-      } else {
-        const __m256i m = mask8_first_avx2(d - j0);
-#pragma GCC unroll 8
-        for (size_t r = 0; r < 8; r++)
-          v[r] = r < nrh ? _mm256_maskload_ps(xr + r * ld + j0, m) : _mm256_setzero_ps();
-      }
-      transpose8x8_avx2(v);
-      float *o = xt + j0 * A2_ROW_TILE + r0;
-#pragma GCC unroll 8
-      for (size_t q = 0; q < 8; q++) _mm256_storeu_ps(o + q * A2_ROW_TILE, v[q]);
-    }
-  }
-}
-
 /* ---- the framework's vocabulary (kernels/simd_frame.h) ------------------ */
 
 #define SF_LANES A2_LANES
@@ -132,6 +99,16 @@ typedef __m256i sf_rmask; /* maskload/maskstore lanes */
 #define sf_add_pd _mm256_add_pd
 #define sf_fmadd_pd _mm256_fmadd_pd
 #define sf_hsum_pd hsum_pd_avx2
+#define sf_transpose transpose8x8_avx2
+#define sf_storeu_ps _mm256_storeu_ps
+typedef __m128i sf_dmask; /* float32 lanes of a 4-wide chunk (maskload) */
+#define sf_dmask_first mask4x32_first_avx2
+#define sf_loadu_pd _mm256_loadu_pd
+#define sf_storeu_pd _mm256_storeu_pd
+#define sf_sub_pd _mm256_sub_pd
+#define sf_cvtload_pd(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
+#define sf_cvtload_tail_pd load4_tail_pd_avx2
+#define sf_maskload_cvt_pd(p, m) _mm256_cvtps_pd(_mm_maskload_ps((p), (m)))
 
 A2_INLINE void sf_argmin_step(__m256 acc, __m256 *best, __m256i *bidx, __m256i idx) {
   const __m256 lt = _mm256_cmp_ps(acc, *best, _CMP_LT_OQ);
@@ -141,47 +118,26 @@ A2_INLINE void sf_argmin_step(__m256 acc, __m256 *best, __m256i *bidx, __m256i i
 
 /* ---- epilogue chunks (the loop is accumulate_tile in simd_frame.h) ------- */
 
-/* The first n (1..3) of 4 floats at p, widened to float64, the rest zero;
- * a plain load when it stays below end (maskload is slow on AMD). */
-A2_INLINE __m256d load4_tail_pd_avx2(const float *p, size_t n, const float *end) {
-  const __m128i m = mask4x32_first_avx2(n);
+/* The lanes m of 4 floats at p, widened to float64, the rest zero; a plain
+ * load when it stays below end (maskload is slow on AMD). */
+A2_INLINE __m256d load4_tail_pd_avx2(const float *p, __m128i m, const float *end) {
   if (end - p >= 4) return _mm256_cvtps_pd(_mm_and_ps(_mm_loadu_ps(p), _mm_castsi128_ps(m)));
   return _mm256_cvtps_pd(_mm_maskload_ps(p, m));
 }
 
-/* Where a row's whole 4-wide chunks end. */
-typedef struct {
-  size_t dfull;
-} sf_tail;
-A2_INLINE sf_tail sf_tail_of(size_t d) { return (sf_tail){d & ~(size_t)3}; }
-
-/* One 4-wide column chunk of a row: adds x to the label's sums and returns
- * x - c in float64 (zero past d). */
-A2_INLINE __m256d chunk(const float *xi, const float *cl, const double *cdl, double *sl, size_t j,
-                        size_t d, sf_tail t, const float *x_end, const float *c_end, const int full) {
-  if (j >= d) return _mm256_setzero_pd(); /* a fixed chunk count may pass the end */
-  __m256d xj, cj;
-  if (j < t.dfull) {
-    xj = _mm256_cvtps_pd(_mm_loadu_ps(xi + j));
-    cj = cdl ? _mm256_loadu_pd(cdl + j) : _mm256_cvtps_pd(_mm_loadu_ps(cl + j));
-  } else {
-    xj = load4_tail_pd_avx2(xi + j, d - j, x_end);
-    cj = cdl ? _mm256_loadu_pd(cdl + j) : load4_tail_pd_avx2(cl + j, d - j, c_end);
-  }
-  if (full || j < t.dfull) {
-    _mm256_storeu_pd(sl + j, _mm256_add_pd(_mm256_loadu_pd(sl + j), xj));
-  } else {
-    const __m256i m = mask4x64_first_avx2(d - j);
-    _mm256_maskstore_pd(sl + j, m, _mm256_add_pd(_mm256_maskload_pd(sl + j, m), xj));
-  }
-  return _mm256_sub_pd(xj, cj);
+/* sums[lanes m] += x (a row's last chunk). */
+A2_INLINE void sf_mask_add_pd(double *p, __m128i m, __m256d x) {
+  const __m256i m64 = _mm256_cvtepi32_epi64(m);
+  _mm256_maskstore_pd(p, m64, _mm256_add_pd(_mm256_maskload_pd(p, m64), x));
 }
 
 /* x - c of chunk j in float64 (the BLAS path's distances without sums). */
 A2_INLINE __m256d sf_row_diff_pd(const float *xi, const float *cl, size_t j, size_t d,
                                  const float *x_end) {
-  const __m256d xj = j + 4 <= d ? _mm256_cvtps_pd(_mm_loadu_ps(xi + j)) : load4_tail_pd_avx2(xi + j, d - j, x_end);
-  const __m256d cj = j + 4 <= d ? _mm256_cvtps_pd(_mm_loadu_ps(cl + j)) : load4_tail_pd_avx2(cl + j, d - j, cl);
+  const __m256d xj = j + 4 <= d ? _mm256_cvtps_pd(_mm_loadu_ps(xi + j))
+                                : load4_tail_pd_avx2(xi + j, mask4x32_first_avx2(d - j), x_end);
+  const __m256d cj = j + 4 <= d ? _mm256_cvtps_pd(_mm_loadu_ps(cl + j))
+                                : load4_tail_pd_avx2(cl + j, mask4x32_first_avx2(d - j), cl);
   return _mm256_sub_pd(xj, cj);
 }
 
@@ -193,20 +149,19 @@ static inline double hsum_pd_avx2(__m256d v) {
 
 /* ---- label-grouped epilogue (small k and d) ------------------------------
  *
- * As in avx512.c: after the argmin of the whole block the rows of each label
- * are listed in increasing order, and G labels at a time are accumulated
- * with their float64 sums in registers, each label's rows in row order
- * (bit-identical sums), G chains interleaved so that the add latency is not
- * paid per row, and no store-to-load chain between rows of the same label
- * (the per-row epilogue pays one on every row of sorted data).  AVX2 has no
- * vpcompressd: a row's 8 labels are compared with a label, the mask picks a
- * permutation from a 256-entry table, and vpermd packs the matching rows'
- * offsets.  The centroids are read from a float64 copy in scratch (16 ymm
- * registers hold only the sums of G labels). */
+ * The loop is simd_frame.h's (accumulate_grouped): after the argmin of the
+ * whole block the rows of each label are listed in increasing order, and G
+ * labels at a time are accumulated with their float64 sums in registers,
+ * each label's rows in row order (bit-identical sums), G chains interleaved
+ * so that the add latency is not paid per row, and no store-to-load chain
+ * between rows of the same label (the per-row epilogue pays one on every
+ * row of sorted data).  AVX2 has no vpcompressd: a row's 8 labels are
+ * compared with a label, the mask picks a permutation from a 256-entry
+ * table, and vpermd packs the matching rows' offsets.  The centroids are
+ * read from a float64 copy in scratch (16 ymm registers hold only the sums
+ * of G labels). */
 #define A2_GROUP_MAX_K 64
 #define A2_GROUP_MAX_D 16
-#define A2_SLOTS_MAX 4
-#define A2_LIST_PASS 2 /* labels per pass over the block's labels */
 
 /* Byte j of entry m: the lane of the j-th set bit of m. */
 static const uint64_t a2_compress_lut[256] = {
@@ -282,73 +237,71 @@ A2_INLINE __m256i compress_epi32_avx2(unsigned m, __m256i v) {
   return _mm256_permutevar8x32_epi32(v, perm);
 }
 
-typedef struct {
-  const int32_t *p; /* element offsets from x of the label's rows, increasing */
-  size_t n;
-  size_t l;
-} a2_run;
+typedef unsigned sf_lmask; /* movemask bits */
+#define sf_compress_epi32 compress_epi32_avx2
+#define sf_cmpeq_lanes(v, l) ((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32((v), (l)))))
+#define sf_loadu_pi(p) _mm256_loadu_si256((const __m256i *)(p))
+#define sf_storeu_pi(p, v) _mm256_storeu_si256((__m256i *)(p), (v))
+#define sf_add_epi32 _mm256_add_epi32
+#define sf_mullo_epi32 _mm256_mullo_epi32
+#define sf_iota_epi32() _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
 
-/* Lists of the rows i < i_end of every label as element offsets i*ld
- * (int32: the caller checks the range), label after label at idx; q[] gets
- * the non-empty ones, counts[] their sizes.
- *  idx OUT room for i_end + 8; tmp scratch, A2_LIST_PASS - 1 lists of i_end + 8 */
-static size_t build_lists_avx2(const int32_t *labels, size_t i_end, size_t ld, size_t k,
-                               int32_t *idx, int32_t *tmp, a2_run *q, int64_t *counts) {
-  const size_t cap = i_end + A2_LANES;
-  const __m256i iv0 = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int32_t)ld));
-  const __m256i step = _mm256_set1_epi32((int32_t)(A2_LANES * ld));
-  size_t nq = 0, off = 0;
-  for (size_t l0 = 0; l0 < k; l0 += A2_LIST_PASS) {
-    int32_t *dst[A2_LIST_PASS];
-    __m256i lv[A2_LIST_PASS];
-    size_t n[A2_LIST_PASS];
-    for (int u = 0; u < A2_LIST_PASS; u++) {
-      dst[u] = u == 0 ? idx + off : tmp + (size_t)(u - 1) * cap;
-      lv[u] = _mm256_set1_epi32(l0 + (size_t)u < k ? (int32_t)(l0 + (size_t)u) : -1);
-      n[u] = 0;
-    }
-    __m256i iv = iv0;
-    size_t i = 0;
-    for (; i + A2_LANES <= i_end; i += A2_LANES) {
-      const __m256i v = _mm256_loadu_si256((const __m256i *)(labels + i));
-#pragma GCC unroll 4
-      for (int u = 0; u < A2_LIST_PASS; u++) {
-        const unsigned m = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, lv[u])));
-        _mm256_storeu_si256((__m256i *)(dst[u] + n[u]), compress_epi32_avx2(m, iv));
-        n[u] += (size_t)__builtin_popcount(m);
-      }
-      iv = _mm256_add_epi32(iv, step);
-    }
-    for (; i < i_end; i++)
-      for (int u = 0; u < A2_LIST_PASS; u++)
-        if ((size_t)labels[i] == l0 + (size_t)u) dst[u][n[u]++] = (int32_t)(i * ld);
-    for (int u = 0; u < A2_LIST_PASS; u++) {
-      if (n[u] == 0) continue;
-      int32_t *p = idx + off;
-      if (u > 0) /* whole vectors: may write up to 7 past, as the lists do */
-        for (size_t j = 0; j < n[u]; j += A2_LANES)
-          _mm256_storeu_si256((__m256i *)(p + j), _mm256_loadu_si256((const __m256i *)(dst[u] + j)));
-      const size_t l = l0 + (size_t)u;
-      counts[l] += (int64_t)n[u];
-      q[nq++] = (a2_run){p, n[u], l};
-      off += n[u];
-    }
-  }
-  return nq;
+/* The lists' last labels i < i_end (fewer than 8), one at a time; lv holds
+ * the label (-1: none). */
+A2_INLINE size_t sf_list_tail(int32_t *dst, const int32_t *labels, size_t i, size_t i_end, size_t ld,
+                              __m256i lv, __m256i iv) {
+  const int32_t l = _mm256_cvtsi256_si32(lv);
+  size_t n = 0;
+  for (; i < i_end; i++)
+    if (labels[i] == l) dst[n++] = (int32_t)(i * ld);
+  return n;
 }
+
+#define SF_GROUP_MAX_K A2_GROUP_MAX_K
+#define SF_GROUP_MAX_D A2_GROUP_MAX_D
+#define SF_GROUP_NV 4 /* 4-wide chunks per row, at most */
 
 typedef struct {
   const float *x;
   const double *cd; /* float64 centroids, row stride 4 nv (padding zero) */
   double *sums;     /* acc->sums, row stride d */
   size_t d;
-  __m256i mf[4];    /* float32 lanes of each 4-wide chunk that are < d (and) */
-  __m256i md[4];    /* the same as 64-bit masks (maskload/maskstore) */
-} a2_group;
+  __m256i mf[4]; /* float32 lanes of each 4-wide chunk that are < d (and) */
+  __m256i md[4]; /* the same as 64-bit masks (maskload/maskstore) */
+} sf_group;
+typedef const double *sf_slot_cent; /* a slot's row of the float64 centroids */
+
+A2_INLINE void sf_group_init(sf_group *g, const float *x, size_t d, const float *c, size_t k,
+                             double *sums, const double *cd) {
+  g->x = x;
+  g->cd = cd;
+  g->sums = sums;
+  g->d = d;
+  for (size_t v = 0; v < 4; v++) {
+    const size_t nj = 4 * v < d ? (d - 4 * v < 4 ? d - 4 * v : 4) : 0;
+    g->mf[v] = _mm256_castsi128_si256(mask4x32_first_avx2(nj));
+    g->md[v] = mask4x64_first_avx2(nj);
+  }
+}
+
+/* 4-wide chunks per row of the grouped epilogue. */
+static int sf_group_nv(size_t d) { return d <= 4 ? 1 : d <= 8 ? 2 : 4; }
+
+/* The float64 centroids (k rows of 4 nv, padding zero), after the lists. */
+static size_t sf_group_cents_bytes(size_t d, size_t k) {
+  return strata_round_up64(k * 4 * (size_t)sf_group_nv(d) * sizeof(double));
+}
+static const double *sf_group_cents(const float *c, size_t d, size_t k, void *at) {
+  const size_t sc = 4 * (size_t)sf_group_nv(d);
+  double *cd = at;
+  for (size_t l = 0; l < k; l++)
+    for (size_t j = 0; j < sc; j++) cd[l * sc + j] = j < d ? (double)c[l * d + j] : 0.0;
+  return cd;
+}
 
 /* One row at element offset o into slot s: s += x; returns its (x - c)^2
- * summed over the chunks.  full: d == 4 nv (no lane masks). */
-A2_INLINE __m256d slot_row_avx2(const a2_group *g, size_t o, __m256d s[4], const double *cdl,
+ * summed over the chunks. full: d == 4 nv (no lane masks). */
+A2_INLINE __m256d slot_row_avx2(const sf_group *g, size_t o, __m256d s[4], const double *cdl,
                                 const int nv, const int full) {
   const float *xi = g->x + o;
   __m256d e = _mm256_setzero_pd();
@@ -364,184 +317,38 @@ A2_INLINE __m256d slot_row_avx2(const a2_group *g, size_t o, __m256d s[4], const
   return e;
 }
 
-/* Runs q[0..nq) with G slots; labels left unfinished when the queue runs
- * dry go to left[] (at most G - 1, their sums stored so far). */
-A2_INLINE size_t run_slots_avx2(const a2_group *g, const a2_run *q, size_t nq, a2_run *left,
-                                __m256d *inert_io, const int nv, const int full, const int G) {
-  if (nq < (size_t)G) {
-    for (size_t u = 0; u < nq; u++) left[u] = q[u];
-    return nq;
-  }
-  const size_t d = g->d, sc = 4 * (size_t)nv;
-  __m256d s[A2_SLOTS_MAX][4], qa[A2_SLOTS_MAX];
-  const double *cdl[A2_SLOTS_MAX];
-  const int32_t *p[A2_SLOTS_MAX];
-  size_t rem[A2_SLOTS_MAX], lab[A2_SLOTS_MAX];
-  size_t next = 0;
-#define A2_SLOT_LOAD(U)                                                                \
-  do {                                                                                 \
-    p[U] = q[next].p;                                                                  \
-    rem[U] = q[next].n;                                                                \
-    lab[U] = q[next].l;                                                                \
-    next++;                                                                            \
-    cdl[U] = g->cd + lab[U] * sc;                                                      \
-    const double *sl_ = g->sums + lab[U] * d;                                          \
-    _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)                               \
-      s[U][v] = full ? _mm256_loadu_pd(sl_ + 4 * v) : _mm256_maskload_pd(sl_ + 4 * v, g->md[v]); \
-  } while (0)
-#define A2_SLOT_STORE(U)                                                               \
-  do {                                                                                 \
-    double *sl_ = g->sums + lab[U] * d;                                                \
-    _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) {                             \
-      if (full) _mm256_storeu_pd(sl_ + 4 * v, s[U][v]);                                \
-      else _mm256_maskstore_pd(sl_ + 4 * v, g->md[v], s[U][v]);                        \
-    }                                                                                  \
-  } while (0)
+/* A slot takes label l: its sums into registers, its centroid row. */
+A2_INLINE void sf_slot_load(const sf_group *g, size_t l, __m256d s[4], const double **cd,
+                            const int nv, const int full) {
+  *cd = g->cd + l * 4 * (size_t)nv;
+  const double *sl = g->sums + l * g->d;
 #pragma GCC unroll 4
-  for (int u = 0; u < G; u++) {
-    A2_SLOT_LOAD(u);
-    qa[u] = _mm256_setzero_pd();
-  }
-  for (;;) {
-    size_t steps = rem[0];
+  for (int v = 0; v < nv; v++)
+    s[v] = full ? _mm256_loadu_pd(sl + 4 * v) : _mm256_maskload_pd(sl + 4 * v, g->md[v]);
+}
+
+A2_INLINE void sf_slot_store(const sf_group *g, size_t l, const __m256d s[4], const int nv,
+                             const int full) {
+  double *sl = g->sums + l * g->d;
 #pragma GCC unroll 4
-    for (int u = 1; u < G; u++) steps = rem[u] < steps ? rem[u] : steps;
-    for (size_t t = 0; t < steps; t++) {
+  for (int v = 0; v < nv; v++) {
+    if (full) _mm256_storeu_pd(sl + 4 * v, s[v]);
+    else _mm256_maskstore_pd(sl + 4 * v, g->md[v], s[v]);
+  }
+}
+
+/* steps rows of every slot, one step at a time; each slot's squares go
+ * into qa (qb stays unused). */
+A2_INLINE void sf_slot_steps(const sf_group *g, const int32_t *const p[], __m256d s[][4],
+                             const double *const cd[], __m256d qa[], __m256d qb[], size_t steps,
+                             const int nv, const int full, const int G) {
+  for (size_t t = 0; t < steps; t++) {
 #pragma GCC unroll 4
-      for (int u = 0; u < G; u++)
-        qa[u] = _mm256_add_pd(qa[u], slot_row_avx2(g, (size_t)p[u][t], s[u], cdl[u], nv, full));
-    }
-    int dry = 0;
-#pragma GCC unroll 4
-    for (int u = 0; u < G; u++) {
-      p[u] += steps;
-      rem[u] -= steps;
-      if (!dry && rem[u] == 0) {
-        A2_SLOT_STORE(u);
-        if (next < nq) A2_SLOT_LOAD(u);
-        else dry = 1;
-      }
-    }
-    if (dry) break;
+    for (int u = 0; u < G; u++)
+      qa[u] = _mm256_add_pd(qa[u], slot_row_avx2(g, (size_t)p[u][t], s[u], cd[u], nv, full));
   }
-  size_t nl = 0;
-  __m256d in = *inert_io;
-#pragma GCC unroll 4
-  for (int u = 0; u < G; u++) {
-    A2_SLOT_STORE(u);
-    if (rem[u] > 0) left[nl++] = (a2_run){p[u], rem[u], lab[u]};
-    in = _mm256_add_pd(in, qa[u]);
-  }
-  *inert_io = in;
-#undef A2_SLOT_LOAD
-#undef A2_SLOT_STORE
-  return nl;
 }
-
-A2_INLINE __m256d run_groups_avx2(const a2_group *g, const a2_run *q, size_t nq, const int nv,
-                                  const int full) {
-  a2_run left[A2_SLOTS_MAX], left2[A2_SLOTS_MAX];
-  __m256d inert = _mm256_setzero_pd();
-  /* G slots hold G nv ymm of sums: 4 labels for d <= 8, 2 for d <= 16. */
-  size_t nl = nq;
-  const a2_run *rest = q;
-  if (nv <= 2) {
-    nl = run_slots_avx2(g, rest, nl, left, &inert, nv, full, 4);
-    rest = left;
-  }
-  nl = run_slots_avx2(g, rest, nl, left2, &inert, nv, full, 2);
-  run_slots_avx2(g, left2, nl, left, &inert, nv, full, 1);
-  return inert;
-}
-
-#define A2_GROUPED_VARIANT(NAME, NV, FULL)                                                 \
-  static __attribute__((noinline)) __m256d NAME(const a2_group *g, const a2_run *q,       \
-                                                size_t nq) {                             \
-    return run_groups_avx2(g, q, nq, NV, FULL);                                            \
-  }
-A2_GROUPED_VARIANT(run_groups_d4_avx2, 1, 0)
-A2_GROUPED_VARIANT(run_groups_d8_avx2, 2, 0)
-A2_GROUPED_VARIANT(run_groups_d8x_avx2, 2, 1)   /* d == 8 */
-A2_GROUPED_VARIANT(run_groups_d16_avx2, 4, 0)
-A2_GROUPED_VARIANT(run_groups_d16x_avx2, 4, 1)  /* d == 16 */
-
-static int grouped(size_t d, size_t k) { return d <= A2_GROUP_MAX_D && k <= A2_GROUP_MAX_K; }
-
-/* 4-wide chunks per row of the grouped epilogue. */
-static size_t group_nv_avx2(size_t d) { return d <= 4 ? 1 : d <= 8 ? 2 : 4; }
-
-/* Scratch of the grouped epilogue: lists (and temporaries) as int32, then
- * the float64 centroids (k rows of 4 nv). */
-static size_t group_bytes(size_t rows, size_t d, size_t k) {
-  return strata_round_up64(A2_LIST_PASS * (rows + A2_LANES) * sizeof(int32_t)) +
-         strata_round_up64(k * 4 * group_nv_avx2(d) * sizeof(double));
-}
-
-/* Rows [i0, rows), each the last of its label: one at a time, in order. */
-static __m256d tail_rows_avx2(const float *x, size_t i0, size_t rows, size_t ld, size_t d,
-                              const float *c, const int32_t *labels, strata_block_acc *acc) {
-  __m256d q = _mm256_setzero_pd();
-  for (size_t i = i0; i < rows; i++) {
-    const size_t l = (size_t)labels[i];
-    const float *xi = x + i * ld, *cl = c + l * d;
-    double *sl = acc->sums + l * d;
-    acc->counts[l] += 1;
-    for (size_t j = 0; j < d; j += 4) {
-      const size_t nj = d - j < 4 ? d - j : 4;
-      const __m128i m = mask4x32_first_avx2(nj);
-      const __m256i m64 = mask4x64_first_avx2(nj);
-      const __m256d xj = _mm256_cvtps_pd(_mm_maskload_ps(xi + j, m));
-      _mm256_maskstore_pd(sl + j, m64, _mm256_add_pd(_mm256_maskload_pd(sl + j, m64), xj));
-      const __m256d e = _mm256_sub_pd(xj, _mm256_cvtps_pd(_mm_maskload_ps(cl + j, m)));
-      q = _mm256_fmadd_pd(e, e, q);
-    }
-  }
-  return q;
-}
-
-/* The grouped epilogue of a block whose labels are known.
- *  scratch  group_bytes(rows, d, k) bytes */
-static void accumulate_grouped(const float *x, size_t rows, size_t ld, size_t d,
-                                    const float *c, size_t k, const int32_t *labels,
-                                    strata_block_acc *acc, void *scratch) {
-  const size_t nv = group_nv_avx2(d), sc = 4 * nv;
-  int32_t *idx = scratch;
-  double *cd = (double *)((char *)scratch +
-                          strata_round_up64(A2_LIST_PASS * (rows + A2_LANES) * sizeof(int32_t)));
-  for (size_t l = 0; l < k; l++)
-    for (size_t j = 0; j < sc; j++) cd[l * sc + j] = j < d ? (double)c[l * d + j] : 0.0;
-  /* Listed rows read 4 nv floats with plain loads: they must end by the
-   * block's last float.  The rest (the last rows, when d < 4 nv or ld > d)
-   * are added afterwards. */
-  const size_t span = (rows - 1) * ld + d;
-  size_t i_safe = span >= sc ? (span - sc) / ld + 1 : 0;
-  if (i_safe > rows) i_safe = rows;
-  a2_run q[A2_GROUP_MAX_K];
-  const size_t nq = build_lists_avx2(labels, i_safe, ld, k, idx, idx + rows + A2_LANES, q, acc->counts);
-  a2_group g;
-  g.x = x;
-  g.cd = cd;
-  g.sums = acc->sums;
-  g.d = d;
-  for (size_t v = 0; v < 4; v++) {
-    const size_t nj = 4 * v < d ? (d - 4 * v < 4 ? d - 4 * v : 4) : 0;
-    g.mf[v] = _mm256_castsi128_si256(mask4x32_first_avx2(nj));
-    g.md[v] = mask4x64_first_avx2(nj);
-  }
-  __m256d inert;
-  if (d == 8) inert = run_groups_d8x_avx2(&g, q, nq);
-  else if (d == 16) inert = run_groups_d16x_avx2(&g, q, nq);
-  else if (d <= 4) inert = run_groups_d4_avx2(&g, q, nq);
-  else if (d <= 8) inert = run_groups_d8_avx2(&g, q, nq);
-  else inert = run_groups_d16_avx2(&g, q, nq);
-  if (i_safe < rows) inert = _mm256_add_pd(inert, tail_rows_avx2(x, i_safe, rows, ld, d, c, labels, acc));
-  acc->inertia += hsum_pd_avx2(inert);
-}
-
-/* Row offsets must fit the int32 lists. */
-static int grouped_ld(size_t rows, size_t ld) {
-  return (rows - 1) * ld <= (size_t)INT32_MAX - A2_LANES * ld;
-}
+#define sf_slot_inertia(qa, qb) (qa)
 
 /* ---- BLAS path: fused argmin over a score tile -------------------------- */
 

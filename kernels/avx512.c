@@ -125,47 +125,6 @@ A512_INLINE void transpose16x16_avx512(__m512 r[16]) {
   }
 }
 
-/* Writes rows [0, nr) of x (nr <= 32) as xt[j*32 + r] for j < d rounded up
- * to 16; the kernels read only j < d.  x_end is one past the last float of
- * the caller's block (x_block + (rows-1)*ld + d): reading anywhere below it
- * is safe, so a half-tile whose last 16-float window ends below it uses plain
- * loads, which may read past d into the next row (those lanes land in rows
- * j >= d of xt and are never used).  Only the last half-tiles of a block use
- * masked loads: on AMD Zen masked loads that miss the cache stream from DRAM
- * about 4x slower than plain ones.  Lanes of rows >= nr in the first 16-row
- * half are zero so the kernels see finite values there; the second half is
- * written only when nr > 16 (the kernels read it only then).
- * Every loop over the 16 vectors has a constant trip count so that they stay
- * in registers: indexing them with a run-time bound puts them on the stack
- * and makes the transpose several times slower. */
-static void transpose_tile(const float *x, size_t nr, size_t ld, size_t d, float *xt,
-                                  const float *x_end) {
-  const size_t j_last = (d - 1) / A512_LANES * A512_LANES;
-  for (size_t r0 = 0; r0 < nr; r0 += A512_LANES) {
-    const size_t nrh = nr - r0 < A512_LANES ? nr - r0 : A512_LANES;
-    const float *xr = x + r0 * ld;
-    /* Compared as distances from x_end (no pointer past the block formed). */
-    const int plain = nrh == A512_LANES &&
-                      (size_t)(x_end - xr) >= 15 * ld + j_last + A512_LANES;
-    for (size_t j0 = 0; j0 < d; j0 += A512_LANES) {
-      __m512 v[16];
-      if (plain) {
-#pragma GCC unroll 16
-        for (size_t r = 0; r < 16; r++) v[r] = _mm512_loadu_ps(xr + r * ld + j0);
-      } else {
-        const __mmask16 m = mask16_first(d - j0);
-#pragma GCC unroll 16
-        for (size_t r = 0; r < 16; r++)
-          v[r] = r < nrh ? _mm512_maskz_loadu_ps(m, xr + r * ld + j0) : _mm512_setzero_ps();
-      }
-      transpose16x16_avx512(v);
-      float *o = xt + j0 * A512_ROW_TILE + r0;
-#pragma GCC unroll 16
-      for (size_t q = 0; q < 16; q++) _mm512_storeu_ps(o + q * A512_ROW_TILE, v[q]);
-    }
-  }
-}
-
 /* ---- the framework's vocabulary (kernels/simd_frame.h) ------------------ */
 
 #define SF_LANES A512_LANES
@@ -194,6 +153,16 @@ typedef __mmask16 sf_rmask;
 #define sf_add_pd _mm512_add_pd
 #define sf_fmadd_pd _mm512_fmadd_pd
 #define sf_hsum_pd _mm512_reduce_add_pd
+#define sf_transpose transpose16x16_avx512
+#define sf_storeu_ps _mm512_storeu_ps
+typedef __mmask8 sf_dmask; /* lanes of an 8-wide chunk */
+#define sf_dmask_first mask8_first
+#define sf_loadu_pd _mm512_loadu_pd
+#define sf_storeu_pd _mm512_storeu_pd
+#define sf_sub_pd _mm512_sub_pd
+#define sf_cvtload_pd(p) _mm512_cvtps_pd(_mm256_loadu_ps(p))
+#define sf_cvtload_tail_pd load8_tail_pd_avx512
+#define sf_maskload_cvt_pd load8_pd_avx512
 
 A512_INLINE void sf_argmin_step(__m512 acc, __m512 *best, __m512i *bidx, __m512i idx) {
   const __mmask16 lt = _mm512_cmp_ps_mask(acc, *best, _CMP_LT_OQ);
@@ -216,32 +185,9 @@ A512_INLINE __m512d load8_tail_pd_avx512(const float *p, __mmask8 m, const float
   return load8_pd_avx512(p, m);
 }
 
-/* Where a row's whole 8-wide chunks end, and the lanes of the last one. */
-typedef struct {
-  size_t dfull;
-  __mmask8 mt; /* tail lanes, 0 if none */
-} sf_tail;
-A512_INLINE sf_tail sf_tail_of(size_t d) {
-  const size_t dfull = d & ~(size_t)7;
-  return (sf_tail){dfull, mask8_first(d - dfull)};
-}
-
-/* One 8-wide column chunk of a row: adds x to the label's sums and returns
- * x - c in float64 (zero past d). */
-A512_INLINE __m512d chunk(const float *xi, const float *cl, const double *cdl, double *sl, size_t j,
-                          size_t d, sf_tail t, const float *x_end, const float *c_end, const int full) {
-  if (j >= d) return _mm512_setzero_pd(); /* a fixed chunk count may pass the end */
-  __m512d xj, cj;
-  if (j < t.dfull) {
-    xj = _mm512_cvtps_pd(_mm256_loadu_ps(xi + j));
-    cj = cdl ? _mm512_loadu_pd(cdl + j) : _mm512_cvtps_pd(_mm256_loadu_ps(cl + j));
-  } else {
-    xj = load8_tail_pd_avx512(xi + j, t.mt, x_end);
-    cj = cdl ? _mm512_loadu_pd(cdl + j) : load8_tail_pd_avx512(cl + j, t.mt, c_end);
-  }
-  if (full || j < t.dfull) _mm512_storeu_pd(sl + j, _mm512_add_pd(_mm512_loadu_pd(sl + j), xj));
-  else _mm512_mask_storeu_pd(sl + j, t.mt, _mm512_add_pd(_mm512_maskz_loadu_pd(t.mt, sl + j), xj));
-  return _mm512_sub_pd(xj, cj);
+/* sums[lanes m] += x (a row's last chunk). */
+A512_INLINE void sf_mask_add_pd(double *p, __mmask8 m, __m512d x) {
+  _mm512_mask_storeu_pd(p, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, p), x));
 }
 
 /* x - c of chunk j in float64 (the BLAS path's distances without sums). */
@@ -251,42 +197,23 @@ A512_INLINE __m512d sf_row_diff_pd(const float *xi, const float *cl, size_t j, s
   return _mm512_sub_pd(load8_tail_pd_avx512(xi + j, m, x_end), load8_pd_avx512(cl + j, m));
 }
 
-/* The per-row epilogue in place (simd_frame.h), for the small-d path. */
+/* The per-row and the label-grouped epilogues (simd_frame.h), for the
+ * small-d path. */
 static void finish_rows(const float *x, size_t rows, size_t ld, size_t d, const float *c,
                         const int32_t *labels, float *dist2, strata_block_acc *acc);
+static void accumulate_grouped(const float *x, size_t rows, size_t ld, size_t d,
+                               const float *c, size_t k, const int32_t *labels,
+                               strata_block_acc *acc, void *scratch);
+static int grouped_ld(size_t rows, size_t ld);
 
 
 /* ---- label-grouped epilogue (small k and d) ------------------------------
  *
- * After the argmin of the whole block, the rows of each label are listed in
- * increasing order (vpcompressd over the labels, no branches), one list
- * after another, and each label is accumulated with its sums and centroid
- * held in registers: one load and one store of sums[l] per label per block
- * instead of one per row, no store-to-load chains between rows of the same
- * label (on AMD a forwarded 512-bit round trip costs ~14 cycles, paid on
- * every row when a label repeats), counts for free.  Per element it is still
- * the reference's chain in row order (bit-identical sums).
- *
- * That chain is serial within a label (one float64 add per row), so one
- * label at a time would be bound by the add latency.  G "slots" therefore
- * run G labels' chains interleaved: each step adds one row to every slot,
- * and a slot whose label runs out is stored and takes the next label.  When
- * no labels are left the partial labels are stored and finished with fewer
- * slots (G = 4 -> 2 -> 1); a stored partial sum is the exact running value,
- * so the order per label is unchanged.  A single label (sorted data, or all
- * rows alike) is still one chain: about one add latency per row, which is
- * the contract's floor.
- *
- * The lists hold the rows below i_safe, whose 8 nv floats can be read with
- * plain loads (no mask, no bounds test per row); the few rows after it (only
- * when d is not a multiple of 8 or ld > d) are each their label's last rows
- * and are added afterwards, in order, with masked loads.
- *
- * Lists cost half a pass over the labels per label, so this is used for
- * k <= A512_GROUP_MAX_K; d <= 64 keeps a label's row in 8 zmm. */
+ * The loop is simd_frame.h's (accumulate_grouped); here the lists'
+ * vpcompressd and the slots: for d <= 64 a label's row is at most 8 zmm, so
+ * a slot holds both its sums and its centroid in registers. */
 #define A512_GROUP_MAX_K 64
 #define A512_GROUP_MAX_D 64
-#define A512_SLOTS_MAX 4
 
 /* vpcompressd into a register.  On Zen 5 the instruction waits for the old
  * value of its destination even when zero-masking, so compresses that the
@@ -299,95 +226,62 @@ A512_INLINE __m512i compress_epi32_avx512(__mmask16 m, __m512i v) {
   return r;
 }
 
-/* The rows of one label still to be added: element offsets p[0..n) from x. */
-typedef struct {
-  const int32_t *p;
-  size_t n;
-  size_t l;
-} a512_run;
+typedef __mmask16 sf_lmask;
+#define sf_compress_epi32 compress_epi32_avx512
+#define sf_cmpeq_lanes _mm512_cmpeq_epi32_mask
+#define sf_loadu_pi _mm512_loadu_si512
+#define sf_storeu_pi _mm512_storeu_si512
+#define sf_add_epi32 _mm512_add_epi32
+#define sf_mullo_epi32 _mm512_mullo_epi32
+#define sf_iota_epi32() _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
-/* Lists of the rows i < i_safe of every label, as element offsets i*ld
- * (the caller checks that they fit in int32), increasing, label after label
- * at idx; q[] gets the non-empty ones and counts[] their sizes.  Labels go
- * A512_LIST_PASS per pass: one load of 16 labels feeds each compare, and the
- * lists are written in parallel (the first in place, the others to tmp and
- * then copied after it).  The cost is the compress and its store, ~2 cycles
- * per label and 16 rows on Zen 5; two labels per pass measured best (1.1
- * cycles per row for k = 10 against 1.35 for one and four).
- *  idx  OUT room for i_safe + 16 offsets (whole vectors are stored)
- *  tmp  scratch, A512_LIST_PASS - 1 lists of i_safe + 16 */
-#define A512_LIST_PASS 2
-static size_t build_lists_avx512(const int32_t *labels, size_t i_safe, size_t ld, size_t k,
-                                 int32_t *idx, int32_t *tmp, a512_run *q, int64_t *counts) {
-  const size_t cap = i_safe + A512_LANES;
-  const __m512i iv0 = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                         _mm512_set1_epi32((int32_t)ld));
-  const __m512i step = _mm512_set1_epi32((int32_t)(A512_LANES * ld));
-  size_t nq = 0, off = 0;
-  for (size_t l0 = 0; l0 < k; l0 += A512_LIST_PASS) {
-    int32_t *dst[A512_LIST_PASS];
-    __m512i lv[A512_LIST_PASS];
-    size_t n[A512_LIST_PASS];
-#pragma GCC unroll 8
-    for (int u = 0; u < A512_LIST_PASS; u++) {
-      dst[u] = u == 0 ? idx + off : tmp + (size_t)(u - 1) * cap;
-      /* -1 never matches: a pass past k lists nothing. */
-      lv[u] = _mm512_set1_epi32(l0 + (size_t)u < k ? (int32_t)(l0 + (size_t)u) : -1);
-      n[u] = 0;
-    }
-    __m512i iv = iv0;
-    size_t i = 0;
-    for (; i + A512_LANES <= i_safe; i += A512_LANES) {
-      const __m512i v = _mm512_loadu_si512(labels + i);
-#pragma GCC unroll 8
-      for (int u = 0; u < A512_LIST_PASS; u++) {
-        /* Register compress + plain store: the memory form is microcoded on AMD. */
-        const __mmask16 m = _mm512_cmpeq_epi32_mask(v, lv[u]);
-        _mm512_storeu_si512(dst[u] + n[u], compress_epi32_avx512(m, iv));
-        n[u] += (size_t)__builtin_popcount((unsigned)m);
-      }
-      iv = _mm512_add_epi32(iv, step);
-    }
-    if (i < i_safe) {
-      const __mmask16 mt = mask16_first(i_safe - i);
-      const __m512i v = _mm512_maskz_loadu_epi32(mt, labels + i);
-#pragma GCC unroll 8
-      for (int u = 0; u < A512_LIST_PASS; u++) {
-        const __mmask16 m = _mm512_mask_cmpeq_epi32_mask(mt, v, lv[u]);
-        _mm512_storeu_si512(dst[u] + n[u], compress_epi32_avx512(m, iv));
-        n[u] += (size_t)__builtin_popcount((unsigned)m);
-      }
-    }
-    for (int u = 0; u < A512_LIST_PASS; u++) {
-      if (n[u] == 0) continue;
-      int32_t *p = idx + off;
-      if (u > 0) /* whole vectors: may write up to 15 past, as the lists do */
-        for (size_t j = 0; j < n[u]; j += A512_LANES)
-          _mm512_storeu_si512(p + j, _mm512_loadu_si512(dst[u] + j));
-      const size_t l = l0 + (size_t)u;
-      counts[l] += (int64_t)n[u];
-      q[nq++] = (a512_run){p, n[u], l};
-      off += n[u];
-    }
-  }
-  return nq;
+/* The lists' last labels i < i_end (fewer than 16): a masked step. */
+A512_INLINE size_t sf_list_tail(int32_t *dst, const int32_t *labels, size_t i, size_t i_end,
+                                size_t ld, __m512i lv, __m512i iv) {
+  const __mmask16 mt = mask16_first(i_end - i);
+  const __m512i v = _mm512_maskz_loadu_epi32(mt, labels + i);
+  const __mmask16 m = _mm512_mask_cmpeq_epi32_mask(mt, v, lv);
+  _mm512_storeu_si512(dst, compress_epi32_avx512(m, iv));
+  return (size_t)__builtin_popcount((unsigned)m);
 }
+
+#define SF_GROUP_MAX_K A512_GROUP_MAX_K
+#define SF_GROUP_MAX_D A512_GROUP_MAX_D
+#define SF_GROUP_NV 8 /* 8-wide chunks per row, at most */
 
 typedef struct {
   const float *x, *c, *c_end;
   size_t d;
-  double *sums;    /* acc->sums, row stride d */
-  __mmask8 m[8];   /* valid lanes of each 8-wide chunk of a row */
-} a512_group;
+  double *sums;  /* acc->sums, row stride d */
+  __mmask8 m[8]; /* valid lanes of each 8-wide chunk of a row */
+} sf_group;
+typedef __m512d sf_slot_cent[8]; /* a slot's centroid, in registers */
+
+A512_INLINE void sf_group_init(sf_group *g, const float *x, size_t d, const float *c, size_t k,
+                               double *sums, const double *cd) {
+  g->x = x;
+  g->c = c;
+  g->c_end = c + k * d;
+  g->d = d;
+  g->sums = sums;
+  for (int v = 0; v < 8; v++) g->m[v] = 8 * (size_t)v < d ? mask8_first(d - 8 * (size_t)v) : 0;
+}
+
+/* 8-wide chunks per row in the grouped epilogue (2 G nv zmm for G slots). */
+static int sf_group_nv(size_t d) { return d <= 8 ? 1 : d <= 16 ? 2 : d <= 32 ? 4 : 8; }
+
+/* The slots read the float32 centroids: nothing after the lists. */
+static size_t sf_group_cents_bytes(size_t d, size_t k) { return 0; }
+static const double *sf_group_cents(const float *c, size_t d, size_t k, void *at) { return NULL; }
 
 /* One row at element offset o into slot (s, cd): s += x, and the row's
  * (x - c)^2 into the slot's inertia accumulators.  full: d == 8 nv.  Every
  * arithmetic op counts here (Zen 5 retires about two 512-bit FP ops per
  * cycle, adds and FMAs together), so x - c is an FMA (exact, like the
  * subtraction) and the squares go straight into accumulators:
- *  nv == 1: *qa; nv == 2: chunk 0 into *qa, chunk 1 into *qb (two chains
- *  per slot); nv >= 4: the chunks' sum into *qa. */
-A512_INLINE void slot_row_avx512(const a512_group *g, size_t o, __m512d s[8], const __m512d cd[8],
+ * nv == 1: *qa; nv == 2: chunk 0 into *qa, chunk 1 into *qb (two chains
+ * per slot); nv >= 4: the chunks' sum into *qa. */
+A512_INLINE void slot_row_avx512(const sf_group *g, size_t o, __m512d s[8], const __m512d cd[8],
                                  __m512d *qa, __m512d *qb, const int nv, const int full) {
   const float *xi = g->x + o;
   __m512d e = _mm512_setzero_pd();
@@ -407,212 +301,50 @@ A512_INLINE void slot_row_avx512(const a512_group *g, size_t o, __m512d s[8], co
   if (nv > 2) *qa = _mm512_add_pd(*qa, e);
 }
 
-/* Runs the queue q[0..nq) with G slots, adding the inertia terms to
- * *inert_io; the labels left unfinished when the queue ran dry go to left[]
- * (at most G - 1; their sums are stored up to where they stopped). */
-A512_INLINE size_t run_slots_avx512(const a512_group *g, const a512_run *q, size_t nq,
-                                    a512_run *left, __m512d *inert_io, const int nv,
-                                    const int full, const int G) {
-  if (nq < (size_t)G) {
-    for (size_t u = 0; u < nq; u++) left[u] = q[u];
-    return nq;
+/* A slot takes label l: its sums and its centroid into registers. */
+A512_INLINE void sf_slot_load(const sf_group *g, size_t l, __m512d s[8], __m512d (*cd)[8],
+                              const int nv, const int full) {
+  const float *cl = g->c + l * g->d;
+  const double *sl = g->sums + l * g->d;
+#pragma GCC unroll 8
+  for (int v = 0; v < nv; v++) {
+    s[v] = full ? _mm512_loadu_pd(sl + 8 * v) : _mm512_maskz_loadu_pd(g->m[v], sl + 8 * v);
+    (*cd)[v] = load8_tail_pd_avx512(cl + 8 * v, g->m[v], g->c_end);
   }
-  const size_t d = g->d;
-  __m512d s[A512_SLOTS_MAX][8], cd[A512_SLOTS_MAX][8], qa[A512_SLOTS_MAX], qb[A512_SLOTS_MAX];
-  const int32_t *p[A512_SLOTS_MAX];
-  size_t rem[A512_SLOTS_MAX], lab[A512_SLOTS_MAX];
-  size_t next = 0;
+}
 
-#define A512_SLOT_LOAD(U)                                                           \
-  do {                                                                              \
-    p[U] = q[next].p;                                                               \
-    rem[U] = q[next].n;                                                             \
-    lab[U] = q[next].l;                                                             \
-    next++;                                                                         \
-    const float *cl_ = g->c + lab[U] * d;                                           \
-    const double *sl_ = g->sums + lab[U] * d;                                       \
-    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {                          \
-      s[U][v] = full ? _mm512_loadu_pd(sl_ + 8 * v) : _mm512_maskz_loadu_pd(g->m[v], sl_ + 8 * v); \
-      cd[U][v] = load8_tail_pd_avx512(cl_ + 8 * v, g->m[v], g->c_end);              \
-    }                                                                               \
-  } while (0)
-#define A512_SLOT_STORE(U)                                                          \
-  do {                                                                              \
-    double *sl_ = g->sums + lab[U] * d;                                             \
-    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {                          \
-      if (full) _mm512_storeu_pd(sl_ + 8 * v, s[U][v]);                             \
-      else _mm512_mask_storeu_pd(sl_ + 8 * v, g->m[v], s[U][v]);                    \
-    }                                                                               \
-  } while (0)
-
-#pragma GCC unroll 4
-  for (int u = 0; u < G; u++) {
-    A512_SLOT_LOAD(u);
-    qa[u] = qb[u] = _mm512_setzero_pd();
+A512_INLINE void sf_slot_store(const sf_group *g, size_t l, const __m512d s[8], const int nv,
+                               const int full) {
+  double *sl = g->sums + l * g->d;
+#pragma GCC unroll 8
+  for (int v = 0; v < nv; v++) {
+    if (full) _mm512_storeu_pd(sl + 8 * v, s[v]);
+    else _mm512_mask_storeu_pd(sl + 8 * v, g->m[v], s[v]);
   }
-  for (;;) {
-    size_t steps = rem[0];
-#pragma GCC unroll 4
-    for (int u = 1; u < G; u++) steps = rem[u] < steps ? rem[u] : steps;
-    /* Two steps per iteration into alternate inertia accumulators: the
-     * FMA latency stays off the critical path. */
-    size_t t = 0;
-    for (; t + 2 <= steps; t += 2) {
-#pragma GCC unroll 4
-      for (int u = 0; u < G; u++) {
-        /* nv == 2 has its two chains per row; the others alternate rows. */
-        slot_row_avx512(g, (size_t)p[u][t], s[u], cd[u], &qa[u], &qb[u], nv, full);
-        if (nv == 2) slot_row_avx512(g, (size_t)p[u][t + 1], s[u], cd[u], &qa[u], &qb[u], nv, full);
-        else slot_row_avx512(g, (size_t)p[u][t + 1], s[u], cd[u], &qb[u], &qa[u], nv, full);
-      }
-    }
-    if (t < steps) {
-#pragma GCC unroll 4
-      for (int u = 0; u < G; u++)
-        slot_row_avx512(g, (size_t)p[u][t], s[u], cd[u], &qa[u], &qb[u], nv, full);
-    }
-    int dry = 0;
+}
+
+/* steps rows of every slot.  Two steps per iteration into alternate
+ * inertia accumulators: the FMA latency stays off the critical path. */
+A512_INLINE void sf_slot_steps(const sf_group *g, const int32_t *const p[], __m512d s[][8],
+                               __m512d cd[][8], __m512d qa[], __m512d qb[], size_t steps,
+                               const int nv, const int full, const int G) {
+  size_t t = 0;
+  for (; t + 2 <= steps; t += 2) {
 #pragma GCC unroll 4
     for (int u = 0; u < G; u++) {
-      p[u] += steps;
-      rem[u] -= steps;
-      if (!dry && rem[u] == 0) {
-        A512_SLOT_STORE(u);
-        if (next < nq) A512_SLOT_LOAD(u);
-        else dry = 1;
-      }
+      /* nv == 2 has its two chains per row; the others alternate rows. */
+      slot_row_avx512(g, (size_t)p[u][t], s[u], cd[u], &qa[u], &qb[u], nv, full);
+      if (nv == 2) slot_row_avx512(g, (size_t)p[u][t + 1], s[u], cd[u], &qa[u], &qb[u], nv, full);
+      else slot_row_avx512(g, (size_t)p[u][t + 1], s[u], cd[u], &qb[u], &qa[u], nv, full);
     }
-    if (dry) break;
   }
-  /* Store every slot (a finished one again: same value) and hand back the
-   * unfinished ones. */
-  size_t nl = 0;
-  __m512d in = *inert_io;
+  if (t < steps) {
 #pragma GCC unroll 4
-  for (int u = 0; u < G; u++) {
-    A512_SLOT_STORE(u);
-    if (rem[u] > 0) left[nl++] = (a512_run){p[u], rem[u], lab[u]};
-    in = _mm512_add_pd(in, _mm512_add_pd(qa[u], qb[u]));
+    for (int u = 0; u < G; u++)
+      slot_row_avx512(g, (size_t)p[u][t], s[u], cd[u], &qa[u], &qb[u], nv, full);
   }
-  *inert_io = in;
-#undef A512_SLOT_LOAD
-#undef A512_SLOT_STORE
-  return nl;
 }
-
-/* Rows [i0, rows), each the last of its label: added one at a time, in
- * order, with masked loads. */
-static __m512d tail_rows_avx512(const float *x, size_t i0, size_t rows, size_t ld, size_t d,
-                                const float *c, const int32_t *labels, strata_block_acc *acc) {
-  __m512d q = _mm512_setzero_pd();
-  for (size_t i = i0; i < rows; i++) {
-    const size_t l = (size_t)labels[i];
-    const float *xi = x + i * ld, *cl = c + l * d;
-    double *sl = acc->sums + l * d;
-    acc->counts[l] += 1;
-    for (size_t j = 0; j < d; j += 8) {
-      const __mmask8 m = mask8_first(d - j);
-      const __m512d xj = load8_pd_avx512(xi + j, m);
-      _mm512_mask_storeu_pd(sl + j, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, sl + j), xj));
-      const __m512d e = _mm512_sub_pd(xj, load8_pd_avx512(cl + j, m));
-      q = _mm512_fmadd_pd(e, e, q);
-    }
-  }
-  return q;
-}
-
-/* 8-wide chunks per row in the grouped epilogue (2 G nv zmm for G slots). */
-static int group_nv_avx512(size_t d) { return d <= 8 ? 1 : d <= 16 ? 2 : d <= 32 ? 4 : 8; }
-
-/* Rows below it read their 8 nv floats with plain loads: row i reads
- * [x + i ld, x + i ld + 8 nv), which must end by the block's last float. */
-static size_t group_i_safe_avx512(size_t rows, size_t ld, size_t d) {
-  const size_t span = (rows - 1) * ld + d, w = 8 * (size_t)group_nv_avx512(d);
-  const size_t i_safe = span >= w ? (span - w) / ld + 1 : 0;
-  return i_safe < rows ? i_safe : rows;
-}
-
-/* Adds the listed rows q[0..nq) (offsets from x) to sums and returns their
- * inertia terms. */
-A512_INLINE __m512d run_groups_avx512(const float *x, size_t d, const float *c, size_t k,
-                                      double *sums, const a512_run *q, size_t nq, const int nv,
-                                      const int full) {
-  a512_group g;
-  g.x = x;
-  g.c = c;
-  g.c_end = c + k * d;
-  g.d = d;
-  g.sums = sums;
-  for (int v = 0; v < 8; v++) g.m[v] = 8 * (size_t)v < d ? mask8_first(d - 8 * (size_t)v) : 0;
-  a512_run left[A512_SLOTS_MAX], left2[A512_SLOTS_MAX];
-  __m512d inert = _mm512_setzero_pd();
-  /* Slots per pass: s and cd of G labels (2 G nv zmm) must stay in registers. */
-  size_t nl = nq;
-  const a512_run *rest = q;
-  if (nv <= 2) {
-    nl = run_slots_avx512(&g, rest, nl, left, &inert, nv, full, 4);
-    rest = left;
-  }
-  if (nv <= 4) {
-    nl = run_slots_avx512(&g, rest, nl, left2, &inert, nv, full, 2);
-    rest = left2;
-  }
-  run_slots_avx512(&g, rest, nl, left, &inert, nv, full, 1);
-  return inert;
-}
-
-#define A512_GROUPED_VARIANT(NAME, NV, FULL)                                                     \
-  static __attribute__((noinline)) __m512d NAME(const float *x, size_t d, const float *c,        \
-                                                size_t k, double *sums, const a512_run *q,       \
-                                                size_t nq) {                                     \
-    return run_groups_avx512(x, FULL ? 8 * NV : d, c, k, sums, q, nq, NV, FULL);                 \
-  }
-A512_GROUPED_VARIANT(run_groups_d8_avx512, 1, 0)
-A512_GROUPED_VARIANT(run_groups_d8x_avx512, 1, 1)   /* d == 8 */
-A512_GROUPED_VARIANT(run_groups_d16_avx512, 2, 0)
-A512_GROUPED_VARIANT(run_groups_d16x_avx512, 2, 1)  /* d == 16 */
-A512_GROUPED_VARIANT(run_groups_d32_avx512, 4, 0)
-A512_GROUPED_VARIANT(run_groups_d64_avx512, 8, 0)
-
-/* The grouped epilogue of a block whose labels are known, for any d <=
- * A512_GROUP_MAX_D (the caller checks grouped_ld).
- *  idx  scratch: A512_LIST_INTS(rows) int32 */
-static void accumulate_grouped(const float *x, size_t rows, size_t ld, size_t d,
-                                      const float *c, size_t k, const int32_t *labels,
-                                      strata_block_acc *acc, int32_t *idx) {
-  const size_t i_safe = group_i_safe_avx512(rows, ld, d);
-  a512_run q[A512_GROUP_MAX_K];
-  const size_t nq = build_lists_avx512(labels, i_safe, ld, k, idx, idx + rows + A512_LANES, q,
-                                       acc->counts);
-  double *sums = acc->sums;
-  __m512d inert;
-  if (d == 8) inert = run_groups_d8x_avx512(x, d, c, k, sums, q, nq);
-  else if (d < 8) inert = run_groups_d8_avx512(x, d, c, k, sums, q, nq);
-  else if (d == 16) inert = run_groups_d16x_avx512(x, d, c, k, sums, q, nq);
-  else if (d < 16) inert = run_groups_d16_avx512(x, d, c, k, sums, q, nq);
-  else if (d <= 32) inert = run_groups_d32_avx512(x, d, c, k, sums, q, nq);
-  else inert = run_groups_d64_avx512(x, d, c, k, sums, q, nq);
-  /* The rows from i_safe on, each the last of its label, after the lists. */
-  if (i_safe < rows) inert = _mm512_add_pd(inert, tail_rows_avx512(x, i_safe, rows, ld, d, c, labels, acc));
-  acc->inertia += _mm512_reduce_add_pd(inert);
-}
-
-/* Lists and temporaries of build_lists_avx512, in int32. */
-#define A512_LIST_INTS(rows) (A512_LIST_PASS * ((rows) + A512_LANES))
-
-/* Scratch of the grouped epilogue (after the row tile): the lists. */
-static size_t group_bytes(size_t rows, size_t d, size_t k) {
-  return strata_round_up64(A512_LIST_INTS(rows) * sizeof(int32_t));
-}
-
-static int grouped(size_t d, size_t k) {
-  return d <= A512_GROUP_MAX_D && k <= A512_GROUP_MAX_K;
-}
-
-/* Row offsets must fit the int32 lists. */
-static int grouped_ld(size_t rows, size_t ld) {
-  return (rows - 1) * ld <= (size_t)INT32_MAX - A512_LANES * ld;
-}
+#define sf_slot_inertia(qa, qb) _mm512_add_pd((qa), (qb))
 
 /* ---- small d: 16-row tiles transposed in registers ------------------------
  *

@@ -5,14 +5,17 @@
  * the micro-kernels inline into the loops.  Everything here is static: the
  * two units' copies do not meet.
  *
- * What lives here: the loop over centroid tiles with its tail (tile_pass),
- * the per-row epilogue (sums, counts, exact inertia: accumulate_tile), the
- * BLAS path's epilogue, the block driver (assign_f32: row tiles, label and
- * distance stores, padded copies, the choice of epilogue), the distance-to-
- * points paths over row tiles, and the two tables.  What each ISA keeps:
- * widths, masks, the transpose, the argmin step, one chunk of the epilogue,
- * the label-grouped epilogue, the half-precision k-means++ kernels, min_sum
- * and the BLAS score-tile scan.
+ * What lives here: the transpose of a row tile (transpose_tile), the loop
+ * over centroid tiles with its tail (tile_pass), the per-row epilogue (its
+ * chunks, sums, counts, exact inertia: accumulate_tile), the label-grouped
+ * epilogue (lists, slots, their schedule, the rows after the lists:
+ * accumulate_grouped), the BLAS path's epilogue, the block driver
+ * (assign_f32: row tiles, label and distance stores, padded copies, the
+ * choice of epilogue), the distance-to-points paths over row tiles, and the
+ * two tables.  What each ISA keeps: widths, masks, the in-register
+ * transpose, the argmin step, the lists' compress, a slot's registers and
+ * its per-row step, the half-precision k-means++ kernels, min_sum, the BLAS
+ * score-tile scan and (avx512.c) the small-d path.
  *
  * The unit defines before including (names are the unit's own):
  *  SF_LANES, SF_KC, SF_DLANES  floats per vector, centroids per register
@@ -20,20 +23,31 @@
  *  SF_INLINE                   static inline, always inlined
  *  sf_ps, sf_pi, sf_pd         float, int32 and double vectors
  *  sf_rmask                    a mask of row lanes (sf_rmask_first(n))
- *  sf_tail                     a row's last chunk (sf_tail_of(d))
  *  vector ops: sf_setzero_ps, sf_set1_ps, sf_loadu_ps, sf_sub_ps,
  *      sf_fmadd_ps, sf_bcast_ps (one float of memory), sf_setzero_pi,
  *      sf_set1_epi32, sf_store_pi (aligned), sf_store_rows_ps,
  *      sf_store_rows_epi32, sf_maskload_rows_ps, sf_round_half_ps,
- *      sf_setzero_pd, sf_add_pd, sf_fmadd_pd, sf_hsum_pd
+ *      sf_setzero_pd, sf_add_pd, sf_fmadd_pd, sf_hsum_pd,
+ *      sf_storeu_ps, sf_transpose (SF_LANES vectors in registers)
  *  sf_argmin_step(acc, &best, &bidx, idx)   strict '<' argmin update
- *  chunk(...)                  one SF_DLANES-wide chunk of the epilogue
+ *  the epilogue's float64 chunks: sf_dmask (sf_dmask_first(n)),
+ *      sf_loadu_pd, sf_storeu_pd, sf_sub_pd, sf_cvtload_pd (SF_DLANES
+ *      floats widened), sf_cvtload_tail_pd(p, m, end) (plain below end),
+ *      sf_maskload_cvt_pd(p, m), sf_mask_add_pd(p, m, x) (p[m] += x)
  *  sf_row_diff_pd(xi, cl, j, d, x_end)      x - c for chunk j (no sums)
- *  transpose_tile, grouped, grouped_ld, group_bytes, accumulate_grouped,
+ *  the grouped epilogue's lists: sf_lmask, sf_cmpeq_lanes, sf_compress_epi32,
+ *      sf_loadu_pi, sf_storeu_pi, sf_add_epi32, sf_mullo_epi32,
+ *      sf_iota_epi32(), sf_list_tail (the last labels, fewer than SF_LANES)
+ *  its slots: SF_GROUP_MAX_K, SF_GROUP_MAX_D, SF_GROUP_NV (chunks per row at
+ *      most), sf_group with sf_group_init, sf_group_nv(d),
+ *      sf_group_cents_bytes and sf_group_cents (what the slots read the
+ *      centroids from, after the lists), sf_slot_cent, sf_slot_load,
+ *      sf_slot_store, sf_slot_steps (steps rows of every slot),
+ *      sf_slot_inertia(qa, qb)
  *  argmin_scan, min_sum, packed_half_bytes, pack_rows_half,
  *  dist2_packed_half, SF_HALF_BELOW (or NULL)
  *  SF_HAS_SMALL_PATH with small_ok and small_path, where the ISA has a path
- *      of its own for small shapes
+ *      of its own for small shapes (declaring the frame's functions it calls)
  *  SF_NAME, SF_DIRECT_TABLE, SF_BLAS_TABLE   the tables' name and symbols */
 #ifndef SF_LANES
 #error "simd_frame.h is included by an ISA unit after its vocabulary (see avx2.c)"
@@ -42,6 +56,49 @@
 #define SF_ROW_TILE (2 * SF_LANES)
 #define SF_PRAGMA_(x) _Pragma(#x)
 #define SF_UNROLL(n) SF_PRAGMA_(GCC unroll n)
+
+/* ---- transposed row tiles ------------------------------------------------ */
+
+/* Writes rows [0, nr) of x (nr <= SF_ROW_TILE) as xt[j*SF_ROW_TILE + r] for j
+ * < d rounded up to SF_LANES; the kernels read only j < d.  x_end is one past
+ * the last float of the caller's block (x_block + (rows-1)*ld + d): reading
+ * anywhere below it is safe, so a half-tile whose last SF_LANES-float window
+ * ends below it uses plain loads, which may read past d into the next row
+ * (those lanes land in rows j >= d of xt and are never used).  Only the last
+ * half-tiles of a block use masked loads: on AMD Zen masked loads that miss
+ * the cache stream from DRAM about 4x slower than plain ones.  Lanes of rows
+ * >= nr in the first half are zero so the kernels see finite values there;
+ * the second half is written only when nr > SF_LANES (the kernels read it
+ * only then).  Every loop over the SF_LANES vectors has a constant trip count
+ * so that they stay in registers: indexing them with a run-time bound puts
+ * them on the stack and makes the transpose several times slower. */
+static void transpose_tile(const float *x, size_t nr, size_t ld, size_t d, float *xt,
+                           const float *x_end) {
+  const size_t j_last = (d - 1) / SF_LANES * SF_LANES;
+  for (size_t r0 = 0; r0 < nr; r0 += SF_LANES) {
+    const size_t nrh = nr - r0 < SF_LANES ? nr - r0 : SF_LANES;
+    const float *xr = x + r0 * ld;
+    /* Compared as distances from x_end (no pointer past the block formed). */
+    const int plain = nrh == SF_LANES &&
+                      (size_t)(x_end - xr) >= (SF_LANES - 1) * ld + j_last + SF_LANES;
+    for (size_t j0 = 0; j0 < d; j0 += SF_LANES) {
+      sf_ps v[SF_LANES];
+      if (plain) {
+        SF_UNROLL(SF_LANES)
+        for (size_t r = 0; r < SF_LANES; r++) v[r] = sf_loadu_ps(xr + r * ld + j0);
+      } else {
+        const sf_rmask m = sf_rmask_first(d - j0);
+        SF_UNROLL(SF_LANES)
+        for (size_t r = 0; r < SF_LANES; r++)
+          v[r] = r < nrh ? sf_maskload_rows_ps(xr + r * ld + j0, m) : sf_setzero_ps();
+      }
+      sf_transpose(v);
+      float *o = xt + j0 * SF_ROW_TILE + r0;
+      SF_UNROLL(SF_LANES)
+      for (size_t q = 0; q < SF_LANES; q++) sf_storeu_ps(o + q * SF_ROW_TILE, v[q]);
+    }
+  }
+}
 
 /* ---- distance tile ------------------------------------------------------ */
 
@@ -159,6 +216,35 @@ typedef struct {
   size_t sld;                 /* row stride of sums and cd */
   int64_t *counts;
 } sf_epilogue;
+
+/* Where a row's whole SF_DLANES-wide chunks end, and the lanes of the last
+ * one (none if d is a multiple of SF_DLANES). */
+typedef struct {
+  size_t dfull;
+  sf_dmask mt;
+} sf_tail;
+SF_INLINE sf_tail sf_tail_of(size_t d) {
+  const size_t dfull = d & ~(size_t)(SF_DLANES - 1);
+  return (sf_tail){dfull, sf_dmask_first(d - dfull)};
+}
+
+/* One SF_DLANES-wide column chunk of a row: adds x to the label's sums and
+ * returns x - c in float64 (zero past d). */
+SF_INLINE sf_pd chunk(const float *xi, const float *cl, const double *cdl, double *sl, size_t j,
+                      size_t d, sf_tail t, const float *x_end, const float *c_end, const int full) {
+  if (j >= d) return sf_setzero_pd(); /* a fixed chunk count may pass the end */
+  sf_pd xj, cj;
+  if (j < t.dfull) {
+    xj = sf_cvtload_pd(xi + j);
+    cj = cdl ? sf_loadu_pd(cdl + j) : sf_cvtload_pd(cl + j);
+  } else {
+    xj = sf_cvtload_tail_pd(xi + j, t.mt, x_end);
+    cj = cdl ? sf_loadu_pd(cdl + j) : sf_cvtload_tail_pd(cl + j, t.mt, c_end);
+  }
+  if (full || j < t.dfull) sf_storeu_pd(sl + j, sf_add_pd(sf_loadu_pd(sl + j), xj));
+  else sf_mask_add_pd(sl + j, t.mt, xj);
+  return sf_sub_pd(xj, cj);
+}
 
 /* The epilogue for a run of rows (one row tile in the direct path, a row
  * block in the BLAS path), rows in increasing order.
@@ -284,6 +370,287 @@ static void finish_rows(const float *x, size_t rows, size_t ld, size_t d, const 
   if (d % SF_DLANES == 0) accumulate_tile_full(x, rows, ld, d, c, labels, &ep, inert, dist2);
   else accumulate_tile_masked(x, rows, ld, d, c, labels, &ep, inert, dist2);
   acc->inertia += sf_hsum_pd(sf_add_pd(inert[0], inert[1]));
+}
+
+/* ---- label-grouped epilogue (small k and d) ------------------------------
+ *
+ * After the argmin of the whole block, the rows of each label are listed in
+ * increasing order (a compress of row offsets by label, no branches), one
+ * list after another, and each label is accumulated with its sums held in
+ * registers: one load and one store of sums[l] per label per block instead
+ * of one per row, no store-to-load chains between rows of the same label (on
+ * AMD a forwarded 512-bit round trip costs ~14 cycles, paid on every row when
+ * a label repeats), counts for free.  Per element it is still the
+ * reference's chain in row order (bit-identical sums).
+ *
+ * That chain is serial within a label (one float64 add per row), so one
+ * label at a time would be bound by the add latency.  G "slots" therefore
+ * run G labels' chains interleaved: each step adds one row to every slot,
+ * and a slot whose label runs out is stored and takes the next label.  When
+ * no labels are left the partial labels are stored and finished with fewer
+ * slots (G = 4 -> 2 -> 1); a stored partial sum is the exact running value,
+ * so the order per label is unchanged.  A single label (sorted data, or all
+ * rows alike) is still one chain: about one add latency per row, which is
+ * the contract's floor.
+ *
+ * The lists hold the rows below i_safe, whose SF_DLANES nv floats can be read
+ * with plain loads (no mask, no bounds test per row); the few rows after it
+ * (only when d is not a multiple of SF_DLANES nv or ld > d) are each their
+ * label's last rows and are added afterwards, in order, with masked loads.
+ *
+ * Lists cost half a pass over the labels per label, so this is used for
+ * k <= SF_GROUP_MAX_K, and d <= SF_GROUP_MAX_D keeps a label's row in
+ * registers.  The unit keeps the compress, the slot's registers (its sums
+ * and how it reads the centroid) and the per-row step over the slots. */
+#define SF_SLOTS_MAX 4
+#define SF_LIST_PASS 2 /* labels per pass over the block's labels */
+
+/* The rows of one label still to be added: element offsets p[0..n) from x. */
+typedef struct {
+  const int32_t *p;
+  size_t n;
+  size_t l;
+} sf_run;
+
+/* Lists of the rows i < i_safe of every label, as element offsets i*ld
+ * (the caller checks that they fit in int32), increasing, label after label
+ * at idx; q[] gets the non-empty ones and counts[] their sizes.  Labels go
+ * SF_LIST_PASS per pass: one load of SF_LANES labels feeds each compare, and
+ * the lists are written in parallel (the first in place, the others to tmp
+ * and then copied after it).  The cost is the compress and its store, ~2
+ * cycles per label and 16 rows on Zen 5 with AVX-512; two labels per pass
+ * measured best (1.1 cycles per row for k = 10 against 1.35 for one and
+ * four).
+ *  idx OUT room for i_safe + SF_LANES offsets (whole vectors are stored)
+ *  tmp scratch, SF_LIST_PASS - 1 lists of i_safe + SF_LANES */
+static size_t build_lists(const int32_t *labels, size_t i_safe, size_t ld, size_t k,
+                          int32_t *idx, int32_t *tmp, sf_run *q, int64_t *counts) {
+  const size_t cap = i_safe + SF_LANES;
+  const sf_pi iv0 = sf_mullo_epi32(sf_iota_epi32(), sf_set1_epi32((int32_t)ld));
+  const sf_pi step = sf_set1_epi32((int32_t)(SF_LANES * ld));
+  size_t nq = 0, off = 0;
+  for (size_t l0 = 0; l0 < k; l0 += SF_LIST_PASS) {
+    int32_t *dst[SF_LIST_PASS];
+    sf_pi lv[SF_LIST_PASS];
+    size_t n[SF_LIST_PASS];
+    SF_UNROLL(SF_LIST_PASS)
+    for (int u = 0; u < SF_LIST_PASS; u++) {
+      dst[u] = u == 0 ? idx + off : tmp + (size_t)(u - 1) * cap;
+      /* -1 never matches: a pass past k lists nothing. */
+      lv[u] = sf_set1_epi32(l0 + (size_t)u < k ? (int32_t)(l0 + (size_t)u) : -1);
+      n[u] = 0;
+    }
+    sf_pi iv = iv0;
+    size_t i = 0;
+    for (; i + SF_LANES <= i_safe; i += SF_LANES) {
+      const sf_pi v = sf_loadu_pi(labels + i);
+      SF_UNROLL(SF_LIST_PASS)
+      for (int u = 0; u < SF_LIST_PASS; u++) {
+        /* Register compress + plain store: the memory form is microcoded on AMD. */
+        const sf_lmask m = sf_cmpeq_lanes(v, lv[u]);
+        sf_storeu_pi(dst[u] + n[u], sf_compress_epi32(m, iv));
+        n[u] += (size_t)__builtin_popcount((unsigned)m);
+      }
+      iv = sf_add_epi32(iv, step);
+    }
+    if (i < i_safe) {
+      SF_UNROLL(SF_LIST_PASS)
+      for (int u = 0; u < SF_LIST_PASS; u++)
+        n[u] += sf_list_tail(dst[u] + n[u], labels, i, i_safe, ld, lv[u], iv);
+    }
+    for (int u = 0; u < SF_LIST_PASS; u++) {
+      if (n[u] == 0) continue;
+      int32_t *p = idx + off;
+      if (u > 0) /* whole vectors: may write up to SF_LANES - 1 past, as the lists do */
+        for (size_t j = 0; j < n[u]; j += SF_LANES) sf_storeu_pi(p + j, sf_loadu_pi(dst[u] + j));
+      const size_t l = l0 + (size_t)u;
+      counts[l] += (int64_t)n[u];
+      q[nq++] = (sf_run){p, n[u], l};
+      off += n[u];
+    }
+  }
+  return nq;
+}
+
+/* Runs the queue q[0..nq) with G slots, adding the inertia terms to
+ * *inert_io; the labels left unfinished when the queue ran dry go to left[]
+ * (at most G - 1; their sums are stored up to where they stopped). */
+SF_INLINE size_t run_slots(const sf_group *g, const sf_run *q, size_t nq, sf_run *left,
+                           sf_pd *inert_io, const int nv, const int full, const int G) {
+  if (nq < (size_t)G) {
+    for (size_t u = 0; u < nq; u++) left[u] = q[u];
+    return nq;
+  }
+  sf_pd s[SF_SLOTS_MAX][SF_GROUP_NV], qa[SF_SLOTS_MAX], qb[SF_SLOTS_MAX];
+  sf_slot_cent cd[SF_SLOTS_MAX];
+  const int32_t *p[SF_SLOTS_MAX];
+  size_t rem[SF_SLOTS_MAX], lab[SF_SLOTS_MAX];
+  size_t next = 0;
+#define SF_SLOT_TAKE(U)                                                                     \
+  do {                                                                                      \
+    p[U] = q[next].p;                                                                       \
+    rem[U] = q[next].n;                                                                     \
+    lab[U] = q[next].l;                                                                     \
+    next++;                                                                                 \
+    sf_slot_load(g, lab[U], s[U], &cd[U], nv, full);                                        \
+  } while (0)
+  SF_UNROLL(4)
+  for (int u = 0; u < G; u++) {
+    SF_SLOT_TAKE(u);
+    qa[u] = qb[u] = sf_setzero_pd();
+  }
+  for (;;) {
+    size_t steps = rem[0];
+    SF_UNROLL(4)
+    for (int u = 1; u < G; u++) steps = rem[u] < steps ? rem[u] : steps;
+    sf_slot_steps(g, p, s, cd, qa, qb, steps, nv, full, G);
+    int dry = 0;
+    SF_UNROLL(4)
+    for (int u = 0; u < G; u++) {
+      p[u] += steps;
+      rem[u] -= steps;
+      if (!dry && rem[u] == 0) {
+        sf_slot_store(g, lab[u], s[u], nv, full);
+        if (next < nq) SF_SLOT_TAKE(u);
+        else dry = 1;
+      }
+    }
+    if (dry) break;
+  }
+  /* Store every slot (a finished one again: same value) and hand back the
+   * unfinished ones. */
+  size_t nl = 0;
+  sf_pd in = *inert_io;
+  SF_UNROLL(4)
+  for (int u = 0; u < G; u++) {
+    sf_slot_store(g, lab[u], s[u], nv, full);
+    if (rem[u] > 0) left[nl++] = (sf_run){p[u], rem[u], lab[u]};
+    in = sf_add_pd(in, sf_slot_inertia(qa[u], qb[u]));
+  }
+  *inert_io = in;
+#undef SF_SLOT_TAKE
+  return nl;
+}
+
+/* Adds the listed rows q[0..nq) (offsets from x) to sums and returns their
+ * inertia terms.  Slots per pass: the registers of G labels (G nv vectors
+ * of sums, and the centroids where the unit holds them) must fit. */
+SF_INLINE sf_pd run_groups(const sf_group *g, const sf_run *q, size_t nq, const int nv,
+                           const int full) {
+  sf_run left[SF_SLOTS_MAX], left2[SF_SLOTS_MAX];
+  sf_pd inert = sf_setzero_pd();
+  size_t nl = nq;
+  const sf_run *rest = q;
+  if (nv <= 2) {
+    nl = run_slots(g, rest, nl, left, &inert, nv, full, 4);
+    rest = left;
+  }
+  if (nv <= 4) {
+    nl = run_slots(g, rest, nl, left2, &inert, nv, full, 2);
+    rest = left2;
+  }
+  run_slots(g, rest, nl, left, &inert, nv, full, 1);
+  return inert;
+}
+
+/* One copy per chunk count (and FULL: d == SF_DLANES NV, no lane masks,
+ * d a constant). */
+#define SF_GROUPED_VARIANT(NAME, NV, FULL)                                                    \
+  static __attribute__((noinline)) sf_pd NAME(const float *x, size_t d, const float *c,       \
+                                              size_t k, double *sums, const double *cd,       \
+                                              const sf_run *q, size_t nq) {                   \
+    sf_group g;                                                                               \
+    sf_group_init(&g, x, FULL ? SF_DLANES * NV : d, c, k, sums, cd);                          \
+    return run_groups(&g, q, nq, NV, FULL);                                                   \
+  }
+SF_GROUPED_VARIANT(run_groups_nv1, 1, 0)
+SF_GROUPED_VARIANT(run_groups_nv2, 2, 0)
+SF_GROUPED_VARIANT(run_groups_nv4, 4, 0)
+#if SF_GROUP_NV > 4
+SF_GROUPED_VARIANT(run_groups_nv8, 8, 0)
+#endif
+SF_GROUPED_VARIANT(run_groups_d8x, 8 / SF_DLANES, 1)   /* d == 8 */
+SF_GROUPED_VARIANT(run_groups_d16x, 16 / SF_DLANES, 1) /* d == 16 */
+
+/* Rows [i0, rows), each the last of its label: added one at a time, in
+ * order, with masked loads. */
+static sf_pd tail_rows(const float *x, size_t i0, size_t rows, size_t ld, size_t d,
+                       const float *c, const int32_t *labels, strata_block_acc *acc) {
+  sf_pd q = sf_setzero_pd();
+  for (size_t i = i0; i < rows; i++) {
+    const size_t l = (size_t)labels[i];
+    const float *xi = x + i * ld, *cl = c + l * d;
+    double *sl = acc->sums + l * d;
+    acc->counts[l] += 1;
+    for (size_t j = 0; j < d; j += SF_DLANES) {
+      const sf_dmask m = sf_dmask_first(d - j);
+      const sf_pd xj = sf_maskload_cvt_pd(xi + j, m);
+      sf_mask_add_pd(sl + j, m, xj);
+      const sf_pd e = sf_sub_pd(xj, sf_maskload_cvt_pd(cl + j, m));
+      q = sf_fmadd_pd(e, e, q);
+    }
+  }
+  return q;
+}
+
+static int grouped(size_t d, size_t k) { return d <= SF_GROUP_MAX_D && k <= SF_GROUP_MAX_K; }
+
+/* Row offsets must fit the int32 lists. */
+static int grouped_ld(size_t rows, size_t ld) {
+  return (rows - 1) * ld <= (size_t)INT32_MAX - SF_LANES * ld;
+}
+
+/* Rows below it read their SF_DLANES nv floats with plain loads: row i reads
+ * [x + i ld, x + i ld + SF_DLANES nv), which must end by the block's last
+ * float. */
+static size_t group_i_safe(size_t rows, size_t ld, size_t d) {
+  const size_t span = (rows - 1) * ld + d, w = SF_DLANES * (size_t)sf_group_nv(d);
+  const size_t i_safe = span >= w ? (span - w) / ld + 1 : 0;
+  return i_safe < rows ? i_safe : rows;
+}
+
+/* Lists and temporaries of build_lists, in int32. */
+static size_t list_bytes(size_t rows) {
+  return strata_round_up64(SF_LIST_PASS * (rows + SF_LANES) * sizeof(int32_t));
+}
+
+/* Scratch of the grouped epilogue (after the row tile): the lists, then
+ * what the unit's slots read the centroids from (sf_group_cents). */
+static size_t group_bytes(size_t rows, size_t d, size_t k) {
+  return list_bytes(rows) + sf_group_cents_bytes(d, k);
+}
+
+/* The grouped epilogue of a block whose labels are known, for any d <=
+ * SF_GROUP_MAX_D (the caller checks grouped_ld).
+ *  scratch group_bytes(rows, d, k) bytes */
+static void accumulate_grouped(const float *x, size_t rows, size_t ld, size_t d,
+                               const float *c, size_t k, const int32_t *labels,
+                               strata_block_acc *acc, void *scratch) {
+  int32_t *idx = scratch;
+  const double *cd = sf_group_cents(c, d, k, (char *)scratch + list_bytes(rows));
+  const size_t i_safe = group_i_safe(rows, ld, d);
+  sf_run q[SF_GROUP_MAX_K];
+  const size_t nq = build_lists(labels, i_safe, ld, k, idx, idx + rows + SF_LANES, q,
+                                acc->counts);
+  double *sums = acc->sums;
+  sf_pd inert;
+  if (d == 8) inert = run_groups_d8x(x, d, c, k, sums, cd, q, nq);
+  else if (d == 16) inert = run_groups_d16x(x, d, c, k, sums, cd, q, nq);
+  else {
+    switch (sf_group_nv(d)) {
+      case 1: inert = run_groups_nv1(x, d, c, k, sums, cd, q, nq); break;
+      case 2: inert = run_groups_nv2(x, d, c, k, sums, cd, q, nq); break;
+#if SF_GROUP_NV > 4
+      case 4: inert = run_groups_nv4(x, d, c, k, sums, cd, q, nq); break;
+      default: inert = run_groups_nv8(x, d, c, k, sums, cd, q, nq); break;
+#else
+      default: inert = run_groups_nv4(x, d, c, k, sums, cd, q, nq); break;
+#endif
+    }
+  }
+  /* The rows from i_safe on, each the last of its label, after the lists. */
+  if (i_safe < rows) inert = sf_add_pd(inert, tail_rows(x, i_safe, rows, ld, d, c, labels, acc));
+  acc->inertia += sf_hsum_pd(inert);
 }
 
 /* ---- the block driver ---------------------------------------------------- */
