@@ -42,12 +42,27 @@ static void rewrite_at_iteration(const strata_progress *pr, void *user) {
   }
 }
 
-static void run(int restore_mtime, const char *expect) {
-  const char *path = fixture_path(restore_mtime ? "change_hash.h5" : "change_mtime.h5");
+/* N×D normal values in columns x0, x1 of `name`; its path. */
+static const char *make_file(const char *name, uint64_t seed) {
+  const char *path = fixture_path(name);
   static float x[N * D];
-  uint64_t s = 3;
-  for (size_t i = 0; i < N * D; i++) x[i] = (float)fixture_normal(&s);
+  for (size_t i = 0; i < N * D; i++) x[i] = (float)fixture_normal(&seed);
   CHECK(fixture_write_columns(path, NULL, N, D, x, CHUNK) == 0);
+  return path;
+}
+
+/* A fit that reads the file again on every pass. */
+static void streaming_params(strata_fit_params *p) {
+  strata_fit_params_init(p);
+  p->k = 3;
+  p->tol = 0.0;
+  p->max_iter = 6;
+  p->streaming = 1;
+  p->chunk_rows = 4096;
+}
+
+static void run(int restore_mtime, const char *expect) {
+  const char *path = make_file(restore_mtime ? "change_hash.h5" : "change_mtime.h5", 3);
   rewrite r = {path, 0, restore_mtime, {0}, 0};
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   hid_t d = H5Dopen2(f, "x0", H5P_DEFAULT), space = H5Dget_space(d);
@@ -61,12 +76,7 @@ static void run(int restore_mtime, const char *expect) {
   CHECK_OK(strata_dataset_open(path, NULL, NULL, 0, &ds));
   if (!ds) return;
   strata_fit_params p;
-  strata_fit_params_init(&p);
-  p.k = 3;
-  p.tol = 0.0;
-  p.max_iter = 6;
-  p.streaming = 1; /* every pass reads the file again */
-  p.chunk_rows = 4096;
+  streaming_params(&p);
   p.progress = rewrite_at_iteration;
   p.progress_user = &r;
   strata_model *m = NULL;
@@ -84,20 +94,11 @@ static void run(int restore_mtime, const char *expect) {
 
 /* Unchanged, the same streaming fit works: no false alarm. */
 static void unchanged(void) {
-  const char *path = fixture_path("change_none.h5");
-  static float x[N * D];
-  uint64_t s = 4;
-  for (size_t i = 0; i < N * D; i++) x[i] = (float)fixture_normal(&s);
-  CHECK(fixture_write_columns(path, NULL, N, D, x, CHUNK) == 0);
+  const char *path = make_file("change_none.h5", 4);
   strata_dataset *ds = NULL;
   CHECK_OK(strata_dataset_open(path, NULL, NULL, 0, &ds));
   strata_fit_params p;
-  strata_fit_params_init(&p);
-  p.k = 3;
-  p.tol = 0.0;
-  p.max_iter = 6;
-  p.streaming = 1;
-  p.chunk_rows = 4096;
+  streaming_params(&p);
   strata_model *m = NULL;
   if (ds) CHECK_OK(strata_fit(NULL, ds, &p, &m));
   strata_model_free(m);
