@@ -416,10 +416,12 @@ static void test_rewind_stress(void) {
 }
 
 static void test_recommend_chunk(void) {
-  /* Large declared datasets with no data written cost no disk. */
+  /* Columns of zeros, deflated: every chunk is stored (the reader refuses
+   * chunks never written) at little cost in disk. */
   const char *path = fx_path("reader_recommend.h5");
   hid_t f = fx_create(path);
-  hsize_t n = 100000000, chunk_a = 100000, chunk_b = 999983;
+  hsize_t n = 2200000, chunk_a = 100000, chunk_b = 999983;
+  float *zeros = calloc(n, sizeof *zeros);
   struct {
     const char *name;
     hsize_t chunk;
@@ -428,12 +430,15 @@ static void test_recommend_chunk(void) {
     hid_t space = H5Screate_simple(1, &n, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 1, &cols[c].chunk);
+    H5Pset_deflate(dcpl, 1);
     hid_t d = H5Dcreate2(f, cols[c].name, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    CHECK(zeros && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros) >= 0);
     H5Dclose(d);
     H5Pclose(dcpl);
     H5Sclose(space);
   }
   H5Fclose(f);
+  free(zeros);
 
   const char *a[] = {"a"}, *b[] = {"b"};
   strata_dataset *ds = NULL;
@@ -483,6 +488,62 @@ static void expect_error(strata_status want, const char *path, const char *locat
     CHECK_MSG(strstr(detail, detail_part2) != NULL, "detail '%s' lacks '%s'", detail, detail_part2);
   CHECK(strchr(detail, '\n') == NULL);
   if (ds) strata_dataset_free(ds);
+}
+
+/* Files that declare more than they store: 2^40 rows in chunks never
+ * written, a 10×2^31 matrix likewise, chunks of 2 GiB, a contiguous column
+ * never written.  Refused on open, before anything that size is allocated
+ * (they used to stream fill values, or grow until killed). */
+static void test_hollow(void) {
+  const char *hollow = fx_path("reader_hollow.h5");
+  hid_t f = fx_create(hollow);
+  hsize_t big = (hsize_t)1 << 40, cbig = 65536;
+  hid_t sp = H5Screate_simple(1, &big, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(pl, 1, &cbig);
+  hid_t d = H5Dcreate2(f, "age", H5T_IEEE_F32LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+  H5Dclose(d);
+  H5Pclose(pl);
+  H5Sclose(sp);
+  H5Fclose(f);
+  expect_error(STRATA_ERR_FORMAT, hollow, NULL, NULL, 0, "column 'age' declares 1099511627776 values",
+               "stores none");
+
+  const char *wide = fx_path("reader_hollow_matrix.h5");
+  f = fx_create(wide);
+  hsize_t dims[2] = {10, (hsize_t)1 << 31}, chunk[2] = {10, (hsize_t)1 << 20};
+  sp = H5Screate_simple(2, dims, NULL);
+  pl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(pl, 2, chunk);
+  d = H5Dcreate2(f, "X", H5T_IEEE_F32LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+  H5Dclose(d);
+  H5Pclose(pl);
+  H5Sclose(sp);
+  H5Fclose(f);
+  expect_error(STRATA_ERR_FORMAT, wide, "/X", NULL, 0, "/X declares 21474836480 values", "stores none");
+
+  const char *huge_chunk = fx_path("reader_huge_chunk.h5");
+  f = fx_create(huge_chunk);
+  hsize_t n1 = (hsize_t)1 << 30, c1 = (hsize_t)1 << 29;
+  sp = H5Screate_simple(1, &n1, NULL);
+  pl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(pl, 1, &c1);
+  d = H5Dcreate2(f, "age", H5T_IEEE_F32LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+  H5Dclose(d);
+  H5Pclose(pl);
+  H5Sclose(sp);
+  H5Fclose(f);
+  expect_error(STRATA_ERR_FORMAT, huge_chunk, NULL, NULL, 0, "chunks of 2147483648 bytes", NULL);
+
+  const char *unwritten = fx_path("reader_unwritten.h5");
+  f = fx_create(unwritten);
+  hsize_t n2 = 1000;
+  sp = H5Screate_simple(1, &n2, NULL);
+  d = H5Dcreate2(f, "age", H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dclose(d);
+  H5Sclose(sp);
+  H5Fclose(f);
+  expect_error(STRATA_ERR_FORMAT, unwritten, NULL, NULL, 0, "column 'age' declares 1000 values but stores none",
+               NULL);
 }
 
 static void test_errors(void) {
@@ -656,6 +717,7 @@ int main(void) {
   test_rewind_stress();
   test_recommend_chunk();
   test_errors();
+  test_hollow();
   test_locked();
   test_read_error();
   return check_report();
