@@ -84,6 +84,9 @@ static strata_status open_column(strata_catcols *c, size_t j, const char *name) 
   strata_h5_close(type);
   H5Eclear2(H5E_DEFAULT);
   RETURN_IF(!ok, STRATA_ERR_COLUMN, "column '%s' in %s:%s is not categorical", name, c->path, c->location);
+  char what[1100];
+  snprintf(what, sizeof what, "column '%s'", name);
+  FORWARD_IF_ERROR(strata_h5_check_stored(c->path, what, col->dset, col->space));
   hsize_t rows;
   H5Sget_simple_extent_dims(col->space, &rows, NULL);
   if (j == 0) c->rows = (size_t)rows;

@@ -7,6 +7,7 @@
  * already hold it. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,4 +261,46 @@ int strata_h5_write_string(hid_t obj, const char *name, const char *value) {
   int rc = type >= 0 ? strata_h5_write_scalar(obj, name, type, type, &v) : -1;
   strata_h5_close(type);
   return rc;
+}
+
+/* A dataset must store what it declares (h5_util.h). */
+#define MAX_CHUNK_BYTES ((uint64_t)1 << 30)
+
+strata_status strata_h5_check_stored(const char *path, const char *what, hid_t dset, hid_t space) {
+  hsize_t dims[H5S_MAX_RANK];
+  int rank = H5Sget_simple_extent_dims(space, dims, NULL);
+  uint64_t values = 1;
+  for (int r = 0; r < rank; r++) values = dims[r] && values > UINT64_MAX / dims[r] ? UINT64_MAX : values * dims[r];
+  if (rank < 1 || values == 0) return STRATA_OK;
+  hid_t dcpl = H5Dget_create_plist(dset), type = H5Dget_type(dset);
+  const uint64_t elem = type >= 0 ? (uint64_t)H5Tget_size(type) : 4;
+  strata_status st = STRATA_OK;
+  H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+  const hsize_t storage = H5Dget_storage_size(dset);
+  hsize_t chunk[H5S_MAX_RANK], stored = 0;
+  uint64_t expect = 1, bytes = elem;
+  int crank = layout == H5D_CHUNKED ? H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk) : 0;
+  for (int r = 0; r < crank && r < rank; r++) {
+    expect *= (dims[r] + chunk[r] - 1) / (chunk[r] ? chunk[r] : 1);
+    bytes *= chunk[r];
+  }
+  if (layout == H5D_CHUNKED && bytes > MAX_CHUNK_BYTES) {
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s is stored in chunks of %llu bytes, more than the %llu this "
+                     "reader takes", path, what, (unsigned long long)bytes, (unsigned long long)MAX_CHUNK_BYTES);
+  } else if (layout != H5D_COMPACT && storage == 0) {
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores none", path, what,
+                     (unsigned long long)values);
+  } else if (layout == H5D_CHUNKED) {
+    if (H5Dget_num_chunks(dset, H5S_ALL, &stored) >= 0 && stored < expect)
+      st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores %llu of its %llu chunks "
+                       "(unwritten chunks would read as fill values)", path, what, (unsigned long long)values,
+                       (unsigned long long)stored, (unsigned long long)expect);
+  } else if (layout == H5D_CONTIGUOUS && storage < values * elem) {
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores %llu bytes", path, what,
+                     (unsigned long long)values, (unsigned long long)storage);
+  }
+  strata_h5_close(dcpl);
+  strata_h5_close(type);
+  H5Eclear2(H5E_DEFAULT);
+  return st;
 }

@@ -25,6 +25,15 @@ const char *strata_h5_error_text(char *buf, size_t size);
  * input.  Call before strata_h5_error_text, which clears the stack. */
 int strata_h5_error_is_system(void);
 
+/* STRATA_ERR_FORMAT naming `what` of `path` when dset does not store what
+ * it declares: a tiny file can declare 2^40 rows or 10×2^31 values in
+ * chunks it never wrote, which HDF5 would hand out as fill values forever
+ * (or allocate as one buffer).  Chunked: every chunk of the extent is
+ * written, and a chunk is at most 1 GiB; contiguous: its storage is
+ * allocated.  Call on open, before anything the declared size would need is
+ * allocated, with the lock held. */
+strata_status strata_h5_check_stored(const char *path, const char *what, hid_t dset, hid_t space);
+
 /* Reads n strings from a dataset or attribute of any HDF5 string type
  * (variable or fixed length; a scalar holds one).  out OUT receives n
  * malloc'ed strings, freed by the caller.  Returns 0 on success, -1 when it

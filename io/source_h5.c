@@ -321,53 +321,6 @@ static strata_status alloc_columns(h5_source *ds, size_t cols) {
 /* Opens a dataset; when it is chunked, *chunk_rows gets the chunk length
  * along the row axis (else 0), and a compressed chunk larger than HDF5's
  * default cache but within cache_max gets a cache of its own size. */
-/* A dataset must store what it declares: a tiny file can declare 2^40 rows
- * or 10×2^31 values in chunks it never wrote, which HDF5 would hand out as
- * fill values forever (or allocate as one buffer).  Chunked: every chunk of
- * the extent is written, and a chunk is at most MAX_CHUNK_BYTES;
- * contiguous: its storage is allocated.  Checked on open, before anything
- * the declared size would need is allocated. */
-#define MAX_CHUNK_BYTES ((uint64_t)1 << 30)
-
-static strata_status check_stored(const char *path, const char *what, hid_t dset, hid_t space) {
-  hsize_t dims[H5S_MAX_RANK];
-  int rank = H5Sget_simple_extent_dims(space, dims, NULL);
-  uint64_t values = 1;
-  for (int r = 0; r < rank; r++) values = dims[r] && values > UINT64_MAX / dims[r] ? UINT64_MAX : values * dims[r];
-  if (rank < 1 || values == 0) return STRATA_OK;
-  hid_t dcpl = H5Dget_create_plist(dset), type = H5Dget_type(dset);
-  const uint64_t elem = type >= 0 ? (uint64_t)H5Tget_size(type) : 4;
-  strata_status st = STRATA_OK;
-  H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
-  const hsize_t storage = H5Dget_storage_size(dset);
-  hsize_t chunk[H5S_MAX_RANK], stored = 0;
-  uint64_t expect = 1, bytes = elem;
-  int crank = layout == H5D_CHUNKED ? H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk) : 0;
-  for (int r = 0; r < crank && r < rank; r++) {
-    expect *= (dims[r] + chunk[r] - 1) / (chunk[r] ? chunk[r] : 1);
-    bytes *= chunk[r];
-  }
-  if (layout == H5D_CHUNKED && bytes > MAX_CHUNK_BYTES) {
-    st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s is stored in chunks of %llu bytes, more than the %llu this "
-                     "reader takes", path, what, (unsigned long long)bytes, (unsigned long long)MAX_CHUNK_BYTES);
-  } else if (layout != H5D_COMPACT && storage == 0) {
-    st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores none", path, what,
-                     (unsigned long long)values);
-  } else if (layout == H5D_CHUNKED) {
-    if (H5Dget_num_chunks(dset, H5S_ALL, &stored) >= 0 && stored < expect)
-      st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores %llu of its %llu chunks "
-                       "(unwritten chunks would read as fill values)", path, what, (unsigned long long)values,
-                       (unsigned long long)stored, (unsigned long long)expect);
-  } else if (layout == H5D_CONTIGUOUS && storage < values * elem) {
-    st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores %llu bytes", path, what,
-                     (unsigned long long)values, (unsigned long long)storage);
-  }
-  strata_h5_close(dcpl);
-  strata_h5_close(type);
-  H5Eclear2(H5E_DEFAULT);
-  return st;
-}
-
 static hid_t open_dataset(hid_t loc, const char *name, size_t cache_max, size_t *chunk_rows) {
   *chunk_rows = 0;
   hid_t dset = H5Dopen2(loc, name, H5P_DEFAULT);
@@ -465,7 +418,7 @@ static strata_status open_group_layout(h5_source *ds, hid_t group, const entry_l
     }
     char what[300];
     snprintf(what, sizeof what, "column '%s'", e->name);
-    GOTO_IF_ERROR(st, check_stored(ds->path, what, c->dset, c->space), done);
+    GOTO_IF_ERROR(st, strata_h5_check_stored(ds->path, what, c->dset, c->space), done);
     if (chunk_rows > ds->file_chunk_rows) ds->file_chunk_rows = chunk_rows;
   }
 done:
@@ -538,7 +491,7 @@ static strata_status open_matrix_layout(h5_source *ds, const char *const *featur
             ds->path, ds->location);
   RETURN_IF(rank != 2 || !numeric, STRATA_ERR_FORMAT, "%s:%s is not a 2-D numeric dataset", ds->path,
             ds->location);
-  FORWARD_IF_ERROR(check_stored(ds->path, ds->location, ds->matrix, ds->matrix_space));
+  FORWARD_IF_ERROR(strata_h5_check_stored(ds->path, ds->location, ds->matrix, ds->matrix_space));
   hsize_t dims[2];
   H5Sget_simple_extent_dims(ds->matrix_space, dims, NULL);
   ds->rows = (size_t)dims[0];

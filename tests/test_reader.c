@@ -546,6 +546,33 @@ static void test_hollow(void) {
                NULL);
 }
 
+/* The same check for a categorical column (read by io/categorical.c). */
+static void test_hollow_categorical(void) {
+  const char *path = fx_path("reader_hollow_cat.h5");
+  hid_t f = fx_create(path);
+  hsize_t n = 1000, chunk = 100;
+  float spend[1000];
+  for (int i = 0; i < 1000; i++) spend[i] = (float)i;
+  fx_write(f, "spend", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n, &chunk, 0, spend);
+  hid_t sp = H5Screate_simple(1, &n, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(pl, 1, &chunk);
+  hid_t d = H5Dcreate2(f, "region", H5T_STD_I32LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+  static const char *const cat[] = {"categorical"};
+  fx_string_attr(d, "strata_type", cat, 1, 0);
+  H5Dclose(d);
+  H5Pclose(pl);
+  H5Sclose(sp);
+  H5Fclose(f);
+  strata_dataset *ds = NULL;
+  const char *num[] = {"spend"}, *cats[] = {"region"};
+  CHECK_OK(strata_dataset_open(path, NULL, num, 1, &ds));
+  if (!ds) return;
+  CHECK(strata_dataset_add_categorical(ds, cats, 1, NULL, NULL) == STRATA_ERR_FORMAT);
+  CHECK_MSG(strstr(strata_last_error(), "column 'region' declares 1000 values but stores none") != NULL, "%s",
+            strata_last_error());
+  strata_dataset_free(ds);
+}
+
 static void test_errors(void) {
   const char *group = fx_path("reader_root_contig.h5");
 
@@ -718,6 +745,7 @@ int main(void) {
   test_recommend_chunk();
   test_errors();
   test_hollow();
+  test_hollow_categorical();
   test_locked();
   test_read_error();
   return check_report();
