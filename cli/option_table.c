@@ -157,6 +157,9 @@ static const cli_option options[] = {
     {"sample", 0, KIND_ROWS, STAB(sample_rows), .min = 1, .arg = "N",
      .help = "rows of the seeded sample held in memory, all rows when\nfewer (default {default})",
      .use = {[STABILITY] = AT(SEC_DATA, 7)}},
+    {"algorithm", 0, KIND_NAME, FIT(algorithm), .zero = "kmeans", .arg = "NAME",
+     .help = "the clustering method: kmeans (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"init", 0, KIND_INIT, FIT(init), .arg = "k-means++|random|FILE",
      .help = "initial centroids (default {default}); FILE is a CSV of\n"
              "K rows of one value per feature in original units, with\n"

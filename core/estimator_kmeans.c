@@ -221,13 +221,6 @@ const strata_estimator_ops strata_estimator_kmeans = {
     .describe = km_describe,
 };
 
-const strata_estimator_ops *strata_estimator_find(const char *name) {
-  static const strata_estimator_ops *const all[] = {&strata_estimator_kmeans};
-  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-    if (name && strcmp(name, all[i]->name) == 0) return all[i];
-  return NULL;
-}
-
 const strata_lloyd_result *strata_kmeans_last_result(const strata_estimator *e) {
   return strata_lloyd_last_result(as_kmeans_c(e)->lloyd);
 }

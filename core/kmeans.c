@@ -2,6 +2,7 @@
  * fit orchestrator (core/fit.c), then the final assignment, the lineage
  * and the model. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,7 +31,17 @@ static void strata_log_isa_note(const strata_ctx *ctx) {
   strata_log(ctx, o == STRATA_ISA_OVERRIDE_APPLIED ? STRATA_LOG_INFO : STRATA_LOG_WARN, "%s", note);
 }
 
+/* "unknown algorithm 'X' (this build fits: kmeans, ...)" */
+static strata_status unknown_algorithm(const char *name) {
+  char list[256] = "";
+  size_t used = 0;
+  for (const char *const *a = strata_algorithms(); *a && used < sizeof list; a++)
+    used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", *a);
+  return strata_fail(STRATA_ERR_USAGE, "unknown algorithm '%s' (this build fits: %s)", name, list);
+}
+
 static strata_status check_params(const strata_fit_params *p) {
+  if (p->algorithm && !strata_estimator_find(p->algorithm)) return unknown_algorithm(p->algorithm);
   RETURN_IF(p->k < 1, STRATA_ERR_USAGE, "k must be at least 1 (got %d)", p->k);
   RETURN_IF(p->n_init < 1, STRATA_ERR_USAGE, "n-init must be at least 1 (got %d)", p->n_init);
   RETURN_IF(p->init == STRATA_INIT_GIVEN && !p->init_centroids, STRATA_ERR_USAGE,
@@ -192,7 +203,8 @@ fail:
 
 static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
                              strata_backend_choice *choice, strata_model **out) {
-  const strata_estimator_ops *ops = &strata_estimator_kmeans;
+  const char *algorithm = p->algorithm ? p->algorithm : "kmeans";
+  const strata_estimator_ops *ops = strata_estimator_find(algorithm); /* known: check_params */
   strata_fit_data *data = &f->data;
   size_t k = (size_t)p->k;
   FORWARD_IF_ERROR(strata_fit_data_check(data, ctx, ds, p, k));

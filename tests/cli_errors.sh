@@ -28,6 +28,8 @@ G="$IN/good.h5"
 # ---- unreadable or invalid input: exit 2
 expect_error_clean "missing data file" 2 "no_such\.h5" "$O" \
   "$STRATA" fit "$IN/no_such.h5" -k 3 -o "$O/m.h5" --labels "$O/l.h5"
+expect_error_clean "unknown algorithm" 2 "unknown algorithm 'kmedoids' \(this build fits: kmeans" "$O" \
+  "$STRATA" fit "$G" -k 3 --algorithm kmedoids -o "$O/m.h5" --labels "$O/l.h5"
 expect_error_clean "text file named .h5" 2 "text\.h5.*not an HDF5 file" "$O" \
   "$STRATA" fit "$IN/text.h5" -k 3 -o "$O/m.h5"
 expect_error_clean "empty file named .h5" 2 "zero_bytes\.h5" "$O" \

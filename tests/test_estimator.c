@@ -38,6 +38,14 @@ static void test_ops_complete(void) {
   const strata_estimator_ops *o = &strata_estimator_kmeans;
   CHECK(strata_estimator_find("kmeans") == o);
   CHECK(strata_estimator_find("gmm") == NULL && strata_estimator_find(NULL) == NULL);
+  /* strata_algorithms() names every registered estimator, in order, and
+   * every one is a kind the model format holds. */
+  size_t n = 0;
+  for (const char *const *a = strata_algorithms(); *a; a++, n++) {
+    const strata_estimator_ops *e = strata_estimator_find(*a);
+    CHECK(e && strcmp(e->name, *a) == 0 && strata_model_estimator_known(*a));
+  }
+  CHECK(n >= 1 && strcmp(strata_algorithms()[0], "kmeans") == 0);
   /* The model format (io/model.c) lists the kinds a file may name. */
   CHECK(strata_model_estimator_known(o->name));
   CHECK(!strata_model_estimator_known("gmm") && !strata_model_estimator_known(NULL));

@@ -234,6 +234,9 @@ typedef struct {
                                  scaled with this fit's scaler; with k above the parent's
                                  the extra ones continue k-means++ on the init sample;
                                  with fewer, the parent's largest segments).  0: `init`. */
+  const char *algorithm;      /* the clustering method, by the name a model file records
+                                 ("kmeans"; strata_algorithms() lists this build's);
+                                 NULL = "kmeans" */
 } strata_fit_params;
 
 typedef enum {
@@ -263,6 +266,10 @@ typedef struct strata_progress {
 #define STRATA_MAX_CATEGORICAL_WEIGHT 1e6
 
 STRATA_API void strata_fit_params_init(strata_fit_params *p);
+
+/* The clustering methods this build fits, as a NULL-terminated list of the
+ * names strata_fit_params.algorithm takes (static storage). */
+STRATA_API const char *const *strata_algorithms(void);
 
 /* A fitted segmentation model. */
 typedef struct strata_model strata_model;
