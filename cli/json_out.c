@@ -530,3 +530,26 @@ int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, c
   }
   return finish(&b, f);
 }
+
+int cli_json_rfm(FILE *f, const strata_rfm_params *p, const strata_rfm_result *r) {
+  jbuild b = begin();
+  if (!b.ok) return -1;
+  cJSON *o = b.root;
+  char delim[2] = {r->delimiter, '\0'};
+  add_str(&b, o, "input", p->input);
+  add_str(&b, o, "output", p->output);
+  add_u64(&b, o, "rows", r->rows);
+  add_u64(&b, o, "customers", r->customers);
+  add_u64(&b, o, "skipped_no_customer", r->no_customer);
+  add_u64(&b, o, "cancelled_rows", r->cancelled_rows);
+  add_str(&b, o, "returns", p->returns_subtract ? "subtract" : "exclude");
+  add_u64(&b, o, "customers_without_purchase", r->without_purchase);
+  add_u64(&b, o, "customer_invoice_pairs", r->pairs);
+  add_str(&b, o, "reference_date", r->reference_date);
+  add_str(&b, o, "key_type", r->text_key ? "categorical" : "int");
+  add_u64(&b, o, "spilled_runs", r->runs);
+  add_str(&b, o, "delimiter", delim);
+  add_num(&b, o, "seconds", r->seconds);
+  add_str(&b, o, "version", strata_version());
+  return finish(&b, f);
+}

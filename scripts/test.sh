@@ -26,8 +26,8 @@ ci_run() {
 # what scikit-learn's metrics need (scipy), named so that a missing one is
 # installed, not assumed to come along.
 VENV=build-venv
-PY_PACKAGES=(numpy h5py scikit-learn scipy threadpoolctl)
-PY_IMPORTS="numpy, h5py, sklearn, scipy, threadpoolctl"
+PY_PACKAGES=(numpy h5py scikit-learn scipy threadpoolctl pandas)
+PY_IMPORTS="numpy, h5py, sklearn, scipy, threadpoolctl, pandas"
 if [ -z "${STRATA_PYTHON:-}" ]; then
   if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import $PY_IMPORTS" 2>/dev/null; then
     (python3 -m venv "$VENV" && "$VENV/bin/pip" install -q "${PY_PACKAGES[@]}") ||

@@ -855,6 +855,70 @@ typedef struct {
 STRATA_API strata_status strata_csv_export(const strata_ctx *ctx, const strata_csv_export_params *p, strata_csv_export_result **out);
 STRATA_API void strata_csv_export_result_free(strata_csv_export_result *r);
 
+/* ---------------------------------------------------------------- rfm */
+
+/* A transaction table (CSV, one row per invoice line) to one row per
+ * customer (`strata rfm`, docs/FORMAT.md "RFM tables"): a streaming
+ * group-by in bounded memory (spilled sorted runs, merged), written as an
+ * imported table (the customer key as an identifier column under its own
+ * name, then recency_days, frequency, monetary, tenure_days, avg_basket,
+ * r_score, f_score, m_score).  Rules:
+ *  - a row without a customer key is skipped and counted;
+ *  - an invoice whose number starts with 'C' is a cancellation: left out
+ *    of every measure (counted), or with returns_subtract its rows add
+ *    -|quantity x price| to monetary and nothing else;
+ *  - recency_days = reference day - day of the last purchase, tenure_days =
+ *    reference day - day of the first purchase (whole calendar days; the
+ *    time of day is dropped); the reference day defaults to the day after
+ *    the last purchase in the table;
+ *  - frequency = distinct invoices; monetary = sum of quantity x price
+ *    (exact, rounded once); avg_basket = monetary / frequency;
+ *  - a customer with no purchase left (only cancellations) has no row
+ *    (counted);
+ *  - scores 1-5: score = 1 + floor(5 (rank - 1) / n), rank the 1-based
+ *    position in ascending order with ties sharing their lowest rank
+ *    (pandas rank(method="min")), ranking -recency_days, frequency and
+ *    monetary, so 5 is the most recent, most frequent, highest spending
+ *    fifth and tied customers share a score.
+ * The output is bit-identical whatever the row order of the input and the
+ * memory limit. */
+typedef struct {
+  size_t size;                 /* set by strata_rfm_params_init */
+  const char *input;           /* CSV transaction table */
+  const char *output;          /* HDF5 table to write */
+  const char *customer, *invoice, *date, *quantity, *price; /* column names */
+  const char *date_format;     /* strptime-style (%d/%m/%Y %H:%M); NULL = ISO-8601 */
+  const char *reference_date;  /* YYYY-MM-DD; NULL = the day after the last purchase */
+  int returns_subtract;        /* 1: cancellations reduce monetary; 0: left out */
+  char delimiter;              /* 0 = guess among , ; TAB | */
+  int decimal_comma;           /* 1: quantity and price use ',' as the decimal mark */
+  size_t mem_limit;            /* bytes of the group-by table before it spills; 0 = 256 MiB */
+} strata_rfm_params;
+
+STRATA_API void strata_rfm_params_init(strata_rfm_params *p);
+
+/* What strata_rfm did (filled by it; no pointers). */
+typedef struct {
+  uint64_t rows;                 /* data rows read */
+  uint64_t customers;            /* rows written */
+  uint64_t no_customer;          /* rows skipped for a missing customer key */
+  uint64_t cancelled_rows;       /* rows of cancelled invoices */
+  uint64_t without_purchase;     /* customers with cancellations only (no row) */
+  uint64_t pairs;                /* distinct (customer, invoice) pairs */
+  int64_t reference_day;         /* days since 1970-01-01 */
+  char reference_date[16];       /* the same, YYYY-MM-DD */
+  size_t runs;                   /* sorted runs spilled to disk (0: all in memory) */
+  int text_key;                  /* the key column is text (categorical), not int */
+  char delimiter;
+  double seconds;
+} strata_rfm_result;
+
+/* ctx IN, p IN, out OUT.  STRATA_ERR_COLUMN for a missing column,
+ * STRATA_ERR_DATA (naming the line and column) for a value that is not a
+ * date or a number, or for an empty result; the output appears only when
+ * complete. */
+STRATA_API strata_status strata_rfm(const strata_ctx *ctx, const strata_rfm_params *p, strata_rfm_result *out);
+
 #ifdef __cplusplus
 }
 #endif
