@@ -260,16 +260,21 @@ static strata_status read_row(rfm_job *j) {
   size_t s = 0;
   while (s < n[F_INVOICE] && is_blank(v[F_INVOICE][s])) s++;
   int cancelled = s < n[F_INVOICE] && v[F_INVOICE][s] == 'C';
-  double amount = q * price;
   if (cancelled) {
+    /* Left out, the pair still comes through with no amount, so that a
+     * customer with cancellations only is counted. */
     j->res->cancelled_rows++;
-    if (!j->p->returns_subtract) return STRATA_OK;
-    amount = -fabs(amount);
+    if (j->p->returns_subtract) {
+      q = -fabs(q);
+      price = fabs(price);
+    } else {
+      q = price = 0;
+    }
   } else {
     if (!j->any_purchase || day > j->last_day) j->last_day = day;
     j->any_purchase = 1;
   }
-  return rfm_groups_add(j->groups, v[F_CUSTOMER], n[F_CUSTOMER], v[F_INVOICE], n[F_INVOICE], day, amount);
+  return rfm_groups_add(j->groups, v[F_CUSTOMER], n[F_CUSTOMER], v[F_INVOICE], n[F_INVOICE], day, q, price);
 }
 
 static strata_status read_all(rfm_job *j) {

@@ -12,9 +12,12 @@
 #include "csv_text.h"
 #include "error.h"
 
-/* Runs merged into one when there are this many, so that the final merge
- * never holds more files than this open. */
-#define MAX_RUNS 32
+/* Runs are merged like a log-structured tree: a spill is a run of level
+ * 0, and FAN_IN runs of one level are merged into one of the next, so
+ * every pair is rewritten about log_FAN_IN(spills) times and at most
+ * (FAN_IN - 1) runs per level stay open. */
+#define FAN_IN 8
+#define MAX_RUNS 160
 
 typedef struct {
   uint64_t off; /* key bytes, then invoice bytes, in the arena */
@@ -35,6 +38,7 @@ struct rfm_groups {
   uint32_t *slot; /* entry index + 1; 0 = empty; nslots a power of two */
   size_t nslots;
   FILE *run[MAX_RUNS];
+  unsigned level[MAX_RUNS]; /* non-increasing along run[] */
   size_t nruns;
   uint64_t spilled; /* pairs in the runs */
 };
@@ -253,13 +257,14 @@ static strata_status write_each(void *ctx, const rfm_pair *p) {
   return STRATA_OK;
 }
 
-/* Merges the runs, and the table when `order` is given, into `each`. */
-static strata_status merge_all(rfm_groups *g, const size_t *order, rfm_pair_fn each, void *ctx) {
+/* Merges runs [from, nruns), and the table when `order` is given, into
+ * `each`. */
+static strata_status merge_runs(rfm_groups *g, size_t from, const size_t *order, rfm_pair_fn each, void *ctx) {
   source src[MAX_RUNS + 1];
   memset(src, 0, sizeof src);
   size_t k = 0;
   strata_status st = STRATA_OK;
-  for (size_t r = 0; r < g->nruns && st == STRATA_OK; r++) {
+  for (size_t r = from; r < g->nruns && st == STRATA_OK; r++) {
     src[k++].f = g->run[r];
     if (fflush(g->run[r]) != 0 || fseek(g->run[r], 0, SEEK_SET) != 0)
       st = strata_fail(STRATA_ERR_IO, "cannot rewind a temporary run file: %s", strerror(errno));
@@ -270,27 +275,35 @@ static strata_status merge_all(rfm_groups *g, const size_t *order, rfm_pair_fn e
   return st;
 }
 
+/* While the last FAN_IN runs share a level, merges them into one run of
+ * the next level. */
+static strata_status cascade(rfm_groups *g) {
+  while (g->nruns >= FAN_IN && g->level[g->nruns - FAN_IN] == g->level[g->nruns - 1]) {
+    size_t from = g->nruns - FAN_IN;
+    FILE *f;
+    FORWARD_IF_ERROR(open_run(g, &f));
+    strata_status st = merge_runs(g, from, NULL, write_each, f);
+    if (st != STRATA_OK) {
+      fclose(f);
+      return st;
+    }
+    for (size_t r = from; r < g->nruns; r++) fclose(g->run[r]);
+    g->level[from]++;
+    g->run[from] = f;
+    g->nruns = from + 1;
+  }
+  return STRATA_OK;
+}
+
 static void reset_table(rfm_groups *g) {
   g->n = 0;
   g->arena_len = 0;
   memset(g->slot, 0, g->nslots * sizeof *g->slot);
 }
 
-/* The table as a sorted run; runs beyond MAX_RUNS - 1 are merged into one
- * first. */
+/* The table as a sorted run of level 0. */
 static strata_status spill(rfm_groups *g) {
-  if (g->nruns == MAX_RUNS) {
-    FILE *f;
-    FORWARD_IF_ERROR(open_run(g, &f));
-    strata_status st = merge_all(g, NULL, write_each, f);
-    if (st != STRATA_OK) {
-      fclose(f);
-      return st;
-    }
-    for (size_t r = 0; r < g->nruns; r++) fclose(g->run[r]);
-    g->run[0] = f;
-    g->nruns = 1;
-  }
+  RETURN_IF(g->nruns == MAX_RUNS, STRATA_ERR_INTERNAL, "too many spilled runs");
   size_t *order;
   FORWARD_IF_ERROR(sorted_order(g, &order));
   FILE *f;
@@ -304,10 +317,11 @@ static strata_status spill(rfm_groups *g) {
     if (f) fclose(f);
     return st;
   }
+  g->level[g->nruns] = 0;
   g->run[g->nruns++] = f;
   g->spilled += g->n;
   reset_table(g);
-  return STRATA_OK;
+  return cascade(g);
 }
 
 /* ------------------------------------------------------------ the table */
@@ -334,7 +348,7 @@ static int grow_slots(rfm_groups *g) {
 }
 
 strata_status rfm_groups_add(rfm_groups *g, const char *key, size_t key_len, const char *invoice,
-                             size_t invoice_len, double day, double amount) {
+                             size_t invoice_len, double day, double x, double y) {
   RETURN_IF(key_len > UINT32_MAX / 2 || invoice_len > UINT32_MAX / 2, STRATA_ERR_DATA, "a key is too long");
   uint64_t h = pair_hash(key, key_len, invoice, invoice_len);
   size_t at = (size_t)h & (g->nslots - 1);
@@ -344,7 +358,7 @@ strata_status rfm_groups_add(rfm_groups *g, const char *key, size_t key_len, con
         memcmp(g->arena + e->off + key_len, invoice, invoice_len) == 0) {
       if (day < e->dmin) e->dmin = day;
       if (day > e->dmax) e->dmax = day;
-      strata_xacc_add(&e->amount, amount);
+      strata_xacc_add_product(&e->amount, x, y);
       return STRATA_OK;
     }
   }
@@ -360,7 +374,7 @@ strata_status rfm_groups_add(rfm_groups *g, const char *key, size_t key_len, con
   size_t ns = 2 * (g->n + 1) > g->nslots ? 2 * g->nslots : g->nslots;
   if (g->n > 0 && acap + ecap * sizeof(entry) + ns * sizeof *g->slot > g->mem_limit) {
     FORWARD_IF_ERROR(spill(g));
-    return rfm_groups_add(g, key, key_len, invoice, invoice_len, day, amount);
+    return rfm_groups_add(g, key, key_len, invoice, invoice_len, day, x, y);
   }
   if (g->n == g->cap) {
     entry *e = realloc(g->e, ecap * sizeof *e);
@@ -388,7 +402,7 @@ strata_status rfm_groups_add(rfm_groups *g, const char *key, size_t key_len, con
   while (i < invoice_len && (invoice[i] == ' ' || invoice[i] == '\t')) i++;
   e->cancelled = i < invoice_len && invoice[i] == 'C';
   e->dmin = e->dmax = day;
-  strata_xacc_add(&e->amount, amount);
+  strata_xacc_add_product(&e->amount, x, y);
   g->slot[at] = (uint32_t)(++g->n);
   if (2 * g->n > g->nslots) RETURN_IF(!grow_slots(g), STRATA_ERR_NOMEM, "out of memory");
   return STRATA_OK;
@@ -397,7 +411,7 @@ strata_status rfm_groups_add(rfm_groups *g, const char *key, size_t key_len, con
 strata_status rfm_groups_walk(rfm_groups *g, rfm_pair_fn each, void *ctx) {
   size_t *order;
   FORWARD_IF_ERROR(sorted_order(g, &order));
-  strata_status st = merge_all(g, order, each, ctx);
+  strata_status st = merge_runs(g, 0, order, each, ctx);
   free(order);
   return st;
 }

@@ -38,10 +38,10 @@ typedef struct rfm_groups rfm_groups;
 strata_status rfm_groups_new(const char *dir, size_t mem_limit, rfm_groups **out);
 void rfm_groups_free(rfm_groups *g);
 
-/* Adds one row: the pair's dates widen to `day`, its amount grows by
- * amount (exact).  key/invoice are copied. */
+/* Adds one row: the pair's dates widen to `day`, its amount grows by the
+ * exact product x * y.  key/invoice are copied. */
 strata_status rfm_groups_add(rfm_groups *g, const char *key, size_t key_len, const char *invoice,
-                             size_t invoice_len, double day, double amount);
+                             size_t invoice_len, double day, double x, double y);
 
 /* Runs spilled so far. */
 size_t rfm_groups_runs(const rfm_groups *g);
