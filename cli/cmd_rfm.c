@@ -42,7 +42,7 @@ static const struct option long_options[] = {
     {"reference-date", required_argument, NULL, OPT_REFERENCE},
     {"returns", required_argument, NULL, OPT_RETURNS},
     {"delimiter", required_argument, NULL, OPT_DELIMITER},
-    {"decimal-comma", no_argument, NULL, OPT_DECIMAL},
+    {"decimal", required_argument, NULL, OPT_DECIMAL},
     {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"json", no_argument, NULL, OPT_JSON},
@@ -98,7 +98,8 @@ static void usage(FILE *f) {
         "                              reduce monetary\n"
         "      --delimiter C           field delimiter: , ; | tab or any one character\n"
         "                              (default: guessed among , ; tab |)\n"
-        "      --decimal-comma         quantity and price are written 10,5\n"
+        "      --decimal C             decimal mark of quantity and price: . (default)\n"
+        "                              or , (10,5; the delimiter must be another one)\n"
         "      --mem-limit SIZE        memory of the group-by before it spills, e.g.\n"
         "                              64M (default 256M)\n"
         "      --threads T             compression threads, 0 = one per core (default 0)\n"
@@ -148,7 +149,11 @@ static int parse(int argc, char **argv, rfm_opts *o) {
         else if (strlen(optarg) == 1 && optarg[0] != '"' && (unsigned char)optarg[0] < 0x80) o->p.delimiter = optarg[0];
         else return cli_usage_error(CMD, "--delimiter: '%s' is not one character (or 'tab')", optarg);
         break;
-      case OPT_DECIMAL: o->p.decimal_comma = 1; break;
+      case OPT_DECIMAL:
+        if (strcmp(optarg, ",") != 0 && strcmp(optarg, ".") != 0)
+          return cli_usage_error(CMD, "--decimal: '%s' is not '.' or ','", optarg);
+        o->p.decimal = optarg[0];
+        break;
       case OPT_MEM_LIMIT:
         if (!cli_opt_size(optarg, "--mem-limit", &bytes, err, sizeof err)) return cli_error(CLI_EXIT_USAGE, "%s", err);
         if (bytes < 4096) return cli_usage_error(CMD, "--mem-limit must be at least 4K (got '%s')", optarg);

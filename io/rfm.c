@@ -162,6 +162,8 @@ static strata_status open_reader(rfm_job *j, int fd) {
     if ((rs = csv_reader_peek(&j->rd, DETECT_SAMPLE, &p, &n, &at_eof)) != CSV_READ_RECORD) return read_end(j, rs);
     delim = csv_detect_delimiter(p, n, at_eof);
   }
+  RETURN_IF(j->p->decimal == ',' && delim == ',', STRATA_ERR_USAGE,
+            "'%s': the decimal mark ',' is also the field delimiter; give --delimiter", j->p->input);
   j->res->delimiter = delim;
   csv_reader_set_delimiter(&j->rd, delim);
   return STRATA_OK;
@@ -204,7 +206,7 @@ static strata_status read_header(rfm_job *j) {
 /* A number of the quantity or price column; with a decimal comma ',' is the
  * decimal mark and '.' is refused. */
 static int number_of(const rfm_job *j, const char *p, size_t n, double *out) {
-  if (!j->p->decimal_comma) return csv_parse_double(p, n, out) == 1;
+  if (j->p->decimal != ',') return csv_parse_double(p, n, out) == 1;
   char buf[64];
   if (n >= sizeof buf || memchr(p, '.', n)) return 0;
   for (size_t i = 0; i < n; i++) buf[i] = p[i] == ',' ? '.' : p[i];
@@ -464,6 +466,8 @@ static strata_status check_params(const strata_rfm_params *p) {
   RETURN_IF(!p->customer || !p->invoice || !p->date || !p->quantity || !p->price, STRATA_ERR_USAGE,
             "strata_rfm: the customer, invoice, date, quantity and price columns must all be named");
   char why[300];
+  RETURN_IF(p->decimal && p->decimal != '.' && p->decimal != ',', STRATA_ERR_USAGE,
+            "the decimal mark must be '.' or ',' (got '%c')", p->decimal);
   RETURN_IF(p->date_format && !csv_datefmt_check(p->date_format, why, sizeof why), STRATA_ERR_USAGE, "%s", why);
   return STRATA_OK;
 }

@@ -54,7 +54,7 @@ inv;cust;when;qty;price
 11;7;01/02/2024 18:00;1;0,5
 12;3;15/01/2024 12:00;4;2
 CSV
-run "$STRATA" rfm "$T/eu.csv" "${RFM[@]}" --decimal-comma --date-format '%d/%m/%Y %H:%M' -o "$T/eu.h5" -q
+run "$STRATA" rfm "$T/eu.csv" "${RFM[@]}" --decimal , --date-format '%d/%m/%Y %H:%M' -o "$T/eu.h5" -q
 got="$(col "$T/eu.h5" cust) $(col "$T/eu.h5" monetary) $(col "$T/eu.h5" recency_days) $(col "$T/eu.h5" frequency)"
 if [ "$RC" -eq 0 ] && [ "$got" = "3,7 8,3 18,1 1,2" ]; then ok "decimal commas, ';' and --date-format"
 else bad "decimal commas" "rc=$RC got '$got' $(cat "$T/err")"; fi
@@ -84,14 +84,14 @@ else bad "run files left" "$(ls -A "$T")"; fi
 expect_error_clean "missing column" 2 "--price: column 'cost' is not in the header .*have: inv, cust" "$T" \
   "$STRATA" rfm "$T/tx.csv" --customer cust --invoice inv --date when --quantity qty --price cost -o "$T/x.h5"
 expect_error_clean "ISO date expected" 2 "line 2, column 3 \(when\): '31/01/2024 9:05' is not a date.*--date-format" "$T" \
-  "$STRATA" rfm "$T/eu.csv" "${RFM[@]}" --decimal-comma -o "$T/x.h5"
+  "$STRATA" rfm "$T/eu.csv" "${RFM[@]}" --decimal , -o "$T/x.h5"
 printf 'inv,cust,when,qty,price\n1,A,2024-01-01,1,1\n2,A,2024-13-01,1,1\n' >"$T/baddate.csv"
 expect_error_clean "invalid calendar day" 2 "line 3, column 3 \(when\): '2024-13-01' is not a date" "$T" \
   "$STRATA" rfm "$T/baddate.csv" "${RFM[@]}" -o "$T/x.h5"
 printf 'inv,cust,when,qty,price\n1,A,2024-01-01,abc,1\n' >"$T/badnum.csv"
 expect_error_clean "a quantity that is no number" 2 "line 2, column 4 \(qty\): 'abc' is not a number" "$T" \
   "$STRATA" rfm "$T/badnum.csv" "${RFM[@]}" -o "$T/x.h5"
-expect_error_clean "a decimal comma without --decimal-comma" 2 "line 2, column 5 \(price\): '1,25' is not a number" "$T" \
+expect_error_clean "a decimal comma without --decimal ," 2 "line 2, column 5 \(price\): '1,25' is not a number" "$T" \
   "$STRATA" rfm "$T/eu.csv" "${RFM[@]}" --date-format '%d/%m/%Y %H:%M' -o "$T/x.h5"
 printf 'inv,cust,when,qty,price\n1,,2024-01-01,1,1\nC2,A,2024-01-01,1,1\n' >"$T/empty.csv"
 expect_error_clean "empty result" 2 "empty result.*2 rows, 1 without a customer, 1 cancelled" "$T" \

@@ -747,6 +747,12 @@ typedef struct {
   int skip_bad_rows;                /* 1: drop malformed records (counted, the first listed);
                                        0 (default): fail naming the line */
   int level;                        /* deflate level 1-9 (default 1) */
+  const char *date_format;          /* also read dates in this strptime-style layout
+                                       (%d/%m/%Y %H:%M; docs/FORMAT.md); NULL = ISO only */
+  char decimal;                     /* ',': numbers are written 10,5; 0 or '.' (default): 10.5 */
+  int strict;                       /* 1: a few cells that are not numbers in a column of
+                                       numbers fail the import; 0 (default): they become
+                                       missing values, counted in bad_cells */
 } strata_csv_import_params;
 
 STRATA_API void strata_csv_import_params_init(strata_csv_import_params *p);
@@ -760,6 +766,9 @@ typedef struct {
   uint64_t count;        /* values present */
   uint64_t missing;
   uint64_t categories;   /* categorical: dictionary size; else 0 */
+  uint64_t bad_cells;    /* numeric column: cells that were not numbers, now missing */
+  const char *note;      /* a warning about the column (bad cells with their first
+                            lines; text although mostly numbers), or NULL */
 } strata_csv_import_column;
 
 typedef struct {
@@ -891,7 +900,7 @@ typedef struct {
   const char *reference_date;  /* YYYY-MM-DD; NULL = the day after the last purchase */
   int returns_subtract;        /* 1: cancellations reduce monetary; 0: left out */
   char delimiter;              /* 0 = guess among , ; TAB | */
-  int decimal_comma;           /* 1: quantity and price use ',' as the decimal mark */
+  char decimal;                /* ',': quantity and price are written 10,5; 0 or '.': 10.5 */
   size_t mem_limit;            /* bytes of the group-by table before it spills; 0 = 256 MiB */
 } strata_rfm_params;
 
