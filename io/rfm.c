@@ -504,9 +504,24 @@ static strata_status output_dir(const char *output, char **dir) {
   return STRATA_OK;
 }
 
+/* An HDF5 file starts with this signature (at offset 0 for every file
+ * HDF5 writes without a user block). */
+static int is_hdf5(int fd) {
+  static const char sig[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+  char head[8];
+  return pread(fd, head, sizeof head, 0) == (ssize_t)sizeof head && memcmp(head, sig, sizeof sig) == 0;
+}
+
 static strata_status run(rfm_job *j) {
   int fd = open(j->p->input, O_RDONLY | O_CLOEXEC);
   RETURN_IF(fd < 0, STRATA_ERR_NOT_FOUND, "cannot open '%s': %s", j->p->input, strerror(errno));
+  if (is_hdf5(fd)) {
+    close(fd);
+    return strata_fail(STRATA_ERR_USAGE,
+                       "'%s' is an HDF5 file: strata rfm reads the transaction table as CSV (run it on the CSV "
+                       "that was imported)",
+                       j->p->input);
+  }
   char *dir = NULL;
   strata_status st = output_dir(j->p->output, &dir);
   if (st == STRATA_OK) st = csv_writer_open(j->p->output, NULL, 1, strata_ctx_threads(j->ctx), &j->w);

@@ -114,6 +114,8 @@ expect_error "missing --invoice" 2 "missing required option --invoice" \
   "$STRATA" rfm "$T/tx.csv" --customer cust --date when --quantity qty --price price -o "$T/x.h5"
 expect_error "bad --returns" 2 "--returns" "$STRATA" rfm "$T/tx.csv" "${RFM[@]}" --returns keep -o "$T/x.h5"
 expect_error "missing input" 2 "cannot open" "$STRATA" rfm "$T/none.csv" "${RFM[@]}" -o "$T/x.h5"
+expect_error_clean "an HDF5 input is refused" 2 "is an HDF5 file: strata rfm reads the transaction table as CSV" "$T" \
+  "$STRATA" rfm "$T/c.h5" "${RFM[@]}" -o "$T/x.h5"
 expect_error "output is the input" 2 "is the input" "$STRATA" rfm "$T/tx.csv" "${RFM[@]}" -o "$T/tx.csv"
 run "$STRATA" rfm --help
 if [ "$RC" -eq 0 ] && grep -q -- '--returns exclude|subtract' "$T/out" && grep -q 'rank' "$T/out"; then ok "--help states the rules"
