@@ -53,10 +53,11 @@ static const struct option long_options[] = {
 };
 
 static void usage(FILE *f) {
-  fputs("usage: strata rfm TX.csv --customer COL --invoice COL --date COL --quantity COL\n"
-        "                  --price COL -o CUSTOMERS.h5 [options]\n"
+  fputs("usage: strata rfm TX.csv|TX.h5 --customer COL --invoice COL --date COL\n"
+        "                  --quantity COL --price COL -o CUSTOMERS.h5 [options]\n"
         "\n"
-        "Turns a transaction table (one row per invoice line, in any order) into one row\n"
+        "Turns a transaction table (one row per invoice line, in any order; a CSV file,\n"
+        "or an HDF5 table that `strata import` wrote) into one row\n"
         "per customer: the customer key (an identifier column under its own name),\n"
         "recency_days, frequency, monetary, tenure_days, avg_basket, and the quintile\n"
         "scores r_score, f_score, m_score.  The output is an imported table that\n"
@@ -170,7 +171,7 @@ static int parse(int argc, char **argv, rfm_opts *o) {
       default: return cli_getopt_error(CMD, c, argv, long_options);
     }
   }
-  if (optind >= argc) return cli_usage_error(CMD, "missing the transaction table TX.csv");
+  if (optind >= argc) return cli_usage_error(CMD, "missing the transaction table TX.csv or TX.h5");
   if (argc - optind > 1) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind + 1]);
   o->p.input = argv[optind];
   if (!o->p.output) return cli_usage_error(CMD, "missing required option -o CUSTOMERS.h5");

@@ -22,6 +22,7 @@
 #include "csv_writer.h"
 #include "ctx.h"
 #include "error.h"
+#include "rfm_h5.h"
 #include "rfm_runs.h"
 
 #define DEFAULT_MEM_LIMIT ((size_t)256 << 20)
@@ -51,6 +52,10 @@ typedef struct {
   char **hname;
   size_t nfields;
   size_t field[NF];
+  uint64_t line[NF]; /* physical line of each field of the current record */
+  const char *want[NF]; /* the column names */
+  int h5;            /* reading an HDF5 table */
+  uint64_t row;      /* its current row, 0-based */
   char *scratch[NF];
   size_t scratch_cap[NF];
   /* what the pass learned */
@@ -184,7 +189,7 @@ static strata_status read_header(rfm_job *j) {
     while (n > 0 && is_blank(p[n - 1])) n--;
     RETURN_IF(!(j->hname[i] = strndup(p, n)), STRATA_ERR_NOMEM, "out of memory");
   }
-  const char *want[NF] = {j->p->customer, j->p->invoice, j->p->date, j->p->quantity, j->p->price};
+  const char *const *want = j->want;
   static const char *const opt[NF] = {"--customer", "--invoice", "--date", "--quantity", "--price"};
   for (int k = 0; k < NF; k++) {
     j->field[k] = SIZE_MAX;
@@ -213,55 +218,84 @@ static int number_of(const rfm_job *j, const char *p, size_t n, double *out) {
   return csv_parse_double(buf, n, out) == 1;
 }
 
-static strata_status date_of(const rfm_job *j, const char *p, size_t n, double *day) {
-  int ok = j->p->date_format ? csv_parse_date_fmt(p, n, j->p->date_format, day) : csv_parse_date(p, n, day);
-  return ok ? STRATA_OK : STRATA_ERR_DATA;
+/* Where the current row is, for messages: a CSV line and field, or an
+ * HDF5 row and column. */
+static strata_status bad_value(const rfm_job *j, int k, const char *fmt, ...) STRATA_PRINTF(3, 4);
+static strata_status bad_value(const rfm_job *j, int k, const char *fmt, ...) {
+  char msg[600];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (j->h5)
+    return strata_fail(STRATA_ERR_DATA, "'%s', row %llu, column '%s': %s", j->p->input, (unsigned long long)j->row + 1,
+                       j->want[k], msg);
+  return fail_at(j, j->line[k], j->field[k], "%s", msg);
 }
 
-static strata_status read_row(rfm_job *j) {
-  const csv_record *rec = &j->rd.rec;
-  uint64_t line = j->rd.rec_line;
-  if (rec->n != j->nfields) {
-    size_t col = rec->n < j->nfields ? rec->n : j->nfields;
-    return strata_fail(STRATA_ERR_DATA, "'%s', line %llu, column %zu: row has %zu field%s; the header has %zu",
-                       j->p->input, (unsigned long long)line, col + 1, rec->n, rec->n == 1 ? "" : "s", j->nfields);
+/* A number of a key column as text: integers as integers. */
+static const char *key_text(char *buf, size_t size, const rfm_cell *c, size_t *n) {
+  if (c->is_int) snprintf(buf, size, "%lld", (long long)c->inum);
+  else if (c->num == floor(c->num) && fabs(c->num) < 9.2e18) snprintf(buf, size, "%lld", (long long)c->num);
+  else snprintf(buf, size, "%.17g", c->num);
+  *n = strlen(buf);
+  return buf;
+}
+
+static strata_status number_cell(const rfm_job *j, int k, const rfm_cell *c, double *out) {
+  if (c->missing) return bad_value(j, k, "missing value");
+  if (!c->text) {
+    *out = c->num;
+    return STRATA_OK;
   }
-  if (rec->problem == CSV_REC_AFTER_QUOTE)
-    return strata_fail(STRATA_ERR_DATA, "'%s', line %llu, column %zu: text after the closing quote of a quoted field",
-                       j->p->input, (unsigned long long)line, rec->problem_field + 1);
+  if (!number_of(j, c->text, c->len, out))
+    return bad_value(j, k, "'%.*s' is not a number", (int)(c->len < 40 ? c->len : 40), c->text);
+  return STRATA_OK;
+}
+
+static strata_status date_cell(const rfm_job *j, const rfm_cell *c, double *day) {
+  if (c->missing) return bad_value(j, F_DATE, "missing date");
+  if (!c->text) {
+    RETURN_IF(!c->is_date, STRATA_ERR_DATA, "'%s': column '%s' is not a date column (import the CSV with --date-format)",
+              j->p->input, j->want[F_DATE]);
+    *day = c->num;
+    return STRATA_OK;
+  }
+  int ok = j->p->date_format ? csv_parse_date_fmt(c->text, c->len, j->p->date_format, day) : csv_parse_date(c->text, c->len, day);
+  if (!ok)
+    return bad_value(j, F_DATE, "'%.*s' is not a date%s", (int)(c->len < 40 ? c->len : 40), c->text,
+                     j->p->date_format ? " in the --date-format" : " (ISO-8601 YYYY-MM-DD; see --date-format)");
+  return STRATA_OK;
+}
+
+/* One transaction row, from either reader. */
+static strata_status take_row(rfm_job *j, const rfm_cell *cell) {
   j->res->rows++;
-  const char *v[NF];
-  size_t n[NF];
-  for (int k = 0; k < NF; k++)
-    if (!text_of(j, k, j->field[k], &v[k], &n[k])) return nomem();
-  if (csv_is_missing(v[F_CUSTOMER], n[F_CUSTOMER])) {
+  const rfm_cell *key = &cell[F_CUSTOMER], *inv = &cell[F_INVOICE];
+  if (key->missing) {
     j->res->no_customer++;
     return STRATA_OK;
   }
-#define AT(k) (line + rec->field[j->field[k]].line), j->field[k]
-  if (csv_utf8_check(v[F_CUSTOMER], n[F_CUSTOMER]) != n[F_CUSTOMER])
-    return fail_at(j, AT(F_CUSTOMER), "invalid UTF-8 or a NUL byte in a customer key");
-  if (csv_is_missing(v[F_INVOICE], n[F_INVOICE])) return fail_at(j, AT(F_INVOICE), "missing invoice number");
+  char kbuf[32], ibuf[32];
+  size_t kn, in;
+  const char *k = key->text ? (kn = key->len, key->text) : key_text(kbuf, sizeof kbuf, key, &kn);
+  if (csv_utf8_check(k, kn) != kn) return bad_value(j, F_CUSTOMER, "invalid UTF-8 or a NUL byte in a customer key");
+  if (inv->missing) return bad_value(j, F_INVOICE, "missing invoice number");
+  const char *iv = inv->text ? (in = inv->len, inv->text) : key_text(ibuf, sizeof ibuf, inv, &in);
   double day, q, price;
-  if (date_of(j, v[F_DATE], n[F_DATE], &day) != STRATA_OK)
-    return fail_at(j, AT(F_DATE), "'%.*s' is not a date%s", (int)(n[F_DATE] < 40 ? n[F_DATE] : 40), v[F_DATE],
-                   j->p->date_format ? " in the --date-format" : " (ISO-8601 YYYY-MM-DD; see --date-format)");
-  if (!number_of(j, v[F_QUANTITY], n[F_QUANTITY], &q))
-    return fail_at(j, AT(F_QUANTITY), "'%.*s' is not a number", (int)(n[F_QUANTITY] < 40 ? n[F_QUANTITY] : 40),
-                   v[F_QUANTITY]);
-  if (!number_of(j, v[F_PRICE], n[F_PRICE], &price))
-    return fail_at(j, AT(F_PRICE), "'%.*s' is not a number", (int)(n[F_PRICE] < 40 ? n[F_PRICE] : 40), v[F_PRICE]);
-#undef AT
+  FORWARD_IF_ERROR(date_cell(j, &cell[F_DATE], &day));
+  FORWARD_IF_ERROR(number_cell(j, F_QUANTITY, &cell[F_QUANTITY], &q));
+  FORWARD_IF_ERROR(number_cell(j, F_PRICE, &cell[F_PRICE], &price));
   int64_t ik;
-  if (csv_parse_int64(v[F_CUSTOMER], n[F_CUSTOMER], &ik) == 1) {
+  if (csv_parse_int64(k, kn, &ik) == 1) {
     if (ik < j->kmin) j->kmin = ik;
     if (ik > j->kmax) j->kmax = ik;
   } else {
     j->any_text = 1;
   }
   size_t s = 0;
-  while (s < n[F_INVOICE] && is_blank(v[F_INVOICE][s])) s++;
-  int cancelled = s < n[F_INVOICE] && v[F_INVOICE][s] == 'C';
+  while (s < in && is_blank(iv[s])) s++;
+  int cancelled = s < in && iv[s] == 'C';
   if (cancelled) {
     /* Left out, the pair still comes through with no amount, so that a
      * customer with cancellations only is counted. */
@@ -276,7 +310,34 @@ static strata_status read_row(rfm_job *j) {
     if (!j->any_purchase || day > j->last_day) j->last_day = day;
     j->any_purchase = 1;
   }
-  return rfm_groups_add(j->groups, v[F_CUSTOMER], n[F_CUSTOMER], v[F_INVOICE], n[F_INVOICE], day, q, price);
+  return rfm_groups_add(j->groups, k, kn, iv, in, day, q, price);
+}
+
+static strata_status read_row(rfm_job *j) {
+  const csv_record *rec = &j->rd.rec;
+  uint64_t line = j->rd.rec_line;
+  if (rec->n != j->nfields) {
+    size_t col = rec->n < j->nfields ? rec->n : j->nfields;
+    return strata_fail(STRATA_ERR_DATA, "'%s', line %llu, column %zu: row has %zu field%s; the header has %zu",
+                       j->p->input, (unsigned long long)line, col + 1, rec->n, rec->n == 1 ? "" : "s", j->nfields);
+  }
+  if (rec->problem == CSV_REC_AFTER_QUOTE)
+    return strata_fail(STRATA_ERR_DATA, "'%s', line %llu, column %zu: text after the closing quote of a quoted field",
+                       j->p->input, (unsigned long long)line, rec->problem_field + 1);
+  rfm_cell cell[NF];
+  memset(cell, 0, sizeof cell);
+  for (int k = 0; k < NF; k++) {
+    if (!text_of(j, k, j->field[k], &cell[k].text, &cell[k].len)) return nomem();
+    cell[k].missing = csv_is_missing(cell[k].text, cell[k].len);
+    j->line[k] = line + rec->field[j->field[k]].line;
+  }
+  return take_row(j, cell);
+}
+
+static strata_status h5_row(void *ctx, const rfm_cell *cells, uint64_t row) {
+  rfm_job *j = ctx;
+  j->row = row;
+  return take_row(j, cells);
 }
 
 static strata_status read_all(rfm_job *j) {
@@ -515,22 +576,22 @@ static int is_hdf5(int fd) {
 static strata_status run(rfm_job *j) {
   int fd = open(j->p->input, O_RDONLY | O_CLOEXEC);
   RETURN_IF(fd < 0, STRATA_ERR_NOT_FOUND, "cannot open '%s': %s", j->p->input, strerror(errno));
-  if (is_hdf5(fd)) {
-    close(fd);
-    return strata_fail(STRATA_ERR_USAGE,
-                       "'%s' is an HDF5 file: strata rfm reads the transaction table as CSV (run it on the CSV "
-                       "that was imported)",
-                       j->p->input);
-  }
+  j->h5 = is_hdf5(fd);
   char *dir = NULL;
   strata_status st = output_dir(j->p->output, &dir);
   if (st == STRATA_OK) st = csv_writer_open(j->p->output, NULL, 1, strata_ctx_threads(j->ctx), &j->w);
   if (st == STRATA_OK)
     st = rfm_groups_new(dir, j->p->mem_limit ? j->p->mem_limit : DEFAULT_MEM_LIMIT, &j->groups);
   free(dir);
-  if (st == STRATA_OK) st = open_reader(j, fd);
-  if (st == STRATA_OK) st = read_all(j);
-  close(fd);
+  if (st == STRATA_OK && j->h5) {
+    close(fd);
+    fd = -1;
+    st = rfm_h5_scan(j->ctx, j->p->input, j->want, NF, h5_row, j);
+  } else {
+    if (st == STRATA_OK) st = open_reader(j, fd);
+    if (st == STRATA_OK) st = read_all(j);
+  }
+  if (fd >= 0) close(fd);
   if (st == STRATA_OK) st = reference_day(j);
   if (st == STRATA_OK) {
     j->res->runs = rfm_groups_runs(j->groups);
@@ -555,6 +616,8 @@ strata_status strata_rfm(const strata_ctx *ctx, const strata_rfm_params *p, stra
   j.ctx = ctx;
   j.res = out;
   j.kmin = INT64_MAX;
+  const char *want[NF] = {p->customer, p->invoice, p->date, p->quantity, p->price};
+  memcpy(j.want, want, sizeof want);
   j.kmax = INT64_MIN;
   csv_dict_init(&j.dict);
   strata_status st = run(&j);

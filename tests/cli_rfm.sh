@@ -114,8 +114,22 @@ expect_error "missing --invoice" 2 "missing required option --invoice" \
   "$STRATA" rfm "$T/tx.csv" --customer cust --date when --quantity qty --price price -o "$T/x.h5"
 expect_error "bad --returns" 2 "--returns" "$STRATA" rfm "$T/tx.csv" "${RFM[@]}" --returns keep -o "$T/x.h5"
 expect_error "missing input" 2 "cannot open" "$STRATA" rfm "$T/none.csv" "${RFM[@]}" -o "$T/x.h5"
-expect_error_clean "an HDF5 input is refused" 2 "is an HDF5 file: strata rfm reads the transaction table as CSV" "$T" \
-  "$STRATA" rfm "$T/c.h5" "${RFM[@]}" -o "$T/x.h5"
+# The same transactions imported to HDF5 (dates as dates, or as text read
+# with --date-format) give the same table.
+"$STRATA" import "$T/big.csv" -o "$T/big_tx.h5" -q
+run "$STRATA" rfm "$T/big_tx.h5" "${RFM[@]}" -o "$T/from_h5.h5" -q
+if [ "$RC" -eq 0 ] && same_table "$T/mem.h5" "$T/from_h5.h5"; then ok "an imported HDF5 transaction table gives the same table"
+else bad "HDF5 input" "rc=$RC $(cat "$T/err")"; fi
+"$STRATA" import "$T/eu.csv" -o "$T/eu_tx.h5" --decimal , -q
+run "$STRATA" rfm "$T/eu_tx.h5" "${RFM[@]}" --date-format '%d/%m/%Y %H:%M' -o "$T/eu_h5.h5" -q
+if [ "$RC" -eq 0 ] && same_table "$T/eu.h5" "$T/eu_h5.h5"; then ok "HDF5 input with text dates read by --date-format"
+else bad "HDF5 input, text dates" "rc=$RC $(cat "$T/err")"; fi
+expect_error_clean "HDF5 input: text dates without --date-format" 2 "'.*eu_tx\.h5', row 1, column 'when': '31/01/2024 9:05' is not a date" "$T" \
+  "$STRATA" rfm "$T/eu_tx.h5" "${RFM[@]}" -o "$T/x.h5"
+expect_error_clean "HDF5 input: a number column as the date" 2 "column 'qty' is not a date column" "$T" \
+  "$STRATA" rfm "$T/eu_tx.h5" --customer cust --invoice inv --date qty --quantity qty --price price -o "$T/x.h5"
+expect_error_clean "HDF5 input: a missing column" 2 "column 'cost' not found" "$T" \
+  "$STRATA" rfm "$T/eu_tx.h5" --customer cust --invoice inv --date when --quantity qty --price cost -o "$T/x.h5"
 expect_error "output is the input" 2 "is the input" "$STRATA" rfm "$T/tx.csv" "${RFM[@]}" -o "$T/tx.csv"
 run "$STRATA" rfm --help
 if [ "$RC" -eq 0 ] && grep -q -- '--returns exclude|subtract' "$T/out" && grep -q 'rank' "$T/out"; then ok "--help states the rules"

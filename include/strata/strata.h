@@ -866,7 +866,7 @@ STRATA_API void strata_csv_export_result_free(strata_csv_export_result *r);
 
 /* ---------------------------------------------------------------- rfm */
 
-/* A transaction table (CSV, one row per invoice line) to one row per
+/* A transaction table (CSV or an imported HDF5 table, one row per invoice line) to one row per
  * customer (`strata rfm`, docs/FORMAT.md "RFM tables"): a streaming
  * group-by in bounded memory (spilled sorted runs, merged), written as an
  * imported table (the customer key as an identifier column under its own
@@ -893,7 +893,7 @@ STRATA_API void strata_csv_export_result_free(strata_csv_export_result *r);
  * memory limit. */
 typedef struct {
   size_t size;                 /* set by strata_rfm_params_init */
-  const char *input;           /* CSV transaction table */
+  const char *input;           /* transaction table: CSV, or HDF5 (an imported table) */
   const char *output;          /* HDF5 table to write */
   const char *customer, *invoice, *date, *quantity, *price; /* column names */
   const char *date_format;     /* strptime-style (%d/%m/%Y %H:%M); NULL = ISO-8601 */
