@@ -353,8 +353,10 @@ int cli_json_import(FILE *f, const strata_csv_import_params *p, const strata_csv
       if (strcmp(c->type, "categorical") == 0) add_u64(&b, col, "categories", c->categories);
       else check(&b, cJSON_AddNullToObject(col, "categories"));
       add_str(&b, col, "role", c->is_id ? "id" : NULL);
-      add_u64(&b, col, "bad_cells", c->bad_cells);
-      add_str(&b, col, "note", c->note);
+      /* Only where there is something to say, so that the JSON of a clean
+       * table is as it was. */
+      if (c->bad_cells) add_u64(&b, col, "bad_cells", c->bad_cells);
+      if (c->note) add_str(&b, col, "note", c->note);
     }
     push(&b, cols, col);
   }
