@@ -410,7 +410,17 @@ static strata_status emit(rfm_job *j) {
   double money = strata_xacc_round(&j->money);
   size_t i = j->fill;
   if (j->any_text) {
-    int64_t code = csv_dict_intern(&j->dict, j->cur.key, j->cur.key_len);
+    /* An integer key is written in its plain form: " 17" and "17" are one
+     * customer, whichever spelling came first. */
+    char ibuf[32];
+    const char *k = j->cur.key;
+    size_t kn = j->cur.key_len;
+    if (j->cur.is_int) {
+      snprintf(ibuf, sizeof ibuf, "%lld", (long long)j->cur.ikey);
+      k = ibuf;
+      kn = strlen(ibuf);
+    }
+    int64_t code = csv_dict_intern(&j->dict, k, kn);
     RETURN_IF(code < 0, STRATA_ERR_NOMEM, "out of memory");
     ((int32_t *)j->stage[C_KEY])[i] = (int32_t)code;
   } else if (j->t.col[C_KEY].storage == CSV_STORE_I64) {

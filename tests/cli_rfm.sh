@@ -47,6 +47,13 @@ got="$(col "$T/s.h5" monetary) $(col "$T/s.h5" avg_basket) $(col "$T/s.h5" recen
 if [ "$RC" -eq 0 ] && [ "$got" = "1.5,5 1.5,2.5 11,15 11,19" ]; then ok "--returns subtract, --reference-date"
 else bad "--returns subtract" "rc=$RC got '$got' $(cat "$T/err")"; fi
 
+# " 17" and "17" are one integer key, written "17" among text keys.
+printf 'inv,cust,when,qty,price\n1,17,2024-01-01,1,1\n2, 17 ,2024-01-02,1,1\n3,A,2024-01-03,1,1\n' >"$T/spell.csv"
+run "$STRATA" rfm "$T/spell.csv" "${RFM[@]}" -o "$T/spell.h5" -q
+if [ "$RC" -eq 0 ] && [ "$(dict "$T/spell.h5" cust) $(col "$T/spell.h5" frequency)" = '"17","A" 2,1' ]; then
+  ok "integer keys in two spellings are one customer"
+else bad "key spellings" "rc=$RC $(dict "$T/spell.h5" cust) $(col "$T/spell.h5" frequency) $(cat "$T/err")"; fi
+
 # Decimal commas with ';' and a day-first format; integer keys only.
 cat >"$T/eu.csv" <<'CSV'
 inv;cust;when;qty;price
