@@ -91,12 +91,9 @@ def _as_matrix(X, allow_nan):
     if a.dtype.kind == "c":
         raise ValueError("Complex data not supported")
     if a.dtype.kind in "OUS":
-        try:
-            a = a.astype(np.float32)
-        except (TypeError, ValueError) as e:
-            raise ValueError("could not convert the input to float: %s" % e)
+        a = a.astype(np.float32)  # TypeError/ValueError from NumPy name what cannot be converted
     if a.ndim != 2:
-        raise ValueError("Expected 2D array, got %dD array instead: reshape your data with array.reshape(-1, 1) "
+        raise ValueError("Expected 2D array, got %dD array instead: Reshape your data with array.reshape(-1, 1) "
                          "for a single feature or array.reshape(1, -1) for a single sample." % a.ndim)
     if a.dtype not in _ELEM:
         a = a.astype(np.float32)
@@ -223,7 +220,9 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
             if w.shape[0] != n:
                 raise ValueError("sample_weight.shape == %s, expected (%d,)!" % (w.shape, n))
-            if w.size and not np.all(w == w[0]) or (w.size and w[0] <= 0):
+            if not np.any(w != 0):
+                raise ValueError("Sample weights must contain at least one non-zero number.")
+            if np.any(w != w[0]) or w[0] < 0:
                 raise NotImplementedError("strata.KMeans: libstrata does not weight rows; only uniform positive "
                                           "sample_weight is accepted")
         k = self.n_clusters
@@ -246,8 +245,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 raise ValueError("The shape of the initial centers %s does not match the number of clusters %d "
                                  "and features %d." % (centers.shape, k, d))
         n_init = self.n_init
-        if n_init == "auto":
-            n_init = 10 if init == "random" else 1
+        if isinstance(n_init, str) and n_init == "auto":
+            n_init = 10 if isinstance(init, str) and init == "random" else 1
         if centers is not None:
             n_init = 1
         if not isinstance(n_init, (int, np.integer)) or n_init < 1:

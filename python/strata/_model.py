@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from ._lib import (Context, FitParams, Profile, StrataInputError, _s, c_double, c_int64, c_void_p, check,
+from ._lib import (Context, FitParams, Profile, StrataInputError, StrataRuntimeError, _s, c_double, c_int64, c_void_p, check,
                    fit_params, lib, names_array)
 
 _SCALE = {"zscore": 0, "minmax": 1, "none": 2}
@@ -39,8 +39,9 @@ class Model:
     """A fitted segmentation model (strata_model).  `info` is a dict of
     everything the model records (strata_model_info); arrays are copies."""
 
-    def __init__(self, ptr):
+    def __init__(self, ptr, path=None):
         self._ptr = ptr
+        self.path = None if path is None else os.fspath(path)  # the file it was loaded from or saved to
 
     def __del__(self):
         if getattr(self, "_ptr", None):
@@ -71,6 +72,39 @@ class Model:
 
     def save(self, path):
         check(lib.strata_model_save(self._ptr, _fspath(path)))
+        self.path = os.fspath(path)
+
+    def report(self, data_path, html_path, labels_path=None, title=None, location=None):
+        """The HTML report of `strata report` (it lives in the command, not in
+        libstrata): runs the `strata` command ($STRATA_COMMAND, else `strata`
+        on PATH) on this model's file (saved to a temporary one if it has
+        none).  Raises StrataError with the command's one-line error."""
+        import subprocess
+        import tempfile
+        cmd = os.environ.get("STRATA_COMMAND", "strata")
+        with tempfile.TemporaryDirectory() as tmp:
+            model = self.path
+            if model is None:
+                model = os.path.join(tmp, "model.h5")
+                check(lib.strata_model_save(self._ptr, _fspath(model)))
+            argv = [cmd, "report", model, os.fspath(data_path), "-o", os.fspath(html_path), "-q"]
+            if labels_path is not None:
+                argv += ["--labels", os.fspath(labels_path)]
+            if title is not None:
+                argv += ["--title", title]
+            if location is not None:
+                argv += ["--dataset", location]
+            try:
+                r = subprocess.run(argv, capture_output=True, text=True)
+            except OSError as e:
+                raise StrataRuntimeError("cannot run '%s' (set STRATA_COMMAND): %s" % (cmd, e), 10,
+                                         "STRATA_ERR_INTERNAL", 1)
+        if r.returncode != 0:
+            line = (r.stderr.strip().splitlines() or ["strata report failed"])[-1]
+            line = line[len("strata: error: "):] if line.startswith("strata: error: ") else line
+            cls = StrataInputError if r.returncode == 2 else StrataRuntimeError
+            raise cls(line, None, "", r.returncode)
+        return os.fspath(html_path)
 
     def _open(self, data_path, location):
         ds = c_void_p()
@@ -137,7 +171,7 @@ def open_model(path):
     """Loads a model file written by `strata fit` (or Model.save)."""
     m = c_void_p()
     check(lib.strata_model_load(_fspath(path), ctypes.byref(m)))
-    return Model(m)
+    return Model(m, path)
 
 
 def make_params(k, scale, missing, init, n_init, max_iter, tol, seed, init_centroids=None):
@@ -182,7 +216,7 @@ def fit_h5(path, k, features=None, location=None, categorical=None, scale="zscor
             check(lib.strata_fit(ctx.ptr, ds, ctypes.byref(p), ctypes.byref(m)))
     finally:
         lib.strata_dataset_free(ds)
-    return Model(m)
+    return Model(m, model_path)
 
 
 __all__ = ["Model", "open_model", "fit_h5", "FitParams"]
