@@ -68,6 +68,7 @@ class Model:
         out["train_mean_distance"] = _arr(mi.train_mean_distance, k)
         out["sizes"] = _arr(mi.sizes, k, np.int64)
         out["inertia_per_iteration"] = np.array([mi.iter_stats[i].inertia for i in range(mi.n_iter_stats)])
+        out["seconds_per_iteration"] = np.array([mi.iter_stats[i].seconds for i in range(mi.n_iter_stats)])
         return out
 
     def save(self, path):
