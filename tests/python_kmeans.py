@@ -250,5 +250,28 @@ for arr, tag in ((np.asarray(rng.normal(size=(100000, 16)), np.float32), "float3
     tracemalloc.stop()
     check(peak < arr.nbytes / 2, "the package does not copy a %s array" % tag, "peak %d of %d bytes" % (peak, arr.nbytes))
 
+# without scikit-learn and pandas: the minimal base classes, profile as dicts
+code = """
+import sys
+sys.modules['sklearn'] = None
+sys.modules['pandas'] = None
+import numpy as np, strata
+km = strata.KMeans(3, random_state=0)
+assert km.get_params()['n_clusters'] == 3 and km.set_params(n_clusters=2).n_clusters == 2
+try:
+    km.set_params(bogus=1)
+    raise SystemExit('set_params took an unknown parameter')
+except ValueError:
+    pass
+X = np.random.default_rng(0).normal(size=(100, 2)).astype(np.float32)
+assert km.fit_predict(X).shape == (100,) and km.fit_transform(X).shape == (100, 2)
+prof = strata.open_model(sys.argv[1]).profile(sys.argv[2])
+assert isinstance(prof, list) and prof[0]['segment'] == -1 and prof[0]['size'] == 300
+print('ok')
+"""
+r = subprocess.run([sys.executable, "-c", code, "%s/df_model.h5" % T, "%s/df.h5" % T], capture_output=True,
+                   text=True)
+check(r.returncode == 0 and r.stdout.strip() == "ok", "works without scikit-learn and pandas", r.stderr[-500:])
+
 print("python_kmeans: %d passed, %d failed" % (PASSED[0], len(FAILED)))
 sys.exit(1 if FAILED else 0)
