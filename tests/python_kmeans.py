@@ -250,6 +250,27 @@ for arr, tag in ((np.asarray(rng.normal(size=(100000, 16)), np.float32), "float3
     tracemalloc.stop()
     check(peak < arr.nbytes / 2, "the package does not copy a %s array" % tag, "peak %d of %d bytes" % (peak, arr.nbytes))
 
+# Ctrl-C cancels a long call (strata_ctx_cancel) and leaves no output
+import signal  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+big = np.asarray(rng.normal(size=(200000, 8)), np.float32)
+write_h5("%s/big.h5" % T, big, ["b%d" % j for j in range(8)])
+for what, fn in (("strata.KMeans.fit", lambda: strata.KMeans(64, random_state=0, tol=0, n_init=100).fit(big)),
+                 ("fit_h5", lambda: strata.fit_h5("%s/big.h5" % T, 64, tol=0, n_init=100,
+                                                  model_path="%s/big_model.h5" % T))):
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.perf_counter()
+    timer.start()
+    try:
+        fn()
+        check(False, "Ctrl-C cancels " + what, "the call ended first")
+    except KeyboardInterrupt:
+        check(time.perf_counter() - t0 < 20, "Ctrl-C cancels " + what, "%.1f s" % (time.perf_counter() - t0))
+    timer.cancel()
+check(not os.path.exists("%s/big_model.h5" % T), "a cancelled fit_h5 leaves no model")
+
 # without scikit-learn and pandas: the minimal base classes, profile as dicts
 code = """
 import sys

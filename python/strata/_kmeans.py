@@ -208,8 +208,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         dist = np.empty(n, dtype=np.float32)
         inertia, sizes = c_double(), (c_int64 * k)()
         with Context(self.n_threads, self.backend) as ctx, _Borrowed(a, self._names()) as ds:
-            check(lib.strata_assign_memory(ctx.ptr, self._model._ptr, ds, 0, labels.ctypes.data_as(c_void_p),
-                                           dist.ctypes.data_as(c_void_p), ctypes.byref(inertia), sizes))
+            ctx.call(lib.strata_assign_memory, self._model._ptr, ds, 0, labels.ctypes.data_as(c_void_p),
+                     dist.ctypes.data_as(c_void_p), ctypes.byref(inertia), sizes)
         return labels, dist, inertia.value
 
     # -------------------------------------------------------------- API
@@ -255,7 +255,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                         self.tol, _seed(self.random_state), centers)
         m = c_void_p()
         with Context(self.n_threads, self.backend) as ctx, _Borrowed(a, self._names()) as ds:
-            check(lib.strata_fit(ctx.ptr, ds, ctypes.byref(p), ctypes.byref(m)))
+            ctx.call(lib.strata_fit, ds, ctypes.byref(p), ctypes.byref(m))
         self._model = Model(m)
         self._set_fitted()
         # The labels of the training rows: assign reproduces fit's labels exactly.

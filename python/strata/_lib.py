@@ -106,6 +106,7 @@ _SIGNATURES = {
     "strata_ctx_set_threads": (c_int, [c_void_p, c_int]),
     "strata_ctx_set_backend": (c_int, [c_void_p, c_char_p]),
     "strata_ctx_set_log": (None, [c_void_p, LOG_FN, c_void_p, c_int]),
+    "strata_ctx_cancel": (None, [c_void_p]),
     "strata_dataset_open": (c_int, [c_char_p, c_char_p, P(c_char_p), c_size_t, P(c_void_p)]),
     "strata_dataset_add_categorical": (c_int, [c_void_p, P(c_char_p), c_size_t, c_void_p, c_void_p]),
     "strata_dataset_from_strided": (c_int, [c_void_p, c_int, c_size_t, c_size_t, ctypes.c_ssize_t,
@@ -161,12 +162,12 @@ def _s(b):
     return b.decode("utf-8", "replace") if b is not None else None
 
 
-def check(status):
-    """Raises the StrataError of a failed call; the detail is thread-local in
-    libstrata, and ctypes runs the call on this thread."""
+def check(status, detail=None):
+    """Raises the StrataError of a failed call.  The detail is thread-local in
+    libstrata: read here when the call ran on this thread, else passed in."""
     if status == 0:
         return
-    msg = _s(lib.strata_last_error()) or _s(lib.strata_status_name(status))
+    msg = _s(detail if detail is not None else lib.strata_last_error()) or _s(lib.strata_status_name(status))
     code = lib.strata_status_exit_code(status)
     cls = StrataInputError if code == 2 else StrataRuntimeError
     raise cls(msg, status, _s(lib.strata_status_name(status)), code)
@@ -207,6 +208,31 @@ class Context:
             check(lib.strata_ctx_set_threads(self.ptr, int(n_threads)))
         if backend is not None:
             check(lib.strata_ctx_set_backend(self.ptr, backend.encode()))
+
+    def call(self, fn, *args):
+        """fn(self.ptr, *args), a long libstrata call, on a worker thread, so
+        that Ctrl-C (KeyboardInterrupt) in the caller cancels it through
+        strata_ctx_cancel -- the call stops at its next chunk and removes its
+        outputs -- instead of the interpreter waiting for it to end.  Raises
+        the StrataError of a failed call, or the KeyboardInterrupt."""
+        out = {}
+
+        def work():
+            st = fn(self.ptr, *args)
+            out["status"] = st
+            if st:
+                out["detail"] = lib.strata_last_error()
+
+        t = threading.Thread(target=work, name="strata-call", daemon=True)
+        t.start()
+        try:
+            while t.is_alive():
+                t.join(0.05)
+        except KeyboardInterrupt:
+            lib.strata_ctx_cancel(self.ptr)
+            t.join()
+            raise
+        check(out["status"], out.get("detail"))
 
     def __enter__(self):
         return self

@@ -120,8 +120,8 @@ class Model:
         with Context(n_threads, backend) as ctx:
             ds = self._open(data_path, location)
             try:
-                check(lib.strata_assign(ctx.ptr, self._ptr, ds, _fspath(labels_path), chunk_rows,
-                                        ctypes.byref(inertia), sizes))
+                ctx.call(lib.strata_assign, self._ptr, ds, _fspath(labels_path), chunk_rows,
+                         ctypes.byref(inertia), sizes)
             finally:
                 lib.strata_dataset_free(ds)
         return {"inertia": inertia.value, "sizes": np.array(sizes[:], dtype=np.int64)}
@@ -135,8 +135,8 @@ class Model:
         with Context(n_threads, None) as ctx:
             ds = self._open(data_path, location)
             try:
-                check(lib.strata_profile_compute(ctx.ptr, self._ptr, ds, _fspath(labels_path), chunk_rows,
-                                                 ctypes.byref(out)))
+                ctx.call(lib.strata_profile_compute, self._ptr, ds, _fspath(labels_path), chunk_rows,
+                         ctypes.byref(out))
             finally:
                 lib.strata_dataset_free(ds)
         try:
@@ -214,7 +214,7 @@ def fit_h5(path, k, features=None, location=None, categorical=None, scale="zscor
             check(lib.strata_dataset_add_categorical(ds, names_array(list(categorical)), len(categorical), None,
                                                      None))
         with Context(n_threads, backend) as ctx:
-            check(lib.strata_fit(ctx.ptr, ds, ctypes.byref(p), ctypes.byref(m)))
+            ctx.call(lib.strata_fit, ds, ctypes.byref(p), ctypes.byref(m))
     finally:
         lib.strata_dataset_free(ds)
     return Model(m, model_path)
