@@ -7,6 +7,7 @@ call (see fit_params)."""
 import ctypes
 import ctypes.util
 import os
+import signal
 import threading
 import warnings
 
@@ -210,12 +211,20 @@ class Context:
             check(lib.strata_ctx_set_backend(self.ptr, backend.encode()))
 
     def call(self, fn, *args):
-        """fn(self.ptr, *args), a long libstrata call, on a worker thread, so
-        that Ctrl-C (KeyboardInterrupt) in the caller cancels it through
-        strata_ctx_cancel -- the call stops at its next chunk and removes its
-        outputs -- instead of the interpreter waiting for it to end.  Raises
-        the StrataError of a failed call, or the KeyboardInterrupt."""
+        """fn(self.ptr, *args), a long libstrata call.  From the main thread
+        under Python's default SIGINT handler, the call runs on a worker
+        thread while a handler of ours turns Ctrl-C into strata_ctx_cancel
+        (the call stops at its next chunk and removes its outputs), then
+        raises KeyboardInterrupt once the call has ended: the arrays and
+        handles it uses are freed only after that.  Elsewhere (another thread,
+        a custom SIGINT handler) it simply runs here.  Raises the StrataError
+        of a failed call."""
+        if (threading.current_thread() is not threading.main_thread()
+                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+            check(fn(self.ptr, *args))
+            return
         out = {}
+        interrupted = []
 
         def work():
             st = fn(self.ptr, *args)
@@ -223,15 +232,20 @@ class Context:
             if st:
                 out["detail"] = lib.strata_last_error()
 
-        t = threading.Thread(target=work, name="strata-call", daemon=True)
-        t.start()
+        def on_sigint(signum, frame):
+            interrupted.append(signum)
+            lib.strata_ctx_cancel(self.ptr)
+
+        old = signal.signal(signal.SIGINT, on_sigint)
         try:
+            t = threading.Thread(target=work, name="strata-call", daemon=True)
+            t.start()
             while t.is_alive():
                 t.join(0.05)
-        except KeyboardInterrupt:
-            lib.strata_ctx_cancel(self.ptr)
-            t.join()
-            raise
+        finally:
+            signal.signal(signal.SIGINT, old)
+        if interrupted:
+            raise KeyboardInterrupt
         check(out["status"], out.get("detail"))
 
     def __enter__(self):
