@@ -83,9 +83,29 @@ done:
   return st;
 }
 
+/* Where the labels of an assign go: a labels file, or the caller's arrays. */
+typedef struct {
+  const char *path;
+  int32_t *segment;
+  float *distance;
+} assign_sink;
+
+static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                const assign_sink *sink, size_t chunk_rows, const strata_drift_thresholds *th,
+                                const char *reference, double *inertia, int64_t *sizes, strata_drift **drift);
+
 strata_status strata_assign(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
                             const char *labels_path, size_t chunk_rows, double *inertia, int64_t *sizes) {
   return strata_assign_drift(ctx, m, ds, labels_path, chunk_rows, NULL, NULL, inertia, sizes, NULL);
+}
+
+strata_status strata_assign_memory(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                   size_t chunk_rows, int32_t *segment, float *distance, double *inertia,
+                                   int64_t *sizes) {
+  RETURN_IF(!m || !ds || (!segment && strata_dataset_rows(ds) > 0), STRATA_ERR_USAGE,
+            "strata_assign_memory: NULL argument");
+  assign_sink sink = {NULL, segment, distance};
+  return assign_run(ctx, m, ds, &sink, chunk_rows, NULL, NULL, inertia, sizes, NULL);
 }
 
 strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
@@ -93,6 +113,13 @@ strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, 
                                   const char *reference, double *inertia, int64_t *sizes,
                                   strata_drift **drift) {
   RETURN_IF(!m || !ds || !labels_path, STRATA_ERR_USAGE, "strata_assign: NULL argument");
+  assign_sink sink = {labels_path, NULL, NULL};
+  return assign_run(ctx, m, ds, &sink, chunk_rows, th, reference, inertia, sizes, drift);
+}
+
+static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                const assign_sink *sink, size_t chunk_rows, const strata_drift_thresholds *th,
+                                const char *reference, double *inertia, int64_t *sizes, strata_drift **drift) {
   if (drift) *drift = NULL;
   const strata_model_info *mi = strata_model_get_info(m);
   FORWARD_IF_ERROR(check_features(mi, ds));
@@ -128,7 +155,10 @@ strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, 
   strata_lloyd_set_fallback(l, choice.fallback);
   strata_lloyd_set_centroids(l, mi->centroids);
   if (drift) GOTO_IF_ERROR(st, strata_lloyd_want_stats(l, 1), done);
-  GOTO_IF_ERROR(st, strata_labels_writer_open(labels_path, n, &w), done);
+  if (sink->path)
+    GOTO_IF_ERROR(st, strata_labels_writer_open(sink->path, n, &w), done);
+  else
+    GOTO_IF_ERROR(st, strata_labels_writer_memory(n, sink->segment, sink->distance, &w), done);
   GOTO_IF_ERROR(st, strata_lloyd_pass(l, w, &res), done);
   if (strata_dataset_unknown_categories(ds) > 0)
     strata_log(ctx, STRATA_LOG_WARN, "%llu rows have a category the model has not seen; they were "

@@ -288,6 +288,15 @@ STRATA_API strata_status strata_assign(const strata_ctx *ctx, const strata_model
                                        const char *labels_path, size_t chunk_rows,
                                        double *inertia, int64_t *sizes);
 
+/* strata_assign into the caller's arrays instead of a labels file (for
+ * bindings: no file round trip).  segment OUT: rows int32 (-1 for a row the
+ * missing rule drops); distance OUT: rows float32 Euclidean distances to
+ * the segment's centroid in scaled units (NaN when dropped), or NULL.
+ * Same labels, inertia and sizes as strata_assign. */
+STRATA_API strata_status strata_assign_memory(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                              size_t chunk_rows, int32_t *segment, float *distance,
+                                              double *inertia, int64_t *sizes);
+
 /* Opens the data at path/location the way model m reads it: its numeric
  * features by name and its categorical columns expanded into its categories.
  * out OUT. */
