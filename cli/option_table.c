@@ -36,6 +36,7 @@ typedef enum {
 
 /* KIND_CHOICE writes the index of the value through an int. */
 _Static_assert(sizeof(strata_scale) == sizeof(int) && sizeof(strata_missing) == sizeof(int) &&
+                   sizeof(strata_covariance) == sizeof(int) &&
                    sizeof(strata_resample) == sizeof(int) && sizeof(cli_progress_mode) == sizeof(int),
                "an enum field of the option table is not int-sized");
 
@@ -158,7 +159,13 @@ static const cli_option options[] = {
      .help = "rows of the seeded sample held in memory, all rows when\nfewer (default {default})",
      .use = {[STABILITY] = AT(SEC_DATA, 7)}},
     {"algorithm", 0, KIND_NAME, FIT(algorithm), .zero = "kmeans", .arg = "NAME",
-     .help = "the clustering method: kmeans (default {default})",
+     .help = "the clustering method: kmeans, or gmm (Gaussian\nmixture by EM) (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"covariance-type", 0, KIND_CHOICE, FIT(covariance_type), .choices = cli_covariance_choices,
+     .arg = "full|tied|diag|spherical",
+     .help = "gmm: each component's covariance (default {default})", .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"reg-covar", 0, KIND_DOUBLE, FIT(reg_covar), .lo = 0.0, .arg = "X",
+     .help = "gmm: added to the covariances' diagonal, scaled units\n(default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"init", 0, KIND_INIT, FIT(init), .arg = "k-means++|random|FILE",
      .help = "initial centroids (default {default}); FILE is a CSV of\n"
@@ -180,7 +187,8 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_ALGORITHM, 2, .help = "maximum iterations per k (default {default})"},
              [STABILITY] = {SEC_RESAMPLING, 6, .help = "maximum iterations per fit (default {default})"}}},
     {"tol", 0, KIND_DOUBLE, FIT(tol), .lo = 0.0, .arg = "X",
-     .help = "convergence threshold, relative to the mean feature\nvariance (default {default})",
+     .help = "convergence threshold, relative to the mean feature\nvariance (default {default}); gmm: the "
+             "change of the\nmean log-likelihood per row",
      .use = {[FIT] = AT(SEC_ALGORITHM, 4), [SWEEP] = AT(SEC_ALGORITHM, 4),
              [STABILITY] = {SEC_RESAMPLING, 7, .help = "convergence threshold (default {default})"}}},
     {"seed", 0, KIND_U64, FIT(seed), .arg = "S", .help = "random seed (default {default})",

@@ -88,6 +88,7 @@ static strata_status build_model(fit_state *f, const strata_fit_params *p, const
   size_t k = f->est->k, d = data->d;
   strata_model *m = f->model = strata_model_alloc((int)k, (int)d);
   RETURN_IF(!m, STRATA_ERR_NOMEM, "out of memory");
+  m->info.inertia = f->best.objective; /* describe may say otherwise (a mixture's) */
   int ok = 1;
   for (size_t j = 0; j < d; j++) {
     ok &= strata_model_set_string(&m->features[j], strata_dataset_col_name(ds, j));
@@ -247,7 +248,6 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   free(mean_distance);
   FORWARD_IF_ERROR(st);
   strata_model *m = f->model;
-  m->info.inertia = f->best.objective;
   m->info.iterations = f->best.iterations;
   m->info.converged = f->best.converged;
   m->info.n_init = p->n_init;

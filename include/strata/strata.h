@@ -191,6 +191,10 @@ typedef enum { STRATA_SCALE_ZSCORE, STRATA_SCALE_MINMAX, STRATA_SCALE_NONE } str
 typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN,
                STRATA_MISSING_MEDIAN } strata_missing;
 typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } strata_init;
+/* The covariance of a Gaussian mixture's components (algorithm "gmm"), as
+ * scikit-learn's covariance_type: each its own full matrix, one matrix
+ * shared by all, each its own diagonal, each a single variance. */
+typedef enum { STRATA_COV_FULL, STRATA_COV_TIED, STRATA_COV_DIAG, STRATA_COV_SPHERICAL } strata_covariance;
 
 typedef struct {
   size_t size;                /* set by strata_fit_params_init (see the conventions above) */
@@ -237,6 +241,11 @@ typedef struct {
   const char *algorithm;      /* the clustering method, by the name a model file records
                                  ("kmeans"; strata_algorithms() lists this build's);
                                  NULL = "kmeans" */
+  /* Gaussian mixtures (algorithm "gmm"; core/estimator_gmm.c).  tol is then
+   * the bound on the change of the mean log-likelihood per row between two
+   * EM iterations (absolute; the likelihood of the scaled data). */
+  strata_covariance covariance_type; /* default full */
+  double reg_covar;           /* added to the covariances' diagonal (scaled units); default 1e-6 */
 } strata_fit_params;
 
 typedef enum {
@@ -358,6 +367,17 @@ typedef struct {
                                          centroid, scaled units (NaN for an empty segment) */
   const char *estimator;              /* the estimator kind: "kmeans" (also for models written
                                          before the kind was recorded) */
+  /* A Gaussian mixture (estimator "gmm"; NULL and NaN otherwise): the means
+   * are the centroids; covariances in scaled units, laid out by type: full
+   * k×d×d, tied d×d, diag k×d, spherical k.  log_likelihood is the mean per
+   * row over the fit's rows at the final parameters, of the scaled data;
+   * bic and aic follow scikit-learn's definitions.  inertia then holds the
+   * squared Euclidean distances of the rows to their component's mean (the
+   * hard labels: the arg max of the responsibilities). */
+  const char *covariance_type;        /* "full", "tied", "diag", "spherical" */
+  const double *weights;              /* k, summing to 1 */
+  const double *covariances;
+  double reg_covar, log_likelihood, bic, aic;
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
