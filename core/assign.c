@@ -7,6 +7,7 @@
 #include "drift.h"
 #include "ctx.h"
 #include "error.h"
+#include "gmm.h"
 #include "labels_writer.h"
 #include "lloyd.h"
 #include "model.h"
@@ -124,6 +125,12 @@ strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, 
   const strata_lloyd_result *res = NULL;
   strata_status st;
   GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, &sc, chunk_rows, 0, &pass), done);
+  if (mi->weights) {
+    st = drift ? strata_fail(STRATA_ERR_USAGE, "drift is measured for k-means models only, not a Gaussian "
+                             "mixture's yet")
+               : strata_gmm_assign(mi, pass, n, labels_path, inertia, sizes);
+    goto done;
+  }
   GOTO_IF_ERROR(st, strata_lloyd_create(kern, pass, k, d, n, 0, &l), done);
   strata_lloyd_set_fallback(l, choice.fallback);
   strata_lloyd_set_centroids(l, mi->centroids);

@@ -99,6 +99,16 @@ void strata_gmm_runner_free(strata_gmm_runner *r);
 strata_status strata_gmm_runner_pass(strata_gmm_runner *r, const strata_gmm_prep *prep, const double *params,
                                      strata_labels_writer *writer, strata_gmm_totals *out);
 
+/* The parameters of mixture model mi (params OUT, malloc'ed) and their
+ * prep (prep OUT; strata_gmm_prep_free). */
+strata_status strata_gmm_from_model(const strata_model_info *mi, strata_gmm_prep *prep, double **params);
+
+/* strata_assign with a mixture model mi on pass (its scaler): labels to a
+ * new labels file of n rows; inertia (the hard labels' squared distances
+ * to their means) and sizes (k) OUT, either may be NULL. */
+strata_status strata_gmm_assign(const strata_model_info *mi, strata_pass *pass, size_t n, const char *labels_path,
+                                double *inertia, int64_t *sizes);
+
 /* Hard labels of m in-memory rows (arg max of the responsibilities, the
  * first on a tie).  labels OUT (m). */
 strata_status strata_gmm_predict(const strata_gmm_prep *p, const double *params, const float *x, size_t m,
