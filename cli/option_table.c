@@ -162,10 +162,11 @@ static const cli_option options[] = {
      .help = "the clustering method: kmeans, or gmm (Gaussian\nmixture by EM) (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"covariance-type", 0, KIND_CHOICE, FIT(covariance_type), .choices = cli_covariance_choices,
-     .arg = "full|tied|diag|spherical",
-     .help = "gmm: each component's covariance (default {default})", .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+     .arg = "T",
+     .help = "gmm: full, tied, diag or spherical covariances, as\nscikit-learn's covariance_type (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"reg-covar", 0, KIND_DOUBLE, FIT(reg_covar), .lo = 0.0, .arg = "X",
-     .help = "gmm: added to the covariances' diagonal, scaled units\n(default {default})",
+     .help = "gmm: added to the covariances' diagonal, scaled units,\nkeeping them positive definite (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"init", 0, KIND_INIT, FIT(init), .arg = "k-means++|random|FILE",
      .help = "initial centroids (default {default}); FILE is a CSV of\n"
@@ -175,7 +176,7 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_ALGORITHM, 1, "k-means++|random", "initial centroids (default {default})",
                         .no_file = 1}}},
     {"n-init", 0, KIND_INT, FIT(n_init), .min = 1, .max = 1000000, .arg = "N",
-     .help = "restarts, the lowest inertia is kept (default {default})",
+     .help = "restarts, the lowest inertia (gmm: highest log-likelihood)\nis kept (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 2),
              [SWEEP] = {SEC_ALGORITHM, 3, .max = 1000,
                         .help = "restarts per k, the lowest inertia kept, as fit --n-init\n"
@@ -187,9 +188,11 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_ALGORITHM, 2, .help = "maximum iterations per k (default {default})"},
              [STABILITY] = {SEC_RESAMPLING, 6, .help = "maximum iterations per fit (default {default})"}}},
     {"tol", 0, KIND_DOUBLE, FIT(tol), .lo = 0.0, .arg = "X",
-     .help = "convergence threshold, relative to the mean feature\nvariance (default {default}); gmm: the "
-             "change of the\nmean log-likelihood per row",
-     .use = {[FIT] = AT(SEC_ALGORITHM, 4), [SWEEP] = AT(SEC_ALGORITHM, 4),
+     .help = "convergence threshold, relative to the mean feature\nvariance (default {default}); gmm: bound on the "
+             "change of\nthe mean log-likelihood per row (scikit-learn's 1e-3)",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 4),
+             [SWEEP] = {SEC_ALGORITHM, 4, .help = "convergence threshold, relative to the mean feature\n"
+                                                  "variance (default {default})"},
              [STABILITY] = {SEC_RESAMPLING, 7, .help = "convergence threshold (default {default})"}}},
     {"seed", 0, KIND_U64, FIT(seed), .arg = "S", .help = "random seed (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 5), [SWEEP] = AT(SEC_ALGORITHM, 5),
@@ -320,7 +323,8 @@ static const cli_page pages[CLI_NCMDS] = {
     [FIT] = {"fit",
              "usage: strata fit DATA.h5 -k K -o MODEL.h5 [options]\n"
              "\n"
-             "Clusters the rows of DATA.h5 into K segments (k-means) and saves the model.\n",
+             "Clusters the rows of DATA.h5 into K segments (k-means, or a Gaussian mixture with\n"
+             "--algorithm gmm) and saves the model.\n",
              {SEC_REQUIRED, SEC_DATA, SEC_ALGORITHM, SEC_REFITS, SEC_EXECUTION, SEC_OUTPUT},
              {SEC_REFITS, 3,
               "  Either way segment i continues PREV's segment i by optimal assignment on\n"
@@ -365,7 +369,9 @@ static const cli_page pages[CLI_NCMDS] = {
                 "\n"
                 "Scores the rows of DATA.h5 into the segments of MODEL.h5 (nearest centroid, with\n"
                 "the model's scaling and missing-value rule) and writes their labels.  DATA.h5 must\n"
-                "hold the model's features, by name.\n",
+                "hold the model's features, by name.  A Gaussian mixture (fit --algorithm gmm)\n"
+                "labels each row with its most probable component; its distance is the\n"
+                "Mahalanobis distance to that component's mean.\n",
                 {SEC_REQUIRED, SEC_OPTIONS, SEC_DRIFT},
                 {SEC_DRIFT, 5,
                  "  A crossed threshold prints a warning line per segment or feature; the exit\n"
