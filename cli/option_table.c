@@ -125,6 +125,9 @@ static const cli_option options[] = {
      .use = {[FIT] = AT(SEC_OUTPUT, 1),
              [ASSIGN] = {SEC_REQUIRED, 1, .help = "labels file to write (segment and distance per row)",
                          .required = "missing required option --labels OUT.h5"}}},
+    {"soft", 0, KIND_FLAG, FIT(soft),
+     .help = "gmm: the labels file also holds `probability`, each row's\nprobability of each segment (rows x K float32)",
+     .use = {[FIT] = AT(SEC_OUTPUT, 2), [ASSIGN] = AT(SEC_OPTIONS, 1)}},
     {"dataset", 0, KIND_STRING, ARGS(location), .arg = "PATH",
      .help = "group or 2-D dataset inside DATA.h5 (default: the root\n"
              "group's columns, else its only 2-D dataset)",

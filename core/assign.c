@@ -84,15 +84,13 @@ done:
   return st;
 }
 
-strata_status strata_assign(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
-                            const char *labels_path, size_t chunk_rows, double *inertia, int64_t *sizes) {
-  return strata_assign_drift(ctx, m, ds, labels_path, chunk_rows, NULL, NULL, inertia, sizes, NULL);
-}
 
-strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
-                                  const char *labels_path, size_t chunk_rows, const strata_drift_thresholds *th,
-                                  const char *reference, double *inertia, int64_t *sizes,
-                                  strata_drift **drift) {
+
+/* soft: a mixture's probabilities into the labels file too. */
+static strata_status assign_rows(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                 const char *labels_path, size_t chunk_rows, const strata_drift_thresholds *th,
+                                 const char *reference, double *inertia, int64_t *sizes, strata_drift **drift,
+                                 int soft) {
   RETURN_IF(!m || !ds || !labels_path, STRATA_ERR_USAGE, "strata_assign: NULL argument");
   if (drift) *drift = NULL;
   const strata_model_info *mi = strata_model_get_info(m);
@@ -128,7 +126,7 @@ strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, 
   if (mi->weights) {
     st = drift ? strata_fail(STRATA_ERR_USAGE, "drift is measured for k-means models only, not a Gaussian "
                              "mixture's yet")
-               : strata_gmm_assign(mi, pass, n, labels_path, inertia, sizes);
+               : strata_gmm_assign(mi, pass, n, labels_path, soft, inertia, sizes);
     goto done;
   }
   GOTO_IF_ERROR(st, strata_lloyd_create(kern, pass, k, d, n, 0, &l), done);
@@ -156,4 +154,23 @@ done:
   strata_pass_free(pass);
   strata_scaler_free(&sc);
   return st;
+}
+
+strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                  const char *labels_path, size_t chunk_rows, const strata_drift_thresholds *th,
+                                  const char *reference, double *inertia, int64_t *sizes,
+                                  strata_drift **drift) {
+  return assign_rows(ctx, m, ds, labels_path, chunk_rows, th, reference, inertia, sizes, drift, 0);
+}
+
+strata_status strata_assign(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                            const char *labels_path, size_t chunk_rows, double *inertia, int64_t *sizes) {
+  return assign_rows(ctx, m, ds, labels_path, chunk_rows, NULL, NULL, inertia, sizes, NULL, 0);
+}
+
+strata_status strata_assign_soft(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                 const char *labels_path, size_t chunk_rows, double *inertia, int64_t *sizes) {
+  RETURN_IF(m && !strata_model_get_info(m)->weights, STRATA_ERR_USAGE,
+            "per-segment probabilities (--soft) need a Gaussian mixture model (fit --algorithm gmm)");
+  return assign_rows(ctx, m, ds, labels_path, chunk_rows, NULL, NULL, inertia, sizes, NULL, 1);
 }

@@ -95,7 +95,7 @@ strata_status strata_gmm_runner_create(strata_pass *pass, const strata_gmm_shape
 void strata_gmm_runner_free(strata_gmm_runner *r);
 /* One pass with the parameters params (prep made from them): totals into
  * out; with a writer, each row's hard label and Mahalanobis distance (and,
- * when probs is set, its k responsibilities). */
+ * when the writer was opened with probabilities, its k responsibilities). */
 strata_status strata_gmm_runner_pass(strata_gmm_runner *r, const strata_gmm_prep *prep, const double *params,
                                      strata_labels_writer *writer, strata_gmm_totals *out);
 
@@ -104,10 +104,11 @@ strata_status strata_gmm_runner_pass(strata_gmm_runner *r, const strata_gmm_prep
 strata_status strata_gmm_from_model(const strata_model_info *mi, strata_gmm_prep *prep, double **params);
 
 /* strata_assign with a mixture model mi on pass (its scaler): labels to a
- * new labels file of n rows; inertia (the hard labels' squared distances
- * to their means) and sizes (k) OUT, either may be NULL. */
+ * new labels file of n rows (soft: with the probabilities); inertia (the
+ * hard labels' squared distances to their means) and sizes (k) OUT, either
+ * may be NULL. */
 strata_status strata_gmm_assign(const strata_model_info *mi, strata_pass *pass, size_t n, const char *labels_path,
-                                double *inertia, int64_t *sizes);
+                                int soft, double *inertia, int64_t *sizes);
 
 /* Hard labels of m in-memory rows (arg max of the responsibilities, the
  * first on a tie).  labels OUT (m). */

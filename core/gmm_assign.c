@@ -32,7 +32,7 @@ strata_status strata_gmm_from_model(const strata_model_info *mi, strata_gmm_prep
 }
 
 strata_status strata_gmm_assign(const strata_model_info *mi, strata_pass *pass, size_t n, const char *labels_path,
-                                double *inertia, int64_t *sizes) {
+                                int soft, double *inertia, int64_t *sizes) {
   size_t k = (size_t)mi->k;
   strata_gmm_prep prep;
   double *params;
@@ -44,7 +44,7 @@ strata_status strata_gmm_assign(const strata_model_info *mi, strata_pass *pass, 
   strata_status st;
   GOTO_IF_ERROR(st, strata_gmm_totals_alloc(&tot, &s), done);
   GOTO_IF_ERROR(st, strata_gmm_runner_create(pass, &s, &r), done);
-  GOTO_IF_ERROR(st, strata_labels_writer_open(labels_path, n, &w), done);
+  GOTO_IF_ERROR(st, strata_labels_writer_open_soft(labels_path, n, soft ? k : 0, &w), done);
   GOTO_IF_ERROR(st, strata_gmm_runner_pass(r, &prep, params, w, &tot), done);
   if (inertia) *inertia = tot.sqdist;
   if (sizes) memcpy(sizes, tot.counts, k * sizeof *sizes);

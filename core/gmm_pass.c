@@ -16,6 +16,7 @@ typedef struct {
   double *logp, *maha, *scratch; /* k, k, d */
   int32_t *lab;      /* STRATA_BLOCK_ROWS */
   float *dist;
+  float *prob;       /* STRATA_BLOCK_ROWS×k, for a labels file with probabilities */
   strata_xacc *acc;  /* nloc */
   int64_t *counts;   /* k */
   uint64_t rows;
@@ -31,9 +32,11 @@ struct strata_gmm_runner {
   const strata_gmm_prep *prep;
   const double *params;
   strata_labels_writer *writer;
+  int soft;          /* the writer takes the responsibilities */
   size_t chunk_rows;
   int32_t *chunk_seg;
   float *chunk_dist;
+  float *chunk_prob; /* chunk_rows×k */
 };
 
 void strata_gmm_runner_free(strata_gmm_runner *r) {
@@ -41,11 +44,12 @@ void strata_gmm_runner_free(strata_gmm_runner *r) {
   for (int i = 0; r->t && i < r->threads; i++) {
     gthread *t = &r->t[i];
     free(t->loc); free(t->logp); free(t->maha); free(t->scratch);
-    free(t->lab); free(t->dist); free(t->acc); free(t->counts);
+    free(t->lab); free(t->dist); free(t->prob); free(t->acc); free(t->counts);
   }
   free(r->t);
   free(r->chunk_seg);
   free(r->chunk_dist);
+  free(r->chunk_prob);
   free(r);
 }
 
@@ -134,6 +138,8 @@ static strata_status gmm_block(void *ctx, const strata_block *b, int thread) {
     t->counts[best]++;
     t->lab[i] = (int32_t)best;
     t->dist[i] = (float)sqrt(t->maha[best]);
+    if (r->soft)
+      for (size_t c = 0; c < k; c++) t->prob[i * k + c] = (float)exp(t->logp[c] - lse);
     add_moments(r, t, x, lse);
   }
   /* One exact add per value and block: below 2^31 blocks no word can
@@ -151,13 +157,21 @@ static strata_status gmm_block(void *ctx, const strata_block *b, int thread) {
       seg[row] = t->lab[i];
       dist[row] = t->dist[i];
     }
+    if (r->soft) {
+      float *prob = r->chunk_prob + base * k;
+      if (b->kept)
+        for (size_t i = 0; i < b->nraw * k; i++) prob[i] = NAN;
+      for (size_t i = 0; i < b->m; i++)
+        memcpy(prob + (b->kept ? b->kept[i] : i) * k, t->prob + i * k, k * sizeof *prob);
+    }
   }
   return STRATA_OK;
 }
 
 static strata_status gmm_chunk_done(void *ctx, size_t row0, size_t rows) {
   strata_gmm_runner *r = ctx;
-  return strata_labels_writer_write(r->writer, row0, rows, r->chunk_seg, r->chunk_dist);
+  FORWARD_IF_ERROR(strata_labels_writer_write(r->writer, row0, rows, r->chunk_seg, r->chunk_dist));
+  return r->soft ? strata_labels_writer_write_probabilities(r->writer, row0, rows, r->chunk_prob) : STRATA_OK;
 }
 
 strata_status strata_gmm_runner_pass(strata_gmm_runner *r, const strata_gmm_prep *prep, const double *params,
@@ -167,6 +181,17 @@ strata_status strata_gmm_runner_pass(strata_gmm_runner *r, const strata_gmm_prep
     r->chunk_seg = malloc(r->chunk_rows * sizeof *r->chunk_seg);
     r->chunk_dist = malloc(r->chunk_rows * sizeof *r->chunk_dist);
     RETURN_IF(!r->chunk_seg || !r->chunk_dist, STRATA_ERR_NOMEM, "out of memory for labels");
+  }
+  r->soft = writer && strata_labels_writer_soft(writer) == k;
+  RETURN_IF(writer && !r->soft && strata_labels_writer_soft(writer), STRATA_ERR_INTERNAL,
+            "the labels file takes %zu probabilities per row, the mixture has %zu components",
+            strata_labels_writer_soft(writer), k);
+  if (r->soft && !r->chunk_prob) {
+    r->chunk_prob = malloc(r->chunk_rows * k * sizeof *r->chunk_prob);
+    for (int i = 0; r->chunk_prob && i < r->threads; i++)
+      if (!r->t[i].prob && !(r->t[i].prob = malloc(STRATA_BLOCK_ROWS * k * sizeof *r->t[i].prob))) break;
+    for (int i = 0; i < r->threads; i++)
+      RETURN_IF(!r->chunk_prob || !r->t[i].prob, STRATA_ERR_NOMEM, "out of memory for the probabilities");
   }
   for (int i = 0; i < r->threads; i++) {
     gthread *t = &r->t[i];

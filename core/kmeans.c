@@ -43,6 +43,10 @@ static strata_status unknown_algorithm(const char *name) {
 static strata_status check_params(const strata_fit_params *p) {
   if (p->algorithm && !strata_estimator_find(p->algorithm)) return unknown_algorithm(p->algorithm);
   RETURN_IF(p->k < 1, STRATA_ERR_USAGE, "k must be at least 1 (got %d)", p->k);
+  RETURN_IF(p->soft && (!p->algorithm || strcmp(p->algorithm, "gmm") != 0), STRATA_ERR_USAGE,
+            "per-segment probabilities (--soft) need --algorithm gmm");
+  RETURN_IF(p->soft && !p->labels_path, STRATA_ERR_USAGE,
+            "per-segment probabilities (--soft) go into the labels file: give --labels");
   RETURN_IF(p->n_init < 1, STRATA_ERR_USAGE, "n-init must be at least 1 (got %d)", p->n_init);
   RETURN_IF(p->init == STRATA_INIT_GIVEN && !p->init_centroids, STRATA_ERR_USAGE,
             "init from given centroids needs init_centroids");
@@ -230,7 +234,8 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
                               .track_labels = 1};
   FORWARD_IF_ERROR(ops->create(data, &eo, &f->est));
   if (p->model_path) FORWARD_IF_ERROR(strata_output_begin(p->model_path, &f->model_out));
-  if (p->labels_path) FORWARD_IF_ERROR(strata_labels_writer_open(p->labels_path, data->n, &f->writer));
+  if (p->labels_path)
+    FORWARD_IF_ERROR(strata_labels_writer_open_soft(p->labels_path, data->n, p->soft ? k : 0, &f->writer));
 
   /* 3. restarts; labels are written in the kept run's final pass, or, with
    * restarts or a parent (renumbering), in one more pass after them */

@@ -59,6 +59,8 @@ sys.exit(0 if g["covariance_type"] == sys.argv[2] and math.isfinite(g["log_likel
   fi
 done
 
+"$STRATA" fit "$D" -k 2 --missing drop -o "$W/km.h5" --progress none >/dev/null
+
 # restarts: run 0 of --n-init 3 is the single run, so the kept one is no worse
 run "$STRATA" fit "$D" -k 4 --algorithm gmm --missing drop --seed 3 --json --progress none -o "$W/a.h5"
 cp "$T/out" "$T/one.json"
@@ -70,6 +72,24 @@ sys.exit(0 if b >= a else 1)' "$T/one.json" "$T/out"; then
 else
   bad "--n-init 3 keeps the highest log-likelihood" "$(cat "$T/err")"
 fi
+
+# --soft: assign writes the fit's probabilities, bit for bit
+run "$STRATA" fit "$D" -k 3 --algorithm gmm --covariance-type diag --missing drop --labels "$W/s1.h5" --soft \
+  -o "$W/ms.h5" --progress none
+run "$STRATA" assign "$W/ms.h5" "$D" --labels "$W/s2.h5" --soft --chunk-rows 4096 --threads 2
+if [ "$RC" -eq 0 ] && cmp -s <(h5dump -d /probability -w 0 "$W/s1.h5" | sed 1,2d) \
+  <(h5dump -d /probability -w 0 "$W/s2.h5" | sed 1,2d) &&
+  h5dump -H -d /probability "$W/s1.h5" | grep -q "( 9001, 3 )"; then
+  ok "--soft: fit and assign write the same 9001x3 probabilities"
+else
+  bad "--soft: fit and assign write the same probabilities" "$(cat "$T/err")"
+fi
+expect_error_clean "--soft with k-means" 2 "need --algorithm gmm" "$W" \
+  "$STRATA" fit "$D" -k 2 --soft --labels "$W/x.h5" -o "$W/y.h5" --missing drop
+expect_error_clean "--soft without --labels" 2 "give --labels" "$W" \
+  "$STRATA" fit "$D" -k 2 --algorithm gmm --soft -o "$W/y.h5" --missing drop
+expect_error_clean "assign --soft with a k-means model" 2 "Gaussian mixture model" "$W" \
+  "$STRATA" assign "$W/km.h5" "$D" --labels "$W/x.h5" --soft
 
 # profile and report on the mixture: segments are its hard labels
 run "$STRATA" profile "$W/m1.h5" "$D" --json

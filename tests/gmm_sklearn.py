@@ -13,7 +13,8 @@ Checks per case and covariance type (full, tied, diag, spherical): the mean
 log-likelihood per row at the final parameters (scikit-learn's score())
 within 1e-6 relative, BIC and AIC within 1e-6 relative, the hard labels equal
 (arg max of the responsibilities; at most 0.01% of rows may differ, for
-near-ties), the weights and means within 1e-4, the iteration count within 1.
+near-ties), the per-segment probabilities of --soft (float32) within 1e-5 of
+predict_proba, the weights and means within 1e-4, the iteration count within 1.
 
 Prints one line per check and closes with `gmm_sklearn: N passed, N failed`;
 exits 1 when a check failed or none ran.
@@ -121,7 +122,7 @@ def main():
                 cmd = [a.strata, "fit", data, "-k", str(k), "-o", model, "--algorithm", "gmm",
                        "--covariance-type", ctype, "--init", init_csv, "--scale", case["scale"],
                        "--tol", repr(TOL), "--max-iter", str(MAX_ITER), "--reg-covar", repr(REG),
-                       "--labels", labels, "--json", "--progress", "none", "--threads", "2"]
+                       "--labels", labels, "--soft", "--json", "--progress", "none", "--threads", "2"]
                 if feats:
                     cmd += ["--features", ",".join(feats)]
                 p = subprocess.run(cmd, capture_output=True, text=True)
@@ -131,6 +132,7 @@ def main():
                 out = json.loads(p.stdout)
                 with h5py.File(labels, "r") as f:
                     lab = np.asarray(f["segment"][...])
+                    prob = np.asarray(f["probability"][...], dtype=np.float64)
                 shift = np.asarray(out["scale_shift"])
                 factor = np.asarray(out["scale_factor"])
                 # what Strata's pass computes on, and its scaled initial means
@@ -151,6 +153,9 @@ def main():
                 sk_lab = gm.predict(X64)
                 differ = int(np.sum(lab != sk_lab))
                 check(differ <= X.shape[0] // 10000, "%s: labels differ on %d of %d rows" % (tag, differ, X.shape[0]))
+                dp = np.max(np.abs(prob - gm.predict_proba(X64)))
+                check(prob.shape == (X.shape[0], k) and dp <= 1e-5,
+                      "%s: --soft probabilities within %.2g of predict_proba" % (tag, dp))
                 dw = np.max(np.abs(np.asarray(g["weights"]) - gm.weights_))
                 dm = np.max(np.abs(np.asarray(out["centroids_scaled"]) - gm.means_))
                 check(dw <= 1e-4 and dm <= 1e-4, "%s: weights within %.2g, means within %.2g" % (tag, dw, dm))

@@ -246,6 +246,9 @@ typedef struct {
    * EM iterations (absolute; the likelihood of the scaled data). */
   strata_covariance covariance_type; /* default full */
   double reg_covar;           /* added to the covariances' diagonal (scaled units); default 1e-6 */
+  int soft;                   /* gmm with labels_path: the labels file also holds `probability`,
+                                 rows×k float32, each row's probability of each segment
+                                 (the responsibilities; NaN for a dropped row) */
 } strata_fit_params;
 
 typedef enum {
@@ -296,6 +299,14 @@ STRATA_API strata_status strata_fit(const strata_ctx *ctx, strata_dataset *ds, c
 STRATA_API strata_status strata_assign(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
                                        const char *labels_path, size_t chunk_rows,
                                        double *inertia, int64_t *sizes);
+
+/* strata_assign for a Gaussian mixture model (estimator "gmm") that also
+ * writes each row's probability of each segment into the labels file
+ * (dataset `probability`, rows×k float32, as strata_fit_params.soft);
+ * STRATA_ERR_USAGE for a model of another kind. */
+STRATA_API strata_status strata_assign_soft(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                            const char *labels_path, size_t chunk_rows, double *inertia,
+                                            int64_t *sizes);
 
 /* Opens the data at path/location the way model m reads it: its numeric
  * features by name and its categorical columns expanded into its categories.
