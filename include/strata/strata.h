@@ -384,7 +384,9 @@ typedef struct {
    * row over the fit's rows at the final parameters, of the scaled data;
    * bic and aic follow scikit-learn's definitions.  inertia then holds the
    * squared Euclidean distances of the rows to their component's mean (the
-   * hard labels: the arg max of the responsibilities). */
+   * hard labels: the arg max of the responsibilities), train_mean_distance
+   * the mean Mahalanobis distance, iter_stats' inertia the negated mean
+   * log-likelihood of each iteration's pass and shift its change. */
   const char *covariance_type;        /* "full", "tied", "diag", "spherical" */
   const double *weights;              /* k, summing to 1 */
   const double *covariances;
