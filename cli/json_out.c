@@ -198,7 +198,8 @@ static void add_lineage(jbuild *b, cJSON *o, const strata_model_info *in, int pa
 /* A Gaussian mixture's parameters and scores (scikit-learn's definitions:
  * log_likelihood is its score(), the mean per row; scaled units). */
 static void add_mixture(jbuild *b, cJSON *o, const strata_model_info *in) {
-  if (!in->weights) return;
+  if (!in->weights) return; /* k-means output stays as recorded (tests/golden) */
+  add_str(b, o, "algorithm", in->estimator);
   size_t k = (size_t)in->k, d = (size_t)in->d;
   size_t nc = !strcmp(in->covariance_type, "full") ? k * d * d
               : !strcmp(in->covariance_type, "tied") ? d * d
@@ -260,7 +261,6 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_i64(&b, o, "best_init", in->best_init);
   add_num(&b, o, "tol", in->tol);
   add_i64(&b, o, "max_iter", in->max_iter);
-  add_str(&b, o, "algorithm", in->estimator);
   add_mixture(&b, o, in);
   cJSON *its = add_array(&b, o, "iterations_stats");
   for (int i = 0; its && i < in->n_iter_stats; i++) {
