@@ -378,7 +378,33 @@ static void test_model_file(void) {
   strata_model_free(m);
 }
 
+/* sweep and stability are k-means' for now: they refuse a mixture rather
+ * than fit k-means under its name. */
+static void test_refused_elsewhere(void) {
+  const size_t n = 500, d = 2;
+  float *x = test_rows(n, d, 4);
+  strata_dataset *ds = memory_dataset(x, n, d);
+  free(x);
+  strata_sweep_params sp;
+  strata_sweep_params_init(&sp);
+  sp.fit.algorithm = "gmm";
+  strata_sweep_result *sr = NULL;
+  CHECK(strata_sweep(test_ctx(1, "ref"), ds, &sp, &sr) == STRATA_ERR_USAGE && !sr &&
+        strstr(strata_last_error(), "sweep fits k-means only"));
+  strata_sweep_free(sr);
+  strata_stability_params tp;
+  strata_stability_params_init(&tp);
+  tp.fit.algorithm = "gmm";
+  tp.fit.k = 2;
+  strata_stability_result *tr = NULL;
+  CHECK(strata_stability(test_ctx(1, "ref"), ds, &tp, &tr) == STRATA_ERR_USAGE && !tr &&
+        strstr(strata_last_error(), "stability measures k-means only"));
+  strata_stability_free(tr);
+  strata_dataset_free(ds);
+}
+
 int main(void) {
+  test_refused_elsewhere();
   test_row_against_reference();
   test_pass_and_m_step();
   test_empty_component();
