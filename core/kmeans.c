@@ -248,7 +248,12 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   strata_status st = final_pass(f, p, late, stats_in_run, mean_distance);
 
   /* 4. the model; the labels file appears only once everything worked */
-  if (st == STRATA_OK) st = build_model(f, p, kern->name, choice->reason);
+  /* A mixture's passes are plain C (core/gmm_pass.c) whatever table the
+   * seeding used: the model says so rather than name kernels it never ran. */
+  int plain = ops != &strata_estimator_kmeans;
+  if (st == STRATA_OK)
+    st = build_model(f, p, plain ? "ref" : kern->name,
+                     plain ? "a Gaussian mixture's E-step is plain C (no SIMD or device kernels yet)" : choice->reason);
   if (st == STRATA_OK) st = record_lineage(f, p, mean_distance);
   free(mean_distance);
   FORWARD_IF_ERROR(st);
