@@ -379,6 +379,10 @@ int cli_json_import(FILE *f, const strata_csv_import_params *p, const strata_csv
       if (strcmp(c->type, "categorical") == 0) add_u64(&b, col, "categories", c->categories);
       else check(&b, cJSON_AddNullToObject(col, "categories"));
       add_str(&b, col, "role", c->is_id ? "id" : NULL);
+      /* Only where there is something to say, so that the JSON of a clean
+       * table is as it was. */
+      if (c->bad_cells) add_u64(&b, col, "bad_cells", c->bad_cells);
+      if (c->note) add_str(&b, col, "note", c->note);
     }
     push(&b, cols, col);
   }
@@ -554,5 +558,28 @@ int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, c
     attach(&b, o, "categories", profile_categories(&b, p, s->features));
     push(&b, segs, o);
   }
+  return finish(&b, f);
+}
+
+int cli_json_rfm(FILE *f, const strata_rfm_params *p, const strata_rfm_result *r) {
+  jbuild b = begin();
+  if (!b.ok) return -1;
+  cJSON *o = b.root;
+  char delim[2] = {r->delimiter, '\0'};
+  add_str(&b, o, "input", p->input);
+  add_str(&b, o, "output", p->output);
+  add_u64(&b, o, "rows", r->rows);
+  add_u64(&b, o, "customers", r->customers);
+  add_u64(&b, o, "skipped_no_customer", r->no_customer);
+  add_u64(&b, o, "cancelled_rows", r->cancelled_rows);
+  add_str(&b, o, "returns", p->returns_subtract ? "subtract" : "exclude");
+  add_u64(&b, o, "customers_without_purchase", r->without_purchase);
+  add_u64(&b, o, "customer_invoice_pairs", r->pairs);
+  add_str(&b, o, "reference_date", r->reference_date);
+  add_str(&b, o, "key_type", r->text_key ? "categorical" : "int");
+  add_u64(&b, o, "spilled_runs", r->runs);
+  add_str(&b, o, "delimiter", delim);
+  add_num(&b, o, "seconds", r->seconds);
+  add_str(&b, o, "version", strata_version());
   return finish(&b, f);
 }

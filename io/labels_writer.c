@@ -37,6 +37,10 @@ struct strata_labels_writer {
   hid_t probability, pspace; /* rows×k float32, with probabilities (k > 0) */
   size_t rows, k;
   size_t written; /* rows written so far; commit requires every row once */
+  /* Memory mode (strata_labels_writer_memory): the caller's arrays instead
+   * of a file; file and its ids stay -1 and out stays empty. */
+  int32_t *mem_segment;
+  float *mem_distance;
 };
 
 static hid_t create_column(hid_t file, const char *name, hid_t file_type, size_t rows) {
@@ -166,6 +170,20 @@ strata_status strata_labels_writer_open_soft(const char *path, size_t rows, size
   return STRATA_OK;
 }
 
+strata_status strata_labels_writer_memory(size_t rows, int32_t *segment, float *distance,
+                                          strata_labels_writer **out) {
+  RETURN_IF(!out || (rows && !segment), STRATA_ERR_USAGE, "strata_labels_writer_memory: NULL argument");
+  *out = NULL;
+  strata_labels_writer *w = calloc(1, sizeof *w);
+  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
+  w->file = w->segment = w->distance = w->space = w->probability = w->pspace = -1;
+  w->rows = rows;
+  w->mem_segment = segment;
+  w->mem_distance = distance;
+  *out = w;
+  return STRATA_OK;
+}
+
 strata_status strata_labels_writer_write(strata_labels_writer *w, size_t row0, size_t rows,
                                          const int32_t *segment, const float *distance) {
   RETURN_IF(!w || (rows && (!segment || !distance)), STRATA_ERR_USAGE,
@@ -174,6 +192,12 @@ strata_status strata_labels_writer_write(strata_labels_writer *w, size_t row0, s
             "rows %zu-%zu are outside the labels file '%s' (%zu rows)", row0, row0 + rows - 1,
             w->out.final_path, w->rows);
   if (rows == 0) return STRATA_OK;
+  if (w->mem_segment) {
+    memcpy(w->mem_segment + row0, segment, rows * sizeof *segment);
+    if (w->mem_distance) memcpy(w->mem_distance + row0, distance, rows * sizeof *distance);
+    w->written += rows;
+    return STRATA_OK;
+  }
 
   hsize_t start = row0, count = rows;
   strata_status st = STRATA_OK;
@@ -239,6 +263,7 @@ strata_status strata_labels_writer_finish(strata_labels_writer *w, strata_output
 strata_status strata_labels_writer_commit(strata_labels_writer *w) {
   strata_output_file out;
   FORWARD_IF_ERROR(strata_labels_writer_finish(w, &out));
+  if (!out.tmp_path) return STRATA_OK; /* memory mode: nothing to rename */
   return strata_output_commit(&out);
 }
 

@@ -12,6 +12,11 @@ typedef struct strata_labels_writer strata_labels_writer;
 /* path IN, rows: total rows that will be written, out OUT.
  * The file is created under a temporary name (io/output_file.h). */
 strata_status strata_labels_writer_open(const char *path, size_t rows, strata_labels_writer **out);
+/* The same sink over the caller's arrays (a binding's NumPy buffers):
+ * segment OUT rows int32, distance OUT rows float32 or NULL; no file, and
+ * commit only checks that every row was written.  out OUT. */
+strata_status strata_labels_writer_memory(size_t rows, int32_t *segment, float *distance,
+                                          strata_labels_writer **out);
 /* strata_labels_writer_open, and a third dataset `probability` (rows×k
  * float32): each row's probability of each segment (a Gaussian mixture's
  * responsibilities; NaN for dropped rows), written with

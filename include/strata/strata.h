@@ -300,6 +300,14 @@ STRATA_API strata_status strata_assign(const strata_ctx *ctx, const strata_model
                                        const char *labels_path, size_t chunk_rows,
                                        double *inertia, int64_t *sizes);
 
+/* strata_assign into the caller's arrays instead of a labels file (for
+ * bindings: no file round trip).  segment OUT: rows int32 (-1 for a row the
+ * missing rule drops); distance OUT: rows float32 Euclidean distances to
+ * the segment's centroid in scaled units (NaN when dropped), or NULL.
+ * Same labels, inertia and sizes as strata_assign. */
+STRATA_API strata_status strata_assign_memory(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                              size_t chunk_rows, int32_t *segment, float *distance,
+                                              double *inertia, int64_t *sizes);
 /* strata_assign for a Gaussian mixture model (estimator "gmm") that also
  * writes each row's probability of each segment into the labels file
  * (dataset `probability`, rows×k float32, as strata_fit_params.soft);
@@ -780,6 +788,12 @@ typedef struct {
   int skip_bad_rows;                /* 1: drop malformed records (counted, the first listed);
                                        0 (default): fail naming the line */
   int level;                        /* deflate level 1-9 (default 1) */
+  const char *date_format;          /* also read dates in this strptime-style layout
+                                       (%d/%m/%Y %H:%M; docs/FORMAT.md); NULL = ISO only */
+  char decimal;                     /* ',': numbers are written 10,5; 0 or '.' (default): 10.5 */
+  int strict;                       /* 1: a few cells that are not numbers in a column of
+                                       numbers fail the import; 0 (default): they become
+                                       missing values, counted in bad_cells */
 } strata_csv_import_params;
 
 STRATA_API void strata_csv_import_params_init(strata_csv_import_params *p);
@@ -793,6 +807,9 @@ typedef struct {
   uint64_t count;        /* values present */
   uint64_t missing;
   uint64_t categories;   /* categorical: dictionary size; else 0 */
+  uint64_t bad_cells;    /* numeric column: cells that were not numbers, now missing */
+  const char *note;      /* a warning about the column (bad cells with their first
+                            lines; text although mostly numbers), or NULL */
 } strata_csv_import_column;
 
 typedef struct {
@@ -887,6 +904,70 @@ typedef struct {
  * not a labels file.  p IN, out OUT (NULL on failure). */
 STRATA_API strata_status strata_csv_export(const strata_ctx *ctx, const strata_csv_export_params *p, strata_csv_export_result **out);
 STRATA_API void strata_csv_export_result_free(strata_csv_export_result *r);
+
+/* ---------------------------------------------------------------- rfm */
+
+/* A transaction table (CSV or an imported HDF5 table, one row per invoice line) to one row per
+ * customer (`strata rfm`, docs/FORMAT.md "RFM tables"): a streaming
+ * group-by in bounded memory (spilled sorted runs, merged), written as an
+ * imported table (the customer key as an identifier column under its own
+ * name, then recency_days, frequency, monetary, tenure_days, avg_basket,
+ * r_score, f_score, m_score).  Rules:
+ *  - a row without a customer key is skipped and counted;
+ *  - an invoice whose number starts with 'C' is a cancellation: left out
+ *    of every measure (counted), or with returns_subtract its rows add
+ *    -|quantity x price| to monetary and nothing else;
+ *  - recency_days = reference day - day of the last purchase, tenure_days =
+ *    reference day - day of the first purchase (whole calendar days; the
+ *    time of day is dropped); the reference day defaults to the day after
+ *    the last purchase in the table;
+ *  - frequency = distinct invoices; monetary = sum of quantity x price
+ *    (exact, rounded once); avg_basket = monetary / frequency;
+ *  - a customer with no purchase left (only cancellations) has no row
+ *    (counted);
+ *  - scores 1-5: score = 1 + floor(5 (rank - 1) / n), rank the 1-based
+ *    position in ascending order with ties sharing their lowest rank
+ *    (pandas rank(method="min")), ranking -recency_days, frequency and
+ *    monetary, so 5 is the most recent, most frequent, highest spending
+ *    fifth and tied customers share a score.
+ * The output is bit-identical whatever the row order of the input and the
+ * memory limit. */
+typedef struct {
+  size_t size;                 /* set by strata_rfm_params_init */
+  const char *input;           /* transaction table: CSV, or HDF5 (an imported table) */
+  const char *output;          /* HDF5 table to write */
+  const char *customer, *invoice, *date, *quantity, *price; /* column names */
+  const char *date_format;     /* strptime-style (%d/%m/%Y %H:%M); NULL = ISO-8601 */
+  const char *reference_date;  /* YYYY-MM-DD; NULL = the day after the last purchase */
+  int returns_subtract;        /* 1: cancellations reduce monetary; 0: left out */
+  char delimiter;              /* 0 = guess among , ; TAB | */
+  char decimal;                /* ',': quantity and price are written 10,5; 0 or '.': 10.5 */
+  size_t mem_limit;            /* bytes of the group-by table before it spills; 0 = 256 MiB */
+} strata_rfm_params;
+
+STRATA_API void strata_rfm_params_init(strata_rfm_params *p);
+
+/* What strata_rfm did (filled by it; no pointers). */
+typedef struct {
+  uint64_t rows;                 /* data rows read */
+  uint64_t customers;            /* rows written */
+  uint64_t no_customer;          /* rows skipped for a missing customer key */
+  uint64_t cancelled_rows;       /* rows of cancelled invoices */
+  uint64_t without_purchase;     /* customers with cancellations only (no row) */
+  uint64_t pairs;                /* distinct (customer, invoice) pairs */
+  int64_t reference_day;         /* days since 1970-01-01 */
+  char reference_date[16];       /* the same, YYYY-MM-DD */
+  size_t runs;                   /* sorted runs spilled to disk (0: all in memory) */
+  int text_key;                  /* the key column is text (categorical), not int */
+  char delimiter;
+  double seconds;
+} strata_rfm_result;
+
+/* ctx IN, p IN, out OUT.  STRATA_ERR_COLUMN for a missing column,
+ * STRATA_ERR_DATA (naming the line and column) for a value that is not a
+ * date or a number, or for an empty result; the output appears only when
+ * complete. */
+STRATA_API strata_status strata_rfm(const strata_ctx *ctx, const strata_rfm_params *p, strata_rfm_result *out);
 
 #ifdef __cplusplus
 }
