@@ -195,6 +195,31 @@ static void add_lineage(jbuild *b, cJSON *o, const strata_model_info *in, int pa
   }
 }
 
+/* A Gaussian mixture's parameters and scores (scikit-learn's definitions:
+ * log_likelihood is its score(), the mean per row; scaled units). */
+static void add_mixture(jbuild *b, cJSON *o, const strata_model_info *in) {
+  if (!in->weights) return; /* k-means output stays as recorded (tests/golden) */
+  add_str(b, o, "algorithm", in->estimator);
+  size_t k = (size_t)in->k, d = (size_t)in->d;
+  size_t nc = !strcmp(in->covariance_type, "full") ? k * d * d
+              : !strcmp(in->covariance_type, "tied") ? d * d
+              : !strcmp(in->covariance_type, "diag") ? k * d : k;
+  cJSON *g = cJSON_CreateObject();
+  if (g && !cJSON_AddItemToObject(o, "gmm", g)) {
+    cJSON_Delete(g);
+    g = NULL;
+  }
+  check(b, g);
+  if (!g) return;
+  add_str(b, g, "covariance_type", in->covariance_type);
+  add_num(b, g, "reg_covar", in->reg_covar);
+  add_num(b, g, "log_likelihood", in->log_likelihood);
+  add_num(b, g, "bic", in->bic);
+  add_num(b, g, "aic", in->aic);
+  add_doubles(b, g, "weights", in->weights, k);
+  add_doubles(b, g, "covariances", in->covariances, nc);
+}
+
 int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
                  uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift) {
   jbuild b = begin();
@@ -236,6 +261,7 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_i64(&b, o, "best_init", in->best_init);
   add_num(&b, o, "tol", in->tol);
   add_i64(&b, o, "max_iter", in->max_iter);
+  add_mixture(&b, o, in);
   cJSON *its = add_array(&b, o, "iterations_stats");
   for (int i = 0; its && i < in->n_iter_stats; i++) {
     const strata_iter_stats *s = &in->iter_stats[i];

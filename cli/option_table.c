@@ -36,6 +36,7 @@ typedef enum {
 
 /* KIND_CHOICE writes the index of the value through an int. */
 _Static_assert(sizeof(strata_scale) == sizeof(int) && sizeof(strata_missing) == sizeof(int) &&
+                   sizeof(strata_covariance) == sizeof(int) &&
                    sizeof(strata_resample) == sizeof(int) && sizeof(cli_progress_mode) == sizeof(int),
                "an enum field of the option table is not int-sized");
 
@@ -124,6 +125,9 @@ static const cli_option options[] = {
      .use = {[FIT] = AT(SEC_OUTPUT, 1),
              [ASSIGN] = {SEC_REQUIRED, 1, .help = "labels file to write (segment and distance per row)",
                          .required = "missing required option --labels OUT.h5"}}},
+    {"soft", 0, KIND_FLAG, FIT(soft),
+     .help = "gmm: the labels file also holds `probability`, each row's\nprobability of each segment (rows x K float32)",
+     .use = {[FIT] = AT(SEC_OUTPUT, 2), [ASSIGN] = AT(SEC_OPTIONS, 1)}},
     {"dataset", 0, KIND_STRING, ARGS(location), .arg = "PATH",
      .help = "group or 2-D dataset inside DATA.h5 (default: the root\n"
              "group's columns, else its only 2-D dataset)",
@@ -158,7 +162,14 @@ static const cli_option options[] = {
      .help = "rows of the seeded sample held in memory, all rows when\nfewer (default {default})",
      .use = {[STABILITY] = AT(SEC_DATA, 7)}},
     {"algorithm", 0, KIND_NAME, FIT(algorithm), .zero = "kmeans", .arg = "NAME",
-     .help = "the clustering method: kmeans (default {default})",
+     .help = "the clustering method: kmeans, or gmm (Gaussian\nmixture by EM) (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"covariance-type", 0, KIND_CHOICE, FIT(covariance_type), .choices = cli_covariance_choices,
+     .arg = "T",
+     .help = "gmm: full, tied, diag or spherical covariances, as\nscikit-learn's covariance_type (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"reg-covar", 0, KIND_DOUBLE, FIT(reg_covar), .lo = 0.0, .arg = "X",
+     .help = "gmm: added to the covariances' diagonal, scaled units,\nkeeping them positive definite (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"init", 0, KIND_INIT, FIT(init), .arg = "k-means++|random|FILE",
      .help = "initial centroids (default {default}); FILE is a CSV of\n"
@@ -168,7 +179,7 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_ALGORITHM, 1, "k-means++|random", "initial centroids (default {default})",
                         .no_file = 1}}},
     {"n-init", 0, KIND_INT, FIT(n_init), .min = 1, .max = 1000000, .arg = "N",
-     .help = "restarts, the lowest inertia is kept (default {default})",
+     .help = "restarts, the lowest inertia (gmm: highest log-likelihood)\nis kept (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 2),
              [SWEEP] = {SEC_ALGORITHM, 3, .max = 1000,
                         .help = "restarts per k, the lowest inertia kept, as fit --n-init\n"
@@ -180,8 +191,11 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_ALGORITHM, 2, .help = "maximum iterations per k (default {default})"},
              [STABILITY] = {SEC_RESAMPLING, 6, .help = "maximum iterations per fit (default {default})"}}},
     {"tol", 0, KIND_DOUBLE, FIT(tol), .lo = 0.0, .arg = "X",
-     .help = "convergence threshold, relative to the mean feature\nvariance (default {default})",
-     .use = {[FIT] = AT(SEC_ALGORITHM, 4), [SWEEP] = AT(SEC_ALGORITHM, 4),
+     .help = "convergence threshold, relative to the mean feature\nvariance (default {default}); gmm: bound on the "
+             "change of\nthe mean log-likelihood per row (scikit-learn's 1e-3)",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 4),
+             [SWEEP] = {SEC_ALGORITHM, 4, .help = "convergence threshold, relative to the mean feature\n"
+                                                  "variance (default {default})"},
              [STABILITY] = {SEC_RESAMPLING, 7, .help = "convergence threshold (default {default})"}}},
     {"seed", 0, KIND_U64, FIT(seed), .arg = "S", .help = "random seed (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 5), [SWEEP] = AT(SEC_ALGORITHM, 5),
@@ -312,7 +326,8 @@ static const cli_page pages[CLI_NCMDS] = {
     [FIT] = {"fit",
              "usage: strata fit DATA.h5 -k K -o MODEL.h5 [options]\n"
              "\n"
-             "Clusters the rows of DATA.h5 into K segments (k-means) and saves the model.\n",
+             "Clusters the rows of DATA.h5 into K segments (k-means, or a Gaussian mixture with\n"
+             "--algorithm gmm) and saves the model.\n",
              {SEC_REQUIRED, SEC_DATA, SEC_ALGORITHM, SEC_REFITS, SEC_EXECUTION, SEC_OUTPUT},
              {SEC_REFITS, 3,
               "  Either way segment i continues PREV's segment i by optimal assignment on\n"
@@ -357,7 +372,9 @@ static const cli_page pages[CLI_NCMDS] = {
                 "\n"
                 "Scores the rows of DATA.h5 into the segments of MODEL.h5 (nearest centroid, with\n"
                 "the model's scaling and missing-value rule) and writes their labels.  DATA.h5 must\n"
-                "hold the model's features, by name.\n",
+                "hold the model's features, by name.  A Gaussian mixture (fit --algorithm gmm)\n"
+                "labels each row with its most probable component; its distance is the\n"
+                "Mahalanobis distance to that component's mean.\n",
                 {SEC_REQUIRED, SEC_OPTIONS, SEC_DRIFT},
                 {SEC_DRIFT, 5,
                  "  A crossed threshold prints a warning line per segment or feature; the exit\n"

@@ -7,6 +7,7 @@
 #include "drift.h"
 #include "ctx.h"
 #include "error.h"
+#include "gmm.h"
 #include "labels_writer.h"
 #include "lloyd.h"
 #include "model.h"
@@ -88,11 +89,17 @@ typedef struct {
   const char *path;
   int32_t *segment;
   float *distance;
+  int soft; /* a mixture's probabilities into the labels file too */
 } assign_sink;
 
 static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
                                 const assign_sink *sink, size_t chunk_rows, const strata_drift_thresholds *th,
                                 const char *reference, double *inertia, int64_t *sizes, strata_drift **drift);
+
+static strata_status assign_file(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                 const char *labels_path, size_t chunk_rows, const strata_drift_thresholds *th,
+                                 const char *reference, double *inertia, int64_t *sizes, strata_drift **drift,
+                                 int soft);
 
 strata_status strata_assign(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
                             const char *labels_path, size_t chunk_rows, double *inertia, int64_t *sizes) {
@@ -104,7 +111,7 @@ strata_status strata_assign_memory(const strata_ctx *ctx, const strata_model *m,
                                    int64_t *sizes) {
   RETURN_IF(!m || !ds || (!segment && strata_dataset_rows(ds) > 0), STRATA_ERR_USAGE,
             "strata_assign_memory: NULL argument");
-  assign_sink sink = {NULL, segment, distance};
+  assign_sink sink = {NULL, segment, distance, 0};
   return assign_run(ctx, m, ds, &sink, chunk_rows, NULL, NULL, inertia, sizes, NULL);
 }
 
@@ -112,8 +119,15 @@ strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, 
                                   const char *labels_path, size_t chunk_rows, const strata_drift_thresholds *th,
                                   const char *reference, double *inertia, int64_t *sizes,
                                   strata_drift **drift) {
+  return assign_file(ctx, m, ds, labels_path, chunk_rows, th, reference, inertia, sizes, drift, 0);
+}
+
+static strata_status assign_file(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                 const char *labels_path, size_t chunk_rows, const strata_drift_thresholds *th,
+                                 const char *reference, double *inertia, int64_t *sizes, strata_drift **drift,
+                                 int soft) {
   RETURN_IF(!m || !ds || !labels_path, STRATA_ERR_USAGE, "strata_assign: NULL argument");
-  assign_sink sink = {labels_path, NULL, NULL};
+  assign_sink sink = {labels_path, NULL, NULL, soft};
   return assign_run(ctx, m, ds, &sink, chunk_rows, th, reference, inertia, sizes, drift);
 }
 
@@ -151,6 +165,14 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
   const strata_lloyd_result *res = NULL;
   strata_status st;
   GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, &sc, chunk_rows, 0, &pass), done);
+  if (mi->weights) {
+    st = drift ? strata_fail(STRATA_ERR_USAGE, "drift is measured for k-means models only, not a Gaussian "
+                             "mixture's yet")
+               : !sink->path ? strata_fail(STRATA_ERR_USAGE, "strata_assign_memory: a Gaussian mixture "
+                                           "model is assigned into a labels file only (strata_assign)")
+               : strata_gmm_assign(mi, pass, n, sink->path, sink->soft, inertia, sizes);
+    goto done;
+  }
   GOTO_IF_ERROR(st, strata_lloyd_create(kern, pass, k, d, n, 0, &l), done);
   strata_lloyd_set_fallback(l, choice.fallback);
   strata_lloyd_set_centroids(l, mi->centroids);
@@ -179,4 +201,11 @@ done:
   strata_pass_free(pass);
   strata_scaler_free(&sc);
   return st;
+}
+
+strata_status strata_assign_soft(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                 const char *labels_path, size_t chunk_rows, double *inertia, int64_t *sizes) {
+  RETURN_IF(m && !strata_model_get_info(m)->weights, STRATA_ERR_USAGE,
+            "per-segment probabilities (--soft) need a Gaussian mixture model (fit --algorithm gmm)");
+  return assign_file(ctx, m, ds, labels_path, chunk_rows, NULL, NULL, inertia, sizes, NULL, 1);
 }

@@ -43,6 +43,10 @@ static strata_status unknown_algorithm(const char *name) {
 static strata_status check_params(const strata_fit_params *p) {
   if (p->algorithm && !strata_estimator_find(p->algorithm)) return unknown_algorithm(p->algorithm);
   RETURN_IF(p->k < 1, STRATA_ERR_USAGE, "k must be at least 1 (got %d)", p->k);
+  RETURN_IF(p->soft && (!p->algorithm || strcmp(p->algorithm, "gmm") != 0), STRATA_ERR_USAGE,
+            "per-segment probabilities (--soft) need --algorithm gmm");
+  RETURN_IF(p->soft && !p->labels_path, STRATA_ERR_USAGE,
+            "per-segment probabilities (--soft) go into the labels file: give --labels");
   RETURN_IF(p->n_init < 1, STRATA_ERR_USAGE, "n-init must be at least 1 (got %d)", p->n_init);
   RETURN_IF(p->init == STRATA_INIT_GIVEN && !p->init_centroids, STRATA_ERR_USAGE,
             "init from given centroids needs init_centroids");
@@ -88,6 +92,7 @@ static strata_status build_model(fit_state *f, const strata_fit_params *p, const
   size_t k = f->est->k, d = data->d;
   strata_model *m = f->model = strata_model_alloc((int)k, (int)d);
   RETURN_IF(!m, STRATA_ERR_NOMEM, "out of memory");
+  m->info.inertia = f->best.objective; /* describe may say otherwise (a mixture's) */
   int ok = 1;
   for (size_t j = 0; j < d; j++) {
     ok &= strata_model_set_string(&m->features[j], strata_dataset_col_name(ds, j));
@@ -229,7 +234,8 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
                               .track_labels = 1};
   FORWARD_IF_ERROR(ops->create(data, &eo, &f->est));
   if (p->model_path) FORWARD_IF_ERROR(strata_output_begin(p->model_path, &f->model_out));
-  if (p->labels_path) FORWARD_IF_ERROR(strata_labels_writer_open(p->labels_path, data->n, &f->writer));
+  if (p->labels_path)
+    FORWARD_IF_ERROR(strata_labels_writer_open_soft(p->labels_path, data->n, p->soft ? k : 0, &f->writer));
 
   /* 3. restarts; labels are written in the kept run's final pass, or, with
    * restarts or a parent (renumbering), in one more pass after them */
@@ -242,12 +248,16 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   strata_status st = final_pass(f, p, late, stats_in_run, mean_distance);
 
   /* 4. the model; the labels file appears only once everything worked */
-  if (st == STRATA_OK) st = build_model(f, p, kern->name, choice->reason);
+  /* A mixture's passes are plain C (core/gmm_pass.c) whatever table the
+   * seeding used: the model says so rather than name kernels it never ran. */
+  int plain = ops != &strata_estimator_kmeans;
+  if (st == STRATA_OK)
+    st = build_model(f, p, plain ? "ref" : kern->name,
+                     plain ? "a Gaussian mixture's E-step is plain C (no SIMD or device kernels yet)" : choice->reason);
   if (st == STRATA_OK) st = record_lineage(f, p, mean_distance);
   free(mean_distance);
   FORWARD_IF_ERROR(st);
   strata_model *m = f->model;
-  m->info.inertia = f->best.objective;
   m->info.iterations = f->best.iterations;
   m->info.converged = f->best.converged;
   m->info.n_init = p->n_init;

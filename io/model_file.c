@@ -216,6 +216,35 @@ static int write_lineage(hid_t file, const strata_model_info *info) {
   return rc;
 }
 
+/* A Gaussian mixture's /gmm group: attributes covariance_type, reg_covar,
+ * log_likelihood, bic, aic; datasets weights (k) and covariances (flat,
+ * laid out by type as in strata_model_info). */
+static const struct {
+  const char *name;
+  size_t offset;
+} gmm_attrs[] = {
+    {"reg_covar", offsetof(strata_model_info, reg_covar)},
+    {"log_likelihood", offsetof(strata_model_info, log_likelihood)},
+    {"bic", offsetof(strata_model_info, bic)},
+    {"aic", offsetof(strata_model_info, aic)},
+};
+
+static int write_mixture(hid_t file, const strata_model_info *info) {
+  if (!info->weights) return 0;
+  hsize_t k = (hsize_t)info->k;
+  hsize_t nc = (hsize_t)strata_model_mixture_ncov(info->covariance_type, (size_t)info->k, (size_t)info->d);
+  hid_t g = H5Gcreate2(file, "gmm", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  int rc = g >= 0 && strata_h5_write_string(g, "covariance_type", info->covariance_type) >= 0 &&
+                   write_array(g, "weights", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &k, info->weights) >= 0 &&
+                   write_array(g, "covariances", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nc, info->covariances) >= 0
+               ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < COUNT(gmm_attrs); i++)
+    rc = strata_h5_write_scalar(g, gmm_attrs[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                (const char *)info + gmm_attrs[i].offset) < 0 ? -1 : 0;
+  if (strata_h5_close(g) < 0) rc = -1;
+  return rc;
+}
+
 static int write_model(hid_t file, const strata_model_info *info) {
   hsize_t kd[2] = {(hsize_t)info->k, (hsize_t)info->d};
   if (write_attributes(file, info) < 0 || write_features(file, info) < 0) return -1;
@@ -225,7 +254,8 @@ static int write_model(hid_t file, const strata_model_info *info) {
       write_array(file, "sizes", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, kd, info->sizes) < 0)
     return -1;
   return write_scaler(file, info) < 0 || write_iterations(file, info) < 0 ||
-                 write_categorical(file, info) < 0 || write_lineage(file, info) < 0
+                 write_categorical(file, info) < 0 || write_lineage(file, info) < 0 ||
+                 write_mixture(file, info) < 0
              ? -1
              : 0;
 }
@@ -538,6 +568,41 @@ static strata_status read_lineage(hid_t file, const char *path, strata_model *m)
   return st;
 }
 
+/* The /gmm group of write_mixture; a model of estimator "gmm" must have it. */
+static strata_status read_mixture(hid_t file, const char *path, strata_model *m) {
+  int is_gmm = m->estimator && strcmp(m->estimator, "gmm") == 0;
+  if (H5Lexists(file, "gmm", H5P_DEFAULT) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    RETURN_IF(is_gmm, STRATA_ERR_FORMAT, "'%s': model group 'gmm' is missing", path);
+    return STRATA_OK;
+  }
+  RETURN_IF(!is_gmm, STRATA_ERR_FORMAT, "'%s': a model of estimator '%s' holds a 'gmm' group", path,
+            m->info.estimator);
+  size_t k = (size_t)m->info.k, d = (size_t)m->info.d;
+  strata_status st = STRATA_OK;
+  char *type = NULL;
+  double *w = NULL, *cov = NULL;
+  hid_t g = H5Gopen2(file, "gmm", H5P_DEFAULT);
+  if (g < 0) st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'gmm' is unreadable", path);
+  if (st == STRATA_OK) st = read_string_attr(g, path, "covariance_type", &type);
+  size_t nc = st == STRATA_OK ? strata_model_mixture_ncov(type, k, d) : 0;
+  if (st == STRATA_OK && nc == 0)
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': model attribute 'gmm/covariance_type' is '%s' (full, tied, diag "
+                     "or spherical expected)", path, type);
+  for (size_t i = 0; st == STRATA_OK && i < COUNT(gmm_attrs); i++)
+    st = read_attr(g, path, gmm_attrs[i].name, H5T_NATIVE_DOUBLE, (char *)&m->info + gmm_attrs[i].offset);
+  if (st == STRATA_OK && (!(w = malloc(k * sizeof *w)) || !(cov = malloc(nc * sizeof *cov))))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  if (st == STRATA_OK) st = read_array(g, path, "weights", H5T_NATIVE_DOUBLE, 1, (hsize_t)k, 0, w);
+  if (st == STRATA_OK) st = read_array(g, path, "covariances", H5T_NATIVE_DOUBLE, 1, (hsize_t)nc, 0, cov);
+  if (st == STRATA_OK && !strata_model_set_mixture(m, type, w, cov, nc))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  strata_h5_close(g);
+  free(type); free(w); free(cov);
+  H5Eclear2(H5E_DEFAULT);
+  return st;
+}
+
 static strata_status read_model(hid_t file, const char *path, strata_model **out) {
   int k = 0, d = 0;
   FORWARD_IF_ERROR(check_format(file, path, &k, &d));
@@ -550,7 +615,7 @@ static strata_status read_model(hid_t file, const char *path, strata_model **out
   GOTO_IF_ERROR(st, read_scalars(file, path, m), done);
   if (m->estimator && !strata_model_estimator_known(m->estimator)) {
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': the model's estimator '%s' is not known to this build of strata "
-                     "(it fits: kmeans)", path, m->estimator);
+                     "(it fits: kmeans, gmm)", path, m->estimator);
     goto done;
   }
   GOTO_IF_ERROR(st, read_features(file, path, m), done);
@@ -567,6 +632,7 @@ static strata_status read_model(hid_t file, const char *path, strata_model **out
   GOTO_IF_ERROR(st, read_array(scaler, path, "shift", H5T_NATIVE_DOUBLE, 1, hd, 0, m->scale_shift), done);
   GOTO_IF_ERROR(st, read_array(scaler, path, "factor", H5T_NATIVE_DOUBLE, 1, hd, 0, m->scale_factor), done);
   GOTO_IF_ERROR(st, read_array(scaler, path, "impute", H5T_NATIVE_DOUBLE, 1, hd, 0, m->impute), done);
+  GOTO_IF_ERROR(st, read_mixture(file, path, m), done);
   if (st == STRATA_OK) {
     char where[600];
     snprintf(where, sizeof where, "'%s': model dataset", path);

@@ -191,6 +191,10 @@ typedef enum { STRATA_SCALE_ZSCORE, STRATA_SCALE_MINMAX, STRATA_SCALE_NONE } str
 typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN,
                STRATA_MISSING_MEDIAN } strata_missing;
 typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } strata_init;
+/* The covariance of a Gaussian mixture's components (algorithm "gmm"), as
+ * scikit-learn's covariance_type: each its own full matrix, one matrix
+ * shared by all, each its own diagonal, each a single variance. */
+typedef enum { STRATA_COV_FULL, STRATA_COV_TIED, STRATA_COV_DIAG, STRATA_COV_SPHERICAL } strata_covariance;
 
 typedef struct {
   size_t size;                /* set by strata_fit_params_init (see the conventions above) */
@@ -237,6 +241,14 @@ typedef struct {
   const char *algorithm;      /* the clustering method, by the name a model file records
                                  ("kmeans"; strata_algorithms() lists this build's);
                                  NULL = "kmeans" */
+  /* Gaussian mixtures (algorithm "gmm"; core/estimator_gmm.c).  tol is then
+   * the bound on the change of the mean log-likelihood per row between two
+   * EM iterations (absolute; the likelihood of the scaled data). */
+  strata_covariance covariance_type; /* default full */
+  double reg_covar;           /* added to the covariances' diagonal (scaled units); default 1e-6 */
+  int soft;                   /* gmm with labels_path: the labels file also holds `probability`,
+                                 rows×k float32, each row's probability of each segment
+                                 (the responsibilities; NaN for a dropped row) */
 } strata_fit_params;
 
 typedef enum {
@@ -296,6 +308,13 @@ STRATA_API strata_status strata_assign(const strata_ctx *ctx, const strata_model
 STRATA_API strata_status strata_assign_memory(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
                                               size_t chunk_rows, int32_t *segment, float *distance,
                                               double *inertia, int64_t *sizes);
+/* strata_assign for a Gaussian mixture model (estimator "gmm") that also
+ * writes each row's probability of each segment into the labels file
+ * (dataset `probability`, rows×k float32, as strata_fit_params.soft);
+ * STRATA_ERR_USAGE for a model of another kind. */
+STRATA_API strata_status strata_assign_soft(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                            const char *labels_path, size_t chunk_rows, double *inertia,
+                                            int64_t *sizes);
 
 /* Opens the data at path/location the way model m reads it: its numeric
  * features by name and its categorical columns expanded into its categories.
@@ -367,6 +386,19 @@ typedef struct {
                                          centroid, scaled units (NaN for an empty segment) */
   const char *estimator;              /* the estimator kind: "kmeans" (also for models written
                                          before the kind was recorded) */
+  /* A Gaussian mixture (estimator "gmm"; NULL and NaN otherwise): the means
+   * are the centroids; covariances in scaled units, laid out by type: full
+   * k×d×d, tied d×d, diag k×d, spherical k.  log_likelihood is the mean per
+   * row over the fit's rows at the final parameters, of the scaled data;
+   * bic and aic follow scikit-learn's definitions.  inertia then holds the
+   * squared Euclidean distances of the rows to their component's mean (the
+   * hard labels: the arg max of the responsibilities), train_mean_distance
+   * the mean Mahalanobis distance, iter_stats' inertia the negated mean
+   * log-likelihood of each iteration's pass and shift its change. */
+  const char *covariance_type;        /* "full", "tied", "diag", "spherical" */
+  const double *weights;              /* k, summing to 1 */
+  const double *covariances;
+  double reg_covar, log_likelihood, bic, aic;
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */

@@ -52,7 +52,8 @@ class FitParams(ctypes.Structure):
                 ("categorical_weight", c_double), ("labels_path", c_char_p), ("model_path", c_char_p),
                 ("mem_limit", c_uint64), ("streaming", c_int), ("progress", c_void_p),
                 ("progress_user", c_void_p), ("parent", c_void_p), ("parent_path", c_char_p),
-                ("warm_start", c_int), ("algorithm", c_char_p)]
+                ("warm_start", c_int), ("algorithm", c_char_p), ("covariance_type", c_int),
+                ("reg_covar", c_double), ("soft", c_int)]
 
 
 class IterStats(ctypes.Structure):
