@@ -158,7 +158,15 @@ static const cli_option options[] = {
      .help = "rows of the seeded sample held in memory, all rows when\nfewer (default {default})",
      .use = {[STABILITY] = AT(SEC_DATA, 7)}},
     {"algorithm", 0, KIND_NAME, FIT(algorithm), .zero = "kmeans", .arg = "NAME",
-     .help = "the clustering method: kmeans (default {default})",
+     .help = "the clustering method: kmeans, or ward (hierarchical,\n"
+             "Ward linkage, exact on the rows held in memory; assign\n"
+             "then gives a row its nearest segment centroid) (default\n"
+             "{default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"distance-threshold", 0, KIND_DOUBLE, FIT(distance_threshold), .lo = 0.0, .hi = 1e300, .open_lo = 1,
+     .rule = "must be a number above 0", .arg = "X",
+     .help = "ward: cut the dendrogram at merge height X (scipy's\n"
+             "Ward height, scaled units) instead of into K segments",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"init", 0, KIND_INIT, FIT(init), .arg = "k-means++|random|FILE",
      .help = "initial centroids (default {default}); FILE is a CSV of\n"
@@ -312,7 +320,8 @@ static const cli_page pages[CLI_NCMDS] = {
     [FIT] = {"fit",
              "usage: strata fit DATA.h5 -k K -o MODEL.h5 [options]\n"
              "\n"
-             "Clusters the rows of DATA.h5 into K segments (k-means) and saves the model.\n",
+             "Clusters the rows of DATA.h5 into K segments (k-means, or --algorithm) and\n"
+             "saves the model.\n",
              {SEC_REQUIRED, SEC_DATA, SEC_ALGORITHM, SEC_REFITS, SEC_EXECUTION, SEC_OUTPUT},
              {SEC_REFITS, 3,
               "  Either way segment i continues PREV's segment i by optimal assignment on\n"
@@ -654,8 +663,13 @@ static int cli_args_parse(cli_cmd cmd, int argc, char **argv, cli_args *a) {
   if (npos > p->npos) return cli_usage_error(p->name, "unexpected argument '%s'", argv[optind + p->npos]);
   if (p->npos == 2) a->model = argv[optind++];
   a->data = argv[optind];
+  const cli_option *k = find(cmd, "k");
+  a->k_given = k && seen[k - options];
+  /* A distance threshold cuts a dendrogram without a K. */
+  int waive_k = cmd == CLI_CMD_FIT && a->fit->distance_threshold > 0.0;
   for (size_t i = 0; i < NOPTIONS; i++)
-    if (options[i].use[cmd].required && !seen[i]) return cli_usage_error(p->name, "%s", options[i].use[cmd].required);
+    if (options[i].use[cmd].required && !seen[i] && !(waive_k && &options[i] == k))
+      return cli_usage_error(p->name, "%s", options[i].use[cmd].required);
   for (size_t e = 0; e < 2 && p->exclusive[e][0]; e++) {
     const cli_option *x = find(cmd, p->exclusive[e][0]), *y = find(cmd, p->exclusive[e][1]);
     if (*(int *)field(x, a) && *(int *)field(y, a))

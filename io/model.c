@@ -100,8 +100,16 @@ int strata_model_set_reference(strata_model *m, const double *mean, const double
   return ok;
 }
 
+int strata_model_set_merges(strata_model *m, const double *merges, int n) {
+  if (!copy_array((void **)&m->merges, merges, (size_t)n * 4, sizeof *merges)) return 0;
+  m->info.n_merges = n;
+  strata_model_sync_info(m);
+  return 1;
+}
+
 void strata_model_sync_info(strata_model *m) {
   strata_model_info *i = &m->info;
+  i->merges = m->merges;
   i->features = (const char *const *)m->features;
   i->centroids = m->centroids;
   i->centroids_original = m->centroids_original;
@@ -139,7 +147,7 @@ void strata_model_sync_info(strata_model *m) {
  * registry, decides what a file may say: io/ does not see core/, and a test
  * (tests/test_estimator.c) checks that every registered estimator is
  * listed here. */
-static const char *const model_kinds[] = {STRATA_MODEL_KIND_DEFAULT};
+static const char *const model_kinds[] = {STRATA_MODEL_KIND_DEFAULT, "ward"};
 
 int strata_model_estimator_known(const char *name) {
   for (size_t i = 0; name && i < sizeof model_kinds / sizeof *model_kinds; i++)
@@ -168,6 +176,7 @@ void strata_model_free(strata_model *m) {
   free(m->input_file); free(m->input_location); free(m->version); free(m->created);
   free(m->parent_path); free(m->parent_created); free(m->parent_segment); free(m->parent_distance);
   free(m->train_mean); free(m->train_std); free(m->train_mean_distance);
+  free(m->merges);
   free(m);
 }
 

@@ -19,6 +19,7 @@ struct strata_model {
   int *parent_segment;      /* k, or NULL */
   double *parent_distance;  /* k, or NULL */
   double *train_mean, *train_std, *train_mean_distance; /* d, d, k, or all NULL */
+  double *merges;           /* ward: info.n_merges×4, or NULL */
   char *estimator;          /* the estimator kind ("kmeans"); NULL reads as "kmeans" */
   char *init, *scale, *missing, *backend, *backend_reason, *mode, *input_file, *input_location, *version, *created;
 };
@@ -39,6 +40,8 @@ int strata_model_set_lineage(strata_model *m, const char *path, const char *crea
 /* Records the training reference (copies d, d and k values). Returns 0 on OOM. */
 int strata_model_set_reference(strata_model *m, const double *mean, const double *std,
                                const double *mean_distance);
+/* Replaces the dendrogram (copies n×4 values). Returns 0 on OOM. */
+int strata_model_set_merges(strata_model *m, const double *merges, int n);
 /* The estimator kind of a model file that names none (written before
  * kinds were recorded). */
 #define STRATA_MODEL_KIND_DEFAULT "kmeans"

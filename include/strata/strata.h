@@ -237,6 +237,9 @@ typedef struct {
   const char *algorithm;      /* the clustering method, by the name a model file records
                                  ("kmeans"; strata_algorithms() lists this build's);
                                  NULL = "kmeans" */
+  double distance_threshold;  /* ward: cut the dendrogram at this merge height instead of
+                                 into k segments (every merge of height <= it is made);
+                                 0 = cut into k */
 } strata_fit_params;
 
 typedef enum {
@@ -357,7 +360,15 @@ typedef struct {
   const double *train_mean_distance;  /* k: mean Euclidean distance of a segment's rows to its
                                          centroid, scaled units (NaN for an empty segment) */
   const char *estimator;              /* the estimator kind: "kmeans" (also for models written
-                                         before the kind was recorded) */
+                                         before the kind was recorded), "ward" */
+  /* Ward: the dendrogram over the fit's rows, scipy's linkage matrix
+   * (n_merges rows of left, right, height, size; leaves 0..n_merges are the
+   * kept rows in input order, merge j makes cluster n_merges+1+j; heights
+   * sqrt(2·Δinertia), ascending) and the cut (distance_threshold 0: into
+   * k).  0 and NULL for other kinds. */
+  int n_merges;
+  const double *merges;
+  double distance_threshold;
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
