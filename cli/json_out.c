@@ -195,14 +195,11 @@ static void add_lineage(jbuild *b, cJSON *o, const strata_model_info *in, int pa
   }
 }
 
-/* Ward's dendrogram as the "dendrogram" member (null for other methods):
+/* Ward's dendrogram as the "dendrogram" member (absent for other methods):
  * its top levels, the last 2k merges (scipy's linkage rows: clusters below
  * the number of rows are rows, merge j made cluster rows + j). */
 static void add_dendrogram(jbuild *b, cJSON *o, const strata_model_info *in) {
-  if (!in->merges) {
-    check(b, cJSON_AddNullToObject(o, "dendrogram"));
-    return;
-  }
+  if (!in->merges) return;
   cJSON *x = cJSON_AddObjectToObject(o, "dendrogram");
   check(b, x);
   if (!x) return;
@@ -232,7 +229,8 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   cJSON *o = b.root;
   size_t k = (size_t)in->k, d = (size_t)in->d;
   add_i64(&b, o, "k", in->k);
-  add_str(&b, o, "algorithm", in->estimator);
+  /* Added for other methods only, so that a k-means result keeps its keys. */
+  if (strcmp(in->estimator, "kmeans") != 0) add_str(&b, o, "algorithm", in->estimator);
   add_u64(&b, o, "n", in->rows);
   add_i64(&b, o, "d", in->d);
   add_strings(&b, o, "features", in->features, d);

@@ -105,7 +105,9 @@ static const char *const method_choices[] = {"bootstrap", "subsample", NULL};   
 static const cli_option options[] = {
     {"k", 'k', KIND_INT, FIT(k), .what = "k", .min = 1, .max = 1 << 30, .arg = "K",
      .help = "number of segments, at least 1",
-     .use = {[FIT] = {SEC_REQUIRED, 1, .required = "missing required option -k K"},
+     .use = {[FIT] = {SEC_REQUIRED, 1, .help = "number of segments, at least 1 (ward: or\n"
+                                               "--distance-threshold instead)",
+                      .required = "missing required option -k K"},
              [STABILITY] = {SEC_REQUIRED, 1, .required = "missing required option -k K"}}},
     {"k", 'k', KIND_KLIST, ARGS(ks), .arg = "A:B|A,B,C",
      .help = "the k values: a range A:B (A >= 1; k = 1 has no\n"
@@ -366,7 +368,8 @@ static const cli_page pages[CLI_NCMDS] = {
                 "\n"
                 "Scores the rows of DATA.h5 into the segments of MODEL.h5 (nearest centroid, with\n"
                 "the model's scaling and missing-value rule) and writes their labels.  DATA.h5 must\n"
-                "hold the model's features, by name.\n",
+                "hold the model's features, by name.  A ward model scores a row by the nearest of\n"
+                "its segment centroids too (the dendrogram is not re-cut).\n",
                 {SEC_REQUIRED, SEC_OPTIONS, SEC_DRIFT},
                 {SEC_DRIFT, 5,
                  "  A crossed threshold prints a warning line per segment or feature; the exit\n"
