@@ -160,15 +160,23 @@ static const cli_option options[] = {
      .help = "rows of the seeded sample held in memory, all rows when\nfewer (default {default})",
      .use = {[STABILITY] = AT(SEC_DATA, 7)}},
     {"algorithm", 0, KIND_NAME, FIT(algorithm), .zero = "kmeans", .arg = "NAME",
-     .help = "the clustering method: kmeans, or ward (hierarchical,\n"
+     .help = "the clustering method: kmeans; ward (hierarchical,\n"
              "Ward linkage, exact on the rows held in memory; assign\n"
-             "then gives a row its nearest segment centroid) (default\n"
-             "{default})",
+             "then gives a row its nearest segment centroid); dbscan\n"
+             "(density, exact, in memory; no -k; noise is segment -1;\n"
+             "assign gives a row the segment of the nearest core point\n"
+             "within eps, else -1) (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"distance-threshold", 0, KIND_DOUBLE, FIT(distance_threshold), .lo = 0.0, .hi = 1e300, .open_lo = 1,
      .rule = "must be a number above 0", .arg = "X",
      .help = "ward: cut the dendrogram at merge height X (scipy's\n"
              "Ward height, scaled units) instead of into K segments",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"eps", 0, KIND_DOUBLE, FIT(eps), .lo = 0.0, .hi = 1e300, .open_lo = 1, .rule = "must be a number above 0",
+     .arg = "X", .help = "dbscan: neighbourhood radius, scaled units",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"min-samples", 0, KIND_INT, FIT(min_samples), .min = 1, .max = 1 << 30, .arg = "N",
+     .help = "dbscan: rows within eps (itself included) that make a\ncore row (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"init", 0, KIND_INIT, FIT(init), .arg = "k-means++|random|FILE",
      .help = "initial centroids (default {default}); FILE is a CSV of\n"
@@ -668,8 +676,9 @@ static int cli_args_parse(cli_cmd cmd, int argc, char **argv, cli_args *a) {
   a->data = argv[optind];
   const cli_option *k = find(cmd, "k");
   a->k_given = k && seen[k - options];
-  /* A distance threshold cuts a dendrogram without a K. */
-  int waive_k = cmd == CLI_CMD_FIT && a->fit->distance_threshold > 0.0;
+  /* A distance threshold cuts a dendrogram without a K; dbscan finds its own. */
+  int waive_k = cmd == CLI_CMD_FIT && (a->fit->distance_threshold > 0.0 ||
+                                       (a->fit->algorithm && strcmp(a->fit->algorithm, "dbscan") == 0));
   for (size_t i = 0; i < NOPTIONS; i++)
     if (options[i].use[cmd].required && !seen[i] && !(waive_k && &options[i] == k))
       return cli_usage_error(p->name, "%s", options[i].use[cmd].required);

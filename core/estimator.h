@@ -146,6 +146,8 @@ struct strata_estimator_ops {
 extern const strata_estimator_ops strata_estimator_kmeans;
 /* Ward's hierarchical clustering (core/estimator_ward.c), non-iterative. */
 extern const strata_estimator_ops strata_estimator_ward;
+/* DBSCAN (core/estimator_dbscan.c), non-iterative. */
+extern const strata_estimator_ops strata_estimator_dbscan;
 
 /* The estimators a model file may name; NULL for an unknown name. */
 const strata_estimator_ops *strata_estimator_find(const char *name);

@@ -20,6 +20,8 @@ struct strata_model {
   double *parent_distance;  /* k, or NULL */
   double *train_mean, *train_std, *train_mean_distance; /* d, d, k, or all NULL */
   double *merges;           /* ward: info.n_merges×4, or NULL */
+  double *core_points;      /* dbscan: info.n_core×d, or NULL */
+  int32_t *core_segment;    /* dbscan: info.n_core, or NULL */
   char *estimator;          /* the estimator kind ("kmeans"); NULL reads as "kmeans" */
   char *init, *scale, *missing, *backend, *backend_reason, *mode, *input_file, *input_location, *version, *created;
 };
@@ -42,6 +44,9 @@ int strata_model_set_reference(strata_model *m, const double *mean, const double
                                const double *mean_distance);
 /* Replaces the dendrogram (copies n×4 values). Returns 0 on OOM. */
 int strata_model_set_merges(strata_model *m, const double *merges, int n);
+/* Replaces DBSCAN's core points (copies n×d values and n segments).
+ * Returns 0 on OOM. */
+int strata_model_set_core(strata_model *m, const double *points, const int32_t *segment, int n);
 /* The estimator kind of a model file that names none (written before
  * kinds were recorded). */
 #define STRATA_MODEL_KIND_DEFAULT "kmeans"

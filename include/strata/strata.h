@@ -240,6 +240,9 @@ typedef struct {
   double distance_threshold;  /* ward: cut the dendrogram at this merge height instead of
                                  into k segments (every merge of height <= it is made);
                                  0 = cut into k */
+  double eps;                 /* dbscan: neighbourhood radius in scaled units, > 0 */
+  int min_samples;            /* dbscan: points within eps (itself included) that make a
+                                 core point; default 5 */
 } strata_fit_params;
 
 typedef enum {
@@ -360,7 +363,7 @@ typedef struct {
   const double *train_mean_distance;  /* k: mean Euclidean distance of a segment's rows to its
                                          centroid, scaled units (NaN for an empty segment) */
   const char *estimator;              /* the estimator kind: "kmeans" (also for models written
-                                         before the kind was recorded), "ward" */
+                                         before the kind was recorded), "ward", "dbscan" */
   /* Ward: the dendrogram over the fit's rows, scipy's linkage matrix
    * (n_merges rows of left, right, height, size; leaves 0..n_merges are the
    * kept rows in input order, merge j makes cluster n_merges+1+j; heights
@@ -369,6 +372,15 @@ typedef struct {
   int n_merges;
   const double *merges;
   double distance_threshold;
+  /* DBSCAN: eps, min_samples and the core points (n_core×d, scaled units)
+   * with their segments; `strata_assign` gives a row the segment of the
+   * nearest core point within eps, else -1 (noise).  0 and NULL for other
+   * kinds. */
+  double eps;
+  int min_samples;
+  int n_core;
+  const double *core_points;
+  const int32_t *core_segment;
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
