@@ -222,6 +222,21 @@ static void add_dendrogram(jbuild *b, cJSON *o, const strata_model_info *in) {
   }
 }
 
+/* DBSCAN's parameters and counts as the "dbscan" member (absent for other
+ * methods); noise rows are those of the fit in no segment. */
+static void add_dbscan(jbuild *b, cJSON *o, const strata_model_info *in) {
+  if (!in->core_points) return;
+  cJSON *x = cJSON_AddObjectToObject(o, "dbscan");
+  check(b, x);
+  if (!x) return;
+  int64_t clustered = 0;
+  for (int c = 0; c < in->k; c++) clustered += in->sizes[c];
+  add_num(b, x, "eps", in->eps);
+  add_i64(b, x, "min_samples", in->min_samples);
+  add_i64(b, x, "core_points", in->n_core);
+  add_i64(b, x, "noise", (int64_t)in->rows - clustered);
+}
+
 int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
                  uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift) {
   jbuild b = begin();
@@ -289,6 +304,7 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_lineage(&b, o, in, parent_k);
   add_drift(&b, o, drift);
   add_dendrogram(&b, o, in);
+  add_dbscan(&b, o, in);
   return finish(&b, f);
 }
 
