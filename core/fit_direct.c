@@ -35,7 +35,7 @@ static strata_status load_rows(const strata_fit_data *data, gather *g) {
   g->d = d;
   g->x = malloc(n * d * sizeof *g->x);
   g->present = calloc(n, 1);
-  RETURN_IF(!g->x || !g->present, STRATA_ERR_NOMEM, "out of memory for %zu rows × %zu columns", n, d);
+  RETURN_IF(!g->x || !g->present, STRATA_ERR_NOMEM, "out of memory for %zu rows x %zu columns", n, d);
   strata_pass *pass = NULL;
   FORWARD_IF_ERROR(strata_pass_open(data->ctx, data->ds, &data->scaler, data->p->chunk_rows, 0, &pass));
   strata_pass_fns fns = {.block = gather_block, .ctx = g};
@@ -59,7 +59,7 @@ static strata_status check_memory(const strata_fit_data *data, const strata_dire
                    ops->bytes(p, data->d);
   double need = per_row * (double)data->n;
   RETURN_IF(need > (double)limit, STRATA_ERR_USAGE,
-            "%s holds the table in memory: %zu rows × %zu columns need %.3g GB, more than the memory limit of "
+            "%s holds the table in memory: %zu rows x %zu columns need %.3g GB, more than the memory limit of "
             "%.3g GB (--mem-limit; or sample the rows)", name, data->n, data->d, need / 1e9, (double)limit / 1e9);
   return STRATA_OK;
 }

@@ -125,7 +125,7 @@ strata_status strata_ward_linkage(const strata_ctx *ctx, const double *x, const 
   best *part = malloc((size_t)f.threads * sizeof *part);
   strata_status st = STRATA_OK;
   if (!f.c || !f.n || !chain || !slot_a || !slot_b || !height || !size || !part) {
-    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for Ward on %zu rows × %zu columns", m, d);
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for Ward on %zu rows x %zu columns", m, d);
     goto done;
   }
   memcpy(f.c, x, m * d * sizeof(double));
