@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Runs tests/dbscan_sklearn.py (strata fit --algorithm dbscan vs scikit-learn
-# DBSCAN) with a
-# Python that has numpy, h5py and scikit-learn (oracle_python in
-# cli_lib.sh).  Without one the test reports skipped, or fails with CI=true.
+# Runs tests/dbscan_sklearn.py (strata fit --algorithm dbscan vs scikit-learn's
+# DBSCAN) with a Python that has numpy, h5py and scikit-learn (oracle_python
+# in cli_lib.sh).  Without one the test reports skipped, or fails with CI=true.
 # Environment: STRATA, STRATA_GEN (the tools), STRATA_TEST_TMP (scratch).
 NAME=dbscan_sklearn
 . "$(dirname "$0")/cli_lib.sh"

@@ -113,7 +113,21 @@ int main(void) {
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
     for (int dups = 0; dups < 2; dups++)
       for (int weighted = 0; weighted < 2; weighted++) run_case(c1, c4, shapes[s][0], shapes[s][1], dups, weighted, seed++);
-  /* Big enough for the split scan (m·d >= 32768): threads must not matter. */
+  /* Big enough for the split scan (m·d >= 2^18): threads must not matter
+   * (no brute force at this size). */
+  {
+    size_t m = 2400, d = 110;
+    double *x = malloc(m * d * sizeof *x);
+    strata_rng r;
+    strata_rng_seed(&r, 77, 0);
+    for (size_t i = 0; i < m * d; i++) x[i] = strata_rng_uniform(&r);
+    for (size_t i = 0; i < 200; i++) memcpy(x + (m - 1 - i) * d, x + i * d, d * sizeof *x); /* duplicates */
+    strata_ward_merge *z1 = malloc(m * sizeof *z1), *z4 = malloc(m * sizeof *z4);
+    CHECK_OK(strata_ward_linkage(c1, x, NULL, m, d, z1));
+    CHECK_OK(strata_ward_linkage(c4, x, NULL, m, d, z4));
+    CHECK_MSG(memcmp(z1, z4, (m - 1) * sizeof *z1) == 0, "m=%zu d=%zu: 1 and 4 threads differ", m, d);
+    free(x); free(z1); free(z4);
+  }
   run_case(c1, c4, 300, 110, 1, 0, 99);
   /* All rows equal: every height 0, one cluster at k = 1, singletons at k = m. */
   {

@@ -188,7 +188,7 @@ def main():
             f["y"] = vals[:, 1]
         case(a, tmp, "sipu_a1_sample", a1, ["x", "y"], k=20)
         case(a, tmp, "sipu_a1_sample", a1, ["x", "y"], k=300)
-        # threads and chunks: the split scan (rows x d >= 32768)
+        # threads and chunks (the split scan itself is tested in test_ward)
         big = os.path.join(tmp, "big.h5")
         run([a.gen, "--kind", "blobs", "--rows", "4200", "--dims", "8", "--centers", "6", "--seed", "9",
              "-o", big])
