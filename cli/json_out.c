@@ -220,6 +220,48 @@ static void add_mixture(jbuild *b, cJSON *o, const strata_model_info *in) {
   add_doubles(b, g, "covariances", in->covariances, nc);
 }
 
+/* Ward's dendrogram as the "dendrogram" member (absent for other methods):
+ * its top levels, the last 2k merges (scipy's linkage rows: clusters below
+ * the number of rows are rows, merge j made cluster rows + j). */
+static void add_dendrogram(jbuild *b, cJSON *o, const strata_model_info *in) {
+  if (!in->merges) return;
+  cJSON *x = cJSON_AddObjectToObject(o, "dendrogram");
+  check(b, x);
+  if (!x) return;
+  add_i64(b, x, "merges", in->n_merges);
+  if (in->distance_threshold > 0) add_num(b, x, "distance_threshold", in->distance_threshold);
+  else check(b, cJSON_AddNullToObject(x, "distance_threshold"));
+  cJSON *top = add_array(b, x, "top");
+  int n = in->n_merges, first = n - 2 * in->k > 0 ? n - 2 * in->k : 0;
+  for (int j = first; top && j < n; j++) {
+    const double *z = in->merges + 4 * (size_t)j;
+    cJSON *e = cJSON_CreateObject();
+    if (e) {
+      add_i64(b, e, "cluster", (int64_t)n + 1 + j);
+      add_i64(b, e, "left", (int64_t)z[0]);
+      add_i64(b, e, "right", (int64_t)z[1]);
+      add_num(b, e, "height", z[2]);
+      add_i64(b, e, "size", (int64_t)z[3]);
+    }
+    push(b, top, e);
+  }
+}
+
+/* DBSCAN's parameters and counts as the "dbscan" member (absent for other
+ * methods); noise rows are those of the fit in no segment. */
+static void add_dbscan(jbuild *b, cJSON *o, const strata_model_info *in) {
+  if (!in->core_points) return;
+  cJSON *x = cJSON_AddObjectToObject(o, "dbscan");
+  check(b, x);
+  if (!x) return;
+  int64_t clustered = 0;
+  for (int c = 0; c < in->k; c++) clustered += in->sizes[c];
+  add_num(b, x, "eps", in->eps);
+  add_i64(b, x, "min_samples", in->min_samples);
+  add_i64(b, x, "core_points", in->n_core);
+  add_i64(b, x, "noise", (int64_t)in->rows - clustered);
+}
+
 int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
                  uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift) {
   jbuild b = begin();
@@ -227,6 +269,8 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   cJSON *o = b.root;
   size_t k = (size_t)in->k, d = (size_t)in->d;
   add_i64(&b, o, "k", in->k);
+  /* Added for other methods only, so that a k-means result keeps its keys. */
+  if (strcmp(in->estimator, "kmeans") != 0) add_str(&b, o, "algorithm", in->estimator);
   add_u64(&b, o, "n", in->rows);
   add_i64(&b, o, "d", in->d);
   add_strings(&b, o, "features", in->features, d);
@@ -285,6 +329,8 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_str(&b, o, "labels", labels_path);
   add_lineage(&b, o, in, parent_k);
   add_drift(&b, o, drift);
+  add_dendrogram(&b, o, in);
+  add_dbscan(&b, o, in);
   return finish(&b, f);
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assign_dbscan.h"
 #include "dataset.h"
 #include "drift.h"
 #include "ctx.h"
@@ -157,13 +158,23 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
   }
   const strata_kernels *kern = choice.kern;
   strata_scaler sc;
+  strata_status st;
   FORWARD_IF_ERROR(strata_scaler_from(&sc, d, mi->features, missing, mi->scale_shift,
                                       mi->scale_factor, mi->impute));
+  if (mi->core_points) {
+    /* DBSCAN scores by its core points; its model keeps no Lloyd statistics
+     * to compare, so drift is not measured. */
+    if (drift) strata_log(ctx, STRATA_LOG_WARN, "drift is not measured for a dbscan model");
+    st = sink->path ? strata_assign_dbscan(ctx, mi, &sc, ds, sink->path, chunk_rows, inertia, sizes)
+                    : strata_fail(STRATA_ERR_USAGE, "strata_assign_memory: a dbscan model is assigned into a "
+                                  "labels file only (strata_assign)");
+    strata_scaler_free(&sc);
+    return st;
+  }
   strata_pass *pass = NULL;
   strata_lloyd *l = NULL;
   strata_labels_writer *w = NULL;
   const strata_lloyd_result *res = NULL;
-  strata_status st;
   GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, &sc, chunk_rows, 0, &pass), done);
   if (mi->weights) {
     st = drift ? strata_fail(STRATA_ERR_USAGE, "drift is measured for k-means models only, not a Gaussian "

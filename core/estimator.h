@@ -136,6 +136,10 @@ struct strata_estimator_ops {
    * units, and the estimator kind. */
   strata_status (*describe)(const strata_estimator *e, const double *params, const strata_fit_data *data,
                             strata_model *m);
+  /* A non-iterative method (Ward, DBSCAN) leaves every slot above NULL but
+   * name and sets this instead: strata_fit hands it to the driver of
+   * core/fit_direct.h.  NULL for an iterative estimator. */
+  const struct strata_direct_ops *direct;
 };
 
 /* The k-means estimator (Lloyd passes, k-means++/random/given/warm-start
@@ -143,6 +147,10 @@ struct strata_estimator_ops {
 extern const strata_estimator_ops strata_estimator_kmeans;
 /* Gaussian mixtures by EM (core/estimator_gmm.c). */
 extern const strata_estimator_ops strata_estimator_gmm;
+/* Ward's hierarchical clustering (core/estimator_ward.c), non-iterative. */
+extern const strata_estimator_ops strata_estimator_ward;
+/* DBSCAN (core/estimator_dbscan.c), non-iterative. */
+extern const strata_estimator_ops strata_estimator_dbscan;
 
 /* The estimators a model file may name; NULL for an unknown name. */
 const strata_estimator_ops *strata_estimator_find(const char *name);

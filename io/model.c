@@ -122,8 +122,27 @@ int strata_model_set_mixture(strata_model *m, const char *type, const double *we
   return ok;
 }
 
+int strata_model_set_merges(strata_model *m, const double *merges, int n) {
+  if (!copy_array((void **)&m->merges, merges, (size_t)n * 4, sizeof *merges)) return 0;
+  m->info.n_merges = n;
+  strata_model_sync_info(m);
+  return 1;
+}
+
+int strata_model_set_core(strata_model *m, const double *points, const int32_t *segment, int n) {
+  if (!copy_array((void **)&m->core_points, points, (size_t)n * (size_t)m->info.d, sizeof *points) ||
+      !copy_array((void **)&m->core_segment, segment, (size_t)n, sizeof *segment))
+    return 0;
+  m->info.n_core = n;
+  strata_model_sync_info(m);
+  return 1;
+}
+
 void strata_model_sync_info(strata_model *m) {
   strata_model_info *i = &m->info;
+  i->merges = m->merges;
+  i->core_points = m->core_points;
+  i->core_segment = m->core_segment;
   i->features = (const char *const *)m->features;
   i->centroids = m->centroids;
   i->centroids_original = m->centroids_original;
@@ -165,7 +184,7 @@ void strata_model_sync_info(strata_model *m) {
  * registry, decides what a file may say: io/ does not see core/, and a test
  * (tests/test_estimator.c) checks that every registered estimator is
  * listed here. */
-static const char *const model_kinds[] = {STRATA_MODEL_KIND_DEFAULT, "gmm"};
+static const char *const model_kinds[] = {STRATA_MODEL_KIND_DEFAULT, "gmm", "ward", "dbscan"};
 
 int strata_model_estimator_known(const char *name) {
   for (size_t i = 0; name && i < sizeof model_kinds / sizeof *model_kinds; i++)
@@ -195,6 +214,8 @@ void strata_model_free(strata_model *m) {
   free(m->parent_path); free(m->parent_created); free(m->parent_segment); free(m->parent_distance);
   free(m->train_mean); free(m->train_std); free(m->train_mean_distance);
   free(m->covariance_type); free(m->weights); free(m->covariances);
+  free(m->merges);
+  free(m->core_points); free(m->core_segment);
   free(m);
 }
 

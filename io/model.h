@@ -19,6 +19,9 @@ struct strata_model {
   int *parent_segment;      /* k, or NULL */
   double *parent_distance;  /* k, or NULL */
   double *train_mean, *train_std, *train_mean_distance; /* d, d, k, or all NULL */
+  double *merges;           /* ward: info.n_merges×4, or NULL */
+  double *core_points;      /* dbscan: info.n_core×d, or NULL */
+  int32_t *core_segment;    /* dbscan: info.n_core, or NULL */
   char *estimator;          /* the estimator kind ("kmeans"); NULL reads as "kmeans" */
   /* a Gaussian mixture's (estimator "gmm"), else NULL: /gmm in the file */
   char *covariance_type;
@@ -44,6 +47,11 @@ int strata_model_set_lineage(strata_model *m, const char *path, const char *crea
 /* Records the training reference (copies d, d and k values). Returns 0 on OOM. */
 int strata_model_set_reference(strata_model *m, const double *mean, const double *std,
                                const double *mean_distance);
+/* Replaces the dendrogram (copies n×4 values). Returns 0 on OOM. */
+int strata_model_set_merges(strata_model *m, const double *merges, int n);
+/* Replaces DBSCAN's core points (copies n×d values and n segments).
+ * Returns 0 on OOM. */
+int strata_model_set_core(strata_model *m, const double *points, const int32_t *segment, int n);
 /* The estimator kind of a model file that names none (written before
  * kinds were recorded). */
 #define STRATA_MODEL_KIND_DEFAULT "kmeans"

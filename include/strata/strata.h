@@ -249,6 +249,12 @@ typedef struct {
   int soft;                   /* gmm with labels_path: the labels file also holds `probability`,
                                  rows×k float32, each row's probability of each segment
                                  (the responsibilities; NaN for a dropped row) */
+  double distance_threshold;  /* ward: cut the dendrogram at this merge height instead of
+                                 into k segments (every merge of height <= it is made);
+                                 0 = cut into k */
+  double eps;                 /* dbscan: neighbourhood radius in scaled units, > 0 */
+  int min_samples;            /* dbscan: points within eps (itself included) that make a
+                                 core point; default 5 */
 } strata_fit_params;
 
 typedef enum {
@@ -385,7 +391,7 @@ typedef struct {
   const double *train_mean_distance;  /* k: mean Euclidean distance of a segment's rows to its
                                          centroid, scaled units (NaN for an empty segment) */
   const char *estimator;              /* the estimator kind: "kmeans" (also for models written
-                                         before the kind was recorded) */
+                                         before the kind was recorded), "gmm", "ward", "dbscan" */
   /* A Gaussian mixture (estimator "gmm"; NULL and NaN otherwise): the means
    * are the centroids; covariances in scaled units, laid out by type: full
    * k×d×d, tied d×d, diag k×d, spherical k.  log_likelihood is the mean per
@@ -399,6 +405,23 @@ typedef struct {
   const double *weights;              /* k, summing to 1 */
   const double *covariances;
   double reg_covar, log_likelihood, bic, aic;
+  /* Ward: the dendrogram over the fit's rows, scipy's linkage matrix
+   * (n_merges rows of left, right, height, size; leaves 0..n_merges are the
+   * kept rows in input order, merge j makes cluster n_merges+1+j; heights
+   * sqrt(2·Δinertia), ascending) and the cut (distance_threshold 0: into
+   * k).  0 and NULL for other kinds. */
+  int n_merges;
+  const double *merges;
+  double distance_threshold;
+  /* DBSCAN: eps, min_samples and the core points (n_core×d, scaled units)
+   * with their segments; `strata_assign` gives a row the segment of the
+   * nearest core point within eps, else -1 (noise).  0 and NULL for other
+   * kinds. */
+  double eps;
+  int min_samples;
+  int n_core;
+  const double *core_points;
+  const int32_t *core_segment;
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */

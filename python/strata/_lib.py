@@ -53,7 +53,8 @@ class FitParams(ctypes.Structure):
                 ("mem_limit", c_uint64), ("streaming", c_int), ("progress", c_void_p),
                 ("progress_user", c_void_p), ("parent", c_void_p), ("parent_path", c_char_p),
                 ("warm_start", c_int), ("algorithm", c_char_p), ("covariance_type", c_int),
-                ("reg_covar", c_double), ("soft", c_int)]
+                ("reg_covar", c_double), ("soft", c_int), ("distance_threshold", c_double),
+                ("eps", c_double), ("min_samples", c_int)]
 
 
 class IterStats(ctypes.Structure):
