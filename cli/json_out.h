@@ -72,6 +72,17 @@ int cli_json_stability(FILE *f, const strata_stability_result *r, const char *da
  * categories ({column: {category: share}}). */
 int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path);
 
+/* The explain result (strata explain --json): model, data, labels (null
+ * when assigned with the model), k, d, depth (asked), depth_grown, rows,
+ * rows_skipped, fidelity (overall), features, segments (segment, name (null
+ * without names), rows, fidelity: the share of its rows the rules place in
+ * it, null without rows; rules: their texts), rules (segment, text, rows,
+ * correct, conditions {feature, above, at_most}: above < x <= at_most, null
+ * for an open side), tree (breadth-first nodes: feature and threshold (null
+ * at a leaf), left, right, rule (null when inner), segment, rows), version. */
+int cli_json_explain(FILE *f, const strata_explanation *e, const char *model_path, const char *data_path,
+                     int depth, const char *const *names);
+
 /* `strata rfm --json`: the counts of strata_rfm_result. */
 int cli_json_rfm(FILE *f, const strata_rfm_params *p, const strata_rfm_result *r);
 
