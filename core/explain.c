@@ -143,7 +143,7 @@ static strata_status make_bins(explainer *E, strata_qsketch *qs) {
   b->off = calloc(d + 1, sizeof *b->off);
   b->cuts = malloc(d * (STRATA_EXPLAIN_MAX_BINS - 1) * sizeof *b->cuts);
   RETURN_IF(!b->nbins || !b->off || !b->cuts, STRATA_ERR_NOMEM, "out of memory for the explain bins");
-  double q[STRATA_EXPLAIN_MAX_BINS - 1];
+  double q[STRATA_EXPLAIN_MAX_BINS - 1], at[STRATA_EXPLAIN_MAX_BINS - 1];
   size_t ncuts = 0;
   for (size_t j = 0; j < d; j++) {
     const strata_qsketch *s = &qs[j];
@@ -157,8 +157,11 @@ static strata_status make_bins(explainer *E, strata_qsketch *qs) {
       n += s->count[h];
     }
     qsort(vals, n, sizeof *vals, cmp_float);
-    for (int i = 1; i < STRATA_EXPLAIN_MAX_BINS; i++)
-      q[i - 1] = strata_qsketch_quantile(s, (double)i / STRATA_EXPLAIN_MAX_BINS);
+    for (int i = 1; i < STRATA_EXPLAIN_MAX_BINS; i++) at[i - 1] = (double)i / STRATA_EXPLAIN_MAX_BINS;
+    if (strata_qsketch_quantiles(s, at, STRATA_EXPLAIN_MAX_BINS - 1, q) != STRATA_OK) {
+      free(vals);
+      return strata_fail(STRATA_ERR_NOMEM, "out of memory for the explain bins");
+    }
     size_t c = strata_explain_cuts(vals, n, q, b->cuts + ncuts);
     free(vals);
     b->nbins[j] = c + 1;
