@@ -22,6 +22,7 @@
 #include "explain_tree.h"
 #include "pass.h"
 #include "quantile.h"
+#include "radix_sort.h"
 
 void strata_explain_params_init(strata_explain_params *p) {
   memset(p, 0, sizeof *p);
@@ -34,7 +35,7 @@ void strata_explain_params_init(strata_explain_params *p) {
 typedef struct {
   float *x;            /* B×d: the block's explained rows, missing values imputed */
   int32_t *seg;        /* B: their segments */
-  float *sorted;       /* B: one column sorted (sketch pass) */
+  float *sorted;       /* 2B: one column sorted (sketch pass), then the sort's buffer */
   uint64_t *hist;      /* slots × nbins × k */
   float *bmin, *bmax;  /* nbins (first level) */
   uint64_t skipped;
@@ -88,8 +89,15 @@ static strata_status sketch_block(explainer *E, ex_thread *t, const strata_block
   strata_qsketch *leaf = strata_qsketch_array_new(E->d);
   RETURN_IF(!leaf, STRATA_ERR_NOMEM, "out of memory for the explain sketches");
   strata_status st = STRATA_OK;
-  for (size_t j = 0; j < E->d && st == STRATA_OK; j++)
-    st = strata_qsketch_add_sorted(&leaf[j], t->sorted, strata_sort_finite_column(t->x, m, E->d, j, t->sorted));
+  for (size_t j = 0; j < E->d && st == STRATA_OK; j++) {
+    /* Every value is finite here (block_rows); -0 sorts as +0. */
+    for (size_t i = 0; i < m; i++) {
+      float v = t->x[i * E->d + j];
+      t->sorted[i] = v == 0.0f ? 0.0f : v;
+    }
+    strata_radix_sort_floats(t->sorted, m, t->sorted + STRATA_BLOCK_ROWS);
+    st = strata_qsketch_add_sorted(&leaf[j], t->sorted, m);
+  }
   if (st != STRATA_OK) {
     strata_qsketch_array_free(leaf, E->d);
     return st;
@@ -162,7 +170,9 @@ static strata_status make_bins(explainer *E, strata_qsketch *qs) {
       free(vals);
       return strata_fail(STRATA_ERR_NOMEM, "out of memory for the explain bins");
     }
-    size_t c = strata_explain_cuts(vals, n, q, b->cuts + ncuts);
+    float *cuts = b->cuts + j * (STRATA_EXPLAIN_MAX_BINS - 1);
+    size_t c = strata_explain_cuts(vals, n, q, cuts);
+    for (size_t i = c; i < STRATA_EXPLAIN_MAX_BINS - 1; i++) cuts[i] = INFINITY;
     free(vals);
     b->nbins[j] = c + 1;
     b->off[j] = ncuts + j;
@@ -495,7 +505,7 @@ strata_status strata_explain(const strata_ctx *ctx, const strata_model *m, strat
     ex_thread *t = &E.t[i];
     t->x = malloc(STRATA_BLOCK_ROWS * d * sizeof *t->x);
     t->seg = malloc(STRATA_BLOCK_ROWS * sizeof *t->seg);
-    t->sorted = malloc(STRATA_BLOCK_ROWS * sizeof *t->sorted);
+    t->sorted = malloc(2 * STRATA_BLOCK_ROWS * sizeof *t->sorted);
     if (!t->x || !t->seg || !t->sorted) { st = strata_fail(STRATA_ERR_NOMEM, "out of memory"); goto done; }
   }
   /* The sketch pass: the bins. */

@@ -26,7 +26,7 @@ typedef struct {
   size_t d, k;
   size_t *nbins;  /* d */
   size_t *off;    /* d + 1 */
-  float *cuts;    /* feature j's nbins[j] - 1 cuts start at off[j] - j */
+  float *cuts;    /* d × (MAX_BINS - 1): feature j's nbins[j] - 1 cuts, then +inf */
   float *bmin, *bmax;
 } strata_explain_bins;
 
@@ -38,16 +38,15 @@ typedef struct {
  * out; returns their count. */
 size_t strata_explain_cuts(const float *vals, size_t n, const double *quantiles, float *out);
 
-/* The bin of value x of feature j: the first cut >= x, else the last bin. */
+/* The bin of value x of feature j: the number of cuts below x (the first
+ * cut >= x), with a fixed 8 halvings over the 255 padded cuts: no branch
+ * to mispredict, so the searches of successive values overlap.  The
+ * counting passes do this for every row and feature. */
 static inline size_t strata_explain_bin(const strata_explain_bins *b, size_t j, float x) {
-  const float *c = b->cuts + b->off[j] - j;
-  size_t lo = 0, hi = b->nbins[j] - 1; /* answer in [lo, hi] */
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (x <= c[mid]) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+  const float *c = b->cuts + j * (STRATA_EXPLAIN_MAX_BINS - 1);
+  size_t i = 0;
+  for (size_t half = STRATA_EXPLAIN_MAX_BINS / 2; half > 0; half >>= 1) i += c[i + half - 1] < x ? half : 0;
+  return i;
 }
 
 /* A node while the tree grows. */
