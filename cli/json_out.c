@@ -94,6 +94,17 @@ static int finish(jbuild *b, FILE *f) {
   return rc;
 }
 
+/* The data fingerprint (cli/fingerprint.h), when there is one. */
+static void add_fingerprint(jbuild *b, cJSON *o, const cli_fingerprint *fp) {
+  if (!fp) return;
+  cJSON *j = cli_fingerprint_json(fp);
+  check(b, j);
+  if (j && !cJSON_AddItemToObject(o, "fingerprint", j)) {
+    cJSON_Delete(j);
+    b->ok = 0;
+  }
+}
+
 static jbuild begin(void) {
   jbuild b = {cJSON_CreateObject(), 1};
   check(&b, b.root);
@@ -337,10 +348,11 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
 
 int cli_json_assign(FILE *f, const strata_model_info *in, const char *model_path, uint64_t rows,
                     double inertia, const int64_t *sizes, double seconds, const char *labels_path,
-                    const strata_drift *drift) {
+                    const strata_drift *drift, const cli_fingerprint *fp) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
+  add_fingerprint(&b, o, fp);
   add_u64(&b, o, "n", rows);
   add_i64(&b, o, "k", in->k);
   add_i64(&b, o, "d", in->d);
@@ -472,11 +484,13 @@ int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv
   return finish(&b, f);
 }
 
-int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path) {
+int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path,
+                       const cli_fingerprint *fp) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
   add_str(&b, o, "command", "stability");
+  add_fingerprint(&b, o, fp);
   add_str(&b, o, "data", data_path);
   add_i64(&b, o, "k", r->k);
   add_i64(&b, o, "runs", r->runs);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "csv_export.h"
+#include "fingerprint.h"
 #include "strata.h"
 #include "print_summary.h"
 #include "strata.h"
@@ -33,10 +34,12 @@ int cli_json_fit(FILE *f, const strata_model_info *info, const char *model_path,
  * one), status, share_train, share_now, share_change, mean_distance_train,
  * mean_distance_now, distance_change, flag}, features {feature, mean_train,
  * mean_now, std_train, shift, flag}, thresholds {share, distance, shift},
- * warnings (lines), flagged.  sizes: k counts. */
+ * warnings (lines), flagged.  sizes: k counts.  fingerprint: the data's
+ * (cli/fingerprint.h; omitted when fp is NULL), as in the stability and
+ * sweep results. */
 int cli_json_assign(FILE *f, const strata_model_info *info, const char *model_path, uint64_t rows,
                     double inertia, const int64_t *sizes, double seconds, const char *labels_path,
-                    const strata_drift *drift);
+                    const strata_drift *drift, const cli_fingerprint *fp);
 
 /* The inspect result: file, location, rows, cols, columns (one object
  * each: name, type (the storage type), strata_type (null for a plain
@@ -62,7 +65,8 @@ int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv
  * pairs}, segments (segment, size, jaccard_mean, jaccard_std, jaccard_min,
  * jaccard_max, dissolved, verdict), thresholds {stable, unstable,
  * dissolved}, verdict, seconds, version. */
-int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path);
+int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path,
+                       const cli_fingerprint *fp);
 /* The profile result (strata profile --json): model, data, labels (null
  * when assigned on the fly), k, d, rows, rows_dropped, medians_exact,
  * median_rank_error, features, population (per feature: feature, count,

@@ -180,6 +180,17 @@ typedef struct {
 STRATA_API strata_status strata_dataset_stats(const strata_ctx *ctx, strata_dataset *ds, size_t chunk_rows,
                                               strata_column_stats *stats);
 
+/* A fingerprint of the data a result was computed on, so that a result can
+ * be checked against the data it is shown with (`strata report` refuses a
+ * sweep, stability or drift result of other data): a 64-bit FNV-1a hash of
+ * the row count, the selected columns' names in order and the values of 16
+ * runs of 4096 rows spread evenly over the table, first and last included
+ * (every row when there are fewer than 65536), NaN and -0 normalised.  It
+ * reads at most 65536 rows whatever the size.  Different files or features
+ * differ with near certainty; an edit confined to rows between the runs
+ * goes unseen.  ds IN, hash OUT. */
+STRATA_API strata_status strata_dataset_fingerprint(strata_dataset *ds, uint64_t *hash);
+
 /* ---------------------------------------------------------------- fit */
 
 struct strata_progress;
