@@ -20,6 +20,13 @@ static void cell_num(strata_html *h, double v, const char *fmt) {
   }
 }
 
+/* A measured quantity (inertia, a mean): no exponent notation. */
+static void cell_value(strata_html *h, double v) {
+  char buf[64];
+  cli_report_number(v, buf, sizeof buf);
+  strata_html_printf(h, "<td>%s</td>", buf);
+}
+
 static const char *str_of(const cJSON *o, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   return cJSON_IsString(v) ? v->valuestring : "";
@@ -68,9 +75,9 @@ void cli_report_sweep(strata_html *h, const cli_report *r) {
     strata_html_raw(h, k[j] == rec ? "<tr class=\"ok\">" : "<tr>");
     if (k[j] == (double)r->info->k) strata_html_printf(h, "<td><strong>%.0f (this model)</strong></td>", k[j]);
     else cell_num(h, k[j], "%.0f");
-    cell_num(h, m[0][j], "%.6g");
+    cell_value(h, m[0][j]);
     cell_num(h, m[1][j], "%.4f");
-    cell_num(h, m[2][j], "%.6g");
+    cell_value(h, m[2][j]);
     cell_num(h, m[3][j], "%.4f");
     strata_html_raw(h, "</tr>\n");
   }
@@ -182,8 +189,8 @@ void cli_report_drift(strata_html *h, const cli_report *r) {
     cli_report_share(cli_json_num(e, "share_now"), share, sizeof share);
     strata_html_printf(h, "<td>%s</td>", share);
     cell_num(h, 100 * cli_json_num(e, "share_change"), "%+.1f pt");
-    cell_num(h, cli_json_num(e, "mean_distance_train"), "%.4g");
-    cell_num(h, cli_json_num(e, "mean_distance_now"), "%.4g");
+    cell_value(h, cli_json_num(e, "mean_distance_train"));
+    cell_value(h, cli_json_num(e, "mean_distance_now"));
     cell_num(h, 100 * cli_json_num(e, "distance_change"), "%+.1f%%");
     flag_cell(h, e);
     strata_html_raw(h, "</tr>\n");
@@ -195,9 +202,9 @@ void cli_report_drift(strata_html *h, const cli_report *r) {
     strata_html_raw(h, "<tr><td class=\"l\">");
     strata_html_text(h, str_of(e, "feature"));
     strata_html_raw(h, "</td>");
-    cell_num(h, cli_json_num(e, "mean_train"), "%.4g");
-    cell_num(h, cli_json_num(e, "mean_now"), "%.4g");
-    cell_num(h, cli_json_num(e, "std_train"), "%.4g");
+    cell_value(h, cli_json_num(e, "mean_train"));
+    cell_value(h, cli_json_num(e, "mean_now"));
+    cell_value(h, cli_json_num(e, "std_train"));
     cell_num(h, cli_json_num(e, "shift"), "%+.3f");
     flag_cell(h, e);
     strata_html_raw(h, "</tr>\n");

@@ -26,7 +26,7 @@ void cli_report_number(double v, char *buf, size_t size) {
 
 void cli_report_share(double v, char *buf, size_t size) {
   if (!isfinite(v)) snprintf(buf, size, "—");
-  else if (v > 0 && v < 0.0005) snprintf(buf, size, "<0.1%%");
+  else if (v > 0 && v < 0.0005) snprintf(buf, size, "under 0.1%%"); /* plain text: no markup to escape */
   else snprintf(buf, size, "%.1f%%", 100.0 * v);
 }
 
@@ -305,8 +305,10 @@ static void section_pca(strata_html *h, const cli_report *r) {
     char l[200];
     cum += p->explained_ratio[i];
     top_loadings(p, i, l, sizeof l);
-    strata_html_printf(h, "<tr><td class=\"l\">PC%d</td><td>%.4g</td><td>%.1f%%</td><td>%.1f%%</td><td class=\"l\">",
-                       i + 1, p->explained_variance[i], 100.0 * p->explained_ratio[i], 100.0 * cum);
+    char var[64];
+    cli_report_number(p->explained_variance[i], var, sizeof var);
+    strata_html_printf(h, "<tr><td class=\"l\">PC%d</td><td>%s</td><td>%.1f%%</td><td>%.1f%%</td><td class=\"l\">",
+                       i + 1, var, 100.0 * p->explained_ratio[i], 100.0 * cum);
     strata_html_text(h, l);
     strata_html_raw(h, "</td></tr>\n");
   }

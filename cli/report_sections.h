@@ -35,7 +35,7 @@ const char *cli_report_segment_name(const cli_report *r, int s, char *buf, size_
 /* A number as an analyst reads it: no exponent, thousands separated above
  * 10,000 ("123,456", "12.35", "0.0042"). */
 void cli_report_number(double v, char *buf, size_t size);
-/* A share in [0, 1] as a percentage: "12.3%", "<0.1%" (never 7.956e-05). */
+/* A share in [0, 1] as a percentage: "12.3%", "under 0.1%" (never 7.956e-05). */
 void cli_report_share(double v, char *buf, size_t size);
 
 #endif
