@@ -106,7 +106,9 @@ static void axes(strata_html *h, const frame *f, const char *xlabel, const char 
 void strata_svg_bars(strata_html *h, const char *id, const char *title, const char *desc,
                      const char *const *labels, const double *values, const char *const *value_text,
                      size_t n) {
+  /* Room for the longest label (segment names can be long). */
   double label_w = 150, bar_w = 520, row = 26, top = 10;
+  for (size_t i = 0; i < n; i++) label_w = fmax(label_w, 7.0 * (double)strlen(labels[i]) + 16);
   double width = label_w + bar_w + 170, height = top * 2 + row * (double)n;
   double vmax = 0;
   for (size_t i = 0; i < n; i++)
@@ -303,8 +305,9 @@ void strata_svg_scatter(strata_html *h, const char *id, const char *title, const
   range_of(y, n, &f.ylo, &f.yhi);
   if (view && view[0] < view[1] && view[2] < view[3])
     f.xlo = view[0], f.xhi = view[1], f.ylo = view[2], f.yhi = view[3];
-  double legend_x = f.x0 + f.w + 24;
-  open_svg(h, id, legend_x + 170, f.y0 + f.h + 44, title, desc);
+  double legend_x = f.x0 + f.w + 24, legend_w = 170;
+  for (size_t g = 0; g < ngroups; g++) legend_w = fmax(legend_w, 7.0 * (double)strlen(group_labels[g]) + 30);
+  open_svg(h, id, legend_x + legend_w, f.y0 + f.h + 44, title, desc);
   axes(h, &f, xlabel, ylabel, 0);
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(x[i]) || !isfinite(y[i])) continue;
