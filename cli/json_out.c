@@ -582,7 +582,8 @@ static cJSON *profile_categories(jbuild *b, const strata_profile *p, const strat
   return o;
 }
 
-int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path) {
+int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path,
+                     const char *const *names) {
   jbuild b = begin();
   cJSON *r = b.root;
   if (!r) return -1;
@@ -606,6 +607,7 @@ int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, c
     check(&b, cJSON_AddNumberToObject(o, "segment", c));
     add_i64(&b, o, "size", s->size);
     add_num(&b, o, "share", s->share);
+    if (names) add_str(&b, o, "name", names[c]);
     add_str(&b, o, "description", s->description);
     cJSON *top = add_array(&b, o, "top");
     for (int i = 0; top && i < s->ntop; i++) {

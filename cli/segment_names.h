@@ -17,6 +17,10 @@
 int cli_segment_names_load(const char *path, int k, const char *const *fallback, char ***names, char *err,
                            size_t errlen);
 
+/* The same without a model (export): segments 0..max named in the file;
+ * *k = max + 1; an unnamed one is "". */
+int cli_segment_names_load_any(const char *path, char ***names, int *k, char *err, size_t errlen);
+
 /* Personas from the profile: each segment's description with a capital
  * first letter. */
 char **cli_segment_names_from_profile(const strata_profile *p);

@@ -143,5 +143,34 @@ expect_error_clean "names: not a number" 2 "line 4: segment 'zero' is not a numb
   "$STRATA" report "$T/cm.h5" "$T/cat.h5" -o "$O/y.html" --names "$T/bad3.csv"
 expect_error_clean "names: no file" 2 "cannot open names file" "$O" \
   "$STRATA" report "$T/cm.h5" "$T/cat.h5" -o "$O/y.html" --names "$T/none.csv"
+# --- the names carry into profile and export
+run "$STRATA" profile "$T/cm.h5" "$T/cat.h5" --names "$T/names.csv" --json
+if [ "$RC" -eq 0 ] && [ "$(jq_py "$T/out" '[s["name"] for s in j["segments"]]')" = '["Loyal & big", "Segment 1", "Bargain hunters"]' ]; then
+  ok "profile --names: JSON names"
+else bad "profile --names JSON" "$(head -c 300 "$T/out")" "$(cat "$T/err")"; fi
+run "$STRATA" profile "$T/cm.h5" "$T/cat.h5" --names "$T/names.csv"
+if [ "$RC" -eq 0 ] && grep -Eq '^ +0 +[0-9]+ +[0-9.]+% +Loyal & big ' "$T/out" && grep -q '^Segment 2, Bargain hunters (' "$T/out"; then
+  ok "profile --names: the table and the headings"
+else bad "profile --names table" "$(head -c 900 "$T/out")"; fi
+run "$STRATA" profile "$T/cm.h5" "$T/cat.h5" --names "$T/names.csv" --csv
+if [ "$RC" -eq 0 ] && head -1 "$T/out" | grep -q ',description,name' && grep -q ',Bargain hunters' "$T/out"; then
+  ok "profile --names: a CSV column"
+else bad "profile --names CSV" "$(head -3 "$T/out")"; fi
+expect_error "profile: bad names file" 2 "segment 7, but the model has segments 0..2" \
+  "$STRATA" profile "$T/cm.h5" "$T/cat.h5" --names "$T/bad1.csv"
+"$STRATA" assign "$T/cm.h5" "$T/cat.h5" --labels "$T/cl.h5" -q
+run "$STRATA" export "$T/cl.h5" --with "$T/cat.h5" --columns visits -o "$T/e.csv" --names "$T/names.csv" -q
+if [ "$RC" -eq 0 ] && python3 - "$T/e.csv" <<'PY'; then ok "export --names: a segment_name column"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert list(rows[0].keys()) == ["visits", "segment", "distance", "segment_name"], rows[0].keys()
+want = {"0": "Loyal & big", "1": "", "2": "Bargain hunters"}
+assert all(r["segment_name"] == want[r["segment"]] for r in rows), rows[:3]
+assert {r["segment"] for r in rows} == {"0", "1", "2"}
+PY
+else bad "export --names" "$RC" "$(head -3 "$T/e.csv" 2>/dev/null)" "$(cat "$T/err")"; fi
+expect_error "export: bad names file" 2 "segment 0 is named twice" \
+  "$STRATA" export "$T/cl.h5" --with "$T/cat.h5" -o "$T/e2.csv" --names "$T/bad2.csv"
+
 expect_error "--explain-depth 5" 2 "explain-depth" "$STRATA" report "$T/cm.h5" "$T/cat.h5" -o "$O/y.html" --explain-depth 5
 finish

@@ -1011,6 +1011,12 @@ typedef struct {
   const char *const *columns;  /* columns of data, in this order; NULL = every column */
   size_t ncolumns;
   const char *output;          /* CSV file to write */
+  /* Appended (older callers' size still accepted): a name per segment,
+   * written in a last column `segment_name` (empty for a row without a
+   * segment; a segment beyond nsegment_names gets no name).  NULL = no
+   * such column. */
+  const char *const *segment_names;
+  size_t nsegment_names;
 } strata_csv_export_params;
 
 STRATA_API void strata_csv_export_params_init(strata_csv_export_params *p);
