@@ -11,15 +11,17 @@
 #include "explain_out.h"
 #include "json_out.h"
 #include "options.h"
+#include "segment_names.h"
 
 static const char *const CMD = "explain";
 
-enum { OPT_LABELS = 256, OPT_DATASET, OPT_CHUNK_ROWS, OPT_THREADS, OPT_DEPTH, OPT_JSON };
+enum { OPT_LABELS = 256, OPT_DATASET, OPT_CHUNK_ROWS, OPT_THREADS, OPT_DEPTH, OPT_JSON, OPT_NAMES };
 
 static const struct option long_options[] = {
     {"labels", required_argument, NULL, OPT_LABELS},
     {"depth", required_argument, NULL, OPT_DEPTH},
     {"json", no_argument, NULL, OPT_JSON},
+    {"names", required_argument, NULL, OPT_NAMES},
     {"dataset", required_argument, NULL, OPT_DATASET},
     {"location", required_argument, NULL, OPT_DATASET},
     {"chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS},
@@ -51,6 +53,8 @@ static void usage(FILE *f) {
         "      --depth N           levels of the tree, 1..4 (default 3): at most 2^N rules\n"
         "      --json              print one JSON object: fidelity overall and per\n"
         "                          segment, the rules with their conditions, the tree\n"
+        "      --names FILE.csv    segment names (lines \"segment,name\", as strata report\n"
+        "                          --names) shown with the segments\n"
         "      --dataset PATH      group or 2-D dataset inside DATA.h5 (also --location)\n"
         "      --chunk-rows R      rows per I/O chunk, 0 = automatic (default 0)\n"
         "      --threads T         threads, 0 = all available (default 0)\n"
@@ -67,7 +71,7 @@ static void usage(FILE *f) {
 }
 
 typedef struct {
-  const char *model, *data, *location;
+  const char *model, *data, *location, *names_path;
   strata_explain_params p;
   int threads, json, quiet, verbose;
 } explain_opts;
@@ -87,6 +91,7 @@ static int parse(int argc, char **argv, explain_opts *o) {
         o->p.depth = (int)v;
         break;
       case OPT_JSON: o->json = 1; break;
+      case OPT_NAMES: o->names_path = optarg; break;
       case OPT_CHUNK_ROWS:
         if (!cli_opt_int(optarg, "--chunk-rows", 0, (long long)(SIZE_MAX > LLONG_MAX ? LLONG_MAX : SIZE_MAX), &v,
                          err, sizeof err))
@@ -119,19 +124,26 @@ static int run(const strata_ctx *ctx, const explain_opts *o) {
   strata_model *model = NULL;
   strata_dataset *ds = NULL;
   strata_explanation *e = NULL;
+  char **names = NULL, err[1024];
   strata_status st = strata_model_load(o->model, &model);
   if (st != STRATA_OK) return cli_status_error(st);
+  int k = strata_model_get_info(model)->k;
+  if (o->names_path && !cli_segment_names_load(o->names_path, k, NULL, &names, err, sizeof err)) {
+    strata_model_free(model);
+    return cli_error(CLI_EXIT_USAGE, "%s", err);
+  }
   st = strata_model_open_data(model, o->data, o->location, &ds);
   if (st == STRATA_OK) st = strata_explain(ctx, model, ds, &o->p, &e);
   if (st != STRATA_OK) rc = cli_status_error(st);
-  else if (o->json) rc = cli_json_explain(stdout, e, o->model, o->data, o->p.depth, NULL) == 0
+  else if (o->json) rc = cli_json_explain(stdout, e, o->model, o->data, o->p.depth, (const char *const *)names) == 0
                              ? CLI_EXIT_OK
                              : cli_error(CLI_EXIT_RUNTIME, "cannot write the explanation to standard output");
   else {
-    cli_explain_text(stdout, e, o->model, o->data, NULL);
+    cli_explain_text(stdout, e, o->model, o->data, (const char *const *)names);
     rc = ferror(stdout) ? cli_error(CLI_EXIT_RUNTIME, "cannot write the explanation to standard output")
                         : CLI_EXIT_OK;
   }
+  cli_segment_names_free(names, k);
   strata_explanation_free(e);
   strata_dataset_free(ds);
   strata_model_free(model);

@@ -189,6 +189,15 @@ assert sum(s["rows"] for s in j["segments"]) == j["rows"]
 PY
 else bad "missing drop" "$RC" "$(head -c 300 "$T/out")" "$(cat "$T/err")"; fi
 
+# --- names
+printf '0,Loyal\n3,Lapsed\n' >"$T/names.csv"
+run "$STRATA" explain "$T/m.h5" "$T/cust.h5" --json --names "$T/names.csv"
+if [ "$RC" -eq 0 ] && [ "$(jq_py "$T/out" '[s["name"] for s in j["segments"]]')" = '["Loyal", "Segment 1", "Segment 2", "Lapsed"]' ]; then
+  ok "--names: the segments' names in the JSON"
+else bad "--names" "$(head -c 300 "$T/out")" "$(cat "$T/err")"; fi
+run "$STRATA" explain "$T/m.h5" "$T/cust.h5" --names "$T/names.csv"
+if grep -q '^segment 3, Lapsed (' "$T/out"; then ok "--names: the text"; else bad "--names text" "$(head -8 "$T/out")"; fi
+
 # --- errors
 expect_error "no data file" 2 'missing the data file' "$STRATA" explain "$T/m.h5"
 expect_error "--depth 0" 2 'depth' "$STRATA" explain "$T/m.h5" "$T/cust.h5" --depth 0
