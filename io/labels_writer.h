@@ -11,6 +11,14 @@ typedef struct strata_labels_writer strata_labels_writer;
 /* path IN, rows: total rows that will be written, out OUT.
  * The file is created under a temporary name (io/output_file.h). */
 strata_status strata_labels_writer_open(const char *path, size_t rows, strata_labels_writer **out);
+/* Several ranks (comm, NULL or one rank = strata_labels_writer_open): rank
+ * 0 creates the file; every rank writes its own rows [first, end), which
+ * another rank keeps in memory.  strata_labels_writer_finish is then a
+ * collective: the parts go to rank 0, which writes them, and every rank
+ * returns the same status; only rank 0 hands over a file (*out empty on the
+ * others). */
+strata_status strata_labels_writer_open_ranks(const char *path, size_t rows, const strata_comm *comm, size_t first,
+                                              size_t end, strata_labels_writer **out);
 /* Writes rows [row0, row0+rows). segment IN, distance IN (Euclidean distance
  * to the segment centroid, not squared; NaN for dropped rows).  Chunks may
  * come in any order, but each row must be written exactly once before commit.
