@@ -115,6 +115,7 @@ int main(int argc, char **argv) {
   strata_ctx *ctx = strata_ctx_new();
   if (!ctx) return cli_status_error(STRATA_ERR_NOMEM);
   strata_ctx_set_comm(ctx, comm);
+  strata_comm_watch(comm, ctx);
   job_ctx = ctx;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);

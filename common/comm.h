@@ -22,9 +22,15 @@
 
 /* 1 when built with MPI. */
 int strata_comm_built(void);
-/* MPI_Init and a duplicate of the world communicator; *out = NULL when MPI
- * is not built in or the job has one rank (then it is an ordinary run). */
+/* MPI_Init and a duplicate of the world communicator, when a launcher
+ * (mpirun, srun) started the process; *out = NULL (an ordinary run) when
+ * MPI is not built in or no launcher is seen.  A one-rank job gets a
+ * communicator of size 1, on which every collective is a no-op. */
 strata_status strata_comm_world(int *argc, char ***argv, strata_comm **out);
+/* Waits inside collectives end with STRATA_ERR_CANCELLED once ctx is
+ * cancelled (SIGTERM from mpirun when another rank died), so that this
+ * rank unwinds and removes its temporary outputs.  ctx borrowed. */
+void strata_comm_watch(strata_comm *c, const strata_ctx *ctx);
 /* Frees c and finalises MPI (when strata_comm_world initialised it). */
 void strata_comm_finish(strata_comm *c);
 /* Ends every rank of the job now (a failure that cannot be agreed on). */
