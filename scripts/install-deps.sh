@@ -9,6 +9,7 @@ PKGS=(build-essential cmake pkg-config
       clang libclang-rt-14-dev   # the CSV parser's fuzz run (tests/fuzz/run.sh)
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo  # the OpenCL backend; PoCL runs its tests on the CPU
       liblapacke-dev             # PCA's eigen-decomposition (LAPACK dsyevr)
+      libopenmpi-dev openmpi-bin # the MPI build (-DSTRATA_MPI=ON) and its mpirun tests
       chromium)                  # renders the HTML report in its browser test
 
 missing=()
