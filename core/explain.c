@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm.h"
 #include "ctx.h"
 #include "dataset.h"
 #include "error.h"
@@ -470,6 +471,10 @@ strata_status strata_explain(const strata_ctx *ctx, const strata_model *m, strat
   strata_explain_params_init(&defaults);
   const strata_explain_params *p = params ? params : &defaults;
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_explain_params"));
+  /* Each rank would count only its own rows: no allreduce of the
+   * histograms yet. */
+  RETURN_IF(ctx && strata_comm_size(strata_ctx_comm(ctx)) > 1, STRATA_ERR_USAGE,
+            "strata_explain does not run across MPI ranks yet: run it as one process");
   RETURN_IF(p->depth < 1 || p->depth > STRATA_EXPLAIN_MAX_DEPTH, STRATA_ERR_USAGE,
             "the depth of the tree must be 1..%d, not %d", STRATA_EXPLAIN_MAX_DEPTH, p->depth);
   const strata_model_info *mi = strata_model_get_info(m);
