@@ -499,7 +499,12 @@ strata_status strata_explain(const strata_ctx *ctx, const strata_model *m, strat
   strata_qsketch *qs = NULL;
   strata_status st;
   if (p->labels_path) GOTO_IF_ERROR(st, read_labels(p->labels_path, n, k, seg), done);
-  else GOTO_IF_ERROR(st, strata_assign_memory(ctx, m, ds, p->chunk_rows, seg, NULL, NULL, NULL), done);
+  else if (mi->estimator && strcmp(mi->estimator, "dbscan") == 0) {
+    /* Its rows are assigned through core points into a labels file only. */
+    st = strata_fail(STRATA_ERR_USAGE, "a DBSCAN model's segments come from a labels file: give its labels "
+                     "(strata fit/assign --labels, then explain --labels)");
+    goto done;
+  } else GOTO_IF_ERROR(st, strata_assign_memory(ctx, m, ds, p->chunk_rows, seg, NULL, NULL, NULL), done);
   GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, NULL, p->chunk_rows, 0, &pass), done);
   E.threads = strata_pass_threads(pass);
   E.t = calloc((size_t)E.threads, sizeof *E.t);

@@ -208,6 +208,14 @@ expect_error "not a labels file" 2 'not a labels file' "$STRATA" explain "$T/m.h
 "$STRATA" assign "$T/m.h5" "$T/short.h5" --labels "$T/sl.h5" -q
 expect_error "labels of other data" 2 'has 300 rows but the data has 20000' \
   "$STRATA" explain "$T/m.h5" "$T/cust.h5" --labels "$T/sl.h5"
+"$STRATA_GEN" --kind blobs -o "$T/b.h5" --rows 1500 --seed 3
+"$STRATA" fit "$T/b.h5" --algorithm dbscan --eps 0.5 --min-samples 5 -o "$T/db.h5" --labels "$T/dbl.h5" -q
+expect_error "dbscan without labels" 2 "DBSCAN model's segments come from a labels file" \
+  "$STRATA" explain "$T/db.h5" "$T/b.h5"
+run "$STRATA" explain "$T/db.h5" "$T/b.h5" --labels "$T/dbl.h5" --json
+if [ "$RC" -eq 0 ] && [ "$(jq_py "$T/out" 'j["rows_skipped"] > 0 and j["fidelity"] > 0.5')" = True ]; then
+  ok "dbscan with its labels: noise rows skipped"
+else bad "dbscan with labels" "$(head -c 300 "$T/out")" "$(cat "$T/err")"; fi
 expect_error "missing model" 2 'nope.h5' "$STRATA" explain "$T/nope.h5" "$T/cust.h5"
 "$STRATA_GEN" --kind blobs -o "$T/blobs.h5" --rows 300
 expect_error "data without the model's features" 2 "age" "$STRATA" explain "$T/m.h5" "$T/blobs.h5"
