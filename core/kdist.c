@@ -18,14 +18,15 @@ static int by_value(const void *pa, const void *pb) {
   return (a > b) - (a < b);
 }
 
-/* The first index of the largest x - y, both scaled to [0, 1]; 0 for a
- * flat curve. */
+/* The first index of the largest x - y, both scaled to [0, 1], on the
+ * distances (v holds their squares, ascending); 0 for a flat curve. */
 static size_t knee_of(const double *v, size_t s) {
-  if (s < 3 || !(v[s - 1] > v[0])) return 0;
-  double span = v[s - 1] - v[0], best = -INFINITY;
+  double lo = sqrt(v[0]), hi = sqrt(v[s - 1]);
+  if (s < 3 || !(hi > lo)) return 0;
+  double span = hi - lo, best = -INFINITY;
   size_t at = 0;
   for (size_t i = 0; i < s; i++) {
-    double gap = (double)i / (double)(s - 1) - (v[i] - v[0]) / span;
+    double gap = (double)i / (double)(s - 1) - (sqrt(v[i]) - lo) / span;
     if (gap > best) { best = gap; at = i; }
   }
   return at;
@@ -60,7 +61,7 @@ strata_status strata_kdist_knee(const strata_ctx *ctx, const double *x, size_t m
       if (!heap) failed = 1;
 #pragma omp for schedule(dynamic, 64)
       for (size_t i = 0; i < s; i++)
-        if (heap) v[i] = sqrt(strata_kdtree_kth(tree, x + idx[i] * d, k, heap));
+        if (heap) v[i] = strata_kdtree_kth(tree, x + idx[i] * d, k, heap);
       free(heap);
     }
     if (failed) st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the k-distances");
@@ -69,13 +70,16 @@ strata_status strata_kdist_knee(const strata_ctx *ctx, const double *x, size_t m
   if (st == STRATA_OK) {
     qsort(v, s, sizeof *v, by_value);
     out->knee = knee_of(v, s);
-    out->eps = v[out->knee];
+    /* DBSCAN tests |p - q|² <= eps²: the knee row must be core, so eps²
+     * may not round below its squared k-distance. */
+    out->eps = sqrt(v[out->knee]);
+    while (out->eps * out->eps < v[out->knee]) out->eps = nextafter(out->eps, INFINITY);
     out->sample = s;
     out->npoints = s < STRATA_KDIST_POINTS ? s : STRATA_KDIST_POINTS;
     out->curve = malloc(out->npoints * sizeof *out->curve);
     if (!out->curve) st = strata_fail(STRATA_ERR_NOMEM, "out of memory");
     for (size_t i = 0; st == STRATA_OK && i < out->npoints; i++)
-      out->curve[i] = v[out->npoints > 1 ? (size_t)llround((double)i * (double)(s - 1) / (double)(out->npoints - 1)) : 0];
+      out->curve[i] = sqrt(v[out->npoints > 1 ? (size_t)llround((double)i * (double)(s - 1) / (double)(out->npoints - 1)) : 0]);
   }
   if (st == STRATA_OK && !(out->eps > 0.0))
     st = strata_fail(STRATA_ERR_DATA,
