@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "report_method.h"
 #include "report_sections.h"
 #include "svg_chart.h"
 
@@ -220,6 +221,7 @@ void cli_report_render(strata_html *h, const cli_report *r) {
   section_sizes(h, r);
   section_profile(h, r);
   section_pca(h, r);
+  cli_report_method(h, r);
   if (r->sweep) cli_report_sweep(h, r);
   if (r->stability) cli_report_stability(h, r);
   if (r->drift) cli_report_drift(h, r);

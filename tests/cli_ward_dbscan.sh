@@ -83,11 +83,36 @@ if [ "$RC" -eq 0 ] && grep -q 'eps auto: .* of 100 sampled rows' "$T/out" && [ "
   ok "dbscan --eps auto on a sample: printed, the same for 1 and 2 threads"
 else bad "dbscan --eps auto sample" "rc=$RC $(head -c 300 "$T/out")"; fi
 
+# the report draws the dendrogram (two-step and exact) and the k-distance curve
+run "$STRATA" report "$T/t.h5" "$T/nan.h5" -o "$T/t.html"
+segs=$(grep -o 'S[0-9]* · [0-9]*</text>' "$T/t.html" | wc -l)
+if [ "$RC" -eq 0 ] && grep -q '<h2 id="dendrogram">Dendrogram</h2>' "$T/t.html" && [ "$segs" -eq 16 ] &&
+   grep -q '50 micro-clusters' "$T/t.html" && grep -q 'cut at height' "$T/t.html"; then
+  ok "report of a two-step ward model: dendrogram with 16 labelled clusters and the cut"
+else bad "report two-step dendrogram" "rc=$RC leaves=$segs $(head -c 300 "$T/err")"; fi
+run "$STRATA" report "$T/e.h5" "$D" -o "$T/e.html"
+if [ "$RC" -eq 0 ] && grep -q '<h2 id="kdist">Choosing eps</h2>' "$T/e.html" && grep -q '<polyline' "$T/e.html" &&
+   ! grep -q 'id="dendrogram"' "$T/e.html"; then
+  ok "report of a dbscan --eps auto model: the k-distance curve"
+else bad "report eps auto" "rc=$RC $(head -c 300 "$T/err")"; fi
+
 # good fits: the outputs, and a model that loads and scores
 run "$STRATA" fit "$D" --algorithm ward --distance-threshold 5 -o "$T/w.h5" --labels "$T/wl.h5" --json
 if [ "$RC" -eq 0 ] && grep -q '"algorithm":"ward"' "$T/out" && grep -q '"dendrogram":{"merges":399' "$T/out"; then
   ok "ward fit: --json names the algorithm and the dendrogram"
 else bad "ward fit --json" "rc=$RC $(head -c 300 "$T/err")"; fi
+run "$STRATA" report "$T/w.h5" "$D" -o "$T/w.html"
+# sizes of the drawn clusters add up to the rows; each segment's leaves are adjacent
+if [ "$RC" -eq 0 ] && python3 - "$T/w.html" <<'PY'; then ok "report of an exact ward model: leaves cover the rows, segments contiguous"
+import re, sys
+s = open(sys.argv[1]).read()
+pts = sorted((float(x), int(g), int(n)) for x, g, n in
+             re.findall(r'<circle cx="([0-9.]+)" cy="[0-9.]+" r="5" fill="[^"]*"><title>Segment (\d+): (\d+) rows', s))
+segs = [g for _, g, _ in pts]
+runs = [g for i, g in enumerate(segs) if i == 0 or g != segs[i - 1]]
+sys.exit(0 if pts and sum(n for _, _, n in pts) == 400 and len(runs) == len(set(runs)) else 1)
+PY
+else bad "report exact ward dendrogram" "rc=$RC $(head -c 300 "$T/err")"; fi
 run "$STRATA" assign "$T/w.h5" "$D" --labels "$T/wa.h5" -q
 if [ "$RC" -eq 0 ] && [ -s "$T/wa.h5" ]; then ok "ward model loads and assigns"; else bad "ward assign" "rc=$RC $(cat "$T/err")"; fi
 run "$STRATA" fit "$T/nan.h5" --algorithm dbscan --eps 0.8 --missing drop -o "$T/d.h5" --labels "$T/dl.h5" --json
