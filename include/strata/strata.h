@@ -422,7 +422,8 @@ typedef struct {
   double reg_covar, log_likelihood, bic, aic;
   /* Ward: the dendrogram over the fit's rows, scipy's linkage matrix
    * (n_merges rows of left, right, height, size; leaves 0..n_merges are the
-   * kept rows in input order, merge j makes cluster n_merges+1+j; heights
+   * kept rows in input order — two-step: the micro-clusters below, and size
+   * counts rows — merge j makes cluster n_merges+1+j; heights
    * sqrt(2·Δinertia), ascending) and the cut (distance_threshold 0: into
    * k).  0 and NULL for other kinds. */
   int n_merges;
