@@ -1,5 +1,8 @@
-/* The report's method section (report_method.h). */
-#include "report_method.h"
+/* The report's method section: what a method chose on its own, drawn —
+ * Ward's dendrogram (its top levels, each cluster labelled with its size
+ * and segment) and DBSCAN's k-distance curve with the eps that --eps auto
+ * read from it (cli_report_method, declared in report_sections.h). */
+#include "report_sections.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -7,6 +10,9 @@
 
 #include "cli.h"
 #include "svg_chart.h"
+
+/* The most clusters the drawn dendrogram ends in (2k when that is more). */
+#define DENDRO_LEAVES 16
 
 /* ---- Ward: the dendrogram's top levels ----
  *
@@ -96,7 +102,7 @@ static void section_dendrogram(strata_html *h, const cli_report *r) {
   const strata_model_info *in = r->info;
   size_t m = (size_t)in->n_merges + 1, k = (size_t)in->k;
   if (m < 2) return;
-  size_t want = 2 * k > CLI_REPORT_DENDRO_LEAVES ? 2 * k : CLI_REPORT_DENDRO_LEAVES;
+  size_t want = 2 * k > DENDRO_LEAVES ? 2 * k : DENDRO_LEAVES;
   size_t leaves = want < m ? want : m, nodes = 2 * m - 1;
   dendro t = {.in = in, .m = m, .first = m - leaves};
   t.size = cli_xcalloc(nodes, sizeof *t.size);

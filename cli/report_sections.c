@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "report_method.h"
 #include "report_sections.h"
 #include "svg_chart.h"
 
