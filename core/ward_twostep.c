@@ -148,7 +148,7 @@ typedef struct {
   strata_estimator *est;
   strata_fit_best best;
   double *means, *weights, *seg_c, *dist_sum, *mean_distance;
-  int64_t *micro_sizes, *seg_n, *count;
+  int64_t *micro_sizes, *seg_n, *count, *kcount;
   size_t *compact;         /* nm: index among the non-empty micro-clusters */
   int32_t *cut, *seg;
   strata_ward_merge *merges;
@@ -292,6 +292,13 @@ static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_par
   size_t mc = 0, k = 0;
   FORWARD_IF_ERROR(ward_on_micro(s, data, p, res, nm, &mc, &k));
   FORWARD_IF_ERROR(segment_centroids(s, res, nm, d, k));
+  /* The k-means passes' buffers (a distance tile per thread, O(block ×
+   * micro-clusters)) go before the labelling pass takes its own. */
+  s->kcount = malloc(nm * sizeof *s->kcount);
+  RETURN_IF(!s->kcount, STRATA_ERR_NOMEM, "out of memory");
+  memcpy(s->kcount, res->counts, nm * sizeof *s->kcount);
+  res = NULL;
+  s->est->ops->release_pass(s->est);
 
   /* The labelling pass runs on a CPU table (a device's fallback). */
   const strata_kernels *kern = choice.kern->run.run_open
@@ -309,7 +316,7 @@ static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_par
                                            .seconds = strata_fit_now() - t0});
   /* The same kernels and centroids as the k-means final pass: the same
    * memberships, so the dendrogram's weights are the rows labelled. */
-  RETURN_IF(memcmp(s->count, res->counts, nm * sizeof *s->count) != 0, STRATA_ERR_INTERNAL,
+  RETURN_IF(memcmp(s->count, s->kcount, nm * sizeof *s->count) != 0, STRATA_ERR_INTERNAL,
             "the labelling pass found other micro-cluster sizes than the k-means pass");
   data->p = p;
   char reason[700];
@@ -331,7 +338,7 @@ strata_status strata_ward_twostep(strata_fit_data *data, strata_model **out) {
   if (s.est) s.est->ops->free(s.est);
   strata_fit_best_free(&s.best);
   free(s.means); free(s.weights); free(s.seg_c); free(s.dist_sum); free(s.mean_distance);
-  free(s.micro_sizes); free(s.seg_n); free(s.count); free(s.compact); free(s.cut); free(s.seg); free(s.merges);
+  free(s.micro_sizes); free(s.seg_n); free(s.count); free(s.kcount); free(s.compact); free(s.cut); free(s.seg); free(s.merges);
   tw_pass_free(&s.lp);
   strata_labels_writer_abort(s.writer);
   strata_output_abort(&s.model_out);
