@@ -11,8 +11,11 @@
 #include "cli.h"
 #include "svg_chart.h"
 
-/* The most clusters the drawn dendrogram ends in (2k when that is more). */
+/* The drawn dendrogram ends in 2k clusters, at least DENDRO_LEAVES and at
+ * most DENDRO_MAX_LEAVES (past that a page cannot show them apart; the cut
+ * of a larger k then lies below the drawing and is not drawn). */
 #define DENDRO_LEAVES 16
+#define DENDRO_MAX_LEAVES 64
 
 /* ---- Ward: the dendrogram's top levels ----
  *
@@ -103,6 +106,7 @@ static void section_dendrogram(strata_html *h, const cli_report *r) {
   size_t m = (size_t)in->n_merges + 1, k = (size_t)in->k;
   if (m < 2) return;
   size_t want = 2 * k > DENDRO_LEAVES ? 2 * k : DENDRO_LEAVES;
+  if (want > DENDRO_MAX_LEAVES) want = DENDRO_MAX_LEAVES;
   size_t leaves = want < m ? want : m, nodes = 2 * m - 1;
   dendro t = {.in = in, .m = m, .first = m - leaves};
   t.size = cli_xcalloc(nodes, sizeof *t.size);
@@ -115,9 +119,11 @@ static void section_dendrogram(strata_html *h, const cli_report *r) {
   place(&t, nodes - 1);
   const double *z = in->merges;
   double top = z[4 * (m - 2) + 2] > 0 ? z[4 * (m - 2) + 2] : 1.0;
-  double x0 = 70, y0 = 16, w = 60.0 * (double)t.nleaves < 560 ? 560 : 60.0 * (double)t.nleaves, hh = 260;
+  double x0 = 70, y0 = 16, w = 40.0 * (double)t.nleaves < 560 ? 560 : 40.0 * (double)t.nleaves, hh = 260;
 #define PX(v) (x0 + w * ((v) + 0.5) / (double)t.nleaves)
 #define PY(v) (y0 + hh * (1.0 - (v) / top))
+  /* The cut is drawn where it falls inside the drawing. */
+  int cut_drawn = applied >= t.first;
   double cut = in->distance_threshold > 0 ? in->distance_threshold
                : applied == 0              ? 0.0
                : applied + 1 < m           ? 0.5 * (z[4 * (applied - 1) + 2] + z[4 * applied + 2])
@@ -127,8 +133,9 @@ static void section_dendrogram(strata_html *h, const cli_report *r) {
     strata_html_textf(h, "Two-step Ward: the rows were streamed into %d micro-clusters (k-means), and Ward's "
                          "linkage joined those, weighted by their sizes. ", in->n_micro);
   strata_html_textf(h, "The last %zu of the %zu merges (height = Ward's merge distance, scipy's convention, in "
-                       "scaled units); each cluster at the bottom shows its rows and its segment. The dashed line "
-                       "is the cut into %zu segments.", leaves - 1, m - 1, k);
+                       "scaled units); each cluster at the bottom shows its rows and its segment.", leaves - 1, m - 1);
+  if (cut_drawn) strata_html_textf(h, " The dashed line is the cut into %zu segments.", k);
+  else strata_html_textf(h, " The cut into %zu segments lies below the merges drawn.", k);
   strata_html_raw(h, "</p>\n<figure>\n");
   strata_html_printf(h, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" "
                         "aria-labelledby=\"chart-dendro-t chart-dendro-d\">\n<title id=\"chart-dendro-t\">",
@@ -170,7 +177,7 @@ static void section_dendrogram(strata_html *h, const cli_report *r) {
     strata_html_textf(h, "%.0f", t.size[v]);
     strata_html_raw(h, "</text>\n");
   }
-  if (cut > 0)
+  if (cut_drawn && cut > 0)
     strata_html_printf(h, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#D55E00\" "
                           "stroke-dasharray=\"6 4\"><title>cut at height %.6g</title></line>\n",
                        x0, PY(cut), x0 + w, PY(cut), cut);
