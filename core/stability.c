@@ -360,6 +360,9 @@ strata_status strata_stability(const strata_ctx *ctx, strata_dataset *ds, const 
   r->dissolved = p->dissolved;
   summarise_segments(res, p, ref, m);
   r->seconds = strata_fit_now() - t0;
+  r->algorithm = p->fit.algorithm && strcmp(p->fit.algorithm, "gmm") == 0    ? "gmm"
+                 : p->fit.algorithm && strcmp(p->fit.algorithm, "ward") == 0 ? "ward"
+                                                                              : "kmeans";
 done:
   strata_dataset_free(mem);
   free(x);

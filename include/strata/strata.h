@@ -533,7 +533,8 @@ typedef enum { STRATA_RESAMPLE_BOOTSTRAP, STRATA_RESAMPLE_SUBSAMPLE } strata_res
 
 typedef struct {
   size_t size;                /* set by strata_stability_params_init (see the conventions above) */
-  strata_fit_params fit;   /* k, scale, missing, n_init, max_iter, tol, seed of every
+  strata_fit_params fit;   /* k, algorithm (kmeans, gmm or ward; each run labels the sample
+                              by its model's rule), scale, missing, n_init, max_iter, tol, seed of every
                               fit (threads and backend: the ctx); labels_path, model_path, init,
                               progress are ignored (k-means++ or random init only) */
   int runs;                /* resampled refits, >= 2; default 20 */
@@ -580,6 +581,7 @@ typedef struct {
   double stable, unstable, dissolved; /* thresholds used */
   const char *verdict;     /* the worst segment verdict */
   double seconds;
+  const char *algorithm;   /* the method refitted: "kmeans", "gmm", "ward" (static storage) */
 } strata_stability_result;
 
 /* Clustering stability by resampling (Hennig 2007, as fpc::clusterboot):
