@@ -249,6 +249,12 @@ static void recommend(strata_sweep_out *o, strata_sweep_out *const *parts, const
     PUT("its silhouette %.3f is the highest of the methods' picks%s", c->silhouette,
         any_stable ? " that are stable (mean ARI >= 0.6)" : "");
   else PUT("no silhouette was computed; the first method's pick%s", any_stable ? " that is stable" : "");
+  /* Silhouettes that print alike are not a real preference: say so. */
+  int close = 0;
+  for (size_t a = 0; a < nm; a++)
+    if ((int)a != chosen && pick[a] >= 0 && fabs(parts[a]->items[pick[a]].silhouette - c->silhouette) < 5e-4)
+      close = 1;
+  if (close && isfinite(c->silhouette)) PUT(", within 0.0005 of another method's (a near tie)");
   if (nm > 1) {
     PUT(" (");
     int first = 1;
