@@ -82,6 +82,24 @@ def _feature_names(X):
     return None
 
 
+_ROWS = 1 << 16  # rows per block of a check: its temporary stays small whatever the array
+
+
+def _any_rows(a, test):
+    return any(test(a[i:i + _ROWS]).any() for i in range(0, a.shape[0], _ROWS))
+
+
+def _all_finite(a):
+    """Whether a holds neither NaN nor Inf, without a temporary the size of
+    a: a float64 sum is finite exactly then (NaN and Inf propagate; float32
+    values cannot overflow it), else, as a float64 sum may overflow, the
+    test by blocks of rows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(a.sum(dtype=np.float64)):
+            return True
+    return not _any_rows(a, lambda b: ~np.isfinite(b))
+
+
 def _as_matrix(X, allow_nan):
     """X as a 2-D float32/float64 ndarray, without a copy when it is one
     already (any order, any stride)."""
@@ -106,8 +124,8 @@ def _as_matrix(X, allow_nan):
         raise ValueError("Found array with 0 feature(s) (shape=%s) while a minimum of 1 is required." % (a.shape,))
     if any(s % a.itemsize for s in a.strides):
         a = np.ascontiguousarray(a)
-    if not np.isfinite(a).all():
-        if np.isinf(a).any():
+    if not _all_finite(a):
+        if _any_rows(a, np.isinf):
             raise ValueError("Input X contains infinity or a value too large for dtype('%s')." % a.dtype)
         if not allow_nan:
             raise ValueError("Input X contains NaN; missing='drop'|'mean'|'median' handles it.")
