@@ -15,9 +15,10 @@ the matrix in memory (mode in-core); the package borrows the NumPy array
 read from the same file.  Per-iteration seconds are the median of each
 model's own iteration statistics (strata_model_info.iter_stats), so reading
 the file, the statistics pass and Python's call overhead are outside them;
-wall times are shown apart.  Runs alternate (command, package, command, ...)
-and each keeps its best of --repeat, so load from other processes hits both
-alike.  Each case also checks that both models carry the same bits
+wall times are shown apart.  Runs alternate (command, package, command, ...);
+the ratio is given for the best run of each and as the median of the
+ratios of each command/package pair, so load from other processes hits
+both alike.  Each case also checks that both models carry the same bits
 (centroids, inertia, iterations), and reports the peak of Python's own
 allocations during the fit (tracemalloc) next to the array's size: a
 hidden copy would show there.
@@ -132,24 +133,28 @@ for name in a.case or sorted(compare.CASES):
         for row in init:
             f.write(",".join(repr(float(v)) for v in row) + "\n")
     model = os.path.join(a.workdir, "py_model_%s.h5" % name)
-    best = {}
+    best, paired = {}, []
     for r in range(a.repeat):
+        pair = {}
         for who, fn in (("cli", lambda: cli_run(data, init_csv, k, model)), ("py", lambda: py_run(X, init))):
-            t = fn()
+            t = pair[who] = fn()
             if who not in best or t["per_iter"] < best[who]["per_iter"]:
                 best[who] = t
+        paired.append(pair["py"]["per_iter"] / pair["cli"]["per_iter"])
     c, p = best["cli"], best["py"]
     same = (c["info"]["centroids"].tobytes() == p["info"]["centroids"].tobytes() and
             c["info"]["inertia"] == p["info"]["inertia"] and c["info"]["iterations"] == p["info"]["iterations"])
     rows.append(dict(name=name, n=n, d=d, k=k, desc=desc, cli=c, py=p, same=same, nbytes=X.nbytes,
-                     iters=p["info"]["iterations"]))
+                     iters=p["info"]["iterations"], paired=statistics.median(paired)))
     print("case %s: n=%d d=%d k=%d, %d iterations (%s)" % (name, n, d, k, p["info"]["iterations"], desc))
     print("  %-24s %14s %9s %8s %s" % ("run", "median s/iter", "wall s", "mode", "backend"))
     for label, t in (("strata fit (command)", c), ("strata.KMeans (Python)", p)):
         print("  %-24s %14.5f %9.2f %8s %s" % (label, t["per_iter"], t["wall"], t["mode"], t["backend"]))
-    print("  Python / command per iteration: %.3f; same model bits: %s; Python's peak allocations during fit: "
-          "%.1f MiB (the array: %.1f MiB)" % (p["per_iter"] / c["per_iter"], "yes" if same else "NO",
-                                              p["peak"] / 2**20, X.nbytes / 2**20))
+    print("  Python / command per iteration: best %.3f, median of the %d paired runs %.3f (%s); same model bits: "
+          "%s" % (p["per_iter"] / c["per_iter"], a.repeat, rows[-1]["paired"],
+                  " ".join("%.3f" % x for x in paired), "yes" if same else "NO"))
+    print("  Python's peak allocations during fit: %.1f MiB (the array: %.1f MiB)" % (p["peak"] / 2**20,
+                                                                                    X.nbytes / 2**20))
     sys.stdout.flush()
     del X
     for path in (data, init_csv, model):
@@ -161,14 +166,14 @@ if a.markdown:
           "alternating runs each; median seconds per iteration from each model's iteration statistics."
           % (machine, a.iters, a.threads, a.repeat, " --small" if a.small else "", a.repeat))
     print()
-    print("| case | n | d | k | `strata fit` s/iter | `strata.KMeans` s/iter | Python / command | same bits "
-          "| Python peak alloc / array |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| case | n | d | k | `strata fit` s/iter (best) | `strata.KMeans` s/iter (best) | Python / command, best "
+          "| Python / command, median of pairs | same bits | Python peak alloc / array |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| %s | %d | %d | %d | %.4f | %.4f | %.3f | %s | %.2f / %.0f MiB |" % (
+        print("| %s | %d | %d | %d | %.4f | %.4f | %.3f | %.3f | %s | %.2f / %.0f MiB |" % (
             r["name"], r["n"], r["d"], r["k"], r["cli"]["per_iter"], r["py"]["per_iter"],
-            r["py"]["per_iter"] / r["cli"]["per_iter"], "yes" if r["same"] else "no", r["py"]["peak"] / 2**20,
-            r["nbytes"] / 2**20))
+            r["py"]["per_iter"] / r["cli"]["per_iter"], r["paired"], "yes" if r["same"] else "no",
+            r["py"]["peak"] / 2**20, r["nbytes"] / 2**20))
 try:
     os.rmdir(a.workdir)  # only when empty: bench/compare keeps its data there too
 except OSError:
