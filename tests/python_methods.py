@@ -165,6 +165,7 @@ for i, (ctype, scale, init, n_init, seed) in enumerate([("full", "none", "k-mean
               abs(gm.aic(X) - ref["aic"]) <= 1e-9 * abs(ref["aic"]), tag + ": score, bic, aic = the model's")
 
 # ------------------------------------------------------------------ Ward vs scikit-learn and the command
+children_compared = 0
 for n, d, k, thr in [(700, 3, 4, None), (901, 5, 6, None), (800, 2, None, 6.0)]:
     X = blobs(rng, n, d, 5, 1.0)
     X64 = X.astype(np.float64)
@@ -176,6 +177,7 @@ for n, d, k, thr in [(700, 3, 4, None), (901, 5, 6, None), (800, 2, None, 6.0)]:
     gaps = np.diff(np.sort(sk.distances_))
     if gaps.size == 0 or gaps.min() > 1e-9 * top:  # no near tie to order either way
         check(same(w.children_, sk.children_.astype(np.intp)), tag + ": children_ = scikit-learn's")
+        children_compared += 1
     check(w.n_clusters_ == sk.n_clusters_ and same_partition(w.labels_, sk.labels_), tag + ": partition",
           "%d vs %d segments" % (w.n_clusters_, sk.n_clusters_))
     check(w.n_leaves_ == n and w.n_connected_components_ == 1, tag + ": n_leaves_")
@@ -193,6 +195,8 @@ for n, d, k, thr in [(700, 3, 4, None), (901, 5, 6, None), (800, 2, None, 6.0)]:
     alab = "%s/ward%d_assign.h5" % (T, n)
     cli("assign", model, h5, "--labels", alab, "-q")
     check(same(w.predict(X), labels_file(alab)), tag + ": predict = strata assign")
+
+check(children_compared >= 2, "ward: children_ compared in %d cases (no near ties)" % children_compared)
 
 # ------------------------------------------------------------------ DBSCAN vs scikit-learn and the command
 for n, d, eps, ms, scale, with_nan in [(2000, 2, 0.5, 5, "none", False), (3001, 4, 0.9, 8, "none", False),
