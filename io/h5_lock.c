@@ -33,6 +33,7 @@ static void h5_init_once(void) {
    * only before HDF5's first call, which is why this is the first thing
    * the lock does. */
   H5dont_atexit();
+  strata_h5_vlen_register();
   pthread_mutexattr_t attr;
   pthread_mutexattr_init(&attr);
   pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
@@ -177,21 +178,6 @@ static void free_strings(char **out, size_t n) {
   }
 }
 
-/* Variable-length strings: HDF5 allocates each one; copy them out with our
- * allocator and hand HDF5's memory back. */
-static int read_vlen_strings(hid_t obj, int is_attribute, hid_t mtype, hid_t space, size_t n, char **out) {
-  if (H5Tset_size(mtype, H5T_VARIABLE) < 0) return -1;
-  char **vl = calloc(n ? n : 1, sizeof *vl);
-  if (!vl) return -2;
-  herr_t rd = is_attribute ? H5Aread(obj, mtype, vl) : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, vl);
-  int rc = rd < 0 ? -1 : 0;
-  for (size_t i = 0; rc == 0 && i < n; i++)
-    if (!(out[i] = strdup(vl[i] ? vl[i] : ""))) rc = -2;
-  if (rd >= 0) H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, vl);
-  free(vl);
-  return rc;
-}
-
 /* Fixed-length strings: n slots of `size` bytes, not always terminated. */
 static int read_fixed_strings(hid_t obj, int is_attribute, hid_t ftype, hid_t mtype, size_t n, char **out) {
   size_t size = H5Tget_size(ftype);
@@ -227,7 +213,7 @@ int strata_h5_read_strings(hid_t obj, int is_attribute, size_t n, char **out) {
   if (variable < 0 || (mtype = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0 ||
       H5Tset_strpad(mtype, H5Tget_strpad(ftype)) < 0)
     goto done;
-  rc = variable ? read_vlen_strings(obj, is_attribute, mtype, space, n, out)
+  rc = variable ? strata_h5_read_vlen_strings(obj, is_attribute, n, out)
                 : read_fixed_strings(obj, is_attribute, ftype, mtype, n, out);
 done:
   if (rc != 0) free_strings(out, n);

@@ -41,6 +41,15 @@ strata_status strata_h5_check_stored(const char *path, const char *what, hid_t d
  * Caller holds the lock. */
 int strata_h5_read_strings(hid_t obj, int is_attribute, size_t n, char **out);
 
+/* The variable-length case of strata_h5_read_strings, reading the global
+ * heap itself with every bound checked (io/h5_vlen.c: HDF5 1.10's own
+ * reader crashes on a corrupt heap).  Same contract. */
+int strata_h5_read_vlen_strings(hid_t obj, int is_attribute, size_t n, char **out);
+
+/* Registers the conversion strata_h5_read_vlen_strings reads through; once,
+ * when the lock is first set up. */
+void strata_h5_vlen_register(void);
+
 /* Writes a scalar attribute `name` on obj: *value in memory type mem_type,
  * stored as file_type.  Returns 0 or -1.  Caller holds the lock. */
 int strata_h5_write_scalar(hid_t obj, const char *name, hid_t file_type, hid_t mem_type, const void *value);
