@@ -80,7 +80,7 @@ static strata_status open_column(strata_catcols *c, size_t j, const char *name) 
   col->space = H5Dget_space(col->dset);
   hid_t type = H5Dget_type(col->dset);
   int ok = col->space >= 0 && type >= 0 && H5Sget_simple_extent_ndims(col->space) == 1 &&
-           H5Tget_class(type) == H5T_INTEGER && is_categorical(col->dset);
+           strata_h5_numeric_class(type) == H5T_INTEGER && is_categorical(col->dset);
   strata_h5_close(type);
   H5Eclear2(H5E_DEFAULT);
   RETURN_IF(!ok, STRATA_ERR_COLUMN, "column '%s' in %s:%s is not categorical", name, c->path, c->location);

@@ -223,6 +223,12 @@ done:
   return rc;
 }
 
+H5T_class_t strata_h5_numeric_class(hid_t type) {
+  H5T_class_t cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+  size_t size = type >= 0 ? H5Tget_size(type) : 0;
+  return (cls == H5T_INTEGER || cls == H5T_FLOAT) && size >= 1 && size <= 8 ? cls : H5T_NO_CLASS;
+}
+
 hid_t strata_h5_utf8_type(void) {
   hid_t t = H5Tcopy(H5T_C_S1);
   if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {

@@ -386,6 +386,15 @@ static strata_status read_array(hid_t loc, const char *path, const char *name, h
   hsize_t expect[2] = {d0, d1};
   hid_t dset;
   FORWARD_IF_ERROR(open_array(loc, path, name, rank, expect, &dset));
+  hid_t type = H5Dget_type(dset);
+  int numeric = strata_h5_numeric_class(type) != H5T_NO_CLASS;
+  strata_h5_close(type);
+  if (!numeric) {
+    strata_h5_close(dset);
+    H5Eclear2(H5E_DEFAULT);
+    return strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset '%s' is not stored as numbers of at most 8 bytes",
+                       path, name);
+  }
   int ok = expect[0] == 0 || H5Dread(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
   strata_h5_close(dset);
   char why[512];

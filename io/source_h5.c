@@ -107,7 +107,7 @@ static void entry_list_free(entry_list *l) {
 
 /* "int8".."uint64", "float32", "float64"; 0 when the type is not numeric. */
 static int numeric_type_name(hid_t type, char name[TYPE_NAME_MAX]) {
-  H5T_class_t cls = H5Tget_class(type);
+  H5T_class_t cls = strata_h5_numeric_class(type);
   size_t bits = H5Tget_size(type) * 8;
   if (cls == H5T_INTEGER) {
     snprintf(name, TYPE_NAME_MAX, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);

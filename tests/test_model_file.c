@@ -207,6 +207,17 @@ static const char *damaged(const char *name, int kind) {
     hid_t a = H5Aopen(f, "d", H5P_DEFAULT);
     H5Awrite(a, H5T_NATIVE_INT, &d);
     H5Aclose(a);
+  } else if (kind == 11) { /* floats of 256 MiB each (fuzzed: HDF5 sized its read buffer by them) */
+    H5Ldelete(f, "scaler/shift", H5P_DEFAULT);
+    hid_t t = H5Tcopy(H5T_IEEE_F64LE);
+    CHECK(H5Tset_size(t, (size_t)1 << 28) >= 0);
+    hsize_t dims[1] = {DIM};
+    hid_t sp = H5Screate_simple(1, dims, NULL);
+    hid_t ds = H5Dcreate2(f, "scaler/shift", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(ds >= 0);
+    H5Dclose(ds);
+    H5Sclose(sp);
+    H5Tclose(t);
   } else { /* a dataset missing */
     H5Ldelete(f, "scaler/factor", H5P_DEFAULT);
   }
@@ -243,6 +254,8 @@ static void test_load_errors(void) {
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_inf_original.h5", 9),
                     "'centroids_original' holds inf for segment 0, feature 'age'");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_absurd_d.h5", 10), "'centroids' is 3x4, expected 3x2000000000");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_huge_type.h5", 11),
+                    "'shift' is not stored as numbers of at most 8 bytes");
   CHECK(strata_status_exit_code(STRATA_ERR_FORMAT) == 2);
 }
 

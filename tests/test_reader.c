@@ -547,6 +547,29 @@ static void test_hollow(void) {
 }
 
 /* The same check for a categorical column (read by io/categorical.c). */
+/* A float of 64 KiB per element (fuzzed: HDF5 1.10 takes any size and
+ * sizes its conversion buffers by it) is not a numeric column. */
+static void test_huge_element(void) {
+  const char *path = fx_path("reader_huge_element.h5");
+  hid_t f = fx_create(path);
+  hsize_t n = 2, chunk = 2;
+  float age[2] = {1, 2};
+  fx_write(f, "age", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n, &chunk, 0, age);
+  hid_t t = H5Tcopy(H5T_IEEE_F64LE);
+  CHECK(H5Tset_size(t, (size_t)1 << 16) >= 0);
+  hid_t sp = H5Screate_simple(1, &n, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_alloc_time(pl, H5D_ALLOC_TIME_EARLY);
+  hid_t d = H5Dcreate2(f, "big", t, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+  CHECK(d >= 0);
+  H5Dclose(d);
+  H5Pclose(pl);
+  H5Sclose(sp);
+  H5Tclose(t);
+  H5Fclose(f);
+  static const char *const big[] = {"big"};
+  expect_error(STRATA_ERR_COLUMN, path, NULL, big, 1, "'big'", "is not numeric");
+}
+
 static void test_hollow_categorical(void) {
   const char *path = fx_path("reader_hollow_cat.h5");
   hid_t f = fx_create(path);
@@ -745,6 +768,7 @@ int main(void) {
   test_recommend_chunk();
   test_errors();
   test_hollow();
+  test_huge_element();
   test_hollow_categorical();
   test_locked();
   test_read_error();
