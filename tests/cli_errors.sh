@@ -137,4 +137,13 @@ expect_error_clean "assign: --labels names a FIFO" 2 "pipe' is a FIFO" "$O" \
 if [ -p "$O/pipe" ]; then ok "the FIFO is still a FIFO"; else bad "the FIFO was replaced"; fi
 rm -f "$O/pipe"
 
+# Fuzzer findings (tests/fuzz/regressions_*): a chunk index claiming 4 GiB in
+# a 10 KB file (HDF5 allocated it), a model whose global heap is corrupt
+# (HDF5 1.10's vlen string reader crashed with SIGSEGV).
+FZ="$(dirname "$0")/fuzz"
+expect_error "inspect: a chunk index claiming 4 GiB" 2 "claims 4294967295 bytes of storage in a file of" \
+  "$STRATA" inspect "$FZ/regressions_h5/chunk_index_4gib.h5"
+expect_error "assign: a model with a corrupt global heap" 2 "vlen_heap_mutant_65\.h5" \
+  "$STRATA" assign "$FZ/regressions_model/vlen_heap_mutant_65.h5" "$IN/good.h5" --labels "$T/fz_labels.h5"
+
 finish
