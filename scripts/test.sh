@@ -87,7 +87,9 @@ echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
 BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo scripts/build.sh -DSTRATA_WERROR=ON -DSTRATA_SANITIZE=ON
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-run_ctest build-asan -E 'sklearn_crosscheck|install'
+# model_mutation: ASan reports libhdf5's own overflows and leaks on corrupt
+# object headers (tests/fuzz/triage.sh sorts those); the release run holds it.
+run_ctest build-asan -E 'sklearn_crosscheck|install|model_mutation'
 
 # ---- Fuzzing (tests/fuzz/run.sh): bounded libFuzzer runs with ASan+UBSan
 # of the CSV parser (owner: CSV import), the HDF5 table reader and the
