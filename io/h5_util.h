@@ -34,8 +34,8 @@ int strata_h5_error_is_system(void);
  * allocated, with the lock held. */
 strata_status strata_h5_check_stored(const char *path, const char *what, hid_t dset, hid_t space);
 
-/* The class of a numeric element type strata reads (H5T_INTEGER or
- * H5T_FLOAT of 1 to 8 bytes), else H5T_NO_CLASS.  HDF5 1.10 accepts a file
+/* The class of a numeric element type strata reads (H5T_INTEGER of 1 to 8
+ * bytes, H5T_FLOAT as IEEE float32 or float64), else H5T_NO_CLASS.  HDF5 1.10 accepts a file
  * declaring a float of 2 GiB per element and sizes its conversion buffers
  * by it, so the size is checked before any read. */
 H5T_class_t strata_h5_numeric_class(hid_t type);
