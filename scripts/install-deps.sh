@@ -10,6 +10,7 @@ PKGS=(build-essential cmake pkg-config
       libomp-14-dev              # OpenMP for the library built with clang (the HDF5 and model fuzzers)
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo  # the OpenCL backend; PoCL runs its tests on the CPU
       liblapacke-dev             # PCA's eigen-decomposition (LAPACK dsyevr)
+      dpkg-dev file              # cpack -G DEB: dpkg-shlibdeps and file list the package's dependencies
       chromium)                  # renders the HTML report in its browser test
 
 missing=()

@@ -190,6 +190,9 @@ static const char *damaged(const char *name, int kind) {
     H5Adelete(f, "estimator");
   } else if (kind == 4) { /* an estimator this build does not have */
     H5Adelete(f, "estimator");
+    strata_h5_write_string(f, "estimator", "spectral");
+  } else if (kind == 11) { /* a Gaussian mixture without its /gmm group */
+    H5Adelete(f, "estimator");
     strata_h5_write_string(f, "estimator", "gmm");
   } else if (kind == 5) { /* a centroid that is not a number */
     poke(f, "centroids", 1 * DIM + 2, NAN);
@@ -207,7 +210,7 @@ static const char *damaged(const char *name, int kind) {
     hid_t a = H5Aopen(f, "d", H5P_DEFAULT);
     H5Awrite(a, H5T_NATIVE_INT, &d);
     H5Aclose(a);
-  } else if (kind == 11) { /* floats of 256 MiB each (fuzzed: HDF5 sized its read buffer by them) */
+  } else if (kind == 12) { /* floats of 256 MiB each (fuzzed: HDF5 sized its read buffer by them) */
     H5Ldelete(f, "scaler/shift", H5P_DEFAULT);
     hid_t t = H5Tcopy(H5T_IEEE_F64LE);
     CHECK(H5Tset_size(t, (size_t)1 << 28) >= 0);
@@ -242,7 +245,8 @@ static void test_load_errors(void) {
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_bad_shape.h5", 0), "'centroids' is 2x2, expected 3x4");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_newer.h5", 1), "format version 2");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_no_factor.h5", 2), "'factor' is missing");
-  expect_load_error(STRATA_ERR_FORMAT, damaged("model_gmm.h5", 4), "estimator 'gmm' is not known");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_spectral.h5", 4), "estimator 'spectral' is not known");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_gmm.h5", 11), "model group 'gmm' is missing");
   /* Values a scorer cannot use (every row would go to one segment). */
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_nan_centroid.h5", 5),
                     "'centroids' holds nan for segment 1, feature 'tenure'");
@@ -254,7 +258,7 @@ static void test_load_errors(void) {
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_inf_original.h5", 9),
                     "'centroids_original' holds inf for segment 0, feature 'age'");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_absurd_d.h5", 10), "'centroids' is 3x4, expected 3x2000000000");
-  expect_load_error(STRATA_ERR_FORMAT, damaged("model_huge_type.h5", 11),
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_huge_type.h5", 12),
                     "'shift' is not stored as numbers of at most 8 bytes");
   CHECK(strata_status_exit_code(STRATA_ERR_FORMAT) == 2);
 }
