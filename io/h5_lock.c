@@ -265,9 +265,33 @@ int strata_h5_write_string(hid_t obj, const char *name, const char *value) {
 /* A dataset must store what it declares (h5_util.h). */
 #define MAX_CHUNK_BYTES ((uint64_t)1 << 30)
 
+/* 1 when a chunk of the extent has no storage, its first row in *row:
+ * enough chunks stored is not enough, a corrupt index can place them outside
+ * the extent.  One lookup per chunk, run only once the count matched, so
+ * bounded by what the file holds. */
+static int unwritten_chunk(hid_t dset, int rank, const hsize_t *dims, const hsize_t *chunk, hsize_t *row) {
+  hsize_t at[H5S_MAX_RANK] = {0};
+  for (;;) {
+    hsize_t bytes = 0;
+    /* A B-tree lookup (H5Dget_chunk_info_by_coord walks every chunk). */
+    if (H5Dget_chunk_storage_size(dset, at, &bytes) < 0 || bytes == 0) {
+      *row = at[0];
+      return 1;
+    }
+    int r = rank - 1;
+    while (r >= 0 && (at[r] += chunk[r]) >= dims[r]) at[r--] = 0;
+    if (r < 0) return 0;
+  }
+}
+
 strata_status strata_h5_check_stored(const char *path, const char *what, hid_t dset, hid_t space) {
-  hsize_t dims[H5S_MAX_RANK];
-  int rank = H5Sget_simple_extent_dims(space, dims, NULL);
+  hsize_t dims[H5S_MAX_RANK], maxdims[H5S_MAX_RANK];
+  int rank = H5Sget_simple_extent_dims(space, dims, maxdims);
+  /* HDF5 1.10 opens a dataspace larger than its own maximum (1.12 refuses it). */
+  for (int r = 0; r < rank; r++)
+    RETURN_IF(maxdims[r] != H5S_UNLIMITED && dims[r] > maxdims[r], STRATA_ERR_FORMAT,
+              "'%s': %s has %llu entries in dimension %d, more than its maximum %llu", path, what,
+              (unsigned long long)dims[r], r + 1, (unsigned long long)maxdims[r]);
   uint64_t values = 1;
   for (int r = 0; r < rank; r++) values = dims[r] && values > UINT64_MAX / dims[r] ? UINT64_MAX : values * dims[r];
   if (rank < 1 || values == 0) return STRATA_OK;
@@ -298,10 +322,19 @@ strata_status strata_h5_check_stored(const char *path, const char *what, hid_t d
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores none", path, what,
                      (unsigned long long)values);
   } else if (layout == H5D_CHUNKED) {
-    if (H5Dget_num_chunks(dset, H5S_ALL, &stored) >= 0 && stored < expect)
+    hsize_t row = 0;
+    /* The dataset's own dataspace: HDF5 1.10.8 refuses H5S_ALL here (which
+     * left this check silently off). */
+    if (H5Dget_num_chunks(dset, space, &stored) < 0)
+      st = strata_fail(STRATA_ERR_FORMAT, "'%s': the chunk index of %s is unreadable", path, what);
+    else if (stored < expect)
       st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores %llu of its %llu chunks "
                        "(unwritten chunks would read as fill values)", path, what, (unsigned long long)values,
                        (unsigned long long)stored, (unsigned long long)expect);
+    else if (unwritten_chunk(dset, rank, dims, chunk, &row))
+      st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but its chunk at row %llu is not "
+                       "written (its index holds chunks outside the extent)", path, what,
+                       (unsigned long long)values, (unsigned long long)row);
   } else if (layout == H5D_CONTIGUOUS && storage < values * elem) {
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores %llu bytes", path, what,
                      (unsigned long long)values, (unsigned long long)storage);

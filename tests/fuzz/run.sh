@@ -66,7 +66,11 @@ rm -rf "$work/artifacts"
 mkdir -p "$work/corpus" "$work/artifacts" "$work/tmp"
 export ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1
 echo "fuzz: $HARNESS: replaying the regressions and the seed corpus"
-"$bin" -runs=0 -rss_limit_mb=2048 "$regs" "$seeds" 2>&1 | tail -n 2
+# The malloc limit is raised for the replay only: regressions_model holds
+# files whose object headers declare 2 and 4 GiB chunks, which HDF5 1.10
+# allocates (never touching them) before it finds they are past the end of
+# the file (see triage.sh); the RSS limit still holds.
+"$bin" -runs=0 -rss_limit_mb=2048 -malloc_limit_mb=65536 "$regs" "$seeds" 2>&1 | tail -n 2
 echo "fuzz: $HARNESS: fuzzing for ${TIME}s (new inputs in $work/corpus)"
 TMPDIR="$work/tmp" "$bin" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$TIME" \
   -max_len=32768 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" \
