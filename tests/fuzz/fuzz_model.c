@@ -7,7 +7,8 @@
  *    one-line message, never STRATA_ERR_INTERNAL (fuzz_check_status);
  *  - a model that loads is usable: finite centroids in both units, scale
  *    factors positive and finite, sizes >= 0, d names; its assign labels
- *    every row into [0, k) or, under `drop`, leaves rows out; it saves,
+ *    every row into [0, k) or, under `drop` or as DBSCAN's noise, leaves
+ *    rows out; it saves,
  *    and reloads with the same shape and centroids.
  * Built by tests/fuzz/run.sh (clang -fsanitize=fuzzer) or, as a replay of
  * corpus_model/ and regressions_model/, by tests/fuzz/CMakeLists.txt. */
@@ -62,7 +63,9 @@ static void assign(strata_ctx *ctx, const strata_model *m, const strata_model_in
       if (sizes[c] < 0) fuzz_fail("fuzz_model", "assign: a negative size");
       total += sizes[c];
     }
-    if (total > ROWS || (total < ROWS && strcmp(info->missing, "drop") != 0))
+    /* Rows left out: dropped for a missing value, or DBSCAN's noise. */
+    int leaves_out = strcmp(info->missing, "drop") == 0 || info->core_points != NULL;
+    if (total > ROWS || (total < ROWS && !leaves_out))
       fuzz_fail("fuzz_model", "assign: sizes do not sum to the rows");
     if (isnan(inertia) || inertia < 0) fuzz_fail("fuzz_model", "assign: inertia");
   }
