@@ -110,6 +110,20 @@ int strata_h5_error_is_system(void) {
   return system;
 }
 
+/* HDF5's own allocation failed (its chunk buffers under a memory limit):
+ * out of memory, not a corrupt file. */
+static herr_t find_nomem(unsigned n, const H5E_error2_t *err, void *data) {
+  if (n == 0 && err->maj_num == H5E_RESOURCE && (err->min_num == H5E_NOSPACE || err->min_num == H5E_CANTALLOC))
+    *(int *)data = 1;
+  return 0;
+}
+
+int strata_h5_error_is_nomem(void) {
+  int nomem = 0;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_nomem, &nomem);
+  return nomem;
+}
+
 const char *strata_h5_error_text(char *buf, size_t size) {
   error_walk w = {buf, size, 0};
   /* Upward starts at the function that detected the problem, which says

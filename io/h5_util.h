@@ -24,6 +24,10 @@ const char *strata_h5_error_text(char *buf, size_t size);
  * corrupt chunk or metadata, a file cut short): a runtime fault against bad
  * input.  Call before strata_h5_error_text, which clears the stack. */
 int strata_h5_error_is_system(void);
+/* 1 when the current HDF5 error is HDF5 failing to allocate memory (a
+ * chunk buffer under `ulimit -v`): out of memory (exit 1), neither a system
+ * fault nor a corrupt file.  Call before strata_h5_error_text. */
+int strata_h5_error_is_nomem(void);
 
 /* STRATA_ERR_FORMAT naming `what` of `path` when dset does not store what
  * it declares: a tiny file can declare 2^40 rows or 10×2^31 values in
