@@ -153,7 +153,9 @@ expect_error "assign: a model with a corrupt global heap" 2 "vlen_heap_mutant_65
 # An object header continuation declaring a 2 GiB chunk in a 16 KB model:
 # HDF5 1.10 allocates the declared size before it checks the end of the
 # file (libFuzzer reported the allocation); the read then fails, exit 2.
+# HDF5 leaks 56 bytes on that path: no leak check (the ASan run).
 expect_error "assign: an object header chunk of 2 GiB" 2 "truncated or corrupt: addr overflow" \
-  "$STRATA" assign "$FZ/regressions_model/ohdr_continuation_2gib.h5" "$IN/good.h5" --labels "$T/fz_labels.h5"
+  env ASAN_OPTIONS=detect_leaks=0 "$STRATA" assign "$FZ/regressions_model_hdf5/ohdr_continuation_2gib.h5" \
+  "$IN/good.h5" --labels "$T/fz_labels.h5"
 
 finish
