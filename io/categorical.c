@@ -80,7 +80,7 @@ static strata_status open_column(strata_catcols *c, size_t j, const char *name) 
   col->space = H5Dget_space(col->dset);
   hid_t type = H5Dget_type(col->dset);
   int ok = col->space >= 0 && type >= 0 && H5Sget_simple_extent_ndims(col->space) == 1 &&
-           H5Tget_class(type) == H5T_INTEGER && is_categorical(col->dset);
+           strata_h5_numeric_class(type) == H5T_INTEGER && is_categorical(col->dset);
   strata_h5_close(type);
   H5Eclear2(H5E_DEFAULT);
   RETURN_IF(!ok, STRATA_ERR_COLUMN, "column '%s' in %s:%s is not categorical", name, c->path, c->location);
@@ -174,7 +174,9 @@ strata_status strata_catcols_read(strata_catcols *c, size_t row0, size_t rows, i
     if (mem < 0 || H5Sselect_hyperslab(col->space, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
         H5Dread(col->dset, H5T_NATIVE_INT32, mem, col->space, H5P_DEFAULT, dst) < 0) {
       /* As io/source_h5.c: a system fault exits 1, a corrupt file 2. */
-      strata_status code = strata_h5_error_is_system() ? STRATA_ERR_IO : STRATA_ERR_FORMAT;
+      strata_status code = strata_h5_error_is_nomem()    ? STRATA_ERR_NOMEM
+                           : strata_h5_error_is_system() ? STRATA_ERR_IO
+                                                         : STRATA_ERR_FORMAT;
       st = strata_fail(code, "cannot read rows %zu-%zu of column '%s' in '%s'%s: %s", row0, row0 + rows - 1,
                        col->name, c->path, code == STRATA_ERR_FORMAT ? " (corrupt)" : "",
                        strata_h5_error_text(why, sizeof why));

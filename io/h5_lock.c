@@ -33,6 +33,7 @@ static void h5_init_once(void) {
    * only before HDF5's first call, which is why this is the first thing
    * the lock does. */
   H5dont_atexit();
+  strata_h5_vlen_register();
   pthread_mutexattr_t attr;
   pthread_mutexattr_init(&attr);
   pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
@@ -109,6 +110,20 @@ int strata_h5_error_is_system(void) {
   return system;
 }
 
+/* HDF5's own allocation failed (its chunk buffers under a memory limit):
+ * out of memory, not a corrupt file. */
+static herr_t find_nomem(unsigned n, const H5E_error2_t *err, void *data) {
+  if (n == 0 && err->maj_num == H5E_RESOURCE && (err->min_num == H5E_NOSPACE || err->min_num == H5E_CANTALLOC))
+    *(int *)data = 1;
+  return 0;
+}
+
+int strata_h5_error_is_nomem(void) {
+  int nomem = 0;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_nomem, &nomem);
+  return nomem;
+}
+
 const char *strata_h5_error_text(char *buf, size_t size) {
   error_walk w = {buf, size, 0};
   /* Upward starts at the function that detected the problem, which says
@@ -177,21 +192,6 @@ static void free_strings(char **out, size_t n) {
   }
 }
 
-/* Variable-length strings: HDF5 allocates each one; copy them out with our
- * allocator and hand HDF5's memory back. */
-static int read_vlen_strings(hid_t obj, int is_attribute, hid_t mtype, hid_t space, size_t n, char **out) {
-  if (H5Tset_size(mtype, H5T_VARIABLE) < 0) return -1;
-  char **vl = calloc(n ? n : 1, sizeof *vl);
-  if (!vl) return -2;
-  herr_t rd = is_attribute ? H5Aread(obj, mtype, vl) : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, vl);
-  int rc = rd < 0 ? -1 : 0;
-  for (size_t i = 0; rc == 0 && i < n; i++)
-    if (!(out[i] = strdup(vl[i] ? vl[i] : ""))) rc = -2;
-  if (rd >= 0) H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, vl);
-  free(vl);
-  return rc;
-}
-
 /* Fixed-length strings: n slots of `size` bytes, not always terminated. */
 static int read_fixed_strings(hid_t obj, int is_attribute, hid_t ftype, hid_t mtype, size_t n, char **out) {
   size_t size = H5Tget_size(ftype);
@@ -227,7 +227,7 @@ int strata_h5_read_strings(hid_t obj, int is_attribute, size_t n, char **out) {
   if (variable < 0 || (mtype = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0 ||
       H5Tset_strpad(mtype, H5Tget_strpad(ftype)) < 0)
     goto done;
-  rc = variable ? read_vlen_strings(obj, is_attribute, mtype, space, n, out)
+  rc = variable ? strata_h5_read_vlen_strings(obj, is_attribute, n, out)
                 : read_fixed_strings(obj, is_attribute, ftype, mtype, n, out);
 done:
   if (rc != 0) free_strings(out, n);
@@ -235,6 +235,19 @@ done:
   strata_h5_close(space);
   strata_h5_close(ftype);
   return rc;
+}
+
+H5T_class_t strata_h5_numeric_class(hid_t type) {
+  H5T_class_t cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+  size_t size = type >= 0 ? H5Tget_size(type) : 0;
+  if (cls == H5T_INTEGER) return size >= 1 && size <= 8 ? cls : H5T_NO_CLASS;
+  /* Floats: the IEEE layouts every writer uses.  HDF5 1.10 converts a
+   * float whose declared fields overlap (fuzzed) into values no check can
+   * trust. */
+  if (cls == H5T_FLOAT && (H5Tequal(type, H5T_IEEE_F32LE) > 0 || H5Tequal(type, H5T_IEEE_F32BE) > 0 ||
+                           H5Tequal(type, H5T_IEEE_F64LE) > 0 || H5Tequal(type, H5T_IEEE_F64BE) > 0))
+    return cls;
+  return H5T_NO_CLASS;
 }
 
 hid_t strata_h5_utf8_type(void) {
@@ -266,9 +279,33 @@ int strata_h5_write_string(hid_t obj, const char *name, const char *value) {
 /* A dataset must store what it declares (h5_util.h). */
 #define MAX_CHUNK_BYTES ((uint64_t)1 << 30)
 
+/* 1 when a chunk of the extent has no storage, its first row in *row:
+ * enough chunks stored is not enough, a corrupt index can place them outside
+ * the extent.  One lookup per chunk, run only once the count matched, so
+ * bounded by what the file holds. */
+static int unwritten_chunk(hid_t dset, int rank, const hsize_t *dims, const hsize_t *chunk, hsize_t *row) {
+  hsize_t at[H5S_MAX_RANK] = {0};
+  for (;;) {
+    hsize_t bytes = 0;
+    /* A B-tree lookup (H5Dget_chunk_info_by_coord walks every chunk). */
+    if (H5Dget_chunk_storage_size(dset, at, &bytes) < 0 || bytes == 0) {
+      *row = at[0];
+      return 1;
+    }
+    int r = rank - 1;
+    while (r >= 0 && (at[r] += chunk[r]) >= dims[r]) at[r--] = 0;
+    if (r < 0) return 0;
+  }
+}
+
 strata_status strata_h5_check_stored(const char *path, const char *what, hid_t dset, hid_t space) {
-  hsize_t dims[H5S_MAX_RANK];
-  int rank = H5Sget_simple_extent_dims(space, dims, NULL);
+  hsize_t dims[H5S_MAX_RANK], maxdims[H5S_MAX_RANK];
+  int rank = H5Sget_simple_extent_dims(space, dims, maxdims);
+  /* HDF5 1.10 opens a dataspace larger than its own maximum (1.12 refuses it). */
+  for (int r = 0; r < rank; r++)
+    RETURN_IF(maxdims[r] != H5S_UNLIMITED && dims[r] > maxdims[r], STRATA_ERR_FORMAT,
+              "'%s': %s has %llu entries in dimension %d, more than its maximum %llu", path, what,
+              (unsigned long long)dims[r], r + 1, (unsigned long long)maxdims[r]);
   uint64_t values = 1;
   for (int r = 0; r < rank; r++) values = dims[r] && values > UINT64_MAX / dims[r] ? UINT64_MAX : values * dims[r];
   if (rank < 1 || values == 0) return STRATA_OK;
@@ -277,7 +314,10 @@ strata_status strata_h5_check_stored(const char *path, const char *what, hid_t d
   strata_status st = STRATA_OK;
   H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
   const hsize_t storage = H5Dget_storage_size(dset);
-  hsize_t chunk[H5S_MAX_RANK], stored = 0;
+  hsize_t chunk[H5S_MAX_RANK], stored = 0, file_size = 0;
+  hid_t file = H5Iget_file_id(dset);
+  if (file < 0 || H5Fget_filesize(file, &file_size) < 0) file_size = 0;
+  strata_h5_close(file);
   uint64_t expect = 1, bytes = elem;
   int crank = layout == H5D_CHUNKED ? H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk) : 0;
   for (int r = 0; r < crank && r < rank; r++) {
@@ -287,14 +327,28 @@ strata_status strata_h5_check_stored(const char *path, const char *what, hid_t d
   if (layout == H5D_CHUNKED && bytes > MAX_CHUNK_BYTES) {
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s is stored in chunks of %llu bytes, more than the %llu this "
                      "reader takes", path, what, (unsigned long long)bytes, (unsigned long long)MAX_CHUNK_BYTES);
+  } else if (file_size > 0 && storage > file_size) {
+    /* A corrupt chunk index: HDF5 1.10 would allocate each chunk's claimed
+     * size (4 GiB, fuzzed) before noticing the file has no such bytes. */
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s claims %llu bytes of storage in a file of %llu bytes", path, what,
+                     (unsigned long long)storage, (unsigned long long)file_size);
   } else if (layout != H5D_COMPACT && storage == 0) {
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores none", path, what,
                      (unsigned long long)values);
   } else if (layout == H5D_CHUNKED) {
-    if (H5Dget_num_chunks(dset, H5S_ALL, &stored) >= 0 && stored < expect)
+    hsize_t row = 0;
+    /* The dataset's own dataspace: HDF5 1.10.8 refuses H5S_ALL here (which
+     * left this check silently off). */
+    if (H5Dget_num_chunks(dset, space, &stored) < 0)
+      st = strata_fail(STRATA_ERR_FORMAT, "'%s': the chunk index of %s is unreadable", path, what);
+    else if (stored < expect)
       st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores %llu of its %llu chunks "
                        "(unwritten chunks would read as fill values)", path, what, (unsigned long long)values,
                        (unsigned long long)stored, (unsigned long long)expect);
+    else if (unwritten_chunk(dset, rank, dims, chunk, &row))
+      st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but its chunk at row %llu is not "
+                       "written (its index holds chunks outside the extent)", path, what,
+                       (unsigned long long)values, (unsigned long long)row);
   } else if (layout == H5D_CONTIGUOUS && storage < values * elem) {
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores %llu bytes", path, what,
                      (unsigned long long)values, (unsigned long long)storage);

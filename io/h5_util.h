@@ -24,6 +24,10 @@ const char *strata_h5_error_text(char *buf, size_t size);
  * corrupt chunk or metadata, a file cut short): a runtime fault against bad
  * input.  Call before strata_h5_error_text, which clears the stack. */
 int strata_h5_error_is_system(void);
+/* 1 when the current HDF5 error is HDF5 failing to allocate memory (a
+ * chunk buffer under `ulimit -v`): out of memory (exit 1), neither a system
+ * fault nor a corrupt file.  Call before strata_h5_error_text. */
+int strata_h5_error_is_nomem(void);
 
 /* STRATA_ERR_FORMAT naming `what` of `path` when dset does not store what
  * it declares: a tiny file can declare 2^40 rows or 10×2^31 values in
@@ -34,12 +38,27 @@ int strata_h5_error_is_system(void);
  * allocated, with the lock held. */
 strata_status strata_h5_check_stored(const char *path, const char *what, hid_t dset, hid_t space);
 
+/* The class of a numeric element type strata reads (H5T_INTEGER of 1 to 8
+ * bytes, H5T_FLOAT as IEEE float32 or float64), else H5T_NO_CLASS.  HDF5 1.10 accepts a file
+ * declaring a float of 2 GiB per element and sizes its conversion buffers
+ * by it, so the size is checked before any read. */
+H5T_class_t strata_h5_numeric_class(hid_t type);
+
 /* Reads n strings from a dataset or attribute of any HDF5 string type
  * (variable or fixed length; a scalar holds one).  out OUT receives n
  * malloc'ed strings, freed by the caller.  Returns 0 on success, -1 when it
  * is not a string object of n elements or HDF5 fails, -2 when out of memory.
  * Caller holds the lock. */
 int strata_h5_read_strings(hid_t obj, int is_attribute, size_t n, char **out);
+
+/* The variable-length case of strata_h5_read_strings, reading the global
+ * heap itself with every bound checked (io/h5_vlen.c: HDF5 1.10's own
+ * reader crashes on a corrupt heap).  Same contract. */
+int strata_h5_read_vlen_strings(hid_t obj, int is_attribute, size_t n, char **out);
+
+/* Registers the conversion strata_h5_read_vlen_strings reads through; once,
+ * when the lock is first set up. */
+void strata_h5_vlen_register(void);
 
 /* Writes a scalar attribute `name` on obj: *value in memory type mem_type,
  * stored as file_type.  Returns 0 or -1.  Caller holds the lock. */

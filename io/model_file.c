@@ -412,7 +412,7 @@ static strata_status check_format(hid_t file, const char *path, int *k, int *d) 
 }
 
 static strata_status open_array(hid_t loc, const char *path, const char *name, int rank, hsize_t *expect,
-                                hid_t *out);
+                                int numeric, hid_t *out);
 
 /* The declared k and d must be the centroids' shape before anything of
  * that size is allocated: an absurd d in a damaged file would otherwise
@@ -420,7 +420,7 @@ static strata_status open_array(hid_t loc, const char *path, const char *name, i
 static strata_status check_shape(hid_t file, const char *path, int k, int d) {
   hsize_t expect[2] = {(hsize_t)k, (hsize_t)d};
   hid_t dset;
-  FORWARD_IF_ERROR(open_array(file, path, "centroids", 2, expect, &dset));
+  FORWARD_IF_ERROR(open_array(file, path, "centroids", 2, expect, 1, &dset));
   strata_h5_close(dset);
   return STRATA_OK;
 }
@@ -428,7 +428,7 @@ static strata_status check_shape(hid_t file, const char *path, int k, int d) {
 /* Opens loc/name and checks it is 1-D or 2-D with the expected dims;
  * expect[0] == 0 accepts any length along the first axis (reported back). */
 static strata_status open_array(hid_t loc, const char *path, const char *name, int rank, hsize_t *expect,
-                                hid_t *out) {
+                                int numeric, hid_t *out) {
   *out = -1;
   htri_t exists = H5Lexists(loc, name, H5P_DEFAULT);
   RETURN_IF(exists <= 0, STRATA_ERR_FORMAT, "'%s': model dataset '%s' is missing", path, name);
@@ -438,8 +438,8 @@ static strata_status open_array(hid_t loc, const char *path, const char *name, i
   int ok = space >= 0 && H5Sget_simple_extent_ndims(space) == rank &&
            H5Sget_simple_extent_dims(space, dims, NULL) == rank && (expect[0] == 0 || dims[0] == expect[0]) &&
            (rank < 2 || dims[1] == expect[1]);
-  strata_h5_close(space);
   if (!ok) {
+    strata_h5_close(space);
     strata_h5_close(dset);
     H5Eclear2(H5E_DEFAULT);
     if (rank == 2)
@@ -448,6 +448,28 @@ static strata_status open_array(hid_t loc, const char *path, const char *name, i
                          (unsigned long long)expect[0], (unsigned long long)expect[1]);
     return strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset '%s' does not have %llu entries", path, name,
                        (unsigned long long)expect[0]);
+  }
+  if (numeric) {
+    hid_t type = H5Dget_type(dset);
+    ok = strata_h5_numeric_class(type) != H5T_NO_CLASS;
+    strata_h5_close(type);
+    if (!ok) {
+      strata_h5_close(space);
+      strata_h5_close(dset);
+      H5Eclear2(H5E_DEFAULT);
+      return strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset '%s' is not stored as numbers of at most 8 bytes",
+                         path, name);
+    }
+  }
+  /* What it declares must be in the file before anything that size is
+   * allocated (a 16 KB model can declare 2^31 linkage rows). */
+  char what[300];
+  snprintf(what, sizeof what, "model dataset '%s'", name);
+  strata_status st = strata_h5_check_stored(path, what, dset, space);
+  strata_h5_close(space);
+  if (st != STRATA_OK) {
+    strata_h5_close(dset);
+    return st;
   }
   expect[0] = dims[0];
   *out = dset;
@@ -458,7 +480,7 @@ static strata_status read_array(hid_t loc, const char *path, const char *name, h
                                 hsize_t d0, hsize_t d1, void *data) {
   hsize_t expect[2] = {d0, d1};
   hid_t dset;
-  FORWARD_IF_ERROR(open_array(loc, path, name, rank, expect, &dset));
+  FORWARD_IF_ERROR(open_array(loc, path, name, rank, expect, 1, &dset));
   int ok = expect[0] == 0 || H5Dread(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
   strata_h5_close(dset);
   char why[512];
@@ -470,7 +492,7 @@ static strata_status read_array(hid_t loc, const char *path, const char *name, h
 static strata_status read_features(hid_t file, const char *path, strata_model *m) {
   hsize_t expect[2] = {(hsize_t)m->info.d, 0};
   hid_t dset;
-  FORWARD_IF_ERROR(open_array(file, path, "features", 1, expect, &dset));
+  FORWARD_IF_ERROR(open_array(file, path, "features", 1, expect, 0, &dset));
   /* The model owns features[]; strings read straight into it. */
   int rc = strata_h5_read_strings(dset, 0, (size_t)m->info.d, m->features);
   strata_h5_close(dset);
@@ -508,7 +530,7 @@ static strata_status read_iterations(hid_t file, const char *path, strata_model 
   }
   hsize_t n[2] = {0, 0};
   hid_t probe;
-  strata_status st = open_array(group, path, series_names[0], 1, n, &probe);
+  strata_status st = open_array(group, path, series_names[0], 1, n, 1, &probe);
   strata_h5_close(probe);
   strata_iter_stats *stats = NULL;
   double *values = NULL;
@@ -556,7 +578,7 @@ static strata_status read_categorical(hid_t file, const char *path, strata_model
   if (groups == 0) return STRATA_OK;
   hsize_t expect[2] = {(hsize_t)groups, 0};
   hid_t dset;
-  FORWARD_IF_ERROR(open_array(file, path, "categorical", 1, expect, &dset));
+  FORWARD_IF_ERROR(open_array(file, path, "categorical", 1, expect, 0, &dset));
   char **names = calloc((size_t)groups, sizeof *names);
   int rc = names ? strata_h5_read_strings(dset, 0, (size_t)groups, names) : -2;
   strata_h5_close(dset);
@@ -628,12 +650,18 @@ static strata_status read_mixture(hid_t file, const char *path, strata_model *m)
   hid_t g = H5Gopen2(file, "gmm", H5P_DEFAULT);
   if (g < 0) st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'gmm' is unreadable", path);
   if (st == STRATA_OK) st = read_string_attr(g, path, "covariance_type", &type);
-  size_t nc = st == STRATA_OK ? strata_model_mixture_ncov(type, k, d) : 0;
+  /* k·d·d must not wrap before it is compared with the file's length. */
+  size_t nc = st == STRATA_OK && k <= SIZE_MAX / d / d ? strata_model_mixture_ncov(type, k, d) : 0;
   if (st == STRATA_OK && nc == 0)
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': model attribute 'gmm/covariance_type' is '%s' (full, tied, diag "
-                     "or spherical expected)", path, type);
+                     "or spherical expected, for k=%zu, d=%zu)", path, type, k, d);
   for (size_t i = 0; st == STRATA_OK && i < COUNT(gmm_attrs); i++)
     st = read_attr(g, path, gmm_attrs[i].name, H5T_NATIVE_DOUBLE, (char *)&m->info + gmm_attrs[i].offset);
+  /* The covariances' length, checked against the file, before their buffer. */
+  hsize_t ncov[2] = {(hsize_t)nc, 0};
+  hid_t probe = -1;
+  if (st == STRATA_OK) st = open_array(g, path, "covariances", 1, ncov, 1, &probe);
+  strata_h5_close(probe);
   if (st == STRATA_OK && (!(w = malloc(k * sizeof *w)) || !(cov = malloc(nc * sizeof *cov))))
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
   if (st == STRATA_OK) st = read_array(g, path, "weights", H5T_NATIVE_DOUBLE, 1, (hsize_t)k, 0, w);
@@ -688,16 +716,25 @@ static strata_status read_micro(hid_t g, const char *path, strata_model *m, cons
   return st;
 }
 
+/* A method's own group belongs to a model of that method only: a /dbscan
+ * group would make any model assign by core points. */
+static strata_status check_group_owner(const strata_model *m, const char *path, const char *group) {
+  RETURN_IF(!m->estimator || strcmp(m->estimator, group) != 0, STRATA_ERR_FORMAT,
+            "'%s': a model of estimator '%s' holds a '%s' group", path, m->info.estimator, group);
+  return STRATA_OK;
+}
+
 static strata_status read_ward(hid_t file, const char *path, strata_model *m) {
   if (H5Lexists(file, "ward", H5P_DEFAULT) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     return STRATA_OK;
   }
+  FORWARD_IF_ERROR(check_group_owner(m, path, "ward"));
   hid_t g = H5Gopen2(file, "ward", H5P_DEFAULT), dset = -1;
   RETURN_IF(g < 0, STRATA_ERR_FORMAT, "'%s': model group 'ward' is unreadable", path);
   hsize_t dims[2] = {0, 4};
   double *z = NULL, threshold = 0.0;
-  strata_status st = open_array(g, path, "linkage", 2, dims, &dset);
+  strata_status st = open_array(g, path, "linkage", 2, dims, 1, &dset);
   strata_h5_close(dset);
   if (st == STRATA_OK && dims[0] > (hsize_t)INT32_MAX)
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset 'ward/linkage' is too long", path);
@@ -705,6 +742,9 @@ static strata_status read_ward(hid_t file, const char *path, strata_model *m) {
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
   if (st == STRATA_OK) st = read_array(g, path, "linkage", H5T_NATIVE_DOUBLE, 2, dims[0], 4, z);
   if (st == STRATA_OK) st = read_array(g, path, "distance_threshold", H5T_NATIVE_DOUBLE, 1, 1, 0, &threshold);
+  if (st == STRATA_OK && !(threshold >= 0.0 && isfinite(threshold)))
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset 'ward/distance_threshold' holds %g (a finite number "
+                     ">= 0 is needed)", path, threshold);
   if (st == STRATA_OK) st = check_linkage(z, (size_t)dims[0], path);
   if (st == STRATA_OK && !strata_model_set_merges(m, z, (int)dims[0]))
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
@@ -721,7 +761,7 @@ static strata_status read_ward(hid_t file, const char *path, strata_model *m) {
 static strata_status read_kdist(hid_t g, const char *path, strata_model *m) {
   hsize_t dims[2] = {0, 0};
   hid_t dset = -1;
-  FORWARD_IF_ERROR(open_array(g, path, "kdist", 1, dims, &dset));
+  FORWARD_IF_ERROR(open_array(g, path, "kdist", 1, dims, 1, &dset));
   strata_h5_close(dset);
   RETURN_IF(dims[0] > 100000, STRATA_ERR_FORMAT, "'%s': model dataset 'dbscan/kdist' is too long", path);
   size_t n = (size_t)dims[0];
@@ -742,15 +782,19 @@ static strata_status read_kdist(hid_t g, const char *path, strata_model *m) {
 static strata_status read_dbscan(hid_t file, const char *path, strata_model *m) {
   if (H5Lexists(file, "dbscan", H5P_DEFAULT) <= 0) {
     H5Eclear2(H5E_DEFAULT);
+    /* Without its core points a dbscan model would assign by centroids. */
+    RETURN_IF(m->estimator && strcmp(m->estimator, "dbscan") == 0, STRATA_ERR_FORMAT,
+              "'%s': model group 'dbscan' is missing", path);
     return STRATA_OK;
   }
+  FORWARD_IF_ERROR(check_group_owner(m, path, "dbscan"));
   hid_t g = H5Gopen2(file, "dbscan", H5P_DEFAULT), dset = -1;
   RETURN_IF(g < 0, STRATA_ERR_FORMAT, "'%s': model group 'dbscan' is unreadable", path);
   hsize_t dims[2] = {0, (hsize_t)m->info.d};
   double *core = NULL, eps = 0.0;
   int32_t *seg = NULL;
   int min_samples = 0;
-  strata_status st = open_array(g, path, "core", 2, dims, &dset);
+  strata_status st = open_array(g, path, "core", 2, dims, 1, &dset);
   strata_h5_close(dset);
   if (st == STRATA_OK && dims[0] > (hsize_t)INT32_MAX)
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset 'dbscan/core' is too long", path);
@@ -761,7 +805,8 @@ static strata_status read_dbscan(hid_t file, const char *path, strata_model *m) 
   if (st == STRATA_OK) st = read_array(g, path, "core_segment", H5T_NATIVE_INT32, 1, dims[0], 0, seg);
   if (st == STRATA_OK) st = read_array(g, path, "eps", H5T_NATIVE_DOUBLE, 1, 1, 0, &eps);
   if (st == STRATA_OK) st = read_array(g, path, "min_samples", H5T_NATIVE_INT, 1, 1, 0, &min_samples);
-  if (st == STRATA_OK && (!(eps > 0) || !isfinite(eps) || min_samples < 1))
+  /* eps is compared squared. */
+  if (st == STRATA_OK && (!(eps > 0) || !isfinite(eps * eps) || min_samples < 1))
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'dbscan' holds eps %g, min_samples %d", path, eps,
                      min_samples);
   for (size_t i = 0; st == STRATA_OK && i < n; i++) {
@@ -769,6 +814,15 @@ static strata_status read_dbscan(hid_t file, const char *path, strata_model *m) 
     for (size_t j = 0; ok && j < d; j++) ok = isfinite(core[i * d + j]);
     if (!ok) st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'dbscan' is damaged at core point %zu", path, i);
   }
+  /* Every cluster of DBSCAN holds a core point; one without could never
+   * be assigned a row. */
+  unsigned char *seen = st == STRATA_OK ? calloc((size_t)m->info.k, 1) : NULL;
+  if (st == STRATA_OK && !seen) st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  for (size_t i = 0; st == STRATA_OK && i < n; i++) seen[seg[i]] = 1;
+  for (int c = 0; st == STRATA_OK && c < m->info.k; c++)
+    if (!seen[c]) st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'dbscan' has no core point in segment %d",
+                                   path, c);
+  free(seen);
   if (st == STRATA_OK && !strata_model_set_core(m, core, seg, (int)n))
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
   if (st == STRATA_OK && H5Lexists(g, "kdist", H5P_DEFAULT) > 0) st = read_kdist(g, path, m);

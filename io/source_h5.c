@@ -107,7 +107,7 @@ static void entry_list_free(entry_list *l) {
 
 /* "int8".."uint64", "float32", "float64"; 0 when the type is not numeric. */
 static int numeric_type_name(hid_t type, char name[TYPE_NAME_MAX]) {
-  H5T_class_t cls = H5Tget_class(type);
+  H5T_class_t cls = strata_h5_numeric_class(type);
   size_t bits = H5Tget_size(type) * 8;
   if (cls == H5T_INTEGER) {
     snprintf(name, TYPE_NAME_MAX, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);
@@ -690,8 +690,11 @@ static int ensure_buffer(h5_source *ds, size_t floats) {
  * cannot decode is bad input (exit 2). */
 static strata_status read_failed(const h5_source *ds, const char *what, size_t row0, size_t rows) {
   char why[512];
-  int system = strata_h5_error_is_system();
+  int system = strata_h5_error_is_system(), nomem = strata_h5_error_is_nomem();
   strata_h5_error_text(why, sizeof why);
+  if (nomem)
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory reading rows %zu-%zu of %s in '%s': %s", row0,
+                       row0 + rows - 1, what, ds->path, why);
   if (system)
     return strata_fail(STRATA_ERR_IO, "cannot read rows %zu-%zu of %s in '%s': %s", row0, row0 + rows - 1, what,
                        ds->path, why);

@@ -6,7 +6,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libhdf5-dev hdf5-tools libopenblas-dev libcjson-dev libbenchmark-dev
       python3 python3-venv
-      clang libclang-rt-14-dev   # the CSV parser's fuzz run (tests/fuzz/run.sh)
+      clang libclang-rt-14-dev   # the fuzz runs (tests/fuzz/run.sh)
+      libomp-14-dev              # OpenMP for the library built with clang (the HDF5 and model fuzzers)
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo  # the OpenCL backend; PoCL runs its tests on the CPU
       liblapacke-dev             # PCA's eigen-decomposition (LAPACK dsyevr)
       dpkg-dev file              # cpack -G DEB: dpkg-shlibdeps and file list the package's dependencies

@@ -210,6 +210,17 @@ static const char *damaged(const char *name, int kind) {
     hid_t a = H5Aopen(f, "d", H5P_DEFAULT);
     H5Awrite(a, H5T_NATIVE_INT, &d);
     H5Aclose(a);
+  } else if (kind == 12) { /* floats of 256 MiB each (fuzzed: HDF5 sized its read buffer by them) */
+    H5Ldelete(f, "scaler/shift", H5P_DEFAULT);
+    hid_t t = H5Tcopy(H5T_IEEE_F64LE);
+    CHECK(H5Tset_size(t, (size_t)1 << 28) >= 0);
+    hsize_t dims[1] = {DIM};
+    hid_t sp = H5Screate_simple(1, dims, NULL);
+    hid_t ds = H5Dcreate2(f, "scaler/shift", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(ds >= 0);
+    H5Dclose(ds);
+    H5Sclose(sp);
+    H5Tclose(t);
   } else { /* a dataset missing */
     H5Ldelete(f, "scaler/factor", H5P_DEFAULT);
   }
@@ -247,7 +258,135 @@ static void test_load_errors(void) {
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_inf_original.h5", 9),
                     "'centroids_original' holds inf for segment 0, feature 'age'");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_absurd_d.h5", 10), "'centroids' is 3x4, expected 3x2000000000");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_huge_type.h5", 12),
+                    "'shift' is not stored as numbers of at most 8 bytes");
   CHECK(strata_status_exit_code(STRATA_ERR_FORMAT) == 2);
+}
+
+/* The round-trip model made a Gaussian mixture (diagonal covariances), a
+ * Ward model (a dendrogram of 4 rows) or a DBSCAN model (one core point per
+ * segment), each of which loads as written. */
+static strata_model *method_model(const char *method) {
+  strata_model *m = full_model();
+  strata_model_set_string(&m->estimator, method);
+  if (strcmp(method, "gmm") == 0) {
+    double w[K] = {0.25, 0.25, 0.5}, cov[K * DIM];
+    for (int i = 0; i < K * DIM; i++) cov[i] = 0.5 + i;
+    CHECK(strata_model_set_mixture(m, "diag", w, cov, K * DIM));
+  } else if (strcmp(method, "ward") == 0) {
+    const double z[3 * 4] = {0, 1, 0.5, 2, 2, 3, 0.75, 2, 4, 5, 1.25, 4};
+    CHECK(strata_model_set_merges(m, z, 3));
+    m->info.distance_threshold = 0.0;
+  } else {
+    double core[K * DIM];
+    int32_t seg[K] = {2, 0, 1};
+    for (int i = 0; i < K * DIM; i++) core[i] = 0.125 * i;
+    CHECK(strata_model_set_core(m, core, seg, K));
+    m->info.eps = 0.5;
+    m->info.min_samples = 3;
+  }
+  strata_model_sync_info(m);
+  return m;
+}
+
+/* Replaces loc/name by a chunked dataset of n×cols float64 never written:
+ * what a few bytes of a fuzzed file can declare. */
+static void hollow(hid_t f, const char *name, hsize_t n, hsize_t cols) {
+  H5Ldelete(f, name, H5P_DEFAULT);
+  hsize_t dims[2] = {n, cols}, chunk[2] = {n < 1024 ? n : 1024, cols ? cols : 1};
+  hid_t sp = H5Screate_simple(cols ? 2 : 1, dims, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(pl, cols ? 2 : 1, chunk);
+  hid_t d = H5Dcreate2(f, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+  CHECK(d >= 0);
+  H5Dclose(d);
+  H5Pclose(pl);
+  H5Sclose(sp);
+}
+
+static void set_string(hid_t f, const char *name, const char *value) {
+  H5Adelete(f, name);
+  strata_h5_write_string(f, name, value);
+}
+
+/* A model of `method` saved to `name` with one damage. */
+static const char *damaged_method(const char *name, const char *method, int kind) {
+  const char *path = fx_path(name);
+  strata_model *m = method_model(method);
+  CHECK_OK(strata_model_save(m, path));
+  strata_model_free(m);
+  hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+  hid_t g;
+  switch (kind) {
+    case 0: break;                                         /* as written */
+    case 1: poke(f, "gmm/weights", 1, NAN); break;         /* a weight that is not a number */
+    case 2: poke(f, "gmm/covariances", 5, -1.0); break;    /* a negative variance */
+    case 3:                                                /* full: 48 values wanted, 12 stored */
+      g = H5Gopen2(f, "gmm", H5P_DEFAULT);
+      set_string(g, "covariance_type", "full");
+      H5Gclose(g);
+      break;
+    case 4: hollow(f, "gmm/covariances", K * DIM, 0); break;       /* declared, never written */
+    case 5: poke(f, "ward/distance_threshold", 0, NAN); break;
+    case 6: hollow(f, "ward/linkage", (hsize_t)1 << 31, 4); break; /* 2^31 merges in a few KB */
+    case 7: set_string(f, "estimator", "kmeans"); break;           /* a method's group in another's model */
+    case 8: poke(f, "ward/linkage", 4 * 2 + 1, 9.0); break;        /* a merge of a cluster not yet made */
+    case 9: poke(f, "dbscan/eps", 0, 1e200); break;                /* eps squared overflows */
+    case 10: poke(f, "dbscan/core", 4, NAN); break;
+    case 11: poke(f, "dbscan/core_segment", 0, 0.0); break;        /* segment 2 loses its only core point */
+    case 12: poke(f, "dbscan/core_segment", 1, 3.0); break;        /* a segment past k */
+    case 13: H5Ldelete(f, "dbscan", H5P_DEFAULT); break;           /* would assign by centroids */
+    case 14: hollow(f, "dbscan/core", (hsize_t)1 << 30, DIM); break;
+    default: poke(f, "dbscan/min_samples", 0, 0.0); break;
+  }
+  H5Fclose(f);
+  return path;
+}
+
+/* The groups of the other methods: values that would assign wrongly, shapes
+ * that disagree, sizes a file cannot hold (they used to be allocated as
+ * declared before the read failed), a group in another method's model. */
+static void test_method_groups(void) {
+  static const char *const methods[] = {"gmm", "ward", "dbscan"};
+  for (int i = 0; i < 3; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "model_method_%s.h5", methods[i]);
+    strata_model *back = NULL;
+    CHECK_OK(strata_model_load(damaged_method(name, methods[i], 0), &back));
+    if (back) CHECK(strcmp(strata_model_get_info(back)->estimator, methods[i]) == 0);
+    strata_model_free(back);
+  }
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_gmm_nan_weight.h5", "gmm", 1),
+                    "'gmm/weights' holds nan for segment 1");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_gmm_neg_var.h5", "gmm", 2),
+                    "'gmm/covariances' holds the variance -1 at 5");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_gmm_full.h5", "gmm", 3),
+                    "'covariances' does not have 48 entries");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_gmm_hollow.h5", "gmm", 4),
+                    "'covariances' declares 12 values but stores none");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_ward_nan.h5", "ward", 5),
+                    "'ward/distance_threshold' holds nan");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_ward_hollow.h5", "ward", 6),
+                    "'linkage' declares 8589934592 values but stores none");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_ward_in_kmeans.h5", "ward", 7),
+                    "a model of estimator 'kmeans' holds a 'ward' group");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_ward_order.h5", "ward", 8),
+                    "'ward/linkage' is damaged at row 2");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_dbscan_eps.h5", "dbscan", 9),
+                    "model group 'dbscan' holds eps 1e+200");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_dbscan_nan.h5", "dbscan", 10),
+                    "model group 'dbscan' is damaged at core point 1");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_dbscan_lost.h5", "dbscan", 11),
+                    "model group 'dbscan' has no core point in segment 2");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_dbscan_past_k.h5", "dbscan", 12),
+                    "model group 'dbscan' is damaged at core point 1");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_dbscan_no_group.h5", "dbscan", 13),
+                    "model group 'dbscan' is missing");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_dbscan_hollow.h5", "dbscan", 14),
+                    "'core' declares 4294967296 values but stores none");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_dbscan_in_kmeans.h5", "dbscan", 7),
+                    "a model of estimator 'kmeans' holds a 'dbscan' group");
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_dbscan_min_samples.h5", "dbscan", 15),
+                    "min_samples 0");
 }
 
 /* The estimator kind: written as "kmeans"; a model without it is k-means. */
@@ -272,7 +411,7 @@ static void test_estimator_kind(void) {
 
 /* Two-step Ward's micro-clusters and DBSCAN's k-distance curve: saved,
  * loaded bit for bit, and a damaged file refused with the place named. */
-static strata_model *method_model(int kind) {
+static strata_model *method_fields_model(int kind) {
   strata_model *m = full_model();
   if (kind == 0) {
     /* 4 micro-clusters of 2, 3, 4, 5 rows: (0,1) -> 4, (2,3) -> 5, (4,5) -> 6 */
@@ -283,11 +422,12 @@ static strata_model *method_model(int kind) {
     strata_model_set_string(&m->estimator, "ward");
     CHECK(strata_model_set_merges(m, z, 3) && strata_model_set_micro(m, mc, w, 4));
   } else {
-    double core[2 * DIM] = {0};
-    const int32_t seg[2] = {0, 2};
+    /* every segment holds a core point (the loader checks it) */
+    double core[3 * DIM] = {0};
+    const int32_t seg[3] = {0, 2, 1};
     const double kd[3] = {0.1, 0.2, 0.5};
     strata_model_set_string(&m->estimator, "dbscan");
-    CHECK(strata_model_set_core(m, core, seg, 2) && strata_model_set_kdist(m, kd, 3, 100));
+    CHECK(strata_model_set_core(m, core, seg, 3) && strata_model_set_kdist(m, kd, 3, 100));
     m->info.eps = 0.2;
     m->info.min_samples = 4;
   }
@@ -298,7 +438,7 @@ static strata_model *method_model(int kind) {
 static void test_method_fields(void) {
   const char *path = fx_path("model_micro.h5");
   for (int kind = 0; kind < 2; kind++) {
-    strata_model *m = method_model(kind), *back = NULL;
+    strata_model *m = method_fields_model(kind), *back = NULL;
     CHECK_OK(strata_model_save(m, path));
     CHECK_OK(strata_model_load(path, &back));
     const strata_model_info *a = strata_model_get_info(m), *b = back ? strata_model_get_info(back) : NULL;
@@ -356,6 +496,7 @@ int main(void) {
   test_load_errors();
   test_estimator_kind();
   test_method_fields();
+  test_method_groups();
   test_save_errors();
   return check_report();
 }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# tests/fuzz/triage.sh FUZZER ARTIFACT...: replays each artifact of an HDF5
+# harness and says whose defect it is.  A report whose innermost frame
+# (sanitizer runtime and libc aside) lies in libhdf5 is HDF5 1.10's own
+# (its object-header decoders trust the file: heap overflows, bad frees);
+# So is an allocation over libFuzzer's malloc limit made by HDF5's metadata
+# cache (H5C_protect): HDF5 1.10 allocates an object header chunk's declared
+# size (up to 4 GiB, fuzzed) before checking it against the end of the
+# file, then fails the read; the memory is never touched (strata's release
+# build: exit 2, 16 MB peak RSS).  Anything else - a frame of strata, a
+# broken harness invariant, an RSS out-of-memory, a timeout - is strata's.  Prints one line per artifact;
+# exits 1 if any is strata's, or any at all with FUZZ_STRICT_HDF5=1.
+set -uo pipefail
+bin=$1
+shift
+ours=0 theirs=0 gone=0
+for a in "$@"; do
+  out=$(ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    timeout 60 "$bin" -timeout=10 -rss_limit_mb=2048 "$a" 2>&1)
+  top=$(printf '%s\n' "$out" | grep -E '^    #[0-9]+ ' |
+    grep -vE ' in ((__asan|__interceptor|__sanitizer|__lsan|__ubsan|fuzzer::)[^ ]*|malloc|calloc|realloc) |libc\.so|ld-linux|/sanitizer_common/|memmove-vec|memset-vec|memcpy' |
+    head -n 1 | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ (in )?//; s/ \(BuildId.*//')
+  kind=$(printf '%s\n' "$out" | grep -oE 'ERROR: [A-Za-z]+: [A-Za-z-]+|invariant broken: .*|internal error: .*|ALARM|out-of-memory' | head -n 1)
+  metadata_malloc=0
+  if printf '%s\n' "$out" | grep -q 'out-of-memory (malloc(' && [[ "$top" == H5C_protect*libhdf5* ]]; then
+    metadata_malloc=1
+  fi
+  case "$(basename "$a")" in oom-*|timeout-*) [ "$metadata_malloc" = 1 ] || top="" ;; esac
+  if [ -z "$kind" ] && [ -z "$top" ]; then
+    # A leak (HDF5's, on its error paths: leaks are not checked here) or a
+    # crash that a fresh process does not repeat.
+    gone=$((gone + 1))
+    echo "fuzz: not reproduced alone: $(basename "$a")"
+  elif [ "$metadata_malloc" = 1 ]; then
+    theirs=$((theirs + 1))
+    echo "fuzz: HDF5 1.10 defect: $(basename "$a"): an object header's declared size allocated in $top"
+  elif [ -n "$top" ] && [[ "$top" == *libhdf5* ]] && [[ "$kind" == ERROR:* ]]; then
+    theirs=$((theirs + 1))
+    echo "fuzz: HDF5 1.10 defect: $(basename "$a"): $kind in $top"
+  else
+    ours=$((ours + 1))
+    echo "fuzz: STRATA defect: $(basename "$a"): ${kind:-no report} in ${top:-?}"
+  fi
+done
+echo "fuzz: $ours artifacts of strata's, $theirs inside libhdf5, $gone not reproduced"
+[ "$ours" -eq 0 ] && { [ -z "${FUZZ_STRICT_HDF5:-}" ] || [ "$theirs" -eq 0 ]; }
