@@ -285,6 +285,12 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_str(&b, o, "mode", in->mode);
   add_i64(&b, o, "ranks", ranks);
   add_i64(&b, o, "threads", threads);
+  /* Only a fit taken up from a checkpoint: where it took up (after that
+   * iteration of that restart, 0-based); other fits keep their keys. */
+  if (in->resumed_iteration > 0) {
+    add_i64(&b, o, "resumed_from_run", in->resumed_run);
+    add_i64(&b, o, "resumed_from_iteration", in->resumed_iteration);
+  }
   add_num(&b, o, "seconds", in->seconds);
   add_num(&b, o, "seconds_per_iteration", cli_seconds_per_iteration(in));
   add_matrix(&b, o, "centroids", in->centroids_original, k, d);
