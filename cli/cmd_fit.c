@@ -156,6 +156,9 @@ static int run(fit_opts *o) {
   } else if (!o->a.quiet) {
     size_t width = cli_output_width(stdout);
     cli_print_fit(stdout, info, o->a.output, o->a.labels, width);
+    if (info->resumed_iteration > 0)
+      printf("resumed: from checkpoint '%s', after iteration %d of run %d\n", o->p.resume_path,
+             info->resumed_iteration, info->resumed_run + 1);
     if (o->a.verbose) cli_print_iterations(stdout, info, width);
     if (parent) cli_print_lineage(stdout, info, parent_k, width);
     if (drift) cli_print_drift(stdout, drift, width);

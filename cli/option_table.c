@@ -295,9 +295,9 @@ static const cli_option options[] = {
      .use = {[FIT] = AT(SEC_EXECUTION, 5), [SWEEP] = AT(SEC_EXECUTION, 5)}},
     {"checkpoint", 0, KIND_STRING, FIT(checkpoint_path), .arg = "FILE",
      .help = "k-means: save the fit's state to FILE (temporary name,\n"
-             "then renamed) every --checkpoint-every iterations and on\n"
-             "SIGTERM or SIGUSR1 (across MPI ranks SIGUSR1 only), then\n"
-             "stop with exit status 75; removed when the fit completes",
+             "then renamed) every --checkpoint-every iterations, and on\n"
+             "SIGTERM or SIGUSR1 (across MPI ranks SIGUSR1 only) save it\n"
+             "and stop with exit status 75; removed when the fit completes",
      .use = {[FIT] = AT(SEC_EXECUTION, 6)}},
     {"checkpoint-every", 0, KIND_INT, FIT(checkpoint_every), .min = 0, .max = 100000000, .arg = "N",
      .help = "also save the checkpoint after every N-th iteration of a\nrun; 0 = only on a signal (default {default})",
