@@ -344,7 +344,7 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
 
 int cli_json_assign(FILE *f, const strata_model_info *in, const char *model_path, uint64_t rows,
                     double inertia, const int64_t *sizes, double seconds, const char *labels_path,
-                    const strata_drift *drift) {
+                    const strata_drift *drift, int ranks, int threads) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
@@ -362,6 +362,8 @@ int cli_json_assign(FILE *f, const strata_model_info *in, const char *model_path
     if (shares) push(&b, shares, number(assigned ? (double)sizes[c] / (double)assigned : 0.0));
   }
   add_u64(&b, o, "rows_dropped", rows > assigned ? rows - assigned : 0);
+  add_i64(&b, o, "ranks", ranks);
+  add_i64(&b, o, "threads", threads);
   add_num(&b, o, "seconds", seconds);
   add_str(&b, o, "model", model_path);
   add_str(&b, o, "labels", labels_path);

@@ -89,9 +89,9 @@ static int dispatch(strata_ctx *ctx, int argc, char **argv) {
   const command *c = find(arg);
   if (!c) return cli_usage_error(NULL, "unknown command '%s'", arg);
   int ranks = strata_comm_size(strata_ctx_comm(ctx));
-  if (ranks > 1 && c->run != cli_cmd_fit && !(argc > 2 && strcmp(argv[2], "--help") == 0))
-    return cli_usage_error(NULL, "'%s' does not run across MPI ranks yet (%d ranks): only fit does; run it as one "
-                           "process", arg, ranks);
+  if (ranks > 1 && c->run != cli_cmd_fit && c->run != cli_cmd_assign && !(argc > 2 && strcmp(argv[2], "--help") == 0))
+    return cli_usage_error(NULL, "'%s' does not run across MPI ranks yet (%d ranks): only fit and assign do; run it "
+                           "as one process", arg, ranks);
   return c->run(ctx, argc - 1, argv + 1);
 }
 

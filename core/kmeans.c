@@ -153,33 +153,6 @@ static strata_status record_lineage(fit_state *f, const strata_fit_params *p, co
   return STRATA_OK;
 }
 
-/* Several ranks run one table: rank 0's choice ("auto" measures, and
- * measurements differ between processes) is every rank's.  A device run
- * keeps its partials on the device (core/lloyd_device.c) and is not
- * combined across ranks yet: refused rather than wrong. */
-static strata_status agree_backend(const strata_ctx *ctx, size_t d, size_t k, strata_backend_choice *choice) {
-  const strata_comm *comm = strata_ctx_comm(ctx);
-  if (strata_comm_size(comm) == 1) return STRATA_OK;
-  char name[sizeof choice->name], reason[sizeof choice->reason];
-  memcpy(name, choice->name, sizeof name);
-  memcpy(reason, choice->reason, sizeof reason);
-  FORWARD_IF_ERROR(strata_comm_bcast(comm, name, sizeof name, 0));
-  FORWARD_IF_ERROR(strata_comm_bcast(comm, reason, sizeof reason, 0));
-  RETURN_IF(choice->kern->run.run_open || strncmp(name, "opencl", 6) == 0, STRATA_ERR_USAGE,
-            "backend %s: device backends do not run across MPI ranks yet (%d ranks); use --backend cpu",
-            name, strata_comm_size(comm));
-  if (strcmp(name, choice->name) != 0) {
-    const strata_kernels *kern = strata_kernels_for_shape(name, d, k);
-    RETURN_IF(!kern || strcmp(kern->name, name) != 0, STRATA_ERR_BACKEND,
-              "rank %d cannot run backend %s, which rank 0 chose", strata_comm_rank(comm), name);
-    choice->kern = kern;
-    choice->fallback = NULL;
-    memcpy(choice->name, name, sizeof name);
-  }
-  memcpy(choice->reason, reason, sizeof reason);
-  return STRATA_OK;
-}
-
 static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
                              strata_backend_choice *choice, strata_model **out) {
   const char *algorithm = p->algorithm ? p->algorithm : "kmeans";
@@ -201,7 +174,7 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   if (!choice->kern)
     FORWARD_IF_ERROR(strata_scheduler_choose(ctx, strata_ctx_backend(ctx), data->sample.x, data->sample.m,
                                              data->kept, d, k, choice));
-  FORWARD_IF_ERROR(agree_backend(ctx, d, k, choice));
+  FORWARD_IF_ERROR(strata_scheduler_agree(ctx, d, k, choice));
   const strata_kernels *kern = choice->kern;
   /* k-means++ works on the in-memory sample in 512-row items from every
    * thread at once; a device would take them one synchronous round trip at

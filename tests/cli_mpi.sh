@@ -95,6 +95,52 @@ check_config drop "$D/c.h5" -k 4 --missing drop --n-init 2 --seed 9
 check_config empty "$D/b.h5" -k 12 --init random --seed 1 --max-iter 30
 check_config cat "$D/cat.h5" -k 3 --categorical region --missing mean --seed 1
 
+# ---- assign across ranks: each rank scores its own rows, rank 0 writes the
+# labels; labels, distances, sizes, inertia and drift equal one process.
+# check_assign TAG MODEL DATA ARGS...
+check_assign() {
+  local tag=$1 model=$2 data=$3 P
+  shift 3
+  "$STRATA" assign "$model" "$data" "$@" --labels "$T/$tag.a1.h5" --json >"$T/$tag.aj1" 2>"$T/err" ||
+    { bad "$tag: single-process assign" "$(cat "$T/err")"; return; }
+  for P in 2 3 4; do
+    run "${MPIRUN[@]}" -n "$P" "$STRATA" assign "$model" "$data" "$@" --threads $((P % 2 + 1)) \
+      --labels "$T/$tag.a$P.h5" --json
+    if [ "$RC" -ne 0 ]; then
+      bad "$tag: P=$P assign" "rc=$RC $(head -c 600 "$T/err")"
+      continue
+    fi
+    cp "$T/out" "$T/$tag.aj$P"
+    if python3 - "$T/$tag.aj1" "$T/$tag.aj$P" "$P" >"$T/diff" 2>&1 <<'EOF'; then
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert b["ranks"] == int(sys.argv[3]), f"ranks {b['ranks']}"
+assert a.get("drift") is not None, "no drift measured"
+for j in (a, b):
+    for key in ("seconds", "labels", "ranks", "threads"):
+        j.pop(key)
+assert a == b, "differ: " + ", ".join(k for k in a if a[k] != b.get(k))
+EOF
+      ok "$tag: P=$P assign JSON (sizes, inertia, drift) equals one process, ranks $P"
+    else bad "$tag: P=$P assign JSON" "$(head -c 600 "$T/diff")"; fi
+    if labels_equal "$T/$tag.a1.h5" "$T/$tag.a$P.h5" &&
+      cmp -s <(h5dump -d /distance -y -w 0 -m %.9g "$T/$tag.a1.h5" | sed 1,2d) \
+        <(h5dump -d /distance -y -w 0 -m %.9g "$T/$tag.a$P.h5" | sed 1,2d); then
+      ok "$tag: P=$P assign labels and distances equal"
+    else bad "$tag: P=$P assign labels differ from one process"; fi
+  done
+}
+check_assign mean "$T/mean.m1.h5" "$D/c.h5"
+check_assign drop "$T/drop.m1.h5" "$D/c.h5"
+check_assign cat "$T/cat.m1.h5" "$D/cat.h5" --chunk-rows 4096
+mkdir -p "$T/o"
+"$STRATA" fit "$D/c.h5" -k 3 --missing mean --algorithm gmm --covariance-type diag -o "$T/gmm.h5" -q
+expect_error_clean "P=2: assign of a gmm model refused" 2 "Gaussian mixture model does not assign across MPI ranks" \
+  "$T/o" "${MPIRUN[@]}" -n 2 "$STRATA" assign "$T/gmm.h5" "$D/c.h5" --no-drift --labels "$T/o/a.h5"
+expect_error_clean "P=3: assign, rank 2 cannot open the data" 2 "rank 2: .*nothere" "$T/o" \
+  "${MPIRUN[@]}" -n 2 "$STRATA" assign "$T/mean.m1.h5" "$D/c.h5" --labels "$T/o/a.h5" : \
+  -n 1 "$STRATA" assign "$T/mean.m1.h5" "$D/nothere.h5" --labels "$T/o/a.h5"
+
 # ---- checkpoint and resume across ranks (issue 14 point 6): SIGUSR1 to one
 # rank stops every rank at the same iteration boundary (the request is
 # OR-ed across ranks) with exit 75 and the checkpoint saved by rank 0; a
@@ -168,7 +214,7 @@ same_as_one k
 
 # ---- failures: one line from rank 0, exit status, nothing left behind
 O="$T/o"
-mkdir "$O"
+mkdir -p "$O"
 expect_error_clean "P=2: --missing median refused" 2 "median is not supported across MPI ranks" "$O" \
   "${MPIRUN[@]}" -n 2 "$STRATA" fit "$D/c.h5" -k 3 --missing median -o "$O/m.h5" --labels "$O/l.h5"
 for alg in gmm ward; do
