@@ -227,8 +227,10 @@ static strata_status resume_run(const strata_fit_data *data, strata_estimator *e
                                 strata_fit_best *best, strata_fit_job *job) {
   const strata_estimator_ops *ops = est->ops;
   size_t np = ops->n_params(est), k = est->k;
-  RETURN_IF(!ops->resume || r->iterations < 1 || r->iterations >= data->p->max_iter || r->run >= data->p->n_init,
-            STRATA_ERR_INTERNAL, "a checkpoint's state does not fit this fit");
+  RETURN_IF(!ops->resume, STRATA_ERR_USAGE, "estimator %s cannot resume from a checkpoint", ops->name);
+  RETURN_IF(r->iterations < 1 || r->iterations >= data->p->max_iter || r->run >= data->p->n_init, STRATA_ERR_FORMAT,
+            "the checkpoint's state (run %d, iteration %d) does not fit n-init %d and max-iter %d", r->run + 1,
+            r->iterations, data->p->n_init, data->p->max_iter);
   if (r->best && r->best->objective < INFINITY) {
     best->objective = r->best->objective;
     best->run = r->best->run;
