@@ -371,6 +371,9 @@ static strata_status decode(strata_checkpoint *c, const unsigned char *p, size_t
 static strata_status read_file(const char *path, unsigned char **data, size_t *n) {
   *data = NULL;
   *n = 0;
+  struct stat sb;
+  RETURN_IF(stat(path, &sb) != 0, STRATA_ERR_NOT_FOUND, "cannot open checkpoint '%s': %s", path, strerror(errno));
+  RETURN_IF(!S_ISREG(sb.st_mode), STRATA_ERR_NOT_FOUND, "checkpoint '%s' is not a regular file", path);
   FILE *f = fopen(path, "rb");
   RETURN_IF(!f, STRATA_ERR_NOT_FOUND, "cannot open checkpoint '%s': %s", path, strerror(errno));
   size_t cap = 1 << 16, len = 0;

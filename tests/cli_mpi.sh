@@ -183,7 +183,7 @@ same_as_one() {
   then ok "$1: labels and model centroids equal the single-process run"
   else bad "$1: labels or centroids differ from the single-process run"; fi
 }
-at=$((RANDOM % 20 + 5))
+at=$((RANDOM % 10 + 4))
 mpi_interrupt USR1 "$at" "$D/ck.h5" "${CK[@]}" --checkpoint "$C/ck" -o "$C/u.m.h5" --labels "$C/u.l.h5"
 if [ "$MPI_SENT" -eq 1 ] && [ "$RC" -eq 75 ] && grep -q "stopped on request after iteration .* checkpoint saved to" "$T/err" &&
    [ "$(listing "$C")" = ck ]; then
@@ -198,7 +198,7 @@ if [ "$RC" -eq 0 ] && [ "$(jq_py "$T/u.j" 'j["ranks"], j["resumed_from_iteration
 else bad "P=3 resume" "exit $RC $(head -c 300 "$T/err")"; fi
 same_as_one u
 rm -f "$C"/*
-at=$((RANDOM % 20 + 12))
+at=$((RANDOM % 10 + 6))
 mpi_interrupt KILL "$at" "$D/ck.h5" "${CK[@]}" --checkpoint "$C/ck" --checkpoint-every 5 -o "$C/k.m.h5" --labels "$C/k.l.h5"
 last=$(grep -Eo '^strata: +1/1 +[0-9]+ ' "$T/err" | tail -n 1 | awk '{print $3}')
 if [ "$MPI_SENT" -eq 1 ] && [ "$RC" -ne 0 ] && [ -f "$C/ck" ] && [ ! -e "$C/k.m.h5" ]; then
