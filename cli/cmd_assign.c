@@ -73,8 +73,20 @@ static int run(void *state) {
   }
   uint64_t rows = strata_dataset_rows(ds);
   if (o->a.json) {
-    if (cli_json_assign(stdout, info, o->a.model, rows, inertia, sizes, seconds, o->a.labels, drift,
-                        strata_comm_size(comm), strata_threads_resolve(strata_ctx_threads(o->a.ctx))) != 0) {
+    /* The JSON says which data it was made on (strata report checks it);
+     * only rank 0 prints, so only rank 0 reads the data for it. */
+    cli_fingerprint fp;
+    memset(&fp, 0, sizeof fp);
+    int with_fp = strata_comm_rank(comm) == 0;
+    if (with_fp && (st = cli_fingerprint_of(ds, &fp)) != STRATA_OK) {
+      rc = cli_status_error(st);
+      goto done;
+    }
+    int bad = cli_json_assign(stdout, info, o->a.model, rows, inertia, sizes, seconds, o->a.labels, drift,
+                              with_fp ? &fp : NULL, strata_comm_size(comm),
+                              strata_threads_resolve(strata_ctx_threads(o->a.ctx)));
+    if (with_fp) cli_fingerprint_free(&fp);
+    if (bad) {
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
       goto done;
     }
