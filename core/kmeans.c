@@ -289,6 +289,15 @@ strata_status strata_fit(const strata_ctx *ctx, strata_dataset *ds, const strata
    * before any pass; a resume runs the backend the checkpoint ran (auto's
    * measurement may choose another table from one process to the next). */
   if (p->checkpoint_path || p->resume_path) st = strata_fingerprint_input(&f.fp, ds, p);
+  /* The checkpoint's directory must take it before the work starts; this
+   * also removes the temporary checkpoint a killed run left there. */
+  if (st == STRATA_OK && p->checkpoint_path) {
+    strata_output_file probe = {0};
+    strata_status pst = STRATA_OK;
+    if (strata_comm_rank(strata_ctx_comm(ctx)) == 0) pst = strata_output_begin(p->checkpoint_path, &probe);
+    strata_output_abort(&probe);
+    st = strata_comm_agree(strata_ctx_comm(ctx), pst);
+  }
   if (st == STRATA_OK && p->resume_path) st = strata_checkpoint_load(ctx, p->resume_path, &f.resume);
   if (st == STRATA_OK && f.resume) st = strata_checkpoint_match(ctx, f.resume, &f.fp);
   if (st == STRATA_OK && f.resume && strcmp(backend, "auto") == 0) backend = strata_checkpoint_backend(f.resume);
