@@ -8,8 +8,16 @@
 
 #include "strata.h"
 
-/* Exit codes; they match strata_status_exit_code(). */
-enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
+/* Exit codes; they match strata_status_exit_code().  CLI_EXIT_STOPPED:
+ * fit --checkpoint saved its checkpoint on SIGTERM/SIGUSR1 and stopped. */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_STOPPED = 75 };
+
+/* From now on SIGTERM and SIGUSR1 ask the command's fit to save its
+ * checkpoint at the next iteration boundary and stop (cli/main.c); a
+ * second SIGTERM, or SIGINT, cancels.  Across MPI ranks SIGTERM keeps
+ * cancelling (mpirun sends it to tear a job down when a rank died): only
+ * SIGUSR1, which mpirun forwards, asks for the checkpoint. */
+void cli_signals_checkpoint(void);
 
 /* Each subcommand takes its own argv (argv[0] is the subcommand name) and
  * returns the process exit code.  Errors are already reported on stderr. */

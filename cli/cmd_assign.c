@@ -5,10 +5,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "comm.h"
+#include "error.h"
 #include "diag.h"
 #include "drift_out.h"
 #include "json_out.h"
 #include "option_table.h"
+#include "pass.h"
 #include "paths.h"
 #include "print_summary.h"
 #include "table.h"
@@ -31,17 +34,25 @@ static int run(void *state) {
   strata_dataset *ds = NULL;
   int64_t *sizes = NULL;
   strata_drift *drift = NULL;
-  strata_status st = strata_model_load(o->a.model, &model);
-  if (st != STRATA_OK) return cli_status_error(st);
+  /* Several ranks (mpirun): a rank that cannot read the model or the data
+   * fails the job on every rank with its reason; only rank 0 writes. */
+  const strata_comm *comm = strata_ctx_comm(o->a.ctx);
+  strata_status st = strata_comm_agree(comm, strata_model_load(o->a.model, &model));
+  if (st != STRATA_OK) {
+    strata_model_free(model);
+    return cli_status_error(st);
+  }
   const strata_model_info *info = strata_model_get_info(model);
-  st = strata_model_open_data(model, o->a.data, o->a.location, &ds);
+  st = strata_comm_agree(comm, strata_model_open_data(model, o->a.data, o->a.location, &ds));
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
     goto done;
   }
   /* The inputs are good: make sure the result can be written before the work. */
-  if (!cli_output_path_ok(o->a.labels, "labels", err, sizeof err)) {
-    rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
+  int writable = strata_comm_rank(comm) > 0 || cli_output_path_ok(o->a.labels, "labels", err, sizeof err);
+  st = strata_comm_agree(comm, writable ? STRATA_OK : strata_fail(STRATA_ERR_WRITE, "%s", err));
+  if (st != STRATA_OK) {
+    rc = cli_status_error(st);
     goto done;
   }
   sizes = cli_xcalloc((size_t)info->k, sizeof *sizes);
@@ -62,14 +73,19 @@ static int run(void *state) {
   }
   uint64_t rows = strata_dataset_rows(ds);
   if (o->a.json) {
-    /* The JSON says which data it was made on (strata report checks it). */
+    /* The JSON says which data it was made on (strata report checks it);
+     * only rank 0 prints, so only rank 0 reads the data for it. */
     cli_fingerprint fp;
-    if ((st = cli_fingerprint_of(ds, &fp)) != STRATA_OK) {
+    memset(&fp, 0, sizeof fp);
+    int with_fp = strata_comm_rank(comm) == 0;
+    if (with_fp && (st = cli_fingerprint_of(ds, &fp)) != STRATA_OK) {
       rc = cli_status_error(st);
       goto done;
     }
-    int bad = cli_json_assign(stdout, info, o->a.model, rows, inertia, sizes, seconds, o->a.labels, drift, &fp);
-    cli_fingerprint_free(&fp);
+    int bad = cli_json_assign(stdout, info, o->a.model, rows, inertia, sizes, seconds, o->a.labels, drift,
+                              with_fp ? &fp : NULL, strata_comm_size(comm),
+                              strata_threads_resolve(strata_ctx_threads(o->a.ctx)));
+    if (with_fp) cli_fingerprint_free(&fp);
     if (bad) {
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
       goto done;

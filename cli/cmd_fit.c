@@ -44,6 +44,13 @@ static int check_aliases(const fit_opts *o) {
     return cli_error(CLI_EXIT_USAGE, "parent model '%s' is the input data file", o->a.parent);
   if (o->a.parent && o->a.labels && cli_same_file(o->a.parent, o->a.labels))
     return cli_error(CLI_EXIT_USAGE, "labels file '%s' is the parent model", o->a.labels);
+  const char *ck = o->p.checkpoint_path;
+  if (ck && (cli_same_file(ck, o->a.data) || cli_same_file(ck, o->a.output) ||
+             (o->a.labels && cli_same_file(ck, o->a.labels)) || (o->a.parent && cli_same_file(ck, o->a.parent))))
+    return cli_error(CLI_EXIT_USAGE, "checkpoint file '%s' is the data, model, labels or parent file", ck);
+  if (o->p.resume_path && (cli_same_file(o->p.resume_path, o->a.output) ||
+                           (o->a.labels && cli_same_file(o->p.resume_path, o->a.labels))))
+    return cli_error(CLI_EXIT_USAGE, "--resume file '%s' is the model or labels file", o->p.resume_path);
   return -1;
 }
 
@@ -53,6 +60,8 @@ static int check_writable(const fit_opts *o) {
   char err[1024];
   if (!cli_output_path_ok(o->a.output, "model", err, sizeof err)) return cli_error(CLI_EXIT_RUNTIME, "%s", err);
   if (o->a.labels && !cli_output_path_ok(o->a.labels, "labels", err, sizeof err))
+    return cli_error(CLI_EXIT_RUNTIME, "%s", err);
+  if (o->p.checkpoint_path && !cli_output_path_ok(o->p.checkpoint_path, "checkpoint", err, sizeof err))
     return cli_error(CLI_EXIT_RUNTIME, "%s", err);
   return -1;
 }
@@ -126,8 +135,15 @@ static int run(fit_opts *o) {
   o->p.parent = parent;
   o->p.parent_path = o->a.parent;
   o->p.warm_start = o->a.warm_start;
+  if (o->p.checkpoint_path) cli_signals_checkpoint();
   st = strata_fit(o->a.ctx, ds, &o->p, &model);
   cli_progress_end();
+  if (st == STRATA_STOPPED) {
+    /* Not an error: the job is to be run again with --resume. */
+    fprintf(stderr, "strata: %s; resume with --resume %s\n", strata_last_error(), o->p.checkpoint_path);
+    rc = CLI_EXIT_STOPPED;
+    goto done;
+  }
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
     goto done;
@@ -152,6 +168,9 @@ static int run(fit_opts *o) {
     size_t width = cli_output_width(stdout);
     cli_print_fit(stdout, info, o->a.output, o->a.labels, width);
     print_method_notes(stdout, info);
+    if (info->resumed_iteration > 0)
+      printf("resumed: from checkpoint '%s', after iteration %d of run %d\n", o->p.resume_path,
+             info->resumed_iteration, info->resumed_run + 1);
     if (o->a.verbose) cli_print_iterations(stdout, info, width);
     if (parent) cli_print_lineage(stdout, info, parent_k, width);
     if (drift) cli_print_drift(stdout, drift, width);

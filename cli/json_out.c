@@ -313,6 +313,12 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_str(&b, o, "mode", in->mode);
   add_i64(&b, o, "ranks", ranks);
   add_i64(&b, o, "threads", threads);
+  /* Only a fit taken up from a checkpoint: where it took up (after that
+   * iteration of that restart, 0-based); other fits keep their keys. */
+  if (in->resumed_iteration > 0) {
+    add_i64(&b, o, "resumed_from_run", in->resumed_run);
+    add_i64(&b, o, "resumed_from_iteration", in->resumed_iteration);
+  }
   add_num(&b, o, "seconds", in->seconds);
   add_num(&b, o, "seconds_per_iteration", cli_seconds_per_iteration(in));
   add_matrix(&b, o, "centroids", in->centroids_original, k, d);
@@ -366,7 +372,7 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
 
 int cli_json_assign(FILE *f, const strata_model_info *in, const char *model_path, uint64_t rows,
                     double inertia, const int64_t *sizes, double seconds, const char *labels_path,
-                    const strata_drift *drift, const cli_fingerprint *fp) {
+                    const strata_drift *drift, const cli_fingerprint *fp, int ranks, int threads) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
@@ -385,6 +391,8 @@ int cli_json_assign(FILE *f, const strata_model_info *in, const char *model_path
     if (shares) push(&b, shares, number(assigned ? (double)sizes[c] / (double)assigned : 0.0));
   }
   add_u64(&b, o, "rows_dropped", rows > assigned ? rows - assigned : 0);
+  add_i64(&b, o, "ranks", ranks);
+  add_i64(&b, o, "threads", threads);
   add_num(&b, o, "seconds", seconds);
   add_str(&b, o, "model", model_path);
   add_str(&b, o, "labels", labels_path);

@@ -29,7 +29,8 @@ int cli_json_fit(FILE *f, const strata_model_info *info, const char *model_path,
                  uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift, int ranks, int threads);
 
 /* The assign result: n, k, d, features, inertia, sizes, shares,
- * rows_dropped (rows without a segment), seconds, model, labels, version,
+ * rows_dropped (rows without a segment), ranks (MPI processes), threads
+ * (per rank), seconds, model, labels, version,
  * and drift (null when not measured): reference, segments {segment (null
  * for a vanished reference segment), reference_segment (null for a new
  * one), status, share_train, share_now, share_change, mean_distance_train,
@@ -40,7 +41,7 @@ int cli_json_fit(FILE *f, const strata_model_info *info, const char *model_path,
  * sweep results. */
 int cli_json_assign(FILE *f, const strata_model_info *info, const char *model_path, uint64_t rows,
                     double inertia, const int64_t *sizes, double seconds, const char *labels_path,
-                    const strata_drift *drift, const cli_fingerprint *fp);
+                    const strata_drift *drift, const cli_fingerprint *fp, int ranks, int threads);
 
 /* The inspect result: file, location, rows, cols, columns (one object
  * each: name, type (the storage type), strata_type (null for a plain

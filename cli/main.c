@@ -90,20 +90,34 @@ static int dispatch(strata_ctx *ctx, int argc, char **argv) {
   const command *c = find(arg);
   if (!c) return cli_usage_error(NULL, "unknown command '%s'", arg);
   int ranks = strata_comm_size(strata_ctx_comm(ctx));
-  if (ranks > 1 && c->run != cli_cmd_fit && !(argc > 2 && strcmp(argv[2], "--help") == 0))
-    return cli_usage_error(NULL, "'%s' does not run across MPI ranks yet (%d ranks): only fit does; run it as one "
-                           "process", arg, ranks);
+  if (ranks > 1 && c->run != cli_cmd_fit && c->run != cli_cmd_assign && !(argc > 2 && strcmp(argv[2], "--help") == 0))
+    return cli_usage_error(NULL, "'%s' does not run across MPI ranks yet (%d ranks): only fit and assign do; run it "
+                           "as one process", arg, ranks);
   return c->run(ctx, argc - 1, argv + 1);
 }
 
 /* The command's context: the signal handler cancels it.  SIGINT/SIGTERM
  * ask the library to stop at the next chunk; it then removes its temporary
- * outputs and the command exits 1 with one error line. */
+ * outputs and the command exits 1 with one error line.  SIGUSR1 (Slurm's
+ * warning before the time limit) is ignored, unless a fit with a
+ * checkpoint file runs (cli_signals_checkpoint): then SIGUSR1 and, in one
+ * process, SIGTERM ask it to save the checkpoint and stop (exit 75). */
 static strata_ctx *volatile job_ctx;
+static volatile sig_atomic_t checkpoint_mode; /* 0 off, 1 TERM and USR1, 2 USR1 only (MPI) */
 
 static void on_signal(int sig) {
-  (void)sig;
+  int asks = sig == SIGUSR1 ? checkpoint_mode != 0 : sig == SIGTERM && checkpoint_mode == 1;
+  if (sig == SIGUSR1 && !asks) return;
+  /* A second SIGTERM while the checkpoint is pending cancels. */
+  if (asks && !(sig == SIGTERM && strata_ctx_checkpoint_requested(job_ctx))) {
+    strata_ctx_request_checkpoint(job_ctx);
+    return;
+  }
   strata_ctx_cancel(job_ctx);
+}
+
+void cli_signals_checkpoint(void) {
+  checkpoint_mode = strata_comm_size(strata_ctx_comm(job_ctx)) > 1 ? 2 : 1;
 }
 
 int main(int argc, char **argv) {
@@ -125,6 +139,7 @@ int main(int argc, char **argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGUSR1, &sa, NULL);
   /* A file size limit (ulimit -f) must fail the write with EFBIG, reported
    * and cleaned up like a full disk, not kill the process with its
    * temporary files left behind. */

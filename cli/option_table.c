@@ -327,6 +327,20 @@ static const cli_option options[] = {
                                                   "passes; 0 = half the available memory (default 0)"}}},
     {"streaming", 0, KIND_FLAG, FIT(streaming), .help = "never keep the data in memory: every pass reads the file",
      .use = {[FIT] = AT(SEC_EXECUTION, 5), [SWEEP] = AT(SEC_EXECUTION, 5)}},
+    {"checkpoint", 0, KIND_STRING, FIT(checkpoint_path), .arg = "FILE",
+     .help = "k-means: save the fit's state to FILE (temporary name,\n"
+             "then renamed) every --checkpoint-every iterations, and on\n"
+             "SIGTERM or SIGUSR1 (across MPI ranks SIGUSR1 only) save it\n"
+             "and stop with exit status 75; removed when the fit completes",
+     .use = {[FIT] = AT(SEC_EXECUTION, 6)}},
+    {"checkpoint-every", 0, KIND_INT, FIT(checkpoint_every), .min = 0, .max = 100000000, .arg = "N",
+     .help = "also save the checkpoint after every N-th iteration of a\nrun; 0 = only on a signal (default {default})",
+     .use = {[FIT] = AT(SEC_EXECUTION, 7)}},
+    {"resume", 0, KIND_STRING, FIT(resume_path), .arg = "FILE",
+     .help = "take up the fit a checkpoint FILE saved: same data, same\n"
+             "options (threads, chunk rows and ranks may differ); the\n"
+             "model and labels equal an uninterrupted run's",
+     .use = {[FIT] = AT(SEC_EXECUTION, 8)}},
     {"json", 0, KIND_FLAG, ARGS(json), .help = "print one JSON object on stdout instead of the summary",
      .use = {[FIT] = AT(SEC_OUTPUT, 2), [ASSIGN] = AT(SEC_OPTIONS, 4),
              [SWEEP] = {SEC_OUTPUT, 1, .help = "the result as one JSON object"},
@@ -389,7 +403,7 @@ static const cli_page pages[CLI_NCMDS] = {
               "  The summary compares this fit's training data with PREV's (drift):\n"},
              "Outputs are written under a temporary name and renamed into place when complete;\n"
              "on failure no output file is left.  Exit status: 0 ok, 1 runtime failure,\n"
-             "2 bad usage or bad input.\n",
+             "2 bad usage or bad input, 75 stopped after saving the --checkpoint file.\n",
              1, {"missing the data file"}, {{"quiet", "verbose"}}},
     [SWEEP] = {"sweep",
                "usage: strata sweep DATA.h5 -k A:B [options]\n"

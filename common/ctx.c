@@ -74,6 +74,16 @@ int strata_ctx_cancelled(const strata_ctx *ctx) {
   return 0;
 }
 
+void strata_ctx_request_checkpoint(strata_ctx *ctx) {
+  if (ctx) ctx->checkpoint = 1;
+}
+
+int strata_ctx_checkpoint_requested(const strata_ctx *ctx) {
+  for (; ctx; ctx = ctx->parent)
+    if (ctx->checkpoint) return 1;
+  return 0;
+}
+
 void strata_ctx_derive(const strata_ctx *ctx, int threads, strata_ctx *out) {
   const strata_ctx *c = strata_ctx_or_default(ctx);
   out->threads = threads;
@@ -81,6 +91,7 @@ void strata_ctx_derive(const strata_ctx *ctx, int threads, strata_ctx *out) {
   out->log_user = c->log_user;
   out->log_max = c->log_max;
   out->cancel = 0;
+  out->checkpoint = 0;
   memcpy(out->backend, c->backend, sizeof out->backend);
   out->comm = c->comm;
   out->parent = ctx;

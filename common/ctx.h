@@ -22,6 +22,7 @@ struct strata_ctx {
   void *log_user;
   strata_log_level log_max;
   volatile sig_atomic_t cancel; /* set from a signal handler; never cleared */
+  volatile sig_atomic_t checkpoint; /* strata_ctx_request_checkpoint; never cleared */
   char backend[STRATA_CTX_BACKEND_MAX];
   const strata_comm *comm;     /* NULL = one process */
   const strata_ctx *parent;    /* a derived ctx is cancelled with its parent */

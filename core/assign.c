@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "assign_dbscan.h"
+#include "comm.h"
 #include "dataset.h"
 #include "drift.h"
 #include "ctx.h"
@@ -177,6 +178,18 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
                want == mi->backend ? " of the model" : "", strata_last_error());
     FORWARD_IF_ERROR(strata_scheduler_choose(ctx, NULL, NULL, 0, n, d, k, &choice));
   }
+  /* Several ranks: each assigns its own rows (the pass's row view) with
+   * rank 0's table; counts, inertia and the drift statistics are summed
+   * across ranks by the pass, the labels gathered to rank 0's file. */
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  int ranks = strata_comm_size(comm);
+  if (ranks > 1) {
+    RETURN_IF(mi->core_points || mi->weights, STRATA_ERR_USAGE,
+              "a %s model does not assign across MPI ranks yet (%d ranks); run it as one process",
+              mi->core_points ? "dbscan" : "Gaussian mixture", ranks);
+    RETURN_IF(!sink->path, STRATA_ERR_USAGE, "labels in memory (strata_assign_memory) need one process");
+    FORWARD_IF_ERROR(strata_scheduler_agree(ctx, d, k, &choice));
+  }
   const strata_kernels *kern = choice.kern;
   strata_scaler sc;
   strata_status st;
@@ -194,8 +207,11 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
     GOTO_IF_ERROR(st, strata_assign_dbscan(ctx, mi, &sc, ds, w, chunk_rows, inertia, sizes), done);
     goto commit;
   }
-  GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, &sc, chunk_rows, 0, &pass), done);
-  if (mi->weights) {
+  /* Across ranks every step to the pass is agreed, so that a rank that
+   * fails ends the job instead of leaving the others in a collective. */
+  st = strata_pass_open(ctx, ds, &sc, chunk_rows, 0, &pass);
+  if (ranks == 1) GOTO_IF_ERROR(st, st, done);
+  if (st == STRATA_OK && mi->weights) {
     if (drift) {
       st = strata_fail(STRATA_ERR_USAGE, "drift is measured for k-means models only, not a Gaussian mixture's yet");
       goto done;
@@ -204,16 +220,25 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
     GOTO_IF_ERROR(st, strata_gmm_assign(mi, pass, w, inertia, sizes, sink->loglik), done);
     goto commit;
   }
-  GOTO_IF_ERROR(st, strata_lloyd_create(kern, pass, k, d, n, 0, &l), done);
-  strata_lloyd_set_fallback(l, choice.fallback);
-  strata_lloyd_set_centroids(l, mi->centroids);
-  if (drift) GOTO_IF_ERROR(st, strata_lloyd_want_stats(l, 1), done);
-  GOTO_IF_ERROR(st, open_sink(sink, n, 0, &w), done);
+  if (st == STRATA_OK) st = strata_lloyd_create(kern, pass, k, d, n, 0, &l);
+  if (st == STRATA_OK) {
+    strata_lloyd_set_fallback(l, choice.fallback);
+    strata_lloyd_set_centroids(l, mi->centroids);
+    if (drift) st = strata_lloyd_want_stats(l, 1);
+  }
+  if (st == STRATA_OK && ranks > 1) {
+    size_t first = strata_pass_first_row(pass);
+    st = strata_labels_writer_open_ranks(sink->path, n, comm, first, first + strata_pass_rows(pass), &w);
+  } else if (st == STRATA_OK) {
+    st = open_sink(sink, n, 0, &w);
+  }
+  GOTO_IF_ERROR(st, strata_comm_agree(comm, st), done);
   GOTO_IF_ERROR(st, strata_lloyd_pass(l, w, &res), done);
-  if (strata_dataset_unknown_categories(ds) > 0)
+  __int128 unknown = (__int128)strata_dataset_unknown_categories(ds);
+  if (ranks > 1) GOTO_IF_ERROR(st, strata_comm_sum_i128(comm, &unknown, 1), done);
+  if (unknown > 0)
     strata_log(ctx, STRATA_LOG_WARN, "%llu rows have a category the model has not seen; they were "
-               "assigned with that categorical column all zero",
-               (unsigned long long)strata_dataset_unknown_categories(ds));
+               "assigned with that categorical column all zero", (unsigned long long)unknown);
   if (inertia) *inertia = res->inertia;
   if (sizes) memcpy(sizes, res->counts, k * sizeof *sizes);
   if (drift) GOTO_IF_ERROR(st, pass_drift(mi, &sc, res, th, reference, drift), done);

@@ -140,6 +140,15 @@ struct strata_estimator_ops {
    * name and sets this instead: strata_fit hands it to the driver of
    * core/fit_direct.h.  NULL for an iterative estimator. */
   const struct strata_direct_ops *direct;
+  /* Checkpoint and resume (core/checkpoint.h); NULL: the estimator cannot.
+   * previous_params: the parameters the latest ITERATE pass ran on (n_params;
+   * after m_step, params() are the next pass's).  resume: params become the
+   * next pass's parameters, and whatever that pass compares with is rebuilt
+   * as the pass on `previous` left it (k-means: each row's label, for the
+   * relocation count and the stable-labels rule), so the run goes on as if
+   * it had never stopped. */
+  const double *(*previous_params)(const strata_estimator *e);
+  strata_status (*resume)(strata_estimator *e, const double *params, const double *previous);
 };
 
 /* The k-means estimator (Lloyd passes, k-means++/random/given/warm-start

@@ -190,6 +190,26 @@ static void km_release_pass(strata_estimator *e) {
   km->lloyd = NULL;
 }
 
+static const double *km_previous_params(const strata_estimator *e) {
+  /* m_step swapped the buffers: next holds the centres the pass ran on. */
+  return as_kmeans_c(e)->next;
+}
+
+/* The label array is what the next pass compares with (relocations, the
+ * stable-labels rule): one pass on `previous` gives each row the label
+ * the interrupted run's latest pass gave it, bit for bit. */
+static strata_status km_resume(strata_estimator *e, const double *params, const double *previous) {
+  kmeans *km = as_kmeans(e);
+  size_t n = e->k * e->d;
+  memcpy(km->centers, params, n * sizeof *params);
+  memcpy(km->next, previous, n * sizeof *previous);
+  if (!strata_lloyd_tracks_labels(km->lloyd)) return STRATA_OK;
+  const strata_lloyd_result *res = NULL;
+  strata_lloyd_pause_stats(km->lloyd, 1);
+  strata_lloyd_set_centroids(km->lloyd, previous);
+  return strata_lloyd_pass(km->lloyd, NULL, &res);
+}
+
 static strata_status km_describe(const strata_estimator *e, const double *params, const strata_fit_data *data,
                                  strata_model *m) {
   size_t k = e->k, d = e->d;
@@ -219,6 +239,8 @@ const strata_estimator_ops strata_estimator_kmeans = {
     .predict = km_predict,
     .release_pass = km_release_pass,
     .describe = km_describe,
+    .previous_params = km_previous_params,
+    .resume = km_resume,
 };
 
 const strata_lloyd_result *strata_kmeans_last_result(const strata_estimator *e) {

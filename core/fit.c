@@ -138,7 +138,7 @@ static strata_status iterate(strata_fit_loop *loop, strata_fit_job *job, double 
   if (loop->report_iterations)
     strata_fit_report(p, (strata_progress){STRATA_STAGE_ITER, job->run, p->n_init, job->iterations, p->max_iter,
                                 step.objective, step.shift, step.relocations, secs, s.rows_per_second});
-  if (!step.converged && job->iterations < p->max_iter) return STRATA_OK;
+  if (!step.converged && job->iterations < p->max_iter) return loop->iterated ? loop->iterated(loop, job) : STRATA_OK;
   if (step.final_in_last_pass && !loop->writer && !loop->final_stats) {
     job->state = STRATA_JOB_DONE;
     return loop->finished ? loop->finished(loop, job) : STRATA_OK;
@@ -206,8 +206,49 @@ void strata_fit_loop_free(strata_fit_loop *loop) {
 
 /* ------------------------------------------------------------ restarts */
 
+/* What the loop's iterated hook needs to describe the state. */
+typedef struct {
+  const strata_fit_checkpoint *ck;
+  const strata_fit_best *best;
+} restarts_state;
+
+static strata_status restarts_iterated(strata_fit_loop *loop, strata_fit_job *job) {
+  const restarts_state *rs = loop->user;
+  const strata_estimator *e = job->est;
+  strata_fit_state s = {job->run, job->iterations, e->ops->params(e), e->ops->previous_params(e), job->iters,
+                        rs->best};
+  return rs->ck->boundary(rs->ck->user, &s);
+}
+
+/* Takes up a checkpoint's state: the best of the runs before it and, for
+ * its run, the parameters, what the next pass compares with, and the
+ * statistics of the iterations done.  job OUT. */
+static strata_status resume_run(const strata_fit_data *data, strata_estimator *est, const strata_fit_state *r,
+                                strata_fit_best *best, strata_fit_job *job) {
+  const strata_estimator_ops *ops = est->ops;
+  size_t np = ops->n_params(est), k = est->k;
+  RETURN_IF(!ops->resume, STRATA_ERR_USAGE, "estimator %s cannot resume from a checkpoint", ops->name);
+  RETURN_IF(r->iterations < 1 || r->iterations >= data->p->max_iter || r->run >= data->p->n_init, STRATA_ERR_FORMAT,
+            "the checkpoint's state (run %d, iteration %d) does not fit n-init %d and max-iter %d", r->run + 1,
+            r->iterations, data->p->n_init, data->p->max_iter);
+  if (r->best && r->best->objective < INFINITY) {
+    best->objective = r->best->objective;
+    best->run = r->best->run;
+    best->iterations = r->best->iterations;
+    best->converged = r->best->converged;
+    memcpy(best->params, r->best->params, np * sizeof *best->params);
+    memcpy(best->sizes, r->best->sizes, k * sizeof *best->sizes);
+    memcpy(best->iters, r->best->iters, (size_t)r->best->iterations * sizeof *best->iters);
+  }
+  FORWARD_IF_ERROR(ops->resume(est, r->params, r->previous));
+  job->iterations = r->iterations;
+  memcpy(job->iters, r->iters, (size_t)r->iterations * sizeof *job->iters);
+  return STRATA_OK;
+}
+
 strata_status strata_fit_restarts(const strata_fit_data *data, strata_estimator *est,
-                                  strata_labels_writer *labels_now, int final_stats, strata_fit_best *best) {
+                                  strata_labels_writer *labels_now, int final_stats,
+                                  const strata_fit_checkpoint *ck, strata_fit_best *best) {
   const strata_fit_params *p = data->p;
   const strata_estimator_ops *ops = est->ops;
   size_t np = ops->n_params(est), k = est->k;
@@ -218,19 +259,26 @@ strata_status strata_fit_restarts(const strata_fit_data *data, strata_estimator 
   best->iters = calloc((size_t)p->max_iter, sizeof *best->iters);
   strata_iter_stats *iters = calloc((size_t)p->max_iter, sizeof *iters);
   int64_t *sizes = calloc(k, sizeof *sizes);
+  restarts_state rs = {ck, best};
   strata_fit_loop loop = {.data = data, .writer = labels_now, .final_stats = final_stats,
-                          .report_iterations = 1};
+                          .report_iterations = 1, .user = &rs};
+  if (ck && ck->boundary) loop.iterated = restarts_iterated;
+  const strata_fit_state *resume = ck ? ck->resume : NULL;
   strata_status st = STRATA_OK;
   if (!best->params || !best->sizes || !best->iters || !iters || !sizes) {
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", k, data->d);
     goto done;
   }
-  for (int run = 0; run < p->n_init; run++) {
+  for (int run = resume ? resume->run : 0; run < p->n_init; run++) {
     double t0 = strata_fit_now();
-    GOTO_IF_ERROR(st, ops->init(est, data, run), done);
-    strata_fit_report(p, (strata_progress){.stage = STRATA_STAGE_INIT, .run = run, .n_init = p->n_init,
-                                .seconds = strata_fit_now() - t0});
     strata_fit_job job = {.est = est, .state = STRATA_JOB_ITER, .run = run, .iters = iters};
+    if (resume && run == resume->run) {
+      GOTO_IF_ERROR(st, resume_run(data, est, resume, best, &job), done);
+    } else {
+      GOTO_IF_ERROR(st, ops->init(est, data, run), done);
+      strata_fit_report(p, (strata_progress){.stage = STRATA_STAGE_INIT, .run = run, .n_init = p->n_init,
+                                  .seconds = strata_fit_now() - t0});
+    }
     GOTO_IF_ERROR(st, strata_fit_loop_run(&loop, &job, 1), done);
     double objective;
     ops->result(est, &objective, sizes);

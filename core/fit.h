@@ -113,6 +113,9 @@ struct strata_fit_loop {
   strata_status (*extra_after)(strata_fit_loop *loop, strata_fit_job *job);
   /* After every shared pass: served jobs took part, seconds it took. */
   strata_status (*after_pass)(strata_fit_loop *loop, size_t served, double seconds);
+  /* After an iteration of a job that goes on iterating (NULL: none): the
+   * iteration boundary where a checkpoint is taken. */
+  strata_status (*iterated)(strata_fit_loop *loop, strata_fit_job *job);
   void *user;
   int passes;               /* INOUT: passes over the data (the update's own included) */
   /* scratch, sized by strata_fit_loop_run */
@@ -139,10 +142,31 @@ typedef struct {
   strata_iter_stats *iters;
 } strata_fit_best;
 
+/* The state at an iteration boundary of restart `run`: what a checkpoint
+ * saves and a resume takes up (core/checkpoint.h).  All borrowed. */
+typedef struct {
+  int run, iterations;            /* iterations done in this run */
+  const double *params;           /* n_params: the next pass's parameters */
+  const double *previous;         /* n_params: the latest pass's (estimator previous_params) */
+  const strata_iter_stats *iters; /* `iterations` entries */
+  const strata_fit_best *best;    /* the best of the runs before `run` (objective INFINITY: none) */
+} strata_fit_state;
+
+/* Checkpointing hooks for strata_fit_restarts (NULL: none). */
+typedef struct {
+  const strata_fit_state *resume; /* take up here instead of starting at run 0, or NULL */
+  /* Called at every iteration boundary (the job goes on); may save the
+   * state and stop the fit with a status (STRATA_STOPPED). */
+  strata_status (*boundary)(void *user, const strata_fit_state *state);
+  void *user;
+} strata_fit_checkpoint;
+
 /* labels_now: the writer for the final pass of each run (NULL: labels are
- * written by the caller after the restarts); final_stats as in the loop. */
+ * written by the caller after the restarts); final_stats as in the loop;
+ * ck: checkpoint hooks or NULL. */
 strata_status strata_fit_restarts(const strata_fit_data *data, strata_estimator *est,
-                                  strata_labels_writer *labels_now, int final_stats, strata_fit_best *best);
+                                  strata_labels_writer *labels_now, int final_stats,
+                                  const strata_fit_checkpoint *ck, strata_fit_best *best);
 void strata_fit_best_free(strata_fit_best *best);
 
 #endif

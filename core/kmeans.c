@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "checkpoint.h"
 #include "comm.h"
 #include "cpu_features.h"
 #include "dataset.h"
@@ -59,6 +61,13 @@ static strata_status check_params(const strata_fit_params *p) {
   RETURN_IF(p->n_init < 1, STRATA_ERR_USAGE, "n-init must be at least 1 (got %d)", p->n_init);
   RETURN_IF(p->init == STRATA_INIT_GIVEN && !p->init_centroids, STRATA_ERR_USAGE,
             "init from given centroids needs init_centroids");
+  int ckpt = p->checkpoint_path || p->resume_path;
+  RETURN_IF(ckpt && p->algorithm && strcmp(p->algorithm, "kmeans") != 0, STRATA_ERR_USAGE,
+            "checkpoint and resume are for k-means fits (algorithm %s)", p->algorithm);
+  RETURN_IF(p->checkpoint_every < 0, STRATA_ERR_USAGE, "checkpoint-every must be at least 0 (got %d)",
+            p->checkpoint_every);
+  RETURN_IF(p->checkpoint_every > 0 && !p->checkpoint_path, STRATA_ERR_USAGE,
+            "checkpoint-every needs a checkpoint file");
   return strata_fit_check_params(p);
 }
 
@@ -74,6 +83,8 @@ typedef struct {
   strata_model *model;
   int *parent_seg;        /* k, with a parent model */
   double *parent_dist;    /* k */
+  strata_checkpoint *resume;  /* the checkpoint taken up, or NULL */
+  strata_fingerprint fp;      /* with a checkpoint or a resume */
 } fit_state;
 
 static void fit_state_free(fit_state *f) {
@@ -84,6 +95,8 @@ static void fit_state_free(fit_state *f) {
   strata_labels_writer_abort(f->writer);
   strata_output_abort(&f->model_out);
   strata_model_free(f->model);
+  strata_checkpoint_free(f->resume);
+  strata_fingerprint_free(&f->fp);
 }
 
 /* Everything a model records but the estimator's own parameters. */
@@ -143,33 +156,6 @@ static strata_status record_lineage(fit_state *f, const strata_fit_params *p, co
   return STRATA_OK;
 }
 
-/* Several ranks run one table: rank 0's choice ("auto" measures, and
- * measurements differ between processes) is every rank's.  A device run
- * keeps its partials on the device (core/lloyd_device.c) and is not
- * combined across ranks yet: refused rather than wrong. */
-static strata_status agree_backend(const strata_ctx *ctx, size_t d, size_t k, strata_backend_choice *choice) {
-  const strata_comm *comm = strata_ctx_comm(ctx);
-  if (strata_comm_size(comm) == 1) return STRATA_OK;
-  char name[sizeof choice->name], reason[sizeof choice->reason];
-  memcpy(name, choice->name, sizeof name);
-  memcpy(reason, choice->reason, sizeof reason);
-  FORWARD_IF_ERROR(strata_comm_bcast(comm, name, sizeof name, 0));
-  FORWARD_IF_ERROR(strata_comm_bcast(comm, reason, sizeof reason, 0));
-  RETURN_IF(choice->kern->run.run_open || strncmp(name, "opencl", 6) == 0, STRATA_ERR_USAGE,
-            "backend %s: device backends do not run across MPI ranks yet (%d ranks); use --backend cpu",
-            name, strata_comm_size(comm));
-  if (strcmp(name, choice->name) != 0) {
-    const strata_kernels *kern = strata_kernels_for_shape(name, d, k);
-    RETURN_IF(!kern || strcmp(kern->name, name) != 0, STRATA_ERR_BACKEND,
-              "rank %d cannot run backend %s, which rank 0 chose", strata_comm_rank(comm), name);
-    choice->kern = kern;
-    choice->fallback = NULL;
-    memcpy(choice->name, name, sizeof name);
-  }
-  memcpy(choice->reason, reason, sizeof reason);
-  return STRATA_OK;
-}
-
 static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
                              const strata_labels_memory *mem, strata_backend_choice *choice, strata_model **out) {
   const char *algorithm = p->algorithm ? p->algorithm : "kmeans";
@@ -191,7 +177,7 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   if (!choice->kern)
     FORWARD_IF_ERROR(strata_scheduler_choose(ctx, strata_ctx_backend(ctx), data->sample.x, data->sample.m,
                                              data->kept, d, k, choice));
-  FORWARD_IF_ERROR(agree_backend(ctx, d, k, choice));
+  FORWARD_IF_ERROR(strata_scheduler_agree(ctx, d, k, choice));
   const strata_kernels *kern = choice->kern;
   /* k-means++ works on the in-memory sample in 512-row items from every
    * thread at once; a device would take them one synchronous round trip at
@@ -222,11 +208,23 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   FORWARD_IF_ERROR(strata_comm_agree(comm, ost));
 
   /* 3. restarts; labels are written in the kept run's final pass, or, with
-   * restarts or a parent (renumbering), in one more pass after them */
+   * restarts or a parent (renumbering), in one more pass after them.  A
+   * checkpoint is taken at iteration boundaries, a resume takes one up. */
+  strata_checkpointer saver = {ctx, p->checkpoint_path, p->checkpoint_every, &f->fp, kern->name,
+                               ops->n_params(f->est), k, -1, -1};
+  strata_fit_checkpoint hooks = {NULL, p->checkpoint_path ? strata_checkpoint_boundary : NULL, &saver};
+  if (f->resume) {
+    FORWARD_IF_ERROR(strata_fingerprint_data(&f->fp, data));
+    FORWARD_IF_ERROR(strata_checkpoint_match(ctx, f->resume, &f->fp));
+    FORWARD_IF_ERROR(strata_checkpoint_state(f->resume, ops->n_params(f->est), k, &hooks.resume));
+  } else if (p->checkpoint_path) {
+    FORWARD_IF_ERROR(strata_fingerprint_data(&f->fp, data));
+  }
   int late = p->n_init > 1 || p->parent;
   int stats_in_run = !late && !kern->run.run_open;
   if (stats_in_run) FORWARD_IF_ERROR(ops->want_reference(f->est));
-  FORWARD_IF_ERROR(strata_fit_restarts(data, f->est, late ? NULL : f->writer, stats_in_run, &f->best));
+  FORWARD_IF_ERROR(strata_fit_restarts(data, f->est, late ? NULL : f->writer, stats_in_run,
+                                       hooks.resume || hooks.boundary ? &hooks : NULL, &f->best));
   double *mean_distance = calloc(k, sizeof *mean_distance);
   RETURN_IF(!mean_distance, STRATA_ERR_NOMEM, "out of memory");
   strata_status st = final_pass(f, p, late, stats_in_run, mean_distance);
@@ -254,11 +252,17 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   RETURN_IF(!strata_model_set_iter_stats(m, f->best.iters, f->best.iterations), STRATA_ERR_NOMEM,
             "out of memory");
   m->info.seconds = strata_fit_now() - f->t_start;
+  if (hooks.resume) {
+    m->info.resumed_run = hooks.resume->run;
+    m->info.resumed_iteration = hooks.resume->iterations;
+  }
   strata_model_sync_info(m);
   /* Arithmetic that overflowed (extreme values or weights) must not become a
    * model that puts every row in one segment. */
   FORWARD_IF_ERROR(strata_model_check_values(m, STRATA_ERR_DATA, "the fit overflowed: model dataset"));
   FORWARD_IF_ERROR(strata_fit_commit(p, m, &f->model_out, &f->writer));
+  /* The fit is complete: its checkpoint describes nothing left to do. */
+  if (p->checkpoint_path && strata_comm_rank(comm) == 0) unlink(p->checkpoint_path);
   *out = m;
   f->model = NULL;
   return STRATA_OK;
@@ -282,10 +286,30 @@ static strata_status fit(const strata_ctx *ctx, strata_dataset *ds, const strata
    * waits for the init sample to calibrate on. */
   strata_backend_choice choice;
   memset(&choice, 0, sizeof choice);
-  if (strcmp(backend, "auto") != 0 && strata_dataset_cols(ds) > 0)
-    FORWARD_IF_ERROR(strata_scheduler_choose(ctx, backend, NULL, 0, strata_dataset_rows(ds),
-                                             strata_dataset_cols(ds), (size_t)p->k, &choice));
-  strata_status st = run_fit(&f, ctx, ds, p, mem, &choice, out);
+  strata_status st = STRATA_OK;
+  /* A checkpoint is read and matched against the input and the parameters
+   * before any pass; a resume runs the backend the checkpoint ran (auto's
+   * measurement may choose another table from one process to the next). */
+  if (p->checkpoint_path || p->resume_path) st = strata_fingerprint_input(&f.fp, ds, p);
+  /* The checkpoint's directory must take it before the work starts; this
+   * also removes the temporary checkpoint a killed run left there. */
+  if (st == STRATA_OK && p->checkpoint_path) {
+    strata_output_file probe = {0};
+    strata_status pst = STRATA_OK;
+    if (strata_comm_rank(strata_ctx_comm(ctx)) == 0) pst = strata_output_begin(p->checkpoint_path, &probe);
+    strata_output_abort(&probe);
+    st = strata_comm_agree(strata_ctx_comm(ctx), pst);
+  }
+  if (st == STRATA_OK && p->resume_path) st = strata_checkpoint_load(ctx, p->resume_path, &f.resume);
+  if (st == STRATA_OK && f.resume) st = strata_checkpoint_match(ctx, f.resume, &f.fp);
+  if (st == STRATA_OK && f.resume && strcmp(backend, "auto") == 0) backend = strata_checkpoint_backend(f.resume);
+  if (st == STRATA_OK && strcmp(backend, "auto") != 0 && strata_dataset_cols(ds) > 0)
+    st = strata_scheduler_choose(ctx, backend, NULL, 0, strata_dataset_rows(ds), strata_dataset_cols(ds),
+                                 (size_t)p->k, &choice);
+  if (st == STRATA_OK && f.resume && choice.kern && strcmp(choice.kern->name, strata_checkpoint_backend(f.resume)) != 0)
+    st = strata_fail(STRATA_ERR_USAGE, "checkpoint '%s' was made with backend %s; resume it with --backend %s or auto",
+                     p->resume_path, strata_checkpoint_backend(f.resume), strata_checkpoint_backend(f.resume));
+  if (st == STRATA_OK) st = run_fit(&f, ctx, ds, p, mem, &choice, out);
   fit_state_free(&f);
   return st;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm.h"
 #include "ctx.h"
 #include "error.h"
 #include "kernels.h"
@@ -230,5 +231,32 @@ strata_status strata_scheduler_choose(const strata_ctx *ctx, const char *request
     snprintf(out->reason, sizeof out->reason, "requested: %s", request);
   }
   strata_log(ctx, STRATA_LOG_INFO, "backend %s: %s", out->name, out->reason);
+  return STRATA_OK;
+}
+
+/* Several ranks run one table: rank 0's choice ("auto" measures, and
+ * measurements differ between processes) is every rank's.  A device run
+ * keeps its partials on the device (core/lloyd_device.c) and is not
+ * combined across ranks yet: refused rather than wrong. */
+strata_status strata_scheduler_agree(const strata_ctx *ctx, size_t d, size_t k, strata_backend_choice *choice) {
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  if (strata_comm_size(comm) == 1) return STRATA_OK;
+  char name[sizeof choice->name], reason[sizeof choice->reason];
+  memcpy(name, choice->name, sizeof name);
+  memcpy(reason, choice->reason, sizeof reason);
+  FORWARD_IF_ERROR(strata_comm_bcast(comm, name, sizeof name, 0));
+  FORWARD_IF_ERROR(strata_comm_bcast(comm, reason, sizeof reason, 0));
+  RETURN_IF(choice->kern->run.run_open || strncmp(name, "opencl", 6) == 0, STRATA_ERR_USAGE,
+            "backend %s: device backends do not run across MPI ranks yet (%d ranks); use --backend cpu",
+            name, strata_comm_size(comm));
+  if (strcmp(name, choice->name) != 0) {
+    const strata_kernels *kern = strata_kernels_for_shape(name, d, k);
+    RETURN_IF(!kern || strcmp(kern->name, name) != 0, STRATA_ERR_BACKEND,
+              "rank %d cannot run backend %s, which rank 0 chose", strata_comm_rank(comm), name);
+    choice->kern = kern;
+    choice->fallback = NULL;
+    memcpy(choice->name, name, sizeof name);
+  }
+  memcpy(choice->reason, reason, sizeof reason);
   return STRATA_OK;
 }

@@ -124,4 +124,10 @@ const char *strata_devices_note(void);
 }
 #endif
 
+/* Several ranks run one table: rank 0's choice (broadcast) becomes every
+ * rank's, so that "auto", which measures, cannot differ between processes.
+ * Device backends are refused across ranks (STRATA_ERR_USAGE).  A no-op in
+ * one process.  choice INOUT. */
+strata_status strata_scheduler_agree(const strata_ctx *ctx, size_t d, size_t k, strata_backend_choice *choice);
+
 #endif

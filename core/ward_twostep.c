@@ -169,7 +169,7 @@ static strata_status micro_kmeans(twostep *s, strata_fit_data *data, size_t nm, 
   strata_estimator_opts eo = {.k = nm, .kern = kern, .fallback = choice->fallback, .init_kern = init_kern,
                               .track_labels = 0};
   FORWARD_IF_ERROR(strata_estimator_kmeans.create(data, &eo, &s->est));
-  return strata_fit_restarts(data, s->est, NULL, 0, &s->best);
+  return strata_fit_restarts(data, s->est, NULL, 0, NULL, &s->best);
 }
 
 /* Weighted Ward on the non-empty micro-clusters' means (sums / counts of

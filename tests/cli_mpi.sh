@@ -48,7 +48,7 @@ same_fit() {
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 volatile = {"seconds", "seconds_per_iteration", "peak_rss_bytes", "created", "model", "labels",
-            "ranks", "threads", "mode", "backend_reason"}
+            "ranks", "threads", "mode", "backend_reason", "resumed_from_run", "resumed_from_iteration"}
 for j in (a, b):
     for it in j["iterations_stats"]:
         it.pop("seconds"); it.pop("rows_per_second")
@@ -95,9 +95,126 @@ check_config drop "$D/c.h5" -k 4 --missing drop --n-init 2 --seed 9
 check_config empty "$D/b.h5" -k 12 --init random --seed 1 --max-iter 30
 check_config cat "$D/cat.h5" -k 3 --categorical region --missing mean --seed 1
 
+# ---- assign across ranks: each rank scores its own rows, rank 0 writes the
+# labels; labels, distances, sizes, inertia and drift equal one process.
+# check_assign TAG MODEL DATA ARGS...
+check_assign() {
+  local tag=$1 model=$2 data=$3 P
+  shift 3
+  "$STRATA" assign "$model" "$data" "$@" --labels "$T/$tag.a1.h5" --json >"$T/$tag.aj1" 2>"$T/err" ||
+    { bad "$tag: single-process assign" "$(cat "$T/err")"; return; }
+  for P in 2 3 4; do
+    run "${MPIRUN[@]}" -n "$P" "$STRATA" assign "$model" "$data" "$@" --threads $((P % 2 + 1)) \
+      --labels "$T/$tag.a$P.h5" --json
+    if [ "$RC" -ne 0 ]; then
+      bad "$tag: P=$P assign" "rc=$RC $(head -c 600 "$T/err")"
+      continue
+    fi
+    cp "$T/out" "$T/$tag.aj$P"
+    if python3 - "$T/$tag.aj1" "$T/$tag.aj$P" "$P" >"$T/diff" 2>&1 <<'EOF'; then
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert b["ranks"] == int(sys.argv[3]), f"ranks {b['ranks']}"
+assert a.get("drift") is not None, "no drift measured"
+for j in (a, b):
+    for key in ("seconds", "labels", "ranks", "threads"):
+        j.pop(key)
+assert a == b, "differ: " + ", ".join(k for k in a if a[k] != b.get(k))
+EOF
+      ok "$tag: P=$P assign JSON (sizes, inertia, drift) equals one process, ranks $P"
+    else bad "$tag: P=$P assign JSON" "$(head -c 600 "$T/diff")"; fi
+    if labels_equal "$T/$tag.a1.h5" "$T/$tag.a$P.h5" &&
+      cmp -s <(h5dump -d /distance -y -w 0 -m %.9g "$T/$tag.a1.h5" | sed 1,2d) \
+        <(h5dump -d /distance -y -w 0 -m %.9g "$T/$tag.a$P.h5" | sed 1,2d); then
+      ok "$tag: P=$P assign labels and distances equal"
+    else bad "$tag: P=$P assign labels differ from one process"; fi
+  done
+}
+check_assign mean "$T/mean.m1.h5" "$D/c.h5"
+check_assign drop "$T/drop.m1.h5" "$D/c.h5"
+check_assign cat "$T/cat.m1.h5" "$D/cat.h5" --chunk-rows 4096
+mkdir -p "$T/o"
+"$STRATA" fit "$D/c.h5" -k 3 --missing mean --algorithm gmm --covariance-type diag -o "$T/gmm.h5" -q
+expect_error_clean "P=2: assign of a gmm model refused" 2 "Gaussian mixture model does not assign across MPI ranks" \
+  "$T/o" "${MPIRUN[@]}" -n 2 "$STRATA" assign "$T/gmm.h5" "$D/c.h5" --no-drift --labels "$T/o/a.h5"
+expect_error_clean "P=3: assign, rank 2 cannot open the data" 2 "rank 2: .*nothere" "$T/o" \
+  "${MPIRUN[@]}" -n 2 "$STRATA" assign "$T/mean.m1.h5" "$D/c.h5" --labels "$T/o/a.h5" : \
+  -n 1 "$STRATA" assign "$T/mean.m1.h5" "$D/nothere.h5" --labels "$T/o/a.h5"
+
+# ---- checkpoint and resume across ranks (issue 14 point 6): SIGUSR1 to one
+# rank stops every rank at the same iteration boundary (the request is
+# OR-ed across ranks) with exit 75 and the checkpoint saved by rank 0; a
+# rank killed leaves the last periodic checkpoint; either resumed with
+# another number of ranks gives the single-process model and labels.
+"$STRATA_GEN" -o "$D/ck.h5" --rows 150000 --seed 21 --missing 0.02 >/dev/null
+CK=(-k 32 --missing mean --seed 3 --tol 0 --max-iter 80)
+"$STRATA" fit "$D/ck.h5" "${CK[@]}" -o "$T/ck.m1.h5" --labels "$T/ck.l1.h5" --json >"$T/ck.j1"
+C="$T/ckpt"
+mkdir "$C"
+# mpi_interrupt SIG ITER ARGS...: mpirun -n 2 strata fit ARGS --progress log;
+# SIG to rank 1 (a child of the launcher) once rank 0 reported iteration ITER.
+mpi_interrupt() {
+  local sig=$1 want=$2 launcher victim at sent=0
+  shift 2
+  : >"$T/err"
+  set +e
+  mpirun --oversubscribe --allow-run-as-root -q -n 2 "$STRATA" fit "$@" --threads 1 --streaming --chunk-rows 4096 \
+    --progress log >"$T/out" 2>"$T/err" </dev/null &
+  launcher=$!
+  while kill -0 "$launcher" 2>/dev/null; do
+    at=$(grep -Eo '^strata: +1/1 +[0-9]+ ' "$T/err" | tail -n 1 | awk '{print $3}')
+    if [ -n "$at" ] && [ "$at" -ge "$want" ]; then
+      victim=$(pgrep -P "$launcher" | tail -n 1 || true)
+      [ -n "$victim" ] && kill "-$sig" "$victim" 2>/dev/null && sent=1
+      break
+    fi
+    sleep 0.02
+  done
+  wait "$launcher"
+  RC=$?
+  set -e
+  MPI_SENT=$sent
+}
+# same_as_one TAG: TAG's model and labels equal the single-process run's.
+same_as_one() {
+  same_fit "$1: model and JSON equal the single-process run" "$T/ck.j1" "$T/$1.j"
+  if labels_equal "$T/ck.l1.h5" "$C/$1.l.h5" &&
+    cmp -s <(h5dump -d /centroids -m %.17g "$T/ck.m1.h5" | sed 1d) <(h5dump -d /centroids -m %.17g "$C/$1.m.h5" | sed 1d)
+  then ok "$1: labels and model centroids equal the single-process run"
+  else bad "$1: labels or centroids differ from the single-process run"; fi
+}
+at=$((RANDOM % 10 + 4))
+mpi_interrupt USR1 "$at" "$D/ck.h5" "${CK[@]}" --checkpoint "$C/ck" -o "$C/u.m.h5" --labels "$C/u.l.h5"
+if [ "$MPI_SENT" -eq 1 ] && [ "$RC" -eq 75 ] && grep -q "stopped on request after iteration .* checkpoint saved to" "$T/err" &&
+   [ "$(listing "$C")" = ck ]; then
+  ok "P=2: SIGUSR1 to rank 1 at iteration $at: every rank stops, exit 75, only rank 0's checkpoint left"
+else bad "P=2: SIGUSR1 to rank 1 at iteration $at" "sent=$MPI_SENT exit $RC $(grep -v '^strata: *[0-9]' "$T/err" | head -c 400)" \
+  "files: $(listing "$C" | tr '\n' ' ')"; fi
+stopped=$(sed -n 's/.*stopped on request after iteration \([0-9]*\) of run.*/\1/p' "$T/err" | head -n 1)
+run "${MPIRUN[@]}" -n 3 "$STRATA" fit "$D/ck.h5" "${CK[@]}" --resume "$C/ck" -o "$C/u.m.h5" --labels "$C/u.l.h5" --json
+cp "$T/out" "$T/u.j"
+if [ "$RC" -eq 0 ] && [ "$(jq_py "$T/u.j" 'j["ranks"], j["resumed_from_iteration"]')" = "(3, ${stopped:-x})" ]; then
+  ok "P=3 resumes P=2's checkpoint of iteration $stopped"
+else bad "P=3 resume" "exit $RC $(head -c 300 "$T/err")"; fi
+same_as_one u
+rm -f "$C"/*
+at=$((RANDOM % 10 + 6))
+mpi_interrupt KILL "$at" "$D/ck.h5" "${CK[@]}" --checkpoint "$C/ck" --checkpoint-every 5 -o "$C/k.m.h5" --labels "$C/k.l.h5"
+last=$(grep -Eo '^strata: +1/1 +[0-9]+ ' "$T/err" | tail -n 1 | awk '{print $3}')
+if [ "$MPI_SENT" -eq 1 ] && [ "$RC" -ne 0 ] && [ -f "$C/ck" ] && [ ! -e "$C/k.m.h5" ]; then
+  ok "P=2: rank 1 killed at iteration ${last:-?}: the periodic checkpoint is there, no model"
+else bad "P=2: rank 1 killed at iteration $at" "sent=$MPI_SENT exit $RC files: $(listing "$C" | tr '\n' ' ')"; fi
+run "${MPIRUN[@]}" -n 4 "$STRATA" fit "$D/ck.h5" "${CK[@]}" --threads 1 --resume "$C/ck" -o "$C/k.m.h5" --labels "$C/k.l.h5" --json
+cp "$T/out" "$T/k.j"
+from=$(jq_py "$T/k.j" 'j.get("resumed_from_iteration")' 2>/dev/null || echo x)
+if [ "$RC" -eq 0 ] && [ "$from" != x ] && [ "$from" != None ] && [ $((from % 5)) -eq 0 ] && [ "$from" -le "${last:-0}" ]; then
+  ok "P=4 resumes the killed job's periodic checkpoint (iteration $from, killed at ${last:-?})"
+else bad "P=4 resume after a kill" "exit $RC from=$from $(head -c 300 "$T/err")"; fi
+same_as_one k
+
 # ---- failures: one line from rank 0, exit status, nothing left behind
 O="$T/o"
-mkdir "$O"
+mkdir -p "$O"
 expect_error_clean "P=2: --missing median refused" 2 "median is not supported across MPI ranks" "$O" \
   "${MPIRUN[@]}" -n 2 "$STRATA" fit "$D/c.h5" -k 3 --missing median -o "$O/m.h5" --labels "$O/l.h5"
 for alg in gmm ward; do

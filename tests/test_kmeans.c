@@ -2,6 +2,7 @@
  * empty-cluster rule, planted clusters, determinism, restarts, edge cases. */
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ctx_pool.h"
@@ -289,6 +290,104 @@ static void test_seed_and_restarts(void) {
   free(x);
 }
 
+/* Checkpoint and resume through the API: a progress callback asks for the
+ * checkpoint at iteration `iter` of restart `run` (the boundary right after
+ * it), the fit stops with STRATA_STOPPED, and a resume with another thread
+ * count and chunk size gives the uninterrupted model bit for bit. */
+typedef struct {
+  strata_ctx *ctx;
+  int run, iter;
+} stop_at;
+
+static void ask_checkpoint(const strata_progress *pr, void *user) {
+  const stop_at *s = user;
+  if (pr->stage == STRATA_STAGE_ITER && pr->run == s->run && pr->iteration == s->iter)
+    strata_ctx_request_checkpoint(s->ctx);
+}
+
+/* On the CPU table: "auto" would measure devices on every fit. */
+static strata_model *fit_ckpt(const char *path, strata_fit_params *p, int threads) {
+  strata_dataset *ds = NULL;
+  strata_model *m = NULL;
+  CHECK_OK(strata_dataset_open(path, NULL, NULL, 0, &ds));
+  if (!ds) return NULL;
+  strata_status st = strata_fit(test_ctx(threads, "cpu"), ds, p, &m);
+  CHECK_MSG(st == STRATA_OK, "%s: %s", strata_status_name(st), strata_last_error());
+  strata_dataset_free(ds);
+  return m;
+}
+
+static void test_checkpoint_resume(void) {
+  size_t n = 12007, d = 4, k = 7; /* below the automatic init sample: every row is in it */
+  float *x = malloc(n * d * sizeof *x);
+  int32_t *truth = malloc(n * sizeof *truth);
+  /* Close blobs: several iterations per restart. */
+  fixture_blobs(x, truth, n, d, 5, 3.0, 11);
+  const char *path = fixture_path("km_ckpt.h5"), *ck = fixture_path("km_ckpt.ckpt");
+  CHECK(fixture_write_columns(path, NULL, n, d, x, 1000) == 0);
+  strata_fit_params p;
+  strata_fit_params_init(&p);
+  p.k = (int)k;
+  p.seed = 9;
+  p.n_init = 3;
+  p.tol = 0;
+  p.max_iter = 12;
+  strata_model *ref = fit_ckpt(path, &p, 2);
+  if (!ref) goto out;
+  const strata_model_info *a = strata_model_get_info(ref);
+  CHECK(a->resumed_iteration == 0);
+  int stops[][2] = {{0, 1}, {0, 5}, {1, 3}, {2, 2}};
+  for (int s = 0; s < 4; s++) {
+    strata_ctx *ctx = strata_ctx_new();
+    CHECK_OK(strata_ctx_set_backend(ctx, "cpu"));
+    stop_at at = {ctx, stops[s][0], stops[s][1]};
+    strata_fit_params q = p;
+    q.checkpoint_path = ck;
+    q.progress = ask_checkpoint;
+    q.progress_user = &at;
+    strata_dataset *ds = NULL;
+    strata_model *m = NULL;
+    CHECK_OK(strata_dataset_open(path, NULL, NULL, 0, &ds));
+    strata_status st = strata_fit(ctx, ds, &q, &m);
+    CHECK_MSG(st == STRATA_STOPPED && !m, "stop %d: %s", s, strata_status_name(st));
+    CHECK(strata_status_exit_code(st) == 75);
+    strata_dataset_free(ds);
+    strata_ctx_free(ctx);
+    q = p;
+    q.resume_path = ck;
+    q.chunk_rows = 4096;
+    m = fit_ckpt(path, &q, 1);
+    if (!m) continue;
+    const strata_model_info *b = strata_model_get_info(m);
+    CHECK_MSG(b->resumed_run == stops[s][0] && b->resumed_iteration == stops[s][1], "stop %d: resumed at %d/%d", s,
+              b->resumed_run, b->resumed_iteration);
+    CHECK_MSG(memcmp(a->centroids, b->centroids, k * d * sizeof(double)) == 0, "stop %d: centroids differ", s);
+    CHECK(memcmp(&a->inertia, &b->inertia, sizeof(double)) == 0 && memcmp(a->sizes, b->sizes, k * sizeof(int64_t)) == 0);
+    CHECK(a->iterations == b->iterations && a->best_init == b->best_init && a->converged == b->converged);
+    for (int i = 0; i < a->n_iter_stats && i < b->n_iter_stats; i++)
+      CHECK_MSG(a->iter_stats[i].inertia == b->iter_stats[i].inertia &&
+                a->iter_stats[i].relocations == b->iter_stats[i].relocations, "stop %d: iteration %d differs", s, i);
+    strata_model_free(m);
+  }
+  /* Periodic saves of a fit that completes: the file is gone at the end. */
+  strata_fit_params q = p;
+  q.checkpoint_path = ck;
+  q.checkpoint_every = 2;
+  strata_model *m = fit_ckpt(path, &q, 2);
+  CHECK(m && access(ck, F_OK) != 0);
+  if (m) CHECK(memcmp(a->centroids, strata_model_get_info(m)->centroids, k * d * sizeof(double)) == 0);
+  strata_model_free(m);
+  /* Refused: other parameters, another estimator. */
+  q = p;
+  q.resume_path = ck;
+  CHECK(fit_status(path, &q) == STRATA_ERR_NOT_FOUND);
+  q.algorithm = "gmm";
+  CHECK(fit_status(path, &q) == STRATA_ERR_USAGE);
+  strata_model_free(ref);
+out:
+  free(x); free(truth);
+}
+
 int main(void) {
   test_hand_checked();
   test_relocation_widths();
@@ -296,5 +395,6 @@ int main(void) {
   test_edges();
   test_seed_and_restarts();
   test_planted_and_determinism();
+  test_checkpoint_resume();
   return check_report();
 }

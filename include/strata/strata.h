@@ -68,7 +68,8 @@ extern "C" {
   X(ERR_NOMEM,      1, "out of memory")                                         \
   X(ERR_BACKEND,    1, "compute backend failure")                               \
   X(ERR_INTERNAL,   1, "internal error")                                      \
-  X(ERR_CANCELLED,  1, "cancelled")
+  X(ERR_CANCELLED,  1, "cancelled")                                           \
+  X(STOPPED,       75, "stopped after saving a checkpoint")
 
 typedef enum {
 #define STRATA_X_ENUM(name, exit_code, msg) STRATA_##name,
@@ -81,7 +82,10 @@ typedef enum {
 STRATA_API const char *strata_status_name(strata_status st);
 /* A short generic message for the code; never NULL. */
 STRATA_API const char *strata_status_message(strata_status st);
-/* Exit code a command-line tool should use: 0 ok, 2 bad input, 1 runtime. */
+/* Exit code a command-line tool should use: 0 ok, 2 bad input, 1 runtime,
+ * 75 (sysexits' EX_TEMPFAIL: run again to go on) for STRATA_STOPPED, a fit
+ * that saved its checkpoint on request and stopped (strata_fit_params
+ * checkpoint_path, strata_ctx_request_checkpoint). */
 STRATA_API int strata_status_exit_code(strata_status st);
 /* Detail of the last failure on this thread ("" when none); never NULL. */
 STRATA_API const char *strata_last_error(void);
@@ -128,6 +132,13 @@ STRATA_API const strata_comm *strata_ctx_comm(const strata_ctx *ctx);
  * cleared.  Async-signal-safe: meant for a SIGINT/SIGTERM handler. */
 STRATA_API void strata_ctx_cancel(strata_ctx *ctx);
 STRATA_API int strata_ctx_cancelled(const strata_ctx *ctx);
+/* Asks a fit running with ctx and a checkpoint_path to save its checkpoint
+ * at its next iteration boundary and stop there with STRATA_STOPPED (its
+ * outputs are not written).  A call without a checkpoint_path ignores it.
+ * Never cleared.  Async-signal-safe: meant for SIGTERM/SIGUSR1 handlers
+ * (Slurm's warning signal before the time limit). */
+STRATA_API void strata_ctx_request_checkpoint(strata_ctx *ctx);
+STRATA_API int strata_ctx_checkpoint_requested(const strata_ctx *ctx);
 
 /* ---------------------------------------------------------------- dataset */
 
@@ -281,6 +292,20 @@ typedef struct {
    * eps is then ignored. */
   int eps_auto;
   size_t eps_sample;          /* default 10000 */
+  /* Checkpoint and resume (k-means only).  With checkpoint_path the fit
+   * saves its state there (temporary name, then renamed) after every
+   * checkpoint_every-th iteration of a run (0 = never periodically) and,
+   * when strata_ctx_request_checkpoint was called, at the next iteration
+   * boundary, after which it stops with STRATA_STOPPED.  resume_path takes
+   * up such a checkpoint: the fit finishes with the model and labels of an
+   * uninterrupted run, bit for bit, for any thread count, chunk size or
+   * number of MPI ranks.  A checkpoint of other data (input file path,
+   * size, modification time, statistics) or other parameters is refused
+   * with STRATA_ERR_USAGE, a damaged one with STRATA_ERR_FORMAT.  The
+   * checkpoint file is removed when the fit completes. */
+  const char *checkpoint_path;
+  int checkpoint_every;
+  const char *resume_path;
 } strata_fit_params;
 
 typedef enum {
@@ -485,6 +510,11 @@ typedef struct {
   int n_kdist;
   const double *kdist;
   uint64_t kdist_sample;
+  /* Where a fit taken up from a checkpoint (strata_fit_params.resume_path)
+   * began: after iteration resumed_iteration of restart resumed_run
+   * (0-based); 0 and 0 for a fit run from the start.  Not saved in the
+   * model file (the model equals an uninterrupted run's). */
+  int resumed_run, resumed_iteration;
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
