@@ -107,6 +107,9 @@ static int run(fit_opts *o) {
   o->p.parent = parent;
   o->p.parent_path = o->a.parent;
   o->p.warm_start = o->a.warm_start;
+  if (parent && strata_model_get_info(parent)->transform_kind && !o->p.transforms)
+    cli_warn("parent model '%s' transforms its features; this fit has no --transform: give them again to "
+             "keep them", o->a.parent);
   st = strata_fit(o->a.ctx, ds, &o->p, &model);
   cli_progress_end();
   if (st != STRATA_OK) {
@@ -123,7 +126,8 @@ static int run(fit_opts *o) {
     /* The model and labels are in place: the comparison is extra. */
     cli_warn("drift not measured: %s", strata_last_error());
   if (o->a.json) {
-    if (cli_json_fit(stdout, info, o->a.output, o->a.labels, peak_rss_bytes(), parent_k, drift) != 0) {
+    if (cli_json_fit(stdout, info, o->a.output, o->a.labels, peak_rss_bytes(), parent_k, drift,
+                     o->a.min_segment_share) != 0) {
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
       goto done;
     }
@@ -135,6 +139,7 @@ static int run(fit_opts *o) {
     if (drift) cli_print_drift(stdout, drift, width);
   }
   if (drift) cli_warn_drift(drift);
+  cli_warn_small_segments(info, o->a.min_segment_share);
   rc = CLI_EXIT_OK;
 done:
   strata_drift_free(drift);

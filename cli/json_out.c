@@ -1,6 +1,7 @@
 /* Machine-readable results through cJSON. */
 #include "cli.h"
 #include "json_out.h"
+#include "options.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -249,6 +250,31 @@ static void add_dendrogram(jbuild *b, cJSON *o, const strata_model_info *in) {
 
 /* DBSCAN's parameters and counts as the "dbscan" member (absent for other
  * methods); noise rows are those of the fit in no segment. */
+/* The transforms before scaling, null when the model has none. */
+static void add_transforms(jbuild *b, cJSON *o, const strata_model_info *in) {
+  if (!in->transform_kind) {
+    check(b, cJSON_AddNullToObject(o, "transforms"));
+    return;
+  }
+  cJSON *a = add_array(b, o, "transforms");
+  for (int j = 0; a && j < in->d; j++) {
+    int kind = in->transform_kind[j];
+    if (kind == STRATA_TRANSFORM_NONE) continue;
+    const double *q = in->transform_param + 3 * (size_t)j;
+    cJSON *t = cJSON_CreateObject();
+    if (t) {
+      add_str(b, t, "feature", in->features[j]);
+      add_str(b, t, "transform", cli_transform_names[kind]);
+      if (kind == STRATA_TRANSFORM_YEO_JOHNSON) add_num(b, t, "lambda", q[0]);
+      if (kind == STRATA_TRANSFORM_CLIP) {
+        add_num(b, t, "lower", q[1]);
+        add_num(b, t, "upper", q[2]);
+      }
+    }
+    push(b, a, t);
+  }
+}
+
 static void add_dbscan(jbuild *b, cJSON *o, const strata_model_info *in) {
   if (!in->core_points) return;
   cJSON *x = cJSON_AddObjectToObject(o, "dbscan");
@@ -263,7 +289,7 @@ static void add_dbscan(jbuild *b, cJSON *o, const strata_model_info *in) {
 }
 
 int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
-                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift) {
+                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift, double min_segment_share) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
@@ -331,6 +357,19 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_drift(&b, o, drift);
   add_dendrogram(&b, o, in);
   add_dbscan(&b, o, in);
+  add_transforms(&b, o, in);
+  add_num(&b, o, "min_segment_share", min_segment_share);
+  cJSON *small = add_array(&b, o, "small_segments");
+  for (int c = 0; small && c < in->k; c++) {
+    if (!cli_small_segment(in, c, min_segment_share)) continue;
+    cJSON *s = cJSON_CreateObject();
+    if (s) {
+      add_i64(&b, s, "segment", c);
+      add_i64(&b, s, "size", in->sizes[c]);
+      add_num(&b, s, "share", (double)in->sizes[c] / (double)in->rows);
+    }
+    push(&b, small, s);
+  }
   return finish(&b, f);
 }
 

@@ -24,7 +24,11 @@
  * when none; see cli_json_assign).  Returns 0, or -1 when it could not be
  * built or written. */
 int cli_json_fit(FILE *f, const strata_model_info *info, const char *model_path, const char *labels_path,
-                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift);
+                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift, double min_segment_share);
+/* Also in the fit result: transforms (null without: per transformed
+ * feature {feature, transform, lambda | lower, upper}) and
+ * min_segment_share with small_segments [{segment, size, share}], the
+ * segments below it (cli_small_segment). */
 
 /* The assign result: n, k, d, features, inertia, sizes, shares,
  * rows_dropped (rows without a segment), seconds, model, labels, version,

@@ -31,7 +31,8 @@ typedef enum {
   KIND_LIST,   /* cli_list field: comma-separated names */
   KIND_INIT,   /* strata_init field, and cli_args.init_file for a file */
   KIND_KLIST,  /* sweep's k values: A:B or A,B,C into cli_args.ks */
-  KIND_PARENT  /* cli_args.parent; cli_args.warm_start := `value` */
+  KIND_PARENT, /* cli_args.parent; cli_args.warm_start := `value` */
+  KIND_APPEND  /* cli_args.transforms: repeatable, the values joined by ',' */
 } opt_kind;
 
 /* KIND_CHOICE writes the index of the value through an int. */
@@ -154,15 +155,23 @@ static const cli_option options[] = {
      .use = {[FIT] = AT(SEC_DATA, 4),
              [SWEEP] = {SEC_DATA, 4, .help = "weight of each categorical column (default {default})"},
              [STABILITY] = {SEC_DATA, 4, .help = "weight of each categorical column (default {default})"}}},
-    {"scale", 0, KIND_CHOICE, FIT(scale), .choices = cli_scale_choices, .arg = "zscore|minmax|none",
-     .help = "feature scaling (default {default})",
+    {"scale", 0, KIND_CHOICE, FIT(scale), .choices = cli_scale_choices, .arg = "zscore|minmax|none|robust",
+     .help = "feature scaling (default {default}); robust: median and\n"
+             "interquartile range, as scikit-learn's RobustScaler",
      .use = {[FIT] = AT(SEC_DATA, 5), [SWEEP] = AT(SEC_DATA, 5), [STABILITY] = AT(SEC_DATA, 5)}},
+    {"transform", 0, KIND_APPEND, ARGS(transforms), .arg = "COL:T",
+     .help = "transform a column before scaling, T = log1p, yeo-johnson\n"
+             "(lambda by maximum likelihood, as scikit-learn's\n"
+             "PowerTransformer) or clip(pA,pB) (to its A-th and B-th\n"
+             "percentiles); repeatable or comma-separated; saved in\n"
+             "the model and applied by assign",
+     .use = {[FIT] = AT(SEC_DATA, 6), [SWEEP] = AT(SEC_DATA, 6), [STABILITY] = AT(SEC_DATA, 6)}},
     {"missing", 0, KIND_CHOICE, FIT(missing), .choices = cli_missing_choices, .arg = "error|drop|mean|median",
      .help = "rows with missing values (default {default})",
-     .use = {[FIT] = AT(SEC_DATA, 6), [SWEEP] = AT(SEC_DATA, 6), [STABILITY] = AT(SEC_DATA, 6)}},
+     .use = {[FIT] = AT(SEC_DATA, 7), [SWEEP] = AT(SEC_DATA, 7), [STABILITY] = AT(SEC_DATA, 7)}},
     {"sample", 0, KIND_ROWS, STAB(sample_rows), .min = 1, .arg = "N",
      .help = "rows of the seeded sample held in memory, all rows when\nfewer (default {default})",
-     .use = {[STABILITY] = AT(SEC_DATA, 7)}},
+     .use = {[STABILITY] = AT(SEC_DATA, 8)}},
     {"algorithm", 0, KIND_NAME, FIT(algorithm), .zero = "kmeans", .arg = "NAME",
      .help = "the clustering method: kmeans; gmm (Gaussian mixture\n"
              "by EM); ward (hierarchical, Ward linkage, exact on the\n"
@@ -298,23 +307,27 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_OUTPUT, 1, .help = "the result as one JSON object"},
              [STABILITY] = {SEC_EXECUTION_OUTPUT, 3, .help = "one JSON object instead of the table"}}},
     {"csv", 0, KIND_FLAG, ARGS(csv), .help = "the result as CSV, one row per k", .use = {[SWEEP] = AT(SEC_OUTPUT, 2)}},
+    {"min-segment-share", 0, KIND_DOUBLE, ARGS(min_segment_share), .lo = 0.0, .hi = 1.0,
+     .rule = "must be a number from 0 to 1", .arg = "X",
+     .help = "warn about segments holding less than this share of the\nrows (default {default}; 0 = never)",
+     .use = {[FIT] = AT(SEC_OUTPUT, 3)}},
     {"progress", 0, KIND_CHOICE, ARGS(progress), .choices = progress_choices, .arg = "auto|bar|log|none",
      .help = "progress on stderr; auto = bar on a terminal,\n"
              "none otherwise; log = one line per iteration (default {default})",
-     .use = {[FIT] = AT(SEC_OUTPUT, 3),
+     .use = {[FIT] = AT(SEC_OUTPUT, 4),
              [SWEEP] = {SEC_OUTPUT, 4, .help = "progress on stderr; auto = bar on a terminal,\n"
                                                "none otherwise; log = one line per shared pass (default {default})"}}},
     {"verbose", 'v', KIND_COUNT, ARGS(verbose), .help = "also print the per-iteration table and library info",
-     .use = {[FIT] = AT(SEC_OUTPUT, 4),
+     .use = {[FIT] = AT(SEC_OUTPUT, 5),
              [SWEEP] = {SEC_OUTPUT, 5, .help = "library info on stderr, one line per shared pass"},
              [STABILITY] = {SEC_EXECUTION_OUTPUT, 5, .help = "also report each run on stderr"},
              [ASSIGN] = {SEC_OPTIONS, 5, .help = "also print library info"}}},
     {"quiet", 'q', KIND_FLAG, ARGS(quiet), .help = "print nothing but errors (and --json output)",
-     .use = {[FIT] = AT(SEC_OUTPUT, 5), [ASSIGN] = AT(SEC_OPTIONS, 6),
+     .use = {[FIT] = AT(SEC_OUTPUT, 6), [ASSIGN] = AT(SEC_OPTIONS, 6),
              [SWEEP] = {SEC_OUTPUT, 6, .help = "print nothing but errors (and -o / --json / --csv output)"},
              [STABILITY] = {SEC_EXECUTION_OUTPUT, 6, .help = "print nothing but errors (and --json or -o output)"}}},
     {"help", 'h', KIND_HELP, ARGS(data), .help = "show this help",
-     .use = {[FIT] = AT(SEC_OUTPUT, 6), [SWEEP] = AT(SEC_OUTPUT, 7), [STABILITY] = AT(SEC_EXECUTION_OUTPUT, 7),
+     .use = {[FIT] = AT(SEC_OUTPUT, 7), [SWEEP] = AT(SEC_OUTPUT, 7), [STABILITY] = AT(SEC_EXECUTION_OUTPUT, 7),
              [ASSIGN] = AT(SEC_OPTIONS, 7)}},
 };
 enum { NOPTIONS = sizeof options / sizeof options[0] };
@@ -429,6 +442,7 @@ static void set_defaults(cli_cmd cmd, cli_args *a) {
   else strata_fit_params_init(a->fit);
   strata_drift_thresholds_init(&a->drift);
   a->progress = CLI_PROGRESS_AUTO;
+  a->min_segment_share = 0.01;
 }
 
 /* ------------------------------------------------------------ help */
@@ -636,6 +650,24 @@ static int apply(cli_cmd cmd, const cli_option *o, const char *text, cli_args *a
       a->parent = text;
       a->warm_start = o->value;
       return 1;
+    case KIND_APPEND: {
+      if (!*text) {
+        snprintf(err, errlen, "--%s: empty value", o->name);
+        return 0;
+      }
+      char **s = f;
+      size_t have = *s ? strlen(*s) : 0;
+      char *joined = cli_xcalloc(have + strlen(text) + 2, 1);
+      if (*s) {
+        memcpy(joined, *s, have);
+        joined[have++] = ',';
+      }
+      strcpy(joined + have, text);
+      free(*s);
+      *s = joined;
+      a->fit->transforms = joined;
+      return 1;
+    }
   }
   return 0;
 }
@@ -715,6 +747,8 @@ static void free_args(cli_args *a) {
   cli_opt_list_free(a->features.items);
   cli_opt_list_free(a->categorical.items);
   free(a->ks);
+  free(a->transforms);
+  a->transforms = NULL;
   a->features.items = a->categorical.items = NULL;
   a->ks = NULL;
 }

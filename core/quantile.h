@@ -40,6 +40,11 @@ strata_status strata_qsketch_merge(strata_qsketch *into, strata_qsketch *from);
 /* The value at quantile q in [0, 1] (q = 0.5: the median); NaN when empty. */
 double strata_qsketch_quantile(const strata_qsketch *s, double q);
 
+/* The same with numpy's linear interpolation between neighbouring ranks
+ * (np.percentile's default): exact while nothing was compacted (up to
+ * STRATA_QSKETCH_K values), else within the sketch's rank error. */
+double strata_qsketch_quantile_linear(const strata_qsketch *s, double q);
+
 /* Sorts finite values of column j of a rows×d block into out; returns count. */
 size_t strata_sort_finite_column(const float *x, size_t rows, size_t d, size_t j, float *out);
 

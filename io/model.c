@@ -138,8 +138,44 @@ int strata_model_set_core(strata_model *m, const double *points, const int32_t *
   return 1;
 }
 
+int strata_model_set_transforms(strata_model *m, const int *kind, const double *param) {
+  size_t d = (size_t)m->info.d;
+  if (!kind) {
+    free(m->transform_kind);
+    free(m->transform_param);
+    m->transform_kind = NULL;
+    m->transform_param = NULL;
+  } else if (!copy_array((void **)&m->transform_kind, kind, d, sizeof *kind) ||
+             !copy_array((void **)&m->transform_param, param, 3 * d, sizeof *param)) {
+    return 0;
+  }
+  strata_model_sync_info(m);
+  return 1;
+}
+
+strata_status strata_model_check_transforms(const strata_model *m, strata_status st, const char *where) {
+  if (!m->transform_kind) return STRATA_OK;
+  for (int j = 0; j < m->info.d; j++) {
+    const int kind = m->transform_kind[j];
+    const double *q = m->transform_param + 3 * (size_t)j;
+    const char *f = m->features[j] ? m->features[j] : "?";
+    RETURN_IF(kind < STRATA_TRANSFORM_NONE || kind > STRATA_TRANSFORM_CLIP, st,
+              "%s 'transform/kind' holds %d for feature '%s' (0 none, 1 log1p, 2 yeo-johnson, 3 clip)", where, kind,
+              f);
+    RETURN_IF(kind != STRATA_TRANSFORM_NONE && m->feature_group[j] >= 0, st,
+              "%s 'transform/kind' transforms the one-hot feature '%s'", where, f);
+    RETURN_IF(kind == STRATA_TRANSFORM_YEO_JOHNSON && !(isfinite(q[0]) && fabs(q[0]) <= 1e6), st,
+              "%s 'transform/param' holds the yeo-johnson lambda %g for feature '%s'", where, q[0], f);
+    RETURN_IF(kind == STRATA_TRANSFORM_CLIP && !(isfinite(q[1]) && isfinite(q[2]) && q[1] <= q[2]), st,
+              "%s 'transform/param' holds the clip bounds %g..%g for feature '%s'", where, q[1], q[2], f);
+  }
+  return STRATA_OK;
+}
+
 void strata_model_sync_info(strata_model *m) {
   strata_model_info *i = &m->info;
+  i->transform_kind = m->transform_kind;
+  i->transform_param = m->transform_kind ? m->transform_param : NULL;
   i->merges = m->merges;
   i->core_points = m->core_points;
   i->core_segment = m->core_segment;
@@ -216,6 +252,7 @@ void strata_model_free(strata_model *m) {
   free(m->covariance_type); free(m->weights); free(m->covariances);
   free(m->merges);
   free(m->core_points); free(m->core_segment);
+  free(m->transform_kind); free(m->transform_param);
   free(m);
 }
 
@@ -285,5 +322,6 @@ strata_status strata_model_check_values(const strata_model *m, strata_status st,
   }
   RETURN_IF(!(m->info.inertia >= 0.0) || !isfinite(m->info.inertia), st, "%s 'inertia' is %g", where,
             m->info.inertia);
+  FORWARD_IF_ERROR(strata_model_check_transforms(m, st, where));
   return m->weights ? check_mixture(m, st, where) : STRATA_OK;
 }

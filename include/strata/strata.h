@@ -184,7 +184,18 @@ STRATA_API strata_status strata_dataset_stats(const strata_ctx *ctx, strata_data
 
 struct strata_progress;
 
-typedef enum { STRATA_SCALE_ZSCORE, STRATA_SCALE_MINMAX, STRATA_SCALE_NONE } strata_scale;
+/* robust: centre on the median, divide by the interquartile range (scikit-learn's
+ * RobustScaler; quartiles from the statistics pass's quantile sketch, exact up to
+ * 4096 values, else within its rank error). */
+typedef enum { STRATA_SCALE_ZSCORE, STRATA_SCALE_MINMAX, STRATA_SCALE_NONE, STRATA_SCALE_ROBUST } strata_scale;
+/* A per-feature transform applied to the raw value before scaling
+ * (strata_fit_params.transforms), recorded in the model and applied by
+ * strata_assign, strata_profile_compute and strata_pca_fit with the model:
+ * log1p (values > -1), Yeo-Johnson with lambda fitted by maximum likelihood
+ * (scikit-learn's PowerTransformer(standardize=False)), clipping to two
+ * percentiles of the training data. */
+typedef enum { STRATA_TRANSFORM_NONE, STRATA_TRANSFORM_LOG1P, STRATA_TRANSFORM_YEO_JOHNSON,
+               STRATA_TRANSFORM_CLIP } strata_transform_kind;
 /* What to do with a row holding NaN: fail naming it, leave the row out, or
  * replace NaN by the column's mean or median (from the statistics pass; the
  * median from a quantile sketch, rank error below 0.1%). */
@@ -255,7 +266,17 @@ typedef struct {
   double eps;                 /* dbscan: neighbourhood radius in scaled units, > 0 */
   int min_samples;            /* dbscan: points within eps (itself included) that make a
                                  core point; default 5 */
+  const char *transforms;     /* per-feature transforms before scaling, NULL = none:
+                                 "COL:T,COL:T" with T log1p, yeo-johnson or clip(pA,pB)
+                                 (percentiles 0 <= A < B <= 100, e.g. clip(p1,p99)); one per
+                                 column, numeric columns only.  Yeo-Johnson's lambda is fitted
+                                 on all rows up to STRATA_TRANSFORM_SAMPLE, else on a seeded
+                                 sample of that many; clip's percentiles come from the
+                                 quantile sketch of a raw pass (exact up to 4096 values) */
 } strata_fit_params;
+
+/* Rows Yeo-Johnson's lambda is fitted on, at most (a seeded sample beyond). */
+#define STRATA_TRANSFORM_SAMPLE 200000
 
 typedef enum {
   STRATA_STAGE_STATS, STRATA_STAGE_INIT, STRATA_STAGE_ITER, STRATA_STAGE_LABELS,
@@ -360,7 +381,7 @@ typedef struct {
   double tol;
   int max_iter;
   const char *init;                   /* "k-means++", "random", "file" */
-  const char *scale;                  /* "zscore", "minmax", "none" */
+  const char *scale;                  /* "zscore", "minmax", "none", "robust" */
   const char *missing;                /* "error", "drop", "mean", "median" */
   const char *backend;                /* backend that ran, e.g. "ref" */
   const char *backend_reason;         /* one line: why the scheduler chose it (NULL in
@@ -422,6 +443,15 @@ typedef struct {
   int n_core;
   const double *core_points;
   const int32_t *core_segment;
+  /* Transforms applied before scaling (strata_fit_params.transforms), NULL
+   * when the model has none: per feature its strata_transform_kind and d×3
+   * parameters (Yeo-Johnson's lambda, clip's lower and upper bound in
+   * original units; NaN where unused).  scale_shift, scale_factor, impute,
+   * centroids and train_mean/std are then in transformed units;
+   * centroids_original are mapped back through the inverse transform
+   * (clip: the clipped value). */
+  const int *transform_kind;
+  const double *transform_param;
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
