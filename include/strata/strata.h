@@ -574,12 +574,17 @@ typedef struct {
   /* Hennig's thresholds on a segment's mean Jaccard: >= stable "stable",
    * >= unstable "patterns", > dissolved "unstable", else "dissolved"; and
    * a run "dissolves" a segment when its Jaccard is <= dissolved.
-   * Defaults 0.75, 0.6, 0.5. */
+   * Defaults 0.75, 0.6, 0.5.  A segment dissolved in more than
+   * STRATA_STABILITY_MAX_DISSOLVED of the runs is "unstable" at best. */
   double stable, unstable, dissolved;
   /* Called after each run (1-based) on the calling thread; may be NULL. */
   void (*progress)(int run, int runs, void *user);
   void *progress_user;
 } strata_stability_params;
+
+/* The share of runs beyond which a dissolved segment cannot be called
+ * "stable" or "patterns" (it is "unstable", or "dissolved" by its mean). */
+#define STRATA_STABILITY_MAX_DISSOLVED 0.1
 
 STRATA_API void strata_stability_params_init(strata_stability_params *p);
 
