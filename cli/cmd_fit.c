@@ -127,7 +127,7 @@ static int run(fit_opts *o) {
     cli_warn("drift not measured: %s", strata_last_error());
   if (o->a.json) {
     if (cli_json_fit(stdout, info, o->a.output, o->a.labels, peak_rss_bytes(), parent_k, drift,
-                     o->a.min_segment_share) != 0) {
+                     o->a.min_segment_share, o->a.choice, (const char *const *)o->a.categorical.items) != 0) {
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
       goto done;
     }

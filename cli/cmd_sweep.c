@@ -61,7 +61,8 @@ static int run(void *state) {
   size_t d = strata_dataset_cols(ds);
   const char **names = cli_xcalloc(d ? d : 1, sizeof *names);
   for (size_t j = 0; j < d; j++) names[j] = strata_dataset_col_name(ds, j);
-  cli_sweep_info in = {o->a.data, names, o->p.fit.seed, o->p.silhouette_sample, o->p.fit.n_init};
+  cli_sweep_info in = {o->a.data, names, o->p.fit.seed, o->p.silhouette_sample, o->p.fit.n_init, o->a.choice,
+                       (const char *const *)o->a.categorical.items};
   int bad = render(o, r, &in, &buf, &len);
   free(names);
   if (bad) {

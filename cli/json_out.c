@@ -266,6 +266,7 @@ static void add_transforms(jbuild *b, cJSON *o, const strata_model_info *in) {
       add_str(b, t, "feature", in->features[j]);
       add_str(b, t, "transform", cli_transform_names[kind]);
       if (kind == STRATA_TRANSFORM_YEO_JOHNSON) add_num(b, t, "lambda", q[0]);
+      if (kind == STRATA_TRANSFORM_AGE_DAYS) add_num(b, t, "reference_day", q[1]);
       if (kind == STRATA_TRANSFORM_CLIP) {
         add_num(b, t, "lower", q[1]);
         add_num(b, t, "upper", q[2]);
@@ -289,7 +290,8 @@ static void add_dbscan(jbuild *b, cJSON *o, const strata_model_info *in) {
 }
 
 int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
-                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift, double min_segment_share) {
+                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift, double min_segment_share,
+                 const strata_feature_choice *choice, const char *const *categorical) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
@@ -358,6 +360,7 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_dendrogram(&b, o, in);
   add_dbscan(&b, o, in);
   add_transforms(&b, o, in);
+  check(&b, cJSON_AddItemToObject(o, "left_out", cli_json_left_out(choice, categorical)) ? o : NULL);
   add_num(&b, o, "min_segment_share", min_segment_share);
   cJSON *small = add_array(&b, o, "small_segments");
   for (int c = 0; small && c < in->k; c++) {
@@ -510,12 +513,35 @@ int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv
   return finish(&b, f);
 }
 
-int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path) {
+int cli_left_out_is_categorical(const strata_feature_choice *c, size_t i, const char *const *categorical) {
+  for (size_t g = 0; categorical && categorical[g]; g++)
+    if (strcmp(categorical[g], c->left_out[i]) == 0) return 1;
+  return 0;
+}
+
+cJSON *cli_json_left_out(const strata_feature_choice *c, const char *const *categorical) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; a && c && i < c->n_left_out; i++) {
+    if (cli_left_out_is_categorical(c, i, categorical)) continue;
+    cJSON *x = cJSON_CreateObject();
+    if (!x || !cJSON_AddStringToObject(x, "feature", c->left_out[i]) ||
+        !cJSON_AddStringToObject(x, "reason", c->reasons[i]) || !cJSON_AddItemToArray(a, x)) {
+      cJSON_Delete(x);
+      cJSON_Delete(a);
+      return NULL;
+    }
+  }
+  return a;
+}
+
+int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path,
+                       const strata_feature_choice *choice, const char *const *categorical) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
   add_str(&b, o, "command", "stability");
   add_str(&b, o, "data", data_path);
+  check(&b, cJSON_AddItemToObject(o, "left_out", cli_json_left_out(choice, categorical)) ? o : NULL);
   add_i64(&b, o, "k", r->k);
   add_i64(&b, o, "runs", r->runs);
   add_str(&b, o, "method", r->method);

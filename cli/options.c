@@ -12,7 +12,7 @@
 #include "cli.h"
 
 const char *const cli_scale_choices[] = {"zscore", "minmax", "none", "robust", NULL};
-const char *const cli_transform_names[] = {"none", "log1p", "yeo-johnson", "clip", NULL};
+const char *const cli_transform_names[] = {"none", "log1p", "yeo-johnson", "clip", "age-days", NULL};
 const char *const cli_missing_choices[] = {"error", "drop", "mean", "median", NULL};
 const char *const cli_covariance_choices[] = {"full", "tied", "diag", "spherical", NULL};
 

@@ -158,6 +158,7 @@ void cli_print_transforms(FILE *f, const strata_model_info *in) {
     fprintf(f, "%s%s %s", sep, in->features[j], cli_transform_names[kind]);
     if (kind == STRATA_TRANSFORM_YEO_JOHNSON) fprintf(f, "(lambda=%.4g)", q[0]);
     if (kind == STRATA_TRANSFORM_CLIP) fprintf(f, "(%.6g..%.6g)", q[1], q[2]);
+    if (kind == STRATA_TRANSFORM_AGE_DAYS) fprintf(f, "(days before day %.6g)", q[1]);
     sep = ", ";
   }
   fputs(" (centroids below in original units)\n", f);

@@ -13,6 +13,8 @@ typedef struct {
   uint64_t seed;
   size_t silhouette_sample;       /* as asked */
   int n_init;                     /* restarts per k */
+  const strata_feature_choice *choice;  /* the columns left out (may be NULL) */
+  const char *const *categorical;       /* --categorical (NULL-terminated, may be NULL) */
 } cli_sweep_info;
 
 /* The JSON object (schema in README's `strata sweep`); 0, or -1 on failure. */

@@ -40,7 +40,7 @@ strata_status strata_fit_model_new(const strata_fit_data *data, const strata_fit
       const strata_transform *t = &data->tf[j];
       kind[j] = (int)t->kind;
       param[3 * j] = t->kind == STRATA_TRANSFORM_YEO_JOHNSON ? t->lambda : NAN;
-      param[3 * j + 1] = t->kind == STRATA_TRANSFORM_CLIP ? t->lo : NAN;
+      param[3 * j + 1] = t->kind == STRATA_TRANSFORM_CLIP || t->kind == STRATA_TRANSFORM_AGE_DAYS ? t->lo : NAN;
       param[3 * j + 2] = t->kind == STRATA_TRANSFORM_CLIP ? t->hi : NAN;
     }
     ok &= done && strata_model_set_transforms(m, kind, param);

@@ -15,6 +15,7 @@ const char *strata_transform_name(strata_transform_kind k) {
     case STRATA_TRANSFORM_LOG1P: return "log1p";
     case STRATA_TRANSFORM_YEO_JOHNSON: return "yeo-johnson";
     case STRATA_TRANSFORM_CLIP: return "clip";
+    case STRATA_TRANSFORM_AGE_DAYS: return "age-days";
   }
   return "?";
 }
@@ -41,6 +42,10 @@ static strata_status parse_kind(const char *item, const char *s, size_t len, str
     t->kind = STRATA_TRANSFORM_LOG1P;
     return STRATA_OK;
   }
+  if (len == 8 && strncmp(s, "age-days", 8) == 0) {
+    t->kind = STRATA_TRANSFORM_AGE_DAYS;
+    return STRATA_OK;
+  }
   if (len == 11 && strncmp(s, "yeo-johnson", 11) == 0) {
     t->kind = STRATA_TRANSFORM_YEO_JOHNSON;
     return STRATA_OK;
@@ -61,7 +66,7 @@ static strata_status parse_kind(const char *item, const char *s, size_t len, str
               "transform '%s': clip takes two increasing percentiles from 0 to 100, e.g. clip(p1,p99)", item);
     return STRATA_OK;
   }
-  return strata_fail(STRATA_ERR_USAGE, "transform '%s': unknown transform (log1p, yeo-johnson, clip(pA,pB))",
+  return strata_fail(STRATA_ERR_USAGE, "transform '%s': unknown transform (log1p, yeo-johnson, clip(pA,pB), age-days)",
                      item);
 }
 
@@ -128,7 +133,9 @@ strata_status strata_transforms_parse(const char *spec, size_t d, const char *co
 
 int strata_transforms_need_fit(const strata_transform *tf, size_t d) {
   for (size_t j = 0; tf && j < d; j++)
-    if (tf[j].kind == STRATA_TRANSFORM_YEO_JOHNSON || tf[j].kind == STRATA_TRANSFORM_CLIP) return 1;
+    if (tf[j].kind == STRATA_TRANSFORM_YEO_JOHNSON || tf[j].kind == STRATA_TRANSFORM_CLIP ||
+        tf[j].kind == STRATA_TRANSFORM_AGE_DAYS)
+      return 1;
   return 0;
 }
 
@@ -145,6 +152,7 @@ double strata_transform_apply(const strata_transform *t, double x) {
     case STRATA_TRANSFORM_LOG1P: return x > -1.0 ? log1p(x) : x == -1.0 ? -INFINITY : NAN;
     case STRATA_TRANSFORM_YEO_JOHNSON: return yj_from_log(x, log1p(fabs(x)), t->lambda);
     case STRATA_TRANSFORM_CLIP: return x < t->lo ? t->lo : x > t->hi ? t->hi : x;
+    case STRATA_TRANSFORM_AGE_DAYS: return t->lo - x;
   }
   return NAN;
 }
@@ -155,6 +163,7 @@ double strata_transform_invert(const strata_transform *t, double y) {
     case STRATA_TRANSFORM_NONE:
     case STRATA_TRANSFORM_CLIP: return y;
     case STRATA_TRANSFORM_LOG1P: return expm1(y);
+    case STRATA_TRANSFORM_AGE_DAYS: return t->lo - y;
     case STRATA_TRANSFORM_YEO_JOHNSON:
       if (y >= 0.0) return fabs(l) < DBL_EPSILON ? expm1(y) : expm1(log1p(y * l) / l);
       return fabs(l - 2.0) > DBL_EPSILON ? -expm1(log1p(-(2.0 - l) * y) / (2.0 - l)) : -expm1(-y);
@@ -313,6 +322,7 @@ double strata_yeo_johnson_lambda(const double *x, size_t n) {
 void strata_transform_describe(const strata_transform *t, char *buf, size_t len) {
   switch (t->kind) {
     case STRATA_TRANSFORM_YEO_JOHNSON: snprintf(buf, len, "yeo-johnson(lambda=%.4g)", t->lambda); break;
+    case STRATA_TRANSFORM_AGE_DAYS: snprintf(buf, len, "age-days(at day %.6g)", t->lo); break;
     case STRATA_TRANSFORM_CLIP:
       if (isnan(t->p_lo)) snprintf(buf, len, "clip(%.6g..%.6g)", t->lo, t->hi);
       else snprintf(buf, len, "clip(p%g,p%g: %.6g..%.6g)", t->p_lo, t->p_hi, t->lo, t->hi);

@@ -13,7 +13,7 @@
 typedef struct {
   strata_transform_kind kind;
   double lambda;     /* yeo-johnson */
-  double lo, hi;     /* clip: bounds in original units */
+  double lo, hi;     /* clip: bounds in original units; age-days: lo the reference day */
   double p_lo, p_hi; /* clip: the percentiles asked for, 0..100 */
 } strata_transform;
 
@@ -27,7 +27,7 @@ strata_status strata_transforms_parse(const char *spec, size_t d, const char *co
                                       strata_transform **out);
 
 /* 1 when some transform of tf (d, may be NULL) has parameters fitted from
- * the data (yeo-johnson, clip). */
+ * the data (yeo-johnson, clip, age-days). */
 int strata_transforms_need_fit(const strata_transform *tf, size_t d);
 
 /* The transform of one value (NaN stays NaN).  A finite x outside the

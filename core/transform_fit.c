@@ -13,7 +13,8 @@
 typedef struct {
   size_t d;
   const strata_transform *tf;
-  int clip, yj;        /* any column of each kind */
+  int clip, yj, age;   /* any column of each kind */
+  double *max_t;       /* per thread, d: the largest finite value (age-days) */
   float *sorted;       /* per thread, STRATA_BLOCK_ROWS */
   strata_qtree tree;
   strata_sample sample;
@@ -22,6 +23,14 @@ typedef struct {
 static strata_status tf_block(void *vctx, const strata_block *b, int t) {
   tf_pass *c = vctx;
   if (c->yj) strata_sample_take(&c->sample, b->x, b->row0, b->m);
+  for (size_t j = 0; c->age && j < c->d; j++) {
+    if (c->tf[j].kind != STRATA_TRANSFORM_AGE_DAYS) continue;
+    double *mx = &c->max_t[(size_t)t * c->d + j];
+    for (size_t i = 0; i < b->m; i++) {
+      float v = b->x[i * c->d + j];
+      if (isfinite(v) && !((double)v <= *mx)) *mx = v;
+    }
+  }
   if (!c->clip) return STRATA_OK;
   strata_qsketch *leaf = strata_qsketch_array_new(c->d);
   RETURN_IF(!leaf, STRATA_ERR_NOMEM, "out of memory for the clip sketches");
@@ -59,9 +68,16 @@ strata_status strata_transforms_fit(const strata_ctx *ctx, strata_dataset *ds, s
   for (size_t j = 0; j < d; j++) {
     c.clip |= tf[j].kind == STRATA_TRANSFORM_CLIP;
     c.yj |= tf[j].kind == STRATA_TRANSFORM_YEO_JOHNSON;
+    c.age |= tf[j].kind == STRATA_TRANSFORM_AGE_DAYS;
   }
-  if (!c.clip && !c.yj) return STRATA_OK;
+  if (!c.clip && !c.yj && !c.age) return STRATA_OK;
   int T = strata_threads_resolve(strata_ctx_threads(ctx));
+  /* A maximum is order-free: per thread, then over threads. */
+  if (c.age) {
+    c.max_t = malloc((size_t)T * (d ? d : 1) * sizeof *c.max_t);
+    RETURN_IF(!c.max_t, STRATA_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < (size_t)T * d; i++) c.max_t[i] = NAN;
+  }
   strata_status st = STRATA_OK;
   strata_qsketch *sk = NULL;
   strata_pass *raw = NULL;
@@ -90,11 +106,19 @@ strata_status strata_transforms_fit(const strata_ctx *ctx, strata_dataset *ds, s
       t->hi = strata_qsketch_quantile_linear(&sk[j], t->p_hi / 100.0);
       if (!isfinite(t->lo) || !isfinite(t->hi))
         st = strata_fail(STRATA_ERR_DATA, "column '%s' has no value to take clip's percentiles from", names[j]);
+    } else if (t->kind == STRATA_TRANSFORM_AGE_DAYS) {
+      t->lo = NAN;
+      for (int w = 0; w < T; w++) {
+        double v = c.max_t[(size_t)w * d + j];
+        if (isfinite(v) && !(v <= t->lo)) t->lo = v;
+      }
+      if (!isfinite(t->lo)) st = strata_fail(STRATA_ERR_DATA, "column '%s' has no date to measure ages from", names[j]);
     }
   }
 done:
   strata_pass_free(raw);
   free(c.sorted);
+  free(c.max_t);
   if (c.tree.lock) strata_qtree_free(&c.tree);
   strata_qsketch_array_free(sk, d);
   strata_sample_free(&c.sample);

@@ -159,9 +159,11 @@ strata_status strata_model_check_transforms(const strata_model *m, strata_status
     const int kind = m->transform_kind[j];
     const double *q = m->transform_param + 3 * (size_t)j;
     const char *f = m->features[j] ? m->features[j] : "?";
-    RETURN_IF(kind < STRATA_TRANSFORM_NONE || kind > STRATA_TRANSFORM_CLIP, st,
-              "%s 'transform/kind' holds %d for feature '%s' (0 none, 1 log1p, 2 yeo-johnson, 3 clip)", where, kind,
-              f);
+    RETURN_IF(kind < STRATA_TRANSFORM_NONE || kind > STRATA_TRANSFORM_AGE_DAYS, st,
+              "%s 'transform/kind' holds %d for feature '%s' (0 none, 1 log1p, 2 yeo-johnson, 3 clip, 4 age-days)",
+              where, kind, f);
+    RETURN_IF(kind == STRATA_TRANSFORM_AGE_DAYS && !isfinite(q[1]), st,
+              "%s 'transform/param' holds the reference day %g for feature '%s'", where, q[1], f);
     RETURN_IF(kind != STRATA_TRANSFORM_NONE && m->feature_group[j] >= 0, st,
               "%s 'transform/kind' transforms the one-hot feature '%s'", where, f);
     RETURN_IF(kind == STRATA_TRANSFORM_YEO_JOHNSON && !(isfinite(q[0]) && fabs(q[0]) <= 1e6), st,

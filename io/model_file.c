@@ -285,7 +285,7 @@ static int write_transform(hid_t file, const strata_model_info *info) {
   if (!info->transform_kind) return 0;
   hsize_t d[2] = {(hsize_t)info->d, 3};
   hid_t g = H5Gcreate2(file, "transform", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  int rc = g >= 0 && strata_h5_write_string(g, "kinds", "none,log1p,yeo-johnson,clip") >= 0 &&
+  int rc = g >= 0 && strata_h5_write_string(g, "kinds", "none,log1p,yeo-johnson,clip,age-days") >= 0 &&
                    write_array(g, "kind", H5T_STD_I32LE, H5T_NATIVE_INT, 1, d, info->transform_kind) >= 0 &&
                    write_array(g, "param", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d, info->transform_param) >= 0
                ? 0 : -1;

@@ -180,6 +180,44 @@ typedef struct {
 STRATA_API strata_status strata_dataset_stats(const strata_ctx *ctx, strata_dataset *ds, size_t chunk_rows,
                                               strata_column_stats *stats);
 
+/* ------------------------------------------------------ feature choice */
+
+/* Which columns of a table to cluster on, and why the others are left out.
+ * Without a list of features (features NULL): every numeric column except
+ * those that would mislead a segmentation, each left out with a one-line
+ * reason: columns import marked as identifiers; identifier-like integer
+ * columns (unique or nearly, in a dense range; or a key by name — CustomerID,
+ * customer_id, InvoiceNo — with many values; or many values of a dense range
+ * above 1000: a key repeated over a transaction table); boolean columns
+ * (import's bool type, or only 0 and 1: an outcome or a flag); dates; columns
+ * dominated by a sentinel (a value held by at least half the rows, outside the
+ * range of the others: -1, 99, 999, 9999 and their negatives, or 0 in a ratio
+ * column of values in [0, 1]); text columns (they need --categorical); columns
+ * with no value.  The statistics come from a seeded sample of
+ * STRATA_FEATURE_SAMPLE rows (all rows when fewer).  With a list: those
+ * columns, and a date among them is used as its age in days (`transforms`
+ * then names it "COL:age-days").  Either way exclude (may be NULL) removes
+ * columns; a name in exclude that the table lacks is STRATA_ERR_USAGE. */
+typedef struct {
+  size_t n;                        /* chosen columns, in the table's (or the list's) order */
+  const char *const *features;
+  size_t n_left_out;               /* columns left out of the default set */
+  const char *const *left_out;
+  const char *const *reasons;      /* one line each, no trailing period */
+  const char *transforms;          /* "COL:age-days,..." for chosen dates, or NULL */
+} strata_feature_choice;
+
+#define STRATA_FEATURE_SAMPLE 100000
+
+/* ctx IN; path, location IN (as strata_dataset_open); features IN (nfeatures
+ * names, or NULL); exclude IN (nexclude names, or NULL); out OUT, free with
+ * strata_feature_choice_free.  STRATA_ERR_DATA when no column is left. */
+STRATA_API strata_status strata_choose_features(const strata_ctx *ctx, const char *path, const char *location,
+                                                const char *const *features, size_t nfeatures,
+                                                const char *const *exclude, size_t nexclude,
+                                                strata_feature_choice **out);
+STRATA_API void strata_feature_choice_free(strata_feature_choice *c);
+
 /* ---------------------------------------------------------------- fit */
 
 struct strata_progress;
@@ -194,8 +232,10 @@ typedef enum { STRATA_SCALE_ZSCORE, STRATA_SCALE_MINMAX, STRATA_SCALE_NONE, STRA
  * log1p (values > -1), Yeo-Johnson with lambda fitted by maximum likelihood
  * (scikit-learn's PowerTransformer(standardize=False)), clipping to two
  * percentiles of the training data. */
+/* age-days: a date column (days since 1970, as import stores dates) as its
+ * age in days at the latest date of the training data. */
 typedef enum { STRATA_TRANSFORM_NONE, STRATA_TRANSFORM_LOG1P, STRATA_TRANSFORM_YEO_JOHNSON,
-               STRATA_TRANSFORM_CLIP } strata_transform_kind;
+               STRATA_TRANSFORM_CLIP, STRATA_TRANSFORM_AGE_DAYS } strata_transform_kind;
 /* What to do with a row holding NaN: fail naming it, leave the row out, or
  * replace NaN by the column's mean or median (from the statistics pass; the
  * median from a quantile sketch, rank error below 0.1%). */
@@ -267,7 +307,7 @@ typedef struct {
   int min_samples;            /* dbscan: points within eps (itself included) that make a
                                  core point; default 5 */
   const char *transforms;     /* per-feature transforms before scaling, NULL = none:
-                                 "COL:T,COL:T" with T log1p, yeo-johnson or clip(pA,pB)
+                                 "COL:T,COL:T" with T log1p, yeo-johnson, clip(pA,pB) or age-days
                                  (percentiles 0 <= A < B <= 100, e.g. clip(p1,p99)); one per
                                  column, numeric columns only.  Yeo-Johnson's lambda is fitted
                                  on all rows up to STRATA_TRANSFORM_SAMPLE, else on a seeded
@@ -446,7 +486,8 @@ typedef struct {
   /* Transforms applied before scaling (strata_fit_params.transforms), NULL
    * when the model has none: per feature its strata_transform_kind and d×3
    * parameters (Yeo-Johnson's lambda, clip's lower and upper bound in
-   * original units; NaN where unused).  scale_shift, scale_factor, impute,
+   * original units, age-days' reference date in the lower slot; NaN where
+   * unused).  scale_shift, scale_factor, impute,
    * centroids and train_mean/std are then in transformed units;
    * centroids_original are mapped back through the inverse transform
    * (clip: the clipped value). */
