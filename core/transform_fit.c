@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "comm.h"
 #include "ctx.h"
 #include "dataset.h"
 #include "error.h"
@@ -71,6 +72,11 @@ strata_status strata_transforms_fit(const strata_ctx *ctx, strata_dataset *ds, s
     c.age |= tf[j].kind == STRATA_TRANSFORM_AGE_DAYS;
   }
   if (!c.clip && !c.yj && !c.age) return STRATA_OK;
+  /* Each rank would fit its own rows' parameters: refused until the
+   * sketches, the sample and the maxima are combined across ranks. */
+  int ranks = strata_comm_size(strata_ctx_comm(ctx));
+  RETURN_IF(ranks > 1, STRATA_ERR_USAGE, "--transform yeo-johnson, clip and age-days are not supported across MPI "
+            "ranks yet (%d ranks); log1p is, or run one process", ranks);
   int T = strata_threads_resolve(strata_ctx_threads(ctx));
   /* A maximum is order-free: per thread, then over threads. */
   if (c.age) {
