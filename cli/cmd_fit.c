@@ -137,7 +137,7 @@ static int run(fit_opts *o) {
     const strata_comm *comm = strata_ctx_comm(o->a.ctx);
     if (cli_json_fit(stdout, info, o->a.output, o->a.labels, peak_rss_bytes(), parent_k, drift,
                      strata_comm_size(comm), strata_threads_resolve(strata_ctx_threads(o->a.ctx)),
-                     o->a.min_segment_share, o->a.choice, (const char *const *)o->a.categorical.items) != 0) {
+                     cli_min_segment_share(o->a.min_segment_share, info->k), o->a.choice, (const char *const *)o->a.categorical.items) != 0) {
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
       goto done;
     }
@@ -149,7 +149,7 @@ static int run(fit_opts *o) {
     if (drift) cli_print_drift(stdout, drift, width);
   }
   if (drift) cli_warn_drift(drift);
-  cli_warn_small_segments(info, o->a.min_segment_share);
+  cli_warn_small_segments(info, cli_min_segment_share(o->a.min_segment_share, info->k));
   rc = CLI_EXIT_OK;
 done:
   strata_drift_free(drift);

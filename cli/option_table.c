@@ -316,7 +316,9 @@ static const cli_option options[] = {
     {"csv", 0, KIND_FLAG, ARGS(csv), .help = "the result as CSV, one row per k", .use = {[SWEEP] = AT(SEC_OUTPUT, 2)}},
     {"min-segment-share", 0, KIND_DOUBLE, ARGS(min_segment_share), .lo = 0.0, .hi = 1.0,
      .rule = "must be a number from 0 to 1", .arg = "X",
-     .help = "warn about segments holding less than this share of the\nrows (default {default}; 0 = never)",
+     .help = "warn about segments holding less than this share of the\n"
+             "rows (default 0.01, or a quarter of the average share\n"
+             "1/(4K) when that is smaller; 0 = never)",
      .use = {[FIT] = AT(SEC_OUTPUT, 3)}},
     {"progress", 0, KIND_CHOICE, ARGS(progress), .choices = progress_choices, .arg = "auto|bar|log|none",
      .help = "progress on stderr; auto = bar on a terminal,\n"
@@ -449,7 +451,7 @@ static void set_defaults(cli_cmd cmd, cli_args *a) {
   else strata_fit_params_init(a->fit);
   strata_drift_thresholds_init(&a->drift);
   a->progress = CLI_PROGRESS_AUTO;
-  a->min_segment_share = 0.01;
+  a->min_segment_share = -1.0; /* automatic: cli_min_segment_share */
 }
 
 /* ------------------------------------------------------------ help */

@@ -40,7 +40,7 @@ typedef struct {
   size_t nk;
   strata_drift_thresholds drift;
   char *transforms;     /* --transform values joined by ',' (owned); fit->transforms points here */
-  double min_segment_share; /* fit: warn below this share of the rows */
+  double min_segment_share; /* fit: warn below this share of the rows; < 0: automatic */
   int threads;          /* --threads, set on the ctx */
   const char *backend;  /* --backend, set on the ctx (NULL = auto) */
   strata_ctx *ctx;      /* the command's context (cli_args_main sets it) */

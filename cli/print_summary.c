@@ -134,6 +134,12 @@ void cli_print_fit(FILE *f, const strata_model_info *in, const char *model_path,
   else segments_by_column(f, in, width);
 }
 
+double cli_min_segment_share(double given, int k) {
+  if (given >= 0.0) return given;
+  double quarter = 0.25 / (double)(k > 0 ? k : 1);
+  return quarter < 0.01 ? quarter : 0.01;
+}
+
 int cli_small_segment(const strata_model_info *in, int c, double min_share) {
   return min_share > 0.0 && in->rows > 0 && (double)in->sizes[c] < min_share * (double)in->rows;
 }
@@ -141,7 +147,7 @@ int cli_small_segment(const strata_model_info *in, int c, double min_share) {
 void cli_warn_small_segments(const strata_model_info *in, double min_share) {
   for (int c = 0; c < in->k; c++)
     if (cli_small_segment(in, c, min_share))
-      cli_warn("segment %d holds %lld of %llu rows (%.2f%%), below the minimum share of %g%% "
+      cli_warn("segment %d holds %lld of %llu rows (%.2f%%), below the minimum share of %.3g%% "
                "(--min-segment-share): outliers rather than a segment? (--transform, or fewer segments)",
                c, (long long)in->sizes[c], (unsigned long long)in->rows,
                100.0 * (double)in->sizes[c] / (double)in->rows, 100.0 * min_share);
