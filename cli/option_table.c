@@ -775,6 +775,8 @@ int cli_args_main(strata_ctx *ctx, cli_cmd cmd, int argc, char **argv, cli_args 
     strata_status st = strata_ctx_set_threads(ctx, a->threads);
     if (st == STRATA_OK) st = strata_ctx_set_backend(ctx, a->backend);
     rc = st == STRATA_OK ? go(state) : cli_status_error(st);
+    /* After the work, so that a failure stays one line on stderr. */
+    if (rc == CLI_EXIT_OK) cli_choice_notes(a->choice, (const char *const *)a->categorical.items);
   }
   free_args(a);
   return rc;
@@ -824,11 +826,16 @@ strata_status cli_open_chosen(const strata_ctx *ctx, const char *path, const cha
   *choice = NULL;
   strata_status st = strata_choose_features(ctx, path, location, features, nfeatures, exclude, nexclude, choice);
   if (st != STRATA_OK) return st;
-  /* One line each; --features overrides (said in --help). */
-  for (size_t i = 0; i < (*choice)->n_left_out; i++)
-    if (!cli_left_out_is_categorical(*choice, i, categorical))
-      cli_note("leaving out '%s': it %s", (*choice)->left_out[i], (*choice)->reasons[i]);
   return strata_dataset_open(path, location, (*choice)->features, (*choice)->n, ds);
+}
+
+void cli_choice_notes(const strata_feature_choice *c, const char *const *categorical) {
+  /* One line each; --features overrides (said in --help).  The columns the
+   * table itself marks as identifiers were always left out: no note (they
+   * are in --json's left_out). */
+  for (size_t i = 0; c && i < c->n_left_out; i++)
+    if (!c->marked[i] && !cli_left_out_is_categorical(c, i, categorical))
+      cli_note("leaving out '%s': it %s", c->left_out[i], c->reasons[i]);
 }
 
 strata_status cli_args_open_data(cli_args *a, strata_dataset **ds) {

@@ -59,15 +59,20 @@ typedef struct {
 int cli_args_main(strata_ctx *ctx, cli_cmd cmd, int argc, char **argv, cli_args *a, int (*go)(void *state), void *state);
 
 /* Opens DATA.h5 at --dataset with the features strata_choose_features
- * picks (--features, else the safe default set, less --exclude: one note on
- * stderr per column left out, kept in a->choice for --json; a date column
+ * picks (--features, else the safe default set, less --exclude: kept in
+ * a->choice for --json and the notes of cli_choice_notes; a date column
  * asked for becomes its age in days through fit's transforms) and adds the
  * --categorical columns.  On failure *ds is NULL and the status says why. */
 strata_status cli_args_open_data(cli_args *a, strata_dataset **ds);
 
-/* The part of it other commands share (pca): strata_choose_features, a note
- * per column left out (but the categorical ones, NULL-terminated, may be
- * NULL), then the table opened with the chosen columns.  *choice OUT (also
+/* One note on stderr per column the choice left out (but those the table
+ * marks as identifiers, and the categorical ones, NULL-terminated, may be
+ * NULL).  cli_args_main calls it after a command succeeded (a failure
+ * stays one line); pca does the same. */
+void cli_choice_notes(const strata_feature_choice *c, const char *const *categorical);
+
+/* The part of it other commands share (pca): strata_choose_features, then
+ * the table opened with the chosen columns.  *choice OUT (also
  * on failure after the choice; the caller frees it), *ds OUT. */
 strata_status cli_open_chosen(const strata_ctx *ctx, const char *path, const char *location,
                               const char *const *features, size_t nfeatures, const char *const *exclude,

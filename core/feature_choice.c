@@ -26,6 +26,7 @@
 typedef struct {
   strata_feature_choice pub;
   char **features, **left_out, **reasons;
+  int *marked;
   size_t cap;
   char *transforms;
 } choice;
@@ -41,6 +42,7 @@ void strata_feature_choice_free(strata_feature_choice *c) {
   free(x->features);
   free(x->left_out);
   free(x->reasons);
+  free(x->marked);
   free(x->transforms);
   free(x);
 }
@@ -244,7 +246,10 @@ static strata_status choose_default(const char *path, const char *location,
     if (in_list(name, exclude, nexclude)) ok = leave_out(c, name, "is excluded (--exclude)");
     else if (strata_dataset_col_kind(all, j) == STRATA_COL_CATEGORICAL)
       ok = leave_text(c, path, location, name);
-    else if (strata_dataset_col_is_id(all, j)) ok = leave_out(c, name, "is marked as an identifier by import");
+    else if (strata_dataset_col_is_id(all, j)) {
+      c->marked[c->pub.n_left_out] = 1;
+      ok = leave_out(c, name, "is marked as an identifier by import");
+    }
     else if (stype && strcmp(stype, "date") == 0)
       ok = leave_out(c, name, "is a date: name it in --features to use it as its age in days");
     else if (stype && strcmp(stype, "bool") == 0)
@@ -329,8 +334,9 @@ strata_status strata_choose_features(const strata_ctx *ctx, const char *path, co
     c->features = calloc(cap, sizeof *c->features);
     c->left_out = calloc(cap, sizeof *c->left_out);
     c->reasons = calloc(cap, sizeof *c->reasons);
+    c->marked = calloc(cap, sizeof *c->marked);
   }
-  if (st == STRATA_OK && (!c || !c->features || !c->left_out || !c->reasons))
+  if (st == STRATA_OK && (!c || !c->features || !c->left_out || !c->reasons || !c->marked))
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory");
   if (st == STRATA_OK)
     st = features && nfeatures ? choose_given(all, features, nfeatures, exclude, nexclude, c)
@@ -346,6 +352,7 @@ strata_status strata_choose_features(const strata_ctx *ctx, const char *path, co
   c->pub.features = (const char *const *)c->features;
   c->pub.left_out = (const char *const *)c->left_out;
   c->pub.reasons = (const char *const *)c->reasons;
+  c->pub.marked = c->marked;
   c->pub.transforms = c->transforms;
   *out = &c->pub;
   return STRATA_OK;

@@ -204,6 +204,8 @@ typedef struct {
   size_t n_left_out;               /* columns left out of the default set */
   const char *const *left_out;
   const char *const *reasons;      /* one line each, no trailing period */
+  const int *marked;               /* n_left_out: 1 where the table itself says so (import
+                                      marked the column an identifier), 0 where a rule judged */
   const char *transforms;          /* "COL:age-days,..." for chosen dates, or NULL */
 } strata_feature_choice;
 
