@@ -36,8 +36,9 @@ struct cJSON;
 struct cJSON *cli_json_left_out(const strata_feature_choice *choice, const char *const *categorical);
 /* 1 when left-out column i of choice is one of those categorical ones. */
 int cli_left_out_is_categorical(const strata_feature_choice *choice, size_t i, const char *const *categorical);
-/* Also in the fit result: transforms (null without: per transformed
- * feature {feature, transform, lambda | lower, upper}) and
+/* Also in the fit result: left_out (cli_json_left_out), transforms (null
+ * without: per transformed feature {feature, transform, lambda | lower,
+ * upper | reference_day}) and
  * min_segment_share with small_segments [{segment, size, share}], the
  * segments below it (cli_small_segment). */
 
