@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "fingerprint.h"
 #include "strata.h"
 
 typedef struct {
@@ -13,6 +14,7 @@ typedef struct {
   uint64_t seed;
   size_t silhouette_sample;       /* as asked */
   int n_init;                     /* restarts per k */
+  const cli_fingerprint *fingerprint; /* of the data, or NULL */
   const strata_feature_choice *choice;  /* the columns left out (may be NULL) */
   const char *const *categorical;       /* --categorical (NULL-terminated, may be NULL) */
 } cli_sweep_info;
