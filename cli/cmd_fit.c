@@ -136,6 +136,9 @@ static int run(fit_opts *o) {
   o->p.parent_path = o->a.parent;
   o->p.warm_start = o->a.warm_start;
   if (o->p.checkpoint_path) cli_signals_checkpoint();
+  if (parent && strata_model_get_info(parent)->transform_kind && !o->p.transforms)
+    cli_warn("parent model '%s' transforms its features; this fit has no --transform: give them again to "
+             "keep them", o->a.parent);
   st = strata_fit(o->a.ctx, ds, &o->p, &model);
   cli_progress_end();
   if (st == STRATA_STOPPED) {
@@ -160,7 +163,8 @@ static int run(fit_opts *o) {
   if (o->a.json) {
     const strata_comm *comm = strata_ctx_comm(o->a.ctx);
     if (cli_json_fit(stdout, info, o->a.output, o->a.labels, peak_rss_bytes(), parent_k, drift,
-                     strata_comm_size(comm), strata_threads_resolve(strata_ctx_threads(o->a.ctx))) != 0) {
+                     strata_comm_size(comm), strata_threads_resolve(strata_ctx_threads(o->a.ctx)),
+                     cli_min_segment_share(o->a.min_segment_share, info->k), o->a.choice, (const char *const *)o->a.categorical.items) != 0) {
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
       goto done;
     }
@@ -176,6 +180,7 @@ static int run(fit_opts *o) {
     if (drift) cli_print_drift(stdout, drift, width);
   }
   if (drift) cli_warn_drift(drift);
+  cli_warn_small_segments(info, cli_min_segment_share(o->a.min_segment_share, info->k));
   rc = CLI_EXIT_OK;
 done:
   strata_drift_free(drift);

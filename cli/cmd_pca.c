@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "option_table.h"
 #include "options.h"
 #include "paths.h"
 #include "pca_out.h"
@@ -51,8 +52,9 @@ static void usage(FILE *f) {
         "      --sample N          rows of the seeded sample to project (default 10000)\n"
         "      --seed S            seed of the sample (default 0)\n"
         "      --model MODEL.h5    scale with this model's scaler and add the segment column\n"
-        "      --features A,B,...  columns to use (default every numeric column; with --model\n"
-        "                          the model's features)\n"
+        "      --features A,B,...  columns to use (default the numeric columns fit would take,\n"
+        "                          each left out named in a note; with --model the\n"
+        "                          model's features)\n"
         "      --dataset PATH      group or 2-D dataset inside DATA.h5\n"
         "      --chunk-rows R      rows per I/O chunk, 0 = follow the file's chunking (default 0)\n"
         "      --threads T         threads, 0 = all available (default 0)\n"
@@ -143,12 +145,14 @@ static int run(const strata_ctx *ctx, pca_opts *o) {
   strata_model *model = NULL;
   strata_dataset *ds = NULL;
   strata_pca *pca = NULL;
+  strata_feature_choice *choice = NULL;
   strata_status st = STRATA_OK;
   if (o->r.model) {
     st = strata_model_load(o->r.model, &model);
     if (st == STRATA_OK) st = strata_model_open_data(model, o->r.data, o->location, &ds);
   } else {
-    st = strata_dataset_open(o->r.data, o->location, (const char *const *)o->features, o->nfeatures, &ds);
+    st = cli_open_chosen(ctx, o->r.data, o->location, (const char *const *)o->features, o->nfeatures, NULL, 0, NULL,
+                         &choice, &ds);
   }
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
@@ -186,7 +190,9 @@ static int run(const strata_ctx *ctx, pca_opts *o) {
     cli_print_pca(stdout, pca, &o->r);
   }
 done:
+  if (rc == CLI_EXIT_OK) cli_choice_notes(choice, NULL);
   strata_pca_free(pca);
+  strata_feature_choice_free(choice);
   strata_dataset_free(ds);
   strata_model_free(model);
   return rc;

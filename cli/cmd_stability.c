@@ -58,7 +58,8 @@ static void print_table(FILE *f, const strata_stability_result *r, const char *d
 /* The table or the JSON into f; 0 or -1 when it cannot be written. */
 static int emit(FILE *f, const stability_opts *o, const strata_stability_result *r,
                 const cli_fingerprint *fp) {
-  if (o->a.json) return cli_json_stability(f, r, o->a.data, fp);
+  if (o->a.json)
+    return cli_json_stability(f, r, o->a.data, fp, o->a.choice, (const char *const *)o->a.categorical.items);
   print_table(f, r, o->a.data);
   return ferror(f) ? -1 : 0;
 }

@@ -62,7 +62,7 @@ static int run(void *state) {
   const char **names = cli_xcalloc(d ? d : 1, sizeof *names);
   for (size_t j = 0; j < d; j++) names[j] = strata_dataset_col_name(ds, j);
   cli_sweep_info in = {o->a.data, names, o->p.fit.seed, o->p.silhouette_sample, o->p.fit.n_init, NULL,
-                     o->p.stability_runs};
+                       o->p.stability_runs, o->a.choice, (const char *const *)o->a.categorical.items};
   /* The JSON says which data it was made on (strata report checks it). */
   cli_fingerprint fp = {0};
   if (o->a.json && (st = cli_fingerprint_of(ds, &fp)) != STRATA_OK) {

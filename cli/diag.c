@@ -117,6 +117,14 @@ void cli_warn(const char *fmt, ...) {
   va_end(ap);
 }
 
+void cli_note(const char *fmt, ...) {
+  if (verbosity < CLI_NORMAL) return;
+  va_list ap;
+  va_start(ap, fmt);
+  emit("note", fmt, ap);
+  va_end(ap);
+}
+
 /* The name of an option as the user wrote it, without any "=value". */
 static int written_len(const char *arg) { return (int)strcspn(arg, "="); }
 

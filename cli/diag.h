@@ -37,6 +37,9 @@ int cli_status_error(strata_status st);
 /* Prints "strata: warning: <msg>" unless quiet. */
 void cli_warn(const char *fmt, ...) CLI_PRINTF(1, 2);
 
+/* Prints "strata: note: <msg>" unless quiet. */
+void cli_note(const char *fmt, ...) CLI_PRINTF(1, 2);
+
 /* Reports a getopt_long failure: c is the '?' or ':' it returned; argv,
  * longopts as passed to it. Returns 2. */
 int cli_getopt_error(const char *cmd, int c, char *const *argv, const struct option *longopts);

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "json_out.h"
 #include "explain_out.h"
+#include "options.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -268,6 +269,32 @@ static void add_dendrogram(jbuild *b, cJSON *o, const strata_model_info *in) {
 
 /* DBSCAN's parameters and counts as the "dbscan" member (absent for other
  * methods); noise rows are those of the fit in no segment. */
+/* The transforms before scaling, null when the model has none. */
+static void add_transforms(jbuild *b, cJSON *o, const strata_model_info *in) {
+  if (!in->transform_kind) {
+    check(b, cJSON_AddNullToObject(o, "transforms"));
+    return;
+  }
+  cJSON *a = add_array(b, o, "transforms");
+  for (int j = 0; a && j < in->d; j++) {
+    int kind = in->transform_kind[j];
+    if (kind == STRATA_TRANSFORM_NONE) continue;
+    const double *q = in->transform_param + 3 * (size_t)j;
+    cJSON *t = cJSON_CreateObject();
+    if (t) {
+      add_str(b, t, "feature", in->features[j]);
+      add_str(b, t, "transform", cli_transform_names[kind]);
+      if (kind == STRATA_TRANSFORM_YEO_JOHNSON) add_num(b, t, "lambda", q[0]);
+      if (kind == STRATA_TRANSFORM_AGE_DAYS) add_num(b, t, "reference_day", q[1]);
+      if (kind == STRATA_TRANSFORM_CLIP) {
+        add_num(b, t, "lower", q[1]);
+        add_num(b, t, "upper", q[2]);
+      }
+    }
+    push(b, a, t);
+  }
+}
+
 static void add_dbscan(jbuild *b, cJSON *o, const strata_model_info *in) {
   if (!in->core_points) return;
   cJSON *x = cJSON_AddObjectToObject(o, "dbscan");
@@ -291,7 +318,8 @@ static void add_dbscan(jbuild *b, cJSON *o, const strata_model_info *in) {
 }
 
 int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
-                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift, int ranks, int threads) {
+                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift, int ranks, int threads,
+                 double min_segment_share, const strata_feature_choice *choice, const char *const *categorical) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
@@ -367,6 +395,20 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_drift(&b, o, drift);
   add_dendrogram(&b, o, in);
   add_dbscan(&b, o, in);
+  add_transforms(&b, o, in);
+  check(&b, cJSON_AddItemToObject(o, "left_out", cli_json_left_out(choice, categorical)) ? o : NULL);
+  add_num(&b, o, "min_segment_share", min_segment_share);
+  cJSON *small = add_array(&b, o, "small_segments");
+  for (int c = 0; small && c < in->k; c++) {
+    if (!cli_small_segment(in, c, min_segment_share)) continue;
+    cJSON *s = cJSON_CreateObject();
+    if (s) {
+      add_i64(&b, s, "segment", c);
+      add_i64(&b, s, "size", in->sizes[c]);
+      add_num(&b, s, "share", (double)in->sizes[c] / (double)in->rows);
+    }
+    push(&b, small, s);
+  }
   return finish(&b, f);
 }
 
@@ -510,14 +552,37 @@ int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv
   return finish(&b, f);
 }
 
+int cli_left_out_is_categorical(const strata_feature_choice *c, size_t i, const char *const *categorical) {
+  for (size_t g = 0; categorical && categorical[g]; g++)
+    if (strcmp(categorical[g], c->left_out[i]) == 0) return 1;
+  return 0;
+}
+
+cJSON *cli_json_left_out(const strata_feature_choice *c, const char *const *categorical) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; a && c && i < c->n_left_out; i++) {
+    if (cli_left_out_is_categorical(c, i, categorical)) continue;
+    cJSON *x = cJSON_CreateObject();
+    if (!x || !cJSON_AddStringToObject(x, "feature", c->left_out[i]) ||
+        !cJSON_AddStringToObject(x, "reason", c->reasons[i]) || !cJSON_AddItemToArray(a, x)) {
+      cJSON_Delete(x);
+      cJSON_Delete(a);
+      return NULL;
+    }
+  }
+  return a;
+}
+
 int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path,
-                       const cli_fingerprint *fp) {
+                       const cli_fingerprint *fp, const strata_feature_choice *choice,
+                       const char *const *categorical) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
   add_str(&b, o, "command", "stability");
   add_fingerprint(&b, o, fp);
   add_str(&b, o, "data", data_path);
+  check(&b, cJSON_AddItemToObject(o, "left_out", cli_json_left_out(choice, categorical)) ? o : NULL);
   /* k-means' object keeps the keys it always had. */
   if (strcmp(r->algorithm, "kmeans") != 0) add_str(&b, o, "algorithm", r->algorithm);
   add_i64(&b, o, "k", r->k);

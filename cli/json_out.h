@@ -26,7 +26,22 @@
  * when none; see cli_json_assign).  Returns 0, or -1 when it could not be
  * built or written. */
 int cli_json_fit(FILE *f, const strata_model_info *info, const char *model_path, const char *labels_path,
-                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift, int ranks, int threads);
+                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift, int ranks, int threads,
+                 double min_segment_share, const strata_feature_choice *choice, const char *const *categorical);
+
+/* The columns the feature choice left out, as fit, sweep and stability
+ * report them: [{"feature", "reason"}] (empty without a choice), leaving
+ * out the text columns named in categorical (NULL-terminated, may be NULL),
+ * which were used after all. */
+struct cJSON;
+struct cJSON *cli_json_left_out(const strata_feature_choice *choice, const char *const *categorical);
+/* 1 when left-out column i of choice is one of those categorical ones. */
+int cli_left_out_is_categorical(const strata_feature_choice *choice, size_t i, const char *const *categorical);
+/* Also in the fit result: left_out (cli_json_left_out), transforms (null
+ * without: per transformed feature {feature, transform, lambda | lower,
+ * upper | reference_day}) and
+ * min_segment_share with small_segments [{segment, size, share}], the
+ * segments below it (cli_small_segment). */
 
 /* The assign result: n, k, d, features, inertia, sizes, shares,
  * rows_dropped (rows without a segment), ranks (MPI processes), threads
@@ -68,7 +83,8 @@ int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv
  * jaccard_max, dissolved, verdict), thresholds {stable, unstable,
  * dissolved}, verdict, seconds, version. */
 int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path,
-                       const cli_fingerprint *fp);
+                       const cli_fingerprint *fp, const strata_feature_choice *choice,
+                       const char *const *categorical);
 /* The profile result (strata profile --json): model, data, labels (null
  * when assigned on the fly), k, d, rows, rows_dropped, medians_exact,
  * median_rank_error, features, population (per feature: feature, count,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json_out.h"
 #include "options.h"
 #include "progress.h"
 
@@ -31,7 +32,8 @@ typedef enum {
   KIND_LIST,   /* cli_list field: comma-separated names */
   KIND_INIT,   /* strata_init field, and cli_args.init_file for a file */
   KIND_KLIST,  /* sweep's k values: A:B or A,B,C into cli_args.ks */
-  KIND_PARENT  /* cli_args.parent; cli_args.warm_start := `value` */
+  KIND_PARENT, /* cli_args.parent; cli_args.warm_start := `value` */
+  KIND_APPEND  /* cli_args.transforms: repeatable, the values joined by ',' */
 } opt_kind;
 
 /* KIND_CHOICE writes the index of the value through an int. */
@@ -141,32 +143,46 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_DATA, 1, .help = "group or 2-D dataset inside DATA.h5"},
              [STABILITY] = {SEC_DATA, 1, .help = "group or 2-D dataset inside DATA.h5"}}},
     {"features", 0, KIND_LIST, ARGS(features), .arg = "a,b,c",
-     .help = "columns to use, in this order (default: every numeric column)",
+     .help = "columns to use, in this order (default: every numeric\n"
+             "column but identifiers, booleans, dates and columns\n"
+             "dominated by a sentinel such as -1 or 999, each named in\n"
+             "a note; a date named here is used as its age in days)",
      .use = {[FIT] = AT(SEC_DATA, 2), [STABILITY] = AT(SEC_DATA, 2),
-             [SWEEP] = {SEC_DATA, 2, .help = "columns to use (default: every numeric column)"}}},
+             [SWEEP] = {SEC_DATA, 2, .help = "columns to use (default: the safe numeric columns, as fit)"}}},
+    {"exclude", 0, KIND_LIST, ARGS(exclude), .arg = "a,b",
+     .help = "columns to leave out of the features",
+     .use = {[FIT] = AT(SEC_DATA, 3), [SWEEP] = AT(SEC_DATA, 3), [STABILITY] = AT(SEC_DATA, 3)}},
     {"categorical", 0, KIND_LIST, ARGS(categorical), .arg = "r,c",
      .help = "text columns of an imported table to use, one-hot encoded;\n"
              "segment centroids then give each category's share",
-     .use = {[FIT] = AT(SEC_DATA, 3),
-             [SWEEP] = {SEC_DATA, 3, .help = "text columns of an imported table, one-hot encoded"},
-             [STABILITY] = {SEC_DATA, 3, .help = "text columns of an imported table, one-hot encoded and\n"
+     .use = {[FIT] = AT(SEC_DATA, 4),
+             [SWEEP] = {SEC_DATA, 4, .help = "text columns of an imported table, one-hot encoded"},
+             [STABILITY] = {SEC_DATA, 4, .help = "text columns of an imported table, one-hot encoded and\n"
                                                  "weighted as in fit"}}},
     {"categorical-weight", 0, KIND_DOUBLE, FIT(categorical_weight), .lo = 0.0,
      .hi = STRATA_MAX_CATEGORICAL_WEIGHT, .open_lo = 1, .rule = "must be a number above 0 and at most 1e6",
      .arg = "W",
      .help = "each categorical column weighs like W standardised\nnumeric columns (default {default})",
-     .use = {[FIT] = AT(SEC_DATA, 4),
-             [SWEEP] = {SEC_DATA, 4, .help = "weight of each categorical column (default {default})"},
-             [STABILITY] = {SEC_DATA, 4, .help = "weight of each categorical column (default {default})"}}},
-    {"scale", 0, KIND_CHOICE, FIT(scale), .choices = cli_scale_choices, .arg = "zscore|minmax|none",
-     .help = "feature scaling (default {default})",
-     .use = {[FIT] = AT(SEC_DATA, 5), [SWEEP] = AT(SEC_DATA, 5), [STABILITY] = AT(SEC_DATA, 5)}},
+     .use = {[FIT] = AT(SEC_DATA, 5),
+             [SWEEP] = {SEC_DATA, 5, .help = "weight of each categorical column (default {default})"},
+             [STABILITY] = {SEC_DATA, 5, .help = "weight of each categorical column (default {default})"}}},
+    {"scale", 0, KIND_CHOICE, FIT(scale), .choices = cli_scale_choices, .arg = "zscore|minmax|none|robust",
+     .help = "feature scaling (default {default}); robust: median and\n"
+             "interquartile range, as scikit-learn's RobustScaler",
+     .use = {[FIT] = AT(SEC_DATA, 6), [SWEEP] = AT(SEC_DATA, 6), [STABILITY] = AT(SEC_DATA, 6)}},
+    {"transform", 0, KIND_APPEND, ARGS(transforms), .arg = "COL:T",
+     .help = "transform a column before scaling, T = log1p, yeo-johnson\n"
+             "(lambda by maximum likelihood, as scikit-learn's\n"
+             "PowerTransformer) or clip(pA,pB) (to its A-th and B-th\n"
+             "percentiles); repeatable or comma-separated; saved in\n"
+             "the model and applied by assign",
+     .use = {[FIT] = AT(SEC_DATA, 7), [SWEEP] = AT(SEC_DATA, 7), [STABILITY] = AT(SEC_DATA, 7)}},
     {"missing", 0, KIND_CHOICE, FIT(missing), .choices = cli_missing_choices, .arg = "error|drop|mean|median",
      .help = "rows with missing values (default {default})",
-     .use = {[FIT] = AT(SEC_DATA, 6), [SWEEP] = AT(SEC_DATA, 6), [STABILITY] = AT(SEC_DATA, 6)}},
+     .use = {[FIT] = AT(SEC_DATA, 8), [SWEEP] = AT(SEC_DATA, 8), [STABILITY] = AT(SEC_DATA, 8)}},
     {"sample", 0, KIND_ROWS, STAB(sample_rows), .min = 1, .arg = "N",
      .help = "rows of the seeded sample held in memory, all rows when\nfewer (default {default})",
-     .use = {[STABILITY] = AT(SEC_DATA, 7)}},
+     .use = {[STABILITY] = AT(SEC_DATA, 9)}},
     {"algorithm", 0, KIND_NAME, FIT(algorithm), .zero = "kmeans", .arg = "NAME",
      .help = "the clustering method: kmeans; gmm (Gaussian mixture\n"
              "by EM); ward (hierarchical, Ward linkage, exact on the\n"
@@ -346,23 +362,29 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_OUTPUT, 1, .help = "the result as one JSON object"},
              [STABILITY] = {SEC_EXECUTION_OUTPUT, 3, .help = "one JSON object instead of the table"}}},
     {"csv", 0, KIND_FLAG, ARGS(csv), .help = "the result as CSV, one row per k", .use = {[SWEEP] = AT(SEC_OUTPUT, 2)}},
+    {"min-segment-share", 0, KIND_DOUBLE, ARGS(min_segment_share), .lo = 0.0, .hi = 1.0,
+     .rule = "must be a number from 0 to 1", .arg = "X",
+     .help = "warn about segments holding less than this share of the\n"
+             "rows (default 0.01, or a quarter of the average share\n"
+             "1/(4K) when that is smaller; 0 = never)",
+     .use = {[FIT] = AT(SEC_OUTPUT, 3)}},
     {"progress", 0, KIND_CHOICE, ARGS(progress), .choices = progress_choices, .arg = "auto|bar|log|none",
      .help = "progress on stderr; auto = bar on a terminal,\n"
              "none otherwise; log = one line per iteration (default {default})",
-     .use = {[FIT] = AT(SEC_OUTPUT, 3),
+     .use = {[FIT] = AT(SEC_OUTPUT, 4),
              [SWEEP] = {SEC_OUTPUT, 4, .help = "progress on stderr; auto = bar on a terminal,\n"
                                                "none otherwise; log = one line per shared pass (default {default})"}}},
     {"verbose", 'v', KIND_COUNT, ARGS(verbose), .help = "also print the per-iteration table and library info",
-     .use = {[FIT] = AT(SEC_OUTPUT, 4),
+     .use = {[FIT] = AT(SEC_OUTPUT, 5),
              [SWEEP] = {SEC_OUTPUT, 5, .help = "library info on stderr, one line per shared pass"},
              [STABILITY] = {SEC_EXECUTION_OUTPUT, 5, .help = "also report each run on stderr"},
              [ASSIGN] = {SEC_OPTIONS, 5, .help = "also print library info"}}},
     {"quiet", 'q', KIND_FLAG, ARGS(quiet), .help = "print nothing but errors (and --json output)",
-     .use = {[FIT] = AT(SEC_OUTPUT, 5), [ASSIGN] = AT(SEC_OPTIONS, 6),
+     .use = {[FIT] = AT(SEC_OUTPUT, 6), [ASSIGN] = AT(SEC_OPTIONS, 6),
              [SWEEP] = {SEC_OUTPUT, 6, .help = "print nothing but errors (and -o / --json / --csv output)"},
              [STABILITY] = {SEC_EXECUTION_OUTPUT, 6, .help = "print nothing but errors (and --json or -o output)"}}},
     {"help", 'h', KIND_HELP, ARGS(data), .help = "show this help",
-     .use = {[FIT] = AT(SEC_OUTPUT, 6), [SWEEP] = AT(SEC_OUTPUT, 7), [STABILITY] = AT(SEC_EXECUTION_OUTPUT, 7),
+     .use = {[FIT] = AT(SEC_OUTPUT, 7), [SWEEP] = AT(SEC_OUTPUT, 7), [STABILITY] = AT(SEC_EXECUTION_OUTPUT, 7),
              [ASSIGN] = AT(SEC_OPTIONS, 7)}},
 };
 enum { NOPTIONS = sizeof options / sizeof options[0] };
@@ -483,6 +505,7 @@ static void set_defaults(cli_cmd cmd, cli_args *a) {
   else strata_fit_params_init(a->fit);
   strata_drift_thresholds_init(&a->drift);
   a->progress = CLI_PROGRESS_AUTO;
+  a->min_segment_share = -1.0; /* automatic: cli_min_segment_share */
 }
 
 /* ------------------------------------------------------------ help */
@@ -696,6 +719,24 @@ static int apply(cli_cmd cmd, const cli_option *o, const char *text, cli_args *a
       a->parent = text;
       a->warm_start = o->value;
       return 1;
+    case KIND_APPEND: {
+      if (!*text) {
+        snprintf(err, errlen, "--%s: empty value", o->name);
+        return 0;
+      }
+      char **s = f;
+      size_t have = *s ? strlen(*s) : 0;
+      char *joined = cli_xcalloc(have + strlen(text) + 2, 1);
+      if (*s) {
+        memcpy(joined, *s, have);
+        joined[have++] = ',';
+      }
+      strcpy(joined + have, text);
+      free(*s);
+      *s = joined;
+      a->fit->transforms = joined;
+      return 1;
+    }
   }
   return 0;
 }
@@ -774,7 +815,13 @@ static cli_verbosity verbosity(const cli_args *a) {
 static void free_args(cli_args *a) {
   cli_opt_list_free(a->features.items);
   cli_opt_list_free(a->categorical.items);
+  cli_opt_list_free(a->exclude.items);
+  a->exclude.items = NULL;
+  strata_feature_choice_free(a->choice);
+  a->choice = NULL;
   free(a->ks);
+  free(a->transforms);
+  a->transforms = NULL;
   a->features.items = a->categorical.items = NULL;
   a->ks = NULL;
 }
@@ -788,15 +835,76 @@ int cli_args_main(strata_ctx *ctx, cli_cmd cmd, int argc, char **argv, cli_args 
     strata_status st = strata_ctx_set_threads(ctx, a->threads);
     if (st == STRATA_OK) st = strata_ctx_set_backend(ctx, a->backend);
     rc = st == STRATA_OK ? go(state) : cli_status_error(st);
+    /* After the work, so that a failure stays one line on stderr. */
+    if (rc == CLI_EXIT_OK) cli_choice_notes(a->choice, (const char *const *)a->categorical.items);
   }
   free_args(a);
   return rc;
 }
 
-strata_status cli_args_open_data(const cli_args *a, strata_dataset **ds) {
+/* 1 when the --transform spec already transforms column `name`. */
+static int has_transform(const char *spec, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = spec; p && (p = strstr(p, name)) != NULL; p++)
+    if ((p == spec || p[-1] == ',') && p[n] == ':') return 1;
+  return 0;
+}
+
+/* Adds the choice's "COL:age-days" items the user did not override. */
+static void add_choice_transforms(cli_args *a) {
+  const char *extra = a->choice->transforms;
+  while (extra && *extra) {
+    size_t len = strcspn(extra, ",");
+    char item[512];
+    snprintf(item, sizeof item, "%.*s", (int)len, extra);
+    char *colon = strrchr(item, ':');
+    if (colon) {
+      *colon = '\0';
+      if (!has_transform(a->transforms, item)) {
+        *colon = ':';
+        size_t have = a->transforms ? strlen(a->transforms) : 0;
+        char *joined = cli_xcalloc(have + strlen(item) + 2, 1);
+        if (have) {
+          memcpy(joined, a->transforms, have);
+          joined[have++] = ',';
+        }
+        strcpy(joined + have, item);
+        free(a->transforms);
+        a->transforms = joined;
+        a->fit->transforms = joined;
+      }
+    }
+    extra += len + (extra[len] == ',');
+  }
+}
+
+strata_status cli_open_chosen(const strata_ctx *ctx, const char *path, const char *location,
+                              const char *const *features, size_t nfeatures, const char *const *exclude,
+                              size_t nexclude, const char *const *categorical, strata_feature_choice **choice,
+                              strata_dataset **ds) {
   *ds = NULL;
-  strata_status st = strata_dataset_open(a->data, a->location, (const char *const *)a->features.items,
-                                         a->features.n, ds);
+  *choice = NULL;
+  strata_status st = strata_choose_features(ctx, path, location, features, nfeatures, exclude, nexclude, choice);
+  if (st != STRATA_OK) return st;
+  return strata_dataset_open(path, location, (*choice)->features, (*choice)->n, ds);
+}
+
+void cli_choice_notes(const strata_feature_choice *c, const char *const *categorical) {
+  /* One line each; --features overrides (said in --help).  The columns the
+   * table itself marks as identifiers were always left out: no note (they
+   * are in --json's left_out). */
+  for (size_t i = 0; c && i < c->n_left_out; i++)
+    if (!c->marked[i] && !cli_left_out_is_categorical(c, i, categorical))
+      cli_note("leaving out '%s': it %s", c->left_out[i], c->reasons[i]);
+}
+
+strata_status cli_args_open_data(cli_args *a, strata_dataset **ds) {
+  strata_feature_choice_free(a->choice);
+  a->choice = NULL;
+  strata_status st = cli_open_chosen(a->ctx, a->data, a->location, (const char *const *)a->features.items,
+                                     a->features.n, (const char *const *)a->exclude.items, a->exclude.n,
+                                     (const char *const *)a->categorical.items, &a->choice, ds);
+  if (st == STRATA_OK) add_choice_transforms(a);
   if (st == STRATA_OK && a->categorical.n > 0)
     st = strata_dataset_add_categorical(*ds, (const char *const *)a->categorical.items, a->categorical.n, NULL,
                                         NULL);

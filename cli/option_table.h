@@ -30,7 +30,8 @@ typedef struct {
   const char *model, *data;                        /* positional: [MODEL.h5] DATA.h5 */
   const char *output, *location, *labels, *parent; /* -o, --dataset, --labels, PREV.h5 */
   const char *init_file;                           /* --init FILE, else NULL */
-  cli_list features, categorical;
+  cli_list features, categorical, exclude;
+  strata_feature_choice *choice; /* what cli_args_open_data chose (owned), or NULL */
   int warm_start; /* the parent came with --warm-start (else --match-ids) */
   int k_given;    /* -k was on the command line */
   int json, csv, quiet, verbose, no_drift;
@@ -38,6 +39,8 @@ typedef struct {
   int *ks;      /* sweep -k, owned */
   size_t nk;
   strata_drift_thresholds drift;
+  char *transforms;     /* --transform values joined by ',' (owned); fit->transforms points here */
+  double min_segment_share; /* fit: warn below this share of the rows; < 0: automatic */
   int threads;          /* --threads, set on the ctx */
   const char *backend;  /* --backend, set on the ctx (NULL = auto) */
   strata_ctx *ctx;      /* the command's context (cli_args_main sets it) */
@@ -55,8 +58,25 @@ typedef struct {
  * allocated in the end. */
 int cli_args_main(strata_ctx *ctx, cli_cmd cmd, int argc, char **argv, cli_args *a, int (*go)(void *state), void *state);
 
-/* Opens DATA.h5 at --dataset with --features and adds the --categorical
- * columns.  On failure *ds is NULL and the status says why. */
-strata_status cli_args_open_data(const cli_args *a, strata_dataset **ds);
+/* Opens DATA.h5 at --dataset with the features strata_choose_features
+ * picks (--features, else the safe default set, less --exclude: kept in
+ * a->choice for --json and the notes of cli_choice_notes; a date column
+ * asked for becomes its age in days through fit's transforms) and adds the
+ * --categorical columns.  On failure *ds is NULL and the status says why. */
+strata_status cli_args_open_data(cli_args *a, strata_dataset **ds);
+
+/* One note on stderr per column the choice left out (but those the table
+ * marks as identifiers, and the categorical ones, NULL-terminated, may be
+ * NULL).  cli_args_main calls it after a command succeeded (a failure
+ * stays one line); pca does the same. */
+void cli_choice_notes(const strata_feature_choice *c, const char *const *categorical);
+
+/* The part of it other commands share (pca): strata_choose_features, then
+ * the table opened with the chosen columns.  *choice OUT (also
+ * on failure after the choice; the caller frees it), *ds OUT. */
+strata_status cli_open_chosen(const strata_ctx *ctx, const char *path, const char *location,
+                              const char *const *features, size_t nfeatures, const char *const *exclude,
+                              size_t nexclude, const char *const *categorical, strata_feature_choice **choice,
+                              strata_dataset **ds);
 
 #endif

@@ -11,12 +11,13 @@
 
 #include "cli.h"
 
-const char *const cli_scale_choices[] = {"zscore", "minmax", "none", NULL};
+const char *const cli_scale_choices[] = {"zscore", "minmax", "none", "robust", NULL};
+const char *const cli_transform_names[] = {"none", "log1p", "yeo-johnson", "clip", "age-days", NULL};
 const char *const cli_missing_choices[] = {"error", "drop", "mean", "median", NULL};
 const char *const cli_covariance_choices[] = {"full", "tied", "diag", "spherical", NULL};
 
 const char *cli_scale_name(strata_scale s) {
-  return (unsigned)s < 3 ? cli_scale_choices[s] : "?";
+  return (unsigned)s < 4 ? cli_scale_choices[s] : "?";
 }
 const char *cli_missing_name(strata_missing m) {
   return (unsigned)m < 4 ? cli_missing_choices[m] : "?";

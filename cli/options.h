@@ -48,5 +48,6 @@ const char *cli_init_name(strata_init i);
 extern const char *const cli_scale_choices[];   /* indexed by strata_scale */
 extern const char *const cli_covariance_choices[]; /* indexed by strata_covariance */
 extern const char *const cli_missing_choices[]; /* indexed by strata_missing */
+extern const char *const cli_transform_names[]; /* indexed by strata_transform_kind */
 
 #endif

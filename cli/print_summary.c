@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "cli.h"
+#include "diag.h"
+#include "options.h"
 #include "table.h"
 
 /* Beyond this many features the segment table is transposed. */
@@ -121,6 +123,7 @@ void cli_print_fit(FILE *f, const strata_model_info *in, const char *model_path,
             in->covariance_type, in->log_likelihood, in->bic, in->aic);
   if (in->rows_dropped)
     fprintf(f, "rows dropped for missing values: %llu\n", (unsigned long long)in->rows_dropped);
+  cli_print_transforms(f, in);
   if (in->n_init > 1)
     fprintf(f, "kept run %d of %d (%s)\n", in->best_init + 1, in->n_init,
             in->weights ? "highest log-likelihood" : "lowest inertia");
@@ -129,6 +132,42 @@ void cli_print_fit(FILE *f, const strata_model_info *in, const char *model_path,
   fputc('\n', f);
   if (in->d <= WIDE_FEATURES) segments_by_row(f, in, width);
   else segments_by_column(f, in, width);
+}
+
+double cli_min_segment_share(double given, int k) {
+  if (given >= 0.0) return given;
+  double quarter = 0.25 / (double)(k > 0 ? k : 1);
+  return quarter < 0.01 ? quarter : 0.01;
+}
+
+int cli_small_segment(const strata_model_info *in, int c, double min_share) {
+  return min_share > 0.0 && in->rows > 0 && (double)in->sizes[c] < min_share * (double)in->rows;
+}
+
+void cli_warn_small_segments(const strata_model_info *in, double min_share) {
+  for (int c = 0; c < in->k; c++)
+    if (cli_small_segment(in, c, min_share))
+      cli_warn("segment %d holds %lld of %llu rows (%.2f%%), below the minimum share of %.3g%% "
+               "(--min-segment-share): outliers rather than a segment? (--transform, or fewer segments)",
+               c, (long long)in->sizes[c], (unsigned long long)in->rows,
+               100.0 * (double)in->sizes[c] / (double)in->rows, 100.0 * min_share);
+}
+
+void cli_print_transforms(FILE *f, const strata_model_info *in) {
+  if (!in->transform_kind) return;
+  fputs("transforms:", f);
+  const char *sep = " ";
+  for (int j = 0; j < in->d; j++) {
+    int kind = in->transform_kind[j];
+    if (kind == STRATA_TRANSFORM_NONE) continue;
+    const double *q = in->transform_param + 3 * (size_t)j;
+    fprintf(f, "%s%s %s", sep, in->features[j], cli_transform_names[kind]);
+    if (kind == STRATA_TRANSFORM_YEO_JOHNSON) fprintf(f, "(lambda=%.4g)", q[0]);
+    if (kind == STRATA_TRANSFORM_CLIP) fprintf(f, "(%.6g..%.6g)", q[1], q[2]);
+    if (kind == STRATA_TRANSFORM_AGE_DAYS) fprintf(f, "(days before day %.6g)", q[1]);
+    sep = ", ";
+  }
+  fputs(" (centroids below in original units)\n", f);
 }
 
 void cli_print_iterations(FILE *f, const strata_model_info *in, size_t width) {

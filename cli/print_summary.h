@@ -15,6 +15,22 @@
 void cli_print_fit(FILE *f, const strata_model_info *info, const char *model_path, const char *labels_path,
                    size_t width);
 
+/* The share --min-segment-share means for k segments: given (>= 0) as
+ * given, else 1%, or a quarter of the average share 1/(4k) when smaller
+ * (with 300 segments every one holds under 1%: that is no warning). */
+double cli_min_segment_share(double given, int k);
+
+/* 1 when segment c holds fewer than min_share of the fit's rows (and
+ * min_share > 0). */
+int cli_small_segment(const strata_model_info *info, int c, double min_share);
+
+/* One warning line on stderr per segment below min_share of the rows. */
+void cli_warn_small_segments(const strata_model_info *info, double min_share);
+
+/* "transforms: spend log1p, income yeo-johnson(lambda=0.21)" when the model
+ * has transforms. */
+void cli_print_transforms(FILE *f, const strata_model_info *info);
+
 /* The per-iteration statistics of the kept run. */
 void cli_print_iterations(FILE *f, const strata_model_info *info, size_t width);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json_out.h"
 #include "sweep_out.h"
 #include "table.h"
 
@@ -68,6 +69,7 @@ int cli_sweep_json(FILE *f, const strata_sweep_result *r, const cli_sweep_info *
   cJSON *feat = cJSON_CreateArray();
   for (size_t j = 0; feat && j < r->d; j++) ok &= cJSON_AddItemToArray(feat, cJSON_CreateString(in->features[j]));
   ok &= add(root, "features", feat);
+  ok &= add(root, "left_out", cli_json_left_out(in->choice, in->categorical));
   ok &= add(root, "k_min", cJSON_CreateNumber(r->results[0].k));
   ok &= add(root, "k_max", cJSON_CreateNumber(r->results[r->n_results - 1].k));
   ok &= add(root, "seed", raw_u64(in->seed));

@@ -16,6 +16,8 @@ typedef struct {
   int n_init;                     /* restarts per k */
   const cli_fingerprint *fingerprint; /* of the data, or NULL */
   int stability_runs;             /* as asked (0: none) */
+  const strata_feature_choice *choice;  /* the columns left out (may be NULL) */
+  const char *const *categorical;       /* --categorical (NULL-terminated, may be NULL) */
 } cli_sweep_info;
 
 /* Whether r compares methods (several, or with stability): the outputs then

@@ -76,9 +76,10 @@ static strata_status pass_drift(const strata_model_info *mi, const strata_scaler
   }
   for (size_t c = 0; c < k; c++)
     md[c] = res->counts[c] > 0 ? res->dist_sum[c] / (double)res->counts[c] : NAN;
-  /* Means are linear: scaled means back to original units. */
+  /* Means are linear: scaled means back to the units of the training
+   * reference (transformed units when the model has transforms). */
   for (size_t j = 0; j < d; j++) scaled[j] = res->cols[j].n ? res->cols[j].mean : NAN;
-  strata_scaler_invert(sc, scaled, mean);
+  strata_scaler_unscale(sc, scaled, mean);
   strata_drift_now now = {(int)k, res->counts, res->rows, md, mean, NULL};
   st = strata_drift_build(mi, reference ? reference : mi->input_file, &now, th, out);
 done:
@@ -193,8 +194,7 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
   const strata_kernels *kern = choice.kern;
   strata_scaler sc;
   strata_status st;
-  FORWARD_IF_ERROR(strata_scaler_from(&sc, d, mi->features, missing, mi->scale_shift,
-                                      mi->scale_factor, mi->impute));
+  FORWARD_IF_ERROR(strata_scaler_from_model(&sc, mi, missing));
   strata_pass *pass = NULL;
   strata_lloyd *l = NULL;
   strata_labels_writer *w = NULL;

@@ -8,6 +8,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "fit.h"
+#include "transform_fit.h"
 
 double strata_fit_now(void) {
   struct timespec ts;
@@ -22,7 +23,7 @@ strata_status strata_fit_check_params(const strata_fit_params *p) {
   RETURN_IF(!(p->categorical_weight > 0.0) || !(p->categorical_weight <= STRATA_MAX_CATEGORICAL_WEIGHT),
             STRATA_ERR_USAGE, "categorical weight must be above 0 and at most %g (got %g)",
             STRATA_MAX_CATEGORICAL_WEIGHT, p->categorical_weight);
-  RETURN_IF((unsigned)p->scale > STRATA_SCALE_NONE, STRATA_ERR_USAGE, "unknown scale method");
+  RETURN_IF((unsigned)p->scale > STRATA_SCALE_ROBUST, STRATA_ERR_USAGE, "unknown scale method");
   RETURN_IF((unsigned)p->missing > STRATA_MISSING_MEDIAN, STRATA_ERR_USAGE, "unknown missing rule");
   return STRATA_OK;
 }
@@ -50,6 +51,8 @@ strata_status strata_fit_data_check(strata_fit_data *f, const strata_ctx *ctx, s
   RETURN_IF(n == 0, STRATA_ERR_DATA, "dataset '%s' is empty (0 rows)", strata_dataset_path(ds));
   RETURN_IF(d == 0, STRATA_ERR_DATA, "dataset '%s' has no numeric columns", strata_dataset_path(ds));
   RETURN_IF(kmax > n, STRATA_ERR_DATA, "k = %zu exceeds the number of rows (%zu)", kmax, n);
+  /* A bad transform spec is a usage error before any data is read. */
+  FORWARD_IF_ERROR(strata_transforms_parse(p->transforms, d, f->names, f->groups, &f->tf));
   /* A chunk is held three times (two read buffers, one scaled): a chunk
    * size the memory limit cannot hold is a usage error, not a late "out of
    * memory". */
@@ -73,6 +76,10 @@ strata_status strata_fit_data_prepare(strata_fit_data *f, const strata_fit_data_
     FORWARD_IF_ERROR(strata_sample_choose(&f->sample, n, m, d, p->seed));
   }
   if (o->sample2_rows) FORWARD_IF_ERROR(strata_sample_choose(&f->sample2, n, o->sample2_rows, d, o->sample2_seed));
+  /* Transforms with parameters from the data take one raw pass first. */
+  if (strata_transforms_need_fit(f->tf, d))
+    FORWARD_IF_ERROR(strata_transforms_fit(f->ctx, f->ds, p->chunk_rows, p->seed, f->names, f->tf, d));
+  f->sc.tf = f->tf;
   FORWARD_IF_ERROR(strata_fit_stats_pass(f->ctx, &f->sc, f->ds, p, f->names, o->with_init_sample ? &f->sample : NULL,
                                          o->sample2_rows ? &f->sample2 : NULL));
   uint64_t kept = f->kept = n - f->sc.skipped;
@@ -88,7 +95,8 @@ strata_status strata_fit_data_prepare(strata_fit_data *f, const strata_fit_data_
               STRATA_ERR_DATA, "column '%s' has no value in any of the %llu rows (all missing); leave it out "
               "(--features)", f->names[j], (unsigned long long)n);
   FORWARD_IF_ERROR(strata_scaler_fit(f->ctx, &f->scaler, d, f->names, p->scale, p->missing, f->sc.total, f->sc.medians,
-                                     f->groups, p->categorical_weight));
+                                     f->groups, p->categorical_weight, f->sc.quart));
+  FORWARD_IF_ERROR(strata_scaler_set_transforms(&f->scaler, f->tf));
   f->tol_abs = strata_fit_tol_abs(&f->sc, &f->scaler, p->tol);
   double secs = strata_fit_now() - t0;
   strata_fit_report(p, (strata_progress){.stage = STRATA_STAGE_STATS, .n_init = o->n_init, .seconds = secs,
@@ -116,6 +124,7 @@ void strata_fit_data_free(strata_fit_data *f) {
   strata_fit_stats_free(&f->sc);
   free(f->names);
   free(f->groups);
+  free(f->tf);
   free(f->bound);
   memset(f, 0, sizeof *f);
 }

@@ -33,6 +33,7 @@ struct strata_fit_data {
   uint64_t kept;             /* rows the fit uses (n minus dropped rows) */
   const char **names;        /* d column names (borrowed from ds) */
   int *groups;               /* d: categorical group of each column, -1 numeric */
+  strata_transform *tf;      /* d transforms before scaling (p->transforms), or NULL */
   strata_fit_stats sc;
   strata_sample sample;      /* the init sample (empty with given centroids) */
   strata_sample sample2;     /* a second sample (sweep's silhouette), or empty */

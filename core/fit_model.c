@@ -32,6 +32,21 @@ strata_status strata_fit_model_new(const strata_fit_data *data, const strata_fit
     m->impute[j] = data->scaler.impute[j];
   }
   for (size_t j = 0; j < d; j++) m->feature_group[j] = strata_dataset_col_group(ds, j);
+  if (data->tf) {
+    int *kind = malloc(d * sizeof *kind);
+    double *param = malloc(3 * d * sizeof *param);
+    int done = kind && param;
+    for (size_t j = 0; done && j < d; j++) {
+      const strata_transform *t = &data->tf[j];
+      kind[j] = (int)t->kind;
+      param[3 * j] = t->kind == STRATA_TRANSFORM_YEO_JOHNSON ? t->lambda : NAN;
+      param[3 * j + 1] = t->kind == STRATA_TRANSFORM_CLIP || t->kind == STRATA_TRANSFORM_AGE_DAYS ? t->lo : NAN;
+      param[3 * j + 2] = t->kind == STRATA_TRANSFORM_CLIP ? t->hi : NAN;
+    }
+    ok &= done && strata_model_set_transforms(m, kind, param);
+    free(kind);
+    free(param);
+  }
   m->info.categorical_weight = p->categorical_weight;
   size_t ng = strata_dataset_groups(ds);
   if (ng > 0) {

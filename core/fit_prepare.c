@@ -45,13 +45,22 @@ static strata_status sketch_block(strata_fit_stats *c, const strata_block *b, in
   return strata_qtree_add(&c->tree, b->index, leaf);
 }
 
-static strata_status fit_stats_block(void *vctx, const strata_block *b, int t) {
+static strata_status fit_stats_block(void *vctx, const strata_block *raw, int t) {
   strata_fit_stats *c = vctx;
+  /* The samples keep raw rows (the scaler transforms them later); the
+   * statistics are of the transformed values. */
+  if (c->sample) strata_sample_take(c->sample, raw->x, raw->row0, raw->m);
+  if (c->sample2) strata_sample_take(c->sample2, raw->x, raw->row0, raw->m);
+  strata_block tb = *raw;
+  if (c->tf) {
+    float *buf = c->tbuf + (size_t)t * STRATA_BLOCK_ROWS * c->d;
+    FORWARD_IF_ERROR(strata_transform_rows(c->tf, c->d, c->names, raw->x, raw->m, raw->row0, buf));
+    tb.x = buf;
+  }
+  const strata_block *b = &tb;
   const strata_colacc *a = strata_moments_set_add(&c->parts, t, b->x, b->m, c->missing == STRATA_MISSING_DROP,
                                                   &c->skipped_t[t]);
   FORWARD_IF_ERROR(check_block_values(c, b, a));
-  if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
-  if (c->sample2) strata_sample_take(c->sample2, b->x, b->row0, b->m);
   if (c->sketch) FORWARD_IF_ERROR(sketch_block(c, b, t));
   return STRATA_OK;
 }
@@ -70,6 +79,10 @@ strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, 
   FORWARD_IF_ERROR(strata_moments_set_init(&c->parts, d, T));
   c->sample = sample;
   c->sample2 = sample2;
+  if (c->tf) {
+    c->tbuf = malloc((size_t)T * STRATA_BLOCK_ROWS * (d ? d : 1) * sizeof *c->tbuf);
+    RETURN_IF(!c->tbuf, STRATA_ERR_NOMEM, "out of memory for the transformed blocks");
+  }
   const strata_comm *comm = strata_ctx_comm(ctx);
   /* The sketch tree's pending nodes would have to be gathered and merged in
    * block order across ranks: not built yet, so refused rather than a
@@ -77,11 +90,15 @@ strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, 
   RETURN_IF(p->missing == STRATA_MISSING_MEDIAN && strata_comm_size(comm) > 1, STRATA_ERR_USAGE,
             "--missing median is not supported across MPI ranks yet (%d ranks); use --missing mean or drop, "
             "or run one process", strata_comm_size(comm));
-  if (p->missing == STRATA_MISSING_MEDIAN) {
+  RETURN_IF(p->scale == STRATA_SCALE_ROBUST && strata_comm_size(comm) > 1, STRATA_ERR_USAGE,
+            "--scale robust is not supported across MPI ranks yet (%d ranks); use zscore or minmax, "
+            "or run one process", strata_comm_size(comm));
+  if (p->missing == STRATA_MISSING_MEDIAN || p->scale == STRATA_SCALE_ROBUST) {
     c->sorted = malloc((size_t)T * STRATA_BLOCK_ROWS * sizeof *c->sorted);
     c->sketch = strata_qsketch_array_new(d);
     c->medians = calloc(d ? d : 1, sizeof *c->medians);
-    RETURN_IF(!c->sorted || !c->sketch || !c->medians, STRATA_ERR_NOMEM,
+    c->quart = calloc(3 * (d ? d : 1), sizeof *c->quart);
+    RETURN_IF(!c->sorted || !c->sketch || !c->medians || !c->quart, STRATA_ERR_NOMEM,
               "out of memory for the median sketches");
     FORWARD_IF_ERROR(strata_qtree_init(&c->tree, d));
   }
@@ -106,7 +123,10 @@ strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, 
   if (st == STRATA_OK && sample2) st = strata_comm_or(comm, sample2->x, sample2->m * sample2->d * sizeof *sample2->x);
   if (st == STRATA_OK && c->sketch) st = strata_qtree_finish(&c->tree, c->sketch);
   if (st == STRATA_OK && c->sketch)
-    for (size_t j = 0; j < d; j++) c->medians[j] = strata_qsketch_quantile(&c->sketch[j], 0.5);
+    for (size_t j = 0; j < d; j++) {
+      c->medians[j] = strata_qsketch_quantile(&c->sketch[j], 0.5);
+      for (int q = 0; q < 3; q++) c->quart[3 * j + q] = strata_qsketch_quantile_linear(&c->sketch[j], 0.25 * (q + 1));
+    }
   return st;
 }
 
@@ -117,6 +137,8 @@ void strata_fit_stats_free(strata_fit_stats *c) {
   if (c->tree.lock) strata_qtree_free(&c->tree);
   strata_qsketch_array_free(c->sketch, c->d);
   free(c->medians);
+  free(c->quart);
+  free(c->tbuf);
 }
 
 size_t strata_fit_auto_init_sample(size_t n, size_t k) {

@@ -31,11 +31,16 @@ typedef struct {
   strata_qtree tree;
   strata_qsketch *sketch;
   double *medians;   /* d, missing == MEDIAN only, else NULL */
+  double *quart;     /* d×3, the 25th, 50th, 75th percentiles (numpy's linear), scale == ROBUST only */
+  /* IN, set by the caller before the pass (may be NULL): d transforms the
+   * statistics are taken after (the raw values stay in the samples) */
+  const strata_transform *tf;
+  float *tbuf;       /* per thread, STRATA_BLOCK_ROWS×d transformed values */
 } strata_fit_stats;
 
 /* One raw pass over ds with ctx's threads: fills c (zeroed by the caller)
  * and the samples (chosen, may be NULL).  names IN: d column names for
- * messages, borrowed.  Uses p->missing, p->chunk_rows. */
+ * messages, borrowed.  Uses p->missing, p->scale, p->chunk_rows; c->tf. */
 strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, strata_dataset *ds, const strata_fit_params *p,
                                     const char *const *names, strata_sample *sample,
                                     strata_sample *sample2);

@@ -7,6 +7,20 @@
 
 #include "error.h"
 #include "gmm.h"
+#include "transform.h"
+
+/* A raw value of feature j in the model's scaled units: its transform (if
+ * any), the imputed value for a missing one, then shift and factor, in the
+ * order the scaler applies them. */
+static double scaled_value(const strata_model_info *mi, size_t j, double v) {
+  if (!isnan(v) && mi->transform_kind) {
+    const double *q = mi->transform_param + 3 * j;
+    strata_transform t = {(strata_transform_kind)mi->transform_kind[j], q[0], q[1], q[2], NAN, NAN};
+    v = strata_transform_apply(&t, v);
+  }
+  if (isnan(v)) v = mi->impute ? mi->impute[j] : NAN;
+  return (v - mi->scale_shift[j]) / mi->scale_factor[j];
+}
 
 static int is_mixture(const strata_model_info *mi) { return mi->estimator && strcmp(mi->estimator, "gmm") == 0; }
 
@@ -58,10 +72,9 @@ static strata_status mixture_raw(const strata_model_info *mi, const float *x, si
   for (size_t i = 0; i < m; i++) {
     int missing = 0;
     for (size_t j = 0; j < d; j++) {
-      double v = x[i * d + j];
-      if (isnan(v)) v = mi->impute ? mi->impute[j] : NAN;
+      double v = scaled_value(mi, j, x[i * d + j]);
       missing |= isnan(v);
-      y[w * d + j] = (float)((v - mi->scale_shift[j]) / mi->scale_factor[j]);
+      y[w * d + j] = (float)v;
     }
     labels[i] = -1;
     if (!missing) row[w++] = i;
@@ -86,9 +99,7 @@ strata_status strata_model_predict_raw(const strata_model_info *mi, const float 
     for (size_t c = 0; c < k; c++) {
       double dist = 0.0;
       for (size_t j = 0; j < d; j++) {
-        double v = x[i * d + j];
-        if (isnan(v)) v = mi->impute ? mi->impute[j] : NAN;
-        double diff = (v - mi->scale_shift[j]) / mi->scale_factor[j] - mi->centroids[c * d + j];
+        double diff = scaled_value(mi, j, x[i * d + j]) - mi->centroids[c * d + j];
         dist += diff * diff;
       }
       if (dist < best) {

@@ -150,7 +150,8 @@ static strata_status host_apply(const void *ctx, const float *raw, size_t rows, 
 
 int strata_pass_run_scaler(const strata_pass *p, strata_run_scaler *out) {
   const strata_scaler *sc = p->sc;
-  if (!sc || p->caching || sc->missing == STRATA_MISSING_DROP) return 0;
+  /* A device scales with shift and factor only: transforms stay on the host. */
+  if (!sc || p->caching || sc->missing == STRATA_MISSING_DROP || sc->tf) return 0;
   *out = (strata_run_scaler){sc->shift, sc->inv, sc->missing == STRATA_MISSING_ERROR ? NULL : sc->impute,
                              host_apply, sc};
   return 1;

@@ -152,8 +152,7 @@ static strata_status make_scaler(strata_dataset *ds, const strata_pca_params *p,
     strata_missing miss = STRATA_MISSING_ERROR;
     RETURN_IF(!strata_missing_parse(in->missing, &miss), STRATA_ERR_FORMAT,
               "model has an unknown missing-value rule '%s'", in->missing);
-    return strata_scaler_from(sc, d, in->features, miss, in->scale_shift, in->scale_factor,
-                              in->impute);
+    return strata_scaler_from_model(sc, in, miss);
   }
   (void)ds;
   strata_pass_fns fns = {.block = stats_block, .ctx = c};
@@ -164,7 +163,7 @@ static strata_status make_scaler(strata_dataset *ds, const strata_pca_params *p,
     RETURN_IF(c->col[j].n < 2, STRATA_ERR_DATA, "column '%s' has fewer than 2 complete values",
               strata_dataset_col_name(ds, j));
   return strata_scaler_fit(strata_pass_ctx(pass), sc, d, names, STRATA_SCALE_ZSCORE, STRATA_MISSING_DROP, c->col, NULL,
-                           NULL, 1.0);
+                           NULL, 1.0, NULL);
 }
 
 /* ---- results ---- */

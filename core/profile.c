@@ -382,8 +382,7 @@ strata_status strata_profile_compute(const strata_ctx *ctx, const strata_model *
     P.kern = strata_kernels_for_shape(mi->backend, d, k);
     if (!P.kern) P.kern = strata_kernels_for_shape(NULL, d, k);
     if (!P.kern) { st = strata_fail(STRATA_ERR_BACKEND, "no CPU kernels for d = %zu, k = %zu", d, k); goto done; }
-    GOTO_IF_ERROR(st, strata_scaler_from(&sc, d, mi->features, missing, mi->scale_shift,
-                                         mi->scale_factor, mi->impute), done);
+    GOTO_IF_ERROR(st, strata_scaler_from_model(&sc, mi, missing), done);
     P.sc = &sc;
     if (mi->weights) GOTO_IF_ERROR(st, strata_gmm_from_model(mi, &P.gmm, &P.gparams), done);
   }

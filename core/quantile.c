@@ -276,6 +276,36 @@ strata_status strata_qsketch_quantiles(const strata_qsketch *s, const double *q,
   return STRATA_OK;
 }
 
+double strata_qsketch_quantile_linear(const strata_qsketch *s, double q) {
+  size_t total = 0;
+  for (int h = 0; h < STRATA_QSKETCH_LEVELS; h++) total += s->count[h];
+  if (total == 0) return NAN;
+  weighted *all = malloc(total * sizeof *all);
+  if (!all) return NAN;
+  size_t w = 0;
+  uint64_t weight = 0;
+  for (int h = 0; h < STRATA_QSKETCH_LEVELS; h++)
+    for (size_t i = 0; i < s->count[h]; i++) {
+      all[w++] = (weighted){s->level[h][i], (uint64_t)1 << h};
+      weight += (uint64_t)1 << h;
+    }
+  qsort(all, total, sizeof *all, cmp_weighted);
+  /* numpy's "linear": position q (W - 1) between the values of ranks
+   * floor and floor + 1, a value of weight w standing for w ranks. */
+  double pos = q * (double)(weight - 1);
+  uint64_t r0 = (uint64_t)floor(pos), r1 = r0 + 1 < weight ? r0 + 1 : r0;
+  double v0 = all[total - 1].v, v1 = v0;
+  uint64_t cum = 0;
+  int have0 = 0;
+  for (size_t i = 0; i < total; i++) {
+    cum += all[i].w;
+    if (!have0 && cum > r0) { v0 = all[i].v; have0 = 1; }
+    if (cum > r1) { v1 = all[i].v; break; }
+  }
+  free(all);
+  return v0 + (pos - (double)r0) * (v1 - v0);
+}
+
 static int cmp_float(const void *a, const void *b) {
   float x = *(const float *)a, y = *(const float *)b;
   return (x > y) - (x < y);

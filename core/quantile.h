@@ -43,6 +43,11 @@ double strata_qsketch_quantile(const strata_qsketch *s, double q);
  * strata_qsketch_quantile(s, q[i]).  STRATA_ERR_NOMEM without a detail. */
 strata_status strata_qsketch_quantiles(const strata_qsketch *s, const double *q, size_t nq, double *out);
 
+/* The same with numpy's linear interpolation between neighbouring ranks
+ * (np.percentile's default): exact while nothing was compacted (up to
+ * STRATA_QSKETCH_K values), else within the sketch's rank error. */
+double strata_qsketch_quantile_linear(const strata_qsketch *s, double q);
+
 /* Sorts finite values of column j of a rows×d block into out; returns count. */
 size_t strata_sort_finite_column(const float *x, size_t rows, size_t d, size_t j, float *out);
 

@@ -12,6 +12,7 @@ const char *strata_scale_name(strata_scale s) {
     case STRATA_SCALE_ZSCORE: return "zscore";
     case STRATA_SCALE_MINMAX: return "minmax";
     case STRATA_SCALE_NONE: return "none";
+    case STRATA_SCALE_ROBUST: return "robust";
   }
   return "?";
 }
@@ -75,7 +76,8 @@ static double onehot_weight(const strata_ctx *ctx, size_t d, const char *const *
 strata_status strata_scaler_fit(const strata_ctx *ctx, strata_scaler *s, size_t d, const char *const *names,
                                 strata_scale how, strata_missing missing,
                                 const strata_colacc *acc, const double *medians,
-                                const int *group, double cat_weight) {
+                                const int *group, double cat_weight, const double *quart) {
+  RETURN_IF(how == STRATA_SCALE_ROBUST && !quart, STRATA_ERR_USAGE, "the robust scaler needs the quartiles");
   FORWARD_IF_ERROR(scaler_alloc(s, d, names, missing));
   for (size_t j = 0; j < d; j++) {
     const strata_colacc *a = &acc[j];
@@ -99,8 +101,17 @@ strata_status strata_scaler_fit(const strata_ctx *ctx, strata_scaler *s, size_t 
     } else if (how == STRATA_SCALE_MINMAX) {
       shift = a->min;
       factor = a->max - a->min;
+    } else if (how == STRATA_SCALE_ROBUST) {
+      shift = quart[j * 3 + 1];
+      factor = quart[j * 3 + 2] - quart[j * 3];
+      if (!isfinite(shift)) shift = 0.0; /* a column with no value */
     }
-    if (how != STRATA_SCALE_NONE && !(factor > 0.0 && isfinite(factor))) {
+    if (how == STRATA_SCALE_ROBUST && !(factor > 0.0 && isfinite(factor)) && a->n && a->max > a->min) {
+      /* As scikit-learn: an interquartile range of 0 divides by 1. */
+      strata_log(ctx, STRATA_LOG_WARN, "column '%s' has an interquartile range of 0 (more than half its "
+                 "values are %.17g); kept unscaled around its median", names[j], shift);
+      factor = 1.0;
+    } else if (how != STRATA_SCALE_NONE && !(factor > 0.0 && isfinite(factor))) {
       strata_log(ctx, STRATA_LOG_WARN, "column '%s' is constant (%.17g); kept unscaled",
                  names[j], a->n ? a->mean : 0.0);
       factor = 1.0;
@@ -130,8 +141,35 @@ strata_status strata_scaler_from(strata_scaler *s, size_t d, const char *const *
   return STRATA_OK;
 }
 
+strata_status strata_scaler_set_transforms(strata_scaler *s, const strata_transform *tf) {
+  free(s->tf);
+  s->tf = NULL;
+  if (!tf) return STRATA_OK;
+  s->tf = malloc((s->d ? s->d : 1) * sizeof *s->tf);
+  RETURN_IF(!s->tf, STRATA_ERR_NOMEM, "out of memory for the transforms");
+  memcpy(s->tf, tf, s->d * sizeof *s->tf);
+  return STRATA_OK;
+}
+
+strata_status strata_scaler_from_model(strata_scaler *s, const strata_model_info *mi, strata_missing missing) {
+  size_t d = (size_t)mi->d;
+  FORWARD_IF_ERROR(strata_scaler_from(s, d, mi->features, missing, mi->scale_shift, mi->scale_factor, mi->impute));
+  if (!mi->transform_kind) return STRATA_OK;
+  s->tf = malloc((d ? d : 1) * sizeof *s->tf);
+  if (!s->tf) {
+    strata_scaler_free(s);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for the transforms");
+  }
+  for (size_t j = 0; j < d; j++) {
+    const double *q = mi->transform_param + 3 * j;
+    s->tf[j] = (strata_transform){(strata_transform_kind)mi->transform_kind[j], q[0], q[1], q[2], NAN, NAN};
+  }
+  return STRATA_OK;
+}
+
 void strata_scaler_free(strata_scaler *s) {
   if (!s) return;
+  free(s->tf);
   free(s->shift);
   free(s->factor);
   free(s->inv);
@@ -162,14 +200,56 @@ static int scale_bad_row(const strata_scaler *s, const float *xi, size_t row, fl
   }
   if (s->missing == STRATA_MISSING_DROP) return 0;
   for (size_t j = 0; j < s->d; j++) {
-    double v = isnan(xi[j]) ? s->impute[j] : (double)xi[j];
+    /* impute is in transformed units already */
+    double v = isnan(xi[j]) ? s->impute[j] : s->tf ? strata_transform_apply(&s->tf[j], xi[j]) : (double)xi[j];
     out[j] = (float)((v - s->shift[j]) * s->inv[j]);
   }
   return 1;
 }
 
+/* A finite raw value the transform cannot take (log1p of -3). */
+static strata_status transform_error(const strata_scaler *s, const float *xi, size_t row) {
+  for (size_t j = 0; j < s->d; j++) {
+    if (!isfinite(xi[j])) continue;
+    float t;
+    FORWARD_IF_ERROR(strata_transform_rows(&s->tf[j], 1, &s->names[j], &xi[j], 1, row, &t));
+  }
+  return strata_fail(STRATA_ERR_DATA, "a transformed value at row %zu is not finite", row);
+}
+
+/* apply with transforms: the raw value goes through its column's transform
+ * in float64, then the shift and factor. */
+static strata_status apply_transformed(const strata_scaler *s, const float *raw, size_t rows, size_t row0,
+                                       float *out, uint16_t *kept, size_t *m) {
+  size_t d = s->d, w = 0;
+  strata_status st = STRATA_OK;
+  for (size_t i = 0; i < rows; i++) {
+    const float *xi = raw + i * d;
+    float *o = out + w * d;
+    int finite = 1, bad = 0;
+    for (size_t j = 0; j < d; j++) {
+      float v = xi[j];
+      int f = isfinite(v) != 0;
+      double t = strata_transform_apply(&s->tf[j], (double)v);
+      finite &= f;
+      bad |= f && !isfinite((float)((t - s->shift[j]) * s->inv[j]));
+      o[j] = (float)((t - s->shift[j]) * s->inv[j]);
+    }
+    if (bad) return transform_error(s, xi, row0 + i);
+    if (!finite && !scale_bad_row(s, xi, row0 + i, o, &st)) {
+      if (st != STRATA_OK) return st;
+      continue; /* dropped */
+    }
+    if (kept) kept[w] = (uint16_t)i;
+    w++;
+  }
+  *m = w;
+  return STRATA_OK;
+}
+
 strata_status strata_scaler_apply(const strata_scaler *s, const float *raw, size_t rows,
                                   size_t row0, float *out, uint16_t *kept, size_t *m) {
+  if (s->tf) return apply_transformed(s, raw, rows, row0, out, kept, m);
   size_t d = s->d, w = 0;
   strata_status st = STRATA_OK;
   for (size_t i = 0; i < rows; i++) {
@@ -192,10 +272,18 @@ strata_status strata_scaler_apply(const strata_scaler *s, const float *raw, size
   return STRATA_OK;
 }
 
+void strata_scaler_unscale(const strata_scaler *s, const double *scaled, double *transformed) {
+  for (size_t j = 0; j < s->d; j++) transformed[j] = scaled[j] * s->factor[j] + s->shift[j];
+}
+
 void strata_scaler_invert(const strata_scaler *s, const double *scaled, double *orig) {
-  for (size_t j = 0; j < s->d; j++) orig[j] = scaled[j] * s->factor[j] + s->shift[j];
+  strata_scaler_unscale(s, scaled, orig);
+  for (size_t j = 0; s->tf && j < s->d; j++) orig[j] = strata_transform_invert(&s->tf[j], orig[j]);
 }
 
 void strata_scaler_forward(const strata_scaler *s, const double *orig, double *scaled) {
-  for (size_t j = 0; j < s->d; j++) scaled[j] = (orig[j] - s->shift[j]) * s->inv[j];
+  for (size_t j = 0; j < s->d; j++) {
+    double v = s->tf ? strata_transform_apply(&s->tf[j], orig[j]) : orig[j];
+    scaled[j] = (v - s->shift[j]) * s->inv[j];
+  }
 }

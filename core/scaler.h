@@ -8,6 +8,7 @@
 
 #include "stats.h"
 #include "strata.h"
+#include "transform.h"
 
 typedef struct {
   size_t d;
@@ -16,7 +17,8 @@ typedef struct {
   double *shift;              /* d: scaled = (x - shift) * inv */
   double *factor;             /* d: 1 / inv, the unit of a scaled column */
   double *inv;                /* d */
-  double *impute;             /* d: replacement for NaN (original units) or NaN */
+  double *impute;             /* d: replacement for NaN (transformed units) or NaN */
+  strata_transform *tf;       /* d transforms applied before shift and factor, or NULL */
 } strata_scaler;
 
 /* Fits shift/factor from column statistics.  A constant column keeps
@@ -24,11 +26,23 @@ typedef struct {
  * medians (d values, may be NULL unless missing == MEDIAN) are the imputation
  * values for the median rule.  group (d values, may be NULL): -1 for a
  * numeric column, g >= 0 for the one-hot columns of categorical column g,
- * which are weighted (cat_weight, see strata_fit_params), not standardised. */
+ * which are weighted (cat_weight, see strata_fit_params), not standardised.
+ * how == STRATA_SCALE_ROBUST: quart (d×3: the 25th, 50th and 75th
+ * percentiles; NULL otherwise) gives the shift q50 and the factor q75 - q25
+ * (scikit-learn's RobustScaler; a zero range keeps factor 1, with a
+ * warning). */
 strata_status strata_scaler_fit(const strata_ctx *ctx, strata_scaler *s, size_t d, const char *const *names,
                                 strata_scale how, strata_missing missing,
                                 const strata_colacc *acc, const double *medians,
-                                const int *group, double cat_weight);
+                                const int *group, double cat_weight, const double *quart);
+/* Copies d transforms into s (tf NULL: none); they apply before the shift
+ * and factor, in apply, invert and forward. */
+strata_status strata_scaler_set_transforms(strata_scaler *s, const strata_transform *tf);
+/* The scaler a model saved: its shift, factor, impute and transforms. */
+strata_status strata_scaler_from_model(strata_scaler *s, const strata_model_info *mi, strata_missing missing);
+/* Transformed units from scaled units (the shift and factor undone, not
+ * the transform): means there are means of the transformed values. */
+void strata_scaler_unscale(const strata_scaler *s, const double *scaled, double *transformed);
 /* A scaler from saved parameters (a model's). */
 strata_status strata_scaler_from(strata_scaler *s, size_t d, const char *const *names,
                                  strata_missing missing, const double *shift,

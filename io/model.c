@@ -138,6 +138,21 @@ int strata_model_set_core(strata_model *m, const double *points, const int32_t *
   return 1;
 }
 
+int strata_model_set_transforms(strata_model *m, const int *kind, const double *param) {
+  size_t d = (size_t)m->info.d;
+  if (!kind) {
+    free(m->transform_kind);
+    free(m->transform_param);
+    m->transform_kind = NULL;
+    m->transform_param = NULL;
+  } else if (!copy_array((void **)&m->transform_kind, kind, d, sizeof *kind) ||
+             !copy_array((void **)&m->transform_param, param, 3 * d, sizeof *param)) {
+    return 0;
+  }
+  strata_model_sync_info(m);
+  return 1;
+}
+
 int strata_model_set_micro(strata_model *m, const double *means, const int64_t *sizes, int n) {
   if (!copy_array((void **)&m->micro_centroids, means, (size_t)n * (size_t)m->info.d, sizeof *means) ||
       !copy_array((void **)&m->micro_sizes, sizes, (size_t)n, sizeof *sizes))
@@ -145,6 +160,27 @@ int strata_model_set_micro(strata_model *m, const double *means, const int64_t *
   m->info.n_micro = n;
   strata_model_sync_info(m);
   return 1;
+}
+
+strata_status strata_model_check_transforms(const strata_model *m, strata_status st, const char *where) {
+  if (!m->transform_kind) return STRATA_OK;
+  for (int j = 0; j < m->info.d; j++) {
+    const int kind = m->transform_kind[j];
+    const double *q = m->transform_param + 3 * (size_t)j;
+    const char *f = m->features[j] ? m->features[j] : "?";
+    RETURN_IF(kind < STRATA_TRANSFORM_NONE || kind > STRATA_TRANSFORM_AGE_DAYS, st,
+              "%s 'transform/kind' holds %d for feature '%s' (0 none, 1 log1p, 2 yeo-johnson, 3 clip, 4 age-days)",
+              where, kind, f);
+    RETURN_IF(kind == STRATA_TRANSFORM_AGE_DAYS && !isfinite(q[1]), st,
+              "%s 'transform/param' holds the reference day %g for feature '%s'", where, q[1], f);
+    RETURN_IF(kind != STRATA_TRANSFORM_NONE && m->feature_group[j] >= 0, st,
+              "%s 'transform/kind' transforms the one-hot feature '%s'", where, f);
+    RETURN_IF(kind == STRATA_TRANSFORM_YEO_JOHNSON && !(isfinite(q[0]) && fabs(q[0]) <= 1e6), st,
+              "%s 'transform/param' holds the yeo-johnson lambda %g for feature '%s'", where, q[0], f);
+    RETURN_IF(kind == STRATA_TRANSFORM_CLIP && !(isfinite(q[1]) && isfinite(q[2]) && q[1] <= q[2]), st,
+              "%s 'transform/param' holds the clip bounds %g..%g for feature '%s'", where, q[1], q[2], f);
+  }
+  return STRATA_OK;
 }
 
 int strata_model_set_kdist(strata_model *m, const double *kdist, int n, uint64_t sample) {
@@ -160,6 +196,8 @@ void strata_model_sync_info(strata_model *m) {
   i->micro_centroids = m->micro_centroids;
   i->micro_sizes = m->micro_sizes;
   i->kdist = m->kdist;
+  i->transform_kind = m->transform_kind;
+  i->transform_param = m->transform_kind ? m->transform_param : NULL;
   i->merges = m->merges;
   i->core_points = m->core_points;
   i->core_segment = m->core_segment;
@@ -237,6 +275,7 @@ void strata_model_free(strata_model *m) {
   free(m->merges);
   free(m->core_points); free(m->core_segment);
   free(m->micro_centroids); free(m->micro_sizes); free(m->kdist);
+  free(m->transform_kind); free(m->transform_param);
   free(m);
 }
 
@@ -306,5 +345,6 @@ strata_status strata_model_check_values(const strata_model *m, strata_status st,
   }
   RETURN_IF(!(m->info.inertia >= 0.0) || !isfinite(m->info.inertia), st, "%s 'inertia' is %g", where,
             m->info.inertia);
+  FORWARD_IF_ERROR(strata_model_check_transforms(m, st, where));
   return m->weights ? check_mixture(m, st, where) : STRATA_OK;
 }

@@ -31,6 +31,8 @@ struct strata_model {
   double *weights;          /* k */
   double *covariances;      /* n_covariances, laid out by type (strata_model_info) */
   size_t n_covariances;
+  int *transform_kind;      /* d strata_transform_kind, or NULL (no transforms) */
+  double *transform_param;  /* d×3: yeo-johnson lambda, clip lower, upper (NaN unused), or NULL */
   char *init, *scale, *missing, *backend, *backend_reason, *mode, *input_file, *input_location, *version, *created;
 };
 
@@ -83,6 +85,13 @@ size_t strata_model_mixture_ncov(const char *type, size_t k, size_t d);
  * else st with a detail "<where> '<field>' holds <value> for ...".  The
  * loader refuses such a file (STRATA_ERR_FORMAT), a fit such a result. */
 strata_status strata_model_check_values(const strata_model *m, strata_status st, const char *where);
+/* Records the transforms before scaling (copies d kinds and d×3
+ * parameters; kind NULL removes them).  Returns 0 on OOM. */
+int strata_model_set_transforms(strata_model *m, const int *kind, const double *param);
+/* STRATA_OK when the transforms can be applied: known kinds, a finite
+ * yeo-johnson lambda, finite clip bounds lower <= upper; else st with a
+ * detail naming the feature. */
+strata_status strata_model_check_transforms(const strata_model *m, strata_status st, const char *where);
 /* Re-points m->info at the fields after they changed. */
 void strata_model_sync_info(strata_model *m);
 

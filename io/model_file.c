@@ -13,7 +13,10 @@
 #include "output_file.h"
 
 #define MODEL_FORMAT "strata-model"
-#define MODEL_FORMAT_VERSION 1
+/* Version 2 is written only by a model with transforms (/transform), which
+ * an older build must refuse rather than score without them; every other
+ * model stays version 1. */
+#define MODEL_FORMAT_VERSION 2
 
 typedef enum { FIELD_INT, FIELD_U64, FIELD_DOUBLE } field_kind;
 
@@ -98,7 +101,7 @@ static int write_array(hid_t loc, const char *name, hid_t file_type, hid_t mem_t
 }
 
 static int write_attributes(hid_t file, const strata_model_info *info) {
-  const int version = MODEL_FORMAT_VERSION;
+  const int version = info->transform_kind ? 2 : 1;
   if (strata_h5_write_string(file, "format", MODEL_FORMAT) < 0 ||
       strata_h5_write_scalar(file, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT, &version) < 0 ||
       strata_h5_write_scalar(file, "k", H5T_STD_I32LE, H5T_NATIVE_INT, &info->k) < 0 ||
@@ -288,6 +291,21 @@ static int write_dbscan(hid_t file, const strata_model_info *info) {
   return rc;
 }
 
+/* Transforms before scaling: /transform (kind: d int32, 0 none, 1 log1p,
+ * 2 yeo-johnson, 3 clip, with the names in its attribute `kinds`; param:
+ * d×3 float64, lambda, lower, upper).  Absent when the model has none. */
+static int write_transform(hid_t file, const strata_model_info *info) {
+  if (!info->transform_kind) return 0;
+  hsize_t d[2] = {(hsize_t)info->d, 3};
+  hid_t g = H5Gcreate2(file, "transform", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  int rc = g >= 0 && strata_h5_write_string(g, "kinds", "none,log1p,yeo-johnson,clip,age-days") >= 0 &&
+                   write_array(g, "kind", H5T_STD_I32LE, H5T_NATIVE_INT, 1, d, info->transform_kind) >= 0 &&
+                   write_array(g, "param", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d, info->transform_param) >= 0
+               ? 0 : -1;
+  if (strata_h5_close(g) < 0) rc = -1;
+  return rc;
+}
+
 static int write_model(hid_t file, const strata_model_info *info) {
   hsize_t kd[2] = {(hsize_t)info->k, (hsize_t)info->d};
   if (write_attributes(file, info) < 0 || write_features(file, info) < 0) return -1;
@@ -298,7 +316,8 @@ static int write_model(hid_t file, const strata_model_info *info) {
     return -1;
   return write_scaler(file, info) < 0 || write_iterations(file, info) < 0 ||
                  write_categorical(file, info) < 0 || write_lineage(file, info) < 0 ||
-                 write_mixture(file, info) < 0 || write_ward(file, info) < 0 || write_dbscan(file, info) < 0
+                 write_mixture(file, info) < 0 || write_ward(file, info) < 0 || write_dbscan(file, info) < 0 ||
+                 write_transform(file, info) < 0
              ? -1
              : 0;
 }
@@ -392,7 +411,7 @@ static strata_status read_string_attr(hid_t file, const char *path, const char *
   return STRATA_OK;
 }
 
-static strata_status check_format(hid_t file, const char *path, int *k, int *d) {
+static strata_status check_format(hid_t file, const char *path, int *k, int *d, int *version_out) {
   char *format = NULL;
   int is_model = H5Aexists(file, "format") > 0 &&
                  read_string_attr(file, path, "format", &format) == STRATA_OK &&
@@ -405,6 +424,7 @@ static strata_status check_format(hid_t file, const char *path, int *k, int *d) 
   RETURN_IF(version < 1 || version > MODEL_FORMAT_VERSION, STRATA_ERR_FORMAT,
             "'%s' is a Strata model of format version %d; this build reads version %d", path, version,
             MODEL_FORMAT_VERSION);
+  *version_out = version;
   FORWARD_IF_ERROR(read_attr(file, path, "k", H5T_NATIVE_INT, k));
   FORWARD_IF_ERROR(read_attr(file, path, "d", H5T_NATIVE_INT, d));
   RETURN_IF(*k < 1 || *d < 1, STRATA_ERR_FORMAT, "'%s': invalid model shape k=%d, d=%d", path, *k, *d);
@@ -835,9 +855,40 @@ static strata_status read_dbscan(hid_t file, const char *path, strata_model *m) 
   return st;
 }
 
+/* The /transform group of write_transform, checked value by value. */
+static strata_status read_transform(hid_t file, const char *path, strata_model *m, int version) {
+  if (H5Lexists(file, "transform", H5P_DEFAULT) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    RETURN_IF(version >= 2, STRATA_ERR_FORMAT, "'%s': model group 'transform' is missing (format version %d)",
+              path, version);
+    return STRATA_OK;
+  }
+  size_t d = (size_t)m->info.d;
+  hid_t g = H5Gopen2(file, "transform", H5P_DEFAULT);
+  int *kind = malloc(d * sizeof *kind);
+  double *param = malloc(3 * d * sizeof *param);
+  strata_status st = STRATA_OK;
+  if (g < 0) st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'transform' is unreadable", path);
+  else if (!kind || !param) st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  if (st == STRATA_OK) st = read_array(g, path, "kind", H5T_NATIVE_INT, 1, (hsize_t)d, 0, kind);
+  if (st == STRATA_OK) st = read_array(g, path, "param", H5T_NATIVE_DOUBLE, 2, (hsize_t)d, 3, param);
+  if (st == STRATA_OK && !strata_model_set_transforms(m, kind, param))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  if (st == STRATA_OK) {
+    char where[600];
+    snprintf(where, sizeof where, "'%s': model dataset", path);
+    st = strata_model_check_transforms(m, STRATA_ERR_FORMAT, where);
+  }
+  free(kind);
+  free(param);
+  strata_h5_close(g);
+  H5Eclear2(H5E_DEFAULT);
+  return st;
+}
+
 static strata_status read_model(hid_t file, const char *path, strata_model **out) {
-  int k = 0, d = 0;
-  FORWARD_IF_ERROR(check_format(file, path, &k, &d));
+  int k = 0, d = 0, version = 0;
+  FORWARD_IF_ERROR(check_format(file, path, &k, &d, &version));
   FORWARD_IF_ERROR(check_shape(file, path, k, d));
   strata_model *m = strata_model_alloc(k, d);
   RETURN_IF(!m, STRATA_ERR_NOMEM, "out of memory loading '%s' (k=%d, d=%d)", path, k, d);
@@ -875,6 +926,7 @@ static strata_status read_model(hid_t file, const char *path, strata_model **out
   GOTO_IF_ERROR(st, read_lineage(file, path, m), done);
   GOTO_IF_ERROR(st, read_ward(file, path, m), done);
   GOTO_IF_ERROR(st, read_dbscan(file, path, m), done);
+  GOTO_IF_ERROR(st, read_transform(file, path, m, version), done);
 done:
   strata_h5_close(scaler);
   if (st != STRATA_OK) {

@@ -1,6 +1,6 @@
 /* The model file (HDF5).  Implements strata_model_save / strata_model_load
  * declared in strata.h.  Layout (format version 1):
- *   /                 attributes: format="strata-model", format_version=1, estimator
+ *   /                 attributes: format="strata-model", format_version=1 (2 with /transform), estimator
  *                     (the estimator kind, "kmeans" or "gmm"; absent = kmeans, unknown = refused), mode,
  *                     k, d, inertia, iterations, converged, n_init, best_init,
  *                     seed, tol, max_iter, init, scale, missing, backend,
@@ -18,6 +18,10 @@
  *   /gmm              a Gaussian mixture only (estimator "gmm", required then): attributes
  *                     covariance_type, reg_covar, log_likelihood, bic, aic; weights k float64,
  *                     covariances float64 (full k×d×d, tied d×d, diag k×d, spherical k)
+ *   /transform        transforms before scaling (fit --transform), absent when none: kind d int32
+ *                     (0 none, 1 log1p, 2 yeo-johnson, 3 clip, 4 age-days; attribute kinds names them), param
+ *                     d×3 float64 (lambda, lower, upper; NaN unused).  A model with it is format
+ *                     version 2 (older builds refuse it); without, version 1.
  * Written through io/output_file.h (temporary name, then rename). */
 #ifndef STRATA_IO_MODEL_FILE_H
 #define STRATA_IO_MODEL_FILE_H

@@ -184,6 +184,22 @@ if [ "$RC" -eq 0 ] && ! grep -q "raw rows scaled on the device" "$T/err"; then o
 else bad "assign with drift: host scaling expected" "rc=$RC" "$(head -c 400 "$T/err")"; fi
 if labels_equal "$W/l_err_ok.h5" "$W/l_err_drift.h5" >/dev/null; then ok "assign: same labels with device and host scaling"
 else bad "assign: labels differ between device and host scaling"; fi
+# Transforms (fit --transform) stay on the host: the device scales with
+# shift and factor only.  Same labels as the CPU backend, fit and assign.
+TFO="income:yeo-johnson,purchase_frequency:log1p,recency_days:clip(p1,p99)"
+for be in cpu opencl; do
+  run "$STRATA" fit "$W/c_clean.h5" -k 4 -o "$W/m_tf_$be.h5" --labels "$W/l_tf_$be.h5" --backend "$be" --seed 1 \
+    --streaming --transform "$TFO" --scale robust -v
+done
+if [ "$RC" -eq 0 ] && ! grep -q "raw rows scaled on the device" "$T/err" &&
+  labels_equal "$W/l_tf_cpu.h5" "$W/l_tf_opencl.h5" >/dev/null; then
+  ok "fit --transform on opencl: host scaling, the CPU's labels"
+else bad "fit --transform on opencl" "rc=$RC" "$(head -c 400 "$T/err")"; fi
+run "$STRATA" assign "$W/m_tf_opencl.h5" "$W/c_clean.h5" --labels "$W/l_tf_assign.h5" --no-drift -v
+if [ "$RC" -eq 0 ] && ! grep -q "raw rows scaled on the device" "$T/err" &&
+  labels_equal "$W/l_tf_opencl.h5" "$W/l_tf_assign.h5" >/dev/null; then
+  ok "assign of a transformed model on opencl: host scaling, fit's labels"
+else bad "assign of a transformed model on opencl" "rc=$RC" "$(head -c 400 "$T/err")"; fi
 reject_compare() {
   local tag=$1 model=$2 data=$3 re=$4
   run "$STRATA" assign "$W/${model}_cpu.h5" "$data" --labels "$W/l_rej.h5" --no-drift

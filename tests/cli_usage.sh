@@ -154,7 +154,7 @@ shared "--categorical-weight 0" "^strata: error: --categorical-weight must be a 
   --categorical-weight 0
 shared "--categorical-weight 1e100" "^strata: error: --categorical-weight must be a number above 0 and at most 1e6 \(got '1e100'\)$" \
   --categorical-weight 1e100
-shared "--scale unknown" "^strata: error: --scale: 'log' is not one of zscore\|minmax\|none$" --scale log
+shared "--scale unknown" "^strata: error: --scale: 'log' is not one of zscore\|minmax\|none\|robust$" --scale log
 shared "--missing unknown" "^strata: error: --missing: 'skip' is not one of error\|drop\|mean\|median$" --missing skip
 shared "--features empty name" "^strata: error: --features: empty name at position 2 in 'a,,b'$" --features a,,b
 shared "--categorical repeated" "^strata: error: --categorical: 'r' is listed twice$" --categorical r,r

@@ -65,7 +65,7 @@ complete_words() {  # WORDS...: COMPREPLY for the last word
 }
 [ "$(complete_words strata fi)" = "fit" ] && ok "completion: strata fi -> fit" || bad "completion of a command" "$(complete_words strata fi)"
 [ "$(complete_words strata fit --sc)" = "--scale" ] && ok "completion: an option" || bad "completion of an option" "$(complete_words strata fit --sc)"
-[ "$(complete_words strata fit --scale "")" = "zscore minmax none" ] && ok "completion: an option's values" ||
+[ "$(complete_words strata fit --scale "")" = "zscore minmax none robust" ] && ok "completion: an option's values" ||
   bad "completion of an option's values" "$(complete_words strata fit --scale "")"
 
 # Python over the packaged library, found by the system loader.

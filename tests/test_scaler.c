@@ -84,7 +84,7 @@ static void test_scaler_apply(void) {
   strata_colacc_reset(acc, d);
   strata_colacc_block(acc, x, n, d, 0, NULL, tmp);
   strata_scaler sc;
-  CHECK_OK(strata_scaler_fit(NULL, &sc, d, names, STRATA_SCALE_ZSCORE, STRATA_MISSING_ERROR, acc, NULL, NULL, 1.0));
+  CHECK_OK(strata_scaler_fit(NULL, &sc, d, names, STRATA_SCALE_ZSCORE, STRATA_MISSING_ERROR, acc, NULL, NULL, 1.0, NULL));
   CHECK_NEAR(sc.shift[0], 4.0, 1e-15);
   CHECK_NEAR(sc.factor[0], sqrt(5.0), 1e-15);
   CHECK(sc.factor[2] == 1.0); /* constant column: never divided by zero */
@@ -101,7 +101,7 @@ static void test_scaler_apply(void) {
   CHECK_NEAR(back[1], sc_row[1], 1e-12);
   strata_scaler_free(&sc);
 
-  CHECK_OK(strata_scaler_fit(NULL, &sc, d, names, STRATA_SCALE_MINMAX, STRATA_MISSING_DROP, acc, NULL, NULL, 1.0));
+  CHECK_OK(strata_scaler_fit(NULL, &sc, d, names, STRATA_SCALE_MINMAX, STRATA_MISSING_DROP, acc, NULL, NULL, 1.0, NULL));
   CHECK(sc.shift[0] == 1.0 && sc.factor[0] == 6.0);
   float y[] = {1, NAN, 5, 7, 70, 5};
   uint16_t kept[2];
@@ -113,12 +113,12 @@ static void test_scaler_apply(void) {
   CHECK(strstr(strata_last_error(), "'b'") && strstr(strata_last_error(), "row 42"));
   strata_scaler_free(&sc);
 
-  CHECK_OK(strata_scaler_fit(NULL, &sc, d, names, STRATA_SCALE_NONE, STRATA_MISSING_MEAN, acc, NULL, NULL, 1.0));
+  CHECK_OK(strata_scaler_fit(NULL, &sc, d, names, STRATA_SCALE_NONE, STRATA_MISSING_MEAN, acc, NULL, NULL, 1.0, NULL));
   CHECK_OK(strata_scaler_apply(&sc, y, 2, 0, out, NULL, &m));
   CHECK(m == 2 && out[1] == 40.0f); /* NaN replaced by the mean of b */
   strata_scaler_free(&sc);
 
-  CHECK_OK(strata_scaler_fit(NULL, &sc, d, names, STRATA_SCALE_NONE, STRATA_MISSING_ERROR, acc, NULL, NULL, 1.0));
+  CHECK_OK(strata_scaler_fit(NULL, &sc, d, names, STRATA_SCALE_NONE, STRATA_MISSING_ERROR, acc, NULL, NULL, 1.0, NULL));
   CHECK(strata_scaler_apply(&sc, y, 2, 7, out, NULL, &m) == STRATA_ERR_DATA);
   CHECK(strstr(strata_last_error(), "missing") && strstr(strata_last_error(), "row 7"));
   strata_scaler_free(&sc);

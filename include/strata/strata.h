@@ -202,11 +202,64 @@ STRATA_API strata_status strata_dataset_stats(const strata_ctx *ctx, strata_data
  * goes unseen.  ds IN, hash OUT. */
 STRATA_API strata_status strata_dataset_fingerprint(strata_dataset *ds, uint64_t *hash);
 
+/* ------------------------------------------------------ feature choice */
+
+/* Which columns of a table to cluster on, and why the others are left out.
+ * Without a list of features (features NULL): every numeric column except
+ * those that would mislead a segmentation, each left out with a one-line
+ * reason: columns import marked as identifiers; identifier-like integer
+ * columns (unique or nearly, in a dense range; or a key by name — CustomerID,
+ * customer_id, InvoiceNo — with many values; or many values of a dense range
+ * above 1000: a key repeated over a transaction table); boolean columns
+ * (import's bool type, or only 0 and 1: an outcome or a flag); dates; columns
+ * dominated by a sentinel (a value held by at least half the rows, outside the
+ * range of the others: -1, 99, 999, 9999 and their negatives, or 0 in a ratio
+ * column of values in [0, 1]); text columns (they need --categorical); columns
+ * with no value.  The statistics come from a seeded sample of
+ * STRATA_FEATURE_SAMPLE rows (all rows when fewer).  With a list: those
+ * columns, and a date among them is used as its age in days (`transforms`
+ * then names it "COL:age-days").  Either way exclude (may be NULL) removes
+ * columns; a name in exclude that the table lacks is STRATA_ERR_USAGE. */
+typedef struct {
+  size_t n;                        /* chosen columns, in the table's (or the list's) order */
+  const char *const *features;
+  size_t n_left_out;               /* columns left out of the default set */
+  const char *const *left_out;
+  const char *const *reasons;      /* one line each, no trailing period */
+  const int *marked;               /* n_left_out: 1 where the table itself says so (import
+                                      marked the column an identifier), 0 where a rule judged */
+  const char *transforms;          /* "COL:age-days,..." for chosen dates, or NULL */
+} strata_feature_choice;
+
+#define STRATA_FEATURE_SAMPLE 100000
+
+/* ctx IN; path, location IN (as strata_dataset_open); features IN (nfeatures
+ * names, or NULL); exclude IN (nexclude names, or NULL); out OUT, free with
+ * strata_feature_choice_free.  STRATA_ERR_DATA when no column is left. */
+STRATA_API strata_status strata_choose_features(const strata_ctx *ctx, const char *path, const char *location,
+                                                const char *const *features, size_t nfeatures,
+                                                const char *const *exclude, size_t nexclude,
+                                                strata_feature_choice **out);
+STRATA_API void strata_feature_choice_free(strata_feature_choice *c);
+
 /* ---------------------------------------------------------------- fit */
 
 struct strata_progress;
 
-typedef enum { STRATA_SCALE_ZSCORE, STRATA_SCALE_MINMAX, STRATA_SCALE_NONE } strata_scale;
+/* robust: centre on the median, divide by the interquartile range (scikit-learn's
+ * RobustScaler; quartiles from the statistics pass's quantile sketch, exact up to
+ * 4096 values, else within its rank error). */
+typedef enum { STRATA_SCALE_ZSCORE, STRATA_SCALE_MINMAX, STRATA_SCALE_NONE, STRATA_SCALE_ROBUST } strata_scale;
+/* A per-feature transform applied to the raw value before scaling
+ * (strata_fit_params.transforms), recorded in the model and applied by
+ * strata_assign, strata_profile_compute and strata_pca_fit with the model:
+ * log1p (values > -1), Yeo-Johnson with lambda fitted by maximum likelihood
+ * (scikit-learn's PowerTransformer(standardize=False)), clipping to two
+ * percentiles of the training data. */
+/* age-days: a date column (days since 1970, as import stores dates) as its
+ * age in days at the latest date of the training data. */
+typedef enum { STRATA_TRANSFORM_NONE, STRATA_TRANSFORM_LOG1P, STRATA_TRANSFORM_YEO_JOHNSON,
+               STRATA_TRANSFORM_CLIP, STRATA_TRANSFORM_AGE_DAYS } strata_transform_kind;
 /* What to do with a row holding NaN: fail naming it, leave the row out, or
  * replace NaN by the column's mean or median (from the statistics pass; the
  * median from a quantile sketch, rank error below 0.1%). */
@@ -306,7 +359,17 @@ typedef struct {
   const char *checkpoint_path;
   int checkpoint_every;
   const char *resume_path;
+  const char *transforms;     /* per-feature transforms before scaling, NULL = none:
+                                 "COL:T,COL:T" with T log1p, yeo-johnson, clip(pA,pB) or age-days
+                                 (percentiles 0 <= A < B <= 100, e.g. clip(p1,p99)); one per
+                                 column, numeric columns only.  Yeo-Johnson's lambda is fitted
+                                 on all rows up to STRATA_TRANSFORM_SAMPLE, else on a seeded
+                                 sample of that many; clip's percentiles come from the
+                                 quantile sketch of a raw pass (exact up to 4096 values) */
 } strata_fit_params;
+
+/* Rows Yeo-Johnson's lambda is fitted on, at most (a seeded sample beyond). */
+#define STRATA_TRANSFORM_SAMPLE 200000
 
 typedef enum {
   STRATA_STAGE_STATS, STRATA_STAGE_INIT, STRATA_STAGE_ITER, STRATA_STAGE_LABELS,
@@ -433,7 +496,7 @@ typedef struct {
   double tol;
   int max_iter;
   const char *init;                   /* "k-means++", "random", "file" */
-  const char *scale;                  /* "zscore", "minmax", "none" */
+  const char *scale;                  /* "zscore", "minmax", "none", "robust" */
   const char *missing;                /* "error", "drop", "mean", "median" */
   const char *backend;                /* backend that ran, e.g. "ref" */
   const char *backend_reason;         /* one line: why the scheduler chose it (NULL in
@@ -515,6 +578,16 @@ typedef struct {
    * (0-based); 0 and 0 for a fit run from the start.  Not saved in the
    * model file (the model equals an uninterrupted run's). */
   int resumed_run, resumed_iteration;
+  /* Transforms applied before scaling (strata_fit_params.transforms), NULL
+   * when the model has none: per feature its strata_transform_kind and d×3
+   * parameters (Yeo-Johnson's lambda, clip's lower and upper bound in
+   * original units, age-days' reference date in the lower slot; NaN where
+   * unused).  scale_shift, scale_factor, impute,
+   * centroids and train_mean/std are then in transformed units;
+   * centroids_original are mapped back through the inverse transform
+   * (clip: the clipped value). */
+  const int *transform_kind;
+  const double *transform_param;
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
@@ -638,12 +711,17 @@ typedef struct {
   /* Hennig's thresholds on a segment's mean Jaccard: >= stable "stable",
    * >= unstable "patterns", > dissolved "unstable", else "dissolved"; and
    * a run "dissolves" a segment when its Jaccard is <= dissolved.
-   * Defaults 0.75, 0.6, 0.5. */
+   * Defaults 0.75, 0.6, 0.5.  A segment dissolved in more than
+   * STRATA_STABILITY_MAX_DISSOLVED of the runs is "unstable" at best. */
   double stable, unstable, dissolved;
   /* Called after each run (1-based) on the calling thread; may be NULL. */
   void (*progress)(int run, int runs, void *user);
   void *progress_user;
 } strata_stability_params;
+
+/* The share of runs beyond which a dissolved segment cannot be called
+ * "stable" or "patterns" (it is "unstable", or "dissolved" by its mean). */
+#define STRATA_STABILITY_MAX_DISSOLVED 0.1
 
 STRATA_API void strata_stability_params_init(strata_stability_params *p);
 

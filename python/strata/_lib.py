@@ -56,7 +56,8 @@ class FitParams(ctypes.Structure):
                 ("reg_covar", c_double), ("soft", c_int), ("distance_threshold", c_double),
                 ("eps", c_double), ("min_samples", c_int), ("ward_mode", c_int), ("ward_micro", c_int),
                 ("eps_auto", c_int), ("eps_sample", c_size_t),
-                ("checkpoint_path", c_char_p), ("checkpoint_every", c_int), ("resume_path", c_char_p)]
+                ("checkpoint_path", c_char_p), ("checkpoint_every", c_int), ("resume_path", c_char_p),
+                ("transforms", c_char_p)]
 
 
 class IterStats(ctypes.Structure):

@@ -9,7 +9,7 @@ import numpy as np
 from ._lib import (Context, FitParams, Profile, StrataInputError, StrataRuntimeError, _s, c_double, c_int64, c_void_p, check,
                    fit_params, lib, names_array)
 
-_SCALE = {"zscore": 0, "minmax": 1, "none": 2}
+_SCALE = {"zscore": 0, "minmax": 1, "none": 2, "robust": 3}
 _MISSING = {"error": 0, "drop": 1, "mean": 2, "median": 3}
 _INIT = {"k-means++": 0, "random": 1}
 
