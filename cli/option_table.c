@@ -36,7 +36,8 @@ typedef enum {
 
 /* KIND_CHOICE writes the index of the value through an int. */
 _Static_assert(sizeof(strata_scale) == sizeof(int) && sizeof(strata_missing) == sizeof(int) &&
-                   sizeof(strata_resample) == sizeof(int) && sizeof(cli_progress_mode) == sizeof(int),
+                   sizeof(strata_resample) == sizeof(int) && sizeof(cli_progress_mode) == sizeof(int) &&
+                   sizeof(strata_refine) == sizeof(int),
                "an enum field of the option table is not int-sized");
 
 /* Which structure an option's field lies in. */
@@ -101,6 +102,7 @@ enum { FIT = CLI_CMD_FIT, SWEEP = CLI_CMD_SWEEP, STABILITY = CLI_CMD_STABILITY, 
 
 static const char *const progress_choices[] = {"auto", "bar", "log", "none", NULL}; /* cli_progress_mode */
 static const char *const method_choices[] = {"bootstrap", "subsample", NULL};       /* strata_resample */
+static const char *const refine_choices[] = {"auto", "none", "swap", NULL};         /* strata_refine */
 
 static const cli_option options[] = {
     {"k", 'k', KIND_INT, FIT(k), .what = "k", .min = 1, .max = 1 << 30, .arg = "K",
@@ -190,6 +192,12 @@ static const cli_option options[] = {
     {"init-sample", 0, KIND_ROWS, FIT(init_sample), .zero = "automatic", .arg = "N",
      .help = "rows sampled for initialisation (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 6), [SWEEP] = AT(SEC_ALGORITHM, 6)}},
+    {"refine", 0, KIND_CHOICE, FIT(refine), .choices = refine_choices, .arg = "auto|none|swap",
+     .help = "after Lloyd, trial swaps of the centroid of the cheapest\n"
+             "merge to a k-means++ draw, kept when the inertia drops\n"
+             "(swap); auto: swap unless from a FILE or --warm-start\n"
+             "(default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 7)}},
     {"silhouette-sample", 0, KIND_ROWS, FIELD(IN_SWEEP, strata_sweep_params, silhouette_sample), .arg = "N",
      .help = "rows of the seeded silhouette sample, exact on it;\n0 = no silhouette (default {default})",
      .use = {[SWEEP] = AT(SEC_ALGORITHM, 7)}},

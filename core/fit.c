@@ -24,6 +24,7 @@ strata_status strata_fit_check_params(const strata_fit_params *p) {
             STRATA_MAX_CATEGORICAL_WEIGHT, p->categorical_weight);
   RETURN_IF((unsigned)p->scale > STRATA_SCALE_NONE, STRATA_ERR_USAGE, "unknown scale method");
   RETURN_IF((unsigned)p->missing > STRATA_MISSING_MEDIAN, STRATA_ERR_USAGE, "unknown missing rule");
+  RETURN_IF((unsigned)p->refine > STRATA_REFINE_SWAP, STRATA_ERR_USAGE, "unknown refinement");
   return STRATA_OK;
 }
 
@@ -206,6 +207,11 @@ void strata_fit_loop_free(strata_fit_loop *loop) {
 
 /* ------------------------------------------------------------ restarts */
 
+int strata_fit_refines(const strata_fit_params *p) {
+  if (p->refine == STRATA_REFINE_AUTO) return p->init != STRATA_INIT_GIVEN && !p->warm_start;
+  return p->refine == STRATA_REFINE_SWAP;
+}
+
 strata_status strata_fit_restarts(const strata_fit_data *data, strata_estimator *est,
                                   strata_labels_writer *labels_now, int final_stats, strata_fit_best *best) {
   const strata_fit_params *p = data->p;
@@ -232,9 +238,12 @@ strata_status strata_fit_restarts(const strata_fit_data *data, strata_estimator 
                                 .seconds = strata_fit_now() - t0});
     strata_fit_job job = {.est = est, .state = STRATA_JOB_ITER, .run = run, .iters = iters};
     GOTO_IF_ERROR(st, strata_fit_loop_run(&loop, &job, 1), done);
+    strata_refine_result refined = {0};
+    if (ops->refine && strata_fit_refines(p)) GOTO_IF_ERROR(st, ops->refine(est, data, run, &refined), done);
     double objective;
     ops->result(est, &objective, sizes);
     if (objective < best->objective) {
+      best->refine = refined;
       best->objective = objective;
       best->run = run;
       best->iterations = job.iterations;

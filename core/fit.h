@@ -134,10 +134,15 @@ void strata_fit_loop_free(strata_fit_loop *loop);
 typedef struct {
   double objective;
   int run, iterations, converged;
+  strata_refine_result refine;  /* of the kept run */
   double *params;
   int64_t *sizes;
   strata_iter_stats *iters;
 } strata_fit_best;
+
+/* Whether p asks each restart to be refined (strata_refine: AUTO is SWAP
+ * except from given centroids or a warm start). */
+int strata_fit_refines(const strata_fit_params *p);
 
 /* labels_now: the writer for the final pass of each run (NULL: labels are
  * written by the caller after the restarts); final_stats as in the loop. */

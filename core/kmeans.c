@@ -111,6 +111,7 @@ static strata_status build_model(fit_state *f, const strata_fit_params *p, const
   char created[32];
   iso_time_now(created, sizeof created);
   ok &= strata_model_set_string(&m->init, init_names[p->init]);
+  ok &= strata_model_set_string(&m->refine, strata_fit_refines(p) ? "swap" : "none");
   ok &= strata_model_set_string(&m->scale, strata_scale_name(p->scale));
   ok &= strata_model_set_string(&m->missing, strata_missing_name(p->missing));
   ok &= strata_model_set_string(&m->backend, backend);
@@ -211,7 +212,9 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   size_t d = data->d;
 
   /* 1. statistics pass (also fills the init sample) and the scaler */
-  strata_fit_data_opts o = {.kmax = k, .with_init_sample = p->init != STRATA_INIT_GIVEN, .n_init = p->n_init};
+  int refines = strata_fit_refines(p);
+  strata_fit_data_opts o = {.kmax = k, .with_init_sample = p->init != STRATA_INIT_GIVEN || refines,
+                            .n_init = p->n_init};
   FORWARD_IF_ERROR(strata_fit_data_prepare(data, &o));
   if (!choice->kern)
     FORWARD_IF_ERROR(strata_scheduler_choose(ctx, strata_ctx_backend(ctx), data->sample.x, data->sample.m,
@@ -232,8 +235,9 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   if (p->labels_path) FORWARD_IF_ERROR(strata_labels_writer_open(p->labels_path, data->n, &f->writer));
 
   /* 3. restarts; labels are written in the kept run's final pass, or, with
-   * restarts or a parent (renumbering), in one more pass after them */
-  int late = p->n_init > 1 || p->parent;
+   * restarts, a parent (renumbering) or a refinement (which moves the
+   * centroids after that pass), in one more pass after them */
+  int late = p->n_init > 1 || p->parent || refines;
   int stats_in_run = !late && !kern->run.run_open;
   if (stats_in_run) FORWARD_IF_ERROR(ops->want_reference(f->est));
   FORWARD_IF_ERROR(strata_fit_restarts(data, f->est, late ? NULL : f->writer, stats_in_run, &f->best));
@@ -252,6 +256,8 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   m->info.converged = f->best.converged;
   m->info.n_init = p->n_init;
   m->info.best_init = f->best.run;
+  m->info.refine_trials = f->best.refine.trials;
+  m->info.refine_swaps = f->best.refine.swaps;
   m->info.seed = p->seed;
   m->info.tol = p->tol;
   m->info.max_iter = p->max_iter;

@@ -20,6 +20,7 @@ struct strata_model {
   double *parent_distance;  /* k, or NULL */
   double *train_mean, *train_std, *train_mean_distance; /* d, d, k, or all NULL */
   char *estimator;          /* the estimator kind ("kmeans"); NULL reads as "kmeans" */
+  char *refine;             /* "swap", "none"; NULL in models written before it was recorded */
   char *init, *scale, *missing, *backend, *backend_reason, *mode, *input_file, *input_location, *version, *created;
 };
 

@@ -191,6 +191,13 @@ typedef enum { STRATA_SCALE_ZSCORE, STRATA_SCALE_MINMAX, STRATA_SCALE_NONE } str
 typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN,
                STRATA_MISSING_MEDIAN } strata_missing;
 typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } strata_init;
+/* What follows Lloyd's convergence in each restart.  SWAP: seeded trial
+ * swaps (the centroid of the cheapest merge moves to a greedy k-means++
+ * draw on the init sample, a few Lloyd passes, kept only when the inertia
+ * drops), then Lloyd to convergence; the inertia is never above plain
+ * Lloyd's from the same init.  AUTO (the default): SWAP, except from given
+ * centroids or a warm start (NONE). */
+typedef enum { STRATA_REFINE_AUTO, STRATA_REFINE_NONE, STRATA_REFINE_SWAP } strata_refine;
 
 typedef struct {
   size_t size;                /* set by strata_fit_params_init (see the conventions above) */
@@ -237,6 +244,7 @@ typedef struct {
   const char *algorithm;      /* the clustering method, by the name a model file records
                                  ("kmeans"; strata_algorithms() lists this build's);
                                  NULL = "kmeans" */
+  strata_refine refine;       /* default auto (see strata_refine) */
 } strata_fit_params;
 
 typedef enum {
@@ -358,6 +366,9 @@ typedef struct {
                                          centroid, scaled units (NaN for an empty segment) */
   const char *estimator;              /* the estimator kind: "kmeans" (also for models written
                                          before the kind was recorded) */
+  const char *refine;                 /* "swap" or "none" (strata_refine as resolved); "" in
+                                         models written before it was recorded */
+  int refine_trials, refine_swaps;    /* trial swaps made and kept in the kept run */
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
