@@ -46,11 +46,15 @@ static int run(void *state) {
   }
   sizes = cli_xcalloc((size_t)info->k, sizeof *sizes);
   double inertia = 0.0, t0 = cli_now();
-  int want_drift = !o->a.no_drift && info->train_mean;
+  int want_drift = !o->a.no_drift && info->train_mean && !info->weights;
   if (!o->a.no_drift && !want_drift)
-    cli_warn("the model has no training reference (saved by an older Strata): drift not measured");
-  st = strata_assign_drift(o->a.ctx, model, ds, o->a.labels, o->p.chunk_rows, &o->a.drift, o->a.model, &inertia, sizes,
-                           want_drift ? &drift : NULL);
+    cli_warn(info->weights ? "drift is measured for k-means models only: not measured for this Gaussian mixture"
+                           : "the model has no training reference (saved by an older Strata): drift not measured");
+  if (o->p.soft)
+    st = strata_assign_soft(o->a.ctx, model, ds, o->a.labels, o->p.chunk_rows, &inertia, sizes);
+  else
+    st = strata_assign_drift(o->a.ctx, model, ds, o->a.labels, o->p.chunk_rows, &o->a.drift, o->a.model, &inertia,
+                             sizes, want_drift ? &drift : NULL);
   double seconds = cli_now() - t0;
   if (st != STRATA_OK) {
     rc = cli_status_error(st);

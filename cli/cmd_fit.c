@@ -150,6 +150,10 @@ static int go(void *state) {
   fit_opts *o = state;
   if (o->a.warm_start && o->a.init_file)
     return cli_usage_error(CMD, "--warm-start and --init FILE both set the initial centroids");
+  if (o->p.algorithm && strcmp(o->p.algorithm, "dbscan") == 0 && o->a.k_given)
+    return cli_usage_error(CMD, "dbscan finds its number of segments: leave out -k");
+  if (o->p.distance_threshold > 0.0 && o->a.k_given)
+    return cli_usage_error(CMD, "-k and --distance-threshold both choose the cut: give one");
   return run(o);
 }
 

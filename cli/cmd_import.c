@@ -15,7 +15,8 @@
 
 static const char *const CMD = "import";
 
-enum { OPT_GROUP = 256, OPT_DELIMITER, OPT_ENCODING, OPT_COLUMNS, OPT_SKIP_COLUMNS, OPT_ON_ERROR, OPT_THREADS, OPT_JSON };
+enum { OPT_GROUP = 256, OPT_DELIMITER, OPT_ENCODING, OPT_COLUMNS, OPT_SKIP_COLUMNS, OPT_ON_ERROR, OPT_THREADS, OPT_JSON,
+       OPT_DATE_FORMAT, OPT_DECIMAL, OPT_STRICT };
 
 static const struct option long_options[] = {
     {"output", required_argument, NULL, 'o'},
@@ -25,6 +26,9 @@ static const struct option long_options[] = {
     {"columns", required_argument, NULL, OPT_COLUMNS},
     {"skip-columns", required_argument, NULL, OPT_SKIP_COLUMNS},
     {"on-error", required_argument, NULL, OPT_ON_ERROR},
+    {"date-format", required_argument, NULL, OPT_DATE_FORMAT},
+    {"decimal", required_argument, NULL, OPT_DECIMAL},
+    {"strict", no_argument, NULL, OPT_STRICT},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"json", no_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, 'q'},
@@ -44,7 +48,10 @@ static void usage(FILE *f) {
         "Types: int, float, bool (true/false, yes/no, t/f, y/n), date (ISO-8601, stored\n"
         "as days since 1970-01-01) and categorical (any other text: int32 codes plus a\n"
         "dictionary).  Missing values (empty, NA, N/A, NaN, null, ?; any case) become NaN\n"
-        "or code -1.  Columns named id, *_id, *Id or *ID whose values are all distinct\n"
+        "or code -1.  A column of numbers with a few cells that are not (at most 1 in\n"
+        "100) stays numeric: those cells become missing, counted and listed with their\n"
+        "lines (--strict: an error instead); a column stored as text although most of\n"
+        "its values are numbers is warned about.  Columns named id, *_id, *Id or *ID whose values are all distinct\n"
         "are marked as identifiers, which `strata fit` leaves out unless named.\n"
         "\n"
         "required:\n"
@@ -60,6 +67,12 @@ static void usage(FILE *f) {
         "      --on-error fail|skip  a bad row (ragged, bad quoting, invalid text, a number\n"
         "                            beyond float64) fails the import (default) or is\n"
         "                            skipped, counted and listed\n"
+        "      --date-format FMT     also read dates written like '%d/%m/%Y %H:%M' (%Y %y\n"
+        "                            %m %b %d %H %M %S %p); ISO dates are always read\n"
+        "      --decimal C           decimal mark: . (default) or , (10,5; the delimiter\n"
+        "                            must then be another one)\n"
+        "      --strict              a cell that is not a number in a column of numbers\n"
+        "                            fails the import instead of becoming missing\n"
         "      --threads T           compression threads, 0 = one per core (default 0)\n"
         "      --json                print one JSON object on stdout instead of the summary\n"
         "  -v, --verbose             also print library info (e.g. why a column is text)\n"
@@ -133,6 +146,13 @@ static int parse(int argc, char **argv, import_opts *o) {
           return cli_error(CLI_EXIT_USAGE, "%s", err);
         o->p.skip_bad_rows = idx == 1;
         break;
+      case OPT_DATE_FORMAT: o->p.date_format = optarg; break;
+      case OPT_DECIMAL:
+        if (strcmp(optarg, ",") != 0 && strcmp(optarg, ".") != 0)
+          return cli_usage_error(CMD, "--decimal: '%s' is not '.' or ','", optarg);
+        o->p.decimal = optarg[0];
+        break;
+      case OPT_STRICT: o->p.strict = 1; break;
       case OPT_THREADS:
         if (!cli_opt_int(optarg, "--threads", 0, 1024, &v, err, sizeof err)) return cli_error(CLI_EXIT_USAGE, "%s", err);
         o->threads = (int)v;
@@ -211,6 +231,7 @@ static void warn_about(const strata_csv_import_result *t) {
     const strata_csv_import_column *c = &t->columns[j];
     if (c->inexact)
       cli_warn("column '%s': integers beyond 2^53 with missing values are stored as float64 and rounded", c->name);
+    if (c->note) cli_warn("column '%s': %s", c->name, c->note);
   }
 }
 

@@ -195,6 +195,73 @@ static void add_lineage(jbuild *b, cJSON *o, const strata_model_info *in, int pa
   }
 }
 
+/* A Gaussian mixture's parameters and scores (scikit-learn's definitions:
+ * log_likelihood is its score(), the mean per row; scaled units). */
+static void add_mixture(jbuild *b, cJSON *o, const strata_model_info *in) {
+  if (!in->weights) return; /* k-means output stays as recorded (tests/golden) */
+  add_str(b, o, "algorithm", in->estimator);
+  size_t k = (size_t)in->k, d = (size_t)in->d;
+  size_t nc = !strcmp(in->covariance_type, "full") ? k * d * d
+              : !strcmp(in->covariance_type, "tied") ? d * d
+              : !strcmp(in->covariance_type, "diag") ? k * d : k;
+  cJSON *g = cJSON_CreateObject();
+  if (g && !cJSON_AddItemToObject(o, "gmm", g)) {
+    cJSON_Delete(g);
+    g = NULL;
+  }
+  check(b, g);
+  if (!g) return;
+  add_str(b, g, "covariance_type", in->covariance_type);
+  add_num(b, g, "reg_covar", in->reg_covar);
+  add_num(b, g, "log_likelihood", in->log_likelihood);
+  add_num(b, g, "bic", in->bic);
+  add_num(b, g, "aic", in->aic);
+  add_doubles(b, g, "weights", in->weights, k);
+  add_doubles(b, g, "covariances", in->covariances, nc);
+}
+
+/* Ward's dendrogram as the "dendrogram" member (absent for other methods):
+ * its top levels, the last 2k merges (scipy's linkage rows: clusters below
+ * the number of rows are rows, merge j made cluster rows + j). */
+static void add_dendrogram(jbuild *b, cJSON *o, const strata_model_info *in) {
+  if (!in->merges) return;
+  cJSON *x = cJSON_AddObjectToObject(o, "dendrogram");
+  check(b, x);
+  if (!x) return;
+  add_i64(b, x, "merges", in->n_merges);
+  if (in->distance_threshold > 0) add_num(b, x, "distance_threshold", in->distance_threshold);
+  else check(b, cJSON_AddNullToObject(x, "distance_threshold"));
+  cJSON *top = add_array(b, x, "top");
+  int n = in->n_merges, first = n - 2 * in->k > 0 ? n - 2 * in->k : 0;
+  for (int j = first; top && j < n; j++) {
+    const double *z = in->merges + 4 * (size_t)j;
+    cJSON *e = cJSON_CreateObject();
+    if (e) {
+      add_i64(b, e, "cluster", (int64_t)n + 1 + j);
+      add_i64(b, e, "left", (int64_t)z[0]);
+      add_i64(b, e, "right", (int64_t)z[1]);
+      add_num(b, e, "height", z[2]);
+      add_i64(b, e, "size", (int64_t)z[3]);
+    }
+    push(b, top, e);
+  }
+}
+
+/* DBSCAN's parameters and counts as the "dbscan" member (absent for other
+ * methods); noise rows are those of the fit in no segment. */
+static void add_dbscan(jbuild *b, cJSON *o, const strata_model_info *in) {
+  if (!in->core_points) return;
+  cJSON *x = cJSON_AddObjectToObject(o, "dbscan");
+  check(b, x);
+  if (!x) return;
+  int64_t clustered = 0;
+  for (int c = 0; c < in->k; c++) clustered += in->sizes[c];
+  add_num(b, x, "eps", in->eps);
+  add_i64(b, x, "min_samples", in->min_samples);
+  add_i64(b, x, "core_points", in->n_core);
+  add_i64(b, x, "noise", (int64_t)in->rows - clustered);
+}
+
 int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
                  uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift) {
   jbuild b = begin();
@@ -202,6 +269,8 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   cJSON *o = b.root;
   size_t k = (size_t)in->k, d = (size_t)in->d;
   add_i64(&b, o, "k", in->k);
+  /* Added for other methods only, so that a k-means result keeps its keys. */
+  if (strcmp(in->estimator, "kmeans") != 0) add_str(&b, o, "algorithm", in->estimator);
   add_u64(&b, o, "n", in->rows);
   add_i64(&b, o, "d", in->d);
   add_strings(&b, o, "features", in->features, d);
@@ -239,6 +308,7 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_i64(&b, o, "best_init", in->best_init);
   add_num(&b, o, "tol", in->tol);
   add_i64(&b, o, "max_iter", in->max_iter);
+  add_mixture(&b, o, in);
   cJSON *its = add_array(&b, o, "iterations_stats");
   for (int i = 0; its && i < in->n_iter_stats; i++) {
     const strata_iter_stats *s = &in->iter_stats[i];
@@ -262,6 +332,8 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_str(&b, o, "labels", labels_path);
   add_lineage(&b, o, in, parent_k);
   add_drift(&b, o, drift);
+  add_dendrogram(&b, o, in);
+  add_dbscan(&b, o, in);
   return finish(&b, f);
 }
 
@@ -356,6 +428,10 @@ int cli_json_import(FILE *f, const strata_csv_import_params *p, const strata_csv
       if (strcmp(c->type, "categorical") == 0) add_u64(&b, col, "categories", c->categories);
       else check(&b, cJSON_AddNullToObject(col, "categories"));
       add_str(&b, col, "role", c->is_id ? "id" : NULL);
+      /* Only where there is something to say, so that the JSON of a clean
+       * table is as it was. */
+      if (c->bad_cells) add_u64(&b, col, "bad_cells", c->bad_cells);
+      if (c->note) add_str(&b, col, "note", c->note);
     }
     push(&b, cols, col);
   }
@@ -531,5 +607,28 @@ int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, c
     attach(&b, o, "categories", profile_categories(&b, p, s->features));
     push(&b, segs, o);
   }
+  return finish(&b, f);
+}
+
+int cli_json_rfm(FILE *f, const strata_rfm_params *p, const strata_rfm_result *r) {
+  jbuild b = begin();
+  if (!b.ok) return -1;
+  cJSON *o = b.root;
+  char delim[2] = {r->delimiter, '\0'};
+  add_str(&b, o, "input", p->input);
+  add_str(&b, o, "output", p->output);
+  add_u64(&b, o, "rows", r->rows);
+  add_u64(&b, o, "customers", r->customers);
+  add_u64(&b, o, "skipped_no_customer", r->no_customer);
+  add_u64(&b, o, "cancelled_rows", r->cancelled_rows);
+  add_str(&b, o, "returns", p->returns_subtract ? "subtract" : "exclude");
+  add_u64(&b, o, "customers_without_purchase", r->without_purchase);
+  add_u64(&b, o, "customer_invoice_pairs", r->pairs);
+  add_str(&b, o, "reference_date", r->reference_date);
+  add_str(&b, o, "key_type", r->text_key ? "categorical" : "int");
+  add_u64(&b, o, "spilled_runs", r->runs);
+  add_str(&b, o, "delimiter", delim);
+  add_num(&b, o, "seconds", r->seconds);
+  add_str(&b, o, "version", strata_version());
   return finish(&b, f);
 }

@@ -72,4 +72,7 @@ int cli_json_stability(FILE *f, const strata_stability_result *r, const char *da
  * categories ({column: {category: share}}). */
 int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path);
 
+/* `strata rfm --json`: the counts of strata_rfm_result. */
+int cli_json_rfm(FILE *f, const strata_rfm_params *p, const strata_rfm_result *r);
+
 #endif

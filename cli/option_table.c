@@ -36,6 +36,7 @@ typedef enum {
 
 /* KIND_CHOICE writes the index of the value through an int. */
 _Static_assert(sizeof(strata_scale) == sizeof(int) && sizeof(strata_missing) == sizeof(int) &&
+                   sizeof(strata_covariance) == sizeof(int) &&
                    sizeof(strata_resample) == sizeof(int) && sizeof(cli_progress_mode) == sizeof(int) &&
                    sizeof(strata_refine) == sizeof(int),
                "an enum field of the option table is not int-sized");
@@ -107,7 +108,9 @@ static const char *const refine_choices[] = {"auto", "none", "swap", NULL};     
 static const cli_option options[] = {
     {"k", 'k', KIND_INT, FIT(k), .what = "k", .min = 1, .max = 1 << 30, .arg = "K",
      .help = "number of segments, at least 1",
-     .use = {[FIT] = {SEC_REQUIRED, 1, .required = "missing required option -k K"},
+     .use = {[FIT] = {SEC_REQUIRED, 1, .help = "number of segments, at least 1 (ward: or\n"
+                                               "--distance-threshold instead)",
+                      .required = "missing required option -k K"},
              [STABILITY] = {SEC_REQUIRED, 1, .required = "missing required option -k K"}}},
     {"k", 'k', KIND_KLIST, ARGS(ks), .arg = "A:B|A,B,C",
      .help = "the k values: a range A:B (A >= 1; k = 1 has no\n"
@@ -126,6 +129,9 @@ static const cli_option options[] = {
      .use = {[FIT] = AT(SEC_OUTPUT, 1),
              [ASSIGN] = {SEC_REQUIRED, 1, .help = "labels file to write (segment and distance per row)",
                          .required = "missing required option --labels OUT.h5"}}},
+    {"soft", 0, KIND_FLAG, FIT(soft),
+     .help = "gmm: the labels file also holds `probability`, each row's\nprobability of each segment (rows x K float32)",
+     .use = {[FIT] = AT(SEC_OUTPUT, 2), [ASSIGN] = AT(SEC_OPTIONS, 1)}},
     {"dataset", 0, KIND_STRING, ARGS(location), .arg = "PATH",
      .help = "group or 2-D dataset inside DATA.h5 (default: the root\n"
              "group's columns, else its only 2-D dataset)",
@@ -160,7 +166,30 @@ static const cli_option options[] = {
      .help = "rows of the seeded sample held in memory, all rows when\nfewer (default {default})",
      .use = {[STABILITY] = AT(SEC_DATA, 7)}},
     {"algorithm", 0, KIND_NAME, FIT(algorithm), .zero = "kmeans", .arg = "NAME",
-     .help = "the clustering method: kmeans (default {default})",
+     .help = "the clustering method: kmeans; gmm (Gaussian mixture\n"
+             "by EM); ward (hierarchical, Ward linkage, exact on the\n"
+             "rows held in memory; assign then gives a row its nearest\n"
+             "segment centroid); dbscan (density, exact, in memory; no\n"
+             "-k; noise is segment -1; assign gives a row the segment\n"
+             "of the nearest core point within eps, else -1) (default\n{default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"covariance-type", 0, KIND_CHOICE, FIT(covariance_type), .choices = cli_covariance_choices,
+     .arg = "T",
+     .help = "gmm: full, tied, diag or spherical covariances, as\nscikit-learn's covariance_type (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"reg-covar", 0, KIND_DOUBLE, FIT(reg_covar), .lo = 0.0, .arg = "X",
+     .help = "gmm: added to the covariances' diagonal, scaled units,\nkeeping them positive definite (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"distance-threshold", 0, KIND_DOUBLE, FIT(distance_threshold), .lo = 0.0, .hi = 1e300, .open_lo = 1,
+     .rule = "must be a number above 0", .arg = "X",
+     .help = "ward: cut the dendrogram at merge height X (scipy's\n"
+             "Ward height, scaled units) instead of into K segments",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"eps", 0, KIND_DOUBLE, FIT(eps), .lo = 0.0, .hi = 1e300, .open_lo = 1, .rule = "must be a number above 0",
+     .arg = "X", .help = "dbscan: neighbourhood radius, scaled units",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"min-samples", 0, KIND_INT, FIT(min_samples), .min = 1, .max = 1 << 30, .arg = "N",
+     .help = "dbscan: rows within eps (itself included) that make a\ncore row (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"init", 0, KIND_INIT, FIT(init), .arg = "k-means++|random|FILE",
      .help = "initial centroids (default {default}); FILE is a CSV of\n"
@@ -170,7 +199,7 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_ALGORITHM, 1, "k-means++|random", "initial centroids (default {default})",
                         .no_file = 1}}},
     {"n-init", 0, KIND_INT, FIT(n_init), .min = 1, .max = 1000000, .arg = "N",
-     .help = "restarts, the lowest inertia is kept (default {default})",
+     .help = "restarts, the lowest inertia (gmm: highest log-likelihood)\nis kept (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 2),
              [SWEEP] = {SEC_ALGORITHM, 3, .max = 1000,
                         .help = "restarts per k, the lowest inertia kept, as fit --n-init\n"
@@ -182,8 +211,11 @@ static const cli_option options[] = {
              [SWEEP] = {SEC_ALGORITHM, 2, .help = "maximum iterations per k (default {default})"},
              [STABILITY] = {SEC_RESAMPLING, 6, .help = "maximum iterations per fit (default {default})"}}},
     {"tol", 0, KIND_DOUBLE, FIT(tol), .lo = 0.0, .arg = "X",
-     .help = "convergence threshold, relative to the mean feature\nvariance (default {default})",
-     .use = {[FIT] = AT(SEC_ALGORITHM, 4), [SWEEP] = AT(SEC_ALGORITHM, 4),
+     .help = "convergence threshold, relative to the mean feature\nvariance (default {default}); gmm: bound on the "
+             "change of\nthe mean log-likelihood per row (scikit-learn's 1e-3)",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 4),
+             [SWEEP] = {SEC_ALGORITHM, 4, .help = "convergence threshold, relative to the mean feature\n"
+                                                  "variance (default {default})"},
              [STABILITY] = {SEC_RESAMPLING, 7, .help = "convergence threshold (default {default})"}}},
     {"seed", 0, KIND_U64, FIT(seed), .arg = "S", .help = "random seed (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 5), [SWEEP] = AT(SEC_ALGORITHM, 5),
@@ -320,7 +352,8 @@ static const cli_page pages[CLI_NCMDS] = {
     [FIT] = {"fit",
              "usage: strata fit DATA.h5 -k K -o MODEL.h5 [options]\n"
              "\n"
-             "Clusters the rows of DATA.h5 into K segments (k-means) and saves the model.\n",
+             "Clusters the rows of DATA.h5 into K segments (k-means, or --algorithm gmm, ward\n"
+             "or dbscan) and saves the model.\n",
              {SEC_REQUIRED, SEC_DATA, SEC_ALGORITHM, SEC_REFITS, SEC_EXECUTION, SEC_OUTPUT},
              {SEC_REFITS, 3,
               "  Either way segment i continues PREV's segment i by optimal assignment on\n"
@@ -365,7 +398,11 @@ static const cli_page pages[CLI_NCMDS] = {
                 "\n"
                 "Scores the rows of DATA.h5 into the segments of MODEL.h5 (nearest centroid, with\n"
                 "the model's scaling and missing-value rule) and writes their labels.  DATA.h5 must\n"
-                "hold the model's features, by name.\n",
+                "hold the model's features, by name.  A Gaussian mixture (fit --algorithm gmm)\n"
+                "labels each row with its most probable component; its distance is the\n"
+                "Mahalanobis distance to that component's mean.  A ward model scores a row by\n"
+                "the nearest of its segment centroids (the dendrogram is not re-cut); a dbscan\n"
+                "model by the nearest core point within eps, else -1 (noise).\n",
                 {SEC_REQUIRED, SEC_OPTIONS, SEC_DRIFT},
                 {SEC_DRIFT, 5,
                  "  A crossed threshold prints a warning line per segment or feature; the exit\n"
@@ -662,8 +699,14 @@ static int cli_args_parse(cli_cmd cmd, int argc, char **argv, cli_args *a) {
   if (npos > p->npos) return cli_usage_error(p->name, "unexpected argument '%s'", argv[optind + p->npos]);
   if (p->npos == 2) a->model = argv[optind++];
   a->data = argv[optind];
+  const cli_option *k = find(cmd, "k");
+  a->k_given = k && seen[k - options];
+  /* A distance threshold cuts a dendrogram without a K; dbscan finds its own. */
+  int waive_k = cmd == CLI_CMD_FIT && (a->fit->distance_threshold > 0.0 ||
+                                       (a->fit->algorithm && strcmp(a->fit->algorithm, "dbscan") == 0));
   for (size_t i = 0; i < NOPTIONS; i++)
-    if (options[i].use[cmd].required && !seen[i]) return cli_usage_error(p->name, "%s", options[i].use[cmd].required);
+    if (options[i].use[cmd].required && !seen[i] && !(waive_k && &options[i] == k))
+      return cli_usage_error(p->name, "%s", options[i].use[cmd].required);
   for (size_t e = 0; e < 2 && p->exclusive[e][0]; e++) {
     const cli_option *x = find(cmd, p->exclusive[e][0]), *y = find(cmd, p->exclusive[e][1]);
     if (*(int *)field(x, a) && *(int *)field(y, a))

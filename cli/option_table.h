@@ -32,6 +32,7 @@ typedef struct {
   const char *init_file;                           /* --init FILE, else NULL */
   cli_list features, categorical;
   int warm_start; /* the parent came with --warm-start (else --match-ids) */
+  int k_given;    /* -k was on the command line */
   int json, csv, quiet, verbose, no_drift;
   int progress; /* a cli_progress_mode */
   int *ks;      /* sweep -k, owned */

@@ -13,6 +13,7 @@
 
 const char *const cli_scale_choices[] = {"zscore", "minmax", "none", NULL};
 const char *const cli_missing_choices[] = {"error", "drop", "mean", "median", NULL};
+const char *const cli_covariance_choices[] = {"full", "tied", "diag", "spherical", NULL};
 
 const char *cli_scale_name(strata_scale s) {
   return (unsigned)s < 3 ? cli_scale_choices[s] : "?";

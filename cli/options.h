@@ -46,6 +46,7 @@ const char *cli_missing_name(strata_missing m);
 const char *cli_init_name(strata_init i);
 
 extern const char *const cli_scale_choices[];   /* indexed by strata_scale */
+extern const char *const cli_covariance_choices[]; /* indexed by strata_covariance */
 extern const char *const cli_missing_choices[]; /* indexed by strata_missing */
 
 #endif

@@ -116,9 +116,14 @@ void cli_print_fit(FILE *f, const strata_model_info *in, const char *model_path,
           (unsigned long long)in->rows, in->d, in->k, in->backend, in->mode, in->iterations,
           in->converged ? "yes" : "no", in->inertia, in->seconds, per_iter);
   if (in->backend_reason && *in->backend_reason) fprintf(f, "backend: %s\n", in->backend_reason);
+  if (in->weights)
+    fprintf(f, "gmm: covariance=%s log-likelihood=%.10g (mean per row, scaled data) bic=%.10g aic=%.10g\n",
+            in->covariance_type, in->log_likelihood, in->bic, in->aic);
   if (in->rows_dropped)
     fprintf(f, "rows dropped for missing values: %llu\n", (unsigned long long)in->rows_dropped);
-  if (in->n_init > 1) fprintf(f, "kept run %d of %d (lowest inertia)\n", in->best_init + 1, in->n_init);
+  if (in->n_init > 1)
+    fprintf(f, "kept run %d of %d (%s)\n", in->best_init + 1, in->n_init,
+            in->weights ? "highest log-likelihood" : "lowest inertia");
   fprintf(f, "model: %s\n", model_path);
   if (labels_path) fprintf(f, "labels: %s\n", labels_path);
   fputc('\n', f);

@@ -3,10 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assign_dbscan.h"
 #include "dataset.h"
 #include "drift.h"
 #include "ctx.h"
 #include "error.h"
+#include "gmm.h"
 #include "labels_writer.h"
 #include "lloyd.h"
 #include "model.h"
@@ -83,16 +85,56 @@ done:
   return st;
 }
 
+/* Where the labels of an assign go: a labels file, or the caller's arrays. */
+typedef struct {
+  const char *path;
+  int32_t *segment;
+  float *distance;
+  int soft; /* a mixture's probabilities into the labels file too */
+} assign_sink;
+
+static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                const assign_sink *sink, size_t chunk_rows, const strata_drift_thresholds *th,
+                                const char *reference, double *inertia, int64_t *sizes, strata_drift **drift);
+
+static strata_status assign_file(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                 const char *labels_path, size_t chunk_rows, const strata_drift_thresholds *th,
+                                 const char *reference, double *inertia, int64_t *sizes, strata_drift **drift,
+                                 int soft);
+
 strata_status strata_assign(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
                             const char *labels_path, size_t chunk_rows, double *inertia, int64_t *sizes) {
   return strata_assign_drift(ctx, m, ds, labels_path, chunk_rows, NULL, NULL, inertia, sizes, NULL);
+}
+
+strata_status strata_assign_memory(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                   size_t chunk_rows, int32_t *segment, float *distance, double *inertia,
+                                   int64_t *sizes) {
+  RETURN_IF(!m || !ds || (!segment && strata_dataset_rows(ds) > 0), STRATA_ERR_USAGE,
+            "strata_assign_memory: NULL argument");
+  assign_sink sink = {NULL, segment, distance, 0};
+  return assign_run(ctx, m, ds, &sink, chunk_rows, NULL, NULL, inertia, sizes, NULL);
 }
 
 strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
                                   const char *labels_path, size_t chunk_rows, const strata_drift_thresholds *th,
                                   const char *reference, double *inertia, int64_t *sizes,
                                   strata_drift **drift) {
+  return assign_file(ctx, m, ds, labels_path, chunk_rows, th, reference, inertia, sizes, drift, 0);
+}
+
+static strata_status assign_file(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                 const char *labels_path, size_t chunk_rows, const strata_drift_thresholds *th,
+                                 const char *reference, double *inertia, int64_t *sizes, strata_drift **drift,
+                                 int soft) {
   RETURN_IF(!m || !ds || !labels_path, STRATA_ERR_USAGE, "strata_assign: NULL argument");
+  assign_sink sink = {labels_path, NULL, NULL, soft};
+  return assign_run(ctx, m, ds, &sink, chunk_rows, th, reference, inertia, sizes, drift);
+}
+
+static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                const assign_sink *sink, size_t chunk_rows, const strata_drift_thresholds *th,
+                                const char *reference, double *inertia, int64_t *sizes, strata_drift **drift) {
   if (drift) *drift = NULL;
   const strata_model_info *mi = strata_model_get_info(m);
   FORWARD_IF_ERROR(check_features(mi, ds));
@@ -116,19 +158,40 @@ strata_status strata_assign_drift(const strata_ctx *ctx, const strata_model *m, 
   }
   const strata_kernels *kern = choice.kern;
   strata_scaler sc;
+  strata_status st;
   FORWARD_IF_ERROR(strata_scaler_from(&sc, d, mi->features, missing, mi->scale_shift,
                                       mi->scale_factor, mi->impute));
+  if (mi->core_points) {
+    /* DBSCAN scores by its core points; its model keeps no Lloyd statistics
+     * to compare, so drift is not measured. */
+    if (drift) strata_log(ctx, STRATA_LOG_WARN, "drift is not measured for a dbscan model");
+    st = sink->path ? strata_assign_dbscan(ctx, mi, &sc, ds, sink->path, chunk_rows, inertia, sizes)
+                    : strata_fail(STRATA_ERR_USAGE, "strata_assign_memory: a dbscan model is assigned into a "
+                                  "labels file only (strata_assign)");
+    strata_scaler_free(&sc);
+    return st;
+  }
   strata_pass *pass = NULL;
   strata_lloyd *l = NULL;
   strata_labels_writer *w = NULL;
   const strata_lloyd_result *res = NULL;
-  strata_status st;
   GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, &sc, chunk_rows, 0, &pass), done);
+  if (mi->weights) {
+    st = drift ? strata_fail(STRATA_ERR_USAGE, "drift is measured for k-means models only, not a Gaussian "
+                             "mixture's yet")
+               : !sink->path ? strata_fail(STRATA_ERR_USAGE, "strata_assign_memory: a Gaussian mixture "
+                                           "model is assigned into a labels file only (strata_assign)")
+               : strata_gmm_assign(mi, pass, n, sink->path, sink->soft, inertia, sizes);
+    goto done;
+  }
   GOTO_IF_ERROR(st, strata_lloyd_create(kern, pass, k, d, n, 0, &l), done);
   strata_lloyd_set_fallback(l, choice.fallback);
   strata_lloyd_set_centroids(l, mi->centroids);
   if (drift) GOTO_IF_ERROR(st, strata_lloyd_want_stats(l, 1), done);
-  GOTO_IF_ERROR(st, strata_labels_writer_open(labels_path, n, &w), done);
+  if (sink->path)
+    GOTO_IF_ERROR(st, strata_labels_writer_open(sink->path, n, &w), done);
+  else
+    GOTO_IF_ERROR(st, strata_labels_writer_memory(n, sink->segment, sink->distance, &w), done);
   GOTO_IF_ERROR(st, strata_lloyd_pass(l, w, &res), done);
   if (strata_dataset_unknown_categories(ds) > 0)
     strata_log(ctx, STRATA_LOG_WARN, "%llu rows have a category the model has not seen; they were "
@@ -149,4 +212,11 @@ done:
   strata_pass_free(pass);
   strata_scaler_free(&sc);
   return st;
+}
+
+strata_status strata_assign_soft(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                 const char *labels_path, size_t chunk_rows, double *inertia, int64_t *sizes) {
+  RETURN_IF(m && !strata_model_get_info(m)->weights, STRATA_ERR_USAGE,
+            "per-segment probabilities (--soft) need a Gaussian mixture model (fit --algorithm gmm)");
+  return assign_file(ctx, m, ds, labels_path, chunk_rows, NULL, NULL, inertia, sizes, NULL, 1);
 }

@@ -15,7 +15,8 @@
  *     e_step(FINAL, writer)  unless step.final_in_last_pass
  *     result ; params (kept when its objective is the lowest) ; describe
  *
- * How a Gaussian mixture fits (checked slot by slot; not implemented):
+ * How a Gaussian mixture fits (core/estimator_gmm.c; it runs one pass per
+ * instance, not yet shared passes):
  * create allocates means (k×d), covariances (k×d×d, or k×d diagonal) and
  * weights (k); params() is those three laid end to end (n_params), so the
  * orchestrator keeps the best restart by copying it as for k-means.  init
@@ -146,11 +147,21 @@ struct strata_estimator_ops {
    * units, and the estimator kind. */
   strata_status (*describe)(const strata_estimator *e, const double *params, const strata_fit_data *data,
                             strata_model *m);
+  /* A non-iterative method (Ward, DBSCAN) leaves every slot above NULL but
+   * name and sets this instead: strata_fit hands it to the driver of
+   * core/fit_direct.h.  NULL for an iterative estimator. */
+  const struct strata_direct_ops *direct;
 };
 
 /* The k-means estimator (Lloyd passes, k-means++/random/given/warm-start
  * initialisation, scikit-learn's empty-cluster rule). */
 extern const strata_estimator_ops strata_estimator_kmeans;
+/* Gaussian mixtures by EM (core/estimator_gmm.c). */
+extern const strata_estimator_ops strata_estimator_gmm;
+/* Ward's hierarchical clustering (core/estimator_ward.c), non-iterative. */
+extern const strata_estimator_ops strata_estimator_ward;
+/* DBSCAN (core/estimator_dbscan.c), non-iterative. */
+extern const strata_estimator_ops strata_estimator_dbscan;
 
 /* The estimators a model file may name; NULL for an unknown name. */
 const strata_estimator_ops *strata_estimator_find(const char *name);

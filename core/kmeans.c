@@ -13,6 +13,8 @@
 #include "error.h"
 #include "estimator.h"
 #include "fit.h"
+#include "fit_direct.h"
+#include "fit_model.h"
 #include "labels_writer.h"
 #include "lineage.h"
 #include "model.h"
@@ -43,6 +45,12 @@ static strata_status unknown_algorithm(const char *name) {
 static strata_status check_params(const strata_fit_params *p) {
   if (p->algorithm && !strata_estimator_find(p->algorithm)) return unknown_algorithm(p->algorithm);
   RETURN_IF(p->k < 1, STRATA_ERR_USAGE, "k must be at least 1 (got %d)", p->k);
+  RETURN_IF(p->soft && (!p->algorithm || strcmp(p->algorithm, "gmm") != 0), STRATA_ERR_USAGE,
+            "per-segment probabilities (--soft) need --algorithm gmm");
+  RETURN_IF(p->soft && !p->labels_path, STRATA_ERR_USAGE,
+            "per-segment probabilities (--soft) go into the labels file: give --labels");
+  RETURN_IF(p->distance_threshold != 0.0 && (!p->algorithm || strcmp(p->algorithm, "ward") != 0),
+            STRATA_ERR_USAGE, "a distance threshold cuts a dendrogram: it needs algorithm ward");
   RETURN_IF(p->n_init < 1, STRATA_ERR_USAGE, "n-init must be at least 1 (got %d)", p->n_init);
   RETURN_IF(p->init == STRATA_INIT_GIVEN && !p->init_centroids, STRATA_ERR_USAGE,
             "init from given centroids needs init_centroids");
@@ -50,13 +58,6 @@ static strata_status check_params(const strata_fit_params *p) {
 }
 
 /* ---------------------------------------------------------------- fit */
-
-static void iso_time_now(char *buf, size_t n) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 typedef struct {
   double t_start;
@@ -80,48 +81,21 @@ static void fit_state_free(fit_state *f) {
   strata_model_free(f->model);
 }
 
+/* The refinement as resolved: only an estimator with one refines. */
+static strata_status set_refine(strata_model *m, const strata_fit_params *p, const strata_estimator *est) {
+  int swap = est->ops->refine && strata_fit_refines(p);
+  RETURN_IF(!strata_model_set_string(&m->refine, swap ? "swap" : "none"), STRATA_ERR_NOMEM, "out of memory");
+  return STRATA_OK;
+}
+
 /* Everything a model records but the estimator's own parameters. */
 static strata_status build_model(fit_state *f, const strata_fit_params *p, const char *backend,
                                  const char *backend_reason) {
-  const strata_fit_data *data = &f->data;
-  strata_dataset *ds = data->ds;
-  size_t k = f->est->k, d = data->d;
-  strata_model *m = f->model = strata_model_alloc((int)k, (int)d);
-  RETURN_IF(!m, STRATA_ERR_NOMEM, "out of memory");
-  int ok = 1;
-  for (size_t j = 0; j < d; j++) {
-    ok &= strata_model_set_string(&m->features[j], strata_dataset_col_name(ds, j));
-    m->scale_shift[j] = data->scaler.shift[j];
-    m->scale_factor[j] = data->scaler.factor[j];
-    m->impute[j] = data->scaler.impute[j];
-  }
-  for (size_t j = 0; j < d; j++) m->feature_group[j] = strata_dataset_col_group(ds, j);
-  m->info.categorical_weight = p->categorical_weight;
-  size_t ng = strata_dataset_groups(ds);
-  if (ng > 0) {
-    const char **gn = malloc(ng * sizeof *gn);
-    RETURN_IF(!gn, STRATA_ERR_NOMEM, "out of memory");
-    for (size_t g = 0; g < ng; g++) gn[g] = strata_dataset_group_name(ds, g);
-    ok &= strata_model_set_categorical(m, gn, (int)ng);
-    free(gn);
-  }
-  FORWARD_IF_ERROR(f->est->ops->describe(f->est, f->best.params, data, m));
-  memcpy(m->sizes, f->best.sizes, k * sizeof(int64_t));
-  static const char *const init_names[] = {"k-means++", "random", "file"};
-  char created[32];
-  iso_time_now(created, sizeof created);
-  ok &= strata_model_set_string(&m->init, init_names[p->init]);
-  ok &= strata_model_set_string(&m->refine, strata_fit_refines(p) ? "swap" : "none");
-  ok &= strata_model_set_string(&m->scale, strata_scale_name(p->scale));
-  ok &= strata_model_set_string(&m->missing, strata_missing_name(p->missing));
-  ok &= strata_model_set_string(&m->backend, backend);
-  ok &= strata_model_set_string(&m->backend_reason, backend_reason);
-  ok &= strata_model_set_string(&m->mode, strata_pass_caching(data->pass) ? "in-core" : "streaming");
-  ok &= strata_model_set_string(&m->input_file, strata_dataset_path(ds));
-  ok &= strata_model_set_string(&m->input_location, strata_dataset_location(ds));
-  ok &= strata_model_set_string(&m->version, strata_version());
-  ok &= strata_model_set_string(&m->created, created);
-  RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory");
+  FORWARD_IF_ERROR(strata_fit_model_new(&f->data, p, f->est->k, backend, backend_reason, &f->model));
+  f->model->info.inertia = f->best.objective; /* describe may say otherwise (a mixture's) */
+  FORWARD_IF_ERROR(f->est->ops->describe(f->est, f->best.params, &f->data, f->model));
+  FORWARD_IF_ERROR(set_refine(f->model, p, f->est));
+  memcpy(f->model->sizes, f->best.sizes, f->est->k * sizeof(int64_t));
   return STRATA_OK;
 }
 
@@ -161,58 +135,29 @@ static strata_status final_pass(fit_state *f, const strata_fit_params *p, int la
 /* The lineage and the training reference into the model. */
 static strata_status record_lineage(fit_state *f, const strata_fit_params *p, const double *mean_distance) {
   strata_model *m = f->model;
-  const strata_fit_stats *sc = &f->data.sc;
-  size_t d = f->data.d;
-  double *mean = malloc(d * sizeof *mean), *sd = malloc(d * sizeof *sd);
-  int ok = mean && sd;
-  for (size_t j = 0; ok && j < d; j++) {
-    mean[j] = sc->total[j].n ? sc->total[j].mean : NAN;
-    sd[j] = sqrt(strata_colacc_var(&sc->total[j]));
-  }
-  ok = ok && strata_model_set_reference(m, mean, sd, mean_distance);
-  if (ok && p->warm_start) ok = strata_model_set_string(&m->init, "warm-start");
+  FORWARD_IF_ERROR(strata_fit_model_reference(m, &f->data, mean_distance));
+  int ok = 1;
+  if (p->warm_start) ok = strata_model_set_string(&m->init, "warm-start");
   if (ok && p->parent)
     ok = strata_model_set_lineage(m, p->parent_path ? p->parent_path : "",
                                   strata_model_get_info(p->parent)->created, f->parent_seg,
                                   f->parent_dist);
-  free(mean);
-  free(sd);
   RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory");
   return STRATA_OK;
-}
-
-/* Writes the model (if asked) and finishes the labels under temporary
- * names, then renames both: a failure anywhere leaves neither behind. */
-static strata_status commit_outputs(fit_state *f, const strata_fit_params *p) {
-  strata_output_file labels = {0};
-  strata_output_file *model = &f->model_out;
-  strata_status st = STRATA_OK;
-  if (p->model_path) GOTO_IF_ERROR(st, strata_model_write(f->model, model), fail);
-  if (f->writer) {
-    strata_labels_writer *w = f->writer;
-    f->writer = NULL;
-    GOTO_IF_ERROR(st, strata_labels_writer_finish(w, &labels), fail);
-  }
-  if (p->model_path) GOTO_IF_ERROR(st, strata_output_commit(model), fail);
-  if (labels.tmp_path) GOTO_IF_ERROR(st, strata_output_commit(&labels), fail);
-  return STRATA_OK;
-fail:
-  strata_output_abort(model);
-  strata_output_abort(&labels);
-  return st;
 }
 
 static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
                              strata_backend_choice *choice, strata_model **out) {
   const char *algorithm = p->algorithm ? p->algorithm : "kmeans";
   const strata_estimator_ops *ops = strata_estimator_find(algorithm); /* known: check_params */
+  if (ops->direct) return strata_fit_direct(&f->data, ctx, ds, p, ops->name, ops->direct, out);
   strata_fit_data *data = &f->data;
   size_t k = (size_t)p->k;
   FORWARD_IF_ERROR(strata_fit_data_check(data, ctx, ds, p, k));
   size_t d = data->d;
 
   /* 1. statistics pass (also fills the init sample) and the scaler */
-  int refines = strata_fit_refines(p);
+  int refines = ops->refine && strata_fit_refines(p);
   strata_fit_data_opts o = {.kmax = k, .with_init_sample = p->init != STRATA_INIT_GIVEN || refines,
                             .n_init = p->n_init};
   FORWARD_IF_ERROR(strata_fit_data_prepare(data, &o));
@@ -232,7 +177,8 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
                               .track_labels = 1};
   FORWARD_IF_ERROR(ops->create(data, &eo, &f->est));
   if (p->model_path) FORWARD_IF_ERROR(strata_output_begin(p->model_path, &f->model_out));
-  if (p->labels_path) FORWARD_IF_ERROR(strata_labels_writer_open(p->labels_path, data->n, &f->writer));
+  if (p->labels_path)
+    FORWARD_IF_ERROR(strata_labels_writer_open_soft(p->labels_path, data->n, p->soft ? k : 0, &f->writer));
 
   /* 3. restarts; labels are written in the kept run's final pass, or, with
    * restarts, a parent (renumbering) or a refinement (which moves the
@@ -246,12 +192,16 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   strata_status st = final_pass(f, p, late, stats_in_run, mean_distance);
 
   /* 4. the model; the labels file appears only once everything worked */
-  if (st == STRATA_OK) st = build_model(f, p, kern->name, choice->reason);
+  /* A mixture's passes are plain C (core/gmm_pass.c) whatever table the
+   * seeding used: the model says so rather than name kernels it never ran. */
+  int plain = ops != &strata_estimator_kmeans;
+  if (st == STRATA_OK)
+    st = build_model(f, p, plain ? "ref" : kern->name,
+                     plain ? "a Gaussian mixture's E-step is plain C (no SIMD or device kernels yet)" : choice->reason);
   if (st == STRATA_OK) st = record_lineage(f, p, mean_distance);
   free(mean_distance);
   FORWARD_IF_ERROR(st);
   strata_model *m = f->model;
-  m->info.inertia = f->best.objective;
   m->info.iterations = f->best.iterations;
   m->info.converged = f->best.converged;
   m->info.n_init = p->n_init;
@@ -270,7 +220,7 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   /* Arithmetic that overflowed (extreme values or weights) must not become a
    * model that puts every row in one segment. */
   FORWARD_IF_ERROR(strata_model_check_values(m, STRATA_ERR_DATA, "the fit overflowed: model dataset"));
-  FORWARD_IF_ERROR(commit_outputs(f, p));
+  FORWARD_IF_ERROR(strata_fit_commit(p, m, &f->model_out, &f->writer));
   *out = m;
   f->model = NULL;
   return STRATA_OK;

@@ -15,4 +15,7 @@ void strata_fit_params_init(strata_fit_params *p) {
   p->tol = 1e-4;
   p->seed = 0;
   p->categorical_weight = 1.0;
+  p->covariance_type = STRATA_COV_FULL;
+  p->reg_covar = 1e-6;
+  p->min_samples = 5;
 }

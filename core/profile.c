@@ -4,7 +4,8 @@
  * The pass runs on raw values (no scaler), because the profile describes
  * the data as the analyst knows it.  Without a labels file each block is
  * scaled here with the model's scaler (its missing rule included) and
- * assigned with the same CPU kernels strata_assign uses; with one, the
+ * assigned with the same CPU kernels strata_assign uses (a Gaussian
+ * mixture: the arg max of its responsibilities, core/gmm_em.c); with one, the
  * block's segments are read from it.  Each block then groups its rows by
  * segment, accumulates column statistics and sorts each (segment, feature)
  * column into a leaf of the sketches' merge tree; statistics and sketches
@@ -18,6 +19,7 @@
 #include "dataset.h"
 #include "ctx.h"
 #include "error.h"
+#include "gmm.h"
 #include "kernels.h"
 #include "pass.h"
 #include "profile_describe.h"
@@ -49,6 +51,8 @@ typedef struct {
   const strata_kernels *kern;  /* NULL with a labels file */
   const strata_scaler *sc;
   float *cf, *cnorm;
+  strata_gmm_prep gmm;         /* a mixture model's (gparams not NULL): labels are the arg max */
+  double *gparams;
   strata_dataset *labels;      /* the labels file's segment column, or NULL */
   const char *labels_path;
   prof_thread *t;
@@ -90,7 +94,10 @@ static strata_status block_segments(profiler *P, prof_thread *t, const strata_bl
   }
   size_t m = 0;
   FORWARD_IF_ERROR(strata_scaler_apply(P->sc, b->x, b->nraw, b->row0, t->buf, t->kept, &m));
-  P->kern->lloyd.assign_reduce(&P->kern->ctx, t->buf, m, d, d, P->cf, P->cnorm, k, t->lab, NULL, NULL, t->scratch);
+  if (P->gparams)
+    FORWARD_IF_ERROR(strata_gmm_predict(&P->gmm, P->gparams, t->buf, m, t->lab));
+  else
+    P->kern->lloyd.assign_reduce(&P->kern->ctx, t->buf, m, d, d, P->cf, P->cnorm, k, t->lab, NULL, NULL, t->scratch);
   if (m < b->nraw)
     for (size_t i = 0; i < b->nraw; i++) t->seg[i] = -1;
   for (size_t i = 0; i < m; i++) t->seg[m < b->nraw ? t->kept[i] : i] = t->lab[i];
@@ -378,6 +385,7 @@ strata_status strata_profile_compute(const strata_ctx *ctx, const strata_model *
     GOTO_IF_ERROR(st, strata_scaler_from(&sc, d, mi->features, missing, mi->scale_shift,
                                          mi->scale_factor, mi->impute), done);
     P.sc = &sc;
+    if (mi->weights) GOTO_IF_ERROR(st, strata_gmm_from_model(mi, &P.gmm, &P.gparams), done);
   }
   GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, NULL, chunk_rows, 0, &pass), done);
   P.threads = strata_pass_threads(pass);
@@ -393,6 +401,8 @@ strata_status strata_profile_compute(const strata_ctx *ctx, const strata_model *
 done:
   strata_pass_free(pass);
   if (P.sc) strata_scaler_free(&sc);
+  strata_gmm_prep_free(&P.gmm);
+  free(P.gparams);
   profiler_free(&P);
   return st;
 }

@@ -76,6 +76,9 @@ static strata_status check_params(const strata_dataset *ds, const strata_stabili
   const strata_fit_params *f = &p->fit;
   size_t n = strata_dataset_rows(ds);
   RETURN_IF(f->k < 1, STRATA_ERR_USAGE, "k must be at least 1 (got %d)", f->k);
+  /* Runs are compared by nearest centroid: a mixture's labels are not that. */
+  RETURN_IF(f->algorithm && strcmp(f->algorithm, "kmeans") != 0, STRATA_ERR_USAGE,
+            "stability measures k-means only (not '%s' yet)", f->algorithm);
   RETURN_IF(p->runs < 2, STRATA_ERR_USAGE, "runs must be at least 2 (got %d)", p->runs);
   RETURN_IF(p->method != STRATA_RESAMPLE_BOOTSTRAP && p->method != STRATA_RESAMPLE_SUBSAMPLE, STRATA_ERR_USAGE,
             "unknown resampling method %d", (int)p->method);

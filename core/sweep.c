@@ -59,6 +59,9 @@ void strata_sweep_free(strata_sweep_result *r) {
 
 static strata_status check_params(const strata_sweep_params *p) {
   const strata_fit_params *f = &p->fit;
+  /* The passes, metrics and dispersion below are k-means'. */
+  RETURN_IF(f->algorithm && strcmp(f->algorithm, "kmeans") != 0, STRATA_ERR_USAGE,
+            "sweep fits k-means only (not '%s' yet)", f->algorithm);
   if (p->ks && p->nk) {
     for (size_t i = 0; i < p->nk; i++) {
       RETURN_IF(p->ks[i] < 1, STRATA_ERR_USAGE, "k must be at least 1 (got %d)", p->ks[i]);

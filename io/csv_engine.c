@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "csv_datefmt.h"
 #include "csv_text.h"
 #include "ctx.h"
 #include "error.h"
@@ -37,6 +38,8 @@ typedef struct {
   csv_value *val;     /* per picked column: the current record's value (pass 1) */
   char *scratch;
   size_t scratch_cap;
+  char numbuf[64];   /* a number with its decimal comma made a point */
+  uint8_t *lenient;  /* per column: numeric with a few bad cells (they become missing) */
   uint64_t bad1;     /* bad records pass 1 let through (skip_bad_rows) */
   /* pass 2 */
   size_t chunk_rows, fill;
@@ -44,7 +47,7 @@ typedef struct {
   void **stage;      /* per column: chunk_rows values of its storage type */
   csv_dict *dict;    /* per column (categorical ones used) */
   int64_t *rowint;   /* per column: the integer of the current row */
-  uint8_t *rowmiss;  /* per column: the current row's value is missing */
+  uint8_t *rowmiss;  /* per column: the current row's value is missing (2: a bad cell made missing) */
   uint64_t **idbits; /* per column: bitmap of the integers seen, when checking an id */
 } engine;
 
@@ -159,6 +162,34 @@ static int bad_text(const engine *e, const csv_field *f, uint64_t line, size_t c
     set_problem(pr, line, column, "invalid UTF-8 (byte 0x%02X); use --encoding latin-1 if the file is Latin-1",
                 b);
   return 1;
+}
+
+/* The text a number is read from: with a decimal comma, "10,5" reads as
+ * "10.5" (a field that also holds '.' is left as it is, and is no number
+ * unless it reads as one as written). */
+static void number_text(engine *e, const csv_field *f, const char **p, size_t *n) {
+  *p = f->p;
+  *n = f->len;
+  if (e->p->decimal != ',' || f->len >= sizeof e->numbuf || !memchr(f->p, ',', f->len) || memchr(f->p, '.', f->len))
+    return;
+  for (size_t i = 0; i < f->len; i++) e->numbuf[i] = f->p[i] == ',' ? '.' : f->p[i];
+  *p = e->numbuf;
+}
+
+/* An ISO date, or one in the --date-format layout. */
+static int parse_date(const engine *e, const csv_field *f, double *d) {
+  return csv_parse_date(f->p, f->len, d) || (e->p->date_format && csv_parse_date_fmt(f->p, f->len, e->p->date_format, d));
+}
+
+/* Pass 1's reading of an unescaped field: the narrowest kind, a number
+ * read through number_text, a date in the --date-format layout too. */
+static void classify(engine *e, const csv_field *f, csv_value *v) {
+  const char *p;
+  size_t n;
+  number_text(e, f, &p, &n);
+  csv_classify(p, n, v);
+  if (v->kind == CSV_KIND_STRING && e->p->date_format && csv_parse_date_fmt(f->p, f->len, e->p->date_format, &v->d))
+    v->kind = CSV_KIND_DATE;
 }
 
 /* The problems of a record's structure: text after a closing quote, a
@@ -358,6 +389,8 @@ static strata_status start_pass(engine *e, const csv_source *src, uint64_t *head
     if (rs != CSV_READ_RECORD) return read_end(e, rs);
     e->t->delimiter = e->p->delimiter ? e->p->delimiter : csv_detect_delimiter(p, n, at_eof);
   }
+  RETURN_IF(e->p->decimal == ',' && e->t->delimiter == ',', STRATA_ERR_USAGE,
+            "'%s': the decimal mark ',' is also the field delimiter; give --delimiter", e->name);
   csv_reader_set_delimiter(&e->rd, e->t->delimiter);
   if (e->hname) {
     int found;
@@ -396,10 +429,10 @@ static strata_status pass1(engine *e, uint64_t *rows) {
       const size_t i = e->t->col[j].field;
       const csv_field *f = &rec->field[i];
       csv_value *v = &e->val[j];
-      if (csv_infer_is_text(&e->inf[j]) || f->escaped)
-        v->kind = !f->escaped && csv_is_missing(f->p, f->len) ? CSV_KIND_MISSING : CSV_KIND_STRING;
-      else
-        csv_classify(f->p, f->len, v);
+      /* A text column is still classified: a few text cells in a numeric
+       * column leave it numeric (csv_infer_few_bad_cells). */
+      if (f->escaped) v->kind = CSV_KIND_STRING;
+      else classify(e, f, v);
       bad = v->kind == CSV_KIND_STRING && bad_text(e, f, line + f->line, i + 1, &pr);
     }
     if (bad) {
@@ -423,11 +456,38 @@ static strata_status pass1(engine *e, uint64_t *rows) {
  * bad rows are skipped (pass 2 drops them). */
 static strata_status settle_types(engine *e) {
   const csv_where *first = NULL;
+  if (!(e->lenient = calloc(e->t->ncols ? e->t->ncols : 1, 1))) return nomem(e);
   for (size_t j = 0; j < e->t->ncols; j++) {
     csv_column *c = &e->t->col[j];
     const csv_infer_col *inf = &e->inf[j];
     c->type = csv_infer_type(inf);
-    c->storage = csv_infer_storage(inf, c->type, &c->inexact);
+    c->numbers = inf->numbers;
+    c->texts = inf->texts;
+    csv_type numeric;
+    if (csv_infer_few_bad_cells(inf, &numeric)) {
+      const csv_where *w = &inf->text_at[0];
+      if (e->p->strict)
+        return fail_at(e, STRATA_ERR_DATA, w->line, w->column,
+                       "'%s' is not a number, in a column of numbers (%llu of %llu values are not; without --strict "
+                       "they would become missing values)",
+                       w->text, (unsigned long long)inf->texts, (unsigned long long)(inf->numbers + inf->texts));
+      /* The text cells become missing values: counted as such for the
+       * storage, and listed. */
+      c->type = numeric;
+      e->lenient[j] = 1;
+      c->nbad_at = inf->ntext_at;
+      memcpy(c->bad_at, inf->text_at, sizeof c->bad_at);
+      csv_infer_col tmp = *inf;
+      tmp.missing += inf->texts;
+      c->storage = csv_infer_storage(&tmp, c->type, &c->inexact);
+    } else {
+      c->storage = csv_infer_storage(inf, c->type, &c->inexact);
+      c->mostly_numeric = c->type == CSV_TYPE_CATEGORICAL && csv_infer_mostly_numeric(inf);
+      if (c->mostly_numeric) {
+        c->nbad_at = inf->ntext_at;
+        memcpy(c->bad_at, inf->text_at, sizeof c->bad_at);
+      }
+    }
     c->demoted = inf->demoted && c->type == CSV_TYPE_CATEGORICAL;
     c->demoted_at = inf->demoted_at;
     if (c->demoted)
@@ -522,13 +582,16 @@ static strata_status convert_numbers(engine *e, const csv_record *rec, uint64_t 
     }
     int ok = 0, b;
     double d;
+    const char *np;
+    size_t nn;
+    number_text(e, f, &np, &nn);
     switch (c->type) {
       case CSV_TYPE_INT:
-        ok = csv_parse_int64(f->p, f->len, &e->rowint[j]) == 1;
+        ok = csv_parse_int64(np, nn, &e->rowint[j]) == 1;
         if (ok) store_int(stage, c->storage, row, e->rowint[j]);
         break;
       case CSV_TYPE_FLOAT: {
-        int r = csv_parse_double(f->p, f->len, &d);
+        int r = csv_parse_double(np, nn, &d);
         if (r < 0 && !overflow) {
           char text[64];
           snprintf(text, sizeof text, "%.*s", f->len < 40 ? (int)f->len : 40, f->p);
@@ -540,7 +603,7 @@ static strata_status convert_numbers(engine *e, const csv_record *rec, uint64_t 
         break;
       }
       case CSV_TYPE_DATE:
-        ok = csv_parse_date(f->p, f->len, &d);
+        ok = parse_date(e, f, &d);
         if (ok) store_double(stage, c->storage, row, d);
         break;
       case CSV_TYPE_BOOL:
@@ -553,6 +616,11 @@ static strata_status convert_numbers(engine *e, const csv_record *rec, uint64_t 
     if (bad_text(e, f, line + f->line, c->field + 1, pr)) {
       *bad = 1;
       return STRATA_OK;
+    }
+    if (e->lenient[j]) { /* a bad cell of a numeric column: missing */
+      store_double(stage, c->storage, row, NAN);
+      e->rowmiss[j] = 2;
+      continue;
     }
     if (!broken) broken = f, broken_col = c;
   }
@@ -588,6 +656,7 @@ static void account_row(engine *e) {
     csv_column *c = &e->t->col[j];
     if (e->rowmiss[j]) {
       c->missing++;
+      c->bad_cells += e->rowmiss[j] == 2;
       continue;
     }
     c->count++;
@@ -668,6 +737,7 @@ static void engine_free(engine *e) {
   free(e->idbits);
   free(e->rowint);
   free(e->rowmiss);
+  free(e->lenient);
   free(e->inf);
   free(e->val);
   free(e->scratch);

@@ -39,6 +39,10 @@ typedef struct {
   size_t chunk_rows;               /* rows per chunk handed to the sink; 0 = 65536 */
   const char *name;                /* the file as messages name it */
   const strata_ctx *ctx;  /* log sink; its cancellation is polled per chunk; NULL = defaults */
+  const char *date_format;         /* also dates in this layout (io/csv_datefmt.h); NULL = ISO only */
+  char decimal;                    /* ',': numbers are written 10,5; 0 or '.': 10.5 */
+  int strict;                      /* a few bad cells of a numeric column fail the import
+                                      instead of becoming missing values */
 } csv_engine_params;
 
 enum { CSV_LISTED_PROBLEMS = 10 };
@@ -61,6 +65,11 @@ typedef struct {
   uint64_t categories; /* categorical: dictionary size */
   int demoted;        /* text although earlier values were typed ... */
   csv_where demoted_at; /* ... because of this value */
+  uint64_t bad_cells; /* numeric with a few cells that are not numbers: those became missing */
+  size_t nbad_at;
+  csv_where bad_at[CSV_TEXT_LISTED]; /* the first of them */
+  int mostly_numeric; /* text, although most of its values are numbers */
+  uint64_t numbers, texts;
 } csv_column;
 
 typedef struct {

@@ -3,12 +3,14 @@
  * commits or removes the output. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "csv_datefmt.h"
 #include "csv_engine.h"
 #include "csv_infer.h"
 #include "csv_writer.h"
@@ -54,13 +56,40 @@ typedef struct {
   csv_table table;
   strata_csv_import_column *cols;
   strata_csv_import_problem *probs;
+  char **notes;
 } import_result;
+
+/* The warning of a column: its bad cells, or numbers stored as text. */
+static char *column_note(const csv_column *c) {
+  char buf[512];
+  size_t len = 0;
+  if (c->bad_cells) {
+    len = (size_t)snprintf(buf, sizeof buf, "%llu cell%s that %s not a number became missing (line%s",
+                           (unsigned long long)c->bad_cells, c->bad_cells == 1 ? "" : "s",
+                           c->bad_cells == 1 ? "is" : "are", c->nbad_at == 1 ? "" : "s");
+    for (size_t k = 0; k < c->nbad_at && len < sizeof buf; k++)
+      len += (size_t)snprintf(buf + len, sizeof buf - len, "%s %llu '%s'", k ? "," : "",
+                              (unsigned long long)c->bad_at[k].line, c->bad_at[k].text);
+    if (len < sizeof buf)
+      snprintf(buf + len, sizeof buf - len, "%s); --strict makes this an error", c->bad_cells > c->nbad_at ? ", ..." : "");
+    return strdup(buf);
+  }
+  if (c->mostly_numeric) {
+    snprintf(buf, sizeof buf,
+             "stored as text although %llu of its %llu values are numbers (the first that is not: line %llu '%s')",
+             (unsigned long long)c->numbers, (unsigned long long)(c->numbers + c->texts),
+             (unsigned long long)c->bad_at[0].line, c->bad_at[0].text);
+    return strdup(buf);
+  }
+  return NULL;
+}
 
 static strata_status publish(import_result *r) {
   const csv_table *t = &r->table;
   r->cols = calloc(t->ncols ? t->ncols : 1, sizeof *r->cols);
   r->probs = calloc(t->nlisted ? t->nlisted : 1, sizeof *r->probs);
-  RETURN_IF(!r->cols || !r->probs, STRATA_ERR_NOMEM, "out of memory");
+  r->notes = calloc(t->ncols ? t->ncols : 1, sizeof *r->notes);
+  RETURN_IF(!r->cols || !r->probs || !r->notes, STRATA_ERR_NOMEM, "out of memory");
   for (size_t j = 0; j < t->ncols; j++) {
     const csv_column *c = &t->col[j];
     r->cols[j] = (strata_csv_import_column){.name = c->name,
@@ -70,7 +99,9 @@ static strata_status publish(import_result *r) {
                                             .inexact = c->inexact,
                                             .count = c->count,
                                             .missing = c->missing,
-                                            .categories = c->type == CSV_TYPE_CATEGORICAL ? c->categories : 0};
+                                            .categories = c->type == CSV_TYPE_CATEGORICAL ? c->categories : 0,
+                                            .bad_cells = c->bad_cells};
+    r->cols[j].note = r->notes[j] = column_note(c);
   }
   for (size_t k = 0; k < t->nlisted; k++)
     r->probs[k] = (strata_csv_import_problem){t->listed[k].line, t->listed[k].column, t->listed[k].reason};
@@ -94,6 +125,10 @@ strata_status strata_csv_import(const strata_ctx *ctx, const strata_csv_import_p
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_csv_import_params"));
   RETURN_IF(!p->input || !p->output, STRATA_ERR_USAGE, "strata_csv_import: no input or output");
   RETURN_IF(p->level < 0 || p->level > 9, STRATA_ERR_USAGE, "compression level must be 1-9 (got %d)", p->level);
+  RETURN_IF(p->decimal && p->decimal != '.' && p->decimal != ',', STRATA_ERR_USAGE,
+            "the decimal mark must be '.' or ',' (got '%c')", p->decimal);
+  char why[300];
+  RETURN_IF(p->date_format && !csv_datefmt_check(p->date_format, why, sizeof why), STRATA_ERR_USAGE, "%s", why);
   import_result *r = calloc(1, sizeof *r);
   RETURN_IF(!r, STRATA_ERR_NOMEM, "out of memory");
   double t0 = now();
@@ -114,7 +149,10 @@ strata_status strata_csv_import(const strata_ctx *ctx, const strata_csv_import_p
                             .nskip = p->nskip,
                             .skip_bad_rows = p->skip_bad_rows,
                             .name = p->input,
-                            .ctx = ctx};
+                            .ctx = ctx,
+                            .date_format = p->date_format,
+                            .decimal = p->decimal,
+                            .strict = p->strict};
     csv_source src = {fd, NULL, 0};
     csv_sink sink = csv_writer_sink(w);
     st = csv_engine_run(&src, &ep, &sink, &r->table);
@@ -135,6 +173,8 @@ strata_status strata_csv_import(const strata_ctx *ctx, const strata_csv_import_p
 void strata_csv_import_result_free(strata_csv_import_result *pub) {
   if (!pub) return;
   import_result *r = (import_result *)pub;
+  for (size_t j = 0; r->notes && j < r->table.ncols; j++) free(r->notes[j]);
+  free(r->notes);
   csv_table_free(&r->table);
   free(r->cols);
   free(r->probs);

@@ -50,6 +50,8 @@ void csv_infer_add_text(csv_infer_col *c, uint64_t line, size_t column, const ch
   }
   c->seen |= 1u << CSV_KIND_STRING;
   c->values++;
+  if (c->ntext_at < CSV_TEXT_LISTED) csv_where_set(&c->text_at[c->ntext_at++], line, column, p, n);
+  c->texts++;
 }
 
 void csv_infer_add(csv_infer_col *c, const csv_value *v, uint64_t line, size_t column, const char *p, size_t n) {
@@ -72,6 +74,7 @@ void csv_infer_add(csv_infer_col *c, const csv_value *v, uint64_t line, size_t c
     case CSV_KIND_DATE:
     case CSV_KIND_BOOL: break;
   }
+  if (v->kind == CSV_KIND_INT || v->kind == CSV_KIND_FLOAT) c->numbers++;
   unsigned before = c->seen;
   c->seen |= 1u << v->kind;
   c->values++;
@@ -93,6 +96,16 @@ csv_type csv_infer_type(const csv_infer_col *c) {
   if (s == B) return CSV_TYPE_BOOL;
   return CSV_TYPE_CATEGORICAL;
 }
+
+int csv_infer_few_bad_cells(const csv_infer_col *c, csv_type *numeric) {
+  const unsigned I = 1u << CSV_KIND_INT, F = 1u << CSV_KIND_FLOAT, S = 1u << CSV_KIND_STRING;
+  if ((c->seen & ~(I | F | S)) != 0 || c->texts == 0 || c->numbers == 0) return 0;
+  if (c->texts > (c->numbers + c->texts) / CSV_FEW_BAD_CELLS) return 0;
+  *numeric = (c->seen & F) ? CSV_TYPE_FLOAT : CSV_TYPE_INT;
+  return 1;
+}
+
+int csv_infer_mostly_numeric(const csv_infer_col *c) { return c->texts > 0 && c->numbers > c->texts; }
 
 csv_storage csv_infer_storage(const csv_infer_col *c, csv_type t, int *inexact) {
   *inexact = 0;

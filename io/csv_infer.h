@@ -39,8 +39,14 @@ typedef struct {
 
 void csv_where_set(csv_where *w, uint64_t line, size_t column, const char *p, size_t n);
 
+/* Text values of a column listed (where they are) for messages. */
+#define CSV_TEXT_LISTED 3
+
 typedef struct {
   unsigned seen; /* bit (1 << csv_kind) for each kind met */
+  uint64_t numbers, texts;               /* INT or FLOAT values; STRING values */
+  csv_where text_at[CSV_TEXT_LISTED];    /* the first text values */
+  size_t ntext_at;
   uint64_t values, missing;
   int64_t imin, imax, ilast;
   int increasing;         /* the integers so far are strictly increasing */
@@ -64,6 +70,16 @@ void csv_infer_add_text(csv_infer_col *c, uint64_t line, size_t column, const ch
 
 /* The column's type.  A column with no value at all is float (all NaN). */
 csv_type csv_infer_type(const csv_infer_col *c);
+
+/* A numeric column with a few cells that are not numbers: numbers and
+ * text only, the text at most 1 value in CSV_FEW_BAD_CELLS.  Its type is
+ * then *numeric (int or float, from the numbers alone) and the text cells
+ * are missing values (docs/FORMAT.md). */
+#define CSV_FEW_BAD_CELLS 100
+int csv_infer_few_bad_cells(const csv_infer_col *c, csv_type *numeric);
+
+/* A text column whose values are mostly (over half) numbers. */
+int csv_infer_mostly_numeric(const csv_infer_col *c);
 
 /* The storage of a column of type t: integers and booleans without missing
  * values in the narrowest integer type that holds them (uint8 for bool);

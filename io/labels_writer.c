@@ -34,8 +34,13 @@
 struct strata_labels_writer {
   strata_output_file out;
   hid_t file, segment, distance, space;
-  size_t rows;
+  hid_t probability, pspace; /* rows×k float32, with probabilities (k > 0) */
+  size_t rows, k;
   size_t written; /* rows written so far; commit requires every row once */
+  /* Memory mode (strata_labels_writer_memory): the caller's arrays instead
+   * of a file; file and its ids stay -1 and out stays empty. */
+  int32_t *mem_segment;
+  float *mem_distance;
 };
 
 static hid_t create_column(hid_t file, const char *name, hid_t file_type, size_t rows) {
@@ -69,13 +74,23 @@ static int create_file(strata_labels_writer *w) {
   w->segment = create_column(w->file, "segment", H5T_STD_I32LE, w->rows);
   w->distance = create_column(w->file, "distance", H5T_IEEE_F32LE, w->rows);
   if (w->segment < 0 || w->distance < 0 || (w->space = H5Dget_space(w->segment)) < 0) return -1;
+  if (w->k > 0) {
+    hsize_t dims[2] = {w->rows, w->k};
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    w->pspace = H5Screate_simple(2, dims, NULL);
+    if (dcpl >= 0 && w->pspace >= 0 && H5Pset_layout(dcpl, H5D_CONTIGUOUS) >= 0 &&
+        H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) >= 0 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0)
+      w->probability = H5Dcreate2(w->file, "probability", H5T_IEEE_F32LE, w->pspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    strata_h5_close(dcpl);
+    if (w->probability < 0) return -1;
+  }
   return H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0 ? -1 : 0;
 }
 
 /* Checked before HDF5 writes anything, since a file HDF5 fails to flush
  * cannot be closed safely: the process file-size limit, and free space. */
 static strata_status check_room(const strata_labels_writer *w, const char *path) {
-  uint64_t need = (uint64_t)w->rows * (sizeof(int32_t) + sizeof(float)) + METADATA_BYTES;
+  uint64_t need = (uint64_t)w->rows * (sizeof(int32_t) + sizeof(float) * (1 + w->k)) + METADATA_BYTES;
   struct rlimit limit;
   if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && need > limit.rlim_cur)
     return strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s (%llu bytes needed, the limit is %llu)", path,
@@ -113,18 +128,25 @@ static int close_all(strata_labels_writer *w) {
   rc |= strata_h5_close(w->space);
   rc |= strata_h5_close(w->segment);
   rc |= strata_h5_close(w->distance);
+  rc |= strata_h5_close(w->probability);
+  rc |= strata_h5_close(w->pspace);
   rc |= strata_h5_close(w->file);
-  w->space = w->segment = w->distance = w->file = -1;
+  w->space = w->segment = w->distance = w->probability = w->pspace = w->file = -1;
   return rc;
 }
 
 strata_status strata_labels_writer_open(const char *path, size_t rows, strata_labels_writer **out) {
+  return strata_labels_writer_open_soft(path, rows, 0, out);
+}
+
+strata_status strata_labels_writer_open_soft(const char *path, size_t rows, size_t k, strata_labels_writer **out) {
   RETURN_IF(!out, STRATA_ERR_USAGE, "strata_labels_writer_open: out is NULL");
   *out = NULL;
   strata_labels_writer *w = calloc(1, sizeof *w);
   RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory opening '%s'", path ? path : "");
-  w->file = w->segment = w->distance = w->space = -1;
+  w->file = w->segment = w->distance = w->space = w->probability = w->pspace = -1;
   w->rows = rows;
+  w->k = k;
   strata_status st = strata_output_begin(path, &w->out);
   if (st != STRATA_OK) {
     free(w);
@@ -148,6 +170,20 @@ strata_status strata_labels_writer_open(const char *path, size_t rows, strata_la
   return STRATA_OK;
 }
 
+strata_status strata_labels_writer_memory(size_t rows, int32_t *segment, float *distance,
+                                          strata_labels_writer **out) {
+  RETURN_IF(!out || (rows && !segment), STRATA_ERR_USAGE, "strata_labels_writer_memory: NULL argument");
+  *out = NULL;
+  strata_labels_writer *w = calloc(1, sizeof *w);
+  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
+  w->file = w->segment = w->distance = w->space = w->probability = w->pspace = -1;
+  w->rows = rows;
+  w->mem_segment = segment;
+  w->mem_distance = distance;
+  *out = w;
+  return STRATA_OK;
+}
+
 strata_status strata_labels_writer_write(strata_labels_writer *w, size_t row0, size_t rows,
                                          const int32_t *segment, const float *distance) {
   RETURN_IF(!w || (rows && (!segment || !distance)), STRATA_ERR_USAGE,
@@ -156,6 +192,12 @@ strata_status strata_labels_writer_write(strata_labels_writer *w, size_t row0, s
             "rows %zu-%zu are outside the labels file '%s' (%zu rows)", row0, row0 + rows - 1,
             w->out.final_path, w->rows);
   if (rows == 0) return STRATA_OK;
+  if (w->mem_segment) {
+    memcpy(w->mem_segment + row0, segment, rows * sizeof *segment);
+    if (w->mem_distance) memcpy(w->mem_distance + row0, distance, rows * sizeof *distance);
+    w->written += rows;
+    return STRATA_OK;
+  }
 
   hsize_t start = row0, count = rows;
   strata_status st = STRATA_OK;
@@ -170,6 +212,30 @@ strata_status strata_labels_writer_write(strata_labels_writer *w, size_t row0, s
   strata_h5_close(mem);
   strata_h5_unlock();
   if (st == STRATA_OK) w->written += rows;
+  return st;
+}
+
+size_t strata_labels_writer_soft(const strata_labels_writer *w) { return w ? w->k : 0; }
+
+strata_status strata_labels_writer_write_probabilities(strata_labels_writer *w, size_t row0, size_t rows,
+                                                       const float *prob) {
+  RETURN_IF(!w || !w->k || (rows && !prob), STRATA_ERR_USAGE, "strata_labels_writer_write_probabilities: "
+            "NULL argument or a file without probabilities");
+  RETURN_IF(row0 > w->rows || rows > w->rows - row0, STRATA_ERR_USAGE,
+            "rows %zu-%zu are outside the labels file '%s' (%zu rows)", row0, row0 + rows - 1,
+            w->out.final_path, w->rows);
+  if (rows == 0) return STRATA_OK;
+  hsize_t start[2] = {row0, 0}, count[2] = {rows, w->k};
+  strata_status st = STRATA_OK;
+  char why[512];
+  strata_h5_lock();
+  hid_t mem = H5Screate_simple(2, count, NULL);
+  if (mem < 0 || H5Sselect_hyperslab(w->pspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+      H5Dwrite(w->probability, H5T_NATIVE_FLOAT, mem, w->pspace, H5P_DEFAULT, prob) < 0)
+    st = strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s", w->out.final_path,
+                     strata_h5_error_text(why, sizeof why));
+  strata_h5_close(mem);
+  strata_h5_unlock();
   return st;
 }
 
@@ -197,6 +263,7 @@ strata_status strata_labels_writer_finish(strata_labels_writer *w, strata_output
 strata_status strata_labels_writer_commit(strata_labels_writer *w) {
   strata_output_file out;
   FORWARD_IF_ERROR(strata_labels_writer_finish(w, &out));
+  if (!out.tmp_path) return STRATA_OK; /* memory mode: nothing to rename */
   return strata_output_commit(&out);
 }
 

@@ -1,5 +1,6 @@
 /* The labels file: an HDF5 file with `segment` (int32) and `distance`
- * (float32) columns in input row order, written chunk by chunk. */
+ * (float32) columns in input row order, written chunk by chunk; on request
+ * also `probability` (rows×k float32). */
 #ifndef STRATA_IO_LABELS_WRITER_H
 #define STRATA_IO_LABELS_WRITER_H
 
@@ -11,6 +12,21 @@ typedef struct strata_labels_writer strata_labels_writer;
 /* path IN, rows: total rows that will be written, out OUT.
  * The file is created under a temporary name (io/output_file.h). */
 strata_status strata_labels_writer_open(const char *path, size_t rows, strata_labels_writer **out);
+/* The same sink over the caller's arrays (a binding's NumPy buffers):
+ * segment OUT rows int32, distance OUT rows float32 or NULL; no file, and
+ * commit only checks that every row was written.  out OUT. */
+strata_status strata_labels_writer_memory(size_t rows, int32_t *segment, float *distance,
+                                          strata_labels_writer **out);
+/* strata_labels_writer_open, and a third dataset `probability` (rows×k
+ * float32): each row's probability of each segment (a Gaussian mixture's
+ * responsibilities; NaN for dropped rows), written with
+ * strata_labels_writer_write_probabilities.  k = 0: none (plain open). */
+strata_status strata_labels_writer_open_soft(const char *path, size_t rows, size_t k, strata_labels_writer **out);
+/* The k of open_soft (0 without probabilities). */
+size_t strata_labels_writer_soft(const strata_labels_writer *w);
+/* rows×k probabilities of rows [row0, row0+rows), row-major. */
+strata_status strata_labels_writer_write_probabilities(strata_labels_writer *w, size_t row0, size_t rows,
+                                                       const float *prob);
 /* Writes rows [row0, row0+rows). segment IN, distance IN (Euclidean distance
  * to the segment centroid, not squared; NaN for dropped rows).  Chunks may
  * come in any order, but each row must be written exactly once before commit.

@@ -1,8 +1,10 @@
 /* Model allocation and the read-only view handed to applications. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cholesky.h"
 #include "error.h"
 #include "model.h"
 
@@ -12,6 +14,7 @@ strata_model *strata_model_alloc(int k, int d) {
   size_t kd = (size_t)k * (size_t)d;
   m->info.k = k;
   m->info.d = d;
+  m->info.reg_covar = m->info.log_likelihood = m->info.bic = m->info.aic = NAN;
   m->features = calloc((size_t)d ? (size_t)d : 1, sizeof *m->features);
   m->centroids = calloc(kd ? kd : 1, sizeof(double));
   m->centroids_original = calloc(kd ? kd : 1, sizeof(double));
@@ -100,8 +103,46 @@ int strata_model_set_reference(strata_model *m, const double *mean, const double
   return ok;
 }
 
+size_t strata_model_mixture_ncov(const char *type, size_t k, size_t d) {
+  if (!type) return 0;
+  if (strcmp(type, "full") == 0) return k * d * d;
+  if (strcmp(type, "tied") == 0) return d * d;
+  if (strcmp(type, "diag") == 0) return k * d;
+  if (strcmp(type, "spherical") == 0) return k;
+  return 0;
+}
+
+int strata_model_set_mixture(strata_model *m, const char *type, const double *weights, const double *cov,
+                             size_t ncov) {
+  int ok = strata_model_set_string(&m->covariance_type, type) &&
+           copy_array((void **)&m->weights, weights, (size_t)m->info.k, sizeof *weights) &&
+           copy_array((void **)&m->covariances, cov, ncov, sizeof *cov);
+  m->n_covariances = ok ? ncov : 0;
+  strata_model_sync_info(m);
+  return ok;
+}
+
+int strata_model_set_merges(strata_model *m, const double *merges, int n) {
+  if (!copy_array((void **)&m->merges, merges, (size_t)n * 4, sizeof *merges)) return 0;
+  m->info.n_merges = n;
+  strata_model_sync_info(m);
+  return 1;
+}
+
+int strata_model_set_core(strata_model *m, const double *points, const int32_t *segment, int n) {
+  if (!copy_array((void **)&m->core_points, points, (size_t)n * (size_t)m->info.d, sizeof *points) ||
+      !copy_array((void **)&m->core_segment, segment, (size_t)n, sizeof *segment))
+    return 0;
+  m->info.n_core = n;
+  strata_model_sync_info(m);
+  return 1;
+}
+
 void strata_model_sync_info(strata_model *m) {
   strata_model_info *i = &m->info;
+  i->merges = m->merges;
+  i->core_points = m->core_points;
+  i->core_segment = m->core_segment;
   i->features = (const char *const *)m->features;
   i->centroids = m->centroids;
   i->centroids_original = m->centroids_original;
@@ -134,13 +175,17 @@ void strata_model_sync_info(strata_model *m) {
   i->train_mean = ref ? m->train_mean : NULL;
   i->train_std = ref ? m->train_std : NULL;
   i->train_mean_distance = ref ? m->train_mean_distance : NULL;
+  int mixture = m->covariance_type && m->weights && m->covariances;
+  i->covariance_type = mixture ? m->covariance_type : NULL;
+  i->weights = mixture ? m->weights : NULL;
+  i->covariances = mixture ? m->covariances : NULL;
 }
 
 /* The kinds the model format holds.  The format, not the estimator
  * registry, decides what a file may say: io/ does not see core/, and a test
  * (tests/test_estimator.c) checks that every registered estimator is
  * listed here. */
-static const char *const model_kinds[] = {STRATA_MODEL_KIND_DEFAULT};
+static const char *const model_kinds[] = {STRATA_MODEL_KIND_DEFAULT, "gmm", "ward", "dbscan"};
 
 int strata_model_estimator_known(const char *name) {
   for (size_t i = 0; name && i < sizeof model_kinds / sizeof *model_kinds; i++)
@@ -169,7 +214,51 @@ void strata_model_free(strata_model *m) {
   free(m->input_file); free(m->input_location); free(m->version); free(m->created);
   free(m->parent_path); free(m->parent_created); free(m->parent_segment); free(m->parent_distance);
   free(m->train_mean); free(m->train_std); free(m->train_mean_distance);
+  free(m->covariance_type); free(m->weights); free(m->covariances);
+  free(m->merges);
+  free(m->core_points); free(m->core_segment);
   free(m);
+}
+
+/* Weights positive and summing to 1, covariances finite and positive
+ * definite: what the E-step's densities need. */
+static strata_status check_mixture(const strata_model *m, strata_status st, const char *where) {
+  const size_t k = (size_t)m->info.k, d = (size_t)m->info.d;
+  const char *type = m->covariance_type;
+  RETURN_IF(m->n_covariances != strata_model_mixture_ncov(type, k, d) || m->n_covariances == 0, st,
+            "%s 'gmm/covariances' holds %zu values for covariance type '%s'", where, m->n_covariances,
+            type ? type : "");
+  double sum = 0.0;
+  for (size_t c = 0; c < k; c++) {
+    RETURN_IF(!(m->weights[c] > 0.0) || !(m->weights[c] <= 1.0), st, "%s 'gmm/weights' holds %g for segment %zu",
+              where, m->weights[c], c);
+    sum += m->weights[c];
+  }
+  RETURN_IF(!(fabs(sum - 1.0) <= 1e-9), st, "%s 'gmm/weights' sum to %.17g, not 1", where, sum);
+  for (size_t i = 0; i < m->n_covariances; i++)
+    RETURN_IF(!isfinite(m->covariances[i]), st, "%s 'gmm/covariances' holds %g at %zu", where,
+              m->covariances[i], i);
+  int matrices = strcmp(type, "full") == 0 || strcmp(type, "tied") == 0;
+  if (!matrices) {
+    for (size_t i = 0; i < m->n_covariances; i++)
+      RETURN_IF(!(m->covariances[i] > 0.0), st, "%s 'gmm/covariances' holds the variance %g at %zu", where,
+                m->covariances[i], i);
+    return STRATA_OK;
+  }
+  double *l = malloc(d * d * sizeof *l), logdet;
+  RETURN_IF(!l, STRATA_ERR_NOMEM, "out of memory");
+  size_t bad = SIZE_MAX;
+  for (size_t c = 0; c * d * d < m->n_covariances && bad == SIZE_MAX; c++) {
+    const double *a = m->covariances + c * d * d;
+    int sym = 1;
+    for (size_t i = 0; i < d; i++)
+      for (size_t j = 0; j < i; j++) sym &= a[i * d + j] == a[j * d + i];
+    if (!sym || !strata_cholesky(a, d, l, &logdet)) bad = c;
+  }
+  free(l);
+  RETURN_IF(bad != SIZE_MAX, st, "%s 'gmm/covariances' of segment %zu is not a symmetric positive definite matrix",
+            where, bad);
+  return STRATA_OK;
 }
 
 strata_status strata_model_check_values(const strata_model *m, strata_status st, const char *where) {
@@ -197,5 +286,5 @@ strata_status strata_model_check_values(const strata_model *m, strata_status st,
   }
   RETURN_IF(!(m->info.inertia >= 0.0) || !isfinite(m->info.inertia), st, "%s 'inertia' is %g", where,
             m->info.inertia);
-  return STRATA_OK;
+  return m->weights ? check_mixture(m, st, where) : STRATA_OK;
 }

@@ -19,8 +19,16 @@ struct strata_model {
   int *parent_segment;      /* k, or NULL */
   double *parent_distance;  /* k, or NULL */
   double *train_mean, *train_std, *train_mean_distance; /* d, d, k, or all NULL */
+  double *merges;           /* ward: info.n_merges×4, or NULL */
+  double *core_points;      /* dbscan: info.n_core×d, or NULL */
+  int32_t *core_segment;    /* dbscan: info.n_core, or NULL */
   char *estimator;          /* the estimator kind ("kmeans"); NULL reads as "kmeans" */
   char *refine;             /* "swap", "none"; NULL in models written before it was recorded */
+  /* a Gaussian mixture's (estimator "gmm"), else NULL: /gmm in the file */
+  char *covariance_type;
+  double *weights;          /* k */
+  double *covariances;      /* n_covariances, laid out by type (strata_model_info) */
+  size_t n_covariances;
   char *init, *scale, *missing, *backend, *backend_reason, *mode, *input_file, *input_location, *version, *created;
 };
 
@@ -40,15 +48,30 @@ int strata_model_set_lineage(strata_model *m, const char *path, const char *crea
 /* Records the training reference (copies d, d and k values). Returns 0 on OOM. */
 int strata_model_set_reference(strata_model *m, const double *mean, const double *std,
                                const double *mean_distance);
+/* Replaces the dendrogram (copies n×4 values). Returns 0 on OOM. */
+int strata_model_set_merges(strata_model *m, const double *merges, int n);
+/* Replaces DBSCAN's core points (copies n×d values and n segments).
+ * Returns 0 on OOM. */
+int strata_model_set_core(strata_model *m, const double *points, const int32_t *segment, int n);
 /* The estimator kind of a model file that names none (written before
  * kinds were recorded). */
 #define STRATA_MODEL_KIND_DEFAULT "kmeans"
 /* 1 when name is an estimator kind the model format holds
  * (strata_model_load refuses a model of any other kind). */
 int strata_model_estimator_known(const char *name);
+/* Records a Gaussian mixture's weights (k) and covariances (ncov values;
+ * strata_model_mixture_ncov) of covariance type `type`.  Returns 0 on OOM. */
+int strata_model_set_mixture(strata_model *m, const char *type, const double *weights, const double *cov,
+                             size_t ncov);
+/* The number of covariance values of a mixture of type `type` ("full",
+ * "tied", "diag", "spherical"), k components, d features; 0 for another
+ * type. */
+size_t strata_model_mixture_ncov(const char *type, size_t k, size_t d);
 /* STRATA_OK when m holds values a scorer can use: finite centroids (both
  * units), positive finite scale factors, finite shifts, finite imputation
  * values where the missing rule imputes, sizes >= 0, a finite inertia >= 0;
+ * for a mixture positive finite weights summing to 1 and finite, positive
+ * definite covariances;
  * else st with a detail "<where> '<field>' holds <value> for ...".  The
  * loader refuses such a file (STRATA_ERR_FORMAT), a fit such a result. */
 strata_status strata_model_check_values(const strata_model *m, strata_status st, const char *where);

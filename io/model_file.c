@@ -220,6 +220,65 @@ static int write_lineage(hid_t file, const strata_model_info *info) {
   return rc;
 }
 
+/* A Gaussian mixture's /gmm group: attributes covariance_type, reg_covar,
+ * log_likelihood, bic, aic; datasets weights (k) and covariances (flat,
+ * laid out by type as in strata_model_info). */
+static const struct {
+  const char *name;
+  size_t offset;
+} gmm_attrs[] = {
+    {"reg_covar", offsetof(strata_model_info, reg_covar)},
+    {"log_likelihood", offsetof(strata_model_info, log_likelihood)},
+    {"bic", offsetof(strata_model_info, bic)},
+    {"aic", offsetof(strata_model_info, aic)},
+};
+
+static int write_mixture(hid_t file, const strata_model_info *info) {
+  if (!info->weights) return 0;
+  hsize_t k = (hsize_t)info->k;
+  hsize_t nc = (hsize_t)strata_model_mixture_ncov(info->covariance_type, (size_t)info->k, (size_t)info->d);
+  hid_t g = H5Gcreate2(file, "gmm", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  int rc = g >= 0 && strata_h5_write_string(g, "covariance_type", info->covariance_type) >= 0 &&
+                   write_array(g, "weights", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &k, info->weights) >= 0 &&
+                   write_array(g, "covariances", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nc, info->covariances) >= 0
+               ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < COUNT(gmm_attrs); i++)
+    rc = strata_h5_write_scalar(g, gmm_attrs[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                (const char *)info + gmm_attrs[i].offset) < 0 ? -1 : 0;
+  if (strata_h5_close(g) < 0) rc = -1;
+  return rc;
+}
+
+/* Ward's dendrogram: /ward (attribute distance_threshold; dataset
+ * linkage: n_merges×4, scipy's layout).  Absent for other kinds. */
+static int write_ward(hid_t file, const strata_model_info *info) {
+  if (!info->merges) return 0;
+  hsize_t dims[2] = {(hsize_t)info->n_merges, 4};
+  hid_t g = H5Gcreate2(file, "ward", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hsize_t one = 1;
+  int rc = g >= 0 && write_array(g, "linkage", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, info->merges) >= 0 &&
+                   write_array(g, "distance_threshold", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &one,
+                               &info->distance_threshold) >= 0
+               ? 0 : -1;
+  if (strata_h5_close(g) < 0) rc = -1;
+  return rc;
+}
+
+/* DBSCAN: /dbscan (datasets eps, min_samples: one value each; core:
+ * n_core×d scaled; core_segment: n_core).  Absent for other kinds. */
+static int write_dbscan(hid_t file, const strata_model_info *info) {
+  if (!info->core_points) return 0;
+  hsize_t dims[2] = {(hsize_t)info->n_core, (hsize_t)info->d}, one = 1;
+  hid_t g = H5Gcreate2(file, "dbscan", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  int rc = g >= 0 && write_array(g, "eps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &one, &info->eps) >= 0 &&
+                   write_array(g, "min_samples", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &one, &info->min_samples) >= 0 &&
+                   write_array(g, "core", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, info->core_points) >= 0 &&
+                   write_array(g, "core_segment", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, dims, info->core_segment) >= 0
+               ? 0 : -1;
+  if (strata_h5_close(g) < 0) rc = -1;
+  return rc;
+}
+
 static int write_model(hid_t file, const strata_model_info *info) {
   hsize_t kd[2] = {(hsize_t)info->k, (hsize_t)info->d};
   if (write_attributes(file, info) < 0 || write_features(file, info) < 0) return -1;
@@ -229,7 +288,8 @@ static int write_model(hid_t file, const strata_model_info *info) {
       write_array(file, "sizes", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, kd, info->sizes) < 0)
     return -1;
   return write_scaler(file, info) < 0 || write_iterations(file, info) < 0 ||
-                 write_categorical(file, info) < 0 || write_lineage(file, info) < 0
+                 write_categorical(file, info) < 0 || write_lineage(file, info) < 0 ||
+                 write_mixture(file, info) < 0 || write_ward(file, info) < 0 || write_dbscan(file, info) < 0
              ? -1
              : 0;
 }
@@ -546,6 +606,122 @@ static strata_status read_lineage(hid_t file, const char *path, strata_model *m)
   return st;
 }
 
+/* The /gmm group of write_mixture; a model of estimator "gmm" must have it. */
+static strata_status read_mixture(hid_t file, const char *path, strata_model *m) {
+  int is_gmm = m->estimator && strcmp(m->estimator, "gmm") == 0;
+  if (H5Lexists(file, "gmm", H5P_DEFAULT) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    RETURN_IF(is_gmm, STRATA_ERR_FORMAT, "'%s': model group 'gmm' is missing", path);
+    return STRATA_OK;
+  }
+  RETURN_IF(!is_gmm, STRATA_ERR_FORMAT, "'%s': a model of estimator '%s' holds a 'gmm' group", path,
+            m->info.estimator);
+  size_t k = (size_t)m->info.k, d = (size_t)m->info.d;
+  strata_status st = STRATA_OK;
+  char *type = NULL;
+  double *w = NULL, *cov = NULL;
+  hid_t g = H5Gopen2(file, "gmm", H5P_DEFAULT);
+  if (g < 0) st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'gmm' is unreadable", path);
+  if (st == STRATA_OK) st = read_string_attr(g, path, "covariance_type", &type);
+  size_t nc = st == STRATA_OK ? strata_model_mixture_ncov(type, k, d) : 0;
+  if (st == STRATA_OK && nc == 0)
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': model attribute 'gmm/covariance_type' is '%s' (full, tied, diag "
+                     "or spherical expected)", path, type);
+  for (size_t i = 0; st == STRATA_OK && i < COUNT(gmm_attrs); i++)
+    st = read_attr(g, path, gmm_attrs[i].name, H5T_NATIVE_DOUBLE, (char *)&m->info + gmm_attrs[i].offset);
+  if (st == STRATA_OK && (!(w = malloc(k * sizeof *w)) || !(cov = malloc(nc * sizeof *cov))))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  if (st == STRATA_OK) st = read_array(g, path, "weights", H5T_NATIVE_DOUBLE, 1, (hsize_t)k, 0, w);
+  if (st == STRATA_OK) st = read_array(g, path, "covariances", H5T_NATIVE_DOUBLE, 1, (hsize_t)nc, 0, cov);
+  if (st == STRATA_OK && !strata_model_set_mixture(m, type, w, cov, nc))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  strata_h5_close(g);
+  free(type); free(w); free(cov);
+  H5Eclear2(H5E_DEFAULT);
+  return st;
+}
+
+/* A linkage row joins two earlier clusters into one of their summed size,
+ * no lower than the merges before it. */
+static strata_status check_linkage(const double *z, size_t n, const char *path) {
+  for (size_t j = 0; j < n; j++) {
+    const double *r = z + 4 * j;
+    double top = (double)(n + 1 + j);
+    int ok = r[0] >= 0 && r[0] < r[1] && r[1] < top && r[0] == floor(r[0]) && r[1] == floor(r[1]) &&
+             isfinite(r[2]) && r[2] >= 0 && (j == 0 || r[2] >= z[4 * (j - 1) + 2]) && r[3] >= 2 && isfinite(r[3]);
+    RETURN_IF(!ok, STRATA_ERR_FORMAT, "'%s': model dataset 'ward/linkage' is damaged at row %zu", path, j);
+  }
+  return STRATA_OK;
+}
+
+static strata_status read_ward(hid_t file, const char *path, strata_model *m) {
+  if (H5Lexists(file, "ward", H5P_DEFAULT) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return STRATA_OK;
+  }
+  hid_t g = H5Gopen2(file, "ward", H5P_DEFAULT), dset = -1;
+  RETURN_IF(g < 0, STRATA_ERR_FORMAT, "'%s': model group 'ward' is unreadable", path);
+  hsize_t dims[2] = {0, 4};
+  double *z = NULL, threshold = 0.0;
+  strata_status st = open_array(g, path, "linkage", 2, dims, &dset);
+  strata_h5_close(dset);
+  if (st == STRATA_OK && dims[0] > (hsize_t)INT32_MAX)
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset 'ward/linkage' is too long", path);
+  if (st == STRATA_OK && !(z = malloc((dims[0] ? dims[0] : 1) * 4 * sizeof *z)))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  if (st == STRATA_OK) st = read_array(g, path, "linkage", H5T_NATIVE_DOUBLE, 2, dims[0], 4, z);
+  if (st == STRATA_OK) st = read_array(g, path, "distance_threshold", H5T_NATIVE_DOUBLE, 1, 1, 0, &threshold);
+  if (st == STRATA_OK) st = check_linkage(z, (size_t)dims[0], path);
+  if (st == STRATA_OK && !strata_model_set_merges(m, z, (int)dims[0]))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  m->info.distance_threshold = threshold;
+  free(z);
+  strata_h5_close(g);
+  H5Eclear2(H5E_DEFAULT);
+  return st;
+}
+
+static strata_status read_dbscan(hid_t file, const char *path, strata_model *m) {
+  if (H5Lexists(file, "dbscan", H5P_DEFAULT) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return STRATA_OK;
+  }
+  hid_t g = H5Gopen2(file, "dbscan", H5P_DEFAULT), dset = -1;
+  RETURN_IF(g < 0, STRATA_ERR_FORMAT, "'%s': model group 'dbscan' is unreadable", path);
+  hsize_t dims[2] = {0, (hsize_t)m->info.d};
+  double *core = NULL, eps = 0.0;
+  int32_t *seg = NULL;
+  int min_samples = 0;
+  strata_status st = open_array(g, path, "core", 2, dims, &dset);
+  strata_h5_close(dset);
+  if (st == STRATA_OK && dims[0] > (hsize_t)INT32_MAX)
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset 'dbscan/core' is too long", path);
+  size_t n = (size_t)dims[0], d = (size_t)m->info.d;
+  if (st == STRATA_OK && (!(core = malloc((n ? n : 1) * d * sizeof *core)) || !(seg = malloc((n ? n : 1) * sizeof *seg))))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  if (st == STRATA_OK) st = read_array(g, path, "core", H5T_NATIVE_DOUBLE, 2, dims[0], dims[1], core);
+  if (st == STRATA_OK) st = read_array(g, path, "core_segment", H5T_NATIVE_INT32, 1, dims[0], 0, seg);
+  if (st == STRATA_OK) st = read_array(g, path, "eps", H5T_NATIVE_DOUBLE, 1, 1, 0, &eps);
+  if (st == STRATA_OK) st = read_array(g, path, "min_samples", H5T_NATIVE_INT, 1, 1, 0, &min_samples);
+  if (st == STRATA_OK && (!(eps > 0) || !isfinite(eps) || min_samples < 1))
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'dbscan' holds eps %g, min_samples %d", path, eps,
+                     min_samples);
+  for (size_t i = 0; st == STRATA_OK && i < n; i++) {
+    int ok = seg[i] >= 0 && seg[i] < m->info.k;
+    for (size_t j = 0; ok && j < d; j++) ok = isfinite(core[i * d + j]);
+    if (!ok) st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'dbscan' is damaged at core point %zu", path, i);
+  }
+  if (st == STRATA_OK && !strata_model_set_core(m, core, seg, (int)n))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  m->info.eps = eps;
+  m->info.min_samples = min_samples;
+  free(core);
+  free(seg);
+  strata_h5_close(g);
+  H5Eclear2(H5E_DEFAULT);
+  return st;
+}
+
 static strata_status read_model(hid_t file, const char *path, strata_model **out) {
   int k = 0, d = 0;
   FORWARD_IF_ERROR(check_format(file, path, &k, &d));
@@ -558,7 +734,7 @@ static strata_status read_model(hid_t file, const char *path, strata_model **out
   GOTO_IF_ERROR(st, read_scalars(file, path, m), done);
   if (m->estimator && !strata_model_estimator_known(m->estimator)) {
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': the model's estimator '%s' is not known to this build of strata "
-                     "(it fits: kmeans)", path, m->estimator);
+                     "(it fits: kmeans, gmm, ward, dbscan)", path, m->estimator);
     goto done;
   }
   GOTO_IF_ERROR(st, read_features(file, path, m), done);
@@ -575,6 +751,7 @@ static strata_status read_model(hid_t file, const char *path, strata_model **out
   GOTO_IF_ERROR(st, read_array(scaler, path, "shift", H5T_NATIVE_DOUBLE, 1, hd, 0, m->scale_shift), done);
   GOTO_IF_ERROR(st, read_array(scaler, path, "factor", H5T_NATIVE_DOUBLE, 1, hd, 0, m->scale_factor), done);
   GOTO_IF_ERROR(st, read_array(scaler, path, "impute", H5T_NATIVE_DOUBLE, 1, hd, 0, m->impute), done);
+  GOTO_IF_ERROR(st, read_mixture(file, path, m), done);
   if (st == STRATA_OK) {
     char where[600];
     snprintf(where, sizeof where, "'%s': model dataset", path);
@@ -583,6 +760,8 @@ static strata_status read_model(hid_t file, const char *path, strata_model **out
   GOTO_IF_ERROR(st, read_iterations(file, path, m), done);
   GOTO_IF_ERROR(st, read_categorical(file, path, m), done);
   GOTO_IF_ERROR(st, read_lineage(file, path, m), done);
+  GOTO_IF_ERROR(st, read_ward(file, path, m), done);
+  GOTO_IF_ERROR(st, read_dbscan(file, path, m), done);
 done:
   strata_h5_close(scaler);
   if (st != STRATA_OK) {

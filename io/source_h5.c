@@ -537,7 +537,85 @@ static strata_status set_location(h5_source *ds, const char *a, const char *b) {
   return STRATA_OK;
 }
 
-/* No location: the root's 1-D numeric columns, else its only 2-D dataset. */
+/* The groups of the root that hold a table (1-D numeric or categorical
+ * columns), in *found (names owned by it, n set).  For a file whose root
+ * holds only e.g. /customers. */
+static strata_status groups_with_tables(const h5_source *ds, hid_t root, entry_list *found) {
+  memset(found, 0, sizeof *found);
+  entry_list links;
+  memset(&links, 0, sizeof links);
+  hsize_t at = 0;
+  if (H5Literate(root, H5_INDEX_NAME, H5_ITER_INC, &at, collect_name, &links) < 0) {
+    int oom = links.oom;
+    entry_list_free(&links);
+    H5Eclear2(H5E_DEFAULT);
+    RETURN_IF(oom, STRATA_ERR_NOMEM, "out of memory listing %s:/", ds->path);
+    return STRATA_OK; /* the caller's error says what the root lacks */
+  }
+  strata_status st = STRATA_OK;
+  for (size_t i = 0; i < links.n && st == STRATA_OK; i++) {
+    const char *name = links.v[i].name;
+    if (strcmp(name, STRATA_DICT_GROUP) == 0) continue;
+    hid_t obj = H5Oopen(root, name, H5P_DEFAULT);
+    if (obj < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      continue;
+    }
+    if (H5Iget_type(obj) == H5I_GROUP) {
+      char where[1100];
+      snprintf(where, sizeof where, "/%s", name);
+      entry_list l;
+      st = scan_group(ds, obj, where, &l);
+      size_t columns = 0;
+      for (size_t k = 0; st == STRATA_OK && k < l.n; k++)
+        columns += l.v[k].kind == ENTRY_COLUMN || l.v[k].kind == ENTRY_CATEGORICAL;
+      if (st == STRATA_OK) entry_list_free(&l);
+      if (st == STRATA_OK && columns > 0) {
+        st = collect_name(root, name, NULL, found) == 0 ? STRATA_OK
+                                                        : strata_fail(STRATA_ERR_NOMEM, "out of memory opening '%s'", ds->path);
+      }
+    }
+    H5Oclose(obj);
+  }
+  entry_list_free(&links);
+  if (st != STRATA_OK) entry_list_free(found);
+  return st;
+}
+
+/* A root without a table: the one group that holds one, else an error
+ * naming them. */
+static strata_status open_only_group(h5_source *ds, hid_t root, const char *const *features, size_t nfeatures,
+                                     int all) {
+  entry_list g;
+  FORWARD_IF_ERROR(groups_with_tables(ds, root, &g));
+  strata_status st = STRATA_OK;
+  if (g.n == 0) {
+    st = strata_fail(STRATA_ERR_FORMAT, "%s:/ holds no numeric 1-D columns and no 2-D dataset", ds->path);
+  } else if (g.n == 1) {
+    st = set_location(ds, "/", g.v[0].name);
+    hid_t grp = st == STRATA_OK ? H5Gopen2(root, g.v[0].name, H5P_DEFAULT) : -1;
+    entry_list l;
+    if (st == STRATA_OK && grp < 0) st = strata_fail(STRATA_ERR_FORMAT, "cannot open %s:%s", ds->path, ds->location);
+    if (st == STRATA_OK && (st = scan_group(ds, grp, ds->location, &l)) == STRATA_OK) {
+      st = open_group_layout(ds, grp, &l, features, nfeatures, all);
+      entry_list_free(&l);
+    }
+    strata_h5_close(grp);
+  } else {
+    char list[400];
+    size_t len = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < g.n && len + strlen(g.v[i].name) + 8 < sizeof list; i++)
+      len += (size_t)snprintf(list + len, sizeof list - len, "%s/%s", i ? ", " : "", g.v[i].name);
+    st = strata_fail(STRATA_ERR_FORMAT, "%s:/ holds no table but %zu groups do (%s); name one as the location (--dataset)",
+                     ds->path, g.n, list);
+  }
+  entry_list_free(&g);
+  return st;
+}
+
+/* No location: the root's 1-D numeric columns, else its only 2-D dataset,
+ * else the only group of the root that holds columns. */
 static strata_status open_default(h5_source *ds, const char *const *features, size_t nfeatures, int all) {
   hid_t root = H5Gopen2(ds->file, "/", H5P_DEFAULT);
   char h5why[512];
@@ -561,7 +639,7 @@ static strata_status open_default(h5_source *ds, const char *const *features, si
     GOTO_IF_ERROR(st, set_location(ds, "/", l.v[matrix].name), done);
     st = open_matrix_layout(ds, features, nfeatures);
   } else if (matrices == 0) {
-    st = strata_fail(STRATA_ERR_FORMAT, "%s:/ holds no numeric 1-D columns and no 2-D dataset", ds->path);
+    st = open_only_group(ds, root, features, nfeatures, all);
   } else {
     st = strata_fail(STRATA_ERR_FORMAT, "%s:/ holds %zu 2-D datasets; name the one to read as the location",
                      ds->path, matrices);

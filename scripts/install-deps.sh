@@ -9,6 +9,7 @@ PKGS=(build-essential cmake pkg-config
       clang libclang-rt-14-dev   # the CSV parser's fuzz run (tests/fuzz/run.sh)
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo  # the OpenCL backend; PoCL runs its tests on the CPU
       liblapacke-dev             # PCA's eigen-decomposition (LAPACK dsyevr)
+      dpkg-dev file              # cpack -G DEB: dpkg-shlibdeps and file list the package's dependencies
       chromium)                  # renders the HTML report in its browser test
 
 missing=()

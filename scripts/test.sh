@@ -22,12 +22,13 @@ ci_run() {
   esac
 }
 
-# What tests/*.py import (numpy, h5py, scikit-learn and threadpoolctl) and
-# what scikit-learn's metrics need (scipy), named so that a missing one is
-# installed, not assumed to come along.
+# What tests/*.py import (numpy, h5py, scikit-learn, threadpoolctl, pandas),
+# what scikit-learn's metrics need (scipy), and what tests/python_install.sh
+# builds the package with offline (setuptools, wheel), named so that a
+# missing one is installed, not assumed to come along.
 VENV=build-venv
-PY_PACKAGES=(numpy h5py scikit-learn scipy threadpoolctl)
-PY_IMPORTS="numpy, h5py, sklearn, scipy, threadpoolctl"
+PY_PACKAGES=(numpy h5py scikit-learn scipy threadpoolctl pandas setuptools wheel)
+PY_IMPORTS="numpy, h5py, sklearn, scipy, threadpoolctl, pandas, setuptools, wheel"
 if [ -z "${STRATA_PYTHON:-}" ]; then
   if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import $PY_IMPORTS" 2>/dev/null; then
     (python3 -m venv "$VENV" && "$VENV/bin/pip" install -q "${PY_PACKAGES[@]}") ||

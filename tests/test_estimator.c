@@ -37,7 +37,8 @@ static strata_dataset *blobs(void) {
 static void test_ops_complete(void) {
   const strata_estimator_ops *o = &strata_estimator_kmeans;
   CHECK(strata_estimator_find("kmeans") == o);
-  CHECK(strata_estimator_find("gmm") == NULL && strata_estimator_find(NULL) == NULL);
+  CHECK(strata_estimator_find("gmm") == &strata_estimator_gmm);
+  CHECK(strata_estimator_find("spectral") == NULL && strata_estimator_find(NULL) == NULL);
   /* strata_algorithms() names every registered estimator, in order, and
    * every one is a kind the model format holds. */
   size_t n = 0;
@@ -48,7 +49,8 @@ static void test_ops_complete(void) {
   CHECK(n >= 1 && strcmp(strata_algorithms()[0], "kmeans") == 0);
   /* The model format (io/model.c) lists the kinds a file may name. */
   CHECK(strata_model_estimator_known(o->name));
-  CHECK(!strata_model_estimator_known("gmm") && !strata_model_estimator_known(NULL));
+  CHECK(strata_model_estimator_known("gmm"));
+  CHECK(!strata_model_estimator_known("spectral") && !strata_model_estimator_known(NULL));
   CHECK(o->create && o->free && o->init && o->e_step && o->m_step && o->converged && o->want_reference &&
         o->result && o->reference && o->n_params && o->params && o->set_params && o->predict &&
         o->release_pass && o->describe);

@@ -190,6 +190,9 @@ static const char *damaged(const char *name, int kind) {
     H5Adelete(f, "estimator");
   } else if (kind == 4) { /* an estimator this build does not have */
     H5Adelete(f, "estimator");
+    strata_h5_write_string(f, "estimator", "spectral");
+  } else if (kind == 11) { /* a Gaussian mixture without its /gmm group */
+    H5Adelete(f, "estimator");
     strata_h5_write_string(f, "estimator", "gmm");
   } else if (kind == 5) { /* a centroid that is not a number */
     poke(f, "centroids", 1 * DIM + 2, NAN);
@@ -231,7 +234,8 @@ static void test_load_errors(void) {
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_bad_shape.h5", 0), "'centroids' is 2x2, expected 3x4");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_newer.h5", 1), "format version 2");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_no_factor.h5", 2), "'factor' is missing");
-  expect_load_error(STRATA_ERR_FORMAT, damaged("model_gmm.h5", 4), "estimator 'gmm' is not known");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_spectral.h5", 4), "estimator 'spectral' is not known");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_gmm.h5", 11), "model group 'gmm' is missing");
   /* Values a scorer cannot use (every row would go to one segment). */
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_nan_centroid.h5", 5),
                     "'centroids' holds nan for segment 1, feature 'tenure'");

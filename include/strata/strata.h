@@ -198,6 +198,10 @@ typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } str
  * Lloyd's from the same init.  AUTO (the default): SWAP, except from given
  * centroids or a warm start (NONE). */
 typedef enum { STRATA_REFINE_AUTO, STRATA_REFINE_NONE, STRATA_REFINE_SWAP } strata_refine;
+/* The covariance of a Gaussian mixture's components (algorithm "gmm"), as
+ * scikit-learn's covariance_type: each its own full matrix, one matrix
+ * shared by all, each its own diagonal, each a single variance. */
+typedef enum { STRATA_COV_FULL, STRATA_COV_TIED, STRATA_COV_DIAG, STRATA_COV_SPHERICAL } strata_covariance;
 
 typedef struct {
   size_t size;                /* set by strata_fit_params_init (see the conventions above) */
@@ -244,6 +248,20 @@ typedef struct {
   const char *algorithm;      /* the clustering method, by the name a model file records
                                  ("kmeans"; strata_algorithms() lists this build's);
                                  NULL = "kmeans" */
+  /* Gaussian mixtures (algorithm "gmm"; core/estimator_gmm.c).  tol is then
+   * the bound on the change of the mean log-likelihood per row between two
+   * EM iterations (absolute; the likelihood of the scaled data). */
+  strata_covariance covariance_type; /* default full */
+  double reg_covar;           /* added to the covariances' diagonal (scaled units); default 1e-6 */
+  int soft;                   /* gmm with labels_path: the labels file also holds `probability`,
+                                 rows×k float32, each row's probability of each segment
+                                 (the responsibilities; NaN for a dropped row) */
+  double distance_threshold;  /* ward: cut the dendrogram at this merge height instead of
+                                 into k segments (every merge of height <= it is made);
+                                 0 = cut into k */
+  double eps;                 /* dbscan: neighbourhood radius in scaled units, > 0 */
+  int min_samples;            /* dbscan: points within eps (itself included) that make a
+                                 core point; default 5 */
   strata_refine refine;       /* default auto (see strata_refine) */
 } strata_fit_params;
 
@@ -295,6 +313,22 @@ STRATA_API strata_status strata_fit(const strata_ctx *ctx, strata_dataset *ds, c
 STRATA_API strata_status strata_assign(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
                                        const char *labels_path, size_t chunk_rows,
                                        double *inertia, int64_t *sizes);
+
+/* strata_assign into the caller's arrays instead of a labels file (for
+ * bindings: no file round trip).  segment OUT: rows int32 (-1 for a row the
+ * missing rule drops); distance OUT: rows float32 Euclidean distances to
+ * the segment's centroid in scaled units (NaN when dropped), or NULL.
+ * Same labels, inertia and sizes as strata_assign. */
+STRATA_API strata_status strata_assign_memory(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                              size_t chunk_rows, int32_t *segment, float *distance,
+                                              double *inertia, int64_t *sizes);
+/* strata_assign for a Gaussian mixture model (estimator "gmm") that also
+ * writes each row's probability of each segment into the labels file
+ * (dataset `probability`, rows×k float32, as strata_fit_params.soft);
+ * STRATA_ERR_USAGE for a model of another kind. */
+STRATA_API strata_status strata_assign_soft(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                            const char *labels_path, size_t chunk_rows, double *inertia,
+                                            int64_t *sizes);
 
 /* Opens the data at path/location the way model m reads it: its numeric
  * features by name and its categorical columns expanded into its categories.
@@ -365,7 +399,38 @@ typedef struct {
   const double *train_mean_distance;  /* k: mean Euclidean distance of a segment's rows to its
                                          centroid, scaled units (NaN for an empty segment) */
   const char *estimator;              /* the estimator kind: "kmeans" (also for models written
-                                         before the kind was recorded) */
+                                         before the kind was recorded), "gmm", "ward", "dbscan" */
+  /* A Gaussian mixture (estimator "gmm"; NULL and NaN otherwise): the means
+   * are the centroids; covariances in scaled units, laid out by type: full
+   * k×d×d, tied d×d, diag k×d, spherical k.  log_likelihood is the mean per
+   * row over the fit's rows at the final parameters, of the scaled data;
+   * bic and aic follow scikit-learn's definitions.  inertia then holds the
+   * squared Euclidean distances of the rows to their component's mean (the
+   * hard labels: the arg max of the responsibilities), train_mean_distance
+   * the mean Mahalanobis distance, iter_stats' inertia the negated mean
+   * log-likelihood of each iteration's pass and shift its change. */
+  const char *covariance_type;        /* "full", "tied", "diag", "spherical" */
+  const double *weights;              /* k, summing to 1 */
+  const double *covariances;
+  double reg_covar, log_likelihood, bic, aic;
+  /* Ward: the dendrogram over the fit's rows, scipy's linkage matrix
+   * (n_merges rows of left, right, height, size; leaves 0..n_merges are the
+   * kept rows in input order, merge j makes cluster n_merges+1+j; heights
+   * sqrt(2·Δinertia), ascending) and the cut (distance_threshold 0: into
+   * k).  0 and NULL for other kinds. */
+  int n_merges;
+  const double *merges;
+  double distance_threshold;
+  /* DBSCAN: eps, min_samples and the core points (n_core×d, scaled units)
+   * with their segments; `strata_assign` gives a row the segment of the
+   * nearest core point within eps, else -1 (noise).  0 and NULL for other
+   * kinds. */
+  double eps;
+  int min_samples;
+  int n_core;
+  const double *core_points;
+  const int32_t *core_segment;
+  /* k-means' refinement after Lloyd (strata_refine). */
   const char *refine;                 /* "swap" or "none" (strata_refine as resolved); "" in
                                          models written before it was recorded */
   int refine_trials, refine_swaps;    /* trial swaps made and kept in the kept run */
@@ -758,6 +823,12 @@ typedef struct {
   int skip_bad_rows;                /* 1: drop malformed records (counted, the first listed);
                                        0 (default): fail naming the line */
   int level;                        /* deflate level 1-9 (default 1) */
+  const char *date_format;          /* also read dates in this strptime-style layout
+                                       (%d/%m/%Y %H:%M; docs/FORMAT.md); NULL = ISO only */
+  char decimal;                     /* ',': numbers are written 10,5; 0 or '.' (default): 10.5 */
+  int strict;                       /* 1: a few cells that are not numbers in a column of
+                                       numbers fail the import; 0 (default): they become
+                                       missing values, counted in bad_cells */
 } strata_csv_import_params;
 
 STRATA_API void strata_csv_import_params_init(strata_csv_import_params *p);
@@ -771,6 +842,9 @@ typedef struct {
   uint64_t count;        /* values present */
   uint64_t missing;
   uint64_t categories;   /* categorical: dictionary size; else 0 */
+  uint64_t bad_cells;    /* numeric column: cells that were not numbers, now missing */
+  const char *note;      /* a warning about the column (bad cells with their first
+                            lines; text although mostly numbers), or NULL */
 } strata_csv_import_column;
 
 typedef struct {
@@ -865,6 +939,70 @@ typedef struct {
  * not a labels file.  p IN, out OUT (NULL on failure). */
 STRATA_API strata_status strata_csv_export(const strata_ctx *ctx, const strata_csv_export_params *p, strata_csv_export_result **out);
 STRATA_API void strata_csv_export_result_free(strata_csv_export_result *r);
+
+/* ---------------------------------------------------------------- rfm */
+
+/* A transaction table (CSV or an imported HDF5 table, one row per invoice line) to one row per
+ * customer (`strata rfm`, docs/FORMAT.md "RFM tables"): a streaming
+ * group-by in bounded memory (spilled sorted runs, merged), written as an
+ * imported table (the customer key as an identifier column under its own
+ * name, then recency_days, frequency, monetary, tenure_days, avg_basket,
+ * r_score, f_score, m_score).  Rules:
+ *  - a row without a customer key is skipped and counted;
+ *  - an invoice whose number starts with 'C' is a cancellation: left out
+ *    of every measure (counted), or with returns_subtract its rows add
+ *    -|quantity x price| to monetary and nothing else;
+ *  - recency_days = reference day - day of the last purchase, tenure_days =
+ *    reference day - day of the first purchase (whole calendar days; the
+ *    time of day is dropped); the reference day defaults to the day after
+ *    the last purchase in the table;
+ *  - frequency = distinct invoices; monetary = sum of quantity x price
+ *    (exact, rounded once); avg_basket = monetary / frequency;
+ *  - a customer with no purchase left (only cancellations) has no row
+ *    (counted);
+ *  - scores 1-5: score = 1 + floor(5 (rank - 1) / n), rank the 1-based
+ *    position in ascending order with ties sharing their lowest rank
+ *    (pandas rank(method="min")), ranking -recency_days, frequency and
+ *    monetary, so 5 is the most recent, most frequent, highest spending
+ *    fifth and tied customers share a score.
+ * The output is bit-identical whatever the row order of the input and the
+ * memory limit. */
+typedef struct {
+  size_t size;                 /* set by strata_rfm_params_init */
+  const char *input;           /* transaction table: CSV, or HDF5 (an imported table) */
+  const char *output;          /* HDF5 table to write */
+  const char *customer, *invoice, *date, *quantity, *price; /* column names */
+  const char *date_format;     /* strptime-style (%d/%m/%Y %H:%M); NULL = ISO-8601 */
+  const char *reference_date;  /* YYYY-MM-DD; NULL = the day after the last purchase */
+  int returns_subtract;        /* 1: cancellations reduce monetary; 0: left out */
+  char delimiter;              /* 0 = guess among , ; TAB | */
+  char decimal;                /* ',': quantity and price are written 10,5; 0 or '.': 10.5 */
+  size_t mem_limit;            /* bytes of the group-by table before it spills; 0 = 256 MiB */
+} strata_rfm_params;
+
+STRATA_API void strata_rfm_params_init(strata_rfm_params *p);
+
+/* What strata_rfm did (filled by it; no pointers). */
+typedef struct {
+  uint64_t rows;                 /* data rows read */
+  uint64_t customers;            /* rows written */
+  uint64_t no_customer;          /* rows skipped for a missing customer key */
+  uint64_t cancelled_rows;       /* rows of cancelled invoices */
+  uint64_t without_purchase;     /* customers with cancellations only (no row) */
+  uint64_t pairs;                /* distinct (customer, invoice) pairs */
+  int64_t reference_day;         /* days since 1970-01-01 */
+  char reference_date[16];       /* the same, YYYY-MM-DD */
+  size_t runs;                   /* sorted runs spilled to disk (0: all in memory) */
+  int text_key;                  /* the key column is text (categorical), not int */
+  char delimiter;
+  double seconds;
+} strata_rfm_result;
+
+/* ctx IN, p IN, out OUT.  STRATA_ERR_COLUMN for a missing column,
+ * STRATA_ERR_DATA (naming the line and column) for a value that is not a
+ * date or a number, or for an empty result; the output appears only when
+ * complete. */
+STRATA_API strata_status strata_rfm(const strata_ctx *ctx, const strata_rfm_params *p, strata_rfm_result *out);
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,7 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 mkdir -p "$OUT/corpus" "$OUT/artifacts"
 SRC=(io/csv_number.c io/csv_text.c io/csv_tokenizer.c io/csv_reader.c io/csv_dict.c io/csv_infer.c
-     io/csv_engine.c common/status.c common/ctx.c)
+     io/csv_engine.c io/csv_datefmt.c common/status.c common/ctx.c)
 "$CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
   -D_GNU_SOURCE -Iinclude/strata -Icommon -Iio tests/fuzz/fuzz_csv.c "${SRC[@]}" -lm -o "$OUT/fuzz_csv"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}

@@ -1,0 +1,72 @@
+/* Ward's hierarchical clustering as a non-iterative method
+ * (core/fit_direct.h): the exact nearest-neighbour chain of core/ward.c on
+ * the kept scaled rows, cut into k segments or at a merge height.  The
+ * model keeps the whole dendrogram (scipy's linkage matrix) and the
+ * segments' centroids, so `strata assign` gives a new row the nearest
+ * segment centroid. */
+#include <stdlib.h>
+
+#include "error.h"
+#include "estimator.h"
+#include "fit_direct.h"
+#include "ward.h"
+
+typedef struct {
+  strata_ward_merge *merges; /* m-1 */
+  size_t m;
+} ward_state;
+
+static strata_status ward_check(const strata_fit_params *p, size_t *kmax) {
+  RETURN_IF(!(p->distance_threshold >= 0.0), STRATA_ERR_USAGE,
+            "the distance threshold must be a number >= 0 (got %g)", p->distance_threshold);
+  RETURN_IF(p->parent || p->warm_start, STRATA_ERR_USAGE,
+            "refits from a parent model (warm start, matched ids) are for kmeans, not ward");
+  RETURN_IF(p->init == STRATA_INIT_GIVEN, STRATA_ERR_USAGE, "initial centroids are for kmeans, not ward");
+  RETURN_IF(p->n_init != 1, STRATA_ERR_USAGE, "ward is deterministic: restarts (n-init %d) are for kmeans",
+            p->n_init);
+  *kmax = p->distance_threshold > 0.0 ? 1 : (size_t)p->k;
+  return STRATA_OK;
+}
+
+/* The chain's centroids (d) and one label, merge and chain slot per row
+ * beyond the driver's: about 8·d + 64 bytes. */
+static double ward_bytes(const strata_fit_params *p, size_t d) {
+  (void)p;
+  return 8.0 * (double)d + 96.0;
+}
+
+static void ward_release(void *state) {
+  ward_state *w = state;
+  if (!w) return;
+  free(w->merges);
+  free(w);
+}
+
+static strata_status ward_cluster(const strata_fit_data *data, const double *x, size_t m, int32_t *labels,
+                                  size_t *k, void **state) {
+  const strata_fit_params *p = data->p;
+  ward_state *w = calloc(1, sizeof *w);
+  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
+  *state = w;
+  w->m = m;
+  w->merges = malloc((m > 1 ? m - 1 : 1) * sizeof *w->merges);
+  RETURN_IF(!w->merges, STRATA_ERR_NOMEM, "out of memory for the dendrogram of %zu rows", m);
+  FORWARD_IF_ERROR(strata_ward_linkage(data->ctx, x, NULL, m, data->d, w->merges));
+  double threshold = p->distance_threshold > 0.0 ? p->distance_threshold : -1.0;
+  return strata_ward_cut(w->merges, m, (size_t)p->k, threshold, labels, k);
+}
+
+static strata_status ward_describe(const void *state, const strata_fit_data *data, strata_model *m) {
+  const ward_state *w = state;
+  RETURN_IF(w->m - 1 > (size_t)INT32_MAX, STRATA_ERR_DATA, "too many rows for a dendrogram (%zu)", w->m);
+  /* strata_ward_merge is four doubles: scipy's row. */
+  _Static_assert(sizeof(strata_ward_merge) == 4 * sizeof(double), "a merge is one linkage row");
+  RETURN_IF(!strata_model_set_merges(m, (const double *)w->merges, (int)(w->m - 1)), STRATA_ERR_NOMEM,
+            "out of memory");
+  m->info.distance_threshold = data->p->distance_threshold;
+  return STRATA_OK;
+}
+
+static const strata_direct_ops ward_direct = {ward_check, ward_bytes, ward_cluster, ward_describe, ward_release};
+
+const strata_estimator_ops strata_estimator_ward = {.name = "ward", .direct = &ward_direct};

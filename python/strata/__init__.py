@@ -1,0 +1,16 @@
+"""Strata from Python: scikit-learn style estimators over libstrata (ctypes,
+no compiled extension) and the out-of-core HDF5 route of the command.
+
+    import strata
+    km = strata.KMeans(n_clusters=6, random_state=0).fit(df)
+    model = strata.fit_h5("customers.h5", 6, model_path="model.h5")
+    strata.open_model("model.h5").profile("customers.h5")
+
+See docs/PYTHON.md."""
+from ._lib import StrataError, StrataInputError, StrataRuntimeError, StrataWarning, library_path, version
+from ._model import Model, fit_h5, open_model
+from ._kmeans import KMeans
+
+__version__ = "0.1.0"
+__all__ = ["KMeans", "Model", "fit_h5", "open_model", "StrataError", "StrataInputError", "StrataRuntimeError",
+           "StrataWarning", "library_path", "version"]
