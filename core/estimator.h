@@ -138,7 +138,8 @@ struct strata_estimator_ops {
   /* Optional (NULL: none): after a restart has converged, improves its
    * parameters in place, never to a higher objective (strata_refine);
    * params() and result() describe the refined state afterwards.  out OUT. */
-  strata_status (*refine)(strata_estimator *e, const strata_fit_data *data, int run, strata_refine_result *out);
+  strata_status (*refine)(strata_estimator *e, const strata_fit_data *data, int run, int lloyd_passes,
+                          strata_refine_result *out);
   /* Drops what only passes need (per-thread buffers), keeping the
    * parameters: an instance that has finished in a sweep. */
   void (*release_pass)(strata_estimator *e);

@@ -192,11 +192,12 @@ done:
 }
 
 /* Swaps draw on the init sample, which a fit from given centroids lacks. */
-static strata_status km_refine(strata_estimator *e, const strata_fit_data *data, int run, strata_refine_result *out) {
+static strata_status km_refine(strata_estimator *e, const strata_fit_data *data, int run, int lloyd_passes,
+                               strata_refine_result *out) {
   memset(out, 0, sizeof *out);
   if (data->sample.m == 0) return STRATA_OK;
   strata_init_job job = init_job(as_kmeans(e), data, run);
-  return strata_kmeans_refine(e, data, &job, run, out);
+  return strata_kmeans_refine(e, data, &job, run, lloyd_passes, out);
 }
 
 static void km_release_pass(strata_estimator *e) {

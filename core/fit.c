@@ -239,7 +239,7 @@ strata_status strata_fit_restarts(const strata_fit_data *data, strata_estimator 
     strata_fit_job job = {.est = est, .state = STRATA_JOB_ITER, .run = run, .iters = iters};
     GOTO_IF_ERROR(st, strata_fit_loop_run(&loop, &job, 1), done);
     strata_refine_result refined = {0};
-    if (ops->refine && strata_fit_refines(p)) GOTO_IF_ERROR(st, ops->refine(est, data, run, &refined), done);
+    if (ops->refine && strata_fit_refines(p)) GOTO_IF_ERROR(st, ops->refine(est, data, run, job.iterations, &refined), done);
     double objective;
     ops->result(est, &objective, sizes);
     if (objective < best->objective) {

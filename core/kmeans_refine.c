@@ -2,21 +2,37 @@
  *
  * Lloyd stops in a local optimum whose typical defect, on data with real
  * clusters, is two centroids sharing one cluster while one centroid covers
- * two: no Lloyd step can move a centroid across the gap.  A trial swap
- * undoes exactly that: the pair whose merge costs least (Ward's criterion,
- * n_a n_b / (n_a + n_b) ||c_a - c_b||^2, from the counts of the kept
- * state) is merged into its weighted mean, and the freed centroid is drawn
- * where the data is worst served: a greedy k-means++ step on the init
- * sample against the other k - 1 centroids.  A few Lloyd passes follow
- * (the estimator's own e_step and m_step: no second Lloyd), and the trial
- * is kept only when one of its passes has a lower inertia than the kept
- * state; a rejected trial bars its removed centroid until the next kept
- * swap, so the next trial tries the next-cheapest merge.
+ * two: no Lloyd step can move a centroid across the gap.  A swap undoes
+ * that: one centroid is removed and one added where the data is worst
+ * served.
  *
- * Every choice depends on exact inertias and counts (the order-free
- * reducer) and on seeded draws, so the result is the same for any thread
- * count and chunk size.  The kept state is always one a pass measured, so
- * the refined inertia is never above the plain one. */
+ * The search runs on the in-memory init sample (refine_sample.h), never on
+ * the full data.  A trial draws 2 + ln k candidates by k-means++
+ * (probability by squared distance to the nearest centroid); one
+ * evaluation per candidate gives the exact change of the sample's inertia
+ * for every possible removal at once, from each row's nearest and
+ * second-nearest distances, and visits only the clusters whose rows the
+ * candidate could serve.  The best candidate moves once to the mean of the
+ * rows it would serve; its REMOVALS cheapest removals are then judged after
+ * one Lloyd update of the clusters the swap touches, and the best is kept
+ * when it lowers the sample's inertia by MIN_GAIN of a mean cluster's.  A
+ * kept swap rescans only the rows whose two nearest centroids can have
+ * changed.  After the search, when a swap was kept, Lloyd runs on the full
+ * data to convergence from the sample's centroids (the estimator's own
+ * passes), and the result is kept only if its inertia is below the plain
+ * run's; else the plain centroids come back (one pass).
+ *
+ * Budget: the search stops after `patience` trials in a row without a kept
+ * swap, after `trials`, or when its distance computations (row × centroid)
+ * reach those of the fit before it (Lloyd's passes and the seeding's).
+ * Measured in docs/PERFORMANCE.md: 45 of 50 SIPU runs find every cluster
+ * (19 without), at 1.1-1.5x the time of a plain fit.
+ *
+ * Every choice depends on per-row float64 distances, sums in a fixed
+ * order, counts and seeded draws, so the result is the same for any thread
+ * count and chunk size; the kept centroids are always ones a full pass
+ * measured, so the inertia is never above plain Lloyd's from the same
+ * init. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,179 +41,194 @@
 #include "error.h"
 #include "fit.h"
 #include "kmeans_refine.h"
+#include "refine_sample.h"
+#include "rng.h"
 
-/* Passes per trial: the swapped centroids, then after one and two updates
- * (Franti's random swap measures after two k-means iterations). */
-#define TRIAL_PASSES 3
-
-typedef struct {
-  strata_estimator *e;
-  size_t k, d;
-  double *kept, *trial, *given; /* k×d each */
-  int64_t *kept_counts;         /* k */
-  unsigned char *barred;        /* k */
-  double kept_inertia;
-} refine_state;
-
-/* The pair (a, b) with the cheapest Ward merge among pairs whose smaller
- * member a is not barred; 0 when every candidate is barred. */
-static int cheapest_merge(const refine_state *r, size_t *ra, size_t *rb) {
-  size_t k = r->k, d = r->d;
-  double best = INFINITY;
-  int found = 0;
-  for (size_t a = 0; a < k; a++)
-    for (size_t b = a + 1; b < k; b++) {
-      /* The smaller cluster moves; the lower index on a tie. */
-      size_t lo = r->kept_counts[b] < r->kept_counts[a] ? b : a, hi = lo == a ? b : a;
-      if (r->barred[lo]) continue;
-      double na = (double)r->kept_counts[lo], nb = (double)r->kept_counts[hi], q = 0.0;
-      for (size_t j = 0; j < d; j++) {
-        double t = r->kept[lo * d + j] - r->kept[hi * d + j];
-        q += t * t;
-      }
-      double cost = na + nb > 0.0 ? na * nb / (na + nb) * q : 0.0;
-      if (cost < best) {
-        best = cost;
-        *ra = lo;
-        *rb = hi;
-        found = 1;
-      }
-    }
-  return found;
-}
-
-/* The trial centroids: a merged into b, a redrawn by k-means++ against the
- * other k - 1.  STRATA_ERR_DATA: the sample has no row away from them. */
-static strata_status swap_centroids(refine_state *r, const strata_init_job *job, size_t a, size_t b) {
-  size_t k = r->k, d = r->d;
-  double na = (double)r->kept_counts[a], nb = (double)r->kept_counts[b];
-  memcpy(r->trial, r->kept, k * d * sizeof *r->trial);
-  if (na + nb > 0.0)
-    for (size_t j = 0; j < d; j++)
-      r->trial[b * d + j] = (na * r->kept[a * d + j] + nb * r->kept[b * d + j]) / (na + nb);
-  size_t g = 0;
-  for (size_t c = 0; c < k; c++)
-    if (c != a) memcpy(r->given + g++ * d, r->trial + c * d, d * sizeof *r->given);
-  FORWARD_IF_ERROR(strata_init_kmeanspp_from(job, r->given, k - 1));
-  memcpy(r->trial + a * d, r->given + (k - 1) * d, d * sizeof *r->trial);
-  return STRATA_OK;
-}
-
-/* One pass on the estimator's current centroids; keeps them (with their
- * counts) when their inertia is below the kept one. */
-static strata_status measure(refine_state *r, int *improved) {
-  strata_estimator *e = r->e;
-  strata_estep_mode mode = STRATA_ESTEP_ITERATE;
-  FORWARD_IF_ERROR(e->ops->e_step(&e, 1, &mode, NULL));
-  const strata_lloyd_result *res = strata_kmeans_last_result(e);
-  if (res->inertia < r->kept_inertia) {
-    r->kept_inertia = res->inertia;
-    memcpy(r->kept, e->ops->params(e), r->k * r->d * sizeof *r->kept);
-    memcpy(r->kept_counts, res->counts, r->k * sizeof *r->kept_counts);
-    *improved = 1;
-  }
-  return STRATA_OK;
-}
-
-static strata_status trial(refine_state *r, const strata_init_job *job, size_t a, size_t b, int *kept) {
-  strata_estimator *e = r->e;
-  FORWARD_IF_ERROR(swap_centroids(r, job, a, b));
-  e->ops->set_params(e, r->trial);
-  *kept = 0;
-  for (int i = 0; i < TRIAL_PASSES; i++) {
-    if (i > 0) {
-      strata_estimator_step step;
-      FORWARD_IF_ERROR(e->ops->m_step(e, &step));
-    }
-    FORWARD_IF_ERROR(measure(r, kept));
-  }
-  return STRATA_OK;
-}
+/* A swap must lower the sample's inertia by at least this fraction of a
+ * mean cluster's (inertia / k): below it a "swap" is mostly the Lloyd
+ * update of the clusters it touched (the sample's optimum is not the full
+ * data's), and accepting it would only spend the budget.  Measured on the
+ * SIPU sets: 1e-6 of the inertia kept 5-15x more swaps at k = 100, none of
+ * them needed (docs/PERFORMANCE.md). */
+#define MIN_GAIN 0.1
+/* Removals judged with the Lloyd update per trial: the candidate's REMOVALS
+ * cheapest by the plain swap (on overlapping clusters a swap pays only
+ * once the neighbours have moved). */
+#define REMOVALS 3
 
 void strata_refine_budget(size_t k, int *trials, int *patience) {
-  /* Measured on the SIPU sets (docs/PERFORMANCE.md): a patience of about
-   * 10 + k/8 left one run in five with a cluster missed on S3, S4, A1 and
-   * A2; 20 + k/8 found all but one of 45 (Birch2 aside). */
-  *trials = k < 2 ? 0 : (int)(2 * k + 8);
-  *patience = k < 2 ? 0 : (int)(20 + k / 8);
+  *trials = k < 2 ? 0 : (int)(4 * k + 20);
+  *patience = k < 2 ? 0 : (int)(20 + k / 4);
 }
 
-strata_status strata_kmeans_refine(strata_estimator *e, const strata_fit_data *data, const strata_init_job *job,
-                                   int run, strata_refine_result *out) {
-  size_t k = e->k, d = e->d;
-  memset(out, 0, sizeof *out);
-  int trials, patience;
-  strata_refine_budget(k, &trials, &patience);
-  if (trials == 0 || job->m < k) return STRATA_OK;
-  refine_state r = {.e = e, .k = k, .d = d};
-  r.kept = malloc(k * d * sizeof *r.kept);
-  r.trial = malloc(k * d * sizeof *r.trial);
-  r.given = malloc(k * d * sizeof *r.given);
-  r.kept_counts = malloc(k * sizeof *r.kept_counts);
-  r.barred = calloc(k, 1);
+/* Candidates per trial: greedy k-means++'s 2 + ln k. */
+static int candidates(size_t k) { return 2 + (int)log((double)k); }
+
+typedef struct {
+  strata_refine_sample *s;
+  double *cand, *try;     /* d each */
+  double *next, *best;    /* k×d each: the centroids after a trial's update, the best trial's */
+  double *sum;            /* k×d scratch */
+  double *block;          /* the allocation of next, best and sum */
+  int64_t *cnt;           /* k scratch */
+  unsigned char *used;    /* k */
+  unsigned char *changed, *best_changed; /* k each */
+} search_work;
+
+/* The candidate of one trial: the best of L k-means++ draws by the plain
+ * swap, moved once to the mean of what it serves; leaves the sample's
+ * e and gain evaluated for it.  0 when no draw can be made. */
+static int draw_candidate(search_work *w, strata_rng *rng) {
+  strata_refine_sample *s = w->s;
+  size_t d = s->d, a = 0;
+  double delta = INFINITY;
+  int L = candidates(s->k), last_is_best = 0;
+  for (int l = 0; l < L; l++) {
+    size_t row = strata_refine_sample_draw(s, strata_rng_uniform(rng));
+    for (size_t j = 0; j < d; j++) w->try[j] = (double)s->x[row * d + j];
+    double dl;
+    size_t al = strata_refine_sample_eval(s, w->try, &dl);
+    last_is_best = dl < delta;
+    if (last_is_best) {
+      delta = dl;
+      a = al;
+      memcpy(w->cand, w->try, d * sizeof *w->cand);
+    }
+  }
+  if (!(delta < INFINITY)) return 0;
+  double dl;
+  if (!last_is_best) strata_refine_sample_eval(s, w->cand, &dl);
+  if (!strata_refine_sample_captured_mean(s, a, w->try)) return 1;
+  strata_refine_sample_eval(s, w->try, &dl);
+  if (dl < delta) {
+    memcpy(w->cand, w->try, d * sizeof *w->cand);
+    return 1;
+  }
+  strata_refine_sample_eval(s, w->cand, &dl);
+  return 1;
+}
+
+/* One trial: the candidate against its REMOVALS cheapest removals, each
+ * judged after one Lloyd update; keeps the best if it pays. */
+static int trial(search_work *w, strata_rng *rng) {
+  strata_refine_sample *s = w->s;
+  size_t k = s->k;
+  if (!draw_candidate(w, rng)) return 0;
+  double best = INFINITY;
+  memset(w->used, 0, k);
+  for (int q = 0; q < REMOVALS && (size_t)q < k; q++) {
+    size_t a = 0;
+    double g = INFINITY;
+    for (size_t c = 0; c < k; c++)
+      if (!w->used[c] && s->gain[c] < g) {
+        g = s->gain[c];
+        a = c;
+      }
+    w->used[a] = 1;
+    double u = strata_refine_sample_update_delta(s, a, w->cand, w->next, w->changed, w->sum, w->cnt);
+    if (u < best) {
+      best = u;
+      double *t = w->best;
+      w->best = w->next;
+      w->next = t;
+      unsigned char *f = w->best_changed;
+      w->best_changed = w->changed;
+      w->changed = f;
+    }
+  }
+  if (!(best < -MIN_GAIN * s->inertia / (double)k)) return 0;
+  strata_refine_sample_set(s, w->best, w->best_changed);
+  return 1;
+}
+
+/* The search on the sample; centroids left in s->c. */
+static strata_status search(strata_refine_sample *s, const strata_fit_data *data, const strata_init_job *job,
+                            int run, uint64_t limit, strata_refine_result *out) {
+  size_t k = s->k, d = s->d;
+  int max_trials, patience;
+  strata_refine_budget(k, &max_trials, &patience);
+  search_work w = {.s = s};
+  w.cand = malloc(2 * d * sizeof *w.cand);
+  w.next = w.block = malloc(3 * k * d * sizeof *w.next);
+  w.cnt = malloc(k * sizeof *w.cnt);
+  w.used = malloc(3 * k);
   strata_status st = STRATA_OK;
-  if (!r.kept || !r.trial || !r.given || !r.kept_counts || !r.barred) {
+  if (!w.cand || !w.block || !w.cnt || !w.used) {
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the refinement at k = %zu, d = %zu", k, d);
     goto done;
   }
-  /* The converged run: its last pass was on its final centroids. */
-  const strata_lloyd_result *res = strata_kmeans_last_result(e);
-  r.kept_inertia = res->inertia;
-  memcpy(r.kept, e->ops->params(e), k * d * sizeof *r.kept);
-  memcpy(r.kept_counts, res->counts, k * sizeof *r.kept_counts);
-  strata_init_job tj = *job;
+  w.try = w.cand + d;
+  w.changed = w.used + k;
+  w.best_changed = w.used + 2 * k;
+  w.best = w.next + k * d;
+  w.sum = w.next + 2 * k * d;
+  strata_rng rng;
+  /* A stream per restart, apart from the restarts' own. */
+  strata_rng_seed(&rng, job->seed, ((uint64_t)1 << 40) + (uint64_t)run);
   int fails = 0;
-  for (int t = 0; t < trials && fails < patience; t++) {
-    GOTO_IF_ERROR(st, strata_check_cancel(data->ctx), done);
-    size_t a = 0, b = 0;
-    if (!cheapest_merge(&r, &a, &b)) {
-      memset(r.barred, 0, k);
-      if (!cheapest_merge(&r, &a, &b)) break;
-    }
-    /* A stream per restart and trial, apart from the restarts' own. */
-    tj.stream = ((uint64_t)1 << 40) + ((uint64_t)run << 20) + (uint64_t)t;
-    int kept = 0;
-    st = trial(&r, &tj, a, b, &kept);
-    if (st == STRATA_ERR_DATA) { /* every sample row sits on a centroid: nothing to move to */
-      st = STRATA_OK;
-      break;
-    }
-    if (st != STRATA_OK) goto done;
+  for (int t = 0; t < max_trials && fails < patience && s->work < limit && s->inertia > 0.0; t++) {
+    st = strata_check_cancel(data->ctx);
+    if (st != STRATA_OK) break;
     out->trials++;
-    out->passes += TRIAL_PASSES;
-    if (kept) {
+    if (trial(&w, &rng)) {
       out->swaps++;
       fails = 0;
-      memset(r.barred, 0, k);
     } else {
       fails++;
-      r.barred[a] = 1;
     }
   }
-  /* Lloyd to convergence from the kept state, through the orchestrator's
-   * loop; its passes only lower the inertia, and the last one is on the
-   * centroids it returns, so result() and params() agree afterwards. */
-  e->ops->set_params(e, r.kept);
-  if (out->swaps > 0) {
-    strata_fit_loop loop = {.data = data};
-    strata_fit_job lj = {.est = e, .state = STRATA_JOB_ITER, .run = run};
-    st = strata_fit_loop_run(&loop, &lj, 1);
-    strata_fit_loop_free(&loop);
-    if (st != STRATA_OK) goto done;
-    out->passes += loop.passes;
-    res = strata_kmeans_last_result(e);
-    if (!(res->inertia <= r.kept_inertia)) e->ops->set_params(e, r.kept);
-    else goto done;
+done:
+  free(w.cand);
+  free(w.block);
+  free(w.cnt);
+  free(w.used);
+  return st;
+}
+
+strata_status strata_kmeans_refine(strata_estimator *e, const strata_fit_data *data, const strata_init_job *job,
+                                   int run, int lloyd_passes, strata_refine_result *out) {
+  size_t k = e->k, d = e->d;
+  memset(out, 0, sizeof *out);
+  if (k < 2 || job->m <= k) return STRATA_OK;
+  /* The converged run: its last pass was on its final centroids. */
+  const strata_lloyd_result *res = strata_kmeans_last_result(e);
+  double plain_inertia = res->inertia;
+  double *plain = malloc(k * d * sizeof *plain);
+  RETURN_IF(!plain, STRATA_ERR_NOMEM, "out of memory");
+  memcpy(plain, e->ops->params(e), k * d * sizeof *plain);
+  strata_refine_sample s;
+  strata_status st = strata_refine_sample_init(&s, job->x, job->m, d, k, job->threads, plain);
+  if (st != STRATA_OK) {
+    free(plain);
+    return st;
   }
-  /* Back on the kept centroids: one pass so that result() is theirs. */
-  int ignored = 0;
-  GOTO_IF_ERROR(st, measure(&r, &ignored), done);
+  /* As much distance work as the fit did before: Lloyd's passes and the
+   * k-means++ seeding's 2 + ln k candidates per centre on the sample. */
+  uint64_t limit = (uint64_t)(lloyd_passes > 1 ? lloyd_passes : 1) * (uint64_t)data->kept * (uint64_t)k +
+                   (uint64_t)candidates(k) * (uint64_t)job->m * (uint64_t)k;
+  st = search(&s, data, job, run, limit, out);
+  if (st != STRATA_OK || out->swaps == 0) goto done; /* nothing moved on the full data */
+
+  /* Lloyd to convergence on the full data from the sample's centroids,
+   * through the orchestrator's loop. */
+  e->ops->set_params(e, s.c);
+  strata_fit_loop loop = {.data = data};
+  strata_fit_job lj = {.est = e, .state = STRATA_JOB_ITER, .run = run};
+  st = strata_fit_loop_run(&loop, &lj, 1);
+  strata_fit_loop_free(&loop);
+  out->passes += loop.passes;
+  if (st != STRATA_OK) goto done;
+  res = strata_kmeans_last_result(e);
+  if (res->inertia < plain_inertia) goto done;
+  /* Not better on the full data: back to the plain centroids, with one pass
+   * so that result() is theirs again. */
+  out->swaps = 0;
+  e->ops->set_params(e, plain);
+  strata_estep_mode mode = STRATA_ESTEP_ITERATE;
+  st = e->ops->e_step(&e, 1, &mode, NULL);
   out->passes++;
 done:
-  free(r.kept);
-  free(r.trial);
-  free(r.given);
-  free(r.kept_counts);
-  free(r.barred);
+  strata_refine_sample_free(&s);
+  free(plain);
   return st;
 }

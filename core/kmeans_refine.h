@@ -13,9 +13,9 @@ void strata_refine_budget(size_t k, int *trials, int *patience);
 
 /* Refines the converged k-means estimator e in place (its params() and
  * result() afterwards describe the refined centroids).  job: the seeding
- * job of restart `run` on the init sample (its stream is replaced per
- * trial).  out OUT. */
+ * job of restart `run` (its sample, threads and seed); lloyd_passes: the
+ * passes the converged run made (the search's budget).  out OUT. */
 strata_status strata_kmeans_refine(strata_estimator *e, const strata_fit_data *data, const strata_init_job *job,
-                                   int run, strata_refine_result *out);
+                                   int run, int lloyd_passes, strata_refine_result *out);
 
 #endif
