@@ -8,10 +8,12 @@
 
 #include "centroids_csv.h"
 #include "cli.h"
+#include "comm.h"
 #include "diag.h"
 #include "drift_out.h"
 #include "json_out.h"
 #include "option_table.h"
+#include "pass.h"
 #include "paths.h"
 #include "print_summary.h"
 #include "progress.h"
@@ -70,13 +72,19 @@ static int run(fit_opts *o) {
   strata_status st;
 
   if ((rc = check_aliases(o)) >= 0) return rc;
-  if (o->a.parent && (st = strata_model_load(o->a.parent, &parent)) != STRATA_OK) return cli_status_error(st);
+  /* (The agreement matches the one after the data is opened on the ranks
+   * that got that far.) */
+  if (o->a.parent && (st = strata_model_load(o->a.parent, &parent)) != STRATA_OK)
+    return cli_status_error(strata_comm_agree(strata_ctx_comm(o->a.ctx), st));
   if (parent && !o->a.features.items && !o->a.categorical.items) {
     /* The parent's features, categories expanded as it saw them. */
     st = strata_model_open_data(parent, o->a.data, o->a.location, &ds);
   } else {
     st = cli_args_open_data(&o->a, &ds);
   }
+  /* Several ranks: a rank that cannot open the file (its node does not see
+   * it) fails the job here, on every rank, with that rank's reason. */
+  st = strata_comm_agree(strata_ctx_comm(o->a.ctx), st);
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
     goto done;
@@ -123,7 +131,9 @@ static int run(fit_opts *o) {
     /* The model and labels are in place: the comparison is extra. */
     cli_warn("drift not measured: %s", strata_last_error());
   if (o->a.json) {
-    if (cli_json_fit(stdout, info, o->a.output, o->a.labels, peak_rss_bytes(), parent_k, drift) != 0) {
+    const strata_comm *comm = strata_ctx_comm(o->a.ctx);
+    if (cli_json_fit(stdout, info, o->a.output, o->a.labels, peak_rss_bytes(), parent_k, drift,
+                     strata_comm_size(comm), strata_threads_resolve(strata_ctx_threads(o->a.ctx))) != 0) {
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
       goto done;
     }

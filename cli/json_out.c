@@ -263,7 +263,7 @@ static void add_dbscan(jbuild *b, cJSON *o, const strata_model_info *in) {
 }
 
 int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,
-                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift) {
+                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift, int ranks, int threads) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
@@ -283,6 +283,8 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_str(&b, o, "backend", in->backend);
   if (in->backend_reason) add_str(&b, o, "backend_reason", in->backend_reason);
   add_str(&b, o, "mode", in->mode);
+  add_i64(&b, o, "ranks", ranks);
+  add_i64(&b, o, "threads", threads);
   add_num(&b, o, "seconds", in->seconds);
   add_num(&b, o, "seconds_per_iteration", cli_seconds_per_iteration(in));
   add_matrix(&b, o, "centroids", in->centroids_original, k, d);

@@ -13,7 +13,8 @@
 #include "strata.h"
 
 /* The fit result: k, n, d, features, iterations, converged, inertia,
- * backend, mode, seconds, seconds_per_iteration, centroids (original
+ * backend, mode, ranks (MPI processes, 1 without), threads (per rank),
+ * seconds, seconds_per_iteration, centroids (original
  * units), centroids_scaled, sizes, shares, scale (+ scale_shift,
  * scale_factor), missing (+ rows_dropped, impute), init, seed, n_init,
  * best_init, tol, max_iter, iterations_stats, peak_rss_bytes, version,
@@ -24,7 +25,7 @@
  * when none; see cli_json_assign).  Returns 0, or -1 when it could not be
  * built or written. */
 int cli_json_fit(FILE *f, const strata_model_info *info, const char *model_path, const char *labels_path,
-                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift);
+                 uint64_t peak_rss_bytes, int parent_k, const strata_drift *drift, int ranks, int threads);
 
 /* The assign result: n, k, d, features, inertia, sizes, shares,
  * rows_dropped (rows without a segment), seconds, model, labels, version,

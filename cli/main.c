@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "comm.h"
 #include "diag.h"
 #include "strata.h"
 
@@ -81,12 +82,16 @@ static int dispatch(strata_ctx *ctx, int argc, char **argv) {
   }
   if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
     if (argc > 2) return cli_usage_error(NULL, "unexpected argument '%s'", argv[2]);
-    printf("strata %s\n", strata_version());
+    printf("strata %s (MPI: %s)\n", strata_version(), strata_comm_built() ? "built in" : "not built in");
     return CLI_EXIT_OK;
   }
   if (arg[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", arg);
   const command *c = find(arg);
   if (!c) return cli_usage_error(NULL, "unknown command '%s'", arg);
+  int ranks = strata_comm_size(strata_ctx_comm(ctx));
+  if (ranks > 1 && c->run != cli_cmd_fit && !(argc > 2 && strcmp(argv[2], "--help") == 0))
+    return cli_usage_error(NULL, "'%s' does not run across MPI ranks yet (%d ranks): only fit does; run it as one "
+                           "process", arg, ranks);
   return c->run(ctx, argc - 1, argv + 1);
 }
 
@@ -101,8 +106,17 @@ static void on_signal(int sig) {
 }
 
 int main(int argc, char **argv) {
+  /* Under mpirun (built with MPI): one communicator for the job.  Only
+   * rank 0 speaks: the others' output would repeat it, and every failure
+   * is agreed on, so rank 0's line names the rank that failed. */
+  strata_comm *comm = NULL;
+  if (strata_comm_world(&argc, &argv, &comm) != STRATA_OK) return cli_status_error(STRATA_ERR_IO);
+  if (strata_comm_rank(comm) > 0 && (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)))
+    return CLI_EXIT_RUNTIME;
   strata_ctx *ctx = strata_ctx_new();
   if (!ctx) return cli_status_error(STRATA_ERR_NOMEM);
+  strata_ctx_set_comm(ctx, comm);
+  strata_comm_watch(comm, ctx);
   job_ctx = ctx;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -117,5 +131,6 @@ int main(int argc, char **argv) {
   int rc = finish(dispatch(ctx, argc, argv));
   job_ctx = NULL;
   strata_ctx_free(ctx);
+  strata_comm_finish(comm);
   return rc;
 }

@@ -75,6 +75,19 @@ static inline void strata_xacc_combine(strata_xacc *into, const strata_xacc *b) 
 void strata_xacc_carry(strata_xacc *a);
 /* The value rounded once to the nearest double (ties to even). */
 double strata_xacc_round(const strata_xacc *a);
+/* The accumulator as STRATA_XACC_WORDS 128-bit integers, carried first
+ * so that each word is small: integers that other processes' words can be
+ * added to (strata_comm_sum_i128) in any order, and read back. */
+#define STRATA_XACC_WORDS (STRATA_XACC_DIGITS + 1)
+static inline void strata_xacc_to_words(strata_xacc *a, __int128 *w) {
+  strata_xacc_carry(a);
+  for (int i = 0; i < STRATA_XACC_DIGITS; i++) w[i] = a->digit[i];
+  w[STRATA_XACC_DIGITS] = a->bad;
+}
+static inline void strata_xacc_from_words(strata_xacc *a, const __int128 *w) {
+  for (int i = 0; i < STRATA_XACC_DIGITS; i++) a->digit[i] = (int64_t)w[i];
+  a->bad = (int64_t)w[STRATA_XACC_DIGITS];
+}
 /* a -= v: adds -v. */
 static inline void strata_xacc_sub(strata_xacc *a, double v) { strata_xacc_add(a, -v); }
 

@@ -80,13 +80,16 @@ strata_status strata_fit_commit(const strata_fit_params *p, strata_model *m, str
                                 strata_labels_writer **writer) {
   strata_output_file labels = {0};
   strata_status st = STRATA_OK;
-  if (p->model_path) GOTO_IF_ERROR(st, strata_model_write(m, model_out), fail);
+  /* The labels first: with several ranks their finish is a collective that
+   * every rank must reach; only rank 0 began the model's output. */
   if (*writer) {
     strata_labels_writer *w = *writer;
     *writer = NULL;
     GOTO_IF_ERROR(st, strata_labels_writer_finish(w, &labels), fail);
   }
-  if (p->model_path) GOTO_IF_ERROR(st, strata_output_commit(model_out), fail);
+  int writes_model = p->model_path && model_out->final_path;
+  if (writes_model) GOTO_IF_ERROR(st, strata_model_write(m, model_out), fail);
+  if (writes_model) GOTO_IF_ERROR(st, strata_output_commit(model_out), fail);
   if (labels.tmp_path) GOTO_IF_ERROR(st, strata_output_commit(&labels), fail);
   return STRATA_OK;
 fail:

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "comm.h"
 #include "error.h"
 #include "fit_prepare.h"
 #include "pass.h"
@@ -69,6 +70,13 @@ strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, 
   FORWARD_IF_ERROR(strata_moments_set_init(&c->parts, d, T));
   c->sample = sample;
   c->sample2 = sample2;
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  /* The sketch tree's pending nodes would have to be gathered and merged in
+   * block order across ranks: not built yet, so refused rather than a
+   * median that differs from one process's. */
+  RETURN_IF(p->missing == STRATA_MISSING_MEDIAN && strata_comm_size(comm) > 1, STRATA_ERR_USAGE,
+            "--missing median is not supported across MPI ranks yet (%d ranks); use --missing mean or drop, "
+            "or run one process", strata_comm_size(comm));
   if (p->missing == STRATA_MISSING_MEDIAN) {
     c->sorted = malloc((size_t)T * STRATA_BLOCK_ROWS * sizeof *c->sorted);
     c->sketch = strata_qsketch_array_new(d);
@@ -82,8 +90,20 @@ strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, 
   strata_pass_fns fns = {.block = fit_stats_block, .ctx = c};
   strata_status st = strata_pass_run(raw, &fns);
   strata_pass_free(raw);
-  if (st == STRATA_OK) st = strata_moments_set_total(&c->parts, c->total);
+  /* Several ranks: each holds its own blocks' partials and its own sampled
+   * rows; agree on failure first so that no rank waits for one that left. */
+  st = strata_comm_agree(comm, st);
+  if (st == STRATA_OK) st = strata_moments_set_total_comm(&c->parts, comm, c->total);
   for (int t = 0; t < T; t++) c->skipped += c->skipped_t[t];
+  if (st == STRATA_OK && strata_comm_size(comm) > 1) {
+    __int128 skipped = c->skipped;
+    st = strata_comm_sum_i128(comm, &skipped, 1);
+    c->skipped = (uint64_t)skipped;
+  }
+  /* Each sampled row was copied by the one rank that read it into a zeroed
+   * slot: an OR of the buffers is every row, bit for bit. */
+  if (st == STRATA_OK && sample) st = strata_comm_or(comm, sample->x, sample->m * sample->d * sizeof *sample->x);
+  if (st == STRATA_OK && sample2) st = strata_comm_or(comm, sample2->x, sample2->m * sample2->d * sizeof *sample2->x);
   if (st == STRATA_OK && c->sketch) st = strata_qtree_finish(&c->tree, c->sketch);
   if (st == STRATA_OK && c->sketch)
     for (size_t j = 0; j < d; j++) c->medians[j] = strata_qsketch_quantile(&c->sketch[j], 0.5);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "comm.h"
 #include "cpu_features.h"
 #include "dataset.h"
 #include "ctx.h"
@@ -146,10 +147,42 @@ static strata_status record_lineage(fit_state *f, const strata_fit_params *p, co
   return STRATA_OK;
 }
 
+/* Several ranks run one table: rank 0's choice ("auto" measures, and
+ * measurements differ between processes) is every rank's.  A device run
+ * keeps its partials on the device (core/lloyd_device.c) and is not
+ * combined across ranks yet: refused rather than wrong. */
+static strata_status agree_backend(const strata_ctx *ctx, size_t d, size_t k, strata_backend_choice *choice) {
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  if (strata_comm_size(comm) == 1) return STRATA_OK;
+  char name[sizeof choice->name], reason[sizeof choice->reason];
+  memcpy(name, choice->name, sizeof name);
+  memcpy(reason, choice->reason, sizeof reason);
+  FORWARD_IF_ERROR(strata_comm_bcast(comm, name, sizeof name, 0));
+  FORWARD_IF_ERROR(strata_comm_bcast(comm, reason, sizeof reason, 0));
+  RETURN_IF(choice->kern->run.run_open || strncmp(name, "opencl", 6) == 0, STRATA_ERR_USAGE,
+            "backend %s: device backends do not run across MPI ranks yet (%d ranks); use --backend cpu",
+            name, strata_comm_size(comm));
+  if (strcmp(name, choice->name) != 0) {
+    const strata_kernels *kern = strata_kernels_for_shape(name, d, k);
+    RETURN_IF(!kern || strcmp(kern->name, name) != 0, STRATA_ERR_BACKEND,
+              "rank %d cannot run backend %s, which rank 0 chose", strata_comm_rank(comm), name);
+    choice->kern = kern;
+    choice->fallback = NULL;
+    memcpy(choice->name, name, sizeof name);
+  }
+  memcpy(choice->reason, reason, sizeof reason);
+  return STRATA_OK;
+}
+
 static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
                              strata_backend_choice *choice, strata_model **out) {
   const char *algorithm = p->algorithm ? p->algorithm : "kmeans";
   const strata_estimator_ops *ops = strata_estimator_find(algorithm); /* known: check_params */
+  /* Only k-means' passes combine their partial sums across ranks
+   * (core/reduce.c); the others would fit each rank's rows alone. */
+  int ranks = strata_comm_size(strata_ctx_comm(ctx));
+  RETURN_IF(ranks > 1 && ops != &strata_estimator_kmeans, STRATA_ERR_USAGE,
+            "algorithm %s does not run across MPI ranks yet (%d ranks); run it as one process", ops->name, ranks);
   if (ops->direct) return strata_fit_direct(&f->data, ctx, ds, p, ops->name, ops->direct, out);
   strata_fit_data *data = &f->data;
   size_t k = (size_t)p->k;
@@ -164,6 +197,7 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   if (!choice->kern)
     FORWARD_IF_ERROR(strata_scheduler_choose(ctx, strata_ctx_backend(ctx), data->sample.x, data->sample.m,
                                              data->kept, d, k, choice));
+  FORWARD_IF_ERROR(agree_backend(ctx, d, k, choice));
   const strata_kernels *kern = choice->kern;
   /* k-means++ works on the in-memory sample in 512-row items from every
    * thread at once; a device would take them one synchronous round trip at
@@ -176,9 +210,20 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   strata_estimator_opts eo = {.k = k, .kern = kern, .fallback = choice->fallback, .init_kern = init_kern,
                               .track_labels = 1};
   FORWARD_IF_ERROR(ops->create(data, &eo, &f->est));
-  if (p->model_path) FORWARD_IF_ERROR(strata_output_begin(p->model_path, &f->model_out));
-  if (p->labels_path)
-    FORWARD_IF_ERROR(strata_labels_writer_open_soft(p->labels_path, data->n, p->soft ? k : 0, &f->writer));
+  /* Several ranks: rank 0 writes the model and the labels file, which the
+   * others send their rows to; whether every rank could start is agreed.
+   * Probabilities (--soft) come from a mixture, which runs as one rank. */
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  strata_status ost = STRATA_OK;
+  if (p->model_path && strata_comm_rank(comm) == 0) ost = strata_output_begin(p->model_path, &f->model_out);
+  if (ost == STRATA_OK && p->labels_path && p->soft) {
+    ost = strata_labels_writer_open_soft(p->labels_path, data->n, k, &f->writer);
+  } else if (ost == STRATA_OK && p->labels_path) {
+    size_t first = strata_pass_first_row(data->pass);
+    ost = strata_labels_writer_open_ranks(p->labels_path, data->n, comm, first,
+                                          first + strata_pass_rows(data->pass), &f->writer);
+  }
+  FORWARD_IF_ERROR(strata_comm_agree(comm, ost));
 
   /* 3. restarts; labels are written in the kept run's final pass, or, with
    * restarts, a parent (renumbering) or a refinement (which moves the

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm.h"
 #include "error.h"
 #include "lloyd_internal.h"
 
@@ -68,6 +69,45 @@ static strata_status far_alloc(strata_far_point **far, float **xs, size_t n, siz
   return STRATA_OK;
 }
 
+/* Several ranks: every rank's best `want` to every rank, merged under the
+ * same total order, so that all pick the rows one process would.  A rank's
+ * record: its count, then `want` points (dist2, label, row, x). */
+static strata_status far_across_ranks(strata_lloyd *l, const strata_comm *comm, size_t want) {
+  int P = strata_comm_size(comm);
+  size_t d = l->d, point = 16 + d * sizeof(float), bytes = 8 + want * point;
+  unsigned char *mine = calloc(1, bytes), *all = calloc((size_t)P, bytes);
+  strata_far_point *in = calloc(want ? want : 1, sizeof *in);
+  if (!mine || !all || !in) {
+    free(mine); free(all); free(in);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  }
+  uint64_t n = l->far.n;
+  memcpy(mine, &n, 8);
+  for (size_t i = 0; i < l->far.n; i++) {
+    unsigned char *r = mine + 8 + i * point;
+    memcpy(r, &l->far.pts[i].dist2, 4);
+    memcpy(r + 4, &l->far.pts[i].label, 4);
+    memcpy(r + 8, &l->far.pts[i].row, 8);
+    memcpy(r + 16, l->far.pts[i].x, d * sizeof(float));
+  }
+  strata_status st = strata_comm_allgather(comm, mine, bytes, all);
+  l->far.n = 0;
+  for (int q = 0; st == STRATA_OK && q < P; q++) {
+    const unsigned char *rec = all + (size_t)q * bytes;
+    memcpy(&n, rec, 8);
+    for (size_t i = 0; i < n && i < want; i++) {
+      const unsigned char *r = rec + 8 + i * point;
+      memcpy(&in[i].dist2, r, 4);
+      memcpy(&in[i].label, r + 4, 4);
+      memcpy(&in[i].row, r + 8, 8);
+      in[i].x = (float *)(void *)(r + 16); /* far_keep copies it out with memcpy */
+    }
+    far_keep(l->far.pts, &l->far.n, in, n < want ? n : want, want, d);
+  }
+  free(mine); free(all); free(in);
+  return st;
+}
+
 strata_status strata_lloyd_farthest(strata_lloyd *l, size_t want, const strata_far_point **far) {
   if (want > l->far.want) {
     free(l->far.pts); free(l->far.x);
@@ -83,8 +123,10 @@ strata_status strata_lloyd_farthest(strata_lloyd *l, size_t want, const strata_f
   l->far.n = 0;
   for (int i = 0; i < l->threads; i++) l->t[i].far.nbest = 0;
   strata_pass_fns fns = {.block = far_block, .ctx = l};
-  FORWARD_IF_ERROR(strata_pass_run(l->pass, &fns));
+  const strata_comm *comm = strata_ctx_comm(strata_pass_ctx(l->pass));
+  FORWARD_IF_ERROR(strata_comm_agree(comm, strata_pass_run(l->pass, &fns)));
   for (int i = 0; i < l->threads; i++) far_keep(l->far.pts, &l->far.n, l->t[i].far.best, l->t[i].far.nbest, want, l->d);
+  if (strata_comm_size(comm) > 1) FORWARD_IF_ERROR(far_across_ranks(l, comm, want));
   /* far[i].x pointers were shuffled by qsort with their entries: still valid. */
   *far = l->far.pts;
   return STRATA_OK;

@@ -66,6 +66,7 @@ struct strata_lloyd {
   const strata_kernels *kern;
   strata_pass *pass;
   size_t k, d, n;
+  size_t first_row;            /* this rank's first input row: labels[0] is its label */
   int threads;
   float *cf, *cnorm;         /* centroids as the kernels see them */
   void *labels;              /* n labels of label_bytes each, or NULL */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm.h"
 #include "error.h"
 #include "exact.h"
 #include "lloyd_internal.h"
@@ -25,6 +26,8 @@ strata_status strata_lloyd_create(const strata_kernels *kern, strata_pass *pass,
   l->kern = kern;
   l->pass = pass;
   l->k = k; l->d = d; l->n = n;
+  l->first_row = strata_pass_first_row(pass);
+  size_t local = strata_pass_rows(pass); /* the rows this rank labels */
   l->threads = strata_pass_threads(pass);
   l->chunk_rows = strata_pass_chunk_rows(pass);
   l->cf = xcalloc(k * d, sizeof *l->cf, &ok);
@@ -33,9 +36,9 @@ strata_status strata_lloyd_create(const strata_kernels *kern, strata_pass *pass,
   l->res.counts = xcalloc(k, sizeof *l->res.counts, &ok);
   if (track_labels) {
     l->label_bytes = k < 255 ? 1 : k < 65535 ? 2 : 4;
-    l->labels = malloc((n ? n : 1) * (size_t)l->label_bytes);
+    l->labels = malloc((local ? local : 1) * (size_t)l->label_bytes);
     /* All ones: no label yet, never a valid one at this width. */
-    if (l->labels) memset(l->labels, 0xff, n * (size_t)l->label_bytes);
+    if (l->labels) memset(l->labels, 0xff, local * (size_t)l->label_bytes);
     else ok = 0;
   }
   l->t = xcalloc((size_t)l->threads, sizeof *l->t, &ok);
@@ -139,15 +142,32 @@ void strata_lloyd_block_stats(strata_lloyd *l, const strata_block *b, const int3
   if (l->col_stats) strata_moments_set_add(&l->cols, thread, b->x, b->m, 0, NULL);
 }
 
-/* The statistics' totals from the threads' partials. */
+/* The statistics' totals from the threads' partials (and every rank's). */
 strata_status strata_lloyd_collect_stats(strata_lloyd *l) {
   if (!strata_lloyd_stats_on(l)) return STRATA_OK;
-  for (size_t c = 0; c < l->k; c++) {
-    strata_xacc s = l->t[0].dist[c];
-    for (int i = 1; i < l->threads; i++) strata_xacc_combine(&s, &l->t[i].dist[c]);
-    l->res.dist_sum[c] = strata_xacc_round(&s);
+  const strata_comm *comm = strata_pass_ctx(l->pass) ? strata_ctx_comm(strata_pass_ctx(l->pass)) : NULL;
+  int ranks = strata_comm_size(comm);
+  __int128 *w = ranks > 1 ? malloc(l->k * STRATA_XACC_WORDS * sizeof *w) : NULL;
+  RETURN_IF(ranks > 1 && !w, STRATA_ERR_NOMEM, "out of memory for per-segment statistics");
+  strata_xacc *s = malloc(l->k * sizeof *s);
+  if (!s) {
+    free(w);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for per-segment statistics");
   }
-  return l->col_stats ? strata_moments_set_total(&l->cols, l->res.cols) : STRATA_OK;
+  for (size_t c = 0; c < l->k; c++) {
+    s[c] = l->t[0].dist[c];
+    for (int i = 1; i < l->threads; i++) strata_xacc_combine(&s[c], &l->t[i].dist[c]);
+    if (w) strata_xacc_to_words(&s[c], w + c * STRATA_XACC_WORDS);
+  }
+  strata_status st = w ? strata_comm_sum_i128(comm, w, l->k * STRATA_XACC_WORDS) : STRATA_OK;
+  for (size_t c = 0; st == STRATA_OK && c < l->k; c++) {
+    if (w) strata_xacc_from_words(&s[c], w + c * STRATA_XACC_WORDS);
+    l->res.dist_sum[c] = strata_xacc_round(&s[c]);
+  }
+  free(w);
+  free(s);
+  FORWARD_IF_ERROR(st);
+  return l->col_stats ? strata_moments_set_total_comm(&l->cols, comm, l->res.cols) : STRATA_OK;
 }
 
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
@@ -160,8 +180,8 @@ void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers) {
  * stores the new ones.  Restrict-qualified locals let the compiler
  * vectorise the dense case (no dropped rows), which runs every pass. */
 #define DEFINE_RECORD(NAME, T)                                                          \
-  static int64_t NAME(void *store, const strata_block *b, const int32_t *restrict lab) { \
-    T *restrict prev = (T *)store + b->row0;                                           \
+  static int64_t NAME(void *store, size_t at, const strata_block *b, const int32_t *restrict lab) { \
+    T *restrict prev = (T *)store + at;                                                \
     const size_t m = b->m;                                                             \
     uint32_t moved = 0;                                                                \
     if (b->kept) {                                                                     \
@@ -190,15 +210,16 @@ DEFINE_RECORD(record_i32, int32_t)
 int64_t strata_lloyd_record_labels(strata_lloyd *l, const strata_block *b, const int32_t *lab,
                              const float *dist2) {
   int64_t relo = 0;
+  size_t at = b->row0 - l->first_row;
   if (l->labels) {
     if (l->label_bytes == 1 && !b->kept && l->kern->labels.store_u8)
-      relo = (int64_t)l->kern->labels.store_u8(&l->kern->ctx, lab, (uint8_t *)l->labels + b->row0, b->m);
-    else if (l->label_bytes == 1) relo = record_u8(l->labels, b, lab);
-    else if (l->label_bytes == 2) relo = record_u16(l->labels, b, lab);
-    else relo = record_i32(l->labels, b, lab);
+      relo = (int64_t)l->kern->labels.store_u8(&l->kern->ctx, lab, (uint8_t *)l->labels + at, b->m);
+    else if (l->label_bytes == 1) relo = record_u8(l->labels, at, b, lab);
+    else if (l->label_bytes == 2) relo = record_u16(l->labels, at, b, lab);
+    else relo = record_i32(l->labels, at, b, lab);
   }
   if (l->writer) {
-    size_t base = b->row0 % l->chunk_rows;
+    size_t base = at % l->chunk_rows;
     int32_t *seg = l->chunk_seg + base;
     float *dist = l->chunk_dist + base;
     if (b->kept) {
@@ -275,38 +296,65 @@ static strata_status pass_begin(strata_lloyd *l, strata_labels_writer *writer) {
   return STRATA_OK;
 }
 
-/* The pass's totals from the per-thread partials: exact, in any order. */
-static strata_status pass_collect(strata_lloyd *l) {
+/* The exact integers a pass totals, in one array so that several ranks add
+ * theirs with one allreduce: whether any rank failed, relocations, rows,
+ * the inertia's words, then per cluster its count, the fixed-point sums and
+ * the dispersion pair. */
+enum { TOT_FAILED, TOT_RELOCATIONS, TOT_ROWS, TOT_INERTIA, TOT_HEAD = TOT_INERTIA + STRATA_XACC_WORDS };
+
+static size_t tot_words(const strata_lloyd *l) { return TOT_HEAD + l->k * (1 + l->d + 2); }
+
+/* The pass's totals from the per-thread partials, then from every rank:
+ * exact, in any order.  `st` is this rank's pass status: a rank that failed
+ * still joins the allreduce (with its flag set), so that none waits on it,
+ * and every rank then returns the failure of the lowest failing rank. */
+static strata_status pass_collect(strata_lloyd *l, strata_status st) {
   strata_lloyd_result *r = &l->res;
-  memset(r->counts, 0, l->k * sizeof *r->counts);
-  r->relocations = 0;
-  r->rows = 0;
+  size_t k = l->k, d = l->d;
+  __int128 *w = calloc(tot_words(l), sizeof *w);
+  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", k, d);
+  __int128 *cl = w + TOT_HEAD;
   strata_xacc inertia;
   strata_xacc_zero(&inertia);
   for (int i = 0; i < l->threads; i++) {
     strata_xacc_combine(&inertia, &l->t[i].inertia);
-    r->relocations += l->t[i].relocations;
-    r->rows += l->t[i].rows;
-    for (size_t c = 0; c < l->k; c++) r->counts[c] += l->t[i].total[c];
-  }
-  for (size_t c = 0; c < l->k; c++) {
-    for (size_t j = 0; j < l->d; j++) {
-      strata_fixed s = 0;
-      for (int i = 0; l->fx_scale && i < l->threads; i++) s += l->t[i].fx[c * l->d + j];
-      r->sums[c * l->d + j] = l->fx_scale ? strata_from_fixed(s, l->fx_inv[j]) : 0.0;
+    w[TOT_RELOCATIONS] += l->t[i].relocations;
+    w[TOT_ROWS] += l->t[i].rows;
+    for (size_t c = 0; c < k; c++) {
+      __int128 *e = cl + c * (1 + d + 2);
+      e[0] += l->t[i].total[c];
+      for (size_t j = 0; l->fx_scale && j < d; j++) e[1 + j] += l->t[i].fx[c * d + j];
+      if (l->disp.means) {
+        e[1 + d] += l->t[i].disp[2 * c];
+        e[2 + d] += l->t[i].disp[2 * c + 1];
+      }
     }
   }
+  strata_xacc_to_words(&inertia, w + TOT_INERTIA);
+  w[TOT_FAILED] = st != STRATA_OK;
+  const strata_comm *comm = strata_ctx_comm(strata_pass_ctx(l->pass));
+  strata_status cst = strata_comm_sum_i128(comm, w, tot_words(l));
+  if (cst == STRATA_OK && w[TOT_FAILED]) cst = strata_comm_agree(comm, st);
+  if (cst != STRATA_OK) {
+    free(w);
+    return cst;
+  }
+  strata_xacc_from_words(&inertia, w + TOT_INERTIA);
+  r->relocations = (int64_t)w[TOT_RELOCATIONS];
+  r->rows = (uint64_t)w[TOT_ROWS];
+  for (size_t c = 0; c < k; c++) {
+    const __int128 *e = cl + c * (1 + d + 2);
+    r->counts[c] = (int64_t)e[0];
+    for (size_t j = 0; j < d; j++)
+      r->sums[c * d + j] = l->fx_scale ? strata_from_fixed((strata_fixed)e[1 + j], l->fx_inv[j]) : 0.0;
+    if (l->disp.means) {
+      l->disp.sq[c] = strata_from_fixed((strata_fixed)e[1 + d], l->disp.inv[0]);
+      l->disp.dist[c] = strata_from_fixed((strata_fixed)e[2 + d], l->disp.inv[1]);
+    }
+  }
+  free(w);
   r->disp_sq = r->disp_dist = NULL;
   if (l->disp.means) {
-    for (size_t c = 0; c < l->k; c++) {
-      strata_fixed sq = 0, dist = 0;
-      for (int i = 0; i < l->threads; i++) {
-        sq += l->t[i].disp[2 * c];
-        dist += l->t[i].disp[2 * c + 1];
-      }
-      l->disp.sq[c] = strata_from_fixed(sq, l->disp.inv[0]);
-      l->disp.dist[c] = strata_from_fixed(dist, l->disp.inv[1]);
-    }
     r->disp_sq = l->disp.sq;
     r->disp_dist = l->disp.dist;
     l->disp.means = NULL;
@@ -328,8 +376,7 @@ strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
   strata_pass_fns fns = {.block = assign_block, .chunk_done = writer ? strata_lloyd_chunk_done : NULL, .ctx = l};
   strata_status st = strata_pass_run(l->pass, &fns);
   l->writer = NULL;
-  strata_status cst = pass_collect(l);
-  if (st == STRATA_OK) st = cst;
+  st = pass_collect(l, st);
   *res = &l->res;
   return st;
 }
@@ -357,8 +404,7 @@ strata_status strata_lloyd_pass_multi(strata_lloyd *const *ls, size_t n, const s
   strata_pass_fns fns = {.block = assign_block_multi, .ctx = &m};
   strata_status st = strata_pass_run(ls[0]->pass, &fns);
   for (size_t i = 0; i < n; i++) {
-    strata_status cst = pass_collect(ls[i]);
-    if (st == STRATA_OK) st = cst;
+    st = pass_collect(ls[i], st);
     res[i] = &ls[i]->res;
   }
   return st;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm.h"
 #include "ctx.h"
 #include "cursor.h"
 #include "dataset.h"
@@ -17,8 +18,10 @@
 struct strata_pass {
   const strata_ctx *ctx;
   strata_dataset *ds;
+  strata_dataset *view;  /* this rank's rows of ds (several ranks), owned */
   const strata_scaler *sc;
-  size_t n, d, chunk_rows, nblocks;
+  size_t n, d, chunk_rows, nblocks;  /* n, nblocks: this rank's */
+  size_t base;           /* input index of this rank's first row */
   int threads;
   strata_cursor *cur;
   int started;
@@ -66,6 +69,25 @@ strata_status strata_pass_open(const strata_ctx *ctx, strata_dataset *ds, const 
   p->sc = sc;
   p->n = strata_dataset_rows(ds);
   p->d = strata_dataset_cols(ds);
+  /* Several ranks: each reads its own contiguous run of whole blocks, so
+   * that every block (and so every partial) is the one a single process
+   * would form; blocks keep their input row and index. */
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  if (strata_comm_size(comm) > 1) {
+    size_t P = (size_t)strata_comm_size(comm), r = (size_t)strata_comm_rank(comm);
+    size_t nb = (p->n + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS;
+    size_t first = nb * r / P * STRATA_BLOCK_ROWS, end = nb * (r + 1) / P * STRATA_BLOCK_ROWS;
+    if (end > p->n) end = p->n;
+    if (first > end) first = end;
+    strata_status st = strata_dataset_view_rows(ds, first, end, &p->view);
+    if (st != STRATA_OK) {
+      free(p);
+      return st;
+    }
+    p->ds = ds = p->view;
+    p->base = first;
+    p->n = end - first;
+  }
   p->threads = strata_threads_resolve(strata_ctx_threads(ctx));
   p->chunk_rows = chunk_rows
                       ? round_up(chunk_rows, STRATA_BLOCK_ROWS)
@@ -104,6 +126,7 @@ strata_status strata_pass_open(const strata_ctx *ctx, strata_dataset *ds, const 
 void strata_pass_free(strata_pass *p) {
   if (!p) return;
   strata_cursor_close(p->cur);
+  strata_dataset_free(p->view);
   free(p->scaled); free(p->kept);
   free(p->cache); free(p->cache_kept); free(p->cache_m);
   free(p->thread_msg);
@@ -114,6 +137,8 @@ void strata_pass_free(strata_pass *p) {
 int strata_pass_threads(const strata_pass *p) { return p->threads; }
 const strata_ctx *strata_pass_ctx(const strata_pass *p) { return p->ctx; }
 size_t strata_pass_chunk_rows(const strata_pass *p) { return p->chunk_rows; }
+size_t strata_pass_first_row(const strata_pass *p) { return p->base; }
+size_t strata_pass_rows(const strata_pass *p) { return p->n; }
 int strata_pass_in_core(const strata_pass *p) { return p->cached; }
 int strata_pass_caching(const strata_pass *p) { return p->caching; }
 
@@ -133,20 +158,22 @@ int strata_pass_run_scaler(const strata_pass *p, strata_run_scaler *out) {
 
 void strata_pass_raw_chunks(strata_pass *p, int on) { p->raw_chunks = on; }
 
-/* Makes block `b` (local index within a chunk that starts at row0) ready:
+/* Makes block `b` (local index within a chunk that starts at this rank's
+ * row row0) ready:
  * from the cache, from the raw chunk (no scaler, or `raw` asked for by a
  * device that scales), or by scaling the raw chunk. */
 static strata_status prepare_block(strata_pass *p, const float *raw, size_t row0, size_t rows,
                                    size_t b, int want_raw, strata_block *blk) {
   size_t off = b * STRATA_BLOCK_ROWS;
-  blk->row0 = row0 + off;
+  size_t local = row0 + off, lb = local / STRATA_BLOCK_ROWS; /* this rank's row and block */
+  blk->row0 = p->base + local;
   blk->nraw = rows - off < STRATA_BLOCK_ROWS ? rows - off : STRATA_BLOCK_ROWS;
   blk->index = blk->row0 / STRATA_BLOCK_ROWS;
   blk->kept = NULL;
   if (p->cached) {
-    blk->x = p->cache + blk->row0 * p->d;
-    blk->m = p->cache_m[blk->index];
-    if (blk->m < blk->nraw) blk->kept = p->cache_kept + blk->row0;
+    blk->x = p->cache + local * p->d;
+    blk->m = p->cache_m[lb];
+    if (blk->m < blk->nraw) blk->kept = p->cache_kept + local;
     return STRATA_OK;
   }
   if (!p->sc || want_raw) {
@@ -154,16 +181,16 @@ static strata_status prepare_block(strata_pass *p, const float *raw, size_t row0
     blk->m = blk->nraw;
     return STRATA_OK;
   }
-  float *dst = p->caching ? p->cache + blk->row0 * p->d : p->scaled + off * p->d;
+  float *dst = p->caching ? p->cache + local * p->d : p->scaled + off * p->d;
   uint16_t *kept = NULL;
   if (p->sc->missing == STRATA_MISSING_DROP)
-    kept = p->caching ? p->cache_kept + blk->row0 : p->kept + off;
+    kept = p->caching ? p->cache_kept + local : p->kept + off;
   size_t m = 0;
   FORWARD_IF_ERROR(strata_scaler_apply(p->sc, raw + off * p->d, blk->nraw, blk->row0, dst, kept, &m));
   blk->x = dst;
   blk->m = m;
   if (m < blk->nraw) blk->kept = kept;
-  if (p->caching) p->cache_m[blk->index] = (uint32_t)m;
+  if (p->caching) p->cache_m[lb] = (uint32_t)m;
   return STRATA_OK;
 }
 
@@ -256,7 +283,7 @@ strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
       size_t rows = p->n - row0 < step ? p->n - row0 : step;
       run_chunk(p, fns, NULL, row0, rows);
       if (p->failed) return strata_fail(p->failed, "%s", p->failed_msg);
-      if (fns->chunk_done) FORWARD_IF_ERROR(fns->chunk_done(fns->ctx, row0, rows));
+      if (fns->chunk_done) FORWARD_IF_ERROR(fns->chunk_done(fns->ctx, p->base + row0, rows));
     }
     return STRATA_OK;
   }
@@ -272,7 +299,7 @@ strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
     if (ch.rows == 0) break;
     run_chunk(p, fns, ch.data, ch.row0, ch.rows);
     if (p->failed) return strata_fail(p->failed, "%s", p->failed_msg);
-    if (fns->chunk_done) FORWARD_IF_ERROR(fns->chunk_done(fns->ctx, ch.row0, ch.rows));
+    if (fns->chunk_done) FORWARD_IF_ERROR(fns->chunk_done(fns->ctx, p->base + ch.row0, ch.rows));
   }
   if (p->caching) {
     p->cached = 1;

@@ -56,6 +56,12 @@ const strata_ctx *strata_pass_ctx(const strata_pass *p);
 strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns);
 int strata_pass_threads(const strata_pass *p);
 size_t strata_pass_chunk_rows(const strata_pass *p);
+/* With a communicator of several ranks (the ctx's), a pass covers only this
+ * rank's contiguous run of whole blocks: rows [first_row, first_row +
+ * rows) of the input.  Blocks and chunk_done keep input row numbers.  One
+ * process: 0 and every row. */
+size_t strata_pass_first_row(const strata_pass *p);
+size_t strata_pass_rows(const strata_pass *p);
 /* 1 once the data is held in memory (after a complete first pass). */
 int strata_pass_in_core(const strata_pass *p);
 /* 1 if the data will be held in memory after the first pass. */

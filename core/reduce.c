@@ -153,11 +153,53 @@ const strata_colacc *strata_moments_set_add(strata_moments_set *s, int worker, c
 }
 
 strata_status strata_moments_set_total(const strata_moments_set *s, strata_colacc *out) {
+  return strata_moments_set_total_comm(s, NULL, out);
+}
+
+/* Per column: n, missing, inf, then the words of sum and sq. */
+#define MOMENT_WORDS (3 + 2 * STRATA_XACC_WORDS)
+
+strata_status strata_moments_allreduce(const strata_comm *comm, strata_moments *m, size_t d) {
+  if (strata_comm_size(comm) == 1 || d == 0) return STRATA_OK;
+  __int128 *w = malloc(d * MOMENT_WORDS * sizeof *w);
+  double *lo = malloc(2 * d * sizeof *lo);
+  if (!w || !lo) {
+    free(w); free(lo);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for column statistics");
+  }
+  double *hi = lo + d;
+  for (size_t j = 0; j < d; j++) {
+    __int128 *c = w + j * MOMENT_WORDS;
+    c[0] = m[j].n; c[1] = m[j].missing; c[2] = m[j].inf;
+    strata_xacc_to_words(&m[j].sum, c + 3);
+    strata_xacc_to_words(&m[j].sq, c + 3 + STRATA_XACC_WORDS);
+    lo[j] = m[j].min;
+    hi[j] = m[j].max;
+  }
+  strata_status st = strata_comm_sum_i128(comm, w, d * MOMENT_WORDS);
+  if (st == STRATA_OK) st = strata_comm_minmax(comm, lo, hi, d);
+  for (size_t j = 0; st == STRATA_OK && j < d; j++) {
+    const __int128 *c = w + j * MOMENT_WORDS;
+    m[j].n = (uint64_t)c[0]; m[j].missing = (uint64_t)c[1]; m[j].inf = (uint64_t)c[2];
+    strata_xacc_from_words(&m[j].sum, c + 3);
+    strata_xacc_from_words(&m[j].sq, c + 3 + STRATA_XACC_WORDS);
+    m[j].blocks = 0; /* carried */
+    m[j].min = lo[j];
+    m[j].max = hi[j];
+  }
+  free(w);
+  free(lo);
+  return st;
+}
+
+strata_status strata_moments_set_total_comm(const strata_moments_set *s, const strata_comm *comm,
+                                            strata_colacc *out) {
   strata_moments *total = malloc((s->d ? s->d : 1) * sizeof *total);
   RETURN_IF(!total, STRATA_ERR_NOMEM, "out of memory for column statistics");
   strata_moments_zero(total, s->d);
   for (int w = 0; w < s->workers; w++) strata_moments_combine(total, s->part + (size_t)w * s->d, s->d);
-  strata_moments_finish(total, out, s->d);
+  strata_status st = strata_moments_allreduce(comm, total, s->d);
+  if (st == STRATA_OK) strata_moments_finish(total, out, s->d);
   free(total);
-  return STRATA_OK;
+  return st;
 }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "comm.h"
 #include "stats.h"
 #include "strata.h"
 #include "xacc.h"
@@ -69,6 +70,14 @@ const strata_colacc *strata_moments_set_add(strata_moments_set *s, int worker, c
                                             int skip_incomplete, uint64_t *skipped);
 /* The total of every partial, finished into out[0..d-1]. */
 strata_status strata_moments_set_total(const strata_moments_set *s, strata_colacc *out);
+
+/* Same, with the totals of every rank of comm (NULL = this process only):
+ * an integer sum of the exact words, and min/max, so every rank finishes
+ * the totals one process would have.  A collective: every rank calls it. */
+strata_status strata_moments_set_total_comm(const strata_moments_set *s, const strata_comm *comm,
+                                            strata_colacc *out);
+/* The words of d columns' moments summed over the ranks of comm, in place. */
+strata_status strata_moments_allreduce(const strata_comm *comm, strata_moments *m, size_t d);
 
 /* The terms of sum x_a x_b over one block from its means, co-moment about
  * them and residuals: c_ab + n mean_a mean_b + mean_a r_b + mean_b r_a. */

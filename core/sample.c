@@ -25,7 +25,8 @@ strata_status strata_sample_choose(strata_sample *s, size_t n, size_t m, size_t 
   s->m = m;
   s->d = d;
   s->rows = malloc((m ? m : 1) * sizeof *s->rows);
-  s->x = malloc((m ? m : 1) * (d ? d : 1) * sizeof *s->x);
+  /* Zeroed: ranks each fill the rows they read and OR the buffers. */
+  s->x = calloc((m ? m : 1) * (d ? d : 1), sizeof *s->x);
   if (!s->rows || !s->x) {
     strata_sample_free(s);
     return strata_fail(STRATA_ERR_NOMEM, "out of memory for the init sample (%zu rows)", m);

@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "comm.h"
 #include "error.h"
 #include "h5_util.h"
 #include "labels_writer.h"
@@ -41,6 +42,12 @@ struct strata_labels_writer {
    * of a file; file and its ids stay -1 and out stays empty. */
   int32_t *mem_segment;
   float *mem_distance;
+  /* Several ranks: rank 0 holds the file; another rank keeps its rows
+   * [first, end) here until finish sends them to rank 0. */
+  const strata_comm *comm;
+  size_t first, end;
+  int32_t *part_seg;
+  float *part_dist;
 };
 
 static hid_t create_column(hid_t file, const char *name, hid_t file_type, size_t rows) {
@@ -184,10 +191,48 @@ strata_status strata_labels_writer_memory(size_t rows, int32_t *segment, float *
   return STRATA_OK;
 }
 
+strata_status strata_labels_writer_open_ranks(const char *path, size_t rows, const strata_comm *comm, size_t first,
+                                              size_t end, strata_labels_writer **out) {
+  RETURN_IF(!out, STRATA_ERR_USAGE, "strata_labels_writer_open_ranks: out is NULL");
+  *out = NULL;
+  RETURN_IF(first > end || end > rows, STRATA_ERR_USAGE, "rows [%zu, %zu) are not a range of %zu", first, end, rows);
+  strata_labels_writer *w = NULL;
+  if (strata_comm_rank(comm) == 0) {
+    FORWARD_IF_ERROR(strata_labels_writer_open(path, rows, &w));
+  } else {
+    w = calloc(1, sizeof *w);
+    RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory for labels");
+    w->file = w->segment = w->distance = w->space = w->probability = w->pspace = -1;
+    w->rows = rows;
+    size_t n = end - first ? end - first : 1;
+    w->part_seg = malloc(n * sizeof *w->part_seg);
+    w->part_dist = malloc(n * sizeof *w->part_dist);
+    if (!w->part_seg || !w->part_dist) {
+      strata_labels_writer_abort(w);
+      return strata_fail(STRATA_ERR_NOMEM, "out of memory for the labels of %zu rows", end - first);
+    }
+  }
+  w->comm = strata_comm_size(comm) > 1 ? comm : NULL;
+  w->first = first;
+  w->end = end;
+  *out = w;
+  return STRATA_OK;
+}
+
+static int holds_file(const strata_labels_writer *w) { return strata_comm_rank(w->comm) == 0; }
+
 strata_status strata_labels_writer_write(strata_labels_writer *w, size_t row0, size_t rows,
                                          const int32_t *segment, const float *distance) {
   RETURN_IF(!w || (rows && (!segment || !distance)), STRATA_ERR_USAGE,
             "strata_labels_writer_write: NULL argument");
+  if (!holds_file(w)) {
+    RETURN_IF(row0 < w->first || row0 > w->end || rows > w->end - row0, STRATA_ERR_INTERNAL,
+              "rows %zu-%zu are not this rank's (%zu-%zu)", row0, row0 + rows - 1, w->first, w->end - 1);
+    memcpy(w->part_seg + (row0 - w->first), segment, rows * sizeof *segment);
+    memcpy(w->part_dist + (row0 - w->first), distance, rows * sizeof *distance);
+    w->written += rows;
+    return STRATA_OK;
+  }
   RETURN_IF(row0 > w->rows || rows > w->rows - row0, STRATA_ERR_USAGE,
             "rows %zu-%zu are outside the labels file '%s' (%zu rows)", row0, row0 + rows - 1,
             w->out.final_path, w->rows);
@@ -239,11 +284,83 @@ strata_status strata_labels_writer_write_probabilities(strata_labels_writer *w, 
   return st;
 }
 
+/* What a rank sends rank 0 ahead of its rows. */
+typedef struct {
+  uint64_t ok, first, end;
+} part_header;
+
+/* Rows per message: rank 0's receive buffer, whatever a part's size. */
+#define PART_PIECE ((size_t)1 << 20)
+
+/* Rank 0: every other rank's rows into the file, in rank order, a piece at
+ * a time.  It takes every piece even after a failure, so that no sender
+ * waits forever. */
+static strata_status gather_parts(strata_labels_writer *w) {
+  strata_status st = STRATA_OK;
+  int32_t *seg = malloc(PART_PIECE * sizeof *seg);
+  float *dist = malloc(PART_PIECE * sizeof *dist);
+  /* Without the buffer the parts cannot be drained: end the job rather
+   * than leave the senders waiting. */
+  if (!seg || !dist) {
+    strata_fail(STRATA_ERR_NOMEM, "out of memory for the labels");
+    strata_comm_abort(w->comm, 1);
+  }
+  for (int q = 1; q < strata_comm_size(w->comm); q++) {
+    part_header h;
+    strata_status rst = strata_comm_recv(w->comm, q, &h, sizeof h);
+    for (size_t at = h.first; rst == STRATA_OK && h.ok && at < h.end; at += PART_PIECE) {
+      size_t n = h.end - at < PART_PIECE ? h.end - at : PART_PIECE;
+      rst = strata_comm_recv(w->comm, q, seg, n * sizeof *seg);
+      if (rst == STRATA_OK) rst = strata_comm_recv(w->comm, q, dist, n * sizeof *dist);
+      if (rst == STRATA_OK && st == STRATA_OK) st = strata_labels_writer_write(w, at, n, seg, dist);
+    }
+    if (rst != STRATA_OK) {
+      st = rst;
+      break;
+    }
+  }
+  free(seg);
+  free(dist);
+  return st;
+}
+
+/* Another rank: its rows to rank 0, in the pieces rank 0 receives. */
+static strata_status send_part(strata_labels_writer *w) {
+  part_header h = {w->written == w->end - w->first, w->first, w->end};
+  FORWARD_IF_ERROR(strata_comm_send(w->comm, 0, &h, sizeof h));
+  if (!h.ok) return strata_fail(STRATA_ERR_INTERNAL, "labels of rows %zu-%zu incomplete: %zu written", w->first,
+                                w->end - 1, w->written);
+  for (size_t at = w->first; at < w->end; at += PART_PIECE) {
+    size_t n = w->end - at < PART_PIECE ? w->end - at : PART_PIECE;
+    FORWARD_IF_ERROR(strata_comm_send(w->comm, 0, w->part_seg + (at - w->first), n * sizeof *w->part_seg));
+    FORWARD_IF_ERROR(strata_comm_send(w->comm, 0, w->part_dist + (at - w->first), n * sizeof *w->part_dist));
+  }
+  return STRATA_OK;
+}
+
 strata_status strata_labels_writer_finish(strata_labels_writer *w, strata_output_file *out) {
   RETURN_IF(!w || !out, STRATA_ERR_USAGE, "strata_labels_writer_finish: NULL argument");
   out->final_path = out->tmp_path = NULL;
   strata_status st = STRATA_OK;
   char why[512];
+  if (w->comm) {
+    /* A collective: parts meet at rank 0, then every rank learns whether the
+     * file is whole.  Only rank 0 has a file to hand over. */
+    const strata_comm *comm = w->comm;
+    if (!holds_file(w)) {
+      st = strata_comm_agree(comm, send_part(w));
+      strata_labels_writer_abort(w);
+      return st;
+    }
+    st = gather_parts(w);
+    w->comm = NULL;
+    if (st != STRATA_OK) {
+      strata_labels_writer_abort(w);
+      return strata_comm_agree(comm, st);
+    }
+    st = strata_labels_writer_finish(w, out);
+    return strata_comm_agree(comm, st);
+  }
   strata_h5_lock();
   if (close_all(w) < 0)
     st = strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s", w->out.final_path,
@@ -269,6 +386,12 @@ strata_status strata_labels_writer_commit(strata_labels_writer *w) {
 
 void strata_labels_writer_abort(strata_labels_writer *w) {
   if (!w) return;
+  free(w->part_seg);
+  free(w->part_dist);
+  if (!holds_file(w)) {
+    free(w);
+    return;
+  }
   strata_h5_lock();
   close_all(w);
   H5Eclear2(H5E_DEFAULT);

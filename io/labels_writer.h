@@ -27,6 +27,14 @@ size_t strata_labels_writer_soft(const strata_labels_writer *w);
 /* rows×k probabilities of rows [row0, row0+rows), row-major. */
 strata_status strata_labels_writer_write_probabilities(strata_labels_writer *w, size_t row0, size_t rows,
                                                        const float *prob);
+/* Several ranks (comm, NULL or one rank = strata_labels_writer_open): rank
+ * 0 creates the file; every rank writes its own rows [first, end), which
+ * another rank keeps in memory.  strata_labels_writer_finish is then a
+ * collective: the parts go to rank 0, which writes them, and every rank
+ * returns the same status; only rank 0 hands over a file (*out empty on the
+ * others). */
+strata_status strata_labels_writer_open_ranks(const char *path, size_t rows, const strata_comm *comm, size_t first,
+                                              size_t end, strata_labels_writer **out);
 /* Writes rows [row0, row0+rows). segment IN, distance IN (Euclidean distance
  * to the segment centroid, not squared; NaN for dropped rows).  Chunks may
  * come in any order, but each row must be written exactly once before commit.

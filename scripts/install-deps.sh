@@ -10,6 +10,7 @@ PKGS=(build-essential cmake pkg-config
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo  # the OpenCL backend; PoCL runs its tests on the CPU
       liblapacke-dev             # PCA's eigen-decomposition (LAPACK dsyevr)
       dpkg-dev file              # cpack -G DEB: dpkg-shlibdeps and file list the package's dependencies
+      libopenmpi-dev openmpi-bin # the MPI build (-DSTRATA_MPI=ON) and its mpirun tests
       chromium)                  # renders the HTML report in its browser test
 
 missing=()

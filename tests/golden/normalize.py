@@ -12,7 +12,8 @@ import json, re, sys
 
 VOLATILE_KEYS = {"seconds", "seconds_per_iteration", "peak_rss_bytes", "created",
                  "version", "rows_per_second", "parent_created", "seconds_stats",
-                 "seconds_init", "elapsed", "mb_per_second"}
+                 "seconds_init", "elapsed", "mb_per_second",
+                 "ranks", "threads"}  # how the fit ran (MPI ranks, threads per rank), not what it found
 VOLATILE_ATTRS = {"created", "seconds", "library_version", "parent_created"}
 VOLATILE_DATASETS = {"seconds", "rows_per_second"}
 
