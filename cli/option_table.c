@@ -225,11 +225,12 @@ static const cli_option options[] = {
      .help = "rows sampled for initialisation (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 6), [SWEEP] = AT(SEC_ALGORITHM, 6)}},
     {"refine", 0, KIND_CHOICE, FIT(refine), .choices = refine_choices, .arg = "auto|none|swap",
-     .help = "after Lloyd, trial swaps of the centroid of the cheapest\n"
-             "merge to a k-means++ draw, kept when the inertia drops\n"
-             "(swap); auto: swap unless from a FILE or --warm-start\n"
-             "(default {default})",
-     .use = {[FIT] = AT(SEC_ALGORITHM, 7)}},
+     .help = "after Lloyd, trial swaps on the init sample (a centroid\n"
+             "removed, one added at a k-means++ draw), then Lloyd on all\n"
+             "rows, kept when the inertia drops (swap); auto: swap\n"
+             "unless from a FILE or --warm-start (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 7),
+             [STABILITY] = {SEC_RESAMPLING, 8, .help = "refinement of each fit, as in fit (default {default})"}}},
     {"silhouette-sample", 0, KIND_ROWS, FIELD(IN_SWEEP, strata_sweep_params, silhouette_sample), .arg = "N",
      .help = "rows of the seeded silhouette sample, exact on it;\n0 = no silhouette (default {default})",
      .use = {[SWEEP] = AT(SEC_ALGORITHM, 7)}},
