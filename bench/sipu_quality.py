@@ -13,9 +13,11 @@ dataset directory ships (S1-S4's cb centroids give CI 0 against them).
       [--sets s1,a3,...] [--methods default,none,ninit10,sk1,sk10]
 
 DIR is the datasets directory (sipu_s_sets/, sipu_a_sets/, ...).  Prints
-one line per set and method (CI = 0 runs, mean CI, mean seconds) and the
-totals.  Times are wall seconds per fit, load included, and depend on the
-machine's load; counts do not.
+one line per set and method (CI = 0 runs, mean CI, mean wall seconds per
+fit, process start and load included, and the fit's own seconds: Strata's
+model "seconds", scikit-learn's fit()) and the totals.  --threads T passes
+--threads to Strata and limits scikit-learn's threads alike.  Times depend
+on the machine's load; counts do not.
 """
 import argparse
 import json
@@ -66,11 +68,13 @@ def main():
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--methods", default="default,none,ninit10,sk1,sk10")
+    ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args()
     import h5py
     methods = args.methods.split(",")
-    total = {m: [0, 0, 0.0] for m in methods}
-    print(f"{'set':10} {'k':>4} {'method':8} {'CI=0':>6} {'mean CI':>8} {'s/fit':>7}")
+    total = {m: [0, 0, 0.0, 0.0] for m in methods}
+    threads = ["--threads", str(args.threads)] if args.threads else []
+    print(f"{'set':10} {'k':>4} {'method':8} {'CI=0':>6} {'mean CI':>8} {'s/fit':>7} {'fit s':>7}")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.sets.split(","):
             sub, stem, k = SETS[name]
@@ -81,34 +85,46 @@ def main():
             with h5py.File(h5, "w") as f:
                 f["x"] = x[:, 0]
                 f["y"] = x[:, 1]
-            for m in methods:
-                ok, cis, secs = 0, [], 0.0
-                for seed in range(args.seeds):
+            # Seeds outside, methods inside: a change of the machine's load
+            # falls on every method alike.
+            res = {m: [0, [], 0.0, 0.0] for m in methods}
+            for seed in range(args.seeds):
+                for m in methods:
+                    r = res[m]
                     if m.startswith("sk"):
                         from sklearn.cluster import KMeans
+                        from threadpoolctl import threadpool_limits
                         t0 = time.perf_counter()
                         # Strata's default scaling (zscore), so both cluster the same space.
                         mu, sd = x.mean(axis=0), x.std(axis=0)
-                        km = KMeans(k, n_init=int(m[2:]), random_state=seed).fit((x - mu) / sd)
+                        z = (x - mu) / sd
+                        t1 = time.perf_counter()
+                        with threadpool_limits(args.threads or None):
+                            km = KMeans(k, n_init=int(m[2:]), random_state=seed).fit(z)
+                        r[3] += time.perf_counter() - t1
                         c = km.cluster_centers_ * sd + mu
-                        secs += time.perf_counter() - t0
+                        r[2] += time.perf_counter() - t0
                     else:
                         extra = {"default": [], "none": ["--refine", "none"],
                                  "ninit10": ["--n-init", "10"]}[m]
-                        c, s, _ = strata_fit(args.strata, h5, k, seed, extra, tmp)
-                        secs += s
+                        c, secs, js = strata_fit(args.strata, h5, k, seed, extra + threads, tmp)
+                        r[2] += secs
+                        r[3] += js["seconds"]
                     ci = centroid_index(c, truth)
-                    cis.append(ci)
-                    ok += ci == 0
+                    r[1].append(ci)
+                    r[0] += ci == 0
+            for m in methods:
+                ok, cis, secs, fsecs = res[m]
                 total[m][0] += ok
                 total[m][1] += args.seeds
                 total[m][2] += secs
-                print(f"{name:10} {k:4} {m:8} {ok:3}/{args.seeds:<2} {np.mean(cis):8.2f} {secs / args.seeds:7.3f}",
-                      flush=True)
+                total[m][3] += fsecs
+                print(f"{name:10} {k:4} {m:8} {ok:3}/{args.seeds:<2} {np.mean(cis):8.2f} {secs / args.seeds:7.3f} "
+                      f"{fsecs / args.seeds:7.3f}", flush=True)
     print()
     for m in methods:
-        ok, n, secs = total[m]
-        print(f"total {m:8} {ok}/{n} ({100.0 * ok / n:.0f}%) in {secs:.1f} s")
+        ok, n, secs, fsecs = total[m]
+        print(f"total {m:8} {ok}/{n} ({100.0 * ok / n:.0f}%) in {secs:.1f} s wall, {fsecs:.2f} s fitting")
     return 0
 
 

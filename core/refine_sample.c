@@ -199,6 +199,19 @@ void strata_refine_sample_set(strata_refine_sample *s, const double *c, const un
   index_clusters(s);
 }
 
+int strata_refine_sample_lloyd(strata_refine_sample *s, double *next) {
+  size_t k = s->k, d = s->d;
+  int moved = 0;
+  for (size_t c = 0; c < k; c++)
+    for (size_t j = 0; j < d; j++) {
+      double v = s->cnt[c] > 0 ? s->sum[c * d + j] / (double)s->cnt[c] : s->c[c * d + j];
+      moved |= v != s->c[c * d + j];
+      next[c * d + j] = v;
+    }
+  if (moved) strata_refine_sample_set(s, next, NULL);
+  return moved;
+}
+
 size_t strata_refine_sample_draw(const strata_refine_sample *s, double u) {
   /* Walk the blocks' sums, then the rows. */
   size_t nb = nblocks(s), b = 0;

@@ -58,6 +58,11 @@ void strata_refine_sample_free(strata_refine_sample *s);
  * one (the rows are then rescanned only where they can have changed). */
 void strata_refine_sample_set(strata_refine_sample *s, const double *c, const unsigned char *changed);
 
+/* One Lloyd update of every centroid on the sample (one without rows
+ * stays), then everything above for them; next: k×d scratch.  Returns 0
+ * when no centroid moved (nothing done). */
+int strata_refine_sample_lloyd(strata_refine_sample *s, double *next);
+
 /* Row i with probability d1[i] / inertia (the k-means++ draw), u uniform in
  * [0, 1).  inertia > 0. */
 size_t strata_refine_sample_draw(const strata_refine_sample *s, double u);

@@ -192,11 +192,13 @@ typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN,
                STRATA_MISSING_MEDIAN } strata_missing;
 typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } strata_init;
 /* What follows Lloyd's convergence in each restart.  SWAP: seeded trial
- * swaps (the centroid of the cheapest merge moves to a greedy k-means++
- * draw on the init sample, a few Lloyd passes, kept only when the inertia
- * drops), then Lloyd to convergence; the inertia is never above plain
- * Lloyd's from the same init.  AUTO (the default): SWAP, except from given
- * centroids or a warm start (NONE). */
+ * swaps on the in-memory init sample (a centroid removed, one added at a
+ * k-means++ draw, judged by the exact change of the sample's inertia with
+ * one update of the clusters it touches), then, if a swap was kept, Lloyd
+ * on all rows to convergence, kept only when the inertia drops: never above
+ * plain Lloyd's from the same init (core/kmeans_refine.c).  AUTO (the
+ * default): SWAP, except from given centroids or a warm start (NONE).
+ * NONE gives exactly what Lloyd alone gave before the refinement existed. */
 typedef enum { STRATA_REFINE_AUTO, STRATA_REFINE_NONE, STRATA_REFINE_SWAP } strata_refine;
 /* The covariance of a Gaussian mixture's components (algorithm "gmm"), as
  * scikit-learn's covariance_type: each its own full matrix, one matrix
@@ -433,7 +435,8 @@ typedef struct {
   /* k-means' refinement after Lloyd (strata_refine). */
   const char *refine;                 /* "swap" or "none" (strata_refine as resolved); "" in
                                          models written before it was recorded */
-  int refine_trials, refine_swaps;    /* trial swaps made and kept in the kept run */
+  int refine_trials, refine_swaps;    /* trial swaps made and kept on the sample in the kept
+                                         run (swaps 0: the full data did not confirm them) */
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
