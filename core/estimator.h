@@ -96,6 +96,7 @@ typedef struct {
   int trials;  /* trial moves made */
   int swaps;   /* trial moves kept */
   int passes;  /* passes over the data it made */
+  int unconverged; /* its final Lloyd run stopped at its iteration cap */
 } strata_refine_result;
 
 struct strata_estimator_ops {

@@ -139,7 +139,8 @@ static strata_status iterate(strata_fit_loop *loop, strata_fit_job *job, double 
   if (loop->report_iterations)
     strata_fit_report(p, (strata_progress){STRATA_STAGE_ITER, job->run, p->n_init, job->iterations, p->max_iter,
                                 step.objective, step.shift, step.relocations, secs, s.rows_per_second});
-  if (!step.converged && job->iterations < p->max_iter) return STRATA_OK;
+  int cap = job->max_iter > 0 && job->max_iter < p->max_iter ? job->max_iter : p->max_iter;
+  if (!step.converged && job->iterations < cap) return STRATA_OK;
   if (step.final_in_last_pass && !loop->writer && !loop->final_stats) {
     job->state = STRATA_JOB_DONE;
     return loop->finished ? loop->finished(loop, job) : STRATA_OK;
@@ -247,7 +248,7 @@ strata_status strata_fit_restarts(const strata_fit_data *data, strata_estimator 
       best->objective = objective;
       best->run = run;
       best->iterations = job.iterations;
-      best->converged = job.converged;
+      best->converged = job.converged && !refined.unconverged;
       memcpy(best->params, ops->params(est), np * sizeof *best->params);
       memcpy(best->sizes, sizes, k * sizeof *sizes);
       memcpy(best->iters, iters, (size_t)job.iterations * sizeof *iters);

@@ -92,6 +92,7 @@ typedef struct {
   strata_job_state state;
   int run;                  /* restart index */
   int iterations, converged;
+  int max_iter;             /* iterations at most; 0: the parameters' max_iter */
   strata_iter_stats *iters; /* max_iter entries, or NULL */
   void *user;
 } strata_fit_job;

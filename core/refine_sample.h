@@ -45,7 +45,7 @@ typedef struct {
   uint32_t stamp;
   double *gain;          /* k: the change of inertia by removal */
   double inertia;        /* Σ d1 */
-  uint64_t work;         /* row×centroid distances computed so far */
+  uint64_t work;         /* cost so far, in row×centroid distances of a Lloyd pass */
 } strata_refine_sample;
 
 /* c IN: k×d starting centroids.  m >= 1, k >= 2. */
