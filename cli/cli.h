@@ -25,6 +25,7 @@ int cli_cmd_report(strata_ctx *ctx, int argc, char **argv);
 int cli_cmd_profile(strata_ctx *ctx, int argc, char **argv);
 int cli_cmd_sweep(strata_ctx *ctx, int argc, char **argv);
 int cli_cmd_rfm(strata_ctx *ctx, int argc, char **argv);
+int cli_cmd_explain(strata_ctx *ctx, int argc, char **argv);
 
 /* Allocation that cannot fail: on exhaustion prints the one error line and
  * exits with status 1.  Only for the command's own small bookkeeping. */

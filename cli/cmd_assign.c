@@ -62,7 +62,15 @@ static int run(void *state) {
   }
   uint64_t rows = strata_dataset_rows(ds);
   if (o->a.json) {
-    if (cli_json_assign(stdout, info, o->a.model, rows, inertia, sizes, seconds, o->a.labels, drift) != 0) {
+    /* The JSON says which data it was made on (strata report checks it). */
+    cli_fingerprint fp;
+    if ((st = cli_fingerprint_of(ds, &fp)) != STRATA_OK) {
+      rc = cli_status_error(st);
+      goto done;
+    }
+    int bad = cli_json_assign(stdout, info, o->a.model, rows, inertia, sizes, seconds, o->a.labels, drift, &fp);
+    cli_fingerprint_free(&fp);
+    if (bad) {
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
       goto done;
     }

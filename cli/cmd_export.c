@@ -10,11 +10,12 @@
 #include "diag.h"
 #include "json_out.h"
 #include "options.h"
+#include "segment_names.h"
 #include "paths.h"
 
 static const char *const CMD = "export";
 
-enum { OPT_WITH = 256, OPT_DATASET, OPT_COLUMNS, OPT_JSON };
+enum { OPT_WITH = 256, OPT_DATASET, OPT_COLUMNS, OPT_JSON, OPT_NAMES };
 
 static const struct option long_options[] = {
     {"output", required_argument, NULL, 'o'},
@@ -22,6 +23,7 @@ static const struct option long_options[] = {
     {"dataset", required_argument, NULL, OPT_DATASET},
     {"columns", required_argument, NULL, OPT_COLUMNS},
     {"json", no_argument, NULL, OPT_JSON},
+    {"names", required_argument, NULL, OPT_NAMES},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -45,6 +47,9 @@ static void usage(FILE *f) {
         "                          distance only)\n"
         "      --dataset PATH      group of the columns inside DATA.h5 (default: the root)\n"
         "      --columns a,b,c     these columns of DATA.h5, in this order (default: all)\n"
+        "      --names FILE.csv    segment names (lines \"segment,name\", as strata report\n"
+        "                          --names): adds a last column segment_name (empty for\n"
+        "                          a segment the file does not name)\n"
         "      --json              print one JSON object on stdout instead of the summary\n"
         "  -q, --quiet             print nothing but errors (and --json output)\n"
         "  -h, --help              show this help\n"
@@ -58,6 +63,9 @@ static void usage(FILE *f) {
 typedef struct {
   strata_csv_export_params p;
   char **columns;
+  const char *names_path;
+  char **names;
+  int nnames;
   int json, quiet;
 } export_opts;
 
@@ -78,6 +86,7 @@ static int parse(int argc, char **argv, export_opts *o) {
           return cli_error(CLI_EXIT_USAGE, "%s", err);
         break;
       case OPT_JSON: o->json = 1; break;
+      case OPT_NAMES: o->names_path = optarg; break;
       case 'q': o->quiet = 1; break;
       case 'h': usage(stdout); return CLI_EXIT_OK;
       default: return cli_getopt_error(CMD, c, argv, long_options);
@@ -89,6 +98,12 @@ static int parse(int argc, char **argv, export_opts *o) {
   if (!o->p.output) return cli_usage_error(CMD, "missing required option -o FILE.csv");
   if (o->columns && !o->p.data) return cli_usage_error(CMD, "--columns needs --with DATA.h5");
   o->p.columns = (const char *const *)o->columns;
+  if (o->names_path) {
+    if (!cli_segment_names_load_any(o->names_path, &o->names, &o->nnames, err, sizeof err))
+      return cli_error(CLI_EXIT_USAGE, "%s", err);
+    o->p.segment_names = (const char *const *)o->names;
+    o->p.nsegment_names = (size_t)o->nnames;
+  }
   return -1;
 }
 
@@ -107,7 +122,7 @@ static int run(const strata_ctx *ctx, const export_opts *o) {
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
   } else if (!o->quiet)
     printf("export: %s -> %s: rows=%llu columns=%zu bytes=%llu seconds=%.3f rows/s=%.4g\n", o->p.labels,
-           o->p.output, (unsigned long long)r->rows, r->cols + 2, (unsigned long long)r->bytes, r->seconds,
+           o->p.output, (unsigned long long)r->rows, r->cols + 2 + (o->names != NULL), (unsigned long long)r->bytes, r->seconds,
            (double)r->rows / s);
   strata_csv_export_result_free(r);
   return rc;
@@ -123,5 +138,6 @@ int cli_cmd_export(strata_ctx *ctx, int argc, char **argv) {
     rc = run(ctx, &o);
   }
   cli_opt_list_free(o.columns);
+  cli_segment_names_free(o.names, o.nnames);
   return rc;
 }

@@ -13,11 +13,13 @@
 #include "output_file.h"
 #include "paths.h"
 #include "profile_out.h"
+#include "segment_names.h"
 #include "table.h"
 
 static const char *const CMD = "profile";
 
-enum { OPT_LABELS = 256, OPT_DATASET, OPT_CHUNK_ROWS, OPT_THREADS, OPT_FORMAT, OPT_JSON, OPT_CSV, OPT_MARKDOWN };
+enum { OPT_LABELS = 256, OPT_DATASET, OPT_CHUNK_ROWS, OPT_THREADS, OPT_FORMAT, OPT_JSON, OPT_CSV, OPT_MARKDOWN,
+       OPT_NAMES };
 enum { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_MARKDOWN };
 static const char *const FORMATS[] = {"table", "json", "csv", "markdown", NULL};
 
@@ -31,6 +33,7 @@ static const struct option long_options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"csv", no_argument, NULL, OPT_CSV},
     {"markdown", no_argument, NULL, OPT_MARKDOWN},
+    {"names", required_argument, NULL, OPT_NAMES},
     {"output", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
@@ -55,6 +58,9 @@ static void usage(FILE *f) {
         "      --dataset PATH      group or 2-D dataset inside DATA.h5 (also --location)\n"
         "      --format F          table (default), json, csv or markdown\n"
         "      --json, --csv, --markdown   the same as --format json|csv|markdown\n"
+        "      --names FILE.csv    segment names (lines \"segment,name\", as strata report\n"
+        "                          --names) shown with the segments (a segment the file\n"
+        "                          leaves out is \"Segment s\")\n"
         "  -o, --output FILE       write the result to FILE (complete or not at all)\n"
         "                          instead of standard output\n"
         "      --chunk-rows R      rows per I/O chunk, 0 = automatic (default 0)\n"
@@ -73,7 +79,8 @@ static void usage(FILE *f) {
 }
 
 typedef struct {
-  const char *model, *data, *labels, *location, *output;
+  const char *model, *data, *labels, *location, *output, *names_path;
+  char **names;
   size_t chunk_rows;
   int threads, format, quiet, verbose;
 } profile_opts;
@@ -108,6 +115,7 @@ static int parse(int argc, char **argv, profile_opts *o) {
       case OPT_JSON: want = FMT_JSON; break;
       case OPT_CSV: want = FMT_CSV; break;
       case OPT_MARKDOWN: want = FMT_MARKDOWN; break;
+      case OPT_NAMES: o->names_path = optarg; break;
       case 'o': o->output = optarg; break;
       case 'q': o->quiet = 1; break;
       case 'v': o->verbose++; break;
@@ -133,10 +141,10 @@ static int parse(int argc, char **argv, profile_opts *o) {
 
 /* The chosen rendering into f; 0 or -1 when it could not be written. */
 static int render(FILE *f, const profile_opts *o, const strata_profile *p) {
-  cli_profile_source src = {o->model, o->data};
+  cli_profile_source src = {o->model, o->data, (const char *const *)o->names};
   switch (o->format) {
-    case FMT_JSON: return cli_json_profile(f, p, o->model, o->data);
-    case FMT_CSV: cli_profile_csv(f, p); break;
+    case FMT_JSON: return cli_json_profile(f, p, o->model, o->data, (const char *const *)o->names);
+    case FMT_CSV: cli_profile_csv(f, p, (const char *const *)o->names); break;
     case FMT_MARKDOWN: cli_profile_markdown(f, p, &src); break;
     default: cli_profile_text(f, p, &src, o->output ? 100 : cli_output_width(f)); break;
   }
@@ -166,7 +174,7 @@ static int write_output(const profile_opts *o, const strata_profile *p) {
   return st == STRATA_OK ? CLI_EXIT_OK : cli_status_error(st);
 }
 
-static int run(const strata_ctx *ctx, const profile_opts *o) {
+static int run(const strata_ctx *ctx, profile_opts *o) {
   char err[1024];
   if (o->output) {
     if (cli_same_file(o->output, o->data) || cli_same_file(o->output, o->model) ||
@@ -188,6 +196,11 @@ static int run(const strata_ctx *ctx, const profile_opts *o) {
     rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
     goto done;
   }
+  if (o->names_path &&
+      !cli_segment_names_load(o->names_path, strata_model_get_info(model)->k, NULL, &o->names, err, sizeof err)) {
+    rc = cli_error(CLI_EXIT_USAGE, "%s", err);
+    goto done;
+  }
   st = strata_profile_compute(ctx, model, ds, o->labels, o->chunk_rows, &p);
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
@@ -197,6 +210,7 @@ static int run(const strata_ctx *ctx, const profile_opts *o) {
   else if (render(stdout, o, p) != 0) rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the profile to standard output");
   else rc = CLI_EXIT_OK;
 done:
+  if (o->names) cli_segment_names_free(o->names, strata_model_get_info(model)->k);
   strata_profile_free(p);
   strata_dataset_free(ds);
   strata_model_free(model);

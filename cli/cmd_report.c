@@ -11,15 +11,17 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "fingerprint.h"
 #include "options.h"
 #include "paths.h"
 #include "report_json.h"
 #include "report_sections.h"
+#include "segment_names.h"
 
 static const char *const CMD = "report";
 
 enum { OPT_SWEEP = 256, OPT_STABILITY, OPT_DRIFT, OPT_LABELS, OPT_SAMPLE, OPT_SEED, OPT_TITLE,
-       OPT_DATASET, OPT_CHUNK_ROWS, OPT_THREADS };
+       OPT_DATASET, OPT_CHUNK_ROWS, OPT_THREADS, OPT_NAMES, OPT_EXPLAIN_DEPTH };
 
 static const struct option long_options[] = {
     {"output", required_argument, NULL, 'o'},
@@ -33,6 +35,8 @@ static const struct option long_options[] = {
     {"dataset", required_argument, NULL, OPT_DATASET},
     {"chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"names", required_argument, NULL, OPT_NAMES},
+    {"explain-depth", required_argument, NULL, OPT_EXPLAIN_DEPTH},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -45,7 +49,10 @@ static void usage(FILE *f) {
         "Writes one self-contained HTML page (inline SVG and CSS, no script, nothing fetched)\n"
         "about MODEL.h5 over DATA.h5: segment sizes, a heat map of each segment's standardised\n"
         "differences, the segments' descriptions and top features, a PCA scatter of a seeded\n"
-        "sample coloured by segment with the centroids, and the run's metadata.\n"
+        "sample coloured by segment with the centroids (axes named by their heaviest loadings,\n"
+        "the outer 1% of the sample left out of the view), the segments as rules (strata\n"
+        "explain), and the run's metadata.  Segments are named by --names, else by personas\n"
+        "made of their profile's words (\"Older, high income\").\n"
         "\n"
         "required:\n"
         "  -o, --output FILE.html  the page to write\n"
@@ -55,6 +62,12 @@ static void usage(FILE *f) {
         "                             Calinski-Harabasz and Davies-Bouldin curves\n"
         "      --stability FILE.json  add the stability result (strata stability --json)\n"
         "      --drift FILE.json      add the drift of an assign run (strata assign --json)\n"
+        "                             (each JSON result must be of DATA.h5 and the model's\n"
+        "                             features: its data fingerprint is checked)\n"
+        "      --names FILE.csv       segment names: lines \"segment,name\" (a header line is\n"
+        "                             allowed; segments left out keep their persona)\n"
+        "      --explain-depth N      depth of the rules' tree, 0..4 (default 3; 0 leaves the\n"
+        "                             rules out)\n"
         "      --labels LABELS.h5     take the segments from this labels file of DATA.h5 instead\n"
         "                             of assigning the rows with the model\n"
         "      --sample N             rows in the PCA scatter (default 2000)\n"
@@ -76,8 +89,9 @@ static void usage(FILE *f) {
 typedef struct {
   cli_report r;
   const char *output, *labels, *location;
+  const char *names_path;
   size_t sample, chunk_rows;
-  int threads, quiet, verbose;
+  int threads, quiet, verbose, explain_depth;
 } report_opts;
 
 static int parse(int argc, char **argv, report_opts *o) {
@@ -101,6 +115,11 @@ static int parse(int argc, char **argv, report_opts *o) {
         if (!cli_opt_u64(optarg, "--seed", &o->r.seed, err, sizeof err)) return cli_usage_error(CMD, "%s", err);
         break;
       case OPT_TITLE: o->r.title = optarg; break;
+      case OPT_NAMES: o->names_path = optarg; break;
+      case OPT_EXPLAIN_DEPTH:
+        if (!cli_opt_int(optarg, "--explain-depth", 0, 4, &v, err, sizeof err)) return cli_usage_error(CMD, "%s", err);
+        o->explain_depth = (int)v;
+        break;
       case OPT_DATASET: o->location = optarg; break;
       case OPT_CHUNK_ROWS:
         if (!cli_opt_int(optarg, "--chunk-rows", 0, (long long)(SIZE_MAX > LLONG_MAX ? LLONG_MAX : SIZE_MAX), &v,
@@ -135,6 +154,9 @@ typedef struct {
   strata_dataset *ds;
   strata_profile *profile;
   strata_pca *pca;
+  strata_explanation *explain;
+  char **names;
+  int k;
 } report_inputs;
 
 static void inputs_free(report_inputs *in) {
@@ -142,6 +164,8 @@ static void inputs_free(report_inputs *in) {
   cJSON_Delete(in->stability);
   cJSON_Delete(in->drift);
   strata_pca_free(in->pca);
+  strata_explanation_free(in->explain);
+  cli_segment_names_free(in->names, in->k);
   strata_profile_free(in->profile);
   strata_dataset_free(in->ds);
   strata_model_free(in->model);
@@ -167,6 +191,34 @@ static int read_json_inputs(report_opts *o, report_inputs *in) {
   return -1;
 }
 
+/* A sweep, stability or drift result made on other data (or other
+ * features) than the report's is refused: its curves and verdicts would be
+ * shown as if they were about this data.  One without a fingerprint (an
+ * older Strata) is shown with a warning. */
+static int check_fingerprints(const report_opts *o, report_inputs *in) {
+  const struct {
+    const cJSON *root;
+    const char *kind, *path;
+  } res[] = {{in->sweep, "sweep", o->r.sweep_path},
+             {in->stability, "stability", o->r.stability_path},
+             {in->drift, "drift", o->r.drift_path}};
+  if (!in->sweep && !in->stability && !in->drift) return -1;
+  cli_fingerprint fp;
+  strata_status st = cli_fingerprint_of(in->ds, &fp);
+  if (st != STRATA_OK) return cli_status_error(st);
+  int rc = -1;
+  for (size_t i = 0; i < sizeof res / sizeof res[0] && rc < 0; i++) {
+    if (!res[i].root) continue;
+    char what[600], err[2048];
+    snprintf(what, sizeof what, "%s file '%s'", res[i].kind, res[i].path);
+    int same = cli_fingerprint_check(res[i].root, &fp, what, err, sizeof err);
+    if (same == 0) rc = cli_error(CLI_EXIT_USAGE, "%s", err);
+    else if (same < 0) cli_warn("%s", err);
+  }
+  cli_fingerprint_free(&fp);
+  return rc;
+}
+
 static int run(const strata_ctx *ctx, report_opts *o) {
   char err[1024];
   if (cli_same_file(o->output, o->r.data_path) || cli_same_file(o->output, o->r.model_path))
@@ -181,7 +233,18 @@ static int run(const strata_ctx *ctx, report_opts *o) {
     rc = cli_status_error(st);
     goto done;
   }
+  rc = check_fingerprints(o, &in);
+  if (rc >= 0) goto done;
   o->r.info = strata_model_get_info(in.model);
+  if (o->names_path) {
+    /* A bad names file is found before the passes over the data. */
+    char **named = NULL;
+    if (!cli_segment_names_load(o->names_path, o->r.info->k, NULL, &named, err, sizeof err)) {
+      rc = cli_error(CLI_EXIT_USAGE, "%s", err);
+      goto done;
+    }
+    cli_segment_names_free(named, o->r.info->k);
+  }
   if (o->r.info->d < 2) {
     rc = cli_error(CLI_EXIT_USAGE, "the model has %d feature; the report's PCA view needs at least 2", o->r.info->d);
     goto done;
@@ -206,6 +269,35 @@ static int run(const strata_ctx *ctx, report_opts *o) {
   }
   o->r.profile = in.profile;
   o->r.pca = in.pca;
+  /* Names: the file's, else personas from the profile's words. */
+  in.k = o->r.info->k;
+  in.names = cli_segment_names_from_profile(in.profile);
+  if (o->names_path) {
+    char **named = NULL;
+    if (!cli_segment_names_load(o->names_path, in.k, (const char *const *)in.names, &named, err, sizeof err)) {
+      rc = cli_error(CLI_EXIT_USAGE, "%s", err);
+      goto done;
+    }
+    cli_segment_names_free(in.names, in.k);
+    in.names = named;
+  }
+  o->r.names = (const char *const *)in.names;
+  if (o->explain_depth > 0) {
+    strata_explain_params ep;
+    strata_explain_params_init(&ep);
+    ep.depth = o->explain_depth;
+    ep.labels_path = o->labels;
+    ep.chunk_rows = o->chunk_rows;
+    st = strata_explain(ctx, in.model, in.ds, &ep, &in.explain);
+    if (st == STRATA_ERR_CANCELLED) {
+      rc = cli_status_error(st);
+      goto done;
+    }
+    /* The rules are an extra: a model they cannot be made for (a DBSCAN
+     * model without a labels file) still gets its report. */
+    if (st != STRATA_OK) cli_warn("the rules are left out of the report: %s", strata_last_error());
+    o->r.explain = in.explain;
+  }
   strata_html h;
   strata_html_init(&h);
   cli_report_render(&h, &o->r);
@@ -233,6 +325,7 @@ int cli_cmd_report(strata_ctx *ctx, int argc, char **argv) {
   report_opts o;
   memset(&o, 0, sizeof o);
   o.sample = 2000;
+  o.explain_depth = 3;
   o.r.title = "Segmentation report";
   int rc = parse(argc, argv, &o);
   if (rc >= 0) return rc;

@@ -54,19 +54,20 @@ static void print_table(FILE *f, const strata_stability_result *r, const char *d
 }
 
 /* The table or the JSON into f; 0 or -1 when it cannot be written. */
-static int emit(FILE *f, const stability_opts *o, const strata_stability_result *r) {
-  if (o->a.json) return cli_json_stability(f, r, o->a.data);
+static int emit(FILE *f, const stability_opts *o, const strata_stability_result *r,
+                const cli_fingerprint *fp) {
+  if (o->a.json) return cli_json_stability(f, r, o->a.data, fp);
   print_table(f, r, o->a.data);
   return ferror(f) ? -1 : 0;
 }
 
 /* -o FILE: built in memory, written under a temporary name, renamed. */
-static int write_output(const stability_opts *o, const strata_stability_result *r) {
+static int write_output(const stability_opts *o, const strata_stability_result *r, const cli_fingerprint *fp) {
   char *text = NULL;
   size_t size = 0;
   FILE *mem = open_memstream(&text, &size);
   if (!mem) return cli_error(CLI_EXIT_RUNTIME, "out of memory");
-  int bad = emit(mem, o, r);
+  int bad = emit(mem, o, r, fp);
   if (fclose(mem) != 0) bad = -1;
   if (bad) {
     free(text);
@@ -105,12 +106,17 @@ static int run(void *state) {
   if (o->a.verbose) o->p.progress = report_run;
   strata_stability_result *r = NULL;
   st = strata_stability(o->a.ctx, ds, &o->p, &r);
+  /* The JSON says which data it was made on (strata report checks it). */
+  cli_fingerprint fp = {0};
+  if (st == STRATA_OK && o->a.json) st = cli_fingerprint_of(ds, &fp);
   int rc;
   if (st != STRATA_OK) rc = cli_status_error(st);
-  else if (o->a.output) rc = write_output(o, r);
+  else if (o->a.output) rc = write_output(o, r, o->a.json ? &fp : NULL);
   else if (o->a.json || !o->a.quiet)
-    rc = emit(stdout, o, r) == 0 ? CLI_EXIT_OK : cli_error(CLI_EXIT_RUNTIME, "cannot write to standard output");
+    rc = emit(stdout, o, r, o->a.json ? &fp : NULL) == 0 ? CLI_EXIT_OK
+                                                          : cli_error(CLI_EXIT_RUNTIME, "cannot write to standard output");
   else rc = CLI_EXIT_OK;
+  cli_fingerprint_free(&fp);
   strata_stability_free(r);
   strata_dataset_free(ds);
   return rc;

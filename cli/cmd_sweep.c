@@ -61,8 +61,17 @@ static int run(void *state) {
   size_t d = strata_dataset_cols(ds);
   const char **names = cli_xcalloc(d ? d : 1, sizeof *names);
   for (size_t j = 0; j < d; j++) names[j] = strata_dataset_col_name(ds, j);
-  cli_sweep_info in = {o->a.data, names, o->p.fit.seed, o->p.silhouette_sample, o->p.fit.n_init};
+  cli_sweep_info in = {o->a.data, names, o->p.fit.seed, o->p.silhouette_sample, o->p.fit.n_init, NULL};
+  /* The JSON says which data it was made on (strata report checks it). */
+  cli_fingerprint fp = {0};
+  if (o->a.json && (st = cli_fingerprint_of(ds, &fp)) != STRATA_OK) {
+    free(names);
+    rc = cli_status_error(st);
+    goto done;
+  }
+  if (o->a.json) in.fingerprint = &fp;
   int bad = render(o, r, &in, &buf, &len);
+  cli_fingerprint_free(&fp);
   free(names);
   if (bad) {
     rc = cli_error(CLI_EXIT_RUNTIME, "cannot format the sweep result");

@@ -1,6 +1,7 @@
 /* Machine-readable results through cJSON. */
 #include "cli.h"
 #include "json_out.h"
+#include "explain_out.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -91,6 +92,17 @@ static int finish(jbuild *b, FILE *f) {
   int rc = fputs(text, f) < 0 || fputc('\n', f) == EOF ? -1 : 0;
   cJSON_free(text);
   return rc;
+}
+
+/* The data fingerprint (cli/fingerprint.h), when there is one. */
+static void add_fingerprint(jbuild *b, cJSON *o, const cli_fingerprint *fp) {
+  if (!fp) return;
+  cJSON *j = cli_fingerprint_json(fp);
+  check(b, j);
+  if (j && !cJSON_AddItemToObject(o, "fingerprint", j)) {
+    cJSON_Delete(j);
+    b->ok = 0;
+  }
 }
 
 static jbuild begin(void) {
@@ -341,10 +353,11 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
 
 int cli_json_assign(FILE *f, const strata_model_info *in, const char *model_path, uint64_t rows,
                     double inertia, const int64_t *sizes, double seconds, const char *labels_path,
-                    const strata_drift *drift) {
+                    const strata_drift *drift, const cli_fingerprint *fp) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
+  add_fingerprint(&b, o, fp);
   add_u64(&b, o, "n", rows);
   add_i64(&b, o, "k", in->k);
   add_i64(&b, o, "d", in->d);
@@ -476,11 +489,13 @@ int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv
   return finish(&b, f);
 }
 
-int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path) {
+int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path,
+                       const cli_fingerprint *fp) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
   add_str(&b, o, "command", "stability");
+  add_fingerprint(&b, o, fp);
   add_str(&b, o, "data", data_path);
   add_i64(&b, o, "k", r->k);
   add_i64(&b, o, "runs", r->runs);
@@ -572,7 +587,8 @@ static cJSON *profile_categories(jbuild *b, const strata_profile *p, const strat
   return o;
 }
 
-int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path) {
+int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path,
+                     const char *const *names) {
   jbuild b = begin();
   cJSON *r = b.root;
   if (!r) return -1;
@@ -596,6 +612,7 @@ int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, c
     check(&b, cJSON_AddNumberToObject(o, "segment", c));
     add_i64(&b, o, "size", s->size);
     add_num(&b, o, "share", s->share);
+    if (names) add_str(&b, o, "name", names[c]);
     add_str(&b, o, "description", s->description);
     cJSON *top = add_array(&b, o, "top");
     for (int i = 0; top && i < s->ntop; i++) {
@@ -632,5 +649,73 @@ int cli_json_rfm(FILE *f, const strata_rfm_params *p, const strata_rfm_result *r
   add_str(&b, o, "delimiter", delim);
   add_num(&b, o, "seconds", r->seconds);
   add_str(&b, o, "version", strata_version());
+  return finish(&b, f);
+}
+
+int cli_json_explain(FILE *f, const strata_explanation *e, const char *model_path, const char *data_path,
+                     int depth, const char *const *names) {
+  jbuild b = begin();
+  cJSON *r = b.root;
+  if (!r) return -1;
+  char text[2048];
+  add_str(&b, r, "model", model_path);
+  add_str(&b, r, "data", data_path);
+  add_str(&b, r, "labels", e->labels);
+  check(&b, cJSON_AddNumberToObject(r, "k", e->k));
+  check(&b, cJSON_AddNumberToObject(r, "d", e->d));
+  check(&b, cJSON_AddNumberToObject(r, "depth", depth));
+  check(&b, cJSON_AddNumberToObject(r, "depth_grown", e->depth));
+  add_u64(&b, r, "rows", e->rows);
+  add_u64(&b, r, "rows_skipped", e->rows_skipped);
+  add_num(&b, r, "fidelity", e->fidelity);
+  add_strings(&b, r, "features", e->features, (size_t)e->d);
+  cJSON *segs = add_array(&b, r, "segments");
+  for (int c = 0; segs && c < e->k; c++) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) { b.ok = 0; break; }
+    check(&b, cJSON_AddNumberToObject(o, "segment", c));
+    add_str(&b, o, "name", names ? names[c] : NULL);
+    add_u64(&b, o, "rows", e->segment_rows[c]);
+    add_num(&b, o, "fidelity", e->segment_fidelity[c]);
+    cJSON *rules = add_array(&b, o, "rules");
+    for (int i = 0; rules && i < e->nrules; i++)
+      if (e->rules[i].segment == c) push(&b, rules, cJSON_CreateString(cli_explain_rule_text(e, &e->rules[i], 0, text, sizeof text)));
+    push(&b, segs, o);
+  }
+  cJSON *rules = add_array(&b, r, "rules");
+  for (int i = 0; rules && i < e->nrules; i++) {
+    const strata_explain_rule *u = &e->rules[i];
+    cJSON *o = cJSON_CreateObject();
+    if (!o) { b.ok = 0; break; }
+    check(&b, cJSON_AddNumberToObject(o, "segment", u->segment));
+    add_str(&b, o, "text", cli_explain_rule_text(e, u, 0, text, sizeof text));
+    add_u64(&b, o, "rows", u->rows);
+    add_u64(&b, o, "correct", u->correct);
+    cJSON *conds = add_array(&b, o, "conditions");
+    for (int t = 0; conds && t < u->nterms; t++) {
+      cJSON *c = cJSON_CreateObject();
+      if (!c) { b.ok = 0; break; }
+      add_str(&b, c, "feature", e->features[u->terms[t].feature]);
+      add_num(&b, c, "above", u->terms[t].lo);
+      add_num(&b, c, "at_most", u->terms[t].hi);
+      push(&b, conds, c);
+    }
+    push(&b, rules, o);
+  }
+  cJSON *tree = add_array(&b, r, "tree");
+  for (int i = 0; tree && i < e->nnodes; i++) {
+    const strata_explain_node *n = &e->nodes[i];
+    cJSON *o = cJSON_CreateObject();
+    if (!o) { b.ok = 0; break; }
+    add_str(&b, o, "feature", n->feature >= 0 ? e->features[n->feature] : NULL);
+    add_num(&b, o, "threshold", n->feature >= 0 ? n->threshold : NAN);
+    add_num(&b, o, "left", n->left >= 0 ? n->left : NAN);
+    add_num(&b, o, "right", n->right >= 0 ? n->right : NAN);
+    add_num(&b, o, "rule", n->rule >= 0 ? n->rule : NAN);
+    check(&b, cJSON_AddNumberToObject(o, "segment", n->segment));
+    add_u64(&b, o, "rows", n->rows);
+    push(&b, tree, o);
+  }
+  add_str(&b, r, "version", strata_version());
   return finish(&b, f);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "csv_export.h"
+#include "fingerprint.h"
 #include "strata.h"
 #include "print_summary.h"
 #include "strata.h"
@@ -34,10 +35,12 @@ int cli_json_fit(FILE *f, const strata_model_info *info, const char *model_path,
  * one), status, share_train, share_now, share_change, mean_distance_train,
  * mean_distance_now, distance_change, flag}, features {feature, mean_train,
  * mean_now, std_train, shift, flag}, thresholds {share, distance, shift},
- * warnings (lines), flagged.  sizes: k counts. */
+ * warnings (lines), flagged.  sizes: k counts.  fingerprint: the data's
+ * (cli/fingerprint.h; omitted when fp is NULL), as in the stability and
+ * sweep results. */
 int cli_json_assign(FILE *f, const strata_model_info *info, const char *model_path, uint64_t rows,
                     double inertia, const int64_t *sizes, double seconds, const char *labels_path,
-                    const strata_drift *drift);
+                    const strata_drift *drift, const cli_fingerprint *fp);
 
 /* The inspect result: file, location, rows, cols, columns (one object
  * each: name, type (the storage type), strata_type (null for a plain
@@ -63,15 +66,29 @@ int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv
  * pairs}, segments (segment, size, jaccard_mean, jaccard_std, jaccard_min,
  * jaccard_max, dissolved, verdict), thresholds {stable, unstable,
  * dissolved}, verdict, seconds, version. */
-int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path);
+int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path,
+                       const cli_fingerprint *fp);
 /* The profile result (strata profile --json): model, data, labels (null
  * when assigned on the fly), k, d, rows, rows_dropped, medians_exact,
  * median_rank_error, features, population (per feature: feature, count,
  * mean, std, min, max, median), categories (per categorical column its
  * population shares), and segments: segment, size, share, description, top
  * ({feature, z}, largest |z| first), features (as population, plus z) and
- * categories ({column: {category: share}}). */
-int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path);
+ * categories ({column: {category: share}}); with names (k, profile --names)
+ * each segment's "name" too. */
+int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path,
+                     const char *const *names);
+
+/* The explain result (strata explain --json): model, data, labels (null
+ * when assigned with the model), k, d, depth (asked), depth_grown, rows,
+ * rows_skipped, fidelity (overall), features, segments (segment, name (null
+ * without names), rows, fidelity: the share of its rows the rules place in
+ * it, null without rows; rules: their texts), rules (segment, text, rows,
+ * correct, conditions {feature, above, at_most}: above < x <= at_most, null
+ * for an open side), tree (breadth-first nodes: feature and threshold (null
+ * at a leaf), left, right, rule (null when inner), segment, rows), version. */
+int cli_json_explain(FILE *f, const strata_explanation *e, const char *model_path, const char *data_path,
+                     int depth, const char *const *names);
 
 /* `strata rfm --json`: the counts of strata_rfm_result. */
 int cli_json_rfm(FILE *f, const strata_rfm_params *p, const strata_rfm_result *r);

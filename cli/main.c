@@ -26,6 +26,7 @@ static const command commands[] = {
     {"devices", cli_cmd_devices, "list the CPU and OpenCL devices with a measured throughput"},
     {"stability", cli_cmd_stability, "how stable the segments are under resampling (bootstrap refits)"},
     {"profile", cli_cmd_profile, "describe each segment of a model in a dataset"},
+    {"explain", cli_cmd_explain, "state each segment as rules on its features (a shallow decision tree)"},
     {"sweep", cli_cmd_sweep, "fit every k of a range in one job and recommend a k"},
     {"rfm", cli_cmd_rfm, "turn a transaction table into one row per customer (recency, frequency, monetary)"},
 };

@@ -139,14 +139,16 @@ static void summary(FILE *f, const strata_profile *p, const cli_profile_source *
   fputs("values: original units over finite values; z = (segment mean - population mean) / population std\n", f);
 }
 
-static void segments_grid(FILE *f, const strata_profile *p, int md, size_t width) {
+static void segments_grid(FILE *f, const strata_profile *p, const char *const *names, int md, size_t width) {
   heading(f, md, "Segments");
-  grid *g = grid_new(5, 1);
+  size_t nc = names ? 6 : 5, d0 = names ? 4 : 3;
+  grid *g = grid_new(nc, 1);
   grid_head(g, 0, "segment", 0);
   grid_head(g, 1, "size", 0);
   grid_head(g, 2, "share", 0);
-  grid_head(g, 3, "description", 1);
-  grid_head(g, 4, "top features (z)", 1);
+  if (names) grid_head(g, 3, "name", 1);
+  grid_head(g, d0, "description", 1);
+  grid_head(g, d0 + 1, "top features (z)", 1);
   char top[512];
   for (int c = 0; c < p->k; c++) {
     const strata_segment_profile *s = &p->segments[c];
@@ -154,9 +156,10 @@ static void segments_grid(FILE *f, const strata_profile *p, int md, size_t width
     grid_cell(g, 0, "%d", c);
     grid_cell(g, 1, "%lld", (long long)s->size);
     grid_cell(g, 2, "%.1f%%", 100.0 * s->share);
-    grid_cell(g, 3, "%s", s->description);
+    if (names) grid_cell(g, 3, "%s", names[c]);
+    grid_cell(g, d0, "%s", s->description);
     top_text(p, s, top, sizeof top);
-    grid_cell(g, 4, "%s", top);
+    grid_cell(g, d0 + 1, "%s", top);
   }
   grid_emit(g, f, md, width);
 }
@@ -212,9 +215,12 @@ static void shares_grid(FILE *f, const strata_profile *p, int group, int md, siz
 }
 
 /* Every statistic of every feature for one segment (c = -1: the population). */
-static void detail_grid(FILE *f, const strata_profile *p, int c, int md, size_t width) {
+static void detail_grid(FILE *f, const strata_profile *p, const char *const *names, int c, int md, size_t width) {
   const strata_feature_profile *x = c < 0 ? p->population : p->segments[c].features;
   if (c < 0) heading(f, md, "All rows (%llu)", (unsigned long long)p->rows);
+  else if (names)
+    heading(f, md, "Segment %d, %s (%lld rows, %.1f%%): %s", c, names[c], (long long)p->segments[c].size,
+            100.0 * p->segments[c].share, p->segments[c].description);
   else heading(f, md, "Segment %d (%lld rows, %.1f%%): %s", c, (long long)p->segments[c].size,
                100.0 * p->segments[c].share, p->segments[c].description);
   grid *g = grid_new(c < 0 ? 7 : 8, 1);
@@ -238,13 +244,13 @@ static void detail_grid(FILE *f, const strata_profile *p, int c, int md, size_t 
 static void render(FILE *f, const strata_profile *p, const cli_profile_source *src, int md,
                    size_t width) {
   summary(f, p, src, md);
-  segments_grid(f, p, md, width);
+  segments_grid(f, p, src->names, md, width);
   int numeric = 0;
   for (int j = 0; j < p->d; j++) numeric += p->feature_group[j] < 0;
   if (numeric) means_grid(f, p, md, width);
   for (int gidx = 0; gidx < p->n_categorical; gidx++) shares_grid(f, p, gidx, md, width);
-  detail_grid(f, p, -1, md, width);
-  for (int c = 0; c < p->k; c++) detail_grid(f, p, c, md, width);
+  detail_grid(f, p, src->names, -1, md, width);
+  for (int c = 0; c < p->k; c++) detail_grid(f, p, src->names, c, md, width);
 }
 
 void cli_profile_text(FILE *f, const strata_profile *p, const cli_profile_source *src, size_t width) {
@@ -305,11 +311,18 @@ static void csv_line(FILE *f, const strata_profile *p, int c, int j) {
       if (p->segments[c].top[i] == j) fprintf(f, "%d", i + 1);
   fputc(',', f);
   if (c >= 0) csv_text(f, p->segments[c].description);
-  fputs("\r\n", f);
 }
 
-void cli_profile_csv(FILE *f, const strata_profile *p) {
-  fputs("segment,size,share,feature,column,category,count,mean,std,min,max,median,z,top,description\r\n", f);
+void cli_profile_csv(FILE *f, const strata_profile *p, const char *const *names) {
+  fputs("segment,size,share,feature,column,category,count,mean,std,min,max,median,z,top,description", f);
+  fputs(names ? ",name\r\n" : "\r\n", f);
   for (int c = -1; c < p->k; c++)
-    for (int j = 0; j < p->d; j++) csv_line(f, p, c, j);
+    for (int j = 0; j < p->d; j++) {
+      csv_line(f, p, c, j);
+      if (names) {
+        fputc(',', f);
+        if (c >= 0) csv_text(f, names[c]);
+      }
+      fputs("\r\n", f);
+    }
 }

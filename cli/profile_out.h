@@ -11,6 +11,7 @@
 /* Where the profile came from, for the headings. */
 typedef struct {
   const char *model, *data;
+  const char *const *names; /* k segment names (--names), or NULL */
 } cli_profile_source;
 
 /* Aligned text tables within `width` columns (0 = no limit). */
@@ -20,6 +21,7 @@ void cli_profile_markdown(FILE *f, const strata_profile *p, const cli_profile_so
 /* One RFC 4180 line per (segment, feature), the population first as segment
  * "all": segment,size,share,feature,column,category,count,mean,std,min,max,
  * median,z,top,description.  Numbers in the shortest form that reads back. */
-void cli_profile_csv(FILE *f, const strata_profile *p);
+/* With names (k, or NULL): a last column `name` (empty for "all"). */
+void cli_profile_csv(FILE *f, const strata_profile *p, const char *const *names);
 
 #endif

@@ -20,6 +20,13 @@ static void cell_num(strata_html *h, double v, const char *fmt) {
   }
 }
 
+/* A measured quantity (inertia, a mean): no exponent notation. */
+static void cell_value(strata_html *h, double v) {
+  char buf[64];
+  cli_report_number(v, buf, sizeof buf);
+  strata_html_printf(h, "<td>%s</td>", buf);
+}
+
 static const char *str_of(const cJSON *o, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   return cJSON_IsString(v) ? v->valuestring : "";
@@ -41,8 +48,10 @@ void cli_report_sweep(strata_html *h, const cli_report *r) {
     i++;
   }
   double rec = cli_json_num(r->sweep, "recommended_k"), knee = cli_json_num(r->sweep, "knee_k");
+  char model_k[48];
+  snprintf(model_k, sizeof model_k, "this model: k = %d", r->info->k);
   strata_html_raw(h, "<section aria-labelledby=\"sweep\">\n<h2 id=\"sweep\">Choosing k</h2>\n<p>");
-  strata_html_textf(h, "Recommended k: %.0f", rec);
+  strata_html_textf(h, "This model has k = %d (the dashed line). Recommended k: %.0f", r->info->k, rec);
   if (isfinite(knee)) strata_html_textf(h, " (elbow at k = %.0f)", knee);
   const char *reason = str_of(r->sweep, "reason");
   if (*reason) {
@@ -58,16 +67,17 @@ void cli_report_sweep(strata_html *h, const cli_report *r) {
     snprintf(id, sizeof id, "chart-sweep-%d", c);
     snprintf(desc, sizeof desc, "Line chart of %s against the number of segments k; the recommended k is "
                                 "highlighted. The values are in the table below.", key[c]);
-    strata_svg_line(h, id, label[c], desc, "k", key[c], k, m[c], n, rec);
+    strata_svg_line(h, id, label[c], desc, "k", key[c], k, m[c], n, rec, (double)r->info->k, model_k);
   }
   strata_html_raw(h, "</div>\n<table><caption>Sweep over k</caption>\n<tr><th>k</th><th>Inertia</th>"
                      "<th>Silhouette</th><th>Calinski–Harabasz</th><th>Davies–Bouldin</th></tr>\n");
   for (size_t j = 0; j < n; j++) {
     strata_html_raw(h, k[j] == rec ? "<tr class=\"ok\">" : "<tr>");
-    cell_num(h, k[j], "%.0f");
-    cell_num(h, m[0][j], "%.6g");
+    if (k[j] == (double)r->info->k) strata_html_printf(h, "<td><strong>%.0f (this model)</strong></td>", k[j]);
+    else cell_num(h, k[j], "%.0f");
+    cell_value(h, m[0][j]);
     cell_num(h, m[1][j], "%.4f");
-    cell_num(h, m[2][j], "%.6g");
+    cell_value(h, m[2][j]);
     cell_num(h, m[3][j], "%.4f");
     strata_html_raw(h, "</tr>\n");
   }
@@ -96,8 +106,8 @@ void cli_report_stability(strata_html *h, const cli_report *r) {
   const cJSON *e;
   cJSON_ArrayForEach(e, segs) {
     jm[i] = cli_json_num(e, "jaccard_mean");
-    names[i] = cli_xmalloc(24);
-    cli_report_segment_name((int)cli_json_num(e, "segment"), names[i], 24);
+    names[i] = cli_xmalloc(160);
+    cli_report_segment_name(r, (int)cli_json_num(e, "segment"), names[i], 160);
     text[i] = cli_xmalloc(80);
     snprintf(text[i], 80, "%.3f (%s)", jm[i], str_of(e, "verdict"));
     i++;
@@ -111,7 +121,10 @@ void cli_report_stability(strata_html *h, const cli_report *r) {
                      "<th class=\"l\">Verdict</th></tr>\n");
   cJSON_ArrayForEach(e, segs) {
     const char *v = str_of(e, "verdict");
-    strata_html_printf(h, "<tr><td class=\"l\">Segment %.0f</td>", cli_json_num(e, "segment"));
+    char name[160];
+    strata_html_raw(h, "<tr><td class=\"l\">");
+    strata_html_text(h, cli_report_segment_name(r, (int)cli_json_num(e, "segment"), name, sizeof name));
+    strata_html_raw(h, "</td>");
     cell_num(h, cli_json_num(e, "size"), "%.0f");
     cell_num(h, cli_json_num(e, "jaccard_mean"), "%.3f");
     cell_num(h, cli_json_num(e, "jaccard_std"), "%.3f");
@@ -163,14 +176,21 @@ void cli_report_drift(strata_html *h, const cli_report *r) {
                      "<th class=\"l\">Flag</th></tr>\n");
   cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(d, "segments")) {
     const cJSON *seg = cJSON_GetObjectItemCaseSensitive(e, "segment");
-    if (cJSON_IsNumber(seg)) strata_html_printf(h, "<tr><td class=\"l\">Segment %.0f</td>", seg->valuedouble);
-    else strata_html_printf(h, "<tr><td class=\"l\">Reference segment %.0f (vanished)</td>",
+    char name[160];
+    if (cJSON_IsNumber(seg)) {
+      strata_html_raw(h, "<tr><td class=\"l\">");
+      strata_html_text(h, cli_report_segment_name(r, (int)seg->valuedouble, name, sizeof name));
+      strata_html_raw(h, "</td>");
+    } else strata_html_printf(h, "<tr><td class=\"l\">Reference segment %.0f (vanished)</td>",
                             cli_json_num(e, "reference_segment"));
-    cell_num(h, 100 * cli_json_num(e, "share_train"), "%.1f%%");
-    cell_num(h, 100 * cli_json_num(e, "share_now"), "%.1f%%");
+    char share[32];
+    cli_report_share(cli_json_num(e, "share_train"), share, sizeof share);
+    strata_html_printf(h, "<td>%s</td>", share);
+    cli_report_share(cli_json_num(e, "share_now"), share, sizeof share);
+    strata_html_printf(h, "<td>%s</td>", share);
     cell_num(h, 100 * cli_json_num(e, "share_change"), "%+.1f pt");
-    cell_num(h, cli_json_num(e, "mean_distance_train"), "%.4g");
-    cell_num(h, cli_json_num(e, "mean_distance_now"), "%.4g");
+    cell_value(h, cli_json_num(e, "mean_distance_train"));
+    cell_value(h, cli_json_num(e, "mean_distance_now"));
     cell_num(h, 100 * cli_json_num(e, "distance_change"), "%+.1f%%");
     flag_cell(h, e);
     strata_html_raw(h, "</tr>\n");
@@ -182,9 +202,9 @@ void cli_report_drift(strata_html *h, const cli_report *r) {
     strata_html_raw(h, "<tr><td class=\"l\">");
     strata_html_text(h, str_of(e, "feature"));
     strata_html_raw(h, "</td>");
-    cell_num(h, cli_json_num(e, "mean_train"), "%.4g");
-    cell_num(h, cli_json_num(e, "mean_now"), "%.4g");
-    cell_num(h, cli_json_num(e, "std_train"), "%.4g");
+    cell_value(h, cli_json_num(e, "mean_train"));
+    cell_value(h, cli_json_num(e, "mean_now"));
+    cell_value(h, cli_json_num(e, "std_train"));
     cell_num(h, cli_json_num(e, "shift"), "%+.3f");
     flag_cell(h, e);
     strata_html_raw(h, "</tr>\n");

@@ -3,22 +3,47 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "explain_out.h"
 #include "report_sections.h"
 #include "svg_chart.h"
 
-const char *cli_report_segment_name(int s, char *buf, size_t size) {
-  snprintf(buf, size, "Segment %d", s);
+const char *cli_report_segment_name(const cli_report *r, int s, char *buf, size_t size) {
+  if (r && r->names && s >= 0 && s < r->info->k && r->names[s]) snprintf(buf, size, "Segment %d: %s", s, r->names[s]);
+  else snprintf(buf, size, "Segment %d", s);
   return buf;
 }
 
+void cli_report_number(double v, char *buf, size_t size) {
+  if (!isfinite(v)) snprintf(buf, size, "—");
+  else if (fabs(v) >= 1e4) cli_explain_number(round(v), buf, size);
+  else if (v != 0 && fabs(v) < 1e-3) snprintf(buf, size, "%.2g", v); /* tiny: still no exponent below */
+  else snprintf(buf, size, "%.4g", v);
+  if (strchr(buf, 'e')) snprintf(buf, size, "%.6f", v);
+}
+
+void cli_report_share(double v, char *buf, size_t size) {
+  if (!isfinite(v)) snprintf(buf, size, "—");
+  else if (v > 0 && v < 0.0005) snprintf(buf, size, "under 0.1%%"); /* plain text: no markup to escape */
+  else snprintf(buf, size, "%.1f%%", 100.0 * v);
+}
+
+/* A feature's value in a segment: a one-hot column's mean is the share of
+ * its category, so a percentage; otherwise the number. */
+static void feature_value(const strata_profile *p, size_t j, double v, char *buf, size_t size) {
+  if (p->feature_group[j] >= 0) cli_report_share(v, buf, size);
+  else cli_report_number(v, buf, size);
+}
+
 /* Segment names as an array the charts take; free with free_names. */
-static char **segment_names(int k) {
+static char **segment_names(const cli_report *r) {
+  int k = r->info->k;
   char **n = cli_xcalloc((size_t)k, sizeof *n);
   for (int s = 0; s < k; s++) {
-    n[s] = cli_xmalloc(24);
-    cli_report_segment_name(s, n[s], 24);
+    n[s] = cli_xmalloc(160);
+    cli_report_segment_name(r, s, n[s], 160);
   }
   return n;
 }
@@ -83,13 +108,15 @@ static void section_meta(strata_html *h, const cli_report *r) {
 
 static void section_sizes(strata_html *h, const cli_report *r) {
   const strata_profile *p = r->profile;
-  char **names = segment_names(p->k);
+  char **names = segment_names(r);
   double *v = cli_xcalloc((size_t)p->k, sizeof *v);
   char **text = cli_xcalloc((size_t)p->k, sizeof *text);
   for (int s = 0; s < p->k; s++) {
     v[s] = (double)p->segments[s].size;
     text[s] = cli_xmalloc(48);
-    snprintf(text[s], 48, "%lld (%.1f%%)", (long long)p->segments[s].size, 100.0 * p->segments[s].share);
+    char share[32];
+    cli_report_share(p->segments[s].share, share, sizeof share);
+    snprintf(text[s], 48, "%lld (%s)", (long long)p->segments[s].size, share);
   }
   strata_html_raw(h, "<section aria-labelledby=\"sizes\">\n<h2 id=\"sizes\">Segment sizes</h2>\n");
   strata_svg_bars(h, "chart-sizes", "Rows per segment",
@@ -97,11 +124,14 @@ static void section_sizes(strata_html *h, const cli_report *r) {
                   (const char *const *)names, v, (const char *const *)text, (size_t)p->k);
   strata_html_raw(h, "<table><caption>Rows per segment</caption>\n<tr><th class=\"l\">Segment</th>"
                      "<th>Rows</th><th>Share</th></tr>\n");
-  for (int s = 0; s < p->k; s++)
-    strata_html_printf(h, "<tr><td class=\"l\"><span class=\"swatch\" style=\"background:%s\"></span>"
-                          "Segment %d</td><td>%lld</td><td>%.1f%%</td></tr>\n",
-                       strata_svg_palette((size_t)s), s, (long long)p->segments[s].size,
-                       100.0 * p->segments[s].share);
+  for (int s = 0; s < p->k; s++) {
+    char share[32];
+    cli_report_share(p->segments[s].share, share, sizeof share);
+    strata_html_printf(h, "<tr><td class=\"l\"><span class=\"swatch\" style=\"background:%s\"></span>",
+                       strata_svg_palette((size_t)s));
+    strata_html_text(h, names[s]);
+    strata_html_printf(h, "</td><td>%lld</td><td>%s</td></tr>\n", (long long)p->segments[s].size, share);
+  }
   strata_html_raw(h, "</table>\n</section>\n");
   for (int s = 0; s < p->k; s++) free(text[s]);
   free(text);
@@ -112,7 +142,7 @@ static void section_sizes(strata_html *h, const cli_report *r) {
 static void section_profile(strata_html *h, const cli_report *r) {
   const strata_profile *p = r->profile;
   size_t k = (size_t)p->k, d = (size_t)p->d;
-  char **names = segment_names(p->k);
+  char **names = segment_names(r);
   double *z = cli_xcalloc(k * d, sizeof *z);
   double big = 0.0;
   for (size_t s = 0; s < k; s++)
@@ -134,8 +164,11 @@ static void section_profile(strata_html *h, const cli_report *r) {
                      "<th>Share</th><th class=\"l\">Description</th><th class=\"l\">Top features (z)</th></tr>\n");
   for (size_t s = 0; s < k; s++) {
     const strata_segment_profile *sp = &p->segments[s];
-    strata_html_printf(h, "<tr><td class=\"l\">Segment %zu</td><td>%.1f%%</td><td class=\"l\">", s,
-                       100.0 * sp->share);
+    char share[32];
+    cli_report_share(sp->share, share, sizeof share);
+    strata_html_raw(h, "<tr><td class=\"l\">");
+    strata_html_text(h, names[s]);
+    strata_html_printf(h, "</td><td>%s</td><td class=\"l\">", share);
     strata_html_text(h, sp->description);
     strata_html_raw(h, "</td><td class=\"l\">");
     for (int t = 0; t < sp->ntop; t++) {
@@ -147,20 +180,70 @@ static void section_profile(strata_html *h, const cli_report *r) {
   }
   strata_html_raw(h, "</table>\n<table><caption>Feature means by segment (original units)</caption>\n"
                      "<tr><th class=\"l\">Feature</th><th>All rows</th>");
-  for (size_t s = 0; s < k; s++) strata_html_printf(h, "<th>Segment %zu</th>", s);
+  for (size_t s = 0; s < k; s++) {
+    strata_html_raw(h, "<th>");
+    strata_html_text(h, names[s]);
+    strata_html_raw(h, "</th>");
+  }
   strata_html_raw(h, "</tr>\n");
   for (size_t j = 0; j < d; j++) {
+    char v[48];
     strata_html_raw(h, "<tr><td class=\"l\">");
     strata_html_text(h, p->features[j]);
-    strata_html_printf(h, "</td><td>%.4g</td>", p->population[j].mean);
-    for (size_t s = 0; s < k; s++)
-      strata_html_printf(h, "<td title=\"z %+.2f\">%.4g</td>", p->segments[s].features[j].z,
-                         p->segments[s].features[j].mean);
+    feature_value(p, j, p->population[j].mean, v, sizeof v);
+    strata_html_printf(h, "</td><td>%s</td>", v);
+    for (size_t s = 0; s < k; s++) {
+      feature_value(p, j, p->segments[s].features[j].mean, v, sizeof v);
+      strata_html_printf(h, "<td title=\"z %+.2f\">%s</td>", p->segments[s].features[j].z, v);
+    }
     strata_html_raw(h, "</tr>\n");
   }
   strata_html_raw(h, "</table>\n</section>\n");
   free(z);
   free_names(names, p->k);
+}
+
+/* "income +0.61, spend +0.55, age -0.40": the features that weigh most in
+ * component c (largest |loading| first, at most three, only those of at
+ * least half the largest). */
+static void top_loadings(const strata_pca *p, int c, char *buf, size_t size) {
+  const double *v = p->components + (size_t)c * (size_t)p->d;
+  int used[3] = {-1, -1, -1};
+  size_t o = 0;
+  buf[0] = '\0';
+  double first = 0;
+  for (int t = 0; t < 3 && t < p->d; t++) {
+    int best = -1;
+    for (int j = 0; j < p->d; j++) {
+      if (j == used[0] || j == used[1]) continue;
+      if (best < 0 || fabs(v[j]) > fabs(v[best])) best = j;
+    }
+    if (t == 0) first = fabs(v[best]);
+    else if (fabs(v[best]) < 0.5 * first) break;
+    used[t] = best;
+    int n = snprintf(buf + o, o < size ? size - o : 0, "%s%s %+.2f", t ? ", " : "", p->features[best], v[best]);
+    if (n > 0) o += (size_t)n;
+  }
+}
+
+/* The lower and upper q-quantile of v (n values): what the scatter shows. */
+static void quantile_range(const double *v, size_t n, double q, double *lo, double *hi) {
+  double *s = cli_xcalloc(n, sizeof *s);
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(v[i])) s[m++] = v[i];
+  *lo = -1, *hi = 1;
+  if (m) {
+    for (size_t i = 1; i < m; i++) /* insertion sort: a sample of a few thousand */
+      for (size_t j = i; j > 0 && s[j - 1] > s[j]; j--) {
+        double t = s[j];
+        s[j] = s[j - 1];
+        s[j - 1] = t;
+      }
+    *lo = s[(size_t)floor(q * (double)(m - 1))];
+    *hi = s[(size_t)ceil((1 - q) * (double)(m - 1))];
+  }
+  free(s);
 }
 
 static void section_pca(strata_html *h, const cli_report *r) {
@@ -177,29 +260,65 @@ static void section_pca(strata_html *h, const cli_report *r) {
   double *c = cli_xcalloc(2 * k, sizeof *c), *cx = cli_xcalloc(k, sizeof *cx), *cy = cli_xcalloc(k, sizeof *cy);
   strata_pca_project(p, in->centroids, k, 2, c);
   for (size_t s = 0; s < k; s++) cx[s] = c[2 * s], cy[s] = c[2 * s + 1];
-  char **names = segment_names(in->k);
-  char xl[64], yl[64], desc[400];
-  snprintf(xl, sizeof xl, "PC1 (%.1f%% of variance)", 100.0 * p->explained_ratio[0]);
-  snprintf(yl, sizeof yl, "PC2 (%.1f%% of variance)", 100.0 * p->explained_ratio[1]);
+  /* The view: the central 99% of the sample on each axis, widened to every
+   * centroid, with a margin; the few rows beyond it would otherwise squash
+   * the segments into a corner. */
+  double view[4];
+  quantile_range(x, n, 0.005, &view[0], &view[1]);
+  quantile_range(y, n, 0.005, &view[2], &view[3]);
+  for (size_t s = 0; s < k; s++) {
+    view[0] = fmin(view[0], cx[s]), view[1] = fmax(view[1], cx[s]);
+    view[2] = fmin(view[2], cy[s]), view[3] = fmax(view[3], cy[s]);
+  }
+  for (int a = 0; a < 2; a++) {
+    double pad = 0.05 * (view[2 * a + 1] - view[2 * a]);
+    if (!(pad > 0)) pad = 1;
+    view[2 * a] -= pad;
+    view[2 * a + 1] += pad;
+  }
+  size_t outside = 0;
+  for (size_t i = 0; i < n; i++) outside += x[i] < view[0] || x[i] > view[1] || y[i] < view[2] || y[i] > view[3];
+  char **names = segment_names(r);
+  char l1[200], l2[200], xl[300], yl[300], desc[600];
+  top_loadings(p, 0, l1, sizeof l1);
+  top_loadings(p, 1, l2, sizeof l2);
+  snprintf(xl, sizeof xl, "PC1 (%.1f%%): %s", 100.0 * p->explained_ratio[0], l1);
+  snprintf(yl, sizeof yl, "PC2 (%.1f%%): %s", 100.0 * p->explained_ratio[1], l2);
   snprintf(desc, sizeof desc,
            "Scatter plot of %zu sampled rows (seed %llu) on the first two principal components of the "
-           "model's scaled space, coloured by segment; crosses mark the segment centroids.",
-           n, (unsigned long long)r->seed);
-  strata_html_raw(h, "<section aria-labelledby=\"pca\">\n<h2 id=\"pca\">Segments in principal components</h2>\n");
+           "model's scaled space, coloured by segment; crosses mark the segment centroids. %zu rows beyond "
+           "the central 99%% on either axis are outside the view.",
+           n, (unsigned long long)r->seed, outside);
+  strata_html_raw(h, "<section aria-labelledby=\"pca\">\n<h2 id=\"pca\">Segments in principal components</h2>\n"
+                     "<p class=\"note\">Each axis is named by the features that weigh most in it (loadings: a "
+                     "positive one grows along the axis).");
+  if (outside) strata_html_textf(h, " %zu of the %zu sampled rows lie beyond the central 99%% on an axis and are "
+                                    "left out of the view.", outside, n);
+  strata_html_raw(h, "</p>\n");
   strata_svg_scatter(h, "chart-pca", "Sample projected on PC1 and PC2, by segment", desc, xl, yl, x, y, g, n,
-                     (const char *const *)names, k, cx, cy);
-  strata_html_raw(h, "<table><caption>Explained variance</caption>\n<tr><th class=\"l\">Component</th>"
-                     "<th>Variance</th><th>Ratio</th><th>Cumulative</th></tr>\n");
+                     (const char *const *)names, k, cx, cy, view);
+  strata_html_raw(h, "<table><caption>Explained variance and the heaviest loadings</caption>\n<tr><th class=\"l\">"
+                     "Component</th><th>Variance</th><th>Ratio</th><th>Cumulative</th><th class=\"l\">Loadings"
+                     "</th></tr>\n");
   double cum = 0;
   for (int i = 0; i < p->ncomp; i++) {
+    char l[200];
     cum += p->explained_ratio[i];
-    strata_html_printf(h, "<tr><td class=\"l\">PC%d</td><td>%.4g</td><td>%.1f%%</td><td>%.1f%%</td></tr>\n",
-                       i + 1, p->explained_variance[i], 100.0 * p->explained_ratio[i], 100.0 * cum);
+    top_loadings(p, i, l, sizeof l);
+    char var[64];
+    cli_report_number(p->explained_variance[i], var, sizeof var);
+    strata_html_printf(h, "<tr><td class=\"l\">PC%d</td><td>%s</td><td>%.1f%%</td><td>%.1f%%</td><td class=\"l\">",
+                       i + 1, var, 100.0 * p->explained_ratio[i], 100.0 * cum);
+    strata_html_text(h, l);
+    strata_html_raw(h, "</td></tr>\n");
   }
   strata_html_raw(h, "</table>\n<table><caption>Centroids on PC1 and PC2</caption>\n<tr><th class=\"l\">"
                      "Segment</th><th>PC1</th><th>PC2</th></tr>\n");
-  for (size_t s = 0; s < k; s++)
-    strata_html_printf(h, "<tr><td class=\"l\">Segment %zu</td><td>%.3f</td><td>%.3f</td></tr>\n", s, cx[s], cy[s]);
+  for (size_t s = 0; s < k; s++) {
+    strata_html_raw(h, "<tr><td class=\"l\">");
+    strata_html_text(h, names[s]);
+    strata_html_printf(h, "</td><td>%.3f</td><td>%.3f</td></tr>\n", cx[s], cy[s]);
+  }
   strata_html_raw(h, "</table>\n</section>\n");
   free_names(names, in->k);
   free(c);
@@ -208,6 +327,38 @@ static void section_pca(strata_html *h, const cli_report *r) {
   free(x);
   free(y);
   free(g);
+}
+
+/* The segments as rules (strata explain): per segment its rules and the
+ * share of its customers they place in it. */
+static void section_explain(strata_html *h, const cli_report *r) {
+  const strata_explanation *e = r->explain;
+  char **names = segment_names(r);
+  char text[4096], share[32];
+  strata_html_raw(h, "<section aria-labelledby=\"rules\">\n<h2 id=\"rules\">Segments as rules</h2>\n<p>");
+  cli_report_share(e->fidelity, share, sizeof share);
+  strata_html_textf(h, "A decision tree of depth %d on the model's features (original units) places %s of the "
+                       "customers in their own segment (its fidelity).", e->depth, share);
+  strata_html_raw(h, "</p>\n<table><caption>Rules per segment</caption>\n<tr><th class=\"l\">Segment</th>"
+                     "<th>Customers</th><th>Placed here by the rules</th><th class=\"l\">Rules</th></tr>\n");
+  for (int s = 0; s < e->k; s++) {
+    strata_html_raw(h, "<tr><td class=\"l\">");
+    strata_html_text(h, names[s]);
+    cli_report_share(e->segment_fidelity[s], share, sizeof share);
+    strata_html_printf(h, "</td><td>%llu</td><td>%s</td><td class=\"l\">", (unsigned long long)e->segment_rows[s],
+                       share);
+    int any = 0;
+    for (int i = 0; i < e->nrules; i++) {
+      if (e->rules[i].segment != s) continue;
+      if (any++) strata_html_raw(h, "<br>or ");
+      /* The rule's text is already HTML: names escaped, "&le;" for <=. */
+      strata_html_raw(h, cli_explain_rule_text(e, &e->rules[i], 1, text, sizeof text));
+    }
+    if (!any) strata_html_raw(h, "no rule at this depth");
+    strata_html_raw(h, "</td></tr>\n");
+  }
+  strata_html_raw(h, "</table>\n</section>\n");
+  free_names(names, e->k);
 }
 
 void cli_report_render(strata_html *h, const cli_report *r) {
@@ -220,6 +371,7 @@ void cli_report_render(strata_html *h, const cli_report *r) {
   section_sizes(h, r);
   section_profile(h, r);
   section_pca(h, r);
+  if (r->explain) section_explain(h, r);
   if (r->sweep) cli_report_sweep(h, r);
   if (r->stability) cli_report_stability(h, r);
   if (r->drift) cli_report_drift(h, r);

@@ -17,6 +17,8 @@ typedef struct {
   uint64_t seed;                          /* of the PCA sample */
   const cJSON *sweep, *stability, *drift; /* checked trees, or NULL */
   const char *sweep_path, *stability_path, *drift_path;
+  const char *const *names;               /* k segment names (--names or personas), or NULL */
+  const strata_explanation *explain;      /* the segments as rules, or NULL */
 } cli_report;
 
 /* The whole document. */
@@ -27,7 +29,13 @@ void cli_report_sweep(strata_html *h, const cli_report *r);
 void cli_report_stability(strata_html *h, const cli_report *r);
 void cli_report_drift(strata_html *h, const cli_report *r);
 
-/* "Segment 3" into buf. */
-const char *cli_report_segment_name(int s, char *buf, size_t size);
+/* "Segment 3" or, with names, "Segment 3: Loyal big spenders" into buf. */
+const char *cli_report_segment_name(const cli_report *r, int s, char *buf, size_t size);
+
+/* A number as an analyst reads it: no exponent, thousands separated above
+ * 10,000 ("123,456", "12.35", "0.0042"). */
+void cli_report_number(double v, char *buf, size_t size);
+/* A share in [0, 1] as a percentage: "12.3%", "under 0.1%" (never 7.956e-05). */
+void cli_report_share(double v, char *buf, size_t size);
 
 #endif

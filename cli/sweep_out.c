@@ -28,6 +28,7 @@ int cli_sweep_json(FILE *f, const strata_sweep_result *r, const cli_sweep_info *
   if (!root) return -1;
   int ok = add(root, "command", cJSON_CreateString("sweep"));
   ok &= add(root, "data", cJSON_CreateString(in->data));
+  if (in->fingerprint) ok &= add(root, "fingerprint", cli_fingerprint_json(in->fingerprint));
   ok &= add(root, "rows", raw_u64(r->rows));
   cJSON *feat = cJSON_CreateArray();
   for (size_t j = 0; feat && j < r->d; j++) ok &= cJSON_AddItemToArray(feat, cJSON_CreateString(in->features[j]));

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "fingerprint.h"
 #include "strata.h"
 
 typedef struct {
@@ -13,6 +14,7 @@ typedef struct {
   uint64_t seed;
   size_t silhouette_sample;       /* as asked */
   int n_init;                     /* restarts per k */
+  const cli_fingerprint *fingerprint; /* of the data, or NULL */
 } cli_sweep_info;
 
 /* The JSON object (schema in README's `strata sweep`); 0, or -1 on failure. */

@@ -242,11 +242,17 @@ static int cmp_weighted(const void *a, const void *b) {
 }
 
 double strata_qsketch_quantile(const strata_qsketch *s, double q) {
+  double out;
+  return strata_qsketch_quantiles(s, &q, 1, &out) == STRATA_OK ? out : NAN;
+}
+
+strata_status strata_qsketch_quantiles(const strata_qsketch *s, const double *q, size_t nq, double *out) {
   size_t total = 0;
   for (int h = 0; h < STRATA_QSKETCH_LEVELS; h++) total += s->count[h];
-  if (total == 0) return NAN;
+  for (size_t i = 0; i < nq; i++) out[i] = NAN;
+  if (total == 0) return STRATA_OK;
   weighted *all = malloc(total * sizeof *all);
-  if (!all) return NAN;
+  if (!all) return STRATA_ERR_NOMEM;
   size_t w = 0;
   uint64_t weight = 0;
   for (int h = 0; h < STRATA_QSKETCH_LEVELS; h++)
@@ -257,15 +263,17 @@ double strata_qsketch_quantile(const strata_qsketch *s, double q) {
   qsort(all, total, sizeof *all, cmp_weighted);
   /* Lower median for even counts, as a sorted array's element at
    * floor(q * (n - 1)). */
-  double target = q * (double)(weight - 1);
-  uint64_t cum = 0;
-  double out = all[total - 1].v;
-  for (size_t i = 0; i < total; i++) {
-    cum += all[i].w;
-    if ((double)cum > target) { out = all[i].v; break; }
+  for (size_t j = 0; j < nq; j++) {
+    double target = q[j] * (double)(weight - 1);
+    uint64_t cum = 0;
+    out[j] = all[total - 1].v;
+    for (size_t i = 0; i < total; i++) {
+      cum += all[i].w;
+      if ((double)cum > target) { out[j] = all[i].v; break; }
+    }
   }
   free(all);
-  return out;
+  return STRATA_OK;
 }
 
 static int cmp_float(const void *a, const void *b) {

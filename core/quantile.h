@@ -39,6 +39,9 @@ strata_status strata_qsketch_add_sorted(strata_qsketch *s, const float *v, size_
 strata_status strata_qsketch_merge(strata_qsketch *into, strata_qsketch *from);
 /* The value at quantile q in [0, 1] (q = 0.5: the median); NaN when empty. */
 double strata_qsketch_quantile(const strata_qsketch *s, double q);
+/* The values at nq quantiles q[i] at once (one sort): out[i] as
+ * strata_qsketch_quantile(s, q[i]).  STRATA_ERR_NOMEM without a detail. */
+strata_status strata_qsketch_quantiles(const strata_qsketch *s, const double *q, size_t nq, double *out);
 
 /* Sorts finite values of column j of a rows×d block into out; returns count. */
 size_t strata_sort_finite_column(const float *x, size_t rows, size_t d, size_t j, float *out);

@@ -300,7 +300,7 @@ static strata_status write_rows(exporter *x) {
     put_quoted(x->f, x->col[k].name);
     fputc(',', x->f);
   }
-  fputs("segment,distance\r\n", x->f);
+  fputs(x->p->segment_names ? "segment,distance,segment_name\r\n" : "segment,distance\r\n", x->f);
   for (size_t row0 = 0; row0 < x->rows; row0 += R) {
     size_t m = x->rows - row0 < R ? x->rows - row0 : R;
     FORWARD_IF_ERROR(read_chunk(x, row0, m));
@@ -314,6 +314,12 @@ static strata_status write_rows(exporter *x) {
         put_float(x->f, x->distance[i]);
       } else {
         fputc(',', x->f);
+      }
+      if (x->p->segment_names) {
+        fputc(',', x->f);
+        size_t s = (size_t)x->segment[i];
+        if (x->segment[i] >= 0 && s < x->p->nsegment_names && x->p->segment_names[s])
+          put_quoted(x->f, x->p->segment_names[s]);
       }
       fputs("\r\n", x->f);
     }
@@ -369,6 +375,14 @@ strata_status strata_csv_export(const strata_ctx *ctx, const strata_csv_export_p
                                 strata_csv_export_result **out) {
   RETURN_IF(!p || !out, STRATA_ERR_USAGE, "strata_csv_export: NULL argument");
   *out = NULL;
+  /* The layout before segment names were appended is still accepted. */
+  strata_csv_export_params full;
+  strata_csv_export_params_init(&full);
+  if (p->size == offsetof(strata_csv_export_params, segment_names)) {
+    memcpy(&full, p, p->size);
+    full.size = sizeof full;
+    p = &full;
+  }
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_csv_export_params"));
   strata_csv_export_result *r = calloc(1, sizeof *r);
   RETURN_IF(!r, STRATA_ERR_NOMEM, "out of memory");

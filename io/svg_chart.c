@@ -1,6 +1,7 @@
 /* Inline SVG charts (io/svg_chart.h). */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "svg_chart.h"
 
@@ -105,7 +106,9 @@ static void axes(strata_html *h, const frame *f, const char *xlabel, const char 
 void strata_svg_bars(strata_html *h, const char *id, const char *title, const char *desc,
                      const char *const *labels, const double *values, const char *const *value_text,
                      size_t n) {
+  /* Room for the longest label (segment names can be long). */
   double label_w = 150, bar_w = 520, row = 26, top = 10;
+  for (size_t i = 0; i < n; i++) label_w = fmax(label_w, 7.0 * (double)strlen(labels[i]) + 16);
   double width = label_w + bar_w + 170, height = top * 2 + row * (double)n;
   double vmax = 0;
   for (size_t i = 0; i < n; i++)
@@ -132,12 +135,22 @@ void strata_svg_bars(strata_html *h, const char *id, const char *title, const ch
 
 void strata_svg_line(strata_html *h, const char *id, const char *title, const char *desc,
                      const char *xlabel, const char *ylabel, const double *x, const double *y,
-                     size_t n, double mark_x) {
-  frame f = {.x0 = 78, .y0 = 12, .w = 420, .h = 220};
+                     size_t n, double mark_x, double rule_x, const char *rule_label) {
+  frame f = {.x0 = 78, .y0 = 24, .w = 420, .h = 220};
   range_of(x, n, &f.xlo, &f.xhi);
   range_of(y, n, &f.ylo, &f.yhi);
   open_svg(h, id, f.x0 + f.w + 20, f.y0 + f.h + 44, title, desc);
   axes(h, &f, xlabel, ylabel, 1);
+  if (isfinite(rule_x) && rule_x >= f.xlo && rule_x <= f.xhi) {
+    double px = fx(&f, rule_x);
+    strata_html_printf(h, "<g class=\"model-k\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                          "stroke=\"#009E73\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>"
+                          "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" "
+                          "style=\"fill:#00734F\">",
+                       px, f.y0, px, f.y0 + f.h, px, f.y0 - 8);
+    strata_html_text(h, rule_label ? rule_label : "");
+    strata_html_raw(h, "</text></g>\n");
+  }
   for (size_t i = 0; i < n; i++)
     strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%.6g</text>\n",
                        fx(&f, x[i]), f.y0 + f.h + 14, x[i]);
@@ -156,19 +169,74 @@ void strata_svg_line(strata_html *h, const char *id, const char *title, const ch
   close_svg(h, title);
 }
 
+/* A label cut into lines of at most WRAP characters, after '_', ' ', '=',
+ * '-', '.' or '/' where one falls in the line, else at WRAP; at most
+ * WRAP_LINES lines (the last ends in "..." when the label is longer). */
+enum { WRAP = 16, WRAP_LINES = 3 };
+
+static size_t wrap_label(const char *s, size_t start[WRAP_LINES], size_t len[WRAP_LINES], int *cut) {
+  size_t n = strlen(s), at = 0, lines = 0;
+  *cut = 0;
+  while (at < n && lines < WRAP_LINES) {
+    size_t take = n - at;
+    if (take > WRAP) {
+      take = WRAP;
+      for (size_t i = WRAP; i > WRAP / 2; i--)
+        if (strchr("_ =-./", s[at + i - 1])) { take = i; break; }
+    }
+    start[lines] = at;
+    len[lines++] = take;
+    at += take;
+  }
+  *cut = at < n;
+  return lines;
+}
+
+/* Column labels of a heat map, each wrapped and turned 45 degrees; the full
+ * label is in its <title>. */
+static void column_label(strata_html *h, double x, double y, const char *label) {
+  size_t start[WRAP_LINES], len[WRAP_LINES];
+  int cut;
+  size_t lines = wrap_label(label, start, len, &cut);
+  strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" transform=\"rotate(-45 %.1f %.1f)\">"
+                        "<title>", x, y, x, y);
+  strata_html_text(h, label);
+  strata_html_raw(h, "</title>");
+  for (size_t i = 0; i < lines; i++) {
+    /* The last line sits on the cell; earlier ones stack above it. */
+    char part[WRAP + 4];
+    memcpy(part, label + start[i], len[i]);
+    strcpy(part + len[i], cut && i + 1 == lines ? "..." : "");
+    strata_html_printf(h, "<tspan x=\"%.1f\" dy=\"%s\">", x,
+                       i == 0 ? (lines > 1 ? (lines == 2 ? "-1.1em" : "-2.2em") : "0") : "1.1em");
+    strata_html_text(h, part);
+    strata_html_raw(h, "</tspan>");
+  }
+  strata_html_raw(h, "</text>\n");
+}
+
 void strata_svg_heatmap(strata_html *h, const char *id, const char *title, const char *desc,
                         const char *const *row_labels, size_t nrows, const char *const *col_labels,
                         size_t ncols, const double *values, double limit) {
-  double left = 110, top = 120, cw = ncols > 12 ? 48 : 64, ch = 30;
-  double width = left + cw * (double)ncols + 110, height = top + ch * (double)nrows + 50;
-  open_svg(h, id, width, height, title, desc);
+  /* Room for the longest wrapped column label (about 6.5 units a character
+   * at 11 px, turned 45 degrees, plus its stacked lines) and row label. */
+  size_t longest = 0, lines_max = 1, row_longest = 0;
   for (size_t j = 0; j < ncols; j++) {
-    double x = left + cw * ((double)j + 0.5);
-    strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" transform=\"rotate(-45 %.1f %.1f)\">",
-                       x, top - 6, x, top - 6);
-    strata_html_text(h, col_labels[j]);
-    strata_html_raw(h, "</text>\n");
+    size_t start[WRAP_LINES], len[WRAP_LINES];
+    int cut;
+    size_t lines = wrap_label(col_labels[j], start, len, &cut);
+    for (size_t i = 0; i < lines; i++)
+      if (len[i] + (cut ? 3 : 0) > longest) longest = len[i] + (cut ? 3 : 0);
+    if (lines > lines_max) lines_max = lines;
   }
+  for (size_t i = 0; i < nrows; i++)
+    if (strlen(row_labels[i]) > row_longest) row_longest = strlen(row_labels[i]);
+  double reach = 6.5 * (double)longest * 0.7071 + 13.0 * (double)lines_max;
+  double left = fmax(110, 7.0 * (double)row_longest + 16), top = fmax(60, reach + 16), cw = ncols > 12 ? 48 : 64,
+         ch = 30;
+  double width = left + cw * (double)ncols + fmax(110, reach), height = top + ch * (double)nrows + 50;
+  open_svg(h, id, width, height, title, desc);
+  for (size_t j = 0; j < ncols; j++) column_label(h, left + cw * ((double)j + 0.5), top - 6, col_labels[j]);
   for (size_t i = 0; i < nrows; i++) {
     double y = top + ch * (double)i;
     strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"end\">", left - 6, y + ch * 0.65);
@@ -231,15 +299,19 @@ static void marker(strata_html *h, double x, double y, double r, size_t g, const
 void strata_svg_scatter(strata_html *h, const char *id, const char *title, const char *desc,
                         const char *xlabel, const char *ylabel, const double *x, const double *y,
                         const int *group, size_t n, const char *const *group_labels, size_t ngroups,
-                        const double *cx, const double *cy) {
+                        const double *cx, const double *cy, const double *view) {
   frame f = {.x0 = 78, .y0 = 12, .w = 640, .h = 480};
   range_of(x, n, &f.xlo, &f.xhi);
   range_of(y, n, &f.ylo, &f.yhi);
-  double legend_x = f.x0 + f.w + 24;
-  open_svg(h, id, legend_x + 170, f.y0 + f.h + 44, title, desc);
+  if (view && view[0] < view[1] && view[2] < view[3])
+    f.xlo = view[0], f.xhi = view[1], f.ylo = view[2], f.yhi = view[3];
+  double legend_x = f.x0 + f.w + 24, legend_w = 170;
+  for (size_t g = 0; g < ngroups; g++) legend_w = fmax(legend_w, 7.0 * (double)strlen(group_labels[g]) + 30);
+  open_svg(h, id, legend_x + legend_w, f.y0 + f.h + 44, title, desc);
   axes(h, &f, xlabel, ylabel, 0);
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(x[i]) || !isfinite(y[i])) continue;
+    if (x[i] < f.xlo || x[i] > f.xhi || y[i] < f.ylo || y[i] > f.yhi) continue;
     size_t g = group && group[i] >= 0 ? (size_t)group[i] : 0;
     marker(h, fx(&f, x[i]), fy(&f, y[i]), 2.2, g, " fill-opacity=\"0.6\"");
   }

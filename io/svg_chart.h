@@ -24,10 +24,11 @@ void strata_svg_bars(strata_html *h, const char *id, const char *title, const ch
                      size_t n);
 
 /* y against x (n points, NaN y left out); the point at x == mark_x (NaN for
- * none) is drawn larger and labelled. */
+ * none) is drawn larger and labelled.  A dashed vertical line at x ==
+ * rule_x (NaN for none) is labelled rule_label ("model: k = 5"). */
 void strata_svg_line(strata_html *h, const char *id, const char *title, const char *desc,
                      const char *xlabel, const char *ylabel, const double *x, const double *y,
-                     size_t n, double mark_x);
+                     size_t n, double mark_x, double rule_x, const char *rule_label);
 
 /* nrows×ncols values (row-major) on the diverging scale within ±limit; the
  * value is printed in each cell. */
@@ -37,10 +38,12 @@ void strata_svg_heatmap(strata_html *h, const char *id, const char *title, const
 
 /* n points (x[i], y[i]) coloured by group[i] in 0..ngroups-1; the groups'
  * centres (cx, cy: ngroups, may be NULL) drawn as outlined crosses; a legend
- * of group_labels. */
+ * of group_labels.  view: {xlo, xhi, ylo, yhi}, the region shown (points
+ * outside it are left out, so a few outliers do not squash the rest), or
+ * NULL for all of them. */
 void strata_svg_scatter(strata_html *h, const char *id, const char *title, const char *desc,
                         const char *xlabel, const char *ylabel, const double *x, const double *y,
                         const int *group, size_t n, const char *const *group_labels, size_t ngroups,
-                        const double *cx, const double *cy);
+                        const double *cx, const double *cy, const double *view);
 
 #endif

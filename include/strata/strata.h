@@ -15,7 +15,7 @@
  *    changed field by field, so that new fields get sensible defaults.
  *  - A parameters struct that callers allocate (strata_fit_params,
  *    strata_sweep_params, strata_stability_params, strata_pca_params,
- *    strata_csv_export_params) starts
+ *    strata_csv_export_params, strata_explain_params) starts
  *    with `size`, which `_init` sets to the struct's size in the caller's
  *    header.  Fields are only ever appended, so the size names the layout a
  *    caller was compiled with, and the library checks it on entry: a size
@@ -179,6 +179,17 @@ typedef struct {
 /* Fills stats[0..cols-1].  chunk_rows 0 = automatic.  stats OUT. */
 STRATA_API strata_status strata_dataset_stats(const strata_ctx *ctx, strata_dataset *ds, size_t chunk_rows,
                                               strata_column_stats *stats);
+
+/* A fingerprint of the data a result was computed on, so that a result can
+ * be checked against the data it is shown with (`strata report` refuses a
+ * sweep, stability or drift result of other data): a 64-bit FNV-1a hash of
+ * the row count, the selected columns' names in order and the values of 16
+ * runs of 4096 rows spread evenly over the table, first and last included
+ * (every row when there are fewer than 65536), NaN and -0 normalised.  It
+ * reads at most 65536 rows whatever the size.  Different files or features
+ * differ with near certainty; an edit confined to rows between the runs
+ * goes unseen.  ds IN, hash OUT. */
+STRATA_API strata_status strata_dataset_fingerprint(strata_dataset *ds, uint64_t *hash);
 
 /* ---------------------------------------------------------------- fit */
 
@@ -805,6 +816,96 @@ STRATA_API strata_status strata_pca_project(const strata_pca *pca, const double 
                                             double *out);
 STRATA_API void strata_pca_free(strata_pca *pca);
 
+/* ---------------------------------------------------------------- explain */
+
+/* Segments stated as rules: a shallow classification tree (CART, Gini
+ * impurity) that predicts each row's segment from the model's features in
+ * original units, grown from streamed per-feature histograms, so the table
+ * is never held in memory (`strata explain`).  Bins: up to 256 per feature,
+ * cut at every distinct value when a feature has at most 255 of them, else
+ * at quantiles of a deterministic sketch; each level of the tree is one
+ * pass that counts (node, feature, bin, segment).  A threshold is the
+ * roundest number between the largest value of the bins on its left and
+ * the smallest on its right, so "x <= threshold" sends exactly the same
+ * rows left as the bin split did.  Counts are integers and the sketch
+ * merges along a fixed tree: bit-identical for any thread count and chunk
+ * size. */
+typedef struct {
+  size_t size;              /* set by strata_explain_params_init (see the conventions above) */
+  int depth;                /* levels of the tree, 1..4 (default 3) */
+  const char *labels_path;  /* IN: a labels file of the data (strata fit/assign --labels) to
+                               take the segments from; NULL (default) = assign every row with
+                               the model (strata_assign_memory) */
+  size_t chunk_rows;        /* 0 = automatic */
+} strata_explain_params;
+
+STRATA_API void strata_explain_params_init(strata_explain_params *p);
+
+/* One condition of a rule, on feature `feature`: lo < x <= hi (lo = -inf
+ * or hi = +inf when that side is open).  For a one-hot column
+ * ("region=north", feature_group >= 0) hi < 1 means "is not north" and
+ * lo >= 0 means "is north". */
+typedef struct {
+  int feature;
+  double lo, hi;
+} strata_explain_term;
+
+/* A leaf of the tree: the conditions on the way to it (one term per
+ * feature, bounds merged) and the segment it predicts (its most frequent
+ * segment, the lower on a tie). */
+typedef struct {
+  int segment;
+  int nterms;
+  const strata_explain_term *terms;
+  uint64_t rows;     /* rows that reach the leaf */
+  uint64_t correct;  /* of them, rows of `segment` */
+} strata_explain_rule;
+
+/* A node of the tree, in breadth-first order (node 0 is the root).  An
+ * inner node sends x[feature] <= threshold to `left`, the rest to `right`;
+ * a leaf has feature -1 and names its rule. */
+typedef struct {
+  int feature;
+  double threshold;
+  int left, right;   /* node indices; -1 for a leaf */
+  int rule;          /* the leaf's index into rules; -1 for an inner node */
+  int segment;       /* the node's most frequent segment */
+  uint64_t rows;
+} strata_explain_node;
+
+/* All pointers are owned by the explanation, valid until
+ * strata_explanation_free.  Read only. */
+typedef struct {
+  int k, d, depth;                  /* depth: the levels actually grown (<= the asked one) */
+  const char *const *features;      /* d names (the model's) */
+  const int *feature_group;         /* d: -1 numeric, else the categorical column a one-hot
+                                       column expands (the category follows '=' in its name) */
+  int nnodes;
+  const strata_explain_node *nodes;
+  int nrules;                       /* leaves, left to right; sibling leaves that predict the
+                                       same segment are merged (the predictions do not change) */
+  const strata_explain_rule *rules;
+  uint64_t rows;                    /* rows explained: rows with a segment */
+  uint64_t rows_skipped;            /* rows without a segment (-1) or with a missing value
+                                       the model does not impute */
+  double fidelity;                  /* share of the rows the rules place in their own segment */
+  const double *segment_fidelity;   /* k: share of each segment's rows the rules place in it;
+                                       NaN for a segment without rows */
+  const uint64_t *segment_rows;     /* k */
+  const char *labels;               /* the labels file used, or NULL (assigned with the model) */
+} strata_explanation;
+
+/* m IN.  ds IN: opened with strata_model_open_data (the model's features in
+ * its order); a missing value is replaced by the model's imputed value
+ * (missing rule mean or median), else the row is skipped.  p IN (NULL =
+ * defaults).  out OUT: free with strata_explanation_free.  Memory: 4 bytes
+ * per row for the segments plus per thread one histogram of the widest
+ * level (nodes × bins × k counts); depth + 1 passes over ds (plus the
+ * assignment without a labels file). */
+STRATA_API strata_status strata_explain(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                        const strata_explain_params *p, strata_explanation **out);
+STRATA_API void strata_explanation_free(strata_explanation *e);
+
 /* ---------------------------------------------------------------- import */
 
 /* A CSV file to a columnar HDF5 table (docs/FORMAT.md; `strata import`):
@@ -925,6 +1026,12 @@ typedef struct {
   const char *const *columns;  /* columns of data, in this order; NULL = every column */
   size_t ncolumns;
   const char *output;          /* CSV file to write */
+  /* Appended (older callers' size still accepted): a name per segment,
+   * written in a last column `segment_name` (empty for a row without a
+   * segment; a segment beyond nsegment_names gets no name).  NULL = no
+   * such column. */
+  const char *const *segment_names;
+  size_t nsegment_names;
 } strata_csv_export_params;
 
 STRATA_API void strata_csv_export_params_init(strata_csv_export_params *p);
