@@ -63,6 +63,17 @@ static uint64_t peak_rss_bytes(void) {
   return (uint64_t)ru.ru_maxrss * 1024u; /* Linux reports KiB */
 }
 
+/* What a method chose on its own: two-step Ward's micro-clusters, DBSCAN's
+ * automatic eps. */
+static void print_method_notes(FILE *f, const strata_model_info *in) {
+  if (in->micro_centroids)
+    fprintf(f, "ward twostep: %d micro-clusters (k-means, %d passes), Ward on their weighted means\n", in->n_micro,
+            in->iterations);
+  if (in->kdist)
+    fprintf(f, "eps auto: %.6g (scaled units), the knee of the %d-distance curve of %llu sampled rows\n", in->eps,
+            in->min_samples, (unsigned long long)in->kdist_sample);
+}
+
 static int run(fit_opts *o) {
   int rc = -1;
   strata_dataset *ds = NULL;
@@ -140,6 +151,7 @@ static int run(fit_opts *o) {
   } else if (!o->a.quiet) {
     size_t width = cli_output_width(stdout);
     cli_print_fit(stdout, info, o->a.output, o->a.labels, width);
+    print_method_notes(stdout, info);
     if (o->a.verbose) cli_print_iterations(stdout, info, width);
     if (parent) cli_print_lineage(stdout, info, parent_k, width);
     if (drift) cli_print_drift(stdout, drift, width);

@@ -241,6 +241,13 @@ static void add_dendrogram(jbuild *b, cJSON *o, const strata_model_info *in) {
   check(b, x);
   if (!x) return;
   add_i64(b, x, "merges", in->n_merges);
+  /* Two-step: the leaves are micro-clusters (their sizes in "micro_sizes"). */
+  add_str(b, x, "mode", in->micro_centroids ? "twostep" : "exact");
+  if (in->micro_centroids) {
+    add_i64(b, x, "micro_clusters", in->n_micro);
+    cJSON *ms = add_array(b, x, "micro_sizes");
+    for (int i = 0; ms && i < in->n_micro; i++) push(b, ms, raw_i64(in->micro_sizes[i]));
+  }
   if (in->distance_threshold > 0) add_num(b, x, "distance_threshold", in->distance_threshold);
   else check(b, cJSON_AddNullToObject(x, "distance_threshold"));
   cJSON *top = add_array(b, x, "top");
@@ -272,6 +279,15 @@ static void add_dbscan(jbuild *b, cJSON *o, const strata_model_info *in) {
   add_i64(b, x, "min_samples", in->min_samples);
   add_i64(b, x, "core_points", in->n_core);
   add_i64(b, x, "noise", (int64_t)in->rows - clustered);
+  /* eps auto: the k-distance curve it was read from (k = min_samples). */
+  if (in->kdist) {
+    cJSON *a = cJSON_AddObjectToObject(x, "eps_auto");
+    check(b, a);
+    if (!a) return;
+    add_str(b, a, "method", "knee of the sorted k-distance curve (largest distance below the chord)");
+    add_u64(b, a, "sample", in->kdist_sample);
+    add_doubles(b, a, "curve", in->kdist, (size_t)in->n_kdist);
+  }
 }
 
 int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, const char *labels_path,

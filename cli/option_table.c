@@ -36,7 +36,7 @@ typedef enum {
 
 /* KIND_CHOICE writes the index of the value through an int. */
 _Static_assert(sizeof(strata_scale) == sizeof(int) && sizeof(strata_missing) == sizeof(int) &&
-                   sizeof(strata_covariance) == sizeof(int) &&
+                   sizeof(strata_covariance) == sizeof(int) && sizeof(strata_ward_mode) == sizeof(int) &&
                    sizeof(strata_resample) == sizeof(int) && sizeof(cli_progress_mode) == sizeof(int) &&
                    sizeof(strata_refine) == sizeof(int),
                "an enum field of the option table is not int-sized");
@@ -85,6 +85,9 @@ typedef struct {
   double lo, hi;                  /* KIND_DOUBLE; hi matters only with a rule */
   int open_lo, open_hi;           /* KIND_DOUBLE: lo, hi excluded */
   const char *rule;               /* KIND_DOUBLE: with hi and the open ends, the one error */
+  int auto_word;                  /* KIND_DOUBLE: "auto" sets the int field at auto_offset of the
+                                     same base to 1 (a number sets it to 0) */
+  size_t auto_offset;
   const char *const *choices;     /* KIND_CHOICE */
   const char *zero;               /* help: the default when it is 0 or NULL */
   int value;                      /* KIND_PARENT */
@@ -104,6 +107,7 @@ enum { FIT = CLI_CMD_FIT, SWEEP = CLI_CMD_SWEEP, STABILITY = CLI_CMD_STABILITY, 
 static const char *const progress_choices[] = {"auto", "bar", "log", "none", NULL}; /* cli_progress_mode */
 static const char *const method_choices[] = {"bootstrap", "subsample", NULL};       /* strata_resample */
 static const char *const refine_choices[] = {"auto", "none", "swap", NULL};         /* strata_refine */
+static const char *const ward_mode_choices[] = {"exact", "twostep", "auto", NULL};   /* strata_ward_mode */
 
 static const cli_option options[] = {
     {"k", 'k', KIND_INT, FIT(k), .what = "k", .min = 1, .max = 1 << 30, .arg = "K",
@@ -185,8 +189,23 @@ static const cli_option options[] = {
      .help = "ward: cut the dendrogram at merge height X (scipy's\n"
              "Ward height, scaled units) instead of into K segments",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
-    {"eps", 0, KIND_DOUBLE, FIT(eps), .lo = 0.0, .hi = 1e300, .open_lo = 1, .rule = "must be a number above 0",
-     .arg = "X", .help = "dbscan: neighbourhood radius, scaled units",
+    {"ward-mode", 0, KIND_CHOICE, FIT(ward_mode), .choices = ward_mode_choices, .arg = "exact|twostep|auto",
+     .help = "ward: exact (rows held in memory), twostep (rows streamed\n"
+             "into --micro-clusters k-means micro-clusters, then Ward\n"
+             "on their weighted means; for tables past --mem-limit) or\n"
+             "auto (exact when the rows fit, else twostep) (default\n{default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"micro-clusters", 0, KIND_INT, FIT(ward_micro), .min = 2, .max = 1 << 20, .arg = "N",
+     .help = "ward twostep: micro-clusters (at most the rows) (default\n{default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"eps", 0, KIND_DOUBLE, FIT(eps), .lo = 0.0, .hi = 1e300, .open_lo = 1,
+     .rule = "must be a number above 0 or auto", .auto_word = 1,
+     .auto_offset = offsetof(strata_fit_params, eps_auto), .arg = "X|auto",
+     .help = "dbscan: neighbourhood radius, scaled units; auto: the\n"
+             "knee of the min-samples-distance curve of --eps-sample rows",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"eps-sample", 0, KIND_ROWS, FIT(eps_sample), .min = 2, .arg = "N",
+     .help = "dbscan --eps auto: seeded rows whose k-distances make\nthe curve (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"min-samples", 0, KIND_INT, FIT(min_samples), .min = 1, .max = 1 << 30, .arg = "N",
      .help = "dbscan: rows within eps (itself included) that make a\ncore row (default {default})",
@@ -616,7 +635,13 @@ static int apply(cli_cmd cmd, const cli_option *o, const char *text, cli_args *a
       *(size_t *)f = (size_t)v;
       return 1;
     case KIND_U64: return cli_opt_u64(text, what(o, name, sizeof name), (uint64_t *)f, err, errlen);
-    case KIND_DOUBLE: return parse_double(o, text, (double *)f, err, errlen);
+    case KIND_DOUBLE:
+      if (o->auto_word) {
+        int *flag = (int *)((char *)f - o->offset + o->auto_offset);
+        *flag = strcmp(text, "auto") == 0;
+        if (*flag) return 1;
+      }
+      return parse_double(o, text, (double *)f, err, errlen);
     case KIND_BYTES: return cli_opt_size(text, what(o, name, sizeof name), (uint64_t *)f, err, errlen);
     case KIND_CHOICE:
       if (!cli_opt_choice(text, what(o, name, sizeof name), o->choices, &idx, err, errlen)) return 0;

@@ -371,6 +371,7 @@ void cli_report_render(strata_html *h, const cli_report *r) {
   section_sizes(h, r);
   section_profile(h, r);
   section_pca(h, r);
+  cli_report_method(h, r);
   if (r->explain) section_explain(h, r);
   if (r->sweep) cli_report_sweep(h, r);
   if (r->stability) cli_report_stability(h, r);

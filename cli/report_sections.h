@@ -28,6 +28,9 @@ void cli_report_render(strata_html *h, const cli_report *r);
 void cli_report_sweep(strata_html *h, const cli_report *r);
 void cli_report_stability(strata_html *h, const cli_report *r);
 void cli_report_drift(strata_html *h, const cli_report *r);
+/* What a method chose on its own, drawn (cli/report_method.c): Ward's
+ * dendrogram, DBSCAN's k-distance curve; nothing for other methods. */
+void cli_report_method(strata_html *h, const cli_report *r);
 
 /* "Segment 3" or, with names, "Segment 3: Loyal big spenders" into buf. */
 const char *cli_report_segment_name(const cli_report *r, int s, char *buf, size_t size);

@@ -28,6 +28,8 @@ typedef struct {
   strata_gmm_totals tot;   /* of the latest pass */
   double prev_ll;          /* mean log-likelihood of the previous iteration pass */
   int converged;
+  double *scratch;         /* d×d, for strata_gmm_regularise */
+  int warned;              /* a singular covariance was reported */
 } gmm;
 
 static gmm *as_gmm(strata_estimator *e) { return (gmm *)e; }
@@ -42,6 +44,7 @@ static void gm_free(strata_estimator *e) {
   free(g->params);
   free(g->next);
   free(g->seed_means);
+  free(g->scratch);
   free(g);
 }
 
@@ -65,7 +68,8 @@ static strata_status gm_create(const strata_fit_data *data, const strata_estimat
   g->params = calloc(np, sizeof *g->params);
   g->next = calloc(np, sizeof *g->next);
   g->seed_means = calloc(k * d + 1, sizeof *g->seed_means);
-  strata_status st = !g->params || !g->next || !g->seed_means
+  g->scratch = malloc((d * d + 1) * sizeof *g->scratch);
+  strata_status st = !g->params || !g->next || !g->seed_means || !g->scratch
                          ? strata_fail(STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", k, d)
                          : STRATA_OK;
   if (st == STRATA_OK) st = strata_gmm_prep_alloc(&g->prep, &g->s);
@@ -96,6 +100,27 @@ static strata_status seed_means(gmm *g, const strata_fit_data *data, int run) {
   return strata_init_kmeanspp(&job, g->seed_means);
 }
 
+/* Makes every covariance of params positive definite (strata_gmm_regularise:
+ * a ridge from max(reg_covar, 1e-6), scikit-learn's default, growing
+ * tenfold), warns once per fit, and prepares the densities: a singular
+ * covariance never becomes a NaN model or a failed fit. */
+static strata_status regularise_prepare(gmm *g) {
+  size_t c = 0;
+  double base = g->data->p->reg_covar > 1e-6 ? g->data->p->reg_covar : 1e-6;
+  double r = strata_gmm_regularise(&g->s, g->params, base, &c, g->scratch);
+  RETURN_IF(r < 0.0, STRATA_ERR_DATA,
+            "the covariance of mixture component %zu holds a value that is not finite or cannot be made positive "
+            "definite (values too large for float64?)", c);
+  if (r > 0.0 && !g->warned) {
+    g->warned = 1;
+    strata_log(g->data->ctx, STRATA_LOG_WARN,
+               "gmm: the covariance of component %zu is singular (collapsed rows, a constant column?): added %g to "
+               "its diagonal (scaled units) to keep it positive definite; raise --reg-covar to choose the ridge", c,
+               r);
+  }
+  return strata_gmm_prepare(&g->prep, g->params);
+}
+
 static strata_status gm_init(strata_estimator *e, const strata_fit_data *data, int run) {
   gmm *g = as_gmm(e);
   size_t d = e->d;
@@ -111,7 +136,7 @@ static strata_status gm_init(strata_estimator *e, const strata_fit_data *data, i
   free(var);
   g->prev_ll = -INFINITY;
   g->converged = 0;
-  return strata_gmm_prepare(&g->prep, g->params);
+  return regularise_prepare(g);
 }
 
 static strata_status gm_e_step(strata_estimator *const *es, size_t n, const strata_estep_mode *modes,
@@ -140,7 +165,7 @@ static strata_status gm_m_step(strata_estimator *e, strata_estimator_step *out) 
   double *t = g->params;
   g->params = g->next;
   g->next = t;
-  FORWARD_IF_ERROR(strata_gmm_prepare(&g->prep, g->params));
+  FORWARD_IF_ERROR(regularise_prepare(g));
   *out = (strata_estimator_step){-ll, isfinite(change) ? fabs(change) : INFINITY, 0, g->tot.rows, 0,
                                  g->converged, 0};
   return STRATA_OK;

@@ -10,6 +10,7 @@
 #include "estimator.h"
 #include "fit_direct.h"
 #include "ward.h"
+#include "ward_twostep.h"
 
 typedef struct {
   strata_ward_merge *merges; /* m-1 */
@@ -24,6 +25,10 @@ static strata_status ward_check(const strata_fit_params *p, size_t *kmax) {
   RETURN_IF(p->init == STRATA_INIT_GIVEN, STRATA_ERR_USAGE, "initial centroids are for kmeans, not ward");
   RETURN_IF(p->n_init != 1, STRATA_ERR_USAGE, "ward is deterministic: restarts (n-init %d) are for kmeans",
             p->n_init);
+  RETURN_IF(p->ward_mode != STRATA_WARD_EXACT && p->ward_mode != STRATA_WARD_TWOSTEP &&
+                p->ward_mode != STRATA_WARD_AUTO, STRATA_ERR_USAGE, "unknown ward mode %d", (int)p->ward_mode);
+  RETURN_IF(p->ward_mode != STRATA_WARD_EXACT && p->ward_micro < 2, STRATA_ERR_USAGE,
+            "the two-step mode needs at least 2 micro-clusters (got %d)", p->ward_micro);
   *kmax = p->distance_threshold > 0.0 ? 1 : (size_t)p->k;
   return STRATA_OK;
 }
@@ -67,6 +72,16 @@ static strata_status ward_describe(const void *state, const strata_fit_data *dat
   return STRATA_OK;
 }
 
-static const strata_direct_ops ward_direct = {ward_check, ward_bytes, ward_cluster, ward_describe, ward_release};
+/* Two-step when asked, or under auto when the rows do not fit. */
+static int ward_streamed(const strata_fit_params *p, int fits) {
+  return p->ward_mode == STRATA_WARD_TWOSTEP || (p->ward_mode == STRATA_WARD_AUTO && !fits);
+}
+
+static const strata_direct_ops ward_direct = {
+    .check = ward_check, .bytes = ward_bytes, .cluster = ward_cluster, .describe = ward_describe,
+    .release = ward_release,
+    .too_large = "give --ward-mode twostep (or auto), which streams the rows into micro-clusters and runs Ward "
+                 "on those, in bounded memory",
+    .streamed = ward_streamed, .fit_streamed = strata_ward_twostep};
 
 const strata_estimator_ops strata_estimator_ward = {.name = "ward", .direct = &ward_direct};

@@ -50,18 +50,31 @@ static strata_status load_rows(const strata_fit_data *data, gather *g) {
   return STRATA_OK;
 }
 
-/* A table that does not fit the memory limit is refused before it is read:
- * these methods hold it whole, and swapping would look like a hang. */
-static strata_status check_memory(const strata_fit_data *data, const strata_direct_ops *ops, const char *name) {
+/* A table that does not fit the memory limit is refused before it is read
+ * (unless the method has a streamed way): these methods hold it whole, and
+ * swapping would look like a hang.  Returns 1 when the rows fit. */
+typedef struct {
+  double need, limit, rows_fit;
+} mem_need;
+
+static int fits_memory(const strata_fit_data *data, const strata_direct_ops *ops, mem_need *m) {
   const strata_fit_params *p = data->p;
   uint64_t limit = p->mem_limit ? p->mem_limit : strata_default_mem_limit();
   double per_row = (double)data->d * sizeof(double) + 1.0 + 2.0 * sizeof(int32_t) + sizeof(float) +
                    ops->bytes(p, data->d);
-  double need = per_row * (double)data->n;
-  RETURN_IF(need > (double)limit, STRATA_ERR_USAGE,
-            "%s holds the table in memory: %zu rows x %zu columns need %.3g GB, more than the memory limit of "
-            "%.3g GB (--mem-limit; or sample the rows)", name, data->n, data->d, need / 1e9, (double)limit / 1e9);
-  return STRATA_OK;
+  m->need = per_row * (double)data->n;
+  m->limit = (double)limit;
+  m->rows_fit = floor(m->limit / per_row);
+  return m->need <= m->limit;
+}
+
+static strata_status too_large(const strata_fit_data *data, const strata_direct_ops *ops, const char *name,
+                               const mem_need *m) {
+  return strata_fail(STRATA_ERR_USAGE,
+                     "%s holds the table in memory: %zu rows x %zu columns need %.3g GB, more than the memory "
+                     "limit of %.3g GB (--mem-limit), which holds about %.0f rows; %s",
+                     name, data->n, data->d, m->need / 1e9, m->limit / 1e9, m->rows_fit,
+                     ops->too_large ? ops->too_large : "fit a sample of the rows");
 }
 
 /* Centroids (means of each cluster's rows, float64 in row order), sizes,
@@ -132,7 +145,10 @@ static strata_status run(direct_state *s, strata_fit_data *data, const strata_ct
   size_t kmax = 1;
   FORWARD_IF_ERROR(ops->check(p, &kmax));
   FORWARD_IF_ERROR(strata_fit_data_check(data, ctx, ds, p, kmax));
-  FORWARD_IF_ERROR(check_memory(data, ops, name));
+  mem_need need;
+  int fits = fits_memory(data, ops, &need);
+  if (ops->streamed && ops->streamed(p, fits)) return ops->fit_streamed(data, out);
+  if (!fits) return too_large(data, ops, name, &need);
   strata_fit_data_opts o = {.kmax = kmax, .with_init_sample = 0, .n_init = 1};
   FORWARD_IF_ERROR(strata_fit_data_prepare(data, &o));
   if (p->model_path) FORWARD_IF_ERROR(strata_output_begin(p->model_path, &s->model_out));

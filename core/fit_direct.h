@@ -33,6 +33,15 @@ typedef struct strata_direct_ops {
                            void **state);
   strata_status (*describe)(const void *state, const strata_fit_data *data, strata_model *m);
   void (*release)(void *state);
+  /* What to do instead when the rows do not fit --mem-limit: the end of
+   * the refusal's message.  NULL: a generic advice. */
+  const char *too_large;
+  /* Optional (NULL: none): a way that does not hold the rows (Ward's
+   * two-step).  streamed says whether to take it, given the parameters and
+   * whether the rows fit the memory limit; fit_streamed then does the whole
+   * fit on data (shape checked; statistics pass not yet made). */
+  int (*streamed)(const strata_fit_params *p, int fits);
+  strata_status (*fit_streamed)(strata_fit_data *data, strata_model **out);
 } strata_direct_ops;
 
 /* strata_fit for a non-iterative method.  data OUT (freed by the caller

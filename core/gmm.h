@@ -46,6 +46,16 @@ typedef struct {
                    1 / standard deviation */
 } strata_gmm_prep;
 
+/* A singular covariance (collapsed data, a constant column with reg_covar
+ * 0) is regularised rather than failing the fit: each covariance of params
+ * that is not positive definite (a variance not above 0) gets base added
+ * to its diagonal, tenfold more until it factorises.  Returns the largest
+ * ridge added (0: none was needed) with its component in *which, or -1
+ * (component in *which) when a covariance holds a value that is not finite.
+ * scratch: d×d doubles. */
+double strata_gmm_regularise(const strata_gmm_shape *s, double *params, double base, size_t *which,
+                             double *scratch);
+
 strata_status strata_gmm_prep_alloc(strata_gmm_prep *p, const strata_gmm_shape *s);
 void strata_gmm_prep_free(strata_gmm_prep *p);
 /* From params; fails (STRATA_ERR_DATA, naming the component) when a

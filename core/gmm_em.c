@@ -57,6 +57,53 @@ static const double *covs_of(const strata_gmm_shape *s, const double *params) {
   return params + s->k * s->d + s->k;
 }
 
+/* One covariance (a d×d matrix, a diagonal of d, or one variance) made
+ * positive definite by a ridge on its diagonal, base then tenfold more.
+ * Returns the ridge added (0: none needed), or -1 when it holds a value
+ * that is not finite or no ridge up to base·1e15 helps. */
+static double ridge_one(double *a, size_t d, int full, double base, double *scratch) {
+  size_t n = full ? d * d : d;
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(a[i])) return -1.0;
+  double logdet, added = 0.0;
+  for (int t = 0; t <= 15; t++) {
+    int ok = 1;
+    if (full) ok = strata_cholesky(a, d, scratch, &logdet);
+    else
+      for (size_t j = 0; ok && j < d; j++) ok = a[j] > 0.0;
+    if (ok) return added;
+    double ridge = base * pow(10.0, t);
+    for (size_t j = 0; j < d; j++) a[full ? j * d + j : j] += ridge - added;
+    added = ridge;
+  }
+  return -1.0;
+}
+
+double strata_gmm_regularise(const strata_gmm_shape *s, double *params, double base, size_t *which,
+                             double *scratch) {
+  size_t k = s->k, d = s->d;
+  double *cov = params + k * d + k, worst = 0.0;
+  size_t count = s->type == STRATA_COV_TIED ? 1 : k;
+  for (size_t c = 0; c < count; c++) {
+    double r;
+    switch (s->type) {
+      case STRATA_COV_FULL:
+      case STRATA_COV_TIED: r = ridge_one(cov + c * d * d, d, 1, base, scratch); break;
+      case STRATA_COV_DIAG: r = ridge_one(cov + c * d, d, 0, base, scratch); break;
+      default: r = ridge_one(cov + c, 1, 0, base, scratch); break;
+    }
+    if (r < 0.0) {
+      *which = c;
+      return -1.0;
+    }
+    if (r > worst) {
+      worst = r;
+      *which = c;
+    }
+  }
+  return worst;
+}
+
 strata_status strata_gmm_prep_alloc(strata_gmm_prep *p, const strata_gmm_shape *s) {
   p->s = *s;
   p->logc = malloc(s->k * sizeof *p->logc);

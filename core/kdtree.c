@@ -185,3 +185,44 @@ size_t strata_kdtree_nearest(const strata_kdtree *t, const double *q, double r2,
   if (d2) *d2 = s.best == SIZE_MAX ? NAN : s.r2;
   return s.best;
 }
+
+/* A max-heap of the k smallest squared distances so far; the walk's bound
+ * is its top once it is full. */
+typedef struct {
+  double *heap;
+  size_t k, n;
+  double bound;
+} kth_query;
+
+static void kth_leaf(void *u, size_t i, double d2) {
+  (void)i;
+  kth_query *s = u;
+  double *h = s->heap;
+  if (s->n < s->k) {
+    size_t c = s->n++;
+    while (c > 0 && h[(c - 1) / 2] < d2) { h[c] = h[(c - 1) / 2]; c = (c - 1) / 2; }
+    h[c] = d2;
+    if (s->n == s->k) s->bound = h[0];
+    return;
+  }
+  if (!(d2 < h[0])) return;
+  size_t c = 0;
+  for (;;) {
+    size_t l = 2 * c + 1, r = l + 1, big = c;
+    double v = d2;
+    if (l < s->k && h[l] > v) { big = l; v = h[l]; }
+    if (r < s->k && h[r] > v) big = r;
+    if (big == c) break;
+    h[c] = h[big];
+    c = big;
+  }
+  h[c] = d2;
+  s->bound = h[0];
+}
+
+double strata_kdtree_kth(const strata_kdtree *t, const double *q, size_t k, double *heap) {
+  if (k == 0 || t->m < k) return INFINITY;
+  kth_query s = {heap, k, 0, INFINITY};
+  walk(t, q, &s.bound, kth_leaf, &s);
+  return heap[0];
+}

@@ -30,4 +30,9 @@ void strata_kdtree_each(const strata_kdtree *t, const double *q, double r2, void
  * when there is none.  d2 OUT (may be NULL): its squared distance. */
 size_t strata_kdtree_nearest(const strata_kdtree *t, const double *q, double r2, double *d2);
 
+/* The squared distance from q to its k-th nearest point (q itself counts
+ * when it is a point), INFINITY when the tree has fewer than k points.
+ * heap: k doubles of scratch.  The value does not depend on ties. */
+double strata_kdtree_kth(const strata_kdtree *t, const double *q, size_t k, double *heap);
+
 #endif

@@ -52,6 +52,10 @@ static strata_status check_params(const strata_fit_params *p) {
             "per-segment probabilities (--soft) go into the labels file: give --labels");
   RETURN_IF(p->distance_threshold != 0.0 && (!p->algorithm || strcmp(p->algorithm, "ward") != 0),
             STRATA_ERR_USAGE, "a distance threshold cuts a dendrogram: it needs algorithm ward");
+  RETURN_IF(p->ward_mode != STRATA_WARD_EXACT && (!p->algorithm || strcmp(p->algorithm, "ward") != 0),
+            STRATA_ERR_USAGE, "a ward mode (exact, twostep, auto) needs algorithm ward");
+  RETURN_IF(p->eps_auto && (!p->algorithm || strcmp(p->algorithm, "dbscan") != 0), STRATA_ERR_USAGE,
+            "eps auto (the k-distance knee) needs algorithm dbscan");
   RETURN_IF(p->n_init < 1, STRATA_ERR_USAGE, "n-init must be at least 1 (got %d)", p->n_init);
   RETURN_IF(p->init == STRATA_INIT_GIVEN && !p->init_centroids, STRATA_ERR_USAGE,
             "init from given centroids needs init_centroids");

@@ -18,4 +18,7 @@ void strata_fit_params_init(strata_fit_params *p) {
   p->covariance_type = STRATA_COV_FULL;
   p->reg_covar = 1e-6;
   p->min_samples = 5;
+  p->ward_mode = STRATA_WARD_EXACT;
+  p->ward_micro = 1000;
+  p->eps_sample = 10000;
 }

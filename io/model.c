@@ -138,8 +138,28 @@ int strata_model_set_core(strata_model *m, const double *points, const int32_t *
   return 1;
 }
 
+int strata_model_set_micro(strata_model *m, const double *means, const int64_t *sizes, int n) {
+  if (!copy_array((void **)&m->micro_centroids, means, (size_t)n * (size_t)m->info.d, sizeof *means) ||
+      !copy_array((void **)&m->micro_sizes, sizes, (size_t)n, sizeof *sizes))
+    return 0;
+  m->info.n_micro = n;
+  strata_model_sync_info(m);
+  return 1;
+}
+
+int strata_model_set_kdist(strata_model *m, const double *kdist, int n, uint64_t sample) {
+  if (!copy_array((void **)&m->kdist, kdist, (size_t)n, sizeof *kdist)) return 0;
+  m->info.n_kdist = n;
+  m->info.kdist_sample = sample;
+  strata_model_sync_info(m);
+  return 1;
+}
+
 void strata_model_sync_info(strata_model *m) {
   strata_model_info *i = &m->info;
+  i->micro_centroids = m->micro_centroids;
+  i->micro_sizes = m->micro_sizes;
+  i->kdist = m->kdist;
   i->merges = m->merges;
   i->core_points = m->core_points;
   i->core_segment = m->core_segment;
@@ -217,6 +237,7 @@ void strata_model_free(strata_model *m) {
   free(m->covariance_type); free(m->weights); free(m->covariances);
   free(m->merges);
   free(m->core_points); free(m->core_segment);
+  free(m->micro_centroids); free(m->micro_sizes); free(m->kdist);
   free(m);
 }
 

@@ -22,6 +22,9 @@ struct strata_model {
   double *merges;           /* ward: info.n_merges×4, or NULL */
   double *core_points;      /* dbscan: info.n_core×d, or NULL */
   int32_t *core_segment;    /* dbscan: info.n_core, or NULL */
+  double *micro_centroids;  /* two-step ward: info.n_micro×d, or NULL */
+  int64_t *micro_sizes;     /* two-step ward: info.n_micro, or NULL */
+  double *kdist;            /* dbscan with eps auto: info.n_kdist, or NULL */
   char *estimator;          /* the estimator kind ("kmeans"); NULL reads as "kmeans" */
   char *refine;             /* "swap", "none"; NULL in models written before it was recorded */
   /* a Gaussian mixture's (estimator "gmm"), else NULL: /gmm in the file */
@@ -53,6 +56,12 @@ int strata_model_set_merges(strata_model *m, const double *merges, int n);
 /* Replaces DBSCAN's core points (copies n×d values and n segments).
  * Returns 0 on OOM. */
 int strata_model_set_core(strata_model *m, const double *points, const int32_t *segment, int n);
+/* Records two-step Ward's micro-clusters (copies n×d means and n sizes).
+ * Returns 0 on OOM. */
+int strata_model_set_micro(strata_model *m, const double *means, const int64_t *sizes, int n);
+/* Records DBSCAN's k-distance curve (copies n values) and the rows of the
+ * sample it was measured on.  Returns 0 on OOM. */
+int strata_model_set_kdist(strata_model *m, const double *kdist, int n, uint64_t sample);
 /* The estimator kind of a model file that names none (written before
  * kinds were recorded). */
 #define STRATA_MODEL_KIND_DEFAULT "kmeans"

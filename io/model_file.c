@@ -260,6 +260,13 @@ static int write_ward(hid_t file, const strata_model_info *info) {
                    write_array(g, "distance_threshold", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &one,
                                &info->distance_threshold) >= 0
                ? 0 : -1;
+  /* Two-step: the leaves are micro-clusters (micro_centroids n_micro×d
+   * scaled, micro_sizes n_micro). */
+  hsize_t md[2] = {(hsize_t)info->n_micro, (hsize_t)info->d};
+  if (rc == 0 && info->micro_centroids &&
+      (write_array(g, "micro_centroids", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, md, info->micro_centroids) < 0 ||
+       write_array(g, "micro_sizes", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, md, info->micro_sizes) < 0))
+    rc = -1;
   if (strata_h5_close(g) < 0) rc = -1;
   return rc;
 }
@@ -275,6 +282,12 @@ static int write_dbscan(hid_t file, const strata_model_info *info) {
                    write_array(g, "core", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, info->core_points) >= 0 &&
                    write_array(g, "core_segment", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, dims, info->core_segment) >= 0
                ? 0 : -1;
+  /* eps chosen automatically: the k-distance curve (kdist) and its sample's rows. */
+  hsize_t nk = (hsize_t)info->n_kdist;
+  if (rc == 0 && info->kdist &&
+      (write_array(g, "kdist", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nk, info->kdist) < 0 ||
+       write_array(g, "kdist_sample", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &one, &info->kdist_sample) < 0))
+    rc = -1;
   if (strata_h5_close(g) < 0) rc = -1;
   return rc;
 }
@@ -654,6 +667,35 @@ static strata_status check_linkage(const double *z, size_t n, const char *path) 
   return STRATA_OK;
 }
 
+/* Two-step Ward's micro-clusters: n (the linkage's leaves) finite means and
+ * sizes >= 1, each merge's size the sum of its two clusters'. */
+static strata_status read_micro(hid_t g, const char *path, strata_model *m, const double *z, size_t n) {
+  size_t d = (size_t)m->info.d;
+  double *c = malloc(n * d * sizeof *c), *size = malloc(2 * n * sizeof *size);
+  int64_t *w = malloc(n * sizeof *w);
+  strata_status st = STRATA_OK;
+  if (!c || !w || !size) st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  if (st == STRATA_OK) st = read_array(g, path, "micro_centroids", H5T_NATIVE_DOUBLE, 2, n, d, c);
+  if (st == STRATA_OK) st = read_array(g, path, "micro_sizes", H5T_NATIVE_INT64, 1, n, 0, w);
+  for (size_t i = 0; st == STRATA_OK && i < n; i++) {
+    int ok = w[i] >= 1;
+    for (size_t j = 0; ok && j < d; j++) ok = isfinite(c[i * d + j]);
+    if (!ok) st = strata_fail(STRATA_ERR_FORMAT, "'%s': model group 'ward' is damaged at micro-cluster %zu", path, i);
+    else size[i] = (double)w[i];
+  }
+  for (size_t j = 0; st == STRATA_OK && j + 1 < n; j++) {
+    const double *r = z + 4 * j;
+    size[n + j] = size[(size_t)r[0]] + size[(size_t)r[1]];
+    if (size[n + j] != r[3])
+      st = strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset 'ward/linkage' does not match the micro-cluster "
+                       "sizes at row %zu", path, j);
+  }
+  if (st == STRATA_OK && !strata_model_set_micro(m, c, w, (int)n))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  free(c); free(w); free(size);
+  return st;
+}
+
 static strata_status read_ward(hid_t file, const char *path, strata_model *m) {
   if (H5Lexists(file, "ward", H5P_DEFAULT) <= 0) {
     H5Eclear2(H5E_DEFAULT);
@@ -675,9 +717,33 @@ static strata_status read_ward(hid_t file, const char *path, strata_model *m) {
   if (st == STRATA_OK && !strata_model_set_merges(m, z, (int)dims[0]))
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
   m->info.distance_threshold = threshold;
+  if (st == STRATA_OK && H5Lexists(g, "micro_centroids", H5P_DEFAULT) > 0)
+    st = read_micro(g, path, m, z, (size_t)dims[0] + 1);
   free(z);
   strata_h5_close(g);
   H5Eclear2(H5E_DEFAULT);
+  return st;
+}
+
+/* The k-distance curve: finite, >= 0, ascending. */
+static strata_status read_kdist(hid_t g, const char *path, strata_model *m) {
+  hsize_t dims[2] = {0, 0};
+  hid_t dset = -1;
+  FORWARD_IF_ERROR(open_array(g, path, "kdist", 1, dims, &dset));
+  strata_h5_close(dset);
+  RETURN_IF(dims[0] > 100000, STRATA_ERR_FORMAT, "'%s': model dataset 'dbscan/kdist' is too long", path);
+  size_t n = (size_t)dims[0];
+  double *v = malloc((n ? n : 1) * sizeof *v);
+  uint64_t sample = 0;
+  strata_status st = v ? STRATA_OK : strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  if (st == STRATA_OK) st = read_array(g, path, "kdist", H5T_NATIVE_DOUBLE, 1, n, 0, v);
+  if (st == STRATA_OK) st = read_array(g, path, "kdist_sample", H5T_NATIVE_UINT64, 1, 1, 0, &sample);
+  for (size_t i = 0; st == STRATA_OK && i < n; i++)
+    if (!(isfinite(v[i]) && v[i] >= 0 && (i == 0 || v[i] >= v[i - 1])))
+      st = strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset 'dbscan/kdist' is damaged at %zu", path, i);
+  if (st == STRATA_OK && !strata_model_set_kdist(m, v, (int)n, sample))
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  free(v);
   return st;
 }
 
@@ -713,6 +779,7 @@ static strata_status read_dbscan(hid_t file, const char *path, strata_model *m) 
   }
   if (st == STRATA_OK && !strata_model_set_core(m, core, seg, (int)n))
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  if (st == STRATA_OK && H5Lexists(g, "kdist", H5P_DEFAULT) > 0) st = read_kdist(g, path, m);
   m->info.eps = eps;
   m->info.min_samples = min_samples;
   free(core);

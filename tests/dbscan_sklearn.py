@@ -13,6 +13,13 @@ the model's core points and segments; `strata assign` on the training rows
 gives every core point its own segment and every noise row -1 when no core
 point is within eps; 1 and 2 threads give the same labels.
 
+`--eps auto` (the k-distance helper, core/kdist.h) with a sample of every
+row: scikit-learn's NearestNeighbors gives each row's distance to its
+min_samples-th nearest row (itself included); sorted, the knee is the point
+farthest below the chord (both axes scaled to [0, 1]); the model's eps must
+be that distance (within 1e-12) and its stored curve the same values at the
+same places; then every check above runs at that eps.
+
 Prints one line per check and closes with `dbscan_sklearn: N passed,
 N failed`; exits 1 when a check failed or none ran.
 """
@@ -26,6 +33,7 @@ import tempfile
 import h5py
 import numpy as np
 from sklearn.cluster import DBSCAN
+from sklearn.neighbors import NearestNeighbors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 passed = failed = 0
@@ -94,6 +102,35 @@ def case(a, tmp, name, data, cols, eps, ms, extra=()):
     check(np.array_equal(al[core], lab[core]), what + ": assign keeps every core point's segment")
 
 
+def auto_case(a, tmp, name, data, cols, ms, extra=()):
+    """--eps auto on every row against scikit-learn's k-distances; returns the eps."""
+    model = os.path.join(tmp, name + "_auto.h5")
+    out = run([a.strata, "fit", data, "--algorithm", "dbscan", "--eps", "auto", "--min-samples", str(ms),
+               "--eps-sample", "1000000", "-o", model] + list(extra))
+    with h5py.File(data, "r") as f:
+        x = np.stack([np.asarray(f[c][...], dtype=np.float32) for c in cols], axis=1)
+    with h5py.File(model, "r") as f:
+        shift, factor = f["scaler/shift"][...], f["scaler/factor"][...]
+        eps = float(f["dbscan/eps"][...][0])
+        curve = np.asarray(f["dbscan/kdist"][...])
+        sample = int(f["dbscan/kdist_sample"][...][0])
+    xs = ((x.astype(np.float64) - shift) * (1.0 / factor)).astype(np.float32).astype(np.float64)
+    dist, _ = NearestNeighbors(n_neighbors=ms, algorithm="brute").fit(xs).kneighbors(xs)
+    v = np.sort(dist[:, ms - 1])
+    s = len(v)
+    gap = np.arange(s) / (s - 1) - (v - v[0]) / (v[-1] - v[0])
+    knee = int(np.argmax(gap))
+    what = "%s eps auto min_samples=%d" % (name, ms)
+    check(sample == s and abs(eps - v[knee]) <= 1e-12 * v[knee],
+          what + ": eps %.9g = the knee of sklearn's k-distances (%.9g, row %d of %d)" % (eps, v[knee], knee, s))
+    npts = min(s, 200)
+    at = np.array([int(np.floor(i * (s - 1) / (npts - 1) + 0.5)) for i in range(npts)])
+    check(len(curve) == npts and np.allclose(curve, v[at], rtol=1e-12, atol=1e-15),
+          what + ": the model's curve = sklearn's k-distances at %d places" % npts)
+    check(("eps auto: %.6g" % eps) in out, what + ": the chosen eps is printed")
+    return eps
+
+
 def write(path, cols, x):
     with h5py.File(path, "w") as f:
         for j, c in enumerate(cols):
@@ -114,6 +151,8 @@ def main():
         write(os.path.join(tmp, "blobs.h5"), ["x", "y"], blobs)
         case(a, tmp, "blobs_noise", os.path.join(tmp, "blobs.h5"), ["x", "y"], 0.15, 8)
         case(a, tmp, "blobs_noise", os.path.join(tmp, "blobs.h5"), ["x", "y"], 0.3, 1)
+        eps = auto_case(a, tmp, "blobs_noise", os.path.join(tmp, "blobs.h5"), ["x", "y"], 8)
+        case(a, tmp, "blobs_noise_auto", os.path.join(tmp, "blobs.h5"), ["x", "y"], eps, 8)
         t = rng.uniform(0, np.pi, 500)
         moons = np.vstack([np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)]])
         moons = (moons + rng.normal(0, 0.05, moons.shape)).astype(np.float32)
@@ -125,6 +164,9 @@ def main():
         vals = np.loadtxt(os.path.join(HERE, "data", "sipu_a1_sample.csv"), delimiter=",", skiprows=1)
         write(os.path.join(tmp, "a1.h5"), ["x", "y"], vals)
         case(a, tmp, "sipu_a1_sample", os.path.join(tmp, "a1.h5"), ["x", "y"], 0.12, 4)
+        eps = auto_case(a, tmp, "sipu_a1_sample", os.path.join(tmp, "a1.h5"), ["x", "y"], 4)
+        case(a, tmp, "sipu_a1_sample_auto", os.path.join(tmp, "a1.h5"), ["x", "y"], eps, 4)
+        eps = auto_case(a, tmp, "blobs_d5", os.path.join(tmp, "d5.h5"), ["a", "b", "c", "d", "e"], 10)
     except RuntimeError as e:
         check(False, str(e))
     finally:

@@ -1,7 +1,9 @@
 /* The k-d tree (core/kdtree.c) against brute-force neighbour search, and
  * DBSCAN (core/dbscan.c) against a brute-force DBSCAN over all pairs, on
  * random shapes: duplicates, eps 0, all noise, one cluster, min_samples 1,
- * 1 vs 4 threads. */
+ * 1 vs 4 threads.  The k-distance helper (core/kdist.c, --eps auto): every
+ * k-th-nearest distance against sorting all pairs, the knee against the
+ * chord rule computed here, and a hand-made curve whose knee is known. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "check.h"
 #include "dbscan.h"
+#include "kdist.h"
 #include "kdtree.h"
 #include "rng.h"
 #include "strata.h"
@@ -125,6 +128,81 @@ static void run_case(const strata_ctx *c1, const strata_ctx *c4, unsigned mm, si
   free(x); free(v.seen); free(l1); free(l4); free(lb); free(c1s); free(c4s); free(cbs);
 }
 
+static int by_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* kth against sorting each point's distances to all points; the whole
+ * sample's curve (sample >= m: every row) and knee against the chord rule;
+ * 1 and 4 threads give the same bits. */
+static void kdist_case(const strata_ctx *c1, const strata_ctx *c4, size_t m, size_t d, size_t k, int dups,
+                       uint64_t seed) {
+  strata_rng r;
+  strata_rng_seed(&r, seed, 7);
+  double *x = malloc(m * d * sizeof *x), *all = malloc(m * sizeof *all), *kd = malloc(m * sizeof *kd);
+  double *heap = malloc(k * sizeof *heap);
+  for (size_t i = 0; i < m * d; i++) x[i] = strata_rng_uniform(&r) * 4.0 - 2.0;
+  if (dups)
+    for (size_t i = 1; i < m; i += 3) memcpy(x + i * d, x + (i - 1) * d, d * sizeof *x);
+  strata_kdtree *t = NULL;
+  CHECK_OK(strata_kdtree_build(x, m, d, &t));
+  int kth_ok = 1;
+  for (size_t i = 0; i < m; i++) {
+    for (size_t j = 0; j < m; j++) all[j] = d2(x + i * d, x + j * d, d);
+    qsort(all, m, sizeof *all, by_double);
+    double want = k <= m ? all[k - 1] : INFINITY;
+    kth_ok &= strata_kdtree_kth(t, x + i * d, k, heap) == want;
+    kd[i] = want; /* squared until sorted */
+  }
+  CHECK_MSG(kth_ok, "kth: m=%zu d=%zu k=%zu dups=%d", m, d, k, dups);
+  strata_kdtree_free(t);
+  qsort(kd, m, sizeof *kd, by_double);
+  for (size_t i = 0; i < m; i++) kd[i] = sqrt(kd[i]);
+  size_t knee = 0;
+  double best = -INFINITY;
+  for (size_t i = 0; m >= 3 && kd[m - 1] > kd[0] && i < m; i++) {
+    double g = (double)i / (double)(m - 1) - (kd[i] - kd[0]) / (kd[m - 1] - kd[0]);
+    if (g > best) { best = g; knee = i; }
+  }
+  strata_kdist a, b;
+  strata_status st = strata_kdist_knee(c1, x, m, d, k, m + 5, seed, &a);
+  if (k > m || !(kd[knee] > 0)) {
+    CHECK_MSG(st == STRATA_ERR_DATA, "kdist: m=%zu k=%zu refuses (status %d)", m, k, (int)st);
+  } else {
+    CHECK_OK(st);
+    CHECK_OK(strata_kdist_knee(c4, x, m, d, k, m + 5, seed, &b));
+    /* eps is the knee's distance, raised by an ulp or two where its square
+     * would round below the squared k-distance (the knee row stays core). */
+    CHECK_MSG(a.sample == m && a.knee == knee && a.eps >= kd[knee] && a.eps <= kd[knee] * (1 + 1e-15),
+              "kdist: m=%zu d=%zu k=%zu knee %zu/%zu eps %.17g/%.17g", m, d, k, a.knee, knee, a.eps, kd[knee]);
+    CHECK(a.npoints == (m < STRATA_KDIST_POINTS ? m : STRATA_KDIST_POINTS) && a.curve[0] == kd[0] &&
+          a.curve[a.npoints - 1] == kd[m - 1]);
+    CHECK(b.eps == a.eps && memcmp(a.curve, b.curve, a.npoints * sizeof *a.curve) == 0);
+    strata_kdist_free(&b);
+    strata_kdist_free(&a);
+    /* A sample: as many rows, every value one of the full curve's. */
+    CHECK_OK(strata_kdist_knee(c4, x, m, d, k, m / 2 + 2, seed, &a));
+    CHECK(a.sample == m / 2 + 2 && bsearch(&a.curve[0], kd, m, sizeof *kd, by_double) != NULL &&
+          bsearch(&a.curve[a.npoints - 1], kd, m, sizeof *kd, by_double) != NULL);
+  }
+  strata_kdist_free(&a);
+  free(x); free(all); free(kd); free(heap);
+}
+
+/* A curve known by construction: 90 rows of a tight line (k-distance 0.01
+ * for k = 2) and 10 scattered far apart (k-distance >= 10): the knee is the
+ * last tight row, so eps = 0.01. */
+static void kdist_hand(const strata_ctx *c) {
+  double x[100];
+  for (int i = 0; i < 90; i++) x[i] = 0.01 * i;
+  for (int i = 0; i < 10; i++) x[90 + i] = 100.0 + 10.0 * i * (i + 1);
+  strata_kdist kd;
+  CHECK_OK(strata_kdist_knee(c, x, 100, 1, 2, 100, 1, &kd));
+  CHECK_MSG(fabs(kd.eps - 0.01) < 1e-12 && kd.knee == 89, "hand-made knee: eps %g at %zu", kd.eps, kd.knee);
+  strata_kdist_free(&kd);
+}
+
 int main(void) {
   strata_ctx *c1 = strata_ctx_new(), *c4 = strata_ctx_new();
   CHECK(c1 && c4);
@@ -155,6 +233,10 @@ int main(void) {
     CHECK_OK(strata_dbscan(c1, x, 5, 1, 0.6, 3, lab, core, &nc));
     CHECK(nc == 1 && core[1] && !core[0] && !core[2] && lab[0] == 0 && lab[2] == 0 && lab[3] == -1);
   }
+  static const size_t kshapes[][3] = {{2, 1, 1}, {5, 2, 6}, {40, 1, 3}, {150, 2, 5}, {300, 3, 10}, {257, 5, 4}};
+  for (size_t s = 0; s < sizeof kshapes / sizeof kshapes[0]; s++)
+    for (int dups = 0; dups < 2; dups++) kdist_case(c1, c4, kshapes[s][0], kshapes[s][1], kshapes[s][2], dups, seed++);
+  kdist_hand(c4);
   strata_ctx_free(c1);
   strata_ctx_free(c4);
   return check_report();

@@ -270,6 +270,61 @@ static void test_estimator_kind(void) {
   strata_model_free(back);
 }
 
+/* Two-step Ward's micro-clusters and DBSCAN's k-distance curve: saved,
+ * loaded bit for bit, and a damaged file refused with the place named. */
+static strata_model *method_model(int kind) {
+  strata_model *m = full_model();
+  if (kind == 0) {
+    /* 4 micro-clusters of 2, 3, 4, 5 rows: (0,1) -> 4, (2,3) -> 5, (4,5) -> 6 */
+    const double z[12] = {0, 1, 1.0, 5, 2, 3, 2.0, 9, 4, 5, 3.0, 14};
+    double mc[4 * DIM];
+    for (int i = 0; i < 4 * DIM; i++) mc[i] = 0.5 * i - 3.0;
+    const int64_t w[4] = {2, 3, 4, 5};
+    strata_model_set_string(&m->estimator, "ward");
+    CHECK(strata_model_set_merges(m, z, 3) && strata_model_set_micro(m, mc, w, 4));
+  } else {
+    double core[2 * DIM] = {0};
+    const int32_t seg[2] = {0, 2};
+    const double kd[3] = {0.1, 0.2, 0.5};
+    strata_model_set_string(&m->estimator, "dbscan");
+    CHECK(strata_model_set_core(m, core, seg, 2) && strata_model_set_kdist(m, kd, 3, 100));
+    m->info.eps = 0.2;
+    m->info.min_samples = 4;
+  }
+  strata_model_sync_info(m);
+  return m;
+}
+
+static void test_method_fields(void) {
+  const char *path = fx_path("model_micro.h5");
+  for (int kind = 0; kind < 2; kind++) {
+    strata_model *m = method_model(kind), *back = NULL;
+    CHECK_OK(strata_model_save(m, path));
+    CHECK_OK(strata_model_load(path, &back));
+    const strata_model_info *a = strata_model_get_info(m), *b = back ? strata_model_get_info(back) : NULL;
+    if (b && kind == 0)
+      CHECK(b->n_micro == 4 && memcmp(a->micro_centroids, b->micro_centroids, 4 * DIM * sizeof(double)) == 0 &&
+            memcmp(a->micro_sizes, b->micro_sizes, 4 * sizeof(int64_t)) == 0 && b->n_kdist == 0 && !b->kdist);
+    if (b && kind == 1)
+      CHECK(b->n_kdist == 3 && b->kdist_sample == 100 && memcmp(a->kdist, b->kdist, 3 * sizeof(double)) == 0 &&
+            b->n_micro == 0 && !b->micro_centroids && b->eps == 0.2);
+    strata_model_free(back);
+    static const struct { const char *dataset; hsize_t at; double v; const char *detail; } damage[2][2] = {
+        {{"ward/micro_sizes", 0, 7, "does not match the micro-cluster sizes at row 0"},
+         {"ward/micro_centroids", 5, NAN, "damaged at micro-cluster 1"}},
+        {{"dbscan/kdist", 2, 0.01, "'dbscan/kdist' is damaged at 2"},
+         {"dbscan/kdist", 0, -1.0, "'dbscan/kdist' is damaged at 0"}}};
+    for (int d = 0; d < 2; d++) {
+      CHECK_OK(strata_model_save(m, path));
+      hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+      poke(f, damage[kind][d].dataset, damage[kind][d].at, damage[kind][d].v);
+      H5Fclose(f);
+      expect_load_error(STRATA_ERR_FORMAT, path, damage[kind][d].detail);
+    }
+    strata_model_free(m);
+  }
+}
+
 static void test_save_errors(void) {
   strata_model *m = full_model();
   strata_status st = strata_model_save(m, fx_path("no_such_dir/model.h5"));
@@ -300,6 +355,7 @@ int main(void) {
   test_write_then_commit();
   test_load_errors();
   test_estimator_kind();
+  test_method_fields();
   test_save_errors();
   return check_report();
 }

@@ -19,6 +19,25 @@ float32), incomplete rows dropped under --missing drop.  Then:
     (checked against numpy: equal except within float32 rounding of a tie);
   * threads and chunk size do not change a bit of the model's dendrogram.
 
+Two-step mode (`--ward-mode twostep`, core/ward_twostep.h) on tables that fit:
+
+  * the dendrogram over the micro-clusters equals scipy's Ward on the
+    micro-clusters' means, each repeated as many times as its size (scipy
+    has no weights; n equal points merge at height 0 into one cluster of
+    weight n at that point, after which Ward's Lance–Williams update with
+    sizes is exactly the weighted Ward of the means): the last m-1 heights
+    within 1e-9 of the top, the rest 0, and the cut into K the same
+    partition of the micro-clusters;
+  * the model: segment sizes the sums of their micro-clusters' sizes and the
+    counts of the labels; centroids the weighted means of their
+    micro-clusters and the means of their rows; inertia from the rows;
+  * the partition is close to exact Ward's: adjusted Rand index at least
+    ARI_TWOSTEP (0.9 on separated blobs; on the customers table, whose
+    segments overlap, at least ARI_TWOSTEP_OVERLAP = 0.8), and exactly
+    exact Ward's when every row is its own micro-cluster;
+  * 1 and 2 threads, other chunks and streaming give the same bits;
+    `--ward-mode auto` is exact when the rows fit --mem-limit, else twostep.
+
 Prints one line per check and closes with `ward_scipy: N passed, N failed`;
 exits 1 when a check failed or none ran.
 """
@@ -34,12 +53,15 @@ import h5py
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import AgglomerativeClustering
+from sklearn.metrics import adjusted_rand_score
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CUSTOMER_FEATURES = ["age", "income", "purchase_frequency", "recency_days",
                      "avg_basket_value", "tenure_months"]
 
 passed = failed = 0
+ARI_TWOSTEP = 0.9           # two-step vs exact Ward on well separated blobs
+ARI_TWOSTEP_OVERLAP = 0.8   # on the customers table (overlapping segments; measured 0.91)
 
 
 def check(ok, what):
@@ -157,6 +179,71 @@ def case(a, tmp, name, data, features, k=None, threshold_at=None, extra=()):
     return z
 
 
+def twostep_case(a, tmp, name, data, features, k, micro, ari_min, extra=()):
+    """Two-step Ward vs scipy on the replicated micro-clusters, and vs exact Ward."""
+    model, labels = os.path.join(tmp, name + "_ts.h5"), os.path.join(tmp, name + "_ts_l.h5")
+    exact_l = os.path.join(tmp, name + "_ex_l.h5")
+    base = [a.strata, "fit", data, "--algorithm", "ward", "-k", str(k)]
+    if features:
+        base += ["--features", ",".join(features)]
+    base += list(extra)
+    run(base + ["-o", os.path.join(tmp, name + "_ex.h5"), "--labels", exact_l])
+    out = json.loads(run(base + ["--ward-mode", "twostep", "--micro-clusters", str(micro), "-o", model,
+                                 "--labels", labels, "--json"]))
+    x = read_table(data, features)
+    missing = "drop" if "drop" in extra else "error"
+    xs, keep, z, cen, sizes, inertia = scaled_rows(x, model, missing)
+    with h5py.File(model, "r") as f:
+        mc = np.asarray(f["ward/micro_centroids"][...])
+        mw = np.asarray(f["ward/micro_sizes"][...])
+    m = len(mc)
+    what = "%s twostep k=%d micro=%d" % (name, k, m)
+    check(m == min(micro, len(xs)) and z.shape == (m - 1, 4) and mw.sum() == len(xs),
+          what + ": %d micro-clusters covering the %d rows" % (m, len(xs)))
+    rep = np.repeat(mc, mw, axis=0)
+    ref = linkage(rep, method="ward")
+    top = ref[-1, 2]
+    n0 = len(rep) - m
+    err = np.max(np.abs(ref[n0:, 2] - z[:, 2])) / top
+    check(err <= 1e-9 and np.all(ref[:n0, 2] <= 1e-9 * top),
+          what + ": heights = scipy's Ward on the replicated micro-clusters (max error %.2g of the top)" % err)
+    owner = np.repeat(np.arange(m), mw)
+    cut_ref = fcluster(ref, k, criterion="maxclust")
+    first = np.concatenate([[0], np.cumsum(mw)[:-1]])
+    # scipy's fcluster wants leaf counts in the size column; the weighted
+    # linkage holds row counts there, so cut it by hand: the first m-k merges
+    zc = z.copy()
+    cnt = np.ones(2 * m - 1)
+    for j in range(m - 1):
+        cnt[m + j] = cnt[int(z[j, 0])] + cnt[int(z[j, 1])]
+    zc[:, 3] = cnt[m:]
+    cut_micro = fcluster(zc, k, criterion="maxclust")
+    check(same_partition(cut_micro, cut_ref[first]) and same_partition(cut_ref, cut_micro[owner]),
+          what + ": cut into %d = scipy's on the replicated micro-clusters" % k)
+    lab = labels_of(labels)
+    check(np.all(lab[~keep] == -1) and np.all(lab[keep] >= 0), what + ": dropped rows -1, kept rows labelled")
+    lab = lab[keep]
+    # the model's segment of each micro-cluster: the one holding its weighted mean
+    wsz = np.array([mw[cut_micro == c].sum() for c in np.unique(cut_micro)])
+    wmean = np.stack([(mc[cut_micro == c] * mw[cut_micro == c, None]).sum(axis=0) / mw[cut_micro == c].sum()
+                      for c in np.unique(cut_micro)])
+    order = [int(np.argmin(((cen - w) ** 2).sum(axis=1))) for w in wmean]
+    check(sorted(order) == list(range(k)) and np.array_equal(sizes[order], wsz) and
+          np.allclose(cen[order], wmean, rtol=1e-9, atol=1e-12) and np.array_equal(sizes, np.bincount(lab, minlength=k)),
+          what + ": segment sizes and centroids = sums and weighted means of their micro-clusters = label counts")
+    means = np.stack([xs[lab == c].mean(axis=0) for c in range(k)])
+    check(np.allclose(cen, means, rtol=1e-9, atol=1e-9), what + ": centroids = means of the rows labelled")
+    ine = float(((xs - cen[lab]) ** 2).sum())
+    check(abs(inertia - ine) <= 1e-9 * ine, what + ": inertia %.10g vs %.10g" % (inertia, ine))
+    ex = labels_of(exact_l)[keep]
+    ari = adjusted_rand_score(ex, lab)
+    check(ari >= ari_min, what + ": adjusted Rand index with exact Ward %.4f >= %.2f" % (ari, ari_min))
+    d = out["dendrogram"]
+    check(d["mode"] == "twostep" and d["micro_clusters"] == m and d["micro_sizes"] == mw.tolist(),
+          what + ": --json dendrogram mode, micro-clusters and sizes")
+    return lab, z, mc
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--strata", required=True)
@@ -195,6 +282,23 @@ def main():
         z1 = case(a, tmp, "blobs_d8_t1", big, None, k=6, extra=["--threads", "1"])
         z2 = case(a, tmp, "blobs_d8_t2", big, None, k=6, extra=["--threads", "2", "--chunk-rows", "5000"])
         check(np.array_equal(z1, z2), "blobs_d8: 1 thread and 2 threads with other chunks give the same bits")
+        # two-step (tables that fit, so that exact Ward is the reference)
+        l1, z1, m1 = twostep_case(a, tmp, "blobs_d8", big, None, 6, 150, ARI_TWOSTEP, ["--threads", "1"])
+        l2, z2, m2 = twostep_case(a, tmp, "blobs_d8_t2", big, None, 6, 150, ARI_TWOSTEP,
+                                  ["--threads", "2", "--chunk-rows", "5000", "--streaming"])
+        check(np.array_equal(l1, l2) and np.array_equal(z1, z2) and np.array_equal(m1, m2),
+              "blobs_d8 twostep: 1 thread and 2 threads, other chunks, streaming give the same bits")
+        cust5 = os.path.join(tmp, "customers5k.h5")
+        run([a.gen, "--kind", "customers", "--rows", "5000", "--seed", "11", "-o", cust5])
+        twostep_case(a, tmp, "customers5k", cust5, CUSTOMER_FEATURES, 5, 300, ARI_TWOSTEP_OVERLAP,
+                     ["--missing", "drop"])
+        # every row its own micro-cluster: exact Ward itself
+        lab_all, _, _ = twostep_case(a, tmp, "blobs_d3_all", blobs, None, 4, 1000, 1.0)
+        for mem, mode in (("64K", "twostep"), ("1G", "exact")):
+            out = json.loads(run([a.strata, "fit", big, "--algorithm", "ward", "-k", "6", "--ward-mode", "auto",
+                                  "--micro-clusters", "100", "--mem-limit", mem, "-o", os.path.join(tmp, "auto.h5"),
+                                  "--json"]))
+            check(out["dendrogram"]["mode"] == mode, "ward-mode auto with --mem-limit %s: %s" % (mem, mode))
     except RuntimeError as e:
         check(False, str(e))
     finally:

@@ -215,6 +215,8 @@ typedef enum { STRATA_REFINE_AUTO, STRATA_REFINE_NONE, STRATA_REFINE_SWAP } stra
  * scikit-learn's covariance_type: each its own full matrix, one matrix
  * shared by all, each its own diagonal, each a single variance. */
 typedef enum { STRATA_COV_FULL, STRATA_COV_TIED, STRATA_COV_DIAG, STRATA_COV_SPHERICAL } strata_covariance;
+/* How Ward's dendrogram is built (algorithm "ward"): strata_fit_params.ward_mode. */
+typedef enum { STRATA_WARD_EXACT, STRATA_WARD_TWOSTEP, STRATA_WARD_AUTO } strata_ward_mode;
 
 typedef struct {
   size_t size;                /* set by strata_fit_params_init (see the conventions above) */
@@ -275,6 +277,19 @@ typedef struct {
   double eps;                 /* dbscan: neighbourhood radius in scaled units, > 0 */
   int min_samples;            /* dbscan: points within eps (itself included) that make a
                                  core point; default 5 */
+  /* Ward: exact (the nearest-neighbour chain on the rows held in memory;
+   * refused past mem_limit), two-step (streamed: the rows go to ward_micro
+   * k-means micro-clusters, then exact weighted Ward on their means; a row
+   * takes its micro-cluster's segment), or auto (exact when the rows fit
+   * mem_limit, else two-step). */
+  strata_ward_mode ward_mode;  /* default STRATA_WARD_EXACT */
+  int ward_micro;             /* two-step: micro-clusters (at most the rows); default 1000 */
+  /* dbscan: eps_auto = 1 chooses eps at the knee of the k-distance curve
+   * (k = min_samples, the point itself included) of a seeded sample of
+   * eps_sample rows (all rows when fewer), measured against all rows;
+   * eps is then ignored. */
+  int eps_auto;
+  size_t eps_sample;          /* default 10000 */
   strata_refine refine;       /* default auto (see strata_refine) */
 } strata_fit_params;
 
@@ -428,7 +443,8 @@ typedef struct {
   double reg_covar, log_likelihood, bic, aic;
   /* Ward: the dendrogram over the fit's rows, scipy's linkage matrix
    * (n_merges rows of left, right, height, size; leaves 0..n_merges are the
-   * kept rows in input order, merge j makes cluster n_merges+1+j; heights
+   * kept rows in input order — two-step: the micro-clusters below, and size
+   * counts rows — merge j makes cluster n_merges+1+j; heights
    * sqrt(2·Δinertia), ascending) and the cut (distance_threshold 0: into
    * k).  0 and NULL for other kinds. */
   int n_merges;
@@ -443,6 +459,20 @@ typedef struct {
   int n_core;
   const double *core_points;
   const int32_t *core_segment;
+  /* Two-step Ward: the micro-clusters the dendrogram starts from (its
+   * leaves 0..n_micro-1 are these, not rows): their means (n_micro×d,
+   * scaled units) and sizes; a row's segment is its micro-cluster's.  0
+   * and NULL for exact Ward and other kinds. */
+  int n_micro;
+  const double *micro_centroids;
+  const int64_t *micro_sizes;
+  /* DBSCAN with eps chosen automatically: the sorted k-distance curve of
+   * the sample (n_kdist points, scaled units, evenly spaced over the sorted
+   * sample, first and last included) and the rows it was measured on; eps
+   * is its knee.  0 and NULL otherwise. */
+  int n_kdist;
+  const double *kdist;
+  uint64_t kdist_sample;
   /* k-means' refinement after Lloyd (strata_refine). */
   const char *refine;                 /* "swap" or "none" (strata_refine as resolved); "" in
                                          models written before it was recorded */

@@ -54,7 +54,8 @@ class FitParams(ctypes.Structure):
                 ("progress_user", c_void_p), ("parent", c_void_p), ("parent_path", c_char_p),
                 ("warm_start", c_int), ("algorithm", c_char_p), ("covariance_type", c_int),
                 ("reg_covar", c_double), ("soft", c_int), ("distance_threshold", c_double),
-                ("eps", c_double), ("min_samples", c_int), ("refine", c_int)]
+                ("eps", c_double), ("min_samples", c_int), ("ward_mode", c_int), ("ward_micro", c_int),
+                ("eps_auto", c_int), ("eps_sample", c_size_t), ("refine", c_int)]
 
 
 class IterStats(ctypes.Structure):
