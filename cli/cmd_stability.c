@@ -22,7 +22,9 @@ typedef struct {
 } stability_opts;
 
 static void print_table(FILE *f, const strata_stability_result *r, const char *data) {
-  fprintf(f, "stability of %s: k = %d, %d %s runs", data, r->k, r->runs, r->method);
+  fprintf(f, "stability of %s: ", data);
+  if (strcmp(r->algorithm, "kmeans") != 0) fprintf(f, "%s, ", r->algorithm);
+  fprintf(f, "k = %d, %d %s runs", r->k, r->runs, r->method);
   if (strcmp(r->method, "subsample") == 0) fprintf(f, " of %g of the sample", r->fraction);
   fprintf(f, " on a sample of %llu of %llu rows (seed %llu), %.2f s\n\n", (unsigned long long)r->sample_rows,
           (unsigned long long)r->rows, (unsigned long long)r->seed, r->seconds);

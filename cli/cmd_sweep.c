@@ -61,7 +61,8 @@ static int run(void *state) {
   size_t d = strata_dataset_cols(ds);
   const char **names = cli_xcalloc(d ? d : 1, sizeof *names);
   for (size_t j = 0; j < d; j++) names[j] = strata_dataset_col_name(ds, j);
-  cli_sweep_info in = {o->a.data, names, o->p.fit.seed, o->p.silhouette_sample, o->p.fit.n_init, NULL};
+  cli_sweep_info in = {o->a.data, names, o->p.fit.seed, o->p.silhouette_sample, o->p.fit.n_init, NULL,
+                     o->p.stability_runs};
   /* The JSON says which data it was made on (strata report checks it). */
   cli_fingerprint fp = {0};
   if (o->a.json && (st = cli_fingerprint_of(ds, &fp)) != STRATA_OK) {

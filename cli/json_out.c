@@ -513,6 +513,8 @@ int cli_json_stability(FILE *f, const strata_stability_result *r, const char *da
   add_str(&b, o, "command", "stability");
   add_fingerprint(&b, o, fp);
   add_str(&b, o, "data", data_path);
+  /* k-means' object keeps the keys it always had. */
+  if (strcmp(r->algorithm, "kmeans") != 0) add_str(&b, o, "algorithm", r->algorithm);
   add_i64(&b, o, "k", r->k);
   add_i64(&b, o, "runs", r->runs);
   add_str(&b, o, "method", r->method);

@@ -176,14 +176,29 @@ static const cli_option options[] = {
              "segment centroid); dbscan (density, exact, in memory; no\n"
              "-k; noise is segment -1; assign gives a row the segment\n"
              "of the nearest core point within eps, else -1) (default\n{default})",
-     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1),
+             [STABILITY] = {SEC_RESAMPLING, 4, "kmeans|gmm|ward",
+                            "the method refitted: kmeans, gmm or ward (a method\nwith a k) (default {default})"}}},
+    {"algorithm", 0, KIND_NAME, FIELD(IN_SWEEP, strata_sweep_params, algorithms), .zero = "kmeans",
+     .arg = "M,M,...",
+     .help = "the methods to compare, comma-separated: kmeans (shared\n"
+             "passes), gmm (lowest BIC picks its k), ward (each k\n"
+             "is `fit --algorithm ward -k K`); then one (method, k)\n"
+             "is recommended (default {default})",
+     .use = {[SWEEP] = AT(SEC_ALGORITHM, 1)}},
+    {"stability", 0, KIND_INT, FIELD(IN_SWEEP, strata_sweep_params, stability_runs), .min = 2, .max = 100000,
+     .arg = "R",
+     .help = "also refit each method and k on R bootstrap resamples of\n"
+             "the silhouette sample (strata stability) and report the\n"
+             "mean ARI; a pick below 0.6 yields to a stable one",
+     .use = {[SWEEP] = AT(SEC_ALGORITHM, 8)}},
     {"covariance-type", 0, KIND_CHOICE, FIT(covariance_type), .choices = cli_covariance_choices,
      .arg = "T",
      .help = "gmm: full, tied, diag or spherical covariances, as\nscikit-learn's covariance_type (default {default})",
-     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1), [SWEEP] = AT(SEC_ALGORITHM, 2), [STABILITY] = AT(SEC_RESAMPLING, 5)}},
     {"reg-covar", 0, KIND_DOUBLE, FIT(reg_covar), .lo = 0.0, .arg = "X",
      .help = "gmm: added to the covariances' diagonal, scaled units,\nkeeping them positive definite (default {default})",
-     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1), [SWEEP] = AT(SEC_ALGORITHM, 2), [STABILITY] = AT(SEC_RESAMPLING, 5)}},
     {"distance-threshold", 0, KIND_DOUBLE, FIT(distance_threshold), .lo = 0.0, .hi = 1e300, .open_lo = 1,
      .rule = "must be a number above 0", .arg = "X",
      .help = "ward: cut the dendrogram at merge height X (scipy's\n"
@@ -392,22 +407,28 @@ static const cli_page pages[CLI_NCMDS] = {
                "iteration for all k) and scores each k: inertia and its knee, silhouette on a\n"
                "seeded sample, Calinski-Harabasz and Davies-Bouldin over all rows; then\n"
                "recommends a k and says why.  Each k gives the model `strata fit -k K` gives\n"
-               "with the same options and seed.\n",
+               "with the same options and seed.  With --algorithm kmeans,gmm,ward it compares\n"
+               "the methods on the same data (gmm adds BIC and AIC; silhouettes on the same\n"
+               "sample) and recommends a method and k.\n",
                {SEC_REQUIRED, SEC_DATA, SEC_ALGORITHM, SEC_EXECUTION, SEC_OUTPUT},
                {SEC_NONE, 0, NULL},
                "Metrics are in scaled units, over the rows used.  The recommended k is the knee\n"
                "of the inertia curve when its silhouette is within 0.05 of the best silhouette,\n"
-               "else the k with the best silhouette.  Exit status: 0 ok, 1 runtime failure,\n"
+               "else the k with the best silhouette.  Comparing methods, each method picks a k\n"
+               "(gmm: the lowest BIC; kmeans, ward: the rule above) and the pick with the\n"
+               "highest silhouette is recommended.  Exit status: 0 ok, 1 runtime failure,\n"
                "2 bad usage or bad input.\n",
                1, {"missing the data file"}, {{"json", "csv"}, {"quiet", "verbose"}}},
     [STABILITY] = {"stability",
                    "usage: strata stability DATA.h5 -k K [options]\n"
                    "\n"
-                   "Measures how stable K segments are: refits k-means on resamples of a seeded\n"
-                   "sample of DATA.h5 and reports the adjusted Rand index between the runs and, per\n"
-                   "segment of the reference fit (the whole sample), its mean Jaccard similarity to\n"
-                   "the best-matching cluster of each run on the rows that run drew (Hennig's\n"
-                   "cluster-wise stability, as R's fpc::clusterboot).\n",
+                   "Measures how stable K segments are: refits k-means (or --algorithm gmm or ward)\n"
+                   "on resamples of a seeded sample of DATA.h5 and reports the adjusted Rand index\n"
+                   "between the runs and, per segment of the reference fit (the whole sample), its\n"
+                   "mean Jaccard similarity to the best-matching cluster of each run on the rows that\n"
+                   "run drew (Hennig's cluster-wise stability, as R's fpc::clusterboot).  Each run\n"
+                   "labels the whole sample by its own model (nearest centroid; gmm: the most\n"
+                   "probable component).\n",
                    {SEC_REQUIRED, SEC_DATA, SEC_RESAMPLING, SEC_VERDICTS, SEC_EXECUTION_OUTPUT},
                    {SEC_NONE, 0, NULL},
                    "The overall verdict is the worst segment's.  Same seed, same output, for any\n"

@@ -15,7 +15,12 @@ typedef struct {
   size_t silhouette_sample;       /* as asked */
   int n_init;                     /* restarts per k */
   const cli_fingerprint *fingerprint; /* of the data, or NULL */
+  int stability_runs;             /* as asked (0: none) */
 } cli_sweep_info;
+
+/* Whether r compares methods (several, or with stability): the outputs then
+ * name each row's method and add BIC, AIC and stability. */
+int cli_sweep_compares(const strata_sweep_result *r);
 
 /* The JSON object (schema in README's `strata sweep`); 0, or -1 on failure. */
 int cli_sweep_json(FILE *f, const strata_sweep_result *r, const cli_sweep_info *in);

@@ -4,8 +4,10 @@
  * Everything works on one seeded sample of the rows held in memory
  * (sample_rows, read in one streaming pass).  The reference clustering is a
  * fit on the whole sample; each run refits on a resample of it through the
- * ordinary strata_fit path (an in-memory dataset) and then labels every
- * sample row with its own centroids, so that runs are compared on the same
+ * ordinary strata_fit path (an in-memory dataset; any method with a k:
+ * kmeans, gmm, ward) and then labels every sample row with its own model
+ * (core/model_predict.h: nearest centroid, a mixture's most probable
+ * component), so that runs are compared on the same
  * points (adjusted Rand index between every pair of runs).  A reference
  * segment's Jaccard in a run is its best match among the run's clusters,
  * both restricted to the distinct rows the resample holds, as clusterboot
@@ -23,6 +25,7 @@
 #include "ctx.h"
 #include "error.h"
 #include "fit.h"
+#include "model_predict.h"
 #include "pass.h"
 #include "rng.h"
 #include "sample.h"
@@ -76,9 +79,12 @@ static strata_status check_params(const strata_dataset *ds, const strata_stabili
   const strata_fit_params *f = &p->fit;
   size_t n = strata_dataset_rows(ds);
   RETURN_IF(f->k < 1, STRATA_ERR_USAGE, "k must be at least 1 (got %d)", f->k);
-  /* Runs are compared by nearest centroid: a mixture's labels are not that. */
-  RETURN_IF(f->algorithm && strcmp(f->algorithm, "kmeans") != 0, STRATA_ERR_USAGE,
-            "stability measures k-means only (not '%s' yet)", f->algorithm);
+  /* Runs are compared by the labels each model gives the sample: a method
+   * with a k (dbscan finds its own number of segments). */
+  RETURN_IF(f->algorithm && strcmp(f->algorithm, "kmeans") != 0 && strcmp(f->algorithm, "gmm") != 0 &&
+                strcmp(f->algorithm, "ward") != 0,
+            STRATA_ERR_USAGE, "stability measures kmeans, gmm or ward (a method with a k), not '%s'",
+            f->algorithm);
   RETURN_IF(p->runs < 2, STRATA_ERR_USAGE, "runs must be at least 2 (got %d)", p->runs);
   RETURN_IF(p->method != STRATA_RESAMPLE_BOOTSTRAP && p->method != STRATA_RESAMPLE_SUBSAMPLE, STRATA_ERR_USAGE,
             "unknown resampling method %d", (int)p->method);
@@ -159,45 +165,19 @@ static strata_status resample_dataset(const strata_dataset *ds, const float *x, 
   return st;
 }
 
-/* labels OUT (m): each row's nearest centroid of the model in its scaled
- * units (float64), after its missing-value rule; -1 when a value stays
- * missing (rule "drop"). */
-static void label_rows(const strata_model *model, const float *x, size_t m, size_t d, int threads,
-                       int32_t *labels) {
-  const strata_model_info *mi = strata_model_get_info(model);
-  size_t k = (size_t)mi->k;
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (size_t i = 0; i < m; i++) {
-    double best = INFINITY;
-    int32_t label = -1;
-    for (size_t c = 0; c < k; c++) {
-      double dist = 0.0;
-      for (size_t j = 0; j < d; j++) {
-        double v = x[i * d + j];
-        if (isnan(v)) v = mi->impute ? mi->impute[j] : NAN;
-        double diff = (v - mi->scale_shift[j]) / mi->scale_factor[j] - mi->centroids[c * d + j];
-        dist += diff * diff;
-      }
-      if (dist < best) {
-        best = dist;
-        label = (int32_t)c;
-      }
-    }
-    labels[i] = label; /* a NaN distance is never < best: stays -1 */
-  }
-}
-
 static strata_status fit_labels(const strata_ctx *ctx, strata_dataset *mem, const strata_fit_params *base, uint64_t seed,
-                                const float *x, size_t m, size_t d, int threads, int32_t *labels) {
+                                const float *x, size_t m, int threads, int32_t *labels) {
   strata_fit_params f = *base;
   f.seed = seed;
   f.labels_path = f.model_path = NULL;
   f.progress = NULL;
   strata_model *model = NULL;
   FORWARD_IF_ERROR(strata_fit(ctx, mem, &f, &model));
-  label_rows(model, x, m, d, threads, labels);
+  /* Every run labels the whole sample by its own model's rule (nearest
+   * centroid; a mixture's most probable component). */
+  strata_status st = strata_model_predict_raw(strata_model_get_info(model), x, m, threads, labels);
   strata_model_free(model);
-  return STRATA_OK;
+  return st;
 }
 
 /* Run r's rows of the sample: idx OUT (*q entries), in_run OUT (m): 1 for
@@ -335,7 +315,7 @@ strata_status strata_stability(const strata_ctx *ctx, strata_dataset *ds, const 
   /* The reference clustering: the whole sample, the seed itself. */
   for (size_t i = 0; i < m; i++) idx[i] = i;
   GOTO_IF_ERROR(st, resample_dataset(ds, x, d, idx, m, &mem), done);
-  st = fit_labels(ctx, mem, &p->fit, p->fit.seed, x, m, d, threads, ref);
+  st = fit_labels(ctx, mem, &p->fit, p->fit.seed, x, m, threads, ref);
   strata_dataset_free(mem);
   mem = NULL;
   if (st != STRATA_OK) goto done;
@@ -349,7 +329,7 @@ strata_status strata_stability(const strata_ctx *ctx, strata_dataset *ds, const 
     }
     GOTO_IF_ERROR(st, resample_dataset(ds, x, d, idx, q, &mem), done);
     int32_t *lr = labels + (size_t)r * m;
-    st = fit_labels(ctx, mem, &p->fit, p->fit.seed + 1 + (uint64_t)r, x, m, d, threads, lr);
+    st = fit_labels(ctx, mem, &p->fit, p->fit.seed + 1 + (uint64_t)r, x, m, threads, lr);
     strata_dataset_free(mem);
     mem = NULL;
     if (st != STRATA_OK) goto done;
@@ -380,6 +360,9 @@ strata_status strata_stability(const strata_ctx *ctx, strata_dataset *ds, const 
   r->dissolved = p->dissolved;
   summarise_segments(res, p, ref, m);
   r->seconds = strata_fit_now() - t0;
+  r->algorithm = p->fit.algorithm && strcmp(p->fit.algorithm, "gmm") == 0    ? "gmm"
+                 : p->fit.algorithm && strcmp(p->fit.algorithm, "ward") == 0 ? "ward"
+                                                                              : "kmeans";
 done:
   strata_dataset_free(mem);
   free(x);

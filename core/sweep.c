@@ -11,9 +11,8 @@
 #include "fit.h"
 #include "metrics.h"
 #include "scheduler.h"
+#include "sweep.h"
 
-/* The silhouette sample draws its own rows, apart from the init sample. */
-#define SIL_SEED_SALT 0x9e3779b97f4b7c15ull
 /* The knee is recommended while its silhouette is this close to the best. */
 #define SIL_SLACK 0.05
 
@@ -40,15 +39,9 @@ typedef struct {
   double *dist_sum;               /* k */
 } k_fit;
 
-typedef struct {
-  strata_sweep_result pub;
-  strata_sweep_k *items;
-  char reason[320];
-} sweep_out;
-
 void strata_sweep_free(strata_sweep_result *r) {
   if (!r) return;
-  sweep_out *o = (sweep_out *)r;
+  strata_sweep_out *o = (strata_sweep_out *)r;
   for (size_t i = 0; o->items && i < r->n_results; i++) {
     free((void *)o->items[i].sizes);
     free((void *)o->items[i].centroids);
@@ -57,11 +50,31 @@ void strata_sweep_free(strata_sweep_result *r) {
   free(o);
 }
 
-static strata_status check_params(const strata_sweep_params *p) {
+strata_status strata_sweep_out_new(size_t n, strata_sweep_out **out) {
+  *out = NULL;
+  strata_sweep_out *o = calloc(1, sizeof *o);
+  RETURN_IF(!o, STRATA_ERR_NOMEM, "out of memory");
+  o->items = calloc(n ? n : 1, sizeof *o->items);
+  if (!o->items) {
+    free(o);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    strata_sweep_k *it = &o->items[i];
+    it->inertia = it->silhouette = it->calinski_harabasz = it->davies_bouldin = NAN;
+    it->bic = it->aic = it->stability = NAN;
+    it->algorithm = "kmeans";
+  }
+  o->pub.n_results = n;
+  o->pub.results = o->items;
+  o->pub.n_algorithms = 1;
+  o->pub.reason = o->reason;
+  *out = o;
+  return STRATA_OK;
+}
+
+strata_status strata_sweep_check_params(const strata_sweep_params *p) {
   const strata_fit_params *f = &p->fit;
-  /* The passes, metrics and dispersion below are k-means'. */
-  RETURN_IF(f->algorithm && strcmp(f->algorithm, "kmeans") != 0, STRATA_ERR_USAGE,
-            "sweep fits k-means only (not '%s' yet)", f->algorithm);
   if (p->ks && p->nk) {
     for (size_t i = 0; i < p->nk; i++) {
       RETURN_IF(p->ks[i] < 1, STRATA_ERR_USAGE, "k must be at least 1 (got %d)", p->ks[i]);
@@ -100,48 +113,55 @@ static strata_status choose_kernels(const strata_ctx *ctx, const strata_sample *
 }
 
 /* The recommendation and its one-sentence reason (the rule in strata.h). */
-static void recommend(sweep_out *o) {
-  strata_sweep_result *r = &o->pub;
-  const strata_sweep_k *it = o->items;
+int strata_sweep_pick_k(const strata_sweep_k *it, size_t n, int knee_k, char *buf, size_t len) {
   int best = -1, knee = -1;
-  for (size_t i = 0; i < r->n_results; i++) {
+  for (size_t i = 0; i < n; i++) {
     if (isfinite(it[i].silhouette) && (best < 0 || it[i].silhouette > it[best].silhouette)) best = (int)i;
-    if (it[i].k == r->knee_k) knee = (int)i;
+    if (it[i].k == knee_k) knee = (int)i;
   }
-  char *buf = o->reason;
-  size_t n = sizeof o->reason;
   if (knee >= 0 && best == knee) {
-    r->recommended_k = it[knee].k;
-    snprintf(buf, n, "k = %d: the inertia curve bends there (knee) and its silhouette %.3f is the highest",
+    snprintf(buf, len, "k = %d: the inertia curve bends there (knee) and its silhouette %.3f is the highest",
              it[knee].k, it[knee].silhouette);
-  } else if (knee >= 0 && best >= 0 && isfinite(it[knee].silhouette) &&
-             it[knee].silhouette >= it[best].silhouette - SIL_SLACK) {
-    r->recommended_k = it[knee].k;
-    snprintf(buf, n,
+    return knee;
+  }
+  if (knee >= 0 && best >= 0 && isfinite(it[knee].silhouette) &&
+      it[knee].silhouette >= it[best].silhouette - SIL_SLACK) {
+    snprintf(buf, len,
              "k = %d: the inertia curve bends there (knee) and its silhouette %.3f is within %.2f of the "
              "best (%.3f at k = %d)",
              it[knee].k, it[knee].silhouette, SIL_SLACK, it[best].silhouette, it[best].k);
-  } else if (knee >= 0 && best >= 0) {
-    r->recommended_k = it[best].k;
-    snprintf(buf, n,
+    return knee;
+  }
+  if (knee >= 0 && best >= 0) {
+    snprintf(buf, len,
              "k = %d: its silhouette %.3f is the highest; the inertia knee at k = %d separates the "
              "segments less well (silhouette %.3f)",
              it[best].k, it[best].silhouette, it[knee].k, it[knee].silhouette);
-  } else if (best >= 0) {
-    r->recommended_k = it[best].k;
-    snprintf(buf, n, "k = %d: its silhouette %.3f is the highest (the inertia curve shows no clear knee)",
-             it[best].k, it[best].silhouette);
-  } else if (knee >= 0) {
-    r->recommended_k = it[knee].k;
-    snprintf(buf, n, "k = %d: the inertia curve bends there (knee); no silhouette was computed", it[knee].k);
-  } else if (r->n_results == 1) {
-    r->recommended_k = it[0].k;
-    snprintf(buf, n, "k = %d: the only value fitted", it[0].k);
-  } else {
-    r->recommended_k = 0;
-    snprintf(buf, n, "no recommendation: the inertia curve shows no knee and no silhouette was computed");
+    return best;
   }
-  r->reason = buf;
+  if (best >= 0) {
+    snprintf(buf, len, "k = %d: its silhouette %.3f is the highest (the inertia curve shows no clear knee)",
+             it[best].k, it[best].silhouette);
+    return best;
+  }
+  if (knee >= 0) {
+    snprintf(buf, len, "k = %d: the inertia curve bends there (knee); no silhouette was computed", it[knee].k);
+    return knee;
+  }
+  if (n == 1) {
+    snprintf(buf, len, "k = %d: the only value fitted", it[0].k);
+    return 0;
+  }
+  snprintf(buf, len, "no recommendation: the inertia curve shows no knee and no silhouette was computed");
+  return -1;
+}
+
+static void recommend(strata_sweep_out *o) {
+  strata_sweep_result *r = &o->pub;
+  int i = strata_sweep_pick_k(o->items, r->n_results, r->knee_k, o->reason, sizeof o->reason);
+  r->recommended_k = i >= 0 ? o->items[i].k : 0;
+  r->recommended_algorithm = i >= 0 ? "kmeans" : NULL;
+  r->reason = o->reason;
 }
 
 typedef struct {
@@ -268,18 +288,11 @@ static strata_status sweep_after_pass(strata_fit_loop *loop, size_t served, doub
 /* The run kept for k number i. */
 static size_t kept_fit(const sweep_state *s, size_t i) { return i * (size_t)s->runs + (size_t)s->best[i]; }
 
-static strata_status build_result(sweep_state *s, const strata_sweep_params *p, strata_sweep_result **out) {
+static strata_status build_result(sweep_state *s, strata_sweep_out **out) {
   size_t nk = s->nk, d = s->d;
   const strata_sample *sil_sample = &s->data.sample2;
-  sweep_out *o = calloc(1, sizeof *o);
-  RETURN_IF(!o, STRATA_ERR_NOMEM, "out of memory");
-  o->items = calloc(nk, sizeof *o->items);
-  o->pub.n_results = nk;
-  o->pub.results = o->items;
-  if (!o->items) {
-    strata_sweep_free(&o->pub);
-    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
-  }
+  strata_sweep_out *o = NULL;
+  FORWARD_IF_ERROR(strata_sweep_out_new(nk, &o));
   double *sil = calloc(nk, sizeof *sil);
   const int32_t **labs = calloc(nk, sizeof *labs);
   size_t *kk = calloc(nk, sizeof *kk);
@@ -348,12 +361,12 @@ done:
     strata_sweep_free(&o->pub);
     return st;
   }
-  *out = &o->pub;
+  *out = o;
   return STRATA_OK;
 }
 
 static strata_status run_sweep(sweep_state *s, const strata_ctx *ctx, strata_dataset *ds, const strata_sweep_params *p,
-                               strata_sweep_result **out) {
+                               strata_sweep_out **out) {
   const strata_fit_params *fp = &p->fit;
   size_t nk = s->nk = p->ks && p->nk ? p->nk : (size_t)(p->k_max - p->k_min + 1);
   s->ks = malloc(nk * sizeof *s->ks);
@@ -370,7 +383,7 @@ static strata_status run_sweep(sweep_state *s, const strata_ctx *ctx, strata_dat
 
   /* 1. one statistics pass for every k: columns, both samples, the scaler */
   strata_fit_data_opts o = {.kmax = kmax, .with_init_sample = 1, .sample2_rows = p->silhouette_sample,
-                            .sample2_seed = fp->seed ^ SIL_SEED_SALT, .n_init = 1};
+                            .sample2_seed = fp->seed ^ STRATA_SWEEP_SIL_SALT, .n_init = 1};
   FORWARD_IF_ERROR(strata_fit_data_prepare(&s->data, &o));
 
   /* 2. one pass object (in memory when it fits) for every k */
@@ -389,19 +402,16 @@ static strata_status run_sweep(sweep_state *s, const strata_ctx *ctx, strata_dat
   strata_status st = strata_fit_loop_run(&loop, s->jobs, nf);
   strata_fit_loop_free(&loop);
   FORWARD_IF_ERROR(st);
-  FORWARD_IF_ERROR(build_result(s, p, out));
-  (*out)->data_passes = loop.passes;
-  (*out)->seconds = strata_fit_now() - s->data.t_start;
+  FORWARD_IF_ERROR(build_result(s, out));
+  (*out)->pub.data_passes = loop.passes;
+  (*out)->pub.seconds = strata_fit_now() - s->data.t_start;
   return STRATA_OK;
 }
 
-strata_status strata_sweep(const strata_ctx *ctx, strata_dataset *ds, const strata_sweep_params *p,
-                           strata_sweep_result **out) {
-  RETURN_IF(!ds || !p || !out, STRATA_ERR_USAGE, "strata_sweep: NULL argument");
+strata_status strata_sweep_kmeans(const strata_ctx *ctx, strata_dataset *ds, const strata_sweep_params *p,
+                                  strata_sweep_out **out) {
   *out = NULL;
-  FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_sweep_params"));
-  FORWARD_IF_ERROR(strata_check_size(p->fit.size, sizeof p->fit, "strata_fit_params"));
-  FORWARD_IF_ERROR(check_params(p));
+  FORWARD_IF_ERROR(strata_sweep_check_params(p));
   sweep_state s;
   memset(&s, 0, sizeof s);
   strata_status st = run_sweep(&s, ctx, ds, p, out);

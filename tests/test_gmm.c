@@ -378,8 +378,9 @@ static void test_model_file(void) {
   strata_model_free(m);
 }
 
-/* sweep and stability are k-means' for now: they refuse a mixture rather
- * than fit k-means under its name. */
+/* sweep and stability take a mixture (each k a strata_fit; the runs
+ * labelled by the most probable component, tests/test_sweep_methods.c);
+ * they refuse dbscan, which has no k, rather than fit something else. */
 static void test_refused_elsewhere(void) {
   const size_t n = 500, d = 2;
   float *x = test_rows(n, d, 4);
@@ -387,18 +388,25 @@ static void test_refused_elsewhere(void) {
   free(x);
   strata_sweep_params sp;
   strata_sweep_params_init(&sp);
+  sp.k_min = 2;
+  sp.k_max = 3;
   sp.fit.algorithm = "gmm";
   strata_sweep_result *sr = NULL;
+  CHECK_OK(strata_sweep(test_ctx(1, "ref"), ds, &sp, &sr));
+  CHECK(sr && sr->n_results == 2 && strcmp(sr->results[0].algorithm, "gmm") == 0 && isfinite(sr->results[0].bic));
+  strata_sweep_free(sr);
+  sr = NULL;
+  sp.fit.algorithm = "dbscan";
   CHECK(strata_sweep(test_ctx(1, "ref"), ds, &sp, &sr) == STRATA_ERR_USAGE && !sr &&
-        strstr(strata_last_error(), "sweep fits k-means only"));
+        strstr(strata_last_error(), "dbscan finds its own number of segments"));
   strata_sweep_free(sr);
   strata_stability_params tp;
   strata_stability_params_init(&tp);
-  tp.fit.algorithm = "gmm";
+  tp.fit.algorithm = "dbscan";
   tp.fit.k = 2;
   strata_stability_result *tr = NULL;
   CHECK(strata_stability(test_ctx(1, "ref"), ds, &tp, &tr) == STRATA_ERR_USAGE && !tr &&
-        strstr(strata_last_error(), "stability measures k-means only"));
+        strstr(strata_last_error(), "stability measures kmeans, gmm or ward"));
   strata_stability_free(tr);
   strata_dataset_free(ds);
 }

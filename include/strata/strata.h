@@ -589,7 +589,8 @@ typedef enum { STRATA_RESAMPLE_BOOTSTRAP, STRATA_RESAMPLE_SUBSAMPLE } strata_res
 
 typedef struct {
   size_t size;                /* set by strata_stability_params_init (see the conventions above) */
-  strata_fit_params fit;   /* k, scale, missing, n_init, max_iter, tol, seed of every
+  strata_fit_params fit;   /* k, algorithm (kmeans, gmm or ward; each run labels the sample
+                              by its model's rule), scale, missing, n_init, max_iter, tol, seed of every
                               fit (threads and backend: the ctx); labels_path, model_path, init,
                               progress are ignored (k-means++ or random init only) */
   int runs;                /* resampled refits, >= 2; default 20 */
@@ -636,6 +637,7 @@ typedef struct {
   double stable, unstable, dissolved; /* thresholds used */
   const char *verdict;     /* the worst segment verdict */
   double seconds;
+  const char *algorithm;   /* the method refitted: "kmeans", "gmm", "ward" (static storage) */
 } strata_stability_result;
 
 /* Clustering stability by resampling (Hennig 2007, as fpc::clusterboot):
@@ -738,6 +740,17 @@ STRATA_API void strata_profile_free(strata_profile *p);
  *    core/metrics.h), and a recommended k:
  *    the knee when its silhouette is within 0.05 of the best one, else the
  *    k with the best silhouette (README, `strata sweep`).
+ * Several methods (algorithms "kmeans,gmm,ward"): k-means keeps the shared
+ * passes above; every other method fits each k through strata_fit (so its
+ * k = K is exactly `strata fit --algorithm M -k K`), and its silhouette is
+ * taken on the same seeded sample in the same scaled units, with the labels
+ * the model gives those rows (gmm: the most probable component; ward: the
+ * nearest segment centroid, as `strata assign`).  Calinski-Harabasz and
+ * Davies-Bouldin are k-means' (NaN for the others).  Per method a k is
+ * picked (gmm: the lowest BIC; kmeans and ward: the rule above on their own
+ * inertia curve), then the method whose pick has the highest silhouette is
+ * recommended; with stability runs, a pick whose mean ARI is below 0.6
+ * yields to a stable one.  DBSCAN has no k and is refused.
  * Memory: O(chunk·d + sum(k)·d) plus the silhouette sample
  * (m·(d + number of k) values); no per-row state. */
 typedef struct {
@@ -755,6 +768,12 @@ typedef struct {
   size_t nk;
   size_t silhouette_sample; /* rows of the silhouette sample; 0 = no silhouette;
                                default 10000 (all rows when fewer) */
+  /* Comparing methods (see "Several methods" above). */
+  const char *algorithms;  /* IN: comma-separated methods with a k, e.g. "kmeans,gmm,ward";
+                              NULL = fit.algorithm alone (NULL: kmeans) */
+  int stability_runs;      /* 0 = none; else each (method, k) is also refitted on this many
+                              bootstrap resamples of the silhouette sample (strata_stability,
+                              seed fit.seed), >= 2 */
 } strata_sweep_params;
 
 STRATA_API void strata_sweep_params_init(strata_sweep_params *p);
@@ -768,11 +787,16 @@ typedef struct {
   double davies_bouldin;       /* NaN when undefined (k = 1) */
   const int64_t *sizes;        /* k rows per segment */
   const double *centroids;     /* k×d, original units */
+  const char *algorithm;       /* the method ("kmeans", "gmm", "ward"; static storage) */
+  double bic, aic;             /* gmm (scikit-learn's definitions, as fit's model); NaN otherwise */
+  double stability;            /* mean adjusted Rand index between the stability runs; NaN when
+                                  not asked (stability_runs 0) */
 } strata_sweep_k;
 
 typedef struct {
   size_t n_results;
-  const strata_sweep_k *results;   /* one per k, increasing k */
+  const strata_sweep_k *results;   /* one per method and k: method after method (in the
+                                      order asked), increasing k within each */
   size_t d;
   uint64_t rows, rows_dropped;     /* rows used; rows skipped for missing values */
   size_t silhouette_rows;          /* rows in the silhouette sample (after missing drop) */
@@ -782,6 +806,8 @@ typedef struct {
   int data_passes;                 /* passes over the data, the statistics pass included */
   double seconds;
   const char *backend;             /* CPU table name */
+  size_t n_algorithms;             /* methods compared (1: a k-means-only sweep as before) */
+  const char *recommended_algorithm; /* the method of recommended_k; NULL with recommended_k 0 */
 } strata_sweep_result;
 
 /* ds IN (read), p IN, out OUT (free with strata_sweep_free). */
