@@ -90,8 +90,17 @@ typedef struct {
   const char *path;
   int32_t *segment;
   float *distance;
-  int soft; /* a mixture's probabilities into the labels file too */
+  float *probability; /* memory: a mixture's probabilities (rows×k), or NULL */
+  int soft;           /* file: a mixture's probabilities into the labels file too */
+  double *loglik;     /* a mixture's mean log-likelihood per row, or NULL */
 } assign_sink;
+
+/* The labels file or the caller's arrays, with a mixture's probabilities
+ * when asked for. */
+static strata_status open_sink(const assign_sink *sink, size_t n, size_t k, strata_labels_writer **w) {
+  if (sink->path) return strata_labels_writer_open_soft(sink->path, n, sink->soft ? k : 0, w);
+  return strata_labels_writer_memory_soft(n, k, sink->segment, sink->distance, sink->probability, w);
+}
 
 static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
                                 const assign_sink *sink, size_t chunk_rows, const strata_drift_thresholds *th,
@@ -112,7 +121,19 @@ strata_status strata_assign_memory(const strata_ctx *ctx, const strata_model *m,
                                    int64_t *sizes) {
   RETURN_IF(!m || !ds || (!segment && strata_dataset_rows(ds) > 0), STRATA_ERR_USAGE,
             "strata_assign_memory: NULL argument");
-  assign_sink sink = {NULL, segment, distance, 0};
+  assign_sink sink = {NULL, segment, distance, NULL, 0, NULL};
+  return assign_run(ctx, m, ds, &sink, chunk_rows, NULL, NULL, inertia, sizes, NULL);
+}
+
+strata_status strata_assign_memory_soft(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                        size_t chunk_rows, int32_t *segment, float *distance, float *probability,
+                                        double *log_likelihood, double *inertia, int64_t *sizes) {
+  RETURN_IF(!m || !ds || (!segment && strata_dataset_rows(ds) > 0), STRATA_ERR_USAGE,
+            "strata_assign_memory_soft: NULL argument");
+  RETURN_IF(!strata_model_get_info(m)->weights, STRATA_ERR_USAGE,
+            "per-segment probabilities and the log-likelihood need a Gaussian mixture model (algorithm gmm); "
+            "this one is %s", strata_model_get_info(m)->estimator);
+  assign_sink sink = {NULL, segment, distance, probability, 0, log_likelihood};
   return assign_run(ctx, m, ds, &sink, chunk_rows, NULL, NULL, inertia, sizes, NULL);
 }
 
@@ -128,7 +149,7 @@ static strata_status assign_file(const strata_ctx *ctx, const strata_model *m, s
                                  const char *reference, double *inertia, int64_t *sizes, strata_drift **drift,
                                  int soft) {
   RETURN_IF(!m || !ds || !labels_path, STRATA_ERR_USAGE, "strata_assign: NULL argument");
-  assign_sink sink = {labels_path, NULL, NULL, soft};
+  assign_sink sink = {labels_path, NULL, NULL, NULL, soft, NULL};
   return assign_run(ctx, m, ds, &sink, chunk_rows, th, reference, inertia, sizes, drift);
 }
 
@@ -161,37 +182,33 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
   strata_status st;
   FORWARD_IF_ERROR(strata_scaler_from(&sc, d, mi->features, missing, mi->scale_shift,
                                       mi->scale_factor, mi->impute));
-  if (mi->core_points) {
-    /* DBSCAN scores by its core points; its model keeps no Lloyd statistics
-     * to compare, so drift is not measured. */
-    if (drift) strata_log(ctx, STRATA_LOG_WARN, "drift is not measured for a dbscan model");
-    st = sink->path ? strata_assign_dbscan(ctx, mi, &sc, ds, sink->path, chunk_rows, inertia, sizes)
-                    : strata_fail(STRATA_ERR_USAGE, "strata_assign_memory: a dbscan model is assigned into a "
-                                  "labels file only (strata_assign)");
-    strata_scaler_free(&sc);
-    return st;
-  }
   strata_pass *pass = NULL;
   strata_lloyd *l = NULL;
   strata_labels_writer *w = NULL;
   const strata_lloyd_result *res = NULL;
+  if (mi->core_points) {
+    /* DBSCAN scores by its core points; its model keeps no Lloyd statistics
+     * to compare, so drift is not measured. */
+    if (drift) strata_log(ctx, STRATA_LOG_WARN, "drift is not measured for a dbscan model");
+    GOTO_IF_ERROR(st, open_sink(sink, n, 0, &w), done);
+    GOTO_IF_ERROR(st, strata_assign_dbscan(ctx, mi, &sc, ds, w, chunk_rows, inertia, sizes), done);
+    goto commit;
+  }
   GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, &sc, chunk_rows, 0, &pass), done);
   if (mi->weights) {
-    st = drift ? strata_fail(STRATA_ERR_USAGE, "drift is measured for k-means models only, not a Gaussian "
-                             "mixture's yet")
-               : !sink->path ? strata_fail(STRATA_ERR_USAGE, "strata_assign_memory: a Gaussian mixture "
-                                           "model is assigned into a labels file only (strata_assign)")
-               : strata_gmm_assign(mi, pass, n, sink->path, sink->soft, inertia, sizes);
-    goto done;
+    if (drift) {
+      st = strata_fail(STRATA_ERR_USAGE, "drift is measured for k-means models only, not a Gaussian mixture's yet");
+      goto done;
+    }
+    GOTO_IF_ERROR(st, open_sink(sink, n, k, &w), done);
+    GOTO_IF_ERROR(st, strata_gmm_assign(mi, pass, w, inertia, sizes, sink->loglik), done);
+    goto commit;
   }
   GOTO_IF_ERROR(st, strata_lloyd_create(kern, pass, k, d, n, 0, &l), done);
   strata_lloyd_set_fallback(l, choice.fallback);
   strata_lloyd_set_centroids(l, mi->centroids);
   if (drift) GOTO_IF_ERROR(st, strata_lloyd_want_stats(l, 1), done);
-  if (sink->path)
-    GOTO_IF_ERROR(st, strata_labels_writer_open(sink->path, n, &w), done);
-  else
-    GOTO_IF_ERROR(st, strata_labels_writer_memory(n, sink->segment, sink->distance, &w), done);
+  GOTO_IF_ERROR(st, open_sink(sink, n, 0, &w), done);
   GOTO_IF_ERROR(st, strata_lloyd_pass(l, w, &res), done);
   if (strata_dataset_unknown_categories(ds) > 0)
     strata_log(ctx, STRATA_LOG_WARN, "%llu rows have a category the model has not seen; they were "
@@ -200,6 +217,7 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
   if (inertia) *inertia = res->inertia;
   if (sizes) memcpy(sizes, res->counts, k * sizeof *sizes);
   if (drift) GOTO_IF_ERROR(st, pass_drift(mi, &sc, res, th, reference, drift), done);
+commit:
   st = strata_labels_writer_commit(w);
   w = NULL;
   if (st != STRATA_OK && drift) {

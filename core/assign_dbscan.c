@@ -42,7 +42,7 @@ static strata_status score_block(void *vctx, const strata_block *b, int thread) 
 }
 
 strata_status strata_assign_dbscan(const strata_ctx *ctx, const strata_model_info *mi, const strata_scaler *sc,
-                                   strata_dataset *ds, const char *labels_path, size_t chunk_rows, double *inertia,
+                                   strata_dataset *ds, strata_labels_writer *w, size_t chunk_rows, double *inertia,
                                    int64_t *sizes) {
   size_t n = strata_dataset_rows(ds), d = (size_t)mi->d, k = (size_t)mi->k;
   int T = strata_threads_resolve(strata_ctx_threads(ctx));
@@ -51,7 +51,6 @@ strata_status strata_assign_dbscan(const strata_ctx *ctx, const strata_model_inf
               malloc((size_t)T * d * sizeof(double))};
   strata_kdtree *tree = NULL;
   strata_pass *pass = NULL;
-  strata_labels_writer *w = NULL;
   strata_status st = STRATA_OK;
   if (!s.seg || !s.dist || !s.sq || !s.q) {
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the labels of %zu rows", n);
@@ -61,7 +60,6 @@ strata_status strata_assign_dbscan(const strata_ctx *ctx, const strata_model_inf
   GOTO_IF_ERROR(st, strata_kdtree_build(mi->core_points, (size_t)mi->n_core, d, &tree), done);
   s.tree = tree;
   GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, sc, chunk_rows, 0, &pass), done);
-  GOTO_IF_ERROR(st, strata_labels_writer_open(labels_path, n, &w), done);
   strata_pass_fns fns = {.block = score_block, .ctx = &s};
   GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), done);
   /* Totals in row order: the same bits for any thread count. */
@@ -73,11 +71,8 @@ strata_status strata_assign_dbscan(const strata_ctx *ctx, const strata_model_inf
       if (sizes) sizes[s.seg[r]]++;
     }
   if (inertia) *inertia = total;
-  GOTO_IF_ERROR(st, strata_labels_writer_write(w, 0, n, s.seg, s.dist), done);
-  st = strata_labels_writer_commit(w);
-  w = NULL;
+  st = strata_labels_writer_write(w, 0, n, s.seg, s.dist);
 done:
-  strata_labels_writer_abort(w);
   strata_pass_free(pass);
   strata_kdtree_free(tree);
   free(s.seg); free(s.dist); free(s.sq); free(s.q);

@@ -141,7 +141,7 @@ typedef struct {
 
 static strata_status run(direct_state *s, strata_fit_data *data, const strata_ctx *ctx, strata_dataset *ds,
                          const strata_fit_params *p, const char *name, const strata_direct_ops *ops,
-                         strata_model **out) {
+                         const strata_labels_memory *mem, strata_model **out) {
   size_t kmax = 1;
   FORWARD_IF_ERROR(ops->check(p, &kmax));
   FORWARD_IF_ERROR(strata_fit_data_check(data, ctx, ds, p, kmax));
@@ -152,7 +152,10 @@ static strata_status run(direct_state *s, strata_fit_data *data, const strata_ct
   strata_fit_data_opts o = {.kmax = kmax, .with_init_sample = 0, .n_init = 1};
   FORWARD_IF_ERROR(strata_fit_data_prepare(data, &o));
   if (p->model_path) FORWARD_IF_ERROR(strata_output_begin(p->model_path, &s->model_out));
-  if (p->labels_path) FORWARD_IF_ERROR(strata_labels_writer_open(p->labels_path, data->n, &s->writer));
+  if (mem)
+    FORWARD_IF_ERROR(strata_labels_writer_memory(data->n, mem->segment, mem->distance, &s->writer));
+  else if (p->labels_path)
+    FORWARD_IF_ERROR(strata_labels_writer_open(p->labels_path, data->n, &s->writer));
   FORWARD_IF_ERROR(load_rows(data, &s->g));
 
   size_t m = data->kept, d = data->d, k = 0;
@@ -199,10 +202,10 @@ static strata_status run(direct_state *s, strata_fit_data *data, const strata_ct
 
 strata_status strata_fit_direct(strata_fit_data *data, const strata_ctx *ctx, strata_dataset *ds,
                                  const strata_fit_params *p, const char *name, const strata_direct_ops *ops,
-                                 strata_model **out) {
+                                 const strata_labels_memory *mem, strata_model **out) {
   direct_state s;
   memset(&s, 0, sizeof s);
-  strata_status st = run(&s, data, ctx, ds, p, name, ops, out);
+  strata_status st = run(&s, data, ctx, ds, p, name, ops, mem, out);
   free(s.g.x);
   free(s.g.present);
   free(s.labels);

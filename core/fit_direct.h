@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "fit.h"
+#include "labels_writer.h"
 #include "model.h"
 
 typedef struct strata_direct_ops {
@@ -45,9 +46,10 @@ typedef struct strata_direct_ops {
 } strata_direct_ops;
 
 /* strata_fit for a non-iterative method.  data OUT (freed by the caller
- * with strata_fit_data_free), out OUT. */
+ * with strata_fit_data_free), mem IN: the caller's arrays for the labels
+ * instead of p->labels_path (strata_fit_memory), or NULL; out OUT. */
 strata_status strata_fit_direct(strata_fit_data *data, const strata_ctx *ctx, strata_dataset *ds,
                                  const strata_fit_params *p, const char *name, const strata_direct_ops *ops,
-                                 strata_model **out);
+                                 const strata_labels_memory *mem, strata_model **out);
 
 #endif

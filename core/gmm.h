@@ -113,12 +113,13 @@ strata_status strata_gmm_runner_pass(strata_gmm_runner *r, const strata_gmm_prep
  * prep (prep OUT; strata_gmm_prep_free). */
 strata_status strata_gmm_from_model(const strata_model_info *mi, strata_gmm_prep *prep, double **params);
 
-/* strata_assign with a mixture model mi on pass (its scaler): labels to a
- * new labels file of n rows (soft: with the probabilities); inertia (the
- * hard labels' squared distances to their means) and sizes (k) OUT, either
- * may be NULL. */
-strata_status strata_gmm_assign(const strata_model_info *mi, strata_pass *pass, size_t n, const char *labels_path,
-                                int soft, double *inertia, int64_t *sizes);
+/* strata_assign with a mixture model mi on pass (its scaler): labels into
+ * w (a file or the caller's arrays; with probabilities when w was opened
+ * with k of them), left uncommitted; inertia (the hard labels' squared
+ * distances to their means), sizes (k) and loglik (the mean log-likelihood
+ * per row of the pass's rows, NaN without rows) OUT, each may be NULL. */
+strata_status strata_gmm_assign(const strata_model_info *mi, strata_pass *pass, strata_labels_writer *w,
+                                double *inertia, int64_t *sizes, double *loglik);
 
 /* Hard labels of m in-memory rows (arg max of the responsibilities, the
  * first on a tie).  labels OUT (m). */

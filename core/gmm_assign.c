@@ -1,5 +1,6 @@
 /* strata_assign for a Gaussian mixture model: one E-step pass with the
  * model's parameters, labels = arg max of the responsibilities. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,8 +32,8 @@ strata_status strata_gmm_from_model(const strata_model_info *mi, strata_gmm_prep
   return STRATA_OK;
 }
 
-strata_status strata_gmm_assign(const strata_model_info *mi, strata_pass *pass, size_t n, const char *labels_path,
-                                int soft, double *inertia, int64_t *sizes) {
+strata_status strata_gmm_assign(const strata_model_info *mi, strata_pass *pass, strata_labels_writer *w,
+                                double *inertia, int64_t *sizes, double *loglik) {
   size_t k = (size_t)mi->k;
   strata_gmm_prep prep;
   double *params;
@@ -40,18 +41,14 @@ strata_status strata_gmm_assign(const strata_model_info *mi, strata_pass *pass, 
   const strata_gmm_shape s = prep.s;
   strata_gmm_totals tot = {0};
   strata_gmm_runner *r = NULL;
-  strata_labels_writer *w = NULL;
   strata_status st;
   GOTO_IF_ERROR(st, strata_gmm_totals_alloc(&tot, &s), done);
   GOTO_IF_ERROR(st, strata_gmm_runner_create(pass, &s, &r), done);
-  GOTO_IF_ERROR(st, strata_labels_writer_open_soft(labels_path, n, soft ? k : 0, &w), done);
   GOTO_IF_ERROR(st, strata_gmm_runner_pass(r, &prep, params, w, &tot), done);
   if (inertia) *inertia = tot.sqdist;
   if (sizes) memcpy(sizes, tot.counts, k * sizeof *sizes);
-  st = strata_labels_writer_commit(w);
-  w = NULL;
+  if (loglik) *loglik = tot.rows ? tot.loglik / (double)tot.rows : NAN;
 done:
-  strata_labels_writer_abort(w);
   strata_gmm_runner_free(r);
   strata_gmm_totals_free(&tot);
   strata_gmm_prep_free(&prep);

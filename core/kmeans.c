@@ -179,7 +179,7 @@ static strata_status agree_backend(const strata_ctx *ctx, size_t d, size_t k, st
 }
 
 static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
-                             strata_backend_choice *choice, strata_model **out) {
+                             const strata_labels_memory *mem, strata_backend_choice *choice, strata_model **out) {
   const char *algorithm = p->algorithm ? p->algorithm : "kmeans";
   const strata_estimator_ops *ops = strata_estimator_find(algorithm); /* known: check_params */
   /* Only k-means' passes combine their partial sums across ranks
@@ -187,7 +187,7 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   int ranks = strata_comm_size(strata_ctx_comm(ctx));
   RETURN_IF(ranks > 1 && ops != &strata_estimator_kmeans, STRATA_ERR_USAGE,
             "algorithm %s does not run across MPI ranks yet (%d ranks); run it as one process", ops->name, ranks);
-  if (ops->direct) return strata_fit_direct(&f->data, ctx, ds, p, ops->name, ops->direct, out);
+  if (ops->direct) return strata_fit_direct(&f->data, ctx, ds, p, ops->name, ops->direct, mem, out);
   strata_fit_data *data = &f->data;
   size_t k = (size_t)p->k;
   FORWARD_IF_ERROR(strata_fit_data_check(data, ctx, ds, p, k));
@@ -220,7 +220,9 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   const strata_comm *comm = strata_ctx_comm(ctx);
   strata_status ost = STRATA_OK;
   if (p->model_path && strata_comm_rank(comm) == 0) ost = strata_output_begin(p->model_path, &f->model_out);
-  if (ost == STRATA_OK && p->labels_path && p->soft) {
+  if (ost == STRATA_OK && mem) {
+    ost = strata_labels_writer_memory(data->n, mem->segment, mem->distance, &f->writer);
+  } else if (ost == STRATA_OK && p->labels_path && p->soft) {
     ost = strata_labels_writer_open_soft(p->labels_path, data->n, k, &f->writer);
   } else if (ost == STRATA_OK && p->labels_path) {
     size_t first = strata_pass_first_row(data->pass);
@@ -275,8 +277,8 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   return STRATA_OK;
 }
 
-strata_status strata_fit(const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
-                         strata_model **out) {
+static strata_status fit(const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
+                         const strata_labels_memory *mem, strata_model **out) {
   RETURN_IF(!ds || !p || !out, STRATA_ERR_USAGE, "strata_fit: NULL argument");
   *out = NULL;
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_fit_params"));
@@ -296,7 +298,28 @@ strata_status strata_fit(const strata_ctx *ctx, strata_dataset *ds, const strata
   if (strcmp(backend, "auto") != 0 && strata_dataset_cols(ds) > 0)
     FORWARD_IF_ERROR(strata_scheduler_choose(ctx, backend, NULL, 0, strata_dataset_rows(ds),
                                              strata_dataset_cols(ds), (size_t)p->k, &choice));
-  strata_status st = run_fit(&f, ctx, ds, p, &choice, out);
+  strata_status st = run_fit(&f, ctx, ds, p, mem, &choice, out);
   fit_state_free(&f);
   return st;
+}
+
+strata_status strata_fit(const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
+                         strata_model **out) {
+  return fit(ctx, ds, p, NULL, out);
+}
+
+strata_status strata_fit_memory(const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
+                                int32_t *segment, float *distance, strata_model **out) {
+  RETURN_IF(!ds || !p || !out || (!segment && strata_dataset_rows(ds) > 0), STRATA_ERR_USAGE,
+            "strata_fit_memory: NULL argument");
+  *out = NULL;
+  FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_fit_params"));
+  RETURN_IF(p->labels_path || p->soft, STRATA_ERR_USAGE,
+            "strata_fit_memory: the labels go to the caller's arrays, not a labels file (labels_path, soft)");
+  /* Under several ranks each would hold only its own rows' labels. */
+  RETURN_IF(strata_comm_size(strata_ctx_comm(ctx)) > 1, STRATA_ERR_USAGE,
+            "strata_fit_memory runs as one process (%d ranks); use strata_fit with a labels file",
+            strata_comm_size(strata_ctx_comm(ctx)));
+  strata_labels_memory mem = {segment, distance};
+  return fit(ctx, ds, p, &mem, out);
 }

@@ -42,6 +42,7 @@ struct strata_labels_writer {
    * of a file; file and its ids stay -1 and out stays empty. */
   int32_t *mem_segment;
   float *mem_distance;
+  float *mem_probability; /* rows×k, or NULL */
   /* Several ranks: rank 0 holds the file; another rank keeps its rows
    * [first, end) here until finish sends them to rank 0. */
   const strata_comm *comm;
@@ -179,6 +180,11 @@ strata_status strata_labels_writer_open_soft(const char *path, size_t rows, size
 
 strata_status strata_labels_writer_memory(size_t rows, int32_t *segment, float *distance,
                                           strata_labels_writer **out) {
+  return strata_labels_writer_memory_soft(rows, 0, segment, distance, NULL, out);
+}
+
+strata_status strata_labels_writer_memory_soft(size_t rows, size_t k, int32_t *segment, float *distance,
+                                               float *probability, strata_labels_writer **out) {
   RETURN_IF(!out || (rows && !segment), STRATA_ERR_USAGE, "strata_labels_writer_memory: NULL argument");
   *out = NULL;
   strata_labels_writer *w = calloc(1, sizeof *w);
@@ -187,6 +193,8 @@ strata_status strata_labels_writer_memory(size_t rows, int32_t *segment, float *
   w->rows = rows;
   w->mem_segment = segment;
   w->mem_distance = distance;
+  w->mem_probability = probability;
+  w->k = probability ? k : 0;
   *out = w;
   return STRATA_OK;
 }
@@ -270,6 +278,10 @@ strata_status strata_labels_writer_write_probabilities(strata_labels_writer *w, 
             "rows %zu-%zu are outside the labels file '%s' (%zu rows)", row0, row0 + rows - 1,
             w->out.final_path, w->rows);
   if (rows == 0) return STRATA_OK;
+  if (w->mem_probability) {
+    memcpy(w->mem_probability + row0 * w->k, prob, rows * w->k * sizeof *prob);
+    return STRATA_OK;
+  }
   hsize_t start[2] = {row0, 0}, count[2] = {rows, w->k};
   strata_status st = STRATA_OK;
   char why[512];

@@ -9,6 +9,13 @@
 
 typedef struct strata_labels_writer strata_labels_writer;
 
+/* The caller's arrays a fit's labels go to instead of a file
+ * (strata_fit_memory): segment rows int32, distance rows float32 or NULL. */
+typedef struct {
+  int32_t *segment;
+  float *distance;
+} strata_labels_memory;
+
 /* path IN, rows: total rows that will be written, out OUT.
  * The file is created under a temporary name (io/output_file.h). */
 strata_status strata_labels_writer_open(const char *path, size_t rows, strata_labels_writer **out);
@@ -17,6 +24,11 @@ strata_status strata_labels_writer_open(const char *path, size_t rows, strata_la
  * commit only checks that every row was written.  out OUT. */
 strata_status strata_labels_writer_memory(size_t rows, int32_t *segment, float *distance,
                                           strata_labels_writer **out);
+/* strata_labels_writer_memory that also takes a mixture's probabilities
+ * (strata_labels_writer_write_probabilities) into probability OUT, rows×k
+ * float32 row-major; probability NULL: none (k ignored, as plain memory). */
+strata_status strata_labels_writer_memory_soft(size_t rows, size_t k, int32_t *segment, float *distance,
+                                               float *probability, strata_labels_writer **out);
 /* strata_labels_writer_open, and a third dataset `probability` (rows×k
  * float32): each row's probability of each segment (a Gaussian mixture's
  * responsibilities; NaN for dropped rows), written with

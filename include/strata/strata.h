@@ -331,6 +331,15 @@ typedef struct strata_model strata_model;
 /* ds IN (read, not consumed), p IN, out OUT.  Streams the data; memory is
  * O(chunk_rows·d + k·d) plus 4 bytes per row for the label of each row. */
 STRATA_API strata_status strata_fit(const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p, strata_model **out);
+/* strata_fit that hands every row's label to the caller's arrays instead of
+ * a labels file (for bindings: the training rows' labels without a second
+ * pass or a file).  segment OUT: rows int32, distance OUT: rows float32 or
+ * NULL, as the labels file of p->labels_path would hold them (-1/NaN for
+ * dropped rows and noise); their contents are undefined after a failure.
+ * p->labels_path and p->soft must be unset; one process only (a ctx
+ * with a communicator of several ranks is STRATA_ERR_USAGE). */
+STRATA_API strata_status strata_fit_memory(const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
+                                           int32_t *segment, float *distance, strata_model **out);
 
 /* Scores the rows of ds with the model's scaler and centroids and writes the
  * labels file.  The dataset must present the model's features in the model's
@@ -343,13 +352,26 @@ STRATA_API strata_status strata_assign(const strata_ctx *ctx, const strata_model
                                        double *inertia, int64_t *sizes);
 
 /* strata_assign into the caller's arrays instead of a labels file (for
- * bindings: no file round trip).  segment OUT: rows int32 (-1 for a row the
- * missing rule drops); distance OUT: rows float32 Euclidean distances to
- * the segment's centroid in scaled units (NaN when dropped), or NULL.
- * Same labels, inertia and sizes as strata_assign. */
+ * bindings: no file round trip), for a model of any kind.  segment OUT:
+ * rows int32 (-1 for a row the missing rule drops, and for a dbscan
+ * model's noise); distance OUT: rows float32 or NULL, what the labels
+ * file's `distance` holds (Euclidean distance to the segment's centroid in
+ * scaled units; a mixture's Mahalanobis distance to its component; NaN
+ * when dropped or noise).  Same labels, inertia and sizes as strata_assign. */
 STRATA_API strata_status strata_assign_memory(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
                                               size_t chunk_rows, int32_t *segment, float *distance,
                                               double *inertia, int64_t *sizes);
+/* strata_assign_memory for a Gaussian mixture model (estimator "gmm";
+ * STRATA_ERR_USAGE for another kind) that also gives probability OUT:
+ * rows×k float32 row-major, each row's probability of each segment (the
+ * responsibilities, the bits strata_assign_soft writes; NaN for a dropped
+ * row), or NULL; log_likelihood OUT: the mean over the assigned rows of
+ * log p(x) of their scaled values (scikit-learn's score(); NaN when every
+ * row was dropped), or NULL. */
+STRATA_API strata_status strata_assign_memory_soft(const strata_ctx *ctx, const strata_model *m, strata_dataset *ds,
+                                                   size_t chunk_rows, int32_t *segment, float *distance,
+                                                   float *probability, double *log_likelihood, double *inertia,
+                                                   int64_t *sizes);
 /* strata_assign for a Gaussian mixture model (estimator "gmm") that also
  * writes each row's probability of each segment into the labels file
  * (dataset `probability`, rows×k float32, as strata_fit_params.soft);

@@ -76,7 +76,15 @@ class ModelInfo(ctypes.Structure):
                 ("seconds", c_double), ("n_iter_stats", c_int), ("iter_stats", P(IterStats)),
                 ("parent_path", c_char_p), ("parent_created", c_char_p), ("parent_segment", P(c_int)),
                 ("parent_distance", P(c_double)), ("train_mean", P(c_double)), ("train_std", P(c_double)),
-                ("train_mean_distance", P(c_double)), ("estimator", c_char_p)]
+                ("train_mean_distance", P(c_double)), ("estimator", c_char_p),
+                # a Gaussian mixture
+                ("covariance_type", c_char_p), ("weights", P(c_double)), ("covariances", P(c_double)),
+                ("reg_covar", c_double), ("log_likelihood", c_double), ("bic", c_double), ("aic", c_double),
+                # Ward
+                ("n_merges", c_int), ("merges", P(c_double)), ("distance_threshold", c_double),
+                # DBSCAN
+                ("eps", c_double), ("min_samples", c_int), ("n_core", c_int), ("core_points", P(c_double)),
+                ("core_segment", P(c_int32))]
 
 
 class FeatureProfile(ctypes.Structure):
@@ -123,6 +131,9 @@ _SIGNATURES = {
     "strata_assign": (c_int, [c_void_p, c_void_p, c_void_p, c_char_p, c_size_t, P(c_double), P(c_int64)]),
     "strata_assign_memory": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_void_p, c_void_p, P(c_double),
                                      P(c_int64)]),
+    "strata_assign_memory_soft": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_void_p, c_void_p, c_void_p,
+                                          P(c_double), P(c_double), P(c_int64)]),
+    "strata_fit_memory": (c_int, [c_void_p, c_void_p, P(FitParams), c_void_p, c_void_p, P(c_void_p)]),
     "strata_model_open_data": (c_int, [c_void_p, c_char_p, c_char_p, P(c_void_p)]),
     "strata_model_save": (c_int, [c_void_p, c_char_p]),
     "strata_model_load": (c_int, [c_char_p, P(c_void_p)]),

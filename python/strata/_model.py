@@ -69,6 +69,19 @@ class Model:
         out["sizes"] = _arr(mi.sizes, k, np.int64)
         out["inertia_per_iteration"] = np.array([mi.iter_stats[i].inertia for i in range(mi.n_iter_stats)])
         out["seconds_per_iteration"] = np.array([mi.iter_stats[i].seconds for i in range(mi.n_iter_stats)])
+        # each method's own fields (strata_model_info)
+        if mi.weights:
+            ctype = _s(mi.covariance_type)
+            ncov = {"full": k * d * d, "tied": d * d, "diag": k * d, "spherical": k}[ctype]
+            out.update(covariance_type=ctype, weights=_arr(mi.weights, k), covariances=_arr(mi.covariances, ncov),
+                       reg_covar=mi.reg_covar, log_likelihood=mi.log_likelihood, bic=mi.bic, aic=mi.aic)
+        if mi.merges:
+            out.update(merges=_arr(mi.merges, 4 * mi.n_merges).reshape(mi.n_merges, 4),
+                       distance_threshold=mi.distance_threshold)
+        if mi.core_points:
+            out.update(eps=mi.eps, min_samples=mi.min_samples,
+                       core_points=_arr(mi.core_points, mi.n_core * d).reshape(mi.n_core, d),
+                       core_segment=_arr(mi.core_segment, mi.n_core, np.int32))
         return out
 
     def save(self, path):
