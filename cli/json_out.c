@@ -364,6 +364,9 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_u64(&b, o, "rows_dropped", in->rows_dropped);
   add_doubles(&b, o, "impute", in->impute, d);
   add_str(&b, o, "init", in->init);
+  add_str(&b, o, "refine", in->refine);
+  add_i64(&b, o, "refine_trials", in->refine_trials);
+  add_i64(&b, o, "refine_swaps", in->refine_swaps);
   add_u64(&b, o, "seed", in->seed);
   add_i64(&b, o, "n_init", in->n_init);
   add_i64(&b, o, "best_init", in->best_init);

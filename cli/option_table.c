@@ -39,7 +39,8 @@ typedef enum {
 /* KIND_CHOICE writes the index of the value through an int. */
 _Static_assert(sizeof(strata_scale) == sizeof(int) && sizeof(strata_missing) == sizeof(int) &&
                    sizeof(strata_covariance) == sizeof(int) && sizeof(strata_ward_mode) == sizeof(int) &&
-                   sizeof(strata_resample) == sizeof(int) && sizeof(cli_progress_mode) == sizeof(int),
+                   sizeof(strata_resample) == sizeof(int) && sizeof(cli_progress_mode) == sizeof(int) &&
+                   sizeof(strata_refine) == sizeof(int),
                "an enum field of the option table is not int-sized");
 
 /* Which structure an option's field lies in. */
@@ -107,6 +108,7 @@ enum { FIT = CLI_CMD_FIT, SWEEP = CLI_CMD_SWEEP, STABILITY = CLI_CMD_STABILITY, 
 
 static const char *const progress_choices[] = {"auto", "bar", "log", "none", NULL}; /* cli_progress_mode */
 static const char *const method_choices[] = {"bootstrap", "subsample", NULL};       /* strata_resample */
+static const char *const refine_choices[] = {"auto", "none", "swap", NULL};         /* strata_refine */
 static const char *const ward_mode_choices[] = {"exact", "twostep", "auto", NULL};   /* strata_ward_mode */
 
 static const cli_option options[] = {
@@ -272,6 +274,13 @@ static const cli_option options[] = {
     {"init-sample", 0, KIND_ROWS, FIT(init_sample), .zero = "automatic", .arg = "N",
      .help = "rows sampled for initialisation (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 6), [SWEEP] = AT(SEC_ALGORITHM, 6)}},
+    {"refine", 0, KIND_CHOICE, FIT(refine), .choices = refine_choices, .arg = "auto|none|swap",
+     .help = "after Lloyd, trial swaps on the init sample (a centroid\n"
+             "removed, one added at a k-means++ draw), then Lloyd on all\n"
+             "rows, kept when the inertia drops (swap); auto: swap\n"
+             "unless from a FILE or --warm-start (default {default})",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 7),
+             [STABILITY] = {SEC_RESAMPLING, 8, .help = "refinement of each fit, as in fit (default {default})"}}},
     {"silhouette-sample", 0, KIND_ROWS, FIELD(IN_SWEEP, strata_sweep_params, silhouette_sample), .arg = "N",
      .help = "rows of the seeded silhouette sample, exact on it;\n0 = no silhouette (default {default})",
      .use = {[SWEEP] = AT(SEC_ALGORITHM, 7)}},

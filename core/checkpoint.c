@@ -288,6 +288,11 @@ static strata_status encode(const strata_checkpointer *w, const strata_fit_state
     put_f64s(&pl, best->params, w->np);
     for (size_t c = 0; c < w->k; c++) put_u64(&pl, (uint64_t)best->sizes[c]);
     put_iters(&pl, best->iters, best->iterations);
+    /* the kept run's refinement, which its model records */
+    put_i32(&pl, best->refine.trials);
+    put_i32(&pl, best->refine.swaps);
+    put_i32(&pl, best->refine.passes);
+    put_i32(&pl, best->refine.unconverged);
   }
   put(b, MAGIC, sizeof MAGIC);
   put_u32(b, VERSION);
@@ -356,6 +361,13 @@ static strata_status decode(strata_checkpoint *c, const unsigned char *p, size_t
       b.bad = 1;
     }
     c->best.iters = get_iters(&b, c->best.iterations);
+    c->best.refine.trials = get_i32(&b);
+    c->best.refine.swaps = get_i32(&b);
+    c->best.refine.passes = get_i32(&b);
+    c->best.refine.unconverged = get_i32(&b);
+    if (c->best.refine.trials < 0 || c->best.refine.swaps < 0 || c->best.refine.swaps > c->best.refine.trials ||
+        c->best.refine.passes < 0 || (unsigned)c->best.refine.unconverged > 1)
+      b.bad = 1;
   } else if (has_best != 0) {
     b.bad = 1;
   }

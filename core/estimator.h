@@ -91,6 +91,14 @@ typedef struct {
                             already the final assignment */
 } strata_estimator_step;
 
+/* What a refinement after convergence did (ops->refine). */
+typedef struct {
+  int trials;  /* trial moves made */
+  int swaps;   /* trial moves kept */
+  int passes;  /* passes over the data it made */
+  int unconverged; /* its final Lloyd run stopped at its iteration cap */
+} strata_refine_result;
+
 struct strata_estimator_ops {
   const char *name; /* the model file's `estimator` attribute */
   /* One instance on data (borrowed until free).  out OUT. */
@@ -128,6 +136,11 @@ struct strata_estimator_ops {
   /* Labels of m in-memory scaled rows x (m×d float32), with the tables the
    * passes used.  labels OUT (m). */
   strata_status (*predict)(const strata_estimator *e, const float *x, size_t m, int32_t *labels);
+  /* Optional (NULL: none): after a restart has converged, improves its
+   * parameters in place, never to a higher objective (strata_refine);
+   * params() and result() describe the refined state afterwards.  out OUT. */
+  strata_status (*refine)(strata_estimator *e, const strata_fit_data *data, int run, int lloyd_passes,
+                          strata_refine_result *out);
   /* Drops what only passes need (per-thread buffers), keeping the
    * parameters: an instance that has finished in a sweep. */
   void (*release_pass)(strata_estimator *e);

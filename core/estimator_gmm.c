@@ -89,7 +89,7 @@ static strata_status seed_means(gmm *g, const strata_fit_data *data, int run) {
   size_t k = g->base.k, d = g->base.d;
   const strata_sample *s = &data->sample;
   strata_init_job job = {data->ctx, g->init_kern, strata_pass_threads(data->pass), s->x, s->m, d, k,
-                         s->m == data->kept, p->seed, run};
+                         s->m == data->kept, p->seed, run, 0};
   if (p->init == STRATA_INIT_GIVEN) {
     for (size_t c = 0; c < k; c++)
       strata_scaler_forward(&data->scaler, p->init_centroids + c * d, g->seed_means + c * d);

@@ -9,6 +9,7 @@
 #include "estimator.h"
 #include "fit.h"
 #include "kmeans_init.h"
+#include "kmeans_refine.h"
 #include "lineage.h"
 #include "lloyd.h"
 
@@ -63,13 +64,19 @@ static strata_status km_create(const strata_fit_data *data, const strata_estimat
   return STRATA_OK;
 }
 
+/* Seeding on the init sample for restart `run`. */
+static strata_init_job init_job(const kmeans *km, const strata_fit_data *data, int run) {
+  const strata_sample *s = &data->sample;
+  return (strata_init_job){data->ctx, km->init_kern, strata_pass_threads(data->pass), s->x, s->m, km->base.d,
+                           km->base.k, s->m == data->kept, data->p->seed, run, 0};
+}
+
 static strata_status km_init(strata_estimator *e, const strata_fit_data *data, int run) {
   kmeans *km = as_kmeans(e);
   const strata_fit_params *p = data->p;
   size_t k = e->k, d = e->d;
   const strata_sample *s = &data->sample;
-  strata_init_job job = {data->ctx, km->init_kern, strata_pass_threads(data->pass), s->x, s->m, d, k,
-                         s->m == data->kept, p->seed, run};
+  strata_init_job job = init_job(km, data, run);
   if (p->warm_start)
     return strata_lineage_warm_start(&job, strata_model_get_info(p->parent), &data->scaler, km->centers);
   if (p->init == STRATA_INIT_GIVEN) {
@@ -184,6 +191,15 @@ done:
   return st;
 }
 
+/* Swaps draw on the init sample, which a fit from given centroids lacks. */
+static strata_status km_refine(strata_estimator *e, const strata_fit_data *data, int run, int lloyd_passes,
+                               strata_refine_result *out) {
+  memset(out, 0, sizeof *out);
+  if (data->sample.m == 0) return STRATA_OK;
+  strata_init_job job = init_job(as_kmeans(e), data, run);
+  return strata_kmeans_refine(e, data, &job, run, lloyd_passes, out);
+}
+
 static void km_release_pass(strata_estimator *e) {
   kmeans *km = as_kmeans(e);
   strata_lloyd_free(km->lloyd);
@@ -237,6 +253,7 @@ const strata_estimator_ops strata_estimator_kmeans = {
     .params = km_params,
     .set_params = km_set_params,
     .predict = km_predict,
+    .refine = km_refine,
     .release_pass = km_release_pass,
     .describe = km_describe,
     .previous_params = km_previous_params,

@@ -25,6 +25,7 @@ strata_status strata_fit_check_params(const strata_fit_params *p) {
             STRATA_MAX_CATEGORICAL_WEIGHT, p->categorical_weight);
   RETURN_IF((unsigned)p->scale > STRATA_SCALE_ROBUST, STRATA_ERR_USAGE, "unknown scale method");
   RETURN_IF((unsigned)p->missing > STRATA_MISSING_MEDIAN, STRATA_ERR_USAGE, "unknown missing rule");
+  RETURN_IF((unsigned)p->refine > STRATA_REFINE_SWAP, STRATA_ERR_USAGE, "unknown refinement");
   return STRATA_OK;
 }
 
@@ -147,7 +148,8 @@ static strata_status iterate(strata_fit_loop *loop, strata_fit_job *job, double 
   if (loop->report_iterations)
     strata_fit_report(p, (strata_progress){STRATA_STAGE_ITER, job->run, p->n_init, job->iterations, p->max_iter,
                                 step.objective, step.shift, step.relocations, secs, s.rows_per_second});
-  if (!step.converged && job->iterations < p->max_iter) return loop->iterated ? loop->iterated(loop, job) : STRATA_OK;
+  int cap = job->max_iter > 0 && job->max_iter < p->max_iter ? job->max_iter : p->max_iter;
+  if (!step.converged && job->iterations < cap) return loop->iterated ? loop->iterated(loop, job) : STRATA_OK;
   if (step.final_in_last_pass && !loop->writer && !loop->final_stats) {
     job->state = STRATA_JOB_DONE;
     return loop->finished ? loop->finished(loop, job) : STRATA_OK;
@@ -245,6 +247,7 @@ static strata_status resume_run(const strata_fit_data *data, strata_estimator *e
     best->run = r->best->run;
     best->iterations = r->best->iterations;
     best->converged = r->best->converged;
+    best->refine = r->best->refine;
     memcpy(best->params, r->best->params, np * sizeof *best->params);
     memcpy(best->sizes, r->best->sizes, k * sizeof *best->sizes);
     memcpy(best->iters, r->best->iters, (size_t)r->best->iterations * sizeof *best->iters);
@@ -253,6 +256,11 @@ static strata_status resume_run(const strata_fit_data *data, strata_estimator *e
   job->iterations = r->iterations;
   memcpy(job->iters, r->iters, (size_t)r->iterations * sizeof *job->iters);
   return STRATA_OK;
+}
+
+int strata_fit_refines(const strata_fit_params *p) {
+  if (p->refine == STRATA_REFINE_AUTO) return p->init != STRATA_INIT_GIVEN && !p->warm_start;
+  return p->refine == STRATA_REFINE_SWAP;
 }
 
 strata_status strata_fit_restarts(const strata_fit_data *data, strata_estimator *est,
@@ -289,13 +297,16 @@ strata_status strata_fit_restarts(const strata_fit_data *data, strata_estimator 
                                   .seconds = strata_fit_now() - t0});
     }
     GOTO_IF_ERROR(st, strata_fit_loop_run(&loop, &job, 1), done);
+    strata_refine_result refined = {0};
+    if (ops->refine && strata_fit_refines(p)) GOTO_IF_ERROR(st, ops->refine(est, data, run, job.iterations, &refined), done);
     double objective;
     ops->result(est, &objective, sizes);
     if (objective < best->objective) {
+      best->refine = refined;
       best->objective = objective;
       best->run = run;
       best->iterations = job.iterations;
-      best->converged = job.converged;
+      best->converged = job.converged && !refined.unconverged;
       memcpy(best->params, ops->params(est), np * sizeof *best->params);
       memcpy(best->sizes, sizes, k * sizeof *sizes);
       memcpy(best->iters, iters, (size_t)job.iterations * sizeof *iters);

@@ -93,6 +93,7 @@ typedef struct {
   strata_job_state state;
   int run;                  /* restart index */
   int iterations, converged;
+  int max_iter;             /* iterations at most; 0: the parameters' max_iter */
   strata_iter_stats *iters; /* max_iter entries, or NULL */
   void *user;
 } strata_fit_job;
@@ -138,6 +139,7 @@ void strata_fit_loop_free(strata_fit_loop *loop);
 typedef struct {
   double objective;
   int run, iterations, converged;
+  strata_refine_result refine;  /* of the kept run */
   double *params;
   int64_t *sizes;
   strata_iter_stats *iters;
@@ -161,6 +163,9 @@ typedef struct {
   strata_status (*boundary)(void *user, const strata_fit_state *state);
   void *user;
 } strata_fit_checkpoint;
+/* Whether p asks each restart to be refined (strata_refine: AUTO is SWAP
+ * except from given centroids or a warm start). */
+int strata_fit_refines(const strata_fit_params *p);
 
 /* labels_now: the writer for the final pass of each run (NULL: labels are
  * written by the caller after the restarts); final_stats as in the loop;

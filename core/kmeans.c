@@ -99,12 +99,20 @@ static void fit_state_free(fit_state *f) {
   strata_fingerprint_free(&f->fp);
 }
 
+/* The refinement as resolved: only an estimator with one refines. */
+static strata_status set_refine(strata_model *m, const strata_fit_params *p, const strata_estimator *est) {
+  int swap = est->ops->refine && strata_fit_refines(p);
+  RETURN_IF(!strata_model_set_string(&m->refine, swap ? "swap" : "none"), STRATA_ERR_NOMEM, "out of memory");
+  return STRATA_OK;
+}
+
 /* Everything a model records but the estimator's own parameters. */
 static strata_status build_model(fit_state *f, const strata_fit_params *p, const char *backend,
                                  const char *backend_reason) {
   FORWARD_IF_ERROR(strata_fit_model_new(&f->data, p, f->est->k, backend, backend_reason, &f->model));
   f->model->info.inertia = f->best.objective; /* describe may say otherwise (a mixture's) */
   FORWARD_IF_ERROR(f->est->ops->describe(f->est, f->best.params, &f->data, f->model));
+  FORWARD_IF_ERROR(set_refine(f->model, p, f->est));
   memcpy(f->model->sizes, f->best.sizes, f->est->k * sizeof(int64_t));
   return STRATA_OK;
 }
@@ -172,7 +180,9 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   size_t d = data->d;
 
   /* 1. statistics pass (also fills the init sample) and the scaler */
-  strata_fit_data_opts o = {.kmax = k, .with_init_sample = p->init != STRATA_INIT_GIVEN, .n_init = p->n_init};
+  int refines = ops->refine && strata_fit_refines(p);
+  strata_fit_data_opts o = {.kmax = k, .with_init_sample = p->init != STRATA_INIT_GIVEN || refines,
+                            .n_init = p->n_init};
   FORWARD_IF_ERROR(strata_fit_data_prepare(data, &o));
   if (!choice->kern)
     FORWARD_IF_ERROR(strata_scheduler_choose(ctx, strata_ctx_backend(ctx), data->sample.x, data->sample.m,
@@ -208,8 +218,9 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   FORWARD_IF_ERROR(strata_comm_agree(comm, ost));
 
   /* 3. restarts; labels are written in the kept run's final pass, or, with
-   * restarts or a parent (renumbering), in one more pass after them.  A
-   * checkpoint is taken at iteration boundaries, a resume takes one up. */
+   * restarts, a parent (renumbering) or a refinement (which moves the
+   * centroids after that pass), in one more pass after them.  A checkpoint
+   * is taken at iteration boundaries, a resume takes one up. */
   strata_checkpointer saver = {ctx, p->checkpoint_path, p->checkpoint_every, &f->fp, kern->name,
                                ops->n_params(f->est), k, -1, -1};
   strata_fit_checkpoint hooks = {NULL, p->checkpoint_path ? strata_checkpoint_boundary : NULL, &saver};
@@ -220,7 +231,7 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   } else if (p->checkpoint_path) {
     FORWARD_IF_ERROR(strata_fingerprint_data(&f->fp, data));
   }
-  int late = p->n_init > 1 || p->parent;
+  int late = p->n_init > 1 || p->parent || refines;
   int stats_in_run = !late && !kern->run.run_open;
   if (stats_in_run) FORWARD_IF_ERROR(ops->want_reference(f->est));
   FORWARD_IF_ERROR(strata_fit_restarts(data, f->est, late ? NULL : f->writer, stats_in_run,
@@ -244,6 +255,8 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   m->info.converged = f->best.converged;
   m->info.n_init = p->n_init;
   m->info.best_init = f->best.run;
+  m->info.refine_trials = f->best.refine.trials;
+  m->info.refine_swaps = f->best.refine.swaps;
   m->info.seed = p->seed;
   m->info.tol = p->tol;
   m->info.max_iter = p->max_iter;

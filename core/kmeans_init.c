@@ -190,7 +190,7 @@ static strata_status kmeanspp(const strata_init_job *job, double *centers, size_
   size_t trials = 2 + (size_t)floor(log((double)k));
   if (trials > MAX_TRIALS) trials = MAX_TRIALS;
   strata_rng rng;
-  strata_rng_seed(&rng, job->seed, 0x1000 + (uint64_t)job->run);
+  strata_rng_seed(&rng, job->seed, job->stream ? job->stream : 0x1000 + (uint64_t)job->run);
 
   pp_work w = {0};
   const strata_kernels *ms = job->kern->seed.min_sum ? job->kern : strata_kernels_ref();

@@ -19,6 +19,7 @@ typedef struct {
   int sample_is_all;   /* the sample holds every row used by the fit */
   uint64_t seed;
   int run;             /* restart index: each restart draws its own stream */
+  uint64_t stream;     /* 0: the restart's stream; else this one (a refinement's trial) */
 } strata_init_job;
 
 /* centers OUT: k×d float64, scaled units. */

@@ -272,6 +272,7 @@ static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_par
   q.max_iter = p->max_iter < STRATA_WARD_MICRO_ITER ? p->max_iter : STRATA_WARD_MICRO_ITER;
   q.labels_path = q.model_path = NULL;
   q.distance_threshold = 0.0;
+  q.refine = STRATA_REFINE_NONE; /* micro-clusters need no swap search (and keep Lloyd's bits) */
   if (!q.init_sample) q.init_sample = strata_fit_auto_init_sample(n, nm);
   data->p = &q;
   strata_fit_data_opts o = {.kmax = 1, .with_init_sample = 1, .n_init = 1};

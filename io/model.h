@@ -26,6 +26,7 @@ struct strata_model {
   int64_t *micro_sizes;     /* two-step ward: info.n_micro, or NULL */
   double *kdist;            /* dbscan with eps auto: info.n_kdist, or NULL */
   char *estimator;          /* the estimator kind ("kmeans"); NULL reads as "kmeans" */
+  char *refine;             /* "swap", "none"; NULL in models written before it was recorded */
   /* a Gaussian mixture's (estimator "gmm"), else NULL: /gmm in the file */
   char *covariance_type;
   double *weights;          /* k */

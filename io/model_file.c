@@ -25,19 +25,22 @@ static const struct {
   const char *name;
   field_kind kind;
   size_t offset;
+  int optional; /* absent from older models: loads as 0 */
 } numeric_attrs[] = {
-    {"inertia", FIELD_DOUBLE, offsetof(strata_model_info, inertia)},
-    {"iterations", FIELD_INT, offsetof(strata_model_info, iterations)},
-    {"converged", FIELD_INT, offsetof(strata_model_info, converged)},
-    {"n_init", FIELD_INT, offsetof(strata_model_info, n_init)},
-    {"best_init", FIELD_INT, offsetof(strata_model_info, best_init)},
-    {"seed", FIELD_U64, offsetof(strata_model_info, seed)},
-    {"tol", FIELD_DOUBLE, offsetof(strata_model_info, tol)},
-    {"max_iter", FIELD_INT, offsetof(strata_model_info, max_iter)},
-    {"rows", FIELD_U64, offsetof(strata_model_info, rows)},
-    {"rows_dropped", FIELD_U64, offsetof(strata_model_info, rows_dropped)},
-    {"seconds", FIELD_DOUBLE, offsetof(strata_model_info, seconds)},
-    {"categorical_weight", FIELD_DOUBLE, offsetof(strata_model_info, categorical_weight)},
+    {"inertia", FIELD_DOUBLE, offsetof(strata_model_info, inertia), 0},
+    {"iterations", FIELD_INT, offsetof(strata_model_info, iterations), 0},
+    {"converged", FIELD_INT, offsetof(strata_model_info, converged), 0},
+    {"n_init", FIELD_INT, offsetof(strata_model_info, n_init), 0},
+    {"best_init", FIELD_INT, offsetof(strata_model_info, best_init), 0},
+    {"seed", FIELD_U64, offsetof(strata_model_info, seed), 0},
+    {"tol", FIELD_DOUBLE, offsetof(strata_model_info, tol), 0},
+    {"max_iter", FIELD_INT, offsetof(strata_model_info, max_iter), 0},
+    {"rows", FIELD_U64, offsetof(strata_model_info, rows), 0},
+    {"rows_dropped", FIELD_U64, offsetof(strata_model_info, rows_dropped), 0},
+    {"seconds", FIELD_DOUBLE, offsetof(strata_model_info, seconds), 0},
+    {"categorical_weight", FIELD_DOUBLE, offsetof(strata_model_info, categorical_weight), 0},
+    {"refine_trials", FIELD_INT, offsetof(strata_model_info, refine_trials), 1},
+    {"refine_swaps", FIELD_INT, offsetof(strata_model_info, refine_swaps), 1},
 };
 
 /* String root attributes: read from the info view, loaded into the model. */
@@ -50,6 +53,7 @@ static const struct {
     /* absent before estimators were named: such a model is k-means */
     {"estimator", offsetof(strata_model_info, estimator), offsetof(strata_model, estimator), 1},
     {"init", offsetof(strata_model_info, init), offsetof(strata_model, init), 0},
+    {"refine", offsetof(strata_model_info, refine), offsetof(strata_model, refine), 1},
     {"scale", offsetof(strata_model_info, scale), offsetof(strata_model, scale), 0},
     {"missing", offsetof(strata_model_info, missing), offsetof(strata_model, missing), 0},
     {"backend", offsetof(strata_model_info, backend), offsetof(strata_model, backend), 0},
@@ -525,6 +529,10 @@ static strata_status read_scalars(hid_t file, const char *path, strata_model *m)
   for (size_t i = 0; i < COUNT(numeric_attrs); i++) {
     hid_t ft, mt;
     field_types(numeric_attrs[i].kind, &ft, &mt);
+    if (numeric_attrs[i].optional && H5Aexists(file, numeric_attrs[i].name) <= 0) {
+      H5Eclear2(H5E_DEFAULT);
+      continue;
+    }
     FORWARD_IF_ERROR(
         read_attr(file, path, numeric_attrs[i].name, mt, (char *)&m->info + numeric_attrs[i].offset));
   }

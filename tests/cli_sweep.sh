@@ -26,9 +26,9 @@ for case in "blobs4 4" "blobs6 6"; do
   [ "$keys" = "True" ] && ok "$1: JSON schema" || bad "$1: JSON schema" "$(head -c 300 "$T/$1.json")"
 done
 
-# each k is the model `strata fit -k K` makes (same seed): identical inertia and iterations
+# each k is the model `strata fit -k K` makes (same seed): identical inertia and iterations (sweep runs Lloyd only: --refine none)
 for k in 2 4 7; do
-  run "$STRATA" fit "$T/blobs4.h5" -k $k -o "$T/m$k.h5" --json --seed 3
+  run "$STRATA" fit "$T/blobs4.h5" -k $k -o "$T/m$k.h5" --json --seed 3 --refine none
   fit=$(jq_py "$T/out" '(repr(j["inertia"]), j["iterations"], j["converged"])')
   run "$STRATA" sweep "$T/blobs4.h5" -k 2:8 --seed 3 --json
   sw=$(jq_py "$T/out" "[(repr(r['inertia']), r['iterations'], r['converged']) for r in j['results'] if r['k'] == $k][0]")
@@ -96,7 +96,7 @@ expect_error "--progress bad" 2 "progress" "$STRATA" sweep "$T/blobs4.h5" -k 2:5
 # Restarts: the kept run per k is the one fit --n-init keeps.
 run "$STRATA" sweep "$T/blobs6.h5" -k 3:5 --n-init 3 --seed 2 --json
 cp "$T/out" "$T/sweep_ninit.json"
-run "$STRATA" fit "$T/blobs6.h5" -k 4 --n-init 3 --seed 2 -o "$T/m_ninit.h5" --json --progress none
+run "$STRATA" fit "$T/blobs6.h5" -k 4 --n-init 3 --seed 2 --refine none -o "$T/m_ninit.h5" --json --progress none
 if [ "$RC" -eq 0 ] && python3 - "$T/sweep_ninit.json" "$T/out" <<'PY'; then ok "--n-init: the run fit --n-init keeps"; else bad "--n-init" "$(cat "$T/err")"; fi
 import json, sys
 s = json.load(open(sys.argv[1])); f = json.load(open(sys.argv[2]))

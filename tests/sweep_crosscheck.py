@@ -80,7 +80,7 @@ def main():
                 labels_path = os.path.join(tmp, f"{case['name']}_{k}.h5")
                 fit = json.loads(subprocess.run(
                     [a.strata, "fit", data, "-k", str(k), "-o", os.path.join(tmp, "m.h5"), "--labels",
-                     labels_path, "--json", *args], check=True, capture_output=True, text=True).stdout)
+                     labels_path, "--json", "--refine", "none", *args], check=True, capture_output=True, text=True).stdout)
                 tag = f"{case['name']} k={k}"
                 check(f"{tag}: inertia and iterations equal strata fit",
                       fit["inertia"] == r["inertia"] and fit["iterations"] == r["iterations"],

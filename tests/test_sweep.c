@@ -128,6 +128,7 @@ int main(void) {
                 "k = %d differs between 1 and 3 threads", a->k);
       /* the model strata_fit makes */
       strata_fit_params fp = p.fit;
+      fp.refine = STRATA_REFINE_NONE; /* sweep runs Lloyd only */
       fp.k = a->k;
       fp.chunk_rows = 0;
       strata_model *m = NULL;
@@ -173,6 +174,7 @@ int main(void) {
     CHECK(a->inertia <= r1->results[i].inertia);
     better += a->inertia < r1->results[i].inertia;
     strata_fit_params fp = p.fit;
+    fp.refine = STRATA_REFINE_NONE; /* sweep runs Lloyd only */
     fp.k = a->k;
     fp.n_init = 3;
     strata_model *m = NULL;

@@ -266,6 +266,15 @@ typedef enum { STRATA_TRANSFORM_NONE, STRATA_TRANSFORM_LOG1P, STRATA_TRANSFORM_Y
 typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN,
                STRATA_MISSING_MEDIAN } strata_missing;
 typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } strata_init;
+/* What follows Lloyd's convergence in each restart.  SWAP: seeded trial
+ * swaps on the in-memory init sample (a centroid removed, one added at a
+ * k-means++ draw, judged by the exact change of the sample's inertia with
+ * one update of the clusters it touches), then, if a swap was kept, Lloyd
+ * on all rows to convergence, kept only when the inertia drops: never above
+ * plain Lloyd's from the same init (core/kmeans_refine.c).  AUTO (the
+ * default): SWAP, except from given centroids or a warm start (NONE).
+ * NONE gives exactly what Lloyd alone gave before the refinement existed. */
+typedef enum { STRATA_REFINE_AUTO, STRATA_REFINE_NONE, STRATA_REFINE_SWAP } strata_refine;
 /* The covariance of a Gaussian mixture's components (algorithm "gmm"), as
  * scikit-learn's covariance_type: each its own full matrix, one matrix
  * shared by all, each its own diagonal, each a single variance. */
@@ -366,6 +375,7 @@ typedef struct {
                                  on all rows up to STRATA_TRANSFORM_SAMPLE, else on a seeded
                                  sample of that many; clip's percentiles come from the
                                  quantile sketch of a raw pass (exact up to 4096 values) */
+  strata_refine refine;       /* default auto (see strata_refine) */
 } strata_fit_params;
 
 /* Rows Yeo-Johnson's lambda is fitted on, at most (a seeded sample beyond). */
@@ -588,6 +598,11 @@ typedef struct {
    * (clip: the clipped value). */
   const int *transform_kind;
   const double *transform_param;
+  /* k-means' refinement after Lloyd (strata_refine). */
+  const char *refine;                 /* "swap" or "none" (strata_refine as resolved); "" in
+                                         models written before it was recorded */
+  int refine_trials, refine_swaps;    /* trial swaps made and kept on the sample in the kept
+                                         run (swaps 0: the full data did not confirm them) */
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
