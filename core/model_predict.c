@@ -61,7 +61,7 @@ strata_status strata_model_predict_scaled(const strata_model_info *mi, const flo
 /* A mixture scores float32 scaled rows, as its passes do. */
 static strata_status mixture_raw(const strata_model_info *mi, const float *x, size_t m, int32_t *labels) {
   size_t d = (size_t)mi->d, w = 0;
-  float *y = malloc((m ? m : 1) * d * sizeof *y);
+  float *y = calloc((m ? m : 1) * d, sizeof *y); /* calloc: gcc -O1 (ASan) cannot see every entry read is written */
   size_t *row = malloc((m ? m : 1) * sizeof *row);
   int32_t *lab = malloc((m ? m : 1) * sizeof *lab);
   strata_status st = STRATA_OK;
