@@ -70,7 +70,7 @@ static strata_fit_params fit_params(const strata_sweep_params *p, const char *na
  * statistics pass, made once for every other method. */
 static strata_status prepare_sample(strata_fit_data *data, const strata_ctx *ctx, strata_dataset *ds,
                                     const strata_sweep_params *p, size_t kmax) {
-  if (data->ctx) return STRATA_OK;
+  if (data->p) return STRATA_OK; /* prepared (ctx may be NULL: the default context) */
   FORWARD_IF_ERROR(strata_fit_data_check(data, ctx, ds, &p->fit, kmax));
   strata_fit_data_opts o = {.kmax = kmax, .with_init_sample = 0, .sample2_rows = p->silhouette_sample,
                             .sample2_seed = p->fit.seed ^ STRATA_SWEEP_SIL_SALT, .n_init = 1};
@@ -309,7 +309,7 @@ static strata_status compare(const strata_ctx *ctx, strata_dataset *ds, const st
       FORWARD_IF_ERROR(strata_sweep_kmeans(ctx, ds, p, &parts[a]));
       passes += parts[a]->pub.data_passes;
     } else {
-      passes += data->ctx ? 0 : 1;
+      passes += data->p ? 0 : 1;
       FORWARD_IF_ERROR(method_sweep(ctx, ds, p, names[a], data, &parts[a]));
     }
   }
