@@ -19,6 +19,32 @@ static size_t sort_unique(uint64_t *v, size_t n) {
   return w;
 }
 
+/* The rounds of strata_sample_choose with membership in a bitmap: each
+ * round draws as many rows as are still missing, and every draw that is
+ * new (to the set and to the round) counts once, as sort_unique would. */
+static strata_status choose_dense(strata_sample *s, size_t n, size_t m, strata_rng *rng) {
+  uint64_t *seen = calloc(n / 64 + 1, sizeof *seen);
+  if (!seen) {
+    strata_sample_free(s);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for the init sample (%zu rows)", m);
+  }
+  size_t have = 0;
+  while (have < m) {
+    size_t added = 0;
+    for (size_t i = have; i < m; i++) {
+      uint64_t r = strata_rng_below(rng, n);
+      uint64_t bit = (uint64_t)1 << (r % 64);
+      if (!(seen[r / 64] & bit)) seen[r / 64] |= bit, added++;
+    }
+    have += added;
+  }
+  size_t w = 0;
+  for (size_t r = 0; r < n && w < m; r++)
+    if (seen[r / 64] >> (r % 64) & 1) s->rows[w++] = r;
+  free(seen);
+  return STRATA_OK;
+}
+
 strata_status strata_sample_choose(strata_sample *s, size_t n, size_t m, size_t d, uint64_t seed) {
   memset(s, 0, sizeof *s);
   if (m > n) m = n;
@@ -35,9 +61,15 @@ strata_status strata_sample_choose(strata_sample *s, size_t n, size_t m, size_t 
     for (size_t i = 0; i < m; i++) s->rows[i] = i;
     return STRATA_OK;
   }
-  /* Draw, sort, drop repeats, top up: O(m log m) whatever n is. */
   strata_rng rng;
   strata_rng_seed(&rng, seed, 0x5a3b1e);
+  /* Draw m, drop repeats, draw again as many as are missing, until m rows
+   * are distinct.  While m is far below n one or two rounds do it: sort and
+   * drop repeats, O(m log m) whatever n is.  Near n the rounds become many
+   * (the last few missing rows are rarely hit: 20,000 of 20,011 took
+   * thousands of rounds, 7 s of sorting), so there the same rounds are
+   * counted in a bitmap of n bits instead: the same draws, the same rows. */
+  if (n / 64 <= m) return choose_dense(s, n, m, &rng);
   size_t have = 0;
   while (have < m) {
     for (size_t i = have; i < m; i++) s->rows[i] = strata_rng_below(&rng, n);

@@ -19,4 +19,8 @@ if ! grep -q '"backend": "avx512"' "$OUT/run/fit1.json"; then
   echo "golden: SKIP: these outputs were recorded with the avx512 kernels; this machine ran $(grep '"backend"' "$OUT/run/fit1.json")"
   exit 77
 fi
-python3 "$HERE/golden/compare.py" "$HERE/golden/expected" "$OUT/run"
+# PCA's eigenvectors come from LAPACK (dsyevr), whose OpenBLAS kernels differ
+# by CPU (one on the Intel Xeon, another on the AMD EPYC): its outputs agree
+# to about 1e-13 across machines, not bit for bit, so they are compared
+# within 1e-9; everything else must be equal.
+python3 "$HERE/golden/compare.py" "$HERE/golden/expected" "$OUT/run" --close "pca*=1e-9"

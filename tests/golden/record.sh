@@ -97,7 +97,13 @@ step pca "$STRATA" pca cust.h5 --json -o proj.csv --sample 800
 json pca; [ -f proj.csv ] && file_text proj.csv pca_proj.csv
 step pca_blobs "$STRATA" pca blobs.h5 --components 3; stdout_text pca_blobs
 step pca_model "$STRATA" pca cust.h5 --model m1.h5 --components 3 --json -o projm.h5
-json pca_model; [ -f projm.h5 ] && h5 projm.h5 pca_model_proj
+# The first 300 rows of each column: enough to see every column's layout
+# and values, small enough to keep as text (compared with a tolerance).
+json pca_model
+if [ -f projm.h5 ]; then
+  h5dump -m '%a' -d /pc1 -c 300 -d /pc2 -c 300 -d /pc3 -c 300 -d /row -c 300 -d /segment -c 300 projm.h5 >"$W/dump.txt"
+  $NORM h5dump "$W/dump.txt" >"$OUT/pca_model_proj.h5.txt"
+fi
 
 step export "$STRATA" export lc.h5 --with cat.h5 --columns customer_id,region -o seg.csv
 [ -f seg.csv ] && file_text seg.csv export.csv
