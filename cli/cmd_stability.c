@@ -7,10 +7,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "comm.h"
 #include "diag.h"
+#include "error.h"
 #include "json_out.h"
 #include "option_table.h"
 #include "output_file.h"
+#include "pass.h"
 #include "paths.h"
 #include "table.h"
 
@@ -59,7 +62,9 @@ static void print_table(FILE *f, const strata_stability_result *r, const char *d
 static int emit(FILE *f, const stability_opts *o, const strata_stability_result *r,
                 const cli_fingerprint *fp) {
   if (o->a.json)
-    return cli_json_stability(f, r, o->a.data, fp, o->a.choice, (const char *const *)o->a.categorical.items);
+    return cli_json_stability(f, r, o->a.data, fp, o->a.choice, (const char *const *)o->a.categorical.items,
+                              strata_comm_size(strata_ctx_comm(o->a.ctx)),
+                              strata_threads_resolve(strata_ctx_threads(o->a.ctx)));
   print_table(f, r, o->a.data);
   return ferror(f) ? -1 : 0;
 }
@@ -98,13 +103,23 @@ static int run(void *state) {
                            p->dissolved, p->unstable, p->stable);
   if (o->a.output && cli_same_file(o->a.output, o->a.data))
     return cli_error(CLI_EXIT_USAGE, "output file '%s' is the input data file", o->a.output);
+  /* Several ranks: every rank opens the data (a rank that cannot fails the
+   * job on all of them) and reads the sample; the refits share their
+   * passes; rank 0 alone writes -o. */
+  const strata_comm *comm = strata_ctx_comm(o->a.ctx);
+  int writer = strata_comm_rank(comm) == 0;
   strata_dataset *ds = NULL;
-  strata_status st = cli_args_open_data(&o->a, &ds);
-  if (st != STRATA_OK) return cli_status_error(st);
-  char err[1024];
-  if (o->a.output && !cli_output_path_ok(o->a.output, "output", err, sizeof err)) {
+  strata_status st = strata_comm_agree(comm, cli_args_open_data(&o->a, &ds));
+  if (st != STRATA_OK) {
     strata_dataset_free(ds);
-    return cli_error(CLI_EXIT_RUNTIME, "%s", err);
+    return cli_status_error(st);
+  }
+  char err[1024];
+  int writable = !writer || !o->a.output || cli_output_path_ok(o->a.output, "output", err, sizeof err);
+  st = strata_comm_agree(comm, writable ? STRATA_OK : strata_fail(STRATA_ERR_WRITE, "%s", err));
+  if (st != STRATA_OK) {
+    strata_dataset_free(ds);
+    return cli_status_error(st);
   }
   if (o->a.verbose) o->p.progress = report_run;
   strata_stability_result *r = NULL;
@@ -114,7 +129,7 @@ static int run(void *state) {
   if (st == STRATA_OK && o->a.json) st = cli_fingerprint_of(ds, &fp);
   int rc;
   if (st != STRATA_OK) rc = cli_status_error(st);
-  else if (o->a.output) rc = write_output(o, r, o->a.json ? &fp : NULL);
+  else if (o->a.output) rc = writer ? write_output(o, r, o->a.json ? &fp : NULL) : CLI_EXIT_OK;
   else if (o->a.json || !o->a.quiet)
     rc = emit(stdout, o, r, o->a.json ? &fp : NULL) == 0 ? CLI_EXIT_OK
                                                           : cli_error(CLI_EXIT_RUNTIME, "cannot write to standard output");

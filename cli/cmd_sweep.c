@@ -5,9 +5,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "comm.h"
 #include "diag.h"
+#include "error.h"
 #include "option_table.h"
 #include "output_file.h"
+#include "pass.h"
 #include "paths.h"
 #include "progress.h"
 #include "sweep_out.h"
@@ -43,10 +46,19 @@ static int run(void *state) {
   char err[1024];
   if (o->a.output && cli_same_file(o->a.output, o->a.data))
     return cli_error(CLI_EXIT_USAGE, "output file '%s' is the input data file", o->a.output);
-  strata_status st = cli_args_open_data(&o->a, &ds);
-  if (st != STRATA_OK) return cli_status_error(st);
-  if (o->a.output && !cli_output_path_ok(o->a.output, "output", err, sizeof err)) {
-    rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
+  /* Several ranks: every rank opens the data (a rank that cannot fails the
+   * job on all of them); rank 0 alone writes -o. */
+  const strata_comm *comm = strata_ctx_comm(o->a.ctx);
+  int writer = strata_comm_rank(comm) == 0;
+  strata_status st = strata_comm_agree(comm, cli_args_open_data(&o->a, &ds));
+  if (st != STRATA_OK) {
+    rc = cli_status_error(st);
+    goto done;
+  }
+  int writable = !writer || !o->a.output || cli_output_path_ok(o->a.output, "output", err, sizeof err);
+  st = strata_comm_agree(comm, writable ? STRATA_OK : strata_fail(STRATA_ERR_WRITE, "%s", err));
+  if (st != STRATA_OK) {
+    rc = cli_status_error(st);
     goto done;
   }
   cli_progress_begin(o->a.quiet ? CLI_PROGRESS_NONE : (cli_progress_mode)o->a.progress);
@@ -62,7 +74,8 @@ static int run(void *state) {
   const char **names = cli_xcalloc(d ? d : 1, sizeof *names);
   for (size_t j = 0; j < d; j++) names[j] = strata_dataset_col_name(ds, j);
   cli_sweep_info in = {o->a.data, names, o->p.fit.seed, o->p.silhouette_sample, o->p.fit.n_init, NULL,
-                       o->p.stability_runs, o->a.choice, (const char *const *)o->a.categorical.items};
+                       o->p.stability_runs, o->a.choice, (const char *const *)o->a.categorical.items,
+                       strata_comm_size(comm), strata_threads_resolve(strata_ctx_threads(o->a.ctx))};
   /* The JSON says which data it was made on (strata report checks it). */
   cli_fingerprint fp = {0};
   if (o->a.json && (st = cli_fingerprint_of(ds, &fp)) != STRATA_OK) {
@@ -78,7 +91,7 @@ static int run(void *state) {
     rc = cli_error(CLI_EXIT_RUNTIME, "cannot format the sweep result");
     goto done;
   }
-  if (o->a.output) {
+  if (o->a.output && writer) {
     if ((st = strata_output_begin(o->a.output, &out)) != STRATA_OK ||
         (st = strata_output_write_all(&out, buf, len)) != STRATA_OK ||
         (st = strata_output_commit(&out)) != STRATA_OK) {

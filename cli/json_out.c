@@ -578,7 +578,7 @@ cJSON *cli_json_left_out(const strata_feature_choice *c, const char *const *cate
 
 int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path,
                        const cli_fingerprint *fp, const strata_feature_choice *choice,
-                       const char *const *categorical) {
+                       const char *const *categorical, int ranks, int threads) {
   jbuild b = begin();
   if (!b.ok) return -1;
   cJSON *o = b.root;
@@ -595,6 +595,8 @@ int cli_json_stability(FILE *f, const strata_stability_result *r, const char *da
   add_u64(&b, o, "rows", r->rows);
   add_u64(&b, o, "sample_rows", r->sample_rows);
   add_u64(&b, o, "seed", r->seed);
+  add_i64(&b, o, "ranks", ranks);
+  add_i64(&b, o, "threads", threads);
   cJSON *ari = cJSON_AddObjectToObject(o, "ari");
   check(&b, ari);
   if (ari) {

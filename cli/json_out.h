@@ -84,7 +84,7 @@ int cli_json_export(FILE *f, const strata_csv_export_params *p, const strata_csv
  * dissolved}, verdict, seconds, version. */
 int cli_json_stability(FILE *f, const strata_stability_result *r, const char *data_path,
                        const cli_fingerprint *fp, const strata_feature_choice *choice,
-                       const char *const *categorical);
+                       const char *const *categorical, int ranks, int threads);
 /* The profile result (strata profile --json): model, data, labels (null
  * when assigned on the fly), k, d, rows, rows_dropped, medians_exact,
  * median_rank_error, features, population (per feature: feature, count,

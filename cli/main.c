@@ -90,9 +90,12 @@ static int dispatch(strata_ctx *ctx, int argc, char **argv) {
   const command *c = find(arg);
   if (!c) return cli_usage_error(NULL, "unknown command '%s'", arg);
   int ranks = strata_comm_size(strata_ctx_comm(ctx));
-  if (ranks > 1 && c->run != cli_cmd_fit && c->run != cli_cmd_assign && !(argc > 2 && strcmp(argv[2], "--help") == 0))
-    return cli_usage_error(NULL, "'%s' does not run across MPI ranks yet (%d ranks): only fit and assign do; run it "
-                           "as one process", arg, ranks);
+  /* profile's per-segment medians and sketches, like --missing median, are
+   * not combined across ranks yet. */
+  int across = c->run == cli_cmd_fit || c->run == cli_cmd_assign || c->run == cli_cmd_sweep || c->run == cli_cmd_stability;
+  if (ranks > 1 && !across && !(argc > 2 && strcmp(argv[2], "--help") == 0))
+    return cli_usage_error(NULL, "'%s' does not run across MPI ranks yet (%d ranks): fit, assign, sweep and stability "
+                           "do; run it as one process", arg, ranks);
   return c->run(ctx, argc - 1, argv + 1);
 }
 

@@ -75,6 +75,8 @@ int cli_sweep_json(FILE *f, const strata_sweep_result *r, const cli_sweep_info *
   ok &= add(root, "seed", raw_u64(in->seed));
   ok &= add(root, "n_init", cJSON_CreateNumber(in->n_init));
   ok &= add(root, "silhouette_sample", raw_u64(in->silhouette_sample));
+  ok &= add(root, "ranks", cJSON_CreateNumber(in->ranks));
+  ok &= add(root, "threads", cJSON_CreateNumber(in->threads));
   int cmp = cli_sweep_compares(r);
   if (cmp) {
     cJSON *alg = cJSON_CreateArray();

@@ -18,6 +18,8 @@ typedef struct {
   int stability_runs;             /* as asked (0: none) */
   const strata_feature_choice *choice;  /* the columns left out (may be NULL) */
   const char *const *categorical;       /* --categorical (NULL-terminated, may be NULL) */
+  int ranks;                      /* MPI ranks that ran it (1: one process) */
+  int threads;                    /* threads per rank */
 } cli_sweep_info;
 
 /* Whether r compares methods (several, or with stability): the outputs then

@@ -3,7 +3,8 @@
 # model, the JSON (timings aside) and the labels of the single-process run,
 # bit for bit, for P = 1..4 and 1 or 2 threads per rank: in core and
 # streamed, with imputed and dropped missing values, restarts, k-means++ and
-# random init, and one-hot categorical columns.  Then the failures: an
+# random init, and one-hot categorical columns; assign, sweep and stability
+# likewise equal one process (JSON, -o CSV, table).  Then the failures: an
 # option refused across ranks, a rank that cannot open the file, a rank
 # killed mid-run; each ends the job with one message and no output.
 # Registered only in a build with -DSTRATA_MPI=ON; without mpirun it skips,
@@ -141,6 +142,70 @@ expect_error_clean "P=3: assign, rank 2 cannot open the data" 2 "rank 2: .*nothe
   "${MPIRUN[@]}" -n 2 "$STRATA" assign "$T/mean.m1.h5" "$D/c.h5" --labels "$T/o/a.h5" : \
   -n 1 "$STRATA" assign "$T/mean.m1.h5" "$D/nothere.h5" --labels "$T/o/a.h5"
 
+# ---- sweep and stability across ranks: every k's passes (sweep) and every
+# refit on the sample (stability) combine their partials across ranks; the
+# JSON (timings, ranks and threads aside), the CSV written with -o by rank 0
+# alone, and the table equal one process's.
+# same_json NAME A B P: equal but for timings, ranks and threads; B says P ranks.
+same_json() {
+  if python3 - "$2" "$3" "$4" >"$T/diff" 2>&1 <<'EOF'; then ok "$1"; else bad "$1" "$(head -c 600 "$T/diff")"; fi
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert b["ranks"] == int(sys.argv[3]), f"ranks {b['ranks']}"
+def strip(o):
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items() if k not in ("seconds", "ranks", "threads")}
+    if isinstance(o, list):
+        return [strip(v) for v in o]
+    return o
+a, b = strip(a), strip(b)
+assert a == b, "differ: " + ", ".join(k for k in a if a[k] != b.get(k))
+EOF
+}
+# check_multi TAG CMD ARGS...: CMD (sweep or stability) in one process, then P = 2..4.
+check_multi() {
+  local tag=$1 P
+  shift
+  "$STRATA" "$@" --json >"$T/$tag.s1" 2>"$T/err" || { bad "$tag: single process" "$(cat "$T/err")"; return; }
+  for P in 2 3 4; do
+    run "${MPIRUN[@]}" -n "$P" "$STRATA" "$@" --threads $((P % 2 + 1)) --json
+    if [ "$RC" -ne 0 ]; then
+      bad "$tag: P=$P" "rc=$RC $(head -c 600 "$T/err")"
+      continue
+    fi
+    cp "$T/out" "$T/$tag.s$P"
+    same_json "$tag: P=$P JSON equals one process, ranks $P" "$T/$tag.s1" "$T/$tag.s$P" "$P"
+  done
+}
+check_multi sweep sweep "$D/c.h5" -k 2:6 --missing mean --seed 3
+check_multi sweep_stream sweep "$D/c.h5" -k 3,5 --missing drop --streaming --chunk-rows 8192 --n-init 2 --seed 1
+check_multi sweep_stab sweep "$D/b.h5" -k 3:5 --init random --stability 3 --silhouette-sample 2000
+check_multi sweep_cat sweep "$D/cat.h5" -k 2:4 --categorical region --missing mean
+check_multi stab_boot stability "$D/c.h5" -k 4 --missing mean --runs 4 --sample 9000
+check_multi stab_sub stability "$D/b.h5" -k 4 --runs 3 --method subsample --fraction 0.7
+mkdir -p "$T/so"
+"$STRATA" sweep "$D/c.h5" -k 2:4 --missing mean --csv -o "$T/so/one.csv" -q
+run "${MPIRUN[@]}" -n 3 "$STRATA" sweep "$D/c.h5" -k 2:4 --missing mean --csv -o "$T/so/three.csv" -q
+if [ "$RC" -eq 0 ] && cmp -s "$T/so/one.csv" "$T/so/three.csv" && [ "$(listing "$T/so" | tr '\n' ' ')" = "one.csv three.csv " ]; then
+  ok "P=3: sweep -o writes one CSV, equal to one process's, and no temporary"
+else bad "P=3: sweep -o" "rc=$RC files: $(listing "$T/so" | tr '\n' ' ')"; fi
+"$STRATA" stability "$D/c.h5" -k 3 --missing mean --runs 3 >"$T/st1"
+run "${MPIRUN[@]}" -n 2 "$STRATA" stability "$D/c.h5" -k 3 --missing mean --runs 3
+if [ "$RC" -eq 0 ] && cmp -s <(sed -E 's/, [0-9.]+ s$//' "$T/st1") <(sed -E 's/, [0-9.]+ s$//' "$T/out"); then
+  ok "P=2: the stability table is printed once, as one process prints it"
+else bad "P=2: stability table" "rc=$RC $(diff "$T/st1" "$T/out" | head -c 400)"; fi
+for alg in gmm ward; do
+  expect_error_clean "P=2: sweep --algorithm kmeans,$alg refused" 2 "algorithm $alg does not run across MPI ranks" \
+    "$T/so" "${MPIRUN[@]}" -n 2 "$STRATA" sweep "$D/c.h5" -k 2:3 --missing mean --algorithm kmeans,$alg \
+    -o "$T/so/x.json" --json
+done
+expect_error_clean "P=3: sweep, rank 2 cannot open the data" 2 "rank 2: .*nothere" "$T/so" \
+  "${MPIRUN[@]}" -n 2 "$STRATA" sweep "$D/c.h5" -k 2:3 --missing mean -o "$T/so/x.csv" --csv : \
+  -n 1 "$STRATA" sweep "$D/nothere.h5" -k 2:3 --missing mean -o "$T/so/x.csv" --csv
+expect_error_clean "P=2: stability, rank 1 cannot open the data" 2 "rank 1: .*nothere" "$T/so" \
+  "${MPIRUN[@]}" -n 1 "$STRATA" stability "$D/c.h5" -k 3 --missing mean -o "$T/so/x.json" --json : \
+  -n 1 "$STRATA" stability "$D/nothere.h5" -k 3 --missing mean -o "$T/so/x.json" --json
+
 # ---- checkpoint and resume across ranks (issue 14 point 6): SIGUSR1 to one
 # rank stops every rank at the same iteration boundary (the request is
 # OR-ed across ranks) with exit 75 and the checkpoint saved by rank 0; a
@@ -224,6 +289,9 @@ for alg in gmm ward; do
 done
 expect_error_clean "P=2: a command other than fit refused" 2 "does not run across MPI ranks" "$O" \
   "${MPIRUN[@]}" -n 2 "$STRATA" inspect "$D/c.h5"
+# profile's medians and sketches are not combined across ranks yet.
+expect_error_clean "P=2: profile refused" 2 "'profile' does not run across MPI ranks yet" "$O" \
+  "${MPIRUN[@]}" -n 2 "$STRATA" profile "$T/mean.m1.h5" "$D/c.h5" -o "$O/p.txt"
 # MPMD: rank 1 is given a file its node cannot see.
 expect_error_clean "P=3: rank 1 cannot open the file" 2 "rank 1: .*nothere" "$O" \
   "${MPIRUN[@]}" -n 1 "$STRATA" fit "$D/c.h5" -k 3 --missing mean -o "$O/m.h5" --labels "$O/l.h5" : \
