@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "comm.h"
@@ -123,7 +125,24 @@ void cli_signals_checkpoint(void) {
   checkpoint_mode = strata_comm_size(strata_ctx_comm(job_ctx)) > 1 ? 2 : 1;
 }
 
+/* OpenBLAS's pthread build starts its worker pool in its constructor,
+ * before main, sized from OPENBLAS_NUM_THREADS (else the cores): each
+ * worker allocates a 128 MiB buffer as it starts and, under an
+ * address-space limit (ulimit -v) that cannot hold it, retries forever,
+ * burning a core, and the exit waits for it.  Strata never uses the pool
+ * (kernels/blas.c calls OpenBLAS single-threaded from its own OpenMP
+ * threads), so the command runs itself again with OPENBLAS_NUM_THREADS=1,
+ * under which no pool is started.  Without /proc/self/exe it goes on with
+ * the idle pool. */
+static void without_blas_pool(char **argv) {
+  const char *v = getenv("OPENBLAS_NUM_THREADS");
+  if (v && strcmp(v, "1") == 0) return;
+  if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+  without_blas_pool(argv);
   /* Under mpirun (built with MPI): one communicator for the job.  Only
    * rank 0 speaks: the others' output would repeat it, and every failure
    * is agreed on, so rank 0's line names the rank that failed. */

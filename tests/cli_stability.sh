@@ -50,8 +50,8 @@ else
   bad "table" "$(cat "$T/out" "$T/err")"
 fi
 
-# Same seed, same output (but the timing) for any thread count.
-strip() { sed -E 's/"seconds":[^,}]*//' "$1"; }
+# Same seed, same output (but the timing and the thread count) for any thread count.
+strip() { sed -E 's/"seconds":[^,}]*//; s/"threads":[^,}]*//' "$1"; }
 "$STRATA" stability "$T/noise.h5" -k 5 --runs 5 --seed 3 --threads 1 --json >"$T/t1.json"
 "$STRATA" stability "$T/noise.h5" -k 5 --runs 5 --seed 3 --threads 2 --json >"$T/t2.json"
 "$STRATA" stability "$T/noise.h5" -k 5 --runs 5 --seed 4 --threads 2 --json >"$T/s4.json"
