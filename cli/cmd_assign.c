@@ -50,7 +50,11 @@ static int run(void *state) {
   }
   /* The inputs are good: make sure the result can be written before the work. */
   int writable = strata_comm_rank(comm) > 0 || cli_output_path_ok(o->a.labels, "labels", err, sizeof err);
-  st = strata_comm_agree(comm, writable ? STRATA_OK : strata_fail(STRATA_ERR_WRITE, "%s", err));
+  st = strata_comm_agree(comm, writable ? STRATA_OK
+                                         : strata_fail(cli_output_refusal(o->a.labels) == CLI_EXIT_USAGE
+                                                           ? STRATA_ERR_USAGE
+                                                           : STRATA_ERR_WRITE,
+                                                       "%s", err));
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
     goto done;

@@ -40,7 +40,7 @@ static void usage(FILE *f) {
         "are empty fields.  Quoting follows RFC 4180; lines end with CRLF.\n"
         "\n"
         "required:\n"
-        "  -o, --output FILE.csv   CSV file to write\n"
+        "  -o, --output FILE.csv   CSV file to write; - writes it to standard output\n"
         "\n"
         "options:\n"
         "      --with DATA.h5      the data the labels are for (without it: segment and\n"
@@ -96,6 +96,8 @@ static int parse(int argc, char **argv, export_opts *o) {
   if (argc - optind > 1) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind + 1]);
   o->p.labels = argv[optind];
   if (!o->p.output) return cli_usage_error(CMD, "missing required option -o FILE.csv");
+  if (strcmp(o->p.output, "-") == 0 && o->json)
+    return cli_usage_error(CMD, "-o - (the CSV on standard output) and --json both write to standard output");
   if (o->columns && !o->p.data) return cli_usage_error(CMD, "--columns needs --with DATA.h5");
   o->p.columns = (const char *const *)o->columns;
   if (o->names_path) {
@@ -120,7 +122,7 @@ static int run(const strata_ctx *ctx, const export_opts *o) {
   if (o->json) {
     if (cli_json_export(stdout, &o->p, r) != 0)
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
-  } else if (!o->quiet)
+  } else if (!o->quiet && strcmp(o->p.output, "-") != 0)
     printf("export: %s -> %s: rows=%llu columns=%zu bytes=%llu seconds=%.3f rows/s=%.4g\n", o->p.labels,
            o->p.output, (unsigned long long)r->rows, r->cols + 2 + (o->names != NULL), (unsigned long long)r->bytes, r->seconds,
            (double)r->rows / s);

@@ -58,11 +58,12 @@ static int check_aliases(const fit_opts *o) {
  * and before the work starts, so that a long fit does not fail at its end. */
 static int check_writable(const fit_opts *o) {
   char err[1024];
-  if (!cli_output_path_ok(o->a.output, "model", err, sizeof err)) return cli_error(CLI_EXIT_RUNTIME, "%s", err);
+  if (!cli_output_path_ok(o->a.output, "model", err, sizeof err))
+    return cli_error(cli_output_refusal(o->a.output), "%s", err);
   if (o->a.labels && !cli_output_path_ok(o->a.labels, "labels", err, sizeof err))
-    return cli_error(CLI_EXIT_RUNTIME, "%s", err);
+    return cli_error(cli_output_refusal(o->a.labels), "%s", err);
   if (o->p.checkpoint_path && !cli_output_path_ok(o->p.checkpoint_path, "checkpoint", err, sizeof err))
-    return cli_error(CLI_EXIT_RUNTIME, "%s", err);
+    return cli_error(cli_output_refusal(o->p.checkpoint_path), "%s", err);
   return -1;
 }
 

@@ -47,7 +47,8 @@ static void usage(FILE *f) {
         "\n"
         "options:\n"
         "  -o, --output FILE       write the projection: FILE.csv (row,pc1,pc2[,pc3][,segment])\n"
-        "                          or FILE.h5 (the same as HDF5 columns)\n"
+        "                          or FILE.h5 (the same as HDF5 columns); - writes the CSV\n"
+        "                          to standard output (instead of the table)\n"
         "      --components N      components to project, 2 or 3 (default 2)\n"
         "      --sample N          rows of the seeded sample to project (default 10000)\n"
         "      --seed S            seed of the sample (default 0)\n"
@@ -130,6 +131,8 @@ static int parse(int argc, char **argv, pca_opts *o) {
   o->r.data = argv[optind];
   if (o->quiet && o->verbose) return cli_usage_error(CMD, "--quiet and --verbose exclude each other");
   if (o->r.model && o->features) return cli_usage_error(CMD, "--features and --model exclude each other");
+  if (o->r.output && strcmp(o->r.output, "-") == 0 && o->json)
+    return cli_usage_error(CMD, "-o - (the projection on standard output) and --json both write to standard output");
   return -1;
 }
 
@@ -163,7 +166,7 @@ static int run(const strata_ctx *ctx, pca_opts *o) {
                    o->r.components, o->r.components, strata_dataset_cols(ds));
     goto done;
   }
-  if (o->r.output && !cli_output_path_ok(o->r.output, "output", err, sizeof err)) {
+  if (o->r.output && !cli_text_output_path_ok(o->r.output, "output", err, sizeof err)) {
     rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
     goto done;
   }
@@ -186,7 +189,7 @@ static int run(const strata_ctx *ctx, pca_opts *o) {
   if (o->json) {
     if (cli_json_pca(stdout, pca, &o->r) != 0)
       rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the JSON result to standard output");
-  } else if (!o->quiet) {
+  } else if (!o->quiet && !(o->r.output && strcmp(o->r.output, "-") == 0)) {
     cli_print_pca(stdout, pca, &o->r);
   }
 done:

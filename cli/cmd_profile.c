@@ -164,7 +164,7 @@ static int write_output(const profile_opts *o, const strata_profile *p) {
     return cli_error(CLI_EXIT_RUNTIME, "out of memory rendering the profile");
   }
   strata_output_file out;
-  strata_status st = strata_output_begin(o->output, &out);
+  strata_status st = strata_output_begin_text(o->output, &out);
   if (st == STRATA_OK) {
     st = strata_output_write_all(&out, text, len);
     if (st == STRATA_OK) st = strata_output_commit(&out);
@@ -192,7 +192,7 @@ static int run(const strata_ctx *ctx, profile_opts *o) {
     rc = cli_status_error(st);
     goto done;
   }
-  if (o->output && !cli_output_path_ok(o->output, "output", err, sizeof err)) {
+  if (o->output && !cli_text_output_path_ok(o->output, "output", err, sizeof err)) {
     rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
     goto done;
   }

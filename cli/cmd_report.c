@@ -55,7 +55,7 @@ static void usage(FILE *f) {
         "made of their profile's words (\"Older, high income\").\n"
         "\n"
         "required:\n"
-        "  -o, --output FILE.html  the page to write\n"
+        "  -o, --output FILE.html  the page to write; - writes it to standard output\n"
         "\n"
         "options:\n"
         "      --sweep FILE.json      add the k sweep (strata sweep --json): elbow, silhouette,\n"
@@ -249,7 +249,7 @@ static int run(const strata_ctx *ctx, report_opts *o) {
     rc = cli_error(CLI_EXIT_USAGE, "the model has %d feature; the report's PCA view needs at least 2", o->r.info->d);
     goto done;
   }
-  if (!cli_output_path_ok(o->output, "report", err, sizeof err)) {
+  if (!cli_text_output_path_ok(o->output, "report", err, sizeof err)) {
     rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
     goto done;
   }
@@ -314,7 +314,7 @@ static int run(const strata_ctx *ctx, report_opts *o) {
     rc = cli_status_error(st);
     goto done;
   }
-  if (!o->quiet) printf("report written to %s (%zu bytes)\n", o->output, bytes);
+  if (!o->quiet && strcmp(o->output, "-") != 0) printf("report written to %s (%zu bytes)\n", o->output, bytes);
   rc = CLI_EXIT_OK;
 done:
   inputs_free(&in);

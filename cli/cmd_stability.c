@@ -82,7 +82,7 @@ static int write_output(const stability_opts *o, const strata_stability_result *
     return cli_error(CLI_EXIT_RUNTIME, "cannot build the output for '%s'", o->a.output);
   }
   strata_output_file of;
-  strata_status st = strata_output_begin(o->a.output, &of);
+  strata_status st = strata_output_begin_text(o->a.output, &of);
   if (st == STRATA_OK) st = strata_output_write_all(&of, text, size);
   if (st == STRATA_OK) st = strata_output_commit(&of);
   else strata_output_abort(&of);
@@ -115,7 +115,7 @@ static int run(void *state) {
     return cli_status_error(st);
   }
   char err[1024];
-  int writable = !writer || !o->a.output || cli_output_path_ok(o->a.output, "output", err, sizeof err);
+  int writable = !writer || !o->a.output || cli_text_output_path_ok(o->a.output, "output", err, sizeof err);
   st = strata_comm_agree(comm, writable ? STRATA_OK : strata_fail(STRATA_ERR_WRITE, "%s", err));
   if (st != STRATA_OK) {
     strata_dataset_free(ds);

@@ -55,7 +55,7 @@ static int run(void *state) {
     rc = cli_status_error(st);
     goto done;
   }
-  int writable = !writer || !o->a.output || cli_output_path_ok(o->a.output, "output", err, sizeof err);
+  int writable = !writer || !o->a.output || cli_text_output_path_ok(o->a.output, "output", err, sizeof err);
   st = strata_comm_agree(comm, writable ? STRATA_OK : strata_fail(STRATA_ERR_WRITE, "%s", err));
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
@@ -92,13 +92,14 @@ static int run(void *state) {
     goto done;
   }
   if (o->a.output && writer) {
-    if ((st = strata_output_begin(o->a.output, &out)) != STRATA_OK ||
+    if ((st = strata_output_begin_text(o->a.output, &out)) != STRATA_OK ||
         (st = strata_output_write_all(&out, buf, len)) != STRATA_OK ||
         (st = strata_output_commit(&out)) != STRATA_OK) {
       rc = cli_status_error(st);
       goto done;
     }
-    if (!o->a.quiet && !o->a.json && !o->a.csv) fprintf(stdout, "recommended %s\nwrote %s\n", r->reason, o->a.output);
+    if (!o->a.quiet && !o->a.json && !o->a.csv && strcmp(o->a.output, "-") != 0)
+      fprintf(stdout, "recommended %s\nwrote %s\n", r->reason, o->a.output);
   } else if (!o->a.quiet || o->a.json || o->a.csv) {
     fwrite(buf, 1, len, stdout);
   }

@@ -33,6 +33,10 @@ int cli_output_path_ok(const char *path, const char *what, char *err, size_t err
     snprintf(err, errlen, "cannot write %s: empty file name", what);
     return 0;
   }
+  if (strcmp(path, "-") == 0) {
+    snprintf(err, errlen, "cannot write the %s to standard output ('-'): it is an HDF5 file; name a file", what);
+    return 0;
+  }
   char *dir, *base;
   split(path, &dir, &base);
   int ok = 0;
@@ -81,3 +85,9 @@ int cli_same_file(const char *a, const char *b) {
   free(cb);
   return same;
 }
+
+int cli_text_output_path_ok(const char *path, const char *what, char *err, size_t errlen) {
+  return strcmp(path, "-") == 0 || cli_output_path_ok(path, what, err, errlen);
+}
+
+int cli_output_refusal(const char *path) { return strcmp(path, "-") == 0 ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME; }

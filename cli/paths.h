@@ -11,6 +11,12 @@
  * and is writable, and `path` is not itself a directory.  Otherwise 0 with a
  * one-line message naming `what` ("model", "labels") and the problem. */
 int cli_output_path_ok(const char *path, const char *what, char *err, size_t errlen);
+/* cli_output_path_ok for a text output (CSV, JSON, a table, HTML), where
+ * "-" is standard output (cli_output_path_ok refuses "-": HDF5 files). */
+int cli_text_output_path_ok(const char *path, const char *what, char *err, size_t errlen);
+/* The exit status of a refused output path: 2 for "-" (a usage error),
+ * else 1. */
+int cli_output_refusal(const char *path);
 
 /* 1 when a and b name the same file: the same inode when both exist, else
  * the same canonical directory and file name. */

@@ -125,7 +125,7 @@ static strata_status write_csv(const strata_pca *p, const cli_pca_run *r) {
   }
   fclose(m);
   strata_output_file out;
-  strata_status st = strata_output_begin(r->output, &out);
+  strata_status st = strata_output_begin_text(r->output, &out);
   if (st == STRATA_OK) {
     st = strata_output_write_all(&out, buf, len);
     if (st == STRATA_OK) st = strata_output_commit(&out);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctx.h"
 #include "categorical.h"
@@ -403,20 +404,32 @@ static strata_status export_csv(const strata_ctx *ctx, const strata_csv_export_p
   x.file = x.group = x.lfile = x.seg = x.dist = x.lspace = -1;
   strata_status st = open_labels(&x);
   if (st == STRATA_OK && p->data) st = open_data(&x);
-  if (st == STRATA_OK) st = strata_output_begin(p->output, &x.out);
+  if (st == STRATA_OK) st = strata_output_begin_text(p->output, &x.out);
   if (st == STRATA_OK) {
-    x.f = fopen(x.out.tmp_path, "w");
+    if (x.out.to_stdout) {
+      int fd = dup(STDOUT_FILENO);
+      x.f = fd >= 0 ? fdopen(fd, "w") : NULL;
+      if (fd >= 0 && !x.f) close(fd);
+    } else {
+      x.f = fopen(x.out.tmp_path, "w");
+    }
     x.fbuf = malloc(OUT_BUFFER);
     if (!x.f) st = strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s", p->output, strerror(errno));
     else if (x.fbuf) setvbuf(x.f, x.fbuf, _IOFBF, OUT_BUFFER);
     if (st == STRATA_OK) st = write_rows(&x);
+    if (x.f && x.out.to_stdout && st == STRATA_OK) {
+      off_t at = ftello(x.f); /* -1 on a pipe: its size is not known */
+      r->bytes = at > 0 ? (uint64_t)at : 0;
+    }
     if (x.f) {
       if (fclose(x.f) != 0 && st == STRATA_OK)
         st = strata_fail(STRATA_ERR_WRITE, "cannot write '%s': %s", p->output, strerror(errno));
       x.f = NULL;
     }
     free(x.fbuf);
-    if (st == STRATA_OK) {
+    if (st == STRATA_OK && x.out.to_stdout) {
+      st = strata_output_commit(&x.out);
+    } else if (st == STRATA_OK) {
       FILE *probe = fopen(x.out.tmp_path, "r");
       if (probe) {
         fseek(probe, 0, SEEK_END);

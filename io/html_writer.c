@@ -124,7 +124,7 @@ void strata_html_end(strata_html *h) { strata_html_raw(h, "</main>\n</body>\n</h
 strata_status strata_html_save(const strata_html *h, const char *path) {
   RETURN_IF(h->oom, STRATA_ERR_NOMEM, "out of memory building '%s'", path);
   strata_output_file out;
-  FORWARD_IF_ERROR(strata_output_begin(path, &out));
+  FORWARD_IF_ERROR(strata_output_begin_text(path, &out));
   strata_status st = strata_output_write_all(&out, h->s ? h->s : "", h->len);
   if (st != STRATA_OK) {
     strata_output_abort(&out);

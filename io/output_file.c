@@ -90,10 +90,27 @@ static char *create_tmp(const char *path, int *err) {
   return NULL;
 }
 
+int strata_output_is_stdout(const char *path) { return path && strcmp(path, "-") == 0; }
+
+strata_status strata_output_begin_text(const char *path, strata_output_file *out) {
+  RETURN_IF(!out, STRATA_ERR_USAGE, "strata_output_begin: out is NULL");
+  if (!strata_output_is_stdout(path)) return strata_output_begin(path, out);
+  out->tmp_path = NULL;
+  out->to_stdout = 1;
+  out->final_path = strdup("standard output");
+  RETURN_IF(!out->final_path, STRATA_ERR_NOMEM, "out of memory");
+  /* What the caller printed before through stdio comes first. */
+  RETURN_IF(fflush(stdout) != 0, STRATA_ERR_WRITE, "cannot write to standard output: %s", strerror(errno));
+  return STRATA_OK;
+}
+
 strata_status strata_output_begin(const char *path, strata_output_file *out) {
   RETURN_IF(!out, STRATA_ERR_USAGE, "strata_output_begin: out is NULL");
   out->final_path = out->tmp_path = NULL;
+  out->to_stdout = 0;
   RETURN_IF(!path || !*path, STRATA_ERR_USAGE, "no output file name");
+  RETURN_IF(strata_output_is_stdout(path), STRATA_ERR_USAGE,
+            "output '-' (standard output) is for text outputs only; this one is an HDF5 file: name a file");
 
   struct stat sb;
   size_t len = strlen(path);
@@ -140,8 +157,9 @@ strata_status strata_output_begin(const char *path, strata_output_file *out) {
 }
 
 strata_status strata_output_write_all(strata_output_file *f, const void *data, size_t size) {
-  RETURN_IF(!f || !f->tmp_path || (size && !data), STRATA_ERR_USAGE, "strata_output_write_all: bad argument");
-  int fd = open(f->tmp_path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  RETURN_IF(!f || (!f->tmp_path && !f->to_stdout) || (size && !data), STRATA_ERR_USAGE,
+            "strata_output_write_all: bad argument");
+  int fd = f->to_stdout ? dup(STDOUT_FILENO) : open(f->tmp_path, O_WRONLY | O_TRUNC | O_CLOEXEC);
   if (fd < 0) return cannot_write(f->final_path, errno);
   const char *p = data;
   int err = 0;
@@ -172,6 +190,10 @@ static void sync_directory(const char *path) {
 }
 
 strata_status strata_output_commit(strata_output_file *f) {
+  if (f && f->to_stdout) {
+    strata_output_abort(f);
+    return STRATA_OK;
+  }
   RETURN_IF(!f || !f->tmp_path || !f->final_path, STRATA_ERR_USAGE,
             "strata_output_commit: no output in progress");
   int err = 0;
@@ -202,4 +224,5 @@ void strata_output_abort(strata_output_file *f) {
   free(f->tmp_path);
   free(f->final_path);
   f->tmp_path = f->final_path = NULL;
+  f->to_stdout = 0;
 }
