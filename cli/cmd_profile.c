@@ -7,10 +7,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "comm.h"
 #include "diag.h"
+#include "error.h"
 #include "json_out.h"
 #include "options.h"
 #include "output_file.h"
+#include "pass.h"
 #include "paths.h"
 #include "profile_out.h"
 #include "segment_names.h"
@@ -83,6 +86,7 @@ typedef struct {
   char **names;
   size_t chunk_rows;
   int threads, format, quiet, verbose;
+  int ranks; /* MPI ranks that ran it */
 } profile_opts;
 
 static int parse(int argc, char **argv, profile_opts *o) {
@@ -143,7 +147,9 @@ static int parse(int argc, char **argv, profile_opts *o) {
 static int render(FILE *f, const profile_opts *o, const strata_profile *p) {
   cli_profile_source src = {o->model, o->data, (const char *const *)o->names};
   switch (o->format) {
-    case FMT_JSON: return cli_json_profile(f, p, o->model, o->data, (const char *const *)o->names);
+    case FMT_JSON:
+      return cli_json_profile(f, p, o->model, o->data, (const char *const *)o->names, o->ranks,
+                              strata_threads_resolve(o->threads));
     case FMT_CSV: cli_profile_csv(f, p, (const char *const *)o->names); break;
     case FMT_MARKDOWN: cli_profile_markdown(f, p, &src); break;
     default: cli_profile_text(f, p, &src, o->output ? 100 : cli_output_width(f)); break;
@@ -185,20 +191,29 @@ static int run(const strata_ctx *ctx, profile_opts *o) {
   strata_model *model = NULL;
   strata_dataset *ds = NULL;
   strata_profile *p = NULL;
-  strata_status st = strata_model_load(o->model, &model);
+  /* Several ranks: each opens the model and the data (a rank that cannot
+   * fails every rank), profiles its own blocks; rank 0 writes -o. */
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  int writer = strata_comm_rank(comm) == 0;
+  o->ranks = strata_comm_size(comm);
+  strata_status st = strata_comm_agree(comm, strata_model_load(o->model, &model));
   if (st != STRATA_OK) return cli_status_error(st);
-  st = strata_model_open_data(model, o->data, o->location, &ds);
+  st = strata_comm_agree(comm, strata_model_open_data(model, o->data, o->location, &ds));
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
     goto done;
   }
-  if (o->output && !cli_text_output_path_ok(o->output, "output", err, sizeof err)) {
-    rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
+  int writable = !writer || !o->output || cli_text_output_path_ok(o->output, "output", err, sizeof err);
+  st = strata_comm_agree(comm, writable ? STRATA_OK : strata_fail(STRATA_ERR_WRITE, "%s", err));
+  if (st != STRATA_OK) {
+    rc = cli_status_error(st);
     goto done;
   }
-  if (o->names_path &&
-      !cli_segment_names_load(o->names_path, strata_model_get_info(model)->k, NULL, &o->names, err, sizeof err)) {
-    rc = cli_error(CLI_EXIT_USAGE, "%s", err);
+  int named = !o->names_path ||
+              cli_segment_names_load(o->names_path, strata_model_get_info(model)->k, NULL, &o->names, err, sizeof err);
+  st = strata_comm_agree(comm, named ? STRATA_OK : strata_fail(STRATA_ERR_USAGE, "%s", err));
+  if (st != STRATA_OK) {
+    rc = cli_status_error(st);
     goto done;
   }
   st = strata_profile_compute(ctx, model, ds, o->labels, o->chunk_rows, &p);
@@ -206,7 +221,7 @@ static int run(const strata_ctx *ctx, profile_opts *o) {
     rc = cli_status_error(st);
     goto done;
   }
-  if (o->output) rc = write_output(o, p);
+  if (o->output) rc = writer ? write_output(o, p) : CLI_EXIT_OK;
   else if (render(stdout, o, p) != 0) rc = cli_error(CLI_EXIT_RUNTIME, "cannot write the profile to standard output");
   else rc = CLI_EXIT_OK;
 done:

@@ -681,7 +681,7 @@ static cJSON *profile_categories(jbuild *b, const strata_profile *p, const strat
 }
 
 int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path,
-                     const char *const *names) {
+                     const char *const *names, int ranks, int threads) {
   jbuild b = begin();
   cJSON *r = b.root;
   if (!r) return -1;
@@ -694,6 +694,8 @@ int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, c
   add_u64(&b, r, "rows_dropped", p->rows_dropped);
   add_bool(&b, r, "medians_exact", p->medians_exact);
   add_num(&b, r, "median_rank_error", p->median_rank_error);
+  add_i64(&b, r, "ranks", ranks);
+  add_i64(&b, r, "threads", threads);
   add_strings(&b, r, "features", p->features, (size_t)p->d);
   attach(&b, r, "population", profile_features(&b, p, p->population, 0));
   attach(&b, r, "categories", profile_categories(&b, p, p->population));

@@ -87,14 +87,14 @@ int cli_json_stability(FILE *f, const strata_stability_result *r, const char *da
                        const char *const *categorical, int ranks, int threads);
 /* The profile result (strata profile --json): model, data, labels (null
  * when assigned on the fly), k, d, rows, rows_dropped, medians_exact,
- * median_rank_error, features, population (per feature: feature, count,
+ * median_rank_error, ranks, threads, features, population (per feature: feature, count,
  * mean, std, min, max, median), categories (per categorical column its
  * population shares), and segments: segment, size, share, description, top
  * ({feature, z}, largest |z| first), features (as population, plus z) and
  * categories ({column: {category: share}}); with names (k, profile --names)
  * each segment's "name" too. */
 int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, const char *data_path,
-                     const char *const *names);
+                     const char *const *names, int ranks, int threads);
 
 /* The explain result (strata explain --json): model, data, labels (null
  * when assigned with the model), k, d, depth (asked), depth_grown, rows,

@@ -92,12 +92,11 @@ static int dispatch(strata_ctx *ctx, int argc, char **argv) {
   const command *c = find(arg);
   if (!c) return cli_usage_error(NULL, "unknown command '%s'", arg);
   int ranks = strata_comm_size(strata_ctx_comm(ctx));
-  /* profile's per-segment medians and sketches, like --missing median, are
-   * not combined across ranks yet. */
-  int across = c->run == cli_cmd_fit || c->run == cli_cmd_assign || c->run == cli_cmd_sweep || c->run == cli_cmd_stability;
+  int across = c->run == cli_cmd_fit || c->run == cli_cmd_assign || c->run == cli_cmd_sweep ||
+               c->run == cli_cmd_stability || c->run == cli_cmd_profile;
   if (ranks > 1 && !across && !(argc > 2 && strcmp(argv[2], "--help") == 0))
-    return cli_usage_error(NULL, "'%s' does not run across MPI ranks yet (%d ranks): fit, assign, sweep and stability "
-                           "do; run it as one process", arg, ranks);
+    return cli_usage_error(NULL, "'%s' does not run across MPI ranks yet (%d ranks): fit, assign, sweep, stability "
+                           "and profile do; run it as one process", arg, ranks);
   return c->run(ctx, argc - 1, argv + 1);
 }
 

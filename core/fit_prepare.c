@@ -84,15 +84,6 @@ strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, 
     RETURN_IF(!c->tbuf, STRATA_ERR_NOMEM, "out of memory for the transformed blocks");
   }
   const strata_comm *comm = strata_ctx_comm(ctx);
-  /* The sketch tree's pending nodes would have to be gathered and merged in
-   * block order across ranks: not built yet, so refused rather than a
-   * median that differs from one process's. */
-  RETURN_IF(p->missing == STRATA_MISSING_MEDIAN && strata_comm_size(comm) > 1, STRATA_ERR_USAGE,
-            "--missing median is not supported across MPI ranks yet (%d ranks); use --missing mean or drop, "
-            "or run one process", strata_comm_size(comm));
-  RETURN_IF(p->scale == STRATA_SCALE_ROBUST && strata_comm_size(comm) > 1, STRATA_ERR_USAGE,
-            "--scale robust is not supported across MPI ranks yet (%d ranks); use zscore or minmax, "
-            "or run one process", strata_comm_size(comm));
   if (p->missing == STRATA_MISSING_MEDIAN || p->scale == STRATA_SCALE_ROBUST) {
     c->sorted = malloc((size_t)T * STRATA_BLOCK_ROWS * sizeof *c->sorted);
     c->sketch = strata_qsketch_array_new(d);
@@ -121,12 +112,22 @@ strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, 
    * slot: an OR of the buffers is every row, bit for bit. */
   if (st == STRATA_OK && sample) st = strata_comm_or(comm, sample->x, sample->m * sample->d * sizeof *sample->x);
   if (st == STRATA_OK && sample2) st = strata_comm_or(comm, sample2->x, sample2->m * sample2->d * sizeof *sample2->x);
-  if (st == STRATA_OK && c->sketch) st = strata_qtree_finish(&c->tree, c->sketch);
-  if (st == STRATA_OK && c->sketch)
+  /* Several ranks: the sketch tree's nodes meet on rank 0 (the same
+   * fixed merge tree as one process), which reads the medians and
+   * quartiles and gives them to every rank. */
+  if (st == STRATA_OK && c->sketch) st = strata_qtree_gather(&c->tree, comm);
+  int reader = strata_comm_rank(comm) == 0;
+  if (st == STRATA_OK && c->sketch && reader) st = strata_qtree_finish(&c->tree, c->sketch);
+  if (st == STRATA_OK && c->sketch && reader)
     for (size_t j = 0; j < d; j++) {
       c->medians[j] = strata_qsketch_quantile(&c->sketch[j], 0.5);
       for (int q = 0; q < 3; q++) c->quart[3 * j + q] = strata_qsketch_quantile_linear(&c->sketch[j], 0.25 * (q + 1));
     }
+  if (c->sketch && strata_comm_size(comm) > 1) {
+    st = strata_comm_agree(comm, st);
+    if (st == STRATA_OK) st = strata_comm_bcast(comm, c->medians, d * sizeof *c->medians, 0);
+    if (st == STRATA_OK) st = strata_comm_bcast(comm, c->quart, 3 * d * sizeof *c->quart, 0);
+  }
   return st;
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm.h"
 #include "dataset.h"
 #include "ctx.h"
 #include "error.h"
@@ -166,13 +167,27 @@ static strata_status profile_block(void *ctx, const strata_block *b, int thread)
   return leaf_add(P, t, b->index);
 }
 
-/* The threads' partials combined (in any order) and finished. */
-static strata_status profile_total(profiler *P) {
+/* The threads' partials combined (in any order) and finished; several MPI
+ * ranks: their exact partials summed, their sketch nodes merged on rank 0
+ * along the same tree, so that rank 0's result is one process's. */
+static strata_status profile_total(profiler *P, const strata_comm *comm) {
   size_t kd = (P->k + 1) * P->d;
   for (int i = 1; i < P->threads; i++) strata_moments_combine(P->t[0].part, P->t[i].part, kd);
+  FORWARD_IF_ERROR(strata_moments_allreduce(comm, P->t[0].part, kd));
   strata_moments_finish(P->t[0].part, P->acc, kd);
   for (int i = 0; i < P->threads; i++)
     for (size_t c = 0; c <= P->k; c++) P->sizes[c] += P->t[i].total[c];
+  if (strata_comm_size(comm) > 1) {
+    __int128 *w = malloc((P->k + 1) * sizeof *w);
+    strata_status st = strata_comm_agree(comm, w ? STRATA_OK : strata_fail(STRATA_ERR_NOMEM, "out of memory"));
+    for (size_t c = 0; st == STRATA_OK && c <= P->k; c++) w[c] = P->sizes[c];
+    if (st == STRATA_OK) st = strata_comm_sum_i128(comm, w, P->k + 1);
+    for (size_t c = 0; st == STRATA_OK && c <= P->k; c++) P->sizes[c] = (int64_t)w[c];
+    free(w);
+    FORWARD_IF_ERROR(st);
+    FORWARD_IF_ERROR(strata_qtree_gather(&P->tree, comm));
+    if (strata_comm_rank(comm) > 0) return STRATA_OK; /* rank 0 reports */
+  }
   return strata_qtree_finish(&P->tree, P->qs);
 }
 
@@ -373,29 +388,38 @@ strata_status strata_profile_compute(const strata_ctx *ctx, const strata_model *
   strata_scaler sc;
   memset(&sc, 0, sizeof sc);
   strata_pass *pass = NULL;
-  strata_status st;
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  strata_status st = STRATA_OK;
   if (labels_path) {
-    GOTO_IF_ERROR(st, open_labels(&P, labels_path, n), done);
+    st = open_labels(&P, labels_path, n);
   } else {
     /* The CPU table strata_assign would use (a device backend of the fit
      * falls back to the CPU here: the profile scores block by block). */
     P.kern = strata_kernels_for_shape(mi->backend, d, k);
     if (!P.kern) P.kern = strata_kernels_for_shape(NULL, d, k);
-    if (!P.kern) { st = strata_fail(STRATA_ERR_BACKEND, "no CPU kernels for d = %zu, k = %zu", d, k); goto done; }
-    GOTO_IF_ERROR(st, strata_scaler_from_model(&sc, mi, missing), done);
-    P.sc = &sc;
-    if (mi->weights) GOTO_IF_ERROR(st, strata_gmm_from_model(mi, &P.gmm, &P.gparams), done);
+    if (!P.kern) st = strata_fail(STRATA_ERR_BACKEND, "no CPU kernels for d = %zu, k = %zu", d, k);
+    if (st == STRATA_OK) st = strata_scaler_from_model(&sc, mi, missing);
+    if (st == STRATA_OK) P.sc = &sc;
+    if (st == STRATA_OK && mi->weights) st = strata_gmm_from_model(mi, &P.gmm, &P.gparams);
   }
-  GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, NULL, chunk_rows, 0, &pass), done);
-  P.threads = strata_pass_threads(pass);
-  GOTO_IF_ERROR(st, profiler_alloc(&P), done);
+  if (st == STRATA_OK) st = strata_pass_open(ctx, ds, NULL, chunk_rows, 0, &pass);
+  if (st == STRATA_OK) {
+    P.threads = strata_pass_threads(pass);
+    st = profiler_alloc(&P);
+  }
+  /* Several ranks: every failure is agreed on before and after the pass,
+   * so that no rank waits in a collective for one that left. */
+  GOTO_IF_ERROR(st, strata_comm_agree(comm, st), done);
   strata_kernel_centroids(mi->centroids, P.k, P.d, P.cf, P.cnorm);
   strata_pass_fns fns = {.block = profile_block, .ctx = &P};
-  GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), done);
-  GOTO_IF_ERROR(st, profile_total(&P), done);
-  if (strata_dataset_unknown_categories(ds) > 0)
+  st = strata_pass_run(pass, &fns);
+  GOTO_IF_ERROR(st, strata_comm_agree(comm, st), done);
+  GOTO_IF_ERROR(st, profile_total(&P, comm), done);
+  __int128 unknown = (__int128)strata_dataset_unknown_categories(ds);
+  if (strata_comm_size(comm) > 1) GOTO_IF_ERROR(st, strata_comm_sum_i128(comm, &unknown, 1), done);
+  if (unknown > 0)
     strata_log(ctx, STRATA_LOG_WARN, "%llu rows have a category the model has not seen; their "
-               "one-hot columns are all zero", (unsigned long long)strata_dataset_unknown_categories(ds));
+               "one-hot columns are all zero", (unsigned long long)unknown);
   st = build_result(&P, mi, labels_path, out);
 done:
   strata_pass_free(pass);

@@ -73,6 +73,16 @@ strata_status strata_qtree_combine(strata_qtree *into, strata_qtree *from);
  * sketches, initialised; empty when there was no block). */
 strata_status strata_qtree_finish(strata_qtree *t, strata_qsketch *out);
 void strata_qtree_free(strata_qtree *t);
+/* The waiting nodes of t as bytes (malloc'd; t unchanged), and those bytes
+ * inserted into another tree of the same ncols as strata_qtree_combine
+ * would: how MPI ranks' partials meet (strata_qtree_gather). */
+strata_status strata_qtree_pack(const strata_qtree *t, void **bytes, size_t *size);
+strata_status strata_qtree_unpack(strata_qtree *t, const void *bytes, size_t size);
+/* Several MPI ranks, each with its own blocks in t: every rank's waiting
+ * nodes inserted into rank 0's t (core/quantile_comm.c); then
+ * strata_qtree_finish on rank 0 gives one process's sketches.  The same
+ * status on every rank; a no-op for one rank. */
+strata_status strata_qtree_gather(strata_qtree *t, const strata_comm *comm);
 /* ncols empty sketches, malloc'd (a leaf for strata_qtree_add). */
 strata_qsketch *strata_qsketch_array_new(size_t ncols);
 void strata_qsketch_array_free(strata_qsketch *s, size_t ncols);

@@ -3,7 +3,8 @@
 # model, the JSON (timings aside) and the labels of the single-process run,
 # bit for bit, for P = 1..4 and 1 or 2 threads per rank: in core and
 # streamed, with imputed and dropped missing values, restarts, k-means++ and
-# random init, and one-hot categorical columns; assign, sweep and stability
+# random init, one-hot categorical columns, median imputation and robust
+# scaling (the sketches merged across ranks); assign, sweep, stability and profile
 # likewise equal one process (JSON, -o CSV, table).  Then the failures: an
 # option refused across ranks, a rank that cannot open the file, a rank
 # killed mid-run; each ends the job with one message and no output.
@@ -95,6 +96,9 @@ check_config stream "$D/c.h5" -k 5 --missing mean --streaming --chunk-rows 8192 
 check_config drop "$D/c.h5" -k 4 --missing drop --n-init 2 --seed 9
 check_config empty "$D/b.h5" -k 12 --init random --seed 1 --max-iter 30
 check_config cat "$D/cat.h5" -k 3 --categorical region --missing mean --seed 1
+# The median sketches' merge tree meets on rank 0 (core/quantile_comm.c).
+check_config median "$D/c.h5" -k 5 --missing median --seed 2
+check_config robust "$D/c.h5" -k 4 --scale robust --missing median --streaming --chunk-rows 8192 --seed 5
 
 # ---- assign across ranks: each rank scores its own rows, rank 0 writes the
 # labels; labels, distances, sizes, inertia and drift equal one process.
@@ -183,6 +187,10 @@ check_multi sweep_stab sweep "$D/b.h5" -k 3:5 --init random --stability 3 --silh
 check_multi sweep_cat sweep "$D/cat.h5" -k 2:4 --categorical region --missing mean
 check_multi stab_boot stability "$D/c.h5" -k 4 --missing mean --runs 4 --sample 9000
 check_multi stab_sub stability "$D/b.h5" -k 4 --runs 3 --method subsample --fraction 0.7
+# profile: exact partials summed, the median sketches merged on rank 0.
+check_multi prof profile "$T/mean.m1.h5" "$D/c.h5"
+check_multi prof_labels profile "$T/median.m1.h5" "$D/c.h5" --labels "$T/median.l1.h5"
+check_multi prof_cat profile "$T/cat.m1.h5" "$D/cat.h5" --chunk-rows 4096
 mkdir -p "$T/so"
 "$STRATA" sweep "$D/c.h5" -k 2:4 --missing mean --csv -o "$T/so/one.csv" -q
 run "${MPIRUN[@]}" -n 3 "$STRATA" sweep "$D/c.h5" -k 2:4 --missing mean --csv -o "$T/so/three.csv" -q
@@ -280,8 +288,6 @@ same_as_one k
 # ---- failures: one line from rank 0, exit status, nothing left behind
 O="$T/o"
 mkdir -p "$O"
-expect_error_clean "P=2: --missing median refused" 2 "median is not supported across MPI ranks" "$O" \
-  "${MPIRUN[@]}" -n 2 "$STRATA" fit "$D/c.h5" -k 3 --missing median -o "$O/m.h5" --labels "$O/l.h5"
 for alg in gmm ward; do
   expect_error_clean "P=2: --algorithm $alg refused (only k-means combines across ranks)" 2 \
     "algorithm $alg does not run across MPI ranks" "$O" \
@@ -289,9 +295,8 @@ for alg in gmm ward; do
 done
 expect_error_clean "P=2: a command other than fit refused" 2 "does not run across MPI ranks" "$O" \
   "${MPIRUN[@]}" -n 2 "$STRATA" inspect "$D/c.h5"
-# profile's medians and sketches are not combined across ranks yet.
-expect_error_clean "P=2: profile refused" 2 "'profile' does not run across MPI ranks yet" "$O" \
-  "${MPIRUN[@]}" -n 2 "$STRATA" profile "$T/mean.m1.h5" "$D/c.h5" -o "$O/p.txt"
+expect_error_clean "P=2: pca refused" 2 "'pca' does not run across MPI ranks yet" "$O" \
+  "${MPIRUN[@]}" -n 2 "$STRATA" pca "$D/b.h5" -o "$O/p.csv"
 # MPMD: rank 1 is given a file its node cannot see.
 expect_error_clean "P=3: rank 1 cannot open the file" 2 "rank 1: .*nothere" "$O" \
   "${MPIRUN[@]}" -n 1 "$STRATA" fit "$D/c.h5" -k 3 --missing mean -o "$O/m.h5" --labels "$O/l.h5" : \

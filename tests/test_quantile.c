@@ -90,7 +90,68 @@ static void test_median_imputation(void) {
   free(x);
 }
 
+/* The merge tree split as MPI ranks split a pass (contiguous runs of
+ * blocks): each part's waiting nodes packed, unpacked into the first
+ * part's tree, and finished, give the one tree's sketches bit for bit
+ * (levels, counts, parity), for 2..4 parts and two columns.  A truncated
+ * message is refused. */
+static void test_tree_parts(size_t nblocks, size_t rows) {
+  const size_t ncols = 2;
+  uint64_t seed = 7 + nblocks;
+  float *x = malloc(nblocks * rows * ncols * sizeof *x), *col = malloc(rows * sizeof *col);
+  for (size_t i = 0; i < nblocks * rows * ncols; i++) x[i] = (float)fixture_normal(&seed);
+  strata_qsketch one[2], part[2];
+  for (int P = 1; P <= 4; P++) {
+    strata_qtree trees[4];
+    for (int r = 0; r < P; r++) CHECK_OK(strata_qtree_init(&trees[r], ncols));
+    for (size_t b = 0; b < nblocks; b++) {
+      strata_qsketch *leaf = strata_qsketch_array_new(ncols);
+      for (size_t j = 0; j < ncols; j++) {
+        for (size_t i = 0; i < rows; i++) col[i] = x[(b * rows + i) * ncols + j];
+        qsort(col, rows, sizeof *col, cmp_float);
+        CHECK_OK(strata_qsketch_add_sorted(&leaf[j], col, rows));
+      }
+      int r = (int)(b * (size_t)P / nblocks); /* blocks nb·r/P .. nb·(r+1)/P - 1, as strata_pass_open */
+      CHECK_OK(strata_qtree_add(&trees[r], b, leaf));
+    }
+    for (int r = 1; r < P; r++) {
+      void *bytes = NULL;
+      size_t size = 0;
+      CHECK_OK(strata_qtree_pack(&trees[r], &bytes, &size));
+      if (r == 1 && size > 8) {
+        strata_qtree scratch;
+        CHECK_OK(strata_qtree_init(&scratch, ncols));
+        CHECK(strata_qtree_unpack(&scratch, bytes, size - 3) != STRATA_OK);
+        strata_qtree_free(&scratch);
+      }
+      CHECK_OK(strata_qtree_unpack(&trees[0], bytes, size));
+      free(bytes);
+      strata_qtree_free(&trees[r]);
+    }
+    strata_qsketch *out = P == 1 ? one : part;
+    for (size_t j = 0; j < ncols; j++) strata_qsketch_init(&out[j]);
+    CHECK_OK(strata_qtree_finish(&trees[0], out));
+    strata_qtree_free(&trees[0]);
+    if (P == 1) continue;
+    int same = 1;
+    for (size_t j = 0; j < ncols; j++) {
+      if (one[j].n != part[j].n || one[j].parity != part[j].parity) same = 0;
+      for (int h = 0; h < STRATA_QSKETCH_LEVELS; h++)
+        if (one[j].count[h] != part[j].count[h] ||
+            (one[j].count[h] && memcmp(one[j].level[h], part[j].level[h], one[j].count[h] * sizeof(float)) != 0))
+          same = 0;
+      strata_qsketch_free(&part[j]);
+    }
+    CHECK_MSG(same, "%zu blocks in %d parts: the sketches differ from one tree's", nblocks, P);
+  }
+  for (size_t j = 0; j < ncols; j++) strata_qsketch_free(&one[j]);
+  free(x);
+  free(col);
+}
+
 int main(void) {
+  test_tree_parts(7, 3000);
+  test_tree_parts(13, 4096);
   test_rank_error(1000, 0);
   test_rank_error(1000003, 0);
   test_rank_error(3000017, 1);
