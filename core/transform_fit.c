@@ -72,11 +72,11 @@ strata_status strata_transforms_fit(const strata_ctx *ctx, strata_dataset *ds, s
     c.age |= tf[j].kind == STRATA_TRANSFORM_AGE_DAYS;
   }
   if (!c.clip && !c.yj && !c.age) return STRATA_OK;
-  /* Each rank would fit its own rows' parameters: refused until the
-   * sketches, the sample and the maxima are combined across ranks. */
-  int ranks = strata_comm_size(strata_ctx_comm(ctx));
-  RETURN_IF(ranks > 1, STRATA_ERR_USAGE, "--transform yeo-johnson, clip and age-days are not supported across MPI "
-            "ranks yet (%d ranks); log1p is, or run one process", ranks);
+  /* Several ranks each read their own blocks: the sample is OR-ed (each
+   * row filled by the rank that read it), the maxima reduced, the clip
+   * sketches merged on rank 0, which gives every rank the percentiles. */
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  int ranks = strata_comm_size(comm);
   int T = strata_threads_resolve(strata_ctx_threads(ctx));
   /* A maximum is order-free: per thread, then over threads. */
   if (c.age) {
@@ -88,26 +88,48 @@ strata_status strata_transforms_fit(const strata_ctx *ctx, strata_dataset *ds, s
   strata_qsketch *sk = NULL;
   strata_pass *raw = NULL;
   if (c.yj)
-    GOTO_IF_ERROR(st, strata_sample_choose(&c.sample, strata_dataset_rows(ds), STRATA_TRANSFORM_SAMPLE, d,
-                                           seed ^ 0x79656f6a6fULL), done);
-  if (c.clip) {
+    st = strata_sample_choose(&c.sample, strata_dataset_rows(ds), STRATA_TRANSFORM_SAMPLE, d, seed ^ 0x79656f6a6fULL);
+  if (st == STRATA_OK && c.clip) {
     c.sorted = malloc((size_t)T * STRATA_BLOCK_ROWS * sizeof *c.sorted);
     sk = strata_qsketch_array_new(d);
-    if (!c.sorted || !sk) {
-      st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the clip sketches");
-      goto done;
-    }
-    GOTO_IF_ERROR(st, strata_qtree_init(&c.tree, d), done);
+    if (!c.sorted || !sk) st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the clip sketches");
+    if (st == STRATA_OK) st = strata_qtree_init(&c.tree, d);
   }
-  GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, NULL, chunk_rows, 0, &raw), done);
-  strata_pass_fns fns = {.block = tf_block, .ctx = &c};
-  GOTO_IF_ERROR(st, strata_pass_run(raw, &fns), done);
-  if (c.clip) GOTO_IF_ERROR(st, strata_qtree_finish(&c.tree, sk), done);
+  if (st == STRATA_OK) st = strata_pass_open(ctx, ds, NULL, chunk_rows, 0, &raw);
+  if (st == STRATA_OK) {
+    strata_pass_fns fns = {.block = tf_block, .ctx = &c};
+    st = strata_pass_run(raw, &fns);
+  }
+  /* Agreed first, so that no rank waits in a collective for one that left. */
+  st = strata_comm_agree(comm, st);
+  if (st == STRATA_OK && c.yj) st = strata_comm_or(comm, c.sample.x, c.sample.m * d * sizeof *c.sample.x);
+  if (st == STRATA_OK && c.clip) st = strata_qtree_gather(&c.tree, comm);
+  if (st == STRATA_OK && c.clip && strata_comm_rank(comm) == 0) st = strata_qtree_finish(&c.tree, sk);
+  if (st == STRATA_OK && c.age && ranks > 1) {
+    /* -inf stands for "no value" in the reduction (MPI_MAX and NaN). */
+    double *lo = malloc(2 * (d ? d : 1) * sizeof *lo);
+    st = strata_comm_agree(comm, lo ? STRATA_OK : strata_fail(STRATA_ERR_NOMEM, "out of memory"));
+    for (size_t j = 0; st == STRATA_OK && j < d; j++) {
+      double m = -INFINITY;
+      for (int w = 0; w < T; w++) {
+        double v = c.max_t[(size_t)w * d + j];
+        if (isfinite(v) && v > m) m = v;
+      }
+      lo[j] = 0;
+      lo[d + j] = m;
+    }
+    if (st == STRATA_OK) st = strata_comm_minmax(comm, lo, lo + d, d);
+    for (size_t j = 0; st == STRATA_OK && j < d; j++) {
+      c.max_t[j] = isfinite(lo[d + j]) ? lo[d + j] : NAN;
+      for (int w = 1; w < T; w++) c.max_t[(size_t)w * d + j] = NAN;
+    }
+    free(lo);
+  }
   for (size_t j = 0; j < d && st == STRATA_OK; j++) {
     strata_transform *t = &tf[j];
     if (t->kind == STRATA_TRANSFORM_YEO_JOHNSON) {
       st = fit_yj(&c, j, names[j], t);
-    } else if (t->kind == STRATA_TRANSFORM_CLIP) {
+    } else if (t->kind == STRATA_TRANSFORM_CLIP && strata_comm_rank(comm) == 0) {
       t->lo = strata_qsketch_quantile_linear(&sk[j], t->p_lo / 100.0);
       t->hi = strata_qsketch_quantile_linear(&sk[j], t->p_hi / 100.0);
       if (!isfinite(t->lo) || !isfinite(t->hi))
@@ -121,7 +143,18 @@ strata_status strata_transforms_fit(const strata_ctx *ctx, strata_dataset *ds, s
       if (!isfinite(t->lo)) st = strata_fail(STRATA_ERR_DATA, "column '%s' has no date to measure ages from", names[j]);
     }
   }
-done:
+  /* Rank 0's clip percentiles to every rank. */
+  if (c.clip && ranks > 1) {
+    st = strata_comm_agree(comm, st);
+    for (size_t j = 0; j < d && st == STRATA_OK; j++)
+      if (tf[j].kind == STRATA_TRANSFORM_CLIP) {
+        double lh[2] = {tf[j].lo, tf[j].hi};
+        st = strata_comm_bcast(comm, lh, sizeof lh, 0);
+        tf[j].lo = lh[0];
+        tf[j].hi = lh[1];
+      }
+  }
+  st = strata_comm_agree(comm, st);
   strata_pass_free(raw);
   free(c.sorted);
   free(c.max_t);

@@ -3,8 +3,9 @@
 # model, the JSON (timings aside) and the labels of the single-process run,
 # bit for bit, for P = 1..4 and 1 or 2 threads per rank: in core and
 # streamed, with imputed and dropped missing values, restarts, k-means++ and
-# random init, one-hot categorical columns, median imputation and robust
-# scaling (the sketches merged across ranks); assign, sweep, stability and profile
+# random init, one-hot categorical columns, median imputation, robust
+# scaling and fitted transforms (sketches, samples and maxima combined
+# across ranks); assign, sweep, stability and profile
 # likewise equal one process (JSON, -o CSV, table).  Then the failures: an
 # option refused across ranks, a rank that cannot open the file, a rank
 # killed mid-run; each ends the job with one message and no output.
@@ -99,6 +100,20 @@ check_config cat "$D/cat.h5" -k 3 --categorical region --missing mean --seed 1
 # The median sketches' merge tree meets on rank 0 (core/quantile_comm.c).
 check_config median "$D/c.h5" -k 5 --missing median --seed 2
 check_config robust "$D/c.h5" -k 4 --scale robust --missing median --streaming --chunk-rows 8192 --seed 5
+# Transforms fitted across ranks: the yeo-johnson sample OR-ed, the clip
+# sketches merged on rank 0, the age-days reference a maximum over ranks.
+check_config tf "$D/c.h5" -k 4 --missing mean --seed 3 \
+  --transform "income:yeo-johnson,avg_basket_value:clip(1,99),recency_days:log1p"
+python3 - "$D/dates.csv" <<'EOF'
+import random, sys
+random.seed(4)
+with open(sys.argv[1], "w") as f:
+    f.write("id,joined,spend\n")
+    for i in range(9000):
+        f.write(f"{i},2024-{random.randint(1, 12):02d}-{random.randint(1, 28):02d},{random.gauss(100, 20):.2f}\n")
+EOF
+"$STRATA" import "$D/dates.csv" -o "$D/dates.h5" -q
+check_config age "$D/dates.h5" -k 3 --features joined,spend --transform joined:age-days --seed 1
 
 # ---- assign across ranks: each rank scores its own rows, rank 0 writes the
 # labels; labels, distances, sizes, inertia and drift equal one process.
