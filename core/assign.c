@@ -185,9 +185,11 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
   const strata_comm *comm = strata_ctx_comm(ctx);
   int ranks = strata_comm_size(comm);
   if (ranks > 1) {
-    RETURN_IF(mi->core_points || mi->weights, STRATA_ERR_USAGE,
-              "a %s model does not assign across MPI ranks yet (%d ranks); run it as one process",
-              mi->core_points ? "dbscan" : "Gaussian mixture", ranks);
+    RETURN_IF(mi->core_points, STRATA_ERR_USAGE,
+              "a dbscan model does not assign across MPI ranks yet (%d ranks); run it as one process", ranks);
+    RETURN_IF(sink->soft, STRATA_ERR_USAGE,
+              "per-segment probabilities (--soft) are not written across MPI ranks yet (%d ranks); run one "
+              "process", ranks);
     RETURN_IF(!sink->path, STRATA_ERR_USAGE, "labels in memory (strata_assign_memory) need one process");
     FORWARD_IF_ERROR(strata_scheduler_agree(ctx, d, k, &choice));
   }
@@ -211,12 +213,18 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
    * fails ends the job instead of leaving the others in a collective. */
   st = strata_pass_open(ctx, ds, &sc, chunk_rows, 0, &pass);
   if (ranks == 1) GOTO_IF_ERROR(st, st, done);
-  if (st == STRATA_OK && mi->weights) {
-    if (drift) {
+  if (mi->weights) {
+    /* A mixture's E-step pass sums its exact partials across ranks
+     * (core/gmm_pass.c); the labels go to rank 0's file as k-means'. */
+    if (st == STRATA_OK && drift)
       st = strata_fail(STRATA_ERR_USAGE, "drift is measured for k-means models only, not a Gaussian mixture's yet");
-      goto done;
+    if (st == STRATA_OK && ranks > 1) {
+      size_t first = strata_pass_first_row(pass);
+      st = strata_labels_writer_open_ranks(sink->path, n, comm, first, first + strata_pass_rows(pass), &w);
+    } else if (st == STRATA_OK) {
+      st = open_sink(sink, n, k, &w);
     }
-    GOTO_IF_ERROR(st, open_sink(sink, n, k, &w), done);
+    GOTO_IF_ERROR(st, strata_comm_agree(comm, st), done);
     GOTO_IF_ERROR(st, strata_gmm_assign(mi, pass, w, inertia, sizes, sink->loglik), done);
     goto commit;
   }

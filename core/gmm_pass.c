@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm.h"
+#include "ctx.h"
 #include "error.h"
 #include "gmm.h"
+#include "pass.h"
 #include "xacc.h"
 
 typedef struct {
@@ -34,6 +37,7 @@ struct strata_gmm_runner {
   strata_labels_writer *writer;
   int soft;          /* the writer takes the responsibilities */
   size_t chunk_rows;
+  size_t first_row;  /* this rank's first input row */
   int32_t *chunk_seg;
   float *chunk_dist;
   float *chunk_prob; /* chunk_rows×k */
@@ -63,6 +67,7 @@ strata_status strata_gmm_runner_create(strata_pass *pass, const strata_gmm_shape
   r->threads = strata_pass_threads(pass);
   r->nloc = k * (2 + d + s->nmom) + 2;
   r->chunk_rows = strata_pass_chunk_rows(pass);
+  r->first_row = strata_pass_first_row(pass);
   r->t = calloc((size_t)r->threads, sizeof *r->t);
   int ok = r->t != NULL;
   for (int i = 0; ok && i < r->threads; i++) {
@@ -147,7 +152,8 @@ static strata_status gmm_block(void *ctx, const strata_block *b, int thread) {
   for (size_t v = 0; v < r->nloc; v++) strata_xacc_add(&t->acc[v], t->loc[v]);
   t->rows += b->m;
   if (r->writer) {
-    size_t base = b->row0 % r->chunk_rows;
+    /* Chunks start at this rank's first row (one process: row 0). */
+    size_t base = (b->row0 - r->first_row) % r->chunk_rows;
     int32_t *seg = r->chunk_seg + base;
     float *dist = r->chunk_dist + base;
     if (b->kept)
@@ -205,22 +211,44 @@ strata_status strata_gmm_runner_pass(strata_gmm_runner *r, const strata_gmm_prep
   strata_pass_fns fns = {.block = gmm_block, .chunk_done = writer ? gmm_chunk_done : NULL, .ctx = r};
   strata_status st = strata_pass_run(r->pass, &fns);
   r->writer = NULL;
+  /* Several ranks: agreed first (no rank waits for one that left), then
+   * every rank's exact partials summed word by word, as the threads'. */
+  const strata_ctx *ctx = strata_pass_ctx(r->pass);
+  const strata_comm *comm = ctx ? strata_ctx_comm(ctx) : NULL;
+  int ranks = strata_comm_size(comm);
+  if (ranks > 1) st = strata_comm_agree(comm, st);
   FORWARD_IF_ERROR(st);
-  /* The workers' partials, word by word: any order gives the same integers. */
-  strata_xacc sum;
-  double *dst[] = {out->nk, out->s1, out->s2, out->maha, &out->loglik, &out->sqdist};
-  size_t len[] = {k, k * d, k * nmom, k, 1, 1};
-  for (size_t part = 0, v = 0; part < sizeof len / sizeof len[0]; part++)
-    for (size_t i = 0; i < len[part]; i++, v++) {
-      strata_xacc_zero(&sum);
-      for (int w = 0; w < r->threads; w++) strata_xacc_combine(&sum, &r->t[w].acc[v]);
-      dst[part][i] = strata_xacc_round(&sum);
-    }
   memset(out->counts, 0, k * sizeof *out->counts);
   out->rows = 0;
   for (int w = 0; w < r->threads; w++) {
     for (size_t c = 0; c < k; c++) out->counts[c] += r->t[w].counts[c];
     out->rows += r->t[w].rows;
   }
-  return STRATA_OK;
+  /* The workers' partials, word by word: any order gives the same integers. */
+  strata_xacc *sum = malloc(r->nloc * sizeof *sum);
+  size_t nw = r->nloc * STRATA_XACC_WORDS + k + 1;
+  __int128 *words = ranks > 1 ? malloc(nw * sizeof *words) : NULL;
+  st = sum && (ranks == 1 || words) ? STRATA_OK : strata_fail(STRATA_ERR_NOMEM, "out of memory for the mixture's sums");
+  if (ranks > 1) st = strata_comm_agree(comm, st);
+  for (size_t v = 0; st == STRATA_OK && v < r->nloc; v++) {
+    strata_xacc_zero(&sum[v]);
+    for (int w = 0; w < r->threads; w++) strata_xacc_combine(&sum[v], &r->t[w].acc[v]);
+  }
+  if (st == STRATA_OK && words) {
+    for (size_t v = 0; v < r->nloc; v++) strata_xacc_to_words(&sum[v], words + v * STRATA_XACC_WORDS);
+    for (size_t c = 0; c < k; c++) words[r->nloc * STRATA_XACC_WORDS + c] = out->counts[c];
+    words[nw - 1] = (__int128)out->rows;
+    st = strata_comm_sum_i128(comm, words, nw);
+    for (size_t v = 0; st == STRATA_OK && v < r->nloc; v++)
+      strata_xacc_from_words(&sum[v], words + v * STRATA_XACC_WORDS);
+    for (size_t c = 0; st == STRATA_OK && c < k; c++) out->counts[c] = (int64_t)words[r->nloc * STRATA_XACC_WORDS + c];
+    if (st == STRATA_OK) out->rows = (uint64_t)words[nw - 1];
+  }
+  double *dst[] = {out->nk, out->s1, out->s2, out->maha, &out->loglik, &out->sqdist};
+  size_t len[] = {k, k * d, k * nmom, k, 1, 1};
+  for (size_t part = 0, v = 0; st == STRATA_OK && part < sizeof len / sizeof len[0]; part++)
+    for (size_t i = 0; i < len[part]; i++, v++) dst[part][i] = strata_xacc_round(&sum[v]);
+  free(words);
+  free(sum);
+  return st;
 }

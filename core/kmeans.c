@@ -168,11 +168,17 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
                              const strata_labels_memory *mem, strata_backend_choice *choice, strata_model **out) {
   const char *algorithm = p->algorithm ? p->algorithm : "kmeans";
   const strata_estimator_ops *ops = strata_estimator_find(algorithm); /* known: check_params */
-  /* Only k-means' passes combine their partial sums across ranks
-   * (core/reduce.c); the others would fit each rank's rows alone. */
+  /* k-means' and the mixtures' passes combine their exact partial sums
+   * across ranks (core/reduce.c, core/gmm_pass.c); Ward and DBSCAN would
+   * fit each rank's rows alone. */
   int ranks = strata_comm_size(strata_ctx_comm(ctx));
-  RETURN_IF(ranks > 1 && ops != &strata_estimator_kmeans, STRATA_ERR_USAGE,
+  RETURN_IF(ranks > 1 && ops != &strata_estimator_kmeans && ops != &strata_estimator_gmm, STRATA_ERR_USAGE,
             "algorithm %s does not run across MPI ranks yet (%d ranks); run it as one process", ops->name, ranks);
+  /* The labels file gathers segments and distances from the ranks, not yet
+   * the probabilities. */
+  RETURN_IF(ranks > 1 && p->soft, STRATA_ERR_USAGE,
+            "per-segment probabilities (--soft) are not written across MPI ranks yet (%d ranks); run one process, "
+            "or fit across ranks and assign --soft as one process", ranks);
   if (ops->direct) return strata_fit_direct(&f->data, ctx, ds, p, ops->name, ops->direct, mem, out);
   strata_fit_data *data = &f->data;
   size_t k = (size_t)p->k;
@@ -202,7 +208,7 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   FORWARD_IF_ERROR(ops->create(data, &eo, &f->est));
   /* Several ranks: rank 0 writes the model and the labels file, which the
    * others send their rows to; whether every rank could start is agreed.
-   * Probabilities (--soft) come from a mixture, which runs as one rank. */
+   * Probabilities (--soft) are refused across ranks (run_fit). */
   const strata_comm *comm = strata_ctx_comm(ctx);
   strata_status ost = STRATA_OK;
   if (p->model_path && strata_comm_rank(comm) == 0) ost = strata_output_begin(p->model_path, &f->model_out);

@@ -4,8 +4,8 @@
 # bit for bit, for P = 1..4 and 1 or 2 threads per rank: in core and
 # streamed, with imputed and dropped missing values, restarts, k-means++ and
 # random init, one-hot categorical columns, median imputation, robust
-# scaling and fitted transforms (sketches, samples and maxima combined
-# across ranks); assign, sweep, stability and profile
+# scaling, fitted transforms (sketches, samples and maxima combined across
+# ranks) and Gaussian mixtures; assign, sweep, stability and profile
 # likewise equal one process (JSON, -o CSV, table).  Then the failures: an
 # option refused across ranks, a rank that cannot open the file, a rank
 # killed mid-run; each ends the job with one message and no output.
@@ -114,6 +114,10 @@ with open(sys.argv[1], "w") as f:
 EOF
 "$STRATA" import "$D/dates.csv" -o "$D/dates.h5" -q
 check_config age "$D/dates.h5" -k 3 --features joined,spend --transform joined:age-days --seed 1
+# Gaussian mixtures: the E-step's exact partials summed across ranks.
+check_config gmm "$D/c.h5" -k 4 --algorithm gmm --missing mean --seed 2
+check_config gmm_diag "$D/c.h5" -k 3 --algorithm gmm --covariance-type diag --missing drop --streaming \
+  --chunk-rows 8192 --n-init 2 --seed 4
 
 # ---- assign across ranks: each rank scores its own rows, rank 0 writes the
 # labels; labels, distances, sizes, inertia and drift equal one process.
@@ -155,8 +159,26 @@ check_assign drop "$T/drop.m1.h5" "$D/c.h5"
 check_assign cat "$T/cat.m1.h5" "$D/cat.h5" --chunk-rows 4096
 mkdir -p "$T/o"
 "$STRATA" fit "$D/c.h5" -k 3 --missing mean --algorithm gmm --covariance-type diag -o "$T/gmm.h5" -q
-expect_error_clean "P=2: assign of a gmm model refused" 2 "Gaussian mixture model does not assign across MPI ranks" \
-  "$T/o" "${MPIRUN[@]}" -n 2 "$STRATA" assign "$T/gmm.h5" "$D/c.h5" --no-drift --labels "$T/o/a.h5"
+# A mixture's E-step sums its exact partials across ranks: assign's labels,
+# distances, sizes and log-likelihood equal one process; --soft is refused.
+"$STRATA" assign "$T/gmm.h5" "$D/c.h5" --no-drift --labels "$T/ga1.h5" --json >"$T/ga1.j"
+for P in 2 3; do
+  run "${MPIRUN[@]}" -n "$P" "$STRATA" assign "$T/gmm.h5" "$D/c.h5" --no-drift --threads 1 --labels "$T/ga$P.h5" --json
+  cp "$T/out" "$T/ga$P.j"
+  if [ "$RC" -eq 0 ] && python3 - "$T/ga1.j" "$T/ga$P.j" <<'EOF' && labels_equal "$T/ga1.h5" "$T/ga$P.h5" &&
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for j in (a, b):
+    for key in ("seconds", "labels", "ranks", "threads"):
+        j.pop(key, None)
+assert a == b, [k for k in a if a[k] != b.get(k)]
+EOF
+    cmp -s <(h5dump -d /distance -y -w 0 -m %.9g "$T/ga1.h5" | sed 1,2d) <(h5dump -d /distance -y -w 0 -m %.9g "$T/ga$P.h5" | sed 1,2d); then
+    ok "gmm: P=$P assign JSON, labels and distances equal one process"
+  else bad "gmm: P=$P assign" "rc=$RC $(head -c 400 "$T/err")"; fi
+done
+expect_error_clean "P=2: assign --soft refused" 2 "probabilities \(--soft\) are not written across MPI ranks" \
+  "$T/o" "${MPIRUN[@]}" -n 2 "$STRATA" assign "$T/gmm.h5" "$D/c.h5" --no-drift --soft --labels "$T/o/a.h5"
 expect_error_clean "P=3: assign, rank 2 cannot open the data" 2 "rank 2: .*nothere" "$T/o" \
   "${MPIRUN[@]}" -n 2 "$STRATA" assign "$T/mean.m1.h5" "$D/c.h5" --labels "$T/o/a.h5" : \
   -n 1 "$STRATA" assign "$T/mean.m1.h5" "$D/nothere.h5" --labels "$T/o/a.h5"
@@ -200,6 +222,7 @@ check_multi sweep sweep "$D/c.h5" -k 2:6 --missing mean --seed 3
 check_multi sweep_stream sweep "$D/c.h5" -k 3,5 --missing drop --streaming --chunk-rows 8192 --n-init 2 --seed 1
 check_multi sweep_stab sweep "$D/b.h5" -k 3:5 --init random --stability 3 --silhouette-sample 2000
 check_multi sweep_cat sweep "$D/cat.h5" -k 2:4 --categorical region --missing mean
+check_multi sweep_gmm sweep "$D/c.h5" -k 2:4 --missing mean --algorithm kmeans,gmm --covariance-type diag
 check_multi stab_boot stability "$D/c.h5" -k 4 --missing mean --runs 4 --sample 9000
 check_multi stab_sub stability "$D/b.h5" -k 4 --runs 3 --method subsample --fraction 0.7
 # profile: exact partials summed, the median sketches merged on rank 0.
@@ -217,11 +240,9 @@ run "${MPIRUN[@]}" -n 2 "$STRATA" stability "$D/c.h5" -k 3 --missing mean --runs
 if [ "$RC" -eq 0 ] && cmp -s <(sed -E 's/, [0-9.]+ s$//' "$T/st1") <(sed -E 's/, [0-9.]+ s$//' "$T/out"); then
   ok "P=2: the stability table is printed once, as one process prints it"
 else bad "P=2: stability table" "rc=$RC $(diff "$T/st1" "$T/out" | head -c 400)"; fi
-for alg in gmm ward; do
-  expect_error_clean "P=2: sweep --algorithm kmeans,$alg refused" 2 "algorithm $alg does not run across MPI ranks" \
-    "$T/so" "${MPIRUN[@]}" -n 2 "$STRATA" sweep "$D/c.h5" -k 2:3 --missing mean --algorithm kmeans,$alg \
-    -o "$T/so/x.json" --json
-done
+expect_error_clean "P=2: sweep --algorithm kmeans,ward refused" 2 "algorithm ward does not run across MPI ranks" \
+  "$T/so" "${MPIRUN[@]}" -n 2 "$STRATA" sweep "$D/c.h5" -k 2:3 --missing mean --algorithm kmeans,ward \
+  -o "$T/so/x.json" --json
 expect_error_clean "P=3: sweep, rank 2 cannot open the data" 2 "rank 2: .*nothere" "$T/so" \
   "${MPIRUN[@]}" -n 2 "$STRATA" sweep "$D/c.h5" -k 2:3 --missing mean -o "$T/so/x.csv" --csv : \
   -n 1 "$STRATA" sweep "$D/nothere.h5" -k 2:3 --missing mean -o "$T/so/x.csv" --csv
@@ -303,10 +324,11 @@ same_as_one k
 # ---- failures: one line from rank 0, exit status, nothing left behind
 O="$T/o"
 mkdir -p "$O"
-for alg in gmm ward; do
-  expect_error_clean "P=2: --algorithm $alg refused (only k-means combines across ranks)" 2 \
-    "algorithm $alg does not run across MPI ranks" "$O" \
-    "${MPIRUN[@]}" -n 2 "$STRATA" fit "$D/c.h5" -k 3 --algorithm $alg -o "$O/m.h5" --labels "$O/l.h5"
+for alg in "ward -k 3" "dbscan"; do
+  # shellcheck disable=SC2086 # alg holds the method and its -k
+  expect_error_clean "P=2: --algorithm ${alg% *} refused (k-means and gmm combine across ranks)" 2 \
+    "algorithm ${alg%% *} does not run across MPI ranks" "$O" \
+    "${MPIRUN[@]}" -n 2 "$STRATA" fit "$D/c.h5" --missing mean --algorithm $alg -o "$O/m.h5" --labels "$O/l.h5"
 done
 expect_error_clean "P=2: a command other than fit refused" 2 "does not run across MPI ranks" "$O" \
   "${MPIRUN[@]}" -n 2 "$STRATA" inspect "$D/c.h5"
