@@ -84,8 +84,40 @@ static void print_method_notes(FILE *f, const strata_model_info *in) {
             in->min_samples, (unsigned long long)in->kdist_sample);
 }
 
+/* The parent's transforms as a --transform spec for the features this fit
+ * reads (a warm start or --match-ids without --transform continues in the
+ * parent's units, as it reads the parent's features); their parameters
+ * are fitted again on this data.  Clip is not carried: its percentiles are
+ * not in the model, only the bounds they gave.  NULL when none is left. */
+static char *parent_transforms(const strata_model *parent, const strata_dataset *ds, const char *path) {
+  const strata_model_info *pi = strata_model_get_info(parent);
+  size_t d = strata_dataset_cols(ds), len = 0;
+  char *spec = NULL;
+  for (int j = 0; j < pi->d; j++) {
+    strata_transform_kind kind = (strata_transform_kind)pi->transform_kind[j];
+    if (kind == STRATA_TRANSFORM_NONE) continue;
+    if (kind == STRATA_TRANSFORM_CLIP) {
+      cli_warn("parent model '%s' clips '%s' at %g..%g; clip's percentiles are not in the model: give --transform "
+               "%s:clip(pA,pB) again to keep it", path, pi->features[j], pi->transform_param[3 * j + 1],
+               pi->transform_param[3 * j + 2], pi->features[j]);
+      continue;
+    }
+    int here = 0;
+    for (size_t c = 0; c < d && !here; c++) here = strcmp(strata_dataset_col_name(ds, c), pi->features[j]) == 0;
+    if (!here) continue;
+    const char *name = kind == STRATA_TRANSFORM_LOG1P ? "log1p" : kind == STRATA_TRANSFORM_YEO_JOHNSON ? "yeo-johnson"
+                                                                                                        : "age-days";
+    size_t add = strlen(pi->features[j]) + strlen(name) + 2;
+    spec = cli_xrealloc(spec, len + add + 1);
+    len += (size_t)sprintf(spec + len, "%s%s:%s", len ? "," : "", pi->features[j], name);
+  }
+  if (spec) cli_note("transforms from the parent model '%s', fitted again on this data: %s", path, spec);
+  return spec;
+}
+
 static int run(fit_opts *o) {
   int rc = -1;
+  char *inherited = NULL;
   strata_dataset *ds = NULL;
   strata_model *model = NULL, *parent = NULL;
   strata_drift *drift = NULL;
@@ -138,8 +170,7 @@ static int run(fit_opts *o) {
   o->p.warm_start = o->a.warm_start;
   if (o->p.checkpoint_path) cli_signals_checkpoint();
   if (parent && strata_model_get_info(parent)->transform_kind && !o->p.transforms)
-    cli_warn("parent model '%s' transforms its features; this fit has no --transform: give them again to "
-             "keep them", o->a.parent);
+    o->p.transforms = inherited = parent_transforms(parent, ds, o->a.parent);
   st = strata_fit(o->a.ctx, ds, &o->p, &model);
   cli_progress_end();
   if (st == STRATA_STOPPED) {
@@ -184,6 +215,8 @@ static int run(fit_opts *o) {
   cli_warn_small_segments(info, cli_min_segment_share(o->a.min_segment_share, info->k));
   rc = CLI_EXIT_OK;
 done:
+  if (inherited) o->p.transforms = NULL;
+  free(inherited);
   strata_drift_free(drift);
   strata_model_free(model);
   strata_model_free(parent);

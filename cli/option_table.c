@@ -430,7 +430,9 @@ static const cli_page pages[CLI_NCMDS] = {
               "  Either way segment i continues PREV's segment i by optimal assignment on\n"
               "  centroid distance (Hungarian); unmatched segments are reported new, PREV's\n"
               "  unmatched ones vanished, and the model records PREV as its parent.  The data\n"
-              "  is read with PREV's features unless --features is given; they must match.\n"
+              "  is read with PREV's features unless --features is given; they must match;\n"
+              "  without --transform, PREV's log1p, yeo-johnson and age-days transforms are\n"
+              "  fitted again on this data (a clip must be given again).\n"
               "  The summary compares this fit's training data with PREV's (drift):\n"},
              "Outputs are written under a temporary name and renamed into place when complete;\n"
              "on failure no output file is left.  Exit status: 0 ok, 1 runtime failure,\n"

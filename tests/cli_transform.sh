@@ -126,4 +126,26 @@ else bad "sweep --transform --scale robust" "$(head -c 300 "$T/err")"; fi
 run "$STRATA" stability "$T/c.h5" -k 3 --features $F --transform "$TF" --runs 3 --sample 3000 --json
 if [ "$RC" -eq 0 ]; then ok "stability --transform"
 else bad "stability --transform" "$(head -c 300 "$T/err")"; fi
+# A warm start or --match-ids without --transform continues in the parent's
+# units: its log1p / yeo-johnson / age-days transforms are fitted again on
+# the new data (a note says so); a clip is not carried (its percentiles are
+# not in the model) and a warning says how to keep it.
+"$STRATA" fit "$T/c.h5" -k 3 --features income,purchase_frequency --seed 2 \
+  --transform "income:log1p,purchase_frequency:yeo-johnson" -o "$T/wp.h5" -q
+run "$STRATA" fit "$T/c.h5" -k 3 --warm-start "$T/wp.h5" --seed 2 -o "$T/wc.h5" --json
+if [ "$RC" -eq 0 ] && grep -q "note: transforms from the parent model .*income:log1p,purchase_frequency:yeo-johnson" "$T/err" &&
+   [ "$(jq_py "$T/out" '[t["transform"] for t in j["transforms"]], j["iterations"] <= 2')" = "(['log1p', 'yeo-johnson'], True)" ]; then
+  ok "warm start without --transform takes the parent's transforms (and converges at once on the same data)"
+else bad "warm start inherits transforms" "rc=$RC $(head -c 400 "$T/err")"; fi
+run "$STRATA" fit "$T/c.h5" -k 3 --match-ids "$T/wp.h5" --transform income:log1p --seed 2 -o "$T/wc2.h5" --json
+if [ "$RC" -eq 0 ] && ! grep -q "transforms from the parent" "$T/err" &&
+   [ "$(jq_py "$T/out" '[t["transform"] for t in j["transforms"]]')" = '["log1p"]' ]; then
+  ok "--transform given: the parent's transforms are not added"
+else bad "--transform given with a parent" "rc=$RC $(head -c 400 "$T/err")"; fi
+"$STRATA" fit "$T/c.h5" -k 3 --features income,purchase_frequency --seed 2 \
+  --transform "income:clip(p1,p99)" -o "$T/wq.h5" -q
+run "$STRATA" fit "$T/c.h5" -k 3 --warm-start "$T/wq.h5" --seed 2 -o "$T/wc3.h5" --json
+if [ "$RC" -eq 0 ] && grep -q "warning: parent model .* clips 'income' .*give --transform income:clip(pA,pB) again" "$T/err"; then
+  ok "a parent's clip is named, not silently dropped"
+else bad "parent clip warning" "rc=$RC $(head -c 400 "$T/err")"; fi
 finish
