@@ -128,6 +128,34 @@ check(same(labels_of("%s/py_assign.h5" % T)[0], labels_of("%s/cli_labels.h5" % T
 m2 = strata.fit_h5(h5, 3, features=["f2", "f0"], scale="none", seed=3)
 check(m2.info["features"] == ["f2", "f0"] and m2.info["k"] == 3, "fit_h5 features=")
 
+# fit_h5's default features are the command's: an identifier, a 0/1
+# outcome and a -1 sentinel column are left out with a warning each, as
+# `strata fit` leaves them out; features= overrides, exclude= removes,
+# transforms= is the command's --transform.
+import warnings
+rs = np.random.default_rng(5)
+nq = 3000
+Q = np.column_stack([np.arange(1, nq + 1), rs.normal(40, 10, nq), rs.lognormal(3, 1, nq), rs.integers(0, 2, nq),
+                     np.where(rs.random(nq) < 0.8, -1, rs.integers(1, 400, nq))]).astype(np.float64)
+qnames = ["customer_id", "age", "spend", "y", "pdays"]
+qh5 = "%s/choice.h5" % T
+write_h5(qh5, Q, qnames)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    mq = strata.fit_h5(qh5, 3, seed=1, model_path="%s/q_py.h5" % T)
+left = sorted(str(w.message).split("'")[1] for w in caught if issubclass(w.category, UserWarning))
+cli("fit", qh5, "-k", 3, "--seed", 1, "-o", "%s/q_cli.h5" % T)
+qref = strata.open_model("%s/q_cli.h5" % T).info
+check(mq.info["features"] == qref["features"] == ["age", "spend"] and left == ["customer_id", "pdays", "y"] and
+      same(mq.info["centroids_original"], qref["centroids_original"]),
+      "fit_h5 default features = strata fit's, with a warning per left-out column", str((mq.info["features"], left)))
+mq2 = strata.fit_h5(qh5, 3, features=["age", "spend", "y"], exclude=["y"], transforms="spend:log1p", seed=1)
+cli("fit", qh5, "-k", 3, "--features", "age,spend,y", "--exclude", "y", "--transform", "spend:log1p", "--seed", 1,
+    "-o", "%s/q_cli2.h5" % T)
+qref2 = strata.open_model("%s/q_cli2.h5" % T).info
+check(mq2.info["features"] == ["age", "spend"] and same(mq2.info["centroids_original"], qref2["centroids_original"]),
+      "fit_h5 features=, exclude=, transforms= = the command's")
+
 # ------------------------------------------------------------------ scikit-learn, same initial centroids
 try:
     from sklearn.cluster import KMeans as SKKMeans

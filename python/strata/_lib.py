@@ -106,6 +106,11 @@ class Profile(ctypes.Structure):
                 ("medians_exact", c_int), ("median_rank_error", c_double), ("labels", c_char_p)]
 
 
+class FeatureChoice(ctypes.Structure):
+    _fields_ = [("n", c_size_t), ("features", P(c_char_p)), ("n_left_out", c_size_t), ("left_out", P(c_char_p)),
+                ("reasons", P(c_char_p)), ("marked", P(c_int)), ("transforms", c_char_p)]
+
+
 LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 
 # ------------------------------------------------------------------ loading
@@ -143,6 +148,9 @@ _SIGNATURES = {
     "strata_model_get_info": (P(ModelInfo), [c_void_p]),
     "strata_profile_compute": (c_int, [c_void_p, c_void_p, c_void_p, c_char_p, c_size_t, P(c_void_p)]),
     "strata_profile_free": (None, [c_void_p]),
+    "strata_choose_features": (c_int, [c_void_p, c_char_p, c_char_p, P(c_char_p), c_size_t, P(c_char_p), c_size_t,
+                                       P(P(FeatureChoice))]),
+    "strata_feature_choice_free": (None, [P(FeatureChoice)]),
 }
 
 

@@ -3,10 +3,11 @@ Model.profile run the engine of the `strata` command on HDF5 files; only
 the results (a model, counts, a profile table) come back to Python."""
 import ctypes
 import os
+import warnings
 
 import numpy as np
 
-from ._lib import (Context, FitParams, Profile, StrataInputError, StrataRuntimeError, _s, c_double, c_int64, c_void_p, check,
+from ._lib import (Context, FeatureChoice, FitParams, Profile, StrataInputError, StrataRuntimeError, _s, c_double, c_int64, c_void_p, check,
                    fit_params, lib, names_array)
 
 _SCALE = {"zscore": 0, "minmax": 1, "none": 2, "robust": 3}
@@ -202,21 +203,57 @@ def make_params(k, scale, missing, init, n_init, max_iter, tol, seed, init_centr
     return p
 
 
+def _choose_features(path, location, features, exclude, n_threads):
+    """strata_choose_features: the command's feature choice.  Returns the
+    chosen names, the age-days transforms of chosen dates ("" when none)
+    and [(column, reason)] for the columns the default set leaves out."""
+    out = ctypes.POINTER(FeatureChoice)()
+    feats = names_array(list(features)) if features else None
+    excl = names_array(list(exclude)) if exclude else None
+    with Context(n_threads, None) as ctx:
+        check(lib.strata_choose_features(ctx.ptr, _fspath(path), _fspath(location), feats,
+                                         len(features) if features else 0, excl, len(exclude) if exclude else 0,
+                                         ctypes.byref(out)))
+    try:
+        c = out.contents
+        chosen = [_s(c.features[i]) for i in range(c.n)]
+        left = [(_s(c.left_out[i]), _s(c.reasons[i])) for i in range(c.n_left_out)]
+        transforms = _s(c.transforms) if c.transforms else ""
+    finally:
+        lib.strata_feature_choice_free(out)
+    return chosen, transforms, left
+
+
 def fit_h5(path, k, features=None, location=None, categorical=None, scale="zscore", missing="error",
            init="k-means++", n_init=1, max_iter=300, tol=1e-4, seed=0, model_path=None, labels_path=None,
-           n_threads=None, backend=None, chunk_rows=0, streaming=False):
+           n_threads=None, backend=None, chunk_rows=0, streaming=False, exclude=None, transforms=None):
     """`strata fit` from Python: streams the HDF5 table at path (group or 2-D
     dataset `location`, columns `features`, `categorical` one-hot) through
-    libstrata.  The defaults are the command's (z-score scaling).  Writes
+    libstrata.  The defaults are the command's (z-score scaling), the
+    feature choice too: without `features`, identifier-like, boolean,
+    date, sentinel-dominated and text columns are left out, each with a
+    UserWarning saying why (`features` overrides; `exclude` removes
+    columns either way); a chosen date is used as its age in days.
+    `transforms` is the command's --transform ("income:log1p,...").  Writes
     model_path/labels_path when given; returns the Model."""
     if isinstance(features, str):
         features = [features]
     if isinstance(categorical, str):
         categorical = [categorical]
+    if isinstance(exclude, str):
+        exclude = [exclude]
+    chosen, dates, left = _choose_features(path, location, features, exclude, n_threads)
+    for name, why in left:
+        if not categorical or name not in categorical:
+            warnings.warn("strata: left out '%s': %s" % (name, why), UserWarning, stacklevel=2)
+    features = [f for f in chosen if not categorical or f not in categorical]
+    spec = ",".join(t for t in (dates, transforms or "") if t)
     p = make_params(k, scale, missing, init, n_init, max_iter, tol, seed)
     p.chunk_rows, p.streaming = int(chunk_rows), int(bool(streaming))
     model_b, labels_b = _fspath(model_path), _fspath(labels_path)
     p.model_path, p.labels_path = model_b, labels_b
+    spec_b = spec.encode() if spec else None
+    p.transforms = spec_b
     ds = c_void_p()
     feats = names_array(list(features)) if features else None
     check(lib.strata_dataset_open(_fspath(path), _fspath(location), feats, len(features) if features else 0,
