@@ -61,6 +61,51 @@ static void meta_row(strata_html *h, const char *key, const char *value) {
   strata_html_raw(h, "</dd>\n");
 }
 
+/* The method and the parameters that made these segments (issue 15: the
+ * report shows the chosen method's parameters). */
+static void method_row(strata_html *h, const strata_model_info *in) {
+  const char *est = in->estimator && *in->estimator ? in->estimator : "kmeans";
+  char buf[256];
+  if (strcmp(est, "gmm") == 0) {
+    snprintf(buf, sizeof buf, "Gaussian mixture (EM): %s covariances, reg_covar %g; mean log-likelihood %.6g, "
+             "BIC %.6g, AIC %.6g", in->covariance_type ? in->covariance_type : "?", in->reg_covar,
+             in->log_likelihood, in->bic, in->aic);
+  } else if (strcmp(est, "ward") == 0) {
+    if (in->n_micro > 0)
+      snprintf(buf, sizeof buf, "Ward (two-step: %d k-means micro-clusters of the rows, then exact Ward on them)",
+               in->n_micro);
+    else
+      snprintf(buf, sizeof buf, "Ward (exact, on all %llu rows)", (unsigned long long)in->rows);
+  } else if (strcmp(est, "dbscan") == 0) {
+    snprintf(buf, sizeof buf, "DBSCAN: eps %.6g (scaled units%s), min_samples %d", in->eps,
+             in->n_kdist > 0 ? ", at the knee of the k-distance curve" : "", in->min_samples);
+  } else {
+    snprintf(buf, sizeof buf, "k-means (Lloyd): %d restart%s, tol %g, refinement %s", in->n_init,
+             in->n_init == 1 ? "" : "s", in->tol, in->refine && *in->refine ? in->refine : "none");
+  }
+  meta_row(h, "Method", buf);
+  /* Transforms before scaling, as fitted. */
+  if (in->transform_kind) {
+    strata_html_raw(h, "<dt>Transforms</dt><dd>");
+    int any = 0;
+    for (int j = 0; j < in->d; j++) {
+      const double *tp = in->transform_param + 3 * j;
+      switch ((strata_transform_kind)in->transform_kind[j]) {
+        case STRATA_TRANSFORM_NONE: continue;
+        case STRATA_TRANSFORM_LOG1P: snprintf(buf, sizeof buf, "log1p"); break;
+        case STRATA_TRANSFORM_YEO_JOHNSON: snprintf(buf, sizeof buf, "yeo-johnson (lambda %.4g)", tp[0]); break;
+        case STRATA_TRANSFORM_CLIP: snprintf(buf, sizeof buf, "clipped to %.6g..%.6g", tp[1], tp[2]); break;
+        case STRATA_TRANSFORM_AGE_DAYS: snprintf(buf, sizeof buf, "age in days"); break;
+      }
+      if (any++) strata_html_raw(h, "; ");
+      strata_html_text(h, in->features[j]);
+      strata_html_raw(h, ": ");
+      strata_html_text(h, buf);
+    }
+    strata_html_raw(h, "</dd>\n");
+  }
+}
+
 static void section_meta(strata_html *h, const cli_report *r) {
   const strata_model_info *in = r->info;
   char buf[128];
@@ -79,6 +124,7 @@ static void section_meta(strata_html *h, const cli_report *r) {
     strata_html_text(h, in->features[j]);
   }
   strata_html_printf(h, " (%d)</dd>\n", in->d);
+  method_row(h, in);
   meta_row(h, "Scaler", in->scale);
   meta_row(h, "Missing values", in->missing);
   meta_row(h, "Backend", in->backend);

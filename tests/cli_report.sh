@@ -156,4 +156,25 @@ expect_error "missing -o" 2 "missing required option -o" "$STRATA" report "$T/m.
 expect_error "output directory missing" 1 "report" "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$T/no/dir/r.html"
 expect_error "output is the model" 2 "input file" "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$T/m.h5"
 
+# The Run section names the method and the parameters that made the
+# segments (issue 15), and the fitted transforms.
+"$STRATA_GEN" --kind blobs --rows 1500 --dims 3 --centers 3 --seed 4 -o "$T/mb.h5"
+"$STRATA" fit "$T/mb.h5" -k 3 --algorithm gmm --covariance-type diag -o "$T/mg.h5" -q
+"$STRATA" fit "$T/mb.h5" -k 3 --algorithm ward -o "$T/mw.h5" -q
+"$STRATA" fit "$T/mb.h5" --algorithm dbscan --eps 0.3 --min-samples 6 -o "$T/md.h5" -q
+"$STRATA" fit "$T/mb.h5" -k 3 --n-init 2 --transform x0:clip\(p1,p99\) -o "$T/mk.h5" -q
+method_of() { "$STRATA" report "$1" "$T/mb.h5" -o - 2>/dev/null | grep -o '<dt>Method</dt><dd>[^<]*' | sed 's/.*<dd>//'; }
+m=$(method_of "$T/mg.h5")
+case $m in "Gaussian mixture (EM): diag covariances, reg_covar 1e-06; mean log-likelihood "*) ok "report: gmm's method row" ;;
+  *) bad "report: gmm's method row" "$m" ;; esac
+m=$(method_of "$T/mw.h5")
+[ "$m" = "Ward (exact, on all 1500 rows)" ] && ok "report: ward's method row" || bad "report: ward's method row" "$m"
+m=$(method_of "$T/md.h5")
+[ "$m" = "DBSCAN: eps 0.3 (scaled units), min_samples 6" ] && ok "report: dbscan's method row" || bad "report: dbscan's method row" "$m"
+m=$(method_of "$T/mk.h5")
+t=$("$STRATA" report "$T/mk.h5" "$T/mb.h5" -o - 2>/dev/null | grep -o '<dt>Transforms</dt><dd>[^/]*')
+case "$m|$t" in "k-means (Lloyd): 2 restarts, tol 0.0001, refinement "*"|<dt>Transforms</dt><dd>x0: clipped to "*)
+  ok "report: k-means' method row and its transforms" ;;
+  *) bad "report: k-means' method row and transforms" "$m" "$t" ;; esac
+
 finish
