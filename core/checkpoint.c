@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bytes.h"
 #include "comm.h"
 #include "ctx.h"
 #include "dataset.h"
@@ -117,31 +118,11 @@ strata_status strata_fingerprint_data(strata_fingerprint *fp, const strata_fit_d
 
 /* ------------------------------------------------------------ encoding */
 
-typedef struct {
-  unsigned char *p;
-  size_t n, cap;
-  int failed;
-} wbuf;
-
-static void put(wbuf *b, const void *v, size_t n) {
-  if (b->failed) return;
-  if (b->n + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->n + n) cap *= 2;
-    unsigned char *p = realloc(b->p, cap);
-    if (!p) {
-      b->failed = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, v, n);
-  b->n += n;
-}
-static void put_u32(wbuf *b, uint32_t v) { put(b, &v, sizeof v); }
+typedef strata_wbuf wbuf;
+static void put(wbuf *b, const void *v, size_t n) { strata_wbuf_put(b, v, n); }
+static void put_u32(wbuf *b, uint32_t v) { strata_wbuf_put_u32(b, v); }
 static void put_i32(wbuf *b, int v) { put_u32(b, (uint32_t)v); }
-static void put_u64(wbuf *b, uint64_t v) { put(b, &v, sizeof v); }
+static void put_u64(wbuf *b, uint64_t v) { strata_wbuf_put_u64(b, v); }
 static void put_str(wbuf *b, const char *s) {
   size_t n = strlen(s);
   put_u32(b, (uint32_t)n);
@@ -158,33 +139,11 @@ static void put_iters(wbuf *b, const strata_iter_stats *it, int n) {
   }
 }
 
-typedef struct {
-  const unsigned char *p;
-  size_t n, at;
-  int bad;
-} rbuf;
-
-static int get(rbuf *b, void *v, size_t n) {
-  if (b->bad || n > b->n - b->at) {
-    b->bad = 1;
-    memset(v, 0, n);
-    return 0;
-  }
-  memcpy(v, b->p + b->at, n);
-  b->at += n;
-  return 1;
-}
-static uint32_t get_u32(rbuf *b) {
-  uint32_t v;
-  get(b, &v, sizeof v);
-  return v;
-}
+typedef strata_rbuf rbuf;
+static int get(rbuf *b, void *v, size_t n) { return strata_rbuf_get(b, v, n); }
+static uint32_t get_u32(rbuf *b) { return strata_rbuf_u32(b); }
 static int get_i32(rbuf *b) { return (int)get_u32(b); }
-static uint64_t get_u64(rbuf *b) {
-  uint64_t v;
-  get(b, &v, sizeof v);
-  return v;
-}
+static uint64_t get_u64(rbuf *b) { return strata_rbuf_u64(b); }
 static char *get_str(rbuf *b) {
   uint32_t n = get_u32(b);
   if (b->bad || n > b->n - b->at) {

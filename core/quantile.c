@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "error.h"
 #include "quantile.h"
 
@@ -323,50 +324,25 @@ size_t strata_sort_finite_column(const float *x, size_t rows, size_t d, size_t j
 
 /* ---- the pending nodes as bytes (MPI: quantile_comm.c) ---- */
 
-typedef struct {
-  unsigned char *p;
-  size_t n, cap;
-  int oom;
-} qbuf;
-
-static void put(qbuf *b, const void *v, size_t bytes) {
-  if (b->oom) return;
-  if (b->n + bytes > b->cap) {
-    size_t cap = b->cap ? 2 * b->cap : 4096;
-    while (cap < b->n + bytes) cap *= 2;
-    unsigned char *g = realloc(b->p, cap);
-    if (!g) {
-      b->oom = 1;
-      return;
-    }
-    b->p = g;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, v, bytes);
-  b->n += bytes;
-}
-
-static void put_u64(qbuf *b, uint64_t v) { put(b, &v, sizeof v); }
-
 strata_status strata_qtree_pack(const strata_qtree *t, void **bytes, size_t *size) {
-  qbuf b = {0};
+  strata_wbuf b = {0};
   uint64_t nodes = 0;
   for (const strata_qnode *n = t->pending; n; n = n->next) nodes++;
-  put_u64(&b, nodes);
+  strata_wbuf_put_u64(&b, nodes);
   for (const strata_qnode *n = t->pending; n; n = n->next) {
-    put_u64(&b, n->level);
-    put_u64(&b, n->index);
+    strata_wbuf_put_u64(&b, n->level);
+    strata_wbuf_put_u64(&b, n->index);
     for (size_t j = 0; j < t->ncols; j++) {
       const strata_qsketch *s = &n->s[j];
-      put_u64(&b, s->n);
-      put_u64(&b, s->parity);
+      strata_wbuf_put_u64(&b, s->n);
+      strata_wbuf_put_u64(&b, s->parity);
       for (int h = 0; h < STRATA_QSKETCH_LEVELS; h++) {
-        put_u64(&b, s->count[h]);
-        if (s->count[h]) put(&b, s->level[h], s->count[h] * sizeof(float));
+        strata_wbuf_put_u64(&b, s->count[h]);
+        if (s->count[h]) strata_wbuf_put(&b, s->level[h], s->count[h] * sizeof(float));
       }
     }
   }
-  if (b.oom) {
+  if (b.failed) {
     free(b.p);
     return strata_fail(STRATA_ERR_NOMEM, "out of memory for the quantile sketches");
   }
@@ -375,55 +351,50 @@ strata_status strata_qtree_pack(const strata_qtree *t, void **bytes, size_t *siz
   return STRATA_OK;
 }
 
-static int get(const unsigned char **p, const unsigned char *end, void *v, size_t bytes) {
-  if ((size_t)(end - *p) < bytes) return 0;
-  memcpy(v, *p, bytes);
-  *p += bytes;
-  return 1;
+/* One node's ncols sketches from b; NULL (b marked bad) when truncated,
+ * NULL with b good when out of memory. */
+static strata_qsketch *unpack_sketches(strata_rbuf *b, size_t ncols) {
+  strata_qsketch *s = strata_qsketch_array_new(ncols);
+  for (size_t j = 0; s && j < ncols && !b->bad; j++) {
+    s[j].n = strata_rbuf_u64(b);
+    s[j].parity = (unsigned)strata_rbuf_u64(b);
+    for (int h = 0; h < STRATA_QSKETCH_LEVELS && !b->bad; h++) {
+      uint64_t count = strata_rbuf_u64(b);
+      if (count > strata_rbuf_left(b) / sizeof(float)) b->bad = 1;
+      if (b->bad || !count) continue;
+      if (!(s[j].level[h] = malloc((size_t)count * sizeof(float)))) {
+        strata_qsketch_array_free(s, ncols);
+        return NULL;
+      }
+      strata_rbuf_get(b, s[j].level[h], (size_t)count * sizeof(float));
+      s[j].count[h] = s[j].cap[h] = (size_t)count;
+    }
+  }
+  if (s && b->bad) {
+    strata_qsketch_array_free(s, ncols);
+    s = NULL;
+  }
+  return s;
 }
 
 strata_status strata_qtree_unpack(strata_qtree *t, const void *bytes, size_t size) {
-  const unsigned char *p = bytes, *end = p + size;
-  uint64_t nodes = 0;
-  RETURN_IF(!get(&p, end, &nodes, sizeof nodes), STRATA_ERR_INTERNAL, "a truncated quantile sketch message");
+  strata_rbuf b = {bytes, size, 0, 0};
+  uint64_t nodes = strata_rbuf_u64(&b);
   strata_status st = STRATA_OK;
   for (uint64_t i = 0; i < nodes && st == STRATA_OK; i++) {
-    uint64_t level = 0, index = 0;
-    strata_qsketch *s = strata_qsketch_array_new(t->ncols);
-    strata_qnode *node = malloc(sizeof *node);
-    if (!s || !node) st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the quantile sketches");
-    if (st == STRATA_OK && !(get(&p, end, &level, 8) && get(&p, end, &index, 8)))
-      st = strata_fail(STRATA_ERR_INTERNAL, "a truncated quantile sketch message");
-    for (size_t j = 0; j < t->ncols && st == STRATA_OK; j++) {
-      uint64_t n = 0, parity = 0;
-      if (!(get(&p, end, &n, 8) && get(&p, end, &parity, 8))) {
-        st = strata_fail(STRATA_ERR_INTERNAL, "a truncated quantile sketch message");
-        break;
-      }
-      s[j].n = n;
-      s[j].parity = (unsigned)parity;
-      for (int h = 0; h < STRATA_QSKETCH_LEVELS && st == STRATA_OK; h++) {
-        uint64_t count = 0;
-        if (!get(&p, end, &count, 8) || count > (uint64_t)(end - p) / sizeof(float)) {
-          st = strata_fail(STRATA_ERR_INTERNAL, "a truncated quantile sketch message");
-        } else if (count) {
-          s[j].level[h] = malloc((size_t)count * sizeof(float));
-          if (!s[j].level[h]) {
-            st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the quantile sketches");
-          } else {
-            get(&p, end, s[j].level[h], (size_t)count * sizeof(float));
-            s[j].count[h] = s[j].cap[h] = (size_t)count;
-          }
-        }
-      }
-    }
+    size_t level = (size_t)strata_rbuf_u64(&b), index = (size_t)strata_rbuf_u64(&b);
+    strata_qsketch *s = b.bad ? NULL : unpack_sketches(&b, t->ncols);
+    strata_qnode *node = s ? malloc(sizeof *node) : NULL;
+    if (b.bad) st = strata_fail(STRATA_ERR_INTERNAL, "a truncated quantile sketch message");
+    else if (!node) st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the quantile sketches");
     if (st != STRATA_OK) {
-      if (s) strata_qsketch_array_free(s, t->ncols);
+      strata_qsketch_array_free(s, t->ncols);
       free(node);
       break;
     }
-    *node = (strata_qnode){(size_t)level, (size_t)index, s, NULL};
+    *node = (strata_qnode){level, index, s, NULL};
     st = insert_node(t, node);
   }
+  if (st == STRATA_OK && b.bad) st = strata_fail(STRATA_ERR_INTERNAL, "a truncated quantile sketch message");
   return st;
 }
