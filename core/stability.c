@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "agreement.h"
+#include "comm.h"
 #include "cursor.h"
 #include "dataset.h"
 #include "ctx.h"
@@ -106,21 +107,38 @@ static strata_status check_params(const strata_dataset *ds, const strata_stabili
 /* The seeded sample, raw values, in file order: one streaming pass.  An
  * infinite value, or a missing one under the rule "error", fails here, so
  * that the message names its row in the file rather than in the sample.
+ * Several MPI ranks each read only their own run of whole blocks (as a
+ * pass would) into the zeroed sample and OR the buffers: every rank ends
+ * with every sampled row, and the file is read once in all.
  * *x OUT (m×d, malloc'ed). */
 static strata_status read_sample(const strata_ctx *ctx, strata_dataset *ds, size_t want, const strata_fit_params *f, float **x,
                                  size_t *m) {
   size_t n = strata_dataset_rows(ds), d = strata_dataset_cols(ds);
   strata_sample s;
   FORWARD_IF_ERROR(strata_sample_choose(&s, n, want, d, f->seed));
-  size_t chunk = f->chunk_rows ? f->chunk_rows : strata_dataset_recommend_chunk(ds, STRATA_BLOCK_ROWS, 0);
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  size_t P = (size_t)strata_comm_size(comm), r = (size_t)strata_comm_rank(comm);
+  size_t nb = (n + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS;
+  size_t first = P > 1 ? nb * r / P * STRATA_BLOCK_ROWS : 0, end = P > 1 ? nb * (r + 1) / P * STRATA_BLOCK_ROWS : n;
+  if (end > n) end = n;
+  if (first > end) first = end;
+  strata_dataset *view = NULL;
+  strata_status st = P > 1 ? strata_dataset_view_rows(ds, first, end, &view) : STRATA_OK;
+  strata_dataset *src = view ? view : ds;
+  size_t chunk = f->chunk_rows ? f->chunk_rows : strata_dataset_recommend_chunk(src, STRATA_BLOCK_ROWS, 0);
   strata_cursor *cur = NULL;
-  strata_status st = strata_cursor_open(ctx, ds, chunk, 1, &cur);
+  if (st == STRATA_OK && end > first) st = strata_cursor_open(ctx, src, chunk, 1, &cur);
   strata_chunk c;
-  while (st == STRATA_OK && (st = strata_cursor_next(cur, &c)) == STRATA_OK && c.rows > 0) {
-    strata_sample_take(&s, c.data, c.row0, c.rows);
+  while (st == STRATA_OK && cur && (st = strata_cursor_next(cur, &c)) == STRATA_OK && c.rows > 0) {
+    strata_sample_take(&s, c.data, first + c.row0, c.rows);
     st = strata_check_cancel(ctx);
   }
   strata_cursor_close(cur);
+  strata_dataset_free(view);
+  if (P > 1) {
+    st = strata_comm_agree(comm, st);
+    if (st == STRATA_OK) st = strata_comm_or(comm, s.x, s.m * d * sizeof *s.x);
+  }
   for (size_t i = 0; st == STRATA_OK && i < s.m; i++)
     for (size_t j = 0; j < d && st == STRATA_OK; j++) {
       float v = s.x[i * d + j];
