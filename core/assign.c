@@ -187,9 +187,6 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
   if (ranks > 1) {
     RETURN_IF(mi->core_points, STRATA_ERR_USAGE,
               "a dbscan model does not assign across MPI ranks yet (%d ranks); run it as one process", ranks);
-    RETURN_IF(sink->soft, STRATA_ERR_USAGE,
-              "per-segment probabilities (--soft) are not written across MPI ranks yet (%d ranks); run one "
-              "process", ranks);
     RETURN_IF(!sink->path, STRATA_ERR_USAGE, "labels in memory (strata_assign_memory) need one process");
     FORWARD_IF_ERROR(strata_scheduler_agree(ctx, d, k, &choice));
   }
@@ -220,7 +217,8 @@ static strata_status assign_run(const strata_ctx *ctx, const strata_model *m, st
       st = strata_fail(STRATA_ERR_USAGE, "drift is measured for k-means models only, not a Gaussian mixture's yet");
     if (st == STRATA_OK && ranks > 1) {
       size_t first = strata_pass_first_row(pass);
-      st = strata_labels_writer_open_ranks(sink->path, n, comm, first, first + strata_pass_rows(pass), &w);
+      st = strata_labels_writer_open_ranks_soft(sink->path, n, sink->soft ? k : 0, comm, first,
+                                                first + strata_pass_rows(pass), &w);
     } else if (st == STRATA_OK) {
       st = open_sink(sink, n, k, &w);
     }

@@ -174,11 +174,6 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   int ranks = strata_comm_size(strata_ctx_comm(ctx));
   RETURN_IF(ranks > 1 && ops != &strata_estimator_kmeans && ops != &strata_estimator_gmm, STRATA_ERR_USAGE,
             "algorithm %s does not run across MPI ranks yet (%d ranks); run it as one process", ops->name, ranks);
-  /* The labels file gathers segments and distances from the ranks, not yet
-   * the probabilities. */
-  RETURN_IF(ranks > 1 && p->soft, STRATA_ERR_USAGE,
-            "per-segment probabilities (--soft) are not written across MPI ranks yet (%d ranks); run one process, "
-            "or fit across ranks and assign --soft as one process", ranks);
   if (ops->direct) return strata_fit_direct(&f->data, ctx, ds, p, ops->name, ops->direct, mem, out);
   strata_fit_data *data = &f->data;
   size_t k = (size_t)p->k;
@@ -207,19 +202,17 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
                               .track_labels = 1};
   FORWARD_IF_ERROR(ops->create(data, &eo, &f->est));
   /* Several ranks: rank 0 writes the model and the labels file, which the
-   * others send their rows to; whether every rank could start is agreed.
-   * Probabilities (--soft) are refused across ranks (run_fit). */
+   * others send their rows (and --soft's probabilities) to; whether every
+   * rank could start is agreed. */
   const strata_comm *comm = strata_ctx_comm(ctx);
   strata_status ost = STRATA_OK;
   if (p->model_path && strata_comm_rank(comm) == 0) ost = strata_output_begin(p->model_path, &f->model_out);
   if (ost == STRATA_OK && mem) {
     ost = strata_labels_writer_memory(data->n, mem->segment, mem->distance, &f->writer);
-  } else if (ost == STRATA_OK && p->labels_path && p->soft) {
-    ost = strata_labels_writer_open_soft(p->labels_path, data->n, k, &f->writer);
   } else if (ost == STRATA_OK && p->labels_path) {
     size_t first = strata_pass_first_row(data->pass);
-    ost = strata_labels_writer_open_ranks(p->labels_path, data->n, comm, first,
-                                          first + strata_pass_rows(data->pass), &f->writer);
+    ost = strata_labels_writer_open_ranks_soft(p->labels_path, data->n, p->soft ? k : 0, comm, first,
+                                               first + strata_pass_rows(data->pass), &f->writer);
   }
   FORWARD_IF_ERROR(strata_comm_agree(comm, ost));
 

@@ -49,6 +49,7 @@ struct strata_labels_writer {
   size_t first, end;
   int32_t *part_seg;
   float *part_dist;
+  float *part_prob; /* (end - first)×k, with probabilities */
 };
 
 static hid_t create_column(hid_t file, const char *name, hid_t file_type, size_t rows) {
@@ -201,21 +202,28 @@ strata_status strata_labels_writer_memory_soft(size_t rows, size_t k, int32_t *s
 
 strata_status strata_labels_writer_open_ranks(const char *path, size_t rows, const strata_comm *comm, size_t first,
                                               size_t end, strata_labels_writer **out) {
+  return strata_labels_writer_open_ranks_soft(path, rows, 0, comm, first, end, out);
+}
+
+strata_status strata_labels_writer_open_ranks_soft(const char *path, size_t rows, size_t k, const strata_comm *comm,
+                                                   size_t first, size_t end, strata_labels_writer **out) {
   RETURN_IF(!out, STRATA_ERR_USAGE, "strata_labels_writer_open_ranks: out is NULL");
   *out = NULL;
   RETURN_IF(first > end || end > rows, STRATA_ERR_USAGE, "rows [%zu, %zu) are not a range of %zu", first, end, rows);
   strata_labels_writer *w = NULL;
   if (strata_comm_rank(comm) == 0) {
-    FORWARD_IF_ERROR(strata_labels_writer_open(path, rows, &w));
+    FORWARD_IF_ERROR(strata_labels_writer_open_soft(path, rows, k, &w));
   } else {
     w = calloc(1, sizeof *w);
     RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory for labels");
     w->file = w->segment = w->distance = w->space = w->probability = w->pspace = -1;
     w->rows = rows;
+    w->k = k;
     size_t n = end - first ? end - first : 1;
     w->part_seg = malloc(n * sizeof *w->part_seg);
     w->part_dist = malloc(n * sizeof *w->part_dist);
-    if (!w->part_seg || !w->part_dist) {
+    if (k) w->part_prob = malloc(n * k * sizeof *w->part_prob);
+    if (!w->part_seg || !w->part_dist || (k && !w->part_prob)) {
       strata_labels_writer_abort(w);
       return strata_fail(STRATA_ERR_NOMEM, "out of memory for the labels of %zu rows", end - first);
     }
@@ -278,6 +286,12 @@ strata_status strata_labels_writer_write_probabilities(strata_labels_writer *w, 
             "rows %zu-%zu are outside the labels file '%s' (%zu rows)", row0, row0 + rows - 1,
             w->out.final_path, w->rows);
   if (rows == 0) return STRATA_OK;
+  if (!holds_file(w)) {
+    RETURN_IF(row0 < w->first || rows > w->end - row0, STRATA_ERR_INTERNAL,
+              "rows %zu-%zu are not this rank's (%zu-%zu)", row0, row0 + rows - 1, w->first, w->end - 1);
+    memcpy(w->part_prob + (row0 - w->first) * w->k, prob, rows * w->k * sizeof *prob);
+    return STRATA_OK;
+  }
   if (w->mem_probability) {
     memcpy(w->mem_probability + row0 * w->k, prob, rows * w->k * sizeof *prob);
     return STRATA_OK;
@@ -301,8 +315,11 @@ typedef struct {
   uint64_t ok, first, end;
 } part_header;
 
-/* Rows per message: rank 0's receive buffer, whatever a part's size. */
+/* Rows per message: rank 0's receive buffer, whatever a part's size
+ * (probabilities: PART_PIECE values, PART_PIECE / k rows). */
 #define PART_PIECE ((size_t)1 << 20)
+
+static size_t prob_piece_rows(size_t k) { return PART_PIECE / k ? PART_PIECE / k : 1; }
 
 /* Rank 0: every other rank's rows into the file, in rank order, a piece at
  * a time.  It takes every piece even after a failure, so that no sender
@@ -311,9 +328,10 @@ static strata_status gather_parts(strata_labels_writer *w) {
   strata_status st = STRATA_OK;
   int32_t *seg = malloc(PART_PIECE * sizeof *seg);
   float *dist = malloc(PART_PIECE * sizeof *dist);
+  float *prob = w->k ? malloc(prob_piece_rows(w->k) * w->k * sizeof *prob) : NULL;
   /* Without the buffer the parts cannot be drained: end the job rather
    * than leave the senders waiting. */
-  if (!seg || !dist) {
+  if (!seg || !dist || (w->k && !prob)) {
     strata_fail(STRATA_ERR_NOMEM, "out of memory for the labels");
     strata_comm_abort(w->comm, 1);
   }
@@ -326,6 +344,11 @@ static strata_status gather_parts(strata_labels_writer *w) {
       if (rst == STRATA_OK) rst = strata_comm_recv(w->comm, q, dist, n * sizeof *dist);
       if (rst == STRATA_OK && st == STRATA_OK) st = strata_labels_writer_write(w, at, n, seg, dist);
     }
+    for (size_t at = h.first; rst == STRATA_OK && h.ok && w->k && at < h.end; at += prob_piece_rows(w->k)) {
+      size_t n = h.end - at < prob_piece_rows(w->k) ? h.end - at : prob_piece_rows(w->k);
+      rst = strata_comm_recv(w->comm, q, prob, n * w->k * sizeof *prob);
+      if (rst == STRATA_OK && st == STRATA_OK) st = strata_labels_writer_write_probabilities(w, at, n, prob);
+    }
     if (rst != STRATA_OK) {
       st = rst;
       break;
@@ -333,6 +356,7 @@ static strata_status gather_parts(strata_labels_writer *w) {
   }
   free(seg);
   free(dist);
+  free(prob);
   return st;
 }
 
@@ -346,6 +370,11 @@ static strata_status send_part(strata_labels_writer *w) {
     size_t n = w->end - at < PART_PIECE ? w->end - at : PART_PIECE;
     FORWARD_IF_ERROR(strata_comm_send(w->comm, 0, w->part_seg + (at - w->first), n * sizeof *w->part_seg));
     FORWARD_IF_ERROR(strata_comm_send(w->comm, 0, w->part_dist + (at - w->first), n * sizeof *w->part_dist));
+  }
+  for (size_t at = w->first; w->k && at < w->end; at += prob_piece_rows(w->k)) {
+    size_t n = w->end - at < prob_piece_rows(w->k) ? w->end - at : prob_piece_rows(w->k);
+    FORWARD_IF_ERROR(
+        strata_comm_send(w->comm, 0, w->part_prob + (at - w->first) * w->k, n * w->k * sizeof *w->part_prob));
   }
   return STRATA_OK;
 }
@@ -400,6 +429,7 @@ void strata_labels_writer_abort(strata_labels_writer *w) {
   if (!w) return;
   free(w->part_seg);
   free(w->part_dist);
+  free(w->part_prob);
   if (!holds_file(w)) {
     free(w);
     return;

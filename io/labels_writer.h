@@ -47,6 +47,10 @@ strata_status strata_labels_writer_write_probabilities(strata_labels_writer *w, 
  * others). */
 strata_status strata_labels_writer_open_ranks(const char *path, size_t rows, const strata_comm *comm, size_t first,
                                               size_t end, strata_labels_writer **out);
+/* The same with k per-segment probabilities per row (k = 0: none), as
+ * strata_labels_writer_open_soft. */
+strata_status strata_labels_writer_open_ranks_soft(const char *path, size_t rows, size_t k, const strata_comm *comm,
+                                                   size_t first, size_t end, strata_labels_writer **out);
 /* Writes rows [row0, row0+rows). segment IN, distance IN (Euclidean distance
  * to the segment centroid, not squared; NaN for dropped rows).  Chunks may
  * come in any order, but each row must be written exactly once before commit.

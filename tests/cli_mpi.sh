@@ -160,7 +160,7 @@ check_assign cat "$T/cat.m1.h5" "$D/cat.h5" --chunk-rows 4096
 mkdir -p "$T/o"
 "$STRATA" fit "$D/c.h5" -k 3 --missing mean --algorithm gmm --covariance-type diag -o "$T/gmm.h5" -q
 # A mixture's E-step sums its exact partials across ranks: assign's labels,
-# distances, sizes and log-likelihood equal one process; --soft is refused.
+# distances, sizes and log-likelihood equal one process.
 "$STRATA" assign "$T/gmm.h5" "$D/c.h5" --no-drift --labels "$T/ga1.h5" --json >"$T/ga1.j"
 for P in 2 3; do
   run "${MPIRUN[@]}" -n "$P" "$STRATA" assign "$T/gmm.h5" "$D/c.h5" --no-drift --threads 1 --labels "$T/ga$P.h5" --json
@@ -177,8 +177,21 @@ EOF
     ok "gmm: P=$P assign JSON, labels and distances equal one process"
   else bad "gmm: P=$P assign" "rc=$RC $(head -c 400 "$T/err")"; fi
 done
-expect_error_clean "P=2: assign --soft refused" 2 "probabilities \(--soft\) are not written across MPI ranks" \
-  "$T/o" "${MPIRUN[@]}" -n 2 "$STRATA" assign "$T/gmm.h5" "$D/c.h5" --no-drift --soft --labels "$T/o/a.h5"
+# --soft: each rank's probabilities go to rank 0's labels file with its rows.
+"$STRATA" fit "$D/c.h5" -k 3 --missing mean --algorithm gmm --soft --seed 2 -o "$T/gs1.h5" --labels "$T/gsl1.h5" -q
+"$STRATA" assign "$T/gmm.h5" "$D/c.h5" --no-drift --soft --labels "$T/gsa1.h5" -q
+same_column() { cmp -s <(h5dump -d "/$3" -y -w 0 -m %.9g "$1" | sed 1,2d) <(h5dump -d "/$3" -y -w 0 -m %.9g "$2" | sed 1,2d); }
+for P in 2 3; do
+  run "${MPIRUN[@]}" -n "$P" "$STRATA" fit "$D/c.h5" -k 3 --missing mean --algorithm gmm --soft --seed 2 --threads 1 \
+    -o "$T/gs$P.h5" --labels "$T/gsl$P.h5"
+  if [ "$RC" -eq 0 ] && same_column "$T/gsl1.h5" "$T/gsl$P.h5" segment && same_column "$T/gsl1.h5" "$T/gsl$P.h5" probability; then
+    ok "gmm --soft: P=$P fit's labels and probabilities equal one process"
+  else bad "gmm --soft: P=$P fit" "rc=$RC $(head -c 300 "$T/err")"; fi
+  run "${MPIRUN[@]}" -n "$P" "$STRATA" assign "$T/gmm.h5" "$D/c.h5" --no-drift --soft --threads 1 --labels "$T/gsa$P.h5"
+  if [ "$RC" -eq 0 ] && same_column "$T/gsa1.h5" "$T/gsa$P.h5" segment && same_column "$T/gsa1.h5" "$T/gsa$P.h5" probability; then
+    ok "gmm --soft: P=$P assign's labels and probabilities equal one process"
+  else bad "gmm --soft: P=$P assign" "rc=$RC $(head -c 300 "$T/err")"; fi
+done
 expect_error_clean "P=3: assign, rank 2 cannot open the data" 2 "rank 2: .*nothere" "$T/o" \
   "${MPIRUN[@]}" -n 2 "$STRATA" assign "$T/mean.m1.h5" "$D/c.h5" --labels "$T/o/a.h5" : \
   -n 1 "$STRATA" assign "$T/mean.m1.h5" "$D/nothere.h5" --labels "$T/o/a.h5"
