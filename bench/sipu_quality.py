@@ -10,7 +10,9 @@ nearest-centroid mappings both ways).  Ground truth: the label means the
 dataset directory ships (S1-S4's cb centroids give CI 0 against them).
 
   bench/sipu_quality.py --strata build/cli/strata --data DIR [--seeds 5]
-      [--sets s1,a3,...] [--methods default,none,ninit10,sk1,sk10]
+      [--sets s1,a3,...] [--methods default,none,ninit10,par,parnone,sk1,sk10]
+
+par and parnone: --init k-means|| with and without the default refinement.
 
 DIR is the datasets directory (sipu_s_sets/, sipu_a_sets/, ...).  Prints
 one line per set and method (CI = 0 runs, mean CI, mean wall seconds per
@@ -106,7 +108,9 @@ def main():
                         r[2] += time.perf_counter() - t0
                     else:
                         extra = {"default": [], "none": ["--refine", "none"],
-                                 "ninit10": ["--n-init", "10"]}[m]
+                                 "ninit10": ["--n-init", "10"],
+                                 "par": ["--init", "k-means||"],
+                                 "parnone": ["--init", "k-means||", "--refine", "none"]}[m]
                         c, secs, js = strata_fit(args.strata, h5, k, seed, extra + threads, tmp)
                         r[2] += secs
                         r[3] += js["seconds"]

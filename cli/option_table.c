@@ -241,10 +241,14 @@ static const cli_option options[] = {
     {"min-samples", 0, KIND_INT, FIT(min_samples), .min = 1, .max = 1 << 30, .arg = "N",
      .help = "dbscan: rows within eps (itself included) that make a\ncore row (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
-    {"init", 0, KIND_INIT, FIT(init), .arg = "k-means++|random|FILE",
-     .help = "initial centroids (default {default}); FILE is a CSV of\n"
-             "K rows of one value per feature in original units, with\n"
-             "an optional header row of the feature names",
+    {"init", 0, KIND_INIT, FIT(init), .arg = "METHOD|FILE",
+     .help = "initial centroids: k-means++ (greedy, on the init\n"
+             "sample), k-means|| (k-means only: 5 rounds over every row\n"
+             "taking about 2K rows each, reduced to K by weighted\n"
+             "k-means++; 2 passes a round) or random (default {default});\n"
+             "FILE is a CSV of K rows of one value per feature in\n"
+             "original units, with an optional header row of the\n"
+             "feature names",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1),
              [SWEEP] = {SEC_ALGORITHM, 1, "k-means++|random", "initial centroids (default {default})",
                         .no_file = 1}}},

@@ -27,6 +27,7 @@ const char *cli_init_name(strata_init i) {
     case STRATA_INIT_KMEANSPP: return "k-means++";
     case STRATA_INIT_RANDOM: return "random";
     case STRATA_INIT_GIVEN: return "file";
+    case STRATA_INIT_KMEANS_PARALLEL: return "k-means||";
   }
   return "?";
 }
@@ -195,10 +196,12 @@ int cli_opt_init(const char *text, strata_init *init, const char **file, char *e
   *file = NULL;
   if (strcmp(text, "k-means++") == 0 || strcmp(text, "kmeans++") == 0) {
     *init = STRATA_INIT_KMEANSPP;
+  } else if (strcmp(text, "k-means||") == 0 || strcmp(text, "kmeans||") == 0) {
+    *init = STRATA_INIT_KMEANS_PARALLEL;
   } else if (strcmp(text, "random") == 0) {
     *init = STRATA_INIT_RANDOM;
   } else if (*text == '\0') {
-    snprintf(err, errlen, "--init: expected k-means++, random or a CSV file of centroids");
+    snprintf(err, errlen, "--init: expected k-means++, k-means||, random or a CSV file of centroids");
     return 0;
   } else {
     *init = STRATA_INIT_GIVEN;

@@ -30,7 +30,8 @@ static strata_status dbscan_check(const strata_fit_params *p, size_t *kmax) {
   RETURN_IF(p->min_samples < 1, STRATA_ERR_USAGE, "min-samples must be at least 1 (got %d)", p->min_samples);
   RETURN_IF(p->parent || p->warm_start, STRATA_ERR_USAGE,
             "refits from a parent model (warm start, matched ids) are for kmeans, not dbscan");
-  RETURN_IF(p->init == STRATA_INIT_GIVEN, STRATA_ERR_USAGE, "initial centroids are for kmeans, not dbscan");
+  RETURN_IF(p->init == STRATA_INIT_GIVEN || p->init == STRATA_INIT_KMEANS_PARALLEL, STRATA_ERR_USAGE,
+            "initial centroids (a file, k-means||) are for kmeans, not dbscan");
   RETURN_IF(p->n_init != 1, STRATA_ERR_USAGE, "dbscan is deterministic: restarts (n-init %d) are for kmeans",
             p->n_init);
   *kmax = 1;

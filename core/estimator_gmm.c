@@ -54,6 +54,8 @@ static strata_status gm_create(const strata_fit_data *data, const strata_estimat
   size_t k = o->k, d = data->d;
   RETURN_IF(!strata_gmm_type_name(p->covariance_type), STRATA_ERR_USAGE, "unknown covariance type %d",
             (int)p->covariance_type);
+  RETURN_IF(p->init == STRATA_INIT_KMEANS_PARALLEL, STRATA_ERR_USAGE,
+            "k-means|| seeds kmeans; a Gaussian mixture seeds its means with k-means++, random or a file");
   RETURN_IF(p->parent, STRATA_ERR_USAGE, "a Gaussian mixture takes no parent model (--warm-start, "
             "--match-ids) yet");
   RETURN_IF(!(p->reg_covar >= 0.0) || !isfinite(p->reg_covar), STRATA_ERR_USAGE,

@@ -9,9 +9,11 @@
 #include "estimator.h"
 #include "fit.h"
 #include "kmeans_init.h"
+#include "kmeans_parallel.h"
 #include "kmeans_refine.h"
 #include "lineage.h"
 #include "lloyd.h"
+#include "rng.h"
 
 typedef struct {
   strata_estimator base;
@@ -71,6 +73,23 @@ static strata_init_job init_job(const kmeans *km, const strata_fit_data *data, i
                            km->base.k, s->m == data->kept, data->p->seed, run, 0};
 }
 
+/* k-means|| from a first centre drawn from the init sample (the same
+ * rows whatever the ranks). */
+static strata_status init_parallel(kmeans *km, const strata_fit_data *data, int run) {
+  const strata_sample *s = &data->sample;
+  size_t d = km->base.d;
+  RETURN_IF(s->m == 0, STRATA_ERR_DATA, "the init sample holds no complete row");
+  strata_rng rng;
+  strata_rng_seed(&rng, data->p->seed, 0x3000 + (uint64_t)run);
+  const float *first = s->x + strata_rng_below(&rng, s->m) * d;
+  strata_kpar_job job = {data->ctx, km->init_kern, data->pass, first, d, km->base.k, data->p->seed, run};
+  strata_kpar_info info;
+  FORWARD_IF_ERROR(strata_init_kmeans_parallel(&job, km->centers, &info));
+  strata_log(data->ctx, STRATA_LOG_INFO, "k-means|| (restart %d): %d rounds, %zu candidates, %d passes", run,
+             info.rounds, info.candidates, info.passes);
+  return STRATA_OK;
+}
+
 static strata_status km_init(strata_estimator *e, const strata_fit_data *data, int run) {
   kmeans *km = as_kmeans(e);
   const strata_fit_params *p = data->p;
@@ -84,6 +103,7 @@ static strata_status km_init(strata_estimator *e, const strata_fit_data *data, i
       strata_scaler_forward(&data->scaler, p->init_centroids + c * d, km->centers + c * d);
     return STRATA_OK;
   }
+  if (p->init == STRATA_INIT_KMEANS_PARALLEL) return init_parallel(km, data, run);
   RETURN_IF(s->m < k, STRATA_ERR_DATA, "the init sample holds %zu complete rows, fewer than k = %zu", s->m, k);
   if (p->init == STRATA_INIT_RANDOM) return strata_init_random(&job, km->centers);
   return strata_init_kmeanspp(&job, km->centers);

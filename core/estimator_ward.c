@@ -22,7 +22,8 @@ static strata_status ward_check(const strata_fit_params *p, size_t *kmax) {
             "the distance threshold must be a number >= 0 (got %g)", p->distance_threshold);
   RETURN_IF(p->parent || p->warm_start, STRATA_ERR_USAGE,
             "refits from a parent model (warm start, matched ids) are for kmeans, not ward");
-  RETURN_IF(p->init == STRATA_INIT_GIVEN, STRATA_ERR_USAGE, "initial centroids are for kmeans, not ward");
+  RETURN_IF(p->init == STRATA_INIT_GIVEN || p->init == STRATA_INIT_KMEANS_PARALLEL, STRATA_ERR_USAGE,
+            "initial centroids (a file, k-means||) are for kmeans, not ward");
   RETURN_IF(p->n_init != 1, STRATA_ERR_USAGE, "ward is deterministic: restarts (n-init %d) are for kmeans",
             p->n_init);
   RETURN_IF(p->ward_mode != STRATA_WARD_EXACT && p->ward_mode != STRATA_WARD_TWOSTEP &&

@@ -56,7 +56,7 @@ strata_status strata_fit_model_new(const strata_fit_data *data, const strata_fit
     ok &= strata_model_set_categorical(m, gn, (int)ng);
     free(gn);
   }
-  static const char *const init_names[] = {"k-means++", "random", "file"};
+  static const char *const init_names[] = {"k-means++", "random", "file", "k-means||"};
   char created[32];
   iso_time_now(created, sizeof created);
   /* Without a scaled pass the data were held in memory (non-iterative fits). */

@@ -148,6 +148,16 @@ size_t strata_fit_auto_init_sample(size_t n, size_t k) {
   return m < n ? m : n;
 }
 
+int strata_fit_auto_kmeans_parallel(size_t n, size_t d, size_t k, uint64_t mem_limit, size_t *sample) {
+  double per_row = (double)(d + 2 * (2 + (size_t)floor(log((double)k)))) * sizeof(float);
+  double room = (double)mem_limit / 4.0 / per_row;
+  size_t want = 40 * k < n ? 40 * k : n;
+  if ((double)want <= room) return 0;
+  size_t m = room < 1000.0 ? 1000 : (size_t)room;
+  *sample = m < n ? m : n;
+  return 1;
+}
+
 double strata_fit_tol_abs(const strata_fit_stats *c, const strata_scaler *sc, double tol) {
   double var_sum = 0.0;
   for (size_t j = 0; j < c->d; j++)

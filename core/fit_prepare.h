@@ -50,6 +50,14 @@ void strata_fit_stats_free(strata_fit_stats *c);
  * least 20000, at most n. */
 size_t strata_fit_auto_init_sample(size_t n, size_t k);
 
+/* The automatic init for k-means++ requested with an automatic sample:
+ * k-means++ holds its sample and 2 (2 + ln k) distances per sample row;
+ * when 40 rows per cluster would take more than a quarter of the memory
+ * limit, it returns 1 with *sample the rows that fit (at least 1000, at
+ * most n; for the first centre and the refinement) and the fit seeds with
+ * k-means|| over every row instead; else 0. */
+int strata_fit_auto_kmeans_parallel(size_t n, size_t d, size_t k, uint64_t mem_limit, size_t *sample);
+
 /* tol relative to the mean scaled feature variance, as an absolute bound on
  * the squared centroid shift. */
 double strata_fit_tol_abs(const strata_fit_stats *c, const strata_scaler *sc, double tol);

@@ -164,7 +164,29 @@ static strata_status record_lineage(fit_state *f, const strata_fit_params *p, co
   return STRATA_OK;
 }
 
-static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset *ds, const strata_fit_params *p,
+/* k-means++ asked for with an automatic sample, whose sample would not fit
+ * the memory limit at 40 rows per cluster: k-means|| instead, on rank 0's
+ * measure of the memory (the ranks must agree). */
+static strata_status choose_init(const strata_ctx *ctx, const strata_fit_data *data, strata_fit_params *q) {
+  if (q->init != STRATA_INIT_KMEANSPP || q->init_sample || q->warm_start) return STRATA_OK;
+  uint64_t limit = q->mem_limit ? q->mem_limit : strata_default_mem_limit();
+  uint64_t pick[2] = {0, 0};
+  size_t sample = 0;
+  pick[0] = (uint64_t)strata_fit_auto_kmeans_parallel(data->n, data->d, (size_t)q->k, limit, &sample);
+  pick[1] = sample;
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  if (strata_comm_size(comm) > 1) FORWARD_IF_ERROR(strata_comm_bcast(comm, pick, sizeof pick, 0));
+  if (!pick[0]) return STRATA_OK;
+  q->init = STRATA_INIT_KMEANS_PARALLEL;
+  q->init_sample = (size_t)pick[1];
+  strata_log(ctx, STRATA_LOG_INFO,
+             "init k-means||: k-means++'s sample of 40 rows per segment (k = %d, %zu columns) would take more than "
+             "a quarter of the memory limit of %.3g GB",
+             q->k, data->d, (double)limit / 1e9);
+  return STRATA_OK;
+}
+
+static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset *ds, strata_fit_params *p,
                              const strata_labels_memory *mem, strata_backend_choice *choice, strata_model **out) {
   const char *algorithm = p->algorithm ? p->algorithm : "kmeans";
   const strata_estimator_ops *ops = strata_estimator_find(algorithm); /* known: check_params */
@@ -179,6 +201,7 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   size_t k = (size_t)p->k;
   FORWARD_IF_ERROR(strata_fit_data_check(data, ctx, ds, p, k));
   size_t d = data->d;
+  if (ops == &strata_estimator_kmeans) FORWARD_IF_ERROR(choose_init(ctx, data, p));
 
   /* 1. statistics pass (also fills the init sample) and the scaler */
   int refines = ops->refine && strata_fit_refines(p);
@@ -321,7 +344,9 @@ static strata_status fit(const strata_ctx *ctx, strata_dataset *ds, const strata
   if (st == STRATA_OK && f.resume && choice.kern && strcmp(choice.kern->name, strata_checkpoint_backend(f.resume)) != 0)
     st = strata_fail(STRATA_ERR_USAGE, "checkpoint '%s' was made with backend %s; resume it with --backend %s or auto",
                      p->resume_path, strata_checkpoint_backend(f.resume), strata_checkpoint_backend(f.resume));
-  if (st == STRATA_OK) st = run_fit(&f, ctx, ds, p, mem, &choice, out);
+  /* run_fit may resolve the automatic init (choose_init) in a copy. */
+  strata_fit_params q = *p;
+  if (st == STRATA_OK) st = run_fit(&f, ctx, ds, &q, mem, &choice, out);
   fit_state_free(&f);
   return st;
 }

@@ -88,7 +88,7 @@ strata_status strata_sweep_check_params(const strata_sweep_params *p) {
   }
   RETURN_IF(f->n_init < 1 || f->n_init > 1000, STRATA_ERR_USAGE, "n_init must be 1 to 1000 (got %d)", f->n_init);
   RETURN_IF(f->init != STRATA_INIT_KMEANSPP && f->init != STRATA_INIT_RANDOM, STRATA_ERR_USAGE,
-            "sweep initialises with k-means++ or random, not given centroids");
+            "sweep initialises with k-means++ or random (not k-means|| or given centroids)");
   RETURN_IF(f->labels_path || f->model_path, STRATA_ERR_USAGE, "sweep writes no labels or model file");
   FORWARD_IF_ERROR(strata_fit_check_params(f));
   return STRATA_OK;

@@ -118,6 +118,26 @@ check_json "--scale none: scaled and original centroids agree" \
   'all(abs(a - b) <= 1e-9 * max(1, abs(a)) for r, s in zip(j["centroids"], j["centroids_scaled"]) for a, b in zip(r, s))' \
   "$T/opts.json"
 
+# --init k-means||: recorded as such; methods that do not seed k-means refuse it.
+run "$STRATA" fit "$D" -k 4 -o "$W/m_par.h5" --features $F --init 'k-means||' --json
+cp "$T/out" "$T/par.json"
+check_json "--init k-means||: recorded in the JSON, a converged fit" \
+  'j["init"] == "k-means||" and j["converged"] and len(j["centroids"]) == 4' "$T/par.json"
+# k-means++'s sample at 40 rows per segment past a quarter of --mem-limit:
+# the automatic choice seeds with k-means|| and says why.
+"$STRATA_GEN" --kind blobs --rows 20000 --dims 6 --seed 3 -o "$W/kpar.h5" >/dev/null
+run "$STRATA" fit "$W/kpar.h5" -k 300 -o "$W/m_kpar.h5" --mem-limit 2M --json -v
+cp "$T/out" "$T/kpar.json"
+check_json "k-means++'s sample past the memory limit: k-means|| instead" 'j["init"] == "k-means||"' "$T/kpar.json"
+if grep -q "init k-means||: k-means++'s sample" "$T/err"; then ok "the switch to k-means|| is said on stderr"
+else bad "no note of the switch to k-means||" "$(head -c 300 "$T/err")"; fi
+run "$STRATA" fit "$W/kpar.h5" -k 300 -o "$W/m_kpp.h5" --mem-limit 4M --json
+check_json "k-means++'s sample within the memory limit: k-means++" 'j["init"] == "k-means++"' "$T/out"
+expect_error "--init k-means|| with gmm is refused" 2 "k-means\|\| seeds kmeans" \
+  "$STRATA" fit "$D" -k 3 -o "$W/m_gpar.h5" --features $F --algorithm gmm --init 'k-means||'
+expect_error "sweep --init k-means|| is refused" 2 "sweep initialises with k-means\+\+ or random" \
+  "$STRATA" sweep "$D" -k 2:3 --features $F --init 'k-means||'
+
 # k = 1: the centroid is the mean of every column, as inspect reports it.
 run "$STRATA" fit "$D" -k 1 -o "$W/m_k1.h5" --features $F --json
 cp "$T/out" "$T/k1.json"

@@ -2,8 +2,8 @@
 # One fit across MPI ranks (issue 14): `mpirun -n P strata fit` gives the
 # model, the JSON (timings aside) and the labels of the single-process run,
 # bit for bit, for P = 1..4 and 1 or 2 threads per rank: in core and
-# streamed, with imputed and dropped missing values, restarts, k-means++ and
-# random init, one-hot categorical columns, median imputation, robust
+# streamed, with imputed and dropped missing values, restarts, k-means++,
+# k-means|| and random init, one-hot categorical columns, median imputation, robust
 # scaling, fitted transforms (sketches, samples and maxima combined across
 # ranks) and Gaussian mixtures; assign, sweep, stability and profile
 # likewise equal one process (JSON, -o CSV, table).  Then the failures: an
@@ -97,6 +97,10 @@ check_config stream "$D/c.h5" -k 5 --missing mean --streaming --chunk-rows 8192 
 check_config drop "$D/c.h5" -k 4 --missing drop --n-init 2 --seed 9
 check_config empty "$D/b.h5" -k 12 --init random --seed 1 --max-iter 30
 check_config cat "$D/cat.h5" -k 3 --categorical region --missing mean --seed 1
+# k-means||: each rank keeps its rows' distances; phi, the rows taken and
+# the candidates' weights are combined across ranks.
+check_config kpar "$D/c.h5" -k 6 --init "k-means||" --missing drop --seed 3
+check_config kpar_stream "$D/c.h5" -k 5 --init "k-means||" --missing mean --streaming --chunk-rows 8192 --n-init 2 --seed 1
 # The median sketches' merge tree meets on rank 0 (core/quantile_comm.c).
 check_config median "$D/c.h5" -k 5 --missing median --seed 2
 check_config robust "$D/c.h5" -k 4 --scale robust --missing median --streaming --chunk-rows 8192 --seed 5

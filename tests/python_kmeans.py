@@ -74,6 +74,7 @@ cases = [
     (37, 2, 37, "none", "random", 1, np.float32, "C", False),
     (500, 7, 6, "minmax", "random", 3, np.float64, "C", False),
     (400, 3, 5, "none", "k-means++", 2, np.float32, "F", True),
+    (5003, 4, 7, "zscore", "k-means||", 2, np.float64, "C", False),
 ]
 for i, (n, d, k, scale, init, n_init, dtype, order, dup) in enumerate(cases):
     centers = rng.normal(scale=4.0, size=(max(k, 2), d))

@@ -265,7 +265,11 @@ typedef enum { STRATA_TRANSFORM_NONE, STRATA_TRANSFORM_LOG1P, STRATA_TRANSFORM_Y
  * median from a quantile sketch, rank error below 0.1%). */
 typedef enum { STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN,
                STRATA_MISSING_MEDIAN } strata_missing;
-typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN } strata_init;
+/* KMEANS_PARALLEL: k-means|| (k-means only): rounds of passes over every
+ * row rather than k-means++ on the init sample; the same centres for any
+ * threads, chunk size and MPI ranks (core/kmeans_parallel.h). */
+typedef enum { STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_GIVEN,
+               STRATA_INIT_KMEANS_PARALLEL } strata_init;
 /* What follows Lloyd's convergence in each restart.  SWAP: seeded trial
  * swaps on the in-memory init sample (a centroid removed, one added at a
  * k-means++ draw, judged by the exact change of the sample's inertia with

@@ -13,7 +13,8 @@ class KMeans(_StrataEstimator, ClusterMixin, TransformerMixin, BaseEstimator):
     """k-means (Lloyd) by libstrata, with scikit-learn's conventions.
 
     Parameters follow sklearn.cluster.KMeans: n_clusters, init ('k-means++',
-    'random' or a (n_clusters, n_features) array in the data's units),
+    'random' or a (n_clusters, n_features) array in the data's units; also
+    'k-means||', `strata fit --init k-means||`),
     n_init ('auto': 1, or 10 with init='random', as scikit-learn), max_iter,
     tol (relative to the mean feature variance, as scikit-learn's),
     random_state (an int is the seed of `strata fit --seed`).  Strata's own:
@@ -69,8 +70,8 @@ class KMeans(_StrataEstimator, ClusterMixin, TransformerMixin, BaseEstimator):
         centers = None
         init = self.init
         if isinstance(init, str):
-            if init not in ("k-means++", "random"):
-                raise ValueError("init must be 'k-means++', 'random' or an array, got %r" % init)
+            if init not in ("k-means++", "k-means||", "random"):
+                raise ValueError("init must be 'k-means++', 'k-means||', 'random' or an array, got %r" % init)
         else:
             centers = np.ascontiguousarray(np.asarray(init, dtype=np.float64))
             if centers.shape != (k, d):

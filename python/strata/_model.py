@@ -12,7 +12,7 @@ from ._lib import (Context, FeatureChoice, FitParams, Profile, StrataInputError,
 
 _SCALE = {"zscore": 0, "minmax": 1, "none": 2, "robust": 3}
 _MISSING = {"error": 0, "drop": 1, "mean": 2, "median": 3}
-_INIT = {"k-means++": 0, "random": 1}
+_INIT = {"k-means++": 0, "random": 1, "k-means||": 3}
 
 
 def _enum(table, what, value):
