@@ -82,7 +82,10 @@ static strata_status init_parallel(kmeans *km, const strata_fit_data *data, int 
   strata_rng rng;
   strata_rng_seed(&rng, data->p->seed, 0x3000 + (uint64_t)run);
   const float *first = s->x + strata_rng_below(&rng, s->m) * d;
-  strata_kpar_job job = {data->ctx, km->init_kern, data->pass, first, d, km->base.k, data->p->seed, run};
+  double bound = 0.0;
+  for (size_t j = 0; j < d; j++) bound = fmax(bound, data->bound[j]);
+  strata_kpar_job job = {data->ctx, km->init_kern, data->pass, first, d, km->base.k, data->p->seed, run,
+                         bound, (uint64_t)data->n};
   strata_kpar_info info;
   FORWARD_IF_ERROR(strata_init_kmeans_parallel(&job, km->centers, &info));
   strata_log(data->ctx, STRATA_LOG_INFO, "k-means|| (restart %d): %d rounds, %zu candidates, %d passes", run,

@@ -26,6 +26,9 @@ typedef struct {
   float *cnorm;
   size_t c0, nc;
   strata_xacc *phi;        /* per thread */
+  __int128 **cell;         /* per thread, nc×d: the rows' sums per nearest candidate, or NULL */
+  size_t cells;            /* candidates the cell sums are of (0: none) */
+  double grid;             /* a value x adds x·grid (an integer) to its cell's sum */
   int32_t **lab;           /* per thread, a block's labels */
   float **dist;            /* per thread, a block's distances */
   void **scratch;          /* per thread, the kernel's */
@@ -47,16 +50,23 @@ static strata_status update_block(void *ctx, const strata_block *b, int thread) 
   int32_t *lab = s->lab[thread];
   float *dist = s->dist[thread];
   strata_scratch sc = {s->scratch[thread], s->scratch_bytes};
-  kern->lloyd.assign_reduce(&kern->ctx, b->x, b->m, d, d, s->cand, s->cnorm, s->nc, lab, dist, NULL, sc);
+  if (s->nc) kern->lloyd.assign_reduce(&kern->ctx, b->x, b->m, d, d, s->cand, s->cnorm, s->nc, lab, dist, NULL, sc);
   strata_xacc *phi = &s->phi[thread];
   for (size_t i = 0; i < b->m; i++) {
     size_t r = local_index(s, b, i);
     /* Ties keep the earlier candidate; NaN (not yet measured) takes any. */
-    if (!(s->dmin[r] <= dist[i])) {
+    if (s->nc && !(s->dmin[r] <= dist[i])) {
       s->dmin[r] = dist[i];
       s->near[r] = (int32_t)(s->c0 + (size_t)lab[i]);
     }
     strata_xacc_add(phi, s->dmin[r]);
+  }
+  if (s->cells) {
+    __int128 *cell = s->cell[thread];
+    for (size_t i = 0; i < b->m; i++) {
+      __int128 *to = cell + (size_t)s->near[local_index(s, b, i)] * d;
+      for (size_t j = 0; j < d; j++) to[j] += (__int128)((double)b->x[i * d + j] * s->grid);
+    }
   }
   strata_xacc_carry(phi);
   return STRATA_OK;
@@ -96,11 +106,12 @@ static double row_uniform(uint64_t seed, int run, int round, uint64_t row) {
 
 static void kpar_free(kpar *s, int threads) {
   for (int t = 0; t < threads; t++) {
+    if (s->cell) free(s->cell[t]);
     if (s->lab) free(s->lab[t]);
     if (s->dist) free(s->dist[t]);
     if (s->scratch) free(s->scratch[t]);
   }
-  free(s->lab); free(s->dist); free(s->scratch); free(s->phi);
+  free(s->lab); free(s->dist); free(s->scratch); free(s->phi); free(s->cell);
   free(s->dmin); free(s->near); free(s->cnorm);
 }
 
@@ -118,14 +129,24 @@ static strata_status size_scratch(kpar *s, int threads, size_t nc) {
   return STRATA_OK;
 }
 
-/* One update pass against candidates [c0, c0 + nc) of cand; phi OUT, the
- * exact sum over every rank. */
-static strata_status update(kpar *s, const float *cand, size_t c0, size_t nc, double *phi) {
+/* One update pass against candidates [c0, c0 + nc) of cand (nc may be 0);
+ * phi OUT, the exact sum over every rank.  cells: also sum the rows of
+ * each of the c0 + nc candidates' cells (s->cells). */
+static strata_status update(kpar *s, const float *cand, size_t c0, size_t nc, double *phi, int cells) {
   const strata_kpar_job *job = s->job;
   int threads = strata_pass_threads(job->pass);
   size_t d = job->d;
-  FORWARD_IF_ERROR(size_scratch(s, threads, nc));
-  float *cnorm = realloc(s->cnorm, nc * sizeof *cnorm);
+  s->cells = 0;
+  if (cells) {
+    for (int t = 0; t < threads; t++) {
+      free(s->cell[t]);
+      s->cell[t] = calloc((c0 + nc) * d, sizeof **s->cell);
+      RETURN_IF(!s->cell[t], STRATA_ERR_NOMEM, "out of memory for k-means|| cell sums");
+    }
+    s->cells = c0 + nc;
+  }
+  if (nc) FORWARD_IF_ERROR(size_scratch(s, threads, nc));
+  float *cnorm = realloc(s->cnorm, (nc ? nc : 1) * sizeof *cnorm);
   RETURN_IF(!cnorm, STRATA_ERR_NOMEM, "out of memory for k-means||");
   s->cnorm = cnorm;
   for (size_t c = 0; c < nc; c++) {
@@ -209,6 +230,29 @@ static strata_status take(kpar *s, int round, double phi, float **cand, size_t *
   return st;
 }
 
+/* The sum grid: n rows of values below `bound` sum below 2^125 in
+ * int128, and a float above about 2^-60 becomes an integer, so the sums
+ * are exact whatever order adds them. */
+static double sum_grid(const strata_kpar_job *job) {
+  int eb = 0, en = 0;
+  frexp(job->bound > 1.0 ? job->bound : 1.0, &eb);
+  frexp((double)job->rows + 1.0, &en);
+  return ldexp(1.0, 124 - eb - en);
+}
+
+/* Each candidate's cell mean into cand (kept where the cell is empty),
+ * from the per-thread sums of the last update pass, over every rank. */
+static strata_status cell_means(kpar *s, int threads, float *cand, size_t nc, const double *w) {
+  size_t d = s->job->d;
+  for (int t = 1; t < threads; t++)
+    for (size_t i = 0; i < nc * d; i++) s->cell[0][i] += s->cell[t][i];
+  FORWARD_IF_ERROR(strata_comm_sum_i128(strata_ctx_comm(s->job->ctx), s->cell[0], nc * d));
+  for (size_t c = 0; c < nc; c++)
+    if (w[c] > 0.0)
+      for (size_t j = 0; j < d; j++) cand[c * d + j] = (float)((double)s->cell[0][c * d + j] / s->grid / w[c]);
+  return STRATA_OK;
+}
+
 /* Rows nearest to each candidate, over every rank: *w (re)allocated. */
 static strata_status weights(kpar *s, size_t nc, double **wout) {
   const strata_kpar_job *job = s->job;
@@ -238,11 +282,13 @@ strata_status strata_init_kmeans_parallel(const strata_kpar_job *job, double *ce
   s.lab = calloc((size_t)threads, sizeof *s.lab);
   s.dist = calloc((size_t)threads, sizeof *s.dist);
   s.scratch = calloc((size_t)threads, sizeof *s.scratch);
+  s.cell = calloc((size_t)threads, sizeof *s.cell);
+  s.grid = sum_grid(job);
   size_t cap = 1 + 2 * job->k * (STRATA_KPAR_ROUNDS + 1), nc = 1;
   float *cand = malloc(cap * d * sizeof *cand);
   double *w = NULL;
   strata_status st = STRATA_OK;
-  int ok = s.dmin && s.near && s.phi && s.lab && s.dist && s.scratch && cand;
+  int ok = s.dmin && s.near && s.phi && s.lab && s.dist && s.scratch && s.cell && cand;
   for (int t = 0; ok && t < threads; t++) {
     s.lab[t] = malloc(STRATA_BLOCK_ROWS * sizeof *s.lab[t]);
     s.dist[t] = malloc(STRATA_BLOCK_ROWS * sizeof *s.dist[t]);
@@ -263,7 +309,9 @@ strata_status strata_init_kmeans_parallel(const strata_kpar_job *job, double *ce
   int passes = 0, round = 0;
   for (;;) {
     if (measured < nc) {
-      if ((st = update(&s, cand, measured, nc - measured, &phi)) != STRATA_OK) goto done;
+      /* From the planned last round on, a measurement may be the last. */
+      if ((st = update(&s, cand, measured, nc - measured, &phi, round >= STRATA_KPAR_ROUNDS)) != STRATA_OK)
+        goto done;
       passes++;
       measured = nc;
     }
@@ -279,7 +327,12 @@ strata_status strata_init_kmeans_parallel(const strata_kpar_job *job, double *ce
     passes += nc > before;
     round++;
   }
+  if (s.cells != nc) { /* the last measurement came early (phi 0): sum the cells */
+    if ((st = update(&s, cand, nc, 0, &phi, 1)) != STRATA_OK) goto done;
+    passes++;
+  }
   if ((st = weights(&s, nc, &w)) != STRATA_OK) goto done;
+  if ((st = cell_means(&s, threads, cand, nc, w)) != STRATA_OK) goto done;
   if (info) *info = (strata_kpar_info){round, passes, nc};
   strata_weighted_job wj = {job->ctx, job->kern, threads, cand, w, nc, d, job->k, job->seed,
                             0x4000 + (uint64_t)job->run, REDUCE_ITERS};

@@ -7,9 +7,15 @@
  * candidate with probability min(1, l d^2 / phi), l = 2k: one pass updates
  * the distances against the previous round's candidates, one fetches the
  * values of the rows taken.  After the rounds one more pass gives each
- * candidate its weight (the rows nearest to it), and weighted k-means++
- * and weighted Lloyd reduce the candidates to k centres
- * (core/kmeans_weighted.h).
+ * candidate its cell: the rows nearest to it, their count (the weight) and
+ * their mean; weighted k-means++ and weighted Lloyd reduce the cells' means
+ * to k centres (core/kmeans_weighted.h).  The means, not the candidates,
+ * because a candidate was drawn for being far from the others: a heavy
+ * cluster's candidates lie spread around its edge, and weighted by the
+ * whole cluster they make it look wider than it is, so that splitting it
+ * seems to pay more than giving a small far cluster its centre (measured:
+ * bench/kmeans_parallel.py).  With the means, the weighted inertia of any
+ * assignment of whole cells is the data's own, up to a constant.
  *
  * A row's draw is a hash of (seed, restart, round, input row index), phi an
  * exact sum and the weights integer counts, so the centres are the same
@@ -35,6 +41,8 @@ typedef struct {
   size_t d, k;
   uint64_t seed;
   int run;                     /* restart index: each draws its own rows */
+  double bound;                /* the largest |scaled value| (strata_fit_sum_bounds) */
+  uint64_t rows;               /* rows of the fit, every rank */
 } strata_kpar_job;
 
 typedef struct {

@@ -11,6 +11,8 @@
 
 #define ITEM 512
 #define MAX_TRIALS 64
+/* Weighted Lloyd iterations after a swap. */
+#define SWAP_ITERS 5
 
 typedef struct {
   const strata_weighted_job *job;
@@ -129,8 +131,9 @@ done:
   return st;
 }
 
-/* Weighted Lloyd until no point changes centre; an empty centre stays. */
-static strata_status lloyd(work *wk, double *centers) {
+/* Weighted Lloyd until no point changes centre; an empty centre stays.
+ * *cost OUT: the weighted inertia at the last assignment, float64. */
+static strata_status lloyd(work *wk, double *centers, double *cost) {
   const strata_weighted_job *job = wk->job;
   size_t m = job->m, d = job->d, k = job->k;
   const strata_kernels *kern = job->kern;
@@ -163,6 +166,14 @@ static strata_status lloyd(work *wk, double *centers) {
     }
     size_t moved = 0;
     for (size_t i = 0; i < m; i++) moved += lab[i] != prev[i];
+    double total = 0.0;
+    for (size_t i = 0; i < m; i++) {
+      const double *c = centers + (size_t)lab[i] * d;
+      double s = 0.0;
+      for (size_t j = 0; j < d; j++) s += (job->x[i * d + j] - c[j]) * (job->x[i * d + j] - c[j]);
+      total += job->w[i] * s;
+    }
+    *cost = total;
     if (moved == 0) break;
     memcpy(prev, lab, m * sizeof *lab);
     memset(sum, 0, k * d * sizeof *sum);
@@ -183,11 +194,116 @@ done:
   return st;
 }
 
+/* Seedings tried on the candidates, the lowest weighted inertia kept: the
+ * candidates are few, and one greedy seeding can still split a heavy
+ * cluster where a light far one needed the centre.  Fewer when one costs
+ * more than about 1e8 distance terms, so that large k stays cheap next to
+ * the passes. */
+static int restarts(const strata_weighted_job *job) {
+  double one = (double)job->m * (double)job->k * (double)job->d * (2.0 + log((double)job->k));
+  int r = one > 0.0 ? (int)(1e9 / one) : 1;
+  return r < 1 ? 1 : r > STRATA_WEIGHTED_RESTARTS ? STRATA_WEIGHTED_RESTARTS : r;
+}
+
+/* Weighted squared distance of every point to its nearest centre, float64;
+ * the total returned. */
+static double nearest_cost(const strata_weighted_job *job, const double *centers, double *d2) {
+  size_t d = job->d;
+  double total = 0.0;
+  for (size_t i = 0; i < job->m; i++) {
+    double best = INFINITY;
+    for (size_t c = 0; c < job->k; c++) {
+      double s = 0.0;
+      for (size_t j = 0; j < d; j++) s += (job->x[i * d + j] - centers[c * d + j]) * (job->x[i * d + j] - centers[c * d + j]);
+      if (s < best) best = s;
+    }
+    d2[i] = job->w[i] * best;
+    total += d2[i];
+  }
+  return total;
+}
+
+/* Random swaps (Franti's random swap) on the points: a centre removed, a
+ * point drawn with probability w d² put in its place, a few weighted Lloyd
+ * iterations, kept when the weighted inertia drops.  Greedy seeding favours
+ * the heavy clusters' spread over a light far cluster; a swap can still
+ * move a centre there, as the data's own inertia says it should. */
+static strata_status swaps(work *wk, double *centers, double *cost, int trials) {
+  const strata_weighted_job *job = wk->job;
+  size_t m = job->m, kd = job->k * job->d;
+  double *trial = malloc(kd * sizeof *trial), *d2 = malloc(m * sizeof *d2);
+  strata_status st = STRATA_OK;
+  if (!trial || !d2) {
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  strata_rng rng;
+  strata_rng_seed(&rng, job->seed, job->stream ^ 0x5a5a);
+  strata_weighted_job one = *job;
+  one.max_iter = SWAP_ITERS;
+  wk->job = &one;
+  double total = nearest_cost(job, centers, d2);
+  for (int t = 0; st == STRATA_OK && t < trials && total > 0.0; t++) {
+    if ((t & 15) == 0 && (st = strata_check_cancel(job->ctx)) != STRATA_OK) break;
+    memcpy(trial, centers, kd * sizeof *trial);
+    size_t out = (size_t)strata_rng_below(&rng, job->k);
+    double r = strata_rng_uniform(&rng) * total, acc = 0.0;
+    size_t in = 0;
+    for (size_t i = 0; i < m; i++) {
+      if (d2[i] > 0.0) in = i;
+      acc += d2[i];
+      if (acc > r && d2[i] > 0.0) break;
+    }
+    for (size_t j = 0; j < job->d; j++) trial[out * job->d + j] = job->x[in * job->d + j];
+    double c = INFINITY;
+    st = lloyd(wk, trial, &c);
+    if (st == STRATA_OK && c < *cost) {
+      *cost = c;
+      memcpy(centers, trial, kd * sizeof *trial);
+      total = nearest_cost(job, centers, d2);
+    }
+  }
+  wk->job = job;
+done:
+  free(trial);
+  free(d2);
+  return st;
+}
+
+/* Swap trials: 50 per centre, fewer when they would pass about 1e9
+ * distance terms (each trial is up to SWAP_ITERS assignments of m points to
+ * k centres, and an accepted one a float64 cost of as many). */
+static int swap_trials(const strata_weighted_job *job) {
+  double one = (double)job->m * (double)job->k * (double)job->d * (SWAP_ITERS + 1);
+  double t = one > 0.0 ? 1e9 / one : 0.0, cap = 50.0 * (double)job->k;
+  return (int)(t < cap ? t : cap);
+}
+
 strata_status strata_kmeans_weighted(const strata_weighted_job *job, double *centers) {
   work w;
-  strata_status st = work_init(&w, job);
-  if (st == STRATA_OK) st = seed(&w, centers);
-  if (st == STRATA_OK) st = lloyd(&w, centers);
+  size_t kd = job->k * job->d;
+  double *trial = malloc(kd * sizeof *trial);
+  strata_status st = trial ? work_init(&w, job) : strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  if (!trial) return st;
+  double best = INFINITY;
+  int runs = restarts(job);
+  strata_weighted_job one = *job;
+  for (int r = 0; st == STRATA_OK && r < runs; r++) {
+    one.stream = job->stream + (uint64_t)r * 0x10000;
+    w.job = &one;
+    double cost = INFINITY;
+    st = seed(&w, trial);
+    if (st == STRATA_OK) st = lloyd(&w, trial, &cost);
+    if (st == STRATA_OK && (cost < best || r == 0)) {
+      best = cost;
+      memcpy(centers, trial, kd * sizeof *trial);
+    }
+  }
+  w.job = job;
+  if (st == STRATA_OK) st = swaps(&w, centers, &best, swap_trials(job));
+  /* A swap's few iterations may stop short of a fixed point. */
+  if (st == STRATA_OK) st = lloyd(&w, centers, &best);
   work_free(&w);
+  free(trial);
   return st;
 }

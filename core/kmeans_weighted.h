@@ -13,6 +13,8 @@
 
 #include "kernels.h"
 
+#define STRATA_WEIGHTED_RESTARTS 10
+
 typedef struct {
   const strata_ctx *ctx;        /* cancellation */
   const strata_kernels *kern;   /* a CPU table */
