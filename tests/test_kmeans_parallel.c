@@ -1,7 +1,8 @@
 /* k-means|| (--init k-means||): the same model bits for any thread count,
  * chunk size and in-core/streaming, on shapes that are not multiples of a
  * block or the vector width, with dropped rows, for k = 1, k = n and
- * duplicated rows; planted clusters found; the weighted reduction ends at a
+ * duplicated rows; planted clusters found, light far ones too; the weighted
+ * reduction ends at a
  * weighted Lloyd fixed point checked in float64 here. */
 #include <math.h>
 #include <stdlib.h>
@@ -106,6 +107,58 @@ static void test_planted(void) {
   free(x); free(truth); free(lab);
 }
 
+/* Ten heavy clusters and ten of 20 rows (0.01% of the rows each), every
+ * centre at least 60 units from the others: splitting a heavy cluster
+ * lowers the inertia less than giving a light one its centre, and the
+ * reduction must see that (without its swaps it misses one: checked when
+ * this test was written).  Every true centre gets a centroid within 1. */
+static void test_light_far_clusters(void) {
+  size_t d = 4, big = 10, tiny = 10, tiny_rows = 20, n = 200000;
+  uint64_t r = 31;
+  double centres[20][4];
+  for (size_t c = 0; c < big + tiny; c++) { /* at least 60 apart */
+    double near = 0.0;
+    while (near < 3600.0) {
+      for (size_t j = 0; j < d; j++) centres[c][j] = (fixture_uniform(&r) - 0.5) * 200.0;
+      near = INFINITY;
+      for (size_t e = 0; e < c; e++) {
+        double s = 0.0;
+        for (size_t j = 0; j < d; j++) s += (centres[c][j] - centres[e][j]) * (centres[c][j] - centres[e][j]);
+        near = fmin(near, s);
+      }
+    }
+  }
+  float *x = malloc(n * d * sizeof *x);
+  for (size_t i = 0; i < n; i++) {
+    size_t c = i < tiny * tiny_rows ? big + i / tiny_rows : i % big;
+    for (size_t j = 0; j < d; j++) x[i * d + j] = (float)(centres[c][j] + fixture_normal(&r));
+  }
+  const char *path = fixture_path("kpar_light.h5");
+  CHECK(fixture_write_columns(path, NULL, n, d, x, 8192) == 0);
+  for (uint64_t seed = 0; seed < 3; seed++) {
+    strata_fit_params p;
+    params(&p, (int)(big + tiny), seed);
+    p.scale = STRATA_SCALE_NONE;
+    p.refine = STRATA_REFINE_NONE;
+    strata_model *m = fit_ok(path, &p, 2, NULL);
+    if (!m) continue;
+    const double *f = strata_model_get_info(m)->centroids;
+    for (size_t c = 0; c < big + tiny; c++) {
+      double best = INFINITY;
+      for (size_t e = 0; e < big + tiny; e++) {
+        double s = 0.0;
+        for (size_t j = 0; j < d; j++) s += (f[e * d + j] - centres[c][j]) * (f[e * d + j] - centres[c][j]);
+        best = fmin(best, s);
+      }
+      CHECK_MSG(best < 1.0, "seed %llu: true centre %zu has no centroid (nearest at %.2f)",
+                (unsigned long long)seed, c, sqrt(best));
+    }
+    strata_model_free(m);
+  }
+  remove(path);
+  free(x);
+}
+
 /* 7 distinct rows repeated: k = 7 puts a centre on each (inertia 0);
  * k = 8 is refused naming the shortage.  k = n on distinct rows: each row
  * its own segment. */
@@ -189,6 +242,7 @@ static void test_weighted_fixed_point(void) {
 int main(void) {
   test_identity();
   test_planted();
+  test_light_far_clusters();
   test_duplicates_and_k_equals_n();
   test_weighted_fixed_point();
   return check_report();
