@@ -327,6 +327,10 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   add_i64(&b, o, "k", in->k);
   /* Added for other methods only, so that a k-means result keeps its keys. */
   if (strcmp(in->estimator, "kmeans") != 0) add_str(&b, o, "algorithm", in->estimator);
+  if (in->batch_rows) {
+    add_str(&b, o, "algorithm", "minibatch");
+    add_u64(&b, o, "batch_rows", in->batch_rows);
+  }
   add_u64(&b, o, "n", in->rows);
   add_i64(&b, o, "d", in->d);
   add_strings(&b, o, "features", in->features, d);

@@ -186,8 +186,12 @@ static const cli_option options[] = {
      .help = "rows of the seeded sample held in memory, all rows when\nfewer (default {default})",
      .use = {[STABILITY] = AT(SEC_DATA, 9)}},
     {"algorithm", 0, KIND_NAME, FIT(algorithm), .zero = "kmeans", .arg = "NAME",
-     .help = "the clustering method: kmeans; gmm (Gaussian mixture\n"
-             "by EM); ward (hierarchical, Ward linkage, exact on the\n"
+     .help = "the clustering method: kmeans; minibatch (mini-batch\n"
+             "k-means: seeded batches of whole 4096-row blocks, a\n"
+             "learning rate per centre, stop when the batch inertia's\n"
+             "moving average stops falling for 10 batches or after\n"
+             "--max-iter batches, then one full pass); gmm (Gaussian\n"
+             "mixture by EM); ward (hierarchical, Ward linkage, exact on the\n"
              "rows held in memory; assign then gives a row its nearest\n"
              "segment centroid); dbscan (density, exact, in memory; no\n"
              "-k; noise is segment -1; assign gives a row the segment\n"
@@ -234,6 +238,9 @@ static const cli_option options[] = {
      .auto_offset = offsetof(strata_fit_params, eps_auto), .arg = "X|auto",
      .help = "dbscan: neighbourhood radius, scaled units; auto: the\n"
              "knee of the min-samples-distance curve of --eps-sample rows",
+     .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
+    {"batch-rows", 0, KIND_ROWS, FIT(batch_rows), .min = 1, .arg = "N",
+     .help = "minibatch: rows per batch, rounded up to whole blocks\nof 4096 rows (default {default})",
      .use = {[FIT] = AT(SEC_ALGORITHM, 1)}},
     {"eps-sample", 0, KIND_ROWS, FIT(eps_sample), .min = 2, .arg = "N",
      .help = "dbscan --eps auto: seeded rows whose k-distances make\nthe curve (default {default})",

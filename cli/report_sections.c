@@ -79,6 +79,9 @@ static void method_row(strata_html *h, const strata_model_info *in) {
   } else if (strcmp(est, "dbscan") == 0) {
     snprintf(buf, sizeof buf, "DBSCAN: eps %.6g (scaled units%s), min_samples %d", in->eps,
              in->n_kdist > 0 ? ", at the knee of the k-distance curve" : "", in->min_samples);
+  } else if (in->batch_rows) {
+    snprintf(buf, sizeof buf, "mini-batch k-means: %d batches of %llu rows, %d restart%s", in->iterations,
+             (unsigned long long)in->batch_rows, in->n_init, in->n_init == 1 ? "" : "s");
   } else {
     snprintf(buf, sizeof buf, "k-means (Lloyd): %d restart%s, tol %g, refinement %s", in->n_init,
              in->n_init == 1 ? "" : "s", in->tol, in->refine && *in->refine ? in->refine : "none");

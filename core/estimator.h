@@ -167,6 +167,9 @@ struct strata_estimator_ops {
 /* The k-means estimator (Lloyd passes, k-means++/random/given/warm-start
  * initialisation, scikit-learn's empty-cluster rule). */
 extern const strata_estimator_ops strata_estimator_kmeans;
+/* Mini-batch k-means (core/minibatch.h): k-means' ops with batch passes
+ * and the mini-batch step; its models are k-means models. */
+extern const strata_estimator_ops strata_estimator_minibatch;
 /* Gaussian mixtures by EM (core/estimator_gmm.c). */
 extern const strata_estimator_ops strata_estimator_gmm;
 /* Ward's hierarchical clustering (core/estimator_ward.c), non-iterative. */

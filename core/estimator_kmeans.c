@@ -1,6 +1,9 @@
 /* k-means as an estimator (core/estimator.h): Lloyd passes (core/lloyd_pass.c)
  * as the E-step, the update of core/lloyd_update.c as the M-step, the
- * seeding of core/kmeans_init.c. */
+ * seeding of core/kmeans_init.c.  Mini-batch k-means (algorithm
+ * "minibatch") is the same estimator whose ITERATE passes read one batch
+ * of blocks and whose M-step is core/minibatch.c's; its model is a k-means
+ * model. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "kmeans_refine.h"
 #include "lineage.h"
 #include "lloyd.h"
+#include "minibatch.h"
 #include "rng.h"
 
 typedef struct {
@@ -23,6 +27,7 @@ typedef struct {
   int shared;
   double *centers, *next;        /* k×d scaled: the parameters and the update's output */
   strata_lloyd_step step;        /* of the latest m_step */
+  strata_minibatch *mb;          /* algorithm minibatch, else NULL */
 } kmeans;
 
 static kmeans *as_kmeans(strata_estimator *e) { return (kmeans *)e; }
@@ -32,6 +37,8 @@ static void km_free(strata_estimator *e) {
   if (!e) return;
   kmeans *km = as_kmeans(e);
   strata_lloyd_free(km->lloyd);
+  if (km->mb) strata_minibatch_free(km->mb);
+  free(km->mb);
   free(km->centers);
   free(km->next);
   free(km);
@@ -95,6 +102,7 @@ static strata_status init_parallel(kmeans *km, const strata_fit_data *data, int 
 
 static strata_status km_init(strata_estimator *e, const strata_fit_data *data, int run) {
   kmeans *km = as_kmeans(e);
+  if (km->mb) strata_minibatch_restart(km->mb, run);
   const strata_fit_params *p = data->p;
   size_t k = e->k, d = e->d;
   const strata_sample *s = &data->sample;
@@ -117,11 +125,18 @@ static strata_status km_e_step(strata_estimator *const *es, size_t n, const stra
   const strata_lloyd_result *res = NULL;
   if (n == 1 && !as_kmeans(es[0])->shared) {
     kmeans *km = as_kmeans(es[0]);
+    if (km->mb) {
+      strata_lloyd_set_batch(km->lloyd, modes[0] == STRATA_ESTEP_FINAL ? NULL : strata_minibatch_draw(km->mb),
+                             km->mb->per_batch);
+      if (modes[0] != STRATA_ESTEP_FINAL) writer = NULL;
+    }
     /* The reference statistics cost a square root and a scatter per row:
      * only the final assignment gathers them. */
     strata_lloyd_pause_stats(km->lloyd, modes[0] != STRATA_ESTEP_FINAL);
     strata_lloyd_set_centroids(km->lloyd, km->centers);
-    return strata_lloyd_pass(km->lloyd, writer, &res);
+    strata_status st = strata_lloyd_pass(km->lloyd, writer, &res);
+    strata_lloyd_set_batch(km->lloyd, NULL, 0);
+    return st;
   }
   RETURN_IF(writer, STRATA_ERR_INTERNAL, "a shared pass writes no labels");
   strata_lloyd **ls = malloc(n * sizeof *ls);
@@ -139,9 +154,23 @@ static strata_status km_e_step(strata_estimator *const *es, size_t n, const stra
   return st;
 }
 
+/* A mini-batch step: centres moved in place (next keeps the ones the
+ * batch ran on); never the final assignment. */
+static strata_status mb_m_step(kmeans *km, const strata_lloyd_result *res, strata_estimator_step *out) {
+  size_t kd = km->base.k * km->base.d;
+  memcpy(km->next, km->centers, kd * sizeof *km->next);
+  double shift = 0.0;
+  int converged = 0;
+  strata_minibatch_update(km->mb, res, km->centers, &shift, &converged);
+  km->step = (strata_lloyd_step){shift, 0, converged, 0};
+  *out = (strata_estimator_step){res->inertia, shift, 0, res->rows, 0, converged, 0};
+  return STRATA_OK;
+}
+
 static strata_status km_m_step(strata_estimator *e, strata_estimator_step *out) {
   kmeans *km = as_kmeans(e);
   strata_lloyd_result *res = (strata_lloyd_result *)strata_lloyd_last_result(km->lloyd);
+  if (km->mb) return mb_m_step(km, res, out);
   strata_lloyd_step *step = &km->step;
   /* Read before the update: re-seeding an empty cluster edits res. */
   double objective = res->inertia;
@@ -260,6 +289,47 @@ static strata_status km_describe(const strata_estimator *e, const double *params
   strata_model_sync_info(m);
   return STRATA_OK;
 }
+
+/* Mini-batches never track labels (a batch pass sees some rows only). */
+static strata_status mb_create(const strata_fit_data *data, const strata_estimator_opts *o, strata_estimator **out) {
+  const strata_fit_params *p = data->p;
+  RETURN_IF(o->shared, STRATA_ERR_USAGE, "minibatch fits one k at a time (not in a sweep)");
+  RETURN_IF(p->batch_rows < 1, STRATA_ERR_USAGE, "batch rows must be at least 1 (got %zu)", p->batch_rows);
+  RETURN_IF(o->kern->run.run_open, STRATA_ERR_USAGE,
+            "minibatch runs on the CPU kernels (backend %s reads every row per pass)", o->kern->name);
+  strata_estimator_opts q = *o;
+  q.track_labels = 0;
+  FORWARD_IF_ERROR(km_create(data, &q, out));
+  kmeans *km = as_kmeans(*out);
+  km->base.ops = &strata_estimator_minibatch;
+  km->mb = calloc(1, sizeof *km->mb);
+  strata_status st = km->mb ? strata_minibatch_init(km->mb, o->k, data->d, data->n, p->batch_rows, p->seed)
+                            : strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  if (st != STRATA_OK) {
+    km_free(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
+const strata_estimator_ops strata_estimator_minibatch = {
+    .name = "minibatch",
+    .create = mb_create,
+    .free = km_free,
+    .init = km_init,
+    .e_step = km_e_step,
+    .m_step = km_m_step,
+    .converged = km_converged,
+    .want_reference = km_want_reference,
+    .result = km_result,
+    .reference = km_reference,
+    .n_params = km_n_params,
+    .params = km_params,
+    .set_params = km_set_params,
+    .predict = km_predict,
+    .release_pass = km_release_pass,
+    .describe = km_describe,
+};
 
 const strata_estimator_ops strata_estimator_kmeans = {
     .name = "kmeans",

@@ -190,11 +190,12 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
                              const strata_labels_memory *mem, strata_backend_choice *choice, strata_model **out) {
   const char *algorithm = p->algorithm ? p->algorithm : "kmeans";
   const strata_estimator_ops *ops = strata_estimator_find(algorithm); /* known: check_params */
-  /* k-means' and the mixtures' passes combine their exact partial sums
+  /* k-means' (mini-batch too) and the mixtures' passes combine their exact partial sums
    * across ranks (core/reduce.c, core/gmm_pass.c); Ward and DBSCAN would
    * fit each rank's rows alone. */
   int ranks = strata_comm_size(strata_ctx_comm(ctx));
-  RETURN_IF(ranks > 1 && ops != &strata_estimator_kmeans && ops != &strata_estimator_gmm, STRATA_ERR_USAGE,
+  RETURN_IF(ranks > 1 && ops != &strata_estimator_kmeans && ops != &strata_estimator_gmm &&
+                ops != &strata_estimator_minibatch, STRATA_ERR_USAGE,
             "algorithm %s does not run across MPI ranks yet (%d ranks); run it as one process", ops->name, ranks);
   if (ops->direct) return strata_fit_direct(&f->data, ctx, ds, p, ops->name, ops->direct, mem, out);
   strata_fit_data *data = &f->data;
@@ -218,6 +219,10 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
    * a time, slower than the CPU, so init stays on the CPU. */
   const strata_kernels *init_kern =
       !kern->run.run_open ? kern : choice->fallback ? choice->fallback : strata_kernels_for_shape("auto", d, k);
+  /* A batch is a few blocks: a device round trip per batch would cost more
+   * than the CPU's work, so auto keeps mini-batches on the CPU. */
+  if (ops == &strata_estimator_minibatch && kern->run.run_open && strcmp(strata_ctx_backend(ctx), "auto") == 0)
+    kern = init_kern;
 
   /* 2. the pass over scaled data, kept in memory when it fits */
   FORWARD_IF_ERROR(strata_fit_data_open_pass(data));
@@ -265,7 +270,7 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   /* 4. the model; the labels file appears only once everything worked */
   /* A mixture's passes are plain C (core/gmm_pass.c) whatever table the
    * seeding used: the model says so rather than name kernels it never ran. */
-  int plain = ops != &strata_estimator_kmeans;
+  int plain = ops == &strata_estimator_gmm;
   if (st == STRATA_OK)
     st = build_model(f, p, plain ? "ref" : kern->name,
                      plain ? "a Gaussian mixture's E-step is plain C (no SIMD or device kernels yet)" : choice->reason);
@@ -282,6 +287,11 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   m->info.seed = p->seed;
   m->info.tol = p->tol;
   m->info.max_iter = p->max_iter;
+  if (ops == &strata_estimator_minibatch) { /* whole blocks, at most every block (core/minibatch.c) */
+    uint64_t per = (p->batch_rows + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS;
+    uint64_t all = (data->n + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS;
+    m->info.batch_rows = (per < all ? per : all) * STRATA_BLOCK_ROWS;
+  }
   m->info.rows = data->kept;
   m->info.rows_dropped = data->sc.skipped;
   RETURN_IF(!strata_model_set_iter_stats(m, f->best.iters, f->best.iterations), STRATA_ERR_NOMEM,

@@ -51,6 +51,12 @@ strata_status strata_lloyd_want_stats(strata_lloyd *l, int col_stats);
  * values of the last pass that computed them. */
 void strata_lloyd_pause_stats(strata_lloyd *l, int paused);
 
+/* The passes that follow read only these blocks (global block numbers,
+ * increasing; borrowed until unset), or every block (NULL): mini-batches.
+ * A batch pass writes no labels and needs a CPU table and no label
+ * tracking (strata_lloyd_create's track_labels = 0). */
+void strata_lloyd_set_batch(strata_lloyd *l, const uint64_t *blocks, size_t n);
+
 /* Sets the centroids (k×d float64, scaled units) used by the next pass. */
 void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers);
 

@@ -86,6 +86,8 @@ struct strata_lloyd {
   lloyd_device dev;
   lloyd_far far;
   lloyd_disp disp;
+  const uint64_t *batch;     /* strata_lloyd_set_batch: the next passes' blocks, or NULL */
+  size_t nbatch;
 };
 
 /* ---- lloyd_pass.c, for the other two ---- */

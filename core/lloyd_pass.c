@@ -363,8 +363,23 @@ static strata_status pass_collect(strata_lloyd *l, strata_status st) {
   return strata_lloyd_collect_stats(l);
 }
 
+void strata_lloyd_set_batch(strata_lloyd *l, const uint64_t *blocks, size_t n) {
+  l->batch = blocks;
+  l->nbatch = n;
+}
+
 strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
                                 const strata_lloyd_result **res) {
+  if (l->batch) {
+    RETURN_IF(writer || l->labels || l->kern->run.run_open, STRATA_ERR_INTERNAL,
+              "a batch pass writes no labels, tracks none and runs on a CPU table");
+    FORWARD_IF_ERROR(pass_begin(l, NULL));
+    strata_pass_fns fns = {.block = assign_block, .ctx = l};
+    strata_status st = strata_pass_run_blocks(l->pass, &fns, l->batch, l->nbatch);
+    st = pass_collect(l, st);
+    *res = &l->res;
+    return st;
+  }
   FORWARD_IF_ERROR(pass_begin(l, writer));
   if (l->kern->run.run_open) {
     RETURN_IF(l->disp.means, STRATA_ERR_INTERNAL, "dispersion needs a CPU table");

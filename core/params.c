@@ -21,4 +21,5 @@ void strata_fit_params_init(strata_fit_params *p) {
   p->ward_mode = STRATA_WARD_EXACT;
   p->ward_micro = 1000;
   p->eps_sample = 10000;
+  p->batch_rows = 16384;
 }

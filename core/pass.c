@@ -40,6 +40,7 @@ struct strata_pass {
   char failed_msg[1024];
   char (*thread_msg)[1024];
   strata_block *blocks;  /* one chunk's blocks, for a `chunk` callback */
+  float *raw;            /* strata_pass_run_blocks streamed: chunk_rows × d raw rows */
 };
 
 int strata_threads_resolve(int threads) {
@@ -131,6 +132,7 @@ void strata_pass_free(strata_pass *p) {
   free(p->cache); free(p->cache_kept); free(p->cache_m);
   free(p->thread_msg);
   free(p->blocks);
+  free(p->raw);
   free(p);
 }
 
@@ -307,6 +309,82 @@ strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
     /* The file is no longer needed for later passes. */
     strata_cursor_close(p->cur);
     p->cur = NULL;
+  }
+  return STRATA_OK;
+}
+
+static strata_status nothing(void *ctx, const strata_block *b, int thread) {
+  (void)ctx; (void)b; (void)thread;
+  return STRATA_OK;
+}
+
+/* Block `lb` (this rank's index) of the cache, or read from the file into
+ * slot `slot` of the streaming buffers and scaled there. */
+static strata_status listed_block(strata_pass *p, size_t lb, size_t slot, strata_block *blk) {
+  size_t local = lb * STRATA_BLOCK_ROWS, rows = p->n - local < STRATA_BLOCK_ROWS ? p->n - local : STRATA_BLOCK_ROWS;
+  if (p->cached) return prepare_block(p, NULL, local, rows, 0, 0, blk);
+  size_t off = slot * STRATA_BLOCK_ROWS;
+  blk->row0 = p->base + local;
+  blk->nraw = rows;
+  blk->index = blk->row0 / STRATA_BLOCK_ROWS;
+  blk->kept = NULL;
+  const float *raw = p->raw + off * p->d;
+  if (!p->sc) {
+    blk->x = raw;
+    blk->m = rows;
+    return STRATA_OK;
+  }
+  uint16_t *kept = p->sc->missing == STRATA_MISSING_DROP ? p->kept + off : NULL;
+  size_t m = 0;
+  FORWARD_IF_ERROR(strata_scaler_apply(p->sc, raw, rows, blk->row0, p->scaled + off * p->d, kept, &m));
+  blk->x = p->scaled + off * p->d;
+  blk->m = m;
+  if (m < rows) blk->kept = kept;
+  return STRATA_OK;
+}
+
+strata_status strata_pass_run_blocks(strata_pass *p, const strata_pass_fns *fns, const uint64_t *blocks, size_t n) {
+  RETURN_IF(fns->chunk || fns->chunk_done, STRATA_ERR_INTERNAL, "a run of listed blocks takes block callbacks only");
+  p->failed = STRATA_OK;
+  /* Data that will be held in memory is read whole once, so that the
+   * batches that follow come from memory. */
+  if (p->caching && !p->cached) {
+    strata_pass_fns fill = {.block = nothing};
+    FORWARD_IF_ERROR(strata_pass_run(p, &fill));
+  }
+  size_t first = p->base / STRATA_BLOCK_ROWS, end = first + p->nblocks;
+  size_t slots = p->chunk_rows / STRATA_BLOCK_ROWS;
+  if (!p->cached && !p->raw) {
+    p->raw = malloc(p->chunk_rows * (p->d ? p->d : 1) * sizeof *p->raw);
+    RETURN_IF(!p->raw, STRATA_ERR_NOMEM, "out of memory for chunk buffers");
+  }
+  size_t i = 0;
+  while (i < n && blocks[i] < first) i++;
+  while (i < n && blocks[i] < end) {
+    FORWARD_IF_ERROR(strata_check_cancel(p->ctx));
+    size_t group = 0;
+    while (i + group < n && blocks[i + group] < end && (p->cached || group < slots)) group++;
+    if (!p->cached)
+      for (size_t g = 0; g < group; g++) {
+        size_t local = (size_t)(blocks[i + g] - first) * STRATA_BLOCK_ROWS;
+        size_t rows = p->n - local < STRATA_BLOCK_ROWS ? p->n - local : STRATA_BLOCK_ROWS;
+        FORWARD_IF_ERROR(strata_dataset_read(p->ds, local, rows, p->raw + g * STRATA_BLOCK_ROWS * p->d));
+      }
+    int T = p->threads < (int)group ? p->threads : (int)group;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(T)
+    for (long g = 0; g < (long)group; g++) {
+      int t = omp_get_thread_num();
+      strata_block blk;
+      strata_status st = STRATA_OK;
+      if (__atomic_load_n(&p->failed, __ATOMIC_RELAXED) == STRATA_OK) {
+        st = listed_block(p, (size_t)(blocks[i + (size_t)g] - first), (size_t)g, &blk);
+        if (st == STRATA_OK) st = fns->block(fns->ctx, &blk, t);
+        if (st != STRATA_OK) snprintf(p->thread_msg[t], sizeof p->thread_msg[t], "%s", strata_last_error());
+      }
+      record_failure(p, st, (size_t)g, t);
+    }
+    if (p->failed) return strata_fail(p->failed, "%s", p->failed_msg);
+    i += group;
   }
   return STRATA_OK;
 }

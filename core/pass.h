@@ -54,6 +54,11 @@ strata_status strata_pass_open(const strata_ctx *ctx, strata_dataset *ds, const 
                                size_t chunk_rows, uint64_t cache_limit, strata_pass **out);
 const strata_ctx *strata_pass_ctx(const strata_pass *p);
 strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns);
+/* A run over the listed blocks only (global block numbers, increasing;
+ * those outside this rank's rows are skipped): mini-batches.  Block
+ * callbacks only.  Streamed data reads just those blocks' rows; data that
+ * will be held in memory is read whole first. */
+strata_status strata_pass_run_blocks(strata_pass *p, const strata_pass_fns *fns, const uint64_t *blocks, size_t n);
 int strata_pass_threads(const strata_pass *p);
 size_t strata_pass_chunk_rows(const strata_pass *p);
 /* With a communicator of several ranks (the ctx's), a pass covers only this

@@ -25,7 +25,7 @@ static const struct {
   const char *name;
   field_kind kind;
   size_t offset;
-  int optional; /* absent from older models: loads as 0 */
+  int optional; /* absent from older models: loads as 0; 2: also written only when not 0 */
 } numeric_attrs[] = {
     {"inertia", FIELD_DOUBLE, offsetof(strata_model_info, inertia), 0},
     {"iterations", FIELD_INT, offsetof(strata_model_info, iterations), 0},
@@ -41,6 +41,8 @@ static const struct {
     {"categorical_weight", FIELD_DOUBLE, offsetof(strata_model_info, categorical_weight), 0},
     {"refine_trials", FIELD_INT, offsetof(strata_model_info, refine_trials), 1},
     {"refine_swaps", FIELD_INT, offsetof(strata_model_info, refine_swaps), 1},
+    /* mini-batch models only: a Lloyd model's file stays as it was */
+    {"batch_rows", FIELD_U64, offsetof(strata_model_info, batch_rows), 2},
 };
 
 /* String root attributes: read from the info view, loaded into the model. */
@@ -114,6 +116,9 @@ static int write_attributes(hid_t file, const strata_model_info *info) {
   for (size_t i = 0; i < COUNT(numeric_attrs); i++) {
     hid_t ft, mt;
     field_types(numeric_attrs[i].kind, &ft, &mt);
+    if (numeric_attrs[i].optional == 2 && numeric_attrs[i].kind == FIELD_U64 &&
+        *(const uint64_t *)((const char *)info + numeric_attrs[i].offset) == 0)
+      continue;
     if (strata_h5_write_scalar(file, numeric_attrs[i].name, ft, mt,
                                (const char *)info + numeric_attrs[i].offset) < 0)
       return -1;

@@ -133,6 +133,17 @@ if grep -q "init k-means||: k-means++'s sample" "$T/err"; then ok "the switch to
 else bad "no note of the switch to k-means||" "$(head -c 300 "$T/err")"; fi
 run "$STRATA" fit "$W/kpar.h5" -k 300 -o "$W/m_kpp.h5" --mem-limit 4M --json
 check_json "k-means++'s sample within the memory limit: k-means++" 'j["init"] == "k-means++"' "$T/out"
+# --algorithm minibatch: a k-means model whose JSON and report say mini-batch;
+# assign scores with it like any k-means model.
+run "$STRATA" fit "$W/kpar.h5" -k 5 -o "$W/m_mb.h5" --algorithm minibatch --batch-rows 5000 --json
+cp "$T/out" "$T/mb.json"
+check_json "--algorithm minibatch: recorded with its batch (whole blocks)" \
+  'j["algorithm"] == "minibatch" and j["batch_rows"] == 8192 and 1 <= j["iterations"] <= 300 and sum(j["sizes"]) == 20000' "$T/mb.json"
+run "$STRATA" assign "$W/m_mb.h5" "$W/kpar.h5" --labels "$W/l_mb.h5" --json
+check_json "assign with a mini-batch model: the fit's sizes" "j['sizes'] == $(jq_py "$T/mb.json" 'j["sizes"]')" "$T/out"
+run "$STRATA" report "$W/m_mb.h5" "$W/kpar.h5" -o "$W/mb.html"
+if [ "$RC" -eq 0 ] && grep -q "mini-batch k-means: [0-9]* batches of 8192 rows" "$W/mb.html"; then ok "report names mini-batch k-means"
+else bad "report of a mini-batch model" "rc=$RC $(head -c 300 "$T/err")"; fi
 expect_error "--init k-means|| with gmm is refused" 2 "k-means\|\| seeds kmeans" \
   "$STRATA" fit "$D" -k 3 -o "$W/m_gpar.h5" --features $F --algorithm gmm --init 'k-means||'
 expect_error "sweep --init k-means|| is refused" 2 "sweep initialises with k-means\+\+ or random" \

@@ -5,7 +5,7 @@
 # streamed, with imputed and dropped missing values, restarts, k-means++,
 # k-means|| and random init, one-hot categorical columns, median imputation, robust
 # scaling, fitted transforms (sketches, samples and maxima combined across
-# ranks) and Gaussian mixtures; assign, sweep, stability and profile
+# ranks), mini-batch k-means and Gaussian mixtures; assign, sweep, stability and profile
 # likewise equal one process (JSON, -o CSV, table).  Then the failures: an
 # option refused across ranks, a rank that cannot open the file, a rank
 # killed mid-run; each ends the job with one message and no output.
@@ -100,6 +100,8 @@ check_config cat "$D/cat.h5" -k 3 --categorical region --missing mean --seed 1
 # k-means||: each rank keeps its rows' distances; phi, the rows taken and
 # the candidates' weights are combined across ranks.
 check_config kpar "$D/c.h5" -k 6 --init "k-means||" --missing drop --seed 3
+# Mini-batches: every rank assigns the batch's blocks in its rows.
+check_config minibatch "$D/c.h5" -k 5 --algorithm minibatch --batch-rows 5000 --missing drop --seed 3
 check_config kpar_stream "$D/c.h5" -k 5 --init "k-means||" --missing mean --streaming --chunk-rows 8192 --n-init 2 --seed 1
 # The median sketches' merge tree meets on rank 0 (core/quantile_comm.c).
 check_config median "$D/c.h5" -k 5 --missing median --seed 2

@@ -380,6 +380,9 @@ typedef struct {
                                  sample of that many; clip's percentiles come from the
                                  quantile sketch of a raw pass (exact up to 4096 values) */
   strata_refine refine;       /* default auto (see strata_refine) */
+  /* algorithm "minibatch": rows per batch, rounded up to whole blocks of
+   * 4096 rows (the batches are seeded draws of whole blocks); default 16384 */
+  size_t batch_rows;
 } strata_fit_params;
 
 /* Rows Yeo-Johnson's lambda is fitted on, at most (a seeded sample beyond). */
@@ -607,6 +610,10 @@ typedef struct {
                                          models written before it was recorded */
   int refine_trials, refine_swaps;    /* trial swaps made and kept on the sample in the kept
                                          run (swaps 0: the full data did not confirm them) */
+  /* Mini-batch k-means (algorithm "minibatch"): rows per batch (whole
+   * blocks); 0 for Lloyd and in models written before it was recorded.
+   * iterations then counts batches. */
+  uint64_t batch_rows;
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */

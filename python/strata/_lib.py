@@ -57,7 +57,7 @@ class FitParams(ctypes.Structure):
                 ("eps", c_double), ("min_samples", c_int), ("ward_mode", c_int), ("ward_micro", c_int),
                 ("eps_auto", c_int), ("eps_sample", c_size_t),
                 ("checkpoint_path", c_char_p), ("checkpoint_every", c_int), ("resume_path", c_char_p),
-                ("transforms", c_char_p), ("refine", c_int)]
+                ("transforms", c_char_p), ("refine", c_int), ("batch_rows", c_size_t)]
 
 
 class IterStats(ctypes.Structure):

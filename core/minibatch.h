@@ -1,0 +1,50 @@
+/* Mini-batch k-means (Sculley 2010; scikit-learn's MiniBatchKMeans): each
+ * step assigns one batch of rows and moves every centre that received rows
+ * towards their mean with its own learning rate, 1 / (rows it has received
+ * so far): c <- (c W + sum) / (W + b).  Batches are seeded draws of whole
+ * blocks (STRATA_BLOCK_ROWS rows), the same whatever the threads, chunk
+ * size or ranks; a batch's sums are the exact reducer's (core/reduce.h), so
+ * every step is the same bits too.  The run stops when the batch inertia's
+ * moving average (weight 2 b / (n + 1), as scikit-learn) has not improved
+ * for STRATA_MINIBATCH_PLATEAU steps, or after max_iter steps; a full pass
+ * then gives the labels, sizes and inertia. */
+#ifndef STRATA_MINIBATCH_H
+#define STRATA_MINIBATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lloyd.h"
+#include "strata.h"
+
+#define STRATA_MINIBATCH_PLATEAU 10
+
+typedef struct {
+  size_t k, d;
+  uint64_t nblocks;      /* blocks of the input */
+  size_t per_batch;      /* blocks per batch */
+  uint64_t *blocks;      /* the current batch, increasing */
+  int64_t *received;     /* k: rows each centre has received in this run */
+  double alpha;          /* the moving average's weight */
+  double ewa, best;
+  int steps, stale;
+  uint64_t seed;
+  int run;
+} strata_minibatch;
+
+/* n_rows: the input's rows; batch_rows: rows per batch (rounded up to whole
+ * blocks, at most every block). */
+strata_status strata_minibatch_init(strata_minibatch *mb, size_t k, size_t d, uint64_t n_rows, size_t batch_rows,
+                                    uint64_t seed);
+void strata_minibatch_free(strata_minibatch *mb);
+/* A new run (restart `run`): learning rates and the average start over. */
+void strata_minibatch_restart(strata_minibatch *mb, int run);
+/* The next batch's blocks (per_batch of them, increasing), valid until the
+ * next call. */
+const uint64_t *strata_minibatch_draw(strata_minibatch *mb);
+/* The step from the batch's pass: centers (k×d) INOUT, *shift the squared
+ * move, *converged the plateau rule. */
+void strata_minibatch_update(strata_minibatch *mb, const strata_lloyd_result *res, double *centers, double *shift,
+                             int *converged);
+
+#endif
