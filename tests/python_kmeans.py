@@ -115,6 +115,26 @@ for i, (n, d, k, scale, init, n_init, dtype, order, dup) in enumerate(cases):
         check(t.shape == (n, k) and np.array_equal(np.argmin(t, 1), seg),
               tag + " transform: nearest centroid is the label")
 
+# MiniBatchKMeans = `strata fit --algorithm minibatch --batch-rows N`, bit for bit
+X = np.asarray(rng.normal(size=(20011, 3)) + rng.integers(0, 4, size=(20011, 1)) * 6.0, dtype=np.float32)
+h5, model, lab = ["%s/mb_%s" % (T, s) for s in ("data.h5", "model.h5", "labels.h5")]
+write_h5(h5, X, ["a", "b", "c"])
+cli("fit", h5, "-k", 4, "-o", model, "--labels", lab, "--seed", 5, "--scale", "none", "--algorithm", "minibatch",
+    "--batch-rows", 5000)
+ref = strata.open_model(model).info
+for threads in (None, 1):
+    mbk = strata.MiniBatchKMeans(4, batch_size=5000, random_state=5, n_threads=threads).fit(X)
+    check(same(mbk.cluster_centers_, ref["centroids_original"]) and mbk.inertia_ == ref["inertia"] and
+          mbk.n_iter_ == ref["iterations"] and same(mbk.labels_, labels_of(lab)[0]),
+          "MiniBatchKMeans = strata fit --algorithm minibatch", "threads=%s" % threads)
+check(mbk.get_params()["batch_size"] == 5000 and strata.MiniBatchKMeans().batch_size == 16384,
+      "MiniBatchKMeans get_params / default batch")
+try:
+    strata.MiniBatchKMeans(2, batch_size=0).fit(X)
+    check(False, "MiniBatchKMeans batch_size=0 refused", "no error")
+except ValueError:
+    check(True, "MiniBatchKMeans batch_size=0 refused")
+
 # the out-of-core route equals the command
 h5 = "%s/case0_data.h5" % T
 m = strata.fit_h5(h5, 4, seed=7, model_path="%s/py_model.h5" % T, labels_path="%s/py_labels.h5" % T)

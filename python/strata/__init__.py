@@ -11,11 +11,11 @@ no compiled extension) and the out-of-core HDF5 route of the command.
 See docs/PYTHON.md."""
 from ._lib import StrataError, StrataInputError, StrataRuntimeError, StrataWarning, library_path, version
 from ._model import Model, fit_h5, open_model
-from ._kmeans import KMeans
+from ._kmeans import KMeans, MiniBatchKMeans
 from ._gmm import GaussianMixture
 from ._ward import Ward
 from ._dbscan import DBSCAN
 
 __version__ = "0.1.0"
-__all__ = ["KMeans", "GaussianMixture", "Ward", "DBSCAN", "Model", "fit_h5", "open_model", "StrataError", "StrataInputError", "StrataRuntimeError",
+__all__ = ["KMeans", "MiniBatchKMeans", "GaussianMixture", "Ward", "DBSCAN", "Model", "fit_h5", "open_model", "StrataError", "StrataInputError", "StrataRuntimeError",
            "StrataWarning", "library_path", "version"]

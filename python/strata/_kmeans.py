@@ -86,10 +86,14 @@ class KMeans(_StrataEstimator, ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError("n_init must be 'auto' or an integer >= 1, got %r" % (self.n_init,))
         p = make_params(k, self.scale, self.missing, init if centers is None else None, n_init, self.max_iter,
                         self.tol, _seed(self.random_state), centers)
+        self._more_params(p)
         # The fit hands back the training rows' labels (its final assignment).
         self.labels_ = self._fit_engine(a, p, self.n_threads, self.backend)
         self._set_fitted()
         return self
+
+    def _more_params(self, p):
+        """What a subclass sets in the fit parameters beyond KMeans'."""
 
     def _set_fitted(self):
         mi = self._info()
@@ -122,3 +126,31 @@ class KMeans(_StrataEstimator, ClusterMixin, TransformerMixin, BaseEstimator):
         """Opposite of the inertia of X against the centroids (scaled units)."""
         self._check_fitted()
         return -self._run_assign(self._validate(X, reset=False))[2]
+
+
+class MiniBatchKMeans(KMeans):
+    """Mini-batch k-means by libstrata (`strata fit --algorithm minibatch`).
+
+    Parameters as KMeans, plus batch_size: rows per batch, rounded up to
+    whole blocks of 4096 rows (the batches are seeded draws of whole
+    blocks; scikit-learn's default of 1024 becomes one block).  max_iter
+    counts batches (scikit-learn's counts passes over the data); the run
+    also stops when the batch inertia's moving average has not improved
+    for 10 batches (scikit-learn's max_no_improvement).  tol is not used.
+    Results are the same bits as the command with the same data, seed and
+    --batch-rows, for any n_threads."""
+
+    def __init__(self, n_clusters=8, *, init="k-means++", max_iter=300, batch_size=16384, n_init="auto", tol=1e-4,
+                 random_state=None, scale="none", missing="error", backend="auto", n_threads=None):
+        super().__init__(n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
+                         scale=scale, missing=missing, backend=backend, n_threads=n_threads)
+        self.batch_size = batch_size
+
+    def _more_params(self, p):
+        if not isinstance(self.batch_size, (int, np.integer)) or isinstance(self.batch_size, bool) or \
+                self.batch_size < 1:
+            raise ValueError("batch_size must be an integer >= 1, got %r" % (self.batch_size,))
+        self._algorithm = b"minibatch"  # kept alive for the call
+        p.algorithm = self._algorithm
+        p.batch_rows = int(self.batch_size)
+
