@@ -63,6 +63,10 @@ typedef struct {
   double *work;               /* T × block×d */
   uint64_t dropped;
   uint64_t *dropped_t;        /* T */
+  /* a wide table (pca_gram): every row scaled in place, by input row */
+  float *rows;                /* n×d */
+  uint16_t *rows_kept;        /* n: each block's kept offsets */
+  uint32_t *block_m;          /* per block: rows kept */
 } pca_ctx;
 
 static strata_status stats_block(void *vctx, const strata_block *b, int t) {
@@ -82,6 +86,17 @@ static strata_status cov_block(void *vctx, const strata_block *b, int t) {
   c->dropped_t[t] += b->m - m;
   strata_cov_block(&c->cov_t[t], x, m, c->work + off * c->d);
   strata_cov_sum_add(&c->sum_t[t], &c->cov_t[t]);
+  return STRATA_OK;
+}
+
+/* A wide table's block, scaled into its own rows' place. */
+static strata_status gram_block(void *vctx, const strata_block *b, int t) {
+  pca_ctx *c = vctx;
+  if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
+  size_t m = 0;
+  FORWARD_IF_ERROR(strata_scaler_apply(c->sc, b->x, b->m, b->row0, c->rows + b->row0 * c->d, c->rows_kept + b->row0, &m));
+  c->dropped_t[t] += b->m - m;
+  c->block_m[b->index] = (uint32_t)m;
   return STRATA_OK;
 }
 
@@ -105,13 +120,28 @@ static void ctx_free(pca_ctx *c) {
   free(c->kept);
   free(c->work);
   free(c->dropped_t);
+  free(c->rows);
+  free(c->rows_kept);
+  free(c->block_m);
 }
 
-static strata_status ctx_init(pca_ctx *c, size_t d, int T) {
+/* wide_rows: 0 for the covariance path, else the table's rows (pca_gram). */
+static strata_status ctx_init(pca_ctx *c, size_t d, int T, size_t wide_rows) {
   memset(c, 0, sizeof *c);
   c->d = d;
   c->T = T;
   size_t dd = d ? d : 1, blk = (size_t)T * STRATA_BLOCK_ROWS;
+  if (wide_rows) {
+    size_t nb = (wide_rows + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS;
+    c->col = calloc(dd, sizeof *c->col);
+    c->rows = malloc(wide_rows * dd * sizeof *c->rows);
+    c->rows_kept = malloc(wide_rows * sizeof *c->rows_kept);
+    c->block_m = calloc(nb, sizeof *c->block_m);
+    c->dropped_t = calloc((size_t)T, sizeof *c->dropped_t);
+    if (!c->col || !c->rows || !c->rows_kept || !c->block_m || !c->dropped_t)
+      return strata_fail(STRATA_ERR_NOMEM, "out of memory for the PCA of %zu rows × %zu columns", wide_rows, d);
+    return strata_moments_set_init(&c->col_t, d, T);
+  }
   c->col = calloc(dd, sizeof *c->col);
   c->cov_t = calloc((size_t)T, sizeof *c->cov_t);
   c->sum_t = calloc((size_t)T, sizeof *c->sum_t);
@@ -211,37 +241,23 @@ done:
   return st;
 }
 
-static strata_status finish_fit(const strata_ctx *ctx, pca_owned *o, const strata_pca_params *p,
-                                const strata_cov *cov, const strata_scaler *sc) {
+/* The result from pub->ncomp eigenpairs (values: variances, descending;
+ * vectors: ncomp×d), the column means and the total variance; then the
+ * sample's projection. */
+static strata_status set_result(const strata_ctx *ctx, pca_owned *o, const strata_pca_params *p,
+                                const strata_scaler *sc, const double *mean, const double *values,
+                                const double *vectors, double total, uint64_t rows) {
   strata_pca *pub = &o->pub;
   size_t d = (size_t)pub->d, nc = (size_t)pub->ncomp;
-  RETURN_IF(cov->n < 2, STRATA_ERR_DATA, "PCA needs at least 2 complete rows, got %llu",
-            (unsigned long long)cov->n);
-  double *a = malloc((d ? d * d : 1) * sizeof *a);
-  double *values = malloc((d ? d : 1) * sizeof *values);
-  double *vectors = malloc((d ? d * d : 1) * sizeof *vectors);
   o->mean = malloc((d ? d : 1) * sizeof *o->mean);
   o->shift = malloc((d ? d : 1) * sizeof *o->shift);
   o->factor = malloc((d ? d : 1) * sizeof *o->factor);
   o->components = malloc((nc ? nc * d : 1) * sizeof *o->components);
   o->variance = malloc((nc ? nc : 1) * sizeof *o->variance);
   o->ratio = malloc((nc ? nc : 1) * sizeof *o->ratio);
-  strata_status st = STRATA_OK;
-  if (!a || !values || !vectors || !o->mean || !o->shift || !o->factor || !o->components ||
-      !o->variance || !o->ratio) {
-    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the PCA result");
-    goto done;
-  }
-  double denom = (double)(cov->n - 1), total = 0.0;
-  for (size_t i = 0; i < d; i++) {
-    for (size_t j = i; j < d; j++) a[i * d + j] = a[j * d + i] = cov->m2[i * d + j] / denom;
-    total += a[i * d + i];
-  }
-  GOTO_IF_ERROR(st, strata_sym_eigen(a, d, values, vectors), done);
-  /* LAPACK cannot be interrupted: a signal during it is honoured here, so
-   * that the command still ends with an error and no output. */
-  GOTO_IF_ERROR(st, strata_check_cancel(ctx), done);
-  memcpy(o->mean, cov->mean, d * sizeof *o->mean);
+  RETURN_IF(!o->mean || !o->shift || !o->factor || !o->components || !o->variance || !o->ratio, STRATA_ERR_NOMEM,
+            "out of memory for the PCA result");
+  memcpy(o->mean, mean, d * sizeof *o->mean);
   memcpy(o->shift, sc->shift, d * sizeof *o->shift);
   memcpy(o->factor, sc->factor, d * sizeof *o->factor);
   memcpy(o->components, vectors, nc * d * sizeof *o->components);
@@ -257,17 +273,75 @@ static strata_status finish_fit(const strata_ctx *ctx, pca_owned *o, const strat
   pub->total_variance = total;
   pub->scale_shift = o->shift;
   pub->scale_factor = o->factor;
-  pub->rows = cov->n;
+  pub->rows = rows;
   if (p->sample > 0) {
-    GOTO_IF_ERROR(st, strata_sample_finish(&o->sample, sc), done);
-    GOTO_IF_ERROR(st, project_sample(o, p->model), done);
-    GOTO_IF_ERROR(st, strata_check_cancel(ctx), done);
+    FORWARD_IF_ERROR(strata_sample_finish(&o->sample, sc));
+    FORWARD_IF_ERROR(project_sample(o, p->model));
+    FORWARD_IF_ERROR(strata_check_cancel(ctx));
   }
+  return STRATA_OK;
+}
+
+static strata_status finish_fit(const strata_ctx *ctx, pca_owned *o, const strata_pca_params *p,
+                                const strata_cov *cov, const strata_scaler *sc) {
+  size_t d = (size_t)o->pub.d;
+  RETURN_IF(cov->n < 2, STRATA_ERR_DATA, "PCA needs at least 2 complete rows, got %llu",
+            (unsigned long long)cov->n);
+  double *a = malloc((d ? d * d : 1) * sizeof *a);
+  double *values = malloc((d ? d : 1) * sizeof *values);
+  double *vectors = malloc((d ? d * d : 1) * sizeof *vectors);
+  strata_status st = STRATA_OK;
+  if (!a || !values || !vectors) {
+    st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the PCA result");
+    goto done;
+  }
+  double denom = (double)(cov->n - 1), total = 0.0;
+  for (size_t i = 0; i < d; i++) {
+    for (size_t j = i; j < d; j++) a[i * d + j] = a[j * d + i] = cov->m2[i * d + j] / denom;
+    total += a[i * d + i];
+  }
+  GOTO_IF_ERROR(st, strata_sym_eigen(a, d, values, vectors), done);
+  /* LAPACK cannot be interrupted: a signal during it is honoured here, so
+   * that the command still ends with an error and no output. */
+  GOTO_IF_ERROR(st, strata_check_cancel(ctx), done);
+  st = set_result(ctx, o, p, sc, cov->mean, values, vectors, total, cov->n);
 done:
   free(a);
   free(values);
   free(vectors);
   return st;
+}
+
+/* A wide table's rows, kept ones in input order, through the Gram matrix;
+ * at most m - 1 components (the rest have no variance). */
+static strata_status finish_wide(const strata_ctx *ctx, pca_owned *o, const strata_pca_params *p, pca_ctx *c,
+                                 size_t n, const strata_scaler *sc) {
+  size_t d = c->d, m = 0, nb = (n + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS;
+  for (size_t b = 0; b < nb; b++) { /* each block's kept rows lie at its start */
+    memmove(c->rows + m * d, c->rows + b * STRATA_BLOCK_ROWS * d, (size_t)c->block_m[b] * d * sizeof *c->rows);
+    m += c->block_m[b];
+  }
+  RETURN_IF(m < 2, STRATA_ERR_DATA, "PCA needs at least 2 complete rows, got %zu", m);
+  if ((size_t)o->pub.ncomp > m - 1) o->pub.ncomp = (int)(m - 1);
+  size_t nc = (size_t)o->pub.ncomp;
+  double *mean = malloc(d * sizeof *mean), *values = malloc(nc * sizeof *values);
+  double *vectors = malloc(nc * d * sizeof *vectors), total = 0.0;
+  strata_status st = STRATA_OK;
+  if (!mean || !values || !vectors) st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the PCA result");
+  if (st == STRATA_OK) st = strata_pca_gram(c->rows, m, d, nc, c->T, mean, values, vectors, &total);
+  if (st == STRATA_OK) st = strata_check_cancel(ctx);
+  if (st == STRATA_OK) st = set_result(ctx, o, p, sc, mean, values, vectors, total, m);
+  free(mean); free(values); free(vectors);
+  return st;
+}
+
+/* Bytes the covariance path holds: per thread the exact sums of d(d+1)/2
+ * products and a block's scratch, then three d×d matrices. */
+static double cov_bytes(size_t d, int T) {
+  double dd = (double)d;
+  return (double)T * (dd * (dd + 1) / 2 * sizeof(strata_xacc) + dd * dd * sizeof(double) +
+                      (double)STRATA_BLOCK_ROWS * dd * (sizeof(float) + sizeof(double))) +
+         3.0 * dd * dd * sizeof(double);
 }
 
 strata_status strata_pca_fit(const strata_ctx *ctx, strata_dataset *ds, const strata_pca_params *params,
@@ -305,7 +379,18 @@ strata_status strata_pca_fit(const strata_ctx *ctx, strata_dataset *ds, const st
   memset(&c, 0, sizeof c);
   strata_status st;
   GOTO_IF_ERROR(st, strata_pass_open(ctx, ds, NULL, p->chunk_rows, 0, &pass), fail);
-  GOTO_IF_ERROR(st, ctx_init(&c, d, strata_pass_threads(pass)), fail);
+  /* No more rows than columns (at most one block): the Gram matrix of the
+   * rows, m×m, instead of the d×d covariance and its exact sums. */
+  size_t wide = n >= 2 && n <= d && n <= STRATA_BLOCK_ROWS ? n : 0;
+  int T = strata_pass_threads(pass);
+  if (!wide && cov_bytes(d, T) > (double)strata_default_mem_limit()) {
+    st = strata_fail(STRATA_ERR_DATA,
+                     "PCA of %zu columns over %zu rows needs %.3g GB for its exact covariance (%d threads), "
+                     "more than half the memory available (%.3g GB); choose fewer columns (--features) or threads",
+                     d, n, cov_bytes(d, T) / 1e9, T, (double)strata_default_mem_limit() / 1e9);
+    goto fail;
+  }
+  GOTO_IF_ERROR(st, ctx_init(&c, d, T, wide), fail);
   if (p->sample > 0) {
     GOTO_IF_ERROR(st, strata_sample_choose(&o->sample, n, p->sample, d, p->seed), fail);
     c.sample = &o->sample;
@@ -314,11 +399,15 @@ strata_status strata_pca_fit(const strata_ctx *ctx, strata_dataset *ds, const st
   /* The statistics pass, when there was one, already took the sample. */
   if (!p->model) c.sample = NULL;
   c.sc = &sc;
-  strata_pass_fns fns = {.block = cov_block, .ctx = &c};
+  strata_pass_fns fns = {.block = wide ? gram_block : cov_block, .ctx = &c};
   GOTO_IF_ERROR(st, strata_pass_run(pass, &fns), fail);
-  cov_total(&c);
   o->pub.rows_dropped = take_dropped(&c);
-  GOTO_IF_ERROR(st, finish_fit(ctx, o, p, &c.cov, &sc), fail);
+  if (wide) {
+    GOTO_IF_ERROR(st, finish_wide(ctx, o, p, &c, n, &sc), fail);
+  } else {
+    cov_total(&c);
+    GOTO_IF_ERROR(st, finish_fit(ctx, o, p, &c.cov, &sc), fail);
+  }
   ctx_free(&c);
   strata_scaler_free(&sc);
   strata_pass_free(pass);

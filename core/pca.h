@@ -54,4 +54,15 @@ void strata_cov_sum_finish(const strata_cov_sum *s, strata_cov *out);
  * entry made positive. */
 strata_status strata_sym_eigen(double *a, size_t d, double *values, double *vectors);
 
+/* Wide tables (no more rows than columns): the principal components of the
+ * m×d rows x (m >= 2, row order) from the m×m Gram matrix of the centred
+ * rows, never a d×d matrix: its eigenpairs (lambda, u) give the covariance's
+ * nonzero ones, lambda / (m - 1) and x_cᵀ u / sqrt(lambda).  Sums run in row
+ * and column order, so the result does not depend on the thread count.
+ * mean OUT d (column means), values OUT ncomp (descending, variances),
+ * vectors OUT ncomp×d (unit, largest-magnitude entry positive), *total OUT
+ * (the sum of the column variances); ncomp <= m - 1. */
+strata_status strata_pca_gram(const float *x, size_t m, size_t d, size_t ncomp, int threads, double *mean,
+                              double *values, double *vectors, double *total);
+
 #endif

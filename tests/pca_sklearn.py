@@ -7,6 +7,8 @@ Cases (strata-gen customers, seeded):
      read with h5py;
   2. --model: the model's scale_shift/scale_factor (from `strata fit
      --json`), every row (no missing values);
+  3. a wide table (40 rows, 2 with a NaN, × 300 columns): the Gram-matrix
+     path, at most rows - 1 components;
 and for each: explained_variance_ and explained_variance_ratio_ within 1e-4
 relative, components up to sign (|cos| > 1 - 1e-6), and the projection file
 (CSV, then HDF5) equal to sklearn's transform of the sampled rows up to the
@@ -66,6 +68,12 @@ def read_projection(path, ncomp):
 
 def compare(name, res, scaled, rows_used, proj_path, ncomp):
     sk = PCA(svd_solver="full").fit(scaled[rows_used])
+    if len(res["components"]) < len(sk.explained_variance_):  # a wide table: the first rows - 1
+        keep = len(res["components"])
+        check(f"{name}: components = rows - 1", keep == int(rows_used.sum()) - 1, f"{keep}")
+        sk.explained_variance_, sk.explained_variance_ratio_ = sk.explained_variance_[:keep], \
+            sk.explained_variance_ratio_[:keep]
+        sk.components_ = sk.components_[:keep]
     ev = np.array([c["explained_variance"] for c in res["components"]])
     ratio = np.array([c["explained_ratio"] for c in res["components"]])
     comps = np.array([c["loadings"] for c in res["components"]])
@@ -118,6 +126,22 @@ def main():
         nearest = np.argmin(((scaled[rows][:, None, :] - cent[None]) ** 2).sum(axis=2), axis=1)
         agree = float(np.mean(nearest == seg)) if seg is not None else 0.0
         check("model: segment column is the nearest centroid", agree >= 0.999, f"agreement {agree}")
+        # a wide table: no more rows than columns
+        rng = np.random.default_rng(3)
+        n, d = 40, 300
+        xw = (rng.normal(size=(n, 4)) @ rng.normal(size=(4, d)) + 0.1 * rng.normal(size=(n, d))).astype(np.float32)
+        xw[5, 7] = xw[17, 250] = np.nan
+        wide = os.path.join(t, "wide.h5")
+        names = [f"w{j:03d}" for j in range(d)]
+        with h5py.File(wide, "w") as f:
+            for j, c in enumerate(names):
+                f.create_dataset(c, data=xw[:, j])
+        proj = os.path.join(t, "pw.csv")
+        res = json.loads(run([a.strata, "pca", wide, "--sample", "100", "-o", proj, "--json"]))
+        xw64 = xw.astype(np.float64)
+        ok_rows = ~np.isnan(xw64).any(axis=1)
+        mu, sd = xw64[ok_rows].mean(axis=0), xw64[ok_rows].std(axis=0)
+        compare("wide 40x300", res, (xw64 - mu) / sd, ok_rows, proj, 2)
     print(f"pca_sklearn: {passed} passed, {failed} failed")
     # No check at all proves nothing: that fails too.
     return 1 if failed or not passed else 0
