@@ -17,7 +17,7 @@
 static const char *const CMD = "pca";
 
 enum { OPT_COMPONENTS = 256, OPT_SAMPLE, OPT_SEED, OPT_MODEL, OPT_FEATURES, OPT_DATASET,
-       OPT_CHUNK_ROWS, OPT_THREADS, OPT_JSON };
+       OPT_CHUNK_ROWS, OPT_THREADS, OPT_JSON, OPT_MEM_LIMIT };
 
 static const struct option long_options[] = {
     {"components", required_argument, NULL, OPT_COMPONENTS},
@@ -27,6 +27,7 @@ static const struct option long_options[] = {
     {"features", required_argument, NULL, OPT_FEATURES},
     {"dataset", required_argument, NULL, OPT_DATASET},
     {"chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS},
+    {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"output", required_argument, NULL, 'o'},
     {"json", no_argument, NULL, OPT_JSON},
@@ -58,6 +59,9 @@ static void usage(FILE *f) {
         "                          model's features)\n"
         "      --dataset PATH      group or 2-D dataset inside DATA.h5\n"
         "      --chunk-rows R      rows per I/O chunk, 0 = follow the file's chunking (default 0)\n"
+        "      --mem-limit SIZE    memory the exact covariance sums may take, e.g. 512M; a\n"
+        "                          table that needs more is refused (default 0: half the\n"
+        "                          available memory)\n"
         "      --threads T         threads, 0 = all available (default 0)\n"
         "      --json              print one JSON object on stdout instead of the table\n"
         "  -v, --verbose           also print library info\n"
@@ -75,6 +79,7 @@ typedef struct {
   char **features;
   size_t nfeatures;
   size_t sample, chunk_rows;
+  uint64_t mem_limit;
   int threads, json, quiet, verbose;
 } pca_opts;
 
@@ -112,6 +117,9 @@ static int parse(int argc, char **argv, pca_opts *o) {
                          err, sizeof err))
           return cli_usage_error(CMD, "%s", err);
         o->chunk_rows = (size_t)v;
+        break;
+      case OPT_MEM_LIMIT:
+        if (!cli_opt_size(optarg, "--mem-limit", &o->mem_limit, err, sizeof err)) return cli_usage_error(CMD, "%s", err);
         break;
       case OPT_THREADS:
         if (!cli_opt_int(optarg, "--threads", 0, 65536, &v, err, sizeof err)) return cli_usage_error(CMD, "%s", err);
@@ -176,6 +184,7 @@ static int run(const strata_ctx *ctx, pca_opts *o) {
   p.sample = o->r.output ? o->sample : 0;
   p.seed = o->r.seed;
   p.chunk_rows = o->chunk_rows;
+  p.mem_limit = o->mem_limit;
   st = strata_pca_fit(ctx, ds, &p, &pca);
   if (st == STRATA_OK && strata_ctx_cancelled(ctx)) {
     rc = cli_error(CLI_EXIT_RUNTIME, "cancelled by request");

@@ -383,11 +383,12 @@ strata_status strata_pca_fit(const strata_ctx *ctx, strata_dataset *ds, const st
    * rows, m×m, instead of the d×d covariance and its exact sums. */
   size_t wide = n >= 2 && n <= d && n <= STRATA_BLOCK_ROWS ? n : 0;
   int T = strata_pass_threads(pass);
-  if (!wide && cov_bytes(d, T) > (double)strata_default_mem_limit()) {
+  uint64_t limit = p->mem_limit ? p->mem_limit : strata_default_mem_limit();
+  if (!wide && cov_bytes(d, T) > (double)limit) {
     st = strata_fail(STRATA_ERR_DATA,
                      "PCA of %zu columns over %zu rows needs %.3g GB for its exact covariance (%d threads), "
-                     "more than half the memory available (%.3g GB); choose fewer columns (--features) or threads",
-                     d, n, cov_bytes(d, T) / 1e9, T, (double)strata_default_mem_limit() / 1e9);
+                     "more than the memory limit of %.3g GB; choose fewer columns (--features) or threads",
+                     d, n, cov_bytes(d, T) / 1e9, T, (double)limit / 1e9);
     goto fail;
   }
   GOTO_IF_ERROR(st, ctx_init(&c, d, T, wide), fail);

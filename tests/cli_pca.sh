@@ -47,6 +47,21 @@ fi
 "$STRATA" pca "$T/c.h5" -o "$O/p.h5" --sample 200 -q
 if [ -s "$O/p.h5" ]; then ok "HDF5 projection written"; else bad "HDF5 projection"; fi
 
+# Wide tables: more columns than rows go through the Gram matrix (rows - 1
+# components, at once); the exact covariance sums past --mem-limit are
+# refused with exit 2 and no output, and run under a larger limit.
+"$STRATA_GEN" --kind blobs --rows 30 --dims 500 --seed 2 -o "$T/wide.h5" >/dev/null
+run "$STRATA" pca "$T/wide.h5" --json --threads 2
+if [ "$RC" -eq 0 ] && [ "$(jq_py "$T/out" 'len(j["components"]), j["rows"]')" = "(29, 30)" ]; then
+  ok "pca of 30 rows x 500 columns: 29 components"
+else bad "pca of a wide table" "rc=$RC $(head -c 300 "$T/err")"; fi
+"$STRATA_GEN" --kind blobs --rows 5000 --dims 300 --seed 3 -o "$T/tall300.h5" >/dev/null
+expect_error_clean "pca: exact covariance past --mem-limit" 2 'exact covariance .* memory limit' "$O" \
+  "$STRATA" pca "$T/tall300.h5" --threads 2 --mem-limit 40M -o "$O/x.csv"
+run "$STRATA" pca "$T/tall300.h5" --threads 2 --mem-limit 200M -o "$O/tall.csv" -q
+if [ "$RC" -eq 0 ] && [ -s "$O/tall.csv" ]; then ok "pca: the same table within --mem-limit 200M"
+else bad "pca under --mem-limit 200M" "rc=$RC $(head -c 300 "$T/err")"; fi
+rm -f "$O/tall.csv"
 expect_error "missing data file" 2 'missing the data file' "$STRATA" pca
 expect_error "--components 4" 2 'components' "$STRATA" pca "$T/c.h5" --components 4
 expect_error_clean "no such data" 2 'cannot open' "$O" "$STRATA" pca "$T/nope.h5" -o "$O/x.csv"

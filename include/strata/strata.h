@@ -972,6 +972,11 @@ typedef struct {
                                 (default 10000) */
   uint64_t seed;             /* of the sample (default 0) */
   size_t chunk_rows;         /* 0 = automatic */
+  uint64_t mem_limit;        /* bytes the exact covariance sums (threads × d(d+1)/2 exact
+                                accumulators, d×d matrices) may take; more is refused with
+                                STRATA_ERR_DATA; 0 = half the available memory.  A table of
+                                no more rows than columns (at most 4096) goes through the
+                                rows' Gram matrix instead, at most rows - 1 components. */
 } strata_pca_params;
 
 STRATA_API void strata_pca_params_init(strata_pca_params *p);
