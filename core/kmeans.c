@@ -194,8 +194,16 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
    * across ranks (core/reduce.c, core/gmm_pass.c); Ward and DBSCAN would
    * fit each rank's rows alone. */
   int ranks = strata_comm_size(strata_ctx_comm(ctx));
+  /* Ward's two-step mode is k-means micro-clusters, then Ward on their
+   * means on every rank alike; auto would weigh each rank's memory alone. */
+  if (ranks > 1 && ops == &strata_estimator_ward) {
+    RETURN_IF(p->ward_mode == STRATA_WARD_EXACT, STRATA_ERR_USAGE,
+              "exact Ward holds every row in one process (%d ranks): give --ward-mode twostep, or run it as one "
+              "process", ranks);
+    p->ward_mode = STRATA_WARD_TWOSTEP;
+  }
   RETURN_IF(ranks > 1 && ops != &strata_estimator_kmeans && ops != &strata_estimator_gmm &&
-                ops != &strata_estimator_minibatch, STRATA_ERR_USAGE,
+                ops != &strata_estimator_minibatch && ops != &strata_estimator_ward, STRATA_ERR_USAGE,
             "algorithm %s does not run across MPI ranks yet (%d ranks); run it as one process", ops->name, ranks);
   if (ops->direct) return strata_fit_direct(&f->data, ctx, ds, p, ops->name, ops->direct, mem, out);
   strata_fit_data *data = &f->data;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm.h"
 #include "error.h"
 #include "estimator.h"
 #include "fit.h"
@@ -37,6 +38,7 @@ typedef struct {
   tw_thread *t;
   int threads;
   size_t chunk_rows;
+  size_t first_row;      /* this rank's first input row */
   int32_t *chunk_seg;
   float *chunk_dist;
   strata_labels_writer *writer;
@@ -55,7 +57,8 @@ static strata_status label_block(void *vctx, const strata_block *b, int thread) 
   int32_t *seg = NULL;
   float *dist = NULL;
   if (L->writer) {
-    size_t base = b->row0 % L->chunk_rows;
+    /* Chunks start at this rank's first row. */
+    size_t base = (b->row0 - L->first_row) % L->chunk_rows;
     seg = L->chunk_seg + base;
     dist = L->chunk_dist + base;
     if (b->kept)
@@ -108,6 +111,7 @@ static strata_status label_rows(tw_pass *L, strata_pass *pass, const double *mic
   size_t d = L->d, nm = L->nm, k = L->k;
   L->threads = strata_pass_threads(pass);
   L->chunk_rows = strata_pass_chunk_rows(pass);
+  L->first_row = strata_pass_first_row(pass);
   L->t = calloc((size_t)L->threads, sizeof *L->t);
   L->cf = malloc(nm * d * sizeof *L->cf);
   L->cnorm = malloc(nm * sizeof *L->cnorm);
@@ -135,6 +139,24 @@ static strata_status label_rows(tw_pass *L, strata_pass *pass, const double *mic
     strata_xacc_combine(&L->t[0].inertia, &L->t[i].inertia);
     for (size_t s = 0; s < k; s++) strata_xacc_combine(&L->t[0].dist[s], &L->t[i].dist[s]);
     for (size_t c = 0; c < nm; c++) L->t[0].count[c] += L->t[i].count[c];
+  }
+  /* Several ranks: the exact words and counts summed in one allreduce. */
+  const strata_comm *comm = strata_ctx_comm(strata_pass_ctx(pass));
+  if (strata_comm_size(comm) > 1) {
+    size_t nw = (1 + k) * STRATA_XACC_WORDS + nm;
+    __int128 *w = malloc(nw * sizeof *w);
+    RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
+    strata_xacc_to_words(&L->t[0].inertia, w);
+    for (size_t s = 0; s < k; s++) strata_xacc_to_words(&L->t[0].dist[s], w + (1 + s) * STRATA_XACC_WORDS);
+    for (size_t c = 0; c < nm; c++) w[(1 + k) * STRATA_XACC_WORDS + c] = L->t[0].count[c];
+    strata_status st = strata_comm_sum_i128(comm, w, nw);
+    if (st == STRATA_OK) {
+      strata_xacc_from_words(&L->t[0].inertia, w);
+      for (size_t s = 0; s < k; s++) strata_xacc_from_words(&L->t[0].dist[s], w + (1 + s) * STRATA_XACC_WORDS);
+      for (size_t c = 0; c < nm; c++) L->t[0].count[c] = (int64_t)w[(1 + k) * STRATA_XACC_WORDS + c];
+    }
+    free(w);
+    FORWARD_IF_ERROR(st);
   }
   *inertia = strata_xacc_round(&L->t[0].inertia);
   for (size_t s = 0; s < k; s++) dist_sum[s] = strata_xacc_round(&L->t[0].dist[s]);
@@ -284,9 +306,19 @@ static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_par
   memset(&choice, 0, sizeof choice);
   FORWARD_IF_ERROR(strata_scheduler_choose(ctx, strata_ctx_backend(ctx), data->sample.x, data->sample.m, data->kept,
                                            d, nm, &choice));
+  FORWARD_IF_ERROR(strata_scheduler_agree(ctx, d, nm, &choice));
   FORWARD_IF_ERROR(strata_fit_data_open_pass(data));
-  if (p->model_path) FORWARD_IF_ERROR(strata_output_begin(p->model_path, &s->model_out));
-  if (p->labels_path) FORWARD_IF_ERROR(strata_labels_writer_open(p->labels_path, n, &s->writer));
+  /* Several ranks: rank 0 writes the model and the labels file, which the
+   * others send their rows to; whether every rank could start is agreed. */
+  const strata_comm *comm = strata_ctx_comm(ctx);
+  strata_status ost = STRATA_OK;
+  if (p->model_path && strata_comm_rank(comm) == 0) ost = strata_output_begin(p->model_path, &s->model_out);
+  if (ost == STRATA_OK && p->labels_path) {
+    size_t first = strata_pass_first_row(data->pass);
+    ost = strata_labels_writer_open_ranks_soft(p->labels_path, n, 0, comm, first, first + strata_pass_rows(data->pass),
+                                               &s->writer);
+  }
+  FORWARD_IF_ERROR(strata_comm_agree(comm, ost));
   FORWARD_IF_ERROR(micro_kmeans(s, data, nm, &choice));
   const strata_lloyd_result *res = strata_kmeans_last_result(s->est);
 

@@ -5,7 +5,7 @@
 # streamed, with imputed and dropped missing values, restarts, k-means++,
 # k-means|| and random init, one-hot categorical columns, median imputation, robust
 # scaling, fitted transforms (sketches, samples and maxima combined across
-# ranks), mini-batch k-means and Gaussian mixtures; assign, sweep, stability and profile
+# ranks), mini-batch k-means, Ward's two-step mode and Gaussian mixtures; assign, sweep, stability and profile
 # likewise equal one process (JSON, -o CSV, table).  Then the failures: an
 # option refused across ranks, a rank that cannot open the file, a rank
 # killed mid-run; each ends the job with one message and no output.
@@ -100,6 +100,9 @@ check_config cat "$D/cat.h5" -k 3 --categorical region --missing mean --seed 1
 # k-means||: each rank keeps its rows' distances; phi, the rows taken and
 # the candidates' weights are combined across ranks.
 check_config kpar "$D/c.h5" -k 6 --init "k-means||" --missing drop --seed 3
+# Ward's two-step mode: the micro-clusters' k-means across ranks, Ward on
+# their means on every rank alike, the labelling pass's sums allreduced.
+check_config ward2 "$D/c.h5" -k 4 --algorithm ward --ward-mode twostep --micro-clusters 200 --missing drop --seed 2
 # Mini-batches: every rank assigns the batch's blocks in its rows.
 check_config minibatch "$D/c.h5" -k 5 --algorithm minibatch --batch-rows 5000 --missing drop --seed 3
 check_config kpar_stream "$D/c.h5" -k 5 --init "k-means||" --missing mean --streaming --chunk-rows 8192 --n-init 2 --seed 1
@@ -259,7 +262,7 @@ run "${MPIRUN[@]}" -n 2 "$STRATA" stability "$D/c.h5" -k 3 --missing mean --runs
 if [ "$RC" -eq 0 ] && cmp -s <(sed -E 's/, [0-9.]+ s$//' "$T/st1") <(sed -E 's/, [0-9.]+ s$//' "$T/out"); then
   ok "P=2: the stability table is printed once, as one process prints it"
 else bad "P=2: stability table" "rc=$RC $(diff "$T/st1" "$T/out" | head -c 400)"; fi
-expect_error_clean "P=2: sweep --algorithm kmeans,ward refused" 2 "algorithm ward does not run across MPI ranks" \
+expect_error_clean "P=2: sweep --algorithm kmeans,ward refused (exact Ward)" 2 "exact Ward holds every row in one process" \
   "$T/so" "${MPIRUN[@]}" -n 2 "$STRATA" sweep "$D/c.h5" -k 2:3 --missing mean --algorithm kmeans,ward \
   -o "$T/so/x.json" --json
 expect_error_clean "P=3: sweep, rank 2 cannot open the data" 2 "rank 2: .*nothere" "$T/so" \
@@ -343,12 +346,12 @@ same_as_one k
 # ---- failures: one line from rank 0, exit status, nothing left behind
 O="$T/o"
 mkdir -p "$O"
-for alg in "ward -k 3" "dbscan"; do
-  # shellcheck disable=SC2086 # alg holds the method and its -k
-  expect_error_clean "P=2: --algorithm ${alg% *} refused (k-means and gmm combine across ranks)" 2 \
-    "algorithm ${alg%% *} does not run across MPI ranks" "$O" \
-    "${MPIRUN[@]}" -n 2 "$STRATA" fit "$D/c.h5" --missing mean --algorithm $alg -o "$O/m.h5" --labels "$O/l.h5"
-done
+expect_error_clean "P=2: --algorithm dbscan refused (it holds every row)" 2 \
+  "algorithm dbscan does not run across MPI ranks" "$O" \
+  "${MPIRUN[@]}" -n 2 "$STRATA" fit "$D/c.h5" --missing mean --algorithm dbscan -o "$O/m.h5" --labels "$O/l.h5"
+expect_error_clean "P=2: exact Ward refused, naming the two-step mode" 2 \
+  "exact Ward holds every row in one process .*--ward-mode twostep" "$O" \
+  "${MPIRUN[@]}" -n 2 "$STRATA" fit "$D/c.h5" -k 3 --missing mean --algorithm ward -o "$O/m.h5" --labels "$O/l.h5"
 expect_error_clean "P=2: a command other than fit refused" 2 "does not run across MPI ranks" "$O" \
   "${MPIRUN[@]}" -n 2 "$STRATA" inspect "$D/c.h5"
 expect_error_clean "P=2: pca refused" 2 "'pca' does not run across MPI ranks yet" "$O" \

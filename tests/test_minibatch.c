@@ -93,7 +93,7 @@ static void test_reference(void) {
     fixture_blobs(x, NULL, n, d, k + 2, 30.0, 40 + t);
     const char *path = fixture_path("mb_ref.h5");
     /* names that sort in column order (the default features are listed by name) */
-    char names_buf[32][8];
+    char names_buf[32][24];
     const char *names[32];
     for (size_t j = 0; j < d; j++) {
       snprintf(names_buf[j], sizeof names_buf[j], "c%02zu", j);
