@@ -223,15 +223,7 @@ static strata_status km_predict(const strata_estimator *e, const float *x, size_
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory");
     goto done;
   }
-  for (size_t c = 0; c < k; c++) {
-    double q = 0.0;
-    for (size_t j = 0; j < d; j++) {
-      float v = (float)km->centers[c * d + j];
-      cf[c * d + j] = v;
-      q += (double)v * v;
-    }
-    cnorm[c] = (float)q;
-  }
+  strata_kernel_centroids(km->centers, k, d, cf, cnorm);
   for (size_t r0 = 0; r0 < m; r0 += STRATA_BLOCK_ROWS) {
     size_t rows = m - r0 < STRATA_BLOCK_ROWS ? m - r0 : STRATA_BLOCK_ROWS;
     km->kern->lloyd.assign_reduce(&km->kern->ctx, x + r0 * d, rows, d, d, cf, cnorm, k, labels + r0, NULL, NULL, sc);

@@ -148,15 +148,7 @@ static strata_status lloyd(work *wk, double *centers, double *cost) {
   for (size_t i = 0; i < m; i++) prev[i] = -1;
   for (int iter = 0; iter < job->max_iter; iter++) {
     if ((st = strata_check_cancel(job->ctx)) != STRATA_OK) goto done;
-    for (size_t c = 0; c < k; c++) {
-      double q = 0.0;
-      for (size_t j = 0; j < d; j++) {
-        float v = (float)centers[c * d + j];
-        cf[c * d + j] = v;
-        q += (double)v * v;
-      }
-      cnorm[c] = (float)q;
-    }
+    strata_kernel_centroids(centers, k, d, cf, cnorm);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(job->threads)
     for (size_t it = 0; it < wk->nitems; it++) {
       size_t r0 = it * ITEM, rows = m - r0 < ITEM ? m - r0 : ITEM;
