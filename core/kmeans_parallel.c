@@ -132,10 +132,9 @@ static strata_status size_scratch(kpar *s, int threads, size_t nc) {
 /* One update pass against candidates [c0, c0 + nc) of cand (nc may be 0);
  * phi OUT, the exact sum over every rank.  cells: also sum the rows of
  * each of the c0 + nc candidates' cells (s->cells). */
-static strata_status update(kpar *s, const float *cand, size_t c0, size_t nc, double *phi, int cells) {
-  const strata_kpar_job *job = s->job;
-  int threads = strata_pass_threads(job->pass);
-  size_t d = job->d;
+/* Buffers for an update pass; a failure is agreed by the caller. */
+static strata_status update_buffers(kpar *s, int threads, size_t c0, size_t nc, int cells) {
+  size_t d = s->job->d;
   s->cells = 0;
   if (cells) {
     for (int t = 0; t < threads; t++) {
@@ -149,6 +148,17 @@ static strata_status update(kpar *s, const float *cand, size_t c0, size_t nc, do
   float *cnorm = realloc(s->cnorm, (nc ? nc : 1) * sizeof *cnorm);
   RETURN_IF(!cnorm, STRATA_ERR_NOMEM, "out of memory for k-means||");
   s->cnorm = cnorm;
+  return STRATA_OK;
+}
+
+static strata_status update(kpar *s, const float *cand, size_t c0, size_t nc, double *phi, int cells) {
+  const strata_kpar_job *job = s->job;
+  int threads = strata_pass_threads(job->pass);
+  size_t d = job->d;
+  const strata_comm *comm = strata_ctx_comm(job->ctx);
+  /* Every rank reaches the collectives below, whatever failed on one. */
+  FORWARD_IF_ERROR(strata_comm_agree(comm, update_buffers(s, threads, c0, nc, cells)));
+  float *cnorm = s->cnorm;
   for (size_t c = 0; c < nc; c++) {
     double q = 0.0;
     for (size_t j = 0; j < d; j++) q += (double)cand[(c0 + c) * d + j] * cand[(c0 + c) * d + j];
@@ -160,7 +170,6 @@ static strata_status update(kpar *s, const float *cand, size_t c0, size_t nc, do
   for (int t = 0; t < threads; t++) strata_xacc_zero(&s->phi[t]);
   strata_pass_fns fns = {.block = update_block, .ctx = s};
   strata_pass_raw_chunks(job->pass, 0);
-  const strata_comm *comm = strata_ctx_comm(job->ctx);
   FORWARD_IF_ERROR(strata_comm_agree(comm, strata_pass_run(job->pass, &fns)));
   for (int t = 1; t < threads; t++) strata_xacc_combine(&s->phi[0], &s->phi[t]);
   __int128 words[STRATA_XACC_WORDS];
@@ -259,9 +268,10 @@ static strata_status weights(kpar *s, size_t nc, double **wout) {
   __int128 *count = calloc(nc, sizeof *count);
   double *w = realloc(*wout, nc * sizeof *w);
   if (w) *wout = w;
-  if (!count || !w) {
+  strata_status ast = !count || !w ? strata_fail(STRATA_ERR_NOMEM, "out of memory") : STRATA_OK;
+  if ((ast = strata_comm_agree(strata_ctx_comm(job->ctx), ast)) != STRATA_OK) {
     free(count);
-    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
+    return ast;
   }
   size_t rows = strata_pass_rows(job->pass);
   for (size_t r = 0; r < rows; r++)
