@@ -161,7 +161,7 @@ static strata_status mb_m_step(kmeans *km, const strata_lloyd_result *res, strat
   memcpy(km->next, km->centers, kd * sizeof *km->next);
   double shift = 0.0;
   int converged = 0;
-  strata_minibatch_update(km->mb, res, km->centers, &shift, &converged);
+  FORWARD_IF_ERROR(strata_minibatch_update(km->mb, res, km->data->pass, km->centers, &shift, &converged));
   km->step = (strata_lloyd_step){shift, 0, converged, 0};
   *out = (strata_estimator_step){res->inertia, shift, 0, res->rows, 0, converged, 0};
   return STRATA_OK;

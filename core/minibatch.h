@@ -7,7 +7,16 @@
  * every step is the same bits too.  The run stops when the batch inertia's
  * moving average (weight 2 b / (n + 1), as scikit-learn) has not improved
  * for STRATA_MINIBATCH_PLATEAU steps, or after max_iter steps; a full pass
- * then gives the labels, sizes and inertia. */
+ * then gives the labels, sizes and inertia.
+ *
+ * Centres that receive few rows are moved, as scikit-learn's
+ * reassignment_ratio does: when some centre has received nothing yet, or
+ * 10 times the fewest rows any centre received have been batched since the
+ * last time, every centre with fewer than STRATA_MINIBATCH_RATIO of the
+ * most any received goes to a row of the batch (distinct rows, drawn
+ * uniformly among its complete rows from the step's stream, handed out in
+ * centre order) and is counted as having received the fewest rows of the
+ * others. */
 #ifndef STRATA_MINIBATCH_H
 #define STRATA_MINIBATCH_H
 
@@ -18,6 +27,7 @@
 #include "strata.h"
 
 #define STRATA_MINIBATCH_PLATEAU 10
+#define STRATA_MINIBATCH_RATIO 0.01
 
 typedef struct {
   size_t k, d;
@@ -28,6 +38,8 @@ typedef struct {
   double alpha;          /* the moving average's weight */
   double ewa, best;
   int steps, stale;
+  uint64_t since;        /* rows batched since the last reassignment */
+  int reassigned;        /* centres moved so far in this run */
   uint64_t seed;
   int run;
 } strata_minibatch;
@@ -43,8 +55,10 @@ void strata_minibatch_restart(strata_minibatch *mb, int run);
  * next call. */
 const uint64_t *strata_minibatch_draw(strata_minibatch *mb);
 /* The step from the batch's pass: centers (k×d) INOUT, *shift the squared
- * move, *converged the plateau rule. */
-void strata_minibatch_update(strata_minibatch *mb, const strata_lloyd_result *res, double *centers, double *shift,
-                             int *converged);
+ * move, *converged the plateau rule; pass: the pass the batch was read
+ * from, for the rows that low-count centres move to (a collective with
+ * several ranks: every rank calls it alike). */
+strata_status strata_minibatch_update(strata_minibatch *mb, const strata_lloyd_result *res, strata_pass *pass,
+                                      double *centers, double *shift, int *converged);
 
 #endif

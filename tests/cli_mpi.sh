@@ -105,6 +105,9 @@ check_config kpar "$D/c.h5" -k 6 --init "k-means||" --missing drop --seed 3
 check_config ward2 "$D/c.h5" -k 4 --algorithm ward --ward-mode twostep --micro-clusters 200 --missing drop --seed 2
 # Mini-batches: every rank assigns the batch's blocks in its rows.
 check_config minibatch "$D/c.h5" -k 5 --algorithm minibatch --batch-rows 5000 --missing drop --seed 3
+# More centres than blobs: low-count centres are moved to rows of a batch
+# (counted and fetched across ranks).
+check_config minibatch_b "$D/b.h5" -k 7 --algorithm minibatch --batch-rows 4096 --seed 1
 check_config kpar_stream "$D/c.h5" -k 5 --init "k-means||" --missing mean --streaming --chunk-rows 8192 --n-init 2 --seed 1
 # The median sketches' merge tree meets on rank 0 (core/quantile_comm.c).
 check_config median "$D/c.h5" -k 5 --missing median --seed 2

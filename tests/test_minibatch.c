@@ -1,7 +1,9 @@
 /* Mini-batch k-means (--algorithm minibatch) against a plain-C float64
  * reference of the same algorithm (the batches drawn by core/minibatch.c,
- * nearest centres, the per-centre learning rate, the moving-average
- * plateau rule, the final full assignment) from given centroids; the same
+ * nearest centres, the per-centre learning rate, scikit-learn's
+ * reassignment of low-count centres to rows of the batch, the
+ * moving-average plateau rule, the final full assignment) from given
+ * centroids; the same
  * model bits for any thread count, chunk size and in-core/streaming, on
  * shapes that are not whole blocks, with k = 1 and dropped rows; the model
  * records the batch size. */
@@ -15,6 +17,12 @@
 #include "ctx_pool.h"
 #include "fixture.h"
 #include "minibatch.h"
+#include "rng.h"
+
+static int by_value(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
 
 static strata_model *fit(const char *path, strata_fit_params *p, int threads) {
   strata_dataset *ds = NULL;
@@ -43,17 +51,23 @@ static size_t nearest(const float *x, const double *c, size_t k, size_t d, doubl
 }
 
 /* The reference: centres (k×d) from init; returns the steps taken. */
-static int reference(const float *x, size_t n, size_t d, size_t k, size_t batch_rows, uint64_t seed, int max_iter,
-                     double *centres) {
+static int reference(const float *x, size_t n, size_t d, size_t k, size_t batch, uint64_t seed, int max_iter,
+                     double *centres, int *reassigned) {
   strata_minibatch mb;
-  CHECK_OK(strata_minibatch_init(&mb, k, d, n, batch_rows, seed));
+  CHECK_OK(strata_minibatch_init(&mb, k, d, n, batch, seed));
   strata_minibatch_restart(&mb, 0);
   double *sum = malloc(k * d * sizeof *sum);
   int64_t *cnt = malloc(k * sizeof *cnt), *recv = calloc(k, sizeof *recv);
   double ewa = INFINITY, best = INFINITY, alpha = fmin(1.0, 2.0 * (double)mb.per_batch * STRATA_BLOCK_ROWS / ((double)n + 1.0));
   int steps = 0, stale = 0;
+  uint64_t since = 0, *batch_rows = malloc(mb.per_batch * STRATA_BLOCK_ROWS * sizeof *batch_rows);
   while (steps < max_iter) {
     const uint64_t *blocks = strata_minibatch_draw(&mb); /* the draw is the engine's; the rest is ours */
+    int64_t fewest = recv[0];
+    for (size_t c = 1; c < k; c++) fewest = recv[c] < fewest ? recv[c] : fewest;
+    since += mb.per_batch * STRATA_BLOCK_ROWS;
+    int check = fewest == 0 || since >= 10 * (uint64_t)fewest;
+    if (check) since = 0;
     memset(sum, 0, k * d * sizeof *sum);
     memset(cnt, 0, k * sizeof *cnt);
     double inertia = 0.0;
@@ -63,6 +77,7 @@ static int reference(const float *x, size_t n, size_t d, size_t k, size_t batch_
         double dd;
         size_t c = nearest(x + i * d, centres, k, d, &dd);
         cnt[c]++;
+        batch_rows[rows] = i;
         rows++;
         inertia += dd;
         for (size_t j = 0; j < d; j++) sum[c * d + j] += x[i * d + j];
@@ -73,6 +88,37 @@ static int reference(const float *x, size_t n, size_t d, size_t k, size_t batch_
       for (size_t j = 0; j < d; j++) centres[c * d + j] = (centres[c * d + j] * w + sum[c * d + j]) / t;
       recv[c] += cnt[c];
     }
+    if (check) { /* scikit-learn's reassignment_ratio = 0.01 */
+      int64_t most = 0;
+      for (size_t c = 0; c < k; c++) most = recv[c] > most ? recv[c] : most;
+      size_t count = 0;
+      int64_t rest = -1;
+      for (size_t c = 0; c < k; c++) {
+        if ((double)recv[c] < 0.01 * (double)most) count++;
+        else if (rest < 0 || recv[c] < rest) rest = recv[c];
+      }
+      if (count) {
+        strata_rng rng;
+        strata_rng_seed(&rng, seed, 0x7000 + (uint64_t)steps);
+        uint64_t pos[64];
+        size_t got = 0;
+        for (uint64_t j = rows - count; j < rows; j++) {
+          uint64_t t = strata_rng_below(&rng, j + 1);
+          int seen = 0;
+          for (size_t q = 0; q < got && !seen; q++) seen = pos[q] == t;
+          pos[got++] = seen ? j : t;
+        }
+        qsort(pos, got, sizeof *pos, by_value);
+        size_t q = 0;
+        for (size_t c = 0; c < k; c++) {
+          if (!((double)recv[c] < 0.01 * (double)most)) continue;
+          for (size_t j = 0; j < d; j++) centres[c * d + j] = x[batch_rows[pos[q]] * d + j];
+          recv[c] = rest < 0 ? 0 : rest;
+          q++;
+        }
+        *reassigned += (int)count;
+      }
+    }
     double mean = inertia / (double)rows;
     ewa = steps == 0 ? mean : ewa * (1.0 - alpha) + mean * alpha;
     steps++;
@@ -80,13 +126,16 @@ static int reference(const float *x, size_t n, size_t d, size_t k, size_t batch_
     if (ewa < best) { best = ewa; stale = 0; } else if (++stale >= STRATA_MINIBATCH_PLATEAU) break;
   }
   strata_minibatch_free(&mb);
-  free(sum); free(cnt); free(recv);
+  free(sum); free(cnt); free(recv); free(batch_rows);
   return steps;
 }
 
 static void test_reference(void) {
-  struct { size_t n, d, k, batch; uint64_t seed; int max_iter; } cases[] = {
-      {50001, 3, 5, 9000, 1, 300}, {20000, 7, 1, 4096, 2, 40}, {33333, 2, 12, 20000, 3, 300}, {9000, 17, 4, 1, 4, 25}};
+  /* far: the last centre starts away from every row, receives nothing
+   * and must be moved to a row of a batch */
+  struct { size_t n, d, k, batch; uint64_t seed; int max_iter, far; } cases[] = {
+      {50001, 3, 5, 9000, 1, 300, 0}, {20000, 7, 1, 4096, 2, 40, 0}, {33333, 2, 12, 20000, 3, 300, 0},
+      {9000, 17, 4, 1, 4, 25, 0}, {40000, 4, 6, 8192, 5, 300, 1}};
   for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
     size_t n = cases[t].n, d = cases[t].d, k = cases[t].k;
     float *x = malloc(n * d * sizeof *x);
@@ -103,7 +152,11 @@ static void test_reference(void) {
     double *init = malloc(k * d * sizeof *init), *ref = malloc(k * d * sizeof *ref);
     for (size_t c = 0; c < k; c++)
       for (size_t j = 0; j < d; j++) init[c * d + j] = ref[c * d + j] = x[(c * 997 % n) * d + j];
-    int steps = reference(x, n, d, k, cases[t].batch, cases[t].seed, cases[t].max_iter, ref);
+    if (cases[t].far)
+      for (size_t j = 0; j < d; j++) init[(k - 1) * d + j] = ref[(k - 1) * d + j] = 1e4;
+    int reassigned = 0;
+    int steps = reference(x, n, d, k, cases[t].batch, cases[t].seed, cases[t].max_iter, ref, &reassigned);
+    if (cases[t].far) CHECK_MSG(reassigned > 0, "case %zu: the far centre was never moved", t);
     strata_fit_params p;
     strata_fit_params_init(&p);
     p.k = (int)k;
