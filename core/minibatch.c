@@ -213,9 +213,15 @@ strata_status strata_minibatch_update(strata_minibatch *mb, const strata_lloyd_r
     FORWARD_IF_ERROR(st);
   }
   *shift = moved;
-  double mean = res->rows ? res->inertia / (double)res->rows : 0.0;
-  mb->ewa = mb->steps == 0 ? mean : mb->ewa * (1.0 - mb->alpha) + mean * mb->alpha;
   mb->steps++;
+  /* A batch whose rows were all dropped (missing values) says nothing of
+   * the fit: the average and the plateau count stand still. */
+  if (res->rows == 0) {
+    *converged = mb->stale >= STRATA_MINIBATCH_PLATEAU;
+    return STRATA_OK;
+  }
+  double mean = res->inertia / (double)res->rows;
+  mb->ewa = mb->ewa == INFINITY ? mean : mb->ewa * (1.0 - mb->alpha) + mean * mb->alpha;
   if (mb->ewa < mb->best) {
     mb->best = mb->ewa;
     mb->stale = 0;
