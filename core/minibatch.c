@@ -49,18 +49,30 @@ static int by_value(const void *a, const void *b) {
 }
 
 /* Floyd's sampling: per_batch distinct blocks of nblocks, each set equally
- * likely, from a stream of (seed, run, step). */
+ * likely, from a stream of (seed, run, step).  Every block: no draw. */
 const uint64_t *strata_minibatch_draw(strata_minibatch *mb) {
+  uint64_t n = mb->nblocks, m = mb->per_batch;
+  if (m == n) {
+    for (uint64_t i = 0; i < n; i++) mb->blocks[i] = i;
+    return mb->blocks;
+  }
   strata_rng rng;
   strata_rng_seed(&rng, mb->seed, 0x6000 + ((uint64_t)mb->run << 32) + (uint64_t)mb->steps);
+  /* Membership by a bitmap past a few blocks (the same set: only the test
+   * changes), so that a large batch costs O(m), not O(m^2). */
+  uint64_t *bits = m > 64 ? calloc((size_t)(n + 63) / 64, sizeof *bits) : NULL;
   size_t got = 0;
-  uint64_t n = mb->nblocks, m = mb->per_batch;
   for (uint64_t j = n - m; j < n; j++) {
     uint64_t t = strata_rng_below(&rng, j + 1);
     int seen = 0;
-    for (size_t i = 0; i < got && !seen; i++) seen = mb->blocks[i] == t;
-    mb->blocks[got++] = seen ? j : t;
+    if (bits) seen = (int)((bits[t / 64] >> (t % 64)) & 1);
+    else
+      for (size_t i = 0; i < got && !seen; i++) seen = mb->blocks[i] == t;
+    uint64_t v = seen ? j : t;
+    mb->blocks[got++] = v;
+    if (bits) bits[v / 64] |= UINT64_C(1) << (v % 64);
   }
+  free(bits);
   qsort(mb->blocks, got, sizeof *mb->blocks, by_value);
   return mb->blocks;
 }

@@ -231,7 +231,38 @@ static void test_identity(void) {
   free(x);
 }
 
+/* The engine's draw (a bitmap past 64 blocks, no draw for every block)
+ * against plain Floyd sampling from the same stream. */
+static void test_draw(void) {
+  size_t per[] = {1, 3, 64, 65, 100, 999, 1000};
+  for (size_t v = 0; v < sizeof per / sizeof *per; v++) {
+    strata_minibatch mb;
+    CHECK_OK(strata_minibatch_init(&mb, 2, 1, 1000 * (uint64_t)STRATA_BLOCK_ROWS, per[v] * STRATA_BLOCK_ROWS, 8));
+    strata_minibatch_restart(&mb, 3);
+    mb.steps = 5;
+    const uint64_t *got = strata_minibatch_draw(&mb);
+    uint64_t want[1000];
+    size_t m = per[v], n = 1000, k = 0;
+    if (m == n) {
+      for (size_t i = 0; i < n; i++) want[i] = i;
+    } else {
+      strata_rng rng;
+      strata_rng_seed(&rng, 8, 0x6000 + ((uint64_t)3 << 32) + 5);
+      for (uint64_t j = n - m; j < n; j++) {
+        uint64_t t = strata_rng_below(&rng, j + 1);
+        int seen = 0;
+        for (size_t i = 0; i < k && !seen; i++) seen = want[i] == t;
+        want[k++] = seen ? j : t;
+      }
+      qsort(want, m, sizeof *want, by_value);
+    }
+    CHECK_MSG(memcmp(got, want, m * sizeof *want) == 0, "%zu of 1000 blocks: the draw differs", m);
+    strata_minibatch_free(&mb);
+  }
+}
+
 int main(void) {
+  test_draw();
   test_reference();
   test_identity();
   return check_report();
