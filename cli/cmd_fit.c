@@ -132,6 +132,7 @@ static int run(fit_opts *o) {
   if (parent && !o->a.features.items && !o->a.categorical.items) {
     /* The parent's features, categories expanded as it saw them. */
     st = strata_model_open_data(parent, o->a.data, o->a.location, &ds);
+    if (st == STRATA_OK) st = cli_args_attach_weights(&o->a, ds);
   } else {
     st = cli_args_open_data(&o->a, &ds);
   }

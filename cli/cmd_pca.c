@@ -202,7 +202,7 @@ static int run(const strata_ctx *ctx, pca_opts *o) {
     cli_print_pca(stdout, pca, &o->r);
   }
 done:
-  if (rc == CLI_EXIT_OK) cli_choice_notes(choice, NULL);
+  if (rc == CLI_EXIT_OK) cli_choice_notes(choice, NULL, NULL);
   strata_pca_free(pca);
   strata_feature_choice_free(choice);
   strata_dataset_free(ds);

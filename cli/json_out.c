@@ -333,6 +333,8 @@ int cli_json_fit(FILE *f, const strata_model_info *in, const char *model_path, c
   }
   add_u64(&b, o, "n", in->rows);
   add_i64(&b, o, "d", in->d);
+  /* Weighted fits only: inertia is then the weighted sum. */
+  if (in->weight_column) add_str(&b, o, "weight_column", in->weight_column);
   add_strings(&b, o, "features", in->features, d);
   /* One-hot features are "name=category"; their centroid values are shares. */
   add_strings(&b, o, "categorical", in->categorical, (size_t)in->n_categorical);

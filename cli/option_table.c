@@ -154,6 +154,11 @@ static const cli_option options[] = {
     {"exclude", 0, KIND_LIST, ARGS(exclude), .arg = "a,b",
      .help = "columns to leave out of the features",
      .use = {[FIT] = AT(SEC_DATA, 3), [SWEEP] = AT(SEC_DATA, 3), [STABILITY] = AT(SEC_DATA, 3)}},
+    {"weights", 0, KIND_STRING, ARGS(weights), .arg = "COLUMN",
+     .help = "weigh each row by this column (e.g. customer value; finite,\n"
+             ">= 0): weighted scaler statistics, seeding, means and inertia\n"
+             "(scikit-learn's sample_weight); kmeans, on the CPU kernels",
+     .use = {[FIT] = AT(SEC_DATA, 5)}},
     {"categorical", 0, KIND_LIST, ARGS(categorical), .arg = "r,c",
      .help = "text columns of an imported table to use, one-hot encoded;\n"
              "segment centroids then give each category's share",
@@ -858,7 +863,7 @@ int cli_args_main(strata_ctx *ctx, cli_cmd cmd, int argc, char **argv, cli_args 
     if (st == STRATA_OK) st = strata_ctx_set_backend(ctx, a->backend);
     rc = st == STRATA_OK ? go(state) : cli_status_error(st);
     /* After the work, so that a failure stays one line on stderr. */
-    if (rc == CLI_EXIT_OK) cli_choice_notes(a->choice, (const char *const *)a->categorical.items);
+    if (rc == CLI_EXIT_OK) cli_choice_notes(a->choice, (const char *const *)a->categorical.items, a->weights);
   }
   free_args(a);
   return rc;
@@ -911,25 +916,52 @@ strata_status cli_open_chosen(const strata_ctx *ctx, const char *path, const cha
   return strata_dataset_open(path, location, (*choice)->features, (*choice)->n, ds);
 }
 
-void cli_choice_notes(const strata_feature_choice *c, const char *const *categorical) {
+void cli_choice_notes(const strata_feature_choice *c, const char *const *categorical, const char *weights) {
   /* One line each; --features overrides (said in --help).  The columns the
    * table itself marks as identifiers were always left out: no note (they
    * are in --json's left_out). */
   for (size_t i = 0; c && i < c->n_left_out; i++)
-    if (!c->marked[i] && !cli_left_out_is_categorical(c, i, categorical))
+    if (weights && strcmp(c->left_out[i], weights) == 0)
+      cli_note("leaving out '%s': it is the row weights (--weights)", weights);
+    else if (!c->marked[i] && !cli_left_out_is_categorical(c, i, categorical))
       cli_note("leaving out '%s': it %s", c->left_out[i], c->reasons[i]);
+}
+
+strata_status cli_args_attach_weights(const cli_args *a, strata_dataset *ds) {
+  if (!a->weights) return STRATA_OK;
+  strata_dataset *w = NULL;
+  strata_status st = strata_dataset_open(a->data, a->location, &a->weights, 1, &w);
+  return st == STRATA_OK ? strata_dataset_set_weights(ds, w) : st;
 }
 
 strata_status cli_args_open_data(cli_args *a, strata_dataset **ds) {
   strata_feature_choice_free(a->choice);
   a->choice = NULL;
-  strata_status st = cli_open_chosen(a->ctx, a->data, a->location, (const char *const *)a->features.items,
-                                     a->features.n, (const char *const *)a->exclude.items, a->exclude.n,
-                                     (const char *const *)a->categorical.items, &a->choice, ds);
+  /* The weight column is not a feature of the automatic choice. */
+  const char **exclude = cli_xcalloc(a->exclude.n + 2, sizeof *exclude);
+  size_t nexclude = 0;
+  for (size_t i = 0; i < a->exclude.n; i++) exclude[nexclude++] = a->exclude.items[i];
+  if (a->weights && !a->features.items) {
+    int listed = 0;
+    for (size_t i = 0; i < nexclude; i++) listed |= strcmp(exclude[i], a->weights) == 0;
+    if (!listed) exclude[nexclude++] = a->weights;
+  }
+  strata_status st = STRATA_OK;
+  /* A missing weight column is named as such, not as an excluded one. */
+  if (a->weights) {
+    strata_dataset *probe = NULL;
+    st = strata_dataset_open(a->data, a->location, &a->weights, 1, &probe);
+    strata_dataset_free(probe);
+  }
+  if (st == STRATA_OK)
+    st = cli_open_chosen(a->ctx, a->data, a->location, (const char *const *)a->features.items, a->features.n,
+                         exclude, nexclude, (const char *const *)a->categorical.items, &a->choice, ds);
+  free(exclude);
   if (st == STRATA_OK) add_choice_transforms(a);
   if (st == STRATA_OK && a->categorical.n > 0)
     st = strata_dataset_add_categorical(*ds, (const char *const *)a->categorical.items, a->categorical.n, NULL,
                                         NULL);
+  if (st == STRATA_OK) st = cli_args_attach_weights(a, *ds);
   if (st != STRATA_OK) {
     strata_dataset_free(*ds);
     *ds = NULL;

@@ -30,6 +30,7 @@ typedef struct {
   const char *model, *data;                        /* positional: [MODEL.h5] DATA.h5 */
   const char *output, *location, *labels, *parent; /* -o, --dataset, --labels, PREV.h5 */
   const char *init_file;                           /* --init FILE, else NULL */
+  const char *weights;                             /* fit --weights COLUMN, else NULL */
   cli_list features, categorical, exclude;
   strata_feature_choice *choice; /* what cli_args_open_data chose (owned), or NULL */
   int warm_start; /* the parent came with --warm-start (else --match-ids) */
@@ -64,12 +65,16 @@ int cli_args_main(strata_ctx *ctx, cli_cmd cmd, int argc, char **argv, cli_args 
  * asked for becomes its age in days through fit's transforms) and adds the
  * --categorical columns.  On failure *ds is NULL and the status says why. */
 strata_status cli_args_open_data(cli_args *a, strata_dataset **ds);
+/* --weights: the column of a->data opened and made ds's row weights
+ * (strata_dataset_set_weights); nothing without --weights. */
+strata_status cli_args_attach_weights(const cli_args *a, strata_dataset *ds);
 
 /* One note on stderr per column the choice left out (but those the table
  * marks as identifiers, and the categorical ones, NULL-terminated, may be
- * NULL).  cli_args_main calls it after a command succeeded (a failure
- * stays one line); pca does the same. */
-void cli_choice_notes(const strata_feature_choice *c, const char *const *categorical);
+ * NULL); the --weights column (weights, may be NULL) is named as such.
+ * cli_args_main calls it after a command succeeded (a failure stays one
+ * line); pca does the same. */
+void cli_choice_notes(const strata_feature_choice *c, const char *const *categorical, const char *weights);
 
 /* The part of it other commands share (pca): strata_choose_features, then
  * the table opened with the chosen columns.  *choice OUT (also

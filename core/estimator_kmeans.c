@@ -14,6 +14,7 @@
 #include "kmeans_init.h"
 #include "kmeans_parallel.h"
 #include "kmeans_refine.h"
+#include "kmeans_weighted.h"
 #include "lineage.h"
 #include "lloyd.h"
 #include "minibatch.h"
@@ -58,7 +59,8 @@ static strata_status km_create(const strata_fit_data *data, const strata_estimat
   strata_status st = strata_lloyd_create(o->kern, data->pass, k, d, data->n, o->track_labels, &km->lloyd);
   if (st == STRATA_OK) {
     strata_lloyd_set_fallback(km->lloyd, o->fallback);
-    st = strata_lloyd_want_sums(km->lloyd, data->bound, data->kept);
+    if (strata_pass_weighted(data->pass)) st = strata_lloyd_want_weights(km->lloyd, data->sc.wmax);
+    if (st == STRATA_OK) st = strata_lloyd_want_sums(km->lloyd, data->bound, data->kept);
   }
   if (st == STRATA_OK) {
     km->centers = malloc(k * d * sizeof *km->centers);
@@ -100,6 +102,22 @@ static strata_status init_parallel(kmeans *km, const strata_fit_data *data, int 
   return STRATA_OK;
 }
 
+/* Seeding on an init sample of weighted rows: draws in proportion to the
+ * weight (k-means++: weight times squared distance), as scikit-learn's
+ * with sample_weight. */
+static strata_status init_weighted(const kmeans *km, const strata_fit_data *data, int run, double *centers) {
+  const strata_sample *s = &data->sample;
+  double *w = malloc((s->m ? s->m : 1) * sizeof *w);
+  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < s->m; i++) w[i] = s->w[i];
+  strata_weighted_job job = {data->ctx, km->init_kern, strata_pass_threads(data->pass), s->x, w, s->m, km->base.d,
+                             km->base.k, data->p->seed, 0x6000 + (uint64_t)run, 0, 1};
+  strata_status st = data->p->init == STRATA_INIT_RANDOM ? strata_kmeans_weighted_random(&job, centers)
+                                                          : strata_kmeans_weighted_seed(&job, centers);
+  free(w);
+  return st;
+}
+
 static strata_status km_init(strata_estimator *e, const strata_fit_data *data, int run) {
   kmeans *km = as_kmeans(e);
   if (km->mb) strata_minibatch_restart(km->mb, run);
@@ -116,6 +134,7 @@ static strata_status km_init(strata_estimator *e, const strata_fit_data *data, i
   }
   if (p->init == STRATA_INIT_KMEANS_PARALLEL) return init_parallel(km, data, run);
   RETURN_IF(s->m < k, STRATA_ERR_DATA, "the init sample holds %zu complete rows, fewer than k = %zu", s->m, k);
+  if (s->w) return init_weighted(km, data, run, km->centers);
   if (p->init == STRATA_INIT_RANDOM) return strata_init_random(&job, km->centers);
   return strata_init_kmeanspp(&job, km->centers);
 }

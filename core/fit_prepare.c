@@ -6,6 +6,7 @@
 #include "comm.h"
 #include "error.h"
 #include "fit_prepare.h"
+#include "dataset.h"
 #include "pass.h"
 
 /* Names the first non-finite value a block may not hold. */
@@ -49,8 +50,8 @@ static strata_status fit_stats_block(void *vctx, const strata_block *raw, int t)
   strata_fit_stats *c = vctx;
   /* The samples keep raw rows (the scaler transforms them later); the
    * statistics are of the transformed values. */
-  if (c->sample) strata_sample_take(c->sample, raw->x, raw->row0, raw->m);
-  if (c->sample2) strata_sample_take(c->sample2, raw->x, raw->row0, raw->m);
+  if (c->sample) strata_sample_take(c->sample, raw->x, raw->w, raw->row0, raw->m);
+  if (c->sample2) strata_sample_take(c->sample2, raw->x, raw->w, raw->row0, raw->m);
   strata_block tb = *raw;
   if (c->tf) {
     float *buf = c->tbuf + (size_t)t * STRATA_BLOCK_ROWS * c->d;
@@ -61,8 +62,31 @@ static strata_status fit_stats_block(void *vctx, const strata_block *raw, int t)
   const strata_colacc *a = strata_moments_set_add(&c->parts, t, b->x, b->m, c->missing == STRATA_MISSING_DROP,
                                                   &c->skipped_t[t]);
   FORWARD_IF_ERROR(check_block_values(c, b, a));
+  if (c->weighted) strata_wmoments_set_add(&c->wparts, t, b->x, raw->w, b->m, c->missing == STRATA_MISSING_DROP);
   if (c->sketch) FORWARD_IF_ERROR(sketch_block(c, b, t));
   return STRATA_OK;
+}
+
+/* Row weights: the weighted mean and variance replace the plain ones
+ * (the scaler, mean imputation, tol and the drift reference use them);
+ * counts, extremes and quantiles stay those of the rows. */
+static strata_status weighted_totals(strata_fit_stats *c, const strata_comm *comm, const strata_dataset *wds) {
+  double *mean = malloc((c->d ? c->d : 1) * sizeof *mean), *var = malloc((c->d ? c->d : 1) * sizeof *var);
+  strata_status st = mean && var ? strata_wmoments_set_total_comm(&c->wparts, comm, c->weight, mean, var, &c->wmax)
+                                 : strata_fail(STRATA_ERR_NOMEM, "out of memory for column statistics");
+  for (size_t j = 0; st == STRATA_OK && j < c->d; j++) {
+    if (c->total[j].n == 0) continue;
+    if (!(c->weight[j] > 0.0)) {
+      st = strata_fail(STRATA_ERR_DATA, "the rows with a value of column '%s' have a total weight of 0 (weight column '%s')",
+                       c->names[j], strata_dataset_col_name(wds, 0));
+      break;
+    }
+    c->total[j].mean = mean[j];
+    c->total[j].m2 = var[j] * (double)c->total[j].n;
+  }
+  free(mean);
+  free(var);
+  return st;
 }
 
 strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, strata_dataset *ds, const strata_fit_params *p,
@@ -77,6 +101,14 @@ strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, 
   c->skipped_t = calloc((size_t)T, sizeof *c->skipped_t);
   RETURN_IF(!c->total || !c->skipped_t, STRATA_ERR_NOMEM, "out of memory for column statistics");
   FORWARD_IF_ERROR(strata_moments_set_init(&c->parts, d, T));
+  c->weighted = strata_dataset_weights(ds) != NULL;
+  if (c->weighted) {
+    FORWARD_IF_ERROR(strata_wmoments_set_init(&c->wparts, d, T));
+    c->weight = calloc(d ? d : 1, sizeof *c->weight);
+    RETURN_IF(!c->weight, STRATA_ERR_NOMEM, "out of memory for column statistics");
+    if (sample && !sample->w) FORWARD_IF_ERROR(strata_sample_want_weights(sample));
+    if (sample2 && !sample2->w) FORWARD_IF_ERROR(strata_sample_want_weights(sample2));
+  }
   c->sample = sample;
   c->sample2 = sample2;
   if (c->tf) {
@@ -102,6 +134,7 @@ strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, 
    * rows; agree on failure first so that no rank waits for one that left. */
   st = strata_comm_agree(comm, st);
   if (st == STRATA_OK) st = strata_moments_set_total_comm(&c->parts, comm, c->total);
+  if (st == STRATA_OK && c->weighted) st = weighted_totals(c, comm, strata_dataset_weights(ds));
   for (int t = 0; t < T; t++) c->skipped += c->skipped_t[t];
   if (st == STRATA_OK && strata_comm_size(comm) > 1) {
     __int128 skipped = c->skipped;
@@ -112,6 +145,8 @@ strata_status strata_fit_stats_pass(const strata_ctx *ctx, strata_fit_stats *c, 
    * slot: an OR of the buffers is every row, bit for bit. */
   if (st == STRATA_OK && sample) st = strata_comm_or(comm, sample->x, sample->m * sample->d * sizeof *sample->x);
   if (st == STRATA_OK && sample2) st = strata_comm_or(comm, sample2->x, sample2->m * sample2->d * sizeof *sample2->x);
+  if (st == STRATA_OK && sample && sample->w) st = strata_comm_or(comm, sample->w, sample->m * sizeof *sample->w);
+  if (st == STRATA_OK && sample2 && sample2->w) st = strata_comm_or(comm, sample2->w, sample2->m * sizeof *sample2->w);
   /* Several ranks: the sketch tree's nodes meet on rank 0 (the same
    * fixed merge tree as one process), which reads the medians and
    * quartiles and gives them to every rank. */
@@ -140,6 +175,8 @@ void strata_fit_stats_free(strata_fit_stats *c) {
   free(c->medians);
   free(c->quart);
   free(c->tbuf);
+  if (c->weighted) strata_wmoments_set_free(&c->wparts);
+  free(c->weight);
 }
 
 size_t strata_fit_auto_init_sample(size_t n, size_t k) {

@@ -14,6 +14,7 @@
 #include "scaler.h"
 #include "stats.h"
 #include "strata.h"
+#include "wmoments.h"
 
 typedef struct {
   size_t d;
@@ -36,6 +37,12 @@ typedef struct {
    * statistics are taken after (the raw values stay in the samples) */
   const strata_transform *tf;
   float *tbuf;       /* per thread, STRATA_BLOCK_ROWS×d transformed values */
+  /* row weights (the dataset has them): total holds the weighted means and
+   * variances; the samples keep their rows' weights */
+  int weighted;
+  strata_wmoments_set wparts;
+  double *weight;    /* d: total weight of the rows with a value in the column */
+  double wmax;       /* the largest weight of a row used */
 } strata_fit_stats;
 
 /* One raw pass over ds with ctx's threads: fills c (zeroed by the caller)

@@ -186,6 +186,22 @@ static strata_status choose_init(const strata_ctx *ctx, const strata_fit_data *d
   return STRATA_OK;
 }
 
+/* Row weights: what a weighted fit supports so far.  The refinement's
+ * trial swaps judge the init sample's plain inertia, so auto leaves it
+ * out; checkpoints fingerprint the features only. */
+static strata_status check_weighted(const strata_estimator_ops *ops, strata_fit_params *q) {
+  RETURN_IF(ops != &strata_estimator_kmeans, STRATA_ERR_USAGE,
+            "row weights (--weights) are for algorithm kmeans so far (not %s)", ops->name);
+  RETURN_IF(q->init == STRATA_INIT_KMEANS_PARALLEL, STRATA_ERR_USAGE,
+            "row weights (--weights) seed with k-means++ or random on the init sample, not k-means||");
+  RETURN_IF(q->refine == STRATA_REFINE_SWAP, STRATA_ERR_USAGE,
+            "the swap refinement judges unweighted rows: give --refine none or auto with row weights (--weights)");
+  RETURN_IF(q->checkpoint_path || q->resume_path, STRATA_ERR_USAGE,
+            "checkpoint and resume do not take row weights (--weights) yet");
+  q->refine = STRATA_REFINE_NONE;
+  return STRATA_OK;
+}
+
 static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset *ds, strata_fit_params *p,
                              const strata_labels_memory *mem, strata_backend_choice *choice, strata_model **out) {
   const char *algorithm = p->algorithm ? p->algorithm : "kmeans";
@@ -205,12 +221,13 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   RETURN_IF(ranks > 1 && ops != &strata_estimator_kmeans && ops != &strata_estimator_gmm &&
                 ops != &strata_estimator_minibatch && ops != &strata_estimator_ward, STRATA_ERR_USAGE,
             "algorithm %s does not run across MPI ranks yet (%d ranks); run it as one process", ops->name, ranks);
+  if (strata_dataset_weights(ds)) FORWARD_IF_ERROR(check_weighted(ops, p));
   if (ops->direct) return strata_fit_direct(&f->data, ctx, ds, p, ops->name, ops->direct, mem, out);
   strata_fit_data *data = &f->data;
   size_t k = (size_t)p->k;
   FORWARD_IF_ERROR(strata_fit_data_check(data, ctx, ds, p, k));
   size_t d = data->d;
-  if (ops == &strata_estimator_kmeans) FORWARD_IF_ERROR(choose_init(ctx, data, p));
+  if (ops == &strata_estimator_kmeans && !strata_dataset_weights(ds)) FORWARD_IF_ERROR(choose_init(ctx, data, p));
 
   /* 1. statistics pass (also fills the init sample) and the scaler */
   int refines = ops->refine && strata_fit_refines(p);
@@ -230,6 +247,10 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   /* A batch is a few blocks: a device round trip per batch would cost more
    * than the CPU's work, so auto keeps mini-batches on the CPU. */
   if (ops == &strata_estimator_minibatch && kern->run.run_open && strcmp(strata_ctx_backend(ctx), "auto") == 0)
+    kern = init_kern;
+  /* The device runs reduce unweighted rows only: auto keeps weighted fits
+   * on the CPU (an explicit device is refused when the passes begin). */
+  if (strata_dataset_weights(ds) && kern->run.run_open && strcmp(strata_ctx_backend(ctx), "auto") == 0)
     kern = init_kern;
 
   /* 2. the pass over scaled data, kept in memory when it fits */
@@ -301,6 +322,8 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
     m->info.batch_rows = (per < all ? per : all) * STRATA_BLOCK_ROWS;
   }
   m->info.rows = data->kept;
+  RETURN_IF(!strata_model_set_string(&m->weight_column, strata_dataset_weights_name(ds)), STRATA_ERR_NOMEM,
+            "out of memory");
   m->info.rows_dropped = data->sc.skipped;
   RETURN_IF(!strata_model_set_iter_stats(m, f->best.iters, f->best.iterations), STRATA_ERR_NOMEM,
             "out of memory");

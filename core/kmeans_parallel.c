@@ -345,7 +345,7 @@ strata_status strata_init_kmeans_parallel(const strata_kpar_job *job, double *ce
   if ((st = cell_means(&s, threads, cand, nc, w)) != STRATA_OK) goto done;
   if (info) *info = (strata_kpar_info){round, passes, nc};
   strata_weighted_job wj = {job->ctx, job->kern, threads, cand, w, nc, d, job->k, job->seed,
-                            0x4000 + (uint64_t)job->run, REDUCE_ITERS};
+                            0x4000 + (uint64_t)job->run, REDUCE_ITERS, 0};
   st = strata_kmeans_weighted(&wj, centers);
 done:
   kpar_free(&s, threads);

@@ -74,6 +74,10 @@ static size_t draw(strata_rng *rng, const double *w, const float *closest, size_
 }
 
 static strata_status too_few(const strata_weighted_job *job) {
+  if (job->init_sample)
+    return strata_fail(STRATA_ERR_DATA,
+                       "the init sample of %zu rows has fewer than k = %zu distinct rows of positive weight", job->m,
+                       job->k);
   return strata_fail(STRATA_ERR_DATA,
                      "k-means|| found fewer than k = %zu distinct rows among its %zu candidates "
                      "(the data may have fewer distinct rows; try --init k-means++)",
@@ -297,5 +301,36 @@ strata_status strata_kmeans_weighted(const strata_weighted_job *job, double *cen
   if (st == STRATA_OK) st = lloyd(&w, centers, &best);
   work_free(&w);
   free(trial);
+  return st;
+}
+
+strata_status strata_kmeans_weighted_seed(const strata_weighted_job *job, double *centers) {
+  work w;
+  strata_status st = work_init(&w, job);
+  if (st == STRATA_OK) st = seed(&w, centers);
+  work_free(&w);
+  return st;
+}
+
+strata_status strata_kmeans_weighted_random(const strata_weighted_job *job, double *centers) {
+  size_t m = job->m, d = job->d;
+  double *w = malloc((m ? m : 1) * sizeof *w);
+  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
+  memcpy(w, job->w, m * sizeof *w);
+  strata_rng rng;
+  strata_rng_seed(&rng, job->seed, job->stream);
+  strata_status st = STRATA_OK;
+  for (size_t c = 0; c < job->k; c++) {
+    double total = 0.0;
+    for (size_t i = 0; i < m; i++) total += w[i];
+    if (!(total > 0.0)) {
+      st = too_few(job);
+      break;
+    }
+    size_t i = draw(&rng, w, NULL, m, total);
+    for (size_t j = 0; j < d; j++) centers[c * d + j] = job->x[i * d + j];
+    w[i] = 0.0;
+  }
+  free(w);
   return st;
 }

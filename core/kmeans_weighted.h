@@ -24,10 +24,23 @@ typedef struct {
   size_t m, d, k;
   uint64_t seed, stream;
   int max_iter;                 /* weighted Lloyd iterations at most */
+  int init_sample;              /* the points are the init sample of a weighted fit (for
+                                   messages); 0: k-means||'s candidates */
 } strata_weighted_job;
 
 /* centers OUT: k×d float64.  STRATA_ERR_DATA when fewer than k points
  * with weight are distinct. */
 strata_status strata_kmeans_weighted(const strata_weighted_job *job, double *centers);
+
+/* One weighted greedy k-means++ seeding of the points (no Lloyd): the
+ * seeding of a fit with row weights on its init sample (scikit-learn's
+ * k-means++ with sample_weight).  centers OUT: k×d float64. */
+strata_status strata_kmeans_weighted_seed(const strata_weighted_job *job, double *centers);
+
+/* k distinct points drawn one after another, each with probability
+ * proportional to its weight among those not yet drawn (scikit-learn's
+ * random init with sample_weight).  centers OUT: k×d float64.
+ * STRATA_ERR_DATA when fewer than k points have weight. */
+strata_status strata_kmeans_weighted_random(const strata_weighted_job *job, double *centers);
 
 #endif

@@ -18,6 +18,7 @@ typedef struct {
   uint64_t row;
   int32_t label; /* the cluster the row is assigned to */
   float *x;      /* d scaled values */
+  float w;       /* the row's weight (1 without weights) */
 } strata_far_point;
 
 typedef struct strata_lloyd strata_lloyd;
@@ -32,6 +33,11 @@ void strata_lloyd_free(strata_lloyd *l);
  * largest |value| of column j in scaled units and rows the most rows a pass
  * sees: together they fix the exact accumulator's scale (common/exact.h). */
 strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint64_t rows);
+/* On a pass with row weights (strata_pass_weighted), before want_sums:
+ * every row's values count w times in the sums, the inertia and the
+ * clusters' weights (res->weight); wmax, the largest weight, sizes the
+ * exact accumulators.  The device runs take no weights: a CPU table only. */
+strata_status strata_lloyd_want_weights(strata_lloyd *l, double wmax);
 
 /* The CPU table a device run continues on if the device fails mid-run (the
  * scheduler's choice.fallback under auto); NULL (the default) makes a device
@@ -63,6 +69,7 @@ void strata_lloyd_set_centroids(strata_lloyd *l, const double *centers);
 typedef struct {
   double *sums;          /* k×d (zero unless strata_lloyd_want_sums was called) */
   int64_t *counts;       /* k rows per cluster */
+  double *weight;        /* k summed row weights per cluster (strata_lloyd_want_weights), else NULL */
   double inertia;        /* exact float64 */
   int64_t relocations;   /* rows whose label changed (track_labels only) */
   uint64_t rows;         /* rows assigned */
@@ -119,7 +126,8 @@ typedef struct {
 
 /* After a pass against `centers` (k×d): re-seeds empty clusters in res
  * (scikit-learn's rule, one farthest-point pass of l), writes the new
- * centroids (cluster means; an empty cluster keeps its centroid) to next,
+ * centroids (cluster means, weighted with row weights; an empty cluster —
+ * no rows, or no weight — keeps its centroid) to next,
  * and applies the convergence rules.  res INOUT, next OUT, out OUT. */
 strata_status strata_lloyd_update(strata_lloyd *l, strata_lloyd_result *res, const double *centers,
                                   double *next, double tol_abs, strata_lloyd_step *out);

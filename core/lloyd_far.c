@@ -29,6 +29,7 @@ static void far_keep(strata_far_point *dst, size_t *ndst, const strata_far_point
     to->dist2 = src[i].dist2;
     to->row = src[i].row;
     to->label = src[i].label;
+    to->w = src[i].w;
     memcpy(to->x, src[i].x, d * sizeof(float));
   }
   size_t total = *ndst + nsrc;
@@ -45,7 +46,8 @@ static strata_status far_block(void *ctx, const strata_block *b, int thread) {
    * the number of empty clusters, small in practice. */
   t->far.ncand = 0;
   for (size_t i = 0; i < b->m; i++) {
-    strata_far_point p = {t->dist2[i], b->row0 + (b->kept ? b->kept[i] : i), t->labels[i], NULL};
+    strata_far_point p = {t->dist2[i], b->row0 + (b->kept ? b->kept[i] : i), t->labels[i], NULL,
+                          b->w ? b->w[i] : 1.0f};
     if (t->far.ncand == l->far.want && !far_before(&p, &t->far.cand[t->far.ncand - 1])) continue;
     size_t pos = t->far.ncand < l->far.want ? t->far.ncand++ : l->far.want - 1;
     float *slot_x = t->far.cand[pos].x;
@@ -71,10 +73,10 @@ static strata_status far_alloc(strata_far_point **far, float **xs, size_t n, siz
 
 /* Several ranks: every rank's best `want` to every rank, merged under the
  * same total order, so that all pick the rows one process would.  A rank's
- * record: its count, then `want` points (dist2, label, row, x). */
+ * record: its count, then `want` points (dist2, label, row, weight, x). */
 static strata_status far_across_ranks(strata_lloyd *l, const strata_comm *comm, size_t want) {
   int P = strata_comm_size(comm);
-  size_t d = l->d, point = 16 + d * sizeof(float), bytes = 8 + want * point;
+  size_t d = l->d, point = 20 + d * sizeof(float), bytes = 8 + want * point;
   unsigned char *mine = calloc(1, bytes), *all = calloc((size_t)P, bytes);
   strata_far_point *in = calloc(want ? want : 1, sizeof *in);
   if (!mine || !all || !in) {
@@ -88,7 +90,8 @@ static strata_status far_across_ranks(strata_lloyd *l, const strata_comm *comm, 
     memcpy(r, &l->far.pts[i].dist2, 4);
     memcpy(r + 4, &l->far.pts[i].label, 4);
     memcpy(r + 8, &l->far.pts[i].row, 8);
-    memcpy(r + 16, l->far.pts[i].x, d * sizeof(float));
+    memcpy(r + 16, &l->far.pts[i].w, 4);
+    memcpy(r + 20, l->far.pts[i].x, d * sizeof(float));
   }
   strata_status st = strata_comm_allgather(comm, mine, bytes, all);
   l->far.n = 0;
@@ -100,7 +103,8 @@ static strata_status far_across_ranks(strata_lloyd *l, const strata_comm *comm, 
       memcpy(&in[i].dist2, r, 4);
       memcpy(&in[i].label, r + 4, 4);
       memcpy(&in[i].row, r + 8, 8);
-      in[i].x = (float *)(void *)(r + 16); /* far_keep copies it out with memcpy */
+      memcpy(&in[i].w, r + 16, 4);
+      in[i].x = (float *)(void *)(r + 20); /* far_keep copies it out with memcpy */
     }
     far_keep(l->far.pts, &l->far.n, in, n < want ? n : want, want, d);
   }

@@ -24,6 +24,8 @@ typedef struct {
   int64_t *counts;    /* k: one block's counts, kept zero between blocks */
   strata_fixed *fx;   /* k×d: this thread's exact sums over its blocks */
   int64_t *total;     /* k: this thread's counts */
+  double *wsum;       /* k: one block's weights, kept zero between blocks (weighted) */
+  strata_fixed *wfx;  /* k: this thread's exact weights (weighted) */
   int64_t relocations;
   uint64_t rows;
   int32_t *labels;    /* STRATA_BLOCK_ROWS */
@@ -77,6 +79,8 @@ struct strata_lloyd {
   int stats_paused;          /* strata_lloyd_pause_stats */
   strata_moments_set cols;   /* per-thread column statistics, with col_stats */
   double *fx_scale, *fx_inv; /* d: 2^S_j and 2^-S_j; NULL = sums not wanted */
+  int weighted;              /* strata_lloyd_want_weights */
+  double wmax, w_scale, w_inv; /* the largest weight; the weights' fixed-point scale */
   strata_lloyd_result res;
   /* per pass: the labels file's chunk */
   strata_labels_writer *writer;

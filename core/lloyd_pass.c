@@ -74,13 +74,14 @@ void strata_lloyd_free(strata_lloyd *l) {
     free(t->bdist); free(t->dist);
     free(t->fx); free(t->total);
     free(t->scratch.ptr); free(t->disp);
+    free(t->wsum); free(t->wfx);
   }
   free(l->t);
   free(l->fx_scale); free(l->fx_inv);
   strata_moments_set_free(&l->cols);
   free(l->res.dist_sum); free(l->res.cols);
   free(l->cf); free(l->cnorm); free(l->labels);
-  free(l->res.sums); free(l->res.counts);
+  free(l->res.sums); free(l->res.counts); free(l->res.weight);
   free(l->chunk_seg); free(l->chunk_dist);
   free(l->disp.sq); free(l->disp.dist);
   free(l);
@@ -88,6 +89,25 @@ void strata_lloyd_free(strata_lloyd *l) {
 
 void strata_lloyd_set_fallback(strata_lloyd *l, const strata_kernels *fallback) {
   l->dev.fallback = fallback;
+}
+
+strata_status strata_lloyd_want_weights(strata_lloyd *l, double wmax) {
+  RETURN_IF(l->fx_scale, STRATA_ERR_INTERNAL, "strata_lloyd_want_weights after want_sums");
+  RETURN_IF(l->kern->run.run_open, STRATA_ERR_USAGE,
+            "row weights run on the CPU kernels (backend %s takes none yet)", l->kern->name);
+  int ok = 1;
+  for (int i = 0; ok && i < l->threads; i++) {
+    l->t[i].wsum = xcalloc(l->k, sizeof *l->t[i].wsum, &ok);
+    l->t[i].wfx = xcalloc(l->k, sizeof *l->t[i].wfx, &ok);
+  }
+  l->res.weight = xcalloc(l->k, sizeof *l->res.weight, &ok);
+  RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for k = %zu", l->k);
+  l->weighted = 1;
+  l->wmax = wmax > 0.0 ? wmax : 1.0;
+  int e = strata_fixed_exponent(l->wmax, (double)(l->n ? l->n : 1));
+  l->w_scale = ldexp(1.0, e);
+  l->w_inv = ldexp(1.0, -e);
+  return STRATA_OK;
 }
 
 strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint64_t rows) {
@@ -98,7 +118,8 @@ strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint6
     l->t[i].fx = xcalloc(l->k * l->d, sizeof *l->t[i].fx, &ok);
   RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", l->k, l->d);
   for (size_t j = 0; j < l->d; j++) {
-    int e = strata_fixed_exponent(bound[j], (double)rows);
+    /* A weighted sum is at most wmax times the plain bound. */
+    int e = strata_fixed_exponent(l->weighted ? bound[j] * l->wmax : bound[j], (double)rows);
     l->fx_scale[j] = ldexp(1.0, e);
     l->fx_inv[j] = ldexp(1.0, -e);
   }
@@ -251,15 +272,53 @@ static void add_dispersion(const strata_lloyd *l, lloyd_thread *t, const strata_
   }
 }
 
+/* A weighted block's reduction after the kernel labelled it: each row's
+ * values times its weight into its cluster's sums, its weight into the
+ * cluster's, w ||x - c||^2 (float64, as the kernels' inertia) into the
+ * inertia; in row order, so the block's totals are deterministic.  Shared
+ * by every CPU table (the kernels reduce unweighted rows only). */
+static void weighted_reduce(const strata_lloyd *l, lloyd_thread *t, const strata_block *b) {
+  const size_t d = l->d;
+  double inertia = 0.0;
+  for (size_t i = 0; i < b->m; i++) {
+    const size_t c = (size_t)t->labels[i];
+    const double w = b->w[i];
+    const float *x = b->x + i * d, *cf = l->cf + c * d;
+    double *s = t->sums + c * d, q = 0.0;
+    for (size_t j = 0; j < d; j++) {
+      const double v = x[j], e = v - (double)cf[j];
+      s[j] += w * v;
+      q += e * e;
+    }
+    t->counts[c]++;
+    t->wsum[c] += w;
+    inertia += w * q;
+  }
+  strata_xacc_add(&t->inertia, inertia);
+  for (size_t c = 0; c < l->k; c++)
+    if (t->wsum[c] != 0.0) {
+      t->wfx[c] += strata_to_fixed(t->wsum[c] * l->w_scale);
+      t->wsum[c] = 0.0;
+    }
+}
+
 static strata_status assign_block(void *ctx, const strata_block *b, int thread) {
   strata_lloyd *l = ctx;
   lloyd_thread *t = &l->t[thread];
-  strata_block_acc acc = {t->sums, t->counts, 0.0};
-  /* Sums are always accumulated: d adds per row are noise next to the
-   * distances, and one code path keeps every pass the same. */
-  l->kern->lloyd.assign_reduce(&l->kern->ctx, b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels, t->dist2,
-                         &acc, t->scratch);
-  strata_xacc_add(&t->inertia, acc.inertia);
+  /* Weights a caller did not ask for (assign) are left aside. */
+  RETURN_IF(l->weighted && !b->w, STRATA_ERR_INTERNAL, "row weights asked for on a pass without them");
+  if (l->weighted) {
+    l->kern->lloyd.assign_reduce(&l->kern->ctx, b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels,
+                                 t->dist2, NULL, t->scratch);
+    weighted_reduce(l, t, b);
+  } else {
+    strata_block_acc acc = {t->sums, t->counts, 0.0};
+    /* Sums are always accumulated: d adds per row are noise next to the
+     * distances, and one code path keeps every pass the same. */
+    l->kern->lloyd.assign_reduce(&l->kern->ctx, b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels,
+                                 t->dist2, &acc, t->scratch);
+    strata_xacc_add(&t->inertia, acc.inertia);
+  }
   strata_block_fold(l->k, l->d, t->sums, t->counts, l->fx_scale, t->fx, t->total);
   if (l->disp.means) add_dispersion(l, t, b);
   t->rows += b->m;
@@ -287,6 +346,7 @@ static strata_status pass_begin(strata_lloyd *l, strata_labels_writer *writer) {
     memset(t->total, 0, l->k * sizeof *t->total);
     if (t->fx) memset(t->fx, 0, l->k * l->d * sizeof *t->fx);
     if (t->disp) memset(t->disp, 0, 2 * l->k * sizeof *t->disp);
+    if (t->wfx) memset(t->wfx, 0, l->k * sizeof *t->wfx);
     t->relocations = 0;
     t->rows = 0;
     strata_xacc_zero(&t->inertia);
@@ -298,11 +358,12 @@ static strata_status pass_begin(strata_lloyd *l, strata_labels_writer *writer) {
 
 /* The exact integers a pass totals, in one array so that several ranks add
  * theirs with one allreduce: whether any rank failed, relocations, rows,
- * the inertia's words, then per cluster its count, the fixed-point sums and
- * the dispersion pair. */
+ * the inertia's words, then per cluster its count, the fixed-point sums,
+ * the dispersion pair and the weight. */
 enum { TOT_FAILED, TOT_RELOCATIONS, TOT_ROWS, TOT_INERTIA, TOT_HEAD = TOT_INERTIA + STRATA_XACC_WORDS };
 
-static size_t tot_words(const strata_lloyd *l) { return TOT_HEAD + l->k * (1 + l->d + 2); }
+#define TOT_PER(l) (1 + (l)->d + 3)
+static size_t tot_words(const strata_lloyd *l) { return TOT_HEAD + l->k * TOT_PER(l); }
 
 /* The pass's totals from the per-thread partials, then from every rank:
  * exact, in any order.  `st` is this rank's pass status: a rank that failed
@@ -321,8 +382,9 @@ static strata_status pass_collect(strata_lloyd *l, strata_status st) {
     w[TOT_RELOCATIONS] += l->t[i].relocations;
     w[TOT_ROWS] += l->t[i].rows;
     for (size_t c = 0; c < k; c++) {
-      __int128 *e = cl + c * (1 + d + 2);
+      __int128 *e = cl + c * TOT_PER(l);
       e[0] += l->t[i].total[c];
+      if (l->weighted) e[3 + d] += l->t[i].wfx[c];
       for (size_t j = 0; l->fx_scale && j < d; j++) e[1 + j] += l->t[i].fx[c * d + j];
       if (l->disp.means) {
         e[1 + d] += l->t[i].disp[2 * c];
@@ -343,8 +405,9 @@ static strata_status pass_collect(strata_lloyd *l, strata_status st) {
   r->relocations = (int64_t)w[TOT_RELOCATIONS];
   r->rows = (uint64_t)w[TOT_ROWS];
   for (size_t c = 0; c < k; c++) {
-    const __int128 *e = cl + c * (1 + d + 2);
+    const __int128 *e = cl + c * TOT_PER(l);
     r->counts[c] = (int64_t)e[0];
+    if (l->weighted) r->weight[c] = strata_from_fixed((strata_fixed)e[3 + d], l->w_inv);
     for (size_t j = 0; j < d; j++)
       r->sums[c * d + j] = l->fx_scale ? strata_from_fixed((strata_fixed)e[1 + j], l->fx_inv[j]) : 0.0;
     if (l->disp.means) {
@@ -382,6 +445,7 @@ strata_status strata_lloyd_pass(strata_lloyd *l, strata_labels_writer *writer,
   }
   FORWARD_IF_ERROR(pass_begin(l, writer));
   if (l->kern->run.run_open) {
+    RETURN_IF(l->weighted, STRATA_ERR_INTERNAL, "row weights need a CPU table");
     RETURN_IF(l->disp.means, STRATA_ERR_INTERNAL, "dispersion needs a CPU table");
     strata_status st = strata_lloyd_device_pass(l);
     l->writer = NULL;

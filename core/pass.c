@@ -1,4 +1,6 @@
 /* The pass driver (see pass.h). */
+#include <float.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,10 @@ struct strata_pass {
   char (*thread_msg)[1024];
   strata_block *blocks;  /* one chunk's blocks, for a `chunk` callback */
   float *raw;            /* strata_pass_run_blocks streamed: chunk_rows × d raw rows */
+  /* row weights (NULL when the dataset has none): the chunk's as read, the
+   * kept rows' per block slot (streaming), or the cache's */
+  strata_dataset *wds;
+  float *wraw, *wkept, *wcache;
 };
 
 int strata_threads_resolve(int threads) {
@@ -89,6 +95,7 @@ strata_status strata_pass_open(const strata_ctx *ctx, strata_dataset *ds, const 
     p->base = first;
     p->n = end - first;
   }
+  p->wds = strata_dataset_weights(ds);
   p->threads = strata_threads_resolve(strata_ctx_threads(ctx));
   p->chunk_rows = chunk_rows
                       ? round_up(chunk_rows, STRATA_BLOCK_ROWS)
@@ -116,7 +123,14 @@ strata_status strata_pass_open(const strata_ctx *ctx, strata_dataset *ds, const 
   }
   p->thread_msg = calloc((size_t)p->threads, sizeof *p->thread_msg);
   p->blocks = calloc(p->chunk_rows / STRATA_BLOCK_ROWS + 1, sizeof *p->blocks);
-  if ((sc && !p->caching && (!p->scaled || (drop && !p->kept))) || !p->thread_msg || !p->blocks) {
+  int wok = 1;
+  if (p->wds) {
+    p->wraw = malloc(p->chunk_rows * sizeof *p->wraw);
+    p->wkept = malloc(p->chunk_rows * sizeof *p->wkept);
+    if (p->caching) p->wcache = malloc(p->nblocks * STRATA_BLOCK_ROWS * sizeof *p->wcache);
+    wok = p->wraw && p->wkept && (!p->caching || p->wcache);
+  }
+  if ((sc && !p->caching && (!p->scaled || (drop && !p->kept))) || !p->thread_msg || !p->blocks || !wok) {
     strata_pass_free(p);
     return strata_fail(STRATA_ERR_NOMEM, "out of memory for chunk buffers");
   }
@@ -133,6 +147,7 @@ void strata_pass_free(strata_pass *p) {
   free(p->thread_msg);
   free(p->blocks);
   free(p->raw);
+  free(p->wraw); free(p->wkept); free(p->wcache);
   free(p);
 }
 
@@ -142,6 +157,7 @@ size_t strata_pass_chunk_rows(const strata_pass *p) { return p->chunk_rows; }
 size_t strata_pass_first_row(const strata_pass *p) { return p->base; }
 size_t strata_pass_rows(const strata_pass *p) { return p->n; }
 int strata_pass_in_core(const strata_pass *p) { return p->cached; }
+int strata_pass_weighted(const strata_pass *p) { return p->wds != NULL; }
 int strata_pass_caching(const strata_pass *p) { return p->caching; }
 
 static strata_status host_apply(const void *ctx, const float *raw, size_t rows, size_t row0,
@@ -165,6 +181,36 @@ void strata_pass_raw_chunks(strata_pass *p, int on) { p->raw_chunks = on; }
  * row row0) ready:
  * from the cache, from the raw chunk (no scaler, or `raw` asked for by a
  * device that scales), or by scaling the raw chunk. */
+/* Checks a block's raw weights (rows of them, the first at input row row0). */
+static strata_status check_weights(const strata_pass *p, const float *w, size_t rows, size_t row0) {
+  int bad = 0;
+  for (size_t i = 0; i < rows; i++) bad |= !(w[i] >= 0.0f && w[i] <= FLT_MAX);
+  if (!bad) return STRATA_OK;
+  for (size_t i = 0; i < rows; i++)
+    if (!(w[i] >= 0.0f && w[i] <= FLT_MAX))
+      return strata_fail(STRATA_ERR_DATA, "weight column '%s' has %s at row %zu; weights must be finite and >= 0",
+                         strata_dataset_col_name(p->wds, 0),
+                         isnan(w[i]) ? "a missing value (NaN)" : isinf(w[i]) ? "an infinite value" : "a negative value",
+                         row0 + i);
+  return STRATA_OK;
+}
+
+/* The block's weights from the raw ones of its rows (wraw: nraw of them),
+ * kept rows only, into dst (when rows were dropped). */
+static strata_status block_weights(strata_pass *p, const float *wraw, float *dst, strata_block *blk) {
+  blk->w = NULL;
+  if (!p->wds) return STRATA_OK;
+  FORWARD_IF_ERROR(check_weights(p, wraw, blk->nraw, blk->row0));
+  if (!blk->kept) {
+    if (dst != wraw) memcpy(dst, wraw, blk->m * sizeof *dst);
+    blk->w = dst;
+    return STRATA_OK;
+  }
+  for (size_t i = 0; i < blk->m; i++) dst[i] = wraw[blk->kept[i]];
+  blk->w = dst;
+  return STRATA_OK;
+}
+
 static strata_status prepare_block(strata_pass *p, const float *raw, size_t row0, size_t rows,
                                    size_t b, int want_raw, strata_block *blk) {
   size_t off = b * STRATA_BLOCK_ROWS;
@@ -173,16 +219,18 @@ static strata_status prepare_block(strata_pass *p, const float *raw, size_t row0
   blk->nraw = rows - off < STRATA_BLOCK_ROWS ? rows - off : STRATA_BLOCK_ROWS;
   blk->index = blk->row0 / STRATA_BLOCK_ROWS;
   blk->kept = NULL;
+  blk->w = NULL;
   if (p->cached) {
     blk->x = p->cache + local * p->d;
     blk->m = p->cache_m[lb];
     if (blk->m < blk->nraw) blk->kept = p->cache_kept + local;
+    if (p->wds) blk->w = p->wcache + local;
     return STRATA_OK;
   }
   if (!p->sc || want_raw) {
     blk->x = raw + off * p->d;
     blk->m = blk->nraw;
-    return STRATA_OK;
+    return p->wds ? block_weights(p, p->wraw + off, p->wraw + off, blk) : STRATA_OK;
   }
   float *dst = p->caching ? p->cache + local * p->d : p->scaled + off * p->d;
   uint16_t *kept = NULL;
@@ -194,6 +242,7 @@ static strata_status prepare_block(strata_pass *p, const float *raw, size_t row0
   blk->m = m;
   if (m < blk->nraw) blk->kept = kept;
   if (p->caching) p->cache_m[lb] = (uint32_t)m;
+  if (p->wds) FORWARD_IF_ERROR(block_weights(p, p->wraw + off, p->caching ? p->wcache + local : p->wkept + off, blk));
   return STRATA_OK;
 }
 
@@ -300,6 +349,7 @@ strata_status strata_pass_run(strata_pass *p, const strata_pass_fns *fns) {
     FORWARD_IF_ERROR(strata_check_cancel(p->ctx));
     FORWARD_IF_ERROR(strata_cursor_next(p->cur, &ch));
     if (ch.rows == 0) break;
+    if (p->wds) FORWARD_IF_ERROR(strata_dataset_read(p->wds, ch.row0, ch.rows, p->wraw));
     run_chunk(p, fns, ch.data, ch.row0, ch.rows);
     if (p->failed) return strata_fail(p->failed, "%s", p->failed_msg);
     if (fns->chunk_done) FORWARD_IF_ERROR(fns->chunk_done(fns->ctx, p->base + ch.row0, ch.rows));
@@ -328,11 +378,12 @@ static strata_status listed_block(strata_pass *p, size_t lb, size_t slot, strata
   blk->nraw = rows;
   blk->index = blk->row0 / STRATA_BLOCK_ROWS;
   blk->kept = NULL;
+  blk->w = NULL;
   const float *raw = p->raw + off * p->d;
   if (!p->sc) {
     blk->x = raw;
     blk->m = rows;
-    return STRATA_OK;
+    return p->wds ? block_weights(p, p->wraw + off, p->wraw + off, blk) : STRATA_OK;
   }
   uint16_t *kept = p->sc->missing == STRATA_MISSING_DROP ? p->kept + off : NULL;
   size_t m = 0;
@@ -340,7 +391,7 @@ static strata_status listed_block(strata_pass *p, size_t lb, size_t slot, strata
   blk->x = p->scaled + off * p->d;
   blk->m = m;
   if (m < rows) blk->kept = kept;
-  return STRATA_OK;
+  return p->wds ? block_weights(p, p->wraw + off, p->wkept + off, blk) : STRATA_OK;
 }
 
 strata_status strata_pass_run_blocks(strata_pass *p, const strata_pass_fns *fns, const uint64_t *blocks, size_t n) {
@@ -369,6 +420,7 @@ strata_status strata_pass_run_blocks(strata_pass *p, const strata_pass_fns *fns,
         size_t local = (size_t)(blocks[i + g] - first) * STRATA_BLOCK_ROWS;
         size_t rows = p->n - local < STRATA_BLOCK_ROWS ? p->n - local : STRATA_BLOCK_ROWS;
         FORWARD_IF_ERROR(strata_dataset_read(p->ds, local, rows, p->raw + g * STRATA_BLOCK_ROWS * p->d));
+        if (p->wds) FORWARD_IF_ERROR(strata_dataset_read(p->wds, local, rows, p->wraw + g * STRATA_BLOCK_ROWS));
       }
     int T = p->threads < (int)group ? p->threads : (int)group;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(T)

@@ -27,6 +27,8 @@ typedef struct {
   size_t nraw;           /* input rows the block spans (m <= nraw) */
   const uint16_t *kept;  /* NULL when m == nraw; else offsets of the present rows */
   size_t index;          /* global block number = row0 / STRATA_BLOCK_ROWS */
+  const float *w;        /* m row weights, like x (kept rows only), or NULL: the
+                            dataset has none (strata_dataset_set_weights) */
 } strata_block;
 
 typedef struct {
@@ -67,6 +69,9 @@ size_t strata_pass_chunk_rows(const strata_pass *p);
  * process: 0 and every row. */
 size_t strata_pass_first_row(const strata_pass *p);
 size_t strata_pass_rows(const strata_pass *p);
+/* 1 when the dataset has row weights: every block carries them (b->w),
+ * each checked finite and >= 0 as it is read. */
+int strata_pass_weighted(const strata_pass *p);
 /* 1 once the data is held in memory (after a complete first pass). */
 int strata_pass_in_core(const strata_pass *p);
 /* 1 if the data will be held in memory after the first pass. */

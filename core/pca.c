@@ -71,14 +71,14 @@ typedef struct {
 
 static strata_status stats_block(void *vctx, const strata_block *b, int t) {
   pca_ctx *c = vctx;
-  if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
+  if (c->sample) strata_sample_take(c->sample, b->x, NULL, b->row0, b->m);
   strata_moments_set_add(&c->col_t, t, b->x, b->m, 1, &c->dropped_t[t]);
   return STRATA_OK;
 }
 
 static strata_status cov_block(void *vctx, const strata_block *b, int t) {
   pca_ctx *c = vctx;
-  if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
+  if (c->sample) strata_sample_take(c->sample, b->x, NULL, b->row0, b->m);
   size_t off = (size_t)t * STRATA_BLOCK_ROWS;
   float *x = c->scaled + off * c->d;
   size_t m = 0;
@@ -92,7 +92,7 @@ static strata_status cov_block(void *vctx, const strata_block *b, int t) {
 /* A wide table's block, scaled into its own rows' place. */
 static strata_status gram_block(void *vctx, const strata_block *b, int t) {
   pca_ctx *c = vctx;
-  if (c->sample) strata_sample_take(c->sample, b->x, b->row0, b->m);
+  if (c->sample) strata_sample_take(c->sample, b->x, NULL, b->row0, b->m);
   size_t m = 0;
   FORWARD_IF_ERROR(strata_scaler_apply(c->sc, b->x, b->m, b->row0, c->rows + b->row0 * c->d, c->rows_kept + b->row0, &m));
   c->dropped_t[t] += b->m - m;

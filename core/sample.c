@@ -78,15 +78,23 @@ strata_status strata_sample_choose(strata_sample *s, size_t n, size_t m, size_t 
   return STRATA_OK;
 }
 
-void strata_sample_take(strata_sample *s, const float *raw, size_t row0, size_t rows) {
+strata_status strata_sample_want_weights(strata_sample *s) {
+  s->w = calloc(s->m ? s->m : 1, sizeof *s->w);
+  RETURN_IF(!s->w, STRATA_ERR_NOMEM, "out of memory for the init sample's weights (%zu rows)", s->m);
+  return STRATA_OK;
+}
+
+void strata_sample_take(strata_sample *s, const float *raw, const float *w, size_t row0, size_t rows) {
   /* First sampled row at or after row0. */
   size_t lo = 0, hi = s->m;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     if (s->rows[mid] < row0) lo = mid + 1; else hi = mid;
   }
-  for (size_t i = lo; i < s->m && s->rows[i] < row0 + rows; i++)
+  for (size_t i = lo; i < s->m && s->rows[i] < row0 + rows; i++) {
     memcpy(s->x + i * s->d, raw + (s->rows[i] - row0) * s->d, s->d * sizeof *s->x);
+    if (s->w && w) s->w[i] = w[s->rows[i] - row0];
+  }
 }
 
 strata_status strata_sample_finish(strata_sample *s, const strata_scaler *sc) {
@@ -101,7 +109,10 @@ strata_status strata_sample_finish(strata_sample *s, const strata_scaler *sc) {
     memcpy(raw, s->x + i * s->d, s->d * sizeof *raw);
     st = strata_scaler_apply(sc, raw, 1, s->rows[i], s->x + w * s->d, NULL, &kept);
     if (st != STRATA_OK) break;
-    if (kept) s->rows[w++] = s->rows[i];
+    if (kept) {
+      if (s->w) s->w[w] = s->w[i];
+      s->rows[w++] = s->rows[i];
+    }
   }
   free(raw);
   s->m = w;
@@ -112,6 +123,7 @@ void strata_sample_free(strata_sample *s) {
   if (!s) return;
   free(s->rows);
   free(s->x);
+  free(s->w);
   memset(s, 0, sizeof *s);
 }
 

@@ -130,7 +130,7 @@ static strata_status read_sample(const strata_ctx *ctx, strata_dataset *ds, size
   if (st == STRATA_OK && end > first) st = strata_cursor_open(ctx, src, chunk, 1, &cur);
   strata_chunk c;
   while (st == STRATA_OK && cur && (st = strata_cursor_next(cur, &c)) == STRATA_OK && c.rows > 0) {
-    strata_sample_take(&s, c.data, first + c.row0, c.rows);
+    strata_sample_take(&s, c.data, NULL, first + c.row0, c.rows);
     st = strata_check_cancel(ctx);
   }
   strata_cursor_close(cur);

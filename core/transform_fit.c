@@ -23,7 +23,7 @@ typedef struct {
 
 static strata_status tf_block(void *vctx, const strata_block *b, int t) {
   tf_pass *c = vctx;
-  if (c->yj) strata_sample_take(&c->sample, b->x, b->row0, b->m);
+  if (c->yj) strata_sample_take(&c->sample, b->x, NULL, b->row0, b->m);
   for (size_t j = 0; c->age && j < c->d; j++) {
     if (c->tf[j].kind != STRATA_TRANSFORM_AGE_DAYS) continue;
     double *mx = &c->max_t[(size_t)t * c->d + j];

@@ -19,6 +19,7 @@ struct strata_dataset {
   int *group;                     /* copied groups: cols entries, -1 numeric; NULL when none */
   char **group_names;
   size_t ngroups;
+  strata_dataset *weights;        /* one column of row weights (owned), or NULL */
 };
 
 strata_status strata_dataset_wrap(strata_source *src, strata_dataset **out) {
@@ -60,11 +61,52 @@ strata_status strata_dataset_view_rows(strata_dataset *ds, size_t first, size_t 
   FORWARD_IF_ERROR(strata_source_rows(ds->src, first, end, &view));
   FORWARD_IF_ERROR(strata_dataset_wrap(view, out));
   (*out)->parent = ds;
+  if (ds->weights) {
+    strata_status st = strata_dataset_view_rows(ds->weights, first, end, &(*out)->weights);
+    if (st != STRATA_OK) {
+      strata_dataset_free(*out);
+      *out = NULL;
+      return st;
+    }
+  }
   return STRATA_OK;
+}
+
+strata_status strata_dataset_set_weights(strata_dataset *ds, strata_dataset *w) {
+  if (!ds || !w) {
+    strata_dataset_free(w);
+    return strata_fail(STRATA_ERR_USAGE, "strata_dataset_set_weights: NULL argument");
+  }
+  strata_status st = STRATA_OK;
+  if (strata_dataset_cols(w) != 1)
+    st = strata_fail(STRATA_ERR_USAGE, "row weights are one column (got %zu)", strata_dataset_cols(w));
+  else if (strata_dataset_rows(w) != strata_dataset_rows(ds))
+    st = strata_fail(STRATA_ERR_DATA, "weight column '%s' has %zu rows, the features %zu",
+                     strata_dataset_col_name(w, 0), strata_dataset_rows(w), strata_dataset_rows(ds));
+  else if (ds->weights)
+    st = strata_fail(STRATA_ERR_USAGE, "the dataset already has row weights ('%s')",
+                     strata_dataset_col_name(ds->weights, 0));
+  for (size_t j = 0; st == STRATA_OK && j < strata_dataset_cols(ds); j++)
+    if (strcmp(strata_dataset_col_name(ds, j), strata_dataset_col_name(w, 0)) == 0)
+      st = strata_fail(STRATA_ERR_USAGE, "weight column '%s' is also a feature; a row's weight cannot be one of "
+                       "the values it is clustered on", strata_dataset_col_name(w, 0));
+  if (st != STRATA_OK) {
+    strata_dataset_free(w);
+    return st;
+  }
+  ds->weights = w;
+  return STRATA_OK;
+}
+
+strata_dataset *strata_dataset_weights(const strata_dataset *ds) { return ds ? ds->weights : NULL; }
+
+const char *strata_dataset_weights_name(const strata_dataset *ds) {
+  return ds && ds->weights ? strata_dataset_col_name(ds->weights, 0) : NULL;
 }
 
 void strata_dataset_free(strata_dataset *ds) {
   if (!ds) return;
+  strata_dataset_free(ds->weights);
   strata_source_close(ds->src);
   free(ds->group);
   for (size_t g = 0; ds->group_names && g < ds->ngroups; g++) free(ds->group_names[g]);

@@ -20,6 +20,10 @@ strata_source *strata_dataset_source(const strata_dataset *ds);
  *  ds IN, out OUT. */
 strata_status strata_dataset_read(strata_dataset *ds, size_t row0, size_t rows, float *out);
 
+/* ds's row weights (strata_dataset_set_weights; a view's follow its rows),
+ * or NULL: read with strata_dataset_read like any one-column dataset. */
+strata_dataset *strata_dataset_weights(const strata_dataset *ds);
+
 /* The file's chunk length in rows along the row axis (the largest over the
  * selected columns), or 0 when the storage is contiguous. */
 size_t strata_dataset_file_chunk_rows(const strata_dataset *ds);

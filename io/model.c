@@ -215,6 +215,7 @@ void strata_model_sync_info(strata_model *m) {
   i->estimator = m->estimator ? m->estimator : STRATA_MODEL_KIND_DEFAULT;
   i->init = m->init ? m->init : "";
   i->refine = m->refine ? m->refine : "";
+  i->weight_column = m->weight_column;
   i->scale = m->scale ? m->scale : "";
   i->missing = m->missing ? m->missing : "";
   i->backend = m->backend ? m->backend : "";
@@ -268,7 +269,7 @@ void strata_model_free(strata_model *m) {
   for (int g = 0; m->categorical && g < m->info.n_categorical; g++) free(m->categorical[g]);
   free(m->categorical);
   free(m->feature_group);
-  free(m->estimator); free(m->refine); free(m->init); free(m->scale); free(m->missing); free(m->backend); free(m->backend_reason); free(m->mode);
+  free(m->estimator); free(m->refine); free(m->weight_column); free(m->init); free(m->scale); free(m->missing); free(m->backend); free(m->backend_reason); free(m->mode);
   free(m->input_file); free(m->input_location); free(m->version); free(m->created);
   free(m->parent_path); free(m->parent_created); free(m->parent_segment); free(m->parent_distance);
   free(m->train_mean); free(m->train_std); free(m->train_mean_distance);

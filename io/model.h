@@ -27,6 +27,7 @@ struct strata_model {
   double *kdist;            /* dbscan with eps auto: info.n_kdist, or NULL */
   char *estimator;          /* the estimator kind ("kmeans"); NULL reads as "kmeans" */
   char *refine;             /* "swap", "none"; NULL in models written before it was recorded */
+  char *weight_column;      /* the row-weight column, or NULL (unweighted) */
   /* a Gaussian mixture's (estimator "gmm"), else NULL: /gmm in the file */
   char *covariance_type;
   double *weights;          /* k */

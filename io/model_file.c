@@ -56,6 +56,8 @@ static const struct {
     {"estimator", offsetof(strata_model_info, estimator), offsetof(strata_model, estimator), 1},
     {"init", offsetof(strata_model_info, init), offsetof(strata_model, init), 0},
     {"refine", offsetof(strata_model_info, refine), offsetof(strata_model, refine), 1},
+    /* weighted fits only */
+    {"weight_column", offsetof(strata_model_info, weight_column), offsetof(strata_model, weight_column), 1},
     {"scale", offsetof(strata_model_info, scale), offsetof(strata_model, scale), 0},
     {"missing", offsetof(strata_model_info, missing), offsetof(strata_model, missing), 0},
     {"backend", offsetof(strata_model_info, backend), offsetof(strata_model, backend), 0},

@@ -5,7 +5,7 @@
 # streamed, with imputed and dropped missing values, restarts, k-means++,
 # k-means|| and random init, one-hot categorical columns, median imputation, robust
 # scaling, fitted transforms (sketches, samples and maxima combined across
-# ranks), mini-batch k-means, Ward's two-step mode and Gaussian mixtures; assign, sweep, stability and profile
+# ranks), row weights, mini-batch k-means, Ward's two-step mode and Gaussian mixtures; assign, sweep, stability and profile
 # likewise equal one process (JSON, -o CSV, table).  Then the failures: an
 # option refused across ranks, a rank that cannot open the file, a rank
 # killed mid-run; each ends the job with one message and no output.
@@ -44,6 +44,19 @@ with open(sys.argv[1], "w") as f:
         f.write(f"{i},{age},{[30, 60, 90][s] + random.gauss(0, 5):.2f},{region}\n")
 EOF
 "$STRATA" import "$D/cat.csv" -o "$D/cat.h5" -q
+# Row weights (a customer's value; some 0), features with missing values.
+python3 - "$D/wt.csv" <<'EOF'
+import random, sys
+random.seed(5)
+with open(sys.argv[1], "w") as f:
+    f.write("a,b,c,value\n")
+    for i in range(17000):
+        s = i % 4
+        a = "" if random.random() < 0.02 else f"{s * 3 + random.gauss(0, 1):.3f}"
+        value = 0 if random.random() < 0.05 else random.expovariate(0.01)
+        f.write(f"{a},{s * s + random.gauss(0, 1):.3f},{random.gauss(0, 2):.3f},{value:.2f}\n")
+EOF
+"$STRATA" import "$D/wt.csv" -o "$D/wt.h5" -q
 
 # same_fit NAME A.json B.json: equal but for what may differ between runs.
 same_fit() {
@@ -108,6 +121,10 @@ check_config minibatch "$D/c.h5" -k 5 --algorithm minibatch --batch-rows 5000 --
 # More centres than blobs: low-count centres are moved to rows of a batch
 # (counted and fetched across ranks).
 check_config minibatch_b "$D/b.h5" -k 7 --algorithm minibatch --batch-rows 4096 --seed 1
+# Row weights: the weighted statistics, the init sample's weights and the
+# clusters' weights combined across ranks.
+check_config weights "$D/wt.h5" -k 5 --weights value --missing drop --n-init 2 --seed 2
+check_config weights_stream "$D/wt.h5" -k 4 --weights value --missing mean --init random --streaming --chunk-rows 8192 --seed 6
 check_config kpar_stream "$D/c.h5" -k 5 --init "k-means||" --missing mean --streaming --chunk-rows 8192 --n-init 2 --seed 1
 # The median sketches' merge tree meets on rank 0 (core/quantile_comm.c).
 check_config median "$D/c.h5" -k 5 --missing median --seed 2

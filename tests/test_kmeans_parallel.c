@@ -209,7 +209,7 @@ static void test_weighted_fixed_point(void) {
   uint64_t r = 4;
   for (size_t i = 0; i < m; i++) w[i] = (double)(fixture_rand(&r) % 6);
   const strata_kernels *kern = strata_kernels_for_shape("auto", d, k);
-  strata_weighted_job job = {NULL, kern, 1, x, w, m, d, k, 77, 1, 300};
+  strata_weighted_job job = {NULL, kern, 1, x, w, m, d, k, 77, 1, 300, 0};
   CHECK_OK(strata_kmeans_weighted(&job, c1));
   job.threads = 2;
   CHECK_OK(strata_kmeans_weighted(&job, c2));

@@ -614,6 +614,9 @@ typedef struct {
    * blocks); 0 for Lloyd and in models written before it was recorded.
    * iterations then counts batches. */
   uint64_t batch_rows;
+  /* The row-weight column of the fit (strata_dataset_set_weights), or NULL
+   * when the rows were not weighted; inertia is then the weighted sum. */
+  const char *weight_column;
 } strata_model_info;
 
 /* m IN; never NULL for a valid model. */
@@ -715,6 +718,21 @@ STRATA_API strata_status strata_dataset_from_strided(const void *x, strata_elem_
  * the view is taken.  first <= end <= rows of ds, else STRATA_ERR_USAGE.
  * out OUT, free with strata_dataset_free. */
 STRATA_API strata_status strata_dataset_view_rows(strata_dataset *ds, size_t first, size_t end, strata_dataset **out);
+
+/* Row weights (scikit-learn's sample_weight; e.g. each customer's value):
+ * w, a dataset of ONE column with as many rows as ds (a column of the same
+ * file opened with strata_dataset_open, or an array with
+ * strata_dataset_from_strided), becomes ds's weights; ds owns it from the
+ * call on, also when this fails.  A k-means fit of ds then weighs each row
+ * by its weight: in the statistics and the z-score scaler (weighted mean
+ * and variance), k-means++ and random seeding (draws in proportion to
+ * weight), every Lloyd pass (weighted means), the inertia (weighted) and
+ * the segments' weights; a weight must be finite and >= 0 (else
+ * STRATA_ERR_DATA naming the row), their total > 0.  Weights are read as
+ * float32, like the features.  Set before any view or pass. */
+STRATA_API strata_status strata_dataset_set_weights(strata_dataset *ds, strata_dataset *w);
+/* The weight column's name, or NULL when ds has no weights. */
+STRATA_API const char *strata_dataset_weights_name(const strata_dataset *ds);
 
 /* ---------------------------------------------------------------- stability */
 

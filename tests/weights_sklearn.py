@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Cross-check `strata fit --weights COLUMN` against scikit-learn's KMeans
+with sample_weight from the same initial centroids (--init FILE), and against
+the table with each row repeated as many times as its (integer) weight.
+
+Checks: the weighted inertia within 1e-9 relative and the centroids within
+1e-6 (float32 data, float64 sums on both sides), the labels equal but for
+near-ties (at most 0.01% of rows), the iteration count within 1; the z-score
+scaler's shift and factor equal the weighted mean and standard deviation
+(numpy's average) within 1e-9 relative; integer weights give the fit of the
+repeated rows; k = 1 gives the weighted mean; an empty cluster is re-seeded
+as scikit-learn does.  Bad weights (negative, NaN, all zero) exit 2 naming
+the problem and leave no output.
+
+Prints one line per check and closes with `weights_sklearn: N passed, N
+failed`; exits 1 when a check failed or none ran.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+from sklearn.cluster import KMeans
+
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    print(("ok   " if ok else "FAIL ") + what)
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+
+
+def write_table(path, X, w, names=None):
+    names = names or [f"x{j:02d}" for j in range(X.shape[1])]
+    with h5py.File(path, "w") as f:
+        for j, n in enumerate(names):
+            f[n] = X[:, j].astype(np.float32)
+        if w is not None:
+            f["value"] = w.astype(np.float32)
+    return names
+
+
+def write_init(path, C, names):
+    np.savetxt(path, C, delimiter=",", header=",".join(names), comments="")
+
+
+def fit(args, tmp, data, extra, tag):
+    model = os.path.join(tmp, tag + "_model.h5")
+    labels = os.path.join(tmp, tag + "_labels.h5")
+    cmd = [args.strata, "fit", data, "-o", model, "--labels", labels, "--json", "-q"] + extra
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        print(r.stderr, file=sys.stderr)
+        return None
+    j = json.loads(r.stdout)
+    with h5py.File(model) as f:
+        j["_C"] = f["centroids_original"][:]
+        j["_shift"] = f["scaler/shift"][:] if "scaler/shift" in f else None
+        j["_factor"] = f["scaler/factor"][:] if "scaler/factor" in f else None
+    with h5py.File(labels) as f:
+        j["_seg"] = f["segment"][:]
+    return j
+
+
+def blobs(rng, n, d, centres, spread=1.0):
+    X = np.concatenate([rng.normal(c, spread, (n // len(centres) + 1, d)) for c in centres])[:n]
+    rng.shuffle(X)
+    return X.astype(np.float32)
+
+
+def same_as_sklearn(args, tmp, name, X, w, k, scale):
+    rng = np.random.default_rng(7)
+    data = os.path.join(tmp, name + ".h5")
+    names = write_table(data, X, w)
+    init = X[rng.choice(len(X), k, replace=False)].astype(np.float64)
+    init_csv = os.path.join(tmp, name + "_init.csv")
+    write_init(init_csv, init, names)
+    j = fit(args, tmp, data, ["-k", str(k), "--weights", "value", "--scale", scale, "--init", init_csv,
+                              "--tol", "0", "--max-iter", "300"], name)
+    check(j is not None and j.get("weight_column") == "value", f"{name}: fit runs and names the weight column")
+    if j is None:
+        return
+    Xs, ws = X.astype(np.float64), w.astype(np.float32).astype(np.float64)
+    if scale == "zscore":
+        mean = np.average(Xs, axis=0, weights=ws)
+        std = np.sqrt(np.average((Xs - mean) ** 2, axis=0, weights=ws))
+        check(np.allclose(j["_shift"], mean, rtol=1e-9, atol=0) and np.allclose(j["_factor"], std, rtol=1e-9, atol=0),
+              f"{name}: z-score shift and factor are the weighted mean and std (1e-9)")
+        # Strata clusters the scaled values rounded to float32.
+        Xs = ((Xs - j["_shift"]) / j["_factor"]).astype(np.float32).astype(np.float64)
+        init = (init - j["_shift"]) / j["_factor"]
+    km = KMeans(k, init=init, n_init=1, tol=0, max_iter=300, algorithm="lloyd").fit(Xs, sample_weight=ws)
+    rel = abs(j["inertia"] - km.inertia_) / km.inertia_
+    check(rel < 1e-9, f"{name}: weighted inertia {j['inertia']:.12g} vs scikit-learn {km.inertia_:.12g} (rel {rel:.1e})")
+    C = j["_C"]
+    if scale == "zscore":
+        C = (C - j["_shift"]) / j["_factor"]
+    err = np.abs(C - km.cluster_centers_).max()
+    check(err < 1e-6, f"{name}: centroids within 1e-6 of scikit-learn's (max {err:.1e})")
+    diff = np.mean(j["_seg"] != km.labels_)
+    check(diff <= 1e-4, f"{name}: labels equal scikit-learn's ({diff:.4%} differ)")
+    check(abs(j["iterations"] - km.n_iter_) <= 1, f"{name}: iterations {j['iterations']} vs {km.n_iter_}")
+
+
+def repeated_rows(args, tmp):
+    rng = np.random.default_rng(11)
+    X = blobs(rng, 3001, 5, [0, 4, 9])
+    w = rng.integers(0, 4, len(X)).astype(np.float32)
+    names = write_table(os.path.join(tmp, "rep_w.h5"), X, w)
+    write_table(os.path.join(tmp, "rep_x.h5"), np.repeat(X, w.astype(int), axis=0), None, names)
+    init = X[[5, 900, 2000]].astype(np.float64)
+    write_init(os.path.join(tmp, "rep_init.csv"), init, names)
+    common = ["-k", "3", "--scale", "zscore", "--init", os.path.join(tmp, "rep_init.csv"), "--tol", "0"]
+    a = fit(args, tmp, os.path.join(tmp, "rep_w.h5"), common + ["--weights", "value"], "rep_w")
+    b = fit(args, tmp, os.path.join(tmp, "rep_x.h5"), common, "rep_x")
+    ok = a is not None and b is not None
+    check(ok and np.allclose(a["_shift"], b["_shift"], rtol=1e-9) and np.allclose(a["_factor"], b["_factor"], rtol=1e-9),
+          "integer weights: the scaler of the repeated rows")
+    check(ok and np.allclose(a["_C"], b["_C"], rtol=1e-9, atol=1e-9) and abs(a["inertia"] - b["inertia"]) <= 1e-9 * b["inertia"],
+          "integer weights: the centroids and inertia of the repeated rows")
+
+
+def k_one(args, tmp):
+    rng = np.random.default_rng(3)
+    X = blobs(rng, 1234, 7, [0, 3])
+    w = rng.gamma(1.5, 10.0, len(X)).astype(np.float32)
+    data = os.path.join(tmp, "k1.h5")
+    write_table(data, X, w)
+    j = fit(args, tmp, data, ["-k", "1", "--weights", "value", "--scale", "none"], "k1")
+    mean = np.average(X.astype(np.float64), axis=0, weights=w.astype(np.float64))
+    check(j is not None and np.allclose(j["_C"][0], mean, rtol=1e-12, atol=1e-12), "k = 1: the centroid is the weighted mean")
+
+
+def bad_weights(args, tmp):
+    rng = np.random.default_rng(5)
+    X = blobs(rng, 5000, 3, [0, 5])
+    for name, fill, want in [("negative", -1.0, "a negative value at row 4321"),
+                             ("nan", np.nan, "a missing value (NaN) at row 4321"),
+                             ("zero", None, "total weight of 0")]:
+        w = np.ones(len(X), np.float32)
+        if fill is None:
+            w[:] = 0
+        else:
+            w[4321] = fill
+        data = os.path.join(tmp, f"bad_{name}.h5")
+        write_table(data, X, w)
+        out = os.path.join(tmp, f"bad_{name}_model.h5")
+        r = subprocess.run([args.strata, "fit", data, "-k", "2", "--weights", "value", "-o", out],
+                           capture_output=True, text=True)
+        check(r.returncode == 2 and want in r.stderr and r.stderr.count("\n") == 1 and not os.path.exists(out),
+              f"weights {name}: exit 2, one line naming it, no model ({r.returncode}: {r.stderr.strip()})")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--strata", required=True)
+    ap.add_argument("--gen")
+    ap.add_argument("--tmp")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="weights_sklearn_", dir=args.tmp)
+    try:
+        rng = np.random.default_rng(1)
+        X = blobs(rng, 5003, 3, [0, 5, 10])
+        same_as_sklearn(args, tmp, "blobs_none", X, rng.gamma(2.0, 50.0, len(X)).astype(np.float32), 4, "none")
+        X = blobs(rng, 20011, 17, [0, 2, 4, 6, 8, 10], 1.5)
+        w = rng.gamma(0.5, 100.0, len(X)).astype(np.float32)
+        w[rng.choice(len(X), 500, replace=False)] = 0
+        same_as_sklearn(args, tmp, "blobs_zscore", X, w, 9, "zscore")
+        # A centre placed far from every row loses all its rows in the first pass.
+        X = blobs(rng, 4099, 2, [0, 6])
+        w = rng.uniform(0.5, 2.0, len(X)).astype(np.float32)
+        data = os.path.join(tmp, "empty.h5")
+        names = write_table(data, X, w)
+        init = np.array([X[0], X[1], [1e3, 1e3]], np.float64)
+        write_init(os.path.join(tmp, "empty_init.csv"), init, names)
+        j = fit(args, tmp, data, ["-k", "3", "--weights", "value", "--scale", "none", "--init",
+                                  os.path.join(tmp, "empty_init.csv"), "--tol", "0"], "empty")
+        km = KMeans(3, init=init, n_init=1, tol=0, algorithm="lloyd").fit(X.astype(np.float64), sample_weight=w.astype(np.float64))
+        check(j is not None and abs(j["inertia"] - km.inertia_) <= 1e-9 * km.inertia_ and
+              np.abs(j["_C"] - km.cluster_centers_).max() < 1e-6,
+              "an empty cluster is re-seeded as scikit-learn does (inertia, centroids)")
+        repeated_rows(args, tmp)
+        k_one(args, tmp)
+        bad_weights(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"weights_sklearn: {passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
