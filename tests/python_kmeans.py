@@ -201,6 +201,15 @@ try:
     check(np.allclose(ours.cluster_centers_, sk.cluster_centers_, rtol=1e-5, atol=1e-5),
           "centroids = scikit-learn's from the same init")
     check(abs(ours.inertia_ - sk.inertia_) <= 1e-5 * sk.inertia_, "inertia = scikit-learn's")
+    sw = rng.gamma(1.0, 3.0, len(X))
+    sw[::7] = 0.0
+    ours = strata.KMeans(4, init=init, scale="none", tol=0).fit(X, sample_weight=sw)
+    sk = SKKMeans(4, init=init, n_init=1, tol=0, algorithm="lloyd").fit(
+        X.astype(np.float64), sample_weight=sw.astype(np.float32).astype(np.float64))
+    check(same(ours.labels_, sk.labels_.astype(np.int32)), "sample_weight: labels = scikit-learn's from the same init")
+    check(np.allclose(ours.cluster_centers_, sk.cluster_centers_, rtol=1e-9, atol=1e-9),
+          "sample_weight: centroids = scikit-learn's from the same init")
+    check(abs(ours.inertia_ - sk.inertia_) <= 1e-9 * sk.inertia_, "sample_weight: inertia = scikit-learn's (weighted)")
 except ImportError:
     print("scikit-learn missing")
     FAILED.append("scikit-learn")
@@ -209,9 +218,12 @@ except ImportError:
 from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
 
 EXPECTED_FAILED = {
-    "check_sample_weights_not_overwritten": "libstrata does not weight rows: non-uniform sample_weight "
-                                            "raises NotImplementedError",
-    "check_sample_weight_equivalence_on_dense_data": "same: the check needs non-uniform sample_weight",
+    # As scikit-learn's own KMeans (its tags mark it): weights and repeated
+    # rows give the same Lloyd fixed point from the same centres (tests/
+    # weights_sklearn.py checks that), but k-means++ draws from n rows with
+    # weights or from the repeated rows differently.
+    "check_sample_weight_equivalence_on_dense_data": "sample_weight is not equivalent to repeating rows for the "
+                                                     "k-means++ draws",
 }
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -258,7 +270,10 @@ raises(strata.StrataError, lambda: strata.KMeans(2, missing="drop").fit(np.full(
        "every row dropped")
 raises(ValueError, lambda: strata.KMeans(2).fit(np.where(X > 1, np.nan, X)), "NaN with missing='error'", text="NaN")
 raises(ValueError, lambda: strata.KMeans(200).fit(X), "k above n")
-raises(NotImplementedError, lambda: strata.KMeans(2).fit(X, sample_weight=np.arange(100.0)), "non-uniform weights")
+raises(ValueError, lambda: strata.KMeans(2).fit(X, sample_weight=-np.arange(100.0)), "negative weights",
+       text="sample_weight")
+raises(NotImplementedError, lambda: strata.MiniBatchKMeans(2).fit(X, sample_weight=np.arange(100.0)),
+       "weights for MiniBatchKMeans")
 km = strata.KMeans(2, random_state=0).fit(X, sample_weight=np.full(100, 3.0))
 check(same(km.labels_, strata.KMeans(2, random_state=0).fit(X).labels_), "uniform weights = no weights")
 raises(ValueError, lambda: km.predict(X[:, :2]), "wrong feature count", text="features")

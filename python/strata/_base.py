@@ -202,13 +202,20 @@ class _StrataEstimator:
             return [str(n) for n in self.feature_names_in_]
         return ["x%d" % j for j in range(self.n_features_in_)]
 
-    def _fit_engine(self, a, p, n_threads, backend):
-        """strata_fit_memory on the borrowed array a with parameters p: the
-        model into self._model; returns the labels of the rows (int32, -1 for
-        dropped rows and noise), the ones `strata fit --labels` writes."""
+    def _fit_engine(self, a, p, n_threads, backend, weights=None):
+        """strata_fit_memory on the borrowed array a with parameters p (and
+        the row weights, a float64 vector, borrowed too): the model into
+        self._model; returns the labels of the rows (int32, -1 for dropped
+        rows and noise), the ones `strata fit --labels` writes."""
         labels = np.empty(a.shape[0], dtype=np.int32)
         m = c_void_p()
         with Context(n_threads, backend) as ctx, _Borrowed(a, self._names()) as ds:
+            if weights is not None:
+                wds = c_void_p()
+                check(lib.strata_dataset_from_strided(weights.ctypes.data_as(c_void_p), _ELEM[weights.dtype],
+                                                      weights.shape[0], 1, weights.strides[0] // weights.itemsize,
+                                                      1, names_array(["sample_weight"]), ctypes.byref(wds)))
+                check(lib.strata_dataset_set_weights(ds, wds))  # ds owns wds from here
             ctx.call(lib.strata_fit_memory, ds, ctypes.byref(p), labels.ctypes.data_as(c_void_p), None,
                      ctypes.byref(m))
         self._model = Model(m)

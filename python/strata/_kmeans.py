@@ -49,15 +49,22 @@ class KMeans(_StrataEstimator, ClusterMixin, TransformerMixin, BaseEstimator):
     def fit(self, X, y=None, sample_weight=None):
         a = self._validate(X, reset=True)
         n, d = a.shape
+        w = None
         if sample_weight is not None:
-            w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+            w = np.asarray(sample_weight, dtype=np.float64)
+            if w.ndim == 0:
+                w = np.full(n, float(w))
+            w = w.reshape(-1)
             if w.shape[0] != n:
                 raise ValueError("sample_weight.shape == %s, expected (%d,)!" % (w.shape, n))
+            if not np.all(np.isfinite(w)) or np.any(w < 0):
+                raise ValueError("sample_weight must be finite and >= 0")
             if not np.any(w != 0):
                 raise ValueError("Sample weights must contain at least one non-zero number.")
-            if np.any(w != w[0]) or w[0] < 0:
-                raise NotImplementedError("strata.KMeans: libstrata does not weight rows; only uniform positive "
-                                          "sample_weight is accepted")
+            if np.all(w == w[0]):
+                w = None  # uniform weights: the unweighted fit, bit for bit
+            elif type(self) is not KMeans:
+                raise NotImplementedError("%s: libstrata weights rows for KMeans only so far" % type(self).__name__)
         k = self.n_clusters
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ValueError("n_clusters must be an integer >= 1, got %r" % (k,))
@@ -88,7 +95,7 @@ class KMeans(_StrataEstimator, ClusterMixin, TransformerMixin, BaseEstimator):
                         self.tol, _seed(self.random_state), centers)
         self._more_params(p)
         # The fit hands back the training rows' labels (its final assignment).
-        self.labels_ = self._fit_engine(a, p, self.n_threads, self.backend)
+        self.labels_ = self._fit_engine(a, p, self.n_threads, self.backend, w)
         self._set_fitted()
         return self
 

@@ -131,6 +131,7 @@ _SIGNATURES = {
     "strata_dataset_from_strided": (c_int, [c_void_p, c_int, c_size_t, c_size_t, ctypes.c_ssize_t,
                                             ctypes.c_ssize_t, P(c_char_p), P(c_void_p)]),
     "strata_dataset_free": (None, [c_void_p]),
+    "strata_dataset_set_weights": (c_int, [c_void_p, c_void_p]),
     "strata_dataset_rows": (c_size_t, [c_void_p]),
     "strata_dataset_cols": (c_size_t, [c_void_p]),
     "strata_fit_params_init": (None, [c_void_p]),
