@@ -87,6 +87,10 @@ static void method_row(strata_html *h, const strata_model_info *in) {
              in->n_init == 1 ? "" : "s", in->tol, in->refine && *in->refine ? in->refine : "none");
   }
   meta_row(h, "Method", buf);
+  if (in->weight_column) {
+    snprintf(buf, sizeof buf, "each row weighs its '%s' (weighted scaler, means and inertia)", in->weight_column);
+    meta_row(h, "Row weights", buf);
+  }
   /* Transforms before scaling, as fitted. */
   if (in->transform_kind) {
     strata_html_raw(h, "<dt>Transforms</dt><dd>");

@@ -158,14 +158,14 @@ static strata_status reassign(strata_minibatch *mb, strata_pass *pass, const int
   }
   if (st == STRATA_OK) st = strata_comm_or(comm, vals, count * d * sizeof *vals);
   if (st == STRATA_OK) {
-    int64_t fewest = -1;
+    double fewest = -1.0;
     for (size_t c = 0; c < mb->k; c++)
-      if (!to[c] && (fewest < 0 || mb->received[c] < fewest)) fewest = mb->received[c];
+      if (!to[c] && (fewest < 0.0 || mb->received[c] < fewest)) fewest = mb->received[c];
     size_t i = 0;
     for (size_t c = 0; c < mb->k; c++) {
       if (!to[c]) continue;
       for (size_t j = 0; j < d; j++) centers[c * d + j] = vals[i * d + j];
-      mb->received[c] = fewest < 0 ? 0 : fewest;
+      mb->received[c] = fewest < 0.0 ? 0.0 : fewest;
       i++;
     }
     mb->reassigned += (int)count;
@@ -177,11 +177,11 @@ static strata_status reassign(strata_minibatch *mb, strata_pass *pass, const int
 /* The centres to move (to[c] = 1), at most half the batch's rows, the
  * fewest received first; returns how many. */
 static size_t low_count(const strata_minibatch *mb, uint64_t rows, int *to) {
-  int64_t most = 0;
+  double most = 0.0;
   for (size_t c = 0; c < mb->k; c++) most = mb->received[c] > most ? mb->received[c] : most;
   size_t count = 0;
   for (size_t c = 0; c < mb->k; c++) {
-    to[c] = (double)mb->received[c] < STRATA_MINIBATCH_RATIO * (double)most;
+    to[c] = mb->received[c] < STRATA_MINIBATCH_RATIO * most;
     count += (size_t)to[c];
   }
   while (count > rows / 2) { /* keep the centre with the most rows among those flagged */
@@ -198,17 +198,17 @@ strata_status strata_minibatch_update(strata_minibatch *mb, const strata_lloyd_r
                                       double *centers, double *shift, int *converged) {
   size_t d = mb->d;
   /* scikit-learn's _random_reassign, before the step's update. */
-  int64_t fewest = -1;
+  double fewest = -1.0;
   for (size_t c = 0; c < mb->k; c++)
-    if (fewest < 0 || mb->received[c] < fewest) fewest = mb->received[c];
+    if (fewest < 0.0 || mb->received[c] < fewest) fewest = mb->received[c];
   mb->since += (uint64_t)mb->per_batch * STRATA_BLOCK_ROWS;
-  int check = fewest == 0 || mb->since >= 10 * (uint64_t)fewest;
+  int check = fewest == 0.0 || (double)mb->since >= 10.0 * fewest;
   if (check) mb->since = 0;
   double moved = 0.0;
   for (size_t c = 0; c < mb->k; c++) {
-    int64_t b = res->counts[c];
-    if (b <= 0) continue;
-    double w = (double)mb->received[c], total = w + (double)b;
+    double b = res->weight ? res->weight[c] : (double)res->counts[c];
+    if (res->counts[c] <= 0 || !(b > 0.0)) continue;
+    double w = mb->received[c], total = w + b;
     for (size_t j = 0; j < d; j++) {
       double old = centers[c * d + j], now = (old * w + res->sums[c * d + j]) / total;
       moved += (now - old) * (now - old);

@@ -16,7 +16,8 @@
  * most any received goes to a row of the batch (distinct rows, drawn
  * uniformly among its complete rows from the step's stream, handed out in
  * centre order) and is counted as having received the fewest rows of the
- * others. */
+ * others.  With row weights, "rows received" is their weight throughout
+ * (scikit-learn's sample_weight), the rows since the last check a count. */
 #ifndef STRATA_MINIBATCH_H
 #define STRATA_MINIBATCH_H
 
@@ -34,7 +35,8 @@ typedef struct {
   uint64_t nblocks;      /* blocks of the input */
   size_t per_batch;      /* blocks per batch */
   uint64_t *blocks;      /* the current batch, increasing */
-  int64_t *received;     /* k: rows each centre has received in this run */
+  double *received;      /* k: rows each centre has received in this run (their weight,
+                            with row weights: scikit-learn's weight_sums) */
   double alpha;          /* the moving average's weight */
   double ewa, best;
   int steps, stale;

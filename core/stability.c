@@ -313,6 +313,9 @@ strata_status strata_stability(const strata_ctx *ctx, strata_dataset *ds, const 
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_stability_params"));
   FORWARD_IF_ERROR(strata_check_size(p->fit.size, sizeof p->fit, "strata_fit_params"));
   FORWARD_IF_ERROR(check_params(ds, p));
+  /* Its resamples are in-memory copies of the rows, without their weights. */
+  RETURN_IF(strata_dataset_weights_name(ds), STRATA_ERR_USAGE,
+            "strata_stability does not take row weights yet (weight column '%s')", strata_dataset_weights_name(ds));
   double t0 = strata_fit_now();
   size_t d = strata_dataset_cols(ds), m = 0, q = 0;
   int k = p->fit.k, runs = p->runs, threads = strata_threads_resolve(strata_ctx_threads(ctx));

@@ -329,6 +329,10 @@ strata_status strata_sweep(const strata_ctx *ctx, strata_dataset *ds, const stra
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_sweep_params"));
   FORWARD_IF_ERROR(strata_check_size(p->fit.size, sizeof p->fit, "strata_fit_params"));
   FORWARD_IF_ERROR(strata_sweep_check_params(p));
+  /* Its metrics (Calinski-Harabasz, Davies-Bouldin, silhouette) weigh rows alike. */
+  RETURN_IF(strata_dataset_weights_name(ds), STRATA_ERR_USAGE,
+            "strata_sweep does not take row weights yet (weight column '%s'); fit each k with them",
+            strata_dataset_weights_name(ds));
   RETURN_IF(p->stability_runs < 0 || p->stability_runs == 1, STRATA_ERR_USAGE,
             "stability runs must be 0 (none) or at least 2 (got %d)", p->stability_runs);
   const char *names[MAX_METHODS];

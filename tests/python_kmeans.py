@@ -142,6 +142,15 @@ match = np.sqrt(((ours.cluster_centers_[:, None, :] - theirs.cluster_centers_[No
 check(abs(ours.inertia_ / sk_inertia - 1) < 0.02 and match.max() < 0.1,
       "MiniBatchKMeans against scikit-learn's from the same init",
       "inertia %.6g vs %.6g, centre gaps %s" % (ours.inertia_, sk_inertia, match))
+# With sample_weight: scikit-learn's weight_sums as the per-centre rates.
+sw = np.random.default_rng(9).gamma(1.0, 2.0, len(X))
+ours = strata.MiniBatchKMeans(4, init=init, batch_size=8192, random_state=1).fit(X, sample_weight=sw)
+theirs = SkMiniBatch(4, init=init, n_init=1, batch_size=8192, random_state=1).fit(X64, sample_weight=sw)
+sk_inertia = float((sw * ((X64 - theirs.cluster_centers_[theirs.predict(X64)]) ** 2).sum(1)).sum())
+match = np.sqrt(((ours.cluster_centers_[:, None, :] - theirs.cluster_centers_[None]) ** 2).sum(2)).min(1)
+check(abs(ours.inertia_ / sk_inertia - 1) < 0.02 and match.max() < 0.1,
+      "MiniBatchKMeans with sample_weight against scikit-learn's from the same init",
+      "inertia %.6g vs %.6g, centre gaps %s" % (ours.inertia_, sk_inertia, match))
 try:
     strata.MiniBatchKMeans(2, batch_size=0).fit(X)
     check(False, "MiniBatchKMeans batch_size=0 refused", "no error")
@@ -272,8 +281,6 @@ raises(ValueError, lambda: strata.KMeans(2).fit(np.where(X > 1, np.nan, X)), "Na
 raises(ValueError, lambda: strata.KMeans(200).fit(X), "k above n")
 raises(ValueError, lambda: strata.KMeans(2).fit(X, sample_weight=-np.arange(100.0)), "negative weights",
        text="sample_weight")
-raises(NotImplementedError, lambda: strata.MiniBatchKMeans(2).fit(X, sample_weight=np.arange(100.0)),
-       "weights for MiniBatchKMeans")
 km = strata.KMeans(2, random_state=0).fit(X, sample_weight=np.full(100, 3.0))
 check(same(km.labels_, strata.KMeans(2, random_state=0).fit(X).labels_), "uniform weights = no weights")
 raises(ValueError, lambda: km.predict(X[:, :2]), "wrong feature count", text="features")

@@ -63,8 +63,9 @@ class KMeans(_StrataEstimator, ClusterMixin, TransformerMixin, BaseEstimator):
                 raise ValueError("Sample weights must contain at least one non-zero number.")
             if np.all(w == w[0]):
                 w = None  # uniform weights: the unweighted fit, bit for bit
-            elif type(self) is not KMeans:
-                raise NotImplementedError("%s: libstrata weights rows for KMeans only so far" % type(self).__name__)
+            elif type(self) not in (KMeans, MiniBatchKMeans):
+                raise NotImplementedError("%s: libstrata weights rows for KMeans and MiniBatchKMeans only so far"
+                                          % type(self).__name__)
         k = self.n_clusters
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ValueError("n_clusters must be an integer >= 1, got %r" % (k,))
