@@ -47,4 +47,11 @@ char *cli_xstrdup(const char *s);
 double cli_seconds_per_iteration(const strata_model_info *in);
 double cli_now(void);
 
+/* A model fitted with row weights (strata_model_info.weight_column): that
+ * column of the data file, when it has one, becomes ds's row weights, so
+ * that profile and report give each segment's share of the weight; a
+ * note says so when the data lacks it.  Any other failure is returned. */
+strata_status cli_attach_model_weights(const strata_model *model, const char *data, const char *location,
+                                       strata_dataset *ds);
+
 #endif

@@ -198,7 +198,9 @@ static int run(const strata_ctx *ctx, profile_opts *o) {
   o->ranks = strata_comm_size(comm);
   strata_status st = strata_comm_agree(comm, strata_model_load(o->model, &model));
   if (st != STRATA_OK) return cli_status_error(st);
-  st = strata_comm_agree(comm, strata_model_open_data(model, o->data, o->location, &ds));
+  st = strata_model_open_data(model, o->data, o->location, &ds);
+  if (st == STRATA_OK) st = cli_attach_model_weights(model, o->data, o->location, ds);
+  st = strata_comm_agree(comm, st);
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
     goto done;

@@ -229,6 +229,7 @@ static int run(const strata_ctx *ctx, report_opts *o) {
   if (rc >= 0) goto done;
   strata_status st = strata_model_load(o->r.model_path, &in.model);
   if (st == STRATA_OK) st = strata_model_open_data(in.model, o->r.data_path, o->location, &in.ds);
+  if (st == STRATA_OK) st = cli_attach_model_weights(in.model, o->r.data_path, o->location, in.ds);
   if (st != STRATA_OK) {
     rc = cli_status_error(st);
     goto done;

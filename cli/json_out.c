@@ -703,6 +703,10 @@ int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, c
   add_i64(&b, r, "ranks", ranks);
   add_i64(&b, r, "threads", threads);
   add_strings(&b, r, "features", p->features, (size_t)p->d);
+  if (p->weight) {
+    add_str(&b, r, "weight_column", p->weight_column);
+    add_num(&b, r, "weight_total", p->weight_total);
+  }
   attach(&b, r, "population", profile_features(&b, p, p->population, 0));
   attach(&b, r, "categories", profile_categories(&b, p, p->population));
   cJSON *segs = add_array(&b, r, "segments");
@@ -713,6 +717,10 @@ int cli_json_profile(FILE *f, const strata_profile *p, const char *model_path, c
     check(&b, cJSON_AddNumberToObject(o, "segment", c));
     add_i64(&b, o, "size", s->size);
     add_num(&b, o, "share", s->share);
+    if (p->weight) {
+      add_num(&b, o, "weight", p->weight[c]);
+      add_num(&b, o, "weight_share", p->weight_total > 0.0 ? p->weight[c] / p->weight_total : 0.0);
+    }
     if (names) add_str(&b, o, "name", names[c]);
     add_str(&b, o, "description", s->description);
     cJSON *top = add_array(&b, o, "top");

@@ -136,17 +136,22 @@ static void summary(FILE *f, const strata_profile *p, const cli_profile_source *
   if (p->medians_exact) fprintf(f, "medians: exact%s\n", md ? "  " : "");
   else fprintf(f, "medians: streaming sketch, rank error at most %.2f%% of the rows%s\n",
                100.0 * p->median_rank_error, md ? "  " : "");
+  if (p->weight)
+    fprintf(f, "weights: '%s', total %.6g; weight share = a segment's part of it%s\n", p->weight_column,
+            p->weight_total, md ? "  " : "");
   fputs("values: original units over finite values; z = (segment mean - population mean) / population std\n", f);
 }
 
 static void segments_grid(FILE *f, const strata_profile *p, const char *const *names, int md, size_t width) {
   heading(f, md, "Segments");
-  size_t nc = names ? 6 : 5, d0 = names ? 4 : 3;
+  /* With row weights, each segment's share of the weight (e.g. of the value) follows its share of rows. */
+  size_t wt = p->weight ? 1 : 0, nc = (names ? 6 : 5) + wt, d0 = (names ? 4 : 3) + wt;
   grid *g = grid_new(nc, 1);
   grid_head(g, 0, "segment", 0);
   grid_head(g, 1, "size", 0);
   grid_head(g, 2, "share", 0);
-  if (names) grid_head(g, 3, "name", 1);
+  if (wt) grid_head(g, 3, "weight share", 0);
+  if (names) grid_head(g, 3 + wt, "name", 1);
   grid_head(g, d0, "description", 1);
   grid_head(g, d0 + 1, "top features (z)", 1);
   char top[512];
@@ -156,7 +161,8 @@ static void segments_grid(FILE *f, const strata_profile *p, const char *const *n
     grid_cell(g, 0, "%d", c);
     grid_cell(g, 1, "%lld", (long long)s->size);
     grid_cell(g, 2, "%.1f%%", 100.0 * s->share);
-    if (names) grid_cell(g, 3, "%s", names[c]);
+    if (wt) grid_cell(g, 3, "%.1f%%", p->weight_total > 0.0 ? 100.0 * p->weight[c] / p->weight_total : 0.0);
+    if (names) grid_cell(g, 3 + wt, "%s", names[c]);
     grid_cell(g, d0, "%s", s->description);
     top_text(p, s, top, sizeof top);
     grid_cell(g, d0 + 1, "%s", top);

@@ -176,14 +176,26 @@ static void section_sizes(strata_html *h, const cli_report *r) {
                   "Horizontal bar chart of the number of rows in each segment; the numbers are in the table below.",
                   (const char *const *)names, v, (const char *const *)text, (size_t)p->k);
   strata_html_raw(h, "<table><caption>Rows per segment</caption>\n<tr><th class=\"l\">Segment</th>"
-                     "<th>Rows</th><th>Share</th></tr>\n");
+                     "<th>Rows</th><th>Share</th>");
+  /* A weighted model over data holding its weight column: the segment's share of the weight. */
+  if (p->weight) {
+    strata_html_raw(h, "<th>Share of ");
+    strata_html_text(h, p->weight_column);
+    strata_html_raw(h, "</th>");
+  }
+  strata_html_raw(h, "</tr>\n");
   for (int s = 0; s < p->k; s++) {
     char share[32];
     cli_report_share(p->segments[s].share, share, sizeof share);
     strata_html_printf(h, "<tr><td class=\"l\"><span class=\"swatch\" style=\"background:%s\"></span>",
                        strata_svg_palette((size_t)s));
     strata_html_text(h, names[s]);
-    strata_html_printf(h, "</td><td>%lld</td><td>%s</td></tr>\n", (long long)p->segments[s].size, share);
+    strata_html_printf(h, "</td><td>%lld</td><td>%s</td>", (long long)p->segments[s].size, share);
+    if (p->weight) {
+      cli_report_share(p->weight_total > 0.0 ? p->weight[s] / p->weight_total : 0.0, share, sizeof share);
+      strata_html_printf(h, "<td>%s</td>", share);
+    }
+    strata_html_raw(h, "</tr>\n");
   }
   strata_html_raw(h, "</table>\n</section>\n");
   for (int s = 0; s < p->k; s++) free(text[s]);

@@ -32,3 +32,15 @@ double cli_now(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+strata_status cli_attach_model_weights(const strata_model *model, const char *data, const char *location,
+                                       strata_dataset *ds) {
+  const char *col = strata_model_get_info(model)->weight_column;
+  if (!col) return STRATA_OK;
+  strata_dataset *w = NULL;
+  if (strata_dataset_open(data, location, &col, 1, &w) != STRATA_OK) {
+    cli_note("the data has no weight column '%s' (the model's): segment weights not shown", col);
+    return STRATA_OK;
+  }
+  return strata_dataset_set_weights(ds, w);
+}

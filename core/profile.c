@@ -45,6 +45,8 @@ typedef struct {
   double *tmp;         /* 2·d */
   float *tmp_sort;     /* B: the radix sort's buffer */
   strata_scratch scratch;
+  strata_xacc *weight; /* k: this thread's row weights per segment (ds weighted), else NULL */
+  double *bw;          /* k: one block's, with weight */
 } prof_thread;
 
 typedef struct {
@@ -62,6 +64,9 @@ typedef struct {
   int64_t *sizes;              /* k+1 */
   strata_qtree tree;           /* the blocks' sketches, merged along the fixed tree */
   strata_qsketch *qs;          /* (k+1)×d, what the tree gives */
+  int weighted;                /* ds has row weights: segment weights too */
+  double *weight;              /* k, the threads' (and ranks') totals, when weighted */
+  const char *weight_column;
 } profiler;
 
 static strata_status check_features(const strata_model_info *mi, const strata_dataset *ds) {
@@ -164,12 +169,42 @@ static strata_status profile_block(void *ctx, const strata_block *b, int thread)
   t->soff[(k + 1) * d] = pos;
   strata_moments_add(t->part, t->acc, (k + 1) * d);
   for (size_t c = 0; c <= k; c++) t->total[c] += t->sizes[c];
+  if (P->weighted) {
+    /* The block's weight per segment in row order, then exactly. */
+    memset(t->bw, 0, k * sizeof *t->bw);
+    for (size_t i = 0; i < b->nraw; i++)
+      if (t->seg[i] >= 0) t->bw[t->seg[i]] += b->w[i];
+    for (size_t c = 0; c < k; c++)
+      if (t->bw[c] != 0.0) strata_xacc_add(&t->weight[c], t->bw[c]);
+  }
   return leaf_add(P, t, b->index);
 }
 
 /* The threads' partials combined (in any order) and finished; several MPI
  * ranks: their exact partials summed, their sketch nodes merged on rank 0
  * along the same tree, so that rank 0's result is one process's. */
+/* The segments' weights: the threads' exact sums, summed across ranks. */
+static strata_status profile_weights(profiler *P, const strata_comm *comm) {
+  __int128 *w = calloc(P->k * STRATA_XACC_WORDS + 1, sizeof *w);
+  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
+  for (size_t c = 0; c < P->k; c++) {
+    strata_xacc s = P->t[0].weight[c];
+    for (int i = 1; i < P->threads; i++) {
+      strata_xacc_carry(&s);
+      strata_xacc_combine(&s, &P->t[i].weight[c]);
+    }
+    strata_xacc_to_words(&s, w + c * STRATA_XACC_WORDS);
+  }
+  strata_status st = strata_comm_sum_i128(comm, w, P->k * STRATA_XACC_WORDS);
+  for (size_t c = 0; st == STRATA_OK && c < P->k; c++) {
+    strata_xacc s;
+    strata_xacc_from_words(&s, w + c * STRATA_XACC_WORDS);
+    P->weight[c] = strata_xacc_round(&s);
+  }
+  free(w);
+  return st;
+}
+
 static strata_status profile_total(profiler *P, const strata_comm *comm) {
   size_t kd = (P->k + 1) * P->d;
   for (int i = 1; i < P->threads; i++) strata_moments_combine(P->t[0].part, P->t[i].part, kd);
@@ -185,8 +220,11 @@ static strata_status profile_total(profiler *P, const strata_comm *comm) {
     for (size_t c = 0; st == STRATA_OK && c <= P->k; c++) P->sizes[c] = (int64_t)w[c];
     free(w);
     FORWARD_IF_ERROR(st);
+    if (P->weighted) FORWARD_IF_ERROR(profile_weights(P, comm));
     FORWARD_IF_ERROR(strata_qtree_gather(&P->tree, comm));
     if (strata_comm_rank(comm) > 0) return STRATA_OK; /* rank 0 reports */
+  } else if (P->weighted) {
+    FORWARD_IF_ERROR(profile_weights(P, comm));
   }
   return strata_qtree_finish(&P->tree, P->qs);
 }
@@ -198,9 +236,10 @@ static void profiler_free(profiler *P) {
     prof_thread *t = &P->t[i];
     free(t->acc); free(t->part); free(t->total); free(t->sizes); free(t->seg); free(t->lab); free(t->buf); free(t->kept);
     free(t->start); free(t->sorted); free(t->soff); free(t->tmp); free(t->tmp_sort);
-    free(t->scratch.ptr);
+    free(t->scratch.ptr); free(t->weight); free(t->bw);
   }
   free(P->t);
+  free(P->weight);
   strata_qsketch_array_free(P->qs, (P->k + 1) * P->d);
   if (P->tree.lock) strata_qtree_free(&P->tree);
   free(P->acc); free(P->sizes); free(P->cf); free(P->cnorm);
@@ -216,6 +255,7 @@ static strata_status profiler_alloc(profiler *P) {
   ALLOC(P->sizes, k + 1);
   ALLOC(P->cf, k * d);
   ALLOC(P->cnorm, k);
+  if (P->weighted) ALLOC(P->weight, k ? k : 1);
   size_t sbytes = P->kern ? P->kern->lloyd.scratch_bytes(&P->kern->ctx, B, d, k) : 0;
   for (int i = 0; ok && i < P->threads; i++) {
     prof_thread *t = &P->t[i];
@@ -232,6 +272,8 @@ static strata_status profiler_alloc(profiler *P) {
     ALLOC(t->soff, kd + 1 > k ? kd + 1 : k);
     ALLOC(t->tmp, 2 * d);
     ALLOC(t->tmp_sort, B);
+    if (P->weighted) ALLOC(t->weight, k ? k : 1);
+    if (P->weighted) ALLOC(t->bw, k ? k : 1);
     t->scratch.bytes = sbytes;
     if (sbytes && ok) {
       t->scratch.ptr = aligned_alloc(64, (sbytes + 63) / 64 * 64);
@@ -275,6 +317,8 @@ typedef struct {
   /* Copies of the model's names, so that the profile outlives the model. */
   char **features, **categorical; /* d, n_categorical */
   int *group;                     /* d */
+  double *weight;                 /* k, with row weights */
+  char *weight_column;
 } profile_impl;
 
 void strata_profile_free(strata_profile *p) {
@@ -285,6 +329,7 @@ void strata_profile_free(strata_profile *p) {
   for (int g = 0; r->categorical && g < p->n_categorical; g++) free(r->categorical[g]);
   free(r->desc); free(r->seg); free(r->feat); free(r->labels);
   free(r->features); free(r->categorical); free(r->group);
+  free(r->weight); free(r->weight_column);
   free(r);
 }
 
@@ -325,6 +370,11 @@ static strata_status build_result(const profiler *P, const strata_model_info *mi
   p->n_categorical = mi->n_categorical;
   int ok = r->feat && r->seg && r->desc && r->features && r->group && r->categorical;
   if (ok && labels_path) ok = (r->labels = strdup(labels_path)) != NULL;
+  if (ok && P->weighted) {
+    ok = (r->weight = malloc((k ? k : 1) * sizeof *r->weight)) != NULL &&
+         (r->weight_column = strdup(P->weight_column)) != NULL;
+    if (ok) memcpy(r->weight, P->weight, k * sizeof *r->weight);
+  }
   for (size_t j = 0; ok && j < d; j++) {
     ok = (r->features[j] = strdup(mi->features[j])) != NULL;
     r->group[j] = mi->feature_group[j];
@@ -368,6 +418,11 @@ static strata_status build_result(const profiler *P, const strata_model_info *mi
     s->description = r->desc[c];
   }
   p->segments = r->seg;
+  if (r->weight) {
+    p->weight = r->weight;
+    p->weight_column = r->weight_column;
+    for (size_t c = 0; c < k; c++) p->weight_total += r->weight[c];
+  }
   *out = p;
   return STRATA_OK;
 }
@@ -385,6 +440,8 @@ strata_status strata_profile_compute(const strata_ctx *ctx, const strata_model *
   profiler P;
   memset(&P, 0, sizeof P);
   P.k = k; P.d = d;
+  P.weight_column = strata_dataset_weights_name(ds);
+  P.weighted = P.weight_column != NULL;
   strata_scaler sc;
   memset(&sc, 0, sizeof sc);
   strata_pass *pass = NULL;

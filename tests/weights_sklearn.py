@@ -5,7 +5,8 @@ the table with each row repeated as many times as its (integer) weight.
 
 Checks: the weighted inertia within 1e-9 relative and the centroids within
 1e-6 (float32 data, float64 sums on both sides), the labels equal but for
-near-ties (at most 0.01% of rows), the iteration count within 1; the z-score
+near-ties (at most 0.01% of rows), the iteration count within 1, `strata
+profile`'s segment weights the sums of their rows' weights; the z-score
 scaler's shift and factor equal the weighted mean and standard deviation
 (numpy's average) within 1e-9 relative; integer weights give the fit of the
 repeated rows; k = 1 gives the weighted mean; an empty cluster is re-seeded
@@ -109,6 +110,21 @@ def same_as_sklearn(args, tmp, name, X, w, k, scale):
     diff = np.mean(j["_seg"] != km.labels_)
     check(diff <= 1e-4, f"{name}: labels equal scikit-learn's ({diff:.4%} differ)")
     check(abs(j["iterations"] - km.n_iter_) <= 1, f"{name}: iterations {j['iterations']} vs {km.n_iter_}")
+    # strata profile takes the model's weight column from the data: each
+    # segment's weight is the sum of its rows' weights.
+    r = subprocess.run([args.strata, "profile", os.path.join(tmp, name + "_model.h5"), data, "--json"],
+                       capture_output=True, text=True)
+    prof = json.loads(r.stdout) if r.returncode == 0 else {}
+    want = np.array([ws[j["_seg"] == c].sum() for c in range(k)])
+    got = np.array([s.get("weight", np.nan) for s in prof.get("segments", [])])
+    check(prof.get("weight_column") == "value" and got.shape == want.shape and np.allclose(got, want, rtol=1e-12) and
+          abs(sum(s["weight_share"] for s in prof["segments"]) - 1) < 1e-12,
+          f"{name}: profile's segment weights are the sums of their rows' weights")
+    html = os.path.join(tmp, name + ".html")
+    r = subprocess.run([args.strata, "report", os.path.join(tmp, name + "_model.h5"), data, "-o", html, "-q"],
+                       capture_output=True, text=True)
+    check(r.returncode == 0 and "<th>Share of value</th>" in open(html).read(),
+          f"{name}: the report's segment table gives each segment's share of the weight")
 
 
 def repeated_rows(args, tmp):

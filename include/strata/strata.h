@@ -860,6 +860,13 @@ typedef struct {
                                               a fraction of the rows (core/quantile.h) */
   const char *labels;                      /* the labels file used, or NULL (assigned with
                                               the model in the pass) */
+  /* With row weights on ds (strata_dataset_set_weights; `strata profile`
+   * attaches the model's weight column when the data has it): each
+   * segment's total weight (e.g. customer value), else all NULL / 0.  The
+   * features' statistics stay per row. */
+  const char *weight_column;
+  const double *weight;                    /* k */
+  double weight_total;                     /* of the rows profiled */
 } strata_profile;
 
 /* Profiles the segments of model m over ds in one streaming pass: per
