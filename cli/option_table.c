@@ -158,7 +158,7 @@ static const cli_option options[] = {
      .help = "weigh each row by this column (e.g. customer value; finite,\n"
              ">= 0): weighted scaler statistics, seeding, means and inertia\n"
              "(scikit-learn's sample_weight); kmeans and minibatch, CPU kernels",
-     .use = {[FIT] = AT(SEC_DATA, 5)}},
+     .use = {[FIT] = AT(SEC_DATA, 5), [STABILITY] = AT(SEC_DATA, 5)}},
     {"categorical", 0, KIND_LIST, ARGS(categorical), .arg = "r,c",
      .help = "text columns of an imported table to use, one-hot encoded;\n"
              "segment centroids then give each category's share",

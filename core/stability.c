@@ -112,10 +112,13 @@ static strata_status check_params(const strata_dataset *ds, const strata_stabili
  * with every sampled row, and the file is read once in all.
  * *x OUT (m×d, malloc'ed). */
 static strata_status read_sample(const strata_ctx *ctx, strata_dataset *ds, size_t want, const strata_fit_params *f, float **x,
-                                 size_t *m) {
+                                 float **w, size_t *m) {
   size_t n = strata_dataset_rows(ds), d = strata_dataset_cols(ds);
   strata_sample s;
   FORWARD_IF_ERROR(strata_sample_choose(&s, n, want, d, f->seed));
+  /* Row weights: the sampled rows keep theirs, read beside each chunk. */
+  int weighted = strata_dataset_weights(ds) != NULL;
+  float *wbuf = NULL;
   const strata_comm *comm = strata_ctx_comm(ctx);
   size_t P = (size_t)strata_comm_size(comm), r = (size_t)strata_comm_rank(comm);
   size_t nb = (n + STRATA_BLOCK_ROWS - 1) / STRATA_BLOCK_ROWS;
@@ -126,18 +129,26 @@ static strata_status read_sample(const strata_ctx *ctx, strata_dataset *ds, size
   strata_status st = P > 1 ? strata_dataset_view_rows(ds, first, end, &view) : STRATA_OK;
   strata_dataset *src = view ? view : ds;
   size_t chunk = f->chunk_rows ? f->chunk_rows : strata_dataset_recommend_chunk(src, STRATA_BLOCK_ROWS, 0);
+  if (st == STRATA_OK && weighted) {
+    st = strata_sample_want_weights(&s);
+    if (st == STRATA_OK && !(wbuf = malloc((chunk ? chunk : 1) * sizeof *wbuf)))
+      st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the sample's weights");
+  }
   strata_cursor *cur = NULL;
   if (st == STRATA_OK && end > first) st = strata_cursor_open(ctx, src, chunk, 1, &cur);
   strata_chunk c;
   while (st == STRATA_OK && cur && (st = strata_cursor_next(cur, &c)) == STRATA_OK && c.rows > 0) {
-    strata_sample_take(&s, c.data, NULL, first + c.row0, c.rows);
-    st = strata_check_cancel(ctx);
+    if (weighted) st = strata_dataset_read(strata_dataset_weights(src), c.row0, c.rows, wbuf);
+    if (st == STRATA_OK) strata_sample_take(&s, c.data, wbuf, first + c.row0, c.rows);
+    if (st == STRATA_OK) st = strata_check_cancel(ctx);
   }
   strata_cursor_close(cur);
   strata_dataset_free(view);
+  free(wbuf);
   if (P > 1) {
     st = strata_comm_agree(comm, st);
     if (st == STRATA_OK) st = strata_comm_or(comm, s.x, s.m * d * sizeof *s.x);
+    if (st == STRATA_OK && weighted) st = strata_comm_or(comm, s.w, s.m * sizeof *s.w);
   }
   for (size_t i = 0; st == STRATA_OK && i < s.m; i++)
     for (size_t j = 0; j < d && st == STRATA_OK; j++) {
@@ -150,18 +161,44 @@ static strata_status read_sample(const strata_ctx *ctx, strata_dataset *ds, size
                          "column '%s' has a missing value (NaN) at row %llu; use --missing drop or --missing mean",
                          strata_dataset_col_name(ds, j), (unsigned long long)s.rows[i]);
     }
+  /* A bad weight is named here, by its row in the file (the refits check theirs too). */
+  for (size_t i = 0; st == STRATA_OK && weighted && i < s.m; i++)
+    if (!(s.w[i] >= 0.0f && isfinite(s.w[i])))
+      st = strata_fail(STRATA_ERR_DATA, "weight column '%s' has %s at row %llu; weights must be finite and >= 0",
+                       strata_dataset_weights_name(ds), isnan(s.w[i]) ? "a missing value (NaN)" : "a negative or infinite value",
+                       (unsigned long long)s.rows[i]);
   if (st == STRATA_OK) {
     *x = s.x;
+    *w = s.w;
     *m = s.m;
     s.x = NULL;
+    s.w = NULL;
   }
   strata_sample_free(&s);
   return st;
 }
 
-/* An in-memory dataset of rows idx[0..q) of x (m×d), named like ds. */
-static strata_status resample_dataset(const strata_dataset *ds, const float *x, size_t d, const size_t *idx,
-                                      size_t q, strata_dataset **out) {
+/* The weights of rows idx[0..q) of w as the row weights of mem, named
+ * like ds's. */
+static strata_status resample_weights(const strata_dataset *ds, const float *w, const size_t *idx, size_t q,
+                                      strata_dataset *mem) {
+  float *y = malloc((q ? q : 1) * sizeof *y);
+  char **names = calloc(1, sizeof *names);
+  if (!y || !names || !(names[0] = strdup(strata_dataset_weights_name(ds)))) {
+    free(y);
+    free(names);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory for a resample of %zu rows", q);
+  }
+  for (size_t i = 0; i < q; i++) y[i] = w[idx[i]];
+  strata_dataset *wd = NULL;
+  FORWARD_IF_ERROR(strata_dataset_adopt_memory(y, q, 1, names, &wd));
+  return strata_dataset_set_weights(mem, wd);
+}
+
+/* An in-memory dataset of rows idx[0..q) of x (m×d), named like ds, with
+ * their weights w (NULL: none). */
+static strata_status resample_dataset(const strata_dataset *ds, const float *x, const float *w, size_t d,
+                                      const size_t *idx, size_t q, strata_dataset **out) {
   float *y = malloc((q ? q : 1) * d * sizeof *y);
   char **names = calloc(d, sizeof *names);
   int ok = y && names;
@@ -176,6 +213,7 @@ static strata_status resample_dataset(const strata_dataset *ds, const float *x, 
   FORWARD_IF_ERROR(strata_dataset_adopt_memory(y, q, d, names, out));
   /* One-hot columns keep their categorical weighting in the refits. */
   strata_status st = strata_dataset_copy_groups(*out, ds);
+  if (st == STRATA_OK && w) st = resample_weights(ds, w, idx, q, *out);
   if (st != STRATA_OK) {
     strata_dataset_free(*out);
     *out = NULL;
@@ -313,14 +351,11 @@ strata_status strata_stability(const strata_ctx *ctx, strata_dataset *ds, const 
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_stability_params"));
   FORWARD_IF_ERROR(strata_check_size(p->fit.size, sizeof p->fit, "strata_fit_params"));
   FORWARD_IF_ERROR(check_params(ds, p));
-  /* Its resamples are in-memory copies of the rows, without their weights. */
-  RETURN_IF(strata_dataset_weights_name(ds), STRATA_ERR_USAGE,
-            "strata_stability does not take row weights yet (weight column '%s')", strata_dataset_weights_name(ds));
   double t0 = strata_fit_now();
   size_t d = strata_dataset_cols(ds), m = 0, q = 0;
   int k = p->fit.k, runs = p->runs, threads = strata_threads_resolve(strata_ctx_threads(ctx));
-  float *x = NULL;
-  FORWARD_IF_ERROR(read_sample(ctx, ds, p->sample_rows ? p->sample_rows : DEFAULT_SAMPLE_ROWS, &p->fit, &x, &m));
+  float *x = NULL, *w = NULL;
+  FORWARD_IF_ERROR(read_sample(ctx, ds, p->sample_rows ? p->sample_rows : DEFAULT_SAMPLE_ROWS, &p->fit, &x, &w, &m));
 
   result *res = calloc(1, sizeof *res);
   int32_t *ref = malloc(m * sizeof *ref), *labels = malloc((size_t)runs * m * sizeof *labels);
@@ -340,7 +375,7 @@ strata_status strata_stability(const strata_ctx *ctx, strata_dataset *ds, const 
 
   /* The reference clustering: the whole sample, the seed itself. */
   for (size_t i = 0; i < m; i++) idx[i] = i;
-  GOTO_IF_ERROR(st, resample_dataset(ds, x, d, idx, m, &mem), done);
+  GOTO_IF_ERROR(st, resample_dataset(ds, x, w, d, idx, m, &mem), done);
   st = fit_labels(ctx, mem, &p->fit, p->fit.seed, x, m, threads, ref);
   strata_dataset_free(mem);
   mem = NULL;
@@ -353,7 +388,7 @@ strata_status strata_stability(const strata_ctx *ctx, strata_dataset *ds, const 
                        "--sample)", q, k);
       goto done;
     }
-    GOTO_IF_ERROR(st, resample_dataset(ds, x, d, idx, q, &mem), done);
+    GOTO_IF_ERROR(st, resample_dataset(ds, x, w, d, idx, q, &mem), done);
     int32_t *lr = labels + (size_t)r * m;
     st = fit_labels(ctx, mem, &p->fit, p->fit.seed + 1 + (uint64_t)r, x, m, threads, lr);
     strata_dataset_free(mem);
@@ -392,6 +427,7 @@ strata_status strata_stability(const strata_ctx *ctx, strata_dataset *ds, const 
 done:
   strata_dataset_free(mem);
   free(x);
+  free(w);
   free(ref);
   free(labels);
   free(idx);

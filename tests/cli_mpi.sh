@@ -268,6 +268,8 @@ check_multi sweep_cat sweep "$D/cat.h5" -k 2:4 --categorical region --missing me
 check_multi sweep_gmm sweep "$D/c.h5" -k 2:4 --missing mean --algorithm kmeans,gmm --covariance-type diag
 check_multi stab_boot stability "$D/c.h5" -k 4 --missing mean --runs 4 --sample 9000
 check_multi stab_sub stability "$D/b.h5" -k 4 --runs 3 --method subsample --fraction 0.7
+# The sample keeps its rows' weights (read beside each rank's chunks, OR-ed); every refit is weighted.
+check_multi stab_weights stability "$D/wt.h5" -k 4 --weights value --missing drop --runs 3 --sample 9000
 # profile: exact partials summed, the median sketches merged on rank 0.
 check_multi prof profile "$T/mean.m1.h5" "$D/c.h5"
 check_multi prof_labels profile "$T/median.m1.h5" "$D/c.h5" --labels "$T/median.l1.h5"

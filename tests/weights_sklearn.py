@@ -205,6 +205,15 @@ def main():
               np.abs(j["_C"] - km.cluster_centers_).max() < 1e-6,
               "an empty cluster is re-seeded as scikit-learn does (inertia, centroids)")
         repeated_rows(args, tmp)
+        # stability refits the weighted model on resamples of the sample (with their weights): its
+        # reference clustering of the whole sample is the weighted fit's.
+        r = subprocess.run([args.strata, "stability", data, "-k", "3", "--weights", "value", "--runs", "3",
+                            "--json", "-q"], capture_output=True, text=True)
+        st = json.loads(r.stdout) if r.returncode == 0 else {}
+        fit3 = fit(args, tmp, data, ["-k", "3", "--weights", "value"], "stab_ref")
+        check(st.get("runs") == 3 and fit3 is not None and
+              sorted(s["size"] for s in st.get("segments", [])) == sorted(fit3["sizes"]),
+              "stability --weights: the reference clustering is the weighted fit's (segment sizes)")
         k_one(args, tmp)
         bad_weights(args, tmp)
     finally:
