@@ -103,6 +103,8 @@ strata_status strata_fingerprint_input(strata_fingerprint *fp, strata_dataset *d
   FORWARD_IF_ERROR(fp_add(fp, "init-sample=%zu", p->init_sample));
   FORWARD_IF_ERROR(fp_add(fp, "categorical-weight=%.17g", p->categorical_weight));
   FORWARD_IF_ERROR(fp_add(fp, "warm-start=%d", p->warm_start));
+  /* Only with row weights, so that unweighted checkpoints keep their lines. */
+  if (strata_dataset_weights_name(ds)) FORWARD_IF_ERROR(fp_add(fp, "weights=%s", strata_dataset_weights_name(ds)));
   return fp_add(fp, "parent model=%s", p->parent ? (p->parent_path ? p->parent_path : "(given)") : "(none)");
 }
 

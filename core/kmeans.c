@@ -188,7 +188,7 @@ static strata_status choose_init(const strata_ctx *ctx, const strata_fit_data *d
 
 /* Row weights: what a weighted fit supports so far.  The refinement's
  * trial swaps judge the init sample's plain inertia, so auto leaves it
- * out; checkpoints fingerprint the features only. */
+ * out. */
 static strata_status check_weighted(const strata_estimator_ops *ops, strata_fit_params *q) {
   RETURN_IF(ops != &strata_estimator_kmeans && ops != &strata_estimator_minibatch, STRATA_ERR_USAGE,
             "row weights (--weights) are for algorithms kmeans and minibatch so far (not %s)", ops->name);
@@ -196,8 +196,6 @@ static strata_status check_weighted(const strata_estimator_ops *ops, strata_fit_
             "row weights (--weights) seed with k-means++ or random on the init sample, not k-means||");
   RETURN_IF(q->refine == STRATA_REFINE_SWAP, STRATA_ERR_USAGE,
             "the swap refinement judges unweighted rows: give --refine none or auto with row weights (--weights)");
-  RETURN_IF(q->checkpoint_path || q->resume_path, STRATA_ERR_USAGE,
-            "checkpoint and resume do not take row weights (--weights) yet");
   q->refine = STRATA_REFINE_NONE;
   return STRATA_OK;
 }

@@ -214,6 +214,35 @@ other=ref
 expect_error_clean "--resume with an explicit other backend ($other)" 2 "was made with backend" "$O" \
   "$STRATA" fit "$D/c.h5" "${FIT[@]}" --backend "$other" --resume "$ck" -o "$O/m.h5"
 
+# ---- row weights: SIGTERM, then --resume (the weighted statistics, seeding
+# and passes taken up), and a resume without the weights refused
+python3 - "$D/w.csv" <<'EOF'
+import random, sys
+random.seed(8)
+with open(sys.argv[1], "w") as f:
+    f.write("a,b,c,d,value\n")
+    for i in range(60000):
+        s = i % 20
+        f.write(",".join(f"{(s >> q & 3) * 2 + random.gauss(0, 1.2):.3f}" for q in range(4)) +
+                f",{0 if i % 13 == 0 else random.expovariate(0.05):.2f}\n")
+EOF
+"$STRATA" import "$D/w.csv" -o "$D/w.h5" -q
+WFIT=(-k 20 --weights value --seed 4 --tol 0 --max-iter 80)
+"$STRATA" fit "$D/w.h5" "${WFIT[@]}" -o "$T/refw.m.h5" --labels "$T/refw.l.h5" --json >"$T/refw.json"
+REF=refw
+at=$((RANDOM % 6 + 3))
+interrupt TERM 1 "$at" "$D/w.h5" "${WFIT[@]}" "${SLOW[@]}" --checkpoint "$O/ckw" -o "$O/w.m.h5" --labels "$O/w.l.h5"
+if [ "$STOPPED_EARLY" -eq 0 ] && [ "$RC" -eq 75 ] && [ "$(listing "$O")" = "ckw" ]; then
+  ok "weighted fit: SIGTERM at iteration $at, exit 75, only the checkpoint left"
+else bad "weighted fit: SIGTERM at iteration $at" "exit $RC early=$STOPPED_EARLY: $(grep -v '^strata: *[0-9]' "$T/err" | head -c 400)"; fi
+expect_error_clean "a weighted checkpoint resumed without --weights" 2 "does not belong to this fit" "$O" \
+  "$STRATA" fit "$D/w.h5" -k 20 --features a,b,c,d --seed 4 --tol 0 --max-iter 80 --resume "$O/ckw" -o "$O/m.h5"
+run "$STRATA" fit "$D/w.h5" "${WFIT[@]}" --resume "$O/ckw" -o "$O/w.m.h5" --labels "$O/w.l.h5" --json
+cp "$T/out" "$T/w.json"
+if [ "$RC" -eq 0 ]; then ok "weighted fit: resume exits 0"; else bad "weighted resume" "exit $RC $(head -c 300 "$T/err")"; fi
+same_outputs "weighted resume" w
+rm -rf "${O:?}"/*
+
 # ---- without --checkpoint, SIGUSR1 is ignored (the fit completes)
 interrupt USR1 1 3 "$D/c.h5" -k 24 --missing mean --seed 3 --tol 0 --max-iter 40 "${SLOW[@]}" -o "$O/n.m.h5"
 if [ "$STOPPED_EARLY" -eq 0 ] && [ "$RC" -eq 0 ] && [ -f "$O/n.m.h5" ]; then ok "SIGUSR1 without --checkpoint: ignored, exit 0"
