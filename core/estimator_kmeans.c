@@ -90,11 +90,25 @@ static strata_status init_parallel(kmeans *km, const strata_fit_data *data, int 
   RETURN_IF(s->m == 0, STRATA_ERR_DATA, "the init sample holds no complete row");
   strata_rng rng;
   strata_rng_seed(&rng, data->p->seed, 0x3000 + (uint64_t)run);
-  const float *first = s->x + strata_rng_below(&rng, s->m) * d;
+  size_t at = 0;
+  if (s->w) { /* row weights: the first centre drawn in proportion to weight */
+    double total = 0.0, acc = 0.0;
+    for (size_t i = 0; i < s->m; i++) total += s->w[i];
+    RETURN_IF(!(total > 0.0), STRATA_ERR_DATA, "the init sample's rows all have weight 0");
+    double u = strata_rng_uniform(&rng) * total;
+    for (size_t i = 0; i < s->m; i++) {
+      if (!(s->w[i] > 0.0f)) continue;
+      at = i; /* rounding may leave u past the end: the last row of weight */
+      if ((acc += s->w[i]) > u) break;
+    }
+  } else {
+    at = strata_rng_below(&rng, s->m);
+  }
+  const float *first = s->x + at * d;
   double bound = 0.0;
   for (size_t j = 0; j < d; j++) bound = fmax(bound, data->bound[j]);
   strata_kpar_job job = {data->ctx, km->init_kern, data->pass, first, d, km->base.k, data->p->seed, run,
-                         bound, (uint64_t)data->n};
+                         bound, (uint64_t)data->n, s->w ? data->sc.wmax : 0.0};
   strata_kpar_info info;
   FORWARD_IF_ERROR(strata_init_kmeans_parallel(&job, km->centers, &info));
   strata_log(data->ctx, STRATA_LOG_INFO, "k-means|| (restart %d): %d rounds, %zu candidates, %d passes", run,

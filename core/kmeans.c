@@ -192,8 +192,6 @@ static strata_status choose_init(const strata_ctx *ctx, const strata_fit_data *d
 static strata_status check_weighted(const strata_estimator_ops *ops, strata_fit_params *q) {
   RETURN_IF(ops != &strata_estimator_kmeans && ops != &strata_estimator_minibatch, STRATA_ERR_USAGE,
             "row weights (--weights) are for algorithms kmeans and minibatch so far (not %s)", ops->name);
-  RETURN_IF(q->init == STRATA_INIT_KMEANS_PARALLEL, STRATA_ERR_USAGE,
-            "row weights (--weights) seed with k-means++ or random on the init sample, not k-means||");
   RETURN_IF(q->refine == STRATA_REFINE_SWAP, STRATA_ERR_USAGE,
             "the swap refinement judges unweighted rows: give --refine none or auto with row weights (--weights)");
   q->refine = STRATA_REFINE_NONE;

@@ -21,6 +21,7 @@ typedef struct {
   size_t first_row;        /* this rank's first input row */
   float *dmin;             /* per local row: squared distance to the nearest candidate; NaN: dropped */
   int32_t *near;           /* per local row: that candidate's index */
+  float *wrow;             /* per local row: its weight (row weights), else NULL */
   /* the update pass: candidates [c0, c0 + nc) */
   const float *cand;
   float *cnorm;
@@ -59,13 +60,16 @@ static strata_status update_block(void *ctx, const strata_block *b, int thread) 
       s->dmin[r] = dist[i];
       s->near[r] = (int32_t)(s->c0 + (size_t)lab[i]);
     }
-    strata_xacc_add(phi, s->dmin[r]);
+    if (s->wrow) s->wrow[r] = b->w[i];
+    /* A float times a float is exact in double. */
+    strata_xacc_add(phi, s->wrow ? (double)b->w[i] * s->dmin[r] : (double)s->dmin[r]);
   }
   if (s->cells) {
     __int128 *cell = s->cell[thread];
     for (size_t i = 0; i < b->m; i++) {
       __int128 *to = cell + (size_t)s->near[local_index(s, b, i)] * d;
-      for (size_t j = 0; j < d; j++) to[j] += (__int128)((double)b->x[i * d + j] * s->grid);
+      const double w = s->wrow ? (double)b->w[i] : 1.0;
+      for (size_t j = 0; j < d; j++) to[j] += (__int128)(w * (double)b->x[i * d + j] * s->grid);
     }
   }
   strata_xacc_carry(phi);
@@ -112,7 +116,7 @@ static void kpar_free(kpar *s, int threads) {
     if (s->scratch) free(s->scratch[t]);
   }
   free(s->lab); free(s->dist); free(s->scratch); free(s->phi); free(s->cell);
-  free(s->dmin); free(s->near); free(s->cnorm);
+  free(s->dmin); free(s->near); free(s->wrow); free(s->cnorm);
 }
 
 /* Per-thread kernel scratch for nc candidates. */
@@ -193,8 +197,10 @@ static strata_status take(kpar *s, int round, double phi, float **cand, size_t *
   for (size_t r = 0; r < rows; r++) {
     float v = s->dmin[r];
     if (!(v > 0.0f)) continue; /* dropped (NaN) or on a candidate */
+    double wv = s->wrow ? (double)s->wrow[r] * v : (double)v;
+    if (!(wv > 0.0)) continue; /* a row of weight 0 is never taken */
     uint64_t row = s->first_row + r;
-    if (!(row_uniform(job->seed, job->run, round, row) * phi < l * (double)v)) continue;
+    if (!(row_uniform(job->seed, job->run, round, row) * phi < l * wv)) continue;
     if (mine == room) {
       room = room ? 2 * room : 1024;
       uint64_t *g = realloc(want, room * sizeof *g);
@@ -244,7 +250,8 @@ static strata_status take(kpar *s, int round, double phi, float **cand, size_t *
  * are exact whatever order adds them. */
 static double sum_grid(const strata_kpar_job *job) {
   int eb = 0, en = 0;
-  frexp(job->bound > 1.0 ? job->bound : 1.0, &eb);
+  double bound = job->wmax > 0.0 ? job->bound * job->wmax : job->bound;
+  frexp(bound > 1.0 ? bound : 1.0, &eb);
   frexp((double)job->rows + 1.0, &en);
   return ldexp(1.0, 124 - eb - en);
 }
@@ -262,7 +269,9 @@ static strata_status cell_means(kpar *s, int threads, float *cand, size_t nc, co
   return STRATA_OK;
 }
 
-/* Rows nearest to each candidate, over every rank: *w (re)allocated. */
+/* Rows nearest to each candidate (their weight, with row weights: on the
+ * fixed-point grid of the largest weight, so exact in any order), over
+ * every rank: *w (re)allocated. */
 static strata_status weights(kpar *s, size_t nc, double **wout) {
   const strata_kpar_job *job = s->job;
   __int128 *count = calloc(nc, sizeof *count);
@@ -274,10 +283,12 @@ static strata_status weights(kpar *s, size_t nc, double **wout) {
     return ast;
   }
   size_t rows = strata_pass_rows(job->pass);
+  int e = s->wrow ? strata_fixed_exponent(job->wmax, (double)job->rows + 1.0) : 0;
+  double scale = ldexp(1.0, e), inv = ldexp(1.0, -e);
   for (size_t r = 0; r < rows; r++)
-    if (!isnan(s->dmin[r])) count[s->near[r]]++;
+    if (!isnan(s->dmin[r])) count[s->near[r]] += s->wrow ? strata_to_fixed((double)s->wrow[r] * scale) : 1;
   strata_status st = strata_comm_sum_i128(strata_ctx_comm(job->ctx), count, nc);
-  for (size_t c = 0; c < nc; c++) w[c] = (double)count[c];
+  for (size_t c = 0; c < nc; c++) w[c] = s->wrow ? strata_from_fixed(count[c], inv) : (double)count[c];
   free(count);
   return st;
 }
@@ -288,6 +299,7 @@ strata_status strata_init_kmeans_parallel(const strata_kpar_job *job, double *ce
   kpar s = {.job = job, .first_row = strata_pass_first_row(job->pass)};
   s.dmin = malloc((rows ? rows : 1) * sizeof *s.dmin);
   s.near = malloc((rows ? rows : 1) * sizeof *s.near);
+  if (job->wmax > 0.0) s.wrow = calloc(rows ? rows : 1, sizeof *s.wrow);
   s.phi = malloc((size_t)threads * sizeof *s.phi);
   s.lab = calloc((size_t)threads, sizeof *s.lab);
   s.dist = calloc((size_t)threads, sizeof *s.dist);
@@ -298,7 +310,7 @@ strata_status strata_init_kmeans_parallel(const strata_kpar_job *job, double *ce
   float *cand = malloc(cap * d * sizeof *cand);
   double *w = NULL;
   strata_status st = STRATA_OK;
-  int ok = s.dmin && s.near && s.phi && s.lab && s.dist && s.scratch && s.cell && cand;
+  int ok = s.dmin && s.near && s.phi && s.lab && s.dist && s.scratch && s.cell && cand && (!(job->wmax > 0.0) || s.wrow);
   for (int t = 0; ok && t < threads; t++) {
     s.lab[t] = malloc(STRATA_BLOCK_ROWS * sizeof *s.lab[t]);
     s.dist[t] = malloc(STRATA_BLOCK_ROWS * sizeof *s.dist[t]);

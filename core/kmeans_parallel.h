@@ -43,6 +43,9 @@ typedef struct {
   int run;                     /* restart index: each draws its own rows */
   double bound;                /* the largest |scaled value| (strata_fit_sum_bounds) */
   uint64_t rows;               /* rows of the fit, every rank */
+  double wmax;                 /* the largest row weight when the pass carries weights
+                                  (strata_pass_weighted), else 0: each row then counts w times
+                                  in phi, its draw (2k w d^2 / phi) and its cell */
 } strata_kpar_job;
 
 typedef struct {

@@ -125,6 +125,7 @@ check_config minibatch_b "$D/b.h5" -k 7 --algorithm minibatch --batch-rows 4096 
 # clusters' weights combined across ranks.
 check_config weights "$D/wt.h5" -k 5 --weights value --missing drop --n-init 2 --seed 2
 check_config weights_stream "$D/wt.h5" -k 4 --weights value --missing mean --init random --streaming --chunk-rows 8192 --seed 6
+check_config weights_kpar "$D/wt.h5" -k 5 --weights value --init "k-means||" --missing drop --seed 7
 check_config weights_mb "$D/wt.h5" -k 6 --weights value --algorithm minibatch --batch-rows 4096 --missing drop --seed 3
 check_config kpar_stream "$D/c.h5" -k 5 --init "k-means||" --missing mean --streaming --chunk-rows 8192 --n-init 2 --seed 1
 # The median sketches' merge tree meets on rank 0 (core/quantile_comm.c).

@@ -205,6 +205,22 @@ def main():
               np.abs(j["_C"] - km.cluster_centers_).max() < 1e-6,
               "an empty cluster is re-seeded as scikit-learn does (inertia, centroids)")
         repeated_rows(args, tmp)
+        # Seeding from every row with weights (k-means||: phi, the draws and the cells weighted) and
+        # weighted k-means++ on the init sample both reach scikit-learn's best of 10 weighted restarts.
+        rng2 = np.random.default_rng(21)
+        Xq = blobs(rng2, 30011, 4, [0, 8, 16, 24, 32, 40, 48, 56])
+        wq = rng2.gamma(1.0, 5.0, len(Xq)).astype(np.float32)
+        # Far rows of weight 0: a seeding that ignored the weights would spend a centre on them.
+        Xq[::100] = 1000.0
+        wq[::100] = 0.0
+        dq = os.path.join(tmp, "kpar.h5")
+        write_table(dq, Xq, wq)
+        sk = KMeans(8, n_init=10, random_state=0).fit(Xq.astype(np.float64), sample_weight=wq.astype(np.float64))
+        for init in ("k-means||", "k-means++"):
+            jq = fit(args, tmp, dq, ["-k", "8", "--weights", "value", "--scale", "none", "--init", init], "kpar")
+            check(jq is not None and jq["init"] == init and jq["inertia"] <= 1.01 * sk.inertia_,
+                  f"--init {init} with weights: inertia {jq and jq['inertia']:.6g} within 1% of scikit-learn's "
+                  f"best of 10 ({sk.inertia_:.6g})")
         # stability refits the weighted model on resamples of the sample (with their weights): its
         # reference clustering of the whole sample is the weighted fit's.
         r = subprocess.run([args.strata, "stability", data, "-k", "3", "--weights", "value", "--runs", "3",
