@@ -186,15 +186,10 @@ static strata_status choose_init(const strata_ctx *ctx, const strata_fit_data *d
   return STRATA_OK;
 }
 
-/* Row weights: what a weighted fit supports so far.  The refinement's
- * trial swaps judge the init sample's plain inertia, so auto leaves it
- * out. */
-static strata_status check_weighted(const strata_estimator_ops *ops, strata_fit_params *q) {
+/* Row weights: the methods that take them so far. */
+static strata_status check_weighted(const strata_estimator_ops *ops) {
   RETURN_IF(ops != &strata_estimator_kmeans && ops != &strata_estimator_minibatch, STRATA_ERR_USAGE,
             "row weights (--weights) are for algorithms kmeans and minibatch so far (not %s)", ops->name);
-  RETURN_IF(q->refine == STRATA_REFINE_SWAP, STRATA_ERR_USAGE,
-            "the swap refinement judges unweighted rows: give --refine none or auto with row weights (--weights)");
-  q->refine = STRATA_REFINE_NONE;
   return STRATA_OK;
 }
 
@@ -217,7 +212,7 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   RETURN_IF(ranks > 1 && ops != &strata_estimator_kmeans && ops != &strata_estimator_gmm &&
                 ops != &strata_estimator_minibatch && ops != &strata_estimator_ward, STRATA_ERR_USAGE,
             "algorithm %s does not run across MPI ranks yet (%d ranks); run it as one process", ops->name, ranks);
-  if (strata_dataset_weights(ds)) FORWARD_IF_ERROR(check_weighted(ops, p));
+  if (strata_dataset_weights(ds)) FORWARD_IF_ERROR(check_weighted(ops));
   if (ops->direct) return strata_fit_direct(&f->data, ctx, ds, p, ops->name, ops->direct, mem, out);
   strata_fit_data *data = &f->data;
   size_t k = (size_t)p->k;

@@ -82,7 +82,7 @@ typedef struct {
   double *next, *best;    /* k×d each: the centroids after a trial's update, the best trial's */
   double *sum;            /* k×d scratch */
   double *block;          /* the allocation of next, best and sum */
-  int64_t *cnt;           /* k scratch */
+  double *mass;           /* k scratch */
   unsigned char *used;    /* k */
   unsigned char *changed, *best_changed; /* k each */
 } search_work;
@@ -137,7 +137,7 @@ static int trial(search_work *w, strata_rng *rng) {
         a = c;
       }
     w->used[a] = 1;
-    double u = strata_refine_sample_update_delta(s, a, w->cand, w->next, w->changed, w->sum, w->cnt);
+    double u = strata_refine_sample_update_delta(s, a, w->cand, w->next, w->changed, w->sum, w->mass);
     if (u < best) {
       best = u;
       double *t = w->best;
@@ -163,10 +163,10 @@ static strata_status search(strata_refine_sample *s, const strata_fit_data *data
   search_work w = {.s = s};
   w.cand = malloc(2 * d * sizeof *w.cand);
   w.next = w.block = malloc(3 * k * d * sizeof *w.next);
-  w.cnt = malloc(k * sizeof *w.cnt);
+  w.mass = malloc(k * sizeof *w.mass);
   w.used = malloc(3 * k);
   strata_status st = STRATA_OK;
-  if (!w.cand || !w.block || !w.cnt || !w.used) {
+  if (!w.cand || !w.block || !w.mass || !w.used) {
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory for the refinement at k = %zu, d = %zu", k, d);
     goto done;
   }
@@ -193,7 +193,7 @@ static strata_status search(strata_refine_sample *s, const strata_fit_data *data
 done:
   free(w.cand);
   free(w.block);
-  free(w.cnt);
+  free(w.mass);
   free(w.used);
   return st;
 }
@@ -210,7 +210,7 @@ strata_status strata_kmeans_refine(strata_estimator *e, const strata_fit_data *d
   RETURN_IF(!plain, STRATA_ERR_NOMEM, "out of memory");
   memcpy(plain, e->ops->params(e), k * d * sizeof *plain);
   strata_refine_sample s;
-  strata_status st = strata_refine_sample_init(&s, job->x, job->m, d, k, job->threads, plain);
+  strata_status st = strata_refine_sample_init(&s, job->x, data->sample.w, job->m, d, k, job->threads, plain);
   if (st != STRATA_OK) {
     free(plain);
     return st;

@@ -28,10 +28,11 @@
 
 static size_t nblocks(const strata_refine_sample *s) { return (s->m + REFINE_BLOCK - 1) / REFINE_BLOCK; }
 
-strata_status strata_refine_sample_init(strata_refine_sample *s, const float *x, size_t m, size_t d, size_t k,
-                                        int threads, const double *c) {
+strata_status strata_refine_sample_init(strata_refine_sample *s, const float *x, const float *w, size_t m, size_t d,
+                                        size_t k, int threads, const double *c) {
   memset(s, 0, sizeof *s);
   s->x = x;
+  s->w = w;
   s->m = m;
   s->d = d;
   s->k = k;
@@ -51,12 +52,13 @@ strata_status strata_refine_sample_init(strata_refine_sample *s, const float *x,
   s->removal = malloc(k * sizeof *s->removal);
   s->sum = malloc(k * d * sizeof *s->sum);
   s->cnt = malloc(k * sizeof *s->cnt);
+  s->mass = malloc(k * sizeof *s->mass);
   s->moved = malloc(k * sizeof *s->moved);
   s->e = malloc(m * sizeof *s->e);
   s->visited = calloc(k, sizeof *s->visited);
   s->gain = malloc(k * sizeof *s->gain);
   if (!s->c || !s->ct || !s->lab || !s->lab2 || !s->d1 || !s->d2 || !s->acc || !s->bsum || !s->order ||
-      !s->start || !s->radius || !s->d2max || !s->removal || !s->sum || !s->cnt || !s->moved || !s->e || !s->visited ||
+      !s->start || !s->radius || !s->d2max || !s->removal || !s->sum || !s->cnt || !s->mass || !s->moved || !s->e || !s->visited ||
       !s->gain || m > UINT32_MAX) {
     strata_refine_sample_free(s);
     return strata_fail(STRATA_ERR_NOMEM, "out of memory for the refinement on %zu sample rows, k = %zu", m, k);
@@ -68,7 +70,7 @@ strata_status strata_refine_sample_init(strata_refine_sample *s, const float *x,
 void strata_refine_sample_free(strata_refine_sample *s) {
   free(s->c); free(s->ct); free(s->lab); free(s->lab2); free(s->d1); free(s->d2); free(s->acc);
   free(s->bsum); free(s->order); free(s->start); free(s->radius); free(s->d2max); free(s->removal);
-  free(s->sum); free(s->cnt); free(s->moved); free(s->e); free(s->visited); free(s->gain);
+  free(s->sum); free(s->cnt); free(s->mass); free(s->moved); free(s->e); free(s->visited); free(s->gain);
   memset(s, 0, sizeof *s);
 }
 
@@ -178,6 +180,7 @@ static void index_clusters(strata_refine_sample *s) {
     s->d2max[c] = 0.0;
     s->removal[c] = 0.0;
     s->cnt[c] = (int64_t)(s->start[c + 1] - s->start[c]);
+    s->mass[c] = s->w ? 0.0 : (double)s->cnt[c];
   }
   memset(s->sum, 0, k * d * sizeof *s->sum);
   double total = 0.0;
@@ -186,11 +189,13 @@ static void index_clusters(strata_refine_sample *s) {
     double part = 0.0;
     for (size_t r = b * REFINE_BLOCK; r < end; r++) {
       size_t c = (size_t)s->lab[r];
-      part += s->d1[r];
+      const double w = s->w ? (double)s->w[r] : 1.0;
+      part += w * s->d1[r];
       if (s->d1[r] > s->radius[c]) s->radius[c] = s->d1[r];
       if (s->d2[r] > s->d2max[c]) s->d2max[c] = s->d2[r];
-      s->removal[c] += s->d2[r] - s->d1[r];
-      for (size_t j = 0; j < d; j++) s->sum[c * d + j] += (double)s->x[r * d + j];
+      s->removal[c] += w * (s->d2[r] - s->d1[r]);
+      if (s->w) s->mass[c] += w;
+      for (size_t j = 0; j < d; j++) s->sum[c * d + j] += w * (double)s->x[r * d + j];
     }
     s->bsum[b] = part;
     total += part;
@@ -210,7 +215,7 @@ int strata_refine_sample_lloyd(strata_refine_sample *s, double *next) {
   int moved = 0;
   for (size_t c = 0; c < k; c++)
     for (size_t j = 0; j < d; j++) {
-      double v = s->cnt[c] > 0 ? s->sum[c * d + j] / (double)s->cnt[c] : s->c[c * d + j];
+      double v = s->mass[c] > 0.0 ? s->sum[c * d + j] / s->mass[c] : s->c[c * d + j];
       moved |= v != s->c[c * d + j];
       next[c * d + j] = v;
     }
@@ -225,9 +230,10 @@ size_t strata_refine_sample_draw(const strata_refine_sample *s, double u) {
   for (; b + 1 < nb && run + s->bsum[b] <= target; b++) run += s->bsum[b];
   size_t end = (b + 1) * REFINE_BLOCK < s->m ? (b + 1) * REFINE_BLOCK : s->m, last = b * REFINE_BLOCK;
   for (size_t r = b * REFINE_BLOCK; r < end; r++) {
-    if (s->d1[r] > 0.0) last = r;
-    run += s->d1[r];
-    if (run > target && s->d1[r] > 0.0) return r;
+    const double v = s->w ? (double)s->w[r] * s->d1[r] : s->d1[r];
+    if (v > 0.0) last = r;
+    run += v;
+    if (run > target && v > 0.0) return r;
   }
   return last; /* rounding at the very end */
 }
@@ -270,10 +276,11 @@ size_t strata_refine_sample_eval(strata_refine_sample *s, const double *cand, do
       s->e[r] = q;
       double with1 = q < s->d1[r] ? q : s->d1[r];
       double with2 = q < s->d2[r] ? q : s->d2[r];
+      const double w = s->w ? (double)s->w[r] : 1.0;
       /* every row gains from cand; a row of a removed centroid then falls
        * back to its second nearest or cand */
-      common += with1 - s->d1[r];
-      r_c += with2 - with1;
+      common += w * (with1 - s->d1[r]);
+      r_c += w * (with2 - with1);
     }
     s->gain[c] = r_c;
     s->work += (uint64_t)s->cnt[c] * ROW_COST;
@@ -296,7 +303,7 @@ static double cand_dist(const strata_refine_sample *s, size_t r) {
 
 int strata_refine_sample_captured_mean(const strata_refine_sample *s, size_t a, double *out) {
   size_t d = s->d, k = s->k;
-  int64_t n = 0;
+  double n = 0.0;
   memset(out, 0, d * sizeof *out);
   for (size_t c = 0; c < k; c++) {
     if (s->visited[c] != s->stamp) continue;
@@ -304,34 +311,36 @@ int strata_refine_sample_captured_mean(const strata_refine_sample *s, size_t a, 
       size_t r = s->order[i];
       double stay = c == a ? s->d2[r] : s->d1[r];
       if (!(s->e[r] < stay)) continue;
-      n++;
-      for (size_t j = 0; j < d; j++) out[j] += (double)s->x[r * d + j];
+      const double w = s->w ? (double)s->w[r] : 1.0;
+      n += w;
+      for (size_t j = 0; j < d; j++) out[j] += w * (double)s->x[r * d + j];
     }
   }
-  if (n == 0) return 0;
-  for (size_t j = 0; j < d; j++) out[j] /= (double)n;
+  if (!(n > 0.0)) return 0;
+  for (size_t j = 0; j < d; j++) out[j] /= n;
   return 1;
 }
 
 /* Moves row r's contribution from cluster `from` to `to`. */
-static void move_row(const strata_refine_sample *s, size_t r, size_t from, size_t to, double *sum, int64_t *cnt,
+static void move_row(const strata_refine_sample *s, size_t r, size_t from, size_t to, double *sum, double *mass,
                      unsigned char *changed) {
   size_t d = s->d;
   const float *xr = s->x + r * d;
-  cnt[from]--;
-  cnt[to]++;
+  const double w = s->w ? (double)s->w[r] : 1.0;
+  mass[from] -= w;
+  mass[to] += w;
   changed[from] = changed[to] = 1;
   for (size_t j = 0; j < d; j++) {
-    sum[from * d + j] -= (double)xr[j];
-    sum[to * d + j] += (double)xr[j];
+    sum[from * d + j] -= w * (double)xr[j];
+    sum[to * d + j] += w * (double)xr[j];
   }
 }
 
 double strata_refine_sample_update_delta(strata_refine_sample *s, size_t a, const double *cand, double *next,
-                                         unsigned char *changed, double *sum, int64_t *cnt) {
+                                         unsigned char *changed, double *sum, double *mass) {
   size_t k = s->k, d = s->d;
   memcpy(sum, s->sum, k * d * sizeof *sum);
-  memcpy(cnt, s->cnt, k * sizeof *cnt);
+  memcpy(mass, s->mass, k * sizeof *mass);
   memset(changed, 0, k);
   changed[a] = 1;
   /* Only rows of visited clusters and of a change hands. */
@@ -342,28 +351,28 @@ double strata_refine_sample_update_delta(strata_refine_sample *s, size_t a, cons
       double e = cand_dist(s, r);
       if (c == a) {
         /* cand takes a's place: a row stays in slot a if cand serves it */
-        if (!(e < s->d2[r])) move_row(s, r, a, (size_t)s->lab2[r], sum, cnt, changed);
+        if (!(e < s->d2[r])) move_row(s, r, a, (size_t)s->lab2[r], sum, mass, changed);
       } else if (e < s->d1[r]) {
-        move_row(s, r, c, a, sum, cnt, changed);
+        move_row(s, r, c, a, sum, mass, changed);
       }
     }
     s->work += (uint64_t)s->cnt[c] * ROW_COST;
   }
   /* The clusters that changed move to their means: a centroid moved to
-   * the mean mu of its n rows saves n ||mu - c||^2.  The others stay. */
+   * the mean mu of rows of weight n saves n ||mu - c||^2.  The others stay. */
   memcpy(next, s->c, k * d * sizeof *next);
   memcpy(next + a * d, cand, d * sizeof *next);
   double saved = 0.0;
   for (size_t c = 0; c < k; c++) {
-    if (!changed[c] || cnt[c] <= 0) continue;
+    if (!changed[c] || !(mass[c] > 0.0)) continue;
     double *nc = next + c * d, q = 0.0;
     for (size_t j = 0; j < d; j++) {
-      double mu = sum[c * d + j] / (double)cnt[c];
+      double mu = sum[c * d + j] / mass[c];
       double t = mu - nc[j];
       q += t * t;
       nc[j] = mu;
     }
-    saved += (double)cnt[c] * q;
+    saved += mass[c] * q;
   }
   s->work += k;
   return s->gain[a] - saved;

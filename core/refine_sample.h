@@ -22,6 +22,8 @@
 
 typedef struct {
   const float *x;        /* m×d scaled sample (borrowed) */
+  const float *w;        /* m row weights (borrowed), or NULL: every row weighs 1; the
+                            inertia, removal costs, sums and draws below are weighted */
   size_t m, d, k;
   int threads;
   double *c;             /* k×d centroids */
@@ -37,20 +39,21 @@ typedef struct {
   double *d2max;         /* k: the largest d2 of its rows */
   double *removal;       /* k: Σ (d2 - d1) over its rows: the cost of removing it */
   double *sum;           /* k×d: Σ of its rows */
-  int64_t *cnt;          /* k */
+  int64_t *cnt;          /* k: rows */
+  double *mass;          /* k: their weight (rows when unweighted) */
   size_t *moved;         /* k: scratch of an incremental assignment */
   /* the last candidate evaluated */
   double *e;             /* m: squared distance to it, for rows of visited clusters */
   uint32_t *visited;     /* k: == stamp when the cluster was visited */
   uint32_t stamp;
   double *gain;          /* k: the change of inertia by removal */
-  double inertia;        /* Σ d1 */
+  double inertia;        /* Σ w d1 */
   uint64_t work;         /* cost so far, in row×centroid distances of a Lloyd pass */
 } strata_refine_sample;
 
-/* c IN: k×d starting centroids.  m >= 1, k >= 2. */
-strata_status strata_refine_sample_init(strata_refine_sample *s, const float *x, size_t m, size_t d, size_t k,
-                                        int threads, const double *c);
+/* c IN: k×d starting centroids; w: m row weights or NULL.  m >= 1, k >= 2. */
+strata_status strata_refine_sample_init(strata_refine_sample *s, const float *x, const float *w, size_t m, size_t d,
+                                        size_t k, int threads, const double *c);
 void strata_refine_sample_free(strata_refine_sample *s);
 
 /* The centroids := c (k×d), then everything above for them.  changed:
@@ -63,8 +66,8 @@ void strata_refine_sample_set(strata_refine_sample *s, const double *c, const un
  * when no centroid moved (nothing done). */
 int strata_refine_sample_lloyd(strata_refine_sample *s, double *next);
 
-/* Row i with probability d1[i] / inertia (the k-means++ draw), u uniform in
- * [0, 1).  inertia > 0. */
+/* Row i with probability w_i d1[i] / inertia (the k-means++ draw), u
+ * uniform in [0, 1).  inertia > 0. */
 size_t strata_refine_sample_draw(const strata_refine_sample *s, double u);
 
 /* The candidate centroid cand (d): gain[a] = the change of the sample's
@@ -82,8 +85,8 @@ int strata_refine_sample_captured_mean(const strata_refine_sample *s, size_t a, 
  * (last evaluated) added, and each centroid whose rows changed then moved
  * to their mean (one Lloyd update of the clusters the swap touched).
  * next OUT (k×d): those centroids (cand in a's place); changed OUT (k):
- * which differ from the current ones.  sum (k×d), cnt (k): scratch. */
+ * which differ from the current ones.  sum (k×d), mass (k): scratch. */
 double strata_refine_sample_update_delta(strata_refine_sample *s, size_t a, const double *cand, double *next,
-                                         unsigned char *changed, double *sum, int64_t *cnt);
+                                         unsigned char *changed, double *sum, double *mass);
 
 #endif

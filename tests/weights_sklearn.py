@@ -216,6 +216,13 @@ def main():
         dq = os.path.join(tmp, "kpar.h5")
         write_table(dq, Xq, wq)
         sk = KMeans(8, n_init=10, random_state=0).fit(Xq.astype(np.float64), sample_weight=wq.astype(np.float64))
+        # The swap refinement on the weighted init sample (weighted draws, removal costs and means): on by
+        # default, and never above plain Lloyd from the same seeding.
+        jr = [fit(args, tmp, dq, ["-k", "8", "--weights", "value", "--scale", "none", "--seed", "3"] + extra, "refine")
+              for extra in ([], ["--refine", "none"])]
+        check(all(jr) and jr[0]["refine"] == "swap" and jr[0]["refine_trials"] > 0 and jr[1]["refine"] == "none" and
+              jr[0]["inertia"] <= jr[1]["inertia"],
+              "weights: the swap refinement runs by default and never ends above plain Lloyd")
         for init in ("k-means||", "k-means++"):
             jq = fit(args, tmp, dq, ["-k", "8", "--weights", "value", "--scale", "none", "--init", init], "kpar")
             check(jq is not None and jq["init"] == init and jq["inertia"] <= 1.01 * sk.inertia_,
