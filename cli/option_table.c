@@ -157,7 +157,8 @@ static const cli_option options[] = {
     {"weights", 0, KIND_STRING, ARGS(weights), .arg = "COLUMN",
      .help = "weigh each row by this column (e.g. customer value; finite,\n"
              ">= 0): weighted scaler statistics, seeding, means and inertia\n"
-             "(scikit-learn's sample_weight); kmeans and minibatch, CPU kernels",
+             "(scikit-learn's sample_weight); kmeans, minibatch (CPU kernels),\n"
+             "dbscan (a row counts its weight towards --min-samples)",
      .use = {[FIT] = AT(SEC_DATA, 5), [STABILITY] = AT(SEC_DATA, 5)}},
     {"categorical", 0, KIND_LIST, ARGS(categorical), .arg = "r,c",
      .help = "text columns of an imported table to use, one-hot encoded;\n"

@@ -16,9 +16,11 @@
 #include "ctx.h"
 #include "strata.h"
 
-/* x IN (m×d), labels OUT (m), core OUT (m: 1 for a core point),
- * nclusters OUT. */
-strata_status strata_dbscan(const strata_ctx *ctx, const double *x, size_t m, size_t d, double eps,
+/* x IN (m×d), w IN (m row weights, or NULL: each row counts 1; with
+ * weights a point is core when the weights within eps, its own included,
+ * sum to at least min_samples: scikit-learn's sample_weight), labels OUT
+ * (m), core OUT (m: 1 for a core point), nclusters OUT. */
+strata_status strata_dbscan(const strata_ctx *ctx, const double *x, const double *w, size_t m, size_t d, double eps,
                             size_t min_samples, int32_t *labels, uint8_t *core, size_t *nclusters);
 
 #endif

@@ -70,7 +70,7 @@ static strata_status dbscan_cluster(const strata_fit_data *data, const double *x
   }
   uint8_t *core = malloc(m ? m : 1);
   RETURN_IF(!core, STRATA_ERR_NOMEM, "out of memory for DBSCAN on %zu rows", m);
-  strata_status st = strata_dbscan(data->ctx, x, m, d, s->eps, (size_t)p->min_samples, labels, core, k);
+  strata_status st = strata_dbscan(data->ctx, x, data->row_weights, m, d, s->eps, (size_t)p->min_samples, labels, core, k);
   for (size_t i = 0; st == STRATA_OK && i < m; i++) s->n_core += core[i];
   if (st == STRATA_OK && *k == 0)
     st = strata_fail(STRATA_ERR_DATA,

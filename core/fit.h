@@ -41,6 +41,8 @@ struct strata_fit_data {
   double tol_abs;            /* tol as a bound on the squared shift */
   strata_pass *pass;         /* scaled, kept in memory when it fits */
   double *bound;             /* d: largest |scaled value| per column (strata_lloyd_want_sums) */
+  const double *row_weights; /* a direct fit (core/fit_direct.h) of weighted rows: the kept rows'
+                                weights, in the order of its rows; else NULL */
   double t_start;            /* when the job began (strata_fit_now) */
 };
 

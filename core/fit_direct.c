@@ -13,6 +13,7 @@
 
 typedef struct {
   double *x;         /* n×d: row r of the input at r·d, then compacted */
+  double *w;         /* n row weights, compacted alike (a weighted table), else NULL */
   uint8_t *present;  /* n: 1 for a kept row */
   size_t d;
 } gather;
@@ -24,6 +25,7 @@ static strata_status gather_block(void *vctx, const strata_block *b, int thread)
   for (size_t i = 0; i < b->m; i++) {
     size_t r = b->row0 + (b->kept ? b->kept[i] : i);
     for (size_t j = 0; j < g->d; j++) g->x[r * g->d + j] = (double)b->x[i * g->d + j];
+    if (g->w) g->w[r] = b->w[i];
     g->present[r] = 1;
   }
   return STRATA_OK;
@@ -36,6 +38,10 @@ static strata_status load_rows(const strata_fit_data *data, gather *g) {
   g->x = malloc(n * d * sizeof *g->x);
   g->present = calloc(n, 1);
   RETURN_IF(!g->x || !g->present, STRATA_ERR_NOMEM, "out of memory for %zu rows x %zu columns", n, d);
+  if (strata_dataset_weights(data->ds)) {
+    g->w = malloc((n ? n : 1) * sizeof *g->w);
+    RETURN_IF(!g->w, STRATA_ERR_NOMEM, "out of memory for %zu row weights", n);
+  }
   strata_pass *pass = NULL;
   FORWARD_IF_ERROR(strata_pass_open(data->ctx, data->ds, &data->scaler, data->p->chunk_rows, 0, &pass));
   strata_pass_fns fns = {.block = gather_block, .ctx = g};
@@ -44,7 +50,10 @@ static strata_status load_rows(const strata_fit_data *data, gather *g) {
   FORWARD_IF_ERROR(st);
   size_t m = 0;
   for (size_t r = 0; r < n; r++)
-    if (g->present[r]) memmove(g->x + m++ * d, g->x + r * d, d * sizeof *g->x);
+    if (g->present[r]) {
+      if (g->w) g->w[m] = g->w[r];
+      memmove(g->x + m++ * d, g->x + r * d, d * sizeof *g->x);
+    }
   RETURN_IF(m != data->kept, STRATA_ERR_INTERNAL, "the pass kept %zu rows, the statistics pass %llu", m,
             (unsigned long long)data->kept);
   return STRATA_OK;
@@ -77,21 +86,27 @@ static strata_status too_large(const strata_fit_data *data, const strata_direct_
                      ops->too_large ? ops->too_large : "fit a sample of the rows");
 }
 
-/* Centroids (means of each cluster's rows, float64 in row order), sizes,
- * inertia and each cluster's mean distance; every row's distance to its
- * centroid (NaN for noise). */
-static strata_status summarise(const double *x, size_t m, size_t d, const int32_t *labels, size_t k,
-                               strata_model *model, double *mean_distance, float *dist, double *inertia) {
+/* Centroids (means of each cluster's rows, float64 in row order; weighted
+ * with row weights w, else NULL), sizes, inertia (weighted likewise) and
+ * each cluster's mean distance; every row's distance to its centroid (NaN
+ * for noise). */
+static strata_status summarise(const double *x, const double *w, size_t m, size_t d, const int32_t *labels,
+                               size_t k, strata_model *model, double *mean_distance, float *dist, double *inertia) {
   double *c = model->centroids;
   int64_t *sizes = model->sizes;
+  double *mass = calloc(k ? k : 1, sizeof *mass);
+  RETURN_IF(!mass, STRATA_ERR_NOMEM, "out of memory");
   for (size_t i = 0; i < m; i++) {
     if (labels[i] < 0) continue;
     size_t s = (size_t)labels[i];
+    const double wi = w ? w[i] : 1.0;
     sizes[s]++;
-    for (size_t j = 0; j < d; j++) c[s * d + j] += x[i * d + j];
+    mass[s] += wi;
+    for (size_t j = 0; j < d; j++) c[s * d + j] += wi * x[i * d + j];
   }
   for (size_t s = 0; s < k; s++)
-    for (size_t j = 0; j < d; j++) c[s * d + j] /= (double)sizes[s];
+    for (size_t j = 0; j < d; j++) c[s * d + j] = mass[s] > 0.0 ? c[s * d + j] / mass[s] : NAN;
+  free(mass);
   for (size_t s = 0; s < k; s++) mean_distance[s] = 0.0;
   double total = 0.0;
   for (size_t i = 0; i < m; i++) {
@@ -102,7 +117,7 @@ static strata_status summarise(const double *x, size_t m, size_t d, const int32_
       double e = x[i * d + j] - c[s * d + j];
       q += e * e;
     }
-    total += q;
+    total += (w ? w[i] : 1.0) * q;
     mean_distance[s] += sqrt(q);
     dist[i] = (float)sqrt(q);
   }
@@ -157,6 +172,7 @@ static strata_status run(direct_state *s, strata_fit_data *data, const strata_ct
   else if (p->labels_path)
     FORWARD_IF_ERROR(strata_labels_writer_open(p->labels_path, data->n, &s->writer));
   FORWARD_IF_ERROR(load_rows(data, &s->g));
+  data->row_weights = s->g.w;
 
   size_t m = data->kept, d = data->d, k = 0;
   s->labels = malloc(m * sizeof *s->labels);
@@ -173,7 +189,7 @@ static strata_status run(direct_state *s, strata_fit_data *data, const strata_ct
   s->mean_distance = malloc((k ? k : 1) * sizeof *s->mean_distance);
   RETURN_IF(!s->mean_distance, STRATA_ERR_NOMEM, "out of memory");
   double inertia = 0.0;
-  FORWARD_IF_ERROR(summarise(s->g.x, m, d, s->labels, k, model, s->mean_distance, s->dist, &inertia));
+  FORWARD_IF_ERROR(summarise(s->g.x, s->g.w, m, d, s->labels, k, model, s->mean_distance, s->dist, &inertia));
   for (size_t c = 0; c < k; c++)
     strata_scaler_invert(&data->scaler, model->centroids + c * d, model->centroids_original + c * d);
   RETURN_IF(!strata_model_set_string(&model->estimator, name) || !strata_model_set_string(&model->init, "none"),
@@ -207,6 +223,8 @@ strata_status strata_fit_direct(strata_fit_data *data, const strata_ctx *ctx, st
   memset(&s, 0, sizeof s);
   strata_status st = run(&s, data, ctx, ds, p, name, ops, mem, out);
   free(s.g.x);
+  free(s.g.w);
+  data->row_weights = NULL;
   free(s.g.present);
   free(s.labels);
   free(s.dist);

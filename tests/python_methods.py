@@ -236,6 +236,20 @@ for n, d, eps, ms, scale, with_nan in [(2000, 2, 0.5, 5, "none", False), (3001, 
                         n_threads=1).fit(X)
     check(same(db1.labels_, db.labels_) and same(db1.core_sample_indices_, db.core_sample_indices_),
           tag + ": 1 thread = all")
+    # sample_weight: a row counts its weight towards min_samples (multiples of 1/2, some 0: exact sums)
+    sw = rng.integers(0, 5, n) * 0.5
+    dbw = strata.DBSCAN(eps=eps, min_samples=ms, scale=scale, missing="drop" if with_nan else "error").fit(
+        X, sample_weight=sw)
+    skw = SKDBSCAN(eps=eps, min_samples=ms).fit(Xs.astype(np.float64), sample_weight=sw[keep])
+    check(same(dbw.labels_[keep], skw.labels_.astype(np.int32)) and
+          same(dbw.core_sample_indices_, kept_rows[skw.core_sample_indices_].astype(np.intp)),
+          tag + ": with sample_weight, labels_ and core rows = scikit-learn's",
+          "%d labels differ" % np.sum(dbw.labels_[keep] != skw.labels_))
+    with h5py.File(h5, "a") as f:
+        f.create_dataset("value", data=sw.astype(np.float32))
+    cli("fit", h5, "-o", model, "--labels", lab, "--algorithm", "dbscan", "--eps", eps, "--min-samples", ms,
+        "--scale", scale, "--missing", "drop" if with_nan else "error", "--weights", "value", "-q")
+    check(same(dbw.labels_, labels_file(lab)), tag + ": with sample_weight, labels_ = the command's --weights")
 # every row noise: scikit-learn's answer, not an error
 X = np.arange(30, dtype=np.float32).reshape(10, 3) * 10
 db = strata.DBSCAN(eps=0.5, min_samples=2).fit(X)

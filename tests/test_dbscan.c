@@ -36,12 +36,13 @@ static void mark(void *u, size_t i) {
 /* Brute-force DBSCAN with the documented rules: clusters numbered by their
  * first core point, a border point to the lowest-numbered cluster of a core
  * point within eps. */
-static size_t brute_dbscan(const double *x, size_t m, size_t d, double eps, size_t ms, int32_t *lab, uint8_t *core) {
+static size_t brute_dbscan(const double *x, const double *w, size_t m, size_t d, double eps, size_t ms, int32_t *lab,
+                           uint8_t *core) {
   double r2 = eps * eps;
   for (size_t i = 0; i < m; i++) {
-    size_t c = 0;
-    for (size_t j = 0; j < m; j++) c += d2(x + i * d, x + j * d, d) <= r2;
-    core[i] = c >= ms;
+    double c = 0;
+    for (size_t j = 0; j < m; j++) c += d2(x + i * d, x + j * d, d) <= r2 ? (w ? w[j] : 1.0) : 0.0;
+    core[i] = c >= (double)ms;
     lab[i] = -1;
   }
   int32_t nc = 0;
@@ -119,12 +120,24 @@ static void run_case(const strata_ctx *c1, const strata_ctx *c4, unsigned mm, si
 
   int32_t *l1 = calloc(m + 1, sizeof *l1), *l4 = calloc(m + 1, sizeof *l4), *lb = calloc(m + 1, sizeof *lb);
   uint8_t *c1s = calloc(m + 1, 1), *c4s = calloc(m + 1, 1), *cbs = calloc(m + 1, 1);
-  size_t n1 = 0, n4 = 0, nb = brute_dbscan(x, m, d, eps, ms, lb, cbs);
-  CHECK_OK(strata_dbscan(c1, x, m, d, eps, ms, l1, c1s, &n1));
-  CHECK_OK(strata_dbscan(c4, x, m, d, eps, ms, l4, c4s, &n4));
+  size_t n1 = 0, n4 = 0, nb = brute_dbscan(x, NULL, m, d, eps, ms, lb, cbs);
+  CHECK_OK(strata_dbscan(c1, x, NULL, m, d, eps, ms, l1, c1s, &n1));
+  CHECK_OK(strata_dbscan(c4, x, NULL, m, d, eps, ms, l4, c4s, &n4));
   CHECK_MSG(n1 == nb && memcmp(l1, lb, m * sizeof *l1) == 0 && memcmp(c1s, cbs, m) == 0,
             "m=%zu d=%zu eps=%g ms=%zu: DBSCAN differs from brute force (%zu vs %zu clusters)", m, d, eps, ms, n1, nb);
   CHECK_MSG(n4 == n1 && memcmp(l1, l4, m * sizeof *l1) == 0, "m=%zu: 1 and 4 threads differ", m);
+  /* Row weights (multiples of 1/2, some 0, so sums are exact in any order):
+   * a point is core when the weights within eps reach min_samples. */
+  double *w = malloc((m + 1) * sizeof *w);
+  for (size_t i = 0; i < m; i++) w[i] = (double)(strata_rng_next(&r) % 6) * 0.5;
+  nb = brute_dbscan(x, w, m, d, eps, ms, lb, cbs);
+  CHECK_OK(strata_dbscan(c1, x, w, m, d, eps, ms, l1, c1s, &n1));
+  CHECK_OK(strata_dbscan(c4, x, w, m, d, eps, ms, l4, c4s, &n4));
+  CHECK_MSG(n1 == nb && memcmp(l1, lb, m * sizeof *l1) == 0 && memcmp(c1s, cbs, m) == 0,
+            "m=%zu d=%zu eps=%g ms=%zu weighted: DBSCAN differs from brute force (%zu vs %zu clusters)", m, d, eps,
+            ms, n1, nb);
+  CHECK_MSG(n4 == n1 && memcmp(l1, l4, m * sizeof *l1) == 0, "m=%zu weighted: 1 and 4 threads differ", m);
+  free(w);
   free(x); free(v.seen); free(l1); free(l4); free(lb); free(c1s); free(c4s); free(cbs);
 }
 
@@ -223,14 +236,14 @@ int main(void) {
     int32_t lab[5];
     uint8_t core[5];
     size_t nc = 0;
-    CHECK_OK(strata_dbscan(c4, x, 5, 1, 0.6, 1, lab, core, &nc));
+    CHECK_OK(strata_dbscan(c4, x, NULL, 5, 1, 0.6, 1, lab, core, &nc));
     CHECK(nc == 2 && lab[0] == 0 && lab[1] == 0 && lab[2] == 0 && lab[3] == 1 && lab[4] == 1);
-    CHECK_OK(strata_dbscan(c4, x, 5, 1, 0.6, 6, lab, core, &nc));
+    CHECK_OK(strata_dbscan(c4, x, NULL, 5, 1, 0.6, 6, lab, core, &nc));
     CHECK(nc == 0 && lab[0] == -1 && lab[4] == -1 && !core[2]);
-    CHECK_OK(strata_dbscan(c4, x, 5, 1, 100, 5, lab, core, &nc));
+    CHECK_OK(strata_dbscan(c4, x, NULL, 5, 1, 100, 5, lab, core, &nc));
     CHECK(nc == 1 && lab[3] == 0);
     /* border: 1.0 is within 0.6 of core 0.5 only (min_samples 3: 0.5 sees 0, 0.5, 1.0) */
-    CHECK_OK(strata_dbscan(c1, x, 5, 1, 0.6, 3, lab, core, &nc));
+    CHECK_OK(strata_dbscan(c1, x, NULL, 5, 1, 0.6, 3, lab, core, &nc));
     CHECK(nc == 1 && core[1] && !core[0] && !core[2] && lab[0] == 0 && lab[2] == 0 && lab[3] == -1);
   }
   static const size_t kshapes[][3] = {{2, 1, 1}, {5, 2, 6}, {40, 1, 3}, {150, 2, 5}, {300, 3, 10}, {257, 5, 4}};

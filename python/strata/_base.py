@@ -163,6 +163,24 @@ def _seed(random_state):
 
 
 
+def _sample_weights(sample_weight, n):
+    """sample_weight as a float64 vector of n finite weights >= 0, not all 0
+    (scikit-learn's checks), or None when not given."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    w = np.ascontiguousarray(w.reshape(-1))
+    if w.shape[0] != n:
+        raise ValueError("sample_weight.shape == %s, expected (%d,)!" % (w.shape, n))
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("sample_weight must be finite and >= 0")
+    if not np.any(w != 0):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return w
+
+
 def _int_param(value, name, low=1):
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
         raise ValueError("%s must be an integer >= %d, got %r" % (name, low, value))

@@ -2,7 +2,7 @@
 `strata fit --algorithm dbscan`."""
 import numpy as np
 
-from ._base import BaseEstimator, ClusterMixin, _int_param, _StrataEstimator
+from ._base import BaseEstimator, ClusterMixin, _int_param, _sample_weights, _StrataEstimator
 from ._lib import StrataError, StrataRuntimeError
 from ._model import make_params
 
@@ -21,7 +21,8 @@ class DBSCAN(_StrataEstimator, ClusterMixin, BaseEstimator):
 
     Parameters: eps (the neighbourhood radius, in the scaled space: the
     data's units with scale='none'), min_samples (rows within eps, the row
-    itself included, that make a core row).  Strata's own: scale ('none'),
+    itself included, that make a core row; with sample_weight, the weight
+    they must sum to).  Strata's own: scale ('none'),
     missing ('error', 'drop', 'mean', 'median'), n_threads.  The same data
     and options give the bits of `strata fit --algorithm dbscan`.  A fit in
     which every row is noise raises StrataError (the engine keeps no model
@@ -40,8 +41,12 @@ class DBSCAN(_StrataEstimator, ClusterMixin, BaseEstimator):
         self.missing = missing
         self.n_threads = n_threads
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         a = self._validate(X, reset=True)
+        # A row of weight w counts w times towards min_samples (scikit-learn's rule).
+        w = _sample_weights(sample_weight, a.shape[0])
+        if w is not None and np.all(w == 1.0):
+            w = None
         eps = float(self.eps)
         if not (eps > 0 and np.isfinite(eps)):
             raise ValueError("eps must be a number > 0, got %r" % (self.eps,))
@@ -50,7 +55,7 @@ class DBSCAN(_StrataEstimator, ClusterMixin, BaseEstimator):
         p.eps = eps
         p.min_samples = _int_param(self.min_samples, "min_samples")
         try:
-            self.labels_ = self._fit_engine(a, p, self.n_threads, None)
+            self.labels_ = self._fit_engine(a, p, self.n_threads, None, w)
         except StrataError as e:
             # The engine keeps no model of nothing; scikit-learn's answer is
             # every row noise.
@@ -92,8 +97,8 @@ class DBSCAN(_StrataEstimator, ClusterMixin, BaseEstimator):
                                      None, "STRATA_ERR_INTERNAL", 1)
         return rows.astype(np.intp)
 
-    def fit_predict(self, X, y=None):
-        return self.fit(X).labels_
+    def fit_predict(self, X, y=None, sample_weight=None):
+        return self.fit(X, sample_weight=sample_weight).labels_
 
     def _check_fitted(self):
         if not getattr(self, "_all_noise", False):

@@ -5,7 +5,7 @@ come back from the fit itself (strata_fit_memory) and predict's through
 strata_assign_memory, so nothing goes through a file."""
 import numpy as np
 
-from ._base import BaseEstimator, ClusterMixin, TransformerMixin, _StrataEstimator, _seed
+from ._base import BaseEstimator, ClusterMixin, TransformerMixin, _sample_weights, _StrataEstimator, _seed
 from ._model import make_params
 
 
@@ -49,20 +49,10 @@ class KMeans(_StrataEstimator, ClusterMixin, TransformerMixin, BaseEstimator):
     def fit(self, X, y=None, sample_weight=None):
         a = self._validate(X, reset=True)
         n, d = a.shape
-        w = None
-        if sample_weight is not None:
-            w = np.asarray(sample_weight, dtype=np.float64)
-            if w.ndim == 0:
-                w = np.full(n, float(w))
-            w = w.reshape(-1)
-            if w.shape[0] != n:
-                raise ValueError("sample_weight.shape == %s, expected (%d,)!" % (w.shape, n))
-            if not np.all(np.isfinite(w)) or np.any(w < 0):
-                raise ValueError("sample_weight must be finite and >= 0")
-            if not np.any(w != 0):
-                raise ValueError("Sample weights must contain at least one non-zero number.")
+        w = _sample_weights(sample_weight, n)
+        if w is not None:
             if np.all(w == w[0]):
-                w = None  # uniform weights: the unweighted fit, bit for bit
+                w = None  # uniform weights: the unweighted fit, bit for bit (k-means is scale-free in them)
             elif type(self) not in (KMeans, MiniBatchKMeans):
                 raise NotImplementedError("%s: libstrata weights rows for KMeans and MiniBatchKMeans only so far"
                                           % type(self).__name__)
