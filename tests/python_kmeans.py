@@ -170,6 +170,7 @@ check(same(labels_of("%s/py_assign.h5" % T)[0], labels_of("%s/cli_labels.h5" % T
       int(r["sizes"].sum()) == 1003 and r["inertia"] == ref["inertia"], "Model.assign = the fit's labels")
 m2 = strata.fit_h5(h5, 3, features=["f2", "f0"], scale="none", seed=3)
 check(m2.info["features"] == ["f2", "f0"] and m2.info["k"] == 3, "fit_h5 features=")
+check(m2.info["weight_column"] is None and m.info["refine"] in ("swap", "none"), "info: weight_column None unweighted")
 
 # fit_h5's default features are the command's: an identifier, a 0/1
 # outcome and a -1 sentinel column are left out with a warning each, as
@@ -198,6 +199,14 @@ cli("fit", qh5, "-k", 3, "--features", "age,spend,y", "--exclude", "y", "--trans
 qref2 = strata.open_model("%s/q_cli2.h5" % T).info
 check(mq2.info["features"] == ["age", "spend"] and same(mq2.info["centroids_original"], qref2["centroids_original"]),
       "fit_h5 features=, exclude=, transforms= = the command's")
+# weights=: the command's --weights (the column leaves the features)
+m3 = strata.fit_h5(qh5, 3, weights="spend", seed=5, model_path="%s/py_w.h5" % T)
+cli("fit", qh5, "-k", 3, "--weights", "spend", "--seed", 5, "-o", "%s/cli_w.h5" % T)
+wref = strata.open_model("%s/cli_w.h5" % T).info
+check(m3.info["weight_column"] == wref["weight_column"] == "spend" and "spend" not in m3.info["features"] and
+      same(m3.info["centroids_original"], wref["centroids_original"]) and m3.info["inertia"] == wref["inertia"],
+      "fit_h5 weights= = strata fit --weights", str(m3.info["weight_column"]))
+
 
 # ------------------------------------------------------------------ scikit-learn, same initial centroids
 try:

@@ -86,7 +86,15 @@ class ModelInfo(ctypes.Structure):
                 ("n_merges", c_int), ("merges", P(c_double)), ("distance_threshold", c_double),
                 # DBSCAN
                 ("eps", c_double), ("min_samples", c_int), ("n_core", c_int), ("core_points", P(c_double)),
-                ("core_segment", P(c_int32))]
+                ("core_segment", P(c_int32)),
+                # two-step Ward, eps auto, resume, transforms, refinement, mini-batch
+                ("n_micro", c_int), ("micro_centroids", P(c_double)), ("micro_sizes", P(c_int64)),
+                ("n_kdist", c_int), ("kdist", P(c_double)), ("kdist_sample", c_uint64),
+                ("resumed_run", c_int), ("resumed_iteration", c_int), ("transform_kind", P(c_int)),
+                ("transform_param", P(c_double)), ("refine", c_char_p), ("refine_trials", c_int),
+                ("refine_swaps", c_int), ("batch_rows", c_uint64),
+                # row weights
+                ("weight_column", c_char_p)]
 
 
 class FeatureProfile(ctypes.Structure):

@@ -57,8 +57,10 @@ class Model:
                                             "best_init", "seed", "tol", "max_iter", "n_categorical",
                                             "categorical_weight", "rows", "rows_dropped", "seconds")}
         for f in ("init", "scale", "missing", "backend", "backend_reason", "mode", "input_file", "input_location",
-                  "version", "created", "parent_path", "parent_created", "estimator"):
+                  "version", "created", "parent_path", "parent_created", "estimator", "refine"):
             out[f] = _s(getattr(mi, f))
+        out["batch_rows"] = mi.batch_rows
+        out["weight_column"] = _s(mi.weight_column) if mi.weight_column else None
         out["converged"] = bool(out["converged"])
         out["features"] = _strings(mi.features, d)
         out["categorical"] = _strings(mi.categorical, mi.n_categorical)
@@ -226,7 +228,8 @@ def _choose_features(path, location, features, exclude, n_threads):
 
 def fit_h5(path, k, features=None, location=None, categorical=None, scale="zscore", missing="error",
            init="k-means++", n_init=1, max_iter=300, tol=1e-4, seed=0, model_path=None, labels_path=None,
-           n_threads=None, backend=None, chunk_rows=0, streaming=False, exclude=None, transforms=None):
+           n_threads=None, backend=None, chunk_rows=0, streaming=False, exclude=None, transforms=None,
+           weights=None):
     """`strata fit` from Python: streams the HDF5 table at path (group or 2-D
     dataset `location`, columns `features`, `categorical` one-hot) through
     libstrata.  The defaults are the command's (z-score scaling), the
@@ -234,17 +237,21 @@ def fit_h5(path, k, features=None, location=None, categorical=None, scale="zscor
     date, sentinel-dominated and text columns are left out, each with a
     UserWarning saying why (`features` overrides; `exclude` removes
     columns either way); a chosen date is used as its age in days.
-    `transforms` is the command's --transform ("income:log1p,...").  Writes
-    model_path/labels_path when given; returns the Model."""
+    `transforms` is the command's --transform ("income:log1p,...");
+    `weights` the command's --weights (a column of the table weighing each
+    row, left out of the features).  Writes model_path/labels_path when
+    given; returns the Model."""
     if isinstance(features, str):
         features = [features]
     if isinstance(categorical, str):
         categorical = [categorical]
     if isinstance(exclude, str):
         exclude = [exclude]
+    if weights and not features:
+        exclude = list(exclude or []) + ([weights] if weights not in (exclude or []) else [])
     chosen, dates, left = _choose_features(path, location, features, exclude, n_threads)
     for name, why in left:
-        if not categorical or name not in categorical:
+        if (not categorical or name not in categorical) and name != weights:
             warnings.warn("strata: left out '%s': %s" % (name, why), UserWarning, stacklevel=2)
     features = [f for f in chosen if not categorical or f not in categorical]
     spec = ",".join(t for t in (dates, transforms or "") if t)
@@ -263,6 +270,11 @@ def fit_h5(path, k, features=None, location=None, categorical=None, scale="zscor
         if categorical:
             check(lib.strata_dataset_add_categorical(ds, names_array(list(categorical)), len(categorical), None,
                                                      None))
+        if weights:
+            wds = c_void_p()
+            check(lib.strata_dataset_open(_fspath(path), _fspath(location), names_array([weights]), 1,
+                                          ctypes.byref(wds)))
+            check(lib.strata_dataset_set_weights(ds, wds))  # ds owns wds from here
         with Context(n_threads, backend) as ctx:
             ctx.call(lib.strata_fit, ds, ctypes.byref(p), ctypes.byref(m))
     finally:
