@@ -177,10 +177,6 @@ int strata_pass_run_scaler(const strata_pass *p, strata_run_scaler *out) {
 
 void strata_pass_raw_chunks(strata_pass *p, int on) { p->raw_chunks = on; }
 
-/* Makes block `b` (local index within a chunk that starts at this rank's
- * row row0) ready:
- * from the cache, from the raw chunk (no scaler, or `raw` asked for by a
- * device that scales), or by scaling the raw chunk. */
 /* Checks a block's raw weights (rows of them, the first at input row row0). */
 static strata_status check_weights(const strata_pass *p, const float *w, size_t rows, size_t row0) {
   int bad = 0;
@@ -211,6 +207,10 @@ static strata_status block_weights(strata_pass *p, const float *wraw, float *dst
   return STRATA_OK;
 }
 
+/* Makes block `b` (local index within a chunk that starts at this rank's
+ * row row0) ready:
+ * from the cache, from the raw chunk (no scaler, or `raw` asked for by a
+ * device that scales), or by scaling the raw chunk. */
 static strata_status prepare_block(strata_pass *p, const float *raw, size_t row0, size_t rows,
                                    size_t b, int want_raw, strata_block *blk) {
   size_t off = b * STRATA_BLOCK_ROWS;

@@ -729,7 +729,13 @@ STRATA_API strata_status strata_dataset_view_rows(strata_dataset *ds, size_t fir
  * weight), every Lloyd pass (weighted means), the inertia (weighted) and
  * the segments' weights; a weight must be finite and >= 0 (else
  * STRATA_ERR_DATA naming the row), their total > 0.  Weights are read as
- * float32, like the features.  Set before any view or pass. */
+ * float32, like the features.  Set before any view or pass.  Algorithm
+ * "minibatch" weighs its steps alike; "dbscan" makes a point core when
+ * the weights within eps reach min_samples; "gmm" and "ward" refuse
+ * weights (STRATA_ERR_USAGE), as do strata_sweep and an explicit device
+ * backend; strata_stability refits with them; strata_profile_compute adds
+ * each segment's weight (strata_profile.weight).  strata_assign and
+ * strata_pca_fit do not use them. */
 STRATA_API strata_status strata_dataset_set_weights(strata_dataset *ds, strata_dataset *w);
 /* The weight column's name, or NULL when ds has no weights. */
 STRATA_API const char *strata_dataset_weights_name(const strata_dataset *ds);
