@@ -4,7 +4,10 @@
 # with exit 1, one error line and nothing left behind: no output, no
 # temporary file.  import used to crash in HDF5's exit handler (exit 139)
 # after a failed close; import and export used to die of SIGXFSZ with their
-# temporary files left.
+# temporary files left.  Then a memory limit (ulimit -v): fit, and every
+# other command that reads or writes (import, export, assign, pca, profile,
+# report, sweep, stability, explain, inspect, rfm), either fits or fails
+# with exit 1, one "out of memory" line and nothing left behind.
 NAME=cli_limits
 . "$(dirname "$0")/cli_lib.sh"
 
@@ -66,5 +69,44 @@ else
   else
     bad "fit out of memory" "exit $RC: $(head -c 300 "$T/err")" "outputs: $(listing "$O" | tr '\n' ' ')"
   fi
+  # Every other command that reads or writes, under the same limit: it
+  # either fits (exit 0, its output there) or says out of memory (exit 1,
+  # one line, nothing left behind); never a crash, a hang (the timeout's
+  # kill) or another message.
+  "$STRATA" fit "$T/wide.h5" -k 4 --missing drop -o "$T/wide.m.h5" --labels "$T/wide.l.h5" -q
+  "$STRATA" export "$T/wide.l.h5" --with "$T/wide.h5" -o "$T/wide.csv" -q
+  awk 'BEGIN { print "cust,inv,date,qty,price"; for (i = 0; i < 300000; i++) printf "c%d,i%d,2024-%02d-%02d,%d,%.2f\n", i % 5000, int(i / 3), i % 12 + 1, i % 28 + 1, i % 7 + 1, (i * 13) % 100 / 3.0 }' >"$T/tx.csv"
+  under_limit() {
+    local name=$1 out=$2
+    shift 2
+    local before
+    before=$(listing "$O")
+    set +e
+    (unset OPENBLAS_NUM_THREADS; ulimit -v "$VMEM" && exec timeout -s KILL 120 "$@") >"$T/out" 2>"$T/err" </dev/null
+    RC=$?
+    set -e
+    if [ "$RC" -eq 0 ] && { [ -z "$out" ] || [ -s "$out" ]; }; then
+      ok "$name under ulimit -v $VMEM: fits (exit 0)"
+      rm -f "$O"/*
+    elif [ "$RC" -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^strata: error: out of memory' "$T/err" &&
+         [ "$before" = "$(listing "$O")" ]; then
+      ok "$name under ulimit -v $VMEM: exit 1, out of memory in one line, nothing left behind"
+    else
+      bad "$name under ulimit -v $VMEM" "exit $RC: $(head -c 300 "$T/err")" "outputs: $(listing "$O" | tr '\n' ' ')"
+    fi
+  }
+  under_limit import "$O/i.h5" "$STRATA" import "$T/wide.csv" -o "$O/i.h5" -q
+  under_limit export "$O/e.csv" "$STRATA" export "$T/wide.l.h5" --with "$T/wide.h5" -o "$O/e.csv" -q
+  under_limit assign "$O/a.h5" "$STRATA" assign "$T/wide.m.h5" "$T/wide.h5" --labels "$O/a.h5" --threads 1 -q
+  under_limit pca "$O/p.h5" "$STRATA" pca "$T/wide.h5" -o "$O/p.h5" --threads 1 -q
+  under_limit profile "$O/pr.txt" "$STRATA" profile "$T/wide.m.h5" "$T/wide.h5" -o "$O/pr.txt" --threads 1
+  under_limit report "$O/r.html" "$STRATA" report "$T/wide.m.h5" "$T/wide.h5" -o "$O/r.html" --threads 1 -q
+  under_limit sweep "$O/s.json" "$STRATA" sweep "$T/wide.h5" -k 2:4 --missing drop -o "$O/s.json" --threads 1
+  under_limit stability "$O/st.json" "$STRATA" stability "$T/wide.h5" -k 3 --missing drop --runs 2 -o "$O/st.json" \
+    --threads 1
+  under_limit explain "" "$STRATA" explain "$T/wide.m.h5" "$T/wide.h5" --threads 1
+  under_limit inspect "" "$STRATA" inspect "$T/wide.h5"
+  under_limit rfm "$O/c.h5" "$STRATA" rfm "$T/tx.csv" --customer cust --invoice inv --date date --quantity qty \
+    --price price -o "$O/c.h5" -q
 fi
 finish
