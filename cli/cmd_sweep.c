@@ -75,7 +75,8 @@ static int run(void *state) {
   for (size_t j = 0; j < d; j++) names[j] = strata_dataset_col_name(ds, j);
   cli_sweep_info in = {o->a.data, names, o->p.fit.seed, o->p.silhouette_sample, o->p.fit.n_init, NULL,
                        o->p.stability_runs, o->a.choice, (const char *const *)o->a.categorical.items,
-                       strata_comm_size(comm), strata_threads_resolve(strata_ctx_threads(o->a.ctx))};
+                       strata_comm_size(comm), strata_threads_resolve(strata_ctx_threads(o->a.ctx)),
+                       o->a.weights};
   /* The JSON says which data it was made on (strata report checks it). */
   cli_fingerprint fp = {0};
   if (o->a.json && (st = cli_fingerprint_of(ds, &fp)) != STRATA_OK) {

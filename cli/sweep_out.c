@@ -70,6 +70,7 @@ int cli_sweep_json(FILE *f, const strata_sweep_result *r, const cli_sweep_info *
   for (size_t j = 0; feat && j < r->d; j++) ok &= cJSON_AddItemToArray(feat, cJSON_CreateString(in->features[j]));
   ok &= add(root, "features", feat);
   ok &= add(root, "left_out", cli_json_left_out(in->choice, in->categorical));
+  ok &= add(root, "weight_column", in->weights ? cJSON_CreateString(in->weights) : cJSON_CreateNull());
   ok &= add(root, "k_min", cJSON_CreateNumber(r->results[0].k));
   ok &= add(root, "k_max", cJSON_CreateNumber(r->results[r->n_results - 1].k));
   ok &= add(root, "seed", raw_u64(in->seed));
@@ -191,6 +192,8 @@ int cli_sweep_table(FILE *f, const strata_sweep_result *r, const cli_sweep_info 
   fprintf(f, ", %zu features, k = %d..%d, seed %" PRIu64, r->d, r->results[0].k, r->results[r->n_results - 1].k,
           in->seed);
   if (in->n_init > 1) fprintf(f, ", best of %d restarts per k", in->n_init);
+  /* Weighted, every figure below is: the fits, inertia and all three metrics. */
+  if (in->weights) fprintf(f, ", rows weighted by '%s'", in->weights);
   fputs("\n\n", f);
   if (cli_sweep_compares(r)) return comparison_table(f, r, width);
   static const char *const heads[] = {"k", "inertia", "iterations", "converged", "silhouette",

@@ -20,6 +20,7 @@ typedef struct {
   const char *const *categorical;       /* --categorical (NULL-terminated, may be NULL) */
   int ranks;                      /* MPI ranks that ran it (1: one process) */
   int threads;                    /* threads per rank */
+  const char *weights;            /* --weights COLUMN, or NULL */
 } cli_sweep_info;
 
 /* Whether r compares methods (several, or with stability): the outputs then

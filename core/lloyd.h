@@ -110,7 +110,8 @@ strata_status strata_lloyd_pass_multi(strata_lloyd *const *ls, size_t n, const s
 /* For the next pass only: per-cluster dispersion of the rows (labelled
  * against the current centroids) about `means` (k×d float64, scaled units,
  * borrowed until that pass returns): disp_sq[c] = sum of ||x - means_c||^2,
- * disp_dist[c] = sum of ||x - means_c||, both in float64 per row and added
+ * disp_dist[c] = sum of ||x - means_c|| (each term times the row's weight
+ * on a weighted pass), both in float64 per row and added
  * exactly (order-independent).  bound_sq bounds ||x - means_c||^2 for any
  * row and cluster (sizes the fixed-point scale). */
 strata_status strata_lloyd_want_dispersion(strata_lloyd *l, const double *means, double bound_sq);

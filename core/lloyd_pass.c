@@ -255,10 +255,12 @@ int64_t strata_lloyd_record_labels(strata_lloyd *l, const strata_block *b, const
   return relo;
 }
 
-/* Per row, float64 distance to the mean of its cluster, added exactly. */
+/* Per row, float64 distance to the mean of its cluster (times the row's
+ * weight on a weighted pass), added exactly. */
 static void add_dispersion(const strata_lloyd *l, lloyd_thread *t, const strata_block *b) {
   size_t d = l->d;
   for (size_t i = 0; i < b->m; i++) {
+    const double w = l->weighted ? (double)b->w[i] : 1.0;
     size_t c = (size_t)t->labels[i];
     const float *x = b->x + i * d;
     const double *mu = l->disp.means + c * d;
@@ -267,8 +269,8 @@ static void add_dispersion(const strata_lloyd *l, lloyd_thread *t, const strata_
       double q = (double)x[j] - mu[j];
       s += q * q;
     }
-    t->disp[2 * c] += strata_to_fixed(s * l->disp.scale[0]);
-    t->disp[2 * c + 1] += strata_to_fixed(sqrt(s) * l->disp.scale[1]);
+    t->disp[2 * c] += strata_to_fixed(w * s * l->disp.scale[0]);
+    t->disp[2 * c + 1] += strata_to_fixed(w * sqrt(s) * l->disp.scale[1]);
   }
 }
 
@@ -514,8 +516,10 @@ strata_status strata_lloyd_want_dispersion(strata_lloyd *l, const double *means,
     for (int i = 0; ok && i < l->threads; i++) l->t[i].disp = xcalloc(2 * l->k, sizeof *l->t[i].disp, &ok);
   }
   RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory for k = %zu", l->k);
-  int e0 = strata_fixed_exponent(bound_sq, (double)l->n);
-  int e1 = strata_fixed_exponent(sqrt(bound_sq), (double)l->n);
+  /* A weighted term is at most wmax times the plain bound. */
+  double wmax = l->weighted ? l->wmax : 1.0;
+  int e0 = strata_fixed_exponent(bound_sq * wmax, (double)l->n);
+  int e1 = strata_fixed_exponent(sqrt(bound_sq) * wmax, (double)l->n);
   l->disp.scale[0] = ldexp(1.0, e0);
   l->disp.inv[0] = ldexp(1.0, -e0);
   l->disp.scale[1] = ldexp(1.0, e1);

@@ -34,40 +34,63 @@ static strata_status group_rows(const int32_t *lab, size_t m, size_t k, sil_grou
   return STRATA_OK;
 }
 
-/* s(i) from row i's distances to every row. */
-static double silhouette_row(const double *dist, const sil_groups *g, int32_t own) {
-  double a = 0.0, b = INFINITY;
-  size_t nown = 0;
+/* s(i) from row i's distances to every row; w: the rows' weights or NULL
+ * (every row weighs 1).  Weighted, a cluster's mean distance is the
+ * weight-averaged one and row i's own weight leaves its cluster's total:
+ * with weights 1 the same sums, bit for bit. */
+static double silhouette_row(const double *dist, const sil_groups *g, int32_t own, const float *w, size_t i) {
+  double a = 0.0, b = INFINITY, nown = 0.0;
   for (size_t c = 0; c < g->k; c++) {
     size_t lo = g->start[c], hi = g->start[c + 1];
     if (lo == hi) continue;
     /* Four partial sums: no loop-carried chain; fixed order, so deterministic. */
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, mass = (double)(hi - lo);
     size_t j = lo;
-    for (; j + 4 <= hi; j += 4) {
-      s0 += dist[g->perm[j]];
-      s1 += dist[g->perm[j + 1]];
-      s2 += dist[g->perm[j + 2]];
-      s3 += dist[g->perm[j + 3]];
+    if (w) {
+      double m0 = 0.0, m1 = 0.0, m2 = 0.0, m3 = 0.0;
+      for (; j + 4 <= hi; j += 4) {
+        s0 += (double)w[g->perm[j]] * dist[g->perm[j]];
+        s1 += (double)w[g->perm[j + 1]] * dist[g->perm[j + 1]];
+        s2 += (double)w[g->perm[j + 2]] * dist[g->perm[j + 2]];
+        s3 += (double)w[g->perm[j + 3]] * dist[g->perm[j + 3]];
+        m0 += w[g->perm[j]];
+        m1 += w[g->perm[j + 1]];
+        m2 += w[g->perm[j + 2]];
+        m3 += w[g->perm[j + 3]];
+      }
+      for (; j < hi; j++) {
+        s0 += (double)w[g->perm[j]] * dist[g->perm[j]];
+        m0 += w[g->perm[j]];
+      }
+      mass = (m0 + m1) + (m2 + m3);
+    } else {
+      for (; j + 4 <= hi; j += 4) {
+        s0 += dist[g->perm[j]];
+        s1 += dist[g->perm[j + 1]];
+        s2 += dist[g->perm[j + 2]];
+        s3 += dist[g->perm[j + 3]];
+      }
+      for (; j < hi; j++) s0 += dist[g->perm[j]];
     }
-    for (; j < hi; j++) s0 += dist[g->perm[j]];
     double s = (s0 + s1) + (s2 + s3);
     if ((int32_t)c == own) {
       a = s; /* includes d(i,i) = 0 */
-      nown = hi - lo;
-    } else {
-      double mean = s / (double)(hi - lo);
+      nown = mass - (w ? (double)w[i] : 1.0);
+    } else if (mass > 0.0) {
+      double mean = s / mass;
       if (mean < b) b = mean;
     }
   }
-  if (nown <= 1) return 0.0;
-  a /= (double)(nown - 1);
+  /* alone in its cluster (or the only weight in it): 0, as scikit-learn */
+  if (!(nown > 0.0) || !(b < INFINITY)) return 0.0;
+  a /= nown;
   double den = a > b ? a : b;
   return den > 0.0 ? (b - a) / den : 0.0;
 }
 
-strata_status strata_silhouette_multi(const float *x, size_t m, size_t d, const int32_t *const *labels,
-                                      const size_t *k, size_t nl, int threads, double *out) {
+strata_status strata_silhouette_multi(const float *x, const float *w, size_t m, size_t d,
+                                      const int32_t *const *labels, const size_t *k, size_t nl, int threads,
+                                      double *out) {
   for (size_t l = 0; l < nl; l++) out[l] = NAN;
   if (m < 2 || nl == 0) return STRATA_OK;
   int T = strata_threads_resolve(threads);
@@ -103,13 +126,21 @@ strata_status strata_silhouette_multi(const float *x, size_t m, size_t d, const 
       for (size_t r = 0; r < m; r++) di[r] = sqrt(di[r]);
     }
     for (size_t l = 0; l < nl; l++)
-      for (size_t i = i0; i < i1; i++) s[l * m + i] = silhouette_row(dt + (i - i0) * m, &g[l], labels[l][i]);
+      for (size_t i = i0; i < i1; i++) s[l * m + i] = silhouette_row(dt + (i - i0) * m, &g[l], labels[l][i], w, i);
   }
+  double wtotal = 0.0;
+  for (size_t i = 0; w && i < m; i++) wtotal += w[i];
   for (size_t l = 0; l < nl; l++) {
     if (g[l].present < 2 || g[l].present > m - 1) continue;
     double sum = 0.0;
-    for (size_t i = 0; i < m; i++) sum += s[l * m + i];
-    out[l] = sum / (double)m;
+    if (w) {
+      if (!(wtotal > 0.0)) continue;
+      for (size_t i = 0; i < m; i++) sum += (double)w[i] * s[l * m + i];
+      out[l] = sum / wtotal;
+    } else {
+      for (size_t i = 0; i < m; i++) sum += s[l * m + i];
+      out[l] = sum / (double)m;
+    }
   }
 done:
   for (size_t l = 0; g && l < nl; l++) {
@@ -123,29 +154,28 @@ done:
   return st;
 }
 
-double strata_calinski_harabasz(size_t k, size_t d, const int64_t *counts, const double *means,
-                                double within) {
+double strata_calinski_harabasz(size_t k, size_t d, const double *mass, const double *means, double within) {
   size_t present = 0;
-  int64_t n = 0;
+  double n = 0.0;
   for (size_t c = 0; c < k; c++) {
-    present += counts[c] > 0;
-    n += counts[c];
+    present += mass[c] > 0.0;
+    n += mass[c];
   }
-  if (present < 2 || (int64_t)present >= n) return NAN;
+  if (present < 2 || !((double)present < n)) return NAN;
   double between = 0.0;
   for (size_t j = 0; j < d; j++) {
     double mu = 0.0;
-    for (size_t c = 0; c < k; c++) mu += (double)counts[c] * means[c * d + j];
-    mu /= (double)n;
+    for (size_t c = 0; c < k; c++) mu += mass[c] * means[c * d + j];
+    mu /= n;
     for (size_t c = 0; c < k; c++) {
-      if (!counts[c]) continue;
+      if (!(mass[c] > 0.0)) continue;
       double q = means[c * d + j] - mu;
-      between += (double)counts[c] * q * q;
+      between += mass[c] * q * q;
     }
   }
   /* scikit-learn: 1 when the within-cluster dispersion is 0 */
   if (within == 0.0) return 1.0;
-  return between * (double)(n - (int64_t)present) / (within * (double)(present - 1));
+  return between * (n - (double)present) / (within * (double)(present - 1));
 }
 
 static double mean_distance(const double *a, const double *b, size_t d) {
@@ -157,26 +187,26 @@ static double mean_distance(const double *a, const double *b, size_t d) {
   return sqrt(s);
 }
 
-double strata_davies_bouldin(size_t k, size_t d, const int64_t *counts, const double *means,
+double strata_davies_bouldin(size_t k, size_t d, const double *mass, const double *means,
                              const double *dist_sum) {
   size_t present = 0;
-  for (size_t c = 0; c < k; c++) present += counts[c] > 0;
+  for (size_t c = 0; c < k; c++) present += mass[c] > 0.0;
   if (present < 2) return NAN;
   /* scikit-learn: 0 when every cluster is a point (np.allclose(S, 0)) */
   int spread = 0;
-  for (size_t c = 0; c < k; c++) spread |= counts[c] > 0 && fabs(dist_sum[c] / (double)counts[c]) > 1e-8;
+  for (size_t c = 0; c < k; c++) spread |= mass[c] > 0.0 && fabs(dist_sum[c] / mass[c]) > 1e-8;
   if (!spread) return 0.0;
   double total = 0.0;
   int any_apart = 0;
   for (size_t i = 0; i < k; i++) {
-    if (!counts[i]) continue;
-    double si = dist_sum[i] / (double)counts[i], worst = 0.0;
+    if (!(mass[i] > 0.0)) continue;
+    double si = dist_sum[i] / mass[i], worst = 0.0;
     for (size_t j = 0; j < k; j++) {
-      if (j == i || !counts[j]) continue;
+      if (j == i || !(mass[j] > 0.0)) continue;
       double m = mean_distance(means + i * d, means + j * d, d);
       if (m == 0.0) continue; /* infinitely far: ratio 0 */
       any_apart = 1;
-      double r = (si + dist_sum[j] / (double)counts[j]) / m;
+      double r = (si + dist_sum[j] / mass[j]) / m;
       if (r > worst) worst = r;
     }
     total += worst;

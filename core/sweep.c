@@ -34,8 +34,9 @@ typedef struct {
   size_t k;
   const strata_kernels *kern;
   double *means;                  /* k×d scaled */
-  double inertia, within;
+  double inertia, within;          /* weighted with row weights */
   int64_t *sizes;
+  double *mass;                   /* k: the rows' summed weights (their count without weights) */
   double *dist_sum;               /* k */
 } k_fit;
 
@@ -179,7 +180,7 @@ typedef struct {
 static void sweep_state_free(sweep_state *s) {
   for (size_t i = 0; s->fits && i < s->nk * (size_t)s->runs; i++) {
     k_fit *f = &s->fits[i];
-    free(f->means); free(f->sizes); free(f->dist_sum);
+    free(f->means); free(f->sizes); free(f->mass); free(f->dist_sum);
     if (s->jobs && s->jobs[i].est) s->jobs[i].est->ops->free(s->jobs[i].est);
   }
   free(s->fits);
@@ -206,7 +207,8 @@ static strata_status start_k(sweep_state *s, const strata_fit_params *p, size_t 
   f->means = malloc(k * d * sizeof *f->means);
   f->sizes = calloc(k, sizeof *f->sizes);
   f->dist_sum = calloc(k, sizeof *f->dist_sum);
-  RETURN_IF(!f->means || !f->sizes || !f->dist_sum, STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", k, d);
+  f->mass = calloc(k, sizeof *f->mass);
+  RETURN_IF(!f->means || !f->sizes || !f->dist_sum || !f->mass, STRATA_ERR_NOMEM, "out of memory for k = %zu, d = %zu", k, d);
   return job->est->ops->init(job->est, &s->data, run);
 }
 
@@ -218,9 +220,12 @@ static strata_status sweep_finished(strata_fit_loop *loop, strata_fit_job *job) 
   const double *centers = job->est->ops->params(job->est);
   f->inertia = res->inertia;
   memcpy(f->sizes, res->counts, k * sizeof *f->sizes);
-  for (size_t c = 0; c < k; c++)
+  for (size_t c = 0; c < k; c++) {
+    /* weighted: a cluster of rows of weight 0 is empty (its centroid stays) */
+    f->mass[c] = res->weight ? res->weight[c] : (double)res->counts[c];
     for (size_t j = 0; j < d; j++)
-      f->means[c * d + j] = res->counts[c] ? res->sums[c * d + j] / (double)res->counts[c] : centers[c * d + j];
+      f->means[c * d + j] = f->mass[c] > 0.0 ? res->sums[c * d + j] / f->mass[c] : centers[c * d + j];
+  }
   job->state = loop->data->p->n_init > 1 ? STRATA_JOB_WAIT : STRATA_JOB_EXTRA;
   return STRATA_OK;
 }
@@ -318,7 +323,8 @@ static strata_status build_result(sweep_state *s, strata_sweep_out **out) {
       kk[nl++] = e->k;
     }
     if (st == STRATA_OK)
-      st = strata_silhouette_multi(sil_sample->x, m, d, labs, kk, nl, strata_ctx_threads(s->data.ctx), sil);
+      st = strata_silhouette_multi(sil_sample->x, sil_sample->w, m, d, labs, kk, nl, strata_ctx_threads(s->data.ctx),
+                                   sil);
     if (st != STRATA_OK) goto done;
   }
   size_t l = 0;
@@ -332,8 +338,8 @@ static strata_status build_result(sweep_state *s, strata_sweep_out **out) {
     it->iterations = job->iterations;
     it->converged = job->converged;
     it->silhouette = f->k >= 2 && m > 0 ? sil[l++] : NAN;
-    it->calinski_harabasz = strata_calinski_harabasz(f->k, d, f->sizes, f->means, f->within);
-    it->davies_bouldin = strata_davies_bouldin(f->k, d, f->sizes, f->means, f->dist_sum);
+    it->calinski_harabasz = strata_calinski_harabasz(f->k, d, f->mass, f->means, f->within);
+    it->davies_bouldin = strata_davies_bouldin(f->k, d, f->mass, f->means, f->dist_sum);
     int64_t *sizes = malloc(f->k * sizeof *sizes);
     double *cent = malloc(f->k * d * sizeof *cent);
     it->sizes = sizes;

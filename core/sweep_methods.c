@@ -96,10 +96,11 @@ static strata_status fit_one(const strata_ctx *ctx, strata_dataset *ds, const st
   it->converged = mi->converged;
   int64_t *sizes = malloc(k * sizeof *sizes);
   double *cent = malloc(k * d * sizeof *cent), *dist_sum = malloc(k * sizeof *dist_sum);
+  double *mass = malloc(k * sizeof *mass);
   it->sizes = sizes;
   it->centroids = cent;
   strata_status st = STRATA_OK;
-  if (!sizes || !cent || !dist_sum) {
+  if (!sizes || !cent || !dist_sum || !mass) {
     st = strata_fail(STRATA_ERR_NOMEM, "out of memory");
     goto done;
   }
@@ -111,9 +112,12 @@ static strata_status fit_one(const strata_ctx *ctx, strata_dataset *ds, const st
   } else if (mi->train_mean_distance) {
     /* Ward's centroids are its segments' means and its inertia their
      * within sum of squares, over all rows: k-means' metrics, exactly. */
-    for (size_t c = 0; c < k; c++) dist_sum[c] = mi->train_mean_distance[c] * (double)mi->sizes[c];
-    it->calinski_harabasz = strata_calinski_harabasz(k, d, mi->sizes, mi->centroids, mi->inertia);
-    if (k >= 2) it->davies_bouldin = strata_davies_bouldin(k, d, mi->sizes, mi->centroids, dist_sum);
+    for (size_t c = 0; c < k; c++) {
+      mass[c] = (double)mi->sizes[c];
+      dist_sum[c] = mi->train_mean_distance[c] * mass[c];
+    }
+    it->calinski_harabasz = strata_calinski_harabasz(k, d, mass, mi->centroids, mi->inertia);
+    if (k >= 2) it->davies_bouldin = strata_davies_bouldin(k, d, mass, mi->centroids, dist_sum);
   }
   if (k >= 2 && m > 0)
     st = strata_model_predict_scaled(mi, data->sample2.x, m, strata_threads_resolve(strata_ctx_threads(ctx)), lab);
@@ -121,6 +125,7 @@ static strata_status fit_one(const strata_ctx *ctx, strata_dataset *ds, const st
   strata_log(ctx, STRATA_LOG_INFO, "sweep: %s k = %zu fitted in %.3f s", name, k, strata_fit_now() - t0);
 done:
   free(dist_sum);
+  free(mass);
   strata_model_free(model);
   return st;
 }
@@ -150,7 +155,7 @@ static strata_status method_sweep(const strata_ctx *ctx, strata_dataset *ds, con
     ys[i] = o->items[i].inertia;
   }
   if (st == STRATA_OK && nl > 0)
-    st = strata_silhouette_multi(data->sample2.x, m, d, labs, kk, nl, strata_ctx_threads(ctx), sil);
+    st = strata_silhouette_multi(data->sample2.x, data->sample2.w, m, d, labs, kk, nl, strata_ctx_threads(ctx), sil);
   if (st == STRATA_OK) {
     for (size_t l = 0; l < nl; l++) o->items[at[l]].silhouette = sil[l];
     /* A mixture's k comes from its BIC, not from a bend of its inertia. */
@@ -329,15 +334,18 @@ strata_status strata_sweep(const strata_ctx *ctx, strata_dataset *ds, const stra
   FORWARD_IF_ERROR(strata_check_size(p->size, sizeof *p, "strata_sweep_params"));
   FORWARD_IF_ERROR(strata_check_size(p->fit.size, sizeof p->fit, "strata_fit_params"));
   FORWARD_IF_ERROR(strata_sweep_check_params(p));
-  /* Its metrics (Calinski-Harabasz, Davies-Bouldin, silhouette) weigh rows alike. */
-  RETURN_IF(strata_dataset_weights_name(ds), STRATA_ERR_USAGE,
-            "strata_sweep does not take row weights yet (weight column '%s'); fit each k with them",
-            strata_dataset_weights_name(ds));
   RETURN_IF(p->stability_runs < 0 || p->stability_runs == 1, STRATA_ERR_USAGE,
             "stability runs must be 0 (none) or at least 2 (got %d)", p->stability_runs);
   const char *names[MAX_METHODS];
   size_t nm = 0;
   FORWARD_IF_ERROR(parse_methods(p, names, &nm));
+  /* Row weights: k-means' sweep weighs its fits and every metric; the
+   * other methods' fits take none yet (strata_fit says so, but only after
+   * k-means' whole sweep). */
+  for (size_t a = 0; a < nm && strata_dataset_weights_name(ds); a++)
+    RETURN_IF(!is(names[a], "kmeans"), STRATA_ERR_USAGE,
+              "a sweep with row weights (column '%s') compares k-means only, not %s: gmm and ward take no "
+              "weights yet", strata_dataset_weights_name(ds), names[a]);
   strata_sweep_out *o = NULL;
   if (nm == 1 && is(names[0], "kmeans") && !p->stability_runs) {
     /* k-means alone: its own result and reason, as before methods were compared. */

@@ -270,6 +270,8 @@ check_multi sweep_gmm sweep "$D/c.h5" -k 2:4 --missing mean --algorithm kmeans,g
 check_multi stab_boot stability "$D/c.h5" -k 4 --missing mean --runs 4 --sample 9000
 check_multi stab_sub stability "$D/b.h5" -k 4 --runs 3 --method subsample --fraction 0.7
 # The sample keeps its rows' weights (read beside each rank's chunks, OR-ed); every refit is weighted.
+# Weighted sweep: each k's weighted passes and dispersion sums, the silhouette sample's weights.
+check_multi sweep_weights sweep "$D/wt.h5" -k 2:5 --weights value --missing drop --seed 4 --stability 2 --silhouette-sample 3000
 check_multi stab_weights stability "$D/wt.h5" -k 4 --weights value --missing drop --runs 3 --sample 9000
 # profile: exact partials summed, the median sketches merged on rank 0.
 check_multi prof profile "$T/mean.m1.h5" "$D/c.h5"

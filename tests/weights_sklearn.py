@@ -10,7 +10,11 @@ profile`'s segment weights the sums of their rows' weights; the z-score
 scaler's shift and factor equal the weighted mean and standard deviation
 (numpy's average) within 1e-9 relative; integer weights give the fit of the
 repeated rows; k = 1 gives the weighted mean; an empty cluster is re-seeded
-as scikit-learn does.  Bad weights (negative, NaN, all zero) exit 2 naming
+as scikit-learn does.  `strata sweep --weights`: each k's inertia and
+iterations those of `strata fit --weights --refine none`, Calinski-Harabasz
+and Davies-Bouldin those of scikit-learn on the rows repeated by their
+integer weights, the silhouette (sample = every row) the weighted
+definition computed here, and other methods refused.  Bad weights (negative, NaN, all zero) exit 2 naming
 the problem and leave no output.
 
 Prints one line per check and closes with `weights_sklearn: N passed, N
@@ -156,6 +160,74 @@ def k_one(args, tmp):
     check(j is not None and np.allclose(j["_C"][0], mean, rtol=1e-12, atol=1e-12), "k = 1: the centroid is the weighted mean")
 
 
+def weighted_silhouette(X, lab, w):
+    """metrics.h's definition: a(i), b(i) weight-averaged over the other
+    rows, s(i) averaged with the weights; a row alone (by weight) scores 0."""
+    D = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2))
+    ks = np.unique(lab)
+    M = np.stack([(lab == c) * w for c in ks], axis=1)          # n x K weights by cluster
+    S = D @ M                                                    # n x K weighted sums
+    own = np.searchsorted(ks, lab)
+    mass = np.tile(M.sum(axis=0), (len(X), 1))
+    mass[np.arange(len(X)), own] -= w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = S / mass
+    a = mean[np.arange(len(X)), own]
+    other = np.where((np.arange(len(ks))[None, :] != own[:, None]) & (mass > 0), mean, np.inf)
+    b = other.min(axis=1)
+    s = np.where((mass[np.arange(len(X)), own] > 0) & np.isfinite(b), (b - a) / np.maximum(a, b), 0.0)
+    return float((w * s).sum() / w.sum())
+
+
+def sweep_weighted(args, tmp):
+    rng = np.random.default_rng(13)
+    X = blobs(rng, 1501, 3, [0, 4, 8])
+    w = rng.integers(0, 4, len(X)).astype(np.float32)
+    data = os.path.join(tmp, "sweep_w.h5")
+    write_table(data, X, w)
+    common = ["--scale", "zscore", "--seed", "5"]
+    r = subprocess.run([args.strata, "sweep", data, "-k", "1:5", "--weights", "value", "--json",
+                        "--silhouette-sample", "1000000"] + common, capture_output=True, text=True)
+    check(r.returncode == 0, f"sweep --weights runs ({r.stderr.strip()})")
+    if r.returncode != 0:
+        return
+    sw = json.loads(r.stdout)
+    check(sw.get("weight_column") == "value" and "value" not in sw["features"],
+          "sweep --weights: JSON names the weight column, which is no feature")
+    rep = w.astype(int)
+    for it in sw["results"]:
+        k = it["k"]
+        j = fit(args, tmp, data, ["-k", str(k), "--weights", "value", "--refine", "none"] + common, f"sweep_w{k}")
+        if j is None:
+            check(False, f"sweep k={k}: fit --weights runs")
+            continue
+        check(j["inertia"] == it["inertia"] and j["iterations"] == it["iterations"],
+              f"sweep k={k}: inertia and iterations equal fit --weights --refine none "
+              f"({it['inertia']!r}/{it['iterations']} vs {j['inertia']!r}/{j['iterations']})")
+        Xs = ((X.astype(np.float64) - j["_shift"]) / j["_factor"]).astype(np.float32).astype(np.float64)
+        lab = j["_seg"]
+        if len(np.unique(lab[w > 0])) < 2:
+            check(it["silhouette"] is None and it["calinski_harabasz"] is None, f"sweep k={k}: metrics null")
+            continue
+        from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+        Xr, lr = np.repeat(Xs, rep, axis=0), np.repeat(lab, rep)
+        for name, want in [("calinski_harabasz", calinski_harabasz_score(Xr, lr)),
+                           ("davies_bouldin", davies_bouldin_score(Xr, lr)),
+                           ("silhouette", weighted_silhouette(Xs, lab, w.astype(np.float64)))]:
+            got = it[name]
+            check(got is not None and abs(got - want) <= 1e-6 * abs(want),
+                  f"sweep k={k}: weighted {name} {got} vs {want} (rows repeated / the definition)")
+    unweighted = json.loads(subprocess.run([args.strata, "sweep", data, "-k", "2:4", "--json", "--exclude", "value"]
+                                           + common, capture_output=True, text=True, check=True).stdout)
+    check(unweighted.get("weight_column", "absent") is None and
+          [i["inertia"] for i in unweighted["results"]] != [i["inertia"] for i in sw["results"][1:4]],
+          "sweep without --weights: weight_column null, other inertias")
+    r = subprocess.run([args.strata, "sweep", data, "-k", "2:4", "--weights", "value", "--algorithm", "kmeans,gmm"],
+                       capture_output=True, text=True)
+    check(r.returncode == 2 and "compares k-means only, not gmm" in r.stderr and r.stderr.count("\n") == 1,
+          f"sweep --weights --algorithm kmeans,gmm: exit 2, one line ({r.returncode}: {r.stderr.strip()})")
+
+
 def bad_weights(args, tmp):
     rng = np.random.default_rng(5)
     X = blobs(rng, 5000, 3, [0, 5])
@@ -184,6 +256,7 @@ def main():
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="weights_sklearn_", dir=args.tmp)
     try:
+        sweep_weighted(args, tmp)
         rng = np.random.default_rng(1)
         X = blobs(rng, 5003, 3, [0, 5, 10])
         same_as_sklearn(args, tmp, "blobs_none", X, rng.gamma(2.0, 50.0, len(X)).astype(np.float32), 4, "none")

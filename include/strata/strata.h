@@ -732,8 +732,9 @@ STRATA_API strata_status strata_dataset_view_rows(strata_dataset *ds, size_t fir
  * float32, like the features.  Set before any view or pass.  Algorithm
  * "minibatch" weighs its steps alike; "dbscan" makes a point core when
  * the weights within eps reach min_samples; "gmm" and "ward" refuse
- * weights (STRATA_ERR_USAGE), as do strata_sweep and an explicit device
- * backend; strata_stability refits with them; strata_profile_compute adds
+ * weights (STRATA_ERR_USAGE), as does an explicit device backend;
+ * strata_sweep weighs every k's fit and its metrics (k-means only; other
+ * methods refused); strata_stability refits with them; strata_profile_compute adds
  * each segment's weight (strata_profile.weight).  strata_assign and
  * strata_pca_fit do not use them. */
 STRATA_API strata_status strata_dataset_set_weights(strata_dataset *ds, strata_dataset *w);
