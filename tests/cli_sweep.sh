@@ -22,7 +22,7 @@ for case in "blobs4 4" "blobs6 6"; do
   [ "$knee" = "$2" ] && ok "$1: knee at k = $2" || bad "$1: knee" "got $knee, want $2"
   best=$(jq_py "$T/$1.json" 'max(j["results"], key=lambda r: r["silhouette"])["k"]')
   [ "$best" = "$2" ] && ok "$1: best silhouette at k = $2" || bad "$1: best silhouette" "got $best"
-  keys=$(jq_py "$T/$1.json" 'sorted(j.keys()) == sorted(["command","data","fingerprint","rows","features","left_out","k_min","k_max","seed","n_init","silhouette_sample","ranks","threads","results","knee_k","recommended_k","reason"]) and all(sorted(r.keys()) == sorted(["k","inertia","iterations","converged","silhouette","calinski_harabasz","davies_bouldin"]) for r in j["results"]) and [r["k"] for r in j["results"]] == list(range(2, 11))')
+  keys=$(jq_py "$T/$1.json" 'sorted(j.keys()) == sorted(["command","data","fingerprint","rows","features","left_out","weight_column","k_min","k_max","seed","n_init","silhouette_sample","ranks","threads","results","knee_k","recommended_k","reason"]) and all(sorted(r.keys()) == sorted(["k","inertia","iterations","converged","silhouette","calinski_harabasz","davies_bouldin"]) for r in j["results"]) and [r["k"] for r in j["results"]] == list(range(2, 11))')
   [ "$keys" = "True" ] && ok "$1: JSON schema" || bad "$1: JSON schema" "$(head -c 300 "$T/$1.json")"
 done
 
