@@ -158,12 +158,14 @@ static const cli_option options[] = {
      .help = "weigh each row by this column (e.g. customer value; finite,\n"
              ">= 0): weighted scaler statistics, seeding, means and inertia\n"
              "(scikit-learn's sample_weight); kmeans, minibatch (CPU kernels),\n"
-             "dbscan (a row counts its weight towards --min-samples)",
+             "gmm (weighted EM), dbscan (a row counts its weight towards\n"
+             "--min-samples)",
      .use = {[FIT] = AT(SEC_DATA, 5), [STABILITY] = AT(SEC_DATA, 5),
              [SWEEP] = {SEC_DATA, 5,
                         .help = "weigh each row by this column (finite, >= 0): every k's\n"
                                 "k-means fit, inertia, Calinski-Harabasz, Davies-Bouldin and\n"
-                                "silhouette are weighted (kmeans only)"}}},
+                                "silhouette (gmm: log-likelihood, BIC, AIC) are weighted\n"
+                                "(kmeans, gmm)"}}},
     {"categorical", 0, KIND_LIST, ARGS(categorical), .arg = "r,c",
      .help = "text columns of an imported table to use, one-hot encoded;\n"
              "segment centroids then give each category's share",

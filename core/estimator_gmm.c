@@ -15,6 +15,7 @@
 #include "fit.h"
 #include "gmm.h"
 #include "kmeans_init.h"
+#include "kmeans_weighted.h"
 
 typedef struct {
   strata_estimator base;
@@ -98,6 +99,9 @@ static strata_status seed_means(gmm *g, const strata_fit_data *data, int run) {
     return STRATA_OK;
   }
   RETURN_IF(s->m < k, STRATA_ERR_DATA, "the init sample holds %zu complete rows, fewer than k = %zu", s->m, k);
+  if (s->w) /* weighted rows: k-means' weighted seeding */
+    return strata_kmeans_weighted_init(data->ctx, g->init_kern, strata_pass_threads(data->pass), s->x, s->w, s->m, d,
+                                       k, p->seed, run, p->init == STRATA_INIT_RANDOM, g->seed_means);
   if (p->init == STRATA_INIT_RANDOM) return strata_init_random(&job, g->seed_means);
   return strata_init_kmeanspp(&job, g->seed_means);
 }
@@ -152,8 +156,10 @@ static strata_status gm_e_step(strata_estimator *const *es, size_t n, const stra
   return STRATA_OK;
 }
 
+/* Per row, or per unit of weight with row weights (each row counting as
+ * often as its weight says). */
 static double mean_loglik(const gmm *g) {
-  return g->tot.rows ? g->tot.loglik / (double)g->tot.rows : NAN;
+  return g->tot.weight > 0.0 ? g->tot.loglik / g->tot.weight : NAN;
 }
 
 static strata_status gm_m_step(strata_estimator *e, strata_estimator_step *out) {
@@ -189,7 +195,7 @@ static void gm_result(const strata_estimator *e, double *objective, int64_t *siz
 static void gm_reference(const strata_estimator *e, double *out) {
   const gmm *g = as_gmm_c(e);
   for (size_t c = 0; c < e->k; c++)
-    out[c] = g->tot.counts[c] > 0 ? g->tot.maha[c] / (double)g->tot.counts[c] : NAN;
+    out[c] = g->tot.hard_weight[c] > 0.0 ? g->tot.maha[c] / g->tot.hard_weight[c] : NAN;
 }
 
 static size_t gm_n_params(const strata_estimator *e) { return strata_gmm_n_params(&as_gmm_c(e)->s); }
@@ -227,7 +233,7 @@ static strata_status gm_describe(const strata_estimator *e, const double *params
   RETURN_IF(!strata_model_set_mixture(m, strata_gmm_type_name(g->s.type), params + k * d, params + k * d + k,
                                       g->s.ncov),
             STRATA_ERR_NOMEM, "out of memory");
-  double n = (double)g->tot.rows, ll = mean_loglik(g), np = strata_gmm_free_parameters(&g->s);
+  double n = g->tot.weight, ll = mean_loglik(g), np = strata_gmm_free_parameters(&g->s);
   m->info.reg_covar = data->p->reg_covar;
   m->info.log_likelihood = ll;
   m->info.bic = -2.0 * ll * n + np * log(n);

@@ -116,22 +116,6 @@ static strata_status init_parallel(kmeans *km, const strata_fit_data *data, int 
   return STRATA_OK;
 }
 
-/* Seeding on an init sample of weighted rows: draws in proportion to the
- * weight (k-means++: weight times squared distance), as scikit-learn's
- * with sample_weight. */
-static strata_status init_weighted(const kmeans *km, const strata_fit_data *data, int run, double *centers) {
-  const strata_sample *s = &data->sample;
-  double *w = malloc((s->m ? s->m : 1) * sizeof *w);
-  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
-  for (size_t i = 0; i < s->m; i++) w[i] = s->w[i];
-  strata_weighted_job job = {data->ctx, km->init_kern, strata_pass_threads(data->pass), s->x, w, s->m, km->base.d,
-                             km->base.k, data->p->seed, 0x6000 + (uint64_t)run, 0, 1};
-  strata_status st = data->p->init == STRATA_INIT_RANDOM ? strata_kmeans_weighted_random(&job, centers)
-                                                          : strata_kmeans_weighted_seed(&job, centers);
-  free(w);
-  return st;
-}
-
 static strata_status km_init(strata_estimator *e, const strata_fit_data *data, int run) {
   kmeans *km = as_kmeans(e);
   if (km->mb) strata_minibatch_restart(km->mb, run);
@@ -148,7 +132,11 @@ static strata_status km_init(strata_estimator *e, const strata_fit_data *data, i
   }
   if (p->init == STRATA_INIT_KMEANS_PARALLEL) return init_parallel(km, data, run);
   RETURN_IF(s->m < k, STRATA_ERR_DATA, "the init sample holds %zu complete rows, fewer than k = %zu", s->m, k);
-  if (s->w) return init_weighted(km, data, run, km->centers);
+  /* Weighted rows: draws in proportion to the weight (k-means++: weight
+   * times squared distance), as scikit-learn's with sample_weight. */
+  if (s->w)
+    return strata_kmeans_weighted_init(data->ctx, km->init_kern, strata_pass_threads(data->pass), s->x, s->w, s->m, d,
+                                       k, p->seed, run, p->init == STRATA_INIT_RANDOM, km->centers);
   if (p->init == STRATA_INIT_RANDOM) return strata_init_random(&job, km->centers);
   return strata_init_kmeanspp(&job, km->centers);
 }

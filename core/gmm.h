@@ -68,14 +68,19 @@ strata_status strata_gmm_prepare(strata_gmm_prep *p, const double *params);
 double strata_gmm_row(const strata_gmm_prep *p, const double *params, const float *x, double *logp, double *maha,
                       double *scratch);
 
-/* Reduced moments of one pass (rounded from the exact accumulators). */
+/* Reduced moments of one pass (rounded from the exact accumulators).  On
+ * a pass with row weights every sum but counts and rows weighs each row by
+ * its weight w (r below then stands for w r); without, w = 1, the same
+ * bits as no weight at all. */
 typedef struct {
   double *nk;    /* k: sum r */
   double *s1;    /* k×d: sum r (x - μ) */
   double *s2;    /* k×nmom: sum r (x - μ)(x - μ)ᵀ, upper triangle row by row, or the diagonal */
-  double loglik; /* sum over rows of log p(x) */
-  double sqdist; /* sum over rows of |x - μ_label|² (the hard labels' inertia) */
-  double *maha;  /* k: sum over a component's rows of its Mahalanobis distance */
+  double loglik; /* sum over rows of w log p(x) */
+  double sqdist; /* sum over rows of w |x - μ_label|² (the hard labels' inertia) */
+  double *maha;  /* k: sum over a component's rows of w times its Mahalanobis distance */
+  double *hard_weight; /* k: sum of w over a component's rows (its count without weights) */
+  double weight; /* sum of w over all rows (rows without weights) */
   int64_t *counts; /* k: hard labels (arg max of the responsibilities) */
   uint64_t rows;
 } strata_gmm_totals;

@@ -227,7 +227,8 @@ strata_status strata_gmm_totals_alloc(strata_gmm_totals *t, const strata_gmm_sha
   t->s2 = calloc(k * s->nmom + 1, sizeof *t->s2);
   t->maha = calloc(k, sizeof *t->maha);
   t->counts = calloc(k, sizeof *t->counts);
-  if (!t->nk || !t->s1 || !t->s2 || !t->maha || !t->counts) {
+  t->hard_weight = calloc(k, sizeof *t->hard_weight);
+  if (!t->nk || !t->s1 || !t->s2 || !t->maha || !t->counts || !t->hard_weight) {
     strata_gmm_totals_free(t);
     return strata_fail(STRATA_ERR_NOMEM, "out of memory for a mixture of k = %zu, d = %zu", k, s->d);
   }
@@ -240,6 +241,7 @@ void strata_gmm_totals_free(strata_gmm_totals *t) {
   free(t->s2);
   free(t->maha);
   free(t->counts);
+  free(t->hard_weight);
   memset(t, 0, sizeof *t);
 }
 

@@ -29,7 +29,8 @@ struct strata_gmm_runner {
   strata_pass *pass;
   strata_gmm_shape s;
   int threads;
-  size_t nloc; /* nk k | s1 k×d | s2 k×nmom | maha k | loglik | sqdist */
+  int weighted;      /* the pass carries row weights */
+  size_t nloc; /* nk k | s1 k×d | s2 k×nmom | maha k | loglik | sqdist | hard weight k | weight */
   gthread *t;
   /* the pass under way */
   const strata_gmm_prep *prep;
@@ -65,7 +66,8 @@ strata_status strata_gmm_runner_create(strata_pass *pass, const strata_gmm_shape
   r->pass = pass;
   r->s = *s;
   r->threads = strata_pass_threads(pass);
-  r->nloc = k * (2 + d + s->nmom) + 2;
+  r->nloc = k * (3 + d + s->nmom) + 3;
+  r->weighted = strata_pass_weighted(pass);
   r->chunk_rows = strata_pass_chunk_rows(pass);
   r->first_row = strata_pass_first_row(pass);
   r->t = calloc((size_t)r->threads, sizeof *r->t);
@@ -92,14 +94,14 @@ strata_status strata_gmm_runner_create(strata_pass *pass, const strata_gmm_shape
 
 /* The responsibilities of row x (log densities in t->logp, lse their log
  * sum) and its moments about each mean, into the block's sums. */
-static void add_moments(const strata_gmm_runner *r, gthread *t, const float *x, double lse) {
+static void add_moments(const strata_gmm_runner *r, gthread *t, const float *x, double lse, double w) {
   const strata_gmm_shape *s = &r->s;
   size_t k = s->k, d = s->d, nmom = s->nmom;
   const double *means = r->params;
   double *nk = t->loc, *s1 = nk + k, *s2 = s1 + k * d, *diff = t->scratch;
   int full = s->type == STRATA_COV_FULL || s->type == STRATA_COV_TIED;
   for (size_t c = 0; c < k; c++) {
-    double rc = exp(t->logp[c] - lse);
+    double rc = w * exp(t->logp[c] - lse);
     if (rc == 0.0) continue;
     const double *mu = means + c * d;
     double *m1 = s1 + c * d, *m2 = s2 + c * nmom;
@@ -124,10 +126,14 @@ static strata_status gmm_block(void *ctx, const strata_block *b, int thread) {
   gthread *t = &r->t[thread];
   size_t k = r->s.k, d = r->s.d;
   const double *means = r->params;
-  double *maha_sum = t->loc + k * (1 + d + r->s.nmom), *ll = maha_sum + k, *sq = ll + 1;
+  double *maha_sum = t->loc + k * (1 + d + r->s.nmom), *ll = maha_sum + k, *sq = ll + 1, *hard = sq + 1;
+  double *total = hard + k;
   memset(t->loc, 0, r->nloc * sizeof *t->loc);
+  RETURN_IF(r->weighted && !b->w, STRATA_ERR_INTERNAL, "row weights asked for on a pass without them");
   for (size_t i = 0; i < b->m; i++) {
     const float *x = b->x + i * d;
+    /* 1 without weights: every product below is then exact, the same bits */
+    const double w = r->weighted ? (double)b->w[i] : 1.0;
     double lse = strata_gmm_row(r->prep, r->params, x, t->logp, t->maha, t->scratch);
     size_t best = 0;
     for (size_t c = 1; c < k; c++)
@@ -137,15 +143,17 @@ static strata_status gmm_block(void *ctx, const strata_block *b, int thread) {
       double q = (double)x[j] - means[best * d + j];
       e2 += q * q;
     }
-    *ll += lse;
-    *sq += e2;
-    maha_sum[best] += sqrt(t->maha[best]);
+    *ll += w * lse;
+    *sq += w * e2;
+    maha_sum[best] += w * sqrt(t->maha[best]);
+    hard[best] += w;
+    *total += w;
     t->counts[best]++;
     t->lab[i] = (int32_t)best;
     t->dist[i] = (float)sqrt(t->maha[best]);
     if (r->soft)
       for (size_t c = 0; c < k; c++) t->prob[i * k + c] = (float)exp(t->logp[c] - lse);
-    add_moments(r, t, x, lse);
+    add_moments(r, t, x, lse, w);
   }
   /* One exact add per value and block: below 2^31 blocks no word can
    * overflow (common/xacc.h). */
@@ -244,8 +252,8 @@ strata_status strata_gmm_runner_pass(strata_gmm_runner *r, const strata_gmm_prep
     for (size_t c = 0; st == STRATA_OK && c < k; c++) out->counts[c] = (int64_t)words[r->nloc * STRATA_XACC_WORDS + c];
     if (st == STRATA_OK) out->rows = (uint64_t)words[nw - 1];
   }
-  double *dst[] = {out->nk, out->s1, out->s2, out->maha, &out->loglik, &out->sqdist};
-  size_t len[] = {k, k * d, k * nmom, k, 1, 1};
+  double *dst[] = {out->nk, out->s1, out->s2, out->maha, &out->loglik, &out->sqdist, out->hard_weight, &out->weight};
+  size_t len[] = {k, k * d, k * nmom, k, 1, 1, k, 1};
   for (size_t part = 0, v = 0; st == STRATA_OK && part < sizeof len / sizeof len[0]; part++)
     for (size_t i = 0; i < len[part]; i++, v++) dst[part][i] = strata_xacc_round(&sum[v]);
   free(words);

@@ -188,8 +188,9 @@ static strata_status choose_init(const strata_ctx *ctx, const strata_fit_data *d
 
 /* Row weights: the methods that take them so far. */
 static strata_status check_weighted(const strata_estimator_ops *ops) {
-  RETURN_IF(ops != &strata_estimator_kmeans && ops != &strata_estimator_minibatch && ops != &strata_estimator_dbscan,
-            STRATA_ERR_USAGE, "row weights (--weights) are for algorithms kmeans, minibatch and dbscan so far (not %s)",
+  RETURN_IF(ops != &strata_estimator_kmeans && ops != &strata_estimator_minibatch && ops != &strata_estimator_dbscan &&
+                ops != &strata_estimator_gmm,
+            STRATA_ERR_USAGE, "row weights (--weights) are for algorithms kmeans, minibatch, gmm and dbscan so far (not %s)",
             ops->name);
   return STRATA_OK;
 }

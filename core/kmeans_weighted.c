@@ -334,3 +334,15 @@ strata_status strata_kmeans_weighted_random(const strata_weighted_job *job, doub
   free(w);
   return st;
 }
+
+strata_status strata_kmeans_weighted_init(const strata_ctx *ctx, const strata_kernels *kern, int threads,
+                                          const float *x, const float *wf, size_t m, size_t d, size_t k,
+                                          uint64_t seed, int run, int random, double *centers) {
+  double *w = malloc((m ? m : 1) * sizeof *w);
+  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < m; i++) w[i] = wf[i];
+  strata_weighted_job job = {ctx, kern, threads, x, w, m, d, k, seed, 0x6000 + (uint64_t)run, 0, 1};
+  strata_status st = random ? strata_kmeans_weighted_random(&job, centers) : strata_kmeans_weighted_seed(&job, centers);
+  free(w);
+  return st;
+}

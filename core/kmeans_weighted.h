@@ -43,4 +43,12 @@ strata_status strata_kmeans_weighted_seed(const strata_weighted_job *job, double
  * STRATA_ERR_DATA when fewer than k points have weight. */
 strata_status strata_kmeans_weighted_random(const strata_weighted_job *job, double *centers);
 
+/* The seeding of a fit with row weights on its init sample x (m×d) with
+ * weights wf (float32, as the sample keeps them): weighted k-means++, or
+ * weighted random draws when `random`; restart `run` of `seed` (k-means
+ * and Gaussian mixtures seed alike).  centers OUT: k×d float64. */
+strata_status strata_kmeans_weighted_init(const strata_ctx *ctx, const strata_kernels *kern, int threads,
+                                          const float *x, const float *wf, size_t m, size_t d, size_t k,
+                                          uint64_t seed, int run, int random, double *centers);
+
 #endif

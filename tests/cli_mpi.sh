@@ -127,6 +127,7 @@ check_config weights "$D/wt.h5" -k 5 --weights value --missing drop --n-init 2 -
 check_config weights_stream "$D/wt.h5" -k 4 --weights value --missing mean --init random --streaming --chunk-rows 8192 --seed 6
 check_config weights_kpar "$D/wt.h5" -k 5 --weights value --init "k-means||" --missing drop --seed 7
 check_config weights_mb "$D/wt.h5" -k 6 --weights value --algorithm minibatch --batch-rows 4096 --missing drop --seed 3
+check_config weights_gmm "$D/wt.h5" -k 3 --weights value --algorithm gmm --covariance-type diag --missing drop --seed 5
 check_config kpar_stream "$D/c.h5" -k 5 --init "k-means||" --missing mean --streaming --chunk-rows 8192 --n-init 2 --seed 1
 # The median sketches' merge tree meets on rank 0 (core/quantile_comm.c).
 check_config median "$D/c.h5" -k 5 --missing median --seed 2
@@ -272,6 +273,7 @@ check_multi stab_sub stability "$D/b.h5" -k 4 --runs 3 --method subsample --frac
 # The sample keeps its rows' weights (read beside each rank's chunks, OR-ed); every refit is weighted.
 # Weighted sweep: each k's weighted passes and dispersion sums, the silhouette sample's weights.
 check_multi sweep_weights sweep "$D/wt.h5" -k 2:5 --weights value --missing drop --seed 4 --stability 2 --silhouette-sample 3000
+check_multi sweep_weights_gmm sweep "$D/wt.h5" -k 2:3 --weights value --missing drop --algorithm kmeans,gmm --covariance-type spherical
 check_multi stab_weights stability "$D/wt.h5" -k 4 --weights value --missing drop --runs 3 --sample 9000
 # profile: exact partials summed, the median sketches merged on rank 0.
 check_multi prof profile "$T/mean.m1.h5" "$D/c.h5"

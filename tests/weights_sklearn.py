@@ -14,7 +14,9 @@ as scikit-learn does.  `strata sweep --weights`: each k's inertia and
 iterations those of `strata fit --weights --refine none`, Calinski-Harabasz
 and Davies-Bouldin those of scikit-learn on the rows repeated by their
 integer weights, the silhouette (sample = every row) the weighted
-definition computed here, and other methods refused.  Bad weights (negative, NaN, all zero) exit 2 naming
+definition computed here, and ward refused.  `--algorithm gmm --weights`:
+integer weights give the mixture of the repeated rows (every covariance
+type, same initial means) and scikit-learn's GaussianMixture on them.  Bad weights (negative, NaN, all zero) exit 2 naming
 the problem and leave no output.
 
 Prints one line per check and closes with `weights_sklearn: N passed, N
@@ -222,10 +224,67 @@ def sweep_weighted(args, tmp):
     check(unweighted.get("weight_column", "absent") is None and
           [i["inertia"] for i in unweighted["results"]] != [i["inertia"] for i in sw["results"][1:4]],
           "sweep without --weights: weight_column null, other inertias")
-    r = subprocess.run([args.strata, "sweep", data, "-k", "2:4", "--weights", "value", "--algorithm", "kmeans,gmm"],
+    r = subprocess.run([args.strata, "sweep", data, "-k", "2:4", "--weights", "value", "--algorithm", "kmeans,ward"],
                        capture_output=True, text=True)
-    check(r.returncode == 2 and "compares k-means only, not gmm" in r.stderr and r.stderr.count("\n") == 1,
-          f"sweep --weights --algorithm kmeans,gmm: exit 2, one line ({r.returncode}: {r.stderr.strip()})")
+    check(r.returncode == 2 and "compares kmeans and gmm, not ward" in r.stderr and r.stderr.count("\n") == 1,
+          f"sweep --weights --algorithm kmeans,ward: exit 2, one line ({r.returncode}: {r.stderr.strip()})")
+
+
+def gmm_weighted(args, tmp):
+    """A weighted mixture (--algorithm gmm --weights): with integer weights
+    the mixture of the rows repeated, from the same initial means, for
+    each covariance type; and scikit-learn's GaussianMixture on those
+    repeated rows from the same initial parameters."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from gmm_sklearn import REG, TOL, MAX_ITER, sklearn_init
+    from sklearn.mixture import GaussianMixture
+    rng = np.random.default_rng(17)
+    X = blobs(rng, 2003, 3, [0, 3, 7], 1.2)
+    X[:, 1] *= 5.0
+    w = rng.integers(0, 4, len(X)).astype(np.float32)
+    rep = w.astype(int)
+    names = write_table(os.path.join(tmp, "gmm_w.h5"), X, w)
+    write_table(os.path.join(tmp, "gmm_x.h5"), np.repeat(X, rep, axis=0), None, names)
+    init = X[[3, 700, 1500, 1900]].astype(np.float64)
+    write_init(os.path.join(tmp, "gmm_init.csv"), init, names)
+    k = len(init)
+    for ctype in ["full", "tied", "diag", "spherical"]:
+        common = ["-k", str(k), "--algorithm", "gmm", "--covariance-type", ctype, "--scale", "zscore",
+                  "--init", os.path.join(tmp, "gmm_init.csv"), "--tol", repr(TOL), "--max-iter", str(MAX_ITER),
+                  "--reg-covar", repr(REG)]
+        a = fit(args, tmp, os.path.join(tmp, "gmm_w.h5"), common + ["--weights", "value"], "gmm_w_" + ctype)
+        b = fit(args, tmp, os.path.join(tmp, "gmm_x.h5"), common, "gmm_x_" + ctype)
+        if a is None or b is None:
+            check(False, f"gmm {ctype}: weighted and repeated fits run")
+            continue
+        ga, gb = a["gmm"], b["gmm"]
+        same = (a["iterations"] == b["iterations"] and
+                all(abs(ga[f] - gb[f]) <= 1e-9 * abs(gb[f]) for f in ("log_likelihood", "bic", "aic")) and
+                np.allclose(ga["weights"], gb["weights"], rtol=0, atol=1e-9) and
+                np.allclose(a["centroids_scaled"], b["centroids_scaled"], rtol=0, atol=1e-8) and
+                abs(a["inertia"] - b["inertia"]) <= 1e-9 * b["inertia"])
+        check(same, f"gmm {ctype}: integer weights give the mixture of the repeated rows "
+                    f"(log-likelihood {ga['log_likelihood']!r} vs {gb['log_likelihood']!r}, "
+                    f"{a['iterations']} vs {b['iterations']} iterations)")
+        Xs = ((np.repeat(X, rep, axis=0).astype(np.float64) - a["_shift"]) / a["_factor"]).astype(np.float32)
+        w0, m0, p0 = sklearn_init(Xs, (init - a["_shift"]) / a["_factor"], k, ctype)
+        gm = GaussianMixture(k, covariance_type=ctype, tol=TOL, reg_covar=REG, max_iter=MAX_ITER, n_init=1,
+                             weights_init=w0, means_init=m0, precisions_init=p0).fit(Xs.astype(np.float64))
+        score = gm.score(Xs.astype(np.float64))
+        check(abs(ga["log_likelihood"] - score) <= 1e-6 * abs(score),
+              f"gmm {ctype}: weighted log-likelihood {ga['log_likelihood']:.12g} vs scikit-learn on the repeated "
+              f"rows {score:.12g}")
+    # Weighted seeding (k-means++ by weight) runs and zero-weight rows do not move the model.
+    W = w.copy()
+    far = rng.choice(len(X), 50, replace=False)
+    Xf = X.copy()
+    Xf[far] += 1e3
+    W[far] = 0
+    write_table(os.path.join(tmp, "gmm_far.h5"), Xf, W)
+    a = fit(args, tmp, os.path.join(tmp, "gmm_far.h5"), ["-k", "3", "--algorithm", "gmm", "--weights", "value",
+                                                          "--scale", "none", "--seed", "3"], "gmm_far")
+    check(a is not None and np.abs(np.asarray(a["_C"])).max() < 100,
+          "gmm: k-means++ seeding by weight never seeds at rows of weight 0, nor do they pull a mean")
 
 
 def bad_weights(args, tmp):
@@ -257,6 +316,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="weights_sklearn_", dir=args.tmp)
     try:
         sweep_weighted(args, tmp)
+        gmm_weighted(args, tmp)
         rng = np.random.default_rng(1)
         X = blobs(rng, 5003, 3, [0, 5, 10])
         same_as_sklearn(args, tmp, "blobs_none", X, rng.gamma(2.0, 50.0, len(X)).astype(np.float32), 4, "none")

@@ -730,11 +730,13 @@ STRATA_API strata_status strata_dataset_view_rows(strata_dataset *ds, size_t fir
  * the segments' weights; a weight must be finite and >= 0 (else
  * STRATA_ERR_DATA naming the row), their total > 0.  Weights are read as
  * float32, like the features.  Set before any view or pass.  Algorithm
- * "minibatch" weighs its steps alike; "dbscan" makes a point core when
- * the weights within eps reach min_samples; "gmm" and "ward" refuse
- * weights (STRATA_ERR_USAGE), as does an explicit device backend;
- * strata_sweep weighs every k's fit and its metrics (k-means only; other
- * methods refused); strata_stability refits with them; strata_profile_compute adds
+ * "minibatch" weighs its steps alike; "gmm" runs weighted EM (each row's
+ * responsibilities times its weight in every sum; the mean log-likelihood,
+ * BIC and AIC per unit of weight; seeded by weight); "dbscan" makes a
+ * point core when the weights within eps reach min_samples; "ward"
+ * refuses weights (STRATA_ERR_USAGE), as does an explicit device backend;
+ * strata_sweep weighs every k's fit and its metrics (kmeans and gmm; ward
+ * refused); strata_stability refits with them; strata_profile_compute adds
  * each segment's weight (strata_profile.weight).  strata_assign and
  * strata_pca_fit do not use them. */
 STRATA_API strata_status strata_dataset_set_weights(strata_dataset *ds, strata_dataset *w);

@@ -6,7 +6,7 @@ import ctypes
 
 import numpy as np
 
-from ._base import BaseEstimator, DensityMixin, _int_param, _StrataEstimator, _Borrowed, _seed
+from ._base import BaseEstimator, DensityMixin, _int_param, _sample_weights, _StrataEstimator, _Borrowed, _seed
 from ._lib import Context, c_double, c_int64, c_void_p, lib
 from ._model import make_params
 
@@ -70,18 +70,23 @@ class GaussianMixture(_StrataEstimator, DensityMixin, BaseEstimator):
         self.backend = backend
         self.n_threads = n_threads
 
-    def fit(self, X, y=None):
-        self._fit(X)
+    def fit(self, X, y=None, sample_weight=None):
+        """sample_weight (Strata's own; scikit-learn's GaussianMixture has
+        none): a row of weight w counts w times in every M-step sum, the
+        log-likelihood, BIC and AIC, and in the k-means++ or random start,
+        as `strata fit --algorithm gmm --weights`."""
+        self._fit(X, sample_weight)
         return self
 
-    def fit_predict(self, X, y=None):
+    def fit_predict(self, X, y=None, sample_weight=None):
         """The labels of the training rows at the final parameters (arg max
         of the responsibilities; -1 for a row missing='drop' leaves out)."""
-        return self._fit(X)
+        return self._fit(X, sample_weight)
 
-    def _fit(self, X):
+    def _fit(self, X, sample_weight=None):
         a = self._validate(X, reset=True)
         n, d = a.shape
+        w = _sample_weights(sample_weight, n)
         k = _int_param(self.n_components, "n_components")
         if k > n:
             raise ValueError("Expected n_samples >= n_components but got n_components = %d, n_samples = %d"
@@ -108,7 +113,7 @@ class GaussianMixture(_StrataEstimator, DensityMixin, BaseEstimator):
         p.algorithm = b"gmm"
         p.covariance_type = _COV[self.covariance_type]
         p.reg_covar = float(self.reg_covar)
-        labels = self._fit_engine(a, p, self.n_threads, self.backend)
+        labels = self._fit_engine(a, p, self.n_threads, self.backend, w)
         self._set_fitted()
         return labels
 
