@@ -158,8 +158,8 @@ static const cli_option options[] = {
      .help = "weigh each row by this column (e.g. customer value; finite,\n"
              ">= 0): weighted scaler statistics, seeding, means and inertia\n"
              "(scikit-learn's sample_weight); kmeans, minibatch (CPU kernels),\n"
-             "gmm (weighted EM), dbscan (a row counts its weight towards\n"
-             "--min-samples)",
+             "gmm (weighted EM), exact ward (a row is a cluster of its weight),\n"
+             "dbscan (a row counts its weight towards --min-samples)",
      .use = {[FIT] = AT(SEC_DATA, 5), [STABILITY] = AT(SEC_DATA, 5),
              [SWEEP] = {SEC_DATA, 5,
                         .help = "weigh each row by this column (finite, >= 0): every k's\n"

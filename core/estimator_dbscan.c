@@ -40,7 +40,8 @@ static strata_status dbscan_check(const strata_fit_params *p, size_t *kmax) {
 
 /* The k-d tree (index, nodes, boxes: about 16 + 4·d bytes a row), the core
  * flags, the expansion stack, and the core points kept for the model. */
-static double dbscan_bytes(const strata_fit_params *p, size_t d) {
+static double dbscan_bytes(const strata_fit_params *p, size_t d, int weighted) {
+  (void)weighted;
   (void)p;
   return 48.0 + 12.0 * (double)d;
 }

@@ -4,7 +4,9 @@
  * model keeps the whole dendrogram (scipy's linkage matrix) and the
  * segments' centroids, so `strata assign` gives a new row the nearest
  * segment centroid. */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "estimator.h"
@@ -35,10 +37,11 @@ static strata_status ward_check(const strata_fit_params *p, size_t *kmax) {
 }
 
 /* The chain's centroids (d) and one label, merge and chain slot per row
- * beyond the driver's: about 8·d + 64 bytes. */
-static double ward_bytes(const strata_fit_params *p, size_t d) {
+ * beyond the driver's: about 8·d + 64 bytes; weighted, the rows of
+ * positive weight and their weights once more. */
+static double ward_bytes(const strata_fit_params *p, size_t d, int weighted) {
   (void)p;
-  return 8.0 * (double)d + 96.0;
+  return 8.0 * (double)d + 96.0 + (weighted ? 8.0 * (double)d + 12.0 : 0.0);
 }
 
 static void ward_release(void *state) {
@@ -48,18 +51,81 @@ static void ward_release(void *state) {
   free(w);
 }
 
-static strata_status ward_cluster(const strata_fit_data *data, const double *x, size_t m, int32_t *labels,
-                                  size_t *k, void **state) {
+/* The dendrogram of m rows x with weights rw (NULL: 1 each; all > 0), cut. */
+static strata_status link_and_cut(const strata_fit_data *data, ward_state *w, const double *x, const double *rw,
+                                  size_t m, int32_t *labels, size_t *k) {
   const strata_fit_params *p = data->p;
-  ward_state *w = calloc(1, sizeof *w);
-  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
-  *state = w;
   w->m = m;
   w->merges = malloc((m > 1 ? m - 1 : 1) * sizeof *w->merges);
   RETURN_IF(!w->merges, STRATA_ERR_NOMEM, "out of memory for the dendrogram of %zu rows", m);
-  FORWARD_IF_ERROR(strata_ward_linkage(data->ctx, x, NULL, m, data->d, w->merges));
+  FORWARD_IF_ERROR(strata_ward_linkage(data->ctx, x, rw, m, data->d, w->merges));
   double threshold = p->distance_threshold > 0.0 ? p->distance_threshold : -1.0;
   return strata_ward_cut(w->merges, m, (size_t)p->k, threshold, labels, k);
+}
+
+/* Row weights: Ward on the rows of positive weight, each a cluster of its
+ * weight from the start (so integer weights merge as the rows repeated,
+ * once the copies have joined at height 0); a row of weight 0 changes no
+ * merge and goes to the nearest segment's weighted mean, as `strata
+ * assign` would place it (the lowest segment on a tie). */
+static strata_status weighted_cluster(const strata_fit_data *data, ward_state *w, const double *x, size_t m,
+                                      int32_t *labels, size_t *k) {
+  const double *rw = data->row_weights;
+  size_t d = data->d, mp = 0;
+  for (size_t i = 0; i < m; i++) mp += rw[i] > 0.0;
+  RETURN_IF(mp < (size_t)data->p->k, STRATA_ERR_DATA,
+            "k = %d exceeds the %zu rows of positive weight (Ward joins only those)", data->p->k, mp);
+  double *xp = malloc((mp ? mp : 1) * d * sizeof *xp), *wp = malloc((mp ? mp : 1) * sizeof *wp);
+  int32_t *lp = malloc((mp ? mp : 1) * sizeof *lp);
+  double *mean = NULL, *mass = NULL;
+  strata_status st = xp && wp && lp ? STRATA_OK : strata_fail(STRATA_ERR_NOMEM, "out of memory for %zu rows", mp);
+  for (size_t i = 0, r = 0; st == STRATA_OK && i < m; i++)
+    if (rw[i] > 0.0) {
+      memcpy(xp + r * d, x + i * d, d * sizeof *xp);
+      wp[r++] = rw[i];
+    }
+  if (st == STRATA_OK) st = link_and_cut(data, w, xp, wp, mp, lp, k);
+  if (st == STRATA_OK) {
+    mean = calloc(*k * d + 1, sizeof *mean);
+    mass = calloc(*k + 1, sizeof *mass);
+    if (!mean || !mass) st = strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  }
+  for (size_t r = 0; st == STRATA_OK && r < mp; r++) {
+    size_t c = (size_t)lp[r];
+    mass[c] += wp[r];
+    for (size_t j = 0; j < d; j++) mean[c * d + j] += wp[r] * xp[r * d + j];
+  }
+  for (size_t c = 0; st == STRATA_OK && c < *k; c++)
+    for (size_t j = 0; j < d; j++) mean[c * d + j] /= mass[c];
+  for (size_t i = 0, r = 0; st == STRATA_OK && i < m; i++) {
+    if (rw[i] > 0.0) {
+      labels[i] = lp[r++];
+      continue;
+    }
+    double best = INFINITY;
+    for (size_t c = 0; c < *k; c++) {
+      double q = 0.0;
+      for (size_t j = 0; j < d; j++) {
+        double e = x[i * d + j] - mean[c * d + j];
+        q += e * e;
+      }
+      if (q < best) {
+        best = q;
+        labels[i] = (int32_t)c;
+      }
+    }
+  }
+  free(xp); free(wp); free(lp); free(mean); free(mass);
+  return st;
+}
+
+static strata_status ward_cluster(const strata_fit_data *data, const double *x, size_t m, int32_t *labels,
+                                  size_t *k, void **state) {
+  ward_state *w = calloc(1, sizeof *w);
+  RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
+  *state = w;
+  if (data->row_weights) return weighted_cluster(data, w, x, m, labels, k);
+  return link_and_cut(data, w, x, NULL, m, labels, k);
 }
 
 static strata_status ward_describe(const void *state, const strata_fit_data *data, strata_model *m) {

@@ -69,8 +69,9 @@ typedef struct {
 static int fits_memory(const strata_fit_data *data, const strata_direct_ops *ops, mem_need *m) {
   const strata_fit_params *p = data->p;
   uint64_t limit = p->mem_limit ? p->mem_limit : strata_default_mem_limit();
+  int weighted = strata_dataset_weights(data->ds) != NULL;
   double per_row = (double)data->d * sizeof(double) + 1.0 + 2.0 * sizeof(int32_t) + sizeof(float) +
-                   ops->bytes(p, data->d);
+                   (weighted ? sizeof(double) : 0.0) + ops->bytes(p, data->d, weighted);
   m->need = per_row * (double)data->n;
   m->limit = (double)limit;
   m->rows_fit = floor(m->limit / per_row);

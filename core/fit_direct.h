@@ -7,8 +7,9 @@
  * rows and its model fields.
  *
  *   check      parameters, before anything is read; the largest k it needs
- *   bytes      working memory per kept row beyond the rows themselves, so
- *              that a table past --mem-limit is refused before it is read
+ *   bytes      working memory per kept row beyond the rows themselves (and
+ *              their weights), so that a table past --mem-limit is refused
+ *              before it is read; weighted: the rows carry row weights
  *   cluster    labels (0..k-1, -1 = noise) of the m kept scaled rows
  *   describe   its own model fields (the driver fills centroids = means of
  *              each cluster's rows, sizes, inertia, the reference)
@@ -27,7 +28,7 @@
 
 typedef struct strata_direct_ops {
   strata_status (*check)(const strata_fit_params *p, size_t *kmax);
-  double (*bytes)(const strata_fit_params *p, size_t d);
+  double (*bytes)(const strata_fit_params *p, size_t d, int weighted);
   /* x IN (m×d float64: the scaled float32 rows, exactly), labels OUT (m),
    * k OUT, state OUT (for describe; released by release). */
   strata_status (*cluster)(const strata_fit_data *data, const double *x, size_t m, int32_t *labels, size_t *k,

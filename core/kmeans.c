@@ -186,15 +186,6 @@ static strata_status choose_init(const strata_ctx *ctx, const strata_fit_data *d
   return STRATA_OK;
 }
 
-/* Row weights: the methods that take them so far. */
-static strata_status check_weighted(const strata_estimator_ops *ops) {
-  RETURN_IF(ops != &strata_estimator_kmeans && ops != &strata_estimator_minibatch && ops != &strata_estimator_dbscan &&
-                ops != &strata_estimator_gmm,
-            STRATA_ERR_USAGE, "row weights (--weights) are for algorithms kmeans, minibatch, gmm and dbscan so far (not %s)",
-            ops->name);
-  return STRATA_OK;
-}
-
 static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset *ds, strata_fit_params *p,
                              const strata_labels_memory *mem, strata_backend_choice *choice, strata_model **out) {
   const char *algorithm = p->algorithm ? p->algorithm : "kmeans";
@@ -214,7 +205,6 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
   RETURN_IF(ranks > 1 && ops != &strata_estimator_kmeans && ops != &strata_estimator_gmm &&
                 ops != &strata_estimator_minibatch && ops != &strata_estimator_ward, STRATA_ERR_USAGE,
             "algorithm %s does not run across MPI ranks yet (%d ranks); run it as one process", ops->name, ranks);
-  if (strata_dataset_weights(ds)) FORWARD_IF_ERROR(check_weighted(ops));
   if (ops->direct) return strata_fit_direct(&f->data, ctx, ds, p, ops->name, ops->direct, mem, out);
   strata_fit_data *data = &f->data;
   size_t k = (size_t)p->k;

@@ -339,13 +339,14 @@ strata_status strata_sweep(const strata_ctx *ctx, strata_dataset *ds, const stra
   const char *names[MAX_METHODS];
   size_t nm = 0;
   FORWARD_IF_ERROR(parse_methods(p, names, &nm));
-  /* Row weights: k-means and gmm weigh their fits and every metric; ward
-   * takes none yet (strata_fit says so, but only after the other methods'
-   * whole sweeps). */
+  /* Row weights: k-means and gmm weigh their fits and every metric.  Ward's
+   * Calinski-Harabasz and Davies-Bouldin come from its model, which keeps
+   * its segments' rows, not their weights. */
   for (size_t a = 0; a < nm && strata_dataset_weights_name(ds); a++)
     RETURN_IF(is(names[a], "ward"), STRATA_ERR_USAGE,
-              "a sweep with row weights (column '%s') compares kmeans and gmm, not ward: ward takes no weights yet",
-              strata_dataset_weights_name(ds));
+              "a sweep with row weights (column '%s') compares kmeans and gmm, not ward yet (fit ward with "
+              "--weights at each k instead)", strata_dataset_weights_name(ds));
+
   strata_sweep_out *o = NULL;
   if (nm == 1 && is(names[0], "kmeans") && !p->stability_runs) {
     /* k-means alone: its own result and reason, as before methods were compared. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "comm.h"
+#include "dataset.h"
 #include "error.h"
 #include "estimator.h"
 #include "fit.h"
@@ -364,6 +365,9 @@ static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_par
 
 strata_status strata_ward_twostep(strata_fit_data *data, strata_model **out) {
   const strata_fit_params *p = data->p;
+  RETURN_IF(strata_dataset_weights(data->ds), STRATA_ERR_USAGE,
+            "the two-step Ward mode takes no row weights yet (weight column '%s'): --ward-mode exact on a table "
+            "that fits --mem-limit, or a sample", strata_dataset_weights_name(data->ds));
   twostep s;
   memset(&s, 0, sizeof s);
   strata_status st = run(&s, data, p, out);

@@ -14,9 +14,12 @@ as scikit-learn does.  `strata sweep --weights`: each k's inertia and
 iterations those of `strata fit --weights --refine none`, Calinski-Harabasz
 and Davies-Bouldin those of scikit-learn on the rows repeated by their
 integer weights, the silhouette (sample = every row) the weighted
-definition computed here, and ward refused.  `--algorithm gmm --weights`:
+definition computed here.  `--algorithm gmm --weights`:
 integer weights give the mixture of the repeated rows (every covariance
-type, same initial means) and scikit-learn's GaussianMixture on them.  Bad weights (negative, NaN, all zero) exit 2 naming
+type, same initial means) and scikit-learn's GaussianMixture on them.
+`--algorithm ward --weights`: scipy's linkage on the repeated rows (merge
+heights, sizes, the cut at k), rows of weight 0 placed by the nearest
+segment mean; the two-step mode refuses weights.  Bad weights (negative, NaN, all zero) exit 2 naming
 the problem and leave no output.
 
 Prints one line per check and closes with `weights_sklearn: N passed, N
@@ -224,10 +227,62 @@ def sweep_weighted(args, tmp):
     check(unweighted.get("weight_column", "absent") is None and
           [i["inertia"] for i in unweighted["results"]] != [i["inertia"] for i in sw["results"][1:4]],
           "sweep without --weights: weight_column null, other inertias")
+    r = subprocess.run([args.strata, "sweep", data, "-k", "2:4", "--weights", "value", "--algorithm", "kmeans,gmm",
+                        "--json"] + common, capture_output=True, text=True)
+    cmp = json.loads(r.stdout) if r.returncode == 0 else {}
+    gm = [i for i in cmp.get("comparison", []) if i.get("algorithm") == "gmm"]
+    check(r.returncode == 0 and sorted(cmp.get("algorithms", [])) == ["gmm", "kmeans"] and
+          cmp.get("weight_column") == "value" and len(gm) == 3 and all(i["bic"] is not None for i in gm),
+          f"sweep --weights --algorithm kmeans,gmm compares both, weighted ({r.stderr.strip()[:200]})")
     r = subprocess.run([args.strata, "sweep", data, "-k", "2:4", "--weights", "value", "--algorithm", "kmeans,ward"],
                        capture_output=True, text=True)
-    check(r.returncode == 2 and "compares kmeans and gmm, not ward" in r.stderr and r.stderr.count("\n") == 1,
+    check(r.returncode == 2 and "compares kmeans and gmm, not ward yet" in r.stderr and r.stderr.count("\n") == 1,
           f"sweep --weights --algorithm kmeans,ward: exit 2, one line ({r.returncode}: {r.stderr.strip()})")
+
+
+def ward_weighted(args, tmp):
+    """Exact Ward with row weights: with integer weights, the merges of
+    scipy's linkage on the rows repeated (once the copies have joined at
+    height 0) and its partition; rows of weight 0 join the nearest
+    segment's weighted mean; the two-step mode refuses weights."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    rng = np.random.default_rng(19)
+    X = blobs(rng, 301, 3, [0, 3, 6, 9], 0.8)
+    w = rng.integers(0, 4, len(X)).astype(np.float32)
+    data = os.path.join(tmp, "ward_w.h5")
+    write_table(data, X, w)
+    j = fit(args, tmp, data, ["-k", "4", "--algorithm", "ward", "--weights", "value", "--scale", "none"], "ward_w")
+    if j is None:
+        check(False, "ward --weights runs")
+        return
+    with h5py.File(os.path.join(tmp, "ward_w_model.h5")) as f:
+        L = f["ward/linkage"][:]
+    pos = w > 0
+    Xp, rep = X[pos].astype(np.float64), w[pos].astype(int)
+    Z = linkage(np.repeat(Xp, rep, axis=0), method="ward")
+    zero = int((rep - 1).sum())
+    hz = np.sort(Z[:, 2])
+    check(len(L) == pos.sum() - 1 and np.all(hz[:zero] == 0) and np.allclose(np.sort(L[:, 2]), hz[zero:], rtol=1e-9, atol=0),
+          f"ward --weights: the merge heights of scipy's linkage on the rows repeated ({len(L)} merges)")
+    # scipy's rows are sorted by height: the copies' joins come first
+    check(np.all(Z[:zero, 2] == 0) and np.allclose(np.sort(L[:, 3]), np.sort(Z[zero:, 3]), rtol=0, atol=1e-9),
+          "ward --weights: each merge's size is its rows' total weight")
+    cut = fcluster(Z, 4, criterion="maxclust")
+    first = np.concatenate([[0], np.cumsum(rep)[:-1]])
+    sk = cut[first]
+    seg = j["_seg"]
+    pairs = set(zip(seg[pos].tolist(), sk.tolist()))
+    check(len(pairs) == 4 and len({a for a, _ in pairs}) == 4, "ward --weights: the partition of scipy's cut at k = 4")
+    C = np.array([np.average(Xp[seg[pos] == c], axis=0, weights=rep[seg[pos] == c]) for c in range(4)])
+    near = ((X[~pos][:, None, :] - C[None]) ** 2).sum(axis=2).argmin(axis=1)
+    check(np.array_equal(seg[~pos], near), "ward --weights: rows of weight 0 join the nearest segment's weighted mean")
+    inertia = sum(float((rep[seg[pos] == c] * ((Xp[seg[pos] == c] - C[c]) ** 2).sum(axis=1)).sum()) for c in range(4))
+    check(abs(j["inertia"] - inertia) <= 1e-9 * inertia, f"ward --weights: weighted inertia {j['inertia']} vs {inertia}")
+    out = os.path.join(tmp, "ward_2s.h5")
+    r = subprocess.run([args.strata, "fit", data, "-k", "4", "--algorithm", "ward", "--ward-mode", "twostep",
+                        "--weights", "value", "-o", out], capture_output=True, text=True)
+    check(r.returncode == 2 and "two-step Ward mode takes no row weights" in r.stderr and r.stderr.count("\n") == 1 and
+          not os.path.exists(out), f"ward --ward-mode twostep --weights: exit 2, one line ({r.stderr.strip()})")
 
 
 def gmm_weighted(args, tmp):
@@ -317,6 +372,7 @@ def main():
     try:
         sweep_weighted(args, tmp)
         gmm_weighted(args, tmp)
+        ward_weighted(args, tmp)
         rng = np.random.default_rng(1)
         X = blobs(rng, 5003, 3, [0, 5, 10])
         same_as_sklearn(args, tmp, "blobs_none", X, rng.gamma(2.0, 50.0, len(X)).astype(np.float32), 4, "none")
