@@ -404,46 +404,69 @@ expect_error_clean "P=2: a missing value in rank 1's rows: its message, from ran
 
 # A rank killed (SIGKILL) mid-run (a million rows: the fit must still be
 # iterating when the kill comes, whatever the machine): the job ends within 10 s, non-zero, with
-# the launcher's line naming the rank, and neither output nor temporary.
+# the launcher's line naming the rank, and no output.  Rank 1 (no writer): nothing at all is
+# left.  Rank 0 holds the model's and labels' temporary files when it dies and cannot remove
+# them: they are hidden, never the outputs, and the next run writing those outputs removes them
+# (output_file.c: a dead pid's temporary names).
 "$STRATA_GEN" -o "$D/big.h5" --rows 1000000 --seed 5 >/dev/null
-start=$(date +%s%N)
-set +e
-mpirun --oversubscribe --allow-run-as-root -n 2 "$STRATA" fit "$D/big.h5" -k 60 --missing mean --tol 0 \
-  --max-iter 100000 --streaming --chunk-rows 8192 --threads 1 -o "$O/m.h5" --labels "$O/l.h5" \
-  >"$T/out" 2>"$T/err" </dev/null &
-launcher=$!
-victim=""
-for _ in $(seq 1 100); do
-  sleep 0.1
-  victim=$(pgrep -P "$launcher" | tail -n 1 || true)
-  [ -n "$victim" ] && [ -e "/proc/$victim" ] && break
-done
-sleep 1
-killed_at=$(date +%s%N)
-[ -n "$victim" ] && kill -9 "$victim"
-for _ in $(seq 1 150); do
-  kill -0 "$launcher" 2>/dev/null || break
-  sleep 0.1
-done
-if kill -0 "$launcher" 2>/dev/null; then
-  kill -9 "$launcher"
-  bad "kill -9 of a rank: the job still runs 15 s later (a hang)"
-fi
-wait "$launcher"
-RC=$?
-set -e
-secs=$(((killed_at > 0 ? $(date +%s%N) - killed_at : 0) / 1000000))
-if [ -z "$victim" ]; then
-  bad "kill -9 of a rank: no rank process found" "$(cat "$T/err")"
-elif [ "$RC" -eq 0 ]; then
-  bad "kill -9 of a rank: exit status 0 (the fit ended before the kill? ${secs} ms)"
-elif [ "$secs" -gt 10000 ]; then
-  bad "kill -9 of a rank: the job took ${secs} ms to end (limit 10 s)"
-else
-  ok "kill -9 of a rank: the job ended in ${secs} ms with status $RC"
-fi
-if grep -q "exited on signal 9" "$T/err"; then ok "kill -9 of a rank: the message names the killed rank"
-else bad "kill -9 of a rank: no message naming it" "$(head -c 600 "$T/err")"; fi
-if [ -z "$(listing "$O")" ]; then ok "kill -9 of a rank: no output and no temporary file"
-else bad "kill -9 of a rank: files left" "$(listing "$O")"; fi
+"$STRATA_GEN" -o "$D/small.h5" --rows 3000 --seed 6 >/dev/null
+# kill_rank R: the test above with rank R as the victim.
+kill_rank() {
+  local rank=$1 tag="kill -9 of rank $1" victim="" p launcher
+  rm -rf "$O" && mkdir -p "$O"
+  set +e
+  mpirun --oversubscribe --allow-run-as-root -n 2 "$STRATA" fit "$D/big.h5" -k 60 --missing mean --tol 0 \
+    --max-iter 100000 --streaming --chunk-rows 8192 --threads 1 -o "$O/m.h5" --labels "$O/l.h5" \
+    >"$T/out" 2>"$T/err" </dev/null &
+  launcher=$!
+  # The launcher's children are the ranks; Open MPI gives each its rank in the environment.
+  for _ in $(seq 1 100); do
+    sleep 0.1
+    for p in $(pgrep -P "$launcher"); do
+      tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$rank" && victim=$p
+    done
+    [ -n "$victim" ] && break
+  done
+  sleep 1
+  local killed_at
+  killed_at=$(date +%s%N)
+  [ -n "$victim" ] && kill -9 "$victim"
+  for _ in $(seq 1 150); do
+    kill -0 "$launcher" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$launcher" 2>/dev/null; then
+    kill -9 "$launcher"
+    bad "$tag: the job still runs 15 s later (a hang)"
+  fi
+  wait "$launcher"
+  RC=$?
+  set -e
+  local secs=$(((killed_at > 0 ? $(date +%s%N) - killed_at : 0) / 1000000))
+  if [ -z "$victim" ]; then
+    bad "$tag: no rank process found" "$(cat "$T/err")"
+  elif [ "$RC" -eq 0 ]; then
+    bad "$tag: exit status 0 (the fit ended before the kill? ${secs} ms)"
+  elif [ "$secs" -gt 10000 ]; then
+    bad "$tag: the job took ${secs} ms to end (limit 10 s)"
+  else
+    ok "$tag: the job ended in ${secs} ms with status $RC"
+  fi
+  if grep -q "exited on signal 9" "$T/err"; then ok "$tag: the message names the killed rank"
+  else bad "$tag: no message naming it" "$(head -c 600 "$T/err")"; fi
+  if [ -z "$(listing "$O" | grep -v '^\.')" ]; then ok "$tag: no output"
+  else bad "$tag: output left" "$(listing "$O")"; fi
+  if [ "$rank" != 0 ]; then
+    if [ -z "$(listing "$O")" ]; then ok "$tag: no temporary file either"
+    else bad "$tag: files left" "$(listing "$O")"; fi
+  else
+    "$STRATA" fit "$D/small.h5" -k 3 --missing mean -o "$O/m.h5" --labels "$O/l.h5" -q 2>"$T/err2" ||
+      bad "$tag: the next run" "$(cat "$T/err2")"
+    if [ "$(listing "$O" | tr '\n' ' ')" = "l.h5 m.h5 " ]; then
+      ok "$tag: the next run to the same outputs removes the dead rank's temporary files"
+    else bad "$tag: stale temporary files stay after the next run" "$(listing "$O")"; fi
+  fi
+}
+kill_rank 1
+kill_rank 0
 finish
