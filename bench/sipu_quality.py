@@ -10,9 +10,12 @@ nearest-centroid mappings both ways).  Ground truth: the label means the
 dataset directory ships (S1-S4's cb centroids give CI 0 against them).
 
   bench/sipu_quality.py --strata build/cli/strata --data DIR [--seeds 5]
-      [--sets s1,a3,...] [--methods default,none,ninit10,par,parnone,sk1,sk10]
+      [--sets s1,a3,...] [--methods default,none,ninit10,par,parnone,raw,rawnone,sk1,sk10]
 
-par and parnone: --init k-means|| with and without the default refinement.
+par and parnone: --init k-means|| with and without the default refinement;
+raw, rawnone: the defaults with --scale none (the sets' own metric; every
+other method clusters Strata's default z-scored values), with and without
+the refinement.
 
 DIR is the datasets directory (sipu_s_sets/, sipu_a_sets/, ...).  Prints
 one line per set and method (CI = 0 runs, mean CI, mean wall seconds per
@@ -110,7 +113,9 @@ def main():
                         extra = {"default": [], "none": ["--refine", "none"],
                                  "ninit10": ["--n-init", "10"],
                                  "par": ["--init", "k-means||"],
-                                 "parnone": ["--init", "k-means||", "--refine", "none"]}[m]
+                                 "parnone": ["--init", "k-means||", "--refine", "none"],
+                                 "raw": ["--scale", "none"],
+                                 "rawnone": ["--scale", "none", "--refine", "none"]}[m]
                         c, secs, js = strata_fit(args.strata, h5, k, seed, extra + threads, tmp)
                         r[2] += secs
                         r[3] += js["seconds"]
