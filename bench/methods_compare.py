@@ -4,7 +4,7 @@ against scikit-learn / scipy on the same machine, data and thread count
 (issue 15's cases), each with a floor estimate measured in the same run.
 
     bench/methods_compare.py --strata build/cli/strata --gen build/datasets/strata-gen \\
-        [--cases gmm_full,gmm_diag,ward,dbscan2,dbscan3] [--threads 2] [--iters 6] \\
+        [--cases gmm_full,gmm_diag,ward,ward2s,dbscan2,dbscan3] [--threads 2] [--iters 6] \\
         [--scale-rows F] [--markdown]
 
 Cases (--scale-rows multiplies every n, for a quick run):
@@ -24,6 +24,16 @@ Cases (--scale-rows multiplies every n, for a quick run):
       linkage(X, "ward") on the in-memory array.  Floor: one look at every
       pair, n^2 d flops (the n x n Gram matrix's half as dgemm) at the dgemm
       rate.
+  ward2s 1e7x8: Ward's two-step mode, the whole fit.  Strata `fit
+      --algorithm ward --ward-mode twostep -k 8` (1000 k-means
+      micro-clusters streamed, exact weighted Ward on them; its seconds,
+      reading included); scikit-learn's two-step, Birch(threshold,
+      n_clusters=8) (a CF tree of subclusters, then AgglomerativeClustering
+      on them), with the threshold that gives it about as many subclusters
+      (found on a 2e5-row sample outside the timing).  Floor: reading n x d
+      float32 once, or one pass of the micro-clusters' distances (2 n m d
+      flops at the dgemm rate), whichever is larger.  The partitions are
+      compared with the planted blobs (adjusted Rand index).
   dbscan2 1e5x2, dbscan3 1e6x3: the whole fit, eps chosen so that the blobs
       are found with some noise (the partitions are compared: clusters,
       noise rows, adjusted Rand index).  Strata `fit --algorithm dbscan
@@ -58,6 +68,7 @@ CASES = {
     "gmm_full": dict(n=1000000, d=16, k=8, cov="full"),
     "gmm_diag": dict(n=1000000, d=16, k=8, cov="diag"),
     "ward": dict(n=20000, d=8, k=8),
+    "ward2s": dict(n=10000000, d=8, k=8, micro=1000),
     # std 0.5 blobs: eps finds every blob (plus a few fringe groups and noise)
     "dbscan2": dict(n=100000, d=2, k=5, std=0.5, eps=0.1),
     "dbscan3": dict(n=1000000, d=3, k=6, std=0.5, eps=0.08),
@@ -220,6 +231,50 @@ def case_ward(a, name, c, tmp, rates):
                 peers=[("scikit-learn AgglomerativeClustering", sk), ("scipy linkage", sp)], note=note)
 
 
+def case_ward2s(a, name, c, tmp, rates):
+    from sklearn.cluster import Birch
+    from sklearn.metrics import adjusted_rand_score
+    n, d, k, micro = c["n"], c["d"], c["k"], c["micro"]
+    data = os.path.join(tmp, "ward2s.h5")
+    X = gen(a, data, n, d, k, 2)
+    with h5py.File(data, "r") as f:
+        truth = np.asarray(f["label"][...]) if "label" in f else None
+    args = [data, "-k", str(k), "-o", os.path.join(tmp, "w2.h5"), "--algorithm", "ward", "--ward-mode", "twostep",
+            "--micro-clusters", str(micro), "--scale", "none", "--labels", os.path.join(tmp, "w2l.h5")]
+
+    def run_strata():
+        j, _ = strata_json(a, args)
+        return j["seconds"], j
+
+    st, _ = best_of(a.repeat, run_strata)
+    with h5py.File(os.path.join(tmp, "w2l.h5"), "r") as f:
+        ls = np.asarray(f["segment"][...])
+    # Birch's threshold for about `micro` subclusters, on a sample (untimed).
+    sample = X[np.random.default_rng(2).choice(n, min(n, 200000), replace=False)].astype(np.float64)
+    lo, hi = 0.1, 20.0
+    for _ in range(12):
+        mid = (lo * hi) ** 0.5
+        subs = len(Birch(threshold=mid, n_clusters=None).fit(sample).subcluster_centers_)
+        lo, hi = (mid, hi) if subs > micro else (lo, mid)
+    threshold = hi
+
+    def run_sk():
+        with threadpool_limits(limits=a.threads):
+            t0 = time.perf_counter()
+            m = Birch(threshold=threshold, n_clusters=k).fit(X)
+            return time.perf_counter() - t0, m
+
+    sk, bm = best_of(a.repeat, run_sk)
+    floor = max(n * d * 4 / (rates["bw"] * 1e9), 2.0 * n * micro * d / (rates["dgemm"] * 1e9))
+    note = "Birch threshold %.3g, %d subclusters; ARI strata vs scikit-learn %.6f" % (
+        threshold, len(bm.subcluster_centers_), adjusted_rand_score(ls, bm.labels_))
+    if truth is not None:
+        note += ", vs the planted blobs: strata %.6f, scikit-learn %.6f" % (
+            adjusted_rand_score(truth, ls), adjusted_rand_score(truth, bm.labels_))
+    return dict(case=name, shape="%dx%d k=%d, %d micro" % (n, d, k, micro), unit="s", floor=floor, strata=st,
+                peers=[("scikit-learn Birch", sk)], note=note)
+
+
 def case_dbscan(a, name, c, tmp, rates):
     from sklearn.cluster import DBSCAN
     from sklearn.metrics import adjusted_rand_score
@@ -254,7 +309,7 @@ def case_dbscan(a, name, c, tmp, rates):
                 peers=[("scikit-learn DBSCAN", sk)], note=note)
 
 
-RUNNERS = {"gmm_full": case_gmm, "gmm_diag": case_gmm, "ward": case_ward, "dbscan2": case_dbscan,
+RUNNERS = {"gmm_full": case_gmm, "gmm_diag": case_gmm, "ward": case_ward, "ward2s": case_ward2s, "dbscan2": case_dbscan,
            "dbscan3": case_dbscan}
 
 

@@ -158,7 +158,7 @@ static const cli_option options[] = {
      .help = "weigh each row by this column (e.g. customer value; finite,\n"
              ">= 0): weighted scaler statistics, seeding, means and inertia\n"
              "(scikit-learn's sample_weight); kmeans, minibatch (CPU kernels),\n"
-             "gmm (weighted EM), exact ward (a row is a cluster of its weight),\n"
+             "gmm (weighted EM), ward (a row or micro-cluster weighs its weight),\n"
              "dbscan (a row counts its weight towards --min-samples)",
      .use = {[FIT] = AT(SEC_DATA, 5), [STABILITY] = AT(SEC_DATA, 5),
              [SWEEP] = {SEC_DATA, 5,

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "comm.h"
-#include "dataset.h"
 #include "error.h"
 #include "estimator.h"
 #include "fit.h"
@@ -75,7 +74,9 @@ static strata_status label_block(void *vctx, const strata_block *b, int thread) 
       double e = (double)x[j] - c[j];
       q += e * e;
     }
-    strata_xacc_add(&t->inertia, q);
+    /* the inertia weighs each row (w = 1 without weights: the same bits);
+     * the segments' distances, a reference for drift, do not */
+    strata_xacc_add(&t->inertia, b->w ? (double)b->w[i] * q : q);
     strata_xacc_add(&t->dist[s], sqrt(q));
     if (seg) {
       size_t r = b->kept ? b->kept[i] : i;
@@ -195,6 +196,12 @@ static strata_status micro_kmeans(twostep *s, strata_fit_data *data, size_t nm, 
   return strata_fit_restarts(data, s->est, NULL, 0, NULL, &s->best);
 }
 
+/* A micro-cluster's mass in the final k-means pass: its rows' weights with
+ * row weights, else its rows. */
+static double micro_mass(const strata_lloyd_result *res, size_t c) {
+  return res->weight ? res->weight[c] : (double)res->counts[c];
+}
+
 /* Weighted Ward on the non-empty micro-clusters' means (sums / counts of
  * the final k-means assignment) and its cut; seg OUT (nm). */
 static strata_status ward_on_micro(twostep *s, const strata_fit_data *data, const strata_fit_params *p,
@@ -211,37 +218,69 @@ static strata_status ward_on_micro(twostep *s, const strata_fit_data *data, cons
             STRATA_ERR_NOMEM, "out of memory for %zu micro-clusters", nm);
   for (size_t c = 0; c < nm; c++) {
     s->compact[c] = SIZE_MAX;
-    if (res->counts[c] == 0) continue;
-    for (size_t j = 0; j < d; j++) s->means[mc * d + j] = res->sums[c * d + j] / (double)res->counts[c];
-    s->weights[mc] = (double)res->counts[c];
+    /* With row weights a micro-cluster weighs its rows' weights (none: it
+     * joins no merge); without, its rows. */
+    const double mass = micro_mass(res, c);
+    if (!(mass > 0.0)) continue;
+    for (size_t j = 0; j < d; j++) s->means[mc * d + j] = res->sums[c * d + j] / mass;
+    s->weights[mc] = mass;
     s->micro_sizes[mc] = res->counts[c];
     s->compact[c] = mc++;
   }
   RETURN_IF(p->distance_threshold == 0.0 && (size_t)p->k > mc, STRATA_ERR_DATA,
-            "k = %d exceeds the %zu micro-clusters of the two-step mode (--micro-clusters)", p->k, mc);
+            "k = %d exceeds the %zu micro-clusters of the two-step mode (--micro-clusters)%s", p->k, mc,
+            res->weight ? " that hold rows of positive weight" : "");
   FORWARD_IF_ERROR(strata_ward_linkage(data->ctx, s->means, s->weights, mc, d, s->merges));
   double threshold = p->distance_threshold > 0.0 ? p->distance_threshold : -1.0;
   FORWARD_IF_ERROR(strata_ward_cut(s->merges, mc, (size_t)p->k, threshold, s->cut, k_out));
-  /* An empty micro-cluster has no rows; 0 keeps its slot valid. */
+  /* An empty micro-cluster has no rows; 0 keeps its slot valid (one of
+   * rows of weight 0 only gets its segment in segment_centroids). */
   for (size_t c = 0; c < nm; c++) s->seg[c] = s->compact[c] == SIZE_MAX ? 0 : s->cut[s->compact[c]];
   *mc_out = mc;
   return STRATA_OK;
 }
 
 /* The segments' centroids: their micro-clusters' exact sums over their
- * rows, added in micro-cluster order. */
-static strata_status segment_centroids(twostep *s, const strata_lloyd_result *res, size_t nm, size_t d, size_t k) {
+ * rows (weighted with row weights), added in micro-cluster order, over
+ * their mass.  A micro-cluster whose rows all weigh 0 then joins the
+ * segment whose centroid is nearest its own (micro: the k-means centres),
+ * as exact Ward places a row of weight 0.  Sizes count rows. */
+static strata_status segment_centroids(twostep *s, const strata_lloyd_result *res, const double *micro, size_t nm,
+                                       size_t d, size_t k) {
   s->seg_c = calloc(k * d, sizeof *s->seg_c);
   s->seg_n = calloc(k, sizeof *s->seg_n);
-  RETURN_IF(!s->seg_c || !s->seg_n, STRATA_ERR_NOMEM, "out of memory");
+  double *mass = calloc(k, sizeof *mass);
+  if (!s->seg_c || !s->seg_n || !mass) {
+    free(mass);
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory");
+  }
   for (size_t c = 0; c < nm; c++) {
-    if (res->counts[c] == 0) continue;
+    if (s->compact[c] == SIZE_MAX) continue;
     size_t g = (size_t)s->seg[c];
-    s->seg_n[g] += res->counts[c];
+    mass[g] += micro_mass(res, c);
     for (size_t j = 0; j < d; j++) s->seg_c[g * d + j] += res->sums[c * d + j];
   }
   for (size_t g = 0; g < k; g++)
-    for (size_t j = 0; j < d; j++) s->seg_c[g * d + j] /= (double)s->seg_n[g];
+    for (size_t j = 0; j < d; j++) s->seg_c[g * d + j] /= mass[g];
+  free(mass);
+  for (size_t c = 0; c < nm; c++) {
+    if (res->counts[c] == 0) continue;
+    if (s->compact[c] == SIZE_MAX) {
+      double best = INFINITY;
+      for (size_t g = 0; g < k; g++) {
+        double q = 0.0;
+        for (size_t j = 0; j < d; j++) {
+          double e = micro[c * d + j] - s->seg_c[g * d + j];
+          q += e * e;
+        }
+        if (q < best) {
+          best = q;
+          s->seg[c] = (int32_t)g;
+        }
+      }
+    }
+    s->seg_n[s->seg[c]] += res->counts[c];
+  }
   return STRATA_OK;
 }
 
@@ -325,7 +364,7 @@ static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_par
 
   size_t mc = 0, k = 0;
   FORWARD_IF_ERROR(ward_on_micro(s, data, p, res, nm, &mc, &k));
-  FORWARD_IF_ERROR(segment_centroids(s, res, nm, d, k));
+  FORWARD_IF_ERROR(segment_centroids(s, res, s->best.params, nm, d, k));
   /* The k-means passes' buffers (a distance tile per thread, O(block ×
    * micro-clusters)) go before the labelling pass takes its own. */
   s->kcount = malloc(nm * sizeof *s->kcount);
@@ -365,9 +404,6 @@ static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_par
 
 strata_status strata_ward_twostep(strata_fit_data *data, strata_model **out) {
   const strata_fit_params *p = data->p;
-  RETURN_IF(strata_dataset_weights(data->ds), STRATA_ERR_USAGE,
-            "the two-step Ward mode takes no row weights yet (weight column '%s'): --ward-mode exact on a table "
-            "that fits --mem-limit, or a sample", strata_dataset_weights_name(data->ds));
   twostep s;
   memset(&s, 0, sizeof s);
   strata_status st = run(&s, data, p, out);

@@ -128,6 +128,7 @@ check_config weights_stream "$D/wt.h5" -k 4 --weights value --missing mean --ini
 check_config weights_kpar "$D/wt.h5" -k 5 --weights value --init "k-means||" --missing drop --seed 7
 check_config weights_mb "$D/wt.h5" -k 6 --weights value --algorithm minibatch --batch-rows 4096 --missing drop --seed 3
 check_config weights_gmm "$D/wt.h5" -k 3 --weights value --algorithm gmm --covariance-type diag --missing drop --seed 5
+check_config weights_ward2 "$D/wt.h5" -k 4 --weights value --algorithm ward --ward-mode twostep --micro-clusters 150 --missing drop --seed 2
 check_config kpar_stream "$D/c.h5" -k 5 --init "k-means||" --missing mean --streaming --chunk-rows 8192 --n-init 2 --seed 1
 # The median sketches' merge tree meets on rank 0 (core/quantile_comm.c).
 check_config median "$D/c.h5" -k 5 --missing median --seed 2

@@ -19,7 +19,8 @@ integer weights give the mixture of the repeated rows (every covariance
 type, same initial means) and scikit-learn's GaussianMixture on them.
 `--algorithm ward --weights`: scipy's linkage on the repeated rows (merge
 heights, sizes, the cut at k), rows of weight 0 placed by the nearest
-segment mean; the two-step mode refuses weights.  Bad weights (negative, NaN, all zero) exit 2 naming
+segment mean; the two-step mode with a micro-cluster per row of weight
+gives the exact weighted merges and partition.  Bad weights (negative, NaN, all zero) exit 2 naming
 the problem and leave no output.
 
 Prints one line per check and closes with `weights_sklearn: N passed, N
@@ -278,11 +279,24 @@ def ward_weighted(args, tmp):
     check(np.array_equal(seg[~pos], near), "ward --weights: rows of weight 0 join the nearest segment's weighted mean")
     inertia = sum(float((rep[seg[pos] == c] * ((Xp[seg[pos] == c] - C[c]) ** 2).sum(axis=1)).sum()) for c in range(4))
     check(abs(j["inertia"] - inertia) <= 1e-9 * inertia, f"ward --weights: weighted inertia {j['inertia']} vs {inertia}")
-    out = os.path.join(tmp, "ward_2s.h5")
-    r = subprocess.run([args.strata, "fit", data, "-k", "4", "--algorithm", "ward", "--ward-mode", "twostep",
-                        "--weights", "value", "-o", out], capture_output=True, text=True)
-    check(r.returncode == 2 and "two-step Ward mode takes no row weights" in r.stderr and r.stderr.count("\n") == 1 and
-          not os.path.exists(out), f"ward --ward-mode twostep --weights: exit 2, one line ({r.stderr.strip()})")
+    # The two-step mode with one micro-cluster per row of positive weight
+    # (weighted k-means++ takes each of them): exact weighted Ward again.
+    t = fit(args, tmp, data, ["-k", "4", "--algorithm", "ward", "--ward-mode", "twostep", "--weights", "value",
+                              "--scale", "none", "--micro-clusters", str(int(pos.sum()))], "ward_2s")
+    if t is None:
+        check(False, "ward --ward-mode twostep --weights runs")
+        return
+    with h5py.File(os.path.join(tmp, "ward_2s_model.h5")) as f:
+        L2 = f["ward/linkage"][:]
+    check(len(L2) == len(L) and np.allclose(np.sort(L2[:, 2]), np.sort(L[:, 2]), rtol=1e-9, atol=0) and
+          np.allclose(np.sort(L2[:, 3]), np.sort(L[:, 3]), rtol=1e-12, atol=0),
+          "ward twostep --weights, a micro-cluster per row of weight: the exact weighted merges")
+    # segments are numbered by their first micro-cluster there, by their first row here
+    perm = dict(zip(t["_seg"][pos].tolist(), seg[pos].tolist()))
+    same = len(perm) == 4 and len(set(perm.values())) == 4
+    check(same and abs(t["inertia"] - j["inertia"]) <= 1e-9 * j["inertia"] and
+          all(np.allclose(t["_C"][a], j["_C"][b], rtol=0, atol=1e-9) for a, b in perm.items()),
+          "ward twostep --weights: the exact partition (rows of weight), centroids and weighted inertia")
 
 
 def gmm_weighted(args, tmp):

@@ -735,10 +735,11 @@ STRATA_API strata_status strata_dataset_view_rows(strata_dataset *ds, size_t fir
  * BIC and AIC per unit of weight; seeded by weight); "dbscan" makes a
  * point core when the weights within eps reach min_samples; exact "ward"
  * joins the rows of positive weight, each a cluster of its weight (a row
- * of weight 0 joins the nearest segment's weighted mean); Ward's two-step
- * mode refuses weights (STRATA_ERR_USAGE), as does an explicit device
- * backend; strata_sweep weighs every k's fit and its metrics (kmeans and
- * gmm; ward refused); strata_stability refits with them; strata_profile_compute adds
+ * of weight 0 joins the nearest segment's weighted mean), and its two-step
+ * mode joins weighted k-means micro-clusters by their weights; an explicit
+ * device backend refuses weights (STRATA_ERR_USAGE); strata_sweep weighs
+ * every k's fit and its metrics (kmeans and gmm; ward refused);
+ * strata_stability refits with them; strata_profile_compute adds
  * each segment's weight (strata_profile.weight).  strata_assign and
  * strata_pca_fit do not use them. */
 STRATA_API strata_status strata_dataset_set_weights(strata_dataset *ds, strata_dataset *w);
