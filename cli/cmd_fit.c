@@ -82,6 +82,14 @@ static void print_method_notes(FILE *f, const strata_model_info *in) {
   if (in->kdist)
     fprintf(f, "eps auto: %.6g (scaled units), the knee of the %d-distance curve of %llu sampled rows\n", in->eps,
             in->min_samples, (unsigned long long)in->kdist_sample);
+  if (in->core_points) {
+    /* The segment table counts the clustered rows only: say where the rest went. */
+    int64_t clustered = 0;
+    for (int c = 0; c < in->k; c++) clustered += in->sizes[c];
+    int64_t noise = (int64_t)in->rows - clustered;
+    fprintf(f, "dbscan: eps %.6g, min-samples %d: %d core points; noise (segment -1): %lld rows (%.1f%%)\n", in->eps,
+            in->min_samples, in->n_core, (long long)noise, in->rows ? 100.0 * (double)noise / (double)in->rows : 0.0);
+  }
 }
 
 /* The parent's transforms as a --transform spec for the features this fit

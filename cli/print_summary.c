@@ -49,6 +49,9 @@ static void format_value(char *buf, size_t n, double v, num_format nf) {
   else if (!isfinite(v)) snprintf(buf, n, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
   else if (nf.scientific) snprintf(buf, n, "%.4e", v);
   else snprintf(buf, n, "%.*f", nf.decimals, v);
+  /* A mean of zeros can come back from the scaler as -1e-17: "-0" or
+   * "-0.0000" reads as a negative amount; it is 0. */
+  if (buf[0] == '-' && buf[1] && strspn(buf + 1, "0.%") == strlen(buf + 1)) memmove(buf, buf + 1, strlen(buf));
 }
 
 static double share_of(int64_t size, uint64_t rows) { return rows ? 100.0 * (double)size / (double)rows : 0.0; }

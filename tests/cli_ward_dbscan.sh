@@ -76,6 +76,12 @@ if [ "$RC" -eq 0 ] && [ "$(jq_py "$T/out" 'j["dbscan"]["eps_auto"]["sample"]')" 
    python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$eps"; then
   ok "dbscan --eps auto: --json has the chosen eps ($eps) and the k-distance curve"
 else bad "dbscan --eps auto --json" "rc=$RC $(head -c 300 "$T/err")"; fi
+# The text summary says where the rows outside the segment table went.
+noise=$(jq_py "$T/out" 'j["dbscan"]["noise"]' 2>/dev/null || echo none)
+run "$STRATA" fit "$D" --algorithm dbscan --eps auto --min-samples 6 -o "$T/e.h5"
+if [ "$RC" -eq 0 ] && grep -q "dbscan: eps .*, min-samples 6: [0-9]* core points; noise (segment -1): $noise rows" "$T/out"; then
+  ok "dbscan summary: core points and the noise rows ($noise)"
+else bad "dbscan summary: noise line" "rc=$RC noise=$noise $(tail -n 3 "$T/out")"; fi
 run "$STRATA" fit "$D" --algorithm dbscan --eps auto --min-samples 6 -o "$T/e2.h5" --eps-sample 100 --threads 1
 run2=$(grep 'eps auto:' "$T/out")
 run "$STRATA" fit "$D" --algorithm dbscan --eps auto --min-samples 6 -o "$T/e3.h5" --eps-sample 100 --threads 2
