@@ -3,9 +3,11 @@
 #include <limits.h>
 #include <mpi.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "comm.h"
 #include "ctx.h"
@@ -75,19 +77,74 @@ static int launched(void) {
   return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("PMI_SIZE");
 }
 
+/* Start-up (MPI_Init, the communicator's duplication) waits for every
+ * rank, and Open MPI 4.1 spins for ever inside MPI_Comm_dup when a rank's
+ * allocations fail there (seen under `ulimit -v`); nothing can be
+ * cancelled yet.  A rank still starting after START_LIMIT seconds
+ * (STRATA_MPI_START_TIMEOUT overrides) says so and exits 1, which ends the
+ * job: there are no outputs yet. */
+#define START_LIMIT 120
+
+static volatile sig_atomic_t start_speaks = 1;
+
+static void start_timed_out(int sig) {
+  (void)sig;
+  static const char msg[] = "strata: error: MPI start-up did not finish in time (a rank out of memory, or one that "
+                            "never started?); STRATA_MPI_START_TIMEOUT sets the limit in seconds\n";
+  if (start_speaks) {
+    ssize_t r = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)r;
+  }
+  _exit(1);
+}
+
+/* Rank 0 speaks, as after start-up; the launcher's variables say which
+ * rank this is before MPI can (none: speak). */
+static int launcher_rank_zero(void) {
+  static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+    const char *v = getenv(vars[i]);
+    if (v && *v) return strcmp(v, "0") == 0;
+  }
+  return 1;
+}
+
+static unsigned start_limit(void) {
+  const char *e = getenv("STRATA_MPI_START_TIMEOUT");
+  char *end = NULL;
+  long v = e ? strtol(e, &end, 10) : 0;
+  return e && end != e && *end == '\0' && v > 0 && v < 86400 ? (unsigned)v : START_LIMIT;
+}
+
 strata_status strata_comm_world(int *argc, char ***argv, strata_comm **out) {
   *out = NULL;
   int ready = 0, provided = 0;
   MPI_Initialized(&ready);
   if (!ready && !launched()) return STRATA_OK;
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = start_timed_out;
+  start_speaks = launcher_rank_zero();
+  sigemptyset(&sa.sa_mask);
+  int watched = sigaction(SIGALRM, &sa, &old) == 0;
+  if (watched) alarm(start_limit());
   /* Only the calling thread talks to MPI; OpenMP workers and the prefetch
    * thread never do. */
-  if (!ready && MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+  if (!ready && MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    if (watched) {
+      alarm(0);
+      sigaction(SIGALRM, &old, NULL);
+    }
     return strata_fail(STRATA_ERR_IO, "MPI_Init failed");
+  }
   strata_comm *c = calloc(1, sizeof *c);
   if (!c) return strata_fail(STRATA_ERR_NOMEM, "out of memory");
   c->initialised = !ready;
   MPI_Comm_dup(MPI_COMM_WORLD, &c->comm);
+  if (watched) {
+    alarm(0);
+    sigaction(SIGALRM, &old, NULL);
+  }
   MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
   MPI_Comm_rank(c->comm, &c->rank);
   MPI_Comm_size(c->comm, &c->size);

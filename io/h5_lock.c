@@ -146,8 +146,26 @@ static hid_t read_access_plist(void) {
   return fapl;
 }
 
+/* HDF5 1.10 does not check every allocation it makes while opening a file
+ * (a failed malloc in its metadata cache's creation is dereferenced: a
+ * SIGSEGV seen under `ulimit -v` in an MPI rank).  Opening needs a few MB;
+ * when not even OPEN_HEADROOM can be had, say "out of memory" before HDF5
+ * is asked to. */
+#define OPEN_HEADROOM ((size_t)16 << 20)
+
+static int open_headroom(void) {
+  void *p = malloc(OPEN_HEADROOM);
+  if (!p) return 0;
+  /* touch nothing: the address space is what a limit takes away first */
+  free(p);
+  return 1;
+}
+
 strata_status strata_h5_open_read(const char *path, hid_t *file) {
   *file = -1;
+  RETURN_IF(!open_headroom(), STRATA_ERR_NOMEM,
+            "out of memory opening '%s': less than %zu MB left for the HDF5 library (memory limit reached)", path,
+            OPEN_HEADROOM >> 20);
   /* errno from the system, before HDF5, so the message names the real cause. */
   struct stat sb;
   RETURN_IF(stat(path, &sb) != 0, STRATA_ERR_NOT_FOUND, "cannot open '%s': %s", path, strerror(errno));

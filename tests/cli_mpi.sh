@@ -470,4 +470,23 @@ kill_rank() {
 }
 kill_rank 1
 kill_rank 0
+
+# A rank that never gets through MPI start-up (Open MPI spins for ever in MPI_Comm_dup when a
+# rank's allocations fail there): here rank 1 starts 20 s late and the limit is 2 s.  The job
+# ends with exit 1, rank 0's one line, and no output.
+rm -rf "$O" && mkdir -p "$O"
+start=$(date +%s%N)
+set +e
+STRATA_MPI_START_TIMEOUT=2 mpirun --oversubscribe --allow-run-as-root -q -x STRATA_MPI_START_TIMEOUT \
+  -n 1 "$STRATA" fit "$D/c.h5" -k 3 --missing mean -o "$O/m.h5" : \
+  -n 1 bash -c "sleep 20; exec $STRATA fit $D/c.h5 -k 3 --missing mean -o $O/m.h5" >"$T/out" 2>"$T/err" </dev/null
+RC=$?
+set -e
+secs=$((($(date +%s%N) - start) / 1000000))
+lines=$(grep -c "MPI start-up did not finish in time" "$T/err" || true)
+if [ "$RC" -eq 1 ] && [ "$secs" -lt 10000 ] && [ "$lines" = 1 ] && [ -z "$(listing "$O")" ]; then
+  ok "a rank stuck in MPI start-up: exit 1 after ${secs} ms, one line, no output"
+else
+  bad "a rank stuck in MPI start-up" "rc=$RC ${secs} ms lines=$lines $(head -c 400 "$T/err") $(listing "$O")"
+fi
 finish
