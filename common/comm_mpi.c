@@ -85,16 +85,18 @@ static int launched(void) {
  * job: there are no outputs yet. */
 #define START_LIMIT 120
 
-static volatile sig_atomic_t start_speaks = 1;
-
 static void start_timed_out(int sig) {
   (void)sig;
   static const char msg[] = "strata: error: MPI start-up did not finish in time (a rank out of memory, or one that "
                             "never started?); STRATA_MPI_START_TIMEOUT sets the limit in seconds\n";
-  if (start_speaks) {
-    ssize_t r = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)r;
-  }
+  ssize_t r = write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)r;
+  _exit(1);
+}
+
+/* The other ranks end without a word, as after start-up. */
+static void start_timed_out_quietly(int sig) {
+  (void)sig;
   _exit(1);
 }
 
@@ -123,8 +125,7 @@ strata_status strata_comm_world(int *argc, char ***argv, strata_comm **out) {
   if (!ready && !launched()) return STRATA_OK;
   struct sigaction sa, old;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = start_timed_out;
-  start_speaks = launcher_rank_zero();
+  sa.sa_handler = launcher_rank_zero() ? start_timed_out : start_timed_out_quietly;
   sigemptyset(&sa.sa_mask);
   int watched = sigaction(SIGALRM, &sa, &old) == 0;
   if (watched) alarm(start_limit());

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -154,10 +155,13 @@ static hid_t read_access_plist(void) {
 #define OPEN_HEADROOM ((size_t)16 << 20)
 
 static int open_headroom(void) {
-  void *p = malloc(OPEN_HEADROOM);
-  if (!p) return 0;
-  /* touch nothing: the address space is what a limit takes away first */
-  free(p);
+  /* Address space, mapped and unmapped without touching it: what a limit
+   * (RLIMIT_AS) takes away first.  Not malloc: freeing a block that large
+   * raises glibc's mmap threshold, and the heap then keeps what it frees
+   * (thread stacks then failed under `ulimit -v 100000`). */
+  void *p = mmap(NULL, OPEN_HEADROOM, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return 0;
+  munmap(p, OPEN_HEADROOM);
   return 1;
 }
 
