@@ -471,6 +471,25 @@ kill_rank() {
 kill_rank 1
 kill_rank 0
 
+# A rank out of memory (rank 1 under ulimit -v; its share of 3e6 rows does not fit): the job
+# ends with exit 1, rank 0's one line naming rank 1 and the memory, and no output.
+"$STRATA_GEN" -o "$D/big3.h5" --rows 3000000 --seed 5 >/dev/null
+rm -rf "$O" && mkdir -p "$O"
+start=$(date +%s%N)
+set +e
+mpirun --oversubscribe --allow-run-as-root -q -n 1 "$STRATA" fit "$D/big3.h5" -k 8 --missing mean --threads 1 \
+  -o "$O/m.h5" --labels "$O/l.h5" : -n 1 bash -c "ulimit -v 200000 && exec $STRATA fit $D/big3.h5 -k 8 \
+  --missing mean --threads 1 -o $O/m.h5 --labels $O/l.h5" >"$T/out" 2>"$T/err" </dev/null
+RC=$?
+set -e
+secs=$((($(date +%s%N) - start) / 1000000))
+if [ "$RC" -eq 1 ] && [ "$secs" -lt 10000 ] && grep -q "^strata: error: rank 1: out of memory" "$T/err" &&
+  [ "$(grep -c '^strata: ' "$T/err")" = 1 ] && [ -z "$(listing "$O")" ]; then
+  ok "rank 1 out of memory: exit 1 after ${secs} ms, one line naming it, no output"
+else
+  bad "rank 1 out of memory" "rc=$RC ${secs} ms $(grep -v mca_base "$T/err" | head -c 400) $(listing "$O")"
+fi
+
 # A rank that never gets through MPI start-up (Open MPI spins for ever in MPI_Comm_dup when a
 # rank's allocations fail there): here rank 1 starts 20 s late and the limit is 2 s.  The job
 # ends with exit 1, rank 0's one line, and no output.
