@@ -346,7 +346,14 @@ strata_status strata_h5_check_stored(const char *path, const char *what, hid_t d
     expect *= (dims[r] + chunk[r] - 1) / (chunk[r] ? chunk[r] : 1);
     bytes *= chunk[r];
   }
-  if (layout == H5D_CHUNKED && bytes > MAX_CHUNK_BYTES) {
+  int bad_shape = layout == H5D_CHUNKED && crank != rank;
+  for (int r = 0; layout == H5D_CHUNKED && r < crank && r < rank; r++) bad_shape |= chunk[r] == 0;
+  if (bad_shape) {
+    /* The chunk walk below steps by the chunk's sides: a zero or missing
+     * side would never end it (a fuzzed file ran for minutes). */
+    st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s has a chunk shape of rank %d for a rank-%d dataspace, or a side of "
+                     "0", path, what, crank, rank);
+  } else if (layout == H5D_CHUNKED && bytes > MAX_CHUNK_BYTES) {
     st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s is stored in chunks of %llu bytes, more than the %llu this "
                      "reader takes", path, what, (unsigned long long)bytes, (unsigned long long)MAX_CHUNK_BYTES);
   } else if (file_size > 0 && storage > file_size) {
@@ -363,6 +370,11 @@ strata_status strata_h5_check_stored(const char *path, const char *what, hid_t d
      * left this check silently off). */
     if (H5Dget_num_chunks(dset, space, &stored) < 0)
       st = strata_fail(STRATA_ERR_FORMAT, "'%s': the chunk index of %s is unreadable", path, what);
+    else if (expect > storage)
+      /* Every written chunk stores at least a byte, and the storage is
+       * bounded by the file (above): so are the lookups below. */
+      st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu chunks but stores %llu bytes", path, what,
+                       (unsigned long long)expect, (unsigned long long)storage);
     else if (stored < expect)
       st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores %llu of its %llu chunks "
                        "(unwritten chunks would read as fill values)", path, what, (unsigned long long)values,
