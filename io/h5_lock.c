@@ -187,7 +187,7 @@ strata_status strata_h5_open_read(const char *path, hid_t *file) {
   if (is_h5 <= 0) {
     H5Eclear2(H5E_DEFAULT);
     st = strata_fail(STRATA_ERR_FORMAT, "'%s' is not an HDF5 file", path);
-  } else {
+  } else if ((st = strata_h5_probe(path)) == STRATA_OK) {
     hid_t fapl = read_access_plist();
     *file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
     if (*file < 0) {

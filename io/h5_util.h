@@ -16,6 +16,11 @@
  * path IN, file OUT (close with H5Fclose under the lock).  Takes the lock. */
 strata_status strata_h5_open_read(const char *path, hid_t *file);
 
+/* Reads the file in a child process first (io/h5_probe.c): STRATA_ERR_FORMAT
+ * when that crashes HDF5, STRATA_OK otherwise (the real open then reports
+ * any error HDF5 gives).  strata_h5_open_read calls it. */
+strata_status strata_h5_probe(const char *path);
+
 /* Copies the most specific message of this thread's HDF5 error stack into
  * buf ("no error detail" when empty) and clears the stack.  Returns buf. */
 const char *strata_h5_error_text(char *buf, size_t size);

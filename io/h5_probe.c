@@ -1,0 +1,423 @@
+/* A corrupt HDF5 file can crash HDF5 1.10 itself: it trusts the sizes and
+ * offsets in a file's object headers, link tables and chunk indexes (the
+ * fuzzers found SIGSEGVs in H5MM_xfree, H5F__accum_read and
+ * H5G__link_release_table, heap overflows in H5O__msg_iterate_real).  No
+ * check of strata's can stop that from inside the process, so before an
+ * input is opened a child process reads it the way the commands will:
+ * every group's links, every object's header and attributes, every
+ * dataset's layout and filters, and its data up to a budget.  A child that
+ * dies of a crash signal (or, under a sanitizer, exits with its report)
+ * means HDF5 cannot read that file safely, and the command stops with exit
+ * 2 naming the file instead of crashing on it.  Errors HDF5 reports
+ * cleanly are left to the real open, which names them.
+ *
+ * The child is best effort, never a verdict on a good file: a failed fork,
+ * or a child still busy after PROBE_SECONDS (a slow network file system),
+ * lets the open go on as before.  It may take PROBE_MEMORY beyond what it
+ * inherits: a file whose metadata makes HDF5 allocate past that is as
+ * corrupt as one that crashes it.  STRATA_H5_CHECK=0 turns it off. */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "h5_util.h"
+
+#define PROBE_SECONDS 20
+/* Memory the child may take beyond what it inherits: HDF5 1.10 follows a
+ * corrupt local heap's free list for ever, allocating as it goes (a fuzzed
+ * model: 19 GB in 60 s, in a group the model reader never lists). */
+#define PROBE_MEMORY ((rlim_t)256 << 20)
+/* Data read per file: every chunk of the small files the fuzzers make,
+ * the first chunks of each column of a large one, a few milliseconds. */
+#define DATA_BUDGET ((size_t)4 << 20)
+/* The child's exit status when it read the whole file (errors included). */
+#define PROBE_DONE 0
+
+typedef struct {
+  const char *path;
+  hid_t file;
+  size_t data_left;
+  size_t objects;
+} scrub;
+
+/* Strings, through the reader strata uses for them (its own global-heap
+ * walk: HDF5 1.10's loops for ever on some corrupt heaps). */
+static void read_strings(hid_t obj, int is_attribute, hssize_t n) {
+  if (n <= 0 || (size_t)n > DATA_BUDGET / sizeof(char *)) return;
+  char **v = calloc((size_t)n, sizeof *v);
+  if (!v) return;
+  if (strata_h5_read_strings(obj, is_attribute, (size_t)n, v) == 0)
+    for (hssize_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
+
+/* A value as the readers read it: strings, and the numeric types they
+ * accept, converted to float64 as far as the budget goes; other types
+ * (compounds, references, variable-length sequences) are never read by
+ * strata, so neither here. */
+static void read_value(hid_t obj, int is_attribute, scrub *s) {
+  hid_t ftype = is_attribute ? H5Aget_type(obj) : H5Dget_type(obj);
+  hid_t space = is_attribute ? H5Aget_space(obj) : H5Dget_space(obj);
+  hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+  int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+  if (ftype >= 0 && H5Tget_class(ftype) == H5T_STRING) {
+    read_strings(obj, is_attribute, n);
+  } else if (ftype >= 0 && strata_h5_numeric_class(ftype) != H5T_NO_CLASS && n > 0 && rank >= 0 &&
+             rank <= H5S_MAX_RANK) {
+    const size_t size = sizeof(double);
+    hid_t mem = H5S_ALL, file_space = H5S_ALL;
+    uint64_t total = (uint64_t)n * size;
+    if (total > s->data_left && !is_attribute && rank >= 1) {
+      /* The leading rows that fit the budget. */
+      hsize_t dims[H5S_MAX_RANK], start[H5S_MAX_RANK] = {0}, count[H5S_MAX_RANK];
+      H5Sget_simple_extent_dims(space, dims, NULL);
+      uint64_t row = size;
+      for (int i = 1; i < rank; i++) row = dims[i] && row <= s->data_left ? row * dims[i] : UINT64_MAX;
+      uint64_t rows = row && row <= s->data_left ? s->data_left / row : 0;
+      total = UINT64_MAX;
+      if (rows > 0) {
+        memcpy(count, dims, sizeof count);
+        count[0] = rows < dims[0] ? rows : dims[0];
+        file_space = H5Scopy(space);
+        mem = H5Screate_simple(rank, count, NULL);
+        if (file_space >= 0 && mem >= 0 &&
+            H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL) >= 0)
+          total = count[0] * row;
+      }
+    }
+    void *buf = total <= s->data_left || (is_attribute && total <= DATA_BUDGET) ? malloc(total) : NULL;
+    if (buf) {
+      if (is_attribute)
+        H5Aread(obj, H5T_NATIVE_DOUBLE, buf);
+      else
+        H5Dread(obj, H5T_NATIVE_DOUBLE, mem, file_space, H5P_DEFAULT, buf);
+      free(buf);
+      if (!is_attribute) s->data_left -= total;
+    }
+    if (mem != H5S_ALL && mem >= 0) H5Sclose(mem);
+    if (file_space != H5S_ALL && file_space >= 0) H5Sclose(file_space);
+  }
+  if (space >= 0) H5Sclose(space);
+  if (ftype >= 0) H5Tclose(ftype);
+}
+
+/* The chunk index walked whole (H5Dget_num_chunks), and the first chunks
+ * looked up by position (each lookup by index walks the index again);
+ * strata_h5_check_stored has looked every chunk up by its coordinates. */
+#define MAX_CHUNKS 16
+static void walk_chunks(hid_t dset) {
+#if H5_VERSION_GE(1, 10, 5)
+  hid_t space = H5Dget_space(dset);
+  hsize_t n = 0;
+  if (space >= 0 && H5Dget_num_chunks(dset, space, &n) >= 0) {
+    for (hsize_t i = 0; i < n && i < MAX_CHUNKS; i++) {
+      hsize_t offset[H5S_MAX_RANK];
+      unsigned mask = 0;
+      haddr_t addr = 0;
+      hsize_t size = 0;
+      if (H5Dget_chunk_info(dset, space, i, offset, &mask, &addr, &size) < 0) break;
+      hsize_t stored = 0;
+      H5Dget_chunk_storage_size(dset, offset, &stored);
+    }
+  }
+  if (space >= 0) H5Sclose(space);
+#else
+  (void)dset;
+#endif
+}
+
+static herr_t on_attribute(hid_t obj, const char *name, const H5A_info_t *info, void *data) {
+  (void)info;
+  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+  if (a >= 0) {
+    H5Aexists(obj, name); /* the lookup by name the readers make */
+    read_value(a, 1, data);
+    H5Aclose(a);
+  }
+  return 0;
+}
+
+#define MAX_DEPTH 32
+#define MAX_OBJECTS 100000
+
+typedef struct {
+  char **names;
+  size_t n, cap;
+} name_list;
+
+static herr_t collect(hid_t group, const char *name, const H5L_info_t *info, void *data) {
+  (void)group;
+  (void)info;
+  name_list *l = data;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 16;
+    char **v = cap <= MAX_OBJECTS ? realloc(l->names, cap * sizeof *v) : NULL;
+    if (!v) return 1;
+    l->names = v;
+    l->cap = cap;
+  }
+  if (!(l->names[l->n] = strdup(name))) return 1;
+  l->n++;
+  return 0;
+}
+
+/* Every object is opened and read on its own, an error in one never ends
+ * the walk (H5Ovisit stops at the first object it cannot describe, which
+ * is where the crashes are).  Hard links to a group already walked are
+ * followed at most to MAX_DEPTH, and the walk stops after MAX_OBJECTS. */
+static void walk(hid_t loc, const char *name, int depth, scrub *s) {
+  if (depth > MAX_DEPTH || s->objects++ > MAX_OBJECTS) return;
+  H5O_info_t oi;
+  H5Oget_info_by_name(loc, name, &oi, H5P_DEFAULT);
+  hid_t obj = H5Oopen(loc, name, H5P_DEFAULT);
+  if (obj < 0) return;
+  hsize_t at = 0;
+  H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &at, on_attribute, s);
+  H5I_type_t type = H5Iget_type(obj);
+  if (type == H5I_GROUP) {
+    hid_t gcpl = H5Gget_create_plist(obj);
+    if (gcpl >= 0) {
+      unsigned order = 0;
+      H5Pget_link_creation_order(gcpl, &order);
+      H5Pclose(gcpl);
+    }
+    H5G_info_t gi;
+    H5Gget_info(obj, &gi);
+    /* The link tables the readers walk, in both orders they may ask for. */
+    name_list by_order = {0};
+    at = 0;
+    H5Literate(obj, H5_INDEX_CRT_ORDER, H5_ITER_INC, &at, collect, &by_order);
+    for (size_t i = 0; i < by_order.n; i++) free(by_order.names[i]);
+    free(by_order.names);
+    name_list l = {0};
+    at = 0;
+    H5Literate(obj, H5_INDEX_NAME, H5_ITER_INC, &at, collect, &l);
+    for (size_t i = 0; i < l.n; i++) {
+      H5Lexists(obj, l.names[i], H5P_DEFAULT);
+      H5L_info_t li;
+      if (H5Lget_info(obj, l.names[i], &li, H5P_DEFAULT) >= 0 && li.type == H5L_TYPE_HARD) walk(obj, l.names[i], depth + 1, s);
+      free(l.names[i]);
+    }
+    free(l.names);
+  } else if (type == H5I_DATASET) {
+    hid_t dcpl = H5Dget_create_plist(obj);
+    if (dcpl >= 0) {
+      int filters = H5Pget_nfilters(dcpl);
+      for (int i = 0; i < filters; i++) {
+        unsigned flags = 0, config = 0;
+        size_t nvalues = 8;
+        unsigned values[8];
+        char fname[64];
+        H5Pget_filter2(dcpl, (unsigned)i, &flags, &nvalues, values, sizeof fname, fname, &config);
+      }
+      if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
+        hsize_t chunk[H5S_MAX_RANK];
+        H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk);
+      }
+      H5Pclose(dcpl);
+    }
+    H5Dget_storage_size(obj);
+    /* Data only where the readers would read it: a dataset that stores
+     * what it declares (a tiny file can declare terabytes of fill). */
+    hid_t space = H5Dget_space(obj);
+    if (space >= 0 && strata_h5_check_stored(s->path, name, obj, space) == STRATA_OK) {
+      walk_chunks(obj);
+      read_value(obj, 0, s);
+    }
+    if (space >= 0) H5Sclose(space);
+  }
+  H5Oclose(obj);
+}
+
+/* The address space the child inherited, plus PROBE_MEMORY, within any
+ * limit already set. */
+static void limit_memory(void) {
+  unsigned long long pages = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (!f) return;
+  int got = fscanf(f, "%llu", &pages);
+  fclose(f);
+  long page = sysconf(_SC_PAGESIZE);
+  struct rlimit as;
+  if (got != 1 || page <= 0 || getrlimit(RLIMIT_AS, &as) != 0) return;
+  rlim_t want = (rlim_t)pages * (rlim_t)page + PROBE_MEMORY;
+  if (as.rlim_cur == RLIM_INFINITY || want < as.rlim_cur) {
+    as.rlim_cur = want;
+    setrlimit(RLIMIT_AS, &as);
+  }
+}
+
+static void child_reads(const char *path, pid_t parent) {
+  /* A crash here is the finding, not a core file to keep. */
+  struct rlimit none = {0, 0}, cpu = {PROBE_SECONDS, PROBE_SECONDS + 1};
+  setrlimit(RLIMIT_CORE, &none);
+  setrlimit(RLIMIT_CPU, &cpu);
+  limit_memory();
+  /* Never outlives the command (a parent killed while the child loops). */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(PROBE_DONE);
+  /* The command's one error line is the parent's: what the C library or
+   * a sanitizer says as the child dies ("stack smashing detected", seen
+   * on a byte-mutated model) goes nowhere, the terminal included. */
+  int null = open("/dev/null", O_WRONLY);
+  if (null >= 0) {
+    dup2(null, STDERR_FILENO);
+    dup2(null, STDOUT_FILENO);
+    close(null);
+  }
+  setenv("LIBC_FATAL_STDERR_", "1", 1);
+  /* The parent's handlers are not the child's: a crash ends it with the
+   * signal, and a signal meant for the job ends it at once. */
+  static const int reset[] = {SIGINT, SIGTERM, SIGUSR1, SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+  for (size_t i = 0; i < sizeof reset / sizeof *reset; i++) signal(reset[i], SIG_DFL);
+  /* Memory HDF5 allocates and then reads or frees without setting it (a
+   * corrupt compact group's link table) holds a pattern, not whatever the
+   * heap held: such a file crashes here every time, not only sometimes in
+   * the command. */
+  mallopt(M_PERTURB, 0xa5);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  scrub s = {path, -1, DATA_BUDGET, 0};
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+#if H5_VERSION_GE(1, 12, 1) || (H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE >= 7)
+  if (fapl >= 0) H5Pset_file_locking(fapl, 0, 1);
+#endif
+  s.file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+  if (s.file >= 0) {
+    hid_t fcpl = H5Fget_create_plist(s.file);
+    if (fcpl >= 0) {
+      hsize_t block = 0;
+      H5Pget_userblock(fcpl, &block);
+      H5Pclose(fcpl);
+    }
+    hsize_t bytes = 0;
+    H5Fget_filesize(s.file, &bytes);
+    walk(s.file, "/", 0, &s);
+    H5Fclose(s.file);
+  }
+  _exit(PROBE_DONE);
+}
+
+static int crash_signal(int sig) {
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGABRT || sig == SIGFPE || sig == SIGILL || sig == SIGSYS ||
+         sig == SIGTRAP;
+}
+
+/* Files read safely before, as they were then: a command opens its input
+ * more than once (inspection, the table, its categorical columns). */
+#define KNOWN_FILES 8
+static struct stat known[KNOWN_FILES];
+static size_t known_next;
+
+static int same_file(const struct stat *a, const struct stat *b) {
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+         a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* 1 when the file is as it was when a child read it safely; *now is what
+ * stat says of it, *seen whether stat could. */
+static int known_safe(const char *path, struct stat *now, int *seen) {
+  *seen = stat(path, now) == 0;
+  if (!*seen) return 0;
+  for (size_t i = 0; i < KNOWN_FILES && i < known_next; i++)
+    if (same_file(&known[i], now)) return 1;
+  return 0;
+}
+
+static strata_status probe(const char *path);
+
+strata_status strata_h5_probe(const char *path) {
+  const char *env = getenv("STRATA_H5_CHECK");
+  if (env && strcmp(env, "0") == 0) return STRATA_OK;
+  struct stat before;
+  int seen = 0;
+  strata_h5_lock();
+  int skip = known_safe(path, &before, &seen);
+  strata_h5_unlock();
+  if (skip) return STRATA_OK;
+  strata_status st = probe(path);
+  struct stat after;
+  if (st == STRATA_OK && seen && stat(path, &after) == 0 && same_file(&before, &after)) {
+    strata_h5_lock();
+    known[known_next++ % KNOWN_FILES] = after;
+    strata_h5_unlock();
+  }
+  return st;
+}
+
+static strata_status probe(const char *path) {
+  /* The child holds the pipe's write end: it closes when the child ends,
+   * however it ends, which poll() sees without a polling loop. */
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) != 0) return STRATA_OK;
+  pid_t parent = getpid();
+  /* Holding the lock, no thread of ours is inside HDF5 while the child is
+   * made: its copy of HDF5's state is consistent. */
+  strata_h5_lock();
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(ends[0]);
+    child_reads(path, parent);
+  }
+  strata_h5_unlock();
+  close(ends[1]);
+  if (pid < 0) {
+    close(ends[0]);
+    return STRATA_OK;
+  }
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  int ended = 0;
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long left_ms = PROBE_SECONDS * 1000L - ((now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L);
+    if (left_ms <= 0) break;
+    struct pollfd pfd = {ends[0], POLLIN, 0};
+    int r = poll(&pfd, 1, (int)left_ms);
+    if (r > 0) {
+      ended = 1;
+      break;
+    }
+    if (r < 0 && errno != EINTR) break;
+  }
+  close(ends[0]);
+  if (!ended) kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!ended) return STRATA_OK;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_DONE) return STRATA_OK;
+  if (WIFSIGNALED(status) && !crash_signal(WTERMSIG(status))) {
+    /* Killed from outside (the OOM killer, a signal to the process
+     * group): nothing learned about the file. */
+    return STRATA_OK;
+  }
+  /* HDF5 1.10 does not check every allocation: under an address-space
+   * limit a crash may be a failed malloc, not the file.  Without one,
+   * memory runs out as the OOM killer's SIGKILL, never as a crash. */
+  struct rlimit as;
+  if (WIFSIGNALED(status) && getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+    return strata_fail(STRATA_ERR_NOMEM,
+                       "reading '%s' crashes the HDF5 library (%s) under an address-space limit of %llu MB: "
+                       "a corrupt file, or too little memory for HDF5",
+                       path, strsignal(WTERMSIG(status)), (unsigned long long)(as.rlim_cur >> 20));
+  if (WIFSIGNALED(status))
+    return strata_fail(STRATA_ERR_FORMAT, "'%s' is truncated or corrupt: reading it crashes the HDF5 library (%s)",
+                       path, strsignal(WTERMSIG(status)));
+  return strata_fail(STRATA_ERR_FORMAT,
+                     "'%s' is truncated or corrupt: reading it fails a memory check in the HDF5 library (exit %d)", path,
+                     WEXITSTATUS(status));
+}
