@@ -104,7 +104,7 @@ static void detect_x86(strata_cpu_info *info) {
   memcpy(info->vendor + 8, &c, 4);
   info->vendor[12] = '\0';
 
-  if (__get_cpuid_max(0x80000000u, NULL) >= 0x80000004u) {
+  if ((unsigned)__get_cpuid_max(0x80000000u, NULL) >= 0x80000004u) {
     unsigned regs[12];
     for (unsigned i = 0; i < 3; i++)
       __cpuid(0x80000002u + i, regs[4 * i], regs[4 * i + 1], regs[4 * i + 2], regs[4 * i + 3]);
