@@ -366,41 +366,49 @@ static inline int32_t hmin_epi32_avx2(__m256i v) {
   return _mm_cvtsi128_si32(m);
 }
 
-static void argmin_scan(const float *s, size_t nr, size_t lds, const float *cn,
-                             size_t kt, int32_t l0, float *best, int32_t *best_idx) {
+static void argmin_scan(const float *s, size_t nr, size_t lds, const float *cn, size_t kt, int32_t l0,
+                        float *best, float *second, int32_t *best_idx) {
   const __m256i step = _mm256_set1_epi32(A2_LANES);
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256 inf = _mm256_set1_ps(INFINITY);
   for (size_t r = 0; r < nr; r++) {
     const float *sr = s + r * lds;
-    __m256 bv = inf;
+    __m256 bv = inf, sv = inf;
     __m256i bi = _mm256_setzero_si256();
-    __m256i idx = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(l0));
+    __m256i idx = _mm256_add_epi32(iota, _mm256_set1_epi32(l0));
     size_t l = 0;
     for (; l + A2_LANES <= kt; l += A2_LANES) {
       const __m256 v = _mm256_add_ps(_mm256_loadu_ps(sr + l), _mm256_loadu_ps(cn + l));
       const __m256 lt = _mm256_cmp_ps(v, bv, _CMP_LT_OQ);
+      sv = _mm256_min_ps(sv, _mm256_max_ps(bv, v));
       bv = _mm256_blendv_ps(bv, v, lt);
       bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bi), _mm256_castsi256_ps(idx), lt));
       idx = _mm256_add_epi32(idx, step);
     }
     if (l < kt) {
       const __m256i m = mask8_first_avx2(kt - l);
-      /* Lanes past kt become +inf and so never win. */
+      /* Lanes past kt become +inf and so never win (nor come second). */
       const __m256 v = _mm256_blendv_ps(inf, _mm256_add_ps(_mm256_maskload_ps(sr + l, m),
                                                            _mm256_maskload_ps(cn + l, m)),
                                         _mm256_castsi256_ps(m));
       const __m256 lt = _mm256_cmp_ps(v, bv, _CMP_LT_OQ);
+      sv = _mm256_min_ps(sv, _mm256_max_ps(bv, v));
       bv = _mm256_blendv_ps(bv, v, lt);
       bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bi), _mm256_castsi256_ps(idx), lt));
     }
     const float vmin = hmin_ps_avx2(bv);
+    const __m256 eq = _mm256_cmp_ps(bv, _mm256_set1_ps(vmin), _CMP_EQ_OQ);
+    /* The runner-up: the lanes' runners-up and every lane's minimum but one
+     * lane holding vmin. */
+    const int bits = _mm256_movemask_ps(eq);
+    const __m256 one = _mm256_castsi256_ps(_mm256_cmpeq_epi32(iota, _mm256_set1_epi32(bits ? __builtin_ctz((unsigned)bits) : 8)));
+    const float o = hmin_ps_avx2(_mm256_blendv_ps(bv, inf, one)), t = hmin_ps_avx2(sv);
     if (vmin < best[r]) {
-      const __m256 eq = _mm256_cmp_ps(bv, _mm256_set1_ps(vmin), _CMP_EQ_OQ);
       const __m256i cand = _mm256_castps_si256(
           _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_set1_epi32(INT32_MAX)), _mm256_castsi256_ps(bi), eq));
-      best[r] = vmin;
       best_idx[r] = hmin_epi32_avx2(cand);
     }
+    strata_scan_merge(vmin, o < t ? o : t, &best[r], &second[r]);
   }
 }
 
@@ -607,5 +615,6 @@ size_t strata_store_labels_u8_avx2(const strata_kernel_ctx *ctx, const int32_t *
 #define SF_NAME "avx2"
 #define SF_DIRECT_TABLE strata_kernels_avx2_table
 #define SF_BLAS_TABLE strata_kernels_blas_avx2_table
+#define SF_BLAS_DIRECT_ONLY strata_blas_direct_only_avx2
 #define SF_HALF_BELOW NULL
 #include "simd_frame.h"

@@ -1076,19 +1076,20 @@ static double min_sum(const strata_kernel_ctx *ctx, const float *a, const float 
 
 /* ---- BLAS path: fused argmin over a score tile -------------------------- */
 
-static void argmin_scan(const float *s, size_t nr, size_t lds, const float *cn,
-                               size_t kt, int32_t l0, float *best, int32_t *best_idx) {
+static void argmin_scan(const float *s, size_t nr, size_t lds, const float *cn, size_t kt, int32_t l0,
+                        float *best, float *second, int32_t *best_idx) {
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i step = _mm512_set1_epi32(A512_LANES);
   for (size_t r = 0; r < nr; r++) {
     const float *sr = s + r * lds;
-    __m512 bv = _mm512_set1_ps(INFINITY);
+    __m512 bv = _mm512_set1_ps(INFINITY), sv = bv;
     __m512i bi = _mm512_setzero_si512();
     __m512i idx = _mm512_add_epi32(lane, _mm512_set1_epi32(l0));
     size_t l = 0;
     for (; l + A512_LANES <= kt; l += A512_LANES) {
       const __m512 v = _mm512_add_ps(_mm512_loadu_ps(sr + l), _mm512_loadu_ps(cn + l));
       const __mmask16 lt = _mm512_cmp_ps_mask(v, bv, _CMP_LT_OQ);
+      sv = _mm512_min_ps(sv, _mm512_max_ps(bv, v));
       bv = _mm512_mask_mov_ps(bv, lt, v);
       bi = _mm512_mask_mov_epi32(bi, lt, idx);
       idx = _mm512_add_epi32(idx, step);
@@ -1097,18 +1098,20 @@ static void argmin_scan(const float *s, size_t nr, size_t lds, const float *cn,
       const __mmask16 m = mask16_first(kt - l);
       const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, sr + l), _mm512_maskz_loadu_ps(m, cn + l));
       const __mmask16 lt = _mm512_mask_cmp_ps_mask(m, v, bv, _CMP_LT_OQ);
+      sv = _mm512_mask_min_ps(sv, m, sv, _mm512_max_ps(bv, v));
       bv = _mm512_mask_mov_ps(bv, lt, v);
       bi = _mm512_mask_mov_epi32(bi, lt, idx);
     }
     /* Each lane kept its lowest index; across lanes take the lowest index
      * among those holding the minimum.  A later tile must be strictly
-     * better to win, as its indices are all higher. */
+     * better to win, as its indices are all higher.  The runner-up is the
+     * smallest of the lanes' runners-up and the other lanes' minima. */
     const float vmin = _mm512_reduce_min_ps(bv);
-    if (vmin < best[r]) {
-      const __mmask16 eq = _mm512_cmp_ps_mask(bv, _mm512_set1_ps(vmin), _CMP_EQ_OQ);
-      best[r] = vmin;
-      best_idx[r] = _mm512_mask_reduce_min_epi32(eq, bi);
-    }
+    const __mmask16 eq = _mm512_cmp_ps_mask(bv, _mm512_set1_ps(vmin), _CMP_EQ_OQ);
+    const __mmask16 one = (__mmask16)(eq & (0u - (unsigned)eq));
+    const float o = _mm512_mask_reduce_min_ps((__mmask16)~one, bv), t = _mm512_reduce_min_ps(sv);
+    if (vmin < best[r]) best_idx[r] = _mm512_mask_reduce_min_epi32(eq, bi);
+    strata_scan_merge(vmin, o < t ? o : t, &best[r], &second[r]);
   }
 }
 
@@ -1118,5 +1121,6 @@ static void argmin_scan(const float *s, size_t nr, size_t lds, const float *cn,
 #define SF_NAME "avx512"
 #define SF_DIRECT_TABLE strata_kernels_avx512_table
 #define SF_BLAS_TABLE strata_kernels_blas_avx512_table
+#define SF_BLAS_DIRECT_ONLY strata_blas_direct_only_avx512
 #define SF_HALF_BELOW dist2_packed_half_below
 #include "simd_frame.h"

@@ -70,7 +70,10 @@ static const strata_kernels *blas_table(strata_isa isa) {
 
 
 static int prefer_blas(strata_isa isa, size_t d, size_t k) {
-  /* Measured single-thread, CPU time, on AMD EPYC (Zen 5, 4.1 GHz) with
+  /* The first guess only: for jobs worth it, the scheduler times both CPU
+   * paths on a slice of the data (strata_kernels_cpu_candidates) and takes
+   * the other one when it is more than 5% faster.
+   * Measured single-thread, CPU time, on AMD EPYC (Zen 5, 4.1 GHz) with
    * OpenBLAS 0.3.21 running its Haswell kernels (bench_kernels, sweep/):
    *  - AVX-512 direct: 150-215 GFLOP/s from k*d ~ 4096 up, against sgemm's
    *    ~95-105 including the fused scan; below that both are limited by the
@@ -180,4 +183,24 @@ const strata_kernels *strata_kernels_for_shape(const char *name, size_t d, size_
     return prefer_blas(sel, d, k) ? blas_table(sel) : direct_table(sel);
   }
   return strata_kernels_find(name);
+}
+
+/* Where the BLAS table would run the direct kernel anyway. */
+static int blas_is_direct(strata_isa isa, size_t d, size_t k) {
+#if defined(STRATA_BUILD_AVX512)
+  if (isa >= STRATA_ISA_AVX512) return strata_blas_direct_only_avx512(d, k);
+#endif
+#if defined(STRATA_BUILD_AVX2)
+  if (isa >= STRATA_ISA_AVX2) return strata_blas_direct_only_avx2(d, k);
+#endif
+  (void)isa; (void)d; (void)k;
+  return 0;
+}
+
+size_t strata_kernels_cpu_candidates(size_t d, size_t k, const strata_kernels *out[2]) {
+  const strata_isa sel = strata_cpu_isa();
+  const int blas_first = prefer_blas(sel, d, k);
+  out[0] = blas_first ? blas_table(sel) : direct_table(sel);
+  out[1] = blas_first ? direct_table(sel) : blas_table(sel);
+  return blas_is_direct(sel, d, k) ? 1 : 2;
 }

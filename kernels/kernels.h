@@ -340,8 +340,18 @@ const strata_kernels *strata_kernels_find(const char *name);
  * with AVX-512 always "cpu" (it beats sgemm at every shape measured); with
  * AVX2, "blas" when d >= 64 and k*d >= 8192; without SIMD, "blas" when
  * k*d >= 16.  Any other name gives strata_kernels_find(name).  Call it once
- * per fit (d, k fixed), not per block. */
+ * per fit (d, k fixed), not per block.  This is the cost model; the
+ * scheduler's "auto" measures both paths on large jobs (core/scheduler.c). */
 const strata_kernels *strata_kernels_for_shape(const char *name, size_t d, size_t k);
+
+/* The CPU tables "auto" chooses between for a shape: out[0] is
+ * strata_kernels_for_shape("auto", d, k), out[1] the other of the "cpu" and
+ * "blas" tables of this CPU.  Both give the same labels, distances, sums and
+ * inertia bit for bit (the BLAS path hands near-ties and small shapes to
+ * the direct kernels), so the scheduler may pick either by measured speed.
+ * Returns 2, or 1 where the BLAS table would run the direct kernel (small
+ * k*d): then out[0] is the only choice. */
+size_t strata_kernels_cpu_candidates(size_t d, size_t k, const strata_kernels *out[2]);
 
 /* The BLAS library's kernel set as reported by OpenBLAS
  * (openblas_get_corename(), e.g. "Haswell"), for logs and benchmark records. */

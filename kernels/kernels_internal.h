@@ -96,11 +96,21 @@ void strata_tiles_dist2_packed(const strata_tile_ops *o, const void *packed, siz
  *  cn       IN  kt squared norms of the tile's centroids
  *  l0       IN  index of the tile's first centroid
  *  best     INOUT nr running minima of ||c||^2 - 2 x.c
+ *  second   INOUT nr running second-smallest values (a value equal to the
+ *               minimum counts: two equal scores give second == best)
  *  best_idx INOUT nr running argmins; a later tile only wins if strictly
  *               smaller, and within a tile ties go to the lower index. */
 typedef void (*strata_scan_fn)(const float *s, size_t nr, size_t lds,
                                const float *cn, size_t kt, int32_t l0,
-                               float *best, int32_t *best_idx);
+                               float *best, float *second, int32_t *best_idx);
+
+/* Running top two of one row after a tile whose own top two are (tb, ts). */
+static inline void strata_scan_merge(float tb, float ts, float *best, float *second) {
+  const float b = *best, s = *second;
+  const float hi = tb < b ? b : tb; /* the larger of the two minima */
+  *second = s < ts ? (s < hi ? s : hi) : (ts < hi ? ts : hi);
+  *best = tb < b ? tb : b;
+}
 
 /* Per-row epilogue once labels are known, rows in increasing order:
  * the exact float64 ||x - c_label||^2, written to dist2 (as float) if dist2
@@ -110,12 +120,25 @@ typedef void (*strata_finish_fn)(const float *x, size_t rows, size_t ld, size_t 
                                  const float *c, const int32_t *labels,
                                  float *dist2, strata_block_acc *acc);
 
+/* The BLAS path's labels are the direct kernels' labels of the same ISA,
+ * bit for bit (so that choosing between the two by measured speed cannot
+ * change a model): sgemm's expansion is only trusted where a row's
+ * runner-up is farther than both computations' rounding errors can
+ * explain, and the rows where it is not are given to `direct`. */
 typedef struct {
   strata_scan_fn scan;
   strata_finish_fn finish;
+  const strata_kernels *(*direct)(void);
+  /* Shapes the direct kernel takes whole (NULL: none) */
+  int (*direct_only)(size_t d, size_t k);
 } strata_blas_isa;
 
-size_t strata_blas_scratch_bytes(size_t rows, size_t d, size_t k);
+size_t strata_blas_scratch_bytes(size_t rows, size_t d, size_t k, const strata_blas_isa *isa);
+
+/* Shapes at which the BLAS table of an ISA runs that ISA's direct kernel
+ * (its direct_only): there the two tables are one. */
+int strata_blas_direct_only_avx2(size_t d, size_t k);
+int strata_blas_direct_only_avx512(size_t d, size_t k);
 void strata_blas_assign_reduce(const float *x, size_t rows, size_t ld, size_t d,
                                const float *c, const float *c_norm2, size_t k,
                                int32_t *labels, float *dist2, strata_block_acc *acc,

@@ -48,7 +48,9 @@
  *  dist2_packed_half, SF_HALF_BELOW (or NULL)
  *  SF_HAS_SMALL_PATH with small_ok and small_path, where the ISA has a path
  *      of its own for small shapes (declaring the frame's functions it calls)
- *  SF_NAME, SF_DIRECT_TABLE, SF_BLAS_TABLE   the tables' name and symbols */
+ *  SF_NAME, SF_DIRECT_TABLE, SF_BLAS_TABLE   the tables' name and symbols
+ *  SF_BLAS_DIRECT_ONLY          the symbol saying where the BLAS table runs
+ *      the direct kernel (kernels_internal.h) */
 #ifndef SF_LANES
 #error "simd_frame.h is included by an ISA unit after its vocabulary (see avx2.c)"
 #endif
@@ -345,31 +347,35 @@ static size_t pad_bytes(size_t d, size_t k) {
   return 2 * strata_round_up64(k * dp * sizeof(double));
 }
 
-/* strata_finish_fn for the BLAS path: the same epilogue, in place, with the
- * exact per-row dist2 (sgemm's expansion cancels near a centroid).  Cheap
- * next to the sgemm, so no padded copies. */
+/* The direct kernels' float32 distance of a row to its centroid, as
+ * dist_tile and the small path compute it: t = x - c, then one fma per
+ * coordinate in increasing j. */
+static float direct_dist2(const float *xi, const float *cl, size_t d) {
+  float a = 0.0f;
+  for (size_t j = 0; j < d; j++) {
+    const float t = xi[j] - cl[j];
+    a = fmaf(t, t, a);
+  }
+  return a;
+}
+
+/* strata_finish_fn for the BLAS path: the same epilogue, in place, and
+ * dist2 as the direct kernels give it (so that both paths write the same
+ * distances; sgemm's expansion cancels near a centroid and is never used
+ * for them).  Cheap next to the sgemm, so no padded copies. */
 static void finish_rows(const float *x, size_t rows, size_t ld, size_t d, const float *c,
                         const int32_t *labels, float *dist2, strata_block_acc *acc) {
-  if (!dist2 && !acc) return;
-  const float *x_end = x + (rows - 1) * ld + d;
-  if (!acc) {
-    for (size_t i = 0; i < rows; i++) {
-      const float *xi = x + i * ld, *cl = c + (size_t)labels[i] * d;
-      sf_pd q = sf_setzero_pd();
-      for (size_t j = 0; j < d; j += SF_DLANES) {
-        const sf_pd e = sf_row_diff_pd(xi, cl, j, d, x_end);
-        q = sf_fmadd_pd(e, e, q);
-      }
-      dist2[i] = (float)sf_hsum_pd(q);
-    }
-    return;
+  if (acc) {
+    /* c_end = c: k is not known here, so tails of c use masked loads. */
+    const float *x_end = x + (rows - 1) * ld + d;
+    sf_epilogue ep = {x_end, c, NULL, acc->sums, d, acc->counts};
+    sf_pd inert[2] = {sf_setzero_pd(), sf_setzero_pd()};
+    if (d % SF_DLANES == 0) accumulate_tile_full(x, rows, ld, d, c, labels, &ep, inert, NULL);
+    else accumulate_tile_masked(x, rows, ld, d, c, labels, &ep, inert, NULL);
+    acc->inertia += sf_hsum_pd(sf_add_pd(inert[0], inert[1]));
   }
-  /* c_end = c: k is not known here, so tails of c use masked loads. */
-  sf_epilogue ep = {x_end, c, NULL, acc->sums, d, acc->counts};
-  sf_pd inert[2] = {sf_setzero_pd(), sf_setzero_pd()};
-  if (d % SF_DLANES == 0) accumulate_tile_full(x, rows, ld, d, c, labels, &ep, inert, dist2);
-  else accumulate_tile_masked(x, rows, ld, d, c, labels, &ep, inert, dist2);
-  acc->inertia += sf_hsum_pd(sf_add_pd(inert[0], inert[1]));
+  if (dist2)
+    for (size_t i = 0; i < rows; i++) dist2[i] = direct_dist2(x + i * ld, c + (size_t)labels[i] * d, d);
 }
 
 /* ---- label-grouped epilogue (small k and d) ------------------------------
@@ -806,9 +812,26 @@ static void round_half(const strata_kernel_ctx *ctx, float *v, size_t n) {
 
 /* ---- BLAS path and the tables ------------------------------------------- */
 
+static const strata_kernels *direct_table(void) { return &SF_DIRECT_TABLE; }
+
+/* Shapes whose direct epilogue sums the inertia in another order than
+ * finish_rows (label by label, or the small path's): there the BLAS table
+ * runs the direct kernel, so that both give the same bits.  sgemm does not
+ * pay at such small k*d anyway. */
+static int direct_only(size_t d, size_t k) {
+#ifdef SF_HAS_SMALL_PATH
+  if (small_ok(d, k)) return 1;
+#endif
+  return grouped(d, k);
+}
+
+int SF_BLAS_DIRECT_ONLY(size_t d, size_t k) { return direct_only(d, k); }
+
 static const strata_blas_isa blas_isa = {
   .scan = argmin_scan,
   .finish = finish_rows,
+  .direct = direct_table,
+  .direct_only = direct_only,
 };
 
 static void assign_f32_blas(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
@@ -820,7 +843,7 @@ static void assign_f32_blas(const strata_kernel_ctx *ctx, const float *x, size_t
 
 static size_t scratch_bytes_blas(const strata_kernel_ctx *ctx, size_t rows, size_t d, size_t k) {
   /* dist2_to_points runs the direct kernel; scratch serves either. */
-  const size_t a = strata_blas_scratch_bytes(rows, d, k), b = scratch_bytes(ctx, rows, d, k);
+  const size_t a = strata_blas_scratch_bytes(rows, d, k, &blas_isa), b = scratch_bytes(ctx, rows, d, k);
   return a > b ? a : b;
 }
 

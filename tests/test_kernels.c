@@ -927,6 +927,71 @@ static void test_isa_env(const char *self) {
   }
 }
 
+/* The BLAS path must give its direct counterpart's labels bit for bit (the
+ * scheduler chooses between the two by measured speed, which must not
+ * change a model), also where sgemm's expansion cannot tell two centroids
+ * apart: centroids crowded in a cube far from the origin (the expansion
+ * then cancels ||x||^2 against ||c||^2), rows on the bisector of two
+ * centroids, duplicate centroids, k = 1.  The uniform cloud puts a near-tie
+ * in most rows; without the runner-up check this fails at every shape with
+ * k > 1 but the smallest. */
+static void test_blas_equals_direct(void) {
+  static const char *const pairs[][2] = {{"blas-scalar", "ref"}, {"blas-avx2", "avx2"}, {"blas-avx512", "avx512"}};
+  static const size_t d_list[] = {3, 17, 64, 130};
+  static const size_t k_list[] = {1, 2, 33, 600};
+  static const double offsets[] = {0.0, 40.0};
+  size_t redo_shapes = 0, cases = 0;
+  for (size_t pi = 0; pi < sizeof pairs / sizeof pairs[0]; pi++) {
+    const strata_kernels *blas = strata_kernels_find(pairs[pi][0]), *direct = strata_kernels_find(pairs[pi][1]);
+    if (!blas || !direct) {
+      printf("SKIP blas-equals-direct %s: not on this CPU\n", pairs[pi][0]);
+      continue;
+    }
+    for (size_t id = 0; id < sizeof d_list / sizeof d_list[0]; id++)
+      for (size_t ik = 0; ik < sizeof k_list / sizeof k_list[0]; ik++)
+        for (size_t io = 0; io < 2; io++) {
+          const size_t d = d_list[id], k = k_list[ik], rows = 700, ld = d + 1;
+          const float off = (float)offsets[io];
+          float *c = xmalloc(k * d * sizeof *c), *cn = xmalloc(k * sizeof *cn);
+          float *x = xmalloc(rows * ld * sizeof *x);
+          for (size_t i = 0; i < k * d; i++) c[i] = off + (float)rng_sym();
+          if (k > 2) memcpy(c + (k - 1) * d, c + d, d * sizeof *c); /* a duplicate of centroid 1 */
+          norms(c, k, d, cn);
+          for (size_t i = 0; i < rows; i++) {
+            float *xi = x + i * ld;
+            const size_t a = rng_next() % k, b = rng_next() % k;
+            for (size_t j = 0; j < d; j++) {
+              if (i % 3 == 0) xi[j] = 0.5f * (c[a * d + j] + c[b * d + j]); /* on a bisector */
+              else xi[j] = off + (float)rng_sym();
+            }
+            xi[d] = (float)NAN;
+          }
+          result rb, rd;
+          result_alloc(&rb, rows, d, k);
+          result_alloc(&rd, rows, d, k);
+          run_assign(blas, x, rows, ld, d, c, cn, k, &rb);
+          run_assign(direct, x, rows, ld, d, c, cn, k, &rd);
+          size_t bad = 0, first = 0;
+          for (size_t i = 0; i < rows; i++)
+            if (rb.labels[i] != rd.labels[i] && bad++ == 0) first = i;
+          CHECK_MSG(bad == 0, "%s against %s, d=%zu k=%zu offset %g: %zu labels differ; row %zu: %d vs %d",
+                    pairs[pi][0], pairs[pi][1], d, k, (double)off, bad, first, (int)rb.labels[first],
+                    (int)rd.labels[first]);
+          /* What the labels feed: distances, sums, counts and inertia, bit for bit. */
+          CHECK_MSG(memcmp(rb.dist2, rd.dist2, rows * sizeof *rb.dist2) == 0 &&
+                        memcmp(rb.sums, rd.sums, k * d * sizeof *rb.sums) == 0 &&
+                        memcmp(rb.counts, rd.counts, k * sizeof *rb.counts) == 0 && rb.inertia == rd.inertia,
+                    "%s against %s, d=%zu k=%zu offset %g: distances, sums, counts or inertia differ "
+                    "(inertia %.17g vs %.17g)",
+                    pairs[pi][0], pairs[pi][1], d, k, (double)off, rb.inertia, rd.inertia);
+          cases++;
+          result_free(&rb); result_free(&rd); free(c); free(cn); free(x);
+        }
+    redo_shapes++;
+  }
+  printf("blas equals direct: %zu cases over %zu pairs\n", cases, redo_shapes);
+}
+
 int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "--isa-child") == 0) return isa_child(argv[2], argv[3]);
 
@@ -947,6 +1012,7 @@ int main(int argc, char **argv) {
   test_half_below_worst_case();
   test_min_sum();
   test_store_labels_u8();
+  test_blas_equals_direct();
   printf("cpu time %.2f s\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
   return check_report();
 }
