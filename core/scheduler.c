@@ -130,6 +130,47 @@ static double device_margin(const strata_ctx *ctx) {
   return STRATA_SCHED_DEVICE_MARGIN;
 }
 
+/* STRATA_SCHED_SLOWDOWN=NAME:F divides the measured rate of the table NAME
+ * by F: a candidate made artificially slow, for the tests of the choice. */
+static double slowdown(const strata_kernels *t) {
+  const char *s = getenv("STRATA_SCHED_SLOWDOWN");
+  const size_t n = strlen(t->name);
+  if (!s || strncmp(s, t->name, n) != 0 || s[n] != ':') return 1.0;
+  const double f = strtod(s + n + 1, NULL);
+  return f > 0.0 ? f : 1.0;
+}
+
+static strata_status measure(const strata_ctx *ctx, const strata_kernels *t, const float *x, size_t rows, size_t d,
+                             size_t k, uint64_t n, int threads, double *rate) {
+  FORWARD_IF_ERROR(strata_scheduler_measure(ctx, t, x, rows, d, k, n, threads, rate));
+  *rate /= slowdown(t);
+  return STRATA_OK;
+}
+
+/* The CPU table by measurement: the cost model's pick unless the other CPU
+ * path measures more than STRATA_SCHED_CPU_MARGIN faster on the slice.  The
+ * two give the same bits (kernels.h), so the choice changes only the time. */
+static strata_status choose_cpu(const strata_ctx *ctx, const float *x, size_t rows, size_t d, size_t k, uint64_t n,
+                                int threads, const strata_kernels **cpu, double *cpu_rate, char *note,
+                                size_t note_size) {
+  const strata_kernels *cand[2];
+  const size_t nc = strata_kernels_cpu_candidates(d, k, cand);
+  double rate[2] = {0.0, 0.0};
+  for (size_t i = 0; i < nc; i++) FORWARD_IF_ERROR(measure(ctx, cand[i], x, rows, d, k, n, threads, &rate[i]));
+  if (nc == 1) {
+    *cpu = cand[0];
+    *cpu_rate = rate[0];
+    snprintf(note, note_size, "%s %.3g rows/s; sgemm does not pay at this k*d", cand[0]->name, rate[0]);
+    return STRATA_OK;
+  }
+  const int other = rate[1] > STRATA_SCHED_CPU_MARGIN * rate[0];
+  *cpu = cand[other];
+  *cpu_rate = rate[other];
+  snprintf(note, note_size, "%s %.3g rows/s, %s %.3g rows/s", cand[other]->name, rate[other], cand[!other]->name,
+           rate[!other]);
+  return STRATA_OK;
+}
+
 static strata_status choose_auto(const strata_ctx *ctx, const float *sample, size_t sample_rows, uint64_t n,
                                  size_t d, size_t k, int threads, strata_backend_choice *out) {
   const strata_kernels *cpu = strata_kernels_for_shape("auto", d, k);
@@ -137,26 +178,9 @@ static strata_status choose_auto(const strata_ctx *ctx, const float *sample, siz
   const double flops = 2.0 * (double)n * (double)k * (double)d;
   if (flops < STRATA_SCHED_MIN_FLOPS) {
     snprintf(out->reason, sizeof out->reason,
-             "auto: CPU by cost model (2nkd = %.3g flops per pass, below %.3g: too small for a "
-             "device to pay back its start-up)",
+             "auto: CPU by cost model (2nkd = %.3g flops per pass, below %.3g: too small for a device to pay back "
+             "its start-up)",
              flops, STRATA_SCHED_MIN_FLOPS);
-    return STRATA_OK;
-  }
-  size_t idx[STRATA_OCL_MAX_DEVICES];
-  char skipped[400];
-  const size_t nc = candidates(idx, skipped, sizeof skipped);
-  if (nc == 0) {
-    const char *why = strata_ocl_device_count() ? skipped : strata_ocl_discovery_note();
-    snprintf(out->reason, sizeof out->reason, "auto: CPU (no OpenCL device to try: %s)", why);
-    /* No OpenCL build, no platform installed, or only CPU devices: that is
-     * the machine's configuration, not a fault (a warning on every nightly
-     * run of a CPU server would teach people to ignore warnings).  A driver
-     * that is installed but fails to list its devices is a fault. */
-    const int fault = strata_ocl_built() && strata_ocl_device_count() == 0 &&
-                      !strstr(why, "CL_PLATFORM_NOT_FOUND_KHR");
-    if (first_warning(STRATA_OCL_MAX_DEVICES))
-      strata_log(ctx, fault ? STRATA_LOG_WARN : STRATA_LOG_INFO,
-                 "auto: no OpenCL device to try (%s); using the CPU", why);
     return STRATA_OK;
   }
 
@@ -169,7 +193,35 @@ static strata_status choose_auto(const strata_ctx *ctx, const float *sample, siz
     x = sample;
     if (rows > sample_rows) rows = sample_rows;
   }
-  double cpu_rate = 0.0, best_rate = 0.0;
+  const char *what = x ? "sampled" : "generated";
+  double cpu_rate = 0.0;
+  char cpu_note[160];
+  FORWARD_IF_ERROR(choose_cpu(ctx, x, rows, d, k, n, threads, &cpu, &cpu_rate, cpu_note, sizeof cpu_note));
+  set_table(out, cpu);
+  out->calibrated = 1;
+  out->cpu_rows_per_second = cpu_rate;
+
+  size_t idx[STRATA_OCL_MAX_DEVICES];
+  char skipped[400];
+  const size_t nc = candidates(idx, skipped, sizeof skipped);
+  if (nc == 0) {
+    const char *why = strata_ocl_device_count() ? skipped : strata_ocl_discovery_note();
+    snprintf(out->reason, sizeof out->reason,
+             "auto: CPU (%s) measured on %zu %s rows (d = %zu, k = %zu: %s); no OpenCL device to try: %s",
+             cpu->name, rows, what, d, k, cpu_note, why);
+    /* No OpenCL build, no platform installed, or only CPU devices: that is
+     * the machine's configuration, not a fault (a warning on every nightly
+     * run of a CPU server would teach people to ignore warnings).  A driver
+     * that is installed but fails to list its devices is a fault. */
+    const int fault = strata_ocl_built() && strata_ocl_device_count() == 0 &&
+                      !strstr(why, "CL_PLATFORM_NOT_FOUND_KHR");
+    if (first_warning(STRATA_OCL_MAX_DEVICES))
+      strata_log(ctx, fault ? STRATA_LOG_WARN : STRATA_LOG_INFO,
+                 "auto: no OpenCL device to try (%s); using the CPU", why);
+    return STRATA_OK;
+  }
+
+  double best_rate = 0.0;
   const strata_kernels *best = NULL;
   char tried[256] = "";
   for (size_t c = 0; c < nc; c++) {
@@ -177,7 +229,7 @@ static strata_status choose_auto(const strata_ctx *ctx, const float *sample, siz
     const strata_ocl_device_info *in = strata_ocl_device(i);
     double rate = 0.0;
     strata_status st = strata_ocl_prepare(ctx, i, k);
-    if (st == STRATA_OK) st = strata_scheduler_measure(ctx, strata_ocl_table(i), x, rows, d, k, n, threads, &rate);
+    if (st == STRATA_OK) st = measure(ctx, strata_ocl_table(i), x, rows, d, k, n, threads, &rate);
     if (st != STRATA_OK) {
       if (first_warning(i))
         strata_log(ctx, STRATA_LOG_WARN, "auto: OpenCL device %zu (%s) cannot be used: %s; using the CPU", i,
@@ -192,12 +244,10 @@ static strata_status choose_auto(const strata_ctx *ctx, const float *sample, siz
     }
   }
   if (!best) {
-    snprintf(out->reason, sizeof out->reason, "auto: CPU (no OpenCL device could run this job)");
+    snprintf(out->reason, sizeof out->reason, "auto: CPU (%s, measured: %s; no OpenCL device could run this job)",
+             cpu->name, cpu_note);
     return STRATA_OK;
   }
-  FORWARD_IF_ERROR(strata_scheduler_measure(ctx, cpu, x, rows, d, k, n, threads, &cpu_rate));
-  out->calibrated = 1;
-  out->cpu_rows_per_second = cpu_rate;
   out->device_rows_per_second = best_rate;
   const double margin = device_margin(ctx);
   if (best_rate > margin * cpu_rate) {
@@ -206,12 +256,12 @@ static strata_status choose_auto(const strata_ctx *ctx, const float *sample, siz
     snprintf(out->reason, sizeof out->reason,
              "auto: %s measured %.3g rows/s against %.3g for the CPU (%s) on %zu %s rows "
              "(d = %zu, k = %zu)",
-             best->name, best_rate, cpu_rate, cpu->name, rows, x ? "sampled" : "generated", d, k);
+             best->name, best_rate, cpu_rate, cpu->name, rows, what, d, k);
   } else {
     snprintf(out->reason, sizeof out->reason,
-             "auto: CPU (%s) measured %.3g rows/s, OpenCL %s rows/s, on %zu %s rows (d = %zu, "
-             "k = %zu); a device must be %.2fx faster",
-             cpu->name, cpu_rate, tried, rows, x ? "sampled" : "generated", d, k, margin);
+             "auto: CPU (%s) measured on %zu %s rows (d = %zu, k = %zu: %s), OpenCL %s rows/s; a device "
+             "must be %.2fx faster",
+             cpu->name, rows, what, d, k, cpu_note, tried, margin);
   }
   return STRATA_OK;
 }

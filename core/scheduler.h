@@ -8,9 +8,10 @@
  *                            throughput for a shape (`strata devices`)
  *
  * Backend names (--backend):
- *   auto (or NULL)  the CPU table for the shape (strata_kernels_for_shape),
- *                   unless an OpenCL device measures faster on a slice of the
- *                   data; tiny jobs skip the measurement (cost model)
+ *   auto (or NULL)  the faster of the CPU's direct and BLAS tables measured
+ *                   on a slice of the data (they give the same bits), unless
+ *                   an OpenCL device measures faster still; tiny jobs skip
+ *                   the measurement (cost model: strata_kernels_for_shape)
  *   ref, cpu, blas, avx2, avx512, blas-*   the CPU tables (kernels/kernels.h)
  *   opencl          the first usable OpenCL GPU (else the first usable device)
  *   opencl:N        OpenCL device N, as numbered by `strata devices`
@@ -33,9 +34,14 @@ extern "C" {
 
 struct strata_kernels;
 
-/* 2·n·k·d per pass below which auto does not look at devices: a CPU does
- * such a pass in tens of milliseconds, less than calibrating a device costs. */
+/* 2·n·k·d per pass below which auto measures nothing (the CPU table of the
+ * cost model, strata_kernels_for_shape): a CPU does such a pass in tens of
+ * milliseconds, less than calibrating costs. */
 #define STRATA_SCHED_MIN_FLOPS 4e9
+/* Above it, the CPU path the cost model did not pick (direct SIMD kernels or
+ * sgemm, strata_kernels_cpu_candidates) is taken when it measures this much
+ * faster on the calibration slice. */
+#define STRATA_SCHED_CPU_MARGIN 1.05
 /* A device must measure this much faster than the CPU to be chosen: the CPU
  * path is the one with no driver in the way.  STRATA_AUTO_MARGIN overrides
  * it (0 chooses any device that works; the tests use that). */

@@ -279,4 +279,32 @@ if [ "$RC" -eq 0 ] && grep -q 'rows=3000 columns=7' "$T/out" &&
   ok "inspect: table of every column"
 else bad "inspect table" "$(cat "$T/out")"; fi
 
+# ---- auto measures the direct kernels and sgemm (2nkd >= 4e9 per pass) and
+# takes the faster; either way the model is the same, bit for bit.  Each
+# candidate in turn is made 1000x slower (STRATA_SCHED_SLOWDOWN, a test hook).
+"$STRATA_GEN" --kind blobs --layout matrix --dims 64 --centers 40 --std 30 --rows 20000 --seed 21 -o "$W/big.h5"
+fit_slow() { # TABLE TAG
+  STRATA_SCHED_SLOWDOWN="$1:1000" run "$STRATA" fit "$W/big.h5" -k 1600 --init random --refine none \
+    --max-iter 2 --tol 0 --seed 3 -o "$W/big_$2.h5" --labels "$W/big_$2.l.h5" --json
+  cp "$T/out" "$T/big_$2.json"
+}
+fit_slow blas direct
+direct=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["backend"])' "$T/big_direct.json" 2>/dev/null || echo none)
+fit_slow "$direct" blas
+if python3 - "$T/big_direct.json" "$T/big_blas.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert a["backend"] not in ("blas", "") and b["backend"] == "blas", (a["backend"], b["backend"])
+assert "measured" in a["backend_reason"] and "blas" in a["backend_reason"], a["backend_reason"]
+for key in ("centroids", "centroids_scaled", "inertia", "sizes"):
+    assert a[key] == b[key], key
+strip = lambda j: [(s["inertia"], s["shift"], s["relocations"]) for s in j["iterations_stats"]]
+assert strip(a) == strip(b)
+PY
+then
+  if labels_equal "$W/big_direct.l.h5" "$W/big_blas.l.h5"; then
+    ok "auto: the direct kernels ($direct) or sgemm, whichever measures faster: the same model and labels"
+  else bad "auto: labels differ between $direct and blas"; fi
+else bad "auto: models differ between the direct kernels and sgemm" "$(head -c 300 "$T/big_direct.json")"; fi
+
 finish

@@ -97,7 +97,8 @@ static void test_auto_devices(void) {
   for (size_t i = 0; i < strata_ocl_device_count(); i++)
     gpu |= strcmp(strata_ocl_device(i)->type, "cpu") != 0 && strata_ocl_device(i)->usable;
   if (!gpu) {
-    CHECK_MSG(c.kern == strata_kernels_for_shape("auto", d, k) && !c.calibrated, "reason: %s", c.reason);
+    /* d = 16, k = 64: sgemm does not pay, so the one CPU candidate. */
+    CHECK_MSG(c.kern == strata_kernels_for_shape("auto", d, k) && c.calibrated, "reason: %s", c.reason);
     CHECK_MSG(strstr(c.reason, "no OpenCL device to try") != NULL, "reason: %s", c.reason);
   }
   if (!has_device()) {
@@ -119,6 +120,34 @@ static void test_auto_devices(void) {
   CHECK_MSG(strstr(c.reason, "generated rows") != NULL, "reason: %s", c.reason);
   unsetenv("STRATA_AUTO_MARGIN");
   unsetenv("STRATA_AUTO_OPENCL_CPU");
+  free(x);
+}
+
+/* Above the cost model's threshold auto measures the direct kernels and
+ * sgemm on the slice and keeps the cost model's pick unless the other is
+ * more than 5% faster: with either made 1000x slower, the other is chosen. */
+static void test_auto_cpu_choice(void) {
+  const size_t n = 1000000, d = 128, k = 1024, rows = 8192;
+  unsetenv("STRATA_AUTO_OPENCL_CPU");
+  const strata_kernels *cand[2];
+  const size_t nc = strata_kernels_cpu_candidates(d, k, cand);
+  CHECK(nc == 2 && cand[0] == strata_kernels_for_shape("auto", d, k) && cand[1] != cand[0]);
+  if (nc != 2) return;
+  float *x = sample_data(rows, d);
+  strata_backend_choice c;
+  for (int slow = 0; slow < 2; slow++) {
+    char env[64];
+    snprintf(env, sizeof env, "%s:1000", cand[slow]->name);
+    setenv("STRATA_SCHED_SLOWDOWN", env, 1);
+    CHECK_OK(strata_scheduler_choose(sched_ctx(0), "auto", x, rows, n, d, k, &c));
+    CHECK_MSG(c.kern == cand[!slow] && c.calibrated && c.cpu_rows_per_second > 0,
+              "with %s slowed down, chose %s: %s", cand[slow]->name, c.name, c.reason);
+    CHECK_MSG(strstr(c.reason, cand[0]->name) && strstr(c.reason, cand[1]->name), "reason: %s", c.reason);
+  }
+  unsetenv("STRATA_SCHED_SLOWDOWN");
+  /* Below the threshold nothing is measured. */
+  CHECK_OK(strata_scheduler_choose(sched_ctx(0), "auto", x, rows, 1000, d, k, &c));
+  CHECK_MSG(c.kern == cand[0] && !c.calibrated, "reason: %s", c.reason);
   free(x);
 }
 
@@ -181,6 +210,7 @@ int main(int argc, char **argv) {
   test_explicit_cpu();
   test_auto_cost_model();
   test_auto_devices();
+  test_auto_cpu_choice();
   test_explicit_opencl();
   test_measure_and_list();
   /* A fresh process: the OpenCL loader reads OCL_ICD_VENDORS once. */
