@@ -165,6 +165,17 @@ static double gap_needed(double x_norm, double c_max, size_t d) {
   return 2.0 * (e_blas + e_direct);
 }
 
+/* ||x||^2 in float64 (products exact), four chains so that the adds do not
+ * wait on each other: this runs on every row. */
+static double norm2(const float *x, size_t d) {
+  double a[4] = {0.0, 0.0, 0.0, 0.0};
+  size_t j = 0;
+  for (; j + 4 <= d; j += 4)
+    for (int q = 0; q < 4; q++) a[q] += (double)x[j + (size_t)q] * (double)x[j + (size_t)q];
+  for (; j < d; j++) a[0] += (double)x[j] * (double)x[j];
+  return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
 /* The rows whose label the direct kernel decides, REDO_ROWS at a time. */
 typedef struct {
   float *x;        /* REDO_ROWS × d, packed */
@@ -236,9 +247,6 @@ void strata_blas_assign_reduce(const float *x, size_t rows, size_t ld, size_t d,
   redo.scratch = (strata_scratch){p, direct_scratch(isa, REDO_ROWS, d, k)};
   double c_max2 = 0.0;
   for (size_t l = 0; l < k; l++) {
-    double n2 = 0.0;
-    for (size_t j = 0; j < d; j++) n2 += (double)c[l * d + j] * (double)c[l * d + j];
-    if (n2 > c_max2) c_max2 = n2;
     if (c_norm2) {
       cn[l] = c_norm2[l];
     } else {
@@ -246,8 +254,11 @@ void strata_blas_assign_reduce(const float *x, size_t rows, size_t ld, size_t d,
       for (size_t j = 0; j < d; j++) s += c[l * d + j] * c[l * d + j];
       cn[l] = s;
     }
+    if ((double)cn[l] > c_max2) c_max2 = (double)cn[l];
   }
-  const double c_max = sqrt(c_max2);
+  /* The largest ||c|| from the float32 norms, which err by at most
+   * gamma_d of themselves (and NaN or +inf make every row a near-tie). */
+  const double c_max = sqrt(c_max2 * (1.0 + 2.0 * ((double)d + 2.0) * 0x1p-24));
   mask_duplicates(c, k, d, cn, table);
 
   for (size_t i0 = 0; i0 < rows; i0 += STRATA_BLAS_ROW_BLOCK) {
@@ -263,10 +274,8 @@ void strata_blas_assign_reduce(const float *x, size_t rows, size_t ld, size_t d,
     }
     /* Near-ties (and anything not finite) go to the direct kernel. */
     for (size_t r = 0; r < nr; r++) {
-      const float *xr = xb + r * ld;
-      double x2 = 0.0;
-      for (size_t j = 0; j < d; j++) x2 += (double)xr[j] * (double)xr[j];
-      if (!((double)second[r] - (double)best[r] > gap_needed(sqrt(x2), c_max, d))) redo_add(&redo, i0 + r);
+      const double x_norm = sqrt(norm2(xb + r * ld, d));
+      if (!((double)second[r] - (double)best[r] > gap_needed(x_norm, c_max, d))) redo_add(&redo, i0 + r);
     }
   }
   redo_flush(&redo);

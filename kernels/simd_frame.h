@@ -374,8 +374,25 @@ static void finish_rows(const float *x, size_t rows, size_t ld, size_t d, const 
     else accumulate_tile_masked(x, rows, ld, d, c, labels, &ep, inert, NULL);
     acc->inertia += sf_hsum_pd(sf_add_pd(inert[0], inert[1]));
   }
-  if (dist2)
-    for (size_t i = 0; i < rows; i++) dist2[i] = direct_dist2(x + i * ld, c + (size_t)labels[i] * d, d);
+  if (!dist2) return;
+  /* Eight rows' chains at once: one chain alone waits on each fma. */
+  size_t i = 0;
+  for (; i + 8 <= rows; i += 8) {
+    const float *xr[8], *cr[8];
+    float a[8];
+    for (int r = 0; r < 8; r++) {
+      xr[r] = x + (i + (size_t)r) * ld;
+      cr[r] = c + (size_t)labels[i + (size_t)r] * d;
+      a[r] = 0.0f;
+    }
+    for (size_t j = 0; j < d; j++)
+      for (int r = 0; r < 8; r++) {
+        const float t = xr[r][j] - cr[r][j];
+        a[r] = fmaf(t, t, a[r]);
+      }
+    for (int r = 0; r < 8; r++) dist2[i + (size_t)r] = a[r];
+  }
+  for (; i < rows; i++) dist2[i] = direct_dist2(x + i * ld, c + (size_t)labels[i] * d, d);
 }
 
 /* ---- label-grouped epilogue (small k and d) ------------------------------
