@@ -12,7 +12,7 @@
  * a strict '<' taken in increasing centroid order.  The argmin is lane-wise
  * over rows (3 instructions per 16 rows per centroid, nothing horizontal).
  * It reaches 150-220 GFLOP/s single-threaded on Zen 5 from k*d ~ 4096 up,
- * twice OpenBLAS's sgemm there, so this table needs no BLAS.
+ * twice OpenBLAS's sgemm there (on that host; the scheduler measures both).
  *
  * Small d (d <= 16, k <= 64: small_path): tiles of 16 rows are
  * loaded and transposed in registers (24 shuffles for d <= 8, where a zmm

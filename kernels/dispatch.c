@@ -77,7 +77,9 @@ static int prefer_blas(strata_isa isa, size_t d, size_t k) {
    * OpenBLAS 0.3.21 running its Haswell kernels (bench_kernels, sweep/):
    *  - AVX-512 direct: 150-215 GFLOP/s from k*d ~ 4096 up, against sgemm's
    *    ~95-105 including the fused scan; below that both are limited by the
-   *    per-row epilogue and direct still wins.  Never hand over.
+   *    per-row epilogue and direct still wins.  The guess: never hand over
+   *    (on another EPYC, 2026-12-07, OpenBLAS Cooperlake sgemm measured
+   *    13% faster at d=128 k=1024: the scheduler measures for that).
    *  - AVX2 direct: 80-90 GFLOP/s at large shapes.  sgemm needs no
    *    subtraction and wins by 5-30% once d >= 64 and k*d >= 8192 (e.g.
    *    d=128 k=1024: 95 vs 86; d=300 k=2000: 104 vs 88); for smaller d its
