@@ -97,6 +97,15 @@ static void human_bytes(uint64_t b, char *buf, size_t size) {
   else snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
+/* How idle OpenMP workers wait, as the environment set it (cli/main.c
+ * sets OMP_WAIT_POLICY=passive unless the user chose). */
+static void print_omp_waiting(void) {
+  const char *p = getenv("OMP_WAIT_POLICY"), *s = getenv("GOMP_SPINCOUNT");
+  if (s) printf("after GOMP_SPINCOUNT=%.40s spins", s);
+  else if (p) printf("%.40s (OMP_WAIT_POLICY)", p);
+  else printf("after spinning (libgomp's default)");
+}
+
 static void print_table(const devices_opts *o, const strata_device_desc *list, size_t n) {
   cli_table *t = cli_table_new(8, 1);
   const char *heads[] = {"NAME", "TYPE", "DEVICE", "MEMORY", "UNITS", "FP64", "KERNELS", "ROWS/S"};
@@ -123,11 +132,15 @@ static void print_table(const devices_opts *o, const strata_device_desc *list, s
   cli_table_free(t);
   for (size_t i = 0; i < n; i++) {
     const strata_device_desc *e = &list[i];
-    if (e->kind[0] == 'c')
-      printf("  %s: %s %s, ISA %s, %d threads\n", e->backend, e->vendor, e->name, e->isa, e->threads);
-    else
+    if (e->kind[0] == 'c') {
+      printf("  %s: %s %s, ISA %s, %d threads, idle OpenMP threads wait ", e->backend, e->vendor, e->name,
+             e->isa, e->threads);
+      print_omp_waiting();
+      printf("\n");
+    } else {
       printf("  %s: %s, platform %s, driver %s, %s\n", e->backend, e->vendor, e->platform, e->driver,
              e->version);
+    }
     if (e->note[0]) printf("    %s\n", e->note);
   }
   if (n == 1) printf("  no OpenCL device: %s\n", strata_devices_note());

@@ -124,24 +124,35 @@ void cli_signals_checkpoint(void) {
   checkpoint_mode = strata_comm_size(strata_ctx_comm(job_ctx)) > 1 ? 2 : 1;
 }
 
-/* OpenBLAS's pthread build starts its worker pool in its constructor,
+/* Two settings that libraries read once, as they load, so they are made
+ * in the environment and the command runs itself again (execv of
+ * /proc/self/exe; without it, it goes on as it is):
+ *
+ * OpenBLAS's pthread build starts its worker pool in its constructor,
  * before main, sized from OPENBLAS_NUM_THREADS (else the cores): each
  * worker allocates a 128 MiB buffer as it starts and, under an
  * address-space limit (ulimit -v) that cannot hold it, retries forever,
  * burning a core, and the exit waits for it.  Strata never uses the pool
  * (kernels/blas.c calls OpenBLAS single-threaded from its own OpenMP
- * threads), so the command runs itself again with OPENBLAS_NUM_THREADS=1,
- * under which no pool is started.  Without /proc/self/exe it goes on with
- * the idle pool. */
-static void without_blas_pool(char **argv) {
+ * threads): OPENBLAS_NUM_THREADS=1, under which no pool is started.
+ *
+ * libgomp's idle workers spin before they sleep (300,000 turns by default),
+ * at every barrier of every pass.  On a server that other jobs share, those
+ * turns take the cores from the prefetch thread reading the next chunk and
+ * from the other jobs (docs/PERFORMANCE.md, "On a shared machine"), so
+ * workers wait passively (OMP_WAIT_POLICY=passive) unless the user chose
+ * (OMP_WAIT_POLICY or GOMP_SPINCOUNT set). */
+static void library_environment(char **argv) {
+  int again = 0;
   const char *v = getenv("OPENBLAS_NUM_THREADS");
-  if (v && strcmp(v, "1") == 0) return;
-  if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
-  execv("/proc/self/exe", argv);
+  if (!(v && strcmp(v, "1") == 0) && setenv("OPENBLAS_NUM_THREADS", "1", 1) == 0) again = 1;
+  if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0)
+    again = 1;
+  if (again) execv("/proc/self/exe", argv);
 }
 
 int main(int argc, char **argv) {
-  without_blas_pool(argv);
+  library_environment(argv);
   /* Under mpirun (built with MPI): one communicator for the job.  Only
    * rank 0 speaks: the others' output would repeat it, and every failure
    * is agreed on, so rank 0's line names the rank that failed. */

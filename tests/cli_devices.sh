@@ -28,6 +28,16 @@ run "$STRATA" devices --k 8 --d 16
 if [ "$RC" -eq 0 ] && grep -q "^  NAME" "$T/out" && grep -Eq "^  cpu +cpu" "$T/out"; then ok "table lists the CPU"
 else bad "table" "rc=$RC" "$(head -c 400 "$T/out") $(head -c 300 "$T/err")"; fi
 
+# Idle OpenMP workers sleep rather than spin (cli/main.c) unless the user chose.
+env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$STRATA" devices --no-measure >"$T/w1" 2>&1
+OMP_WAIT_POLICY=active "$STRATA" devices --no-measure >"$T/w2" 2>&1
+env -u OMP_WAIT_POLICY GOMP_SPINCOUNT=5000 "$STRATA" devices --no-measure >"$T/w3" 2>&1
+if grep -q "^  cpu: .*idle OpenMP threads wait passive (OMP_WAIT_POLICY)$" "$T/w1" &&
+  grep -q "^  cpu: .*idle OpenMP threads wait active (OMP_WAIT_POLICY)$" "$T/w2" &&
+  grep -q "^  cpu: .*idle OpenMP threads wait after GOMP_SPINCOUNT=5000 spins$" "$T/w3"; then
+  ok "OpenMP workers wait passively unless OMP_WAIT_POLICY or GOMP_SPINCOUNT says otherwise"
+else bad "OpenMP wait policy" "$(grep 'cpu:' "$T/w1" "$T/w2" "$T/w3")"; fi
+
 run "$STRATA" devices --k 4 --d 3 --json
 cp "$T/out" "$T/d.json"
 if [ "$RC" -eq 0 ] && [ ! -s "$T/err" ] && [ "$(wc -l <"$T/d.json")" -eq 1 ]; then ok "--json: one line, nothing on stderr"

@@ -22,7 +22,8 @@ import warnings
 import h5py
 import numpy as np
 
-import strata
+OMP_BEFORE = (os.environ.get("OMP_WAIT_POLICY"), os.environ.get("GOMP_SPINCOUNT"))
+import strata  # noqa: E402  (after reading the environment it sets)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--strata", required=True)
@@ -39,6 +40,12 @@ def check(cond, what, detail=""):
     else:
         FAILED.append(what)
         print("FAIL - %s %s" % (what, detail))
+
+
+# Loading the library makes idle OpenMP workers sleep, unless the user chose.
+check(os.environ.get("OMP_WAIT_POLICY") == (OMP_BEFORE[0] or ("passive" if OMP_BEFORE[1] is None else None)),
+      "import strata: OMP_WAIT_POLICY=passive unless OMP_WAIT_POLICY or GOMP_SPINCOUNT was set",
+      repr((OMP_BEFORE, os.environ.get("OMP_WAIT_POLICY"))))
 
 
 def cli(*argv, expect=0):

@@ -175,6 +175,13 @@ def _candidates():
 
 
 def _load():
+    # libgomp reads its wait policy once, as it loads: idle OpenMP workers
+    # then sleep instead of spinning, which on a shared server takes the
+    # cores from the chunk reader and from other jobs (as the CLI does,
+    # cli/main.c), unless the user chose.  A libgomp already loaded by
+    # another package keeps its own setting.
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "passive"
     errors = []
     for cand in _candidates():
         try:
