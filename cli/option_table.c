@@ -348,9 +348,10 @@ static const cli_option options[] = {
      .help = "flag a feature whose mean moved by more than X training\nstandard deviations (default {default})",
      .use = {[FIT] = AT(SEC_REFITS, 6), [ASSIGN] = AT(SEC_DRIFT, 4)}},
     {"backend", 0, KIND_NAME, ARGS(backend), .zero = "auto", .arg = "NAME",
-     .help = "compute backend (default {default}): auto measures the OpenCL\n"
-             "devices against the CPU on the init sample and says why\n"
-             "it chose; ref, cpu (best SIMD here), blas, avx2, avx512;\n"
+     .help = "compute backend (default {default}): auto measures the CPU's\n"
+             "SIMD kernels, sgemm and the OpenCL devices on the init\n"
+             "sample and says why it chose; ref, cpu (best SIMD here),\n"
+             "blas, avx2, avx512;\n"
              "opencl (first GPU) or opencl:N (device N of\n"
              "'strata devices')",
      .use = {[FIT] = AT(SEC_EXECUTION, 1),
