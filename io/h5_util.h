@@ -21,6 +21,10 @@ strata_status strata_h5_open_read(const char *path, hid_t *file);
  * any error HDF5 gives).  strata_h5_open_read calls it. */
 strata_status strata_h5_probe(const char *path);
 
+/* Children started by strata_h5_probe in this process so far (for tests:
+ * a file read safely before and unchanged for a while is not read again). */
+size_t strata_h5_probes_run(void);
+
 /* Copies the most specific message of this thread's HDF5 error stack into
  * buf ("no error detail" when empty) and clears the stack.  Returns buf. */
 const char *strata_h5_error_text(char *buf, size_t size);

@@ -5,12 +5,14 @@
 #include <float.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "check.h"
 #include "ctx_pool.h"
 #include "cursor.h"
 #include "dataset.h"
+#include "h5_util.h"
 #include "io_fixture.h"
 #include "strata.h"
 
@@ -810,6 +812,60 @@ static void test_read_error(void) {
   strata_dataset_free(ds);
 }
 
+/* The child reader (io/h5_probe.c) skips files it read safely before only
+ * when they are unchanged and their times older than 2 s: a file rewritten
+ * in place with the same size within the timestamps' granularity looks
+ * unchanged, and the fuzzer, rewriting one path, got a file that crashes
+ * HDF5 past the child that way.  Here a fresh file is read by a child at
+ * every open, its crashing rewrite (same size) is refused every time, and
+ * an old file is read by a child once. */
+static void copy_file(const char *from, const char *to, long pad_to) {
+  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+  CHECK_MSG(in && out, "cannot copy %s to %s", from, to);
+  if (!in || !out) { if (in) fclose(in); if (out) fclose(out); return; }
+  char buf[8192];
+  size_t n;
+  long total = 0;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0) { fwrite(buf, 1, n, out); total += (long)n; }
+  for (; total < pad_to; total++) fputc(0, out); /* past HDF5's end of file: ignored */
+  fclose(in);
+  fclose(out);
+}
+
+static long file_size(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static void test_probe_rewritten(void) {
+  const char *bad = STRATA_TEST_SOURCE_DIR "/tests/fuzz/regressions_h5/compact_link_free_abort.h5";
+  const char *good = STRATA_TEST_SOURCE_DIR "/tests/fuzz/corpus_h5/cust.h5";
+  const long size = file_size(bad) > file_size(good) ? file_size(bad) : file_size(good);
+  CHECK(size > 0);
+  const char *path = fx_path("rewritten.h5");
+  copy_file(good, path, size);
+  size_t before = strata_h5_probes_run();
+  CHECK_OK(strata_h5_probe(path));
+  CHECK_OK(strata_h5_probe(path));
+  CHECK_MSG(strata_h5_probes_run() - before == 2, "a file written just now was read by %zu children, not 2",
+            strata_h5_probes_run() - before);
+  for (int i = 0; i < 10; i++) {
+    copy_file(bad, path, size);
+    CHECK_MSG(file_size(path) == size, "rewrite %d changed the size", i);
+    CHECK_MSG(strata_h5_probe(path) == STRATA_ERR_FORMAT, "rewrite %d: the crashing file was not refused", i);
+    copy_file(good, path, size);
+    CHECK_OK(strata_h5_probe(path));
+  }
+  unlink(path);
+  /* A file of the source tree is older than 2 s: one child, then the list. */
+  if (file_size(good) > 0) {
+    CHECK_OK(strata_h5_probe(good));
+    before = strata_h5_probes_run();
+    CHECK_OK(strata_h5_probe(good));
+    CHECK_MSG(strata_h5_probes_run() == before, "an old file read safely was read again");
+  }
+}
+
 int main(void) {
   fill_expected();
   test_layouts();
@@ -827,5 +883,6 @@ int main(void) {
   test_hollow_categorical();
   test_locked();
   test_read_error();
+  test_probe_rewritten();
   return check_report();
 }
