@@ -276,43 +276,12 @@ static void add_dispersion(const strata_lloyd *l, lloyd_thread *t, const strata_
 
 /* A weighted block's reduction after the kernel labelled it: each row's
  * values times its weight into its cluster's sums, its weight into the
- * cluster's, w ||x - c||^2 (float64, as the kernels' inertia) into the
- * inertia; in row order, so the block's totals are deterministic.  Shared
- * by every CPU table (the kernels reduce unweighted rows only). */
+ * cluster's, w ||x - c||^2 into the inertia (the table's weighted_reduce,
+ * one definition in row order for every table, so a weighted model has the
+ * same bits whichever CPU table fitted it). */
 static void weighted_reduce(const strata_lloyd *l, lloyd_thread *t, const strata_block *b) {
-  const size_t d = l->d, d4 = d / 4 * 4;
-  double inertia = 0.0;
-  for (size_t i = 0; i < b->m; i++) {
-    const size_t c = (size_t)t->labels[i];
-    const double w = b->w[i];
-    const float *restrict x = b->x + i * d, *restrict cf = l->cf + c * d;
-    double *restrict s = t->sums + c * d;
-    /* Four partial sums of the squared distance (a fixed order, so the
-     * same bits every time) keep the additions from waiting on each other. */
-    double q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;
-    size_t j = 0;
-    for (; j < d4; j += 4) {
-      const double v0 = x[j], v1 = x[j + 1], v2 = x[j + 2], v3 = x[j + 3];
-      const double e0 = v0 - (double)cf[j], e1 = v1 - (double)cf[j + 1];
-      const double e2 = v2 - (double)cf[j + 2], e3 = v3 - (double)cf[j + 3];
-      s[j] += w * v0;
-      s[j + 1] += w * v1;
-      s[j + 2] += w * v2;
-      s[j + 3] += w * v3;
-      q0 += e0 * e0;
-      q1 += e1 * e1;
-      q2 += e2 * e2;
-      q3 += e3 * e3;
-    }
-    for (; j < d; j++) {
-      const double v = x[j], e = v - (double)cf[j];
-      s[j] += w * v;
-      q0 += e * e;
-    }
-    t->counts[c]++;
-    t->wsum[c] += w;
-    inertia += w * ((q0 + q1) + (q2 + q3));
-  }
+  const double inertia = l->kern->lloyd.weighted_reduce(&l->kern->ctx, b->x, b->m, l->d, l->d, l->cf, t->labels,
+                                                        b->w, t->sums, t->counts, t->wsum);
   strata_xacc_add(&t->inertia, inertia);
   for (size_t c = 0; c < l->k; c++)
     if (t->wsum[c] != 0.0) {

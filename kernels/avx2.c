@@ -588,6 +588,46 @@ static double min_sum(const strata_kernel_ctx *ctx, const float *a, const float 
   return strata_min_sum_tail(lanes, a, b, out, i, n);
 }
 
+/* ---- weighted reduction --------------------------------------------------- */
+
+/* kernels.h's weighted_reduce, four columns per vector: the lanes of q are
+ * the definition's q_0..q_3 and each product and sum is rounded as there
+ * (mul, then add), so the bits are the reference's.  The avx512 tables use
+ * it too (the definition's four chains fit one 256-bit vector). */
+double strata_weighted_reduce_avx2(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
+                                   size_t d, const float *c, const int32_t *labels, const float *wt,
+                                   double *sums, int64_t *counts, double *wsum) {
+  (void)ctx;
+  const size_t d4 = d / 4 * 4;
+  double inertia = 0.0;
+  for (size_t i = 0; i < rows; i++) {
+    const size_t l = (size_t)labels[i];
+    const double w = (double)wt[i];
+    const __m256d wv = _mm256_set1_pd(w);
+    const float *xi = x + i * ld, *cl = c + l * d;
+    double *s = sums + l * d;
+    __m256d q = _mm256_setzero_pd();
+    size_t j = 0;
+    for (; j < d4; j += 4) {
+      const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(xi + j));
+      const __m256d e = _mm256_sub_pd(v, _mm256_cvtps_pd(_mm_loadu_ps(cl + j)));
+      _mm256_storeu_pd(s + j, _mm256_add_pd(_mm256_loadu_pd(s + j), _mm256_mul_pd(wv, v)));
+      q = _mm256_add_pd(q, _mm256_mul_pd(e, e));
+    }
+    double qs[4];
+    _mm256_storeu_pd(qs, q);
+    for (; j < d; j++) {
+      const double v = (double)xi[j], e = v - (double)cl[j];
+      s[j] += w * v;
+      qs[0] += e * e;
+    }
+    counts[l] += 1;
+    wsum[l] += w;
+    inertia += w * ((qs[0] + qs[1]) + (qs[2] + qs[3]));
+  }
+  return inertia;
+}
+
 /* ---- label store ------------------------------------------------------- */
 
 /* 32 labels to bytes with two saturating packs (in-lane) and a dword

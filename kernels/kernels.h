@@ -120,6 +120,24 @@ typedef struct {
   void (*assign_reduce)(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
                         size_t d, const float *c, const float *c_norm2, size_t k, int32_t *labels,
                         float *dist2, strata_block_acc *acc, strata_scratch scratch);
+
+  /* A weighted pass's reduction (row weights), once assign_reduce has given
+   * the block's labels.  For each row i in increasing order, with
+   * w = (double)wt[i], l = labels[i], v_j = (double)x[i*ld + j] and
+   * e_j = v_j - (double)c[l*d + j]:
+   *   sums[l*d + j] += w * v_j       (a product, then a sum: never fused)
+   *   counts[l] += 1;  wsum[l] += w
+   *   q_r = the sum from 0.0 of e_j^2 over j = r mod 4 below d - d mod 4,
+   *         in increasing j (r < 4); then q_0 += e_j^2 for the last d mod 4
+   *         columns in order
+   * and returns the sum from 0.0, in row order, of w ((q_0 + q_1) + (q_2 + q_3)),
+   * the block's weighted inertia.  This is one definition: every table gives
+   * the reference's bits.
+   *  x IN rows×d (stride ld), c IN k×d, labels IN rows (each < k), wt IN rows,
+   *  sums INOUT k×d, counts, wsum INOUT k */
+  double (*weighted_reduce)(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d,
+                            const float *c, const int32_t *labels, const float *wt, double *sums,
+                            int64_t *counts, double *wsum);
 } strata_lloyd_kernels;
 
 /* ---- Family: label store ------------------------------------------------- */

@@ -17,6 +17,9 @@ extern const strata_kernels strata_kernels_blas_avx2_table;  /* sgemm + AVX2 arg
 #endif
 #if defined(STRATA_BUILD_AVX2)
 /* The AVX2 label store, which the avx512 tables share (kernels/avx2.c). */
+double strata_weighted_reduce_avx2(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
+                                   size_t d, const float *c, const int32_t *labels, const float *wt,
+                                   double *sums, int64_t *counts, double *wsum);
 size_t strata_store_labels_u8_avx2(const strata_kernel_ctx *ctx, const int32_t *lab, uint8_t *prev,
                                    size_t m);
 #endif
@@ -155,7 +158,7 @@ void strata_blas_init_once(void);
 
 /* Every slot of kernels.h, family by family, for code that walks them all. */
 #define STRATA_KERNEL_SLOTS(X)                                                               \
-  X(lloyd, scratch_bytes) X(lloyd, assign_reduce) X(labels, store_u8)                        \
+  X(lloyd, scratch_bytes) X(lloyd, assign_reduce) X(lloyd, weighted_reduce) X(labels, store_u8) \
   X(seed, dist2_to_points) X(seed, packed_bytes) X(seed, pack_rows) X(seed, dist2_packed)    \
   X(seed, packed_half_bytes) X(seed, pack_rows_half) X(seed, dist2_packed_half)              \
   X(seed, round_half) X(seed, dist2_packed_half_below) X(seed, min_sum)                      \

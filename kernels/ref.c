@@ -44,6 +44,38 @@ static void ref_assign_reduce(const strata_kernel_ctx *ctx, const float *x, size
   }
 }
 
+/* The definition of kernels.h's weighted_reduce, as written there. */
+static double ref_weighted_reduce(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d,
+                                  const float *c, const int32_t *labels, const float *wt, double *sums,
+                                  int64_t *counts, double *wsum) {
+  (void)ctx;
+  const size_t d4 = d / 4 * 4;
+  double inertia = 0.0;
+  for (size_t i = 0; i < rows; i++) {
+    const size_t l = (size_t)labels[i];
+    const double w = (double)wt[i];
+    const float *xi = x + i * ld, *cl = c + l * d;
+    double *s = sums + l * d;
+    double q[4] = {0.0, 0.0, 0.0, 0.0};
+    size_t j = 0;
+    for (; j < d4; j += 4)
+      for (size_t r = 0; r < 4; r++) {
+        const double v = (double)xi[j + r], e = v - (double)cl[j + r];
+        s[j + r] += w * v;
+        q[r] += e * e;
+      }
+    for (; j < d; j++) {
+      const double v = (double)xi[j], e = v - (double)cl[j];
+      s[j] += w * v;
+      q[0] += e * e;
+    }
+    counts[l] += 1;
+    wsum[l] += w;
+    inertia += w * ((q[0] + q[1]) + (q[2] + q[3]));
+  }
+  return inertia;
+}
+
 static void ref_dist2_to_points(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld, size_t d,
                                 const float *cand, size_t m, float *out,
                                 strata_scratch scratch) {
@@ -89,7 +121,8 @@ static size_t ref_store_labels_u8(const strata_kernel_ctx *ctx, const int32_t *l
 static const strata_kernels ref_table = {
   .name = "ref",
   .ctx = {&ref_table, -1},
-  .lloyd = {.scratch_bytes = ref_scratch_bytes, .assign_reduce = ref_assign_reduce},
+  .lloyd = {.scratch_bytes = ref_scratch_bytes, .assign_reduce = ref_assign_reduce,
+            .weighted_reduce = ref_weighted_reduce},
   .labels = {.store_u8 = ref_store_labels_u8},
   .seed = {.dist2_to_points = ref_dist2_to_points, .min_sum = strata_min_sum_ref},
 };

@@ -866,7 +866,8 @@ static size_t scratch_bytes_blas(const strata_kernel_ctx *ctx, size_t rows, size
 
 /* Both tables share every slot but the assignment.  They hold only what
  * this ISA overrides: kernels/dispatch.c lays them over the reference table
- * (the label store is avx2.c's, which the avx512 tables use too). */
+ * (the label store and the weighted reduction are avx2.c's, which the
+ * avx512 tables use too). */
 #define SF_SEED_SLOTS                                                                        \
   {                                                                                          \
     .dist2_to_points = dist2_to_points, .packed_bytes = packed_bytes, .pack_rows = pack_rows,  \
@@ -877,14 +878,16 @@ static size_t scratch_bytes_blas(const strata_kernel_ctx *ctx, size_t rows, size
 
 const strata_kernels SF_DIRECT_TABLE = {
   .name = SF_NAME,
-  .lloyd = {.scratch_bytes = scratch_bytes, .assign_reduce = assign_f32},
+  .lloyd = {.scratch_bytes = scratch_bytes, .assign_reduce = assign_f32,
+            .weighted_reduce = strata_weighted_reduce_avx2},
   .labels = {.store_u8 = strata_store_labels_u8_avx2},
   .seed = SF_SEED_SLOTS,
 };
 
 const strata_kernels SF_BLAS_TABLE = {
   .name = "blas",
-  .lloyd = {.scratch_bytes = scratch_bytes_blas, .assign_reduce = assign_f32_blas},
+  .lloyd = {.scratch_bytes = scratch_bytes_blas, .assign_reduce = assign_f32_blas,
+            .weighted_reduce = strata_weighted_reduce_avx2},
   .labels = {.store_u8 = strata_store_labels_u8_avx2},
   .seed = SF_SEED_SLOTS,
 };

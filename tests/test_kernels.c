@@ -763,6 +763,113 @@ static void test_store_labels_u8(void) {
   free(lab); free(start); free(want); free(got);
 }
 
+/* The old core loop the weighted_reduce slot replaced (core/lloyd_pass.c
+ * before it became a slot), transcribed: the reference must keep its bits,
+ * and every table the reference's. */
+static double weighted_transcript(const float *x, size_t rows, size_t ld, size_t d, const float *c,
+                                  const int32_t *labels, const float *wt, double *sums, int64_t *counts,
+                                  double *wsum) {
+  const size_t d4 = d / 4 * 4;
+  double inertia = 0.0;
+  for (size_t i = 0; i < rows; i++) {
+    const size_t l = (size_t)labels[i];
+    const double w = wt[i];
+    const float *xi = x + i * ld, *cf = c + l * d;
+    double *s = sums + l * d;
+    double q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;
+    size_t j = 0;
+    for (; j < d4; j += 4) {
+      const double v0 = xi[j], v1 = xi[j + 1], v2 = xi[j + 2], v3 = xi[j + 3];
+      const double e0 = v0 - (double)cf[j], e1 = v1 - (double)cf[j + 1];
+      const double e2 = v2 - (double)cf[j + 2], e3 = v3 - (double)cf[j + 3];
+      s[j] += w * v0;
+      s[j + 1] += w * v1;
+      s[j + 2] += w * v2;
+      s[j + 3] += w * v3;
+      q0 += e0 * e0;
+      q1 += e1 * e1;
+      q2 += e2 * e2;
+      q3 += e3 * e3;
+    }
+    for (; j < d; j++) {
+      const double v = xi[j], e = v - (double)cf[j];
+      s[j] += w * v;
+      q0 += e * e;
+    }
+    counts[l]++;
+    wsum[l] += w;
+    inertia += w * ((q0 + q1) + (q2 + q3));
+  }
+  return inertia;
+}
+
+/* weighted_reduce: every table (and the reference) equals the transcript
+ * bit for bit - sums, counts, weights, inertia - on shapes around the
+ * vector widths, ld > d, k = 1, runs of one label (a row's sums then
+ * depend on the previous row's store), weights 0 and of every magnitude;
+ * and the transcript's sums are within float64 rounding of long double
+ * sums (the definition is what it says). */
+static void test_weighted_reduce(void) {
+  static const size_t d_list[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 64, 128};
+  static const size_t rows_list[] = {0, 1, 3, 17, 4096};
+  static const size_t k_list[] = {1, 3, 64};
+  int cases = 0;
+  for (size_t id = 0; id < sizeof d_list / sizeof d_list[0]; id++)
+    for (size_t ir = 0; ir < sizeof rows_list / sizeof rows_list[0]; ir++)
+      for (size_t ik = 0; ik < sizeof k_list / sizeof k_list[0]; ik++)
+        for (int pad = 0; pad < 2; pad++) {
+          const size_t d = d_list[id], rows = rows_list[ir], k = k_list[ik], ld = d + (pad ? 3 : 0);
+          float *x = xmalloc((rows ? rows : 1) * ld * sizeof *x), *c = xmalloc(k * d * sizeof *c);
+          float *wt = xmalloc((rows ? rows : 1) * sizeof *wt);
+          int32_t *lab = xmalloc((rows ? rows : 1) * sizeof *lab);
+          const double off = (double)(cases % 3) * 40.0;
+          for (size_t i = 0; i < k * d; i++) c[i] = (float)(off + 5.0 * rng_sym());
+          for (size_t i = 0; i < rows; i++) {
+            /* runs: a third of the rows repeat the previous label */
+            lab[i] = i > 0 && rng_next() % 3 == 0 ? lab[i - 1] : (int32_t)(rng_next() % k);
+            for (size_t j = 0; j < ld; j++) x[i * ld + j] = (float)(off + 6.0 * rng_sym());
+            const uint64_t r = rng_next() % 5;
+            wt[i] = r == 0 ? 0.0f : r == 1 ? (float)(1e-6 * rng_uniform()) : r == 2 ? (float)(1e6 * rng_uniform())
+                                                                                  : (float)rng_uniform();
+            if (i > 0 && rng_next() % 8 == 0) memcpy(x + i * ld, x + (i - 1) * ld, d * sizeof *x); /* duplicate */
+          }
+          double *ws = calloc(k * d, sizeof *ws), *wsum = calloc(k, sizeof *wsum);
+          int64_t *wc = calloc(k, sizeof *wc);
+          long double *ls = calloc(k * d, sizeof *ls);
+          const double want = weighted_transcript(x, rows, ld, d, c, lab, wt, ws, wc, wsum);
+          for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < d; j++)
+              ls[(size_t)lab[i] * d + j] += (long double)wt[i] * (long double)x[i * ld + j];
+          for (size_t e = 0; e < k * d; e++) {
+            long double mag = 0.0L;
+            for (size_t i = 0; i < rows; i++)
+              if ((size_t)lab[i] == e / d) mag += (long double)wt[i] * fabsl((long double)x[i * ld + e % d]);
+            CHECK_MSG(fabsl((long double)ws[e] - ls[e]) <= (long double)(rows + 2) * 0x1p-52L * mag,
+                      "weighted transcript d=%zu rows=%zu: sum %zu off its long double value", d, rows, e);
+          }
+          const strata_kernels *all[MAX_TABLES + 1];
+          const char *names[MAX_TABLES + 1];
+          for (size_t t = 0; t < N_TABLES; t++) { all[t] = tables[t]; names[t] = table_names[t]; }
+          all[N_TABLES] = strata_kernels_ref();
+          names[N_TABLES] = "ref";
+          for (size_t t = 0; t < N_TABLES + 1; t++) {
+            if (!all[t]) continue;
+            double *gs = calloc(k * d, sizeof *gs), *gw = calloc(k, sizeof *gw);
+            int64_t *gc = calloc(k, sizeof *gc);
+            const double got = all[t]->lloyd.weighted_reduce(&all[t]->ctx, x, rows, ld, d, c, lab, wt, gs, gc, gw);
+            CHECK_MSG(memcmp(&got, &want, sizeof got) == 0 && memcmp(gs, ws, k * d * sizeof *gs) == 0 &&
+                          memcmp(gc, wc, k * sizeof *gc) == 0 && memcmp(gw, wsum, k * sizeof *gw) == 0,
+                      "%s weighted_reduce d=%zu rows=%zu k=%zu ld=%zu: inertia %.17g against %.17g, sums %s",
+                      names[t], d, rows, k, ld, got, want,
+                      memcmp(gs, ws, k * d * sizeof *gs) == 0 ? "equal" : "differ");
+            free(gs); free(gw); free(gc);
+          }
+          free(x); free(c); free(wt); free(lab); free(ws); free(wsum); free(wc); free(ls);
+          cases++;
+        }
+  printf("weighted_reduce cases: %d\n", cases);
+}
+
 /* Every registered backend is reachable by its name, CPU entries come
  * first with ref leading, and the devices are those of kernels/opencl.h. */
 static void test_backend_list(void) {
@@ -1012,6 +1119,7 @@ int main(int argc, char **argv) {
   test_half_below_worst_case();
   test_min_sum();
   test_store_labels_u8();
+  test_weighted_reduce();
   test_blas_equals_direct();
   printf("cpu time %.2f s\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
   return check_report();
