@@ -198,11 +198,22 @@ static int scale_bad_row(const strata_scaler *s, const float *xi, size_t row, fl
         return 0;
       }
   }
-  if (s->missing == STRATA_MISSING_DROP) return 0;
+  int has_nan = 0;
+  for (size_t j = 0; j < s->d; j++) has_nan |= isnan(xi[j]) != 0;
+  if (has_nan && s->missing == STRATA_MISSING_DROP) return 0;
   for (size_t j = 0; j < s->d; j++) {
     /* impute is in transformed units already */
     double v = isnan(xi[j]) ? s->impute[j] : s->tf ? strata_transform_apply(&s->tf[j], xi[j]) : (double)xi[j];
     out[j] = (float)((v - s->shift[j]) * s->inv[j]);
+    /* A finite value whose scaled value is not: a model's absurd scale
+     * factor (1e-175) or shift; it would make every distance infinite. */
+    if (!isfinite(out[j])) {
+      *st = strata_fail(STRATA_ERR_DATA,
+                        "column '%s' at row %zu: %s %.9g is beyond float range once scaled "
+                        "(shift %.9g, scale factor %.9g)", s->names[j], row,
+                        isnan(xi[j]) ? "the imputed value" : "the value", v, s->shift[j], s->factor[j]);
+      return 0;
+    }
   }
   return 1;
 }
@@ -256,10 +267,11 @@ strata_status strata_scaler_apply(const strata_scaler *s, const float *raw, size
     const float *xi = raw + i * d;
     float *o = out + w * d;
     int finite = 1;
+    /* The scaled values' finiteness: NaN and Inf stay non-finite, and so
+     * does a finite value the scaling takes out of float range. */
     for (size_t j = 0; j < d; j++) {
-      float v = xi[j];
-      finite &= isfinite(v) != 0;
-      o[j] = (float)(((double)v - s->shift[j]) * s->inv[j]);
+      o[j] = (float)(((double)xi[j] - s->shift[j]) * s->inv[j]);
+      finite &= isfinite(o[j]) != 0;
     }
     if (!finite && !scale_bad_row(s, xi, row0 + i, o, &st)) {
       if (st != STRATA_OK) return st;

@@ -150,6 +150,14 @@ expect_error "inspect: a dataspace beyond its own maximum" 2 "/data has 9484 ent
   "$STRATA" inspect "$FZ/regressions_h5/dims_over_max_unwritten_chunk.h5"
 expect_error "assign: a model with a corrupt global heap" 2 "vlen_heap_mutant_65\.h5" \
   "$STRATA" assign "$FZ/regressions_model/vlen_heap_mutant_65.h5" "$IN/good.h5" --labels "$T/fz_labels.h5"
+# A model whose scale factor is 5.65e-175 (positive and finite, so the
+# loader took it): every scaled value overflowed float and assign exited 0
+# with an inertia of NaN and every row in segment 0 (model fuzzer).
+printf 'x0,x1,x2\n1,2,3\n4,5,6\n' >"$T/xyz.csv"
+run "$STRATA" import "$T/xyz.csv" -o "$IN/xyz.h5" --quiet
+expect_error_clean "assign: a scale factor that takes values out of float range" 2 \
+  "column 'x1' at row 0: the value 2 is beyond float range once scaled" "$O" \
+  "$STRATA" assign "$FZ/regressions_model/tiny_scale_factor_nan_inertia.h5" "$IN/xyz.h5" --labels "$O/l.h5" --no-drift
 # An object header continuation declaring a 2 GiB chunk in a 16 KB model:
 # HDF5 1.10 allocates the declared size before it checks the end of the
 # file (libFuzzer reported the allocation); the read then fails, exit 2.

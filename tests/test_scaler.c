@@ -124,6 +124,39 @@ static void test_scaler_apply(void) {
   strata_scaler_free(&sc);
 }
 
+/* A finite value whose scaled value overflows float (a model's absurd
+ * scale factor, 5.65e-175 in a fuzzed model) is an error naming its column
+ * and row, under every missing-value rule, never an infinite distance; an
+ * imputed value likewise.  The same value with a sane factor scales. */
+static void test_scaled_overflow(void) {
+  const char *names[] = {"a", "b"};
+  const double shift[] = {0.0, 0.125}, tiny[] = {1.0, 5.65e-175}, sane[] = {1.0, 2.0};
+  const double impute[] = {0.0, 1.0};
+  const strata_missing rules[] = {STRATA_MISSING_ERROR, STRATA_MISSING_DROP, STRATA_MISSING_MEAN};
+  float row[] = {1.0f, 3.0f}, out[2];
+  size_t m = 9;
+  for (size_t r = 0; r < 3; r++) {
+    strata_scaler sc;
+    CHECK_OK(strata_scaler_from(&sc, 2, names, rules[r], shift, tiny, impute));
+    CHECK(strata_scaler_apply(&sc, row, 1, 17, out, NULL, &m) == STRATA_ERR_DATA);
+    CHECK(strstr(strata_last_error(), "'b'") && strstr(strata_last_error(), "row 17") &&
+          strstr(strata_last_error(), "beyond float range"));
+    strata_scaler_free(&sc);
+    CHECK_OK(strata_scaler_from(&sc, 2, names, rules[r], shift, sane, impute));
+    CHECK_OK(strata_scaler_apply(&sc, row, 1, 17, out, NULL, &m));
+    CHECK(m == 1 && out[1] == 1.4375f);
+    strata_scaler_free(&sc);
+  }
+  /* the imputed value of a missing one */
+  strata_scaler sc;
+  const double big_impute[] = {0.0, 1e300};
+  CHECK_OK(strata_scaler_from(&sc, 2, names, STRATA_MISSING_MEAN, shift, sane, big_impute));
+  float nan_row[] = {1.0f, NAN};
+  CHECK(strata_scaler_apply(&sc, nan_row, 1, 3, out, NULL, &m) == STRATA_ERR_DATA);
+  CHECK(strstr(strata_last_error(), "imputed value") && strstr(strata_last_error(), "row 3"));
+  strata_scaler_free(&sc);
+}
+
 /* The public stats pass over a file, for several chunk sizes. */
 static void test_dataset_stats(void) {
   size_t n = 20001, d = 3;
@@ -186,6 +219,7 @@ int main(void) {
   test_block_merge();
   test_finite_path_bitwise();
   test_scaler_apply();
+  test_scaled_overflow();
   test_dataset_stats();
   return check_report();
 }
