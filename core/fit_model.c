@@ -48,6 +48,7 @@ strata_status strata_fit_model_new(const strata_fit_data *data, const strata_fit
     free(param);
   }
   m->info.categorical_weight = p->categorical_weight;
+  ok &= strata_model_set_string(&m->weight_column, strata_dataset_weights_name(ds));
   size_t ng = strata_dataset_groups(ds);
   if (ng > 0) {
     const char **gn = malloc(ng * sizeof *gn);

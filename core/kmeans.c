@@ -305,8 +305,6 @@ static strata_status run_fit(fit_state *f, const strata_ctx *ctx, strata_dataset
     m->info.batch_rows = (per < all ? per : all) * STRATA_BLOCK_ROWS;
   }
   m->info.rows = data->kept;
-  RETURN_IF(!strata_model_set_string(&m->weight_column, strata_dataset_weights_name(ds)), STRATA_ERR_NOMEM,
-            "out of memory");
   m->info.rows_dropped = data->sc.skipped;
   RETURN_IF(!strata_model_set_iter_stats(m, f->best.iters, f->best.iterations), STRATA_ERR_NOMEM,
             "out of memory");
