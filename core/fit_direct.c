@@ -109,6 +109,10 @@ static strata_status summarise(const double *x, const double *w, size_t m, size_
     for (size_t j = 0; j < d; j++) c[s * d + j] = mass[s] > 0.0 ? c[s * d + j] / mass[s] : NAN;
   free(mass);
   for (size_t s = 0; s < k; s++) mean_distance[s] = 0.0;
+  /* Weighted: each segment's weight and weighted distance sum, which the
+   * model's counts and mean distances do not give (core/sweep_methods.c). */
+  double *wd = w ? calloc(2 * (k ? k : 1), sizeof *wd) : NULL;
+  RETURN_IF(w && !wd, STRATA_ERR_NOMEM, "out of memory");
   double total = 0.0;
   for (size_t i = 0; i < m; i++) {
     if (labels[i] < 0) { dist[i] = NAN; continue; }
@@ -121,7 +125,13 @@ static strata_status summarise(const double *x, const double *w, size_t m, size_
     total += (w ? w[i] : 1.0) * q;
     mean_distance[s] += sqrt(q);
     dist[i] = (float)sqrt(q);
+    if (wd) {
+      wd[s] += w[i];
+      wd[k + s] += w[i] * sqrt(q);
+    }
   }
+  free(model->fit_weight_dist);
+  model->fit_weight_dist = wd;
   for (size_t s = 0; s < k; s++) mean_distance[s] = sizes[s] ? mean_distance[s] / (double)sizes[s] : NAN;
   *inertia = total;
   return STRATA_OK;

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "fit.h"
 #include "metrics.h"
+#include "model.h"
 #include "model_predict.h"
 #include "sweep.h"
 
@@ -110,11 +111,17 @@ static strata_status fit_one(const strata_ctx *ctx, strata_dataset *ds, const st
     it->bic = mi->bic;
     it->aic = mi->aic;
   } else if (mi->train_mean_distance) {
-    /* Ward's centroids are its segments' means and its inertia their
-     * within sum of squares, over all rows: k-means' metrics, exactly. */
+    /* Ward's centroids are its segments' (weighted) means and its inertia
+     * their (weighted) within sum of squares, over all rows: k-means'
+     * metrics, exactly.  Its model keeps row counts and unweighted mean
+     * distances; a weighted fit leaves the weighted ones beside them. */
+    if (mi->weight_column && !model->fit_weight_dist) {
+      st = strata_fail(STRATA_ERR_INTERNAL, "%s k = %zu: a weighted fit left no segment weights", name, k);
+      goto done;
+    }
     for (size_t c = 0; c < k; c++) {
-      mass[c] = (double)mi->sizes[c];
-      dist_sum[c] = mi->train_mean_distance[c] * mass[c];
+      mass[c] = mi->weight_column ? model->fit_weight_dist[c] : (double)mi->sizes[c];
+      dist_sum[c] = mi->weight_column ? model->fit_weight_dist[k + c] : mi->train_mean_distance[c] * mass[c];
     }
     it->calinski_harabasz = strata_calinski_harabasz(k, d, mass, mi->centroids, mi->inertia);
     if (k >= 2) it->davies_bouldin = strata_davies_bouldin(k, d, mass, mi->centroids, dist_sum);
@@ -339,14 +346,6 @@ strata_status strata_sweep(const strata_ctx *ctx, strata_dataset *ds, const stra
   const char *names[MAX_METHODS];
   size_t nm = 0;
   FORWARD_IF_ERROR(parse_methods(p, names, &nm));
-  /* Row weights: k-means and gmm weigh their fits and every metric.  Ward's
-   * Calinski-Harabasz and Davies-Bouldin come from its model, which keeps
-   * its segments' rows, not their weights. */
-  for (size_t a = 0; a < nm && strata_dataset_weights_name(ds); a++)
-    RETURN_IF(is(names[a], "ward"), STRATA_ERR_USAGE,
-              "a sweep with row weights (column '%s') compares kmeans and gmm, not ward yet (fit ward with "
-              "--weights at each k instead)", strata_dataset_weights_name(ds));
-
   strata_sweep_out *o = NULL;
   if (nm == 1 && is(names[0], "kmeans") && !p->stability_runs) {
     /* k-means alone: its own result and reason, as before methods were compared. */

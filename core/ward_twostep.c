@@ -26,6 +26,7 @@ typedef struct {
   strata_scratch scratch;
   strata_xacc inertia;
   strata_xacc *dist;     /* k: distances to the segment centroid */
+  strata_xacc *wdist;    /* 2k with row weights: each segment's weight, then w * distance; else NULL */
   int64_t *count;        /* nm: rows per micro-cluster */
 } tw_thread;
 
@@ -78,6 +79,10 @@ static strata_status label_block(void *vctx, const strata_block *b, int thread) 
      * the segments' distances, a reference for drift, do not */
     strata_xacc_add(&t->inertia, b->w ? (double)b->w[i] * q : q);
     strata_xacc_add(&t->dist[s], sqrt(q));
+    if (t->wdist && b->w) {
+      strata_xacc_add(&t->wdist[s], (double)b->w[i]);
+      strata_xacc_add(&t->wdist[L->k + s], (double)b->w[i] * sqrt(q));
+    }
     if (seg) {
       size_t r = b->kept ? b->kept[i] : i;
       seg[r] = (int32_t)s;
@@ -97,6 +102,7 @@ static void tw_pass_free(tw_pass *L) {
     free(L->t[i].micro);
     free(L->t[i].scratch.ptr);
     free(L->t[i].dist);
+    free(L->t[i].wdist);
     free(L->t[i].count);
   }
   free(L->t);
@@ -106,11 +112,14 @@ static void tw_pass_free(tw_pass *L) {
   free(L->chunk_dist);
 }
 
-/* Runs the pass; inertia, per-segment distance sums (k) and rows per
- * micro-cluster (nm) OUT, combined over the threads word by word. */
+/* Runs the pass; inertia, per-segment distance sums (k), rows per
+ * micro-cluster (nm) and, with row weights, wdist (2k: the segments'
+ * weights, then their weighted distance sums; untouched otherwise) OUT,
+ * combined over the threads word by word. */
 static strata_status label_rows(tw_pass *L, strata_pass *pass, const double *micro_centers, double *inertia,
-                                double *dist_sum, int64_t *count) {
+                                double *dist_sum, int64_t *count, double *wdist) {
   size_t d = L->d, nm = L->nm, k = L->k;
+  const int weighted = strata_pass_weighted(pass), nx = 1 + (int)k * (weighted ? 3 : 1);
   L->threads = strata_pass_threads(pass);
   L->chunk_rows = strata_pass_chunk_rows(pass);
   L->first_row = strata_pass_first_row(pass);
@@ -124,6 +133,10 @@ static strata_status label_rows(tw_pass *L, strata_pass *pass, const double *mic
     tw_thread *t = &L->t[i];
     t->micro = malloc(STRATA_BLOCK_ROWS * sizeof *t->micro);
     t->dist = calloc(k, sizeof *t->dist);
+    if (weighted) {
+      t->wdist = calloc(2 * k, sizeof *t->wdist);
+      RETURN_IF(!t->wdist, STRATA_ERR_NOMEM, "out of memory");
+    }
     t->count = calloc(nm, sizeof *t->count);
     if (sbytes) t->scratch = (strata_scratch){aligned_alloc(64, (sbytes + 63) / 64 * 64), sbytes};
     RETURN_IF(!t->micro || !t->dist || !t->count || (sbytes && !t->scratch.ptr), STRATA_ERR_NOMEM,
@@ -140,28 +153,34 @@ static strata_status label_rows(tw_pass *L, strata_pass *pass, const double *mic
   for (int i = 1; i < L->threads; i++) {
     strata_xacc_combine(&L->t[0].inertia, &L->t[i].inertia);
     for (size_t s = 0; s < k; s++) strata_xacc_combine(&L->t[0].dist[s], &L->t[i].dist[s]);
+    for (size_t s = 0; weighted && s < 2 * k; s++) strata_xacc_combine(&L->t[0].wdist[s], &L->t[i].wdist[s]);
     for (size_t c = 0; c < nm; c++) L->t[0].count[c] += L->t[i].count[c];
   }
   /* Several ranks: the exact words and counts summed in one allreduce. */
   const strata_comm *comm = strata_ctx_comm(strata_pass_ctx(pass));
   if (strata_comm_size(comm) > 1) {
-    size_t nw = (1 + k) * STRATA_XACC_WORDS + nm;
+    size_t nw = (size_t)nx * STRATA_XACC_WORDS + nm;
     __int128 *w = malloc(nw * sizeof *w);
     RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory");
     strata_xacc_to_words(&L->t[0].inertia, w);
     for (size_t s = 0; s < k; s++) strata_xacc_to_words(&L->t[0].dist[s], w + (1 + s) * STRATA_XACC_WORDS);
-    for (size_t c = 0; c < nm; c++) w[(1 + k) * STRATA_XACC_WORDS + c] = L->t[0].count[c];
+    for (size_t s = 0; weighted && s < 2 * k; s++)
+      strata_xacc_to_words(&L->t[0].wdist[s], w + (1 + k + s) * STRATA_XACC_WORDS);
+    for (size_t c = 0; c < nm; c++) w[(size_t)nx * STRATA_XACC_WORDS + c] = L->t[0].count[c];
     strata_status st = strata_comm_sum_i128(comm, w, nw);
     if (st == STRATA_OK) {
       strata_xacc_from_words(&L->t[0].inertia, w);
       for (size_t s = 0; s < k; s++) strata_xacc_from_words(&L->t[0].dist[s], w + (1 + s) * STRATA_XACC_WORDS);
-      for (size_t c = 0; c < nm; c++) L->t[0].count[c] = (int64_t)w[(1 + k) * STRATA_XACC_WORDS + c];
+      for (size_t s = 0; weighted && s < 2 * k; s++)
+        strata_xacc_from_words(&L->t[0].wdist[s], w + (1 + k + s) * STRATA_XACC_WORDS);
+      for (size_t c = 0; c < nm; c++) L->t[0].count[c] = (int64_t)w[(size_t)nx * STRATA_XACC_WORDS + c];
     }
     free(w);
     FORWARD_IF_ERROR(st);
   }
   *inertia = strata_xacc_round(&L->t[0].inertia);
   for (size_t s = 0; s < k; s++) dist_sum[s] = strata_xacc_round(&L->t[0].dist[s]);
+  for (size_t s = 0; weighted && s < 2 * k; s++) wdist[s] = strata_xacc_round(&L->t[0].wdist[s]);
   memcpy(count, L->t[0].count, nm * sizeof *count);
   return STRATA_OK;
 }
@@ -172,6 +191,7 @@ typedef struct {
   strata_estimator *est;
   strata_fit_best best;
   double *means, *weights, *seg_c, *dist_sum, *mean_distance;
+  double *wdist;         /* 2k with row weights (the model's fit_weight_dist), else NULL */
   int64_t *micro_sizes, *seg_n, *count, *kcount;
   size_t *compact;         /* nm: index among the non-empty micro-clusters */
   int32_t *cut, *seg;
@@ -303,6 +323,8 @@ static strata_status describe(twostep *s, strata_fit_data *data, const strata_fi
            strata_model_set_iter_stats(m, s->best.iters, s->best.iterations);
   RETURN_IF(!ok, STRATA_ERR_NOMEM, "out of memory");
   FORWARD_IF_ERROR(strata_fit_model_reference(m, data, s->mean_distance));
+  m->fit_weight_dist = s->wdist;
+  s->wdist = NULL;
   m->info.distance_threshold = p->distance_threshold;
   m->info.inertia = inertia;
   m->info.iterations = s->best.iterations;
@@ -379,11 +401,15 @@ static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_par
                                    : choice.kern;
   s->dist_sum = malloc(k * sizeof *s->dist_sum);
   s->mean_distance = malloc(k * sizeof *s->mean_distance);
+  if (strata_pass_weighted(data->pass)) {
+    s->wdist = malloc(2 * k * sizeof *s->wdist);
+    RETURN_IF(!s->wdist, STRATA_ERR_NOMEM, "out of memory");
+  }
   s->count = malloc(nm * sizeof *s->count);
   RETURN_IF(!s->dist_sum || !s->mean_distance || !s->count, STRATA_ERR_NOMEM, "out of memory");
   s->lp = (tw_pass){.kern = kern, .d = d, .nm = nm, .k = k, .seg = s->seg, .c = s->seg_c, .writer = s->writer};
   double inertia = 0.0, t0 = strata_fit_now();
-  FORWARD_IF_ERROR(label_rows(&s->lp, data->pass, s->best.params, &inertia, s->dist_sum, s->count));
+  FORWARD_IF_ERROR(label_rows(&s->lp, data->pass, s->best.params, &inertia, s->dist_sum, s->count, s->wdist));
   if (s->writer)
     strata_fit_report(p, (strata_progress){.stage = STRATA_STAGE_LABELS, .n_init = 1,
                                            .seconds = strata_fit_now() - t0});
@@ -410,7 +436,7 @@ strata_status strata_ward_twostep(strata_fit_data *data, strata_model **out) {
   data->p = p;
   if (s.est) s.est->ops->free(s.est);
   strata_fit_best_free(&s.best);
-  free(s.means); free(s.weights); free(s.seg_c); free(s.dist_sum); free(s.mean_distance);
+  free(s.means); free(s.weights); free(s.seg_c); free(s.dist_sum); free(s.mean_distance); free(s.wdist);
   free(s.micro_sizes); free(s.seg_n); free(s.count); free(s.kcount); free(s.compact); free(s.cut); free(s.seg); free(s.merges);
   tw_pass_free(&s.lp);
   strata_labels_writer_abort(s.writer);

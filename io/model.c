@@ -275,6 +275,7 @@ void strata_model_free(strata_model *m) {
   free(m->train_mean); free(m->train_std); free(m->train_mean_distance);
   free(m->covariance_type); free(m->weights); free(m->covariances);
   free(m->merges);
+  free(m->fit_weight_dist);
   free(m->core_points); free(m->core_segment);
   free(m->micro_centroids); free(m->micro_sizes); free(m->kdist);
   free(m->transform_kind); free(m->transform_param);

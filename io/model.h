@@ -32,6 +32,11 @@ struct strata_model {
   char *covariance_type;
   double *weights;          /* k */
   double *covariances;      /* n_covariances, laid out by type (strata_model_info) */
+  /* A weighted fit of a method whose model keeps row counts, not weights
+   * (Ward, DBSCAN): 2k values, each segment's total row weight, then its
+   * rows' w ||x - c|| summed, for the metrics a weighted sweep reports;
+   * NULL otherwise, and in a model read from a file (never saved). */
+  double *fit_weight_dist;
   size_t n_covariances;
   int *transform_kind;      /* d strata_transform_kind, or NULL (no transforms) */
   double *transform_param;  /* d×3: yeo-johnson lambda, clip lower, upper (NaN unused), or NULL */

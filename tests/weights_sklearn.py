@@ -235,10 +235,43 @@ def sweep_weighted(args, tmp):
     check(r.returncode == 0 and sorted(cmp.get("algorithms", [])) == ["gmm", "kmeans"] and
           cmp.get("weight_column") == "value" and len(gm) == 3 and all(i["bic"] is not None for i in gm),
           f"sweep --weights --algorithm kmeans,gmm compares both, weighted ({r.stderr.strip()[:200]})")
-    r = subprocess.run([args.strata, "sweep", data, "-k", "2:4", "--weights", "value", "--algorithm", "kmeans,ward"],
-                       capture_output=True, text=True)
-    check(r.returncode == 2 and "compares kmeans and gmm, not ward yet" in r.stderr and r.stderr.count("\n") == 1,
-          f"sweep --weights --algorithm kmeans,ward: exit 2, one line ({r.returncode}: {r.stderr.strip()})")
+    # Ward in a weighted sweep (exact: `strata sweep` has no --ward-mode):
+    # each k is `fit --algorithm ward --weights` to the bit, and its metrics
+    # are the weighted ones (the fit leaves the segments' weights and
+    # weighted distances, which Ward's model does not keep).
+    ward_in_weighted_sweep(args, tmp, data, X, w, rep, common, "exact")
+
+
+def ward_in_weighted_sweep(args, tmp, data, X, w, rep, common, mode):
+    r = subprocess.run([args.strata, "sweep", data, "-k", "2:4", "--weights", "value", "--algorithm", "kmeans,ward",
+                        "--json", "--silhouette-sample", "1000000"] + common, capture_output=True, text=True)
+    cmp = json.loads(r.stdout) if r.returncode == 0 else {}
+    wd = [i for i in cmp.get("comparison", []) if i.get("algorithm") == "ward"]
+    check(r.returncode == 0 and len(wd) == 3 and cmp.get("weight_column") == "value",
+          f"sweep --weights --algorithm kmeans,ward ({mode}) compares both ({r.stderr.strip()[:200]})")
+    for it in wd:
+        k = it["k"]
+        j = fit(args, tmp, data, ["-k", str(k), "--algorithm", "ward", "--weights", "value"] + common,
+                f"sweep_wd{mode}{k}")
+        if j is None:
+            check(False, f"sweep ward ({mode}) k={k}: fit --algorithm ward --weights runs")
+            continue
+        check(j["inertia"] == it["inertia"], f"sweep ward ({mode}) k={k}: inertia equals fit's ({it['inertia']!r} vs {j['inertia']!r})")
+        Xs = ((X.astype(np.float64) - j["_shift"]) / j["_factor"]).astype(np.float32).astype(np.float64)
+        lab = j["_seg"]
+        from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+        Xr, lr = np.repeat(Xs, rep, axis=0), np.repeat(lab, rep)
+        # The silhouette is of the rows' nearest centroid (what assign gives
+        # them), as in an unweighted sweep (sweep_methods_sklearn).
+        W = w.astype(np.float64)
+        cent = np.array([(W[lab == c, None] * Xs[lab == c]).sum(axis=0) / W[lab == c].sum() for c in range(k)])
+        near = np.argmin(((Xs[:, None, :] - cent[None, :, :]) ** 2).sum(axis=2), axis=1)
+        for name, want in [("calinski_harabasz", calinski_harabasz_score(Xr, lr)),
+                           ("davies_bouldin", davies_bouldin_score(Xr, lr)),
+                           ("silhouette", weighted_silhouette(Xs, near, W))]:
+            got = it[name]
+            check(got is not None and abs(got - want) <= 1e-6 * abs(want),
+                  f"sweep ward ({mode}) k={k}: weighted {name} {got} vs {want} (rows repeated / the definition)")
 
 
 def ward_weighted(args, tmp):
@@ -258,6 +291,8 @@ def ward_weighted(args, tmp):
         return
     with h5py.File(os.path.join(tmp, "ward_w_model.h5")) as f:
         L = f["ward/linkage"][:]
+    # The model names its weight column (Ward's models left it out before).
+    check(j.get("weight_column") == "value", f"ward --weights: the model's weight_column ({j.get('weight_column')!r})")
     pos = w > 0
     Xp, rep = X[pos].astype(np.float64), w[pos].astype(int)
     Z = linkage(np.repeat(Xp, rep, axis=0), method="ward")

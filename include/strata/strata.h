@@ -738,7 +738,7 @@ STRATA_API strata_status strata_dataset_view_rows(strata_dataset *ds, size_t fir
  * of weight 0 joins the nearest segment's weighted mean), and its two-step
  * mode joins weighted k-means micro-clusters by their weights; an explicit
  * device backend refuses weights (STRATA_ERR_USAGE); strata_sweep weighs
- * every k's fit and its metrics (kmeans and gmm; ward refused);
+ * every k's fit and its metrics (kmeans, gmm and ward);
  * strata_stability refits with them; strata_profile_compute adds
  * each segment's weight (strata_profile.weight).  strata_assign and
  * strata_pca_fit do not use them. */
