@@ -173,7 +173,7 @@ static strata_status run(direct_state *s, strata_fit_data *data, const strata_ct
   FORWARD_IF_ERROR(strata_fit_data_check(data, ctx, ds, p, kmax));
   mem_need need;
   int fits = fits_memory(data, ops, &need);
-  if (ops->streamed && ops->streamed(p, fits)) return ops->fit_streamed(data, out);
+  if (ops->streamed && ops->streamed(p, fits)) return ops->fit_streamed(data, mem, out);
   if (!fits) return too_large(data, ops, name, &need);
   strata_fit_data_opts o = {.kmax = kmax, .with_init_sample = 0, .n_init = 1};
   FORWARD_IF_ERROR(strata_fit_data_prepare(data, &o));

@@ -41,9 +41,10 @@ typedef struct strata_direct_ops {
   /* Optional (NULL: none): a way that does not hold the rows (Ward's
    * two-step).  streamed says whether to take it, given the parameters and
    * whether the rows fit the memory limit; fit_streamed then does the whole
-   * fit on data (shape checked; statistics pass not yet made). */
+   * fit on data (shape checked; statistics pass not yet made), the labels
+   * into mem's arrays when mem is not NULL (strata_fit_memory). */
   int (*streamed)(const strata_fit_params *p, int fits);
-  strata_status (*fit_streamed)(strata_fit_data *data, strata_model **out);
+  strata_status (*fit_streamed)(strata_fit_data *data, const strata_labels_memory *mem, strata_model **out);
 } strata_direct_ops;
 
 /* strata_fit for a non-iterative method.  data OUT (freed by the caller

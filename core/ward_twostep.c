@@ -341,7 +341,8 @@ static strata_status describe(twostep *s, strata_fit_data *data, const strata_fi
   return strata_model_check_values(m, STRATA_ERR_DATA, "the fit overflowed: model dataset");
 }
 
-static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_params *p, strata_model **out) {
+static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_params *p, const strata_labels_memory *mem,
+                         strata_model **out) {
   const strata_ctx *ctx = data->ctx;
   size_t n = data->n, d = data->d;
   RETURN_IF(p->ward_micro < 2, STRATA_ERR_USAGE, "the two-step mode needs at least 2 micro-clusters (got %d)",
@@ -375,7 +376,9 @@ static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_par
   const strata_comm *comm = strata_ctx_comm(ctx);
   strata_status ost = STRATA_OK;
   if (p->model_path && strata_comm_rank(comm) == 0) ost = strata_output_begin(p->model_path, &s->model_out);
-  if (ost == STRATA_OK && p->labels_path) {
+  /* strata_fit_memory (one process): the caller's arrays take the labels. */
+  if (ost == STRATA_OK && mem) ost = strata_labels_writer_memory(n, mem->segment, mem->distance, &s->writer);
+  else if (ost == STRATA_OK && p->labels_path) {
     size_t first = strata_pass_first_row(data->pass);
     ost = strata_labels_writer_open_ranks_soft(p->labels_path, n, 0, comm, first, first + strata_pass_rows(data->pass),
                                                &s->writer);
@@ -428,11 +431,11 @@ static strata_status run(twostep *s, strata_fit_data *data, const strata_fit_par
   return STRATA_OK;
 }
 
-strata_status strata_ward_twostep(strata_fit_data *data, strata_model **out) {
+strata_status strata_ward_twostep(strata_fit_data *data, const strata_labels_memory *mem, strata_model **out) {
   const strata_fit_params *p = data->p;
   twostep s;
   memset(&s, 0, sizeof s);
-  strata_status st = run(&s, data, p, out);
+  strata_status st = run(&s, data, p, mem, out);
   data->p = p;
   if (s.est) s.est->ops->free(s.est);
   strata_fit_best_free(&s.best);

@@ -23,7 +23,9 @@
 #define STRATA_WARD_MICRO_ITER 20
 
 /* The whole fit (data checked by strata_fit_data_check, nothing read
- * yet).  data INOUT (freed by the caller), out OUT. */
-strata_status strata_ward_twostep(strata_fit_data *data, strata_model **out);
+ * yet).  data INOUT (freed by the caller), mem IN (the caller's label
+ * arrays, strata_fit_memory; NULL: the labels file of labels_path, if
+ * any), out OUT. */
+strata_status strata_ward_twostep(strata_fit_data *data, const strata_labels_memory *mem, strata_model **out);
 
 #endif
