@@ -4,7 +4,8 @@
  * rows equal a k-means-only sweep's; 1 and 3 threads (and another chunk
  * size) agree bit for bit; a (method, k) is recommended with a one-line
  * reason; stability runs equal strata_stability's; bad lists fail.
- * strata_stability with gmm and ward. */
+ * strata_stability with gmm and ward.  Two-step Ward in a weighted sweep
+ * against the weighted metrics of strata_fit_memory's labels. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,89 @@ static strata_status with_list(strata_dataset *ds, const char *list, int runs) {
   strata_status st = strata_sweep(NULL, ds, &p, &r);
   strata_sweep_free(r);
   return st;
+}
+
+/* Ward two-step in a weighted sweep (`strata sweep` has no --ward-mode;
+ * the C API does): each k's inertia is strata_fit's, and its
+ * Calinski-Harabasz and Davies-Bouldin are those of the fit's partition
+ * (strata_fit_memory's labels) with the row weights, computed here. */
+static void test_weighted_twostep(void) {
+  enum { WN = 3000 };
+  float *x = malloc(WN * D * sizeof *x), *w = malloc(WN * sizeof *w);
+  int32_t *lab = malloc(WN * sizeof *lab);
+  fixture_blobs(x, NULL, WN, D, PLANTED, 30.0, 78);
+  for (size_t i = 0; i < WN; i++) w[i] = 0.25f * (float)(1 + (i * 7) % 5);
+  strata_dataset *ds = NULL, *wd = NULL;
+  const char *wname[] = {"w"};
+  CHECK_OK(strata_dataset_from_memory(x, WN, D, NULL, &ds));
+  CHECK_OK(strata_dataset_from_memory(w, WN, 1, wname, &wd));
+  CHECK_OK(strata_dataset_set_weights(ds, wd));
+  strata_sweep_params p;
+  base(&p);
+  p.algorithms = "ward";
+  p.fit.ward_mode = STRATA_WARD_TWOSTEP;
+  p.fit.ward_micro = 120;
+  strata_sweep_result *r = NULL;
+  CHECK_OK(strata_sweep(NULL, ds, &p, &r));
+  for (int k = KMIN; r && k <= KMAX; k++) {
+    const strata_sweep_k *it = item(r, "ward", k);
+    strata_fit_params f = p.fit;
+    f.k = k;
+    f.algorithm = "ward";
+    strata_model *m = NULL;
+    for (size_t i = 0; i < WN; i++) lab[i] = -1;
+    const strata_status st = strata_fit_memory(NULL, ds, &f, lab, NULL, &m);
+    CHECK_MSG(st == STRATA_OK, "two-step weighted k=%d: %s", k, strata_last_error());
+    /* strata_fit_memory wrote no label in the two-step mode before */
+    size_t labelled = 0;
+    for (size_t i = 0; i < WN; i++) labelled += lab[i] >= 0 && lab[i] < k;
+    CHECK_MSG(labelled == WN, "two-step strata_fit_memory k=%d: %zu of %d rows labelled", k, labelled, (int)WN);
+    if (!it || st != STRATA_OK || labelled != WN) {
+      CHECK(it != NULL);
+      strata_model_free(m);
+      continue;
+    }
+    CHECK(same(strata_model_get_info(m)->inertia, it->inertia));
+    double mass[KMAX] = {0}, mean[KMAX][D] = {{0}}, dist[KMAX] = {0}, within = 0.0, n = 0.0;
+    for (size_t i = 0; i < WN; i++) {
+      mass[lab[i]] += w[i];
+      for (size_t j = 0; j < D; j++) mean[lab[i]][j] += (double)w[i] * x[i * D + j];
+    }
+    for (int c = 0; c < k; c++)
+      for (size_t j = 0; j < D; j++) mean[c][j] /= mass[c];
+    for (size_t i = 0; i < WN; i++) {
+      double q = 0.0;
+      for (size_t j = 0; j < D; j++) q += ((double)x[i * D + j] - mean[lab[i]][j]) * ((double)x[i * D + j] - mean[lab[i]][j]);
+      within += w[i] * q;
+      dist[lab[i]] += w[i] * sqrt(q);
+    }
+    double g[D] = {0}, between = 0.0, db = 0.0;
+    for (int c = 0; c < k; c++) {
+      n += mass[c];
+      for (size_t j = 0; j < D; j++) g[j] += mass[c] * mean[c][j];
+    }
+    for (int c = 0; c < k; c++)
+      for (size_t j = 0; j < D; j++) between += mass[c] * (mean[c][j] - g[j] / n) * (mean[c][j] - g[j] / n);
+    for (int a = 0; a < k; a++) {
+      double worst = 0.0;
+      for (int b = 0; b < k; b++) {
+        if (b == a) continue;
+        double sep = 0.0;
+        for (size_t j = 0; j < D; j++) sep += (mean[a][j] - mean[b][j]) * (mean[a][j] - mean[b][j]);
+        const double v = (dist[a] / mass[a] + dist[b] / mass[b]) / sqrt(sep);
+        worst = v > worst ? v : worst;
+      }
+      db += worst / k;
+    }
+    const double ch = between * (n - k) / (within * (k - 1));
+    CHECK_MSG(fabs(it->calinski_harabasz - ch) <= 1e-9 * ch && fabs(it->davies_bouldin - db) <= 1e-9 * db,
+              "two-step weighted k=%d: CH %.17g vs %.17g, DB %.17g vs %.17g", k, it->calinski_harabasz, ch,
+              it->davies_bouldin, db);
+    strata_model_free(m);
+  }
+  strata_sweep_free(r);
+  strata_dataset_free(ds);
+  free(x); free(w); free(lab);
 }
 
 int main(void) {
@@ -175,5 +259,6 @@ int main(void) {
 
   strata_dataset_free(ds);
   free(x);
+  test_weighted_twostep();
   return check_report();
 }
