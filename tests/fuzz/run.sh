@@ -20,17 +20,15 @@
 # harness's own checks without ASan, scratch files in /dev/shm, for
 # FUZZ_SECONDS (default a day).  The library's child reader (io/h5_probe.c)
 # forks once per input, which holds a run to 20-160 executions/s, so the
-# fuzzing runs with it off (STRATA_H5_CHECK=0), about 1,000-3,500
-# executions/s: an input on which HDF5 itself crashes ends a job.  Jobs of
-# at most 60 s run one after another on the growing corpus, each under a
-# watchdog: HDF5's heap corruptions can deadlock a dying job in malloc, so
-# libFuzzer's SIGABRT handler is off and a job that dies or hangs without
-# saving its input has it salvaged from its scratch file.  Each saved input
-# is then replayed alone with the child reader on, as every command reads
-# a file: one that still crashes, breaks a harness invariant or times out
-# is a finding (exit 1); one the child reader refuses cleanly is counted as
-# HDF5's, caught.  Prints the executions (after each job's corpus load, and
-# with it).
+# fuzzing runs with it off (STRATA_H5_CHECK=0) in libFuzzer's fork mode,
+# about 1,000-3,500 executions/s: an input on which HDF5 itself crashes
+# ends one job.  libFuzzer's signal handlers are off (HDF5's heap
+# corruptions deadlocked them in malloc, and with them the whole run); a
+# job that dies leaves its input in its scratch file, which is saved.
+# Each saved input is then replayed alone with the child reader on, as
+# every command reads a file: one that still crashes, breaks a harness
+# invariant or times out is a finding (exit 1); one the child reader
+# refuses cleanly is counted as HDF5's, caught.  Prints the executions.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HARNESS=${1:-csv}
@@ -95,38 +93,25 @@ echo "fuzz: $HARNESS: replaying the regressions and the seed corpus"
 if [ "${FUZZ_ASAN:-1}" = 0 ]; then
   scratch="$work/tmp"
   [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=$(mkdir -p /dev/shm/strata-fuzz && mktemp -d /dev/shm/strata-fuzz/XXXXXX)
-  echo "fuzz: $HARNESS: fuzzing with the child reader off, jobs of 60 s, for ${FUZZ_SECONDS:-86400}s"
-  : >"$work/fuzz.log"
-  end=$((SECONDS + ${FUZZ_SECONDS:-86400})) fuzzed=0 loaded=0 jobs=0 salvaged=0
-  while [ "$SECONDS" -lt "$end" ]; do
-    left=$((end - SECONDS)) job="$scratch/job"
-    rm -rf "$job" && mkdir -p "$job"
-    rc=0
-    STRATA_H5_CHECK=0 TMPDIR="$job" timeout -s KILL $(( (left < 60 ? left : 60) + 30 )) "$bin" \
-      -max_total_time=$((left < 60 ? left : 60)) -handle_abrt=0 -max_len=32768 -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 \
-      -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" >"$job/log" 2>&1 || rc=$?
-    jobs=$((jobs + 1))
-    init=$(grep -aoE '^#[0-9]+[[:space:]]+INITED' "$job/log" | grep -oE '[0-9]+' | head -n 1 || true)
-    # The job's own count where it printed one, else its last status line
-    # (libFuzzer prints those at new coverage and powers of two: an undercount).
-    last=$(grep -aE '^stat::number_of_executed_units' "$job/log" | grep -oE '[0-9]+' | tail -n 1 || true)
-    [ -n "$last" ] || last=$(grep -aoE '^#[0-9]+' "$job/log" | tail -n 1 | tr -d '#' || true)
-    loaded=$((loaded + ${init:-0}))
-    [ -n "$last" ] && [ -n "$init" ] && fuzzed=$((fuzzed + last - init))
-    # A job that died without libFuzzer's report (SIGABRT, the watchdog)
-    # left the input it was running in its scratch file.
-    if [ "$rc" -ne 0 ] && ! grep -aq 'Test unit written to' "$job/log"; then
-      for f in "$job"/strata-fuzz-*; do
-        case "$f" in *-labels.h5 | *-saved.h5) continue ;; esac
-        [ -f "$f" ] || continue
-        cp "$f" "$work/artifacts/salvaged-$(sha1sum "$f" | cut -c1-40)" && salvaged=$((salvaged + 1))
-      done
-    fi
-    tail -n 3 "$job/log" >>"$work/fuzz.log"
+  echo "fuzz: $HARNESS: fuzzing with the child reader off, fork mode, for ${FUZZ_SECONDS:-86400}s"
+  rc=0
+  STRATA_H5_CHECK=0 TMPDIR="$scratch" timeout -s KILL $((${FUZZ_SECONDS:-86400} + 300)) "$bin" -fork=1 \
+    -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -handle_abrt=0 -handle_segv=0 -handle_bus=0 \
+    -handle_ill=0 -handle_fpe=0 -max_total_time="${FUZZ_SECONDS:-86400}" -max_len=32768 -timeout=10 \
+    -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" >"$work/fuzz.log" 2>&1 || rc=$?
+  [ "$rc" -eq 137 ] && echo "fuzz: $HARNESS: the run outlived its time by 300 s (a job hung) and was killed" >&2
+  grep -aE '^#[0-9]+: cov' "$work/fuzz.log" | tail -n 1 |
+    sed -E 's/^#([0-9]+):.*exec\/s ([0-9]+).*crash: ([0-9/]+).*time: ([0-9]+)s.*/fuzz: executions: \1 in \4 s (last exec\/s \2; oom\/timeout\/crash \3)/' || true
+  # A job that died of a signal saved nothing (the handlers are off:
+  # HDF5's heap corruptions deadlocked libFuzzer's handler in malloc); the
+  # input it ran is its scratch file, which only a clean exit removes.
+  salvaged=0
+  for f in "$scratch"/strata-fuzz-*; do
+    case "$f" in *-labels.h5 | *-saved.h5) continue ;; esac
+    [ -f "$f" ] || continue
+    cp "$f" "$work/artifacts/salvaged-$(sha1sum "$f" | cut -c1-40)" && salvaged=$((salvaged + 1))
   done
-  rm -rf "$job"
-  echo "fuzz: $HARNESS: executions: $fuzzed fuzzed after the corpus loads, $((fuzzed + loaded)) in all, $jobs jobs, $salvaged inputs salvaged from dead jobs"
+  echo "fuzz: $HARNESS: $salvaged inputs salvaged from jobs that died"
   shopt -s nullglob
   caught=0 found=0
   for a in "$work"/artifacts/*; do
