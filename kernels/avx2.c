@@ -616,14 +616,7 @@ double strata_weighted_reduce_avx2(const strata_kernel_ctx *ctx, const float *x,
     }
     double qs[4];
     _mm256_storeu_pd(qs, q);
-    for (; j < d; j++) {
-      const double v = (double)xi[j], e = v - (double)cl[j];
-      s[j] += w * v;
-      qs[0] += e * e;
-    }
-    counts[l] += 1;
-    wsum[l] += w;
-    inertia += w * ((qs[0] + qs[1]) + (qs[2] + qs[3]));
+    inertia += strata_weighted_row_end(xi, cl, s, w, j, d, qs, &counts[l], &wsum[l]);
   }
   return inertia;
 }

@@ -15,8 +15,26 @@
 extern const strata_kernels strata_kernels_avx2_table;       /* direct, AVX2+FMA */
 extern const strata_kernels strata_kernels_blas_avx2_table;  /* sgemm + AVX2 argmin */
 #endif
+
+/* The end of a row of weighted_reduce (kernels.h), shared by the
+ * reference and avx2.c: the columns from j on, each into its sum and its
+ * squared distance into q[0], in order; the row's count and weight; returns
+ * the row's term w ((q_0 + q_1) + (q_2 + q_3)). */
+static inline double strata_weighted_row_end(const float *xi, const float *cl, double *s, double w, size_t j,
+                                             size_t d, double q[4], int64_t *count, double *wsum) {
+  for (; j < d; j++) {
+    const double v = (double)xi[j], e = v - (double)cl[j];
+    s[j] += w * v;
+    q[0] += e * e;
+  }
+  *count += 1;
+  *wsum += w;
+  return w * ((q[0] + q[1]) + (q[2] + q[3]));
+}
+
 #if defined(STRATA_BUILD_AVX2)
-/* The AVX2 label store, which the avx512 tables share (kernels/avx2.c). */
+/* The AVX2 weighted reduction and label store, which the avx512 tables
+ * share (kernels/avx2.c). */
 double strata_weighted_reduce_avx2(const strata_kernel_ctx *ctx, const float *x, size_t rows, size_t ld,
                                    size_t d, const float *c, const int32_t *labels, const float *wt,
                                    double *sums, int64_t *counts, double *wsum);

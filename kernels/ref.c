@@ -64,14 +64,7 @@ static double ref_weighted_reduce(const strata_kernel_ctx *ctx, const float *x, 
         s[j + r] += w * v;
         q[r] += e * e;
       }
-    for (; j < d; j++) {
-      const double v = (double)xi[j], e = v - (double)cl[j];
-      s[j] += w * v;
-      q[0] += e * e;
-    }
-    counts[l] += 1;
-    wsum[l] += w;
-    inertia += w * ((q[0] + q[1]) + (q[2] + q[3]));
+    inertia += strata_weighted_row_end(xi, cl, s, w, j, d, q, &counts[l], &wsum[l]);
   }
   return inertia;
 }

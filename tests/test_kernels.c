@@ -725,6 +725,16 @@ static void test_min_sum(void) {
  * like a plain loop, at lengths around the vector widths (16, 32), with
  * labels up to 254 and previous bytes that match, differ, or are 255 (no
  * label yet). */
+/* The registered CPU tables, then the reference: N_TABLES + 1 entries. */
+static void every_table(const strata_kernels **all, const char **names) {
+  for (size_t t = 0; t < N_TABLES; t++) {
+    all[t] = tables[t];
+    names[t] = table_names[t];
+  }
+  all[N_TABLES] = strata_kernels_ref();
+  names[N_TABLES] = "ref";
+}
+
 static void test_store_labels_u8(void) {
   static const size_t m_list[] = {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 4095, 4096};
   const size_t mmax = 4096;
@@ -746,9 +756,7 @@ static void test_store_labels_u8(void) {
       }
       const strata_kernels *all[MAX_TABLES + 1];
       const char *names[MAX_TABLES + 1];
-      for (size_t t = 0; t < N_TABLES; t++) { all[t] = tables[t]; names[t] = table_names[t]; }
-      all[N_TABLES] = strata_kernels_ref();
-      names[N_TABLES] = "ref";
+      every_table(all, names);
       for (size_t t = 0; t < N_TABLES + 1; t++) {
         if (!all[t] || !all[t]->labels.store_u8) continue;
         memcpy(got, start, m);
@@ -849,9 +857,7 @@ static void test_weighted_reduce(void) {
           }
           const strata_kernels *all[MAX_TABLES + 1];
           const char *names[MAX_TABLES + 1];
-          for (size_t t = 0; t < N_TABLES; t++) { all[t] = tables[t]; names[t] = table_names[t]; }
-          all[N_TABLES] = strata_kernels_ref();
-          names[N_TABLES] = "ref";
+          every_table(all, names);
           for (size_t t = 0; t < N_TABLES + 1; t++) {
             if (!all[t]) continue;
             double *gs = calloc(k * d, sizeof *gs), *gw = calloc(k, sizeof *gw);
