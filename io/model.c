@@ -330,11 +330,20 @@ strata_status strata_model_check_values(const strata_model *m, strata_status st,
   const int imputes = m->missing && (strcmp(m->missing, "mean") == 0 || strcmp(m->missing, "median") == 0);
   for (int c = 0; c < k; c++) {
     RETURN_IF(m->sizes[c] < 0, st, "%s 'sizes' holds %lld for segment %d", where, (long long)m->sizes[c], c);
+    double norm2 = 0.0;
     for (int j = 0; j < d; j++) {
       const double v = m->centroids[(size_t)c * d + j], o = m->centroids_original[(size_t)c * d + j];
       RETURN_IF(!isfinite(v) || !isfinite(o), st, "%s '%s' holds %g for segment %d, feature '%s'", where,
                 isfinite(v) ? "centroids_original" : "centroids", isfinite(v) ? o : v, c, m->features[j]);
+      norm2 += (double)(float)v * (double)(float)v;
     }
+    /* The kernels score in float32: a centroid finite in float64 but not
+     * there (a fuzzed model held -4.3e273) sent every row to segment 0 at
+     * an infinite distance with exit 0.  A fit cannot make one (its
+     * inertia would not be finite). */
+    RETURN_IF(!isfinite((float)norm2), st,
+              "%s 'centroids' of segment %d are beyond float range (squared norm %g; the scoring is in float32)",
+              where, c, norm2);
   }
   for (int j = 0; j < d; j++) {
     const double f = m->scale_factor[j];

@@ -205,6 +205,8 @@ static const char *damaged(const char *name, int kind) {
     strata_h5_write_string(f, "missing", "mean");
   } else if (kind == 9) { /* an infinite centroid in original units */
     poke(f, "centroids_original", 0, INFINITY);
+  } else if (kind == 13) { /* a centroid finite in float64, infinite in float32 (fuzzed: -4.3e273) */
+    poke(f, "centroids", 1 * DIM + 1, -4.3e273);
   } else if (kind == 10) { /* an absurd declared d (it used to read as "out of memory") */
     int d = 2000000000;
     hid_t a = H5Aopen(f, "d", H5P_DEFAULT);
@@ -257,6 +259,8 @@ static void test_load_errors(void) {
                     "'scaler/impute' holds nan for feature 'tenure' (rule mean)");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_inf_original.h5", 9),
                     "'centroids_original' holds inf for segment 0, feature 'age'");
+  expect_load_error(STRATA_ERR_FORMAT, damaged("model_float_overflow.h5", 13),
+                    "'centroids' of segment 1 are beyond float range");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_absurd_d.h5", 10), "'centroids' is 3x4, expected 3x2000000000");
   expect_load_error(STRATA_ERR_FORMAT, damaged("model_huge_type.h5", 12),
                     "'shift' is not stored as numbers of at most 8 bytes");
