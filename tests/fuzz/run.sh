@@ -115,7 +115,9 @@ if [ "${FUZZ_ASAN:-1}" = 0 ]; then
   shopt -s nullglob
   caught=0 found=0
   for a in "$work"/artifacts/*; do
-    if TMPDIR="$scratch" timeout 120 "$bin" -timeout=30 -rss_limit_mb=2048 "$a" >"$work/replay.log" 2>&1; then
+    # Killed, not asked: a crash can deadlock libFuzzer's handlers in malloc.
+    if TMPDIR="$scratch" timeout -s KILL 120 "$bin" -handle_abrt=0 -timeout=30 -rss_limit_mb=2048 "$a" \
+      >"$work/replay.log" 2>&1; then
       caught=$((caught + 1))
     else
       found=$((found + 1))
