@@ -165,7 +165,22 @@ static int open_headroom(void) {
   return 1;
 }
 
+hid_t strata_h5_open_plain(const char *path) {
+  hid_t fapl = read_access_plist();
+  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+  /* Closing the list would clear the error stack that says why the open
+   * failed (a writer's lock, a corrupt superblock): kept aside meanwhile. */
+  hid_t why = file < 0 ? H5Eget_current_stack() : -1;
+  if (fapl >= 0) H5Pclose(fapl);
+  if (why >= 0) H5Eset_current_stack(why);
+  return file;
+}
+
 strata_status strata_h5_open_read(const char *path, hid_t *file) {
+  return strata_h5_open_read_checked(path, file, NULL, NULL);
+}
+
+strata_status strata_h5_open_read_checked(const char *path, hid_t *file, strata_h5_reader read, void *ctx) {
   *file = -1;
   RETURN_IF(!open_headroom(), STRATA_ERR_NOMEM,
             "out of memory opening '%s': less than %zu MB left for the HDF5 library (memory limit reached)", path,
@@ -187,9 +202,8 @@ strata_status strata_h5_open_read(const char *path, hid_t *file) {
   if (is_h5 <= 0) {
     H5Eclear2(H5E_DEFAULT);
     st = strata_fail(STRATA_ERR_FORMAT, "'%s' is not an HDF5 file", path);
-  } else if ((st = strata_h5_probe(path)) == STRATA_OK) {
-    hid_t fapl = read_access_plist();
-    *file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+  } else if ((st = read ? strata_h5_probe_reader(path, read, ctx) : strata_h5_probe(path)) == STRATA_OK) {
+    *file = strata_h5_open_plain(path);
     if (*file < 0) {
       strata_h5_error_text(why, sizeof why);
       /* A writer (h5py, another tool) holds the file: not a damaged file. */
@@ -201,7 +215,6 @@ strata_status strata_h5_open_read(const char *path, hid_t *file) {
       else
         st = strata_fail(STRATA_ERR_FORMAT, "'%s' is truncated or corrupt: %s", path, why);
     }
-    if (fapl >= 0) H5Pclose(fapl);
   }
   strata_h5_unlock();
   return st;

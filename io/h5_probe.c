@@ -11,6 +11,15 @@
  * 2 naming the file instead of crashing on it.  Errors HDF5 reports
  * cleanly are left to the real open, which names them.
  *
+ * A reader that knows what it will read (the model loader) has the child
+ * make its own calls instead (strata_h5_probe_reader): HDF5 1.10 also
+ * crashes in calls the walk does not make (H5Dclose after H5Dopen, a name
+ * looked up rather than iterated: the model fuzzer's double free, SIGSEGV
+ * in H5RS_decr and unbounded allocation), and from the same state the same
+ * calls do the same thing.  An error the child's reader meets is the
+ * command's error: the parent does not repeat a read that failed within the
+ * child's memory bound, which could grow without one.
+ *
  * The child is best effort, never a verdict on a good file: a failed fork,
  * or a child still busy after PROBE_SECONDS (a slow network file system),
  * lets the open go on as before.  It may take PROBE_MEMORY beyond what it
@@ -244,7 +253,7 @@ static void walk(hid_t loc, const char *name, int depth, scrub *s) {
 
 /* The address space the child inherited, plus PROBE_MEMORY, within any
  * limit already set. */
-static void limit_memory(void) {
+static void limit_memory(rlim_t extra) {
   unsigned long long pages = 0;
   FILE *f = fopen("/proc/self/statm", "r");
   if (!f) return;
@@ -253,19 +262,55 @@ static void limit_memory(void) {
   long page = sysconf(_SC_PAGESIZE);
   struct rlimit as;
   if (got != 1 || page <= 0 || getrlimit(RLIMIT_AS, &as) != 0) return;
-  rlim_t want = (rlim_t)pages * (rlim_t)page + PROBE_MEMORY;
+  rlim_t want = (rlim_t)pages * (rlim_t)page + PROBE_MEMORY + extra;
   if (as.rlim_cur == RLIM_INFINITY || want < as.rlim_cur) {
     as.rlim_cur = want;
     setrlimit(RLIMIT_AS, &as);
   }
 }
 
-static void child_reads(const char *path, pid_t parent) {
+/* What a reader's child sends up the pipe when its reader fails. */
+typedef struct {
+  int status;
+  char detail[1020];
+} reader_verdict;
+
+/* The reader's own calls, as the parent will make them next: the same
+ * open, the reader, the same close.  Its error goes up the pipe. */
+static void child_runs_reader(const char *path, strata_h5_reader reader, void *ctx, int verdict_fd) {
+  hid_t file = strata_h5_open_plain(path);
+  strata_status st;
+  if (file < 0) {
+    /* Left to the parent's open, which names HDF5's reason. */
+    st = STRATA_OK;
+  } else {
+    st = reader(file, path, ctx);
+    H5Fclose(file);
+  }
+  if (st == STRATA_OK) return;
+  reader_verdict v = {(int)st, {0}};
+  snprintf(v.detail, sizeof v.detail, "%s", strata_last_error());
+  ssize_t left = (ssize_t)sizeof v;
+  const char *at = (const char *)&v;
+  while (left > 0) {
+    ssize_t w = write(verdict_fd, at, (size_t)left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    at += w;
+    left -= w;
+  }
+}
+
+static void child_reads(const char *path, pid_t parent, strata_h5_reader reader, void *ctx, int verdict_fd) {
   /* A crash here is the finding, not a core file to keep. */
   struct rlimit none = {0, 0}, cpu = {PROBE_SECONDS, PROBE_SECONDS + 1};
   setrlimit(RLIMIT_CORE, &none);
   setrlimit(RLIMIT_CPU, &cpu);
-  limit_memory();
+  /* A reader allocates what the file holds, a few times over (the model
+   * loader: centroids, their originals, the scaler), beyond HDF5's own. */
+  struct stat sb;
+  rlim_t extra = reader && stat(path, &sb) == 0 && sb.st_size > 0 ? (rlim_t)sb.st_size * 8 : 0;
+  limit_memory(extra);
   /* Never outlives the command (a parent killed while the child loops). */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(PROBE_DONE);
@@ -289,6 +334,10 @@ static void child_reads(const char *path, pid_t parent) {
    * the command. */
   mallopt(M_PERTURB, 0xa5);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  if (reader) {
+    child_runs_reader(path, reader, ctx, verdict_fd);
+    _exit(PROBE_DONE);
+  }
   scrub s = {path, -1, DATA_BUDGET, 0};
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
 #if H5_VERSION_GE(1, 12, 1) || (H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE >= 7)
@@ -347,7 +396,7 @@ static int known_safe(const char *path, struct stat *now, int *seen) {
   return 0;
 }
 
-static strata_status probe(const char *path);
+static strata_status probe(const char *path, strata_h5_reader reader, void *ctx);
 
 strata_status strata_h5_probe(const char *path) {
   const char *env = getenv("STRATA_H5_CHECK");
@@ -361,7 +410,7 @@ strata_status strata_h5_probe(const char *path) {
   struct timespec settled;
   const int timed = clock_gettime(CLOCK_REALTIME, &settled) == 0;
   settled.tv_sec -= KNOWN_AGE_S;
-  strata_status st = probe(path);
+  strata_status st = probe(path, NULL, NULL);
   struct stat after;
   if (st == STRATA_OK && seen && timed && stat(path, &after) == 0 && same_file(&before, &after) &&
       older_than(&after.st_mtim, &settled) && older_than(&after.st_ctim, &settled)) {
@@ -372,11 +421,19 @@ strata_status strata_h5_probe(const char *path) {
   return st;
 }
 
+/* Never taken as known safe: the walk's verdict does not cover the
+ * reader's calls, and a reader's error is not a safe file. */
+strata_status strata_h5_probe_reader(const char *path, strata_h5_reader reader, void *ctx) {
+  const char *env = getenv("STRATA_H5_CHECK");
+  if (env && strcmp(env, "0") == 0) return STRATA_OK;
+  return probe(path, reader, ctx);
+}
+
 static size_t probes_run;
 
 size_t strata_h5_probes_run(void) { return __atomic_load_n(&probes_run, __ATOMIC_RELAXED); }
 
-static strata_status probe(const char *path) {
+static strata_status probe(const char *path, strata_h5_reader reader, void *ctx) {
   __atomic_add_fetch(&probes_run, 1, __ATOMIC_RELAXED);
   /* The child holds the pipe's write end: it closes when the child ends,
    * however it ends, which poll() sees without a polling loop. */
@@ -389,7 +446,7 @@ static strata_status probe(const char *path) {
   pid_t pid = fork();
   if (pid == 0) {
     close(ends[0]);
-    child_reads(path, parent);
+    child_reads(path, parent, reader, ctx, ends[1]);
   }
   strata_h5_unlock();
   close(ends[1]);
@@ -400,17 +457,26 @@ static strata_status probe(const char *path) {
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   int ended = 0;
+  reader_verdict verdict;
+  size_t got = 0;
   for (;;) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     long left_ms = PROBE_SECONDS * 1000L - ((now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L);
     if (left_ms <= 0) break;
     struct pollfd pfd = {ends[0], POLLIN, 0};
     int r = poll(&pfd, 1, (int)left_ms);
-    if (r > 0) {
+    if (r < 0 && errno != EINTR) break;
+    if (r <= 0) continue;
+    /* A verdict first, if any; the end of the pipe is the child's end. */
+    char scratch[64];
+    ssize_t n = got < sizeof verdict ? read(ends[0], (char *)&verdict + got, sizeof verdict - got)
+                                     : read(ends[0], scratch, sizeof scratch);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
       ended = 1;
       break;
     }
-    if (r < 0 && errno != EINTR) break;
+    if (got < sizeof verdict) got += (size_t)n;
   }
   close(ends[0]);
   if (!ended) kill(pid, SIGKILL);
@@ -418,7 +484,16 @@ static strata_status probe(const char *path) {
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!ended) return STRATA_OK;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_DONE) return STRATA_OK;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_DONE) {
+    if (got != sizeof verdict) return STRATA_OK;
+    verdict.detail[sizeof verdict.detail - 1] = '\0';
+    /* Out of memory within the child's bound, which allows the file's
+     * size several times over: the file's metadata asks for it. */
+    if (verdict.status == STRATA_ERR_NOMEM)
+      return strata_fail(STRATA_ERR_FORMAT, "'%s' is truncated or corrupt: reading it takes more than %llu MB (%s)",
+                         path, (unsigned long long)(PROBE_MEMORY >> 20), verdict.detail);
+    return strata_fail((strata_status)verdict.status, "%s", verdict.detail);
+  }
   if (WIFSIGNALED(status) && !crash_signal(WTERMSIG(status))) {
     /* Killed from outside (the OOM killer, a signal to the process
      * group): nothing learned about the file. */

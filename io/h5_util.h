@@ -21,6 +21,25 @@ strata_status strata_h5_open_read(const char *path, hid_t *file);
  * any error HDF5 gives).  strata_h5_open_read calls it. */
 strata_status strata_h5_probe(const char *path);
 
+/* A reader of a file the probe's child runs in place of its walk: the
+ * reader's own calls on the file opened as strata_h5_open_read opens it.
+ * Returns its status with its detail recorded (strata_fail). */
+typedef strata_status (*strata_h5_reader)(hid_t file, const char *path, void *ctx);
+
+/* As strata_h5_probe, but the child runs read(file, path, ctx) instead of
+ * its walk: STRATA_ERR_FORMAT when that crashes HDF5 or exhausts the
+ * child's memory bound, the reader's own status and detail when it fails,
+ * STRATA_OK otherwise.  Never cached: each call reads in a child. */
+strata_status strata_h5_probe_reader(const char *path, strata_h5_reader read, void *ctx);
+
+/* strata_h5_open_read, with the child check made by `read` (see
+ * strata_h5_probe_reader); read NULL is strata_h5_open_read. */
+strata_status strata_h5_open_read_checked(const char *path, hid_t *file, strata_h5_reader read, void *ctx);
+
+/* H5Fopen read-only with the access properties strata_h5_open_read uses
+ * and no checks: for the probe's child.  Caller holds the lock. */
+hid_t strata_h5_open_plain(const char *path);
+
 /* Children started by strata_h5_probe in this process so far (for tests:
  * a file read safely before and unchanged for a while is not read again). */
 size_t strata_h5_probes_run(void);

@@ -146,12 +146,32 @@ static void test_write_then_commit(void) {
   strata_model_free(m);
 }
 
+/* Each load twice: first as commands load (the probe's child runs the
+ * model reader, once per load, and its error is the load's), then with the
+ * child off; the same status and detail both ways. */
 static void expect_load_error(strata_status want, const char *path, const char *part) {
-  strata_model *m = (strata_model *)1;
-  strata_status st = strata_model_load(path, &m);
-  CHECK_MSG(st == want && m == NULL, "%s: %s (%s)", path, strata_status_name(st), strata_last_error());
-  CHECK_MSG(strstr(strata_last_error(), part) != NULL, "detail '%s' lacks '%s'", strata_last_error(), part);
-  CHECK(strchr(strata_last_error(), '\n') == NULL);
+  char with_child[1024] = "";
+  for (int child = 1; child >= 0; child--) {
+    if (!child) setenv("STRATA_H5_CHECK", "0", 1);
+    const size_t before = strata_h5_probes_run();
+    strata_model *m = (strata_model *)1;
+    strata_status st = strata_model_load(path, &m);
+    const size_t children = strata_h5_probes_run() - before;
+    CHECK_MSG(st == want && m == NULL, "%s: %s (%s)", path, strata_status_name(st), strata_last_error());
+    CHECK_MSG(strstr(strata_last_error(), part) != NULL, "detail '%s' lacks '%s'", strata_last_error(), part);
+    CHECK(strchr(strata_last_error(), '\n') == NULL);
+    if (child) {
+      /* No child for what is not an HDF5 file. */
+      const int hdf5 = want != STRATA_ERR_NOT_FOUND && !strstr(part, "not an HDF5 file");
+      CHECK_MSG(children == (size_t)hdf5, "%s: %zu children read it", path, children);
+      snprintf(with_child, sizeof with_child, "%s", strata_last_error());
+    } else {
+      CHECK_MSG(children == 0, "%s: a child read it with STRATA_H5_CHECK=0", path);
+      CHECK_MSG(strcmp(with_child, strata_last_error()) == 0, "%s: '%s' with the child, '%s' without", path,
+                with_child, strata_last_error());
+      unsetenv("STRATA_H5_CHECK");
+    }
+  }
 }
 
 /* Overwrites element `index` (row-major) of a 1-D or 2-D dataset. */

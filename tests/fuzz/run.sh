@@ -29,6 +29,8 @@
 # every command reads a file: one that still crashes, breaks a harness
 # invariant or times out is a finding (exit 1); one the child reader
 # refuses cleanly is counted as HDF5's, caught.  Prints the executions.
+# FUZZ_JOBS (default 1): parallel fuzzing jobs of the long run; run it
+# under `nice` on a shared machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HARNESS=${1:-csv}
@@ -95,7 +97,7 @@ if [ "${FUZZ_ASAN:-1}" = 0 ]; then
   [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=$(mkdir -p /dev/shm/strata-fuzz && mktemp -d /dev/shm/strata-fuzz/XXXXXX)
   echo "fuzz: $HARNESS: fuzzing with the child reader off, fork mode, for ${FUZZ_SECONDS:-86400}s"
   rc=0
-  STRATA_H5_CHECK=0 TMPDIR="$scratch" timeout -s KILL $((${FUZZ_SECONDS:-86400} + 300)) "$bin" -fork=1 \
+  STRATA_H5_CHECK=0 TMPDIR="$scratch" timeout -s KILL $((${FUZZ_SECONDS:-86400} + 300)) "$bin" -fork="${FUZZ_JOBS:-1}" \
     -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -handle_abrt=0 -handle_segv=0 -handle_bus=0 \
     -handle_ill=0 -handle_fpe=0 -max_total_time="${FUZZ_SECONDS:-86400}" -max_len=32768 -timeout=10 \
     -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" >"$work/fuzz.log" 2>&1 || rc=$?
