@@ -53,6 +53,15 @@ void strata_h5_lock(void) {
 
 void strata_h5_unlock(void) { pthread_mutex_unlock(&h5_mutex); }
 
+void strata_h5_lock_reset_in_child(void) {
+  pthread_once(&h5_once, h5_init_once);
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&h5_mutex, &attr);
+  pthread_mutexattr_destroy(&attr);
+}
+
 int strata_h5_close(hid_t id) {
   if (id < 0) return 0;
   switch (H5Iget_type(id)) {
@@ -177,10 +186,10 @@ hid_t strata_h5_open_plain(const char *path) {
 }
 
 strata_status strata_h5_open_read(const char *path, hid_t *file) {
-  return strata_h5_open_read_checked(path, file, NULL, NULL);
+  return strata_h5_open_read_checked(path, file, NULL);
 }
 
-strata_status strata_h5_open_read_checked(const char *path, hid_t *file, strata_h5_reader read, void *ctx) {
+strata_status strata_h5_open_read_checked(const char *path, hid_t *file, const strata_h5_check *check) {
   *file = -1;
   RETURN_IF(!open_headroom(), STRATA_ERR_NOMEM,
             "out of memory opening '%s': less than %zu MB left for the HDF5 library (memory limit reached)", path,
@@ -202,7 +211,7 @@ strata_status strata_h5_open_read_checked(const char *path, hid_t *file, strata_
   if (is_h5 <= 0) {
     H5Eclear2(H5E_DEFAULT);
     st = strata_fail(STRATA_ERR_FORMAT, "'%s' is not an HDF5 file", path);
-  } else if ((st = read ? strata_h5_probe_reader(path, read, ctx) : strata_h5_probe(path)) == STRATA_OK) {
+  } else if ((st = strata_h5_probe_with(path, check)) == STRATA_OK) {
     *file = strata_h5_open_plain(path);
     if (*file < 0) {
       strata_h5_error_text(why, sizeof why);

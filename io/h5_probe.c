@@ -11,14 +11,17 @@
  * 2 naming the file instead of crashing on it.  Errors HDF5 reports
  * cleanly are left to the real open, which names them.
  *
- * A reader that knows what it will read (the model loader) has the child
- * make its own calls instead (strata_h5_probe_reader): HDF5 1.10 also
- * crashes in calls the walk does not make (H5Dclose after H5Dopen, a name
- * looked up rather than iterated: the model fuzzer's double free, SIGSEGV
- * in H5RS_decr and unbounded allocation), and from the same state the same
- * calls do the same thing.  An error the child's reader meets is the
- * command's error: the parent does not repeat a read that failed within the
- * child's memory bound, which could grow without one.
+ * A reader that knows what it will read has the child make its own calls
+ * first (strata_h5_probe_with): the model loader all of them, the table
+ * reader those of its open, then the walk.  HDF5 1.10 also crashes in
+ * calls the walk does not make (H5Dclose after H5Dopen, a name looked up
+ * rather than iterated: the model fuzzer's double free, SIGSEGV in
+ * H5RS_decr and unbounded allocation), or only from the state HDF5's free
+ * lists are in (a long-lived process that read other files before); from
+ * the parent's state, the parent's calls do what they will do in the
+ * parent.  An error the child's reader meets is the command's error: the
+ * parent does not repeat a read that failed within the child's memory
+ * bound, which could grow without one.
  *
  * The child is best effort, never a verdict on a good file: a failed fork,
  * or a child still busy after PROBE_SECONDS (a slow network file system),
@@ -277,17 +280,17 @@ typedef struct {
 
 /* The reader's own calls, as the parent will make them next: the same
  * open, the reader, the same close.  Its error goes up the pipe. */
-static void child_runs_reader(const char *path, strata_h5_reader reader, void *ctx, int verdict_fd) {
+static int child_runs_reader(const char *path, const strata_h5_check *check, int verdict_fd) {
   hid_t file = strata_h5_open_plain(path);
   strata_status st;
   if (file < 0) {
     /* Left to the parent's open, which names HDF5's reason. */
     st = STRATA_OK;
   } else {
-    st = reader(file, path, ctx);
+    st = check->read(file, path, check->ctx);
     H5Fclose(file);
   }
-  if (st == STRATA_OK) return;
+  if (st == STRATA_OK) return 1;
   reader_verdict v = {(int)st, {0}};
   snprintf(v.detail, sizeof v.detail, "%s", strata_last_error());
   ssize_t left = (ssize_t)sizeof v;
@@ -299,17 +302,20 @@ static void child_runs_reader(const char *path, strata_h5_reader reader, void *c
     at += w;
     left -= w;
   }
+  return 0;
 }
 
-static void child_reads(const char *path, pid_t parent, strata_h5_reader reader, void *ctx, int verdict_fd) {
+static void child_reads(const char *path, pid_t parent, const strata_h5_check *check, int verdict_fd) {
+  strata_h5_lock_reset_in_child();
   /* A crash here is the finding, not a core file to keep. */
   struct rlimit none = {0, 0}, cpu = {PROBE_SECONDS, PROBE_SECONDS + 1};
   setrlimit(RLIMIT_CORE, &none);
   setrlimit(RLIMIT_CPU, &cpu);
-  /* A reader allocates what the file holds, a few times over (the model
-   * loader: centroids, their originals, the scaler), beyond HDF5's own. */
+  /* A reader of the whole file allocates what it holds, a few times over
+   * (the model loader: centroids, their originals, the scaler), beyond
+   * HDF5's own; a table's open reads metadata only. */
   struct stat sb;
-  rlim_t extra = reader && stat(path, &sb) == 0 && sb.st_size > 0 ? (rlim_t)sb.st_size * 8 : 0;
+  rlim_t extra = check && !check->then_walk && stat(path, &sb) == 0 && sb.st_size > 0 ? (rlim_t)sb.st_size * 8 : 0;
   limit_memory(extra);
   /* Never outlives the command (a parent killed while the child loops). */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -334,10 +340,7 @@ static void child_reads(const char *path, pid_t parent, strata_h5_reader reader,
    * the command. */
   mallopt(M_PERTURB, 0xa5);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  if (reader) {
-    child_runs_reader(path, reader, ctx, verdict_fd);
-    _exit(PROBE_DONE);
-  }
+  if (check && (!child_runs_reader(path, check, verdict_fd) || !check->then_walk)) _exit(PROBE_DONE);
   scrub s = {path, -1, DATA_BUDGET, 0};
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
 #if H5_VERSION_GE(1, 12, 1) || (H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE >= 7)
@@ -396,11 +399,16 @@ static int known_safe(const char *path, struct stat *now, int *seen) {
   return 0;
 }
 
-static strata_status probe(const char *path, strata_h5_reader reader, void *ctx);
+static strata_status probe(const char *path, const strata_h5_check *check);
 
-strata_status strata_h5_probe(const char *path) {
+strata_status strata_h5_probe(const char *path) { return strata_h5_probe_with(path, NULL); }
+
+/* A reader of the whole file is never taken as known safe: it is one call
+ * per load, and its error is not a safe file. */
+strata_status strata_h5_probe_with(const char *path, const strata_h5_check *check) {
   const char *env = getenv("STRATA_H5_CHECK");
   if (env && strcmp(env, "0") == 0) return STRATA_OK;
+  if (check && !check->then_walk) return probe(path, check);
   struct stat before;
   int seen = 0;
   strata_h5_lock();
@@ -410,7 +418,7 @@ strata_status strata_h5_probe(const char *path) {
   struct timespec settled;
   const int timed = clock_gettime(CLOCK_REALTIME, &settled) == 0;
   settled.tv_sec -= KNOWN_AGE_S;
-  strata_status st = probe(path, NULL, NULL);
+  strata_status st = probe(path, check);
   struct stat after;
   if (st == STRATA_OK && seen && timed && stat(path, &after) == 0 && same_file(&before, &after) &&
       older_than(&after.st_mtim, &settled) && older_than(&after.st_ctim, &settled)) {
@@ -421,19 +429,12 @@ strata_status strata_h5_probe(const char *path) {
   return st;
 }
 
-/* Never taken as known safe: the walk's verdict does not cover the
- * reader's calls, and a reader's error is not a safe file. */
-strata_status strata_h5_probe_reader(const char *path, strata_h5_reader reader, void *ctx) {
-  const char *env = getenv("STRATA_H5_CHECK");
-  if (env && strcmp(env, "0") == 0) return STRATA_OK;
-  return probe(path, reader, ctx);
-}
-
-static size_t probes_run;
+static size_t probes_run, probes_timed_out;
 
 size_t strata_h5_probes_run(void) { return __atomic_load_n(&probes_run, __ATOMIC_RELAXED); }
+size_t strata_h5_probes_timed_out(void) { return __atomic_load_n(&probes_timed_out, __ATOMIC_RELAXED); }
 
-static strata_status probe(const char *path, strata_h5_reader reader, void *ctx) {
+static strata_status probe(const char *path, const strata_h5_check *check) {
   __atomic_add_fetch(&probes_run, 1, __ATOMIC_RELAXED);
   /* The child holds the pipe's write end: it closes when the child ends,
    * however it ends, which poll() sees without a polling loop. */
@@ -446,7 +447,7 @@ static strata_status probe(const char *path, strata_h5_reader reader, void *ctx)
   pid_t pid = fork();
   if (pid == 0) {
     close(ends[0]);
-    child_reads(path, parent, reader, ctx, ends[1]);
+    child_reads(path, parent, check, ends[1]);
   }
   strata_h5_unlock();
   close(ends[1]);
@@ -479,7 +480,10 @@ static strata_status probe(const char *path, strata_h5_reader reader, void *ctx)
     if (got < sizeof verdict) got += (size_t)n;
   }
   close(ends[0]);
-  if (!ended) kill(pid, SIGKILL);
+  if (!ended) {
+    kill(pid, SIGKILL);
+    __atomic_add_fetch(&probes_timed_out, 1, __ATOMIC_RELAXED);
+  }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -968,7 +968,8 @@ strata_status strata_model_load(const char *path, strata_model **out) {
   *out = NULL;
   RETURN_IF(!path || !*path, STRATA_ERR_USAGE, "strata_model_load: no file name");
   hid_t file;
-  FORWARD_IF_ERROR(strata_h5_open_read_checked(path, &file, read_and_drop, NULL));
+  const strata_h5_check check = {read_and_drop, NULL, 0};
+  FORWARD_IF_ERROR(strata_h5_open_read_checked(path, &file, &check));
   strata_h5_lock();
   strata_status st = read_model(file, path, out);
   H5Fclose(file);

@@ -913,23 +913,55 @@ static strata_status describe(h5_source *ds) {
   return STRATA_OK;
 }
 
+/* A source with nothing open yet, which h5_close can close. */
+static strata_status new_source(const char *path, h5_source **out) {
+  h5_source *ds = calloc(1, sizeof *ds);
+  RETURN_IF(!ds, STRATA_ERR_NOMEM, "out of memory opening '%s'", path);
+  ds->file = ds->matrix = ds->matrix_space = -1;
+  ds->base.ops = &columns_ops;
+  pthread_mutex_init(&ds->read_mutex, NULL);
+  ds->next_row = SIZE_MAX;
+  *out = ds;
+  if (!(ds->path = strdup(path))) {
+    h5_close(&ds->base);
+    *out = NULL;
+    return strata_fail(STRATA_ERR_NOMEM, "out of memory opening '%s'", path);
+  }
+  return STRATA_OK;
+}
+
+typedef struct {
+  const char *location;
+  const char *const *features;
+  size_t nfeatures;
+  int all;
+} open_request;
+
+/* The open's own calls, made first by the probe's child (io/h5_probe.c):
+ * HDF5 1.10 can crash in them from the state its free lists are in, which
+ * the child shares with the parent and the walk alone does not recreate. */
+static strata_status open_as_child(hid_t file, const char *path, void *ctx) {
+  const open_request *r = ctx;
+  h5_source *ds;
+  FORWARD_IF_ERROR(new_source(path, &ds));
+  ds->file = file;
+  strata_status st = open_location(ds, r->location, r->features, r->nfeatures, r->all);
+  ds->file = -1; /* the caller's */
+  h5_close(&ds->base);
+  return st;
+}
+
 strata_status strata_source_h5_open(const char *path, const char *location, const char *const *features,
                                     size_t nfeatures, int all, strata_source **out) {
   RETURN_IF(!out, STRATA_ERR_USAGE, "strata_dataset_open: out is NULL");
   *out = NULL;
   RETURN_IF(!path || !*path, STRATA_ERR_USAGE, "strata_dataset_open: no file name");
 
-  h5_source *ds = calloc(1, sizeof *ds);
-  RETURN_IF(!ds, STRATA_ERR_NOMEM, "out of memory opening '%s'", path);
-  ds->file = ds->matrix = ds->matrix_space = -1;
-  ds->base.ops = &columns_ops; /* close works from here on */
-  pthread_mutex_init(&ds->read_mutex, NULL);
-  if (!(ds->path = strdup(path))) {
-    h5_close(&ds->base);
-    return strata_fail(STRATA_ERR_NOMEM, "out of memory opening '%s'", path);
-  }
-  ds->next_row = SIZE_MAX;
-  strata_status st = strata_h5_open_read(path, &ds->file);
+  h5_source *ds;
+  FORWARD_IF_ERROR(new_source(path, &ds));
+  open_request request = {location, features, nfeatures, all};
+  const strata_h5_check check = {open_as_child, &request, 1};
+  strata_status st = strata_h5_open_read_checked(path, &ds->file, &check);
   if (st == STRATA_OK) ds->have_st0 = stat(path, &ds->st0) == 0;
   if (st == STRATA_OK) {
     strata_h5_lock();

@@ -47,6 +47,7 @@ h5_thread_silenced  io/h5_lock.c: per thread: HDF5 error stack printing off
 known               io/h5_probe.c: files (device, inode, size, times) read safely by a child already
 known_next          io/h5_probe.c: the next slot of that list
 probes_run          io/h5_probe.c: children started (atomic; for tests)
+probes_timed_out    io/h5_probe.c: children killed at the time limit (atomic; for tests)
 last_error          common/status.c: per thread: the detail of the last failure (errno-like)
 tmp_counter         io/output_file.c: makes temporary output names unique in the process
 said                core/kmeans.c: the CPU-dispatch note is said once per process

@@ -153,13 +153,14 @@ static void expect_load_error(strata_status want, const char *path, const char *
   char with_child[1024] = "";
   for (int child = 1; child >= 0; child--) {
     if (!child) setenv("STRATA_H5_CHECK", "0", 1);
-    const size_t before = strata_h5_probes_run();
+    const size_t before = strata_h5_probes_run(), timed_out = strata_h5_probes_timed_out();
     strata_model *m = (strata_model *)1;
     strata_status st = strata_model_load(path, &m);
     const size_t children = strata_h5_probes_run() - before;
     CHECK_MSG(st == want && m == NULL, "%s: %s (%s)", path, strata_status_name(st), strata_last_error());
     CHECK_MSG(strstr(strata_last_error(), part) != NULL, "detail '%s' lacks '%s'", strata_last_error(), part);
     CHECK(strchr(strata_last_error(), '\n') == NULL);
+    CHECK_MSG(strata_h5_probes_timed_out() == timed_out, "%s: the child reader ran out of time", path);
     if (child) {
       /* No child for what is not an HDF5 file. */
       const int hdf5 = want != STRATA_ERR_NOT_FOUND && !strstr(part, "not an HDF5 file");
