@@ -12,6 +12,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "kernels.h"
+#include "meminfo.h"
 #include "pass.h"
 
 /* Raw chunks near this size balance HDF5 call overhead against cache use. */
@@ -53,16 +54,7 @@ int strata_threads_resolve(int threads) {
   return threads > 0 ? threads : omp_get_max_threads();
 }
 
-uint64_t strata_default_mem_limit(void) {
-  FILE *f = fopen("/proc/meminfo", "r");
-  unsigned long long kb = 0;
-  char line[256];
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
-  if (f) fclose(f);
-  if (kb == 0) kb = 1ull << 20; /* 1 GiB when /proc is not there */
-  return (uint64_t)kb * 1024 / 2;
-}
+uint64_t strata_default_mem_limit(void) { return strata_mem_available() / 2; }
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 

@@ -881,6 +881,74 @@ static void test_probe_rewritten(void) {
   }
 }
 
+/* A 2-D dataset of `cols` float32 columns and `rows` rows, compressed
+ * chunks of fill values written at creation: every chunk stored, a few
+ * hundred bytes of file per 64 MiB of values. */
+static void write_wide(const char *path, hsize_t rows, hsize_t cols, hsize_t chunk_cols) {
+  hid_t f = fx_create(path);
+  hsize_t dims[2] = {rows, cols}, chunk[2] = {rows, chunk_cols};
+  hid_t sp = H5Screate_simple(2, dims, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+  float fill = 1.5f;
+  H5Pset_chunk(pl, 2, chunk);
+  H5Pset_deflate(pl, 1);
+  H5Pset_fill_value(pl, H5T_NATIVE_FLOAT, &fill);
+  H5Pset_alloc_time(pl, H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(pl, H5D_FILL_TIME_ALLOC);
+  hid_t d = H5Dcreate2(f, "X", H5T_IEEE_F32LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+  CHECK(d >= 0);
+  H5Dclose(d);
+  H5Pclose(pl);
+  H5Sclose(sp);
+  H5Fclose(f);
+}
+
+/* Wide tables: 2^30 columns, all stored, are refused on open by what their
+ * columns would take (they grew until the OOM killer ended the command);
+ * features named in any order among many columns are found by name (the
+ * lookup was pairwise: hours for 2^21 named columns). */
+static void test_wide(void) {
+  const char *huge = fx_path("reader_wide_huge.h5");
+  write_wide(huge, 1, (hsize_t)1 << 30, (hsize_t)1 << 24);
+  expect_error(STRATA_ERR_NOMEM, huge, NULL, NULL, 0, "has 1073741824 columns: reading them takes about 2048.0 GiB",
+               "of memory available");
+  unlink(huge);
+
+  const size_t d = 5000;
+  const char *wide = fx_path("reader_wide.h5");
+  write_wide(wide, 3, d, 1024);
+  char **names = malloc(d * sizeof *names);
+  const char **want = malloc(d * sizeof *want);
+  CHECK(names && want);
+  if (!names || !want) return;
+  for (size_t j = 0; j < d; j++) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "c%zu", j);
+    names[j] = strdup(buf);
+  }
+  /* Every third column, last first. */
+  size_t n = 0;
+  for (size_t j = d; j-- > 0;)
+    if (j % 3 == 1) want[n++] = names[j];
+  strata_dataset *ds = NULL;
+  CHECK_OK(strata_dataset_open(wide, NULL, want, n, &ds));
+  if (ds) {
+    CHECK(strata_dataset_cols(ds) == n);
+    for (size_t j = 0; j < n && j < strata_dataset_cols(ds); j++)
+      CHECK_MSG(strcmp(strata_dataset_col_name(ds, j), want[j]) == 0, "column %zu is %s, not %s", j,
+                strata_dataset_col_name(ds, j), want[j]);
+    strata_dataset_free(ds);
+  }
+  /* One repeated far apart, one missing: the same errors as a short list. */
+  const char *twice[] = {"c10", "c4999", "c7", "c10"};
+  expect_error(STRATA_ERR_USAGE, wide, NULL, twice, 4, "feature 'c10' is given twice", NULL);
+  const char *missing[] = {"c4999", "c5000"};
+  expect_error(STRATA_ERR_COLUMN, wide, NULL, missing, 2, "column 'c5000' not found in ", NULL);
+  for (size_t j = 0; j < d; j++) free(names[j]);
+  free(names);
+  free(want);
+  unlink(wide);
+}
+
 int main(void) {
   fill_expected();
   test_layouts();
@@ -893,6 +961,7 @@ int main(void) {
   test_recommend_chunk();
   test_errors();
   test_hollow();
+  test_wide();
   test_partial_chunks();
   test_huge_element();
   test_hollow_categorical();
