@@ -26,6 +26,14 @@ static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
  * process is not enough, so each thread does it on its first lock. */
 static _Thread_local int h5_thread_silenced;
 
+static void make_lock(void) {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&h5_mutex, &attr);
+  pthread_mutexattr_destroy(&attr);
+}
+
 static void h5_init_once(void) {
   /* No H5close at exit: HDF5 1.10 keeps a file whose close failed (a full
    * disk, a file size limit) in its tables and crashes on it in its exit
@@ -35,11 +43,7 @@ static void h5_init_once(void) {
    * the lock does. */
   H5dont_atexit();
   strata_h5_vlen_register();
-  pthread_mutexattr_t attr;
-  pthread_mutexattr_init(&attr);
-  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-  pthread_mutex_init(&h5_mutex, &attr);
-  pthread_mutexattr_destroy(&attr);
+  make_lock();
 }
 
 void strata_h5_lock(void) {
@@ -55,11 +59,7 @@ void strata_h5_unlock(void) { pthread_mutex_unlock(&h5_mutex); }
 
 void strata_h5_lock_reset_in_child(void) {
   pthread_once(&h5_once, h5_init_once);
-  pthread_mutexattr_t attr;
-  pthread_mutexattr_init(&attr);
-  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-  pthread_mutex_init(&h5_mutex, &attr);
-  pthread_mutexattr_destroy(&attr);
+  make_lock();
 }
 
 int strata_h5_close(hid_t id) {
