@@ -185,6 +185,18 @@ hid_t strata_h5_open_plain(const char *path) {
   return file;
 }
 
+strata_status strata_h5_open_failed(const char *path) {
+  char why[512];
+  strata_h5_error_text(why, sizeof why);
+  /* A writer (h5py, another tool) holds the file: not a damaged file. */
+  if (strstr(why, "unable to lock file"))
+    return strata_fail(STRATA_ERR_IO,
+                       "cannot open '%s': another process has it open for writing (%s); "
+                       "HDF5_USE_FILE_LOCKING=FALSE reads it anyway",
+                       path, why);
+  return strata_fail(STRATA_ERR_FORMAT, "'%s' is truncated or corrupt: %s", path, why);
+}
+
 strata_status strata_h5_open_read(const char *path, hid_t *file) {
   return strata_h5_open_read_checked(path, file, NULL);
 }
@@ -201,7 +213,6 @@ strata_status strata_h5_open_read_checked(const char *path, hid_t *file, const s
   RETURN_IF(access(path, R_OK) != 0, STRATA_ERR_NOT_FOUND, "cannot open '%s': %s", path, strerror(errno));
 
   strata_status st = STRATA_OK;
-  char why[512];
   strata_h5_lock();
 #if H5_VERSION_GE(1, 12, 0)
   htri_t is_h5 = H5Fis_accessible(path, H5P_DEFAULT);
@@ -213,17 +224,7 @@ strata_status strata_h5_open_read_checked(const char *path, hid_t *file, const s
     st = strata_fail(STRATA_ERR_FORMAT, "'%s' is not an HDF5 file", path);
   } else if ((st = strata_h5_probe_with(path, check)) == STRATA_OK) {
     *file = strata_h5_open_plain(path);
-    if (*file < 0) {
-      strata_h5_error_text(why, sizeof why);
-      /* A writer (h5py, another tool) holds the file: not a damaged file. */
-      if (strstr(why, "unable to lock file"))
-        st = strata_fail(STRATA_ERR_IO,
-                         "cannot open '%s': another process has it open for writing (%s); "
-                         "HDF5_USE_FILE_LOCKING=FALSE reads it anyway",
-                         path, why);
-      else
-        st = strata_fail(STRATA_ERR_FORMAT, "'%s' is truncated or corrupt: %s", path, why);
-    }
+    if (*file < 0) st = strata_h5_open_failed(path);
   }
   strata_h5_unlock();
   return st;

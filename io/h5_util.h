@@ -50,6 +50,11 @@ strata_status strata_h5_open_read_checked(const char *path, hid_t *file, const s
  * parent's thread held (every table open took the 20 s time limit so). */
 void strata_h5_lock_reset_in_child(void);
 
+/* The error for a failed strata_h5_open_plain, from HDF5's error stack:
+ * STRATA_ERR_IO when another process holds the file's lock, else
+ * STRATA_ERR_FORMAT "'x.h5' is truncated or corrupt: <HDF5's reason>". */
+strata_status strata_h5_open_failed(const char *path);
+
 /* H5Fopen read-only with the access properties strata_h5_open_read uses
  * and no checks: for the probe's child.  Caller holds the lock. */
 hid_t strata_h5_open_plain(const char *path);
