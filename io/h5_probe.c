@@ -8,8 +8,10 @@
  * dataset's layout and filters, and its data up to a budget.  A child that
  * dies of a crash signal (or, under a sanitizer, exits with its report)
  * means HDF5 cannot read that file safely, and the command stops with exit
- * 2 naming the file instead of crashing on it.  Errors HDF5 reports
- * cleanly are left to the real open, which names them.
+ * 2 naming the file instead of crashing on it.  The child opens the file
+ * as the parent will; an open that fails there is the command's error.
+ * Errors HDF5 reports cleanly in the walk are left to the real reads,
+ * which name them.
  *
  * A reader that knows what it will read has the child make its own calls
  * first (strata_h5_probe_with): the model loader all of them, the table
@@ -278,8 +280,7 @@ typedef struct {
   char detail[1020];
 } reader_verdict;
 
-/* The reader's own calls, as the parent will make them next: the same
- * open, the reader, the same close.  Its error goes up the pipe. */
+/* The child's error, up the pipe: the parent makes it the command's. */
 static void send_verdict(strata_status st, int verdict_fd) {
   reader_verdict v = {(int)st, {0}};
   snprintf(v.detail, sizeof v.detail, "%s", strata_last_error());
