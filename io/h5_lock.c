@@ -399,6 +399,11 @@ strata_status strata_h5_check_stored(const char *path, const char *what, hid_t d
                      (unsigned long long)values);
   } else if (layout == H5D_CHUNKED) {
     hsize_t row = 0;
+    /* Numbers and fixed-length strings: variable-length elements and
+     * references are stored in another size than their type's. */
+    const H5T_class_t cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+    const int unfiltered_fixed = H5Pget_nfilters(dcpl) == 0 && (cls == H5T_INTEGER || cls == H5T_FLOAT ||
+                                                                (cls == H5T_STRING && H5Tis_variable_str(type) == 0));
     /* The dataset's own dataspace: HDF5 1.10.8 refuses H5S_ALL here (which
      * left this check silently off). */
     if (H5Dget_num_chunks(dset, space, &stored) < 0)
@@ -412,6 +417,16 @@ strata_status strata_h5_check_stored(const char *path, const char *what, hid_t d
       st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but stores %llu of its %llu chunks "
                        "(unwritten chunks would read as fill values)", path, what, (unsigned long long)values,
                        (unsigned long long)stored, (unsigned long long)expect);
+    else if (unfiltered_fixed && storage != stored * bytes)
+      /* HDF5 1.10 reads an unfiltered chunk as its shape's bytes from its
+       * address whatever size the index records (and its per-chunk size
+       * lookup reports the shape's): a fuzzed chunk shape read the
+       * neighbouring chunks and metadata as values, different ones for each
+       * hyperslab (inspect and stats disagreed, exit 0).  The index's
+       * total is the sum of what it records. */
+      st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s has %llu unfiltered chunks of %llu bytes but stores %llu bytes "
+                       "(a corrupt chunk shape or index)", path, what, (unsigned long long)stored,
+                       (unsigned long long)bytes, (unsigned long long)storage);
     else if (unwritten_chunk(dset, rank, dims, chunk, &row))
       st = strata_fail(STRATA_ERR_FORMAT, "'%s': %s declares %llu values but its chunk at row %llu is not "
                        "written (its index holds chunks outside the extent)", path, what,

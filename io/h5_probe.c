@@ -498,7 +498,7 @@ static strata_status probe(const char *path, const strata_h5_check *check) {
     /* A table's open may need more than the child's bound for a wide
      * file (a name and a record per column): the parent decides, within
      * its own bounds on what an open allocates. */
-    if (verdict.status == STRATA_ERR_NOMEM && check->then_walk) return STRATA_OK;
+    if (verdict.status == STRATA_ERR_NOMEM && (!check || check->then_walk)) return STRATA_OK;
     /* A model's reader: out of memory within the child's bound, which
      * allows the file's size several times over: the file asks for it. */
     if (verdict.status == STRATA_ERR_NOMEM)

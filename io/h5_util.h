@@ -83,7 +83,8 @@ int strata_h5_error_is_nomem(void);
  * it declares: a tiny file can declare 2^40 rows or 10×2^31 values in
  * chunks it never wrote, which HDF5 would hand out as fill values forever
  * (or allocate as one buffer).  Chunked: every chunk of the extent is
- * written, and a chunk is at most 1 GiB; contiguous: its storage is
+ * written, a chunk is at most 1 GiB, and an unfiltered chunk of numbers or
+ * fixed-length strings stores exactly its shape's bytes; contiguous: its storage is
  * allocated.  Call on open, before anything the declared size would need is
  * allocated, with the lock held. */
 strata_status strata_h5_check_stored(const char *path, const char *what, hid_t dset, hid_t space);
