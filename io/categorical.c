@@ -172,7 +172,7 @@ strata_status strata_catcols_read(strata_catcols *c, size_t row0, size_t rows, i
     strata_h5_lock();
     hid_t mem = H5Screate_simple(1, &count, NULL);
     if (mem < 0 || H5Sselect_hyperslab(col->space, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
-        H5Dread(col->dset, H5T_NATIVE_INT32, mem, col->space, H5P_DEFAULT, dst) < 0) {
+        strata_h5_read(col->dset, H5T_NATIVE_INT32, mem, col->space, dst) < 0) {
       /* As io/source_h5.c: a system fault exits 1, a corrupt file 2. */
       strata_status code = strata_h5_error_is_nomem()    ? STRATA_ERR_NOMEM
                            : strata_h5_error_is_system() ? STRATA_ERR_IO

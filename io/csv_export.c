@@ -267,15 +267,15 @@ static strata_status read_chunk(exporter *x, size_t row0, size_t m) {
   strata_h5_lock();
   hid_t mem = H5Screate_simple(1, &count, NULL);
   if (mem < 0 || H5Sselect_hyperslab(x->lspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
-      H5Dread(x->seg, H5T_NATIVE_INT32, mem, x->lspace, H5P_DEFAULT, x->segment) < 0 ||
-      H5Dread(x->dist, H5T_NATIVE_FLOAT, mem, x->lspace, H5P_DEFAULT, x->distance) < 0)
+      strata_h5_read(x->seg, H5T_NATIVE_INT32, mem, x->lspace, x->segment) < 0 ||
+      strata_h5_read(x->dist, H5T_NATIVE_FLOAT, mem, x->lspace, x->distance) < 0)
     st = h5_failed("the labels", x->p->labels);
   for (size_t k = 0; k < x->ncols && st == STRATA_OK; k++) {
     out_col *c = &x->col[k];
     if (c->kind == OUT_CATEGORICAL) continue;
     if (H5Sselect_hyperslab(c->space, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
-        H5Dread(c->dset, c->as_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, mem, c->space, H5P_DEFAULT,
-                c->as_int ? (void *)c->i : (void *)c->d) < 0)
+        strata_h5_read(c->dset, c->as_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, mem, c->space,
+                       c->as_int ? (void *)c->i : (void *)c->d) < 0)
       st = h5_failed(c->name, x->p->data);
   }
   strata_h5_close(mem);

@@ -245,7 +245,7 @@ static int read_fixed_strings(hid_t obj, int is_attribute, hid_t ftype, hid_t mt
   char *raw = malloc(n * size + 1);
   if (!raw) return -2;
   herr_t rd =
-      is_attribute ? H5Aread(obj, mtype, raw) : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw);
+      is_attribute ? H5Aread(obj, mtype, raw) : strata_h5_read(obj, mtype, H5S_ALL, H5S_ALL, raw);
   int rc = rd < 0 ? -1 : 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
     const char *s = raw + i * size;

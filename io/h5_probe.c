@@ -117,7 +117,7 @@ static void read_value(hid_t obj, int is_attribute, scrub *s) {
       if (is_attribute)
         H5Aread(obj, H5T_NATIVE_DOUBLE, buf);
       else
-        H5Dread(obj, H5T_NATIVE_DOUBLE, mem, file_space, H5P_DEFAULT, buf);
+        strata_h5_read(obj, H5T_NATIVE_DOUBLE, mem, file_space, buf);
       free(buf);
       if (!is_attribute) s->data_left -= total;
     }

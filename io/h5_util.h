@@ -84,10 +84,17 @@ int strata_h5_error_is_nomem(void);
  * chunks it never wrote, which HDF5 would hand out as fill values forever
  * (or allocate as one buffer).  Chunked: every chunk of the extent is
  * written, a chunk is at most 1 GiB, and an unfiltered chunk of numbers or
- * fixed-length strings stores exactly its shape's bytes; contiguous: its storage is
+ * fixed-length strings stores exactly its shape's bytes (a deflated one
+ * must inflate to them: strata_h5_read); contiguous: its storage is
  * allocated.  Call on open, before anything the declared size would need is
  * allocated, with the lock held. */
 strata_status strata_h5_check_stored(const char *path, const char *what, hid_t dset, hid_t space);
+
+/* H5Dread with the transfer defaults, for every dataset strata reads: a
+ * deflated chunk of dset that does not inflate to its shape's bytes is a
+ * read error (HDF5 1.10 would read past its buffer; io/h5_filtered.c).
+ * Caller holds the lock. */
+herr_t strata_h5_read(hid_t dset, hid_t mem_type, hid_t mem_space, hid_t file_space, void *buf);
 
 /* The class of a numeric element type strata reads (H5T_INTEGER of 1 to 8
  * bytes, H5T_FLOAT as IEEE float32 or float64), else H5T_NO_CLASS.  HDF5 1.10 accepts a file

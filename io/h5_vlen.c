@@ -171,7 +171,7 @@ int strata_h5_read_vlen_strings(hid_t obj, int is_attribute, size_t n, char **ou
   int rc = -2;
   if (mtype < 0 || !desc || H5Tset_tag(mtype, STRATA_VLEN_RAW_TAG) < 0) goto done;
   rc = -1;
-  herr_t rd = is_attribute ? H5Aread(obj, mtype, desc) : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, desc);
+  herr_t rd = is_attribute ? H5Aread(obj, mtype, desc) : strata_h5_read(obj, mtype, H5S_ALL, H5S_ALL, desc);
   if (rd < 0 || raw_open(obj, &f) != 0) goto done;
   for (size_t i = 0; i < n; i++) {
     const unsigned char *d = desc + i * DESC_SIZE;

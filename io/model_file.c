@@ -512,7 +512,7 @@ static strata_status read_array(hid_t loc, const char *path, const char *name, h
   hsize_t expect[2] = {d0, d1};
   hid_t dset;
   FORWARD_IF_ERROR(open_array(loc, path, name, rank, expect, 1, &dset));
-  int ok = expect[0] == 0 || H5Dread(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
+  int ok = expect[0] == 0 || strata_h5_read(dset, mem_type, H5S_ALL, H5S_ALL, data) >= 0;
   strata_h5_close(dset);
   char why[512];
   RETURN_IF(!ok, STRATA_ERR_FORMAT, "'%s' is truncated or corrupt: cannot read '%s': %s", path, name,

@@ -100,8 +100,8 @@ static strata_status read_chunk(scanner *s, const char *const *names, size_t row
     column *c = &s->col[k];
     if (c->cat >= 0) continue;
     if (H5Sselect_hyperslab(c->space, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
-        H5Dread(c->dset, c->as_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, mem, c->space, H5P_DEFAULT,
-                c->as_int ? (void *)c->i : (void *)c->d) < 0)
+        strata_h5_read(c->dset, c->as_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, mem, c->space,
+                       c->as_int ? (void *)c->i : (void *)c->d) < 0)
       st = h5_failed(names[k], s->path);
   }
   strata_h5_close(mem);

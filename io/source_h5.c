@@ -791,7 +791,7 @@ static strata_status read_group_layout(h5_source *ds, size_t row0, size_t rows, 
     column *c = &ds->col[pick ? pick[j] : j];
     strata_h5_lock();
     if (H5Sselect_hyperslab(c->space, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
-        H5Dread(c->dset, H5T_NATIVE_FLOAT, mem, c->space, H5P_DEFAULT, buf) < 0) {
+        strata_h5_read(c->dset, H5T_NATIVE_FLOAT, mem, c->space, buf) < 0) {
       char what[300];
       snprintf(what, sizeof what, "column '%s'", c->name);
       st = read_failed(ds, what, row0, rows);
@@ -819,7 +819,7 @@ static strata_status read_matrix_layout(h5_source *ds, size_t row0, size_t rows,
   strata_h5_lock();
   hid_t mem = H5Screate_simple(2, count, NULL);
   if (mem < 0 || H5Sselect_hyperslab(ds->matrix_space, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-      H5Dread(ds->matrix, H5T_NATIVE_FLOAT, mem, ds->matrix_space, H5P_DEFAULT, block) < 0)
+      strata_h5_read(ds->matrix, H5T_NATIVE_FLOAT, mem, ds->matrix_space, block) < 0)
     st = read_failed(ds, ds->location, row0, rows);
   strata_h5_close(mem);
   strata_h5_unlock();
