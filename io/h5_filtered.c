@@ -14,8 +14,8 @@
  * inflates the chunks it touches to check their sizes, then calls H5Dread.
  * Other filters (szip, n-bit, scale-offset, plugins) are left to HDF5. */
 #include <stdint.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -99,13 +99,14 @@ static void unshuffle(const unsigned char *in, unsigned char *out, size_t n, siz
   }
 }
 
-/* The raw bytes of the chunk at row `first` (malloc'ed), its filter mask in
- * *mask; NULL when it is not stored or cannot be read. */
-static unsigned char *read_raw(hid_t dset, int rank, hsize_t first, size_t *n, unsigned *mask) {
-  hsize_t at[H5S_MAX_RANK] = {0}, stored = 0;
-  at[0] = first;
-  (void)rank;
-  if (H5Dget_chunk_storage_size(dset, at, &stored) < 0 || stored == 0 || stored > SIZE_MAX) return NULL;
+/* The raw bytes of the chunk at `at` (malloc'ed), their count in *n, its
+ * filter mask in *mask; NULL when it is not stored (*n = 0), claims more
+ * than the file's bytes or cannot be read. */
+static unsigned char *read_raw(hid_t dset, const hsize_t *at, uint64_t file_size, size_t *n, unsigned *mask) {
+  hsize_t stored = 0;
+  *n = 0;
+  if (H5Dget_chunk_storage_size(dset, at, &stored) < 0 || stored == 0 || stored > file_size || stored > SIZE_MAX)
+    return NULL;
   unsigned char *raw = malloc(stored);
   if (raw && H5Dread_chunk(dset, H5P_DEFAULT, at, mask, raw) < 0) {
     free(raw);
@@ -118,11 +119,14 @@ static unsigned char *read_raw(hid_t dset, int rank, hsize_t first, size_t *n, u
 /* The chunk's values in the file's type, `p->chunk` bytes, or NULL (the
  * reason on HDF5's error stack).  From the cache when the same raw bytes
  * were decoded the same way before; else owned by *own. */
-static const unsigned char *decoded_chunk(hid_t dset, int rank, const codec *p, hsize_t first, unsigned char **own) {
+static const unsigned char *decoded_chunk(hid_t dset, const codec *p, uint64_t file_size, hsize_t first,
+                                          unsigned char **own) {
   size_t n = 0;
   unsigned mask = 0;
+  hsize_t at[H5S_MAX_RANK] = {0};
+  at[0] = first;
   *own = NULL;
-  unsigned char *raw = read_raw(dset, rank, first, &n, &mask);
+  unsigned char *raw = read_raw(dset, at, file_size, &n, &mask);
   if (!raw) {
     PUSH_ERROR("the chunk at row %llu is not stored or cannot be read", (unsigned long long)first);
     return NULL;
@@ -200,17 +204,18 @@ static const unsigned char *decoded_chunk(hid_t dset, int rank, const codec *p, 
   return data;
 }
 
-/* The inflated sizes the chunks of dset may have, when they are deflated
- * after nothing but shuffle and fletcher32 (the others change sizes in ways
- * not checked here): *lo = its shape's bytes, *hi with the checksums. */
+/* What a read of a dataset needs to know of its storage. */
 typedef struct {
-  int deflated; /* deflate in the pipeline */
-  int known;    /* every filter before it is shuffle or fletcher32 */
-  int fast;     /* [deflate] or [shuffle, deflate]: strata decodes it */
-  int shuffled;
-  int checksums; /* fletcher32 before deflate */
+  int deflated;  /* deflate in the pipeline, at position `deflate_at` */
+  int known;     /* every filter before it is shuffle or fletcher32: its output's size is known */
+  int fast;      /* [deflate] or [shuffle, deflate], numbers: strata decodes it */
+  int shuffled;  /* a shuffle before deflate */
+  int checksums; /* fletcher32 before deflate (4 bytes each in deflate's output) */
+  int all_checksums;
+  int deflate_at;
   size_t elem;
-  uint64_t chunk; /* 0: not a fixed-size numeric or string type */
+  uint64_t chunk; /* a chunk's bytes; 0: not a fixed-size numeric or string type */
+  uint64_t file_size;
   int rank;
   hsize_t dims[H5S_MAX_RANK], chunk_dims[H5S_MAX_RANK];
 } layout;
@@ -237,17 +242,29 @@ static void describe(hid_t dset, layout *l) {
     H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nv, NULL, 0, NULL, &config);
     if (id == H5Z_FILTER_DEFLATE) {
       l->deflated = 1;
+      l->deflate_at = i;
       l->known = !others;
       l->fast = !others && !l->checksums && nfilters == i + 1 && numeric && l->chunk > 0;
     } else if (id == H5Z_FILTER_SHUFFLE) {
       l->shuffled = 1;
     } else if (id == H5Z_FILTER_FLETCHER32) {
       l->checksums++;
+      l->all_checksums++;
     } else {
       others++;
     }
   }
+  for (int i = l->deflate_at + 1; l->deflated && i < nfilters; i++) {
+    unsigned flags = 0, config = 0;
+    size_t nv = 0;
+    l->all_checksums += H5Pget_filter2(dcpl, (unsigned)i, &flags, &nv, NULL, 0, NULL, &config) == H5Z_FILTER_FLETCHER32;
+  }
+  /* One shuffle only: decoded_chunk undoes one. */
   if (l->shuffled && l->fast && nfilters != 2) l->fast = 0;
+  hid_t file = H5Iget_file_id(dset);
+  hsize_t size = 0;
+  l->file_size = file >= 0 && H5Fget_filesize(file, &size) >= 0 ? size : 0;
+  strata_h5_close(file);
   strata_h5_close(space);
   strata_h5_close(type);
   strata_h5_close(dcpl);
@@ -289,7 +306,7 @@ static herr_t read_fast(hid_t dset, const layout *l, const plan *p, hid_t mem_ty
     const hsize_t first = row / p->chunk_rows * p->chunk_rows;
     const hsize_t end = first + p->chunk_rows < p->first + p->rows ? first + p->chunk_rows : p->first + p->rows;
     unsigned char *own = NULL;
-    const unsigned char *data = decoded_chunk(dset, l->rank, &p->how, first, &own);
+    const unsigned char *data = decoded_chunk(dset, &p->how, l->file_size, first, &own);
     if (!data) {
       rc = -1;
       break;
@@ -326,23 +343,30 @@ static herr_t check_touched(hid_t dset, const layout *l, hid_t file_space) {
   }
   const uint64_t lo_size = l->chunk, hi_size = l->chunk + 4 * (uint64_t)l->checksums;
   for (;;) {
-    hsize_t stored = 0;
+    size_t n = 0;
     unsigned mask = 0;
-    if (H5Dget_chunk_storage_size(dset, at, &stored) >= 0 && stored > 0 && stored <= SIZE_MAX) {
-      unsigned char *raw = malloc(stored);
-      if (!raw || H5Dread_chunk(dset, H5P_DEFAULT, at, &mask, raw) < 0) {
-        free(raw);
+    hsize_t stored = 0;
+    unsigned char *raw = NULL;
+    /* A chunk never written reads as fill values: nothing to inflate. */
+    if (H5Dget_chunk_storage_size(dset, at, &stored) >= 0 && stored > 0) {
+      raw = read_raw(dset, at, l->file_size, &n, &mask);
+      if (!raw) {
+        PUSH_ERROR("the chunk at row %llu claims more than the file's bytes or cannot be read",
+                   (unsigned long long)at[0]);
         return -1;
       }
-      /* A checksum after deflate comes off its end first. */
-      uint64_t got = inflate_into(raw, (size_t)stored, NULL, hi_size);
-      free(raw);
-      if (got < lo_size || got > hi_size) {
-        PUSH_ERROR("the chunk at row %llu does not inflate to the %llu bytes of its shape (a corrupt chunk shape or "
-                   "stream)",
-                   (unsigned long long)at[0], (unsigned long long)lo_size);
-        return -1;
-      }
+    }
+    /* A chunk that skipped deflate (a partial edge chunk some writers
+     * leave unfiltered) is its bytes and checksums; a checksum after
+     * deflate follows the stream, which inflate ignores. */
+    const int raw_bytes = (mask >> l->deflate_at) & 1u;
+    uint64_t got = !raw ? lo_size : raw_bytes ? n : inflate_into(raw, n, NULL, hi_size);
+    free(raw);
+    if (got < lo_size || got > (raw_bytes ? lo_size + 4 * (uint64_t)l->all_checksums : hi_size)) {
+      PUSH_ERROR("the chunk at row %llu does not inflate to the %llu bytes of its shape (a corrupt chunk shape or "
+                 "stream)",
+                 (unsigned long long)at[0], (unsigned long long)lo_size);
+      return -1;
     }
     int r = l->rank - 1;
     for (; r >= 0 && (at[r] += l->chunk_dims[r]) > hi[r]; r--) at[r] = lo[r] / l->chunk_dims[r] * l->chunk_dims[r];
