@@ -300,7 +300,9 @@ static herr_t read_fast(hid_t dset, const layout *l, const plan *p, hid_t mem_ty
   hid_t file_type = H5Dget_type(dset);
   const size_t elem = p->how.elem, out = H5Tget_size(mem_type), conv = out > elem ? out : elem;
   const int same = H5Tequal(file_type, mem_type) > 0;
-  unsigned char *tmp = same ? NULL : malloc((size_t)(p->chunk_rows * p->row_elems) * conv);
+  /* Room to convert the most rows one chunk gives this read. */
+  const hsize_t most = p->chunk_rows < p->rows ? p->chunk_rows : p->rows;
+  unsigned char *tmp = same ? NULL : malloc((size_t)(most * p->row_elems) * conv + 1);
   herr_t rc = file_type >= 0 && (same || tmp) ? 0 : -1;
   for (hsize_t row = p->first; rc == 0 && row < p->first + p->rows;) {
     const hsize_t first = row / p->chunk_rows * p->chunk_rows;
