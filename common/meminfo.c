@@ -1,6 +1,7 @@
 #include "meminfo.h"
 
 #include <stdio.h>
+#include <sys/mman.h>
 
 uint64_t strata_mem_available(void) {
   FILE *f = fopen("/proc/meminfo", "r");
@@ -11,4 +12,11 @@ uint64_t strata_mem_available(void) {
   if (f) fclose(f);
   if (kb == 0) kb = 1ull << 20;
   return (uint64_t)kb * 1024;
+}
+
+int strata_address_space_free(size_t bytes) {
+  void *p = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return 0;
+  munmap(p, bytes);
+  return 1;
 }

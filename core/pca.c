@@ -84,7 +84,7 @@ static strata_status cov_block(void *vctx, const strata_block *b, int t) {
   size_t m = 0;
   FORWARD_IF_ERROR(strata_scaler_apply(c->sc, b->x, b->m, b->row0, x, c->kept + off, &m));
   c->dropped_t[t] += b->m - m;
-  strata_cov_block(&c->cov_t[t], x, m, c->work + off * c->d);
+  FORWARD_IF_ERROR(strata_cov_block(&c->cov_t[t], x, m, c->work + off * c->d));
   strata_cov_sum_add(&c->sum_t[t], &c->cov_t[t]);
   return STRATA_OK;
 }

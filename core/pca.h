@@ -36,7 +36,7 @@ void strata_cov_free(strata_cov *c);
  * work holds m·d doubles.  Above a few columns the centred block goes
  * through cblas_dsyrk; the choice depends on d only, so a result never
  * depends on how blocks were scheduled. */
-void strata_cov_block(strata_cov *c, const float *x, size_t m, double *work);
+strata_status strata_cov_block(strata_cov *c, const float *x, size_t m, double *work);
 
 strata_status strata_cov_sum_init(strata_cov_sum *s, size_t d);
 void strata_cov_sum_zero(strata_cov_sum *s);

@@ -39,10 +39,10 @@ void strata_cov_free(strata_cov *c) {
   c->mean = c->m2 = c->resid = NULL;
 }
 
-void strata_cov_block(strata_cov *c, const float *x, size_t m, double *work) {
+strata_status strata_cov_block(strata_cov *c, const float *x, size_t m, double *work) {
   size_t d = c->d;
   strata_cov_reset(c);
-  if (m == 0) return;
+  if (m == 0) return STRATA_OK;
   c->n = m;
   for (size_t i = 0; i < m; i++)
     for (size_t j = 0; j < d; j++) c->mean[j] += (double)x[i * d + j];
@@ -55,16 +55,20 @@ void strata_cov_block(strata_cov *c, const float *x, size_t m, double *work) {
       c->resid[j] += work[i * d + j];
     }
   if (d >= PCA_SYRK_MIN_D) {
+    RETURN_IF(!strata_blas_buffer_room(), STRATA_ERR_NOMEM,
+              "out of memory for the covariance (OpenBLAS needs %zu MiB of address space for its work buffer)",
+              STRATA_OPENBLAS_BUFFER_BYTES >> 20);
     strata_blas_init_once();
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, work, (int)d, 0.0,
                 c->m2, (int)d);
-    return;
+    return STRATA_OK;
   }
   for (size_t i = 0; i < m; i++) {
     const double *r = work + i * d;
     for (size_t a = 0; a < d; a++)
       for (size_t b = a; b < d; b++) c->m2[a * d + b] += r[a] * r[b];
   }
+  return STRATA_OK;
 }
 
 strata_status strata_cov_sum_init(strata_cov_sum *s, size_t d) {
@@ -138,6 +142,10 @@ void strata_cov_sum_finish(const strata_cov_sum *s, strata_cov *out) {
 
 strata_status strata_sym_eigen(double *a, size_t d, double *values, double *vectors) {
   if (d == 0) return STRATA_OK;
+  RETURN_IF(!strata_blas_buffer_room(), STRATA_ERR_NOMEM,
+            "out of memory for the eigen-decomposition (OpenBLAS needs %zu MiB of address space for its work "
+            "buffer)",
+            STRATA_OPENBLAS_BUFFER_BYTES >> 20);
   strata_blas_init_once();
   double *w = malloc(d * sizeof *w);
   RETURN_IF(!w, STRATA_ERR_NOMEM, "out of memory for the eigen-decomposition");

@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "h5_util.h"
+#include "meminfo.h"
 
 static pthread_mutex_t h5_mutex;
 static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
@@ -163,17 +163,6 @@ static hid_t read_access_plist(void) {
  * is asked to. */
 #define OPEN_HEADROOM ((size_t)16 << 20)
 
-static int open_headroom(void) {
-  /* Address space, mapped and unmapped without touching it: what a limit
-   * (RLIMIT_AS) takes away first.  Not malloc: freeing a block that large
-   * raises glibc's mmap threshold, and the heap then keeps what it frees
-   * (thread stacks then failed under `ulimit -v 100000`). */
-  void *p = mmap(NULL, OPEN_HEADROOM, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) return 0;
-  munmap(p, OPEN_HEADROOM);
-  return 1;
-}
-
 hid_t strata_h5_open_plain(const char *path) {
   hid_t fapl = read_access_plist();
   hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
@@ -203,7 +192,7 @@ strata_status strata_h5_open_read(const char *path, hid_t *file) {
 
 strata_status strata_h5_open_read_checked(const char *path, hid_t *file, const strata_h5_check *check) {
   *file = -1;
-  RETURN_IF(!open_headroom(), STRATA_ERR_NOMEM,
+  RETURN_IF(!strata_address_space_free(OPEN_HEADROOM), STRATA_ERR_NOMEM,
             "out of memory opening '%s': less than %zu MB left for the HDF5 library (memory limit reached)", path,
             OPEN_HEADROOM >> 20);
   /* errno from the system, before HDF5, so the message names the real cause. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kernels_internal.h"
+#include "meminfo.h"
 
 /* ---- one thread for OpenBLAS --------------------------------------------- */
 
@@ -26,6 +27,13 @@ static void blas_init(void) {
 }
 
 void strata_blas_init_once(void) { pthread_once(&g_blas_once, blas_init); }
+
+static _Thread_local int buffer_room;
+
+int strata_blas_buffer_room(void) {
+  if (!buffer_room) buffer_room = strata_address_space_free(STRATA_OPENBLAS_BUFFER_BYTES);
+  return buffer_room;
+}
 
 const char *strata_kernels_blas_info(void) {
   /* openblas_get_corename() reports the kernel set OpenBLAS picked at load
@@ -220,7 +228,9 @@ void strata_blas_assign_reduce(const float *x, size_t rows, size_t ld, size_t d,
     ref->lloyd.assign_reduce(&ref->ctx, x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
     return;
   }
-  if (isa->direct_only && isa->direct_only(d, k)) {
+  /* Without room for OpenBLAS's buffer (an address-space limit) sgemm
+   * would never return; the direct kernel gives the same answer. */
+  if ((isa->direct_only && isa->direct_only(d, k)) || !strata_blas_buffer_room()) {
     const strata_kernels *t = isa->direct();
     t->lloyd.assign_reduce(&t->ctx, x, rows, ld, d, c, c_norm2, k, labels, dist2, acc, scratch);
     return;

@@ -174,6 +174,16 @@ void strata_finish_rows_scalar(const float *x, size_t rows, size_t ld, size_t d,
  * inside the core's OpenMP region, which already owns the cores. */
 void strata_blas_init_once(void);
 
+/* OpenBLAS's work buffer: BUFFER_SIZE of Debian's x86-64 build and a page,
+ * taken by a thread's first BLAS or LAPACK call.  When it cannot be had,
+ * OpenBLAS 0.3.21's blas_memory_alloc retries for ever (`strata pca` and a
+ * BLAS-backend fit under `ulimit -v 200000` spun until killed). */
+#define STRATA_OPENBLAS_BUFFER_BYTES (((size_t)128 << 20) + ((size_t)64 << 10))
+
+/* 1 when the calling thread may call OpenBLAS: the address space for its
+ * work buffer was free once (then OpenBLAS holds it). */
+int strata_blas_buffer_room(void);
+
 /* Every slot of kernels.h, family by family, for code that walks them all. */
 #define STRATA_KERNEL_SLOTS(X)                                                               \
   X(lloyd, scratch_bytes) X(lloyd, assign_reduce) X(lloyd, weighted_reduce) X(labels, store_u8) \

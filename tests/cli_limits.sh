@@ -108,5 +108,17 @@ else
   under_limit inspect "" "$STRATA" inspect "$T/wide.h5"
   under_limit rfm "$O/c.h5" "$STRATA" rfm "$T/tx.csv" --customer cust --invoice inv --date date --quantity qty \
     --price price -o "$O/c.h5" -q
+  # OpenBLAS retries its 128 MiB work buffer for ever when it cannot have
+  # it: sgemm (the BLAS backend) and dsyrk/dsyevd (pca of 64 columns) under
+  # limits where the data fits but the buffer may not.
+  awk 'BEGIN { srand(5); for (j = 0; j < 64; j++) printf "%sc%d", j ? "," : "", j; print ""
+               for (i = 0; i < 20000; i++) { for (j = 0; j < 64; j++) printf "%s%.3f", j ? "," : "", rand(); print "" } }' \
+    >"$T/d64.csv"
+  "$STRATA" import "$T/d64.csv" -o "$T/d64.h5" -q
+  for vmem in 150000 200000 300000; do
+    VMEM=$vmem under_limit "fit --backend blas" "$O/m64.h5" "$STRATA" fit "$T/d64.h5" -k 256 --backend blas \
+      --max-iter 3 -o "$O/m64.h5" --threads 1 -q
+    VMEM=$vmem under_limit "pca of 64 columns" "$O/p64.h5" "$STRATA" pca "$T/d64.h5" -o "$O/p64.h5" --threads 1 -q
+  done
 fi
 finish

@@ -48,9 +48,12 @@ known               io/h5_probe.c: files (device, inode, size, times) read safel
 known_next          io/h5_probe.c: the next slot of that list
 probes_run          io/h5_probe.c: children started (atomic; for tests)
 probes_timed_out    io/h5_probe.c: children killed at the time limit (atomic; for tests)
+buffer_room         kernels/blas.c: per thread: the address space for the OpenBLAS buffer was free once
 cache               io/h5_filtered.c: decoded deflated chunks, in place of the HDF5 chunk cache (under the HDF5 lock)
 cache_clock         io/h5_filtered.c: the use counter of that cache (under the HDF5 lock)
 cache_bytes         io/h5_filtered.c: the bytes that cache holds (under the HDF5 lock)
+described           io/h5_filtered.c: datasets described before, by id (under the HDF5 lock)
+described_clock     io/h5_filtered.c: the use counter of that list (under the HDF5 lock)
 read_error          io/h5_filtered.c: why the last read failed, until pushed on the HDF5 error stack (under the HDF5 lock)
 last_error          common/status.c: per thread: the detail of the last failure (errno-like)
 tmp_counter         io/output_file.c: makes temporary output names unique in the process

@@ -237,7 +237,7 @@ static void cov_run(const float *x, size_t n, size_t d, const size_t *owner, int
   shuffle(order, nb, s);
   for (size_t q = 0; q < nb; q++) {
     size_t b = order[q], r0 = b * B;
-    strata_cov_block(&blk, x + r0 * d, n - r0 < B ? n - r0 : B, work);
+    CHECK_OK(strata_cov_block(&blk, x + r0 * d, n - r0 < B ? n - r0 : B, work));
     strata_cov_sum_add(&part[owner[b]], &blk);
   }
   for (int w = W - 1; w > 0; w--) strata_cov_sum_combine(&part[rand_below(s, (size_t)w)], &part[w]);
