@@ -22,17 +22,22 @@
  *  counts INOUT k rows per cluster of the block, zero on return
  *  scale  IN    d scales 2^S_j (exact.h), or NULL when sums are not wanted
  *               (then fx is not touched)
- *  fx     INOUT k×d exact sums; total INOUT k counts */
-static inline void strata_block_fold(size_t k, size_t d, double *sums, int64_t *counts,
-                                     const double *scale, strata_fixed *fx, int64_t *total) {
+ *  row_limit IN strata_fixed_row_limit of the grid's rows
+ *  fx     INOUT k×d exact sums; total INOUT k counts
+ * Returns 0 when a sum passed its rows' limit (it is left out): the caller
+ * fails the pass. */
+static inline int strata_block_fold(size_t k, size_t d, double *sums, int64_t *counts, const double *scale,
+                                    double row_limit, strata_fixed *fx, int64_t *total) {
+  int ok = 1;
   for (size_t c = 0; c < k; c++) {
     if (!counts[c]) continue;
     total[c] += counts[c];
-    counts[c] = 0;
     double *bs = sums + c * d;
-    if (scale) strata_fixed_add(fx + c * d, bs, scale, d);
+    if (scale && !strata_fixed_add(fx + c * d, bs, scale, d, (double)counts[c], row_limit)) ok = 0;
+    counts[c] = 0;
     memset(bs, 0, d * sizeof *bs);
   }
+  return ok;
 }
 
 #endif

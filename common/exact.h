@@ -36,6 +36,26 @@ static inline strata_fixed strata_to_fixed(double scaled) {
   return scaled < 0 ? -r : r;
 }
 
+/* The most that one row may add, scaled, to a sum on a grid that
+ * strata_fixed_exponent chose for `n` rows: twice what a row within the
+ * bound adds.  A sum of at most n rows each held to it stays within 2^125,
+ * so neither a conversion nor an addition of __int128 can overflow, whatever
+ * the values; a value past it (a pass that read other values than the pass
+ * that chose the bound: the input changed or is corrupt) must be refused,
+ * not converted. */
+static inline double strata_fixed_row_limit(double n) { return ldexp(1.0, 125) / (n > 1.0 ? n : 1.0); }
+
+/* What a caller says (STRATA_ERR_DATA) when a value passed the limit. */
+#define STRATA_FIXED_OFF_GRID                                                                                 \
+  "a pass read a value far past its column's range in the first pass (the input changed while it was read, " \
+  "or it is corrupt)"
+
+/* Whether `scaled`, the sum of `rows` rows' values, keeps to the rows'
+ * limit (false for NaN). */
+static inline int strata_fixed_fits(double scaled, double rows, double row_limit) {
+  return fabs(scaled) <= fmin(rows * row_limit, 0x1.0p125);
+}
+
 /* One exact sum as two halves: the layout of strata_fixed on a
  * little-endian machine without __int128's 16-byte alignment, for buffers a
  * device reads and writes (kernels.h run_end_pass, OpenCL's
@@ -60,9 +80,20 @@ static inline double strata_from_fixed(strata_fixed a, double inv_scale) {
   return (double)a * inv_scale;
 }
 
-/* acc[j] += fixed(v[j] * scale[j]) for j < d; scale[j] = 2^S_j. */
-static inline void strata_fixed_add(strata_fixed *acc, const double *v, const double *scale, size_t d) {
-  for (size_t j = 0; j < d; j++) acc[j] += strata_to_fixed(v[j] * scale[j]);
+/* acc[j] += fixed(v[j] * scale[j]) for j < d; scale[j] = 2^S_j; v the sums
+ * of `rows` rows.  Returns 0, leaving a column's sum as it was, when a scaled
+ * value passes the rows' limit (strata_fixed_row_limit). */
+static inline int strata_fixed_add(strata_fixed *acc, const double *v, const double *scale, size_t d, double rows,
+                                   double row_limit) {
+  int ok = 1;
+  for (size_t j = 0; j < d; j++) {
+    double scaled = v[j] * scale[j];
+    if (strata_fixed_fits(scaled, rows, row_limit))
+      acc[j] += strata_to_fixed(scaled);
+    else
+      ok = 0;
+  }
+  return ok;
 }
 
 #endif

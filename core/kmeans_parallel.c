@@ -285,8 +285,21 @@ static strata_status weights(kpar *s, size_t nc, double **wout) {
   size_t rows = strata_pass_rows(job->pass);
   int e = s->wrow ? strata_fixed_exponent(job->wmax, (double)job->rows + 1.0) : 0;
   double scale = ldexp(1.0, e), inv = ldexp(1.0, -e);
-  for (size_t r = 0; r < rows; r++)
-    if (!isnan(s->dmin[r])) count[s->near[r]] += s->wrow ? strata_to_fixed((double)s->wrow[r] * scale) : 1;
+  const double limit = strata_fixed_row_limit((double)job->rows + 1.0);
+  int on_grid = 1;
+  for (size_t r = 0; r < rows; r++) {
+    if (isnan(s->dmin[r])) continue;
+    const double scaled = s->wrow ? (double)s->wrow[r] * scale : 0.0;
+    if (!strata_fixed_fits(scaled, 1.0, limit))
+      on_grid = 0;
+    else
+      count[s->near[r]] += s->wrow ? strata_to_fixed(scaled) : 1;
+  }
+  ast = on_grid ? STRATA_OK : strata_fail(STRATA_ERR_DATA, STRATA_FIXED_OFF_GRID);
+  if ((ast = strata_comm_agree(strata_ctx_comm(job->ctx), ast)) != STRATA_OK) {
+    free(count);
+    return ast;
+  }
   strata_status st = strata_comm_sum_i128(strata_ctx_comm(job->ctx), count, nc);
   for (size_t c = 0; c < nc; c++) w[c] = s->wrow ? strata_from_fixed(count[c], inv) : (double)count[c];
   free(count);

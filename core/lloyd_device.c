@@ -34,7 +34,8 @@ strata_status strata_lloyd_device_pass(strata_lloyd *l) {
     l->dev.sums = malloc(l->k * l->d * sizeof *l->dev.sums);
     RETURN_IF(!l->dev.blocks || !l->dev.labels || !l->dev.dist2 || !l->dev.sums, STRATA_ERR_NOMEM,
               "out of memory for k = %zu, d = %zu", l->k, l->d);
-    strata_run_config cfg = {strata_pass_ctx(l->pass), l->n, l->d, l->k, l->threads, l->dev.fallback, l->fx_scale};
+    strata_run_config cfg = {strata_pass_ctx(l->pass), l->n, l->d, l->k, l->threads, l->dev.fallback, l->fx_scale,
+                             l->fx_row_limit};
     FORWARD_IF_ERROR(kr->run.run_open(&kr->ctx, &cfg, &l->dev.run));
     /* Raw rows to a run that scales them, unless column statistics read
      * the scaled rows here on the host. */

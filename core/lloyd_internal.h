@@ -61,6 +61,7 @@ typedef struct {
 typedef struct {
   const double *means;        /* NULL = not asked for */
   double scale[2], inv[2];
+  double row_limit;           /* strata_fixed_row_limit of the grid's rows */
   double *sq, *dist;          /* k each */
 } lloyd_disp;
 
@@ -79,8 +80,10 @@ struct strata_lloyd {
   int stats_paused;          /* strata_lloyd_pause_stats */
   strata_moments_set cols;   /* per-thread column statistics, with col_stats */
   double *fx_scale, *fx_inv; /* d: 2^S_j and 2^-S_j; NULL = sums not wanted */
+  double fx_row_limit;       /* strata_fixed_row_limit of the sums' grid */
   int weighted;              /* strata_lloyd_want_weights */
   double wmax, w_scale, w_inv; /* the largest weight; the weights' fixed-point scale */
+  double w_row_limit;        /* strata_fixed_row_limit of the weights' grid */
   strata_lloyd_result res;
   /* per pass: the labels file's chunk */
   strata_labels_writer *writer;

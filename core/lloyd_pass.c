@@ -107,6 +107,7 @@ strata_status strata_lloyd_want_weights(strata_lloyd *l, double wmax) {
   int e = strata_fixed_exponent(l->wmax, (double)(l->n ? l->n : 1));
   l->w_scale = ldexp(1.0, e);
   l->w_inv = ldexp(1.0, -e);
+  l->w_row_limit = strata_fixed_row_limit((double)l->n);
   return STRATA_OK;
 }
 
@@ -123,6 +124,7 @@ strata_status strata_lloyd_want_sums(strata_lloyd *l, const double *bound, uint6
     l->fx_scale[j] = ldexp(1.0, e);
     l->fx_inv[j] = ldexp(1.0, -e);
   }
+  l->fx_row_limit = strata_fixed_row_limit((double)rows);
   return STRATA_OK;
 }
 
@@ -256,9 +258,11 @@ int64_t strata_lloyd_record_labels(strata_lloyd *l, const strata_block *b, const
 }
 
 /* Per row, float64 distance to the mean of its cluster (times the row's
- * weight on a weighted pass), added exactly. */
-static void add_dispersion(const strata_lloyd *l, lloyd_thread *t, const strata_block *b) {
+ * weight on a weighted pass), added exactly.  0 when a row's term passed
+ * the grid's bound (it is left out). */
+static int add_dispersion(const strata_lloyd *l, lloyd_thread *t, const strata_block *b) {
   size_t d = l->d;
+  int ok = 1;
   for (size_t i = 0; i < b->m; i++) {
     const double w = l->weighted ? (double)b->w[i] : 1.0;
     size_t c = (size_t)t->labels[i];
@@ -269,9 +273,15 @@ static void add_dispersion(const strata_lloyd *l, lloyd_thread *t, const strata_
       double q = (double)x[j] - mu[j];
       s += q * q;
     }
-    t->disp[2 * c] += strata_to_fixed(w * s * l->disp.scale[0]);
-    t->disp[2 * c + 1] += strata_to_fixed(w * sqrt(s) * l->disp.scale[1]);
+    const double sq = w * s * l->disp.scale[0], dist = w * sqrt(s) * l->disp.scale[1];
+    if (strata_fixed_fits(sq, 1.0, l->disp.row_limit) && strata_fixed_fits(dist, 1.0, l->disp.row_limit)) {
+      t->disp[2 * c] += strata_to_fixed(sq);
+      t->disp[2 * c + 1] += strata_to_fixed(dist);
+    } else {
+      ok = 0;
+    }
   }
+  return ok;
 }
 
 /* A weighted block's reduction after the kernel labelled it: each row's
@@ -279,26 +289,33 @@ static void add_dispersion(const strata_lloyd *l, lloyd_thread *t, const strata_
  * cluster's, w ||x - c||^2 into the inertia (the table's weighted_reduce,
  * one definition in row order for every table, so a weighted model has the
  * same bits whichever CPU table fitted it). */
-static void weighted_reduce(const strata_lloyd *l, lloyd_thread *t, const strata_block *b) {
+static int weighted_reduce(const strata_lloyd *l, lloyd_thread *t, const strata_block *b) {
+  int ok = 1;
   const double inertia = l->kern->lloyd.weighted_reduce(&l->kern->ctx, b->x, b->m, l->d, l->d, l->cf, t->labels,
                                                         b->w, t->sums, t->counts, t->wsum);
   strata_xacc_add(&t->inertia, inertia);
   for (size_t c = 0; c < l->k; c++)
     if (t->wsum[c] != 0.0) {
-      t->wfx[c] += strata_to_fixed(t->wsum[c] * l->w_scale);
+      const double scaled = t->wsum[c] * l->w_scale;
+      if (strata_fixed_fits(scaled, (double)t->counts[c], l->w_row_limit))
+        t->wfx[c] += strata_to_fixed(scaled);
+      else
+        ok = 0;
       t->wsum[c] = 0.0;
     }
+  return ok;
 }
 
 static strata_status assign_block(void *ctx, const strata_block *b, int thread) {
   strata_lloyd *l = ctx;
   lloyd_thread *t = &l->t[thread];
+  int on_grid = 1;
   /* Weights a caller did not ask for (assign) are left aside. */
   RETURN_IF(l->weighted && !b->w, STRATA_ERR_INTERNAL, "row weights asked for on a pass without them");
   if (l->weighted) {
     l->kern->lloyd.assign_reduce(&l->kern->ctx, b->x, b->m, l->d, l->d, l->cf, l->cnorm, l->k, t->labels,
                                  t->dist2, NULL, t->scratch);
-    weighted_reduce(l, t, b);
+    on_grid = weighted_reduce(l, t, b);
   } else {
     strata_block_acc acc = {t->sums, t->counts, 0.0};
     /* Sums are always accumulated: d adds per row are noise next to the
@@ -307,8 +324,10 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
                                  t->dist2, &acc, t->scratch);
     strata_xacc_add(&t->inertia, acc.inertia);
   }
-  strata_block_fold(l->k, l->d, t->sums, t->counts, l->fx_scale, t->fx, t->total);
-  if (l->disp.means) add_dispersion(l, t, b);
+  if (!strata_block_fold(l->k, l->d, t->sums, t->counts, l->fx_scale, l->fx_row_limit, t->fx, t->total))
+    on_grid = 0;
+  if (l->disp.means && !add_dispersion(l, t, b)) on_grid = 0;
+  RETURN_IF(!on_grid, STRATA_ERR_DATA, STRATA_FIXED_OFF_GRID);
   t->rows += b->m;
   t->relocations += strata_lloyd_record_labels(l, b, t->labels, t->dist2);
   strata_lloyd_block_stats(l, b, t->labels, t->dist2, thread);
@@ -493,6 +512,7 @@ strata_status strata_lloyd_want_dispersion(strata_lloyd *l, const double *means,
   l->disp.inv[0] = ldexp(1.0, -e0);
   l->disp.scale[1] = ldexp(1.0, e1);
   l->disp.inv[1] = ldexp(1.0, -e1);
+  l->disp.row_limit = strata_fixed_row_limit((double)l->n);
   l->disp.means = means;
   return STRATA_OK;
 }

@@ -117,7 +117,8 @@ static strata_status time_device(const strata_ctx *ctx, const strata_kernels *t,
     scale[j] = ldexp(1.0, strata_fixed_exponent(bound, (double)rows));
   }
   /* A run sized for the job: resident only if the job's data would be. */
-  strata_run_config cfg = {ctx, job_rows > rows ? (size_t)job_rows : rows, d, k, threads, NULL, scale};
+  strata_run_config cfg = {ctx, job_rows > rows ? (size_t)job_rows : rows, d, k, threads, NULL, scale,
+                           strata_fixed_row_limit((double)rows)};
   GOTO_IF_ERROR(st, t->run.run_open(&t->ctx, &cfg, &run), done);
   GOTO_IF_ERROR(st, t->run.run_set_centroids(run, c, cn), done);
   const size_t chunk = 32; /* blocks per chunk, as an 8 MiB chunk of d = 16 */

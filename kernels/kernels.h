@@ -67,6 +67,7 @@ typedef struct {
    * sums are wanted (fit); NULL when only labels, counts and inertia are
    * (assign). */
   const double *sum_scale;
+  double sum_row_limit; /* strata_fixed_row_limit of sum_scale's grid */
 } strata_run_config;
 
 /* The per-column scaler of the pass (core/scaler.h), offered to a run that

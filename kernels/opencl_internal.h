@@ -166,6 +166,7 @@ int ocl_run_set_scaler(strata_kernel_run *r, const strata_run_scaler *s);
 typedef struct {
   size_t k, d;
   const double *scale;     /* d: 2^S_j; NULL = no sums wanted */
+  double row_limit;        /* strata_fixed_row_limit of the scales' grid */
   strata_fixed128 *sums;   /* k x d exact sums: host modes, and the device
                               totals copied back after each chunk */
   int64_t *counts;         /* k */

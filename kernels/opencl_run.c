@@ -653,7 +653,7 @@ strata_status ocl_run_open(const strata_kernel_ctx *ctx, const strata_run_config
     if (r->sum_scale) memcpy(r->sum_scale, cfg->sum_scale, cfg->d * sizeof *r->sum_scale);
   }
   r->cfg.sum_scale = r->sum_scale;
-  r->tot = (ocl_totals){.k = cfg->k, .d = cfg->d, .scale = r->sum_scale,
+  r->tot = (ocl_totals){.k = cfg->k, .d = cfg->d, .scale = r->sum_scale, .row_limit = cfg->sum_row_limit,
                         .sums = calloc(kd, sizeof(strata_fixed128)), .counts = calloc(cfg->k, sizeof(int64_t))};
   r->counts_mark = calloc(cfg->k, sizeof *r->counts_mark);
   if (!r->c || !r->cn || !r->tot.sums || !r->tot.counts || !r->counts_mark ||

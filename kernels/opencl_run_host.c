@@ -132,6 +132,7 @@ strata_status ocl_host_chunk(ocl_totals *t, ocl_host_ws *ws, const strata_kernel
   for (size_t b = 0; b < nblocks; b++) off[b + 1] = off[b] + blocks[b].m;
   /* Exact sums need no order: each thread folds its blocks into its own
    * totals, which are added into t after the loop. */
+  int on_grid = 1;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (long b = 0; b < (long)nblocks; b++) {
     const int tid = omp_get_thread_num();
@@ -144,10 +145,14 @@ strata_status ocl_host_chunk(ocl_totals *t, ocl_host_ws *ws, const strata_kernel
     else
       cpu->lloyd.assign_reduce(&cpu->ctx, blk->x, blk->m, d, d, c, c_norm2, k, lab, d2, &acc, ws->scratch[tid]);
     ws->inertia[b] = acc.inertia;
-    strata_block_fold(k, d, acc.sums, acc.counts, t->scale, ws->fx[tid], ws->total[tid]);
+    if (!strata_block_fold(k, d, acc.sums, acc.counts, t->scale, t->row_limit, ws->fx[tid], ws->total[tid])) {
+#pragma omp atomic write
+      on_grid = 0;
+    }
   }
   add_thread_totals(t, ws);
   for (size_t b = 0; b < nblocks; b++) strata_xacc_add(&t->inertia, ws->inertia[b]);
   free(off);
+  RETURN_IF(!on_grid, STRATA_ERR_DATA, STRATA_FIXED_OFF_GRID);
   return STRATA_OK;
 }

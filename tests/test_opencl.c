@@ -350,7 +350,8 @@ static void compare_pass(const char *what, const run_data *r, const pass_out *re
 }
 
 static strata_kernel_run *open_run(const run_data *r, const strata_kernels *fallback) {
-  strata_run_config cfg = {log_ctx, r->n, r->d, r->k, 2, fallback, r->scale};
+  strata_run_config cfg = {log_ctx, r->n, r->d, r->k, 2, fallback, r->scale,
+                           strata_fixed_row_limit((double)(r->n ? r->n : 1))};
   strata_kernel_run *run = NULL;
   strata_status st = T->run.run_open(&T->ctx, &cfg, &run);
   CHECK_MSG(st == STRATA_OK, "run_open: %s", strata_last_error());
