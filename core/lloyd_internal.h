@@ -36,6 +36,7 @@ typedef struct {
   double *bdist;         /* k: the current block's distance sums (strata_lloyd_want_stats) */
   strata_xacc *dist;     /* k: this thread's exact distance sums, with bdist */
   strata_xacc inertia;   /* this thread's exact inertia over its blocks */
+  int off_grid;          /* a value of this pass passed its grid's limit (exact.h) */
 } lloyd_thread;
 
 /* A device run (kernels.h run_* slots), opened at the first pass. */

@@ -327,7 +327,9 @@ static strata_status assign_block(void *ctx, const strata_block *b, int thread) 
   if (!strata_block_fold(l->k, l->d, t->sums, t->counts, l->fx_scale, l->fx_row_limit, t->fx, t->total))
     on_grid = 0;
   if (l->disp.means && !add_dispersion(l, t, b)) on_grid = 0;
-  RETURN_IF(!on_grid, STRATA_ERR_DATA, STRATA_FIXED_OFF_GRID);
+  /* Failed at the pass's end (pass_collect), once the source has said
+   * whether the input changed under it: that is the likelier cause. */
+  if (!on_grid) t->off_grid = 1;
   t->rows += b->m;
   t->relocations += strata_lloyd_record_labels(l, b, t->labels, t->dist2);
   strata_lloyd_block_stats(l, b, t->labels, t->dist2, thread);
@@ -357,6 +359,7 @@ static strata_status pass_begin(strata_lloyd *l, strata_labels_writer *writer) {
     t->relocations = 0;
     t->rows = 0;
     strata_xacc_zero(&t->inertia);
+    t->off_grid = 0;
     if (t->dist) memset(t->dist, 0, l->k * sizeof *t->dist);
   }
   if (strata_lloyd_stats_on(l) && l->col_stats) strata_moments_set_zero(&l->cols);
@@ -400,6 +403,8 @@ static strata_status pass_collect(strata_lloyd *l, strata_status st) {
     }
   }
   strata_xacc_to_words(&inertia, w + TOT_INERTIA);
+  for (int i = 0; st == STRATA_OK && i < l->threads; i++)
+    if (l->t[i].off_grid) st = strata_fail(STRATA_ERR_DATA, STRATA_FIXED_OFF_GRID);
   w[TOT_FAILED] = st != STRATA_OK;
   const strata_comm *comm = strata_ctx_comm(strata_pass_ctx(l->pass));
   strata_status cst = strata_comm_sum_i128(comm, w, tot_words(l));

@@ -167,6 +167,7 @@ typedef struct {
   size_t k, d;
   const double *scale;     /* d: 2^S_j; NULL = no sums wanted */
   double row_limit;        /* strata_fixed_row_limit of the scales' grid */
+  int off_grid;            /* a block sum of this pass passed it: the pass fails at its end */
   strata_fixed128 *sums;   /* k x d exact sums: host modes, and the device
                               totals copied back after each chunk */
   int64_t *counts;         /* k */

@@ -699,6 +699,7 @@ strata_status ocl_run_begin_pass(strata_kernel_run *r) {
   memset(r->tot.sums, 0, r->cfg.k * r->cfg.d * sizeof *r->tot.sums);
   memset(r->tot.counts, 0, r->cfg.k * sizeof(int64_t));
   strata_xacc_zero(&r->tot.inertia);
+  r->tot.off_grid = 0;
   r->res_next = 0;
   if (r->mode != MODE_DEVICE_REDUCE) return STRATA_OK;
   const cl_ulong zero = 0;
@@ -731,6 +732,7 @@ strata_status ocl_run_chunk(strata_kernel_run *r, const strata_run_block *blocks
 strata_status ocl_run_end_pass(strata_kernel_run *r, strata_fixed128 *sums, int64_t *counts,
                                double *inertia) {
   const size_t kd = r->cfg.k * r->cfg.d;
+  RETURN_IF(r->tot.off_grid, STRATA_ERR_DATA, STRATA_FIXED_OFF_GRID);
   if (r->mode == MODE_DEVICE_REDUCE && !r->snapshot) {
     strata_status st = ocl_check(clEnqueueReadBuffer(r->qc, r->total, CL_TRUE, 0, kd * sizeof *sums,
                                                      r->tot.sums, 0, NULL, NULL),
