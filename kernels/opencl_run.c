@@ -90,6 +90,7 @@ struct strata_kernel_run {
   cl_command_queue qc, qt;  /* compute, transfer */
   cl_kernel kassign, kreduce;
   cl_mem cbuf, total, scale;  /* centroids; exact sums k x d x 16 bytes; d scales */
+  cl_mem off_grid;            /* one flag: reduce_sums_fixed left a sum out */
   double *sum_scale;          /* d, or NULL: no sums wanted */
   float *c, *cn;
   int c_set;
@@ -438,6 +439,8 @@ static strata_status finish_piece(strata_kernel_run *r, piece *p, int32_t *label
   err |= clSetKernelArg(r->kreduce, 5, sizeof(cl_mem), &s->offsets);
   err |= clSetKernelArg(r->kreduce, 6, sizeof(cl_mem), &r->scale);
   err |= clSetKernelArg(r->kreduce, 7, sizeof(cl_mem), &r->total);
+  err |= clSetKernelArg(r->kreduce, 8, sizeof r->tot.row_limit, &r->tot.row_limit);
+  err |= clSetKernelArg(r->kreduce, 9, sizeof(cl_mem), &r->off_grid);
   OCL_TRY(err, "clSetKernelArg(reduce_sums_fixed)");
   size_t global = round_up(k * r->cfg.d, 64);
   ocl_release_event(&s->reduced);
@@ -523,6 +526,15 @@ static strata_status rejected_value(strata_kernel_run *r, const strata_run_block
                      "scaler accepts", r->dev->info.index);
 }
 
+/* reduce_sums_fixed's flag into the pass's totals. */
+static strata_status read_off_grid(strata_kernel_run *r) {
+  cl_int flag = 0;
+  OCL_TRY(clEnqueueReadBuffer(r->qc, r->off_grid, CL_TRUE, 0, sizeof flag, &flag, 0, NULL, NULL),
+          "clEnqueueReadBuffer(off-grid flag)");
+  if (flag) r->tot.off_grid = 1;
+  return STRATA_OK;
+}
+
 static strata_status device_chunk(strata_kernel_run *r, const strata_run_block *blocks, size_t nb,
                                   int32_t *labels, float *dist2) {
   piece cur, next;
@@ -565,10 +577,12 @@ static strata_status device_chunk(strata_kernel_run *r, const strata_run_block *
     return ocl_host_chunk(&r->tot, &r->ws, NULL, r->cfg.threads, r->c, r->cn, blocks, nb, 1, labels,
                           dist2);
   }
-  if (r->snapshot)
+  if (r->snapshot) {
     OCL_TRY(clEnqueueReadBuffer(r->qc, r->total, CL_TRUE, 0, r->cfg.k * r->cfg.d * sizeof(strata_fixed128),
                                 r->tot.sums, 0, NULL, NULL),
             "clEnqueueReadBuffer(sums)");
+    FORWARD_IF_ERROR(read_off_grid(r));
+  }
   return STRATA_OK;
 }
 
@@ -622,6 +636,8 @@ static strata_status open_device(strata_kernel_run *r) {
     OCL_TRY(err, "clCreateKernel(reduce_sums_fixed)");
     FORWARD_IF_ERROR(ocl_buffer(dev->ctx, CL_MEM_READ_WRITE, kd * sizeof(strata_fixed128),
                                 "clCreateBuffer(sums)", &r->total, NULL));
+    FORWARD_IF_ERROR(ocl_buffer(dev->ctx, CL_MEM_READ_WRITE, sizeof(cl_int), "clCreateBuffer(off-grid flag)",
+                                &r->off_grid, NULL));
     FORWARD_IF_ERROR(ocl_buffer(dev->ctx, CL_MEM_READ_ONLY, r->cfg.d * sizeof(double),
                                 "clCreateBuffer(scales)", &r->scale, NULL));
     OCL_TRY(clEnqueueWriteBuffer(r->qc, r->scale, CL_TRUE, 0, r->cfg.d * sizeof(double), r->sum_scale, 0,
@@ -707,6 +723,10 @@ strata_status ocl_run_begin_pass(strata_kernel_run *r) {
                                                    r->cfg.k * r->cfg.d * sizeof(strata_fixed128), 0, NULL,
                                                    NULL),
                                "clEnqueueFillBuffer(sums)");
+  const cl_int clear = 0;
+  if (st == STRATA_OK)
+    st = ocl_check(clEnqueueFillBuffer(r->qc, r->off_grid, &clear, sizeof clear, 0, sizeof clear, 0, NULL, NULL),
+                   "clEnqueueFillBuffer(off-grid flag)");
   return st == STRATA_OK ? st : device_failed(r, st);
 }
 
@@ -732,13 +752,14 @@ strata_status ocl_run_chunk(strata_kernel_run *r, const strata_run_block *blocks
 strata_status ocl_run_end_pass(strata_kernel_run *r, strata_fixed128 *sums, int64_t *counts,
                                double *inertia) {
   const size_t kd = r->cfg.k * r->cfg.d;
-  RETURN_IF(r->tot.off_grid, STRATA_ERR_DATA, STRATA_FIXED_OFF_GRID);
   if (r->mode == MODE_DEVICE_REDUCE && !r->snapshot) {
     strata_status st = ocl_check(clEnqueueReadBuffer(r->qc, r->total, CL_TRUE, 0, kd * sizeof *sums,
                                                      r->tot.sums, 0, NULL, NULL),
                                  "clEnqueueReadBuffer(sums)");
+    if (st == STRATA_OK) st = read_off_grid(r);
     if (st != STRATA_OK) return device_failed(r, st);
   }
+  RETURN_IF(r->tot.off_grid, STRATA_ERR_DATA, STRATA_FIXED_OFF_GRID);
   /* Host totals, or the device's, read now or after the last chunk. */
   if (sums && r->sum_scale) memcpy(sums, r->tot.sums, kd * sizeof *sums);
   memcpy(counts, r->tot.counts, r->cfg.k * sizeof *counts);
@@ -837,6 +858,7 @@ void ocl_run_close(strata_kernel_run *r) {
   resident_release(r);
   ocl_release_mem(&r->cbuf);
   ocl_release_mem(&r->total);
+  ocl_release_mem(&r->off_grid);
   ocl_release_mem(&r->scale);
   if (r->kassign) clReleaseKernel(r->kassign);
   if (r->kreduce) clReleaseKernel(r->kreduce);

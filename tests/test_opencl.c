@@ -408,6 +408,42 @@ static void test_runs(void) {
   }
 }
 
+/* Values past the exact sums' grid (a grid chosen for a bound 8 times too
+ * small: the input changed after the statistics pass): the pass fails with
+ * STRATA_ERR_DATA at its end, in the device's reduction and in the
+ * snapshot mode a fallback uses, never wraps a sum; the next pass, under
+ * the right grid, is exact again. */
+static void test_run_off_grid(void) {
+  run_data r;
+  run_data_make(&r, 20000, 6, 9, 9, 0);
+  pass_out ref, got;
+  pass_alloc(&ref, &r); pass_alloc(&got, &r);
+  reference_pass(&r, r.c, r.cn, &ref);
+  double *right = xmalloc(r.d * sizeof *right);
+  memcpy(right, r.scale, r.d * sizeof *right);
+  for (size_t j = 0; j < r.d; j++) r.scale[j] = right[j] * 8.0;
+  for (int snapshot = 0; snapshot < 2; snapshot++) {
+    strata_kernel_run *run = open_run(&r, snapshot ? strata_kernels_ref() : NULL);
+    if (!run) continue;
+    CHECK_OK(T->run.run_set_centroids(run, r.c, r.cn));
+    strata_status st = device_pass(run, &r, 2, &got);
+    CHECK_MSG(st == STRATA_ERR_DATA && strstr(strata_last_error(), "far past its column's range"),
+              "off the grid (snapshot %d): %s, %s", snapshot, strata_status_name(st), strata_last_error());
+    T->run.run_close(run);
+  }
+  memcpy(r.scale, right, r.d * sizeof *right);
+  strata_kernel_run *run = open_run(&r, NULL);
+  if (run) {
+    CHECK_OK(T->run.run_set_centroids(run, r.c, r.cn));
+    CHECK_OK(device_pass(run, &r, 2, &got));
+    compare_pass("on the grid again", &r, &ref, &got);
+    T->run.run_close(run);
+  }
+  free(right);
+  pass_free(&ref); pass_free(&got);
+  run_data_free(&r);
+}
+
 /* Streamed and resident, pieces of one block: the same bits; the same pass
  * twice: the same bits. */
 static void test_run_modes(void) {
@@ -435,6 +471,7 @@ static void test_run_modes(void) {
   /* Non-separated data: labels may differ from the reference at near-ties,
    * but two runs agree bit for bit. */
   for (size_t i = 0; i < r.nblocks * 4096 * r.d; i++) r.x[i] = (float)rng_sym();
+  run_data_sum_scale(&r); /* the grid of the new values */
   pass_out again;
   pass_alloc(&again, &r);
   strata_kernel_run *run = open_run(&r, NULL);
@@ -916,7 +953,8 @@ int main(int argc, char **argv) {
          INFO->platform, INFO->driver, INFO->fp64 ? "yes" : "no");
   static const struct { const char *name; void (*fn)(void); } parts[] = {
       {"per-block slots", test_block_slots}, {"runs", test_runs},
-      {"run modes", test_run_modes}, {"device scaling", test_device_scaling},
+      {"run modes", test_run_modes}, {"off the grid", test_run_off_grid},
+      {"device scaling", test_device_scaling},
       {"failure paths", test_failures}};
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
     double t0 = now_s();

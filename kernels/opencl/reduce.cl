@@ -18,13 +18,18 @@
  *  offsets  nblocks x (k + 1): cluster c of block b is
  *           order[offsets[b*(k+1) + c] .. offsets[b*(k+1) + c + 1])
  *  scale    d: 2^S_j
- *  total    k x d x 2: {low 64 bits, high 64 bits} of each exact sum */
+ *  total    k x d x 2: {low 64 bits, high 64 bits} of each exact sum
+ *  row_limit, off_grid: a block sum past its rows' limit (common/exact.h
+ *           strata_fixed_fits: the values passed the bound the grid was
+ *           chosen for) is left out and sets *off_grid; the host fails
+ *           the pass */
 #if STRATA_HAVE_FP64
 __kernel void reduce_sums_fixed(__global const float *restrict x, const uint d, const uint k,
                                 const uint nblocks, __global const int *restrict order,
                                 __global const int *restrict offsets,
                                 __global const double *restrict scale,
-                                __global ulong *restrict total) {
+                                __global ulong *restrict total, const double row_limit,
+                                __global int *restrict off_grid) {
   const ulong g = get_global_id(0);
   if (g >= (ulong)k * d) return;
   const uint cl = (uint)(g / d), j = (uint)(g % d);
@@ -39,6 +44,10 @@ __kernel void reduce_sums_fixed(__global const float *restrict x, const uint d, 
     /* strata_to_fixed (common/exact.h): both 64-bit halves of |s * 2^S|,
      * each exact, then the sign. */
     const double v = s * sc, m = fabs(v);
+    if (!(m <= fmin((double)(end - first) * row_limit, 0x1.0p125))) {
+      *off_grid = 1;
+      continue;
+    }
     const double mh = floor(m * 0x1.0p-64);
     const double ml = m - mh * 0x1.0p64;
     ulong fl = (ulong)ml, fh = (ulong)mh;
