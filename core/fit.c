@@ -243,6 +243,22 @@ static strata_status resume_run(const strata_fit_data *data, strata_estimator *e
             "the checkpoint's state (run %d, iteration %d) does not fit n-init %d and max-iter %d", r->run + 1,
             r->iterations, data->p->n_init, data->p->max_iter);
   if (r->best && r->best->objective < INFINITY) {
+    /* The kept run becomes the model unless a later run beats it: what the
+     * file says of it must be a run of this fit (its checksum only says the
+     * file is as written). */
+    const strata_fit_best *b = r->best;
+    uint64_t total = 0;
+    int sizes_ok = 1;
+    for (size_t c = 0; c < k && sizes_ok; c++) {
+      sizes_ok = b->sizes[c] >= 0 && (uint64_t)b->sizes[c] <= data->kept;
+      if (sizes_ok) total += (uint64_t)b->sizes[c];
+    }
+    RETURN_IF(!sizes_ok || total != data->kept || !(b->objective >= 0.0) || b->iterations > data->p->max_iter,
+              STRATA_ERR_FORMAT,
+              "the checkpoint's kept run is not a run of this fit (%d iterations of max-iter %d, inertia %g, %s "
+              "%llu rows): the file is damaged",
+              b->iterations, data->p->max_iter, b->objective, sizes_ok ? "segment sizes summing to" : "a segment size outside",
+              (unsigned long long)(sizes_ok ? total : data->kept));
     best->objective = r->best->objective;
     best->run = r->best->run;
     best->iterations = r->best->iterations;

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Optional, as in libFuzzer: a harness that defines it is set up by it. */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static int replay_file(const char *path) {
   FILE *f = fopen(path, "rb");
@@ -41,6 +43,7 @@ static int replay_file(const char *path) {
 
 int main(int argc, char **argv) {
   int files = 0, failures = 0;
+  if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
   for (int a = 1; a < argc; a++) {
     struct stat sb;
     if (stat(argv[a], &sb) != 0) {

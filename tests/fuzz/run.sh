@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/fuzz/run.sh [csv|h5_table|model]: builds one libFuzzer harness with
+# tests/fuzz/run.sh [csv|h5_table|model|checkpoint]: builds one libFuzzer harness with
 # clang (ASan+UBSan), replays its regressions and seed corpus, then fuzzes
 # for a bounded time (FUZZ_SECONDS, default 60).  Without clang it says so
 # and exits 0.
@@ -7,8 +7,10 @@
 #           A crash leaves its input in $FUZZ_DIR/artifacts/: copy it into
 #           tests/fuzz/regressions/ (csv_fuzz_replay replays that folder).
 #  h5_table the HDF5 table reader, inspect and a small fit (fuzz_h5_table.c);
-#  model    the model reader and assign (fuzz_model.c): both over the whole
-#           library, built by CMake in $FUZZ_DIR/lib with -DSTRATA_FUZZ=ON.
+#  model    the model reader and assign (fuzz_model.c);
+#  checkpoint a fit resumed from a checkpoint (fuzz_checkpoint.c): these
+#           three over the whole library, built by CMake in $FUZZ_DIR/lib
+#           with -DSTRATA_FUZZ=ON.
 #           They run in libFuzzer's fork mode so that a crash inside libhdf5
 #           (HDF5 1.10 trusts a file's object headers) does not end the run;
 #           tests/fuzz/triage.sh then replays every artifact and fails the
@@ -68,7 +70,8 @@ fi
 case "$HARNESS" in
   h5_table) seeds=tests/fuzz/corpus_h5 regs=tests/fuzz/regressions_h5 ;;
   model) seeds=tests/fuzz/corpus_model regs="tests/fuzz/regressions_model tests/fuzz/regressions_model_hdf5" ;;
-  *) echo "fuzz: unknown harness '$HARNESS' (csv, h5_table, model)" >&2; exit 2 ;;
+  checkpoint) seeds=tests/fuzz/corpus_checkpoint regs=tests/fuzz/regressions_checkpoint ;;
+  *) echo "fuzz: unknown harness '$HARNESS' (csv, h5_table, model, checkpoint)" >&2; exit 2 ;;
 esac
 # Runaway allocations the child bounds by RLIMIT_AS, which ASan's allocator
 # does not feel (tests/fuzz/CMakeLists.txt): replayed without ASan only.
