@@ -194,6 +194,11 @@ static strata_iter_stats *get_iters(rbuf *b, int n) {
     it[i].relocations = (int64_t)get_u64(b);
     get(b, &it[i].seconds, 8);
     get(b, &it[i].rows_per_second, 8);
+    /* the model records them: counts and measures, never negative, NaN or Inf */
+    const double v[4] = {it[i].inertia, it[i].shift, it[i].seconds, it[i].rows_per_second};
+    for (int j = 0; j < 4; j++)
+      if (!(v[j] >= 0.0 && v[j] < INFINITY)) b->bad = 1;
+    if (it[i].relocations < 0) b->bad = 1;
   }
   return it;
 }

@@ -231,6 +231,13 @@ static strata_status restarts_iterated(strata_fit_loop *loop, strata_fit_job *jo
   return rs->ck->boundary(rs->ck->user, &s);
 }
 
+/* Whether no iteration of `it` (n) relocated more than `rows` rows. */
+static int relocations_fit(const strata_iter_stats *it, int n, uint64_t rows) {
+  for (int i = 0; i < n; i++)
+    if ((uint64_t)it[i].relocations > rows) return 0;
+  return 1;
+}
+
 /* Takes up a checkpoint's state: the best of the runs before it and, for
  * its run, the parameters, what the next pass compares with, and the
  * statistics of the iterations done.  job OUT. */
@@ -242,10 +249,13 @@ static strata_status resume_run(const strata_fit_data *data, strata_estimator *e
   RETURN_IF(r->iterations < 1 || r->iterations >= data->p->max_iter || r->run >= data->p->n_init, STRATA_ERR_FORMAT,
             "the checkpoint's state (run %d, iteration %d) does not fit n-init %d and max-iter %d", r->run + 1,
             r->iterations, data->p->n_init, data->p->max_iter);
+  /* What a checkpoint says must be a state of this fit: its checksum only
+   * says that the file is as it was written. */
+  RETURN_IF(!relocations_fit(r->iters, r->iterations, data->kept), STRATA_ERR_FORMAT,
+            "the checkpoint's iterations relocate more rows than the %llu of this fit: the file is damaged",
+            (unsigned long long)data->kept);
   if (r->best && r->best->objective < INFINITY) {
-    /* The kept run becomes the model unless a later run beats it: what the
-     * file says of it must be a run of this fit (its checksum only says the
-     * file is as written). */
+    /* The kept run becomes the model unless a later run beats it. */
     const strata_fit_best *b = r->best;
     uint64_t total = 0;
     int sizes_ok = 1;
@@ -253,11 +263,13 @@ static strata_status resume_run(const strata_fit_data *data, strata_estimator *e
       sizes_ok = b->sizes[c] >= 0 && (uint64_t)b->sizes[c] <= data->kept;
       if (sizes_ok) total += (uint64_t)b->sizes[c];
     }
-    RETURN_IF(!sizes_ok || total != data->kept || !(b->objective >= 0.0) || b->iterations > data->p->max_iter,
+    RETURN_IF(!sizes_ok || total != data->kept || !(b->objective >= 0.0) || b->iterations > data->p->max_iter ||
+                  !relocations_fit(b->iters, b->iterations, data->kept),
               STRATA_ERR_FORMAT,
               "the checkpoint's kept run is not a run of this fit (%d iterations of max-iter %d, inertia %g, %s "
               "%llu rows): the file is damaged",
-              b->iterations, data->p->max_iter, b->objective, sizes_ok ? "segment sizes summing to" : "a segment size outside",
+              b->iterations, data->p->max_iter, b->objective,
+              sizes_ok ? "segment sizes summing to" : "a segment size outside",
               (unsigned long long)(sizes_ok ? total : data->kept));
     best->objective = r->best->objective;
     best->run = r->best->run;

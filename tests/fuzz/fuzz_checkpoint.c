@@ -8,7 +8,7 @@
  *    one-line message, never STRATA_ERR_INTERNAL (fuzz_check_status);
  *  - a fit that resumes gives a usable model: finite centroids, sizes >= 0
  *    summing to the rows, a finite inertia >= 0, the iterations within
- *    max_iter, the run it resumed within n_init.
+ *    max_iter, iteration statistics finite and >= 0.
  * FUZZ_CHECKPOINT_SEEDS=DIR makes the harness write its seed payloads
  * (checkpoints taken at several runs and iterations of the same fit) into
  * DIR and exit: tests/fuzz/corpus_checkpoint holds them.
@@ -73,6 +73,14 @@ static void check_model(const strata_model *m) {
   if (total != ROWS) fuzz_fail("fuzz_checkpoint", "sizes do not sum to the rows");
   if (!isfinite(info->inertia) || info->inertia < 0) fuzz_fail("fuzz_checkpoint", "inertia");
   if (info->iterations < 0 || info->iterations > MAX_ITER) fuzz_fail("fuzz_checkpoint", "iterations past max_iter");
+  if (info->n_iter_stats < 0 || info->n_iter_stats > MAX_ITER) fuzz_fail("fuzz_checkpoint", "iteration statistics");
+  for (int i = 0; i < info->n_iter_stats; i++) {
+    const strata_iter_stats *it = &info->iter_stats[i];
+    const double v[4] = {it->inertia, it->shift, it->seconds, it->rows_per_second};
+    for (int j = 0; j < 4; j++)
+      if (!(v[j] >= 0.0 && v[j] < INFINITY)) fuzz_fail("fuzz_checkpoint", "an iteration statistic not finite and >= 0");
+    if (it->relocations < 0 || it->relocations > ROWS) fuzz_fail("fuzz_checkpoint", "relocations past the rows");
+  }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
