@@ -231,6 +231,16 @@ static strata_status restarts_iterated(strata_fit_loop *loop, strata_fit_job *jo
   return rs->ck->boundary(rs->ck->user, &s);
 }
 
+/* Whether the first k×d of params (every estimator's begin with its
+ * centres) lie within 4 times each column's bound: a run's centres are
+ * means of its rows or rows, within the bound; the slack covers rounding
+ * and keeps distances to them finite.  bound may be NULL (no check). */
+static int centres_in_range(const double *params, size_t k, size_t d, const double *bound) {
+  for (size_t i = 0; bound && i < k * d; i++)
+    if (!(fabs(params[i]) <= 4.0 * bound[i % d])) return 0;
+  return 1;
+}
+
 /* Whether no iteration of `it` (n) relocated more than `rows` rows. */
 static int relocations_fit(const strata_iter_stats *it, int n, uint64_t rows) {
   for (int i = 0; i < n; i++)
@@ -254,6 +264,12 @@ static strata_status resume_run(const strata_fit_data *data, strata_estimator *e
   RETURN_IF(!relocations_fit(r->iters, r->iterations, data->kept), STRATA_ERR_FORMAT,
             "the checkpoint's iterations relocate more rows than the %llu of this fit: the file is damaged",
             (unsigned long long)data->kept);
+  /* Before the first update the previous centres are the initial ones,
+   * which a caller may give anywhere. */
+  const int given = data->p->init == STRATA_INIT_GIVEN || data->p->warm_start;
+  RETURN_IF(!centres_in_range(r->params, k, data->d, data->bound) ||
+                (!(given && r->iterations == 1) && !centres_in_range(r->previous, k, data->d, data->bound)),
+            STRATA_ERR_FORMAT, "the checkpoint's centres lie outside the range of the data: the file is damaged");
   if (r->best && r->best->objective < INFINITY) {
     /* The kept run becomes the model unless a later run beats it. */
     const strata_fit_best *b = r->best;
@@ -271,6 +287,8 @@ static strata_status resume_run(const strata_fit_data *data, strata_estimator *e
               b->iterations, data->p->max_iter, b->objective,
               sizes_ok ? "segment sizes summing to" : "a segment size outside",
               (unsigned long long)(sizes_ok ? total : data->kept));
+    RETURN_IF(!centres_in_range(b->params, k, data->d, data->bound), STRATA_ERR_FORMAT,
+              "the checkpoint's kept centres lie outside the range of the data: the file is damaged");
     best->objective = r->best->objective;
     best->run = r->best->run;
     best->iterations = r->best->iterations;

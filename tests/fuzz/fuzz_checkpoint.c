@@ -77,6 +77,9 @@ static void check_model(const strata_model *m) {
   for (int i = 0; i < info->n_iter_stats; i++) {
     const strata_iter_stats *it = &info->iter_stats[i];
     const double v[4] = {it->inertia, it->shift, it->seconds, it->rows_per_second};
+    if (getenv("FUZZ_VERBOSE"))
+      fprintf(stderr, "iteration %d: inertia %g shift %g relocations %lld seconds %g rows/s %g\n", i + 1, v[0], v[1],
+              (long long)it->relocations, v[2], v[3]);
     for (int j = 0; j < 4; j++)
       if (!(v[j] >= 0.0 && v[j] < INFINITY)) fuzz_fail("fuzz_checkpoint", "an iteration statistic not finite and >= 0");
     if (it->relocations < 0 || it->relocations > ROWS) fuzz_fail("fuzz_checkpoint", "relocations past the rows");
