@@ -27,16 +27,6 @@ static void request(const strata_progress *pr, void *user) {
     strata_ctx_request_checkpoint(s->ctx);
 }
 
-static void params(strata_fit_params *p, const double *init) {
-  strata_fit_params_init(p);
-  p->k = K;
-  p->init = STRATA_INIT_GIVEN;
-  p->init_centroids = init;
-  p->tol = 0.0;
-  p->max_iter = 30;
-  p->seed = 5;
-}
-
 int main(void) {
   static float x[N * D];
   uint64_t seed = 17;
@@ -48,10 +38,15 @@ int main(void) {
   /* original units: the data lie within about [-4, 13] */
   const double init[K * D] = {-1e6, 0.0, 0.0, 1e6, 1e6, 1e6};
 
-  strata_fit_params p;
-  params(&p, init);
+  strata_fit_params base;
+  strata_fit_params_init(&base);
+  base.k = K;
+  base.init = STRATA_INIT_GIVEN;
+  base.init_centroids = init;
+  base.tol = 0.0;
+  base.max_iter = 30;
   strata_model *whole = NULL;
-  CHECK_OK(strata_fit(NULL, ds, &p, &whole));
+  CHECK_OK(strata_fit(NULL, ds, &base, &whole));
   const strata_model_info *w = whole ? strata_model_get_info(whole) : NULL;
   CHECK(w && w->iterations >= 3);
 
@@ -60,7 +55,7 @@ int main(void) {
     snprintf(ck, sizeof ck, "%s", fixture_path(stop == 1 ? "resume_far_1.ckpt" : "resume_far_2.ckpt"));
     strata_ctx *ctx = strata_ctx_new();
     stop_at s = {ctx, stop};
-    params(&p, init);
+    strata_fit_params p = base;
     p.checkpoint_path = ck;
     p.progress = request;
     p.progress_user = &s;
@@ -68,7 +63,7 @@ int main(void) {
     CHECK_MSG(strata_fit(ctx, ds, &p, &m) == STRATA_STOPPED && m == NULL, "stop after iteration %d: %s", stop,
               strata_last_error());
     strata_ctx_free(ctx);
-    params(&p, init);
+    p = base;
     p.resume_path = ck;
     strata_status st = strata_fit(NULL, ds, &p, &m);
     CHECK_MSG(st == STRATA_OK, "resume after iteration %d: %s", stop, strata_last_error());

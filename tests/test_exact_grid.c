@@ -13,7 +13,6 @@
 #include "block.h"
 #include "check.h"
 #include "ctx_pool.h"
-#include "dataset.h"
 #include "exact.h"
 #include "fixture.h"
 #include "lloyd.h"
@@ -73,20 +72,6 @@ static void test_fold(void) {
 
 /* ---- a Lloyd pass under a bound its data passes ---- */
 
-/* A dataset holding a copy of x (n×d). */
-static strata_dataset *table(const float *x, size_t n, size_t d) {
-  float *copy = malloc(n * d * sizeof *copy);
-  memcpy(copy, x, n * d * sizeof *copy);
-  char **names = calloc(d, sizeof *names);
-  for (size_t j = 0; j < d; j++) {
-    names[j] = malloc(24);
-    snprintf(names[j], 24, "c%zu", j);
-  }
-  strata_dataset *ds = NULL;
-  CHECK_OK(strata_dataset_adopt_memory(copy, n, d, names, &ds));
-  return ds;
-}
-
 /* want: 0 plain sums, 1 dispersion about the centroids.  Returns the pass's
  * status; sums OUT (k×d) when it succeeded. */
 static strata_status lloyd_under(const char *backend, strata_dataset *ds, size_t n, size_t d, size_t k, double bound,
@@ -116,7 +101,8 @@ static void test_lloyd(const char *backend) {
   float *x = malloc(n * d * sizeof *x);
   uint64_t seed = 7;
   for (size_t i = 0; i < n * d; i++) x[i] = (float)(2.0e30 * (fixture_uniform(&seed) - 0.5));
-  strata_dataset *ds = table(x, n, d);
+  strata_dataset *ds = NULL;
+  CHECK_OK(strata_dataset_from_memory(x, n, d, NULL, &ds));
   double *sums = malloc(k * d * sizeof *sums);
   /* the true bound: fine, and the clusters' sums add up to each column's */
   CHECK_OK(lloyd_under(backend, ds, n, d, k, 1.0e30, 0, sums));
