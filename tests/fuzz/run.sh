@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# tests/fuzz/run.sh [csv|h5_table|model|checkpoint]: builds one libFuzzer harness with
-# clang (ASan+UBSan), replays its regressions and seed corpus, then fuzzes
-# for a bounded time (FUZZ_SECONDS, default 60).  Without clang it says so
-# and exits 0.
+# tests/fuzz/run.sh [csv|centroids|h5_table|model|checkpoint]: builds one libFuzzer
+# harness with clang (ASan+UBSan), replays its regressions and seed corpus,
+# then fuzzes for a bounded time (FUZZ_SECONDS, default 60).  Without clang
+# it says so and exits 0.
 #  csv      the CSV parser (tests/fuzz/fuzz_csv.c), built from its sources.
-#           A crash leaves its input in $FUZZ_DIR/artifacts/: copy it into
-#           tests/fuzz/regressions/ (csv_fuzz_replay replays that folder).
+#           A crash leaves its input in $FUZZ_DIR/csv/artifacts/: copy it
+#           into tests/fuzz/regressions/ (csv_fuzz_replay replays that folder).
+#  centroids the centroids file of fit --init (fuzz_centroids.c), built from
+#           cli/centroids_csv.c; its crashes go into regressions_centroids/.
 #  h5_table the HDF5 table reader, inspect and a small fit (fuzz_h5_table.c);
 #  model    the model reader and assign (fuzz_model.c);
 #  checkpoint a fit resumed from a checkpoint (fuzz_checkpoint.c): these
@@ -45,25 +47,42 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-if [ "$HARNESS" = csv ]; then
-  mkdir -p "$OUT/corpus" "$OUT/artifacts"
-  SRC=(io/csv_number.c io/csv_text.c io/csv_tokenizer.c io/csv_reader.c io/csv_dict.c io/csv_infer.c
-       io/csv_engine.c io/csv_datefmt.c common/status.c common/ctx.c)
+# The harnesses built from their parsers' sources alone: a crash is always
+# the parser's, so they fuzz in-process.
+direct=1
+case "$HARNESS" in
+  csv)
+    SRC=(io/csv_number.c io/csv_text.c io/csv_tokenizer.c io/csv_reader.c io/csv_dict.c io/csv_infer.c
+         io/csv_engine.c io/csv_datefmt.c common/status.c common/ctx.c)
+    INC=(-Iinclude/strata -Icommon -Iio) seeds=tests/fuzz/corpus regs=tests/fuzz/regressions ;;
+  centroids)
+    SRC=(cli/centroids_csv.c) INC=(-Iinclude/strata -Icli)
+    seeds=tests/fuzz/corpus_centroids regs=tests/fuzz/regressions_centroids ;;
+  *) direct=0 ;;
+esac
+if [ "$direct" = 1 ]; then
+  work="$OUT/$HARNESS"
+  mkdir -p "$work/corpus" "$work/artifacts" "$work/tmp"
+  # Scratch files in memory where there is /dev/shm: fuzz_centroids writes
+  # its input to a file, about 8x the executions of a disk.
+  scratch="$work/tmp"
+  [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=$(mkdir -p /dev/shm/strata-fuzz && mktemp -d /dev/shm/strata-fuzz/XXXXXX)
+  trap '[ "$scratch" != "$work/tmp" ] && rm -rf "$scratch"' EXIT
   "$CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-    -D_GNU_SOURCE -Iinclude/strata -Icommon -Iio tests/fuzz/fuzz_csv.c "${SRC[@]}" -lm -o "$OUT/fuzz_csv"
+    -D_GNU_SOURCE "${INC[@]}" "tests/fuzz/fuzz_$HARNESS.c" "${SRC[@]}" -lm -o "$OUT/fuzz_$HARNESS"
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-  echo "fuzz: replaying the regressions and the seed corpus"
-  "$OUT/fuzz_csv" -runs=0 tests/fuzz/regressions tests/fuzz/corpus 2>&1 | tail -n 2
-  echo "fuzz: fuzzing for ${TIME}s (new inputs in $OUT/corpus)"
-  if ! "$OUT/fuzz_csv" -max_total_time="$TIME" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$OUT/artifacts/" -print_final_stats=1 "$OUT/corpus" tests/fuzz/corpus \
-    >"$OUT/fuzz.log" 2>&1; then
-    tail -n 40 "$OUT/fuzz.log" >&2
-    echo "fuzz: FAILED; the input is in $OUT/artifacts/: copy it into tests/fuzz/regressions/" >&2
+  echo "fuzz: $HARNESS: replaying the regressions and the seed corpus"
+  TMPDIR="$scratch" "$OUT/fuzz_$HARNESS" -runs=0 "$regs" "$seeds" 2>&1 | tail -n 2
+  echo "fuzz: $HARNESS: fuzzing for ${TIME}s (new inputs in $work/corpus)"
+  if ! TMPDIR="$scratch" "$OUT/fuzz_$HARNESS" -max_total_time="$TIME" -max_len=4096 -timeout=10 \
+    -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" "$seeds" \
+    >"$work/fuzz.log" 2>&1; then
+    tail -n 40 "$work/fuzz.log" >&2
+    echo "fuzz: $HARNESS FAILED; the input is in $work/artifacts/: copy it into $regs/" >&2
     exit 1
   fi
-  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$OUT/fuzz.log" || true
-  echo "fuzz: ok"
+  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$work/fuzz.log" || true
+  echo "fuzz: $HARNESS ok"
   exit 0
 fi
 
@@ -71,7 +90,7 @@ case "$HARNESS" in
   h5_table) seeds=tests/fuzz/corpus_h5 regs=tests/fuzz/regressions_h5 ;;
   model) seeds=tests/fuzz/corpus_model regs="tests/fuzz/regressions_model tests/fuzz/regressions_model_hdf5" ;;
   checkpoint) seeds=tests/fuzz/corpus_checkpoint regs=tests/fuzz/regressions_checkpoint ;;
-  *) echo "fuzz: unknown harness '$HARNESS' (csv, h5_table, model, checkpoint)" >&2; exit 2 ;;
+  *) echo "fuzz: unknown harness '$HARNESS' (csv, centroids, h5_table, model, checkpoint)" >&2; exit 2 ;;
 esac
 # Runaway allocations the child bounds by RLIMIT_AS, which ASan's allocator
 # does not feel (tests/fuzz/CMakeLists.txt): replayed without ASan only.
