@@ -1,5 +1,6 @@
 /* Reading and checking the report's JSON inputs (cli/report_json.h). */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,17 +35,35 @@ static void fail(checker *c, const char *fmt, ...) {
   snprintf(c->err, c->errlen, "%s: %s", c->what, detail);
 }
 
-enum { NUM = 1, NUM_OR_NULL, STR, BOOL, ARR, OBJ };
+/* NUM: a finite number (cJSON reads 1e999 as inf); INT: an integer in
+ * 0..INT_MAX, as a segment or a k must be before the report casts it to
+ * int (a cast of 1e300 is undefined behaviour). */
+enum { NUM = 1, NUM_OR_NULL, INT, INT_OR_NULL, STR, BOOL, ARR, OBJ };
+
+static int is_int(const cJSON *v) {
+  return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= INT_MAX &&
+         v->valuedouble == floor(v->valuedouble);
+}
 
 static const cJSON *need(checker *c, const cJSON *o, const char *where, const char *key, int type) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  int ok = v && (type == NUM ? cJSON_IsNumber(v)
-                : type == NUM_OR_NULL ? (cJSON_IsNumber(v) || cJSON_IsNull(v))
-                : type == STR ? cJSON_IsString(v)
-                : type == BOOL ? cJSON_IsBool(v)
-                : type == ARR ? cJSON_IsArray(v) : cJSON_IsObject(v));
-  static const char *const tn[] = {"", "a number", "a number or null", "a string", "true or false",
-                                   "an array", "an object"};
+  int ok = v && (type == NUM           ? cJSON_IsNumber(v) && isfinite(v->valuedouble)
+                 : type == NUM_OR_NULL ? (cJSON_IsNumber(v) && isfinite(v->valuedouble)) || cJSON_IsNull(v)
+                 : type == INT         ? is_int(v)
+                 : type == INT_OR_NULL ? is_int(v) || cJSON_IsNull(v)
+                 : type == STR         ? cJSON_IsString(v)
+                 : type == BOOL        ? cJSON_IsBool(v)
+                 : type == ARR         ? cJSON_IsArray(v)
+                                       : cJSON_IsObject(v));
+  static const char *const tn[] = {"",
+                                   "a finite number",
+                                   "a finite number or null",
+                                   "a whole number from 0 to 2147483647",
+                                   "a whole number from 0 to 2147483647, or null",
+                                   "a string",
+                                   "true or false",
+                                   "an array",
+                                   "an object"};
   if (!ok) fail(c, "%s%s\"%s\" must be %s", where, *where ? " " : "", key, tn[type]);
   return ok ? v : NULL;
 }
@@ -74,16 +93,16 @@ static void need_objects(checker *c, const cJSON *o, const char *key, const fiel
 }
 
 static void check_sweep(checker *c, const cJSON *o) {
-  static const field r[] = {{"k", NUM}, {"inertia", NUM}, {"silhouette", NUM_OR_NULL},
+  static const field r[] = {{"k", INT}, {"inertia", NUM}, {"silhouette", NUM_OR_NULL},
                             {"calinski_harabasz", NUM_OR_NULL}, {"davies_bouldin", NUM_OR_NULL}};
   need_objects(c, o, "results", r, sizeof r / sizeof r[0], 1);
-  need(c, o, "", "recommended_k", NUM);
-  need(c, o, "", "knee_k", NUM_OR_NULL);
+  need(c, o, "", "recommended_k", INT);
+  need(c, o, "", "knee_k", INT_OR_NULL);
 }
 
 static void check_stability(checker *c, const cJSON *o) {
-  need(c, o, "", "k", NUM);
-  need(c, o, "", "runs", NUM);
+  need(c, o, "", "k", INT);
+  need(c, o, "", "runs", INT);
   const cJSON *ari = need(c, o, "", "ari", OBJ);
   if (ari) {
     need(c, ari, "ari", "mean", NUM);
@@ -91,20 +110,28 @@ static void check_stability(checker *c, const cJSON *o) {
     need(c, ari, "ari", "min", NUM);
     need(c, ari, "ari", "max", NUM);
   }
-  static const field s[] = {{"segment", NUM}, {"size", NUM}, {"jaccard_mean", NUM},
+  static const field s[] = {{"segment", INT}, {"size", NUM}, {"jaccard_mean", NUM},
                             {"jaccard_std", NUM}, {"dissolved", NUM}, {"verdict", STR}};
   need_objects(c, o, "segments", s, sizeof s / sizeof s[0], 1);
   need(c, o, "", "verdict", STR);
 }
 
 static void check_drift(checker *c, const cJSON *o) {
-  static const field s[] = {{"segment", NUM_OR_NULL}, {"share_train", NUM}, {"share_now", NUM},
+  static const field s[] = {{"segment", INT_OR_NULL}, {"share_train", NUM}, {"share_now", NUM},
                             {"share_change", NUM}, {"mean_distance_train", NUM_OR_NULL},
                             {"mean_distance_now", NUM_OR_NULL}, {"distance_change", NUM_OR_NULL},
                             {"flag", BOOL}};
   static const field f[] = {{"feature", STR}, {"mean_train", NUM_OR_NULL}, {"mean_now", NUM_OR_NULL},
                             {"std_train", NUM_OR_NULL}, {"shift", NUM_OR_NULL}, {"flag", BOOL}};
   need_objects(c, o, "segments", s, sizeof s / sizeof s[0], 1);
+  /* A vanished segment (segment null) is named by the reference's. */
+  const cJSON *e;
+  int i = 0;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "segments")) {
+    char where[64];
+    snprintf(where, sizeof where, "segments[%d]", i++);
+    if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "segment"))) need(c, e, where, "reference_segment", INT);
+  }
   need_objects(c, o, "features", f, sizeof f / sizeof f[0], 0);
   const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "warnings");
   if (w && !cJSON_IsArray(w)) fail(c, "\"warnings\" must be an array");

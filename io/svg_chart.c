@@ -1,4 +1,5 @@
 /* Inline SVG charts (io/svg_chart.h). */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +47,11 @@ static void close_svg(strata_html *h, const char *caption) {
   strata_html_raw(h, "</figcaption>\n</figure>\n");
 }
 
-/* A range with a little room; a flat one is widened so nothing divides by 0. */
+/* A range with a little room.  A flat one, or one narrower than its ticks
+ * could step through (values a few ulps apart), is widened around its
+ * values; one past +-DBL_MAX/8 is cut there, so that the span, the padding
+ * and every coordinate stay finite (a sweep file of inertias -1e308 and
+ * 1e308 made the tick loop run forever). */
 static void range_of(const double *v, size_t n, double *lo, double *hi) {
   *lo = INFINITY;
   *hi = -INFINITY;
@@ -56,10 +61,18 @@ static void range_of(const double *v, size_t n, double *lo, double *hi) {
       if (v[i] > *hi) *hi = v[i];
     }
   if (!isfinite(*lo)) *lo = 0, *hi = 1;
-  double pad = (*hi - *lo) * 0.05;
-  if (pad == 0) pad = fabs(*lo) > 0 ? fabs(*lo) * 0.1 : 1.0;
+  const double cap = DBL_MAX / 8;
+  *lo = fmax(*lo, -cap);
+  *hi = fmin(*hi, cap);
+  double span = *hi - *lo, mag = fmax(fabs(*lo), fabs(*hi));
+  double pad = span > mag * 1e-9 ? span * 0.05 : mag > 0 ? mag * 0.1 : 1.0;
   *lo -= pad;
   *hi += pad;
+}
+
+/* A view narrower than range_of allows (or not finite) is not used. */
+static int usable_view(double lo, double hi) {
+  return isfinite(lo) && isfinite(hi) && hi - lo > fmax(fabs(lo), fabs(hi)) * 1e-9 && hi - lo < DBL_MAX / 2;
 }
 
 typedef struct {
@@ -67,11 +80,24 @@ typedef struct {
   double xlo, xhi, ylo, yhi; /* data ranges */
 } frame;
 
-static double fx(const frame *f, double x) { return f->x0 + (x - f->xlo) / (f->xhi - f->xlo) * f->w; }
-static double fy(const frame *f, double y) { return f->y0 + f->h - (y - f->ylo) / (f->yhi - f->ylo) * f->h; }
+/* A value far outside the range (a centroid beyond a scatter's view) is
+ * drawn at most a plot's size outside it, and never at an infinite
+ * coordinate. */
+static double within(double v, double lo, double hi) {
+  double span = hi - lo;
+  return fmin(fmax(v, lo - span), hi + span);
+}
+static double fx(const frame *f, double x) {
+  return f->x0 + (within(x, f->xlo, f->xhi) - f->xlo) / (f->xhi - f->xlo) * f->w;
+}
+static double fy(const frame *f, double y) {
+  return f->y0 + f->h - (within(y, f->ylo, f->yhi) - f->ylo) / (f->yhi - f->ylo) * f->h;
+}
 
 /* A round tick step (1, 2 or 5 times a power of ten) giving four to ten
  * ticks over a span, so labels read 0, 0.5, 1 rather than 0.0341. */
+enum { MAX_TICKS = 32 };
+
 static double nice_step(double span) {
   if (!(span > 0) || !isfinite(span)) return 1.0;
   double raw = span / 5.0, p = pow(10.0, floor(log10(raw))), m = raw / p;
@@ -82,15 +108,19 @@ static void axes(strata_html *h, const frame *f, const char *xlabel, const char 
   strata_html_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                         "stroke=\"#999\"/>\n", f->x0, f->y0, f->w, f->h);
   double ys = nice_step(f->yhi - f->ylo), xs = nice_step(f->xhi - f->xlo);
-  for (double yv = ceil(f->ylo / ys) * ys; yv <= f->yhi; yv += ys) {
+  /* Ticks by index, at most MAX_TICKS: a sum that stops growing (a step
+   * below the values' ulp) cannot loop. */
+  double y0 = ceil(f->ylo / ys) * ys, x0 = ceil(f->xlo / xs) * xs;
+  for (int t = 0; t < MAX_TICKS && y0 + t * ys <= f->yhi; t++) {
+    double yv = y0 + t * ys;
     double py = fy(f, yv), v = fabs(yv) < ys * 1e-9 ? 0.0 : yv;
     strata_html_printf(h, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n",
                        f->x0, py, f->x0 + f->w, py);
     strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.4g</text>\n",
                        f->x0 - 4, py + 4, v);
   }
-  for (double xv = ceil(f->xlo / xs) * xs; !integer_x && xv <= f->xhi; xv += xs) {
-    double v = fabs(xv) < xs * 1e-9 ? 0.0 : xv;
+  for (int t = 0; !integer_x && t < MAX_TICKS && x0 + t * xs <= f->xhi; t++) {
+    double xv = x0 + t * xs, v = fabs(xv) < xs * 1e-9 ? 0.0 : xv;
     strata_html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%.4g</text>\n",
                        fx(f, xv), f->y0 + f->h + 14, v);
   }
@@ -303,7 +333,7 @@ void strata_svg_scatter(strata_html *h, const char *id, const char *title, const
   frame f = {.x0 = 78, .y0 = 12, .w = 640, .h = 480};
   range_of(x, n, &f.xlo, &f.xhi);
   range_of(y, n, &f.ylo, &f.yhi);
-  if (view && view[0] < view[1] && view[2] < view[3])
+  if (view && usable_view(view[0], view[1]) && usable_view(view[2], view[3]))
     f.xlo = view[0], f.xhi = view[1], f.ylo = view[2], f.yhi = view[3];
   double legend_x = f.x0 + f.w + 24, legend_w = 170;
   for (size_t g = 0; g < ngroups; g++) legend_w = fmax(legend_w, 7.0 * (double)strlen(group_labels[g]) + 30);

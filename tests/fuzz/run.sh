@@ -13,6 +13,9 @@
 #  checkpoint a fit resumed from a checkpoint (fuzz_checkpoint.c): these
 #           three over the whole library, built by CMake in $FUZZ_DIR/lib
 #           with -DSTRATA_FUZZ=ON.
+#  report   the JSON inputs of `strata report` and the sections drawn from
+#           them (fuzz_report_inputs.c), over the library like the three
+#           above but fuzzed in-process with the leak check (no HDF5).
 #           They run in libFuzzer's fork mode so that a crash inside libhdf5
 #           (HDF5 1.10 trusts a file's object headers) does not end the run;
 #           tests/fuzz/triage.sh then replays every artifact and fails the
@@ -90,7 +93,8 @@ case "$HARNESS" in
   h5_table) seeds=tests/fuzz/corpus_h5 regs=tests/fuzz/regressions_h5 ;;
   model) seeds=tests/fuzz/corpus_model regs="tests/fuzz/regressions_model tests/fuzz/regressions_model_hdf5" ;;
   checkpoint) seeds=tests/fuzz/corpus_checkpoint regs=tests/fuzz/regressions_checkpoint ;;
-  *) echo "fuzz: unknown harness '$HARNESS' (csv, centroids, h5_table, model, checkpoint)" >&2; exit 2 ;;
+  report) seeds=tests/fuzz/corpus_report regs=tests/fuzz/regressions_report ;;
+  *) echo "fuzz: unknown harness '$HARNESS' (csv, centroids, h5_table, model, checkpoint, report)" >&2; exit 2 ;;
 esac
 # Runaway allocations the child bounds by RLIMIT_AS, which ASan's allocator
 # does not feel (tests/fuzz/CMakeLists.txt): replayed without ASan only.
@@ -117,6 +121,24 @@ echo "fuzz: $HARNESS: replaying the regressions and the seed corpus"
 # the file (see triage.sh); the RSS limit still holds.
 # shellcheck disable=SC2086 # regs may name two folders
 "$bin" -runs=0 -rss_limit_mb=2048 -malloc_limit_mb=65536 $regs "$seeds" 2>&1 | tail -n 2
+# The report's JSON inputs touch no HDF5: in-process, leaks checked, any
+# crash is strata's.
+if [ "$HARNESS" = report ]; then
+  scratch="$work/tmp"
+  [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=$(mkdir -p /dev/shm/strata-fuzz && mktemp -d /dev/shm/strata-fuzz/XXXXXX)
+  trap '[ "$scratch" != "$work/tmp" ] && rm -rf "$scratch"' EXIT
+  echo "fuzz: $HARNESS: fuzzing for ${TIME}s (new inputs in $work/corpus)"
+  if ! ASAN_OPTIONS=detect_leaks=1 TMPDIR="$scratch" "$bin" -max_total_time="$TIME" -max_len=8192 -timeout=10 \
+    -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" "$seeds" \
+    >"$work/fuzz.log" 2>&1; then
+    tail -n 40 "$work/fuzz.log" >&2
+    echo "fuzz: $HARNESS FAILED; the input is in $work/artifacts/: copy it into $regs/" >&2
+    exit 1
+  fi
+  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$work/fuzz.log" || true
+  echo "fuzz: $HARNESS ok"
+  exit 0
+fi
 if [ "${FUZZ_ASAN:-1}" = 0 ]; then
   scratch="$work/tmp"
   [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=$(mkdir -p /dev/shm/strata-fuzz && mktemp -d /dev/shm/strata-fuzz/XXXXXX)
