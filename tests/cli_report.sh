@@ -143,12 +143,26 @@ printf '{"command":"sweep","results":[{"k":"two","inertia":1}],"recommended_k":2
 expect_error_clean "missing model" 2 "cannot open" "$O" "$STRATA" report "$T/nope.h5" "$T/c.h5" -o "$R"
 expect_error_clean "malformed sweep JSON" 2 "sweep file '.*broken.json' is not valid JSON" "$O" \
   "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$R" --sweep "$T/broken.json"
-expect_error_clean "sweep JSON of the wrong shape" 2 "sweep file .*results\[0\] \"k\" must be a number" "$O" \
+expect_error_clean "sweep JSON of the wrong shape" 2 "sweep file .*results\[0\] \"k\" must be a whole number" "$O" \
   "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$R" --sweep "$T/wrongtype.json"
-expect_error_clean "stability file given a sweep" 2 "stability file .*\"k\" must be a number" "$O" \
+expect_error_clean "stability file given a sweep" 2 "stability file .*\"k\" must be a whole number" "$O" \
   "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$R" --stability "$T/sweep.json"
 expect_error_clean "drift file without a drift object" 2 "drift file .*\"drift\" must be an object" "$O" \
   "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$R" --drift "$T/sweep.json"
+# Values the report would cast to int or draw: a segment past int (a cast
+# of 1e300 is undefined; it showed "Segment -2147483648" with exit 0), an
+# infinite k (cJSON reads 1e999 as inf), a vanished segment without the
+# reference's number.
+printf '{"k":4,"runs":5,"ari":{"mean":0.9,"std":0.01,"min":0.8,"max":1},"segments":[{"segment":1e300,"size":10,"jaccard_mean":0.9,"jaccard_std":0.1,"dissolved":0,"verdict":"stable"}],"verdict":"stable"}' >"$T/bigseg.json"
+printf '{"results":[{"k":1e999,"inertia":1,"silhouette":null,"calinski_harabasz":null,"davies_bouldin":null}],"recommended_k":2,"knee_k":null}' >"$T/infk.json"
+printf '{"drift":{"segments":[{"segment":null,"share_train":0.1,"share_now":0,"share_change":-0.1,"mean_distance_train":null,"mean_distance_now":null,"distance_change":null,"flag":true}],"features":[]}}' >"$T/noref.json"
+expect_error_clean "stability segment past int" 2 "stability file .*segments\[0\] \"segment\" must be a whole number from 0" "$O" \
+  "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$R" --stability "$T/bigseg.json"
+expect_error_clean "sweep k infinite" 2 "sweep file .*results\[0\] \"k\" must be a whole number" "$O" \
+  "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$R" --sweep "$T/infk.json"
+expect_error_clean "drift vanished segment without its reference" 2 \
+  "drift file .*segments\[0\] \"reference_segment\" must be a whole number" "$O" \
+  "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$R" --drift "$T/noref.json"
 expect_error_clean "missing JSON file" 2 "cannot open drift file" "$O" \
   "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$R" --drift "$T/nope.json"
 expect_error_clean "missing data" 2 "cannot open" "$O" "$STRATA" report "$T/m.h5" "$T/nope.h5" -o "$R"
