@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "field_shown.h"
 
 typedef struct {
   const char *path;
@@ -80,24 +81,6 @@ static long split_fields(csv_ctx *c, char *line, char ***fields, size_t *cap) {
   return (long)n;
 }
 
-/* A field as a message shows it: control bytes as '?' (a stray carriage
- * return would otherwise overwrite the message on a terminal), cut after
- * 64 bytes at a UTF-8 character boundary.  buf holds at least 68 bytes. */
-static const char *shown(const char *field, char *buf) {
-  size_t n = 0;
-  for (; field[n] && n < 64; n++) {
-    unsigned char ch = (unsigned char)field[n];
-    buf[n] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
-  }
-  if (field[n]) {
-    while (n > 0 && ((unsigned char)field[n] & 0xC0) == 0x80) n--;
-    memcpy(buf + n, "...", 3);
-    n += 3;
-  }
-  buf[n] = '\0';
-  return buf;
-}
-
 static int parse_number(const char *s, double *v) {
   if (*s == '\0') return 0;
   char *end = NULL;
@@ -126,7 +109,7 @@ int cli_centroids_csv_read(const char *path, int k, size_t d, const char *const 
   double *values = NULL;
   size_t rows = 0, rowcap = 0;
   int ok = 0, seen_content = 0;
-  char field[80];
+  char field[CLI_FIELD_SHOWN];
   ssize_t len;
   while ((len = getline(&line, &linecap, f)) >= 0) {
     c.line++;
@@ -155,7 +138,7 @@ int cli_centroids_csv_read(const char *path, int k, size_t d, const char *const 
       for (size_t j = 0; j < d; j++)
         if (strcmp(fields[j], names[j]) != 0) {
           snprintf(err, errlen, "init file '%s', line %zu, column %zu: header names '%s' but feature %zu is '%s'",
-                   path, c.line, j + 1, shown(fields[j], field), j + 1, names[j]);
+                   path, c.line, j + 1, cli_field_shown(fields[j], field), j + 1, names[j]);
           goto done;
         }
       continue;
@@ -180,11 +163,11 @@ int cli_centroids_csv_read(const char *path, int k, size_t d, const char *const 
         goto done;
       }
       if (!parse_number(fields[j], &v)) {
-        fail_at(&c, j + 1, "'%s' is not a number", shown(fields[j], field));
+        fail_at(&c, j + 1, "'%s' is not a number", cli_field_shown(fields[j], field));
         goto done;
       }
       if (!isfinite(v)) {
-        fail_at(&c, j + 1, "'%s' is not a finite number", shown(fields[j], field));
+        fail_at(&c, j + 1, "'%s' is not a finite number", cli_field_shown(fields[j], field));
         goto done;
       }
       values[rows * d + j] = v;

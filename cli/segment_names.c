@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "field_shown.h"
 
 char **cli_segment_names_from_profile(const strata_profile *p) {
   char **n = cli_xcalloc((size_t)p->k, sizeof *n);
@@ -67,7 +68,9 @@ static long parse(const char *path, long k, named **out, char *err, size_t errle
     long g = strtol(seg, &end, 10);
     if (end == seg || *end || errno) {
       if (lineno == 1) continue; /* a header */
-      snprintf(err, errlen, "names file '%s' line %d: segment '%s' is not a number", path, lineno, seg);
+      char shown[CLI_FIELD_SHOWN];
+      snprintf(err, errlen, "names file '%s' line %d: segment '%s' is not a number", path, lineno,
+               cli_field_shown(seg, shown));
       ok = 0;
       break;
     }
@@ -97,6 +100,12 @@ static long parse(const char *path, long k, named **out, char *err, size_t errle
   }
   if (ok && ferror(f)) {
     snprintf(err, errlen, "cannot read names file '%s'", path);
+    ok = 0;
+  }
+  /* An empty file, or a header alone, is a mistake (the wrong file), not a
+   * request for no names: export would add a column of empty names. */
+  if (ok && n == 0) {
+    snprintf(err, errlen, "names file '%s' names no segment (expected lines \"segment,name\")", path);
     ok = 0;
   }
   free(line);

@@ -146,6 +146,15 @@ expect_error_clean "names: not a number" 2 "line 4: segment 'zero' is not a numb
   "$STRATA" report "$T/cm.h5" "$T/cat.h5" -o "$O/y.html" --names "$T/bad3.csv"
 expect_error_clean "names: no file" 2 "cannot open names file" "$O" \
   "$STRATA" report "$T/cm.h5" "$T/cat.h5" -o "$O/y.html" --names "$T/none.csv"
+# A header alone names nothing: the wrong file, not "no names" (export
+# added a column of empty names); a segment field with a carriage return is
+# shown with '?' so that the terminal does not overwrite the message.
+printf 'segment,name\n' >"$T/header_only.csv"
+printf 'seg,name\nx\r1,a\n' >"$T/cr.csv"
+expect_error_clean "names: a header alone" 2 "names file .*header_only.csv' names no segment" "$O" \
+  "$STRATA" report "$T/cm.h5" "$T/cat.h5" -o "$O/y.html" --names "$T/header_only.csv"
+expect_error_clean "names: a carriage return shown as ?" 2 "line 2: segment 'x[?]1' is not a number" "$O" \
+  "$STRATA" report "$T/cm.h5" "$T/cat.h5" -o "$O/y.html" --names "$T/cr.csv"
 # --- the names carry into profile and export
 run "$STRATA" profile "$T/cm.h5" "$T/cat.h5" --names "$T/names.csv" --json
 if [ "$RC" -eq 0 ] && [ "$(jq_py "$T/out" '[s["name"] for s in j["segments"]]')" = '["Loyal & big", "Segment 1", "Bargain hunters"]' ]; then
@@ -172,6 +181,8 @@ assert all(r["segment_name"] == want[r["segment"]] for r in rows), rows[:3]
 assert {r["segment"] for r in rows} == {"0", "1", "2"}
 PY
 else bad "export --names" "$RC" "$(head -3 "$T/e.csv" 2>/dev/null)" "$(cat "$T/err")"; fi
+expect_error_clean "export --names: a header alone" 2 "names no segment" "$O" \
+  "$STRATA" export "$T/cl.h5" --with "$T/cat.h5" --columns visits -o "$O/e2.csv" --names "$T/header_only.csv"
 expect_error "export: bad names file" 2 "segment 0 is named twice" \
   "$STRATA" export "$T/cl.h5" --with "$T/cat.h5" -o "$T/e2.csv" --names "$T/bad2.csv"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/fuzz/run.sh [csv|centroids|h5_table|model|checkpoint]: builds one libFuzzer
+# tests/fuzz/run.sh [csv|centroids|names|h5_table|model|checkpoint|report]: builds one libFuzzer
 # harness with clang (ASan+UBSan), replays its regressions and seed corpus,
 # then fuzzes for a bounded time (FUZZ_SECONDS, default 60).  Without clang
 # it says so and exits 0.
@@ -8,6 +8,8 @@
 #           into tests/fuzz/regressions/ (csv_fuzz_replay replays that folder).
 #  centroids the centroids file of fit --init (fuzz_centroids.c), built from
 #           cli/centroids_csv.c; its crashes go into regressions_centroids/.
+#  names    the segment names file of report/profile/export --names
+#           (fuzz_names.c), built from cli/segment_names.c.
 #  h5_table the HDF5 table reader, inspect and a small fit (fuzz_h5_table.c);
 #  model    the model reader and assign (fuzz_model.c);
 #  checkpoint a fit resumed from a checkpoint (fuzz_checkpoint.c): these
@@ -59,8 +61,11 @@ case "$HARNESS" in
          io/csv_engine.c io/csv_datefmt.c common/status.c common/ctx.c)
     INC=(-Iinclude/strata -Icommon -Iio) seeds=tests/fuzz/corpus regs=tests/fuzz/regressions ;;
   centroids)
-    SRC=(cli/centroids_csv.c) INC=(-Iinclude/strata -Icli)
+    SRC=(cli/centroids_csv.c cli/field_shown.c) INC=(-Iinclude/strata -Icli)
     seeds=tests/fuzz/corpus_centroids regs=tests/fuzz/regressions_centroids ;;
+  names)
+    SRC=(cli/segment_names.c cli/field_shown.c) INC=(-Iinclude/strata -Icli)
+    seeds=tests/fuzz/corpus_names regs=tests/fuzz/regressions_names ;;
   *) direct=0 ;;
 esac
 if [ "$direct" = 1 ]; then
@@ -94,7 +99,7 @@ case "$HARNESS" in
   model) seeds=tests/fuzz/corpus_model regs="tests/fuzz/regressions_model tests/fuzz/regressions_model_hdf5" ;;
   checkpoint) seeds=tests/fuzz/corpus_checkpoint regs=tests/fuzz/regressions_checkpoint ;;
   report) seeds=tests/fuzz/corpus_report regs=tests/fuzz/regressions_report ;;
-  *) echo "fuzz: unknown harness '$HARNESS' (csv, centroids, h5_table, model, checkpoint, report)" >&2; exit 2 ;;
+  *) echo "fuzz: unknown harness '$HARNESS' (csv, centroids, names, h5_table, model, checkpoint, report)" >&2; exit 2 ;;
 esac
 # Runaway allocations the child bounds by RLIMIT_AS, which ASan's allocator
 # does not feel (tests/fuzz/CMakeLists.txt): replayed without ASan only.
