@@ -2,8 +2,9 @@
 # The whole test suite: a release build with -Werror and MPI, then the same
 # suite under AddressSanitizer + UndefinedBehaviorSanitizer without MPI, then
 # bounded fuzz runs of the CSV parser, the centroids file of fit --init,
-# the HDF5 table reader, the model reader, the checkpoint reader and the
-# report's JSON inputs (FUZZ_SECONDS each, default 60).  The cross-checks run
+# the segment names file, the HDF5 table reader, the model reader, the
+# checkpoint reader and the report's JSON inputs (FUZZ_SECONDS each,
+# default 60).  The cross-checks run
 # with a Python from a virtual environment created here (build-venv, from
 # PyPI) holding every package they import.
 #
@@ -98,9 +99,10 @@ run_ctest build-asan -E 'sklearn_crosscheck|install|model_mutation'
 
 # ---- Fuzzing (tests/fuzz/run.sh): bounded libFuzzer runs with ASan+UBSan
 # of the CSV parser (owner: CSV import), the centroids file of fit --init,
-# the HDF5 table reader, the model reader, the checkpoint reader and the
-# report's JSON inputs (issue 18), each counted as one test.
-for harness in csv centroids h5_table model checkpoint report; do
+# the segment names file, the HDF5 table reader, the model reader, the
+# checkpoint reader and the report's JSON inputs (issue 18), each counted
+# as one test.
+for harness in csv centroids names h5_table model checkpoint report; do
   echo "== fuzzing: $harness (${FUZZ_SECONDS:-60} s)"
   if ! command -v clang >/dev/null 2>&1; then
     if ci_run; then
