@@ -21,7 +21,12 @@ void cli_report_number(double v, char *buf, size_t size) {
   else if (fabs(v) >= 1e4) cli_explain_number(round(v), buf, size);
   else if (v != 0 && fabs(v) < 1e-3) snprintf(buf, size, "%.2g", v); /* tiny: still no exponent below */
   else snprintf(buf, size, "%.4g", v);
-  if (strchr(buf, 'e')) snprintf(buf, size, "%.6f", v);
+  /* Plain digits unless they do not fit: 1e100 cut to 63 digits would
+   * read as another number. */
+  if (strchr(buf, 'e')) {
+    int n = snprintf(buf, size, "%.6f", v);
+    if (n < 0 || (size_t)n >= size) snprintf(buf, size, "%.4g", v);
+  }
 }
 
 void cli_report_share(double v, char *buf, size_t size) {

@@ -36,7 +36,8 @@ void cli_report_method(strata_html *h, const cli_report *r);
 const char *cli_report_segment_name(const cli_report *r, int s, char *buf, size_t size);
 
 /* A number as an analyst reads it: no exponent, thousands separated above
- * 10,000 ("123,456", "12.35", "0.0042"). */
+ * 10,000 ("123,456", "12.35", "0.0042"); an exponent only where the plain
+ * digits would not fit in size ("1e+100"). */
 void cli_report_number(double v, char *buf, size_t size);
 /* A share in [0, 1] as a percentage: "12.3%", "under 0.1%" (never 7.956e-05). */
 void cli_report_share(double v, char *buf, size_t size);

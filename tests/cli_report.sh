@@ -163,6 +163,13 @@ expect_error_clean "sweep k infinite" 2 "sweep file .*results\[0\] \"k\" must be
 expect_error_clean "drift vanished segment without its reference" 2 \
   "drift file .*segments\[0\] \"reference_segment\" must be a whole number" "$O" \
   "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$R" --drift "$T/noref.json"
+# A value whose plain digits pass the cell's buffer is shown with an
+# exponent, not cut (1e100 showed as its first 63 digits).
+printf '{"drift":{"segments":[{"segment":0,"share_train":0.5,"share_now":0.5,"share_change":0,"mean_distance_train":1,"mean_distance_now":1,"distance_change":0,"flag":false}],"features":[{"feature":"income","mean_train":1e100,"mean_now":2,"std_train":1,"shift":0,"flag":false}]}}' >"$T/hugemean.json"
+run "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$O/huge.html" --drift "$T/hugemean.json" -q
+if [ "$RC" -eq 0 ] && grep -q '<td>1e+100</td>' "$O/huge.html"; then ok "a mean of 1e100 shown as 1e+100"
+else bad "a mean of 1e100 shown as 1e+100" "rc $RC" "$(grep -o '<td>1[0-9,.e+]*</td>' "$O/huge.html" | head -2)" "$(cat "$T/err")"; fi
+rm -f "$O/huge.html"
 expect_error_clean "missing JSON file" 2 "cannot open drift file" "$O" \
   "$STRATA" report "$T/m.h5" "$T/c.h5" -o "$R" --drift "$T/nope.json"
 expect_error_clean "missing data" 2 "cannot open" "$O" "$STRATA" report "$T/m.h5" "$T/nope.h5" -o "$R"
