@@ -10,22 +10,18 @@
  *    back bit for bit.
  * Built by tests/fuzz/run.sh (clang -fsanitize=fuzzer) or, as a replay of
  * corpus_centroids/ and regressions_centroids/, by tests/fuzz/CMakeLists.txt. */
-#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "centroids_csv.h"
+#include "fuzz_scratch.h"
 
 static const char *const NAMES[] = {"age", "income", "recency", "frequency", "spend", "tenure"};
 
-static void fail(const char *what) {
-  fprintf(stderr, "fuzz_centroids: invariant broken: %s\n", what);
-  abort();
-}
+static void fail(const char *what) { fuzz_fail("fuzz_centroids", what); }
 
 /* The reader's only dependency outside libc (cli/util.c holds the
  * command's own, which exits on exhaustion). */
@@ -35,27 +31,10 @@ void *cli_xrealloc(void *p, size_t n) {
   return q;
 }
 
-static char path[512];
+/* The scratch file's path (fuzz_scratch.c), named in every message. */
+static const char *path = "";
 
-static void remove_scratch(void) {
-  if (path[0]) unlink(path);
-}
-
-static void write_scratch(const void *data, size_t size) {
-  if (!path[0]) {
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, sizeof path, "%s/strata-fuzz-%ld-centroids.csv", dir && *dir ? dir : "/tmp", (long)getpid());
-    atexit(remove_scratch);
-  }
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) fail("cannot create the scratch file");
-  for (size_t done = 0; done < size;) {
-    ssize_t w = write(fd, (const char *)data + done, size - done);
-    if (w <= 0) fail("cannot write the scratch file");
-    done += (size_t)w;
-  }
-  close(fd);
-}
+static void write_scratch(const void *data, size_t size) { path = fuzz_file_write(data, size, "centroids.csv"); }
 
 static void check_refusal(const char *err, const double *out) {
   if (out) fail("a refusal set the output");

@@ -11,19 +11,15 @@
  *    point: the names written back as "s,\"name\"" lines read back the same.
  * Built by tests/fuzz/run.sh (clang -fsanitize=fuzzer) or, as a replay of
  * corpus_names/ and regressions_names/, by tests/fuzz/CMakeLists.txt. */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "fuzz_scratch.h"
 #include "segment_names.h"
 
-static void fail(const char *what) {
-  fprintf(stderr, "fuzz_names: invariant broken: %s\n", what);
-  abort();
-}
+static void fail(const char *what) { fuzz_fail("fuzz_names", what); }
 
 /* The reader's allocation helpers (cli/util.c holds the command's, which
  * exit on exhaustion). */
@@ -35,27 +31,10 @@ void *cli_xcalloc(size_t count, size_t size) { return checked(calloc(count ? cou
 void *cli_xrealloc(void *p, size_t n) { return checked(realloc(p, n ? n : 1)); }
 char *cli_xstrdup(const char *s) { return checked(strdup(s)); }
 
-static char path[512];
+/* The scratch file's path (fuzz_scratch.c), named in every message. */
+static const char *path = "";
 
-static void remove_scratch(void) {
-  if (path[0]) unlink(path);
-}
-
-static void write_scratch(const void *data, size_t size) {
-  if (!path[0]) {
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, sizeof path, "%s/strata-fuzz-%ld-names.csv", dir && *dir ? dir : "/tmp", (long)getpid());
-    atexit(remove_scratch);
-  }
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) fail("cannot create the scratch file");
-  for (size_t done = 0; done < size;) {
-    ssize_t w = write(fd, (const char *)data + done, size - done);
-    if (w <= 0) fail("cannot write the scratch file");
-    done += (size_t)w;
-  }
-  close(fd);
-}
+static void write_scratch(const void *data, size_t size) { path = fuzz_file_write(data, size, "names.csv"); }
 
 static void check_refusal(const char *err) {
   if (!err[0]) fail("a refusal without a message");

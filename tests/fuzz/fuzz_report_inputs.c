@@ -12,43 +12,22 @@
  *    text from the file ("<script").
  * Built by tests/fuzz/run.sh (clang -fsanitize=fuzzer) or, as a replay of
  * corpus_report/ and regressions_report/, by tests/fuzz/CMakeLists.txt. */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "fuzz_scratch.h"
 #include "html_writer.h"
 #include "report_json.h"
 #include "report_sections.h"
 
-static void fail(const char *what) {
-  fprintf(stderr, "fuzz_report_inputs: invariant broken: %s\n", what);
-  abort();
-}
+static void fail(const char *what) { fuzz_fail("fuzz_report_inputs", what); }
 
-static char path[512];
+/* The scratch file's path (fuzz_scratch.c), named in every message. */
+static const char *path = "";
 
-static void remove_scratch(void) {
-  if (path[0]) unlink(path);
-}
-
-static void write_scratch(const uint8_t *data, size_t size) {
-  if (!path[0]) {
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, sizeof path, "%s/strata-fuzz-%ld-report.json", dir && *dir ? dir : "/tmp", (long)getpid());
-    atexit(remove_scratch);
-  }
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) fail("cannot create the scratch file");
-  for (size_t done = 0; done < size;) {
-    ssize_t w = write(fd, data + done, size - done);
-    if (w <= 0) fail("cannot write the scratch file");
-    done += (size_t)w;
-  }
-  close(fd);
-}
+static void write_scratch(const void *data, size_t size) { path = fuzz_file_write(data, size, "report.json"); }
 
 static void check_refusal(const char *err, const cJSON *tree, const cJSON *root) {
   if (tree || root) fail("a refusal returned a tree");

@@ -52,6 +52,31 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# in_memory_scratch: a scratch folder in /dev/shm where there is one (a
+# harness that writes its input to a file runs about 8x as many executions
+# as on a disk), else $work/tmp; removed at exit.
+in_memory_scratch() {
+  scratch="$work/tmp"
+  [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=$(mkdir -p /dev/shm/strata-fuzz && mktemp -d /dev/shm/strata-fuzz/XXXXXX)
+  trap '[ "$scratch" != "$work/tmp" ] && rm -rf "$scratch"' EXIT
+}
+
+# fuzz_in_process BIN MAX_LEN: fuzzes for $TIME in one process with the
+# leak check, for the harnesses whose every crash is strata's; exits.
+fuzz_in_process() {
+  echo "fuzz: $HARNESS: fuzzing for ${TIME}s (new inputs in $work/corpus)"
+  if ! ASAN_OPTIONS=detect_leaks=1 TMPDIR="$scratch" "$1" -max_total_time="$TIME" -max_len="$2" -timeout=10 \
+    -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" "$seeds" \
+    >"$work/fuzz.log" 2>&1; then
+    tail -n 40 "$work/fuzz.log" >&2
+    echo "fuzz: $HARNESS FAILED; the input is in $work/artifacts/: copy it into ${regs%% *}/" >&2
+    exit 1
+  fi
+  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$work/fuzz.log" || true
+  echo "fuzz: $HARNESS ok"
+  exit 0
+}
+
 # The harnesses built from their parsers' sources alone: a crash is always
 # the parser's, so they fuzz in-process.
 direct=1
@@ -61,37 +86,22 @@ case "$HARNESS" in
          io/csv_engine.c io/csv_datefmt.c common/status.c common/ctx.c)
     INC=(-Iinclude/strata -Icommon -Iio) seeds=tests/fuzz/corpus regs=tests/fuzz/regressions ;;
   centroids)
-    SRC=(cli/centroids_csv.c cli/field_shown.c) INC=(-Iinclude/strata -Icli)
+    SRC=(cli/centroids_csv.c cli/field_shown.c tests/fuzz/fuzz_scratch.c) INC=(-Iinclude/strata -Icli)
     seeds=tests/fuzz/corpus_centroids regs=tests/fuzz/regressions_centroids ;;
   names)
-    SRC=(cli/segment_names.c cli/field_shown.c) INC=(-Iinclude/strata -Icli)
+    SRC=(cli/segment_names.c cli/field_shown.c tests/fuzz/fuzz_scratch.c) INC=(-Iinclude/strata -Icli)
     seeds=tests/fuzz/corpus_names regs=tests/fuzz/regressions_names ;;
   *) direct=0 ;;
 esac
 if [ "$direct" = 1 ]; then
   work="$OUT/$HARNESS"
   mkdir -p "$work/corpus" "$work/artifacts" "$work/tmp"
-  # Scratch files in memory where there is /dev/shm: fuzz_centroids writes
-  # its input to a file, about 8x the executions of a disk.
-  scratch="$work/tmp"
-  [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=$(mkdir -p /dev/shm/strata-fuzz && mktemp -d /dev/shm/strata-fuzz/XXXXXX)
-  trap '[ "$scratch" != "$work/tmp" ] && rm -rf "$scratch"' EXIT
+  in_memory_scratch
   "$CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
     -D_GNU_SOURCE "${INC[@]}" "tests/fuzz/fuzz_$HARNESS.c" "${SRC[@]}" -lm -o "$OUT/fuzz_$HARNESS"
-  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
   echo "fuzz: $HARNESS: replaying the regressions and the seed corpus"
-  TMPDIR="$scratch" "$OUT/fuzz_$HARNESS" -runs=0 "$regs" "$seeds" 2>&1 | tail -n 2
-  echo "fuzz: $HARNESS: fuzzing for ${TIME}s (new inputs in $work/corpus)"
-  if ! TMPDIR="$scratch" "$OUT/fuzz_$HARNESS" -max_total_time="$TIME" -max_len=4096 -timeout=10 \
-    -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" "$seeds" \
-    >"$work/fuzz.log" 2>&1; then
-    tail -n 40 "$work/fuzz.log" >&2
-    echo "fuzz: $HARNESS FAILED; the input is in $work/artifacts/: copy it into $regs/" >&2
-    exit 1
-  fi
-  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$work/fuzz.log" || true
-  echo "fuzz: $HARNESS ok"
-  exit 0
+  ASAN_OPTIONS=detect_leaks=1 TMPDIR="$scratch" "$OUT/fuzz_$HARNESS" -runs=0 "$regs" "$seeds" 2>&1 | tail -n 2
+  fuzz_in_process "$OUT/fuzz_$HARNESS" 4096
 fi
 
 case "$HARNESS" in
@@ -129,20 +139,8 @@ echo "fuzz: $HARNESS: replaying the regressions and the seed corpus"
 # The report's JSON inputs touch no HDF5: in-process, leaks checked, any
 # crash is strata's.
 if [ "$HARNESS" = report ]; then
-  scratch="$work/tmp"
-  [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=$(mkdir -p /dev/shm/strata-fuzz && mktemp -d /dev/shm/strata-fuzz/XXXXXX)
-  trap '[ "$scratch" != "$work/tmp" ] && rm -rf "$scratch"' EXIT
-  echo "fuzz: $HARNESS: fuzzing for ${TIME}s (new inputs in $work/corpus)"
-  if ! ASAN_OPTIONS=detect_leaks=1 TMPDIR="$scratch" "$bin" -max_total_time="$TIME" -max_len=8192 -timeout=10 \
-    -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" "$seeds" \
-    >"$work/fuzz.log" 2>&1; then
-    tail -n 40 "$work/fuzz.log" >&2
-    echo "fuzz: $HARNESS FAILED; the input is in $work/artifacts/: copy it into $regs/" >&2
-    exit 1
-  fi
-  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$work/fuzz.log" || true
-  echo "fuzz: $HARNESS ok"
-  exit 0
+  in_memory_scratch
+  fuzz_in_process "$bin" 8192
 fi
 if [ "${FUZZ_ASAN:-1}" = 0 ]; then
   scratch="$work/tmp"
