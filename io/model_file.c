@@ -709,17 +709,28 @@ static strata_status read_mixture(hid_t file, const char *path, strata_model *m)
   return st;
 }
 
-/* A linkage row joins two earlier clusters into one of their summed size,
- * no lower than the merges before it. */
+/* A linkage row joins two earlier clusters, each merged no more than once
+ * (else the "tree" is a graph whose walks multiply: a report of a model
+ * whose last 63 merges each took the two before it ran for ever), into one
+ * of their summed size, no lower than the merges before it. */
 static strata_status check_linkage(const double *z, size_t n, const char *path) {
-  for (size_t j = 0; j < n; j++) {
+  unsigned char *merged = calloc(2 * n + 1, 1);
+  RETURN_IF(!merged, STRATA_ERR_NOMEM, "out of memory loading '%s'", path);
+  strata_status st = STRATA_OK;
+  for (size_t j = 0; j < n && st == STRATA_OK; j++) {
     const double *r = z + 4 * j;
     double top = (double)(n + 1 + j);
     int ok = r[0] >= 0 && r[0] < r[1] && r[1] < top && r[0] == floor(r[0]) && r[1] == floor(r[1]) &&
              isfinite(r[2]) && r[2] >= 0 && (j == 0 || r[2] >= z[4 * (j - 1) + 2]) && r[3] >= 2 && isfinite(r[3]);
-    RETURN_IF(!ok, STRATA_ERR_FORMAT, "'%s': model dataset 'ward/linkage' is damaged at row %zu", path, j);
+    if (ok) {
+      size_t a = (size_t)r[0], b = (size_t)r[1];
+      ok = !merged[a] && !merged[b];
+      merged[a] = merged[b] = 1;
+    }
+    if (!ok) st = strata_fail(STRATA_ERR_FORMAT, "'%s': model dataset 'ward/linkage' is damaged at row %zu", path, j);
   }
-  return STRATA_OK;
+  free(merged);
+  return st;
 }
 
 /* Two-step Ward's micro-clusters: n (the linkage's leaves) finite means and

@@ -361,6 +361,7 @@ static const char *damaged_method(const char *name, const char *method, int kind
     case 12: poke(f, "dbscan/core_segment", 1, 3.0); break;        /* a segment past k */
     case 13: H5Ldelete(f, "dbscan", H5P_DEFAULT); break;           /* would assign by centroids */
     case 14: hollow(f, "dbscan/core", (hsize_t)1 << 30, DIM); break;
+    case 16: poke(f, "ward/linkage", 4 * 2, 1.0); break;           /* leaf 1 merged twice: a graph, not a tree */
     default: poke(f, "dbscan/min_samples", 0, 0.0); break;
   }
   H5Fclose(f);
@@ -395,6 +396,10 @@ static void test_method_groups(void) {
   expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_ward_in_kmeans.h5", "ward", 7),
                     "a model of estimator 'kmeans' holds a 'ward' group");
   expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_ward_order.h5", "ward", 8),
+                    "'ward/linkage' is damaged at row 2");
+  /* A report walked such a graph's paths: 63 merges each of the two before
+   * it ran for ever, deaf to SIGTERM. */
+  expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_ward_twice.h5", "ward", 16),
                     "'ward/linkage' is damaged at row 2");
   expect_load_error(STRATA_ERR_FORMAT, damaged_method("model_dbscan_eps.h5", "dbscan", 9),
                     "model group 'dbscan' holds eps 1e+200");
