@@ -102,14 +102,26 @@ static int dispatch(strata_ctx *ctx, int argc, char **argv) {
 
 /* The command's context: the signal handler cancels it.  SIGINT/SIGTERM
  * ask the library to stop at the next chunk; it then removes its temporary
- * outputs and the command exits 1 with one error line.  SIGUSR1 (Slurm's
+ * outputs and the command exits 1 with one error line; a second one ends
+ * the process at once.  SIGUSR1 (Slurm's
  * warning before the time limit) is ignored, unless a fit with a
  * checkpoint file runs (cli_signals_checkpoint): then SIGUSR1 and, in one
  * process, SIGTERM ask it to save the checkpoint and stop (exit 75). */
 static strata_ctx *volatile job_ctx;
 static volatile sig_atomic_t checkpoint_mode; /* 0 off, 1 TERM and USR1, 2 USR1 only (MPI) */
+static volatile sig_atomic_t signal_cancelled; /* a signal has cancelled the command */
 
 static void on_signal(int sig) {
+  /* Still running after a signal cancelled it (a loop that does not poll,
+   * as a report drawing a damaged dendrogram once did): the next SIGINT
+   * or SIGTERM ends it now.  Its hidden temporary outputs stay, as after
+   * SIGKILL, until the next run to the same outputs removes them. */
+  if (sig != SIGUSR1 && signal_cancelled) {
+    static const char msg[] = "strata: error: stopped by a second signal before the command could clean up\n";
+    ssize_t written = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)written;
+    _exit(CLI_EXIT_RUNTIME);
+  }
   int asks = sig == SIGUSR1 ? checkpoint_mode != 0 : sig == SIGTERM && checkpoint_mode == 1;
   if (sig == SIGUSR1 && !asks) return;
   /* A second SIGTERM while the checkpoint is pending cancels. */
@@ -118,6 +130,7 @@ static void on_signal(int sig) {
     return;
   }
   strata_ctx_cancel(job_ctx);
+  signal_cancelled = 1;
 }
 
 void cli_signals_checkpoint(void) {
@@ -168,7 +181,12 @@ int main(int argc, char **argv) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
+  /* One handler at a time: a second signal is seen after the first one's
+   * cancel, not inside it. */
   sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGINT);
+  sigaddset(&sa.sa_mask, SIGTERM);
+  sigaddset(&sa.sa_mask, SIGUSR1);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL);

@@ -51,4 +51,43 @@ signalled "SIGTERM during fit" TERM 0.5 \
 signalled "SIGINT during fit" INT 0.5 \
   "$STRATA" fit "$T/c.h5" -k 8 --max-iter 100000 --tol 0 --streaming -o "$O/m.h5" --labels "$O/l.h5"
 signalled "SIGTERM during pca" TERM 0.4 "$STRATA" pca "$T/wide.h5" -o "$O/p.h5" --json
+
+# A second signal ends a command still running after the first cancelled
+# it (a loop that does not poll: a report drawing a damaged dendrogram once
+# ran for ever, deaf to SIGTERM): exit 1 at once with one line, no output;
+# the hidden temporaries it leaves are removed by the next run to the same
+# outputs.  Both signals land together: the run is stopped, sent SIGTERM
+# and SIGINT (two different signals stay pending; two SIGTERMs would
+# merge), then continued.
+set +e
+"$STRATA" fit "$T/c.h5" -k 8 --max-iter 100000 --tol 0 --streaming -o "$O/m.h5" --labels "$O/l.h5" \
+  >"$T/out" 2>"$T/err" </dev/null &
+pid=$!
+sleep 0.5
+if kill -0 "$pid" 2>/dev/null; then
+  kill -STOP "$pid"
+  kill -TERM "$pid"
+  kill -INT "$pid"
+  kill -CONT "$pid"
+  wait "$pid"
+  RC=$?
+  set -e
+  if [ "$RC" -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^strata: error: stopped by a second signal' "$T/err" &&
+     [ ! -e "$O/m.h5" ] && [ ! -e "$O/l.h5" ]; then
+    ok "a second signal: exit 1 at once, one line, no output"
+  else
+    bad "a second signal" "exit $RC: $(head -c 300 "$T/err")" "outputs: $(listing "$O" | tr '\n' ' ')"
+  fi
+  run "$STRATA" fit "$T/c.h5" -k 2 --max-iter 1 -o "$O/m.h5" --labels "$O/l.h5" -q
+  if [ "$RC" -eq 0 ] && [ "$(listing "$O" | tr '\n' ' ')" = "l.h5 m.h5 " ]; then
+    ok "the next run to the same outputs removes the temporaries the second signal left"
+  else
+    bad "the next run removes the temporaries" "exit $RC" "outputs: $(listing "$O" | tr '\n' ' ')"
+  fi
+  rm -f "$O/m.h5" "$O/l.h5"
+else
+  wait "$pid"
+  set -e
+  bad "a second signal: the fit finished before the signals; the check did not run"
+fi
 finish
